@@ -1,0 +1,56 @@
+/* sipspec/error.h: the one error space of the library.
+ *
+ * Every function that can fail returns an int: SIPSPEC_OK (0) or a negative code below.
+ * Codes have explicit numbers that are never reused or renumbered (new codes take new
+ * numbers in their owner's range), so the ABI stays stable. sipspec_errname() and
+ * sipspec_strerror() are built from the same table as the enum, so they cannot drift;
+ * an unknown code gives "SIPSPEC_E_UNKNOWN" / "unknown error", never a crash.
+ *
+ * Ranges: -1..-99 general, -100..-199 charts and generated machines, -200..-299 SIP
+ * message parsing and building, -300..-399 configuration and transports, -400..-499
+ * transactions, dialogs and sessions, -500..-599 authentication, -600..-699 SDP.
+ */
+#ifndef SIPSPEC_ERROR_H
+#define SIPSPEC_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SIPSPEC_ERRORS(X)                                                              \
+  X(OK,                   0,   "success")                                              \
+  X(E_NOMEM,             -1,   "out of memory")                                        \
+  X(E_INVAL,             -2,   "invalid argument")                                     \
+  X(E_RANGE,             -3,   "value out of range")                                   \
+  X(E_IO,                -4,   "input/output error")                                   \
+  X(E_NOTFOUND,          -5,   "not found")                                            \
+  X(E_STATE,             -6,   "operation not allowed in the current state")           \
+  X(E_UNSUPPORTED,       -7,   "not supported")                                        \
+  X(E_TIMEOUT,           -8,   "timed out")                                            \
+  X(E_AGAIN,             -9,   "try again later")                                      \
+  /* charts (-100..-199) */                                                            \
+  X(E_FSM_IGNORED,      -100,  "event ignored in this state, as the chart specifies")  \
+  X(E_FSM_REFUSED,      -101,  "event refused in this state, as the chart specifies")  \
+  X(E_FSM_TERMINATED,   -102,  "the machine has terminated")                           \
+  X(E_FSM_BAD_EVENT,    -103,  "not an event of this chart's alphabet")                \
+  /* SIP message parsing and building (-200..-299) */                                  \
+  /* configuration and transports (-300..-399) */                                      \
+  /* transactions, dialogs, sessions (-400..-499) */                                   \
+  /* authentication (-500..-599) */                                                    \
+  /* SDP (-600..-699) */
+
+typedef enum sipspec_err {
+#define SIPSPEC_ERR_ENUM_(name, num, text) SIPSPEC_##name = num,
+  SIPSPEC_ERRORS(SIPSPEC_ERR_ENUM_)
+#undef SIPSPEC_ERR_ENUM_
+} sipspec_err;
+
+/* "SIPSPEC_E_NOMEM" for SIPSPEC_E_NOMEM; "SIPSPEC_E_UNKNOWN" for a code not in the table. */
+const char *sipspec_errname(int code);
+/* A human sentence for the code; "unknown error" for a code not in the table. */
+const char *sipspec_strerror(int code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,9 @@
+/* commands.h: the subcommands of the sipspec command line. Each returns the process exit
+ * status: 0 success, 1 a failure the command reports (rejected message, failed call, ...),
+ * 2 usage or I/O errors. */
+#ifndef SIPSPEC_TOOLS_COMMANDS_H
+#define SIPSPEC_TOOLS_COMMANDS_H
+
+int sipspec_cmd_charts(int argc, char **argv);
+
+#endif
