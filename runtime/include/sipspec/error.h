@@ -34,6 +34,14 @@ extern "C" {
   X(E_FSM_TERMINATED,   -102,  "the machine has terminated")                           \
   X(E_FSM_BAD_EVENT,    -103,  "not an event of this chart's alphabet")                \
   /* SIP message parsing and building (-200..-299) */                                  \
+  X(E_MSG_SYNTAX,       -200,  "malformed SIP message")                                \
+  X(E_MSG_OVERSIZE,     -201,  "SIP message exceeds the size limit")                   \
+  X(E_MSG_TOO_MANY_HEADERS, -202, "SIP message has too many headers or values")        \
+  X(E_MSG_LINE_TOO_LONG, -203, "SIP header line exceeds the length limit")             \
+  X(E_MSG_BODY_SHORT,   -204,  "body shorter than Content-Length")                     \
+  X(E_MSG_NO_CONTENT_LENGTH, -205, "stream message without Content-Length")            \
+  X(E_MSG_INCOMPLETE,   -206,  "SIP message ends before the end of its header")        \
+  X(E_MSG_NOSPACE,      -207,  "output buffer too small for the SIP message")          \
   /* configuration and transports (-300..-399) */                                      \
   /* transactions, dialogs, sessions (-400..-499) */                                   \
   /* authentication (-500..-599) */                                                    \
