@@ -45,6 +45,15 @@ extern "C" {
   /* configuration and transports (-300..-399) */                                      \
   /* transactions, dialogs, sessions (-400..-499) */                                   \
   /* authentication (-500..-599) */                                                    \
+  X(E_AUTH_MALFORMED,   -500,  "malformed digest authentication parameters")          \
+  X(E_AUTH_UNSUPPORTED, -501,  "no supported digest algorithm or qop offered")        \
+  X(E_AUTH_FAILED,      -502,  "authentication failed: credentials rejected")         \
+  X(E_AUTH_NO_CREDENTIALS, -503, "no credentials for the challenging realm")          \
+  X(E_AUTH_LIMIT,       -504,  "too many authentication challenges for one request")  \
+  X(E_AUTH_STALE,       -505,  "valid credentials but the nonce has expired")         \
+  X(E_AUTH_REPLAY,      -506,  "nonce count did not increase (replayed request)")     \
+  X(E_AUTH_NONCE_UNKNOWN, -507, "nonce was not issued by this server")                \
+  X(E_AUTH_CRYPTO,      -508,  "digest computation failed in the crypto library")     \
   /* SDP (-600..-699) */
 
 typedef enum sipspec_err {
