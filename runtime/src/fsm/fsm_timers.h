@@ -1,0 +1,57 @@
+/* fsm_timers.h: runs the timers of any chart, from the chart's own timer table.
+ *
+ * The charts name timer actions (start_timer_A, restart_timer_A, stop_timer_A,
+ * start_timer_E_T2) and declare each timer's value and its behaviour over reliable
+ * transports (`#@ timer A: start=T1 backoff=double reliable=off`). This module turns those
+ * actions into due times, so the transaction layer keeps no per-timer logic and the reliable
+ * rules of RFC 3261 17.1.1.2 / 17.1.2.2 / 17.2.1 / 17.2.2 live in the chart, not in a second
+ * copy of it. It keeps no clock: the caller passes "now" in milliseconds (libev's ev_now()
+ * in the runtime, a virtual clock in tests) and arms one real timer at the earliest due time.
+ */
+#ifndef SIPSPEC_FSM_TIMERS_H
+#define SIPSPEC_FSM_TIMERS_H
+
+#include <stdint.h>
+
+#include "sipspec/fsm.h"
+
+#define SIPSPEC_FSM_MAX_TIMERS 8
+
+typedef struct sipspec_timer_values {
+  uint32_t t1_ms; /* RTT estimate, RFC 3261 default 500 */
+  uint32_t t2_ms; /* maximum retransmit interval for non-INVITE requests and INVITE responses, 4000 */
+  uint32_t t4_ms; /* maximum duration a message remains in the network, 5000 */
+} sipspec_timer_values;
+
+typedef struct sipspec_fsm_timers {
+  const sipspec_chart *chart;           /* private */
+  sipspec_timer_values values;          /* private */
+  int reliable;                         /* private: TCP/TLS */
+  uint32_t active;                      /* private: bit per chart timer */
+  uint32_t interval[SIPSPEC_FSM_MAX_TIMERS]; /* private: current interval (back-off) */
+  uint64_t due[SIPSPEC_FSM_MAX_TIMERS]; /* private: absolute ms */
+} sipspec_fsm_timers;
+
+/* Returns SIPSPEC_E_INVAL when the chart has more timers than SIPSPEC_FSM_MAX_TIMERS or a
+ * value is zero or T2 < T1. */
+int sipspec_fsm_timers_init(sipspec_fsm_timers *t, const sipspec_chart *chart, const sipspec_timer_values *values,
+                            int reliable);
+
+/* If `action` of the chart is a timer action, applies it at time now_ms and returns 1;
+ * otherwise returns 0 and the caller handles the action. */
+int sipspec_fsm_timers_apply(sipspec_fsm_timers *t, int action, uint64_t now_ms);
+
+/* The earliest running timer: its event (SIPSPEC_EV_TIMER_X) and due time; -1 when none runs. */
+int sipspec_fsm_timers_next(const sipspec_fsm_timers *t, uint64_t *due_ms);
+
+/* Takes the earliest timer due at or before now_ms off the running set and returns its event
+ * (to feed to the machine), or -1 when none is due. */
+int sipspec_fsm_timers_expire(sipspec_fsm_timers *t, uint64_t now_ms);
+
+void sipspec_fsm_timers_stop_all(sipspec_fsm_timers *t);
+
+/* The initial value of chart timer `index` for the given values and transport, in ms;
+ * -1 when the timer is not used over that transport. */
+int64_t sipspec_fsm_timer_initial(const sipspec_chart_timer *timer, const sipspec_timer_values *values, int reliable);
+
+#endif
