@@ -30,6 +30,7 @@
 #include <sofia-sip/sip_protos.h>
 
 #if BENCH_WITH_SIPSPEC
+#include "sipspec/error.h"
 #include "sipspec/msg.h"
 #endif
 
