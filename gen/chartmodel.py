@@ -134,7 +134,7 @@ def _tokenize(text, first_line, path, errors):
                 break
             m = TOKEN.match(code, pos)
             if not m or m.end() == pos:
-                bad = code[pos:].strip()[:20]
+                bad = code[pos:].lstrip()[0]
                 errors.append(f"{path}:{line}: error: '{bad}' is not part of the chart notation "
                               f"(a transition is `EVENT @action ... -> State`; see docs/charts.md)")
                 break
@@ -230,6 +230,8 @@ def read_chart(path, all_events):
     first_line = text.count("\n", 0, start) + 1
     section = text[start + 3:end]
     tokens, comments = _tokenize(section, first_line, path, errors)
+    if errors:
+        raise ChartError(errors)
     p = _Parser(tokens, comments, path, errors)
     try:
         p.take("machine")
