@@ -9,7 +9,10 @@
 
 int auth_test_parse(const char *value, auth_test_hdr *out) {
   memset(out, 0, sizeof *out);
-  const char *s = value;
+  size_t vl = strlen(value);
+  if (vl + 1 > sizeof out->text) return -1;
+  memcpy(out->text, value, vl + 1); /* names point into this copy */
+  const char *s = out->text;
   size_t used = 0, k = 0;
   while (*s && !isspace((unsigned char)*s) && k + 1 < sizeof out->scheme) out->scheme[k++] = *s++;
   while (*s) {

@@ -17,7 +17,8 @@ typedef struct auth_test_hdr {
   char scheme[32];
   size_t n;
   sipspec_digest_param p[32];
-  char store[4096];
+  char store[4096];                   /* unescaped values */
+  char text[4096];                    /* copy of the header value */
 } auth_test_hdr;
 
 /* 0 on success, -1 on a syntax error or overflow. */
