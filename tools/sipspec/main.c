@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
   {"charts", sipspec_cmd_charts, "list the built state charts: states, transitions, timers"},
+  {"parse", sipspec_cmd_parse, "parse a SIP message file and print its fields or why it is rejected"},
 };
 
 static void usage(FILE *out) {

@@ -1,0 +1,13 @@
+# grammar/sip.cmake: the SIP message grammar (RFC 3261 section 25) generated into the build
+# tree and compiled into sipspec_core. Tag nondeterminism (host alternatives that share
+# prefixes, optional ports) is expected in this grammar and only costs tag copies, so that
+# one warning is not an error here; every other re2c warning is.
+sipspec_re2c(OUTPUT ${SIPSPEC_GEN_DIR}/sip/sip_message.c
+             INPUT ${CMAKE_CURRENT_SOURCE_DIR}/sip_message.re
+             OPTIONS -Wno-nondeterministic-tags
+             DEPENDS ${PROJECT_SOURCE_DIR}/runtime/src/sip/sip_grammar.h)
+target_sources(sipspec_core PRIVATE ${SIPSPEC_GEN_DIR}/sip/sip_message.c)
+# The custom command lives in this directory while sipspec_core lives in the top one: a
+# target here runs it, and sipspec_core waits for that target.
+add_custom_target(sipspec_gen_sip DEPENDS ${SIPSPEC_GEN_DIR}/sip/sip_message.c)
+add_dependencies(sipspec_core sipspec_gen_sip)

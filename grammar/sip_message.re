@@ -1,0 +1,382 @@
+/* grammar/sip_message.re: the SIP message grammar of RFC 3261 section 25, as re2c rules.
+ *
+ * One function per header class: the start line, the header-name dispatch (long and
+ * compact names, case-insensitive, one DFA instead of string compares), and the typed
+ * values (via-parm, name-addr / addr-spec, SIP-URI, CSeq, callid, media-type, credentials
+ * and challenges, token lists, generic-param). The C in this file only stores tag
+ * positions; the behaviour is in runtime/src/sip/.
+ *
+ * Input is [p, lim) and is never read past lim: YYPEEK yields 0 at the end (a fake
+ * sentinel). No rule accepts a 0 byte inside a value, so a rule that needs more input fails
+ * at the end instead of reading on, and `end` (a 0) marks a rule that must match the whole
+ * value. `far` records the furthest byte looked at: where a failing rule stopped.
+ */
+#include <stddef.h>
+
+#include "sip/sip_grammar.h"
+
+/*!re2c
+  re2c:api = custom;
+  re2c:api:style = free-form;
+  re2c:define:YYCTYPE = "unsigned char";
+  re2c:define:YYPEEK = "(far = cur > far ? cur : far, cur < lim ? (unsigned char)*cur : 0u)";
+  re2c:define:YYSKIP = "++cur;";
+  re2c:define:YYBACKUP = "mar = cur;";
+  re2c:define:YYRESTORE = "cur = mar;";
+  re2c:define:YYSTAGP = "@@{tag} = cur;";
+  re2c:define:YYSTAGN = "@@{tag} = NULL;";
+  re2c:define:YYSHIFTSTAG = "@@{tag} += @@{shift};";
+  re2c:yyfill:enable = 0;
+  re2c:flags:tags = 1;
+
+  end            = "\x00";
+  CRLF           = "\r\n";
+  SP             = " ";
+  WSP            = [ \t];
+  DIGIT          = [0-9];
+  HEXDIG         = [0-9A-Fa-f];
+  ALPHA          = [A-Za-z];
+  alphanum       = [A-Za-z0-9];
+  LWS            = (WSP* CRLF)? WSP+;
+  SWS            = LWS?;
+  HCOLON         = WSP* ":";
+  SEMI           = SWS ";" SWS;
+  COMMA          = SWS "," SWS;
+  SLASH          = SWS "/" SWS;
+  EQUAL          = SWS "=" SWS;
+  COLON          = SWS ":" SWS;
+  LAQUOT         = SWS "<";
+  RAQUOT         = ">";
+  DQUOTE         = ["];
+
+  mark           = [-_.!~*'()];
+  unreserved     = alphanum | mark;
+  reserved       = [;/?:@&=+$,];
+  escaped        = "%" HEXDIG HEXDIG;
+  token          = [A-Za-z0-9.!%*_+`'~-]+;
+  word           = [A-Za-z0-9.!%*_+`'~()<>:\\"/[\]?{}-]+;
+  UTF8_NONASCII  = [\x80-\xff];
+  qdtext         = LWS | [\x21\x23-\x5b\x5d-\x7e] | UTF8_NONASCII;
+  quoted_pair    = "\\" [\x01-\x09\x0b\x0c\x0e-\x7f];
+  quoted_string  = DQUOTE (qdtext | quoted_pair)* DQUOTE;
+
+  decimal_uchar  = DIGIT{1,3};
+  IPv4address    = decimal_uchar "." decimal_uchar "." decimal_uchar "." decimal_uchar;
+  h16            = HEXDIG{1,4};
+  ls32           = h16 ":" h16 | IPv4address;
+  IPv6address    =                                (h16 ":"){6} ls32
+                 |                           "::" (h16 ":"){5} ls32
+                 | (                   h16)? "::" (h16 ":"){4} ls32
+                 | ((h16 ":"){0,1} h16)?     "::" (h16 ":"){3} ls32
+                 | ((h16 ":"){0,2} h16)?     "::" (h16 ":"){2} ls32
+                 | ((h16 ":"){0,3} h16)?     "::" h16 ":" ls32
+                 | ((h16 ":"){0,4} h16)?     "::" ls32
+                 | ((h16 ":"){0,5} h16)?     "::" h16
+                 | ((h16 ":"){0,6} h16)?     "::";
+  IPv6reference  = "[" IPv6address "]";
+  domainlabel    = alphanum | alphanum (alphanum | "-")* alphanum;
+  toplabel       = ALPHA | ALPHA (alphanum | "-")* alphanum;
+  hostname       = (domainlabel ".")* toplabel "."?;
+  host           = hostname | IPv4address | IPv6reference;
+  port           = DIGIT+;
+
+  user_unreserved = [&=+$,;?/];
+  user           = (unreserved | escaped | user_unreserved)+;
+  password       = (unreserved | escaped | [&=+$,])*;
+  param_unreserved = [[\]/:&+$];
+  paramchar      = param_unreserved | unreserved | escaped;
+  uri_parameter  = paramchar+ ("=" paramchar+)?;
+  uri_parameters = (";" uri_parameter)*;
+  hnv_unreserved = [[\]/?:+$];
+  hname          = (hnv_unreserved | unreserved | escaped)+;
+  hvalue         = (hnv_unreserved | unreserved | escaped)*;
+  headers        = "?" hname "=" hvalue ("&" hname "=" hvalue)*;
+  scheme         = ALPHA (ALPHA | DIGIT | [+.-])*;
+  uric           = reserved | unreserved | escaped | [[\]];
+
+  gen_value      = token | host | quoted_string;
+  generic_param  = token (EQUAL gen_value)?;
+  display_name   = (token LWS)* | quoted_string;
+
+  Method         = token;
+  SIP_Version    = 'SIP' "/" DIGIT+ "." DIGIT+;
+  Reason_Phrase  = [^\x00\r\n]*;
+  Status_Code    = DIGIT DIGIT DIGIT;
+*/
+
+const char *sipspec_g_start_line(const char *p, const char *lim, sipspec_g_start *o,
+                                 const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  const char *m0, *m1, *u0, *u1, *v0, *v1, *s0, *s1, *r0, *r1;
+  (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    @m0 Method @m1 SP @u0 [^\x00 \t\r\n]+ @u1 SP @v0 SIP_Version @v1 CRLF {
+      o->is_request = 1;
+      o->method = (sipspec_span){m0, (size_t)(m1 - m0)};
+      o->uri = (sipspec_span){u0, (size_t)(u1 - u0)};
+      o->version = (sipspec_span){v0, (size_t)(v1 - v0)};
+      return cur;
+    }
+    @v0 SIP_Version @v1 SP @s0 Status_Code @s1 SP @r0 Reason_Phrase @r1 CRLF {
+      o->is_request = 0;
+      o->version = (sipspec_span){v0, (size_t)(v1 - v0)};
+      o->status = (sipspec_span){s0, (size_t)(s1 - s0)};
+      o->reason = (sipspec_span){r0, (size_t)(r1 - r0)};
+      return cur;
+    }
+    * { *farp = far; return NULL; }
+  */
+}
+
+int sipspec_g_header_name(const char *p, const char *lim, const char **name_end,
+                          const char **value) {
+  const char *cur = p, *mar = NULL, *far = p, *e;
+  int id;
+  (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    ('Via' | 'v') @e HCOLON                   { id = SIPSPEC_H_VIA; goto done; }
+    ('From' | 'f') @e HCOLON                  { id = SIPSPEC_H_FROM; goto done; }
+    ('To' | 't') @e HCOLON                    { id = SIPSPEC_H_TO; goto done; }
+    ('Call-ID' | 'i') @e HCOLON               { id = SIPSPEC_H_CALL_ID; goto done; }
+    'CSeq' @e HCOLON                          { id = SIPSPEC_H_CSEQ; goto done; }
+    'Max-Forwards' @e HCOLON                  { id = SIPSPEC_H_MAX_FORWARDS; goto done; }
+    ('Contact' | 'm') @e HCOLON               { id = SIPSPEC_H_CONTACT; goto done; }
+    'Route' @e HCOLON                         { id = SIPSPEC_H_ROUTE; goto done; }
+    'Record-Route' @e HCOLON                  { id = SIPSPEC_H_RECORD_ROUTE; goto done; }
+    ('Content-Type' | 'c') @e HCOLON          { id = SIPSPEC_H_CONTENT_TYPE; goto done; }
+    ('Content-Length' | 'l') @e HCOLON        { id = SIPSPEC_H_CONTENT_LENGTH; goto done; }
+    'Expires' @e HCOLON                       { id = SIPSPEC_H_EXPIRES; goto done; }
+    'Retry-After' @e HCOLON                   { id = SIPSPEC_H_RETRY_AFTER; goto done; }
+    'WWW-Authenticate' @e HCOLON              { id = SIPSPEC_H_WWW_AUTHENTICATE; goto done; }
+    'Proxy-Authenticate' @e HCOLON            { id = SIPSPEC_H_PROXY_AUTHENTICATE; goto done; }
+    'Authorization' @e HCOLON                 { id = SIPSPEC_H_AUTHORIZATION; goto done; }
+    'Proxy-Authorization' @e HCOLON           { id = SIPSPEC_H_PROXY_AUTHORIZATION; goto done; }
+    'Allow' @e HCOLON                         { id = SIPSPEC_H_ALLOW; goto done; }
+    ('Supported' | 'k') @e HCOLON             { id = SIPSPEC_H_SUPPORTED; goto done; }
+    'Require' @e HCOLON                       { id = SIPSPEC_H_REQUIRE; goto done; }
+    'Proxy-Require' @e HCOLON                 { id = SIPSPEC_H_PROXY_REQUIRE; goto done; }
+    'Unsupported' @e HCOLON                   { id = SIPSPEC_H_UNSUPPORTED; goto done; }
+    'Reason' @e HCOLON                        { id = SIPSPEC_H_REASON; goto done; }
+    'User-Agent' @e HCOLON                    { id = SIPSPEC_H_USER_AGENT; goto done; }
+    'Server' @e HCOLON                        { id = SIPSPEC_H_SERVER; goto done; }
+    ('Content-Encoding' | 'e') @e HCOLON      { id = SIPSPEC_H_CONTENT_ENCODING; goto done; }
+    ('Subject' | 's') @e HCOLON               { id = SIPSPEC_H_SUBJECT; goto done; }
+    ('Event' | 'o') @e HCOLON                 { id = SIPSPEC_H_EVENT; goto done; }
+    ('Allow-Events' | 'u') @e HCOLON          { id = SIPSPEC_H_ALLOW_EVENTS; goto done; }
+    ('Refer-To' | 'r') @e HCOLON              { id = SIPSPEC_H_REFER_TO; goto done; }
+    ('Referred-By' | 'b') @e HCOLON           { id = SIPSPEC_H_REFERRED_BY; goto done; }
+    ('Accept-Contact' | 'a') @e HCOLON        { id = SIPSPEC_H_ACCEPT_CONTACT; goto done; }
+    ('Reject-Contact' | 'j') @e HCOLON        { id = SIPSPEC_H_REJECT_CONTACT; goto done; }
+    ('Request-Disposition' | 'd') @e HCOLON   { id = SIPSPEC_H_REQUEST_DISPOSITION; goto done; }
+    ('Session-Expires' | 'x') @e HCOLON       { id = SIPSPEC_H_SESSION_EXPIRES; goto done; }
+    ('Identity' | 'y') @e HCOLON              { id = SIPSPEC_H_IDENTITY; goto done; }
+    ('Identity-Info' | 'n') @e HCOLON         { id = SIPSPEC_H_IDENTITY_INFO; goto done; }
+    'Accept' @e HCOLON                        { id = SIPSPEC_H_ACCEPT; goto done; }
+    'Min-Expires' @e HCOLON                   { id = SIPSPEC_H_MIN_EXPIRES; goto done; }
+    token @e HCOLON                           { id = SIPSPEC_H_OTHER; goto done; }
+    *                                         { return -1; }
+  */
+done:
+  (void)far;
+  *name_end = e;
+  while (cur < lim && (*cur == ' ' || *cur == '\t')) cur++;
+  *value = cur;
+  return id;
+}
+
+const char *sipspec_g_via(const char *p, const char *lim, sipspec_via *o, const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  const char *n0, *n1, *v0, *v1, *t0, *t1, *h0, *h1, *q0, *q1, *a0;
+  (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    @n0 token @n1 SLASH @v0 token @v1 SLASH @t0 token @t1 LWS @h0 host @h1
+      (COLON @q0 port @q1)? @a0 (SEMI generic_param)* {
+      o->protocol = (sipspec_span){n0, (size_t)(n1 - n0)};
+      o->version = (sipspec_span){v0, (size_t)(v1 - v0)};
+      o->transport = (sipspec_span){t0, (size_t)(t1 - t0)};
+      o->host = (sipspec_span){h0, (size_t)(h1 - h0)};
+      o->port = -1;
+      if (q0) {
+        long v = 0;
+        for (const char *d = q0; d < q1 && v <= 65535; d++) v = v * 10 + (*d - '0');
+        if (v > 65535) { *farp = q0; return NULL; }
+        o->port = (int)v;
+      }
+      o->params = (sipspec_span){a0, (size_t)(cur - a0)};
+      return cur;
+    }
+    * { *farp = far; return NULL; }
+  */
+}
+
+const char *sipspec_g_addr(const char *p, const char *lim, sipspec_addr *o, const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  const char *d0, *d1, *u0, *u1, *a0;
+  (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    @d0 display_name @d1 LAQUOT @u0 [^\x00-\x20\x7f<>"]+ @u1 RAQUOT @a0 (SEMI generic_param)* {
+      while (d1 > d0 && (d1[-1] == ' ' || d1[-1] == '\t' || d1[-1] == '\n' || d1[-1] == '\r'))
+        d1--;
+      o->display = (sipspec_span){d1 > d0 ? d0 : NULL, (size_t)(d1 - d0)};
+      goto done;
+    }
+    @u0 scheme ":" [^\x00-\x20\x7f<>";,?]+ @u1 @a0 (SEMI generic_param)* {
+      o->display = (sipspec_span){NULL, 0};
+      goto done;
+    }
+    * { *farp = far; return NULL; }
+  */
+done:
+  o->uri = (sipspec_span){u0, (size_t)(u1 - u0)};
+  o->params = (sipspec_span){a0, (size_t)(cur - a0)};
+  return cur;
+}
+
+int sipspec_g_uri(const char *p, const char *lim, sipspec_uri *o, const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  const char *s1, *us0, *us1, *pw0, *h0, *h1, *q0, *q1, *a0, *a1, *x0;
+  (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    ('sip' | 'sips') @s1 ":" (@us0 user @us1 (":" @pw0 password)? "@")? @h0 host @h1
+      (":" @q0 port @q1)? @a0 uri_parameters @a1 @x0 headers? end {
+      o->kind = s1 - p == 4 ? SIPSPEC_URI_SIPS : SIPSPEC_URI_SIP;
+      o->scheme = (sipspec_span){p, (size_t)(s1 - p)};
+      o->user = us0 ? (sipspec_span){us0, (size_t)(us1 - us0)} : (sipspec_span){NULL, 0};
+      o->password = pw0 ? (sipspec_span){pw0, (size_t)((h0 - 1) - pw0)} : (sipspec_span){NULL, 0};
+      o->host = (sipspec_span){h0, (size_t)(h1 - h0)};
+      o->port = -1;
+      if (q0) {
+        long v = 0;
+        for (const char *d = q0; d < q1 && v <= 65535; d++) v = v * 10 + (*d - '0');
+        if (v > 65535) { *farp = q0; return -1; }
+        o->port = (int)v;
+      }
+      o->params = (sipspec_span){a0, (size_t)(a1 - a0)};
+      o->headers = (sipspec_span){x0, (size_t)((cur - 1) - x0)};
+      o->opaque = (sipspec_span){s1 + 1, (size_t)((cur - 1) - (s1 + 1))};
+      return 0;
+    }
+    ('sip' | 'sips') ":" { *farp = far; return -1; }
+    'tel' @s1 ":" uric+ end {
+      o->kind = SIPSPEC_URI_TEL;
+      goto opaque;
+    }
+    scheme @s1 ":" uric+ end {
+      o->kind = SIPSPEC_URI_OTHER;
+      goto opaque;
+    }
+    * { *farp = far; return -1; }
+  */
+opaque:
+  o->scheme = (sipspec_span){p, (size_t)(s1 - p)};
+  o->opaque = (sipspec_span){s1 + 1, (size_t)((cur - 1) - (s1 + 1))};
+  return 0;
+}
+
+int sipspec_g_cseq(const char *p, const char *lim, sipspec_span *num, sipspec_span *method,
+                   const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  const char *n1, *m0, *m1;
+  (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    DIGIT+ @n1 LWS @m0 Method @m1 SWS end {
+      *num = (sipspec_span){p, (size_t)(n1 - p)};
+      *method = (sipspec_span){m0, (size_t)(m1 - m0)};
+      return 0;
+    }
+    * { *farp = far; return -1; }
+  */
+}
+
+int sipspec_g_call_id(const char *p, const char *lim, const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  (void)mar;
+  /*!re2c
+    word ("@" word)? SWS end { return 0; }
+    *                        { *farp = far; return -1; }
+  */
+}
+
+int sipspec_g_media_type(const char *p, const char *lim, sipspec_media_type *o,
+                         const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  const char *t1, *s0, *s1;
+  (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    token @t1 SLASH @s0 token @s1 (SEMI generic_param)* SWS end {
+      o->type = (sipspec_span){p, (size_t)(t1 - p)};
+      o->subtype = (sipspec_span){s0, (size_t)(s1 - s0)};
+      const char *e = cur - 1;
+      while (e > s1 && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) e--;
+      o->params = (sipspec_span){s1, (size_t)(e - s1)};
+      return 0;
+    }
+    * { *farp = far; return -1; }
+  */
+}
+
+int sipspec_g_auth(const char *p, const char *lim, sipspec_auth *o, const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  const char *s1, *a0, *a1;
+  (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    token @s1 LWS @a0 token EQUAL (token | quoted_string)
+      (COMMA token EQUAL (token | quoted_string))* @a1 SWS end {
+      o->scheme = (sipspec_span){p, (size_t)(s1 - p)};
+      o->params = (sipspec_span){a0, (size_t)(a1 - a0)};
+      return 0;
+    }
+    * { *farp = far; return -1; }
+  */
+}
+
+const char *sipspec_g_token_elem(const char *p, const char *lim, const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  (void)mar;
+  /*!re2c
+    token (SEMI generic_param)* { return cur; }
+    *                           { *farp = far; return NULL; }
+  */
+}
+
+const char *sipspec_g_param_next(const char *p, const char *lim, sipspec_span *name,
+                                 sipspec_span *value) {
+  const char *cur = p, *mar = NULL, *far = p;
+  const char *n0, *n1, *v0, *v1;
+  (void)mar;
+  (void)far;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    SEMI @n0 token @n1 (EQUAL @v0 gen_value @v1)? {
+      *name = (sipspec_span){n0, (size_t)(n1 - n0)};
+      *value = v0 ? (sipspec_span){v0, (size_t)(v1 - v0)} : (sipspec_span){n1, 0};
+      return cur;
+    }
+    * { return NULL; }
+  */
+}
+
+const char *sipspec_g_auth_param_next(const char *p, const char *lim, sipspec_span *name,
+                                      sipspec_span *value) {
+  const char *cur = p, *mar = NULL, *far = p;
+  const char *n0, *n1, *v0, *v1;
+  (void)mar;
+  (void)far;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    COMMA? @n0 token @n1 EQUAL @v0 (token | quoted_string) @v1 {
+      *name = (sipspec_span){n0, (size_t)(n1 - n0)};
+      *value = (sipspec_span){v0, (size_t)(v1 - v0)};
+      return cur;
+    }
+    * { return NULL; }
+  */
+}

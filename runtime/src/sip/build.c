@@ -1,0 +1,176 @@
+/* sip/build.c: writing SIP messages into caller storage.
+ *
+ * Plain appends with a sticky error, plus the messages RFC 3261 derives from others:
+ * responses (8.2.6), the ACK for a non-2xx final response (17.1.1.3) and CANCEL (9.1).
+ * Content-Length is always written by sipspec_build_finish() from the body's real length.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sip/msg_internal.h"
+#include "sipspec/error.h"
+
+void sipspec_build_init(sipspec_build *b, char *buf, size_t cap) {
+  b->buf = buf;
+  b->cap = cap;
+  b->len = 0;
+  b->err = buf || !cap ? SIPSPEC_OK : SIPSPEC_E_INVAL;
+}
+
+static int put(sipspec_build *b, const char *p, size_t n) {
+  if (b->err) return b->err;
+  if (n > b->cap - b->len) return b->err = SIPSPEC_E_MSG_NOSPACE;
+  if (n) memcpy(b->buf + b->len, p, n);
+  b->len += n;
+  return SIPSPEC_OK;
+}
+
+static int puts_(sipspec_build *b, const char *s) { return put(b, s, strlen(s)); }
+static int putspan(sipspec_build *b, sipspec_span s) { return put(b, s.p, s.len); }
+
+static int has_crlf(sipspec_span s) {
+  return s.len && (memchr(s.p, '\r', s.len) || memchr(s.p, '\n', s.len));
+}
+
+int sipspec_build_request_line(sipspec_build *b, sipspec_span method, sipspec_span uri) {
+  if (!b->err && (!method.len || !uri.len || has_crlf(method) || has_crlf(uri) ||
+                  memchr(uri.p, ' ', uri.len)))
+    b->err = SIPSPEC_E_INVAL;
+  putspan(b, method);
+  puts_(b, " ");
+  putspan(b, uri);
+  return puts_(b, " SIP/2.0\r\n");
+}
+
+int sipspec_build_status_line(sipspec_build *b, int status, sipspec_span reason) {
+  char code[8];
+  if (!b->err && (status < 100 || status > 699 || has_crlf(reason))) b->err = SIPSPEC_E_INVAL;
+  snprintf(code, sizeof code, "%d", status);
+  puts_(b, "SIP/2.0 ");
+  puts_(b, code);
+  puts_(b, " ");
+  putspan(b, reason);
+  return puts_(b, "\r\n");
+}
+
+int sipspec_build_header(sipspec_build *b, sipspec_span name, sipspec_span value) {
+  if (!b->err && (!name.len || has_crlf(name))) b->err = SIPSPEC_E_INVAL;
+  putspan(b, name);
+  puts_(b, ": ");
+  putspan(b, value);
+  return puts_(b, "\r\n");
+}
+
+int sipspec_build_finish(sipspec_build *b, sipspec_span body) {
+  char cl[48];
+  snprintf(cl, sizeof cl, "Content-Length: %zu\r\n\r\n", body.len);
+  puts_(b, cl);
+  return putspan(b, body);
+}
+
+static sipspec_span lit(const char *s) { return (sipspec_span){s, strlen(s)}; }
+
+/* Copies every header line of id from m, under its canonical name. */
+static void copy_lines(sipspec_build *b, const sipspec_msg *m, sipspec_hdr_id id) {
+  for (size_t i = 0; i < m->nlines; i++)
+    if (m->lines[i].id == id) sipspec_build_header(b, lit(sipspec_hdr_name(id)), m->lines[i].value);
+}
+
+static void copy_first(sipspec_build *b, const sipspec_msg *m, sipspec_hdr_id id) {
+  for (size_t i = 0; i < m->nlines; i++)
+    if (m->lines[i].id == id) {
+      sipspec_build_header(b, lit(sipspec_hdr_name(id)), m->lines[i].value);
+      return;
+    }
+}
+
+static void cseq_line(sipspec_build *b, const sipspec_msg *m, const char *method) {
+  char v[64];
+  snprintf(v, sizeof v, "%lu %s", (unsigned long)m->cseq, method);
+  sipspec_build_header(b, lit("CSeq"), lit(v));
+}
+
+static void top_via(sipspec_build *b, const sipspec_msg *m) {
+  sipspec_span v;
+  if (sipspec_msg_value(m, SIPSPEC_H_VIA, 0, &v) == SIPSPEC_OK) sipspec_build_header(b, lit("Via"), v);
+}
+
+static void max_forwards(sipspec_build *b, const sipspec_msg *m) {
+  char v[16];
+  snprintf(v, sizeof v, "%d", m->max_forwards >= 0 ? m->max_forwards : 70);
+  sipspec_build_header(b, lit("Max-Forwards"), lit(v));
+}
+
+int sipspec_build_copy(sipspec_build *b, const sipspec_msg *m) {
+  if (m->start.is_request) {
+    putspan(b, m->start.method);
+    puts_(b, " ");
+    putspan(b, m->start.uri);
+    puts_(b, " ");
+    putspan(b, m->start.version);
+    puts_(b, "\r\n");
+  } else {
+    putspan(b, m->start.version);
+    puts_(b, " ");
+    putspan(b, m->start.status);
+    puts_(b, " ");
+    putspan(b, m->start.reason);
+    puts_(b, "\r\n");
+  }
+  for (size_t i = 0; i < m->nlines; i++)
+    if (m->lines[i].id != SIPSPEC_H_CONTENT_LENGTH)
+      sipspec_build_header(b, m->lines[i].name, m->lines[i].value);
+  return b->err;
+}
+
+int sipspec_build_response(sipspec_build *b, const sipspec_msg *req, int status,
+                           const char *reason, const char *to_tag) {
+  if (!req->start.is_request) return b->err = SIPSPEC_E_INVAL;
+  sipspec_build_status_line(b, status, lit(reason ? reason : ""));
+  copy_lines(b, req, SIPSPEC_H_VIA);
+  copy_first(b, req, SIPSPEC_H_FROM);
+  sipspec_addr to;
+  sipspec_span tov;
+  if (sipspec_msg_value(req, SIPSPEC_H_TO, 0, &tov) == SIPSPEC_OK) {
+    putspan(b, lit("To: "));
+    putspan(b, tov);
+    if (to_tag && sipspec_addr_parse(tov, &to) == SIPSPEC_OK && !to.tag.p) {
+      puts_(b, ";tag=");
+      puts_(b, to_tag);
+    }
+    puts_(b, "\r\n");
+  }
+  copy_first(b, req, SIPSPEC_H_CALL_ID);
+  copy_first(b, req, SIPSPEC_H_CSEQ);
+  return b->err;
+}
+
+int sipspec_build_ack(sipspec_build *b, const sipspec_msg *invite, const sipspec_msg *response) {
+  if (!invite->start.is_request || invite->method != SIPSPEC_METHOD_INVITE ||
+      response->start.is_request)
+    return b->err = SIPSPEC_E_INVAL;
+  sipspec_build_request_line(b, lit("ACK"), invite->start.uri);
+  top_via(b, invite);
+  max_forwards(b, invite);
+  copy_lines(b, invite, SIPSPEC_H_ROUTE);
+  copy_first(b, invite, SIPSPEC_H_FROM);
+  copy_first(b, response, SIPSPEC_H_TO);
+  copy_first(b, invite, SIPSPEC_H_CALL_ID);
+  cseq_line(b, invite, "ACK");
+  return b->err;
+}
+
+int sipspec_build_cancel(sipspec_build *b, const sipspec_msg *req) {
+  if (!req->start.is_request || req->method == SIPSPEC_METHOD_ACK ||
+      req->method == SIPSPEC_METHOD_CANCEL)
+    return b->err = SIPSPEC_E_INVAL;
+  sipspec_build_request_line(b, lit("CANCEL"), req->start.uri);
+  top_via(b, req);
+  max_forwards(b, req);
+  copy_lines(b, req, SIPSPEC_H_ROUTE);
+  copy_first(b, req, SIPSPEC_H_FROM);
+  copy_first(b, req, SIPSPEC_H_TO);
+  copy_first(b, req, SIPSPEC_H_CALL_ID);
+  cseq_line(b, req, "CANCEL");
+  return b->err;
+}

@@ -1,0 +1,840 @@
+/* sip/msg.c: the one-pass SIP message parser (RFC 3261 sections 7 and 25, framing 18.3).
+ *
+ * The pass: the start line (one re2c rule), then per header line: find its end with memchr
+ * (folded lines continue), dispatch the name with one re2c DFA, and run the value's DFA for
+ * the headers the stack needs at once (Via, From, To, Call-ID, CSeq, Max-Forwards, Contact,
+ * Route, Record-Route, Content-Type, Content-Length, Expires, credentials and challenges,
+ * token lists). Other headers are kept as name and raw value. Nothing is allocated and
+ * nothing is copied: the message holds spans of the caller's buffer.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sip/msg_internal.h"
+#include "sipspec/error.h"
+
+void sipspec_msg_limits_init(sipspec_msg_limits *l) {
+  l->max_message_size = 65535;
+  l->max_headers = 128;
+  l->max_values = 256;
+  l->max_line_length = 8192;
+}
+
+int sipspec_msg_create(sipspec_msg **out, const sipspec_msg_limits *limits) {
+  sipspec_msg_limits l;
+  if (!out) return SIPSPEC_E_INVAL;
+  *out = NULL;
+  if (limits) l = *limits;
+  else sipspec_msg_limits_init(&l);
+  if (!l.max_message_size || !l.max_headers || !l.max_values || !l.max_line_length ||
+      l.max_headers > 65535 || l.max_values > INT32_MAX / 2)
+    return SIPSPEC_E_INVAL;
+  sipspec_msg *m = calloc(1, sizeof *m);
+  if (!m) return SIPSPEC_E_NOMEM;
+  m->limits = l;
+  m->lines = calloc(l.max_headers, sizeof *m->lines);
+  m->vals = calloc(l.max_values, sizeof *m->vals);
+  if (!m->lines || !m->vals) {
+    sipspec_msg_destroy(m);
+    return SIPSPEC_E_NOMEM;
+  }
+  *out = m;
+  return SIPSPEC_OK;
+}
+
+void sipspec_msg_destroy(sipspec_msg *m) {
+  if (!m) return;
+  free(m->lines);
+  free(m->vals);
+  free(m);
+}
+
+/* ---- names ---------------------------------------------------------------------------- */
+
+static const char *const hdr_names[SIPSPEC_H_COUNT_] = {
+  [SIPSPEC_H_OTHER] = "", [SIPSPEC_H_VIA] = "Via", [SIPSPEC_H_FROM] = "From",
+  [SIPSPEC_H_TO] = "To", [SIPSPEC_H_CALL_ID] = "Call-ID", [SIPSPEC_H_CSEQ] = "CSeq",
+  [SIPSPEC_H_MAX_FORWARDS] = "Max-Forwards", [SIPSPEC_H_CONTACT] = "Contact",
+  [SIPSPEC_H_ROUTE] = "Route", [SIPSPEC_H_RECORD_ROUTE] = "Record-Route",
+  [SIPSPEC_H_CONTENT_TYPE] = "Content-Type", [SIPSPEC_H_CONTENT_LENGTH] = "Content-Length",
+  [SIPSPEC_H_EXPIRES] = "Expires", [SIPSPEC_H_RETRY_AFTER] = "Retry-After",
+  [SIPSPEC_H_WWW_AUTHENTICATE] = "WWW-Authenticate",
+  [SIPSPEC_H_PROXY_AUTHENTICATE] = "Proxy-Authenticate",
+  [SIPSPEC_H_AUTHORIZATION] = "Authorization",
+  [SIPSPEC_H_PROXY_AUTHORIZATION] = "Proxy-Authorization", [SIPSPEC_H_ALLOW] = "Allow",
+  [SIPSPEC_H_SUPPORTED] = "Supported", [SIPSPEC_H_REQUIRE] = "Require",
+  [SIPSPEC_H_PROXY_REQUIRE] = "Proxy-Require", [SIPSPEC_H_UNSUPPORTED] = "Unsupported",
+  [SIPSPEC_H_REASON] = "Reason", [SIPSPEC_H_USER_AGENT] = "User-Agent",
+  [SIPSPEC_H_SERVER] = "Server", [SIPSPEC_H_CONTENT_ENCODING] = "Content-Encoding",
+  [SIPSPEC_H_SUBJECT] = "Subject", [SIPSPEC_H_EVENT] = "Event",
+  [SIPSPEC_H_ALLOW_EVENTS] = "Allow-Events", [SIPSPEC_H_REFER_TO] = "Refer-To",
+  [SIPSPEC_H_REFERRED_BY] = "Referred-By", [SIPSPEC_H_ACCEPT_CONTACT] = "Accept-Contact",
+  [SIPSPEC_H_REJECT_CONTACT] = "Reject-Contact",
+  [SIPSPEC_H_REQUEST_DISPOSITION] = "Request-Disposition",
+  [SIPSPEC_H_SESSION_EXPIRES] = "Session-Expires", [SIPSPEC_H_IDENTITY] = "Identity",
+  [SIPSPEC_H_IDENTITY_INFO] = "Identity-Info", [SIPSPEC_H_ACCEPT] = "Accept",
+  [SIPSPEC_H_MIN_EXPIRES] = "Min-Expires",
+};
+
+const char *sipspec_hdr_name(sipspec_hdr_id id) {
+  return (unsigned)id < SIPSPEC_H_COUNT_ ? hdr_names[id] : "";
+}
+
+static const char *const method_names[] = {
+  "", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE",
+  "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE",
+};
+
+const char *sipspec_method_name(sipspec_method m) {
+  return (unsigned)m < sizeof method_names / sizeof method_names[0] ? method_names[m] : "";
+}
+
+/* Methods are case-sensitive (RFC 3261 7.1). */
+static sipspec_method method_of(sipspec_span s) {
+  for (size_t i = 1; i < sizeof method_names / sizeof method_names[0]; i++)
+    if (strlen(method_names[i]) == s.len && !memcmp(method_names[i], s.p, s.len))
+      return (sipspec_method)i;
+  return SIPSPEC_METHOD_OTHER;
+}
+
+/* ---- errors --------------------------------------------------------------------------- */
+
+void sipspec_msg_set_error(sipspec_parse_error *err, const char *base, const char *at, int code,
+                           const char *rule) {
+  unsigned line = 1;
+  const char *bol = base;
+  for (const char *c = base; c < at; c++)
+    if (*c == '\n') {
+      line++;
+      bol = c + 1;
+    }
+  err->code = code;
+  err->offset = (size_t)(at - base);
+  err->line = line;
+  err->column = (unsigned)(at - bol) + 1;
+  err->rule = rule;
+}
+
+#define FAIL(at, code, rule)                                                                \
+  do {                                                                                      \
+    sipspec_msg_set_error(&m->err, buf, (at), (code), (rule));                               \
+    return (code);                                                                          \
+  } while (0)
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+static int is_wsp(char c) { return c == ' ' || c == '\t'; }
+
+/* Skips SWS: spaces, tabs and CRLF followed by a space or tab. */
+static const char *skip_sws(const char *p, const char *lim) {
+  for (;;) {
+    while (p < lim && is_wsp(*p)) p++;
+    if (lim - p >= 3 && p[0] == '\r' && p[1] == '\n' && is_wsp(p[2])) p += 3;
+    else return p;
+  }
+}
+
+/* 1*DIGIT with SWS after it; *out saturates at LONG_MAX / 2. Returns 0 or -1. */
+static int parse_digits(const char *p, const char *lim, long *out) {
+  long v = 0;
+  const char *d = p;
+  while (d < lim && *d >= '0' && *d <= '9') {
+    if (v < LONG_MAX / 20) v = v * 10 + (*d - '0');
+    d++;
+  }
+  if (d == p || skip_sws(d, lim) != lim) return -1;
+  *out = v;
+  return 0;
+}
+
+static int push_value(sipspec_msg *m, sipspec_hdr_id id, const char *p, const char *e,
+                      const char *lim) {
+  if (m->nvals >= m->limits.max_values) return -1;
+  int32_t i = (int32_t)m->nvals++;
+  m->vals[i] = (sipspec_hval){{p, (size_t)(e - p)}, lim, -1};
+  if (m->last[id] >= 0) m->vals[m->last[id]].next = i;
+  else m->first[id] = i;
+  m->last[id] = i;
+  m->nval_of[id]++;
+  return 0;
+}
+
+/* Splits a generic list on commas outside quoted strings and <...>. */
+static const char *generic_elem(const char *p, const char *lim) {
+  const char *start = p;
+  int quoted = 0, angle = 0;
+  for (; p < lim; p++) {
+    char c = *p;
+    if (quoted) {
+      if (c == '\\' && p + 1 < lim) p++;
+      else if (c == '"') quoted = 0;
+    } else if (c == '"') quoted = 1;
+    else if (c == '<') angle = 1;
+    else if (c == '>') angle = 0;
+    else if (c == ',' && !angle) break;
+  }
+  while (p > start && is_wsp(p[-1])) p--;
+  return p;
+}
+
+enum list_kind { LIST_VIA, LIST_ADDR, LIST_TOKEN, LIST_GENERIC };
+
+/* ---- the pass ------------------------------------------------------------------------- */
+
+static int parse_list(sipspec_msg *m, const char *buf, sipspec_hdr_id id, enum list_kind kind,
+                      const char *v, const char *lim, const char **fail, const char **rule) {
+  const char *p = v;
+  if (p == lim) {
+    if (kind == LIST_TOKEN || kind == LIST_GENERIC) return 0; /* e.g. "Supported:" */
+    *fail = p;
+    *rule = kind == LIST_VIA ? "via-parm" : "name-addr";
+    return SIPSPEC_E_MSG_SYNTAX;
+  }
+  (void)buf;
+  for (;;) {
+    const char *e = NULL, *far = p;
+    switch (kind) {
+    case LIST_VIA: {
+      sipspec_via via;
+      e = sipspec_g_via(p, lim, &via, &far);
+      *rule = "via-parm";
+      break;
+    }
+    case LIST_ADDR: {
+      sipspec_addr a;
+      sipspec_uri u;
+      e = sipspec_g_addr(p, lim, &a, &far);
+      *rule = "name-addr";
+      if (e && sipspec_g_uri(a.uri.p, a.uri.p + a.uri.len, &u, &far) < 0) {
+        e = NULL;
+        *rule = "addr-spec";
+      }
+      break;
+    }
+    case LIST_TOKEN:
+      e = sipspec_g_token_elem(p, lim, &far);
+      *rule = "token";
+      break;
+    case LIST_GENERIC:
+      e = generic_elem(p, lim);
+      if (e == p) e = NULL;
+      *rule = "list element";
+      break;
+    }
+    if (!e) {
+      *fail = far;
+      return SIPSPEC_E_MSG_SYNTAX;
+    }
+    if (push_value(m, id, p, e, lim) < 0) {
+      *fail = p;
+      *rule = "max_values";
+      return SIPSPEC_E_MSG_TOO_MANY_HEADERS;
+    }
+    p = skip_sws(e, lim);
+    if (p == lim) return 0;
+    if (*p != ',') {
+      *fail = p;
+      *rule = kind == LIST_VIA ? "via-parm" : kind == LIST_ADDR ? "name-addr" : *rule;
+      return SIPSPEC_E_MSG_SYNTAX;
+    }
+    p = skip_sws(p + 1, lim);
+  }
+}
+
+/* Parses one header value; returns 0 or an error code with *fail and *rule set. */
+static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const char *v,
+                       const char *lim, const char **fail, const char **rule) {
+  const char *far = v;
+  long n;
+  switch (id) {
+  case SIPSPEC_H_VIA:
+    return parse_list(m, buf, id, LIST_VIA, v, lim, fail, rule);
+  case SIPSPEC_H_CONTACT:
+    if (lim - v == 1 && *v == '*') {
+      m->contact_star = 1;
+      break;
+    }
+    return parse_list(m, buf, id, LIST_ADDR, v, lim, fail, rule);
+  case SIPSPEC_H_ROUTE:
+  case SIPSPEC_H_RECORD_ROUTE:
+    return parse_list(m, buf, id, LIST_ADDR, v, lim, fail, rule);
+  case SIPSPEC_H_FROM:
+  case SIPSPEC_H_TO:
+  case SIPSPEC_H_REFER_TO:
+  case SIPSPEC_H_REFERRED_BY: {
+    sipspec_addr a;
+    sipspec_uri u;
+    const char *e = sipspec_g_addr(v, lim, &a, &far);
+    *rule = id == SIPSPEC_H_FROM ? "From" : id == SIPSPEC_H_TO ? "To" : "name-addr";
+    if (!e || skip_sws(e, lim) != lim) {
+      *fail = e ? e : far;
+      return SIPSPEC_E_MSG_SYNTAX;
+    }
+    if (sipspec_g_uri(a.uri.p, a.uri.p + a.uri.len, &u, &far) < 0) {
+      *fail = far;
+      *rule = "addr-spec";
+      return SIPSPEC_E_MSG_SYNTAX;
+    }
+    break;
+  }
+  case SIPSPEC_H_CALL_ID:
+    if (sipspec_g_call_id(v, lim, &far) < 0) {
+      *fail = far;
+      *rule = "callid";
+      return SIPSPEC_E_MSG_SYNTAX;
+    }
+    if (!m->call_id.p) {
+      const char *e = v;
+      while (e < lim && !is_wsp(*e) && *e != '\r') e++;
+      m->call_id = (sipspec_span){v, (size_t)(e - v)};
+    }
+    break;
+  case SIPSPEC_H_CSEQ: {
+    sipspec_span num, meth;
+    if (sipspec_g_cseq(v, lim, &num, &meth, &far) < 0) {
+      *fail = far;
+      *rule = "CSeq";
+      return SIPSPEC_E_MSG_SYNTAX;
+    }
+    uint64_t x = 0;
+    for (size_t i = 0; i < num.len && x <= UINT32_MAX; i++) x = x * 10 + (uint64_t)(num.p[i] - '0');
+    if (x > UINT32_MAX) {
+      *fail = num.p;
+      *rule = "CSeq";
+      return SIPSPEC_E_MSG_SYNTAX;
+    }
+    if (!m->cseq_method.p) {
+      m->cseq = (uint32_t)x;
+      m->cseq_method = meth;
+    }
+    break;
+  }
+  case SIPSPEC_H_MAX_FORWARDS:
+  case SIPSPEC_H_CONTENT_LENGTH:
+  case SIPSPEC_H_EXPIRES:
+  case SIPSPEC_H_MIN_EXPIRES:
+    if (parse_digits(v, lim, &n) < 0) {
+      *fail = v;
+      *rule = sipspec_hdr_name(id);
+      return SIPSPEC_E_MSG_SYNTAX;
+    }
+    if (id == SIPSPEC_H_MAX_FORWARDS && m->max_forwards < 0) m->max_forwards = n > INT_MAX ? INT_MAX : (int)n;
+    if (id == SIPSPEC_H_CONTENT_LENGTH && m->content_length < 0) m->content_length = n;
+    if (id == SIPSPEC_H_EXPIRES && m->expires < 0) m->expires = n > UINT32_MAX ? (long)UINT32_MAX : n;
+    break;
+  case SIPSPEC_H_CONTENT_TYPE: {
+    sipspec_media_type t;
+    if (sipspec_g_media_type(v, lim, &t, &far) < 0) {
+      *fail = far;
+      *rule = "media-type";
+      return SIPSPEC_E_MSG_SYNTAX;
+    }
+    break;
+  }
+  case SIPSPEC_H_WWW_AUTHENTICATE:
+  case SIPSPEC_H_PROXY_AUTHENTICATE:
+  case SIPSPEC_H_AUTHORIZATION:
+  case SIPSPEC_H_PROXY_AUTHORIZATION: {
+    sipspec_auth a;
+    if (sipspec_g_auth(v, lim, &a, &far) < 0) {
+      *fail = far;
+      *rule = id <= SIPSPEC_H_PROXY_AUTHENTICATE ? "challenge" : "credentials";
+      return SIPSPEC_E_MSG_SYNTAX;
+    }
+    break;
+  }
+  case SIPSPEC_H_ALLOW:
+  case SIPSPEC_H_SUPPORTED:
+  case SIPSPEC_H_REQUIRE:
+  case SIPSPEC_H_PROXY_REQUIRE:
+  case SIPSPEC_H_UNSUPPORTED:
+  case SIPSPEC_H_REASON:
+  case SIPSPEC_H_ALLOW_EVENTS:
+  case SIPSPEC_H_CONTENT_ENCODING:
+  case SIPSPEC_H_REQUEST_DISPOSITION:
+    return parse_list(m, buf, id, LIST_TOKEN, v, lim, fail, rule);
+  case SIPSPEC_H_ACCEPT:
+  case SIPSPEC_H_ACCEPT_CONTACT:
+  case SIPSPEC_H_REJECT_CONTACT:
+    return parse_list(m, buf, id, LIST_GENERIC, v, lim, fail, rule);
+  default:
+    break;
+  }
+  if (push_value(m, id, v, lim, lim) < 0) {
+    *fail = v;
+    *rule = "max_values";
+    return SIPSPEC_E_MSG_TOO_MANY_HEADERS;
+  }
+  return 0;
+}
+
+static int ieq(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+    if (x >= 'A' && x <= 'Z') x += 32;
+    if (y >= 'A' && y <= 'Z') y += 32;
+    if (x != y) return 0;
+  }
+  return 1;
+}
+
+static uint32_t compute_checks(const sipspec_msg *m) {
+  uint32_t c = 0;
+  int req = m->start.is_request;
+  if (!m->nval_of[SIPSPEC_H_VIA]) c |= SIPSPEC_CHECK_MISSING_VIA;
+  if (!m->nline_of[SIPSPEC_H_FROM]) c |= SIPSPEC_CHECK_MISSING_FROM;
+  if (!m->nline_of[SIPSPEC_H_TO]) c |= SIPSPEC_CHECK_MISSING_TO;
+  if (!m->nline_of[SIPSPEC_H_CALL_ID]) c |= SIPSPEC_CHECK_MISSING_CALL_ID;
+  if (!m->nline_of[SIPSPEC_H_CSEQ]) c |= SIPSPEC_CHECK_MISSING_CSEQ;
+  if (req && !m->nline_of[SIPSPEC_H_MAX_FORWARDS]) c |= SIPSPEC_CHECK_MISSING_MAX_FORWARDS;
+  if (req && m->cseq_method.p &&
+      (m->cseq_method.len != m->start.method.len ||
+       memcmp(m->cseq_method.p, m->start.method.p, m->cseq_method.len)))
+    c |= SIPSPEC_CHECK_CSEQ_METHOD_MISMATCH;
+  if (req && m->max_forwards == 0) c |= SIPSPEC_CHECK_MAX_FORWARDS_ZERO;
+  if (req && m->uri_kind == SIPSPEC_URI_OTHER) c |= SIPSPEC_CHECK_UNKNOWN_URI_SCHEME;
+  if (req && m->uri_has_headers) c |= SIPSPEC_CHECK_REQUEST_URI_HEADERS;
+  static const sipspec_hdr_id single[] = {
+    SIPSPEC_H_FROM, SIPSPEC_H_TO, SIPSPEC_H_CALL_ID, SIPSPEC_H_CSEQ, SIPSPEC_H_MAX_FORWARDS,
+    SIPSPEC_H_CONTENT_LENGTH, SIPSPEC_H_CONTENT_TYPE, SIPSPEC_H_EXPIRES,
+  };
+  for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
+    if (m->nline_of[single[i]] > 1) c |= SIPSPEC_CHECK_DUPLICATE_HEADER;
+  if (m->start.version.len != 7 || !ieq(m->start.version.p, "SIP/2.0", 7))
+    c |= SIPSPEC_CHECK_BAD_VERSION;
+  if (m->contact_star &&
+      (m->nline_of[SIPSPEC_H_CONTACT] > 1 || m->nval_of[SIPSPEC_H_CONTACT] > 0 || m->expires != 0))
+    c |= SIPSPEC_CHECK_BAD_CONTACT;
+  return c;
+}
+
+int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode) {
+  if (!m || (!buf && len)) return SIPSPEC_E_INVAL;
+  const char *end = buf + len;
+  const char *far = buf, *fail = NULL, *rule = NULL;
+
+  m->buf = buf;
+  m->len = 0;
+  m->err = (sipspec_parse_error){0, 0, 0, 0, NULL};
+  m->nlines = m->nvals = 0;
+  for (int i = 0; i < SIPSPEC_H_COUNT_; i++) {
+    m->first[i] = m->last[i] = -1;
+    m->nval_of[i] = m->nline_of[i] = 0;
+  }
+  m->call_id = (sipspec_span){NULL, 0};
+  m->cseq = 0;
+  m->cseq_method = (sipspec_span){NULL, 0};
+  m->max_forwards = -1;
+  m->content_length = -1;
+  m->expires = -1;
+  m->contact_star = 0;
+  m->checks = 0;
+  m->status = 0;
+  m->method = SIPSPEC_METHOD_OTHER;
+  m->uri_kind = 0;
+  m->uri_has_headers = 0;
+  m->start = (sipspec_g_start){0};
+
+  if (len > m->limits.max_message_size) FAIL(buf, SIPSPEC_E_MSG_OVERSIZE, "max_message_size");
+
+  /* Start line. */
+  const char *p = sipspec_g_start_line(buf, end, &m->start, &far);
+  if (!p) {
+    if (far >= end) FAIL(end, SIPSPEC_E_MSG_INCOMPLETE, "start-line");
+    FAIL(far, SIPSPEC_E_MSG_SYNTAX, "start-line");
+  }
+  if ((size_t)(p - buf) > m->limits.max_line_length)
+    FAIL(buf, SIPSPEC_E_MSG_LINE_TOO_LONG, "max_line_length");
+  if (m->start.is_request) {
+    sipspec_uri u;
+    m->method = method_of(m->start.method);
+    if (sipspec_g_uri(m->start.uri.p, m->start.uri.p + m->start.uri.len, &u, &far) < 0)
+      FAIL(far, SIPSPEC_E_MSG_SYNTAX, "Request-URI");
+    m->uri_kind = u.kind;
+    m->uri_has_headers = (u.kind == SIPSPEC_URI_SIP || u.kind == SIPSPEC_URI_SIPS) && u.headers.len;
+  } else {
+    const char *s = m->start.status.p;
+    m->status = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+    if (m->status < 100 || m->status > 699) FAIL(s, SIPSPEC_E_MSG_SYNTAX, "Status-Code");
+  }
+
+  /* Header lines, up to the empty line. */
+  for (;;) {
+    if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+      p += 2;
+      break;
+    }
+    if (p >= end || (end - p == 1 && *p == '\r')) FAIL(end, SIPSPEC_E_MSG_INCOMPLETE, "CRLF");
+    /* The line: up to a CRLF not followed by a space or tab (folding, RFC 3261 7.3.1). */
+    const char *e = p, *lf;
+    for (;;) {
+      lf = memchr(e, '\n', (size_t)(end - e));
+      if (!lf) {
+        if ((size_t)(end - p) > m->limits.max_line_length)
+          FAIL(p, SIPSPEC_E_MSG_LINE_TOO_LONG, "max_line_length");
+        FAIL(end, SIPSPEC_E_MSG_INCOMPLETE, "CRLF");
+      }
+      if (lf == p || lf[-1] != '\r') FAIL(lf, SIPSPEC_E_MSG_SYNTAX, "CRLF");
+      if (lf + 1 >= end) FAIL(end, SIPSPEC_E_MSG_INCOMPLETE, "CRLF");
+      if (!is_wsp(lf[1])) break;
+      e = lf + 1;
+    }
+    const char *cr = lf - 1;
+    if ((size_t)(cr - p) > m->limits.max_line_length)
+      FAIL(p, SIPSPEC_E_MSG_LINE_TOO_LONG, "max_line_length");
+    if (m->nlines >= m->limits.max_headers) FAIL(p, SIPSPEC_E_MSG_TOO_MANY_HEADERS, "max_headers");
+
+    const char *name_end, *v;
+    int id = sipspec_g_header_name(p, cr, &name_end, &v);
+    if (id < 0) FAIL(p, SIPSPEC_E_MSG_SYNTAX, "message-header");
+    v = skip_sws(v, cr);
+    const char *ve = cr;
+    while (ve > v && is_wsp(ve[-1])) ve--;
+
+    sipspec_hline *h = &m->lines[m->nlines++];
+    h->id = (sipspec_hdr_id)id;
+    h->name = (sipspec_span){p, (size_t)(name_end - p)};
+    h->value = (sipspec_span){v, (size_t)(ve - v)};
+    m->nline_of[id]++;
+
+    int rc = parse_value(m, buf, (sipspec_hdr_id)id, v, ve, &fail, &rule);
+    if (rc) FAIL(fail, rc, rule);
+    p = lf + 1;
+  }
+
+  /* Body (RFC 3261 18.3). */
+  size_t avail = (size_t)(end - p);
+  if (m->content_length >= 0) {
+    if ((unsigned long)m->content_length > avail) {
+      if (mode == SIPSPEC_MODE_STREAM) FAIL(end, SIPSPEC_E_MSG_INCOMPLETE, "message-body");
+      FAIL(end, SIPSPEC_E_MSG_BODY_SHORT, "Content-Length");
+    }
+    m->body = (sipspec_span){p, (size_t)m->content_length};
+  } else {
+    if (mode == SIPSPEC_MODE_STREAM) FAIL(p, SIPSPEC_E_MSG_NO_CONTENT_LENGTH, "Content-Length");
+    m->body = (sipspec_span){p, avail};
+  }
+  m->len = (size_t)(m->body.p + m->body.len - buf);
+  m->checks = compute_checks(m);
+  return SIPSPEC_OK;
+}
+
+int sipspec_msg_parse(sipspec_msg *m, const char *buf, size_t len) {
+  return sipspec_msg_parse_mode(m, buf, len, SIPSPEC_MODE_DATAGRAM);
+}
+
+const sipspec_parse_error *sipspec_msg_error(const sipspec_msg *m) { return &m->err; }
+
+sipspec_span sipspec_msg_raw(const sipspec_msg *m) { return (sipspec_span){m->buf, m->len}; }
+
+/* ---- accessors ------------------------------------------------------------------------ */
+
+int sipspec_msg_is_request(const sipspec_msg *m) { return m->start.is_request; }
+sipspec_method sipspec_msg_method(const sipspec_msg *m) { return m->method; }
+sipspec_span sipspec_msg_method_text(const sipspec_msg *m) { return m->start.method; }
+sipspec_span sipspec_msg_request_uri(const sipspec_msg *m) { return m->start.uri; }
+int sipspec_msg_status(const sipspec_msg *m) { return m->status; }
+sipspec_span sipspec_msg_reason(const sipspec_msg *m) { return m->start.reason; }
+sipspec_span sipspec_msg_version(const sipspec_msg *m) { return m->start.version; }
+sipspec_span sipspec_msg_call_id(const sipspec_msg *m) { return m->call_id; }
+uint32_t sipspec_msg_cseq(const sipspec_msg *m) { return m->cseq; }
+sipspec_method sipspec_msg_cseq_method(const sipspec_msg *m) { return method_of(m->cseq_method); }
+sipspec_span sipspec_msg_cseq_method_text(const sipspec_msg *m) { return m->cseq_method; }
+int sipspec_msg_max_forwards(const sipspec_msg *m) { return m->max_forwards; }
+long sipspec_msg_content_length(const sipspec_msg *m) { return m->content_length; }
+sipspec_span sipspec_msg_body(const sipspec_msg *m) { return m->body; }
+long sipspec_msg_expires(const sipspec_msg *m) { return m->expires; }
+uint32_t sipspec_msg_check(const sipspec_msg *m) { return m->checks; }
+
+size_t sipspec_msg_header_count(const sipspec_msg *m) { return m->nlines; }
+
+int sipspec_msg_header(const sipspec_msg *m, size_t i, sipspec_header *out) {
+  if (i >= m->nlines) return SIPSPEC_E_NOTFOUND;
+  out->id = m->lines[i].id;
+  out->name = m->lines[i].name;
+  out->value = m->lines[i].value;
+  return SIPSPEC_OK;
+}
+
+long sipspec_msg_find(const sipspec_msg *m, const char *name, size_t from) {
+  char tmp[128];
+  size_t n = strlen(name);
+  if (n + 1 >= sizeof tmp) return -1;
+  memcpy(tmp, name, n);
+  tmp[n] = ':';
+  const char *ne, *v;
+  int id = sipspec_g_header_name(tmp, tmp + n + 1, &ne, &v);
+  if (id < 0 || (size_t)(ne - tmp) != n) return -1;
+  for (size_t i = from; i < m->nlines; i++) {
+    const sipspec_hline *h = &m->lines[i];
+    if (id != SIPSPEC_H_OTHER ? h->id == (sipspec_hdr_id)id
+                              : h->id == SIPSPEC_H_OTHER && h->name.len == n && ieq(h->name.p, name, n))
+      return (long)i;
+  }
+  return -1;
+}
+
+static const sipspec_hval *value_at(const sipspec_msg *m, sipspec_hdr_id id, size_t i) {
+  if ((unsigned)id >= SIPSPEC_H_COUNT_ || id == SIPSPEC_H_OTHER) return NULL;
+  int32_t k = m->first[id];
+  while (k >= 0 && i--) k = m->vals[k].next;
+  return k >= 0 ? &m->vals[k] : NULL;
+}
+
+size_t sipspec_msg_value_count(const sipspec_msg *m, sipspec_hdr_id id) {
+  return (unsigned)id < SIPSPEC_H_COUNT_ && id != SIPSPEC_H_OTHER ? m->nval_of[id] : 0;
+}
+
+int sipspec_msg_value(const sipspec_msg *m, sipspec_hdr_id id, size_t i, sipspec_span *out) {
+  const sipspec_hval *v = value_at(m, id, i);
+  if (!v) return SIPSPEC_E_NOTFOUND;
+  *out = v->v;
+  return SIPSPEC_OK;
+}
+
+/* ---- typed values --------------------------------------------------------------------- */
+
+static int span_ieq(sipspec_span s, const char *lit) {
+  size_t n = strlen(lit);
+  return s.len == n && ieq(s.p, lit, n);
+}
+
+int sipspec_param(sipspec_span params, const char *name, sipspec_span *value) {
+  const char *p = params.p, *lim = params.p + params.len;
+  sipspec_span n, v;
+  if (!p) return SIPSPEC_E_NOTFOUND;
+  while (p < lim && (p = sipspec_g_param_next(p, lim, &n, &v)) != NULL)
+    if (span_ieq(n, name)) {
+      if (value) *value = v;
+      return SIPSPEC_OK;
+    }
+  return SIPSPEC_E_NOTFOUND;
+}
+
+static long span_long(sipspec_span s, long dflt) {
+  long v = 0;
+  if (!s.len) return dflt;
+  for (size_t i = 0; i < s.len; i++) {
+    if (s.p[i] < '0' || s.p[i] > '9') return dflt;
+    if (v < LONG_MAX / 20) v = v * 10 + (s.p[i] - '0');
+  }
+  return v;
+}
+
+static void via_fill_params(sipspec_via *o) {
+  sipspec_span v;
+  const char *p = o->params.p, *lim = o->params.p + o->params.len;
+  sipspec_span n;
+  o->branch = o->received = o->maddr = (sipspec_span){NULL, 0};
+  o->rport = -1;
+  o->ttl = -1;
+  while (p && p < lim && (p = sipspec_g_param_next(p, lim, &n, &v)) != NULL) {
+    if (span_ieq(n, "branch")) o->branch = v;
+    else if (span_ieq(n, "received")) o->received = v;
+    else if (span_ieq(n, "maddr")) o->maddr = v;
+    else if (span_ieq(n, "rport")) o->rport = v.len ? span_long(v, -1) : 0;
+    else if (span_ieq(n, "ttl")) o->ttl = (int)span_long(v, -1);
+  }
+}
+
+static void addr_fill_params(sipspec_addr *o) {
+  sipspec_span v, n;
+  const char *p = o->params.p, *lim = o->params.p + o->params.len;
+  o->tag = (sipspec_span){NULL, 0};
+  o->expires = -1;
+  o->q = -1;
+  while (p && p < lim && (p = sipspec_g_param_next(p, lim, &n, &v)) != NULL) {
+    if (span_ieq(n, "tag")) o->tag = v;
+    else if (span_ieq(n, "expires")) o->expires = span_long(v, -1);
+    else if (span_ieq(n, "q") && v.len) {
+      /* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) */
+      int q = (v.p[0] - '0') * 1000, scale = 100;
+      for (size_t i = 2; i < v.len && i < 5; i++, scale /= 10) q += (v.p[i] - '0') * scale;
+      o->q = q;
+    }
+  }
+}
+
+int sipspec_via_parse(sipspec_span value, sipspec_via *out) {
+  const char *far;
+  const char *lim = value.p + value.len;
+  const char *e = sipspec_g_via(value.p, lim, out, &far);
+  if (!e || skip_sws(e, lim) != lim) return SIPSPEC_E_MSG_SYNTAX;
+  via_fill_params(out);
+  return SIPSPEC_OK;
+}
+
+int sipspec_addr_parse(sipspec_span value, sipspec_addr *out) {
+  const char *far;
+  const char *lim = value.p + value.len;
+  out->star = 0;
+  if (value.len == 1 && value.p[0] == '*') {
+    *out = (sipspec_addr){1, {NULL, 0}, {NULL, 0}, {NULL, 0}, -1, -1, {NULL, 0}};
+    return SIPSPEC_OK;
+  }
+  const char *e = sipspec_g_addr(value.p, lim, out, &far);
+  if (!e || skip_sws(e, lim) != lim) return SIPSPEC_E_MSG_SYNTAX;
+  addr_fill_params(out);
+  return SIPSPEC_OK;
+}
+
+size_t sipspec_msg_via_count(const sipspec_msg *m) { return m->nval_of[SIPSPEC_H_VIA]; }
+
+int sipspec_msg_via(const sipspec_msg *m, size_t i, sipspec_via *out) {
+  const sipspec_hval *v = value_at(m, SIPSPEC_H_VIA, i);
+  return v ? sipspec_via_parse(v->v, out) : SIPSPEC_E_NOTFOUND;
+}
+
+static int addr_of(const sipspec_msg *m, sipspec_hdr_id id, size_t i, sipspec_addr *out) {
+  const sipspec_hval *v = value_at(m, id, i);
+  return v ? sipspec_addr_parse(v->v, out) : SIPSPEC_E_NOTFOUND;
+}
+
+int sipspec_msg_from(const sipspec_msg *m, sipspec_addr *out) { return addr_of(m, SIPSPEC_H_FROM, 0, out); }
+int sipspec_msg_to(const sipspec_msg *m, sipspec_addr *out) { return addr_of(m, SIPSPEC_H_TO, 0, out); }
+int sipspec_msg_route(const sipspec_msg *m, size_t i, sipspec_addr *out) {
+  return addr_of(m, SIPSPEC_H_ROUTE, i, out);
+}
+int sipspec_msg_record_route(const sipspec_msg *m, size_t i, sipspec_addr *out) {
+  return addr_of(m, SIPSPEC_H_RECORD_ROUTE, i, out);
+}
+int sipspec_msg_contact(const sipspec_msg *m, size_t i, sipspec_addr *out) {
+  if (m->contact_star && i == 0) return sipspec_addr_parse((sipspec_span){"*", 1}, out);
+  return addr_of(m, SIPSPEC_H_CONTACT, i - (m->contact_star ? 1 : 0), out);
+}
+
+int sipspec_msg_content_type(const sipspec_msg *m, sipspec_media_type *out) {
+  const sipspec_hval *v = value_at(m, SIPSPEC_H_CONTENT_TYPE, 0);
+  const char *far;
+  if (!v) return SIPSPEC_E_NOTFOUND;
+  return sipspec_g_media_type(v->v.p, v->v.p + v->v.len, out, &far) < 0 ? SIPSPEC_E_MSG_SYNTAX
+                                                                          : SIPSPEC_OK;
+}
+
+long sipspec_msg_retry_after(const sipspec_msg *m) {
+  const sipspec_hval *v = value_at(m, SIPSPEC_H_RETRY_AFTER, 0);
+  if (!v) return -1;
+  size_t n = 0;
+  while (n < v->v.len && v->v.p[n] >= '0' && v->v.p[n] <= '9') n++;
+  return n ? span_long((sipspec_span){v->v.p, n}, -1) : -1;
+}
+
+int sipspec_msg_auth(const sipspec_msg *m, sipspec_hdr_id id, size_t i, sipspec_auth *out) {
+  const char *far;
+  if (id != SIPSPEC_H_WWW_AUTHENTICATE && id != SIPSPEC_H_PROXY_AUTHENTICATE &&
+      id != SIPSPEC_H_AUTHORIZATION && id != SIPSPEC_H_PROXY_AUTHORIZATION)
+    return SIPSPEC_E_INVAL;
+  const sipspec_hval *v = value_at(m, id, i);
+  if (!v) return SIPSPEC_E_NOTFOUND;
+  return sipspec_g_auth(v->v.p, v->v.p + v->v.len, out, &far) < 0 ? SIPSPEC_E_MSG_SYNTAX
+                                                                    : SIPSPEC_OK;
+}
+
+int sipspec_auth_param_next(sipspec_span *cursor, sipspec_span *name, sipspec_span *value) {
+  const char *lim = cursor->p + cursor->len;
+  if (!cursor->p || !cursor->len) return SIPSPEC_E_NOTFOUND;
+  const char *e = sipspec_g_auth_param_next(cursor->p, lim, name, value);
+  if (!e) return SIPSPEC_E_MSG_SYNTAX;
+  *cursor = (sipspec_span){e, (size_t)(lim - e)};
+  return SIPSPEC_OK;
+}
+
+int sipspec_auth_param(const sipspec_auth *a, const char *name, sipspec_span *value) {
+  sipspec_span cur = a->params, n, v;
+  int rc;
+  while ((rc = sipspec_auth_param_next(&cur, &n, &v)) == SIPSPEC_OK)
+    if (span_ieq(n, name)) {
+      *value = v;
+      return SIPSPEC_OK;
+    }
+  return rc == SIPSPEC_E_MSG_SYNTAX ? rc : SIPSPEC_E_NOTFOUND;
+}
+
+int sipspec_uri_parse(const char *p, size_t len, sipspec_uri *out, sipspec_parse_error *err) {
+  const char *far = p;
+  memset(out, 0, sizeof *out);
+  out->port = -1;
+  out->ttl = -1;
+  if (sipspec_g_uri(p, p + len, out, &far) < 0) {
+    if (err) sipspec_msg_set_error(err, p, far, SIPSPEC_E_MSG_SYNTAX, "SIP-URI");
+    return SIPSPEC_E_MSG_SYNTAX;
+  }
+  if (out->kind == SIPSPEC_URI_SIP || out->kind == SIPSPEC_URI_SIPS) {
+    const char *h = out->host.p;
+    size_t i = 0;
+    if (h[0] == '[') out->host_kind = SIPSPEC_HOST_IPV6;
+    else {
+      while (i < out->host.len && ((h[i] >= '0' && h[i] <= '9') || h[i] == '.')) i++;
+      out->host_kind = i == out->host.len ? SIPSPEC_HOST_IPV4 : SIPSPEC_HOST_NAME;
+    }
+    sipspec_span v;
+    if (!sipspec_param(out->params, "transport", &v)) out->transport = v;
+    if (!sipspec_param(out->params, "user", &v)) out->user_param = v;
+    if (!sipspec_param(out->params, "method", &v)) out->method = v;
+    if (!sipspec_param(out->params, "maddr", &v)) out->maddr = v;
+    if (!sipspec_param(out->params, "ttl", &v)) out->ttl = (int)span_long(v, -1);
+    if (!sipspec_param(out->params, "lr", &v)) out->lr = 1;
+  }
+  if (err) err->code = SIPSPEC_OK;
+  return SIPSPEC_OK;
+}
+
+long sipspec_unquote(sipspec_span s, char *out, size_t cap) {
+  size_t n = 0, i = 0, e = s.len;
+  if (s.len >= 2 && s.p[0] == '"' && s.p[s.len - 1] == '"') {
+    i = 1;
+    e = s.len - 1;
+  }
+  for (; i < e; i++) {
+    char c = s.p[i];
+    if (c == '\\' && i + 1 < e) c = s.p[++i];
+    if (n >= cap) return -1;
+    out[n++] = c;
+  }
+  return (long)n;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+long sipspec_unescape(sipspec_span s, char *out, size_t cap) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.len; i++) {
+    char c = s.p[i];
+    if (c == '%') {
+      if (i + 2 >= s.len) return -1;
+      int hi = hexval(s.p[i + 1]), lo = hexval(s.p[i + 2]);
+      if (hi < 0 || lo < 0) return -1;
+      c = (char)(hi * 16 + lo);
+      i += 2;
+    }
+    if (n >= cap) return -1;
+    out[n++] = c;
+  }
+  return (long)n;
+}
+
+/* ---- semantic flags ------------------------------------------------------------------- */
+
+const char *sipspec_check_name(uint32_t flag) {
+  switch (flag) {
+#define SIPSPEC_CHECK_NAME_(name, bit, text) case bit: return #name;
+    SIPSPEC_CHECKS(SIPSPEC_CHECK_NAME_)
+#undef SIPSPEC_CHECK_NAME_
+  default: return "";
+  }
+}
+
+const char *sipspec_check_text(uint32_t flag) {
+  switch (flag) {
+#define SIPSPEC_CHECK_TEXT_(name, bit, text) case bit: return text;
+    SIPSPEC_CHECKS(SIPSPEC_CHECK_TEXT_)
+#undef SIPSPEC_CHECK_TEXT_
+  default: return "";
+  }
+}

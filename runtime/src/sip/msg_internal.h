@@ -1,0 +1,69 @@
+/* sip/msg_internal.h: the message object shared by the parser, the framer and the builder.
+ *
+ * A parsed message is a set of spans into the caller's buffer plus two tables sized once at
+ * create time: header lines, and values (comma-separated elements of list headers, one per
+ * line otherwise). Values of one header id are chained in order, so sipspec_msg_value()
+ * walks only that header's values.
+ */
+#ifndef SIPSPEC_SIP_MSG_INTERNAL_H
+#define SIPSPEC_SIP_MSG_INTERNAL_H
+
+#include <stdint.h>
+
+#include "sip/sip_grammar.h"
+#include "sipspec/msg.h"
+
+enum { SIPSPEC_MODE_DATAGRAM = 0, SIPSPEC_MODE_STREAM = 1 };
+
+typedef struct sipspec_hline {
+  sipspec_hdr_id id;
+  sipspec_span name;
+  sipspec_span value;
+} sipspec_hline;
+
+typedef struct sipspec_hval {
+  sipspec_span v;
+  const char *lim; /* end of the header value the element belongs to */
+  int32_t next;    /* next value of the same id, -1 at the end */
+} sipspec_hval;
+
+struct sipspec_msg {
+  sipspec_msg_limits limits;
+  sipspec_hline *lines;
+  sipspec_hval *vals;
+
+  const char *buf;
+  size_t len;
+  sipspec_parse_error err;
+
+  sipspec_g_start start;
+  sipspec_method method;
+  int status;
+  int uri_kind;
+  int uri_has_headers;
+
+  size_t nlines, nvals;
+  int32_t first[SIPSPEC_H_COUNT_], last[SIPSPEC_H_COUNT_];
+  uint16_t nval_of[SIPSPEC_H_COUNT_];
+  uint16_t nline_of[SIPSPEC_H_COUNT_];
+
+  sipspec_span call_id;
+  uint32_t cseq;
+  sipspec_span cseq_method;
+  int max_forwards;
+  long content_length;
+  long expires;
+  int contact_star;
+  sipspec_span body;
+  uint32_t checks;
+};
+
+/* Parses buf in the given mode. Stream mode requires Content-Length and takes exactly the
+ * head and Content-Length bytes of body (the caller has made sure they are there). */
+int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode);
+
+/* Fills err for a failure at `at` inside the message starting at base. */
+void sipspec_msg_set_error(sipspec_parse_error *err, const char *base, const char *at, int code,
+                           const char *rule);
+
+#endif

@@ -1,0 +1,60 @@
+/* sip/sip_grammar.h: the functions generated from grammar/sip_message.re.
+ *
+ * Every function reads [p, lim) and never past lim: past the end the scanners see a 0 byte
+ * (a fake sentinel) that no rule accepts inside a value. Functions that match a prefix
+ * return the end of what they matched; functions that match a whole value return 0 or -1.
+ * On failure, *far (when the function has one) is the furthest byte the scanner looked at,
+ * which is where the error is reported.
+ */
+#ifndef SIPSPEC_SIP_GRAMMAR_H
+#define SIPSPEC_SIP_GRAMMAR_H
+
+#include <stdint.h>
+
+#include "sipspec/msg.h"
+
+/* Start line. */
+typedef struct sipspec_g_start {
+  int is_request;
+  sipspec_span method, uri, version, status, reason;
+} sipspec_g_start;
+
+/* Request-Line or Status-Line with its CRLF; returns the byte after the LF, or NULL. */
+const char *sipspec_g_start_line(const char *p, const char *lim, sipspec_g_start *o,
+                                 const char **far);
+
+/* header-name HCOLON: returns the sipspec_hdr_id (>= 0) or -1; *name_end is the end of the
+ * name, *value the first byte after the colon and any spaces or tabs. */
+int sipspec_g_header_name(const char *p, const char *lim, const char **name_end,
+                          const char **value);
+
+/* One via-parm (RFC 3261 20.42) starting at p; fills the span fields of o (not the values
+ * taken from params). Returns the end of the via-parm, or NULL. */
+const char *sipspec_g_via(const char *p, const char *lim, sipspec_via *o, const char **far);
+
+/* One name-addr or addr-spec with its header params (From, To, Contact, Route...). Fills
+ * display, uri and params. Returns the end, or NULL. */
+const char *sipspec_g_addr(const char *p, const char *lim, sipspec_addr *o, const char **far);
+
+/* A whole Request-URI / addr-spec URI: SIP-URI, SIPS-URI or absoluteURI. */
+int sipspec_g_uri(const char *p, const char *lim, sipspec_uri *o, const char **far);
+
+/* Whole values. */
+int sipspec_g_cseq(const char *p, const char *lim, sipspec_span *num, sipspec_span *method,
+                   const char **far);
+int sipspec_g_call_id(const char *p, const char *lim, const char **far);
+int sipspec_g_media_type(const char *p, const char *lim, sipspec_media_type *o,
+                         const char **far);
+int sipspec_g_auth(const char *p, const char *lim, sipspec_auth *o, const char **far);
+
+/* One element of a token list, with its ;params (Allow, Supported, Reason...). */
+const char *sipspec_g_token_elem(const char *p, const char *lim, const char **far);
+
+/* SEMI token [EQUAL gen-value] from p; NULL when p does not start a parameter. */
+const char *sipspec_g_param_next(const char *p, const char *lim, sipspec_span *name,
+                                 sipspec_span *value);
+/* [COMMA] auth-param from p; NULL when p does not start one. */
+const char *sipspec_g_auth_param_next(const char *p, const char *lim, sipspec_span *name,
+                                      sipspec_span *value);
+
+#endif
