@@ -233,7 +233,7 @@ static void test_cache_and_stale(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "stale=true"));
   memset(&g_cs, 0, sizeof g_cs);
   add_challenges(&g_cs, s, true);
-  CU_ASSERT_PTR_NOT_NULL(strstr(g_cs.h[0].store, "") );
+  CU_ASSERT_STRING_EQUAL(auth_test_get(&g_cs.h[0], "stale"), "true");
   CU_ASSERT_EQUAL_FATAL(sipspec_digest_client_on_challenge(c, g_cs.o, g_cs.n, &bye, &g_v), SIPSPEC_OK);
   CU_ASSERT_EQUAL(g_v.action, SIPSPEC_DIGEST_RETRY);
   CU_ASSERT_PTR_NOT_NULL(strstr(g_v.headers.items[0].value, "nc=00000001"));
@@ -481,6 +481,40 @@ static void test_verify_malformed(void) {
   sipspec_digest_server_destroy(s);
 }
 
+/* Raw hostile params at the verifier: over-long and control-character values, a value
+ * pointer missing, nothing read past the given lengths. */
+static void test_verify_hostile(void) {
+  sipspec_digest_server_t *s = make_server(SIPSPEC_AUTH_WWW, REALM, 0, SIPSPEC_DIGEST_QOP_AUTH, false);
+  static char big[5000];
+  memset(big, 'u', sizeof big);
+  sipspec_digest_param p[5] = {
+    {"username", 8, USER, 5},  {"realm", 5, REALM, strlen(REALM)}, {"nonce", 5, "n", 1},
+    {"uri", 3, big, sizeof big}, {"response", 8, "00", 2},
+  };
+  sipspec_digest_request req = {"INVITE", URI, NULL, 0};
+  char why[256] = "";
+  CU_ASSERT_EQUAL(sipspec_digest_server_verify(s, p, 5, &req, why, sizeof why), SIPSPEC_E_AUTH_MALFORMED);
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "uri is too long (5000 bytes"));
+  p[3].value = URI;
+  p[3].value_len = strlen(URI);
+  p[0].value = "alice\r\nX: y";
+  p[0].value_len = 12;
+  CU_ASSERT_EQUAL(sipspec_digest_server_verify(s, p, 5, &req, why, sizeof why), SIPSPEC_E_AUTH_MALFORMED);
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "username contains a control character"));
+  p[0].value = NULL;
+  p[0].value_len = 3;
+  CU_ASSERT_EQUAL(sipspec_digest_server_verify(s, p, 5, &req, why, sizeof why), SIPSPEC_E_AUTH_MALFORMED);
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "username has no value"));
+  /* lengths shorter than the strings: only the slice counts ("alicex" read as "alice") */
+  p[0].value = USER "x";
+  p[0].value_len = 5;
+  CU_ASSERT_EQUAL(sipspec_digest_server_verify(s, p, 5, &req, why, sizeof why), SIPSPEC_E_AUTH_MALFORMED);
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "no qop"));
+  CU_ASSERT_EQUAL(sipspec_digest_server_verify(s, NULL, 0, &req, why, sizeof why), SIPSPEC_E_AUTH_MALFORMED);
+  CU_ASSERT_EQUAL(sipspec_digest_server_verify(s, p, 5, NULL, why, sizeof why), SIPSPEC_E_INVAL);
+  sipspec_digest_server_destroy(s);
+}
+
 static void test_config_errors(void) {
   sipspec_digest_server_config cfg;
   sipspec_digest_server_t *s = NULL;
@@ -518,6 +552,7 @@ int main(void) {
   CU_add_test(s, "401 + 407 on the same request", test_401_and_407);
   CU_add_test(s, "replayed nc and unknown nonces", test_replay_and_unknown_nonce);
   CU_add_test(s, "verifier: malformed and wrong params", test_verify_malformed);
+  CU_add_test(s, "verifier: hostile raw params", test_verify_hostile);
   CU_add_test(s, "configuration errors", test_config_errors);
   return auth_test_run();
 }

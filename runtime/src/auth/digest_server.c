@@ -188,7 +188,11 @@ static int get_param(const sipspec_digest_param *params, size_t n, const char *n
     return SIPSPEC_E_AUTH_MALFORMED;
   }
   const sipspec_digest_param *p = &params[i];
-  if (p->value_len >= cap || (p->value == NULL && p->value_len > 0)) {
+  if (p->value == NULL && p->value_len > 0) {
+    auth_reason(why, why_len, "%s has no value", name);
+    return SIPSPEC_E_AUTH_MALFORMED;
+  }
+  if (p->value_len >= cap) {
     auth_reason(why, why_len, "%s is too long (%zu bytes, at most %zu)", name, p->value_len,
                 cap - 1);
     return SIPSPEC_E_AUTH_MALFORMED;
