@@ -4,8 +4,8 @@ file(REMOVE_RECURSE ${OUT})
 file(MAKE_DIRECTORY ${OUT}/spec)
 file(READ ${CHART} text)
 string(REPLACE "Proceeding" "Ringing" text "${text}")
-string(REPLACE "      | TIMER_F @stop_timer_E @report_timeout -> Terminated                    # RFC 3261 §17.1.2.2 para 3\n    ),\n    Ringing:"
-               "      | TIMER_F @stop_timer_E @report_timeout -> Terminated                    # RFC 3261 §17.1.2.2 para 3\n      | TU_END @stop_timer_E @stop_timer_F -> Terminated                     # RFC 3261 §9.1 (test edit)\n    ),\n    Ringing:" text "${text}")
+string(REPLACE "        TIMER_E @send_request @restart_timer_E -> Trying"
+               "        TU_END @stop_timer_E @stop_timer_F -> Terminated   # RFC 3261 §9.1 (test edit)\n      | TIMER_E @send_request @restart_timer_E -> Trying" text "${text}")
 if(NOT text MATCHES "TU_END @stop_timer_E")
   message(FATAL_ERROR "the test could not edit the chart copy (has spec/nict.rl changed shape?)")
 endif()
