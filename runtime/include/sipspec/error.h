@@ -43,6 +43,21 @@ extern "C" {
   X(E_MSG_INCOMPLETE,   -206,  "SIP message ends before the end of its header")        \
   X(E_MSG_NOSPACE,      -207,  "output buffer too small for the SIP message")          \
   /* configuration and transports (-300..-399) */                                      \
+  X(E_CONFIG,          -300,  "bad configuration value")                             \
+  X(E_TLS_UNAVAILABLE, -301,  "TLS transport is not available yet")                   \
+  X(E_BIND,            -302,  "cannot bind the local address")                        \
+  X(E_LISTEN,          -303,  "cannot listen on the local address")                   \
+  X(E_SOCKET,          -304,  "cannot create or configure a socket")                  \
+  X(E_CONN_REFUSED,    -305,  "connection refused by the peer")                       \
+  X(E_CONN_RESET,      -306,  "connection reset by the peer")                         \
+  X(E_CONN_TIMEOUT,    -307,  "connection attempt timed out")                         \
+  X(E_CONN_CLOSED,     -308,  "connection closed by the peer")                        \
+  X(E_CONNECT,         -309,  "cannot connect to the peer")                           \
+  X(E_FRAMING,         -310,  "malformed data on a stream connection")                \
+  X(E_MSG_TOO_BIG,     -311,  "message too big for the transport")                    \
+  X(E_SEND,            -312,  "cannot send to the peer")                              \
+  X(E_RESOLVE,         -313,  "host name not found")                                  \
+  X(E_BAD_ADDRESS,     -314,  "not a valid address")                                  \
   /* transactions, dialogs, sessions (-400..-499) */                                   \
   /* authentication (-500..-599) */                                                    \
   X(E_AUTH_MALFORMED,   -500,  "malformed digest authentication parameters")          \

@@ -1,0 +1,78 @@
+/* sipspec/config.h: the per-user-agent configuration (SIP timers, transport choice) and the
+ * one call that overrides it from MRCP_SIP_* environment variables.
+ *
+ * Why a struct and not globals: every stack instance carries its own timers, so two user
+ * agents in one process can run with different values. Fill defaults with
+ * sipspec_config_init(), then apply sipspec_config_from_env(). A bad value is never replaced
+ * by a silent default: the call fails and writes a sentence naming the variable and the
+ * value into the caller's buffer.
+ */
+#ifndef SIPSPEC_CONFIG_H
+#define SIPSPEC_CONFIG_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Transport kinds. Explicit numbers: they index tables elsewhere. */
+typedef enum sipspec_tp_kind {
+  SIPSPEC_TP_UDP = 0,
+  SIPSPEC_TP_TCP = 1,
+  SIPSPEC_TP_TLS = 2
+} sipspec_tp_kind;
+
+/* "udp", "tcp", "tls"; "?" for a value outside the enum. */
+const char *sipspec_tp_kind_name(sipspec_tp_kind kind);
+
+/* Longest error sentence the config and transport setup calls write (Redis ANET_ERR_LEN). */
+#define SIPSPEC_ERR_LEN 256
+
+/* Defaults (RFC 3261 17.1.1.1 and Table 4; 18.1.1 for the UDP size limit). */
+#define SIPSPEC_DEFAULT_T1_MS 500u
+#define SIPSPEC_DEFAULT_T2_MS 4000u
+#define SIPSPEC_DEFAULT_T4_MS 5000u
+#define SIPSPEC_DEFAULT_INVITE_MAX_RETRANS 7u
+#define SIPSPEC_DEFAULT_UDP_MAX_SIZE 1300u
+/* Upper bound accepted for any millisecond value (one hour). */
+#define SIPSPEC_CONFIG_MAX_MS 3600000u
+/* Upper bound for MRCP_SIP_INVITE_MAX_RETRANS: 2^20 * T1 backoff is already absurd. */
+#define SIPSPEC_CONFIG_MAX_RETRANS 20u
+
+typedef struct sipspec_config {
+  sipspec_tp_kind transport;   /* MRCP_SIP_TRANSPORT: udp | tcp (tls refused until TLS lands) */
+  unsigned t1_ms;              /* MRCP_SIP_RETRANS_T1_MS: RTT estimate, Timer A start (500) */
+  unsigned t2_ms;              /* MRCP_SIP_RETRANS_T2_MS: retransmit interval cap (4000), >= T1 */
+  unsigned t4_ms;              /* MRCP_SIP_RETRANS_T4_MS: max message lifetime (5000) */
+  /* MRCP_SIP_INVITE_MAX_RETRANS (7): how many times Timer A may fire before the INVITE
+   * client transaction gives up. With T1 doubling, Timer A fires at T1, 3T1, 7T1, 15T1,
+   * 31T1, 63T1 and 127T1; Timer B (64*T1) ends the transaction first under the default
+   * T1, so 7 is "never cut short before Timer B". A smaller value gives up earlier. */
+  unsigned invite_max_retrans;
+  int dns_srv;                 /* MRCP_SIP_DNS_SRV: 0 or 1; stored, used once SRV lands (0) */
+  unsigned udp_max_size;       /* MRCP_SIP_UDP_MAX_SIZE: bigger requests go over TCP (1300) */
+  int tcp_enabled;             /* 1: a too-big message may switch to TCP (RFC 3261 18.1.1) */
+} sipspec_config;
+
+/* Fills *cfg with the defaults above. */
+void sipspec_config_init(sipspec_config *cfg);
+
+/* A getenv-like lookup: returns the value of `name` or NULL when unset. The returned
+ * string only needs to live until the lookup is called again. */
+typedef const char *(*sipspec_getenv_fn)(const char *name, void *arg);
+
+/* Overrides *cfg from the MRCP_SIP_* variables that are set. lookup == NULL means the
+ * process environment (getenv). Unset variables keep the value already in *cfg.
+ * Returns SIPSPEC_OK, or SIPSPEC_E_CONFIG (bad value) / SIPSPEC_E_TLS_UNAVAILABLE
+ * (MRCP_SIP_TRANSPORT=tls) with a sentence like
+ *   MRCP_SIP_RETRANS_T1_MS="12x": trailing characters after the number
+ * in err (err may be NULL; errlen includes the terminating NUL). On error *cfg is left
+ * exactly as it was: the call validates everything before it writes anything. */
+int sipspec_config_from_env(sipspec_config *cfg, sipspec_getenv_fn lookup, void *arg,
+                            char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

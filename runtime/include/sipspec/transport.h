@@ -1,0 +1,189 @@
+/* sipspec/transport.h: the one interface every SIP transport (UDP, TCP, later TLS) offers.
+ *
+ * Why a vtable: the transaction layer sends and receives through sipspec_transport_*()
+ * wrappers only, so a new transport is one new file (transport_<name>.c) and one new
+ * sipspec_transport_type, with no change to callers (Redis ConnectionType, Sofia tport).
+ *
+ * Event loop: every transport runs on the caller's libev loop and owns no thread and no
+ * global state. Nothing blocks: sends that cannot complete are queued and flushed when the
+ * socket is writable. Failures after a send was accepted (connection refused, reset, timed
+ * out, garbage on a stream) arrive through the error callback with the peer address, so a
+ * transaction can turn them into its transport-error event.
+ *
+ * Callbacks may call sipspec_transport_close() on their own transport: the close is carried
+ * out once the callback has returned; nothing is delivered after the close call.
+ */
+#ifndef SIPSPEC_TRANSPORT_H
+#define SIPSPEC_TRANSPORT_H
+
+#include <ev.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "sipspec/config.h"
+#include "sipspec/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- addresses ------------------------------------------------------------------------ */
+
+/* An IPv4 or IPv6 socket address, by value. len == 0 means "no address". */
+typedef struct sipspec_addr {
+  union {
+    struct sockaddr sa;
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    struct sockaddr_storage ss;
+  } u;
+  socklen_t len;
+} sipspec_addr;
+
+/* Room for "[" IPv6 "]:" port and the NUL. */
+#define SIPSPEC_ADDR_STRLEN 64
+
+/* Sets *a from an IP literal ("127.0.0.1", "::1", "[::1]") and a port. Host names are not
+ * accepted here (use the resolver). Returns SIPSPEC_OK or SIPSPEC_E_BAD_ADDRESS. */
+int sipspec_addr_set(sipspec_addr *a, const char *ip_literal, unsigned port);
+/* Copies a kernel sockaddr (AF_INET / AF_INET6 only); SIPSPEC_E_BAD_ADDRESS otherwise. */
+int sipspec_addr_from_sockaddr(sipspec_addr *a, const struct sockaddr *sa, socklen_t len);
+/* "127.0.0.1:5060" or "[::1]:5060" into buf; returns buf ("?" for an empty address). */
+const char *sipspec_addr_format(const sipspec_addr *a, char *buf, size_t buflen);
+/* The IP alone ("127.0.0.1", "::1", no brackets) into buf, as a Via sent-by host needs
+ * after bracketing; returns buf. */
+const char *sipspec_addr_host(const sipspec_addr *a, char *buf, size_t buflen);
+unsigned sipspec_addr_port(const sipspec_addr *a);
+void sipspec_addr_set_port(sipspec_addr *a, unsigned port);
+int sipspec_addr_family(const sipspec_addr *a);         /* AF_INET, AF_INET6 or 0 */
+int sipspec_addr_equal(const sipspec_addr *a, const sipspec_addr *b); /* family, IP, port */
+int sipspec_addr_is_any(const sipspec_addr *a);          /* 0.0.0.0 or :: */
+
+/* ---- stream framing ------------------------------------------------------------------- */
+
+/* Called by a framer once per complete message. msg is only valid during the call.
+ * Return 0 to go on, nonzero to make the framer stop at once (the connection is closing). */
+typedef int (*sipspec_framer_emit_fn)(void *ctx, const char *msg, size_t len);
+
+/* Cuts a byte stream into messages. One framer state exists per stream connection.
+ * The SIP stream framer (Content-Length based) plugs in here; tests use their own. */
+typedef struct sipspec_framer_type {
+  const char *name;
+  /* Returns a fresh per-connection state, or NULL when out of memory. */
+  void *(*create)(void *arg);
+  /* Consumes data[0..len) (any split of the stream), calls emit for each complete message,
+   * keeps the incomplete tail. Returns SIPSPEC_OK, or a negative code (typically
+   * SIPSPEC_E_FRAMING) when the stream is garbage; the transport then closes the
+   * connection and reports the error. If emit returns nonzero, feed returns SIPSPEC_OK
+   * at once. */
+  int (*feed)(void *state, const char *data, size_t len, sipspec_framer_emit_fn emit, void *ctx);
+  void (*destroy)(void *state);
+} sipspec_framer_type;
+
+/* ---- transports ----------------------------------------------------------------------- */
+
+typedef struct sipspec_transport sipspec_transport;
+typedef struct sipspec_transport_type sipspec_transport_type;
+
+/* One received message: a whole UDP datagram, or one framed message from a stream.
+ * data is only valid during the call; copy what you keep. */
+typedef void (*sipspec_tp_recv_cb)(sipspec_transport *tp, const char *data, size_t len,
+                                   const sipspec_addr *from, void *user);
+
+/* An asynchronous failure. All pointers are only valid during the call. */
+typedef struct sipspec_tp_error {
+  int code;                  /* SIPSPEC_E_CONN_REFUSED, _CONN_RESET, _CONN_TIMEOUT, ... */
+  int sys_errno;             /* the errno behind it, 0 when none */
+  const sipspec_addr *peer;  /* the peer concerned, NULL for socket-wide errors */
+  const char *message;       /* "connect 127.0.0.1:5090/tcp: Connection refused" */
+} sipspec_tp_error;
+typedef void (*sipspec_tp_error_cb)(sipspec_transport *tp, const sipspec_tp_error *e, void *user);
+
+typedef struct sipspec_transport_opts {
+  const char *bind_host;         /* IP literal to bind; NULL means "0.0.0.0" */
+  unsigned bind_port;            /* 0: an ephemeral port */
+  int listen;                    /* stream transports: accept connections on the bound port */
+  unsigned connect_timeout_ms;   /* stream transports: give up connecting after this (32000) */
+  size_t max_datagram;           /* UDP: larger sends fail with SIPSPEC_E_MSG_TOO_BIG (1300) */
+  size_t max_queued_bytes;       /* bytes queued per socket before send says E_AGAIN (1 MiB) */
+  const sipspec_framer_type *framer; /* stream transports: required */
+  void *framer_arg;              /* passed to framer->create */
+  sipspec_tp_recv_cb on_recv;    /* required */
+  sipspec_tp_error_cb on_error;  /* may be NULL (errors are then only counted by the caller) */
+  void *user;                    /* handed back to both callbacks */
+} sipspec_transport_opts;
+
+/* Defaults shown above; callbacks and framer NULL. */
+void sipspec_transport_opts_init(sipspec_transport_opts *opts);
+
+struct sipspec_transport_type {
+  const char *name;              /* "udp", "tcp" */
+  sipspec_tp_kind kind;
+  int reliable;                  /* 1 for stream transports: no retransmission timers A/E/G */
+  /* Creates the transport and binds (and listens). On failure returns a negative code and
+   * writes e.g. "bind 127.0.0.1:5060/udp: Address already in use" into err. */
+  int (*open)(struct ev_loop *loop, const sipspec_transport_opts *opts,
+              sipspec_transport **out, char *err, size_t errlen);
+  /* Sends one message. SIPSPEC_OK means accepted (sent or queued); later failures come
+   * through on_error. The data is copied when it has to be queued. */
+  int (*send)(sipspec_transport *tp, const sipspec_addr *to, const void *data, size_t len);
+  /* Closes every socket and frees the transport (deferred when called from a callback). */
+  void (*close)(sipspec_transport *tp);
+  /* The address this transport is bound to (the port is the real one, never 0). */
+  int (*bound_addr)(sipspec_transport *tp, sipspec_addr *out);
+  /* The local address a message to `toward` leaves from, for Via and Contact. */
+  int (*local_addr)(sipspec_transport *tp, const sipspec_addr *toward, sipspec_addr *out);
+};
+
+/* The part of every transport the inline wrappers read. Implementations embed it first.
+ * Fields are read-only for callers. */
+struct sipspec_transport {
+  const sipspec_transport_type *type; /* ro */
+  struct ev_loop *loop;               /* ro */
+};
+
+extern const sipspec_transport_type sipspec_transport_udp;
+extern const sipspec_transport_type sipspec_transport_tcp;
+
+/* The implementation of a kind; NULL for SIPSPEC_TP_TLS until TLS lands. */
+const sipspec_transport_type *sipspec_transport_type_for(sipspec_tp_kind kind);
+
+static inline int sipspec_transport_open(const sipspec_transport_type *type,
+                                         struct ev_loop *loop,
+                                         const sipspec_transport_opts *opts,
+                                         sipspec_transport **out, char *err, size_t errlen) {
+  return type->open(loop, opts, out, err, errlen);
+}
+static inline int sipspec_transport_send(sipspec_transport *tp, const sipspec_addr *to,
+                                         const void *data, size_t len) {
+  return tp->type->send(tp, to, data, len);
+}
+static inline void sipspec_transport_close(sipspec_transport *tp) {
+  if (tp) tp->type->close(tp);
+}
+static inline int sipspec_transport_bound_addr(sipspec_transport *tp, sipspec_addr *out) {
+  return tp->type->bound_addr(tp, out);
+}
+static inline int sipspec_transport_local_addr(sipspec_transport *tp, const sipspec_addr *toward,
+                                               sipspec_addr *out) {
+  return tp->type->local_addr(tp, toward, out);
+}
+static inline const char *sipspec_transport_name(const sipspec_transport *tp) {
+  return tp->type->name;
+}
+static inline int sipspec_transport_reliable(const sipspec_transport *tp) {
+  return tp->type->reliable;
+}
+
+/* RFC 3261 18.1.1: chooses the transport for a request of msg_len bytes. With UDP
+ * configured, a request larger than cfg->udp_max_size goes over TCP; if cfg->tcp_enabled
+ * is 0 the call fails with SIPSPEC_E_MSG_TOO_BIG and a sentence in err naming both sizes.
+ * TCP stays TCP; TLS fails with SIPSPEC_E_TLS_UNAVAILABLE. */
+int sipspec_transport_pick(const sipspec_config *cfg, size_t msg_len, sipspec_tp_kind *out,
+                           char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

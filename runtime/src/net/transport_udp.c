@@ -1,0 +1,218 @@
+/* transport_udp.c: the UDP transport (RFC 3261 18.1.1, 18.2.1) on libev.
+ *
+ * One non-blocking datagram socket, bound to opts->bind_host:bind_port (0.0.0.0:0 by
+ * default, IPv4 or IPv6). Each received datagram is delivered whole, with its source
+ * address. A send that would block (EAGAIN, ENOBUFS) is copied into a FIFO and flushed when
+ * the socket becomes writable, so the loop never blocks and order is kept. The local address
+ * used toward a peer, for Via and Contact, is learnt with a scratch connected socket.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/net_internal.h"
+
+enum { UDP_RECV_BUF = 65536, UDP_RECV_BATCH = 64 };
+
+typedef struct udp_pending {
+  struct udp_pending *next;
+  sipspec_addr to;
+  size_t len;
+  char data[];
+} udp_pending;
+
+typedef struct udp_tp {
+  sipspec_transport base;      /* first: the public part */
+  sipspec_transport_opts opts; /* callbacks, limits (bind_host not kept) */
+  int fd;
+  sipspec_addr bound;
+  ev_io rio, wio;
+  ev_timer goodbye;            /* runs the deferred close */
+  udp_pending *head, *tail;
+  size_t queued_bytes;
+  int depth;                   /* > 0 while inside a user callback */
+  int closing;
+  char rbuf[UDP_RECV_BUF];
+} udp_tp;
+
+static void udp_free(udp_tp *u) {
+  ev_io_stop(u->base.loop, &u->rio);
+  ev_io_stop(u->base.loop, &u->wio);
+  ev_timer_stop(u->base.loop, &u->goodbye);
+  if (u->fd >= 0) close(u->fd);
+  while (u->head) {
+    udp_pending *p = u->head;
+    u->head = p->next;
+    free(p);
+  }
+  free(u);
+}
+
+static void udp_report(udp_tp *u, int code, int sys_errno, const sipspec_addr *peer,
+                       const char *verb) {
+  char msg[SIPSPEC_ERR_LEN];
+  if (!u->opts.on_error) return;
+  sipspec_net_seterr(msg, sizeof msg, verb, peer, "udp",
+                     sys_errno ? strerror(sys_errno) : sipspec_strerror(code));
+  sipspec_tp_error e = {code, sys_errno, peer, msg};
+  u->depth++;
+  u->opts.on_error(&u->base, &e, u->opts.user);
+  u->depth--;
+}
+
+static void udp_goodbye_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)loop; (void)revents;
+  udp_tp *u = w->data;
+  assert(&u->goodbye == w);
+  udp_free(u);
+}
+
+static void udp_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
+  (void)loop; (void)revents;
+  udp_tp *u = w->data;
+  assert(&u->rio == w);
+  for (int i = 0; i < UDP_RECV_BATCH && !u->closing; i++) {
+    sipspec_addr from;
+    from.len = sizeof from.u;
+    ssize_t n = recvfrom(u->fd, u->rbuf, sizeof u->rbuf, 0, &from.u.sa, &from.len);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+      /* e.g. ICMP port unreachable surfaced on the socket: not fatal for UDP. */
+      udp_report(u, sipspec_net_errno_code(errno, SIPSPEC_E_IO), errno, NULL, "recvfrom");
+      break;
+    }
+    sipspec_addr src;
+    if (sipspec_addr_from_sockaddr(&src, &from.u.sa, from.len) != SIPSPEC_OK) continue;
+    u->depth++;
+    u->opts.on_recv(&u->base, u->rbuf, (size_t)n, &src, u->opts.user);
+    u->depth--;
+  }
+}
+
+/* Flushes the FIFO; stops the write watcher once it is empty. */
+static void udp_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
+  (void)revents;
+  udp_tp *u = w->data;
+  assert(&u->wio == w);
+  while (u->head && !u->closing) {
+    udp_pending *p = u->head;
+    ssize_t n = sendto(u->fd, p->data, p->len, 0, &p->to.u.sa, p->to.len);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) return;
+    int e = n < 0 ? errno : 0;
+    u->head = p->next;
+    if (!u->head) u->tail = NULL;
+    u->queued_bytes -= p->len;
+    if (e) udp_report(u, SIPSPEC_E_SEND, e, &p->to, "sendto");
+    free(p);
+  }
+  if (!u->head) ev_io_stop(loop, &u->wio);
+}
+
+static int udp_send(sipspec_transport *tp, const sipspec_addr *to, const void *data, size_t len) {
+  udp_tp *u = (udp_tp *)tp;
+  if (u->closing) return SIPSPEC_E_STATE;
+  if (len > u->opts.max_datagram) return SIPSPEC_E_MSG_TOO_BIG;
+  if (sipspec_addr_family(to) != sipspec_addr_family(&u->bound)) return SIPSPEC_E_BAD_ADDRESS;
+  if (!u->head) {
+    ssize_t n = sendto(u->fd, data, len, 0, &to->u.sa, to->len);
+    if (n >= 0) return SIPSPEC_OK;
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) return SIPSPEC_E_SEND;
+  }
+  if (u->queued_bytes + len > u->opts.max_queued_bytes) return SIPSPEC_E_AGAIN;
+  udp_pending *p = malloc(sizeof *p + len);
+  if (!p) return SIPSPEC_E_NOMEM;
+  p->next = NULL;
+  p->to = *to;
+  p->len = len;
+  memcpy(p->data, data, len);
+  if (u->tail) u->tail->next = p; else u->head = p;
+  u->tail = p;
+  u->queued_bytes += len;
+  ev_io_start(u->base.loop, &u->wio);
+  return SIPSPEC_OK;
+}
+
+static void udp_close(sipspec_transport *tp) {
+  udp_tp *u = (udp_tp *)tp;
+  if (u->closing) return;
+  u->closing = 1;
+  if (u->depth == 0) { udp_free(u); return; }
+  /* Inside one of our callbacks: stop everything now, free after it returns. */
+  ev_io_stop(u->base.loop, &u->rio);
+  ev_io_stop(u->base.loop, &u->wio);
+  ev_timer_start(u->base.loop, &u->goodbye);
+}
+
+static int udp_bound_addr(sipspec_transport *tp, sipspec_addr *out) {
+  *out = ((udp_tp *)tp)->bound;
+  return SIPSPEC_OK;
+}
+
+static int udp_local_addr(sipspec_transport *tp, const sipspec_addr *toward, sipspec_addr *out) {
+  return sipspec_net_local_toward(&((udp_tp *)tp)->bound, toward, out);
+}
+
+static int udp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
+                    sipspec_transport **out, char *err, size_t errlen) {
+  sipspec_addr ba;
+  *out = NULL;
+  if (!opts || !opts->on_recv) {
+    if (err && errlen) snprintf(err, errlen, "udp: options without a receive callback");
+    return SIPSPEC_E_INVAL;
+  }
+  int rc = sipspec_net_bind_addr(opts, &ba, "udp", err, errlen);
+  if (rc != SIPSPEC_OK) return rc;
+  udp_tp *u = calloc(1, sizeof *u);
+  if (!u) return SIPSPEC_E_NOMEM;
+  u->base.type = &sipspec_transport_udp;
+  u->base.loop = loop;
+  u->opts = *opts;
+  u->opts.bind_host = NULL;
+  u->fd = socket(sipspec_addr_family(&ba), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (u->fd < 0) {
+    sipspec_net_seterr(err, errlen, "socket", &ba, "udp", strerror(errno));
+    free(u);
+    return SIPSPEC_E_SOCKET;
+  }
+  if (sipspec_addr_family(&ba) == AF_INET6) {
+    int one = 1; /* "::" means IPv6 only; IPv4 gets its own transport */
+    (void)setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  }
+  if (bind(u->fd, &ba.u.sa, ba.len) != 0) {
+    sipspec_net_seterr(err, errlen, "bind", &ba, "udp", strerror(errno));
+    close(u->fd);
+    free(u);
+    return SIPSPEC_E_BIND;
+  }
+  sipspec_addr got;
+  got.len = sizeof got.u;
+  if (getsockname(u->fd, &got.u.sa, &got.len) != 0 ||
+      sipspec_addr_from_sockaddr(&u->bound, &got.u.sa, got.len) != SIPSPEC_OK) {
+    sipspec_net_seterr(err, errlen, "getsockname", &ba, "udp", strerror(errno));
+    close(u->fd);
+    free(u);
+    return SIPSPEC_E_SOCKET;
+  }
+  ev_io_init(&u->rio, udp_read_cb, u->fd, EV_READ);
+  ev_io_init(&u->wio, udp_write_cb, u->fd, EV_WRITE);
+  ev_timer_init(&u->goodbye, udp_goodbye_cb, 0., 0.);
+  u->rio.data = u->wio.data = u->goodbye.data = u;
+  ev_io_start(loop, &u->rio);
+  *out = &u->base;
+  return SIPSPEC_OK;
+}
+
+const sipspec_transport_type sipspec_transport_udp = {
+  .name = "udp",
+  .kind = SIPSPEC_TP_UDP,
+  .reliable = 0,
+  .open = udp_open,
+  .send = udp_send,
+  .close = udp_close,
+  .bound_addr = udp_bound_addr,
+  .local_addr = udp_local_addr,
+};

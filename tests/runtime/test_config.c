@@ -1,0 +1,198 @@
+/* test_config.c: MRCP_SIP_* environment overrides: every variable, every kind of bad value,
+ * the exact error text, and that a failed call leaves the config untouched. The variables
+ * come from a table through the lookup hook, so the process environment is never touched. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cunit_main.h"
+#include "sipspec/config.h"
+#include "sipspec/error.h"
+
+typedef struct kv { const char *k, *v; } kv;
+
+static const char *lookup(const char *name, void *arg) {
+  for (const kv *p = arg; p->k; p++)
+    if (strcmp(p->k, name) == 0) return p->v;
+  return NULL;
+}
+
+static char err[SIPSPEC_ERR_LEN];
+
+static int apply(sipspec_config *c, const kv *env) {
+  sipspec_config_init(c);
+  memset(err, 'x', sizeof err);
+  err[sizeof err - 1] = '\0';
+  return sipspec_config_from_env(c, lookup, (void *)env, err, sizeof err);
+}
+
+static void test_defaults(void) {
+  sipspec_config c;
+  kv env[] = {{NULL, NULL}};
+  CU_ASSERT_EQUAL(apply(&c, env), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.transport, SIPSPEC_TP_UDP);
+  CU_ASSERT_EQUAL(c.t1_ms, 500);
+  CU_ASSERT_EQUAL(c.t2_ms, 4000);
+  CU_ASSERT_EQUAL(c.t4_ms, 5000);
+  CU_ASSERT_EQUAL(c.invite_max_retrans, 7);
+  CU_ASSERT_EQUAL(c.dns_srv, 0);
+  CU_ASSERT_EQUAL(c.udp_max_size, 1300);
+  CU_ASSERT_STRING_EQUAL(err, "");
+}
+
+static void test_every_variable(void) {
+  sipspec_config c;
+  kv env[] = {{"MRCP_SIP_TRANSPORT", "TCP"},          {"MRCP_SIP_RETRANS_T1_MS", "250"},
+              {"MRCP_SIP_RETRANS_T2_MS", "2000"},     {"MRCP_SIP_RETRANS_T4_MS", "3000"},
+              {"MRCP_SIP_INVITE_MAX_RETRANS", "5"},   {"MRCP_SIP_DNS_SRV", "1"},
+              {"MRCP_SIP_UDP_MAX_SIZE", "1400"},      {NULL, NULL}};
+  CU_ASSERT_EQUAL(apply(&c, env), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.transport, SIPSPEC_TP_TCP);
+  CU_ASSERT_EQUAL(c.t1_ms, 250);
+  CU_ASSERT_EQUAL(c.t2_ms, 2000);
+  CU_ASSERT_EQUAL(c.t4_ms, 3000);
+  CU_ASSERT_EQUAL(c.invite_max_retrans, 5);
+  CU_ASSERT_EQUAL(c.dns_srv, 1);
+  CU_ASSERT_EQUAL(c.udp_max_size, 1400);
+  kv udp[] = {{"MRCP_SIP_TRANSPORT", "udp"}, {"MRCP_SIP_DNS_SRV", "0"}, {NULL, NULL}};
+  CU_ASSERT_EQUAL(apply(&c, udp), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.transport, SIPSPEC_TP_UDP);
+  CU_ASSERT_EQUAL(c.dns_srv, 0);
+  /* Edges that are valid: T2 == T1, the maxima. */
+  kv edge[] = {{"MRCP_SIP_RETRANS_T1_MS", "3600000"}, {"MRCP_SIP_RETRANS_T2_MS", "3600000"},
+               {"MRCP_SIP_INVITE_MAX_RETRANS", "20"}, {NULL, NULL}};
+  CU_ASSERT_EQUAL(apply(&c, edge), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.t1_ms, 3600000);
+  CU_ASSERT_EQUAL(c.invite_max_retrans, 20);
+}
+
+typedef struct bad_case {
+  const char *var, *value;
+  int code;
+  const char *message;
+} bad_case;
+
+static const bad_case bad[] = {
+  {"MRCP_SIP_RETRANS_T1_MS", "abc", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T1_MS=\"abc\": not a number"},
+  {"MRCP_SIP_RETRANS_T1_MS", "12x", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T1_MS=\"12x\": trailing characters after the number"},
+  {"MRCP_SIP_RETRANS_T1_MS", "500 ", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T1_MS=\"500 \": trailing characters after the number"},
+  {"MRCP_SIP_RETRANS_T1_MS", " 500", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T1_MS=\" 500\": not a number"},
+  {"MRCP_SIP_RETRANS_T1_MS", "0", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T1_MS=\"0\": zero is not allowed, expected at least 1"},
+  {"MRCP_SIP_RETRANS_T1_MS", "-5", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T1_MS=\"-5\": negative value, expected a number from 1 to 3600000"},
+  {"MRCP_SIP_RETRANS_T1_MS", "", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T1_MS=\"\": empty value, expected a number"},
+  {"MRCP_SIP_RETRANS_T1_MS", "99999999999999999999999", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T1_MS=\"99999999999999999999999\": out of range, at most 3600000"},
+  {"MRCP_SIP_RETRANS_T1_MS", "3600001", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T1_MS=\"3600001\": out of range, at most 3600000"},
+  {"MRCP_SIP_RETRANS_T2_MS", "4s", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T2_MS=\"4s\": trailing characters after the number"},
+  {"MRCP_SIP_RETRANS_T2_MS", "0", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T2_MS=\"0\": zero is not allowed, expected at least 1"},
+  {"MRCP_SIP_RETRANS_T2_MS", "100", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T2_MS=100 is less than MRCP_SIP_RETRANS_T1_MS=500"},
+  {"MRCP_SIP_RETRANS_T4_MS", "-1", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T4_MS=\"-1\": negative value, expected a number from 1 to 3600000"},
+  {"MRCP_SIP_RETRANS_T4_MS", "0x10", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_RETRANS_T4_MS=\"0x10\": trailing characters after the number"},
+  {"MRCP_SIP_INVITE_MAX_RETRANS", "0", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_INVITE_MAX_RETRANS=\"0\": zero is not allowed, expected at least 1"},
+  {"MRCP_SIP_INVITE_MAX_RETRANS", "21", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_INVITE_MAX_RETRANS=\"21\": out of range, at most 20"},
+  {"MRCP_SIP_INVITE_MAX_RETRANS", "seven", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_INVITE_MAX_RETRANS=\"seven\": not a number"},
+  {"MRCP_SIP_DNS_SRV", "2", SIPSPEC_E_CONFIG, "MRCP_SIP_DNS_SRV=\"2\": out of range, at most 1"},
+  {"MRCP_SIP_DNS_SRV", "yes", SIPSPEC_E_CONFIG, "MRCP_SIP_DNS_SRV=\"yes\": not a number"},
+  {"MRCP_SIP_UDP_MAX_SIZE", "100", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_UDP_MAX_SIZE=\"100\": too small, expected at least 200"},
+  {"MRCP_SIP_TRANSPORT", "sctp", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_TRANSPORT=\"sctp\": unknown transport, expected udp, tcp or tls"},
+  {"MRCP_SIP_TRANSPORT", "", SIPSPEC_E_CONFIG,
+   "MRCP_SIP_TRANSPORT=\"\": unknown transport, expected udp, tcp or tls"},
+  {"MRCP_SIP_TRANSPORT", "tls", SIPSPEC_E_TLS_UNAVAILABLE,
+   "MRCP_SIP_TRANSPORT=\"tls\": TLS is not available yet, use udp or tcp"},
+};
+
+static void test_bad_values(void) {
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    sipspec_config c, before;
+    kv env[] = {{bad[i].var, bad[i].value}, {NULL, NULL}};
+    int rc = apply(&c, env);
+    sipspec_config_init(&before);
+    CU_ASSERT_EQUAL(rc, bad[i].code);
+    CU_ASSERT_STRING_EQUAL(err, bad[i].message);
+    CU_ASSERT(memcmp(&c, &before, sizeof c) == 0); /* untouched on failure */
+    if (rc != bad[i].code || strcmp(err, bad[i].message) != 0)
+      fprintf(stderr, "case %zu: rc=%d err=%s\n", i, rc, err);
+  }
+}
+
+static void test_partial_failure_keeps_config(void) {
+  sipspec_config c;
+  kv env[] = {{"MRCP_SIP_TRANSPORT", "tcp"}, {"MRCP_SIP_RETRANS_T1_MS", "100"},
+              {"MRCP_SIP_RETRANS_T4_MS", "junk"}, {NULL, NULL}};
+  CU_ASSERT_EQUAL(apply(&c, env), SIPSPEC_E_CONFIG);
+  CU_ASSERT_EQUAL(c.transport, SIPSPEC_TP_UDP);
+  CU_ASSERT_EQUAL(c.t1_ms, 500);
+  /* T2 compared against an overridden T1. */
+  kv env2[] = {{"MRCP_SIP_RETRANS_T1_MS", "5000"}, {NULL, NULL}};
+  CU_ASSERT_EQUAL(apply(&c, env2), SIPSPEC_E_CONFIG);
+  CU_ASSERT_STRING_EQUAL(err, "MRCP_SIP_RETRANS_T2_MS=4000 is less than MRCP_SIP_RETRANS_T1_MS=5000");
+}
+
+static void test_small_error_buffer(void) {
+  sipspec_config c;
+  char small[16];
+  kv env[] = {{"MRCP_SIP_RETRANS_T1_MS", "abc"}, {NULL, NULL}};
+  sipspec_config_init(&c);
+  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, lookup, env, small, sizeof small), SIPSPEC_E_CONFIG);
+  CU_ASSERT_EQUAL(strlen(small), sizeof small - 1);
+  CU_ASSERT(strncmp(small, "MRCP_SIP_RETRAN", 15) == 0);
+  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, lookup, env, NULL, 0), SIPSPEC_E_CONFIG);
+}
+
+static void test_process_environment(void) {
+  /* lookup == NULL reads getenv. Only this test process's own environment is changed. */
+  static const char *names[] = {"MRCP_SIP_TRANSPORT", "MRCP_SIP_RETRANS_T1_MS",
+    "MRCP_SIP_RETRANS_T2_MS", "MRCP_SIP_RETRANS_T4_MS", "MRCP_SIP_INVITE_MAX_RETRANS",
+    "MRCP_SIP_DNS_SRV", "MRCP_SIP_UDP_MAX_SIZE"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unsetenv(names[i]);
+  sipspec_config c;
+  sipspec_config_init(&c);
+  setenv("MRCP_SIP_RETRANS_T4_MS", "4321", 1);
+  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, NULL, NULL, err, sizeof err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.t4_ms, 4321);
+  setenv("MRCP_SIP_TRANSPORT", "tls", 1);
+  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, NULL, NULL, err, sizeof err),
+                  SIPSPEC_E_TLS_UNAVAILABLE);
+  CU_ASSERT_STRING_EQUAL(err, "MRCP_SIP_TRANSPORT=\"tls\": TLS is not available yet, use udp or tcp");
+  unsetenv("MRCP_SIP_TRANSPORT");
+  unsetenv("MRCP_SIP_RETRANS_T4_MS");
+}
+
+static void test_error_names(void) {
+  CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_CONFIG), "SIPSPEC_E_CONFIG");
+  CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_CONN_REFUSED), "SIPSPEC_E_CONN_REFUSED");
+  CU_ASSERT_STRING_EQUAL(sipspec_strerror(SIPSPEC_E_TLS_UNAVAILABLE),
+                         "TLS transport is not available yet");
+  CU_ASSERT_STRING_EQUAL(sipspec_tp_kind_name(SIPSPEC_TP_TCP), "tcp");
+}
+
+static const tst_case cases[] = {
+  {"defaults match RFC 3261 Table 4", test_defaults},
+  {"every MRCP_SIP_ variable overrides its field", test_every_variable},
+  {"bad values are refused with a sentence naming variable and value", test_bad_values},
+  {"a failing call leaves the config untouched", test_partial_failure_keeps_config},
+  {"error text is cut safely to the caller's buffer", test_small_error_buffer},
+  {"NULL lookup reads the process environment", test_process_environment},
+  {"transport error codes have names", test_error_names},
+  {NULL, NULL},
+};
+
+int main(void) { return tst_main("config", cases); }

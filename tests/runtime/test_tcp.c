@@ -1,0 +1,354 @@
+/* test_tcp.c: the TCP transport on 127.0.0.1 against itself and against raw sockets:
+ * framing across chunk boundaries, replies on the accepted connection, connection reuse
+ * (two sends, one connect), refused / reset / closed / timed-out connections reported
+ * through the error callback with the peer, reopen on the next send, garbage from the
+ * framer, listen errors naming address and reason, and close from inside a callback. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cunit_main.h"
+#include "netutil.h"
+#include "sipspec/transport.h"
+
+typedef struct side {
+  int nmsg, nerr;
+  char msgs[16][128];
+  sipspec_addr from[16];
+  sipspec_tp_error err;          /* last error (message copied below) */
+  char errmsg[SIPSPEC_ERR_LEN];
+  sipspec_addr errpeer;
+  int close_on_recv;
+} side;
+
+static void on_recv(sipspec_transport *tp, const char *data, size_t len, const sipspec_addr *from,
+                    void *user) {
+  side *s = user;
+  if (s->nmsg < 16) {
+    snprintf(s->msgs[s->nmsg], sizeof s->msgs[0], "%.*s", (int)len, data);
+    s->from[s->nmsg] = *from;
+  }
+  s->nmsg++;
+  if (s->close_on_recv) sipspec_transport_close(tp);
+}
+
+static void on_error(sipspec_transport *tp, const sipspec_tp_error *e, void *user) {
+  (void)tp;
+  side *s = user;
+  s->nerr++;
+  s->err = *e;
+  snprintf(s->errmsg, sizeof s->errmsg, "%s", e->message);
+  if (e->peer) s->errpeer = *e->peer;
+  s->err.message = s->errmsg;
+  s->err.peer = &s->errpeer;
+}
+
+static int has_msgs(void *arg) { side *s = arg; return s->nmsg >= 1 && s->nmsg >= s->close_on_recv; }
+static int has_err(void *arg) { return ((side *)arg)->nerr > 0; }
+
+typedef struct want { side *s; int n; } want;
+static int has_n(void *arg) { want *w = arg; return w->s->nmsg >= w->n; }
+
+static sipspec_transport *open_tcp(struct ev_loop *loop, int listen, side *s, unsigned timeout_ms) {
+  sipspec_transport_opts o;
+  sipspec_transport_opts_init(&o);
+  o.bind_host = "127.0.0.1";
+  o.listen = listen;
+  o.framer = &tst_line_framer;
+  o.on_recv = on_recv;
+  o.on_error = on_error;
+  o.user = s;
+  if (timeout_ms) o.connect_timeout_ms = timeout_ms;
+  sipspec_transport *tp = NULL;
+  char err[SIPSPEC_ERR_LEN] = "";
+  int rc = sipspec_transport_open(&sipspec_transport_tcp, loop, &o, &tp, err, sizeof err);
+  CU_ASSERT_EQUAL(rc, SIPSPEC_OK);
+  if (rc) fprintf(stderr, "open tcp: %s\n", err);
+  return tp;
+}
+
+/* A raw non-blocking listener on 127.0.0.1:0. */
+static int raw_listen(int backlog, sipspec_addr *a) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sipspec_addr_set(a, "127.0.0.1", 0);
+  if (fd < 0 || bind(fd, &a->u.sa, a->len) != 0 || listen(fd, backlog) != 0) return -1;
+  a->len = sizeof a->u;
+  getsockname(fd, &a->u.sa, &a->len);
+  return fd;
+}
+
+typedef struct acc { int lfd, fd; } acc;
+static int try_accept(void *arg) {
+  acc *a = arg;
+  if (a->fd < 0) a->fd = accept(a->lfd, NULL, NULL);
+  return a->fd >= 0;
+}
+static int raw_accept(struct ev_loop *loop, int lfd) {
+  acc a = {lfd, -1};
+  tst_run_until(loop, try_accept, &a, 3.0);
+  if (a.fd >= 0) fcntl(a.fd, F_SETFL, fcntl(a.fd, F_GETFL) | O_NONBLOCK);
+  return a.fd;
+}
+
+typedef struct rd { int fd; char buf[512]; size_t len; const char *want; } rd;
+static int try_read(void *arg) {
+  rd *r = arg;
+  ssize_t n = read(r->fd, r->buf + r->len, sizeof r->buf - 1 - r->len);
+  if (n > 0) r->len += (size_t)n;
+  r->buf[r->len] = '\0';
+  return strstr(r->buf, r->want) != NULL;
+}
+
+static void test_exchange_and_framing(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side srv, cli;
+  memset(&srv, 0, sizeof srv);
+  memset(&cli, 0, sizeof cli);
+  sipspec_transport *ts = open_tcp(loop, 1, &srv, 0);
+  sipspec_transport *tc = open_tcp(loop, 0, &cli, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ts);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
+  CU_ASSERT(sipspec_transport_reliable(tc));
+  CU_ASSERT_STRING_EQUAL(sipspec_transport_name(tc), "tcp");
+  sipspec_addr sa, dummy;
+  CU_ASSERT_EQUAL(sipspec_transport_bound_addr(ts, &sa), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_transport_bound_addr(tc, &dummy), SIPSPEC_E_STATE);
+
+  /* Messages given in pieces that do not follow the message boundaries. */
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &sa, "INVITE 1\nBY", 11), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &sa, "E 2\n\nACK", 8), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &sa, " 3\n", 3), SIPSPEC_OK);
+  want w = {&srv, 4};
+  CU_ASSERT(tst_run_until(loop, has_n, &w, 3.0));
+  CU_ASSERT_EQUAL_FATAL(srv.nmsg, 4);
+  CU_ASSERT_STRING_EQUAL(srv.msgs[0], "INVITE 1");
+  CU_ASSERT_STRING_EQUAL(srv.msgs[1], "BYE 2");
+  CU_ASSERT_STRING_EQUAL(srv.msgs[2], "");
+  CU_ASSERT_STRING_EQUAL(srv.msgs[3], "ACK 3");
+
+  /* The client's local address toward the server is its connection's address. */
+  sipspec_addr local;
+  CU_ASSERT_EQUAL(sipspec_transport_local_addr(tc, &sa, &local), SIPSPEC_OK);
+  CU_ASSERT(sipspec_addr_equal(&local, &srv.from[0]));
+
+  /* The reply to the source address leaves on the accepted connection. */
+  CU_ASSERT_EQUAL(sipspec_transport_send(ts, &srv.from[0], "200 OK\n", 7), SIPSPEC_OK);
+  CU_ASSERT(tst_run_until(loop, has_msgs, &cli, 3.0));
+  CU_ASSERT_STRING_EQUAL(cli.msgs[0], "200 OK");
+  CU_ASSERT(sipspec_addr_equal(&cli.from[0], &sa));
+  CU_ASSERT_EQUAL(srv.nerr, 0);
+  CU_ASSERT_EQUAL(cli.nerr, 0);
+  sipspec_transport_close(tc);
+  CU_ASSERT(tst_run_until(loop, has_err, &srv, 3.0)); /* the server sees the close */
+  CU_ASSERT_EQUAL(srv.err.code, SIPSPEC_E_CONN_CLOSED);
+  sipspec_transport_close(ts);
+  ev_loop_destroy(loop);
+}
+
+static void test_raw_chunks(void) {
+  /* Byte-by-byte chunks from a raw socket, with the loop running between them. */
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side srv;
+  memset(&srv, 0, sizeof srv);
+  sipspec_transport *ts = open_tcp(loop, 1, &srv, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ts);
+  sipspec_addr sa;
+  sipspec_transport_bound_addr(ts, &sa);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  CU_ASSERT_EQUAL_FATAL(connect(fd, &sa.u.sa, sa.len), 0);
+  const char *stream = "OPTIONS a\nREGISTER b\n";
+  for (const char *p = stream; *p; p++) {
+    CU_ASSERT_EQUAL(write(fd, p, 1), 1);
+    tst_run_for(loop, 0.002);
+  }
+  want w = {&srv, 2};
+  CU_ASSERT(tst_run_until(loop, has_n, &w, 3.0));
+  CU_ASSERT_STRING_EQUAL(srv.msgs[0], "OPTIONS a");
+  CU_ASSERT_STRING_EQUAL(srv.msgs[1], "REGISTER b");
+  /* Garbage (a NUL byte): the framer refuses, the connection is closed and reported. */
+  CU_ASSERT_EQUAL(write(fd, "bad\0line\n", 9), 9);
+  CU_ASSERT(tst_run_until(loop, has_err, &srv, 3.0));
+  CU_ASSERT_EQUAL(srv.err.code, SIPSPEC_E_FRAMING);
+  CU_ASSERT(sipspec_addr_equal(&srv.errpeer, &srv.from[0]));
+  char expect[SIPSPEC_ERR_LEN], ps[SIPSPEC_ADDR_STRLEN];
+  snprintf(expect, sizeof expect, "read %s/tcp: malformed data on a stream connection",
+           sipspec_addr_format(&srv.from[0], ps, sizeof ps));
+  CU_ASSERT_STRING_EQUAL(srv.errmsg, expect);
+  char c;
+  CU_ASSERT_EQUAL(read(fd, &c, 1), 0); /* our side was closed */
+  close(fd);
+  sipspec_transport_close(ts);
+  ev_loop_destroy(loop);
+}
+
+static void test_refused(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side cli;
+  memset(&cli, 0, sizeof cli);
+  sipspec_addr dead;
+  int lfd = raw_listen(1, &dead);
+  CU_ASSERT_FATAL(lfd >= 0);
+  close(lfd); /* nothing listens on that port now */
+  sipspec_transport *tc = open_tcp(loop, 0, &cli, 0);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &dead, "x\n", 2), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(cli.nerr, 0); /* never reported from inside send */
+  CU_ASSERT(tst_run_until(loop, has_err, &cli, 3.0));
+  CU_ASSERT_EQUAL(cli.err.code, SIPSPEC_E_CONN_REFUSED);
+  CU_ASSERT_EQUAL(cli.err.sys_errno, ECONNREFUSED);
+  CU_ASSERT(sipspec_addr_equal(&cli.errpeer, &dead));
+  char expect[SIPSPEC_ERR_LEN];
+  snprintf(expect, sizeof expect, "connect 127.0.0.1:%u/tcp: %s", sipspec_addr_port(&dead),
+           strerror(ECONNREFUSED));
+  CU_ASSERT_STRING_EQUAL(cli.errmsg, expect);
+  sipspec_transport_close(tc);
+  ev_loop_destroy(loop);
+}
+
+static void test_reset(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side cli;
+  memset(&cli, 0, sizeof cli);
+  sipspec_addr la;
+  int lfd = raw_listen(4, &la);
+  sipspec_transport *tc = open_tcp(loop, 0, &cli, 0);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "hello\n", 6), SIPSPEC_OK);
+  int fd = raw_accept(loop, lfd);
+  CU_ASSERT_FATAL(fd >= 0);
+  struct linger lg = {1, 0}; /* close with RST */
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  close(fd);
+  CU_ASSERT(tst_run_until(loop, has_err, &cli, 3.0));
+  CU_ASSERT_EQUAL(cli.err.code, SIPSPEC_E_CONN_RESET);
+  CU_ASSERT_EQUAL(cli.err.sys_errno, ECONNRESET);
+  CU_ASSERT(sipspec_addr_equal(&cli.errpeer, &la));
+  close(lfd);
+  sipspec_transport_close(tc);
+  ev_loop_destroy(loop);
+}
+
+static void test_reuse_and_reopen(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side cli;
+  memset(&cli, 0, sizeof cli);
+  sipspec_addr la;
+  int lfd = raw_listen(4, &la);
+  sipspec_transport *tc = open_tcp(loop, 0, &cli, 0);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "one\n", 4), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "two\n", 4), SIPSPEC_OK);
+  int fd = raw_accept(loop, lfd);
+  CU_ASSERT_FATAL(fd >= 0);
+  rd r = {fd, "", 0, "two\n"};
+  CU_ASSERT(tst_run_until(loop, try_read, &r, 3.0));
+  CU_ASSERT_STRING_EQUAL(r.buf, "one\ntwo\n");
+  tst_run_for(loop, 0.05);
+  CU_ASSERT(accept(lfd, NULL, NULL) < 0 && errno == EAGAIN); /* two sends, one connect */
+
+  /* The peer closes: reported as closed; the next send opens a new connection. */
+  close(fd);
+  CU_ASSERT(tst_run_until(loop, has_err, &cli, 3.0));
+  CU_ASSERT_EQUAL(cli.err.code, SIPSPEC_E_CONN_CLOSED);
+  CU_ASSERT(sipspec_addr_equal(&cli.errpeer, &la));
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "three\n", 6), SIPSPEC_OK);
+  fd = raw_accept(loop, lfd);
+  CU_ASSERT_FATAL(fd >= 0);
+  rd r2 = {fd, "", 0, "three\n"};
+  CU_ASSERT(tst_run_until(loop, try_read, &r2, 3.0));
+  CU_ASSERT_STRING_EQUAL(r2.buf, "three\n");
+  close(fd);
+  close(lfd);
+  sipspec_transport_close(tc);
+  ev_loop_destroy(loop);
+}
+
+static void test_connect_timeout(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side cli;
+  memset(&cli, 0, sizeof cli);
+  sipspec_addr la;
+  /* A listener that never accepts, its accept queue filled by raw connects: further SYNs
+   * are dropped, so the transport's connect stays in progress until its timer fires. */
+  int lfd = raw_listen(0, &la);
+  int fillers[8], nfill = 0;
+  for (int i = 0; i < 8; i++) {
+    fillers[nfill] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(fillers[nfill], &la.u.sa, la.len);
+    nfill++;
+  }
+  tst_run_for(loop, 0.1);
+  sipspec_transport *tc = open_tcp(loop, 0, &cli, 300);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "x\n", 2), SIPSPEC_OK);
+  CU_ASSERT(tst_run_until(loop, has_err, &cli, 5.0));
+  CU_ASSERT_EQUAL(cli.err.code, SIPSPEC_E_CONN_TIMEOUT);
+  CU_ASSERT(sipspec_addr_equal(&cli.errpeer, &la));
+  char expect[SIPSPEC_ERR_LEN];
+  snprintf(expect, sizeof expect, "connect 127.0.0.1:%u/tcp: timed out after 300 ms",
+           sipspec_addr_port(&la));
+  CU_ASSERT_STRING_EQUAL(cli.errmsg, expect);
+  for (int i = 0; i < nfill; i++) close(fillers[i]);
+  close(lfd);
+  sipspec_transport_close(tc);
+  ev_loop_destroy(loop);
+}
+
+static void test_listen_errors(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  sipspec_addr la;
+  int lfd = raw_listen(1, &la);
+  sipspec_transport_opts o;
+  sipspec_transport_opts_init(&o);
+  o.bind_host = "127.0.0.1";
+  o.bind_port = sipspec_addr_port(&la);
+  o.listen = 1;
+  o.framer = &tst_line_framer;
+  o.on_recv = on_recv;
+  sipspec_transport *tp = NULL;
+  char err[SIPSPEC_ERR_LEN], expect[SIPSPEC_ERR_LEN];
+  CU_ASSERT_EQUAL(sipspec_transport_open(&sipspec_transport_tcp, loop, &o, &tp, err, sizeof err),
+                  SIPSPEC_E_BIND);
+  snprintf(expect, sizeof expect, "bind 127.0.0.1:%u/tcp: %s", o.bind_port, strerror(EADDRINUSE));
+  CU_ASSERT_STRING_EQUAL(err, expect);
+  o.framer = NULL;
+  CU_ASSERT_EQUAL(sipspec_transport_open(&sipspec_transport_tcp, loop, &o, &tp, err, sizeof err),
+                  SIPSPEC_E_INVAL);
+  CU_ASSERT_STRING_EQUAL(err, "tcp: options need a receive callback and a framer");
+  close(lfd);
+  ev_loop_destroy(loop);
+}
+
+static void test_close_inside_callback(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side srv, cli;
+  memset(&srv, 0, sizeof srv);
+  memset(&cli, 0, sizeof cli);
+  srv.close_on_recv = 1;
+  sipspec_transport *ts = open_tcp(loop, 1, &srv, 0);
+  sipspec_transport *tc = open_tcp(loop, 0, &cli, 0);
+  sipspec_addr sa;
+  sipspec_transport_bound_addr(ts, &sa);
+  /* Several messages in one read: the first callback closes the server transport. */
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &sa, "a\nb\nc\n", 6), SIPSPEC_OK);
+  CU_ASSERT(tst_run_until(loop, has_msgs, &srv, 3.0));
+  tst_run_for(loop, 0.05);
+  CU_ASSERT_EQUAL(srv.nmsg, 1);
+  CU_ASSERT_EQUAL(srv.nerr, 0);
+  CU_ASSERT(tst_run_until(loop, has_err, &cli, 3.0)); /* the client sees its peer go */
+  CU_ASSERT(cli.err.code == SIPSPEC_E_CONN_CLOSED || cli.err.code == SIPSPEC_E_CONN_RESET);
+  sipspec_transport_close(tc);
+  ev_loop_destroy(loop);
+}
+
+static const tst_case cases[] = {
+  {"messages cross in pieces; replies use the accepted connection", test_exchange_and_framing},
+  {"byte-by-byte chunks are framed; garbage closes and reports", test_raw_chunks},
+  {"connection refused reaches on_error with ECONNREFUSED", test_refused},
+  {"connection reset (RST) reaches on_error", test_reset},
+  {"two sends use one connection; a closed one reopens", test_reuse_and_reopen},
+  {"a connect that never completes times out", test_connect_timeout},
+  {"listen errors name the address and the reason", test_listen_errors},
+  {"closing inside the receive callback stops delivery", test_close_inside_callback},
+  {NULL, NULL},
+};
+
+int main(void) { return tst_main("tcp", cases); }
