@@ -38,7 +38,7 @@ typedef struct relay_dir {
 struct relay {
   struct ev_loop *loop;
   int front, back;            /* A side, B side */
-  sipspec_addr front_addr, upstream, peer_a;
+  sipspec_sockaddr front_addr, upstream, peer_a;
   ev_io front_io, back_io;
   relay_dir dir[2];
   char buf[65536];
@@ -62,7 +62,7 @@ void relay_opts_init(relay_opts *o) {
 static void send_out(relay_dir *d, const char *data, size_t len) {
   relay *r = d->r;
   int fd = d->id == RELAY_A_TO_B ? r->back : r->front;
-  const sipspec_addr *to = d->id == RELAY_A_TO_B ? &r->upstream : &r->peer_a;
+  const sipspec_sockaddr *to = d->id == RELAY_A_TO_B ? &r->upstream : &r->peer_a;
   if (to->len == 0) { d->st.no_peer++; return; }
   if (sendto(fd, data, len, 0, &to->u.sa, to->len) >= 0) d->st.forwarded++;
 }
@@ -169,7 +169,7 @@ static void front_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop; (void)revents;
   relay *r = w->data;
   for (int i = 0; i < 64; i++) {
-    sipspec_addr from;
+    sipspec_sockaddr from;
     from.len = sizeof from.u;
     ssize_t n = recvfrom(r->front, r->buf, sizeof r->buf, 0, &from.u.sa, &from.len);
     if (n < 0) return;
@@ -188,22 +188,22 @@ static void back_cb(struct ev_loop *loop, ev_io *w, int revents) {
   }
 }
 
-static int open_sock(const char *host, sipspec_addr *bound, char *err, size_t errlen) {
-  sipspec_addr a;
-  if (sipspec_addr_set(&a, host, 0) != SIPSPEC_OK) {
+static int open_sock(const char *host, sipspec_sockaddr *bound, char *err, size_t errlen) {
+  sipspec_sockaddr a;
+  if (sipspec_sockaddr_set(&a, host, 0) != SIPSPEC_OK) {
     snprintf(err, errlen, "relay: %s is not an IP literal", host);
     return -1;
   }
-  int fd = socket(sipspec_addr_family(&a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = socket(sipspec_sockaddr_family(&a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0 || bind(fd, &a.u.sa, a.len) != 0) {
     snprintf(err, errlen, "relay: bind %s/udp: %s", host, strerror(errno));
     if (fd >= 0) close(fd);
     return -1;
   }
-  sipspec_addr got;
+  sipspec_sockaddr got;
   got.len = sizeof got.u;
   getsockname(fd, &got.u.sa, &got.len);
-  sipspec_addr_from_sockaddr(bound, &got.u.sa, got.len);
+  sipspec_sockaddr_from_sockaddr(bound, &got.u.sa, got.len);
   return fd;
 }
 
@@ -220,7 +220,7 @@ int relay_create(struct ev_loop *loop, const relay_opts *opts, relay **out, char
   r->loop = loop;
   r->upstream = opts->upstream;
   const char *host = opts->listen_host ? opts->listen_host : "127.0.0.1";
-  sipspec_addr back_addr;
+  sipspec_sockaddr back_addr;
   r->front = open_sock(host, &r->front_addr, err, errlen);
   r->back = r->front < 0 ? -1 : open_sock(host, &back_addr, err, errlen);
   if (r->back < 0) {
@@ -271,6 +271,6 @@ void relay_destroy(relay *r) {
   free(r);
 }
 
-sipspec_addr relay_front_addr(const relay *r) { return r->front_addr; }
+sipspec_sockaddr relay_front_addr(const relay *r) { return r->front_addr; }
 relay_stats relay_get_stats(const relay *r, relay_dir_id d) { return r->dir[d].st; }
 const char *relay_schedule(const relay *r, relay_dir_id d) { return r->dir[d].sched; }

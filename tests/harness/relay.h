@@ -40,7 +40,7 @@ typedef struct relay_dir_opts {
 typedef struct relay_opts {
   uint64_t seed;
   const char *listen_host;    /* "127.0.0.1" (default) or "::1" */
-  sipspec_addr upstream;      /* peer B */
+  sipspec_sockaddr upstream;      /* peer B */
   relay_dir_opts dir[2];      /* indexed by relay_dir_id */
 } relay_opts;
 
@@ -61,7 +61,7 @@ void relay_opts_init(relay_opts *o);
 int relay_create(struct ev_loop *loop, const relay_opts *opts, relay **out, char *err, size_t errlen);
 void relay_destroy(relay *r);
 /* The address A must send to. */
-sipspec_addr relay_front_addr(const relay *r);
+sipspec_sockaddr relay_front_addr(const relay *r);
 relay_stats relay_get_stats(const relay *r, relay_dir_id d);
 /* One letter per datagram of direction d, in arrival order: 'f' forwarded, 'D' forwarded
  * twice, 'd' dropped, 's' dropped by a rule. NUL-terminated; valid until the next event. */

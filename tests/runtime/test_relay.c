@@ -13,10 +13,10 @@
 
 typedef struct peer {
   int fd;
-  sipspec_addr addr;
+  sipspec_sockaddr addr;
   ev_io io;
   int n;
-  sipspec_addr last_from;
+  sipspec_sockaddr last_from;
   char got[256][32];
   double at[256];
 } peer;
@@ -26,7 +26,7 @@ static void peer_cb(struct ev_loop *loop, ev_io *w, int revents) {
   peer *p = w->data;
   char buf[64];
   ssize_t n;
-  sipspec_addr from;
+  sipspec_sockaddr from;
   from.len = sizeof from.u;
   while ((n = recvfrom(p->fd, buf, sizeof buf - 1, 0, &from.u.sa, &from.len)) >= 0) {
     p->last_from = from;
@@ -43,7 +43,7 @@ static void peer_cb(struct ev_loop *loop, ev_io *w, int revents) {
 static void peer_open(struct ev_loop *loop, peer *p) {
   memset(p, 0, sizeof *p);
   p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-  sipspec_addr_set(&p->addr, "127.0.0.1", 0);
+  sipspec_sockaddr_set(&p->addr, "127.0.0.1", 0);
   bind(p->fd, &p->addr.u.sa, p->addr.len);
   p->addr.len = sizeof p->addr.u;
   getsockname(p->fd, &p->addr.u.sa, &p->addr.len);
@@ -57,7 +57,7 @@ static void peer_close(struct ev_loop *loop, peer *p) {
   close(p->fd);
 }
 
-static void peer_send(peer *p, const sipspec_addr *to, const char *s) {
+static void peer_send(peer *p, const sipspec_sockaddr *to, const char *s) {
   CU_ASSERT_EQUAL(sendto(p->fd, s, strlen(s), 0, &to->u.sa, to->len), (ssize_t)strlen(s));
 }
 
@@ -68,7 +68,7 @@ typedef struct world {
   struct ev_loop *loop;
   peer a, b;
   relay *r;
-  sipspec_addr front;
+  sipspec_sockaddr front;
 } world;
 
 static int world_open(world *w, relay_opts *o) {
@@ -120,7 +120,7 @@ static void test_transparent(void) {
   want wa = {&w.a, 1};
   CU_ASSERT(tst_run_until(w.loop, has_n, &wa, 3.0));
   CU_ASSERT_STRING_EQUAL(w.a.got[0], "reply");
-  CU_ASSERT(sipspec_addr_equal(&w.a.last_from, &w.front));
+  CU_ASSERT(sipspec_sockaddr_equal(&w.a.last_from, &w.front));
   relay_stats back = relay_get_stats(w.r, RELAY_B_TO_A);
   CU_ASSERT_EQUAL(back.received, 1);
   CU_ASSERT_EQUAL(back.forwarded, 1);

@@ -12,16 +12,16 @@
 typedef struct answer {
   int called, status;
   size_t n;
-  char addrs[8][SIPSPEC_ADDR_STRLEN];
+  char addrs[8][SIPSPEC_SOCKADDR_STRLEN];
   sipspec_resolver *destroy_me;
 } answer;
 
-static void on_answer(int status, const sipspec_addr *a, size_t n, void *arg) {
+static void on_answer(int status, const sipspec_sockaddr *a, size_t n, void *arg) {
   answer *an = arg;
   an->called++;
   an->status = status;
   an->n = n;
-  for (size_t i = 0; i < n && i < 8; i++) sipspec_addr_format(&a[i], an->addrs[i], SIPSPEC_ADDR_STRLEN);
+  for (size_t i = 0; i < n && i < 8; i++) sipspec_sockaddr_format(&a[i], an->addrs[i], SIPSPEC_SOCKADDR_STRLEN);
   if (an->destroy_me) sipspec_resolver_destroy(an->destroy_me);
 }
 

@@ -14,12 +14,12 @@ typedef struct inbox {
   int count;
   char last[2048];
   size_t last_len;
-  sipspec_addr from;
+  sipspec_sockaddr from;
   int close_on_recv;
   sipspec_transport *tp;
 } inbox;
 
-static void on_recv(sipspec_transport *tp, const char *data, size_t len, const sipspec_addr *from,
+static void on_recv(sipspec_transport *tp, const char *data, size_t len, const sipspec_sockaddr *from,
                     void *user) {
   inbox *in = user;
   in->count++;
@@ -66,11 +66,11 @@ static void exchange(const char *host) {
   CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
   CU_ASSERT_STRING_EQUAL(sipspec_transport_name(ta), "udp");
   CU_ASSERT_FALSE(sipspec_transport_reliable(ta));
-  sipspec_addr aa, ba;
+  sipspec_sockaddr aa, ba;
   CU_ASSERT_EQUAL(sipspec_transport_bound_addr(ta, &aa), SIPSPEC_OK);
   CU_ASSERT_EQUAL(sipspec_transport_bound_addr(tb, &ba), SIPSPEC_OK);
-  CU_ASSERT_NOT_EQUAL(sipspec_addr_port(&aa), 0);
-  CU_ASSERT_NOT_EQUAL(sipspec_addr_port(&aa), sipspec_addr_port(&ba));
+  CU_ASSERT_NOT_EQUAL(sipspec_sockaddr_port(&aa), 0);
+  CU_ASSERT_NOT_EQUAL(sipspec_sockaddr_port(&aa), sipspec_sockaddr_port(&ba));
 
   /* A datagram with a NUL inside and an odd length arrives whole. */
   char msg[1201];
@@ -80,14 +80,14 @@ static void exchange(const char *host) {
   CU_ASSERT_EQUAL(b.count, 1);
   CU_ASSERT_EQUAL(b.last_len, sizeof msg);
   CU_ASSERT(memcmp(b.last, msg, sizeof msg) == 0);
-  CU_ASSERT(sipspec_addr_equal(&b.from, &aa)); /* source = A's bound address */
+  CU_ASSERT(sipspec_sockaddr_equal(&b.from, &aa)); /* source = A's bound address */
 
   /* Reply to the source address. */
   CU_ASSERT_EQUAL(sipspec_transport_send(tb, &b.from, "pong", 4), SIPSPEC_OK);
   CU_ASSERT(tst_run_until(loop, got, &a, 3.0));
   CU_ASSERT_EQUAL(a.last_len, 4);
   CU_ASSERT(memcmp(a.last, "pong", 4) == 0);
-  CU_ASSERT(sipspec_addr_equal(&a.from, &ba));
+  CU_ASSERT(sipspec_sockaddr_equal(&a.from, &ba));
 
   /* Too big for the configured limit (1300): reported, not sent. */
   char big[1301] = {0};
@@ -117,20 +117,20 @@ static void test_local_address_learning(void) {
   memset(&a, 0, sizeof a);
   sipspec_transport *tp = open_udp(loop, NULL, &a, NULL, err); /* 0.0.0.0:0 */
   CU_ASSERT_PTR_NOT_NULL_FATAL(tp);
-  sipspec_addr bound, peer, local;
+  sipspec_sockaddr bound, peer, local;
   sipspec_transport_bound_addr(tp, &bound);
-  char s[SIPSPEC_ADDR_STRLEN];
-  CU_ASSERT(sipspec_addr_is_any(&bound));
-  CU_ASSERT_NOT_EQUAL(sipspec_addr_port(&bound), 0);
+  char s[SIPSPEC_SOCKADDR_STRLEN];
+  CU_ASSERT(sipspec_sockaddr_is_any(&bound));
+  CU_ASSERT_NOT_EQUAL(sipspec_sockaddr_port(&bound), 0);
   /* Toward 127.0.0.2 the kernel picks a loopback source; the port is ours. */
-  sipspec_addr_set(&peer, "127.0.0.2", 5060);
+  sipspec_sockaddr_set(&peer, "127.0.0.2", 5060);
   CU_ASSERT_EQUAL(sipspec_transport_local_addr(tp, &peer, &local), SIPSPEC_OK);
-  CU_ASSERT_FALSE(sipspec_addr_is_any(&local));
-  CU_ASSERT_EQUAL(sipspec_addr_port(&local), sipspec_addr_port(&bound));
-  sipspec_addr_host(&local, s, sizeof s);
+  CU_ASSERT_FALSE(sipspec_sockaddr_is_any(&local));
+  CU_ASSERT_EQUAL(sipspec_sockaddr_port(&local), sipspec_sockaddr_port(&bound));
+  sipspec_sockaddr_host(&local, s, sizeof s);
   CU_ASSERT(strncmp(s, "127.", 4) == 0);
   /* A family the socket does not have is refused, not guessed. */
-  sipspec_addr_set(&peer, "::1", 5060);
+  sipspec_sockaddr_set(&peer, "::1", 5060);
   CU_ASSERT_EQUAL(sipspec_transport_local_addr(tp, &peer, &local), SIPSPEC_E_BAD_ADDRESS);
   CU_ASSERT_EQUAL(sipspec_transport_send(tp, &peer, "x", 1), SIPSPEC_E_BAD_ADDRESS);
   sipspec_transport_close(tp);
@@ -138,9 +138,9 @@ static void test_local_address_learning(void) {
   /* Bound to a specific address: that address is the answer. */
   tp = open_udp(loop, "127.0.0.1", &a, NULL, err);
   CU_ASSERT_PTR_NOT_NULL_FATAL(tp);
-  sipspec_addr_set(&peer, "127.0.0.9", 5060);
+  sipspec_sockaddr_set(&peer, "127.0.0.9", 5060);
   CU_ASSERT_EQUAL(sipspec_transport_local_addr(tp, &peer, &local), SIPSPEC_OK);
-  CU_ASSERT_STRING_EQUAL(sipspec_addr_host(&local, s, sizeof s), "127.0.0.1");
+  CU_ASSERT_STRING_EQUAL(sipspec_sockaddr_host(&local, s, sizeof s), "127.0.0.1");
   sipspec_transport_close(tp);
   ev_loop_destroy(loop);
 }
@@ -152,12 +152,12 @@ static void test_bind_errors(void) {
   memset(&a, 0, sizeof a);
   sipspec_transport *t1 = open_udp(loop, "127.0.0.1", &a, NULL, err);
   CU_ASSERT_PTR_NOT_NULL_FATAL(t1);
-  sipspec_addr b1;
+  sipspec_sockaddr b1;
   sipspec_transport_bound_addr(t1, &b1);
   sipspec_transport_opts o;
   sipspec_transport_opts_init(&o);
   o.bind_host = "127.0.0.1";
-  o.bind_port = sipspec_addr_port(&b1);
+  o.bind_port = sipspec_sockaddr_port(&b1);
   o.on_recv = on_recv;
   sipspec_transport *t2 = NULL;
   int rc = sipspec_transport_open(&sipspec_transport_udp, loop, &o, &t2, err, sizeof err);
@@ -195,7 +195,7 @@ static void test_close_inside_callback(void) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(ta);
   CU_ASSERT_PTR_NOT_NULL_FATAL(tb);
   b.close_on_recv = 1;
-  sipspec_addr ba;
+  sipspec_sockaddr ba;
   sipspec_transport_bound_addr(tb, &ba);
   /* Three datagrams queued at B: the first callback closes B, the others are not delivered. */
   for (int i = 0; i < 3; i++) CU_ASSERT_EQUAL(sipspec_transport_send(ta, &ba, "m", 1), SIPSPEC_OK);
@@ -232,20 +232,20 @@ static void test_pick_transport(void) {
 }
 
 static void test_addr_helpers(void) {
-  sipspec_addr a, b;
-  char s[SIPSPEC_ADDR_STRLEN];
-  CU_ASSERT_EQUAL(sipspec_addr_set(&a, "[::1]", 5060), SIPSPEC_OK);
-  CU_ASSERT_STRING_EQUAL(sipspec_addr_format(&a, s, sizeof s), "[::1]:5060");
-  CU_ASSERT_EQUAL(sipspec_addr_set(&b, "::1", 5060), SIPSPEC_OK);
-  CU_ASSERT(sipspec_addr_equal(&a, &b));
-  sipspec_addr_set_port(&b, 5061);
-  CU_ASSERT_FALSE(sipspec_addr_equal(&a, &b));
-  CU_ASSERT_EQUAL(sipspec_addr_set(&a, "127.0.0.1", 65536), SIPSPEC_E_BAD_ADDRESS);
-  CU_ASSERT_EQUAL(sipspec_addr_set(&a, "127.0.0.256", 1), SIPSPEC_E_BAD_ADDRESS);
-  CU_ASSERT_EQUAL(sipspec_addr_set(&a, "[127.0.0.1]", 1), SIPSPEC_E_BAD_ADDRESS);
-  CU_ASSERT_EQUAL(sipspec_addr_set(&a, "example.com", 1), SIPSPEC_E_BAD_ADDRESS);
-  CU_ASSERT_EQUAL(sipspec_addr_family(&a), 0);
-  CU_ASSERT_STRING_EQUAL(sipspec_addr_format(&a, s, sizeof s), "?");
+  sipspec_sockaddr a, b;
+  char s[SIPSPEC_SOCKADDR_STRLEN];
+  CU_ASSERT_EQUAL(sipspec_sockaddr_set(&a, "[::1]", 5060), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(sipspec_sockaddr_format(&a, s, sizeof s), "[::1]:5060");
+  CU_ASSERT_EQUAL(sipspec_sockaddr_set(&b, "::1", 5060), SIPSPEC_OK);
+  CU_ASSERT(sipspec_sockaddr_equal(&a, &b));
+  sipspec_sockaddr_set_port(&b, 5061);
+  CU_ASSERT_FALSE(sipspec_sockaddr_equal(&a, &b));
+  CU_ASSERT_EQUAL(sipspec_sockaddr_set(&a, "127.0.0.1", 65536), SIPSPEC_E_BAD_ADDRESS);
+  CU_ASSERT_EQUAL(sipspec_sockaddr_set(&a, "127.0.0.256", 1), SIPSPEC_E_BAD_ADDRESS);
+  CU_ASSERT_EQUAL(sipspec_sockaddr_set(&a, "[127.0.0.1]", 1), SIPSPEC_E_BAD_ADDRESS);
+  CU_ASSERT_EQUAL(sipspec_sockaddr_set(&a, "example.com", 1), SIPSPEC_E_BAD_ADDRESS);
+  CU_ASSERT_EQUAL(sipspec_sockaddr_family(&a), 0);
+  CU_ASSERT_STRING_EQUAL(sipspec_sockaddr_format(&a, s, sizeof s), "?");
 }
 
 static const tst_case cases[] = {

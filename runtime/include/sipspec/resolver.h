@@ -30,7 +30,7 @@ typedef struct sipspec_resolver_opts {
 /* The answer: status SIPSPEC_OK with n >= 1 addresses (in hosts-file order, port set), or
  * SIPSPEC_E_RESOLVE / SIPSPEC_E_BAD_ADDRESS with n == 0. addrs is only valid during the
  * call. The query is finished when the callback runs (do not cancel it afterwards). */
-typedef void (*sipspec_resolve_cb)(int status, const sipspec_addr *addrs, size_t n, void *arg);
+typedef void (*sipspec_resolve_cb)(int status, const sipspec_sockaddr *addrs, size_t n, void *arg);
 
 /* Creates a resolver on the caller's loop. The hosts file is read here, not on the loop.
  * Returns SIPSPEC_OK, SIPSPEC_E_NOMEM, or SIPSPEC_E_IO (file exists but cannot be read,

@@ -31,7 +31,7 @@ extern "C" {
 /* ---- addresses ------------------------------------------------------------------------ */
 
 /* An IPv4 or IPv6 socket address, by value. len == 0 means "no address". */
-typedef struct sipspec_addr {
+typedef struct sipspec_sockaddr {
   union {
     struct sockaddr sa;
     struct sockaddr_in sin;
@@ -39,26 +39,26 @@ typedef struct sipspec_addr {
     struct sockaddr_storage ss;
   } u;
   socklen_t len;
-} sipspec_addr;
+} sipspec_sockaddr;
 
 /* Room for "[" IPv6 "]:" port and the NUL. */
-#define SIPSPEC_ADDR_STRLEN 64
+#define SIPSPEC_SOCKADDR_STRLEN 64
 
 /* Sets *a from an IP literal ("127.0.0.1", "::1", "[::1]") and a port. Host names are not
  * accepted here (use the resolver). Returns SIPSPEC_OK or SIPSPEC_E_BAD_ADDRESS. */
-int sipspec_addr_set(sipspec_addr *a, const char *ip_literal, unsigned port);
+int sipspec_sockaddr_set(sipspec_sockaddr *a, const char *ip_literal, unsigned port);
 /* Copies a kernel sockaddr (AF_INET / AF_INET6 only); SIPSPEC_E_BAD_ADDRESS otherwise. */
-int sipspec_addr_from_sockaddr(sipspec_addr *a, const struct sockaddr *sa, socklen_t len);
+int sipspec_sockaddr_from_sockaddr(sipspec_sockaddr *a, const struct sockaddr *sa, socklen_t len);
 /* "127.0.0.1:5060" or "[::1]:5060" into buf; returns buf ("?" for an empty address). */
-const char *sipspec_addr_format(const sipspec_addr *a, char *buf, size_t buflen);
+const char *sipspec_sockaddr_format(const sipspec_sockaddr *a, char *buf, size_t buflen);
 /* The IP alone ("127.0.0.1", "::1", no brackets) into buf, as a Via sent-by host needs
  * after bracketing; returns buf. */
-const char *sipspec_addr_host(const sipspec_addr *a, char *buf, size_t buflen);
-unsigned sipspec_addr_port(const sipspec_addr *a);
-void sipspec_addr_set_port(sipspec_addr *a, unsigned port);
-int sipspec_addr_family(const sipspec_addr *a);         /* AF_INET, AF_INET6 or 0 */
-int sipspec_addr_equal(const sipspec_addr *a, const sipspec_addr *b); /* family, IP, port */
-int sipspec_addr_is_any(const sipspec_addr *a);          /* 0.0.0.0 or :: */
+const char *sipspec_sockaddr_host(const sipspec_sockaddr *a, char *buf, size_t buflen);
+unsigned sipspec_sockaddr_port(const sipspec_sockaddr *a);
+void sipspec_sockaddr_set_port(sipspec_sockaddr *a, unsigned port);
+int sipspec_sockaddr_family(const sipspec_sockaddr *a);         /* AF_INET, AF_INET6 or 0 */
+int sipspec_sockaddr_equal(const sipspec_sockaddr *a, const sipspec_sockaddr *b); /* family, IP, port */
+int sipspec_sockaddr_is_any(const sipspec_sockaddr *a);          /* 0.0.0.0 or :: */
 
 /* ---- stream framing ------------------------------------------------------------------- */
 
@@ -81,6 +81,12 @@ typedef struct sipspec_framer_type {
   void (*destroy)(void *state);
 } sipspec_framer_type;
 
+/* The SIP stream framer of sipspec/msg.h (Content-Length framing, RFC 3261 18.3) for
+ * opts.framer; opts.framer_arg is a const sipspec_msg_limits * or NULL for the defaults.
+ * Each on_recv gets one whole SIP message; a stream that breaks the grammar or the limits
+ * ends with the sipspec_msg error code (e.g. SIPSPEC_E_MSG_NO_CONTENT_LENGTH). */
+extern const sipspec_framer_type sipspec_sip_stream_framer;
+
 /* ---- transports ----------------------------------------------------------------------- */
 
 typedef struct sipspec_transport sipspec_transport;
@@ -89,13 +95,13 @@ typedef struct sipspec_transport_type sipspec_transport_type;
 /* One received message: a whole UDP datagram, or one framed message from a stream.
  * data is only valid during the call; copy what you keep. */
 typedef void (*sipspec_tp_recv_cb)(sipspec_transport *tp, const char *data, size_t len,
-                                   const sipspec_addr *from, void *user);
+                                   const sipspec_sockaddr *from, void *user);
 
 /* An asynchronous failure. All pointers are only valid during the call. */
 typedef struct sipspec_tp_error {
   int code;                  /* SIPSPEC_E_CONN_REFUSED, _CONN_RESET, _CONN_TIMEOUT, ... */
   int sys_errno;             /* the errno behind it, 0 when none */
-  const sipspec_addr *peer;  /* the peer concerned, NULL for socket-wide errors */
+  const sipspec_sockaddr *peer;  /* the peer concerned, NULL for socket-wide errors */
   const char *message;       /* "connect 127.0.0.1:5090/tcp: Connection refused" */
 } sipspec_tp_error;
 typedef void (*sipspec_tp_error_cb)(sipspec_transport *tp, const sipspec_tp_error *e, void *user);
@@ -127,13 +133,13 @@ struct sipspec_transport_type {
               sipspec_transport **out, char *err, size_t errlen);
   /* Sends one message. SIPSPEC_OK means accepted (sent or queued); later failures come
    * through on_error. The data is copied when it has to be queued. */
-  int (*send)(sipspec_transport *tp, const sipspec_addr *to, const void *data, size_t len);
+  int (*send)(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data, size_t len);
   /* Closes every socket and frees the transport (deferred when called from a callback). */
   void (*close)(sipspec_transport *tp);
   /* The address this transport is bound to (the port is the real one, never 0). */
-  int (*bound_addr)(sipspec_transport *tp, sipspec_addr *out);
+  int (*bound_addr)(sipspec_transport *tp, sipspec_sockaddr *out);
   /* The local address a message to `toward` leaves from, for Via and Contact. */
-  int (*local_addr)(sipspec_transport *tp, const sipspec_addr *toward, sipspec_addr *out);
+  int (*local_addr)(sipspec_transport *tp, const sipspec_sockaddr *toward, sipspec_sockaddr *out);
 };
 
 /* The part of every transport the inline wrappers read. Implementations embed it first.
@@ -155,18 +161,18 @@ static inline int sipspec_transport_open(const sipspec_transport_type *type,
                                          sipspec_transport **out, char *err, size_t errlen) {
   return type->open(loop, opts, out, err, errlen);
 }
-static inline int sipspec_transport_send(sipspec_transport *tp, const sipspec_addr *to,
+static inline int sipspec_transport_send(sipspec_transport *tp, const sipspec_sockaddr *to,
                                          const void *data, size_t len) {
   return tp->type->send(tp, to, data, len);
 }
 static inline void sipspec_transport_close(sipspec_transport *tp) {
   if (tp) tp->type->close(tp);
 }
-static inline int sipspec_transport_bound_addr(sipspec_transport *tp, sipspec_addr *out) {
+static inline int sipspec_transport_bound_addr(sipspec_transport *tp, sipspec_sockaddr *out) {
   return tp->type->bound_addr(tp, out);
 }
-static inline int sipspec_transport_local_addr(sipspec_transport *tp, const sipspec_addr *toward,
-                                               sipspec_addr *out) {
+static inline int sipspec_transport_local_addr(sipspec_transport *tp, const sipspec_sockaddr *toward,
+                                               sipspec_sockaddr *out) {
   return tp->type->local_addr(tp, toward, out);
 }
 static inline const char *sipspec_transport_name(const sipspec_transport *tp) {

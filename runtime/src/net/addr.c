@@ -1,4 +1,4 @@
-/* addr.c: sipspec_addr, the by-value IPv4/IPv6 socket address used by transports and the
+/* addr.c: sipspec_sockaddr, the by-value IPv4/IPv6 socket address used by transports and the
  * resolver, and the small socket helpers the transport files share (error sentences,
  * errno mapping, bind address, local address learning). */
 #include <arpa/inet.h>
@@ -9,7 +9,7 @@
 
 #include "net/net_internal.h"
 
-int sipspec_addr_set(sipspec_addr *a, const char *ip, unsigned port) {
+int sipspec_sockaddr_set(sipspec_sockaddr *a, const char *ip, unsigned port) {
   char tmp[INET6_ADDRSTRLEN + 2];
   memset(a, 0, sizeof *a);
   if (!ip || port > 65535) return SIPSPEC_E_BAD_ADDRESS;
@@ -40,7 +40,7 @@ int sipspec_addr_set(sipspec_addr *a, const char *ip, unsigned port) {
   return SIPSPEC_E_BAD_ADDRESS;
 }
 
-int sipspec_addr_from_sockaddr(sipspec_addr *a, const struct sockaddr *sa, socklen_t len) {
+int sipspec_sockaddr_from_sockaddr(sipspec_sockaddr *a, const struct sockaddr *sa, socklen_t len) {
   memset(a, 0, sizeof *a);
   if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
     memcpy(&a->u.sin, sa, sizeof a->u.sin);
@@ -55,50 +55,50 @@ int sipspec_addr_from_sockaddr(sipspec_addr *a, const struct sockaddr *sa, sockl
   return SIPSPEC_E_BAD_ADDRESS;
 }
 
-int sipspec_addr_family(const sipspec_addr *a) {
+int sipspec_sockaddr_family(const sipspec_sockaddr *a) {
   if (!a || a->len == 0) return 0;
   return a->u.sa.sa_family == AF_INET || a->u.sa.sa_family == AF_INET6 ? a->u.sa.sa_family : 0;
 }
 
-const char *sipspec_addr_host(const sipspec_addr *a, char *buf, size_t buflen) {
+const char *sipspec_sockaddr_host(const sipspec_sockaddr *a, char *buf, size_t buflen) {
   if (buflen == 0) return buf;
   buf[0] = '\0';
-  int fam = sipspec_addr_family(a);
+  int fam = sipspec_sockaddr_family(a);
   const void *src = fam == AF_INET ? (const void *)&a->u.sin.sin_addr
                                    : (const void *)&a->u.sin6.sin6_addr;
   if (!fam || !inet_ntop(fam, src, buf, (socklen_t)buflen)) snprintf(buf, buflen, "?");
   return buf;
 }
 
-unsigned sipspec_addr_port(const sipspec_addr *a) {
-  switch (sipspec_addr_family(a)) {
+unsigned sipspec_sockaddr_port(const sipspec_sockaddr *a) {
+  switch (sipspec_sockaddr_family(a)) {
   case AF_INET: return ntohs(a->u.sin.sin_port);
   case AF_INET6: return ntohs(a->u.sin6.sin6_port);
   default: return 0;
   }
 }
 
-void sipspec_addr_set_port(sipspec_addr *a, unsigned port) {
-  switch (sipspec_addr_family(a)) {
+void sipspec_sockaddr_set_port(sipspec_sockaddr *a, unsigned port) {
+  switch (sipspec_sockaddr_family(a)) {
   case AF_INET: a->u.sin.sin_port = htons((uint16_t)port); break;
   case AF_INET6: a->u.sin6.sin6_port = htons((uint16_t)port); break;
   default: break;
   }
 }
 
-const char *sipspec_addr_format(const sipspec_addr *a, char *buf, size_t buflen) {
+const char *sipspec_sockaddr_format(const sipspec_sockaddr *a, char *buf, size_t buflen) {
   char host[INET6_ADDRSTRLEN];
-  int fam = sipspec_addr_family(a);
+  int fam = sipspec_sockaddr_family(a);
   if (buflen == 0) return buf;
   if (!fam) { snprintf(buf, buflen, "?"); return buf; }
-  sipspec_addr_host(a, host, sizeof host);
-  snprintf(buf, buflen, fam == AF_INET6 ? "[%s]:%u" : "%s:%u", host, sipspec_addr_port(a));
+  sipspec_sockaddr_host(a, host, sizeof host);
+  snprintf(buf, buflen, fam == AF_INET6 ? "[%s]:%u" : "%s:%u", host, sipspec_sockaddr_port(a));
   return buf;
 }
 
-int sipspec_addr_equal(const sipspec_addr *a, const sipspec_addr *b) {
-  int fam = sipspec_addr_family(a);
-  if (fam != sipspec_addr_family(b) || !fam) return 0;
+int sipspec_sockaddr_equal(const sipspec_sockaddr *a, const sipspec_sockaddr *b) {
+  int fam = sipspec_sockaddr_family(a);
+  if (fam != sipspec_sockaddr_family(b) || !fam) return 0;
   if (fam == AF_INET)
     return a->u.sin.sin_port == b->u.sin.sin_port &&
            a->u.sin.sin_addr.s_addr == b->u.sin.sin_addr.s_addr;
@@ -107,19 +107,19 @@ int sipspec_addr_equal(const sipspec_addr *a, const sipspec_addr *b) {
          memcmp(&a->u.sin6.sin6_addr, &b->u.sin6.sin6_addr, sizeof(struct in6_addr)) == 0;
 }
 
-int sipspec_addr_is_any(const sipspec_addr *a) {
-  switch (sipspec_addr_family(a)) {
+int sipspec_sockaddr_is_any(const sipspec_sockaddr *a) {
+  switch (sipspec_sockaddr_family(a)) {
   case AF_INET: return a->u.sin.sin_addr.s_addr == htonl(INADDR_ANY);
   case AF_INET6: return IN6_IS_ADDR_UNSPECIFIED(&a->u.sin6.sin6_addr);
   default: return 0;
   }
 }
 
-void sipspec_net_seterr(char *err, size_t errlen, const char *verb, const sipspec_addr *a,
+void sipspec_net_seterr(char *err, size_t errlen, const char *verb, const sipspec_sockaddr *a,
                         const char *proto, const char *reason) {
-  char as[SIPSPEC_ADDR_STRLEN];
+  char as[SIPSPEC_SOCKADDR_STRLEN];
   if (!err || errlen == 0) return;
-  snprintf(err, errlen, "%s %s/%s: %s", verb, a ? sipspec_addr_format(a, as, sizeof as) : "?",
+  snprintf(err, errlen, "%s %s/%s: %s", verb, a ? sipspec_sockaddr_format(a, as, sizeof as) : "?",
            proto, reason);
 }
 
@@ -132,10 +132,10 @@ int sipspec_net_errno_code(int e, int fallback) {
   }
 }
 
-int sipspec_net_bind_addr(const sipspec_transport_opts *opts, sipspec_addr *a, const char *proto,
+int sipspec_net_bind_addr(const sipspec_transport_opts *opts, sipspec_sockaddr *a, const char *proto,
                           char *err, size_t errlen) {
   const char *host = opts->bind_host ? opts->bind_host : "0.0.0.0";
-  if (opts->bind_port > 65535 || sipspec_addr_set(a, host, opts->bind_port) != SIPSPEC_OK) {
+  if (opts->bind_port > 65535 || sipspec_sockaddr_set(a, host, opts->bind_port) != SIPSPEC_OK) {
     if (err && errlen)
       snprintf(err, errlen, "bind %s:%u/%s: not an IP address and port", host, opts->bind_port,
                proto);
@@ -144,22 +144,22 @@ int sipspec_net_bind_addr(const sipspec_transport_opts *opts, sipspec_addr *a, c
   return SIPSPEC_OK;
 }
 
-int sipspec_net_local_toward(const sipspec_addr *bound, const sipspec_addr *toward,
-                             sipspec_addr *out) {
-  int fam = sipspec_addr_family(toward);
-  if (!fam || fam != sipspec_addr_family(bound)) return SIPSPEC_E_BAD_ADDRESS;
-  if (!sipspec_addr_is_any(bound)) { *out = *bound; return SIPSPEC_OK; }
+int sipspec_net_local_toward(const sipspec_sockaddr *bound, const sipspec_sockaddr *toward,
+                             sipspec_sockaddr *out) {
+  int fam = sipspec_sockaddr_family(toward);
+  if (!fam || fam != sipspec_sockaddr_family(bound)) return SIPSPEC_E_BAD_ADDRESS;
+  if (!sipspec_sockaddr_is_any(bound)) { *out = *bound; return SIPSPEC_OK; }
   /* A connected UDP socket sends nothing, but the kernel picks the route and the source
    * address it would use, which getsockname() then reports. */
   int fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return SIPSPEC_E_SOCKET;
-  sipspec_addr tmp;
+  sipspec_sockaddr tmp;
   tmp.len = sizeof tmp.u;
   int rc = SIPSPEC_E_CONNECT;
   if (connect(fd, &toward->u.sa, toward->len) == 0 &&
       getsockname(fd, &tmp.u.sa, &tmp.len) == 0 &&
-      sipspec_addr_from_sockaddr(out, &tmp.u.sa, tmp.len) == SIPSPEC_OK) {
-    sipspec_addr_set_port(out, sipspec_addr_port(bound));
+      sipspec_sockaddr_from_sockaddr(out, &tmp.u.sa, tmp.len) == SIPSPEC_OK) {
+    sipspec_sockaddr_set_port(out, sipspec_sockaddr_port(bound));
     rc = SIPSPEC_OK;
   }
   close(fd);

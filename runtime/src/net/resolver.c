@@ -28,7 +28,7 @@ struct sipspec_resolve_query {
   void *arg;
   int status;
   size_t n;
-  sipspec_addr addrs[RESOLVE_MAX_ADDRS];
+  sipspec_sockaddr addrs[RESOLVE_MAX_ADDRS];
 };
 
 struct sipspec_resolver {
@@ -75,8 +75,8 @@ static int hosts_line(sipspec_resolver *r, char *line) {
   if (hash) *hash = '\0';
   char *save = NULL;
   char *ip = strtok_r(line, " \t\r\n", &save);
-  sipspec_addr probe;
-  if (!ip || strlen(ip) >= sizeof r->hosts[0].ip || sipspec_addr_set(&probe, ip, 0) != SIPSPEC_OK)
+  sipspec_sockaddr probe;
+  if (!ip || strlen(ip) >= sizeof r->hosts[0].ip || sipspec_sockaddr_set(&probe, ip, 0) != SIPSPEC_OK)
     return SIPSPEC_OK;
   for (char *name; (name = strtok_r(NULL, " \t\r\n", &save));) {
     if (strlen(name) > HOST_NAME_MAX_LEN) continue;
@@ -161,7 +161,7 @@ size_t sipspec_resolver_hosts_count(const sipspec_resolver *r) { return r->nhost
 static void answer(sipspec_resolver *r, sipspec_resolve_query *q, const char *host,
                    unsigned port) {
   q->status = SIPSPEC_E_RESOLVE;
-  if (sipspec_addr_set(&q->addrs[0], host, port) == SIPSPEC_OK) {
+  if (sipspec_sockaddr_set(&q->addrs[0], host, port) == SIPSPEC_OK) {
     q->status = SIPSPEC_OK;
     q->n = 1;
     return;
@@ -169,10 +169,10 @@ static void answer(sipspec_resolver *r, sipspec_resolve_query *q, const char *ho
   if (host[0] == '[') { q->status = SIPSPEC_E_BAD_ADDRESS; return; }
   for (size_t i = 0; i < r->nhosts && q->n < RESOLVE_MAX_ADDRS; i++) {
     if (strcasecmp(r->hosts[i].name, host) != 0) continue;
-    sipspec_addr a;
+    sipspec_sockaddr a;
     int dup = 0;
-    if (sipspec_addr_set(&a, r->hosts[i].ip, port) != SIPSPEC_OK) continue;
-    for (size_t j = 0; j < q->n; j++) dup |= sipspec_addr_equal(&q->addrs[j], &a);
+    if (sipspec_sockaddr_set(&a, r->hosts[i].ip, port) != SIPSPEC_OK) continue;
+    for (size_t j = 0; j < q->n; j++) dup |= sipspec_sockaddr_equal(&q->addrs[j], &a);
     if (!dup) q->addrs[q->n++] = a;
   }
   if (q->n) q->status = SIPSPEC_OK;

@@ -33,7 +33,7 @@ typedef struct tcp_tp tcp_tp;
 typedef struct tcp_conn {
   tcp_tp *tp;
   struct tcp_conn *next;       /* in tp->live or tp->dead */
-  sipspec_addr peer;
+  sipspec_sockaddr peer;
   int fd;
   conn_state state;
   int inbound;
@@ -49,8 +49,8 @@ typedef struct tcp_conn {
 struct tcp_tp {
   sipspec_transport base;      /* first: the public part */
   sipspec_transport_opts opts;
-  sipspec_addr bind;           /* requested bind address (port may be 0) */
-  sipspec_addr bound;          /* listener's real address when listening */
+  sipspec_sockaddr bind;           /* requested bind address (port may be 0) */
+  sipspec_sockaddr bound;          /* listener's real address when listening */
   int lfd;
   ev_io lio;
   ev_timer reaper, goodbye;
@@ -239,7 +239,7 @@ static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   conn_fail(c, SIPSPEC_E_CONN_TIMEOUT, ETIMEDOUT, "connect", why);
 }
 
-static tcp_conn *conn_new(tcp_tp *t, const sipspec_addr *peer, int fd, int inbound) {
+static tcp_conn *conn_new(tcp_tp *t, const sipspec_sockaddr *peer, int fd, int inbound) {
   tcp_conn *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->framer = t->opts.framer->create(t->opts.framer_arg);
@@ -258,23 +258,23 @@ static tcp_conn *conn_new(tcp_tp *t, const sipspec_addr *peer, int fd, int inbou
   return c;
 }
 
-static tcp_conn *conn_find(tcp_tp *t, const sipspec_addr *peer) {
+static tcp_conn *conn_find(tcp_tp *t, const sipspec_sockaddr *peer) {
   for (tcp_conn *c = t->live; c; c = c->next)
-    if (sipspec_addr_equal(&c->peer, peer)) return c;
+    if (sipspec_sockaddr_equal(&c->peer, peer)) return c;
   return NULL;
 }
 
 /* Starts a connection to peer. Failures that happen right away still end in the error
  * callback (through the reaper), like the ones that happen later. */
-static int conn_open(tcp_tp *t, const sipspec_addr *peer, tcp_conn **out) {
-  int fd = socket(sipspec_addr_family(peer), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+static int conn_open(tcp_tp *t, const sipspec_sockaddr *peer, tcp_conn **out) {
+  int fd = socket(sipspec_sockaddr_family(peer), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return SIPSPEC_E_SOCKET;
   tcp_conn *c = conn_new(t, peer, fd, 0);
   if (!c) { close(fd); return SIPSPEC_E_NOMEM; }
   *out = c;
-  if (!sipspec_addr_is_any(&t->bind) && sipspec_addr_family(&t->bind) == sipspec_addr_family(peer)) {
-    sipspec_addr src = t->bind;
-    sipspec_addr_set_port(&src, 0);
+  if (!sipspec_sockaddr_is_any(&t->bind) && sipspec_sockaddr_family(&t->bind) == sipspec_sockaddr_family(peer)) {
+    sipspec_sockaddr src = t->bind;
+    sipspec_sockaddr_set_port(&src, 0);
     if (bind(fd, &src.u.sa, src.len) != 0) {
       int e = errno;
       conn_fail(c, SIPSPEC_E_BIND, e, "connect", NULL);
@@ -296,10 +296,10 @@ static int conn_open(tcp_tp *t, const sipspec_addr *peer, tcp_conn **out) {
   return SIPSPEC_OK;
 }
 
-static int tcp_send(sipspec_transport *tp, const sipspec_addr *to, const void *data, size_t len) {
+static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data, size_t len) {
   tcp_tp *t = (tcp_tp *)tp;
   if (t->closing) return SIPSPEC_E_STATE;
-  int fam = sipspec_addr_family(to);
+  int fam = sipspec_sockaddr_family(to);
   if (!fam || (fam == AF_INET && to->u.sin.sin_port == 0) ||
       (fam == AF_INET6 && to->u.sin6.sin6_port == 0))
     return SIPSPEC_E_BAD_ADDRESS;
@@ -320,7 +320,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
   tcp_tp *t = w->data;
   assert(&t->lio == w);
   for (int i = 0; i < TCP_ACCEPT_BATCH; i++) {
-    sipspec_addr from;
+    sipspec_sockaddr from;
     from.len = sizeof from.u;
     int fd = accept(t->lfd, &from.u.sa, &from.len);
     if (fd >= 0 && (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
@@ -341,9 +341,9 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
       }
       return;
     }
-    sipspec_addr peer;
+    sipspec_sockaddr peer;
     tcp_conn *c = NULL;
-    if (sipspec_addr_from_sockaddr(&peer, &from.u.sa, from.len) != SIPSPEC_OK ||
+    if (sipspec_sockaddr_from_sockaddr(&peer, &from.u.sa, from.len) != SIPSPEC_OK ||
         !(c = conn_new(t, &peer, fd, 1))) {
       close(fd);
       continue;
@@ -369,34 +369,34 @@ static void tcp_close(sipspec_transport *tp) {
   ev_timer_start(t->base.loop, &t->goodbye);
 }
 
-static int tcp_bound_addr(sipspec_transport *tp, sipspec_addr *out) {
+static int tcp_bound_addr(sipspec_transport *tp, sipspec_sockaddr *out) {
   tcp_tp *t = (tcp_tp *)tp;
   if (t->lfd < 0) return SIPSPEC_E_STATE; /* not listening: no fixed local port */
   *out = t->bound;
   return SIPSPEC_OK;
 }
 
-static int tcp_local_addr(sipspec_transport *tp, const sipspec_addr *toward, sipspec_addr *out) {
+static int tcp_local_addr(sipspec_transport *tp, const sipspec_sockaddr *toward, sipspec_sockaddr *out) {
   tcp_tp *t = (tcp_tp *)tp;
   tcp_conn *c = conn_find(t, toward);
   if (c && c->state == CONN_OPEN) {
-    sipspec_addr got;
+    sipspec_sockaddr got;
     got.len = sizeof got.u;
     if (getsockname(c->fd, &got.u.sa, &got.len) == 0)
-      return sipspec_addr_from_sockaddr(out, &got.u.sa, got.len);
+      return sipspec_sockaddr_from_sockaddr(out, &got.u.sa, got.len);
   }
   return sipspec_net_local_toward(t->lfd >= 0 ? &t->bound : &t->bind, toward, out);
 }
 
 static int tcp_listen(tcp_tp *t, char *err, size_t errlen) {
   int one = 1;
-  t->lfd = socket(sipspec_addr_family(&t->bind), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  t->lfd = socket(sipspec_sockaddr_family(&t->bind), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (t->lfd < 0) {
     sipspec_net_seterr(err, errlen, "socket", &t->bind, "tcp", strerror(errno));
     return SIPSPEC_E_SOCKET;
   }
   (void)setsockopt(t->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (sipspec_addr_family(&t->bind) == AF_INET6)
+  if (sipspec_sockaddr_family(&t->bind) == AF_INET6)
     (void)setsockopt(t->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (bind(t->lfd, &t->bind.u.sa, t->bind.len) != 0) {
     sipspec_net_seterr(err, errlen, "bind", &t->bind, "tcp", strerror(errno));
@@ -406,10 +406,10 @@ static int tcp_listen(tcp_tp *t, char *err, size_t errlen) {
     sipspec_net_seterr(err, errlen, "listen", &t->bind, "tcp", strerror(errno));
     return SIPSPEC_E_LISTEN;
   }
-  sipspec_addr got;
+  sipspec_sockaddr got;
   got.len = sizeof got.u;
   if (getsockname(t->lfd, &got.u.sa, &got.len) != 0 ||
-      sipspec_addr_from_sockaddr(&t->bound, &got.u.sa, got.len) != SIPSPEC_OK) {
+      sipspec_sockaddr_from_sockaddr(&t->bound, &got.u.sa, got.len) != SIPSPEC_OK) {
     sipspec_net_seterr(err, errlen, "getsockname", &t->bind, "tcp", strerror(errno));
     return SIPSPEC_E_SOCKET;
   }

@@ -20,7 +20,7 @@ enum { UDP_RECV_BUF = 65536, UDP_RECV_BATCH = 64 };
 
 typedef struct udp_pending {
   struct udp_pending *next;
-  sipspec_addr to;
+  sipspec_sockaddr to;
   size_t len;
   char data[];
 } udp_pending;
@@ -29,7 +29,7 @@ typedef struct udp_tp {
   sipspec_transport base;      /* first: the public part */
   sipspec_transport_opts opts; /* callbacks, limits (bind_host not kept) */
   int fd;
-  sipspec_addr bound;
+  sipspec_sockaddr bound;
   ev_io rio, wio;
   ev_timer goodbye;            /* runs the deferred close */
   udp_pending *head, *tail;
@@ -52,7 +52,7 @@ static void udp_free(udp_tp *u) {
   free(u);
 }
 
-static void udp_report(udp_tp *u, int code, int sys_errno, const sipspec_addr *peer,
+static void udp_report(udp_tp *u, int code, int sys_errno, const sipspec_sockaddr *peer,
                        const char *verb) {
   char msg[SIPSPEC_ERR_LEN];
   if (!u->opts.on_error) return;
@@ -76,7 +76,7 @@ static void udp_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   udp_tp *u = w->data;
   assert(&u->rio == w);
   for (int i = 0; i < UDP_RECV_BATCH && !u->closing; i++) {
-    sipspec_addr from;
+    sipspec_sockaddr from;
     from.len = sizeof from.u;
     ssize_t n = recvfrom(u->fd, u->rbuf, sizeof u->rbuf, 0, &from.u.sa, &from.len);
     if (n < 0) {
@@ -85,8 +85,8 @@ static void udp_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
       udp_report(u, sipspec_net_errno_code(errno, SIPSPEC_E_IO), errno, NULL, "recvfrom");
       break;
     }
-    sipspec_addr src;
-    if (sipspec_addr_from_sockaddr(&src, &from.u.sa, from.len) != SIPSPEC_OK) continue;
+    sipspec_sockaddr src;
+    if (sipspec_sockaddr_from_sockaddr(&src, &from.u.sa, from.len) != SIPSPEC_OK) continue;
     u->depth++;
     u->opts.on_recv(&u->base, u->rbuf, (size_t)n, &src, u->opts.user);
     u->depth--;
@@ -112,11 +112,11 @@ static void udp_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
   if (!u->head) ev_io_stop(loop, &u->wio);
 }
 
-static int udp_send(sipspec_transport *tp, const sipspec_addr *to, const void *data, size_t len) {
+static int udp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data, size_t len) {
   udp_tp *u = (udp_tp *)tp;
   if (u->closing) return SIPSPEC_E_STATE;
   if (len > u->opts.max_datagram) return SIPSPEC_E_MSG_TOO_BIG;
-  if (sipspec_addr_family(to) != sipspec_addr_family(&u->bound)) return SIPSPEC_E_BAD_ADDRESS;
+  if (sipspec_sockaddr_family(to) != sipspec_sockaddr_family(&u->bound)) return SIPSPEC_E_BAD_ADDRESS;
   if (!u->head) {
     ssize_t n = sendto(u->fd, data, len, 0, &to->u.sa, to->len);
     if (n >= 0) return SIPSPEC_OK;
@@ -147,18 +147,18 @@ static void udp_close(sipspec_transport *tp) {
   ev_timer_start(u->base.loop, &u->goodbye);
 }
 
-static int udp_bound_addr(sipspec_transport *tp, sipspec_addr *out) {
+static int udp_bound_addr(sipspec_transport *tp, sipspec_sockaddr *out) {
   *out = ((udp_tp *)tp)->bound;
   return SIPSPEC_OK;
 }
 
-static int udp_local_addr(sipspec_transport *tp, const sipspec_addr *toward, sipspec_addr *out) {
+static int udp_local_addr(sipspec_transport *tp, const sipspec_sockaddr *toward, sipspec_sockaddr *out) {
   return sipspec_net_local_toward(&((udp_tp *)tp)->bound, toward, out);
 }
 
 static int udp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
                     sipspec_transport **out, char *err, size_t errlen) {
-  sipspec_addr ba;
+  sipspec_sockaddr ba;
   *out = NULL;
   if (!opts || !opts->on_recv) {
     if (err && errlen) snprintf(err, errlen, "udp: options without a receive callback");
@@ -172,13 +172,13 @@ static int udp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
   u->base.loop = loop;
   u->opts = *opts;
   u->opts.bind_host = NULL;
-  u->fd = socket(sipspec_addr_family(&ba), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  u->fd = socket(sipspec_sockaddr_family(&ba), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (u->fd < 0) {
     sipspec_net_seterr(err, errlen, "socket", &ba, "udp", strerror(errno));
     free(u);
     return SIPSPEC_E_SOCKET;
   }
-  if (sipspec_addr_family(&ba) == AF_INET6) {
+  if (sipspec_sockaddr_family(&ba) == AF_INET6) {
     int one = 1; /* "::" means IPv6 only; IPv4 gets its own transport */
     (void)setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   }
@@ -188,10 +188,10 @@ static int udp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
     free(u);
     return SIPSPEC_E_BIND;
   }
-  sipspec_addr got;
+  sipspec_sockaddr got;
   got.len = sizeof got.u;
   if (getsockname(u->fd, &got.u.sa, &got.len) != 0 ||
-      sipspec_addr_from_sockaddr(&u->bound, &got.u.sa, got.len) != SIPSPEC_OK) {
+      sipspec_sockaddr_from_sockaddr(&u->bound, &got.u.sa, got.len) != SIPSPEC_OK) {
     sipspec_net_seterr(err, errlen, "getsockname", &ba, "udp", strerror(errno));
     close(u->fd);
     free(u);
