@@ -69,7 +69,19 @@ extern "C" {
   X(E_AUTH_REPLAY,      -506,  "nonce count did not increase (replayed request)")     \
   X(E_AUTH_NONCE_UNKNOWN, -507, "nonce was not issued by this server")                \
   X(E_AUTH_CRYPTO,      -508,  "digest computation failed in the crypto library")     \
-  /* SDP (-600..-699) */
+  /* SDP (-600..-699) */                                                               \
+  X(E_SDP_SYNTAX,       -600,  "SDP line does not match its grammar")                  \
+  X(E_SDP_ORDER,        -601,  "SDP line out of the order of RFC 8866 section 5")      \
+  X(E_SDP_MISSING,      -602,  "required SDP line missing")                            \
+  X(E_SDP_LIMIT,        -603,  "SDP exceeds a size or line-count limit")               \
+  X(E_SDP_VERSION,      -604,  "unsupported SDP version (v= must be 0)")               \
+  X(E_SDP_ATTR,         -605,  "malformed value of a known SDP attribute")             \
+  X(E_SDP_NOSPACE,      -606,  "output buffer too small for the SDP")                  \
+  X(E_SDP_MISMATCH,     -610,  "SDP answer does not fit the offer")                    \
+  X(E_SDP_NO_CODEC,     -611,  "no codec in common with the offer")                    \
+  X(E_SDP_DIRECTION,    -612,  "answered direction cannot answer the offered one")     \
+  X(E_SDP_NO_CHANNEL,   -613,  "accepted MRCP resource without a=channel")             \
+  X(E_SDP_REFUSED,      -614,  "the offer cannot be served")
 
 typedef enum sipspec_err {
 #define SIPSPEC_ERR_ENUM_(name, num, text) SIPSPEC_##name = num,

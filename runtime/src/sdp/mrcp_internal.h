@@ -1,0 +1,41 @@
+/* mrcp_internal.h: what the MRCPv2 offer, answer and session files share. */
+#ifndef SIPSPEC_MRCP_INTERNAL_H
+#define SIPSPEC_MRCP_INTERNAL_H
+
+#include "sipspec/mrcp_sdp.h"
+#include "sdp/sdp_internal.h"
+
+#include <stdarg.h>
+
+/* One m-line of a client offer: an MRCP control channel or the audio stream. */
+typedef struct mrcp_slot {
+  int audio;                      /* 1 for the m=audio line */
+  sipspec_mrcp_resource resource; /* for control channels */
+  int active;                     /* 0: offered with port 0 (removed) */
+} mrcp_slot;
+
+/* Writes an offer with the given m-line layout. existing: a=connection:existing. */
+int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, size_t nslots,
+                     uint64_t version, int existing, char *buf, size_t cap, size_t *len,
+                     sipspec_sdp_error *err);
+int mrcp_offer_desc_check(const sipspec_mrcp_offer_desc *d, sipspec_sdp_error *err);
+
+/* A small string arena for values the writer needs (numbers, "sess@resource"). */
+typedef struct mrcp_pool {
+  char buf[4096];
+  size_t used;
+} mrcp_pool;
+
+sipspec_sdp_str mrcp_pool_fmt(mrcp_pool *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The codec that encoding/rate names, or SIPSPEC_MRCP_CODEC_NONE. */
+sipspec_mrcp_codec mrcp_codec_from(sipspec_sdp_str enc, unsigned rate);
+/* The encoding and rate of payload type pt in media m: its rtpmap, else the static RFC 3551
+ * assignment. Returns 0 when pt has no known mapping. */
+int mrcp_pt_mapping(const sipspec_sdp_media *m, unsigned pt, sipspec_sdp_str *enc, unsigned *rate);
+/* The payload type a format string names, or -1 when it is not 0..127. */
+int mrcp_fmt_pt(sipspec_sdp_str f);
+/* The address type for an address: "IP6" when it holds ':', else "IP4". */
+const char *mrcp_addrtype(const char *addr);
+
+#endif

@@ -1,0 +1,34 @@
+/* sdp_internal.h: helpers shared by the SDP parser, writer and the MRCPv2 negotiation. */
+#ifndef SIPSPEC_SDP_INTERNAL_H
+#define SIPSPEC_SDP_INTERNAL_H
+
+#include "sipspec/sdp.h"
+
+#include <stddef.h>
+
+/* Fills err (when not NULL) and returns code. */
+int sdp_fail(sipspec_sdp_error *err, int code, unsigned line, unsigned col, const char *rule,
+             const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* An output buffer that remembers whether it ran out of room; len keeps counting. */
+typedef struct sdp_out {
+  char *buf;
+  size_t cap;
+  size_t len;
+} sdp_out;
+
+void sdp_out_put(sdp_out *o, const char *s, size_t n);
+void sdp_out_str(sdp_out *o, sipspec_sdp_str s);
+void sdp_out_fmt(sdp_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A NUL-terminated string as a slice (NULL or "" gives an absent slice). */
+sipspec_sdp_str sdp_cstr(const char *s);
+/* Case-insensitive comparison of a slice with s (encoding names, RFC 4855 section 3). */
+int sdp_str_ieq(sipspec_sdp_str a, const char *s);
+/* Slice against slice: exact, and ASCII case-insensitive. Absent equals absent only. */
+int sdp_slice_eq(sipspec_sdp_str a, sipspec_sdp_str b);
+int sdp_slice_ieq(sipspec_sdp_str a, sipspec_sdp_str b);
+/* Copies a slice into dst (cap bytes, always NUL-terminated, truncating). */
+void sdp_str_copy(char *dst, size_t cap, sipspec_sdp_str s);
+
+#endif
