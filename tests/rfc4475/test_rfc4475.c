@@ -76,10 +76,6 @@ static char *read_file(const char *path, size_t *len) {
   return buf;
 }
 
-static int span_eq(sipspec_span s, const char *v, size_t vlen) {
-  return s.len == vlen && (vlen == 0 || (s.p && memcmp(s.p, v, vlen) == 0));
-}
-
 /* Prints a value with non-printable octets as \xNN, for failure messages. */
 static void show(const char *label, const char *p, size_t len) {
   fprintf(stderr, "      %s \"", label);
@@ -408,7 +404,9 @@ static int load(const char *path) {
     snprintf(stem, sizeof stem, "%s", c->file);
     char *dot = strrchr(stem, '.');
     if (dot) *dot = '\0';
-    snprintf(c->name, sizeof c->name, "%s %s: %s", c->section, stem, c->reason);
+    /* Built from the table's columns (not from *c itself, which snprintf may not read while
+     * writing into it). */
+    snprintf(c->name, sizeof c->name, "%s %s: %s", col[1], stem, col[3]);
     if (!c->fields) {
       fclose(f);
       return -1;
