@@ -351,12 +351,12 @@ static void run_case(size_t idx) {
   free(buf);
 }
 
-/* CUnit tests take no argument: one thunk per slot. */
-#define T(n) static void case_##n(void) { run_case(n); }
-#define T8(n) T(n##0) T(n##1) T(n##2) T(n##3) T(n##4) T(n##5) T(n##6) T(n##7)
+/* CUnit tests take no argument: one thunk per slot; slot 8*a+b runs case 8*a+b. */
+#define T(a, b) static void case_##a##_##b(void) { run_case(8 * a + b); }
+#define T8(a) T(a, 0) T(a, 1) T(a, 2) T(a, 3) T(a, 4) T(a, 5) T(a, 6) T(a, 7)
 T8(0) T8(1) T8(2) T8(3) T8(4) T8(5) T8(6) T8(7)
-#define P(n) case_##n
-#define P8(n) P(n##0), P(n##1), P(n##2), P(n##3), P(n##4), P(n##5), P(n##6), P(n##7)
+#define P(a, b) case_##a##_##b
+#define P8(a) P(a, 0), P(a, 1), P(a, 2), P(a, 3), P(a, 4), P(a, 5), P(a, 6), P(a, 7)
 static void (*const thunks[MAX_CASES])(void) = {P8(0), P8(1), P8(2), P8(3), P8(4), P8(5), P8(6), P8(7)};
 
 /* ---- loading the expectations --------------------------------------------------------- */
