@@ -22,6 +22,7 @@ typedef struct side {
   char errmsg[SIPSPEC_ERR_LEN];
   sipspec_sockaddr errpeer;
   int close_on_recv;
+  int close_on_error;
 } side;
 
 static void on_recv(sipspec_transport *tp, const char *data, size_t len, const sipspec_sockaddr *from,
@@ -37,7 +38,6 @@ static void on_recv(sipspec_transport *tp, const char *data, size_t len, const s
 }
 
 static void on_error(sipspec_transport *tp, const sipspec_tp_error *e, void *user) {
-  (void)tp;
   side *s = user;
   s->nerr++;
   s->err = *e;
@@ -45,6 +45,7 @@ static void on_error(sipspec_transport *tp, const sipspec_tp_error *e, void *use
   if (e->peer) s->errpeer = *e->peer;
   s->err.message = s->errmsg;
   s->err.peer = &s->errpeer;
+  if (s->close_on_error) sipspec_transport_close(tp);
 }
 
 static int has_msgs(void *arg) { side *s = arg; return s->nmsg >= 1 && s->nmsg >= s->close_on_recv; }
@@ -404,7 +405,120 @@ static void test_sip_stream_framer(void) {
   ev_loop_destroy(loop);
 }
 
+static void test_backpressure(void) {
+  /* A peer that does not read: sends are queued (never block) until max_queued_bytes, then
+   * say E_AGAIN; everything accepted is flushed, in order, once the peer reads. */
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side cli;
+  memset(&cli, 0, sizeof cli);
+  sipspec_sockaddr la;
+  int lfd = raw_listen(4, &la);
+  sipspec_transport_opts o;
+  sipspec_transport_opts_init(&o);
+  o.framer = &tst_line_framer;
+  o.on_recv = on_recv;
+  o.on_error = on_error;
+  o.user = &cli;
+  o.max_queued_bytes = 64 * 1024;
+  sipspec_transport *tc = NULL;
+  char err[SIPSPEC_ERR_LEN];
+  CU_ASSERT_EQUAL_FATAL(sipspec_transport_open(&sipspec_transport_tcp, loop, &o, &tc, err,
+                                               sizeof err), SIPSPEC_OK);
+  static char chunk[26 * 1024]; /* a whole number of alphabets, so chunks continue it */
+  for (size_t i = 0; i < sizeof chunk; i++) chunk[i] = (char)('a' + i % 26);
+  int fd = -1, again = 0;
+  size_t accepted = 0;
+  for (int i = 0; i < 4000 && !again; i++) {
+    int rc = sipspec_transport_send(tc, &la, chunk, sizeof chunk);
+    if (rc == SIPSPEC_OK) accepted += sizeof chunk;
+    else again = rc == SIPSPEC_E_AGAIN;
+    if (fd < 0) fd = raw_accept(loop, lfd);
+    tst_run_for(loop, 0.0005);
+  }
+  CU_ASSERT(again);
+  CU_ASSERT_FATAL(fd >= 0);
+  size_t total = 0;
+  int ok = 1;
+  char buf[65536];
+  ev_now_update(loop);
+  double deadline = ev_now(loop) + 5.0;
+  while (total < accepted && ev_now(loop) < deadline) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    for (ssize_t i = 0; i < n; i++)
+      if (buf[i] != (char)('a' + (total + (size_t)i) % 26)) ok = 0;
+    if (n > 0) total += (size_t)n;
+    tst_run_for(loop, 0.0005);
+  }
+  CU_ASSERT_EQUAL(total, accepted);
+  CU_ASSERT(ok);
+  CU_ASSERT_EQUAL(cli.nerr, 0);
+  close(fd);
+  close(lfd);
+  sipspec_transport_close(tc);
+  ev_loop_destroy(loop);
+}
+
+static void test_close_inside_error_callback(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side cli;
+  memset(&cli, 0, sizeof cli);
+  cli.close_on_error = 1;
+  sipspec_sockaddr d1, d2;
+  int l1 = raw_listen(1, &d1), l2 = raw_listen(1, &d2);
+  close(l1);
+  close(l2);
+  sipspec_transport *tc = open_tcp(loop, 0, &cli, 0);
+  /* Two refused peers: the first report closes the transport, the second never comes. */
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &d1, "x\n", 2), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &d2, "y\n", 2), SIPSPEC_OK);
+  CU_ASSERT(tst_run_until(loop, has_err, &cli, 3.0));
+  tst_run_for(loop, 0.1);
+  CU_ASSERT_EQUAL(cli.nerr, 1);
+  ev_loop_destroy(loop);
+}
+
+static void test_ipv6(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side srv, cli;
+  memset(&srv, 0, sizeof srv);
+  memset(&cli, 0, sizeof cli);
+  sipspec_transport_opts o;
+  sipspec_transport_opts_init(&o);
+  o.bind_host = "::1";
+  o.listen = 1;
+  o.framer = &tst_line_framer;
+  o.on_recv = on_recv;
+  o.on_error = on_error;
+  o.user = &srv;
+  sipspec_transport *ts = NULL, *tc = NULL;
+  char err[SIPSPEC_ERR_LEN] = "";
+  int rc = sipspec_transport_open(&sipspec_transport_tcp, loop, &o, &ts, err, sizeof err);
+  if (rc != SIPSPEC_OK) {
+    /* Not a silent pass: a missing IPv6 loopback is a reported failure. */
+    CU_FAIL("cannot listen on [::1] (no IPv6 loopback?)");
+    fprintf(stderr, "%s\n", err);
+    ev_loop_destroy(loop);
+    return;
+  }
+  o.listen = 0;
+  o.user = &cli;
+  CU_ASSERT_EQUAL_FATAL(sipspec_transport_open(&sipspec_transport_tcp, loop, &o, &tc, err,
+                                               sizeof err), SIPSPEC_OK);
+  sipspec_sockaddr sa;
+  sipspec_transport_bound_addr(ts, &sa);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &sa, "v6\n", 3), SIPSPEC_OK);
+  CU_ASSERT(tst_run_until(loop, has_msgs, &srv, 3.0));
+  CU_ASSERT_STRING_EQUAL(srv.msgs[0], "v6");
+  CU_ASSERT_EQUAL(sipspec_sockaddr_family(&srv.from[0]), AF_INET6);
+  sipspec_transport_close(tc);
+  sipspec_transport_close(ts);
+  ev_loop_destroy(loop);
+}
+
 static const tst_case cases[] = {
+  {"a peer that does not read: queued, flushed later, E_AGAIN past the cap", test_backpressure},
+  {"closing inside the error callback stops further reports", test_close_inside_error_callback},
+  {"messages cross [::1]", test_ipv6},
   {"SIP stream framer: whole messages across 7-byte chunks", test_sip_stream_framer},
   {"messages cross in pieces; replies use the accepted connection", test_exchange_and_framing},
   {"byte-by-byte chunks are framed; garbage closes and reports", test_raw_chunks},
