@@ -43,7 +43,8 @@ static void line_destroy(void *p) {
   free(s);
 }
 
-static int line_feed(void *p, const char *data, size_t len, sipspec_framer_emit_fn emit, void *ctx) {
+static int line_feed(void *p, const char *data, size_t len, sipspec_framer_emit_fn emit,
+                     void *ctx) {
   line_state *s = p;
   for (size_t i = 0; i < len; i++) {
     char ch = data[i];

@@ -58,7 +58,8 @@ typedef struct relay_stats {
 typedef struct relay relay;
 
 void relay_opts_init(relay_opts *o);
-int relay_create(struct ev_loop *loop, const relay_opts *opts, relay **out, char *err, size_t errlen);
+int relay_create(struct ev_loop *loop, const relay_opts *opts, relay **out, char *err,
+                 size_t errlen);
 void relay_destroy(relay *r);
 /* The address A must send to. */
 sipspec_sockaddr relay_front_addr(const relay *r);

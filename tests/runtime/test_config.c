@@ -143,7 +143,8 @@ static void test_partial_failure_keeps_config(void) {
   /* T2 compared against an overridden T1. */
   kv env2[] = {{"MRCP_SIP_RETRANS_T1_MS", "5000"}, {NULL, NULL}};
   CU_ASSERT_EQUAL(apply(&c, env2), SIPSPEC_E_CONFIG);
-  CU_ASSERT_STRING_EQUAL(err, "MRCP_SIP_RETRANS_T2_MS=4000 is less than MRCP_SIP_RETRANS_T1_MS=5000");
+  CU_ASSERT_STRING_EQUAL(err,
+      "MRCP_SIP_RETRANS_T2_MS=4000 is less than MRCP_SIP_RETRANS_T1_MS=5000");
 }
 
 static void test_small_error_buffer(void) {
@@ -171,7 +172,8 @@ static void test_process_environment(void) {
   setenv("MRCP_SIP_TRANSPORT", "tls", 1);
   CU_ASSERT_EQUAL(sipspec_config_from_env(&c, NULL, NULL, err, sizeof err),
                   SIPSPEC_E_TLS_UNAVAILABLE);
-  CU_ASSERT_STRING_EQUAL(err, "MRCP_SIP_TRANSPORT=\"tls\": TLS is not available yet, use udp or tcp");
+  CU_ASSERT_STRING_EQUAL(err,
+      "MRCP_SIP_TRANSPORT=\"tls\": TLS is not available yet, use udp or tcp");
   unsetenv("MRCP_SIP_TRANSPORT");
   unsetenv("MRCP_SIP_RETRANS_T4_MS");
 }

@@ -21,7 +21,8 @@ static void on_answer(int status, const sipspec_sockaddr *a, size_t n, void *arg
   an->called++;
   an->status = status;
   an->n = n;
-  for (size_t i = 0; i < n && i < 8; i++) sipspec_sockaddr_format(&a[i], an->addrs[i], SIPSPEC_SOCKADDR_STRLEN);
+  for (size_t i = 0; i < n && i < 8; i++)
+    sipspec_sockaddr_format(&a[i], an->addrs[i], SIPSPEC_SOCKADDR_STRLEN);
   if (an->destroy_me) sipspec_resolver_destroy(an->destroy_me);
 }
 
@@ -119,12 +120,15 @@ static void test_cancel_and_destroy_in_callback(void) {
   memset(&a2, 0, sizeof a2);
   memset(&a3, 0, sizeof a3);
   sipspec_resolve_query *q = NULL;
-  CU_ASSERT_EQUAL(sipspec_resolve(r, "127.0.0.1", 1, SIPSPEC_TP_UDP, on_answer, &a1, &q), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_resolve(r, "127.0.0.1", 1, SIPSPEC_TP_UDP, on_answer, &a1, &q),
+                  SIPSPEC_OK);
   CU_ASSERT_PTR_NOT_NULL(q);
   sipspec_resolve_cancel(r, q);
   a2.destroy_me = r; /* the second answer destroys the resolver; the third never comes */
-  CU_ASSERT_EQUAL(sipspec_resolve(r, "127.0.0.1", 2, SIPSPEC_TP_UDP, on_answer, &a2, NULL), SIPSPEC_OK);
-  CU_ASSERT_EQUAL(sipspec_resolve(r, "127.0.0.1", 3, SIPSPEC_TP_UDP, on_answer, &a3, NULL), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_resolve(r, "127.0.0.1", 2, SIPSPEC_TP_UDP, on_answer, &a2, NULL),
+                  SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_resolve(r, "127.0.0.1", 3, SIPSPEC_TP_UDP, on_answer, &a3, NULL),
+                  SIPSPEC_OK);
   CU_ASSERT(tst_run_until(loop, called, &a2, 3.0));
   tst_run_for(loop, 0.05);
   CU_ASSERT_EQUAL(a1.called, 0);

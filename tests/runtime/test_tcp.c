@@ -25,7 +25,8 @@ typedef struct side {
   int close_on_error;
 } side;
 
-static void on_recv(sipspec_transport *tp, const char *data, size_t len, const sipspec_sockaddr *from,
+static void on_recv(sipspec_transport *tp, const char *data, size_t len,
+                    const sipspec_sockaddr *from,
                     void *user) {
   side *s = user;
   if (s->nmsg < 16) {
@@ -48,7 +49,10 @@ static void on_error(sipspec_transport *tp, const sipspec_tp_error *e, void *use
   if (s->close_on_error) sipspec_transport_close(tp);
 }
 
-static int has_msgs(void *arg) { side *s = arg; return s->nmsg >= 1 && s->nmsg >= s->close_on_recv; }
+static int has_msgs(void *arg) {
+  side *s = arg;
+  return s->nmsg >= 1 && s->nmsg >= s->close_on_recv;
+}
 static int has_err(void *arg) { return ((side *)arg)->nerr > 0; }
 
 typedef struct want { side *s; int n; } want;

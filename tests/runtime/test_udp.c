@@ -19,7 +19,8 @@ typedef struct inbox {
   sipspec_transport *tp;
 } inbox;
 
-static void on_recv(sipspec_transport *tp, const char *data, size_t len, const sipspec_sockaddr *from,
+static void on_recv(sipspec_transport *tp, const char *data, size_t len,
+                    const sipspec_sockaddr *from,
                     void *user) {
   inbox *in = user;
   in->count++;

@@ -57,7 +57,8 @@ const char *sipspec_sockaddr_host(const sipspec_sockaddr *a, char *buf, size_t b
 unsigned sipspec_sockaddr_port(const sipspec_sockaddr *a);
 void sipspec_sockaddr_set_port(sipspec_sockaddr *a, unsigned port);
 int sipspec_sockaddr_family(const sipspec_sockaddr *a);         /* AF_INET, AF_INET6 or 0 */
-int sipspec_sockaddr_equal(const sipspec_sockaddr *a, const sipspec_sockaddr *b); /* family, IP, port */
+/* Same family, IP and port. */
+int sipspec_sockaddr_equal(const sipspec_sockaddr *a, const sipspec_sockaddr *b);
 int sipspec_sockaddr_is_any(const sipspec_sockaddr *a);          /* 0.0.0.0 or :: */
 
 /* ---- stream framing ------------------------------------------------------------------- */
@@ -171,7 +172,8 @@ static inline void sipspec_transport_close(sipspec_transport *tp) {
 static inline int sipspec_transport_bound_addr(sipspec_transport *tp, sipspec_sockaddr *out) {
   return tp->type->bound_addr(tp, out);
 }
-static inline int sipspec_transport_local_addr(sipspec_transport *tp, const sipspec_sockaddr *toward,
+static inline int sipspec_transport_local_addr(sipspec_transport *tp,
+                                               const sipspec_sockaddr *toward,
                                                sipspec_sockaddr *out) {
   return tp->type->local_addr(tp, toward, out);
 }

@@ -132,7 +132,8 @@ int sipspec_net_errno_code(int e, int fallback) {
   }
 }
 
-int sipspec_net_bind_addr(const sipspec_transport_opts *opts, sipspec_sockaddr *a, const char *proto,
+int sipspec_net_bind_addr(const sipspec_transport_opts *opts, sipspec_sockaddr *a,
+                          const char *proto,
                           char *err, size_t errlen) {
   const char *host = opts->bind_host ? opts->bind_host : "0.0.0.0";
   if (opts->bind_port > 65535 || sipspec_sockaddr_set(a, host, opts->bind_port) != SIPSPEC_OK) {

@@ -12,7 +12,8 @@ void sipspec_net_seterr(char *err, size_t errlen, const char *verb, const sipspe
 /* Maps a connect/read/write errno to the transport error code that names it. */
 int sipspec_net_errno_code(int sys_errno, int fallback);
 /* Resolves opts->bind_host/bind_port into *a ("0.0.0.0" when NULL). */
-int sipspec_net_bind_addr(const sipspec_transport_opts *opts, sipspec_sockaddr *a, const char *proto,
+int sipspec_net_bind_addr(const sipspec_transport_opts *opts, sipspec_sockaddr *a,
+                          const char *proto,
                           char *err, size_t errlen);
 /* Local address toward a peer, using a scratch connected UDP socket (sends nothing).
  * bound: the transport's bound address, whose port is kept. */

@@ -76,7 +76,8 @@ static int hosts_line(sipspec_resolver *r, char *line) {
   char *save = NULL;
   char *ip = strtok_r(line, " \t\r\n", &save);
   sipspec_sockaddr probe;
-  if (!ip || strlen(ip) >= sizeof r->hosts[0].ip || sipspec_sockaddr_set(&probe, ip, 0) != SIPSPEC_OK)
+  if (!ip || strlen(ip) >= sizeof r->hosts[0].ip ||
+      sipspec_sockaddr_set(&probe, ip, 0) != SIPSPEC_OK)
     return SIPSPEC_OK;
   for (char *name; (name = strtok_r(NULL, " \t\r\n", &save));) {
     if (strlen(name) > HOST_NAME_MAX_LEN) continue;

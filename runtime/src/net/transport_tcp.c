@@ -115,10 +115,20 @@ static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   (void)loop; (void)revents;
   tcp_tp *t = w->data;
   assert(&t->reaper == w);
-  while (t->dead && !t->closing) {
+  /* Take the current batch, oldest first. Connections that die while it is reported (a
+   * callback sending to a dead peer again) wait for the next run, so a callback that keeps
+   * resending cannot hold the loop here. */
+  tcp_conn *batch = NULL;
+  while (t->dead) {
     tcp_conn *c = t->dead;
     t->dead = c->next;
-    if (c->err_code && t->opts.on_error) {
+    c->next = batch;
+    batch = c;
+  }
+  while (batch) {
+    tcp_conn *c = batch;
+    batch = c->next;
+    if (!t->closing && c->err_code && t->opts.on_error) {
       sipspec_tp_error e = {c->err_code, c->err_errno, &c->peer, c->err_msg};
       t->depth++;
       t->opts.on_error(&t->base, &e, t->opts.user);
@@ -272,7 +282,8 @@ static int conn_open(tcp_tp *t, const sipspec_sockaddr *peer, tcp_conn **out) {
   tcp_conn *c = conn_new(t, peer, fd, 0);
   if (!c) { close(fd); return SIPSPEC_E_NOMEM; }
   *out = c;
-  if (!sipspec_sockaddr_is_any(&t->bind) && sipspec_sockaddr_family(&t->bind) == sipspec_sockaddr_family(peer)) {
+  if (!sipspec_sockaddr_is_any(&t->bind) &&
+      sipspec_sockaddr_family(&t->bind) == sipspec_sockaddr_family(peer)) {
     sipspec_sockaddr src = t->bind;
     sipspec_sockaddr_set_port(&src, 0);
     if (bind(fd, &src.u.sa, src.len) != 0) {
@@ -296,7 +307,8 @@ static int conn_open(tcp_tp *t, const sipspec_sockaddr *peer, tcp_conn **out) {
   return SIPSPEC_OK;
 }
 
-static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data, size_t len) {
+static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data,
+                    size_t len) {
   tcp_tp *t = (tcp_tp *)tp;
   if (t->closing) return SIPSPEC_E_STATE;
   int fam = sipspec_sockaddr_family(to);
@@ -376,7 +388,8 @@ static int tcp_bound_addr(sipspec_transport *tp, sipspec_sockaddr *out) {
   return SIPSPEC_OK;
 }
 
-static int tcp_local_addr(sipspec_transport *tp, const sipspec_sockaddr *toward, sipspec_sockaddr *out) {
+static int tcp_local_addr(sipspec_transport *tp, const sipspec_sockaddr *toward,
+                          sipspec_sockaddr *out) {
   tcp_tp *t = (tcp_tp *)tp;
   tcp_conn *c = conn_find(t, toward);
   if (c && c->state == CONN_OPEN) {

@@ -112,11 +112,13 @@ static void udp_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
   if (!u->head) ev_io_stop(loop, &u->wio);
 }
 
-static int udp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data, size_t len) {
+static int udp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data,
+                    size_t len) {
   udp_tp *u = (udp_tp *)tp;
   if (u->closing) return SIPSPEC_E_STATE;
   if (len > u->opts.max_datagram) return SIPSPEC_E_MSG_TOO_BIG;
-  if (sipspec_sockaddr_family(to) != sipspec_sockaddr_family(&u->bound)) return SIPSPEC_E_BAD_ADDRESS;
+  if (sipspec_sockaddr_family(to) != sipspec_sockaddr_family(&u->bound))
+    return SIPSPEC_E_BAD_ADDRESS;
   if (!u->head) {
     ssize_t n = sendto(u->fd, data, len, 0, &to->u.sa, to->len);
     if (n >= 0) return SIPSPEC_OK;
@@ -152,7 +154,8 @@ static int udp_bound_addr(sipspec_transport *tp, sipspec_sockaddr *out) {
   return SIPSPEC_OK;
 }
 
-static int udp_local_addr(sipspec_transport *tp, const sipspec_sockaddr *toward, sipspec_sockaddr *out) {
+static int udp_local_addr(sipspec_transport *tp, const sipspec_sockaddr *toward,
+                          sipspec_sockaddr *out) {
   return sipspec_net_local_toward(&((udp_tp *)tp)->bound, toward, out);
 }
 
