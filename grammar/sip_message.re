@@ -57,7 +57,7 @@
   word           = [A-Za-z0-9.!%*_+`'~()<>:\\"/[\]?{}-]+;
   UTF8_NONASCII  = [\x80-\xff];
   qdtext         = LWS | [\x21\x23-\x5b\x5d-\x7e] | UTF8_NONASCII;
-  quoted_pair    = "\\" [\x01-\x09\x0b\x0c\x0e-\x7f];
+  quoted_pair    = "\\" [\x00-\x09\x0b\x0c\x0e-\x7f];
   quoted_string  = DQUOTE (qdtext | quoted_pair)* DQUOTE;
 
   decimal_uchar  = DIGIT{1,3};
@@ -96,12 +96,19 @@
 
   gen_value      = token | host | quoted_string;
   generic_param  = token (EQUAL gen_value)?;
-  display_name   = (token LWS)* | quoted_string;
+  display_name   = (token (LWS token)*)? | quoted_string;
 
   Method         = token;
   SIP_Version    = 'SIP' "/" DIGIT+ "." DIGIT+;
   Reason_Phrase  = [^\x00\r\n]*;
   Status_Code    = DIGIT DIGIT DIGIT;
+
+  wkday          = "Mon" | "Tue" | "Wed" | "Thu" | "Fri" | "Sat" | "Sun";
+  month          = "Jan" | "Feb" | "Mar" | "Apr" | "May" | "Jun"
+                 | "Jul" | "Aug" | "Sep" | "Oct" | "Nov" | "Dec";
+  date1          = DIGIT{2} SP month SP DIGIT{4};
+  time           = DIGIT{2} ":" DIGIT{2} ":" DIGIT{2};
+  rfc1123_date   = wkday "," SP date1 SP time SP "GMT";
 */
 
 const char *sipspec_g_start_line(const char *p, const char *lim, sipspec_g_start *o,
@@ -175,6 +182,7 @@ int sipspec_g_header_name(const char *p, const char *lim, const char **name_end,
     ('Identity-Info' | 'n') @e HCOLON         { id = SIPSPEC_H_IDENTITY_INFO; goto done; }
     'Accept' @e HCOLON                        { id = SIPSPEC_H_ACCEPT; goto done; }
     'Min-Expires' @e HCOLON                   { id = SIPSPEC_H_MIN_EXPIRES; goto done; }
+    'Date' @e HCOLON                          { id = SIPSPEC_H_DATE; goto done; }
     token @e HCOLON                           { id = SIPSPEC_H_OTHER; goto done; }
     *                                         { return -1; }
   */
@@ -267,6 +275,13 @@ int sipspec_g_uri(const char *p, const char *lim, sipspec_uri *o, const char **f
       goto opaque;
     }
     scheme @s1 ":" uric+ end {
+      /* A sip: or sips: URI that failed SIP-URI must not pass as an absoluteURI. */
+      size_t n = (size_t)(s1 - p);
+      if ((n == 3 || n == 4) && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
+          (p[2] | 0x20) == 'p' && (n == 3 || (p[3] | 0x20) == 's')) {
+        *farp = far;
+        return -1;
+      }
       o->kind = SIPSPEC_URI_OTHER;
       goto opaque;
     }
@@ -313,9 +328,10 @@ int sipspec_g_media_type(const char *p, const char *lim, sipspec_media_type *o,
     token @t1 SLASH @s0 token @s1 (SEMI generic_param)* SWS end {
       o->type = (sipspec_span){p, (size_t)(t1 - p)};
       o->subtype = (sipspec_span){s0, (size_t)(s1 - s0)};
-      const char *e = cur - 1;
+      const char *e = cur - 1, *b = s1;
       while (e > s1 && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) e--;
-      o->params = (sipspec_span){s1, (size_t)(e - s1)};
+      while (b < e && *b != ';') b++;
+      o->params = (sipspec_span){b, (size_t)(e - b)};
       return 0;
     }
     * { *farp = far; return -1; }
@@ -378,5 +394,14 @@ const char *sipspec_g_auth_param_next(const char *p, const char *lim, sipspec_sp
       return cur;
     }
     * { return NULL; }
+  */
+}
+
+int sipspec_g_date(const char *p, const char *lim, const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  (void)mar;
+  /*!re2c
+    rfc1123_date SWS end { return 0; }
+    *                    { *farp = far; return -1; }
   */
 }

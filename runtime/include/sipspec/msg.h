@@ -116,7 +116,8 @@ typedef enum sipspec_hdr_id {
   SIPSPEC_H_IDENTITY_INFO = 37,      /* n */
   SIPSPEC_H_ACCEPT = 38,
   SIPSPEC_H_MIN_EXPIRES = 39,
-  SIPSPEC_H_COUNT_ = 40
+  SIPSPEC_H_DATE = 40,
+  SIPSPEC_H_COUNT_ = 41
 } sipspec_hdr_id;
 
 /* Canonical long name ("Via") of an id; "" for SIPSPEC_H_OTHER or an unknown id. */

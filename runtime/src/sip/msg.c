@@ -74,7 +74,7 @@ static const char *const hdr_names[SIPSPEC_H_COUNT_] = {
   [SIPSPEC_H_REQUEST_DISPOSITION] = "Request-Disposition",
   [SIPSPEC_H_SESSION_EXPIRES] = "Session-Expires", [SIPSPEC_H_IDENTITY] = "Identity",
   [SIPSPEC_H_IDENTITY_INFO] = "Identity-Info", [SIPSPEC_H_ACCEPT] = "Accept",
-  [SIPSPEC_H_MIN_EXPIRES] = "Min-Expires",
+  [SIPSPEC_H_MIN_EXPIRES] = "Min-Expires", [SIPSPEC_H_DATE] = "Date",
 };
 
 const char *sipspec_hdr_name(sipspec_hdr_id id) {
@@ -252,7 +252,7 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
     return parse_list(m, buf, id, LIST_VIA, v, lim, fail, rule);
   case SIPSPEC_H_CONTACT:
     if (lim - v == 1 && *v == '*') {
-      m->contact_star = 1;
+      m->contact_star = 1; /* kept as a value: sipspec_addr_parse() reads it as star */
       break;
     }
     return parse_list(m, buf, id, LIST_ADDR, v, lim, fail, rule);
@@ -288,6 +288,13 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
       const char *e = v;
       while (e < lim && !is_wsp(*e) && *e != '\r') e++;
       m->call_id = (sipspec_span){v, (size_t)(e - v)};
+    }
+    break;
+  case SIPSPEC_H_DATE:
+    if (sipspec_g_date(v, lim, &far) < 0) {
+      *fail = far;
+      *rule = "SIP-date";
+      return SIPSPEC_E_MSG_SYNTAX;
     }
     break;
   case SIPSPEC_H_CSEQ: {
@@ -404,7 +411,7 @@ static uint32_t compute_checks(const sipspec_msg *m) {
   if (m->start.version.len != 7 || !ieq(m->start.version.p, "SIP/2.0", 7))
     c |= SIPSPEC_CHECK_BAD_VERSION;
   if (m->contact_star &&
-      (m->nline_of[SIPSPEC_H_CONTACT] > 1 || m->nval_of[SIPSPEC_H_CONTACT] > 0 || m->expires != 0))
+      (m->nval_of[SIPSPEC_H_CONTACT] > 1 || m->expires != 0))
     c |= SIPSPEC_CHECK_BAD_CONTACT;
   return c;
 }
@@ -700,8 +707,7 @@ int sipspec_msg_record_route(const sipspec_msg *m, size_t i, sipspec_addr *out) 
   return addr_of(m, SIPSPEC_H_RECORD_ROUTE, i, out);
 }
 int sipspec_msg_contact(const sipspec_msg *m, size_t i, sipspec_addr *out) {
-  if (m->contact_star && i == 0) return sipspec_addr_parse((sipspec_span){"*", 1}, out);
-  return addr_of(m, SIPSPEC_H_CONTACT, i - (m->contact_star ? 1 : 0), out);
+  return addr_of(m, SIPSPEC_H_CONTACT, i, out);
 }
 
 int sipspec_msg_content_type(const sipspec_msg *m, sipspec_media_type *out) {

@@ -42,6 +42,8 @@ int sipspec_g_uri(const char *p, const char *lim, sipspec_uri *o, const char **f
 /* Whole values. */
 int sipspec_g_cseq(const char *p, const char *lim, sipspec_span *num, sipspec_span *method,
                    const char **far);
+/* SIP-date (rfc1123-date, "GMT" only). */
+int sipspec_g_date(const char *p, const char *lim, const char **far);
 int sipspec_g_call_id(const char *p, const char *lim, const char **far);
 int sipspec_g_media_type(const char *p, const char *lim, sipspec_media_type *o,
                          const char **far);
