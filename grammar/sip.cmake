@@ -6,7 +6,7 @@
 # the input. Those two warnings are not errors here; every other re2c warning is.
 sipspec_re2c(OUTPUT ${SIPSPEC_GEN_DIR}/sip/sip_message.c
              INPUT ${CMAKE_CURRENT_SOURCE_DIR}/sip_message.re
-             OPTIONS -Wno-nondeterministic-tags -Wno-sentinel-in-midrule
+             OPTIONS -b -Wno-nondeterministic-tags -Wno-sentinel-in-midrule
              DEPENDS ${PROJECT_SOURCE_DIR}/runtime/src/sip/sip_grammar.h)
 target_sources(sipspec_core PRIVATE ${SIPSPEC_GEN_DIR}/sip/sip_message.c)
 # The custom command lives in this directory while sipspec_core lives in the top one: a

@@ -15,11 +15,22 @@
 
 #include "sip/sip_grammar.h"
 
+/* This file is compiled twice: once as the fast scanners (sipspec_g_*), and once, with
+ * SIPSPEC_G_TRACK_FAR defined, as the same scanners recording how far they looked
+ * (sipspec_gf_*), which the parser runs only after a failure to report the position. */
+#ifdef SIPSPEC_G_TRACK_FAR
+#define G_PEEK() (far = cur > far ? cur : far, cur < lim ? (unsigned char)*cur : 0u)
+#define G(name) sipspec_gf_##name
+#else
+#define G_PEEK() (cur < lim ? (unsigned char)*cur : 0u)
+#define G(name) sipspec_g_##name
+#endif
+
 /*!re2c
   re2c:api = custom;
   re2c:api:style = free-form;
   re2c:define:YYCTYPE = "unsigned char";
-  re2c:define:YYPEEK = "(far = cur > far ? cur : far, cur < lim ? (unsigned char)*cur : 0u)";
+  re2c:define:YYPEEK = "G_PEEK()";
   re2c:define:YYSKIP = "++cur;";
   re2c:define:YYBACKUP = "mar = cur;";
   re2c:define:YYRESTORE = "cur = mar;";
@@ -94,6 +105,22 @@
   scheme         = ALPHA (ALPHA | DIGIT | [+.-])*;
   uric           = reserved | unreserved | escaped | [[\]];
 
+  schar          = [A-Za-z0-9+.-];
+  scheme_other   = [A-RT-Za-rt-z] schar*
+                 | [sS]
+                 | [sS] [A-HJ-Za-hj-z0-9+.-] schar*
+                 | [sS] [iI]
+                 | [sS] [iI] [A-OQ-Za-oq-z0-9+.-] schar*
+                 | [sS] [iI] [pP] [A-RT-Za-rt-z0-9+.-] schar*
+                 | [sS] [iI] [pP] [sS] schar+;
+  SIP_URI        = ('sip' | 'sips') ":" (user (":" password)? "@")? host (":" DIGIT{1,5})?
+                   uri_parameters headers?;
+  other_URI      = scheme_other ":" uric+;
+  user_plain     = (unreserved | escaped | [&=+$/])+;
+  SIP_URI_plain  = ('sip' | 'sips') ":" (user_plain (":" (unreserved | escaped | [&=+$])*)? "@")?
+                   host (":" DIGIT{1,5})?;
+  other_plain    = scheme_other ":" [^\x00-\x20\x7f<>";,?]+;
+
   gen_value      = token | host | quoted_string;
   generic_param  = token (EQUAL gen_value)?;
   display_name   = (token (LWS token)*)? | quoted_string;
@@ -111,7 +138,7 @@
   rfc1123_date   = wkday "," SP date1 SP time SP "GMT";
 */
 
-const char *sipspec_g_start_line(const char *p, const char *lim, sipspec_g_start *o,
+const char *G(start_line)(const char *p, const char *lim, sipspec_g_start *o,
                                  const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *m0, *m1, *u0, *u1, *v0, *v1, *s0, *s1, *r0, *r1;
@@ -136,7 +163,7 @@ const char *sipspec_g_start_line(const char *p, const char *lim, sipspec_g_start
   */
 }
 
-int sipspec_g_header_name(const char *p, const char *lim, const char **name_end,
+int G(header_name)(const char *p, const char *lim, const char **name_end,
                           const char **value) {
   const char *cur = p, *mar = NULL, *far = p, *e;
   int id;
@@ -194,7 +221,7 @@ done:
   return id;
 }
 
-const char *sipspec_g_via(const char *p, const char *lim, sipspec_via *o, const char **farp) {
+const char *G(via)(const char *p, const char *lim, sipspec_via *o, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *n0, *n1, *v0, *v1, *t0, *t1, *h0, *h1, *q0, *q1, *a0;
   (void)mar;
@@ -220,19 +247,19 @@ const char *sipspec_g_via(const char *p, const char *lim, sipspec_via *o, const 
   */
 }
 
-const char *sipspec_g_addr(const char *p, const char *lim, sipspec_addr *o, const char **farp) {
+const char *G(addr)(const char *p, const char *lim, sipspec_addr *o, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *d0, *d1, *u0, *u1, *a0;
   (void)mar;
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
   /*!re2c
-    @d0 display_name @d1 LAQUOT @u0 [^\x00-\x20\x7f<>"]+ @u1 RAQUOT @a0 (SEMI generic_param)* {
+    @d0 display_name @d1 LAQUOT @u0 (SIP_URI | other_URI) @u1 RAQUOT @a0 (SEMI generic_param)* {
       while (d1 > d0 && (d1[-1] == ' ' || d1[-1] == '\t' || d1[-1] == '\n' || d1[-1] == '\r'))
         d1--;
       o->display = (sipspec_span){d1 > d0 ? d0 : NULL, (size_t)(d1 - d0)};
       goto done;
     }
-    @u0 scheme ":" [^\x00-\x20\x7f<>";,?]+ @u1 @a0 (SEMI generic_param)* {
+    @u0 (SIP_URI_plain | other_plain) @u1 @a0 (SEMI generic_param)* {
       o->display = (sipspec_span){NULL, 0};
       goto done;
     }
@@ -244,7 +271,7 @@ done:
   return cur;
 }
 
-int sipspec_g_uri(const char *p, const char *lim, sipspec_uri *o, const char **farp) {
+int G(uri)(const char *p, const char *lim, sipspec_uri *o, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *s1, *us0, *us1, *pw0, *h0, *h1, *q0, *q1, *a0, *a1, *x0;
   (void)mar;
@@ -293,7 +320,7 @@ opaque:
   return 0;
 }
 
-int sipspec_g_cseq(const char *p, const char *lim, sipspec_span *num, sipspec_span *method,
+int G(cseq)(const char *p, const char *lim, sipspec_span *num, sipspec_span *method,
                    const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *n1, *m0, *m1;
@@ -309,16 +336,17 @@ int sipspec_g_cseq(const char *p, const char *lim, sipspec_span *num, sipspec_sp
   */
 }
 
-int sipspec_g_call_id(const char *p, const char *lim, const char **farp) {
-  const char *cur = p, *mar = NULL, *far = p;
+int G(call_id)(const char *p, const char *lim, const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p, *e;
   (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
   /*!re2c
-    word ("@" word)? SWS end { return 0; }
+    word ("@" word)? @e SWS end { *farp = e; return 0; }
     *                        { *farp = far; return -1; }
   */
 }
 
-int sipspec_g_media_type(const char *p, const char *lim, sipspec_media_type *o,
+int G(media_type)(const char *p, const char *lim, sipspec_media_type *o,
                          const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *t1, *s0, *s1;
@@ -338,7 +366,7 @@ int sipspec_g_media_type(const char *p, const char *lim, sipspec_media_type *o,
   */
 }
 
-int sipspec_g_auth(const char *p, const char *lim, sipspec_auth *o, const char **farp) {
+int G(auth)(const char *p, const char *lim, sipspec_auth *o, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *s1, *a0, *a1;
   (void)mar;
@@ -354,7 +382,7 @@ int sipspec_g_auth(const char *p, const char *lim, sipspec_auth *o, const char *
   */
 }
 
-const char *sipspec_g_token_elem(const char *p, const char *lim, const char **farp) {
+const char *G(token_elem)(const char *p, const char *lim, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   (void)mar;
   /*!re2c
@@ -363,7 +391,7 @@ const char *sipspec_g_token_elem(const char *p, const char *lim, const char **fa
   */
 }
 
-const char *sipspec_g_param_next(const char *p, const char *lim, sipspec_span *name,
+const char *G(param_next)(const char *p, const char *lim, sipspec_span *name,
                                  sipspec_span *value) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *n0, *n1, *v0, *v1;
@@ -380,7 +408,7 @@ const char *sipspec_g_param_next(const char *p, const char *lim, sipspec_span *n
   */
 }
 
-const char *sipspec_g_auth_param_next(const char *p, const char *lim, sipspec_span *name,
+const char *G(auth_param_next)(const char *p, const char *lim, sipspec_span *name,
                                       sipspec_span *value) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *n0, *n1, *v0, *v1;
@@ -397,7 +425,7 @@ const char *sipspec_g_auth_param_next(const char *p, const char *lim, sipspec_sp
   */
 }
 
-int sipspec_g_date(const char *p, const char *lim, const char **farp) {
+int G(date)(const char *p, const char *lim, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   (void)mar;
   /*!re2c

@@ -3,8 +3,10 @@
  * Every function reads [p, lim) and never past lim: past the end the scanners see a 0 byte
  * (a fake sentinel) that no rule accepts inside a value. Functions that match a prefix
  * return the end of what they matched; functions that match a whole value return 0 or -1.
- * On failure, *far (when the function has one) is the furthest byte the scanner looked at,
- * which is where the error is reported.
+ * Each function exists twice: sipspec_g_* is the fast scanner; sipspec_gf_* is the same
+ * scanner also recording in *far the furthest byte it looked at, which is where an error
+ * is reported. The parser runs sipspec_gf_* only after sipspec_g_* failed. (The fast
+ * sipspec_g_call_id sets *far to the end of the callid on success.)
  */
 #ifndef SIPSPEC_SIP_GRAMMAR_H
 #define SIPSPEC_SIP_GRAMMAR_H
@@ -57,6 +59,28 @@ const char *sipspec_g_param_next(const char *p, const char *lim, sipspec_span *n
                                  sipspec_span *value);
 /* [COMMA] auth-param from p; NULL when p does not start one. */
 const char *sipspec_g_auth_param_next(const char *p, const char *lim, sipspec_span *name,
+                                      sipspec_span *value);
+
+
+/* The position-recording twins. */
+const char *sipspec_gf_start_line(const char *p, const char *lim, sipspec_g_start *o,
+                                 const char **far);
+int sipspec_gf_header_name(const char *p, const char *lim, const char **name_end,
+                          const char **value);
+const char *sipspec_gf_via(const char *p, const char *lim, sipspec_via *o, const char **far);
+const char *sipspec_gf_addr(const char *p, const char *lim, sipspec_addr *o, const char **far);
+int sipspec_gf_uri(const char *p, const char *lim, sipspec_uri *o, const char **far);
+int sipspec_gf_cseq(const char *p, const char *lim, sipspec_span *num, sipspec_span *method,
+                   const char **far);
+int sipspec_gf_date(const char *p, const char *lim, const char **far);
+int sipspec_gf_call_id(const char *p, const char *lim, const char **far);
+int sipspec_gf_media_type(const char *p, const char *lim, sipspec_media_type *o,
+                         const char **far);
+int sipspec_gf_auth(const char *p, const char *lim, sipspec_auth *o, const char **far);
+const char *sipspec_gf_token_elem(const char *p, const char *lim, const char **far);
+const char *sipspec_gf_param_next(const char *p, const char *lim, sipspec_span *name,
+                                 sipspec_span *value);
+const char *sipspec_gf_auth_param_next(const char *p, const char *lim, sipspec_span *name,
                                       sipspec_span *value);
 
 #endif
