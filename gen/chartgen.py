@@ -2,7 +2,8 @@
 """chartgen.py: the chart generator. From each chart in spec/ it derives, at build time:
 
   <out>/charts/<name>.rl            the chart as Ragel input, with an action per transition
-  <out>/charts/<name>.c             the machine (Ragel -T0) and its descriptor (names, tables)
+  <out>/charts/<name>.c             the machine (Ragel -T0) and its descriptor (names, tables,
+                                    and the SVG diagram as a string when dot is available)
   <out>/include/sipspec/chart_<name>.h   enums of states, actions, transitions
   <out>/charts/<name>.table.json    the named states and transitions (for coverage reports)
   <out>/charts/<name>.dot (+ .svg)  the diagram, with the RFC's state names
@@ -228,9 +229,20 @@ def cross_check(chart, xml_path):
     return mapping, start, error, len(states)
 
 
-def gen_descriptor(chart, mapping, rstart, rerror, rcount, src, n_global):
+def svg_c_string(svg):
+    """The SVG as one C string, a literal per line; '?' escaped so no trigraph can form."""
+    lines = svg.splitlines(keepends=True)
+    esc = [ln.replace("\\", "\\\\").replace('"', '\\"').replace("?", "\\?").replace("\n", "\\n")
+           for ln in lines]
+    return "\n".join(f'  "{ln}"' for ln in esc) or '  ""'
+
+
+def gen_descriptor(chart, mapping, rstart, rerror, rcount, src, n_global, svg=None):
     n = chart.name
     out = [f"static const char *const state_names[{len(chart.states)}] = {{\n"]
+    if svg is not None:
+        out.insert(0, f"/* The diagram (graphviz SVG), for coverage reports. */\nstatic const char svg_{n}[] =\n"
+                      f"{svg_c_string(svg)};\n\n")
     out += [f"  {c_str(s.name)},\n" for s in chart.states]
     out.append("};\n\n")
     waits = ", ".join("1" if s.name in chart.waits else "0" for s in chart.states)
@@ -292,7 +304,7 @@ def gen_descriptor(chart, mapping, rstart, rerror, rcount, src, n_global):
                f"  .n_timers = {len(timers)},\n  .timers = timers,\n  .undefined = undefined,\n"
                f"  .counts = counts,\n  .ragel_start = {rstart},\n  .ragel_error = {rerror},\n"
                f"  .ragel_n_states = {rcount},\n  .ragel_state_names = ragel_state_names,\n"
-               f"  .exec = exec_{n},\n}};\n")
+               f"  .exec = exec_{n},\n  .svg = {'svg_' + n if svg is not None else 'NULL'},\n}};\n")
     return "".join(out)
 
 
@@ -503,15 +515,19 @@ def cmd_chart(args):
     marker = f"/*@DESCRIPTOR_{c_upper(n)}@*/\n"
     if marker not in code:
         raise ChartError([f"chartgen: error: Ragel's output for {src} lost the descriptor marker"])
+    dot_path = os.path.join(cdir, f"{n}.dot")
+    write(dot_path, gen_dot(chart))
+    svg = None
+    if args.dot:
+        svg_path = os.path.join(cdir, f"{n}.svg")
+        run([args.dot, "-Tsvg", "-o", svg_path, dot_path])
+        with open(svg_path, encoding="utf-8") as f:
+            svg = f.read()
     code = code.replace(marker, gen_descriptor(chart, mapping, rstart, rerror, rcount, src,
-                                                max(e.num for e in events) + 1))
+                                                max(e.num for e in events) + 1, svg))
     write(os.path.join(cdir, f"{n}.c"), code)
     write(os.path.join(args.out, "include", "sipspec", f"chart_{n}.h"), gen_header(chart, src))
     write(os.path.join(cdir, f"{n}.table.json"), gen_table_json(chart, src))
-    dot_path = os.path.join(cdir, f"{n}.dot")
-    write(dot_path, gen_dot(chart))
-    if args.dot:
-        run([args.dot, "-Tsvg", "-o", os.path.join(cdir, f"{n}.svg"), dot_path])
     write(os.path.join(args.out, "tests", f"test_{n}_gen.c"), gen_tests(chart, events, src))
     print(f"chartgen: {src}: {len(chart.states)} states, {len(chart.transitions)} transitions, "
           f"{len(chart.events)} events, {len(chart.actions)} actions, {len(chart.timers)} timers")

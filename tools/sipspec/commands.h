@@ -5,6 +5,7 @@
 #define SIPSPEC_TOOLS_COMMANDS_H
 
 int sipspec_cmd_charts(int argc, char **argv);
+int sipspec_cmd_coverage(int argc, char **argv);
 int sipspec_cmd_parse(int argc, char **argv);
 
 #endif

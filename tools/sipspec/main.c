@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
   {"charts", sipspec_cmd_charts, "list the built state charts: states, transitions, timers"},
+  {"coverage", sipspec_cmd_coverage, "merge coverage files and report the states and transitions visited"},
   {"parse", sipspec_cmd_parse, "parse a SIP message file and print its fields or why it is rejected"},
 };
 

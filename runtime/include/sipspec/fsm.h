@@ -11,7 +11,7 @@
  * Events the chart does not define in the current state are refused as the chart specifies
  * (`#@ undefined` lines): SIPSPEC_E_FSM_IGNORED or SIPSPEC_E_FSM_REFUSED, and the state does
  * not change. Every transition taken increments a per-process counter (one array increment);
- * sipspec_coverage_write_json() dumps them (format in docs/charts.md).
+ * sipspec/coverage.h writes, merges and reports them (docs/coverage.md).
  */
 #ifndef SIPSPEC_FSM_H
 #define SIPSPEC_FSM_H
@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sipspec/coverage.h"
 #include "sipspec/error.h"
 #include "sipspec/events.h"
 
@@ -105,6 +106,9 @@ typedef struct sipspec_chart {
   int ragel_start, ragel_error, ragel_n_states;
   const signed char *ragel_state_names;
   int (*exec)(int cs, int event, sipspec_fsm_step *step);
+  /* The chart's diagram as graphviz drew it (SVG text; nodes have ids state_<State>, edges
+   * t_<State>__<EVENT>), or NULL when graphviz was not installed at build time. */
+  const char *svg;
 } sipspec_chart;
 
 /* A running machine. Fields are private; read them through the functions below. */
@@ -138,10 +142,6 @@ int sipspec_fsm_last_transition(const sipspec_fsm *m);
 /* Every chart built into the library (generated registry). */
 const sipspec_chart *const *sipspec_charts(int *count);
 const sipspec_chart *sipspec_chart_find(const char *name);
-
-/* Coverage: the per-process transition counters of every chart as JSON (docs/charts.md). */
-int sipspec_coverage_write_json(FILE *out);
-void sipspec_coverage_reset(void);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,80 @@
+/* coverage_internal.h: what the coverage files (coverage*.c) share and nobody else needs: a
+ * small strict JSON reader, and the layout of a sipspec_coverage set. */
+#ifndef SIPSPEC_COVERAGE_INTERNAL_H
+#define SIPSPEC_COVERAGE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sipspec/coverage.h"
+#include "sipspec/fsm.h"
+
+/* ---- JSON (RFC 8259), as a tree. ----------------------------------------------------------
+ * Strict: no comments, no trailing commas, no duplicate keys, no NUL in strings, nesting at
+ * most SIPSPEC_JSON_MAX_DEPTH, one value and nothing but white space after it. */
+#define SIPSPEC_JSON_MAX_DEPTH 16
+
+enum sipspec_json_type { SIPSPEC_JSON_NULL, SIPSPEC_JSON_BOOL, SIPSPEC_JSON_NUMBER, SIPSPEC_JSON_STRING,
+                         SIPSPEC_JSON_ARRAY, SIPSPEC_JSON_OBJECT };
+
+typedef struct sipspec_json sipspec_json;
+struct sipspec_json {
+  int type;              /* enum sipspec_json_type */
+  int line, col;         /* where the value starts (1-based) */
+  int boolean;           /* BOOL */
+  char *text;            /* STRING: decoded, NUL-terminated; NUMBER: as written */
+  size_t n;              /* ARRAY / OBJECT: number of items */
+  sipspec_json *items;   /* ARRAY elements; OBJECT values */
+  char **keys;           /* OBJECT keys, keys[i] names items[i] */
+};
+
+/* Parses `len` bytes. On success *out is a tree the caller frees with sipspec_json_free().
+ * On failure SIPSPEC_E_INVAL (or SIPSPEC_E_NOMEM) and `err` gets "line L, column C: reason". */
+int sipspec_json_parse(const char *data, size_t len, sipspec_json **out, char *err, size_t errlen);
+void sipspec_json_free(sipspec_json *v);
+/* The member `key` of an object, or NULL (also when v is not an object). */
+const sipspec_json *sipspec_json_get(const sipspec_json *v, const char *key);
+const char *sipspec_json_type_name(int type);
+
+/* Writes `s` as a JSON string (quotes and escapes). */
+void sipspec_json_write_string(FILE *out, const char *s);
+
+/* ---- a set of coverage counts ------------------------------------------------------------ */
+typedef struct sipspec_cov_transition {
+  char *name, *from, *event, *to, *rfc;
+  uint64_t count;
+} sipspec_cov_transition;
+
+/* One chart at one hash: counts of all documents that recorded it, added by transition name. */
+typedef struct sipspec_cov_entry {
+  char *chart, *hash;
+  int states;                         /* as recorded */
+  int n_transitions;
+  sipspec_cov_transition *transitions;
+  int n_origins;
+  char **origins;                     /* documents that contributed, in merge order */
+} sipspec_cov_entry;
+
+struct sipspec_coverage {
+  int n;
+  sipspec_cov_entry *entries;
+};
+
+/* The entry of `chart` recorded with `hash`, or NULL. */
+const sipspec_cov_entry *sipspec_cov_find(const sipspec_coverage *cov, const char *chart, const char *hash);
+/* The merged count of transition t of the built chart c (0 when no file recorded it). */
+uint64_t sipspec_cov_count(const sipspec_cov_entry *current, const sipspec_chart *c, int t);
+
+/* Whether entries[i].origins[o] is the first mention of that origin in the set (to list each
+ * origin once). */
+int sipspec_cov_origin_first(const sipspec_coverage *cov, int i, int o);
+
+/* Merges entries for every built chart with counts[i][t] for transition t of chart i (in
+ * sipspec_charts() order), named `origin`. */
+int sipspec_cov_merge_counts(sipspec_coverage *cov, const uint64_t *const *counts, const char *origin);
+
+/* snprintf into an error buffer that may be NULL. */
+void sipspec_cov_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif
