@@ -59,6 +59,10 @@ extern "C" {
   X(E_RESOLVE,         -313,  "host name not found")                                  \
   X(E_BAD_ADDRESS,     -314,  "not a valid address")                                  \
   /* transactions, dialogs, sessions (-400..-499) */                                   \
+  X(E_TSX_EXISTS,       -400,  "a transaction with this branch and method already exists") \
+  X(E_TSX_NO_BRANCH,    -401,  "top Via has no branch parameter")                      \
+  X(E_TSX_NO_TRANSPORT, -402,  "no transport of that kind is open")                    \
+  X(E_TSX_BAD_REQUEST,  -403,  "message cannot start a client transaction")            \
   /* authentication (-500..-599) */                                                    \
   X(E_AUTH_MALFORMED,   -500,  "malformed digest authentication parameters")          \
   X(E_AUTH_UNSUPPORTED, -501,  "no supported digest algorithm or qop offered")        \

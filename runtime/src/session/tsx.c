@@ -1,0 +1,311 @@
+/* session/tsx.c: the transaction layer: transports in, transactions out.
+ *
+ * Everything that arrives from a transport lands in on_recv(): it is parsed (a message
+ * that does not parse is dropped and counted), responses are matched to client
+ * transactions (RFC 3261 17.1.3) or handed to the stray-response callback, requests are
+ * matched to server transactions (17.2.3) or create one, and ACKs that no INVITE server
+ * transaction takes go to the on-ACK callback (the ACK for a 2xx). A request that parses
+ * but is semantically wrong (sipspec_msg_check()) is answered statelessly, as RFC 3261
+ * 8.2 asks, with a Warning naming every problem found.
+ *
+ * Transport errors (on_error) become TRANSPORT_ERR for the transactions toward that peer.
+ * Terminated transactions are unlinked at once (nothing matches them any more) and freed
+ * on a zero-delay timer, after the callbacks that saw them have returned.
+ *
+ * Transactions are kept in one list: an MRCP client runs a handful at a time; a hash by
+ * branch would be the change if that ever stops being true.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/tsx_internal.h"
+#include "sipspec/chart_ist.h"
+#include "sipspec/chart_nist.h"
+
+uint64_t tsx_now_ms(struct ev_loop *loop) { return (uint64_t)(ev_now(loop) * 1000.0 + 0.5); }
+
+/* ---- lifetime --------------------------------------------------------------------------- */
+
+static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  sipspec_tsx_layer *l = w->data;
+  (void)loop, (void)revents;
+  assert(w == &l->reaper);
+  while (l->dead) {
+    sipspec_tsx *t = l->dead;
+    l->dead = t->next;
+    tsx_free(t);
+  }
+}
+
+int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
+                             sipspec_telemetry *telemetry, const sipspec_tsx_layer_callbacks *cb,
+                             sipspec_tsx_layer **out) {
+  if (!loop || !out) return SIPSPEC_E_INVAL;
+  *out = NULL;
+  sipspec_config defaults;
+  if (!cfg) {
+    sipspec_config_init(&defaults);
+    cfg = &defaults;
+  }
+  if (!cfg->t1_ms || !cfg->t2_ms || !cfg->t4_ms || cfg->t2_ms < cfg->t1_ms) return SIPSPEC_E_INVAL;
+  int rc = tsx_charts_check();
+  if (rc) return rc;
+  sipspec_tsx_layer *l = calloc(1, sizeof *l);
+  if (!l) return SIPSPEC_E_NOMEM;
+  l->loop = loop;
+  l->values.t1_ms = cfg->t1_ms;
+  l->values.t2_ms = cfg->t2_ms;
+  l->values.t4_ms = cfg->t4_ms;
+  l->tel = telemetry;
+  if (cb) l->cb = *cb;
+  ev_timer_init(&l->reaper, reaper_cb, 0., 0.);
+  l->reaper.data = l;
+  rc = sipspec_msg_create(&l->rx, NULL);
+  if (!rc) rc = sipspec_msg_create(&l->scratch, NULL);
+  if (rc) {
+    sipspec_tsx_layer_destroy(l);
+    return rc;
+  }
+  *out = l;
+  return SIPSPEC_OK;
+}
+
+void sipspec_tsx_layer_destroy(sipspec_tsx_layer *l) {
+  if (!l) return;
+  while (l->live) {
+    sipspec_tsx *t = l->live;
+    l->live = t->next;
+    tsx_free(t);
+  }
+  ev_timer_stop(l->loop, &l->reaper);
+  reaper_cb(l->loop, &l->reaper, 0);
+  for (int k = 0; k < 3; k++) sipspec_transport_close(l->tp[k]);
+  sipspec_msg_destroy(l->rx);
+  sipspec_msg_destroy(l->scratch);
+  free(l);
+}
+
+void tsx_layer_link(sipspec_tsx_layer *l, sipspec_tsx *t) {
+  t->prev = NULL;
+  t->next = l->live;
+  if (l->live) l->live->prev = t;
+  l->live = t;
+  l->stats.live++;
+}
+
+void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t) {
+  if (t->dead) return;
+  if (t->prev) t->prev->next = t->next;
+  else l->live = t->next;
+  if (t->next) t->next->prev = t->prev;
+  t->dead = 1;
+  t->prev = NULL;
+  t->next = l->dead;
+  l->dead = t;
+  l->stats.live--;
+  ev_timer_stop(l->loop, &t->timer);
+  if (!ev_is_active(&l->reaper)) {
+    ev_timer_set(&l->reaper, 0., 0.);
+    ev_timer_start(l->loop, &l->reaper);
+  }
+}
+
+void sipspec_tsx_layer_stats(const sipspec_tsx_layer *l, sipspec_tsx_stats *out) { *out = l->stats; }
+
+/* ---- stateless rejection (RFC 3261 8.2) ------------------------------------------------- */
+
+static void reject(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_sockaddr *from,
+                   const sipspec_msg *req, uint32_t flags, int key_rc) {
+  /* 8.2.2.1: 416 for an unsupported URI scheme; 505 for another SIP version (21.5.20);
+   * everything else is a 400. */
+  int status = flags & SIPSPEC_CHECK_BAD_VERSION ? 505 : flags & SIPSPEC_CHECK_UNKNOWN_URI_SCHEME ? 416 : 400;
+  char warning[1024];
+  size_t n = (size_t)snprintf(warning, sizeof warning, "Warning: 399 sipspec \"");
+  const char *sep = "";
+  for (uint32_t bit = 1; bit && bit <= flags; bit <<= 1) {
+    if (!(flags & bit) || n >= sizeof warning) continue;
+    n += (size_t)snprintf(warning + n, sizeof warning - n, "%s%s: %s", sep, sipspec_check_name(bit),
+                          sipspec_check_text(bit));
+    sep = "; ";
+  }
+  if (key_rc && n < sizeof warning)
+    n += (size_t)snprintf(warning + n, sizeof warning - n, "%s%s", sep,
+                          key_rc == SIPSPEC_E_RANGE ? "top Via branch or sent-by too long"
+                                                    : "top Via has no branch parameter");
+  if (n < sizeof warning) snprintf(warning + n, sizeof warning - n, "\"\r\n");
+  else memcpy(warning + sizeof warning - 4, "\"\r\n", 4);
+
+  char *copy = NULL, *resp = NULL;
+  size_t copy_len, resp_len;
+  char tag[TSX_TAG_SIZE];
+  sipspec_sockaddr to;
+  tsx_response_addr(req, from, sipspec_transport_reliable(tp), &to);
+  if (tsx_via_received(req, from, &copy, &copy_len) == SIPSPEC_OK &&
+      sipspec_msg_parse(l->scratch, copy, copy_len) == SIPSPEC_OK && tsx_random_hex(tag, 8) == SIPSPEC_OK &&
+      tsx_build_response(l->scratch, status, NULL, tag, warning, NULL, 0, &resp, &resp_len) == SIPSPEC_OK) {
+    l->stats.rx_rejected++;
+    (void)sipspec_transport_send(tp, &to, resp, resp_len);
+  } else {
+    l->stats.rx_dropped++;
+  }
+  free(copy);
+  free(resp);
+}
+
+/* ---- receiving ------------------------------------------------------------------------- */
+
+static void recv_response(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_msg *m,
+                          const sipspec_sockaddr *from) {
+  const uint32_t fatal = SIPSPEC_CHECK_MISSING_VIA | SIPSPEC_CHECK_MISSING_FROM | SIPSPEC_CHECK_MISSING_TO |
+                         SIPSPEC_CHECK_MISSING_CALL_ID | SIPSPEC_CHECK_MISSING_CSEQ | SIPSPEC_CHECK_BAD_VERSION;
+  sipspec_tsx_key k;
+  if ((sipspec_msg_check(m) & fatal) || sipspec_tsx_key_of_response(m, &k) != SIPSPEC_OK) {
+    l->stats.rx_dropped++;
+    return;
+  }
+  for (sipspec_tsx *t = l->live; t; t = t->next) {
+    if (t->server || !sipspec_tsx_match_client(&t->key, &k)) continue;
+    int status = sipspec_msg_status(m);
+    tsx_post(t, status < 200 ? SIPSPEC_EV_RX_1XX : status < 300 ? SIPSPEC_EV_RX_2XX : SIPSPEC_EV_RX_300_699, m);
+    return;
+  }
+  l->stats.rx_stray++;
+  if (l->cb.on_stray_response) l->cb.on_stray_response(l, m, tp, from, l->cb.user);
+}
+
+static sipspec_tsx *find_server(sipspec_tsx_layer *l, const sipspec_tsx_key *k) {
+  for (sipspec_tsx *t = l->live; t; t = t->next)
+    if (t->server && sipspec_tsx_match_server(&t->key, k)) return t;
+  return NULL;
+}
+
+static void new_server(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_msg *m,
+                       const sipspec_sockaddr *from, const sipspec_tsx_key *k, int invite) {
+  sipspec_tsx *t;
+  if (tsx_new(l, invite ? &sipspec_chart_ist : &sipspec_chart_nist, 1, tp, &t) != SIPSPEC_OK) {
+    l->stats.rx_dropped++;
+    return;
+  }
+  t->key = *k;
+  t->src = *from;
+  tsx_response_addr(m, from, sipspec_transport_reliable(tp), &t->peer);
+  if (tsx_via_received(m, from, &t->req, &t->req_len) != SIPSPEC_OK) {
+    tsx_free(t);
+    l->stats.rx_dropped++;
+    return;
+  }
+  tsx_layer_link(l, t);
+  l->stats.server_started++;
+  tsx_post(t, invite ? SIPSPEC_EV_RX_INVITE : SIPSPEC_EV_RX_REQUEST, m);
+}
+
+static void recv_request(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_msg *m,
+                         const sipspec_sockaddr *from) {
+  /* Max-Forwards 0 stops forwarding (RFC 3261 16.3), but a user agent is the request's
+   * destination: it answers the request as usual. */
+  uint32_t flags = sipspec_msg_check(m) & ~(uint32_t)SIPSPEC_CHECK_MAX_FORWARDS_ZERO;
+  sipspec_tsx_key k;
+  int key_rc = sipspec_tsx_key_of_request(m, &k);
+  if (flags & SIPSPEC_CHECK_MISSING_VIA) { /* no way to send a response back */
+    l->stats.rx_dropped++;
+    return;
+  }
+  if (sipspec_msg_method(m) == SIPSPEC_METHOD_ACK) {
+    if (flags || key_rc) { /* 17.1.1.3: an ACK gets no response */
+      l->stats.rx_dropped++;
+      return;
+    }
+    sipspec_tsx *t = find_server(l, &k);
+    if (t) tsx_post(t, SIPSPEC_EV_RX_ACK, m);
+    else if (l->cb.on_ack) l->cb.on_ack(l, m, tp, from, l->cb.user);
+    return;
+  }
+  if (flags || key_rc) {
+    reject(l, tp, from, m, flags, key_rc);
+    return;
+  }
+  int invite = sipspec_msg_method(m) == SIPSPEC_METHOD_INVITE;
+  sipspec_tsx *t = find_server(l, &k);
+  if (t) tsx_post(t, invite ? SIPSPEC_EV_RX_INVITE : SIPSPEC_EV_RX_REQUEST, m);
+  else new_server(l, tp, m, from, &k, invite);
+}
+
+static void on_recv(sipspec_transport *tp, const char *data, size_t len, const sipspec_sockaddr *from,
+                    void *user) {
+  sipspec_tsx_layer *l = user;
+  if (sipspec_msg_parse(l->rx, data, len) != SIPSPEC_OK) {
+    l->stats.rx_malformed++;
+    return;
+  }
+  if (sipspec_msg_is_request(l->rx)) recv_request(l, tp, l->rx, from);
+  else recv_response(l, tp, l->rx, from);
+}
+
+/* 17.1.4 / 17.2.4: a transport failure toward a peer ends the transactions that use it. */
+static void on_error(sipspec_transport *tp, const sipspec_tp_error *e, void *user) {
+  sipspec_tsx_layer *l = user;
+  size_t n = 0, cap = (size_t)l->stats.live;
+  if (!cap) return;
+  sipspec_tsx **hit = calloc(cap, sizeof *hit);
+  if (!hit) return;
+  for (sipspec_tsx *t = l->live; t && n < cap; t = t->next) {
+    if (t->tp != tp) continue;
+    if (!e->peer || sipspec_sockaddr_equal(&t->peer, e->peer) || (t->server && sipspec_sockaddr_equal(&t->src, e->peer)))
+      hit[n++] = t;
+  }
+  /* Callbacks may end other transactions meanwhile; those stay allocated until the reaper
+   * runs, and post() refuses them. */
+  for (size_t i = 0; i < n; i++) tsx_transport_error(hit[i], e->code);
+  free(hit);
+}
+
+/* ---- transports and sending ------------------------------------------------------------- */
+
+int sipspec_tsx_layer_open_transport(sipspec_tsx_layer *l, const sipspec_transport_type *type,
+                                     const sipspec_transport_opts *opts, sipspec_transport **out,
+                                     char *err, size_t errlen) {
+  if (out) *out = NULL;
+  if (!l || !type || !opts || (unsigned)type->kind > SIPSPEC_TP_TLS) return SIPSPEC_E_INVAL;
+  if (l->tp[type->kind]) {
+    if (err && errlen) snprintf(err, errlen, "a %s transport is already open in this layer", type->name);
+    return SIPSPEC_E_STATE;
+  }
+  sipspec_transport_opts o = *opts;
+  o.on_recv = on_recv;
+  o.on_error = on_error;
+  o.user = l;
+  if (type->reliable) {
+    o.framer = &sipspec_sip_stream_framer;
+    o.framer_arg = NULL;
+  }
+  sipspec_transport *tp = NULL;
+  int rc = sipspec_transport_open(type, l->loop, &o, &tp, err, errlen);
+  if (rc) return rc;
+  l->tp[type->kind] = tp;
+  if (out) *out = tp;
+  return SIPSPEC_OK;
+}
+
+sipspec_transport *sipspec_tsx_layer_transport(sipspec_tsx_layer *l, sipspec_tp_kind kind) {
+  return l && (unsigned)kind <= SIPSPEC_TP_TLS ? l->tp[kind] : NULL;
+}
+
+int sipspec_tsx_layer_send(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest,
+                           const void *data, size_t len) {
+  if (!l || !dest || !data) return SIPSPEC_E_INVAL;
+  sipspec_transport *tp = sipspec_tsx_layer_transport(l, kind);
+  if (!tp) return SIPSPEC_E_TSX_NO_TRANSPORT;
+  return sipspec_transport_send(tp, dest, data, len);
+}
+
+sipspec_tsx *sipspec_tsx_layer_find_cancelled(sipspec_tsx_layer *l, const sipspec_msg *cancel) {
+  sipspec_tsx_key k;
+  if (!l || !cancel || sipspec_msg_method(cancel) != SIPSPEC_METHOD_CANCEL ||
+      sipspec_tsx_key_of_request(cancel, &k) != SIPSPEC_OK)
+    return NULL;
+  snprintf(k.method, sizeof k.method, "INVITE");
+  sipspec_tsx *t = find_server(l, &k);
+  return t && t->chart == &sipspec_chart_ist ? t : NULL;
+}

@@ -1,0 +1,112 @@
+/* session/tsx_internal.h: the structures shared by the transaction layer's files.
+ *
+ *   tsx.c      the layer: transports, receiving, matching incoming messages, stateless
+ *              rejection of bad requests, freeing terminated transactions
+ *   tsx_run.c  one transaction: the event queue around its chart, its ev_timer, the chart
+ *              actions by name, client start and server respond
+ *   tsx_msg.c  message work: keys and matching, branches and tags, Via received/rport,
+ *              building responses and ACKs
+ */
+#ifndef SIPSPEC_SESSION_TSX_INTERNAL_H
+#define SIPSPEC_SESSION_TSX_INTERNAL_H
+
+#include "fsm/fsm_timers.h"
+#include "session/tsx.h"
+#include "sipspec/fsm.h"
+
+/* Events queued while the transaction's machine is busy (a TU call from its callback, a
+ * send error inside an action). More than this many at once is a TU bug: refused. */
+#define TSX_QUEUE_MAX 16
+#define TSX_TAG_SIZE 24
+
+typedef struct tsx_event {
+  int ev;
+  int status;        /* TU_* events: the response's status */
+  char *data;        /* TU_* events: the built response (owned) */
+  size_t len;
+} tsx_event;
+
+struct sipspec_tsx {
+  sipspec_tsx_layer *layer;
+  sipspec_tsx *prev, *next;        /* in layer->live, or next in layer->dead */
+  const sipspec_chart *chart;
+  int server;
+  sipspec_fsm fsm;
+  sipspec_fsm_timers timers;
+  ev_timer timer;                  /* armed at the earliest chart timer */
+  sipspec_transport *tp;
+  sipspec_sockaddr peer;           /* client: destination; server: where responses go */
+  sipspec_sockaddr src;            /* server: where the request came from */
+  sipspec_tsx_key key;
+  sipspec_tsx_callbacks cb;
+  char *req;                       /* the request (server: with the Via rewritten) */
+  size_t req_len;
+  char *last;                      /* last response sent (server) */
+  size_t last_len;
+  int last_status;                 /* sent (server) or received (client) */
+  char to_tag[TSX_TAG_SIZE];
+  int acks_sent;
+  /* the event being fed and its payload */
+  int cur_ev;
+  const sipspec_msg *cur_msg;      /* RX_* events */
+  tsx_event *cur_tu;               /* TU_* events */
+  int err_code;                    /* for report_transport_error */
+  /* queue of events fed after the current one */
+  tsx_event q[TSX_QUEUE_MAX];
+  int q_head, q_len;
+  int feeding;                     /* inside sipspec_fsm_feed or draining */
+  int starting;                    /* inside sipspec_tsx_client_start */
+  int start_err;                   /* a send failed while starting */
+  int dead;                        /* terminated, waiting for the reaper */
+};
+
+struct sipspec_tsx_layer {
+  struct ev_loop *loop;
+  sipspec_timer_values values;
+  sipspec_telemetry *tel;
+  sipspec_tsx_layer_callbacks cb;
+  sipspec_transport *tp[3];        /* by sipspec_tp_kind */
+  sipspec_tsx *live, *dead;
+  ev_timer reaper;                 /* zero delay: frees layer->dead */
+  sipspec_msg *rx;                 /* the message being received */
+  sipspec_msg *scratch;            /* re-parsing stored requests; never held across a callback */
+  sipspec_tsx_stats stats;
+};
+
+/* tsx.c */
+void tsx_layer_link(sipspec_tsx_layer *l, sipspec_tsx *t);
+/* Unlinks a terminated transaction and queues it for the reaper. */
+void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t);
+uint64_t tsx_now_ms(struct ev_loop *loop);
+
+/* tsx_run.c */
+/* SIPSPEC_E_UNSUPPORTED when a transaction chart has an action this layer does not implement. */
+int tsx_charts_check(void);
+/* Allocates a transaction in state Idle with its chart and timers (not linked). */
+int tsx_new(sipspec_tsx_layer *l, const sipspec_chart *chart, int server, sipspec_transport *tp,
+            sipspec_tsx **out);
+void tsx_free(sipspec_tsx *t);
+/* Feeds ev with an incoming message (RX_*) or none; queues it when t is busy. Returns the
+ * machine's answer for a direct feed, SIPSPEC_OK when queued. */
+int tsx_post(sipspec_tsx *t, int ev, const sipspec_msg *msg);
+/* The transport reported an error toward t's peer. */
+void tsx_transport_error(sipspec_tsx *t, int code);
+
+/* tsx_msg.c */
+int tsx_random_hex(char *buf, size_t nbytes);
+/* Copies request req (parsed from its raw bytes) with its top Via given received= and
+ * rport= as RFC 3261 18.2.1 and RFC 3581 say for a request from src. *out is malloc'd. */
+int tsx_via_received(const sipspec_msg *req, const sipspec_sockaddr *src, char **out, size_t *out_len);
+/* Where responses to req (received from src over a transport, reliable or not) go
+ * (RFC 3261 18.2.2, RFC 3581 4). */
+void tsx_response_addr(const sipspec_msg *req, const sipspec_sockaddr *src, int reliable,
+                       sipspec_sockaddr *out);
+/* Builds a response to req into a malloc'd buffer. */
+int tsx_build_response(const sipspec_msg *req, int status, const char *reason, const char *to_tag,
+                       const char *headers, const char *body, size_t body_len, char **out,
+                       size_t *out_len);
+/* Builds the ACK for the non-2xx final response resp to invite (17.1.1.3). */
+int tsx_build_ack(const sipspec_msg *invite, const sipspec_msg *resp, char **out, size_t *out_len);
+const char *tsx_reason_phrase(int status);
+
+#endif

@@ -1,0 +1,263 @@
+/* session/tsx_msg.c: the message work of the transaction layer.
+ *
+ * Transaction keys and the matching rules of RFC 3261 17.1.3 (client) and 17.2.3 (server),
+ * branches and tags from OpenSSL's generator (8.1.1.7: "z9hG4bK" and enough randomness to
+ * be unique in space and time), the top-Via rewrite of a received request (18.2.1
+ * received, RFC 3581 rport) and the response address derived from it (18.2.2, RFC 3581
+ * section 4), and the responses and ACKs built with sipspec/msg.h's builder.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/rand.h>
+
+#include "session/tsx_internal.h"
+
+/* ---- keys and matching --------------------------------------------------------------- */
+
+static int copy_span(char *dst, size_t max, sipspec_span s) {
+  if (s.len > max) return SIPSPEC_E_RANGE;
+  if (s.len) memcpy(dst, s.p, s.len);
+  dst[s.len] = '\0';
+  return SIPSPEC_OK;
+}
+
+static int span_ieq(sipspec_span s, const char *lit) {
+  size_t n = strlen(lit);
+  return s.len == n && (n == 0 || strncasecmp(s.p, lit, n) == 0);
+}
+
+/* Top Via branch and, for requests, the sent-by. */
+static int key_via(const sipspec_msg *m, sipspec_tsx_key *out, int with_sent_by) {
+  sipspec_via v;
+  if (sipspec_msg_via_count(m) == 0 || sipspec_msg_via(m, 0, &v) != SIPSPEC_OK) return SIPSPEC_E_NOTFOUND;
+  if (!v.branch.p || !v.branch.len) return SIPSPEC_E_NOTFOUND;
+  int rc = copy_span(out->branch, SIPSPEC_TSX_KEY_BRANCH_MAX, v.branch);
+  if (rc) return rc;
+  if (!with_sent_by) return SIPSPEC_OK;
+  rc = copy_span(out->host, SIPSPEC_TSX_KEY_HOST_MAX, v.host);
+  if (rc) return rc;
+  out->port = v.port > 0 ? (unsigned)v.port : span_ieq(v.transport, "TLS") ? 5061u : 5060u;
+  return SIPSPEC_OK;
+}
+
+int sipspec_tsx_key_of_request(const sipspec_msg *req, sipspec_tsx_key *out) {
+  memset(out, 0, sizeof *out);
+  if (!sipspec_msg_is_request(req)) return SIPSPEC_E_INVAL;
+  int rc = key_via(req, out, 1);
+  if (rc) return rc;
+  if (sipspec_msg_method(req) == SIPSPEC_METHOD_ACK) {
+    out->is_ack = 1;
+    snprintf(out->method, sizeof out->method, "INVITE");
+    return SIPSPEC_OK;
+  }
+  return copy_span(out->method, SIPSPEC_TSX_KEY_METHOD_MAX, sipspec_msg_method_text(req));
+}
+
+int sipspec_tsx_key_of_response(const sipspec_msg *resp, sipspec_tsx_key *out) {
+  memset(out, 0, sizeof *out);
+  if (sipspec_msg_is_request(resp)) return SIPSPEC_E_INVAL;
+  int rc = key_via(resp, out, 0);
+  if (rc) return rc;
+  sipspec_span cm = sipspec_msg_cseq_method_text(resp);
+  if (!cm.len) return SIPSPEC_E_NOTFOUND;
+  return copy_span(out->method, SIPSPEC_TSX_KEY_METHOD_MAX, cm);
+}
+
+int sipspec_tsx_match_client(const sipspec_tsx_key *tsx, const sipspec_tsx_key *resp) {
+  /* Method names are case-sensitive (RFC 3261 7.1); so is the branch comparison here. */
+  return !strcmp(tsx->branch, resp->branch) && !strcmp(tsx->method, resp->method);
+}
+
+int sipspec_tsx_match_server(const sipspec_tsx_key *tsx, const sipspec_tsx_key *req) {
+  return !strcmp(tsx->branch, req->branch) && !strcasecmp(tsx->host, req->host) &&
+         tsx->port == req->port && !strcmp(tsx->method, req->method);
+}
+
+/* ---- random identifiers ---------------------------------------------------------------- */
+
+int tsx_random_hex(char *buf, size_t nbytes) {
+  unsigned char raw[32];
+  static const char hex[] = "0123456789abcdef";
+  if (nbytes > sizeof raw) return SIPSPEC_E_INVAL;
+  if (RAND_bytes(raw, (int)nbytes) != 1) return SIPSPEC_E_IO;
+  for (size_t i = 0; i < nbytes; i++) {
+    buf[2 * i] = hex[raw[i] >> 4];
+    buf[2 * i + 1] = hex[raw[i] & 15];
+  }
+  buf[2 * nbytes] = '\0';
+  return SIPSPEC_OK;
+}
+
+int sipspec_tsx_new_branch(char *buf, size_t cap) {
+  if (!buf || cap < SIPSPEC_TSX_BRANCH_SIZE) return SIPSPEC_E_INVAL;
+  memcpy(buf, "z9hG4bK", 7);
+  return tsx_random_hex(buf + 7, 16);
+}
+
+/* ---- received / rport (RFC 3261 18.2.1, RFC 3581) ---------------------------------------- */
+
+static void trim(const char **b, const char **e) {
+  while (*b < *e && (**b == ' ' || **b == '\t' || **b == '\r' || **b == '\n')) (*b)++;
+  while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r' || (*e)[-1] == '\n')) (*e)--;
+}
+
+/* End of the via-param starting at p (the next ';' outside a quoted string). */
+static const char *param_end(const char *p, const char *end) {
+  int quoted = 0;
+  for (; p < end; p++) {
+    if (quoted && *p == '\\' && p + 1 < end) p++;
+    else if (*p == '"') quoted = !quoted;
+    else if (*p == ';' && !quoted) break;
+  }
+  return p;
+}
+
+int tsx_via_received(const sipspec_msg *req, const sipspec_sockaddr *src, char **out, size_t *out_len) {
+  sipspec_span raw = sipspec_msg_raw(req), v;
+  sipspec_via via;
+  *out = NULL;
+  if (sipspec_msg_value(req, SIPSPEC_H_VIA, 0, &v) || sipspec_via_parse(v, &via)) return SIPSPEC_E_NOTFOUND;
+  if (v.p < raw.p || v.p + v.len > raw.p + raw.len) return SIPSPEC_E_INVAL;
+  char ip[SIPSPEC_SOCKADDR_STRLEN], bracketed[SIPSPEC_SOCKADDR_STRLEN + 2];
+  sipspec_sockaddr_host(src, ip, sizeof ip);
+  snprintf(bracketed, sizeof bracketed, sipspec_sockaddr_family(src) == AF_INET6 ? "[%s]" : "%s", ip);
+  int want_rport = via.rport >= 0;
+  int want_received = want_rport || !span_ieq(via.host, bracketed);
+  size_t cap = raw.len + 2 * SIPSPEC_SOCKADDR_STRLEN + 32;
+  char *buf = malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
+  size_t n = (size_t)(v.p - raw.p);
+  memcpy(buf, raw.p, n);
+  if (!want_received) {
+    memcpy(buf + n, v.p, raw.len - n);
+    *out = buf, *out_len = raw.len;
+    return SIPSPEC_OK;
+  }
+  /* sent-protocol and sent-by as written, then every via-param but received and rport. */
+  const char *vend = v.p + v.len;
+  const char *pbeg = via.params.p && via.params.len ? via.params.p : vend;
+  const char *pend = via.params.p && via.params.len ? via.params.p + via.params.len : vend;
+  memcpy(buf + n, v.p, (size_t)(pbeg - v.p));
+  n += (size_t)(pbeg - v.p);
+  for (const char *p = pbeg; p < pend;) {
+    const char *start = p; /* at ';' */
+    const char *e = param_end(p + 1, pend);
+    const char *nb = p + 1, *ne = memchr(nb, '=', (size_t)(e - nb));
+    if (!ne) ne = e;
+    trim(&nb, &ne);
+    sipspec_span name = {nb, (size_t)(ne - nb)};
+    if (!span_ieq(name, "received") && !span_ieq(name, "rport")) {
+      memcpy(buf + n, start, (size_t)(e - start));
+      n += (size_t)(e - start);
+    }
+    p = e;
+  }
+  n += (size_t)snprintf(buf + n, cap - n, ";received=%s", ip);
+  if (want_rport) n += (size_t)snprintf(buf + n, cap - n, ";rport=%u", sipspec_sockaddr_port(src));
+  size_t tail = (size_t)(raw.p + raw.len - pend);
+  memcpy(buf + n, pend, tail);
+  *out = buf, *out_len = n + tail;
+  return SIPSPEC_OK;
+}
+
+void tsx_response_addr(const sipspec_msg *req, const sipspec_sockaddr *src, int reliable,
+                       sipspec_sockaddr *out) {
+  sipspec_via via;
+  *out = *src;
+  if (reliable) return; /* 18.2.2: the connection the request came on */
+  if (sipspec_msg_via(req, 0, &via) != SIPSPEC_OK) return;
+  if (via.rport >= 0) return; /* RFC 3581 section 4: source IP and port */
+  /* 18.2.2: the received address (the source IP) and the sent-by port. maddr is not
+   * supported: the response goes to the source address. */
+  sipspec_sockaddr_set_port(out, via.port > 0 ? (unsigned)via.port : 5060u);
+}
+
+/* ---- building ---------------------------------------------------------------------------- */
+
+static sipspec_span lit(const char *s) { return (sipspec_span){s, s ? strlen(s) : 0}; }
+
+/* Appends "Name: value\r\n" lines from the TU, refusing what would break the message. */
+static int add_headers(sipspec_build *b, const char *headers) {
+  const char *p = headers, *end = headers + strlen(headers);
+  while (p < end) {
+    const char *eol = strstr(p, "\r\n");
+    if (!eol) return SIPSPEC_E_INVAL;
+    const char *colon = memchr(p, ':', (size_t)(eol - p));
+    if (!colon || colon == p || p[0] == ' ' || p[0] == '\t') return SIPSPEC_E_INVAL;
+    const char *nb = p, *ne = colon, *vb = colon + 1, *ve = eol;
+    trim(&nb, &ne);
+    trim(&vb, &ve);
+    sipspec_span name = {nb, (size_t)(ne - nb)};
+    if (!name.len || memchr(nb, ' ', name.len) || memchr(nb, '\t', name.len) || memchr(vb, '\n', (size_t)(ve - vb)) ||
+        span_ieq(name, "Content-Length") || span_ieq(name, "l"))
+      return SIPSPEC_E_INVAL;
+    sipspec_build_header(b, name, (sipspec_span){vb, (size_t)(ve - vb)});
+    p = eol + 2;
+  }
+  return b->err;
+}
+
+int tsx_build_response(const sipspec_msg *req, int status, const char *reason, const char *to_tag,
+                       const char *headers, const char *body, size_t body_len, char **out,
+                       size_t *out_len) {
+  size_t cap = sipspec_msg_raw(req).len + (headers ? strlen(headers) : 0) + body_len + 512;
+  char *buf = malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
+  sipspec_build b;
+  sipspec_build_init(&b, buf, cap);
+  int rc = sipspec_build_response(&b, req, status, reason ? reason : tsx_reason_phrase(status), to_tag);
+  if (!rc && headers) rc = add_headers(&b, headers);
+  if (!rc) rc = sipspec_build_finish(&b, (sipspec_span){body, body ? body_len : 0});
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  *out = buf, *out_len = b.len;
+  return SIPSPEC_OK;
+}
+
+int tsx_build_ack(const sipspec_msg *invite, const sipspec_msg *resp, char **out, size_t *out_len) {
+  size_t cap = sipspec_msg_raw(invite).len + sipspec_msg_raw(resp).len + 256;
+  char *buf = malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
+  sipspec_build b;
+  sipspec_build_init(&b, buf, cap);
+  int rc = sipspec_build_ack(&b, invite, resp);
+  if (!rc) rc = sipspec_build_finish(&b, lit(""));
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  *out = buf, *out_len = b.len;
+  return SIPSPEC_OK;
+}
+
+const char *tsx_reason_phrase(int status) {
+  /* RFC 3261 section 21 and the codes MRCPv2 peers commonly send. */
+  static const struct { int code; const char *text; } table[] = {
+    {100, "Trying"}, {180, "Ringing"}, {181, "Call Is Being Forwarded"}, {182, "Queued"},
+    {183, "Session Progress"}, {200, "OK"}, {202, "Accepted"}, {300, "Multiple Choices"},
+    {301, "Moved Permanently"}, {302, "Moved Temporarily"}, {305, "Use Proxy"},
+    {380, "Alternative Service"}, {400, "Bad Request"}, {401, "Unauthorized"},
+    {402, "Payment Required"}, {403, "Forbidden"}, {404, "Not Found"},
+    {405, "Method Not Allowed"}, {406, "Not Acceptable"}, {407, "Proxy Authentication Required"},
+    {408, "Request Timeout"}, {410, "Gone"}, {413, "Request Entity Too Large"},
+    {414, "Request-URI Too Long"}, {415, "Unsupported Media Type"},
+    {416, "Unsupported URI Scheme"}, {420, "Bad Extension"}, {421, "Extension Required"},
+    {423, "Interval Too Brief"}, {480, "Temporarily Unavailable"},
+    {481, "Call/Transaction Does Not Exist"}, {482, "Loop Detected"}, {483, "Too Many Hops"},
+    {484, "Address Incomplete"}, {485, "Ambiguous"}, {486, "Busy Here"},
+    {487, "Request Terminated"}, {488, "Not Acceptable Here"}, {491, "Request Pending"},
+    {493, "Undecipherable"}, {500, "Server Internal Error"}, {501, "Not Implemented"},
+    {502, "Bad Gateway"}, {503, "Service Unavailable"}, {504, "Server Time-out"},
+    {505, "Version Not Supported"}, {513, "Message Too Large"}, {600, "Busy Everywhere"},
+    {603, "Decline"}, {604, "Does Not Exist Anywhere"}, {606, "Not Acceptable"},
+  };
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (table[i].code == status) return table[i].text;
+  return status < 200 ? "Provisional" : status < 300 ? "Success" : status < 400 ? "Redirection"
+       : status < 500 ? "Client Error" : status < 600 ? "Server Error" : "Global Failure";
+}

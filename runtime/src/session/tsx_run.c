@@ -1,0 +1,417 @@
+/* session/tsx_run.c: one transaction: its chart, its event queue, its timer, its actions.
+ *
+ * A transaction is a generated machine (sipspec_fsm) of one of the four transaction charts
+ * plus the chart-driven timer layer (fsm/fsm_timers.h). Every event goes through post():
+ * when the machine is idle the event is fed at once and then the queue is drained; when
+ * the machine is busy (an action is running, and the TU or a failed send wants to feed
+ * another event) the event waits in the queue, so a machine is never re-entered. After
+ * the events settle, the transaction's single ev_timer is armed at the earliest running
+ * chart timer, or, in Terminated, the transaction is handed to the layer's reaper.
+ *
+ * The actions are implemented by name: each chart's generated action enum maps onto one of
+ * the operations below (send_request, send_ack, pass_to_tu, report_timeout,
+ * report_transport_error, send_100_trying, send_response, resend_last_response); timer
+ * actions go to sipspec_fsm_timers_apply(). tsx_charts_check() proves at layer creation that
+ * every non-timer action of the four charts has an implementation, so a chart that gains
+ * an action cannot silently lose it here.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/tsx_internal.h"
+#include "sipspec/chart_ict.h"
+#include "sipspec/chart_ist.h"
+#include "sipspec/chart_nict.h"
+#include "sipspec/chart_nist.h"
+
+enum tsx_op {
+  OP_NONE = -1,
+  OP_SEND_REQUEST,
+  OP_SEND_ACK,
+  OP_PASS_TO_TU,
+  OP_REPORT_TIMEOUT,
+  OP_REPORT_TRANSPORT_ERROR,
+  OP_SEND_100_TRYING,
+  OP_SEND_RESPONSE,
+  OP_RESEND_LAST_RESPONSE
+};
+
+/* The implementation of a chart action, by the chart's generated action names. */
+static int op_of(const sipspec_chart *c, int a) {
+  if (c == &sipspec_chart_ict) {
+    switch (a) {
+    case SIPSPEC_ICT_A_SEND_REQUEST: return OP_SEND_REQUEST;
+    case SIPSPEC_ICT_A_SEND_ACK: return OP_SEND_ACK;
+    case SIPSPEC_ICT_A_PASS_TO_TU: return OP_PASS_TO_TU;
+    case SIPSPEC_ICT_A_REPORT_TIMEOUT: return OP_REPORT_TIMEOUT;
+    case SIPSPEC_ICT_A_REPORT_TRANSPORT_ERROR: return OP_REPORT_TRANSPORT_ERROR;
+    default: return OP_NONE;
+    }
+  }
+  if (c == &sipspec_chart_nict) {
+    switch (a) {
+    case SIPSPEC_NICT_A_SEND_REQUEST: return OP_SEND_REQUEST;
+    case SIPSPEC_NICT_A_PASS_TO_TU: return OP_PASS_TO_TU;
+    case SIPSPEC_NICT_A_REPORT_TIMEOUT: return OP_REPORT_TIMEOUT;
+    case SIPSPEC_NICT_A_REPORT_TRANSPORT_ERROR: return OP_REPORT_TRANSPORT_ERROR;
+    default: return OP_NONE;
+    }
+  }
+  if (c == &sipspec_chart_ist) {
+    switch (a) {
+    case SIPSPEC_IST_A_PASS_TO_TU: return OP_PASS_TO_TU;
+    case SIPSPEC_IST_A_SEND_100_TRYING: return OP_SEND_100_TRYING;
+    case SIPSPEC_IST_A_SEND_RESPONSE: return OP_SEND_RESPONSE;
+    case SIPSPEC_IST_A_RESEND_LAST_RESPONSE: return OP_RESEND_LAST_RESPONSE;
+    case SIPSPEC_IST_A_REPORT_TIMEOUT: return OP_REPORT_TIMEOUT;
+    case SIPSPEC_IST_A_REPORT_TRANSPORT_ERROR: return OP_REPORT_TRANSPORT_ERROR;
+    default: return OP_NONE;
+    }
+  }
+  if (c == &sipspec_chart_nist) {
+    switch (a) {
+    case SIPSPEC_NIST_A_PASS_TO_TU: return OP_PASS_TO_TU;
+    case SIPSPEC_NIST_A_SEND_RESPONSE: return OP_SEND_RESPONSE;
+    case SIPSPEC_NIST_A_RESEND_LAST_RESPONSE: return OP_RESEND_LAST_RESPONSE;
+    case SIPSPEC_NIST_A_REPORT_TRANSPORT_ERROR: return OP_REPORT_TRANSPORT_ERROR;
+    default: return OP_NONE;
+    }
+  }
+  return OP_NONE;
+}
+
+int tsx_charts_check(void) {
+  const sipspec_chart *charts[] = {&sipspec_chart_ict, &sipspec_chart_nict, &sipspec_chart_ist,
+                                   &sipspec_chart_nist};
+  for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
+    const sipspec_chart *c = charts[i];
+    if (c->n_timers > SIPSPEC_FSM_MAX_TIMERS) return SIPSPEC_E_UNSUPPORTED;
+    for (int a = 0; a < c->n_actions; a++)
+      if (c->actions[a].timer_op == SIPSPEC_TIMER_OP_NONE && op_of(c, a) == OP_NONE)
+        return SIPSPEC_E_UNSUPPORTED;
+  }
+  return SIPSPEC_OK;
+}
+
+/* ---- lifetime --------------------------------------------------------------------------- */
+
+static void on_action(void *ctx, const sipspec_chart *chart, int action);
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+int tsx_new(sipspec_tsx_layer *l, const sipspec_chart *chart, int server, sipspec_transport *tp,
+            sipspec_tsx **out) {
+  sipspec_tsx *t = calloc(1, sizeof *t);
+  if (!t) return SIPSPEC_E_NOMEM;
+  t->layer = l;
+  t->chart = chart;
+  t->server = server;
+  t->tp = tp;
+  int rc = sipspec_fsm_timers_init(&t->timers, chart, &l->values, sipspec_transport_reliable(tp));
+  if (!rc && server) rc = tsx_random_hex(t->to_tag, 8);
+  if (rc) {
+    free(t);
+    return rc;
+  }
+  sipspec_fsm_init(&t->fsm, chart, on_action, t);
+  ev_timer_init(&t->timer, timer_cb, 0., 0.);
+  t->timer.data = t;
+  *out = t;
+  return SIPSPEC_OK;
+}
+
+void tsx_free(sipspec_tsx *t) {
+  if (!t) return;
+  ev_timer_stop(t->layer->loop, &t->timer);
+  for (int i = 0; i < t->q_len; i++) free(t->q[(t->q_head + i) % TSX_QUEUE_MAX].data);
+  free(t->req);
+  free(t->last);
+  free(t);
+}
+
+/* ---- timers and settling ---------------------------------------------------------------- */
+
+static void rearm(sipspec_tsx *t) {
+  struct ev_loop *loop = t->layer->loop;
+  uint64_t due;
+  ev_timer_stop(loop, &t->timer);
+  if (t->dead || sipspec_fsm_timers_next(&t->timers, &due) < 0) return;
+  uint64_t now = tsx_now_ms(loop);
+  ev_timer_set(&t->timer, due > now ? (double)(due - now) / 1000.0 : 0.0, 0.0);
+  ev_timer_start(loop, &t->timer);
+}
+
+/* After the events: arm the timer, or hand a terminated transaction over (last callback). */
+static void settle(sipspec_tsx *t) {
+  if (t->starting || t->dead) return;
+  if (!sipspec_fsm_terminated(&t->fsm)) {
+    rearm(t);
+    return;
+  }
+  sipspec_fsm_timers_stop_all(&t->timers);
+  ev_timer_stop(t->layer->loop, &t->timer);
+  tsx_layer_bury(t->layer, t);
+  if (t->cb.on_terminated) t->cb.on_terminated(t, t->cb.user);
+}
+
+static int feed_one(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu) {
+  t->cur_ev = ev;
+  t->cur_msg = msg;
+  t->cur_tu = tu;
+  int rc = sipspec_fsm_feed(&t->fsm, ev);
+  t->cur_msg = NULL;
+  t->cur_tu = NULL;
+  if (tu) { /* send_response took the data when it ran */
+    free(tu->data);
+    tu->data = NULL;
+  }
+  if (sipspec_fsm_terminated(&t->fsm)) sipspec_fsm_timers_stop_all(&t->timers);
+  return rc;
+}
+
+/* Feeds ev (with an incoming message or a TU response), then whatever was queued meanwhile. */
+static int post(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu) {
+  if (t->dead) {
+    if (tu) free(tu->data);
+    return SIPSPEC_E_FSM_TERMINATED;
+  }
+  if (t->feeding) {
+    /* An incoming message cannot outlive its receive call; the peer retransmits it. */
+    if (msg || t->q_len == TSX_QUEUE_MAX) {
+      if (tu) free(tu->data);
+      return SIPSPEC_E_AGAIN;
+    }
+    tsx_event *slot = &t->q[(t->q_head + t->q_len++) % TSX_QUEUE_MAX];
+    slot->ev = ev;
+    slot->status = tu ? tu->status : 0;
+    slot->data = tu ? tu->data : NULL;
+    slot->len = tu ? tu->len : 0;
+    return SIPSPEC_OK;
+  }
+  t->feeding = 1;
+  int rc = feed_one(t, ev, msg, tu);
+  for (int guard = 0; t->q_len && guard < 4 * TSX_QUEUE_MAX; guard++) {
+    tsx_event e = t->q[t->q_head];
+    t->q_head = (t->q_head + 1) % TSX_QUEUE_MAX;
+    t->q_len--;
+    feed_one(t, e.ev, NULL, e.data ? &e : NULL);
+  }
+  t->feeding = 0;
+  settle(t);
+  return rc;
+}
+
+int tsx_post(sipspec_tsx *t, int ev, const sipspec_msg *msg) { return post(t, ev, msg, NULL); }
+
+void tsx_transport_error(sipspec_tsx *t, int code) {
+  t->err_code = code;
+  post(t, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  sipspec_tsx *t = w->data;
+  (void)revents;
+  assert(w == &t->timer);
+  uint64_t now = tsx_now_ms(loop);
+  /* Every timer due by now, earliest first (Timer G before Timer H when both are due). */
+  for (int guard = 0; guard < SIPSPEC_FSM_MAX_TIMERS && !t->dead; guard++) {
+    int ev = sipspec_fsm_timers_expire(&t->timers, now);
+    if (ev < 0) break;
+    post(t, ev, NULL, NULL);
+  }
+  if (!t->dead) rearm(t);
+}
+
+/* ---- actions ---------------------------------------------------------------------------- */
+
+/* Sends on the transaction's transport; a failure becomes TRANSPORT_ERR after the current
+ * event (or the start error while sipspec_tsx_client_start() runs). */
+static void tsx_send(sipspec_tsx *t, const char *data, size_t len) {
+  int rc = sipspec_transport_send(t->tp, &t->peer, data, len);
+  if (rc == SIPSPEC_OK) return;
+  if (t->starting) {
+    t->start_err = rc;
+    return;
+  }
+  t->err_code = rc;
+  post(t, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
+}
+
+static void count_retransmission(sipspec_tsx *t) {
+  if (t->layer->tel) t->layer->tel->sipRetransmissions++;
+}
+
+static void act_send_ack(sipspec_tsx *t) {
+  sipspec_tsx_layer *l = t->layer;
+  char *ack;
+  size_t len;
+  if (!t->cur_msg || sipspec_msg_parse(l->scratch, t->req, t->req_len) != SIPSPEC_OK ||
+      tsx_build_ack(l->scratch, t->cur_msg, &ack, &len) != SIPSPEC_OK)
+    return; /* the stored INVITE parsed when the transaction started; cannot happen */
+  if (t->acks_sent++) count_retransmission(t);
+  tsx_send(t, ack, len);
+  free(ack);
+}
+
+static void act_pass_to_tu(sipspec_tsx *t) {
+  sipspec_tsx_layer *l = t->layer;
+  if (!t->cur_msg) return;
+  if (!t->server) {
+    t->last_status = sipspec_msg_status(t->cur_msg);
+    if (l->tel) sipspec_telemetry_count_status(l->tel, t->last_status);
+    if (t->cb.on_response) t->cb.on_response(t, t->cur_msg, t->cb.user);
+  } else if (t->cur_ev == SIPSPEC_EV_RX_ACK) {
+    /* RFC 6026 8.7: an ACK in Accepted belongs to the TU (the dialog layer). */
+    if (l->cb.on_ack) l->cb.on_ack(l, t->cur_msg, t->tp, &t->src, l->cb.user);
+  } else if (l->cb.on_request) {
+    l->cb.on_request(t, t->cur_msg, l->cb.user);
+  }
+}
+
+static void act_report_timeout(sipspec_tsx *t) {
+  if (t->chart == &sipspec_chart_ict && t->layer->tel) t->layer->tel->sipInviteTimeouts++;
+  if (t->cb.on_timeout) t->cb.on_timeout(t, t->cb.user);
+}
+
+static void act_report_transport_error(sipspec_tsx *t) {
+  if (t->layer->tel) t->layer->tel->sipTransportErrors++;
+  if (t->cb.on_transport_error) t->cb.on_transport_error(t, t->err_code ? t->err_code : SIPSPEC_E_SEND, t->cb.user);
+}
+
+static void set_last(sipspec_tsx *t, char *data, size_t len, int status) {
+  free(t->last);
+  t->last = data;
+  t->last_len = len;
+  t->last_status = status;
+}
+
+static void act_send_100_trying(sipspec_tsx *t) {
+  char *resp;
+  size_t len;
+  if (sipspec_msg_parse(t->layer->scratch, t->req, t->req_len) != SIPSPEC_OK ||
+      tsx_build_response(t->layer->scratch, 100, NULL, NULL, NULL, NULL, 0, &resp, &len) != SIPSPEC_OK)
+    return;
+  set_last(t, resp, len, 100);
+  tsx_send(t, t->last, t->last_len);
+}
+
+static void act_send_response(sipspec_tsx *t) {
+  tsx_event *tu = t->cur_tu;
+  if (!tu || !tu->data) return;
+  /* RFC 6026 8.7: in Accepted the TU sends its 2xx again; that is a retransmission. */
+  if (tu->status >= 200 && tu->status < 300 && t->last_status >= 200 && t->last_status < 300)
+    count_retransmission(t);
+  set_last(t, tu->data, tu->len, tu->status);
+  tu->data = NULL;
+  tsx_send(t, t->last, t->last_len);
+}
+
+static void act_resend_last_response(sipspec_tsx *t) {
+  if (!t->last) return;
+  count_retransmission(t);
+  tsx_send(t, t->last, t->last_len);
+}
+
+static void on_action(void *ctx, const sipspec_chart *chart, int action) {
+  sipspec_tsx *t = ctx;
+  assert(chart == t->chart);
+  if (sipspec_fsm_timers_apply(&t->timers, action, tsx_now_ms(t->layer->loop))) return;
+  switch (op_of(chart, action)) {
+  case OP_SEND_REQUEST:
+    if (t->cur_ev == SIPSPEC_EV_TIMER_A || t->cur_ev == SIPSPEC_EV_TIMER_E) count_retransmission(t);
+    tsx_send(t, t->req, t->req_len);
+    break;
+  case OP_SEND_ACK: act_send_ack(t); break;
+  case OP_PASS_TO_TU: act_pass_to_tu(t); break;
+  case OP_REPORT_TIMEOUT: act_report_timeout(t); break;
+  case OP_REPORT_TRANSPORT_ERROR: act_report_transport_error(t); break;
+  case OP_SEND_100_TRYING: act_send_100_trying(t); break;
+  case OP_SEND_RESPONSE: act_send_response(t); break;
+  case OP_RESEND_LAST_RESPONSE: act_resend_last_response(t); break;
+  default: break; /* tsx_charts_check() refused charts with unknown actions */
+  }
+}
+
+/* ---- the TU's entry points ------------------------------------------------------------- */
+
+int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest,
+                             const char *req, size_t len, const sipspec_tsx_callbacks *cb,
+                             sipspec_tsx **out) {
+  if (out) *out = NULL;
+  if (!l || !dest || !req || (unsigned)kind > SIPSPEC_TP_TLS) return SIPSPEC_E_INVAL;
+  sipspec_transport *tp = l->tp[kind];
+  if (!tp) return SIPSPEC_E_TSX_NO_TRANSPORT;
+  sipspec_msg *m = l->scratch;
+  int rc = sipspec_msg_parse(m, req, len);
+  if (rc) return rc;
+  sipspec_span mt = sipspec_msg_method_text(m), ct = sipspec_msg_cseq_method_text(m);
+  if (!sipspec_msg_is_request(m) || sipspec_msg_method(m) == SIPSPEC_METHOD_ACK || !sipspec_msg_cseq(m) ||
+      mt.len != ct.len || memcmp(mt.p, ct.p, mt.len))
+    return SIPSPEC_E_TSX_BAD_REQUEST;
+  sipspec_tsx_key key;
+  rc = sipspec_tsx_key_of_request(m, &key);
+  if (rc == SIPSPEC_E_NOTFOUND) return SIPSPEC_E_TSX_NO_BRANCH;
+  if (rc) return rc;
+  for (sipspec_tsx *o = l->live; o; o = o->next)
+    if (!o->server && sipspec_tsx_match_client(&o->key, &key)) return SIPSPEC_E_TSX_EXISTS;
+  const sipspec_chart *chart = sipspec_msg_method(m) == SIPSPEC_METHOD_INVITE ? &sipspec_chart_ict : &sipspec_chart_nict;
+  sipspec_tsx *t;
+  rc = tsx_new(l, chart, 0, tp, &t);
+  if (rc) return rc;
+  t->req = malloc(len ? len : 1);
+  if (!t->req) {
+    tsx_free(t);
+    return SIPSPEC_E_NOMEM;
+  }
+  memcpy(t->req, req, len);
+  t->req_len = len;
+  t->key = key;
+  t->peer = *dest;
+  if (cb) t->cb = *cb;
+  tsx_layer_link(l, t);
+  t->starting = 1;
+  post(t, SIPSPEC_EV_TU_SEND, NULL, NULL);
+  t->starting = 0;
+  if (t->start_err) {
+    rc = t->start_err;
+    tsx_layer_bury(l, t); /* freed by the reaper; no callback was made */
+    return rc;
+  }
+  l->stats.client_started++;
+  settle(t);
+  if (out) *out = t;
+  return SIPSPEC_OK;
+}
+
+void sipspec_tsx_set_callbacks(sipspec_tsx *t, const sipspec_tsx_callbacks *cb) {
+  if (!t) return;
+  if (cb) t->cb = *cb;
+  else memset(&t->cb, 0, sizeof t->cb);
+}
+
+int sipspec_tsx_respond(sipspec_tsx *t, int status, const char *reason, const char *headers,
+                        const char *body, size_t body_len) {
+  if (!t || !t->server || status < 100 || status > 699) return SIPSPEC_E_INVAL;
+  if (t->dead) return SIPSPEC_E_FSM_TERMINATED;
+  sipspec_msg *m = t->layer->scratch;
+  int rc = sipspec_msg_parse(m, t->req, t->req_len);
+  if (rc) return rc;
+  tsx_event e = {0};
+  e.status = status;
+  rc = tsx_build_response(m, status, reason, status > 100 ? t->to_tag : NULL, headers, body, body_len, &e.data, &e.len);
+  if (rc) return rc;
+  e.ev = status < 200 ? SIPSPEC_EV_TU_1XX : status < 300 ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_TU_300_699;
+  return post(t, e.ev, NULL, &e);
+}
+
+/* ---- inspection ------------------------------------------------------------------------ */
+
+int sipspec_tsx_is_server(const sipspec_tsx *t) { return t->server; }
+int sipspec_tsx_state(const sipspec_tsx *t) { return sipspec_fsm_state(&t->fsm); }
+const char *sipspec_tsx_state_name(const sipspec_tsx *t) { return sipspec_fsm_state_name(&t->fsm); }
+const char *sipspec_tsx_kind_name(const sipspec_tsx *t) { return t->chart->name; }
+const sipspec_tsx_key *sipspec_tsx_key_get(const sipspec_tsx *t) { return &t->key; }
+const char *sipspec_tsx_to_tag(const sipspec_tsx *t) { return t->to_tag; }
+const sipspec_sockaddr *sipspec_tsx_peer(const sipspec_tsx *t) { return &t->peer; }
+sipspec_transport *sipspec_tsx_transport(const sipspec_tsx *t) { return t->tp; }
+int sipspec_tsx_last_status(const sipspec_tsx *t) { return t->last_status; }
