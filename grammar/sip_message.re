@@ -6,25 +6,30 @@
  * and challenges, token lists, generic-param). The C in this file only stores tag
  * positions; the behaviour is in runtime/src/sip/.
  *
- * Input is [p, lim) and is never read past lim: YYPEEK yields 0 at the end (a fake
- * sentinel). No rule accepts a 0 byte inside a value, so a rule that needs more input fails
- * at the end instead of reading on, and `end` (a 0) marks a rule that must match the whole
- * value. `far` records the furthest byte looked at: where a failing rule stopped.
+ * Input is [p, lim), where lim is the CR ending the value. `end` (that CR) marks a rule
+ * that must match the whole value, and its action checks the CR is lim itself, not a bare
+ * CR inside. `far` records the furthest byte looked at: where a failing rule stopped.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "sip/sip_grammar.h"
 
-/* This file is compiled twice: once as the fast scanners (sipspec_g_*), and once, with
- * SIPSPEC_G_TRACK_FAR defined, as the same scanners recording how far they looked
- * (sipspec_gf_*), which the parser runs only after a failure to report the position. */
+/* This file is compiled twice:
+ * - sipspec_gf_*: bounds-checked. Past lim, YYPEEK yields CR (a fake sentinel), so any span
+ *   can be scanned; these also record in far how far they looked.
+ * - sipspec_g_* (the hot path): YYPEEK reads the buffer as is. The caller guarantees that
+ *   lim is a real CR followed by LF and a byte that is not a space or tab (the end of an
+ *   unfolded header line), which stops every rule at most two bytes after lim. */
 #ifdef SIPSPEC_G_TRACK_FAR
-#define G_PEEK() (far = cur > far ? cur : far, cur < lim ? (unsigned char)*cur : 0u)
+#define G_PEEK() (far = cur > far ? cur : far, cur < lim ? (unsigned char)*cur : 13u)
 #define G(name) sipspec_gf_##name
 #else
-#define G_PEEK() (cur < lim ? (unsigned char)*cur : 0u)
+#define G_PEEK() ((void)lim, (unsigned char)*cur)
 #define G(name) sipspec_g_##name
 #endif
+/* After matching `end`: was that CR the end of the value? */
+#define AT_END() (cur - 1 == lim)
 
 /*!re2c
   re2c:api = custom;
@@ -40,7 +45,7 @@
   re2c:yyfill:enable = 0;
   re2c:flags:tags = 1;
 
-  end            = "\x00";
+  end            = "\r";
   CRLF           = "\r\n";
   SP             = " ";
   WSP            = [ \t];
@@ -121,7 +126,7 @@
                    host (":" DIGIT{1,5})?;
   other_plain    = scheme_other ":" [^\x00-\x20\x7f<>";,?]+;
 
-  gen_value      = token | host | quoted_string;
+  gen_value      = [A-Za-z0-9.!%*_+`'~:[\]-]+ | quoted_string; /* token | host | quoted-string */
   generic_param  = token (EQUAL gen_value)?;
   display_name   = (token (LWS token)*)? | quoted_string;
 
@@ -247,7 +252,9 @@ const char *G(via)(const char *p, const char *lim, sipspec_via *o, const char **
   */
 }
 
-const char *G(addr)(const char *p, const char *lim, sipspec_addr *o, const char **farp) {
+/* name-addr: [ display-name ] LAQUOT addr-spec RAQUOT, then header params. */
+static const char *G(name_addr)(const char *p, const char *lim, sipspec_addr *o,
+                                const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *d0, *d1, *u0, *u1, *a0;
   (void)mar;
@@ -257,18 +264,42 @@ const char *G(addr)(const char *p, const char *lim, sipspec_addr *o, const char 
       while (d1 > d0 && (d1[-1] == ' ' || d1[-1] == '\t' || d1[-1] == '\n' || d1[-1] == '\r'))
         d1--;
       o->display = (sipspec_span){d1 > d0 ? d0 : NULL, (size_t)(d1 - d0)};
-      goto done;
-    }
-    @u0 (SIP_URI_plain | other_plain) @u1 @a0 (SEMI generic_param)* {
-      o->display = (sipspec_span){NULL, 0};
-      goto done;
+      o->uri = (sipspec_span){u0, (size_t)(u1 - u0)};
+      o->params = (sipspec_span){a0, (size_t)(cur - a0)};
+      return cur;
     }
     * { *farp = far; return NULL; }
   */
-done:
-  o->uri = (sipspec_span){u0, (size_t)(u1 - u0)};
-  o->params = (sipspec_span){a0, (size_t)(cur - a0)};
-  return cur;
+}
+
+/* addr-spec without angle brackets (no ';', '?' or ',' in the URI), then header params. */
+static const char *G(addr_spec)(const char *p, const char *lim, sipspec_addr *o,
+                                const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  const char *u1, *a0;
+  (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    (SIP_URI_plain | other_plain) @u1 @a0 (SEMI generic_param)* {
+      o->display = (sipspec_span){NULL, 0};
+      o->uri = (sipspec_span){p, (size_t)(u1 - p)};
+      o->params = (sipspec_span){a0, (size_t)(cur - a0)};
+      return cur;
+    }
+    * { *farp = far; return NULL; }
+  */
+}
+
+/* One name-addr or addr-spec: a value with no '<' can only be an addr-spec, so each of
+ * the two smaller DFAs runs alone in the common cases. */
+const char *G(addr)(const char *p, const char *lim, sipspec_addr *o, const char **farp) {
+  const char *e, *far1 = p;
+  if (memchr(p, '<', (size_t)(lim - p))) {
+    if ((e = G(name_addr)(p, lim, o, &far1)) != NULL) return e;
+  }
+  if ((e = G(addr_spec)(p, lim, o, farp)) != NULL) return e;
+  if (far1 > *farp) *farp = far1;
+  return NULL;
 }
 
 int G(uri)(const char *p, const char *lim, sipspec_uri *o, const char **farp) {
@@ -279,6 +310,7 @@ int G(uri)(const char *p, const char *lim, sipspec_uri *o, const char **farp) {
   /*!re2c
     ('sip' | 'sips') @s1 ":" (@us0 user @us1 (":" @pw0 password)? "@")? @h0 host @h1
       (":" @q0 port @q1)? @a0 uri_parameters @a1 @x0 headers? end {
+      if (!AT_END()) { *farp = cur - 1; return -1; }
       o->kind = s1 - p == 4 ? SIPSPEC_URI_SIPS : SIPSPEC_URI_SIP;
       o->scheme = (sipspec_span){p, (size_t)(s1 - p)};
       o->user = us0 ? (sipspec_span){us0, (size_t)(us1 - us0)} : (sipspec_span){NULL, 0};
@@ -298,10 +330,12 @@ int G(uri)(const char *p, const char *lim, sipspec_uri *o, const char **farp) {
     }
     ('sip' | 'sips') ":" { *farp = far; return -1; }
     'tel' @s1 ":" uric+ end {
+      if (!AT_END()) { *farp = cur - 1; return -1; }
       o->kind = SIPSPEC_URI_TEL;
       goto opaque;
     }
     scheme @s1 ":" uric+ end {
+      if (!AT_END()) { *farp = cur - 1; return -1; }
       /* A sip: or sips: URI that failed SIP-URI must not pass as an absoluteURI. */
       size_t n = (size_t)(s1 - p);
       if ((n == 3 || n == 4) && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
@@ -328,6 +362,7 @@ int G(cseq)(const char *p, const char *lim, sipspec_span *num, sipspec_span *met
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
   /*!re2c
     DIGIT+ @n1 LWS @m0 Method @m1 SWS end {
+      if (!AT_END()) { *farp = cur - 1; return -1; }
       *num = (sipspec_span){p, (size_t)(n1 - p)};
       *method = (sipspec_span){m0, (size_t)(m1 - m0)};
       return 0;
@@ -341,7 +376,11 @@ int G(call_id)(const char *p, const char *lim, const char **farp) {
   (void)mar;
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
   /*!re2c
-    word ("@" word)? @e SWS end { *farp = e; return 0; }
+    word ("@" word)? @e SWS end {
+      if (!AT_END()) { *farp = cur - 1; return -1; }
+      *farp = e;
+      return 0;
+    }
     *                        { *farp = far; return -1; }
   */
 }
@@ -354,6 +393,7 @@ int G(media_type)(const char *p, const char *lim, sipspec_media_type *o,
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
   /*!re2c
     token @t1 SLASH @s0 token @s1 (SEMI generic_param)* SWS end {
+      if (!AT_END()) { *farp = cur - 1; return -1; }
       o->type = (sipspec_span){p, (size_t)(t1 - p)};
       o->subtype = (sipspec_span){s0, (size_t)(s1 - s0)};
       const char *e = cur - 1, *b = s1;
@@ -374,6 +414,7 @@ int G(auth)(const char *p, const char *lim, sipspec_auth *o, const char **farp) 
   /*!re2c
     token @s1 LWS @a0 token EQUAL (token | quoted_string)
       (COMMA token EQUAL (token | quoted_string))* @a1 SWS end {
+      if (!AT_END()) { *farp = cur - 1; return -1; }
       o->scheme = (sipspec_span){p, (size_t)(s1 - p)};
       o->params = (sipspec_span){a0, (size_t)(a1 - a0)};
       return 0;
@@ -429,7 +470,10 @@ int G(date)(const char *p, const char *lim, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   (void)mar;
   /*!re2c
-    rfc1123_date SWS end { return 0; }
+    rfc1123_date SWS end {
+      if (!AT_END()) { *farp = cur - 1; return -1; }
+      return 0;
+    }
     *                    { *farp = far; return -1; }
   */
 }

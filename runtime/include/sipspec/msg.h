@@ -269,7 +269,9 @@ int sipspec_msg_record_route(const sipspec_msg *m, size_t i, sipspec_addr *out);
 int sipspec_msg_content_type(const sipspec_msg *m, sipspec_media_type *out);
 /* Retry-After: delta-seconds; the comment and params are left in the raw value. */
 long sipspec_msg_retry_after(const sipspec_msg *m); /* -1 when absent */
-/* id: SIPSPEC_H_WWW_AUTHENTICATE, _PROXY_AUTHENTICATE, _AUTHORIZATION, _PROXY_AUTHORIZATION. */
+/* id: SIPSPEC_H_WWW_AUTHENTICATE, _PROXY_AUTHENTICATE, _AUTHORIZATION, _PROXY_AUTHORIZATION.
+ * The parser checks only the auth-scheme; the auth-params are checked here, on access
+ * (SIPSPEC_E_MSG_SYNTAX when they are malformed). */
 int sipspec_msg_auth(const sipspec_msg *m, sipspec_hdr_id id, size_t i, sipspec_auth *out);
 
 /* Parsers of single values, for values obtained with sipspec_msg_value(). */

@@ -89,10 +89,8 @@ int sipspec_framer_next(sipspec_framer *f, sipspec_msg *m) {
       if (lf) {
         sipspec_g_start st;
         const char *far = s;
-        if (!sipspec_g_start_line(s, lf + 1, &st, &far)) {
-          sipspec_gf_start_line(s, lf + 1, &st, &far);
+        if (!sipspec_gf_start_line(s, lf + 1, &st, &far))
           return fail(f, far, SIPSPEC_E_MSG_SYNTAX, "start-line");
-        }
         f->line_checked = 1;
       } else if (pending > f->limits.max_line_length) {
         return fail(f, s, SIPSPEC_E_MSG_LINE_TOO_LONG, "max_line_length");

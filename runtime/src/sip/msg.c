@@ -207,7 +207,7 @@ enum list_kind { LIST_VIA, LIST_ADDR, LIST_TOKEN, LIST_GENERIC };
 static int parse_list(sipspec_msg *m, const char *buf, sipspec_hdr_id id, enum list_kind kind,
                       const char *v, const char *lim, const char **fail, const char **rule) {
   const char *p = v;
-  if (p == lim) {
+  if (skip_sws(p, lim) == lim) {
     if (kind == LIST_TOKEN || kind == LIST_GENERIC) return 0; /* e.g. "Supported:" */
     *fail = p;
     *rule = kind == LIST_VIA ? "via-parm" : "name-addr";
@@ -262,16 +262,17 @@ static int parse_list(sipspec_msg *m, const char *buf, sipspec_hdr_id id, enum l
   }
 }
 
-/* Parses one header value; returns 0 or an error code with *fail and *rule set. */
+/* Parses one header value [v, ve); lim is the CR ending its line (the fast scanners need
+ * it). Returns 0 or an error code with *fail and *rule set. */
 static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const char *v,
-                       const char *lim, const char **fail, const char **rule) {
+                       const char *ve, const char *lim, const char **fail, const char **rule) {
   const char *far = v;
   long n;
   switch (id) {
   case SIPSPEC_H_VIA:
     return parse_list(m, buf, id, LIST_VIA, v, lim, fail, rule);
   case SIPSPEC_H_CONTACT:
-    if (lim - v == 1 && *v == '*') {
+    if (ve - v == 1 && *v == '*') {
       m->contact_star = 1; /* kept as a value: sipspec_addr_parse() reads it as star */
       break;
     }
@@ -395,7 +396,7 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
   default:
     break;
   }
-  if (push_value(m, id, v, lim, lim) < 0) {
+  if (push_value(m, id, v, ve, lim) < 0) {
     *fail = v;
     *rule = "max_values";
     return SIPSPEC_E_MSG_TOO_MANY_HEADERS;
@@ -473,11 +474,17 @@ int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode
   if (len > m->limits.max_message_size) FAIL(buf, SIPSPEC_E_MSG_OVERSIZE, "max_message_size");
 
   /* Start line. */
-  const char *p = sipspec_g_start_line(buf, end, &m->start, &far);
+  const char *lf0 = memchr(buf, '\n', len);
+  if (!lf0) {
+    if (len > m->limits.max_line_length) FAIL(buf, SIPSPEC_E_MSG_LINE_TOO_LONG, "max_line_length");
+    FAIL(end, SIPSPEC_E_MSG_INCOMPLETE, "start-line");
+  }
+  /* The fast scanner cannot pass the first LF: no start-line rule accepts an LF before
+   * the CRLF that ends it. */
+  const char *p = sipspec_g_start_line(buf, lf0 + 1, &m->start, &far);
   if (!p) {
     sipspec_g_start st;
-    sipspec_gf_start_line(buf, end, &st, &far);
-    if (far >= end) FAIL(end, SIPSPEC_E_MSG_INCOMPLETE, "start-line");
+    sipspec_gf_start_line(buf, lf0 + 1, &st, &far);
     FAIL(far, SIPSPEC_E_MSG_SYNTAX, "start-line");
   }
   if ((size_t)(p - buf) > m->limits.max_line_length)
@@ -485,8 +492,7 @@ int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode
   if (m->start.is_request) {
     sipspec_uri u;
     m->method = method_of(m->start.method);
-    if (sipspec_g_uri(m->start.uri.p, m->start.uri.p + m->start.uri.len, &u, &far) < 0) {
-      sipspec_gf_uri(m->start.uri.p, m->start.uri.p + m->start.uri.len, &u, &far);
+    if (sipspec_gf_uri(m->start.uri.p, m->start.uri.p + m->start.uri.len, &u, &far) < 0) {
       FAIL(far, SIPSPEC_E_MSG_SYNTAX, "Request-URI");
     }
     m->uri_kind = u.kind;
@@ -536,7 +542,7 @@ int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode
     h->value = (sipspec_span){v, (size_t)(ve - v)};
     m->nline_of[id]++;
 
-    int rc = parse_value(m, buf, (sipspec_hdr_id)id, v, ve, &fail, &rule);
+    int rc = parse_value(m, buf, (sipspec_hdr_id)id, v, ve, cr, &fail, &rule);
     if (rc) FAIL(fail, rc, rule);
     p = lf + 1;
   }
@@ -602,7 +608,7 @@ long sipspec_msg_find(const sipspec_msg *m, const char *name, size_t from) {
   memcpy(tmp, name, n);
   tmp[n] = ':';
   const char *ne, *v;
-  int id = sipspec_g_header_name(tmp, tmp + n + 1, &ne, &v);
+  int id = sipspec_gf_header_name(tmp, tmp + n + 1, &ne, &v);
   if (id < 0 || (size_t)(ne - tmp) != n) return -1;
   for (size_t i = from; i < m->nlines; i++) {
     const sipspec_hline *h = &m->lines[i];
@@ -642,7 +648,7 @@ int sipspec_param(sipspec_span params, const char *name, sipspec_span *value) {
   const char *p = params.p, *lim = params.p + params.len;
   sipspec_span n, v;
   if (!p) return SIPSPEC_E_NOTFOUND;
-  while (p < lim && (p = sipspec_g_param_next(p, lim, &n, &v)) != NULL)
+  while (p < lim && (p = sipspec_gf_param_next(p, lim, &n, &v)) != NULL)
     if (span_ieq(n, name)) {
       if (value) *value = v;
       return SIPSPEC_OK;
@@ -667,7 +673,7 @@ static void via_fill_params(sipspec_via *o) {
   o->branch = o->received = o->maddr = (sipspec_span){NULL, 0};
   o->rport = -1;
   o->ttl = -1;
-  while (p && p < lim && (p = sipspec_g_param_next(p, lim, &n, &v)) != NULL) {
+  while (p && p < lim && (p = sipspec_gf_param_next(p, lim, &n, &v)) != NULL) {
     if (span_ieq(n, "branch")) o->branch = v;
     else if (span_ieq(n, "received")) o->received = v;
     else if (span_ieq(n, "maddr")) o->maddr = v;
@@ -682,7 +688,7 @@ static void addr_fill_params(sipspec_addr *o) {
   o->tag = (sipspec_span){NULL, 0};
   o->expires = -1;
   o->q = -1;
-  while (p && p < lim && (p = sipspec_g_param_next(p, lim, &n, &v)) != NULL) {
+  while (p && p < lim && (p = sipspec_gf_param_next(p, lim, &n, &v)) != NULL) {
     if (span_ieq(n, "tag")) o->tag = v;
     else if (span_ieq(n, "expires")) o->expires = span_long(v, -1);
     else if (span_ieq(n, "q") && v.len) {
@@ -697,7 +703,7 @@ static void addr_fill_params(sipspec_addr *o) {
 int sipspec_via_parse(sipspec_span value, sipspec_via *out) {
   const char *far;
   const char *lim = value.p + value.len;
-  const char *e = sipspec_g_via(value.p, lim, out, &far);
+  const char *e = sipspec_gf_via(value.p, lim, out, &far);
   if (!e || skip_sws(e, lim) != lim) return SIPSPEC_E_MSG_SYNTAX;
   via_fill_params(out);
   return SIPSPEC_OK;
@@ -711,7 +717,7 @@ int sipspec_addr_parse(sipspec_span value, sipspec_addr *out) {
     *out = (sipspec_addr){1, {NULL, 0}, {NULL, 0}, {NULL, 0}, -1, -1, {NULL, 0}};
     return SIPSPEC_OK;
   }
-  const char *e = sipspec_g_addr(value.p, lim, out, &far);
+  const char *e = sipspec_gf_addr(value.p, lim, out, &far);
   if (!e || skip_sws(e, lim) != lim) return SIPSPEC_E_MSG_SYNTAX;
   addr_fill_params(out);
   return SIPSPEC_OK;
@@ -745,7 +751,7 @@ int sipspec_msg_content_type(const sipspec_msg *m, sipspec_media_type *out) {
   const sipspec_hval *v = value_at(m, SIPSPEC_H_CONTENT_TYPE, 0);
   const char *far;
   if (!v) return SIPSPEC_E_NOTFOUND;
-  return sipspec_g_media_type(v->v.p, v->v.p + v->v.len, out, &far) < 0 ? SIPSPEC_E_MSG_SYNTAX
+  return sipspec_gf_media_type(v->v.p, v->v.p + v->v.len, out, &far) < 0 ? SIPSPEC_E_MSG_SYNTAX
                                                                           : SIPSPEC_OK;
 }
 
@@ -764,14 +770,14 @@ int sipspec_msg_auth(const sipspec_msg *m, sipspec_hdr_id id, size_t i, sipspec_
     return SIPSPEC_E_INVAL;
   const sipspec_hval *v = value_at(m, id, i);
   if (!v) return SIPSPEC_E_NOTFOUND;
-  return sipspec_g_auth(v->v.p, v->v.p + v->v.len, out, &far) < 0 ? SIPSPEC_E_MSG_SYNTAX
+  return sipspec_gf_auth(v->v.p, v->v.p + v->v.len, out, &far) < 0 ? SIPSPEC_E_MSG_SYNTAX
                                                                     : SIPSPEC_OK;
 }
 
 int sipspec_auth_param_next(sipspec_span *cursor, sipspec_span *name, sipspec_span *value) {
   const char *lim = cursor->p + cursor->len;
   if (!cursor->p || !cursor->len) return SIPSPEC_E_NOTFOUND;
-  const char *e = sipspec_g_auth_param_next(cursor->p, lim, name, value);
+  const char *e = sipspec_gf_auth_param_next(cursor->p, lim, name, value);
   if (!e) return SIPSPEC_E_MSG_SYNTAX;
   *cursor = (sipspec_span){e, (size_t)(lim - e)};
   return SIPSPEC_OK;
@@ -793,8 +799,7 @@ int sipspec_uri_parse(const char *p, size_t len, sipspec_uri *out, sipspec_parse
   memset(out, 0, sizeof *out);
   out->port = -1;
   out->ttl = -1;
-  if (sipspec_g_uri(p, p + len, out, &far) < 0) {
-    sipspec_gf_uri(p, p + len, out, &far);
+  if (sipspec_gf_uri(p, p + len, out, &far) < 0) {
     if (err) sipspec_msg_set_error(err, p, far, SIPSPEC_E_MSG_SYNTAX, "SIP-URI");
     return SIPSPEC_E_MSG_SYNTAX;
   }
