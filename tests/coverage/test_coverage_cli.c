@@ -49,12 +49,13 @@ static pid_t start(char *const argv[], const char *env, const char *stdout_path,
   _exit(127);
 }
 
-/* Waits for pid at most 30 s (killing it after that). Its exit status, or -1. */
+/* Waits for pid at most 30 s (killing it after that). Its exit status, 128 + the signal that
+ * ended it, or -1 when it had to be killed. */
 static int finish(pid_t pid) {
   int status;
   for (int i = 0; i < 3000; i++) {
     pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (r < 0) return -1;
     nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
   }
@@ -137,6 +138,21 @@ static void concurrent_writers_lose_no_counts(void) {
   CU_ASSERT_EQUAL(count_in(shared, "Idle__TU_SEND"), WRITERS * EACH);
   CU_ASSERT_EQUAL(count_in(shared, "Trying__TIMER_E"), WRITERS * EACH);
   CU_ASSERT_EQUAL(temp_files(), 0);
+}
+
+static void sigterm_during_writes_leaves_a_whole_file(void) {
+  char *path = in_dir("killed.json"), *log = in_dir("killed.log");
+  struct stat st;
+  for (int round = 0; round < 3; round++) {
+    pid_t pid = start((char *[]){(char *)writer_bin, "--loop", path, NULL}, NULL, log, log);
+    for (int i = 0; i < 1000 && stat(path, &st) != 0; i++) nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    nanosleep(&(struct timespec){0, (20 + 15 * round) * 1000 * 1000}, NULL); /* somewhere in a later write */
+    CU_ASSERT_EQUAL(kill(pid, SIGTERM), 0);
+    CU_ASSERT_EQUAL(finish(pid), 128 + SIGTERM); /* stopped by the signal, not finished */
+    CU_ASSERT(count_in(path, "Idle__TU_SEND") > 0); /* a complete, valid file */
+    CU_ASSERT_EQUAL(temp_files(), 0);
+  }
+  unlink(log);
 }
 
 static void report_merges_files(void) {
@@ -323,6 +339,8 @@ int main(int argc, char **argv) {
   CU_pSuite s = CU_add_suite("coverage collected by processes, reported by sipspec coverage", make_dir, remove_dir);
   CU_add_test(s, "programs write their counts at exit (SIPSPEC_COVERAGE_FILE, explicit path)", programs_write_at_exit);
   CU_add_test(s, "eight processes writing one file at once lose no counts", concurrent_writers_lose_no_counts);
+  CU_add_test(s, "SIGTERM in the middle of repeated writes leaves a whole file and no temporary file",
+              sigterm_during_writes_leaves_a_whole_file);
   CU_add_test(s, "sipspec coverage merges files: text and JSON", report_merges_files);
   CU_add_test(s, "--fail-under: exit 1 below the threshold, 0 at or above", threshold_sets_the_exit_status);
   CU_add_test(s, "corrupt, empty, missing files and bad options: exit 2 naming the culprit", bad_input_exits_2_naming_the_file);

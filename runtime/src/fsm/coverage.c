@@ -203,13 +203,15 @@ int sipspec_coverage_write_file(const char *path, char *err, size_t errlen) {
     goto out;
   }
 
+  /* Wait for the lock with signals deliverable; hold them back once it is ours, until the
+   * file has been replaced (so no temporary file is left behind). */
+  int lock = lock_file(path, err, errlen, &rc);
   sigset_t hold, old;
   sigemptyset(&hold);
   sigaddset(&hold, SIGINT);
   sigaddset(&hold, SIGTERM);
   sigaddset(&hold, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &hold, &old);
-  int lock = lock_file(path, err, errlen, &rc);
   if (lock >= 0) {
     struct stat st;
     if (stat(path, &st) == 0) {
