@@ -228,12 +228,12 @@ done:
 
 const char *G(via)(const char *p, const char *lim, sipspec_via *o, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
-  const char *n0, *n1, *v0, *v1, *t0, *t1, *h0, *h1, *q0, *q1, *a0;
+  const char *n0, *n1, *v0, *v1, *t0, *t1, *h0, *h1, *q0, *q1, *a0, *e;
   (void)mar;
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
   /*!re2c
     @n0 token @n1 SLASH @v0 token @v1 SLASH @t0 token @t1 LWS @h0 host @h1
-      (COLON @q0 port @q1)? @a0 (SEMI generic_param)* {
+      (COLON @q0 port @q1)? @a0 (SEMI generic_param)* @e SWS ("," | end) {
       o->protocol = (sipspec_span){n0, (size_t)(n1 - n0)};
       o->version = (sipspec_span){v0, (size_t)(v1 - v0)};
       o->transport = (sipspec_span){t0, (size_t)(t1 - t0)};
@@ -245,8 +245,8 @@ const char *G(via)(const char *p, const char *lim, sipspec_via *o, const char **
         if (v > 65535) { *farp = q0; return NULL; }
         o->port = (int)v;
       }
-      o->params = (sipspec_span){a0, (size_t)(cur - a0)};
-      return cur;
+      o->params = (sipspec_span){a0, (size_t)(e - a0)};
+      return e;
     }
     * { *farp = far; return NULL; }
   */
@@ -256,17 +256,18 @@ const char *G(via)(const char *p, const char *lim, sipspec_via *o, const char **
 static const char *G(name_addr)(const char *p, const char *lim, sipspec_addr *o,
                                 const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
-  const char *d0, *d1, *u0, *u1, *a0;
+  const char *d0, *d1, *u0, *u1, *a0, *e;
   (void)mar;
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
   /*!re2c
-    @d0 display_name @d1 LAQUOT @u0 (SIP_URI | other_URI) @u1 RAQUOT @a0 (SEMI generic_param)* {
+    @d0 display_name @d1 LAQUOT @u0 (SIP_URI | other_URI) @u1 RAQUOT @a0 (SEMI generic_param)*
+      @e SWS ("," | end) {
       while (d1 > d0 && (d1[-1] == ' ' || d1[-1] == '\t' || d1[-1] == '\n' || d1[-1] == '\r'))
         d1--;
       o->display = (sipspec_span){d1 > d0 ? d0 : NULL, (size_t)(d1 - d0)};
       o->uri = (sipspec_span){u0, (size_t)(u1 - u0)};
-      o->params = (sipspec_span){a0, (size_t)(cur - a0)};
-      return cur;
+      o->params = (sipspec_span){a0, (size_t)(e - a0)};
+      return e;
     }
     * { *farp = far; return NULL; }
   */
@@ -276,21 +277,24 @@ static const char *G(name_addr)(const char *p, const char *lim, sipspec_addr *o,
 static const char *G(addr_spec)(const char *p, const char *lim, sipspec_addr *o,
                                 const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
-  const char *u1, *a0;
+  const char *u1, *a0, *e;
   (void)mar;
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
   /*!re2c
-    (SIP_URI_plain | other_plain) @u1 @a0 (SEMI generic_param)* {
+    (SIP_URI_plain | other_plain) @u1 @a0 (SEMI generic_param)* @e SWS ("," | end) {
       o->display = (sipspec_span){NULL, 0};
       o->uri = (sipspec_span){p, (size_t)(u1 - p)};
-      o->params = (sipspec_span){a0, (size_t)(cur - a0)};
-      return cur;
+      o->params = (sipspec_span){a0, (size_t)(e - a0)};
+      return e;
     }
     * { *farp = far; return NULL; }
   */
 }
 
-/* One name-addr or addr-spec: a value with no '<' can only be an addr-spec, so each of
+/* (The list-element scanners above match up to the "," or CR that follows the element, so
+ * that the DFA accepts only there instead of at every byte, and return the element's end.)
+ *
+ * One name-addr or addr-spec: a value with no '<' can only be an addr-spec, so each of
  * the two smaller DFAs runs alone in the common cases. */
 const char *G(addr)(const char *p, const char *lim, sipspec_addr *o, const char **farp) {
   const char *e, *far1 = p;
@@ -424,10 +428,11 @@ int G(auth)(const char *p, const char *lim, sipspec_auth *o, const char **farp) 
 }
 
 const char *G(token_elem)(const char *p, const char *lim, const char **farp) {
-  const char *cur = p, *mar = NULL, *far = p;
+  const char *cur = p, *mar = NULL, *far = p, *e;
   (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
   /*!re2c
-    token (SEMI generic_param)* { return cur; }
+    token (SEMI generic_param)* @e SWS ("," | end) { return e; }
     *                           { *farp = far; return NULL; }
   */
 }

@@ -46,8 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   must(same(sipspec_msg_body(m1), sipspec_msg_body(m2)), "body");
   must(sipspec_msg_via_count(m1) == sipspec_msg_via_count(m2), "Via count");
   must(sipspec_msg_max_forwards(m1) == sipspec_msg_max_forwards(m2), "Max-Forwards");
-  size_t extra = sipspec_msg_content_length(m1) < 0 ? 1 : 0; /* finish() adds Content-Length */
-  must(sipspec_msg_header_count(m1) + extra == sipspec_msg_header_count(m2), "header count");
+  /* build_copy() drops every Content-Length line; finish() writes exactly one. */
+  size_t cl_lines = sipspec_msg_value_count(m1, SIPSPEC_H_CONTENT_LENGTH);
+  must(sipspec_msg_header_count(m1) - cl_lines + 1 == sipspec_msg_header_count(m2), "header count");
   must((sipspec_msg_check(m1) & ~(uint32_t)SIPSPEC_CHECK_DUPLICATE_HEADER) ==
          (sipspec_msg_check(m2) & ~(uint32_t)SIPSPEC_CHECK_DUPLICATE_HEADER), "checks");
   if (sipspec_msg_is_request(m1) && !(sipspec_msg_check(m1) & (SIPSPEC_CHECK_MISSING_VIA | SIPSPEC_CHECK_MISSING_CSEQ))) {
