@@ -9,7 +9,8 @@
  * Timer B, sipInviteTimeouts); OPTIONS and BYE through 30% loss both ways (seeded); a
  * retransmitted request answered with the last response; Timer H when no ACK ever comes;
  * stray responses; malformed and semantically wrong requests (dropped / 400 with Warning);
- * client_start argument errors.
+ * client_start argument errors; a send error inside an action (TRANSPORT_ERR queued after
+ * it); CANCEL as its own transaction on both sides, finding the INVITE it targets.
  * Not covered here: TCP (test_tsx_tcp.c), matching rules without sockets (test_tsx_match.c).
  */
 #include <stdio.h>
@@ -358,6 +359,76 @@ static void malformed_and_semantically_wrong_requests(void) {
   env_close(&e);
 }
 
+/* 17.1.4 / 17.2.4: a send that fails inside an action (a 486 too big for a datagram)
+ * becomes TRANSPORT_ERR after the action: the IST ends with report_transport_error. */
+static void send_error_in_action_ends_ist(void) {
+  env e;
+  env_open(&e, T2);
+  tt_sink k;
+  tt_sink_open(&k, e.loop, SIPSPEC_TP_UDP);
+  char req[2048];
+  size_t n = tt_request(req, sizeof req, "INVITE", "UDP", &k.addr, NULL, 1, 1);
+  CU_ASSERT_EQUAL(sipspec_transport_send(k.tp, &e.srv.addr, req, n), SIPSPEC_OK);
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.n_requests, 1, 2.0));
+  sipspec_tsx *t = e.srv.srv[0].t;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+  static char body[2000];
+  memset(body, 'x', sizeof body);
+  CU_ASSERT_EQUAL(sipspec_tsx_respond(t, 486, NULL, "Content-Type: text/plain\r\n", body, sizeof body), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(e.srv.srv[0].transport_errors, 1);
+  CU_ASSERT_EQUAL(e.srv.srv[0].last_error, SIPSPEC_E_MSG_TOO_BIG);
+  CU_ASSERT_EQUAL(e.srv.srv[0].state_at_error, SIPSPEC_IST_TERMINATED);
+  CU_ASSERT_EQUAL(e.srv.srv[0].terminated, 1);
+  CU_ASSERT_EQUAL(e.srv.tel.sipTransportErrors, 1);
+  tst_run_for(e.loop, 0.05);
+  CU_ASSERT_EQUAL(k.n, 1); /* the 100 Trying only */
+  sipspec_transport_close(k.tp);
+  env_close(&e);
+}
+
+/* RFC 3261 9.1 / 9.2: the CANCEL carries the INVITE's branch but is a transaction of its
+ * own on both sides; the server TU finds the INVITE transaction it targets, answers the
+ * CANCEL 200 and the INVITE 487, which the client's ICT ACKs. */
+static void cancel_own_transaction_finds_invite(void) {
+  env e;
+  env_open(&e, T2);
+  tt_rec inv, can;
+  char branch[SIPSPEC_TSX_BRANCH_SIZE], req[2048];
+  CU_ASSERT_EQUAL_FATAL(sipspec_tsx_new_branch(branch, sizeof branch), SIPSPEC_OK);
+  sipspec_tsx_callbacks cb = tt_rec_callbacks;
+  memset(&inv, 0, sizeof inv);
+  memset(&can, 0, sizeof can);
+  cb.user = &inv;
+  size_t n = tt_request(req, sizeof req, "INVITE", "UDP", &e.cli.addr, branch, 1, 1);
+  CU_ASSERT_EQUAL_FATAL(sipspec_tsx_client_start(e.cli.layer, SIPSPEC_TP_UDP, &e.srv.addr, req, n, &cb, &inv.t), SIPSPEC_OK);
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &inv.n_resp, 1, 2.0)); /* 100 Trying */
+  cb.user = &can;
+  n = tt_request(req, sizeof req, "CANCEL", "UDP", &e.cli.addr, branch, 1, 1);
+  CU_ASSERT_EQUAL_FATAL(sipspec_tsx_client_start(e.cli.layer, SIPSPEC_TP_UDP, &e.srv.addr, req, n, &cb, &can.t), SIPSPEC_OK);
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.n_requests, 2, 2.0));
+  CU_ASSERT_STRING_EQUAL(e.srv.last_method, "CANCEL");
+  sipspec_tsx *cancel_t = e.srv.srv[1].t;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(cancel_t);
+  CU_ASSERT_STRING_EQUAL(sipspec_tsx_kind_name(cancel_t), "nist");
+  /* the TU looks up the INVITE transaction with the CANCEL request (here a parsed copy) */
+  sipspec_msg *m;
+  CU_ASSERT_EQUAL_FATAL(sipspec_msg_create(&m, NULL), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(sipspec_msg_parse(m, req, n), SIPSPEC_OK);
+  sipspec_tsx *found = sipspec_tsx_layer_find_cancelled(e.srv.layer, m);
+  CU_ASSERT_PTR_EQUAL(found, e.srv.srv[0].t);
+  CU_ASSERT_EQUAL(sipspec_tsx_respond(cancel_t, 200, NULL, NULL, NULL, 0), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_tsx_respond(found, 487, NULL, NULL, NULL, 0), SIPSPEC_OK);
+  state_want w = {&e.srv.srv[0].t, SIPSPEC_IST_CONFIRMED};
+  CU_ASSERT_TRUE(tst_run_until(e.loop, in_state, &w, 2.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &can.n_resp, 1, 2.0));
+  CU_ASSERT_EQUAL(can.status[0], 200);
+  CU_ASSERT_EQUAL(inv.n_resp, 2);
+  CU_ASSERT_EQUAL(inv.status[1], 487);
+  CU_ASSERT_EQUAL(e.cli.n_stray, 0);
+  sipspec_msg_destroy(m);
+  env_close(&e);
+}
+
 /* The start contract: nothing starts (and no callback comes) when the request is unusable. */
 static void client_start_refuses_bad_requests(void) {
   env e;
@@ -417,6 +488,8 @@ int main(void) {
     {"stray response and ACK for a 2xx reach the layer callbacks", stray_response_and_ack_for_2xx},
     {"malformed dropped, semantically wrong answered 400 with Warning", malformed_and_semantically_wrong_requests},
     {"client_start refuses unusable requests and starts nothing", client_start_refuses_bad_requests},
+    {"send error inside an action: IST ends with report_transport_error", send_error_in_action_ends_ist},
+    {"CANCEL: own transactions, the server finds the INVITE, 487 ACKed", cancel_own_transaction_finds_invite},
     {NULL, NULL}};
   return tt_main("tsx_udp", cases);
 }

@@ -60,6 +60,7 @@ static void side_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
   snprintf(s->last_method, sizeof s->last_method, "%.*s", (int)m.len, m.p);
   for (int i = 0; i < s->n_answer; i++)
     CU_ASSERT_EQUAL(sipspec_tsx_respond(t, s->answer[i], NULL, NULL, NULL, 0), SIPSPEC_OK);
+  if (s->hook) s->hook(s, t, req);
 }
 static void side_ack(sipspec_tsx_layer *l, const sipspec_msg *ack, sipspec_transport *tp,
                      const sipspec_sockaddr *from, void *user) {

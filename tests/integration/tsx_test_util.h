@@ -44,6 +44,8 @@ typedef struct tt_side {
   int answer[4];            /* statuses sipspec_tsx_respond()ed inside on_request */
   int n_answer;
   char last_method[32];
+  /* called at the end of on_request, after the answers above (may be NULL) */
+  void (*hook)(struct tt_side *s, sipspec_tsx *t, const sipspec_msg *req);
   int n_acks, n_stray;
   int stray_status;
 } tt_side;
