@@ -472,6 +472,8 @@ def gen_tests(chart, events, src):
              "         100.0 * n_visited / c->n_states);\n"
              "  return covered == c->n_transitions && n_visited == c->n_states;\n}\n\n")
     t.append("int main(void) {\n"
+             "  /* With SIPSPEC_COVERAGE_FILE set, the counts are merged into that file at exit. */\n"
+             "  if (sipspec_coverage_install_atexit() != SIPSPEC_OK) return 2;\n"
              "  if (CU_initialize_registry() != CUE_SUCCESS) return 2;\n"
              f"  CU_pSuite suite = CU_add_suite({c_str('chart ' + n + ': ' + chart.title)}, NULL, NULL);\n"
              "  if (!suite) return 2;\n")

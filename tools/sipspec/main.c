@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "sipspec/coverage.h"
 
 struct command {
   const char *name;
@@ -24,6 +25,9 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+  /* SIPSPEC_COVERAGE_FILE: the state-chart coverage of this run is merged into it at exit. */
+  if (sipspec_coverage_install_atexit() != SIPSPEC_OK)
+    fprintf(stderr, "sipspec: cannot arrange to write SIPSPEC_COVERAGE_FILE at exit\n");
   if (argc < 2) {
     usage(stderr);
     return 2;
