@@ -149,7 +149,8 @@ static const unsigned char char_class[256] = {
 };
 
 /* Skips SWS: spaces, tabs and CRLF followed by a space or tab. */
-static const char *skip_sws(const char *p, const char *lim) {
+static inline const char *skip_sws(const char *p, const char *lim) {
+  if (p < lim && *p != ' ' && *p != '\t' && *p != '\r') return p; /* the usual case */
   for (;;) {
     while (p < lim && is_wsp(*p)) p++;
     if (lim - p >= 3 && p[0] == '\r' && p[1] == '\n' && is_wsp(p[2])) p += 3;
@@ -170,7 +171,7 @@ static int parse_digits(const char *p, const char *lim, long *out) {
   return 0;
 }
 
-static int push_value(sipspec_msg *m, sipspec_hdr_id id, const char *p, const char *e,
+static inline int push_value(sipspec_msg *m, sipspec_hdr_id id, const char *p, const char *e,
                       const char *lim) {
   if (m->nvals >= m->limits.max_values) return -1;
   int32_t i = (int32_t)m->nvals++;
