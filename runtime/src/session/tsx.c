@@ -12,8 +12,9 @@
  * Terminated transactions are unlinked at once (nothing matches them any more) and freed
  * on a zero-delay timer, after the callbacks that saw them have returned.
  *
- * Transactions are kept in one list: an MRCP client runs a handful at a time; a hash by
- * branch would be the change if that ever stops being true.
+ * Live transactions are in one list (for transport errors and destroy) and in a fixed
+ * table of chains by branch hash (for matching), so matching stays cheap while thousands of
+ * transactions wait out Timers K, J or I.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -87,7 +88,16 @@ void sipspec_tsx_layer_destroy(sipspec_tsx_layer *l) {
   free(l);
 }
 
+static unsigned branch_hash(const char *b) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (; *b; b++) h = (h ^ (unsigned char)*b) * 16777619u;
+  return h & (TSX_BUCKETS - 1);
+}
+
 void tsx_layer_link(sipspec_tsx_layer *l, sipspec_tsx *t) {
+  unsigned h = branch_hash(t->key.branch);
+  t->hnext = l->bucket[h];
+  l->bucket[h] = t;
   t->prev = NULL;
   t->next = l->live;
   if (l->live) l->live->prev = t;
@@ -97,6 +107,12 @@ void tsx_layer_link(sipspec_tsx_layer *l, sipspec_tsx *t) {
 
 void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t) {
   if (t->dead) return;
+  for (sipspec_tsx **pp = &l->bucket[branch_hash(t->key.branch)]; *pp; pp = &(*pp)->hnext)
+    if (*pp == t) {
+      *pp = t->hnext;
+      break;
+    }
+  t->hnext = NULL;
   if (t->prev) t->prev->next = t->next;
   else l->live = t->next;
   if (t->next) t->next->prev = t->prev;
@@ -165,8 +181,8 @@ static void recv_response(sipspec_tsx_layer *l, sipspec_transport *tp, const sip
     l->stats.rx_dropped++;
     return;
   }
-  for (sipspec_tsx *t = l->live; t; t = t->next) {
-    if (t->server || !sipspec_tsx_match_client(&t->key, &k)) continue;
+  sipspec_tsx *t = tsx_layer_find_client(l, &k);
+  if (t) {
     int status = sipspec_msg_status(m);
     tsx_post(t, status < 200 ? SIPSPEC_EV_RX_1XX : status < 300 ? SIPSPEC_EV_RX_2XX : SIPSPEC_EV_RX_300_699, m);
     return;
@@ -175,8 +191,14 @@ static void recv_response(sipspec_tsx_layer *l, sipspec_transport *tp, const sip
   if (l->cb.on_stray_response) l->cb.on_stray_response(l, m, tp, from, l->cb.user);
 }
 
+sipspec_tsx *tsx_layer_find_client(sipspec_tsx_layer *l, const sipspec_tsx_key *k) {
+  for (sipspec_tsx *t = l->bucket[branch_hash(k->branch)]; t; t = t->hnext)
+    if (!t->server && sipspec_tsx_match_client(&t->key, k)) return t;
+  return NULL;
+}
+
 static sipspec_tsx *find_server(sipspec_tsx_layer *l, const sipspec_tsx_key *k) {
-  for (sipspec_tsx *t = l->live; t; t = t->next)
+  for (sipspec_tsx *t = l->bucket[branch_hash(k->branch)]; t; t = t->hnext)
     if (t->server && sipspec_tsx_match_server(&t->key, k)) return t;
   return NULL;
 }

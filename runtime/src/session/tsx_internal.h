@@ -18,6 +18,7 @@
  * send error inside an action). More than this many at once is a TU bug: refused. */
 #define TSX_QUEUE_MAX 16
 #define TSX_TAG_SIZE 24
+#define TSX_BUCKETS 1024 /* power of two */
 
 typedef struct tsx_event {
   int ev;
@@ -29,6 +30,7 @@ typedef struct tsx_event {
 struct sipspec_tsx {
   sipspec_tsx_layer *layer;
   sipspec_tsx *prev, *next;        /* in layer->live, or next in layer->dead */
+  sipspec_tsx *hnext;              /* in layer->bucket[hash of the branch] while live */
   const sipspec_chart *chart;
   int server;
   sipspec_fsm fsm;
@@ -67,6 +69,7 @@ struct sipspec_tsx_layer {
   sipspec_tsx_layer_callbacks cb;
   sipspec_transport *tp[3];        /* by sipspec_tp_kind */
   sipspec_tsx *live, *dead;
+  sipspec_tsx *bucket[TSX_BUCKETS]; /* live transactions by branch, for matching */
   ev_timer reaper;                 /* zero delay: frees layer->dead */
   sipspec_msg *rx;                 /* the message being received */
   sipspec_msg *scratch;            /* re-parsing stored requests; never held across a callback */
@@ -74,7 +77,10 @@ struct sipspec_tsx_layer {
 };
 
 /* tsx.c */
+/* Links t (with its key set) into the live list and the branch index. */
 void tsx_layer_link(sipspec_tsx_layer *l, sipspec_tsx *t);
+/* The live client transaction matching key k (17.1.3), or NULL. */
+sipspec_tsx *tsx_layer_find_client(sipspec_tsx_layer *l, const sipspec_tsx_key *k);
 /* Unlinks a terminated transaction and queues it for the reaper. */
 void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t);
 uint64_t tsx_now_ms(struct ev_loop *loop);

@@ -352,8 +352,7 @@ int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const s
   rc = sipspec_tsx_key_of_request(m, &key);
   if (rc == SIPSPEC_E_NOTFOUND) return SIPSPEC_E_TSX_NO_BRANCH;
   if (rc) return rc;
-  for (sipspec_tsx *o = l->live; o; o = o->next)
-    if (!o->server && sipspec_tsx_match_client(&o->key, &key)) return SIPSPEC_E_TSX_EXISTS;
+  if (tsx_layer_find_client(l, &key)) return SIPSPEC_E_TSX_EXISTS;
   const sipspec_chart *chart = sipspec_msg_method(m) == SIPSPEC_METHOD_INVITE ? &sipspec_chart_ict : &sipspec_chart_nict;
   sipspec_tsx *t;
   rc = tsx_new(l, chart, 0, tp, &t);
