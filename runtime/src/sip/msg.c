@@ -263,12 +263,31 @@ static int parse_list(sipspec_msg *m, const char *buf, sipspec_hdr_id id, enum l
   }
 }
 
+/* Headers whose values are kept raw (or split by plain C), not read by a DFA. */
+static const unsigned char raw_value[SIPSPEC_H_COUNT_] = {
+  [SIPSPEC_H_OTHER] = 1, [SIPSPEC_H_RETRY_AFTER] = 1, [SIPSPEC_H_USER_AGENT] = 1,
+  [SIPSPEC_H_SERVER] = 1, [SIPSPEC_H_SUBJECT] = 1, [SIPSPEC_H_EVENT] = 1,
+  [SIPSPEC_H_WWW_AUTHENTICATE] = 1, [SIPSPEC_H_PROXY_AUTHENTICATE] = 1,
+  [SIPSPEC_H_AUTHORIZATION] = 1, [SIPSPEC_H_PROXY_AUTHORIZATION] = 1, [SIPSPEC_H_ACCEPT] = 1,
+  [SIPSPEC_H_ACCEPT_CONTACT] = 1, [SIPSPEC_H_REJECT_CONTACT] = 1,
+  [SIPSPEC_H_SESSION_EXPIRES] = 1, [SIPSPEC_H_IDENTITY] = 1, [SIPSPEC_H_IDENTITY_INFO] = 1,
+};
+
 /* Parses one header value [v, ve); lim is the CR ending its line (the fast scanners need
  * it). Returns 0 or an error code with *fail and *rule set. */
 static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const char *v,
                        const char *ve, const char *lim, const char **fail, const char **rule) {
   const char *far = v;
   long n;
+  if (raw_value[id]) {
+    /* Values no DFA reads: a CR must start a fold (CRLF and a space or tab). */
+    for (const char *c = v; (c = memchr(c, '\r', (size_t)(ve - c))) != NULL; c += 3)
+      if (ve - c < 3 || c[1] != '\n' || !is_wsp(c[2])) {
+        *fail = c;
+        *rule = "CRLF";
+        return SIPSPEC_E_MSG_SYNTAX;
+      }
+  }
   switch (id) {
   case SIPSPEC_H_VIA:
     return parse_list(m, buf, id, LIST_VIA, v, lim, fail, rule);
@@ -373,7 +392,7 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
      * (sipspec_msg_auth), since only the authentication module reads them. */
     const char *e = v;
     while (e < lim && (char_class[(unsigned char)*e] & CC_TOKEN)) e++;
-    if (e == v || e == lim || !is_wsp(*e)) {
+    if (e == v || e >= ve || !is_wsp(*e)) {
       *fail = e;
       *rule = id <= SIPSPEC_H_PROXY_AUTHENTICATE ? "challenge" : "credentials";
       return SIPSPEC_E_MSG_SYNTAX;
