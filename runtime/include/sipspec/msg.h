@@ -337,8 +337,9 @@ typedef struct sipspec_framer sipspec_framer;
 
 int sipspec_framer_create(sipspec_framer **out, const sipspec_msg_limits *limits);
 void sipspec_framer_destroy(sipspec_framer *f);
-/* Copies len bytes in. SIPSPEC_E_MSG_OVERSIZE when the pending bytes exceed the message size
- * limit; the sticky error when the stream is already broken. */
+/* Copies len bytes in. The framer holds at most twice the message size limit: call
+ * sipspec_framer_next() until SIPSPEC_E_AGAIN before feeding more. SIPSPEC_E_MSG_OVERSIZE
+ * (sticky) when the bytes would not fit, or the stream's error once it is broken. */
 int sipspec_framer_feed(sipspec_framer *f, const char *data, size_t len);
 /* Parses the next complete message into m: SIPSPEC_OK (m refers to the framer's buffer and
  * stays valid until the next feed/next call), SIPSPEC_E_AGAIN when more bytes are needed,
