@@ -5,8 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sipspec/coverage.h"
+
 int tt_main(const char *suite, const tt_case *cases) {
   signal(SIGPIPE, SIG_IGN);
+  /* With SIPSPEC_COVERAGE_FILE set (CTest sets it), the charts' counts go there at exit. */
+  if (sipspec_coverage_install_atexit() != SIPSPEC_OK) return 2;
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
   CU_pSuite s = CU_add_suite(suite, NULL, NULL);
   for (const tt_case *c = cases; c->name; c++) CU_add_test(s, c->name, c->fn);
