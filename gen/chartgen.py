@@ -151,6 +151,8 @@ def gen_ragel(chart, events, src):
     out.append(",\n".join(blocks))
     out.append("\n  );\n}%%\n\n%% write data nofinal noentry;\n\n")
     out.append(f"static int exec_{n}(int cs, int event, sipspec_fsm_step *step) {{\n"
+               f"  (void){n}_start; /* the descriptor carries these from Ragel's XML */\n"
+               f"  (void){n}_error;\n"
                "  const int input[1] = {event};\n"
                "  const int *p = input, *pe = input + 1;\n"
                "  %% write exec;\n"
