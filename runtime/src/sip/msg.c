@@ -158,6 +158,15 @@ static inline const char *skip_sws(const char *p, const char *lim) {
   }
 }
 
+/* Moves e back over trailing LWS (spaces, tabs, and the CRLF of a fold) down to v. */
+static const char *trim_lws_end(const char *v, const char *e) {
+  for (;;) {
+    if (e > v && is_wsp(e[-1])) e--;
+    else if (e - v >= 2 && e[-1] == '\n' && e[-2] == '\r') e -= 2;
+    else return e;
+  }
+}
+
 /* 1*DIGIT with SWS after it; *out saturates at LONG_MAX / 2. Returns 0 or -1. */
 static int parse_digits(const char *p, const char *lim, long *out) {
   long v = 0;
@@ -197,8 +206,7 @@ static const char *generic_elem(const char *p, const char *lim) {
     else if (c == '>') angle = 0;
     else if (c == ',' && !angle) break;
   }
-  while (p > start && is_wsp(p[-1])) p--;
-  return p;
+  return trim_lws_end(start, p);
 }
 
 enum list_kind { LIST_VIA, LIST_ADDR, LIST_TOKEN, LIST_GENERIC };
@@ -553,8 +561,7 @@ int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode
     int id = sipspec_g_header_name(p, cr, &name_end, &v);
     if (id < 0) FAIL(p, SIPSPEC_E_MSG_SYNTAX, "message-header");
     v = skip_sws(v, cr);
-    const char *ve = cr;
-    while (ve > v && is_wsp(ve[-1])) ve--;
+    const char *ve = trim_lws_end(v, cr);
 
     sipspec_hline *h = &m->lines[m->nlines++];
     h->id = (sipspec_hdr_id)id;
