@@ -10,6 +10,7 @@
  * no image, no link outside itself. A library built without graphviz has no diagrams (svg is
  * NULL): the page then shows the tables only. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fsm/coverage_internal.h"
@@ -97,7 +98,7 @@ static void write_svg(FILE *out, const sipspec_chart *c, const sipspec_cov_entry
     if (starts(v, "t_") || starts(v, "state_") || starts(v, "edge") || starts(v, "node")) pending = -1;
     const char *cls = t >= 0 ? " class=\"edge\"" : s >= 0 ? " class=\"node\"" : NULL;
     if (cls && starts(p, cls)) {
-      int hit = t >= 0 ? sipspec_cov_count(cur, c, t) > 0 : s < 256 && visited[s];
+      int hit = t >= 0 ? sipspec_cov_count(cur, c, t) > 0 : visited && visited[s];
       fprintf(out, " class=\"%s %s\"", t >= 0 ? "edge" : "node", hit ? "cov-hit" : "cov-miss");
       p += strlen(cls);
       if (t >= 0) pending = t;
@@ -110,10 +111,8 @@ static void chart_section(FILE *out, const sipspec_coverage *cov, const sipspec_
   const sipspec_cov_entry *cur = sipspec_cov_find(cov, c->name, c->hash);
   sipspec_coverage_stats st;
   sipspec_coverage_chart_stats(cov, c->name, &st);
-  unsigned char visited[256] = {0};
-  for (int t = 0; t < c->n_transitions; t++)
-    if (sipspec_cov_count(cur, c, t) && c->transitions[t].from < 256 && c->transitions[t].to < 256)
-      visited[c->transitions[t].from] = visited[c->transitions[t].to] = 1;
+  unsigned char *visited = calloc((size_t)c->n_states + 1, 1);
+  if (visited) sipspec_cov_visited(cur, c, visited);
 
   fputs("<section id=\"chart-", out);
   html(out, c->name);
@@ -170,6 +169,7 @@ static void chart_section(FILE *out, const sipspec_coverage *cov, const sipspec_
     fputs("</td></tr>\n", out);
   }
   fputs("</table>\n</section>\n", out);
+  free(visited);
 }
 
 int sipspec_coverage_report_html(const sipspec_coverage *cov, double fail_under, FILE *out, int *below) {

@@ -65,6 +65,10 @@ struct sipspec_coverage {
 const sipspec_cov_entry *sipspec_cov_find(const sipspec_coverage *cov, const char *chart, const char *hash);
 /* The merged count of transition t of the built chart c (0 when no file recorded it). */
 uint64_t sipspec_cov_count(const sipspec_cov_entry *current, const sipspec_chart *c, int t);
+/* visited[s] = 1 for every state of c that a taken transition leaves or enters (the one
+ * definition of "visited" every report uses); visited has c->n_states entries. Returns how
+ * many states were visited. */
+int sipspec_cov_visited(const sipspec_cov_entry *current, const sipspec_chart *c, unsigned char *visited);
 
 /* Whether entries[i].origins[o] is the first mention of that origin in the set (to list each
  * origin once). */

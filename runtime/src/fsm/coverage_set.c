@@ -442,6 +442,17 @@ int sipspec_coverage_check(const sipspec_coverage *cov, char *err, size_t errlen
   return SIPSPEC_OK;
 }
 
+int sipspec_cov_visited(const sipspec_cov_entry *current, const sipspec_chart *c, unsigned char *visited) {
+  int n = 0;
+  memset(visited, 0, (size_t)c->n_states);
+  for (int t = 0; t < c->n_transitions; t++) {
+    if (!sipspec_cov_count(current, c, t)) continue;
+    visited[c->transitions[t].from] = visited[c->transitions[t].to] = 1;
+  }
+  for (int s = 0; s < c->n_states; s++) n += visited[s];
+  return n;
+}
+
 int sipspec_coverage_chart_stats(const sipspec_coverage *cov, const char *chart, sipspec_coverage_stats *st) {
   const sipspec_chart *c = sipspec_chart_find(chart);
   memset(st, 0, sizeof *st);
@@ -454,11 +465,9 @@ int sipspec_coverage_chart_stats(const sipspec_coverage *cov, const char *chart,
   for (int t = 0; t < c->n_transitions; t++) {
     uint64_t n = sipspec_cov_count(cur, c, t);
     st->total_count += n;
-    if (!n) continue;
-    st->transitions_taken++;
-    visited[c->transitions[t].from] = visited[c->transitions[t].to] = 1;
+    st->transitions_taken += n > 0;
   }
-  for (int s = 0; s < c->n_states; s++) st->states_visited += visited[s];
+  st->states_visited = sipspec_cov_visited(cur, c, visited);
   free(visited);
   st->transitions_pct = st->transitions ? 100.0 * st->transitions_taken / st->transitions : 100.0;
   st->states_pct = st->states ? 100.0 * st->states_visited / st->states : 100.0;
