@@ -1,0 +1,204 @@
+/* sipspec/ua.h: the user agent and the MRCPv2 client session API.
+ *
+ * A sipspec_ua is one SIP user agent on the caller's libev loop: its configuration, its
+ * transports, its transaction and dialog layers and its telemetry. An MRCPv2 client opens
+ * sessions through it: sipspec_session_start() sends an INVITE carrying the SDP offer
+ * (RFC 6787 section 4), reports provisional responses, the answer (parsed into channels,
+ * MRCP endpoint, audio endpoint and codec) or the failure, keeps the session (OPTIONS
+ * keep-alives, re-INVITE to add or remove a resource) and ends it (CANCEL while early, BYE
+ * once confirmed). Each session runs on the generated chart spec/uac_session.rl and its
+ * dialog on spec/dialog.rl.
+ *
+ * Threads and the loop: no threads, no blocking call. Everything runs from the loop the
+ * caller passes (sipspec never calls ev_run itself). No globals: several user agents may
+ * live in one process and one loop.
+ *
+ * Ownership:
+ *   - sipspec_ua: created by sipspec_ua_create(), owned by the caller, destroyed with
+ *     sipspec_ua_destroy() (never from inside one of its callbacks). Destroying a user agent
+ *     frees its sessions without any callback and without sending anything; end sessions
+ *     first and run the loop until their on_terminated when a clean end matters.
+ *   - sipspec_session: owned by its user agent. The handle is valid from
+ *     sipspec_session_start() until its on_terminated callback returns (every session gets
+ *     exactly one on_terminated, unless the user agent is destroyed first).
+ *   - Strings and structs handed to callbacks are valid during the call only.
+ *   - Strings in option structs are copied by the call that takes them.
+ *
+ * Errors: functions returning int return SIPSPEC_OK or a negative code from sipspec/error.h
+ * (sipspec_errname() / sipspec_strerror() name them).
+ */
+#ifndef SIPSPEC_UA_H
+#define SIPSPEC_UA_H
+
+#include <ev.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sipspec/config.h"
+#include "sipspec/digest.h"
+#include "sipspec/error.h"
+#include "sipspec/mrcp_sdp.h"
+#include "sipspec/telemetry.h"
+#include "sipspec/transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sipspec_ua sipspec_ua;
+typedef struct sipspec_session sipspec_session;
+
+/* ---- the user agent ------------------------------------------------------------------- */
+
+/* One line of the exchange, for applications that print or log it (`sipspec demo`).
+ * dir is "send" or "recv"; data is the whole message. Credentials in it are the
+ * Authorization header's digest response, never a password. */
+typedef void (*sipspec_trace_fn)(void *user, const char *dir, sipspec_tp_kind kind,
+                                 const sipspec_sockaddr *peer, const char *data, size_t len);
+
+typedef struct sipspec_ua_opts {
+  sipspec_config cfg;          /* timers and transport (sipspec_config_init + _from_env) */
+  const char *bind_host;       /* IP literal to bind; NULL: "0.0.0.0" */
+  unsigned bind_port;          /* 0: ephemeral */
+  const char *from_user;       /* user part of From and Contact; default "sipspec" */
+  const char *display_name;    /* From display name; NULL: none */
+  const char *user_agent;      /* User-Agent header value; default "sipspec/<version>" */
+  /* Digest credentials (RFC 3261 22.2): used when not NULL / not empty. */
+  sipspec_digest_client_config auth;
+  sipspec_trace_fn trace;      /* NULL: no trace */
+  void *trace_user;
+} sipspec_ua_opts;
+
+/* Defaults: sipspec_config_init(), ephemeral bind on 0.0.0.0, from_user "sipspec", no
+ * credentials (auth.max_challenges 2), no trace. */
+void sipspec_ua_opts_init(sipspec_ua_opts *o);
+
+/* Creates a user agent on loop and opens its transport (cfg.transport; UDP also opens TCP
+ * when cfg.tcp_enabled so that big requests can switch, RFC 3261 18.1.1). Returns
+ * SIPSPEC_OK, SIPSPEC_E_INVAL (bad options), SIPSPEC_E_CONFIG, SIPSPEC_E_TLS_UNAVAILABLE,
+ * a transport error (SIPSPEC_E_BIND, ...) with a sentence in err (err may be NULL). */
+int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua **out, char *err,
+                      size_t errlen);
+void sipspec_ua_destroy(sipspec_ua *ua);
+
+/* The user agent's counters (sipspec/telemetry.h), live. */
+const sipspec_telemetry *sipspec_ua_telemetry(const sipspec_ua *ua);
+/* The address the user agent's transport of that kind is bound to. */
+int sipspec_ua_bound_addr(const sipspec_ua *ua, sipspec_tp_kind kind, sipspec_sockaddr *out);
+struct ev_loop *sipspec_ua_loop(const sipspec_ua *ua);
+/* Sessions not yet terminated. */
+size_t sipspec_ua_live_sessions(const sipspec_ua *ua);
+
+/* ---- sessions ------------------------------------------------------------------------- */
+
+/* How a session attempt ended. Explicit numbers; the names are the CLI's `result`. */
+typedef enum sipspec_result {
+  SIPSPEC_RESULT_OK = 0,              /* "ok": established (and later ended) */
+  SIPSPEC_RESULT_REJECTED = 1,        /* "rejected": a final response 300..699 */
+  SIPSPEC_RESULT_TIMEOUT = 2,         /* "timeout": Timer B, or no answer before the
+                                         answer timer (then CANCELled) */
+  SIPSPEC_RESULT_TRANSPORT_ERROR = 3, /* "transport-error": refused, reset, unreachable */
+  SIPSPEC_RESULT_AUTH_FAILED = 4,     /* "auth-failed": credentials refused or missing */
+  SIPSPEC_RESULT_CANCELLED = 5,       /* "cancelled": the application ended it while early */
+  SIPSPEC_RESULT_BAD_ANSWER = 6       /* "bad-answer": a 2xx whose SDP does not fit the
+                                         offer (the session is ACKed and BYEd) */
+} sipspec_result;
+
+/* "ok", "rejected", "timeout", "transport-error", "auth-failed", "cancelled",
+ * "bad-answer"; "?" otherwise. */
+const char *sipspec_result_name(sipspec_result r);
+
+/* Who ended an established session. */
+typedef enum sipspec_end_reason {
+  SIPSPEC_END_NONE = 0,       /* never established (see the result) */
+  SIPSPEC_END_LOCAL = 1,      /* we sent BYE */
+  SIPSPEC_END_PEER = 2,       /* the peer sent BYE */
+  SIPSPEC_END_ERROR = 3       /* 481/408 or no response to an in-dialog request (12.2.1.2) */
+} sipspec_end_reason;
+
+const char *sipspec_end_reason_name(sipspec_end_reason r); /* "none", "local", "peer", "error" */
+
+/* What a final response said, for failures and for in-dialog requests. */
+typedef struct sipspec_response_info {
+  int status;                 /* 0 when there was no response (timeout, transport) */
+  const char *reason;         /* reason phrase or a sentence saying what happened */
+  const char *warning;        /* the Warning header's text (488 answers), or NULL */
+} sipspec_response_info;
+
+typedef struct sipspec_session_callbacks {
+  /* A 1xx (other than 100) arrived. */
+  void (*on_provisional)(sipspec_session *s, int status, const char *reason, void *user);
+  /* The 2xx arrived and its SDP answer fits the offer; the session is established. answer
+   * is the parsed MRCP answer (NULL when the session was started with an opaque offer);
+   * sdp/sdp_len the answer text. */
+  void (*on_answered)(sipspec_session *s, const sipspec_mrcp_answer *answer, const char *sdp,
+                      size_t sdp_len, void *user);
+  /* The attempt failed before being established (result != OK); info says why. Followed
+   * by on_terminated. */
+  void (*on_failed)(sipspec_session *s, sipspec_result result, const sipspec_response_info *info,
+                    void *user);
+  /* A re-INVITE (add/remove resource) ended: status 2xx with the new state in answer, or a
+   * failure (the previous state stays, RFC 3261 14.1). */
+  void (*on_updated)(sipspec_session *s, const sipspec_response_info *info,
+                     const sipspec_mrcp_answer *answer, void *user);
+  /* An OPTIONS keep-alive got its final response (status) or none (status 0). */
+  void (*on_keepalive)(sipspec_session *s, const sipspec_response_info *info, void *user);
+  /* Last callback: the session is over (by says who ended an established session). The
+   * handle dies when it returns. */
+  void (*on_terminated)(sipspec_session *s, sipspec_end_reason by, void *user);
+  void *user;
+} sipspec_session_callbacks;
+
+typedef struct sipspec_session_opts {
+  const char *target;         /* Request-URI: "sip:mresources@host:port" (required) */
+  const char *to_display;     /* To display name, NULL: none */
+  /* The offer: a typed MRCP description (its addr may be NULL: the local address toward
+   * the target is used) ... */
+  const sipspec_mrcp_offer_desc *offer;
+  /* ... or opaque SDP text (used when offer is NULL; then on_answered gets answer NULL). */
+  const char *sdp;
+  size_t sdp_len;
+  unsigned keepalive_ms;      /* OPTIONS in the dialog every keepalive_ms; 0: none */
+  unsigned answer_timeout_ms; /* CANCEL when still ringing after this; 0: the chart's 180 s */
+  const char *extra_headers;  /* "Name: value\r\n" lines added to the INVITE, or NULL */
+  sipspec_session_callbacks cb;
+} sipspec_session_opts;
+
+void sipspec_session_opts_init(sipspec_session_opts *o);
+
+/* Starts a session: resolves the target (never blocking), builds the offer and sends the
+ * INVITE. SIPSPEC_E_INVAL for bad options (no target, a target that is not a SIP URI, no
+ * offer), SIPSPEC_E_SDP_* when the offer description is invalid, SIPSPEC_E_RESOLVE, or a
+ * transport error; after an error nothing was sent and no callback comes. Later failures
+ * arrive through on_failed. */
+int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec_session **out);
+
+/* Ends the session: CANCEL while early (or as soon as a provisional arrives, RFC 3261
+ * 9.1), BYE once established. on_terminated follows (after the BYE's final response or its
+ * timeout). SIPSPEC_E_STATE when already ending or ended. */
+int sipspec_session_end(sipspec_session *s);
+
+/* Re-INVITE (RFC 6787 section 4): add a resource channel (a=connection:existing) or remove
+ * one (port 0). Only in an established session with no re-INVITE pending, else
+ * SIPSPEC_E_STATE; SIPSPEC_E_INVAL with an opaque offer. The result comes in on_updated. */
+int sipspec_session_add_resource(sipspec_session *s, sipspec_mrcp_resource r);
+int sipspec_session_remove_resource(sipspec_session *s, sipspec_mrcp_resource r);
+
+/* Sends one OPTIONS in the dialog now (the keep-alive does this periodically). */
+int sipspec_session_keepalive(sipspec_session *s);
+
+/* Inspection. */
+sipspec_result sipspec_session_result(const sipspec_session *s);
+/* The final status of the INVITE (the last one after auth retries), 0 when none. */
+int sipspec_session_status(const sipspec_session *s);
+/* The negotiated MRCP state after on_answered / on_updated, NULL before (or opaque). */
+const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s);
+/* The chart state name ("Inviting", "Proceeding", "Established", ...). */
+const char *sipspec_session_state_name(const sipspec_session *s);
+const char *sipspec_session_call_id(const sipspec_session *s);
+sipspec_ua *sipspec_session_ua(const sipspec_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
