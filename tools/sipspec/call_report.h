@@ -1,0 +1,45 @@
+/* call_report.h: what one MRCP session attempt came to, as `sipspec call` and `sipspec demo`
+ * print it: a plain struct filled while the session runs, written either as text lines or as
+ * the one JSON object of `--json` (docs/cli.md lists its fields).
+ *
+ * The struct holds copies only (no pointers into the user agent), so it stays valid after the
+ * user agent is destroyed. */
+#ifndef SIPSPEC_TOOLS_CALL_REPORT_H
+#define SIPSPEC_TOOLS_CALL_REPORT_H
+
+#include <stdio.h>
+
+#include "sipspec/mrcp_sdp.h"
+#include "sipspec/telemetry.h"
+
+typedef struct cli_call_report {
+  const char *result;        /* sipspec_result_name(), or "error" when the call could not start */
+  int status;                /* final status of the INVITE; 0: none (written as null) */
+  char reason[160];          /* reason phrase, or a sentence saying what happened; "" none */
+  char warning[160];         /* the Warning text of a refusal; "" none */
+  const char *ended_by;      /* sipspec_end_reason_name(): "none", "local", "peer", "error" */
+  char call_id[128];
+  char error[256];           /* why the call could not start (result "error"); "" none */
+  int established;           /* the 2xx arrived and fit the offer */
+  int has_answer;            /* answer below is filled */
+  sipspec_mrcp_answer answer;
+  sipspec_telemetry tel;
+} cli_call_report;
+
+/* An empty report: result "error", no status, ended_by "none", zero counters. */
+void cli_call_report_init(cli_call_report *r);
+
+/* The codec the answer chose: its first audio codec that is not telephone-event (NULL when
+ * the answer has none). */
+const sipspec_mrcp_codec_choice *cli_call_report_codec(const cli_call_report *r);
+
+/* One JSON object, no trailing newline:
+ *   {"result":..,"status":..,"reason":..,"call_id":..,"session":{..}|null,"ended_by":..,
+ *    "telemetry":{..}}  (+ "warning", "error" when set).
+ * extra (may be NULL) writes more members (",\"name\":value...") before the closing brace. */
+void cli_call_report_json(FILE *out, const cli_call_report *r, void (*extra)(FILE *out, void *arg), void *arg);
+
+/* The negotiated session as indented text lines (nothing when not established). */
+void cli_call_report_session_text(FILE *out, const cli_call_report *r);
+
+#endif
