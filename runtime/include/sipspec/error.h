@@ -85,7 +85,11 @@ extern "C" {
   X(E_SDP_NO_CODEC,     -611,  "no codec in common with the offer")                    \
   X(E_SDP_DIRECTION,    -612,  "answered direction cannot answer the offered one")     \
   X(E_SDP_NO_CHANNEL,   -613,  "accepted MRCP resource without a=channel")             \
-  X(E_SDP_REFUSED,      -614,  "the offer cannot be served")
+  X(E_SDP_REFUSED,      -614,  "the offer cannot be served")                          \
+  /* dialogs and sessions: -700..-749 */                                               \
+  X(E_DIALOG_CSEQ_ORDER, -700, "in-dialog request with a CSeq lower than the last one") \
+  X(E_DIALOG_MISMATCH,  -701,  "message does not belong to this dialog")               \
+  X(E_DIALOG_BAD_MESSAGE, -702, "message lacks what a dialog needs (tag, Contact, Call-ID, CSeq)")
 
 typedef enum sipspec_err {
 #define SIPSPEC_ERR_ENUM_(name, num, text) SIPSPEC_##name = num,

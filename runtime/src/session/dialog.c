@@ -1,0 +1,582 @@
+/* session/dialog.c: a SIP dialog on the generated chart spec/dialog.rl (RFC 3261 section 12).
+ *
+ * The chart decides what happens; this file implements its actions by their generated
+ * names (create_dialog, update_remote_target, send_ack, send_in_dialog_request, send_bye,
+ * check_remote_cseq, pass_to_tu, answer_200, report_terminated) and keeps the dialog state
+ * they work on. What a message contributes (a response's To tag, Contact, Record-Route) is
+ * checked and copied before the event is fed, so a bad message changes nothing and the
+ * actions only commit prepared values. Messages are built with sipspec/msg.h's builder
+ * into malloc'd buffers handed to the owner's callbacks; nothing here touches a socket.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/dialog.h"
+#include "session/tsx.h"
+#include "sipspec/chart_dialog.h"
+#include "sipspec/fsm.h"
+
+#define DLG_MAX_ROUTES 16
+
+/* What the message being fed contributes, copied before the feed. */
+typedef struct dlg_pending {
+  char *remote_tag;
+  char *target;                 /* Contact URI, or NULL */
+  char *routes[DLG_MAX_ROUTES]; /* in the dialog's order */
+  size_t n_routes;
+  int has_routes;               /* a 2xx: the route set is (re)computed (13.2.2.4) */
+} dlg_pending;
+
+struct sipspec_dialog {
+  sipspec_dialog_role role;
+  sipspec_fsm fsm;
+  sipspec_dialog_callbacks cb;
+  sipspec_dialog_id id;
+  char *local_uri, *remote_uri, *remote_target;
+  char *routes[DLG_MAX_ROUTES];
+  size_t n_routes;
+  uint32_t local_cseq, remote_cseq;
+  char *via, *contact, *headers, *ack_headers;
+  /* the event being fed */
+  int cur_ev;
+  const sipspec_msg *cur_msg;
+  const sipspec_dialog_req *cur_req;
+  uint32_t cur_cseq;
+  dlg_pending pend;
+  int cseq_refused;
+  int act_err;
+  int busy;
+};
+
+/* ---- small helpers --------------------------------------------------------------------- */
+
+static char *dup_span(sipspec_span s) {
+  char *p = malloc(s.len + 1);
+  if (!p) return NULL;
+  if (s.len) memcpy(p, s.p, s.len);
+  p[s.len] = '\0';
+  return p;
+}
+
+static int set_str(char **dst, const char *src) {
+  char *p = NULL;
+  if (src && !(p = strdup(src))) return SIPSPEC_E_NOMEM;
+  free(*dst);
+  *dst = p;
+  return SIPSPEC_OK;
+}
+
+static int copy_into(char *dst, size_t max, sipspec_span s) {
+  if (s.len > max) return SIPSPEC_E_RANGE;
+  if (s.len) memcpy(dst, s.p, s.len);
+  dst[s.len] = '\0';
+  return SIPSPEC_OK;
+}
+
+static int span_eq(sipspec_span s, const char *z) {
+  size_t n = strlen(z);
+  return s.len == n && (n == 0 || memcmp(s.p, z, n) == 0);
+}
+
+static void pending_clear(dlg_pending *p) {
+  free(p->remote_tag);
+  free(p->target);
+  for (size_t i = 0; i < p->n_routes; i++) free(p->routes[i]);
+  memset(p, 0, sizeof *p);
+}
+
+static void routes_clear(sipspec_dialog *d) {
+  for (size_t i = 0; i < d->n_routes; i++) free(d->routes[i]);
+  d->n_routes = 0;
+}
+
+/* The route set from msg's Record-Route values, reversed for the UAC (12.1.2), as received
+ * for the UAS (12.1.1). */
+static int read_routes(const sipspec_msg *m, int reverse, char **out, size_t *n) {
+  size_t count = sipspec_msg_value_count(m, SIPSPEC_H_RECORD_ROUTE);
+  if (count > DLG_MAX_ROUTES) return SIPSPEC_E_RANGE;
+  *n = 0;
+  for (size_t i = 0; i < count; i++) {
+    sipspec_addr a;
+    if (sipspec_msg_record_route(m, i, &a) != SIPSPEC_OK || !a.uri.len) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
+    char *u = dup_span(a.uri);
+    if (!u) return SIPSPEC_E_NOMEM;
+    out[reverse ? count - 1 - i : i] = u;
+    (*n)++;
+  }
+  return SIPSPEC_OK;
+}
+
+static int contact_uri(const sipspec_msg *m, char **out) {
+  sipspec_addr a;
+  *out = NULL;
+  if (sipspec_msg_value_count(m, SIPSPEC_H_CONTACT) == 0) return SIPSPEC_E_NOTFOUND;
+  if (sipspec_msg_contact(m, 0, &a) != SIPSPEC_OK || a.star || !a.uri.len) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
+  return (*out = dup_span(a.uri)) ? SIPSPEC_OK : SIPSPEC_E_NOMEM;
+}
+
+/* ---- ids -------------------------------------------------------------------------------- */
+
+int sipspec_dialog_id_of_msg(const sipspec_msg *m, sipspec_dialog_id *out) {
+  sipspec_addr from, to;
+  memset(out, 0, sizeof *out);
+  sipspec_span cid = sipspec_msg_call_id(m);
+  if (!cid.len || sipspec_msg_from(m, &from) != SIPSPEC_OK || sipspec_msg_to(m, &to) != SIPSPEC_OK)
+    return SIPSPEC_E_DIALOG_BAD_MESSAGE;
+  int req = sipspec_msg_is_request(m);
+  int rc = copy_into(out->call_id, SIPSPEC_DIALOG_CALL_ID_MAX, cid);
+  if (!rc) rc = copy_into(out->local_tag, SIPSPEC_DIALOG_TAG_MAX, req ? to.tag : from.tag);
+  if (!rc) rc = copy_into(out->remote_tag, SIPSPEC_DIALOG_TAG_MAX, req ? from.tag : to.tag);
+  return rc;
+}
+
+int sipspec_dialog_id_equal(const sipspec_dialog_id *a, const sipspec_dialog_id *b) {
+  return !strcmp(a->call_id, b->call_id) && !strcmp(a->local_tag, b->local_tag) &&
+         !strcmp(a->remote_tag, b->remote_tag);
+}
+
+/* ---- creation --------------------------------------------------------------------------- */
+
+static void on_action(void *ctx, const sipspec_chart *chart, int action);
+
+static int dlg_new(const sipspec_msg *invite, sipspec_dialog_role role, const sipspec_dialog_local *local,
+                   const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
+  *out = NULL;
+  if (!invite || !local || !local->via || !local->contact || !*local->via || !*local->contact)
+    return SIPSPEC_E_INVAL;
+  sipspec_addr from, to;
+  if (!sipspec_msg_is_request(invite) || sipspec_msg_method(invite) != SIPSPEC_METHOD_INVITE ||
+      !sipspec_msg_call_id(invite).len || !sipspec_msg_cseq(invite) ||
+      sipspec_msg_from(invite, &from) != SIPSPEC_OK || sipspec_msg_to(invite, &to) != SIPSPEC_OK ||
+      !from.tag.len || !from.uri.len || !to.uri.len)
+    return SIPSPEC_E_DIALOG_BAD_MESSAGE;
+  sipspec_dialog *d = calloc(1, sizeof *d);
+  if (!d) return SIPSPEC_E_NOMEM;
+  d->role = role;
+  if (cb) d->cb = *cb;
+  int rc = copy_into(d->id.call_id, SIPSPEC_DIALOG_CALL_ID_MAX, sipspec_msg_call_id(invite));
+  if (role == SIPSPEC_DIALOG_ROLE_UAC) {
+    if (!rc) rc = copy_into(d->id.local_tag, SIPSPEC_DIALOG_TAG_MAX, from.tag);
+    d->local_uri = dup_span(from.uri);
+    d->remote_uri = dup_span(to.uri);
+    d->local_cseq = sipspec_msg_cseq(invite);
+  } else {
+    if (!rc) rc = copy_into(d->id.remote_tag, SIPSPEC_DIALOG_TAG_MAX, from.tag);
+    d->local_uri = dup_span(to.uri);
+    d->remote_uri = dup_span(from.uri);
+    d->remote_cseq = sipspec_msg_cseq(invite);
+  }
+  if (!rc && (!d->local_uri || !d->remote_uri)) rc = SIPSPEC_E_NOMEM;
+  if (!rc) rc = set_str(&d->via, local->via);
+  if (!rc) rc = set_str(&d->contact, local->contact);
+  if (!rc) rc = set_str(&d->headers, local->headers);
+  if (rc) {
+    sipspec_dialog_destroy(d);
+    return rc;
+  }
+  sipspec_fsm_init(&d->fsm, &sipspec_chart_dialog, on_action, d);
+  *out = d;
+  return SIPSPEC_OK;
+}
+
+int sipspec_dialog_create_uac(const sipspec_msg *invite, const sipspec_dialog_local *local,
+                              const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
+  if (!out) return SIPSPEC_E_INVAL;
+  return dlg_new(invite, SIPSPEC_DIALOG_ROLE_UAC, local, cb, out);
+}
+
+int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
+                              const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
+                              sipspec_dialog **out) {
+  if (!out) return SIPSPEC_E_INVAL;
+  *out = NULL;
+  if (!local_tag || !*local_tag) return SIPSPEC_E_INVAL;
+  if (strlen(local_tag) > SIPSPEC_DIALOG_TAG_MAX) return SIPSPEC_E_RANGE;
+  sipspec_dialog *d;
+  int rc = dlg_new(invite, SIPSPEC_DIALOG_ROLE_UAS, local, cb, &d);
+  if (rc) return rc;
+  snprintf(d->id.local_tag, sizeof d->id.local_tag, "%s", local_tag);
+  rc = contact_uri(invite, &d->remote_target);
+  if (rc == SIPSPEC_E_NOTFOUND) rc = SIPSPEC_E_DIALOG_BAD_MESSAGE; /* 8.1.1.8: INVITE needs one */
+  if (!rc) rc = read_routes(invite, 0, d->routes, &d->n_routes);
+  if (rc) {
+    sipspec_dialog_destroy(d);
+    return rc;
+  }
+  *out = d;
+  return SIPSPEC_OK;
+}
+
+void sipspec_dialog_destroy(sipspec_dialog *d) {
+  if (!d) return;
+  assert(!d->busy);
+  pending_clear(&d->pend);
+  routes_clear(d);
+  free(d->local_uri);
+  free(d->remote_uri);
+  free(d->remote_target);
+  free(d->via);
+  free(d->contact);
+  free(d->headers);
+  free(d->ack_headers);
+  free(d);
+}
+
+int sipspec_dialog_set_via(sipspec_dialog *d, const char *via) {
+  if (!d || !via || !*via) return SIPSPEC_E_INVAL;
+  return set_str(&d->via, via);
+}
+
+int sipspec_dialog_set_ack_headers(sipspec_dialog *d, const char *headers) {
+  if (!d) return SIPSPEC_E_INVAL;
+  return set_str(&d->ack_headers, headers);
+}
+
+/* ---- building requests (12.2.1.1) ------------------------------------------------------- */
+
+static int route_is_loose(const char *uri) {
+  sipspec_uri u;
+  if (sipspec_uri_parse(uri, strlen(uri), &u, NULL) != SIPSPEC_OK) return 1;
+  return u.lr;
+}
+
+const char *sipspec_dialog_next_hop(const sipspec_dialog *d) {
+  if (d->n_routes) return d->routes[0];
+  return d->remote_target ? d->remote_target : "";
+}
+
+static sipspec_span zspan(const char *z) {
+  sipspec_span s = {z, z ? strlen(z) : 0};
+  return s;
+}
+
+static void put_line(sipspec_build *b, const char *name, const char *fmt1, const char *a,
+                     const char *fmt2, const char *c) {
+  char *v;
+  size_t n = strlen(a) + strlen(c) + strlen(fmt1) + strlen(fmt2) + 1;
+  if (b->err) return;
+  if (!(v = malloc(n))) {
+    b->err = SIPSPEC_E_NOMEM;
+    return;
+  }
+  snprintf(v, n, "%s%s%s%s", fmt1, a, fmt2, c);
+  sipspec_build_header(b, zspan(name), zspan(v));
+  free(v);
+}
+
+/* Appends raw "Name: value\r\n" lines as they are. */
+static void put_raw(sipspec_build *b, const char *lines) {
+  if (!lines || !*lines || b->err) return;
+  size_t n = strlen(lines);
+  if (b->len + n > b->cap) {
+    b->err = SIPSPEC_E_MSG_NOSPACE;
+    return;
+  }
+  memcpy(b->buf + b->len, lines, n);
+  b->len += n;
+}
+
+/* Builds method with CSeq number cseq into a malloc'd buffer. */
+static int build_request(sipspec_dialog *d, const char *method, uint32_t cseq, const char *extra,
+                         const char *ctype, const char *body, size_t body_len, char **out,
+                         size_t *out_len) {
+  if (!d->remote_target) return SIPSPEC_E_STATE;
+  size_t cap = 1024 + strlen(d->local_uri) + strlen(d->remote_uri) + 2 * strlen(d->remote_target) +
+               strlen(d->via) + strlen(d->contact) + (d->headers ? strlen(d->headers) : 0) +
+               (d->ack_headers ? strlen(d->ack_headers) : 0) + (extra ? strlen(extra) : 0) +
+               (ctype ? strlen(ctype) : 0) + body_len + sizeof d->id;
+  for (size_t i = 0; i < d->n_routes; i++) cap += strlen(d->routes[i]) + 16;
+  char *buf = malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
+  char branch[SIPSPEC_TSX_BRANCH_SIZE];
+  int rc = sipspec_tsx_new_branch(branch, sizeof branch);
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  int strict = d->n_routes && !route_is_loose(d->routes[0]);
+  sipspec_build b;
+  sipspec_build_init(&b, buf, cap);
+  sipspec_build_request_line(&b, zspan(method), zspan(strict ? d->routes[0] : d->remote_target));
+  put_line(&b, "Via", "", d->via, ";branch=", branch);
+  sipspec_build_header(&b, zspan("Max-Forwards"), zspan("70"));
+  put_line(&b, "From", "<", d->local_uri, ">;tag=", d->id.local_tag);
+  if (d->id.remote_tag[0]) put_line(&b, "To", "<", d->remote_uri, ">;tag=", d->id.remote_tag);
+  else put_line(&b, "To", "<", d->remote_uri, ">", "");
+  sipspec_build_header(&b, zspan("Call-ID"), zspan(d->id.call_id));
+  char cs[48];
+  snprintf(cs, sizeof cs, "%u %s", (unsigned)cseq, method);
+  sipspec_build_header(&b, zspan("CSeq"), zspan(cs));
+  for (size_t i = strict ? 1 : 0; i < d->n_routes; i++) put_line(&b, "Route", "<", d->routes[i], ">", "");
+  if (strict) put_line(&b, "Route", "<", d->remote_target, ">", "");
+  if (!strcmp(method, "INVITE")) put_line(&b, "Contact", "<", d->contact, ">", "");
+  put_raw(&b, d->headers);
+  if (!strcmp(method, "ACK")) put_raw(&b, d->ack_headers);
+  put_raw(&b, extra);
+  if (ctype && body_len) sipspec_build_header(&b, zspan("Content-Type"), zspan(ctype));
+  sipspec_span bs = {body, body ? body_len : 0};
+  rc = sipspec_build_finish(&b, bs);
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  *out = buf;
+  *out_len = b.len;
+  return SIPSPEC_OK;
+}
+
+/* ---- actions ------------------------------------------------------------------------------ */
+
+static void commit_target(sipspec_dialog *d) {
+  if (!d->pend.target) return;
+  free(d->remote_target);
+  d->remote_target = d->pend.target;
+  d->pend.target = NULL;
+}
+
+static void commit_routes(sipspec_dialog *d) {
+  if (!d->pend.has_routes) return;
+  routes_clear(d);
+  for (size_t i = 0; i < d->pend.n_routes; i++) d->routes[i] = d->pend.routes[i];
+  d->n_routes = d->pend.n_routes;
+  d->pend.n_routes = 0;
+}
+
+static void act_create_dialog(sipspec_dialog *d) {
+  if (d->role == SIPSPEC_DIALOG_ROLE_UAS) return; /* everything came from the INVITE */
+  if (d->pend.remote_tag)
+    snprintf(d->id.remote_tag, sizeof d->id.remote_tag, "%s", d->pend.remote_tag);
+  commit_target(d);
+  /* A 1xx creates the early dialog with the route set of the 1xx (12.1.2). */
+  d->pend.has_routes = 1;
+  commit_routes(d);
+}
+
+static void act_send_ack(sipspec_dialog *d) {
+  char *ack;
+  size_t len;
+  uint32_t cseq = d->cur_msg ? sipspec_msg_cseq(d->cur_msg) : d->local_cseq;
+  int rc = build_request(d, "ACK", cseq, NULL, NULL, NULL, 0, &ack, &len);
+  if (rc) {
+    d->act_err = rc;
+    return;
+  }
+  if (d->cb.send_ack) d->cb.send_ack(d, ack, len, sipspec_dialog_next_hop(d), d->cb.user);
+  free(ack);
+}
+
+static void act_send_request(sipspec_dialog *d) {
+  const sipspec_dialog_req *r = d->cur_req;
+  char *req;
+  size_t len;
+  if (!r) return;
+  d->cur_cseq = ++d->local_cseq;
+  int rc = build_request(d, r->method, d->cur_cseq, r->headers, r->content_type, r->body, r->body_len,
+                         &req, &len);
+  if (rc) {
+    d->act_err = rc;
+    return;
+  }
+  if (d->cb.send_request) d->cb.send_request(d, req, len, sipspec_dialog_next_hop(d), d->cb.user);
+  free(req);
+}
+
+static void act_check_remote_cseq(sipspec_dialog *d) {
+  uint32_t n = d->cur_msg ? sipspec_msg_cseq(d->cur_msg) : 0;
+  /* 12.2.2: lower than the remote sequence number: out of order, 500. */
+  if (d->remote_cseq && n < d->remote_cseq) {
+    d->cseq_refused = 1;
+    if (d->cb.respond) d->cb.respond(d, d->cur_msg, 500, "CSeq Out of Order", d->cb.user);
+    return;
+  }
+  d->remote_cseq = n;
+}
+
+static void act_pass_to_tu(sipspec_dialog *d) {
+  if (d->cseq_refused || !d->cur_msg) return;
+  if (d->cb.on_request) d->cb.on_request(d, d->cur_msg, d->cb.user);
+}
+
+static void act_answer_200(sipspec_dialog *d) {
+  if (d->cur_msg) {
+    uint32_t n = sipspec_msg_cseq(d->cur_msg);
+    if (n > d->remote_cseq) d->remote_cseq = n;
+  }
+  if (d->cb.respond) d->cb.respond(d, d->cur_msg, 200, "OK", d->cb.user);
+}
+
+static void act_report_terminated(sipspec_dialog *d) {
+  sipspec_dialog_end why;
+  switch (d->cur_ev) {
+  case SIPSPEC_EV_TU_BYE: why = SIPSPEC_DIALOG_END_BYE_SENT; break;
+  case SIPSPEC_EV_RX_BYE: why = SIPSPEC_DIALOG_END_BYE_RECEIVED; break;
+  case SIPSPEC_EV_RX_481_408: why = SIPSPEC_DIALOG_END_481_408; break;
+  case SIPSPEC_EV_TXN_TIMEOUT: why = SIPSPEC_DIALOG_END_TIMEOUT; break;
+  case SIPSPEC_EV_TRANSPORT_ERR: why = SIPSPEC_DIALOG_END_TRANSPORT; break;
+  default: why = SIPSPEC_DIALOG_END_FAILED; break;
+  }
+  if (d->cb.on_terminated) d->cb.on_terminated(d, why, d->cb.user);
+}
+
+static void on_action(void *ctx, const sipspec_chart *chart, int action) {
+  sipspec_dialog *d = ctx;
+  assert(chart == &sipspec_chart_dialog);
+  (void)chart;
+  switch ((enum sipspec_dialog_action)action) {
+  case SIPSPEC_DIALOG_A_CREATE_DIALOG: act_create_dialog(d); break;
+  case SIPSPEC_DIALOG_A_UPDATE_REMOTE_TARGET:
+    commit_target(d);
+    commit_routes(d); /* only set for a 2xx: 13.2.2.4 recomputes the route set */
+    break;
+  case SIPSPEC_DIALOG_A_SEND_ACK: act_send_ack(d); break;
+  case SIPSPEC_DIALOG_A_SEND_IN_DIALOG_REQUEST:
+  case SIPSPEC_DIALOG_A_SEND_BYE: act_send_request(d); break;
+  case SIPSPEC_DIALOG_A_CHECK_REMOTE_CSEQ: act_check_remote_cseq(d); break;
+  case SIPSPEC_DIALOG_A_PASS_TO_TU: act_pass_to_tu(d); break;
+  case SIPSPEC_DIALOG_A_ANSWER_200: act_answer_200(d); break;
+  case SIPSPEC_DIALOG_A_REPORT_TERMINATED: act_report_terminated(d); break;
+  case SIPSPEC_DIALOG__ACTION_COUNT: break;
+  }
+}
+
+/* ---- feeding ------------------------------------------------------------------------------ */
+
+static int feed(sipspec_dialog *d, int ev, const sipspec_msg *msg, const sipspec_dialog_req *req) {
+  d->cur_ev = ev;
+  d->cur_msg = msg;
+  d->cur_req = req;
+  d->cseq_refused = 0;
+  d->act_err = 0;
+  d->busy = 1;
+  int rc = sipspec_fsm_feed(&d->fsm, ev);
+  d->busy = 0;
+  d->cur_msg = NULL;
+  d->cur_req = NULL;
+  pending_clear(&d->pend);
+  if (rc) return rc;
+  if (d->act_err) return d->act_err;
+  if (d->cseq_refused) return SIPSPEC_E_DIALOG_CSEQ_ORDER;
+  return SIPSPEC_OK;
+}
+
+int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp) {
+  if (!d || !resp || sipspec_msg_is_request(resp)) return SIPSPEC_E_INVAL;
+  if (d->busy) return SIPSPEC_E_STATE;
+  if (d->role != SIPSPEC_DIALOG_ROLE_UAC) return SIPSPEC_E_STATE;
+  int status = sipspec_msg_status(resp);
+  sipspec_addr to;
+  if (sipspec_msg_cseq_method(resp) != SIPSPEC_METHOD_INVITE || sipspec_msg_to(resp, &to) != SIPSPEC_OK)
+    return SIPSPEC_E_DIALOG_BAD_MESSAGE;
+  if (!sipspec_dialog_match_response(d, resp)) return SIPSPEC_E_DIALOG_MISMATCH;
+  if (status >= 300) return feed(d, SIPSPEC_EV_RX_300_699, resp, NULL);
+  if (status == 100 || !to.tag.len) return SIPSPEC_E_FSM_IGNORED; /* no dialog without a tag */
+  if (to.tag.len > SIPSPEC_DIALOG_TAG_MAX) return SIPSPEC_E_RANGE;
+  dlg_pending *p = &d->pend;
+  int rc = SIPSPEC_OK;
+  if (!(p->remote_tag = dup_span(to.tag))) rc = SIPSPEC_E_NOMEM;
+  if (!rc) {
+    rc = contact_uri(resp, &p->target);
+    /* 12.1.2: a 2xx must carry the remote target; a 1xx may leave it for later. */
+    if (rc == SIPSPEC_E_NOTFOUND) rc = status >= 200 ? SIPSPEC_E_DIALOG_BAD_MESSAGE : SIPSPEC_OK;
+  }
+  if (!rc && status >= 200) {
+    rc = read_routes(resp, 1, p->routes, &p->n_routes);
+    p->has_routes = 1;
+  } else if (!rc && sipspec_dialog_state(d) == SIPSPEC_DIALOG_IDLE) {
+    rc = read_routes(resp, 1, p->routes, &p->n_routes);
+  }
+  if (rc) {
+    pending_clear(p);
+    return rc;
+  }
+  return feed(d, status >= 200 ? SIPSPEC_EV_RX_2XX : SIPSPEC_EV_RX_1XX, resp, NULL);
+}
+
+int sipspec_dialog_tu_invite_response(sipspec_dialog *d, int status) {
+  if (!d || status < 101 || status > 699) return SIPSPEC_E_INVAL;
+  if (d->busy || d->role != SIPSPEC_DIALOG_ROLE_UAS) return SIPSPEC_E_STATE;
+  int ev = status < 200 ? SIPSPEC_EV_TU_1XX : status < 300 ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_TU_300_699;
+  return feed(d, ev, NULL, NULL);
+}
+
+int sipspec_dialog_rx_request(sipspec_dialog *d, const sipspec_msg *req) {
+  if (!d || !req || !sipspec_msg_is_request(req)) return SIPSPEC_E_INVAL;
+  if (d->busy) return SIPSPEC_E_STATE;
+  if (!sipspec_dialog_match_request(d, req)) return SIPSPEC_E_DIALOG_MISMATCH;
+  if (!sipspec_msg_cseq(req)) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
+  switch (sipspec_msg_method(req)) {
+  case SIPSPEC_METHOD_ACK: return feed(d, SIPSPEC_EV_RX_ACK, req, NULL);
+  case SIPSPEC_METHOD_BYE: return feed(d, SIPSPEC_EV_RX_BYE, req, NULL);
+  default: return feed(d, SIPSPEC_EV_RX_REQUEST, req, NULL);
+  }
+}
+
+int sipspec_dialog_request(sipspec_dialog *d, const sipspec_dialog_req *r, uint32_t *cseq) {
+  if (!d || !r || !r->method || !*r->method || !strcmp(r->method, "ACK") || !strcmp(r->method, "CANCEL"))
+    return SIPSPEC_E_INVAL;
+  if (strpbrk(r->method, " \t\r\n:")) return SIPSPEC_E_INVAL;
+  if (d->busy) return SIPSPEC_E_STATE;
+  d->cur_cseq = 0;
+  int rc = feed(d, !strcmp(r->method, "BYE") ? SIPSPEC_EV_TU_BYE : SIPSPEC_EV_TU_REQUEST, NULL, r);
+  if (cseq) *cseq = d->cur_cseq;
+  return rc;
+}
+
+int sipspec_dialog_rx_request_response(sipspec_dialog *d, int status) {
+  if (!d) return SIPSPEC_E_INVAL;
+  if (d->busy) return SIPSPEC_E_STATE;
+  if (status != 481 && status != 408) return SIPSPEC_E_FSM_IGNORED;
+  return feed(d, SIPSPEC_EV_RX_481_408, NULL, NULL);
+}
+
+int sipspec_dialog_txn_timeout(sipspec_dialog *d) {
+  if (!d) return SIPSPEC_E_INVAL;
+  if (d->busy) return SIPSPEC_E_STATE;
+  return feed(d, SIPSPEC_EV_TXN_TIMEOUT, NULL, NULL);
+}
+
+int sipspec_dialog_transport_error(sipspec_dialog *d) {
+  if (!d) return SIPSPEC_E_INVAL;
+  if (d->busy) return SIPSPEC_E_STATE;
+  return feed(d, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
+}
+
+/* ---- matching and inspection ----------------------------------------------------------- */
+
+int sipspec_dialog_match_request(const sipspec_dialog *d, const sipspec_msg *req) {
+  sipspec_addr from, to;
+  if (!span_eq(sipspec_msg_call_id(req), d->id.call_id) || sipspec_msg_from(req, &from) != SIPSPEC_OK ||
+      sipspec_msg_to(req, &to) != SIPSPEC_OK)
+    return 0;
+  return span_eq(to.tag, d->id.local_tag) && span_eq(from.tag, d->id.remote_tag);
+}
+
+int sipspec_dialog_match_response(const sipspec_dialog *d, const sipspec_msg *resp) {
+  sipspec_addr from, to;
+  if (!span_eq(sipspec_msg_call_id(resp), d->id.call_id) || sipspec_msg_from(resp, &from) != SIPSPEC_OK ||
+      sipspec_msg_to(resp, &to) != SIPSPEC_OK || !span_eq(from.tag, d->id.local_tag))
+    return 0;
+  return !d->id.remote_tag[0] || !to.tag.len || span_eq(to.tag, d->id.remote_tag);
+}
+
+const sipspec_dialog_id *sipspec_dialog_id_get(const sipspec_dialog *d) { return &d->id; }
+sipspec_dialog_role sipspec_dialog_role_get(const sipspec_dialog *d) { return d->role; }
+int sipspec_dialog_state(const sipspec_dialog *d) { return sipspec_fsm_state(&d->fsm); }
+const char *sipspec_dialog_state_name(const sipspec_dialog *d) { return sipspec_fsm_state_name(&d->fsm); }
+int sipspec_dialog_is_early(const sipspec_dialog *d) { return sipspec_dialog_state(d) == SIPSPEC_DIALOG_EARLY; }
+int sipspec_dialog_is_confirmed(const sipspec_dialog *d) {
+  return sipspec_dialog_state(d) == SIPSPEC_DIALOG_CONFIRMED;
+}
+uint32_t sipspec_dialog_local_cseq(const sipspec_dialog *d) { return d->local_cseq; }
+uint32_t sipspec_dialog_remote_cseq(const sipspec_dialog *d) { return d->remote_cseq; }
+const char *sipspec_dialog_local_uri(const sipspec_dialog *d) { return d->local_uri; }
+const char *sipspec_dialog_remote_uri(const sipspec_dialog *d) { return d->remote_uri; }
+const char *sipspec_dialog_remote_target(const sipspec_dialog *d) {
+  return d->remote_target ? d->remote_target : "";
+}
+size_t sipspec_dialog_route_count(const sipspec_dialog *d) { return d->n_routes; }
+const char *sipspec_dialog_route(const sipspec_dialog *d, size_t i) {
+  return i < d->n_routes ? d->routes[i] : NULL;
+}

@@ -1,0 +1,445 @@
+/* test_dialog.c: the dialog module (runtime/src/session/dialog.c) without sockets: each test
+ * feeds parsed messages and asserts the exact messages the dialog hands to its callbacks
+ * (RFC 3261 sections 12, 13.2.2.4, 15). */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/dialog.h"
+#include "sipspec/chart_dialog.h"
+
+/* ---- what the callbacks saw --------------------------------------------------------------- */
+
+typedef struct rec {
+  int n_ack, n_req, n_respond, n_on_request, n_term;
+  char ack[4096], req[4096];
+  char ack_hop[256], req_hop[256];
+  int respond_status[8];
+  int last_end;
+  char on_request_method[16];
+  int state_in_term;
+} rec;
+
+static void cb_ack(sipspec_dialog *d, const char *ack, size_t len, const char *hop, void *u) {
+  rec *r = u;
+  (void)d;
+  r->n_ack++;
+  snprintf(r->ack, sizeof r->ack, "%.*s", (int)len, ack);
+  snprintf(r->ack_hop, sizeof r->ack_hop, "%s", hop);
+}
+static void cb_req(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *u) {
+  rec *r = u;
+  (void)d;
+  r->n_req++;
+  snprintf(r->req, sizeof r->req, "%.*s", (int)len, req);
+  snprintf(r->req_hop, sizeof r->req_hop, "%s", hop);
+}
+static void cb_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *u) {
+  rec *r = u;
+  (void)d;
+  (void)req;
+  (void)reason;
+  if (r->n_respond < 8) r->respond_status[r->n_respond] = status;
+  r->n_respond++;
+}
+static void cb_on_request(sipspec_dialog *d, const sipspec_msg *req, void *u) {
+  rec *r = u;
+  (void)d;
+  sipspec_span m = sipspec_msg_method_text(req);
+  snprintf(r->on_request_method, sizeof r->on_request_method, "%.*s", (int)m.len, m.p);
+  r->n_on_request++;
+}
+static void cb_term(sipspec_dialog *d, sipspec_dialog_end why, void *u) {
+  rec *r = u;
+  r->n_term++;
+  r->last_end = (int)why;
+  r->state_in_term = sipspec_dialog_state(d);
+}
+
+static sipspec_dialog_callbacks callbacks(rec *r) {
+  sipspec_dialog_callbacks cb = {cb_ack, cb_req, cb_respond, cb_on_request, cb_term, r};
+  return cb;
+}
+
+static const sipspec_dialog_local LOCAL = {"SIP/2.0/UDP 127.0.0.1:5062;rport", "sip:client@127.0.0.1:5062",
+                                            "User-Agent: test\r\n"};
+
+/* ---- messages ------------------------------------------------------------------------------ */
+
+static sipspec_msg *msg;  /* one parse target per buffer below */
+static sipspec_msg *msg2;
+static char buf1[4096], buf2[4096];
+
+static sipspec_msg *parse_into(sipspec_msg *m, char *buf, const char *text) {
+  snprintf(buf, 4096, "%s", text);
+  int rc = sipspec_msg_parse(m, buf, strlen(buf));
+  CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
+  return m;
+}
+
+#define INVITE_UAC                                                                         \
+  "INVITE sip:mresources@127.0.0.1:5070 SIP/2.0\r\n"                                       \
+  "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKinv1;rport\r\n"                          \
+  "Max-Forwards: 70\r\n"                                                                   \
+  "From: <sip:client@127.0.0.1>;tag=ltag1\r\n"                                            \
+  "To: <sip:mresources@127.0.0.1:5070>\r\n"                                               \
+  "Call-ID: call-1@127.0.0.1\r\n"                                                          \
+  "CSeq: 7 INVITE\r\n"                                                                     \
+  "Contact: <sip:client@127.0.0.1:5062>\r\n"                                              \
+  "Content-Length: 0\r\n\r\n"
+
+static const char *resp(int status, const char *to_tag, const char *contact, const char *rr) {
+  static char out[2048];
+  snprintf(out, sizeof out,
+           "SIP/2.0 %d X\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKinv1;rport=5062\r\n"
+           "From: <sip:client@127.0.0.1>;tag=ltag1\r\n"
+           "To: <sip:mresources@127.0.0.1:5070>%s%s\r\n"
+           "Call-ID: call-1@127.0.0.1\r\n"
+           "CSeq: 7 INVITE\r\n"
+           "%s%s%s%s%s"
+           "Content-Length: 0\r\n\r\n",
+           status, to_tag ? ";tag=" : "", to_tag ? to_tag : "", contact ? "Contact: " : "",
+           contact ? contact : "", contact ? "\r\n" : "", rr ? rr : "", "");
+  return out;
+}
+
+static sipspec_dialog *new_uac(rec *r) {
+  sipspec_dialog *d = NULL;
+  sipspec_dialog_callbacks cb = callbacks(r);
+  parse_into(msg, buf1, INVITE_UAC);
+  CU_ASSERT_EQUAL_FATAL(sipspec_dialog_create_uac(msg, &LOCAL, &cb, &d), SIPSPEC_OK);
+  return d;
+}
+
+static int has_line(const char *text, const char *line) {
+  char want[512];
+  snprintf(want, sizeof want, "\r\n%s\r\n", line);
+  return strstr(text, want) != NULL;
+}
+
+static int starts(const char *text, const char *prefix) { return !strncmp(text, prefix, strlen(prefix)); }
+
+/* ---- tests ----------------------------------------------------------------------------------- */
+
+/* 12.1.2 + 13.2.2.4: 180 with a tag creates the early dialog, 200 confirms it and is ACKed
+ * with the INVITE's CSeq number, a new branch, Request-URI the Contact, Route the
+ * Record-Route reversed; a retransmitted 200 is ACKed again. */
+static void test_uac_early_confirmed_ack(void) {
+  rec r = {0};
+  sipspec_dialog *d = new_uac(&r);
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_IDLE);
+  /* 100 and a tagless 180 create nothing */
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(d, parse_into(msg2, buf2, resp(100, NULL, NULL, NULL))),
+                  SIPSPEC_E_FSM_IGNORED);
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(d, parse_into(msg2, buf2, resp(180, NULL, NULL, NULL))),
+                  SIPSPEC_E_FSM_IGNORED);
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_IDLE);
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(
+                      d, parse_into(msg2, buf2, resp(180, "rtag", "<sip:srv@127.0.0.1:5070>", NULL))),
+                  SIPSPEC_OK);
+  CU_ASSERT_TRUE(sipspec_dialog_is_early(d));
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_id_get(d)->remote_tag, "rtag");
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_id_get(d)->local_tag, "ltag1");
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_remote_target(d), "sip:srv@127.0.0.1:5070");
+  const char *rr = "Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\n";
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(
+                      d, parse_into(msg2, buf2, resp(200, "rtag", "<sip:srv@127.0.0.1:5072>", rr))),
+                  SIPSPEC_OK);
+  CU_ASSERT_TRUE(sipspec_dialog_is_confirmed(d));
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_remote_target(d), "sip:srv@127.0.0.1:5072");
+  CU_ASSERT_EQUAL(sipspec_dialog_route_count(d), 2);
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_route(d, 0), "sip:p2.example.com;lr");
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_route(d, 1), "sip:p1.example.com;lr");
+  CU_ASSERT_EQUAL(r.n_ack, 1);
+  CU_ASSERT_TRUE(starts(r.ack, "ACK sip:srv@127.0.0.1:5072 SIP/2.0\r\n"));
+  CU_ASSERT_TRUE(has_line(r.ack, "CSeq: 7 ACK"));
+  CU_ASSERT_TRUE(has_line(r.ack, "Route: <sip:p2.example.com;lr>"));
+  CU_ASSERT_TRUE(has_line(r.ack, "Route: <sip:p1.example.com;lr>"));
+  CU_ASSERT_TRUE(strstr(r.ack, "Route: <sip:p2.example.com;lr>") < strstr(r.ack, "Route: <sip:p1.example.com;lr>"));
+  CU_ASSERT_TRUE(has_line(r.ack, "From: <sip:client@127.0.0.1>;tag=ltag1"));
+  CU_ASSERT_TRUE(has_line(r.ack, "To: <sip:mresources@127.0.0.1:5070>;tag=rtag"));
+  CU_ASSERT_TRUE(has_line(r.ack, "Call-ID: call-1@127.0.0.1"));
+  CU_ASSERT_TRUE(has_line(r.ack, "Max-Forwards: 70"));
+  CU_ASSERT_TRUE(has_line(r.ack, "User-Agent: test"));
+  CU_ASSERT_TRUE(has_line(r.ack, "Content-Length: 0"));
+  CU_ASSERT_PTR_NULL(strstr(r.ack, "branch=z9hG4bKinv1")); /* a new branch (17.1.1.3 is for non-2xx) */
+  CU_ASSERT_PTR_NOT_NULL(strstr(r.ack, "Via: SIP/2.0/UDP 127.0.0.1:5062;rport;branch=z9hG4bK"));
+  CU_ASSERT_STRING_EQUAL(r.ack_hop, "sip:p2.example.com;lr");
+  char first[4096];
+  snprintf(first, sizeof first, "%s", r.ack);
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(
+                      d, parse_into(msg2, buf2, resp(200, "rtag", "<sip:srv@127.0.0.1:5072>", rr))),
+                  SIPSPEC_OK);
+  CU_ASSERT_EQUAL(r.n_ack, 2);
+  CU_ASSERT_TRUE(has_line(r.ack, "CSeq: 7 ACK"));
+  CU_ASSERT_STRING_NOT_EQUAL(first, r.ack); /* its own branch again */
+  CU_ASSERT_EQUAL(r.n_term, 0);
+  sipspec_dialog_destroy(d);
+}
+
+/* A 2xx without Contact cannot create a dialog; another fork's tag is another dialog. */
+static void test_uac_bad_2xx_and_fork(void) {
+  rec r = {0};
+  sipspec_dialog *d = new_uac(&r);
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(d, parse_into(msg2, buf2, resp(200, "rtag", NULL, NULL))),
+                  SIPSPEC_E_DIALOG_BAD_MESSAGE);
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_IDLE);
+  CU_ASSERT_EQUAL(r.n_ack, 0);
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(
+                      d, parse_into(msg2, buf2, resp(183, "a", "<sip:srv@127.0.0.1:5070>", NULL))),
+                  SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(
+                      d, parse_into(msg2, buf2, resp(200, "b", "<sip:srv@127.0.0.1:5070>", NULL))),
+                  SIPSPEC_E_DIALOG_MISMATCH);
+  CU_ASSERT_TRUE(sipspec_dialog_is_early(d));
+  /* 12.3: a non-2xx final response ends the early dialog */
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(d, parse_into(msg2, buf2, resp(486, "a", NULL, NULL))),
+                  SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_TERMINATED);
+  CU_ASSERT_EQUAL(r.n_term, 1);
+  CU_ASSERT_EQUAL(r.last_end, SIPSPEC_DIALOG_END_FAILED);
+  CU_ASSERT_EQUAL(r.state_in_term, SIPSPEC_DIALOG_TERMINATED);
+  sipspec_dialog_destroy(d);
+}
+
+static sipspec_dialog *confirmed_uac(rec *r, const char *rr) {
+  sipspec_dialog *d = new_uac(r);
+  CU_ASSERT_EQUAL_FATAL(sipspec_dialog_rx_invite_response(
+                            d, parse_into(msg2, buf2, resp(200, "rtag", "<sip:srv@127.0.0.1:5072>", rr))),
+                        SIPSPEC_OK);
+  return d;
+}
+
+/* 12.2.1.1: in-dialog requests take CSeq local+1; loose routing; BYE ends the dialog. */
+static void test_uac_requests_and_bye(void) {
+  rec r = {0};
+  sipspec_dialog *d = confirmed_uac(&r, "Record-Route: <sip:p1.example.com;lr>\r\n");
+  sipspec_dialog_req q = {"OPTIONS", "Accept: application/sdp\r\n", NULL, NULL, 0};
+  uint32_t cseq = 0;
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &q, &cseq), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(cseq, 8);
+  CU_ASSERT_EQUAL(r.n_req, 1);
+  CU_ASSERT_TRUE(starts(r.req, "OPTIONS sip:srv@127.0.0.1:5072 SIP/2.0\r\n"));
+  CU_ASSERT_TRUE(has_line(r.req, "CSeq: 8 OPTIONS"));
+  CU_ASSERT_TRUE(has_line(r.req, "Route: <sip:p1.example.com;lr>"));
+  CU_ASSERT_TRUE(has_line(r.req, "Accept: application/sdp"));
+  CU_ASSERT_PTR_NULL(strstr(r.req, "Contact:"));
+  CU_ASSERT_STRING_EQUAL(r.req_hop, "sip:p1.example.com;lr");
+  const char *sdp = "v=0\r\n";
+  sipspec_dialog_req inv = {"INVITE", NULL, "application/sdp", sdp, strlen(sdp)};
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &inv, &cseq), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(cseq, 9);
+  CU_ASSERT_TRUE(has_line(r.req, "CSeq: 9 INVITE"));
+  CU_ASSERT_TRUE(has_line(r.req, "Contact: <sip:client@127.0.0.1:5062>"));
+  CU_ASSERT_TRUE(has_line(r.req, "Content-Type: application/sdp"));
+  CU_ASSERT_TRUE(has_line(r.req, "Content-Length: 5"));
+  CU_ASSERT_EQUAL(sipspec_dialog_local_cseq(d), 9);
+  /* ACK and CANCEL are not in-dialog requests the dialog builds */
+  sipspec_dialog_req ack = {"ACK", NULL, NULL, NULL, 0};
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &ack, NULL), SIPSPEC_E_INVAL);
+  sipspec_dialog_req bye = {"BYE", NULL, NULL, NULL, 0};
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &bye, &cseq), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(cseq, 10);
+  CU_ASSERT_TRUE(starts(r.req, "BYE sip:srv@127.0.0.1:5072 SIP/2.0\r\n"));
+  CU_ASSERT_TRUE(has_line(r.req, "CSeq: 10 BYE"));
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_TERMINATED);
+  CU_ASSERT_EQUAL(r.last_end, SIPSPEC_DIALOG_END_BYE_SENT);
+  /* nothing more after the end */
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &q, NULL), SIPSPEC_E_FSM_TERMINATED);
+  CU_ASSERT_EQUAL(r.n_req, 3);
+  sipspec_dialog_destroy(d);
+}
+
+/* 12.2.1.1: a first route without lr is a strict router: it becomes the Request-URI and the
+ * remote target goes last in Route. */
+static void test_uac_strict_route(void) {
+  rec r = {0};
+  sipspec_dialog *d = confirmed_uac(&r, "Record-Route: <sip:p1.example.com;lr>, <sip:strict.example.com>\r\n");
+  sipspec_dialog_req q = {"OPTIONS", NULL, NULL, NULL, 0};
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &q, NULL), SIPSPEC_OK);
+  CU_ASSERT_TRUE(starts(r.req, "OPTIONS sip:strict.example.com SIP/2.0\r\n"));
+  const char *a = strstr(r.req, "Route: <sip:p1.example.com;lr>\r\n");
+  const char *b = strstr(r.req, "Route: <sip:srv@127.0.0.1:5072>\r\n");
+  CU_ASSERT_PTR_NOT_NULL(a);
+  CU_ASSERT_PTR_NOT_NULL(b);
+  CU_ASSERT_TRUE(a && b && a < b);
+  CU_ASSERT_PTR_NULL(strstr(r.req, "Route: <sip:strict.example.com>"));
+  CU_ASSERT_STRING_EQUAL(r.req_hop, "sip:strict.example.com");
+  sipspec_dialog_destroy(d);
+}
+
+static const char *peer_req(const char *method, unsigned cseq, const char *from_tag) {
+  static char out[1024];
+  snprintf(out, sizeof out,
+           "%s sip:client@127.0.0.1:5062 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKpeer%u\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:mresources@127.0.0.1:5070>;tag=%s\r\n"
+           "To: <sip:client@127.0.0.1>;tag=ltag1\r\n"
+           "Call-ID: call-1@127.0.0.1\r\n"
+           "CSeq: %u %s\r\n"
+           "Content-Length: 0\r\n\r\n",
+           method, cseq, from_tag, cseq, method);
+  return out;
+}
+
+/* 12.2.2: a peer request with a lower CSeq than the last gets 500; BYE gets 200 and ends
+ * the dialog; requests of another dialog do not match. */
+static void test_uac_incoming_requests(void) {
+  rec r = {0};
+  sipspec_dialog *d = confirmed_uac(&r, NULL);
+  CU_ASSERT_EQUAL(sipspec_dialog_remote_cseq(d), 0);
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_request(d, parse_into(msg2, buf2, peer_req("INFO", 5, "other"))),
+                  SIPSPEC_E_DIALOG_MISMATCH);
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_request(d, parse_into(msg2, buf2, peer_req("INFO", 5, "rtag"))), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(r.n_on_request, 1);
+  CU_ASSERT_STRING_EQUAL(r.on_request_method, "INFO");
+  CU_ASSERT_EQUAL(sipspec_dialog_remote_cseq(d), 5);
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_request(d, parse_into(msg2, buf2, peer_req("INFO", 4, "rtag"))),
+                  SIPSPEC_E_DIALOG_CSEQ_ORDER);
+  CU_ASSERT_EQUAL(r.n_respond, 1);
+  CU_ASSERT_EQUAL(r.respond_status[0], 500);
+  CU_ASSERT_EQUAL(r.n_on_request, 1);
+  CU_ASSERT_TRUE(sipspec_dialog_is_confirmed(d));
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_request(d, parse_into(msg2, buf2, peer_req("BYE", 6, "rtag"))), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(r.n_respond, 2);
+  CU_ASSERT_EQUAL(r.respond_status[1], 200);
+  CU_ASSERT_EQUAL(r.last_end, SIPSPEC_DIALOG_END_BYE_RECEIVED);
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_TERMINATED);
+  sipspec_dialog_destroy(d);
+}
+
+/* 12.2.1.2: 481 or 408 to an in-dialog request ends the dialog; other statuses do not. */
+static void test_uac_481_and_timeout(void) {
+  rec r = {0};
+  sipspec_dialog *d = confirmed_uac(&r, NULL);
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_request_response(d, 200), SIPSPEC_E_FSM_IGNORED);
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_request_response(d, 486), SIPSPEC_E_FSM_IGNORED);
+  CU_ASSERT_TRUE(sipspec_dialog_is_confirmed(d));
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_request_response(d, 481), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(r.last_end, SIPSPEC_DIALOG_END_481_408);
+  sipspec_dialog_destroy(d);
+  rec r2 = {0};
+  d = confirmed_uac(&r2, NULL);
+  CU_ASSERT_EQUAL(sipspec_dialog_txn_timeout(d), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(r2.last_end, SIPSPEC_DIALOG_END_TIMEOUT);
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_TERMINATED);
+  sipspec_dialog_destroy(d);
+}
+
+/* 12.1.1: the UAS dialog: remote tag/target from the INVITE, the route set as received,
+ * local tag given; the ACK for our 2xx is passed on; our BYE goes to the Contact. */
+static void test_uas(void) {
+  rec r = {0};
+  sipspec_dialog_callbacks cb = callbacks(&r);
+  const char *inv = "INVITE sip:mresources@127.0.0.1:5070 SIP/2.0\r\n"
+                    "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKinv1;rport\r\n"
+                    "Max-Forwards: 70\r\n"
+                    "Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\n"
+                    "From: <sip:client@127.0.0.1>;tag=ctag\r\n"
+                    "To: <sip:mresources@127.0.0.1:5070>\r\n"
+                    "Call-ID: call-9@127.0.0.1\r\n"
+                    "CSeq: 3 INVITE\r\n"
+                    "Contact: <sip:client@127.0.0.1:5062>\r\n"
+                    "Content-Length: 0\r\n\r\n";
+  parse_into(msg, buf1, inv);
+  sipspec_dialog *d = NULL;
+  const sipspec_dialog_local local = {"SIP/2.0/UDP 127.0.0.1:5070", "sip:mresources@127.0.0.1:5070", NULL};
+  CU_ASSERT_EQUAL(sipspec_dialog_create_uas(msg, "", &local, &cb, &d), SIPSPEC_E_INVAL);
+  CU_ASSERT_EQUAL_FATAL(sipspec_dialog_create_uas(msg, "stag", &local, &cb, &d), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_id_get(d)->local_tag, "stag");
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_id_get(d)->remote_tag, "ctag");
+  CU_ASSERT_EQUAL(sipspec_dialog_remote_cseq(d), 3);
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_route(d, 0), "sip:p1.example.com;lr");
+  CU_ASSERT_EQUAL(sipspec_dialog_tu_invite_response(d, 180), SIPSPEC_OK);
+  CU_ASSERT_TRUE(sipspec_dialog_is_early(d));
+  CU_ASSERT_EQUAL(sipspec_dialog_tu_invite_response(d, 200), SIPSPEC_OK);
+  CU_ASSERT_TRUE(sipspec_dialog_is_confirmed(d));
+  /* the id computed from a request of this dialog finds it */
+  const char *ack = "ACK sip:mresources@127.0.0.1:5070 SIP/2.0\r\n"
+                    "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKack1\r\n"
+                    "Max-Forwards: 70\r\n"
+                    "From: <sip:client@127.0.0.1>;tag=ctag\r\n"
+                    "To: <sip:mresources@127.0.0.1:5070>;tag=stag\r\n"
+                    "Call-ID: call-9@127.0.0.1\r\n"
+                    "CSeq: 3 ACK\r\n"
+                    "Content-Length: 0\r\n\r\n";
+  parse_into(msg2, buf2, ack);
+  sipspec_dialog_id id;
+  CU_ASSERT_EQUAL(sipspec_dialog_id_of_msg(msg2, &id), SIPSPEC_OK);
+  CU_ASSERT_TRUE(sipspec_dialog_id_equal(&id, sipspec_dialog_id_get(d)));
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_request(d, msg2), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(r.n_on_request, 1);
+  CU_ASSERT_STRING_EQUAL(r.on_request_method, "ACK");
+  sipspec_dialog_req bye = {"BYE", NULL, NULL, NULL, 0};
+  uint32_t cseq = 0;
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &bye, &cseq), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(cseq, 1);
+  CU_ASSERT_TRUE(starts(r.req, "BYE sip:client@127.0.0.1:5062 SIP/2.0\r\n"));
+  CU_ASSERT_TRUE(has_line(r.req, "From: <sip:mresources@127.0.0.1:5070>;tag=stag"));
+  CU_ASSERT_TRUE(has_line(r.req, "To: <sip:client@127.0.0.1>;tag=ctag"));
+  CU_ASSERT_TRUE(has_line(r.req, "Route: <sip:p1.example.com;lr>"));
+  CU_ASSERT_TRUE(strstr(r.req, "<sip:p1.example.com;lr>") < strstr(r.req, "<sip:p2.example.com;lr>"));
+  CU_ASSERT_EQUAL(r.last_end, SIPSPEC_DIALOG_END_BYE_SENT);
+  sipspec_dialog_destroy(d);
+}
+
+/* Bad input is refused with a named error and creates nothing. */
+static void test_bad_input(void) {
+  rec r = {0};
+  sipspec_dialog_callbacks cb = callbacks(&r);
+  sipspec_dialog *d = NULL;
+  const char *no_tag = "INVITE sip:a@127.0.0.1 SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKx\r\n"
+                       "From: <sip:client@127.0.0.1>\r\n"
+                       "To: <sip:a@127.0.0.1>\r\n"
+                       "Call-ID: c\r\n"
+                       "CSeq: 1 INVITE\r\n"
+                       "Content-Length: 0\r\n\r\n";
+  CU_ASSERT_EQUAL(sipspec_dialog_create_uac(parse_into(msg, buf1, no_tag), &LOCAL, &cb, &d),
+                  SIPSPEC_E_DIALOG_BAD_MESSAGE);
+  CU_ASSERT_PTR_NULL(d);
+  /* the UAS needs the INVITE's Contact (the remote target) */
+  const char *no_contact = "INVITE sip:a@127.0.0.1 SIP/2.0\r\n"
+                           "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKx\r\n"
+                           "From: <sip:client@127.0.0.1>;tag=t\r\n"
+                           "To: <sip:a@127.0.0.1>\r\n"
+                           "Call-ID: c\r\n"
+                           "CSeq: 1 INVITE\r\n"
+                           "Content-Length: 0\r\n\r\n";
+  CU_ASSERT_EQUAL(sipspec_dialog_create_uas(parse_into(msg, buf1, no_contact), "s", &LOCAL, &cb, &d),
+                  SIPSPEC_E_DIALOG_BAD_MESSAGE);
+  sipspec_dialog_local bad = {NULL, "sip:x@127.0.0.1", NULL};
+  CU_ASSERT_EQUAL(sipspec_dialog_create_uac(parse_into(msg, buf1, INVITE_UAC), &bad, &cb, &d), SIPSPEC_E_INVAL);
+  /* a request before the dialog exists cannot be built */
+  d = new_uac(&r);
+  sipspec_dialog_req q = {"OPTIONS", NULL, NULL, NULL, 0};
+  CU_ASSERT_NOT_EQUAL(sipspec_dialog_request(d, &q, NULL), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(r.n_req, 0);
+  sipspec_dialog_req crlf = {"OPT\r\nIONS", NULL, NULL, NULL, 0};
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &crlf, NULL), SIPSPEC_E_INVAL);
+  sipspec_dialog_destroy(d);
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS) return 1;
+  if (sipspec_msg_create(&msg, NULL) || sipspec_msg_create(&msg2, NULL)) return 1;
+  CU_pSuite s = CU_add_suite("dialog", NULL, NULL);
+  CU_add_test(s, "UAC: early, confirmed, ACK for each 2xx", test_uac_early_confirmed_ack);
+  CU_add_test(s, "UAC: 2xx without Contact, forked tag, 486 ends early", test_uac_bad_2xx_and_fork);
+  CU_add_test(s, "UAC: in-dialog requests, CSeq+1, BYE", test_uac_requests_and_bye);
+  CU_add_test(s, "UAC: strict routing", test_uac_strict_route);
+  CU_add_test(s, "UAC: incoming requests, CSeq order, BYE", test_uac_incoming_requests);
+  CU_add_test(s, "UAC: 481/408 and timeout end the dialog", test_uac_481_and_timeout);
+  CU_add_test(s, "UAS: dialog from the INVITE, ACK, BYE", test_uas);
+  CU_add_test(s, "bad input", test_bad_input);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+  CU_cleanup_registry();
+  sipspec_msg_destroy(msg);
+  sipspec_msg_destroy(msg2);
+  return failed ? 1 : 0;
+}
