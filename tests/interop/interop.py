@@ -1,0 +1,600 @@
+#!/usr/bin/env python3
+"""tests/interop/interop.py: sipspec against peers it did not write.
+
+Each case starts the processes it needs on loopback (sipp, kamailio, `sipspec serve`,
+valgrind), drives one exchange, checks what every side says about it and stops every
+process it started, by PID, whatever happens (a failed check, an exception, SIGTERM from
+CTest). Everything a case writes (sipp statistics and error traces, kamailio's log, the
+JSON of `sipspec call`) lands in the --workdir, which is kept for reading after a failure.
+
+Cases (the first argument):
+  selfcheck-mrcp     uac_mrcp.xml against uas_mrcp.xml: the two scenarios agree
+  selfcheck-options  uac_options.xml against uas_options.xml
+  selfcheck-proxy    uac_mrcp_auth.xml through kamailio.cfg to uas_mrcp.xml, with the right
+                     password (established, ACK and BYE along the Record-Route) and a wrong
+                     one (challenged again, never relayed)
+  call               `sipspec call --json` against sipp playing an MRCPv2 server
+  serve              sipp calling `sipspec serve` (--calls N)
+  serve-options      sipp sending OPTIONS to `sipspec serve`
+  proxy-call         `sipspec call --user --password` through kamailio to `sipspec serve`
+  proxy-badpw        the same with a wrong password: auth-failed, a bounded number of INVITEs
+  leak               `sipspec serve` under valgrind while sipp makes --calls sequential calls
+
+A case exits 0 when every check held, 1 when one failed (the reason on stderr), 2 for a
+usage or setup error (a tool missing, a port that would not bind).
+"""
+import argparse
+import csv
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# What the sipp MRCP server answers (uas_mrcp.xml takes them as -key values). Not RFC 6787's
+# example numbers on purpose, so that a client echoing its defaults is caught.
+MRCP_PORT = 6075
+RTP_PORT = 4002
+CHANNEL_SESSION = "32AECB234338"
+
+AUTH_USER = "alice"
+AUTH_PASSWORD = "s3cret-interop"
+AUTH_REALM = "interop.test"
+# sipspec's user agent answers at most this many challenges per request
+# (sipspec_ua_opts.auth.max_challenges default), so a refused password costs at most
+# 1 + MAX_CHALLENGES INVITEs.
+MAX_CHALLENGES = 2
+
+
+class CheckFailed(Exception):
+    pass
+
+
+class SetupError(Exception):
+    pass
+
+
+def note(msg):
+    print(msg, flush=True)
+
+
+def check(cond, what):
+    if not cond:
+        raise CheckFailed(what)
+    note("ok: " + what)
+
+
+# ---- processes --------------------------------------------------------------------------
+
+class Procs:
+    """Every process a case starts, so that all of them are stopped by PID at the end."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.live = []  # (name, Popen, extra pid files)
+
+    def start(self, name, argv, pidfile=None, cwd=None):
+        out = open(os.path.join(self.workdir, name + ".out"), "wb")
+        err = open(os.path.join(self.workdir, name + ".err"), "wb")
+        note("start %s: %s" % (name, " ".join(argv)))
+        try:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                 cwd=cwd or self.workdir)
+        except OSError as e:
+            raise SetupError("cannot start %s: %s" % (argv[0], e))
+        finally:
+            out.close()
+            err.close()
+        self.live.append((name, p, pidfile))
+        return p
+
+    def path(self, name, ext):
+        return os.path.join(self.workdir, name + "." + ext)
+
+    def wait(self, p, seconds):
+        """Waits for p to exit by itself; None when it is still running after seconds."""
+        try:
+            return p.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, p, sig=signal.SIGTERM, grace=10.0):
+        """Sends sig to p by PID and waits; SIGKILL after grace seconds. Returns the exit
+        status (negative: killed by that signal)."""
+        if p.poll() is None:
+            try:
+                os.kill(p.pid, sig)
+            except ProcessLookupError:
+                pass
+            rc = self.wait(p, grace)
+            if rc is None:
+                note("%d did not end within %.0f s of signal %d: SIGKILL" % (p.pid, grace, sig))
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+        for name, q, pidfile in self.live:
+            if q is p and pidfile:
+                self._kill_pidfile(name, pidfile, p.pid)
+        return p.returncode
+
+    def _kill_pidfile(self, name, pidfile, own):
+        # kamailio writes the PID of its main process; when that is not the process we
+        # started, stop it too (its children follow it).
+        try:
+            with open(pidfile) as f:
+                pid = int(f.read().strip() or "0")
+        except (OSError, ValueError):
+            return
+        if pid > 0 and pid != own:
+            try:
+                os.kill(pid, signal.SIGTERM)
+                note("stopped %s main process %d from its pid file" % (name, pid))
+            except ProcessLookupError:
+                pass
+
+    def stop_all(self):
+        for name, p, _ in reversed(self.live):
+            if p.poll() is None:
+                note("stopping %s (pid %d)" % (name, p.pid))
+            self.stop(p, grace=5.0)
+
+
+def on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+# ---- helpers ----------------------------------------------------------------------------
+
+def free_port():
+    """A port free on 127.0.0.1 for both UDP and TCP (the peers listen on both)."""
+    for _ in range(50):
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.bind(("127.0.0.1", 0))
+        port = t.getsockname()[1]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            u.close()
+            t.close()
+        return port
+    raise SetupError("no port free for both UDP and TCP on 127.0.0.1")
+
+
+def read(path):
+    try:
+        with open(path, "r", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def tail(path, lines=40):
+    text = read(path).splitlines()
+    return "\n".join(text[-lines:])
+
+
+def wait_for_line(procs, p, path, pattern, seconds):
+    """Polls the file path until a line matches pattern; returns the match."""
+    rx = re.compile(pattern)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for line in read(path).splitlines():
+            m = rx.search(line)
+            if m:
+                return m
+        if p.poll() is not None:
+            raise CheckFailed("%s ended (status %s) before printing /%s/:\n%s\n%s" % (
+                p.args[0], p.returncode, pattern, tail(path), tail(path[:-4] + ".err")))
+        time.sleep(0.05)
+    raise CheckFailed("no line /%s/ in %s within %.0f s" % (pattern, path, seconds))
+
+
+def sipp_transport(transport):
+    return "t1" if transport == "tcp" else "u1"
+
+
+def sipp_argv(args, name, scenario, transport, extra):
+    w = args.workdir
+    return [args.sipp, "-sf", os.path.join(HERE, scenario), "-t", sipp_transport(transport),
+            "-i", "127.0.0.1", "-nostdin",
+            "-trace_stat", "-stf", os.path.join(w, name + "_stat.csv"), "-fd", "1",
+            "-trace_err", "-error_file", os.path.join(w, name + "_errors.log"),
+            "-trace_logs", "-log_file", os.path.join(w, name + "_logs.log"),
+            "-trace_msg", "-message_file", os.path.join(w, name + "_messages.log")] + extra
+
+
+def sipp_stats(args, name):
+    path = os.path.join(args.workdir, name + "_stat.csv")
+    rows = [r for r in csv.reader(open(path, errors="replace"), delimiter=";") if r]
+    if len(rows) < 2:
+        raise CheckFailed("sipp %s wrote no statistics in %s" % (name, path))
+    return dict(zip(rows[0], rows[-1]))
+
+
+def check_sipp(args, name, rc, calls):
+    """sipp's own verdict: exit 0, every call successful, nothing unexpected."""
+    errors = read(os.path.join(args.workdir, name + "_errors.log")).strip()
+    if rc != 0 or errors:
+        note("sipp %s exit status %s; its error trace:\n%s" % (name, rc, errors[-4000:]))
+    check(rc == 0, "sipp %s exited 0 (all calls successful)" % name)
+    check(not errors, "sipp %s traced no unexpected message or failed check" % name)
+    st = sipp_stats(args, name)
+    ok, failed = int(st.get("SuccessfulCall(C)", -1)), int(st.get("FailedCall(C)", -1))
+    check(ok == calls and failed == 0, "sipp %s: %d of %d calls successful, %d failed" % (
+        name, ok, calls, failed))
+    check(int(st.get("OutOfCallMsgs(C)", 0)) == 0, "sipp %s: no message outside its calls" % name)
+    return st
+
+
+def sipp_logs(args, name):
+    return read(os.path.join(args.workdir, name + "_logs.log")).splitlines()
+
+
+def uas_answers(args, name):
+    """What uas_mrcp.xml answered, from its <log> lines."""
+    out = []
+    for line in sipp_logs(args, name):
+        m = re.search(r"answer channel=(\S+) mrcp_port=(\d+) pt=(\d+) call_id=(\S+)", line)
+        if m:
+            out.append({"channel": m.group(1), "mrcp_port": int(m.group(2)),
+                        "pt": int(m.group(3)), "call_id": m.group(4)})
+    return out
+
+
+def uas_keys():
+    return ["-key", "mrcp_port", str(MRCP_PORT), "-key", "rtp_port", str(RTP_PORT),
+            "-key", "channel_session", CHANNEL_SESSION]
+
+
+def start_serve(args, procs, transport, extra=(), name="serve", wrapper=(), startup=15.0):
+    argv = list(wrapper) + [args.sipspec, "serve", "--listen", "127.0.0.1:0",
+                            "--transport", transport] + list(extra)
+    p = procs.start(name, argv)
+    m = wait_for_line(procs, p, procs.path(name, "out"),
+                      r"listening on (\[?[0-9a-fA-F:.]+\]?):(\d+)", startup)
+    port = int(m.group(2))
+    note("%s listens on 127.0.0.1:%d" % (name, port))
+    return p, port
+
+
+def stop_serve(procs, p, name="serve", grace=10.0):
+    rc = procs.stop(p, signal.SIGTERM, grace)
+    if rc != 0:
+        note("%s stderr:\n%s" % (name, tail(procs.path(name, "err"))))
+    check(rc == 0, "%s ended cleanly on SIGTERM (exit status %s)" % (name, rc))
+
+
+def start_kamailio(args, procs, next_port, password=AUTH_PASSWORD):
+    kdir = os.path.join(args.workdir, "kamailio")
+    os.makedirs(kdir, exist_ok=True)
+    pidfile = os.path.join(kdir, "kamailio.pid")
+    if os.path.exists(pidfile):
+        os.unlink(pidfile)
+    port = free_port()
+    argv = [args.kamailio, "-DD", "-E", "-f", os.path.join(HERE, "kamailio.cfg"),
+            "-w", kdir, "-Y", kdir, "-P", pidfile, "-m", "32", "-M", "4", "-n", "2",
+            "-A", "LISTEN_PORT=%d" % port,
+            "-A", 'NEXT_HOP="127.0.0.1:%d"' % next_port,
+            "-A", 'AUTH_USER="%s"' % AUTH_USER,
+            "-A", 'AUTH_PASSWORD="%s"' % password,
+            "-A", 'AUTH_REALM="%s"' % AUTH_REALM]
+    p = procs.start("kamailio", argv, pidfile=pidfile)
+    # ready once its listening sockets answer: the pid file comes after they are bound
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not os.path.exists(pidfile):
+        if p.poll() is not None:
+            raise CheckFailed("kamailio ended (status %s):\n%s" % (
+                p.returncode, tail(procs.path("kamailio", "err"))))
+        time.sleep(0.05)
+    if not os.path.exists(pidfile):
+        raise CheckFailed("kamailio wrote no pid file within 15 s")
+    time.sleep(0.3)  # its worker processes open their sockets right after
+    note("kamailio listens on 127.0.0.1:%d (udp, tcp), relays to 127.0.0.1:%d" % (port, next_port))
+    return p, port
+
+
+def kamailio_log(procs):
+    return [l for l in read(procs.path("kamailio", "err")).splitlines() if "interop:" in l]
+
+
+def call_json(args, procs, name, argv, timeout):
+    """Runs `sipspec call ... --json` to its end; returns (exit status, parsed JSON)."""
+    p = procs.start(name, argv)
+    rc = procs.wait(p, timeout)
+    if rc is None:
+        procs.stop(p)
+        raise CheckFailed("%s did not end within %.0f s" % (name, timeout))
+    out = read(procs.path(name, "out"))
+    note("%s exit status %d, stdout:\n%s" % (name, rc, out.strip()))
+    err = read(procs.path(name, "err")).strip()
+    if err:
+        note("%s stderr:\n%s" % (name, err[-3000:]))
+    try:
+        doc = json.loads(out)
+    except ValueError as e:
+        raise CheckFailed("%s printed no JSON document (%s)" % (name, e))
+    check(isinstance(doc, dict), "%s printed a JSON object" % name)
+    return rc, doc
+
+
+def session_channels(doc):
+    """The channels of the JSON report (docs/cli.md): [{"id","resource","host","port",
+    "rejected"}], [] when there is no session."""
+    s = doc.get("session")
+    return s.get("channels", []) if isinstance(s, dict) else []
+
+
+def session_codec(doc):
+    """The codec object {"name","rate","pt"} of the report's audio stream, or None."""
+    s = doc.get("session")
+    a = s.get("audio") if isinstance(s, dict) else None
+    return a.get("codec") if isinstance(a, dict) else None
+
+
+def telemetry(doc, name):
+    t = doc.get("telemetry")
+    return t.get(name) if isinstance(t, dict) else None
+
+
+# ---- cases ------------------------------------------------------------------------------
+
+def case_selfcheck_mrcp(args, procs):
+    port = free_port()
+    uas = procs.start("uas", sipp_argv(args, "uas", "uas_mrcp.xml", args.transport,
+                                       ["-p", str(port), "-m", "1"] + uas_keys()))
+    time.sleep(0.3)
+    uac = procs.start("uac", sipp_argv(args, "uac", "uac_mrcp.xml", args.transport,
+                                       ["-p", str(free_port()), "-m", "1", "-s", "mresources",
+                                        "127.0.0.1:%d" % port]))
+    rc = procs.wait(uac, 30)
+    check(rc is not None, "sipp uac ended within 30 s")
+    check_sipp(args, "uac", rc, 1)
+    urc = procs.wait(uas, 10)
+    check(urc is not None, "sipp uas ended after its one call")
+    check_sipp(args, "uas", urc, 1)
+    ans = uas_answers(args, "uas")
+    check(len(ans) == 1 and ans[0]["channel"] == CHANNEL_SESSION + "@speechsynth" and ans[0]["pt"] == 8,
+          "uas_mrcp.xml answered %s@speechsynth with the second offered payload type (8, PCMA)"
+          % CHANNEL_SESSION)
+
+
+def case_selfcheck_options(args, procs):
+    port = free_port()
+    uas = procs.start("uas", sipp_argv(args, "uas", "uas_options.xml", args.transport,
+                                       ["-p", str(port), "-m", "1"]))
+    time.sleep(0.3)
+    uac = procs.start("uac", sipp_argv(args, "uac", "uac_options.xml", args.transport,
+                                       ["-p", str(free_port()), "-m", "1", "-s", "mresources",
+                                        "127.0.0.1:%d" % port]))
+    rc = procs.wait(uac, 30)
+    check(rc is not None, "sipp uac ended within 30 s")
+    check_sipp(args, "uac", rc, 1)
+    urc = procs.wait(uas, 10)
+    check(urc is not None, "sipp uas ended after its one call")
+    check_sipp(args, "uas", urc, 1)
+
+
+def proxy_sipp_call(args, procs, kport, password, name):
+    uac = procs.start(name, sipp_argv(args, name, "uac_mrcp_auth.xml", args.transport,
+                                      ["-p", str(free_port()), "-m", "1", "-s", "mresources",
+                                       "-au", AUTH_USER, "-ap", password,
+                                       "127.0.0.1:%d" % kport]))
+    rc = procs.wait(uac, 30)
+    check(rc is not None, "sipp %s ended within 30 s" % name)
+    check_sipp(args, name, rc, 1)
+    return sipp_logs(args, name)
+
+
+def case_selfcheck_proxy(args, procs):
+    uport = free_port()
+    uas = procs.start("uas", sipp_argv(args, "uas", "uas_mrcp.xml", args.transport,
+                                       ["-p", str(uport), "-m", "1"] + uas_keys()))
+    kam, kport = start_kamailio(args, procs, uport)
+    logs = proxy_sipp_call(args, procs, kport, AUTH_PASSWORD, "uac_good")
+    check(any(l.startswith("established ") for l in logs),
+          "with the right password the call through kamailio was established")
+    urc = procs.wait(uas, 10)
+    check(urc is not None, "sipp uas ended after its one call")
+    check_sipp(args, "uas", urc, 1)
+    klog = kamailio_log(procs)
+    check(any("in-dialog ACK routed" in l for l in klog), "the ACK went through kamailio (Record-Route)")
+    check(any("in-dialog BYE routed" in l for l in klog), "the BYE went through kamailio (Record-Route)")
+    before = sum("INVITE relayed" in l for l in klog)
+    check(before == 1, "kamailio relayed exactly one INVITE (%d)" % before)
+
+    logs = proxy_sipp_call(args, procs, kport, "not-" + AUTH_PASSWORD, "uac_bad")
+    check(any(l.startswith("rejected ") for l in logs),
+          "with a wrong password kamailio challenged the credentials again")
+    klog = kamailio_log(procs)
+    check(sum("INVITE relayed" in l for l in klog) == before,
+          "kamailio relayed no INVITE with the wrong password")
+    check(sum("auth result -2" in l for l in klog) == 1,
+          "kamailio logged the wrong password once (auth result -2, invalid password)")
+
+
+def case_call(args, procs):
+    port = free_port()
+    uas = procs.start("uas", sipp_argv(args, "uas", "uas_mrcp.xml", args.transport,
+                                       ["-p", str(port), "-m", "1"] + uas_keys()))
+    time.sleep(0.3)
+    rc, doc = call_json(args, procs, "call", [
+        args.sipspec, "call", "--transport", args.transport, "--hold", "200", "--json",
+        "--resource", "speechsynth", "sip:mresources@127.0.0.1:%d" % port], 30)
+    urc = procs.wait(uas, 10)
+    check(urc is not None, "sipp uas ended after its one call")
+    check_sipp(args, "uas", urc, 1)
+    ans = uas_answers(args, "uas")
+    check(len(ans) == 1, "sipp answered one INVITE")
+    a = ans[0]
+    check(doc.get("result") == "ok", "sipspec call: result \"ok\" (got %r)" % doc.get("result"))
+    check(doc.get("status") == 200, "sipspec call: status 200 (got %r)" % doc.get("status"))
+    check(rc == 0, "sipspec call exited 0")
+    chans = [c for c in session_channels(doc) if c.get("id") == a["channel"]]
+    check(len(chans) == 1, "sipspec call reports the channel id sipp sent (%s; got %s)"
+          % (a["channel"], [c.get("id") for c in session_channels(doc)]))
+    ch = chans[0]
+    check(ch.get("resource") == "speechsynth" and ch.get("rejected") is False,
+          "the channel is an accepted speechsynth channel")
+    check(ch.get("port") == a["mrcp_port"], "sipspec call reports the MRCP port sipp sent (%d, got %r)"
+          % (a["mrcp_port"], ch.get("port")))
+    codec = session_codec(doc) or {}
+    check(codec.get("pt") == a["pt"] and codec.get("name") == "PCMA" and codec.get("rate") == 8000,
+          "sipspec call reports the codec sipp chose (PCMA/8000, payload type %d; got %r)" % (a["pt"], codec))
+    check(doc.get("ended_by") == "local", "sipspec call ended the session itself after --hold (BYE)")
+    check(telemetry(doc, "sipByeSent") == 1, "telemetry: one BYE sent")
+    check(telemetry(doc, "sessionsEstablished") == 1, "telemetry: one session established")
+
+
+def case_serve(args, procs):
+    serve, port = start_serve(args, procs, args.transport)
+    uac = procs.start("uac", sipp_argv(args, "uac", "uac_mrcp.xml", args.transport,
+                                       ["-p", str(free_port()), "-m", str(args.calls), "-l", "10",
+                                        "-r", "50", "-s", "mresources", "127.0.0.1:%d" % port]))
+    rc = procs.wait(uac, 60)
+    check(rc is not None, "sipp uac ended within 60 s")
+    check_sipp(args, "uac", rc, args.calls)
+    stop_serve(procs, serve)
+
+
+def case_serve_options(args, procs):
+    serve, port = start_serve(args, procs, args.transport)
+    uac = procs.start("uac", sipp_argv(args, "uac", "uac_options.xml", args.transport,
+                                       ["-p", str(free_port()), "-m", "3", "-s", "mresources",
+                                        "127.0.0.1:%d" % port]))
+    rc = procs.wait(uac, 30)
+    check(rc is not None, "sipp uac ended within 30 s")
+    check_sipp(args, "uac", rc, 3)
+    stop_serve(procs, serve)
+
+
+def proxy_case(args, procs, password):
+    serve, sport = start_serve(args, procs, args.transport)
+    kam, kport = start_kamailio(args, procs, sport)
+    rc, doc = call_json(args, procs, "call", [
+        args.sipspec, "call", "--transport", args.transport, "--hold", "200", "--json",
+        "--user", AUTH_USER, "--password", password, "--resource", "speechsynth",
+        "sip:mresources@127.0.0.1:%d" % kport], 40)
+    time.sleep(0.3)  # let kamailio log the last relayed request
+    return serve, rc, doc, kamailio_log(procs)
+
+
+def case_proxy_call(args, procs):
+    serve, rc, doc, klog = proxy_case(args, procs, AUTH_PASSWORD)
+    check(doc.get("result") == "ok", "sipspec call through kamailio: result \"ok\" (got %r)"
+          % doc.get("result"))
+    check(rc == 0, "sipspec call exited 0")
+    check(any("with credentials user=%s" % AUTH_USER in l for l in klog),
+          "the client answered kamailio's 407 with credentials for %s" % AUTH_USER)
+    check(sum("INVITE relayed" in l for l in klog) == 1, "kamailio relayed one INVITE")
+    check(any("in-dialog ACK routed" in l for l in klog), "the ACK went through kamailio (Record-Route)")
+    check(any("in-dialog BYE routed" in l for l in klog), "the BYE went through kamailio (Record-Route)")
+    check(any(str(c.get("id", "")).endswith("@speechsynth") and c.get("port") for c in session_channels(doc)),
+          "sipspec call reports the speechsynth channel sipspec serve answered")
+    check(telemetry(doc, "sipAuthChallenges") == 1, "telemetry: one challenge (kamailio's 407)")
+    check(doc.get("ended_by") == "local" and telemetry(doc, "sipByeSent") == 1,
+          "sipspec call ended the session with its BYE")
+    stop_serve(procs, serve)
+
+
+def case_proxy_badpw(args, procs):
+    serve, rc, doc, klog = proxy_case(args, procs, "not-" + AUTH_PASSWORD)
+    check(doc.get("result") == "auth-failed", "wrong password: result \"auth-failed\" (got %r)"
+          % doc.get("result"))
+    check(rc != 0, "wrong password: sipspec call exited non-zero (%d)" % rc)
+    invites = sum(("INVITE without credentials" in l or "INVITE with credentials" in l) for l in klog)
+    check(1 <= invites <= 1 + MAX_CHALLENGES,
+          "kamailio saw %d INVITEs, at most 1 + %d challenges answered" % (invites, MAX_CHALLENGES))
+    check(sum("INVITE relayed" in l for l in klog) == 0, "kamailio relayed no INVITE")
+    check(telemetry(doc, "sipAuthChallenges") == invites,
+          "telemetry counts one challenge per INVITE kamailio saw (%r)" % telemetry(doc, "sipAuthChallenges"))
+    check(doc.get("status") == 407, "the final status is kamailio's 407 (got %r)" % doc.get("status"))
+    stop_serve(procs, serve)
+
+
+def case_leak(args, procs):
+    vlog = os.path.join(args.workdir, "valgrind.log")
+    wrapper = [args.valgrind, "--leak-check=full", "--show-leak-kinds=definite,indirect",
+               "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99",
+               "--track-fds=no", "--log-file=" + vlog]
+    serve, port = start_serve(args, procs, args.transport, wrapper=wrapper, startup=60.0)
+    t0 = time.monotonic()
+    # -l 1: one call at a time (sequential), as fast as serve under valgrind answers
+    uac = procs.start("uac", sipp_argv(args, "uac", "uac_mrcp.xml", args.transport,
+                                       ["-p", str(free_port()), "-m", str(args.calls), "-l", "1",
+                                        "-r", "1000", "-s", "mresources", "127.0.0.1:%d" % port]))
+    rc = procs.wait(uac, 240)
+    check(rc is not None, "sipp made %d calls within 240 s" % args.calls)
+    note("%d sequential calls under valgrind took %.1f s" % (args.calls, time.monotonic() - t0))
+    check_sipp(args, "uac", rc, args.calls)
+    src = procs.stop(serve, signal.SIGTERM, 60.0)
+    text = read(vlog)
+    summary = [l for l in text.splitlines() if re.search(
+        r"(definitely|indirectly) lost:|ERROR SUMMARY|All heap blocks|in use at exit", l)]
+    note("valgrind:\n" + "\n".join(summary))
+    check(src == 0, "serve under valgrind ended cleanly on SIGTERM with no error (exit status %s)" % src)
+    leaks_ok = "All heap blocks were freed" in text or (
+        re.search(r"definitely lost: 0 bytes", text) and re.search(r"indirectly lost: 0 bytes", text))
+    check(bool(leaks_ok), "valgrind: definitely lost 0 bytes, indirectly lost 0 bytes")
+    check(re.search(r"ERROR SUMMARY: 0 errors", text) is not None, "valgrind: ERROR SUMMARY: 0 errors")
+
+
+CASES = {
+    "selfcheck-mrcp": case_selfcheck_mrcp,
+    "selfcheck-options": case_selfcheck_options,
+    "selfcheck-proxy": case_selfcheck_proxy,
+    "call": case_call,
+    "serve": case_serve,
+    "serve-options": case_serve_options,
+    "proxy-call": case_proxy_call,
+    "proxy-badpw": case_proxy_badpw,
+    "leak": case_leak,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("case", choices=sorted(CASES))
+    ap.add_argument("--workdir", required=True, help="where logs and traces go (created)")
+    ap.add_argument("--transport", choices=("udp", "tcp"), default="udp")
+    ap.add_argument("--calls", type=int, default=20)
+    ap.add_argument("--sipspec", default="sipspec")
+    ap.add_argument("--sipp", default="sipp")
+    ap.add_argument("--kamailio", default="kamailio")
+    ap.add_argument("--valgrind", default="valgrind")
+    args = ap.parse_args()
+    if args.calls < 1:
+        ap.error("--calls must be at least 1")
+    os.makedirs(args.workdir, exist_ok=True)
+    for f in os.listdir(args.workdir):  # a fresh run does not read an old run's traces
+        p = os.path.join(args.workdir, f)
+        if os.path.isfile(p):
+            os.unlink(p)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, on_signal)
+    procs = Procs(args.workdir)
+    status = 0
+    try:
+        CASES[args.case](args, procs)
+        note("PASS %s (%s)" % (args.case, args.transport))
+    except CheckFailed as e:
+        print("FAIL %s (%s): %s" % (args.case, args.transport, e), file=sys.stderr, flush=True)
+        status = 1
+    except SetupError as e:
+        print("ERROR %s: %s" % (args.case, e), file=sys.stderr, flush=True)
+        status = 2
+    finally:
+        procs.stop_all()
+    if status:
+        print("logs and traces: %s" % args.workdir, file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
