@@ -324,12 +324,13 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
   }
   case SIPSPEC_H_CALL_ID:
   {
-    /* callid = word [ "@" word ] (a character class loop: faster than the DFA here) */
+    /* callid = word [ "@" word ] (a character class loop: faster than the DFA here). lim
+     * is the CR ending the line and no word character, so it stops both loops. */
     const char *e = v;
-    while (e < lim && (char_class[(unsigned char)*e] & CC_WORD)) e++;
-    if (e > v && e < lim && *e == '@') {
+    while (char_class[(unsigned char)*e] & CC_WORD) e++;
+    if (e > v && *e == '@') {
       const char *w = ++e;
-      while (e < lim && (char_class[(unsigned char)*e] & CC_WORD)) e++;
+      while (char_class[(unsigned char)*e] & CC_WORD) e++;
       if (e == w) e = w - 1;
     }
     if (e == v || skip_sws(e, lim) != lim) {
