@@ -1,7 +1,7 @@
 /* test_mrcp_sdp.c: MRCPv2 offer/answer (RFC 6787 section 4.2, RFC 3264, RFC 4145): the
- * client's offer, the answer check against the RFC 6787 examples and broken answers, the
- * server's answer across a table of offered codecs and server preferences, and adding and
- * removing resources by re-offer. */
+ * client's offer, the answer check against the examples of RFC 6787 section 4.3 and broken
+ * answers, the server's answer across a table of offered codecs and server preferences, and
+ * adding and removing resources by re-offer. */
 #include "sipspec/error.h"
 #include "sipspec/mrcp_sdp.h"
 #include "sipspec/sdp.h"
@@ -127,7 +127,7 @@ static int answer_files(const char *offer, const char *answer, sipspec_mrcp_answ
 static void test_answer_rfc6787(void) {
   sipspec_mrcp_answer a;
   sipspec_sdp_error err;
-  CU_ASSERT_EQUAL_FATAL(answer_files("rfc6787_4_2_offer1.sdp", "rfc6787_4_2_answer1.sdp", &a, &err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(answer_files("rfc6787_4_3_offer1.sdp", "rfc6787_4_3_answer1.sdp", &a, &err), SIPSPEC_OK);
   CU_ASSERT_EQUAL_FATAL(a.nchannels, 1);
   CU_ASSERT_STRING_EQUAL(a.channels[0].channel_id, "32AECB234338@speechsynth");
   CU_ASSERT_EQUAL(a.channels[0].resource, SIPSPEC_MRCP_SPEECHSYNTH);
@@ -147,7 +147,7 @@ static void test_answer_rfc6787(void) {
   CU_ASSERT_EQUAL(a.audio.telephone_event_pt, -1);
   CU_ASSERT_EQUAL(a.nrejected, 0);
 
-  CU_ASSERT_EQUAL_FATAL(answer_files("rfc6787_4_2_offer2.sdp", "rfc6787_4_2_answer2.sdp", &a, &err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(answer_files("rfc6787_4_3_offer2.sdp", "rfc6787_4_3_answer2.sdp", &a, &err), SIPSPEC_OK);
   CU_ASSERT_EQUAL_FATAL(a.nchannels, 2);
   CU_ASSERT_STRING_EQUAL(a.channels[1].channel_id, "32AECB234338@speechrecog");
   CU_ASSERT_EQUAL(a.channels[1].mline, 2);
@@ -155,7 +155,7 @@ static void test_answer_rfc6787(void) {
   CU_ASSERT_EQUAL(a.audio.answered, SIPSPEC_SDP_SENDRECV);
   CU_ASSERT_EQUAL(a.audio.telephone_event_pt, 96);
 
-  CU_ASSERT_EQUAL_FATAL(answer_files("rfc6787_4_2_offer3.sdp", "rfc6787_4_2_answer3.sdp", &a, &err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(answer_files("rfc6787_4_3_offer3.sdp", "rfc6787_4_3_answer3.sdp", &a, &err), SIPSPEC_OK);
   CU_ASSERT_EQUAL_FATAL(a.nchannels, 2);
   CU_ASSERT(!a.channels[0].rejected);
   CU_ASSERT(a.channels[1].rejected);
@@ -472,7 +472,7 @@ static void test_session_add_remove(void) {
   sipspec_sdp_error err;
   CU_ASSERT_EQUAL(sipspec_mrcp_session_offer(s, offer, sizeof offer, &ol, &err), SIPSPEC_OK);
   size_t bl = 0;
-  char *bad = sdp_test_load("rfc6787_4_2_answer1.sdp", &bl);
+  char *bad = sdp_test_load("rfc6787_4_3_answer1.sdp", &bl);
   CU_ASSERT_EQUAL(sipspec_mrcp_session_apply_answer(s, bad, bl, &err), SIPSPEC_E_SDP_MISMATCH);
   free(bad);
   CU_ASSERT_PTR_NOT_NULL(sipspec_mrcp_session_channel(s, SIPSPEC_MRCP_SPEECHRECOG));
@@ -486,7 +486,7 @@ int main(void) {
   CU_add_test(s1, "direction per resource set, TLS, L16 codecs", test_offer_directions);
   CU_add_test(s1, "invalid descriptions", test_offer_invalid);
   CU_pSuite s2 = CU_add_suite("mrcp_answer", NULL, NULL);
-  CU_add_test(s2, "RFC 6787 4.2 and RFC 4317 2.1 answers", test_answer_rfc6787);
+  CU_add_test(s2, "RFC 6787 4.3 and RFC 4317 2.1 answers", test_answer_rfc6787);
   CU_add_test(s2, "answers that do not fit the offer", test_answer_bad);
   CU_add_test(s2, "renumbered dynamic types, ptime, rejected audio", test_answer_dynamic_renumbered);
   CU_pSuite s3 = CU_add_suite("mrcp_server", NULL, NULL);

@@ -9,8 +9,8 @@
 #include <CUnit/CUnit.h>
 
 static const char *const data_files[] = {
-  "rfc6787_4_2_offer1.sdp", "rfc6787_4_2_answer1.sdp", "rfc6787_4_2_offer2.sdp",
-  "rfc6787_4_2_answer2.sdp", "rfc6787_4_2_offer3.sdp", "rfc6787_4_2_answer3.sdp",
+  "rfc6787_4_3_offer1.sdp", "rfc6787_4_3_answer1.sdp", "rfc6787_4_3_offer2.sdp",
+  "rfc6787_4_3_answer2.sdp", "rfc6787_4_3_offer3.sdp", "rfc6787_4_3_answer3.sdp",
   "rfc4317_2_1_offer.sdp", "rfc4317_2_1_answer.sdp", "rfc4317_3_1_hold_offer.sdp",
   "rfc8866_5_example.sdp",
 };
@@ -29,7 +29,7 @@ static sipspec_sdp *parse_file(const char *name, char **buf) {
 
 static void test_rfc6787_offer1(void) {
   char *buf;
-  sipspec_sdp *s = parse_file("rfc6787_4_2_offer1.sdp", &buf);
+  sipspec_sdp *s = parse_file("rfc6787_4_3_offer1.sdp", &buf);
   CU_ASSERT_EQUAL(s->version, 0);
   CU_ASSERT(sdp_test_str(s->origin.username, "sarvi"));
   CU_ASSERT(sdp_test_str(s->origin.sess_id, "2890844526"));
@@ -72,7 +72,7 @@ static void test_rfc6787_offer1(void) {
 
 static void test_rfc6787_answer2(void) {
   char *buf;
-  sipspec_sdp *s = parse_file("rfc6787_4_2_answer2.sdp", &buf);
+  sipspec_sdp *s = parse_file("rfc6787_4_3_answer2.sdp", &buf);
   CU_ASSERT_EQUAL_FATAL(s->nmedia, 3);
   const sipspec_sdp_attr *ch = sipspec_sdp_media_attr(&s->media[2], SIPSPEC_SDP_ATTR_CHANNEL);
   CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
@@ -399,7 +399,7 @@ static void test_nul_byte(void) {
 /* Every prefix of a valid description parses or fails cleanly, never reading past it. */
 static void test_truncated(void) {
   size_t len;
-  char *full = sdp_test_load("rfc6787_4_2_offer2.sdp", &len);
+  char *full = sdp_test_load("rfc6787_4_3_offer2.sdp", &len);
   CU_ASSERT_PTR_NOT_NULL_FATAL(full);
   size_t ok = 0;
   for (size_t n = 0; n <= len; n++) {
@@ -470,8 +470,8 @@ static void test_error_names(void) {
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
   CU_pSuite s1 = CU_add_suite("sdp_rfc_examples", NULL, NULL);
-  CU_add_test(s1, "RFC 6787 4.2 offer 1 model", test_rfc6787_offer1);
-  CU_add_test(s1, "RFC 6787 4.2 answer 2 model", test_rfc6787_answer2);
+  CU_add_test(s1, "RFC 6787 4.3 offer 1 model", test_rfc6787_offer1);
+  CU_add_test(s1, "RFC 6787 4.3 answer 2 model", test_rfc6787_answer2);
   CU_add_test(s1, "RFC 4317 2.1 and 3.1 models", test_rfc4317_offer);
   CU_add_test(s1, "RFC 8866 section 5 example model", test_rfc8866_example);
   CU_pSuite s2 = CU_add_suite("sdp_round_trip", NULL, NULL);
