@@ -241,7 +241,10 @@ const char *G(via)(const char *p, const char *lim, sipspec_via *o, const char **
       o->port = -1;
       if (q0) {
         long v = 0;
-        for (const char *d = q0; d < q1 && v <= 65535; d++) v = v * 10 + (*d - '0');
+        if (q1 - q0 <= 5) /* cannot overflow */
+          for (const char *d = q0; d < q1; d++) v = v * 10 + (*d - '0');
+        else
+          for (const char *d = q0; d < q1 && v <= 65535; d++) v = v * 10 + (*d - '0');
         if (v > 65535) { *farp = q0; return NULL; }
         o->port = (int)v;
       }

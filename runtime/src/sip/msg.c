@@ -159,7 +159,8 @@ static inline const char *skip_sws(const char *p, const char *lim) {
 }
 
 /* Moves e back over trailing LWS (spaces, tabs, and the CRLF of a fold) down to v. */
-static const char *trim_lws_end(const char *v, const char *e) {
+static inline const char *trim_lws_end(const char *v, const char *e) {
+  if (e > v && (unsigned char)e[-1] > ' ') return e; /* the usual case */
   for (;;) {
     if (e > v && is_wsp(e[-1])) e--;
     else if (e - v >= 2 && e[-1] == '\n' && e[-2] == '\r') e -= 2;
@@ -271,15 +272,17 @@ static int parse_list(sipspec_msg *m, const char *buf, sipspec_hdr_id id, enum l
   }
 }
 
-/* Headers whose values are kept raw (or split by plain C), not read by a DFA. */
-static const unsigned char raw_value[SIPSPEC_H_COUNT_] = {
-  [SIPSPEC_H_OTHER] = 1, [SIPSPEC_H_RETRY_AFTER] = 1, [SIPSPEC_H_USER_AGENT] = 1,
-  [SIPSPEC_H_SERVER] = 1, [SIPSPEC_H_SUBJECT] = 1, [SIPSPEC_H_EVENT] = 1,
-  [SIPSPEC_H_WWW_AUTHENTICATE] = 1, [SIPSPEC_H_PROXY_AUTHENTICATE] = 1,
-  [SIPSPEC_H_AUTHORIZATION] = 1, [SIPSPEC_H_PROXY_AUTHORIZATION] = 1, [SIPSPEC_H_ACCEPT] = 1,
-  [SIPSPEC_H_ACCEPT_CONTACT] = 1, [SIPSPEC_H_REJECT_CONTACT] = 1,
-  [SIPSPEC_H_SESSION_EXPIRES] = 1, [SIPSPEC_H_IDENTITY] = 1, [SIPSPEC_H_IDENTITY_INFO] = 1,
-};
+/* For the values no DFA reads (kept raw, or split by plain C): a CR must start a fold
+ * (CRLF and a space or tab). Returns 0 or the error with *fail and *rule set. */
+static int check_raw_cr(const char *v, const char *ve, const char **fail, const char **rule) {
+  for (const char *c = v; (c = memchr(c, '\r', (size_t)(ve - c))) != NULL; c += 3)
+    if (ve - c < 3 || c[1] != '\n' || !is_wsp(c[2])) {
+      *fail = c;
+      *rule = "CRLF";
+      return SIPSPEC_E_MSG_SYNTAX;
+    }
+  return 0;
+}
 
 /* Parses one header value [v, ve); lim is the CR ending its line (the fast scanners need
  * it). Returns 0 or an error code with *fail and *rule set. */
@@ -287,15 +290,8 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
                        const char *ve, const char *lim, const char **fail, const char **rule) {
   const char *far = v;
   long n;
-  if (raw_value[id]) {
-    /* Values no DFA reads: a CR must start a fold (CRLF and a space or tab). */
-    for (const char *c = v; (c = memchr(c, '\r', (size_t)(ve - c))) != NULL; c += 3)
-      if (ve - c < 3 || c[1] != '\n' || !is_wsp(c[2])) {
-        *fail = c;
-        *rule = "CRLF";
-        return SIPSPEC_E_MSG_SYNTAX;
-      }
-  }
+  /* One switch for every id: the values no DFA reads (the auth headers, the generic lists
+   * and everything under default) check their CRs first. */
   switch (id) {
   case SIPSPEC_H_VIA:
     return parse_list(m, buf, id, LIST_VIA, v, lim, fail, rule);
@@ -358,7 +354,10 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
       return SIPSPEC_E_MSG_SYNTAX;
     }
     uint64_t x = 0;
-    for (size_t i = 0; i < num.len && x <= UINT32_MAX; i++) x = x * 10 + (uint64_t)(num.p[i] - '0');
+    if (num.len <= 9) /* cannot pass UINT32_MAX */
+      for (size_t i = 0; i < num.len; i++) x = x * 10 + (uint64_t)(num.p[i] - '0');
+    else
+      for (size_t i = 0; i < num.len && x <= UINT32_MAX; i++) x = x * 10 + (uint64_t)(num.p[i] - '0');
     if (x > UINT32_MAX) {
       *fail = num.p;
       *rule = "CSeq";
@@ -397,6 +396,7 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
   case SIPSPEC_H_PROXY_AUTHENTICATE:
   case SIPSPEC_H_AUTHORIZATION:
   case SIPSPEC_H_PROXY_AUTHORIZATION: {
+    if (check_raw_cr(v, ve, fail, rule)) return SIPSPEC_E_MSG_SYNTAX;
     /* Lazy: the auth-scheme is checked here, the auth-params on access
      * (sipspec_msg_auth), since only the authentication module reads them. */
     const char *e = v;
@@ -421,8 +421,10 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
   case SIPSPEC_H_ACCEPT:
   case SIPSPEC_H_ACCEPT_CONTACT:
   case SIPSPEC_H_REJECT_CONTACT:
+    if (check_raw_cr(v, ve, fail, rule)) return SIPSPEC_E_MSG_SYNTAX;
     return parse_list(m, buf, id, LIST_GENERIC, v, lim, fail, rule);
-  default:
+  default: /* SIPSPEC_H_OTHER and the headers kept raw */
+    if (check_raw_cr(v, ve, fail, rule)) return SIPSPEC_E_MSG_SYNTAX;
     break;
   }
   if (push_value(m, id, v, ve, lim) < 0) {
@@ -465,7 +467,8 @@ static uint32_t compute_checks(const sipspec_msg *m) {
   };
   for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
     if (m->nline_of[single[i]] > 1) c |= SIPSPEC_CHECK_DUPLICATE_HEADER;
-  if (m->start.version.len != 7 || !ieq(m->start.version.p, "SIP/2.0", 7))
+  if (m->start.version.len != 7 ||
+      (memcmp(m->start.version.p, "SIP/2.0", 7) && !ieq(m->start.version.p, "SIP/2.0", 7)))
     c |= SIPSPEC_CHECK_BAD_VERSION;
   if (m->contact_star &&
       (m->nval_of[SIPSPEC_H_CONTACT] > 1 || m->expires != 0))
@@ -534,11 +537,14 @@ int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode
 
   /* Header lines, up to the empty line. */
   for (;;) {
-    if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
-      p += 2;
-      break;
+    if (p >= end) FAIL(end, SIPSPEC_E_MSG_INCOMPLETE, "CRLF");
+    if (*p == '\r') {
+      if (end - p == 1) FAIL(end, SIPSPEC_E_MSG_INCOMPLETE, "CRLF");
+      if (p[1] == '\n') {
+        p += 2;
+        break;
+      }
     }
-    if (p >= end || (end - p == 1 && *p == '\r')) FAIL(end, SIPSPEC_E_MSG_INCOMPLETE, "CRLF");
     /* The line: up to a CRLF not followed by a space or tab (folding, RFC 3261 7.3.1). */
     const char *e = p, *lf;
     for (;;) {
