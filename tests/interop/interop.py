@@ -196,6 +196,30 @@ def wait_for_line(procs, p, path, pattern, seconds):
     raise CheckFailed("no line /%s/ in %s within %.0f s" % (pattern, path, seconds))
 
 
+def port_bound(port, transport):
+    """1 when something on this host listens on (TCP) or is bound to (UDP) port."""
+    names = ("/proc/net/tcp", "/proc/net/tcp6") if transport == "tcp" else ("/proc/net/udp", "/proc/net/udp6")
+    for n in names:
+        for line in read(n).splitlines()[1:]:
+            f = line.split()
+            if len(f) > 3 and int(f[1].rsplit(":", 1)[1], 16) == port and (
+                    transport != "tcp" or f[3] == "0A"):  # 0A: LISTEN
+                return True
+    return False
+
+
+def wait_bound(p, port, transport, seconds=10.0):
+    """Waits until the process p (a peer just started) has bound port."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if port_bound(port, transport):
+            return
+        if p.poll() is not None:
+            raise CheckFailed("%s ended (status %s) before binding port %d" % (p.args[0], p.returncode, port))
+        time.sleep(0.02)
+    raise CheckFailed("%s bound no %s port %d within %.0f s" % (p.args[0], transport, port, seconds))
+
+
 def sipp_transport(transport):
     return "t1" if transport == "tcp" else "u1"
 
@@ -218,9 +242,25 @@ def sipp_stats(args, name):
     return dict(zip(rows[0], rows[-1]))
 
 
+# sipp notes it in its error trace when it was scheduled late (a loaded machine); that says
+# nothing about the peer, so those events alone do not fail a case.
+SIPP_BENIGN = re.compile(r"Overload warning: the minor watchdog timer")
+
+
+def sipp_error_events(args, name):
+    """The events of sipp's -trace_err file (each starts with a date), less the benign ones."""
+    text = read(os.path.join(args.workdir, name + "_errors.log"))
+    events = re.split(r"\n(?=\d{4}-\d\d-\d\d\t)", text)
+    events = [e.strip() for e in events if e.strip() and not e.startswith("The following events occurred")]
+    benign = [e for e in events if SIPP_BENIGN.search(e)]
+    if benign:
+        note("sipp %s was scheduled late %d times (watchdog warnings, not counted)" % (name, len(benign)))
+    return "\n".join(e for e in events if not SIPP_BENIGN.search(e))
+
+
 def check_sipp(args, name, rc, calls):
     """sipp's own verdict: exit 0, every call successful, nothing unexpected."""
-    errors = read(os.path.join(args.workdir, name + "_errors.log")).strip()
+    errors = sipp_error_events(args, name)
     if rc != 0 or errors:
         note("sipp %s exit status %s; its error trace:\n%s" % (name, rc, errors[-4000:]))
     check(rc == 0, "sipp %s exited 0 (all calls successful)" % name)
@@ -295,7 +335,8 @@ def start_kamailio(args, procs, next_port, password=AUTH_PASSWORD):
         time.sleep(0.05)
     if not os.path.exists(pidfile):
         raise CheckFailed("kamailio wrote no pid file within 15 s")
-    time.sleep(0.3)  # its worker processes open their sockets right after
+    wait_bound(p, port, "udp")
+    wait_bound(p, port, "tcp")
     note("kamailio listens on 127.0.0.1:%d (udp, tcp), relays to 127.0.0.1:%d" % (port, next_port))
     return p, port
 
@@ -349,7 +390,7 @@ def case_selfcheck_mrcp(args, procs):
     port = free_port()
     uas = procs.start("uas", sipp_argv(args, "uas", "uas_mrcp.xml", args.transport,
                                        ["-p", str(port), "-m", "1"] + uas_keys()))
-    time.sleep(0.3)
+    wait_bound(uas, port, args.transport)
     uac = procs.start("uac", sipp_argv(args, "uac", "uac_mrcp.xml", args.transport,
                                        ["-p", str(free_port()), "-m", "1", "-s", "mresources",
                                         "127.0.0.1:%d" % port]))
@@ -369,7 +410,7 @@ def case_selfcheck_options(args, procs):
     port = free_port()
     uas = procs.start("uas", sipp_argv(args, "uas", "uas_options.xml", args.transport,
                                        ["-p", str(port), "-m", "1"]))
-    time.sleep(0.3)
+    wait_bound(uas, port, args.transport)
     uac = procs.start("uac", sipp_argv(args, "uac", "uac_options.xml", args.transport,
                                        ["-p", str(free_port()), "-m", "1", "-s", "mresources",
                                         "127.0.0.1:%d" % port]))
@@ -396,6 +437,7 @@ def case_selfcheck_proxy(args, procs):
     uport = free_port()
     uas = procs.start("uas", sipp_argv(args, "uas", "uas_mrcp.xml", args.transport,
                                        ["-p", str(uport), "-m", "1"] + uas_keys()))
+    wait_bound(uas, uport, args.transport)
     kam, kport = start_kamailio(args, procs, uport)
     logs = proxy_sipp_call(args, procs, kport, AUTH_PASSWORD, "uac_good")
     check(any(l.startswith("established ") for l in logs),
@@ -423,7 +465,7 @@ def case_call(args, procs):
     port = free_port()
     uas = procs.start("uas", sipp_argv(args, "uas", "uas_mrcp.xml", args.transport,
                                        ["-p", str(port), "-m", "1"] + uas_keys()))
-    time.sleep(0.3)
+    wait_bound(uas, port, args.transport)
     rc, doc = call_json(args, procs, "call", [
         args.sipspec, "call", "--transport", args.transport, "--hold", "200", "--json",
         "--resource", "speechsynth", "sip:mresources@127.0.0.1:%d" % port], 30)
@@ -590,6 +632,8 @@ def main():
         print("ERROR %s: %s" % (args.case, e), file=sys.stderr, flush=True)
         status = 2
     finally:
+        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)  # a second signal must not cut the cleanup short
         procs.stop_all()
     if status:
         print("logs and traces: %s" % args.workdir, file=sys.stderr)
