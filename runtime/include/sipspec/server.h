@@ -15,6 +15,29 @@
  *
  * Same rules as sipspec/ua.h: the caller's loop, no threads, no globals; the server is owned
  * by the caller and destroyed with sipspec_server_destroy() (not from its callbacks).
+ *
+ * Behaviour in detail (RFC 3261 sections 8.2, 12, 13.3, 14.2, 15, 22):
+ *   - Requests are checked in the order of 8.2: method (405 with Allow for anything but
+ *     INVITE, ACK, BYE, CANCEL, OPTIONS), Require (420 with Unsupported: no extension is
+ *     supported), the dialog (481 for a request with a To tag that matches no dialog),
+ *     credentials (INVITE and BYE, when auth_user is set), then the body (415 with Accept
+ *     for a body that is not application/sdp, 488 with a Warning for an INVITE without
+ *     one or with an offer sipspec_mrcp_server_answer() refuses).
+ *   - Digest (22.1-22.4): a request without credentials, with an unknown or replayed nonce,
+ *     or whose credentials are wrong gets a fresh challenge (401, or 407 with auth_proxy);
+ *     RFC 3261 22 has the server challenge again and the client stop re-trying credentials
+ *     that were just rejected, so a wrong password is a second challenge, not a 403. That
+ *     challenge carries a Warning (399) saying why the credentials were refused (never the
+ *     password). A right answer with an expired nonce gets a challenge with stale=true;
+ *     unreadable credentials get 400 with a Warning.
+ *   - The 2xx to an INVITE is sent again T1, 2T1, 4T1 ... (capped at T2) apart, over every
+ *     transport, until its ACK arrives (13.3.1.4); without an ACK after 64*T1 the dialog is
+ *     ended with a BYE. In-dialog requests the server sends (BYE) go to the address the
+ *     dialog's INVITE came from, over the same transport (the client's flow, as for
+ *     responses with rport), with Route headers from the INVITE's Record-Route.
+ *   - Each dialog's MRCP channel identifiers are "<session id>@<resource>" with a session
+ *     id drawn per dialog (unless mrcp.session_id is set); a re-INVITE keeps them and the
+ *     o= version goes up by one per answer (RFC 3264 section 8).
  */
 #ifndef SIPSPEC_SERVER_H
 #define SIPSPEC_SERVER_H
@@ -24,6 +47,7 @@
 #include <stdint.h>
 
 #include "sipspec/config.h"
+#include "sipspec/digest.h"
 #include "sipspec/mrcp_sdp.h"
 #include "sipspec/telemetry.h"
 #include "sipspec/transport.h"
@@ -62,15 +86,20 @@ typedef struct sipspec_server_opts {
   sipspec_digest_alg auth_algs[6]; /* offered algorithms; n 0: the digest module's default */
   size_t auth_nalgs;
   unsigned auth_qop_mask;        /* 0: the default (auth) */
+  unsigned auth_nonce_lifetime_ms; /* 0: the digest module's default (300 s); after it a
+                                    * right answer is challenged again with stale=true */
 
   /* Behaviour knobs (defaults: a well-behaved MRCP server). */
   unsigned ring_count;           /* 180 Ringing responses before the final one (default 1) */
   unsigned ring_interval_ms;     /* between 180s and before the final response (default 0) */
-  int reject_status;             /* 0: answer; 300..699: reject every INVITE with it */
+  int reject_status;             /* 0: answer; 300..699: reject every INVITE with it
+                                  * (after the 180s, in place of the 200) */
   unsigned bye_after_ms;         /* 0: never; else send BYE this long after the ACK */
   int bye_status;                /* the status answered to BYE (default 200; e.g. 481) */
   int drop_bye;                  /* 1: never answer BYE (the client's Timer F runs out) */
-  int answer_cancel;             /* 1 (default): answer CANCEL 200 and the INVITE 487 */
+  int answer_cancel;             /* 1 (default): answer CANCEL 200 and the INVITE 487;
+                                  * 0: answer CANCEL 200 but go on (ring, then 200), the
+                                  * race of RFC 3261 9.1 a client must survive */
 
   void (*on_event)(sipspec_server *srv, sipspec_server_event ev, const char *call_id, int status,
                    void *user);
@@ -80,23 +109,34 @@ typedef struct sipspec_server_opts {
 } sipspec_server_opts;
 
 /* Defaults as listed above, sipspec_config_init(), sipspec_mrcp_server_config_init() with
- * MRCP port 1544 and RTP port 4000 (RFC 6787's examples). */
+ * MRCP port 1544 and RTP port 4000 (RFC 6787's examples) and session_id NULL (one drawn
+ * per dialog). */
 void sipspec_server_opts_init(sipspec_server_opts *o);
 
 /* Creates the server on loop and starts listening. SIPSPEC_E_INVAL (bad options, with a
- * sentence in err), SIPSPEC_E_BIND / SIPSPEC_E_LISTEN, SIPSPEC_E_TLS_UNAVAILABLE. */
+ * sentence in err), SIPSPEC_E_BIND / SIPSPEC_E_LISTEN, SIPSPEC_E_TLS_UNAVAILABLE. Strings
+ * in *o are copied; err may be NULL. */
 int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, sipspec_server **out,
                           char *err, size_t errlen);
 /* Frees everything at once (nothing is sent). */
 void sipspec_server_destroy(sipspec_server *srv);
-/* Sends BYE on every established dialog and answers 503 to new INVITEs; *done becomes 1
- * after all dialogs have ended (or their BYEs timed out). For SIGTERM handling. */
+/* Sends BYE on every established dialog (a dialog whose 2xx is not ACKed yet gets it when
+ * the ACK comes or its 64*T1 run out), answers 503 to INVITEs still ringing and to new
+ * ones; sipspec_server_idle() becomes 1 after all dialogs have ended and their
+ * transactions are over (or their BYEs timed out). For SIGTERM handling. */
 void sipspec_server_shutdown(sipspec_server *srv);
-int sipspec_server_idle(const sipspec_server *srv); /* 1: no dialog or transaction left */
+/* 1: no dialog and no transaction left (BYE transactions deliberately left unanswered by
+ * drop_bye, which would wait forever, do not count). */
+int sipspec_server_idle(const sipspec_server *srv);
 
 int sipspec_server_bound_addr(const sipspec_server *srv, sipspec_tp_kind kind, sipspec_sockaddr *out);
 
-/* Counters from the server's side. */
+/* Counters from the server's side. The telemetry (sipspec_server_telemetry) counts as in
+ * sipspec/telemetry.h where it applies to a server: sipByeSent, sipByeAcksMissing,
+ * sipRetransmissions (2xx sent again included), sipTransportErrors, the responses to the
+ * server's BYEs, and sessionsStarted (INVITEs accepted for an answer after the checks and
+ * credentials), sessionsEstablished (ACKed), sessionsFailed (accepted but never ACKed:
+ * cancelled, rejected by reject_status, or no ACK within 64*T1). */
 typedef struct sipspec_server_stats {
   uint64_t invites;        /* INVITEs received (not retransmissions) */
   uint64_t established;    /* dialogs confirmed by an ACK */

@@ -1,0 +1,381 @@
+/* server/server.c: the embedded MRCP server (sipspec/server.h): its options, its life,
+ * and the dispatcher every new request goes through.
+ *
+ * The server is a user agent server on its own transaction layer (session/tsx.h), which
+ * listens on UDP and TCP through the tracing decorator (server_trace.c). Every request that
+ * creates a server transaction arrives in on_request() and is checked in the order of
+ * RFC 3261 8.2: method (405), header inspection (420 for Require), then the dialog it
+ * names (481, 12.2.2), credentials (server_auth.c) and finally the method's own work:
+ * OPTIONS is answered here, CANCEL finds its INVITE (9.2), INVITE, BYE and in-dialog
+ * requests go to the call module (server_call.c). The ACK of a 2xx arrives outside any
+ * transaction (on_ack) and goes to the call module too.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "server/server_internal.h"
+
+#ifndef SIPSPEC_SERVER_VERSION
+#define SIPSPEC_SERVER_VERSION "0"
+#endif
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+char *srv_strndup(const char *p, size_t n) {
+  char *s = malloc(n + 1);
+  if (!s) return NULL;
+  if (n) memcpy(s, p, n);
+  s[n] = '\0';
+  return s;
+}
+
+static char *dup_or_null(const char *s, int *oom) {
+  if (!s) return NULL;
+  char *d = srv_strndup(s, strlen(s));
+  if (!d) *oom = 1;
+  return d;
+}
+
+void srv_event(sipspec_server *srv, sipspec_server_event ev, const char *call_id, int status) {
+  if (srv->o.on_event) srv->o.on_event(srv, ev, call_id ? call_id : "", status, srv->o.user);
+}
+
+void srv_refused(sipspec_server *srv, const sipspec_msg *req, int status) {
+  char id[256];
+  sipspec_span cid = sipspec_msg_call_id(req);
+  size_t n = cid.len < sizeof id - 1 ? cid.len : sizeof id - 1;
+  if (n) memcpy(id, cid.p, n);
+  id[n] = '\0';
+  srv->st.refused++;
+  srv_event(srv, SIPSPEC_SERVER_REFUSED, id, status);
+}
+
+int srv_respond(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason, const char *extra,
+                const char *body, size_t body_len) {
+  size_t ua = strlen(srv->user_agent), ex = extra ? strlen(extra) : 0;
+  char stack[SRV_HEADERS_MAX];
+  char *h = ua + ex + 16 <= sizeof stack ? stack : malloc(ua + ex + 16);
+  if (!h) return SIPSPEC_E_NOMEM;
+  snprintf(h, ua + ex + 16, "Server: %s\r\n%s", srv->user_agent, extra ? extra : "");
+  int rc = sipspec_tsx_respond(t, status, reason, h, body, body_len);
+  if (h != stack) free(h);
+  return rc;
+}
+
+int srv_respond_warning(sipspec_server *srv, sipspec_tsx *t, int status, const char *extra, const char *text) {
+  /* RFC 3261 20.43: warn-text is a quoted-string; keep it printable and quote-free. */
+  char clean[300];
+  size_t n = 0;
+  for (const char *p = text; *p && n < sizeof clean - 1; p++)
+    clean[n++] = (*p == '"' || *p == '\\') ? '\'' : ((unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
+  clean[n] = '\0';
+  size_t cap = (extra ? strlen(extra) : 0) + sizeof clean + SRV_HOST_MAX + 32;
+  char *h = malloc(cap);
+  if (!h) return SIPSPEC_E_NOMEM;
+  snprintf(h, cap, "%sWarning: 399 %s \"%s\"\r\n", extra ? extra : "", srv->warn_host, clean);
+  int rc = srv_respond(srv, t, status, NULL, h, NULL, 0);
+  free(h);
+  return rc;
+}
+
+/* ---- the reaper: calls end inside callbacks and are freed after them -------------------- */
+
+static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  sipspec_server *srv = w->data;
+  (void)loop, (void)revents;
+  for (srv_call **pp = &srv->calls; *pp;) {
+    srv_call *c = *pp;
+    if (c->dead) {
+      *pp = c->next;
+      srv_call_free(c);
+    } else {
+      pp = &c->next;
+    }
+  }
+}
+
+void srv_schedule_reap(sipspec_server *srv) {
+  if (ev_is_active(&srv->reaper)) return;
+  ev_timer_set(&srv->reaper, 0., 0.);
+  ev_timer_start(srv->loop, &srv->reaper);
+}
+
+/* ---- requests ---------------------------------------------------------------------------- */
+
+static int has_to_tag(const sipspec_msg *req) {
+  sipspec_addr to;
+  return sipspec_msg_to(req, &to) == SIPSPEC_OK && to.tag.len > 0;
+}
+
+/* 8.2.2.3: we support no extension, so any Require gets 420 listing them all. */
+static int require_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
+  size_t n = sipspec_msg_value_count(req, SIPSPEC_H_REQUIRE);
+  if (!n) return 0;
+  char line[SRV_HEADERS_MAX];
+  size_t len = (size_t)snprintf(line, sizeof line, "Unsupported: ");
+  for (size_t i = 0; i < n; i++) {
+    sipspec_span v;
+    if (sipspec_msg_value(req, SIPSPEC_H_REQUIRE, i, &v) || !v.len) continue;
+    if (len + v.len + 8 >= sizeof line) break;
+    len += (size_t)snprintf(line + len, sizeof line - len, "%s%.*s", i ? ", " : "", (int)v.len, v.p);
+  }
+  snprintf(line + len, sizeof line - len, "\r\n");
+  (void)srv_respond(srv, t, 420, NULL, line, NULL, 0);
+  return 420;
+}
+
+static void answer_options(sipspec_server *srv, sipspec_tsx *t) {
+  srv->st.options++;
+  (void)srv_respond(srv, t, 200, NULL, "Allow: " SRV_ALLOW "\r\nAccept: application/sdp\r\nSupported: \r\n", NULL, 0);
+}
+
+/* RFC 3261 9.2. */
+static void on_cancel(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
+  sipspec_tsx *ist = sipspec_tsx_layer_find_cancelled(srv->layer, req);
+  if (!ist) {
+    srv->st.no_dialog++;
+    (void)srv_respond(srv, t, 481, NULL, NULL, NULL, 0);
+    return;
+  }
+  (void)srv_respond(srv, t, 200, NULL, NULL, NULL, 0);
+  srv_call *c = srv_call_of_ist(srv, ist);
+  if (c && srv->o.answer_cancel) srv_call_cancel(c);
+}
+
+static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
+  sipspec_server *srv = user;
+  sipspec_method m = sipspec_msg_method(req);
+  if (m != SIPSPEC_METHOD_INVITE && m != SIPSPEC_METHOD_BYE && m != SIPSPEC_METHOD_CANCEL &&
+      m != SIPSPEC_METHOD_OPTIONS) {
+    (void)srv_respond(srv, t, 405, NULL, "Allow: " SRV_ALLOW "\r\n", NULL, 0);
+    return;
+  }
+  if (m == SIPSPEC_METHOD_CANCEL) { /* 9.2: no Require check, no challenge (22.1) */
+    on_cancel(srv, t, req);
+    return;
+  }
+  int status = require_check(srv, t, req);
+  if (status) {
+    if (m == SIPSPEC_METHOD_INVITE && !has_to_tag(req)) srv_refused(srv, req, status);
+    return;
+  }
+  if (has_to_tag(req)) { /* 12.2.2 */
+    srv_call *c = srv_call_find(srv, req);
+    if (!c) {
+      srv->st.no_dialog++;
+      (void)srv_respond(srv, t, 481, NULL, NULL, NULL, 0);
+      return;
+    }
+    if ((m == SIPSPEC_METHOD_INVITE || m == SIPSPEC_METHOD_BYE) && srv_auth_check(srv, t, req)) return;
+    srv_call_request(c, t, req);
+    return;
+  }
+  if (m == SIPSPEC_METHOD_BYE) { /* a BYE outside a dialog names none we know */
+    srv->st.no_dialog++;
+    (void)srv_respond(srv, t, 481, NULL, NULL, NULL, 0);
+    return;
+  }
+  if (m == SIPSPEC_METHOD_OPTIONS) {
+    answer_options(srv, t);
+    return;
+  }
+  srv->st.invites++;
+  if (srv_call_find_merged(srv, req)) { /* 8.2.2.2 */
+    (void)srv_respond_warning(srv, t, 482, NULL, "merged request: this INVITE was already received");
+    srv_refused(srv, req, 482);
+    return;
+  }
+  if (srv->shutting_down) {
+    (void)srv_respond(srv, t, 503, NULL, "Retry-After: 5\r\n", NULL, 0);
+    srv_refused(srv, req, 503);
+    return;
+  }
+  status = srv_auth_check(srv, t, req);
+  if (status) {
+    srv_refused(srv, req, status);
+    return;
+  }
+  srv_call_invite(srv, t, req);
+}
+
+static void on_ack(sipspec_tsx_layer *l, const sipspec_msg *ack, sipspec_transport *tp,
+                   const sipspec_sockaddr *from, void *user) {
+  (void)l, (void)tp, (void)from;
+  srv_call_ack(user, ack);
+}
+
+/* ---- life --------------------------------------------------------------------------------- */
+
+void sipspec_server_opts_init(sipspec_server_opts *o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  sipspec_config_init(&o->cfg);
+  o->both_transports = 1;
+  sipspec_mrcp_server_config_init(&o->mrcp);
+  o->mrcp.mrcp_port = 1544;
+  o->mrcp.rtp_port = 4000;
+  o->mrcp.session_id = NULL;
+  o->ring_count = 1;
+  o->bye_status = 200;
+  o->answer_cancel = 1;
+}
+
+static int fail(char *err, size_t errlen, int rc, const char *text) {
+  if (err && errlen) snprintf(err, errlen, "%s", text);
+  return rc;
+}
+
+static int check_opts(const sipspec_server_opts *o, char *err, size_t errlen) {
+  sipspec_sockaddr a;
+  if (!o->listen_host || sipspec_sockaddr_set(&a, o->listen_host, 0) != SIPSPEC_OK)
+    return fail(err, errlen, SIPSPEC_E_INVAL, "listen_host must be an IP literal such as 127.0.0.1 or ::1");
+  if (o->listen_port > 65535) return fail(err, errlen, SIPSPEC_E_INVAL, "listen_port must be 0..65535");
+  if (o->cfg.transport == SIPSPEC_TP_TLS)
+    return fail(err, errlen, SIPSPEC_E_TLS_UNAVAILABLE, "TLS is not available: listen on udp or tcp");
+  if (o->cfg.transport != SIPSPEC_TP_UDP && o->cfg.transport != SIPSPEC_TP_TCP)
+    return fail(err, errlen, SIPSPEC_E_INVAL, "cfg.transport must be udp or tcp");
+  if (!o->cfg.t1_ms || !o->cfg.t2_ms || !o->cfg.t4_ms || o->cfg.t2_ms < o->cfg.t1_ms)
+    return fail(err, errlen, SIPSPEC_E_INVAL, "timers: T1, T2 and T4 must be non-zero and T2 >= T1");
+  if (o->reject_status && (o->reject_status < 300 || o->reject_status > 699))
+    return fail(err, errlen, SIPSPEC_E_INVAL, "reject_status must be 0 or 300..699");
+  if (o->bye_status < 200 || o->bye_status > 699)
+    return fail(err, errlen, SIPSPEC_E_INVAL, "bye_status must be a final status, 200..699");
+  if (o->ring_count > 1000) return fail(err, errlen, SIPSPEC_E_INVAL, "ring_count must be at most 1000");
+  if (o->ring_interval_ms > SIPSPEC_CONFIG_MAX_MS || o->bye_after_ms > SIPSPEC_CONFIG_MAX_MS)
+    return fail(err, errlen, SIPSPEC_E_INVAL, "ring_interval_ms and bye_after_ms must be at most one hour");
+  if (!o->mrcp.mrcp_port || o->mrcp.mrcp_port > 65535 || !o->mrcp.rtp_port || o->mrcp.rtp_port > 65535)
+    return fail(err, errlen, SIPSPEC_E_INVAL, "mrcp.mrcp_port and mrcp.rtp_port must be 1..65535");
+  if (o->auth_user && !o->auth_user[0]) return fail(err, errlen, SIPSPEC_E_INVAL, "auth_user is empty");
+  if (o->auth_user && !o->auth_password)
+    return fail(err, errlen, SIPSPEC_E_INVAL, "auth_user is set but auth_password is not");
+  return SIPSPEC_OK;
+}
+
+int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, sipspec_server **out, char *err,
+                          size_t errlen) {
+  if (err && errlen) err[0] = '\0';
+  if (!out) return fail(err, errlen, SIPSPEC_E_INVAL, "no place for the server handle");
+  *out = NULL;
+  if (!loop || !o) return fail(err, errlen, SIPSPEC_E_INVAL, "no loop or no options");
+  int rc = check_opts(o, err, errlen);
+  if (rc) return rc;
+  sipspec_server *srv = calloc(1, sizeof *srv);
+  if (!srv) return SIPSPEC_E_NOMEM;
+  srv->loop = loop;
+  srv->o = *o;
+  ev_timer_init(&srv->reaper, reaper_cb, 0., 0.);
+  srv->reaper.data = srv;
+  int oom = 0;
+  srv->listen_host = dup_or_null(o->listen_host, &oom);
+  srv->user_agent = dup_or_null(o->user_agent ? o->user_agent : "sipspec/" SIPSPEC_SERVER_VERSION, &oom);
+  srv->auth_user = dup_or_null(o->auth_user, &oom);
+  srv->auth_password = dup_or_null(o->auth_password, &oom);
+  srv->auth_realm = dup_or_null(o->auth_realm ? o->auth_realm : "sipspec", &oom);
+  srv->mrcp_addr = dup_or_null(o->mrcp.addr ? o->mrcp.addr : o->listen_host, &oom);
+  srv->mrcp_session_id = dup_or_null(o->mrcp.session_id, &oom);
+  if (oom) {
+    sipspec_server_destroy(srv);
+    return SIPSPEC_E_NOMEM;
+  }
+  /* The copies replace the caller's strings; nothing of the caller's is kept. */
+  srv->o.listen_host = srv->listen_host;
+  srv->o.user_agent = srv->user_agent;
+  srv->o.auth_user = srv->auth_user;
+  srv->o.auth_password = NULL;
+  srv->o.auth_realm = srv->auth_realm;
+  srv->o.mrcp.addr = srv->mrcp_addr;
+  srv->o.mrcp.session_id = srv->mrcp_session_id;
+  snprintf(srv->warn_host, sizeof srv->warn_host, strchr(srv->listen_host, ':') && srv->listen_host[0] != '[' ? "[%s]" : "%s",
+           srv->listen_host);
+  sipspec_telemetry_init(&srv->tel);
+
+  sipspec_tsx_layer_callbacks cb = {0};
+  cb.on_request = on_request;
+  cb.on_ack = on_ack;
+  cb.user = srv;
+  rc = sipspec_tsx_layer_create(loop, &srv->o.cfg, &srv->tel, &cb, &srv->layer);
+  if (rc) {
+    sipspec_server_destroy(srv);
+    return fail(err, errlen, rc, "cannot create the transaction layer");
+  }
+  /* The first transport takes listen_port (0: an ephemeral one); the second the same port. */
+  sipspec_tp_kind first = srv->o.cfg.transport;
+  rc = srv_trace_open(srv, first, srv->o.listen_port, err, errlen);
+  if (!rc && srv->o.both_transports) {
+    sipspec_sockaddr a;
+    rc = sipspec_transport_bound_addr(sipspec_tsx_layer_transport(srv->layer, first), &a);
+    if (!rc)
+      rc = srv_trace_open(srv, first == SIPSPEC_TP_UDP ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP, sipspec_sockaddr_port(&a),
+                          err, errlen);
+  }
+  if (!rc && srv->auth_user) rc = srv_auth_create(srv, err, errlen);
+  if (srv->auth_password) { /* hashed by the verifier; not kept */
+    memset(srv->auth_password, 0, strlen(srv->auth_password));
+    free(srv->auth_password);
+    srv->auth_password = NULL;
+  }
+  if (rc) {
+    sipspec_server_destroy(srv);
+    return rc;
+  }
+  *out = srv;
+  return SIPSPEC_OK;
+}
+
+void sipspec_server_destroy(sipspec_server *srv) {
+  if (!srv) return;
+  ev_timer_stop(srv->loop, &srv->reaper);
+  while (srv->calls) {
+    srv_call *c = srv->calls;
+    srv->calls = c->next;
+    srv_call_free(c);
+  }
+  sipspec_tsx_layer_destroy(srv->layer);
+  sipspec_digest_server_destroy(srv->auth);
+  free(srv->listen_host);
+  free(srv->user_agent);
+  free(srv->auth_user);
+  if (srv->auth_password) {
+    memset(srv->auth_password, 0, strlen(srv->auth_password));
+    free(srv->auth_password);
+  }
+  free(srv->auth_realm);
+  free(srv->mrcp_addr);
+  free(srv->mrcp_session_id);
+  free(srv);
+}
+
+void sipspec_server_shutdown(sipspec_server *srv) {
+  if (!srv) return;
+  srv->shutting_down = 1;
+  for (srv_call *c = srv->calls; c; c = c->next) srv_call_shutdown(c);
+}
+
+int sipspec_server_idle(const sipspec_server *srv) {
+  if (!srv) return 1;
+  for (const srv_call *c = srv->calls; c; c = c->next)
+    if (!c->dead) return 0;
+  sipspec_tsx_stats ts;
+  sipspec_tsx_layer_stats(srv->layer, &ts);
+  return ts.live <= srv->dropped_live;
+}
+
+int sipspec_server_bound_addr(const sipspec_server *srv, sipspec_tp_kind kind, sipspec_sockaddr *out) {
+  if (!srv || !out) return SIPSPEC_E_INVAL;
+  sipspec_transport *tp = sipspec_tsx_layer_transport(srv->layer, kind);
+  if (!tp) return SIPSPEC_E_NOTFOUND;
+  return sipspec_transport_bound_addr(tp, out);
+}
+
+void sipspec_server_stats_get(const sipspec_server *srv, sipspec_server_stats *out) {
+  if (!out) return;
+  if (!srv) {
+    memset(out, 0, sizeof *out);
+    return;
+  }
+  *out = srv->st;
+}
+
+const sipspec_telemetry *sipspec_server_telemetry(const sipspec_server *srv) { return srv ? &srv->tel : NULL; }
