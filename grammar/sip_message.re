@@ -168,6 +168,57 @@ const char *G(start_line)(const char *p, const char *lim, sipspec_g_start *o,
   */
 }
 
+/* The start line with its Request-URI checked in the same pass: the same rules as
+ * start_line followed by uri (below), which only the error path still runs separately,
+ * to tell a bad start line from a bad Request-URI. Also sets o->uri_kind and
+ * o->uri_headers. A sip: or sips: URI that is no SIP-URI fails, as in uri. */
+const char *G(start_line_strict)(const char *p, const char *lim, sipspec_g_start *o,
+                                 const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  const char *m0, *m1, *u0, *u1, *v0, *v1, *s0, *s1, *r0, *r1, *q0, *q1, *x0;
+  (void)mar;
+  /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+  /*!re2c
+    @m0 Method @m1 SP @u0 ('sip' | 'sips') ":" (user (":" password)? "@")? host
+      (":" @q0 port @q1)? uri_parameters @x0 headers? @u1 SP @v0 SIP_Version @v1 CRLF {
+      if (q0) {
+        long v = 0;
+        for (const char *d = q0; d < q1 && v <= 65535; d++) v = v * 10 + (*d - '0');
+        if (v > 65535) { *farp = q0; return NULL; }
+      }
+      o->uri_kind = u0[3] == ':' ? SIPSPEC_URI_SIP : SIPSPEC_URI_SIPS;
+      o->uri_headers = u1 > x0;
+      goto request;
+    }
+    @m0 Method @m1 SP @u0 scheme @s1 ":" uric+ @u1 SP @v0 SIP_Version @v1 CRLF {
+      size_t n = (size_t)(s1 - u0);
+      if ((n == 3 || n == 4) && (u0[0] | 0x20) == 's' && (u0[1] | 0x20) == 'i' &&
+          (u0[2] | 0x20) == 'p' && (n == 3 || (u0[3] | 0x20) == 's')) {
+        *farp = far;
+        return NULL;
+      }
+      o->uri_kind = n == 3 && (u0[0] | 0x20) == 't' && (u0[1] | 0x20) == 'e' &&
+                    (u0[2] | 0x20) == 'l' ? SIPSPEC_URI_TEL : SIPSPEC_URI_OTHER;
+      o->uri_headers = 0;
+      goto request;
+    }
+    @v0 SIP_Version @v1 SP @s0 Status_Code @s1 SP @r0 Reason_Phrase @r1 CRLF {
+      o->is_request = 0;
+      o->version = (sipspec_span){v0, (size_t)(v1 - v0)};
+      o->status = (sipspec_span){s0, (size_t)(s1 - s0)};
+      o->reason = (sipspec_span){r0, (size_t)(r1 - r0)};
+      return cur;
+    }
+    * { *farp = far; return NULL; }
+  */
+request:
+  o->is_request = 1;
+  o->method = (sipspec_span){m0, (size_t)(m1 - m0)};
+  o->uri = (sipspec_span){u0, (size_t)(u1 - u0)};
+  o->version = (sipspec_span){v0, (size_t)(v1 - v0)};
+  return cur;
+}
+
 int G(header_name)(const char *p, const char *lim, const char **name_end,
                           const char **value) {
   const char *cur = p, *mar = NULL, *far = p, *e;

@@ -512,23 +512,29 @@ int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode
     FAIL(end, SIPSPEC_E_MSG_INCOMPLETE, "start-line");
   }
   /* The fast scanner cannot pass the first LF: no start-line rule accepts an LF before
-   * the CRLF that ends it. */
-  const char *p = sipspec_g_start_line(buf, lf0 + 1, &m->start, &far);
+   * the CRLF that ends it. It checks the Request-URI too; when it fails, the start line
+   * alone and then the Request-URI alone tell which one is wrong, and where. */
+  const char *p = sipspec_g_start_line_strict(buf, lf0 + 1, &m->start, &far);
   if (!p) {
-    sipspec_g_start st;
-    sipspec_gf_start_line(buf, lf0 + 1, &st, &far);
-    FAIL(far, SIPSPEC_E_MSG_SYNTAX, "start-line");
+    m->start = (sipspec_g_start){0};
+    if (!(p = sipspec_gf_start_line(buf, lf0 + 1, &m->start, &far)))
+      FAIL(far, SIPSPEC_E_MSG_SYNTAX, "start-line");
+    if ((size_t)(p - buf) > m->limits.max_line_length)
+      FAIL(buf, SIPSPEC_E_MSG_LINE_TOO_LONG, "max_line_length");
+    if (m->start.is_request) {
+      sipspec_uri u;
+      m->method = method_of(m->start.method);
+      if (sipspec_gf_uri(m->start.uri.p, m->start.uri.p + m->start.uri.len, &u, &far) < 0)
+        FAIL(far, SIPSPEC_E_MSG_SYNTAX, "Request-URI");
+    }
+    FAIL(buf, SIPSPEC_E_MSG_SYNTAX, "start-line"); /* not reached: the scanners agree */
   }
   if ((size_t)(p - buf) > m->limits.max_line_length)
     FAIL(buf, SIPSPEC_E_MSG_LINE_TOO_LONG, "max_line_length");
   if (m->start.is_request) {
-    sipspec_uri u;
     m->method = method_of(m->start.method);
-    if (sipspec_gf_uri(m->start.uri.p, m->start.uri.p + m->start.uri.len, &u, &far) < 0) {
-      FAIL(far, SIPSPEC_E_MSG_SYNTAX, "Request-URI");
-    }
-    m->uri_kind = u.kind;
-    m->uri_has_headers = (u.kind == SIPSPEC_URI_SIP || u.kind == SIPSPEC_URI_SIPS) && u.headers.len;
+    m->uri_kind = m->start.uri_kind;
+    m->uri_has_headers = m->start.uri_headers;
   } else {
     const char *s = m->start.status.p;
     m->status = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');

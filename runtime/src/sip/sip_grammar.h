@@ -19,11 +19,18 @@
 typedef struct sipspec_g_start {
   int is_request;
   sipspec_span method, uri, version, status, reason;
+  int uri_kind;    /* sipspec_uri_kind of the Request-URI (start_line_strict only) */
+  int uri_headers; /* the Request-URI is a SIP(S) URI with headers (start_line_strict only) */
 } sipspec_g_start;
 
-/* Request-Line or Status-Line with its CRLF; returns the byte after the LF, or NULL. */
+/* Request-Line or Status-Line with its CRLF; returns the byte after the LF, or NULL. The
+ * Request-URI is only delimited (any bytes but SP, HTAB, CR, LF and NUL). */
 const char *sipspec_g_start_line(const char *p, const char *lim, sipspec_g_start *o,
                                  const char **far);
+/* The same with the Request-URI checked (SIP-URI, SIPS-URI or absoluteURI, as
+ * sipspec_g_uri): one pass for the parser's hot path. */
+const char *sipspec_g_start_line_strict(const char *p, const char *lim, sipspec_g_start *o,
+                                        const char **far);
 
 /* header-name HCOLON: returns the sipspec_hdr_id (>= 0) or -1; *name_end is the end of the
  * name, *value the first byte after the colon and any spaces or tabs. */
@@ -65,6 +72,8 @@ const char *sipspec_g_auth_param_next(const char *p, const char *lim, sipspec_sp
 /* The position-recording twins. */
 const char *sipspec_gf_start_line(const char *p, const char *lim, sipspec_g_start *o,
                                  const char **far);
+const char *sipspec_gf_start_line_strict(const char *p, const char *lim, sipspec_g_start *o,
+                                         const char **far);
 int sipspec_gf_header_name(const char *p, const char *lim, const char **name_end,
                           const char **value);
 const char *sipspec_gf_via(const char *p, const char *lim, sipspec_via *o, const char **far);
