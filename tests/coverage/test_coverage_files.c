@@ -356,6 +356,39 @@ static void html_report_shows_coloured_diagrams(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(page, "id=\"nict-state_Completed\" class=\"node cov-miss\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(page, ".diagram g.edge.cov-hit path{"));
     CU_ASSERT_PTR_NULL(strstr(page, " id=\"t_")); /* every id made unique */
+    /* every edge taken carries exactly one count on its label, no edge never taken does (it is
+     * dashed; a "x0" beside it crowded the labels graphviz placed for the text alone) */
+    int hits = 0, misses = 0;
+    for (const char *g = page; (g = strstr(g, "<g id=\"")); g++) {
+      /* an edge's group holds a nested <g> (its link); it ends where graphviz's comment naming
+       * the next node or edge starts, or at the end of the diagram */
+      const char *end = strstr(g, "\n<!--"), *svg_end = strstr(g, "</svg>");
+      CU_ASSERT_PTR_NOT_NULL_FATAL(svg_end);
+      if (!end || end > svg_end) end = svg_end;
+      int hit = !strncmp(strchr(g + 7, '"'), "\" class=\"edge cov-hit\"", 22);
+      int miss = !strncmp(strchr(g + 7, '"'), "\" class=\"edge cov-miss\"", 23);
+      int counts = 0;
+      for (const char *x = g; (x = strstr(x, "\xc3\x97")) && x < end; x++) counts++;
+      if (hit) CU_ASSERT_EQUAL(counts, 1);
+      if (miss) CU_ASSERT_EQUAL(counts, 0);
+      hits += hit;
+      misses += miss;
+    }
+    CU_ASSERT_EQUAL(hits, 2); /* sample(): nict Idle__TU_SEND and ict Calling__TIMER_A */
+    CU_ASSERT(misses > 50); /* and every other edge of every chart */
+    /* edge labels in graphviz's own weight, so they keep the width it laid out */
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, ".diagram g.edge.cov-hit text{fill:#1a7f37}\n"));
+    /* each diagram shrinks to fit the page only down to 3/4 of its drawn size (graphviz's
+     * "NNNpt" is 4/3 px, so the floor in px is about the width in pt), then scrolls */
+    for (int i = 0; i < n; i++) {
+      const char *w = strstr(charts[i]->svg, "<svg width=\"");
+      CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+      double pt = strtod(w + 12, NULL);
+      char want[64];
+      snprintf(want, sizeof want, "<svg style=\"min-width:%ldpx\" width=\"", (long)(pt * 4.0 / 3.0) * 3 / 4);
+      CU_ASSERT_PTR_NOT_NULL(strstr(page, want));
+    }
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, ".diagram{overflow:auto;"));
   } else {
     CU_ASSERT_PTR_NOT_NULL(strstr(page, "No diagram: graphviz was not installed"));
   }

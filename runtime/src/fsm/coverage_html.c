@@ -1,12 +1,16 @@
 /* coverage_html.c: the coverage report as one self-contained HTML page.
  *
  * Each chart is shown as its diagram (the SVG graphviz drew at build time, embedded in the
- * chart's descriptor) with every transition coloured by use and its label followed by its count,
- * and as tables. Colouring needs no script: the generator gives edges the ids
+ * chart's descriptor) with every transition coloured by use and the label of every transition
+ * taken followed by its count, and as tables. Colouring needs no script: the generator gives edges the ids
  * t_<State>__<EVENT> and nodes state_<State>, and this file rewrites the SVG as it copies it,
  * adding a class (cov-hit / cov-miss) to each edge and node group that the page's inline CSS
- * styles, appending " ×N" to the first label line of each edge, and prefixing every id with the
- * chart's name so the ids stay unique in the page. The page loads nothing: no script, no font,
+ * styles, appending " ×N" to the first label line of each edge taken (a never-taken edge is
+ * drawn dashed red; "×0" beside it only crowded the labels graphviz placed for the text without a
+ * count), and prefixing every id with the chart's name so the ids stay unique in the page. Edge
+ * labels keep graphviz's font weight: it measured them in the regular weight, and bold text
+ * overran the neighbouring labels. A diagram shrinks to fit the page down to 3/4 of its drawn
+ * size (the least at which its 11pt labels stay readable) and scrolls sideways beyond that. The page loads nothing: no script, no font,
  * no image, no link outside itself. A library built without graphviz has no diagrams (svg is
  * NULL): the page then shows the tables only. */
 #include <inttypes.h>
@@ -41,7 +45,7 @@ static const char css[] =
     ".diagram svg{max-width:100%;height:auto}\n"
     ".diagram g.edge.cov-hit path{stroke:#1a7f37;stroke-width:2.5}\n"
     ".diagram g.edge.cov-hit polygon{stroke:#1a7f37;fill:#1a7f37}\n"
-    ".diagram g.edge.cov-hit text{fill:#1a7f37;font-weight:bold}\n"
+    ".diagram g.edge.cov-hit text{fill:#1a7f37}\n"
     ".diagram g.edge.cov-miss path{stroke:#cf222e;stroke-dasharray:6,4}\n"
     ".diagram g.edge.cov-miss polygon{stroke:#cf222e;fill:#cf222e}\n"
     ".diagram g.edge.cov-miss text{fill:#cf222e}\n"
@@ -69,10 +73,27 @@ static int starts(const char *p, const char *prefix) { return !strncmp(p, prefix
 
 /* Copies the chart's SVG (from "<svg" on: no XML prolog inside HTML), rewritten as described at
  * the top of this file. `visited` marks the states a taken transition leaves or enters. */
+/* The drawn width of the diagram in CSS pixels, from the width attribute of its <svg> element
+ * ("2467pt": graphviz's unit, 4/3 px each); 0 when absent or not understood. */
+static long svg_width_px(const char *svg) {
+  const char *end = strchr(svg, '>'), *w = strstr(svg, " width=\"");
+  if (!end || !w || w > end) return 0;
+  char *unit;
+  double v = strtod(w + 8, &unit);
+  if (v <= 0 || v > 1e6) return 0;
+  if (!strncmp(unit, "pt\"", 3)) return (long)(v * 4.0 / 3.0);
+  if (!strncmp(unit, "px\"", 3) || *unit == '"') return (long)v;
+  return 0;
+}
+
 static void write_svg(FILE *out, const sipspec_chart *c, const sipspec_cov_entry *cur, const unsigned char *visited) {
   const char *p = strstr(c->svg, "<svg");
   int pending = -1; /* transition whose label line still needs its count */
   if (!p) return;
+  long width = svg_width_px(p);
+  fputs("<svg", out);
+  if (width > 0) fprintf(out, " style=\"min-width:%ldpx\"", width * 3 / 4);
+  p += 4;
   for (;;) {
     const char *id = strstr(p, " id=\""), *text = pending >= 0 ? strstr(p, "<text") : NULL;
     if (text && (!id || text < id)) {
@@ -101,7 +122,7 @@ static void write_svg(FILE *out, const sipspec_chart *c, const sipspec_cov_entry
       int hit = t >= 0 ? sipspec_cov_count(cur, c, t) > 0 : visited && visited[s];
       fprintf(out, " class=\"%s %s\"", t >= 0 ? "edge" : "node", hit ? "cov-hit" : "cov-miss");
       p += strlen(cls);
-      if (t >= 0) pending = t;
+      if (t >= 0 && hit) pending = t;
     }
   }
   fputs(p, out);
@@ -189,7 +210,7 @@ int sipspec_coverage_report_html(const sipspec_coverage *cov, double fail_under,
     }
   fputs(first ? "nothing.</p>\n" : ".</p>\n", out);
   fputs("<p class=\"key\"><span class=\"cov-hit\">taken (label &times;count)</span>"
-        "<span class=\"cov-miss\">never taken</span></p>\n", out);
+        "<span class=\"cov-miss\">never taken (dashed, no count)</span></p>\n", out);
   if (fail_under >= 0) fprintf(out, "<p>Threshold: %.1f%% of each chart's transitions.</p>\n", fail_under);
   fputs("<table class=\"summary\">\n<tr><th>chart</th><th>title</th><th>transitions</th><th>%</th>"
         "<th>states</th><th>%</th><th>stale counts</th></tr>\n", out);
