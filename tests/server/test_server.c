@@ -732,9 +732,15 @@ static void auth_wrong_password(void) {
   CU_ASSERT_PTR_NULL(strstr(r, "not-the-password"));
   CU_ASSERT_PTR_NULL(strstr(r, "stale=true"));
   send_ack_failure(&e, &c, r);
+  /* credentials that cannot be read: 400 naming the problem */
+  send_invite(&e, &c, offer, len, "Authorization: Digest realm=\"mrcp.test\", nonce=\"x\", username\r\n");
+  r = peer_find(&e.p, "SIP/2.0 400", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_PTR_NOT_NULL(msg_header(r, "Warning", h, sizeof h));
+  send_ack_failure(&e, &c, r);
   sipspec_server_stats s = stats(&e);
   CU_ASSERT_EQUAL(s.challenges, 2);
-  CU_ASSERT_EQUAL(s.refused, 2);
+  CU_ASSERT_EQUAL(s.refused, 3);
   CU_ASSERT_EQUAL(s.live_dialogs, 0);
   CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 200"), 0);
   env_close(&e);

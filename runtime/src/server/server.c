@@ -334,6 +334,7 @@ void sipspec_server_destroy(sipspec_server *srv) {
   }
   sipspec_tsx_layer_destroy(srv->layer);
   sipspec_digest_server_destroy(srv->auth);
+  free(srv->auth_scratch);
   free(srv->listen_host);
   free(srv->user_agent);
   free(srv->auth_user);

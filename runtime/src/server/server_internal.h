@@ -39,6 +39,7 @@ struct sipspec_server {
   sipspec_tsx_layer *layer;
   srv_tp *tp[2];                   /* by sipspec_tp_kind (UDP, TCP) */
   sipspec_digest_server_t *auth;   /* NULL when auth_user is not set */
+  struct sipspec_digest_msg_scratch *auth_scratch; /* reading credentials (about 12 KB) */
   srv_call *calls;                 /* every call not yet freed */
   ev_timer reaper;                 /* zero delay: frees calls marked dead */
   uint64_t dropped_live;           /* BYE transactions left unanswered (drop_bye) */
