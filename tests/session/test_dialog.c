@@ -8,6 +8,7 @@
 
 #include "session/dialog.h"
 #include "sipspec/chart_dialog.h"
+#include "sipspec/coverage.h"
 
 /* ---- what the callbacks saw --------------------------------------------------------------- */
 
@@ -424,6 +425,8 @@ static void test_bad_input(void) {
 }
 
 int main(void) {
+  /* With SIPSPEC_COVERAGE_FILE set (CTest sets it), the dialog chart's counts go there. */
+  if (sipspec_coverage_install_atexit() != SIPSPEC_OK) return 1;
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
   if (sipspec_msg_create(&msg, NULL) || sipspec_msg_create(&msg2, NULL)) return 1;
   CU_pSuite s = CU_add_suite("dialog", NULL, NULL);

@@ -67,6 +67,9 @@ typedef struct sipspec_ua_opts {
   sipspec_digest_client_config auth;
   sipspec_trace_fn trace;      /* NULL: no trace */
   void *trace_user;
+  /* Added with the implementation: the hosts file the resolver reads target host names
+   * from (sipspec/resolver.h); NULL: /etc/hosts. */
+  const char *hosts_path;
 } sipspec_ua_opts;
 
 /* Defaults: sipspec_config_init(), ephemeral bind on 0.0.0.0, from_user "sipspec", no
@@ -168,9 +171,16 @@ void sipspec_session_opts_init(sipspec_session_opts *o);
 
 /* Starts a session: resolves the target (never blocking), builds the offer and sends the
  * INVITE. SIPSPEC_E_INVAL for bad options (no target, a target that is not a SIP URI, no
- * offer), SIPSPEC_E_SDP_* when the offer description is invalid, SIPSPEC_E_RESOLVE, or a
+ * offer, extra_headers that are not "Name: value\r\n" lines or that set Content-Length),
+ * SIPSPEC_E_SDP_* when the offer description is invalid, SIPSPEC_E_RESOLVE, or a
  * transport error; after an error nothing was sent and no callback comes. Later failures
- * arrive through on_failed. */
+ * arrive through on_failed.
+ * Target hosts: an IP literal is used at once and the INVITE is sent before this returns;
+ * a host name is looked up through the resolver and the INVITE goes out from a later loop
+ * iteration (a name that is not found then ends the session with on_failed
+ * transport-error, status 0, reason "cannot resolve the target: ..."). Over UDP, an
+ * INVITE bigger than cfg.udp_max_size goes over TCP when TCP is open (RFC 3261 18.1.1).
+ * A target's ;transport=tcp / ;transport=udp parameter overrides cfg.transport. */
 int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec_session **out);
 
 /* Ends the session: CANCEL while early (or as soon as a provisional arrives, RFC 3261
@@ -180,7 +190,12 @@ int sipspec_session_end(sipspec_session *s);
 
 /* Re-INVITE (RFC 6787 section 4): add a resource channel (a=connection:existing) or remove
  * one (port 0). Only in an established session with no re-INVITE pending, else
- * SIPSPEC_E_STATE; SIPSPEC_E_INVAL with an opaque offer. The result comes in on_updated. */
+ * SIPSPEC_E_STATE; SIPSPEC_E_INVAL with an opaque offer. The result comes in on_updated.
+ * These and sipspec_session_keepalive() are refused with SIPSPEC_E_STATE from inside the
+ * session's own callbacks (call them from a later loop iteration, e.g. an ev_idle or a
+ * zero-delay timer); sipspec_session_end() may be called from anywhere. A re-INVITE that
+ * fails keeps the negotiated state (sipspec_session_answer()), but the session's next
+ * offer still carries the change. */
 int sipspec_session_add_resource(sipspec_session *s, sipspec_mrcp_resource r);
 int sipspec_session_remove_resource(sipspec_session *s, sipspec_mrcp_resource r);
 

@@ -1,0 +1,1002 @@
+/* session/session.c: one MRCPv2 client session on the generated chart spec/uac_session.rl.
+ *
+ * The chart decides; this file implements its actions by their generated names and feeds it
+ * the events of the session's transactions: the INVITE (ICT), its CANCEL, the BYE and the
+ * in-dialog OPTIONS / re-INVITE (NICT / ICT), the ANSWER and CANCEL chart timers, and the
+ * requests the user agent routes here. The dialog (session/dialog.h) keeps the dialog state
+ * and builds the ACKs and in-dialog requests; the session sends what it builds.
+ *
+ * Events are fed one at a time: an event raised while the chart runs an action (the
+ * application calling sipspec_session_end() from a callback, a send failing inside an
+ * action) waits in a small queue and is fed afterwards, so the machine is never re-entered.
+ * Once the chart is in Terminated, on_terminated runs (last callback) and the session is
+ * handed to the user agent's reaper.
+ *
+ * The first INVITE carries the roadmap's header list in its order (Via with rport and
+ * branch, Max-Forwards 70, From with tag, To, Call-ID, CSeq, Contact with the local address
+ * actually used toward the peer, then User-Agent, Allow, Supported, Content-Type,
+ * Content-Length). A 401/407 is answered once per challenge round with the digest client
+ * (RFC 3261 22.2): CSeq + 1, same Call-ID and From tag, new branch.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/rand.h>
+
+#include "session/session_internal.h"
+#include "sipspec/chart_uac_session.h"
+
+#define SESSION_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS"
+
+void sipspec_session_opts_init(sipspec_session_opts *o) { memset(o, 0, sizeof *o); }
+
+static int post(sipspec_session *s, int ev, const sipspec_msg *msg);
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+static int random_hex(char *out, size_t nbytes) {
+  unsigned char raw[32];
+  static const char hex[] = "0123456789abcdef";
+  if (nbytes > sizeof raw || RAND_bytes(raw, (int)nbytes) != 1) return SIPSPEC_E_IO;
+  for (size_t i = 0; i < nbytes; i++) {
+    out[2 * i] = hex[raw[i] >> 4];
+    out[2 * i + 1] = hex[raw[i] & 15];
+  }
+  out[2 * nbytes] = '\0';
+  return SIPSPEC_OK;
+}
+
+static void set_reason(sipspec_session *s, const char *fmt, const char *a) {
+  snprintf(s->reason, sizeof s->reason, fmt, a);
+}
+
+static void copy_span_z(char *dst, size_t cap, sipspec_span v) {
+  size_t n = v.len < cap - 1 ? v.len : cap - 1;
+  for (size_t i = 0; i < n; i++) dst[i] = (v.p[i] >= 0x20 && v.p[i] < 0x7f) ? v.p[i] : '?';
+  dst[n] = '\0';
+}
+
+/* The status, reason phrase and Warning text of a final response into the session. */
+static void note_response(sipspec_session *s, const sipspec_msg *resp) {
+  s->status = sipspec_msg_status(resp);
+  copy_span_z(s->reason, sizeof s->reason, sipspec_msg_reason(resp));
+  s->warning[0] = '\0';
+  long i = sipspec_msg_find(resp, "Warning", 0);
+  sipspec_header h;
+  if (i >= 0 && sipspec_msg_header(resp, (size_t)i, &h) == SIPSPEC_OK) copy_span_z(s->warning, sizeof s->warning, h.value);
+}
+
+static sipspec_response_info info_of(const sipspec_session *s) {
+  sipspec_response_info info = {s->status, s->reason, s->warning[0] ? s->warning : NULL};
+  return info;
+}
+
+static session_tsx *slot_new(sipspec_session *s, session_tsx_role role) {
+  for (int i = 0; i < SESSION_MAX_TSX; i++)
+    if (!s->tsx[i].t) {
+      s->tsx[i].s = s;
+      s->tsx[i].role = role;
+      return &s->tsx[i];
+    }
+  return NULL;
+}
+
+/* ---- transactions ------------------------------------------------------------------------ */
+
+static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user);
+static void tsx_on_timeout(sipspec_tsx *t, void *user);
+static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user);
+static void tsx_on_terminated(sipspec_tsx *t, void *user);
+
+/* Starts a client transaction for req; the slot keeps it until its on_terminated. */
+static int start_tsx(sipspec_session *s, session_tsx_role role, const char *req, size_t len,
+                     const sipspec_sockaddr *dest) {
+  session_tsx *slot = slot_new(s, role);
+  if (!slot) return SIPSPEC_E_AGAIN;
+  sipspec_tsx_callbacks cb = {tsx_on_response, tsx_on_timeout, tsx_on_transport_error, tsx_on_terminated, slot};
+  ua_trace(s->ua, "send", s->kind, dest, req, len);
+  return sipspec_tsx_client_start(s->ua->layer, s->kind, dest, req, len, &cb, &slot->t);
+}
+
+/* ---- the INVITE -------------------------------------------------------------------------- */
+
+static int build_invite(sipspec_session *s) {
+  sipspec_ua *ua = s->ua;
+  char branch[SIPSPEC_TSX_BRANCH_SIZE];
+  int rc = sipspec_tsx_new_branch(branch, sizeof branch);
+  if (rc) return rc;
+  size_t cap = 2048 + strlen(s->target) * 2 + (s->to_display ? strlen(s->to_display) : 0) +
+               (s->extra_headers ? strlen(s->extra_headers) : 0) +
+               (s->auth_headers ? strlen(s->auth_headers) : 0) + strlen(ua->user_agent) +
+               (ua->display_name ? strlen(ua->display_name) : 0) + s->offer_len;
+  char *buf = malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
+  char disp[300] = "", todisp[300] = "";
+  if (ua->display_name) snprintf(disp, sizeof disp, "\"%s\" ", ua->display_name);
+  if (s->to_display) snprintf(todisp, sizeof todisp, "\"%s\" ", s->to_display);
+  int n = snprintf(buf, cap,
+                   "INVITE %s SIP/2.0\r\n"
+                   "Via: %s;branch=%s\r\n"
+                   "Max-Forwards: 70\r\n"
+                   "From: %s<sip:%s@%s>;tag=%s\r\n"
+                   "To: %s<%s>\r\n"
+                   "Call-ID: %s\r\n"
+                   "CSeq: %u INVITE\r\n"
+                   "Contact: <%s>\r\n"
+                   "User-Agent: %s\r\n"
+                   "Allow: " SESSION_ALLOW "\r\n"
+                   "Supported: \r\n"
+                   "%s%s"
+                   "Content-Type: application/sdp\r\n"
+                   "Content-Length: %zu\r\n"
+                   "\r\n",
+                   s->target, s->via, branch, disp, ua->from_user, s->local_host, s->from_tag, todisp, s->target,
+                   s->call_id, (unsigned)s->cseq, s->contact, ua->user_agent, s->auth_headers ? s->auth_headers : "",
+                   s->extra_headers ? s->extra_headers : "", s->offer_len);
+  if (n < 0 || (size_t)n + s->offer_len >= cap) {
+    free(buf);
+    return SIPSPEC_E_MSG_NOSPACE;
+  }
+  memcpy(buf + n, s->offer, s->offer_len);
+  free(s->invite);
+  s->invite = buf;
+  s->invite_len = (size_t)n + s->offer_len;
+  return SIPSPEC_OK;
+}
+
+static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *hop, void *user);
+static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *user);
+static void dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user);
+static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user);
+
+/* A (new) UAC dialog for the INVITE just built (recreated after an auth retry). */
+static int new_dialog(sipspec_session *s) {
+  sipspec_msg *m = s->ua->scratch;
+  int rc = sipspec_msg_parse(m, s->invite, s->invite_len);
+  if (rc) return rc;
+  char hdrs[512];
+  snprintf(hdrs, sizeof hdrs, "User-Agent: %s\r\n", s->ua->user_agent);
+  sipspec_dialog_local local = {s->via, s->contact, hdrs};
+  sipspec_dialog_callbacks cb = {dlg_send_ack, dlg_send_request, dlg_respond, dlg_on_request, NULL, s};
+  sipspec_dialog *d;
+  rc = sipspec_dialog_create_uac(m, &local, &cb, &d);
+  if (rc) return rc;
+  sipspec_dialog_destroy(s->dialog);
+  s->dialog = d;
+  return sipspec_dialog_set_ack_headers(d, s->auth_headers);
+}
+
+/* Starts the digest bookkeeping of a new request (credentials cached for its realms). */
+static int digest_begin(sipspec_session *s, const char *method, const char *uri, const char *body,
+                        size_t body_len, char **lines) {
+  *lines = NULL;
+  if (!s->digest) return SIPSPEC_OK;
+  sipspec_digest_request req = {method, uri, body, body_len};
+  sipspec_digest_headers h;
+  int rc = sipspec_digest_client_begin(s->digest, &req, &h);
+  if (rc || !h.count) return rc;
+  char *out = malloc(SIPSPEC_DIGEST_MAX_HEADERS * (SIPSPEC_DIGEST_HEADER_MAX + 32));
+  if (!out) return SIPSPEC_E_NOMEM;
+  out[0] = '\0';
+  rc = sipspec_digest_headers_format(&h, SIPSPEC_DIGEST_CREDENTIALS, out,
+                                     SIPSPEC_DIGEST_MAX_HEADERS * (SIPSPEC_DIGEST_HEADER_MAX + 32));
+  if (rc) {
+    free(out);
+    return rc;
+  }
+  *lines = out;
+  return SIPSPEC_OK;
+}
+
+static void act_send_invite(sipspec_session *s) {
+  int rc = build_invite(s);
+  if (!rc) rc = new_dialog(s);
+  if (!rc) rc = start_tsx(s, ST_INVITE, s->invite, s->invite_len, &s->dest);
+  if (rc) {
+    set_reason(s, "cannot send the INVITE: %s", sipspec_strerror(rc));
+    s->status = 0;
+    if (!s->start_err) s->start_err = rc;
+    post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
+  }
+}
+
+static void act_send_invite_with_credentials(sipspec_session *s) {
+  s->cseq++; /* 22.2: a new request with the credentials, same Call-ID and From tag */
+  act_send_invite(s);
+}
+
+/* ---- chart timers ----------------------------------------------------------------------- */
+
+static double chart_timer_s(sipspec_session *s, int event, unsigned override_ms) {
+  if (override_ms) return override_ms / 1000.0;
+  const sipspec_chart *c = &sipspec_chart_uac_session;
+  sipspec_timer_values v = {s->ua->cfg.t1_ms, s->ua->cfg.t2_ms, s->ua->cfg.t4_ms};
+  for (int i = 0; i < c->n_timers; i++)
+    if (c->timers[i].event == event) {
+      int64_t ms = sipspec_fsm_timer_initial(&c->timers[i], &v, 0);
+      return ms < 0 ? 0.0 : (double)ms / 1000.0;
+    }
+  return 0.0;
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  sipspec_session *s = w->data;
+  (void)loop, (void)revents;
+  assert(w == &s->timer_answer || w == &s->timer_cancel);
+  if (w == &s->timer_answer) {
+    s->cancel_by_timer = 1;
+    post(s, SIPSPEC_EV_TIMER_ANSWER, NULL);
+  } else {
+    post(s, SIPSPEC_EV_TIMER_CANCEL, NULL);
+  }
+}
+
+static void start_timer(sipspec_session *s, ev_timer *w, double after) {
+  ev_timer_stop(s->ua->loop, w);
+  ev_timer_set(w, after, 0.);
+  ev_timer_start(s->ua->loop, w);
+}
+
+/* ---- actions -------------------------------------------------------------------------------- */
+
+static void report_failed(sipspec_session *s, sipspec_result r) {
+  if (s->failed_reported) return;
+  s->failed_reported = 1;
+  s->result = r;
+  s->ua->tel.sessionsFailed++;
+  sipspec_response_info info = info_of(s);
+  if (s->cb.on_failed) s->cb.on_failed(s, r, &info, s->cb.user);
+}
+
+static void act_report_provisional(sipspec_session *s) {
+  if (!s->cur_msg) return;
+  if (s->dialog) sipspec_dialog_rx_invite_response(s->dialog, s->cur_msg); /* early dialog */
+  int st = sipspec_msg_status(s->cur_msg);
+  if (st == 100 || !s->cb.on_provisional) return;
+  char reason[128];
+  copy_span_z(reason, sizeof reason, sipspec_msg_reason(s->cur_msg));
+  s->cb.on_provisional(s, st, reason, s->cb.user);
+}
+
+static void act_send_ack(sipspec_session *s) {
+  if (!s->cur_msg || !s->dialog) return;
+  int rc = sipspec_dialog_rx_invite_response(s->dialog, s->cur_msg);
+  if (rc && rc != SIPSPEC_E_FSM_IGNORED) set_reason(s, "cannot ACK the 2xx: %s", sipspec_strerror(rc));
+}
+
+static void act_report_answered(sipspec_session *s) {
+  const sipspec_msg *m = s->cur_msg;
+  if (!m) return;
+  note_response(s, m);
+  sipspec_span body = sipspec_msg_body(m);
+  const sipspec_mrcp_answer *ans = NULL;
+  if (s->mrcp) {
+    sipspec_sdp_error e;
+    memset(&e, 0, sizeof e);
+    int rc = sipspec_mrcp_session_apply_answer(s->mrcp, body.p ? body.p : "", body.len, &e);
+    if (rc) {
+      snprintf(s->reason, sizeof s->reason, "the answer does not fit the offer: %s", sipspec_strerror(rc));
+      report_failed(s, SIPSPEC_RESULT_BAD_ANSWER);
+      post(s, SIPSPEC_EV_TU_END, NULL); /* ACKed, now BYE */
+      return;
+    }
+    ans = sipspec_mrcp_session_state(s->mrcp);
+    s->answer_copy = *ans;
+    s->have_answer = 1;
+  }
+  s->established = 1;
+  s->result = SIPSPEC_RESULT_OK;
+  s->ua->tel.sessionsEstablished++;
+  if (s->keepalive_ms) {
+    ev_timer_set(&s->keepalive, s->keepalive_ms / 1000.0, s->keepalive_ms / 1000.0);
+    ev_timer_start(s->ua->loop, &s->keepalive);
+  }
+  if (s->cb.on_answered) s->cb.on_answered(s, ans, body.p, body.len, s->cb.user);
+}
+
+static void act_report_failed(sipspec_session *s) {
+  if (s->cur_msg) note_response(s, s->cur_msg);
+  report_failed(s, SIPSPEC_RESULT_REJECTED);
+}
+
+static void act_send_cancel(sipspec_session *s) {
+  sipspec_msg *m = s->ua->scratch;
+  if (!s->invite || sipspec_msg_parse(m, s->invite, s->invite_len) != SIPSPEC_OK) return;
+  char buf[4096];
+  sipspec_build b;
+  sipspec_build_init(&b, buf, sizeof buf);
+  sipspec_build_cancel(&b, m);
+  sipspec_span hn = {"User-Agent", 10}, hv = {s->ua->user_agent, strlen(s->ua->user_agent)};
+  sipspec_build_header(&b, hn, hv);
+  sipspec_span none = {NULL, 0};
+  if (sipspec_build_finish(&b, none) != SIPSPEC_OK) return;
+  /* 9.1: the CANCEL goes where the INVITE went; its failure changes nothing (Timer CANCEL). */
+  start_tsx(s, ST_CANCEL, buf, b.len, &s->dest);
+}
+
+/* Sends an in-dialog request through the dialog (which calls dlg_send_request back). */
+static int send_in_dialog(sipspec_session *s, session_req *p) {
+  char *cred = NULL;
+  int rc = digest_begin(s, p->method, sipspec_dialog_remote_target(s->dialog), p->body, p->body_len, &cred);
+  if (rc) return rc;
+  sipspec_dialog_req r = {p->method, cred, p->body ? "application/sdp" : NULL, p->body, p->body_len};
+  p->rc = SIPSPEC_OK;
+  session_req *saved = s->cur_req;
+  s->cur_req = p;
+  rc = sipspec_dialog_request(s->dialog, &r, NULL);
+  s->cur_req = saved;
+  free(cred);
+  return rc ? rc : p->rc;
+}
+
+static void act_send_bye(sipspec_session *s) {
+  session_req p = {ST_BYE, "BYE", NULL, 0, 0};
+  ev_timer_stop(s->ua->loop, &s->keepalive);
+  int rc = s->dialog ? send_in_dialog(s, &p) : SIPSPEC_E_STATE;
+  if (rc) {
+    set_reason(s, "cannot send BYE: %s", sipspec_strerror(rc));
+    post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
+    return;
+  }
+  s->ua->tel.sipByeSent++;
+}
+
+static void act_send_in_dialog_request(sipspec_session *s) {
+  session_req *p = s->next_req;
+  if (!p || !s->dialog) return;
+  p->rc = send_in_dialog(s, p);
+}
+
+static void act_answer_200(sipspec_session *s) {
+  if (!s->cur_msg || !s->cur_srv) return;
+  if (s->dialog && sipspec_dialog_rx_request(s->dialog, s->cur_msg) == SIPSPEC_OK)
+    return; /* the dialog's answer_200 answered it */
+  sipspec_tsx_respond(s->cur_srv, 200, NULL, NULL, NULL, 0);
+}
+
+static void act_report_cancelled(sipspec_session *s) {
+  if (s->cur_msg) note_response(s, s->cur_msg);
+  if (s->cancel_by_timer) {
+    if (!s->cur_msg) s->status = 0;
+    if (!s->cur_msg) set_reason(s, "%s", "no final response before the answer timer; cancelled");
+    report_failed(s, SIPSPEC_RESULT_TIMEOUT);
+  } else {
+    if (!s->cur_msg) set_reason(s, "%s", "cancelled; no final response to the INVITE");
+    report_failed(s, SIPSPEC_RESULT_CANCELLED);
+  }
+}
+
+static void on_action(void *ctx, const sipspec_chart *chart, int action) {
+  sipspec_session *s = ctx;
+  assert(chart == &sipspec_chart_uac_session);
+  (void)chart;
+  switch ((enum sipspec_uac_session_action)action) {
+  case SIPSPEC_UAC_SESSION_A_SEND_INVITE: act_send_invite(s); break;
+  case SIPSPEC_UAC_SESSION_A_SEND_INVITE_WITH_CREDENTIALS: act_send_invite_with_credentials(s); break;
+  case SIPSPEC_UAC_SESSION_A_REPORT_PROVISIONAL: act_report_provisional(s); break;
+  case SIPSPEC_UAC_SESSION_A_START_TIMER_ANSWER:
+    start_timer(s, &s->timer_answer, chart_timer_s(s, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms));
+    break;
+  case SIPSPEC_UAC_SESSION_A_STOP_TIMER_ANSWER: ev_timer_stop(s->ua->loop, &s->timer_answer); break;
+  case SIPSPEC_UAC_SESSION_A_START_TIMER_CANCEL:
+    start_timer(s, &s->timer_cancel, chart_timer_s(s, SIPSPEC_EV_TIMER_CANCEL, 0));
+    break;
+  case SIPSPEC_UAC_SESSION_A_STOP_TIMER_CANCEL: ev_timer_stop(s->ua->loop, &s->timer_cancel); break;
+  case SIPSPEC_UAC_SESSION_A_SEND_ACK: act_send_ack(s); break;
+  case SIPSPEC_UAC_SESSION_A_REPORT_ANSWERED: act_report_answered(s); break;
+  case SIPSPEC_UAC_SESSION_A_REPORT_FAILED: act_report_failed(s); break;
+  case SIPSPEC_UAC_SESSION_A_REPORT_AUTH_FAILED: report_failed(s, SIPSPEC_RESULT_AUTH_FAILED); break;
+  case SIPSPEC_UAC_SESSION_A_REPORT_TIMEOUT:
+    s->status = 0;
+    set_reason(s, "%s", "no response to the INVITE (Timer B)");
+    report_failed(s, SIPSPEC_RESULT_TIMEOUT);
+    break;
+  case SIPSPEC_UAC_SESSION_A_REPORT_TRANSPORT_ERROR:
+    if (s->established) s->end_by = SIPSPEC_END_ERROR;
+    else report_failed(s, SIPSPEC_RESULT_TRANSPORT_ERROR);
+    break;
+  case SIPSPEC_UAC_SESSION_A_SEND_CANCEL: act_send_cancel(s); break;
+  case SIPSPEC_UAC_SESSION_A_SEND_BYE: act_send_bye(s); break;
+  case SIPSPEC_UAC_SESSION_A_REPORT_CANCELLED: act_report_cancelled(s); break;
+  case SIPSPEC_UAC_SESSION_A_SEND_IN_DIALOG_REQUEST: act_send_in_dialog_request(s); break;
+  case SIPSPEC_UAC_SESSION_A_ANSWER_200: act_answer_200(s); break;
+  case SIPSPEC_UAC_SESSION_A_REPORT_TERMINATED_BY_PEER: s->end_by = SIPSPEC_END_PEER; break;
+  case SIPSPEC_UAC_SESSION_A_REPORT_TERMINATED: s->end_by = SIPSPEC_END_ERROR; break;
+  case SIPSPEC_UAC_SESSION_A_REPORT_BYE_ANSWERED:
+    if (s->established && s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
+    break;
+  case SIPSPEC_UAC_SESSION_A_REPORT_BYE_UNANSWERED:
+    if (s->cur_ev == SIPSPEC_EV_TXN_TIMEOUT) s->ua->tel.sipByeAcksMissing++;
+    if (s->established && s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
+    break;
+  case SIPSPEC_UAC_SESSION__ACTION_COUNT: break;
+  }
+}
+
+/* ---- feeding ------------------------------------------------------------------------------- */
+
+/* The session is over: stop everything, last callback, hand it to the reaper. */
+static void finish(sipspec_session *s) {
+  struct ev_loop *loop = s->ua->loop;
+  s->terminated = 1;
+  ev_timer_stop(loop, &s->timer_answer);
+  ev_timer_stop(loop, &s->timer_cancel);
+  ev_timer_stop(loop, &s->keepalive);
+  for (int i = 0; i < SESSION_MAX_TSX; i++)
+    if (s->tsx[i].t) {
+      sipspec_tsx_set_callbacks(s->tsx[i].t, NULL);
+      s->tsx[i].t = NULL;
+    }
+  if (!s->established) s->end_by = SIPSPEC_END_NONE;
+  ua_session_bury(s->ua, s);
+  if (s->cb.on_terminated) s->cb.on_terminated(s, s->end_by, s->cb.user);
+}
+
+static int feed_one(sipspec_session *s, int ev, const sipspec_msg *msg) {
+  s->cur_ev = ev;
+  s->cur_msg = msg;
+  int rc = sipspec_fsm_feed(&s->fsm, ev);
+  s->cur_msg = NULL;
+  return rc;
+}
+
+static int post(sipspec_session *s, int ev, const sipspec_msg *msg) {
+  if (s->terminated) return SIPSPEC_E_FSM_TERMINATED;
+  if (s->busy) {
+    /* A message cannot outlive its receive call (the peer retransmits it). */
+    if (msg || s->q_len == SESSION_QUEUE_MAX) return SIPSPEC_E_AGAIN;
+    s->q[(s->q_head + s->q_len++) % SESSION_QUEUE_MAX].ev = ev;
+    return SIPSPEC_OK;
+  }
+  s->busy = 1;
+  int rc = feed_one(s, ev, msg);
+  for (int guard = 0; s->q_len && guard < 4 * SESSION_QUEUE_MAX; guard++) {
+    int e = s->q[s->q_head].ev;
+    s->q_head = (s->q_head + 1) % SESSION_QUEUE_MAX;
+    s->q_len--;
+    feed_one(s, e, NULL);
+  }
+  s->busy = 0;
+  if (sipspec_fsm_terminated(&s->fsm) && !s->terminated) finish(s);
+  return rc;
+}
+
+/* ---- the transactions' callbacks --------------------------------------------------------- */
+
+/* A 401/407 to the INVITE: AUTH_RETRY with fresh credentials, or AUTH_FAILED. */
+static void on_challenge(sipspec_session *s, const sipspec_msg *resp) {
+  note_response(s, resp);
+  if (!s->ua->have_auth) {
+    snprintf(s->reason, sizeof s->reason, "%d challenge and no credentials configured", s->status);
+    post(s, SIPSPEC_EV_AUTH_FAILED, resp);
+    return;
+  }
+  int rc = SIPSPEC_OK;
+  if (!s->digest) rc = sipspec_digest_client_create(&s->ua->auth, &s->digest);
+  sipspec_digest_msg_scratch *scratch = rc ? NULL : malloc(sizeof *scratch);
+  sipspec_digest_verdict *v = rc ? NULL : malloc(sizeof *v);
+  if (!scratch || !v) {
+    free(scratch);
+    free(v);
+    set_reason(s, "cannot answer the challenge: %s", sipspec_strerror(rc ? rc : SIPSPEC_E_NOMEM));
+    post(s, SIPSPEC_EV_AUTH_FAILED, resp);
+    return;
+  }
+  sipspec_digest_request req = {"INVITE", s->target, s->offer, s->offer_len};
+  sipspec_digest_client_on_response(s->digest, resp, &req, scratch, v);
+  char *lines = NULL;
+  if (v->action == SIPSPEC_DIGEST_RETRY) {
+    size_t cap = SIPSPEC_DIGEST_MAX_HEADERS * (SIPSPEC_DIGEST_HEADER_MAX + 32);
+    lines = malloc(cap);
+    if (lines) {
+      lines[0] = '\0';
+      if (sipspec_digest_headers_format(&v->headers, SIPSPEC_DIGEST_CREDENTIALS, lines, cap) != SIPSPEC_OK) {
+        free(lines);
+        lines = NULL;
+      }
+    }
+  }
+  if (lines) {
+    free(s->auth_headers);
+    s->auth_headers = lines;
+    post(s, SIPSPEC_EV_AUTH_RETRY, resp);
+  } else {
+    snprintf(s->reason, sizeof s->reason, "%s", v->action == SIPSPEC_DIGEST_FAIL ? v->reason : "cannot write the credentials");
+    post(s, SIPSPEC_EV_AUTH_FAILED, resp);
+  }
+  free(scratch);
+  free(v);
+}
+
+static void reinvite_done(sipspec_session *s, const sipspec_msg *resp) {
+  s->reinvite_pending = 0;
+  sipspec_response_info info = {0, "no response to the re-INVITE", NULL};
+  char reason[128] = "";
+  const sipspec_mrcp_answer *ans = NULL;
+  if (resp) {
+    info.status = sipspec_msg_status(resp);
+    copy_span_z(reason, sizeof reason, sipspec_msg_reason(resp));
+    info.reason = reason;
+    if (info.status < 300 && s->mrcp) {
+      sipspec_span body = sipspec_msg_body(resp);
+      sipspec_sdp_error e;
+      memset(&e, 0, sizeof e);
+      if (sipspec_mrcp_session_apply_answer(s->mrcp, body.p ? body.p : "", body.len, &e) == SIPSPEC_OK) {
+        ans = sipspec_mrcp_session_state(s->mrcp);
+        s->answer_copy = *ans;
+      } else {
+        info.reason = "the answer to the re-INVITE does not fit the offer";
+      }
+    }
+  }
+  if (s->cb.on_updated) s->cb.on_updated(s, &info, ans, s->cb.user);
+}
+
+static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user) {
+  session_tsx *slot = user;
+  sipspec_session *s = slot->s;
+  int st = sipspec_msg_status(resp);
+  sipspec_span raw = sipspec_msg_raw(resp);
+  ua_trace(s->ua, "recv", s->kind, sipspec_tsx_peer(t), raw.p, raw.len);
+  int state = sipspec_fsm_state(&s->fsm);
+  switch (slot->role) {
+  case ST_INVITE:
+    if (state == SIPSPEC_UAC_SESSION_TERMINATING) return; /* our BYE is out: nothing to do */
+    if (st < 200) post(s, SIPSPEC_EV_RX_1XX, resp);
+    else if (st < 300) post(s, SIPSPEC_EV_RX_2XX, resp);
+    else if ((st == 401 || st == 407) && state != SIPSPEC_UAC_SESSION_CANCEL_PENDING &&
+             state != SIPSPEC_UAC_SESSION_CANCELLING)
+      on_challenge(s, resp);
+    else post(s, SIPSPEC_EV_RX_300_699, resp);
+    break;
+  case ST_BYE:
+    if (st < 200) return;
+    note_response(s, resp);
+    post(s, st < 300 ? SIPSPEC_EV_RX_2XX : (st == 481 || st == 408) ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699,
+         resp);
+    break;
+  case ST_OPTIONS:
+  case ST_REINVITE:
+    if (st < 200) return;
+    if (slot->role == ST_REINVITE && st < 300) {
+      if (state == SIPSPEC_UAC_SESSION_ESTABLISHED) post(s, SIPSPEC_EV_RX_2XX, resp); /* send_ack */
+      if (s->reinvite_pending) reinvite_done(s, resp);
+      return;
+    }
+    if (slot->role == ST_REINVITE) {
+      if (s->reinvite_pending) reinvite_done(s, resp);
+    } else if (s->cb.on_keepalive) {
+      char reason[128];
+      copy_span_z(reason, sizeof reason, sipspec_msg_reason(resp));
+      sipspec_response_info info = {st, reason, NULL};
+      s->cb.on_keepalive(s, &info, s->cb.user);
+    }
+    if ((st == 481 || st == 408) && !s->terminated && state == SIPSPEC_UAC_SESSION_ESTABLISHED) {
+      note_response(s, resp);
+      if (s->dialog) sipspec_dialog_rx_request_response(s->dialog, st);
+      post(s, SIPSPEC_EV_RX_481_408, resp);
+    }
+    break;
+  case ST_CANCEL: break;
+  }
+}
+
+static void tsx_on_timeout(sipspec_tsx *t, void *user) {
+  session_tsx *slot = user;
+  sipspec_session *s = slot->s;
+  (void)t;
+  int state = sipspec_fsm_state(&s->fsm);
+  switch (slot->role) {
+  case ST_INVITE:
+    if (state != SIPSPEC_UAC_SESSION_TERMINATING) post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    break;
+  case ST_BYE:
+    s->status = 0;
+    set_reason(s, "%s", "no response to BYE (Timer F)");
+    post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    break;
+  case ST_OPTIONS:
+  case ST_REINVITE:
+    if (slot->role == ST_REINVITE && s->reinvite_pending) reinvite_done(s, NULL);
+    if (slot->role == ST_OPTIONS && s->cb.on_keepalive) {
+      sipspec_response_info info = {0, "no response to OPTIONS (Timer F)", NULL};
+      s->cb.on_keepalive(s, &info, s->cb.user);
+    }
+    if (!s->terminated && state == SIPSPEC_UAC_SESSION_ESTABLISHED) {
+      s->status = 0;
+      set_reason(s, "%s", "no response to an in-dialog request");
+      if (s->dialog) sipspec_dialog_txn_timeout(s->dialog);
+      post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    }
+    break;
+  case ST_CANCEL: break;
+  }
+}
+
+static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user) {
+  session_tsx *slot = user;
+  sipspec_session *s = slot->s;
+  (void)t;
+  if (slot->role != ST_INVITE && slot->role != ST_BYE) return;
+  if (slot->role == ST_INVITE && sipspec_fsm_state(&s->fsm) == SIPSPEC_UAC_SESSION_TERMINATING) return;
+  s->status = 0;
+  set_reason(s, "transport error: %s", sipspec_strerror(code));
+  post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
+}
+
+static void tsx_on_terminated(sipspec_tsx *t, void *user) {
+  session_tsx *slot = user;
+  (void)t;
+  slot->t = NULL;
+}
+
+/* ---- the dialog's callbacks -------------------------------------------------------------- */
+
+static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *hop, void *user) {
+  sipspec_session *s = user;
+  sipspec_sockaddr a;
+  (void)d;
+  ua_hop_addr(s, hop, &a);
+  ua_trace(s->ua, "send", s->kind, &a, ack, len);
+  sipspec_tsx_layer_send(s->ua->layer, s->kind, &a, ack, len);
+}
+
+static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *user) {
+  sipspec_session *s = user;
+  sipspec_sockaddr a;
+  (void)d;
+  if (!s->cur_req) return;
+  ua_hop_addr(s, hop, &a);
+  s->cur_req->rc = start_tsx(s, s->cur_req->role, req, len, &a);
+}
+
+static void dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user) {
+  sipspec_session *s = user;
+  (void)d, (void)req;
+  if (s->cur_srv) sipspec_tsx_respond(s->cur_srv, status, reason, NULL, NULL, 0);
+}
+
+static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user) {
+  sipspec_session *s = user;
+  (void)d;
+  if (!s->cur_srv || sipspec_msg_method(req) == SIPSPEC_METHOD_ACK) return;
+  switch (sipspec_msg_method(req)) {
+  case SIPSPEC_METHOD_OPTIONS:
+    sipspec_tsx_respond(s->cur_srv, 200, NULL, "Allow: " SESSION_ALLOW "\r\nAccept: application/sdp\r\n", NULL, 0);
+    break;
+  case SIPSPEC_METHOD_INVITE: /* a server-made offer: not what an MRCP client takes */
+    sipspec_tsx_respond(s->cur_srv, 488, NULL, "Warning: 399 sipspec \"re-INVITE from the server not supported\"\r\n",
+                        NULL, 0);
+    break;
+  case SIPSPEC_METHOD_INFO: sipspec_tsx_respond(s->cur_srv, 200, NULL, NULL, NULL, 0); break;
+  default: sipspec_tsx_respond(s->cur_srv, 405, NULL, "Allow: " SESSION_ALLOW "\r\n", NULL, 0); break;
+  }
+}
+
+/* ---- from the user agent ------------------------------------------------------------------ */
+
+int session_matches(const sipspec_session *s, const sipspec_msg *m, int is_request) {
+  if (!s->dialog || s->terminated) return 0;
+  return is_request ? sipspec_dialog_match_request(s->dialog, m) : sipspec_dialog_match_response(s->dialog, m);
+}
+
+void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp) {
+  if (sipspec_fsm_state(&s->fsm) == SIPSPEC_UAC_SESSION_TERMINATING) return;
+  post(s, SIPSPEC_EV_RX_2XX, resp);
+}
+
+void session_rx_request(sipspec_session *s, sipspec_tsx *t, const sipspec_msg *req) {
+  s->cur_srv = t;
+  int rc;
+  if (sipspec_msg_method(req) == SIPSPEC_METHOD_BYE) {
+    rc = post(s, SIPSPEC_EV_RX_BYE, req);
+    if (rc == SIPSPEC_E_FSM_IGNORED || rc == SIPSPEC_E_FSM_REFUSED)
+      sipspec_tsx_respond(t, 481, "Call/Transaction Does Not Exist", NULL, NULL, 0);
+  } else {
+    rc = sipspec_dialog_rx_request(s->dialog, req);
+    if (rc && rc != SIPSPEC_E_DIALOG_CSEQ_ORDER)
+      sipspec_tsx_respond(t, 481, "Call/Transaction Does Not Exist", NULL, NULL, 0);
+  }
+  s->cur_srv = NULL;
+}
+
+/* ---- the API ------------------------------------------------------------------------------ */
+
+void session_free(sipspec_session *s) {
+  if (!s) return;
+  struct ev_loop *loop = s->ua->loop;
+  ev_timer_stop(loop, &s->timer_answer);
+  ev_timer_stop(loop, &s->timer_cancel);
+  ev_timer_stop(loop, &s->keepalive);
+  sipspec_dialog_destroy(s->dialog);
+  sipspec_digest_client_destroy(s->digest);
+  sipspec_mrcp_session_destroy(s->mrcp);
+  if (s->query) sipspec_resolve_cancel(s->ua->resolver, s->query);
+  free(s->desc_addr);
+  free(s->desc_user);
+  free(s->target);
+  free(s->to_display);
+  free(s->extra_headers);
+  free(s->offer);
+  free(s->invite);
+  free(s->auth_headers);
+  free(s);
+}
+
+static void keepalive_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  sipspec_session *s = w->data;
+  (void)loop, (void)revents;
+  assert(w == &s->keepalive);
+  sipspec_session_keepalive(s);
+}
+
+static int extra_ok(const char *h) {
+  /* "Name: value\r\n" lines: every line ends in CRLF and has a colon; no bare CR/LF. */
+  if (!h || !*h) return 1;
+  const char *p = h;
+  while (*p) {
+    const char *e = strstr(p, "\r\n");
+    if (!e) return 0;
+    const char *colon = memchr(p, ':', (size_t)(e - p));
+    if (!colon || colon == p) return 0;
+    for (const char *q = p; q < e; q++)
+      if (*q == '\r' || *q == '\n' || *q == '\0') return 0;
+    if (!strncasecmp(p, "Content-Length", 14)) return 0;
+    p = e + 2;
+  }
+  return 1;
+}
+
+/* Addressing, identifiers and the offer, once the destination is known. */
+static int session_prepare(sipspec_session *s) {
+  sipspec_ua *ua = s->ua;
+  sipspec_transport *tp = sipspec_tsx_layer_transport(ua->layer, s->kind);
+  if (!tp) return SIPSPEC_E_TSX_NO_TRANSPORT;
+  sipspec_sockaddr local;
+  int rc = sipspec_transport_local_addr(tp, &s->dest, &local);
+  if (rc) return rc;
+  char ip[SIPSPEC_SOCKADDR_STRLEN];
+  sipspec_sockaddr_host(&local, ip, sizeof ip);
+  int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
+  snprintf(s->local_host, sizeof s->local_host, v6 ? "[%s]" : "%s", ip);
+  s->local_port = sipspec_sockaddr_port(&local);
+  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
+  snprintf(hostport, sizeof hostport, "%s:%u", s->local_host, s->local_port);
+  snprintf(s->via, sizeof s->via, "SIP/2.0/%s %s;rport", s->kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", hostport);
+  snprintf(s->contact, sizeof s->contact, "sip:%s@%s%s", ua->from_user, hostport,
+           s->kind == SIPSPEC_TP_TCP ? ";transport=tcp" : "");
+  char rnd[40];
+  rc = random_hex(rnd, 16);
+  if (!rc) snprintf(s->call_id, sizeof s->call_id, "%s@%s", rnd, s->local_host);
+  if (!rc) rc = random_hex(s->from_tag, 8);
+  if (!rc && s->have_desc) {
+    /* the offer's address defaults to the local address toward the target */
+    sipspec_mrcp_offer_desc d = s->desc;
+    if (!d.addr) d.addr = ip;
+    char tmp[8192];
+    size_t len = 0;
+    sipspec_sdp_error e;
+    memset(&e, 0, sizeof e);
+    if (!(s->mrcp = sipspec_mrcp_session_create(&d))) rc = SIPSPEC_E_NOMEM;
+    if (!rc) rc = sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e);
+    if (!rc && !(s->offer = malloc(len ? len : 1))) rc = SIPSPEC_E_NOMEM;
+    if (!rc) {
+      memcpy(s->offer, tmp, len);
+      s->offer_len = len;
+    }
+  }
+  if (rc) return rc;
+  /* RFC 3261 18.1.1: a request too big for UDP goes over TCP (when TCP is open). */
+  if (s->kind == SIPSPEC_TP_UDP && !build_invite(s)) {
+    sipspec_tp_kind pick;
+    sipspec_transport *tcp = sipspec_tsx_layer_transport(ua->layer, SIPSPEC_TP_TCP);
+    sipspec_sockaddr tl;
+    if (tcp && sipspec_transport_pick(&ua->cfg, s->invite_len + 64, &pick, NULL, 0) == SIPSPEC_OK &&
+        pick == SIPSPEC_TP_TCP && sipspec_transport_local_addr(tcp, &s->dest, &tl) == SIPSPEC_OK) {
+      s->kind = SIPSPEC_TP_TCP;
+      s->local_port = sipspec_sockaddr_port(&tl);
+      snprintf(hostport, sizeof hostport, "%s:%u", s->local_host, s->local_port);
+      snprintf(s->via, sizeof s->via, "SIP/2.0/TCP %s;rport", hostport);
+      snprintf(s->contact, sizeof s->contact, "sip:%s@%s;transport=tcp", ua->from_user, hostport);
+    }
+  }
+  if (ua->have_auth && !s->digest) {
+    rc = sipspec_digest_client_create(&ua->auth, &s->digest);
+    char *cred = NULL;
+    if (!rc) rc = digest_begin(s, "INVITE", s->target, s->offer, s->offer_len, &cred);
+    if (rc) return rc;
+    s->auth_headers = cred;
+  }
+  return SIPSPEC_OK;
+}
+
+/* The resolver's answer for a target host name. */
+static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, void *arg) {
+  sipspec_session *s = arg;
+  s->query = NULL;
+  int rc = status;
+  if (!rc && !n) rc = SIPSPEC_E_RESOLVE;
+  if (!rc) {
+    s->dest = addrs[0];
+    rc = session_prepare(s);
+  }
+  if (!rc) {
+    post(s, SIPSPEC_EV_TU_START, NULL);
+    return;
+  }
+  s->status = 0;
+  snprintf(s->reason, sizeof s->reason, "%s: %s", rc == SIPSPEC_E_RESOLVE ? "cannot resolve the target" : "cannot send",
+           sipspec_strerror(rc));
+  report_failed(s, SIPSPEC_RESULT_TRANSPORT_ERROR);
+  finish(s);
+}
+
+int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec_session **out) {
+  if (out) *out = NULL;
+  if (!ua || !o || !o->target || (!o->offer && (!o->sdp || !o->sdp_len))) return SIPSPEC_E_INVAL;
+  sipspec_uri u;
+  if (sipspec_uri_parse(o->target, strlen(o->target), &u, NULL) != SIPSPEC_OK || u.kind != SIPSPEC_URI_SIP ||
+      !u.host.len || strpbrk(o->target, "\r\n<>\" "))
+    return SIPSPEC_E_INVAL;
+  if (!extra_ok(o->extra_headers) || (o->to_display && strpbrk(o->to_display, "\"\\\r\n")))
+    return SIPSPEC_E_INVAL;
+  /* The transport: cfg.transport, or the target's ;transport= (RFC 3261 19.1.1). */
+  sipspec_tp_kind kind = ua->cfg.transport;
+  if (u.transport.len == 3 && !strncasecmp(u.transport.p, "tcp", 3)) kind = SIPSPEC_TP_TCP;
+  if (u.transport.len == 3 && !strncasecmp(u.transport.p, "udp", 3)) kind = SIPSPEC_TP_UDP;
+  if (!sipspec_tsx_layer_transport(ua->layer, kind)) return SIPSPEC_E_TSX_NO_TRANSPORT;
+  char host[SIPSPEC_SOCKADDR_STRLEN];
+  if (u.host.len >= sizeof host) return SIPSPEC_E_INVAL;
+  memcpy(host, u.host.p, u.host.len);
+  host[u.host.len] = '\0';
+  unsigned port = u.port > 0 ? (unsigned)u.port : 5060u;
+  /* The offer description is checked now (its address may still be unknown). */
+  if (o->offer) {
+    sipspec_mrcp_offer_desc d = *o->offer;
+    if (!d.addr) d.addr = "0.0.0.0";
+    char tmp[8192];
+    size_t len = 0;
+    sipspec_sdp_error e;
+    memset(&e, 0, sizeof e);
+    int rc = sipspec_mrcp_offer_build(&d, tmp, sizeof tmp, &len, &e);
+    if (rc) return rc;
+  }
+
+  sipspec_session *s = calloc(1, sizeof *s);
+  if (!s) return SIPSPEC_E_NOMEM;
+  s->ua = ua;
+  s->kind = kind;
+  s->cb = o->cb;
+  s->keepalive_ms = o->keepalive_ms;
+  s->answer_timeout_ms = o->answer_timeout_ms;
+  s->cseq = 1;
+  ev_timer_init(&s->timer_answer, timer_cb, 0., 0.);
+  ev_timer_init(&s->timer_cancel, timer_cb, 0., 0.);
+  ev_timer_init(&s->keepalive, keepalive_cb, 0., 0.);
+  s->timer_answer.data = s->timer_cancel.data = s->keepalive.data = s;
+  sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, on_action, s);
+  int rc = SIPSPEC_OK;
+  if (!(s->target = strdup(o->target))) rc = SIPSPEC_E_NOMEM;
+  if (!rc && o->to_display && !(s->to_display = strdup(o->to_display))) rc = SIPSPEC_E_NOMEM;
+  if (!rc && o->extra_headers && *o->extra_headers && !(s->extra_headers = strdup(o->extra_headers)))
+    rc = SIPSPEC_E_NOMEM;
+  if (!rc && o->offer) {
+    s->have_desc = 1;
+    s->desc = *o->offer;
+    if (o->offer->addr && !(s->desc.addr = s->desc_addr = strdup(o->offer->addr))) rc = SIPSPEC_E_NOMEM;
+    if (!rc && o->offer->username && !(s->desc.username = s->desc_user = strdup(o->offer->username)))
+      rc = SIPSPEC_E_NOMEM;
+  } else if (!rc) {
+    s->opaque = 1;
+    if (!(s->offer = malloc(o->sdp_len))) rc = SIPSPEC_E_NOMEM;
+    else {
+      memcpy(s->offer, o->sdp, o->sdp_len);
+      s->offer_len = o->sdp_len;
+    }
+  }
+  if (!rc && u.host_kind == SIPSPEC_HOST_NAME) {
+    /* Never blocking: the INVITE goes out from the resolver's callback. */
+    rc = sipspec_resolve(ua->resolver, host, port, kind, resolved_cb, s, &s->query);
+    if (rc) {
+      session_free(s);
+      return rc;
+    }
+    ua_session_link(ua, s);
+    ua->tel.sessionsStarted++;
+    if (out) *out = s;
+    return SIPSPEC_OK;
+  }
+  if (!rc && sipspec_sockaddr_set(&s->dest, host, port) != SIPSPEC_OK) rc = SIPSPEC_E_BAD_ADDRESS;
+  if (!rc) rc = session_prepare(s);
+  if (rc) {
+    session_free(s);
+    return rc;
+  }
+  ua_session_link(ua, s);
+  ua->tel.sessionsStarted++;
+  /* TU_START: send_invite. A send failure inside it ends the session through TRANSPORT_ERR;
+   * here it is returned instead, without callbacks. */
+  sipspec_session_callbacks saved = s->cb;
+  memset(&s->cb, 0, sizeof s->cb);
+  rc = post(s, SIPSPEC_EV_TU_START, NULL);
+  s->cb = saved;
+  if (!rc && s->terminated) rc = s->start_err ? s->start_err : SIPSPEC_E_SEND;
+  if (rc) {
+    if (!s->terminated) {
+      s->terminated = 1;
+      ua_session_bury(ua, s);
+    }
+    ua->tel.sessionsStarted--;
+    if (s->failed_reported) ua->tel.sessionsFailed--;
+    return rc;
+  }
+  if (out) *out = s;
+  return SIPSPEC_OK;
+}
+
+int sipspec_session_end(sipspec_session *s) {
+  if (!s || s->terminated) return SIPSPEC_E_STATE;
+  int state = sipspec_fsm_state(&s->fsm);
+  if (s->query) { /* still resolving: nothing was sent */
+    sipspec_resolve_cancel(s->ua->resolver, s->query);
+    s->query = NULL;
+    s->ending = 1;
+    set_reason(s, "%s", "ended before the INVITE was sent");
+    report_failed(s, SIPSPEC_RESULT_CANCELLED);
+    finish(s);
+    return SIPSPEC_OK;
+  }
+  if (s->ending || (state != SIPSPEC_UAC_SESSION_INVITING && state != SIPSPEC_UAC_SESSION_PROCEEDING &&
+                    state != SIPSPEC_UAC_SESSION_ESTABLISHED))
+    return SIPSPEC_E_STATE;
+  s->ending = 1;
+  int rc = post(s, SIPSPEC_EV_TU_END, NULL);
+  return rc == SIPSPEC_E_FSM_IGNORED || rc == SIPSPEC_E_FSM_REFUSED ? SIPSPEC_E_STATE : rc;
+}
+
+static int in_dialog(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
+                     size_t body_len) {
+  if (!s || s->terminated) return SIPSPEC_E_STATE;
+  if (sipspec_fsm_state(&s->fsm) != SIPSPEC_UAC_SESSION_ESTABLISHED || s->ending || s->busy) return SIPSPEC_E_STATE;
+  session_req p = {role, method, body, body_len, SIPSPEC_OK};
+  s->next_req = &p;
+  int rc = post(s, SIPSPEC_EV_TU_REQUEST, NULL);
+  s->next_req = NULL;
+  return rc ? rc : p.rc;
+}
+
+int sipspec_session_keepalive(sipspec_session *s) { return in_dialog(s, ST_OPTIONS, "OPTIONS", NULL, 0); }
+
+static int change_resource(sipspec_session *s, sipspec_mrcp_resource r, int add) {
+  if (!s) return SIPSPEC_E_INVAL;
+  if (s->terminated || s->reinvite_pending || sipspec_fsm_state(&s->fsm) != SIPSPEC_UAC_SESSION_ESTABLISHED)
+    return SIPSPEC_E_STATE;
+  if (!s->mrcp) return SIPSPEC_E_INVAL;
+  int rc = add ? sipspec_mrcp_session_add(s->mrcp, r) : sipspec_mrcp_session_remove(s->mrcp, r);
+  if (rc) return rc;
+  char tmp[8192];
+  size_t len = 0;
+  sipspec_sdp_error e;
+  memset(&e, 0, sizeof e);
+  rc = sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e);
+  if (rc) return rc;
+  s->reinvite_pending = 1;
+  rc = in_dialog(s, ST_REINVITE, "INVITE", tmp, len);
+  if (rc) s->reinvite_pending = 0;
+  return rc;
+}
+
+int sipspec_session_add_resource(sipspec_session *s, sipspec_mrcp_resource r) { return change_resource(s, r, 1); }
+int sipspec_session_remove_resource(sipspec_session *s, sipspec_mrcp_resource r) { return change_resource(s, r, 0); }
+
+sipspec_result sipspec_session_result(const sipspec_session *s) { return s->result; }
+int sipspec_session_status(const sipspec_session *s) { return s->status; }
+const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s) {
+  return s->have_answer ? &s->answer_copy : NULL;
+}
+const char *sipspec_session_state_name(const sipspec_session *s) { return sipspec_fsm_state_name(&s->fsm); }
+const char *sipspec_session_call_id(const sipspec_session *s) { return s->call_id; }
+sipspec_ua *sipspec_session_ua(const sipspec_session *s) { return s->ua; }

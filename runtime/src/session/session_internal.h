@@ -1,0 +1,153 @@
+/* session/session_internal.h: what the user agent (ua.c) and its MRCP client sessions
+ * (session.c) share.
+ *
+ *   ua.c       the user agent: transports and the transaction layer, the requests and
+ *              stray responses that arrive outside a transaction of ours (routed to the
+ *              session whose dialog they match, 481 otherwise), sending ACKs, the reaper
+ *   session.c  one session on the generated chart spec/uac_session.rl: its actions by
+ *              name, its INVITE/CANCEL/BYE/in-dialog transactions, its dialog
+ *              (session/dialog.h), its timers, Digest retries
+ */
+#ifndef SIPSPEC_SESSION_SESSION_INTERNAL_H
+#define SIPSPEC_SESSION_SESSION_INTERNAL_H
+
+#include "fsm/fsm_timers.h"
+#include "session/dialog.h"
+#include "session/tsx.h"
+#include "sipspec/digest_msg.h"
+#include "sipspec/fsm.h"
+#include "sipspec/resolver.h"
+#include "sipspec/ua.h"
+
+#define SESSION_QUEUE_MAX 16
+
+struct sipspec_ua {
+  struct ev_loop *loop;
+  sipspec_config cfg;
+  char *bind_host, *from_user, *display_name, *user_agent;
+  unsigned bind_port;
+  sipspec_digest_client_config auth;
+  int have_auth;
+  sipspec_trace_fn trace;
+  void *trace_user;
+  sipspec_telemetry tel;
+  sipspec_tsx_layer *layer;
+  sipspec_resolver *resolver;
+  sipspec_msg *scratch;              /* parsing our own messages; never held across a call */
+  sipspec_session *live;             /* sessions not yet terminated */
+  sipspec_session *dead;             /* terminated, freed by the reaper */
+  ev_timer reaper;
+  size_t n_live;
+};
+
+/* One pending event of a session's chart and the message it carries (copied). */
+typedef struct session_event {
+  int ev;
+  char *data;                        /* raw message, or NULL */
+  size_t len;
+} session_event;
+
+/* What a client transaction of the session is for. */
+typedef enum session_tsx_role {
+  ST_INVITE = 1,
+  ST_CANCEL,
+  ST_BYE,
+  ST_OPTIONS,
+  ST_REINVITE
+} session_tsx_role;
+
+typedef struct session_tsx {
+  sipspec_session *s;
+  sipspec_tsx *t;                    /* NULL once terminated */
+  session_tsx_role role;
+} session_tsx;
+
+#define SESSION_MAX_TSX 8
+
+/* An in-dialog request being sent (TU_REQUEST / TU_BYE), for the duration of the call. */
+typedef struct session_req {
+  session_tsx_role role;
+  const char *method;
+  const char *body;
+  size_t body_len;
+  int rc;                            /* what starting its transaction returned */
+} session_req;
+
+struct sipspec_session {
+  sipspec_ua *ua;
+  sipspec_session *prev, *next;
+  sipspec_fsm fsm;
+  ev_timer timer_answer, timer_cancel, keepalive;
+  /* options, copied */
+  char *target, *to_display, *extra_headers;
+  char *offer;                       /* the SDP offer text sent with the current INVITE */
+  size_t offer_len;
+  int opaque;                        /* opts.sdp was used */
+  int have_desc;                     /* opts.offer was used: desc (strings copied) */
+  sipspec_mrcp_offer_desc desc;
+  char *desc_addr, *desc_user;
+  sipspec_resolve_query *query;      /* resolving the target's host name */
+  sipspec_mrcp_session_t *mrcp;
+  unsigned keepalive_ms, answer_timeout_ms;
+  sipspec_session_callbacks cb;
+  /* addressing */
+  sipspec_tp_kind kind;
+  sipspec_sockaddr dest;             /* where the INVITE goes */
+  char local_host[SIPSPEC_SOCKADDR_STRLEN + 2]; /* IPv6 in brackets */
+  unsigned local_port;
+  char call_id[128], from_tag[40];
+  char via[160];                     /* Via without branch */
+  char contact[200];                 /* Contact URI */
+  /* the INVITE */
+  char *invite;
+  size_t invite_len;
+  uint32_t cseq;                     /* CSeq of the current INVITE */
+  char *auth_headers;                /* credentials lines of the current INVITE, or NULL */
+  sipspec_digest_client_t *digest;
+  sipspec_dialog *dialog;
+  session_tsx tsx[SESSION_MAX_TSX];
+  /* the event being fed */
+  int cur_ev;
+  const sipspec_msg *cur_msg;
+  sipspec_tsx *cur_srv;              /* RX_BYE: its server transaction */
+  session_req *next_req;             /* what send_in_dialog_request sends */
+  session_req *cur_req;              /* the request the dialog is building */
+  int start_err;                     /* why the first INVITE could not be sent */
+  session_event q[SESSION_QUEUE_MAX];
+  int q_head, q_len, busy;
+  /* outcome */
+  sipspec_result result;
+  int status;
+  int established;
+  int cancel_by_timer;
+  int reinvite_pending;
+  int ending;                        /* sipspec_session_end() was called */
+  int failed_reported;
+  int terminated;                    /* on_terminated ran */
+  sipspec_end_reason end_by;
+  char reason[300];
+  char warning[160];
+  sipspec_mrcp_answer answer_copy;
+  int have_answer;
+};
+
+/* ua.c */
+void ua_trace(sipspec_ua *ua, const char *dir, sipspec_tp_kind kind, const sipspec_sockaddr *peer,
+              const char *data, size_t len);
+/* Where a URI of the dialog (remote target, route) is: its IP literal and port, or the
+ * session's destination when the host is a name. */
+void ua_hop_addr(sipspec_session *s, const char *uri, sipspec_sockaddr *out);
+void ua_session_link(sipspec_ua *ua, sipspec_session *s);
+/* Unlinks a terminated session and frees it from the reaper, after the callbacks. */
+void ua_session_bury(sipspec_ua *ua, sipspec_session *s);
+
+/* session.c */
+void session_free(sipspec_session *s);
+/* A 2xx to our INVITE that no transaction took (after Timer M): the ACK is sent again. */
+void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp);
+/* A request of this session's dialog (BYE, OPTIONS, INFO...) on server transaction t. */
+void session_rx_request(sipspec_session *s, sipspec_tsx *t, const sipspec_msg *req);
+/* 1 when msg (request or response) belongs to this session's dialog. */
+int session_matches(const sipspec_session *s, const sipspec_msg *m, int is_request);
+
+#endif

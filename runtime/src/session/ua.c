@@ -1,0 +1,296 @@
+/* session/ua.c: the user agent of sipspec/ua.h: its transports and transaction layer, and
+ * everything that arrives outside a transaction of ours.
+ *
+ * The layer gives us three kinds of input besides our own client transactions' responses:
+ * new requests (a server transaction each), ACKs that no INVITE server transaction took,
+ * and stray responses. Requests are routed to the session whose dialog they match (RFC
+ * 3261 12.2.2); a request naming a dialog we do not know gets 481 (12.2.2), an OPTIONS
+ * outside any dialog 200 with our Allow list (11.2), a new INVITE 603 (this user agent
+ * does not take calls). A stray 2xx to one of our INVITEs (its transaction already gone
+ * after Timer M) is ACKed again (13.2.2.4). Terminated sessions are unlinked at once and
+ * freed on a zero-delay timer, after the callbacks that saw them have returned.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/session_internal.h"
+
+#define UA_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS"
+
+void sipspec_ua_opts_init(sipspec_ua_opts *o) {
+  memset(o, 0, sizeof *o);
+  sipspec_config_init(&o->cfg);
+  sipspec_digest_client_config_init(&o->auth);
+}
+
+const char *sipspec_result_name(sipspec_result r) {
+  switch (r) {
+  case SIPSPEC_RESULT_OK: return "ok";
+  case SIPSPEC_RESULT_REJECTED: return "rejected";
+  case SIPSPEC_RESULT_TIMEOUT: return "timeout";
+  case SIPSPEC_RESULT_TRANSPORT_ERROR: return "transport-error";
+  case SIPSPEC_RESULT_AUTH_FAILED: return "auth-failed";
+  case SIPSPEC_RESULT_CANCELLED: return "cancelled";
+  case SIPSPEC_RESULT_BAD_ANSWER: return "bad-answer";
+  }
+  return "?";
+}
+
+const char *sipspec_end_reason_name(sipspec_end_reason r) {
+  switch (r) {
+  case SIPSPEC_END_NONE: return "none";
+  case SIPSPEC_END_LOCAL: return "local";
+  case SIPSPEC_END_PEER: return "peer";
+  case SIPSPEC_END_ERROR: return "error";
+  }
+  return "?";
+}
+
+/* ---- tracing and addresses ------------------------------------------------------------- */
+
+void ua_trace(sipspec_ua *ua, const char *dir, sipspec_tp_kind kind, const sipspec_sockaddr *peer,
+              const char *data, size_t len) {
+  if (ua->trace) ua->trace(ua->trace_user, dir, kind, peer, data, len);
+}
+
+void ua_hop_addr(sipspec_session *s, const char *uri, sipspec_sockaddr *out) {
+  sipspec_uri u;
+  *out = s->dest;
+  if (!uri || sipspec_uri_parse(uri, strlen(uri), &u, NULL) != SIPSPEC_OK) return;
+  if (u.host_kind != SIPSPEC_HOST_IPV4 && u.host_kind != SIPSPEC_HOST_IPV6) return;
+  char host[SIPSPEC_SOCKADDR_STRLEN];
+  if (u.host.len >= sizeof host) return;
+  memcpy(host, u.host.p, u.host.len);
+  host[u.host.len] = '\0';
+  sipspec_sockaddr a;
+  if (sipspec_sockaddr_set(&a, host, u.port > 0 ? (unsigned)u.port : 5060u) == SIPSPEC_OK) *out = a;
+}
+
+/* ---- session list and reaper ----------------------------------------------------------- */
+
+void ua_session_link(sipspec_ua *ua, sipspec_session *s) {
+  s->prev = NULL;
+  s->next = ua->live;
+  if (ua->live) ua->live->prev = s;
+  ua->live = s;
+  ua->n_live++;
+}
+
+void ua_session_bury(sipspec_ua *ua, sipspec_session *s) {
+  if (s->prev) s->prev->next = s->next;
+  else ua->live = s->next;
+  if (s->next) s->next->prev = s->prev;
+  ua->n_live--;
+  s->prev = NULL;
+  s->next = ua->dead;
+  ua->dead = s;
+  if (!ev_is_active(&ua->reaper)) {
+    ev_timer_set(&ua->reaper, 0., 0.);
+    ev_timer_start(ua->loop, &ua->reaper);
+  }
+}
+
+static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  sipspec_ua *ua = w->data;
+  (void)loop, (void)revents;
+  assert(w == &ua->reaper);
+  while (ua->dead) {
+    sipspec_session *s = ua->dead;
+    ua->dead = s->next;
+    session_free(s);
+  }
+}
+
+/* ---- the layer's callbacks -------------------------------------------------------------- */
+
+static sipspec_session *find_session(sipspec_ua *ua, const sipspec_msg *m, int is_request) {
+  for (sipspec_session *s = ua->live; s; s = s->next)
+    if (session_matches(s, m, is_request)) return s;
+  return NULL;
+}
+
+static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
+  sipspec_ua *ua = user;
+  sipspec_span raw = sipspec_msg_raw(req);
+  ua_trace(ua, "recv", sipspec_transport_reliable(sipspec_tsx_transport(t)) ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP,
+           sipspec_tsx_peer(t), raw.p, raw.len);
+  sipspec_addr to;
+  int has_to_tag = sipspec_msg_to(req, &to) == SIPSPEC_OK && to.tag.len > 0;
+  sipspec_session *s = has_to_tag ? find_session(ua, req, 1) : NULL;
+  if (s) {
+    session_rx_request(s, t, req);
+    return;
+  }
+  sipspec_method m = sipspec_msg_method(req);
+  if (has_to_tag || m == SIPSPEC_METHOD_BYE || m == SIPSPEC_METHOD_CANCEL) {
+    sipspec_tsx_respond(t, 481, "Call/Transaction Does Not Exist", NULL, NULL, 0);
+  } else if (m == SIPSPEC_METHOD_OPTIONS) {
+    sipspec_tsx_respond(t, 200, NULL, "Allow: " UA_ALLOW "\r\nAccept: application/sdp\r\n", NULL, 0);
+  } else if (m == SIPSPEC_METHOD_INVITE) {
+    sipspec_tsx_respond(t, 603, "Decline", NULL, NULL, 0);
+  } else {
+    sipspec_tsx_respond(t, 405, NULL, "Allow: " UA_ALLOW "\r\n", NULL, 0);
+  }
+}
+
+static void on_stray_response(sipspec_tsx_layer *l, const sipspec_msg *resp, sipspec_transport *tp,
+                              const sipspec_sockaddr *from, void *user) {
+  sipspec_ua *ua = user;
+  (void)l;
+  sipspec_span raw = sipspec_msg_raw(resp);
+  ua_trace(ua, "recv", sipspec_transport_reliable(tp) ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP, from, raw.p, raw.len);
+  int st = sipspec_msg_status(resp);
+  if (st < 200 || st >= 300 || sipspec_msg_cseq_method(resp) != SIPSPEC_METHOD_INVITE) return;
+  sipspec_session *s = find_session(ua, resp, 0);
+  if (s) session_stray_2xx(s, resp);
+}
+
+/* ---- creation ----------------------------------------------------------------------------- */
+
+static int dup_opt(char **dst, const char *src, const char *dflt) {
+  const char *v = src && *src ? src : dflt;
+  *dst = NULL;
+  if (!v) return SIPSPEC_OK;
+  return (*dst = strdup(v)) ? SIPSPEC_OK : SIPSPEC_E_NOMEM;
+}
+
+static int token_ok(const char *s) {
+  if (!s) return 1;
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x21 || *s == '@' || *s == ':' || *s == '<' || *s == '>' || *s == ';' || *s == '"')
+      return 0;
+  return 1;
+}
+
+static int text_ok(const char *s) {
+  if (!s) return 1;
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\') return 0;
+  return 1;
+}
+
+static void set_err(char *err, size_t errlen, const char *msg) {
+  if (err && errlen) snprintf(err, errlen, "%s", msg);
+}
+
+int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua **out, char *err,
+                      size_t errlen) {
+  if (out) *out = NULL;
+  if (!loop || !o || !out) {
+    set_err(err, errlen, "sipspec_ua_create: loop, options and out are required");
+    return SIPSPEC_E_INVAL;
+  }
+  if (!token_ok(o->from_user) || (o->from_user && !*o->from_user)) {
+    set_err(err, errlen, "from_user: must be a non-empty SIP user token (no spaces, '@', ':', '<', '>', ';')");
+    return SIPSPEC_E_INVAL;
+  }
+  if (!text_ok(o->display_name) || !text_ok(o->user_agent)) {
+    set_err(err, errlen, "display_name / user_agent: control characters, quotes and backslashes are not allowed");
+    return SIPSPEC_E_INVAL;
+  }
+  if (o->cfg.transport == SIPSPEC_TP_TLS) {
+    set_err(err, errlen, "transport tls: TLS is not available yet");
+    return SIPSPEC_E_TLS_UNAVAILABLE;
+  }
+  if (o->cfg.transport != SIPSPEC_TP_UDP && o->cfg.transport != SIPSPEC_TP_TCP) {
+    set_err(err, errlen, "transport: must be udp or tcp");
+    return SIPSPEC_E_CONFIG;
+  }
+  if (!o->cfg.t1_ms || !o->cfg.t2_ms || !o->cfg.t4_ms || o->cfg.t2_ms < o->cfg.t1_ms) {
+    set_err(err, errlen, "timers: T1, T2 and T4 must be nonzero and T2 >= T1");
+    return SIPSPEC_E_CONFIG;
+  }
+  sipspec_ua *ua = calloc(1, sizeof *ua);
+  if (!ua) return SIPSPEC_E_NOMEM;
+  ua->loop = loop;
+  ua->cfg = o->cfg;
+  ua->bind_port = o->bind_port;
+  ua->auth = o->auth;
+  ua->have_auth = o->auth.get_credentials || (o->auth.table && o->auth.table_len);
+  ua->trace = o->trace;
+  ua->trace_user = o->trace_user;
+  ev_timer_init(&ua->reaper, reaper_cb, 0., 0.);
+  ua->reaper.data = ua;
+  char dflt_ua[64];
+  snprintf(dflt_ua, sizeof dflt_ua, "sipspec/%s", SIPSPEC_UA_VERSION);
+  int rc = dup_opt(&ua->bind_host, o->bind_host, "0.0.0.0");
+  if (!rc) rc = dup_opt(&ua->from_user, o->from_user, "sipspec");
+  if (!rc) rc = dup_opt(&ua->display_name, o->display_name, NULL);
+  if (!rc) rc = dup_opt(&ua->user_agent, o->user_agent, dflt_ua);
+  if (!rc) rc = sipspec_msg_create(&ua->scratch, NULL);
+  sipspec_tsx_layer_callbacks lcb = {on_request, NULL, on_stray_response, ua};
+  if (!rc) rc = sipspec_tsx_layer_create(loop, &ua->cfg, &ua->tel, &lcb, &ua->layer);
+  sipspec_resolver_opts ro = {o->hosts_path};
+  if (!rc) rc = sipspec_resolver_create(loop, &ro, &ua->resolver, err, errlen);
+  if (rc) {
+    if (rc == SIPSPEC_E_NOMEM) set_err(err, errlen, "out of memory");
+    sipspec_ua_destroy(ua);
+    return rc;
+  }
+  sipspec_transport_opts to;
+  sipspec_transport_opts_init(&to);
+  to.bind_host = ua->bind_host;
+  to.bind_port = ua->bind_port;
+  to.max_datagram = ua->cfg.udp_max_size ? ua->cfg.udp_max_size : SIPSPEC_DEFAULT_UDP_MAX_SIZE;
+  if (ua->cfg.transport == SIPSPEC_TP_UDP)
+    rc = sipspec_tsx_layer_open_transport(ua->layer, &sipspec_transport_udp, &to, NULL, err, errlen);
+  if (!rc && (ua->cfg.transport == SIPSPEC_TP_TCP || ua->cfg.tcp_enabled)) {
+    /* Listening gives TCP a fixed local port for Via and Contact, and lets the peer open
+     * a connection back for its requests (RFC 3261 18.1.1, 18.2.2). With UDP too, the
+     * ephemeral UDP port is reused when free. */
+    sipspec_transport_opts tt = to;
+    tt.listen = 1;
+    if (ua->cfg.transport == SIPSPEC_TP_UDP && !ua->bind_port) {
+      sipspec_sockaddr ba;
+      sipspec_transport *udp = sipspec_tsx_layer_transport(ua->layer, SIPSPEC_TP_UDP);
+      if (udp && sipspec_transport_bound_addr(udp, &ba) == SIPSPEC_OK) tt.bind_port = sipspec_sockaddr_port(&ba);
+      rc = sipspec_tsx_layer_open_transport(ua->layer, &sipspec_transport_tcp, &tt, NULL, err, errlen);
+      if (rc) { /* that port is taken for TCP: any port */
+        tt.bind_port = 0;
+        rc = sipspec_tsx_layer_open_transport(ua->layer, &sipspec_transport_tcp, &tt, NULL, err, errlen);
+      }
+    } else {
+      rc = sipspec_tsx_layer_open_transport(ua->layer, &sipspec_transport_tcp, &tt, NULL, err, errlen);
+    }
+    if (rc && ua->cfg.transport == SIPSPEC_TP_UDP) rc = SIPSPEC_OK; /* UDP still works */
+  }
+  if (rc) {
+    sipspec_ua_destroy(ua);
+    return rc;
+  }
+  *out = ua;
+  return SIPSPEC_OK;
+}
+
+void sipspec_ua_destroy(sipspec_ua *ua) {
+  if (!ua) return;
+  while (ua->live) {
+    sipspec_session *s = ua->live;
+    ua->live = s->next;
+    session_free(s);
+  }
+  ev_timer_stop(ua->loop, &ua->reaper);
+  reaper_cb(ua->loop, &ua->reaper, 0);
+  sipspec_tsx_layer_destroy(ua->layer);
+  sipspec_resolver_destroy(ua->resolver);
+  sipspec_msg_destroy(ua->scratch);
+  free(ua->bind_host);
+  free(ua->from_user);
+  free(ua->display_name);
+  free(ua->user_agent);
+  free(ua);
+}
+
+const sipspec_telemetry *sipspec_ua_telemetry(const sipspec_ua *ua) { return &ua->tel; }
+
+int sipspec_ua_bound_addr(const sipspec_ua *ua, sipspec_tp_kind kind, sipspec_sockaddr *out) {
+  if (!ua || !out || (unsigned)kind > SIPSPEC_TP_TLS) return SIPSPEC_E_INVAL;
+  sipspec_transport *tp = sipspec_tsx_layer_transport(ua->layer, kind);
+  if (!tp) return SIPSPEC_E_TSX_NO_TRANSPORT;
+  return sipspec_transport_bound_addr(tp, out);
+}
+
+struct ev_loop *sipspec_ua_loop(const sipspec_ua *ua) { return ua->loop; }
+size_t sipspec_ua_live_sessions(const sipspec_ua *ua) { return ua->n_live; }

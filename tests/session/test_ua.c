@@ -1,0 +1,724 @@
+/* test_ua.c: the user agent and its MRCP client sessions (sipspec/ua.h) against a scripted
+ * peer on 127.0.0.1 (tests/session/peer.c). Each test asserts the exact messages the client
+ * sends and the callbacks and counters it reports. Run over UDP and over TCP
+ * (SIPSPEC_TEST_TCP=1 selects TCP, see CMakeLists.txt). Every loop run is bounded. */
+#include <CUnit/Basic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netutil.h"
+#include "peer.h"
+#include "sipspec/coverage.h"
+#include "sipspec/digest_msg.h"
+#include "sipspec/ua.h"
+
+static int use_tcp;
+
+/* ---- fixture ------------------------------------------------------------------------------- */
+
+typedef struct fx {
+  struct ev_loop *loop;
+  sipspec_ua *ua;
+  peer p;
+  sipspec_session *s;
+  int n_prov, n_answered, n_failed, n_updated, n_keepalive, n_term;
+  int prov_status[64];
+  sipspec_result result;
+  int failed_status;
+  char failed_reason[256];
+  int updated_status;
+  size_t updated_channels;
+  int keepalive_status;
+  sipspec_end_reason end_by;
+  size_t answered_channels;
+  int end_in_provisional; /* call sipspec_session_end() from on_provisional */
+} fx;
+
+static void on_prov(sipspec_session *s, int status, const char *reason, void *u) {
+  fx *f = u;
+  (void)reason;
+  if (f->n_prov < 64) f->prov_status[f->n_prov] = status;
+  f->n_prov++;
+  if (f->end_in_provisional) CU_ASSERT_EQUAL(sipspec_session_end(s), SIPSPEC_OK);
+}
+static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *a, const char *sdp, size_t len, void *u) {
+  fx *f = u;
+  (void)s, (void)sdp, (void)len;
+  f->n_answered++;
+  f->answered_channels = a ? a->nchannels : 0;
+}
+static void on_failed(sipspec_session *s, sipspec_result r, const sipspec_response_info *info, void *u) {
+  fx *f = u;
+  (void)s;
+  f->n_failed++;
+  f->result = r;
+  f->failed_status = info->status;
+  snprintf(f->failed_reason, sizeof f->failed_reason, "%s", info->reason ? info->reason : "");
+}
+static void on_updated(sipspec_session *s, const sipspec_response_info *info, const sipspec_mrcp_answer *a, void *u) {
+  fx *f = u;
+  (void)s;
+  f->n_updated++;
+  f->updated_status = info->status;
+  f->updated_channels = a ? a->nchannels : 0;
+}
+static void on_keepalive(sipspec_session *s, const sipspec_response_info *info, void *u) {
+  fx *f = u;
+  (void)s;
+  f->n_keepalive++;
+  f->keepalive_status = info->status;
+}
+static void on_term(sipspec_session *s, sipspec_end_reason by, void *u) {
+  fx *f = u;
+  (void)s;
+  f->n_term++;
+  f->end_by = by;
+  f->s = NULL;
+}
+
+static sipspec_digest_cred_entry creds[] = {{NULL, "alice", "secret"}};
+
+static const char *hosts_file;
+
+static void fx_open(fx *f, unsigned t1, int with_auth) {
+  memset(f, 0, sizeof *f);
+  f->loop = ev_loop_new(EVFLAG_AUTO);
+  peer_open(&f->p, f->loop, use_tcp);
+  sipspec_ua_opts o;
+  sipspec_ua_opts_init(&o);
+  o.cfg.transport = use_tcp ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP;
+  o.cfg.t1_ms = t1;
+  o.cfg.t2_ms = t1 * 8;
+  o.cfg.t4_ms = t1 * 10;
+  o.bind_host = "127.0.0.1";
+  o.from_user = "client";
+  o.user_agent = "sipspec-test";
+  o.hosts_path = hosts_file;
+  if (with_auth) {
+    o.auth.table = creds;
+    o.auth.table_len = 1;
+  }
+  char err[256] = "";
+  int rc = sipspec_ua_create(f->loop, &o, &f->ua, err, sizeof err);
+  CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
+}
+
+static void fx_close(fx *f) {
+  sipspec_ua_destroy(f->ua);
+  peer_close(&f->p);
+  ev_loop_destroy(f->loop);
+}
+
+static const char *target_host = "127.0.0.1";
+
+static int fx_start_opts(fx *f, unsigned keepalive_ms, sipspec_mrcp_resource res) {
+  sipspec_mrcp_offer_desc d;
+  sipspec_mrcp_offer_desc_init(&d);
+  d.resources[0] = res;
+  d.nresources = 1;
+  d.rtp_port = 4000;
+  char target[128];
+  snprintf(target, sizeof target, "sip:mresources@%s:%u", target_host, f->p.port);
+  sipspec_session_opts so;
+  sipspec_session_opts_init(&so);
+  so.target = target;
+  so.offer = &d;
+  so.keepalive_ms = keepalive_ms;
+  sipspec_session_callbacks cb = {on_prov, on_answered, on_failed, on_updated, on_keepalive, on_term, f};
+  so.cb = cb;
+  return sipspec_session_start(f->ua, &so, &f->s);
+}
+
+static void fx_start(fx *f) {
+  CU_ASSERT_EQUAL_FATAL(fx_start_opts(f, 0, SIPSPEC_MRCP_SPEECHSYNTH), SIPSPEC_OK);
+}
+
+/* The MRCP answer to the offer in request i, made by the library's server side. */
+static const char *answer_for(fx *f, int i) {
+  static char sdp[4096];
+  const sipspec_msg *m = peer_parse(&f->p, i);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  sipspec_span body = sipspec_msg_body(m);
+  sipspec_mrcp_server_config c;
+  sipspec_mrcp_server_config_init(&c);
+  c.addr = "127.0.0.1";
+  c.mrcp_port = 1544;
+  c.rtp_port = 5000;
+  c.session_id = "32AECB23";
+  size_t len = 0;
+  sipspec_sdp_error e;
+  int rc = sipspec_mrcp_server_answer(&c, body.p, body.len, sdp, sizeof sdp - 1, &len, &e);
+  CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
+  sdp[len] = '\0';
+  return sdp;
+}
+
+static char contact_200[128];
+static void reply_200(fx *f, int i, const char *tag) {
+  snprintf(contact_200, sizeof contact_200, "Contact: <sip:srv@127.0.0.1:%u%s>\r\nContent-Type: application/sdp\r\n",
+           f->p.port, use_tcp ? ";transport=tcp" : "");
+  peer_reply(&f->p, i, 200, tag, contact_200, answer_for(f, i));
+}
+
+static int term_done(void *a) { return ((fx *)a)->n_term > 0; }
+static int run_until_term(fx *f, double s) { return tst_run_until(f->loop, term_done, f, s); }
+
+/* Runs until the k-th message starting with prefix arrived; returns its index or -1. */
+static int wait_for(fx *f, const char *prefix, int k, double max_s) {
+  double until = max_s;
+  for (int guard = 0; guard < 1000 && until > 0; guard++) {
+    int i = peer_find(&f->p, prefix, k);
+    if (i >= 0) return i;
+    peer_wait(&f->p, f->p.n + 1, 0.05);
+    until -= 0.05;
+  }
+  return peer_find(&f->p, prefix, k);
+}
+
+/* Established session: INVITE, 180, 200; returns the INVITE index. */
+static int establish(fx *f) {
+  fx_start(f);
+  int inv = wait_for(f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f->p, inv, 180, "srvtag", NULL, NULL);
+  reply_200(f, inv, "srvtag");
+  CU_ASSERT_FATAL(wait_for(f, "ACK ", 0, 5) >= 0);
+  tst_run_for(f->loop, 0.02);
+  CU_ASSERT_EQUAL(f->n_answered, 1);
+  return inv;
+}
+
+/* ---- tests --------------------------------------------------------------------------------- */
+
+/* A whole call: the INVITE's headers in the roadmap's order, ACK for the 200, BYE, 200. */
+static void test_normal_call(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  fx_start(&f);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Inviting");
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  const char *m = f.p.msgs[inv];
+  char line[256];
+  snprintf(line, sizeof line, "INVITE sip:mresources@127.0.0.1:%u SIP/2.0\r\n", f.p.port);
+  CU_ASSERT_TRUE(!strncmp(m, line, strlen(line)));
+  /* the roadmap's first-INVITE header list, in its order, then User-Agent, Allow, Supported */
+  const char *order[] = {"\r\nVia: SIP/2.0/", "\r\nMax-Forwards: 70\r\n", "\r\nFrom: <sip:client@127.0.0.1>;tag=",
+                         "\r\nTo: <sip:mresources@127.0.0.1:", "\r\nCall-ID: ", "\r\nCSeq: 1 INVITE\r\n",
+                         "\r\nContact: <sip:client@127.0.0.1:", "\r\nUser-Agent: sipspec-test\r\n",
+                         "\r\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n", "\r\nSupported: ",
+                         "\r\nContent-Type: application/sdp\r\n", "\r\nContent-Length: "};
+  const char *prev = m;
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+    const char *at = strstr(m, order[i]);
+    CU_ASSERT_PTR_NOT_NULL(at);
+    if (at) CU_ASSERT_TRUE(at > prev);
+    if (at) prev = at;
+  }
+  const char *via = peer_header(&f.p, inv, "Via");
+  CU_ASSERT_PTR_NOT_NULL(strstr(via, use_tcp ? "SIP/2.0/TCP 127.0.0.1:" : "SIP/2.0/UDP 127.0.0.1:"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(via, ";rport;branch=z9hG4bK"));
+  /* Contact: the local address actually used toward the peer, with the real port */
+  sipspec_sockaddr bound;
+  CU_ASSERT_EQUAL(sipspec_ua_bound_addr(f.ua, use_tcp ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP, &bound), SIPSPEC_OK);
+  snprintf(line, sizeof line, "<sip:client@127.0.0.1:%u%s>", sipspec_sockaddr_port(&bound),
+           use_tcp ? ";transport=tcp" : "");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv, "Contact"), line);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv, "Call-ID"), sipspec_session_call_id(f.s));
+  const sipspec_msg *pm = peer_parse(&f.p, inv);
+  CU_ASSERT_PTR_NOT_NULL(strstr(sipspec_msg_body(pm).p, "m=application 9 TCP/MRCPv2"));
+
+  peer_reply(&f.p, inv, 100, NULL, NULL, NULL);
+  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  reply_200(&f, inv, "srvtag");
+  int ack = wait_for(&f, "ACK ", 0, 5);
+  CU_ASSERT_FATAL(ack >= 0);
+  snprintf(line, sizeof line, "ACK sip:srv@127.0.0.1:%u%s SIP/2.0\r\n", f.p.port, use_tcp ? ";transport=tcp" : "");
+  CU_ASSERT_TRUE(!strncmp(f.p.msgs[ack], line, strlen(line)));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "1 ACK");
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, ack, "To"), ";tag=srvtag"));
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_prov, 1); /* 180 only: 100 is not reported */
+  CU_ASSERT_EQUAL(f.prov_status[0], 180);
+  CU_ASSERT_EQUAL(f.n_answered, 1);
+  CU_ASSERT_EQUAL(f.answered_channels, 1);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
+  CU_ASSERT_EQUAL(sipspec_session_result(f.s), SIPSPEC_RESULT_OK);
+  CU_ASSERT_EQUAL(sipspec_session_status(f.s), 200);
+  CU_ASSERT_PTR_NOT_NULL(sipspec_session_answer(f.s));
+
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_E_STATE);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "2 BYE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "Call-ID"), peer_header(&f.p, inv, "Call-ID"));
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT_EQUAL(f.n_failed, 0);
+  const sipspec_telemetry *t = sipspec_ua_telemetry(f.ua);
+  CU_ASSERT_EQUAL(t->sessionsStarted, 1);
+  CU_ASSERT_EQUAL(t->sessionsEstablished, 1);
+  CU_ASSERT_EQUAL(t->sessionsFailed, 0);
+  CU_ASSERT_EQUAL(t->sipByeSent, 1);
+  CU_ASSERT_EQUAL(t->sipByeAcksMissing, 0);
+  CU_ASSERT_EQUAL(t->sipProvisional, 2);
+  CU_ASSERT_EQUAL(sipspec_ua_live_sessions(f.ua), 0);
+  fx_close(&f);
+}
+
+/* 180 many times, then 200: every 180 reported, one ACK. */
+static void test_ringing_many(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  for (int i = 0; i < 25; i++) peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  tst_run_for(f.loop, 0.1);
+  reply_200(&f, inv, "srvtag");
+  CU_ASSERT(wait_for(&f, "ACK ", 0, 5) >= 0);
+  tst_run_for(f.loop, 0.05);
+  CU_ASSERT_EQUAL(f.n_prov, 25);
+  CU_ASSERT_EQUAL(f.n_answered, 1);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipProvisional, 25);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "ACK "), 1);
+  fx_close(&f);
+}
+
+/* An immediate 486: rejected with the status; the ICT's ACK has the INVITE's branch. */
+static void test_immediate_4xx(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f.p, inv, 486, "srvtag", "Warning: 399 srv \"busy here\"\r\n", NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.n_failed, 1);
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_REJECTED);
+  CU_ASSERT_EQUAL(f.failed_status, 486);
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_NONE);
+  int ack = wait_for(&f, "ACK ", 0, 2);
+  CU_ASSERT_FATAL(ack >= 0);
+  char via_inv[512];
+  snprintf(via_inv, sizeof via_inv, "%s", peer_header(&f.p, inv, "Via"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "Via"), via_inv); /* 17.1.1.3 */
+  const sipspec_telemetry *t = sipspec_ua_telemetry(f.ua);
+  CU_ASSERT_EQUAL(t->sessionsFailed, 1);
+  CU_ASSERT_EQUAL(t->sipError4xx, 1);
+  fx_close(&f);
+}
+
+/* No answer at all with T1 = 50 ms. Over UDP Timer A fires after 50, 100, 200, 400, 800
+ * and 1600 ms (doubling, RFC 3261 17.1.1.2), each interval counted from the moment the
+ * previous copy left, and Timer B at 64*T1 = 3200 ms ends the transaction: 7 INVITEs, or 6
+ * when a loaded machine delays the copies enough to push the last one past Timer B.
+ * Over TCP there is one INVITE and no retransmission. Result timeout, status 0. */
+static void test_invite_timeout(void) {
+  fx f;
+  fx_open(&f, 50, 0);
+  fx_start(&f);
+  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_TIMEOUT);
+  CU_ASSERT_EQUAL(f.failed_status, 0);
+  int n = peer_count(&f.p, "INVITE ");
+  if (use_tcp) CU_ASSERT_EQUAL(n, 1);
+  if (!use_tcp) CU_ASSERT_TRUE(n == 6 || n == 7);
+  /* every copy is the same request */
+  for (int i = 1; i < n; i++) CU_ASSERT_STRING_EQUAL(f.p.msgs[peer_find(&f.p, "INVITE ", i)], f.p.msgs[0]);
+  /* never early: copy i+1 leaves at least T1 * 2^i after copy i (ms resolution) */
+  for (int i = 1; i < n; i++) {
+    double gap = f.p.at[peer_find(&f.p, "INVITE ", i)] - f.p.at[peer_find(&f.p, "INVITE ", i - 1)];
+    CU_ASSERT_TRUE(gap >= 0.050 * (double)(1u << (i - 1)) - 0.002);
+  }
+  const sipspec_telemetry *t = sipspec_ua_telemetry(f.ua);
+  CU_ASSERT_EQUAL(t->sipInviteTimeouts, 1);
+  CU_ASSERT_EQUAL(t->sipRetransmissions, (uint64_t)(n - 1));
+  CU_ASSERT_EQUAL(t->sessionsFailed, 1);
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_NONE);
+  fx_close(&f);
+}
+
+/* The 200 is sent three times (our ACKs "lost"): each one is ACKed again. */
+static void test_2xx_retransmitted(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  int inv = establish(&f);
+  reply_200(&f, inv, "srvtag");
+  CU_ASSERT(wait_for(&f, "ACK ", 1, 5) >= 0);
+  reply_200(&f, inv, "srvtag");
+  CU_ASSERT(wait_for(&f, "ACK ", 2, 5) >= 0);
+  for (int k = 0; k < 3; k++) CU_ASSERT_STRING_EQUAL(peer_header(&f.p, peer_find(&f.p, "ACK ", k), "CSeq"), "1 ACK");
+  CU_ASSERT_EQUAL(f.n_answered, 1);
+  fx_close(&f);
+}
+
+/* The server ends the session: its BYE gets 200 and the session ends "peer". */
+static void test_server_bye(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  int inv = establish(&f);
+  const sipspec_msg *m = peer_parse(&f.p, inv);
+  sipspec_addr from;
+  sipspec_msg_from(m, &from);
+  char bye[2048];
+  snprintf(bye, sizeof bye,
+           "BYE %s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%u;branch=z9hG4bKsrvbye1\r\nMax-Forwards: 70\r\n"
+           "From: <sip:mresources@127.0.0.1>;tag=srvtag\r\nTo: <sip:client@127.0.0.1>;tag=%.*s\r\n"
+           "Call-ID: %s\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
+           "sip:client@127.0.0.1", use_tcp ? "TCP" : "UDP", f.p.port, (int)from.tag.len, from.tag.p,
+           peer_header(&f.p, inv, "Call-ID"));
+  peer_send(&f.p, bye, strlen(bye));
+  int ok = wait_for(&f, "SIP/2.0 200", 0, 5);
+  CU_ASSERT_FATAL(ok >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "CSeq"), "1 BYE");
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_PEER);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 0);
+  fx_close(&f);
+}
+
+/* Ended while ringing: CANCEL (same branch, CSeq 1 CANCEL), 487, ACK for the 487. */
+static void test_cancel_ringing(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  f.end_in_provisional = 1;
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  int can = wait_for(&f, "CANCEL ", 0, 5);
+  CU_ASSERT_FATAL(can >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, can, "CSeq"), "1 CANCEL");
+  char via_inv[512];
+  snprintf(via_inv, sizeof via_inv, "%s", peer_header(&f.p, inv, "Via"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, can, "Via"), via_inv);
+  peer_reply(&f.p, can, 200, "srvtag", NULL, NULL);
+  peer_reply(&f.p, inv, 487, "srvtag", NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_CANCELLED);
+  CU_ASSERT_EQUAL(f.failed_status, 487);
+  int ack = wait_for(&f, "ACK ", 0, 2);
+  CU_ASSERT_FATAL(ack >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "1 ACK");
+  fx_close(&f);
+}
+
+/* 481 to our BYE: the session is over all the same (local). */
+static void test_bye_481(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  peer_reply(&f.p, bye, 481, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipByeAcksMissing, 0);
+  fx_close(&f);
+}
+
+/* No answer to BYE: Timer F (64*T1) ends it and counts sipByeAcksMissing. */
+static void test_bye_timer_f(void) {
+  fx f;
+  fx_open(&f, 20, 0);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipByeSent, 1);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipByeAcksMissing, 1);
+  fx_close(&f);
+}
+
+/* A request for a dialog the user agent does not know gets 481. */
+static void test_unknown_dialog_481(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  establish(&f);
+  char bye[1024];
+  snprintf(bye, sizeof bye,
+           "BYE sip:client@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%u;branch=z9hG4bKunknown\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:x@127.0.0.1>;tag=nobody\r\nTo: <sip:client@127.0.0.1>;tag=nothere\r\n"
+           "Call-ID: no-such-call\r\nCSeq: 5 BYE\r\nContent-Length: 0\r\n\r\n",
+           use_tcp ? "TCP" : "UDP", f.p.port);
+  peer_send(&f.p, bye, strlen(bye));
+  int r = wait_for(&f, "SIP/2.0 481", 0, 5);
+  CU_ASSERT(r >= 0);
+  CU_ASSERT_PTR_NOT_NULL(f.s); /* our session lives on */
+  fx_close(&f);
+}
+
+/* re-INVITE adds a resource, then removes it (RFC 6787 section 4; 3264 section 8). */
+static void test_reinvite_add_remove(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_RECORDER), SIPSPEC_E_STATE); /* one at a time */
+  int re = wait_for(&f, "INVITE ", 1, 5);
+  CU_ASSERT_FATAL(re >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re, "CSeq"), "2 INVITE");
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, re, "To"), "tag=srvtag"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[re], "a=resource:speechrecog"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[re], "a=connection:existing"));
+  reply_200(&f, re, NULL);
+  int ack = wait_for(&f, "ACK ", 1, 5);
+  CU_ASSERT_FATAL(ack >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "2 ACK");
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_updated, 1);
+  CU_ASSERT_EQUAL(f.updated_status, 200);
+  CU_ASSERT_EQUAL(f.updated_channels, 2);
+  CU_ASSERT_EQUAL(sipspec_session_remove_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
+  re = wait_for(&f, "INVITE ", 2, 5);
+  CU_ASSERT_FATAL(re >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re, "CSeq"), "3 INVITE");
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[re], "m=application 0 "));
+  reply_200(&f, re, NULL);
+  CU_ASSERT(wait_for(&f, "ACK ", 2, 5) >= 0);
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_updated, 2);
+  CU_ASSERT_EQUAL(f.updated_status, 200);
+  const sipspec_mrcp_answer *a = sipspec_session_answer(f.s);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+  size_t live = 0;
+  for (size_t i = 0; i < a->nchannels; i++) live += !a->channels[i].rejected;
+  CU_ASSERT_EQUAL(live, 1);
+  fx_close(&f);
+}
+
+/* OPTIONS keep-alive every 100 ms inside the dialog; a 481 to one ends the session. */
+static void test_options_keepalive(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  CU_ASSERT_EQUAL_FATAL(fx_start_opts(&f, 100, SIPSPEC_MRCP_SPEECHSYNTH), SIPSPEC_OK);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  reply_200(&f, inv, "srvtag");
+  int o1 = wait_for(&f, "OPTIONS ", 0, 5);
+  CU_ASSERT_FATAL(o1 >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, o1, "CSeq"), "2 OPTIONS");
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, o1, "To"), "tag=srvtag"));
+  peer_reply(&f.p, o1, 200, NULL, NULL, NULL);
+  int o2 = wait_for(&f, "OPTIONS ", 1, 5);
+  CU_ASSERT_FATAL(o2 >= 0);
+  CU_ASSERT_EQUAL(f.n_keepalive, 1);
+  CU_ASSERT_EQUAL(f.keepalive_status, 200);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, o2, "CSeq"), "3 OPTIONS");
+  peer_reply(&f.p, o2, 481, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
+  CU_ASSERT_EQUAL(f.keepalive_status, 481);
+  fx_close(&f);
+}
+
+/* Digest: 401 with a challenge from the library's verifier; the retry has CSeq 2, the same
+ * Call-ID and From tag, a new branch, and credentials the verifier accepts. */
+static void test_digest_retry(void) {
+  fx f;
+  fx_open(&f, 100, 1);
+  sipspec_digest_server_config sc;
+  sipspec_digest_server_config_init(&sc);
+  sc.realm = "sipspec";
+  sc.username = "alice";
+  sc.password = "secret";
+  sipspec_digest_server_t *srv = NULL;
+  char why[256];
+  CU_ASSERT_EQUAL_FATAL(sipspec_digest_server_create(&sc, &srv, why, sizeof why), SIPSPEC_OK);
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  sipspec_digest_headers ch;
+  CU_ASSERT_EQUAL(sipspec_digest_server_challenge(srv, false, &ch), SIPSPEC_OK);
+  char lines[8192] = "";
+  CU_ASSERT_EQUAL(sipspec_digest_headers_format(&ch, SIPSPEC_DIGEST_CHALLENGES, lines, sizeof lines), SIPSPEC_OK);
+  peer_reply(&f.p, inv, 401, "chtag", lines, NULL);
+  int inv2 = wait_for(&f, "INVITE ", 1, 5);
+  CU_ASSERT_FATAL(inv2 >= 0);
+  char a[512], b[512];
+  snprintf(a, sizeof a, "%s", peer_header(&f.p, inv, "Call-ID"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "Call-ID"), a);
+  snprintf(a, sizeof a, "%s", peer_header(&f.p, inv, "From"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "From"), a);
+  snprintf(b, sizeof b, "%s", peer_header(&f.p, inv, "Via"));
+  CU_ASSERT_STRING_NOT_EQUAL(peer_header(&f.p, inv2, "Via"), b);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "CSeq"), "2 INVITE");
+  sipspec_digest_msg_scratch *scratch = malloc(sizeof *scratch);
+  CU_ASSERT_EQUAL(sipspec_digest_verify_msg(srv, SIPSPEC_AUTH_WWW, "sipspec", peer_parse(&f.p, inv2), scratch, why,
+                                            sizeof why),
+                  SIPSPEC_OK);
+  free(scratch);
+  reply_200(&f, inv2, "srvtag");
+  int ack = wait_for(&f, "ACK ", 1, 5); /* ACK 0 was the ICT's ACK for the 401 */
+  CU_ASSERT_FATAL(ack >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "2 ACK");
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[ack], "\r\nAuthorization: Digest ")); /* 13.2.2.4 */
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_answered, 1);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipAuthChallenges, 1);
+  /* BYE carries the cached credentials */
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[bye], "\r\nAuthorization: Digest "));
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  sipspec_digest_server_destroy(srv);
+  fx_close(&f);
+}
+
+/* A 401 without credentials configured: auth-failed. */
+static void test_digest_no_credentials(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f.p, inv, 401, "chtag", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_AUTH_FAILED);
+  CU_ASSERT_EQUAL(f.failed_status, 401);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "INVITE "), 1);
+  fx_close(&f);
+}
+
+/* TCP only: nobody listens at the target: transport-error. */
+static void test_tcp_refused(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  unsigned port = f.p.port;
+  ev_io_stop(f.loop, &f.p.w_main);
+  close(f.p.fd); /* the port is free now: connect is refused */
+  f.p.fd = socket(AF_INET, SOCK_DGRAM, 0);
+  f.p.port = port;
+  fx_start(&f);
+  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_TRANSPORT_ERROR);
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.failed_reason, "refused"));
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sessionsFailed, 1);
+  fx_close(&f);
+}
+
+/* TCP only: the peer resets the connection after reading the INVITE: transport-error. */
+static void test_tcp_reset(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  fx_start(&f);
+  CU_ASSERT_FATAL(wait_for(&f, "INVITE ", 0, 5) >= 0);
+  peer_reset(&f.p);
+  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_TRANSPORT_ERROR);
+  fx_close(&f);
+}
+
+/* Bad options are refused before anything is sent. */
+static void test_bad_options(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  sipspec_session_opts so;
+  sipspec_session_opts_init(&so);
+  sipspec_session *s = NULL;
+  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_E_INVAL); /* no target */
+  so.target = "http://example.com/";
+  so.sdp = "v=0\r\n";
+  so.sdp_len = 5;
+  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_E_INVAL);
+  so.target = "sip:a@127.0.0.1";
+  so.extra_headers = "X-Bad: a\r\nbroken";
+  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_E_INVAL);
+  so.extra_headers = NULL;
+  so.sdp = NULL;
+  so.sdp_len = 0;
+  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_E_INVAL); /* no offer */
+  sipspec_mrcp_offer_desc d;
+  sipspec_mrcp_offer_desc_init(&d); /* no resource, no RTP port */
+  so.offer = &d;
+  CU_ASSERT_NOT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_OK);
+  CU_ASSERT_PTR_NULL(s);
+  tst_run_for(f.loop, 0.05);
+  CU_ASSERT_EQUAL(f.p.n, 0);
+  CU_ASSERT_EQUAL(sipspec_ua_live_sessions(f.ua), 0);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sessionsStarted, 0);
+  fx_close(&f);
+}
+
+/* A host name from the user agent's hosts file: resolved without blocking, the INVITE
+ * leaves from a later loop iteration; an unknown name fails with transport-error. */
+static void test_resolve_name(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  target_host = "mrcp.sipspec.test";
+  fx_start(&f);
+  CU_ASSERT_EQUAL(f.p.n, 0);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Idle");
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  char line[128];
+  snprintf(line, sizeof line, "INVITE sip:mresources@mrcp.sipspec.test:%u SIP/2.0\r\n", f.p.port);
+  CU_ASSERT_TRUE(!strncmp(f.p.msgs[inv], line, strlen(line)));
+  peer_reply(&f.p, inv, 503, "srvtag", NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.failed_status, 503);
+  fx_close(&f);
+  fx_open(&f, 100, 0);
+  target_host = "unknown.sipspec.test";
+  fx_start(&f);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_TRANSPORT_ERROR);
+  CU_ASSERT_EQUAL(f.failed_status, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.failed_reason, "cannot resolve"));
+  CU_ASSERT_EQUAL(f.p.n, 0);
+  target_host = "127.0.0.1";
+  fx_close(&f);
+}
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  const char *tcp = getenv("SIPSPEC_TEST_TCP");
+  use_tcp = tcp && !strcmp(tcp, "1");
+  if (sipspec_coverage_install_atexit() != SIPSPEC_OK) return 2;
+  char hosts[] = "/tmp/sipspec-ua-hosts-XXXXXX";
+  int hfd = mkstemp(hosts);
+  if (hfd < 0) return 2;
+  static const char line[] = "127.0.0.1 mrcp.sipspec.test\n";
+  if (write(hfd, line, sizeof line - 1) != (ssize_t)(sizeof line - 1)) return 2;
+  close(hfd);
+  hosts_file = hosts;
+  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
+  CU_pSuite s = CU_add_suite(use_tcp ? "ua over TCP" : "ua over UDP", NULL, NULL);
+  CU_add_test(s, "normal call: INVITE headers, ACK, BYE", test_normal_call);
+  CU_add_test(s, "180 repeated, then 200", test_ringing_many);
+  CU_add_test(s, "immediate 486", test_immediate_4xx);
+  CU_add_test(s, "INVITE timeout (Timer A schedule, Timer B)", test_invite_timeout);
+  CU_add_test(s, "2xx retransmitted: each ACKed", test_2xx_retransmitted);
+  CU_add_test(s, "server-initiated BYE", test_server_bye);
+  CU_add_test(s, "CANCEL during ringing", test_cancel_ringing);
+  CU_add_test(s, "481 to BYE", test_bye_481);
+  CU_add_test(s, "BYE unanswered: Timer F", test_bye_timer_f);
+  CU_add_test(s, "481 for an unknown dialog", test_unknown_dialog_481);
+  CU_add_test(s, "re-INVITE: add then remove a resource", test_reinvite_add_remove);
+  CU_add_test(s, "OPTIONS keep-alive, 481 ends", test_options_keepalive);
+  CU_add_test(s, "digest retry", test_digest_retry);
+  CU_add_test(s, "401 without credentials", test_digest_no_credentials);
+  CU_add_test(s, "bad options", test_bad_options);
+  CU_add_test(s, "target host name through the resolver", test_resolve_name);
+  if (use_tcp) {
+    CU_add_test(s, "TCP connection refused", test_tcp_refused);
+    CU_add_test(s, "TCP connection reset", test_tcp_reset);
+  }
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+  unsigned run = CU_get_number_of_tests_run();
+  CU_cleanup_registry();
+  unlink(hosts);
+  return failed || run == 0 ? 1 : 0;
+}
