@@ -36,6 +36,7 @@ typedef struct fx {
   sipspec_end_reason end_by;
   size_t answered_channels;
   int end_in_provisional; /* call sipspec_session_end() from on_provisional */
+  unsigned answer_timeout_ms;
 } fx;
 
 static void on_prov(sipspec_session *s, int status, const char *reason, void *u) {
@@ -128,6 +129,7 @@ static int fx_start_opts(fx *f, unsigned keepalive_ms, sipspec_mrcp_resource res
   so.target = target;
   so.offer = &d;
   so.keepalive_ms = keepalive_ms;
+  so.answer_timeout_ms = f->answer_timeout_ms;
   sipspec_session_callbacks cb = {on_prov, on_answered, on_failed, on_updated, on_keepalive, on_term, f};
   so.cb = cb;
   return sipspec_session_start(f->ua, &so, &f->s);
@@ -680,6 +682,92 @@ static void test_resolve_name(void) {
   fx_close(&f);
 }
 
+/* Still ringing when the answer timer (answer_timeout_ms) runs out: CANCEL, 487, result
+ * timeout (RFC 3261 9.1). */
+static void test_answer_timer(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  f.answer_timeout_ms = 150;
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  int can = wait_for(&f, "CANCEL ", 0, 5);
+  CU_ASSERT_FATAL(can >= 0);
+  CU_ASSERT_TRUE(f.p.at[can] - f.p.at[inv] >= 0.148);
+  peer_reply(&f.p, can, 200, "srvtag", NULL, NULL);
+  peer_reply(&f.p, inv, 487, "srvtag", NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_TIMEOUT);
+  CU_ASSERT_EQUAL(f.failed_status, 487);
+  fx_close(&f);
+}
+
+/* Ended before any provisional: no CANCEL yet (9.1); the first 180 lets it go out. */
+static void test_end_before_provisional(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "CancelPending");
+  tst_run_for(f.loop, 0.1);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "CANCEL "), 0);
+  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  int can = wait_for(&f, "CANCEL ", 0, 5);
+  CU_ASSERT_FATAL(can >= 0);
+  peer_reply(&f.p, can, 200, "srvtag", NULL, NULL);
+  peer_reply(&f.p, inv, 487, "srvtag", NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_CANCELLED);
+  CU_ASSERT_EQUAL(f.n_prov, 0); /* the chart's CancelPending + RX_1XX only cancels */
+  fx_close(&f);
+}
+
+/* Nothing answers the CANCEL nor the INVITE: Timer CANCEL (64*T1) ends it, cancelled. */
+static void test_cancel_unanswered(void) {
+  fx f;
+  fx_open(&f, 20, 0);
+  f.end_in_provisional = 1;
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_CANCELLED);
+  CU_ASSERT_EQUAL(f.failed_status, 0);
+  CU_ASSERT_TRUE(peer_count(&f.p, "CANCEL ") >= 1);
+  fx_close(&f);
+}
+
+/* A 2xx whose SDP does not fit the offer: ACKed, then BYE; result bad-answer. */
+static void test_bad_answer(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  const char *sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                    "m=audio 5000 RTP/AVP 0\r\n";
+  char extra[256];
+  snprintf(extra, sizeof extra, "Contact: <sip:srv@127.0.0.1:%u%s>\r\nContent-Type: application/sdp\r\n", f.p.port,
+           use_tcp ? ";transport=tcp" : "");
+  peer_reply(&f.p, inv, 200, "srvtag", extra, sdp);
+  CU_ASSERT(wait_for(&f, "ACK ", 0, 5) >= 0);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.n_answered, 0);
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_BAD_ANSWER);
+  CU_ASSERT_EQUAL(f.failed_status, 200);
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_NONE);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sessionsEstablished, 0);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sessionsFailed, 1);
+  fx_close(&f);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -710,6 +798,10 @@ int main(void) {
   CU_add_test(s, "401 without credentials", test_digest_no_credentials);
   CU_add_test(s, "bad options", test_bad_options);
   CU_add_test(s, "target host name through the resolver", test_resolve_name);
+  CU_add_test(s, "answer timer: CANCEL, result timeout", test_answer_timer);
+  CU_add_test(s, "ended before a provisional: CANCEL waits for the 180", test_end_before_provisional);
+  CU_add_test(s, "CANCEL unanswered: Timer CANCEL", test_cancel_unanswered);
+  CU_add_test(s, "2xx with an answer that does not fit: ACK, BYE", test_bad_answer);
   if (use_tcp) {
     CU_add_test(s, "TCP connection refused", test_tcp_refused);
     CU_add_test(s, "TCP connection reset", test_tcp_reset);
