@@ -361,7 +361,10 @@ static const char *G(addr_spec)(const char *p, const char *lim, sipspec_addr *o,
  * the two smaller DFAs runs alone in the common cases. */
 const char *G(addr)(const char *p, const char *lim, sipspec_addr *o, const char **farp) {
   const char *e, *far1 = p;
-  if ((p < lim && *p == '<') || memchr(p, '<', (size_t)(lim - p))) {
+  if (p < lim && (*p == '<' || *p == '"')) { /* no addr-spec starts so */
+    if ((e = G(name_addr)(p, lim, o, &far1)) != NULL) return e;
+    if (*p == '"' && !memchr(p, '<', (size_t)(lim - p))) far1 = p; /* as if not tried */
+  } else if (memchr(p, '<', (size_t)(lim - p))) {
     if ((e = G(name_addr)(p, lim, o, &far1)) != NULL) return e;
   }
   if ((e = G(addr_spec)(p, lim, o, farp)) != NULL) return e;

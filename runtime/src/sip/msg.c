@@ -181,11 +181,10 @@ static int parse_digits(const char *p, const char *lim, long *out) {
   return 0;
 }
 
-static inline int push_value(sipspec_msg *m, sipspec_hdr_id id, const char *p, const char *e,
-                      const char *lim) {
+static inline int push_value(sipspec_msg *m, sipspec_hdr_id id, const char *p, const char *e) {
   if (m->nvals >= m->limits.max_values) return -1;
   int32_t i = (int32_t)m->nvals++;
-  m->vals[i] = (sipspec_hval){{p, (size_t)(e - p)}, lim, -1};
+  m->vals[i] = (sipspec_hval){{p, (size_t)(e - p)}, -1};
   if (m->last[id] >= 0) m->vals[m->last[id]].next = i;
   else m->first[id] = i;
   m->last[id] = i;
@@ -211,6 +210,8 @@ static const char *generic_elem(const char *p, const char *lim) {
 }
 
 enum list_kind { LIST_VIA, LIST_ADDR, LIST_TOKEN, LIST_GENERIC };
+/* The rule an error in each kind of list names. */
+static const char *const list_rule[] = {"via-parm", "name-addr", "token", "list element"};
 
 /* ---- the pass ------------------------------------------------------------------------- */
 
@@ -220,7 +221,7 @@ static int parse_list(sipspec_msg *m, const char *buf, sipspec_hdr_id id, enum l
   if (skip_sws(p, lim) == lim) {
     if (kind == LIST_TOKEN || kind == LIST_GENERIC) return 0; /* e.g. "Supported:" */
     *fail = p;
-    *rule = kind == LIST_VIA ? "via-parm" : "name-addr";
+    *rule = list_rule[kind];
     return SIPSPEC_E_MSG_SYNTAX;
   }
   (void)buf;
@@ -231,32 +232,29 @@ static int parse_list(sipspec_msg *m, const char *buf, sipspec_hdr_id id, enum l
       sipspec_via via;
       e = sipspec_g_via(p, lim, &via, &far);
       if (!e) sipspec_gf_via(p, lim, &via, &far);
-      *rule = "via-parm";
       break;
     }
     case LIST_ADDR: {
       sipspec_addr a;
       e = sipspec_g_addr(p, lim, &a, &far);
       if (!e) sipspec_gf_addr(p, lim, &a, &far);
-      *rule = "name-addr";
       break;
     }
     case LIST_TOKEN:
       e = sipspec_g_token_elem(p, lim, &far);
       if (!e) sipspec_gf_token_elem(p, lim, &far);
-      *rule = "token";
       break;
     case LIST_GENERIC:
       e = generic_elem(p, lim);
       if (e == p) e = NULL;
-      *rule = "list element";
       break;
     }
     if (!e) {
       *fail = far;
+      *rule = list_rule[kind];
       return SIPSPEC_E_MSG_SYNTAX;
     }
-    if (push_value(m, id, p, e, lim) < 0) {
+    if (push_value(m, id, p, e) < 0) {
       *fail = p;
       *rule = "max_values";
       return SIPSPEC_E_MSG_TOO_MANY_HEADERS;
@@ -265,7 +263,7 @@ static int parse_list(sipspec_msg *m, const char *buf, sipspec_hdr_id id, enum l
     if (p == lim) return 0;
     if (*p != ',') {
       *fail = p;
-      *rule = kind == LIST_VIA ? "via-parm" : kind == LIST_ADDR ? "name-addr" : *rule;
+      *rule = list_rule[kind];
       return SIPSPEC_E_MSG_SYNTAX;
     }
     p = skip_sws(p + 1, lim);
@@ -310,8 +308,8 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
   case SIPSPEC_H_REFERRED_BY: {
     sipspec_addr a;
     const char *e = sipspec_g_addr(v, lim, &a, &far);
-    *rule = id == SIPSPEC_H_FROM ? "From" : id == SIPSPEC_H_TO ? "To" : "name-addr";
     if (!e || skip_sws(e, lim) != lim) {
+      *rule = id == SIPSPEC_H_FROM ? "From" : id == SIPSPEC_H_TO ? "To" : "name-addr";
       if (!e) sipspec_gf_addr(v, lim, &a, &far);
       *fail = e ? e : far;
       return SIPSPEC_E_MSG_SYNTAX;
@@ -427,7 +425,7 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
     if (check_raw_cr(v, ve, fail, rule)) return SIPSPEC_E_MSG_SYNTAX;
     break;
   }
-  if (push_value(m, id, v, ve, lim) < 0) {
+  if (push_value(m, id, v, ve) < 0) {
     *fail = v;
     *rule = "max_values";
     return SIPSPEC_E_MSG_TOO_MANY_HEADERS;
@@ -443,6 +441,17 @@ static int ieq(const char *a, const char *b, size_t n) {
     if (x != y) return 0;
   }
   return 1;
+}
+
+/* p[0..6] is "SIP/2.0" exactly: two overlapping 4-byte compares (the usual case). */
+static int is_sip20(const char *p) {
+  static const char v[7] = {'S', 'I', 'P', '/', '2', '.', '0'};
+  uint32_t a, b, x, y;
+  memcpy(&a, p, 4);
+  memcpy(&b, p + 3, 4);
+  memcpy(&x, v, 4);
+  memcpy(&y, v + 3, 4);
+  return a == x && b == y;
 }
 
 static uint32_t compute_checks(const sipspec_msg *m) {
@@ -468,7 +477,7 @@ static uint32_t compute_checks(const sipspec_msg *m) {
   for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
     if (m->nline_of[single[i]] > 1) c |= SIPSPEC_CHECK_DUPLICATE_HEADER;
   if (m->start.version.len != 7 ||
-      (memcmp(m->start.version.p, "SIP/2.0", 7) && !ieq(m->start.version.p, "SIP/2.0", 7)))
+      (!is_sip20(m->start.version.p) && !ieq(m->start.version.p, "SIP/2.0", 7)))
     c |= SIPSPEC_CHECK_BAD_VERSION;
   if (m->contact_star &&
       (m->nval_of[SIPSPEC_H_CONTACT] > 1 || m->expires != 0))

@@ -23,8 +23,7 @@ typedef struct sipspec_hline {
 
 typedef struct sipspec_hval {
   sipspec_span v;
-  const char *lim; /* end of the header value the element belongs to */
-  int32_t next;    /* next value of the same id, -1 at the end */
+  int32_t next; /* next value of the same id, -1 at the end */
 } sipspec_hval;
 
 struct sipspec_msg {
