@@ -215,7 +215,7 @@ static const char *const list_rule[] = {"via-parm", "name-addr", "token", "list 
 
 /* ---- the pass ------------------------------------------------------------------------- */
 
-static int parse_list(sipspec_msg *m, const char *buf, sipspec_hdr_id id, enum list_kind kind,
+static inline int parse_list(sipspec_msg *m, const char *buf, sipspec_hdr_id id, enum list_kind kind,
                       const char *v, const char *lim, const char **fail, const char **rule) {
   const char *p = v;
   if (skip_sws(p, lim) == lim) {
