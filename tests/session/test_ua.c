@@ -768,6 +768,66 @@ static void test_bad_answer(void) {
   fx_close(&f);
 }
 
+/* The 200 races the CANCEL (9.1, 15): the 200 is ACKed, then BYE; result cancelled. */
+static void test_2xx_races_cancel(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  f.end_in_provisional = 1;
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  int can = wait_for(&f, "CANCEL ", 0, 5);
+  CU_ASSERT_FATAL(can >= 0);
+  reply_200(&f, inv, "srvtag");
+  peer_reply(&f.p, can, 200, "srvtag", NULL, NULL);
+  int ack = wait_for(&f, "ACK ", 0, 5);
+  CU_ASSERT_FATAL(ack >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "1 ACK");
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "2 BYE");
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.n_answered, 0);
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_NONE);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipByeSent, 1);
+  fx_close(&f);
+}
+
+/* A final failure after ringing: 180 then 603, rejected with that status. */
+static void test_reject_after_ringing(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  peer_reply(&f.p, inv, 603, "srvtag", NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.n_prov, 1);
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_REJECTED);
+  CU_ASSERT_EQUAL(f.failed_status, 603);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipError6xx, 1);
+  fx_close(&f);
+}
+
+/* No response at all to an in-dialog OPTIONS (Timer F) ends the session (12.2.1.2). */
+static void test_keepalive_unanswered(void) {
+  fx f;
+  fx_open(&f, 20, 0);
+  CU_ASSERT_EQUAL_FATAL(fx_start_opts(&f, 50, SIPSPEC_MRCP_SPEECHSYNTH), SIPSPEC_OK);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  reply_200(&f, inv, "srvtag");
+  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
+  CU_ASSERT_TRUE(f.n_keepalive >= 1);
+  CU_ASSERT_EQUAL(f.keepalive_status, 0);
+  CU_ASSERT_TRUE(peer_count(&f.p, "OPTIONS ") >= 1);
+  fx_close(&f);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -802,6 +862,9 @@ int main(void) {
   CU_add_test(s, "ended before a provisional: CANCEL waits for the 180", test_end_before_provisional);
   CU_add_test(s, "CANCEL unanswered: Timer CANCEL", test_cancel_unanswered);
   CU_add_test(s, "2xx with an answer that does not fit: ACK, BYE", test_bad_answer);
+  CU_add_test(s, "2xx races the CANCEL: ACK, BYE", test_2xx_races_cancel);
+  CU_add_test(s, "180 then 603", test_reject_after_ringing);
+  CU_add_test(s, "keep-alive unanswered: Timer F ends the session", test_keepalive_unanswered);
   if (use_tcp) {
     CU_add_test(s, "TCP connection refused", test_tcp_refused);
     CU_add_test(s, "TCP connection reset", test_tcp_reset);
