@@ -12,9 +12,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+  {"call", sipspec_cmd_call, "start an MRCPv2 session, hold it, end it with BYE and report what happened"},
   {"charts", sipspec_cmd_charts, "list the built state charts: states, transitions, timers"},
   {"coverage", sipspec_cmd_coverage, "merge coverage files and report the states and transitions visited"},
+  {"demo", sipspec_cmd_demo, "a server and a client in this process on 127.0.0.1: one MRCPv2 call"},
   {"parse", sipspec_cmd_parse, "parse a SIP message file and print its fields or why it is rejected"},
+  {"serve", sipspec_cmd_serve, "run an MRCPv2 server (SIP side) until SIGINT/SIGTERM, one line per event"},
 };
 
 static void usage(FILE *out) {

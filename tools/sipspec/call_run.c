@@ -1,0 +1,139 @@
+/* call_run.c: drives one MRCP client session for `sipspec call` and `sipspec demo`
+ * (call_run.h): the session callbacks record into a cli_call_report and print a line per
+ * event; an embedded ev_timer holds the established session before the BYE. */
+#include "call_run.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+static void say(cli_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(cli_call *c, const char *fmt, ...) {
+  if (!c->log) return;
+  va_list ap;
+  va_start(ap, fmt);
+  if (c->who) fprintf(c->log, "%s: ", c->who);
+  vfprintf(c->log, fmt, ap);
+  va_end(ap);
+  fputc('\n', c->log);
+  fflush(c->log);
+}
+
+static void copy(char *dst, size_t cap, const char *src) {
+  snprintf(dst, cap, "%s", src ? src : "");
+}
+
+void cli_call_init(cli_call *c) {
+  memset(c, 0, sizeof *c);
+  cli_call_report_init(&c->rep);
+  c->result = -1;
+  c->hold_ms = 1000;
+}
+
+static void hold_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  cli_call *c = (cli_call *)((char *)w - offsetof(cli_call, hold));
+  (void)loop;
+  (void)revents;
+  say(c, "held %u ms, sending BYE", c->hold_ms);
+  cli_call_hangup(c);
+}
+
+static void on_provisional(sipspec_session *s, int status, const char *reason, void *user) {
+  cli_call *c = user;
+  (void)s;
+  say(c, "%d %s", status, reason ? reason : "");
+}
+
+static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *answer, const char *sdp, size_t sdp_len,
+                        void *user) {
+  cli_call *c = user;
+  (void)sdp;
+  (void)sdp_len;
+  c->rep.established = 1;
+  c->rep.status = sipspec_session_status(s);
+  if (answer) {
+    c->rep.answer = *answer;
+    c->rep.has_answer = 1;
+  }
+  say(c, "%d: session established", c->rep.status);
+  if (c->log) cli_call_report_session_text(c->log, &c->rep);
+  if (c->ending) return; /* a hang-up came while the INVITE was pending: the runtime sends BYE */
+  ev_timer_set(&c->hold, c->hold_ms / 1000.0, 0.);
+  ev_timer_start(c->loop, &c->hold);
+}
+
+static void on_failed(sipspec_session *s, sipspec_result result, const sipspec_response_info *info, void *user) {
+  cli_call *c = user;
+  (void)s;
+  if (info) {
+    c->rep.status = info->status;
+    copy(c->rep.reason, sizeof c->rep.reason, info->reason);
+    copy(c->rep.warning, sizeof c->rep.warning, info->warning);
+  }
+  if (info && info->status)
+    say(c, "failed: %s (%d %s)%s%s", sipspec_result_name(result), info->status, info->reason ? info->reason : "",
+        info->warning ? ": " : "", info->warning ? info->warning : "");
+  else
+    say(c, "failed: %s%s%s", sipspec_result_name(result), info && info->reason ? ": " : "",
+        info && info->reason ? info->reason : "");
+}
+
+static void on_keepalive(sipspec_session *s, const sipspec_response_info *info, void *user) {
+  cli_call *c = user;
+  (void)s;
+  if (info && info->status) say(c, "OPTIONS keep-alive: %d %s", info->status, info->reason ? info->reason : "");
+  else say(c, "OPTIONS keep-alive: no response");
+}
+
+static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user) {
+  cli_call *c = user;
+  sipspec_result r = sipspec_session_result(s);
+  c->result = (int)r;
+  c->rep.result = sipspec_result_name(r);
+  int st = sipspec_session_status(s);
+  if (st) c->rep.status = st;
+  c->rep.ended_by = sipspec_end_reason_name(by);
+  if (r != SIPSPEC_RESULT_OK) c->rep.established = 0;
+  if (c->rep.established) say(c, "session ended by %s", c->rep.ended_by);
+  ev_timer_stop(c->loop, &c->hold);
+  c->s = NULL;
+  c->done = 1;
+  if (c->on_done) c->on_done(c);
+}
+
+int cli_call_start(cli_call *c, sipspec_ua *ua, sipspec_session_opts *o) {
+  c->loop = sipspec_ua_loop(ua);
+  ev_timer_init(&c->hold, hold_cb, 0., 0.);
+  o->cb.on_provisional = on_provisional;
+  o->cb.on_answered = on_answered;
+  o->cb.on_failed = on_failed;
+  o->cb.on_updated = NULL;
+  o->cb.on_keepalive = on_keepalive;
+  o->cb.on_terminated = on_terminated;
+  o->cb.user = c;
+  int rc = sipspec_session_start(ua, o, &c->s);
+  if (rc != SIPSPEC_OK) {
+    c->s = NULL;
+    snprintf(c->rep.error, sizeof c->rep.error, "cannot start the session: %s (%s)", sipspec_strerror(rc),
+             sipspec_errname(rc));
+    return rc;
+  }
+  copy(c->rep.call_id, sizeof c->rep.call_id, sipspec_session_call_id(c->s));
+  say(c, "INVITE %s", o->target);
+  return SIPSPEC_OK;
+}
+
+void cli_call_hangup(cli_call *c) {
+  if (!c->s || c->ending) return;
+  c->ending = 1;
+  ev_timer_stop(c->loop, &c->hold);
+  int rc = sipspec_session_end(c->s);
+  if (rc != SIPSPEC_OK && rc != SIPSPEC_E_STATE) say(c, "cannot end the session: %s", sipspec_strerror(rc));
+}
+
+void cli_call_finish(cli_call *c, sipspec_ua *ua) {
+  if (c->loop) ev_timer_stop(c->loop, &c->hold);
+  if (ua) c->rep.tel = *sipspec_ua_telemetry(ua);
+}

@@ -1,0 +1,276 @@
+/* cmd_serve.c: `sipspec serve --listen HOST:PORT [OPTIONS]`: runs the embedded MRCPv2 server
+ * (sipspec/server.h) until SIGINT or SIGTERM, printing one line per dialog event (or one JSON
+ * object per line with --json-log). Its knobs make it play the peers a client meets: reject,
+ * ring many times, send BYE itself, answer BYE with an error, demand Digest credentials.
+ * On a signal it sends BYE on every established dialog, waits (bounded) until no dialog is
+ * left and exits 0. docs/cli.md. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "sipspec/coverage.h"
+#include "sipspec/server.h"
+
+#define PROG "sipspec serve"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: sipspec serve --listen HOST:PORT [OPTIONS]\n"
+          "Runs an MRCPv2 server (SIP side) until SIGINT or SIGTERM and prints one line per event.\n"
+          "Once ready it prints 'listening on HOST:PORT/udp' (and /tcp) with the bound port, so\n"
+          "--listen 127.0.0.1:0 picks a free one.\n"
+          "  --listen HOST:PORT     IPv4 or [IPv6] literal and port (0: ephemeral), required\n"
+          "  --transport udp|tcp    listen on this transport only (default: both)\n"
+          "  --auth USER:PASSWORD   demand Digest credentials on INVITE and BYE (401)\n"
+          "  --realm R              the Digest realm (default sipspec)\n"
+          "  --proxy                challenge with 407 as a proxy would\n"
+          "  --mrcp-port N          the MRCP port put into answers (default 1544)\n"
+          "  --rtp-port N           the RTP port put into answers (default 4000)\n"
+          "  --reject CODE          answer every INVITE with CODE (300..699)\n"
+          "  --ring N               send N 180 Ringing before the final response (default 1)\n"
+          "  --ring-interval MS     wait MS between the 180s and before the final response (0)\n"
+          "  --bye-after MS         send BYE MS after the ACK (default: never)\n"
+          "  --bye-status CODE      answer BYE with CODE (default 200; e.g. 481)\n"
+          "  --json-log             one JSON object per line instead of text\n"
+          "  --coverage-out FILE    merge the state-chart coverage into FILE at exit (also on SIGTERM)\n"
+          "Timers come from the MRCP_SIP_* variables as for 'sipspec call'.\n"
+          "Exit status: 0 stopped by a signal after all dialogs ended, 1 cannot listen or did not\n"
+          "end cleanly, 2 usage or a bad MRCP_SIP_* value.\n");
+}
+
+struct serve {
+  struct ev_loop *loop;
+  sipspec_server *srv;
+  int json;
+  ev_signal sigint, sigterm;
+  ev_timer idle_poll;
+  int stopping;
+  double stop_bound;         /* seconds to wait for the dialogs to end after the signal */
+  double stop_deadline;
+  int stopped_clean;
+};
+
+static const char *event_name(sipspec_server_event ev) {
+  switch (ev) {
+  case SIPSPEC_SERVER_INVITED: return "invited";
+  case SIPSPEC_SERVER_ESTABLISHED: return "established";
+  case SIPSPEC_SERVER_UPDATED: return "updated";
+  case SIPSPEC_SERVER_ENDED: return "ended";
+  case SIPSPEC_SERVER_REFUSED: return "refused";
+  }
+  return "?";
+}
+
+static void log_line(struct serve *sv, const char *event, const char *call_id, int status, const char *text) {
+  if (sv->json) {
+    fputs("{\"event\":", stdout);
+    cli_json_string(stdout, event);
+    if (call_id) {
+      fputs(",\"call_id\":", stdout);
+      cli_json_string(stdout, call_id);
+    }
+    if (status) printf(",\"status\":%d", status);
+    if (text) {
+      fputs(",\"text\":", stdout);
+      cli_json_string(stdout, text);
+    }
+    fputs("}\n", stdout);
+  } else {
+    printf("%s", event);
+    if (call_id) printf(" %s", call_id);
+    if (status) printf(" %d", status);
+    if (text) printf(" %s", text);
+    putchar('\n');
+  }
+  fflush(stdout);
+}
+
+static void on_event(sipspec_server *srv, sipspec_server_event ev, const char *call_id, int status, void *user) {
+  (void)srv;
+  log_line(user, event_name(ev), call_id, status, NULL);
+}
+
+static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  struct serve *sv = w->data;
+  (void)revents;
+  sipspec_server_stats st;
+  sipspec_server_stats_get(sv->srv, &st);
+  /* Dialogs, not sipspec_server_idle(): completed UDP transactions linger for Timer J. */
+  if (!st.live_dialogs) {
+    sv->stopped_clean = 1;
+    ev_break(loop, EVBREAK_ALL);
+  } else if (ev_now(loop) >= sv->stop_deadline) {
+    log_line(sv, "stop-timeout", NULL, 0, "dialogs still open when the shutdown bound ran out");
+    ev_break(loop, EVBREAK_ALL);
+  }
+}
+
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
+  struct serve *sv = w->data;
+  (void)revents;
+  if (sv->stopping) { /* a second signal: stop at once */
+    log_line(sv, "stop-now", NULL, 0, w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+    ev_break(loop, EVBREAK_ALL);
+    return;
+  }
+  sv->stopping = 1;
+  log_line(sv, "stopping", NULL, 0, w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+  sv->stop_deadline = ev_now(loop) + sv->stop_bound;
+  sipspec_server_shutdown(sv->srv);
+  ev_timer_again(loop, &sv->idle_poll);
+}
+
+static int usage_error(const char *what, const char *why) {
+  fprintf(stderr, PROG ": %s%s%s\n(try '" PROG " --help')\n", what, why ? ": " : "", why ? why : "");
+  return CLI_EXIT_USAGE;
+}
+
+int sipspec_cmd_serve(int argc, char **argv) {
+  sipspec_server_opts so;
+  sipspec_server_opts_init(&so);
+  char host[CLI_HOST_MAX], why[256], err[SIPSPEC_ERR_LEN];
+  char auth_user[CLI_CRED_MAX], auth_pass[CLI_CRED_MAX];
+  const char *cov_out = NULL, *realm = NULL, *v;
+  int listen_set = 0, transport_set = 0, json = 0, auth = 0, proxy = 0;
+  unsigned port = 0, n;
+  sipspec_tp_kind transport = SIPSPEC_TP_UDP;
+
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int m;
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage(stdout);
+      return CLI_EXIT_OK;
+    } else if (!strcmp(a, "--json-log")) {
+      json = 1;
+    } else if (!strcmp(a, "--proxy")) {
+      proxy = 1;
+    } else if ((m = cli_opt(argc, argv, &i, "--listen", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_hostport(v, host, sizeof host, &port, why, sizeof why)) return usage_error("--listen", why);
+      listen_set = 1;
+    } else if ((m = cli_opt(argc, argv, &i, "--transport", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_transport(v, &transport, why, sizeof why)) return usage_error("--transport", why);
+      transport_set = 1;
+    } else if ((m = cli_opt(argc, argv, &i, "--auth", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_userpass(v, auth_user, sizeof auth_user, auth_pass, sizeof auth_pass, why, sizeof why))
+        return usage_error("--auth", why);
+      auth = 1;
+    } else if ((m = cli_opt(argc, argv, &i, "--realm", &v, why, sizeof why))) {
+      if (m < 0) return usage_error("--realm", why);
+      if (!*v || strpbrk(v, "\"\\\r\n")) return usage_error("--realm", "must be non-empty, without quotes or backslashes");
+      realm = v;
+    } else if ((m = cli_opt(argc, argv, &i, "--mrcp-port", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 1, 65535, &so.mrcp.mrcp_port, why, sizeof why)) return usage_error("--mrcp-port", why);
+    } else if ((m = cli_opt(argc, argv, &i, "--rtp-port", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 1, 65535, &so.mrcp.rtp_port, why, sizeof why)) return usage_error("--rtp-port", why);
+    } else if ((m = cli_opt(argc, argv, &i, "--reject", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 300, 699, &n, why, sizeof why)) return usage_error("--reject", why);
+      so.reject_status = (int)n;
+    } else if ((m = cli_opt(argc, argv, &i, "--ring", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 0, 1000, &so.ring_count, why, sizeof why)) return usage_error("--ring", why);
+    } else if ((m = cli_opt(argc, argv, &i, "--ring-interval", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 0, SIPSPEC_CONFIG_MAX_MS, &so.ring_interval_ms, why, sizeof why))
+        return usage_error("--ring-interval", why);
+    } else if ((m = cli_opt(argc, argv, &i, "--bye-after", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 1, SIPSPEC_CONFIG_MAX_MS, &so.bye_after_ms, why, sizeof why))
+        return usage_error("--bye-after", why);
+    } else if ((m = cli_opt(argc, argv, &i, "--bye-status", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 200, 699, &n, why, sizeof why)) return usage_error("--bye-status", why);
+      so.bye_status = (int)n;
+    } else if ((m = cli_opt(argc, argv, &i, "--coverage-out", &v, why, sizeof why))) {
+      if (m < 0 || !*v) return usage_error("--coverage-out", "needs a file name");
+      cov_out = v;
+    } else if (a[0] == '-') {
+      fprintf(stderr, PROG ": unknown option '%s'\n(try '" PROG " --help')\n", a);
+      return CLI_EXIT_USAGE;
+    } else {
+      fprintf(stderr, PROG ": unexpected argument '%s'\n(try '" PROG " --help')\n", a);
+      return CLI_EXIT_USAGE;
+    }
+  }
+  if (!listen_set) return usage_error("--listen HOST:PORT is required", NULL);
+  if ((realm || proxy) && !auth) return usage_error("--realm and --proxy need --auth USER:PASSWORD", NULL);
+
+  int rc = cli_config_from_env(&so.cfg, err, sizeof err);
+  if (rc != SIPSPEC_OK) {
+    fprintf(stderr, PROG ": %s\n", err);
+    return CLI_EXIT_USAGE;
+  }
+  if (transport_set) {
+    so.cfg.transport = transport;
+    so.both_transports = 0;
+  }
+  if (cov_out && sipspec_coverage_write_at_exit(cov_out) != SIPSPEC_OK) {
+    fprintf(stderr, PROG ": --coverage-out %s: cannot arrange to write it at exit\n", cov_out);
+    return CLI_EXIT_FAIL;
+  }
+  so.listen_host = host;
+  so.listen_port = port;
+  if (auth) {
+    so.auth_user = auth_user;
+    so.auth_password = auth_pass;
+    so.auth_realm = realm;
+    so.auth_proxy = proxy;
+  }
+
+  struct serve sv;
+  memset(&sv, 0, sizeof sv);
+  sv.json = json;
+  so.on_event = on_event;
+  so.user = &sv;
+  sv.loop = ev_default_loop(0);
+  if (!sv.loop) {
+    fprintf(stderr, PROG ": cannot create the event loop\n");
+    return CLI_EXIT_FAIL;
+  }
+  err[0] = '\0';
+  rc = sipspec_server_create(sv.loop, &so, &sv.srv, err, sizeof err);
+  explicit_bzero(auth_pass, sizeof auth_pass); /* the server keeps its own copy */
+  if (rc != SIPSPEC_OK) {
+    fprintf(stderr, PROG ": %s\n", err[0] ? err : sipspec_strerror(rc));
+    return CLI_EXIT_FAIL;
+  }
+
+  static const sipspec_tp_kind kinds[] = {SIPSPEC_TP_UDP, SIPSPEC_TP_TCP};
+  for (size_t k = 0; k < 2; k++) {
+    sipspec_sockaddr a;
+    char buf[SIPSPEC_SOCKADDR_STRLEN], line[SIPSPEC_SOCKADDR_STRLEN + 8];
+    if (!so.both_transports && kinds[k] != so.cfg.transport) continue;
+    if (sipspec_server_bound_addr(sv.srv, kinds[k], &a) != SIPSPEC_OK) continue;
+    snprintf(line, sizeof line, "%s/%s", sipspec_sockaddr_format(&a, buf, sizeof buf), sipspec_tp_kind_name(kinds[k]));
+    if (json) log_line(&sv, "listening", NULL, 0, line);
+    else printf("listening on %s\n", line);
+  }
+  fflush(stdout);
+
+  /* After the signal: wait for the BYEs (each bounded by Timer F = 64*T1) plus a second. */
+  sv.stop_bound = (64.0 * so.cfg.t1_ms + 1000.0) / 1000.0;
+  ev_signal_init(&sv.sigint, signal_cb, SIGINT);
+  ev_signal_init(&sv.sigterm, signal_cb, SIGTERM);
+  sv.sigint.data = sv.sigterm.data = &sv;
+  ev_signal_start(sv.loop, &sv.sigint);
+  ev_signal_start(sv.loop, &sv.sigterm);
+  ev_init(&sv.idle_poll, idle_cb);
+  sv.idle_poll.repeat = 0.02;
+  sv.idle_poll.data = &sv;
+  ev_run(sv.loop, 0);
+  ev_timer_stop(sv.loop, &sv.idle_poll);
+  ev_signal_stop(sv.loop, &sv.sigint);
+  ev_signal_stop(sv.loop, &sv.sigterm);
+
+  sipspec_server_stats st;
+  sipspec_server_stats_get(sv.srv, &st);
+  char text[256];
+  snprintf(text, sizeof text,
+           "invites %llu, established %llu, ended %llu, refused %llu, challenges %llu, byes received %llu, "
+           "byes sent %llu, options %llu",
+           (unsigned long long)st.invites, (unsigned long long)st.established, (unsigned long long)st.ended,
+           (unsigned long long)st.refused, (unsigned long long)st.challenges, (unsigned long long)st.byes_received,
+           (unsigned long long)st.byes_sent, (unsigned long long)st.options);
+  log_line(&sv, "stopped", NULL, 0, text);
+  sipspec_server_destroy(sv.srv);
+  return sv.stopped_clean ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
