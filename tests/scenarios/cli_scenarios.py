@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""cli_scenarios.py SIPSPEC TRANSPORT WORKDIR: the regression scenarios through the real
+command line. `sipspec serve --listen 127.0.0.1:0` runs in the background (its port read from
+its "listening on" line), `sipspec call --json` runs against it, and the one JSON object the
+call prints is checked field by field, with the exit status. Also: usage errors (exit 2),
+SIGINT while ringing (CANCEL), SIGTERM to serve during a call (it hangs up, writes its
+--coverage-out file, exits 0), the demo, and that a password never shows in any output.
+
+Loopback only. Every process started here is stopped by its PID (terminate, then kill), and
+every wait is bounded (subprocess timeouts, a deadline on each line read)."""
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+SIPSPEC, TP, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(WORK, exist_ok=True)
+FAILS = []
+CHECKS = [0]
+STARTED = []  # every Popen, stopped by PID at the end whatever happens
+
+
+def check(cond, what):
+    CHECKS[0] += 1
+    if not cond:
+        FAILS.append(what)
+        print("  FAIL:", what, flush=True)
+    return cond
+
+
+def base_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MRCP_SIP_") and k not in ("SIPSPEC_USER", "SIPSPEC_PASSWORD")}
+    env.update(extra)
+    return env
+
+
+def run(args, env=None, timeout=60):
+    """Runs sipspec with args to the end; returns (status, stdout, stderr)."""
+    p = subprocess.run([SIPSPEC] + args, env=env or base_env(), capture_output=True, text=True,
+                       timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def call_json(args, env=None, timeout=60):
+    st, out, err = run(["call", "--json", "--transport", TP] + args, env, timeout)
+    lines = [l for l in out.splitlines() if l.strip()]
+    obj = None
+    if check(len(lines) == 1, f"call {args}: exactly one line on stdout, got {out!r} (stderr {err!r})"):
+        try:
+            obj = json.loads(lines[0])
+        except ValueError as e:
+            check(False, f"call {args}: stdout is not JSON ({e}): {lines[0]!r}")
+    return st, obj or {}, out, err
+
+
+class Server:
+    """`sipspec serve` in the background; its stdout lines are read by a thread."""
+
+    def __init__(self, *extra, env=None):
+        args = [SIPSPEC, "serve", "--listen", "127.0.0.1:0", "--transport", TP] + list(extra)
+        self.p = subprocess.Popen(args, env=env or base_env(), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, bufsize=1)
+        STARTED.append(self.p)
+        self.lines = []
+        self.q = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        # text: "listening on 127.0.0.1:PORT/udp"; --json-log: {"event":"listening",..,"text":"127.0.0.1:PORT/udp"}
+        m = self.wait_for(r'(?:listening on |"event":"listening".*"text":")127\.0\.0\.1:(\d+)/' + TP)
+        if not m:
+            self.stop()
+            raise RuntimeError("serve did not print its listening line: " + self.p.stderr.read())
+        self.port = int(m.group(1))
+        self.uri = f"sip:mresources@127.0.0.1:{self.port}"
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.q.put(line.rstrip("\n"))
+        self.q.put(None)
+
+    def wait_for(self, pattern, max_s=10.0):
+        """The first line (old or new) matching pattern, waiting at most max_s."""
+        rx = re.compile(pattern)
+        for l in self.lines:
+            if rx.search(l):
+                return rx.search(l)
+        deadline = time.monotonic() + max_s
+        while time.monotonic() < deadline:
+            try:
+                line = self.q.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            if rx.search(line):
+                return rx.search(line)
+        return None
+
+    def stop(self, sig=signal.SIGTERM, max_s=40.0):
+        """Signals the server by PID, waits for its exit; returns its status."""
+        if self.p.poll() is None:
+            os.kill(self.p.pid, sig)
+        try:
+            st = self.p.wait(timeout=max_s)
+        except subprocess.TimeoutExpired:
+            os.kill(self.p.pid, signal.SIGKILL)
+            st = self.p.wait(timeout=10)
+            check(False, "serve did not stop within %.0f s of the signal" % max_s)
+        self.wait_for(r"^stopped", 2.0)
+        return st
+
+
+def chan_resources(obj):
+    return [c.get("resource") for c in (obj.get("session") or {}).get("channels", [])]
+
+
+# ---- the scenarios ----------------------------------------------------------------------------
+
+def usage_errors():
+    uri = "sip:mresources@127.0.0.1:5060"
+    for args, want in [
+        (["call", "--bogus", uri], "unknown option '--bogus'"),
+        (["call", "mresources@127.0.0.1"], "not a SIP URI"),
+        (["call", "http://example.com/"], "not a sip: URI"),
+        (["call", "--hold", "12x", uri], "--hold"),
+        (["call", "--rtp-port", "70000", uri], "out of range"),
+        (["call", "--resource", "speech", uri], "not an MRCP resource"),
+        (["call", "--user", "alice", uri], "--password"),
+        (["call", "--transport", "sctp", uri], "not a transport"),
+        (["call"], "no target"),
+        (["serve"], "--listen"),
+        (["serve", "--listen", "127.0.0.1"], "PORT"),
+        (["serve", "--listen", "127.0.0.1:0", "--reject", "200"], "300..699"),
+        (["serve", "--listen", "127.0.0.1:0", "--realm", "x"], "--auth"),
+        (["demo", "--transport", "sctp"], "not a transport"),
+    ]:
+        st, out, err = run(args)
+        check(st == 2, f"{args}: exit 2, got {st}")
+        check(want in err, f"{args}: stderr names the problem ({want!r}), got {err!r}")
+        check(out == "", f"{args}: nothing on stdout, got {out!r}")
+    st, out, err = run(["call", uri], env=base_env(MRCP_SIP_RETRANS_T1_MS="abc"))
+    check(st == 2 and "MRCP_SIP_RETRANS_T1_MS" in err, f"bad MRCP_SIP_RETRANS_T1_MS: exit 2 naming it, got {st} {err!r}")
+    st, out, err = run(["serve", "--listen", "127.0.0.1:0"], env=base_env(MRCP_SIP_TRANSPORT="carrier-pigeon"))
+    check(st == 2 and "MRCP_SIP_TRANSPORT" in err, f"bad MRCP_SIP_TRANSPORT: exit 2 naming it, got {st} {err!r}")
+    st, out, err = run(["call", "--help"])
+    check(st == 0 and "3 rejected" in out and "4 timeout" in out, "call --help lists the exit statuses")
+
+
+def normal_call():
+    srv = Server()
+    try:
+        st, obj, _, _ = call_json(["--hold", "100", "--resource", "speechrecog", "--resource", "speechsynth",
+                                   srv.uri])
+        check(st == 0, f"normal: exit 0, got {st}")
+        check(obj.get("result") == "ok", f"normal: result ok, got {obj.get('result')}")
+        check(obj.get("status") == 200, f"normal: status 200, got {obj.get('status')}")
+        check(obj.get("ended_by") == "local", f"normal: ended_by local, got {obj.get('ended_by')}")
+        check(chan_resources(obj) == ["speechrecog", "speechsynth"], f"normal: channels, got {obj.get('session')}")
+        for c in (obj.get("session") or {}).get("channels", []):
+            check(c.get("id", "").endswith("@" + c.get("resource", "?")), f"normal: channel id {c}")
+            check(c.get("host") == "127.0.0.1" and c.get("port") == 1544, f"normal: MRCP endpoint {c}")
+        audio = (obj.get("session") or {}).get("audio") or {}
+        check(audio.get("port") == 4000 and audio.get("host") == "127.0.0.1", f"normal: audio endpoint {audio}")
+        check((audio.get("codec") or {}).get("name") == "PCMU", f"normal: codec {audio.get('codec')}")
+        check((audio.get("codec") or {}).get("rate") == 8000, f"normal: rate {audio.get('codec')}")
+        check(audio.get("direction") == {"offered": "sendrecv", "answered": "sendrecv"}, f"normal: direction {audio}")
+        t = obj.get("telemetry", {})
+        check(t.get("sessionsEstablished") == 1 and t.get("sipByeSent") == 1 and t.get("sessionsFailed") == 0,
+              f"normal: telemetry {t}")
+        check(srv.wait_for(r"^ended ") is not None, f"normal: serve printed the end, lines {srv.lines}")
+        check(srv.wait_for(r"^invited ") is not None and srv.wait_for(r"^established ") is not None,
+              f"normal: serve printed invited and established, lines {srv.lines}")
+    finally:
+        check(srv.stop() == 0, "normal: serve exits 0 on SIGTERM")
+
+
+def reject():
+    srv = Server("--reject", "486")
+    try:
+        st, obj, _, _ = call_json([srv.uri])
+        check(st == 3, f"reject: exit 3, got {st}")
+        check(obj.get("result") == "rejected" and obj.get("status") == 486, f"reject: {obj}")
+        check(obj.get("session") is None and obj.get("ended_by") == "none", f"reject: no session {obj}")
+        check(obj.get("telemetry", {}).get("sipError4xx") == 1, f"reject: sipError4xx 1, {obj.get('telemetry')}")
+    finally:
+        check(srv.stop() == 0, "reject: serve exits 0")
+
+
+def ring_many():
+    srv = Server("--ring", "20")
+    try:
+        st, obj, _, _ = call_json(["--hold", "50", srv.uri])
+        check(st == 0 and obj.get("result") == "ok", f"ring 20: ok, got {st} {obj.get('result')}")
+        check(obj.get("telemetry", {}).get("sipProvisional", 0) >= 20, f"ring 20: provisional {obj.get('telemetry')}")
+    finally:
+        check(srv.stop() == 0, "ring: serve exits 0")
+
+
+def server_bye():
+    srv = Server("--bye-after", "100")
+    try:
+        st, obj, _, _ = call_json(["--hold", "30000", srv.uri], timeout=25)
+        check(st == 0 and obj.get("result") == "ok", f"server BYE: ok, got {st} {obj}")
+        check(obj.get("ended_by") == "peer", f"server BYE: ended_by peer, got {obj.get('ended_by')}")
+        check(obj.get("telemetry", {}).get("sipByeSent") == 0, f"server BYE: we sent none {obj.get('telemetry')}")
+    finally:
+        check(srv.stop() == 0, "server BYE: serve exits 0")
+
+
+def bye_481():
+    srv = Server("--bye-status", "481")
+    try:
+        st, obj, _, _ = call_json(["--hold", "50", srv.uri])
+        check(st == 0 and obj.get("result") == "ok", f"481 to BYE: result ok, got {st} {obj}")
+        check(obj.get("telemetry", {}).get("sipError4xx") == 1, f"481 to BYE: sipError4xx 1 {obj.get('telemetry')}")
+        check(obj.get("ended_by") in ("local", "error"), f"481 to BYE: ended_by {obj.get('ended_by')}")
+    finally:
+        check(srv.stop() == 0, "481: serve exits 0")
+
+
+def no_answer():
+    env = base_env(MRCP_SIP_RETRANS_T1_MS="50")
+    if TP == "udp":
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # bound, never read
+            s.bind(("127.0.0.1", 0))
+            st, obj, _, _ = call_json([f"sip:mresources@127.0.0.1:{s.getsockname()[1]}"], env=env)
+        check(st == 4 and obj.get("result") == "timeout", f"silent port: exit 4 timeout, got {st} {obj}")
+        check(obj.get("telemetry", {}).get("sipInviteTimeouts") == 1, f"silent port: {obj.get('telemetry')}")
+    else:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # a port free a moment ago
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        st, obj, _, _ = call_json([f"sip:mresources@127.0.0.1:{port}"], env=env)
+        check(st == 5 and obj.get("result") == "transport-error", f"closed port: exit 5, got {st} {obj}")
+    check(obj.get("status") is None and obj.get("session") is None, f"no answer: status/session null {obj}")
+
+
+def cancel_on_sigint():
+    srv = Server("--ring", "50", "--ring-interval", "200")
+    try:
+        p = subprocess.Popen([SIPSPEC, "call", "--json", "--transport", TP, srv.uri], env=base_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        STARTED.append(p)
+        check(srv.wait_for(r"^invited ") is not None, "SIGINT: the INVITE arrived")
+        time.sleep(0.3)  # a 180 or two reach the client (not a timing assertion)
+        os.kill(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+        obj = json.loads(out) if out.strip() else {}
+        check(p.returncode == 7 and obj.get("result") == "cancelled", f"SIGINT while ringing: exit 7 cancelled, "
+              f"got {p.returncode} {out!r} {err!r}")
+        check(obj.get("status") == 487, f"SIGINT while ringing: 487, got {obj.get('status')}")
+        check(srv.wait_for(r"^ended ") is not None, f"SIGINT: serve saw the end, {srv.lines}")
+    finally:
+        check(srv.stop() == 0, "cancel: serve exits 0")
+
+
+def sigterm_serve_during_call():
+    cov = os.path.join(WORK, "serve-coverage.json")
+    if os.path.exists(cov):
+        os.unlink(cov)
+    srv = Server("--coverage-out", cov, "--json-log")
+    p = subprocess.Popen([SIPSPEC, "call", "--json", "--transport", TP, "--hold", "60000", srv.uri],
+                         env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(p)
+    try:
+        check(srv.wait_for(r'"event":"established"') is not None, f"SIGTERM: call established {srv.lines}")
+        st = srv.stop(signal.SIGTERM)
+        check(st == 0, f"SIGTERM: serve exits 0 after hanging up, got {st}")
+        out, err = p.communicate(timeout=30)
+        obj = json.loads(out) if out.strip() else {}
+        check(p.returncode == 0 and obj.get("ended_by") == "peer", f"SIGTERM: the call was ended by the server, "
+              f"got {p.returncode} {out!r} {err!r}")
+        for l in srv.lines:
+            check(isinstance(json.loads(l), dict), f"--json-log line is a JSON object: {l!r}")
+        check(any('"event":"stopped"' in l for l in srv.lines), f"SIGTERM: stopped line {srv.lines}")
+        check(os.path.exists(cov), "SIGTERM: --coverage-out written at exit")
+        if os.path.exists(cov):
+            with open(cov) as f:
+                check(json.load(f).get("format") == "sipspec-coverage/1", "coverage file format")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
+
+
+def auth():
+    srv = Server("--auth", "alice:s3cretpw")
+    try:
+        st, obj, out, err = call_json(["--user", "alice", "--password", "s3cretpw", "--hold", "50", srv.uri])
+        check(st == 0 and obj.get("result") == "ok", f"auth: ok, got {st} {obj}")
+        check(obj.get("telemetry", {}).get("sipAuthChallenges", 0) >= 1, f"auth: challenged {obj.get('telemetry')}")
+        check("s3cretpw" not in out + err, "auth: the password is not printed by call")
+        st, obj, out, err = call_json(["--hold", "50", srv.uri],
+                                      env=base_env(SIPSPEC_USER="alice", SIPSPEC_PASSWORD="wrongpw"))
+        check(st == 6 and obj.get("result") == "auth-failed", f"auth: wrong password exit 6, got {st} {obj}")
+        check("wrongpw" not in out + err, "auth: the wrong password is not printed")
+    finally:
+        check(srv.stop() == 0, "auth: serve exits 0")
+        check(not any("s3cretpw" in l for l in srv.lines), "auth: serve never prints the password")
+
+
+def demo():
+    st, out, err = run(["demo", "--transport", TP, "--json"], timeout=60)
+    obj = json.loads(out) if out.strip() else {}
+    check(st == 0 and obj.get("result") == "ok", f"demo --json: ok, got {st} {out!r} {err!r}")
+    check(chan_resources(obj) == ["speechrecog", "speechsynth"], f"demo: channels {obj.get('session')}")
+    check(obj.get("server", {}).get("established") == 1, f"demo: server counters {obj.get('server')}")
+    check("INVITE sip:" in err, "demo --json: the exchange goes to stderr")
+    st, out, err = run(["demo", "--transport", TP], timeout=60)
+    check(st == 0, f"demo: exit 0, got {st} {err!r}")
+    check("client -> " in out and "INVITE sip:" in out and "SIP/2.0 200" in out and "BYE sip:" in out,
+          f"demo: prints the exchange {out!r}")
+    cov = os.path.join(WORK, "demo-coverage.json")
+    if os.path.exists(cov):
+        os.unlink(cov)
+    st, out, err = run(["demo", "--transport", TP, "--quiet", "--coverage-out", cov], timeout=60)
+    check(st == 0 and "INVITE sip:" not in out and "result ok" in out, f"demo --quiet: {out!r}")
+    check(os.path.exists(cov), "demo --coverage-out: the file is written at exit")
+    if os.path.exists(cov):
+        with open(cov) as f:
+            doc = json.load(f)
+        check(doc.get("format") == "sipspec-coverage/1", "demo coverage file format")
+        check("uac_session" in json.dumps(doc), "demo coverage file has the client session chart")
+
+
+def main():
+    cases = [normal_call, reject, ring_many, server_bye, bye_481, no_answer, cancel_on_sigint,
+             sigterm_serve_during_call, auth, demo]
+    if TP == "udp":
+        cases.insert(0, usage_errors)
+    try:
+        for c in cases:
+            print(f"[{TP}] {c.__name__}", flush=True)
+            before = len(FAILS)
+            try:
+                c()
+            except Exception as e:  # a crash in one scenario is a failure, the others still run
+                check(False, f"{c.__name__}: {type(e).__name__}: {e}")
+            print(f"[{TP}] {c.__name__}: {'ok' if len(FAILS) == before else 'FAILED'}", flush=True)
+    finally:
+        for p in STARTED:
+            if p.poll() is None:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
+    print(f"{CHECKS[0]} checks, {len(FAILS)} failed")
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,541 @@
+/* test_scenarios.c: the full-stack regression scenarios of the roadmap, each over UDP and over
+ * TCP: a client user agent (sipspec/ua.h) and the embedded MRCP server (sipspec/server.h) on
+ * one libev loop on 127.0.0.1, so every callback and every counter can be asserted exactly.
+ *
+ *   normal call          INVITE/180/200/ACK, hold, BYE/200: two channels, audio, ended by us
+ *   ring many times      20 x 180 Ringing then 200 (server ring_count 20)
+ *   immediate 4xx        486 Busy Here: result rejected, status 486, sipError4xx 1
+ *   INVITE timeout       UDP: a silent port, T1 50 ms, Timer B: result timeout,
+ *                        sipInviteTimeouts 1; TCP: a closed port: transport-error
+ *   server BYE           the server hangs up (bye_after_ms): ended by the peer
+ *   CANCEL while ringing the client ends at the first 180: result cancelled, server sees the end
+ *   481 to BYE           the server answers our BYE with 481: the session still ends
+ *   30% loss             the normal call through the fault-injecting relay (UDP, several
+ *                        seeds): established and ended every time, with retransmissions
+ *
+ * Requirements not tested here: TLS (not available), real MRCP or RTP traffic (sipspec only
+ * negotiates them), DNS names. Every loop run is bounded by tst_run_until()'s watchdog. */
+#include <CUnit/Basic.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netutil.h"
+#include "relay.h"
+#include "sipspec/server.h"
+#include "sipspec/ua.h"
+
+#define T1_MS 50u /* short timers: Timer B = 64*T1 = 3.2 s */
+#define RUN_MAX_S 20.0
+
+static sipspec_tp_kind g_kind;
+
+/* ---- what the client and the server saw -------------------------------------------------- */
+
+#define EV_MAX 64
+
+typedef struct sc {
+  struct ev_loop *loop;
+  sipspec_server *srv;
+  sipspec_ua *ua;
+  sipspec_session *s;
+  relay *rel;
+  /* client callbacks */
+  int n_prov, prov_status[EV_MAX];
+  int answered, failed, terminated;
+  sipspec_result fail_result, result;
+  int fail_status, status;
+  sipspec_end_reason ended_by;
+  sipspec_mrcp_answer answer;
+  int end_on_first_provisional; /* CANCEL while ringing */
+  unsigned hold_ms;             /* end this long after the answer; 0: never (peer ends) */
+  ev_timer hold;
+  /* server events */
+  int n_srv_ev;
+  sipspec_server_event srv_ev[EV_MAX];
+  int srv_ev_status[EV_MAX];
+} sc;
+
+static sc *g; /* the scenario running now: the callbacks assert they belong to it */
+
+static void hold_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  sc *c = w->data;
+  (void)loop;
+  (void)revents;
+  CU_ASSERT_PTR_NOT_NULL(c->s);
+  if (c->s) CU_ASSERT_EQUAL(sipspec_session_end(c->s), SIPSPEC_OK);
+}
+
+static void on_provisional(sipspec_session *s, int status, const char *reason, void *user) {
+  sc *c = user;
+  (void)reason;
+  CU_ASSERT_PTR_EQUAL(c, g);
+  CU_ASSERT_PTR_EQUAL(s, c->s);
+  if (c->n_prov < EV_MAX) c->prov_status[c->n_prov] = status;
+  c->n_prov++;
+  if (c->end_on_first_provisional && c->n_prov == 1) CU_ASSERT_EQUAL(sipspec_session_end(s), SIPSPEC_OK);
+}
+
+static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *answer, const char *sdp, size_t sdp_len,
+                        void *user) {
+  sc *c = user;
+  CU_ASSERT_PTR_EQUAL(s, c->s);
+  CU_ASSERT_PTR_NOT_NULL(sdp);
+  CU_ASSERT(sdp_len > 0);
+  CU_ASSERT_PTR_NOT_NULL(answer);
+  if (answer) c->answer = *answer;
+  c->answered++;
+  if (c->hold_ms) {
+    ev_timer_init(&c->hold, hold_cb, c->hold_ms / 1000.0, 0.);
+    c->hold.data = c;
+    ev_timer_start(c->loop, &c->hold);
+  }
+}
+
+static void on_failed(sipspec_session *s, sipspec_result result, const sipspec_response_info *info, void *user) {
+  sc *c = user;
+  CU_ASSERT_PTR_EQUAL(s, c->s);
+  CU_ASSERT_PTR_NOT_NULL(info);
+  c->failed++;
+  c->fail_result = result;
+  c->fail_status = info ? info->status : -1;
+}
+
+static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user) {
+  sc *c = user;
+  CU_ASSERT_PTR_EQUAL(s, c->s);
+  c->terminated++;
+  c->ended_by = by;
+  c->result = sipspec_session_result(s);
+  c->status = sipspec_session_status(s);
+  ev_timer_stop(c->loop, &c->hold);
+  c->s = NULL;
+}
+
+static void on_server_event(sipspec_server *srv, sipspec_server_event ev, const char *call_id, int status,
+                            void *user) {
+  sc *c = user;
+  CU_ASSERT_PTR_EQUAL(srv, c->srv);
+  CU_ASSERT_PTR_NOT_NULL(call_id);
+  if (c->n_srv_ev < EV_MAX) {
+    c->srv_ev[c->n_srv_ev] = ev;
+    c->srv_ev_status[c->n_srv_ev] = status;
+  }
+  c->n_srv_ev++;
+}
+
+static int srv_saw(const sc *c, sipspec_server_event ev) {
+  int n = 0;
+  for (int i = 0; i < c->n_srv_ev && i < EV_MAX; i++) n += c->srv_ev[i] == ev;
+  return n;
+}
+
+/* ---- setup ------------------------------------------------------------------------------- */
+
+static void cfg_init(sipspec_config *cfg, sipspec_tp_kind kind) {
+  sipspec_config_init(cfg);
+  cfg->transport = kind;
+  cfg->t1_ms = T1_MS;
+  cfg->t2_ms = 8 * T1_MS;
+  cfg->t4_ms = 10 * T1_MS;
+}
+
+static void sc_open(sc *c) {
+  memset(c, 0, sizeof *c);
+  g = c;
+  c->loop = ev_loop_new(EVFLAG_AUTO);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c->loop);
+  ev_timer_init(&c->hold, hold_cb, 0., 0.);
+  c->hold.data = c;
+  c->hold_ms = 50;
+}
+
+/* Starts the server with the knobs already in *o (transport, timers, callbacks filled here). */
+static void sc_server(sc *c, sipspec_server_opts *o) {
+  char err[SIPSPEC_ERR_LEN] = "";
+  cfg_init(&o->cfg, g_kind);
+  o->listen_host = "127.0.0.1";
+  o->listen_port = 0;
+  o->both_transports = 0;
+  o->on_event = on_server_event;
+  o->user = c;
+  int rc = sipspec_server_create(c->loop, o, &c->srv, err, sizeof err);
+  if (rc) fprintf(stderr, "server: %s\n", err);
+  CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
+}
+
+static void sc_ua(sc *c) {
+  sipspec_ua_opts o;
+  sipspec_ua_opts_init(&o);
+  cfg_init(&o.cfg, g_kind);
+  o.bind_host = "127.0.0.1";
+  char err[SIPSPEC_ERR_LEN] = "";
+  int rc = sipspec_ua_create(c->loop, &o, &c->ua, err, sizeof err);
+  if (rc) fprintf(stderr, "ua: %s\n", err);
+  CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
+}
+
+/* Starts a session with speechrecog + speechsynth toward addr. */
+static void sc_call(sc *c, const sipspec_sockaddr *addr) {
+  char hp[SIPSPEC_SOCKADDR_STRLEN], target[128];
+  snprintf(target, sizeof target, "sip:mresources@%s", sipspec_sockaddr_format(addr, hp, sizeof hp));
+  sipspec_mrcp_offer_desc d;
+  sipspec_mrcp_offer_desc_init(&d);
+  d.resources[0] = SIPSPEC_MRCP_SPEECHRECOG;
+  d.resources[1] = SIPSPEC_MRCP_SPEECHSYNTH;
+  d.nresources = 2;
+  d.rtp_port = 5004;
+  sipspec_session_opts so;
+  sipspec_session_opts_init(&so);
+  so.target = target;
+  so.offer = &d;
+  so.cb.on_provisional = on_provisional;
+  so.cb.on_answered = on_answered;
+  so.cb.on_failed = on_failed;
+  so.cb.on_terminated = on_terminated;
+  so.cb.user = c;
+  CU_ASSERT_EQUAL_FATAL(sipspec_session_start(c->ua, &so, &c->s), SIPSPEC_OK);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c->s);
+}
+
+static void sc_call_server(sc *c) {
+  sipspec_sockaddr a;
+  CU_ASSERT_EQUAL_FATAL(sipspec_server_bound_addr(c->srv, g_kind, &a), SIPSPEC_OK);
+  sc_call(c, &a);
+}
+
+static int cond_terminated(void *arg) { return ((sc *)arg)->terminated > 0; }
+
+static int cond_done(void *arg) {
+  sc *c = arg;
+  sipspec_server_stats st;
+  if (!c->terminated) return 0;
+  sipspec_server_stats_get(c->srv, &st);
+  return st.live_dialogs == 0;
+}
+
+static void sc_close(sc *c) {
+  ev_timer_stop(c->loop, &c->hold);
+  if (c->ua) sipspec_ua_destroy(c->ua);
+  if (c->srv) sipspec_server_destroy(c->srv);
+  if (c->rel) relay_destroy(c->rel);
+  ev_loop_destroy(c->loop);
+  g = NULL;
+}
+
+static const sipspec_telemetry *tel(const sc *c) { return sipspec_ua_telemetry(c->ua); }
+
+/* ---- the scenarios ------------------------------------------------------------------------ */
+
+static void check_normal_answer(const sc *c) {
+  CU_ASSERT_EQUAL(c->answer.nchannels, 2);
+  CU_ASSERT_EQUAL(c->answer.channels[0].resource, SIPSPEC_MRCP_SPEECHRECOG);
+  CU_ASSERT_EQUAL(c->answer.channels[1].resource, SIPSPEC_MRCP_SPEECHSYNTH);
+  for (size_t i = 0; i < 2; i++) {
+    CU_ASSERT_EQUAL(c->answer.channels[i].rejected, 0);
+    CU_ASSERT_EQUAL(c->answer.channels[i].port, 1544);
+    CU_ASSERT_STRING_EQUAL(c->answer.channels[i].host, "127.0.0.1");
+    CU_ASSERT_PTR_NOT_NULL(strchr(c->answer.channels[i].channel_id, '@'));
+  }
+  CU_ASSERT_PTR_NOT_NULL(strstr(c->answer.channels[0].channel_id, "@speechrecog"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(c->answer.channels[1].channel_id, "@speechsynth"));
+  CU_ASSERT_EQUAL(c->answer.audio.present, 1);
+  CU_ASSERT_EQUAL(c->answer.audio.port, 4000);
+  CU_ASSERT_EQUAL(c->answer.audio.offered, SIPSPEC_SDP_SENDRECV);
+  CU_ASSERT_EQUAL(c->answer.audio.answered, SIPSPEC_SDP_SENDRECV);
+  CU_ASSERT(c->answer.audio.ncodecs >= 1);
+  CU_ASSERT_STRING_EQUAL(c->answer.audio.codecs[0].encoding, "PCMU");
+}
+
+static void test_normal_call(void) {
+  sc c;
+  sc_open(&c);
+  sipspec_server_opts so;
+  sipspec_server_opts_init(&so);
+  sc_server(&c, &so);
+  sc_ua(&c);
+  sc_call_server(&c);
+  CU_ASSERT_FATAL(tst_run_until(c.loop, cond_done, &c, RUN_MAX_S));
+  CU_ASSERT_EQUAL(c.n_prov, 1);
+  CU_ASSERT_EQUAL(c.prov_status[0], 180);
+  CU_ASSERT_EQUAL(c.answered, 1);
+  CU_ASSERT_EQUAL(c.failed, 0);
+  CU_ASSERT_EQUAL(c.terminated, 1);
+  CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK);
+  CU_ASSERT_EQUAL(c.status, 200);
+  CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_LOCAL);
+  check_normal_answer(&c);
+  CU_ASSERT_EQUAL(tel(&c)->sessionsStarted, 1);
+  CU_ASSERT_EQUAL(tel(&c)->sessionsEstablished, 1);
+  CU_ASSERT_EQUAL(tel(&c)->sessionsFailed, 0);
+  CU_ASSERT_EQUAL(tel(&c)->sipByeSent, 1);
+  CU_ASSERT_EQUAL(tel(&c)->sipError4xx, 0);
+  CU_ASSERT_EQUAL(tel(&c)->sipInviteTimeouts, 0);
+  CU_ASSERT_EQUAL(sipspec_ua_live_sessions(c.ua), 0);
+  sipspec_server_stats st;
+  sipspec_server_stats_get(c.srv, &st);
+  CU_ASSERT_EQUAL(st.invites, 1);
+  CU_ASSERT_EQUAL(st.established, 1);
+  CU_ASSERT_EQUAL(st.ended, 1);
+  CU_ASSERT_EQUAL(st.byes_received, 1);
+  CU_ASSERT_EQUAL(st.byes_sent, 0);
+  CU_ASSERT_EQUAL(srv_saw(&c, SIPSPEC_SERVER_INVITED), 1);
+  CU_ASSERT_EQUAL(srv_saw(&c, SIPSPEC_SERVER_ESTABLISHED), 1);
+  CU_ASSERT_EQUAL(srv_saw(&c, SIPSPEC_SERVER_ENDED), 1);
+  sc_close(&c);
+}
+
+static void test_ring_many(void) {
+  sc c;
+  sc_open(&c);
+  sipspec_server_opts so;
+  sipspec_server_opts_init(&so);
+  so.ring_count = 20;
+  so.ring_interval_ms = 5;
+  sc_server(&c, &so);
+  sc_ua(&c);
+  sc_call_server(&c);
+  CU_ASSERT_FATAL(tst_run_until(c.loop, cond_done, &c, RUN_MAX_S));
+  CU_ASSERT_EQUAL(c.n_prov, 20);
+  for (int i = 0; i < 20 && i < c.n_prov; i++) CU_ASSERT_EQUAL(c.prov_status[i], 180);
+  CU_ASSERT_EQUAL(c.answered, 1);
+  CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK);
+  CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT(tel(&c)->sipProvisional >= 20); /* a 100 Trying may come on top */
+  CU_ASSERT_EQUAL(tel(&c)->sessionsEstablished, 1);
+  check_normal_answer(&c);
+  sc_close(&c);
+}
+
+static void test_reject_486(void) {
+  sc c;
+  sc_open(&c);
+  sipspec_server_opts so;
+  sipspec_server_opts_init(&so);
+  so.reject_status = 486;
+  sc_server(&c, &so);
+  sc_ua(&c);
+  sc_call_server(&c);
+  CU_ASSERT_FATAL(tst_run_until(c.loop, cond_terminated, &c, RUN_MAX_S));
+  CU_ASSERT_EQUAL(c.answered, 0);
+  CU_ASSERT_EQUAL(c.failed, 1);
+  CU_ASSERT_EQUAL(c.fail_result, SIPSPEC_RESULT_REJECTED);
+  CU_ASSERT_EQUAL(c.fail_status, 486);
+  CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_REJECTED);
+  CU_ASSERT_EQUAL(c.status, 486);
+  CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_NONE);
+  CU_ASSERT_EQUAL(tel(&c)->sipError4xx, 1);
+  CU_ASSERT_EQUAL(tel(&c)->sessionsFailed, 1);
+  CU_ASSERT_EQUAL(tel(&c)->sessionsEstablished, 0);
+  CU_ASSERT_EQUAL(tel(&c)->sipByeSent, 0);
+  sipspec_server_stats st;
+  sipspec_server_stats_get(c.srv, &st);
+  CU_ASSERT_EQUAL(st.invites, 1);
+  CU_ASSERT_EQUAL(st.refused, 1);
+  CU_ASSERT_EQUAL(st.established, 0);
+  CU_ASSERT_EQUAL(srv_saw(&c, SIPSPEC_SERVER_REFUSED), 1);
+  sc_close(&c);
+}
+
+/* UDP: a bound socket nobody reads (the datagrams just queue); TCP: a port that was free a
+ * moment ago (bound and closed again), so the connection is refused. */
+static void test_invite_timeout(void) {
+  sc c;
+  sc_open(&c);
+  sc_ua(&c);
+  int fd = socket(AF_INET, g_kind == SIPSPEC_TP_UDP ? SOCK_DGRAM : SOCK_STREAM, 0);
+  CU_ASSERT_FATAL(fd >= 0);
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t sl = sizeof sin;
+  CU_ASSERT_FATAL(bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0);
+  CU_ASSERT_FATAL(getsockname(fd, (struct sockaddr *)&sin, &sl) == 0);
+  sipspec_sockaddr a;
+  CU_ASSERT_EQUAL_FATAL(sipspec_sockaddr_from_sockaddr(&a, (struct sockaddr *)&sin, sl), SIPSPEC_OK);
+  if (g_kind == SIPSPEC_TP_TCP) {
+    close(fd);
+    fd = -1;
+  }
+  c.hold_ms = 0;
+  sc_call(&c, &a);
+  CU_ASSERT_FATAL(tst_run_until(c.loop, cond_terminated, &c, RUN_MAX_S));
+  CU_ASSERT_EQUAL(c.answered, 0);
+  CU_ASSERT_EQUAL(c.failed, 1);
+  CU_ASSERT_EQUAL(c.status, 0);
+  CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_NONE);
+  CU_ASSERT_EQUAL(tel(&c)->sessionsFailed, 1);
+  if (g_kind == SIPSPEC_TP_UDP) {
+    CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_TIMEOUT);
+    CU_ASSERT_EQUAL(tel(&c)->sipInviteTimeouts, 1);
+    CU_ASSERT(tel(&c)->sipRetransmissions >= 1);
+  } else {
+    CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_TRANSPORT_ERROR);
+    CU_ASSERT_EQUAL(tel(&c)->sipInviteTimeouts, 0);
+    CU_ASSERT(tel(&c)->sipTransportErrors >= 1);
+  }
+  if (fd >= 0) close(fd);
+  sc_close(&c);
+}
+
+static void test_server_bye(void) {
+  sc c;
+  sc_open(&c);
+  sipspec_server_opts so;
+  sipspec_server_opts_init(&so);
+  so.bye_after_ms = 50;
+  sc_server(&c, &so);
+  sc_ua(&c);
+  c.hold_ms = 0; /* the client never hangs up */
+  sc_call_server(&c);
+  CU_ASSERT_FATAL(tst_run_until(c.loop, cond_done, &c, RUN_MAX_S));
+  CU_ASSERT_EQUAL(c.answered, 1);
+  CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK);
+  CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_PEER);
+  CU_ASSERT_EQUAL(tel(&c)->sipByeSent, 0);
+  CU_ASSERT_EQUAL(tel(&c)->sessionsEstablished, 1);
+  sipspec_server_stats st;
+  sipspec_server_stats_get(c.srv, &st);
+  CU_ASSERT_EQUAL(st.byes_sent, 1);
+  CU_ASSERT_EQUAL(st.byes_received, 0);
+  CU_ASSERT_EQUAL(st.ended, 1);
+  sc_close(&c);
+}
+
+static void test_cancel_ringing(void) {
+  sc c;
+  sc_open(&c);
+  sipspec_server_opts so;
+  sipspec_server_opts_init(&so);
+  so.ring_count = 20;
+  so.ring_interval_ms = 200; /* 4 s of ringing: the CANCEL comes long before a 200 */
+  sc_server(&c, &so);
+  sc_ua(&c);
+  c.end_on_first_provisional = 1;
+  sc_call_server(&c);
+  CU_ASSERT_FATAL(tst_run_until(c.loop, cond_done, &c, RUN_MAX_S));
+  CU_ASSERT_EQUAL(c.answered, 0);
+  CU_ASSERT_EQUAL(c.n_prov, 1);
+  CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_CANCELLED);
+  CU_ASSERT_EQUAL(c.status, 487);
+  CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_NONE);
+  CU_ASSERT_EQUAL(tel(&c)->sessionsFailed, 1);
+  CU_ASSERT_EQUAL(tel(&c)->sessionsEstablished, 0);
+  CU_ASSERT_EQUAL(tel(&c)->sipByeSent, 0);
+  sipspec_server_stats st;
+  sipspec_server_stats_get(c.srv, &st);
+  CU_ASSERT_EQUAL(st.invites, 1);
+  CU_ASSERT_EQUAL(st.established, 0);
+  CU_ASSERT_EQUAL(st.live_dialogs, 0);
+  CU_ASSERT_EQUAL(srv_saw(&c, SIPSPEC_SERVER_ENDED), 1);
+  sc_close(&c);
+}
+
+static void test_bye_481(void) {
+  sc c;
+  sc_open(&c);
+  sipspec_server_opts so;
+  sipspec_server_opts_init(&so);
+  so.bye_status = 481;
+  sc_server(&c, &so);
+  sc_ua(&c);
+  sc_call_server(&c);
+  CU_ASSERT_FATAL(tst_run_until(c.loop, cond_terminated, &c, RUN_MAX_S));
+  CU_ASSERT_EQUAL(c.answered, 1);
+  CU_ASSERT_EQUAL(c.terminated, 1);
+  CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK); /* it was established; the BYE's 481 ends it */
+  /* RFC 3261 12.2.1.2: a 481 to an in-dialog request ends the dialog; our BYE was the cause. */
+  CU_ASSERT(c.ended_by == SIPSPEC_END_LOCAL || c.ended_by == SIPSPEC_END_ERROR);
+  CU_ASSERT_EQUAL(tel(&c)->sipByeSent, 1);
+  CU_ASSERT_EQUAL(tel(&c)->sipError4xx, 1);
+  CU_ASSERT_EQUAL(sipspec_ua_live_sessions(c.ua), 0);
+  sipspec_server_stats st;
+  sipspec_server_stats_get(c.srv, &st);
+  CU_ASSERT_EQUAL(st.byes_received, 1);
+  sc_close(&c);
+}
+
+/* The normal call with the INVITE through a relay that drops 30% of the datagrams each way. */
+static void test_loss(void) {
+  static const uint64_t seeds[] = {1, 7, 42, 20240611, 99991};
+  uint64_t retrans = 0, dropped = 0;
+  for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
+    sc c;
+    sc_open(&c);
+    sipspec_server_opts so;
+    sipspec_server_opts_init(&so);
+    sc_server(&c, &so);
+    sc_ua(&c);
+    relay_opts ro;
+    relay_opts_init(&ro);
+    ro.seed = seeds[k];
+    CU_ASSERT_EQUAL_FATAL(sipspec_server_bound_addr(c.srv, SIPSPEC_TP_UDP, &ro.upstream), SIPSPEC_OK);
+    ro.dir[RELAY_A_TO_B].drop_permille = 300;
+    ro.dir[RELAY_B_TO_A].drop_permille = 300;
+    char err[256];
+    int rc = relay_create(c.loop, &ro, &c.rel, err, sizeof err);
+    if (rc) fprintf(stderr, "relay: %s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
+    sipspec_sockaddr front = relay_front_addr(c.rel);
+    sc_call(&c, &front);
+    int ok = tst_run_until(c.loop, cond_done, &c, RUN_MAX_S);
+    CU_ASSERT(ok);
+    if (!ok || c.result != SIPSPEC_RESULT_OK)
+      fprintf(stderr, "\nseed %llu: result %s, A->B %s, B->A %s\n", (unsigned long long)seeds[k],
+              sipspec_result_name(c.result), relay_schedule(c.rel, RELAY_A_TO_B), relay_schedule(c.rel, RELAY_B_TO_A));
+    CU_ASSERT_EQUAL(c.answered, 1);
+    CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK);
+    CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_LOCAL);
+    CU_ASSERT_EQUAL(tel(&c)->sessionsEstablished, 1);
+    retrans += tel(&c)->sipRetransmissions;
+    dropped += relay_get_stats(c.rel, RELAY_A_TO_B).dropped + relay_get_stats(c.rel, RELAY_B_TO_A).dropped;
+    sc_close(&c);
+  }
+  /* The relay did drop, and the stack did make up for it. */
+  CU_ASSERT(dropped > 0);
+  CU_ASSERT(retrans > 0);
+}
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+static int use_udp(void) {
+  g_kind = SIPSPEC_TP_UDP;
+  return 0;
+}
+static int use_tcp(void) {
+  g_kind = SIPSPEC_TP_TCP;
+  return 0;
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
+  static const struct {
+    const char *name;
+    void (*fn)(void);
+  } cases[] = {
+    {"normal call: INVITE, 180, 200, ACK, hold, BYE", test_normal_call},
+    {"20 x 180 Ringing then 200", test_ring_many},
+    {"immediate 486: rejected, sipError4xx 1", test_reject_486},
+    {"no answer: timeout (UDP) / refused (TCP)", test_invite_timeout},
+    {"server-initiated BYE", test_server_bye},
+    {"CANCEL while ringing", test_cancel_ringing},
+    {"481 to our BYE", test_bye_481},
+  };
+  CU_pSuite su = CU_add_suite("scenarios_udp", use_udp, NULL);
+  CU_pSuite st = CU_add_suite("scenarios_tcp", use_tcp, NULL);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    CU_add_test(su, cases[i].name, cases[i].fn);
+    CU_add_test(st, cases[i].name, cases[i].fn);
+  }
+  CU_pSuite sl = CU_add_suite("scenarios_loss_udp", use_udp, NULL);
+  CU_add_test(sl, "normal call through 30% loss each way, 5 seeds", test_loss);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+  CU_cleanup_registry();
+  return fails ? 1 : 0;
+}
