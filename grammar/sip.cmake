@@ -8,7 +8,9 @@ sipspec_re2c(OUTPUT ${SIPSPEC_GEN_DIR}/sip/sip_message.c
              INPUT ${CMAKE_CURRENT_SOURCE_DIR}/sip_message.re
              OPTIONS -b -Wno-nondeterministic-tags -Wno-sentinel-in-midrule
              DEPENDS ${PROJECT_SOURCE_DIR}/runtime/src/sip/sip_grammar.h)
-target_sources(sipspec_core PRIVATE ${SIPSPEC_GEN_DIR}/sip/sip_message.c)
+# The generated C is not compiled on its own: runtime/src/sip/msg.c includes it (the fast
+# scanners, inlined into the parser) and grammar_far.c includes it again (the
+# bounds-checked twins).
 # The custom command lives in this directory while sipspec_core lives in the top one: a
 # target here runs it, and sipspec_core waits for that target.
 add_custom_target(sipspec_gen_sip DEPENDS ${SIPSPEC_GEN_DIR}/sip/sip_message.c)

@@ -17,17 +17,23 @@
 #include "sip/sip_grammar.h"
 
 /* This file is compiled twice:
- * - sipspec_gf_*: bounds-checked. Past lim, YYPEEK yields CR (a fake sentinel), so any span
- *   can be scanned; these also record in far how far they looked.
- * - sipspec_g_* (the hot path): YYPEEK reads the buffer as is. The caller guarantees that
- *   lim is a real CR followed by LF and a byte that is not a space or tab (the end of an
- *   unfolded header line), which stops every rule at most two bytes after lim. */
+ * - sipspec_gf_* (runtime/src/sip/grammar_far.c): bounds-checked. Past lim, YYPEEK yields
+ *   CR (a fake sentinel), so any span can be scanned; these also record in far how far
+ *   they looked.
+ * - sipspec_g_* (the hot path, included by runtime/src/sip/msg.c as static inline
+ *   functions, so that the compiler can inline the small ones into the pass): YYPEEK reads
+ *   the buffer as is. The caller guarantees that lim is a real CR followed by LF and a
+ *   byte that is not a space or tab (the end of an unfolded header line), which stops
+ *   every rule at most two bytes after lim. Scanners the parser only runs bounds-checked
+ *   have no fast twin. */
 #ifdef SIPSPEC_G_TRACK_FAR
 #define G_PEEK() (far = cur > far ? cur : far, cur < lim ? (unsigned char)*cur : 13u)
 #define G(name) sipspec_gf_##name
+#define G_LINK
 #else
 #define G_PEEK() ((void)lim, (unsigned char)*cur)
 #define G(name) sipspec_g_##name
+#define G_LINK static inline
 #endif
 /* After matching `end`: was that CR the end of the value? */
 #define AT_END() (cur - 1 == lim)
@@ -144,7 +150,8 @@
   rfc1123_date   = wkday "," SP date1 SP time SP "GMT";
 */
 
-const char *G(start_line)(const char *p, const char *lim, sipspec_g_start *o,
+#ifdef SIPSPEC_G_TRACK_FAR /* bounds-checked only */
+G_LINK const char *G(start_line)(const char *p, const char *lim, sipspec_g_start *o,
                                  const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *m0, *m1, *u0, *u1, *v0, *v1, *s0, *s1, *r0, *r1;
@@ -168,12 +175,13 @@ const char *G(start_line)(const char *p, const char *lim, sipspec_g_start *o,
     * { *farp = far; return NULL; }
   */
 }
+#endif
 
 /* The start line with its Request-URI checked in the same pass: the same rules as
  * start_line followed by uri (below), which only the error path still runs separately,
  * to tell a bad start line from a bad Request-URI. Also sets o->uri_kind and
  * o->uri_headers. A sip: or sips: URI that is no SIP-URI fails, as in uri. */
-const char *G(start_line_strict)(const char *p, const char *lim, sipspec_g_start *o,
+G_LINK const char *G(start_line_strict)(const char *p, const char *lim, sipspec_g_start *o,
                                  const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *m0, *m1, *u0, *u1, *v0, *v1, *s0, *s1, *r0, *r1, *q0, *q1, *x0;
@@ -220,7 +228,7 @@ request:
   return cur;
 }
 
-int G(header_name)(const char *p, const char *lim, const char **name_end,
+G_LINK int G(header_name)(const char *p, const char *lim, const char **name_end,
                           const char **value) {
   const char *cur = p, *mar = NULL, *far = p, *e;
   int id;
@@ -286,7 +294,7 @@ done:
   return id;
 }
 
-const char *G(via)(const char *p, const char *lim, sipspec_via *o, const char **farp) {
+G_LINK const char *G(via)(const char *p, const char *lim, sipspec_via *o, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *n0, *n1, *v0, *v1, *t0, *t1, *h0, *h1, *q0, *q1, *a0, *e;
   (void)mar;
@@ -359,7 +367,7 @@ static const char *G(addr_spec)(const char *p, const char *lim, sipspec_addr *o,
  *
  * One name-addr or addr-spec: a value with no '<' can only be an addr-spec, so each of
  * the two smaller DFAs runs alone in the common cases. */
-const char *G(addr)(const char *p, const char *lim, sipspec_addr *o, const char **farp) {
+G_LINK const char *G(addr)(const char *p, const char *lim, sipspec_addr *o, const char **farp) {
   const char *e, *far1 = p;
   if (p < lim && (*p == '<' || *p == '"')) { /* no addr-spec starts so */
     if ((e = G(name_addr)(p, lim, o, &far1)) != NULL) return e;
@@ -372,7 +380,8 @@ const char *G(addr)(const char *p, const char *lim, sipspec_addr *o, const char 
   return NULL;
 }
 
-int G(uri)(const char *p, const char *lim, sipspec_uri *o, const char **farp) {
+#ifdef SIPSPEC_G_TRACK_FAR /* bounds-checked only */
+G_LINK int G(uri)(const char *p, const char *lim, sipspec_uri *o, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *s1, *us0, *us1, *pw0, *h0, *h1, *q0, *q1, *a0, *a1, *x0;
   (void)mar;
@@ -423,8 +432,9 @@ opaque:
   o->opaque = (sipspec_span){s1 + 1, (size_t)((cur - 1) - (s1 + 1))};
   return 0;
 }
+#endif
 
-int G(cseq)(const char *p, const char *lim, sipspec_span *num, sipspec_span *method,
+G_LINK int G(cseq)(const char *p, const char *lim, sipspec_span *num, sipspec_span *method,
                    const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *n1, *m0, *m1;
@@ -441,7 +451,8 @@ int G(cseq)(const char *p, const char *lim, sipspec_span *num, sipspec_span *met
   */
 }
 
-int G(call_id)(const char *p, const char *lim, const char **farp) {
+#ifdef SIPSPEC_G_TRACK_FAR /* bounds-checked only */
+G_LINK int G(call_id)(const char *p, const char *lim, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p, *e;
   (void)mar;
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
@@ -454,8 +465,9 @@ int G(call_id)(const char *p, const char *lim, const char **farp) {
     *                        { *farp = far; return -1; }
   */
 }
+#endif
 
-int G(media_type)(const char *p, const char *lim, sipspec_media_type *o,
+G_LINK int G(media_type)(const char *p, const char *lim, sipspec_media_type *o,
                          const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *t1, *s0, *s1;
@@ -476,7 +488,8 @@ int G(media_type)(const char *p, const char *lim, sipspec_media_type *o,
   */
 }
 
-int G(auth)(const char *p, const char *lim, sipspec_auth *o, const char **farp) {
+#ifdef SIPSPEC_G_TRACK_FAR /* bounds-checked only */
+G_LINK int G(auth)(const char *p, const char *lim, sipspec_auth *o, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *s1, *a0, *a1;
   (void)mar;
@@ -492,8 +505,9 @@ int G(auth)(const char *p, const char *lim, sipspec_auth *o, const char **farp) 
     * { *farp = far; return -1; }
   */
 }
+#endif
 
-const char *G(token_elem)(const char *p, const char *lim, const char **farp) {
+G_LINK const char *G(token_elem)(const char *p, const char *lim, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p, *e;
   (void)mar;
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
@@ -503,7 +517,8 @@ const char *G(token_elem)(const char *p, const char *lim, const char **farp) {
   */
 }
 
-const char *G(param_next)(const char *p, const char *lim, sipspec_span *name,
+#ifdef SIPSPEC_G_TRACK_FAR /* bounds-checked only */
+G_LINK const char *G(param_next)(const char *p, const char *lim, sipspec_span *name,
                                  sipspec_span *value) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *n0, *n1, *v0, *v1;
@@ -519,8 +534,10 @@ const char *G(param_next)(const char *p, const char *lim, sipspec_span *name,
     * { return NULL; }
   */
 }
+#endif
 
-const char *G(auth_param_next)(const char *p, const char *lim, sipspec_span *name,
+#ifdef SIPSPEC_G_TRACK_FAR /* bounds-checked only */
+G_LINK const char *G(auth_param_next)(const char *p, const char *lim, sipspec_span *name,
                                       sipspec_span *value) {
   const char *cur = p, *mar = NULL, *far = p;
   const char *n0, *n1, *v0, *v1;
@@ -536,8 +553,9 @@ const char *G(auth_param_next)(const char *p, const char *lim, sipspec_span *nam
     * { return NULL; }
   */
 }
+#endif
 
-int G(date)(const char *p, const char *lim, const char **farp) {
+G_LINK int G(date)(const char *p, const char *lim, const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
   (void)mar;
   /*!re2c

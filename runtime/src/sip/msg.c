@@ -14,6 +14,11 @@
 #include "sip/msg_internal.h"
 #include "sipspec/error.h"
 
+/* The fast scanners (sipspec_g_*), generated from grammar/sip_message.re, compiled into
+ * this file as static inline functions so that the compiler can inline them into the pass
+ * (the bounds-checked twins are in grammar_far.c). */
+#include "sip/sip_message.c"
+
 void sipspec_msg_limits_init(sipspec_msg_limits *l) {
   l->max_message_size = 65535;
   l->max_headers = 128;
