@@ -6,6 +6,10 @@
  * values the RFC calls out; invalid ones must be rejected with a SIPSPEC_E_MSG_* code;
  * well-formed but semantically wrong ones must parse and carry the listed check flags.
  *
+ * The messages are reconstructed from the RFC's printed text, not taken from its bit-exact
+ * archive: README.md names the files whose octets may differ (mpart01.dat's binary part is
+ * a stand-in).
+ *
  * Usage: test_rfc4475 <expectations.tsv> <messages dir>
  */
 #include <CUnit/Basic.h>
