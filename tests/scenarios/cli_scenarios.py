@@ -4,7 +4,8 @@ command line. `sipspec serve --listen 127.0.0.1:0` runs in the background (its p
 its "listening on" line), `sipspec call --json` runs against it, and the one JSON object the
 call prints is checked field by field, with the exit status. Also: usage errors (exit 2),
 SIGINT while ringing (CANCEL), SIGTERM to serve during a call (it hangs up, writes its
---coverage-out file, exits 0), the demo, and that a password never shows in any output.
+--coverage-out file, exits 0), OPTIONS keep-alives, IPv6 loopback (not run where ::1 cannot be
+bound, and it says so), the demo, and that a password never shows in any output.
 
 Loopback only. Every process started here is stopped by its PID (terminate, then kill), and
 every wait is bounded (subprocess timeouts, a deadline on each line read)."""
@@ -63,21 +64,22 @@ def call_json(args, env=None, timeout=60):
 class Server:
     """`sipspec serve` in the background; its stdout lines are read by a thread."""
 
-    def __init__(self, *extra, env=None):
-        args = [SIPSPEC, "serve", "--listen", "127.0.0.1:0", "--transport", TP] + list(extra)
+    def __init__(self, *extra, env=None, listen="127.0.0.1:0"):
+        args = [SIPSPEC, "serve", "--listen", listen, "--transport", TP] + list(extra)
         self.p = subprocess.Popen(args, env=env or base_env(), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, bufsize=1)
         STARTED.append(self.p)
         self.lines = []
         self.q = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
+        host = re.escape(listen.rsplit(":", 1)[0])
         # text: "listening on 127.0.0.1:PORT/udp"; --json-log: {"event":"listening",..,"text":"127.0.0.1:PORT/udp"}
-        m = self.wait_for(r'(?:listening on |"event":"listening".*"text":")127\.0\.0\.1:(\d+)/' + TP)
+        m = self.wait_for(r'(?:listening on |"event":"listening".*"text":")' + host + r':(\d+)/' + TP)
         if not m:
             self.stop()
             raise RuntimeError("serve did not print its listening line: " + self.p.stderr.read())
         self.port = int(m.group(1))
-        self.uri = f"sip:mresources@127.0.0.1:{self.port}"
+        self.uri = f"sip:mresources@{listen.rsplit(':', 1)[0]}:{self.port}"
 
     def _read(self):
         for line in self.p.stdout:
@@ -306,6 +308,38 @@ def auth():
         check(not any("s3cretpw" in l for l in srv.lines), "auth: serve never prints the password")
 
 
+def keepalive():
+    srv = Server()
+    try:
+        st, out, err = run(["call", "--transport", TP, "--keepalive", "100", "--hold", "450", srv.uri])
+        check(st == 0, f"keepalive: exit 0, got {st} {err!r}")
+        n = out.count("OPTIONS keep-alive: 200")
+        check(n >= 2, f"keepalive: OPTIONS answered 200 while held (4 expected in 450 ms, got {n}): {out!r}")
+    finally:
+        check(srv.stop() == 0, "keepalive: serve exits 0")
+    m = re.search(r"options (\d+)", srv.lines[-1] if srv.lines else "")
+    check(m is not None and int(m.group(1)) == n, f"keepalive: serve answered as many OPTIONS as the client saw "
+          f"({n}), {srv.lines[-1:]}")
+
+
+def ipv6():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+    except OSError as e:
+        print(f"  not run: no IPv6 loopback here ({e})", flush=True)
+        return
+    srv = Server(listen="[::1]:0")
+    try:
+        st, obj, _, _ = call_json(["--hold", "50", srv.uri])
+        check(srv.uri.startswith("sip:mresources@[::1]:"), f"ipv6: target {srv.uri}")
+        check(st == 0 and obj.get("result") == "ok", f"ipv6: call ok, got {st} {obj}")
+        ch = ((obj.get("session") or {}).get("channels") or [{}])[0]
+        check(ch.get("host") == "::1", f"ipv6: the MRCP channel is on ::1, got {ch}")
+    finally:
+        check(srv.stop() == 0, "ipv6: serve exits 0 on SIGTERM")
+
+
 def demo():
     st, out, err = run(["demo", "--transport", TP, "--json"], timeout=60)
     obj = json.loads(out) if out.strip() else {}
@@ -332,7 +366,7 @@ def demo():
 
 def main():
     cases = [normal_call, reject, ring_many, server_bye, bye_481, no_answer, cancel_on_sigint,
-             sigterm_serve_during_call, auth, demo]
+             sigterm_serve_during_call, auth, keepalive, ipv6, demo]
     if TP == "udp":
         cases.insert(0, usage_errors)
     try:
