@@ -146,6 +146,7 @@ def usage_errors():
         st, out, err = run(args)
         check(st == 2, f"{args}: exit 2, got {st}")
         check(want in err, f"{args}: stderr names the problem ({want!r}), got {err!r}")
+        check(err.count("\n") == 1, f"{args}: a one-line error, got {err!r}")
         check(out == "", f"{args}: nothing on stdout, got {out!r}")
     st, out, err = run(["call", uri], env=base_env(MRCP_SIP_RETRANS_T1_MS="abc"))
     check(st == 2 and "MRCP_SIP_RETRANS_T1_MS" in err, f"bad MRCP_SIP_RETRANS_T1_MS: exit 2 naming it, got {st} {err!r}")
@@ -351,6 +352,9 @@ def demo():
     check(st == 0, f"demo: exit 0, got {st} {err!r}")
     check("client -> " in out and "INVITE sip:" in out and "SIP/2.0 200" in out and "BYE sip:" in out,
           f"demo: prints the exchange {out!r}")
+    st, out, err = run(["demo", "--transport", TP, "--verbose"], timeout=60)
+    check(st == 0 and "Content-Type: application/sdp" in out and "a=resource:speechrecog" in out,
+          f"demo --verbose: whole messages with the offer, got {st} {out[:2000]!r}")
     cov = os.path.join(WORK, "demo-coverage.json")
     if os.path.exists(cov):
         os.unlink(cov)

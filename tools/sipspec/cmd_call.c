@@ -78,7 +78,7 @@ static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 static int usage_error(const char *fmt, const char *a, const char *b) {
   fprintf(stderr, PROG ": ");
   fprintf(stderr, fmt, a, b);
-  fprintf(stderr, "\n(try '" PROG " --help')\n");
+  fprintf(stderr, " (try '" PROG " --help')\n");
   return CLI_EXIT_USAGE;
 }
 

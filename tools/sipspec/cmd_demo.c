@@ -125,7 +125,7 @@ static void server_json(FILE *out, void *arg) {
 }
 
 static int usage_error(const char *what, const char *why) {
-  fprintf(stderr, PROG ": %s%s%s\n(try '" PROG " --help')\n", what, why ? ": " : "", why ? why : "");
+  fprintf(stderr, PROG ": %s%s%s (try '" PROG " --help')\n", what, why ? ": " : "", why ? why : "");
   return CLI_EXIT_USAGE;
 }
 
@@ -154,7 +154,7 @@ int sipspec_cmd_demo(int argc, char **argv) {
       if (m < 0 || !*v) return usage_error("--coverage-out", "needs a file name");
       cov_out = v;
     } else {
-      fprintf(stderr, PROG ": %s '%s'\n(try '" PROG " --help')\n", a[0] == '-' ? "unknown option" : "unexpected argument", a);
+      fprintf(stderr, PROG ": %s '%s' (try '" PROG " --help')\n", a[0] == '-' ? "unknown option" : "unexpected argument", a);
       return CLI_EXIT_USAGE;
     }
   }

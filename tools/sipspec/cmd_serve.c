@@ -124,7 +124,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
 }
 
 static int usage_error(const char *what, const char *why) {
-  fprintf(stderr, PROG ": %s%s%s\n(try '" PROG " --help')\n", what, why ? ": " : "", why ? why : "");
+  fprintf(stderr, PROG ": %s%s%s (try '" PROG " --help')\n", what, why ? ": " : "", why ? why : "");
   return CLI_EXIT_USAGE;
 }
 
@@ -184,10 +184,10 @@ int sipspec_cmd_serve(int argc, char **argv) {
       if (m < 0 || !*v) return usage_error("--coverage-out", "needs a file name");
       cov_out = v;
     } else if (a[0] == '-') {
-      fprintf(stderr, PROG ": unknown option '%s'\n(try '" PROG " --help')\n", a);
+      fprintf(stderr, PROG ": unknown option '%s' (try '" PROG " --help')\n", a);
       return CLI_EXIT_USAGE;
     } else {
-      fprintf(stderr, PROG ": unexpected argument '%s'\n(try '" PROG " --help')\n", a);
+      fprintf(stderr, PROG ": unexpected argument '%s' (try '" PROG " --help')\n", a);
       return CLI_EXIT_USAGE;
     }
   }
