@@ -18,6 +18,8 @@ Cases (the first argument):
   serve-options      sipp sending OPTIONS to `sipspec serve`
   proxy-call         `sipspec call --user --password` through kamailio to `sipspec serve`
   proxy-badpw        the same with a wrong password: auth-failed, a bounded number of INVITEs
+  proxy-sipp-serve   sipp's client through kamailio to `sipspec serve` (serve's Record-Route)
+  proxy-call-sipp    `sipspec call` through kamailio to sipp's MRCP server (the client's)
   leak               `sipspec serve` under valgrind while sipp makes --calls sequential calls
 
 A case exits 0 when every check held, 1 when one failed (the reason on stderr), 2 for a
@@ -560,6 +562,40 @@ def case_proxy_badpw(args, procs):
     stop_serve(procs, serve)
 
 
+def case_proxy_sipp_serve(args, procs):
+    """sipp's client through kamailio to sipspec serve: serve's side of the Record-Route."""
+    serve, sport = start_serve(args, procs, args.transport)
+    kam, kport = start_kamailio(args, procs, sport)
+    logs = proxy_sipp_call(args, procs, kport, AUTH_PASSWORD, "uac")
+    check(any(l.startswith("established ") for l in logs), "sipp's call through kamailio was established")
+    klog = kamailio_log(procs)
+    check(any("in-dialog ACK routed" in l for l in klog),
+          "the ACK went through kamailio (serve's 2xx carried the Record-Route back)")
+    check(any("in-dialog BYE routed" in l for l in klog), "the BYE went through kamailio")
+    stop_serve(procs, serve)
+
+
+def case_proxy_call_sipp(args, procs):
+    """sipspec call through kamailio to sipp's MRCP server: the client's side of the
+    Record-Route (sipp copies it into its 2xx, RFC 3261 12.1.1)."""
+    uport = free_port()
+    uas = procs.start("uas", sipp_argv(args, "uas", "uas_mrcp.xml", args.transport,
+                                       ["-p", str(uport), "-m", "1"] + uas_keys()))
+    wait_bound(uas, uport, args.transport)
+    kam, kport = start_kamailio(args, procs, uport)
+    rc, doc = call_json(args, procs, "call", [
+        args.sipspec, "call", "--transport", args.transport, "--hold", "200", "--json",
+        "--user", AUTH_USER, "--password", AUTH_PASSWORD, "--resource", "speechsynth",
+        "sip:mresources@127.0.0.1:%d" % kport], 40)
+    check(doc.get("result") == "ok" and rc == 0, "sipspec call through kamailio to sipp: result ok, exit 0")
+    urc = procs.wait(uas, 10)
+    check(urc is not None, "sipp uas ended after its one call")
+    check_sipp(args, "uas", urc, 1)
+    klog = kamailio_log(procs)
+    check(any("in-dialog ACK routed" in l for l in klog), "the ACK went through kamailio (Record-Route)")
+    check(any("in-dialog BYE routed" in l for l in klog), "the BYE went through kamailio (Record-Route)")
+
+
 def case_leak(args, procs):
     vlog = os.path.join(args.workdir, "valgrind.log")
     wrapper = [args.valgrind, "--leak-check=full", "--show-leak-kinds=definite,indirect",
@@ -596,6 +632,8 @@ CASES = {
     "serve-options": case_serve_options,
     "proxy-call": case_proxy_call,
     "proxy-badpw": case_proxy_badpw,
+    "proxy-sipp-serve": case_proxy_sipp_serve,
+    "proxy-call-sipp": case_proxy_call_sipp,
     "leak": case_leak,
 }
 
