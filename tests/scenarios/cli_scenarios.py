@@ -159,8 +159,12 @@ def usage_errors():
 def normal_call():
     srv = Server()
     try:
+        cov = os.path.join(WORK, "call-coverage.json")
+        if os.path.exists(cov):
+            os.unlink(cov)
         st, obj, _, _ = call_json(["--hold", "100", "--resource", "speechrecog", "--resource", "speechsynth",
-                                   srv.uri])
+                                   "--coverage-out", cov, srv.uri])
+        check(os.path.exists(cov), "normal: call --coverage-out written at exit")
         check(st == 0, f"normal: exit 0, got {st}")
         check(obj.get("result") == "ok", f"normal: result ok, got {obj.get('result')}")
         check(obj.get("status") == 200, f"normal: status 200, got {obj.get('status')}")
