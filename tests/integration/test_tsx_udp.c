@@ -167,6 +167,37 @@ static void invite_timeout_seven_transmissions(void) {
   env_close(&e);
 }
 
+/* MRCP_SIP_INVITE_MAX_RETRANS = 2: the INVITE goes out 3 times (0, T1, 3T1) and the third
+ * Timer A (7T1) gives up as Timer B would, long before 64*T1. */
+static void invite_max_retrans_gives_up_early(void) {
+  env e;
+  env_open(&e, T2);
+  tt_side_close(&e.cli);
+  sipspec_config cfg;
+  sipspec_config_init(&cfg);
+  cfg.t1_ms = T1, cfg.t2_ms = T2, cfg.t4_ms = T4, cfg.invite_max_retrans = 2;
+  tt_side_open_cfg(&e.cli, e.loop, SIPSPEC_TP_UDP, &cfg);
+  tt_sink k;
+  tt_sink_open(&k, e.loop, SIPSPEC_TP_UDP);
+  k.match = "INVITE ";
+  tt_rec c;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(start(&e, "INVITE", &k.addr, &c, 1));
+  /* 7*T1 = 350 ms; Timer B would need 64*T1 = 3.2 s */
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 64 * T1 / 1000.0 - 1.0));
+  tst_run_for(e.loop, 4 * T1 / 1000.0); /* nothing more arrives */
+  CU_ASSERT_EQUAL(k.n_match, 3);
+  CU_ASSERT_EQUAL(c.timeouts, 1);
+  CU_ASSERT_EQUAL(e.cli.tel.sipInviteTimeouts, 1);
+  CU_ASSERT_EQUAL(e.cli.tel.sipRetransmissions, 2);
+  /* zero is refused like the environment variable refuses it */
+  cfg.invite_max_retrans = 0;
+  sipspec_tsx_layer *bad = NULL;
+  CU_ASSERT_EQUAL(sipspec_tsx_layer_create(e.loop, &cfg, NULL, NULL, &bad), SIPSPEC_E_INVAL);
+  CU_ASSERT_PTR_NULL(bad);
+  sipspec_transport_close(k.tp);
+  env_close(&e);
+}
+
 /* 17.1.2.2 / 17.2.2: OPTIONS and BYE through 30% loss in both directions (seeded): every
  * transaction completes with its 200; lost requests and responses are retransmitted. */
 static void nict_completes_through_loss(void) {
@@ -482,6 +513,7 @@ int main(void) {
     {"INVITE 100 180 486: ACK in the transaction, lost ACK re-sent, IST Confirmed", invite_486_acked_and_reacked},
     {"INVITE 200: ICT Accepted passes the 2xx and its retransmission", invite_200_accepted_passes_retransmission},
     {"INVITE to a silent peer: 7 transmissions, Timer B, sipInviteTimeouts", invite_timeout_seven_transmissions},
+    {"MRCP_SIP_INVITE_MAX_RETRANS=2: 3 transmissions, then the timeout", invite_max_retrans_gives_up_early},
     {"OPTIONS and BYE through 30% loss both ways complete", nict_completes_through_loss},
     {"retransmitted request gets the last response again", retransmitted_request_gets_last_response},
     {"IST without ACK: Timer G resends, Timer H times out", ist_timer_h_without_ack},

@@ -81,14 +81,18 @@ static void side_stray(sipspec_tsx_layer *l, const sipspec_msg *resp, sipspec_tr
 
 void tt_side_open(tt_side *s, struct ev_loop *loop, sipspec_tp_kind kind, unsigned t1, unsigned t2,
                   unsigned t4) {
-  memset(s, 0, sizeof *s);
-  s->loop = loop;
-  sipspec_telemetry_init(&s->tel);
   sipspec_config cfg;
   sipspec_config_init(&cfg);
   cfg.t1_ms = t1, cfg.t2_ms = t2, cfg.t4_ms = t4;
+  tt_side_open_cfg(s, loop, kind, &cfg);
+}
+
+void tt_side_open_cfg(tt_side *s, struct ev_loop *loop, sipspec_tp_kind kind, const sipspec_config *cfg) {
+  memset(s, 0, sizeof *s);
+  s->loop = loop;
+  sipspec_telemetry_init(&s->tel);
   sipspec_tsx_layer_callbacks cb = {side_request, side_ack, side_stray, s};
-  CU_ASSERT_EQUAL_FATAL(sipspec_tsx_layer_create(loop, &cfg, &s->tel, &cb, &s->layer), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(sipspec_tsx_layer_create(loop, cfg, &s->tel, &cb, &s->layer), SIPSPEC_OK);
   sipspec_transport_opts o;
   sipspec_transport_opts_init(&o);
   o.bind_host = "127.0.0.1";

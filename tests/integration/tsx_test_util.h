@@ -52,6 +52,8 @@ typedef struct tt_side {
 
 void tt_side_open(tt_side *s, struct ev_loop *loop, sipspec_tp_kind kind, unsigned t1, unsigned t2,
                   unsigned t4);
+/* Same with a whole configuration (e.g. invite_max_retrans). */
+void tt_side_open_cfg(tt_side *s, struct ev_loop *loop, sipspec_tp_kind kind, const sipspec_config *cfg);
 void tt_side_close(tt_side *s);
 
 /* A transport that only counts and keeps the last message (a silent peer). */

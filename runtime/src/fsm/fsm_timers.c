@@ -9,6 +9,7 @@ int sipspec_fsm_timers_init(sipspec_fsm_timers *t, const sipspec_chart *chart, c
   t->values = *values;
   t->reliable = reliable ? 1 : 0;
   t->active = 0;
+  t->fired = 0;
   for (int i = 0; i < SIPSPEC_FSM_MAX_TIMERS; i++) t->interval[i] = 0, t->due[i] = 0;
   return SIPSPEC_OK;
 }
@@ -29,6 +30,7 @@ static void arm(sipspec_fsm_timers *t, int i, uint64_t interval, uint64_t now) {
   t->interval[i] = (uint32_t)interval;
   t->due[i] = now + interval;
   t->active |= 1u << i;
+  t->fired &= ~(1u << i);
 }
 
 int sipspec_fsm_timers_apply(sipspec_fsm_timers *t, int action, uint64_t now_ms) {
@@ -41,6 +43,7 @@ int sipspec_fsm_timers_apply(sipspec_fsm_timers *t, int action, uint64_t now_ms)
   switch (a->timer_op) {
   case SIPSPEC_TIMER_OP_STOP:
     t->active &= ~(1u << i);
+    t->fired &= ~(1u << i);
     break;
   case SIPSPEC_TIMER_OP_START:
     if (initial >= 0) arm(t, i, (uint64_t)initial, now_ms);
@@ -53,7 +56,12 @@ int sipspec_fsm_timers_apply(sipspec_fsm_timers *t, int action, uint64_t now_ms)
     uint64_t next = t->interval[i] ? t->interval[i] : (uint64_t)initial;
     if (tm->doubling && t->interval[i]) next *= 2;
     if (tm->cap_t2 && next > t->values.t2_ms) next = t->values.t2_ms;
-    arm(t, i, next, now_ms);
+    /* A timer restarted because it just fired counts from when it was due, not from when
+     * the loop got round to it: the schedule (T1, 3T1, 7T1, ... for Timer A) stays exact
+     * however late each callback runs, instead of drifting by the sum of the delays. */
+    uint64_t base = now_ms;
+    if ((t->fired & (1u << i)) && t->due[i] <= now_ms) base = t->due[i];
+    arm(t, i, next, base);
     break;
   }
   default:
@@ -80,7 +88,8 @@ int sipspec_fsm_timers_expire(sipspec_fsm_timers *t, uint64_t now_ms) {
   int i = earliest(t);
   if (i < 0 || t->due[i] > now_ms) return -1;
   t->active &= ~(1u << i);
+  t->fired |= 1u << i;
   return t->chart->timers[i].event;
 }
 
-void sipspec_fsm_timers_stop_all(sipspec_fsm_timers *t) { t->active = 0; }
+void sipspec_fsm_timers_stop_all(sipspec_fsm_timers *t) { t->active = 0, t->fired = 0; }

@@ -28,6 +28,7 @@ typedef struct sipspec_fsm_timers {
   sipspec_timer_values values;          /* private */
   int reliable;                         /* private: TCP/TLS */
   uint32_t active;                      /* private: bit per chart timer */
+  uint32_t fired;                       /* private: expired and not re-armed or stopped since */
   uint32_t interval[SIPSPEC_FSM_MAX_TIMERS]; /* private: current interval (back-off) */
   uint64_t due[SIPSPEC_FSM_MAX_TIMERS]; /* private: absolute ms */
 } sipspec_fsm_timers;

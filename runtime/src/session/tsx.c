@@ -51,6 +51,7 @@ int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
     cfg = &defaults;
   }
   if (!cfg->t1_ms || !cfg->t2_ms || !cfg->t4_ms || cfg->t2_ms < cfg->t1_ms) return SIPSPEC_E_INVAL;
+  if (!cfg->invite_max_retrans) return SIPSPEC_E_INVAL;
   int rc = tsx_charts_check();
   if (rc) return rc;
   sipspec_tsx_layer *l = calloc(1, sizeof *l);
@@ -59,6 +60,7 @@ int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
   l->values.t1_ms = cfg->t1_ms;
   l->values.t2_ms = cfg->t2_ms;
   l->values.t4_ms = cfg->t4_ms;
+  l->invite_max_retrans = cfg->invite_max_retrans;
   l->tel = telemetry;
   if (cb) l->cb = *cb;
   ev_timer_init(&l->reaper, reaper_cb, 0., 0.);

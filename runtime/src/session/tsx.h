@@ -139,7 +139,9 @@ typedef struct sipspec_tsx_stats {
 
 /* Creates a layer on loop. cfg gives T1/T2/T4 (NULL: RFC defaults); telemetry (may be
  * NULL) is the caller's struct the layer increments and must outlive the layer; cb is
- * copied. SIPSPEC_E_INVAL for a bad timer set (zero, or T2 < T1). */
+ * copied. cfg->invite_max_retrans bounds the INVITE retransmissions: once Timer A has fired
+ * that many times, its next firing ends the transaction as Timer B does. SIPSPEC_E_INVAL for
+ * a bad timer set (zero, or T2 < T1) or invite_max_retrans 0. */
 int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
                              sipspec_telemetry *telemetry, const sipspec_tsx_layer_callbacks *cb,
                              sipspec_tsx_layer **out);

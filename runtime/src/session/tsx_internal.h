@@ -48,6 +48,7 @@ struct sipspec_tsx {
   int last_status;                 /* sent (server) or received (client) */
   char to_tag[TSX_TAG_SIZE];
   int acks_sent;
+  unsigned timer_a_fired;          /* ICT: Timer A firings so far */
   /* the event being fed and its payload */
   int cur_ev;
   const sipspec_msg *cur_msg;      /* RX_* events */
@@ -65,6 +66,7 @@ struct sipspec_tsx {
 struct sipspec_tsx_layer {
   struct ev_loop *loop;
   sipspec_timer_values values;
+  unsigned invite_max_retrans;     /* Timer A firings allowed before giving up (config) */
   sipspec_telemetry *tel;
   sipspec_tsx_layer_callbacks cb;
   sipspec_transport *tp[3];        /* by sipspec_tp_kind */
