@@ -311,6 +311,14 @@ def auth():
     finally:
         check(srv.stop() == 0, "auth: serve exits 0")
         check(not any("s3cretpw" in l for l in srv.lines), "auth: serve never prints the password")
+    srv = Server("--auth", "bob:pw2", "--realm", "mrcp.example", "--proxy")
+    try:
+        st, obj, out, err = call_json(["--hold", "50", srv.uri],
+                                      env=base_env(SIPSPEC_USER="bob", SIPSPEC_PASSWORD="pw2"))
+        check(st == 0 and obj.get("result") == "ok", f"auth 407: ok with SIPSPEC_USER/PASSWORD, got {st} {obj}")
+        check(obj.get("telemetry", {}).get("sipAuthChallenges") == 1, f"auth 407: one challenge {obj.get('telemetry')}")
+    finally:
+        check(srv.stop() == 0, "auth 407: serve exits 0")
 
 
 def keepalive():
