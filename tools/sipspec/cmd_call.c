@@ -42,9 +42,9 @@ static void usage(FILE *out) {
           "  --coverage-out FILE   merge this run's state-chart coverage into FILE at exit\n"
           "SIP timers come from MRCP_SIP_RETRANS_T1_MS, MRCP_SIP_RETRANS_T2_MS, MRCP_SIP_RETRANS_T4_MS,\n"
           "MRCP_SIP_INVITE_MAX_RETRANS and MRCP_SIP_UDP_MAX_SIZE.\n"
-          "Exit status: 0 ok, 1 the call could not start (bind, resolve, ...), 2 usage or a bad\n"
-          "MRCP_SIP_* value, 3 rejected (final 3xx-6xx), 4 timeout, 5 transport-error, 6 auth-failed,\n"
-          "7 cancelled, 8 bad-answer.\n");
+          "Exit status: 0 ok, 1 the call could not start (local bind, ...), 2 usage or a bad\n"
+          "MRCP_SIP_* value, 3 rejected (final 3xx-6xx), 4 timeout, 5 transport-error (refused,\n"
+          "reset, unreachable, host name not found), 6 auth-failed, 7 cancelled, 8 bad-answer.\n");
 }
 
 struct call_cmd {
