@@ -7,7 +7,8 @@
 # The UAC side creates the dialog from a response that carries a To tag; the UAS side from
 # the response it sends. In-dialog requests keep the dialog confirmed; BYE, a 481/408 to an
 # in-dialog request, or no response at all end it; a non-2xx final response to the INVITE
-# ends an early dialog.
+# ends an early dialog, and so does a BYE received in it (the caller MAY send one, §15.1.1;
+# the UAS answers it 200 and SHOULD answer the pending INVITE 487, §15.2).
 #@ undefined * rx: ignore
 #@ undefined * transport: ignore
 #@ undefined * *: error
@@ -31,6 +32,7 @@
       | TU_300_699 @report_terminated -> Terminated                            # RFC 3261 §12.3
       | TXN_TIMEOUT @report_terminated -> Terminated                           # RFC 3261 §12.3, §13.2.2.3
       | TRANSPORT_ERR @report_terminated -> Terminated                         # RFC 3261 §17.1.4
+      | RX_BYE @answer_200 @report_terminated -> Terminated                    # RFC 3261 §15.1.1, §15.2 (early BYE; UAS: 487 the INVITE)
     ),
     Confirmed: (
         RX_2XX @send_ack -> Confirmed                                          # RFC 3261 §13.2.2.4 (ACK every 2xx retransmission)
