@@ -38,6 +38,25 @@
 /* After matching `end`: was that CR the end of the value? */
 #define AT_END() (cur - 1 == lim)
 
+#ifndef SIPSPEC_G_TRACK_FAR
+/* For the fast twins that only check a list element: its end, from the "," or CR after
+ * it back over SWS (no element ends in a space, tab or line break)... */
+static inline const char *elem_end(const char *e) {
+  for (;;) {
+    if (e[-1] == ' ' || e[-1] == '\t') e--;
+    else if (e[-1] == '\n' && e[-2] == '\r') e -= 2;
+    else return e;
+  }
+}
+
+/* ...and whether the port digits [d, e) stay within 65535. */
+static inline int port_ok(const char *d, const char *e) {
+  long v = 0;
+  for (; d < e && v <= 65535; d++) v = v * 10 + (*d - '0');
+  return v <= 65535;
+}
+#endif
+
 /*!re2c
   re2c:api = custom;
   re2c:api:style = free-form;
@@ -295,10 +314,24 @@ done:
 }
 
 G_LINK const char *G(via)(const char *p, const char *lim, sipspec_via *o, const char **farp) {
-  const char *cur = p, *mar = NULL, *far = p;
-  const char *n0, *n1, *v0, *v1, *t0, *t1, *h0, *h1, *q0, *q1, *a0, *e;
+  const char *cur = p, *mar = NULL, *far = p, *q0, *q1;
   (void)mar;
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+#ifndef SIPSPEC_G_TRACK_FAR
+  /* The fast twin only checks the via-parm (the parser keeps the value as a span and
+   * sipspec_via_parse() reads it with the twin below): the same rule with no tags but
+   * the port's, and o left alone. */
+  (void)o;
+  /*!re2c
+    token SLASH token SLASH token LWS host (COLON @q0 port @q1)? (SEMI generic_param)*
+      SWS ("," | end) {
+      if (q0 && !port_ok(q0, q1)) { *farp = q0; return NULL; }
+      return elem_end(cur - 1);
+    }
+    * { *farp = far; return NULL; }
+  */
+#else
+  const char *n0, *n1, *v0, *v1, *t0, *t1, *h0, *h1, *a0, *e;
   /*!re2c
     @n0 token @n1 SLASH @v0 token @v1 SLASH @t0 token @t1 LWS @h0 host @h1
       (COLON @q0 port @q1)? @a0 (SEMI generic_param)* @e SWS ("," | end) {
@@ -321,15 +354,27 @@ G_LINK const char *G(via)(const char *p, const char *lim, sipspec_via *o, const 
     }
     * { *farp = far; return NULL; }
   */
+#endif
 }
 
 /* name-addr: [ display-name ] LAQUOT addr-spec RAQUOT, then header params. */
 static const char *G(name_addr)(const char *p, const char *lim, sipspec_addr *o,
                                 const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
-  const char *d0, *d1, *u0, *u1, *a0, *e;
   (void)mar;
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+#ifndef SIPSPEC_G_TRACK_FAR
+  /* The fast twin only checks (the parser keeps the value; sipspec_addr_parse() reads
+   * it with the twin below): the same rule without tags, and o left alone. */
+  (void)o;
+  /*!re2c
+    display_name LAQUOT (SIP_URI | other_URI) RAQUOT (SEMI generic_param)* SWS ("," | end) {
+      return elem_end(cur - 1);
+    }
+    * { *farp = far; return NULL; }
+  */
+#else
+  const char *d0, *d1, *u0, *u1, *a0, *e;
   /*!re2c
     @d0 display_name @d1 LAQUOT @u0 (SIP_URI | other_URI) @u1 RAQUOT @a0 (SEMI generic_param)*
       @e SWS ("," | end) {
@@ -342,15 +387,25 @@ static const char *G(name_addr)(const char *p, const char *lim, sipspec_addr *o,
     }
     * { *farp = far; return NULL; }
   */
+#endif
 }
 
 /* addr-spec without angle brackets (no ';', '?' or ',' in the URI), then header params. */
 static const char *G(addr_spec)(const char *p, const char *lim, sipspec_addr *o,
                                 const char **farp) {
   const char *cur = p, *mar = NULL, *far = p;
-  const char *u1, *a0, *e;
   (void)mar;
   /*!stags:re2c format = "const char *@@ = NULL; (void)@@;\n"; */
+#ifndef SIPSPEC_G_TRACK_FAR
+  (void)o; /* as name_addr: the fast twin only checks */
+  /*!re2c
+    (SIP_URI_plain | other_plain) (SEMI generic_param)* SWS ("," | end) {
+      return elem_end(cur - 1);
+    }
+    * { *farp = far; return NULL; }
+  */
+#else
+  const char *u1, *a0, *e;
   /*!re2c
     (SIP_URI_plain | other_plain) @u1 @a0 (SEMI generic_param)* @e SWS ("," | end) {
       o->display = (sipspec_span){NULL, 0};
@@ -360,6 +415,7 @@ static const char *G(addr_spec)(const char *p, const char *lim, sipspec_addr *o,
     }
     * { *farp = far; return NULL; }
   */
+#endif
 }
 
 /* (The list-element scanners above match up to the "," or CR that follows the element, so
