@@ -9,7 +9,9 @@
  * error is reported. Their fast twins sipspec_g_* (same rules, same arguments, no bounds
  * checks: they need lim to be the CR of a CRLF ending an unfolded line) are static inline
  * functions of msg.c, which includes the generated file; the parser runs a sipspec_gf_*
- * scanner on a header value only after its fast twin failed.
+ * scanner on a header value only after its fast twin failed. The fast via and addr
+ * twins only check the value: they match the same language but leave *o alone (the
+ * parser keeps the value; the accessors read it with the sipspec_gf_* twin).
  */
 #ifndef SIPSPEC_SIP_GRAMMAR_H
 #define SIPSPEC_SIP_GRAMMAR_H
