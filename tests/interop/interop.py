@@ -311,6 +311,16 @@ def stop_serve(procs, p, name="serve", grace=10.0):
     if rc != 0:
         note("%s stderr:\n%s" % (name, tail(procs.path(name, "err"))))
     check(rc == 0, "%s ended cleanly on SIGTERM (exit status %s)" % (name, rc))
+    return serve_counters(procs, name)
+
+
+def serve_counters(procs, name="serve"):
+    """The counters of serve's last line: "stopped invites 1, established 1, ..." (docs/cli.md)."""
+    for line in reversed(read(procs.path(name, "out")).splitlines()):
+        if line.startswith("stopped "):
+            return {k.strip(): int(v) for v, k in
+                    ((m.group(2), m.group(1)) for m in re.finditer(r"([a-z ]+?) (\d+)(?:,|$)", line[8:]))}
+    raise CheckFailed("%s printed no \"stopped\" line" % name)
 
 
 def start_kamailio(args, procs, next_port, password=AUTH_PASSWORD):
@@ -504,7 +514,11 @@ def case_serve(args, procs):
     rc = procs.wait(uac, 60)
     check(rc is not None, "sipp uac ended within 60 s")
     check_sipp(args, "uac", rc, args.calls)
-    stop_serve(procs, serve)
+    c = stop_serve(procs, serve)
+    n = args.calls
+    check(c.get("invites") == n and c.get("established") == n and c.get("ended") == n and c.get("refused") == 0
+          and c.get("byes received") == n,
+          "serve counted %d invites, established, ended and BYEs received, none refused (%s)" % (n, c))
 
 
 def case_serve_options(args, procs):
@@ -515,7 +529,8 @@ def case_serve_options(args, procs):
     rc = procs.wait(uac, 30)
     check(rc is not None, "sipp uac ended within 30 s")
     check_sipp(args, "uac", rc, 3)
-    stop_serve(procs, serve)
+    c = stop_serve(procs, serve)
+    check(c.get("options") == 3 and c.get("invites") == 0, "serve counted 3 OPTIONS and no INVITE (%s)" % c)
 
 
 def proxy_case(args, procs, password):
@@ -559,7 +574,8 @@ def case_proxy_badpw(args, procs):
     check(telemetry(doc, "sipAuthChallenges") == invites,
           "telemetry counts one challenge per INVITE kamailio saw (%r)" % telemetry(doc, "sipAuthChallenges"))
     check(doc.get("status") == 407, "the final status is kamailio's 407 (got %r)" % doc.get("status"))
-    stop_serve(procs, serve)
+    c = stop_serve(procs, serve)
+    check(c.get("invites") == 0, "no INVITE reached serve (%s)" % c)
 
 
 def case_proxy_sipp_serve(args, procs):
@@ -588,6 +604,10 @@ def case_proxy_call_sipp(args, procs):
         "--user", AUTH_USER, "--password", AUTH_PASSWORD, "--resource", "speechsynth",
         "sip:mresources@127.0.0.1:%d" % kport], 40)
     check(doc.get("result") == "ok" and rc == 0, "sipspec call through kamailio to sipp: result ok, exit 0")
+    check(telemetry(doc, "sipAuthChallenges") == 1, "telemetry: one challenge (kamailio's 407)")
+    ans = uas_answers(args, "uas")
+    check(len(ans) == 1 and [c.get("id") for c in session_channels(doc)] == [ans[0]["channel"]],
+          "sipspec call reports the channel sipp answered through the proxy")
     urc = procs.wait(uas, 10)
     check(urc is not None, "sipp uas ended after its one call")
     check_sipp(args, "uas", urc, 1)
@@ -617,6 +637,9 @@ def case_leak(args, procs):
         r"(definitely|indirectly) lost:|ERROR SUMMARY|All heap blocks|in use at exit", l)]
     note("valgrind:\n" + "\n".join(summary))
     check(src == 0, "serve under valgrind ended cleanly on SIGTERM with no error (exit status %s)" % src)
+    c = serve_counters(procs)
+    check(c.get("invites") == args.calls and c.get("ended") == args.calls,
+          "serve counted %d invites and %d ended dialogs (%s)" % (args.calls, args.calls, c))
     leaks_ok = "All heap blocks were freed" in text or (
         re.search(r"definitely lost: 0 bytes", text) and re.search(r"indirectly lost: 0 bytes", text))
     check(bool(leaks_ok), "valgrind: definitely lost 0 bytes, indirectly lost 0 bytes")
