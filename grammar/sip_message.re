@@ -2,10 +2,11 @@
  *
  * One function per header class: the start line, the header-name dispatch (long and
  * compact names, case-insensitive, one DFA for the known names and one for any other
- * token, instead of string compares), and the typed
- * values (via-parm, name-addr / addr-spec, SIP-URI, CSeq, callid, media-type, credentials
- * and challenges, token lists, generic-param). The C in this file only stores tag
- * positions; the behaviour is in runtime/src/sip/.
+ * token, instead of string compares), and the typed values (via-parm, name-addr /
+ * addr-spec, SIP-URI, CSeq, callid, media-type, credentials and challenges, token lists,
+ * generic-param). The C in this file only stores tag positions and makes the checks a
+ * regular expression cannot (port ranges, the scheme of a URI that failed SIP-URI); the
+ * behaviour is in runtime/src/sip/.
  *
  * Input is [p, lim), where lim is the CR ending the value. `end` (that CR) marks a rule
  * that must match the whole value, and its action checks the CR is lim itself, not a bare
