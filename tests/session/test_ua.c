@@ -37,7 +37,51 @@ typedef struct fx {
   size_t answered_channels;
   int end_in_provisional; /* call sipspec_session_end() from on_provisional */
   unsigned answer_timeout_ms;
+  /* the trace (fx_open_traced): direction, start line and CSeq of each message */
+  int n_trace;
+  struct {
+    char dir[8];
+    char line[96];
+    char cseq[48];
+    sipspec_tp_kind kind;
+  } trace[256];
 } fx;
+
+static void on_trace(void *u, const char *dir, sipspec_tp_kind kind, const sipspec_sockaddr *from, const char *data,
+                     size_t len) {
+  fx *f = u;
+  (void)from;
+  if (f->n_trace >= 256) return;
+  CU_ASSERT_TRUE(!strcmp(dir, "send") || !strcmp(dir, "recv"));
+  snprintf(f->trace[f->n_trace].dir, sizeof f->trace[0].dir, "%s", dir);
+  f->trace[f->n_trace].kind = kind;
+  size_t n = 0;
+  while (n < len && n < sizeof f->trace[0].line - 1 && data[n] != '\r') n++;
+  memcpy(f->trace[f->n_trace].line, data, n);
+  f->trace[f->n_trace].line[n] = '\0';
+  f->trace[f->n_trace].cseq[0] = '\0';
+  sipspec_msg *m;
+  if (sipspec_msg_create(&m, NULL) == SIPSPEC_OK) {
+    if (sipspec_msg_parse(m, data, len) == SIPSPEC_OK) {
+      long h = sipspec_msg_find(m, "CSeq", 0);
+      sipspec_header hd;
+      if (h >= 0 && sipspec_msg_header(m, (size_t)h, &hd) == SIPSPEC_OK)
+        snprintf(f->trace[f->n_trace].cseq, sizeof f->trace[0].cseq, "%.*s", (int)hd.value.len, hd.value.p);
+    }
+    sipspec_msg_destroy(m);
+  }
+  f->n_trace++;
+}
+
+/* Trace entries in direction dir whose start line begins with prefix and whose CSeq is
+ * cseq (NULL: any). */
+static int trace_count(const fx *f, const char *dir, const char *prefix, const char *cseq) {
+  int c = 0;
+  for (int i = 0; i < f->n_trace; i++)
+    c += !strcmp(f->trace[i].dir, dir) && !strncmp(f->trace[i].line, prefix, strlen(prefix)) &&
+         (!cseq || !strcmp(f->trace[i].cseq, cseq));
+  return c;
+}
 
 static void on_prov(sipspec_session *s, int status, const char *reason, void *u) {
   fx *f = u;
@@ -85,7 +129,7 @@ static sipspec_digest_cred_entry creds[] = {{NULL, "alice", "secret"}};
 
 static const char *hosts_file;
 
-static void fx_open(fx *f, unsigned t1, int with_auth) {
+static void fx_open_opts(fx *f, unsigned t1, int with_auth, int with_trace) {
   memset(f, 0, sizeof *f);
   f->loop = ev_loop_new(EVFLAG_AUTO);
   peer_open(&f->p, f->loop, use_tcp);
@@ -103,10 +147,16 @@ static void fx_open(fx *f, unsigned t1, int with_auth) {
     o.auth.table = creds;
     o.auth.table_len = 1;
   }
+  if (with_trace) {
+    o.trace = on_trace;
+    o.trace_user = f;
+  }
   char err[256] = "";
   int rc = sipspec_ua_create(f->loop, &o, &f->ua, err, sizeof err);
   CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
 }
+
+static void fx_open(fx *f, unsigned t1, int with_auth) { fx_open_opts(f, t1, with_auth, 0); }
 
 static void fx_close(fx *f) {
   sipspec_ua_destroy(f->ua);
@@ -828,6 +878,58 @@ static void test_keepalive_unanswered(void) {
   fx_close(&f);
 }
 
+/* The server's BYE for the session established by INVITE inv (its To tag "srvtag"). */
+static void send_server_bye(fx *f, int inv, unsigned cseq, const char *branch) {
+  const sipspec_msg *m = peer_parse(&f->p, inv);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  sipspec_addr from;
+  sipspec_msg_from(m, &from);
+  char tag[64];
+  snprintf(tag, sizeof tag, "%.*s", (int)from.tag.len, from.tag.p);
+  char cid[160];
+  snprintf(cid, sizeof cid, "%s", peer_header(&f->p, inv, "Call-ID"));
+  char bye[2048];
+  snprintf(bye, sizeof bye,
+           "BYE sip:client@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%u;branch=%s\r\nMax-Forwards: 70\r\n"
+           "From: <sip:mresources@127.0.0.1>;tag=srvtag\r\nTo: <sip:client@127.0.0.1>;tag=%s\r\n"
+           "Call-ID: %s\r\nCSeq: %u BYE\r\nContent-Length: 0\r\n\r\n",
+           use_tcp ? "TCP" : "UDP", f->p.port, branch, tag, cid, cseq);
+  peer_send(&f->p, bye, strlen(bye));
+}
+
+/* The trace sees every message on the wire: INVITE retransmissions (UDP), each 2xx copy
+ * received and each ACK sent for it, the server's BYE and the 200 the user agent answers
+ * it with (sent by the transaction layer), all with the transport kind. */
+static void test_trace_everything(void) {
+  fx f;
+  fx_open_opts(&f, 50, 0, 1);
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  if (!use_tcp) CU_ASSERT_FATAL(wait_for(&f, "INVITE ", 1, 5) >= 0); /* Timer A, 50 ms */
+  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  reply_200(&f, inv, "srvtag");
+  CU_ASSERT_FATAL(wait_for(&f, "ACK ", 0, 5) >= 0);
+  reply_200(&f, inv, "srvtag");
+  CU_ASSERT_FATAL(wait_for(&f, "ACK ", 1, 5) >= 0);
+  send_server_bye(&f, inv, 1, "z9hG4bKtracebye");
+  CU_ASSERT_FATAL(wait_for(&f, "SIP/2.0 200", 0, 5) >= 0);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_PEER);
+  int n_inv = peer_count(&f.p, "INVITE ");
+  if (!use_tcp) CU_ASSERT_TRUE(n_inv >= 2);
+  CU_ASSERT_EQUAL(trace_count(&f, "send", "INVITE ", "1 INVITE"), n_inv);
+  CU_ASSERT_EQUAL(trace_count(&f, "recv", "SIP/2.0 180", "1 INVITE"), 1);
+  CU_ASSERT_EQUAL(trace_count(&f, "recv", "SIP/2.0 200", "1 INVITE"), 2);
+  CU_ASSERT_EQUAL(trace_count(&f, "send", "ACK ", "1 ACK"), 2);
+  CU_ASSERT_EQUAL(trace_count(&f, "recv", "BYE ", "1 BYE"), 1);
+  CU_ASSERT_EQUAL(trace_count(&f, "send", "SIP/2.0 200", "1 BYE"), 1);
+  /* every message the peer got was traced as sent, and nothing else was */
+  CU_ASSERT_EQUAL(trace_count(&f, "send", "", NULL), f.p.n);
+  for (int i = 0; i < f.n_trace; i++) CU_ASSERT_EQUAL(f.trace[i].kind, use_tcp ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP);
+  fx_close(&f);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -865,6 +967,7 @@ int main(void) {
   CU_add_test(s, "2xx races the CANCEL: ACK, BYE", test_2xx_races_cancel);
   CU_add_test(s, "180 then 603", test_reject_after_ringing);
   CU_add_test(s, "keep-alive unanswered: Timer F ends the session", test_keepalive_unanswered);
+  CU_add_test(s, "trace: retransmissions, ACKs, the 200 to a BYE", test_trace_everything);
   if (use_tcp) {
     CU_add_test(s, "TCP connection refused", test_tcp_refused);
     CU_add_test(s, "TCP connection reset", test_tcp_reset);

@@ -50,9 +50,12 @@ typedef struct sipspec_session sipspec_session;
 
 /* ---- the user agent ------------------------------------------------------------------- */
 
-/* One line of the exchange, for applications that print or log it (`sipspec demo`).
+/* One message of the exchange, for applications that print or log it (`sipspec demo`).
  * dir is "send" or "recv"; data is the whole message. Credentials in it are the
- * Authorization header's digest response, never a password. */
+ * Authorization header's digest response, never a password. The trace sits on the
+ * transports, so it sees every message on the wire: retransmissions (ours and the peer's),
+ * the ACKs and responses the transaction layer sends by itself (the 200 to a BYE, 100,
+ * 481), and received messages the stack drops. */
 typedef void (*sipspec_trace_fn)(void *user, const char *dir, sipspec_tp_kind kind,
                                  const sipspec_sockaddr *peer, const char *data, size_t len);
 

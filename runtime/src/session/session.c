@@ -97,7 +97,6 @@ static int start_tsx(sipspec_session *s, session_tsx_role role, const char *req,
   session_tsx *slot = slot_new(s, role);
   if (!slot) return SIPSPEC_E_AGAIN;
   sipspec_tsx_callbacks cb = {tsx_on_response, tsx_on_timeout, tsx_on_transport_error, tsx_on_terminated, slot};
-  ua_trace(s->ua, "send", s->kind, dest, req, len);
   return sipspec_tsx_client_start(s->ua->layer, s->kind, dest, req, len, &cb, &slot->t);
 }
 
@@ -539,8 +538,7 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
   session_tsx *slot = user;
   sipspec_session *s = slot->s;
   int st = sipspec_msg_status(resp);
-  sipspec_span raw = sipspec_msg_raw(resp);
-  ua_trace(s->ua, "recv", s->kind, sipspec_tsx_peer(t), raw.p, raw.len);
+  (void)t;
   int state = sipspec_fsm_state(&s->fsm);
   switch (slot->role) {
   case ST_INVITE:
@@ -640,7 +638,6 @@ static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const c
   sipspec_sockaddr a;
   (void)d;
   ua_hop_addr(s, hop, &a);
-  ua_trace(s->ua, "send", s->kind, &a, ack, len);
   sipspec_tsx_layer_send(s->ua->layer, s->kind, &a, ack, len);
 }
 

@@ -132,8 +132,6 @@ struct sipspec_session {
 };
 
 /* ua.c */
-void ua_trace(sipspec_ua *ua, const char *dir, sipspec_tp_kind kind, const sipspec_sockaddr *peer,
-              const char *data, size_t len);
 /* Where a URI of the dialog (remote target, route) is: its IP literal and port, or the
  * session's destination when the host is a name. */
 void ua_hop_addr(sipspec_session *s, const char *uri, sipspec_sockaddr *out);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/transport_trace.h"
 #include "session/session_internal.h"
 
 #define UA_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS"
@@ -48,12 +49,7 @@ const char *sipspec_end_reason_name(sipspec_end_reason r) {
   return "?";
 }
 
-/* ---- tracing and addresses ------------------------------------------------------------- */
-
-void ua_trace(sipspec_ua *ua, const char *dir, sipspec_tp_kind kind, const sipspec_sockaddr *peer,
-              const char *data, size_t len) {
-  if (ua->trace) ua->trace(ua->trace_user, dir, kind, peer, data, len);
-}
+/* ---- addresses ----------------------------------------------------------------------------- */
 
 void ua_hop_addr(sipspec_session *s, const char *uri, sipspec_sockaddr *out) {
   sipspec_uri u;
@@ -113,9 +109,6 @@ static sipspec_session *find_session(sipspec_ua *ua, const sipspec_msg *m, int i
 
 static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
   sipspec_ua *ua = user;
-  sipspec_span raw = sipspec_msg_raw(req);
-  ua_trace(ua, "recv", sipspec_transport_reliable(sipspec_tsx_transport(t)) ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP,
-           sipspec_tsx_peer(t), raw.p, raw.len);
   sipspec_addr to;
   int has_to_tag = sipspec_msg_to(req, &to) == SIPSPEC_OK && to.tag.len > 0;
   sipspec_session *s = has_to_tag ? find_session(ua, req, 1) : NULL;
@@ -138,9 +131,7 @@ static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
 static void on_stray_response(sipspec_tsx_layer *l, const sipspec_msg *resp, sipspec_transport *tp,
                               const sipspec_sockaddr *from, void *user) {
   sipspec_ua *ua = user;
-  (void)l;
-  sipspec_span raw = sipspec_msg_raw(resp);
-  ua_trace(ua, "recv", sipspec_transport_reliable(tp) ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP, from, raw.p, raw.len);
+  (void)l, (void)tp, (void)from;
   int st = sipspec_msg_status(resp);
   if (st < 200 || st >= 300 || sipspec_msg_cseq_method(resp) != SIPSPEC_METHOD_INVITE) return;
   sipspec_session *s = find_session(ua, resp, 0);
@@ -173,6 +164,19 @@ static int text_ok(const char *s) {
 
 static void set_err(char *err, size_t errlen, const char *msg) {
   if (err && errlen) snprintf(err, errlen, "%s", msg);
+}
+
+/* Opens the layer's transport of kind; with a trace, the traced twin of it
+ * (net/transport_trace.h), so that every message sent or received reaches the trace:
+ * retransmissions, the ACKs and responses the transaction layer sends by itself, and what
+ * it absorbs. */
+static int open_transport(sipspec_ua *ua, sipspec_tp_kind kind, const sipspec_transport_opts *to, char *err,
+                          size_t errlen) {
+  const sipspec_transport_type *type = ua->trace ? sipspec_tp_trace_type(kind) : sipspec_transport_type_for(kind);
+  sipspec_transport *tp = NULL;
+  int rc = sipspec_tsx_layer_open_transport(ua->layer, type, to, &tp, err, errlen);
+  if (!rc && ua->trace) rc = sipspec_tp_trace_set(tp, ua->trace, ua->trace_user);
+  return rc;
 }
 
 int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua **out, char *err,
@@ -235,7 +239,7 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
   to.bind_port = ua->bind_port;
   to.max_datagram = ua->cfg.udp_max_size ? ua->cfg.udp_max_size : SIPSPEC_DEFAULT_UDP_MAX_SIZE;
   if (ua->cfg.transport == SIPSPEC_TP_UDP)
-    rc = sipspec_tsx_layer_open_transport(ua->layer, &sipspec_transport_udp, &to, NULL, err, errlen);
+    rc = open_transport(ua, SIPSPEC_TP_UDP, &to, err, errlen);
   if (!rc && (ua->cfg.transport == SIPSPEC_TP_TCP || ua->cfg.tcp_enabled)) {
     /* Listening gives TCP a fixed local port for Via and Contact, and lets the peer open
      * a connection back for its requests (RFC 3261 18.1.1, 18.2.2). With UDP too, the
@@ -246,13 +250,13 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
       sipspec_sockaddr ba;
       sipspec_transport *udp = sipspec_tsx_layer_transport(ua->layer, SIPSPEC_TP_UDP);
       if (udp && sipspec_transport_bound_addr(udp, &ba) == SIPSPEC_OK) tt.bind_port = sipspec_sockaddr_port(&ba);
-      rc = sipspec_tsx_layer_open_transport(ua->layer, &sipspec_transport_tcp, &tt, NULL, err, errlen);
+      rc = open_transport(ua, SIPSPEC_TP_TCP, &tt, err, errlen);
       if (rc) { /* that port is taken for TCP: any port */
         tt.bind_port = 0;
-        rc = sipspec_tsx_layer_open_transport(ua->layer, &sipspec_transport_tcp, &tt, NULL, err, errlen);
+        rc = open_transport(ua, SIPSPEC_TP_TCP, &tt, err, errlen);
       }
     } else {
-      rc = sipspec_tsx_layer_open_transport(ua->layer, &sipspec_transport_tcp, &tt, NULL, err, errlen);
+      rc = open_transport(ua, SIPSPEC_TP_TCP, &tt, err, errlen);
     }
     if (rc && ua->cfg.transport == SIPSPEC_TP_UDP) rc = SIPSPEC_OK; /* UDP still works */
   }
