@@ -165,27 +165,36 @@ int msg_count(const char *msg, const char *needle) {
 
 size_t peer_request(const peer *p, const req_spec *r, char *buf, size_t cap, char *out_branch) {
   char branch[SIPSPEC_TSX_BRANCH_SIZE], host[SIPSPEC_SOCKADDR_STRLEN], srv[SIPSPEC_SOCKADDR_STRLEN];
+  char sent_by[SIPSPEC_SOCKADDR_STRLEN + 8], contact[512];
   if (r->branch) snprintf(branch, sizeof branch, "%s", r->branch);
   else sipspec_tsx_new_branch(branch, sizeof branch);
   if (out_branch) snprintf(out_branch, 64, "%s", branch);
   sipspec_sockaddr_host(&p->local, host, sizeof host);
   sipspec_sockaddr_format(&p->server, srv, sizeof srv);
+  if (r->via_sent_by) snprintf(sent_by, sizeof sent_by, "%s", r->via_sent_by);
+  else snprintf(sent_by, sizeof sent_by, "%s:%u", host, sipspec_sockaddr_port(&p->local));
+  if (!r->contact)
+    snprintf(contact, sizeof contact, "Contact: <sip:client@%s:%u;transport=%s>\r\n", host,
+             sipspec_sockaddr_port(&p->local), p->kind == SIPSPEC_TP_TCP ? "tcp" : "udp");
+  else if (r->contact[0])
+    snprintf(contact, sizeof contact, "Contact: <%s>\r\n", r->contact);
+  else
+    contact[0] = '\0';
   int with_ct = r->body && !(r->extra && strstr(r->extra, "Content-Type"));
   int n = snprintf(buf, cap,
                    "%s sip:mresources@%s SIP/2.0\r\n"
-                   "Via: SIP/2.0/%s %s:%u;branch=%s;rport\r\n"
+                   "Via: SIP/2.0/%s %s;branch=%s;rport\r\n"
                    "Max-Forwards: 70\r\n"
                    "From: <sip:client@%s>;tag=%s\r\n"
                    "To: <sip:mresources@%s>%s%s\r\n"
                    "Call-ID: %s\r\n"
                    "CSeq: %u %s\r\n"
-                   "Contact: <sip:client@%s:%u;transport=%s>\r\n"
+                   "%s"
                    "%s%s"
                    "Content-Length: %zu\r\n\r\n",
-                   r->method, srv, p->kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", host, sipspec_sockaddr_port(&p->local),
-                   branch, host, r->from_tag, srv, r->to_tag ? ";tag=" : "", r->to_tag ? r->to_tag : "", r->call_id,
-                   r->cseq, r->cseq_method ? r->cseq_method : r->method, host, sipspec_sockaddr_port(&p->local),
-                   p->kind == SIPSPEC_TP_TCP ? "tcp" : "udp", r->extra ? r->extra : "",
+                   r->method, srv, p->kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", sent_by, branch, host, r->from_tag, srv,
+                   r->to_tag ? ";tag=" : "", r->to_tag ? r->to_tag : "", r->call_id, r->cseq,
+                   r->cseq_method ? r->cseq_method : r->method, contact, r->extra ? r->extra : "",
                    with_ct ? "Content-Type: application/sdp\r\n" : "", r->body ? r->body_len : 0);
   if (n < 0 || (size_t)n + (r->body ? r->body_len : 0) >= cap) return 0;
   if (r->body) memcpy(buf + n, r->body, r->body_len);

@@ -63,6 +63,9 @@ typedef struct req_spec {
   const char *body;     /* NULL: none (Content-Type application/sdp is added for a body
                          * unless extra has a Content-Type) */
   size_t body_len;
+  const char *contact;     /* Contact URI; NULL: sip:client@<our address>;transport=<ours>;
+                            * "": no Contact header */
+  const char *via_sent_by; /* Via sent-by; NULL: our address (a NAT rewrites the source) */
 } req_spec;
 
 /* Writes the request into buf; returns its length (0 when it does not fit). out_branch (may

@@ -6,6 +6,10 @@
  * the 2xx sent again until the ACK and the BYE after 64*T1 without one, bye_after_ms,
  * bye_status, drop_bye, reject_status, Digest (challenge, success with credentials computed
  * here with the digest module, wrong password, stale nonce, 407), shutdown and the trace.
+ * The dialogs are the dialog layer's (session/dialog.h): every BYE the server sends is
+ * compared whole (Request-URI, Via, From/To tags, CSeq, Route lines), and where it goes is
+ * checked: the Contact, the first Record-Route, a name from a hosts file, the INVITE's
+ * flow for a client behind a NAT; a BYE in the early dialog gets 200 and the INVITE 487.
  * Timers are small (T1 20 or 40 ms); every wait is bounded by the loop watchdog.
  */
 #include <CUnit/Basic.h>
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "netutil.h"
 #include "server_peer.h"
@@ -58,6 +63,7 @@ static void opts_default(sipspec_server_opts *o) {
   o->cfg.t1_ms = 20; /* transactions linger 64*T1 = 1.28 s over UDP (Timers J, L, H) */
   o->cfg.t2_ms = 80;
   o->cfg.t4_ms = 100; /* Timers I and K */
+  o->user_agent = "test-server/1";
 }
 
 static int env_open(env *e, sipspec_server_opts *o) {
@@ -69,6 +75,9 @@ static int env_open(env *e, sipspec_server_opts *o) {
   o->trace_user = e;
   char err[SIPSPEC_ERR_LEN];
   int rc = sipspec_server_create(e->loop, o, &e->srv, err, sizeof err);
+  /* An ephemeral UDP port whose TCP twin another process holds: draw another (bounded). */
+  for (int i = 0; i < 8 && rc == SIPSPEC_E_BIND && o->listen_port == 0 && o->both_transports; i++)
+    rc = sipspec_server_create(e->loop, o, &e->srv, err, sizeof err);
   if (rc) {
     fprintf(stderr, "server: %s (%s)\n", err, sipspec_errname(rc));
     return rc;
@@ -100,6 +109,8 @@ typedef struct call {
   char to_tag[64];
   char branch[64];     /* of the last INVITE */
   unsigned cseq;
+  const char *contact; /* NULL: the peer's own address (see req_spec) */
+  const char *via_sent_by;
 } call;
 
 static void call_init(call *c, const char *name) {
@@ -108,6 +119,7 @@ static void call_init(call *c, const char *name) {
   snprintf(c->from_tag, sizeof c->from_tag, "ft%d", seq);
   c->to_tag[0] = '\0';
   c->cseq = 0;
+  c->contact = c->via_sent_by = NULL;
 }
 
 static size_t make_offer(char *buf, size_t cap, const sipspec_mrcp_resource *res, size_t n) {
@@ -136,6 +148,8 @@ static void send_req(env *e, call *c, const char *method, const char *body, size
   r.extra = extra;
   r.body = body;
   r.body_len = body_len;
+  r.contact = c->contact;
+  r.via_sent_by = c->via_sent_by;
   char used[64];
   size_t n = peer_request(&e->p, &r, buf, sizeof buf, used);
   CU_ASSERT_FATAL(n > 0);
@@ -175,6 +189,47 @@ static const char *establish(env *e, call *c, const sipspec_mrcp_resource *res, 
 }
 
 static int idle_cond(void *arg) { return sipspec_server_idle(arg); }
+
+/* The Contact URI peer p writes by default. */
+static const char *peer_contact(const peer *p, char *out, size_t cap) {
+  char host[SIPSPEC_SOCKADDR_STRLEN];
+  sipspec_sockaddr_host(&p->local, host, sizeof host);
+  snprintf(out, cap, "sip:client@%s:%u;transport=%s", host, sipspec_sockaddr_port(&p->local),
+           p->kind == SIPSPEC_TP_TCP ? "tcp" : "udp");
+  return out;
+}
+
+/* Asserts the whole BYE the server sent in call c, byte for byte but for its branch
+ * (RFC 3261 12.2.1.1, 15.1.1): Request-URI ruri (the remote target, or the first route
+ * with strict routing), a Via over proto from the server's address with rport, From our
+ * To URI with our tag, To the client's URI with its tag, the Call-ID, CSeq cseq BYE, the
+ * Route lines given (or ""), our User-Agent, no body. */
+static void expect_bye(const env *e, const call *c, const char *bye, const char *ruri, const char *proto,
+                       unsigned cseq, const char *routes) {
+  char srv[SIPSPEC_SOCKADDR_STRLEN], branch[128], want[4096];
+  sipspec_sockaddr_format(&e->p.server, srv, sizeof srv);
+  const char *b = strstr(bye, ";branch=");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+  b += 8;
+  size_t n = strcspn(b, ";\r\n");
+  CU_ASSERT_FATAL(n > 7 && n < sizeof branch);
+  memcpy(branch, b, n);
+  branch[n] = '\0';
+  CU_ASSERT_EQUAL(strncmp(branch, "z9hG4bK", 7), 0);
+  snprintf(want, sizeof want,
+           "BYE %s SIP/2.0\r\n"
+           "Via: SIP/2.0/%s %s;rport;branch=%s\r\n"
+           "Max-Forwards: 70\r\n"
+           "From: <sip:mresources@%s>;tag=%s\r\n"
+           "To: <sip:client@127.0.0.1>;tag=%s\r\n"
+           "Call-ID: %s\r\n"
+           "CSeq: %u BYE\r\n"
+           "%s"
+           "User-Agent: test-server/1\r\n"
+           "Content-Length: 0\r\n\r\n",
+           ruri, proto, srv, branch, srv, c->to_tag, c->from_tag, c->call_id, cseq, routes);
+  CU_ASSERT_STRING_EQUAL(bye, want);
+}
 
 /* ---- tests ------------------------------------------------------------------------------- */
 
@@ -450,7 +505,9 @@ static void reinvite_add_remove(void) {
   const char *r = peer_find_with(&e.p, "SIP/2.0 500", "CSeq: 2 OPTIONS", 2.0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(r);
   char h[512];
-  CU_ASSERT_PTR_NOT_NULL(strstr(msg_header(r, "Warning", h, sizeof h), "CSeq 2 is not above 3"));
+  CU_ASSERT_EQUAL(strncmp(r, "SIP/2.0 500 CSeq Out of Order\r\n", 31), 0);
+  CU_ASSERT_STRING_EQUAL(msg_header(r, "Warning", h, sizeof h),
+                         "399 127.0.0.1 \"CSeq 2 is lower than 3, the last one in this dialog\"");
   /* in-dialog OPTIONS: 200 */
   send_req(&e, &c, "OPTIONS", NULL, 0, NULL, NULL, 4);
   CU_ASSERT_PTR_NOT_NULL(peer_find_with(&e.p, "SIP/2.0 200", "CSeq: 4 OPTIONS", 2.0));
@@ -508,9 +565,12 @@ static void no_ack_bye(void) {
   send_invite(&e, &c, offer, len, NULL);
   const char *bye = peer_find(&e.p, "BYE ", 5.0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
-  char h[512];
-  CU_ASSERT_PTR_NOT_NULL(strstr(msg_header(bye, "To", h, sizeof h), c.from_tag));
-  CU_ASSERT_STRING_EQUAL(msg_header(bye, "Call-ID", h, sizeof h), c.call_id);
+  const char *ok = peer_find(&e.p, "SIP/2.0 200", 0.1);
+  CU_ASSERT_PTR_NULL(ok); /* the 2xx stopped with the BYE */
+  ok = e.p.msgs[peer_index(&e.p, "SIP/2.0 200")];
+  CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c.to_tag, sizeof c.to_tag));
+  char ct[256];
+  expect_bye(&e, &c, bye, peer_contact(&e.p, ct, sizeof ct), g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
   CU_ASSERT_TRUE(peer_count(&e.p, "SIP/2.0 200") >= 5);
   sipspec_server_stats s = stats(&e);
   CU_ASSERT_EQUAL(s.byes_sent, 1);
@@ -547,10 +607,8 @@ static void bye_after(void) {
   establish(&e, &c, synth_recog, 2);
   const char *bye = peer_find(&e.p, "BYE sip:client@", 3.0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
-  char h[512];
-  CU_ASSERT_PTR_NOT_NULL(strstr(msg_header(bye, "From", h, sizeof h), c.to_tag));
-  CU_ASSERT_PTR_NOT_NULL(strstr(msg_header(bye, "CSeq", h, sizeof h), "BYE"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(msg_header(bye, "Via", h, sizeof h), "branch=z9hG4bK"));
+  char ct[256];
+  expect_bye(&e, &c, bye, peer_contact(&e.p, ct, sizeof ct), g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
   answer_server_bye(&e, bye, 200);
   CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
   sipspec_server_stats s = stats(&e);
@@ -558,6 +616,226 @@ static void bye_after(void) {
   CU_ASSERT_EQUAL(s.ended, 1);
   CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sipByeSent, 1);
   CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sipByeAcksMissing, 0);
+  env_close(&e);
+}
+
+/* RFC 3261 15.1.1 / 15.2: a BYE in the early dialog (after the 180, before the final
+ * response) gets 200, the INVITE 487, and the dialog ends; no 200 for the INVITE follows. */
+static void early_bye_487(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.ring_count = 1;
+  o.ring_interval_ms = 5000;
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c;
+  call_init(&c, "earlybye");
+  char offer[4096];
+  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
+  send_invite(&e, &c, offer, len, NULL);
+  const char *ring = peer_find(&e.p, "SIP/2.0 180", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ring);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ring, c.to_tag, sizeof c.to_tag));
+  CU_ASSERT_EQUAL(stats(&e).live_dialogs, 1);
+  unsigned invite_cseq = c.cseq;
+  send_req(&e, &c, "BYE", NULL, 0, NULL, NULL, ++c.cseq);
+  /* two transactions: either response may come first */
+  int from = e.p.cursor;
+  const char *r = peer_find(&e.p, "SIP/2.0 200", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "\r\nCSeq: 2 BYE\r\n"));
+  e.p.cursor = from;
+  r = peer_find(&e.p, "SIP/2.0 487", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  char want[64];
+  snprintf(want, sizeof want, "\r\nCSeq: %u INVITE\r\n", invite_cseq);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, want));
+  c.cseq = invite_cseq;
+  send_ack_failure(&e, &c, r);
+  tst_run_for(e.loop, 0.1);
+  CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 200"), 1); /* the BYE's only */
+  CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 487"), 1);
+  sipspec_server_stats s = stats(&e);
+  CU_ASSERT_EQUAL(s.byes_received, 1);
+  CU_ASSERT_EQUAL(s.ended, 1);
+  CU_ASSERT_EQUAL(s.live_dialogs, 0);
+  CU_ASSERT_EQUAL(s.established, 0);
+  CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ENDED], 1);
+  CU_ASSERT_EQUAL(e.last_status[SIPSPEC_SERVER_ENDED], 200);
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sessionsFailed, 1);
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  /* the dialog is gone: another BYE names none */
+  send_req(&e, &c, "BYE", NULL, 0, NULL, NULL, 3);
+  CU_ASSERT_PTR_NOT_NULL(peer_find(&e.p, "SIP/2.0 481", 2.0));
+  env_close(&e);
+}
+
+/* An INVITE without Contact cannot form a dialog (RFC 3261 8.1.1.8, 12.1.1): 400 naming why. */
+static void invite_without_contact_400(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c;
+  call_init(&c, "nocontact");
+  c.contact = "";
+  char offer[4096], h[512];
+  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
+  send_invite(&e, &c, offer, len, NULL);
+  const char *r = peer_find(&e.p, "SIP/2.0 400", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg_header(r, "Warning", h, sizeof h), "no dialog can be formed from this INVITE"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(h, "Contact"));
+  send_ack_failure(&e, &c, r);
+  CU_ASSERT_EQUAL(stats(&e).refused, 1);
+  CU_ASSERT_EQUAL(stats(&e).live_dialogs, 0);
+  CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 180"), 0);
+  env_close(&e);
+}
+
+/* A second UDP socket of the client, standing for its listening address or a proxy. */
+static void open_udp_peer(env *e, peer *q) {
+  sipspec_sockaddr a;
+  CU_ASSERT_EQUAL_FATAL(sipspec_server_bound_addr(e->srv, SIPSPEC_TP_UDP, &a), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(peer_open(q, e->loop, SIPSPEC_TP_UDP, &a), 0);
+}
+
+/* The server's BYE with bye_after_ms, once call c is established. */
+static const char *bye_of(env *e, call *c, peer *where) {
+  establish(e, c, synth_recog, 1);
+  return peer_find(where, "BYE ", 3.0);
+}
+
+/* 12.2.1.1 / 8.1.2: without a route set the BYE goes to the remote target, the Contact of
+ * the INVITE (here another socket, over UDP as its transport parameter says, whatever the
+ * INVITE came over), not to where the INVITE came from. */
+static void bye_to_contact(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.bye_after_ms = 30;
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  peer q;
+  open_udp_peer(&e, &q);
+  char ct[256];
+  call c;
+  call_init(&c, "tocontact");
+  c.contact = peer_contact(&q, ct, sizeof ct);
+  const char *bye = bye_of(&e, &c, &q);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  expect_bye(&e, &c, bye, ct, "UDP", 1, "");
+  CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
+  /* the answer comes from the socket the BYE reached */
+  peer saved = e.p;
+  e.p = q;
+  answer_server_bye(&e, bye, 200);
+  q = e.p;
+  e.p = saved;
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sipByeAcksMissing, 0);
+  CU_ASSERT_EQUAL(stats(&e).byes_sent, 1);
+  peer_close(&q);
+  env_close(&e);
+}
+
+/* 12.1.1 / 12.2.1.1: the route set is the INVITE's Record-Route as received; the BYE carries
+ * it as Route headers, keeps the remote target as Request-URI (loose routing) and goes to
+ * the first route (the proxy socket, UDP: no transport parameter). With a strict first
+ * route (no lr) the Request-URI is that route and the remote target the last Route. */
+static void bye_route_set(void) {
+  for (int strict = 0; strict < 2; strict++) {
+    env e;
+    sipspec_server_opts o;
+    opts_default(&o);
+    o.bye_after_ms = 30;
+    CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+    peer proxy;
+    open_udp_peer(&e, &proxy);
+    char first[128], rr[512], routes[512], ct[256];
+    snprintf(first, sizeof first, "sip:127.0.0.1:%u%s", sipspec_sockaddr_port(&proxy.local), strict ? "" : ";lr");
+    snprintf(rr, sizeof rr, "Record-Route: <%s>, <sip:edge.example.net;lr>\r\n", first);
+    call c;
+    call_init(&c, strict ? "strict" : "loose");
+    char offer[4096];
+    size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
+    send_invite(&e, &c, offer, len, rr);
+    const char *ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c.to_tag, sizeof c.to_tag));
+    send_ack_2xx(&e, &c);
+    const char *bye = peer_find(&proxy, "BYE ", 3.0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+    peer_contact(&e.p, ct, sizeof ct);
+    if (strict)
+      snprintf(routes, sizeof routes, "Route: <sip:edge.example.net;lr>\r\nRoute: <%s>\r\n", ct);
+    else
+      snprintf(routes, sizeof routes, "Route: <%s>\r\nRoute: <sip:edge.example.net;lr>\r\n", first);
+    expect_bye(&e, &c, bye, strict ? first : ct, "UDP", 1, routes);
+    CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
+    peer_close(&proxy);
+    env_close(&e);
+  }
+}
+
+/* A client behind a NAT: its Via and Contact name 192.0.2.7:5070 (TEST-NET, unreachable)
+ * while the INVITE came from the test's socket. The BYE keeps the Contact as Request-URI
+ * but goes back over the INVITE's flow (RFC 3581, RFC 5626-style; see sipspec/server.h). */
+static void bye_nat_flow(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.bye_after_ms = 30;
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c;
+  call_init(&c, "nat");
+  const char *target = g_kind == SIPSPEC_TP_TCP ? "sip:client@192.0.2.7:5070;transport=tcp" : "sip:client@192.0.2.7:5070";
+  c.contact = target;
+  c.via_sent_by = "192.0.2.7:5070";
+  const char *bye = bye_of(&e, &c, &e.p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  expect_bye(&e, &c, bye, target, g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
+  answer_server_bye(&e, bye, 200);
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sipByeAcksMissing, 0);
+  env_close(&e);
+}
+
+/* A name in the Contact goes through the resolver (hosts_path); a name it does not know
+ * leaves the flow of the INVITE as the fallback. */
+static void bye_contact_name(void) {
+  char path[] = "/tmp/sipspec-server-hosts-XXXXXX";
+  int fd = mkstemp(path);
+  CU_ASSERT_FATAL(fd >= 0);
+  const char *line = "127.0.0.1 client.example.test\n";
+  CU_ASSERT_EQUAL_FATAL(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+  close(fd);
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.bye_after_ms = 30;
+  o.hosts_path = path;
+  int rc = env_open(&e, &o);
+  unlink(path);
+  CU_ASSERT_EQUAL_FATAL(rc, 0);
+  peer q;
+  open_udp_peer(&e, &q);
+  char ct[256];
+  snprintf(ct, sizeof ct, "sip:client@client.example.test:%u;transport=udp", sipspec_sockaddr_port(&q.local));
+  call c;
+  call_init(&c, "named");
+  c.contact = ct;
+  const char *bye = bye_of(&e, &c, &q);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  expect_bye(&e, &c, bye, ct, "UDP", 1, "");
+  CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
+
+  call d;
+  call_init(&d, "unknown-name");
+  d.contact = "sip:client@nowhere.example.test;transport=udp";
+  bye = bye_of(&e, &d, &e.p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  expect_bye(&e, &d, bye, d.contact, g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
+  peer_close(&q);
   env_close(&e);
 }
 
@@ -802,6 +1080,8 @@ static void shutdown_byes_and_503(void) {
   sipspec_server_shutdown(e.srv);
   const char *bye = peer_find(&e.p, "BYE ", 2.0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  char ct[256];
+  expect_bye(&e, &c, bye, peer_contact(&e.p, ct, sizeof ct), g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
   answer_server_bye(&e, bye, 200);
   CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
   call_init(&d, "late");
@@ -868,6 +1148,12 @@ int main(int argc, char **argv) {
   CU_add_test(s, "no_ack_bye", no_ack_bye);
   CU_add_test(s, "bye_after", bye_after);
   CU_add_test(s, "bye_knobs", bye_knobs);
+  CU_add_test(s, "early_bye_487", early_bye_487);
+  CU_add_test(s, "invite_without_contact_400", invite_without_contact_400);
+  CU_add_test(s, "bye_to_contact", bye_to_contact);
+  CU_add_test(s, "bye_route_set", bye_route_set);
+  CU_add_test(s, "bye_nat_flow", bye_nat_flow);
+  CU_add_test(s, "bye_contact_name", bye_contact_name);
   CU_add_test(s, "digest_vector", digest_vector);
   CU_add_test(s, "auth_challenge_success", auth_challenge_success);
   CU_add_test(s, "auth_wrong_password", auth_wrong_password);

@@ -6,8 +6,8 @@
  * complementary direction), refuses offers it cannot serve with 488 and a Warning header
  * (RFC 3261 20.43), accepts re-INVITEs that add or remove resources, answers ACK, BYE,
  * CANCEL (487 for the INVITE) and OPTIONS, says 481 to requests for dialogs it does not
- * know, and can demand Digest credentials (401, or 407 as a proxy would). Its dialogs run
- * on spec/dialog.rl, its transactions on spec/ist.rl and spec/nist.rl.
+ * know, and can demand Digest credentials (401, or 407 as a proxy would). Its dialogs are
+ * the dialog layer's (spec/dialog.rl), its transactions run on spec/ist.rl and spec/nist.rl.
  *
  * A few knobs make it misbehave on purpose (ring many times, reject, answer late, send BYE
  * itself, answer BYE with an error) so that tests and `sipspec serve` can play the peers a
@@ -32,9 +32,26 @@
  *     unreadable credentials get 400 with a Warning.
  *   - The 2xx to an INVITE is sent again T1, 2T1, 4T1 ... (capped at T2) apart, over every
  *     transport, until its ACK arrives (13.3.1.4); without an ACK after 64*T1 the dialog is
- *     ended with a BYE. In-dialog requests the server sends (BYE) go to the address the
- *     dialog's INVITE came from, over the same transport (the client's flow, as for
- *     responses with rport), with Route headers from the INVITE's Record-Route.
+ *     ended with a BYE.
+ *   - Dialogs (12, 15): each one is the dialog layer's UAS dialog, the same code and chart
+ *     (spec/dialog.rl) the client's sessions use. In-dialog requests with a CSeq lower than
+ *     the last one get 500 with a Warning (12.2.2); a BYE in an early dialog (15.1.1) gets
+ *     200 and the INVITE still pending 487 (15.2). The server's BYE (bye_after_ms,
+ *     shutdown, 64*T1 without an ACK) has the remote target (the INVITE's Contact) as
+ *     Request-URI, the INVITE's Record-Route as Route headers, CSeq one above the last
+ *     one we sent (starting at 1), and goes to the next hop of 12.2.1.1 / 8.1.2: the first
+ *     route, else the remote target, turned into a transport and an address as RFC 3263 4
+ *     does without NAPTR/SRV (transport parameter udp/tcp, else UDP; port, else 5060; a
+ *     name through the resolver with hosts_path).
+ *     Clients behind a NAT: their Contact names an address the server cannot reach. When
+ *     the INVITE's top Via sent-by is not the address it came from (the case of
+ *     received/rport, RFC 3261 18.2.1 and RFC 3581) and no proxy Record-Routed the dialog,
+ *     the BYE goes back over the flow the INVITE came in on: its transport and source
+ *     address, the same connection for TCP, as responses do (18.2.2) and as RFC 5626 does
+ *     for requests toward a flow. The flow is also the fallback when the next hop cannot
+ *     be used (a name that does not resolve, sips:, a transport not listened on). A TCP
+ *     client whose Via names its listening port rather than the connection's port is
+ *     seen the same way, so its BYE reuses its connection.
  *   - Each dialog's MRCP channel identifiers are "<session id>@<resource>" with a session
  *     id drawn per dialog (unless mrcp.session_id is set); a re-INVITE keeps them and the
  *     o= version goes up by one per answer (RFC 3264 section 8).
@@ -75,7 +92,11 @@ typedef struct sipspec_server_opts {
   /* Listen on both UDP and TCP (1, default) or only on cfg.transport (0). */
   int both_transports;
   sipspec_mrcp_server_config mrcp; /* the answers; mrcp.addr NULL: listen_host */
-  const char *user_agent;        /* Server header; default "sipspec/<version>" */
+  const char *user_agent;        /* Server header (User-Agent in our BYE); default
+                                  * "sipspec/<version>" */
+  const char *hosts_path;        /* names in the next hops of our BYEs are looked up here
+                                  * (sipspec/resolver.h); NULL: /etc/hosts. Read once at
+                                  * creation, not kept. */
 
   /* Digest (RFC 3261 22): when auth_user is set, every INVITE and BYE must carry valid
    * credentials, challenged with 401 (or 407 when auth_proxy). */
@@ -114,7 +135,8 @@ typedef struct sipspec_server_opts {
 void sipspec_server_opts_init(sipspec_server_opts *o);
 
 /* Creates the server on loop and starts listening. SIPSPEC_E_INVAL (bad options, with a
- * sentence in err), SIPSPEC_E_BIND / SIPSPEC_E_LISTEN, SIPSPEC_E_TLS_UNAVAILABLE. Strings
+ * sentence in err), SIPSPEC_E_BIND / SIPSPEC_E_LISTEN, SIPSPEC_E_TLS_UNAVAILABLE,
+ * SIPSPEC_E_IO (hosts_path exists but cannot be read, named in err). Strings
  * in *o are copied; err may be NULL. */
 int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, sipspec_server **out,
                           char *err, size_t errlen);

@@ -7,7 +7,8 @@
  * RFC 3261 8.2: method (405), header inspection (420 for Require), then the dialog it
  * names (481, 12.2.2), credentials (server_auth.c) and finally the method's own work:
  * OPTIONS is answered here, CANCEL finds its INVITE (9.2), INVITE, BYE and in-dialog
- * requests go to the call module (server_call.c). The ACK of a 2xx arrives outside any
+ * requests go to the call module (server_call.c), whose dialogs (session/dialog.h) say
+ * which request belongs to which dialog. The ACK of a 2xx arrives outside any
  * transaction (on_ack) and goes to the call module too.
  */
 #include <stdio.h>
@@ -65,6 +66,11 @@ int srv_respond(sipspec_server *srv, sipspec_tsx *t, int status, const char *rea
 }
 
 int srv_respond_warning(sipspec_server *srv, sipspec_tsx *t, int status, const char *extra, const char *text) {
+  return srv_respond_warning_reason(srv, t, status, NULL, extra, text);
+}
+
+int srv_respond_warning_reason(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason, const char *extra,
+                               const char *text) {
   /* RFC 3261 20.43: warn-text is a quoted-string; keep it printable and quote-free. */
   char clean[300];
   size_t n = 0;
@@ -75,7 +81,7 @@ int srv_respond_warning(sipspec_server *srv, sipspec_tsx *t, int status, const c
   char *h = malloc(cap);
   if (!h) return SIPSPEC_E_NOMEM;
   snprintf(h, cap, "%sWarning: 399 %s \"%s\"\r\n", extra ? extra : "", srv->warn_host, clean);
-  int rc = srv_respond(srv, t, status, NULL, h, NULL, 0);
+  int rc = srv_respond(srv, t, status, reason, h, NULL, 0);
   free(h);
   return rc;
 }
@@ -310,6 +316,11 @@ int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, si
       rc = srv_trace_open(srv, first == SIPSPEC_TP_UDP ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP, sipspec_sockaddr_port(&a),
                           err, errlen);
   }
+  if (!rc) {
+    sipspec_resolver_opts ro = {o->hosts_path};
+    rc = sipspec_resolver_create(loop, &ro, &srv->resolver, err, errlen);
+  }
+  srv->o.hosts_path = NULL; /* read by the resolver; not kept */
   if (!rc && srv->auth_user) rc = srv_auth_create(srv, err, errlen);
   if (srv->auth_password) { /* hashed by the verifier; not kept */
     memset(srv->auth_password, 0, strlen(srv->auth_password));
@@ -333,6 +344,7 @@ void sipspec_server_destroy(sipspec_server *srv) {
     srv_call_free(c);
   }
   sipspec_tsx_layer_destroy(srv->layer);
+  sipspec_resolver_destroy(srv->resolver);
   sipspec_digest_server_destroy(srv->auth);
   free(srv->auth_scratch);
   free(srv->listen_host);

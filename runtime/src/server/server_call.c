@@ -1,12 +1,15 @@
 /* server/server_call.c: one call of the embedded server: an INVITE, its answer and the
  * dialog it forms (UAS side of RFC 3261 sections 12, 13.3, 14.2 and 15).
  *
- * Each call keeps its dialog on the generated chart spec/dialog.rl and implements the
- * chart's actions that a UAS takes: create_dialog (a 180 or 2xx with our To tag), pass_to_tu
- * (the ACK of our 2xx, or an in-dialog request), check_remote_cseq (12.2.2), answer_200
- * (the BYE), send_bye and report_terminated. The UAC-only actions (send_ack,
- * update_remote_target, send_in_dialog_request) never run here: the server feeds only
- * TU_1XX, TU_2XX, TU_300_699, RX_ACK, RX_REQUEST, RX_BYE, TU_BYE and TRANSPORT_ERR.
+ * The dialog is a sipspec_dialog of session/dialog.h in the UAS role, the layer the MRCP
+ * client's sessions use too: it is created from the INVITE (id, remote target from
+ * Contact, route set from Record-Route, remote CSeq) and moved by the responses we send
+ * (TU_1XX, TU_2XX, TU_300_699), by the requests that match it (RX_ACK, RX_BYE, RX_REQUEST
+ * with its CSeq check, 500 for one out of order) and by TU_BYE, for which it builds our
+ * BYE (Request-URI the remote target, Route from the route set, CSeq local+1). Its chart
+ * is spec/dialog.rl. This file answers what the dialog passes up (ACK, OPTIONS,
+ * re-INVITE), applies the BYE knobs to the dialog's answers and sends the BYE it builds to
+ * the next hop server_route.c works out.
  *
  * Timers (libev, one of each per call): progress sends ring_count 180s ring_interval_ms
  * apart and then the final response; retx sends the 2xx again T1, 2T1, ... T2 apart until
@@ -19,19 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 
 #include "server/server_internal.h"
 #include "sipspec/chart_dialog.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-static int span_eq(sipspec_span s, const char *z) {
-  size_t n = z ? strlen(z) : 0;
-  return z && s.len == n && (n == 0 || !memcmp(s.p, z, n));
-}
-
 static double t1_s(const sipspec_server *srv) { return srv->o.cfg.t1_ms / 1000.0; }
+
+static const char *call_id(const srv_call *c) { return sipspec_dialog_id_get(c->dlg)->call_id; }
 
 static void stop_timers(srv_call *c) {
   struct ev_loop *loop = c->srv->loop;
@@ -50,6 +49,7 @@ static void mark_dead(srv_call *c) {
   c->dead = 1;
   stop_timers(c);
   detach_ist(c);
+  srv_route_cancel(c);
   srv_schedule_reap(c->srv);
 }
 
@@ -57,47 +57,65 @@ void srv_call_free(srv_call *c) {
   if (!c) return;
   stop_timers(c);
   detach_ist(c);
-  free(c->call_id);
-  free(c->local_tag);
-  free(c->remote_tag);
-  free(c->local_uri);
-  free(c->remote_uri);
-  free(c->request_uri);
-  free(c->route);
+  srv_route_cancel(c);
+  sipspec_dialog_destroy(c->dlg);
   free(c->answer);
   free(c->final_headers);
   free(c);
 }
 
-static int in_state(const srv_call *c, int state) { return sipspec_fsm_state(&c->dialog) == state; }
+/* Our Contact URI on the transport of c's flow: "sip:127.0.0.1:5060;transport=udp". */
+static const char *our_contact(const srv_call *c, char *out, size_t cap) {
+  sipspec_server *srv = c->srv;
+  sipspec_sockaddr a;
+  unsigned port = 0;
+  if (sipspec_transport_bound_addr(sipspec_tsx_layer_transport(srv->layer, c->kind), &a) == SIPSPEC_OK)
+    port = sipspec_sockaddr_port(&a);
+  snprintf(out, cap, "sip:%s:%u;transport=%s", srv->warn_host, port, c->kind == SIPSPEC_TP_TCP ? "tcp" : "udp");
+  return out;
+}
 
-/* Feeds the dialog chart with the request (and its transaction) the event is about, then
- * a BYE one of the actions asked for; a terminated dialog ends the call. */
-static int feed(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg) {
-  c->cur_tsx = t;
-  c->cur_msg = msg;
-  int rc = sipspec_fsm_feed(&c->dialog, ev);
-  c->cur_tsx = NULL;
-  c->cur_msg = NULL;
-  if (c->pending_bye && !sipspec_fsm_terminated(&c->dialog)) {
+static int in_state(const srv_call *c, int state) { return sipspec_dialog_state(c->dlg) == state; }
+
+static void send_bye(srv_call *c);
+
+/* After every event fed to the dialog: a BYE one of the callbacks asked for, and the end
+ * of the call once the dialog is over. */
+static void after_feed(srv_call *c) {
+  if (c->pending_bye && in_state(c, SIPSPEC_DIALOG_CONFIRMED)) {
     c->pending_bye = 0;
-    (void)sipspec_fsm_feed(&c->dialog, SIPSPEC_EV_TU_BYE);
+    send_bye(c);
   }
-  if (sipspec_fsm_terminated(&c->dialog)) mark_dead(c);
+  if (in_state(c, SIPSPEC_DIALOG_TERMINATED)) mark_dead(c);
+}
+
+/* A request of this dialog (t: its server transaction; NULL for the ACK of a 2xx). */
+static int feed_request(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
+  c->cur_tsx = t;
+  int rc = sipspec_dialog_rx_request(c->dlg, req);
+  c->cur_tsx = NULL;
+  after_feed(c);
+  return rc;
+}
+
+/* A response we sent to the initial INVITE; the first 1xx or 2xx forms the dialog. */
+static int feed_response(srv_call *c, int status) {
+  int was_idle = in_state(c, SIPSPEC_DIALOG_IDLE);
+  int rc = sipspec_dialog_tu_invite_response(c->dlg, status);
+  if (rc == SIPSPEC_OK && was_idle && !in_state(c, SIPSPEC_DIALOG_IDLE)) c->srv->st.live_dialogs++;
+  after_feed(c);
   return rc;
 }
 
 /* Ends a call whose INVITE never formed a dialog (no 180, no 2xx sent). */
 static void end_without_dialog(srv_call *c, int status) {
   if (in_state(c, SIPSPEC_DIALOG_IDLE)) {
-    srv_event(c->srv, SIPSPEC_SERVER_ENDED, c->call_id, status);
+    srv_event(c->srv, SIPSPEC_SERVER_ENDED, call_id(c), status);
     mark_dead(c);
   }
 }
 
-/* ---- the dialog chart's actions (UAS) ------------------------------------------------- */
-
-static void send_bye(srv_call *c);
+/* ---- what the dialog hands us (session/dialog.h callbacks) ------------------------------- */
 
 static void on_ack_passed(srv_call *c) {
   sipspec_server *srv = c->srv;
@@ -105,7 +123,7 @@ static void on_ack_passed(srv_call *c) {
   c->established = 1;
   srv->st.established++;
   srv->tel.sessionsEstablished++;
-  srv_event(srv, SIPSPEC_SERVER_ESTABLISHED, c->call_id, 200);
+  srv_event(srv, SIPSPEC_SERVER_ESTABLISHED, call_id(c), 200);
   if (srv->shutting_down) {
     c->pending_bye = 1;
   } else if (srv->o.bye_after_ms) {
@@ -114,45 +132,47 @@ static void on_ack_passed(srv_call *c) {
   }
 }
 
-static void answer_bye(srv_call *c) {
+/* pass_to_tu: the ACK of our 2xx, or a request whose CSeq passed (answered after the feed). */
+static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user) {
+  srv_call *c = user;
+  (void)d;
+  if (sipspec_msg_method(req) == SIPSPEC_METHOD_ACK) on_ack_passed(c);
+  else c->passed = 1;
+}
+
+/* answer_200 (a BYE: the bye_status and drop_bye knobs apply) and the 500 of a request out
+ * of order (12.2.2, with a Warning saying which numbers). */
+static void dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user) {
+  srv_call *c = user;
   sipspec_server *srv = c->srv;
   if (!c->cur_tsx) return;
-  if (srv->o.drop_bye) { /* the client's Timer F runs out; the transaction waits forever */
-    srv->dropped_live++;
+  if (sipspec_msg_method(req) == SIPSPEC_METHOD_BYE && status == 200) {
+    if (srv->o.drop_bye) { /* the client's Timer F runs out; the transaction waits forever */
+      srv->dropped_live++;
+      return;
+    }
+    (void)srv_respond(srv, c->cur_tsx, srv->o.bye_status, srv->o.bye_status == 200 ? reason : NULL, NULL, NULL, 0);
     return;
   }
-  (void)srv_respond(srv, c->cur_tsx, srv->o.bye_status, NULL, NULL, NULL, 0);
+  if (status == 500) {
+    char why[96];
+    snprintf(why, sizeof why, "CSeq %u is lower than %u, the last one in this dialog", (unsigned)sipspec_msg_cseq(req),
+             (unsigned)sipspec_dialog_remote_cseq(d));
+    (void)srv_respond_warning_reason(srv, c->cur_tsx, 500, reason, NULL, why);
+    return;
+  }
+  (void)srv_respond(srv, c->cur_tsx, status, reason, NULL, NULL, 0);
 }
 
-static void check_remote_cseq(srv_call *c) {
-  uint32_t n = c->cur_msg ? sipspec_msg_cseq(c->cur_msg) : 0;
-  if (n <= c->remote_cseq) c->cseq_bad = 1;
-  else c->remote_cseq = n;
-}
-
-static void report_terminated(srv_call *c) {
+/* report_terminated. */
+static void dlg_on_terminated(sipspec_dialog *d, sipspec_dialog_end why, void *user) {
+  srv_call *c = user;
   sipspec_server *srv = c->srv;
+  (void)d, (void)why;
   stop_timers(c);
   if (srv->st.live_dialogs) srv->st.live_dialogs--;
   srv->st.ended++;
-  srv_event(srv, SIPSPEC_SERVER_ENDED, c->call_id, c->ended_status);
-}
-
-static void dialog_action(void *ctx, const sipspec_chart *chart, int action) {
-  srv_call *c = ctx;
-  (void)chart;
-  switch (action) {
-  case SIPSPEC_DIALOG_A_CREATE_DIALOG: c->srv->st.live_dialogs++; break;
-  case SIPSPEC_DIALOG_A_PASS_TO_TU:
-    if (c->cur_msg && sipspec_msg_method(c->cur_msg) == SIPSPEC_METHOD_ACK) on_ack_passed(c);
-    else c->passed = 1;
-    break;
-  case SIPSPEC_DIALOG_A_CHECK_REMOTE_CSEQ: check_remote_cseq(c); break;
-  case SIPSPEC_DIALOG_A_ANSWER_200: answer_bye(c); break;
-  case SIPSPEC_DIALOG_A_SEND_BYE: send_bye(c); break;
-  case SIPSPEC_DIALOG_A_REPORT_TERMINATED: report_terminated(c); break;
-  default: break; /* UAC-side actions: never reached by the events a server feeds */
-  }
+  srv_event(srv, SIPSPEC_SERVER_ENDED, call_id(c), c->ended_status);
 }
 
 /* ---- the BYE the server sends (15.1.1) ----------------------------------------------- */
@@ -168,52 +188,57 @@ static void bye_transport_error(sipspec_tsx *t, int code, void *user) {
   bye_failed(t, user);
 }
 
-static void send_bye(srv_call *c) {
+/* send_bye: the request the dialog built goes to the next hop worked out before. */
+static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *next_hop, void *user) {
+  srv_call *c = user;
   sipspec_server *srv = c->srv;
-  sipspec_transport *tp = sipspec_tsx_layer_transport(srv->layer, c->kind);
-  char branch[SIPSPEC_TSX_BRANCH_SIZE], host[SIPSPEC_SOCKADDR_STRLEN];
-  sipspec_sockaddr local;
-  if (!tp || sipspec_tsx_new_branch(branch, sizeof branch) || sipspec_transport_local_addr(tp, &c->peer, &local))
-    return;
-  sipspec_sockaddr_host(&local, host, sizeof host);
-  int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
-  size_t cap = 1024 + strlen(c->request_uri) + strlen(c->local_uri) + strlen(c->remote_uri) + strlen(c->call_id) +
-               (c->route ? strlen(c->route) : 0) + strlen(srv->user_agent);
-  char *req = malloc(cap);
-  if (!req) return;
-  int n = snprintf(req, cap,
-                   "BYE %s SIP/2.0\r\n"
-                   "Via: SIP/2.0/%s %s%s%s:%u;branch=%s;rport\r\n"
-                   "Max-Forwards: 70\r\n"
-                   "From: %s;tag=%s\r\n"
-                   "To: %s\r\n"
-                   "Call-ID: %s\r\n"
-                   "CSeq: %u BYE\r\n"
-                   "%s"
-                   "User-Agent: %s\r\n"
-                   "Content-Length: 0\r\n\r\n",
-                   c->request_uri, c->kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", v6 ? "[" : "", host, v6 ? "]" : "",
-                   sipspec_sockaddr_port(&local), branch, c->local_uri, c->local_tag, c->remote_uri, c->call_id,
-                   (unsigned)++c->local_cseq, c->route ? c->route : "", srv->user_agent);
+  (void)d, (void)next_hop;
   sipspec_tsx_callbacks cb = {0};
   cb.on_timeout = bye_failed;
   cb.on_transport_error = bye_transport_error;
   cb.user = srv;
-  if (n > 0 && (size_t)n < cap &&
-      sipspec_tsx_client_start(srv->layer, c->kind, &c->peer, req, (size_t)n, &cb, NULL) == SIPSPEC_OK) {
+  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &c->bye_dest, req, len, &cb, NULL) == SIPSPEC_OK) {
     srv->st.byes_sent++;
     srv->tel.sipByeSent++;
   } else {
     srv->tel.sipByeAcksMissing++;
   }
-  free(req);
+}
+
+void srv_call_route_ready(srv_call *c) {
+  sipspec_server *srv = c->srv;
+  if (c->dead || !in_state(c, SIPSPEC_DIALOG_CONFIRMED)) return; /* ended while resolving */
+  char via[SIPSPEC_SOCKADDR_STRLEN + 32];
+  sipspec_dialog_req r = {0};
+  r.method = "BYE";
+  int rc = srv_route_via(srv, c->bye_kind, &c->bye_dest, via, sizeof via);
+  if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
+  /* TU_BYE: send_bye (dlg_send_request) and report_terminated (dlg_on_terminated). */
+  if (!rc) rc = sipspec_dialog_request(c->dlg, &r, NULL);
+  if (rc) {
+    /* Not even built (no memory, no transport): the dialog ends here all the same. */
+    srv->tel.sipByeAcksMissing++;
+    if (in_state(c, SIPSPEC_DIALOG_CONFIRMED)) {
+      dlg_on_terminated(c->dlg, SIPSPEC_DIALOG_END_BYE_SENT, c);
+      mark_dead(c);
+      return;
+    }
+  }
+  after_feed(c);
+}
+
+/* Ends a confirmed dialog with a BYE, once its next hop is known. */
+static void send_bye(srv_call *c) {
+  if (c->dead || !in_state(c, SIPSPEC_DIALOG_CONFIRMED)) return;
+  ev_timer_stop(c->srv->loop, &c->bye_timer);
+  srv_route_next_hop(c);
 }
 
 static void bye_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   srv_call *c = w->data;
   (void)loop, (void)revents;
   c->ended_status = 0;
-  if (!c->dead && in_state(c, SIPSPEC_DIALOG_CONFIRMED)) (void)feed(c, SIPSPEC_EV_TU_BYE, NULL, NULL);
+  send_bye(c);
 }
 
 /* ---- the answer ------------------------------------------------------------------------ */
@@ -277,15 +302,10 @@ static int make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
 
 /* Contact (12.1.1: responses that form a dialog carry one), plus for the 2xx the body type. */
 static char *response_headers(srv_call *c, int with_sdp) {
-  sipspec_server *srv = c->srv;
-  sipspec_sockaddr a;
-  unsigned port = 0;
-  if (sipspec_transport_bound_addr(sipspec_tsx_layer_transport(srv->layer, c->kind), &a) == SIPSPEC_OK)
-    port = sipspec_sockaddr_port(&a);
+  char contact[SRV_CONTACT_MAX];
   char *h = malloc(SRV_HEADERS_MAX);
   if (!h) return NULL;
-  snprintf(h, SRV_HEADERS_MAX, "Contact: <sip:%s:%u;transport=%s>\r\n%s", srv->warn_host, port,
-           c->kind == SIPSPEC_TP_TCP ? "tcp" : "udp",
+  snprintf(h, SRV_HEADERS_MAX, "Contact: <%s>\r\n%s", our_contact(c, contact, sizeof contact),
            with_sdp ? "Allow: " SRV_ALLOW "\r\nContent-Type: application/sdp\r\n" : "");
   return h;
 }
@@ -313,7 +333,7 @@ static void retx_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     c->awaiting_ack = 0;
     if (!c->established) srv->tel.sessionsFailed++;
     c->ended_status = 408;
-    if (in_state(c, SIPSPEC_DIALOG_CONFIRMED)) (void)feed(c, SIPSPEC_EV_TU_BYE, NULL, NULL);
+    send_bye(c);
     return;
   }
   if (c->ist) (void)srv_respond(srv, c->ist, 200, NULL, c->final_headers, c->answer, c->answer_len);
@@ -341,8 +361,12 @@ static void ist_transport_error(sipspec_tsx *t, int code, void *user) {
   c->srv->tel.sessionsFailed++;
   c->ended_status = 0;
   ev_timer_stop(c->srv->loop, &c->progress);
-  if (in_state(c, SIPSPEC_DIALOG_EARLY)) (void)feed(c, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
-  else end_without_dialog(c, 0);
+  if (in_state(c, SIPSPEC_DIALOG_EARLY)) {
+    (void)sipspec_dialog_transport_error(c->dlg);
+    after_feed(c);
+  } else {
+    end_without_dialog(c, 0);
+  }
 }
 
 static void watch_ist(srv_call *c, sipspec_tsx *t) {
@@ -361,11 +385,11 @@ static void send_final(srv_call *c) {
   if (c->final_status < 300) {
     if (!c->ist || srv_respond(srv, c->ist, 200, NULL, c->final_headers, c->answer, c->answer_len) != SIPSPEC_OK) {
       srv->tel.sessionsFailed++;
-      if (in_state(c, SIPSPEC_DIALOG_EARLY)) (void)feed(c, SIPSPEC_EV_TU_300_699, NULL, NULL);
+      if (in_state(c, SIPSPEC_DIALOG_EARLY)) (void)feed_response(c, 500);
       else end_without_dialog(c, 0);
       return;
     }
-    (void)feed(c, SIPSPEC_EV_TU_2XX, NULL, NULL);
+    (void)feed_response(c, 200);
     retx_start(c);
     return;
   }
@@ -373,8 +397,8 @@ static void send_final(srv_call *c) {
   srv->tel.sessionsFailed++;
   c->ended_status = c->final_status;
   srv->st.refused++;
-  srv_event(srv, SIPSPEC_SERVER_REFUSED, c->call_id, c->final_status);
-  if (in_state(c, SIPSPEC_DIALOG_EARLY)) (void)feed(c, SIPSPEC_EV_TU_300_699, NULL, NULL);
+  srv_event(srv, SIPSPEC_SERVER_REFUSED, call_id(c), c->final_status);
+  if (in_state(c, SIPSPEC_DIALOG_EARLY)) (void)feed_response(c, c->final_status);
   else mark_dead(c);
 }
 
@@ -395,7 +419,7 @@ static void progress_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     free(h);
     if (rc == SIPSPEC_OK) {
       c->rings_sent++;
-      (void)feed(c, SIPSPEC_EV_TU_1XX, NULL, NULL);
+      (void)feed_response(c, 180);
     }
     if (c->dead || c->final_sent) return;
     ev_timer_set(&c->progress, srv->o.ring_interval_ms / 1000.0, 0.);
@@ -405,64 +429,50 @@ static void progress_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   send_final(c);
 }
 
-static char *dup_span(sipspec_span s, int *oom) {
-  char *d = srv_strndup(s.p ? s.p : "", s.len);
-  if (!d) *oom = 1;
-  return d;
-}
-
-/* Route set from Record-Route (12.1.1: in order, for the UAS). */
-static char *route_lines(const sipspec_msg *req, int *oom) {
-  size_t n = sipspec_msg_value_count(req, SIPSPEC_H_RECORD_ROUTE), cap = 1;
-  if (!n) return NULL;
-  sipspec_span v;
-  for (size_t i = 0; i < n; i++)
-    if (sipspec_msg_value(req, SIPSPEC_H_RECORD_ROUTE, i, &v) == SIPSPEC_OK) cap += v.len + 10;
-  char *r = malloc(cap);
-  if (!r) {
-    *oom = 1;
-    return NULL;
-  }
-  size_t len = 0;
-  r[0] = '\0';
-  for (size_t i = 0; i < n; i++)
-    if (sipspec_msg_value(req, SIPSPEC_H_RECORD_ROUTE, i, &v) == SIPSPEC_OK)
-      len += (size_t)snprintf(r + len, cap - len, "Route: %.*s\r\n", (int)v.len, v.p);
-  return r;
-}
-
-static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
+/* The call and its dialog for INVITE req answered in transaction t. NULL with *status the
+ * status to refuse the INVITE with (400 when no dialog can be formed from it, 500). */
+static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req, int *status,
+                          char *why, size_t whylen) {
   srv_call *c = calloc(1, sizeof *c);
+  *status = 500;
+  snprintf(why, whylen, "out of memory");
   if (!c) return NULL;
   c->srv = srv;
-  sipspec_fsm_init(&c->dialog, &sipspec_chart_dialog, dialog_action, c);
   ev_timer_init(&c->progress, progress_cb, 0., 0.);
   ev_timer_init(&c->retx, retx_cb, 0., 0.);
   ev_timer_init(&c->bye_timer, bye_timer_cb, 0., 0.);
   c->progress.data = c->retx.data = c->bye_timer.data = c;
   c->kind = sipspec_tsx_transport(t)->type->kind;
   c->peer = *sipspec_tsx_peer(t);
-  sipspec_addr from, to, contact;
-  int oom = 0;
-  if (sipspec_msg_from(req, &from) || sipspec_msg_to(req, &to)) oom = 1; /* checked by the layer */
-  sipspec_span fromv = {0}, tov = {0};
-  (void)sipspec_msg_value(req, SIPSPEC_H_FROM, 0, &fromv);
-  (void)sipspec_msg_value(req, SIPSPEC_H_TO, 0, &tov);
-  c->call_id = dup_span(sipspec_msg_call_id(req), &oom);
-  c->local_tag = srv_strndup(sipspec_tsx_to_tag(t), strlen(sipspec_tsx_to_tag(t)));
-  if (!c->local_tag) oom = 1;
-  c->remote_tag = dup_span(from.tag, &oom);
-  c->local_uri = dup_span(tov, &oom);
-  c->remote_uri = dup_span(fromv, &oom);
-  /* 12.1.1: the remote target is the Contact URI (From's URI when there is none). */
-  c->request_uri = dup_span(sipspec_msg_contact(req, 0, &contact) == SIPSPEC_OK && !contact.star ? contact.uri : from.uri,
-                            &oom);
-  c->route = route_lines(req, &oom);
-  c->remote_cseq = c->invite_cseq = sipspec_msg_cseq(req);
+  c->behind_nat = srv_route_behind_nat(req, &c->peer);
+  c->invite_cseq = sipspec_msg_cseq(req);
   c->sess_version = srv->o.mrcp.sess_version;
-  if (srv->mrcp_session_id) snprintf(c->session_id, sizeof c->session_id, "%s", srv->mrcp_session_id);
-  else if (sipspec_digest_cnonce(c->session_id) != SIPSPEC_OK) oom = 1;
-  if (oom) {
+  /* What our requests in the dialog carry: a Via toward the client's flow (replaced when
+   * the BYE goes elsewhere), our Contact, our User-Agent. */
+  char via[SIPSPEC_SOCKADDR_STRLEN + 32], contact[SRV_CONTACT_MAX];
+  size_t ualen = strlen(srv->user_agent) + 16;
+  char *ua = malloc(ualen);
+  our_contact(c, contact, sizeof contact);
+  int rc = ua ? srv_route_via(srv, c->kind, &c->peer, via, sizeof via) : SIPSPEC_E_NOMEM;
+  if (!rc) {
+    snprintf(ua, ualen, "User-Agent: %s\r\n", srv->user_agent);
+    sipspec_dialog_local local = {via, contact, ua};
+    sipspec_dialog_callbacks cb = {NULL, dlg_send_request, dlg_respond, dlg_on_request, dlg_on_terminated, c};
+    rc = sipspec_dialog_create_uas(req, sipspec_tsx_to_tag(t), &local, &cb, &c->dlg); /* copies local */
+  }
+  free(ua);
+  if (!rc) {
+    if (srv->mrcp_session_id) snprintf(c->session_id, sizeof c->session_id, "%s", srv->mrcp_session_id);
+    else rc = sipspec_digest_cnonce(c->session_id);
+  }
+  if (rc) {
+    if (rc == SIPSPEC_E_DIALOG_BAD_MESSAGE || rc == SIPSPEC_E_RANGE) {
+      /* 8.1.1.8: an INVITE needs a Contact; 12.1.1: the id and the route set must be kept. */
+      *status = 400;
+      snprintf(why, whylen, "no dialog can be formed from this INVITE: %s (%s)",
+               rc == SIPSPEC_E_RANGE ? "Call-ID, tag or Record-Route list too long" : "no usable Contact or From tag",
+               sipspec_errname(rc));
+    }
     srv_call_free(c);
     return NULL;
   }
@@ -475,10 +485,11 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
     srv_refused(srv, req, status);
     return;
   }
-  srv_call *c = call_new(srv, t, req);
+  char why[160];
+  srv_call *c = call_new(srv, t, req, &status, why, sizeof why);
   if (!c) {
-    (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
-    srv_refused(srv, req, 500);
+    (void)srv_respond_warning(srv, t, status, NULL, why);
+    srv_refused(srv, req, status);
     return;
   }
   status = make_answer(c, t, req);
@@ -499,7 +510,7 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
   watch_ist(c, t);
   c->final_status = srv->o.reject_status ? srv->o.reject_status : 200;
   srv->tel.sessionsStarted++;
-  srv_event(srv, SIPSPEC_SERVER_INVITED, c->call_id, c->final_status);
+  srv_event(srv, SIPSPEC_SERVER_INVITED, call_id(c), c->final_status);
   ev_timer_set(&c->progress, 0., 0.);
   ev_timer_start(srv->loop, &c->progress);
 }
@@ -507,22 +518,21 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
 /* ---- finding calls ---------------------------------------------------------------------- */
 
 srv_call *srv_call_find(sipspec_server *srv, const sipspec_msg *req) {
-  sipspec_addr from, to;
-  if (sipspec_msg_from(req, &from) || sipspec_msg_to(req, &to)) return NULL;
-  sipspec_span cid = sipspec_msg_call_id(req);
   for (srv_call *c = srv->calls; c; c = c->next)
-    if (!c->dead && span_eq(cid, c->call_id) && span_eq(to.tag, c->local_tag) && span_eq(from.tag, c->remote_tag))
-      return c;
+    if (!c->dead && sipspec_dialog_match_request(c->dlg, req)) return c; /* 12.2.2 */
   return NULL;
 }
 
 srv_call *srv_call_find_merged(sipspec_server *srv, const sipspec_msg *req) {
-  sipspec_addr from;
-  if (sipspec_msg_from(req, &from)) return NULL;
-  sipspec_span cid = sipspec_msg_call_id(req);
+  sipspec_dialog_id id;
+  if (sipspec_dialog_id_of_msg(req, &id) != SIPSPEC_OK) return NULL;
   uint32_t cseq = sipspec_msg_cseq(req);
-  for (srv_call *c = srv->calls; c; c = c->next)
-    if (!c->dead && span_eq(cid, c->call_id) && span_eq(from.tag, c->remote_tag) && c->invite_cseq == cseq) return c;
+  for (srv_call *c = srv->calls; c; c = c->next) {
+    const sipspec_dialog_id *cid = sipspec_dialog_id_get(c->dlg);
+    if (!c->dead && !strcmp(id.call_id, cid->call_id) && !strcmp(id.remote_tag, cid->remote_tag) &&
+        c->invite_cseq == cseq)
+      return c;
+  }
   return NULL;
 }
 
@@ -544,9 +554,9 @@ static void end_pending(srv_call *c, int status) {
   if (c->ist) (void)srv_respond(srv, c->ist, status, NULL, status == 503 ? "Retry-After: 5\r\n" : NULL, NULL, 0);
   if (status != 487) {
     srv->st.refused++;
-    srv_event(srv, SIPSPEC_SERVER_REFUSED, c->call_id, status);
+    srv_event(srv, SIPSPEC_SERVER_REFUSED, call_id(c), status);
   }
-  if (in_state(c, SIPSPEC_DIALOG_EARLY)) (void)feed(c, SIPSPEC_EV_TU_300_699, NULL, NULL);
+  if (in_state(c, SIPSPEC_DIALOG_EARLY)) (void)feed_response(c, status);
   else end_without_dialog(c, status);
 }
 
@@ -568,7 +578,7 @@ void srv_call_ack(sipspec_server *srv, const sipspec_msg *ack) {
   free(c->answer);
   c->answer = NULL;
   c->answer_len = 0;
-  (void)feed(c, SIPSPEC_EV_RX_ACK, NULL, ack);
+  (void)feed_request(c, NULL, ack); /* RX_ACK: pass_to_tu (dlg_on_request) */
 }
 
 static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
@@ -580,41 +590,57 @@ static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   int status = offer_check(srv, t, req);
   if (!status) status = make_answer(c, t, req); /* 14.2: a refused re-offer leaves the session as it was */
   if (status) {
-    srv_event(srv, SIPSPEC_SERVER_UPDATED, c->call_id, status);
+    srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), status);
     return;
   }
   if (srv_respond(srv, t, 200, NULL, c->final_headers, c->answer, c->answer_len) != SIPSPEC_OK) return;
   watch_ist(c, t);
   c->invite_cseq = sipspec_msg_cseq(req);
   retx_start(c);
-  srv_event(srv, SIPSPEC_SERVER_UPDATED, c->call_id, 200);
+  srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), 200);
+}
+
+/* A BYE (15.2): the dialog answers it (answer_200, through dlg_respond) and ends. In an
+ * early dialog (15.1.1: the caller MAY send one) the INVITE still pending gets 487. */
+static void rx_bye(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
+  sipspec_server *srv = c->srv;
+  srv->st.byes_received++;
+  int early = in_state(c, SIPSPEC_DIALOG_EARLY);
+  int prev_status = c->ended_status;
+  c->ended_status = srv->o.drop_bye ? 0 : srv->o.bye_status;
+  if (!c->established && in_state(c, SIPSPEC_DIALOG_CONFIRMED) && c->awaiting_ack)
+    srv->tel.sessionsFailed++; /* BYE before the ACK: never established */
+  if (early) { /* the final response is no longer planned, whatever the dialog does */
+    ev_timer_stop(srv->loop, &c->progress);
+    c->final_sent = 1;
+  }
+  sipspec_tsx *ist = c->ist; /* the call lets go of it when the dialog ends */
+  int rc = feed_request(c, t, req);
+  if (rc != SIPSPEC_OK) {
+    /* Idle: no response with our tag went out, so no dialog to end (spec/dialog.rl). */
+    c->ended_status = prev_status;
+    (void)srv_respond_warning(srv, t, 481, NULL, "the dialog does not exist yet");
+    return;
+  }
+  if (early) {
+    srv->tel.sessionsFailed++;
+    if (ist) (void)srv_respond(srv, ist, 487, NULL, NULL, NULL, 0);
+  }
 }
 
 void srv_call_request(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_server *srv = c->srv;
   sipspec_method m = sipspec_msg_method(req);
   if (m == SIPSPEC_METHOD_BYE) {
-    srv->st.byes_received++;
-    c->ended_status = srv->o.drop_bye ? 0 : srv->o.bye_status;
-    if (!c->established && !c->dead && in_state(c, SIPSPEC_DIALOG_CONFIRMED) && c->awaiting_ack)
-      srv->tel.sessionsFailed++; /* BYE before the ACK: never established */
-    if (feed(c, SIPSPEC_EV_RX_BYE, t, req) != SIPSPEC_OK)
-      /* The chart takes BYE only in a confirmed dialog (spec/dialog.rl). */
-      (void)srv_respond_warning(srv, t, 481, NULL, "the dialog is not confirmed yet");
+    rx_bye(c, t, req);
     return;
   }
-  c->passed = c->cseq_bad = 0;
-  uint32_t before = c->remote_cseq;
-  if (feed(c, SIPSPEC_EV_RX_REQUEST, t, req) != SIPSPEC_OK || !c->passed) {
+  c->passed = 0;
+  int rc = feed_request(c, t, req); /* RX_REQUEST: check_remote_cseq, pass_to_tu */
+  if (rc == SIPSPEC_E_DIALOG_CSEQ_ORDER) return; /* 12.2.2: answered 500 by dlg_respond */
+  if (rc != SIPSPEC_OK || !c->passed) {
     /* Early dialog: our final response to the INVITE is still pending (14.2). */
     (void)srv_respond(srv, t, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
-    return;
-  }
-  if (c->cseq_bad) { /* 12.2.2 */
-    char why[96];
-    snprintf(why, sizeof why, "CSeq %u is not above %u, the last one in this dialog", (unsigned)sipspec_msg_cseq(req),
-             (unsigned)before);
-    (void)srv_respond_warning(srv, t, 500, NULL, why);
     return;
   }
   if (m == SIPSPEC_METHOD_OPTIONS) {
@@ -634,6 +660,6 @@ void srv_call_shutdown(srv_call *c) {
   /* 15: no BYE before the ACK of our 2xx; the ACK (or 64*T1 without one) brings it. */
   if (c->established && in_state(c, SIPSPEC_DIALOG_CONFIRMED)) {
     c->ended_status = 0;
-    (void)feed(c, SIPSPEC_EV_TU_BYE, NULL, NULL);
+    send_bye(c);
   }
 }

@@ -4,7 +4,9 @@
  *                    OPTIONS, CANCEL, 405/420/481, stats, shutdown
  *   server_call.c    one INVITE and the dialog it forms: ringing, the SDP answer, the 2xx
  *                    sent again until the ACK (13.3.1.4), re-INVITE, BYE both ways; the
- *                    dialog runs on the generated chart spec/dialog.rl
+ *                    dialog is a sipspec_dialog (session/dialog.h, chart spec/dialog.rl)
+ *   server_route.c   where the requests of a dialog go (RFC 3261 12.2.1.1, 8.1.2, 18.2.2
+ *                    and RFC 3263 4: the next hop, resolved; the flow behind a NAT)
  *   server_auth.c    Digest challenges and verification (RFC 3261 22)
  *   server_trace.c   a transport decorator that shows every message sent and received to
  *                    the trace callback before the transaction layer sees it
@@ -16,14 +18,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "session/dialog.h"
 #include "session/tsx.h"
 #include "sipspec/digest.h"
-#include "sipspec/fsm.h"
+#include "sipspec/resolver.h"
 #include "sipspec/server.h"
 
 #define SRV_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
 #define SRV_HOST_MAX 80          /* our host as written in Warning headers */
 #define SRV_HEADERS_MAX 1024     /* extra header lines of one response */
+#define SRV_CONTACT_MAX (SRV_HOST_MAX + 48) /* our Contact URI */
 
 typedef struct srv_call srv_call;
 typedef struct srv_tp srv_tp;
@@ -37,6 +41,7 @@ struct sipspec_server {
   sipspec_telemetry tel;
   sipspec_server_stats st;
   sipspec_tsx_layer *layer;
+  sipspec_resolver *resolver;      /* names in the next hops of our requests */
   srv_tp *tp[2];                   /* by sipspec_tp_kind (UDP, TCP) */
   sipspec_digest_server_t *auth;   /* NULL when auth_user is not set */
   struct sipspec_digest_msg_scratch *auth_scratch; /* reading credentials (about 12 KB) */
@@ -46,21 +51,18 @@ struct sipspec_server {
   int shutting_down;
 };
 
-/* One INVITE that was accepted for an answer and the dialog it forms (UAS side). */
+/* One INVITE that was accepted for an answer and the dialog it forms (UAS side). The dialog
+ * itself (id, remote target, route set, CSeq numbers, the chart spec/dialog.rl, the BYE we
+ * send) is a sipspec_dialog of session/dialog.h; the call adds the answer, the timers and
+ * where its requests go. */
 struct srv_call {
   sipspec_server *srv;
   srv_call *next;
-  sipspec_fsm dialog;              /* spec/dialog.rl */
+  sipspec_dialog *dlg;             /* UAS role, created from the INVITE */
   sipspec_tsx *ist;                /* the INVITE (or re-INVITE) server transaction, or NULL */
-  sipspec_tp_kind kind;
-  sipspec_sockaddr peer;           /* where the INVITE came from: the client's flow */
-  char *call_id, *local_tag, *remote_tag;
-  char *local_uri;                 /* the INVITE's To value: our From in requests we send */
-  char *remote_uri;                /* the INVITE's From value (with its tag): our To */
-  char *request_uri;               /* the INVITE's Contact URI (remote target), or From URI */
-  char *route;                     /* "Route: ...\r\n" lines from Record-Route, or NULL */
-  uint32_t remote_cseq;            /* highest CSeq number received in the dialog */
-  uint32_t local_cseq;
+  sipspec_tp_kind kind;            /* the flow the INVITE came in on: transport ... */
+  sipspec_sockaddr peer;           /* ... and source address */
+  int behind_nat;                  /* its top Via's sent-by is not its source (RFC 3581) */
   uint32_t invite_cseq;            /* CSeq of the INVITE whose final response is pending or
                                     * whose 2xx waits for its ACK */
   char session_id[33];             /* MRCP channel ids: "<session_id>@<resource>" */
@@ -81,11 +83,12 @@ struct srv_call {
   int cancelled;                   /* a CANCEL came: 487 from the progress timer */
   int ended_status;                /* status reported with SIPSPEC_SERVER_ENDED */
   int pending_bye;                 /* a BYE to send once the current dialog event is done */
-  int passed;                      /* pass_to_tu ran for the current RX_REQUEST */
-  /* the event being fed to the dialog chart and its payload */
-  sipspec_tsx *cur_tsx;            /* the server transaction of RX_BYE / RX_REQUEST */
-  const sipspec_msg *cur_msg;
-  int cseq_bad;                    /* check_remote_cseq refused the request */
+  int passed;                      /* the dialog passed the current request to us */
+  sipspec_tsx *cur_tsx;            /* the server transaction of the request being fed */
+  /* our BYE: where it goes (server_route.c) */
+  sipspec_resolve_query *query;    /* the next hop's name being resolved, or NULL */
+  sipspec_tp_kind bye_kind;
+  sipspec_sockaddr bye_dest;
   int dead;                        /* ended: freed by the reaper */
 };
 
@@ -97,6 +100,9 @@ int srv_respond(sipspec_server *srv, sipspec_tsx *t, int status, const char *rea
 /* Responds status with a Warning: 399 <host> "<text>" (text made printable, quotes dropped). */
 int srv_respond_warning(sipspec_server *srv, sipspec_tsx *t, int status, const char *extra,
                         const char *text);
+/* Same with a reason phrase (NULL: the default one). */
+int srv_respond_warning_reason(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason,
+                               const char *extra, const char *text);
 /* An INVITE refused with status (counted, reported). */
 void srv_refused(sipspec_server *srv, const sipspec_msg *req, int status);
 /* Copies span s into a fresh NUL-terminated string. */
@@ -121,6 +127,24 @@ srv_call *srv_call_of_ist(sipspec_server *srv, const sipspec_tsx *ist);
 /* Shutdown: BYE or 503 as sipspec_server_shutdown() says. */
 void srv_call_shutdown(srv_call *c);
 void srv_call_free(srv_call *c);
+/* The next hop of c's BYE is known (server_route.c): build it through the dialog, send it. */
+void srv_call_route_ready(srv_call *c);
+
+/* server_route.c */
+/* 1 when the INVITE's top Via names another address than src, the one it came from (what
+ * makes a server add received/rport, RFC 3261 18.2.1, RFC 3581 4): a client behind a NAT. */
+int srv_route_behind_nat(const sipspec_msg *invite, const sipspec_sockaddr *src);
+/* Works out where the next request of c's dialog goes into c->bye_kind / c->bye_dest (the
+ * rules are in sipspec/server.h) and calls srv_call_route_ready(c) once they are set:
+ * before returning for an IP literal or the flow, from a later loop iteration when a name
+ * is resolved (c->query is set meanwhile). */
+void srv_route_next_hop(srv_call *c);
+/* Drops a pending resolution of c (srv_call_route_ready will not run). */
+void srv_route_cancel(srv_call *c);
+/* The Via value without branch ("SIP/2.0/UDP 127.0.0.1:5060;rport") for a request over
+ * kind to dest, from the address the layer's transport sends from. */
+int srv_route_via(sipspec_server *srv, sipspec_tp_kind kind, const sipspec_sockaddr *dest, char *out,
+                  size_t cap);
 
 /* server_auth.c */
 int srv_auth_create(sipspec_server *srv, char *err, size_t errlen);

@@ -1,0 +1,124 @@
+/* server/server_route.c: where the requests the embedded server sends in a dialog (its BYE)
+ * go, and the Via they carry.
+ *
+ * The dialog layer (session/dialog.h) builds the request and names its next hop, the URI
+ * RFC 3261 12.2.1.1 and 8.1.2 send it to: the first route of the route set, else the
+ * remote target (the client's Contact). This file turns that URI into a transport and an
+ * address as RFC 3263 4 does for a SIP URI without NAPTR/SRV records: the transport
+ * parameter (udp or tcp), else UDP; the port, else 5060; an IP literal as it is, a name
+ * through the resolver (sipspec/resolver.h, never blocking the loop).
+ *
+ * A client behind a NAT writes an address into Contact (and Via) that the server cannot
+ * reach. When the INVITE's top Via names another address than the one it came from, which
+ * is when a server adds received/rport (RFC 3261 18.2.1, RFC 3581 4), and no proxy
+ * Record-Routed the dialog, the request goes back over the flow the INVITE came in on:
+ * same transport, same source address and port, the connection itself for TCP, as
+ * responses do (18.2.2, RFC 3581) and as RFC 5626 does for requests toward a registered
+ * flow. The flow is also the fallback when the next hop cannot be used (a name that does
+ * not resolve, a sips: or unparsable URI, a transport the server does not listen on).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "server/server_internal.h"
+
+static int span_is(sipspec_span s, const char *z) {
+  size_t n = strlen(z);
+  return s.len == n && !strncasecmp(s.p, z, n);
+}
+
+/* The host of a span (IP literal or name) as a NUL-terminated string; 0 when too long. */
+static int host_copy(sipspec_span h, char *out, size_t cap) {
+  if (!h.len || h.len >= cap) return 0;
+  memcpy(out, h.p, h.len);
+  out[h.len] = '\0';
+  return 1;
+}
+
+int srv_route_behind_nat(const sipspec_msg *invite, const sipspec_sockaddr *src) {
+  sipspec_via v;
+  char host[SIPSPEC_SOCKADDR_STRLEN];
+  sipspec_sockaddr sent_by;
+  if (sipspec_msg_via(invite, 0, &v) != SIPSPEC_OK) return 1;
+  /* A name in sent-by is not the source either (18.2.1 adds received for it). */
+  if (!host_copy(v.host, host, sizeof host) ||
+      sipspec_sockaddr_set(&sent_by, host, v.port > 0 ? (unsigned)v.port : 5060) != SIPSPEC_OK)
+    return 1;
+  return !sipspec_sockaddr_equal(&sent_by, src);
+}
+
+static void use_flow(srv_call *c) {
+  c->bye_kind = c->kind;
+  c->bye_dest = c->peer;
+}
+
+static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, void *arg) {
+  srv_call *c = arg;
+  c->query = NULL;
+  if (status == SIPSPEC_OK && n >= 1) c->bye_dest = addrs[0];
+  else use_flow(c); /* a name that does not resolve: the flow (see the file comment) */
+  srv_call_route_ready(c);
+}
+
+void srv_route_next_hop(srv_call *c) {
+  sipspec_server *srv = c->srv;
+  if (c->query) return; /* already on its way */
+  use_flow(c);
+  if (c->behind_nat && sipspec_dialog_route_count(c->dlg) == 0) {
+    srv_call_route_ready(c);
+    return;
+  }
+  const char *hop = sipspec_dialog_next_hop(c->dlg);
+  sipspec_uri u;
+  char host[256];
+  if (!hop || sipspec_uri_parse(hop, strlen(hop), &u, NULL) != SIPSPEC_OK || u.kind != SIPSPEC_URI_SIP ||
+      !host_copy(u.host, host, sizeof host)) {
+    srv_call_route_ready(c); /* sips: (no TLS here), tel:, unparsable: the flow */
+    return;
+  }
+  sipspec_tp_kind kind = SIPSPEC_TP_UDP; /* RFC 3263 4.1: no transport parameter: UDP */
+  if (u.transport.len) {
+    if (span_is(u.transport, "udp")) kind = SIPSPEC_TP_UDP;
+    else if (span_is(u.transport, "tcp")) kind = SIPSPEC_TP_TCP;
+    else kind = SIPSPEC_TP_TLS; /* tls, sctp, ws...: not served here */
+  }
+  if (kind == SIPSPEC_TP_TLS || !sipspec_tsx_layer_transport(srv->layer, kind)) {
+    srv_call_route_ready(c);
+    return;
+  }
+  unsigned port = u.port > 0 ? (unsigned)u.port : 5060;
+  if (u.host_kind != SIPSPEC_HOST_NAME) {
+    if (sipspec_sockaddr_set(&c->bye_dest, host, port) == SIPSPEC_OK) c->bye_kind = kind;
+    else use_flow(c);
+    srv_call_route_ready(c);
+    return;
+  }
+  c->bye_kind = kind;
+  if (!srv->resolver || sipspec_resolve(srv->resolver, host, port, kind, resolved_cb, c, &c->query) != SIPSPEC_OK) {
+    c->query = NULL;
+    use_flow(c);
+    srv_call_route_ready(c);
+  }
+}
+
+void srv_route_cancel(srv_call *c) {
+  if (!c->query) return;
+  sipspec_resolve_cancel(c->srv->resolver, c->query);
+  c->query = NULL;
+}
+
+int srv_route_via(sipspec_server *srv, sipspec_tp_kind kind, const sipspec_sockaddr *dest, char *out, size_t cap) {
+  sipspec_transport *tp = sipspec_tsx_layer_transport(srv->layer, kind);
+  sipspec_sockaddr local;
+  char host[SIPSPEC_SOCKADDR_STRLEN];
+  if (!tp) return SIPSPEC_E_NOTFOUND;
+  int rc = sipspec_transport_local_addr(tp, dest, &local);
+  if (rc) return rc;
+  sipspec_sockaddr_host(&local, host, sizeof host);
+  int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
+  int n = snprintf(out, cap, "SIP/2.0/%s %s%s%s:%u;rport", kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", v6 ? "[" : "", host,
+                   v6 ? "]" : "", sipspec_sockaddr_port(&local));
+  return n > 0 && (size_t)n < cap ? SIPSPEC_OK : SIPSPEC_E_RANGE;
+}
