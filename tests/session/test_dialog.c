@@ -253,6 +253,60 @@ static void test_uac_requests_and_bye(void) {
   sipspec_dialog_destroy(d);
 }
 
+/* The response text of resp() with its CSeq number replaced ("CSeq: 7 INVITE" -> n). */
+static const char *with_cseq(const char *text, unsigned n) {
+  static char out[2048];
+  const char *at = strstr(text, "CSeq: 7 INVITE");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+  snprintf(out, sizeof out, "%.*sCSeq: %u INVITE%s", (int)(at - text), text, n, at + strlen("CSeq: 7 INVITE"));
+  return out;
+}
+
+/* 12.2.1.2 target refresh: the 2xx to a re-INVITE replaces the remote target with its
+ * Contact, and its ACK already goes there; a late copy of the first 2xx (old Contact) is
+ * ACKed but changes nothing; the route set stays. */
+static void test_uac_target_refresh(void) {
+  rec r = {0};
+  sipspec_dialog *d = confirmed_uac(&r, "Record-Route: <sip:p1.example.com;lr>\r\n");
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_remote_target(d), "sip:srv@127.0.0.1:5072");
+  const char *sdp = "v=0\r\n";
+  sipspec_dialog_req inv = {"INVITE", NULL, "application/sdp", sdp, strlen(sdp)};
+  uint32_t cseq = 0;
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &inv, &cseq), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(cseq, 8);
+  /* a 2xx to the re-INVITE, new Contact, and a Record-Route that must be ignored */
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(
+                      d, parse_into(msg2, buf2,
+                                    with_cseq(resp(200, "rtag", "<sip:moved@127.0.0.1:5080>",
+                                                   "Record-Route: <sip:other.example.com;lr>\r\n"),
+                                              8))),
+                  SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_remote_target(d), "sip:moved@127.0.0.1:5080");
+  CU_ASSERT_EQUAL(r.n_ack, 2);
+  CU_ASSERT_TRUE(starts(r.ack, "ACK sip:moved@127.0.0.1:5080 SIP/2.0\r\n"));
+  CU_ASSERT_TRUE(has_line(r.ack, "CSeq: 8 ACK"));
+  CU_ASSERT_TRUE(has_line(r.ack, "Route: <sip:p1.example.com;lr>"));
+  CU_ASSERT_EQUAL(sipspec_dialog_route_count(d), 1);
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_route(d, 0), "sip:p1.example.com;lr");
+  /* a late copy of the 2xx to the first INVITE: ACKed (CSeq 7), the target stays */
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(
+                      d, parse_into(msg2, buf2, resp(200, "rtag", "<sip:srv@127.0.0.1:5072>", NULL))),
+                  SIPSPEC_OK);
+  CU_ASSERT_EQUAL(r.n_ack, 3);
+  CU_ASSERT_TRUE(has_line(r.ack, "CSeq: 7 ACK"));
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_remote_target(d), "sip:moved@127.0.0.1:5080");
+  /* later requests go to the new target */
+  sipspec_dialog_req q = {"OPTIONS", NULL, NULL, NULL, 0};
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &q, &cseq), SIPSPEC_OK);
+  CU_ASSERT_TRUE(starts(r.req, "OPTIONS sip:moved@127.0.0.1:5080 SIP/2.0\r\n"));
+  /* the 2xx to a re-INVITE whose CSeq is not the last re-INVITE's refreshes nothing */
+  CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(
+                      d, parse_into(msg2, buf2, with_cseq(resp(200, "rtag", "<sip:x@127.0.0.1:5090>", NULL), 9))),
+                  SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_remote_target(d), "sip:moved@127.0.0.1:5080");
+  sipspec_dialog_destroy(d);
+}
+
 /* 12.2.1.1: a first route without lr is a strict router: it becomes the Request-URI and the
  * remote target goes last in Route. */
 static void test_uac_strict_route(void) {
@@ -434,6 +488,7 @@ int main(void) {
   CU_add_test(s, "UAC: 2xx without Contact, forked tag, 486 ends early", test_uac_bad_2xx_and_fork);
   CU_add_test(s, "UAC: in-dialog requests, CSeq+1, BYE", test_uac_requests_and_bye);
   CU_add_test(s, "UAC: strict routing", test_uac_strict_route);
+  CU_add_test(s, "UAC: target refresh by the 2xx to a re-INVITE", test_uac_target_refresh);
   CU_add_test(s, "UAC: incoming requests, CSeq order, BYE", test_uac_incoming_requests);
   CU_add_test(s, "UAC: 481/408 and timeout end the dialog", test_uac_481_and_timeout);
   CU_add_test(s, "UAS: dialog from the INVITE, ACK, BYE", test_uas);

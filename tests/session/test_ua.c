@@ -216,6 +216,14 @@ static void reply_200(fx *f, int i, const char *tag) {
   peer_reply(&f->p, i, 200, tag, contact_200, answer_for(f, i));
 }
 
+/* A 200 with the answer to request i and Contact user@127.0.0.1:<peer port>. */
+static void reply_200_contact(fx *f, int i, const char *tag, const char *user) {
+  char extra[256];
+  snprintf(extra, sizeof extra, "Contact: <sip:%s@127.0.0.1:%u%s>\r\nContent-Type: application/sdp\r\n", user,
+           f->p.port, use_tcp ? ";transport=tcp" : "");
+  peer_reply(&f->p, i, 200, tag, extra, answer_for(f, i));
+}
+
 static int term_done(void *a) { return ((fx *)a)->n_term > 0; }
 static int run_until_term(fx *f, double s) { return tst_run_until(f->loop, term_done, f, s); }
 
@@ -930,6 +938,35 @@ static void test_trace_everything(void) {
   fx_close(&f);
 }
 
+/* 12.2.1.2: the 2xx to a re-INVITE moves the remote target to its Contact: its ACK and the
+ * BYE after it go there. */
+static void test_reinvite_target_refresh(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
+  int re = wait_for(&f, "INVITE ", 1, 5);
+  CU_ASSERT_FATAL(re >= 0);
+  reply_200_contact(&f, re, NULL, "moved");
+  int ack = wait_for(&f, "ACK ", 1, 5);
+  CU_ASSERT_FATAL(ack >= 0);
+  char line[128];
+  snprintf(line, sizeof line, "ACK sip:moved@127.0.0.1:%u%s SIP/2.0\r\n", f.p.port, use_tcp ? ";transport=tcp" : "");
+  CU_ASSERT_TRUE(!strncmp(f.p.msgs[ack], line, strlen(line)));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "2 ACK");
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_updated, 1);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  snprintf(line, sizeof line, "BYE sip:moved@127.0.0.1:%u%s SIP/2.0\r\n", f.p.port, use_tcp ? ";transport=tcp" : "");
+  CU_ASSERT_TRUE(!strncmp(f.p.msgs[bye], line, strlen(line)));
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  fx_close(&f);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -968,6 +1005,7 @@ int main(void) {
   CU_add_test(s, "180 then 603", test_reject_after_ringing);
   CU_add_test(s, "keep-alive unanswered: Timer F ends the session", test_keepalive_unanswered);
   CU_add_test(s, "trace: retransmissions, ACKs, the 200 to a BYE", test_trace_everything);
+  CU_add_test(s, "re-INVITE 2xx refreshes the remote target", test_reinvite_target_refresh);
   if (use_tcp) {
     CU_add_test(s, "TCP connection refused", test_tcp_refused);
     CU_add_test(s, "TCP connection reset", test_tcp_reset);

@@ -38,6 +38,7 @@ struct sipspec_dialog {
   char *routes[DLG_MAX_ROUTES];
   size_t n_routes;
   uint32_t local_cseq, remote_cseq;
+  uint32_t refresh_cseq;        /* CSeq of the last re-INVITE sent (target refresh), 0: none */
   char *via, *contact, *headers, *ack_headers;
   /* the event being fed */
   int cur_ev;
@@ -373,6 +374,7 @@ static void act_send_request(sipspec_dialog *d) {
   size_t len;
   if (!r) return;
   d->cur_cseq = ++d->local_cseq;
+  if (!strcmp(r->method, "INVITE")) d->refresh_cseq = d->cur_cseq;
   int rc = build_request(d, r->method, d->cur_cseq, r->headers, r->content_type, r->body, r->body_len,
                          &req, &len);
   if (rc) {
@@ -491,6 +493,13 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
     pending_clear(p);
     return rc;
   }
+  /* 12.2.1.2: the 2xx to a re-INVITE (a target refresh request) replaces the remote target
+   * with its Contact, before the ACK is built (13.2.2.4). Copies of the 2xx to an earlier
+   * INVITE change nothing, and the route set is never recomputed once confirmed. Confirmed
+   * takes every RX_2XX (send_ack), so the commit cannot be undone by a refused feed. */
+  if (status >= 200 && sipspec_dialog_state(d) == SIPSPEC_DIALOG_CONFIRMED && d->refresh_cseq &&
+      sipspec_msg_cseq(resp) == d->refresh_cseq)
+    commit_target(d);
   return feed(d, status >= 200 ? SIPSPEC_EV_RX_2XX : SIPSPEC_EV_RX_1XX, resp, NULL);
 }
 

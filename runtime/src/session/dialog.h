@@ -157,7 +157,10 @@ int sipspec_dialog_set_ack_headers(sipspec_dialog *d, const char *headers);
  * response with another To tag is SIPSPEC_E_DIALOG_MISMATCH (another fork: a dialog of its
  * own). create_dialog takes the To tag, the Contact (remote target) and the Record-Route
  * reversed as the route set (12.1.2); a 2xx without Contact is
- * SIPSPEC_E_DIALOG_BAD_MESSAGE. send_ack runs for every 2xx, retransmissions included. */
+ * SIPSPEC_E_DIALOG_BAD_MESSAGE. send_ack runs for every 2xx, retransmissions included.
+ * Target refresh (12.2.1.2): in a confirmed dialog, the 2xx to the last re-INVITE sent
+ * through sipspec_dialog_request() replaces the remote target with its Contact before its
+ * ACK is built; 2xx copies for earlier INVITEs leave the target as it is. */
 int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp);
 /* UAS: we answered the INVITE with status (TU_1XX / TU_2XX / TU_300_699). */
 int sipspec_dialog_tu_invite_response(sipspec_dialog *d, int status);
