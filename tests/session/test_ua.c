@@ -967,6 +967,57 @@ static void test_reinvite_target_refresh(void) {
   fx_close(&f);
 }
 
+/* Number of lines of text starting with prefix. */
+static int count_lines(const char *text, const char *prefix) {
+  int c = 0;
+  for (const char *p = text; p && *p; p = strstr(p, "\r\n") ? strstr(p, "\r\n") + 2 : NULL)
+    c += !strncmp(p, prefix, strlen(prefix));
+  return c;
+}
+
+/* RFC 3261 14.1: a re-INVITE refused with 488 leaves the session as it was: the next offer
+ * does not carry the refused resource, and that resource can be asked for again. */
+static void test_reinvite_refused_rolls_back(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
+  int re = wait_for(&f, "INVITE ", 1, 5);
+  CU_ASSERT_FATAL(re >= 0);
+  CU_ASSERT_EQUAL(count_lines(f.p.msgs[re], "m="), 3);
+  peer_reply(&f.p, re, 488, NULL, "Warning: 399 srv \"no recognizer here\"\r\n", NULL);
+  CU_ASSERT(wait_for(&f, "ACK ", 1, 5) >= 0); /* the ICT's ACK for the 488 */
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_updated, 1);
+  CU_ASSERT_EQUAL(f.updated_status, 488);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
+  CU_ASSERT_EQUAL(sipspec_session_answer(f.s)->nchannels, 1);
+  /* the next offer is built from the state before the refused change */
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_RECORDER), SIPSPEC_OK);
+  re = wait_for(&f, "INVITE ", 2, 5);
+  CU_ASSERT_FATAL(re >= 0);
+  CU_ASSERT_PTR_NULL(strstr(f.p.msgs[re], "a=resource:speechrecog"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[re], "a=resource:recorder"));
+  CU_ASSERT_EQUAL(count_lines(f.p.msgs[re], "m="), 3);
+  peer_reply(&f.p, re, 500, NULL, NULL, NULL);
+  tst_run_for(f.loop, 0.05);
+  CU_ASSERT_EQUAL(f.n_updated, 2);
+  CU_ASSERT_EQUAL(f.updated_status, 500);
+  /* the refused resource can be asked for again */
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
+  re = wait_for(&f, "INVITE ", 3, 5);
+  CU_ASSERT_FATAL(re >= 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[re], "a=resource:speechrecog"));
+  CU_ASSERT_PTR_NULL(strstr(f.p.msgs[re], "a=resource:recorder"));
+  CU_ASSERT_EQUAL(count_lines(f.p.msgs[re], "m="), 3);
+  reply_200(&f, re, NULL);
+  tst_run_for(f.loop, 0.05);
+  CU_ASSERT_EQUAL(f.n_updated, 3);
+  CU_ASSERT_EQUAL(f.updated_status, 200);
+  CU_ASSERT_EQUAL(f.updated_channels, 2);
+  fx_close(&f);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -1006,6 +1057,7 @@ int main(void) {
   CU_add_test(s, "keep-alive unanswered: Timer F ends the session", test_keepalive_unanswered);
   CU_add_test(s, "trace: retransmissions, ACKs, the 200 to a BYE", test_trace_everything);
   CU_add_test(s, "re-INVITE 2xx refreshes the remote target", test_reinvite_target_refresh);
+  CU_add_test(s, "re-INVITE refused: the next offer is built from the old state", test_reinvite_refused_rolls_back);
   if (use_tcp) {
     CU_add_test(s, "TCP connection refused", test_tcp_refused);
     CU_add_test(s, "TCP connection reset", test_tcp_reset);

@@ -184,6 +184,12 @@ int sipspec_mrcp_session_offer(sipspec_mrcp_session_t *s, char *buf, size_t cap,
 /* Applies the answer to the last offer. On success the session's state is the answer's. */
 int sipspec_mrcp_session_apply_answer(sipspec_mrcp_session_t *s, const char *answer, size_t len,
                                       sipspec_sdp_error *err);
+/* The re-offer was refused (a non-2xx final response to its re-INVITE, no response, or an
+ * answer that does not fit): the additions and removals made since the last applied answer
+ * are forgotten, so the next offer is built from the negotiated layout again (RFC 3261
+ * 14.1, RFC 3264 section 8). The sess-version keeps counting (the next offer is still a new
+ * version). SIPSPEC_E_STATE before any answer was applied. */
+int sipspec_mrcp_session_offer_refused(sipspec_mrcp_session_t *s);
 /* The current negotiated state (valid after a successful apply). */
 const sipspec_mrcp_answer *sipspec_mrcp_session_state(const sipspec_mrcp_session_t *s);
 /* The channel of resource r in the current state, or NULL when it is not established. */

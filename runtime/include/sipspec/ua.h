@@ -197,8 +197,10 @@ int sipspec_session_end(sipspec_session *s);
  * These and sipspec_session_keepalive() are refused with SIPSPEC_E_STATE from inside the
  * session's own callbacks (call them from a later loop iteration, e.g. an ev_idle or a
  * zero-delay timer); sipspec_session_end() may be called from anywhere. A re-INVITE that
- * fails keeps the negotiated state (sipspec_session_answer()), but the session's next
- * offer still carries the change. */
+ * fails (a final response 300..699, none at all, or a 2xx whose answer does not fit) keeps
+ * the negotiated state (sipspec_session_answer()) and forgets the change: the next offer
+ * is built from the negotiated state again (RFC 3261 14.1). So does a call that returns an
+ * error. */
 int sipspec_session_add_resource(sipspec_session *s, sipspec_mrcp_resource r);
 int sipspec_session_remove_resource(sipspec_session *s, sipspec_mrcp_resource r);
 

@@ -5,6 +5,8 @@
  * resource keeps its line with port 0, an added resource takes a port-0 line of the same
  * resource if there is one, else a new line at the end. Once established, every control
  * line is offered with a=connection:existing, so the new channels share the TCP connection.
+ * The layout the last answer settled is kept aside, so a refused re-offer can be forgotten
+ * (RFC 3261 14.1: a failed re-INVITE leaves the session as it was).
  */
 #include "sipspec/mrcp_sdp.h"
 #include "sipspec/error.h"
@@ -21,6 +23,8 @@ struct sipspec_mrcp_session {
   char username[64];
   mrcp_slot slots[MRCP_MAX_SLOTS];
   size_t nslots;
+  mrcp_slot settled[MRCP_MAX_SLOTS];  /* the layout as the last answer (or the creation) left it */
+  size_t nsettled;
   uint64_t version;                   /* o= sess-version of the last offer */
   int established;                    /* an answer has been applied */
   char *offer;                        /* the last offer, for the answer check */
@@ -45,6 +49,8 @@ sipspec_mrcp_session_t *sipspec_mrcp_session_create(const sipspec_mrcp_offer_des
   s->slots[s->nslots].audio = 1;
   s->slots[s->nslots].active = 1;
   s->nslots++;
+  memcpy(s->settled, s->slots, sizeof s->settled);
+  s->nsettled = s->nslots;
   s->version = d->sess_version;
   return s;
 }
@@ -113,6 +119,16 @@ int sipspec_mrcp_session_apply_answer(sipspec_mrcp_session_t *s, const char *ans
     if (a.channels[i].rejected && a.channels[i].mline < s->nslots) s->slots[a.channels[i].mline].active = 0;
   s->state = a;
   s->established = 1;
+  memcpy(s->settled, s->slots, sizeof s->settled);
+  s->nsettled = s->nslots;
+  return SIPSPEC_OK;
+}
+
+int sipspec_mrcp_session_offer_refused(sipspec_mrcp_session_t *s) {
+  if (!s) return SIPSPEC_E_INVAL;
+  if (!s->established) return SIPSPEC_E_STATE;
+  memcpy(s->slots, s->settled, sizeof s->slots);
+  s->nslots = s->nsettled;
   return SIPSPEC_OK;
 }
 

@@ -531,6 +531,8 @@ static void reinvite_done(sipspec_session *s, const sipspec_msg *resp) {
       }
     }
   }
+  /* 14.1: a re-INVITE that fails leaves the session as it was, and so is the next offer. */
+  if (!ans && s->mrcp) sipspec_mrcp_session_offer_refused(s->mrcp);
   if (s->cb.on_updated) s->cb.on_updated(s, &info, ans, s->cb.user);
 }
 
@@ -979,10 +981,12 @@ static int change_resource(sipspec_session *s, sipspec_mrcp_resource r, int add)
   sipspec_sdp_error e;
   memset(&e, 0, sizeof e);
   rc = sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e);
-  if (rc) return rc;
-  s->reinvite_pending = 1;
-  rc = in_dialog(s, ST_REINVITE, "INVITE", tmp, len);
-  if (rc) s->reinvite_pending = 0;
+  if (!rc) {
+    s->reinvite_pending = 1;
+    rc = in_dialog(s, ST_REINVITE, "INVITE", tmp, len);
+    if (rc) s->reinvite_pending = 0;
+  }
+  if (rc) sipspec_mrcp_session_offer_refused(s->mrcp); /* nothing was sent: forget the change */
   return rc;
 }
 
