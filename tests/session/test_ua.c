@@ -1018,6 +1018,81 @@ static void test_reinvite_refused_rolls_back(void) {
   fx_close(&f);
 }
 
+/* A 401 to a re-INVITE is answered like one to the INVITE (RFC 3261 22.2): the same offer
+ * again with CSeq + 1, a new branch and credentials the verifier accepts; its 2xx completes
+ * the update. Only the final outcome reaches on_updated. */
+static void test_reinvite_digest_retry(void) {
+  fx f;
+  fx_open(&f, 100, 1);
+  sipspec_digest_server_config sc;
+  sipspec_digest_server_config_init(&sc);
+  sc.realm = "sipspec";
+  sc.username = "alice";
+  sc.password = "secret";
+  sipspec_digest_server_t *srv = NULL;
+  char why[256];
+  CU_ASSERT_EQUAL_FATAL(sipspec_digest_server_create(&sc, &srv, why, sizeof why), SIPSPEC_OK);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
+  int re = wait_for(&f, "INVITE ", 1, 5);
+  CU_ASSERT_FATAL(re >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re, "CSeq"), "2 INVITE");
+  CU_ASSERT_PTR_NULL(strstr(f.p.msgs[re], "\r\nAuthorization: "));
+  sipspec_digest_headers ch;
+  CU_ASSERT_EQUAL(sipspec_digest_server_challenge(srv, false, &ch), SIPSPEC_OK);
+  char lines[8192] = "";
+  CU_ASSERT_EQUAL(sipspec_digest_headers_format(&ch, SIPSPEC_DIGEST_CHALLENGES, lines, sizeof lines), SIPSPEC_OK);
+  peer_reply(&f.p, re, 401, NULL, lines, NULL);
+  int re2 = wait_for(&f, "INVITE ", 2, 5);
+  CU_ASSERT_FATAL(re2 >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re2, "CSeq"), "3 INVITE");
+  char a[512];
+  snprintf(a, sizeof a, "%s", peer_header(&f.p, re, "Via"));
+  CU_ASSERT_STRING_NOT_EQUAL(peer_header(&f.p, re2, "Via"), a);
+  snprintf(a, sizeof a, "%s", peer_header(&f.p, re, "Call-ID"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re2, "Call-ID"), a);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, re2, "To"), "tag=srvtag"));
+  /* the same offer */
+  CU_ASSERT_STRING_EQUAL(strstr(f.p.msgs[re2], "\r\n\r\n"), strstr(f.p.msgs[re], "\r\n\r\n"));
+  sipspec_digest_msg_scratch *scratch = malloc(sizeof *scratch);
+  CU_ASSERT_EQUAL(sipspec_digest_verify_msg(srv, SIPSPEC_AUTH_WWW, "sipspec", peer_parse(&f.p, re2), scratch, why,
+                                            sizeof why),
+                  SIPSPEC_OK);
+  free(scratch);
+  CU_ASSERT_EQUAL(f.n_updated, 0);
+  reply_200(&f, re2, NULL);
+  int ack = wait_for(&f, "ACK ", 2, 5); /* ACK 1 was the ICT's for the 401 */
+  CU_ASSERT_FATAL(ack >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "3 ACK");
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_updated, 1);
+  CU_ASSERT_EQUAL(f.updated_status, 200);
+  CU_ASSERT_EQUAL(f.updated_channels, 2);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
+  sipspec_digest_server_destroy(srv);
+  fx_close(&f);
+}
+
+/* A 407 to a re-INVITE without credentials configured: the update fails with 407, the
+ * session goes on unchanged. */
+static void test_reinvite_challenge_no_credentials(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
+  int re = wait_for(&f, "INVITE ", 1, 5);
+  CU_ASSERT_FATAL(re >= 0);
+  peer_reply(&f.p, re, 407, NULL, "Proxy-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
+  tst_run_for(f.loop, 0.1);
+  CU_ASSERT_EQUAL(f.n_updated, 1);
+  CU_ASSERT_EQUAL(f.updated_status, 407);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "INVITE "), 2);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
+  CU_ASSERT(wait_for(&f, "INVITE ", 2, 5) >= 0);
+  fx_close(&f);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -1058,6 +1133,8 @@ int main(void) {
   CU_add_test(s, "trace: retransmissions, ACKs, the 200 to a BYE", test_trace_everything);
   CU_add_test(s, "re-INVITE 2xx refreshes the remote target", test_reinvite_target_refresh);
   CU_add_test(s, "re-INVITE refused: the next offer is built from the old state", test_reinvite_refused_rolls_back);
+  CU_add_test(s, "re-INVITE challenged: retried with credentials", test_reinvite_digest_retry);
+  CU_add_test(s, "re-INVITE challenged, no credentials: update fails", test_reinvite_challenge_no_credentials);
   if (use_tcp) {
     CU_add_test(s, "TCP connection refused", test_tcp_refused);
     CU_add_test(s, "TCP connection reset", test_tcp_reset);

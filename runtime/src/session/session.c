@@ -34,6 +34,8 @@
 void sipspec_session_opts_init(sipspec_session_opts *o) { memset(o, 0, sizeof *o); }
 
 static int post(sipspec_session *s, int ev, const sipspec_msg *msg);
+static int in_dialog_cred(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
+                          size_t body_len, const char *cred);
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -319,9 +321,11 @@ static void act_send_cancel(sipspec_session *s) {
 /* Sends an in-dialog request through the dialog (which calls dlg_send_request back). */
 static int send_in_dialog(sipspec_session *s, session_req *p) {
   char *cred = NULL;
-  int rc = digest_begin(s, p->method, sipspec_dialog_remote_target(s->dialog), p->body, p->body_len, &cred);
+  int rc = p->cred ? SIPSPEC_OK
+                   : digest_begin(s, p->method, sipspec_dialog_remote_target(s->dialog), p->body, p->body_len, &cred);
   if (rc) return rc;
-  sipspec_dialog_req r = {p->method, cred, p->body ? "application/sdp" : NULL, p->body, p->body_len};
+  sipspec_dialog_req r = {p->method, p->cred ? p->cred : cred, p->body ? "application/sdp" : NULL, p->body,
+                          p->body_len};
   p->rc = SIPSPEC_OK;
   session_req *saved = s->cur_req;
   s->cur_req = p;
@@ -332,7 +336,7 @@ static int send_in_dialog(sipspec_session *s, session_req *p) {
 }
 
 static void act_send_bye(sipspec_session *s) {
-  session_req p = {ST_BYE, "BYE", NULL, 0, 0};
+  session_req p = {ST_BYE, "BYE", NULL, 0, 0, NULL};
   ev_timer_stop(s->ua->loop, &s->keepalive);
   int rc = s->dialog ? send_in_dialog(s, &p) : SIPSPEC_E_STATE;
   if (rc) {
@@ -466,48 +470,18 @@ static int post(sipspec_session *s, int ev, const sipspec_msg *msg) {
 /* ---- the transactions' callbacks --------------------------------------------------------- */
 
 /* A 401/407 to the INVITE: AUTH_RETRY with fresh credentials, or AUTH_FAILED. */
+static char *answer_challenge(sipspec_session *s, const sipspec_msg *resp, const char *method, const char *uri,
+                              const char *body, size_t body_len);
 static void on_challenge(sipspec_session *s, const sipspec_msg *resp) {
   note_response(s, resp);
-  if (!s->ua->have_auth) {
-    snprintf(s->reason, sizeof s->reason, "%d challenge and no credentials configured", s->status);
-    post(s, SIPSPEC_EV_AUTH_FAILED, resp);
-    return;
-  }
-  int rc = SIPSPEC_OK;
-  if (!s->digest) rc = sipspec_digest_client_create(&s->ua->auth, &s->digest);
-  sipspec_digest_msg_scratch *scratch = rc ? NULL : malloc(sizeof *scratch);
-  sipspec_digest_verdict *v = rc ? NULL : malloc(sizeof *v);
-  if (!scratch || !v) {
-    free(scratch);
-    free(v);
-    set_reason(s, "cannot answer the challenge: %s", sipspec_strerror(rc ? rc : SIPSPEC_E_NOMEM));
-    post(s, SIPSPEC_EV_AUTH_FAILED, resp);
-    return;
-  }
-  sipspec_digest_request req = {"INVITE", s->target, s->offer, s->offer_len};
-  sipspec_digest_client_on_response(s->digest, resp, &req, scratch, v);
-  char *lines = NULL;
-  if (v->action == SIPSPEC_DIGEST_RETRY) {
-    size_t cap = SIPSPEC_DIGEST_MAX_HEADERS * (SIPSPEC_DIGEST_HEADER_MAX + 32);
-    lines = malloc(cap);
-    if (lines) {
-      lines[0] = '\0';
-      if (sipspec_digest_headers_format(&v->headers, SIPSPEC_DIGEST_CREDENTIALS, lines, cap) != SIPSPEC_OK) {
-        free(lines);
-        lines = NULL;
-      }
-    }
-  }
+  char *lines = answer_challenge(s, resp, "INVITE", s->target, s->offer, s->offer_len);
   if (lines) {
     free(s->auth_headers);
     s->auth_headers = lines;
     post(s, SIPSPEC_EV_AUTH_RETRY, resp);
   } else {
-    snprintf(s->reason, sizeof s->reason, "%s", v->action == SIPSPEC_DIGEST_FAIL ? v->reason : "cannot write the credentials");
     post(s, SIPSPEC_EV_AUTH_FAILED, resp);
   }
-  free(scratch);
-  free(v);
 }
 
 static void reinvite_done(sipspec_session *s, const sipspec_msg *resp) {
@@ -534,6 +508,51 @@ static void reinvite_done(sipspec_session *s, const sipspec_msg *resp) {
   /* 14.1: a re-INVITE that fails leaves the session as it was, and so is the next offer. */
   if (!ans && s->mrcp) sipspec_mrcp_session_offer_refused(s->mrcp);
   if (s->cb.on_updated) s->cb.on_updated(s, &info, ans, s->cb.user);
+}
+
+/* The digest client's verdict on a 401/407 (RFC 3261 22.2) to request (method, uri, body):
+ * the credentials lines to retry with (malloc'd), or NULL with why in s->reason. */
+static char *answer_challenge(sipspec_session *s, const sipspec_msg *resp, const char *method, const char *uri,
+                              const char *body, size_t body_len) {
+  if (!s->ua->have_auth) {
+    snprintf(s->reason, sizeof s->reason, "%d challenge and no credentials configured", sipspec_msg_status(resp));
+    return NULL;
+  }
+  int rc = SIPSPEC_OK;
+  if (!s->digest) rc = sipspec_digest_client_create(&s->ua->auth, &s->digest);
+  sipspec_digest_msg_scratch *scratch = rc ? NULL : malloc(sizeof *scratch);
+  sipspec_digest_verdict *v = rc ? NULL : malloc(sizeof *v);
+  char *lines = NULL;
+  if (!scratch || !v) {
+    set_reason(s, "cannot answer the challenge: %s", sipspec_strerror(rc ? rc : SIPSPEC_E_NOMEM));
+  } else {
+    sipspec_digest_request req = {method, uri, body, body_len};
+    sipspec_digest_client_on_response(s->digest, resp, &req, scratch, v);
+    size_t cap = SIPSPEC_DIGEST_MAX_HEADERS * (SIPSPEC_DIGEST_HEADER_MAX + 32);
+    if (v->action == SIPSPEC_DIGEST_RETRY && (lines = malloc(cap))) {
+      lines[0] = '\0';
+      if (sipspec_digest_headers_format(&v->headers, SIPSPEC_DIGEST_CREDENTIALS, lines, cap) != SIPSPEC_OK) {
+        free(lines);
+        lines = NULL;
+      }
+    }
+    if (!lines)
+      snprintf(s->reason, sizeof s->reason, "%s",
+               v->action == SIPSPEC_DIGEST_FAIL ? v->reason : "cannot write the credentials");
+  }
+  free(scratch);
+  free(v);
+  return lines;
+}
+
+/* A 401/407 to the pending re-INVITE: sent again with credentials (22.2: CSeq + 1 through
+ * the dialog, a new branch, the same offer), or the re-INVITE has failed. */
+static void reinvite_challenged(sipspec_session *s, const sipspec_msg *resp) {
+  char *lines = answer_challenge(s, resp, "INVITE", sipspec_dialog_remote_target(s->dialog), s->reinvite_body,
+                                 s->reinvite_len);
+  int rc = lines ? in_dialog_cred(s, ST_REINVITE, "INVITE", s->reinvite_body, s->reinvite_len, lines) : SIPSPEC_E_STATE;
+  free(lines);
+  if (rc) reinvite_done(s, resp);
 }
 
 static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user) {
@@ -567,7 +586,8 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
       return;
     }
     if (slot->role == ST_REINVITE) {
-      if (s->reinvite_pending) reinvite_done(s, resp);
+      if (s->reinvite_pending && (st == 401 || st == 407)) reinvite_challenged(s, resp);
+      else if (s->reinvite_pending) reinvite_done(s, resp);
     } else if (s->cb.on_keepalive) {
       char reason[128];
       copy_span_z(reason, sizeof reason, sipspec_msg_reason(resp));
@@ -722,6 +742,7 @@ void session_free(sipspec_session *s) {
   free(s->offer);
   free(s->invite);
   free(s->auth_headers);
+  free(s->reinvite_body);
   free(s);
 }
 
@@ -956,15 +977,20 @@ int sipspec_session_end(sipspec_session *s) {
   return rc == SIPSPEC_E_FSM_IGNORED || rc == SIPSPEC_E_FSM_REFUSED ? SIPSPEC_E_STATE : rc;
 }
 
-static int in_dialog(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
-                     size_t body_len) {
+static int in_dialog_cred(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
+                          size_t body_len, const char *cred) {
   if (!s || s->terminated) return SIPSPEC_E_STATE;
   if (sipspec_fsm_state(&s->fsm) != SIPSPEC_UAC_SESSION_ESTABLISHED || s->ending || s->busy) return SIPSPEC_E_STATE;
-  session_req p = {role, method, body, body_len, SIPSPEC_OK};
+  session_req p = {role, method, body, body_len, SIPSPEC_OK, cred};
   s->next_req = &p;
   int rc = post(s, SIPSPEC_EV_TU_REQUEST, NULL);
   s->next_req = NULL;
   return rc ? rc : p.rc;
+}
+
+static int in_dialog(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
+                     size_t body_len) {
+  return in_dialog_cred(s, role, method, body, body_len, NULL);
 }
 
 int sipspec_session_keepalive(sipspec_session *s) { return in_dialog(s, ST_OPTIONS, "OPTIONS", NULL, 0); }
@@ -982,6 +1008,13 @@ static int change_resource(sipspec_session *s, sipspec_mrcp_resource r, int add)
   memset(&e, 0, sizeof e);
   rc = sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e);
   if (!rc) {
+    free(s->reinvite_body);
+    s->reinvite_len = 0;
+    if (!(s->reinvite_body = malloc(len ? len : 1))) rc = SIPSPEC_E_NOMEM;
+  }
+  if (!rc) {
+    memcpy(s->reinvite_body, tmp, len);
+    s->reinvite_len = len;
     s->reinvite_pending = 1;
     rc = in_dialog(s, ST_REINVITE, "INVITE", tmp, len);
     if (rc) s->reinvite_pending = 0;

@@ -71,6 +71,8 @@ typedef struct session_req {
   const char *body;
   size_t body_len;
   int rc;                            /* what starting its transaction returned */
+  const char *cred;                  /* credentials lines answering a challenge, or NULL:
+                                        the digest client's cached ones */
 } session_req;
 
 struct sipspec_session {
@@ -121,6 +123,8 @@ struct sipspec_session {
   int established;
   int cancel_by_timer;
   int reinvite_pending;
+  char *reinvite_body;               /* the pending re-INVITE's offer, for a Digest retry */
+  size_t reinvite_len;
   int ending;                        /* sipspec_session_end() was called */
   int failed_reported;
   int terminated;                    /* on_terminated ran */
