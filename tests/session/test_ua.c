@@ -1093,6 +1093,78 @@ static void test_reinvite_challenge_no_credentials(void) {
   fx_close(&f);
 }
 
+/* RFC 3261 13.2.2.4: a 2xx from another fork (To tag fork2) after the session is
+ * established: ACKed on that fork's dialog, which gets a BYE at once; a copy of that 2xx
+ * is ACKed again without a second BYE; the session itself goes on and ends on its own
+ * dialog. */
+static void test_fork_2xx(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  int inv = establish(&f);
+  reply_200_contact(&f, inv, "fork2", "fork2");
+  int ack = wait_for(&f, "ACK ", 1, 5);
+  CU_ASSERT_FATAL(ack >= 0);
+  char line[128];
+  snprintf(line, sizeof line, "ACK sip:fork2@127.0.0.1:%u%s SIP/2.0\r\n", f.p.port, use_tcp ? ";transport=tcp" : "");
+  CU_ASSERT_TRUE(!strncmp(f.p.msgs[ack], line, strlen(line)));
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, ack, "To"), ";tag=fork2"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "1 ACK");
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  snprintf(line, sizeof line, "BYE sip:fork2@127.0.0.1:%u%s SIP/2.0\r\n", f.p.port, use_tcp ? ";transport=tcp" : "");
+  CU_ASSERT_TRUE(!strncmp(f.p.msgs[bye], line, strlen(line)));
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, bye, "To"), ";tag=fork2"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "2 BYE");
+  char cid[160];
+  snprintf(cid, sizeof cid, "%s", peer_header(&f.p, inv, "Call-ID"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "Call-ID"), cid);
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  /* a copy of the fork's 2xx: ACKed again, no second BYE */
+  reply_200_contact(&f, inv, "fork2", "fork2");
+  ack = wait_for(&f, "ACK ", 2, 5);
+  CU_ASSERT_FATAL(ack >= 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, ack, "To"), ";tag=fork2"));
+  tst_run_for(f.loop, 0.1);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 1);
+  CU_ASSERT_EQUAL(f.n_answered, 1);
+  CU_ASSERT_EQUAL(f.n_term, 0);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
+  /* the session ends on its own dialog */
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  bye = wait_for(&f, "BYE ", 1, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, bye, "To"), ";tag=srvtag"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "2 BYE");
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  fx_close(&f);
+}
+
+/* 180 from fork A (early dialog A), then the 2xx from fork B: the session's dialog is B's
+ * (ACK and later BYE carry tag B). */
+static void test_fork_early_then_other_2xx(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f.p, inv, 180, "forkA", "Contact: <sip:a@127.0.0.1>\r\n", NULL);
+  reply_200_contact(&f, inv, "forkB", "b");
+  int ack = wait_for(&f, "ACK ", 0, 5);
+  CU_ASSERT_FATAL(ack >= 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, ack, "To"), ";tag=forkB"));
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_answered, 1);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, bye, "To"), ";tag=forkB"));
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  fx_close(&f);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -1135,6 +1207,8 @@ int main(void) {
   CU_add_test(s, "re-INVITE refused: the next offer is built from the old state", test_reinvite_refused_rolls_back);
   CU_add_test(s, "re-INVITE challenged: retried with credentials", test_reinvite_digest_retry);
   CU_add_test(s, "re-INVITE challenged, no credentials: update fails", test_reinvite_challenge_no_credentials);
+  CU_add_test(s, "2xx from another fork: ACK and BYE on its dialog", test_fork_2xx);
+  CU_add_test(s, "180 from one fork, 2xx from another: the 2xx's dialog", test_fork_early_then_other_2xx);
   if (use_tcp) {
     CU_add_test(s, "TCP connection refused", test_tcp_refused);
     CU_add_test(s, "TCP connection reset", test_tcp_reset);

@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "session/session_internal.h"
+#include "sipspec/chart_dialog.h"
 #include "sipspec/chart_uac_session.h"
 
 #define SESSION_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS"
@@ -262,9 +263,17 @@ static void act_report_provisional(sipspec_session *s) {
   s->cb.on_provisional(s, st, reason, s->cb.user);
 }
 
+static int new_dialog(sipspec_session *s);
+
 static void act_send_ack(sipspec_session *s) {
   if (!s->cur_msg || !s->dialog) return;
   int rc = sipspec_dialog_rx_invite_response(s->dialog, s->cur_msg);
+  if (rc == SIPSPEC_E_DIALOG_MISMATCH && sipspec_dialog_is_early(s->dialog)) {
+    /* 12.1.2 / 13.2.2.4: the 2xx comes from another fork than the early dialog's 1xx; the
+     * session's dialog is the one this 2xx creates. */
+    rc = new_dialog(s);
+    if (!rc) rc = sipspec_dialog_rx_invite_response(s->dialog, s->cur_msg);
+  }
   if (rc && rc != SIPSPEC_E_FSM_IGNORED) set_reason(s, "cannot ACK the 2xx: %s", sipspec_strerror(rc));
 }
 
@@ -469,6 +478,77 @@ static int post(sipspec_session *s, int ev, const sipspec_msg *msg) {
 
 /* ---- the transactions' callbacks --------------------------------------------------------- */
 
+/* ---- other forks (13.2.2.4) ------------------------------------------------------------- */
+
+static void fork_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *hop, void *user) {
+  sipspec_session *s = user;
+  (void)d;
+  if (s->n_forks >= SESSION_MAX_FORKS) return;
+  session_fork *f = &s->forks[s->n_forks];
+  free(f->ack);
+  f->ack_len = 0;
+  if (!(f->ack = malloc(len))) return;
+  memcpy(f->ack, ack, len);
+  f->ack_len = len;
+  ua_hop_addr(s, hop, &f->to);
+  sipspec_tsx_layer_send(s->ua->layer, s->kind, &f->to, ack, len);
+}
+
+static void fork_send_request(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *user) {
+  sipspec_session *s = user;
+  sipspec_sockaddr a;
+  (void)d;
+  ua_hop_addr(s, hop, &a);
+  start_tsx(s, ST_FORK_BYE, req, len, &a); /* its outcome changes nothing here */
+}
+
+/* A 2xx to our INVITE from another fork (a To tag other than the session dialog's) once
+ * that dialog is confirmed: RFC 3261 13.2.2.4 says ACK it, and since the session already
+ * runs on another dialog, end this one with BYE at once. Copies of that 2xx get the same
+ * ACK again. Returns 1 when resp was such a 2xx (handled), else 0. */
+static int fork_2xx(sipspec_session *s, const sipspec_msg *resp) {
+  if (!s->dialog || !s->invite) return 0;
+  const sipspec_dialog_id *id = sipspec_dialog_id_get(s->dialog);
+  int ds = sipspec_dialog_state(s->dialog);
+  sipspec_addr to;
+  if (!id->remote_tag[0] || ds == SIPSPEC_DIALOG_IDLE || ds == SIPSPEC_DIALOG_EARLY) return 0;
+  if (sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len || to.tag.len > SIPSPEC_DIALOG_TAG_MAX) return 0;
+  if ((to.tag.len == strlen(id->remote_tag) && !memcmp(to.tag.p, id->remote_tag, to.tag.len)) ||
+      sipspec_msg_cseq(resp) != s->cseq)
+    return 0;
+  for (int i = 0; i < s->n_forks; i++) {
+    session_fork *f = &s->forks[i];
+    if (to.tag.len == strlen(f->tag) && !memcmp(to.tag.p, f->tag, to.tag.len)) {
+      sipspec_tsx_layer_send(s->ua->layer, s->kind, &f->to, f->ack, f->ack_len);
+      return 1;
+    }
+  }
+  if (s->n_forks >= SESSION_MAX_FORKS) return 1; /* too many forks: dropped */
+  sipspec_msg *m = s->ua->scratch;
+  if (sipspec_msg_parse(m, s->invite, s->invite_len) != SIPSPEC_OK) return 1;
+  char hdrs[512];
+  snprintf(hdrs, sizeof hdrs, "User-Agent: %s\r\n", s->ua->user_agent);
+  sipspec_dialog_local local = {s->via, s->contact, hdrs};
+  sipspec_dialog_callbacks cb = {fork_send_ack, fork_send_request, NULL, NULL, NULL, s};
+  sipspec_dialog *d = NULL;
+  if (sipspec_dialog_create_uac(m, &local, &cb, &d) != SIPSPEC_OK) return 1;
+  sipspec_dialog_set_ack_headers(d, s->auth_headers);
+  if (sipspec_dialog_rx_invite_response(d, resp) == SIPSPEC_OK && s->n_forks < SESSION_MAX_FORKS &&
+      s->forks[s->n_forks].ack) {
+    session_fork *f = &s->forks[s->n_forks++];
+    memcpy(f->tag, to.tag.p, to.tag.len);
+    f->tag[to.tag.len] = '\0';
+    char *cred = NULL;
+    if (digest_begin(s, "BYE", sipspec_dialog_remote_target(d), NULL, 0, &cred) == SIPSPEC_OK) {
+      sipspec_dialog_req r = {"BYE", cred, NULL, NULL, 0};
+      if (sipspec_dialog_request(d, &r, NULL) == SIPSPEC_OK) s->ua->tel.sipByeSent++;
+    }
+    free(cred);
+  }
+  sipspec_dialog_destroy(d);
+  return 1;
+}
+
 /* A 401/407 to the INVITE: AUTH_RETRY with fresh credentials, or AUTH_FAILED. */
 static char *answer_challenge(sipspec_session *s, const sipspec_msg *resp, const char *method, const char *uri,
                               const char *body, size_t body_len);
@@ -563,6 +643,7 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
   int state = sipspec_fsm_state(&s->fsm);
   switch (slot->role) {
   case ST_INVITE:
+    if (st >= 200 && st < 300 && fork_2xx(s, resp)) return;
     if (state == SIPSPEC_UAC_SESSION_TERMINATING) return; /* our BYE is out: nothing to do */
     if (st < 200) post(s, SIPSPEC_EV_RX_1XX, resp);
     else if (st < 300) post(s, SIPSPEC_EV_RX_2XX, resp);
@@ -600,7 +681,8 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
       post(s, SIPSPEC_EV_RX_481_408, resp);
     }
     break;
-  case ST_CANCEL: break;
+  case ST_CANCEL:
+  case ST_FORK_BYE: break;
   }
 }
 
@@ -632,7 +714,8 @@ static void tsx_on_timeout(sipspec_tsx *t, void *user) {
       post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
     }
     break;
-  case ST_CANCEL: break;
+  case ST_CANCEL:
+  case ST_FORK_BYE: break;
   }
 }
 
@@ -702,7 +785,17 @@ int session_matches(const sipspec_session *s, const sipspec_msg *m, int is_reque
   return is_request ? sipspec_dialog_match_request(s->dialog, m) : sipspec_dialog_match_response(s->dialog, m);
 }
 
+int session_matches_call(const sipspec_session *s, const sipspec_msg *resp) {
+  sipspec_addr from;
+  if (!s->dialog || s->terminated || sipspec_msg_from(resp, &from) != SIPSPEC_OK) return 0;
+  const sipspec_dialog_id *id = sipspec_dialog_id_get(s->dialog);
+  sipspec_span cid = sipspec_msg_call_id(resp);
+  return cid.len == strlen(id->call_id) && !memcmp(cid.p, id->call_id, cid.len) &&
+         from.tag.len == strlen(id->local_tag) && !memcmp(from.tag.p, id->local_tag, from.tag.len);
+}
+
 void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp) {
+  if (fork_2xx(s, resp)) return;
   if (sipspec_fsm_state(&s->fsm) == SIPSPEC_UAC_SESSION_TERMINATING) return;
   post(s, SIPSPEC_EV_RX_2XX, resp);
 }
@@ -743,6 +836,7 @@ void session_free(sipspec_session *s) {
   free(s->invite);
   free(s->auth_headers);
   free(s->reinvite_body);
+  for (int i = 0; i < SESSION_MAX_FORKS; i++) free(s->forks[i].ack);
   free(s);
 }
 

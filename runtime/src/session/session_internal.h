@@ -53,8 +53,19 @@ typedef enum session_tsx_role {
   ST_CANCEL,
   ST_BYE,
   ST_OPTIONS,
-  ST_REINVITE
+  ST_REINVITE,
+  ST_FORK_BYE                        /* the BYE ending another fork's dialog (13.2.2.4) */
 } session_tsx_role;
+
+/* Another fork's dialog, answered with ACK and ended with BYE (13.2.2.4): its ACK is kept
+ * to answer copies of its 2xx. */
+#define SESSION_MAX_FORKS 4
+typedef struct session_fork {
+  char tag[SIPSPEC_DIALOG_TAG_MAX + 1];
+  char *ack;
+  size_t ack_len;
+  sipspec_sockaddr to;
+} session_fork;
 
 typedef struct session_tsx {
   sipspec_session *s;
@@ -108,6 +119,8 @@ struct sipspec_session {
   sipspec_digest_client_t *digest;
   sipspec_dialog *dialog;
   session_tsx tsx[SESSION_MAX_TSX];
+  session_fork forks[SESSION_MAX_FORKS];
+  int n_forks;
   /* the event being fed */
   int cur_ev;
   const sipspec_msg *cur_msg;
@@ -151,5 +164,8 @@ void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp);
 void session_rx_request(sipspec_session *s, sipspec_tsx *t, const sipspec_msg *req);
 /* 1 when msg (request or response) belongs to this session's dialog. */
 int session_matches(const sipspec_session *s, const sipspec_msg *m, int is_request);
+/* 1 when resp answers this session's INVITE (Call-ID and From tag), whatever its To tag:
+ * another fork's 2xx. */
+int session_matches_call(const sipspec_session *s, const sipspec_msg *resp);
 
 #endif

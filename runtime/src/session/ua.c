@@ -7,7 +7,7 @@
  * 3261 12.2.2); a request naming a dialog we do not know gets 481 (12.2.2), an OPTIONS
  * outside any dialog 200 with our Allow list (11.2), a new INVITE 603 (this user agent
  * does not take calls). A stray 2xx to one of our INVITEs (its transaction already gone
- * after Timer M) is ACKed again (13.2.2.4). Terminated sessions are unlinked at once and
+ * after Timer M) is ACKed again (13.2.2.4), also when it comes from another fork. Terminated sessions are unlinked at once and
  * freed on a zero-delay timer, after the callbacks that saw them have returned.
  */
 #include <assert.h>
@@ -135,6 +135,8 @@ static void on_stray_response(sipspec_tsx_layer *l, const sipspec_msg *resp, sip
   int st = sipspec_msg_status(resp);
   if (st < 200 || st >= 300 || sipspec_msg_cseq_method(resp) != SIPSPEC_METHOD_INVITE) return;
   sipspec_session *s = find_session(ua, resp, 0);
+  for (sipspec_session *o = ua->live; !s && o; o = o->next) /* another fork's 2xx */
+    if (session_matches_call(o, resp)) s = o;
   if (s) session_stray_2xx(s, resp);
 }
 
