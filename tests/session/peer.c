@@ -76,7 +76,9 @@ static void main_cb(struct ev_loop *loop, ev_io *w, int revents) {
   keep(p, buf, (size_t)n);
 }
 
-void peer_open(peer *p, struct ev_loop *loop, int tcp) {
+void peer_open(peer *p, struct ev_loop *loop, int tcp) { peer_open_port(p, loop, tcp, 0); }
+
+void peer_open_port(peer *p, struct ev_loop *loop, int tcp, unsigned port) {
   memset(p, 0, sizeof *p);
   p->loop = loop;
   p->tcp = tcp;
@@ -88,6 +90,7 @@ void peer_open(peer *p, struct ev_loop *loop, int tcp) {
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons((uint16_t)port);
   bind(p->fd, (struct sockaddr *)&a, sizeof a);
   socklen_t sl = sizeof a;
   getsockname(p->fd, (struct sockaddr *)&a, &sl);

@@ -32,6 +32,8 @@ typedef struct peer {
 } peer;
 
 void peer_open(peer *p, struct ev_loop *loop, int tcp);
+/* The same on a given port (0: any); p->port says whether the bind took it. */
+void peer_open_port(peer *p, struct ev_loop *loop, int tcp, unsigned port);
 void peer_close(peer *p);
 /* Runs the loop until n messages arrived (1) or max_s passed (0). */
 int peer_wait(peer *p, int n, double max_s);

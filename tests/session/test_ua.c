@@ -1165,6 +1165,91 @@ static void test_fork_early_then_other_2xx(void) {
   fx_close(&f);
 }
 
+/* RFC 3261 18.1.1 over UDP: an INVITE bigger than cfg.udp_max_size (a large extra header)
+ * goes over TCP to the same host and port, with a TCP Via and Contact, and the whole call
+ * stays there; a small one goes over UDP. With TCP disabled the big INVITE is refused
+ * before anything is sent. (UDP run only: the user agent then has both transports.) */
+static void test_big_invite_switches_to_tcp(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  peer q; /* TCP on the UDP peer's port */
+  peer_open_port(&q, f.loop, 1, f.p.port);
+  CU_ASSERT_EQUAL_FATAL(q.port, f.p.port);
+  static char pad[2200];
+  memcpy(pad, "X-Pad: ", 7);
+  memset(pad + 7, 'a', 1500);
+  memcpy(pad + 1507, "\r\n", 3);
+  sipspec_mrcp_offer_desc d;
+  sipspec_mrcp_offer_desc_init(&d);
+  d.resources[0] = SIPSPEC_MRCP_SPEECHSYNTH;
+  d.nresources = 1;
+  d.rtp_port = 4000;
+  char target[128];
+  snprintf(target, sizeof target, "sip:mresources@127.0.0.1:%u", f.p.port);
+  sipspec_session_opts so;
+  sipspec_session_opts_init(&so);
+  so.target = target;
+  so.offer = &d;
+  so.extra_headers = pad;
+  sipspec_session_callbacks cb = {on_prov, on_answered, on_failed, on_updated, on_keepalive, on_term, &f};
+  so.cb = cb;
+  CU_ASSERT_EQUAL_FATAL(sipspec_session_start(f.ua, &so, &f.s), SIPSPEC_OK);
+  CU_ASSERT_TRUE(peer_wait(&q, 1, 5));
+  int inv = peer_find(&q, "INVITE ", 0);
+  CU_ASSERT_FATAL(inv >= 0);
+  CU_ASSERT_TRUE(q.lens[inv] > 1300);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, inv, "Via"), "SIP/2.0/TCP 127.0.0.1:"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, inv, "Contact"), ";transport=tcp>"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, inv, "X-Pad"), "aaaa"));
+  char extra[256];
+  snprintf(extra, sizeof extra, "Contact: <sip:srv@127.0.0.1:%u;transport=tcp>\r\nContent-Type: application/sdp\r\n",
+           q.port);
+  peer p0 = f.p; /* answer_for() reads the offer from f.p: parse it from q */
+  f.p = q;
+  const char *sdp = answer_for(&f, inv);
+  f.p = p0;
+  peer_reply(&q, inv, 200, "srvtag", extra, sdp);
+  CU_ASSERT_TRUE(peer_wait(&q, 2, 5));
+  int ack = peer_find(&q, "ACK ", 0);
+  CU_ASSERT_FATAL(ack >= 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, ack, "Via"), "SIP/2.0/TCP "));
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_answered, 1);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  CU_ASSERT_TRUE(peer_wait(&q, 3, 5));
+  int bye = peer_find(&q, "BYE ", 0);
+  CU_ASSERT_FATAL(bye >= 0);
+  peer_reply(&q, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.p.n, 0); /* nothing went over UDP */
+  /* a small INVITE stays on UDP */
+  fx_start(&f);
+  CU_ASSERT(wait_for(&f, "INVITE ", 0, 5) >= 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, 0, "Via"), "SIP/2.0/UDP "));
+  CU_ASSERT_EQUAL(peer_count(&q, "INVITE "), 1);
+  peer_close(&q);
+  fx_close(&f);
+
+  /* TCP disabled: too big for UDP and nowhere else to go */
+  memset(&f, 0, sizeof f);
+  f.loop = ev_loop_new(EVFLAG_AUTO);
+  peer_open(&f.p, f.loop, 0);
+  sipspec_ua_opts o;
+  sipspec_ua_opts_init(&o);
+  o.cfg.transport = SIPSPEC_TP_UDP;
+  o.cfg.tcp_enabled = 0;
+  o.bind_host = "127.0.0.1";
+  CU_ASSERT_EQUAL_FATAL(sipspec_ua_create(f.loop, &o, &f.ua, NULL, 0), SIPSPEC_OK);
+  snprintf(target, sizeof target, "sip:mresources@127.0.0.1:%u", f.p.port);
+  sipspec_session *s2 = NULL;
+  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s2), SIPSPEC_E_MSG_TOO_BIG);
+  CU_ASSERT_PTR_NULL(s2);
+  tst_run_for(f.loop, 0.05);
+  CU_ASSERT_EQUAL(f.p.n, 0);
+  CU_ASSERT_EQUAL(f.n_failed + f.n_term, 0);
+  fx_close(&f);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -1209,6 +1294,7 @@ int main(void) {
   CU_add_test(s, "re-INVITE challenged, no credentials: update fails", test_reinvite_challenge_no_credentials);
   CU_add_test(s, "2xx from another fork: ACK and BYE on its dialog", test_fork_2xx);
   CU_add_test(s, "180 from one fork, 2xx from another: the 2xx's dialog", test_fork_early_then_other_2xx);
+  if (!use_tcp) CU_add_test(s, "INVITE over udp_max_size goes over TCP (18.1.1)", test_big_invite_switches_to_tcp);
   if (use_tcp) {
     CU_add_test(s, "TCP connection refused", test_tcp_refused);
     CU_add_test(s, "TCP connection reset", test_tcp_reset);
