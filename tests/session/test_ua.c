@@ -1250,6 +1250,75 @@ static void test_big_invite_switches_to_tcp(void) {
   fx_close(&f);
 }
 
+/* A re-INVITE from the server in the session established by INVITE inv, with body sdp
+ * (NULL: none). */
+static void send_server_reinvite(fx *f, int inv, unsigned cseq, const char *branch, const char *sdp) {
+  const sipspec_msg *m = peer_parse(&f->p, inv);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  sipspec_addr from;
+  sipspec_msg_from(m, &from);
+  char tag[64];
+  snprintf(tag, sizeof tag, "%.*s", (int)from.tag.len, from.tag.p);
+  char cid[160];
+  snprintf(cid, sizeof cid, "%s", peer_header(&f->p, inv, "Call-ID"));
+  static char req[8192];
+  snprintf(req, sizeof req,
+           "INVITE sip:client@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%u;branch=%s\r\nMax-Forwards: 70\r\n"
+           "From: <sip:mresources@127.0.0.1>;tag=srvtag\r\nTo: <sip:client@127.0.0.1>;tag=%s\r\n"
+           "Call-ID: %s\r\nCSeq: %u INVITE\r\nContact: <sip:srv@127.0.0.1:%u>\r\n%sContent-Length: %zu\r\n\r\n%s",
+           use_tcp ? "TCP" : "UDP", f->p.port, branch, tag, cid, cseq, f->p.port,
+           sdp ? "Content-Type: application/sdp\r\n" : "", sdp ? strlen(sdp) : 0, sdp ? sdp : "");
+  peer_send(&f->p, req, strlen(req));
+}
+
+/* RFC 3264 8 / RFC 6787 4.2: the server's re-INVITE repeating its current SDP (same o=
+ * version: a session refresh) gets 200 with our current SDP and a Contact; a changed offer
+ * and an offerless re-INVITE get 488 with a Warning; the session goes on either way. */
+static void test_server_reinvite(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  int inv = establish(&f);
+  char cur[4096];
+  snprintf(cur, sizeof cur, "%s", answer_for(&f, inv)); /* what reply_200 sent */
+  send_server_reinvite(&f, inv, 2, "z9hG4bKsrvre1", cur);
+  int ok = wait_for(&f, "SIP/2.0 200", 0, 5);
+  CU_ASSERT_FATAL(ok >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "CSeq"), "2 INVITE");
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, ok, "Contact"), "<sip:client@127.0.0.1:"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "Content-Type"), "application/sdp");
+  /* our SDP, unchanged (same o= version) */
+  CU_ASSERT_STRING_EQUAL(strstr(f.p.msgs[ok], "\r\n\r\nv=0"), strstr(f.p.msgs[inv], "\r\n\r\nv=0"));
+  /* a changed offer: the o= version goes up */
+  char changed[4096];
+  snprintf(changed, sizeof changed, "%s", cur);
+  char *o = strstr(changed, "\r\no=");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+  char *ver = strchr(strchr(strchr(o + 3, ' ') + 1, ' ') + 1, ' '); /* space before nettype */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ver);
+  ver[-1] = ver[-1] == '9' ? '8' : (char)(ver[-1] + 1);
+  send_server_reinvite(&f, inv, 3, "z9hG4bKsrvre2", changed);
+  int no = wait_for(&f, "SIP/2.0 488", 0, 5);
+  CU_ASSERT_FATAL(no >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, no, "CSeq"), "3 INVITE");
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, no, "Warning"), "399 sipspec \"only a session refresh"));
+  /* no offer at all */
+  send_server_reinvite(&f, inv, 4, "z9hG4bKsrvre3", NULL);
+  no = wait_for(&f, "SIP/2.0 488", 1, 5);
+  CU_ASSERT_FATAL(no >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, no, "CSeq"), "4 INVITE");
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, no, "Warning"), "without an offer"));
+  /* the session goes on: a keep-alive and the end work as before */
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  fx_close(&f);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -1294,6 +1363,7 @@ int main(void) {
   CU_add_test(s, "re-INVITE challenged, no credentials: update fails", test_reinvite_challenge_no_credentials);
   CU_add_test(s, "2xx from another fork: ACK and BYE on its dialog", test_fork_2xx);
   CU_add_test(s, "180 from one fork, 2xx from another: the 2xx's dialog", test_fork_early_then_other_2xx);
+  CU_add_test(s, "server re-INVITE: refresh 200, change 488", test_server_reinvite);
   if (!use_tcp) CU_add_test(s, "INVITE over udp_max_size goes over TCP (18.1.1)", test_big_invite_switches_to_tcp);
   if (use_tcp) {
     CU_add_test(s, "TCP connection refused", test_tcp_refused);

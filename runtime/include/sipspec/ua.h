@@ -7,7 +7,11 @@
  * MRCP endpoint, audio endpoint and codec) or the failure, keeps the session (OPTIONS
  * keep-alives, re-INVITE to add or remove a resource) and ends it (CANCEL while early, BYE
  * once confirmed). Each session runs on the generated chart spec/uac_session.rl and its
- * dialog on spec/dialog.rl.
+ * dialog on spec/dialog.rl. A re-INVITE from the server is answered without the
+ * application: a session refresh (its SDP equal to the server's current one, same o=
+ * version, RFC 3264 8) gets 200 with the client's current SDP; anything else gets 488 with
+ * a Warning (the client changes the session, RFC 6787 4.2). A 2xx from another fork is
+ * ACKed and that fork's dialog ended with BYE (RFC 3261 13.2.2.4).
  *
  * Threads and the loop: no threads, no blocking call. Everything runs from the loop the
  * caller passes (sipspec never calls ev_run itself). No globals: several user agents may

@@ -277,6 +277,24 @@ static void act_send_ack(sipspec_session *s) {
   if (rc && rc != SIPSPEC_E_FSM_IGNORED) set_reason(s, "cannot ACK the 2xx: %s", sipspec_strerror(rc));
 }
 
+/* Keeps the session as negotiated: our offer and the server's answer (copies). */
+static void keep_negotiated(sipspec_session *s, const char *local, size_t local_len, sipspec_span remote) {
+  char *l = malloc(local_len ? local_len : 1), *r = malloc(remote.len ? remote.len : 1);
+  if (!l || !r) {
+    free(l);
+    free(r);
+    return;
+  }
+  if (local_len) memcpy(l, local, local_len);
+  if (remote.len) memcpy(r, remote.p, remote.len);
+  free(s->local_sdp);
+  free(s->remote_sdp);
+  s->local_sdp = l;
+  s->local_len = local_len;
+  s->remote_sdp = r;
+  s->remote_len = remote.len;
+}
+
 static void act_report_answered(sipspec_session *s) {
   const sipspec_msg *m = s->cur_msg;
   if (!m) return;
@@ -298,6 +316,7 @@ static void act_report_answered(sipspec_session *s) {
     s->have_answer = 1;
   }
   s->established = 1;
+  keep_negotiated(s, s->offer, s->offer_len, body);
   s->result = SIPSPEC_RESULT_OK;
   s->ua->tel.sessionsEstablished++;
   if (s->keepalive_ms) {
@@ -580,6 +599,7 @@ static void reinvite_done(sipspec_session *s, const sipspec_msg *resp) {
       if (sipspec_mrcp_session_apply_answer(s->mrcp, body.p ? body.p : "", body.len, &e) == SIPSPEC_OK) {
         ans = sipspec_mrcp_session_state(s->mrcp);
         s->answer_copy = *ans;
+        keep_negotiated(s, s->reinvite_body, s->reinvite_len, body);
       } else {
         info.reason = "the answer to the re-INVITE does not fit the offer";
       }
@@ -761,6 +781,56 @@ static void dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, c
   if (s->cur_srv) sipspec_tsx_respond(s->cur_srv, status, reason, NULL, NULL, 0);
 }
 
+static int origin_equal(const sipspec_sdp_origin *a, const sipspec_sdp_origin *b) {
+  const sipspec_sdp_str *x[] = {&a->username, &a->sess_id, &a->sess_version, &a->nettype, &a->addrtype, &a->address};
+  const sipspec_sdp_str *y[] = {&b->username, &b->sess_id, &b->sess_version, &b->nettype, &b->addrtype, &b->address};
+  for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
+    if (x[i]->len != y[i]->len || (x[i]->len && memcmp(x[i]->ptr, y[i]->ptr, x[i]->len))) return 0;
+  return 1;
+}
+
+/* A re-INVITE from the server. An MRCPv2 client changes its session itself (RFC 6787 4.2:
+ * the client adds and removes resources), so what it takes from the server is a session
+ * refresh: an offer equal to the server's current SDP (same o= line, version included:
+ * RFC 3264 8 says an unchanged description keeps its version), answered 200 with our
+ * current SDP, unchanged too. Anything else (no offer, an offer that does not parse, a
+ * changed one) gets 488 with a Warning saying why (RFC 3261 13.3.1, 21.4.26). */
+static void answer_server_reinvite(sipspec_session *s, const sipspec_msg *req) {
+  sipspec_span body = sipspec_msg_body(req);
+  const char *why = NULL;
+  char why_buf[300];
+  sipspec_sdp *offer = NULL, *cur = NULL;
+  sipspec_sdp_error e;
+  memset(&e, 0, sizeof e);
+  if (!body.len) {
+    why = "a re-INVITE without an offer is not supported";
+  } else if (!s->remote_sdp || !s->local_sdp) {
+    why = "no negotiated session to refresh";
+  } else if (sipspec_sdp_parse(body.p, body.len, NULL, &offer, &e) != SIPSPEC_OK) {
+    snprintf(why_buf, sizeof why_buf, "the offer does not parse (line %u: %s)", e.line, e.reason);
+    why = why_buf;
+  } else if (sipspec_sdp_parse(s->remote_sdp, s->remote_len, NULL, &cur, NULL) != SIPSPEC_OK ||
+             !origin_equal(&offer->origin, &cur->origin)) {
+    why = "only a session refresh (the same o= line and version) is accepted; the client changes the session";
+  }
+  sipspec_sdp_free(offer);
+  sipspec_sdp_free(cur);
+  char hdrs[600];
+  if (why) {
+    /* the Warning text is a quoted-string: the reasons above hold no quote or backslash */
+    char clean[300];
+    copy_span_z(clean, sizeof clean, (sipspec_span){why, strlen(why)});
+    for (char *c = clean; *c; c++)
+      if (*c == '"' || *c == '\\') *c = '\'';
+    snprintf(hdrs, sizeof hdrs, "Warning: 399 sipspec \"%s\"\r\n", clean);
+    sipspec_tsx_respond(s->cur_srv, 488, NULL, hdrs, NULL, 0);
+    return;
+  }
+  snprintf(hdrs, sizeof hdrs, "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nContent-Type: application/sdp\r\n",
+           s->contact);
+  sipspec_tsx_respond(s->cur_srv, 200, NULL, hdrs, s->local_sdp, s->local_len);
+}
+
 static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user) {
   sipspec_session *s = user;
   (void)d;
@@ -769,10 +839,7 @@ static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user
   case SIPSPEC_METHOD_OPTIONS:
     sipspec_tsx_respond(s->cur_srv, 200, NULL, "Allow: " SESSION_ALLOW "\r\nAccept: application/sdp\r\n", NULL, 0);
     break;
-  case SIPSPEC_METHOD_INVITE: /* a server-made offer: not what an MRCP client takes */
-    sipspec_tsx_respond(s->cur_srv, 488, NULL, "Warning: 399 sipspec \"re-INVITE from the server not supported\"\r\n",
-                        NULL, 0);
-    break;
+  case SIPSPEC_METHOD_INVITE: answer_server_reinvite(s, req); break;
   case SIPSPEC_METHOD_INFO: sipspec_tsx_respond(s->cur_srv, 200, NULL, NULL, NULL, 0); break;
   default: sipspec_tsx_respond(s->cur_srv, 405, NULL, "Allow: " SESSION_ALLOW "\r\n", NULL, 0); break;
   }
@@ -836,6 +903,8 @@ void session_free(sipspec_session *s) {
   free(s->invite);
   free(s->auth_headers);
   free(s->reinvite_body);
+  free(s->local_sdp);
+  free(s->remote_sdp);
   for (int i = 0; i < SESSION_MAX_FORKS; i++) free(s->forks[i].ack);
   free(s);
 }

@@ -146,6 +146,9 @@ struct sipspec_session {
   char warning[160];
   sipspec_mrcp_answer answer_copy;
   int have_answer;
+  /* the session as negotiated, for a server's refresh re-INVITE (RFC 3264 8) */
+  char *local_sdp, *remote_sdp;      /* our last accepted offer, the server's last answer */
+  size_t local_len, remote_len;
 };
 
 /* ua.c */
