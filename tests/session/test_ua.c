@@ -1319,6 +1319,185 @@ static void test_server_reinvite(void) {
   fx_close(&f);
 }
 
+/* ---- chart transitions a scripted peer can drive (spec/uac_session.rl) ------------------- */
+
+/* A 401 after ringing (Proceeding AUTH_RETRY): the retry has CSeq 2, and its 200 establishes. */
+static void test_auth_retry_after_ringing(void) {
+  fx f;
+  fx_open(&f, 100, 1);
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  peer_reply(&f.p, inv, 401, "srvtag", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", qop=\"auth\"\r\n", NULL);
+  int inv2 = wait_for(&f, "INVITE ", 1, 5);
+  CU_ASSERT_FATAL(inv2 >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "CSeq"), "2 INVITE");
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[inv2], "\r\nAuthorization: Digest username=\"alice\""));
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Inviting");
+  reply_200(&f, inv2, "srvtag2");
+  CU_ASSERT(wait_for(&f, "ACK ", 1, 5) >= 0);
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_prov, 1);
+  CU_ASSERT_EQUAL(f.n_answered, 1);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
+  fx_close(&f);
+}
+
+/* A 407 after ringing with no credentials (Proceeding AUTH_FAILED): auth-failed, 407. */
+static void test_auth_failed_after_ringing(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  peer_reply(&f.p, inv, 407, "srvtag", "Proxy-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_AUTH_FAILED);
+  CU_ASSERT_EQUAL(f.failed_status, 407);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "INVITE "), 1);
+  fx_close(&f);
+}
+
+/* Ended before any provisional, then a final answer (CancelPending): 486 gives cancelled with
+ * the status; a 200 is ACKed and BYEd. */
+static void test_end_before_provisional_final(void) {
+  for (int answer = 0; answer < 2; answer++) {
+    fx f;
+    fx_open(&f, 100, 0);
+    fx_start(&f);
+    int inv = wait_for(&f, "INVITE ", 0, 5);
+    CU_ASSERT_FATAL(inv >= 0);
+    CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+    if (answer) {
+      reply_200(&f, inv, "srvtag");
+      CU_ASSERT(wait_for(&f, "ACK ", 0, 5) >= 0);
+      int bye = wait_for(&f, "BYE ", 0, 5);
+      CU_ASSERT_FATAL(bye >= 0);
+      peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+      CU_ASSERT_TRUE(run_until_term(&f, 5));
+      CU_ASSERT_EQUAL(f.n_answered, 0);
+    } else {
+      peer_reply(&f.p, inv, 486, "srvtag", NULL, NULL);
+      CU_ASSERT_TRUE(run_until_term(&f, 5));
+      CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_CANCELLED);
+      CU_ASSERT_EQUAL(f.failed_status, 486);
+    }
+    CU_ASSERT_EQUAL(peer_count(&f.p, "CANCEL "), 0);
+    fx_close(&f);
+  }
+}
+
+/* Ended before any provisional and never answered (CancelPending TXN_TIMEOUT, Timer B). */
+static void test_end_before_provisional_timer_b(void) {
+  fx f;
+  fx_open(&f, 20, 0);
+  fx_start(&f);
+  CU_ASSERT_FATAL(wait_for(&f, "INVITE ", 0, 5) >= 0);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_CANCELLED);
+  CU_ASSERT_EQUAL(f.failed_status, 0);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "CANCEL "), 0);
+  fx_close(&f);
+}
+
+/* A 183 after the CANCEL went out (Cancelling RX_1XX) changes nothing; 487 ends it. */
+static void test_provisional_while_cancelling(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  f.end_in_provisional = 1;
+  fx_start(&f);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
+  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+  int can = wait_for(&f, "CANCEL ", 0, 5);
+  CU_ASSERT_FATAL(can >= 0);
+  peer_reply(&f.p, inv, 183, "srvtag", NULL, NULL);
+  tst_run_for(f.loop, 0.05);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Cancelling");
+  CU_ASSERT_EQUAL(f.n_prov, 1);
+  peer_reply(&f.p, can, 200, "srvtag", NULL, NULL);
+  peer_reply(&f.p, inv, 487, "srvtag", NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_CANCELLED);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "CANCEL "), 1);
+  fx_close(&f);
+}
+
+/* Our BYE answered 500 (Terminating RX_300_699): the session is over all the same. */
+static void test_bye_500(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  peer_reply(&f.p, bye, 500, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  fx_close(&f);
+}
+
+/* The server's BYE crosses ours (Terminating RX_BYE): its BYE gets 200, ours its answer. */
+static void test_bye_crossing(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  int inv = establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  send_server_bye(&f, inv, 1, "z9hG4bKcrossing");
+  int ok = wait_for(&f, "SIP/2.0 200", 0, 5);
+  CU_ASSERT_FATAL(ok >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "CSeq"), "1 BYE");
+  CU_ASSERT_EQUAL(f.n_term, 0);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Terminating");
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  fx_close(&f);
+}
+
+/* TCP: the connection is reset in Proceeding, CancelPending, Cancelling (the CANCEL is
+ * out) and Terminating (the BYE is out): every one ends the session; transport-error
+ * before it was established, "local" after. */
+static void test_tcp_reset_in_each_state(void) {
+  for (int when = 0; when < 4; when++) {
+    fx f;
+    fx_open(&f, 100, 0);
+    if (when == 3) {
+      establish(&f);
+      CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+      CU_ASSERT_FATAL(wait_for(&f, "BYE ", 0, 5) >= 0);
+    } else {
+      fx_start(&f);
+      int inv = wait_for(&f, "INVITE ", 0, 5);
+      CU_ASSERT_FATAL(inv >= 0);
+      if (when == 1) CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+      if (when != 1) peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+      if (when == 2) {
+        f.end_in_provisional = 1;
+        peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
+        CU_ASSERT_FATAL(wait_for(&f, "CANCEL ", 0, 5) >= 0);
+      }
+      tst_run_for(f.loop, 0.02);
+    }
+    static const char *states[] = {"Proceeding", "CancelPending", "Cancelling", "Terminating"};
+    CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), states[when]);
+    peer_reset(&f.p);
+    CU_ASSERT_TRUE(run_until_term(&f, 10));
+    if (when == 3) {
+      CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+    } else {
+      CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_TRANSPORT_ERROR);
+      CU_ASSERT_EQUAL(f.failed_status, 0);
+    }
+    fx_close(&f);
+  }
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -1364,10 +1543,18 @@ int main(void) {
   CU_add_test(s, "2xx from another fork: ACK and BYE on its dialog", test_fork_2xx);
   CU_add_test(s, "180 from one fork, 2xx from another: the 2xx's dialog", test_fork_early_then_other_2xx);
   CU_add_test(s, "server re-INVITE: refresh 200, change 488", test_server_reinvite);
+  CU_add_test(s, "401 after ringing: retry", test_auth_retry_after_ringing);
+  CU_add_test(s, "407 after ringing, no credentials: auth-failed", test_auth_failed_after_ringing);
+  CU_add_test(s, "ended before a provisional, then 486 or 200", test_end_before_provisional_final);
+  CU_add_test(s, "ended before a provisional, no answer: Timer B", test_end_before_provisional_timer_b);
+  CU_add_test(s, "183 while cancelling", test_provisional_while_cancelling);
+  CU_add_test(s, "500 to our BYE", test_bye_500);
+  CU_add_test(s, "BYE crossing ours", test_bye_crossing);
   if (!use_tcp) CU_add_test(s, "INVITE over udp_max_size goes over TCP (18.1.1)", test_big_invite_switches_to_tcp);
   if (use_tcp) {
     CU_add_test(s, "TCP connection refused", test_tcp_refused);
     CU_add_test(s, "TCP connection reset", test_tcp_reset);
+    CU_add_test(s, "TCP reset in Proceeding, CancelPending, Cancelling, Terminating", test_tcp_reset_in_each_state);
   }
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
