@@ -36,13 +36,14 @@
  *   - Dialogs (12, 15): each one is the dialog layer's UAS dialog, the same code and chart
  *     (spec/dialog.rl) the client's sessions use. In-dialog requests with a CSeq lower than
  *     the last one get 500 with a Warning (12.2.2); a BYE in an early dialog (15.1.1) gets
- *     200 and the INVITE still pending 487 (15.2). The server's BYE (bye_after_ms,
- *     shutdown, 64*T1 without an ACK) has the remote target (the INVITE's Contact) as
- *     Request-URI, the INVITE's Record-Route as Route headers, CSeq one above the last
- *     one we sent (starting at 1), and goes to the next hop of 12.2.1.1 / 8.1.2: the first
- *     route, else the remote target, turned into a transport and an address as RFC 3263 4
- *     does without NAPTR/SRV (transport parameter udp/tcp, else UDP; port, else 5060; a
- *     name through the resolver with hosts_path).
+ *     200 and the INVITE still pending 487 (15.2; two transactions, so the 487 may reach
+ *     the client first). The server's BYE (bye_after_ms, shutdown, 64*T1 without an ACK)
+ *     has the remote target (the INVITE's Contact) as Request-URI, the INVITE's
+ *     Record-Route as Route headers, CSeq one above the last one we sent (starting at 1),
+ *     and goes to the next hop of 12.2.1.1 / 8.1.2: the first route, else the remote
+ *     target, turned into a transport and an address as RFC 3263 4 does without
+ *     NAPTR/SRV (transport parameter udp/tcp, else UDP; port, else 5060; a name through
+ *     the resolver with hosts_path).
  *     Clients behind a NAT: their Contact names an address the server cannot reach. When
  *     the INVITE's top Via sent-by is not the address it came from (the case of
  *     received/rport, RFC 3261 18.2.1 and RFC 3581) and no proxy Record-Routed the dialog,

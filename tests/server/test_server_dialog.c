@@ -1,0 +1,249 @@
+/* test_server_dialog.c: the embedded server's dialogs, which are the dialog layer's
+ * (session/dialog.h, chart spec/dialog.rl), against the scripted client of server_env.h,
+ * over the transport named by argv[1] ("udp" or "tcp"):
+ *   - a BYE in the early dialog gets 200 and the pending INVITE 487 (RFC 3261 15.1.1, 15.2);
+ *   - an INVITE without Contact forms no dialog: 400 naming why (8.1.1.8, 12.1.1);
+ *   - the server's BYE, compared whole, goes where 12.2.1.1 / 8.1.2 say: to the Contact
+ *     (over the transport its parameter names), to the first Record-Route (loose and
+ *     strict routing), to a name resolved from a hosts file, and back over the INVITE's
+ *     flow for a client behind a NAT or a name that does not resolve (sipspec/server.h).
+ * The server's own BYEs in the other cases (bye_after_ms, 64*T1 without ACK, shutdown)
+ * are compared whole in test_server.c. Every wait is bounded.
+ */
+#include <CUnit/Basic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netutil.h"
+#include "server_env.h"
+#include "sipspec/coverage.h"
+
+/* RFC 3261 15.1.1 / 15.2: a BYE in the early dialog (after the 180, before the final
+ * response) gets 200, the INVITE 487, and the dialog ends; no 200 for the INVITE follows. */
+static void early_bye_487(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.ring_count = 1;
+  o.ring_interval_ms = 5000;
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c;
+  call_init(&c, "earlybye");
+  char offer[4096];
+  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
+  send_invite(&e, &c, offer, len, NULL);
+  const char *ring = peer_find(&e.p, "SIP/2.0 180", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ring);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ring, c.to_tag, sizeof c.to_tag));
+  CU_ASSERT_EQUAL(env_stats(&e).live_dialogs, 1);
+  unsigned invite_cseq = c.cseq;
+  send_req(&e, &c, "BYE", NULL, 0, NULL, NULL, ++c.cseq);
+  /* two transactions: either response may come first */
+  int from = e.p.cursor;
+  const char *r = peer_find(&e.p, "SIP/2.0 200", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "\r\nCSeq: 2 BYE\r\n"));
+  e.p.cursor = from;
+  r = peer_find(&e.p, "SIP/2.0 487", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  char want[64];
+  snprintf(want, sizeof want, "\r\nCSeq: %u INVITE\r\n", invite_cseq);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, want));
+  c.cseq = invite_cseq;
+  send_ack_failure(&e, &c, r);
+  tst_run_for(e.loop, 0.1);
+  CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 200"), 1); /* the BYE's only */
+  CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 487"), 1);
+  sipspec_server_stats s = env_stats(&e);
+  CU_ASSERT_EQUAL(s.byes_received, 1);
+  CU_ASSERT_EQUAL(s.ended, 1);
+  CU_ASSERT_EQUAL(s.live_dialogs, 0);
+  CU_ASSERT_EQUAL(s.established, 0);
+  CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ENDED], 1);
+  CU_ASSERT_EQUAL(e.last_status[SIPSPEC_SERVER_ENDED], 200);
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sessionsFailed, 1);
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  /* the dialog is gone: another BYE names none */
+  send_req(&e, &c, "BYE", NULL, 0, NULL, NULL, 3);
+  CU_ASSERT_PTR_NOT_NULL(peer_find(&e.p, "SIP/2.0 481", 2.0));
+  env_close(&e);
+}
+
+/* An INVITE without Contact cannot form a dialog (RFC 3261 8.1.1.8, 12.1.1): 400 naming why. */
+static void invite_without_contact_400(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c;
+  call_init(&c, "nocontact");
+  c.contact = "";
+  char offer[4096], h[512];
+  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
+  send_invite(&e, &c, offer, len, NULL);
+  const char *r = peer_find(&e.p, "SIP/2.0 400", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg_header(r, "Warning", h, sizeof h), "no dialog can be formed from this INVITE"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(h, "Contact"));
+  send_ack_failure(&e, &c, r);
+  CU_ASSERT_EQUAL(env_stats(&e).refused, 1);
+  CU_ASSERT_EQUAL(env_stats(&e).live_dialogs, 0);
+  CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 180"), 0);
+  env_close(&e);
+}
+
+/* 12.2.1.1 / 8.1.2: without a route set the BYE goes to the remote target, the Contact of
+ * the INVITE (here another socket, over UDP as its transport parameter says, whatever the
+ * INVITE came over), not to where the INVITE came from. */
+static void bye_to_contact(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.bye_after_ms = 30;
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  peer q;
+  open_udp_peer(&e, &q);
+  char ct[256];
+  call c;
+  call_init(&c, "tocontact");
+  c.contact = peer_contact(&q, ct, sizeof ct);
+  const char *bye = bye_of(&e, &c, &q);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  expect_bye(&e, &c, bye, ct, "UDP", 1, "");
+  CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
+  /* the answer comes from the socket the BYE reached */
+  peer saved = e.p;
+  e.p = q;
+  answer_server_bye(&e, bye, 200);
+  q = e.p;
+  e.p = saved;
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sipByeAcksMissing, 0);
+  CU_ASSERT_EQUAL(env_stats(&e).byes_sent, 1);
+  peer_close(&q);
+  env_close(&e);
+}
+
+/* 12.1.1 / 12.2.1.1: the route set is the INVITE's Record-Route as received; the BYE carries
+ * it as Route headers, keeps the remote target as Request-URI (loose routing) and goes to
+ * the first route (the proxy socket, UDP: no transport parameter). With a strict first
+ * route (no lr) the Request-URI is that route and the remote target the last Route. */
+static void bye_route_set(void) {
+  for (int strict = 0; strict < 2; strict++) {
+    env e;
+    sipspec_server_opts o;
+    opts_default(&o);
+    o.bye_after_ms = 30;
+    CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+    peer proxy;
+    open_udp_peer(&e, &proxy);
+    char first[128], rr[512], routes[512], ct[256];
+    snprintf(first, sizeof first, "sip:127.0.0.1:%u%s", sipspec_sockaddr_port(&proxy.local), strict ? "" : ";lr");
+    snprintf(rr, sizeof rr, "Record-Route: <%s>, <sip:edge.example.net;lr>\r\n", first);
+    call c;
+    call_init(&c, strict ? "strict" : "loose");
+    char offer[4096];
+    size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
+    send_invite(&e, &c, offer, len, rr);
+    const char *ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c.to_tag, sizeof c.to_tag));
+    send_ack_2xx(&e, &c);
+    const char *bye = peer_find(&proxy, "BYE ", 3.0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+    peer_contact(&e.p, ct, sizeof ct);
+    if (strict)
+      snprintf(routes, sizeof routes, "Route: <sip:edge.example.net;lr>\r\nRoute: <%s>\r\n", ct);
+    else
+      snprintf(routes, sizeof routes, "Route: <%s>\r\nRoute: <sip:edge.example.net;lr>\r\n", first);
+    expect_bye(&e, &c, bye, strict ? first : ct, "UDP", 1, routes);
+    CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
+    peer_close(&proxy);
+    env_close(&e);
+  }
+}
+
+/* A client behind a NAT: its Via and Contact name 192.0.2.7:5070 (TEST-NET, unreachable)
+ * while the INVITE came from the test's socket. The BYE keeps the Contact as Request-URI
+ * but goes back over the INVITE's flow (RFC 3581, RFC 5626-style; see sipspec/server.h). */
+static void bye_nat_flow(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.bye_after_ms = 30;
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c;
+  call_init(&c, "nat");
+  const char *target = g_kind == SIPSPEC_TP_TCP ? "sip:client@192.0.2.7:5070;transport=tcp" : "sip:client@192.0.2.7:5070";
+  c.contact = target;
+  c.via_sent_by = "192.0.2.7:5070";
+  const char *bye = bye_of(&e, &c, &e.p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  expect_bye(&e, &c, bye, target, g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
+  answer_server_bye(&e, bye, 200);
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sipByeAcksMissing, 0);
+  env_close(&e);
+}
+
+/* A name in the Contact goes through the resolver (hosts_path); a name it does not know
+ * leaves the flow of the INVITE as the fallback. */
+static void bye_contact_name(void) {
+  char path[] = "/tmp/sipspec-server-hosts-XXXXXX";
+  int fd = mkstemp(path);
+  CU_ASSERT_FATAL(fd >= 0);
+  const char *line = "127.0.0.1 client.example.test\n";
+  CU_ASSERT_EQUAL_FATAL(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+  close(fd);
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.bye_after_ms = 30;
+  o.hosts_path = path;
+  int rc = env_open(&e, &o);
+  unlink(path);
+  CU_ASSERT_EQUAL_FATAL(rc, 0);
+  peer q;
+  open_udp_peer(&e, &q);
+  char ct[256];
+  snprintf(ct, sizeof ct, "sip:client@client.example.test:%u;transport=udp", sipspec_sockaddr_port(&q.local));
+  call c;
+  call_init(&c, "named");
+  c.contact = ct;
+  const char *bye = bye_of(&e, &c, &q);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  expect_bye(&e, &c, bye, ct, "UDP", 1, "");
+  CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
+
+  call d;
+  call_init(&d, "unknown-name");
+  d.contact = "sip:client@nowhere.example.test;transport=udp";
+  bye = bye_of(&e, &d, &e.p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  expect_bye(&e, &d, bye, d.contact, g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
+  peer_close(&q);
+  env_close(&e);
+}
+
+int main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN);
+  if (argc > 1 && !strcmp(argv[1], "tcp")) g_kind = SIPSPEC_TP_TCP;
+  if (sipspec_coverage_install_atexit() != SIPSPEC_OK) return 2;
+  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
+  CU_pSuite s = CU_add_suite(g_kind == SIPSPEC_TP_TCP ? "server_dialog_tcp" : "server_dialog_udp", NULL, NULL);
+  CU_add_test(s, "early_bye_487", early_bye_487);
+  CU_add_test(s, "invite_without_contact_400", invite_without_contact_400);
+  CU_add_test(s, "bye_to_contact", bye_to_contact);
+  CU_add_test(s, "bye_route_set", bye_route_set);
+  CU_add_test(s, "bye_nat_flow", bye_nat_flow);
+  CU_add_test(s, "bye_contact_name", bye_contact_name);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+  unsigned run = CU_get_number_of_tests_run();
+  CU_cleanup_registry();
+  return failed || run == 0 ? 1 : 0;
+}
