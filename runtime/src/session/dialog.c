@@ -39,6 +39,7 @@ struct sipspec_dialog {
   size_t n_routes;
   uint32_t local_cseq, remote_cseq;
   uint32_t refresh_cseq;        /* CSeq of the last re-INVITE sent (target refresh), 0: none */
+  int refresh_match;            /* the 2xx being fed answers that re-INVITE */
   char *via, *contact, *headers, *ack_headers;
   /* the event being fed */
   int cur_ev;
@@ -345,6 +346,20 @@ static void commit_routes(sipspec_dialog *d) {
   d->pend.n_routes = 0;
 }
 
+/* Early: each 1xx/2xx with a Contact sets the remote target, and the 2xx sets the route set
+ * (12.1.2, 13.2.2.4). Confirmed (a target refresh, 12.2.1.2): the 2xx to the last re-INVITE
+ * replaces the remote target with its Contact before its ACK is built; copies of the 2xx to an
+ * earlier INVITE change nothing, and the route set is never recomputed once confirmed. */
+static void act_update_remote_target(sipspec_dialog *d) {
+  int t = sipspec_fsm_last_transition(&d->fsm);
+  if (t >= 0 && sipspec_chart_dialog.transitions[t].from == SIPSPEC_DIALOG_CONFIRMED) {
+    if (d->refresh_match) commit_target(d);
+    return;
+  }
+  commit_target(d);
+  commit_routes(d); /* only set for a 2xx */
+}
+
 static void act_create_dialog(sipspec_dialog *d) {
   if (d->role == SIPSPEC_DIALOG_ROLE_UAS) return; /* everything came from the INVITE */
   if (d->pend.remote_tag)
@@ -428,10 +443,7 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   (void)chart;
   switch ((enum sipspec_dialog_action)action) {
   case SIPSPEC_DIALOG_A_CREATE_DIALOG: act_create_dialog(d); break;
-  case SIPSPEC_DIALOG_A_UPDATE_REMOTE_TARGET:
-    commit_target(d);
-    commit_routes(d); /* only set for a 2xx: 13.2.2.4 recomputes the route set */
-    break;
+  case SIPSPEC_DIALOG_A_UPDATE_REMOTE_TARGET: act_update_remote_target(d); break;
   case SIPSPEC_DIALOG_A_SEND_ACK: act_send_ack(d); break;
   case SIPSPEC_DIALOG_A_SEND_IN_DIALOG_REQUEST:
   case SIPSPEC_DIALOG_A_SEND_BYE: act_send_request(d); break;
@@ -493,13 +505,9 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
     pending_clear(p);
     return rc;
   }
-  /* 12.2.1.2: the 2xx to a re-INVITE (a target refresh request) replaces the remote target
-   * with its Contact, before the ACK is built (13.2.2.4). Copies of the 2xx to an earlier
-   * INVITE change nothing, and the route set is never recomputed once confirmed. Confirmed
-   * takes every RX_2XX (send_ack), so the commit cannot be undone by a refused feed. */
-  if (status >= 200 && sipspec_dialog_state(d) == SIPSPEC_DIALOG_CONFIRMED && d->refresh_cseq &&
-      sipspec_msg_cseq(resp) == d->refresh_cseq)
-    commit_target(d);
+  /* 12.2.1.2: only the 2xx to the last re-INVITE refreshes the target (the chart's
+   * Confirmed__RX_2XX runs update_remote_target; see act_update_remote_target). */
+  d->refresh_match = status >= 200 && d->refresh_cseq && sipspec_msg_cseq(resp) == d->refresh_cseq;
   return feed(d, status >= 200 ? SIPSPEC_EV_RX_2XX : SIPSPEC_EV_RX_1XX, resp, NULL);
 }
 
