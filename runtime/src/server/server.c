@@ -2,10 +2,11 @@
  * and the dispatcher every new request goes through.
  *
  * The server is a user agent server on its own transaction layer (session/tsx.h), which
- * listens on UDP and TCP through the tracing decorator (server_trace.c). Every request that
- * creates a server transaction arrives in on_request() and is checked in the order of
- * RFC 3261 8.2: method (405), header inspection (420 for Require), then the dialog it
- * names (481, 12.2.2), credentials (server_auth.c) and finally the method's own work:
+ * listens on UDP and TCP (through the shared tracing decorator net/transport_trace.c when a
+ * trace callback is set). Every request that creates a server transaction arrives in
+ * on_request() and is checked in the order of RFC 3261 8.2: method (405), header
+ * inspection (420 for Require), then the dialog it names (481, 12.2.2), credentials
+ * (server_auth.c) and finally the method's own work:
  * OPTIONS is answered here, CANCEL finds its INVITE (9.2), INVITE, BYE and in-dialog
  * requests go to the call module (server_call.c), whose dialogs (session/dialog.h) say
  * which request belongs to which dialog. The ACK of a 2xx arrives outside any
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "net/transport_trace.h"
 #include "server/server_internal.h"
 
 #ifndef SIPSPEC_SERVER_VERSION
@@ -212,6 +214,27 @@ static void on_ack(sipspec_tsx_layer *l, const sipspec_msg *ack, sipspec_transpo
   srv_call_ack(user, ack);
 }
 
+/* Opens the layer's transport of kind on listen_host:port; with a trace, the traced twin of
+ * it (net/transport_trace.h, the decorator the UA uses too), so that every byte the server
+ * sends (retransmissions, 100 Trying, stateless 400s) and receives (before parsing,
+ * malformed messages too) reaches the trace. */
+static int open_transport(sipspec_server *srv, sipspec_tp_kind kind, unsigned port, char *err, size_t errlen) {
+  if (kind != SIPSPEC_TP_UDP && kind != SIPSPEC_TP_TCP) return SIPSPEC_E_TLS_UNAVAILABLE;
+  sipspec_transport_opts o;
+  sipspec_transport_opts_init(&o);
+  o.bind_host = srv->listen_host;
+  o.bind_port = port;
+  o.listen = kind == SIPSPEC_TP_TCP;
+  /* Responses go back over the transport the request came on (18.2.2) whatever their size;
+   * the server's only requests are BYEs. */
+  o.max_datagram = 65000;
+  const sipspec_transport_type *type = srv->o.trace ? sipspec_tp_trace_type(kind) : sipspec_transport_type_for(kind);
+  sipspec_transport *tp = NULL;
+  int rc = sipspec_tsx_layer_open_transport(srv->layer, type, &o, &tp, err, errlen);
+  if (!rc && srv->o.trace) rc = sipspec_tp_trace_set(tp, srv->o.trace, srv->o.trace_user);
+  return rc;
+}
+
 /* ---- life --------------------------------------------------------------------------------- */
 
 void sipspec_server_opts_init(sipspec_server_opts *o) {
@@ -308,12 +331,12 @@ int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, si
   }
   /* The first transport takes listen_port (0: an ephemeral one); the second the same port. */
   sipspec_tp_kind first = srv->o.cfg.transport;
-  rc = srv_trace_open(srv, first, srv->o.listen_port, err, errlen);
+  rc = open_transport(srv, first, srv->o.listen_port, err, errlen);
   if (!rc && srv->o.both_transports) {
     sipspec_sockaddr a;
     rc = sipspec_transport_bound_addr(sipspec_tsx_layer_transport(srv->layer, first), &a);
     if (!rc)
-      rc = srv_trace_open(srv, first == SIPSPEC_TP_UDP ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP, sipspec_sockaddr_port(&a),
+      rc = open_transport(srv, first == SIPSPEC_TP_UDP ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP, sipspec_sockaddr_port(&a),
                           err, errlen);
   }
   if (!rc) {

@@ -8,8 +8,7 @@
  *   server_route.c   where the requests of a dialog go (RFC 3261 12.2.1.1, 8.1.2, 18.2.2
  *                    and RFC 3263 4: the next hop, resolved; the flow behind a NAT)
  *   server_auth.c    Digest challenges and verification (RFC 3261 22)
- *   server_trace.c   a transport decorator that shows every message sent and received to
- *                    the trace callback before the transaction layer sees it
+ * The trace is net/transport_trace.c, the transport decorator the UA uses too.
  */
 #ifndef SIPSPEC_SERVER_INTERNAL_H
 #define SIPSPEC_SERVER_INTERNAL_H
@@ -30,7 +29,6 @@
 #define SRV_CONTACT_MAX (SRV_HOST_MAX + 48) /* our Contact URI */
 
 typedef struct srv_call srv_call;
-typedef struct srv_tp srv_tp;
 
 struct sipspec_server {
   struct ev_loop *loop;
@@ -42,7 +40,6 @@ struct sipspec_server {
   sipspec_server_stats st;
   sipspec_tsx_layer *layer;
   sipspec_resolver *resolver;      /* names in the next hops of our requests */
-  srv_tp *tp[2];                   /* by sipspec_tp_kind (UDP, TCP) */
   sipspec_digest_server_t *auth;   /* NULL when auth_user is not set */
   struct sipspec_digest_msg_scratch *auth_scratch; /* reading credentials (about 12 KB) */
   srv_call *calls;                 /* every call not yet freed */
@@ -151,9 +148,5 @@ int srv_auth_create(sipspec_server *srv, char *err, size_t errlen);
 /* 0 when the request may go on (authenticated, or no auth configured); otherwise the
  * status it was answered with (401/407 challenge, 400, 500). */
 int srv_auth_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
-
-/* server_trace.c */
-/* Opens the layer's transport of kind on listen_host:port through the tracing decorator. */
-int srv_trace_open(sipspec_server *srv, sipspec_tp_kind kind, unsigned port, char *err, size_t errlen);
 
 #endif
