@@ -6,7 +6,8 @@
  *   - the server's BYE, compared whole, goes where 12.2.1.1 / 8.1.2 say: to the Contact
  *     (over the transport its parameter names), to the first Record-Route (loose and
  *     strict routing), to a name resolved from a hosts file, and back over the INVITE's
- *     flow for a client behind a NAT or a name that does not resolve (sipspec/server.h).
+ *     flow for a client behind a NAT or a name that does not resolve (sipspec/server.h);
+ *   - the 180 and 2xx carry the INVITE's Record-Route lines, exact and in order (12.1.1).
  * The server's own BYEs in the other cases (bye_after_ms, 64*T1 without ACK, shutdown)
  * are compared whole in test_server.c. Every wait is bounded.
  */
@@ -166,6 +167,104 @@ static void bye_route_set(void) {
   }
 }
 
+/* The "Record-Route: ..." lines of message msg, in order, into out ("" when none). */
+static const char *record_route_lines(const char *msg, char *out, size_t cap) {
+  size_t n = 0;
+  out[0] = '\0';
+  const char *end = strstr(msg, "\r\n\r\n");
+  for (const char *p = strstr(msg, "\r\n"); p && end && p < end; p = strstr(p + 2, "\r\n")) {
+    if (strncmp(p + 2, "Record-Route:", 13)) continue;
+    size_t len = (size_t)(strstr(p + 2, "\r\n") - (p + 2)) + 2;
+    if (n + len >= cap) break;
+    memcpy(out + n, p + 2, len);
+    n += len;
+    out[n] = '\0';
+  }
+  return out;
+}
+
+/* RFC 3261 12.1.1: the responses that form or confirm the dialog (the 180 with our To tag,
+ * the 2xx and its retransmissions) carry every Record-Route line of the INVITE, exact
+ * copies (URI parameters, header parameters known or not) in their order; the 2xx to a
+ * re-INVITE carries the re-INVITE's own (20.30, 16.6 step 4) and the dialog's route set
+ * stays what the INVITE made it (12.2): the server's BYE goes to the first route of the
+ * INVITE's Record-Route with all three as Route headers. */
+static void record_route_copied(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.ring_count = 1;
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  peer proxy;
+  open_udp_peer(&e, &proxy);
+  char first[128], rr[512], rr2[256], got[1024], routes[512];
+  snprintf(first, sizeof first, "sip:127.0.0.1:%u;lr;ftag=a1b2", sipspec_sockaddr_port(&proxy.local));
+  snprintf(rr, sizeof rr,
+           "Record-Route: <%s>;x-hdr=1\r\n"
+           "Record-Route: <sip:edge.example.net;lr;x-unknown=yes>,  <sip:core.example.net;transport=tcp;lr>\r\n",
+           first);
+  call c;
+  call_init(&c, "rr-copy");
+  char offer[4096];
+  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
+  send_invite(&e, &c, offer, len, rr);
+  const char *ring = peer_find(&e.p, "SIP/2.0 180", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ring);
+  CU_ASSERT_STRING_EQUAL(record_route_lines(ring, got, sizeof got), rr);
+  const char *ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+  CU_ASSERT_STRING_EQUAL(record_route_lines(ok, got, sizeof got), rr);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c.to_tag, sizeof c.to_tag));
+  if (g_kind == SIPSPEC_TP_UDP) { /* the 2xx sent again before the ACK (13.3.1.4): the same lines */
+    ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+    CU_ASSERT_STRING_EQUAL(record_route_lines(ok, got, sizeof got), rr);
+  }
+  send_ack_2xx(&e, &c);
+  tst_run_for(e.loop, 0.05);
+  CU_ASSERT_EQUAL(env_stats(&e).established, 1);
+
+  /* a re-INVITE a proxy record-routed again: its 2xx mirrors that line only */
+  snprintf(rr2, sizeof rr2, "Record-Route: <sip:mid.example.net;lr>;x-reinvite\r\n");
+  e.p.cursor = e.p.n;
+  send_invite(&e, &c, offer, len, rr2);
+  ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+  CU_ASSERT_PTR_NOT_NULL(strstr(ok, "INVITE\r\n"));
+  CU_ASSERT_STRING_EQUAL(record_route_lines(ok, got, sizeof got), rr2);
+  send_ack_2xx(&e, &c);
+  tst_run_for(e.loop, 0.05);
+
+  /* an in-dialog OPTIONS forms nothing: its 200 carries no Record-Route */
+  e.p.cursor = e.p.n;
+  send_req(&e, &c, "OPTIONS", NULL, 0, rr2, NULL, ++c.cseq);
+  ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+  CU_ASSERT_STRING_EQUAL(record_route_lines(ok, got, sizeof got), "");
+
+  /* the route set is the INVITE's: the BYE goes to the first route, all three as Route */
+  sipspec_server_shutdown(e.srv);
+  const char *bye = peer_find(&proxy, "BYE ", 3.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  char ct[256];
+  peer_contact(&e.p, ct, sizeof ct);
+  snprintf(routes, sizeof routes,
+           "Route: <%s>\r\nRoute: <sip:edge.example.net;lr;x-unknown=yes>\r\n"
+           "Route: <sip:core.example.net;transport=tcp;lr>\r\n",
+           first);
+  expect_bye(&e, &c, bye, ct, "UDP", 1, routes);
+  CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
+  peer saved = e.p;
+  e.p = proxy;
+  answer_server_bye(&e, bye, 200);
+  proxy = e.p;
+  e.p = saved;
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sipByeAcksMissing, 0);
+  peer_close(&proxy);
+  env_close(&e);
+}
+
 /* A client behind a NAT: its Via and Contact name 192.0.2.7:5070 (TEST-NET, unreachable)
  * while the INVITE came from the test's socket. The BYE keeps the Contact as Request-URI
  * but goes back over the INVITE's flow (RFC 3581, RFC 5626-style; see sipspec/server.h). */
@@ -238,6 +337,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "invite_without_contact_400", invite_without_contact_400);
   CU_add_test(s, "bye_to_contact", bye_to_contact);
   CU_add_test(s, "bye_route_set", bye_route_set);
+  CU_add_test(s, "record_route_copied", record_route_copied);
   CU_add_test(s, "bye_nat_flow", bye_nat_flow);
   CU_add_test(s, "bye_contact_name", bye_contact_name);
   CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -33,6 +33,12 @@
  *   - The 2xx to an INVITE is sent again T1, 2T1, 4T1 ... (capped at T2) apart, over every
  *     transport, until its ACK arrives (13.3.1.4); without an ACK after 64*T1 the dialog is
  *     ended with a BYE.
+ *   - Record-Route (12.1.1): the responses that form or confirm a dialog (the 180s, which
+ *     carry our To tag, and the 2xx with its retransmissions) carry every Record-Route line
+ *     of the INVITE, as written and in order, so that the client's ACK and BYE go through
+ *     the proxies that asked for it. The 2xx to a re-INVITE carries the re-INVITE's own
+ *     (RFC 3261 20.30 lists Record-Route in 2xx and 18x; 16.6 step 4), which changes no
+ *     route set (12.2). Other responses carry none.
  *   - Dialogs (12, 15): each one is the dialog layer's UAS dialog, the same code and chart
  *     (spec/dialog.rl) the client's sessions use. In-dialog requests with a CSeq lower than
  *     the last one get 500 with a Warning (12.2.2); a BYE in an early dialog (15.1.1) gets

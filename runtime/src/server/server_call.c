@@ -61,6 +61,7 @@ void srv_call_free(srv_call *c) {
   sipspec_dialog_destroy(c->dlg);
   free(c->answer);
   free(c->final_headers);
+  free(c->ring_headers);
   free(c);
 }
 
@@ -300,13 +301,46 @@ static int make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   return 0;
 }
 
-/* Contact (12.1.1: responses that form a dialog carry one), plus for the 2xx the body type. */
-static char *response_headers(srv_call *c, int with_sdp) {
+/* Every Record-Route header line of req, in order and as written, as "Record-Route: ...\r\n"
+ * lines (12.1.1: "copy all Record-Route header field values from the request into the
+ * response ... and MUST maintain the order"); a folded value is unfolded (CRLF WSP is LWS,
+ * RFC 3261 7.3.1, the same value). "" when there is none; NULL without memory. */
+static char *record_route_lines(const sipspec_msg *req) {
+  size_t n = sipspec_msg_header_count(req), cap = 1;
+  sipspec_header h;
+  for (size_t i = 0; i < n; i++)
+    if (sipspec_msg_header(req, i, &h) == SIPSPEC_OK && h.id == SIPSPEC_H_RECORD_ROUTE) cap += h.value.len + 16;
+  char *out = malloc(cap), *w = out;
+  if (!out) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (sipspec_msg_header(req, i, &h) != SIPSPEC_OK || h.id != SIPSPEC_H_RECORD_ROUTE) continue;
+    memcpy(w, "Record-Route: ", 14);
+    w += 14;
+    for (size_t k = 0; k < h.value.len; k++) *w++ = h.value.p[k] == '\r' || h.value.p[k] == '\n' ? ' ' : h.value.p[k];
+    *w++ = '\r', *w++ = '\n';
+  }
+  *w = '\0';
+  return out;
+}
+
+/* The extra header lines of a response to INVITE req that forms or confirms the dialog (a
+ * 1xx with our To tag, the 2xx; with_sdp: the 2xx, which carries the answer): our Contact
+ * (12.1.1) and req's Record-Route lines, copied as 12.1.1 demands of a response that
+ * establishes a dialog. For the 2xx to a re-INVITE the re-INVITE's own Record-Route lines
+ * are copied: RFC 3261 20.30 lists Record-Route in 2xx and 18x responses, 16.6 step 4 lets
+ * a proxy record-route a request inside a dialog and 12.2 has the endpoints keep their
+ * route sets all the same, so the copy is what a proxy expects and changes nothing for
+ * the client. NULL without memory. */
+static char *response_headers(srv_call *c, const sipspec_msg *req, int with_sdp) {
   char contact[SRV_CONTACT_MAX];
-  char *h = malloc(SRV_HEADERS_MAX);
-  if (!h) return NULL;
-  snprintf(h, SRV_HEADERS_MAX, "Contact: <%s>\r\n%s", our_contact(c, contact, sizeof contact),
-           with_sdp ? "Allow: " SRV_ALLOW "\r\nContent-Type: application/sdp\r\n" : "");
+  char *rr = record_route_lines(req);
+  if (!rr) return NULL;
+  size_t cap = SRV_HEADERS_MAX + strlen(rr);
+  char *h = malloc(cap);
+  if (h)
+    snprintf(h, cap, "Contact: <%s>\r\n%s%s", our_contact(c, contact, sizeof contact), rr,
+             with_sdp ? "Allow: " SRV_ALLOW "\r\nContent-Type: application/sdp\r\n" : "");
+  free(rr);
   return h;
 }
 
@@ -414,9 +448,7 @@ static void progress_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     return;
   }
   if (c->rings_sent < srv->o.ring_count) {
-    char *h = response_headers(c, 0);
-    int rc = c->ist && h ? srv_respond(srv, c->ist, 180, NULL, h, NULL, 0) : SIPSPEC_E_STATE;
-    free(h);
+    int rc = c->ist ? srv_respond(srv, c->ist, 180, NULL, c->ring_headers, NULL, 0) : SIPSPEC_E_STATE;
     if (rc == SIPSPEC_OK) {
       c->rings_sent++;
       (void)feed_response(c, 180);
@@ -494,8 +526,9 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
   }
   status = make_answer(c, t, req);
   if (!status) {
-    c->final_headers = response_headers(c, 1);
-    if (!c->final_headers) {
+    c->final_headers = response_headers(c, req, 1);
+    c->ring_headers = response_headers(c, req, 0);
+    if (!c->final_headers || !c->ring_headers) {
       status = 500;
       (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
     }
@@ -593,7 +626,17 @@ static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
     srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), status);
     return;
   }
-  if (srv_respond(srv, t, 200, NULL, c->final_headers, c->answer, c->answer_len) != SIPSPEC_OK) return;
+  char *h = response_headers(c, req, 1); /* this re-INVITE's Record-Route */
+  if (!h) {
+    (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
+    return;
+  }
+  if (srv_respond(srv, t, 200, NULL, h, c->answer, c->answer_len) != SIPSPEC_OK) {
+    free(h);
+    return;
+  }
+  free(c->final_headers); /* the 2xx is sent again with these until its ACK */
+  c->final_headers = h;
   watch_ist(c, t);
   c->invite_cseq = sipspec_msg_cseq(req);
   retx_start(c);

@@ -66,7 +66,9 @@ struct srv_call {
   uint64_t sess_version;
   char *answer;                    /* the SDP answer of the pending 2xx */
   size_t answer_len;
-  char *final_headers;             /* the extra header lines of the pending final response */
+  char *final_headers;             /* the extra header lines of the pending 2xx (Contact, the
+                                    * INVITE's Record-Route lines, 12.1.1; Content-Type) */
+  char *ring_headers;              /* those of our 180s (Contact, Record-Route) */
   int final_status;                /* planned final response of the pending INVITE */
   unsigned rings_sent;
   ev_timer progress;               /* 180s ring_interval_ms apart, then the final response */
