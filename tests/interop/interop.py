@@ -18,6 +18,8 @@ Cases (the first argument):
   serve-options      sipp sending OPTIONS to `sipspec serve`
   proxy-call         `sipspec call --user --password` through kamailio to `sipspec serve`
   proxy-badpw        the same with a wrong password: auth-failed, a bounded number of INVITEs
+  proxy-two-challenges  the same with `sipspec serve --auth` too: kamailio's 407 and serve's
+                     401 on one INVITE chain, both answered (3 INVITEs, 2 challenges)
   proxy-sipp-serve   sipp's client through kamailio to `sipspec serve` (serve's Record-Route)
   proxy-call-sipp    `sipspec call` through kamailio to sipp's MRCP server (the client's)
   leak               `sipspec serve` under valgrind while sipp makes --calls sequential calls:
@@ -48,6 +50,9 @@ CHANNEL_SESSION = "32AECB234338"
 AUTH_USER = "alice"
 AUTH_PASSWORD = "s3cret-interop"
 AUTH_REALM = "interop.test"
+# The realm of `sipspec serve --auth` in proxy-two-challenges: not kamailio's, so that the
+# client must hold two credentials at once (RFC 3261 22.3: one per realm).
+SERVE_REALM = "serve.interop.test"
 # sipspec's user agent answers at most this many challenges per request
 # (sipspec_ua_opts.auth.max_challenges default), so a refused password costs at most
 # 1 + MAX_CHALLENGES INVITEs.
@@ -81,13 +86,14 @@ class Procs:
         self.workdir = workdir
         self.live = []  # (name, Popen, extra pid files)
 
-    def start(self, name, argv, pidfile=None, cwd=None):
+    def start(self, name, argv, pidfile=None, cwd=None, env=None):
         out = open(os.path.join(self.workdir, name + ".out"), "wb")
         err = open(os.path.join(self.workdir, name + ".err"), "wb")
         note("start %s: %s" % (name, " ".join(argv)))
         try:
             p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                 cwd=cwd or self.workdir)
+                                 cwd=cwd or self.workdir,
+                                 env=dict(os.environ, **env) if env else None)
         except OSError as e:
             raise SetupError("cannot start %s: %s" % (argv[0], e))
         finally:
@@ -334,7 +340,7 @@ def serve_counters(procs, name="serve"):
     raise CheckFailed("%s printed no \"stopped\" line" % name)
 
 
-def start_kamailio(args, procs, next_port, password=AUTH_PASSWORD):
+def start_kamailio(args, procs, next_port, password=AUTH_PASSWORD, defines=()):
     kdir = os.path.join(args.workdir, "kamailio")
     os.makedirs(kdir, exist_ok=True)
     pidfile = os.path.join(kdir, "kamailio.pid")
@@ -348,6 +354,8 @@ def start_kamailio(args, procs, next_port, password=AUTH_PASSWORD):
             "-A", 'AUTH_USER="%s"' % AUTH_USER,
             "-A", 'AUTH_PASSWORD="%s"' % password,
             "-A", 'AUTH_REALM="%s"' % AUTH_REALM]
+    for d in defines:
+        argv += ["-A", d]
     p = procs.start("kamailio", argv, pidfile=pidfile)
     # ready once its listening sockets answer: the pid file comes after they are bound
     deadline = time.monotonic() + 15
@@ -368,9 +376,9 @@ def kamailio_log(procs):
     return [l for l in read(procs.path("kamailio", "err")).splitlines() if "interop:" in l]
 
 
-def call_json(args, procs, name, argv, timeout):
+def call_json(args, procs, name, argv, timeout, env=None):
     """Runs `sipspec call ... --json` to its end; returns (exit status, parsed JSON)."""
-    p = procs.start(name, argv)
+    p = procs.start(name, argv, env=env)
     rc = procs.wait(p, timeout)
     if rc is None:
         procs.stop(p)
@@ -544,13 +552,13 @@ def case_serve_options(args, procs):
     check(c.get("options") == 3 and c.get("invites") == 0, "serve counted 3 OPTIONS and no INVITE (%s)" % c)
 
 
-def proxy_case(args, procs, password):
-    serve, sport = start_serve(args, procs, args.transport)
-    kam, kport = start_kamailio(args, procs, sport)
+def proxy_case(args, procs, password, serve_extra=(), kamailio_defines=(), call_env=None):
+    serve, sport = start_serve(args, procs, args.transport, extra=serve_extra)
+    kam, kport = start_kamailio(args, procs, sport, defines=kamailio_defines)
     rc, doc = call_json(args, procs, "call", [
         args.sipspec, "call", "--transport", args.transport, "--hold", "200", "--json",
         "--user", AUTH_USER, "--password", password, "--resource", "speechsynth",
-        "sip:mresources@127.0.0.1:%d" % kport], 40)
+        "sip:mresources@127.0.0.1:%d" % kport], 40, env=call_env)
     time.sleep(0.3)  # let kamailio log the last relayed request
     return serve, rc, doc, kamailio_log(procs)
 
@@ -587,6 +595,44 @@ def case_proxy_badpw(args, procs):
     check(doc.get("status") == 407, "the final status is kamailio's 407 (got %r)" % doc.get("status"))
     c = stop_serve(procs, serve)
     check(c.get("invites") == 0, "no INVITE reached serve (%s)" % c)
+
+
+def case_proxy_two_challenges(args, procs):
+    """Kamailio challenges the INVITE (407), relays the answered one to `sipspec serve
+    --auth`, which challenges it too (401, its own realm): the client answers both on the
+    same INVITE chain (RFC 3261 22.2, 22.3), the third INVITE carrying both credentials.
+
+    Kamailio keeps the Request-URI (KEEP_RURI): serve checks that its credentials' uri is
+    the Request-URI it received, which a proxy that rewrites it would break. Over UDP the
+    third INVITE (an MRCP offer and two sets of credentials) is over the 1300 bytes of
+    RFC 3261 18.1.1; the client moves only a first INVITE that big to TCP, not a retry, so
+    the UDP run raises MRCP_SIP_UDP_MAX_SIZE to 4000 (loopback's MTU is 65536)."""
+    serve, rc, doc, klog = proxy_case(
+        args, procs, AUTH_PASSWORD,
+        serve_extra=["--auth", "%s:%s" % (AUTH_USER, AUTH_PASSWORD), "--realm", SERVE_REALM],
+        kamailio_defines=["KEEP_RURI"],
+        call_env={"MRCP_SIP_UDP_MAX_SIZE": "4000"} if args.transport == "udp" else None)
+    check(doc.get("result") == "ok", "sipspec call through kamailio to serve --auth: result \"ok\" (got %r)"
+          % doc.get("result"))
+    check(rc == 0, "sipspec call exited 0")
+    invites = sum(("INVITE without credentials" in l or "INVITE with credentials" in l) for l in klog)
+    check(invites == 3 and invites <= 1 + MAX_CHALLENGES,
+          "kamailio saw exactly 3 INVITEs (no credentials, its own, both), within 1 + %d challenges (%d)"
+          % (MAX_CHALLENGES, invites))
+    check(sum("challenge (auth result" in l for l in klog) == 1, "kamailio challenged once (407)")
+    check(sum("INVITE relayed" in l for l in klog) == 2,
+          "kamailio relayed 2 INVITEs: the one serve challenged and the one it accepted")
+    check(telemetry(doc, "sipAuthChallenges") == 2,
+          "telemetry: two challenges, kamailio's 407 and serve's 401 (%r)" % telemetry(doc, "sipAuthChallenges"))
+    check(any("in-dialog ACK routed" in l for l in klog), "the ACK went through kamailio (Record-Route)")
+    check(any("in-dialog BYE routed" in l for l in klog), "the BYE went through kamailio (Record-Route)")
+    check(doc.get("ended_by") == "local" and telemetry(doc, "sipByeSent") == 1,
+          "sipspec call ended the session with its BYE")
+    c = stop_serve(procs, serve)
+    check(c.get("invites") == 2 and c.get("established") == 1 and c.get("ended") == 1,
+          "serve saw 2 INVITEs and established and ended one dialog (%s)" % c)
+    check(c.get("challenges") == 1 and c.get("refused") == 1,
+          "serve challenged the INVITE once (401) and the BYE not at all (%s)" % c)
 
 
 def case_proxy_sipp_serve(args, procs):
@@ -669,6 +715,7 @@ CASES = {
     "serve-options": case_serve_options,
     "proxy-call": case_proxy_call,
     "proxy-badpw": case_proxy_badpw,
+    "proxy-two-challenges": case_proxy_two_challenges,
     "proxy-sipp-serve": case_proxy_sipp_serve,
     "proxy-call-sipp": case_proxy_call_sipp,
     "leak": case_leak,
