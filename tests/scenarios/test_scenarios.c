@@ -12,6 +12,9 @@
  *   481 to BYE           the server answers our BYE with 481: the session still ends
  *   30% loss             the normal call through the fault-injecting relay (UDP, several
  *                        seeds): established and ended every time, with retransmissions
+ *   re-INVITE add/remove speechrecog, + speechsynth (re-INVITE), - speechsynth, BYE: the
+ *                        channels, ports and audio direction of each answer, as the client
+ *                        parsed them and as the server sent them
  *
  * Requirements not tested here: TLS (not available), real MRCP or RTP traffic (sipspec only
  * negotiates them), DNS names. Every loop run is bounded by tst_run_until()'s watchdog. */
@@ -19,7 +22,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,9 +67,42 @@ typedef struct sc {
   int n_srv_ev;
   sipspec_server_event srv_ev[EV_MAX];
   int srv_ev_status[EV_MAX];
+  /* failure details */
+  char fail_warning[256], fail_reason[256];
+  /* re-INVITE script: the steps run one by one from a zero-delay timer, after on_answered
+   * and after each on_updated (the session refuses them from inside its callbacks) */
+  const struct sc_step *steps;
+  int nsteps, next_step;
+  double first_step_delay_s;
+  ev_timer step;
+  int n_updated, upd_status[EV_MAX];
+  sipspec_mrcp_answer upd_answer[4];
+  int upd_has_answer[4];
+  /* the server's last answer as it sent it, parsed against the offer it received: [0] when
+   * the session was answered, [k + 1] when re-INVITE k was */
+  sipspec_mrcp_answer srv_view[5];
+  int srv_view_ok[5];
+  /* what went over the wire (traces) */
+  uint32_t invite_cseq[EV_MAX]; /* distinct CSeq numbers of the INVITEs the client sent */
+  int n_invite_cseq;
+  char last_invite_auth[2048];  /* the credentials line of the last INVITE the client sent */
+  int last_invite_auth_proxy;   /* ... was Proxy-Authorization */
+  int n_bye_sent, n_bye_with_auth; /* BYEs the client sent (retransmissions too), with credentials */
+  char srv_last_offer[4096];    /* the last INVITE body the server received ... */
+  char srv_last_answer[4096];   /* ... and the last 2xx-to-INVITE body it sent */
+  int n_srv_answers;
 } sc;
 
+/* One scripted change of an established session: add or remove a resource, or end. */
+typedef struct sc_step {
+  enum { STEP_ADD, STEP_REMOVE, STEP_END } op;
+  sipspec_mrcp_resource res;
+} sc_step;
+
 static sc *g; /* the scenario running now: the callbacks assert they belong to it */
+
+static void take_srv_view(sc *c, int k);
+static void schedule_step(sc *c);
 
 static void hold_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   sc *c = w->data;
@@ -93,6 +131,8 @@ static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *answer, c
   CU_ASSERT_PTR_NOT_NULL(answer);
   if (answer) c->answer = *answer;
   c->answered++;
+  take_srv_view(c, 0);
+  schedule_step(c);
   if (c->hold_ms) {
     ev_timer_init(&c->hold, hold_cb, c->hold_ms / 1000.0, 0.);
     c->hold.data = c;
@@ -107,6 +147,51 @@ static void on_failed(sipspec_session *s, sipspec_result result, const sipspec_r
   c->failed++;
   c->fail_result = result;
   c->fail_status = info ? info->status : -1;
+  snprintf(c->fail_warning, sizeof c->fail_warning, "%s", info && info->warning ? info->warning : "");
+  snprintf(c->fail_reason, sizeof c->fail_reason, "%s", info && info->reason ? info->reason : "");
+}
+
+/* What the server sent last, read as the client reads an answer (into c->srv_view[k]). */
+static void take_srv_view(sc *c, int k) {
+  if (k < 0 || k >= 5) return;
+  sipspec_sdp_error e;
+  memset(&e, 0, sizeof e);
+  c->srv_view_ok[k] = sipspec_mrcp_answer_parse(c->srv_last_offer, strlen(c->srv_last_offer), c->srv_last_answer,
+                                                strlen(c->srv_last_answer), &c->srv_view[k], &e) == SIPSPEC_OK;
+}
+
+static void step_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  sc *c = w->data;
+  (void)loop;
+  (void)revents;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c->s);
+  CU_ASSERT_FATAL(c->next_step < c->nsteps);
+  const sc_step *st = &c->steps[c->next_step++];
+  int rc = st->op == STEP_ADD      ? sipspec_session_add_resource(c->s, st->res)
+           : st->op == STEP_REMOVE ? sipspec_session_remove_resource(c->s, st->res)
+                                   : sipspec_session_end(c->s);
+  CU_ASSERT_EQUAL(rc, SIPSPEC_OK);
+}
+
+static void schedule_step(sc *c) {
+  if (c->next_step >= c->nsteps) return;
+  ev_timer_set(&c->step, c->next_step ? 0. : c->first_step_delay_s, 0.);
+  ev_timer_start(c->loop, &c->step);
+}
+
+static void on_updated(sipspec_session *s, const sipspec_response_info *info, const sipspec_mrcp_answer *answer,
+                       void *user) {
+  sc *c = user;
+  CU_ASSERT_PTR_EQUAL(s, c->s);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(info);
+  int k = c->n_updated++;
+  if (k < EV_MAX) c->upd_status[k] = info->status;
+  if (k < 4 && answer) {
+    c->upd_answer[k] = *answer;
+    c->upd_has_answer[k] = 1;
+  }
+  take_srv_view(c, k + 1);
+  schedule_step(c);
 }
 
 static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user) {
@@ -117,6 +202,7 @@ static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user)
   c->result = sipspec_session_result(s);
   c->status = sipspec_session_status(s);
   ev_timer_stop(c->loop, &c->hold);
+  ev_timer_stop(c->loop, &c->step);
   c->s = NULL;
 }
 
@@ -130,6 +216,94 @@ static void on_server_event(sipspec_server *srv, sipspec_server_event ev, const 
     c->srv_ev_status[c->n_srv_ev] = status;
   }
   c->n_srv_ev++;
+}
+
+/* ---- what went over the wire: the traces of both sides ------------------------------- */
+
+/* The value of header `name` (full form, case-insensitive) in the message's head, copied
+ * NUL-terminated into out; 0 when absent. */
+static int msg_header(const char *data, size_t len, const char *name, char *out, size_t cap) {
+  size_t nl = strlen(name);
+  const char *end = data + len, *p = data;
+  while (p < end) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    if (!eol) eol = end;
+    size_t ll = (size_t)(eol - p);
+    if (ll <= 1) break; /* the blank line: end of the head */
+    if (ll > nl && p[nl] == ':' && !strncasecmp(p, name, nl)) {
+      const char *v = p + nl + 1;
+      while (v < eol && *v == ' ') v++;
+      size_t vl = (size_t)(eol - v);
+      if (vl && v[vl - 1] == '\r') vl--;
+      if (vl >= cap) vl = cap - 1;
+      memcpy(out, v, vl);
+      out[vl] = '\0';
+      return 1;
+    }
+    p = eol + 1;
+  }
+  return 0;
+}
+
+static void msg_body(const char *data, size_t len, char *out, size_t cap) {
+  const char *end = data + len, *b = NULL;
+  for (const char *p = data; p + 4 <= end; p++)
+    if (!memcmp(p, "\r\n\r\n", 4)) {
+      b = p + 4;
+      break;
+    }
+  size_t bl = b ? (size_t)(end - b) : 0;
+  if (bl >= cap) bl = cap - 1;
+  if (bl) memcpy(out, b, bl);
+  out[bl] = '\0';
+}
+
+static int starts(const char *data, size_t len, const char *prefix) {
+  size_t n = strlen(prefix);
+  return len >= n && !memcmp(data, prefix, n);
+}
+
+/* The client's INVITEs: each CSeq number once (a retransmission repeats one), and the
+ * credentials the last one carried. */
+static void ua_trace(void *user, const char *dir, sipspec_tp_kind kind, const sipspec_sockaddr *peer,
+                     const char *data, size_t len) {
+  sc *c = user;
+  char v[2048];
+  (void)kind;
+  (void)peer;
+  if (!strcmp(dir, "send") && starts(data, len, "BYE ")) {
+    c->n_bye_sent++;
+    c->n_bye_with_auth += msg_header(data, len, "Authorization", v, sizeof v) ||
+                          msg_header(data, len, "Proxy-Authorization", v, sizeof v);
+  }
+  if (strcmp(dir, "send") || !starts(data, len, "INVITE ")) return;
+  if (msg_header(data, len, "CSeq", v, sizeof v)) {
+    uint32_t n = (uint32_t)strtoul(v, NULL, 10);
+    int seen = 0;
+    for (int i = 0; i < c->n_invite_cseq && i < EV_MAX; i++) seen |= c->invite_cseq[i] == n;
+    if (!seen && c->n_invite_cseq < EV_MAX) c->invite_cseq[c->n_invite_cseq++] = n;
+  }
+  c->last_invite_auth[0] = '\0';
+  c->last_invite_auth_proxy = 0;
+  if (msg_header(data, len, "Authorization", v, sizeof v) ||
+      (c->last_invite_auth_proxy = msg_header(data, len, "Proxy-Authorization", v, sizeof v)))
+    snprintf(c->last_invite_auth, sizeof c->last_invite_auth, "%s", v);
+}
+
+/* The server's side: the last offer it received and the last answer it sent. */
+static void srv_trace(void *user, const char *dir, sipspec_tp_kind kind, const sipspec_sockaddr *peer,
+                      const char *data, size_t len) {
+  sc *c = user;
+  char v[256];
+  (void)kind;
+  (void)peer;
+  if (!strcmp(dir, "recv") && starts(data, len, "INVITE ")) {
+    msg_body(data, len, c->srv_last_offer, sizeof c->srv_last_offer);
+  } else if (!strcmp(dir, "send") && starts(data, len, "SIP/2.0 2") && msg_header(data, len, "CSeq", v, sizeof v) &&
+             strstr(v, "INVITE")) {
+    msg_body(data, len, c->srv_last_answer, sizeof c->srv_last_answer);
+    c->n_srv_answers++;
+  }
 }
 
 static int srv_saw(const sc *c, sipspec_server_event ev) {
@@ -156,6 +330,8 @@ static void sc_open_t1(sc *c, unsigned t1) {
   ev_timer_init(&c->hold, hold_cb, 0., 0.);
   c->hold.data = c;
   c->hold_ms = 50;
+  ev_timer_init(&c->step, step_cb, 0., 0.);
+  c->step.data = c;
 }
 
 static void sc_open(sc *c) { sc_open_t1(c, SIPSPEC_DEFAULT_T1_MS); }
@@ -169,31 +345,43 @@ static void sc_server(sc *c, sipspec_server_opts *o) {
   o->both_transports = 0;
   o->on_event = on_server_event;
   o->user = c;
+  o->trace = srv_trace;
+  o->trace_user = c;
   int rc = sipspec_server_create(c->loop, o, &c->srv, err, sizeof err);
   if (rc) fprintf(stderr, "server: %s\n", err);
   CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
 }
 
-static void sc_ua(sc *c) {
+/* A user agent; with cred (not NULL) it answers challenges with it, at most max_challenges
+ * per request. */
+static void sc_ua_auth(sc *c, const sipspec_digest_cred_entry *cred, unsigned max_challenges) {
   sipspec_ua_opts o;
   sipspec_ua_opts_init(&o);
   cfg_init(&o.cfg, g_kind);
   o.bind_host = "127.0.0.1";
+  o.trace = ua_trace;
+  o.trace_user = c;
+  if (cred) {
+    o.auth.table = cred;
+    o.auth.table_len = 1;
+    o.auth.max_challenges = max_challenges;
+  }
   char err[SIPSPEC_ERR_LEN] = "";
   int rc = sipspec_ua_create(c->loop, &o, &c->ua, err, sizeof err);
   if (rc) fprintf(stderr, "ua: %s\n", err);
   CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
 }
 
-/* Starts a session with speechrecog + speechsynth toward addr. */
-static void sc_call(sc *c, const sipspec_sockaddr *addr) {
+static void sc_ua(sc *c) { sc_ua_auth(c, NULL, 0); }
+
+/* Starts a session with the resources res[0..n-1] toward addr. */
+static void sc_call_res(sc *c, const sipspec_sockaddr *addr, const sipspec_mrcp_resource *res, size_t n) {
   char hp[SIPSPEC_SOCKADDR_STRLEN], target[128];
   snprintf(target, sizeof target, "sip:mresources@%s", sipspec_sockaddr_format(addr, hp, sizeof hp));
   sipspec_mrcp_offer_desc d;
   sipspec_mrcp_offer_desc_init(&d);
-  d.resources[0] = SIPSPEC_MRCP_SPEECHRECOG;
-  d.resources[1] = SIPSPEC_MRCP_SPEECHSYNTH;
-  d.nresources = 2;
+  memcpy(d.resources, res, n * sizeof res[0]);
+  d.nresources = n;
   d.rtp_port = 5004;
   sipspec_session_opts so;
   sipspec_session_opts_init(&so);
@@ -202,16 +390,28 @@ static void sc_call(sc *c, const sipspec_sockaddr *addr) {
   so.cb.on_provisional = on_provisional;
   so.cb.on_answered = on_answered;
   so.cb.on_failed = on_failed;
+  so.cb.on_updated = on_updated;
   so.cb.on_terminated = on_terminated;
   so.cb.user = c;
   CU_ASSERT_EQUAL_FATAL(sipspec_session_start(c->ua, &so, &c->s), SIPSPEC_OK);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c->s);
 }
 
-static void sc_call_server(sc *c) {
+/* ... with speechrecog + speechsynth. */
+static void sc_call(sc *c, const sipspec_sockaddr *addr) {
+  static const sipspec_mrcp_resource both[] = {SIPSPEC_MRCP_SPEECHRECOG, SIPSPEC_MRCP_SPEECHSYNTH};
+  sc_call_res(c, addr, both, 2);
+}
+
+static void sc_call_server_res(sc *c, const sipspec_mrcp_resource *res, size_t n) {
   sipspec_sockaddr a;
   CU_ASSERT_EQUAL_FATAL(sipspec_server_bound_addr(c->srv, g_kind, &a), SIPSPEC_OK);
-  sc_call(c, &a);
+  sc_call_res(c, &a, res, n);
+}
+
+static void sc_call_server(sc *c) {
+  static const sipspec_mrcp_resource both[] = {SIPSPEC_MRCP_SPEECHRECOG, SIPSPEC_MRCP_SPEECHSYNTH};
+  sc_call_server_res(c, both, 2);
 }
 
 static int cond_terminated(void *arg) { return ((sc *)arg)->terminated > 0; }
@@ -226,6 +426,7 @@ static int cond_done(void *arg) {
 
 static void sc_close(sc *c) {
   ev_timer_stop(c->loop, &c->hold);
+  ev_timer_stop(c->loop, &c->step);
   if (c->ua) sipspec_ua_destroy(c->ua);
   if (c->srv) sipspec_server_destroy(c->srv);
   if (c->rel) relay_destroy(c->rel);
@@ -507,6 +708,115 @@ static void test_loss(void) {
   CU_ASSERT(retrans > 0);
 }
 
+/* ---- re-INVITE: add a synthesizer to a recognizer session and remove it again ------------ */
+
+static size_t active_channels(const sipspec_mrcp_answer *a) {
+  size_t n = 0;
+  for (size_t i = 0; i < a->nchannels; i++) n += !a->channels[i].rejected;
+  return n;
+}
+
+/* The client's parsed answer and the server's answer as sent say the same thing. */
+static void check_same_view(const sipspec_mrcp_answer *cl, const sipspec_mrcp_answer *sv) {
+  CU_ASSERT_EQUAL_FATAL(cl->nchannels, sv->nchannels);
+  for (size_t i = 0; i < cl->nchannels; i++) {
+    CU_ASSERT_EQUAL(cl->channels[i].resource, sv->channels[i].resource);
+    CU_ASSERT_EQUAL(cl->channels[i].rejected, sv->channels[i].rejected);
+    CU_ASSERT_EQUAL(cl->channels[i].port, sv->channels[i].port);
+    CU_ASSERT_STRING_EQUAL(cl->channels[i].channel_id, sv->channels[i].channel_id);
+    CU_ASSERT_STRING_EQUAL(cl->channels[i].host, sv->channels[i].host);
+  }
+  CU_ASSERT_EQUAL(cl->audio.offered, sv->audio.offered);
+  CU_ASSERT_EQUAL(cl->audio.answered, sv->audio.answered);
+  CU_ASSERT_EQUAL(cl->audio.port, sv->audio.port);
+}
+
+static void test_reinvite_add_remove(void) {
+  static const sipspec_mrcp_resource recog[] = {SIPSPEC_MRCP_SPEECHRECOG};
+  static const sc_step script[] = {
+    {STEP_ADD, SIPSPEC_MRCP_SPEECHSYNTH}, {STEP_REMOVE, SIPSPEC_MRCP_SPEECHSYNTH}, {STEP_END, SIPSPEC_MRCP_RES_NONE}};
+  sc c;
+  sc_open(&c);
+  sipspec_server_opts so;
+  sipspec_server_opts_init(&so);
+  sc_server(&c, &so);
+  sc_ua(&c);
+  c.hold_ms = 0; /* the script ends it */
+  c.steps = script;
+  c.nsteps = 3;
+  sc_call_server_res(&c, recog, 1);
+  CU_ASSERT_FATAL(tst_run_until(c.loop, cond_done, &c, RUN_MAX_S));
+  CU_ASSERT_EQUAL(c.next_step, 3);
+  CU_ASSERT_EQUAL(c.answered, 1);
+  CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK);
+  CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT_EQUAL_FATAL(c.n_updated, 2);
+
+  /* speechrecog alone: the client sends audio only */
+  const sipspec_mrcp_answer *a0 = &c.answer;
+  CU_ASSERT_EQUAL_FATAL(a0->nchannels, 1);
+  CU_ASSERT_EQUAL(a0->channels[0].resource, SIPSPEC_MRCP_SPEECHRECOG);
+  CU_ASSERT_PTR_NOT_NULL(strstr(a0->channels[0].channel_id, "@speechrecog"));
+  CU_ASSERT_EQUAL(a0->audio.offered, SIPSPEC_SDP_SENDONLY);
+  CU_ASSERT_EQUAL(a0->audio.answered, SIPSPEC_SDP_RECVONLY);
+  char session_id[SIPSPEC_MRCP_ID_MAX];
+  snprintf(session_id, sizeof session_id, "%.*s", (int)strcspn(a0->channels[0].channel_id, "@"),
+           a0->channels[0].channel_id);
+  CU_ASSERT(strlen(session_id) > 0);
+
+  /* + speechsynth: 200, two channels of the same server session, audio both ways */
+  CU_ASSERT_EQUAL(c.upd_status[0], 200);
+  CU_ASSERT_FATAL(c.upd_has_answer[0]);
+  const sipspec_mrcp_answer *a1 = &c.upd_answer[0];
+  CU_ASSERT_EQUAL_FATAL(a1->nchannels, 2);
+  CU_ASSERT_EQUAL(active_channels(a1), 2);
+  CU_ASSERT_STRING_EQUAL(a1->channels[0].channel_id, a0->channels[0].channel_id); /* kept */
+  CU_ASSERT_EQUAL(a1->channels[1].resource, SIPSPEC_MRCP_SPEECHSYNTH);
+  CU_ASSERT_EQUAL(a1->channels[1].port, 1544);
+  CU_ASSERT_EQUAL(a1->channels[1].connection, SIPSPEC_SDP_CONN_EXISTING);
+  char want[2 * SIPSPEC_MRCP_ID_MAX];
+  snprintf(want, sizeof want, "%s@speechsynth", session_id);
+  CU_ASSERT_STRING_EQUAL(a1->channels[1].channel_id, want);
+  CU_ASSERT_EQUAL(a1->audio.offered, SIPSPEC_SDP_SENDRECV);
+  CU_ASSERT_EQUAL(a1->audio.answered, SIPSPEC_SDP_SENDRECV);
+
+  /* - speechsynth: 200, its m-line stays with port 0, one channel left, audio back to sendonly */
+  CU_ASSERT_EQUAL(c.upd_status[1], 200);
+  CU_ASSERT_FATAL(c.upd_has_answer[1]);
+  const sipspec_mrcp_answer *a2 = &c.upd_answer[1];
+  CU_ASSERT_EQUAL_FATAL(a2->nchannels, 2);
+  CU_ASSERT_EQUAL(active_channels(a2), 1);
+  CU_ASSERT_STRING_EQUAL(a2->channels[0].channel_id, a0->channels[0].channel_id);
+  CU_ASSERT_EQUAL(a2->channels[1].resource, SIPSPEC_MRCP_SPEECHSYNTH);
+  CU_ASSERT_EQUAL(a2->channels[1].rejected, 1);
+  CU_ASSERT_EQUAL(a2->channels[1].port, 0);
+  CU_ASSERT_EQUAL(a2->audio.offered, SIPSPEC_SDP_SENDONLY);
+  CU_ASSERT_EQUAL(a2->audio.answered, SIPSPEC_SDP_RECVONLY);
+
+  /* the server's side: what it sent each time is what the client read */
+  const sipspec_mrcp_answer *cl[3] = {a0, a1, a2};
+  for (int k = 0; k < 3; k++) {
+    CU_ASSERT_FATAL(c.srv_view_ok[k]);
+    check_same_view(cl[k], &c.srv_view[k]);
+  }
+  CU_ASSERT_PTR_NOT_NULL(strstr(c.srv_last_answer, "m=application 0 "));
+  CU_ASSERT_EQUAL(srv_saw(&c, SIPSPEC_SERVER_UPDATED), 2);
+  for (int i = 0; i < c.n_srv_ev && i < EV_MAX; i++)
+    if (c.srv_ev[i] == SIPSPEC_SERVER_UPDATED) CU_ASSERT_EQUAL(c.srv_ev_status[i], 200);
+  CU_ASSERT_EQUAL(srv_saw(&c, SIPSPEC_SERVER_ESTABLISHED), 1);
+  CU_ASSERT_EQUAL(srv_saw(&c, SIPSPEC_SERVER_ENDED), 1);
+  sipspec_server_stats st;
+  sipspec_server_stats_get(c.srv, &st);
+  CU_ASSERT_EQUAL(st.established, 1);
+  CU_ASSERT_EQUAL(st.ended, 1);
+  CU_ASSERT_EQUAL(st.refused, 0);
+  CU_ASSERT_EQUAL(st.byes_received, 1);
+  CU_ASSERT_EQUAL(st.live_dialogs, 0);
+  CU_ASSERT_EQUAL(tel(&c)->sipByeSent, 1);
+  CU_ASSERT_EQUAL(c.n_invite_cseq, 3); /* the INVITE and two re-INVITEs */
+  sc_close(&c);
+}
+
 /* ---- main ---------------------------------------------------------------------------------- */
 
 static int use_udp(void) {
@@ -531,6 +841,7 @@ int main(void) {
     {"server-initiated BYE", test_server_bye},
     {"CANCEL while ringing", test_cancel_ringing},
     {"481 to our BYE", test_bye_481},
+    {"re-INVITE: + speechsynth, - speechsynth, as the server answered", test_reinvite_add_remove},
   };
   CU_pSuite su = CU_add_suite("scenarios_udp", use_udp, NULL);
   CU_pSuite st = CU_add_suite("scenarios_tcp", use_tcp, NULL);
