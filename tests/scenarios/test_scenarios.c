@@ -15,6 +15,9 @@
  *   re-INVITE add/remove speechrecog, + speechsynth (re-INVITE), - speechsynth, BYE: the
  *                        channels, ports and audio direction of each answer, as the client
  *                        parsed them and as the server sent them
+ *   Digest (suite auth)  every algorithm x qop, 401 and 407: one challenge, the INVITE sent
+ *                        twice with credentials of that algorithm and qop; a wrong password
+ *                        with max_challenges 0..3; a nonce gone stale before a re-INVITE
  *
  * Requirements not tested here: TLS (not available), real MRCP or RTP traffic (sipspec only
  * negotiates them), DNS names. Every loop run is bounded by tst_run_until()'s watchdog. */
@@ -817,6 +820,175 @@ static void test_reinvite_add_remove(void) {
   sc_close(&c);
 }
 
+/* ---- Digest through the whole stack ------------------------------------------------------- */
+
+#define AUTH_USER "alice"
+#define AUTH_PASS "s3cret-pw"
+#define AUTH_REALM "mrcp.example"
+
+/* The value of param name in a credentials line ("Digest username=\"a\", qop=auth, ..."). */
+static int auth_param(const char *line, const char *name, char *out, size_t cap) {
+  size_t nl = strlen(name);
+  for (const char *p = line; (p = strstr(p, name)) != NULL; p += nl) {
+    if (p != line && p[-1] != ' ' && p[-1] != ',') continue;
+    if (p[nl] != '=') continue;
+    const char *v = p + nl + 1;
+    size_t vl = *v == '"' ? strcspn(++v, "\"") : strcspn(v, ", ");
+    if (vl >= cap) vl = cap - 1;
+    memcpy(out, v, vl);
+    out[vl] = '\0';
+    return 1;
+  }
+  return 0;
+}
+
+static void sc_auth_server(sc *c, int proxy, sipspec_digest_alg alg, unsigned qop, unsigned lifetime_ms) {
+  sipspec_server_opts so;
+  sipspec_server_opts_init(&so);
+  so.auth_user = AUTH_USER;
+  so.auth_password = AUTH_PASS;
+  so.auth_realm = AUTH_REALM;
+  so.auth_proxy = proxy;
+  if (alg) {
+    so.auth_algs[0] = alg;
+    so.auth_nalgs = 1;
+  }
+  so.auth_qop_mask = qop;
+  so.auth_nonce_lifetime_ms = lifetime_ms;
+  sc_server(c, &so);
+}
+
+/* Says which combination failed: CUnit only names the line. */
+#define CHECK_FOR(label, cond)                                                 \
+  do {                                                                         \
+    int ok_ = (cond);                                                          \
+    if (!ok_) fprintf(stderr, "\n    [%s] failed: %s\n", (label), #cond);      \
+    CU_ASSERT(ok_);                                                            \
+  } while (0)
+
+static void digest_call(sipspec_digest_alg alg, sipspec_digest_qop qop, int proxy) {
+  static const sipspec_digest_cred_entry cred = {NULL, AUTH_USER, AUTH_PASS};
+  const char *qop_name = qop == SIPSPEC_DIGEST_QOP_AUTH ? "auth" : "auth-int";
+  char label[96], v[128];
+  snprintf(label, sizeof label, "%s qop=%s %d", sipspec_digest_alg_name(alg), qop_name, proxy ? 407 : 401);
+  sc c;
+  sc_open(&c);
+  sc_auth_server(&c, proxy, alg, (unsigned)qop, 0);
+  sc_ua_auth(&c, &cred, 2);
+  sc_call_server(&c);
+  CU_ASSERT_FATAL(tst_run_until(c.loop, cond_done, &c, RUN_MAX_S));
+  CHECK_FOR(label, c.result == SIPSPEC_RESULT_OK);
+  CHECK_FOR(label, c.status == 200);
+  CHECK_FOR(label, c.ended_by == SIPSPEC_END_LOCAL);
+  CHECK_FOR(label, tel(&c)->sipAuthChallenges == 1);
+  CHECK_FOR(label, tel(&c)->sessionsEstablished == 1);
+  /* the INVITE went out exactly twice (two CSeq numbers, one apart), the second with
+   * credentials of the offered algorithm and qop in the header the challenge asked for */
+  CHECK_FOR(label, c.n_invite_cseq == 2);
+  CHECK_FOR(label, c.n_invite_cseq == 2 && c.invite_cseq[1] == c.invite_cseq[0] + 1);
+  CHECK_FOR(label, c.last_invite_auth_proxy == proxy);
+  CHECK_FOR(label, auth_param(c.last_invite_auth, "algorithm", v, sizeof v) && !strcmp(v, sipspec_digest_alg_name(alg)));
+  CHECK_FOR(label, auth_param(c.last_invite_auth, "qop", v, sizeof v) && !strcmp(v, qop_name));
+  CHECK_FOR(label, auth_param(c.last_invite_auth, "realm", v, sizeof v) && !strcmp(v, AUTH_REALM));
+  CHECK_FOR(label, strstr(c.last_invite_auth, AUTH_PASS) == NULL);
+  /* the BYE carried the cached credentials and was accepted without a challenge */
+  CHECK_FOR(label, c.n_bye_sent >= 1 && c.n_bye_with_auth == c.n_bye_sent);
+  sipspec_server_stats st;
+  sipspec_server_stats_get(c.srv, &st);
+  CHECK_FOR(label, st.challenges == 1);
+  CHECK_FOR(label, st.established == 1);
+  CHECK_FOR(label, st.ended == 1);
+  CHECK_FOR(label, st.byes_received == 1);
+  CHECK_FOR(label, srv_saw(&c, SIPSPEC_SERVER_REFUSED) == 1);
+  for (int i = 0; i < c.n_srv_ev && i < EV_MAX; i++)
+    if (c.srv_ev[i] == SIPSPEC_SERVER_REFUSED) CHECK_FOR(label, c.srv_ev_status[i] == (proxy ? 407 : 401));
+  sc_close(&c);
+}
+
+static void test_digest_matrix(void) {
+  static const sipspec_digest_alg algs[] = {SIPSPEC_DIGEST_MD5,        SIPSPEC_DIGEST_MD5_SESS,
+                                            SIPSPEC_DIGEST_SHA256,     SIPSPEC_DIGEST_SHA256_SESS,
+                                            SIPSPEC_DIGEST_SHA512_256, SIPSPEC_DIGEST_SHA512_256_SESS};
+  for (size_t a = 0; a < sizeof algs / sizeof algs[0]; a++)
+    for (int q = 0; q < 2; q++)
+      for (int proxy = 0; proxy < 2; proxy++)
+        digest_call(algs[a], q ? SIPSPEC_DIGEST_QOP_AUTH_INT : SIPSPEC_DIGEST_QOP_AUTH, proxy);
+}
+
+/* A wrong password: the second challenge (RFC 3261 22.2: do not re-try credentials just
+ * refused) or max_challenges ends it, whichever comes first. */
+static void test_digest_wrong_password(void) {
+  static const sipspec_digest_cred_entry bad = {NULL, AUTH_USER, "not-the-password"};
+  for (unsigned maxc = 0; maxc <= 3; maxc++) {
+    char label[64];
+    snprintf(label, sizeof label, "wrong password, max_challenges %u", maxc);
+    int want = maxc == 0 ? 1 : 2; /* INVITEs sent, and challenges received */
+    sc c;
+    sc_open(&c);
+    sc_auth_server(&c, 0, 0, 0, 0);
+    sc_ua_auth(&c, &bad, maxc);
+    c.hold_ms = 0;
+    sc_call_server(&c);
+    CU_ASSERT_FATAL(tst_run_until(c.loop, cond_done, &c, RUN_MAX_S));
+    CHECK_FOR(label, c.answered == 0);
+    CHECK_FOR(label, c.failed == 1);
+    CHECK_FOR(label, c.result == SIPSPEC_RESULT_AUTH_FAILED);
+    CHECK_FOR(label, c.fail_status == 401);
+    CHECK_FOR(label, c.n_invite_cseq == want);
+    CHECK_FOR(label, tel(&c)->sipAuthChallenges == (uint64_t)want);
+    CHECK_FOR(label, tel(&c)->sessionsFailed == 1);
+    /* why: the limit, or the realm refusing fresh credentials */
+    if (maxc < 2) CHECK_FOR(label, strstr(c.fail_reason, "at most") != NULL);
+    else CHECK_FOR(label, strstr(c.fail_reason, "rejected the credentials") != NULL);
+    CHECK_FOR(label, strstr(c.fail_reason, "not-the-password") == NULL);
+    sipspec_server_stats st;
+    sipspec_server_stats_get(c.srv, &st);
+    CHECK_FOR(label, st.challenges == (uint64_t)want);
+    CHECK_FOR(label, st.invites == (uint64_t)want);
+    CHECK_FOR(label, st.established == 0);
+    CHECK_FOR(label, st.live_dialogs == 0);
+    sc_close(&c);
+  }
+}
+
+/* The nonce expires while the session is held: the re-INVITE's cached credentials get a
+ * stale=true challenge (RFC 7616 3.3), answered at once with the new nonce and the same
+ * credentials; the re-INVITE succeeds and the BYE right after it is accepted. */
+static void test_digest_stale_reinvite(void) {
+  static const sipspec_digest_cred_entry cred = {NULL, AUTH_USER, AUTH_PASS};
+  static const sc_step script[] = {{STEP_ADD, SIPSPEC_MRCP_SPEECHSYNTH}, {STEP_END, SIPSPEC_MRCP_RES_NONE}};
+  static const sipspec_mrcp_resource recog[] = {SIPSPEC_MRCP_SPEECHRECOG};
+  sc c;
+  sc_open(&c);
+  sc_auth_server(&c, 0, SIPSPEC_DIGEST_SHA256, SIPSPEC_DIGEST_QOP_AUTH, 200);
+  sc_ua_auth(&c, &cred, 2);
+  c.hold_ms = 0;
+  c.steps = script;
+  c.nsteps = 2;
+  c.first_step_delay_s = 0.7; /* well past the nonce's 200 ms */
+  sc_call_server_res(&c, recog, 1);
+  CU_ASSERT_FATAL(tst_run_until(c.loop, cond_done, &c, RUN_MAX_S));
+  CU_ASSERT_EQUAL(c.answered, 1);
+  CU_ASSERT_EQUAL(c.failed, 0);
+  CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK);
+  CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT_EQUAL_FATAL(c.n_updated, 1);
+  CU_ASSERT_EQUAL(c.upd_status[0], 200);
+  CU_ASSERT(c.upd_has_answer[0] && active_channels(&c.upd_answer[0]) == 2);
+  /* INVITE, INVITE with credentials, re-INVITE (stale), re-INVITE with the new nonce */
+  CU_ASSERT_EQUAL(c.n_invite_cseq, 4);
+  CU_ASSERT_EQUAL(tel(&c)->sipAuthChallenges, 2);
+  CU_ASSERT_EQUAL(c.n_bye_with_auth, c.n_bye_sent);
+  sipspec_server_stats st;
+  sipspec_server_stats_get(c.srv, &st);
+  CU_ASSERT_EQUAL(st.challenges, 2);
+  CU_ASSERT_EQUAL(st.established, 1);
+  CU_ASSERT_EQUAL(st.byes_received, 1);
+  CU_ASSERT_EQUAL(st.ended, 1);
+  CU_ASSERT_EQUAL(srv_saw(&c, SIPSPEC_SERVER_UPDATED), 1);
+  sc_close(&c);
+}
+
 /* ---- main ---------------------------------------------------------------------------------- */
 
 static int use_udp(void) {
@@ -828,7 +1000,9 @@ static int use_tcp(void) {
   return 0;
 }
 
-int main(void) {
+/* No argument: the scenarios; "auth": the Digest suites (a CTest entry of their own). */
+int main(int argc, char **argv) {
+  int auth = argc > 1 && !strcmp(argv[1], "auth");
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
   static const struct {
     const char *name;
@@ -842,15 +1016,22 @@ int main(void) {
     {"CANCEL while ringing", test_cancel_ringing},
     {"481 to our BYE", test_bye_481},
     {"re-INVITE: + speechsynth, - speechsynth, as the server answered", test_reinvite_add_remove},
+  }, auth_cases[] = {
+    {"6 algorithms x auth/auth-int x 401/407: one challenge, INVITE twice", test_digest_matrix},
+    {"wrong password, max_challenges 0..3: exact INVITE counts", test_digest_wrong_password},
+    {"nonce stale before a re-INVITE: answered, not a failure", test_digest_stale_reinvite},
   };
-  CU_pSuite su = CU_add_suite("scenarios_udp", use_udp, NULL);
-  CU_pSuite st = CU_add_suite("scenarios_tcp", use_tcp, NULL);
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    CU_add_test(su, cases[i].name, cases[i].fn);
-    CU_add_test(st, cases[i].name, cases[i].fn);
+  CU_pSuite su = CU_add_suite(auth ? "auth_udp" : "scenarios_udp", use_udp, NULL);
+  CU_pSuite st = CU_add_suite(auth ? "auth_tcp" : "scenarios_tcp", use_tcp, NULL);
+  size_t n = auth ? sizeof auth_cases / sizeof auth_cases[0] : sizeof cases / sizeof cases[0];
+  for (size_t i = 0; i < n; i++) {
+    CU_add_test(su, auth ? auth_cases[i].name : cases[i].name, auth ? auth_cases[i].fn : cases[i].fn);
+    CU_add_test(st, auth ? auth_cases[i].name : cases[i].name, auth ? auth_cases[i].fn : cases[i].fn);
   }
-  CU_pSuite sl = CU_add_suite("scenarios_loss_udp", use_udp, NULL);
-  CU_add_test(sl, "normal call through 30% loss each way, 5 seeds", test_loss);
+  if (!auth) {
+    CU_pSuite sl = CU_add_suite("scenarios_loss_udp", use_udp, NULL);
+    CU_add_test(sl, "normal call through 30% loss each way, 5 seeds", test_loss);
+  }
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
