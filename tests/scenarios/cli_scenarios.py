@@ -5,7 +5,8 @@ its "listening on" line), `sipspec call --json` runs against it, and the one JSO
 call prints is checked field by field, with the exit status. Also: usage errors (exit 2),
 SIGINT while ringing (CANCEL), SIGTERM to serve during a call (it hangs up, writes its
 --coverage-out file, exits 0), OPTIONS keep-alives, IPv6 loopback (not run where ::1 cannot be
-bound, and it says so), the demo, and that a password never shows in any output.
+bound, and it says so), the demo, that a password never shows in any output, that the session
+`call --json` reports is the one the server's 200 carried (serve --trace).
 
 Loopback only. Every process started here is stopped by its PID (terminate, then kill), and
 every wait is bounded (subprocess timeouts, a deadline on each line read)."""
@@ -321,6 +322,95 @@ def auth():
         check(srv.stop() == 0, "auth 407: serve exits 0")
 
 
+def traced(srv, event, start, cseq_method):
+    """The whole messages serve --json-log --trace logged as `event` ("sent"/"received") that
+    start with `start` and whose CSeq method is cseq_method, in order."""
+    out = []
+    for l in srv.lines:
+        try:
+            o = json.loads(l)
+        except ValueError:
+            continue
+        if o.get("event") != event:
+            continue
+        kind, peer, msg = o.get("text", "").split(" ", 2)
+        m = re.search(r"\r\nCSeq: *\d+ +(\w+)\r\n", msg)
+        if msg.startswith(start) and m and m.group(1) == cseq_method:
+            out.append(msg)
+    return out
+
+
+def sdp_of(msg):
+    """The SDP body of a message as (session lines, [media sections]), each section a list of
+    lines starting with its m= line."""
+    body = msg.split("\r\n\r\n", 1)[1] if "\r\n\r\n" in msg else ""
+    sess, media = [], []
+    for line in body.split("\r\n"):
+        if line.startswith("m="):
+            media.append([line])
+        elif line:
+            (media[-1] if media else sess).append(line)
+    return sess, media
+
+
+def attr(sec, name):
+    return [l[len(name) + 3:] for l in sec if l.startswith("a=" + name + ":")]
+
+
+def direction(sec):
+    for d in ("sendrecv", "sendonly", "recvonly", "inactive"):
+        if "a=" + d in sec:
+            return d
+    return "sendrecv"  # RFC 4566 6: the default
+
+
+def answer_as_served():
+    """Issue 5: what `call --json` reports about the session (channel identifiers, MRCP
+    endpoint, codec, direction) is what the server's 200 carried, read from serve's trace."""
+    srv = Server("--json-log", "--trace", "--mrcp-port", "6075", "--rtp-port", "4242")
+    try:
+        st, obj, _, _ = call_json(["--hold", "50", "--resource", "speechrecog", "--resource", "speechsynth",
+                                   "--rtp-port", "5010", srv.uri])
+        check(st == 0 and obj.get("result") == "ok", f"answer: ok, got {st} {obj}")
+        check(srv.wait_for(r'"event":"ended"') is not None, f"answer: serve saw the end {srv.lines[-3:]}")
+    finally:
+        check(srv.stop() == 0, "answer: serve exits 0")
+    answers = traced(srv, "sent", "SIP/2.0 200", "INVITE")
+    offers = traced(srv, "received", "INVITE ", "INVITE")
+    if not check(len(answers) >= 1 and len(offers) == 1, f"answer: serve traced the INVITE and its 200 "
+                                                         f"({len(offers)}, {len(answers)})"):
+        return
+    check(len(set(answers)) == 1, "answer: every copy of the 200 carries the same answer")
+    check(f"\r\nCall-ID: {obj.get('call_id')}\r\n" in answers[0], "answer: the 200 traced is this call's")
+    sess, media = sdp_of(answers[0])
+    _, offer_media = sdp_of(offers[0])
+    conn = [l[len("c=IN IP4 "):] for l in sess if l.startswith("c=IN IP")]
+    apps = [m for m in media if m[0].startswith("m=application ")]
+    audio = [m for m in media if m[0].startswith("m=audio ")]
+    chans = (obj.get("session") or {}).get("channels", [])
+    check(len(apps) == 2 and len(chans) == 2, f"answer: two m=application, two channels ({apps}, {chans})")
+    for sec, ch in zip(apps, chans):
+        ids = attr(sec, "channel")
+        check(ids and ch.get("id") == ids[0], f"answer: channel id {ch.get('id')} == a=channel {ids}")
+        check(ch.get("port") == int(sec[0].split()[1]) == 6075, f"answer: MRCP port {ch} vs {sec[0]}")
+        check(conn and ch.get("host") == conn[0], f"answer: MRCP host {ch.get('host')} vs c= {conn}")
+        check(ids and ids[0].endswith("@" + ch.get("resource", "?")), f"answer: resource {ch} vs {ids}")
+    au = (obj.get("session") or {}).get("audio") or {}
+    if check(len(audio) == 1, f"answer: one m=audio {media}"):
+        m = audio[0][0].split()
+        check(au.get("port") == int(m[1]) == 4242, f"answer: audio port {au.get('port')} vs {m}")
+        rtpmap = {r.split()[0]: r.split()[1] for r in attr(audio[0], "rtpmap")}
+        first = m[3] if len(m) > 3 else None
+        name, rate = (rtpmap.get(first, "?/0").split("/") + ["0"])[:2]
+        codec = au.get("codec") or {}
+        check(codec.get("pt") == int(first or -1) and codec.get("name") == name and codec.get("rate") == int(rate),
+              f"answer: codec {codec} vs m=audio {m} rtpmap {rtpmap}")
+        offered = direction([s for s in offer_media if s[0].startswith("m=audio ")][0])
+        check(au.get("direction") == {"offered": offered, "answered": direction(audio[0])},
+              f"answer: direction {au.get('direction')} vs offered {offered}, answered {direction(audio[0])}")
+        check(conn and au.get("host") == conn[0], f"answer: audio host {au.get('host')} vs {conn}")
+
+
 def keepalive():
     srv = Server()
     try:
@@ -382,7 +472,7 @@ def demo():
 
 def main():
     cases = [normal_call, reject, ring_many, server_bye, bye_481, no_answer, cancel_on_sigint,
-             sigterm_serve_during_call, auth, keepalive, ipv6, demo]
+             sigterm_serve_during_call, auth, keepalive, ipv6, demo, answer_as_served]
     if TP == "udp":
         cases.insert(0, usage_errors)
     try:

@@ -35,6 +35,8 @@ static void usage(FILE *out) {
           "  --bye-after MS         send BYE MS after the ACK (default: never)\n"
           "  --bye-status CODE      answer BYE with CODE (default 200; e.g. 481)\n"
           "  --json-log             one JSON object per line instead of text\n"
+          "  --trace                also a line per SIP message sent or received (the whole\n"
+          "                         message in the text of --json-log, its first line otherwise)\n"
           "  --coverage-out FILE    merge the state-chart coverage into FILE at exit (also on SIGTERM)\n"
           "Timers come from the MRCP_SIP_* variables as for 'sipspec call'.\n"
           "Exit status: 0 stopped by a signal after all dialogs ended, 1 cannot listen or did not\n"
@@ -93,6 +95,28 @@ static void on_event(sipspec_server *srv, sipspec_server_event ev, const char *c
   log_line(user, event_name(ev), call_id, status, NULL);
 }
 
+/* --trace: "sent"/"received", the transport and peer, and the message (whole with
+ * --json-log, else its first line). */
+static void trace_cb(void *user, const char *dir, sipspec_tp_kind kind, const sipspec_sockaddr *peer, const char *data,
+                     size_t len) {
+  struct serve *sv = user;
+  char addr[SIPSPEC_SOCKADDR_STRLEN], text[SIPSPEC_SOCKADDR_STRLEN + 16 + 4096];
+  const char *event = strcmp(dir, "send") ? "received" : "sent";
+  int n = snprintf(text, sizeof text, "%s %s ", sipspec_tp_kind_name(kind),
+                   peer ? sipspec_sockaddr_format(peer, addr, sizeof addr) : "-");
+  if (n < 0 || (size_t)n >= sizeof text) return;
+  size_t room = sizeof text - (size_t)n - 1, take = len;
+  if (!sv->json) {
+    const char *eol = memchr(data, '\r', len);
+    if (eol) take = (size_t)(eol - data);
+  }
+  if (take > room) take = room; /* a bigger message is cut (the tool's limit, said in the docs) */
+  for (size_t i = 0; i < take; i++) /* NUL or other control bytes would cut or garble a line */
+    text[(size_t)n + i] = (data[i] == '\0' || (!sv->json && (data[i] == '\n' || data[i] == '\r'))) ? '?' : data[i];
+  text[(size_t)n + take] = '\0';
+  log_line(sv, event, NULL, 0, text);
+}
+
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   struct serve *sv = w->data;
   (void)revents;
@@ -134,7 +158,7 @@ int sipspec_cmd_serve(int argc, char **argv) {
   char host[CLI_HOST_MAX], why[256], err[SIPSPEC_ERR_LEN];
   char auth_user[CLI_CRED_MAX], auth_pass[CLI_CRED_MAX];
   const char *cov_out = NULL, *realm = NULL, *v;
-  int listen_set = 0, transport_set = 0, json = 0, auth = 0, proxy = 0;
+  int listen_set = 0, transport_set = 0, json = 0, auth = 0, proxy = 0, trace = 0;
   unsigned port = 0, n;
   sipspec_tp_kind transport = SIPSPEC_TP_UDP;
 
@@ -148,6 +172,8 @@ int sipspec_cmd_serve(int argc, char **argv) {
       json = 1;
     } else if (!strcmp(a, "--proxy")) {
       proxy = 1;
+    } else if (!strcmp(a, "--trace")) {
+      trace = 1;
     } else if ((m = cli_opt(argc, argv, &i, "--listen", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_hostport(v, host, sizeof host, &port, why, sizeof why)) return usage_error("--listen", why);
       listen_set = 1;
@@ -221,6 +247,10 @@ int sipspec_cmd_serve(int argc, char **argv) {
   sv.json = json;
   so.on_event = on_event;
   so.user = &sv;
+  if (trace) {
+    so.trace = trace_cb;
+    so.trace_user = &sv;
+  }
   sv.loop = ev_default_loop(0);
   if (!sv.loop) {
     fprintf(stderr, PROG ": cannot create the event loop\n");
