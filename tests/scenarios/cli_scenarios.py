@@ -6,7 +6,8 @@ call prints is checked field by field, with the exit status. Also: usage errors 
 SIGINT while ringing (CANCEL), SIGTERM to serve during a call (it hangs up, writes its
 --coverage-out file, exits 0), OPTIONS keep-alives, IPv6 loopback (not run where ::1 cannot be
 bound, and it says so), the demo, that a password never shows in any output, that the session
-`call --json` reports is the one the server's 200 carried (serve --trace).
+`call --json` reports is the one the server's 200 carried (serve --trace), and serve --resources
+refusing a resource with 488 and a Warning that `call --json` passes on.
 
 Loopback only. Every process started here is stopped by its PID (terminate, then kill), and
 every wait is bounded (subprocess timeouts, a deadline on each line read)."""
@@ -411,6 +412,34 @@ def answer_as_served():
         check(conn and au.get("host") == conn[0], f"answer: audio host {au.get('host')} vs {conn}")
 
 
+def refused_resources():
+    """serve --resources: a recorder it does not serve gets 488 with a Warning, which
+    `call --json` reports (exit 3); with a resource it serves beside it, the recorder's stream
+    alone gets port 0."""
+    srv = Server("--resources", "speechrecog,speechsynth", "--json-log", "--trace")
+    try:
+        st, obj, _, _ = call_json(["--resource", "recorder", srv.uri])
+        check(st == 3, f"488: exit 3 (rejected), got {st}")
+        check(obj.get("result") == "rejected" and obj.get("status") == 488, f"488: rejected 488, got {obj}")
+        check(obj.get("session") is None, f"488: no session {obj}")
+        w = obj.get("warning") or ""
+        check("recorder" in w and "not served" in w, f"488: the warning names the resource, got {w!r}")
+        check(srv.wait_for(r'"event":"sent".*SIP/2.0 488 ') is not None, "488: serve traced its 488")
+        sent = traced(srv, "sent", "SIP/2.0 488", "INVITE")
+        hdr = re.search(r"\r\nWarning: *([^\r]*)\r\n", sent[0]) if sent else None
+        check(hdr is not None and hdr.group(1) == w, f"488: warning is the server's Warning header, "
+                                                     f"{hdr.group(1) if hdr else None!r} vs {w!r}")
+        check(srv.wait_for(r'"event":"refused".*"status":488') is not None, "488: serve logged the refusal")
+        st, obj, _, _ = call_json(["--hold", "50", "--resource", "speechsynth", "--resource", "recorder", srv.uri])
+        check(st == 0 and chan_resources(obj) == ["speechsynth", "recorder"], f"488: a mixed offer is answered, {st} {obj}")
+        rej = [c.get("rejected") for c in (obj.get("session") or {}).get("channels", [])]
+        check(rej == [False, True], f"488: of a mixed offer only the recorder gets port 0, got {rej}")
+    finally:
+        check(srv.stop() == 0, "488: serve exits 0")
+    st, out, err = run(["serve", "--listen", "127.0.0.1:0", "--resources", "speechrecog,tts"])
+    check(st == 2 and "'tts' is not an MRCP resource" in err, f"--resources with a bad name: exit 2, {st} {err!r}")
+
+
 def keepalive():
     srv = Server()
     try:
@@ -472,7 +501,7 @@ def demo():
 
 def main():
     cases = [normal_call, reject, ring_many, server_bye, bye_481, no_answer, cancel_on_sigint,
-             sigterm_serve_during_call, auth, keepalive, ipv6, demo, answer_as_served]
+             sigterm_serve_during_call, auth, keepalive, ipv6, demo, answer_as_served, refused_resources]
     if TP == "udp":
         cases.insert(0, usage_errors)
     try:

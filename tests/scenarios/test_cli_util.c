@@ -51,6 +51,32 @@ static void test_uint(void) {
   CU_ASSERT_STRING_EQUAL(why, "'12x' is not a decimal number");
 }
 
+static void test_resource_list(void) {
+  unsigned m = 0xdead;
+  char why[160];
+  CU_ASSERT_EQUAL(cli_parse_resource_list("speechrecog,speechsynth", &m, why, sizeof why), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(m, (1u << SIPSPEC_MRCP_SPEECHRECOG) | (1u << SIPSPEC_MRCP_SPEECHSYNTH));
+  CU_ASSERT_EQUAL(cli_parse_resource_list("recorder", &m, why, sizeof why), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(m, 1u << SIPSPEC_MRCP_RECORDER);
+  static const struct {
+    const char *in, *why;
+  } bad[] = {{"", "empty name"},
+             {"speechrecog,", "empty name"},
+             {",speechrecog", "empty name"},
+             {"speechrecog,,recorder", "empty name"},
+             {"speechrecog,speech", "'speech' is not an MRCP resource"},
+             {"recorder,recorder", "'recorder' is listed twice"},
+             {"speechrecog speechsynth", "not an MRCP resource"},
+             {"averyveryveryveryverylongresourcename", "not an MRCP resource"}};
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    m = 0xdead;
+    why[0] = '\0';
+    CU_ASSERT_EQUAL(cli_parse_resource_list(bad[k].in, &m, why, sizeof why), SIPSPEC_E_INVAL);
+    CU_ASSERT_EQUAL(m, 0xdead); /* untouched on failure */
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, bad[k].why));
+  }
+}
+
 static void test_transport_resource(void) {
   sipspec_tp_kind k = SIPSPEC_TP_TLS;
   char why[160];
@@ -278,6 +304,7 @@ int main(void) {
   CU_add_test(s1, "--opt VALUE and --opt=VALUE, missing value", test_opt_forms);
   CU_add_test(s1, "numbers: digits only, ranges, untouched on error", test_uint);
   CU_add_test(s1, "transports and MRCP resource names", test_transport_resource);
+  CU_add_test(s1, "MRCP resource lists (serve --resources)", test_resource_list);
   CU_add_test(s1, "HOST:PORT with IPv4 and [IPv6]", test_hostport);
   CU_add_test(s1, "USER:PASSWORD, password never echoed", test_userpass);
   CU_add_test(s1, "the call target must be a sip: URI with a valid port", test_target);

@@ -15,6 +15,8 @@
  *   re-INVITE add/remove speechrecog, + speechsynth (re-INVITE), - speechsynth, BYE: the
  *                        channels, ports and audio direction of each answer, as the client
  *                        parsed them and as the server sent them
+ *   488 with a Warning   a server that serves only speechrecog and speechsynth refuses a
+ *                        recorder: rejected, 488, the Warning text
  *   Digest (suite auth)  every algorithm x qop, 401 and 407: one challenge, the INVITE sent
  *                        twice with credentials of that algorithm and qop; a wrong password
  *                        with max_challenges 0..3; a nonce gone stale before a re-INVITE
@@ -820,6 +822,35 @@ static void test_reinvite_add_remove(void) {
   sc_close(&c);
 }
 
+/* ---- 488 with a Warning ------------------------------------------------------------------- */
+
+static void test_488_warning(void) {
+  static const sipspec_mrcp_resource rec[] = {SIPSPEC_MRCP_RECORDER};
+  sc c;
+  sc_open(&c);
+  sipspec_server_opts so;
+  sipspec_server_opts_init(&so);
+  so.mrcp.supported = (1u << SIPSPEC_MRCP_SPEECHRECOG) | (1u << SIPSPEC_MRCP_SPEECHSYNTH);
+  sc_server(&c, &so);
+  sc_ua(&c);
+  sc_call_server_res(&c, rec, 1);
+  CU_ASSERT_FATAL(tst_run_until(c.loop, cond_terminated, &c, RUN_MAX_S));
+  CU_ASSERT_EQUAL(c.answered, 0);
+  CU_ASSERT_EQUAL(c.failed, 1);
+  CU_ASSERT_EQUAL(c.fail_result, SIPSPEC_RESULT_REJECTED);
+  CU_ASSERT_EQUAL(c.fail_status, 488);
+  CU_ASSERT_EQUAL(c.status, 488);
+  CU_ASSERT_PTR_NOT_NULL(strstr(c.fail_warning, "recorder"));
+  CU_ASSERT_EQUAL(tel(&c)->sipError4xx, 1);
+  sipspec_server_stats st;
+  sipspec_server_stats_get(c.srv, &st);
+  CU_ASSERT_EQUAL(st.invites, 1);
+  CU_ASSERT_EQUAL(st.refused, 1);
+  CU_ASSERT_EQUAL(st.established, 0);
+  CU_ASSERT_EQUAL(srv_saw(&c, SIPSPEC_SERVER_REFUSED), 1);
+  sc_close(&c);
+}
+
 /* ---- Digest through the whole stack ------------------------------------------------------- */
 
 #define AUTH_USER "alice"
@@ -1016,6 +1047,7 @@ int main(int argc, char **argv) {
     {"CANCEL while ringing", test_cancel_ringing},
     {"481 to our BYE", test_bye_481},
     {"re-INVITE: + speechsynth, - speechsynth, as the server answered", test_reinvite_add_remove},
+    {"488 with a Warning for a resource not served", test_488_warning},
   }, auth_cases[] = {
     {"6 algorithms x auth/auth-int x 401/407: one challenge, INVITE twice", test_digest_matrix},
     {"wrong password, max_challenges 0..3: exact INVITE counts", test_digest_wrong_password},

@@ -125,6 +125,27 @@ int cli_parse_resource(const char *s, sipspec_mrcp_resource *out, char *why, siz
   return SIPSPEC_OK;
 }
 
+int cli_parse_resource_list(const char *s, unsigned *mask, char *why, size_t whylen) {
+  unsigned m = 0;
+  const char *p = s;
+  for (;;) {
+    size_t n = strcspn(p, ",");
+    char name[32];
+    if (!n) return fail(why, whylen, "'%s': an empty name in the list", s);
+    if (n >= sizeof name) return fail(why, whylen, "'%.*s' is not an MRCP resource", (int)n, p);
+    memcpy(name, p, n);
+    name[n] = '\0';
+    sipspec_mrcp_resource r = SIPSPEC_MRCP_RES_NONE;
+    if (cli_parse_resource(name, &r, why, whylen)) return SIPSPEC_E_INVAL;
+    if (m & (1u << r)) return fail(why, whylen, "'%s' is listed twice", name);
+    m |= 1u << r;
+    if (!p[n]) break;
+    p += n + 1;
+  }
+  *mask = m;
+  return SIPSPEC_OK;
+}
+
 int cli_check_target(const char *uri, int *ipv6, char *why, size_t whylen) {
   sipspec_uri u;
   sipspec_parse_error pe;

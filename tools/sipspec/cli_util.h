@@ -47,6 +47,10 @@ int cli_parse_userpass(const char *s, char *user, size_t usercap, char *pass, si
 /* An MRCP resource name of RFC 6787 section 3.1. */
 int cli_parse_resource(const char *s, sipspec_mrcp_resource *out, char *why, size_t whylen);
 
+/* A comma-separated list of MRCP resource names ("speechrecog,speechsynth"), each once, as
+ * a mask of (1 << resource) bits (sipspec_mrcp_server_config.supported). */
+int cli_parse_resource_list(const char *s, unsigned *mask, char *why, size_t whylen);
+
 /* The target of `sipspec call`: a sip: URI with a host (a name, an IPv4 or a bracketed IPv6
  * literal) and a port that, when present, is 1..65535. *ipv6 is set to 1 for an IPv6 literal.
  * sips: is refused until TLS lands. */

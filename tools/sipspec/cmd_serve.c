@@ -29,6 +29,9 @@ static void usage(FILE *out) {
           "  --proxy                challenge with 407 as a proxy would\n"
           "  --mrcp-port N          the MRCP port put into answers (default 1544)\n"
           "  --rtp-port N           the RTP port put into answers (default 4000)\n"
+          "  --resources LIST       serve only these MRCP resources (comma-separated, e.g.\n"
+          "                         speechrecog,speechsynth); others get port 0, an offer with\n"
+          "                         none of them 488 with a Warning (default: all)\n"
           "  --reject CODE          answer every INVITE with CODE (300..699)\n"
           "  --ring N               send N 180 Ringing before the final response (default 1)\n"
           "  --ring-interval MS     wait MS between the 180s and before the final response (0)\n"
@@ -174,6 +177,8 @@ int sipspec_cmd_serve(int argc, char **argv) {
       proxy = 1;
     } else if (!strcmp(a, "--trace")) {
       trace = 1;
+    } else if ((m = cli_opt(argc, argv, &i, "--resources", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_resource_list(v, &so.mrcp.supported, why, sizeof why)) return usage_error("--resources", why);
     } else if ((m = cli_opt(argc, argv, &i, "--listen", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_hostport(v, host, sizeof host, &port, why, sizeof why)) return usage_error("--listen", why);
       listen_set = 1;
