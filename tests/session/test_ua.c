@@ -1250,9 +1250,10 @@ static void test_big_invite_switches_to_tcp(void) {
   fx_close(&f);
 }
 
-/* A re-INVITE from the server in the session established by INVITE inv, with body sdp
- * (NULL: none). */
-static void send_server_reinvite(fx *f, int inv, unsigned cseq, const char *branch, const char *sdp) {
+/* A request (INVITE or ACK) from the server in the session established by INVITE inv,
+ * with body sdp (NULL: none). */
+static void send_server_request(fx *f, const char *method, int inv, unsigned cseq, const char *branch,
+                                const char *sdp) {
   const sipspec_msg *m = peer_parse(&f->p, inv);
   CU_ASSERT_PTR_NOT_NULL_FATAL(m);
   sipspec_addr from;
@@ -1263,12 +1264,16 @@ static void send_server_reinvite(fx *f, int inv, unsigned cseq, const char *bran
   snprintf(cid, sizeof cid, "%s", peer_header(&f->p, inv, "Call-ID"));
   static char req[8192];
   snprintf(req, sizeof req,
-           "INVITE sip:client@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%u;branch=%s\r\nMax-Forwards: 70\r\n"
+           "%s sip:client@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%u;branch=%s\r\nMax-Forwards: 70\r\n"
            "From: <sip:mresources@127.0.0.1>;tag=srvtag\r\nTo: <sip:client@127.0.0.1>;tag=%s\r\n"
-           "Call-ID: %s\r\nCSeq: %u INVITE\r\nContact: <sip:srv@127.0.0.1:%u>\r\n%sContent-Length: %zu\r\n\r\n%s",
-           use_tcp ? "TCP" : "UDP", f->p.port, branch, tag, cid, cseq, f->p.port,
+           "Call-ID: %s\r\nCSeq: %u %s\r\nContact: <sip:srv@127.0.0.1:%u>\r\n%sContent-Length: %zu\r\n\r\n%s",
+           method, use_tcp ? "TCP" : "UDP", f->p.port, branch, tag, cid, cseq, method, f->p.port,
            sdp ? "Content-Type: application/sdp\r\n" : "", sdp ? strlen(sdp) : 0, sdp ? sdp : "");
   peer_send(&f->p, req, strlen(req));
+}
+
+static void send_server_reinvite(fx *f, int inv, unsigned cseq, const char *branch, const char *sdp) {
+  send_server_request(f, "INVITE", inv, cseq, branch, sdp);
 }
 
 /* RFC 3264 8 / RFC 6787 4.2: the server's re-INVITE repeating its current SDP (same o=
@@ -1288,6 +1293,7 @@ static void test_server_reinvite(void) {
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "Content-Type"), "application/sdp");
   /* our SDP, unchanged (same o= version) */
   CU_ASSERT_STRING_EQUAL(strstr(f.p.msgs[ok], "\r\n\r\nv=0"), strstr(f.p.msgs[inv], "\r\n\r\nv=0"));
+  send_server_request(&f, "ACK", inv, 2, "z9hG4bKsrvack1", NULL); /* 14.1: before the next INVITE */
   /* a changed offer: the o= version goes up */
   char changed[4096];
   snprintf(changed, sizeof changed, "%s", cur);
@@ -1316,6 +1322,108 @@ static void test_server_reinvite(void) {
   peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  fx_close(&f);
+}
+
+/* Indexes (into out, up to max) of the messages starting with prefix whose CSeq is cseq;
+ * returns how many there are. */
+static int find_all(fx *f, const char *prefix, const char *cseq, int *out, int max) {
+  int n = 0;
+  for (int k = 0;; k++) {
+    int i = peer_find(&f->p, prefix, k);
+    if (i < 0) break;
+    if (strcmp(peer_header(&f->p, i, "CSeq"), cseq)) continue;
+    if (n < max) out[n] = i;
+    n++;
+  }
+  return n;
+}
+
+/* Runs until n copies of prefix with cseq arrived (or max_s passed); returns the count. */
+static int wait_copies(fx *f, const char *prefix, const char *cseq, int n, double max_s) {
+  int idx[64];
+  for (int guard = 0; guard < 1000 && max_s > 0; guard++) {
+    if (find_all(f, prefix, cseq, idx, 64) >= n) break;
+    peer_wait(&f->p, f->p.n + 1, 0.05);
+    max_s -= 0.05;
+  }
+  return find_all(f, prefix, cseq, idx, 64);
+}
+
+/* RFC 3261 13.3.1.4: our 200 to the server's refresh re-INVITE is sent again T1, 2*T1, ...
+ * apart (T1 = 100 ms: copies due 100 and 300 ms after the first; over TCP too, the rule
+ * being end to end) until its ACK. An ACK with another CSeq (the INVITE's) does not stop
+ * it; a new re-INVITE meanwhile gets 500 with Retry-After (14.2); the ACK with the
+ * re-INVITE's CSeq stops it: no copy in the next 1.6 s, which would have held the copies
+ * due at 700 and 1500 ms. Every copy is the same bytes, each counted as a retransmission. */
+static void test_server_reinvite_2xx_until_ack(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  int inv = establish(&f);
+  char cur[4096];
+  snprintf(cur, sizeof cur, "%s", answer_for(&f, inv));
+  send_server_reinvite(&f, inv, 2, "z9hG4bKsrvre1", cur);
+  CU_ASSERT_EQUAL_FATAL(wait_copies(&f, "SIP/2.0 200", "2 INVITE", 2, 5), 2);
+  send_server_request(&f, "ACK", inv, 1, "z9hG4bKsrvackold", NULL); /* the INVITE's CSeq: not ours */
+  send_server_reinvite(&f, inv, 3, "z9hG4bKsrvre2", cur);
+  int busy = wait_for(&f, "SIP/2.0 500", 0, 5);
+  CU_ASSERT_FATAL(busy >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, busy, "CSeq"), "3 INVITE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, busy, "Retry-After"), "1");
+  send_server_request(&f, "ACK", inv, 3, "z9hG4bKsrvre2", NULL); /* 17.1.1.3: the 500's ACK, same branch */
+  CU_ASSERT_EQUAL_FATAL(wait_copies(&f, "SIP/2.0 200", "2 INVITE", 3, 5), 3);
+  int idx[64];
+  int n = find_all(&f, "SIP/2.0 200", "2 INVITE", idx, 64);
+  for (int i = 1; i < n; i++) {
+    CU_ASSERT_STRING_EQUAL(f.p.msgs[idx[i]], f.p.msgs[idx[0]]);
+    /* never early: copy i leaves at least T1 * (2^i - 1) after the first (ms resolution) */
+    CU_ASSERT_TRUE(f.p.at[idx[i]] - f.p.at[idx[0]] >= 0.100 * (double)((1u << i) - 1) - 0.002);
+  }
+  send_server_request(&f, "ACK", inv, 2, "z9hG4bKsrvack2", NULL);
+  tst_run_for(f.loop, 1.6);
+  CU_ASSERT_EQUAL(find_all(&f, "SIP/2.0 200", "2 INVITE", idx, 64), n);
+  /* the 200's copies and those of the 500 (Timer G over UDP, should its ACK come late) */
+  int n500 = peer_count(&f.p, "SIP/2.0 500");
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipRetransmissions, (uint64_t)(n - 1 + n500 - 1));
+  /* acknowledged: the server may re-INVITE again, and gets 200 once more */
+  send_server_reinvite(&f, inv, 4, "z9hG4bKsrvre3", cur);
+  CU_ASSERT_EQUAL(wait_copies(&f, "SIP/2.0 200", "4 INVITE", 1, 5), 1);
+  send_server_request(&f, "ACK", inv, 4, "z9hG4bKsrvack4", NULL);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  fx_close(&f);
+}
+
+/* No ACK ever (T1 = 20 ms, T2 = 160 ms): copies due 20, 60, 140, 300, 460, ... ms after the
+ * first while before 64*T1 = 1280 ms, then the session ends with BYE (13.3.1.4), not before
+ * 64*T1, and no copy after it; the end is reported as an error. */
+static void test_server_reinvite_no_ack_bye(void) {
+  fx f;
+  fx_open(&f, 20, 0);
+  int inv = establish(&f);
+  char cur[4096];
+  snprintf(cur, sizeof cur, "%s", answer_for(&f, inv));
+  send_server_reinvite(&f, inv, 2, "z9hG4bKsrvre1", cur);
+  int bye = wait_for(&f, "BYE ", 0, 10);
+  CU_ASSERT_FATAL(bye >= 0);
+  int expected = 0; /* the first and every copy due before 64*T1 */
+  for (unsigned t = 0, iv = 20; t < 64 * 20; t += iv, iv = iv * 2 > 160 ? 160 : iv * 2) expected++;
+  int idx[64];
+  int n = find_all(&f, "SIP/2.0 200", "2 INVITE", idx, 64);
+  CU_ASSERT_EQUAL(n, expected);
+  CU_ASSERT_FATAL(n >= 1 && n <= 64);
+  CU_ASSERT_TRUE(idx[n - 1] < bye);
+  CU_ASSERT_TRUE(f.p.at[bye] - f.p.at[idx[0]] >= 64 * 0.020 - 0.002);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "2 BYE");
+  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
+  CU_ASSERT_EQUAL(find_all(&f, "SIP/2.0 200", "2 INVITE", idx, 64), n);
   fx_close(&f);
 }
 
@@ -1543,6 +1651,8 @@ int main(void) {
   CU_add_test(s, "2xx from another fork: ACK and BYE on its dialog", test_fork_2xx);
   CU_add_test(s, "180 from one fork, 2xx from another: the 2xx's dialog", test_fork_early_then_other_2xx);
   CU_add_test(s, "server re-INVITE: refresh 200, change 488", test_server_reinvite);
+  CU_add_test(s, "server re-INVITE: 200 sent again until its ACK", test_server_reinvite_2xx_until_ack);
+  CU_add_test(s, "server re-INVITE: no ACK, BYE after 64*T1", test_server_reinvite_no_ack_bye);
   CU_add_test(s, "401 after ringing: retry", test_auth_retry_after_ringing);
   CU_add_test(s, "407 after ringing, no credentials: auth-failed", test_auth_failed_after_ringing);
   CU_add_test(s, "ended before a provisional, then 486 or 200", test_end_before_provisional_final);

@@ -17,6 +17,10 @@
  * actually used toward the peer, then User-Agent, Allow, Supported, Content-Type,
  * Content-Length). A 401/407 is answered once per challenge round with the digest client
  * (RFC 3261 22.2): CSeq + 1, same Call-ID and From tag, new branch.
+ *
+ * A server's re-INVITE that refreshes the session gets a 200 that session/uas_2xx.h sends
+ * again until its ACK (RFC 3261 13.3.1.4); without an ACK for 64*T1 the session ends with
+ * BYE (end reason error).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -366,6 +370,7 @@ static int send_in_dialog(sipspec_session *s, session_req *p) {
 static void act_send_bye(sipspec_session *s) {
   session_req p = {ST_BYE, "BYE", NULL, 0, 0, NULL};
   ev_timer_stop(s->ua->loop, &s->keepalive);
+  sipspec_uas_2xx_stop(&s->reinvite_2xx); /* the session ends: no more 2xx copies */
   int rc = s->dialog ? send_in_dialog(s, &p) : SIPSPEC_E_STATE;
   if (rc) {
     set_reason(s, "cannot send BYE: %s", sipspec_strerror(rc));
@@ -456,6 +461,7 @@ static void finish(sipspec_session *s) {
   ev_timer_stop(loop, &s->timer_answer);
   ev_timer_stop(loop, &s->timer_cancel);
   ev_timer_stop(loop, &s->keepalive);
+  sipspec_uas_2xx_stop(&s->reinvite_2xx);
   for (int i = 0; i < SESSION_MAX_TSX; i++)
     if (s->tsx[i].t) {
       sipspec_tsx_set_callbacks(s->tsx[i].t, NULL);
@@ -796,6 +802,13 @@ static int origin_equal(const sipspec_sdp_origin *a, const sipspec_sdp_origin *b
  * current SDP, unchanged too. Anything else (no offer, an offer that does not parse, a
  * changed one) gets 488 with a Warning saying why (RFC 3261 13.3.1, 21.4.26). */
 static void answer_server_reinvite(sipspec_session *s, const sipspec_msg *req) {
+  if (sipspec_uas_2xx_pending(&s->reinvite_2xx)) {
+    /* 14.1/14.2: the server's previous INVITE exchange is not over until its ACK */
+    sipspec_tsx_respond(s->cur_srv, 500, NULL,
+                        "Retry-After: 1\r\nWarning: 399 sipspec \"the 2xx to the previous re-INVITE is not ACKed yet\"\r\n",
+                        NULL, 0);
+    return;
+  }
   sipspec_span body = sipspec_msg_body(req);
   const char *why = NULL;
   char why_buf[300];
@@ -828,13 +841,20 @@ static void answer_server_reinvite(sipspec_session *s, const sipspec_msg *req) {
   }
   snprintf(hdrs, sizeof hdrs, "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nContent-Type: application/sdp\r\n",
            s->contact);
-  sipspec_tsx_respond(s->cur_srv, 200, NULL, hdrs, s->local_sdp, s->local_len);
+  /* 13.3.1.4: sent again T1, 2*T1, ... (capped at T2) until its ACK; after 64*T1 without
+   * one, reinvite_2xx_give_up ends the session with BYE */
+  sipspec_uas_2xx_send(&s->reinvite_2xx, s->cur_srv, sipspec_msg_cseq(req), s->ua->cfg.t1_ms, s->ua->cfg.t2_ms, 200,
+                       hdrs, s->local_sdp, s->local_len);
 }
 
 static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user) {
   sipspec_session *s = user;
   (void)d;
-  if (!s->cur_srv || sipspec_msg_method(req) == SIPSPEC_METHOD_ACK) return;
+  if (sipspec_msg_method(req) == SIPSPEC_METHOD_ACK) { /* RX_ACK: the ACK for our 2xx */
+    sipspec_uas_2xx_ack(&s->reinvite_2xx, req);
+    return;
+  }
+  if (!s->cur_srv) return;
   switch (sipspec_msg_method(req)) {
   case SIPSPEC_METHOD_OPTIONS:
     sipspec_tsx_respond(s->cur_srv, 200, NULL, "Allow: " SESSION_ALLOW "\r\nAccept: application/sdp\r\n", NULL, 0);
@@ -867,6 +887,23 @@ void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp) {
   post(s, SIPSPEC_EV_RX_2XX, resp);
 }
 
+void session_rx_ack(sipspec_session *s, const sipspec_msg *ack) {
+  if (s->dialog) (void)sipspec_dialog_rx_request(s->dialog, ack); /* Confirmed RX_ACK: dlg_on_request */
+}
+
+/* 64*T1 and no ACK for our 2xx to the server's re-INVITE: the dialog is confirmed, but the
+ * session ends with BYE (13.3.1.4), reported as an error end. */
+static void reinvite_2xx_give_up(sipspec_uas_2xx *r, void *user) {
+  sipspec_session *s = user;
+  (void)r;
+  if (s->terminated || s->ending || sipspec_fsm_state(&s->fsm) != SIPSPEC_UAC_SESSION_ESTABLISHED) return;
+  s->ending = 1;
+  s->status = 0;
+  set_reason(s, "%s", "no ACK for our 2xx to the server's re-INVITE within 64*T1");
+  s->end_by = SIPSPEC_END_ERROR;
+  post(s, SIPSPEC_EV_TU_END, NULL);
+}
+
 void session_rx_request(sipspec_session *s, sipspec_tsx *t, const sipspec_msg *req) {
   s->cur_srv = t;
   int rc;
@@ -890,6 +927,7 @@ void session_free(sipspec_session *s) {
   ev_timer_stop(loop, &s->timer_answer);
   ev_timer_stop(loop, &s->timer_cancel);
   ev_timer_stop(loop, &s->keepalive);
+  sipspec_uas_2xx_stop(&s->reinvite_2xx);
   sipspec_dialog_destroy(s->dialog);
   sipspec_digest_client_destroy(s->digest);
   sipspec_mrcp_session_destroy(s->mrcp);
@@ -1060,6 +1098,7 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   ev_timer_init(&s->timer_cancel, timer_cb, 0., 0.);
   ev_timer_init(&s->keepalive, keepalive_cb, 0., 0.);
   s->timer_answer.data = s->timer_cancel.data = s->keepalive.data = s;
+  sipspec_uas_2xx_init(&s->reinvite_2xx, ua->loop, reinvite_2xx_give_up, s);
   sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, on_action, s);
   int rc = SIPSPEC_OK;
   if (!(s->target = strdup(o->target))) rc = SIPSPEC_E_NOMEM;
@@ -1160,8 +1199,9 @@ int sipspec_session_keepalive(sipspec_session *s) { return in_dialog(s, ST_OPTIO
 
 static int change_resource(sipspec_session *s, sipspec_mrcp_resource r, int add) {
   if (!s) return SIPSPEC_E_INVAL;
-  if (s->terminated || s->reinvite_pending || sipspec_fsm_state(&s->fsm) != SIPSPEC_UAC_SESSION_ESTABLISHED)
-    return SIPSPEC_E_STATE;
+  if (s->terminated || s->reinvite_pending || sipspec_uas_2xx_pending(&s->reinvite_2xx) ||
+      sipspec_fsm_state(&s->fsm) != SIPSPEC_UAC_SESSION_ESTABLISHED)
+    return SIPSPEC_E_STATE; /* 14.1: not while an INVITE exchange runs in either direction */
   if (!s->mrcp) return SIPSPEC_E_INVAL;
   int rc = add ? sipspec_mrcp_session_add(s->mrcp, r) : sipspec_mrcp_session_remove(s->mrcp, r);
   if (rc) return rc;

@@ -14,6 +14,7 @@
 #include "fsm/fsm_timers.h"
 #include "session/dialog.h"
 #include "session/tsx.h"
+#include "session/uas_2xx.h"
 #include "sipspec/digest_msg.h"
 #include "sipspec/fsm.h"
 #include "sipspec/resolver.h"
@@ -149,6 +150,8 @@ struct sipspec_session {
   /* the session as negotiated, for a server's refresh re-INVITE (RFC 3264 8) */
   char *local_sdp, *remote_sdp;      /* our last accepted offer, the server's last answer */
   size_t local_len, remote_len;
+  /* our 2xx to the server's last re-INVITE, sent again until its ACK (13.3.1.4) */
+  sipspec_uas_2xx reinvite_2xx;
 };
 
 /* ua.c */
@@ -165,6 +168,9 @@ void session_free(sipspec_session *s);
 void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp);
 /* A request of this session's dialog (BYE, OPTIONS, INFO...) on server transaction t. */
 void session_rx_request(sipspec_session *s, sipspec_tsx *t, const sipspec_msg *req);
+/* An ACK of this session's dialog that no server transaction took: the ACK for our 2xx to
+ * a re-INVITE of the server (13.3.1.4). */
+void session_rx_ack(sipspec_session *s, const sipspec_msg *ack);
 /* 1 when msg (request or response) belongs to this session's dialog. */
 int session_matches(const sipspec_session *s, const sipspec_msg *m, int is_request);
 /* 1 when resp answers this session's INVITE (Call-ID and From tag), whatever its To tag:

@@ -7,7 +7,9 @@
  * 3261 12.2.2); a request naming a dialog we do not know gets 481 (12.2.2), an OPTIONS
  * outside any dialog 200 with our Allow list (11.2), a new INVITE 603 (this user agent
  * does not take calls). A stray 2xx to one of our INVITEs (its transaction already gone
- * after Timer M) is ACKed again (13.2.2.4), also when it comes from another fork. Terminated sessions are unlinked at once and
+ * after Timer M) is ACKed again (13.2.2.4), also when it comes from another fork. The ACK
+ * for a 2xx of ours (to a server's re-INVITE) goes to its session, which stops sending that
+ * 2xx again (13.3.1.4). Terminated sessions are unlinked at once and
  * freed on a zero-delay timer, after the callbacks that saw them have returned.
  */
 #include <assert.h>
@@ -128,6 +130,16 @@ static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
   }
 }
 
+/* An ACK no server transaction took: the ACK for a 2xx of ours (RFC 3261 17.2.3, RFC 6026
+ * 8.7), for the session whose dialog it names; any other is dropped (ACKs get no answer). */
+static void on_ack(sipspec_tsx_layer *l, const sipspec_msg *ack, sipspec_transport *tp, const sipspec_sockaddr *from,
+                   void *user) {
+  sipspec_ua *ua = user;
+  (void)l, (void)tp, (void)from;
+  sipspec_session *s = find_session(ua, ack, 1);
+  if (s) session_rx_ack(s, ack);
+}
+
 static void on_stray_response(sipspec_tsx_layer *l, const sipspec_msg *resp, sipspec_transport *tp,
                               const sipspec_sockaddr *from, void *user) {
   sipspec_ua *ua = user;
@@ -226,7 +238,7 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
   if (!rc) rc = dup_opt(&ua->display_name, o->display_name, NULL);
   if (!rc) rc = dup_opt(&ua->user_agent, o->user_agent, dflt_ua);
   if (!rc) rc = sipspec_msg_create(&ua->scratch, NULL);
-  sipspec_tsx_layer_callbacks lcb = {on_request, NULL, on_stray_response, ua};
+  sipspec_tsx_layer_callbacks lcb = {on_request, on_ack, on_stray_response, ua};
   if (!rc) rc = sipspec_tsx_layer_create(loop, &ua->cfg, &ua->tel, &lcb, &ua->layer);
   sipspec_resolver_opts ro = {o->hosts_path};
   if (!rc) rc = sipspec_resolver_create(loop, &ro, &ua->resolver, err, errlen);
