@@ -89,7 +89,8 @@ extern "C" {
   /* dialogs and sessions: -700..-749 */                                               \
   X(E_DIALOG_CSEQ_ORDER, -700, "in-dialog request with a CSeq lower than the last one") \
   X(E_DIALOG_MISMATCH,  -701,  "message does not belong to this dialog")               \
-  X(E_DIALOG_BAD_MESSAGE, -702, "message lacks what a dialog needs (tag, Contact, Call-ID, CSeq)")
+  X(E_DIALOG_BAD_MESSAGE, -702, "message lacks what a dialog needs (tag, Contact, Call-ID, CSeq)") \
+  X(E_CHART_ACTION,     -703,  "a dialog or session chart action has no implementation")
 
 typedef enum sipspec_err {
 #define SIPSPEC_ERR_ENUM_(name, num, text) SIPSPEC_##name = num,

@@ -1,9 +1,10 @@
 /* session/dialog.c: a SIP dialog on the generated chart spec/dialog.rl (RFC 3261 section 12).
  *
- * The chart decides what happens; this file implements its actions by their generated
- * names (create_dialog, update_remote_target, send_ack, send_in_dialog_request, send_bye,
- * check_remote_cseq, pass_to_tu, answer_200, report_terminated) and keeps the dialog state
- * they work on. What a message contributes (a response's To tag, Contact, Record-Route) is
+ * The chart decides what happens; this file implements its actions by their names in the
+ * chart (create_dialog, update_remote_target, send_ack, send_in_dialog_request, send_bye,
+ * check_remote_cseq, pass_to_tu, answer_200, report_terminated; a table resolves them, and
+ * creating a dialog fails with SIPSPEC_E_CHART_ACTION when the chart has an action the table
+ * lacks) and keeps the dialog state they work on. What a message contributes (a response's To tag, Contact, Record-Route) is
  * checked and copied before the event is fed, so a bad message changes nothing and the
  * actions only commit prepared values. Messages are built with sipspec/msg.h's builder
  * into malloc'd buffers handed to the owner's callbacks; nothing here touches a socket.
@@ -146,6 +147,9 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action);
 static int dlg_new(const sipspec_msg *invite, sipspec_dialog_role role, const sipspec_dialog_local *local,
                    const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
   *out = NULL;
+  /* A chart action without an implementation would be skipped silently: refuse instead. */
+  int crc = sipspec_dialog_chart_check(&sipspec_chart_dialog, NULL);
+  if (crc) return crc;
   if (!invite || !local || !local->via || !local->contact || !*local->via || !*local->contact)
     return SIPSPEC_E_INVAL;
   sipspec_addr from, to;
@@ -437,22 +441,51 @@ static void act_report_terminated(sipspec_dialog *d) {
   if (d->cb.on_terminated) d->cb.on_terminated(d, why, d->cb.user);
 }
 
+/* The implementation of each chart action, by the action's name in the chart. The chart's
+ * action table is the only list of what must exist: sipspec_dialog_chart_check() proves at
+ * every dialog's creation that each of its actions resolves here (none is a timer action:
+ * a dialog runs no timers), and on_action runs what the name resolves to. */
+typedef void (*dlg_action_fn)(sipspec_dialog *d);
+static const struct dlg_impl {
+  const char *name;
+  dlg_action_fn fn;
+} dlg_impls[] = {
+    {"create_dialog", act_create_dialog},
+    {"update_remote_target", act_update_remote_target},
+    {"send_ack", act_send_ack},
+    {"send_in_dialog_request", act_send_request},
+    {"send_bye", act_send_request},
+    {"check_remote_cseq", act_check_remote_cseq},
+    {"pass_to_tu", act_pass_to_tu},
+    {"answer_200", act_answer_200},
+    {"report_terminated", act_report_terminated},
+};
+
+static dlg_action_fn impl_of(const sipspec_chart *c, int a) {
+  if (a < 0 || a >= c->n_actions || !c->actions[a].name) return NULL;
+  if (c->actions[a].timer_op != SIPSPEC_TIMER_OP_NONE) return NULL;
+  for (size_t i = 0; i < sizeof dlg_impls / sizeof dlg_impls[0]; i++)
+    if (!strcmp(c->actions[a].name, dlg_impls[i].name)) return dlg_impls[i].fn;
+  return NULL;
+}
+
+int sipspec_dialog_chart_check(const sipspec_chart *chart, const char **missing) {
+  if (missing) *missing = NULL;
+  if (!chart || chart->n_actions < 0 || (chart->n_actions && !chart->actions)) return SIPSPEC_E_INVAL;
+  for (int a = 0; a < chart->n_actions; a++)
+    if (!impl_of(chart, a)) {
+      if (missing) *missing = chart->actions[a].name ? chart->actions[a].name : "(unnamed)";
+      return SIPSPEC_E_CHART_ACTION;
+    }
+  return SIPSPEC_OK;
+}
+
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_dialog *d = ctx;
   assert(chart == &sipspec_chart_dialog);
-  (void)chart;
-  switch ((enum sipspec_dialog_action)action) {
-  case SIPSPEC_DIALOG_A_CREATE_DIALOG: act_create_dialog(d); break;
-  case SIPSPEC_DIALOG_A_UPDATE_REMOTE_TARGET: act_update_remote_target(d); break;
-  case SIPSPEC_DIALOG_A_SEND_ACK: act_send_ack(d); break;
-  case SIPSPEC_DIALOG_A_SEND_IN_DIALOG_REQUEST:
-  case SIPSPEC_DIALOG_A_SEND_BYE: act_send_request(d); break;
-  case SIPSPEC_DIALOG_A_CHECK_REMOTE_CSEQ: act_check_remote_cseq(d); break;
-  case SIPSPEC_DIALOG_A_PASS_TO_TU: act_pass_to_tu(d); break;
-  case SIPSPEC_DIALOG_A_ANSWER_200: act_answer_200(d); break;
-  case SIPSPEC_DIALOG_A_REPORT_TERMINATED: act_report_terminated(d); break;
-  case SIPSPEC_DIALOG__ACTION_COUNT: break;
-  }
+  dlg_action_fn fn = impl_of(chart, action);
+  assert(fn); /* sipspec_dialog_chart_check() passed when d was created */
+  if (fn) fn(d);
 }
 
 /* ---- feeding ------------------------------------------------------------------------------ */

@@ -1,6 +1,7 @@
 /* session/session.c: one MRCPv2 client session on the generated chart spec/uac_session.rl.
  *
- * The chart decides; this file implements its actions by their generated names and feeds it
+ * The chart decides; this file implements its actions by their names in the chart (a table
+ * that session_chart_check() proves complete when the user agent is created) and feeds it
  * the events of the session's transactions: the INVITE (ICT), its CANCEL, the BYE and the
  * in-dialog OPTIONS / re-INVITE (NICT / ICT), the ANSWER and CANCEL chart timers, and the
  * requests the user agent routes here. The dialog (session/dialog.h) keeps the dialog state
@@ -405,51 +406,92 @@ static void act_report_cancelled(sipspec_session *s) {
   }
 }
 
+/* The chart actions that have no function of their own above. */
+static void act_start_timer_answer(sipspec_session *s) {
+  start_timer(s, &s->timer_answer, chart_timer_s(s, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms));
+}
+static void act_stop_timer_answer(sipspec_session *s) { ev_timer_stop(s->ua->loop, &s->timer_answer); }
+static void act_start_timer_cancel(sipspec_session *s) {
+  start_timer(s, &s->timer_cancel, chart_timer_s(s, SIPSPEC_EV_TIMER_CANCEL, 0));
+}
+static void act_stop_timer_cancel(sipspec_session *s) { ev_timer_stop(s->ua->loop, &s->timer_cancel); }
+static void act_report_auth_failed(sipspec_session *s) { report_failed(s, SIPSPEC_RESULT_AUTH_FAILED); }
+static void act_report_timeout(sipspec_session *s) {
+  s->status = 0;
+  set_reason(s, "%s", "no response to the INVITE (Timer B)");
+  report_failed(s, SIPSPEC_RESULT_TIMEOUT);
+}
+static void act_report_transport_error(sipspec_session *s) {
+  if (s->established) s->end_by = SIPSPEC_END_ERROR;
+  else report_failed(s, SIPSPEC_RESULT_TRANSPORT_ERROR);
+}
+static void act_report_terminated_by_peer(sipspec_session *s) { s->end_by = SIPSPEC_END_PEER; }
+static void act_report_terminated(sipspec_session *s) { s->end_by = SIPSPEC_END_ERROR; }
+static void act_report_bye_answered(sipspec_session *s) {
+  if (s->established && s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
+}
+static void act_report_bye_unanswered(sipspec_session *s) {
+  if (s->cur_ev == SIPSPEC_EV_TXN_TIMEOUT) s->ua->tel.sipByeAcksMissing++;
+  if (s->established && s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
+}
+
+/* Every action of spec/uac_session.rl by its name in the chart, timer actions included (the
+ * session runs its ANSWER and CANCEL timers itself). session_chart_check() proves at the
+ * user agent's creation that each action of the chart resolves here; on_action runs what
+ * the name resolves to. */
+typedef void (*session_action_fn)(sipspec_session *s);
+static const struct session_impl {
+  const char *name;
+  session_action_fn fn;
+} session_impls[] = {
+    {"send_invite", act_send_invite},
+    {"send_invite_with_credentials", act_send_invite_with_credentials},
+    {"report_provisional", act_report_provisional},
+    {"start_timer_ANSWER", act_start_timer_answer},
+    {"stop_timer_ANSWER", act_stop_timer_answer},
+    {"start_timer_CANCEL", act_start_timer_cancel},
+    {"stop_timer_CANCEL", act_stop_timer_cancel},
+    {"send_ack", act_send_ack},
+    {"report_answered", act_report_answered},
+    {"report_failed", act_report_failed},
+    {"report_auth_failed", act_report_auth_failed},
+    {"report_timeout", act_report_timeout},
+    {"report_transport_error", act_report_transport_error},
+    {"send_cancel", act_send_cancel},
+    {"send_bye", act_send_bye},
+    {"report_cancelled", act_report_cancelled},
+    {"send_in_dialog_request", act_send_in_dialog_request},
+    {"answer_200", act_answer_200},
+    {"report_terminated_by_peer", act_report_terminated_by_peer},
+    {"report_terminated", act_report_terminated},
+    {"report_bye_answered", act_report_bye_answered},
+    {"report_bye_unanswered", act_report_bye_unanswered},
+};
+
+static session_action_fn impl_of(const sipspec_chart *c, int a) {
+  if (a < 0 || a >= c->n_actions || !c->actions[a].name) return NULL;
+  for (size_t i = 0; i < sizeof session_impls / sizeof session_impls[0]; i++)
+    if (!strcmp(c->actions[a].name, session_impls[i].name)) return session_impls[i].fn;
+  return NULL;
+}
+
+int session_chart_check(const sipspec_chart *chart, const char **missing) {
+  if (missing) *missing = NULL;
+  if (!chart || chart->n_actions < 0 || (chart->n_actions && !chart->actions)) return SIPSPEC_E_INVAL;
+  for (int a = 0; a < chart->n_actions; a++)
+    if (!impl_of(chart, a)) {
+      if (missing) *missing = chart->actions[a].name ? chart->actions[a].name : "(unnamed)";
+      return SIPSPEC_E_CHART_ACTION;
+    }
+  return SIPSPEC_OK;
+}
+
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_session *s = ctx;
   assert(chart == &sipspec_chart_uac_session);
-  (void)chart;
-  switch ((enum sipspec_uac_session_action)action) {
-  case SIPSPEC_UAC_SESSION_A_SEND_INVITE: act_send_invite(s); break;
-  case SIPSPEC_UAC_SESSION_A_SEND_INVITE_WITH_CREDENTIALS: act_send_invite_with_credentials(s); break;
-  case SIPSPEC_UAC_SESSION_A_REPORT_PROVISIONAL: act_report_provisional(s); break;
-  case SIPSPEC_UAC_SESSION_A_START_TIMER_ANSWER:
-    start_timer(s, &s->timer_answer, chart_timer_s(s, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms));
-    break;
-  case SIPSPEC_UAC_SESSION_A_STOP_TIMER_ANSWER: ev_timer_stop(s->ua->loop, &s->timer_answer); break;
-  case SIPSPEC_UAC_SESSION_A_START_TIMER_CANCEL:
-    start_timer(s, &s->timer_cancel, chart_timer_s(s, SIPSPEC_EV_TIMER_CANCEL, 0));
-    break;
-  case SIPSPEC_UAC_SESSION_A_STOP_TIMER_CANCEL: ev_timer_stop(s->ua->loop, &s->timer_cancel); break;
-  case SIPSPEC_UAC_SESSION_A_SEND_ACK: act_send_ack(s); break;
-  case SIPSPEC_UAC_SESSION_A_REPORT_ANSWERED: act_report_answered(s); break;
-  case SIPSPEC_UAC_SESSION_A_REPORT_FAILED: act_report_failed(s); break;
-  case SIPSPEC_UAC_SESSION_A_REPORT_AUTH_FAILED: report_failed(s, SIPSPEC_RESULT_AUTH_FAILED); break;
-  case SIPSPEC_UAC_SESSION_A_REPORT_TIMEOUT:
-    s->status = 0;
-    set_reason(s, "%s", "no response to the INVITE (Timer B)");
-    report_failed(s, SIPSPEC_RESULT_TIMEOUT);
-    break;
-  case SIPSPEC_UAC_SESSION_A_REPORT_TRANSPORT_ERROR:
-    if (s->established) s->end_by = SIPSPEC_END_ERROR;
-    else report_failed(s, SIPSPEC_RESULT_TRANSPORT_ERROR);
-    break;
-  case SIPSPEC_UAC_SESSION_A_SEND_CANCEL: act_send_cancel(s); break;
-  case SIPSPEC_UAC_SESSION_A_SEND_BYE: act_send_bye(s); break;
-  case SIPSPEC_UAC_SESSION_A_REPORT_CANCELLED: act_report_cancelled(s); break;
-  case SIPSPEC_UAC_SESSION_A_SEND_IN_DIALOG_REQUEST: act_send_in_dialog_request(s); break;
-  case SIPSPEC_UAC_SESSION_A_ANSWER_200: act_answer_200(s); break;
-  case SIPSPEC_UAC_SESSION_A_REPORT_TERMINATED_BY_PEER: s->end_by = SIPSPEC_END_PEER; break;
-  case SIPSPEC_UAC_SESSION_A_REPORT_TERMINATED: s->end_by = SIPSPEC_END_ERROR; break;
-  case SIPSPEC_UAC_SESSION_A_REPORT_BYE_ANSWERED:
-    if (s->established && s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
-    break;
-  case SIPSPEC_UAC_SESSION_A_REPORT_BYE_UNANSWERED:
-    if (s->cur_ev == SIPSPEC_EV_TXN_TIMEOUT) s->ua->tel.sipByeAcksMissing++;
-    if (s->established && s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
-    break;
-  case SIPSPEC_UAC_SESSION__ACTION_COUNT: break;
-  }
+  session_action_fn fn = impl_of(chart, action);
+  assert(fn); /* session_chart_check() passed when the user agent was created */
+  if (fn) fn(s);
 }
 
 /* ---- feeding ------------------------------------------------------------------------------- */

@@ -163,6 +163,11 @@ void ua_session_link(sipspec_ua *ua, sipspec_session *s);
 void ua_session_bury(sipspec_ua *ua, sipspec_session *s);
 
 /* session.c */
+/* Proves that every action of chart (normally sipspec_chart_uac_session), timer actions
+ * included, has an implementation in session.c, resolved by the action's name: SIPSPEC_OK,
+ * or SIPSPEC_E_CHART_ACTION with *missing (when not NULL) the first action's name without
+ * one; SIPSPEC_E_INVAL for a NULL or malformed chart. sipspec_ua_create() runs it. */
+int session_chart_check(const sipspec_chart *chart, const char **missing);
 void session_free(sipspec_session *s);
 /* A 2xx to our INVITE that no transaction took (after Timer M): the ACK is sent again. */
 void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp);

@@ -19,6 +19,8 @@
 
 #include "net/transport_trace.h"
 #include "session/session_internal.h"
+#include "sipspec/chart_dialog.h"
+#include "sipspec/chart_uac_session.h"
 
 #define UA_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS"
 
@@ -219,6 +221,15 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
   if (!o->cfg.t1_ms || !o->cfg.t2_ms || !o->cfg.t4_ms || o->cfg.t2_ms < o->cfg.t1_ms) {
     set_err(err, errlen, "timers: T1, T2 and T4 must be nonzero and T2 >= T1");
     return SIPSPEC_E_CONFIG;
+  }
+  const char *missing = NULL;
+  int crc = session_chart_check(&sipspec_chart_uac_session, &missing);
+  if (!crc) crc = sipspec_dialog_chart_check(&sipspec_chart_dialog, &missing);
+  if (crc) { /* a chart gained an action this build does not implement */
+    if (err && errlen)
+      snprintf(err, errlen, "chart action %s has no implementation: %s", missing ? missing : "?",
+               sipspec_strerror(crc));
+    return crc;
   }
   sipspec_ua *ua = calloc(1, sizeof *ua);
   if (!ua) return SIPSPEC_E_NOMEM;
