@@ -104,6 +104,16 @@ typedef struct sipspec_server_opts {
   const char *hosts_path;        /* names in the next hops of our BYEs are looked up here
                                   * (sipspec/resolver.h); NULL: /etc/hosts. Read once at
                                   * creation, not kept. */
+  /* Where the server says it is reached in its Contact (and so where the client's ACK,
+   * BYE and re-INVITEs go, RFC 3261 12.1.1, 12.2.1.1) when that is not the listening
+   * address: a server behind a relay, a NAT or a load balancer. contact_host NULL: the
+   * listening address (listen_host); otherwise an IP literal ("::1" is written [::1]) or
+   * a host name, at most 64 characters of letters, digits, '-', '.', ':' and '_'.
+   * contact_port 0: the port of the transport the INVITE came on; otherwise 1..65535.
+   * The transport parameter stays the one the INVITE came over. Our own BYE's Via still
+   * names the listening address (it is where responses reach us). */
+  const char *contact_host;
+  unsigned contact_port;
 
   /* Digest (RFC 3261 22): when auth_user is set, every INVITE and BYE must carry valid
    * credentials, challenged with 401 (or 407 when auth_proxy). */

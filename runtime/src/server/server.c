@@ -276,6 +276,16 @@ static int check_opts(const sipspec_server_opts *o, char *err, size_t errlen) {
     return fail(err, errlen, SIPSPEC_E_INVAL, "ring_interval_ms and bye_after_ms must be at most one hour");
   if (!o->mrcp.mrcp_port || o->mrcp.mrcp_port > 65535 || !o->mrcp.rtp_port || o->mrcp.rtp_port > 65535)
     return fail(err, errlen, SIPSPEC_E_INVAL, "mrcp.mrcp_port and mrcp.rtp_port must be 1..65535");
+  if (o->contact_host) {
+    size_t n = strlen(o->contact_host);
+    if (!n || n > 64 || strspn(o->contact_host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.:_") != n)
+      return fail(err, errlen, SIPSPEC_E_INVAL,
+                  "contact_host must be an IP literal or a host name (1..64 letters, digits, '-', '.', ':', '_')");
+    if (strchr(o->contact_host, ':') && sipspec_sockaddr_set(&a, o->contact_host, 0) != SIPSPEC_OK)
+      return fail(err, errlen, SIPSPEC_E_INVAL,
+                  "contact_host has a ':' but is no IPv6 literal (the port goes in contact_port)");
+  }
+  if (o->contact_port > 65535) return fail(err, errlen, SIPSPEC_E_INVAL, "contact_port must be 0..65535");
   if (o->auth_user && !o->auth_user[0]) return fail(err, errlen, SIPSPEC_E_INVAL, "auth_user is empty");
   if (o->auth_user && !o->auth_password)
     return fail(err, errlen, SIPSPEC_E_INVAL, "auth_user is set but auth_password is not");
@@ -318,6 +328,11 @@ int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, si
   srv->o.mrcp.session_id = srv->mrcp_session_id;
   snprintf(srv->warn_host, sizeof srv->warn_host, strchr(srv->listen_host, ':') && srv->listen_host[0] != '[' ? "[%s]" : "%s",
            srv->listen_host);
+  if (o->contact_host) /* an IPv6 literal goes in brackets (RFC 3261 25.1 IPv6reference) */
+    snprintf(srv->contact_host, sizeof srv->contact_host, strchr(o->contact_host, ':') ? "[%s]" : "%s", o->contact_host);
+  else
+    snprintf(srv->contact_host, sizeof srv->contact_host, "%s", srv->warn_host);
+  srv->o.contact_host = NULL; /* the caller's string is not kept */
   sipspec_telemetry_init(&srv->tel);
 
   sipspec_tsx_layer_callbacks cb = {0};

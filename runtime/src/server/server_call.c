@@ -65,14 +65,15 @@ void srv_call_free(srv_call *c) {
   free(c);
 }
 
-/* Our Contact URI on the transport of c's flow: "sip:127.0.0.1:5060;transport=udp". */
+/* Our Contact URI on the transport of c's flow: "sip:127.0.0.1:5060;transport=udp", the
+ * host and port being contact_host / contact_port when set (sipspec/server.h). */
 static const char *our_contact(const srv_call *c, char *out, size_t cap) {
   sipspec_server *srv = c->srv;
   sipspec_sockaddr a;
-  unsigned port = 0;
-  if (sipspec_transport_bound_addr(sipspec_tsx_layer_transport(srv->layer, c->kind), &a) == SIPSPEC_OK)
+  unsigned port = srv->o.contact_port;
+  if (!port && sipspec_transport_bound_addr(sipspec_tsx_layer_transport(srv->layer, c->kind), &a) == SIPSPEC_OK)
     port = sipspec_sockaddr_port(&a);
-  snprintf(out, cap, "sip:%s:%u;transport=%s", srv->warn_host, port, c->kind == SIPSPEC_TP_TCP ? "tcp" : "udp");
+  snprintf(out, cap, "sip:%s:%u;transport=%s", srv->contact_host, port, c->kind == SIPSPEC_TP_TCP ? "tcp" : "udp");
   return out;
 }
 

@@ -36,6 +36,7 @@ struct sipspec_server {
   char *listen_host, *user_agent, *auth_user, *auth_password, *auth_realm;
   char *mrcp_addr, *mrcp_session_id;
   char warn_host[SRV_HOST_MAX];    /* "127.0.0.1" or "[::1]" */
+  char contact_host[SRV_HOST_MAX]; /* the host of our Contact: contact_host or warn_host */
   sipspec_telemetry tel;
   sipspec_server_stats st;
   sipspec_tsx_layer *layer;
