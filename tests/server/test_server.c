@@ -649,6 +649,15 @@ static void shutdown_byes_and_503(void) {
   env_close(&e);
 }
 
+static void event_names(void) {
+  CU_ASSERT_STRING_EQUAL(sipspec_server_event_name(SIPSPEC_SERVER_INVITED), "invited");
+  CU_ASSERT_STRING_EQUAL(sipspec_server_event_name(SIPSPEC_SERVER_ESTABLISHED), "established");
+  CU_ASSERT_STRING_EQUAL(sipspec_server_event_name(SIPSPEC_SERVER_UPDATED), "updated");
+  CU_ASSERT_STRING_EQUAL(sipspec_server_event_name(SIPSPEC_SERVER_ENDED), "ended");
+  CU_ASSERT_STRING_EQUAL(sipspec_server_event_name(SIPSPEC_SERVER_REFUSED), "refused");
+  CU_ASSERT_STRING_EQUAL(sipspec_server_event_name((sipspec_server_event)99), "?");
+}
+
 static void bad_options(void) {
   struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
   sipspec_server_opts o;
@@ -708,6 +717,7 @@ int main(int argc, char **argv) {
   CU_add_test(s, "auth_proxy_407", auth_proxy_407);
   CU_add_test(s, "shutdown_byes_and_503", shutdown_byes_and_503);
   CU_add_test(s, "bad_options", bad_options);
+  CU_add_test(s, "event_names", event_names);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -55,10 +55,8 @@ static void trace(void *user, const char *dir, sipspec_tp_kind kind, const sipsp
           sipspec_tp_kind_name(kind));
   size_t n = 0;
   while (n < len && data[n] != '\r' && data[n] != '\n') n++;
-  if (!d->verbose) {
-    fprintf(d->log, "%.*s\n", (int)n, data);
-  } else {
-    fprintf(d->log, "%.*s\n", (int)n, data);
+  fprintf(d->log, "%.*s\n", (int)n, data);
+  if (d->verbose) {
     /* The rest, indented, CRLF shown as line ends. */
     size_t i = n;
     while (i < len) {
@@ -72,24 +70,13 @@ static void trace(void *user, const char *dir, sipspec_tp_kind kind, const sipsp
   fflush(d->log);
 }
 
-static const char *event_name(sipspec_server_event ev) {
-  switch (ev) {
-  case SIPSPEC_SERVER_INVITED: return "invited";
-  case SIPSPEC_SERVER_ESTABLISHED: return "established";
-  case SIPSPEC_SERVER_UPDATED: return "updated";
-  case SIPSPEC_SERVER_ENDED: return "ended";
-  case SIPSPEC_SERVER_REFUSED: return "refused";
-  }
-  return "?";
-}
-
 static void on_server_event(sipspec_server *srv, sipspec_server_event ev, const char *call_id, int status, void *user) {
   struct demo *d = user;
   (void)srv;
   (void)call_id;
   if (!d->log) return;
-  if (status) fprintf(d->log, "  server: %s (%d)\n", event_name(ev), status);
-  else fprintf(d->log, "  server: %s\n", event_name(ev));
+  if (status) fprintf(d->log, "  server: %s (%d)\n", sipspec_server_event_name(ev), status);
+  else fprintf(d->log, "  server: %s\n", sipspec_server_event_name(ev));
   fflush(d->log);
 }
 

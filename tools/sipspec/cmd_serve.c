@@ -58,17 +58,6 @@ struct serve {
   int stopped_clean;
 };
 
-static const char *event_name(sipspec_server_event ev) {
-  switch (ev) {
-  case SIPSPEC_SERVER_INVITED: return "invited";
-  case SIPSPEC_SERVER_ESTABLISHED: return "established";
-  case SIPSPEC_SERVER_UPDATED: return "updated";
-  case SIPSPEC_SERVER_ENDED: return "ended";
-  case SIPSPEC_SERVER_REFUSED: return "refused";
-  }
-  return "?";
-}
-
 static void log_line(struct serve *sv, const char *event, const char *call_id, int status, const char *text) {
   if (sv->json) {
     fputs("{\"event\":", stdout);
@@ -95,7 +84,7 @@ static void log_line(struct serve *sv, const char *event, const char *call_id, i
 
 static void on_event(sipspec_server *srv, sipspec_server_event ev, const char *call_id, int status, void *user) {
   (void)srv;
-  log_line(user, event_name(ev), call_id, status, NULL);
+  log_line(user, sipspec_server_event_name(ev), call_id, status, NULL);
 }
 
 /* --trace: "sent"/"received", the transport and peer, and the message (whole with

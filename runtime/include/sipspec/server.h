@@ -92,6 +92,9 @@ typedef enum sipspec_server_event {
   SIPSPEC_SERVER_REFUSED = 5      /* answered with a failure (488, 401/407, knob) */
 } sipspec_server_event;
 
+/* "invited", "established", "updated", "ended", "refused"; "?" for other values. */
+const char *sipspec_server_event_name(sipspec_server_event ev);
+
 typedef struct sipspec_server_opts {
   sipspec_config cfg;            /* timers; cfg.transport is the listening transport */
   const char *listen_host;       /* IP literal (required), e.g. "127.0.0.1" or "::1" */

@@ -237,6 +237,17 @@ static int open_transport(sipspec_server *srv, sipspec_tp_kind kind, unsigned po
 
 /* ---- life --------------------------------------------------------------------------------- */
 
+const char *sipspec_server_event_name(sipspec_server_event ev) {
+  switch (ev) {
+  case SIPSPEC_SERVER_INVITED: return "invited";
+  case SIPSPEC_SERVER_ESTABLISHED: return "established";
+  case SIPSPEC_SERVER_UPDATED: return "updated";
+  case SIPSPEC_SERVER_ENDED: return "ended";
+  case SIPSPEC_SERVER_REFUSED: return "refused";
+  }
+  return "?";
+}
+
 void sipspec_server_opts_init(sipspec_server_opts *o) {
   if (!o) return;
   memset(o, 0, sizeof *o);
