@@ -252,6 +252,34 @@ static void test_uac_requests_and_bye(void) {
   /* nothing more after the end */
   CU_ASSERT_EQUAL(sipspec_dialog_request(d, &q, NULL), SIPSPEC_E_FSM_TERMINATED);
   CU_ASSERT_EQUAL(r.n_req, 3);
+  /* the BYE challenged (22.2): sent again with the credentials, CSeq + 1, a new branch, the
+   * same Request-URI, Route and next hop; the dialog stays Terminated */
+  char first[4096];
+  snprintf(first, sizeof first, "%s", r.req);
+  CU_ASSERT_EQUAL(sipspec_dialog_bye_again(d, "Authorization: Digest x\r\n\r\nX: y\r\n", NULL), SIPSPEC_E_INVAL);
+  CU_ASSERT_EQUAL(r.n_req, 3);
+  CU_ASSERT_EQUAL(sipspec_dialog_bye_again(d, "Authorization: Digest username=\"a\"\r\n", &cseq), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(cseq, 11);
+  CU_ASSERT_EQUAL(r.n_req, 4);
+  CU_ASSERT_TRUE(starts(r.req, "BYE sip:srv@127.0.0.1:5072 SIP/2.0\r\n"));
+  CU_ASSERT_TRUE(has_line(r.req, "CSeq: 11 BYE"));
+  CU_ASSERT_TRUE(has_line(r.req, "Route: <sip:p1.example.com;lr>"));
+  CU_ASSERT_TRUE(has_line(r.req, "Authorization: Digest username=\"a\""));
+  CU_ASSERT_TRUE(has_line(r.req, "User-Agent: test"));
+  CU_ASSERT_STRING_EQUAL(r.req_hop, "sip:p1.example.com;lr");
+  const char *v1 = strstr(first, "\r\nVia: "), *v2 = strstr(r.req, "\r\nVia: ");
+  CU_ASSERT_FATAL(v1 && v2);
+  CU_ASSERT_NOT_EQUAL(strncmp(v1, v2, (size_t)(strstr(v1 + 2, "\r\n") - v1)), 0);
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_TERMINATED);
+  CU_ASSERT_EQUAL(r.n_term, 1);
+  CU_ASSERT_EQUAL(sipspec_dialog_local_cseq(d), 11);
+  sipspec_dialog_destroy(d);
+  /* no BYE of ours went out: nothing to send again */
+  rec r2 = {0};
+  d = confirmed_uac(&r2, NULL);
+  CU_ASSERT_EQUAL(sipspec_dialog_bye_again(d, NULL, NULL), SIPSPEC_E_STATE);
+  CU_ASSERT_EQUAL(sipspec_dialog_bye_again(NULL, NULL, NULL), SIPSPEC_E_INVAL);
+  CU_ASSERT_EQUAL(r2.n_req, 0);
   sipspec_dialog_destroy(d);
 }
 
@@ -561,7 +589,7 @@ int main(void) {
   CU_pSuite s = CU_add_suite("dialog", NULL, NULL);
   CU_add_test(s, "UAC: early, confirmed, ACK for each 2xx", test_uac_early_confirmed_ack);
   CU_add_test(s, "UAC: 2xx without Contact, forked tag, 486 ends early", test_uac_bad_2xx_and_fork);
-  CU_add_test(s, "UAC: in-dialog requests, CSeq+1, BYE", test_uac_requests_and_bye);
+  CU_add_test(s, "UAC: in-dialog requests, CSeq+1, BYE, BYE again", test_uac_requests_and_bye);
   CU_add_test(s, "UAC: strict routing", test_uac_strict_route);
   CU_add_test(s, "UAC: target refresh by the 2xx to a re-INVITE", test_uac_target_refresh);
   CU_add_test(s, "UAC: incoming requests, CSeq order, BYE", test_uac_incoming_requests);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "peer.h"
 #include "sipspec/coverage.h"
 #include "sipspec/digest_msg.h"
+#include "sipspec/server.h"
 #include "sipspec/ua.h"
 
 static int use_tcp;
@@ -44,7 +46,11 @@ typedef struct fx {
     char line[96];
     char cseq[48];
     sipspec_tp_kind kind;
+    int auth;  /* carries Authorization or Proxy-Authorization */
+    int stale; /* a challenge with stale=true */
+    char agent[64]; /* the User-Agent value, else the Server value, else "" */
   } trace[256];
+  int term_status; /* sipspec_session_status() in on_terminated */
 } fx;
 
 static void on_trace(void *u, const char *dir, sipspec_tp_kind kind, const sipspec_sockaddr *from, const char *data,
@@ -60,6 +66,9 @@ static void on_trace(void *u, const char *dir, sipspec_tp_kind kind, const sipsp
   memcpy(f->trace[f->n_trace].line, data, n);
   f->trace[f->n_trace].line[n] = '\0';
   f->trace[f->n_trace].cseq[0] = '\0';
+  f->trace[f->n_trace].auth = 0;
+  f->trace[f->n_trace].stale = 0;
+  f->trace[f->n_trace].agent[0] = '\0';
   sipspec_msg *m;
   if (sipspec_msg_create(&m, NULL) == SIPSPEC_OK) {
     if (sipspec_msg_parse(m, data, len) == SIPSPEC_OK) {
@@ -67,6 +76,19 @@ static void on_trace(void *u, const char *dir, sipspec_tp_kind kind, const sipsp
       sipspec_header hd;
       if (h >= 0 && sipspec_msg_header(m, (size_t)h, &hd) == SIPSPEC_OK)
         snprintf(f->trace[f->n_trace].cseq, sizeof f->trace[0].cseq, "%.*s", (int)hd.value.len, hd.value.p);
+      f->trace[f->n_trace].auth =
+          sipspec_msg_find(m, "Authorization", 0) >= 0 || sipspec_msg_find(m, "Proxy-Authorization", 0) >= 0;
+      long ag = sipspec_msg_find(m, "User-Agent", 0);
+      if (ag < 0) ag = sipspec_msg_find(m, "Server", 0);
+      if (ag >= 0 && sipspec_msg_header(m, (size_t)ag, &hd) == SIPSPEC_OK)
+        snprintf(f->trace[f->n_trace].agent, sizeof f->trace[0].agent, "%.*s", (int)hd.value.len, hd.value.p);
+      static const char *const challenges[] = {"WWW-Authenticate", "Proxy-Authenticate"};
+      for (size_t c = 0; c < 2; c++)
+        for (long i = sipspec_msg_find(m, challenges[c], 0); i >= 0; i = sipspec_msg_find(m, challenges[c], (size_t)i + 1)) {
+          if (sipspec_msg_header(m, (size_t)i, &hd) != SIPSPEC_OK) break;
+          for (size_t j = 0; j + 10 <= hd.value.len; j++)
+            if (!strncasecmp(hd.value.p + j, "stale=true", 10)) f->trace[f->n_trace].stale = 1;
+        }
     }
     sipspec_msg_destroy(m);
   }
@@ -122,6 +144,7 @@ static void on_term(sipspec_session *s, sipspec_end_reason by, void *u) {
   (void)s;
   f->n_term++;
   f->end_by = by;
+  f->term_status = sipspec_session_status(s);
   f->s = NULL;
 }
 
@@ -129,7 +152,8 @@ static sipspec_digest_cred_entry creds[] = {{NULL, "alice", "secret"}};
 
 static const char *hosts_file;
 
-static void fx_open_opts(fx *f, unsigned t1, int with_auth, int with_trace) {
+/* user_agent NULL: the library's default. */
+static void fx_open_ua(fx *f, unsigned t1, int with_auth, int with_trace, const char *user_agent) {
   memset(f, 0, sizeof *f);
   f->loop = ev_loop_new(EVFLAG_AUTO);
   peer_open(&f->p, f->loop, use_tcp);
@@ -141,7 +165,7 @@ static void fx_open_opts(fx *f, unsigned t1, int with_auth, int with_trace) {
   o.cfg.t4_ms = t1 * 10;
   o.bind_host = "127.0.0.1";
   o.from_user = "client";
-  o.user_agent = "sipspec-test";
+  o.user_agent = user_agent;
   o.hosts_path = hosts_file;
   if (with_auth) {
     o.auth.table = creds;
@@ -156,6 +180,10 @@ static void fx_open_opts(fx *f, unsigned t1, int with_auth, int with_trace) {
   CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
 }
 
+static void fx_open_opts(fx *f, unsigned t1, int with_auth, int with_trace) {
+  fx_open_ua(f, t1, with_auth, with_trace, "sipspec-test");
+}
+
 static void fx_open(fx *f, unsigned t1, int with_auth) { fx_open_opts(f, t1, with_auth, 0); }
 
 static void fx_close(fx *f) {
@@ -166,14 +194,14 @@ static void fx_close(fx *f) {
 
 static const char *target_host = "127.0.0.1";
 
-static int fx_start_opts(fx *f, unsigned keepalive_ms, sipspec_mrcp_resource res) {
+static int fx_start_port(fx *f, unsigned port, unsigned keepalive_ms, sipspec_mrcp_resource res) {
   sipspec_mrcp_offer_desc d;
   sipspec_mrcp_offer_desc_init(&d);
   d.resources[0] = res;
   d.nresources = 1;
   d.rtp_port = 4000;
   char target[128];
-  snprintf(target, sizeof target, "sip:mresources@%s:%u", target_host, f->p.port);
+  snprintf(target, sizeof target, "sip:mresources@%s:%u", target_host, port);
   sipspec_session_opts so;
   sipspec_session_opts_init(&so);
   so.target = target;
@@ -183,6 +211,10 @@ static int fx_start_opts(fx *f, unsigned keepalive_ms, sipspec_mrcp_resource res
   sipspec_session_callbacks cb = {on_prov, on_answered, on_failed, on_updated, on_keepalive, on_term, f};
   so.cb = cb;
   return sipspec_session_start(f->ua, &so, &f->s);
+}
+
+static int fx_start_opts(fx *f, unsigned keepalive_ms, sipspec_mrcp_resource res) {
+  return fx_start_port(f, f->p.port, keepalive_ms, res);
 }
 
 static void fx_start(fx *f) {
@@ -1250,6 +1282,208 @@ static void test_big_invite_switches_to_tcp(void) {
   fx_close(&f);
 }
 
+/* A challenge from the library's verifier, formatted as header lines. */
+static void make_challenge(sipspec_digest_server_t *srv, char *lines, size_t cap) {
+  sipspec_digest_headers ch;
+  CU_ASSERT_EQUAL(sipspec_digest_server_challenge(srv, false, &ch), SIPSPEC_OK);
+  lines[0] = '\0';
+  CU_ASSERT_EQUAL(sipspec_digest_headers_format(&ch, SIPSPEC_DIGEST_CHALLENGES, lines, cap), SIPSPEC_OK);
+}
+
+/* A session with extra_headers extra (NULL: none) to the peer's port. */
+static int fx_start_extra(fx *f, const char *extra) {
+  sipspec_mrcp_offer_desc d;
+  sipspec_mrcp_offer_desc_init(&d);
+  d.resources[0] = SIPSPEC_MRCP_SPEECHSYNTH;
+  d.nresources = 1;
+  d.rtp_port = 4000;
+  char target[128];
+  snprintf(target, sizeof target, "sip:mresources@127.0.0.1:%u", f->p.port);
+  sipspec_session_opts so;
+  sipspec_session_opts_init(&so);
+  so.target = target;
+  so.offer = &d;
+  so.extra_headers = extra;
+  sipspec_session_callbacks cb = {on_prov, on_answered, on_failed, on_updated, on_keepalive, on_term, f};
+  so.cb = cb;
+  return sipspec_session_start(f->ua, &so, &f->s);
+}
+
+/* RFC 3261 18.1.1 for every request, not just the first INVITE: the first INVITE fits in
+ * cfg.udp_max_size (1300) and goes over UDP; a 401 adds the credentials and the retry does
+ * not fit, so it goes over TCP to the same host and port with a TCP Via and Contact, and
+ * the call completes there (ACK, BYE). The ACK for the 401 is the UDP transaction's.
+ * (UDP run only: the user agent then has both transports.) */
+static void test_retry_over_udp_max_size_switches_to_tcp(void) {
+  fx f;
+  fx_open(&f, 100, 1);
+  peer q; /* TCP on the UDP peer's port */
+  peer_open_port(&q, f.loop, 1, f.p.port);
+  CU_ASSERT_EQUAL_FATAL(q.port, f.p.port);
+  sipspec_digest_server_config sc;
+  sipspec_digest_server_config_init(&sc);
+  sc.realm = "sipspec";
+  sc.username = "alice";
+  sc.password = "secret";
+  sipspec_digest_server_t *srv = NULL;
+  char why[256];
+  CU_ASSERT_EQUAL_FATAL(sipspec_digest_server_create(&sc, &srv, why, sizeof why), SIPSPEC_OK);
+  /* the size of this user agent's INVITE without padding, then a pad that brings it to 40
+   * bytes under the limit */
+  CU_ASSERT_EQUAL_FATAL(fx_start_extra(&f, NULL), SIPSPEC_OK);
+  int probe = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(probe >= 0);
+  size_t base = f.p.lens[probe];
+  peer_reply(&f.p, probe, 486, "probe", NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_FATAL(base + 40 + 12 < 1300);
+  static char pad[1400];
+  size_t padlen = 1300 - 40 - base; /* the whole "X-Pad: a...a\r\n" line */
+  memcpy(pad, "X-Pad: ", 7);
+  memset(pad + 7, 'a', padlen - 9);
+  memcpy(pad + padlen - 2, "\r\n", 3);
+  int n0 = f.p.n;
+  f.n_term = 0;
+  CU_ASSERT_EQUAL_FATAL(fx_start_extra(&f, pad), SIPSPEC_OK);
+  int inv = wait_for(&f, "INVITE ", 1, 5);
+  CU_ASSERT_FATAL(inv >= n0);
+  CU_ASSERT_TRUE(f.p.lens[inv] <= 1300 && f.p.lens[inv] > 1200);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, inv, "Via"), "SIP/2.0/UDP 127.0.0.1:"));
+  char lines[8192] = "";
+  make_challenge(srv, lines, sizeof lines);
+  peer_reply(&f.p, inv, 401, "chtag", lines, NULL);
+  CU_ASSERT_TRUE(peer_wait(&q, 1, 5));
+  int inv2 = peer_find(&q, "INVITE ", 0);
+  CU_ASSERT_FATAL(inv2 >= 0);
+  CU_ASSERT_TRUE(q.lens[inv2] > 1300);
+  CU_ASSERT_STRING_EQUAL(peer_header(&q, inv2, "CSeq"), "2 INVITE");
+  char a[512];
+  snprintf(a, sizeof a, "%s", peer_header(&f.p, inv, "Call-ID"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&q, inv2, "Call-ID"), a);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, inv2, "Via"), "SIP/2.0/TCP 127.0.0.1:"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, inv2, "Contact"), ";transport=tcp>"));
+  sipspec_digest_msg_scratch *scratch = malloc(sizeof *scratch);
+  CU_ASSERT_EQUAL(sipspec_digest_verify_msg(srv, SIPSPEC_AUTH_WWW, "sipspec", peer_parse(&q, inv2), scratch, why,
+                                            sizeof why),
+                  SIPSPEC_OK);
+  free(scratch);
+  char extra[256];
+  snprintf(extra, sizeof extra, "Contact: <sip:srv@127.0.0.1:%u;transport=tcp>\r\nContent-Type: application/sdp\r\n",
+           q.port);
+  peer p0 = f.p; /* answer_for() reads the offer from f.p: parse it from q */
+  f.p = q;
+  const char *sdp = answer_for(&f, inv2);
+  f.p = p0;
+  peer_reply(&q, inv2, 200, "srvtag", extra, sdp);
+  CU_ASSERT_TRUE(peer_wait(&q, 2, 5));
+  int ack = peer_find(&q, "ACK ", 0);
+  CU_ASSERT_FATAL(ack >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&q, ack, "CSeq"), "2 ACK");
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, ack, "Via"), "SIP/2.0/TCP "));
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_answered, 1);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  CU_ASSERT_TRUE(peer_wait(&q, 3, 5));
+  int bye = peer_find(&q, "BYE ", 0);
+  CU_ASSERT_FATAL(bye >= 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, bye, "Via"), "SIP/2.0/TCP "));
+  peer_reply(&q, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  /* over UDP: the probe's INVITE and ACK, this INVITE and the transaction's ACK for its 401 */
+  CU_ASSERT_EQUAL(peer_count(&f.p, "INVITE "), 2);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "ACK "), 2);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 0);
+  CU_ASSERT_EQUAL(f.p.n, 4);
+  CU_ASSERT_EQUAL(peer_count(&q, "INVITE "), 1);
+  sipspec_digest_server_destroy(srv);
+  peer_close(&q);
+  fx_close(&f);
+}
+
+/* A re-INVITE challenged in a session on UDP, whose retry with credentials grows over
+ * cfg.udp_max_size, goes over TCP to the same host and port with a TCP Via and Contact; the
+ * session stays on TCP (its BYE). Three re-INVITEs that fit went over UDP before.
+ * (UDP run only.) */
+static void test_big_reinvite_switches_to_tcp(void) {
+  fx f;
+  fx_open(&f, 100, 1);
+  peer q;
+  peer_open_port(&q, f.loop, 1, f.p.port);
+  CU_ASSERT_EQUAL_FATAL(q.port, f.p.port);
+  sipspec_digest_server_config sc;
+  sipspec_digest_server_config_init(&sc);
+  sc.realm = "sipspec";
+  sc.username = "alice";
+  sc.password = "secret";
+  sipspec_digest_server_t *srv = NULL;
+  char why[256];
+  CU_ASSERT_EQUAL_FATAL(sipspec_digest_server_create(&sc, &srv, why, sizeof why), SIPSPEC_OK);
+  establish(&f);
+  /* each added resource makes the offer about 100 bytes longer */
+  static const sipspec_mrcp_resource res[] = {SIPSPEC_MRCP_SPEECHRECOG, SIPSPEC_MRCP_RECORDER,
+                                              SIPSPEC_MRCP_SPEAKVERIFY, SIPSPEC_MRCP_BASICSYNTH};
+  int re = -1;
+  for (int k = 0; k < 4; k++) {
+    CU_ASSERT_EQUAL_FATAL(sipspec_session_add_resource(f.s, res[k]), SIPSPEC_OK);
+    re = wait_for(&f, "INVITE ", 1 + k, 5);
+    CU_ASSERT_FATAL(re >= 0);
+    CU_ASSERT_TRUE(f.p.lens[re] <= 1300);
+    CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, re, "Via"), "SIP/2.0/UDP "));
+    if (k == 3) break;
+    reply_200(&f, re, NULL);
+    CU_ASSERT_FATAL(wait_for(&f, "ACK ", 1 + k, 5) >= 0);
+    tst_run_for(f.loop, 0.02);
+    CU_ASSERT_EQUAL_FATAL(f.n_updated, k + 1);
+  }
+  char lines[8192] = "";
+  make_challenge(srv, lines, sizeof lines);
+  CU_ASSERT_FATAL(f.p.lens[re] + strlen(lines) > 1300); /* the credentials are about as long */
+  peer_reply(&f.p, re, 401, NULL, lines, NULL);
+  CU_ASSERT_TRUE(peer_wait(&q, 1, 5));
+  int on_tcp = peer_find(&q, "INVITE ", 0);
+  CU_ASSERT_FATAL(on_tcp >= 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&q, on_tcp, "CSeq"), "6 INVITE");
+  sipspec_digest_msg_scratch *scratch = malloc(sizeof *scratch);
+  CU_ASSERT_EQUAL(sipspec_digest_verify_msg(srv, SIPSPEC_AUTH_WWW, "sipspec", peer_parse(&q, on_tcp), scratch, why,
+                                            sizeof why),
+                  SIPSPEC_OK);
+  free(scratch);
+  /* the same offer */
+  CU_ASSERT_STRING_EQUAL(strstr(q.msgs[on_tcp], "\r\n\r\n"), strstr(f.p.msgs[re], "\r\n\r\n"));
+  CU_ASSERT_TRUE(q.lens[on_tcp] > 1300);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, on_tcp, "Via"), "SIP/2.0/TCP 127.0.0.1:"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, on_tcp, "Contact"), ";transport=tcp>"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, on_tcp, "To"), "tag=srvtag"));
+  char extra[256];
+  snprintf(extra, sizeof extra, "Contact: <sip:srv@127.0.0.1:%u>\r\nContent-Type: application/sdp\r\n",
+           q.port);
+  peer p0 = f.p;
+  f.p = q;
+  const char *sdp = answer_for(&f, on_tcp);
+  f.p = p0;
+  peer_reply(&q, on_tcp, 200, NULL, extra, sdp);
+  CU_ASSERT_TRUE(peer_wait(&q, 2, 5));
+  CU_ASSERT(peer_find(&q, "ACK ", 0) >= 0);
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_updated, 4);
+  CU_ASSERT_EQUAL(f.updated_status, 200);
+  int udp_before = f.p.n;
+  /* the 200's Contact names no transport: the BYE goes over TCP because the session does */
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  CU_ASSERT_TRUE(peer_wait(&q, 3, 5));
+  int bye = peer_find(&q, "BYE ", 0);
+  CU_ASSERT_FATAL(bye >= 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, bye, "Via"), "SIP/2.0/TCP "));
+  peer_reply(&q, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT_EQUAL(f.p.n, udp_before);
+  sipspec_digest_server_destroy(srv);
+  peer_close(&q);
+  fx_close(&f);
+}
+
 /* A request (INVITE or ACK) from the server in the session established by INVITE inv,
  * with body sdp (NULL: none). */
 static void send_server_request(fx *f, const char *method, int inv, unsigned cseq, const char *branch,
@@ -1534,6 +1768,180 @@ static void test_provisional_while_cancelling(void) {
   fx_close(&f);
 }
 
+/* ---- a challenged BYE (RFC 3261 22.2) ------------------------------------------------------ */
+
+/* The trace indexes of the BYEs the client sent, in order; returns how many. */
+static int sent_byes(const fx *f, int *idx, int max) {
+  int n = 0;
+  for (int i = 0; i < f->n_trace; i++)
+    if (!strcmp(f->trace[i].dir, "send") && !strncmp(f->trace[i].line, "BYE ", 4) && n < max) idx[n++] = i;
+  return n;
+}
+
+static unsigned cseq_num(const char *cseq) { return (unsigned)strtoul(cseq, NULL, 10); }
+
+static int server_no_dialog(void *a) {
+  sipspec_server_stats st;
+  sipspec_server_stats_get(a, &st);
+  return st.ended > 0 && st.live_dialogs == 0;
+}
+
+/* The embedded server demands Digest with a 200 ms nonce; the session is held 700 ms, so
+ * the BYE's cached credentials carry an expired nonce and get 401 stale=true. The BYE is
+ * sent again with CSeq + 1 and credentials for the new nonce, the server accepts it and
+ * ends its dialog, and the session ends local with the BYE's 200. */
+static void test_bye_challenged_stale_nonce(void) {
+  fx f;
+  fx_open_ua(&f, 100, 1, 1, NULL); /* the default User-Agent */
+  sipspec_server_opts so;
+  sipspec_server_opts_init(&so);
+  so.cfg.transport = use_tcp ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP;
+  so.listen_host = "127.0.0.1";
+  so.auth_user = "alice";
+  so.auth_password = "secret";
+  so.auth_nonce_lifetime_ms = 200;
+  sipspec_server *srv = NULL;
+  char err[256] = "";
+  CU_ASSERT_EQUAL_FATAL(sipspec_server_create(f.loop, &so, &srv, err, sizeof err), SIPSPEC_OK);
+  sipspec_sockaddr sa;
+  CU_ASSERT_EQUAL_FATAL(sipspec_server_bound_addr(srv, so.cfg.transport, &sa), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(fx_start_port(&f, sipspec_sockaddr_port(&sa), 0, SIPSPEC_MRCP_SPEECHSYNTH), SIPSPEC_OK);
+  for (int i = 0; i < 500 && !f.n_answered && !f.n_term; i++) tst_run_for(f.loop, 0.01);
+  CU_ASSERT_EQUAL_FATAL(f.n_answered, 1);
+  tst_run_for(f.loop, 0.7); /* the hold: the nonce expires */
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT_EQUAL(f.term_status, 200);
+  int bye[4];
+  CU_ASSERT_EQUAL_FATAL(sent_byes(&f, bye, 4), 2);
+  CU_ASSERT_TRUE(f.trace[bye[0]].auth); /* the cached credentials, stale by now */
+  CU_ASSERT_TRUE(f.trace[bye[1]].auth);
+  CU_ASSERT_EQUAL(cseq_num(f.trace[bye[1]].cseq), cseq_num(f.trace[bye[0]].cseq) + 1);
+  int stale_401 = 0;
+  for (int i = bye[0]; i < bye[1]; i++)
+    stale_401 += !strcmp(f.trace[i].dir, "recv") && !strncmp(f.trace[i].line, "SIP/2.0 401", 11) &&
+                 !strcmp(f.trace[i].cseq, f.trace[bye[0]].cseq) && f.trace[i].stale;
+  CU_ASSERT_EQUAL(stale_401, 1);
+  CU_ASSERT_EQUAL(trace_count(&f, "recv", "SIP/2.0 200", f.trace[bye[1]].cseq), 1);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipByeSent, 2);
+  /* one version string: the client's User-Agent and the server's Server are the same */
+  int n_agent = 0;
+  for (int i = 0; i < f.n_trace; i++) {
+    int req = !strcmp(f.trace[i].dir, "send") && strncmp(f.trace[i].line, "ACK ", 4);
+    /* the 100 is the server transaction layer's own and carries no Server header */
+    int resp = !strcmp(f.trace[i].dir, "recv") && !strncmp(f.trace[i].line, "SIP/2.0 ", 8) &&
+               strncmp(f.trace[i].line, "SIP/2.0 100 ", 12);
+    if (req || resp) {
+      CU_ASSERT_STRING_EQUAL(f.trace[i].agent, "sipspec/" SIPSPEC_VERSION);
+      n_agent++;
+    }
+  }
+  CU_ASSERT(n_agent >= 8); /* INVITE x2, BYE x2, their 401s and 200s */
+  CU_ASSERT_TRUE(tst_run_until(f.loop, server_no_dialog, srv, 5));
+  sipspec_server_stats st;
+  sipspec_server_stats_get(srv, &st);
+  CU_ASSERT_EQUAL(st.ended, 1);
+  CU_ASSERT_EQUAL(st.live_dialogs, 0);
+  CU_ASSERT_EQUAL(st.challenges, 2); /* the INVITE's and the stale BYE's */
+  sipspec_server_destroy(srv);
+  fx_close(&f);
+}
+
+/* A BYE without credentials for the realm that challenges it (the INVITE was not
+ * challenged): the BYE again with CSeq + 1, a new branch, the same dialog and credentials
+ * the verifier accepts; its 200 ends the session, local. */
+static void test_bye_challenged_retry(void) {
+  fx f;
+  fx_open(&f, 100, 1);
+  sipspec_digest_server_config sc;
+  sipspec_digest_server_config_init(&sc);
+  sc.realm = "sipspec";
+  sc.username = "alice";
+  sc.password = "secret";
+  sipspec_digest_server_t *srv = NULL;
+  char why[256];
+  CU_ASSERT_EQUAL_FATAL(sipspec_digest_server_create(&sc, &srv, why, sizeof why), SIPSPEC_OK);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  CU_ASSERT_PTR_NULL(strstr(f.p.msgs[bye], "\r\nAuthorization: "));
+  char lines[8192];
+  make_challenge(srv, lines, sizeof lines);
+  peer_reply(&f.p, bye, 401, NULL, lines, NULL);
+  int bye2 = wait_for(&f, "BYE ", 1, 5);
+  CU_ASSERT_FATAL(bye2 >= 0);
+  CU_ASSERT_STRING_EQUAL(f.s ? sipspec_session_state_name(f.s) : "", "Terminating");
+  char a[512];
+  snprintf(a, sizeof a, "%s", peer_header(&f.p, bye, "CSeq"));
+  CU_ASSERT_EQUAL(cseq_num(peer_header(&f.p, bye2, "CSeq")), cseq_num(a) + 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, bye2, "CSeq"), " BYE"));
+  snprintf(a, sizeof a, "%s", peer_header(&f.p, bye, "Via"));
+  CU_ASSERT_STRING_NOT_EQUAL(peer_header(&f.p, bye2, "Via"), a);
+  snprintf(a, sizeof a, "%s", peer_header(&f.p, bye, "Call-ID"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye2, "Call-ID"), a);
+  snprintf(a, sizeof a, "%s", peer_header(&f.p, bye, "To"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye2, "To"), a);
+  CU_ASSERT_EQUAL(strncmp(f.p.msgs[bye2], f.p.msgs[bye], (size_t)(strchr(f.p.msgs[bye], '\r') - f.p.msgs[bye])), 0);
+  sipspec_digest_msg_scratch *scratch = malloc(sizeof *scratch);
+  CU_ASSERT_EQUAL(sipspec_digest_verify_msg(srv, SIPSPEC_AUTH_WWW, "sipspec", peer_parse(&f.p, bye2), scratch, why,
+                                            sizeof why),
+                  SIPSPEC_OK);
+  free(scratch);
+  CU_ASSERT_EQUAL(f.n_term, 0);
+  peer_reply(&f.p, bye2, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT_EQUAL(f.term_status, 200);
+  CU_ASSERT_EQUAL(f.n_failed, 0);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 2);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipByeSent, 2);
+  sipspec_digest_server_destroy(srv);
+  fx_close(&f);
+}
+
+/* The retried BYE challenged again (not stale, right after fresh credentials): the digest
+ * client gives up (22.2), no third BYE; the session ends local with the 401. */
+static void test_bye_challenged_twice(void) {
+  fx f;
+  fx_open(&f, 100, 1);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  peer_reply(&f.p, bye, 401, NULL, "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
+  int bye2 = wait_for(&f, "BYE ", 1, 5);
+  CU_ASSERT_FATAL(bye2 >= 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[bye2], "\r\nAuthorization: Digest "));
+  peer_reply(&f.p, bye2, 401, NULL, "WWW-Authenticate: Digest realm=\"r\", nonce=\"n2\"\r\n", NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  tst_run_for(f.loop, 0.1);
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT_EQUAL(f.term_status, 401);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 2);
+  fx_close(&f);
+}
+
+/* A 407 to the BYE and no credentials configured: the session is over all the same (it ends
+ * local) with the 407 recorded; the BYE is not sent again. */
+static void test_bye_challenged_no_credentials(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
+  int bye = wait_for(&f, "BYE ", 0, 5);
+  CU_ASSERT_FATAL(bye >= 0);
+  peer_reply(&f.p, bye, 407, NULL, "Proxy-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  tst_run_for(f.loop, 0.1);
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT_EQUAL(f.term_status, 407);
+  CU_ASSERT_EQUAL(f.n_failed, 0);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 1);
+  fx_close(&f);
+}
+
 /* Our BYE answered 500 (Terminating RX_300_699): the session is over all the same. */
 static void test_bye_500(void) {
   fx f;
@@ -1660,7 +2068,14 @@ int main(void) {
   CU_add_test(s, "183 while cancelling", test_provisional_while_cancelling);
   CU_add_test(s, "500 to our BYE", test_bye_500);
   CU_add_test(s, "BYE crossing ours", test_bye_crossing);
+  CU_add_test(s, "BYE challenged, stale nonce: sent again (embedded server)", test_bye_challenged_stale_nonce);
+  CU_add_test(s, "BYE challenged: retried with credentials", test_bye_challenged_retry);
+  CU_add_test(s, "BYE challenged twice: the client gives up", test_bye_challenged_twice);
+  CU_add_test(s, "BYE challenged, no credentials: ends with 407", test_bye_challenged_no_credentials);
   if (!use_tcp) CU_add_test(s, "INVITE over udp_max_size goes over TCP (18.1.1)", test_big_invite_switches_to_tcp);
+  if (!use_tcp)
+    CU_add_test(s, "INVITE retry over udp_max_size goes over TCP (18.1.1)", test_retry_over_udp_max_size_switches_to_tcp);
+  if (!use_tcp) CU_add_test(s, "re-INVITE over udp_max_size goes over TCP (18.1.1)", test_big_reinvite_switches_to_tcp);
   if (use_tcp) {
     CU_add_test(s, "TCP connection refused", test_tcp_refused);
     CU_add_test(s, "TCP connection reset", test_tcp_reset);

@@ -69,7 +69,9 @@ typedef struct sipspec_ua_opts {
   unsigned bind_port;          /* 0: ephemeral */
   const char *from_user;       /* user part of From and Contact; default "sipspec" */
   const char *display_name;    /* From display name; NULL: none */
-  const char *user_agent;      /* User-Agent header value; default "sipspec/<version>" */
+  const char *user_agent;      /* User-Agent header value; default "sipspec/<version>", the
+                                  project version (the embedded server's Server header
+                                  says the same) */
   /* Digest credentials (RFC 3261 22.2): used when not NULL / not empty. */
   sipspec_digest_client_config auth;
   sipspec_trace_fn trace;      /* NULL: no trace */
@@ -123,7 +125,9 @@ typedef enum sipspec_end_reason {
   SIPSPEC_END_NONE = 0,       /* never established (see the result) */
   SIPSPEC_END_LOCAL = 1,      /* we sent BYE */
   SIPSPEC_END_PEER = 2,       /* the peer sent BYE */
-  SIPSPEC_END_ERROR = 3       /* 481/408 or no response to an in-dialog request (12.2.1.2) */
+  SIPSPEC_END_ERROR = 3       /* 481/408 or no response to an in-dialog request (12.2.1.2),
+                                 or no ACK within 64*T1 for our 2xx to the server's
+                                 re-INVITE: we sent BYE (13.3.1.4) */
 } sipspec_end_reason;
 
 const char *sipspec_end_reason_name(sipspec_end_reason r); /* "none", "local", "peer", "error" */
@@ -192,7 +196,11 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
 
 /* Ends the session: CANCEL while early (or as soon as a provisional arrives, RFC 3261
  * 9.1), BYE once established. on_terminated follows (after the BYE's final response or its
- * timeout). SIPSPEC_E_STATE when already ending or ended. */
+ * timeout). A 401/407 to the BYE (a nonce gone stale, a realm the BYE had no credentials
+ * for) sends it again with the digest client's credentials, CSeq + 1 and a new branch
+ * (RFC 3261 22.2), within auth.max_challenges; without credentials, or when the client
+ * gives up, the session ends all the same (local) with that status in
+ * sipspec_session_status(). SIPSPEC_E_STATE when already ending or ended. */
 int sipspec_session_end(sipspec_session *s);
 
 /* Re-INVITE (RFC 6787 section 4): add a resource channel (a=connection:existing) or remove
@@ -213,7 +221,8 @@ int sipspec_session_keepalive(sipspec_session *s);
 
 /* Inspection. */
 sipspec_result sipspec_session_result(const sipspec_session *s);
-/* The final status of the INVITE (the last one after auth retries), 0 when none. */
+/* The final status of the INVITE (the last one after auth retries), 0 when none; once a
+ * BYE of ours got a final response, that response's status. */
 int sipspec_session_status(const sipspec_session *s);
 /* The negotiated MRCP state after on_answered / on_updated, NULL before (or opaque). */
 const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s);

@@ -20,8 +20,8 @@
 #include "net/transport_trace.h"
 #include "server/server_internal.h"
 
-#ifndef SIPSPEC_SERVER_VERSION
-#define SIPSPEC_SERVER_VERSION "0"
+#ifndef SIPSPEC_VERSION
+#error "SIPSPEC_VERSION (the project version) comes from CMake, see runtime/src/session/CMakeLists.txt"
 #endif
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -319,7 +319,7 @@ int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, si
   srv->reaper.data = srv;
   int oom = 0;
   srv->listen_host = dup_or_null(o->listen_host, &oom);
-  srv->user_agent = dup_or_null(o->user_agent ? o->user_agent : "sipspec/" SIPSPEC_SERVER_VERSION, &oom);
+  srv->user_agent = dup_or_null(o->user_agent ? o->user_agent : "sipspec/" SIPSPEC_VERSION, &oom);
   srv->auth_user = dup_or_null(o->auth_user, &oom);
   srv->auth_password = dup_or_null(o->auth_password, &oom);
   srv->auth_realm = dup_or_null(o->auth_realm ? o->auth_realm : "sipspec", &oom);

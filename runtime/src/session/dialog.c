@@ -51,6 +51,7 @@ struct sipspec_dialog {
   int cseq_refused;
   int act_err;
   int busy;
+  int bye_sent;                 /* send_bye handed out our BYE (sipspec_dialog_bye_again) */
 };
 
 /* ---- small helpers --------------------------------------------------------------------- */
@@ -235,6 +236,11 @@ int sipspec_dialog_set_via(sipspec_dialog *d, const char *via) {
   return set_str(&d->via, via);
 }
 
+int sipspec_dialog_set_contact(sipspec_dialog *d, const char *contact) {
+  if (!d || !contact || !*contact) return SIPSPEC_E_INVAL;
+  return set_str(&d->contact, contact);
+}
+
 int sipspec_dialog_set_ack_headers(sipspec_dialog *d, const char *headers) {
   if (!d) return SIPSPEC_E_INVAL;
   return set_str(&d->ack_headers, headers);
@@ -400,6 +406,7 @@ static void act_send_request(sipspec_dialog *d) {
     d->act_err = rc;
     return;
   }
+  if (d->cur_ev == SIPSPEC_EV_TU_BYE) d->bye_sent = 1;
   if (d->cb.send_request) d->cb.send_request(d, req, len, sipspec_dialog_next_hop(d), d->cb.user);
   free(req);
 }
@@ -572,6 +579,27 @@ int sipspec_dialog_request(sipspec_dialog *d, const sipspec_dialog_req *r, uint3
   int rc = feed(d, !strcmp(r->method, "BYE") ? SIPSPEC_EV_TU_BYE : SIPSPEC_EV_TU_REQUEST, NULL, r);
   if (cseq) *cseq = d->cur_cseq;
   return rc;
+}
+
+int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *cseq) {
+  if (cseq) *cseq = 0;
+  if (!d) return SIPSPEC_E_INVAL;
+  if (d->busy || !d->bye_sent) return SIPSPEC_E_STATE;
+  if (headers && strstr(headers, "\r\n\r\n")) return SIPSPEC_E_INVAL;
+  /* 22.2: a new request (CSeq + 1, new branch) to where the first BYE went; the dialog
+   * stays Terminated (TU_BYE took it there), nothing is fed. */
+  char *req;
+  size_t len;
+  uint32_t n = d->local_cseq + 1;
+  int rc = build_request(d, "BYE", n, headers, NULL, NULL, 0, &req, &len);
+  if (rc) return rc;
+  d->local_cseq = n;
+  if (cseq) *cseq = n;
+  d->busy = 1;
+  if (d->cb.send_request) d->cb.send_request(d, req, len, sipspec_dialog_next_hop(d), d->cb.user);
+  d->busy = 0;
+  free(req);
+  return SIPSPEC_OK;
 }
 
 int sipspec_dialog_rx_request_response(sipspec_dialog *d, int status) {

@@ -156,6 +156,8 @@ void sipspec_dialog_destroy(sipspec_dialog *d);
 
 /* Replaces the Via (without branch) of later requests, e.g. after a transport switch. */
 int sipspec_dialog_set_via(sipspec_dialog *d, const char *via);
+/* Replaces the Contact URI of later INVITEs (e.g. after a transport switch). */
+int sipspec_dialog_set_contact(sipspec_dialog *d, const char *contact);
 /* Header lines ("Name: value\r\n", copied; NULL clears) the ACK for a 2xx carries in
  * addition to local.headers: the INVITE's credentials (13.2.2.4). */
 int sipspec_dialog_set_ack_headers(sipspec_dialog *d, const char *headers);
@@ -188,6 +190,13 @@ int sipspec_dialog_rx_request(sipspec_dialog *d, const sipspec_msg *req);
  * anything else TU_REQUEST. SIPSPEC_E_INVAL for ACK, CANCEL or a missing method,
  * SIPSPEC_E_STATE when called from inside a callback of d. */
 int sipspec_dialog_request(sipspec_dialog *d, const sipspec_dialog_req *r, uint32_t *cseq);
+/* Our BYE was answered 401/407 (RFC 3261 22.2): the BYE again with headers (the
+ * credentials lines, or NULL), CSeq local+1 (written to *cseq when not NULL) and a new
+ * branch, to the same next hop, handed to send_request. The dialog ended with the first BYE
+ * (TU_BYE) and stays Terminated: nothing is fed. SIPSPEC_E_STATE when no BYE of ours went
+ * out through this dialog or when called from inside a callback of d; SIPSPEC_E_INVAL for
+ * headers holding an empty line. */
+int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *cseq);
 /* The final status of an in-dialog request we sent: 481 and 408 end the dialog
  * (12.2.1.2, RX_481_408); other statuses return SIPSPEC_E_FSM_IGNORED. */
 int sipspec_dialog_rx_request_response(sipspec_dialog *d, int status);

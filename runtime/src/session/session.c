@@ -108,6 +108,65 @@ static int start_tsx(sipspec_session *s, session_tsx_role role, const char *req,
   return sipspec_tsx_client_start(s->ua->layer, s->kind, dest, req, len, &cb, &slot->t);
 }
 
+/* ---- the transport (RFC 3261 18.1.1) ------------------------------------------------------ */
+
+/* 1 when a request of len bytes may not go over UDP (larger than cfg.udp_max_size) and the
+ * session, still on UDP, can move to TCP: TCP is open and has a local address toward dest
+ * (written to *tl). */
+static int needs_tcp(sipspec_session *s, size_t len, const sipspec_sockaddr *dest, sipspec_sockaddr *tl) {
+  sipspec_ua *ua = s->ua;
+  if (s->kind != SIPSPEC_TP_UDP) return 0;
+  sipspec_config c = ua->cfg;
+  c.transport = SIPSPEC_TP_UDP; /* the session's transport, whatever cfg.transport says */
+  sipspec_tp_kind pick;
+  sipspec_transport *tcp = sipspec_tsx_layer_transport(ua->layer, SIPSPEC_TP_TCP);
+  return tcp && sipspec_transport_pick(&c, len, &pick, NULL, 0) == SIPSPEC_OK && pick == SIPSPEC_TP_TCP &&
+         sipspec_transport_local_addr(tcp, dest, tl) == SIPSPEC_OK;
+}
+
+/* RFC 3261 18.1.1: a request too big for UDP goes over TCP, to the same host and port. The
+ * session then stays on TCP (RFC 3261 9.1: the CANCEL goes the INVITE's way, and so do the
+ * ACK, the in-dialog requests and the BYE): its kind, Via and Contact say TCP from now on,
+ * in its dialog too. */
+static void move_to_tcp(sipspec_session *s, const sipspec_sockaddr *tl) {
+  s->kind = SIPSPEC_TP_TCP;
+  s->local_port = sipspec_sockaddr_port(tl);
+  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
+  snprintf(hostport, sizeof hostport, "%s:%u", s->local_host, s->local_port);
+  snprintf(s->via, sizeof s->via, "SIP/2.0/TCP %s;rport", hostport);
+  snprintf(s->contact, sizeof s->contact, "sip:%s@%s;transport=tcp", s->ua->from_user, hostport);
+  if (s->dialog) {
+    (void)sipspec_dialog_set_via(s->dialog, s->via);
+    (void)sipspec_dialog_set_contact(s->dialog, s->contact);
+  }
+}
+
+/* req (len bytes) with the value of its first header line `name` replaced by to when that
+ * value starts with from (the rest of the line kept): a malloc'd copy, its length in
+ * *out_len; NULL when there is no such line (or no memory). */
+static char *replace_header_start(const char *req, size_t len, const char *name, const char *from, const char *to,
+                                  size_t *out_len) {
+  char pat[400];
+  int pn = snprintf(pat, sizeof pat, "\r\n%s: %s", name, from);
+  if (pn < 0 || (size_t)pn >= sizeof pat) return NULL;
+  const char *at = NULL;
+  for (size_t i = 0; i + (size_t)pn <= len; i++)
+    if (!memcmp(req + i, pat, (size_t)pn)) {
+      at = req + i;
+      break;
+    }
+  if (!at) return NULL;
+  size_t head = (size_t)(at - req) + 4 + strlen(name); /* through "\r\n<name>: " */
+  size_t fl = strlen(from), tl = strlen(to);
+  char *out = malloc(len - fl + tl);
+  if (!out) return NULL;
+  memcpy(out, req, head);
+  memcpy(out + head, to, tl);
+  memcpy(out + head + tl, req + head + fl, len - head - fl);
+  *out_len = len - fl + tl;
+  return out;
+}
+
 /* ---- the INVITE -------------------------------------------------------------------------- */
 
 static int build_invite(sipspec_session *s) {
@@ -199,7 +258,12 @@ static int digest_begin(sipspec_session *s, const char *method, const char *uri,
 }
 
 static void act_send_invite(sipspec_session *s) {
+  sipspec_sockaddr tl;
   int rc = build_invite(s);
+  if (!rc && needs_tcp(s, s->invite_len, &s->dest, &tl)) { /* a retry with credentials too */
+    move_to_tcp(s, &tl);
+    rc = build_invite(s);
+  }
   if (!rc) rc = new_dialog(s);
   if (!rc) rc = start_tsx(s, ST_INVITE, s->invite, s->invite_len, &s->dest);
   if (rc) {
@@ -703,6 +767,31 @@ static void reinvite_challenged(sipspec_session *s, const sipspec_msg *resp) {
   if (rc) reinvite_done(s, resp);
 }
 
+/* A 401/407 to our BYE (RFC 3261 22.2): e.g. a nonce that went stale while the session was
+ * held, or a realm whose credentials the BYE did not carry. The BYE goes again through the
+ * dialog with the digest client's credentials (CSeq + 1, a new branch, max_challenges per
+ * request) and the chart stays in Terminating, waiting for that BYE's final response.
+ * Returns 0 when it is not retried (no credentials, the client gave up, it cannot be
+ * sent): then the session ends with this status all the same, the reason in s->reason. */
+static int bye_challenged(sipspec_session *s, const sipspec_msg *resp) {
+  if (!s->dialog) return 0;
+  char *lines = answer_challenge(s, resp, "BYE", sipspec_dialog_remote_target(s->dialog), NULL, 0);
+  if (!lines) return 0;
+  session_req p = {ST_BYE, "BYE", NULL, 0, SIPSPEC_OK, lines};
+  session_req *saved = s->cur_req;
+  s->cur_req = &p;
+  int rc = sipspec_dialog_bye_again(s->dialog, lines, NULL);
+  s->cur_req = saved;
+  free(lines);
+  if (!rc) rc = p.rc;
+  if (rc) {
+    set_reason(s, "cannot send BYE with credentials: %s", sipspec_strerror(rc));
+    return 0;
+  }
+  s->ua->tel.sipByeSent++;
+  return 1;
+}
+
 static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user) {
   session_tsx *slot = user;
   sipspec_session *s = slot->s;
@@ -723,6 +812,7 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
   case ST_BYE:
     if (st < 200) return;
     note_response(s, resp);
+    if ((st == 401 || st == 407) && state == SIPSPEC_UAC_SESSION_TERMINATING && bye_challenged(s, resp)) return;
     post(s, st < 300 ? SIPSPEC_EV_RX_2XX : (st == 481 || st == 408) ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699,
          resp);
     break;
@@ -814,13 +904,32 @@ static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const c
   sipspec_tsx_layer_send(s->ua->layer, s->kind, &a, ack, len);
 }
 
+/* An in-dialog request (re-INVITE, OPTIONS, BYE) built by the dialog. One too big for UDP
+ * (18.1.1) moves the session to TCP and goes there, its Via and Contact rewritten to the
+ * TCP ones the dialog builds with from now on. */
 static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *user) {
   sipspec_session *s = user;
-  sipspec_sockaddr a;
+  sipspec_sockaddr a, tl;
   (void)d;
   if (!s->cur_req) return;
   ua_hop_addr(s, hop, &a);
-  s->cur_req->rc = start_tsx(s, s->cur_req->role, req, len, &a);
+  if (!needs_tcp(s, len, &a, &tl)) {
+    s->cur_req->rc = start_tsx(s, s->cur_req->role, req, len, &a);
+    return;
+  }
+  char old_via[sizeof s->via], old_contact[sizeof s->contact + 2], new_contact[sizeof s->contact + 2];
+  snprintf(old_via, sizeof old_via, "%s", s->via);
+  snprintf(old_contact, sizeof old_contact, "<%s>", s->contact);
+  move_to_tcp(s, &tl);
+  snprintf(new_contact, sizeof new_contact, "<%s>", s->contact);
+  size_t l1 = 0, l2 = 0;
+  char *v = replace_header_start(req, len, "Via", old_via, s->via, &l1);
+  char *c = v ? replace_header_start(v, l1, "Contact", old_contact, new_contact, &l2) : NULL;
+  if (!v) s->cur_req->rc = SIPSPEC_E_NOMEM;
+  else if (c) s->cur_req->rc = start_tsx(s, s->cur_req->role, c, l2, &a);
+  else s->cur_req->rc = start_tsx(s, s->cur_req->role, v, l1, &a); /* no Contact (not an INVITE) */
+  free(v);
+  free(c);
 }
 
 static void dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user) {
@@ -1052,20 +1161,10 @@ static int session_prepare(sipspec_session *s) {
     }
   }
   if (rc) return rc;
-  /* RFC 3261 18.1.1: a request too big for UDP goes over TCP (when TCP is open). */
-  if (s->kind == SIPSPEC_TP_UDP && !build_invite(s)) {
-    sipspec_tp_kind pick;
-    sipspec_transport *tcp = sipspec_tsx_layer_transport(ua->layer, SIPSPEC_TP_TCP);
-    sipspec_sockaddr tl;
-    if (tcp && sipspec_transport_pick(&ua->cfg, s->invite_len + 64, &pick, NULL, 0) == SIPSPEC_OK &&
-        pick == SIPSPEC_TP_TCP && sipspec_transport_local_addr(tcp, &s->dest, &tl) == SIPSPEC_OK) {
-      s->kind = SIPSPEC_TP_TCP;
-      s->local_port = sipspec_sockaddr_port(&tl);
-      snprintf(hostport, sizeof hostport, "%s:%u", s->local_host, s->local_port);
-      snprintf(s->via, sizeof s->via, "SIP/2.0/TCP %s;rport", hostport);
-      snprintf(s->contact, sizeof s->contact, "sip:%s@%s;transport=tcp", ua->from_user, hostport);
-    }
-  }
+  /* RFC 3261 18.1.1: an INVITE too big for UDP goes over TCP (when TCP is open); the
+   * credentials added below are still to come, so act_send_invite checks again. */
+  sipspec_sockaddr tl;
+  if (!build_invite(s) && needs_tcp(s, s->invite_len, &s->dest, &tl)) move_to_tcp(s, &tl);
   if (ua->have_auth && !s->digest) {
     rc = sipspec_digest_client_create(&ua->auth, &s->digest);
     char *cred = NULL;

@@ -22,6 +22,10 @@
 #include "sipspec/chart_dialog.h"
 #include "sipspec/chart_uac_session.h"
 
+#ifndef SIPSPEC_VERSION
+#error "SIPSPEC_VERSION (the project version) comes from CMake, see runtime/src/session/CMakeLists.txt"
+#endif
+
 #define UA_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS"
 
 void sipspec_ua_opts_init(sipspec_ua_opts *o) {
@@ -242,8 +246,7 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
   ua->trace_user = o->trace_user;
   ev_timer_init(&ua->reaper, reaper_cb, 0., 0.);
   ua->reaper.data = ua;
-  char dflt_ua[64];
-  snprintf(dflt_ua, sizeof dflt_ua, "sipspec/%s", SIPSPEC_UA_VERSION);
+  const char *dflt_ua = "sipspec/" SIPSPEC_VERSION;
   int rc = dup_opt(&ua->bind_host, o->bind_host, "0.0.0.0");
   if (!rc) rc = dup_opt(&ua->from_user, o->from_user, "sipspec");
   if (!rc) rc = dup_opt(&ua->display_name, o->display_name, NULL);
