@@ -21,7 +21,7 @@
 #include "server/server_internal.h"
 
 #ifndef SIPSPEC_VERSION
-#error "SIPSPEC_VERSION (the project version) comes from CMake, see runtime/src/session/CMakeLists.txt"
+#error "SIPSPEC_VERSION (the project version) comes from CMake, see the top-level CMakeLists.txt"
 #endif
 
 /* ---- small helpers ---------------------------------------------------------------------- */

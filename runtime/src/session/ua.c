@@ -23,7 +23,7 @@
 #include "sipspec/chart_uac_session.h"
 
 #ifndef SIPSPEC_VERSION
-#error "SIPSPEC_VERSION (the project version) comes from CMake, see runtime/src/session/CMakeLists.txt"
+#error "SIPSPEC_VERSION (the project version) comes from CMake, see the top-level CMakeLists.txt"
 #endif
 
 #define UA_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS"
