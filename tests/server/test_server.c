@@ -368,6 +368,119 @@ static void no_ack_bye(void) {
   env_close(&e);
 }
 
+/* The 200s to INVITE CSeq cseq received so far, and the index of the first and last. */
+static int count_2xx(const env *e, unsigned cseq, int *first, int *last) {
+  char needle[32];
+  snprintf(needle, sizeof needle, "CSeq: %u INVITE", cseq);
+  int n = 0;
+  *first = *last = -1;
+  for (int i = 0; i < e->p.n; i++)
+    if (!strncmp(e->p.msgs[i], "SIP/2.0 200", 11) && strstr(e->p.msgs[i], needle)) {
+      if (*first < 0) *first = i;
+      *last = i;
+      n++;
+    }
+  return n;
+}
+
+/* 13.3.1.4: the copies of a 2xx due before 64*T1 (T1, then each interval doubled up to T2). */
+static int copies_before_64t1(unsigned t1, unsigned t2) {
+  unsigned due = t1, iv = t1;
+  int n = 0;
+  for (; due < 64 * t1; n++) {
+    iv = iv * 2 > t2 ? t2 : iv * 2;
+    due += iv;
+  }
+  return n;
+}
+
+/* The 200 to a re-INVITE is sent again until the ACK with its CSeq (13.3.1.4, 13.2.2.4):
+ * an ACK with the INVITE's older CSeq does not stop it, another re-INVITE meanwhile gets
+ * 500 with Retry-After (14.2), the right ACK stops it and the call goes on. */
+static void reinvite_2xx_until_ack(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c;
+  call_init(&c, "reinvretx");
+  establish(&e, &c, synth_recog, 1);
+  uint64_t retx0 = sipspec_server_telemetry(e.srv)->sipRetransmissions;
+  char offer[4096];
+  size_t len = make_offer(offer, sizeof offer, synth_recog, 2);
+  send_invite(&e, &c, offer, len, NULL); /* CSeq 2 */
+  for (int i = 0; i < 4; i++) CU_ASSERT_PTR_NOT_NULL_FATAL(peer_find_with(&e.p, "SIP/2.0 200", "CSeq: 2 INVITE", 2.0));
+  CU_ASSERT_TRUE(sipspec_server_telemetry(e.srv)->sipRetransmissions >= retx0 + 3);
+  int first, last;
+  CU_ASSERT_TRUE(count_2xx(&e, 2, &first, &last) >= 4);
+  CU_ASSERT_STRING_EQUAL(e.p.msgs[first], e.p.msgs[last]); /* the same response each time */
+  char h[128];
+  CU_ASSERT_STRING_EQUAL(msg_header(e.p.msgs[last], "Server", h, sizeof h), "test-server/1");
+  CU_ASSERT_EQUAL(msg_count(e.p.msgs[last], "a=channel:"), 2);
+  send_req(&e, &c, "ACK", NULL, 0, NULL, NULL, 1); /* the first INVITE's CSeq: not this 2xx's ACK */
+  int before = count_2xx(&e, 2, &first, &last);
+  CU_ASSERT_PTR_NOT_NULL(peer_find_with(&e.p, "SIP/2.0 200", "CSeq: 2 INVITE", 2.0));
+  CU_ASSERT_TRUE(count_2xx(&e, 2, &first, &last) > before);
+  send_invite(&e, &c, offer, len, NULL); /* CSeq 3 while the 2xx of CSeq 2 waits */
+  const char *r = peer_find_with(&e.p, "SIP/2.0 500", "CSeq: 3 INVITE", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_STRING_EQUAL(msg_header(r, "Retry-After", h, sizeof h), "1");
+  send_req(&e, &c, "ACK", NULL, 0, NULL, NULL, 2);
+  tst_run_for(e.loop, 0.1); /* the ACK arrives */
+  int n = count_2xx(&e, 2, &first, &last);
+  tst_run_for(e.loop, 0.5); /* more than 6 * T2: a running retransmission would show */
+  CU_ASSERT_EQUAL(count_2xx(&e, 2, &first, &last), n);
+  CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_UPDATED], 1);
+  CU_ASSERT_EQUAL(e.last_status[SIPSPEC_SERVER_UPDATED], 200);
+  CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ESTABLISHED], 1);
+  CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ENDED], 0);
+  CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
+  sipspec_server_stats s = env_stats(&e);
+  CU_ASSERT_EQUAL(s.live_dialogs, 1);
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sessionsFailed, 0);
+  /* the session goes on: a later re-INVITE is answered */
+  send_invite(&e, &c, offer, len, NULL); /* CSeq 4 */
+  CU_ASSERT_PTR_NOT_NULL(peer_find_with(&e.p, "SIP/2.0 200", "CSeq: 4 INVITE", 2.0));
+  send_ack_2xx(&e, &c);
+  tst_run_for(e.loop, 0.1);
+  CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_UPDATED], 2);
+  env_close(&e);
+}
+
+/* No ACK for the 200 to a re-INVITE within 64*T1: the server ends the established dialog
+ * with a BYE (13.3.1.4); no copy is sent beyond the schedule; the session had been
+ * established, so it does not count as failed. */
+static void reinvite_no_ack_bye(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c;
+  call_init(&c, "reinvnoack");
+  establish(&e, &c, synth_recog, 1);
+  char offer[4096];
+  size_t len = make_offer(offer, sizeof offer, synth_recog, 2);
+  send_invite(&e, &c, offer, len, NULL); /* CSeq 2, never acknowledged */
+  const char *bye = peer_find(&e.p, "BYE ", 5.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  char ct[256];
+  expect_bye(&e, &c, bye, peer_contact(&e.p, ct, sizeof ct), g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
+  int first, last;
+  int n = count_2xx(&e, 2, &first, &last);
+  CU_ASSERT_TRUE(n >= 5);
+  CU_ASSERT_TRUE(n <= 1 + copies_before_64t1(o.cfg.t1_ms, o.cfg.t2_ms));
+  tst_run_for(e.loop, 0.3);
+  CU_ASSERT_EQUAL(count_2xx(&e, 2, &first, &last), n); /* the 2xx stopped with the BYE */
+  CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ENDED], 1);
+  CU_ASSERT_EQUAL(e.last_status[SIPSPEC_SERVER_ENDED], 408);
+  sipspec_server_stats s = env_stats(&e);
+  CU_ASSERT_EQUAL(s.byes_sent, 1);
+  CU_ASSERT_EQUAL(s.established, 1);
+  CU_ASSERT_EQUAL(s.live_dialogs, 0);
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sessionsFailed, 0);
+  env_close(&e);
+}
+
 /* bye_after_ms: the server sends BYE after the ACK (From: our To tag, CSeq BYE). */
 static void bye_after(void) {
   env e;
@@ -708,6 +821,8 @@ int main(int argc, char **argv) {
   CU_add_test(s, "reinvite_add_remove", reinvite_add_remove);
   CU_add_test(s, "retransmit_2xx_until_ack", retransmit_2xx_until_ack);
   CU_add_test(s, "no_ack_bye", no_ack_bye);
+  CU_add_test(s, "reinvite_2xx_until_ack", reinvite_2xx_until_ack);
+  CU_add_test(s, "reinvite_no_ack_bye", reinvite_no_ack_bye);
   CU_add_test(s, "bye_after", bye_after);
   CU_add_test(s, "bye_knobs", bye_knobs);
   CU_add_test(s, "digest_vector", digest_vector);

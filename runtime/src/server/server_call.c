@@ -12,8 +12,10 @@
  * the next hop server_route.c works out.
  *
  * Timers (libev, one of each per call): progress sends ring_count 180s ring_interval_ms
- * apart and then the final response; retx sends the 2xx again T1, 2T1, ... T2 apart until
- * the ACK and gives up with a BYE after 64*T1 (13.3.1.4); bye_timer is bye_after_ms.
+ * apart and then the final response; bye_timer is bye_after_ms. The 2xx to the INVITE and
+ * to each re-INVITE is sent again until its ACK by session/uas_2xx (13.3.1.4: T1, 2T1, ...
+ * T2 apart, counted from the first copy), which takes over that transaction's callbacks;
+ * after 64*T1 without the ACK its give_up callback ends the dialog with a BYE.
  *
  * A call that ends is marked dead (nothing finds it any more) and freed by the server's
  * reaper after the callbacks on the stack have returned.
@@ -28,14 +30,12 @@
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-static double t1_s(const sipspec_server *srv) { return srv->o.cfg.t1_ms / 1000.0; }
-
 static const char *call_id(const srv_call *c) { return sipspec_dialog_id_get(c->dlg)->call_id; }
 
 static void stop_timers(srv_call *c) {
   struct ev_loop *loop = c->srv->loop;
   ev_timer_stop(loop, &c->progress);
-  ev_timer_stop(loop, &c->retx);
+  sipspec_uas_2xx_stop(&c->ok);
   ev_timer_stop(loop, &c->bye_timer);
 }
 
@@ -347,36 +347,31 @@ static char *response_headers(srv_call *c, const sipspec_msg *req, int with_sdp)
 
 /* ---- the 2xx until the ACK (13.3.1.4) --------------------------------------------------- */
 
-static void retx_start(srv_call *c) {
+/* Answers INVITE (or re-INVITE) transaction t, whose request has CSeq cseq, with 200, the
+ * extra header lines h (after our Server line) and the SDP answer, and hands t to c->ok,
+ * which sends the 200 again until its ACK. Returns what the first copy's send returned
+ * (then nothing is pending and t keeps its callbacks) or SIPSPEC_E_NOMEM. */
+static int send_2xx(srv_call *c, sipspec_tsx *t, uint32_t cseq, const char *h) {
   sipspec_server *srv = c->srv;
-  double now = ev_now(srv->loop);
-  c->awaiting_ack = 1;
-  c->retx_interval = t1_s(srv);
-  c->retx_deadline = now + 64 * t1_s(srv);
-  ev_timer_stop(srv->loop, &c->retx);
-  ev_timer_set(&c->retx, c->retx_interval, 0.);
-  ev_timer_start(srv->loop, &c->retx);
+  size_t cap = strlen(srv->user_agent) + strlen(h) + 16;
+  char *all = malloc(cap);
+  if (!all) return SIPSPEC_E_NOMEM;
+  snprintf(all, cap, "Server: %s\r\n%s", srv->user_agent, h); /* as srv_respond() writes it */
+  int rc = sipspec_uas_2xx_send(&c->ok, t, cseq, srv->o.cfg.t1_ms, srv->o.cfg.t2_ms, 200, all, c->answer,
+                                c->answer_len); /* copies all and the answer */
+  free(all);
+  if (rc == SIPSPEC_OK && c->ist == t) c->ist = NULL; /* c->ok holds its callbacks now */
+  return rc;
 }
 
-static void retx_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  srv_call *c = w->data;
-  sipspec_server *srv = c->srv;
-  (void)revents;
-  if (c->dead || !c->awaiting_ack) return;
-  double now = ev_now(loop);
-  if (now + 1e-6 >= c->retx_deadline) { /* 64*T1 without an ACK: end the dialog with a BYE */
-    c->awaiting_ack = 0;
-    if (!c->established) srv->tel.sessionsFailed++;
-    c->ended_status = 408;
-    send_bye(c);
-    return;
-  }
-  if (c->ist) (void)srv_respond(srv, c->ist, 200, NULL, c->final_headers, c->answer, c->answer_len);
-  double cap = srv->o.cfg.t2_ms / 1000.0;
-  c->retx_interval = c->retx_interval * 2 > cap ? cap : c->retx_interval * 2;
-  double next = now + c->retx_interval > c->retx_deadline ? c->retx_deadline - now : c->retx_interval;
-  ev_timer_set(&c->retx, next > 0 ? next : 0., 0.);
-  ev_timer_start(loop, &c->retx);
+/* 64*T1 without the ACK (c->ok has stopped): end the dialog with a BYE. */
+static void ok_give_up(sipspec_uas_2xx *r, void *user) {
+  srv_call *c = user;
+  (void)r;
+  if (c->dead) return;
+  if (!c->established) c->srv->tel.sessionsFailed++;
+  c->ended_status = 408;
+  send_bye(c);
 }
 
 /* ---- the initial INVITE ---------------------------------------------------------------- */
@@ -418,14 +413,13 @@ static void send_final(srv_call *c) {
   sipspec_server *srv = c->srv;
   c->final_sent = 1;
   if (c->final_status < 300) {
-    if (!c->ist || srv_respond(srv, c->ist, 200, NULL, c->final_headers, c->answer, c->answer_len) != SIPSPEC_OK) {
+    if (!c->ist || send_2xx(c, c->ist, c->invite_cseq, c->final_headers) != SIPSPEC_OK) {
       srv->tel.sessionsFailed++;
       if (in_state(c, SIPSPEC_DIALOG_EARLY)) (void)feed_response(c, 500);
       else end_without_dialog(c, 0);
       return;
     }
     (void)feed_response(c, 200);
-    retx_start(c);
     return;
   }
   if (c->ist) (void)srv_respond(srv, c->ist, c->final_status, NULL, NULL, NULL, 0);
@@ -472,9 +466,9 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   if (!c) return NULL;
   c->srv = srv;
   ev_timer_init(&c->progress, progress_cb, 0., 0.);
-  ev_timer_init(&c->retx, retx_cb, 0., 0.);
   ev_timer_init(&c->bye_timer, bye_timer_cb, 0., 0.);
-  c->progress.data = c->retx.data = c->bye_timer.data = c;
+  c->progress.data = c->bye_timer.data = c;
+  sipspec_uas_2xx_init(&c->ok, srv->loop, ok_give_up, c);
   c->kind = sipspec_tsx_transport(t)->type->kind;
   c->peer = *sipspec_tsx_peer(t);
   c->behind_nat = srv_route_behind_nat(req, &c->peer);
@@ -606,9 +600,8 @@ void srv_call_cancel(srv_call *c) {
 
 void srv_call_ack(sipspec_server *srv, const sipspec_msg *ack) {
   srv_call *c = srv_call_find(srv, ack);
-  if (!c || !c->awaiting_ack || sipspec_msg_cseq(ack) != c->invite_cseq) return; /* 17: ACKs get no response */
-  c->awaiting_ack = 0;
-  ev_timer_stop(srv->loop, &c->retx);
+  /* 13.2.2.4: only the ACK with the CSeq of the 2xx pending stops it; 17: ACKs get no response */
+  if (!c || !sipspec_uas_2xx_ack(&c->ok, ack)) return;
   free(c->answer);
   c->answer = NULL;
   c->answer_len = 0;
@@ -617,7 +610,7 @@ void srv_call_ack(sipspec_server *srv, const sipspec_msg *ack) {
 
 static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_server *srv = c->srv;
-  if (c->awaiting_ack) { /* 14.2: our previous INVITE exchange is not over */
+  if (sipspec_uas_2xx_pending(&c->ok)) { /* 14.2: our previous INVITE exchange is not over */
     (void)srv_respond(srv, t, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
     return;
   }
@@ -632,15 +625,14 @@ static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
     (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
     return;
   }
-  if (srv_respond(srv, t, 200, NULL, h, c->answer, c->answer_len) != SIPSPEC_OK) {
+  uint32_t cseq = sipspec_msg_cseq(req);
+  if (send_2xx(c, t, cseq, h) != SIPSPEC_OK) { /* c->ok copied h: sent again with these until the ACK */
     free(h);
     return;
   }
-  free(c->final_headers); /* the 2xx is sent again with these until its ACK */
+  free(c->final_headers);
   c->final_headers = h;
-  watch_ist(c, t);
-  c->invite_cseq = sipspec_msg_cseq(req);
-  retx_start(c);
+  c->invite_cseq = cseq;
   srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), 200);
 }
 
@@ -652,7 +644,7 @@ static void rx_bye(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   int early = in_state(c, SIPSPEC_DIALOG_EARLY);
   int prev_status = c->ended_status;
   c->ended_status = srv->o.drop_bye ? 0 : srv->o.bye_status;
-  if (!c->established && in_state(c, SIPSPEC_DIALOG_CONFIRMED) && c->awaiting_ack)
+  if (!c->established && in_state(c, SIPSPEC_DIALOG_CONFIRMED) && sipspec_uas_2xx_pending(&c->ok))
     srv->tel.sessionsFailed++; /* BYE before the ACK: never established */
   if (early) { /* the final response is no longer planned, whatever the dialog does */
     ev_timer_stop(srv->loop, &c->progress);

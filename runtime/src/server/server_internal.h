@@ -19,6 +19,7 @@
 
 #include "session/dialog.h"
 #include "session/tsx.h"
+#include "session/uas_2xx.h"
 #include "sipspec/digest.h"
 #include "sipspec/resolver.h"
 #include "sipspec/server.h"
@@ -57,7 +58,8 @@ struct srv_call {
   sipspec_server *srv;
   srv_call *next;
   sipspec_dialog *dlg;             /* UAS role, created from the INVITE */
-  sipspec_tsx *ist;                /* the INVITE (or re-INVITE) server transaction, or NULL */
+  sipspec_tsx *ist;                /* the INVITE server transaction, or NULL: it ended, or
+                                    * its 2xx handed it to ok (below) */
   sipspec_tp_kind kind;            /* the flow the INVITE came in on: transport ... */
   sipspec_sockaddr peer;           /* ... and source address */
   int behind_nat;                  /* its top Via's sent-by is not its source (RFC 3581) */
@@ -73,11 +75,9 @@ struct srv_call {
   int final_status;                /* planned final response of the pending INVITE */
   unsigned rings_sent;
   ev_timer progress;               /* 180s ring_interval_ms apart, then the final response */
-  ev_timer retx;                   /* the 2xx again until the ACK (13.3.1.4) */
-  double retx_interval;
-  double retx_deadline;            /* ev_now() + 64*T1 at the first 2xx */
+  sipspec_uas_2xx ok;              /* the 2xx again until the ACK (13.3.1.4); while it waits
+                                    * it owns the (re-)INVITE's transaction and ist is NULL */
   ev_timer bye_timer;              /* bye_after_ms after the ACK */
-  int awaiting_ack;
   int established;                 /* the ACK of the first 2xx arrived */
   int final_sent;                  /* the initial INVITE got its final response */
   int cancelled;                   /* a CANCEL came: 487 from the progress timer */
