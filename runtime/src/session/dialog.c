@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsm/fsm_actions.h"
 #include "session/dialog.h"
 #include "session/tsx.h"
 #include "sipspec/chart_dialog.h"
@@ -468,23 +469,15 @@ static const struct dlg_impl {
     {"report_terminated", act_report_terminated},
 };
 
+#define DLG_IMPLS dlg_impls, sizeof dlg_impls / sizeof dlg_impls[0], sizeof dlg_impls[0]
+
 static dlg_action_fn impl_of(const sipspec_chart *c, int a) {
-  if (a < 0 || a >= c->n_actions || !c->actions[a].name) return NULL;
-  if (c->actions[a].timer_op != SIPSPEC_TIMER_OP_NONE) return NULL;
-  for (size_t i = 0; i < sizeof dlg_impls / sizeof dlg_impls[0]; i++)
-    if (!strcmp(c->actions[a].name, dlg_impls[i].name)) return dlg_impls[i].fn;
-  return NULL;
+  int i = sipspec_fsm_action_find(c, a, DLG_IMPLS, 0);
+  return i < 0 ? NULL : dlg_impls[i].fn;
 }
 
 int sipspec_dialog_chart_check(const sipspec_chart *chart, const char **missing) {
-  if (missing) *missing = NULL;
-  if (!chart || chart->n_actions < 0 || (chart->n_actions && !chart->actions)) return SIPSPEC_E_INVAL;
-  for (int a = 0; a < chart->n_actions; a++)
-    if (!impl_of(chart, a)) {
-      if (missing) *missing = chart->actions[a].name ? chart->actions[a].name : "(unnamed)";
-      return SIPSPEC_E_CHART_ACTION;
-    }
-  return SIPSPEC_OK;
+  return sipspec_fsm_actions_check(chart, DLG_IMPLS, 0, missing);
 }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {

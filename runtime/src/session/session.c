@@ -31,6 +31,7 @@
 
 #include <openssl/rand.h>
 
+#include "fsm/fsm_actions.h"
 #include "session/session_internal.h"
 #include "sipspec/chart_dialog.h"
 #include "sipspec/chart_uac_session.h"
@@ -532,22 +533,15 @@ static const struct session_impl {
     {"report_bye_unanswered", act_report_bye_unanswered},
 };
 
+#define SESSION_IMPLS session_impls, sizeof session_impls / sizeof session_impls[0], sizeof session_impls[0]
+
 static session_action_fn impl_of(const sipspec_chart *c, int a) {
-  if (a < 0 || a >= c->n_actions || !c->actions[a].name) return NULL;
-  for (size_t i = 0; i < sizeof session_impls / sizeof session_impls[0]; i++)
-    if (!strcmp(c->actions[a].name, session_impls[i].name)) return session_impls[i].fn;
-  return NULL;
+  int i = sipspec_fsm_action_find(c, a, SESSION_IMPLS, 1);
+  return i < 0 ? NULL : session_impls[i].fn;
 }
 
 int session_chart_check(const sipspec_chart *chart, const char **missing) {
-  if (missing) *missing = NULL;
-  if (!chart || chart->n_actions < 0 || (chart->n_actions && !chart->actions)) return SIPSPEC_E_INVAL;
-  for (int a = 0; a < chart->n_actions; a++)
-    if (!impl_of(chart, a)) {
-      if (missing) *missing = chart->actions[a].name ? chart->actions[a].name : "(unnamed)";
-      return SIPSPEC_E_CHART_ACTION;
-    }
-  return SIPSPEC_OK;
+  return sipspec_fsm_actions_check(chart, SESSION_IMPLS, 1, missing);
 }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
