@@ -72,9 +72,10 @@ run_example() {
   expect "$out" '^m=application 9 TCP/MRCPv2 1$' "$2: MRCP m-line of the offer"
   expect "$out" '^a=resource:speechsynth$' "$2: resource of the offer"
   expect "$out" '^m=audio 4000 RTP/AVP 0 8 101$' "$2: audio m-line of the offer"
+  expect "$out" '^calling sip:mresources@127\.0\.0\.1:[0-9]+ over tcp$' "$2: call placed over MRCP_SIP_TRANSPORT"
   expect "$out" '^channel: speechsynth 32AECB234338@speechsynth at 127\.0\.0\.1:1544 over TCP$' \
-    "$2: channel read from the answer"
-  expect "$out" '^chart: uac_session \(.*\), [0-9]+ states, starts in Idle$' "$2: session chart"
+    "$2: channel read from the server's answer"
+  expect "$out" '^session: ok, status 200, ended local$' "$2: session established and ended with BYE"
   expect "$out" '^bad call: SIPSPEC_E_CONFIG \(bad configuration value\): MRCP_SIP_RETRANS_T1_MS="12x": ' \
     "$2: error name of the bad call"
   # A bad value in the real environment must stop it with the variable named.
@@ -82,7 +83,7 @@ run_example() {
     fail "$2: MRCP_SIP_RETRANS_T1_MS=soon was accepted"
   fi
   expect "$tmp/$2.bad.err" 'SIPSPEC_E_CONFIG.*MRCP_SIP_RETRANS_T1_MS="soon"' "$2: bad environment reported"
-  ok "$2 runs: config, offer, answer, chart and error lines as expected"
+  ok "$2 runs: config, offer, a call through the session API, and error lines as expected"
 }
 
 # --- 1. install and layout --------------------------------------------------------------
