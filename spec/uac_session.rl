@@ -71,6 +71,8 @@
       | RX_300_699 @report_bye_answered -> Terminated                           # RFC 3261 §15.1.1 (the session is over anyway)
       | RX_481_408 @report_bye_answered -> Terminated                           # RFC 3261 §12.2.1.2
       | RX_BYE @answer_200 -> Terminating                                       # RFC 3261 §15.1.2 (BYE crossed ours)
+      | AUTH_RETRY @send_bye_with_credentials -> Terminating                    # RFC 3261 §22.2 (a challenged BYE goes again with credentials)
+      | AUTH_FAILED @report_bye_answered -> Terminated                          # RFC 3261 §22.2 (no credentials: the session is over anyway)
       | TXN_TIMEOUT @report_bye_unanswered -> Terminated                        # RFC 3261 §17.1.2.2 (Timer F)
       | TRANSPORT_ERR @report_bye_unanswered -> Terminated                      # RFC 3261 §17.1.4
     ),

@@ -504,6 +504,7 @@ static void act_report_bye_unanswered(sipspec_session *s) {
  * session runs its ANSWER and CANCEL timers itself). session_chart_check() proves at the
  * user agent's creation that each action of the chart resolves here; on_action runs what
  * the name resolves to. */
+static void act_send_bye_with_credentials(sipspec_session *s);
 typedef void (*session_action_fn)(sipspec_session *s);
 static const struct session_impl {
   const char *name;
@@ -531,6 +532,7 @@ static const struct session_impl {
     {"report_terminated", act_report_terminated},
     {"report_bye_answered", act_report_bye_answered},
     {"report_bye_unanswered", act_report_bye_unanswered},
+    {"send_bye_with_credentials", act_send_bye_with_credentials},
 };
 
 #define SESSION_IMPLS session_impls, sizeof session_impls / sizeof session_impls[0], sizeof session_impls[0]
@@ -762,28 +764,37 @@ static void reinvite_challenged(sipspec_session *s, const sipspec_msg *resp) {
 }
 
 /* A 401/407 to our BYE (RFC 3261 22.2): e.g. a nonce that went stale while the session was
- * held, or a realm whose credentials the BYE did not carry. The BYE goes again through the
- * dialog with the digest client's credentials (CSeq + 1, a new branch, max_challenges per
- * request) and the chart stays in Terminating, waiting for that BYE's final response.
- * Returns 0 when it is not retried (no credentials, the client gave up, it cannot be
- * sent): then the session ends with this status all the same, the reason in s->reason. */
-static int bye_challenged(sipspec_session *s, const sipspec_msg *resp) {
-  if (!s->dialog) return 0;
-  char *lines = answer_challenge(s, resp, "BYE", sipspec_dialog_remote_target(s->dialog), NULL, 0);
-  if (!lines) return 0;
-  session_req p = {ST_BYE, "BYE", NULL, 0, SIPSPEC_OK, lines};
+ * held, or a realm whose credentials the BYE did not carry. The chart decides: AUTH_RETRY
+ * (Terminating__AUTH_RETRY sends the BYE again with the digest client's credentials) or
+ * AUTH_FAILED (no credentials, or the client gave up: the session ends with this status all
+ * the same, the reason in s->reason). */
+static void bye_challenged(sipspec_session *s, const sipspec_msg *resp) {
+  char *lines = s->dialog ? answer_challenge(s, resp, "BYE", sipspec_dialog_remote_target(s->dialog), NULL, 0) : NULL;
+  if (!lines) {
+    post(s, SIPSPEC_EV_AUTH_FAILED, resp);
+    return;
+  }
+  free(s->bye_auth);
+  s->bye_auth = lines;
+  post(s, SIPSPEC_EV_AUTH_RETRY, resp);
+}
+
+/* Terminating__AUTH_RETRY: the BYE through the dialog again (CSeq + 1, a new branch) with
+ * the credentials bye_challenged() got; a BYE that cannot be sent ends the session the way
+ * a refused challenge does. */
+static void act_send_bye_with_credentials(sipspec_session *s) {
+  session_req p = {ST_BYE, "BYE", NULL, 0, SIPSPEC_OK, s->bye_auth};
   session_req *saved = s->cur_req;
   s->cur_req = &p;
-  int rc = sipspec_dialog_bye_again(s->dialog, lines, NULL);
+  int rc = s->dialog && s->bye_auth ? sipspec_dialog_bye_again(s->dialog, s->bye_auth, NULL) : SIPSPEC_E_STATE;
   s->cur_req = saved;
-  free(lines);
   if (!rc) rc = p.rc;
   if (rc) {
     set_reason(s, "cannot send BYE with credentials: %s", sipspec_strerror(rc));
-    return 0;
+    post(s, SIPSPEC_EV_AUTH_FAILED, NULL);
+    return;
   }
   s->ua->tel.sipByeSent++;
-  return 1;
 }
 
 static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user) {
@@ -806,7 +817,10 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
   case ST_BYE:
     if (st < 200) return;
     note_response(s, resp);
-    if ((st == 401 || st == 407) && state == SIPSPEC_UAC_SESSION_TERMINATING && bye_challenged(s, resp)) return;
+    if ((st == 401 || st == 407) && state == SIPSPEC_UAC_SESSION_TERMINATING) {
+      bye_challenged(s, resp);
+      return;
+    }
     post(s, st < 300 ? SIPSPEC_EV_RX_2XX : (st == 481 || st == 408) ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699,
          resp);
     break;
@@ -1085,6 +1099,7 @@ void session_free(sipspec_session *s) {
   free(s->offer);
   free(s->invite);
   free(s->auth_headers);
+  free(s->bye_auth);
   free(s->reinvite_body);
   free(s->local_sdp);
   free(s->remote_sdp);

@@ -117,6 +117,7 @@ struct sipspec_session {
   size_t invite_len;
   uint32_t cseq;                     /* CSeq of the current INVITE */
   char *auth_headers;                /* credentials lines of the current INVITE, or NULL */
+  char *bye_auth;                    /* credentials lines of the BYE sent again, or NULL */
   sipspec_digest_client_t *digest;
   sipspec_dialog *dialog;
   session_tsx tsx[SESSION_MAX_TSX];
