@@ -46,8 +46,7 @@
         RX_1XX @send_cancel @start_timer_CANCEL -> Cancelling                   # RFC 3261 §9.1
       | RX_2XX @send_ack @send_bye -> Terminating                               # RFC 3261 §15 (answered anyway: ACK, then BYE)
       | RX_300_699 @report_cancelled -> Terminated                              # RFC 3261 §13.2.2.3
-      | AUTH_RETRY @report_cancelled -> Terminated                              # RFC 3261 §22.2 (no retry once ended)
-      | AUTH_FAILED @report_cancelled -> Terminated                             # RFC 3261 §22.2
+      | AUTH_FAILED @report_cancelled -> Terminated                             # RFC 3261 §22.2 (a challenge once ended: no retry)
       | TXN_TIMEOUT @report_cancelled -> Terminated                             # RFC 3261 §17.1.1.2 (Timer B)
       | TRANSPORT_ERR @report_transport_error -> Terminated                     # RFC 3261 §17.1.4
     ),

@@ -1703,16 +1703,25 @@ static void test_auth_failed_after_ringing(void) {
 }
 
 /* Ended before any provisional, then a final answer (CancelPending): 486 gives cancelled with
- * the status; a 200 is ACKed and BYEd. */
+ * the status; a 200 is ACKed and BYEd; a 401 is not answered even with credentials at hand
+ * (CancelPending__AUTH_FAILED: the application ended it), cancelled with the 401. */
 static void test_end_before_provisional_final(void) {
-  for (int answer = 0; answer < 2; answer++) {
+  for (int answer = 0; answer < 3; answer++) {
     fx f;
-    fx_open(&f, 100, 0);
+    fx_open(&f, 100, answer == 2);
     fx_start(&f);
     int inv = wait_for(&f, "INVITE ", 0, 5);
     CU_ASSERT_FATAL(inv >= 0);
     CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-    if (answer) {
+    if (answer == 2) {
+      peer_reply(&f.p, inv, 401, "srvtag", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
+      CU_ASSERT_TRUE(run_until_term(&f, 5));
+      CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_CANCELLED);
+      CU_ASSERT_EQUAL(f.failed_status, 401);
+      tst_run_for(f.loop, 0.3);
+      CU_ASSERT_EQUAL(peer_count(&f.p, "INVITE "), 1); /* no retry with credentials */
+      CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipAuthChallenges, 1);
+    } else if (answer) {
       reply_200(&f, inv, "srvtag");
       CU_ASSERT(wait_for(&f, "ACK ", 0, 5) >= 0);
       int bye = wait_for(&f, "BYE ", 0, 5);

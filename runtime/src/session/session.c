@@ -809,8 +809,9 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
     if (state == SIPSPEC_UAC_SESSION_TERMINATING) return; /* our BYE is out: nothing to do */
     if (st < 200) post(s, SIPSPEC_EV_RX_1XX, resp);
     else if (st < 300) post(s, SIPSPEC_EV_RX_2XX, resp);
-    else if ((st == 401 || st == 407) && state != SIPSPEC_UAC_SESSION_CANCEL_PENDING &&
-             state != SIPSPEC_UAC_SESSION_CANCELLING)
+    else if ((st == 401 || st == 407) && state == SIPSPEC_UAC_SESSION_CANCEL_PENDING)
+      post(s, SIPSPEC_EV_AUTH_FAILED, resp); /* ended by the application: no retry (22.2) */
+    else if ((st == 401 || st == 407) && state != SIPSPEC_UAC_SESSION_CANCELLING)
       on_challenge(s, resp);
     else post(s, SIPSPEC_EV_RX_300_699, resp);
     break;
