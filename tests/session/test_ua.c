@@ -194,23 +194,33 @@ static void fx_close(fx *f) {
 
 static const char *target_host = "127.0.0.1";
 
-static int fx_start_port(fx *f, unsigned port, unsigned keepalive_ms, sipspec_mrcp_resource res) {
+/* Session options toward sip:mresources@host:port offering one resource (RTP port 4000),
+ * with the fixture's callbacks; so points into the struct, which must not be copied. */
+typedef struct call_opts {
   sipspec_mrcp_offer_desc d;
-  sipspec_mrcp_offer_desc_init(&d);
-  d.resources[0] = res;
-  d.nresources = 1;
-  d.rtp_port = 4000;
   char target[128];
-  snprintf(target, sizeof target, "sip:mresources@%s:%u", target_host, port);
   sipspec_session_opts so;
-  sipspec_session_opts_init(&so);
-  so.target = target;
-  so.offer = &d;
-  so.keepalive_ms = keepalive_ms;
-  so.answer_timeout_ms = f->answer_timeout_ms;
+} call_opts;
+
+static void call_opts_init(call_opts *c, fx *f, const char *host, unsigned port, sipspec_mrcp_resource res) {
+  sipspec_mrcp_offer_desc_init(&c->d);
+  c->d.resources[0] = res;
+  c->d.nresources = 1;
+  c->d.rtp_port = 4000;
+  snprintf(c->target, sizeof c->target, "sip:mresources@%s:%u", host, port);
+  sipspec_session_opts_init(&c->so);
+  c->so.target = c->target;
+  c->so.offer = &c->d;
   sipspec_session_callbacks cb = {on_prov, on_answered, on_failed, on_updated, on_keepalive, on_term, f};
-  so.cb = cb;
-  return sipspec_session_start(f->ua, &so, &f->s);
+  c->so.cb = cb;
+}
+
+static int fx_start_port(fx *f, unsigned port, unsigned keepalive_ms, sipspec_mrcp_resource res) {
+  call_opts c;
+  call_opts_init(&c, f, target_host, port, res);
+  c.so.keepalive_ms = keepalive_ms;
+  c.so.answer_timeout_ms = f->answer_timeout_ms;
+  return sipspec_session_start(f->ua, &c.so, &f->s);
 }
 
 static int fx_start_opts(fx *f, unsigned keepalive_ms, sipspec_mrcp_resource res) {
@@ -239,6 +249,37 @@ static const char *answer_for(fx *f, int i) {
   CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
   sdp[len] = '\0';
   return sdp;
+}
+
+/* The library's Digest verifier for realm "sipspec", user alice, password secret (the
+ * credentials fx_open(..., with_auth 1) gives the user agent). */
+static sipspec_digest_server_t *alice_verifier(void) {
+  sipspec_digest_server_config sc;
+  sipspec_digest_server_config_init(&sc);
+  sc.realm = "sipspec";
+  sc.username = "alice";
+  sc.password = "secret";
+  sipspec_digest_server_t *srv = NULL;
+  char why[256];
+  CU_ASSERT_EQUAL_FATAL(sipspec_digest_server_create(&sc, &srv, why, sizeof why), SIPSPEC_OK);
+  return srv;
+}
+
+/* A challenge from the library's verifier, formatted as header lines. */
+static void make_challenge(sipspec_digest_server_t *srv, char *lines, size_t cap) {
+  sipspec_digest_headers ch;
+  CU_ASSERT_EQUAL(sipspec_digest_server_challenge(srv, false, &ch), SIPSPEC_OK);
+  lines[0] = '\0';
+  CU_ASSERT_EQUAL(sipspec_digest_headers_format(&ch, SIPSPEC_DIGEST_CHALLENGES, lines, cap), SIPSPEC_OK);
+}
+
+/* Asserts that message m carries Authorization credentials srv accepts. */
+static void expect_credentials(sipspec_digest_server_t *srv, const sipspec_msg *m) {
+  char why[256];
+  sipspec_digest_msg_scratch *scratch = malloc(sizeof *scratch);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(scratch);
+  CU_ASSERT_EQUAL(sipspec_digest_verify_msg(srv, SIPSPEC_AUTH_WWW, "sipspec", m, scratch, why, sizeof why), SIPSPEC_OK);
+  free(scratch);
 }
 
 static char contact_200[128];
@@ -271,17 +312,78 @@ static int wait_for(fx *f, const char *prefix, int k, double max_s) {
   return peer_find(&f->p, prefix, k);
 }
 
+/* wait_for() that ends the test when the message does not come; its index. */
+static int expect_msg(fx *f, const char *prefix, int k, double max_s) {
+  int i = wait_for(f, prefix, k, max_s);
+  CU_ASSERT_FATAL(i >= 0);
+  return i;
+}
+
+/* Starts the session (speechsynth, no keep-alive) and waits for its first INVITE; its index. */
+static int start_call(fx *f) {
+  fx_start(f);
+  return expect_msg(f, "INVITE ", 0, 5);
+}
+
 /* Established session: INVITE, 180, 200; returns the INVITE index. */
 static int establish(fx *f) {
-  fx_start(f);
-  int inv = wait_for(f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(f);
   peer_reply(&f->p, inv, 180, "srvtag", NULL, NULL);
   reply_200(f, inv, "srvtag");
   CU_ASSERT_FATAL(wait_for(f, "ACK ", 0, 5) >= 0);
   tst_run_for(f->loop, 0.02);
   CU_ASSERT_EQUAL(f->n_answered, 1);
   return inv;
+}
+
+/* The application ends the session from on_provisional: INVITE, 180 (To tag srvtag), and
+ * the CANCEL that follows; the CANCEL's index, the INVITE's in *inv. */
+static int ring_then_cancel(fx *f, int *inv) {
+  f->end_in_provisional = 1;
+  *inv = start_call(f);
+  peer_reply(&f->p, *inv, 180, "srvtag", NULL, NULL);
+  return expect_msg(f, "CANCEL ", 0, 5);
+}
+
+/* The application ends the session; the index of its first BYE. */
+static int send_bye(fx *f) {
+  CU_ASSERT_EQUAL(sipspec_session_end(f->s), SIPSPEC_OK);
+  return expect_msg(f, "BYE ", 0, 5);
+}
+
+/* Answers request i with a bare status and runs until the session has ended (at most 5 s). */
+static void reply_until_term(fx *f, int i, int status) {
+  peer_reply(&f->p, i, status, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(f, 5));
+}
+
+/* The application ends the established session: BYE (the first one), 200 for it, and the
+ * session ends local. Returns the BYE's index. */
+static int end_call(fx *f) {
+  int bye = send_bye(f);
+  reply_until_term(f, bye, 200);
+  CU_ASSERT_EQUAL(f->end_by, SIPSPEC_END_LOCAL);
+  return bye;
+}
+
+/* Runs until peer q holds n messages (at most 5 s); the index of the first starting with
+ * prefix, which must be there. */
+static int expect_on(peer *q, int n, const char *prefix) {
+  CU_ASSERT_TRUE(peer_wait(q, n, 5));
+  int i = peer_find(q, prefix, 0);
+  CU_ASSERT_FATAL(i >= 0);
+  return i;
+}
+
+/* end_call() for a session that runs over TCP peer q, the BYE its third message: the BYE
+ * has a TCP Via, gets 200, and the session ends local. */
+static void end_call_tcp(fx *f, peer *q) {
+  CU_ASSERT_EQUAL(sipspec_session_end(f->s), SIPSPEC_OK);
+  int bye = expect_on(q, 3, "BYE ");
+  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(q, bye, "Via"), "SIP/2.0/TCP "));
+  peer_reply(q, bye, 200, NULL, NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(f, 5));
+  CU_ASSERT_EQUAL(f->end_by, SIPSPEC_END_LOCAL);
 }
 
 /* ---- tests --------------------------------------------------------------------------------- */
@@ -292,8 +394,7 @@ static void test_normal_call(void) {
   fx_open(&f, 100, 0);
   fx_start(&f);
   CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Inviting");
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = expect_msg(&f, "INVITE ", 0, 5);
   const char *m = f.p.msgs[inv];
   char line[256];
   snprintf(line, sizeof line, "INVITE sip:mresources@127.0.0.1:%u SIP/2.0\r\n", f.p.port);
@@ -327,8 +428,7 @@ static void test_normal_call(void) {
   peer_reply(&f.p, inv, 100, NULL, NULL, NULL);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   reply_200(&f, inv, "srvtag");
-  int ack = wait_for(&f, "ACK ", 0, 5);
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_msg(&f, "ACK ", 0, 5);
   snprintf(line, sizeof line, "ACK sip:srv@127.0.0.1:%u%s SIP/2.0\r\n", f.p.port, use_tcp ? ";transport=tcp" : "");
   CU_ASSERT_TRUE(!strncmp(f.p.msgs[ack], line, strlen(line)));
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "1 ACK");
@@ -345,12 +445,10 @@ static void test_normal_call(void) {
 
   CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
   CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_E_STATE);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
+  int bye = expect_msg(&f, "BYE ", 0, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "2 BYE");
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "Call-ID"), peer_header(&f.p, inv, "Call-ID"));
-  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  reply_until_term(&f, bye, 200);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
   CU_ASSERT_EQUAL(f.n_failed, 0);
   const sipspec_telemetry *t = sipspec_ua_telemetry(f.ua);
@@ -368,9 +466,7 @@ static void test_normal_call(void) {
 static void test_ringing_many(void) {
   fx f;
   fx_open(&f, 100, 0);
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   for (int i = 0; i < 25; i++) peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   tst_run_for(f.loop, 0.1);
   reply_200(&f, inv, "srvtag");
@@ -387,17 +483,14 @@ static void test_ringing_many(void) {
 static void test_immediate_4xx(void) {
   fx f;
   fx_open(&f, 100, 0);
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   peer_reply(&f.p, inv, 486, "srvtag", "Warning: 399 srv \"busy here\"\r\n", NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
   CU_ASSERT_EQUAL(f.n_failed, 1);
   CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_REJECTED);
   CU_ASSERT_EQUAL(f.failed_status, 486);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_NONE);
-  int ack = wait_for(&f, "ACK ", 0, 2);
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_msg(&f, "ACK ", 0, 2);
   char via_inv[512];
   snprintf(via_inv, sizeof via_inv, "%s", peer_header(&f.p, inv, "Via"));
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "Via"), via_inv); /* 17.1.1.3 */
@@ -467,8 +560,7 @@ static void test_server_bye(void) {
            "sip:client@127.0.0.1", use_tcp ? "TCP" : "UDP", f.p.port, (int)from.tag.len, from.tag.p,
            peer_header(&f.p, inv, "Call-ID"));
   peer_send(&f.p, bye, strlen(bye));
-  int ok = wait_for(&f, "SIP/2.0 200", 0, 5);
-  CU_ASSERT_FATAL(ok >= 0);
+  int ok = expect_msg(&f, "SIP/2.0 200", 0, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "CSeq"), "1 BYE");
   CU_ASSERT_TRUE(run_until_term(&f, 5));
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_PEER);
@@ -480,13 +572,8 @@ static void test_server_bye(void) {
 static void test_cancel_ringing(void) {
   fx f;
   fx_open(&f, 100, 0);
-  f.end_in_provisional = 1;
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
-  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
-  int can = wait_for(&f, "CANCEL ", 0, 5);
-  CU_ASSERT_FATAL(can >= 0);
+  int inv;
+  int can = ring_then_cancel(&f, &inv);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, can, "CSeq"), "1 CANCEL");
   char via_inv[512];
   snprintf(via_inv, sizeof via_inv, "%s", peer_header(&f.p, inv, "Via"));
@@ -496,8 +583,7 @@ static void test_cancel_ringing(void) {
   CU_ASSERT_TRUE(run_until_term(&f, 5));
   CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_CANCELLED);
   CU_ASSERT_EQUAL(f.failed_status, 487);
-  int ack = wait_for(&f, "ACK ", 0, 2);
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_msg(&f, "ACK ", 0, 2);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "1 ACK");
   fx_close(&f);
 }
@@ -507,11 +593,8 @@ static void test_bye_481(void) {
   fx f;
   fx_open(&f, 100, 0);
   establish(&f);
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
-  peer_reply(&f.p, bye, 481, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  int bye = send_bye(&f);
+  reply_until_term(&f, bye, 481);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
   CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipByeAcksMissing, 0);
   fx_close(&f);
@@ -555,23 +638,20 @@ static void test_reinvite_add_remove(void) {
   establish(&f);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_RECORDER), SIPSPEC_E_STATE); /* one at a time */
-  int re = wait_for(&f, "INVITE ", 1, 5);
-  CU_ASSERT_FATAL(re >= 0);
+  int re = expect_msg(&f, "INVITE ", 1, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re, "CSeq"), "2 INVITE");
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, re, "To"), "tag=srvtag"));
   CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[re], "a=resource:speechrecog"));
   CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[re], "a=connection:existing"));
   reply_200(&f, re, NULL);
-  int ack = wait_for(&f, "ACK ", 1, 5);
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_msg(&f, "ACK ", 1, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "2 ACK");
   tst_run_for(f.loop, 0.02);
   CU_ASSERT_EQUAL(f.n_updated, 1);
   CU_ASSERT_EQUAL(f.updated_status, 200);
   CU_ASSERT_EQUAL(f.updated_channels, 2);
   CU_ASSERT_EQUAL(sipspec_session_remove_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
-  re = wait_for(&f, "INVITE ", 2, 5);
-  CU_ASSERT_FATAL(re >= 0);
+  re = expect_msg(&f, "INVITE ", 2, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re, "CSeq"), "3 INVITE");
   CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[re], "m=application 0 "));
   reply_200(&f, re, NULL);
@@ -592,21 +672,17 @@ static void test_options_keepalive(void) {
   fx f;
   fx_open(&f, 100, 0);
   CU_ASSERT_EQUAL_FATAL(fx_start_opts(&f, 100, SIPSPEC_MRCP_SPEECHSYNTH), SIPSPEC_OK);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = expect_msg(&f, "INVITE ", 0, 5);
   reply_200(&f, inv, "srvtag");
-  int o1 = wait_for(&f, "OPTIONS ", 0, 5);
-  CU_ASSERT_FATAL(o1 >= 0);
+  int o1 = expect_msg(&f, "OPTIONS ", 0, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, o1, "CSeq"), "2 OPTIONS");
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, o1, "To"), "tag=srvtag"));
   peer_reply(&f.p, o1, 200, NULL, NULL, NULL);
-  int o2 = wait_for(&f, "OPTIONS ", 1, 5);
-  CU_ASSERT_FATAL(o2 >= 0);
+  int o2 = expect_msg(&f, "OPTIONS ", 1, 5);
   CU_ASSERT_EQUAL(f.n_keepalive, 1);
   CU_ASSERT_EQUAL(f.keepalive_status, 200);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, o2, "CSeq"), "3 OPTIONS");
-  peer_reply(&f.p, o2, 481, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  reply_until_term(&f, o2, 481);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
   CU_ASSERT_EQUAL(f.keepalive_status, 481);
   fx_close(&f);
@@ -617,24 +693,12 @@ static void test_options_keepalive(void) {
 static void test_digest_retry(void) {
   fx f;
   fx_open(&f, 100, 1);
-  sipspec_digest_server_config sc;
-  sipspec_digest_server_config_init(&sc);
-  sc.realm = "sipspec";
-  sc.username = "alice";
-  sc.password = "secret";
-  sipspec_digest_server_t *srv = NULL;
-  char why[256];
-  CU_ASSERT_EQUAL_FATAL(sipspec_digest_server_create(&sc, &srv, why, sizeof why), SIPSPEC_OK);
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
-  sipspec_digest_headers ch;
-  CU_ASSERT_EQUAL(sipspec_digest_server_challenge(srv, false, &ch), SIPSPEC_OK);
-  char lines[8192] = "";
-  CU_ASSERT_EQUAL(sipspec_digest_headers_format(&ch, SIPSPEC_DIGEST_CHALLENGES, lines, sizeof lines), SIPSPEC_OK);
+  sipspec_digest_server_t *srv = alice_verifier();
+  int inv = start_call(&f);
+  char lines[8192];
+  make_challenge(srv, lines, sizeof lines);
   peer_reply(&f.p, inv, 401, "chtag", lines, NULL);
-  int inv2 = wait_for(&f, "INVITE ", 1, 5);
-  CU_ASSERT_FATAL(inv2 >= 0);
+  int inv2 = expect_msg(&f, "INVITE ", 1, 5);
   char a[512], b[512];
   snprintf(a, sizeof a, "%s", peer_header(&f.p, inv, "Call-ID"));
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "Call-ID"), a);
@@ -643,26 +707,18 @@ static void test_digest_retry(void) {
   snprintf(b, sizeof b, "%s", peer_header(&f.p, inv, "Via"));
   CU_ASSERT_STRING_NOT_EQUAL(peer_header(&f.p, inv2, "Via"), b);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "CSeq"), "2 INVITE");
-  sipspec_digest_msg_scratch *scratch = malloc(sizeof *scratch);
-  CU_ASSERT_EQUAL(sipspec_digest_verify_msg(srv, SIPSPEC_AUTH_WWW, "sipspec", peer_parse(&f.p, inv2), scratch, why,
-                                            sizeof why),
-                  SIPSPEC_OK);
-  free(scratch);
+  expect_credentials(srv, peer_parse(&f.p, inv2));
   reply_200(&f, inv2, "srvtag");
-  int ack = wait_for(&f, "ACK ", 1, 5); /* ACK 0 was the ICT's ACK for the 401 */
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_msg(&f, "ACK ", 1, 5); /* ACK 0 was the ICT's ACK for the 401 */
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "2 ACK");
   CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[ack], "\r\nAuthorization: Digest ")); /* 13.2.2.4 */
   tst_run_for(f.loop, 0.02);
   CU_ASSERT_EQUAL(f.n_answered, 1);
   CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipAuthChallenges, 1);
   /* BYE carries the cached credentials */
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
+  int bye = send_bye(&f);
   CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[bye], "\r\nAuthorization: Digest "));
-  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  reply_until_term(&f, bye, 200);
   sipspec_digest_server_destroy(srv);
   fx_close(&f);
 }
@@ -671,9 +727,7 @@ static void test_digest_retry(void) {
 static void test_digest_no_credentials(void) {
   fx f;
   fx_open(&f, 100, 0);
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   peer_reply(&f.p, inv, 401, "chtag", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
   CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_AUTH_FAILED);
@@ -751,8 +805,7 @@ static void test_resolve_name(void) {
   fx_start(&f);
   CU_ASSERT_EQUAL(f.p.n, 0);
   CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Idle");
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = expect_msg(&f, "INVITE ", 0, 5);
   char line[128];
   snprintf(line, sizeof line, "INVITE sip:mresources@mrcp.sipspec.test:%u SIP/2.0\r\n", f.p.port);
   CU_ASSERT_TRUE(!strncmp(f.p.msgs[inv], line, strlen(line)));
@@ -778,12 +831,9 @@ static void test_answer_timer(void) {
   fx f;
   fx_open(&f, 100, 0);
   f.answer_timeout_ms = 150;
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
-  int can = wait_for(&f, "CANCEL ", 0, 5);
-  CU_ASSERT_FATAL(can >= 0);
+  int can = expect_msg(&f, "CANCEL ", 0, 5);
   CU_ASSERT_TRUE(f.p.at[can] - f.p.at[inv] >= 0.148);
   peer_reply(&f.p, can, 200, "srvtag", NULL, NULL);
   peer_reply(&f.p, inv, 487, "srvtag", NULL, NULL);
@@ -797,16 +847,13 @@ static void test_answer_timer(void) {
 static void test_end_before_provisional(void) {
   fx f;
   fx_open(&f, 100, 0);
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
   CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "CancelPending");
   tst_run_for(f.loop, 0.1);
   CU_ASSERT_EQUAL(peer_count(&f.p, "CANCEL "), 0);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
-  int can = wait_for(&f, "CANCEL ", 0, 5);
-  CU_ASSERT_FATAL(can >= 0);
+  int can = expect_msg(&f, "CANCEL ", 0, 5);
   peer_reply(&f.p, can, 200, "srvtag", NULL, NULL);
   peer_reply(&f.p, inv, 487, "srvtag", NULL, NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
@@ -820,9 +867,7 @@ static void test_cancel_unanswered(void) {
   fx f;
   fx_open(&f, 20, 0);
   f.end_in_provisional = 1;
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 10));
   CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_CANCELLED);
@@ -835,9 +880,7 @@ static void test_cancel_unanswered(void) {
 static void test_bad_answer(void) {
   fx f;
   fx_open(&f, 100, 0);
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   const char *sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                     "m=audio 5000 RTP/AVP 0\r\n";
   char extra[256];
@@ -845,10 +888,8 @@ static void test_bad_answer(void) {
            use_tcp ? ";transport=tcp" : "");
   peer_reply(&f.p, inv, 200, "srvtag", extra, sdp);
   CU_ASSERT(wait_for(&f, "ACK ", 0, 5) >= 0);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
-  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  int bye = expect_msg(&f, "BYE ", 0, 5);
+  reply_until_term(&f, bye, 200);
   CU_ASSERT_EQUAL(f.n_answered, 0);
   CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_BAD_ANSWER);
   CU_ASSERT_EQUAL(f.failed_status, 200);
@@ -862,23 +903,15 @@ static void test_bad_answer(void) {
 static void test_2xx_races_cancel(void) {
   fx f;
   fx_open(&f, 100, 0);
-  f.end_in_provisional = 1;
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
-  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
-  int can = wait_for(&f, "CANCEL ", 0, 5);
-  CU_ASSERT_FATAL(can >= 0);
+  int inv;
+  int can = ring_then_cancel(&f, &inv);
   reply_200(&f, inv, "srvtag");
   peer_reply(&f.p, can, 200, "srvtag", NULL, NULL);
-  int ack = wait_for(&f, "ACK ", 0, 5);
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_msg(&f, "ACK ", 0, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "1 ACK");
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
+  int bye = expect_msg(&f, "BYE ", 0, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "2 BYE");
-  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  reply_until_term(&f, bye, 200);
   CU_ASSERT_EQUAL(f.n_answered, 0);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_NONE);
   CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipByeSent, 1);
@@ -889,9 +922,7 @@ static void test_2xx_races_cancel(void) {
 static void test_reject_after_ringing(void) {
   fx f;
   fx_open(&f, 100, 0);
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   peer_reply(&f.p, inv, 603, "srvtag", NULL, NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
@@ -907,8 +938,7 @@ static void test_keepalive_unanswered(void) {
   fx f;
   fx_open(&f, 20, 0);
   CU_ASSERT_EQUAL_FATAL(fx_start_opts(&f, 50, SIPSPEC_MRCP_SPEECHSYNTH), SIPSPEC_OK);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = expect_msg(&f, "INVITE ", 0, 5);
   reply_200(&f, inv, "srvtag");
   CU_ASSERT_TRUE(run_until_term(&f, 10));
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
@@ -918,16 +948,20 @@ static void test_keepalive_unanswered(void) {
   fx_close(&f);
 }
 
-/* The server's BYE for the session established by INVITE inv (its To tag "srvtag"). */
-static void send_server_bye(fx *f, int inv, unsigned cseq, const char *branch) {
+/* The From tag and the Call-ID of the client's INVITE inv. */
+static void client_dialog_ids(fx *f, int inv, char *tag, size_t tag_cap, char *cid, size_t cid_cap) {
   const sipspec_msg *m = peer_parse(&f->p, inv);
   CU_ASSERT_PTR_NOT_NULL_FATAL(m);
   sipspec_addr from;
   sipspec_msg_from(m, &from);
-  char tag[64];
-  snprintf(tag, sizeof tag, "%.*s", (int)from.tag.len, from.tag.p);
-  char cid[160];
-  snprintf(cid, sizeof cid, "%s", peer_header(&f->p, inv, "Call-ID"));
+  snprintf(tag, tag_cap, "%.*s", (int)from.tag.len, from.tag.p);
+  snprintf(cid, cid_cap, "%s", peer_header(&f->p, inv, "Call-ID"));
+}
+
+/* The server's BYE for the session established by INVITE inv (its To tag "srvtag"). */
+static void send_server_bye(fx *f, int inv, unsigned cseq, const char *branch) {
+  char tag[64], cid[160];
+  client_dialog_ids(f, inv, tag, sizeof tag, cid, sizeof cid);
   char bye[2048];
   snprintf(bye, sizeof bye,
            "BYE sip:client@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%u;branch=%s\r\nMax-Forwards: 70\r\n"
@@ -943,9 +977,7 @@ static void send_server_bye(fx *f, int inv, unsigned cseq, const char *branch) {
 static void test_trace_everything(void) {
   fx f;
   fx_open_opts(&f, 50, 0, 1);
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   if (!use_tcp) CU_ASSERT_FATAL(wait_for(&f, "INVITE ", 1, 5) >= 0); /* Timer A, 50 ms */
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   reply_200(&f, inv, "srvtag");
@@ -977,24 +1009,19 @@ static void test_reinvite_target_refresh(void) {
   fx_open(&f, 100, 0);
   establish(&f);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
-  int re = wait_for(&f, "INVITE ", 1, 5);
-  CU_ASSERT_FATAL(re >= 0);
+  int re = expect_msg(&f, "INVITE ", 1, 5);
   reply_200_contact(&f, re, NULL, "moved");
-  int ack = wait_for(&f, "ACK ", 1, 5);
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_msg(&f, "ACK ", 1, 5);
   char line[128];
   snprintf(line, sizeof line, "ACK sip:moved@127.0.0.1:%u%s SIP/2.0\r\n", f.p.port, use_tcp ? ";transport=tcp" : "");
   CU_ASSERT_TRUE(!strncmp(f.p.msgs[ack], line, strlen(line)));
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "2 ACK");
   tst_run_for(f.loop, 0.02);
   CU_ASSERT_EQUAL(f.n_updated, 1);
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
+  int bye = send_bye(&f);
   snprintf(line, sizeof line, "BYE sip:moved@127.0.0.1:%u%s SIP/2.0\r\n", f.p.port, use_tcp ? ";transport=tcp" : "");
   CU_ASSERT_TRUE(!strncmp(f.p.msgs[bye], line, strlen(line)));
-  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  reply_until_term(&f, bye, 200);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
   fx_close(&f);
 }
@@ -1014,8 +1041,7 @@ static void test_reinvite_refused_rolls_back(void) {
   fx_open(&f, 100, 0);
   establish(&f);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
-  int re = wait_for(&f, "INVITE ", 1, 5);
-  CU_ASSERT_FATAL(re >= 0);
+  int re = expect_msg(&f, "INVITE ", 1, 5);
   CU_ASSERT_EQUAL(count_lines(f.p.msgs[re], "m="), 3);
   peer_reply(&f.p, re, 488, NULL, "Warning: 399 srv \"no recognizer here\"\r\n", NULL);
   CU_ASSERT(wait_for(&f, "ACK ", 1, 5) >= 0); /* the ICT's ACK for the 488 */
@@ -1026,8 +1052,7 @@ static void test_reinvite_refused_rolls_back(void) {
   CU_ASSERT_EQUAL(sipspec_session_answer(f.s)->nchannels, 1);
   /* the next offer is built from the state before the refused change */
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_RECORDER), SIPSPEC_OK);
-  re = wait_for(&f, "INVITE ", 2, 5);
-  CU_ASSERT_FATAL(re >= 0);
+  re = expect_msg(&f, "INVITE ", 2, 5);
   CU_ASSERT_PTR_NULL(strstr(f.p.msgs[re], "a=resource:speechrecog"));
   CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[re], "a=resource:recorder"));
   CU_ASSERT_EQUAL(count_lines(f.p.msgs[re], "m="), 3);
@@ -1037,8 +1062,7 @@ static void test_reinvite_refused_rolls_back(void) {
   CU_ASSERT_EQUAL(f.updated_status, 500);
   /* the refused resource can be asked for again */
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
-  re = wait_for(&f, "INVITE ", 3, 5);
-  CU_ASSERT_FATAL(re >= 0);
+  re = expect_msg(&f, "INVITE ", 3, 5);
   CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[re], "a=resource:speechrecog"));
   CU_ASSERT_PTR_NULL(strstr(f.p.msgs[re], "a=resource:recorder"));
   CU_ASSERT_EQUAL(count_lines(f.p.msgs[re], "m="), 3);
@@ -1056,27 +1080,16 @@ static void test_reinvite_refused_rolls_back(void) {
 static void test_reinvite_digest_retry(void) {
   fx f;
   fx_open(&f, 100, 1);
-  sipspec_digest_server_config sc;
-  sipspec_digest_server_config_init(&sc);
-  sc.realm = "sipspec";
-  sc.username = "alice";
-  sc.password = "secret";
-  sipspec_digest_server_t *srv = NULL;
-  char why[256];
-  CU_ASSERT_EQUAL_FATAL(sipspec_digest_server_create(&sc, &srv, why, sizeof why), SIPSPEC_OK);
+  sipspec_digest_server_t *srv = alice_verifier();
   establish(&f);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
-  int re = wait_for(&f, "INVITE ", 1, 5);
-  CU_ASSERT_FATAL(re >= 0);
+  int re = expect_msg(&f, "INVITE ", 1, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re, "CSeq"), "2 INVITE");
   CU_ASSERT_PTR_NULL(strstr(f.p.msgs[re], "\r\nAuthorization: "));
-  sipspec_digest_headers ch;
-  CU_ASSERT_EQUAL(sipspec_digest_server_challenge(srv, false, &ch), SIPSPEC_OK);
-  char lines[8192] = "";
-  CU_ASSERT_EQUAL(sipspec_digest_headers_format(&ch, SIPSPEC_DIGEST_CHALLENGES, lines, sizeof lines), SIPSPEC_OK);
+  char lines[8192];
+  make_challenge(srv, lines, sizeof lines);
   peer_reply(&f.p, re, 401, NULL, lines, NULL);
-  int re2 = wait_for(&f, "INVITE ", 2, 5);
-  CU_ASSERT_FATAL(re2 >= 0);
+  int re2 = expect_msg(&f, "INVITE ", 2, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re2, "CSeq"), "3 INVITE");
   char a[512];
   snprintf(a, sizeof a, "%s", peer_header(&f.p, re, "Via"));
@@ -1086,15 +1099,10 @@ static void test_reinvite_digest_retry(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, re2, "To"), "tag=srvtag"));
   /* the same offer */
   CU_ASSERT_STRING_EQUAL(strstr(f.p.msgs[re2], "\r\n\r\n"), strstr(f.p.msgs[re], "\r\n\r\n"));
-  sipspec_digest_msg_scratch *scratch = malloc(sizeof *scratch);
-  CU_ASSERT_EQUAL(sipspec_digest_verify_msg(srv, SIPSPEC_AUTH_WWW, "sipspec", peer_parse(&f.p, re2), scratch, why,
-                                            sizeof why),
-                  SIPSPEC_OK);
-  free(scratch);
+  expect_credentials(srv, peer_parse(&f.p, re2));
   CU_ASSERT_EQUAL(f.n_updated, 0);
   reply_200(&f, re2, NULL);
-  int ack = wait_for(&f, "ACK ", 2, 5); /* ACK 1 was the ICT's for the 401 */
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_msg(&f, "ACK ", 2, 5); /* ACK 1 was the ICT's for the 401 */
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "3 ACK");
   tst_run_for(f.loop, 0.02);
   CU_ASSERT_EQUAL(f.n_updated, 1);
@@ -1112,8 +1120,7 @@ static void test_reinvite_challenge_no_credentials(void) {
   fx_open(&f, 100, 0);
   establish(&f);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
-  int re = wait_for(&f, "INVITE ", 1, 5);
-  CU_ASSERT_FATAL(re >= 0);
+  int re = expect_msg(&f, "INVITE ", 1, 5);
   peer_reply(&f.p, re, 407, NULL, "Proxy-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
   tst_run_for(f.loop, 0.1);
   CU_ASSERT_EQUAL(f.n_updated, 1);
@@ -1134,15 +1141,13 @@ static void test_fork_2xx(void) {
   fx_open(&f, 100, 0);
   int inv = establish(&f);
   reply_200_contact(&f, inv, "fork2", "fork2");
-  int ack = wait_for(&f, "ACK ", 1, 5);
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_msg(&f, "ACK ", 1, 5);
   char line[128];
   snprintf(line, sizeof line, "ACK sip:fork2@127.0.0.1:%u%s SIP/2.0\r\n", f.p.port, use_tcp ? ";transport=tcp" : "");
   CU_ASSERT_TRUE(!strncmp(f.p.msgs[ack], line, strlen(line)));
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, ack, "To"), ";tag=fork2"));
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "1 ACK");
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
+  int bye = expect_msg(&f, "BYE ", 0, 5);
   snprintf(line, sizeof line, "BYE sip:fork2@127.0.0.1:%u%s SIP/2.0\r\n", f.p.port, use_tcp ? ";transport=tcp" : "");
   CU_ASSERT_TRUE(!strncmp(f.p.msgs[bye], line, strlen(line)));
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, bye, "To"), ";tag=fork2"));
@@ -1153,8 +1158,7 @@ static void test_fork_2xx(void) {
   peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
   /* a copy of the fork's 2xx: ACKed again, no second BYE */
   reply_200_contact(&f, inv, "fork2", "fork2");
-  ack = wait_for(&f, "ACK ", 2, 5);
-  CU_ASSERT_FATAL(ack >= 0);
+  ack = expect_msg(&f, "ACK ", 2, 5);
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, ack, "To"), ";tag=fork2"));
   tst_run_for(f.loop, 0.1);
   CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 1);
@@ -1163,12 +1167,10 @@ static void test_fork_2xx(void) {
   CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
   /* the session ends on its own dialog */
   CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  bye = wait_for(&f, "BYE ", 1, 5);
-  CU_ASSERT_FATAL(bye >= 0);
+  bye = expect_msg(&f, "BYE ", 1, 5);
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, bye, "To"), ";tag=srvtag"));
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "2 BYE");
-  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  reply_until_term(&f, bye, 200);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
   fx_close(&f);
 }
@@ -1178,22 +1180,16 @@ static void test_fork_2xx(void) {
 static void test_fork_early_then_other_2xx(void) {
   fx f;
   fx_open(&f, 100, 0);
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "forkA", "Contact: <sip:a@127.0.0.1>\r\n", NULL);
   reply_200_contact(&f, inv, "forkB", "b");
-  int ack = wait_for(&f, "ACK ", 0, 5);
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_msg(&f, "ACK ", 0, 5);
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, ack, "To"), ";tag=forkB"));
   tst_run_for(f.loop, 0.02);
   CU_ASSERT_EQUAL(f.n_answered, 1);
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
+  int bye = send_bye(&f);
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, bye, "To"), ";tag=forkB"));
-  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  reply_until_term(&f, bye, 200);
   fx_close(&f);
 }
 
@@ -1211,24 +1207,11 @@ static void test_big_invite_switches_to_tcp(void) {
   memcpy(pad, "X-Pad: ", 7);
   memset(pad + 7, 'a', 1500);
   memcpy(pad + 1507, "\r\n", 3);
-  sipspec_mrcp_offer_desc d;
-  sipspec_mrcp_offer_desc_init(&d);
-  d.resources[0] = SIPSPEC_MRCP_SPEECHSYNTH;
-  d.nresources = 1;
-  d.rtp_port = 4000;
-  char target[128];
-  snprintf(target, sizeof target, "sip:mresources@127.0.0.1:%u", f.p.port);
-  sipspec_session_opts so;
-  sipspec_session_opts_init(&so);
-  so.target = target;
-  so.offer = &d;
-  so.extra_headers = pad;
-  sipspec_session_callbacks cb = {on_prov, on_answered, on_failed, on_updated, on_keepalive, on_term, &f};
-  so.cb = cb;
-  CU_ASSERT_EQUAL_FATAL(sipspec_session_start(f.ua, &so, &f.s), SIPSPEC_OK);
-  CU_ASSERT_TRUE(peer_wait(&q, 1, 5));
-  int inv = peer_find(&q, "INVITE ", 0);
-  CU_ASSERT_FATAL(inv >= 0);
+  call_opts c;
+  call_opts_init(&c, &f, "127.0.0.1", f.p.port, SIPSPEC_MRCP_SPEECHSYNTH);
+  c.so.extra_headers = pad;
+  CU_ASSERT_EQUAL_FATAL(sipspec_session_start(f.ua, &c.so, &f.s), SIPSPEC_OK);
+  int inv = expect_on(&q, 1, "INVITE ");
   CU_ASSERT_TRUE(q.lens[inv] > 1300);
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, inv, "Via"), "SIP/2.0/TCP 127.0.0.1:"));
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, inv, "Contact"), ";transport=tcp>"));
@@ -1241,18 +1224,11 @@ static void test_big_invite_switches_to_tcp(void) {
   const char *sdp = answer_for(&f, inv);
   f.p = p0;
   peer_reply(&q, inv, 200, "srvtag", extra, sdp);
-  CU_ASSERT_TRUE(peer_wait(&q, 2, 5));
-  int ack = peer_find(&q, "ACK ", 0);
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_on(&q, 2, "ACK ");
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, ack, "Via"), "SIP/2.0/TCP "));
   tst_run_for(f.loop, 0.02);
   CU_ASSERT_EQUAL(f.n_answered, 1);
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  CU_ASSERT_TRUE(peer_wait(&q, 3, 5));
-  int bye = peer_find(&q, "BYE ", 0);
-  CU_ASSERT_FATAL(bye >= 0);
-  peer_reply(&q, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  end_call_tcp(&f, &q);
   CU_ASSERT_EQUAL(f.p.n, 0); /* nothing went over UDP */
   /* a small INVITE stays on UDP */
   fx_start(&f);
@@ -1272,9 +1248,9 @@ static void test_big_invite_switches_to_tcp(void) {
   o.cfg.tcp_enabled = 0;
   o.bind_host = "127.0.0.1";
   CU_ASSERT_EQUAL_FATAL(sipspec_ua_create(f.loop, &o, &f.ua, NULL, 0), SIPSPEC_OK);
-  snprintf(target, sizeof target, "sip:mresources@127.0.0.1:%u", f.p.port);
+  snprintf(c.target, sizeof c.target, "sip:mresources@127.0.0.1:%u", f.p.port);
   sipspec_session *s2 = NULL;
-  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s2), SIPSPEC_E_MSG_TOO_BIG);
+  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &c.so, &s2), SIPSPEC_E_MSG_TOO_BIG);
   CU_ASSERT_PTR_NULL(s2);
   tst_run_for(f.loop, 0.05);
   CU_ASSERT_EQUAL(f.p.n, 0);
@@ -1282,31 +1258,12 @@ static void test_big_invite_switches_to_tcp(void) {
   fx_close(&f);
 }
 
-/* A challenge from the library's verifier, formatted as header lines. */
-static void make_challenge(sipspec_digest_server_t *srv, char *lines, size_t cap) {
-  sipspec_digest_headers ch;
-  CU_ASSERT_EQUAL(sipspec_digest_server_challenge(srv, false, &ch), SIPSPEC_OK);
-  lines[0] = '\0';
-  CU_ASSERT_EQUAL(sipspec_digest_headers_format(&ch, SIPSPEC_DIGEST_CHALLENGES, lines, cap), SIPSPEC_OK);
-}
-
 /* A session with extra_headers extra (NULL: none) to the peer's port. */
 static int fx_start_extra(fx *f, const char *extra) {
-  sipspec_mrcp_offer_desc d;
-  sipspec_mrcp_offer_desc_init(&d);
-  d.resources[0] = SIPSPEC_MRCP_SPEECHSYNTH;
-  d.nresources = 1;
-  d.rtp_port = 4000;
-  char target[128];
-  snprintf(target, sizeof target, "sip:mresources@127.0.0.1:%u", f->p.port);
-  sipspec_session_opts so;
-  sipspec_session_opts_init(&so);
-  so.target = target;
-  so.offer = &d;
-  so.extra_headers = extra;
-  sipspec_session_callbacks cb = {on_prov, on_answered, on_failed, on_updated, on_keepalive, on_term, f};
-  so.cb = cb;
-  return sipspec_session_start(f->ua, &so, &f->s);
+  call_opts c;
+  call_opts_init(&c, f, "127.0.0.1", f->p.port, SIPSPEC_MRCP_SPEECHSYNTH);
+  c.so.extra_headers = extra;
+  return sipspec_session_start(f->ua, &c.so, &f->s);
 }
 
 /* RFC 3261 18.1.1 for every request, not just the first INVITE: the first INVITE fits in
@@ -1320,19 +1277,11 @@ static void test_retry_over_udp_max_size_switches_to_tcp(void) {
   peer q; /* TCP on the UDP peer's port */
   peer_open_port(&q, f.loop, 1, f.p.port);
   CU_ASSERT_EQUAL_FATAL(q.port, f.p.port);
-  sipspec_digest_server_config sc;
-  sipspec_digest_server_config_init(&sc);
-  sc.realm = "sipspec";
-  sc.username = "alice";
-  sc.password = "secret";
-  sipspec_digest_server_t *srv = NULL;
-  char why[256];
-  CU_ASSERT_EQUAL_FATAL(sipspec_digest_server_create(&sc, &srv, why, sizeof why), SIPSPEC_OK);
+  sipspec_digest_server_t *srv = alice_verifier();
   /* the size of this user agent's INVITE without padding, then a pad that brings it to 40
    * bytes under the limit */
   CU_ASSERT_EQUAL_FATAL(fx_start_extra(&f, NULL), SIPSPEC_OK);
-  int probe = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(probe >= 0);
+  int probe = expect_msg(&f, "INVITE ", 0, 5);
   size_t base = f.p.lens[probe];
   peer_reply(&f.p, probe, 486, "probe", NULL, NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
@@ -1352,9 +1301,7 @@ static void test_retry_over_udp_max_size_switches_to_tcp(void) {
   char lines[8192] = "";
   make_challenge(srv, lines, sizeof lines);
   peer_reply(&f.p, inv, 401, "chtag", lines, NULL);
-  CU_ASSERT_TRUE(peer_wait(&q, 1, 5));
-  int inv2 = peer_find(&q, "INVITE ", 0);
-  CU_ASSERT_FATAL(inv2 >= 0);
+  int inv2 = expect_on(&q, 1, "INVITE ");
   CU_ASSERT_TRUE(q.lens[inv2] > 1300);
   CU_ASSERT_STRING_EQUAL(peer_header(&q, inv2, "CSeq"), "2 INVITE");
   char a[512];
@@ -1362,11 +1309,7 @@ static void test_retry_over_udp_max_size_switches_to_tcp(void) {
   CU_ASSERT_STRING_EQUAL(peer_header(&q, inv2, "Call-ID"), a);
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, inv2, "Via"), "SIP/2.0/TCP 127.0.0.1:"));
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, inv2, "Contact"), ";transport=tcp>"));
-  sipspec_digest_msg_scratch *scratch = malloc(sizeof *scratch);
-  CU_ASSERT_EQUAL(sipspec_digest_verify_msg(srv, SIPSPEC_AUTH_WWW, "sipspec", peer_parse(&q, inv2), scratch, why,
-                                            sizeof why),
-                  SIPSPEC_OK);
-  free(scratch);
+  expect_credentials(srv, peer_parse(&q, inv2));
   char extra[256];
   snprintf(extra, sizeof extra, "Contact: <sip:srv@127.0.0.1:%u;transport=tcp>\r\nContent-Type: application/sdp\r\n",
            q.port);
@@ -1375,21 +1318,12 @@ static void test_retry_over_udp_max_size_switches_to_tcp(void) {
   const char *sdp = answer_for(&f, inv2);
   f.p = p0;
   peer_reply(&q, inv2, 200, "srvtag", extra, sdp);
-  CU_ASSERT_TRUE(peer_wait(&q, 2, 5));
-  int ack = peer_find(&q, "ACK ", 0);
-  CU_ASSERT_FATAL(ack >= 0);
+  int ack = expect_on(&q, 2, "ACK ");
   CU_ASSERT_STRING_EQUAL(peer_header(&q, ack, "CSeq"), "2 ACK");
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, ack, "Via"), "SIP/2.0/TCP "));
   tst_run_for(f.loop, 0.02);
   CU_ASSERT_EQUAL(f.n_answered, 1);
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  CU_ASSERT_TRUE(peer_wait(&q, 3, 5));
-  int bye = peer_find(&q, "BYE ", 0);
-  CU_ASSERT_FATAL(bye >= 0);
-  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, bye, "Via"), "SIP/2.0/TCP "));
-  peer_reply(&q, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
-  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  end_call_tcp(&f, &q);
   /* over UDP: the probe's INVITE and ACK, this INVITE and the transaction's ACK for its 401 */
   CU_ASSERT_EQUAL(peer_count(&f.p, "INVITE "), 2);
   CU_ASSERT_EQUAL(peer_count(&f.p, "ACK "), 2);
@@ -1411,14 +1345,7 @@ static void test_big_reinvite_switches_to_tcp(void) {
   peer q;
   peer_open_port(&q, f.loop, 1, f.p.port);
   CU_ASSERT_EQUAL_FATAL(q.port, f.p.port);
-  sipspec_digest_server_config sc;
-  sipspec_digest_server_config_init(&sc);
-  sc.realm = "sipspec";
-  sc.username = "alice";
-  sc.password = "secret";
-  sipspec_digest_server_t *srv = NULL;
-  char why[256];
-  CU_ASSERT_EQUAL_FATAL(sipspec_digest_server_create(&sc, &srv, why, sizeof why), SIPSPEC_OK);
+  sipspec_digest_server_t *srv = alice_verifier();
   establish(&f);
   /* each added resource makes the offer about 100 bytes longer */
   static const sipspec_mrcp_resource res[] = {SIPSPEC_MRCP_SPEECHRECOG, SIPSPEC_MRCP_RECORDER,
@@ -1426,8 +1353,7 @@ static void test_big_reinvite_switches_to_tcp(void) {
   int re = -1;
   for (int k = 0; k < 4; k++) {
     CU_ASSERT_EQUAL_FATAL(sipspec_session_add_resource(f.s, res[k]), SIPSPEC_OK);
-    re = wait_for(&f, "INVITE ", 1 + k, 5);
-    CU_ASSERT_FATAL(re >= 0);
+    re = expect_msg(&f, "INVITE ", 1 + k, 5);
     CU_ASSERT_TRUE(f.p.lens[re] <= 1300);
     CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, re, "Via"), "SIP/2.0/UDP "));
     if (k == 3) break;
@@ -1440,15 +1366,9 @@ static void test_big_reinvite_switches_to_tcp(void) {
   make_challenge(srv, lines, sizeof lines);
   CU_ASSERT_FATAL(f.p.lens[re] + strlen(lines) > 1300); /* the credentials are about as long */
   peer_reply(&f.p, re, 401, NULL, lines, NULL);
-  CU_ASSERT_TRUE(peer_wait(&q, 1, 5));
-  int on_tcp = peer_find(&q, "INVITE ", 0);
-  CU_ASSERT_FATAL(on_tcp >= 0);
+  int on_tcp = expect_on(&q, 1, "INVITE ");
   CU_ASSERT_STRING_EQUAL(peer_header(&q, on_tcp, "CSeq"), "6 INVITE");
-  sipspec_digest_msg_scratch *scratch = malloc(sizeof *scratch);
-  CU_ASSERT_EQUAL(sipspec_digest_verify_msg(srv, SIPSPEC_AUTH_WWW, "sipspec", peer_parse(&q, on_tcp), scratch, why,
-                                            sizeof why),
-                  SIPSPEC_OK);
-  free(scratch);
+  expect_credentials(srv, peer_parse(&q, on_tcp));
   /* the same offer */
   CU_ASSERT_STRING_EQUAL(strstr(q.msgs[on_tcp], "\r\n\r\n"), strstr(f.p.msgs[re], "\r\n\r\n"));
   CU_ASSERT_TRUE(q.lens[on_tcp] > 1300);
@@ -1470,14 +1390,7 @@ static void test_big_reinvite_switches_to_tcp(void) {
   CU_ASSERT_EQUAL(f.updated_status, 200);
   int udp_before = f.p.n;
   /* the 200's Contact names no transport: the BYE goes over TCP because the session does */
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  CU_ASSERT_TRUE(peer_wait(&q, 3, 5));
-  int bye = peer_find(&q, "BYE ", 0);
-  CU_ASSERT_FATAL(bye >= 0);
-  CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&q, bye, "Via"), "SIP/2.0/TCP "));
-  peer_reply(&q, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
-  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  end_call_tcp(&f, &q);
   CU_ASSERT_EQUAL(f.p.n, udp_before);
   sipspec_digest_server_destroy(srv);
   peer_close(&q);
@@ -1488,14 +1401,8 @@ static void test_big_reinvite_switches_to_tcp(void) {
  * with body sdp (NULL: none). */
 static void send_server_request(fx *f, const char *method, int inv, unsigned cseq, const char *branch,
                                 const char *sdp) {
-  const sipspec_msg *m = peer_parse(&f->p, inv);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-  sipspec_addr from;
-  sipspec_msg_from(m, &from);
-  char tag[64];
-  snprintf(tag, sizeof tag, "%.*s", (int)from.tag.len, from.tag.p);
-  char cid[160];
-  snprintf(cid, sizeof cid, "%s", peer_header(&f->p, inv, "Call-ID"));
+  char tag[64], cid[160];
+  client_dialog_ids(f, inv, tag, sizeof tag, cid, sizeof cid);
   static char req[8192];
   snprintf(req, sizeof req,
            "%s sip:client@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%u;branch=%s\r\nMax-Forwards: 70\r\n"
@@ -1520,8 +1427,7 @@ static void test_server_reinvite(void) {
   char cur[4096];
   snprintf(cur, sizeof cur, "%s", answer_for(&f, inv)); /* what reply_200 sent */
   send_server_reinvite(&f, inv, 2, "z9hG4bKsrvre1", cur);
-  int ok = wait_for(&f, "SIP/2.0 200", 0, 5);
-  CU_ASSERT_FATAL(ok >= 0);
+  int ok = expect_msg(&f, "SIP/2.0 200", 0, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "CSeq"), "2 INVITE");
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, ok, "Contact"), "<sip:client@127.0.0.1:"));
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "Content-Type"), "application/sdp");
@@ -1537,25 +1443,18 @@ static void test_server_reinvite(void) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(ver);
   ver[-1] = ver[-1] == '9' ? '8' : (char)(ver[-1] + 1);
   send_server_reinvite(&f, inv, 3, "z9hG4bKsrvre2", changed);
-  int no = wait_for(&f, "SIP/2.0 488", 0, 5);
-  CU_ASSERT_FATAL(no >= 0);
+  int no = expect_msg(&f, "SIP/2.0 488", 0, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, no, "CSeq"), "3 INVITE");
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, no, "Warning"), "399 sipspec \"only a session refresh"));
   /* no offer at all */
   send_server_reinvite(&f, inv, 4, "z9hG4bKsrvre3", NULL);
-  no = wait_for(&f, "SIP/2.0 488", 1, 5);
-  CU_ASSERT_FATAL(no >= 0);
+  no = expect_msg(&f, "SIP/2.0 488", 1, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, no, "CSeq"), "4 INVITE");
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, no, "Warning"), "without an offer"));
   /* the session goes on: a keep-alive and the end work as before */
   tst_run_for(f.loop, 0.02);
   CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
-  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
-  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  end_call(&f);
   fx_close(&f);
 }
 
@@ -1600,8 +1499,7 @@ static void test_server_reinvite_2xx_until_ack(void) {
   CU_ASSERT_EQUAL_FATAL(wait_copies(&f, "SIP/2.0 200", "2 INVITE", 2, 5), 2);
   send_server_request(&f, "ACK", inv, 1, "z9hG4bKsrvackold", NULL); /* the INVITE's CSeq: not ours */
   send_server_reinvite(&f, inv, 3, "z9hG4bKsrvre2", cur);
-  int busy = wait_for(&f, "SIP/2.0 500", 0, 5);
-  CU_ASSERT_FATAL(busy >= 0);
+  int busy = expect_msg(&f, "SIP/2.0 500", 0, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, busy, "CSeq"), "3 INVITE");
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, busy, "Retry-After"), "1");
   send_server_request(&f, "ACK", inv, 3, "z9hG4bKsrvre2", NULL); /* 17.1.1.3: the 500's ACK, same branch */
@@ -1624,12 +1522,7 @@ static void test_server_reinvite_2xx_until_ack(void) {
   CU_ASSERT_EQUAL(wait_copies(&f, "SIP/2.0 200", "4 INVITE", 1, 5), 1);
   send_server_request(&f, "ACK", inv, 4, "z9hG4bKsrvack4", NULL);
   CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
-  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
-  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
+  end_call(&f);
   fx_close(&f);
 }
 
@@ -1643,8 +1536,7 @@ static void test_server_reinvite_no_ack_bye(void) {
   char cur[4096];
   snprintf(cur, sizeof cur, "%s", answer_for(&f, inv));
   send_server_reinvite(&f, inv, 2, "z9hG4bKsrvre1", cur);
-  int bye = wait_for(&f, "BYE ", 0, 10);
-  CU_ASSERT_FATAL(bye >= 0);
+  int bye = expect_msg(&f, "BYE ", 0, 10);
   int expected = 0; /* the first and every copy due before 64*T1 */
   for (unsigned t = 0, iv = 20; t < 64 * 20; t += iv, iv = iv * 2 > 160 ? 160 : iv * 2) expected++;
   int idx[64];
@@ -1654,8 +1546,7 @@ static void test_server_reinvite_no_ack_bye(void) {
   CU_ASSERT_TRUE(idx[n - 1] < bye);
   CU_ASSERT_TRUE(f.p.at[bye] - f.p.at[idx[0]] >= 64 * 0.020 - 0.002);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "2 BYE");
-  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  reply_until_term(&f, bye, 200);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
   CU_ASSERT_EQUAL(find_all(&f, "SIP/2.0 200", "2 INVITE", idx, 64), n);
   fx_close(&f);
@@ -1667,13 +1558,10 @@ static void test_server_reinvite_no_ack_bye(void) {
 static void test_auth_retry_after_ringing(void) {
   fx f;
   fx_open(&f, 100, 1);
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   peer_reply(&f.p, inv, 401, "srvtag", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", qop=\"auth\"\r\n", NULL);
-  int inv2 = wait_for(&f, "INVITE ", 1, 5);
-  CU_ASSERT_FATAL(inv2 >= 0);
+  int inv2 = expect_msg(&f, "INVITE ", 1, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "CSeq"), "2 INVITE");
   CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[inv2], "\r\nAuthorization: Digest username=\"alice\""));
   CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Inviting");
@@ -1690,9 +1578,7 @@ static void test_auth_retry_after_ringing(void) {
 static void test_auth_failed_after_ringing(void) {
   fx f;
   fx_open(&f, 100, 0);
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
+  int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   peer_reply(&f.p, inv, 407, "srvtag", "Proxy-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
@@ -1709,9 +1595,7 @@ static void test_end_before_provisional_final(void) {
   for (int answer = 0; answer < 3; answer++) {
     fx f;
     fx_open(&f, 100, answer == 2);
-    fx_start(&f);
-    int inv = wait_for(&f, "INVITE ", 0, 5);
-    CU_ASSERT_FATAL(inv >= 0);
+    int inv = start_call(&f);
     CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
     if (answer == 2) {
       peer_reply(&f.p, inv, 401, "srvtag", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
@@ -1724,10 +1608,8 @@ static void test_end_before_provisional_final(void) {
     } else if (answer) {
       reply_200(&f, inv, "srvtag");
       CU_ASSERT(wait_for(&f, "ACK ", 0, 5) >= 0);
-      int bye = wait_for(&f, "BYE ", 0, 5);
-      CU_ASSERT_FATAL(bye >= 0);
-      peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-      CU_ASSERT_TRUE(run_until_term(&f, 5));
+      int bye = expect_msg(&f, "BYE ", 0, 5);
+      reply_until_term(&f, bye, 200);
       CU_ASSERT_EQUAL(f.n_answered, 0);
     } else {
       peer_reply(&f.p, inv, 486, "srvtag", NULL, NULL);
@@ -1758,13 +1640,8 @@ static void test_end_before_provisional_timer_b(void) {
 static void test_provisional_while_cancelling(void) {
   fx f;
   fx_open(&f, 100, 0);
-  f.end_in_provisional = 1;
-  fx_start(&f);
-  int inv = wait_for(&f, "INVITE ", 0, 5);
-  CU_ASSERT_FATAL(inv >= 0);
-  peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
-  int can = wait_for(&f, "CANCEL ", 0, 5);
-  CU_ASSERT_FATAL(can >= 0);
+  int inv;
+  int can = ring_then_cancel(&f, &inv);
   peer_reply(&f.p, inv, 183, "srvtag", NULL, NULL);
   tst_run_for(f.loop, 0.05);
   CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Cancelling");
@@ -1863,24 +1740,14 @@ static void test_bye_challenged_stale_nonce(void) {
 static void test_bye_challenged_retry(void) {
   fx f;
   fx_open(&f, 100, 1);
-  sipspec_digest_server_config sc;
-  sipspec_digest_server_config_init(&sc);
-  sc.realm = "sipspec";
-  sc.username = "alice";
-  sc.password = "secret";
-  sipspec_digest_server_t *srv = NULL;
-  char why[256];
-  CU_ASSERT_EQUAL_FATAL(sipspec_digest_server_create(&sc, &srv, why, sizeof why), SIPSPEC_OK);
+  sipspec_digest_server_t *srv = alice_verifier();
   establish(&f);
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
+  int bye = send_bye(&f);
   CU_ASSERT_PTR_NULL(strstr(f.p.msgs[bye], "\r\nAuthorization: "));
   char lines[8192];
   make_challenge(srv, lines, sizeof lines);
   peer_reply(&f.p, bye, 401, NULL, lines, NULL);
-  int bye2 = wait_for(&f, "BYE ", 1, 5);
-  CU_ASSERT_FATAL(bye2 >= 0);
+  int bye2 = expect_msg(&f, "BYE ", 1, 5);
   CU_ASSERT_STRING_EQUAL(f.s ? sipspec_session_state_name(f.s) : "", "Terminating");
   char a[512];
   snprintf(a, sizeof a, "%s", peer_header(&f.p, bye, "CSeq"));
@@ -1893,14 +1760,9 @@ static void test_bye_challenged_retry(void) {
   snprintf(a, sizeof a, "%s", peer_header(&f.p, bye, "To"));
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye2, "To"), a);
   CU_ASSERT_EQUAL(strncmp(f.p.msgs[bye2], f.p.msgs[bye], (size_t)(strchr(f.p.msgs[bye], '\r') - f.p.msgs[bye])), 0);
-  sipspec_digest_msg_scratch *scratch = malloc(sizeof *scratch);
-  CU_ASSERT_EQUAL(sipspec_digest_verify_msg(srv, SIPSPEC_AUTH_WWW, "sipspec", peer_parse(&f.p, bye2), scratch, why,
-                                            sizeof why),
-                  SIPSPEC_OK);
-  free(scratch);
+  expect_credentials(srv, peer_parse(&f.p, bye2));
   CU_ASSERT_EQUAL(f.n_term, 0);
-  peer_reply(&f.p, bye2, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  reply_until_term(&f, bye2, 200);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
   CU_ASSERT_EQUAL(f.term_status, 200);
   CU_ASSERT_EQUAL(f.n_failed, 0);
@@ -1916,12 +1778,9 @@ static void test_bye_challenged_twice(void) {
   fx f;
   fx_open(&f, 100, 1);
   establish(&f);
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
+  int bye = send_bye(&f);
   peer_reply(&f.p, bye, 401, NULL, "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
-  int bye2 = wait_for(&f, "BYE ", 1, 5);
-  CU_ASSERT_FATAL(bye2 >= 0);
+  int bye2 = expect_msg(&f, "BYE ", 1, 5);
   CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[bye2], "\r\nAuthorization: Digest "));
   peer_reply(&f.p, bye2, 401, NULL, "WWW-Authenticate: Digest realm=\"r\", nonce=\"n2\"\r\n", NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
@@ -1938,9 +1797,7 @@ static void test_bye_challenged_no_credentials(void) {
   fx f;
   fx_open(&f, 100, 0);
   establish(&f);
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
+  int bye = send_bye(&f);
   peer_reply(&f.p, bye, 407, NULL, "Proxy-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
   tst_run_for(f.loop, 0.1);
@@ -1956,11 +1813,8 @@ static void test_bye_500(void) {
   fx f;
   fx_open(&f, 100, 0);
   establish(&f);
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
-  peer_reply(&f.p, bye, 500, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  int bye = send_bye(&f);
+  reply_until_term(&f, bye, 500);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
   fx_close(&f);
 }
@@ -1970,17 +1824,13 @@ static void test_bye_crossing(void) {
   fx f;
   fx_open(&f, 100, 0);
   int inv = establish(&f);
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  int bye = wait_for(&f, "BYE ", 0, 5);
-  CU_ASSERT_FATAL(bye >= 0);
+  int bye = send_bye(&f);
   send_server_bye(&f, inv, 1, "z9hG4bKcrossing");
-  int ok = wait_for(&f, "SIP/2.0 200", 0, 5);
-  CU_ASSERT_FATAL(ok >= 0);
+  int ok = expect_msg(&f, "SIP/2.0 200", 0, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "CSeq"), "1 BYE");
   CU_ASSERT_EQUAL(f.n_term, 0);
   CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Terminating");
-  peer_reply(&f.p, bye, 200, NULL, NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  reply_until_term(&f, bye, 200);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
   fx_close(&f);
 }
@@ -1997,9 +1847,7 @@ static void test_tcp_reset_in_each_state(void) {
       CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
       CU_ASSERT_FATAL(wait_for(&f, "BYE ", 0, 5) >= 0);
     } else {
-      fx_start(&f);
-      int inv = wait_for(&f, "INVITE ", 0, 5);
-      CU_ASSERT_FATAL(inv >= 0);
+      int inv = start_call(&f);
       if (when == 1) CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
       if (when != 1) peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
       if (when == 2) {
