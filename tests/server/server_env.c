@@ -2,11 +2,13 @@
 #include "server_env.h"
 
 #include <CUnit/Basic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "netutil.h"
+#include "sipspec/coverage.h"
 
 sipspec_tp_kind g_kind = SIPSPEC_TP_UDP;
 const sipspec_mrcp_resource synth_recog[2] = {SIPSPEC_MRCP_SPEECHSYNTH, SIPSPEC_MRCP_SPEECHRECOG};
@@ -225,3 +227,34 @@ const char *bye_of(env *e, call *c, peer *where) {
   return peer_find(where, "BYE ", 3.0);
 }
 
+
+void env_open_ringing(env *e, unsigned ring_interval_ms) {
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.ring_count = 1;
+  o.ring_interval_ms = ring_interval_ms;
+  CU_ASSERT_EQUAL_FATAL(env_open(e, &o), 0);
+}
+
+const char *expect_msg(peer *p, const char *prefix, double max_s) {
+  const char *m = peer_find(p, prefix, max_s);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  return m;
+}
+
+int env_run_suite(int argc, char **argv, const char *suite, const env_test *tests, size_t n) {
+  signal(SIGPIPE, SIG_IGN);
+  if (argc > 1 && !strcmp(argv[1], "tcp")) g_kind = SIPSPEC_TP_TCP;
+  if (sipspec_coverage_install_atexit() != SIPSPEC_OK) return 2;
+  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
+  char name[64];
+  snprintf(name, sizeof name, "%s_%s", suite, g_kind == SIPSPEC_TP_TCP ? "tcp" : "udp");
+  CU_pSuite s = CU_add_suite(name, NULL, NULL);
+  for (size_t i = 0; i < n; i++) CU_add_test(s, tests[i].name, tests[i].fn);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+  unsigned run = CU_get_number_of_tests_run();
+  CU_cleanup_registry();
+  return failed || run == 0 ? 1 : 0;
+}

@@ -34,6 +34,9 @@ void opts_default(sipspec_server_opts *o);
 int env_open(env *e, sipspec_server_opts *o);
 void env_close(env *e);
 sipspec_server_stats env_stats(env *e);
+/* env_open() with opts_default() and one 180 every ring_interval_ms before the answer; the
+ * test ends when the server cannot be created. */
+void env_open_ringing(env *e, unsigned ring_interval_ms);
 /* For tst_run_until(): sipspec_server_idle(arg). */
 int idle_cond(void *arg);
 
@@ -70,6 +73,16 @@ void expect_bye(const env *e, const call *c, const char *bye, const char *ruri, 
                 const char *routes);
 /* Answers a BYE the server sent with status, from e->p. */
 void answer_server_bye(env *e, const char *bye, int status);
+/* peer_find() that ends the test when no message starting with prefix arrives in max_s. */
+const char *expect_msg(peer *p, const char *prefix, double max_s);
+/* A test of a suite: its CUnit name and function. */
+typedef struct env_test {
+  const char *name;
+  void (*fn)(void);
+} env_test;
+/* The main() of the server test programs: argv[1] "tcp" selects TCP (g_kind); runs the n
+ * tests in the suite <suite>_udp or <suite>_tcp, verbose. 0 when all ran and passed. */
+int env_run_suite(int argc, char **argv, const char *suite, const env_test *tests, size_t n);
 /* A second UDP socket of the client toward the server's UDP port. */
 void open_udp_peer(env *e, peer *q);
 /* Establishes call c (one resource) and returns the BYE the server then sends (bye_after_ms

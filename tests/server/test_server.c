@@ -11,14 +11,12 @@
  * Timers are small (T1 20 or 40 ms); every wait is bounded by the loop watchdog.
  */
 #include <CUnit/Basic.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "netutil.h"
 #include "server_env.h"
-#include "sipspec/coverage.h"
 #include "sipspec/digest.h"
 
 /* ---- tests ------------------------------------------------------------------------------- */
@@ -100,8 +98,7 @@ static void reject_status_after_ringing(void) {
   char offer[4096];
   size_t len = make_offer(offer, sizeof offer, synth_recog, 2);
   send_invite(&e, &c, offer, len, NULL);
-  const char *busy = peer_find(&e.p, "SIP/2.0 486", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(busy);
+  const char *busy = expect_msg(&e.p, "SIP/2.0 486", 2.0);
   send_ack_failure(&e, &c, busy);
   CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 180"), 1);
   CU_ASSERT_EQUAL(env_stats(&e).refused, 1);
@@ -125,8 +122,7 @@ static void refusals_488_415(void) {
   const sipspec_mrcp_resource recog[] = {SIPSPEC_MRCP_SPEECHRECOG};
   size_t len = make_offer(offer, sizeof offer, recog, 1);
   send_invite(&e, &c, offer, len, NULL);
-  const char *r = peer_find(&e.p, "SIP/2.0 488", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  const char *r = expect_msg(&e.p, "SIP/2.0 488", 2.0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(msg_header(r, "Warning", h, sizeof h));
   CU_ASSERT_EQUAL(strncmp(h, "399 127.0.0.1 \"", 15), 0);
   CU_ASSERT_TRUE(strlen(h) > 20 && h[strlen(h) - 1] == '"');
@@ -134,15 +130,13 @@ static void refusals_488_415(void) {
 
   call_init(&c, "nobody");
   send_invite(&e, &c, NULL, 0, NULL);
-  r = peer_find(&e.p, "SIP/2.0 488", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 488", 2.0);
   CU_ASSERT_PTR_NOT_NULL(strstr(msg_header(r, "Warning", h, sizeof h), "no SDP offer"));
   send_ack_failure(&e, &c, r);
 
   call_init(&c, "text");
   send_invite(&e, &c, "hello", 5, "Content-Type: text/plain\r\n");
-  r = peer_find(&e.p, "SIP/2.0 415", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 415", 2.0);
   CU_ASSERT_STRING_EQUAL(msg_header(r, "Accept", h, sizeof h), "application/sdp");
   send_ack_failure(&e, &c, r);
 
@@ -169,31 +163,27 @@ static void no_dialog_options_405(void) {
   send_req(&e, &c, "OPTIONS", NULL, 0, NULL, NULL, 6);
   CU_ASSERT_PTR_NOT_NULL(peer_find(&e.p, "SIP/2.0 481", 2.0));
   send_req(&e, &c, "INVITE", NULL, 0, NULL, NULL, 7);
-  const char *r = peer_find(&e.p, "SIP/2.0 481", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  const char *r = expect_msg(&e.p, "SIP/2.0 481", 2.0);
   send_ack_failure(&e, &c, r);
   CU_ASSERT_EQUAL(env_stats(&e).no_dialog, 3);
 
   char h[512];
   call_init(&c, "opt");
   send_req(&e, &c, "OPTIONS", NULL, 0, NULL, NULL, 1);
-  r = peer_find(&e.p, "SIP/2.0 200", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   CU_ASSERT_STRING_EQUAL(msg_header(r, "Allow", h, sizeof h), "INVITE, ACK, BYE, CANCEL, OPTIONS");
   CU_ASSERT_STRING_EQUAL(msg_header(r, "Accept", h, sizeof h), "application/sdp");
   CU_ASSERT_PTR_NOT_NULL(msg_header(r, "Supported", h, sizeof h));
   CU_ASSERT_EQUAL(env_stats(&e).options, 1);
 
   send_req(&e, &c, "PUBLISH", NULL, 0, NULL, NULL, 2);
-  r = peer_find(&e.p, "SIP/2.0 405", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 405", 2.0);
   CU_ASSERT_STRING_EQUAL(msg_header(r, "Allow", h, sizeof h), "INVITE, ACK, BYE, CANCEL, OPTIONS");
   send_req(&e, &c, "FOO", NULL, 0, NULL, NULL, 3);
   CU_ASSERT_PTR_NOT_NULL(peer_find(&e.p, "SIP/2.0 405", 2.0));
 
   send_req(&e, &c, "OPTIONS", NULL, 0, "Require: 100rel, timer\r\n", NULL, 4);
-  r = peer_find(&e.p, "SIP/2.0 420", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 420", 2.0);
   CU_ASSERT_STRING_EQUAL(msg_header(r, "Unsupported", h, sizeof h), "100rel, timer");
   env_close(&e);
 }
@@ -201,24 +191,18 @@ static void no_dialog_options_405(void) {
 /* CANCEL while ringing: 200 for the CANCEL, 487 for the INVITE; a CANCEL for nothing: 481. */
 static void cancel_487(void) {
   env e;
-  sipspec_server_opts o;
-  opts_default(&o);
-  o.ring_count = 1;
-  o.ring_interval_ms = 5000;
-  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  env_open_ringing(&e, 5000);
   call c;
   call_init(&c, "cancel");
   char offer[4096];
   size_t len = make_offer(offer, sizeof offer, synth_recog, 2);
   send_invite(&e, &c, offer, len, NULL);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(peer_find(&e.p, "SIP/2.0 180", 2.0));
+  expect_msg(&e.p, "SIP/2.0 180", 2.0);
   CU_ASSERT_EQUAL(env_stats(&e).live_dialogs, 1);
   send_req(&e, &c, "CANCEL", NULL, 0, NULL, c.branch, c.cseq);
-  const char *r = peer_find(&e.p, "SIP/2.0 200", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  const char *r = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   CU_ASSERT_PTR_NOT_NULL(strstr(r, " CANCEL\r\n"));
-  r = peer_find(&e.p, "SIP/2.0 487", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 487", 2.0);
   CU_ASSERT_PTR_NOT_NULL(strstr(r, " INVITE\r\n"));
   send_ack_failure(&e, &c, r);
   CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ENDED], 1);
@@ -253,8 +237,7 @@ static void reinvite_add_remove(void) {
   call_init(&c, "reinvite");
   CU_ASSERT_EQUAL_FATAL(sipspec_mrcp_session_offer(ms, offer, sizeof offer, &len, NULL), SIPSPEC_OK);
   send_invite(&e, &c, offer, len, NULL);
-  const char *ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+  const char *ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   msg_to_tag(ok, c.to_tag, sizeof c.to_tag);
   const char *body = strstr(ok, "\r\n\r\n") + 4;
   CU_ASSERT_EQUAL_FATAL(sipspec_mrcp_session_apply_answer(ms, body, strlen(body), NULL), SIPSPEC_OK);
@@ -317,8 +300,7 @@ static void retransmit_2xx_until_ack(void) {
   char offer[4096];
   size_t len = make_offer(offer, sizeof offer, synth_recog, 2);
   send_invite(&e, &c, offer, len, NULL);
-  const char *ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+  const char *ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   msg_to_tag(ok, c.to_tag, sizeof c.to_tag);
   CU_ASSERT_PTR_NOT_NULL(peer_find(&e.p, "SIP/2.0 200", 2.0));
   CU_ASSERT_PTR_NOT_NULL(peer_find(&e.p, "SIP/2.0 200", 2.0));
@@ -351,8 +333,7 @@ static void no_ack_bye(void) {
   char offer[4096];
   size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
   send_invite(&e, &c, offer, len, NULL);
-  const char *bye = peer_find(&e.p, "BYE ", 5.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  const char *bye = expect_msg(&e.p, "BYE ", 5.0);
   const char *ok = peer_find(&e.p, "SIP/2.0 200", 0.1);
   CU_ASSERT_PTR_NULL(ok); /* the 2xx stopped with the BYE */
   ok = e.p.msgs[peer_index(&e.p, "SIP/2.0 200")];
@@ -461,8 +442,7 @@ static void reinvite_no_ack_bye(void) {
   char offer[4096];
   size_t len = make_offer(offer, sizeof offer, synth_recog, 2);
   send_invite(&e, &c, offer, len, NULL); /* CSeq 2, never acknowledged */
-  const char *bye = peer_find(&e.p, "BYE ", 5.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  const char *bye = expect_msg(&e.p, "BYE ", 5.0);
   char ct[256];
   expect_bye(&e, &c, bye, peer_contact(&e.p, ct, sizeof ct), g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
   int first, last;
@@ -491,8 +471,7 @@ static void bye_after(void) {
   call c;
   call_init(&c, "byeafter");
   establish(&e, &c, synth_recog, 2);
-  const char *bye = peer_find(&e.p, "BYE sip:client@", 3.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  const char *bye = expect_msg(&e.p, "BYE sip:client@", 3.0);
   char ct[256];
   expect_bye(&e, &c, bye, peer_contact(&e.p, ct, sizeof ct), g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
   answer_server_bye(&e, bye, 200);
@@ -611,18 +590,25 @@ static void auth_env(env *e, int proxy, unsigned lifetime_ms) {
   CU_ASSERT_EQUAL_FATAL(env_open(e, &o), 0);
 }
 
+/* Call c (named name) sends an INVITE offering n resources (the offer, NUL-terminated, into
+ * offer and *len) without credentials; the challenge starting with status it must get. */
+static const char *invite_without_credentials(env *e, call *c, const char *name, size_t n, char *offer, size_t cap,
+                                              size_t *len, const char *status) {
+  call_init(c, name);
+  *len = make_offer(offer, cap - 1, synth_recog, n);
+  offer[*len] = '\0';
+  send_invite(e, c, offer, *len, NULL);
+  return expect_msg(&e->p, status, 2.0);
+}
+
 /* 401 with one challenge per algorithm; the right answer gets 100/180/200; BYE needs it too. */
 static void auth_challenge_success(void) {
   env e;
   auth_env(&e, 0, 0);
   call c;
-  call_init(&c, "auth");
   char offer[4096], hv[1024], auth[4096];
-  size_t len = make_offer(offer, sizeof offer, synth_recog, 2);
-  offer[len] = '\0';
-  send_invite(&e, &c, offer, len, NULL);
-  const char *r = peer_find(&e.p, "SIP/2.0 401", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  size_t len;
+  const char *r = invite_without_credentials(&e, &c, "auth", 2, offer, sizeof offer, &len, "SIP/2.0 401");
   CU_ASSERT_EQUAL(msg_count(r, "WWW-Authenticate: Digest"), 2);
   CU_ASSERT_PTR_NOT_NULL_FATAL(msg_header(r, "WWW-Authenticate", hv, sizeof hv));
   CU_ASSERT_PTR_NOT_NULL(strstr(hv, "realm=\"mrcp.test\""));
@@ -631,21 +617,18 @@ static void auth_challenge_success(void) {
   CU_ASSERT_EQUAL(env_stats(&e).challenges, 1);
   credentials(&e, "Authorization", hv, "secret", "INVITE", offer, auth, sizeof auth);
   send_invite(&e, &c, offer, len, auth);
-  const char *ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+  const char *ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   msg_to_tag(ok, c.to_tag, sizeof c.to_tag);
   send_ack_2xx(&e, &c);
   for (int i = 0; i < 100 && !e.events[SIPSPEC_SERVER_ESTABLISHED]; i++) tst_run_for(e.loop, 0.01);
   CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ESTABLISHED], 1);
   /* BYE without credentials: challenged; with them: 200 */
   send_req(&e, &c, "BYE", NULL, 0, NULL, NULL, ++c.cseq);
-  r = peer_find(&e.p, "SIP/2.0 401", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 401", 2.0);
   msg_header(r, "WWW-Authenticate", hv, sizeof hv);
   credentials(&e, "Authorization", hv, "secret", "BYE", NULL, auth, sizeof auth);
   send_req(&e, &c, "BYE", NULL, 0, auth, NULL, ++c.cseq);
-  r = peer_find(&e.p, "SIP/2.0 200", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   CU_ASSERT_PTR_NOT_NULL(strstr(r, " BYE\r\n"));
   CU_ASSERT_EQUAL(env_stats(&e).challenges, 2);
   CU_ASSERT_EQUAL(env_stats(&e).ended, 1);
@@ -657,20 +640,15 @@ static void auth_wrong_password(void) {
   env e;
   auth_env(&e, 0, 0);
   call c;
-  call_init(&c, "authbad");
   char offer[4096], hv[1024], auth[4096], h[512];
-  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
-  offer[len] = '\0';
-  send_invite(&e, &c, offer, len, NULL);
-  const char *r = peer_find(&e.p, "SIP/2.0 401", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  size_t len;
+  const char *r = invite_without_credentials(&e, &c, "authbad", 1, offer, sizeof offer, &len, "SIP/2.0 401");
   CU_ASSERT_PTR_NULL(msg_header(r, "Warning", h, sizeof h));
   send_ack_failure(&e, &c, r);
   msg_header(r, "WWW-Authenticate", hv, sizeof hv);
   credentials(&e, "Authorization", hv, "not-the-password", "INVITE", offer, auth, sizeof auth);
   send_invite(&e, &c, offer, len, auth);
-  r = peer_find(&e.p, "SIP/2.0 401", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 401", 2.0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(msg_header(r, "Warning", h, sizeof h));
   CU_ASSERT_PTR_NOT_NULL(strstr(h, "credentials refused"));
   CU_ASSERT_PTR_NULL(strstr(r, "not-the-password"));
@@ -678,8 +656,7 @@ static void auth_wrong_password(void) {
   send_ack_failure(&e, &c, r);
   /* credentials that cannot be read: 400 naming the problem */
   send_invite(&e, &c, offer, len, "Authorization: Digest realm=\"mrcp.test\", nonce=\"x\", username\r\n");
-  r = peer_find(&e.p, "SIP/2.0 400", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 400", 2.0);
   CU_ASSERT_PTR_NOT_NULL(msg_header(r, "Warning", h, sizeof h));
   send_ack_failure(&e, &c, r);
   sipspec_server_stats s = env_stats(&e);
@@ -695,20 +672,15 @@ static void auth_stale_nonce(void) {
   env e;
   auth_env(&e, 0, 100);
   call c;
-  call_init(&c, "stale");
   char offer[4096], hv[1024], auth[4096];
-  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
-  offer[len] = '\0';
-  send_invite(&e, &c, offer, len, NULL);
-  const char *r = peer_find(&e.p, "SIP/2.0 401", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  size_t len;
+  const char *r = invite_without_credentials(&e, &c, "stale", 1, offer, sizeof offer, &len, "SIP/2.0 401");
   send_ack_failure(&e, &c, r);
   msg_header(r, "WWW-Authenticate", hv, sizeof hv);
   tst_run_for(e.loop, 0.25); /* the nonce lives 100 ms */
   credentials(&e, "Authorization", hv, "secret", "INVITE", offer, auth, sizeof auth);
   send_invite(&e, &c, offer, len, auth);
-  r = peer_find(&e.p, "SIP/2.0 401", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 401", 2.0);
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "stale=true"));
   env_close(&e);
 }
@@ -718,13 +690,9 @@ static void auth_proxy_407(void) {
   env e;
   auth_env(&e, 1, 0);
   call c;
-  call_init(&c, "proxy");
   char offer[4096], hv[1024], auth[4096];
-  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
-  offer[len] = '\0';
-  send_invite(&e, &c, offer, len, NULL);
-  const char *r = peer_find(&e.p, "SIP/2.0 407", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  size_t len;
+  const char *r = invite_without_credentials(&e, &c, "proxy", 1, offer, sizeof offer, &len, "SIP/2.0 407");
   CU_ASSERT_PTR_NOT_NULL_FATAL(msg_header(r, "Proxy-Authenticate", hv, sizeof hv));
   send_ack_failure(&e, &c, r);
   credentials(&e, "Proxy-Authorization", hv, "secret", "INVITE", offer, auth, sizeof auth);
@@ -744,8 +712,7 @@ static void shutdown_byes_and_503(void) {
   call_init(&c, "shut");
   establish(&e, &c, synth_recog, 1);
   sipspec_server_shutdown(e.srv);
-  const char *bye = peer_find(&e.p, "BYE ", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  const char *bye = expect_msg(&e.p, "BYE ", 2.0);
   char ct[256];
   expect_bye(&e, &c, bye, peer_contact(&e.p, ct, sizeof ct), g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
   answer_server_bye(&e, bye, 200);
@@ -754,8 +721,7 @@ static void shutdown_byes_and_503(void) {
   char offer[4096];
   size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
   send_invite(&e, &d, offer, len, NULL);
-  const char *r = peer_find(&e.p, "SIP/2.0 503", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  const char *r = expect_msg(&e.p, "SIP/2.0 503", 2.0);
   send_ack_failure(&e, &d, r);
   CU_ASSERT_EQUAL(env_stats(&e).byes_sent, 1);
   CU_ASSERT_EQUAL(env_stats(&e).ended, 1);
@@ -807,36 +773,28 @@ static void bad_options(void) {
 }
 
 int main(int argc, char **argv) {
-  signal(SIGPIPE, SIG_IGN);
-  if (argc > 1 && !strcmp(argv[1], "tcp")) g_kind = SIPSPEC_TP_TCP;
-  if (sipspec_coverage_install_atexit() != SIPSPEC_OK) return 2;
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite(g_kind == SIPSPEC_TP_TCP ? "server_tcp" : "server_udp", NULL, NULL);
-  CU_add_test(s, "invite_answer_ack_bye", invite_answer_ack_bye);
-  CU_add_test(s, "ring_count_180s", ring_count_180s);
-  CU_add_test(s, "reject_status_after_ringing", reject_status_after_ringing);
-  CU_add_test(s, "refusals_488_415", refusals_488_415);
-  CU_add_test(s, "no_dialog_options_405", no_dialog_options_405);
-  CU_add_test(s, "cancel_487", cancel_487);
-  CU_add_test(s, "reinvite_add_remove", reinvite_add_remove);
-  CU_add_test(s, "retransmit_2xx_until_ack", retransmit_2xx_until_ack);
-  CU_add_test(s, "no_ack_bye", no_ack_bye);
-  CU_add_test(s, "reinvite_2xx_until_ack", reinvite_2xx_until_ack);
-  CU_add_test(s, "reinvite_no_ack_bye", reinvite_no_ack_bye);
-  CU_add_test(s, "bye_after", bye_after);
-  CU_add_test(s, "bye_knobs", bye_knobs);
-  CU_add_test(s, "digest_vector", digest_vector);
-  CU_add_test(s, "auth_challenge_success", auth_challenge_success);
-  CU_add_test(s, "auth_wrong_password", auth_wrong_password);
-  CU_add_test(s, "auth_stale_nonce", auth_stale_nonce);
-  CU_add_test(s, "auth_proxy_407", auth_proxy_407);
-  CU_add_test(s, "shutdown_byes_and_503", shutdown_byes_and_503);
-  CU_add_test(s, "bad_options", bad_options);
-  CU_add_test(s, "event_names", event_names);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-  unsigned run = CU_get_number_of_tests_run();
-  CU_cleanup_registry();
-  return failed || run == 0 ? 1 : 0;
+  static const env_test tests[] = {
+      {"invite_answer_ack_bye", invite_answer_ack_bye},
+      {"ring_count_180s", ring_count_180s},
+      {"reject_status_after_ringing", reject_status_after_ringing},
+      {"refusals_488_415", refusals_488_415},
+      {"no_dialog_options_405", no_dialog_options_405},
+      {"cancel_487", cancel_487},
+      {"reinvite_add_remove", reinvite_add_remove},
+      {"retransmit_2xx_until_ack", retransmit_2xx_until_ack},
+      {"no_ack_bye", no_ack_bye},
+      {"reinvite_2xx_until_ack", reinvite_2xx_until_ack},
+      {"reinvite_no_ack_bye", reinvite_no_ack_bye},
+      {"bye_after", bye_after},
+      {"bye_knobs", bye_knobs},
+      {"digest_vector", digest_vector},
+      {"auth_challenge_success", auth_challenge_success},
+      {"auth_wrong_password", auth_wrong_password},
+      {"auth_stale_nonce", auth_stale_nonce},
+      {"auth_proxy_407", auth_proxy_407},
+      {"shutdown_byes_and_503", shutdown_byes_and_503},
+      {"bad_options", bad_options},
+      {"event_names", event_names},
+  };
+  return env_run_suite(argc, argv, "server", tests, sizeof tests / sizeof tests[0]);
 }

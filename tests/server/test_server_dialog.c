@@ -12,7 +12,6 @@
  * are compared whole in test_server.c. Every wait is bounded.
  */
 #include <CUnit/Basic.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,36 +19,28 @@
 
 #include "netutil.h"
 #include "server_env.h"
-#include "sipspec/coverage.h"
 
 /* RFC 3261 15.1.1 / 15.2: a BYE in the early dialog (after the 180, before the final
  * response) gets 200, the INVITE 487, and the dialog ends; no 200 for the INVITE follows. */
 static void early_bye_487(void) {
   env e;
-  sipspec_server_opts o;
-  opts_default(&o);
-  o.ring_count = 1;
-  o.ring_interval_ms = 5000;
-  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  env_open_ringing(&e, 5000);
   call c;
   call_init(&c, "earlybye");
   char offer[4096];
   size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
   send_invite(&e, &c, offer, len, NULL);
-  const char *ring = peer_find(&e.p, "SIP/2.0 180", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(ring);
+  const char *ring = expect_msg(&e.p, "SIP/2.0 180", 2.0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ring, c.to_tag, sizeof c.to_tag));
   CU_ASSERT_EQUAL(env_stats(&e).live_dialogs, 1);
   unsigned invite_cseq = c.cseq;
   send_req(&e, &c, "BYE", NULL, 0, NULL, NULL, ++c.cseq);
   /* two transactions: either response may come first */
   int from = e.p.cursor;
-  const char *r = peer_find(&e.p, "SIP/2.0 200", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  const char *r = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "\r\nCSeq: 2 BYE\r\n"));
   e.p.cursor = from;
-  r = peer_find(&e.p, "SIP/2.0 487", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  r = expect_msg(&e.p, "SIP/2.0 487", 2.0);
   char want[64];
   snprintf(want, sizeof want, "\r\nCSeq: %u INVITE\r\n", invite_cseq);
   CU_ASSERT_PTR_NOT_NULL(strstr(r, want));
@@ -85,8 +76,7 @@ static void invite_without_contact_400(void) {
   char offer[4096], h[512];
   size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
   send_invite(&e, &c, offer, len, NULL);
-  const char *r = peer_find(&e.p, "SIP/2.0 400", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  const char *r = expect_msg(&e.p, "SIP/2.0 400", 2.0);
   CU_ASSERT_PTR_NOT_NULL(strstr(msg_header(r, "Warning", h, sizeof h), "no dialog can be formed from this INVITE"));
   CU_ASSERT_PTR_NOT_NULL(strstr(h, "Contact"));
   send_ack_failure(&e, &c, r);
@@ -149,12 +139,10 @@ static void bye_route_set(void) {
     char offer[4096];
     size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
     send_invite(&e, &c, offer, len, rr);
-    const char *ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+    const char *ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c.to_tag, sizeof c.to_tag));
     send_ack_2xx(&e, &c);
-    const char *bye = peer_find(&proxy, "BYE ", 3.0);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+    const char *bye = expect_msg(&proxy, "BYE ", 3.0);
     peer_contact(&e.p, ct, sizeof ct);
     if (strict)
       snprintf(routes, sizeof routes, "Route: <sip:edge.example.net;lr>\r\nRoute: <%s>\r\n", ct);
@@ -208,16 +196,13 @@ static void record_route_copied(void) {
   char offer[4096];
   size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
   send_invite(&e, &c, offer, len, rr);
-  const char *ring = peer_find(&e.p, "SIP/2.0 180", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(ring);
+  const char *ring = expect_msg(&e.p, "SIP/2.0 180", 2.0);
   CU_ASSERT_STRING_EQUAL(record_route_lines(ring, got, sizeof got), rr);
-  const char *ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+  const char *ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   CU_ASSERT_STRING_EQUAL(record_route_lines(ok, got, sizeof got), rr);
   CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c.to_tag, sizeof c.to_tag));
   if (g_kind == SIPSPEC_TP_UDP) { /* the 2xx sent again before the ACK (13.3.1.4): the same lines */
-    ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+    ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
     CU_ASSERT_STRING_EQUAL(record_route_lines(ok, got, sizeof got), rr);
   }
   send_ack_2xx(&e, &c);
@@ -228,8 +213,7 @@ static void record_route_copied(void) {
   snprintf(rr2, sizeof rr2, "Record-Route: <sip:mid.example.net;lr>;x-reinvite\r\n");
   e.p.cursor = e.p.n;
   send_invite(&e, &c, offer, len, rr2);
-  ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+  ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   CU_ASSERT_PTR_NOT_NULL(strstr(ok, "INVITE\r\n"));
   CU_ASSERT_STRING_EQUAL(record_route_lines(ok, got, sizeof got), rr2);
   send_ack_2xx(&e, &c);
@@ -238,14 +222,12 @@ static void record_route_copied(void) {
   /* an in-dialog OPTIONS forms nothing: its 200 carries no Record-Route */
   e.p.cursor = e.p.n;
   send_req(&e, &c, "OPTIONS", NULL, 0, rr2, NULL, ++c.cseq);
-  ok = peer_find(&e.p, "SIP/2.0 200", 2.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
+  ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   CU_ASSERT_STRING_EQUAL(record_route_lines(ok, got, sizeof got), "");
 
   /* the route set is the INVITE's: the BYE goes to the first route, all three as Route */
   sipspec_server_shutdown(e.srv);
-  const char *bye = peer_find(&proxy, "BYE ", 3.0);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
+  const char *bye = expect_msg(&proxy, "BYE ", 3.0);
   char ct[256];
   peer_contact(&e.p, ct, sizeof ct);
   snprintf(routes, sizeof routes,
@@ -328,22 +310,14 @@ static void bye_contact_name(void) {
 }
 
 int main(int argc, char **argv) {
-  signal(SIGPIPE, SIG_IGN);
-  if (argc > 1 && !strcmp(argv[1], "tcp")) g_kind = SIPSPEC_TP_TCP;
-  if (sipspec_coverage_install_atexit() != SIPSPEC_OK) return 2;
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite(g_kind == SIPSPEC_TP_TCP ? "server_dialog_tcp" : "server_dialog_udp", NULL, NULL);
-  CU_add_test(s, "early_bye_487", early_bye_487);
-  CU_add_test(s, "invite_without_contact_400", invite_without_contact_400);
-  CU_add_test(s, "bye_to_contact", bye_to_contact);
-  CU_add_test(s, "bye_route_set", bye_route_set);
-  CU_add_test(s, "record_route_copied", record_route_copied);
-  CU_add_test(s, "bye_nat_flow", bye_nat_flow);
-  CU_add_test(s, "bye_contact_name", bye_contact_name);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-  unsigned run = CU_get_number_of_tests_run();
-  CU_cleanup_registry();
-  return failed || run == 0 ? 1 : 0;
+  static const env_test tests[] = {
+      {"early_bye_487", early_bye_487},
+      {"invite_without_contact_400", invite_without_contact_400},
+      {"bye_to_contact", bye_to_contact},
+      {"bye_route_set", bye_route_set},
+      {"record_route_copied", record_route_copied},
+      {"bye_nat_flow", bye_nat_flow},
+      {"bye_contact_name", bye_contact_name},
+  };
+  return env_run_suite(argc, argv, "server_dialog", tests, sizeof tests / sizeof tests[0]);
 }
