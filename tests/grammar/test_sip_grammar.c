@@ -705,6 +705,38 @@ static void test_limits(void) {
 
 /* ---- main ----------------------------------------------------------------------------- */
 
+/* The span helpers every layer uses instead of its own. */
+static void test_span_helpers(void) {
+  const char text[] = "Branch-Z9";
+  sipspec_span s = {text, 6}; /* "Branch" */
+  sipspec_span empty = {NULL, 0};
+  CU_ASSERT_TRUE(sipspec_span_eq(s, "Branch"));
+  CU_ASSERT_FALSE(sipspec_span_eq(s, "branch"));
+  CU_ASSERT_FALSE(sipspec_span_eq(s, "Branch-"));
+  CU_ASSERT_FALSE(sipspec_span_eq(s, "Branc"));
+  CU_ASSERT_TRUE(sipspec_span_ieq(s, "bRANCH"));
+  CU_ASSERT_FALSE(sipspec_span_ieq(s, "branches"));
+  CU_ASSERT_TRUE(sipspec_span_eq(empty, ""));
+  CU_ASSERT_TRUE(sipspec_span_ieq(empty, ""));
+  CU_ASSERT_FALSE(sipspec_span_eq(empty, "x"));
+  char buf[7];
+  memset(buf, 'x', sizeof buf);
+  CU_ASSERT_EQUAL(sipspec_span_copy(buf, sizeof buf, s), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(buf, "Branch");
+  CU_ASSERT_EQUAL(sipspec_span_copy(buf, 6, s), SIPSPEC_E_RANGE); /* no room for the NUL */
+  CU_ASSERT_STRING_EQUAL(buf, "");
+  CU_ASSERT_EQUAL(sipspec_span_copy(buf, sizeof buf, empty), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(buf, "");
+  char *d = sipspec_span_dup(s);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  CU_ASSERT_STRING_EQUAL(d, "Branch");
+  free(d);
+  d = sipspec_span_dup(empty);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  CU_ASSERT_STRING_EQUAL(d, "");
+  free(d);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: test_sip_grammar cases FILE.md... | corpus DIR | build | framer\n");
@@ -727,6 +759,7 @@ int main(int argc, char **argv) {
   } else if (!strcmp(argv[1], "build")) {
     CU_add_test(s, "response, ACK and CANCEL (RFC 3261 8.2.6, 17.1.1.3, 9.1)", test_build_response_ack_cancel);
     CU_add_test(s, "builder limits and Content-Length", test_build_limits);
+    CU_add_test(s, "span helpers: eq, ieq, copy, dup", test_span_helpers);
   } else if (!strcmp(argv[1], "framer")) {
     CU_add_test(s, "pipelined messages and CRLF keep-alives (RFC 5626 3.5.1)", test_framer_pipeline_keepalive);
     CU_add_test(s, "garbage, missing Content-Length, oversize", test_framer_errors);

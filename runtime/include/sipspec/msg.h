@@ -29,6 +29,16 @@ typedef struct sipspec_span {
   size_t len;
 } sipspec_span;
 
+/* Span helpers, so no layer writes its own. */
+/* 1 when s is exactly lit, else 0; sipspec_span_ieq ignores ASCII case. */
+int sipspec_span_eq(sipspec_span s, const char *lit);
+int sipspec_span_ieq(sipspec_span s, const char *lit);
+/* Copies s and a NUL into dst (cap bytes): SIPSPEC_OK, or SIPSPEC_E_RANGE when s.len >= cap
+ * (dst then holds "" when cap > 0). */
+int sipspec_span_copy(char *dst, size_t cap, sipspec_span s);
+/* A malloc'd NUL-terminated copy of s (free() it), or NULL when out of memory. */
+char *sipspec_span_dup(sipspec_span s);
+
 /* ---- limits and errors --------------------------------------------------------------- */
 
 typedef struct sipspec_msg_limits {

@@ -24,11 +24,6 @@
 
 #include "server/server_internal.h"
 
-static int span_is(sipspec_span s, const char *z) {
-  size_t n = strlen(z);
-  return s.len == n && !strncasecmp(s.p, z, n);
-}
-
 /* The host of a span (IP literal or name) as a NUL-terminated string; 0 when too long. */
 static int host_copy(sipspec_span h, char *out, size_t cap) {
   if (!h.len || h.len >= cap) return 0;
@@ -80,8 +75,8 @@ void srv_route_next_hop(srv_call *c) {
   }
   sipspec_tp_kind kind = SIPSPEC_TP_UDP; /* RFC 3263 4.1: no transport parameter: UDP */
   if (u.transport.len) {
-    if (span_is(u.transport, "udp")) kind = SIPSPEC_TP_UDP;
-    else if (span_is(u.transport, "tcp")) kind = SIPSPEC_TP_TCP;
+    if (sipspec_span_ieq(u.transport, "udp")) kind = SIPSPEC_TP_UDP;
+    else if (sipspec_span_ieq(u.transport, "tcp")) kind = SIPSPEC_TP_TCP;
     else kind = SIPSPEC_TP_TLS; /* tls, sctp, ws...: not served here */
   }
   if (kind == SIPSPEC_TP_TLS || !sipspec_tsx_layer_transport(srv->layer, kind)) {

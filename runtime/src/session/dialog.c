@@ -57,14 +57,6 @@ struct sipspec_dialog {
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
-static char *dup_span(sipspec_span s) {
-  char *p = malloc(s.len + 1);
-  if (!p) return NULL;
-  if (s.len) memcpy(p, s.p, s.len);
-  p[s.len] = '\0';
-  return p;
-}
-
 static int set_str(char **dst, const char *src) {
   char *p = NULL;
   if (src && !(p = strdup(src))) return SIPSPEC_E_NOMEM;
@@ -73,17 +65,6 @@ static int set_str(char **dst, const char *src) {
   return SIPSPEC_OK;
 }
 
-static int copy_into(char *dst, size_t max, sipspec_span s) {
-  if (s.len > max) return SIPSPEC_E_RANGE;
-  if (s.len) memcpy(dst, s.p, s.len);
-  dst[s.len] = '\0';
-  return SIPSPEC_OK;
-}
-
-static int span_eq(sipspec_span s, const char *z) {
-  size_t n = strlen(z);
-  return s.len == n && (n == 0 || memcmp(s.p, z, n) == 0);
-}
 
 static void pending_clear(dlg_pending *p) {
   free(p->remote_tag);
@@ -106,7 +87,7 @@ static int read_routes(const sipspec_msg *m, int reverse, char **out, size_t *n)
   for (size_t i = 0; i < count; i++) {
     sipspec_addr a;
     if (sipspec_msg_record_route(m, i, &a) != SIPSPEC_OK || !a.uri.len) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
-    char *u = dup_span(a.uri);
+    char *u = sipspec_span_dup(a.uri);
     if (!u) return SIPSPEC_E_NOMEM;
     out[reverse ? count - 1 - i : i] = u;
     (*n)++;
@@ -119,7 +100,7 @@ static int contact_uri(const sipspec_msg *m, char **out) {
   *out = NULL;
   if (sipspec_msg_value_count(m, SIPSPEC_H_CONTACT) == 0) return SIPSPEC_E_NOTFOUND;
   if (sipspec_msg_contact(m, 0, &a) != SIPSPEC_OK || a.star || !a.uri.len) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
-  return (*out = dup_span(a.uri)) ? SIPSPEC_OK : SIPSPEC_E_NOMEM;
+  return (*out = sipspec_span_dup(a.uri)) ? SIPSPEC_OK : SIPSPEC_E_NOMEM;
 }
 
 /* ---- ids -------------------------------------------------------------------------------- */
@@ -131,9 +112,9 @@ int sipspec_dialog_id_of_msg(const sipspec_msg *m, sipspec_dialog_id *out) {
   if (!cid.len || sipspec_msg_from(m, &from) != SIPSPEC_OK || sipspec_msg_to(m, &to) != SIPSPEC_OK)
     return SIPSPEC_E_DIALOG_BAD_MESSAGE;
   int req = sipspec_msg_is_request(m);
-  int rc = copy_into(out->call_id, SIPSPEC_DIALOG_CALL_ID_MAX, cid);
-  if (!rc) rc = copy_into(out->local_tag, SIPSPEC_DIALOG_TAG_MAX, req ? to.tag : from.tag);
-  if (!rc) rc = copy_into(out->remote_tag, SIPSPEC_DIALOG_TAG_MAX, req ? from.tag : to.tag);
+  int rc = sipspec_span_copy(out->call_id, sizeof out->call_id, cid);
+  if (!rc) rc = sipspec_span_copy(out->local_tag, sizeof out->local_tag, req ? to.tag : from.tag);
+  if (!rc) rc = sipspec_span_copy(out->remote_tag, sizeof out->remote_tag, req ? from.tag : to.tag);
   return rc;
 }
 
@@ -164,16 +145,16 @@ static int dlg_new(const sipspec_msg *invite, sipspec_dialog_role role, const si
   if (!d) return SIPSPEC_E_NOMEM;
   d->role = role;
   if (cb) d->cb = *cb;
-  int rc = copy_into(d->id.call_id, SIPSPEC_DIALOG_CALL_ID_MAX, sipspec_msg_call_id(invite));
+  int rc = sipspec_span_copy(d->id.call_id, sizeof d->id.call_id, sipspec_msg_call_id(invite));
   if (role == SIPSPEC_DIALOG_ROLE_UAC) {
-    if (!rc) rc = copy_into(d->id.local_tag, SIPSPEC_DIALOG_TAG_MAX, from.tag);
-    d->local_uri = dup_span(from.uri);
-    d->remote_uri = dup_span(to.uri);
+    if (!rc) rc = sipspec_span_copy(d->id.local_tag, sizeof d->id.local_tag, from.tag);
+    d->local_uri = sipspec_span_dup(from.uri);
+    d->remote_uri = sipspec_span_dup(to.uri);
     d->local_cseq = sipspec_msg_cseq(invite);
   } else {
-    if (!rc) rc = copy_into(d->id.remote_tag, SIPSPEC_DIALOG_TAG_MAX, from.tag);
-    d->local_uri = dup_span(to.uri);
-    d->remote_uri = dup_span(from.uri);
+    if (!rc) rc = sipspec_span_copy(d->id.remote_tag, sizeof d->id.remote_tag, from.tag);
+    d->local_uri = sipspec_span_dup(to.uri);
+    d->remote_uri = sipspec_span_dup(from.uri);
     d->remote_cseq = sipspec_msg_cseq(invite);
   }
   if (!rc && (!d->local_uri || !d->remote_uri)) rc = SIPSPEC_E_NOMEM;
@@ -522,7 +503,7 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
   if (to.tag.len > SIPSPEC_DIALOG_TAG_MAX) return SIPSPEC_E_RANGE;
   dlg_pending *p = &d->pend;
   int rc = SIPSPEC_OK;
-  if (!(p->remote_tag = dup_span(to.tag))) rc = SIPSPEC_E_NOMEM;
+  if (!(p->remote_tag = sipspec_span_dup(to.tag))) rc = SIPSPEC_E_NOMEM;
   if (!rc) {
     rc = contact_uri(resp, &p->target);
     /* 12.1.2: a 2xx must carry the remote target; a 1xx may leave it for later. */
@@ -618,18 +599,18 @@ int sipspec_dialog_transport_error(sipspec_dialog *d) {
 
 int sipspec_dialog_match_request(const sipspec_dialog *d, const sipspec_msg *req) {
   sipspec_addr from, to;
-  if (!span_eq(sipspec_msg_call_id(req), d->id.call_id) || sipspec_msg_from(req, &from) != SIPSPEC_OK ||
+  if (!sipspec_span_eq(sipspec_msg_call_id(req), d->id.call_id) || sipspec_msg_from(req, &from) != SIPSPEC_OK ||
       sipspec_msg_to(req, &to) != SIPSPEC_OK)
     return 0;
-  return span_eq(to.tag, d->id.local_tag) && span_eq(from.tag, d->id.remote_tag);
+  return sipspec_span_eq(to.tag, d->id.local_tag) && sipspec_span_eq(from.tag, d->id.remote_tag);
 }
 
 int sipspec_dialog_match_response(const sipspec_dialog *d, const sipspec_msg *resp) {
   sipspec_addr from, to;
-  if (!span_eq(sipspec_msg_call_id(resp), d->id.call_id) || sipspec_msg_from(resp, &from) != SIPSPEC_OK ||
-      sipspec_msg_to(resp, &to) != SIPSPEC_OK || !span_eq(from.tag, d->id.local_tag))
+  if (!sipspec_span_eq(sipspec_msg_call_id(resp), d->id.call_id) || sipspec_msg_from(resp, &from) != SIPSPEC_OK ||
+      sipspec_msg_to(resp, &to) != SIPSPEC_OK || !sipspec_span_eq(from.tag, d->id.local_tag))
     return 0;
-  return !d->id.remote_tag[0] || !to.tag.len || span_eq(to.tag, d->id.remote_tag);
+  return !d->id.remote_tag[0] || !to.tag.len || sipspec_span_eq(to.tag, d->id.remote_tag);
 }
 
 const sipspec_dialog_id *sipspec_dialog_id_get(const sipspec_dialog *d) { return &d->id; }

@@ -17,29 +17,18 @@
 
 /* ---- keys and matching --------------------------------------------------------------- */
 
-static int copy_span(char *dst, size_t max, sipspec_span s) {
-  if (s.len > max) return SIPSPEC_E_RANGE;
-  if (s.len) memcpy(dst, s.p, s.len);
-  dst[s.len] = '\0';
-  return SIPSPEC_OK;
-}
-
-static int span_ieq(sipspec_span s, const char *lit) {
-  size_t n = strlen(lit);
-  return s.len == n && (n == 0 || strncasecmp(s.p, lit, n) == 0);
-}
 
 /* Top Via branch and, for requests, the sent-by. */
 static int key_via(const sipspec_msg *m, sipspec_tsx_key *out, int with_sent_by) {
   sipspec_via v;
   if (sipspec_msg_via_count(m) == 0 || sipspec_msg_via(m, 0, &v) != SIPSPEC_OK) return SIPSPEC_E_NOTFOUND;
   if (!v.branch.p || !v.branch.len) return SIPSPEC_E_NOTFOUND;
-  int rc = copy_span(out->branch, SIPSPEC_TSX_KEY_BRANCH_MAX, v.branch);
+  int rc = sipspec_span_copy(out->branch, sizeof out->branch, v.branch);
   if (rc) return rc;
   if (!with_sent_by) return SIPSPEC_OK;
-  rc = copy_span(out->host, SIPSPEC_TSX_KEY_HOST_MAX, v.host);
+  rc = sipspec_span_copy(out->host, sizeof out->host, v.host);
   if (rc) return rc;
-  out->port = v.port > 0 ? (unsigned)v.port : span_ieq(v.transport, "TLS") ? 5061u : 5060u;
+  out->port = v.port > 0 ? (unsigned)v.port : sipspec_span_ieq(v.transport, "TLS") ? 5061u : 5060u;
   return SIPSPEC_OK;
 }
 
@@ -53,7 +42,7 @@ int sipspec_tsx_key_of_request(const sipspec_msg *req, sipspec_tsx_key *out) {
     snprintf(out->method, sizeof out->method, "INVITE");
     return SIPSPEC_OK;
   }
-  return copy_span(out->method, SIPSPEC_TSX_KEY_METHOD_MAX, sipspec_msg_method_text(req));
+  return sipspec_span_copy(out->method, sizeof out->method, sipspec_msg_method_text(req));
 }
 
 int sipspec_tsx_key_of_response(const sipspec_msg *resp, sipspec_tsx_key *out) {
@@ -63,7 +52,7 @@ int sipspec_tsx_key_of_response(const sipspec_msg *resp, sipspec_tsx_key *out) {
   if (rc) return rc;
   sipspec_span cm = sipspec_msg_cseq_method_text(resp);
   if (!cm.len) return SIPSPEC_E_NOTFOUND;
-  return copy_span(out->method, SIPSPEC_TSX_KEY_METHOD_MAX, cm);
+  return sipspec_span_copy(out->method, sizeof out->method, cm);
 }
 
 int sipspec_tsx_match_client(const sipspec_tsx_key *tsx, const sipspec_tsx_key *resp) {
@@ -125,7 +114,7 @@ int tsx_via_received(const sipspec_msg *req, const sipspec_sockaddr *src, char *
   sipspec_sockaddr_host(src, ip, sizeof ip);
   snprintf(bracketed, sizeof bracketed, sipspec_sockaddr_family(src) == AF_INET6 ? "[%s]" : "%s", ip);
   int want_rport = via.rport >= 0;
-  int want_received = want_rport || !span_ieq(via.host, bracketed);
+  int want_received = want_rport || !sipspec_span_ieq(via.host, bracketed);
   size_t cap = raw.len + 2 * SIPSPEC_SOCKADDR_STRLEN + 32;
   char *buf = malloc(cap);
   if (!buf) return SIPSPEC_E_NOMEM;
@@ -149,7 +138,7 @@ int tsx_via_received(const sipspec_msg *req, const sipspec_sockaddr *src, char *
     if (!ne) ne = e;
     trim(&nb, &ne);
     sipspec_span name = {nb, (size_t)(ne - nb)};
-    if (!span_ieq(name, "received") && !span_ieq(name, "rport")) {
+    if (!sipspec_span_ieq(name, "received") && !sipspec_span_ieq(name, "rport")) {
       memcpy(buf + n, start, (size_t)(e - start));
       n += (size_t)(e - start);
     }
@@ -192,7 +181,7 @@ static int add_headers(sipspec_build *b, const char *headers) {
     trim(&vb, &ve);
     sipspec_span name = {nb, (size_t)(ne - nb)};
     if (!name.len || memchr(nb, ' ', name.len) || memchr(nb, '\t', name.len) || memchr(vb, '\n', (size_t)(ve - vb)) ||
-        span_ieq(name, "Content-Length") || span_ieq(name, "l"))
+        sipspec_span_ieq(name, "Content-Length") || sipspec_span_ieq(name, "l"))
       return SIPSPEC_E_INVAL;
     sipspec_build_header(b, name, (sipspec_span){vb, (size_t)(ve - vb)});
     p = eol + 2;

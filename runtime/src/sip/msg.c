@@ -703,9 +703,32 @@ int sipspec_msg_value(const sipspec_msg *m, sipspec_hdr_id id, size_t i, sipspec
 
 /* ---- typed values --------------------------------------------------------------------- */
 
-static int span_ieq(sipspec_span s, const char *lit) {
+int sipspec_span_eq(sipspec_span s, const char *lit) {
   size_t n = strlen(lit);
-  return s.len == n && ieq(s.p, lit, n);
+  return s.len == n && (n == 0 || memcmp(s.p, lit, n) == 0);
+}
+
+int sipspec_span_ieq(sipspec_span s, const char *lit) {
+  size_t n = strlen(lit);
+  return s.len == n && (n == 0 || ieq(s.p, lit, n));
+}
+
+int sipspec_span_copy(char *dst, size_t cap, sipspec_span s) {
+  if (s.len >= cap) {
+    if (cap) dst[0] = '\0';
+    return SIPSPEC_E_RANGE;
+  }
+  if (s.len) memcpy(dst, s.p, s.len);
+  dst[s.len] = '\0';
+  return SIPSPEC_OK;
+}
+
+char *sipspec_span_dup(sipspec_span s) {
+  char *p = malloc(s.len + 1);
+  if (!p) return NULL;
+  if (s.len) memcpy(p, s.p, s.len);
+  p[s.len] = '\0';
+  return p;
 }
 
 int sipspec_param(sipspec_span params, const char *name, sipspec_span *value) {
@@ -713,7 +736,7 @@ int sipspec_param(sipspec_span params, const char *name, sipspec_span *value) {
   sipspec_span n, v;
   if (!p) return SIPSPEC_E_NOTFOUND;
   while (p < lim && (p = sipspec_gf_param_next(p, lim, &n, &v)) != NULL)
-    if (span_ieq(n, name)) {
+    if (sipspec_span_ieq(n, name)) {
       if (value) *value = v;
       return SIPSPEC_OK;
     }
@@ -738,11 +761,11 @@ static void via_fill_params(sipspec_via *o) {
   o->rport = -1;
   o->ttl = -1;
   while (p && p < lim && (p = sipspec_gf_param_next(p, lim, &n, &v)) != NULL) {
-    if (span_ieq(n, "branch")) o->branch = v;
-    else if (span_ieq(n, "received")) o->received = v;
-    else if (span_ieq(n, "maddr")) o->maddr = v;
-    else if (span_ieq(n, "rport")) o->rport = v.len ? span_long(v, -1) : 0;
-    else if (span_ieq(n, "ttl")) o->ttl = (int)span_long(v, -1);
+    if (sipspec_span_ieq(n, "branch")) o->branch = v;
+    else if (sipspec_span_ieq(n, "received")) o->received = v;
+    else if (sipspec_span_ieq(n, "maddr")) o->maddr = v;
+    else if (sipspec_span_ieq(n, "rport")) o->rport = v.len ? span_long(v, -1) : 0;
+    else if (sipspec_span_ieq(n, "ttl")) o->ttl = (int)span_long(v, -1);
   }
 }
 
@@ -753,9 +776,9 @@ static void addr_fill_params(sipspec_addr *o) {
   o->expires = -1;
   o->q = -1;
   while (p && p < lim && (p = sipspec_gf_param_next(p, lim, &n, &v)) != NULL) {
-    if (span_ieq(n, "tag")) o->tag = v;
-    else if (span_ieq(n, "expires")) o->expires = span_long(v, -1);
-    else if (span_ieq(n, "q") && v.len) {
+    if (sipspec_span_ieq(n, "tag")) o->tag = v;
+    else if (sipspec_span_ieq(n, "expires")) o->expires = span_long(v, -1);
+    else if (sipspec_span_ieq(n, "q") && v.len) {
       /* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) */
       int q = (v.p[0] - '0') * 1000, scale = 100;
       for (size_t i = 2; i < v.len && i < 5; i++, scale /= 10) q += (v.p[i] - '0') * scale;
@@ -851,7 +874,7 @@ int sipspec_auth_param(const sipspec_auth *a, const char *name, sipspec_span *va
   sipspec_span cur = a->params, n, v;
   int rc;
   while ((rc = sipspec_auth_param_next(&cur, &n, &v)) == SIPSPEC_OK)
-    if (span_ieq(n, name)) {
+    if (sipspec_span_ieq(n, name)) {
       *value = v;
       return SIPSPEC_OK;
     }
