@@ -5,6 +5,8 @@
   <out>/charts/<name>.c             the machine (Ragel -T0) and its descriptor (names, tables,
                                     and the SVG diagram as a string when dot is available)
   <out>/include/sipspec/chart_<name>.h   enums of states, actions, transitions
+  <out>/actions/chart_<name>_actions.h   the actions as typed C callbacks (struct, table,
+                                    dispatcher) for the module that implements them
   <out>/charts/<name>.table.json    the named states and transitions (for coverage reports)
   <out>/charts/<name>.dot (+ .svg)  the diagram, with the RFC's state names
   <out>/tests/test_<name>_gen.c     model-based CUnit tests
@@ -330,6 +332,64 @@ def gen_header(chart, src):
     return "".join(h)
 
 
+def gen_actions_header(chart, src):
+    """The chart's actions as typed C callbacks: prototypes placed (#line) at the chart line
+    that names each action, the struct of callbacks, the table of the implementations and the
+    dispatcher. See docs/charts.md, "Actions in C"."""
+    n, up = chart.name, c_upper(chart.name)
+    ctx = f"struct {chart.context}" if chart.context else "void"
+    prefix = chart.prefix or f"{n}_"
+    where = chart.impl_file or "the file that runs the chart"
+    fname = f"chart_{n}_actions.h"
+    plain = [a for a in chart.actions if timer_action(chart, a)[0] == "NONE"]
+    h = [HEADER.format(src=src),
+         f"/* The actions of chart '{n}' ({chart.title}) as typed C callbacks.\n"
+         f" *\n"
+         f" * {where} includes this header before its implementations and defines, for each\n"
+         f" * action the chart names,\n"
+         f" *     static void {prefix}<action>({ctx} *ctx);\n"
+         f" * An action with no implementation fails the build at the chart line that names it\n"
+         f" * (\"{src}:LINE: '{prefix}<action>' used but never defined\"); an implementation that no\n"
+         f" * chart names is an unused static function, which this header makes an error. Timer\n"
+         f" * actions (start_timer_X, restart_timer_X, stop_timer_X) are not callbacks: the chart\n"
+         f" * timer layer runs them from the chart's timer table. */\n",
+         f"#ifndef SIPSPEC_CHART_{up}_ACTIONS_H\n#define SIPSPEC_CHART_{up}_ACTIONS_H\n\n",
+         f"#include \"sipspec/chart_{n}.h\"\n\n",
+         "#pragma GCC diagnostic error \"-Wunused-function\"\n",
+         "#ifdef __clang__\n#pragma clang diagnostic error \"-Wundefined-internal\"\n#endif\n\n"]
+    if chart.context:
+        h.append(f"{ctx};\n\n")
+    h.append("/* The implementations, each declared at the chart line that first names its action. */\n")
+    for a in plain:
+        h.append(f"#line {chart.action_line(a)} \"{src}\"\n"
+                 f"static void {prefix}{a}({ctx} *ctx); /* chart '{n}', action {a} */\n")
+
+    def here(parts):
+        return "".join(parts).count("\n") + 2
+
+    h.append(f"#line {here(h)} \"{fname}\"\n\n")
+    h.append(f"typedef struct sipspec_{n}_actions {{\n")
+    for a in plain:
+        h.append(f"  void (*{a})({ctx} *ctx); /* {src}:{chart.action_line(a)} */\n")
+    if not plain:
+        h.append(f"  void (*none_)({ctx} *ctx); /* the chart has no action besides timers */\n")
+    h.append(f"}} sipspec_{n}_actions;\n\n")
+    h.append(f"static const sipspec_{n}_actions sipspec_{n}_impl = {{\n")
+    for a in plain:
+        h.append(f"    .{a} = {prefix}{a},\n")
+    if not plain:
+        h.append("    .none_ = 0,\n")
+    h.append("};\n\n")
+    h.append(f"/* Runs action `action` of chart '{n}' on ctx through impl: 1 when it ran, 0 for a timer\n"
+             f" * action (the caller's timer layer runs it) or a number that is no action. */\n"
+             f"static inline int sipspec_{n}_dispatch(const sipspec_{n}_actions *impl, {ctx} *ctx, int action) {{\n"
+             "  switch (action) {\n")
+    for a in plain:
+        h.append(f"  case SIPSPEC_{up}_A_{a.upper()}: impl->{a}(ctx); return 1;\n")
+    h.append("  default: (void)impl; (void)ctx; return 0;\n  }\n}\n\n#endif\n")
+    return "".join(h)
+
+
 def gen_table_json(chart, src):
     return json.dumps({
         "format": "sipspec-chart-table/1",
@@ -535,6 +595,7 @@ def cmd_chart(args):
                                                 max(e.num for e in events) + 1, svg))
     write(os.path.join(cdir, f"{n}.c"), code)
     write(os.path.join(args.out, "include", "sipspec", f"chart_{n}.h"), gen_header(chart, src))
+    write(os.path.join(args.out, "actions", f"chart_{n}_actions.h"), gen_actions_header(chart, src))
     write(os.path.join(cdir, f"{n}.table.json"), gen_table_json(chart, src))
     write(os.path.join(args.out, "tests", f"test_{n}_gen.c"), gen_tests(chart, events, src))
     print(f"chartgen: {src}: {len(chart.states)} states, {len(chart.transitions)} transitions, "

@@ -14,7 +14,7 @@ every transition can be traced, drawn, tested and counted:
       Terminated: ( zlen )
     );
 
-plus `#@` directive lines (title, rfc, final, timer, waits, undefined). docs/charts.md is
+plus `#@` directive lines (title, rfc, final, timer, waits, undefined, actions). docs/charts.md is
 the reference. Every problem is reported as `file:line: error: chart 'x', state 'y': reason`.
 """
 
@@ -106,6 +106,16 @@ class Chart:
         self.events = []           # the chart's alphabet, Event objects, in first-use order
         self.actions = []          # semantic action names, in first-use order
         self.transitions = []
+        # Where the chart's actions are implemented in C (`#@ actions:`): the struct that
+        # runs the machine, the prefix of each implementation's name, the file that holds them.
+        self.context = None
+        self.prefix = None
+        self.impl_file = None
+        self.actions_line = 0
+
+    def action_line(self, action):
+        """The chart line where `action` is first used."""
+        return min(t.line for t in self.transitions if action in t.actions)
 
     def state(self, name):
         for s in self.states:
@@ -211,6 +221,21 @@ def read_chart(path, all_events):
             if t.name in chart.timers:
                 errors.append(f"{path}:{lineno}: error: timer {t.name} is declared twice")
             chart.timers[t.name] = t
+            continue
+        m = re.fullmatch(r"actions\s*:\s*(.*)", body)
+        if m:
+            chart.actions_line = lineno
+            for kv in m.group(1).split():
+                k, _, v = kv.partition("=")
+                if k == "context" and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
+                    chart.context = v
+                elif k == "prefix" and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
+                    chart.prefix = v
+                elif k == "in" and v:
+                    chart.impl_file = v
+                else:
+                    errors.append(f"{path}:{lineno}: error: '#@ actions': unknown setting '{kv}' "
+                                  f"(context=STRUCT_TAG prefix=C_PREFIX in=FILE)")
             continue
         m = re.fullmatch(r"waits\s+([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.+)", s[2:].strip())
         if m:

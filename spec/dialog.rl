@@ -3,6 +3,7 @@
 #@ title: Dialog
 #@ rfc: RFC 3261 §12 (creation §12.1, requests within §12.2, termination §12.3), §13.2.2.4, §15
 #@ final: Terminated
+#@ actions: context=sipspec_dialog prefix=dlg_act_ in=runtime/src/session/dialog.c
 #
 # The UAC side creates the dialog from a response that carries a To tag; the UAS side from
 # the response it sends. In-dialog requests keep the dialog confirmed; BYE, a 481/408 to an

@@ -3,6 +3,7 @@
 #@ title: INVITE client transaction
 #@ rfc: RFC 3261 §17.1.1 (Figure 5) as updated by RFC 6026 §7.2 and §8.4
 #@ final: Terminated
+#@ actions: context=sipspec_tsx prefix=tsx_act_ in=runtime/src/session/tsx_run.c
 #
 # Timers (RFC 3261 Table 4; RFC 6026 §8.4 for M). Over reliable transports Timer A is not
 # started and Timer D is zero (§17.1.1.2).

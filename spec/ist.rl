@@ -3,6 +3,7 @@
 #@ title: INVITE server transaction
 #@ rfc: RFC 3261 §17.2.1 (Figure 7) as updated by RFC 6026 §7.1 and §8.5-8.7
 #@ final: Terminated
+#@ actions: context=sipspec_tsx prefix=tsx_act_ in=runtime/src/session/tsx_run.c
 #
 # Over reliable transports Timer G is not started and Timer I is zero (§17.2.1).
 #@ timer G: start=T1 backoff=double cap=T2 reliable=off   # RFC 3261 §17.2.1

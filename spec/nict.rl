@@ -3,6 +3,7 @@
 #@ title: Non-INVITE client transaction
 #@ rfc: RFC 3261 §17.1.2 (Figure 6)
 #@ final: Terminated
+#@ actions: context=sipspec_tsx prefix=tsx_act_ in=runtime/src/session/tsx_run.c
 #
 # Over reliable transports Timer E is not started and Timer K is zero (§17.1.2.2).
 #@ timer E: start=T1 backoff=double cap=T2 reliable=off   # RFC 3261 §17.1.2.2

@@ -3,6 +3,7 @@
 #@ title: Non-INVITE server transaction
 #@ rfc: RFC 3261 §17.2.2 (Figure 8)
 #@ final: Terminated
+#@ actions: context=sipspec_tsx prefix=tsx_act_ in=runtime/src/session/tsx_run.c
 #
 # Over reliable transports Timer J is zero (§17.2.2).
 #@ timer J: start=64*T1 reliable=zero                     # RFC 3261 §17.2.2

@@ -4,6 +4,7 @@
 #@ title: UAC session (MRCPv2 client)
 #@ rfc: RFC 3261 §13.2 (UAC INVITE), §9.1 (CANCEL), §15.1 (BYE), §22.2 (authentication); RFC 6787 §4
 #@ final: Terminated
+#@ actions: context=sipspec_session prefix=session_act_ in=runtime/src/session/session.c
 #
 #@ timer ANSWER: start=180000ms                           # RFC 3261 §9.1 (give up ringing after 3 minutes)
 #@ timer CANCEL: start=64*T1                              # RFC 3261 §9.1 (no final response 64*T1 after CANCEL)

@@ -508,79 +508,6 @@ static void test_bad_input(void) {
   sipspec_dialog_destroy(d);
 }
 
-/* ---- chart checks ------------------------------------------------------------------------ */
-
-/* A copy of chart c whose action table is acts (room for c->n_actions + 1 entries), filled
- * with c's actions. */
-static sipspec_chart fake_of(const sipspec_chart *c, sipspec_chart_action *acts) {
-  sipspec_chart f = *c;
-  memcpy(acts, c->actions, (size_t)c->n_actions * sizeof *acts);
-  f.actions = acts;
-  return f;
-}
-
-typedef int (*chart_check_fn)(const sipspec_chart *chart, const char **missing);
-
-/* What a check must refuse in a copy of chart c: an extra action, and each action renamed in
- * turn (so every action of the chart is looked up, none is assumed). */
-static void check_refuses_unknown_actions(chart_check_fn check, const sipspec_chart *c) {
-  sipspec_chart_action acts[64];
-  CU_ASSERT_FATAL(c->n_actions > 0 && c->n_actions < 64);
-  const char *missing = "unset";
-  CU_ASSERT_EQUAL(check(c, &missing), SIPSPEC_OK);
-  CU_ASSERT_PTR_NULL(missing);
-  sipspec_chart f = fake_of(c, acts);
-  acts[f.n_actions++] = (sipspec_chart_action){"send_prack", SIPSPEC_TIMER_OP_NONE, -1};
-  CU_ASSERT_EQUAL(check(&f, &missing), SIPSPEC_E_CHART_ACTION);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(missing);
-  CU_ASSERT_STRING_EQUAL(missing, "send_prack");
-  char names[64][32];
-  for (int a = 0; a < c->n_actions; a++) {
-    f = fake_of(c, acts);
-    snprintf(names[a], sizeof names[a], "%s_renamed", c->actions[a].name);
-    acts[a].name = names[a];
-    missing = NULL;
-    CU_ASSERT_EQUAL(check(&f, &missing), SIPSPEC_E_CHART_ACTION);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(missing);
-    CU_ASSERT_STRING_EQUAL(missing, names[a]);
-  }
-  f = fake_of(c, acts);
-  acts[0].name = NULL;
-  CU_ASSERT_EQUAL(check(&f, NULL), SIPSPEC_E_CHART_ACTION);
-  CU_ASSERT_EQUAL(check(NULL, &missing), SIPSPEC_E_INVAL);
-}
-
-/* The dialog and uac_session charts resolve every action to an implementation by name, and
- * a chart descriptor with an action the code lacks is refused with SIPSPEC_E_CHART_ACTION
- * naming it. This tests the check itself on fake descriptors; dialog creation and
- * sipspec_ua_create() run the same check on the generated charts (a dialog being created
- * below proves only that the real chart passes). */
-static void test_chart_checks(void) {
-  check_refuses_unknown_actions(sipspec_dialog_chart_check, &sipspec_chart_dialog);
-  check_refuses_unknown_actions(session_chart_check, &sipspec_chart_uac_session);
-  /* the tables are the charts' own: neither implements the other chart */
-  const char *missing = NULL;
-  CU_ASSERT_EQUAL(sipspec_dialog_chart_check(&sipspec_chart_uac_session, &missing), SIPSPEC_E_CHART_ACTION);
-  CU_ASSERT_EQUAL(session_chart_check(&sipspec_chart_dialog, &missing), SIPSPEC_E_CHART_ACTION);
-  /* a dialog runs no timers: an action it knows, turned into a timer action, is refused */
-  sipspec_chart_action acts[64];
-  sipspec_chart f = fake_of(&sipspec_chart_dialog, acts);
-  acts[0].timer_op = SIPSPEC_TIMER_OP_START;
-  CU_ASSERT_EQUAL(sipspec_dialog_chart_check(&f, &missing), SIPSPEC_E_CHART_ACTION);
-  CU_ASSERT_STRING_EQUAL(missing, sipspec_chart_dialog.actions[0].name);
-  /* the session runs its own timers: its timer actions resolve by name */
-  int timer_actions = 0;
-  for (int a = 0; a < sipspec_chart_uac_session.n_actions; a++)
-    timer_actions += sipspec_chart_uac_session.actions[a].timer_op != SIPSPEC_TIMER_OP_NONE;
-  CU_ASSERT_TRUE(timer_actions > 0);
-  CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_CHART_ACTION), "SIPSPEC_E_CHART_ACTION");
-  /* the generated chart passes at creation */
-  rec r;
-  sipspec_dialog *d = new_uac(&r);
-  CU_ASSERT_PTR_NOT_NULL(d);
-  sipspec_dialog_destroy(d);
-}
-
 int main(void) {
   /* With SIPSPEC_COVERAGE_FILE set (CTest sets it), the dialog chart's counts go there. */
   if (sipspec_coverage_install_atexit() != SIPSPEC_OK) return 1;
@@ -596,7 +523,6 @@ int main(void) {
   CU_add_test(s, "UAC: 481/408 and timeout end the dialog", test_uac_481_and_timeout);
   CU_add_test(s, "UAS: dialog from the INVITE, ACK, BYE", test_uas);
   CU_add_test(s, "bad input", test_bad_input);
-  CU_add_test(s, "chart checks: every action implemented, fake charts refused", test_chart_checks);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

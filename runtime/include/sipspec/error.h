@@ -90,7 +90,7 @@ extern "C" {
   X(E_DIALOG_CSEQ_ORDER, -700, "in-dialog request with a CSeq lower than the last one") \
   X(E_DIALOG_MISMATCH,  -701,  "message does not belong to this dialog")               \
   X(E_DIALOG_BAD_MESSAGE, -702, "message lacks what a dialog needs (tag, Contact, Call-ID, CSeq)") \
-  X(E_CHART_ACTION,     -703,  "a dialog or session chart action has no implementation")
+  X(E_CHART_ACTION,     -703,  "a chart action has no implementation (no longer returned: the build checks it)")
 
 typedef enum sipspec_err {
 #define SIPSPEC_ERR_ENUM_(name, num, text) SIPSPEC_##name = num,

@@ -10,7 +10,7 @@ int sipspec_fsm_timers_init(sipspec_fsm_timers *t, const sipspec_chart *chart, c
   t->reliable = reliable ? 1 : 0;
   t->active = 0;
   t->fired = 0;
-  for (int i = 0; i < SIPSPEC_FSM_MAX_TIMERS; i++) t->interval[i] = 0, t->due[i] = 0;
+  for (int i = 0; i < SIPSPEC_FSM_MAX_TIMERS; i++) t->interval[i] = 0, t->due[i] = 0, t->set_ms[i] = 0;
   return SIPSPEC_OK;
 }
 
@@ -23,6 +23,15 @@ int64_t sipspec_fsm_timer_initial(const sipspec_chart_timer *timer, const sipspe
   case SIPSPEC_TIMER_BASE_T4: return (int64_t)v->t4_ms * timer->mult;
   default: return timer->ms;
   }
+}
+
+int sipspec_fsm_timers_set(sipspec_fsm_timers *t, int event, uint32_t ms) {
+  for (int i = 0; i < t->chart->n_timers; i++)
+    if (t->chart->timers[i].event == event) {
+      t->set_ms[i] = ms;
+      return SIPSPEC_OK;
+    }
+  return SIPSPEC_E_INVAL;
 }
 
 static void arm(sipspec_fsm_timers *t, int i, uint64_t interval, uint64_t now) {
@@ -40,6 +49,7 @@ int sipspec_fsm_timers_apply(sipspec_fsm_timers *t, int action, uint64_t now_ms)
   int i = a->timer;
   const sipspec_chart_timer *tm = &t->chart->timers[i];
   int64_t initial = sipspec_fsm_timer_initial(tm, &t->values, t->reliable);
+  if (initial > 0 && t->set_ms[i]) initial = t->set_ms[i];
   switch (a->timer_op) {
   case SIPSPEC_TIMER_OP_STOP:
     t->active &= ~(1u << i);

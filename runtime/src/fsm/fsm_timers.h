@@ -31,12 +31,18 @@ typedef struct sipspec_fsm_timers {
   uint32_t fired;                       /* private: expired and not re-armed or stopped since */
   uint32_t interval[SIPSPEC_FSM_MAX_TIMERS]; /* private: current interval (back-off) */
   uint64_t due[SIPSPEC_FSM_MAX_TIMERS]; /* private: absolute ms */
+  uint32_t set_ms[SIPSPEC_FSM_MAX_TIMERS]; /* private: initial value set by the owner, 0 = the chart's */
 } sipspec_fsm_timers;
 
 /* Returns SIPSPEC_E_INVAL when the chart has more timers than SIPSPEC_FSM_MAX_TIMERS or a
  * value is zero or T2 < T1. */
 int sipspec_fsm_timers_init(sipspec_fsm_timers *t, const sipspec_chart *chart, const sipspec_timer_values *values,
                             int reliable);
+
+/* Gives the chart timer that fires `event` (SIPSPEC_EV_TIMER_X) the initial value ms instead
+ * of the chart's (an application's option, e.g. how long to wait for an answer); 0 restores
+ * the chart's. SIPSPEC_E_INVAL when the chart has no such timer. */
+int sipspec_fsm_timers_set(sipspec_fsm_timers *t, int event, uint32_t ms);
 
 /* If `action` of the chart is a timer action, applies it at time now_ms and returns 1;
  * otherwise returns 0 and the caller handles the action. */

@@ -1,10 +1,10 @@
 /* session/dialog.c: a SIP dialog on the generated chart spec/dialog.rl (RFC 3261 section 12).
  *
- * The chart decides what happens; this file implements its actions by their names in the
- * chart (create_dialog, update_remote_target, send_ack, send_in_dialog_request, send_bye,
- * check_remote_cseq, pass_to_tu, answer_200, report_terminated; a table resolves them, and
- * creating a dialog fails with SIPSPEC_E_CHART_ACTION when the chart has an action the table
- * lacks) and keeps the dialog state they work on. What a message contributes (a response's To tag, Contact, Record-Route) is
+ * The chart decides what happens; this file implements each of its actions as the typed
+ * callback dlg_act_<action> (create_dialog, update_remote_target, send_ack,
+ * send_in_dialog_request, send_bye, check_remote_cseq, pass_to_tu, answer_200,
+ * report_terminated; the generated chart_dialog_actions.h declares them, and the build fails
+ * when the chart names an action that has none) and keeps the dialog state they work on. What a message contributes (a response's To tag, Contact, Record-Route) is
  * checked and copied before the event is fed, so a bad message changes nothing and the
  * actions only commit prepared values. Messages are built with sipspec/msg.h's builder
  * into malloc'd buffers handed to the owner's callbacks; nothing here touches a socket.
@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsm/fsm_actions.h"
 #include "session/dialog.h"
 #include "session/tsx.h"
 #include "sipspec/chart_dialog.h"
+
+/* The chart's actions as typed callbacks (generated from spec/dialog.rl). */
+#include "chart_dialog_actions.h"
 #include "sipspec/fsm.h"
 
 #define DLG_MAX_ROUTES 16
@@ -130,9 +132,6 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action);
 static int dlg_new(const sipspec_msg *invite, sipspec_dialog_role role, const sipspec_dialog_local *local,
                    const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
   *out = NULL;
-  /* A chart action without an implementation would be skipped silently: refuse instead. */
-  int crc = sipspec_dialog_chart_check(&sipspec_chart_dialog, NULL);
-  if (crc) return crc;
   if (!invite || !local || !local->via || !local->contact || !*local->via || !*local->contact)
     return SIPSPEC_E_INVAL;
   sipspec_addr from, to;
@@ -342,7 +341,7 @@ static void commit_routes(sipspec_dialog *d) {
  * (12.1.2, 13.2.2.4). Confirmed (a target refresh, 12.2.1.2): the 2xx to the last re-INVITE
  * replaces the remote target with its Contact before its ACK is built; copies of the 2xx to an
  * earlier INVITE change nothing, and the route set is never recomputed once confirmed. */
-static void act_update_remote_target(sipspec_dialog *d) {
+static void dlg_act_update_remote_target(sipspec_dialog *d) {
   int t = sipspec_fsm_last_transition(&d->fsm);
   if (t >= 0 && sipspec_chart_dialog.transitions[t].from == SIPSPEC_DIALOG_CONFIRMED) {
     if (d->refresh_match) commit_target(d);
@@ -352,7 +351,7 @@ static void act_update_remote_target(sipspec_dialog *d) {
   commit_routes(d); /* only set for a 2xx */
 }
 
-static void act_create_dialog(sipspec_dialog *d) {
+static void dlg_act_create_dialog(sipspec_dialog *d) {
   if (d->role == SIPSPEC_DIALOG_ROLE_UAS) return; /* everything came from the INVITE */
   if (d->pend.remote_tag)
     snprintf(d->id.remote_tag, sizeof d->id.remote_tag, "%s", d->pend.remote_tag);
@@ -362,7 +361,7 @@ static void act_create_dialog(sipspec_dialog *d) {
   commit_routes(d);
 }
 
-static void act_send_ack(sipspec_dialog *d) {
+static void dlg_act_send_ack(sipspec_dialog *d) {
   char *ack;
   size_t len;
   uint32_t cseq = d->cur_msg ? sipspec_msg_cseq(d->cur_msg) : d->local_cseq;
@@ -375,7 +374,7 @@ static void act_send_ack(sipspec_dialog *d) {
   free(ack);
 }
 
-static void act_send_request(sipspec_dialog *d) {
+static void send_request(sipspec_dialog *d) {
   const sipspec_dialog_req *r = d->cur_req;
   char *req;
   size_t len;
@@ -393,7 +392,7 @@ static void act_send_request(sipspec_dialog *d) {
   free(req);
 }
 
-static void act_check_remote_cseq(sipspec_dialog *d) {
+static void dlg_act_check_remote_cseq(sipspec_dialog *d) {
   uint32_t n = d->cur_msg ? sipspec_msg_cseq(d->cur_msg) : 0;
   /* 12.2.2: lower than the remote sequence number: out of order, 500. */
   if (d->remote_cseq && n < d->remote_cseq) {
@@ -404,12 +403,12 @@ static void act_check_remote_cseq(sipspec_dialog *d) {
   d->remote_cseq = n;
 }
 
-static void act_pass_to_tu(sipspec_dialog *d) {
+static void dlg_act_pass_to_tu(sipspec_dialog *d) {
   if (d->cseq_refused || !d->cur_msg) return;
   if (d->cb.on_request) d->cb.on_request(d, d->cur_msg, d->cb.user);
 }
 
-static void act_answer_200(sipspec_dialog *d) {
+static void dlg_act_answer_200(sipspec_dialog *d) {
   if (d->cur_msg) {
     uint32_t n = sipspec_msg_cseq(d->cur_msg);
     if (n > d->remote_cseq) d->remote_cseq = n;
@@ -417,7 +416,7 @@ static void act_answer_200(sipspec_dialog *d) {
   if (d->cb.respond) d->cb.respond(d, d->cur_msg, 200, "OK", d->cb.user);
 }
 
-static void act_report_terminated(sipspec_dialog *d) {
+static void dlg_act_report_terminated(sipspec_dialog *d) {
   sipspec_dialog_end why;
   switch (d->cur_ev) {
   case SIPSPEC_EV_TU_BYE: why = SIPSPEC_DIALOG_END_BYE_SENT; break;
@@ -430,43 +429,15 @@ static void act_report_terminated(sipspec_dialog *d) {
   if (d->cb.on_terminated) d->cb.on_terminated(d, why, d->cb.user);
 }
 
-/* The implementation of each chart action, by the action's name in the chart. The chart's
- * action table is the only list of what must exist: sipspec_dialog_chart_check() proves at
- * every dialog's creation that each of its actions resolves here (none is a timer action:
- * a dialog runs no timers), and on_action runs what the name resolves to. */
-typedef void (*dlg_action_fn)(sipspec_dialog *d);
-static const struct dlg_impl {
-  const char *name;
-  dlg_action_fn fn;
-} dlg_impls[] = {
-    {"create_dialog", act_create_dialog},
-    {"update_remote_target", act_update_remote_target},
-    {"send_ack", act_send_ack},
-    {"send_in_dialog_request", act_send_request},
-    {"send_bye", act_send_request},
-    {"check_remote_cseq", act_check_remote_cseq},
-    {"pass_to_tu", act_pass_to_tu},
-    {"answer_200", act_answer_200},
-    {"report_terminated", act_report_terminated},
-};
-
-#define DLG_IMPLS dlg_impls, sizeof dlg_impls / sizeof dlg_impls[0], sizeof dlg_impls[0]
-
-static dlg_action_fn impl_of(const sipspec_chart *c, int a) {
-  int i = sipspec_fsm_action_find(c, a, DLG_IMPLS, 0);
-  return i < 0 ? NULL : dlg_impls[i].fn;
-}
-
-int sipspec_dialog_chart_check(const sipspec_chart *chart, const char **missing) {
-  return sipspec_fsm_actions_check(chart, DLG_IMPLS, 0, missing);
-}
+/* send_in_dialog_request and send_bye send the request the TU prepared (RFC 3261 12.2.1.1). */
+static void dlg_act_send_in_dialog_request(sipspec_dialog *d) { send_request(d); }
+static void dlg_act_send_bye(sipspec_dialog *d) { send_request(d); }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_dialog *d = ctx;
   assert(chart == &sipspec_chart_dialog);
-  dlg_action_fn fn = impl_of(chart, action);
-  assert(fn); /* sipspec_dialog_chart_check() passed when d was created */
-  if (fn) fn(d);
+  (void)chart;
+  sipspec_dialog_dispatch(&sipspec_dialog_impl, d, action);
 }
 
 /* ---- feeding ------------------------------------------------------------------------------ */
@@ -520,7 +491,7 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
     return rc;
   }
   /* 12.2.1.2: only the 2xx to the last re-INVITE refreshes the target (the chart's
-   * Confirmed__RX_2XX runs update_remote_target; see act_update_remote_target). */
+   * Confirmed__RX_2XX runs update_remote_target; see dlg_act_update_remote_target). */
   d->refresh_match = status >= 200 && d->refresh_cseq && sipspec_msg_cseq(resp) == d->refresh_cseq;
   return feed(d, status >= 200 ? SIPSPEC_EV_RX_2XX : SIPSPEC_EV_RX_1XX, resp, NULL);
 }

@@ -129,20 +129,11 @@ typedef struct sipspec_dialog_callbacks {
   void *user;
 } sipspec_dialog_callbacks;
 
-/* Proves that every action of chart (normally sipspec_chart_dialog) has an implementation
- * in this module, resolved by the action's name; a dialog runs no timers, so a timer action
- * has none. SIPSPEC_OK, or SIPSPEC_E_CHART_ACTION with *missing (when not NULL) the name of
- * the first action without one (static string of the chart); SIPSPEC_E_INVAL for a NULL or
- * malformed chart. sipspec_dialog_create_uac()/_uas() run it on sipspec_chart_dialog and
- * return its error, so a chart that gains an action cannot lose it silently here. */
-int sipspec_dialog_chart_check(const sipspec_chart *chart, const char **missing);
-
 /* UAC: a dialog for the INVITE we sent (its bytes parsed as invite): Call-ID, local URI and
  * tag from From, remote URI from To, local CSeq from CSeq. The dialog is created by the
  * first response with a To tag (create_dialog). cb is copied.
  * SIPSPEC_E_DIALOG_BAD_MESSAGE (not an INVITE request, no From tag, no Call-ID/To/CSeq),
- * SIPSPEC_E_INVAL (local incomplete), SIPSPEC_E_RANGE, SIPSPEC_E_NOMEM,
- * SIPSPEC_E_CHART_ACTION (sipspec_dialog_chart_check()). */
+ * SIPSPEC_E_INVAL (local incomplete), SIPSPEC_E_RANGE, SIPSPEC_E_NOMEM. */
 int sipspec_dialog_create_uac(const sipspec_msg *invite, const sipspec_dialog_local *local,
                               const sipspec_dialog_callbacks *cb, sipspec_dialog **out);
 /* UAS: a dialog for a received INVITE answered with To tag local_tag (the server

@@ -1,7 +1,8 @@
 /* session/session.c: one MRCPv2 client session on the generated chart spec/uac_session.rl.
  *
- * The chart decides; this file implements its actions by their names in the chart (a table
- * that session_chart_check() proves complete when the user agent is created) and feeds it
+ * The chart decides; this file implements each of its actions as the typed callback
+ * session_act_<action> (generated chart_uac_session_actions.h: the build fails when the
+ * chart names an action that has none) and feeds it
  * the events of the session's transactions: the INVITE (ICT), its CANCEL, the BYE and the
  * in-dialog OPTIONS / re-INVITE (NICT / ICT), the ANSWER and CANCEL chart timers, and the
  * requests the user agent routes here. The dialog (session/dialog.h) keeps the dialog state
@@ -31,10 +32,12 @@
 
 #include <openssl/rand.h>
 
-#include "fsm/fsm_actions.h"
 #include "session/session_internal.h"
 #include "sipspec/chart_dialog.h"
 #include "sipspec/chart_uac_session.h"
+
+/* The chart's actions as typed callbacks (generated from spec/uac_session.rl). */
+#include "chart_uac_session_actions.h"
 
 #define SESSION_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS"
 
@@ -258,7 +261,7 @@ static int digest_begin(sipspec_session *s, const char *method, const char *uri,
   return SIPSPEC_OK;
 }
 
-static void act_send_invite(sipspec_session *s) {
+static void session_act_send_invite(sipspec_session *s) {
   sipspec_sockaddr tl;
   int rc = build_invite(s);
   if (!rc && needs_tcp(s, s->invite_len, &s->dest, &tl)) { /* a retry with credentials too */
@@ -275,41 +278,39 @@ static void act_send_invite(sipspec_session *s) {
   }
 }
 
-static void act_send_invite_with_credentials(sipspec_session *s) {
+static void session_act_send_invite_with_credentials(sipspec_session *s) {
   s->cseq++; /* 22.2: a new request with the credentials, same Call-ID and From tag */
-  act_send_invite(s);
+  session_act_send_invite(s);
 }
 
 /* ---- chart timers ----------------------------------------------------------------------- */
 
-static double chart_timer_s(sipspec_session *s, int event, unsigned override_ms) {
-  if (override_ms) return override_ms / 1000.0;
-  const sipspec_chart *c = &sipspec_chart_uac_session;
-  sipspec_timer_values v = {s->ua->cfg.t1_ms, s->ua->cfg.t2_ms, s->ua->cfg.t4_ms};
-  for (int i = 0; i < c->n_timers; i++)
-    if (c->timers[i].event == event) {
-      int64_t ms = sipspec_fsm_timer_initial(&c->timers[i], &v, 0);
-      return ms < 0 ? 0.0 : (double)ms / 1000.0;
-    }
-  return 0.0;
+/* The chart's timers (ANSWER, CANCEL) run in the chart timer layer, one ev_timer at the
+ * earliest due one, as a transaction's do. */
+static uint64_t loop_now_ms(struct ev_loop *loop) { return (uint64_t)(ev_now(loop) * 1000.0 + 0.5); }
+
+static void rearm(sipspec_session *s) {
+  struct ev_loop *loop = s->ua->loop;
+  uint64_t due;
+  ev_timer_stop(loop, &s->timer);
+  if (s->terminated || sipspec_fsm_timers_next(&s->timers, &due) < 0) return;
+  uint64_t now = loop_now_ms(loop);
+  ev_timer_set(&s->timer, due > now ? (double)(due - now) / 1000.0 : 0.0, 0.0);
+  ev_timer_start(loop, &s->timer);
 }
 
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   sipspec_session *s = w->data;
-  (void)loop, (void)revents;
-  assert(w == &s->timer_answer || w == &s->timer_cancel);
-  if (w == &s->timer_answer) {
-    s->cancel_by_timer = 1;
-    post(s, SIPSPEC_EV_TIMER_ANSWER, NULL);
-  } else {
-    post(s, SIPSPEC_EV_TIMER_CANCEL, NULL);
+  (void)revents;
+  assert(w == &s->timer);
+  uint64_t now = loop_now_ms(loop);
+  for (int guard = 0; guard < SIPSPEC_FSM_MAX_TIMERS && !s->terminated; guard++) {
+    int ev = sipspec_fsm_timers_expire(&s->timers, now);
+    if (ev < 0) break;
+    if (ev == SIPSPEC_EV_TIMER_ANSWER) s->cancel_by_timer = 1;
+    post(s, ev, NULL);
   }
-}
-
-static void start_timer(sipspec_session *s, ev_timer *w, double after) {
-  ev_timer_stop(s->ua->loop, w);
-  ev_timer_set(w, after, 0.);
-  ev_timer_start(s->ua->loop, w);
+  if (!s->terminated) rearm(s);
 }
 
 /* ---- actions -------------------------------------------------------------------------------- */
@@ -323,7 +324,7 @@ static void report_failed(sipspec_session *s, sipspec_result r) {
   if (s->cb.on_failed) s->cb.on_failed(s, r, &info, s->cb.user);
 }
 
-static void act_report_provisional(sipspec_session *s) {
+static void session_act_report_provisional(sipspec_session *s) {
   if (!s->cur_msg) return;
   if (s->dialog) sipspec_dialog_rx_invite_response(s->dialog, s->cur_msg); /* early dialog */
   int st = sipspec_msg_status(s->cur_msg);
@@ -335,7 +336,7 @@ static void act_report_provisional(sipspec_session *s) {
 
 static int new_dialog(sipspec_session *s);
 
-static void act_send_ack(sipspec_session *s) {
+static void session_act_send_ack(sipspec_session *s) {
   if (!s->cur_msg || !s->dialog) return;
   int rc = sipspec_dialog_rx_invite_response(s->dialog, s->cur_msg);
   if (rc == SIPSPEC_E_DIALOG_MISMATCH && sipspec_dialog_is_early(s->dialog)) {
@@ -365,7 +366,7 @@ static void keep_negotiated(sipspec_session *s, const char *local, size_t local_
   s->remote_len = remote.len;
 }
 
-static void act_report_answered(sipspec_session *s) {
+static void session_act_report_answered(sipspec_session *s) {
   const sipspec_msg *m = s->cur_msg;
   if (!m) return;
   note_response(s, m);
@@ -396,12 +397,12 @@ static void act_report_answered(sipspec_session *s) {
   if (s->cb.on_answered) s->cb.on_answered(s, ans, body.p, body.len, s->cb.user);
 }
 
-static void act_report_failed(sipspec_session *s) {
+static void session_act_report_failed(sipspec_session *s) {
   if (s->cur_msg) note_response(s, s->cur_msg);
   report_failed(s, SIPSPEC_RESULT_REJECTED);
 }
 
-static void act_send_cancel(sipspec_session *s) {
+static void session_act_send_cancel(sipspec_session *s) {
   sipspec_msg *m = s->ua->scratch;
   if (!s->invite || sipspec_msg_parse(m, s->invite, s->invite_len) != SIPSPEC_OK) return;
   char buf[4096];
@@ -433,7 +434,7 @@ static int send_in_dialog(sipspec_session *s, session_req *p) {
   return rc ? rc : p->rc;
 }
 
-static void act_send_bye(sipspec_session *s) {
+static void session_act_send_bye(sipspec_session *s) {
   session_req p = {ST_BYE, "BYE", NULL, 0, 0, NULL};
   ev_timer_stop(s->ua->loop, &s->keepalive);
   sipspec_uas_2xx_stop(&s->reinvite_2xx); /* the session ends: no more 2xx copies */
@@ -446,20 +447,20 @@ static void act_send_bye(sipspec_session *s) {
   s->ua->tel.sipByeSent++;
 }
 
-static void act_send_in_dialog_request(sipspec_session *s) {
+static void session_act_send_in_dialog_request(sipspec_session *s) {
   session_req *p = s->next_req;
   if (!p || !s->dialog) return;
   p->rc = send_in_dialog(s, p);
 }
 
-static void act_answer_200(sipspec_session *s) {
+static void session_act_answer_200(sipspec_session *s) {
   if (!s->cur_msg || !s->cur_srv) return;
   if (s->dialog && sipspec_dialog_rx_request(s->dialog, s->cur_msg) == SIPSPEC_OK)
     return; /* the dialog's answer_200 answered it */
   sipspec_tsx_respond(s->cur_srv, 200, NULL, NULL, NULL, 0);
 }
 
-static void act_report_cancelled(sipspec_session *s) {
+static void session_act_report_cancelled(sipspec_session *s) {
   if (s->cur_msg) note_response(s, s->cur_msg);
   if (s->cancel_by_timer) {
     if (!s->cur_msg) s->status = 0;
@@ -472,86 +473,32 @@ static void act_report_cancelled(sipspec_session *s) {
 }
 
 /* The chart actions that have no function of their own above. */
-static void act_start_timer_answer(sipspec_session *s) {
-  start_timer(s, &s->timer_answer, chart_timer_s(s, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms));
-}
-static void act_stop_timer_answer(sipspec_session *s) { ev_timer_stop(s->ua->loop, &s->timer_answer); }
-static void act_start_timer_cancel(sipspec_session *s) {
-  start_timer(s, &s->timer_cancel, chart_timer_s(s, SIPSPEC_EV_TIMER_CANCEL, 0));
-}
-static void act_stop_timer_cancel(sipspec_session *s) { ev_timer_stop(s->ua->loop, &s->timer_cancel); }
-static void act_report_auth_failed(sipspec_session *s) { report_failed(s, SIPSPEC_RESULT_AUTH_FAILED); }
-static void act_report_timeout(sipspec_session *s) {
+static void session_act_report_auth_failed(sipspec_session *s) { report_failed(s, SIPSPEC_RESULT_AUTH_FAILED); }
+static void session_act_report_timeout(sipspec_session *s) {
   s->status = 0;
   set_reason(s, "%s", "no response to the INVITE (Timer B)");
   report_failed(s, SIPSPEC_RESULT_TIMEOUT);
 }
-static void act_report_transport_error(sipspec_session *s) {
+static void session_act_report_transport_error(sipspec_session *s) {
   if (s->established) s->end_by = SIPSPEC_END_ERROR;
   else report_failed(s, SIPSPEC_RESULT_TRANSPORT_ERROR);
 }
-static void act_report_terminated_by_peer(sipspec_session *s) { s->end_by = SIPSPEC_END_PEER; }
-static void act_report_terminated(sipspec_session *s) { s->end_by = SIPSPEC_END_ERROR; }
-static void act_report_bye_answered(sipspec_session *s) {
+static void session_act_report_terminated_by_peer(sipspec_session *s) { s->end_by = SIPSPEC_END_PEER; }
+static void session_act_report_terminated(sipspec_session *s) { s->end_by = SIPSPEC_END_ERROR; }
+static void session_act_report_bye_answered(sipspec_session *s) {
   if (s->established && s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
 }
-static void act_report_bye_unanswered(sipspec_session *s) {
+static void session_act_report_bye_unanswered(sipspec_session *s) {
   if (s->cur_ev == SIPSPEC_EV_TXN_TIMEOUT) s->ua->tel.sipByeAcksMissing++;
   if (s->established && s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
-}
-
-/* Every action of spec/uac_session.rl by its name in the chart, timer actions included (the
- * session runs its ANSWER and CANCEL timers itself). session_chart_check() proves at the
- * user agent's creation that each action of the chart resolves here; on_action runs what
- * the name resolves to. */
-static void act_send_bye_with_credentials(sipspec_session *s);
-typedef void (*session_action_fn)(sipspec_session *s);
-static const struct session_impl {
-  const char *name;
-  session_action_fn fn;
-} session_impls[] = {
-    {"send_invite", act_send_invite},
-    {"send_invite_with_credentials", act_send_invite_with_credentials},
-    {"report_provisional", act_report_provisional},
-    {"start_timer_ANSWER", act_start_timer_answer},
-    {"stop_timer_ANSWER", act_stop_timer_answer},
-    {"start_timer_CANCEL", act_start_timer_cancel},
-    {"stop_timer_CANCEL", act_stop_timer_cancel},
-    {"send_ack", act_send_ack},
-    {"report_answered", act_report_answered},
-    {"report_failed", act_report_failed},
-    {"report_auth_failed", act_report_auth_failed},
-    {"report_timeout", act_report_timeout},
-    {"report_transport_error", act_report_transport_error},
-    {"send_cancel", act_send_cancel},
-    {"send_bye", act_send_bye},
-    {"report_cancelled", act_report_cancelled},
-    {"send_in_dialog_request", act_send_in_dialog_request},
-    {"answer_200", act_answer_200},
-    {"report_terminated_by_peer", act_report_terminated_by_peer},
-    {"report_terminated", act_report_terminated},
-    {"report_bye_answered", act_report_bye_answered},
-    {"report_bye_unanswered", act_report_bye_unanswered},
-    {"send_bye_with_credentials", act_send_bye_with_credentials},
-};
-
-#define SESSION_IMPLS session_impls, sizeof session_impls / sizeof session_impls[0], sizeof session_impls[0]
-
-static session_action_fn impl_of(const sipspec_chart *c, int a) {
-  int i = sipspec_fsm_action_find(c, a, SESSION_IMPLS, 1);
-  return i < 0 ? NULL : session_impls[i].fn;
-}
-
-int session_chart_check(const sipspec_chart *chart, const char **missing) {
-  return sipspec_fsm_actions_check(chart, SESSION_IMPLS, 1, missing);
 }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_session *s = ctx;
   assert(chart == &sipspec_chart_uac_session);
-  session_action_fn fn = impl_of(chart, action);
-  assert(fn); /* session_chart_check() passed when the user agent was created */
-  if (fn) fn(s);
+  (void)chart;
+  if (sipspec_fsm_timers_apply(&s->timers, action, loop_now_ms(s->ua->loop))) return;
+  sipspec_uac_session_dispatch(&sipspec_uac_session_impl, s, action);
 }
 
 /* ---- feeding ------------------------------------------------------------------------------- */
@@ -560,8 +507,8 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 static void finish(sipspec_session *s) {
   struct ev_loop *loop = s->ua->loop;
   s->terminated = 1;
-  ev_timer_stop(loop, &s->timer_answer);
-  ev_timer_stop(loop, &s->timer_cancel);
+  sipspec_fsm_timers_stop_all(&s->timers);
+  ev_timer_stop(loop, &s->timer);
   ev_timer_stop(loop, &s->keepalive);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   for (int i = 0; i < SESSION_MAX_TSX; i++)
@@ -600,6 +547,7 @@ static int post(sipspec_session *s, int ev, const sipspec_msg *msg) {
   }
   s->busy = 0;
   if (sipspec_fsm_terminated(&s->fsm) && !s->terminated) finish(s);
+  else if (!s->terminated) rearm(s);
   return rc;
 }
 
@@ -782,7 +730,7 @@ static void bye_challenged(sipspec_session *s, const sipspec_msg *resp) {
 /* Terminating__AUTH_RETRY: the BYE through the dialog again (CSeq + 1, a new branch) with
  * the credentials bye_challenged() got; a BYE that cannot be sent ends the session the way
  * a refused challenge does. */
-static void act_send_bye_with_credentials(sipspec_session *s) {
+static void session_act_send_bye_with_credentials(sipspec_session *s) {
   session_req p = {ST_BYE, "BYE", NULL, 0, SIPSPEC_OK, s->bye_auth};
   session_req *saved = s->cur_req;
   s->cur_req = &p;
@@ -1084,8 +1032,8 @@ void session_rx_request(sipspec_session *s, sipspec_tsx *t, const sipspec_msg *r
 void session_free(sipspec_session *s) {
   if (!s) return;
   struct ev_loop *loop = s->ua->loop;
-  ev_timer_stop(loop, &s->timer_answer);
-  ev_timer_stop(loop, &s->timer_cancel);
+  sipspec_fsm_timers_stop_all(&s->timers);
+  ev_timer_stop(loop, &s->timer);
   ev_timer_stop(loop, &s->keepalive);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   sipspec_dialog_destroy(s->dialog);
@@ -1172,7 +1120,7 @@ static int session_prepare(sipspec_session *s) {
   }
   if (rc) return rc;
   /* RFC 3261 18.1.1: an INVITE too big for UDP goes over TCP (when TCP is open); the
-   * credentials added below are still to come, so act_send_invite checks again. */
+   * credentials added below are still to come, so session_act_send_invite checks again. */
   sipspec_sockaddr tl;
   if (!build_invite(s) && needs_tcp(s, s->invite_len, &s->dest, &tl)) move_to_tcp(s, &tl);
   if (ua->have_auth && !s->digest) {
@@ -1245,10 +1193,15 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   s->keepalive_ms = o->keepalive_ms;
   s->answer_timeout_ms = o->answer_timeout_ms;
   s->cseq = 1;
-  ev_timer_init(&s->timer_answer, timer_cb, 0., 0.);
-  ev_timer_init(&s->timer_cancel, timer_cb, 0., 0.);
+  ev_timer_init(&s->timer, timer_cb, 0., 0.);
   ev_timer_init(&s->keepalive, keepalive_cb, 0., 0.);
-  s->timer_answer.data = s->timer_cancel.data = s->keepalive.data = s;
+  s->timer.data = s->keepalive.data = s;
+  sipspec_timer_values tv = {ua->cfg.t1_ms, ua->cfg.t2_ms, ua->cfg.t4_ms};
+  if (sipspec_fsm_timers_init(&s->timers, &sipspec_chart_uac_session, &tv, 0) != SIPSPEC_OK ||
+      (s->answer_timeout_ms && sipspec_fsm_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms))) {
+    free(s);
+    return SIPSPEC_E_INVAL;
+  }
   sipspec_uas_2xx_init(&s->reinvite_2xx, ua->loop, reinvite_2xx_give_up, s);
   sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, on_action, s);
   int rc = SIPSPEC_OK;

@@ -91,7 +91,8 @@ struct sipspec_session {
   sipspec_ua *ua;
   sipspec_session *prev, *next;
   sipspec_fsm fsm;
-  ev_timer timer_answer, timer_cancel, keepalive;
+  ev_timer timer, keepalive;         /* timer: the earliest chart timer (ANSWER, CANCEL) */
+  sipspec_fsm_timers timers;
   /* options, copied */
   char *target, *to_display, *extra_headers;
   char *offer;                       /* the SDP offer text sent with the current INVITE */
@@ -164,11 +165,6 @@ void ua_session_link(sipspec_ua *ua, sipspec_session *s);
 void ua_session_bury(sipspec_ua *ua, sipspec_session *s);
 
 /* session.c */
-/* Proves that every action of chart (normally sipspec_chart_uac_session), timer actions
- * included, has an implementation in session.c, resolved by the action's name: SIPSPEC_OK,
- * or SIPSPEC_E_CHART_ACTION with *missing (when not NULL) the first action's name without
- * one; SIPSPEC_E_INVAL for a NULL or malformed chart. sipspec_ua_create() runs it. */
-int session_chart_check(const sipspec_chart *chart, const char **missing);
 void session_free(sipspec_session *s);
 /* A 2xx to our INVITE that no transaction took (after Timer M): the ACK is sent again. */
 void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp);

@@ -52,8 +52,6 @@ int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
   }
   if (!cfg->t1_ms || !cfg->t2_ms || !cfg->t4_ms || cfg->t2_ms < cfg->t1_ms) return SIPSPEC_E_INVAL;
   if (!cfg->invite_max_retrans) return SIPSPEC_E_INVAL;
-  int rc = tsx_charts_check();
-  if (rc) return rc;
   sipspec_tsx_layer *l = calloc(1, sizeof *l);
   if (!l) return SIPSPEC_E_NOMEM;
   l->loop = loop;
@@ -65,7 +63,7 @@ int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
   if (cb) l->cb = *cb;
   ev_timer_init(&l->reaper, reaper_cb, 0., 0.);
   l->reaper.data = l;
-  rc = sipspec_msg_create(&l->rx, NULL);
+  int rc = sipspec_msg_create(&l->rx, NULL);
   if (!rc) rc = sipspec_msg_create(&l->scratch, NULL);
   if (rc) {
     sipspec_tsx_layer_destroy(l);

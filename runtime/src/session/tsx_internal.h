@@ -88,8 +88,6 @@ void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t);
 uint64_t tsx_now_ms(struct ev_loop *loop);
 
 /* tsx_run.c */
-/* SIPSPEC_E_UNSUPPORTED when a transaction chart has an action this layer does not implement. */
-int tsx_charts_check(void);
 /* Allocates a transaction in state Idle with its chart and timers (not linked). */
 int tsx_new(sipspec_tsx_layer *l, const sipspec_chart *chart, int server, sipspec_transport *tp,
             sipspec_tsx **out);

@@ -8,12 +8,10 @@
  * the events settle, the transaction's single ev_timer is armed at the earliest running
  * chart timer, or, in Terminated, the transaction is handed to the layer's reaper.
  *
- * The actions are implemented by name: each chart's generated action enum maps onto one of
- * the operations below (send_request, send_ack, pass_to_tu, report_timeout,
- * report_transport_error, send_100_trying, send_response, resend_last_response); timer
- * actions go to sipspec_fsm_timers_apply(). tsx_charts_check() proves at layer creation that
- * every non-timer action of the four charts has an implementation, so a chart that gains
- * an action cannot silently lose it here.
+ * The actions are the charts' typed callbacks (generated chart_<name>_actions.h): each
+ * action is a tsx_act_<name> function below, and the build fails when a chart names an
+ * action that has none, or when one of them is named by no chart. Timer actions go to
+ * sipspec_fsm_timers_apply().
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -25,74 +23,13 @@
 #include "sipspec/chart_nict.h"
 #include "sipspec/chart_nist.h"
 
-enum tsx_op {
-  OP_NONE = -1,
-  OP_SEND_REQUEST,
-  OP_SEND_ACK,
-  OP_PASS_TO_TU,
-  OP_REPORT_TIMEOUT,
-  OP_REPORT_TRANSPORT_ERROR,
-  OP_SEND_100_TRYING,
-  OP_SEND_RESPONSE,
-  OP_RESEND_LAST_RESPONSE
-};
-
-/* The implementation of a chart action, by the chart's generated action names. */
-static int op_of(const sipspec_chart *c, int a) {
-  if (c == &sipspec_chart_ict) {
-    switch (a) {
-    case SIPSPEC_ICT_A_SEND_REQUEST: return OP_SEND_REQUEST;
-    case SIPSPEC_ICT_A_SEND_ACK: return OP_SEND_ACK;
-    case SIPSPEC_ICT_A_PASS_TO_TU: return OP_PASS_TO_TU;
-    case SIPSPEC_ICT_A_REPORT_TIMEOUT: return OP_REPORT_TIMEOUT;
-    case SIPSPEC_ICT_A_REPORT_TRANSPORT_ERROR: return OP_REPORT_TRANSPORT_ERROR;
-    default: return OP_NONE;
-    }
-  }
-  if (c == &sipspec_chart_nict) {
-    switch (a) {
-    case SIPSPEC_NICT_A_SEND_REQUEST: return OP_SEND_REQUEST;
-    case SIPSPEC_NICT_A_PASS_TO_TU: return OP_PASS_TO_TU;
-    case SIPSPEC_NICT_A_REPORT_TIMEOUT: return OP_REPORT_TIMEOUT;
-    case SIPSPEC_NICT_A_REPORT_TRANSPORT_ERROR: return OP_REPORT_TRANSPORT_ERROR;
-    default: return OP_NONE;
-    }
-  }
-  if (c == &sipspec_chart_ist) {
-    switch (a) {
-    case SIPSPEC_IST_A_PASS_TO_TU: return OP_PASS_TO_TU;
-    case SIPSPEC_IST_A_SEND_100_TRYING: return OP_SEND_100_TRYING;
-    case SIPSPEC_IST_A_SEND_RESPONSE: return OP_SEND_RESPONSE;
-    case SIPSPEC_IST_A_RESEND_LAST_RESPONSE: return OP_RESEND_LAST_RESPONSE;
-    case SIPSPEC_IST_A_REPORT_TIMEOUT: return OP_REPORT_TIMEOUT;
-    case SIPSPEC_IST_A_REPORT_TRANSPORT_ERROR: return OP_REPORT_TRANSPORT_ERROR;
-    default: return OP_NONE;
-    }
-  }
-  if (c == &sipspec_chart_nist) {
-    switch (a) {
-    case SIPSPEC_NIST_A_PASS_TO_TU: return OP_PASS_TO_TU;
-    case SIPSPEC_NIST_A_SEND_RESPONSE: return OP_SEND_RESPONSE;
-    case SIPSPEC_NIST_A_RESEND_LAST_RESPONSE: return OP_RESEND_LAST_RESPONSE;
-    case SIPSPEC_NIST_A_REPORT_TRANSPORT_ERROR: return OP_REPORT_TRANSPORT_ERROR;
-    default: return OP_NONE;
-    }
-  }
-  return OP_NONE;
-}
-
-int tsx_charts_check(void) {
-  const sipspec_chart *charts[] = {&sipspec_chart_ict, &sipspec_chart_nict, &sipspec_chart_ist,
-                                   &sipspec_chart_nist};
-  for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
-    const sipspec_chart *c = charts[i];
-    if (c->n_timers > SIPSPEC_FSM_MAX_TIMERS) return SIPSPEC_E_UNSUPPORTED;
-    for (int a = 0; a < c->n_actions; a++)
-      if (c->actions[a].timer_op == SIPSPEC_TIMER_OP_NONE && op_of(c, a) == OP_NONE)
-        return SIPSPEC_E_UNSUPPORTED;
-  }
-  return SIPSPEC_OK;
-}
+/* The four charts' actions as typed callbacks (generated from spec/ict.rl, nict.rl, ist.rl,
+ * nist.rl): each action is implemented below as tsx_act_<action>, shared by the charts that
+ * name it; a missing or unnamed one fails the build. */
+#include "chart_ict_actions.h"
+#include "chart_ist_actions.h"
+#include "chart_nict_actions.h"
+#include "chart_nist_actions.h"
 
 /* ---- lifetime --------------------------------------------------------------------------- */
 
@@ -246,7 +183,7 @@ static void count_retransmission(sipspec_tsx *t) {
   if (t->layer->tel) t->layer->tel->sipRetransmissions++;
 }
 
-static void act_send_ack(sipspec_tsx *t) {
+static void tsx_act_send_ack(sipspec_tsx *t) {
   sipspec_tsx_layer *l = t->layer;
   char *ack;
   size_t len;
@@ -258,7 +195,7 @@ static void act_send_ack(sipspec_tsx *t) {
   free(ack);
 }
 
-static void act_pass_to_tu(sipspec_tsx *t) {
+static void tsx_act_pass_to_tu(sipspec_tsx *t) {
   sipspec_tsx_layer *l = t->layer;
   if (!t->cur_msg) return;
   if (!t->server) {
@@ -273,12 +210,12 @@ static void act_pass_to_tu(sipspec_tsx *t) {
   }
 }
 
-static void act_report_timeout(sipspec_tsx *t) {
+static void tsx_act_report_timeout(sipspec_tsx *t) {
   if (t->chart == &sipspec_chart_ict && t->layer->tel) t->layer->tel->sipInviteTimeouts++;
   if (t->cb.on_timeout) t->cb.on_timeout(t, t->cb.user);
 }
 
-static void act_report_transport_error(sipspec_tsx *t) {
+static void tsx_act_report_transport_error(sipspec_tsx *t) {
   if (t->layer->tel) t->layer->tel->sipTransportErrors++;
   if (t->cb.on_transport_error) t->cb.on_transport_error(t, t->err_code ? t->err_code : SIPSPEC_E_SEND, t->cb.user);
 }
@@ -290,7 +227,7 @@ static void set_last(sipspec_tsx *t, char *data, size_t len, int status) {
   t->last_status = status;
 }
 
-static void act_send_100_trying(sipspec_tsx *t) {
+static void tsx_act_send_100_trying(sipspec_tsx *t) {
   char *resp;
   size_t len;
   if (sipspec_msg_parse(t->layer->scratch, t->req, t->req_len) != SIPSPEC_OK ||
@@ -300,7 +237,7 @@ static void act_send_100_trying(sipspec_tsx *t) {
   tsx_send(t, t->last, t->last_len);
 }
 
-static void act_send_response(sipspec_tsx *t) {
+static void tsx_act_send_response(sipspec_tsx *t) {
   tsx_event *tu = t->cur_tu;
   if (!tu || !tu->data) return;
   /* RFC 6026 8.7: in Accepted the TU sends its 2xx again; that is a retransmission. */
@@ -311,30 +248,25 @@ static void act_send_response(sipspec_tsx *t) {
   tsx_send(t, t->last, t->last_len);
 }
 
-static void act_resend_last_response(sipspec_tsx *t) {
+static void tsx_act_resend_last_response(sipspec_tsx *t) {
   if (!t->last) return;
   count_retransmission(t);
   tsx_send(t, t->last, t->last_len);
+}
+
+static void tsx_act_send_request(sipspec_tsx *t) {
+  if (t->cur_ev == SIPSPEC_EV_TIMER_A || t->cur_ev == SIPSPEC_EV_TIMER_E) count_retransmission(t);
+  tsx_send(t, t->req, t->req_len);
 }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_tsx *t = ctx;
   assert(chart == t->chart);
   if (sipspec_fsm_timers_apply(&t->timers, action, tsx_now_ms(t->layer->loop))) return;
-  switch (op_of(chart, action)) {
-  case OP_SEND_REQUEST:
-    if (t->cur_ev == SIPSPEC_EV_TIMER_A || t->cur_ev == SIPSPEC_EV_TIMER_E) count_retransmission(t);
-    tsx_send(t, t->req, t->req_len);
-    break;
-  case OP_SEND_ACK: act_send_ack(t); break;
-  case OP_PASS_TO_TU: act_pass_to_tu(t); break;
-  case OP_REPORT_TIMEOUT: act_report_timeout(t); break;
-  case OP_REPORT_TRANSPORT_ERROR: act_report_transport_error(t); break;
-  case OP_SEND_100_TRYING: act_send_100_trying(t); break;
-  case OP_SEND_RESPONSE: act_send_response(t); break;
-  case OP_RESEND_LAST_RESPONSE: act_resend_last_response(t); break;
-  default: break; /* tsx_charts_check() refused charts with unknown actions */
-  }
+  if (chart == &sipspec_chart_ict) sipspec_ict_dispatch(&sipspec_ict_impl, t, action);
+  else if (chart == &sipspec_chart_nict) sipspec_nict_dispatch(&sipspec_nict_impl, t, action);
+  else if (chart == &sipspec_chart_ist) sipspec_ist_dispatch(&sipspec_ist_impl, t, action);
+  else sipspec_nist_dispatch(&sipspec_nist_impl, t, action);
 }
 
 /* ---- the TU's entry points ------------------------------------------------------------- */

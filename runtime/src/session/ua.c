@@ -226,15 +226,6 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
     set_err(err, errlen, "timers: T1, T2 and T4 must be nonzero and T2 >= T1");
     return SIPSPEC_E_CONFIG;
   }
-  const char *missing = NULL;
-  int crc = session_chart_check(&sipspec_chart_uac_session, &missing);
-  if (!crc) crc = sipspec_dialog_chart_check(&sipspec_chart_dialog, &missing);
-  if (crc) { /* a chart gained an action this build does not implement */
-    if (err && errlen)
-      snprintf(err, errlen, "chart action %s has no implementation: %s", missing ? missing : "?",
-               sipspec_strerror(crc));
-    return crc;
-  }
   sipspec_ua *ua = calloc(1, sizeof *ua);
   if (!ua) return SIPSPEC_E_NOMEM;
   ua->loop = loop;
