@@ -36,7 +36,7 @@
       | RX_BYE @answer_200 @report_terminated -> Terminated                    # RFC 3261 §15.1.1, §15.2 (early BYE; UAS: 487 the INVITE)
     ),
     Confirmed: (
-        RX_2XX @update_remote_target @send_ack -> Confirmed                    # RFC 3261 §13.2.2.4 (ACK every 2xx), §12.2.1.2 (target refresh)
+        RX_2XX @refresh_remote_target @send_ack -> Confirmed                   # RFC 3261 §13.2.2.4 (ACK every 2xx), §12.2.1.2 (target refresh)
       | RX_ACK @pass_to_tu -> Confirmed                                        # RFC 3261 §13.3.1.4 (UAS: ACK for the 2xx)
       | TU_REQUEST @send_in_dialog_request -> Confirmed                        # RFC 3261 §12.2.1.1 (local CSeq + 1)
       | RX_REQUEST @check_remote_cseq @pass_to_tu -> Confirmed                 # RFC 3261 §12.2.2

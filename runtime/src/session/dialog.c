@@ -1,7 +1,7 @@
 /* session/dialog.c: a SIP dialog on the generated chart spec/dialog.rl (RFC 3261 section 12).
  *
  * The chart decides what happens; this file implements each of its actions as the typed
- * callback dlg_act_<action> (create_dialog, update_remote_target, send_ack,
+ * callback dlg_act_<action> (create_dialog, update_remote_target, refresh_remote_target, send_ack,
  * send_in_dialog_request, send_bye, check_remote_cseq, pass_to_tu, answer_200,
  * report_terminated; the generated chart_dialog_actions.h declares them, and the build fails
  * when the chart names an action that has none) and keeps the dialog state they work on. What a message contributes (a response's To tag, Contact, Record-Route) is
@@ -338,17 +338,17 @@ static void commit_routes(sipspec_dialog *d) {
 }
 
 /* Early: each 1xx/2xx with a Contact sets the remote target, and the 2xx sets the route set
- * (12.1.2, 13.2.2.4). Confirmed (a target refresh, 12.2.1.2): the 2xx to the last re-INVITE
- * replaces the remote target with its Contact before its ACK is built; copies of the 2xx to an
- * earlier INVITE change nothing, and the route set is never recomputed once confirmed. */
+ * (12.1.2, 13.2.2.4). */
 static void dlg_act_update_remote_target(sipspec_dialog *d) {
-  int t = sipspec_fsm_last_transition(&d->fsm);
-  if (t >= 0 && sipspec_chart_dialog.transitions[t].from == SIPSPEC_DIALOG_CONFIRMED) {
-    if (d->refresh_match) commit_target(d);
-    return;
-  }
   commit_target(d);
   commit_routes(d); /* only set for a 2xx */
+}
+
+/* Confirmed (a target refresh, 12.2.1.2): the 2xx to the last re-INVITE replaces the remote
+ * target with its Contact before its ACK is built; copies of the 2xx to an earlier INVITE
+ * change nothing, and the route set is never recomputed once confirmed. */
+static void dlg_act_refresh_remote_target(sipspec_dialog *d) {
+  if (d->refresh_match) commit_target(d);
 }
 
 static void dlg_act_create_dialog(sipspec_dialog *d) {
@@ -480,18 +480,16 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
     /* 12.1.2: a 2xx must carry the remote target; a 1xx may leave it for later. */
     if (rc == SIPSPEC_E_NOTFOUND) rc = status >= 200 ? SIPSPEC_E_DIALOG_BAD_MESSAGE : SIPSPEC_OK;
   }
-  if (!rc && status >= 200) {
-    rc = read_routes(resp, 1, p->routes, &p->n_routes);
-    p->has_routes = 1;
-  } else if (!rc && sipspec_dialog_state(d) == SIPSPEC_DIALOG_IDLE) {
-    rc = read_routes(resp, 1, p->routes, &p->n_routes);
-  }
+  /* The route set of a 2xx, or of the 1xx that creates the early dialog (create_dialog
+   * commits it; a later 1xx's is not used). */
+  if (!rc) rc = read_routes(resp, 1, p->routes, &p->n_routes);
+  if (!rc && status >= 200) p->has_routes = 1;
   if (rc) {
     pending_clear(p);
     return rc;
   }
   /* 12.2.1.2: only the 2xx to the last re-INVITE refreshes the target (the chart's
-   * Confirmed__RX_2XX runs update_remote_target; see dlg_act_update_remote_target). */
+   * Confirmed__RX_2XX runs refresh_remote_target; see dlg_act_refresh_remote_target). */
   d->refresh_match = status >= 200 && d->refresh_cseq && sipspec_msg_cseq(resp) == d->refresh_cseq;
   return feed(d, status >= 200 ? SIPSPEC_EV_RX_2XX : SIPSPEC_EV_RX_1XX, resp, NULL);
 }
