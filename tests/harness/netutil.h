@@ -6,7 +6,16 @@
 
 #include <ev.h>
 
+#include "sipspec/clock.h"
 #include "sipspec/transport.h"
+
+/* The clock the runs below use for loop: after tst_use_clock(c) (c's loop), they run on c,
+ * so with a virtual clock max_s and s are virtual seconds (a 32 s wait takes no real time);
+ * tst_use_clock(NULL) goes back to real time. */
+void tst_use_clock(sipspec_clock *c);
+sipspec_clock *tst_clock(void);
+/* The time of the clock in use, in ms (libev's ev_now() when none is). */
+uint64_t tst_now_ms(struct ev_loop *loop);
 
 /* Runs the loop until cond(arg) is true or max_s seconds passed. Returns 1 when the
  * condition became true, 0 when the watchdog ended the run. */
