@@ -15,6 +15,7 @@
 #include "sipspec/chart_ist.h"
 #include "sipspec/chart_nict.h"
 #include "sipspec/chart_nist.h"
+#include "sipspec/chart_uas_2xx.h"
 
 #define MAX_LOG 128
 
@@ -392,6 +393,53 @@ static void timer_limit_counts_firings(void) {
   }
 }
 
+/* 13.3.1.4: the UAS's 2xx again at T1, 3*T1, 7*T1, ... (interval capped at T2) until 64*T1,
+ * then give up; the same over TCP (no reliable rule). */
+static void uas_2xx_until_64t1(void) {
+  for (int reliable = 0; reliable <= 1; reliable++) {
+    sim s;
+    sim_init(&s, &sipspec_chart_uas_2xx, 500, reliable);
+    inject(&s, 0, SIPSPEC_EV_TU_2XX);
+    run_until(&s, 100000);
+    static const uint64_t sends[] = {0};
+    expect_times(&s, "send_2xx", sends, 1);
+    static const uint64_t resends[] = {500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500};
+    expect_times(&s, "resend_2xx", resends, 10);
+    static const uint64_t give_up[] = {32000};
+    expect_times(&s, "report_give_up", give_up, 1);
+    CU_ASSERT_EQUAL(sipspec_fsm_state(&s.fsm), SIPSPEC_UAS_2XX_TERMINATED);
+  }
+}
+
+/* T2 = T1: a copy would be due at 64*T1 exactly; GIVEUP (declared first) wins, so 63 copies
+ * follow the first, as before the chart. */
+static void uas_2xx_no_copy_at_64t1(void) {
+  sim s;
+  sim_init(&s, &sipspec_chart_uas_2xx, 100, 0);
+  sipspec_timer_values t2_is_t1 = {100, 100, 5000};
+  CU_ASSERT_EQUAL_FATAL(sipspec_fsm_timers_init(&s.timers, &sipspec_chart_uas_2xx, &t2_is_t1, 0), SIPSPEC_OK);
+  inject(&s, 0, SIPSPEC_EV_TU_2XX);
+  run_until(&s, 100000);
+  CU_ASSERT_EQUAL(count(&s, "resend_2xx"), 63);
+  static const uint64_t give_up[] = {6400};
+  expect_times(&s, "report_give_up", give_up, 1);
+}
+
+/* The ACK stops the copies; no give-up follows. */
+static void uas_2xx_ack_stops(void) {
+  sim s;
+  sim_init(&s, &sipspec_chart_uas_2xx, 500, 0);
+  inject(&s, 0, SIPSPEC_EV_TU_2XX);
+  CU_ASSERT_TRUE(sipspec_fsm_timers_running(&s.timers, SIPSPEC_EV_TIMER_GIVEUP));
+  inject(&s, 2000, SIPSPEC_EV_RX_ACK);
+  run_until(&s, 100000);
+  static const uint64_t resends[] = {500, 1500};
+  expect_times(&s, "resend_2xx", resends, 2);
+  CU_ASSERT_EQUAL(count(&s, "report_give_up"), 0);
+  CU_ASSERT_FALSE(sipspec_fsm_timers_running(&s.timers, SIPSPEC_EV_TIMER_GIVEUP));
+  CU_ASSERT_EQUAL(sipspec_fsm_state(&s.fsm), SIPSPEC_UAS_2XX_TERMINATED);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
   CU_pSuite s = CU_add_suite("transaction charts through RFC 3261/6026 timer scenarios", NULL, NULL);
@@ -413,6 +461,9 @@ int main(void) {
   CU_add_test(s, "timer values: zero and T2 < T1 refused", timer_values_are_checked);
   CU_add_test(s, "ICT: Timer A's limit (MRCP_SIP_INVITE_MAX_RETRANS) gives up as Timer B", ict_timer_a_limit_gives_up_as_timer_b);
   CU_add_test(s, "timer layer: a limit of firings, then the limit event", timer_limit_counts_firings);
+  CU_add_test(s, "UAS 2xx: T1, 3T1, 7T1 ... capped at T2 until 64*T1 (13.3.1.4), UDP and TCP", uas_2xx_until_64t1);
+  CU_add_test(s, "UAS 2xx: no copy at 64*T1 exactly", uas_2xx_no_copy_at_64t1);
+  CU_add_test(s, "UAS 2xx: the ACK stops the copies", uas_2xx_ack_stops);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
