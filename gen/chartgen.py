@@ -276,9 +276,10 @@ def gen_descriptor(chart, mapping, rstart, rerror, rcount, src, n_global, svg=No
     for t in timers:
         out.append(f"  {{{c_str(t.name)}, SIPSPEC_EV_TIMER_{t.name}, SIPSPEC_TIMER_BASE_{t.base}, "
                    f"{int(t.doubling)}, {int(t.cap_t2)}, SIPSPEC_TIMER_RELIABLE_{t.reliable.upper()}, "
-                   f"{t.mult}, {t.ms}, {c_str(t.rfc)}}},\n")
+                   f"{t.mult}, {t.ms}, {c_str(t.rfc)}, "
+                   f"{'SIPSPEC_EV_TIMER_' + t.name + '_LIMIT' if t.limit else 0}}},\n")
     if not timers:
-        out.append("  {\"\", 0, 0, 0, 0, 0, 0, 0, \"\"},\n")
+        out.append("  {\"\", 0, 0, 0, 0, 0, 0, 0, \"\", 0},\n")
     out.append("};\n\n")
     out.append(f"static const unsigned char undefined[{len(chart.states) * len(chart.events)}] = {{\n")
     defined = {(t.src, t.event) for t in chart.transitions}
@@ -401,7 +402,7 @@ def gen_table_json(chart, src):
         "transitions": [{"name": t.name, "from": t.src, "event": t.event, "to": t.target,
                          "actions": t.actions, "rfc": t.rfc, "line": t.line} for t in chart.transitions],
         "timers": [{"name": t.name, "base": t.base, "mult": t.mult, "ms": t.ms, "doubling": t.doubling,
-                    "cap_t2": t.cap_t2, "reliable": t.reliable, "rfc": t.rfc} for t in chart.timers.values()],
+                    "cap_t2": t.cap_t2, "reliable": t.reliable, "limit": t.limit or "none", "rfc": t.rfc} for t in chart.timers.values()],
     }, indent=1, ensure_ascii=False) + "\n"
 
 

@@ -71,6 +71,7 @@ class Timer:
         self.name, self.line = name, line
         self.base, self.mult, self.ms = "MS", 1, 0
         self.doubling, self.cap_t2, self.reliable = False, False, "same"
+        self.limit = None          # "set": the owner gives a limit of firings at run time
         self.rfc = ""
 
 
@@ -215,9 +216,12 @@ def read_chart(path, all_events):
                     t.cap_t2 = v == "T2"
                 elif k == "reliable" and v in ("same", "off", "zero"):
                     t.reliable = v
+                elif k == "limit" and v in ("set", "none"):
+                    t.limit = v if v == "set" else None
                 else:
                     errors.append(f"{path}:{lineno}: error: timer {t.name}: unknown setting '{kv}' "
-                                  f"(start=, backoff=double|none, cap=T2|none, reliable=same|off|zero)")
+                                  f"(start=, backoff=double|none, cap=T2|none, reliable=same|off|zero, "
+                                  f"limit=set|none)")
             if t.name in chart.timers:
                 errors.append(f"{path}:{lineno}: error: timer {t.name} is declared twice")
             chart.timers[t.name] = t
@@ -436,9 +440,23 @@ def check(chart, all_events):
         ev = by_name.get(f"TIMER_{t.name}")
         if ev is None or ev.cls != "timer":
             err(t.line, None, f"timer {t.name} is declared but spec/events.def has no timer event TIMER_{t.name}")
+        if t.limit:
+            lim = by_name.get(f"TIMER_{t.name}_LIMIT")
+            if lim is None or lim.cls != "timer":
+                err(t.line, None, f"timer {t.name} has a limit but spec/events.def has no timer event "
+                                  f"TIMER_{t.name}_LIMIT (the event fired once the limit is passed)")
+            elif not any(tr.event == lim.name for tr in chart.transitions):
+                err(t.line, None, f"timer {t.name} has a limit but no transition handles TIMER_{t.name}_LIMIT")
     for e in chart.events:
-        if e.name.startswith("TIMER_") and e.name[6:] not in chart.timers:
-            err(1, None, f"the chart reacts to {e.name} but declares no timer {e.name[6:]} ('#@ timer {e.name[6:]}: ...')")
+        if not e.name.startswith("TIMER_"):
+            continue
+        base = e.name[6:]
+        if base.endswith("_LIMIT") and base[:-6] in chart.timers:
+            if not chart.timers[base[:-6]].limit:
+                err(1, None, f"the chart reacts to {e.name} but timer {base[:-6]} declares no limit "
+                             f"('#@ timer {base[:-6]}: ... limit=set')")
+        elif base not in chart.timers:
+            err(1, None, f"the chart reacts to {e.name} but declares no timer {base} ('#@ timer {base}: ...')")
     for t in chart.transitions:
         for a in t.actions:
             m = TIMER_ACTION.match(a)
@@ -534,7 +552,8 @@ def chart_hash(chart):
     for t in chart.transitions:
         h.update(f"t {t.src} {t.event} {' '.join(t.actions)} {t.target}\n".encode())
     for tm in chart.timers.values():
-        h.update(f"timer {tm.name} {tm.base} {tm.mult} {tm.ms} {tm.doubling} {tm.cap_t2} {tm.reliable}\n".encode())
+        lim = f" limit={tm.limit}" if tm.limit else ""  # charts without a limit keep their hash
+        h.update(f"timer {tm.name} {tm.base} {tm.mult} {tm.ms} {tm.doubling} {tm.cap_t2} {tm.reliable}{lim}\n".encode())
     for rule in chart.undefined_rules:
         h.update(f"undefined {rule[0]} {rule[1]} {rule[2]}\n".encode())
     return h.hexdigest()[:16]

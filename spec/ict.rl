@@ -6,8 +6,11 @@
 #@ actions: context=sipspec_tsx prefix=tsx_act_ in=runtime/src/session/tsx_run.c
 #
 # Timers (RFC 3261 Table 4; RFC 6026 §8.4 for M). Over reliable transports Timer A is not
-# started and Timer D is zero (§17.1.1.2).
-#@ timer A: start=T1 backoff=double reliable=off        # RFC 3261 §17.1.1.2
+# started and Timer D is zero (§17.1.1.2). Timer A has a limit the transaction layer sets
+# from MRCP_SIP_INVITE_MAX_RETRANS (the roadmap's bound on INVITE retransmissions): once
+# Timer A has fired that many times, its next firing is TIMER_A_LIMIT, which ends the
+# transaction as Timer B does.
+#@ timer A: start=T1 backoff=double reliable=off limit=set   # RFC 3261 §17.1.1.2
 #@ timer B: start=64*T1                                 # RFC 3261 §17.1.1.2
 #@ timer D: start=32000ms reliable=zero                 # RFC 3261 §17.1.1.2, at least 32 s
 #@ timer M: start=64*T1                                 # RFC 6026 §8.4
@@ -28,6 +31,7 @@
     Calling: (
         TIMER_A @send_request @restart_timer_A -> Calling                      # RFC 3261 §17.1.1.2 para 2
       | TIMER_B @stop_timer_A @report_timeout -> Terminated                    # RFC 3261 §17.1.1.2 para 3
+      | TIMER_A_LIMIT @stop_timer_A @stop_timer_B @report_timeout -> Terminated  # RFC 3261 §17.1.1.2 para 3, MRCP_SIP_INVITE_MAX_RETRANS
       | RX_1XX @stop_timer_A @stop_timer_B @pass_to_tu -> Proceeding           # RFC 3261 §17.1.1.2 para 4
       | RX_2XX @stop_timer_A @stop_timer_B @pass_to_tu @start_timer_M -> Accepted            # RFC 6026 §8.4
       | RX_300_699 @stop_timer_A @stop_timer_B @send_ack @pass_to_tu @start_timer_D -> Completed  # RFC 3261 §17.1.1.2 para 5

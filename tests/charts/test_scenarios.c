@@ -15,6 +15,7 @@
 #include "sipspec/chart_ist.h"
 #include "sipspec/chart_nict.h"
 #include "sipspec/chart_nist.h"
+#include "sipspec/chart_uas_2xx.h"
 
 #define MAX_LOG 128
 
@@ -318,6 +319,127 @@ static void timer_values_are_checked(void) {
   CU_ASSERT_EQUAL(sipspec_fsm_timers_init(&t, &sipspec_chart_ict, &inverted, 0), SIPSPEC_E_INVAL);
 }
 
+/* MRCP_SIP_INVITE_MAX_RETRANS = 2 as Timer A's limit (`limit=set`): the INVITE goes out at 0,
+ * T1 and 3*T1, and the third Timer A (7*T1) is TIMER_A_LIMIT, which ends the transaction as
+ * Timer B does (17.1.1.2 para 3) and stops Timer B. */
+static void ict_timer_a_limit_gives_up_as_timer_b(void) {
+  sim s;
+  sim_init(&s, &sipspec_chart_ict, 500, 0);
+  CU_ASSERT_EQUAL_FATAL(sipspec_fsm_timers_set_limit(&s.timers, SIPSPEC_EV_TIMER_A, 2), SIPSPEC_OK);
+  inject(&s, 0, SIPSPEC_EV_TU_SEND);
+  run_until(&s, 100000);
+  static const uint64_t sends[] = {0, 500, 1500};
+  expect_times(&s, "send_request", sends, 3);
+  static const uint64_t timeout[] = {3500};
+  expect_times(&s, "report_timeout", timeout, 1);
+  CU_ASSERT_EQUAL(sipspec_fsm_state(&s.fsm), SIPSPEC_ICT_TERMINATED);
+  CU_ASSERT_EQUAL(sipspec_fsm_last_transition(&s.fsm), SIPSPEC_ICT_T_CALLING__TIMER_A_LIMIT);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_next(&s.timers, NULL), -1);
+
+  /* the default limit (7) is never reached with the default timers: Timer B comes first */
+  sim_init(&s, &sipspec_chart_ict, 500, 0);
+  CU_ASSERT_EQUAL_FATAL(sipspec_fsm_timers_set_limit(&s.timers, SIPSPEC_EV_TIMER_A, 7), SIPSPEC_OK);
+  inject(&s, 0, SIPSPEC_EV_TU_SEND);
+  run_until(&s, 100000);
+  CU_ASSERT_EQUAL(count(&s, "send_request"), 7);
+  static const uint64_t timer_b[] = {32000};
+  expect_times(&s, "report_timeout", timer_b, 1);
+  CU_ASSERT_EQUAL(sipspec_fsm_last_transition(&s.fsm), SIPSPEC_ICT_T_CALLING__TIMER_B);
+}
+
+static int action_named(const sipspec_chart *c, const char *name) {
+  for (int i = 0; i < c->n_actions; i++)
+    if (!strcmp(c->actions[i].name, name)) return i;
+  CU_FAIL_FATAL("no such action");
+  return -1;
+}
+
+/* The timer layer's limit on its own: only timers declared `limit=set` take one; the count
+ * runs from start_timer_X through restart_timer_X; past it the limit event fires once and
+ * the timer is no longer running; a new start counts afresh; 0 removes the limit. */
+static void timer_limit_counts_firings(void) {
+  const sipspec_chart *c = &sipspec_chart_ict;
+  int start_a = action_named(c, "start_timer_A"), restart_a = action_named(c, "restart_timer_A");
+  sipspec_fsm_timers t;
+  sipspec_timer_values v = {500, 4000, 5000};
+  CU_ASSERT_EQUAL_FATAL(sipspec_fsm_timers_init(&t, c, &v, 0), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_set_limit(&t, SIPSPEC_EV_TIMER_B, 2), SIPSPEC_E_INVAL); /* no limit=set */
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_set_limit(&t, SIPSPEC_EV_TIMER_E, 2), SIPSPEC_E_INVAL); /* not ict's */
+  CU_ASSERT_EQUAL_FATAL(sipspec_fsm_timers_set_limit(&t, SIPSPEC_EV_TIMER_A, 1), SIPSPEC_OK);
+
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_apply(&t, start_a, 0), 1);
+  CU_ASSERT_TRUE(sipspec_fsm_timers_running(&t, SIPSPEC_EV_TIMER_A));
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, 499), -1);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, 500), SIPSPEC_EV_TIMER_A); /* firing 1 of 1 */
+  CU_ASSERT_FALSE(sipspec_fsm_timers_running(&t, SIPSPEC_EV_TIMER_A));
+  sipspec_fsm_timers_apply(&t, restart_a, 500);
+  uint64_t due = 0;
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_next(&t, &due), SIPSPEC_EV_TIMER_A);
+  CU_ASSERT_EQUAL(due, 1500); /* the back-off is unchanged by the limit */
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, 1500), SIPSPEC_EV_TIMER_A_LIMIT); /* past the limit */
+  CU_ASSERT_FALSE(sipspec_fsm_timers_running(&t, SIPSPEC_EV_TIMER_A));
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_next(&t, NULL), -1);
+
+  /* a new start_timer_A counts from zero again */
+  sipspec_fsm_timers_apply(&t, start_a, 2000);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, 2500), SIPSPEC_EV_TIMER_A);
+  sipspec_fsm_timers_apply(&t, restart_a, 2500);
+  /* 0 removes the limit */
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_set_limit(&t, SIPSPEC_EV_TIMER_A, 0), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, 3500), SIPSPEC_EV_TIMER_A);
+  for (int i = 0; i < 20; i++) {
+    sipspec_fsm_timers_apply(&t, restart_a, 100000u * (unsigned)(i + 1));
+    CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, UINT64_MAX / 2), SIPSPEC_EV_TIMER_A);
+  }
+}
+
+/* 13.3.1.4: the UAS's 2xx again at T1, 3*T1, 7*T1, ... (interval capped at T2) until 64*T1,
+ * then give up; the same over TCP (no reliable rule). */
+static void uas_2xx_until_64t1(void) {
+  for (int reliable = 0; reliable <= 1; reliable++) {
+    sim s;
+    sim_init(&s, &sipspec_chart_uas_2xx, 500, reliable);
+    inject(&s, 0, SIPSPEC_EV_TU_2XX);
+    run_until(&s, 100000);
+    static const uint64_t sends[] = {0};
+    expect_times(&s, "send_2xx", sends, 1);
+    static const uint64_t resends[] = {500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500};
+    expect_times(&s, "resend_2xx", resends, 10);
+    static const uint64_t give_up[] = {32000};
+    expect_times(&s, "report_give_up", give_up, 1);
+    CU_ASSERT_EQUAL(sipspec_fsm_state(&s.fsm), SIPSPEC_UAS_2XX_TERMINATED);
+  }
+}
+
+/* T2 = T1: a copy would be due at 64*T1 exactly; GIVEUP (declared first) wins, so 63 copies
+ * follow the first, as before the chart. */
+static void uas_2xx_no_copy_at_64t1(void) {
+  sim s;
+  sim_init(&s, &sipspec_chart_uas_2xx, 100, 0);
+  sipspec_timer_values t2_is_t1 = {100, 100, 5000};
+  CU_ASSERT_EQUAL_FATAL(sipspec_fsm_timers_init(&s.timers, &sipspec_chart_uas_2xx, &t2_is_t1, 0), SIPSPEC_OK);
+  inject(&s, 0, SIPSPEC_EV_TU_2XX);
+  run_until(&s, 100000);
+  CU_ASSERT_EQUAL(count(&s, "resend_2xx"), 63);
+  static const uint64_t give_up[] = {6400};
+  expect_times(&s, "report_give_up", give_up, 1);
+}
+
+/* The ACK stops the copies; no give-up follows. */
+static void uas_2xx_ack_stops(void) {
+  sim s;
+  sim_init(&s, &sipspec_chart_uas_2xx, 500, 0);
+  inject(&s, 0, SIPSPEC_EV_TU_2XX);
+  CU_ASSERT_TRUE(sipspec_fsm_timers_running(&s.timers, SIPSPEC_EV_TIMER_GIVEUP));
+  inject(&s, 2000, SIPSPEC_EV_RX_ACK);
+  run_until(&s, 100000);
+  static const uint64_t resends[] = {500, 1500};
+  expect_times(&s, "resend_2xx", resends, 2);
+  CU_ASSERT_EQUAL(count(&s, "report_give_up"), 0);
+  CU_ASSERT_FALSE(sipspec_fsm_timers_running(&s.timers, SIPSPEC_EV_TIMER_GIVEUP));
+  CU_ASSERT_EQUAL(sipspec_fsm_state(&s.fsm), SIPSPEC_UAS_2XX_TERMINATED);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
   CU_pSuite s = CU_add_suite("transaction charts through RFC 3261/6026 timer scenarios", NULL, NULL);
@@ -337,6 +459,11 @@ int main(void) {
   CU_add_test(s, "IST: 2xx into Accepted, ACK to TU, Timer L (RFC 6026)", ist_2xx_accepted_timer_l);
   CU_add_test(s, "NIST: Timer J (64*T1 UDP, zero TCP) (17.2.2)", nist_timer_j);
   CU_add_test(s, "timer values: zero and T2 < T1 refused", timer_values_are_checked);
+  CU_add_test(s, "ICT: Timer A's limit (MRCP_SIP_INVITE_MAX_RETRANS) gives up as Timer B", ict_timer_a_limit_gives_up_as_timer_b);
+  CU_add_test(s, "timer layer: a limit of firings, then the limit event", timer_limit_counts_firings);
+  CU_add_test(s, "UAS 2xx: T1, 3T1, 7T1 ... capped at T2 until 64*T1 (13.3.1.4), UDP and TCP", uas_2xx_until_64t1);
+  CU_add_test(s, "UAS 2xx: no copy at 64*T1 exactly", uas_2xx_no_copy_at_64t1);
+  CU_add_test(s, "UAS 2xx: the ACK stops the copies", uas_2xx_ack_stops);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

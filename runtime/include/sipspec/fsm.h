@@ -58,6 +58,8 @@ typedef struct sipspec_chart_timer {
   uint32_t mult;              /* multiplier of base (1 for T1, 64 for 64*T1) */
   uint32_t ms;                /* value in ms when base is MS */
   const char *rfc;            /* where the RFC defines it */
+  int limit_event;            /* `limit=set`: the event fired instead of `event` once the owner's
+                               * limit of firings is passed (SIPSPEC_EV_TIMER_A_LIMIT); else 0 */
 } sipspec_chart_timer;
 
 typedef struct sipspec_chart_action {

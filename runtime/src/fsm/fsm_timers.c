@@ -10,7 +10,7 @@ int sipspec_fsm_timers_init(sipspec_fsm_timers *t, const sipspec_chart *chart, c
   t->reliable = reliable ? 1 : 0;
   t->active = 0;
   t->fired = 0;
-  for (int i = 0; i < SIPSPEC_FSM_MAX_TIMERS; i++) t->interval[i] = 0, t->due[i] = 0, t->set_ms[i] = 0;
+  for (int i = 0; i < SIPSPEC_FSM_MAX_TIMERS; i++) t->interval[i] = 0, t->due[i] = 0, t->set_ms[i] = 0, t->limit[i] = 0, t->count[i] = 0;
   return SIPSPEC_OK;
 }
 
@@ -32,6 +32,22 @@ int sipspec_fsm_timers_set(sipspec_fsm_timers *t, int event, uint32_t ms) {
       return SIPSPEC_OK;
     }
   return SIPSPEC_E_INVAL;
+}
+
+int sipspec_fsm_timers_set_limit(sipspec_fsm_timers *t, int event, uint32_t n) {
+  for (int i = 0; i < t->chart->n_timers; i++)
+    if (t->chart->timers[i].event == event) {
+      if (!t->chart->timers[i].limit_event) return SIPSPEC_E_INVAL;
+      t->limit[i] = n;
+      return SIPSPEC_OK;
+    }
+  return SIPSPEC_E_INVAL;
+}
+
+int sipspec_fsm_timers_running(const sipspec_fsm_timers *t, int event) {
+  for (int i = 0; i < t->chart->n_timers; i++)
+    if (t->chart->timers[i].event == event) return (t->active >> i) & 1u;
+  return 0;
 }
 
 static void arm(sipspec_fsm_timers *t, int i, uint64_t interval, uint64_t now) {
@@ -56,9 +72,11 @@ int sipspec_fsm_timers_apply(sipspec_fsm_timers *t, int action, uint64_t now_ms)
     t->fired &= ~(1u << i);
     break;
   case SIPSPEC_TIMER_OP_START:
+    t->count[i] = 0;
     if (initial >= 0) arm(t, i, (uint64_t)initial, now_ms);
     break;
   case SIPSPEC_TIMER_OP_START_T2:
+    t->count[i] = 0;
     if (initial >= 0) arm(t, i, t->values.t2_ms, now_ms);
     break;
   case SIPSPEC_TIMER_OP_RESTART: {
@@ -99,7 +117,11 @@ int sipspec_fsm_timers_expire(sipspec_fsm_timers *t, uint64_t now_ms) {
   if (i < 0 || t->due[i] > now_ms) return -1;
   t->active &= ~(1u << i);
   t->fired |= 1u << i;
-  return t->chart->timers[i].event;
+  const sipspec_chart_timer *tm = &t->chart->timers[i];
+  if (t->count[i] < UINT32_MAX) t->count[i]++;
+  /* `limit=set`: past the owner's limit the chart hears the limit event instead */
+  if (tm->limit_event && t->limit[i] && t->count[i] > t->limit[i]) return tm->limit_event;
+  return tm->event;
 }
 
 void sipspec_fsm_timers_stop_all(sipspec_fsm_timers *t) { t->active = 0, t->fired = 0; }

@@ -32,6 +32,8 @@ typedef struct sipspec_fsm_timers {
   uint32_t interval[SIPSPEC_FSM_MAX_TIMERS]; /* private: current interval (back-off) */
   uint64_t due[SIPSPEC_FSM_MAX_TIMERS]; /* private: absolute ms */
   uint32_t set_ms[SIPSPEC_FSM_MAX_TIMERS]; /* private: initial value set by the owner, 0 = the chart's */
+  uint32_t limit[SIPSPEC_FSM_MAX_TIMERS];  /* private: firings allowed (`limit=set`), 0 = no limit */
+  uint32_t count[SIPSPEC_FSM_MAX_TIMERS];  /* private: firings since the timer was last started */
 } sipspec_fsm_timers;
 
 /* Returns SIPSPEC_E_INVAL when the chart has more timers than SIPSPEC_FSM_MAX_TIMERS or a
@@ -44,6 +46,17 @@ int sipspec_fsm_timers_init(sipspec_fsm_timers *t, const sipspec_chart *chart, c
  * the chart's. SIPSPEC_E_INVAL when the chart has no such timer. */
 int sipspec_fsm_timers_set(sipspec_fsm_timers *t, int event, uint32_t ms);
 
+/* Gives the chart timer that fires `event` (SIPSPEC_EV_TIMER_X), declared `limit=set` in its
+ * chart, a limit of n firings: from start_timer_X on (restart_timer_X keeps counting), the
+ * first n expiries fire `event`, the next one fires the timer's limit event
+ * (SIPSPEC_EV_TIMER_X_LIMIT) instead, and the timer is not running after it, as after any
+ * expiry. n = 0 removes the limit. SIPSPEC_E_INVAL when the chart has no such timer or the
+ * timer declares no limit. (MRCP_SIP_INVITE_MAX_RETRANS for Timer A of spec/ict.rl.) */
+int sipspec_fsm_timers_set_limit(sipspec_fsm_timers *t, int event, uint32_t n);
+
+/* 1 while the chart timer that fires `event` runs (started, not yet expired or stopped). */
+int sipspec_fsm_timers_running(const sipspec_fsm_timers *t, int event);
+
 /* If `action` of the chart is a timer action, applies it at time now_ms and returns 1;
  * otherwise returns 0 and the caller handles the action. */
 int sipspec_fsm_timers_apply(sipspec_fsm_timers *t, int action, uint64_t now_ms);
@@ -52,7 +65,9 @@ int sipspec_fsm_timers_apply(sipspec_fsm_timers *t, int action, uint64_t now_ms)
 int sipspec_fsm_timers_next(const sipspec_fsm_timers *t, uint64_t *due_ms);
 
 /* Takes the earliest timer due at or before now_ms off the running set and returns its event
- * (to feed to the machine), or -1 when none is due. */
+ * (to feed to the machine): SIPSPEC_EV_TIMER_X, or the timer's limit event once its limit is
+ * passed (sipspec_fsm_timers_set_limit); -1 when none is due. Of timers due at the same time
+ * the one declared first in the chart comes first. */
 int sipspec_fsm_timers_expire(sipspec_fsm_timers *t, uint64_t now_ms);
 
 void sipspec_fsm_timers_stop_all(sipspec_fsm_timers *t);

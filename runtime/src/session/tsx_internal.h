@@ -48,7 +48,6 @@ struct sipspec_tsx {
   int last_status;                 /* sent (server) or received (client) */
   char to_tag[TSX_TAG_SIZE];
   int acks_sent;
-  unsigned timer_a_fired;          /* ICT: Timer A firings so far */
   /* the event being fed and its payload */
   int cur_ev;
   const sipspec_msg *cur_msg;      /* RX_* events */

@@ -45,6 +45,11 @@ int tsx_new(sipspec_tsx_layer *l, const sipspec_chart *chart, int server, sipspe
   t->server = server;
   t->tp = tp;
   int rc = sipspec_fsm_timers_init(&t->timers, chart, &l->values, sipspec_transport_reliable(tp));
+  /* MRCP_SIP_INVITE_MAX_RETRANS: Timer A's limit (spec/ict.rl, `limit=set`); past it the
+   * chart hears TIMER_A_LIMIT and gives up as on Timer B. With the defaults Timer B comes
+   * first anyway. */
+  if (!rc && chart == &sipspec_chart_ict)
+    rc = sipspec_fsm_timers_set_limit(&t->timers, SIPSPEC_EV_TIMER_A, l->invite_max_retrans);
   if (!rc && server) rc = tsx_random_hex(t->to_tag, 8);
   if (rc) {
     free(t);
@@ -154,11 +159,6 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   for (int guard = 0; guard < SIPSPEC_FSM_MAX_TIMERS && !t->dead; guard++) {
     int ev = sipspec_fsm_timers_expire(&t->timers, now);
     if (ev < 0) break;
-    /* MRCP_SIP_INVITE_MAX_RETRANS: once the INVITE has been sent again that many times,
-     * the next Timer A ends the transaction the way Timer B does (RFC 3261 17.1.1.2 para 3)
-     * instead of sending it once more. With the defaults Timer B comes first anyway. */
-    if (ev == SIPSPEC_EV_TIMER_A && ++t->timer_a_fired > t->layer->invite_max_retrans)
-      ev = SIPSPEC_EV_TIMER_B;
     post(t, ev, NULL, NULL);
   }
   if (!t->dead) rearm(t);

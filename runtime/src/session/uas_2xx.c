@@ -1,20 +1,41 @@
 /* session/uas_2xx.c: the 2xx to an INVITE sent again until its ACK (RFC 3261 13.3.1.4);
- * see uas_2xx.h for the schedule and the ownership rules.
+ * see uas_2xx.h for the ownership rules and spec/uas_2xx.rl for the schedule.
  *
- * One ev_timer per helper, armed at the next copy's due time or at 64*T1, whichever comes
- * first. Due times are fixed from the first copy (T1, T1+2*T1, ... with the interval capped
- * at T2), and a late firing sends every copy due by then, so the number of copies before
- * 64*T1 does not depend on how busy the loop was.
+ * One machine of the chart per 2xx, its RESEND and GIVEUP timers in the chart timer layer
+ * (fsm/fsm_timers.h) and one ev_timer armed at the earliest due one. The layer restarts
+ * RESEND from when it was due, not from when the loop got round to it, so the copies are due
+ * at fixed times after the first (T1, 3*T1, 7*T1, ... with the interval capped at T2), and a
+ * late firing sends every copy due by then, in order, so the number of copies before 64*T1
+ * does not depend on how busy the loop was. The actions are the chart's typed callbacks
+ * (generated chart_uas_2xx_actions.h), implemented below as uas_2xx_act_<action>.
  */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "session/uas_2xx.h"
+#include "sipspec/chart_uas_2xx.h"
 
-#define UAS_2XX_EPS 1e-6 /* loop times are doubles: a due time "reached" within a microsecond */
+#include "chart_uas_2xx_actions.h"
 
+/* T4 is no timer of the chart; the timer layer wants a value all the same (RFC default). */
+#define UAS_2XX_T4_MS 5000u
+/* Timer firings handled by one callback: at most 64 copies fit before 64*T1, and GIVEUP. */
+#define UAS_2XX_GUARD 130
+
+static void on_action(void *ctx, const sipspec_chart *chart, int action);
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+static uint64_t loop_now_ms(struct ev_loop *loop) { return (uint64_t)(ev_now(loop) * 1000.0 + 0.5); }
+
+static void machine_init(sipspec_uas_2xx *r, unsigned t1_ms, unsigned t2_ms) {
+  sipspec_timer_values v = {t1_ms, t2_ms, UAS_2XX_T4_MS};
+  /* the chart's timers have no reliable-transport rule (13.3.1.4), so the transport is moot */
+  int rc = sipspec_fsm_timers_init(&r->timers, &sipspec_chart_uas_2xx, &v, 0);
+  assert(rc == SIPSPEC_OK); /* two timers; values checked by the caller */
+  (void)rc;
+  sipspec_fsm_init(&r->fsm, &sipspec_chart_uas_2xx, on_action, r);
+}
 
 void sipspec_uas_2xx_init(sipspec_uas_2xx *r, struct ev_loop *loop, sipspec_uas_2xx_give_up_fn give_up,
                           void *user) {
@@ -24,6 +45,7 @@ void sipspec_uas_2xx_init(sipspec_uas_2xx *r, struct ev_loop *loop, sipspec_uas_
   r->user = user;
   ev_timer_init(&r->timer, timer_cb, 0., 0.);
   r->timer.data = r;
+  machine_init(r, 500, 4000); /* Idle: replaced by each send() */
 }
 
 static void ist_terminated(sipspec_tsx *t, void *user) {
@@ -31,19 +53,39 @@ static void ist_terminated(sipspec_tsx *t, void *user) {
   if (r->ist == t) r->ist = NULL; /* Timer L: later copies have no transaction to go through */
 }
 
+/* Forgets the 2xx: its timers, its copy, the transaction's callbacks. Idempotent. */
 static void release(sipspec_uas_2xx *r) {
   ev_timer_stop(r->loop, &r->timer);
+  sipspec_fsm_timers_stop_all(&r->timers);
   if (r->ist) sipspec_tsx_set_callbacks(r->ist, NULL);
   r->ist = NULL;
-  r->pending = 0;
   free(r->headers);
   free(r->body);
   r->headers = r->body = NULL;
   r->body_len = 0;
 }
 
+static void rearm(sipspec_uas_2xx *r) {
+  uint64_t due;
+  ev_timer_stop(r->loop, &r->timer);
+  if (sipspec_fsm_timers_next(&r->timers, &due) < 0) return;
+  uint64_t now = loop_now_ms(r->loop);
+  ev_timer_set(&r->timer, due > now ? (double)(due - now) / 1000.0 : 0.0, 0.0);
+  ev_timer_start(r->loop, &r->timer);
+}
+
+/* After the events: arm the timer, or, once the machine has ended, forget the 2xx. */
+static void settle(sipspec_uas_2xx *r) {
+  if (sipspec_fsm_terminated(&r->fsm)) release(r);
+  else rearm(r);
+}
+
 void sipspec_uas_2xx_stop(sipspec_uas_2xx *r) {
-  if (r && r->loop) release(r);
+  if (!r || !r->loop) return;
+  /* Sending: the chart stops its timers; Idle ignores it; a machine that is running an
+   * action (the owner stops from give_up) has ended already */
+  (void)sipspec_fsm_feed(&r->fsm, SIPSPEC_EV_TU_END);
+  release(r);
 }
 
 static char *dup_bytes(const char *p, size_t n) {
@@ -54,18 +96,11 @@ static char *dup_bytes(const char *p, size_t n) {
   return c;
 }
 
-static void arm(sipspec_uas_2xx *r, double now) {
-  double at = r->next_due < r->deadline ? r->next_due : r->deadline;
-  ev_timer_stop(r->loop, &r->timer);
-  ev_timer_set(&r->timer, at > now ? at - now : 0., 0.);
-  ev_timer_start(r->loop, &r->timer);
-}
-
 int sipspec_uas_2xx_send(sipspec_uas_2xx *r, sipspec_tsx *ist, uint32_t cseq, unsigned t1_ms, unsigned t2_ms,
                          int status, const char *headers, const char *body, size_t body_len) {
   if (!r || !r->loop || !ist || status < 200 || status > 299 || !t1_ms || t2_ms < t1_ms || (body_len && !body))
     return SIPSPEC_E_INVAL;
-  release(r);
+  sipspec_uas_2xx_stop(r);
   char *h = headers ? dup_bytes(headers, strlen(headers)) : NULL;
   char *b = body_len ? dup_bytes(body, body_len) : NULL;
   if ((headers && !h) || (body_len && !b)) {
@@ -73,29 +108,26 @@ int sipspec_uas_2xx_send(sipspec_uas_2xx *r, sipspec_tsx *ist, uint32_t cseq, un
     free(b);
     return SIPSPEC_E_NOMEM;
   }
-  int rc = sipspec_tsx_respond(ist, status, NULL, h, b, body_len);
-  if (rc) {
-    free(h);
-    free(b);
-    return rc;
-  }
-  sipspec_tsx_callbacks cb = {NULL, NULL, NULL, ist_terminated, r};
-  sipspec_tsx_set_callbacks(ist, &cb);
+  machine_init(r, t1_ms, t2_ms);
   r->ist = ist;
-  r->pending = 1;
   r->status = status;
   r->cseq = cseq;
   r->headers = h;
   r->body = b;
   r->body_len = body_len;
-  r->t1 = t1_ms / 1000.0;
-  r->t2 = t2_ms / 1000.0;
   r->copies = 0;
-  r->first = ev_now(r->loop);
-  r->interval = r->t1;
-  r->next_due = r->first + r->t1;
-  r->deadline = r->first + 64 * r->t1;
-  arm(r, r->first);
+  r->send_rc = SIPSPEC_OK;
+  r->tell_give_up = 0;
+  int rc = sipspec_fsm_feed(&r->fsm, SIPSPEC_EV_TU_2XX); /* Idle -> Sending: the first copy */
+  if (rc == SIPSPEC_OK) rc = r->send_rc;
+  if (rc != SIPSPEC_OK) {
+    r->ist = NULL; /* its callbacks were never ours */
+    sipspec_uas_2xx_stop(r);
+    return rc;
+  }
+  sipspec_tsx_callbacks cb = {NULL, NULL, NULL, ist_terminated, r};
+  sipspec_tsx_set_callbacks(ist, &cb);
+  settle(r);
   return SIPSPEC_OK;
 }
 
@@ -103,30 +135,57 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   sipspec_uas_2xx *r = w->data;
   (void)revents;
   assert(w == &r->timer && r->loop == loop);
-  if (!r->pending) return;
-  double now = ev_now(loop);
-  /* every copy due by now and before 64*T1 (bounded: at most 64 copies fit before it) */
-  for (int guard = 0; guard < 64 && r->next_due < r->deadline - UAS_2XX_EPS && now + UAS_2XX_EPS >= r->next_due;
-       guard++) {
-    if (r->ist) (void)sipspec_tsx_respond(r->ist, r->status, NULL, r->headers, r->body, r->body_len);
-    r->copies++;
-    r->interval = r->interval * 2 > r->t2 ? r->t2 : r->interval * 2;
-    r->next_due += r->interval;
+  uint64_t now = loop_now_ms(loop);
+  /* every timer due by now, earliest first (bounded: at most 64 copies fit before 64*T1) */
+  for (int guard = 0; guard < UAS_2XX_GUARD && !r->tell_give_up; guard++) {
+    int ev = sipspec_fsm_timers_expire(&r->timers, now);
+    if (ev < 0) break;
+    (void)sipspec_fsm_feed(&r->fsm, ev);
   }
-  if (now + UAS_2XX_EPS >= r->deadline) {
-    release(r);
+  settle(r);
+  if (r->tell_give_up) { /* last: the owner may call any function of the helper from here */
+    r->tell_give_up = 0;
     if (r->give_up) r->give_up(r, r->user);
-    return;
   }
-  arm(r, now);
 }
 
 int sipspec_uas_2xx_ack(sipspec_uas_2xx *r, const sipspec_msg *ack) {
-  if (!r || !r->pending || !ack || sipspec_msg_method(ack) != SIPSPEC_METHOD_ACK || sipspec_msg_cseq(ack) != r->cseq)
+  if (!r || !r->loop || !ack || sipspec_msg_method(ack) != SIPSPEC_METHOD_ACK || sipspec_msg_cseq(ack) != r->cseq)
     return 0;
-  release(r);
+  /* 13.2.2.4: the ACK carries the 2xx's CSeq number; the chart takes it while Sending */
+  if (sipspec_fsm_feed(&r->fsm, SIPSPEC_EV_RX_ACK) != SIPSPEC_OK) return 0;
+  settle(r);
   return 1;
 }
 
-int sipspec_uas_2xx_pending(const sipspec_uas_2xx *r) { return r && r->pending; }
+/* A 2xx waits for its ACK as long as the chart's 64*T1 timer runs (Sending). */
+int sipspec_uas_2xx_pending(const sipspec_uas_2xx *r) {
+  return r && r->loop && sipspec_fsm_timers_running(&r->timers, SIPSPEC_EV_TIMER_GIVEUP);
+}
 unsigned sipspec_uas_2xx_copies(const sipspec_uas_2xx *r) { return r ? r->copies : 0; }
+
+/* ---- actions (spec/uas_2xx.rl) --------------------------------------------------------- */
+
+/* The first copy, through the INVITE server transaction (which sends it once, RFC 6026 8.7);
+ * send() returns what it returned. */
+static void uas_2xx_act_send_2xx(sipspec_uas_2xx *r) {
+  r->send_rc = sipspec_tsx_respond(r->ist, r->status, NULL, r->headers, r->body, r->body_len);
+}
+
+/* The next copy; counted even when the transaction has ended and it cannot go out. */
+static void uas_2xx_act_resend_2xx(sipspec_uas_2xx *r) {
+  if (r->ist) (void)sipspec_tsx_respond(r->ist, r->status, NULL, r->headers, r->body, r->body_len);
+  r->copies++;
+}
+
+/* 64*T1 without the ACK: the owner is told once the machine has settled in Terminated and the
+ * 2xx is forgotten (timer_cb), so that it may call any function of the helper. */
+static void uas_2xx_act_report_give_up(sipspec_uas_2xx *r) { r->tell_give_up = 1; }
+
+static void on_action(void *ctx, const sipspec_chart *chart, int action) {
+  sipspec_uas_2xx *r = ctx;
+  assert(chart == &sipspec_chart_uas_2xx);
+  (void)chart;
+  if (sipspec_fsm_timers_apply(&r->timers, action, loop_now_ms(r->loop))) return;
+  sipspec_uas_2xx_dispatch(&sipspec_uas_2xx_impl, r, action);
+}

@@ -10,10 +10,14 @@
  * INVITE with 2xx can use it (the MRCP client's sessions for a server's re-INVITE; the
  * embedded server's calls could too).
  *
- * Each copy goes through sipspec_tsx_respond() on the INVITE server transaction, which
- * counts it in sipRetransmissions and sends it where the INVITE came from. Every copy is
- * due a fixed time after the first (T1, 3*T1, 7*T1, ...), never later than the one before
- * plus its interval, so a loaded loop delays copies but never drops one before 64*T1.
+ * The schedule is the chart spec/uas_2xx.rl (Idle -> Sending -> Terminated: TU_2XX sends the
+ * first copy and starts the RESEND and GIVEUP timers, TIMER_RESEND sends the next copy,
+ * RX_ACK or TIMER_GIVEUP or the owner's stop() end it), run by the chart timer layer
+ * (fsm/fsm_timers.h) with one ev_timer. Each copy goes through sipspec_tsx_respond() on the
+ * INVITE server transaction, which counts it in sipRetransmissions and sends it where the
+ * INVITE came from. Every copy is due a fixed time after the first (T1, 3*T1, 7*T1, ...),
+ * never later than the one before plus its interval, so a loaded loop delays copies but
+ * never drops one before 64*T1.
  *
  * Ownership: the owner embeds a sipspec_uas_2xx by value (fields private), calls
  * sipspec_uas_2xx_init() once, and sipspec_uas_2xx_stop() before freeing it. While a 2xx is
@@ -27,7 +31,9 @@
 #include <ev.h>
 #include <stdint.h>
 
+#include "fsm/fsm_timers.h"
 #include "session/tsx.h"
+#include "sipspec/fsm.h"
 
 typedef struct sipspec_uas_2xx sipspec_uas_2xx;
 
@@ -37,18 +43,19 @@ typedef void (*sipspec_uas_2xx_give_up_fn)(sipspec_uas_2xx *r, void *user);
 
 struct sipspec_uas_2xx {
   struct ev_loop *loop;            /* private, as every field below */
-  ev_timer timer;
+  ev_timer timer;                  /* at the earliest due chart timer */
+  sipspec_fsm fsm;                 /* spec/uas_2xx.rl, one per 2xx */
+  sipspec_fsm_timers timers;
   sipspec_uas_2xx_give_up_fn give_up;
   void *user;
   sipspec_tsx *ist;                /* NULL once the transaction has ended (Timer L) */
-  int pending;                     /* a 2xx waits for its ACK */
   int status;
+  int send_rc;                     /* what sipspec_tsx_respond() returned for the first copy */
   uint32_t cseq;                   /* of the INVITE: the ACK carries the same number */
   char *headers, *body;
   size_t body_len;
-  double t1, t2;                   /* seconds */
-  double first, next_due, interval, deadline; /* loop times (ev_now) */
   unsigned copies;                 /* copies sent after the first */
+  int tell_give_up;                /* report_give_up ran: call give_up once the machine settled */
 };
 
 /* Prepares r (nothing pending) on loop. give_up may be NULL. */
