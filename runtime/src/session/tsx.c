@@ -25,14 +25,15 @@
 #include "sipspec/chart_ist.h"
 #include "sipspec/chart_nist.h"
 
-uint64_t tsx_now_ms(struct ev_loop *loop) { return (uint64_t)(ev_now(loop) * 1000.0 + 0.5); }
+uint64_t tsx_now_ms(const sipspec_tsx_layer *l) { return sipspec_clock_now_ms(l->clock); }
 
 /* ---- lifetime --------------------------------------------------------------------------- */
 
-static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sipspec_tsx_layer *l = w->data;
-  (void)loop, (void)revents;
-  assert(w == &l->reaper);
+/* Frees the terminated transactions once the callbacks on the stack have returned (the
+ * clock's deferred work). */
+static void reap(void *obj) {
+  sipspec_tsx_layer *l = obj;
+  l->reaping = 0;
   while (l->dead) {
     sipspec_tsx *t = l->dead;
     l->dead = t->next;
@@ -61,9 +62,8 @@ int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
   l->invite_max_retrans = cfg->invite_max_retrans;
   l->tel = telemetry;
   if (cb) l->cb = *cb;
-  ev_timer_init(&l->reaper, reaper_cb, 0., 0.);
-  l->reaper.data = l;
-  int rc = sipspec_msg_create(&l->rx, NULL);
+  int rc = (l->clock = l->own_clock = sipspec_clock_libev_new(loop)) ? SIPSPEC_OK : SIPSPEC_E_NOMEM;
+  if (!rc) rc = sipspec_msg_create(&l->rx, NULL);
   if (!rc) rc = sipspec_msg_create(&l->scratch, NULL);
   if (rc) {
     sipspec_tsx_layer_destroy(l);
@@ -80,11 +80,12 @@ void sipspec_tsx_layer_destroy(sipspec_tsx_layer *l) {
     l->live = t->next;
     tsx_free(t);
   }
-  ev_timer_stop(l->loop, &l->reaper);
-  reaper_cb(l->loop, &l->reaper, 0);
+  if (l->clock) sipspec_clock_undefer(l->clock, reap, l);
+  reap(l);
   for (int k = 0; k < 3; k++) sipspec_transport_close(l->tp[k]);
   sipspec_msg_destroy(l->rx);
   sipspec_msg_destroy(l->scratch);
+  sipspec_clock_free(l->own_clock);
   free(l);
 }
 
@@ -121,12 +122,24 @@ void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t) {
   t->next = l->dead;
   l->dead = t;
   l->stats.live--;
-  ev_timer_stop(l->loop, &t->timer);
-  if (!ev_is_active(&l->reaper)) {
-    ev_timer_set(&l->reaper, 0., 0.);
-    ev_timer_start(l->loop, &l->reaper);
-  }
+  sipspec_clock_timer_stop(l->clock, &t->timer);
+  if (!l->reaping && sipspec_clock_defer(l->clock, reap, l) == SIPSPEC_OK) l->reaping = 1;
 }
+
+int sipspec_tsx_layer_use_clock(sipspec_tsx_layer *l, sipspec_clock *c) {
+  if (!l) return SIPSPEC_E_INVAL;
+  if (!c) c = l->own_clock;
+  if (sipspec_clock_loop(c) != l->loop) return SIPSPEC_E_INVAL;
+  if (l->live) return SIPSPEC_E_STATE;
+  if (l->reaping) {
+    sipspec_clock_undefer(l->clock, reap, l);
+    l->reaping = sipspec_clock_defer(c, reap, l) == SIPSPEC_OK;
+  }
+  l->clock = c;
+  return SIPSPEC_OK;
+}
+
+sipspec_clock *sipspec_tsx_layer_clock(const sipspec_tsx_layer *l) { return l->clock; }
 
 void sipspec_tsx_layer_stats(const sipspec_tsx_layer *l, sipspec_tsx_stats *out) { *out = l->stats; }
 

@@ -38,6 +38,8 @@
 #define SIPSPEC_SESSION_TSX_H
 
 #include <ev.h>
+
+#include "sipspec/clock.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -145,6 +147,12 @@ typedef struct sipspec_tsx_stats {
 int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
                              sipspec_telemetry *telemetry, const sipspec_tsx_layer_callbacks *cb,
                              sipspec_tsx_layer **out);
+/* The clock the layer's timers run on: c (on the layer's loop; the caller keeps it alive
+ * until the layer is destroyed), or with NULL the libev clock the layer made. Only while no
+ * transaction is live: SIPSPEC_E_STATE otherwise, SIPSPEC_E_INVAL for a clock of another
+ * loop. */
+int sipspec_tsx_layer_use_clock(sipspec_tsx_layer *l, sipspec_clock *c);
+sipspec_clock *sipspec_tsx_layer_clock(const sipspec_tsx_layer *l);
 /* Stops every timer, frees every transaction (no callbacks), closes the transports opened
  * through the layer. Must not be called from inside a callback of the layer. */
 void sipspec_tsx_layer_destroy(sipspec_tsx_layer *l);

@@ -11,6 +11,7 @@
 #define SIPSPEC_SESSION_TSX_INTERNAL_H
 
 #include "fsm/fsm_timers.h"
+#include "sipspec/clock.h"
 #include "session/tsx.h"
 #include "sipspec/fsm.h"
 
@@ -35,7 +36,7 @@ struct sipspec_tsx {
   int server;
   sipspec_fsm fsm;
   sipspec_fsm_timers timers;
-  ev_timer timer;                  /* armed at the earliest chart timer */
+  sipspec_clock_timer timer;       /* armed at the earliest chart timer */
   sipspec_transport *tp;
   sipspec_sockaddr peer;           /* client: destination; server: where responses go */
   sipspec_sockaddr src;            /* server: where the request came from */
@@ -64,6 +65,8 @@ struct sipspec_tsx {
 
 struct sipspec_tsx_layer {
   struct ev_loop *loop;
+  sipspec_clock *clock;            /* the timers' time (sipspec_tsx_layer_use_clock) */
+  sipspec_clock *own_clock;        /* libev's, made by the layer when none was given */
   sipspec_timer_values values;
   unsigned invite_max_retrans;     /* Timer A firings allowed before giving up (config) */
   sipspec_telemetry *tel;
@@ -71,7 +74,7 @@ struct sipspec_tsx_layer {
   sipspec_transport *tp[3];        /* by sipspec_tp_kind */
   sipspec_tsx *live, *dead;
   sipspec_tsx *bucket[TSX_BUCKETS]; /* live transactions by branch, for matching */
-  ev_timer reaper;                 /* zero delay: frees layer->dead */
+  int reaping;                     /* layer->dead is queued on the clock's deferred work */
   sipspec_msg *rx;                 /* the message being received */
   sipspec_msg *scratch;            /* re-parsing stored requests; never held across a callback */
   sipspec_tsx_stats stats;
@@ -84,7 +87,7 @@ void tsx_layer_link(sipspec_tsx_layer *l, sipspec_tsx *t);
 sipspec_tsx *tsx_layer_find_client(sipspec_tsx_layer *l, const sipspec_tsx_key *k);
 /* Unlinks a terminated transaction and queues it for the reaper. */
 void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t);
-uint64_t tsx_now_ms(struct ev_loop *loop);
+uint64_t tsx_now_ms(const sipspec_tsx_layer *l);
 
 /* tsx_run.c */
 /* Allocates a transaction in state Idle with its chart and timers (not linked). */

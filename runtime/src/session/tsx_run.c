@@ -5,7 +5,7 @@
  * when the machine is idle the event is fed at once and then the queue is drained; when
  * the machine is busy (an action is running, and the TU or a failed send wants to feed
  * another event) the event waits in the queue, so a machine is never re-entered. After
- * the events settle, the transaction's single ev_timer is armed at the earliest running
+ * the events settle, the transaction's single clock timer is armed at the earliest running
  * chart timer, or, in Terminated, the transaction is handed to the layer's reaper.
  *
  * The actions are the charts' typed callbacks (generated chart_<name>_actions.h): each
@@ -34,7 +34,7 @@
 /* ---- lifetime --------------------------------------------------------------------------- */
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action);
-static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void timer_cb(sipspec_clock_timer *w, void *arg);
 
 int tsx_new(sipspec_tsx_layer *l, const sipspec_chart *chart, int server, sipspec_transport *tp,
             sipspec_tsx **out) {
@@ -56,15 +56,14 @@ int tsx_new(sipspec_tsx_layer *l, const sipspec_chart *chart, int server, sipspe
     return rc;
   }
   sipspec_fsm_init(&t->fsm, chart, on_action, t);
-  ev_timer_init(&t->timer, timer_cb, 0., 0.);
-  t->timer.data = t;
+  sipspec_clock_timer_init(&t->timer, timer_cb, t);
   *out = t;
   return SIPSPEC_OK;
 }
 
 void tsx_free(sipspec_tsx *t) {
   if (!t) return;
-  ev_timer_stop(t->layer->loop, &t->timer);
+  sipspec_clock_timer_stop(t->layer->clock, &t->timer);
   for (int i = 0; i < t->q_len; i++) free(t->q[(t->q_head + i) % TSX_QUEUE_MAX].data);
   free(t->req);
   free(t->last);
@@ -74,13 +73,13 @@ void tsx_free(sipspec_tsx *t) {
 /* ---- timers and settling ---------------------------------------------------------------- */
 
 static void rearm(sipspec_tsx *t) {
-  struct ev_loop *loop = t->layer->loop;
+  sipspec_clock *clock = t->layer->clock;
   uint64_t due;
-  ev_timer_stop(loop, &t->timer);
-  if (t->dead || sipspec_fsm_timers_next(&t->timers, &due) < 0) return;
-  uint64_t now = tsx_now_ms(loop);
-  ev_timer_set(&t->timer, due > now ? (double)(due - now) / 1000.0 : 0.0, 0.0);
-  ev_timer_start(loop, &t->timer);
+  if (t->dead || sipspec_fsm_timers_next(&t->timers, &due) < 0) {
+    sipspec_clock_timer_stop(clock, &t->timer);
+    return;
+  }
+  sipspec_clock_timer_at(clock, &t->timer, due);
 }
 
 /* After the events: arm the timer, or hand a terminated transaction over (last callback). */
@@ -91,7 +90,7 @@ static void settle(sipspec_tsx *t) {
     return;
   }
   sipspec_fsm_timers_stop_all(&t->timers);
-  ev_timer_stop(t->layer->loop, &t->timer);
+  sipspec_clock_timer_stop(t->layer->clock, &t->timer);
   tsx_layer_bury(t->layer, t);
   if (t->cb.on_terminated) t->cb.on_terminated(t, t->cb.user);
 }
@@ -150,11 +149,11 @@ void tsx_transport_error(sipspec_tsx *t, int code) {
   post(t, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
 }
 
-static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sipspec_tsx *t = w->data;
-  (void)revents;
+static void timer_cb(sipspec_clock_timer *w, void *arg) {
+  sipspec_tsx *t = arg;
   assert(w == &t->timer);
-  uint64_t now = tsx_now_ms(loop);
+  (void)w;
+  uint64_t now = tsx_now_ms(t->layer);
   /* Every timer due by now, earliest first (Timer G before Timer H when both are due). */
   for (int guard = 0; guard < SIPSPEC_FSM_MAX_TIMERS && !t->dead; guard++) {
     int ev = sipspec_fsm_timers_expire(&t->timers, now);
@@ -262,7 +261,7 @@ static void tsx_act_send_request(sipspec_tsx *t) {
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_tsx *t = ctx;
   assert(chart == t->chart);
-  if (sipspec_fsm_timers_apply(&t->timers, action, tsx_now_ms(t->layer->loop))) return;
+  if (sipspec_fsm_timers_apply(&t->timers, action, tsx_now_ms(t->layer))) return;
   if (chart == &sipspec_chart_ict) sipspec_ict_dispatch(&sipspec_ict_impl, t, action);
   else if (chart == &sipspec_chart_nict) sipspec_nict_dispatch(&sipspec_nict_impl, t, action);
   else if (chart == &sipspec_chart_ist) sipspec_ist_dispatch(&sipspec_ist_impl, t, action);
