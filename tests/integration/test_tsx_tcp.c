@@ -5,7 +5,9 @@
  *
  * Covered: INVITE -> 100 -> 180 -> 486 -> ACK with both sides terminating at once; OPTIONS
  * with both sides terminating at once; INVITE to a silent peer (one transmission, Timer B);
- * connection refused reported to the ICT, which ends with report_transport_error.
+ * connection refused reported to the ICT, which ends with report_transport_error; an idle
+ * connection closed by the client (spec/stream_conn.rl IDLE timer), seen as the end of the
+ * stream by the server, and a new connection for the next request.
  * Transitions taken are read from the charts' per-process counters (before/after).
  */
 #include <stdio.h>
@@ -16,6 +18,8 @@
 #include "sipspec/chart_ist.h"
 #include "sipspec/chart_nict.h"
 #include "sipspec/chart_nist.h"
+#include "sipspec/chart_stream_conn.h"
+#include "net/net_internal.h"
 #include "tsx_test_util.h"
 
 #define T1 50u
@@ -148,12 +152,68 @@ static void tcp_connection_refused_ends_ict(void) {
   env_close(&e);
 }
 
+typedef struct count_want { const uint64_t *count; uint64_t at_least; } count_want;
+static int count_reached(void *arg) {
+  count_want *w = arg;
+  return *w->count >= w->at_least;
+}
+static uint64_t conn_taken(int transition) { return taken(&sipspec_chart_stream_conn, transition); }
+
+/* RFC 3261 18: a connection is kept for an implementation-defined time after its last
+ * message. With the client's idle timeout at 200 ms: the OPTIONS exchange leaves the
+ * connection Idle on both sides; 200 ms later the client closes its side (IDLE timer ->
+ * Closing), the server reads the end of the stream (Idle, CONN_EOF: closed by the peer) and
+ * closes its own, which ends the client's Closing (CONN_EOF). The ended transactions see no
+ * transport error; the next OPTIONS opens a new connection and succeeds. */
+static void tcp_idle_connection_closed_then_reopened(void) {
+  env e;
+  env_open(&e);
+  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(e.cli.tp, 200), SIPSPEC_OK);
+  uint64_t open0 = conn_taken(SIPSPEC_STREAM_CONN_T_NEW__CONN_PENDING);
+  uint64_t acc0 = conn_taken(SIPSPEC_STREAM_CONN_T_NEW__CONN_UP);
+  uint64_t idle0 = conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE);
+  uint64_t eof0 = conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__CONN_EOF);
+  uint64_t fin0 = conn_taken(SIPSPEC_STREAM_CONN_T_CLOSING__CONN_EOF);
+  uint64_t linger0 = conn_taken(SIPSPEC_STREAM_CONN_T_CLOSING__TIMER_LINGER);
+  e.srv.answer[0] = 200, e.srv.n_answer = 1;
+  tt_rec c;
+  CU_ASSERT_EQUAL_FATAL(start(&e, "OPTIONS", &e.srv.addr, &c), SIPSPEC_OK);
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 2.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.srv[0].terminated, 1, 2.0));
+  CU_ASSERT_EQUAL(c.status[0], 200);
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_NEW__CONN_PENDING) - open0, 1);
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_NEW__CONN_UP) - acc0, 1);
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE) - idle0, 0); /* not yet */
+
+  count_want closed = {&sipspec_chart_stream_conn.counts[SIPSPEC_STREAM_CONN_T_CLOSING__CONN_EOF], fin0 + 1};
+  CU_ASSERT_TRUE(tst_run_until(e.loop, count_reached, &closed, 2.0));
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE) - idle0, 1);  /* the client */
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__CONN_EOF) - eof0, 1);     /* the server */
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_CLOSING__CONN_EOF) - fin0, 1);  /* the client */
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_CLOSING__TIMER_LINGER) - linger0, 0);
+  CU_ASSERT_EQUAL(c.transport_errors + e.srv.srv[0].transport_errors, 0);
+  CU_ASSERT_EQUAL(e.cli.tel.sipTransportErrors + e.srv.tel.sipTransportErrors, 0);
+
+  /* The next request goes on a new connection. */
+  tt_rec c2;
+  CU_ASSERT_EQUAL_FATAL(start(&e, "OPTIONS", &e.srv.addr, &c2), SIPSPEC_OK);
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c2.terminated, 1, 2.0));
+  CU_ASSERT_EQUAL(c2.n_resp, 1);
+  CU_ASSERT_EQUAL(c2.status[0], 200);
+  CU_ASSERT_EQUAL(c2.transport_errors, 0);
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_NEW__CONN_PENDING) - open0, 2);
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_NEW__CONN_UP) - acc0, 2);
+  CU_ASSERT_EQUAL(e.srv.n_requests, 2);
+  env_close(&e);
+}
+
 int main(void) {
   static const tt_case cases[] = {
     {"TCP INVITE 100 180 486 ACK: IST Confirmed, Timers I and D zero", tcp_invite_486_both_end_at_once},
     {"TCP OPTIONS 200: Timers K and J zero", tcp_options_both_end_at_once},
     {"TCP INVITE to a silent peer: one transmission, Timer B", tcp_invite_timeout_one_transmission},
     {"TCP connection refused: ICT ends with report_transport_error", tcp_connection_refused_ends_ict},
+    {"TCP idle connection closed by the client, EOF at the server, reopened", tcp_idle_connection_closed_then_reopened},
     {NULL, NULL}};
   return tt_main("tsx_tcp", cases);
 }

@@ -2,7 +2,10 @@
  * framing across chunk boundaries, replies on the accepted connection, connection reuse
  * (two sends, one connect), refused / reset / closed / timed-out connections reported
  * through the error callback with the peer, reopen on the next send, garbage from the
- * framer, listen errors naming address and reason, and close from inside a callback. */
+ * framer, listen errors naming address and reason, close from inside a callback, and the
+ * idle timeout (spec/stream_conn.rl): kept open by traffic, closed by us with a FIN and no
+ * report, reopened on the next send, the socket dropped after LINGER when the peer keeps
+ * its side open. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +14,8 @@
 
 #include "cunit_main.h"
 #include "netutil.h"
+#include "net/net_internal.h"
+#include "sipspec/chart_stream_conn.h"
 #include "sipspec/transport.h"
 
 typedef struct side {
@@ -519,7 +524,115 @@ static void test_ipv6(void) {
   ev_loop_destroy(loop);
 }
 
+static uint64_t conn_taken(int transition) { return sipspec_chart_stream_conn.counts[transition]; }
+typedef struct count_want { int transition; uint64_t at_least; } count_want;
+static int count_reached(void *arg) {
+  count_want *w = arg;
+  return conn_taken(w->transition) >= w->at_least;
+}
+static int raw_eof(void *arg) {
+  char b[64];
+  return read(*(int *)arg, b, sizeof b) == 0;
+}
+
+/* RFC 3261 18: a connection stays open for the idle timeout after its last message sent or
+ * received. Traffic every 100 ms keeps a 400 ms timeout from firing for 600 ms; then, 400 ms
+ * after the last message, we close our side: the peer reads the end of the stream, nothing
+ * is reported, the peer's close ends ours (Closing, CONN_EOF), and the next send opens a
+ * new connection. */
+static void test_idle_close(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side cli;
+  memset(&cli, 0, sizeof cli);
+  sipspec_sockaddr la;
+  int lfd = raw_listen(4, &la);
+  CU_ASSERT_FATAL(lfd >= 0);
+  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(NULL, 400), SIPSPEC_E_INVAL);
+  sipspec_transport *tc = open_tcp(loop, 0, &cli, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
+  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(tc, 400), SIPSPEC_OK);
+  uint64_t idle0 = conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE);
+  uint64_t rx0 = conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__CONN_RX);
+  uint64_t fin0 = conn_taken(SIPSPEC_STREAM_CONN_T_CLOSING__CONN_EOF);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "a\n", 2), SIPSPEC_OK);
+  int fd = raw_accept(loop, lfd);
+  CU_ASSERT_FATAL(fd >= 0);
+  rd r = {fd, "", 0, "a\n"};
+  CU_ASSERT(tst_run_until(loop, try_read, &r, 3.0));
+  for (int i = 0; i < 3; i++) {
+    tst_run_for(loop, 0.1);
+    CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "b\n", 2), SIPSPEC_OK); /* sent */
+    tst_run_for(loop, 0.1);
+    CU_ASSERT_EQUAL(write(fd, "r\n", 2), 2); /* received */
+    want w = {&cli, i + 1};
+    CU_ASSERT(tst_run_until(loop, has_n, &w, 3.0));
+  }
+  char b[64];
+  CU_ASSERT(read(fd, b, sizeof b) > 0);                      /* the b's */
+  CU_ASSERT(read(fd, b, sizeof b) < 0 && errno == EAGAIN);   /* no end of stream yet */
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE) - idle0, 0);
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__CONN_RX) - rx0, 3);
+
+  ev_now_update(loop);
+  double quiet = ev_now(loop);
+  CU_ASSERT(tst_run_until(loop, raw_eof, &fd, 3.0)); /* our FIN */
+  ev_now_update(loop);
+  CU_ASSERT(ev_now(loop) - quiet >= 0.3);
+  CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE) - idle0, 1);
+  close(fd); /* the peer closes too */
+  count_want fin = {SIPSPEC_STREAM_CONN_T_CLOSING__CONN_EOF, fin0 + 1};
+  CU_ASSERT(tst_run_until(loop, count_reached, &fin, 3.0));
+  tst_run_for(loop, 0.05);
+  CU_ASSERT_EQUAL(cli.nerr, 0); /* a close of ours is no error */
+
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "c\n", 2), SIPSPEC_OK);
+  fd = raw_accept(loop, lfd);
+  CU_ASSERT_FATAL(fd >= 0);
+  rd r2 = {fd, "", 0, "c\n"};
+  CU_ASSERT(tst_run_until(loop, try_read, &r2, 3.0));
+  CU_ASSERT_STRING_EQUAL(r2.buf, "c\n");
+  close(fd);
+  close(lfd);
+  sipspec_transport_close(tc);
+  ev_loop_destroy(loop);
+}
+
+/* After our FIN the peer has LINGER (T4, 5 s) to close its side; one that keeps it open has
+ * its connection dropped then, still without a report. */
+static void test_idle_close_linger(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  side cli;
+  memset(&cli, 0, sizeof cli);
+  sipspec_sockaddr la;
+  int lfd = raw_listen(4, &la);
+  CU_ASSERT_FATAL(lfd >= 0);
+  sipspec_transport *tc = open_tcp(loop, 0, &cli, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
+  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(tc, 100), SIPSPEC_OK);
+  uint64_t linger0 = conn_taken(SIPSPEC_STREAM_CONN_T_CLOSING__TIMER_LINGER);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "a\n", 2), SIPSPEC_OK);
+  int fd = raw_accept(loop, lfd);
+  CU_ASSERT_FATAL(fd >= 0);
+  rd r = {fd, "", 0, "a\n"};
+  CU_ASSERT(tst_run_until(loop, try_read, &r, 3.0));
+  CU_ASSERT(tst_run_until(loop, raw_eof, &fd, 3.0)); /* our FIN, 100 ms later */
+  ev_now_update(loop);
+  double fin_at = ev_now(loop);
+  count_want lg = {SIPSPEC_STREAM_CONN_T_CLOSING__TIMER_LINGER, linger0 + 1};
+  CU_ASSERT(tst_run_until(loop, count_reached, &lg, 8.0));
+  ev_now_update(loop);
+  CU_ASSERT(ev_now(loop) - fin_at >= 4.5);
+  tst_run_for(loop, 0.05);
+  CU_ASSERT_EQUAL(cli.nerr, 0);
+  close(fd);
+  close(lfd);
+  sipspec_transport_close(tc);
+  ev_loop_destroy(loop);
+}
+
 static const tst_case cases[] = {
+  {"an idle connection is closed by us without a report, kept open by traffic", test_idle_close},
+  {"after our FIN, a peer that keeps its side open is dropped after LINGER", test_idle_close_linger},
   {"a peer that does not read: queued, flushed later, E_AGAIN past the cap", test_backpressure},
   {"closing inside the error callback stops further reports", test_close_inside_error_callback},
   {"messages cross [::1]", test_ipv6},

@@ -5,6 +5,7 @@
 #include <CUnit/Basic.h>
 
 #include "sipspec/chart_nict.h"
+#include "sipspec/chart_stream_conn.h"
 #include "sipspec/fsm.h"
 
 /* The JSON dump into *buf (the caller's variables: open_memstream writes them at fclose;
@@ -54,6 +55,7 @@ static void counts_follow_the_transitions_taken(void) {
   int n;
   const sipspec_chart *const *all = sipspec_charts(&n);
   CU_ASSERT_EQUAL(n, SIPSPEC_TEST_N_CHARTS); /* every chart of spec/CMakeLists.txt, no other */
+  CU_ASSERT_PTR_EQUAL(sipspec_chart_find("stream_conn"), &sipspec_chart_stream_conn);
   for (int i = 0; i < n; i++) CU_ASSERT_PTR_EQUAL(sipspec_chart_find(all[i]->name), all[i]);
   CU_ASSERT_PTR_NULL(sipspec_chart_find("no_such_chart"));
   sipspec_coverage_reset();

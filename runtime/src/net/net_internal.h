@@ -3,6 +3,7 @@
 #define SIPSPEC_NET_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sipspec/transport.h"
 
@@ -19,5 +20,11 @@ int sipspec_net_bind_addr(const sipspec_transport_opts *opts, sipspec_sockaddr *
  * bound: the transport's bound address, whose port is kept. */
 int sipspec_net_local_toward(const sipspec_sockaddr *bound, const sipspec_sockaddr *toward,
                              sipspec_sockaddr *out);
+
+/* TCP: close a connection after ms without a message sent or received (the IDLE timer of
+ * spec/stream_conn.rl; RFC 3261 18 recommends at least 64*T1). Applies to connections
+ * opened or accepted afterwards; 0 restores the default, which never closes an idle
+ * connection in practice (2^32-1 ms). SIPSPEC_E_INVAL when tp is no TCP transport. */
+int sipspec_tcp_set_idle_timeout(sipspec_transport *tp, uint32_t ms);
 
 #endif

@@ -7,44 +7,75 @@
  * its request came in on. Bytes read are handed to the framer (one state per connection),
  * which cuts them into messages for on_recv.
  *
+ * Each connection's life is the chart spec/stream_conn.rl (New, Connecting, Open, Idle,
+ * Closing, Closed): the libev I/O callbacks and sends turn what the socket says into the
+ * chart's events (conn_post), and the chart's actions are the stream_act_* functions below.
+ * Events posted while an action runs (a send from inside on_recv, the outcome of a write)
+ * wait in the connection's small queue, so a machine is never re-entered. The chart's timers
+ * (CONNECT, IDLE, LINGER) run on one ev_timer per connection through the chart timer layer.
+ *
  * A connection that fails (refused, reset, timed out, closed by the peer, garbage from the
  * framer) is closed at once and leaves the table; the error reaches on_error with the peer
  * address on the next loop iteration (never from inside send), and the next send to that
- * peer opens a new connection. Dead connections are freed by a zero-delay "reaper" timer,
- * never inside their own I/O callbacks; a close requested from inside a user callback runs
- * on the "goodbye" timer.
+ * peer opens a new connection. A connection idle for the idle timeout (by default out of
+ * reach, see tcp_idle_default_ms) is closed by us without a report: FIN, then the peer's FIN
+ * or the LINGER timer. Dead connections are freed by a zero-delay "reaper" timer, never
+ * inside their own I/O callbacks; a close requested from inside a user callback runs on the
+ * "goodbye" timer.
  */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "fsm/fsm_timers.h"
 #include "net/net_internal.h"
+#include "sipspec/chart_stream_conn.h"
 
-enum { TCP_READ_BUF = 16384, TCP_READ_BATCH = 16, TCP_ACCEPT_BATCH = 16 };
+enum { TCP_READ_BUF = 16384, TCP_READ_BATCH = 16, TCP_ACCEPT_BATCH = 16, CONN_QUEUE_MAX = 8 };
 
-typedef enum { CONN_CONNECTING, CONN_OPEN, CONN_DEAD } conn_state;
+/* The idle timeout when nobody sets one: the longest the chart timer layer can count
+ * (2^32-1 ms, 49.7 days), i.e. connections are closed by the peer or an error, as this
+ * transport always did. A shorter default would cut connections that a transaction still
+ * needs: a UAC rings for up to 3 minutes with nothing on the wire, and a peer that sees our
+ * FIN ends its transactions on that connection (RFC 3261 18: keep a connection at least as
+ * long as the longest transaction). sipspec_tcp_set_idle_timeout() sets another value. */
+static const uint32_t tcp_idle_default_ms = UINT32_MAX;
+
+/* The chart's T-values: the transport knows no T1 of its own, so the RFC 3261 defaults
+ * (CONNECT is given connect_timeout_ms, IDLE the idle timeout; LINGER is T4). */
+static const sipspec_timer_values tcp_timer_values = {500, 4000, 5000};
 
 typedef struct tcp_tp tcp_tp;
 
 typedef struct tcp_conn {
   tcp_tp *tp;
-  struct tcp_conn *next;       /* in tp->live or tp->dead */
+  struct tcp_conn *next;       /* in tp->live, tp->closing_list or tp->dead */
   sipspec_sockaddr peer;
+  sipspec_sockaddr local;      /* our address on the connection once it is up (len 0 before) */
   int fd;
-  conn_state state;
-  int inbound;
-  ev_io rio, wio;
-  ev_timer ctimer;             /* connect timeout */
+  sipspec_fsm fsm;             /* spec/stream_conn.rl */
+  sipspec_fsm_timers timers;
+  ev_timer timer;              /* at the earliest running chart timer */
+  int q[CONN_QUEUE_MAX];       /* events posted while the machine runs an action */
+  int q_head, q_len, feeding;
+  ev_io rio, wio, cio;         /* read, write (queue), connect completion */
   char *out;                   /* queued bytes out[off..len) */
   size_t off, len, cap;
+  const char *rx;              /* bytes of the CONN_RX being handled */
+  size_t rx_len;
   void *framer;                /* framer state */
-  int err_code, err_errno;     /* why it died; err_code 0: nothing to report */
+  int cause_code, cause_errno; /* the socket's last failure, for report_error */
+  const char *cause_verb;
+  char cause_why[64];          /* reason text when not strerror(cause_errno) */
+  int err_code, err_errno;     /* what the reaper reports; err_code 0: nothing to report */
   char err_msg[SIPSPEC_ERR_LEN];
 } tcp_conn;
 
@@ -56,20 +87,36 @@ struct tcp_tp {
   int lfd;
   ev_io lio;
   ev_timer reaper, goodbye;
-  tcp_conn *live, *dead;
+  tcp_conn *live, *closing_list, *dead;
+  uint32_t idle_ms;
   int depth, closing;
   char rbuf[TCP_READ_BUF];
 };
 
-static void conn_free(tcp_conn *c) {
+/* ---- lists, freeing ----------------------------------------------------------------------- */
+
+static void conn_silence(tcp_conn *c) {
   struct ev_loop *loop = c->tp->base.loop;
   ev_io_stop(loop, &c->rio);
   ev_io_stop(loop, &c->wio);
-  ev_timer_stop(loop, &c->ctimer);
+  ev_io_stop(loop, &c->cio);
+  ev_timer_stop(loop, &c->timer);
+}
+
+static void conn_free(tcp_conn *c) {
+  conn_silence(c);
   if (c->fd >= 0) close(c->fd);
   if (c->framer) c->tp->opts.framer->destroy(c->framer);
   free(c->out);
   free(c);
+}
+
+static void free_list(tcp_conn **list) {
+  while (*list) {
+    tcp_conn *c = *list;
+    *list = c->next;
+    conn_free(c);
+  }
 }
 
 static void tcp_free(tcp_tp *t) {
@@ -78,39 +125,20 @@ static void tcp_free(tcp_tp *t) {
   ev_timer_stop(loop, &t->reaper);
   ev_timer_stop(loop, &t->goodbye);
   if (t->lfd >= 0) close(t->lfd);
-  for (tcp_conn **list = &t->live; list; list = list == &t->live ? &t->dead : NULL)
-    while (*list) {
-      tcp_conn *c = *list;
-      *list = c->next;
-      conn_free(c);
-    }
+  free_list(&t->live);
+  free_list(&t->closing_list);
+  free_list(&t->dead);
   free(t);
 }
 
-static void unlink_live(tcp_tp *t, tcp_conn *c) {
-  for (tcp_conn **pp = &t->live; *pp; pp = &(*pp)->next)
-    if (*pp == c) { *pp = c->next; return; }
+static int unlink_from(tcp_conn **list, tcp_conn *c) {
+  for (tcp_conn **pp = list; *pp; pp = &(*pp)->next)
+    if (*pp == c) { *pp = c->next; return 1; }
+  return 0;
 }
 
-/* Kills a connection now (sockets closed, out of the table) and schedules the report and
- * the free. code 0 means a silent close. */
-static void conn_fail(tcp_conn *c, int code, int sys_errno, const char *verb, const char *why) {
-  tcp_tp *t = c->tp;
-  if (c->state == CONN_DEAD) return;
-  c->state = CONN_DEAD;
-  ev_io_stop(t->base.loop, &c->rio);
-  ev_io_stop(t->base.loop, &c->wio);
-  ev_timer_stop(t->base.loop, &c->ctimer);
-  close(c->fd);
-  c->fd = -1;
-  c->err_code = code;
-  c->err_errno = sys_errno;
-  sipspec_net_seterr(c->err_msg, sizeof c->err_msg, verb, &c->peer, "tcp",
-                     why ? why : sys_errno ? strerror(sys_errno) : sipspec_strerror(code));
-  unlink_live(t, c);
-  c->next = t->dead;
-  t->dead = c;
-  ev_timer_start(t->base.loop, &t->reaper);
+static void unlink_conn(tcp_tp *t, tcp_conn *c) {
+  if (!unlink_from(&t->live, c)) unlink_from(&t->closing_list, c);
 }
 
 static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -147,7 +175,73 @@ static void goodbye_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   tcp_free(t);
 }
 
-/* Writes as much of the queue as the socket takes. */
+/* ---- the machine: events, timers ------------------------------------------------------------ */
+
+static uint64_t now_ms(struct ev_loop *loop) { return (uint64_t)(ev_now(loop) * 1000.0); }
+
+static void conn_rearm(tcp_conn *c) {
+  struct ev_loop *loop = c->tp->base.loop;
+  uint64_t due;
+  ev_timer_stop(loop, &c->timer);
+  if (c->tp->closing || sipspec_fsm_timers_next(&c->timers, &due) < 0) return;
+  uint64_t now = now_ms(loop);
+  ev_timer_set(&c->timer, due > now ? (double)(due - now) / 1000.0 : 0.0, 0.0);
+  ev_timer_start(loop, &c->timer);
+}
+
+/* Feeds ev to the connection's machine, then whatever its actions posted meanwhile. A
+ * CONN_PENDING already waiting covers a second one (the bytes are in the queue). */
+static void conn_post(tcp_conn *c, int ev) {
+  if (ev == SIPSPEC_EV_CONN_PENDING)
+    for (int i = 0; i < c->q_len; i++)
+      if (c->q[(c->q_head + i) % CONN_QUEUE_MAX] == ev) return;
+  assert(c->q_len < CONN_QUEUE_MAX); /* at most one failure, one outcome and a pending send */
+  if (c->q_len == CONN_QUEUE_MAX) return;
+  c->q[(c->q_head + c->q_len++) % CONN_QUEUE_MAX] = ev;
+  if (c->feeding) return;
+  c->feeding = 1;
+  while (c->q_len && !c->tp->closing) {
+    int e = c->q[c->q_head];
+    c->q_head = (c->q_head + 1) % CONN_QUEUE_MAX;
+    c->q_len--;
+    (void)sipspec_fsm_feed(&c->fsm, e);
+  }
+  c->q_len = 0;
+  c->feeding = 0;
+  conn_rearm(c);
+}
+
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)revents;
+  tcp_conn *c = w->data;
+  assert(&c->timer == w);
+  for (int guard = 0; guard < SIPSPEC_FSM_MAX_TIMERS; guard++) {
+    int ev = sipspec_fsm_timers_expire(&c->timers, now_ms(loop));
+    if (ev < 0) break;
+    conn_post(c, ev);
+  }
+  conn_rearm(c);
+}
+
+/* The socket's failure that the next report_error describes. */
+static void conn_cause(tcp_conn *c, int code, int sys_errno, const char *verb, const char *why) {
+  c->cause_code = code;
+  c->cause_errno = sys_errno;
+  c->cause_verb = verb;
+  snprintf(c->cause_why, sizeof c->cause_why, "%s", why ? why : "");
+}
+
+static void conn_report(tcp_conn *c, int code, int sys_errno, const char *verb, const char *why) {
+  c->err_code = code;
+  c->err_errno = sys_errno;
+  sipspec_net_seterr(c->err_msg, sizeof c->err_msg, verb, &c->peer, "tcp",
+                     why && *why ? why : sys_errno ? strerror(sys_errno) : sipspec_strerror(code));
+}
+
+/* ---- I/O -------------------------------------------------------------------------------- */
+
+/* Writes as much of the queue as the socket takes: CONN_SENT when all of it went,
+ * TRANSPORT_ERR when the socket failed, otherwise waits for the socket to be writable. */
 static void conn_flush(tcp_conn *c) {
   while (c->off < c->len) {
     ssize_t n = send(c->fd, c->out + c->off, c->len - c->off, MSG_NOSIGNAL);
@@ -158,13 +252,16 @@ static void conn_flush(tcp_conn *c) {
         return;
       }
       int e = errno;
-      conn_fail(c, sipspec_net_errno_code(e, SIPSPEC_E_SEND), e, "send", NULL);
+      ev_io_stop(c->tp->base.loop, &c->wio);
+      conn_cause(c, sipspec_net_errno_code(e, SIPSPEC_E_SEND), e, "send", NULL);
+      conn_post(c, SIPSPEC_EV_TRANSPORT_ERR);
       return;
     }
     c->off += (size_t)n;
   }
   c->off = c->len = 0;
   ev_io_stop(c->tp->base.loop, &c->wio);
+  conn_post(c, SIPSPEC_EV_CONN_SENT);
 }
 
 static int conn_queue(tcp_conn *c, const void *data, size_t len) {
@@ -193,83 +290,188 @@ static int emit_cb(void *ctx, const char *msg, size_t len) {
   t->depth++;
   t->opts.on_recv(&t->base, msg, len, &c->peer, t->opts.user);
   t->depth--;
-  return t->closing || c->state == CONN_DEAD;
+  return t->closing;
 }
 
+/* Reads while the read watcher runs (the chart stops it when the connection ends). */
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop; (void)revents;
   tcp_conn *c = w->data;
   tcp_tp *t = c->tp;
   assert(&c->rio == w);
-  for (int i = 0; i < TCP_READ_BATCH && !t->closing && c->state == CONN_OPEN; i++) {
+  for (int i = 0; i < TCP_READ_BATCH && !t->closing && ev_is_active(&c->rio); i++) {
     ssize_t n = recv(c->fd, t->rbuf, sizeof t->rbuf, 0);
     if (n == 0) {
-      conn_fail(c, SIPSPEC_E_CONN_CLOSED, 0, "read", NULL);
+      conn_post(c, SIPSPEC_EV_CONN_EOF);
       return;
     }
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       int e = errno;
-      conn_fail(c, sipspec_net_errno_code(e, SIPSPEC_E_IO), e, "read", NULL);
+      conn_cause(c, sipspec_net_errno_code(e, SIPSPEC_E_IO), e, "read", NULL);
+      conn_post(c, SIPSPEC_EV_CONN_RESET);
       return;
     }
-    int rc = t->opts.framer->feed(c->framer, t->rbuf, (size_t)n, emit_cb, c);
-    if (rc < 0 && !t->closing) {
-      conn_fail(c, rc, 0, "read", sipspec_strerror(rc));
-      return;
-    }
+    c->rx = t->rbuf;
+    c->rx_len = (size_t)n;
+    conn_post(c, SIPSPEC_EV_CONN_RX);
+    c->rx = NULL;
+    c->rx_len = 0;
   }
 }
 
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  (void)revents;
+  (void)loop; (void)revents;
   tcp_conn *c = w->data;
   assert(&c->wio == w);
-  if (c->state == CONN_CONNECTING) {
-    int soerr = 0;
-    socklen_t sl = sizeof soerr;
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) soerr = errno;
-    if (soerr == EINPROGRESS) return;
-    if (soerr) {
-      conn_fail(c, sipspec_net_errno_code(soerr, SIPSPEC_E_CONNECT), soerr, "connect", NULL);
-      return;
-    }
-    c->state = CONN_OPEN;
-    ev_timer_stop(loop, &c->ctimer);
-    ev_io_start(loop, &c->rio);
-  }
   conn_flush(c);
 }
 
-static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  (void)loop; (void)revents;
+/* The non-blocking connect finished: CONN_UP or CONN_REFUSED. */
+static void conn_connect_cb(struct ev_loop *loop, ev_io *w, int revents) {
+  (void)revents;
   tcp_conn *c = w->data;
-  char why[64];
-  assert(&c->ctimer == w);
-  snprintf(why, sizeof why, "timed out after %u ms", c->tp->opts.connect_timeout_ms);
-  conn_fail(c, SIPSPEC_E_CONN_TIMEOUT, ETIMEDOUT, "connect", why);
+  assert(&c->cio == w);
+  int soerr = 0;
+  socklen_t sl = sizeof soerr;
+  if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) soerr = errno;
+  if (soerr == EINPROGRESS) return;
+  ev_io_stop(loop, &c->cio);
+  if (soerr) {
+    conn_cause(c, sipspec_net_errno_code(soerr, SIPSPEC_E_CONNECT), soerr, "connect", NULL);
+    conn_post(c, SIPSPEC_EV_CONN_REFUSED);
+    return;
+  }
+  conn_post(c, SIPSPEC_EV_CONN_UP);
 }
 
-static tcp_conn *conn_new(tcp_tp *t, const sipspec_sockaddr *peer, int fd, int inbound) {
+/* ---- the chart's actions (spec/stream_conn.rl) ------------------------------------------- */
+
+#include "chart_stream_conn_actions.h"
+
+/* Binds to the transport's address (when it names one) and starts connecting. */
+static void stream_act_connect(tcp_conn *c) {
+  tcp_tp *t = c->tp;
+  if (!sipspec_sockaddr_is_any(&t->bind) &&
+      sipspec_sockaddr_family(&t->bind) == sipspec_sockaddr_family(&c->peer)) {
+    sipspec_sockaddr src = t->bind;
+    sipspec_sockaddr_set_port(&src, 0);
+    if (bind(c->fd, &src.u.sa, src.len) != 0) {
+      int e = errno;
+      conn_cause(c, SIPSPEC_E_BIND, e, "connect", NULL);
+      conn_post(c, SIPSPEC_EV_CONN_REFUSED);
+      return;
+    }
+  }
+  if (connect(c->fd, &c->peer.u.sa, c->peer.len) == 0) {
+    conn_post(c, SIPSPEC_EV_CONN_UP);
+    return;
+  }
+  if (errno != EINPROGRESS) {
+    int e = errno;
+    conn_cause(c, sipspec_net_errno_code(e, SIPSPEC_E_CONNECT), e, "connect", NULL);
+    conn_post(c, SIPSPEC_EV_CONN_REFUSED);
+    return;
+  }
+  ev_io_start(t->base.loop, &c->cio);
+}
+
+/* The connection is up: read from it, and note our address on it for Via and Contact. */
+static void stream_act_watch_read(tcp_conn *c) {
+  sipspec_sockaddr got;
+  got.len = sizeof got.u;
+  if (getsockname(c->fd, &got.u.sa, &got.len) != 0 ||
+      sipspec_sockaddr_from_sockaddr(&c->local, &got.u.sa, got.len) != SIPSPEC_OK)
+    c->local.len = 0;
+  ev_io_start(c->tp->base.loop, &c->rio);
+}
+
+static void stream_act_flush(tcp_conn *c) { conn_flush(c); }
+
+static void stream_act_deliver(tcp_conn *c) {
+  tcp_tp *t = c->tp;
+  if (!c->rx) return;
+  int rc = t->opts.framer->feed(c->framer, c->rx, c->rx_len, emit_cb, c);
+  if (rc < 0 && !t->closing) {
+    conn_cause(c, rc, 0, "read", sipspec_strerror(rc));
+    conn_post(c, SIPSPEC_EV_CONN_RESET);
+  }
+}
+
+static void stream_act_report_error(tcp_conn *c) {
+  conn_report(c, c->cause_code, c->cause_errno, c->cause_verb ? c->cause_verb : "read", c->cause_why);
+}
+
+static void stream_act_report_connect_timeout(tcp_conn *c) {
+  char why[64];
+  snprintf(why, sizeof why, "timed out after %u ms", c->tp->opts.connect_timeout_ms);
+  conn_report(c, SIPSPEC_E_CONN_TIMEOUT, ETIMEDOUT, "connect", why);
+}
+
+static void stream_act_report_closed_by_peer(tcp_conn *c) {
+  conn_report(c, SIPSPEC_E_CONN_CLOSED, 0, "read", NULL);
+}
+
+/* Idle: our side is done (FIN); the connection leaves the table, so a new message to the
+ * peer opens a new one, and waits for the peer's FIN. */
+static void stream_act_shutdown(tcp_conn *c) {
+  tcp_tp *t = c->tp;
+  (void)shutdown(c->fd, SHUT_WR);
+  if (unlink_from(&t->live, c)) {
+    c->next = t->closing_list;
+    t->closing_list = c;
+  }
+}
+
+/* Closed: the socket is closed now, the connection leaves the table, and the reaper
+ * reports what the report_* action noted (if any) and frees it. */
+static void stream_act_drop(tcp_conn *c) {
+  tcp_tp *t = c->tp;
+  conn_silence(c);
+  sipspec_fsm_timers_stop_all(&c->timers);
+  close(c->fd);
+  c->fd = -1;
+  unlink_conn(t, c);
+  c->next = t->dead;
+  t->dead = c;
+  ev_timer_start(t->base.loop, &t->reaper);
+}
+
+static void on_action(void *ctx, const sipspec_chart *chart, int action) {
+  tcp_conn *c = ctx;
+  (void)chart;
+  if (sipspec_fsm_timers_apply(&c->timers, action, now_ms(c->tp->base.loop))) return;
+  sipspec_stream_conn_dispatch(&sipspec_stream_conn_impl, c, action);
+}
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+static tcp_conn *conn_new(tcp_tp *t, const sipspec_sockaddr *peer, int fd) {
   tcp_conn *c = calloc(1, sizeof *c);
   if (!c) return NULL;
+  if (sipspec_fsm_timers_init(&c->timers, &sipspec_chart_stream_conn, &tcp_timer_values, 1) != SIPSPEC_OK) {
+    free(c);
+    return NULL;
+  }
+  (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_CONNECT, t->opts.connect_timeout_ms);
+  (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_IDLE, t->idle_ms);
   c->framer = t->opts.framer->create(t->opts.framer_arg);
   if (!c->framer) { free(c); return NULL; }
   c->tp = t;
   c->peer = *peer;
   c->fd = fd;
-  c->inbound = inbound;
   /* SIP messages are small and each one is a whole unit the peer waits for (an ACK then a
    * BYE, a 200 then its ACK): Nagle's algorithm would hold the second behind the peer's
    * delayed TCP ACK (about 40 ms on Linux). Best effort: a failure only costs latency. */
   int one = 1;
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  c->state = inbound ? CONN_OPEN : CONN_CONNECTING;
+  sipspec_fsm_init(&c->fsm, &sipspec_chart_stream_conn, on_action, c);
   ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
   ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
-  ev_timer_init(&c->ctimer, conn_timeout_cb, t->opts.connect_timeout_ms / 1000., 0.);
-  c->rio.data = c->wio.data = c->ctimer.data = c;
+  ev_io_init(&c->cio, conn_connect_cb, fd, EV_WRITE);
+  ev_timer_init(&c->timer, conn_timer_cb, 0., 0.);
+  c->rio.data = c->wio.data = c->cio.data = c->timer.data = c;
   c->next = t->live;
   t->live = c;
   return c;
@@ -281,39 +483,6 @@ static tcp_conn *conn_find(tcp_tp *t, const sipspec_sockaddr *peer) {
   return NULL;
 }
 
-/* Starts a connection to peer. Failures that happen right away still end in the error
- * callback (through the reaper), like the ones that happen later. */
-static int conn_open(tcp_tp *t, const sipspec_sockaddr *peer, tcp_conn **out) {
-  int fd = socket(sipspec_sockaddr_family(peer), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return SIPSPEC_E_SOCKET;
-  tcp_conn *c = conn_new(t, peer, fd, 0);
-  if (!c) { close(fd); return SIPSPEC_E_NOMEM; }
-  *out = c;
-  if (!sipspec_sockaddr_is_any(&t->bind) &&
-      sipspec_sockaddr_family(&t->bind) == sipspec_sockaddr_family(peer)) {
-    sipspec_sockaddr src = t->bind;
-    sipspec_sockaddr_set_port(&src, 0);
-    if (bind(fd, &src.u.sa, src.len) != 0) {
-      int e = errno;
-      conn_fail(c, SIPSPEC_E_BIND, e, "connect", NULL);
-      return SIPSPEC_OK;
-    }
-  }
-  if (connect(fd, &peer->u.sa, peer->len) == 0) {
-    c->state = CONN_OPEN;
-    ev_io_start(t->base.loop, &c->rio);
-    return SIPSPEC_OK;
-  }
-  if (errno != EINPROGRESS) {
-    int e = errno;
-    conn_fail(c, sipspec_net_errno_code(e, SIPSPEC_E_CONNECT), e, "connect", NULL);
-    return SIPSPEC_OK;
-  }
-  ev_io_start(t->base.loop, &c->wio);
-  ev_timer_start(t->base.loop, &c->ctimer);
-  return SIPSPEC_OK;
-}
-
 static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data,
                     size_t len) {
   tcp_tp *t = (tcp_tp *)tp;
@@ -323,19 +492,30 @@ static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const voi
       (fam == AF_INET6 && to->u.sin6.sin6_port == 0))
     return SIPSPEC_E_BAD_ADDRESS;
   tcp_conn *c = conn_find(t, to);
+  int fresh = 0;
   if (!c) {
-    int rc = conn_open(t, to, &c);
-    if (rc != SIPSPEC_OK) return rc;
-    if (c->state == CONN_DEAD) return SIPSPEC_OK; /* reported through on_error */
+    /* A new connection; failures after the socket exists (bind, connect) are reported
+     * through on_error like the ones that happen later. */
+    int fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return SIPSPEC_E_SOCKET;
+    c = conn_new(t, to, fd);
+    if (!c) { close(fd); return SIPSPEC_E_NOMEM; }
+    fresh = 1;
   }
   int rc = conn_queue(c, data, len);
-  if (rc != SIPSPEC_OK) return rc;
-  if (c->state == CONN_OPEN) conn_flush(c);
+  if (rc != SIPSPEC_OK) {
+    if (fresh) { /* nothing started on it yet */
+      unlink_from(&t->live, c);
+      conn_free(c);
+    }
+    return rc;
+  }
+  conn_post(c, SIPSPEC_EV_CONN_PENDING);
   return SIPSPEC_OK;
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  (void)revents;
+  (void)loop; (void)revents;
   tcp_tp *t = w->data;
   assert(&t->lio == w);
   for (int i = 0; i < TCP_ACCEPT_BATCH; i++) {
@@ -363,11 +543,11 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
     sipspec_sockaddr peer;
     tcp_conn *c = NULL;
     if (sipspec_sockaddr_from_sockaddr(&peer, &from.u.sa, from.len) != SIPSPEC_OK ||
-        !(c = conn_new(t, &peer, fd, 1))) {
+        !(c = conn_new(t, &peer, fd))) {
       close(fd);
       continue;
     }
-    ev_io_start(loop, &c->rio);
+    conn_post(c, SIPSPEC_EV_CONN_UP);
   }
 }
 
@@ -379,12 +559,9 @@ static void tcp_close(sipspec_transport *tp) {
   /* Inside one of our callbacks: silence everything now, free after it returns. */
   ev_io_stop(t->base.loop, &t->lio);
   ev_timer_stop(t->base.loop, &t->reaper);
-  for (tcp_conn **list = &t->live; list; list = list == &t->live ? &t->dead : NULL)
-    for (tcp_conn *c = *list; c; c = c->next) {
-      ev_io_stop(t->base.loop, &c->rio);
-      ev_io_stop(t->base.loop, &c->wio);
-      ev_timer_stop(t->base.loop, &c->ctimer);
-    }
+  tcp_conn *lists[] = {t->live, t->closing_list, t->dead};
+  for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+    for (tcp_conn *c = lists[i]; c; c = c->next) conn_silence(c);
   ev_timer_start(t->base.loop, &t->goodbye);
 }
 
@@ -399,11 +576,9 @@ static int tcp_local_addr(sipspec_transport *tp, const sipspec_sockaddr *toward,
                           sipspec_sockaddr *out) {
   tcp_tp *t = (tcp_tp *)tp;
   tcp_conn *c = conn_find(t, toward);
-  if (c && c->state == CONN_OPEN) {
-    sipspec_sockaddr got;
-    got.len = sizeof got.u;
-    if (getsockname(c->fd, &got.u.sa, &got.len) == 0)
-      return sipspec_sockaddr_from_sockaddr(out, &got.u.sa, got.len);
+  if (c && c->local.len) { /* noted when the connection came up */
+    *out = c->local;
+    return SIPSPEC_OK;
   }
   return sipspec_net_local_toward(t->lfd >= 0 ? &t->bound : &t->bind, toward, out);
 }
@@ -454,6 +629,7 @@ static int tcp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
   t->opts = *opts;
   t->opts.bind_host = NULL;
   t->lfd = -1;
+  t->idle_ms = tcp_idle_default_ms;
   ev_init(&t->lio, accept_cb);
   ev_timer_init(&t->reaper, reaper_cb, 0., 0.);
   ev_timer_init(&t->goodbye, goodbye_cb, 0., 0.);
@@ -478,3 +654,10 @@ const sipspec_transport_type sipspec_transport_tcp = {
   .bound_addr = tcp_bound_addr,
   .local_addr = tcp_local_addr,
 };
+
+int sipspec_tcp_set_idle_timeout(sipspec_transport *tp, uint32_t ms) {
+  if (!tp || tp->type != &sipspec_transport_tcp) return SIPSPEC_E_INVAL;
+  tcp_tp *t = (tcp_tp *)tp;
+  t->idle_ms = ms ? ms : tcp_idle_default_ms;
+  return SIPSPEC_OK;
+}

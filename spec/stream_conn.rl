@@ -1,0 +1,75 @@
+# spec/stream_conn.rl: one connection of a stream transport (TCP today, TLS later), from the
+# first message queued for a peer (or the accept) to the socket's close.
+#
+# The transport keeps connections per peer and shares them between client and server
+# transactions (RFC 3261 §18). A connection is Open while bytes wait for the socket and Idle
+# when everything queued has been written; in Idle the IDLE timer runs from the last message
+# sent or received, and when it fires we close our side (FIN) and wait, at most LINGER, for
+# the peer's. Sends during Closing go on a new connection: a Closing connection has left the
+# transport's table.
+#
+#@ title: Stream connection
+#@ rfc: RFC 3261 §18 (connection management), §18.1.1, §18.2.2, §18.3, §18.4; RFC 5626 §4.4.1 (keep-alive, not yet)
+#@ final: Closed
+#@ actions: context=tcp_conn prefix=stream_act_ in=runtime/src/net/transport_tcp.c
+#
+# CONNECT bounds the connect; the transport sets it to its connect_timeout_ms (RFC 3261
+# §18.4: a connection failure is reported to the transport user).
+#@ timer CONNECT: start=64*T1                             # RFC 3261 §17.1.1.2 (a request gives up after 64*T1)
+# IDLE: RFC 3261 §18 recommends keeping a connection open at least 64*T1 after the last
+# message sent or received. The transport's default sets it out of reach (connections are
+# closed by the peer or an error only, as before); it is configurable inside the library.
+#@ timer IDLE: start=64*T1                                # RFC 3261 §18 (at least 64*T1 after the last message)
+# LINGER: after our FIN, how long the peer has to close its side before we drop the socket:
+# T4, the longest a message stays in the network.
+#@ timer LINGER: start=T4                                 # RFC 3261 §17.1.2.2 (T4)
+#
+# Bytes arriving after we closed our side are discarded (the peer will retry on a new
+# connection); more bytes queued while a write is in progress wait for it. A stray
+# completion or error after the end is ignored.
+#@ undefined Closing CONN_RX: ignore
+#@ undefined Connecting CONN_PENDING: ignore
+#@ undefined Open CONN_PENDING: ignore
+#@ undefined * *: error
+
+%%{
+  machine stream_conn;
+
+  main := (
+    start: New: (
+        CONN_PENDING @start_timer_CONNECT @connect -> Connecting                # RFC 3261 §18 (a connection opened for a message to a peer)
+      | CONN_UP @watch_read @start_timer_IDLE -> Idle                           # RFC 3261 §18 (a connection accepted, indexed by its source)
+    ),
+    # TLS (RFC 3261 §26.2.1, RFC 5630) will add a Handshaking state between Connecting and
+    # Open: Connecting -CONN_UP-> Handshaking -TLS_DONE-> Open, with TLS failures and the
+    # CONNECT timer ending it in Closed. It is left out until TLS lands.
+    Connecting: (
+        CONN_UP @stop_timer_CONNECT @watch_read @flush -> Open                  # RFC 3261 §18.1.1 (the queued request goes once connected)
+      | CONN_REFUSED @stop_timer_CONNECT @report_error @drop -> Closed          # RFC 3261 §18.4 (connection failure: inform the transport user)
+      | TIMER_CONNECT @report_connect_timeout @drop -> Closed                   # RFC 3261 §18.4 (connection failure: inform the transport user)
+    ),
+    Open: (
+        CONN_SENT @start_timer_IDLE -> Idle                                     # RFC 3261 §18 (kept open after the last message sent)
+      | CONN_RX @deliver -> Open                                                # RFC 3261 §18.3 (the stream framed into messages)
+      | CONN_EOF @report_closed_by_peer @drop -> Closed                         # RFC 3261 §18.4 (the peer closed: queued bytes cannot go)
+      | CONN_RESET @report_error @drop -> Closed                                # RFC 3261 §18.4 (reset, read failure or unframeable bytes)
+      | TRANSPORT_ERR @report_error @drop -> Closed                             # RFC 3261 §18.4 (a write failed)
+    ),
+    # CRLF keep-alive (RFC 5626 §4.4.1) will go here: in Idle a KEEPALIVE timer sends the
+    # double-CRLF ping and enters Pinging; the single-CRLF pong returns to Idle, and no pong
+    # within 10 s ends the flow (Closed, reported). Incoming pings are the framer's business.
+    Idle: (
+        CONN_PENDING @stop_timer_IDLE @flush -> Open                            # RFC 3261 §18.1.1, §18.2.2 (the connection is reused)
+      | CONN_RX @deliver @start_timer_IDLE -> Idle                              # RFC 3261 §18 (kept open after the last message received)
+      | TIMER_IDLE @shutdown @start_timer_LINGER -> Closing                     # RFC 3261 §18 (closed after an implementation-defined idle time)
+      | CONN_EOF @stop_timer_IDLE @report_closed_by_peer @drop -> Closed        # RFC 3261 §18.2.2 (the peer closed; a later message opens a new one)
+      | CONN_RESET @stop_timer_IDLE @report_error @drop -> Closed               # RFC 3261 §18.4 (reset, read failure or unframeable bytes)
+    ),
+    Closing: (
+        CONN_EOF @stop_timer_LINGER @drop -> Closed                             # RFC 3261 §18 (the peer closed its side too)
+      | CONN_RESET @stop_timer_LINGER @drop -> Closed                           # RFC 3261 §18 (nothing was pending: not reported)
+      | TIMER_LINGER @drop -> Closed                                            # RFC 3261 §17.1.2.2 (T4 without the peer's FIN)
+    ),
+    Closed: ( zlen )
+  );
+}%%
