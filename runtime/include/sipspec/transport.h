@@ -119,6 +119,8 @@ typedef struct sipspec_transport_opts {
   sipspec_tp_recv_cb on_recv;    /* required */
   sipspec_tp_error_cb on_error;  /* may be NULL (errors are then only counted by the caller) */
   void *user;                    /* handed back to both callbacks */
+  struct sipspec_clock *clock;   /* the time of its timers (sipspec/clock.h; must live as long
+                                  * as the transport); NULL: libev's clock of the loop */
 } sipspec_transport_opts;
 
 /* Defaults shown above; callbacks and framer NULL. */

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "fsm/fsm_timers.h"
+#include "sipspec/clock.h"
 #include "net/net_internal.h"
 #include "sipspec/chart_stream_conn.h"
 
@@ -63,7 +64,7 @@ typedef struct tcp_conn {
   int fd;
   sipspec_fsm fsm;             /* spec/stream_conn.rl */
   sipspec_fsm_timers timers;
-  ev_timer timer;              /* at the earliest running chart timer */
+  sipspec_clock_timer timer;   /* at the earliest running chart timer */
   int q[CONN_QUEUE_MAX];       /* events posted while the machine runs an action */
   int q_head, q_len, feeding;
   ev_io rio, wio, cio;         /* read, write (queue), connect completion */
@@ -87,6 +88,8 @@ struct tcp_tp {
   int lfd;
   ev_io lio;
   ev_timer reaper, goodbye;
+  sipspec_clock *clock;            /* opts.clock, or own_clock */
+  sipspec_clock *own_clock;
   tcp_conn *live, *closing_list, *dead;
   uint32_t idle_ms;
   int depth, closing;
@@ -100,7 +103,7 @@ static void conn_silence(tcp_conn *c) {
   ev_io_stop(loop, &c->rio);
   ev_io_stop(loop, &c->wio);
   ev_io_stop(loop, &c->cio);
-  ev_timer_stop(loop, &c->timer);
+  sipspec_clock_timer_stop(c->tp->clock, &c->timer);
 }
 
 static void conn_free(tcp_conn *c) {
@@ -128,6 +131,7 @@ static void tcp_free(tcp_tp *t) {
   free_list(&t->live);
   free_list(&t->closing_list);
   free_list(&t->dead);
+  sipspec_clock_free(t->own_clock);
   free(t);
 }
 
@@ -177,16 +181,13 @@ static void goodbye_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 
 /* ---- the machine: events, timers ------------------------------------------------------------ */
 
-static uint64_t now_ms(struct ev_loop *loop) { return (uint64_t)(ev_now(loop) * 1000.0); }
-
 static void conn_rearm(tcp_conn *c) {
-  struct ev_loop *loop = c->tp->base.loop;
   uint64_t due;
-  ev_timer_stop(loop, &c->timer);
-  if (c->tp->closing || sipspec_fsm_timers_next(&c->timers, &due) < 0) return;
-  uint64_t now = now_ms(loop);
-  ev_timer_set(&c->timer, due > now ? (double)(due - now) / 1000.0 : 0.0, 0.0);
-  ev_timer_start(loop, &c->timer);
+  if (c->tp->closing || sipspec_fsm_timers_next(&c->timers, &due) < 0) {
+    sipspec_clock_timer_stop(c->tp->clock, &c->timer);
+    return;
+  }
+  sipspec_clock_timer_at(c->tp->clock, &c->timer, due);
 }
 
 /* Feeds ev to the connection's machine, then whatever its actions posted meanwhile. A
@@ -211,12 +212,12 @@ static void conn_post(tcp_conn *c, int ev) {
   conn_rearm(c);
 }
 
-static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  (void)revents;
-  tcp_conn *c = w->data;
+static void conn_timer_cb(sipspec_clock_timer *w, void *arg) {
+  tcp_conn *c = arg;
   assert(&c->timer == w);
+  (void)w;
   for (int guard = 0; guard < SIPSPEC_FSM_MAX_TIMERS; guard++) {
-    int ev = sipspec_fsm_timers_expire(&c->timers, now_ms(loop));
+    int ev = sipspec_fsm_timers_expire(&c->timers, sipspec_clock_now_ms(c->tp->clock));
     if (ev < 0) break;
     conn_post(c, ev);
   }
@@ -441,7 +442,7 @@ static void stream_act_drop(tcp_conn *c) {
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   tcp_conn *c = ctx;
   (void)chart;
-  if (sipspec_fsm_timers_apply(&c->timers, action, now_ms(c->tp->base.loop))) return;
+  if (sipspec_fsm_timers_apply(&c->timers, action, sipspec_clock_now_ms(c->tp->clock))) return;
   sipspec_stream_conn_dispatch(&sipspec_stream_conn_impl, c, action);
 }
 
@@ -470,8 +471,8 @@ static tcp_conn *conn_new(tcp_tp *t, const sipspec_sockaddr *peer, int fd) {
   ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
   ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
   ev_io_init(&c->cio, conn_connect_cb, fd, EV_WRITE);
-  ev_timer_init(&c->timer, conn_timer_cb, 0., 0.);
-  c->rio.data = c->wio.data = c->cio.data = c->timer.data = c;
+  sipspec_clock_timer_init(&c->timer, conn_timer_cb, c);
+  c->rio.data = c->wio.data = c->cio.data = c;
   c->next = t->live;
   t->live = c;
   return c;
@@ -634,6 +635,11 @@ static int tcp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
   ev_timer_init(&t->reaper, reaper_cb, 0., 0.);
   ev_timer_init(&t->goodbye, goodbye_cb, 0., 0.);
   t->lio.data = t->reaper.data = t->goodbye.data = t;
+  t->clock = opts->clock;
+  if (!t->clock && !(t->clock = t->own_clock = sipspec_clock_libev_new(loop))) {
+    free(t);
+    return SIPSPEC_E_NOMEM;
+  }
   int rc = sipspec_net_bind_addr(opts, &t->bind, "tcp", err, errlen);
   if (rc == SIPSPEC_OK && opts->listen) rc = tcp_listen(t, err, errlen);
   if (rc != SIPSPEC_OK) {
