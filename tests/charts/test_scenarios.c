@@ -3,7 +3,9 @@
  * Each scenario runs a generated machine with the chart-driven timer layer under a virtual
  * clock (no wall clock anywhere): events are injected at given times, timers fire when the
  * clock reaches them, and the test asserts the exact schedule of the actions the RFC
- * prescribes (retransmission times, timeouts, final state) over UDP and over TCP.
+ * prescribes (retransmission times, timeouts, final state) over UDP and over TCP. The UAS
+ * call's timers (the server's ring_interval_ms and bye_after_ms, set by its owner) run the
+ * same way.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "sipspec/chart_nict.h"
 #include "sipspec/chart_nist.h"
 #include "sipspec/chart_uas_2xx.h"
+#include "sipspec/chart_uas_call.h"
 
 #define MAX_LOG 128
 
@@ -440,6 +443,67 @@ static void uas_2xx_ack_stops(void) {
   CU_ASSERT_EQUAL(sipspec_fsm_state(&s.fsm), SIPSPEC_UAS_2XX_TERMINATED);
 }
 
+/* The server's call: the first step at once, 180s ring_interval_ms apart (set by the owner
+ * over the chart's 0ms), the final response one interval after the last 180, BYE
+ * bye_after_ms after the ACK. */
+static void uas_call_ring_interval_and_bye_after(void) {
+  sim s;
+  sim_init(&s, &sipspec_chart_uas_call, 500, 0);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_set(&s.timers, SIPSPEC_EV_TIMER_RING, 300), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_set(&s.timers, SIPSPEC_EV_TIMER_BYE, 2000), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_off(&s.timers, SIPSPEC_EV_TIMER_BYE, 0), SIPSPEC_OK);
+  inject(&s, 0, SIPSPEC_EV_TU_START);
+  run_until(&s, 0);                     /* TIMER_STEP: send_progress posts the 180 */
+  inject(&s, 0, SIPSPEC_EV_TU_1XX);
+  run_until(&s, 299);
+  CU_ASSERT_EQUAL(count(&s, "send_progress"), 1);
+  run_until(&s, 300);                   /* TIMER_RING: the final response */
+  inject(&s, 300, SIPSPEC_EV_TU_2XX);
+  inject(&s, 450, SIPSPEC_EV_RX_ACK);
+  run_until(&s, 5000);
+  uint64_t progress[] = {0, 300}, bye[] = {2450};
+  expect_times(&s, "send_progress", progress, 2);
+  expect_times(&s, "report_established", (uint64_t[]){450}, 1);
+  expect_times(&s, "route_bye", bye, 1);
+  CU_ASSERT_EQUAL(sipspec_fsm_state(&s.fsm), SIPSPEC_UAS_CALL_BYEING);
+}
+
+/* ring_interval_ms 0 (the chart's 0ms): each step at once; bye_after_ms 0: the BYE timer is
+ * off, so the established call waits for the client and no timer runs. */
+static void uas_call_no_interval_bye_off(void) {
+  sim s;
+  sim_init(&s, &sipspec_chart_uas_call, 500, 0);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_off(&s.timers, SIPSPEC_EV_TIMER_BYE, 1), SIPSPEC_OK);
+  inject(&s, 100, SIPSPEC_EV_TU_START);
+  run_until(&s, 100);
+  inject(&s, 100, SIPSPEC_EV_TU_1XX);
+  run_until(&s, 100);
+  inject(&s, 100, SIPSPEC_EV_TU_2XX);
+  inject(&s, 200, SIPSPEC_EV_RX_ACK);
+  uint64_t due;
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_next(&s.timers, &due), -1);
+  run_until(&s, 100000);
+  expect_times(&s, "send_progress", (uint64_t[]){100, 100}, 2);
+  CU_ASSERT_EQUAL(count(&s, "route_bye"), 0);
+  CU_ASSERT_EQUAL(sipspec_fsm_state(&s.fsm), SIPSPEC_UAS_CALL_ESTABLISHED);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_off(&s.timers, SIPSPEC_EV_TIMER_B, 1), SIPSPEC_E_INVAL); /* not its timer */
+}
+
+/* A CANCEL while ringing (9.2): the ring timer stops, the 487 goes out at the next step. */
+static void uas_call_cancel_while_ringing(void) {
+  sim s;
+  sim_init(&s, &sipspec_chart_uas_call, 500, 0);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_set(&s.timers, SIPSPEC_EV_TIMER_RING, 1000), SIPSPEC_OK);
+  inject(&s, 0, SIPSPEC_EV_TU_START);
+  run_until(&s, 0);
+  inject(&s, 0, SIPSPEC_EV_TU_1XX);
+  inject(&s, 150, SIPSPEC_EV_RX_CANCEL);
+  run_until(&s, 5000);
+  expect_times(&s, "cancel_487", (uint64_t[]){150}, 1);
+  CU_ASSERT_EQUAL(count(&s, "send_progress"), 1);
+  CU_ASSERT_TRUE(sipspec_fsm_terminated(&s.fsm));
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
   CU_pSuite s = CU_add_suite("transaction charts through RFC 3261/6026 timer scenarios", NULL, NULL);
@@ -464,6 +528,9 @@ int main(void) {
   CU_add_test(s, "UAS 2xx: T1, 3T1, 7T1 ... capped at T2 until 64*T1 (13.3.1.4), UDP and TCP", uas_2xx_until_64t1);
   CU_add_test(s, "UAS 2xx: no copy at 64*T1 exactly", uas_2xx_no_copy_at_64t1);
   CU_add_test(s, "UAS 2xx: the ACK stops the copies", uas_2xx_ack_stops);
+  CU_add_test(s, "UAS call: ring_interval_ms between 180s, bye_after_ms after the ACK", uas_call_ring_interval_and_bye_after);
+  CU_add_test(s, "UAS call: no interval, BYE timer off", uas_call_no_interval_bye_off);
+  CU_add_test(s, "UAS call: CANCEL while ringing, 487 at the next step (9.2)", uas_call_cancel_while_ringing);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

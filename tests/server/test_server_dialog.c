@@ -7,7 +7,11 @@
  *     (over the transport its parameter names), to the first Record-Route (loose and
  *     strict routing), to a name resolved from a hosts file, and back over the INVITE's
  *     flow for a client behind a NAT or a name that does not resolve (sipspec/server.h);
- *   - the 180 and 2xx carry the INVITE's Record-Route lines, exact and in order (12.1.1).
+ *   - the 180 and 2xx carry the INVITE's Record-Route lines, exact and in order (12.1.1);
+ *   - the phases of a call (spec/uas_call.rl) a shutdown or a request can meet: a shutdown
+ *     before the ACK waits for it, then BYE (15); one while ringing answers 503; an
+ *     in-dialog request while ringing gets 500 with Retry-After (14.2); a BYE before the ACK
+ *     ends a call that was never established (15.1.2).
  * The server's own BYEs in the other cases (bye_after_ms, 64*T1 without ACK, shutdown)
  * are compared whole in test_server.c. Every wait is bounded.
  */
@@ -309,6 +313,137 @@ static void bye_contact_name(void) {
   env_close(&e);
 }
 
+/* ---- the phases of a call (spec/uas_call.rl) ---------------------------------------------- */
+
+/* RFC 3261 15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has
+ * received an ACK for its 2xx response": a shutdown between the 2xx and its ACK waits for
+ * the ACK, then sends the BYE. */
+static void shutdown_waits_for_the_ack(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c;
+  call_init(&c, "shutack");
+  char offer[4096];
+  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
+  send_invite(&e, &c, offer, len, NULL);
+  const char *ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c.to_tag, sizeof c.to_tag));
+  sipspec_server_shutdown(e.srv);
+  tst_run_for(e.loop, 0.1); /* well within 64*T1 (1.28 s) */
+  CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
+  CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 503"), 0);
+  CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ESTABLISHED], 0);
+  send_ack_2xx(&e, &c);
+  const char *bye = expect_msg(&e.p, "BYE ", 2.0);
+  CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ESTABLISHED], 1);
+  answer_server_bye(&e, bye, 200);
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  sipspec_server_stats s = env_stats(&e);
+  CU_ASSERT_EQUAL(s.established, 1);
+  CU_ASSERT_EQUAL(s.byes_sent, 1);
+  CU_ASSERT_EQUAL(s.ended, 1);
+  CU_ASSERT_EQUAL(s.live_dialogs, 0);
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sessionsFailed, 0);
+  env_close(&e);
+}
+
+/* A shutdown while the INVITE rings: 503 with Retry-After (RFC 3261 21.5.4), which ends the
+ * early dialog; no BYE (15: the callee MUST NOT send one on an early dialog). */
+static void shutdown_while_ringing_503(void) {
+  env e;
+  env_open_ringing(&e, 5000);
+  call c;
+  call_init(&c, "shutring");
+  char offer[4096];
+  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
+  send_invite(&e, &c, offer, len, NULL);
+  const char *ring = expect_msg(&e.p, "SIP/2.0 180", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ring, c.to_tag, sizeof c.to_tag));
+  sipspec_server_shutdown(e.srv);
+  const char *r = expect_msg(&e.p, "SIP/2.0 503", 2.0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "\r\nRetry-After: 5\r\n"));
+  send_ack_failure(&e, &c, r);
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
+  CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 200"), 0);
+  sipspec_server_stats s = env_stats(&e);
+  CU_ASSERT_EQUAL(s.refused, 1);
+  CU_ASSERT_EQUAL(s.ended, 1);
+  CU_ASSERT_EQUAL(s.live_dialogs, 0);
+  CU_ASSERT_EQUAL(e.last_status[SIPSPEC_SERVER_REFUSED], 503);
+  CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ENDED], 1);
+  CU_ASSERT_EQUAL(e.last_status[SIPSPEC_SERVER_ENDED], 503);
+  env_close(&e);
+}
+
+/* RFC 3261 14.2: a request inside the early dialog while our final response to the INVITE
+ * is pending gets 500 with a Retry-After; the INVITE goes on ringing. */
+static void request_while_ringing_500(void) {
+  env e;
+  env_open_ringing(&e, 5000);
+  call c;
+  call_init(&c, "optring");
+  char offer[4096];
+  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
+  send_invite(&e, &c, offer, len, NULL);
+  const char *ring = expect_msg(&e.p, "SIP/2.0 180", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ring, c.to_tag, sizeof c.to_tag));
+  unsigned invite_cseq = c.cseq;
+  send_req(&e, &c, "OPTIONS", NULL, 0, NULL, NULL, ++c.cseq);
+  const char *r = expect_msg(&e.p, "SIP/2.0 500", 2.0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "\r\nRetry-After: 1\r\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, " OPTIONS\r\n"));
+  tst_run_for(e.loop, 0.05);
+  CU_ASSERT_FALSE(sipspec_server_idle(e.srv)); /* still ringing */
+  CU_ASSERT_EQUAL(env_stats(&e).live_dialogs, 1);
+  /* the caller gives up with a BYE in the early dialog: 200, and the INVITE 487 */
+  int from = e.p.cursor;
+  send_req(&e, &c, "BYE", NULL, 0, NULL, NULL, ++c.cseq);
+  r = expect_msg(&e.p, "SIP/2.0 200", 2.0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, " BYE\r\n"));
+  e.p.cursor = from;
+  r = expect_msg(&e.p, "SIP/2.0 487", 2.0);
+  c.cseq = invite_cseq;
+  send_ack_failure(&e, &c, r);
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_EQUAL(env_stats(&e).ended, 1);
+  env_close(&e);
+}
+
+/* RFC 3261 15.1.2: a BYE after our 2xx but before its ACK is answered 200 and ends the call,
+ * which was never established (counted as failed); the 2xx is not sent again. */
+static void bye_before_the_ack(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c;
+  call_init(&c, "byenoack");
+  char offer[4096];
+  size_t len = make_offer(offer, sizeof offer, synth_recog, 1);
+  send_invite(&e, &c, offer, len, NULL);
+  const char *ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c.to_tag, sizeof c.to_tag));
+  send_req(&e, &c, "BYE", NULL, 0, NULL, NULL, ++c.cseq);
+  const char *r = expect_msg(&e.p, "SIP/2.0 200", 2.0);
+  for (int i = 0; i < 200 && !strstr(r, " BYE\r\n"); i++) r = expect_msg(&e.p, "SIP/2.0 200", 2.0); /* 2xx copies first */
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, " BYE\r\n"));
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  int copies = peer_count(&e.p, "SIP/2.0 200");
+  tst_run_for(e.loop, 0.3); /* several T1 */
+  CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 200"), copies);
+  sipspec_server_stats s = env_stats(&e);
+  CU_ASSERT_EQUAL(s.established, 0);
+  CU_ASSERT_EQUAL(s.byes_received, 1);
+  CU_ASSERT_EQUAL(s.ended, 1);
+  CU_ASSERT_EQUAL(s.live_dialogs, 0);
+  CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ESTABLISHED], 0);
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sessionsFailed, 1);
+  env_close(&e);
+}
+
 int main(int argc, char **argv) {
   static const env_test tests[] = {
       {"early_bye_487", early_bye_487},
@@ -318,6 +453,10 @@ int main(int argc, char **argv) {
       {"record_route_copied", record_route_copied},
       {"bye_nat_flow", bye_nat_flow},
       {"bye_contact_name", bye_contact_name},
+      {"shutdown_waits_for_the_ack", shutdown_waits_for_the_ack},
+      {"shutdown_while_ringing_503", shutdown_while_ringing_503},
+      {"request_while_ringing_500", request_while_ringing_500},
+      {"bye_before_the_ack", bye_before_the_ack},
   };
   return env_run_suite(argc, argv, "server_dialog", tests, sizeof tests / sizeof tests[0]);
 }

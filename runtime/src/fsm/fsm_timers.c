@@ -10,6 +10,7 @@ int sipspec_fsm_timers_init(sipspec_fsm_timers *t, const sipspec_chart *chart, c
   t->reliable = reliable ? 1 : 0;
   t->active = 0;
   t->fired = 0;
+  t->off = 0;
   for (int i = 0; i < SIPSPEC_FSM_MAX_TIMERS; i++) t->interval[i] = 0, t->due[i] = 0, t->set_ms[i] = 0, t->limit[i] = 0, t->count[i] = 0;
   return SIPSPEC_OK;
 }
@@ -44,6 +45,16 @@ int sipspec_fsm_timers_set_limit(sipspec_fsm_timers *t, int event, uint32_t n) {
   return SIPSPEC_E_INVAL;
 }
 
+int sipspec_fsm_timers_off(sipspec_fsm_timers *t, int event, int off) {
+  for (int i = 0; i < t->chart->n_timers; i++)
+    if (t->chart->timers[i].event == event) {
+      if (off) t->off |= 1u << i;
+      else t->off &= ~(1u << i);
+      return SIPSPEC_OK;
+    }
+  return SIPSPEC_E_INVAL;
+}
+
 int sipspec_fsm_timers_running(const sipspec_fsm_timers *t, int event) {
   for (int i = 0; i < t->chart->n_timers; i++)
     if (t->chart->timers[i].event == event) return (t->active >> i) & 1u;
@@ -65,7 +76,10 @@ int sipspec_fsm_timers_apply(sipspec_fsm_timers *t, int action, uint64_t now_ms)
   int i = a->timer;
   const sipspec_chart_timer *tm = &t->chart->timers[i];
   int64_t initial = sipspec_fsm_timer_initial(tm, &t->values, t->reliable);
-  if (initial > 0 && t->set_ms[i]) initial = t->set_ms[i];
+  if (t->off & (1u << i)) initial = -1;
+  else if (t->set_ms[i] && (initial > 0 || (initial == 0 && tm->base == SIPSPEC_TIMER_BASE_MS &&
+                                            !(t->reliable && tm->reliable == SIPSPEC_TIMER_RELIABLE_ZERO))))
+    initial = t->set_ms[i];
   switch (a->timer_op) {
   case SIPSPEC_TIMER_OP_STOP:
     t->active &= ~(1u << i);

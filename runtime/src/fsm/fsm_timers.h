@@ -34,6 +34,7 @@ typedef struct sipspec_fsm_timers {
   uint32_t set_ms[SIPSPEC_FSM_MAX_TIMERS]; /* private: initial value set by the owner, 0 = the chart's */
   uint32_t limit[SIPSPEC_FSM_MAX_TIMERS];  /* private: firings allowed (`limit=set`), 0 = no limit */
   uint32_t count[SIPSPEC_FSM_MAX_TIMERS];  /* private: firings since the timer was last started */
+  uint32_t off;                         /* private: bit per chart timer the owner turned off */
 } sipspec_fsm_timers;
 
 /* Returns SIPSPEC_E_INVAL when the chart has more timers than SIPSPEC_FSM_MAX_TIMERS or a
@@ -43,7 +44,9 @@ int sipspec_fsm_timers_init(sipspec_fsm_timers *t, const sipspec_chart *chart, c
 
 /* Gives the chart timer that fires `event` (SIPSPEC_EV_TIMER_X) the initial value ms instead
  * of the chart's (an application's option, e.g. how long to wait for an answer); 0 restores
- * the chart's. SIPSPEC_E_INVAL when the chart has no such timer. */
+ * the chart's. A chart's Nms timer takes the value even when the chart's is 0ms; a
+ * reliable=zero timer over a reliable transport still fires at once. SIPSPEC_E_INVAL when
+ * the chart has no such timer. */
 int sipspec_fsm_timers_set(sipspec_fsm_timers *t, int event, uint32_t ms);
 
 /* Gives the chart timer that fires `event` (SIPSPEC_EV_TIMER_X), declared `limit=set` in its
@@ -56,6 +59,11 @@ int sipspec_fsm_timers_set_limit(sipspec_fsm_timers *t, int event, uint32_t n);
 
 /* 1 while the chart timer that fires `event` runs (started, not yet expired or stopped). */
 int sipspec_fsm_timers_running(const sipspec_fsm_timers *t, int event);
+
+/* Turns the chart timer that fires `event` off (off = 1: its start actions arm nothing, as
+ * reliable=off does over TCP; an application's option such as "0: never") or on again.
+ * SIPSPEC_E_INVAL when the chart has no such timer. */
+int sipspec_fsm_timers_off(sipspec_fsm_timers *t, int event, int off);
 
 /* If `action` of the chart is a timer action, applies it at time now_ms and returns 1;
  * otherwise returns 0 and the caller handles the action. */

@@ -95,7 +95,7 @@ static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   (void)loop, (void)revents;
   for (srv_call **pp = &srv->calls; *pp;) {
     srv_call *c = *pp;
-    if (c->dead) {
+    if (srv_call_over(c)) {
       *pp = c->next;
       srv_call_free(c);
     } else {
@@ -418,7 +418,7 @@ void sipspec_server_shutdown(sipspec_server *srv) {
 int sipspec_server_idle(const sipspec_server *srv) {
   if (!srv) return 1;
   for (const srv_call *c = srv->calls; c; c = c->next)
-    if (!c->dead) return 0;
+    if (!srv_call_over(c)) return 0;
   sipspec_tsx_stats ts;
   sipspec_tsx_layer_stats(srv->layer, &ts);
   return ts.live <= srv->dropped_live;

@@ -1,69 +1,58 @@
 /* server/server_call.c: one call of the embedded server: an INVITE, its answer and the
  * dialog it forms (UAS side of RFC 3261 sections 12, 13.3, 14.2 and 15).
  *
+ * The call's phases are the chart spec/uas_call.rl: received, ringing, cancelled, the 2xx
+ * waiting for its ACK, established, our BYE on its way, over. This file turns what happens
+ * (the progress timers, a CANCEL, the ACK, a BYE, a shutdown, 64*T1 without the ACK, the
+ * next hop of our BYE) into the chart's events and implements its actions (call_act_<action>,
+ * declared by the generated chart_uas_call_actions.h: the build fails when the chart names
+ * an action that has none). It keeps no flag of its own for the phase: what an event does in
+ * a phase, or that it does nothing, is the chart's. An event an action posts (the response
+ * send_progress sent, the next hop being known at once) waits in a small queue and is fed
+ * afterwards, so the machine is never re-entered.
+ *
  * The dialog is a sipspec_dialog of session/dialog.h in the UAS role, the layer the MRCP
  * client's sessions use too: it is created from the INVITE (id, remote target from
  * Contact, route set from Record-Route, remote CSeq) and moved by the responses we send
  * (TU_1XX, TU_2XX, TU_300_699), by the requests that match it (RX_ACK, RX_BYE, RX_REQUEST
  * with its CSeq check, 500 for one out of order) and by TU_BYE, for which it builds our
  * BYE (Request-URI the remote target, Route from the route set, CSeq local+1). Its chart
- * is spec/dialog.rl. This file answers what the dialog passes up (ACK, OPTIONS,
- * re-INVITE), applies the BYE knobs to the dialog's answers and sends the BYE it builds to
- * the next hop server_route.c works out.
+ * is spec/dialog.rl. The call's actions feed it only in the phases where it exists.
  *
- * Timers (libev, one of each per call): progress sends ring_count 180s ring_interval_ms
- * apart and then the final response; bye_timer is bye_after_ms. The 2xx to the INVITE and
- * to each re-INVITE is sent again until its ACK by session/uas_2xx (13.3.1.4: T1, 2T1, ...
- * T2 apart, counted from the first copy), which takes over that transaction's callbacks;
- * after 64*T1 without the ACK its give_up callback ends the dialog with a BYE.
+ * Timers: the chart's STEP (at once, after the callbacks on the stack: the first response,
+ * the 487 after the 200 to a CANCEL), RING (ring_interval_ms between 180s and before the
+ * final response) and BYE (bye_after_ms after the ACK; off when 0) run in the chart timer
+ * layer, one ev_timer per call at the earliest due one. The 2xx to the INVITE and to each
+ * re-INVITE is sent again until its ACK by session/uas_2xx (13.3.1.4: T1, 2T1, ... T2
+ * apart, counted from the first copy), which takes over that transaction's callbacks; after
+ * 64*T1 without the ACK its give_up callback is the chart's NO_ACK.
  *
- * A call that ends is marked dead (nothing finds it any more) and freed by the server's
- * reaper after the callbacks on the stack have returned.
+ * A call whose chart reached Terminated is over (nothing finds it any more) and is freed by
+ * the server's reaper after the callbacks on the stack have returned.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "server/server_internal.h"
-#include "sipspec/chart_dialog.h"
+#include "sipspec/chart_uas_call.h"
+
+#include "chart_uas_call_actions.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 static const char *call_id(const srv_call *c) { return sipspec_dialog_id_get(c->dlg)->call_id; }
-
-static void stop_timers(srv_call *c) {
-  struct ev_loop *loop = c->srv->loop;
-  ev_timer_stop(loop, &c->progress);
-  sipspec_uas_2xx_stop(&c->ok);
-  ev_timer_stop(loop, &c->bye_timer);
-}
 
 static void detach_ist(srv_call *c) {
   if (c->ist) sipspec_tsx_set_callbacks(c->ist, NULL);
   c->ist = NULL;
 }
 
-static void mark_dead(srv_call *c) {
-  if (c->dead) return;
-  c->dead = 1;
-  stop_timers(c);
-  detach_ist(c);
-  srv_route_cancel(c);
-  srv_schedule_reap(c->srv);
-}
+int srv_call_over(const srv_call *c) { return sipspec_fsm_terminated(&c->fsm); }
 
-void srv_call_free(srv_call *c) {
-  if (!c) return;
-  stop_timers(c);
-  detach_ist(c);
-  srv_route_cancel(c);
-  sipspec_dialog_destroy(c->dlg);
-  free(c->answer);
-  free(c->final_headers);
-  free(c->ring_headers);
-  free(c);
-}
+static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg);
 
 /* Our Contact URI on the transport of c's flow: "sip:127.0.0.1:5060;transport=udp", the
  * host and port being contact_host / contact_port when set (sipspec/server.h). */
@@ -75,172 +64,6 @@ static const char *our_contact(const srv_call *c, char *out, size_t cap) {
     port = sipspec_sockaddr_port(&a);
   snprintf(out, cap, "sip:%s:%u;transport=%s", srv->contact_host, port, c->kind == SIPSPEC_TP_TCP ? "tcp" : "udp");
   return out;
-}
-
-static int in_state(const srv_call *c, int state) { return sipspec_dialog_state(c->dlg) == state; }
-
-static void send_bye(srv_call *c);
-
-/* After every event fed to the dialog: a BYE one of the callbacks asked for, and the end
- * of the call once the dialog is over. */
-static void after_feed(srv_call *c) {
-  if (c->pending_bye && in_state(c, SIPSPEC_DIALOG_CONFIRMED)) {
-    c->pending_bye = 0;
-    send_bye(c);
-  }
-  if (in_state(c, SIPSPEC_DIALOG_TERMINATED)) mark_dead(c);
-}
-
-/* A request of this dialog (t: its server transaction; NULL for the ACK of a 2xx). */
-static int feed_request(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
-  c->cur_tsx = t;
-  int rc = sipspec_dialog_rx_request(c->dlg, req);
-  c->cur_tsx = NULL;
-  after_feed(c);
-  return rc;
-}
-
-/* A response we sent to the initial INVITE; the first 1xx or 2xx forms the dialog. */
-static int feed_response(srv_call *c, int status) {
-  int was_idle = in_state(c, SIPSPEC_DIALOG_IDLE);
-  int rc = sipspec_dialog_tu_invite_response(c->dlg, status);
-  if (rc == SIPSPEC_OK && was_idle && !in_state(c, SIPSPEC_DIALOG_IDLE)) c->srv->st.live_dialogs++;
-  after_feed(c);
-  return rc;
-}
-
-/* Ends a call whose INVITE never formed a dialog (no 180, no 2xx sent). */
-static void end_without_dialog(srv_call *c, int status) {
-  if (in_state(c, SIPSPEC_DIALOG_IDLE)) {
-    srv_event(c->srv, SIPSPEC_SERVER_ENDED, call_id(c), status);
-    mark_dead(c);
-  }
-}
-
-/* ---- what the dialog hands us (session/dialog.h callbacks) ------------------------------- */
-
-static void on_ack_passed(srv_call *c) {
-  sipspec_server *srv = c->srv;
-  if (c->established) return;
-  c->established = 1;
-  srv->st.established++;
-  srv->tel.sessionsEstablished++;
-  srv_event(srv, SIPSPEC_SERVER_ESTABLISHED, call_id(c), 200);
-  if (srv->shutting_down) {
-    c->pending_bye = 1;
-  } else if (srv->o.bye_after_ms) {
-    ev_timer_set(&c->bye_timer, srv->o.bye_after_ms / 1000.0, 0.);
-    ev_timer_start(srv->loop, &c->bye_timer);
-  }
-}
-
-/* pass_to_tu: the ACK of our 2xx, or a request whose CSeq passed (answered after the feed). */
-static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user) {
-  srv_call *c = user;
-  (void)d;
-  if (sipspec_msg_method(req) == SIPSPEC_METHOD_ACK) on_ack_passed(c);
-  else c->passed = 1;
-}
-
-/* answer_200 (a BYE: the bye_status and drop_bye knobs apply) and the 500 of a request out
- * of order (12.2.2, with a Warning saying which numbers). */
-static void dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user) {
-  srv_call *c = user;
-  sipspec_server *srv = c->srv;
-  if (!c->cur_tsx) return;
-  if (sipspec_msg_method(req) == SIPSPEC_METHOD_BYE && status == 200) {
-    if (srv->o.drop_bye) { /* the client's Timer F runs out; the transaction waits forever */
-      srv->dropped_live++;
-      return;
-    }
-    (void)srv_respond(srv, c->cur_tsx, srv->o.bye_status, srv->o.bye_status == 200 ? reason : NULL, NULL, NULL, 0);
-    return;
-  }
-  if (status == 500) {
-    char why[96];
-    snprintf(why, sizeof why, "CSeq %u is lower than %u, the last one in this dialog", (unsigned)sipspec_msg_cseq(req),
-             (unsigned)sipspec_dialog_remote_cseq(d));
-    (void)srv_respond_warning_reason(srv, c->cur_tsx, 500, reason, NULL, why);
-    return;
-  }
-  (void)srv_respond(srv, c->cur_tsx, status, reason, NULL, NULL, 0);
-}
-
-/* report_terminated. */
-static void dlg_on_terminated(sipspec_dialog *d, sipspec_dialog_end why, void *user) {
-  srv_call *c = user;
-  sipspec_server *srv = c->srv;
-  (void)d, (void)why;
-  stop_timers(c);
-  if (srv->st.live_dialogs) srv->st.live_dialogs--;
-  srv->st.ended++;
-  srv_event(srv, SIPSPEC_SERVER_ENDED, call_id(c), c->ended_status);
-}
-
-/* ---- the BYE the server sends (15.1.1) ----------------------------------------------- */
-
-static void bye_failed(sipspec_tsx *t, void *user) {
-  sipspec_server *srv = user;
-  (void)t;
-  srv->tel.sipByeAcksMissing++;
-}
-
-static void bye_transport_error(sipspec_tsx *t, int code, void *user) {
-  (void)code;
-  bye_failed(t, user);
-}
-
-/* send_bye: the request the dialog built goes to the next hop worked out before. */
-static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *next_hop, void *user) {
-  srv_call *c = user;
-  sipspec_server *srv = c->srv;
-  (void)d, (void)next_hop;
-  sipspec_tsx_callbacks cb = {0};
-  cb.on_timeout = bye_failed;
-  cb.on_transport_error = bye_transport_error;
-  cb.user = srv;
-  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &c->bye_dest, req, len, &cb, NULL) == SIPSPEC_OK) {
-    srv->st.byes_sent++;
-    srv->tel.sipByeSent++;
-  } else {
-    srv->tel.sipByeAcksMissing++;
-  }
-}
-
-void srv_call_route_ready(srv_call *c) {
-  sipspec_server *srv = c->srv;
-  if (c->dead || !in_state(c, SIPSPEC_DIALOG_CONFIRMED)) return; /* ended while resolving */
-  char via[SIPSPEC_SOCKADDR_STRLEN + 32];
-  sipspec_dialog_req r = {0};
-  r.method = "BYE";
-  int rc = srv_route_via(srv, c->bye_kind, &c->bye_dest, via, sizeof via);
-  if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
-  /* TU_BYE: send_bye (dlg_send_request) and report_terminated (dlg_on_terminated). */
-  if (!rc) rc = sipspec_dialog_request(c->dlg, &r, NULL);
-  if (rc) {
-    /* Not even built (no memory, no transport): the dialog ends here all the same. */
-    srv->tel.sipByeAcksMissing++;
-    if (in_state(c, SIPSPEC_DIALOG_CONFIRMED)) {
-      dlg_on_terminated(c->dlg, SIPSPEC_DIALOG_END_BYE_SENT, c);
-      mark_dead(c);
-      return;
-    }
-  }
-  after_feed(c);
-}
-
-/* Ends a confirmed dialog with a BYE, once its next hop is known. */
-static void send_bye(srv_call *c) {
-  if (c->dead || !in_state(c, SIPSPEC_DIALOG_CONFIRMED)) return;
-  ev_timer_stop(c->srv->loop, &c->bye_timer);
-  srv_route_next_hop(c);
-}
-
-static void bye_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  srv_call *c = w->data;
-  (void)loop, (void)revents;
-  c->ended_status = 0;
-  send_bye(c);
 }
 
 /* ---- the answer ------------------------------------------------------------------------ */
@@ -364,17 +187,348 @@ static int send_2xx(srv_call *c, sipspec_tsx *t, uint32_t cseq, const char *h) {
   return rc;
 }
 
-/* 64*T1 without the ACK (c->ok has stopped): end the dialog with a BYE. */
-static void ok_give_up(sipspec_uas_2xx *r, void *user) {
-  srv_call *c = user;
-  (void)r;
-  if (c->dead) return;
-  if (!c->established) c->srv->tel.sessionsFailed++;
-  c->ended_status = 408;
-  send_bye(c);
+
+/* ---- requests inside the dialog (12.2.2, 14.2) ----------------------------------------- */
+
+static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
+  sipspec_server *srv = c->srv;
+  if (sipspec_uas_2xx_pending(&c->ok)) { /* 14.2: our previous INVITE exchange is not over */
+    (void)srv_respond(srv, t, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
+    return;
+  }
+  int status = offer_check(srv, t, req);
+  if (!status) status = make_answer(c, t, req); /* 14.2: a refused re-offer leaves the session as it was */
+  if (status) {
+    srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), status);
+    return;
+  }
+  char *h = response_headers(c, req, 1); /* this re-INVITE's Record-Route */
+  if (!h) {
+    (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
+    return;
+  }
+  uint32_t cseq = sipspec_msg_cseq(req);
+  if (send_2xx(c, t, cseq, h) != SIPSPEC_OK) { /* c->ok copied h: sent again with these until the ACK */
+    free(h);
+    return;
+  }
+  free(c->final_headers);
+  c->final_headers = h;
+  c->invite_cseq = cseq;
+  srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), 200);
 }
 
-/* ---- the initial INVITE ---------------------------------------------------------------- */
+/* OPTIONS or a re-INVITE whose CSeq the dialog accepted, in server transaction t. */
+static void answer_in_dialog(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
+  sipspec_server *srv = c->srv;
+  if (sipspec_msg_method(req) == SIPSPEC_METHOD_OPTIONS) {
+    srv->st.options++;
+    (void)srv_respond(srv, t, 200, NULL, "Allow: " SRV_ALLOW "\r\nAccept: application/sdp\r\nSupported: \r\n", NULL, 0);
+    return;
+  }
+  reinvite(c, t, req);
+}
+
+/* ---- what the dialog hands us (session/dialog.h callbacks) ------------------------------- */
+
+/* pass_to_tu: the ACK of our 2xx (the chart's RX_ACK transition did what it means) or a
+ * request whose CSeq passed, answered here. */
+static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user) {
+  srv_call *c = user;
+  (void)d;
+  if (sipspec_msg_method(req) != SIPSPEC_METHOD_ACK && c->cur_tsx) answer_in_dialog(c, c->cur_tsx, req);
+}
+
+/* answer_200 (a BYE: the bye_status and drop_bye knobs apply) and the 500 of a request out
+ * of order (12.2.2, with a Warning saying which numbers). */
+static void dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user) {
+  srv_call *c = user;
+  sipspec_server *srv = c->srv;
+  if (!c->cur_tsx) return;
+  if (sipspec_msg_method(req) == SIPSPEC_METHOD_BYE && status == 200) {
+    if (srv->o.drop_bye) { /* the client's Timer F runs out; the transaction waits forever */
+      srv->dropped_live++;
+      return;
+    }
+    (void)srv_respond(srv, c->cur_tsx, srv->o.bye_status, srv->o.bye_status == 200 ? reason : NULL, NULL, NULL, 0);
+    return;
+  }
+  if (status == 500) {
+    char why[96];
+    snprintf(why, sizeof why, "CSeq %u is lower than %u, the last one in this dialog", (unsigned)sipspec_msg_cseq(req),
+             (unsigned)sipspec_dialog_remote_cseq(d));
+    (void)srv_respond_warning_reason(srv, c->cur_tsx, 500, reason, NULL, why);
+    return;
+  }
+  (void)srv_respond(srv, c->cur_tsx, status, reason, NULL, NULL, 0);
+}
+
+/* report_terminated: the dialog ended (the call's chart ends on the same event). */
+static void dlg_on_terminated(sipspec_dialog *d, sipspec_dialog_end why, void *user) {
+  srv_call *c = user;
+  sipspec_server *srv = c->srv;
+  (void)d, (void)why;
+  if (srv->st.live_dialogs) srv->st.live_dialogs--;
+  srv->st.ended++;
+  srv_event(srv, SIPSPEC_SERVER_ENDED, call_id(c), c->ended_status);
+}
+
+/* ---- the BYE the server sends (15.1.1) ----------------------------------------------- */
+
+static void bye_failed(sipspec_tsx *t, void *user) {
+  sipspec_server *srv = user;
+  (void)t;
+  srv->tel.sipByeAcksMissing++;
+}
+
+static void bye_transport_error(sipspec_tsx *t, int code, void *user) {
+  (void)code;
+  bye_failed(t, user);
+}
+
+/* send_bye: the request the dialog built goes to the next hop worked out before. */
+static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *next_hop, void *user) {
+  srv_call *c = user;
+  sipspec_server *srv = c->srv;
+  (void)d, (void)next_hop;
+  sipspec_tsx_callbacks cb = {0};
+  cb.on_timeout = bye_failed;
+  cb.on_transport_error = bye_transport_error;
+  cb.user = srv;
+  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &c->bye_dest, req, len, &cb, NULL) == SIPSPEC_OK) {
+    srv->st.byes_sent++;
+    srv->tel.sipByeSent++;
+  } else {
+    srv->tel.sipByeAcksMissing++;
+  }
+}
+
+/* ---- the chart's actions (spec/uas_call.rl) ---------------------------------------------- */
+
+/* TU_START: the INVITE was accepted for an answer. */
+static void call_act_report_invited(srv_call *c) {
+  c->srv->tel.sessionsStarted++;
+  srv_event(c->srv, SIPSPEC_SERVER_INVITED, call_id(c), c->final_status);
+}
+
+/* 13.3.1.1, 13.3.1.3, 13.3.1.4: the response the knobs plan for this step (ring_count 180s,
+ * then final_status) goes out; the chart learns which one from the event posted. */
+static void call_act_send_progress(srv_call *c) {
+  sipspec_server *srv = c->srv;
+  if (c->rings_sent < srv->o.ring_count) {
+    if (!c->ist || srv_respond(srv, c->ist, 180, NULL, c->ring_headers, NULL, 0) != SIPSPEC_OK) {
+      (void)post(c, SIPSPEC_EV_SEND_FAILED, NULL, NULL);
+      return;
+    }
+    c->rings_sent++;
+    (void)post(c, SIPSPEC_EV_TU_1XX, NULL, NULL);
+    return;
+  }
+  if (c->final_status >= 300) {
+    if (c->ist) (void)srv_respond(srv, c->ist, c->final_status, NULL, NULL, NULL, 0);
+    (void)post(c, SIPSPEC_EV_TU_300_699, NULL, NULL);
+    return;
+  }
+  int rc = c->ist ? send_2xx(c, c->ist, c->invite_cseq, c->final_headers) : SIPSPEC_E_STATE;
+  (void)post(c, rc == SIPSPEC_OK ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_SEND_FAILED, NULL, NULL);
+}
+
+/* The dialog learns of the response we sent: the first 1xx or the 2xx forms it (12.1.1). */
+static void call_act_dialog_180(srv_call *c) { (void)sipspec_dialog_tu_invite_response(c->dlg, 180); }
+static void call_act_dialog_200(srv_call *c) { (void)sipspec_dialog_tu_invite_response(c->dlg, 200); }
+static void call_act_count_dialog(srv_call *c) { c->srv->st.live_dialogs++; }
+
+/* The early dialog ends with the final response sent (or, when none could be, a 500 as far
+ * as the dialog is concerned); its report_terminated reports the end. */
+static void call_act_end_early_dialog(srv_call *c) {
+  (void)sipspec_dialog_tu_invite_response(c->dlg, c->ended_status >= 300 ? c->ended_status : 500);
+}
+
+static void call_act_dialog_transport_error(srv_call *c) { (void)sipspec_dialog_transport_error(c->dlg); }
+
+/* A call that formed no dialog ends: the application hears it here. */
+static void call_act_report_ended(srv_call *c) { srv_event(c->srv, SIPSPEC_SERVER_ENDED, call_id(c), c->ended_status); }
+
+static void call_act_count_failed(srv_call *c) { c->srv->tel.sessionsFailed++; }
+
+/* 13.3.1.3: reject_status went out (send_progress). */
+static void call_act_report_rejected(srv_call *c) {
+  sipspec_server *srv = c->srv;
+  srv->tel.sessionsFailed++;
+  c->ended_status = c->final_status;
+  srv->st.refused++;
+  srv_event(srv, SIPSPEC_SERVER_REFUSED, call_id(c), c->final_status);
+}
+
+/* 9.2: the INVITE a CANCEL matched gets 487 (after the 200 to the CANCEL: the STEP timer). */
+static void call_act_cancel_487(srv_call *c) {
+  c->ended_status = 487;
+  c->srv->tel.sessionsFailed++;
+  if (c->ist) (void)srv_respond(c->srv, c->ist, 487, NULL, NULL, NULL, 0);
+}
+
+/* Shutdown: the INVITE still pending gets 503 (21.5.4) with a Retry-After. */
+static void call_act_refuse_503(srv_call *c) {
+  sipspec_server *srv = c->srv;
+  c->ended_status = 503;
+  srv->tel.sessionsFailed++;
+  if (c->ist) (void)srv_respond(srv, c->ist, 503, NULL, "Retry-After: 5\r\n", NULL, 0);
+  srv->st.refused++;
+  srv_event(srv, SIPSPEC_SERVER_REFUSED, call_id(c), 503);
+}
+
+/* 15.1.2: a BYE before any response with our tag went out matches no dialog. */
+static void call_act_refuse_bye(srv_call *c) {
+  c->srv->st.byes_received++;
+  if (c->cur_tsx) (void)srv_respond_warning(c->srv, c->cur_tsx, 481, NULL, "the dialog does not exist yet");
+}
+
+/* 14.2: our final response to the INVITE is still pending. */
+static void call_act_answer_500_retry(srv_call *c) {
+  if (c->cur_tsx) (void)srv_respond(c->srv, c->cur_tsx, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
+}
+
+/* 15.1.2: the dialog answers the BYE (answer_200, through dlg_respond) and ends; the status
+ * reported with ENDED is the one the knobs answer it with. */
+static void call_act_answer_bye(srv_call *c) {
+  sipspec_server *srv = c->srv;
+  srv->st.byes_received++;
+  c->ended_status = srv->o.drop_bye ? 0 : srv->o.bye_status;
+  if (c->cur_msg) (void)sipspec_dialog_rx_request(c->dlg, c->cur_msg);
+}
+
+/* 15.1.2: "It is RECOMMENDED that a 487 (Request Terminated) response be generated to those
+ * pending requests": the INVITE an early BYE leaves without its final response. */
+static void call_act_respond_487(srv_call *c) {
+  if (c->ist) (void)srv_respond(c->srv, c->ist, 487, NULL, NULL, NULL, 0);
+}
+
+/* 13.3.1.4: the ACK of the pending 2xx (c->ok stopped sending it). */
+static void call_act_pass_ack(srv_call *c) {
+  free(c->answer);
+  c->answer = NULL;
+  c->answer_len = 0;
+  if (c->cur_msg) (void)sipspec_dialog_rx_request(c->dlg, c->cur_msg); /* RX_ACK: pass_to_tu */
+}
+
+static void call_act_report_established(srv_call *c) {
+  sipspec_server *srv = c->srv;
+  srv->st.established++;
+  srv->tel.sessionsEstablished++;
+  srv_event(srv, SIPSPEC_SERVER_ESTABLISHED, call_id(c), 200);
+}
+
+/* 12.2.2: the dialog checks the CSeq (500 for one out of order, through dlg_respond) and
+ * passes the request to dlg_on_request, which answers it. */
+static void call_act_dialog_request(srv_call *c) {
+  if (!c->cur_msg || !c->cur_tsx) return;
+  int rc = sipspec_dialog_rx_request(c->dlg, c->cur_msg);
+  if (rc != SIPSPEC_OK && rc != SIPSPEC_E_DIALOG_CSEQ_ORDER)
+    (void)srv_respond(c->srv, c->cur_tsx, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
+}
+
+static void call_act_end_status_408(srv_call *c) { c->ended_status = 408; }
+
+/* Our BYE: its next hop first (server_route.c), then ROUTE_READY. */
+static void call_act_route_bye(srv_call *c) { srv_route_next_hop(c); }
+
+/* 15.1.1: the dialog builds our BYE (TU_BYE: send_bye through dlg_send_request, and
+ * report_terminated). */
+static void call_act_send_bye(srv_call *c) {
+  sipspec_server *srv = c->srv;
+  char via[SIPSPEC_SOCKADDR_STRLEN + 32];
+  sipspec_dialog_req r = {0};
+  r.method = "BYE";
+  int rc = srv_route_via(srv, c->bye_kind, &c->bye_dest, via, sizeof via);
+  if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
+  if (!rc) rc = sipspec_dialog_request(c->dlg, &r, NULL);
+  if (rc) {
+    /* Not even built (no memory, no transport): a BYE without any response (12.2.1.2,
+     * 15.1.1), the dialog ends all the same. */
+    srv->tel.sipByeAcksMissing++;
+    (void)sipspec_dialog_txn_timeout(c->dlg);
+  }
+}
+
+/* ---- the chart: timers and feeding ------------------------------------------------------ */
+
+static uint64_t loop_now_ms(struct ev_loop *loop) { return (uint64_t)(ev_now(loop) * 1000.0 + 0.5); }
+
+static void rearm(srv_call *c) {
+  struct ev_loop *loop = c->srv->loop;
+  uint64_t due;
+  ev_timer_stop(loop, &c->timer);
+  if (srv_call_over(c) || sipspec_fsm_timers_next(&c->timers, &due) < 0) return;
+  uint64_t now = loop_now_ms(loop);
+  ev_timer_set(&c->timer, due > now ? (double)(due - now) / 1000.0 : 0.0, 0.0);
+  ev_timer_start(loop, &c->timer);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  srv_call *c = w->data;
+  (void)revents;
+  uint64_t now = loop_now_ms(loop);
+  for (int guard = 0; guard < SIPSPEC_FSM_MAX_TIMERS && !srv_call_over(c); guard++) {
+    int ev = sipspec_fsm_timers_expire(&c->timers, now);
+    if (ev < 0) break;
+    (void)post(c, ev, NULL, NULL);
+  }
+  rearm(c);
+}
+
+static void on_action(void *ctx, const sipspec_chart *chart, int action) {
+  srv_call *c = ctx;
+  assert(chart == &sipspec_chart_uas_call);
+  (void)chart;
+  if (sipspec_fsm_timers_apply(&c->timers, action, loop_now_ms(c->srv->loop))) return;
+  sipspec_uas_call_dispatch(&sipspec_uas_call_impl, c, action);
+}
+
+/* Everything that runs while the call lives stops; the reaper frees it. */
+static void finish(srv_call *c) {
+  sipspec_fsm_timers_stop_all(&c->timers);
+  ev_timer_stop(c->srv->loop, &c->timer);
+  sipspec_uas_2xx_stop(&c->ok);
+  detach_ist(c);
+  srv_route_cancel(c);
+  srv_schedule_reap(c->srv);
+}
+
+/* Feeds ev (with the request msg in server transaction t, or none) to the call's chart, then
+ * the events its actions posted. Posted while the chart is busy: queued (a request cannot
+ * outlive its receive call: refused then). */
+static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg) {
+  if (srv_call_over(c)) return SIPSPEC_E_FSM_TERMINATED;
+  if (c->busy) {
+    if (msg || c->q_len == SRV_CALL_QUEUE_MAX) return SIPSPEC_E_AGAIN;
+    c->q[(c->q_head + c->q_len++) % SRV_CALL_QUEUE_MAX] = ev;
+    return SIPSPEC_OK;
+  }
+  c->busy = 1;
+  c->cur_tsx = t;
+  c->cur_msg = msg;
+  int rc = sipspec_fsm_feed(&c->fsm, ev);
+  c->cur_tsx = NULL;
+  c->cur_msg = NULL;
+  for (int guard = 0; c->q_len && guard < 4 * SRV_CALL_QUEUE_MAX; guard++) {
+    int e = c->q[c->q_head];
+    c->q_head = (c->q_head + 1) % SRV_CALL_QUEUE_MAX;
+    c->q_len--;
+    (void)sipspec_fsm_feed(&c->fsm, e);
+  }
+  c->busy = 0;
+  if (srv_call_over(c)) finish(c);
+  else rearm(c);
+  return rc;
+}
+
+/* ---- the 2xx without its ACK, the INVITE's transaction ----------------------------------- */
+
+/* 64*T1 without the ACK (c->ok has stopped). */
+static void ok_give_up(sipspec_uas_2xx *r, void *user) {
+  (void)r;
+  (void)post(user, SIPSPEC_EV_NO_ACK, NULL, NULL);
+}
 
 static void ist_terminated(sipspec_tsx *t, void *user) {
   srv_call *c = user;
@@ -386,17 +540,7 @@ static void ist_terminated(sipspec_tsx *t, void *user) {
 static void ist_transport_error(sipspec_tsx *t, int code, void *user) {
   srv_call *c = user;
   (void)code;
-  if (c->ist != t || c->final_sent || c->dead) return;
-  c->final_sent = 1;
-  c->srv->tel.sessionsFailed++;
-  c->ended_status = 0;
-  ev_timer_stop(c->srv->loop, &c->progress);
-  if (in_state(c, SIPSPEC_DIALOG_EARLY)) {
-    (void)sipspec_dialog_transport_error(c->dlg);
-    after_feed(c);
-  } else {
-    end_without_dialog(c, 0);
-  }
+  if (c->ist == t) (void)post(c, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
 }
 
 static void watch_ist(srv_call *c, sipspec_tsx *t) {
@@ -409,51 +553,19 @@ static void watch_ist(srv_call *c, sipspec_tsx *t) {
   sipspec_tsx_set_callbacks(t, &cb);
 }
 
-static void send_final(srv_call *c) {
-  sipspec_server *srv = c->srv;
-  c->final_sent = 1;
-  if (c->final_status < 300) {
-    if (!c->ist || send_2xx(c, c->ist, c->invite_cseq, c->final_headers) != SIPSPEC_OK) {
-      srv->tel.sessionsFailed++;
-      if (in_state(c, SIPSPEC_DIALOG_EARLY)) (void)feed_response(c, 500);
-      else end_without_dialog(c, 0);
-      return;
-    }
-    (void)feed_response(c, 200);
-    return;
-  }
-  if (c->ist) (void)srv_respond(srv, c->ist, c->final_status, NULL, NULL, NULL, 0);
-  srv->tel.sessionsFailed++;
-  c->ended_status = c->final_status;
-  srv->st.refused++;
-  srv_event(srv, SIPSPEC_SERVER_REFUSED, call_id(c), c->final_status);
-  if (in_state(c, SIPSPEC_DIALOG_EARLY)) (void)feed_response(c, c->final_status);
-  else mark_dead(c);
-}
+/* ---- the initial INVITE ---------------------------------------------------------------- */
 
-static void end_pending(srv_call *c, int status);
-
-static void progress_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  srv_call *c = w->data;
-  sipspec_server *srv = c->srv;
-  (void)revents;
-  if (c->dead || c->final_sent) return;
-  if (c->cancelled) {
-    end_pending(c, 487);
-    return;
-  }
-  if (c->rings_sent < srv->o.ring_count) {
-    int rc = c->ist ? srv_respond(srv, c->ist, 180, NULL, c->ring_headers, NULL, 0) : SIPSPEC_E_STATE;
-    if (rc == SIPSPEC_OK) {
-      c->rings_sent++;
-      (void)feed_response(c, 180);
-    }
-    if (c->dead || c->final_sent) return;
-    ev_timer_set(&c->progress, srv->o.ring_interval_ms / 1000.0, 0.);
-    ev_timer_start(loop, &c->progress);
-    return;
-  }
-  send_final(c);
+void srv_call_free(srv_call *c) {
+  if (!c) return;
+  ev_timer_stop(c->srv->loop, &c->timer);
+  sipspec_uas_2xx_stop(&c->ok);
+  detach_ist(c);
+  srv_route_cancel(c);
+  sipspec_dialog_destroy(c->dlg);
+  free(c->answer);
+  free(c->final_headers);
+  free(c->ring_headers);
+  free(c);
 }
 
 /* The call and its dialog for INVITE req answered in transaction t. NULL with *status the
@@ -465,10 +577,20 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   snprintf(why, whylen, "out of memory");
   if (!c) return NULL;
   c->srv = srv;
-  ev_timer_init(&c->progress, progress_cb, 0., 0.);
-  ev_timer_init(&c->bye_timer, bye_timer_cb, 0., 0.);
-  c->progress.data = c->bye_timer.data = c;
+  ev_timer_init(&c->timer, timer_cb, 0., 0.);
+  c->timer.data = c;
   sipspec_uas_2xx_init(&c->ok, srv->loop, ok_give_up, c);
+  /* The chart's timers: RING is ring_interval_ms (0: the chart's 0ms), BYE bye_after_ms
+   * (0: never). Values the options already checked (at most an hour). */
+  sipspec_timer_values tv = {srv->o.cfg.t1_ms, srv->o.cfg.t2_ms, srv->o.cfg.t4_ms};
+  if (sipspec_fsm_timers_init(&c->timers, &sipspec_chart_uas_call, &tv, 0) != SIPSPEC_OK ||
+      sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_RING, srv->o.ring_interval_ms) != SIPSPEC_OK ||
+      sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms) != SIPSPEC_OK ||
+      sipspec_fsm_timers_off(&c->timers, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms == 0) != SIPSPEC_OK) {
+    free(c);
+    return NULL;
+  }
+  sipspec_fsm_init(&c->fsm, &sipspec_chart_uas_call, on_action, c);
   c->kind = sipspec_tsx_transport(t)->type->kind;
   c->peer = *sipspec_tsx_peer(t);
   c->behind_nat = srv_route_behind_nat(req, &c->peer);
@@ -506,6 +628,7 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   return c;
 }
 
+
 void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
   int status = offer_check(srv, t, req);
   if (status) {
@@ -537,17 +660,14 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
   srv->calls = c;
   watch_ist(c, t);
   c->final_status = srv->o.reject_status ? srv->o.reject_status : 200;
-  srv->tel.sessionsStarted++;
-  srv_event(srv, SIPSPEC_SERVER_INVITED, call_id(c), c->final_status);
-  ev_timer_set(&c->progress, 0., 0.);
-  ev_timer_start(srv->loop, &c->progress);
+  (void)post(c, SIPSPEC_EV_TU_START, NULL, NULL); /* report_invited, the first step at once */
 }
 
 /* ---- finding calls ---------------------------------------------------------------------- */
 
 srv_call *srv_call_find(sipspec_server *srv, const sipspec_msg *req) {
   for (srv_call *c = srv->calls; c; c = c->next)
-    if (!c->dead && sipspec_dialog_match_request(c->dlg, req)) return c; /* 12.2.2 */
+    if (!srv_call_over(c) && sipspec_dialog_match_request(c->dlg, req)) return c; /* 12.2.2 */
   return NULL;
 }
 
@@ -557,7 +677,7 @@ srv_call *srv_call_find_merged(sipspec_server *srv, const sipspec_msg *req) {
   uint32_t cseq = sipspec_msg_cseq(req);
   for (srv_call *c = srv->calls; c; c = c->next) {
     const sipspec_dialog_id *cid = sipspec_dialog_id_get(c->dlg);
-    if (!c->dead && !strcmp(id.call_id, cid->call_id) && !strcmp(id.remote_tag, cid->remote_tag) &&
+    if (!srv_call_over(c) && !strcmp(id.call_id, cid->call_id) && !strcmp(id.remote_tag, cid->remote_tag) &&
         c->invite_cseq == cseq)
       return c;
   }
@@ -566,136 +686,29 @@ srv_call *srv_call_find_merged(sipspec_server *srv, const sipspec_msg *req) {
 
 srv_call *srv_call_of_ist(sipspec_server *srv, const sipspec_tsx *ist) {
   for (srv_call *c = srv->calls; c; c = c->next)
-    if (!c->dead && c->ist == ist) return c;
+    if (!srv_call_over(c) && c->ist == ist) return c;
   return NULL;
 }
 
-/* ---- CANCEL, ACK, in-dialog requests, shutdown ------------------------------------------- */
+/* ---- what happens to a call: the chart's events ------------------------------------------ */
 
-/* Ends a call whose INVITE has no final response yet with status (487, 503). */
-static void end_pending(srv_call *c, int status) {
-  sipspec_server *srv = c->srv;
-  ev_timer_stop(srv->loop, &c->progress);
-  c->final_sent = 1;
-  c->ended_status = status;
-  srv->tel.sessionsFailed++;
-  if (c->ist) (void)srv_respond(srv, c->ist, status, NULL, status == 503 ? "Retry-After: 5\r\n" : NULL, NULL, 0);
-  if (status != 487) {
-    srv->st.refused++;
-    srv_event(srv, SIPSPEC_SERVER_REFUSED, call_id(c), status);
-  }
-  if (in_state(c, SIPSPEC_DIALOG_EARLY)) (void)feed_response(c, status);
-  else end_without_dialog(c, status);
-}
-
-void srv_call_cancel(srv_call *c) {
-  if (c->dead || c->final_sent) return; /* 9.2: a CANCEL after the final response changes nothing */
-  /* The 487 goes out from the progress timer, after the 200 to the CANCEL (which leaves
-   * when the CANCEL's callback returns), so the client sees them in the usual order. */
-  c->cancelled = 1;
-  ev_timer_stop(c->srv->loop, &c->progress);
-  ev_timer_set(&c->progress, 0., 0.);
-  ev_timer_start(c->srv->loop, &c->progress);
-}
+/* CANCEL for the INVITE (9.2): 487 unless its final response went out (the chart ignores
+ * RX_CANCEL then: "the CANCEL request has no effect"). */
+void srv_call_cancel(srv_call *c) { (void)post(c, SIPSPEC_EV_RX_CANCEL, NULL, NULL); }
 
 void srv_call_ack(sipspec_server *srv, const sipspec_msg *ack) {
   srv_call *c = srv_call_find(srv, ack);
   /* 13.2.2.4: only the ACK with the CSeq of the 2xx pending stops it; 17: ACKs get no response */
   if (!c || !sipspec_uas_2xx_ack(&c->ok, ack)) return;
-  free(c->answer);
-  c->answer = NULL;
-  c->answer_len = 0;
-  (void)feed_request(c, NULL, ack); /* RX_ACK: pass_to_tu (dlg_on_request) */
-}
-
-static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
-  sipspec_server *srv = c->srv;
-  if (sipspec_uas_2xx_pending(&c->ok)) { /* 14.2: our previous INVITE exchange is not over */
-    (void)srv_respond(srv, t, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
-    return;
-  }
-  int status = offer_check(srv, t, req);
-  if (!status) status = make_answer(c, t, req); /* 14.2: a refused re-offer leaves the session as it was */
-  if (status) {
-    srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), status);
-    return;
-  }
-  char *h = response_headers(c, req, 1); /* this re-INVITE's Record-Route */
-  if (!h) {
-    (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
-    return;
-  }
-  uint32_t cseq = sipspec_msg_cseq(req);
-  if (send_2xx(c, t, cseq, h) != SIPSPEC_OK) { /* c->ok copied h: sent again with these until the ACK */
-    free(h);
-    return;
-  }
-  free(c->final_headers);
-  c->final_headers = h;
-  c->invite_cseq = cseq;
-  srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), 200);
-}
-
-/* A BYE (15.2): the dialog answers it (answer_200, through dlg_respond) and ends. In an
- * early dialog (15.1.1: the caller MAY send one) the INVITE still pending gets 487. */
-static void rx_bye(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
-  sipspec_server *srv = c->srv;
-  srv->st.byes_received++;
-  int early = in_state(c, SIPSPEC_DIALOG_EARLY);
-  int prev_status = c->ended_status;
-  c->ended_status = srv->o.drop_bye ? 0 : srv->o.bye_status;
-  if (!c->established && in_state(c, SIPSPEC_DIALOG_CONFIRMED) && sipspec_uas_2xx_pending(&c->ok))
-    srv->tel.sessionsFailed++; /* BYE before the ACK: never established */
-  if (early) { /* the final response is no longer planned, whatever the dialog does */
-    ev_timer_stop(srv->loop, &c->progress);
-    c->final_sent = 1;
-  }
-  sipspec_tsx *ist = c->ist; /* the call lets go of it when the dialog ends */
-  int rc = feed_request(c, t, req);
-  if (rc != SIPSPEC_OK) {
-    /* Idle: no response with our tag went out, so no dialog to end (spec/dialog.rl). */
-    c->ended_status = prev_status;
-    (void)srv_respond_warning(srv, t, 481, NULL, "the dialog does not exist yet");
-    return;
-  }
-  if (early) {
-    srv->tel.sessionsFailed++;
-    if (ist) (void)srv_respond(srv, ist, 487, NULL, NULL, NULL, 0);
-  }
+  (void)post(c, SIPSPEC_EV_RX_ACK, NULL, ack);
 }
 
 void srv_call_request(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
-  sipspec_server *srv = c->srv;
-  sipspec_method m = sipspec_msg_method(req);
-  if (m == SIPSPEC_METHOD_BYE) {
-    rx_bye(c, t, req);
-    return;
-  }
-  c->passed = 0;
-  int rc = feed_request(c, t, req); /* RX_REQUEST: check_remote_cseq, pass_to_tu */
-  if (rc == SIPSPEC_E_DIALOG_CSEQ_ORDER) return; /* 12.2.2: answered 500 by dlg_respond */
-  if (rc != SIPSPEC_OK || !c->passed) {
-    /* Early dialog: our final response to the INVITE is still pending (14.2). */
-    (void)srv_respond(srv, t, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
-    return;
-  }
-  if (m == SIPSPEC_METHOD_OPTIONS) {
-    srv->st.options++;
-    (void)srv_respond(srv, t, 200, NULL, "Allow: " SRV_ALLOW "\r\nAccept: application/sdp\r\nSupported: \r\n", NULL, 0);
-    return;
-  }
-  reinvite(c, t, req);
+  (void)post(c, sipspec_msg_method(req) == SIPSPEC_METHOD_BYE ? SIPSPEC_EV_RX_BYE : SIPSPEC_EV_RX_REQUEST, t, req);
 }
 
-void srv_call_shutdown(srv_call *c) {
-  if (c->dead) return;
-  if (!c->final_sent) {
-    end_pending(c, 503);
-    return;
-  }
-  /* 15: no BYE before the ACK of our 2xx; the ACK (or 64*T1 without one) brings it. */
-  if (c->established && in_state(c, SIPSPEC_DIALOG_CONFIRMED)) {
-    c->ended_status = 0;
-    send_bye(c);
-  }
-}
+/* Shutdown: 503 to an INVITE still pending, BYE for an established call (after the ACK of
+ * its 2xx, 15). */
+void srv_call_shutdown(srv_call *c) { (void)post(c, SIPSPEC_EV_TU_END, NULL, NULL); }
+
+void srv_call_route_ready(srv_call *c) { (void)post(c, SIPSPEC_EV_ROUTE_READY, NULL, NULL); }

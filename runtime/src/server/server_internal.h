@@ -4,7 +4,8 @@
  *                    OPTIONS, CANCEL, 405/420/481, stats, shutdown
  *   server_call.c    one INVITE and the dialog it forms: ringing, the SDP answer, the 2xx
  *                    sent again until the ACK (13.3.1.4), re-INVITE, BYE both ways; the
- *                    dialog is a sipspec_dialog (session/dialog.h, chart spec/dialog.rl)
+ *                    call's phases are the chart spec/uas_call.rl, the dialog a
+ *                    sipspec_dialog (session/dialog.h, chart spec/dialog.rl)
  *   server_route.c   where the requests of a dialog go (RFC 3261 12.2.1.1, 8.1.2, 18.2.2
  *                    and RFC 3263 4: the next hop, resolved; the flow behind a NAT)
  *   server_auth.c    Digest challenges and verification (RFC 3261 22)
@@ -17,10 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fsm/fsm_timers.h"
 #include "session/dialog.h"
 #include "session/tsx.h"
 #include "session/uas_2xx.h"
 #include "sipspec/digest.h"
+#include "sipspec/fsm.h"
 #include "sipspec/resolver.h"
 #include "sipspec/server.h"
 
@@ -45,18 +48,26 @@ struct sipspec_server {
   sipspec_digest_server_t *auth;   /* NULL when auth_user is not set */
   struct sipspec_digest_msg_scratch *auth_scratch; /* reading credentials (about 12 KB) */
   srv_call *calls;                 /* every call not yet freed */
-  ev_timer reaper;                 /* zero delay: frees calls marked dead */
+  ev_timer reaper;                 /* zero delay: frees calls that are over */
   uint64_t dropped_live;           /* BYE transactions left unanswered (drop_bye) */
   int shutting_down;
 };
 
-/* One INVITE that was accepted for an answer and the dialog it forms (UAS side). The dialog
- * itself (id, remote target, route set, CSeq numbers, the chart spec/dialog.rl, the BYE we
- * send) is a sipspec_dialog of session/dialog.h; the call adds the answer, the timers and
- * where its requests go. */
+#define SRV_CALL_QUEUE_MAX 8 /* events a call's actions post while its chart is busy */
+
+/* One INVITE that was accepted for an answer and the dialog it forms (UAS side). Which phase
+ * the call is in (ringing, cancelled, waiting for the ACK, established, sending BYE, over) is
+ * the chart spec/uas_call.rl in fsm, and only there. The dialog itself (id, remote target,
+ * route set, CSeq numbers, the chart spec/dialog.rl, the BYE we send) is a sipspec_dialog of
+ * session/dialog.h; the call adds the answer, the timers and where its requests go. */
 struct srv_call {
   sipspec_server *srv;
   srv_call *next;
+  sipspec_fsm fsm;                 /* spec/uas_call.rl */
+  sipspec_fsm_timers timers;       /* its STEP, RING and BYE timers ... */
+  ev_timer timer;                  /* ... armed at the earliest due one */
+  int q[SRV_CALL_QUEUE_MAX];       /* events posted by its actions, fed after the current one */
+  int q_head, q_len, busy;
   sipspec_dialog *dlg;             /* UAS role, created from the INVITE */
   sipspec_tsx *ist;                /* the INVITE server transaction, or NULL: it ended, or
                                     * its 2xx handed it to ok (below) */
@@ -74,22 +85,15 @@ struct srv_call {
   char *ring_headers;              /* those of our 180s (Contact, Record-Route) */
   int final_status;                /* planned final response of the pending INVITE */
   unsigned rings_sent;
-  ev_timer progress;               /* 180s ring_interval_ms apart, then the final response */
   sipspec_uas_2xx ok;              /* the 2xx again until the ACK (13.3.1.4); while it waits
                                     * it owns the (re-)INVITE's transaction and ist is NULL */
-  ev_timer bye_timer;              /* bye_after_ms after the ACK */
-  int established;                 /* the ACK of the first 2xx arrived */
-  int final_sent;                  /* the initial INVITE got its final response */
-  int cancelled;                   /* a CANCEL came: 487 from the progress timer */
   int ended_status;                /* status reported with SIPSPEC_SERVER_ENDED */
-  int pending_bye;                 /* a BYE to send once the current dialog event is done */
-  int passed;                      /* the dialog passed the current request to us */
   sipspec_tsx *cur_tsx;            /* the server transaction of the request being fed */
+  const sipspec_msg *cur_msg;      /* the request being fed (RX_BYE, RX_ACK, RX_REQUEST) */
   /* our BYE: where it goes (server_route.c) */
   sipspec_resolve_query *query;    /* the next hop's name being resolved, or NULL */
   sipspec_tp_kind bye_kind;
   sipspec_sockaddr bye_dest;
-  int dead;                        /* ended: freed by the reaper */
 };
 
 /* server.c */
@@ -124,6 +128,8 @@ void srv_call_ack(sipspec_server *srv, const sipspec_msg *ack);
 /* CANCEL for a pending INVITE of call c (RFC 3261 9.2): 487 when not answered yet. */
 void srv_call_cancel(srv_call *c);
 srv_call *srv_call_of_ist(sipspec_server *srv, const sipspec_tsx *ist);
+/* 1 once c's chart reached Terminated: nothing finds it any more, the reaper frees it. */
+int srv_call_over(const srv_call *c);
 /* Shutdown: BYE or 503 as sipspec_server_shutdown() says. */
 void srv_call_shutdown(srv_call *c);
 void srv_call_free(srv_call *c);
