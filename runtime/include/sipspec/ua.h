@@ -6,8 +6,8 @@
  * (RFC 6787 section 4), reports provisional responses, the answer (parsed into channels,
  * MRCP endpoint, audio endpoint and codec) or the failure, keeps the session (OPTIONS
  * keep-alives, re-INVITE to add or remove a resource) and ends it (CANCEL while early, BYE
- * once confirmed). Each session runs on the generated chart spec/uac_session.rl and its
- * dialog on spec/dialog.rl. A re-INVITE from the server is answered without the
+ * once confirmed). Each session runs on the generated chart spec/uac_session.rl, its
+ * re-INVITEs on spec/uac_update.rl and its dialog on spec/dialog.rl. A re-INVITE from the server is answered without the
  * application: a session refresh (its SDP equal to the server's current one, same o=
  * version, RFC 3264 8) gets 200 with the client's current SDP; anything else gets 488 with
  * a Warning (the client changes the session, RFC 6787 4.2). A 2xx from another fork is
@@ -212,7 +212,8 @@ int sipspec_session_end(sipspec_session *s);
  * fails (a final response 300..699, none at all, or a 2xx whose answer does not fit) keeps
  * the negotiated state (sipspec_session_answer()) and forgets the change: the next offer
  * is built from the negotiated state again (RFC 3261 14.1). So does a call that returns an
- * error. */
+ * error. A 491 is answered as RFC 3261 14.1 says: after a random 2.1 to 4 s the same offer
+ * goes once more; a second 491 is the update's failure. */
 int sipspec_session_add_resource(sipspec_session *s, sipspec_mrcp_resource r);
 int sipspec_session_remove_resource(sipspec_session *s, sipspec_mrcp_resource r);
 

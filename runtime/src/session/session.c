@@ -1,11 +1,13 @@
 /* session/session.c: one MRCPv2 client session on the generated chart spec/uac_session.rl.
  *
- * The chart decides; this file implements each of its actions as the typed callback
- * session_act_<action> (generated chart_uac_session_actions.h: the build fails when the
- * chart names an action that has none) and feeds it
- * the events of the session's transactions: the INVITE (ICT), its CANCEL, the BYE and the
- * in-dialog OPTIONS / re-INVITE (NICT / ICT), the ANSWER and CANCEL chart timers, and the
- * requests the user agent routes here. The dialog (session/dialog.h) keeps the dialog state
+ * The charts decide; this file implements each of their actions as a typed callback,
+ * session_act_<action> for spec/uac_session.rl and update_act_<action> for the re-INVITEs
+ * of spec/uac_update.rl (generated chart_<name>_actions.h: the build fails when a chart
+ * names an action that has none), and feeds them the events of the session's
+ * transactions: the INVITE (ICT), its CANCEL, the BYE and the in-dialog OPTIONS / re-INVITE
+ * (NICT / ICT), the chart timers (ANSWER, CANCEL, KEEPALIVE; the update's RETRY after a
+ * 491), and the requests the user agent routes here. Which phase the session is in is the
+ * charts' state alone: this file keeps no flag beside them. The dialog (session/dialog.h) keeps the dialog state
  * and builds the ACKs and in-dialog requests; the session sends what it builds.
  *
  * Events are fed one at a time: an event raised while the chart runs an action (the
@@ -20,9 +22,10 @@
  * Content-Length). A 401/407 is answered once per challenge round with the digest client
  * (RFC 3261 22.2): CSeq + 1, same Call-ID and From tag, new branch.
  *
- * A server's re-INVITE that refreshes the session gets a 200 that session/uas_2xx.h sends
- * again until its ACK (RFC 3261 13.3.1.4); without an ACK for 64*T1 the session ends with
- * BYE (end reason error).
+ * A server's re-INVITE meets ours on the update chart: a refresh of the session gets a 200
+ * that session/uas_2xx.h sends again until its ACK (RFC 3261 13.3.1.4; without an ACK for
+ * 64*T1 the session ends with BYE, end reason error), another offer 488, and 491 / 500
+ * while an INVITE exchange runs (14.2).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -35,15 +38,19 @@
 #include "session/session_internal.h"
 #include "sipspec/chart_dialog.h"
 #include "sipspec/chart_uac_session.h"
+#include "sipspec/chart_uac_update.h"
 
-/* The chart's actions as typed callbacks (generated from spec/uac_session.rl). */
+/* The charts' actions as typed callbacks (generated from spec/uac_session.rl and
+ * spec/uac_update.rl). */
 #include "chart_uac_session_actions.h"
+#include "chart_uac_update_actions.h"
 
 #define SESSION_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS"
 
 void sipspec_session_opts_init(sipspec_session_opts *o) { memset(o, 0, sizeof *o); }
 
 static int post(sipspec_session *s, int ev, const sipspec_msg *msg);
+static int update_post(sipspec_session *s, int ev, const sipspec_msg *msg);
 static int in_dialog_cred(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
                           size_t body_len, const char *cred);
 
@@ -285,15 +292,17 @@ static void session_act_send_invite_with_credentials(sipspec_session *s) {
 
 /* ---- chart timers ----------------------------------------------------------------------- */
 
-/* The chart's timers (ANSWER, CANCEL) run in the chart timer layer, one ev_timer at the
- * earliest due one, as a transaction's do. */
+/* The charts' timers (the session's ANSWER, CANCEL, KEEPALIVE; the update's RETRY) run in
+ * the chart timer layer, one ev_timer at the earliest due one of both, as a transaction's do. */
 static uint64_t loop_now_ms(struct ev_loop *loop) { return (uint64_t)(ev_now(loop) * 1000.0 + 0.5); }
 
 static void rearm(sipspec_session *s) {
   struct ev_loop *loop = s->ua->loop;
-  uint64_t due;
+  uint64_t due, udue;
   ev_timer_stop(loop, &s->timer);
-  if (s->terminated || sipspec_fsm_timers_next(&s->timers, &due) < 0) return;
+  int have = sipspec_fsm_timers_next(&s->timers, &due) >= 0;
+  if (sipspec_fsm_timers_next(&s->upd_timers, &udue) >= 0 && (!have || udue < due)) due = udue, have = 1;
+  if (!have) return;
   uint64_t now = loop_now_ms(loop);
   ev_timer_set(&s->timer, due > now ? (double)(due - now) / 1000.0 : 0.0, 0.0);
   ev_timer_start(loop, &s->timer);
@@ -304,20 +313,22 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   (void)revents;
   assert(w == &s->timer);
   uint64_t now = loop_now_ms(loop);
-  for (int guard = 0; guard < SIPSPEC_FSM_MAX_TIMERS && !s->terminated; guard++) {
+  for (int guard = 0; guard < 2 * SIPSPEC_FSM_MAX_TIMERS; guard++) {
     int ev = sipspec_fsm_timers_expire(&s->timers, now);
-    if (ev < 0) break;
-    if (ev == SIPSPEC_EV_TIMER_ANSWER) s->cancel_by_timer = 1;
-    post(s, ev, NULL);
+    if (ev >= 0) {
+      post(s, ev, NULL);
+      continue;
+    }
+    if ((ev = sipspec_fsm_timers_expire(&s->upd_timers, now)) < 0) break;
+    update_post(s, ev, NULL);
   }
-  if (!s->terminated) rearm(s);
+  rearm(s); /* nothing runs once the session has terminated */
 }
 
 /* ---- actions -------------------------------------------------------------------------------- */
 
+/* Reported once: every chart transition that reports a failure ends in Terminated. */
 static void report_failed(sipspec_session *s, sipspec_result r) {
-  if (s->failed_reported) return;
-  s->failed_reported = 1;
   s->result = r;
   s->ua->tel.sessionsFailed++;
   sipspec_response_info info = info_of(s);
@@ -336,16 +347,22 @@ static void session_act_report_provisional(sipspec_session *s) {
 
 static int new_dialog(sipspec_session *s);
 
-static void session_act_send_ack(sipspec_session *s) {
-  if (!s->cur_msg || !s->dialog) return;
-  int rc = sipspec_dialog_rx_invite_response(s->dialog, s->cur_msg);
+/* The dialog ACKs a 2xx to our INVITE or re-INVITE (13.2.2.4). */
+static int ack_2xx(sipspec_session *s, const sipspec_msg *resp) {
+  if (!resp || !s->dialog) return SIPSPEC_OK;
+  int rc = sipspec_dialog_rx_invite_response(s->dialog, resp);
   if (rc == SIPSPEC_E_DIALOG_MISMATCH && sipspec_dialog_is_early(s->dialog)) {
     /* 12.1.2 / 13.2.2.4: the 2xx comes from another fork than the early dialog's 1xx; the
      * session's dialog is the one this 2xx creates. */
     rc = new_dialog(s);
-    if (!rc) rc = sipspec_dialog_rx_invite_response(s->dialog, s->cur_msg);
+    if (!rc) rc = sipspec_dialog_rx_invite_response(s->dialog, resp);
   }
-  if (rc && rc != SIPSPEC_E_FSM_IGNORED) set_reason(s, "cannot ACK the 2xx: %s", sipspec_strerror(rc));
+  return rc == SIPSPEC_E_FSM_IGNORED ? SIPSPEC_OK : rc;
+}
+
+static void session_act_send_ack(sipspec_session *s) {
+  int rc = ack_2xx(s, s->cur_msg);
+  if (rc) set_reason(s, "cannot ACK the 2xx: %s", sipspec_strerror(rc));
 }
 
 /* Keeps the session as negotiated: our offer and the server's answer (copies). */
@@ -378,22 +395,18 @@ static void session_act_report_answered(sipspec_session *s) {
     int rc = sipspec_mrcp_session_apply_answer(s->mrcp, body.p ? body.p : "", body.len, &e);
     if (rc) {
       snprintf(s->reason, sizeof s->reason, "the answer does not fit the offer: %s", sipspec_strerror(rc));
+      post(s, SIPSPEC_EV_ANSWER_REFUSED, NULL); /* ACKed, now BYE (queued before any callback) */
       report_failed(s, SIPSPEC_RESULT_BAD_ANSWER);
-      post(s, SIPSPEC_EV_TU_END, NULL); /* ACKed, now BYE */
       return;
     }
     ans = sipspec_mrcp_session_state(s->mrcp);
     s->answer_copy = *ans;
     s->have_answer = 1;
   }
-  s->established = 1;
   keep_negotiated(s, s->offer, s->offer_len, body);
   s->result = SIPSPEC_RESULT_OK;
   s->ua->tel.sessionsEstablished++;
-  if (s->keepalive_ms) {
-    ev_timer_set(&s->keepalive, s->keepalive_ms / 1000.0, s->keepalive_ms / 1000.0);
-    ev_timer_start(s->ua->loop, &s->keepalive);
-  }
+  update_post(s, SIPSPEC_EV_TU_START, NULL); /* re-INVITEs may follow (14.1) */
   if (s->cb.on_answered) s->cb.on_answered(s, ans, body.p, body.len, s->cb.user);
 }
 
@@ -436,7 +449,6 @@ static int send_in_dialog(sipspec_session *s, session_req *p) {
 
 static void session_act_send_bye(sipspec_session *s) {
   session_req p = {ST_BYE, "BYE", NULL, 0, 0, NULL};
-  ev_timer_stop(s->ua->loop, &s->keepalive);
   sipspec_uas_2xx_stop(&s->reinvite_2xx); /* the session ends: no more 2xx copies */
   int rc = s->dialog ? send_in_dialog(s, &p) : SIPSPEC_E_STATE;
   if (rc) {
@@ -453,6 +465,12 @@ static void session_act_send_in_dialog_request(sipspec_session *s) {
   p->rc = send_in_dialog(s, p);
 }
 
+/* Established__TIMER_KEEPALIVE: the OPTIONS of the keep-alive (its outcome: on_keepalive). */
+static void session_act_send_keepalive(sipspec_session *s) {
+  session_req p = {ST_OPTIONS, "OPTIONS", NULL, 0, SIPSPEC_OK, NULL};
+  if (s->dialog) (void)send_in_dialog(s, &p);
+}
+
 static void session_act_answer_200(sipspec_session *s) {
   if (!s->cur_msg || !s->cur_srv) return;
   if (s->dialog && sipspec_dialog_rx_request(s->dialog, s->cur_msg) == SIPSPEC_OK)
@@ -460,16 +478,32 @@ static void session_act_answer_200(sipspec_session *s) {
   sipspec_tsx_respond(s->cur_srv, 200, NULL, NULL, NULL, 0);
 }
 
+/* The application ended the attempt (CancelPending, Cancelling). */
 static void session_act_report_cancelled(sipspec_session *s) {
   if (s->cur_msg) note_response(s, s->cur_msg);
-  if (s->cancel_by_timer) {
-    if (!s->cur_msg) s->status = 0;
-    if (!s->cur_msg) set_reason(s, "%s", "no final response before the answer timer; cancelled");
-    report_failed(s, SIPSPEC_RESULT_TIMEOUT);
+  else set_reason(s, "%s", "cancelled; no final response to the INVITE");
+  report_failed(s, SIPSPEC_RESULT_CANCELLED);
+}
+
+/* The answer timer cancelled the attempt (AnswerTimedOut). */
+static void session_act_report_answer_timeout(sipspec_session *s) {
+  if (s->cur_msg) {
+    note_response(s, s->cur_msg);
   } else {
-    if (!s->cur_msg) set_reason(s, "%s", "cancelled; no final response to the INVITE");
-    report_failed(s, SIPSPEC_RESULT_CANCELLED);
+    s->status = 0;
+    set_reason(s, "%s", "no final response before the answer timer; cancelled");
   }
+  report_failed(s, SIPSPEC_RESULT_TIMEOUT);
+}
+
+/* Idle__TU_END: ended while the target's name was being resolved; nothing was sent. */
+static void session_act_stop_resolving(sipspec_session *s) {
+  if (s->query) sipspec_resolve_cancel(s->ua->resolver, s->query);
+  s->query = NULL;
+}
+static void session_act_report_ended_early(sipspec_session *s) {
+  set_reason(s, "%s", "ended before the INVITE was sent");
+  report_failed(s, SIPSPEC_RESULT_CANCELLED);
 }
 
 /* The chart actions that have no function of their own above. */
@@ -479,18 +513,40 @@ static void session_act_report_timeout(sipspec_session *s) {
   set_reason(s, "%s", "no response to the INVITE (Timer B)");
   report_failed(s, SIPSPEC_RESULT_TIMEOUT);
 }
-static void session_act_report_transport_error(sipspec_session *s) {
-  if (s->established) s->end_by = SIPSPEC_END_ERROR;
-  else report_failed(s, SIPSPEC_RESULT_TRANSPORT_ERROR);
-}
+/* Before the session is established (the chart has no transport error in Established). */
+static void session_act_report_transport_error(sipspec_session *s) { report_failed(s, SIPSPEC_RESULT_TRANSPORT_ERROR); }
 static void session_act_report_terminated_by_peer(sipspec_session *s) { s->end_by = SIPSPEC_END_PEER; }
-static void session_act_report_terminated(sipspec_session *s) { s->end_by = SIPSPEC_END_ERROR; }
-static void session_act_report_bye_answered(sipspec_session *s) {
-  if (s->established && s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
+/* Established__RX_481_408: the response to an in-dialog request ends the dialog (12.2.1.2). */
+static void session_act_report_terminated(sipspec_session *s) {
+  if (s->cur_msg) {
+    note_response(s, s->cur_msg);
+    if (s->dialog) sipspec_dialog_rx_request_response(s->dialog, sipspec_msg_status(s->cur_msg));
+  }
+  s->end_by = SIPSPEC_END_ERROR;
+}
+/* Established__REQ_TIMEOUT: no response at all to an in-dialog request (12.2.1.2). */
+static void session_act_report_request_timeout(sipspec_session *s) {
+  s->status = 0;
+  set_reason(s, "%s", "no response to an in-dialog request");
+  if (s->dialog) sipspec_dialog_txn_timeout(s->dialog);
+  s->end_by = SIPSPEC_END_ERROR;
+}
+/* Established__TU_END: the application ends the session; how it ended is kept if already
+ * said (an error). */
+static void session_act_report_ended_locally(sipspec_session *s) {
+  if (s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
+}
+/* Established__NO_ACK: 64*T1 and no ACK for our 2xx to the server's re-INVITE: the
+ * session ends with BYE (13.3.1.4), reported as an error end. */
+static void session_act_report_ack_timeout(sipspec_session *s) {
+  s->status = 0;
+  set_reason(s, "%s", "no ACK for our 2xx to the server's re-INVITE within 64*T1");
+  s->end_by = SIPSPEC_END_ERROR;
 }
 static void session_act_report_bye_unanswered(sipspec_session *s) {
-  if (s->cur_ev == SIPSPEC_EV_TXN_TIMEOUT) s->ua->tel.sipByeAcksMissing++;
-  if (s->established && s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
+  s->status = 0;
+  set_reason(s, "%s", "no response to BYE (Timer F)");
+  s->ua->tel.sipByeAcksMissing++;
 }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
@@ -503,20 +559,20 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 
 /* ---- feeding ------------------------------------------------------------------------------- */
 
-/* The session is over: stop everything, last callback, hand it to the reaper. */
+/* The session's chart has reached Terminated: stop everything, last callback, hand it to
+ * the reaper. Runs once: post() calls it when a feed took the chart there. */
 static void finish(sipspec_session *s) {
   struct ev_loop *loop = s->ua->loop;
-  s->terminated = 1;
+  update_post(s, SIPSPEC_EV_TU_END, NULL); /* 14.1: no re-INVITE once hung up */
   sipspec_fsm_timers_stop_all(&s->timers);
+  sipspec_fsm_timers_stop_all(&s->upd_timers);
   ev_timer_stop(loop, &s->timer);
-  ev_timer_stop(loop, &s->keepalive);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   for (int i = 0; i < SESSION_MAX_TSX; i++)
     if (s->tsx[i].t) {
       sipspec_tsx_set_callbacks(s->tsx[i].t, NULL);
       s->tsx[i].t = NULL;
     }
-  if (!s->established) s->end_by = SIPSPEC_END_NONE;
   ua_session_bury(s->ua, s);
   if (s->cb.on_terminated) s->cb.on_terminated(s, s->end_by, s->cb.user);
 }
@@ -530,7 +586,7 @@ static int feed_one(sipspec_session *s, int ev, const sipspec_msg *msg) {
 }
 
 static int post(sipspec_session *s, int ev, const sipspec_msg *msg) {
-  if (s->terminated) return SIPSPEC_E_FSM_TERMINATED;
+  if (sipspec_fsm_terminated(&s->fsm)) return SIPSPEC_E_FSM_TERMINATED;
   if (s->busy) {
     /* A message cannot outlive its receive call (the peer retransmits it). */
     if (msg || s->q_len == SESSION_QUEUE_MAX) return SIPSPEC_E_AGAIN;
@@ -546,10 +602,104 @@ static int post(sipspec_session *s, int ev, const sipspec_msg *msg) {
     feed_one(s, e, NULL);
   }
   s->busy = 0;
-  if (sipspec_fsm_terminated(&s->fsm) && !s->terminated) finish(s);
-  else if (!s->terminated) rearm(s);
+  if (sipspec_fsm_terminated(&s->fsm)) finish(s); /* it was not at the top: once */
+  else rearm(s);
   return rc;
 }
+
+/* ---- the update chart (spec/uac_update.rl): our re-INVITEs ------------------------------ */
+
+static void update_on_action(void *ctx, const sipspec_chart *chart, int action) {
+  sipspec_session *s = ctx;
+  assert(chart == &sipspec_chart_uac_update);
+  (void)chart;
+  if (sipspec_fsm_timers_apply(&s->upd_timers, action, loop_now_ms(s->ua->loop))) return;
+  sipspec_uac_update_dispatch(&sipspec_uac_update_impl, s, action);
+}
+
+/* Feeds the update chart one event (its actions never feed it again). A send that failed
+ * inside the transition (upd_rc) is fed after it as NOT_SENT. Returns the feed's result. */
+static int update_post(sipspec_session *s, int ev, const sipspec_msg *msg) {
+  const sipspec_msg *saved = s->upd_msg;
+  s->upd_msg = msg;
+  s->upd_rc = SIPSPEC_OK;
+  int rc = sipspec_fsm_feed(&s->upd, ev);
+  s->upd_msg = NULL;
+  if (!rc && s->upd_rc) (void)sipspec_fsm_feed(&s->upd, SIPSPEC_EV_NOT_SENT);
+  s->upd_msg = saved;
+  if (!sipspec_fsm_terminated(&s->fsm)) rearm(s);
+  return rc;
+}
+
+static void reinvite_done(sipspec_session *s, const sipspec_msg *resp, const char *why);
+static int in_dialog_cred(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
+                          size_t body_len, const char *cred);
+
+/* Ready__TU_REQUEST: the change the application asked for (change_res, change_add) as a new
+ * offer in a re-INVITE (RFC 6787 4.2). Nothing sent: the change is forgotten and why is in
+ * upd_rc, which the API call returns. */
+static void update_act_send_offer(sipspec_session *s) {
+  int rc = s->mrcp ? SIPSPEC_OK : SIPSPEC_E_INVAL;
+  if (!rc)
+    rc = s->change_add ? sipspec_mrcp_session_add(s->mrcp, s->change_res)
+                       : sipspec_mrcp_session_remove(s->mrcp, s->change_res);
+  if (rc) {
+    s->upd_rc = rc;
+    return;
+  }
+  char tmp[8192];
+  size_t len = 0;
+  sipspec_sdp_error e;
+  memset(&e, 0, sizeof e);
+  rc = sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e);
+  if (!rc) {
+    free(s->reinvite_body);
+    s->reinvite_len = 0;
+    if (!(s->reinvite_body = malloc(len ? len : 1))) rc = SIPSPEC_E_NOMEM;
+  }
+  if (!rc) {
+    memcpy(s->reinvite_body, tmp, len);
+    s->reinvite_len = len;
+    rc = in_dialog_cred(s, ST_REINVITE, "INVITE", s->reinvite_body, s->reinvite_len, NULL);
+  }
+  if (rc) {
+    sipspec_mrcp_session_offer_refused(s->mrcp); /* nothing was sent: forget the change */
+    s->upd_rc = rc;
+  }
+}
+
+/* AUTH_RETRY: the same offer again with the credentials (22.2: CSeq + 1 through the dialog,
+ * a new branch). Not sent: the update has failed with the challenge's status. */
+static void update_act_send_offer_with_credentials(sipspec_session *s) {
+  int rc = in_dialog_cred(s, ST_REINVITE, "INVITE", s->reinvite_body, s->reinvite_len, s->upd_cred);
+  if (rc) {
+    reinvite_done(s, s->upd_msg, NULL);
+    s->upd_rc = rc;
+  }
+}
+
+/* Retrying__TIMER_RETRY: the same offer once more after the 491's wait (14.1). */
+static void update_act_send_offer_again(sipspec_session *s) {
+  int rc = in_dialog_cred(s, ST_REINVITE, "INVITE", s->reinvite_body, s->reinvite_len, NULL);
+  if (rc) {
+    reinvite_done(s, NULL, "cannot send the re-INVITE again after 491");
+    s->upd_rc = rc;
+  }
+}
+
+/* Offering__RX_491: 14.1, we own the Call-ID: a random wait of 2.1 to 4 s in 10 ms units,
+ * given to the RETRY timer that the transition starts next. */
+static void update_act_choose_retry_wait(sipspec_session *s) {
+  unsigned char r[2] = {0, 0};
+  (void)RAND_bytes(r, 2);
+  unsigned steps = ((unsigned)r[0] << 8 | r[1]) % 191u; /* 0 .. 190 */
+  (void)sipspec_fsm_timers_set(&s->upd_timers, SIPSPEC_EV_TIMER_RETRY, 2100u + 10u * steps);
+}
+
+static void update_act_send_ack(sipspec_session *s) { (void)ack_2xx(s, s->upd_msg); }
+static void update_act_report_updated(sipspec_session *s) { reinvite_done(s, s->upd_msg, NULL); }
+static void update_act_report_refused(sipspec_session *s) { reinvite_done(s, s->upd_msg, NULL); }
+static void update_act_report_unanswered(sipspec_session *s) { reinvite_done(s, NULL, NULL); }
 
 /* ---- the transactions' callbacks --------------------------------------------------------- */
 
@@ -584,9 +734,8 @@ static void fork_send_request(sipspec_dialog *d, const char *req, size_t len, co
 static int fork_2xx(sipspec_session *s, const sipspec_msg *resp) {
   if (!s->dialog || !s->invite) return 0;
   const sipspec_dialog_id *id = sipspec_dialog_id_get(s->dialog);
-  int ds = sipspec_dialog_state(s->dialog);
   sipspec_addr to;
-  if (!id->remote_tag[0] || ds == SIPSPEC_DIALOG_IDLE || ds == SIPSPEC_DIALOG_EARLY) return 0;
+  if (!id->remote_tag[0] || sipspec_dialog_is_early(s->dialog)) return 0; /* no dialog of a 2xx yet */
   if (sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len || to.tag.len > SIPSPEC_DIALOG_TAG_MAX) return 0;
   if ((to.tag.len == strlen(id->remote_tag) && !memcmp(to.tag.p, id->remote_tag, to.tag.len)) ||
       sipspec_msg_cseq(resp) != s->cseq)
@@ -624,7 +773,8 @@ static int fork_2xx(sipspec_session *s, const sipspec_msg *resp) {
   return 1;
 }
 
-/* A 401/407 to the INVITE: AUTH_RETRY with fresh credentials, or AUTH_FAILED. */
+/* A 401/407 to the INVITE: AUTH_RETRY with fresh credentials, or AUTH_FAILED; the chart
+ * decides what either means where it is (no retry once the application ended it). */
 static char *answer_challenge(sipspec_session *s, const sipspec_msg *resp, const char *method, const char *uri,
                               const char *body, size_t body_len);
 static void on_challenge(sipspec_session *s, const sipspec_msg *resp) {
@@ -639,9 +789,10 @@ static void on_challenge(sipspec_session *s, const sipspec_msg *resp) {
   }
 }
 
-static void reinvite_done(sipspec_session *s, const sipspec_msg *resp) {
-  s->reinvite_pending = 0;
-  sipspec_response_info info = {0, "no response to the re-INVITE", NULL};
+/* The re-INVITE's outcome to the application: resp (a final response), or none (why, or
+ * "no response"). */
+static void reinvite_done(sipspec_session *s, const sipspec_msg *resp, const char *why) {
+  sipspec_response_info info = {0, why ? why : "no response to the re-INVITE", NULL};
   char reason[128] = "";
   const sipspec_mrcp_answer *ans = NULL;
   if (resp) {
@@ -701,14 +852,16 @@ static char *answer_challenge(sipspec_session *s, const sipspec_msg *resp, const
   return lines;
 }
 
-/* A 401/407 to the pending re-INVITE: sent again with credentials (22.2: CSeq + 1 through
- * the dialog, a new branch, the same offer), or the re-INVITE has failed. */
+/* A 401/407 to our re-INVITE: AUTH_RETRY with the credentials (the update chart sends the
+ * same offer again: 22.2, CSeq + 1 through the dialog, a new branch), or AUTH_FAILED. */
 static void reinvite_challenged(sipspec_session *s, const sipspec_msg *resp) {
-  char *lines = answer_challenge(s, resp, "INVITE", sipspec_dialog_remote_target(s->dialog), s->reinvite_body,
-                                 s->reinvite_len);
-  int rc = lines ? in_dialog_cred(s, ST_REINVITE, "INVITE", s->reinvite_body, s->reinvite_len, lines) : SIPSPEC_E_STATE;
+  char *lines = s->dialog ? answer_challenge(s, resp, "INVITE", sipspec_dialog_remote_target(s->dialog),
+                                             s->reinvite_body, s->reinvite_len)
+                          : NULL;
+  s->upd_cred = lines;
+  update_post(s, lines ? SIPSPEC_EV_AUTH_RETRY : SIPSPEC_EV_AUTH_FAILED, resp);
+  s->upd_cred = NULL;
   free(lines);
-  if (rc) reinvite_done(s, resp);
 }
 
 /* A 401/407 to our BYE (RFC 3261 22.2): e.g. a nonce that went stale while the session was
@@ -750,51 +903,37 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
   sipspec_session *s = slot->s;
   int st = sipspec_msg_status(resp);
   (void)t;
-  int state = sipspec_fsm_state(&s->fsm);
   switch (slot->role) {
-  case ST_INVITE:
+  case ST_INVITE: /* once answered, the ICT passes only copies of 2xx (RFC 6026 8.4) */
     if (st >= 200 && st < 300 && fork_2xx(s, resp)) return;
-    if (state == SIPSPEC_UAC_SESSION_TERMINATING) return; /* our BYE is out: nothing to do */
     if (st < 200) post(s, SIPSPEC_EV_RX_1XX, resp);
     else if (st < 300) post(s, SIPSPEC_EV_RX_2XX, resp);
-    else if ((st == 401 || st == 407) && state == SIPSPEC_UAC_SESSION_CANCEL_PENDING)
-      post(s, SIPSPEC_EV_AUTH_FAILED, resp); /* ended by the application: no retry (22.2) */
-    else if ((st == 401 || st == 407) && state != SIPSPEC_UAC_SESSION_CANCELLING)
-      on_challenge(s, resp);
+    else if (st == 401 || st == 407) on_challenge(s, resp);
     else post(s, SIPSPEC_EV_RX_300_699, resp);
     break;
   case ST_BYE:
     if (st < 200) return;
     note_response(s, resp);
-    if ((st == 401 || st == 407) && state == SIPSPEC_UAC_SESSION_TERMINATING) {
-      bye_challenged(s, resp);
-      return;
-    }
-    post(s, st < 300 ? SIPSPEC_EV_RX_2XX : (st == 481 || st == 408) ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699,
-         resp);
+    if (st == 401 || st == 407) bye_challenged(s, resp);
+    else post(s, SIPSPEC_EV_RX_BYE_RESPONSE, resp);
+    break;
+  case ST_REINVITE: /* the update chart, then the session for a 481/408 (12.2.1.2) */
+    if (st < 200) return;
+    if (st < 300) update_post(s, SIPSPEC_EV_RX_2XX, resp);
+    else if (st == 401 || st == 407) reinvite_challenged(s, resp);
+    else if (st == 491) update_post(s, SIPSPEC_EV_RX_491, resp);
+    else update_post(s, st == 481 || st == 408 ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699, resp);
+    if (st == 481 || st == 408) post(s, SIPSPEC_EV_RX_481_408, resp);
     break;
   case ST_OPTIONS:
-  case ST_REINVITE:
     if (st < 200) return;
-    if (slot->role == ST_REINVITE && st < 300) {
-      if (state == SIPSPEC_UAC_SESSION_ESTABLISHED) post(s, SIPSPEC_EV_RX_2XX, resp); /* send_ack */
-      if (s->reinvite_pending) reinvite_done(s, resp);
-      return;
-    }
-    if (slot->role == ST_REINVITE) {
-      if (s->reinvite_pending && (st == 401 || st == 407)) reinvite_challenged(s, resp);
-      else if (s->reinvite_pending) reinvite_done(s, resp);
-    } else if (s->cb.on_keepalive) {
+    if (s->cb.on_keepalive) {
       char reason[128];
       copy_span_z(reason, sizeof reason, sipspec_msg_reason(resp));
       sipspec_response_info info = {st, reason, NULL};
       s->cb.on_keepalive(s, &info, s->cb.user);
     }
-    if ((st == 481 || st == 408) && !s->terminated && state == SIPSPEC_UAC_SESSION_ESTABLISHED) {
-      note_response(s, resp);
-      if (s->dialog) sipspec_dialog_rx_request_response(s->dialog, st);
-      post(s, SIPSPEC_EV_RX_481_408, resp);
-    }
+    if (st == 481 || st == 408) post(s, SIPSPEC_EV_RX_481_408, resp);
     break;
   case ST_CANCEL:
   case ST_FORK_BYE: break;
@@ -805,29 +944,17 @@ static void tsx_on_timeout(sipspec_tsx *t, void *user) {
   session_tsx *slot = user;
   sipspec_session *s = slot->s;
   (void)t;
-  int state = sipspec_fsm_state(&s->fsm);
   switch (slot->role) {
-  case ST_INVITE:
-    if (state != SIPSPEC_UAC_SESSION_TERMINATING) post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
-    break;
-  case ST_BYE:
-    s->status = 0;
-    set_reason(s, "%s", "no response to BYE (Timer F)");
-    post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
-    break;
+  case ST_INVITE: /* Timer B: only before an answer (an answered ICT ends on Timer M) */
+  case ST_BYE: post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL); break;
   case ST_OPTIONS:
   case ST_REINVITE:
-    if (slot->role == ST_REINVITE && s->reinvite_pending) reinvite_done(s, NULL);
+    if (slot->role == ST_REINVITE) update_post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
     if (slot->role == ST_OPTIONS && s->cb.on_keepalive) {
       sipspec_response_info info = {0, "no response to OPTIONS (Timer F)", NULL};
       s->cb.on_keepalive(s, &info, s->cb.user);
     }
-    if (!s->terminated && state == SIPSPEC_UAC_SESSION_ESTABLISHED) {
-      s->status = 0;
-      set_reason(s, "%s", "no response to an in-dialog request");
-      if (s->dialog) sipspec_dialog_txn_timeout(s->dialog);
-      post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
-    }
+    post(s, SIPSPEC_EV_REQ_TIMEOUT, NULL);
     break;
   case ST_CANCEL:
   case ST_FORK_BYE: break;
@@ -838,8 +965,7 @@ static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user) {
   session_tsx *slot = user;
   sipspec_session *s = slot->s;
   (void)t;
-  if (slot->role != ST_INVITE && slot->role != ST_BYE) return;
-  if (slot->role == ST_INVITE && sipspec_fsm_state(&s->fsm) == SIPSPEC_UAC_SESSION_TERMINATING) return;
+  if (slot->role != ST_INVITE && slot->role != ST_BYE) return; /* an answered ICT sends nothing */
   s->status = 0;
   set_reason(s, "transport error: %s", sipspec_strerror(code));
   post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
@@ -908,18 +1034,12 @@ static int origin_equal(const sipspec_sdp_origin *a, const sipspec_sdp_origin *b
  * refresh: an offer equal to the server's current SDP (same o= line, version included:
  * RFC 3264 8 says an unchanged description keeps its version), answered 200 with our
  * current SDP, unchanged too. Anything else (no offer, an offer that does not parse, a
- * changed one) gets 488 with a Warning saying why (RFC 3261 13.3.1, 21.4.26). */
-static void answer_server_reinvite(sipspec_session *s, const sipspec_msg *req) {
-  if (sipspec_uas_2xx_pending(&s->reinvite_2xx)) {
-    /* 14.1/14.2: the server's previous INVITE exchange is not over until its ACK */
-    sipspec_tsx_respond(s->cur_srv, 500, NULL,
-                        "Retry-After: 1\r\nWarning: 399 sipspec \"the 2xx to the previous re-INVITE is not ACKed yet\"\r\n",
-                        NULL, 0);
-    return;
-  }
+ * changed one) gets 488 with a Warning saying why (RFC 3261 13.3.1, 21.4.26). This says
+ * which (NULL: a refresh; else why not, in buf or a constant); the update chart decides
+ * what to answer where it is (491 while our re-INVITE runs, 500 while our 2xx waits). */
+static const char *refresh_refusal(const sipspec_session *s, const sipspec_msg *req, char *buf, size_t cap) {
   sipspec_span body = sipspec_msg_body(req);
   const char *why = NULL;
-  char why_buf[300];
   sipspec_sdp *offer = NULL, *cur = NULL;
   sipspec_sdp_error e;
   memset(&e, 0, sizeof e);
@@ -928,46 +1048,78 @@ static void answer_server_reinvite(sipspec_session *s, const sipspec_msg *req) {
   } else if (!s->remote_sdp || !s->local_sdp) {
     why = "no negotiated session to refresh";
   } else if (sipspec_sdp_parse(body.p, body.len, NULL, &offer, &e) != SIPSPEC_OK) {
-    snprintf(why_buf, sizeof why_buf, "the offer does not parse (line %u: %s)", e.line, e.reason);
-    why = why_buf;
+    snprintf(buf, cap, "the offer does not parse (line %u: %s)", e.line, e.reason);
+    why = buf;
   } else if (sipspec_sdp_parse(s->remote_sdp, s->remote_len, NULL, &cur, NULL) != SIPSPEC_OK ||
              !origin_equal(&offer->origin, &cur->origin)) {
     why = "only a session refresh (the same o= line and version) is accepted; the client changes the session";
   }
   sipspec_sdp_free(offer);
   sipspec_sdp_free(cur);
-  char hdrs[600];
-  if (why) {
-    /* the Warning text is a quoted-string: the reasons above hold no quote or backslash */
-    char clean[300];
-    copy_span_z(clean, sizeof clean, (sipspec_span){why, strlen(why)});
-    for (char *c = clean; *c; c++)
-      if (*c == '"' || *c == '\\') *c = '\'';
-    snprintf(hdrs, sizeof hdrs, "Warning: 399 sipspec \"%s\"\r\n", clean);
-    sipspec_tsx_respond(s->cur_srv, 488, NULL, hdrs, NULL, 0);
+  return why;
+}
+
+/* RX_INVITE_CHANGE: 488 with a Warning saying why. */
+static void update_act_answer_488(sipspec_session *s) {
+  if (!s->upd_msg || !s->cur_srv) return;
+  char why_buf[300], clean[300], hdrs[600];
+  const char *why = refresh_refusal(s, s->upd_msg, why_buf, sizeof why_buf);
+  /* the Warning text is a quoted-string: the reasons above hold no quote or backslash */
+  copy_span_z(clean, sizeof clean, (sipspec_span){why ? why : "", why ? strlen(why) : 0});
+  for (char *c = clean; *c; c++)
+    if (*c == '"' || *c == '\\') *c = '\'';
+  snprintf(hdrs, sizeof hdrs, "Warning: 399 sipspec \"%s\"\r\n", clean);
+  sipspec_tsx_respond(s->cur_srv, 488, NULL, hdrs, NULL, 0);
+}
+
+/* RX_INVITE (a refresh): 200 with our current SDP; 13.3.1.4: sent again T1, 2*T1, ...
+ * (capped at T2) until its ACK; after 64*T1 without one, NO_ACK ends the session with
+ * BYE. Not sent: NOT_SENT (no 2xx to wait for). */
+static void update_act_answer_refresh(sipspec_session *s) {
+  if (!s->upd_msg || !s->cur_srv) {
+    s->upd_rc = SIPSPEC_E_STATE;
     return;
   }
+  char hdrs[600];
   snprintf(hdrs, sizeof hdrs, "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nContent-Type: application/sdp\r\n",
            s->contact);
-  /* 13.3.1.4: sent again T1, 2*T1, ... (capped at T2) until its ACK; after 64*T1 without
-   * one, reinvite_2xx_give_up ends the session with BYE */
-  sipspec_uas_2xx_send(&s->reinvite_2xx, s->cur_srv, sipspec_msg_cseq(req), s->ua->cfg.t1_ms, s->ua->cfg.t2_ms, 200,
-                       hdrs, s->local_sdp, s->local_len);
+  int rc = sipspec_uas_2xx_send(&s->reinvite_2xx, s->cur_srv, sipspec_msg_cseq(s->upd_msg), s->ua->cfg.t1_ms,
+                                s->ua->cfg.t2_ms, 200, hdrs, s->local_sdp, s->local_len);
+  if (rc) s->upd_rc = rc;
+}
+
+/* 14.2: our 2xx to the server's previous INVITE is not ACKed yet. */
+static void update_act_answer_500(sipspec_session *s) {
+  if (s->cur_srv)
+    sipspec_tsx_respond(s->cur_srv, 500, NULL,
+                        "Retry-After: 1\r\nWarning: 399 sipspec \"the 2xx to the previous re-INVITE is not ACKed yet\"\r\n",
+                        NULL, 0);
+}
+
+/* 14.2: our own re-INVITE is in progress. */
+static void update_act_answer_491(sipspec_session *s) {
+  if (s->cur_srv) sipspec_tsx_respond(s->cur_srv, 491, NULL, NULL, NULL, 0);
 }
 
 static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user) {
   sipspec_session *s = user;
   (void)d;
   if (sipspec_msg_method(req) == SIPSPEC_METHOD_ACK) { /* RX_ACK: the ACK for our 2xx */
-    sipspec_uas_2xx_ack(&s->reinvite_2xx, req);
+    if (sipspec_uas_2xx_ack(&s->reinvite_2xx, req)) update_post(s, SIPSPEC_EV_RX_ACK, req);
     return;
   }
   if (!s->cur_srv) return;
+  char buf[300];
   switch (sipspec_msg_method(req)) {
   case SIPSPEC_METHOD_OPTIONS:
     sipspec_tsx_respond(s->cur_srv, 200, NULL, "Allow: " SESSION_ALLOW "\r\nAccept: application/sdp\r\n", NULL, 0);
     break;
-  case SIPSPEC_METHOD_INVITE: answer_server_reinvite(s, req); break;
+  case SIPSPEC_METHOD_INVITE: {
+    int rc = update_post(s, refresh_refusal(s, req, buf, sizeof buf) ? SIPSPEC_EV_RX_INVITE_CHANGE : SIPSPEC_EV_RX_INVITE,
+                         req);
+    if (rc) sipspec_tsx_respond(s->cur_srv, 481, "Call/Transaction Does Not Exist", NULL, NULL, 0); /* no session */
+    break;
+  }
   case SIPSPEC_METHOD_INFO: sipspec_tsx_respond(s->cur_srv, 200, NULL, NULL, NULL, 0); break;
   default: sipspec_tsx_respond(s->cur_srv, 405, NULL, "Allow: " SESSION_ALLOW "\r\n", NULL, 0); break;
   }
@@ -976,13 +1128,13 @@ static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user
 /* ---- from the user agent ------------------------------------------------------------------ */
 
 int session_matches(const sipspec_session *s, const sipspec_msg *m, int is_request) {
-  if (!s->dialog || s->terminated) return 0;
+  if (!s->dialog || sipspec_fsm_terminated(&s->fsm)) return 0;
   return is_request ? sipspec_dialog_match_request(s->dialog, m) : sipspec_dialog_match_response(s->dialog, m);
 }
 
 int session_matches_call(const sipspec_session *s, const sipspec_msg *resp) {
   sipspec_addr from;
-  if (!s->dialog || s->terminated || sipspec_msg_from(resp, &from) != SIPSPEC_OK) return 0;
+  if (!s->dialog || sipspec_fsm_terminated(&s->fsm) || sipspec_msg_from(resp, &from) != SIPSPEC_OK) return 0;
   const sipspec_dialog_id *id = sipspec_dialog_id_get(s->dialog);
   sipspec_span cid = sipspec_msg_call_id(resp);
   return cid.len == strlen(id->call_id) && !memcmp(cid.p, id->call_id, cid.len) &&
@@ -991,8 +1143,7 @@ int session_matches_call(const sipspec_session *s, const sipspec_msg *resp) {
 
 void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp) {
   if (fork_2xx(s, resp)) return;
-  if (sipspec_fsm_state(&s->fsm) == SIPSPEC_UAC_SESSION_TERMINATING) return;
-  post(s, SIPSPEC_EV_RX_2XX, resp);
+  post(s, SIPSPEC_EV_RX_2XX, resp); /* Established ACKs it again; Terminating ignores it */
 }
 
 void session_rx_ack(sipspec_session *s, const sipspec_msg *ack) {
@@ -1000,16 +1151,11 @@ void session_rx_ack(sipspec_session *s, const sipspec_msg *ack) {
 }
 
 /* 64*T1 and no ACK for our 2xx to the server's re-INVITE: the dialog is confirmed, but the
- * session ends with BYE (13.3.1.4), reported as an error end. */
+ * session ends with BYE (13.3.1.4; the chart's Established__NO_ACK). */
 static void reinvite_2xx_give_up(sipspec_uas_2xx *r, void *user) {
-  sipspec_session *s = user;
   (void)r;
-  if (s->terminated || s->ending || sipspec_fsm_state(&s->fsm) != SIPSPEC_UAC_SESSION_ESTABLISHED) return;
-  s->ending = 1;
-  s->status = 0;
-  set_reason(s, "%s", "no ACK for our 2xx to the server's re-INVITE within 64*T1");
-  s->end_by = SIPSPEC_END_ERROR;
-  post(s, SIPSPEC_EV_TU_END, NULL);
+  update_post(user, SIPSPEC_EV_NO_ACK, NULL);
+  post(user, SIPSPEC_EV_NO_ACK, NULL);
 }
 
 void session_rx_request(sipspec_session *s, sipspec_tsx *t, const sipspec_msg *req) {
@@ -1033,8 +1179,8 @@ void session_free(sipspec_session *s) {
   if (!s) return;
   struct ev_loop *loop = s->ua->loop;
   sipspec_fsm_timers_stop_all(&s->timers);
+  sipspec_fsm_timers_stop_all(&s->upd_timers);
   ev_timer_stop(loop, &s->timer);
-  ev_timer_stop(loop, &s->keepalive);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   sipspec_dialog_destroy(s->dialog);
   sipspec_digest_client_destroy(s->digest);
@@ -1054,13 +1200,6 @@ void session_free(sipspec_session *s) {
   free(s->remote_sdp);
   for (int i = 0; i < SESSION_MAX_FORKS; i++) free(s->forks[i].ack);
   free(s);
-}
-
-static void keepalive_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sipspec_session *s = w->data;
-  (void)loop, (void)revents;
-  assert(w == &s->keepalive);
-  sipspec_session_keepalive(s);
 }
 
 static int extra_ok(const char *h) {
@@ -1150,8 +1289,7 @@ static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, voi
   s->status = 0;
   snprintf(s->reason, sizeof s->reason, "%s: %s", rc == SIPSPEC_E_RESOLVE ? "cannot resolve the target" : "cannot send",
            sipspec_strerror(rc));
-  report_failed(s, SIPSPEC_RESULT_TRANSPORT_ERROR);
-  finish(s);
+  post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL); /* Idle__TRANSPORT_ERR: nothing was sent */
 }
 
 int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec_session **out) {
@@ -1194,16 +1332,21 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   s->answer_timeout_ms = o->answer_timeout_ms;
   s->cseq = 1;
   ev_timer_init(&s->timer, timer_cb, 0., 0.);
-  ev_timer_init(&s->keepalive, keepalive_cb, 0., 0.);
-  s->timer.data = s->keepalive.data = s;
+  s->timer.data = s;
   sipspec_timer_values tv = {ua->cfg.t1_ms, ua->cfg.t2_ms, ua->cfg.t4_ms};
+  /* the application's timer options: the answer timeout, the keep-alive interval (none: the
+   * KEEPALIVE timer is not used) */
   if (sipspec_fsm_timers_init(&s->timers, &sipspec_chart_uac_session, &tv, 0) != SIPSPEC_OK ||
-      (s->answer_timeout_ms && sipspec_fsm_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms))) {
+      sipspec_fsm_timers_init(&s->upd_timers, &sipspec_chart_uac_update, &tv, 0) != SIPSPEC_OK ||
+      (s->answer_timeout_ms && sipspec_fsm_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms)) ||
+      sipspec_fsm_timers_set(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms) ||
+      sipspec_fsm_timers_off(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms == 0)) {
     free(s);
     return SIPSPEC_E_INVAL;
   }
   sipspec_uas_2xx_init(&s->reinvite_2xx, ua->loop, reinvite_2xx_give_up, s);
   sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, on_action, s);
+  sipspec_fsm_init(&s->upd, &sipspec_chart_uac_update, update_on_action, s);
   int rc = SIPSPEC_OK;
   if (!(s->target = strdup(o->target))) rc = SIPSPEC_E_NOMEM;
   if (!rc && o->to_display && !(s->to_display = strdup(o->to_display))) rc = SIPSPEC_E_NOMEM;
@@ -1248,48 +1391,43 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   sipspec_session_callbacks saved = s->cb;
   memset(&s->cb, 0, sizeof s->cb);
   rc = post(s, SIPSPEC_EV_TU_START, NULL);
+  if (!rc && sipspec_fsm_terminated(&s->fsm)) rc = s->start_err ? s->start_err : SIPSPEC_E_SEND;
+  if (rc && !sipspec_fsm_terminated(&s->fsm)) post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL); /* to the reaper */
   s->cb = saved;
-  if (!rc && s->terminated) rc = s->start_err ? s->start_err : SIPSPEC_E_SEND;
   if (rc) {
-    if (!s->terminated) {
-      s->terminated = 1;
-      ua_session_bury(ua, s);
-    }
     ua->tel.sessionsStarted--;
-    if (s->failed_reported) ua->tel.sessionsFailed--;
+    if (s->result != SIPSPEC_RESULT_OK) ua->tel.sessionsFailed--; /* the failure reported above */
     return rc;
   }
   if (out) *out = s;
   return SIPSPEC_OK;
 }
 
-int sipspec_session_end(sipspec_session *s) {
-  if (!s || s->terminated) return SIPSPEC_E_STATE;
-  int state = sipspec_fsm_state(&s->fsm);
-  if (s->query) { /* still resolving: nothing was sent */
-    sipspec_resolve_cancel(s->ua->resolver, s->query);
-    s->query = NULL;
-    s->ending = 1;
-    set_reason(s, "%s", "ended before the INVITE was sent");
-    report_failed(s, SIPSPEC_RESULT_CANCELLED);
-    finish(s);
-    return SIPSPEC_OK;
-  }
-  if (s->ending || (state != SIPSPEC_UAC_SESSION_INVITING && state != SIPSPEC_UAC_SESSION_PROCEEDING &&
-                    state != SIPSPEC_UAC_SESSION_ESTABLISHED))
-    return SIPSPEC_E_STATE;
-  s->ending = 1;
-  int rc = post(s, SIPSPEC_EV_TU_END, NULL);
-  return rc == SIPSPEC_E_FSM_IGNORED || rc == SIPSPEC_E_FSM_REFUSED ? SIPSPEC_E_STATE : rc;
+/* What a refused or ignored event means to the application: the call does not fit the
+ * session's state. */
+static int api_rc(int rc) {
+  return rc == SIPSPEC_E_FSM_IGNORED || rc == SIPSPEC_E_FSM_REFUSED || rc == SIPSPEC_E_FSM_TERMINATED ? SIPSPEC_E_STATE
+                                                                                                       : rc;
 }
 
+/* The chart decides: TU_END is taken in Idle (still resolving), Inviting, Proceeding and
+ * Established, refused once the session is ending or over. An end asked for from inside a
+ * callback waits in the queue; a second one is refused there. */
+int sipspec_session_end(sipspec_session *s) {
+  if (!s) return SIPSPEC_E_STATE;
+  for (int i = 0; s->busy && i < s->q_len; i++)
+    if (s->q[(s->q_head + i) % SESSION_QUEUE_MAX].ev == SIPSPEC_EV_TU_END) return SIPSPEC_E_STATE;
+  return api_rc(post(s, SIPSPEC_EV_TU_END, NULL));
+}
+
+/* TU_REQUEST: the session chart sends it in Established, refuses it elsewhere. Not from
+ * inside the session's own callbacks (busy). */
 static int in_dialog_cred(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
                           size_t body_len, const char *cred) {
-  if (!s || s->terminated) return SIPSPEC_E_STATE;
-  if (sipspec_fsm_state(&s->fsm) != SIPSPEC_UAC_SESSION_ESTABLISHED || s->ending || s->busy) return SIPSPEC_E_STATE;
+  if (!s || s->busy) return SIPSPEC_E_STATE;
   session_req p = {role, method, body, body_len, SIPSPEC_OK, cred};
   s->next_req = &p;
-  int rc = post(s, SIPSPEC_EV_TU_REQUEST, NULL);
+  int rc = api_rc(post(s, SIPSPEC_EV_TU_REQUEST, NULL));
   s->next_req = NULL;
   return rc ? rc : p.rc;
 }
@@ -1301,33 +1439,16 @@ static int in_dialog(sipspec_session *s, session_tsx_role role, const char *meth
 
 int sipspec_session_keepalive(sipspec_session *s) { return in_dialog(s, ST_OPTIONS, "OPTIONS", NULL, 0); }
 
+/* The update chart decides (TU_REQUEST: Ready sends the offer; refused before the session
+ * is established, while an offer of ours runs, while our 2xx to the server's re-INVITE
+ * waits for its ACK (14.1: not while an INVITE exchange runs in either direction), once it
+ * has ended). */
 static int change_resource(sipspec_session *s, sipspec_mrcp_resource r, int add) {
   if (!s) return SIPSPEC_E_INVAL;
-  if (s->terminated || s->reinvite_pending || sipspec_uas_2xx_pending(&s->reinvite_2xx) ||
-      sipspec_fsm_state(&s->fsm) != SIPSPEC_UAC_SESSION_ESTABLISHED)
-    return SIPSPEC_E_STATE; /* 14.1: not while an INVITE exchange runs in either direction */
-  if (!s->mrcp) return SIPSPEC_E_INVAL;
-  int rc = add ? sipspec_mrcp_session_add(s->mrcp, r) : sipspec_mrcp_session_remove(s->mrcp, r);
-  if (rc) return rc;
-  char tmp[8192];
-  size_t len = 0;
-  sipspec_sdp_error e;
-  memset(&e, 0, sizeof e);
-  rc = sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e);
-  if (!rc) {
-    free(s->reinvite_body);
-    s->reinvite_len = 0;
-    if (!(s->reinvite_body = malloc(len ? len : 1))) rc = SIPSPEC_E_NOMEM;
-  }
-  if (!rc) {
-    memcpy(s->reinvite_body, tmp, len);
-    s->reinvite_len = len;
-    s->reinvite_pending = 1;
-    rc = in_dialog(s, ST_REINVITE, "INVITE", tmp, len);
-    if (rc) s->reinvite_pending = 0;
-  }
-  if (rc) sipspec_mrcp_session_offer_refused(s->mrcp); /* nothing was sent: forget the change */
-  return rc;
+  s->change_res = r;
+  s->change_add = add;
+  int rc = api_rc(update_post(s, SIPSPEC_EV_TU_REQUEST, NULL));
+  return rc ? rc : s->upd_rc;
 }
 
 int sipspec_session_add_resource(sipspec_session *s, sipspec_mrcp_resource r) { return change_resource(s, r, 1); }

@@ -4,9 +4,10 @@
  *   ua.c       the user agent: transports and the transaction layer, the requests and
  *              stray responses that arrive outside a transaction of ours (routed to the
  *              session whose dialog they match, 481 otherwise), sending ACKs, the reaper
- *   session.c  one session on the generated chart spec/uac_session.rl: its actions by
- *              name, its INVITE/CANCEL/BYE/in-dialog transactions, its dialog
- *              (session/dialog.h), its timers, Digest retries
+ *   session.c  one session on the generated charts spec/uac_session.rl (the session) and
+ *              spec/uac_update.rl (its re-INVITEs): their actions by name, its
+ *              INVITE/CANCEL/BYE/in-dialog transactions, its dialog (session/dialog.h),
+ *              its chart timers, Digest retries
  */
 #ifndef SIPSPEC_SESSION_SESSION_INTERNAL_H
 #define SIPSPEC_SESSION_SESSION_INTERNAL_H
@@ -90,9 +91,10 @@ typedef struct session_req {
 struct sipspec_session {
   sipspec_ua *ua;
   sipspec_session *prev, *next;
-  sipspec_fsm fsm;
-  ev_timer timer, keepalive;         /* timer: the earliest chart timer (ANSWER, CANCEL) */
-  sipspec_fsm_timers timers;
+  sipspec_fsm fsm;                   /* spec/uac_session.rl */
+  sipspec_fsm upd;                   /* spec/uac_update.rl: our re-INVITEs */
+  ev_timer timer;                    /* the earliest chart timer of either chart */
+  sipspec_fsm_timers timers, upd_timers;
   /* options, copied */
   char *target, *to_display, *extra_headers;
   char *offer;                       /* the SDP offer text sent with the current INVITE */
@@ -127,6 +129,11 @@ struct sipspec_session {
   /* the event being fed */
   int cur_ev;
   const sipspec_msg *cur_msg;
+  const sipspec_msg *upd_msg;        /* the response the update chart is being fed, or NULL */
+  int upd_rc;                        /* why the update chart's last send failed, or 0 */
+  sipspec_mrcp_resource change_res;  /* TU_REQUEST of the update chart: the resource to add */
+  int change_add;                    /* ... (1) or remove (0) */
+  char *upd_cred;                    /* AUTH_RETRY of the update chart: its credentials lines */
   sipspec_tsx *cur_srv;              /* RX_BYE: its server transaction */
   session_req *next_req;             /* what send_in_dialog_request sends */
   session_req *cur_req;              /* the request the dialog is building */
@@ -136,14 +143,8 @@ struct sipspec_session {
   /* outcome */
   sipspec_result result;
   int status;
-  int established;
-  int cancel_by_timer;
-  int reinvite_pending;
-  char *reinvite_body;               /* the pending re-INVITE's offer, for a Digest retry */
+  char *reinvite_body;               /* the last re-INVITE's offer, for a Digest or 491 retry */
   size_t reinvite_len;
-  int ending;                        /* sipspec_session_end() was called */
-  int failed_reported;
-  int terminated;                    /* on_terminated ran */
   sipspec_end_reason end_by;
   char reason[300];
   char warning[160];
