@@ -1132,6 +1132,46 @@ static void test_reinvite_challenge_no_credentials(void) {
   fx_close(&f);
 }
 
+/* RFC 3261 14.1: a 491 to our re-INVITE (we own the Call-ID) waits a random 2.1 to 4 s and
+ * sends the same offer once more (CSeq + 1); no second change meanwhile. A second 491 ends
+ * the update (on_updated 491) and the session goes on: the next change is sent at once. */
+static void test_reinvite_491_retried_once(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  establish(&f);
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
+  int re = expect_msg(&f, "INVITE ", 1, 5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re, "CSeq"), "2 INVITE");
+  peer_reply(&f.p, re, 491, NULL, NULL, NULL);
+  ev_now_update(f.loop);
+  double t491 = ev_now(f.loop);
+  CU_ASSERT(wait_for(&f, "ACK ", 1, 5) >= 0); /* the ICT's ACK for the 491 */
+  CU_ASSERT_EQUAL(f.n_updated, 0);
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_RECORDER), SIPSPEC_E_STATE); /* still pending */
+  int re2 = expect_msg(&f, "INVITE ", 2, 6);
+  ev_now_update(f.loop);
+  double waited = ev_now(f.loop) - t491;
+  CU_ASSERT(waited >= 2.05 && waited <= 4.5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re2, "CSeq"), "3 INVITE");
+  CU_ASSERT_STRING_EQUAL(strstr(f.p.msgs[re2], "\r\n\r\n"), strstr(f.p.msgs[re], "\r\n\r\n")); /* the same offer */
+  peer_reply(&f.p, re2, 491, NULL, NULL, NULL);
+  tst_run_for(f.loop, 0.1);
+  CU_ASSERT_EQUAL(f.n_updated, 1);
+  CU_ASSERT_EQUAL(f.updated_status, 491);
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
+  CU_ASSERT_EQUAL(sipspec_session_answer(f.s)->nchannels, 1); /* as it was */
+  CU_ASSERT_EQUAL(peer_count(&f.p, "INVITE "), 3);
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_RECORDER), SIPSPEC_OK);
+  int re3 = expect_msg(&f, "INVITE ", 3, 5);
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[re3], "a=resource:recorder"));
+  CU_ASSERT_PTR_NULL(strstr(f.p.msgs[re3], "a=resource:speechrecog"));
+  reply_200(&f, re3, NULL);
+  tst_run_for(f.loop, 0.05);
+  CU_ASSERT_EQUAL(f.n_updated, 2);
+  CU_ASSERT_EQUAL(f.updated_status, 200);
+  fx_close(&f);
+}
+
 /* RFC 3261 13.2.2.4: a 2xx from another fork (To tag fork2) after the session is
  * established: ACKed on that fork's dialog, which gets a BYE at once; a copy of that 2xx
  * is ACKed again without a second BYE; the session itself goes on and ends on its own
@@ -1526,6 +1566,38 @@ static void test_server_reinvite_2xx_until_ack(void) {
   fx_close(&f);
 }
 
+/* RFC 3261 14.1 / 14.2: the two directions of re-INVITE meet. The server's refresh while our
+ * re-INVITE is in progress gets 491 (ours then completes); while our 200 to its refresh
+ * waits for the ACK, the application's change is refused, and accepted once the ACK came. */
+static void test_reinvites_cross(void) {
+  fx f;
+  fx_open(&f, 100, 0);
+  int inv = establish(&f);
+  char cur[4096];
+  snprintf(cur, sizeof cur, "%s", answer_for(&f, inv));
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
+  int re = expect_msg(&f, "INVITE ", 1, 5);
+  send_server_reinvite(&f, inv, 2, "z9hG4bKsrvx1", cur);
+  int pend = expect_msg(&f, "SIP/2.0 491", 0, 5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, pend, "CSeq"), "2 INVITE");
+  send_server_request(&f, "ACK", inv, 2, "z9hG4bKsrvx1", NULL); /* the 491's ACK, same branch */
+  reply_200(&f, re, NULL);
+  CU_ASSERT(wait_for(&f, "ACK ", 1, 5) >= 0);
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(f.n_updated, 1);
+  CU_ASSERT_EQUAL(f.updated_status, 200);
+  /* now the server refreshes (its view of the session is the answer it just gave) */
+  snprintf(cur, sizeof cur, "%s", answer_for(&f, re));
+  send_server_reinvite(&f, inv, 3, "z9hG4bKsrvx2", cur);
+  CU_ASSERT_EQUAL_FATAL(wait_copies(&f, "SIP/2.0 200", "3 INVITE", 1, 5), 1);
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_RECORDER), SIPSPEC_E_STATE);
+  send_server_request(&f, "ACK", inv, 3, "z9hG4bKsrvxack", NULL);
+  tst_run_for(f.loop, 0.02);
+  CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_RECORDER), SIPSPEC_OK);
+  CU_ASSERT(wait_for(&f, "INVITE ", 2, 5) >= 0);
+  fx_close(&f);
+}
+
 /* No ACK ever (T1 = 20 ms, T2 = 160 ms): copies due 20, 60, 140, 300, 460, ... ms after the
  * first while before 64*T1 = 1280 ms, then the session ends with BYE (13.3.1.4), not before
  * 64*T1, and no copy after it; the end is reported as an error. */
@@ -1913,11 +1985,13 @@ int main(void) {
   CU_add_test(s, "re-INVITE refused: the next offer is built from the old state", test_reinvite_refused_rolls_back);
   CU_add_test(s, "re-INVITE challenged: retried with credentials", test_reinvite_digest_retry);
   CU_add_test(s, "re-INVITE challenged, no credentials: update fails", test_reinvite_challenge_no_credentials);
+  CU_add_test(s, "re-INVITE answered 491: sent once more after 2.1..4 s", test_reinvite_491_retried_once);
   CU_add_test(s, "2xx from another fork: ACK and BYE on its dialog", test_fork_2xx);
   CU_add_test(s, "180 from one fork, 2xx from another: the 2xx's dialog", test_fork_early_then_other_2xx);
   CU_add_test(s, "server re-INVITE: refresh 200, change 488", test_server_reinvite);
   CU_add_test(s, "server re-INVITE: 200 sent again until its ACK", test_server_reinvite_2xx_until_ack);
   CU_add_test(s, "server re-INVITE: no ACK, BYE after 64*T1", test_server_reinvite_no_ack_bye);
+  CU_add_test(s, "re-INVITEs cross: 491 to the server's; no change before the ACK", test_reinvites_cross);
   CU_add_test(s, "401 after ringing: retry", test_auth_retry_after_ringing);
   CU_add_test(s, "407 after ringing, no credentials: auth-failed", test_auth_failed_after_ringing);
   CU_add_test(s, "ended before a provisional, then 486 or 200", test_end_before_provisional_final);
