@@ -31,6 +31,7 @@
     Inviting: (
         RX_1XX @report_provisional @start_timer_ANSWER -> Proceeding            # RFC 3261 §13.2.2.1
       | RX_2XX @send_ack @report_answered @start_timer_KEEPALIVE -> Established # RFC 3261 §13.2.2.4
+      | RX_2XX_FORK @send_ack @report_answered @start_timer_KEEPALIVE -> Established   # RFC 3261 §13.2.2.4, §12.1.2 (the session's dialog is the 2xx's)
       | RX_300_699 @report_failed -> Terminated                                 # RFC 3261 §13.2.2.3
       | AUTH_RETRY @send_invite_with_credentials -> Inviting                    # RFC 3261 §22.2
       | AUTH_FAILED @report_auth_failed -> Terminated                           # RFC 3261 §22.2
@@ -41,6 +42,7 @@
     Proceeding: (
         RX_1XX @report_provisional -> Proceeding                                # RFC 3261 §13.2.2.1
       | RX_2XX @stop_timer_ANSWER @send_ack @report_answered @start_timer_KEEPALIVE -> Established   # RFC 3261 §13.2.2.4
+      | RX_2XX_FORK @stop_timer_ANSWER @send_ack @report_answered @start_timer_KEEPALIVE -> Established  # RFC 3261 §13.2.2.4, §12.1.2 (not the early dialog's fork)
       | RX_300_699 @stop_timer_ANSWER @report_failed -> Terminated              # RFC 3261 §13.2.2.3
       | AUTH_RETRY @stop_timer_ANSWER @send_invite_with_credentials -> Inviting # RFC 3261 §22.2
       | AUTH_FAILED @stop_timer_ANSWER @report_auth_failed -> Terminated        # RFC 3261 §22.2
@@ -51,6 +53,7 @@
     CancelPending: (
         RX_1XX @send_cancel @start_timer_CANCEL -> Cancelling                   # RFC 3261 §9.1
       | RX_2XX @send_ack @send_bye -> Terminating                               # RFC 3261 §15 (answered anyway: ACK, then BYE)
+      | RX_2XX_FORK @send_ack @send_bye -> Terminating                          # RFC 3261 §15, §13.2.2.4
       | RX_300_699 @report_cancelled -> Terminated                              # RFC 3261 §13.2.2.3
       | AUTH_RETRY @report_cancelled -> Terminated                              # RFC 3261 §22.2 (a challenge once ended: no retry)
       | AUTH_FAILED @report_cancelled -> Terminated                             # RFC 3261 §22.2 (a challenge once ended: no retry)
@@ -60,6 +63,7 @@
     Cancelling: (
         RX_1XX -> Cancelling                                                    # RFC 3261 §9.1
       | RX_2XX @stop_timer_CANCEL @send_ack @send_bye -> Terminating            # RFC 3261 §9.1, §15 (the 2xx raced the CANCEL)
+      | RX_2XX_FORK @stop_timer_CANCEL @send_ack @send_bye -> Terminating       # RFC 3261 §9.1, §13.2.2.4 (another fork's 2xx raced the CANCEL)
       | RX_300_699 @stop_timer_CANCEL @report_cancelled -> Terminated           # RFC 3261 §9.1 (487)
       | AUTH_RETRY @stop_timer_CANCEL @report_cancelled -> Terminated           # RFC 3261 §9.1, §22.2 (a challenge once cancelled: no retry)
       | AUTH_FAILED @stop_timer_CANCEL @report_cancelled -> Terminated          # RFC 3261 §9.1, §22.2
@@ -69,6 +73,7 @@
     AnswerTimedOut: (
         RX_1XX -> AnswerTimedOut                                                # RFC 3261 §9.1
       | RX_2XX @stop_timer_CANCEL @send_ack @send_bye -> Terminating            # RFC 3261 §9.1, §15 (the 2xx raced the CANCEL)
+      | RX_2XX_FORK @stop_timer_CANCEL @send_ack @send_bye -> Terminating       # RFC 3261 §9.1, §13.2.2.4 (another fork's 2xx raced the CANCEL)
       | RX_300_699 @stop_timer_CANCEL @report_answer_timeout -> Terminated      # RFC 3261 §9.1 (487)
       | AUTH_RETRY @stop_timer_CANCEL @report_answer_timeout -> Terminated      # RFC 3261 §9.1, §22.2 (a challenge once cancelled: no retry)
       | AUTH_FAILED @stop_timer_CANCEL @report_answer_timeout -> Terminated     # RFC 3261 §9.1, §22.2
@@ -76,7 +81,8 @@
       | TRANSPORT_ERR @stop_timer_CANCEL @report_transport_error -> Terminated   # RFC 3261 §17.1.4
     ),
     Established: (
-        RX_2XX @send_ack -> Established                                         # RFC 3261 §13.2.2.4 (ACK every 2xx retransmission)
+        RX_2XX @ack_again -> Established                                        # RFC 3261 §13.2.2.4 (ACK every 2xx retransmission)
+      | RX_2XX_FORK @end_fork -> Established                                    # RFC 3261 §13.2.2.4 (another fork's 2xx: ACK it, BYE on its dialog)
       | ANSWER_REFUSED @stop_timer_KEEPALIVE @send_bye -> Terminating           # RFC 3264 §6, RFC 6787 §4.2 (ACKed; an answer that does not fit ends the session)
       | TU_REQUEST @send_in_dialog_request -> Established                       # RFC 3261 §12.2.1.1 (OPTIONS, re-INVITE)
       | TIMER_KEEPALIVE @send_keepalive @restart_timer_KEEPALIVE -> Established # RFC 3261 §11, §12.2.1.1 (OPTIONS keep-alive)
@@ -88,6 +94,7 @@
     ),
     Terminating: (
         RX_BYE_RESPONSE -> Terminated                                           # RFC 3261 §15.1.1 (any final response ends the session)
+      | RX_2XX_FORK @end_fork -> Terminating                                    # RFC 3261 §13.2.2.4 (another fork's 2xx: ACK it, BYE on its dialog)
       | RX_BYE @answer_200 -> Terminating                                       # RFC 3261 §15.1.2 (BYE crossed ours)
       | AUTH_RETRY @send_bye_with_credentials -> Terminating                    # RFC 3261 §22.2 (a challenged BYE goes again with credentials)
       | AUTH_FAILED -> Terminated                                               # RFC 3261 §22.2 (no credentials: the session is over anyway)

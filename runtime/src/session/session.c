@@ -347,11 +347,12 @@ static void session_act_report_provisional(sipspec_session *s) {
 
 static int new_dialog(sipspec_session *s);
 
-/* The dialog ACKs a 2xx to our INVITE or re-INVITE (13.2.2.4). */
-static int ack_2xx(sipspec_session *s, const sipspec_msg *resp) {
+/* The dialog ACKs a 2xx to our INVITE or re-INVITE (13.2.2.4). first: the 2xx that answers
+ * the INVITE (the chart's send_ack, before Established), whose dialog the session takes. */
+static int ack_2xx(sipspec_session *s, const sipspec_msg *resp, int first) {
   if (!resp || !s->dialog) return SIPSPEC_OK;
   int rc = sipspec_dialog_rx_invite_response(s->dialog, resp);
-  if (rc == SIPSPEC_E_DIALOG_MISMATCH && sipspec_dialog_is_early(s->dialog)) {
+  if (rc == SIPSPEC_E_DIALOG_MISMATCH && first) {
     /* 12.1.2 / 13.2.2.4: the 2xx comes from another fork than the early dialog's 1xx; the
      * session's dialog is the one this 2xx creates. */
     rc = new_dialog(s);
@@ -361,7 +362,13 @@ static int ack_2xx(sipspec_session *s, const sipspec_msg *resp) {
 }
 
 static void session_act_send_ack(sipspec_session *s) {
-  int rc = ack_2xx(s, s->cur_msg);
+  int rc = ack_2xx(s, s->cur_msg, 1);
+  if (rc) set_reason(s, "cannot ACK the 2xx: %s", sipspec_strerror(rc));
+}
+
+/* Established__RX_2XX: a copy of the 2xx that established the session. */
+static void session_act_ack_again(sipspec_session *s) {
+  int rc = ack_2xx(s, s->cur_msg, 0);
   if (rc) set_reason(s, "cannot ACK the 2xx: %s", sipspec_strerror(rc));
 }
 
@@ -696,7 +703,7 @@ static void update_act_choose_retry_wait(sipspec_session *s) {
   (void)sipspec_fsm_timers_set(&s->upd_timers, SIPSPEC_EV_TIMER_RETRY, 2100u + 10u * steps);
 }
 
-static void update_act_send_ack(sipspec_session *s) { (void)ack_2xx(s, s->upd_msg); }
+static void update_act_send_ack(sipspec_session *s) { (void)ack_2xx(s, s->upd_msg, 0); }
 static void update_act_report_updated(sipspec_session *s) { reinvite_done(s, s->upd_msg, NULL); }
 static void update_act_report_refused(sipspec_session *s) { reinvite_done(s, s->upd_msg, NULL); }
 static void update_act_report_unanswered(sipspec_session *s) { reinvite_done(s, NULL, NULL); }
@@ -727,35 +734,44 @@ static void fork_send_request(sipspec_dialog *d, const char *req, size_t len, co
   start_tsx(s, ST_FORK_BYE, req, len, &a); /* its outcome changes nothing here */
 }
 
-/* A 2xx to our INVITE from another fork (a To tag other than the session dialog's) once
- * that dialog is confirmed: RFC 3261 13.2.2.4 says ACK it, and since the session already
- * runs on another dialog, end this one with BYE at once. Copies of that 2xx get the same
- * ACK again. Returns 1 when resp was such a 2xx (handled), else 0. */
-static int fork_2xx(sipspec_session *s, const sipspec_msg *resp) {
-  if (!s->dialog || !s->invite) return 0;
+/* 1 when resp, a 2xx to our current INVITE, carries a To tag other than the one the
+ * session's dialog has (an early dialog's or the confirmed one's): another fork's 2xx,
+ * RX_2XX_FORK. Before any tagged response the dialog has no tag: RX_2XX. */
+static int other_fork(const sipspec_session *s, const sipspec_msg *resp) {
+  if (!s->dialog) return 0;
   const sipspec_dialog_id *id = sipspec_dialog_id_get(s->dialog);
   sipspec_addr to;
-  if (!id->remote_tag[0] || sipspec_dialog_is_early(s->dialog)) return 0; /* no dialog of a 2xx yet */
-  if (sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len || to.tag.len > SIPSPEC_DIALOG_TAG_MAX) return 0;
-  if ((to.tag.len == strlen(id->remote_tag) && !memcmp(to.tag.p, id->remote_tag, to.tag.len)) ||
-      sipspec_msg_cseq(resp) != s->cseq)
+  if (!id->remote_tag[0] || sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len ||
+      to.tag.len > SIPSPEC_DIALOG_TAG_MAX || sipspec_msg_cseq(resp) != s->cseq)
     return 0;
+  return to.tag.len != strlen(id->remote_tag) || memcmp(to.tag.p, id->remote_tag, to.tag.len);
+}
+
+/* RX_2XX_FORK once the session runs on its dialog (Established, Terminating): RFC 3261
+ * 13.2.2.4 says ACK that 2xx, and since the session already runs on another dialog, end
+ * this one with BYE at once. Copies of that 2xx get the same ACK again. */
+static void session_act_end_fork(sipspec_session *s) {
+  const sipspec_msg *resp = s->cur_msg;
+  sipspec_addr to;
+  if (!resp || !s->dialog || !s->invite || sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len ||
+      to.tag.len > SIPSPEC_DIALOG_TAG_MAX)
+    return;
   for (int i = 0; i < s->n_forks; i++) {
     session_fork *f = &s->forks[i];
     if (to.tag.len == strlen(f->tag) && !memcmp(to.tag.p, f->tag, to.tag.len)) {
       sipspec_tsx_layer_send(s->ua->layer, s->kind, &f->to, f->ack, f->ack_len);
-      return 1;
+      return;
     }
   }
-  if (s->n_forks >= SESSION_MAX_FORKS) return 1; /* too many forks: dropped */
+  if (s->n_forks >= SESSION_MAX_FORKS) return; /* too many forks: dropped */
   sipspec_msg *m = s->ua->scratch;
-  if (sipspec_msg_parse(m, s->invite, s->invite_len) != SIPSPEC_OK) return 1;
+  if (sipspec_msg_parse(m, s->invite, s->invite_len) != SIPSPEC_OK) return;
   char hdrs[512];
   snprintf(hdrs, sizeof hdrs, "User-Agent: %s\r\n", s->ua->user_agent);
   sipspec_dialog_local local = {s->via, s->contact, hdrs};
   sipspec_dialog_callbacks cb = {fork_send_ack, fork_send_request, NULL, NULL, NULL, s};
   sipspec_dialog *d = NULL;
-  if (sipspec_dialog_create_uac(m, &local, &cb, &d) != SIPSPEC_OK) return 1;
+  if (sipspec_dialog_create_uac(m, &local, &cb, &d) != SIPSPEC_OK) return;
   sipspec_dialog_set_ack_headers(d, s->auth_headers);
   if (sipspec_dialog_rx_invite_response(d, resp) == SIPSPEC_OK && s->n_forks < SESSION_MAX_FORKS &&
       s->forks[s->n_forks].ack) {
@@ -770,7 +786,6 @@ static int fork_2xx(sipspec_session *s, const sipspec_msg *resp) {
     free(cred);
   }
   sipspec_dialog_destroy(d);
-  return 1;
 }
 
 /* A 401/407 to the INVITE: AUTH_RETRY with fresh credentials, or AUTH_FAILED; the chart
@@ -905,9 +920,8 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
   (void)t;
   switch (slot->role) {
   case ST_INVITE: /* once answered, the ICT passes only copies of 2xx (RFC 6026 8.4) */
-    if (st >= 200 && st < 300 && fork_2xx(s, resp)) return;
     if (st < 200) post(s, SIPSPEC_EV_RX_1XX, resp);
-    else if (st < 300) post(s, SIPSPEC_EV_RX_2XX, resp);
+    else if (st < 300) post(s, other_fork(s, resp) ? SIPSPEC_EV_RX_2XX_FORK : SIPSPEC_EV_RX_2XX, resp);
     else if (st == 401 || st == 407) on_challenge(s, resp);
     else post(s, SIPSPEC_EV_RX_300_699, resp);
     break;
@@ -1142,8 +1156,8 @@ int session_matches_call(const sipspec_session *s, const sipspec_msg *resp) {
 }
 
 void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp) {
-  if (fork_2xx(s, resp)) return;
-  post(s, SIPSPEC_EV_RX_2XX, resp); /* Established ACKs it again; Terminating ignores it */
+  /* Established ACKs it again; Terminating ignores it; another fork's: end_fork */
+  post(s, other_fork(s, resp) ? SIPSPEC_EV_RX_2XX_FORK : SIPSPEC_EV_RX_2XX, resp);
 }
 
 void session_rx_ack(sipspec_session *s, const sipspec_msg *ack) {
