@@ -147,6 +147,9 @@ typedef struct sipspec_server_opts {
   void *user;
   sipspec_trace_fn trace;        /* NULL: no trace */
   void *trace_user;
+  /* The clock every timer of the server runs on (sipspec/clock.h), e.g. a virtual one in
+   * tests; it must outlive the server. NULL: libev's clock of the loop. */
+  struct sipspec_clock *clock;
 } sipspec_server_opts;
 
 /* Defaults as listed above, sipspec_config_init(), sipspec_mrcp_server_config_init() with

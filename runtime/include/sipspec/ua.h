@@ -79,6 +79,9 @@ typedef struct sipspec_ua_opts {
   /* Added with the implementation: the hosts file the resolver reads target host names
    * from (sipspec/resolver.h); NULL: /etc/hosts. */
   const char *hosts_path;
+  /* The clock every timer of the user agent runs on (sipspec/clock.h), e.g. a virtual one in
+   * tests; it must outlive the user agent. NULL: libev's clock of the loop. */
+  struct sipspec_clock *clock;
 } sipspec_ua_opts;
 
 /* Defaults: sipspec_config_init(), ephemeral bind on 0.0.0.0, from_user "sipspec", no

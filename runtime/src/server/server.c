@@ -90,9 +90,9 @@ int srv_respond_warning_reason(sipspec_server *srv, sipspec_tsx *t, int status, 
 
 /* ---- the reaper: calls end inside callbacks and are freed after them -------------------- */
 
-static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sipspec_server *srv = w->data;
-  (void)loop, (void)revents;
+static void reap(void *obj) {
+  sipspec_server *srv = obj;
+  srv->reaping = 0;
   for (srv_call **pp = &srv->calls; *pp;) {
     srv_call *c = *pp;
     if (srv_call_over(c)) {
@@ -105,9 +105,7 @@ static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 }
 
 void srv_schedule_reap(sipspec_server *srv) {
-  if (ev_is_active(&srv->reaper)) return;
-  ev_timer_set(&srv->reaper, 0., 0.);
-  ev_timer_start(srv->loop, &srv->reaper);
+  if (!srv->reaping && sipspec_clock_defer(srv->clock, reap, srv) == SIPSPEC_OK) srv->reaping = 1;
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */
@@ -228,6 +226,7 @@ static int open_transport(sipspec_server *srv, sipspec_tp_kind kind, unsigned po
   /* Responses go back over the transport the request came on (18.2.2) whatever their size;
    * the server's only requests are BYEs. */
   o.max_datagram = 65000;
+  o.clock = srv->clock;
   const sipspec_transport_type *type = srv->o.trace ? sipspec_tp_trace_type(kind) : sipspec_transport_type_for(kind);
   sipspec_transport *tp = NULL;
   int rc = sipspec_tsx_layer_open_transport(srv->layer, type, &o, &tp, err, errlen);
@@ -315,9 +314,13 @@ int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, si
   if (!srv) return SIPSPEC_E_NOMEM;
   srv->loop = loop;
   srv->o = *o;
-  ev_timer_init(&srv->reaper, reaper_cb, 0., 0.);
-  srv->reaper.data = srv;
+  srv->clock = o->clock;
+  if (srv->clock && sipspec_clock_loop(srv->clock) != loop) {
+    free(srv);
+    return fail(err, errlen, SIPSPEC_E_INVAL, "the clock runs on another loop");
+  }
   int oom = 0;
+  if (!srv->clock && !(srv->clock = srv->own_clock = sipspec_clock_libev_new(loop))) oom = 1;
   srv->listen_host = dup_or_null(o->listen_host, &oom);
   srv->user_agent = dup_or_null(o->user_agent ? o->user_agent : "sipspec/" SIPSPEC_VERSION, &oom);
   srv->auth_user = dup_or_null(o->auth_user, &oom);
@@ -351,6 +354,7 @@ int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, si
   cb.on_ack = on_ack;
   cb.user = srv;
   rc = sipspec_tsx_layer_create(loop, &srv->o.cfg, &srv->tel, &cb, &srv->layer);
+  if (!rc) rc = sipspec_tsx_layer_use_clock(srv->layer, srv->clock);
   if (rc) {
     sipspec_server_destroy(srv);
     return fail(err, errlen, rc, "cannot create the transaction layer");
@@ -386,7 +390,7 @@ int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, si
 
 void sipspec_server_destroy(sipspec_server *srv) {
   if (!srv) return;
-  ev_timer_stop(srv->loop, &srv->reaper);
+  if (srv->clock) sipspec_clock_undefer(srv->clock, reap, srv);
   while (srv->calls) {
     srv_call *c = srv->calls;
     srv->calls = c->next;
@@ -406,6 +410,7 @@ void sipspec_server_destroy(sipspec_server *srv) {
   free(srv->auth_realm);
   free(srv->mrcp_addr);
   free(srv->mrcp_session_id);
+  sipspec_clock_free(srv->own_clock);
   free(srv);
 }
 

@@ -452,42 +452,29 @@ static void call_act_send_bye(srv_call *c) {
 
 /* ---- the chart: timers and feeding ------------------------------------------------------ */
 
-static uint64_t loop_now_ms(struct ev_loop *loop) { return (uint64_t)(ev_now(loop) * 1000.0 + 0.5); }
-
 static void rearm(srv_call *c) {
-  struct ev_loop *loop = c->srv->loop;
-  uint64_t due;
-  ev_timer_stop(loop, &c->timer);
-  if (srv_call_over(c) || sipspec_fsm_timers_next(&c->timers, &due) < 0) return;
-  uint64_t now = loop_now_ms(loop);
-  ev_timer_set(&c->timer, due > now ? (double)(due - now) / 1000.0 : 0.0, 0.0);
-  ev_timer_start(loop, &c->timer);
+  if (srv_call_over(c)) host_timers_stop(&c->timers);
+  else host_timers_rearm(&c->timers);
 }
 
-static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  srv_call *c = w->data;
-  (void)revents;
-  uint64_t now = loop_now_ms(loop);
-  for (int guard = 0; guard < SIPSPEC_FSM_MAX_TIMERS && !srv_call_over(c); guard++) {
-    int ev = sipspec_fsm_timers_expire(&c->timers, now);
-    if (ev < 0) break;
-    (void)post(c, ev, NULL, NULL);
-  }
-  rearm(c);
+/* A chart timer is due (host_timers, earliest first). */
+static int fire(void *owner, int event) {
+  srv_call *c = owner;
+  (void)post(c, event, NULL, NULL);
+  return srv_call_over(c); /* finish() stopped its timers; the reaper frees it later */
 }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   srv_call *c = ctx;
   assert(chart == &sipspec_chart_uas_call);
   (void)chart;
-  if (sipspec_fsm_timers_apply(&c->timers, action, loop_now_ms(c->srv->loop))) return;
+  if (host_timers_apply(&c->timers, action)) return;
   sipspec_uas_call_dispatch(&sipspec_uas_call_impl, c, action);
 }
 
 /* Everything that runs while the call lives stops; the reaper frees it. */
 static void finish(srv_call *c) {
-  sipspec_fsm_timers_stop_all(&c->timers);
-  ev_timer_stop(c->srv->loop, &c->timer);
+  host_timers_stop(&c->timers);
   sipspec_uas_2xx_stop(&c->ok);
   detach_ist(c);
   srv_route_cancel(c);
@@ -557,7 +544,7 @@ static void watch_ist(srv_call *c, sipspec_tsx *t) {
 
 void srv_call_free(srv_call *c) {
   if (!c) return;
-  ev_timer_stop(c->srv->loop, &c->timer);
+  host_timers_stop(&c->timers);
   sipspec_uas_2xx_stop(&c->ok);
   detach_ist(c);
   srv_route_cancel(c);
@@ -577,16 +564,14 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   snprintf(why, whylen, "out of memory");
   if (!c) return NULL;
   c->srv = srv;
-  ev_timer_init(&c->timer, timer_cb, 0., 0.);
-  c->timer.data = c;
-  sipspec_uas_2xx_init(&c->ok, srv->loop, ok_give_up, c);
+  sipspec_uas_2xx_init(&c->ok, srv->clock, ok_give_up, c);
   /* The chart's timers: RING is ring_interval_ms (0: the chart's 0ms), BYE bye_after_ms
    * (0: never). Values the options already checked (at most an hour). */
   sipspec_timer_values tv = {srv->o.cfg.t1_ms, srv->o.cfg.t2_ms, srv->o.cfg.t4_ms};
-  if (sipspec_fsm_timers_init(&c->timers, &sipspec_chart_uas_call, &tv, 0) != SIPSPEC_OK ||
-      sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_RING, srv->o.ring_interval_ms) != SIPSPEC_OK ||
-      sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms) != SIPSPEC_OK ||
-      sipspec_fsm_timers_off(&c->timers, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms == 0) != SIPSPEC_OK) {
+  if (host_timers_init(&c->timers, srv->clock, &sipspec_chart_uas_call, &tv, 0, fire, c) != SIPSPEC_OK ||
+      sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_RING, srv->o.ring_interval_ms) != SIPSPEC_OK ||
+      sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms) != SIPSPEC_OK ||
+      sipspec_fsm_timers_off(&c->timers.set, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms == 0) != SIPSPEC_OK) {
     free(c);
     return NULL;
   }

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fsm/fsm_timers.h"
+#include "fsm/host_timers.h"
 #include "session/dialog.h"
 #include "session/tsx.h"
 #include "session/uas_2xx.h"
@@ -48,7 +48,9 @@ struct sipspec_server {
   sipspec_digest_server_t *auth;   /* NULL when auth_user is not set */
   struct sipspec_digest_msg_scratch *auth_scratch; /* reading credentials (about 12 KB) */
   srv_call *calls;                 /* every call not yet freed */
-  ev_timer reaper;                 /* zero delay: frees calls that are over */
+  sipspec_clock *clock;            /* o.clock, or own_clock */
+  sipspec_clock *own_clock;
+  int reaping;                     /* freeing the calls that are over is deferred on the clock */
   uint64_t dropped_live;           /* BYE transactions left unanswered (drop_bye) */
   int shutting_down;
 };
@@ -64,8 +66,7 @@ struct srv_call {
   sipspec_server *srv;
   srv_call *next;
   sipspec_fsm fsm;                 /* spec/uas_call.rl */
-  sipspec_fsm_timers timers;       /* its STEP, RING and BYE timers ... */
-  ev_timer timer;                  /* ... armed at the earliest due one */
+  host_timers timers;              /* its STEP, RING and BYE timers on the server's clock */
   int q[SRV_CALL_QUEUE_MAX];       /* events posted by its actions, fed after the current one */
   int q_head, q_len, busy;
   sipspec_dialog *dlg;             /* UAS role, created from the INVITE */

@@ -293,36 +293,22 @@ static void session_act_send_invite_with_credentials(sipspec_session *s) {
 /* ---- chart timers ----------------------------------------------------------------------- */
 
 /* The charts' timers (the session's ANSWER, CANCEL, KEEPALIVE; the update's RETRY) run in
- * the chart timer layer, one ev_timer at the earliest due one of both, as a transaction's do. */
-static uint64_t loop_now_ms(struct ev_loop *loop) { return (uint64_t)(ev_now(loop) * 1000.0 + 0.5); }
-
+ * the chart timer layer on the user agent's clock, as a transaction's do. */
 static void rearm(sipspec_session *s) {
-  struct ev_loop *loop = s->ua->loop;
-  uint64_t due, udue;
-  ev_timer_stop(loop, &s->timer);
-  int have = sipspec_fsm_timers_next(&s->timers, &due) >= 0;
-  if (sipspec_fsm_timers_next(&s->upd_timers, &udue) >= 0 && (!have || udue < due)) due = udue, have = 1;
-  if (!have) return;
-  uint64_t now = loop_now_ms(loop);
-  ev_timer_set(&s->timer, due > now ? (double)(due - now) / 1000.0 : 0.0, 0.0);
-  ev_timer_start(loop, &s->timer);
+  host_timers_rearm(&s->timers);
+  host_timers_rearm(&s->upd_timers);
 }
 
-static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sipspec_session *s = w->data;
-  (void)revents;
-  assert(w == &s->timer);
-  uint64_t now = loop_now_ms(loop);
-  for (int guard = 0; guard < 2 * SIPSPEC_FSM_MAX_TIMERS; guard++) {
-    int ev = sipspec_fsm_timers_expire(&s->timers, now);
-    if (ev >= 0) {
-      post(s, ev, NULL);
-      continue;
-    }
-    if ((ev = sipspec_fsm_timers_expire(&s->upd_timers, now)) < 0) break;
-    update_post(s, ev, NULL);
-  }
-  rearm(s); /* nothing runs once the session has terminated */
+static int fire_session(void *owner, int event) {
+  sipspec_session *s = owner;
+  post(s, event, NULL);
+  return sipspec_fsm_terminated(&s->fsm); /* finish() stopped every timer */
+}
+
+static int fire_update(void *owner, int event) {
+  sipspec_session *s = owner;
+  update_post(s, event, NULL);
+  return sipspec_fsm_terminated(&s->fsm); /* finish() stopped every timer */
 }
 
 /* ---- actions -------------------------------------------------------------------------------- */
@@ -560,7 +546,7 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_session *s = ctx;
   assert(chart == &sipspec_chart_uac_session);
   (void)chart;
-  if (sipspec_fsm_timers_apply(&s->timers, action, loop_now_ms(s->ua->loop))) return;
+  if (host_timers_apply(&s->timers, action)) return;
   sipspec_uac_session_dispatch(&sipspec_uac_session_impl, s, action);
 }
 
@@ -569,11 +555,9 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 /* The session's chart has reached Terminated: stop everything, last callback, hand it to
  * the reaper. Runs once: post() calls it when a feed took the chart there. */
 static void finish(sipspec_session *s) {
-  struct ev_loop *loop = s->ua->loop;
   update_post(s, SIPSPEC_EV_TU_END, NULL); /* 14.1: no re-INVITE once hung up */
-  sipspec_fsm_timers_stop_all(&s->timers);
-  sipspec_fsm_timers_stop_all(&s->upd_timers);
-  ev_timer_stop(loop, &s->timer);
+  host_timers_stop(&s->timers);
+  host_timers_stop(&s->upd_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   for (int i = 0; i < SESSION_MAX_TSX; i++)
     if (s->tsx[i].t) {
@@ -620,7 +604,7 @@ static void update_on_action(void *ctx, const sipspec_chart *chart, int action) 
   sipspec_session *s = ctx;
   assert(chart == &sipspec_chart_uac_update);
   (void)chart;
-  if (sipspec_fsm_timers_apply(&s->upd_timers, action, loop_now_ms(s->ua->loop))) return;
+  if (host_timers_apply(&s->upd_timers, action)) return;
   sipspec_uac_update_dispatch(&sipspec_uac_update_impl, s, action);
 }
 
@@ -700,7 +684,7 @@ static void update_act_choose_retry_wait(sipspec_session *s) {
   unsigned char r[2] = {0, 0};
   (void)RAND_bytes(r, 2);
   unsigned steps = ((unsigned)r[0] << 8 | r[1]) % 191u; /* 0 .. 190 */
-  (void)sipspec_fsm_timers_set(&s->upd_timers, SIPSPEC_EV_TIMER_RETRY, 2100u + 10u * steps);
+  (void)sipspec_fsm_timers_set(&s->upd_timers.set, SIPSPEC_EV_TIMER_RETRY, 2100u + 10u * steps);
 }
 
 static void update_act_send_ack(sipspec_session *s) { (void)ack_2xx(s, s->upd_msg, 0); }
@@ -1191,10 +1175,8 @@ void session_rx_request(sipspec_session *s, sipspec_tsx *t, const sipspec_msg *r
 
 void session_free(sipspec_session *s) {
   if (!s) return;
-  struct ev_loop *loop = s->ua->loop;
-  sipspec_fsm_timers_stop_all(&s->timers);
-  sipspec_fsm_timers_stop_all(&s->upd_timers);
-  ev_timer_stop(loop, &s->timer);
+  host_timers_stop(&s->timers);
+  host_timers_stop(&s->upd_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   sipspec_dialog_destroy(s->dialog);
   sipspec_digest_client_destroy(s->digest);
@@ -1345,20 +1327,19 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   s->keepalive_ms = o->keepalive_ms;
   s->answer_timeout_ms = o->answer_timeout_ms;
   s->cseq = 1;
-  ev_timer_init(&s->timer, timer_cb, 0., 0.);
-  s->timer.data = s;
   sipspec_timer_values tv = {ua->cfg.t1_ms, ua->cfg.t2_ms, ua->cfg.t4_ms};
   /* the application's timer options: the answer timeout, the keep-alive interval (none: the
    * KEEPALIVE timer is not used) */
-  if (sipspec_fsm_timers_init(&s->timers, &sipspec_chart_uac_session, &tv, 0) != SIPSPEC_OK ||
-      sipspec_fsm_timers_init(&s->upd_timers, &sipspec_chart_uac_update, &tv, 0) != SIPSPEC_OK ||
-      (s->answer_timeout_ms && sipspec_fsm_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms)) ||
-      sipspec_fsm_timers_set(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms) ||
-      sipspec_fsm_timers_off(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms == 0)) {
+  if (host_timers_init(&s->timers, ua->clock, &sipspec_chart_uac_session, &tv, 0, fire_session, s) != SIPSPEC_OK ||
+      host_timers_init(&s->upd_timers, ua->clock, &sipspec_chart_uac_update, &tv, 0, fire_update, s) != SIPSPEC_OK ||
+      (s->answer_timeout_ms &&
+       sipspec_fsm_timers_set(&s->timers.set, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms)) ||
+      sipspec_fsm_timers_set(&s->timers.set, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms) ||
+      sipspec_fsm_timers_off(&s->timers.set, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms == 0)) {
     free(s);
     return SIPSPEC_E_INVAL;
   }
-  sipspec_uas_2xx_init(&s->reinvite_2xx, ua->loop, reinvite_2xx_give_up, s);
+  sipspec_uas_2xx_init(&s->reinvite_2xx, ua->clock, reinvite_2xx_give_up, s);
   sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, on_action, s);
   sipspec_fsm_init(&s->upd, &sipspec_chart_uac_update, update_on_action, s);
   int rc = SIPSPEC_OK;

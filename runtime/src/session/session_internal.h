@@ -12,7 +12,7 @@
 #ifndef SIPSPEC_SESSION_SESSION_INTERNAL_H
 #define SIPSPEC_SESSION_SESSION_INTERNAL_H
 
-#include "fsm/fsm_timers.h"
+#include "fsm/host_timers.h"
 #include "session/dialog.h"
 #include "session/tsx.h"
 #include "session/uas_2xx.h"
@@ -25,6 +25,8 @@
 
 struct sipspec_ua {
   struct ev_loop *loop;
+  sipspec_clock *clock;              /* opts.clock, or own_clock */
+  sipspec_clock *own_clock;
   sipspec_config cfg;
   char *bind_host, *from_user, *display_name, *user_agent;
   unsigned bind_port;
@@ -37,8 +39,8 @@ struct sipspec_ua {
   sipspec_resolver *resolver;
   sipspec_msg *scratch;              /* parsing our own messages; never held across a call */
   sipspec_session *live;             /* sessions not yet terminated */
-  sipspec_session *dead;             /* terminated, freed by the reaper */
-  ev_timer reaper;
+  sipspec_session *dead;             /* terminated, freed by the clock's deferred work */
+  int reaping;                       /* the free of `dead` is deferred on the clock */
   size_t n_live;
 };
 
@@ -93,8 +95,7 @@ struct sipspec_session {
   sipspec_session *prev, *next;
   sipspec_fsm fsm;                   /* spec/uac_session.rl */
   sipspec_fsm upd;                   /* spec/uac_update.rl: our re-INVITEs */
-  ev_timer timer;                    /* the earliest chart timer of either chart */
-  sipspec_fsm_timers timers, upd_timers;
+  host_timers timers, upd_timers;    /* the two charts' timers on the user agent's clock */
   /* options, copied */
   char *target, *to_display, *extra_headers;
   char *offer;                       /* the SDP offer text sent with the current INVITE */

@@ -122,7 +122,7 @@ void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t) {
   t->next = l->dead;
   l->dead = t;
   l->stats.live--;
-  sipspec_clock_timer_stop(l->clock, &t->timer);
+  host_timers_stop(&t->timers);
   if (!l->reaping && sipspec_clock_defer(l->clock, reap, l) == SIPSPEC_OK) l->reaping = 1;
 }
 

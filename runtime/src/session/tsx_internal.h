@@ -10,7 +10,7 @@
 #ifndef SIPSPEC_SESSION_TSX_INTERNAL_H
 #define SIPSPEC_SESSION_TSX_INTERNAL_H
 
-#include "fsm/fsm_timers.h"
+#include "fsm/host_timers.h"
 #include "sipspec/clock.h"
 #include "session/tsx.h"
 #include "sipspec/fsm.h"
@@ -35,8 +35,7 @@ struct sipspec_tsx {
   const sipspec_chart *chart;
   int server;
   sipspec_fsm fsm;
-  sipspec_fsm_timers timers;
-  sipspec_clock_timer timer;       /* armed at the earliest chart timer */
+  host_timers timers;              /* the chart's timers on the layer's clock */
   sipspec_transport *tp;
   sipspec_sockaddr peer;           /* client: destination; server: where responses go */
   sipspec_sockaddr src;            /* server: where the request came from */

@@ -1,7 +1,7 @@
 /* session/tsx_run.c: one transaction: its chart, its event queue, its timer, its actions.
  *
  * A transaction is a generated machine (sipspec_fsm) of one of the four transaction charts
- * plus the chart-driven timer layer (fsm/fsm_timers.h). Every event goes through post():
+ * plus the chart timer layer on the stack's clock (fsm/host_timers.h). Every event goes through post():
  * when the machine is idle the event is fed at once and then the queue is drained; when
  * the machine is busy (an action is running, and the TU or a failed send wants to feed
  * another event) the event waits in the queue, so a machine is never re-entered. After
@@ -34,7 +34,7 @@
 /* ---- lifetime --------------------------------------------------------------------------- */
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action);
-static void timer_cb(sipspec_clock_timer *w, void *arg);
+static int fire(void *owner, int event);
 
 int tsx_new(sipspec_tsx_layer *l, const sipspec_chart *chart, int server, sipspec_transport *tp,
             sipspec_tsx **out) {
@@ -44,26 +44,25 @@ int tsx_new(sipspec_tsx_layer *l, const sipspec_chart *chart, int server, sipspe
   t->chart = chart;
   t->server = server;
   t->tp = tp;
-  int rc = sipspec_fsm_timers_init(&t->timers, chart, &l->values, sipspec_transport_reliable(tp));
+  int rc = host_timers_init(&t->timers, l->clock, chart, &l->values, sipspec_transport_reliable(tp), fire, t);
   /* MRCP_SIP_INVITE_MAX_RETRANS: Timer A's limit (spec/ict.rl, `limit=set`); past it the
    * chart hears TIMER_A_LIMIT and gives up as on Timer B. With the defaults Timer B comes
    * first anyway. */
   if (!rc && chart == &sipspec_chart_ict)
-    rc = sipspec_fsm_timers_set_limit(&t->timers, SIPSPEC_EV_TIMER_A, l->invite_max_retrans);
+    rc = sipspec_fsm_timers_set_limit(&t->timers.set, SIPSPEC_EV_TIMER_A, l->invite_max_retrans);
   if (!rc && server) rc = tsx_random_hex(t->to_tag, 8);
   if (rc) {
     free(t);
     return rc;
   }
   sipspec_fsm_init(&t->fsm, chart, on_action, t);
-  sipspec_clock_timer_init(&t->timer, timer_cb, t);
   *out = t;
   return SIPSPEC_OK;
 }
 
 void tsx_free(sipspec_tsx *t) {
   if (!t) return;
-  sipspec_clock_timer_stop(t->layer->clock, &t->timer);
+  host_timers_stop(&t->timers);
   for (int i = 0; i < t->q_len; i++) free(t->q[(t->q_head + i) % TSX_QUEUE_MAX].data);
   free(t->req);
   free(t->last);
@@ -73,13 +72,8 @@ void tsx_free(sipspec_tsx *t) {
 /* ---- timers and settling ---------------------------------------------------------------- */
 
 static void rearm(sipspec_tsx *t) {
-  sipspec_clock *clock = t->layer->clock;
-  uint64_t due;
-  if (t->dead || sipspec_fsm_timers_next(&t->timers, &due) < 0) {
-    sipspec_clock_timer_stop(clock, &t->timer);
-    return;
-  }
-  sipspec_clock_timer_at(clock, &t->timer, due);
+  if (t->dead) host_timers_stop(&t->timers);
+  else host_timers_rearm(&t->timers);
 }
 
 /* After the events: arm the timer, or hand a terminated transaction over (last callback). */
@@ -89,8 +83,7 @@ static void settle(sipspec_tsx *t) {
     rearm(t);
     return;
   }
-  sipspec_fsm_timers_stop_all(&t->timers);
-  sipspec_clock_timer_stop(t->layer->clock, &t->timer);
+  host_timers_stop(&t->timers);
   tsx_layer_bury(t->layer, t);
   if (t->cb.on_terminated) t->cb.on_terminated(t, t->cb.user);
 }
@@ -106,7 +99,7 @@ static int feed_one(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *t
     free(tu->data);
     tu->data = NULL;
   }
-  if (sipspec_fsm_terminated(&t->fsm)) sipspec_fsm_timers_stop_all(&t->timers);
+  if (sipspec_fsm_terminated(&t->fsm)) host_timers_stop(&t->timers);
   return rc;
 }
 
@@ -149,18 +142,11 @@ void tsx_transport_error(sipspec_tsx *t, int code) {
   post(t, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
 }
 
-static void timer_cb(sipspec_clock_timer *w, void *arg) {
-  sipspec_tsx *t = arg;
-  assert(w == &t->timer);
-  (void)w;
-  uint64_t now = tsx_now_ms(t->layer);
-  /* Every timer due by now, earliest first (Timer G before Timer H when both are due). */
-  for (int guard = 0; guard < SIPSPEC_FSM_MAX_TIMERS && !t->dead; guard++) {
-    int ev = sipspec_fsm_timers_expire(&t->timers, now);
-    if (ev < 0) break;
-    post(t, ev, NULL, NULL);
-  }
-  if (!t->dead) rearm(t);
+/* A chart timer is due (host_timers): its event goes through post() like any other. */
+static int fire(void *owner, int event) {
+  sipspec_tsx *t = owner;
+  post(t, event, NULL, NULL);
+  return t->dead; /* buried: settle() stopped its timers */
 }
 
 /* ---- actions ---------------------------------------------------------------------------- */
@@ -261,7 +247,7 @@ static void tsx_act_send_request(sipspec_tsx *t) {
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_tsx *t = ctx;
   assert(chart == t->chart);
-  if (sipspec_fsm_timers_apply(&t->timers, action, tsx_now_ms(t->layer))) return;
+  if (host_timers_apply(&t->timers, action)) return;
   if (chart == &sipspec_chart_ict) sipspec_ict_dispatch(&sipspec_ict_impl, t, action);
   else if (chart == &sipspec_chart_nict) sipspec_nict_dispatch(&sipspec_nict_impl, t, action);
   else if (chart == &sipspec_chart_ist) sipspec_ist_dispatch(&sipspec_ist_impl, t, action);

@@ -82,6 +82,8 @@ void ua_session_link(sipspec_ua *ua, sipspec_session *s) {
   ua->n_live++;
 }
 
+static void reap(void *obj);
+
 void ua_session_bury(sipspec_ua *ua, sipspec_session *s) {
   if (s->prev) s->prev->next = s->next;
   else ua->live = s->next;
@@ -90,16 +92,13 @@ void ua_session_bury(sipspec_ua *ua, sipspec_session *s) {
   s->prev = NULL;
   s->next = ua->dead;
   ua->dead = s;
-  if (!ev_is_active(&ua->reaper)) {
-    ev_timer_set(&ua->reaper, 0., 0.);
-    ev_timer_start(ua->loop, &ua->reaper);
-  }
+  if (!ua->reaping && sipspec_clock_defer(ua->clock, reap, ua) == SIPSPEC_OK) ua->reaping = 1;
 }
 
-static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sipspec_ua *ua = w->data;
-  (void)loop, (void)revents;
-  assert(w == &ua->reaper);
+/* Frees the terminated sessions once the callbacks on the stack have returned. */
+static void reap(void *obj) {
+  sipspec_ua *ua = obj;
+  ua->reaping = 0;
   while (ua->dead) {
     sipspec_session *s = ua->dead;
     ua->dead = s->next;
@@ -235,16 +234,23 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
   ua->have_auth = o->auth.get_credentials || (o->auth.table && o->auth.table_len);
   ua->trace = o->trace;
   ua->trace_user = o->trace_user;
-  ev_timer_init(&ua->reaper, reaper_cb, 0., 0.);
-  ua->reaper.data = ua;
   const char *dflt_ua = "sipspec/" SIPSPEC_VERSION;
-  int rc = dup_opt(&ua->bind_host, o->bind_host, "0.0.0.0");
+  ua->clock = o->clock;
+  int rc = SIPSPEC_OK;
+  if (ua->clock && sipspec_clock_loop(ua->clock) != loop) {
+    set_err(err, errlen, "clock: runs on another loop");
+    free(ua);
+    return SIPSPEC_E_INVAL;
+  }
+  if (!ua->clock && !(ua->clock = ua->own_clock = sipspec_clock_libev_new(loop))) rc = SIPSPEC_E_NOMEM;
+  if (!rc) rc = dup_opt(&ua->bind_host, o->bind_host, "0.0.0.0");
   if (!rc) rc = dup_opt(&ua->from_user, o->from_user, "sipspec");
   if (!rc) rc = dup_opt(&ua->display_name, o->display_name, NULL);
   if (!rc) rc = dup_opt(&ua->user_agent, o->user_agent, dflt_ua);
   if (!rc) rc = sipspec_msg_create(&ua->scratch, NULL);
   sipspec_tsx_layer_callbacks lcb = {on_request, on_ack, on_stray_response, ua};
   if (!rc) rc = sipspec_tsx_layer_create(loop, &ua->cfg, &ua->tel, &lcb, &ua->layer);
+  if (!rc) rc = sipspec_tsx_layer_use_clock(ua->layer, ua->clock);
   sipspec_resolver_opts ro = {o->hosts_path};
   if (!rc) rc = sipspec_resolver_create(loop, &ro, &ua->resolver, err, errlen);
   if (rc) {
@@ -256,6 +262,7 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
   sipspec_transport_opts_init(&to);
   to.bind_host = ua->bind_host;
   to.bind_port = ua->bind_port;
+  to.clock = ua->clock;
   to.max_datagram = ua->cfg.udp_max_size ? ua->cfg.udp_max_size : SIPSPEC_DEFAULT_UDP_MAX_SIZE;
   if (ua->cfg.transport == SIPSPEC_TP_UDP)
     rc = open_transport(ua, SIPSPEC_TP_UDP, &to, err, errlen);
@@ -294,8 +301,8 @@ void sipspec_ua_destroy(sipspec_ua *ua) {
     ua->live = s->next;
     session_free(s);
   }
-  ev_timer_stop(ua->loop, &ua->reaper);
-  reaper_cb(ua->loop, &ua->reaper, 0);
+  if (ua->clock) sipspec_clock_undefer(ua->clock, reap, ua);
+  reap(ua);
   sipspec_tsx_layer_destroy(ua->layer);
   sipspec_resolver_destroy(ua->resolver);
   sipspec_msg_destroy(ua->scratch);
@@ -303,6 +310,7 @@ void sipspec_ua_destroy(sipspec_ua *ua) {
   free(ua->from_user);
   free(ua->display_name);
   free(ua->user_agent);
+  sipspec_clock_free(ua->own_clock);
   free(ua);
 }
 

@@ -24,27 +24,23 @@
 #define UAS_2XX_GUARD 130
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action);
-static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
-
-static uint64_t loop_now_ms(struct ev_loop *loop) { return (uint64_t)(ev_now(loop) * 1000.0 + 0.5); }
+static int fire(void *owner, int event);
 
 static void machine_init(sipspec_uas_2xx *r, unsigned t1_ms, unsigned t2_ms) {
   sipspec_timer_values v = {t1_ms, t2_ms, UAS_2XX_T4_MS};
   /* the chart's timers have no reliable-transport rule (13.3.1.4), so the transport is moot */
-  int rc = sipspec_fsm_timers_init(&r->timers, &sipspec_chart_uas_2xx, &v, 0);
+  int rc = host_timers_init(&r->timers, r->clock, &sipspec_chart_uas_2xx, &v, 0, fire, r);
   assert(rc == SIPSPEC_OK); /* two timers; values checked by the caller */
   (void)rc;
   sipspec_fsm_init(&r->fsm, &sipspec_chart_uas_2xx, on_action, r);
 }
 
-void sipspec_uas_2xx_init(sipspec_uas_2xx *r, struct ev_loop *loop, sipspec_uas_2xx_give_up_fn give_up,
+void sipspec_uas_2xx_init(sipspec_uas_2xx *r, sipspec_clock *clock, sipspec_uas_2xx_give_up_fn give_up,
                           void *user) {
   memset(r, 0, sizeof *r);
-  r->loop = loop;
+  r->clock = clock;
   r->give_up = give_up;
   r->user = user;
-  ev_timer_init(&r->timer, timer_cb, 0., 0.);
-  r->timer.data = r;
   machine_init(r, 500, 4000); /* Idle: replaced by each send() */
 }
 
@@ -55,8 +51,7 @@ static void ist_terminated(sipspec_tsx *t, void *user) {
 
 /* Forgets the 2xx: its timers, its copy, the transaction's callbacks. Idempotent. */
 static void release(sipspec_uas_2xx *r) {
-  ev_timer_stop(r->loop, &r->timer);
-  sipspec_fsm_timers_stop_all(&r->timers);
+  host_timers_stop(&r->timers);
   if (r->ist) sipspec_tsx_set_callbacks(r->ist, NULL);
   r->ist = NULL;
   free(r->headers);
@@ -65,23 +60,14 @@ static void release(sipspec_uas_2xx *r) {
   r->body_len = 0;
 }
 
-static void rearm(sipspec_uas_2xx *r) {
-  uint64_t due;
-  ev_timer_stop(r->loop, &r->timer);
-  if (sipspec_fsm_timers_next(&r->timers, &due) < 0) return;
-  uint64_t now = loop_now_ms(r->loop);
-  ev_timer_set(&r->timer, due > now ? (double)(due - now) / 1000.0 : 0.0, 0.0);
-  ev_timer_start(r->loop, &r->timer);
-}
-
 /* After the events: arm the timer, or, once the machine has ended, forget the 2xx. */
 static void settle(sipspec_uas_2xx *r) {
   if (sipspec_fsm_terminated(&r->fsm)) release(r);
-  else rearm(r);
+  else host_timers_rearm(&r->timers);
 }
 
 void sipspec_uas_2xx_stop(sipspec_uas_2xx *r) {
-  if (!r || !r->loop) return;
+  if (!r || !r->clock) return;
   /* Sending: the chart stops its timers; Idle ignores it; a machine that is running an
    * action (the owner stops from give_up) has ended already */
   (void)sipspec_fsm_feed(&r->fsm, SIPSPEC_EV_TU_END);
@@ -98,7 +84,7 @@ static char *dup_bytes(const char *p, size_t n) {
 
 int sipspec_uas_2xx_send(sipspec_uas_2xx *r, sipspec_tsx *ist, uint32_t cseq, unsigned t1_ms, unsigned t2_ms,
                          int status, const char *headers, const char *body, size_t body_len) {
-  if (!r || !r->loop || !ist || status < 200 || status > 299 || !t1_ms || t2_ms < t1_ms || (body_len && !body))
+  if (!r || !r->clock || !ist || status < 200 || status > 299 || !t1_ms || t2_ms < t1_ms || (body_len && !body))
     return SIPSPEC_E_INVAL;
   sipspec_uas_2xx_stop(r);
   char *h = headers ? dup_bytes(headers, strlen(headers)) : NULL;
@@ -131,26 +117,20 @@ int sipspec_uas_2xx_send(sipspec_uas_2xx *r, sipspec_tsx *ist, uint32_t cseq, un
   return SIPSPEC_OK;
 }
 
-static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sipspec_uas_2xx *r = w->data;
-  (void)revents;
-  assert(w == &r->timer && r->loop == loop);
-  uint64_t now = loop_now_ms(loop);
-  /* every timer due by now, earliest first (bounded: at most 64 copies fit before 64*T1) */
-  for (int guard = 0; guard < UAS_2XX_GUARD && !r->tell_give_up; guard++) {
-    int ev = sipspec_fsm_timers_expire(&r->timers, now);
-    if (ev < 0) break;
-    (void)sipspec_fsm_feed(&r->fsm, ev);
-  }
-  settle(r);
-  if (r->tell_give_up) { /* last: the owner may call any function of the helper from here */
-    r->tell_give_up = 0;
-    if (r->give_up) r->give_up(r, r->user);
-  }
+/* A chart timer is due (host_timers, earliest first). */
+static int fire(void *owner, int event) {
+  sipspec_uas_2xx *r = owner;
+  (void)sipspec_fsm_feed(&r->fsm, event);
+  if (!r->tell_give_up) return 0;
+  settle(r); /* Terminated: the 2xx is forgotten */
+  r->tell_give_up = 0;
+  /* last: the owner may call any function of the helper from here, or free it */
+  if (r->give_up) r->give_up(r, r->user);
+  return 1;
 }
 
 int sipspec_uas_2xx_ack(sipspec_uas_2xx *r, const sipspec_msg *ack) {
-  if (!r || !r->loop || !ack || sipspec_msg_method(ack) != SIPSPEC_METHOD_ACK || sipspec_msg_cseq(ack) != r->cseq)
+  if (!r || !r->clock || !ack || sipspec_msg_method(ack) != SIPSPEC_METHOD_ACK || sipspec_msg_cseq(ack) != r->cseq)
     return 0;
   /* 13.2.2.4: the ACK carries the 2xx's CSeq number; the chart takes it while Sending */
   if (sipspec_fsm_feed(&r->fsm, SIPSPEC_EV_RX_ACK) != SIPSPEC_OK) return 0;
@@ -160,7 +140,7 @@ int sipspec_uas_2xx_ack(sipspec_uas_2xx *r, const sipspec_msg *ack) {
 
 /* A 2xx waits for its ACK as long as the chart's 64*T1 timer runs (Sending). */
 int sipspec_uas_2xx_pending(const sipspec_uas_2xx *r) {
-  return r && r->loop && sipspec_fsm_timers_running(&r->timers, SIPSPEC_EV_TIMER_GIVEUP);
+  return r && r->clock && sipspec_fsm_timers_running(&r->timers.set, SIPSPEC_EV_TIMER_GIVEUP);
 }
 unsigned sipspec_uas_2xx_copies(const sipspec_uas_2xx *r) { return r ? r->copies : 0; }
 
@@ -179,13 +159,13 @@ static void uas_2xx_act_resend_2xx(sipspec_uas_2xx *r) {
 }
 
 /* 64*T1 without the ACK: the owner is told once the machine has settled in Terminated and the
- * 2xx is forgotten (timer_cb), so that it may call any function of the helper. */
+ * 2xx is forgotten (fire), so that it may call any function of the helper. */
 static void uas_2xx_act_report_give_up(sipspec_uas_2xx *r) { r->tell_give_up = 1; }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_uas_2xx *r = ctx;
   assert(chart == &sipspec_chart_uas_2xx);
   (void)chart;
-  if (sipspec_fsm_timers_apply(&r->timers, action, loop_now_ms(r->loop))) return;
+  if (host_timers_apply(&r->timers, action)) return;
   sipspec_uas_2xx_dispatch(&sipspec_uas_2xx_impl, r, action);
 }

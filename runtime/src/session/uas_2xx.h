@@ -31,7 +31,7 @@
 #include <ev.h>
 #include <stdint.h>
 
-#include "fsm/fsm_timers.h"
+#include "fsm/host_timers.h"
 #include "session/tsx.h"
 #include "sipspec/fsm.h"
 
@@ -42,10 +42,9 @@ typedef struct sipspec_uas_2xx sipspec_uas_2xx;
 typedef void (*sipspec_uas_2xx_give_up_fn)(sipspec_uas_2xx *r, void *user);
 
 struct sipspec_uas_2xx {
-  struct ev_loop *loop;            /* private, as every field below */
-  ev_timer timer;                  /* at the earliest due chart timer */
+  sipspec_clock *clock;            /* private, as every field below */
   sipspec_fsm fsm;                 /* spec/uas_2xx.rl, one per 2xx */
-  sipspec_fsm_timers timers;
+  host_timers timers;              /* its timers on the owner's clock */
   sipspec_uas_2xx_give_up_fn give_up;
   void *user;
   sipspec_tsx *ist;                /* NULL once the transaction has ended (Timer L) */
@@ -58,8 +57,8 @@ struct sipspec_uas_2xx {
   int tell_give_up;                /* report_give_up ran: call give_up once the machine settled */
 };
 
-/* Prepares r (nothing pending) on loop. give_up may be NULL. */
-void sipspec_uas_2xx_init(sipspec_uas_2xx *r, struct ev_loop *loop, sipspec_uas_2xx_give_up_fn give_up,
+/* Prepares r (nothing pending); its timers run on clock. give_up may be NULL. */
+void sipspec_uas_2xx_init(sipspec_uas_2xx *r, sipspec_clock *clock, sipspec_uas_2xx_give_up_fn give_up,
                           void *user);
 
 /* Answers INVITE server transaction ist (its request carries CSeq cseq) with status
