@@ -138,6 +138,8 @@ int sipspec_fsm_feed(sipspec_fsm *m, int event);
 int sipspec_fsm_state(const sipspec_fsm *m);
 const char *sipspec_fsm_state_name(const sipspec_fsm *m);
 int sipspec_fsm_terminated(const sipspec_fsm *m);
+/* 1 while the machine delivers a transition's actions (a feed now would return SIPSPEC_E_STATE). */
+int sipspec_fsm_busy(const sipspec_fsm *m);
 /* The transition the last successful feed took, or -1. */
 int sipspec_fsm_last_transition(const sipspec_fsm *m);
 

@@ -209,9 +209,13 @@ int sipspec_session_end(sipspec_session *s);
 /* Re-INVITE (RFC 6787 section 4): add a resource channel (a=connection:existing) or remove
  * one (port 0). Only in an established session with no re-INVITE pending, else
  * SIPSPEC_E_STATE; SIPSPEC_E_INVAL with an opaque offer. The result comes in on_updated.
- * These and sipspec_session_keepalive() are refused with SIPSPEC_E_STATE from inside the
- * session's own callbacks (call them from a later loop iteration, e.g. an ev_idle or a
- * zero-delay timer); sipspec_session_end() may be called from anywhere. A re-INVITE that
+ * These and sipspec_session_keepalive() may be called from anywhere, the session's own
+ * callbacks included: from inside a callback the call is queued (SIPSPEC_OK, or
+ * SIPSPEC_E_AGAIN when 8 calls already wait) and runs once the callbacks have returned, in
+ * order; if the session refuses it by then, on_updated / on_keepalive report it with status
+ * 0 and a reason saying why (nothing once the session is over: on_terminated says so).
+ * sipspec_session_end() may be called from anywhere too (an end from inside a callback
+ * waits in the chart's queue). A re-INVITE that
  * fails (a final response 300..699, none at all, or a 2xx whose answer does not fit) keeps
  * the negotiated state (sipspec_session_answer()) and forgets the change: the next offer
  * is built from the negotiated state again (RFC 3261 14.1). So does a call that returns an

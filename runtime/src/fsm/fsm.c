@@ -46,3 +46,5 @@ const char *sipspec_fsm_state_name(const sipspec_fsm *m) { return m->chart->stat
 int sipspec_fsm_terminated(const sipspec_fsm *m) { return m->state == m->chart->final_state; }
 
 int sipspec_fsm_last_transition(const sipspec_fsm *m) { return m->last_transition; }
+
+int sipspec_fsm_busy(const sipspec_fsm *m) { return m->busy; }

@@ -93,14 +93,32 @@ static sipspec_response_info info_of(const sipspec_session *s) {
   return info;
 }
 
+/* A slot for a new client transaction. A keep-alive's OPTIONS that has its final response
+ * only waits out Timer K (the layer absorbs retransmissions by itself): its slot is taken
+ * back when none is free. A keep-alive never takes the last free slot, so a BYE can always
+ * be sent (RFC 3261 15.1.1). */
 static session_tsx *slot_new(sipspec_session *s, session_tsx_role role) {
+  int free_slots = 0;
+  session_tsx *slot = NULL;
   for (int i = 0; i < SESSION_MAX_TSX; i++)
     if (!s->tsx[i].t) {
-      s->tsx[i].s = s;
-      s->tsx[i].role = role;
-      return &s->tsx[i];
+      free_slots++;
+      if (!slot) slot = &s->tsx[i];
     }
-  return NULL;
+  if (!slot || (role == ST_OPTIONS && free_slots < 2)) {
+    for (int i = 0; i < SESSION_MAX_TSX; i++)
+      if (s->tsx[i].t && s->tsx[i].role == ST_OPTIONS && sipspec_tsx_last_status(s->tsx[i].t) >= 200) {
+        sipspec_tsx_set_callbacks(s->tsx[i].t, NULL);
+        s->tsx[i].t = NULL;
+        slot = &s->tsx[i];
+        free_slots++;
+        break;
+      }
+  }
+  if (!slot || (role == ST_OPTIONS && free_slots < 2)) return NULL;
+  slot->s = s;
+  slot->role = role;
+  return slot;
 }
 
 /* ---- transactions ------------------------------------------------------------------------ */
@@ -1173,8 +1191,11 @@ void session_rx_request(sipspec_session *s, sipspec_tsx *t, const sipspec_msg *r
 
 /* ---- the API ------------------------------------------------------------------------------ */
 
+static void run_calls(void *obj);
+
 void session_free(sipspec_session *s) {
   if (!s) return;
+  if (s->calls_deferred) sipspec_clock_undefer(s->ua->clock, run_calls, s);
   host_timers_stop(&s->timers);
   host_timers_stop(&s->upd_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
@@ -1408,15 +1429,24 @@ static int api_rc(int rc) {
 /* The chart decides: TU_END is taken in Idle (still resolving), Inviting, Proceeding and
  * Established, refused once the session is ending or over. An end asked for from inside a
  * callback waits in the queue; a second one is refused there. */
+static int in_callback(const sipspec_session *s);
+static int queue_call(sipspec_session *s, int op, sipspec_mrcp_resource r);
+enum { CALL_KEEPALIVE = 1, CALL_ADD, CALL_REMOVE, CALL_END };
+
 int sipspec_session_end(sipspec_session *s) {
   if (!s) return SIPSPEC_E_STATE;
   for (int i = 0; s->busy && i < s->q_len; i++)
     if (s->q[(s->q_head + i) % SESSION_QUEUE_MAX].ev == SIPSPEC_EV_TU_END) return SIPSPEC_E_STATE;
+  for (int i = 0; i < s->n_calls; i++)
+    if (s->calls[i].op == CALL_END) return SIPSPEC_E_STATE;
+  /* Inside the session chart's own callbacks the chart's queue takes TU_END; inside the
+   * update chart's (on_updated) the dialog is still busy with the response: queued. */
+  if (!s->busy && in_callback(s)) return queue_call(s, CALL_END, (sipspec_mrcp_resource)0);
   return api_rc(post(s, SIPSPEC_EV_TU_END, NULL));
 }
 
-/* TU_REQUEST: the session chart sends it in Established, refuses it elsewhere. Not from
- * inside the session's own callbacks (busy). */
+/* TU_REQUEST: the session chart sends it in Established, refuses it elsewhere. While the
+ * chart runs (an action sends it) it is not fed again: the caller queues the API call. */
 static int in_dialog_cred(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
                           size_t body_len, const char *cred) {
   if (!s || s->busy) return SIPSPEC_E_STATE;
@@ -1432,7 +1462,67 @@ static int in_dialog(sipspec_session *s, session_tsx_role role, const char *meth
   return in_dialog_cred(s, role, method, body, body_len, NULL);
 }
 
-int sipspec_session_keepalive(sipspec_session *s) { return in_dialog(s, ST_OPTIONS, "OPTIONS", NULL, 0); }
+/* ---- API calls from inside callbacks -------------------------------------------------- */
+
+static int call_now(sipspec_session *s, int op, sipspec_mrcp_resource r);
+
+/* 1 while one of the session's charts runs: the application is inside one of its callbacks
+ * (or a callback of the user agent the session's events pass through). */
+static int in_callback(const sipspec_session *s) { return s->busy || sipspec_fsm_busy(&s->upd); }
+
+/* Runs the API calls queued from inside callbacks, in order, once those have returned. One
+ * that the session refuses by then is reported through its callback (on_keepalive /
+ * on_updated with status 0 and the reason); none once the session is over (on_terminated
+ * said so). */
+static void run_calls(void *obj) {
+  sipspec_session *s = obj;
+  s->calls_deferred = 0;
+  int n = s->n_calls;
+  s->n_calls = 0;
+  for (int i = 0; i < n; i++) {
+    int op = s->calls[i].op;
+    if (sipspec_fsm_terminated(&s->fsm)) return;
+    int rc = call_now(s, op, s->calls[i].res);
+    if (!rc || sipspec_fsm_terminated(&s->fsm)) continue;
+    if (op == CALL_END) continue; /* refused: the session is ending already */
+    char why[160];
+    snprintf(why, sizeof why, "%s not sent: %s", op == CALL_KEEPALIVE ? "keep-alive" : "re-INVITE",
+             sipspec_strerror(rc));
+    sipspec_response_info info = {0, why, NULL};
+    if (op == CALL_KEEPALIVE && s->cb.on_keepalive) s->cb.on_keepalive(s, &info, s->cb.user);
+    if (op != CALL_KEEPALIVE && s->cb.on_updated) s->cb.on_updated(s, &info, NULL, s->cb.user);
+  }
+}
+
+/* Called from inside a callback: the call waits for the callbacks to return (the clock's
+ * deferred work). SIPSPEC_E_AGAIN when SESSION_CALLS_MAX calls already wait. */
+static int queue_call(sipspec_session *s, int op, sipspec_mrcp_resource r) {
+  if (sipspec_fsm_terminated(&s->fsm)) return SIPSPEC_E_STATE;
+  if (s->n_calls == SESSION_CALLS_MAX) return SIPSPEC_E_AGAIN;
+  if (!s->calls_deferred) {
+    int rc = sipspec_clock_defer(s->ua->clock, run_calls, s);
+    if (rc) return rc;
+    s->calls_deferred = 1;
+  }
+  s->calls[s->n_calls].op = op;
+  s->calls[s->n_calls].res = r;
+  s->n_calls++;
+  return SIPSPEC_OK;
+}
+
+static int change_resource(sipspec_session *s, sipspec_mrcp_resource r, int add);
+
+static int call_now(sipspec_session *s, int op, sipspec_mrcp_resource r) {
+  if (op == CALL_END) return api_rc(post(s, SIPSPEC_EV_TU_END, NULL));
+  if (op == CALL_KEEPALIVE) return in_dialog(s, ST_OPTIONS, "OPTIONS", NULL, 0);
+  return change_resource(s, r, op == CALL_ADD);
+}
+
+int sipspec_session_keepalive(sipspec_session *s) {
+  if (!s) return SIPSPEC_E_INVAL;
+  if (in_callback(s)) return queue_call(s, CALL_KEEPALIVE, (sipspec_mrcp_resource)0);
+  return call_now(s, CALL_KEEPALIVE, (sipspec_mrcp_resource)0);
+}
 
 /* The update chart decides (TU_REQUEST: Ready sends the offer; refused before the session
  * is established, while an offer of ours runs, while our 2xx to the server's re-INVITE
@@ -1446,8 +1536,14 @@ static int change_resource(sipspec_session *s, sipspec_mrcp_resource r, int add)
   return rc ? rc : s->upd_rc;
 }
 
-int sipspec_session_add_resource(sipspec_session *s, sipspec_mrcp_resource r) { return change_resource(s, r, 1); }
-int sipspec_session_remove_resource(sipspec_session *s, sipspec_mrcp_resource r) { return change_resource(s, r, 0); }
+int sipspec_session_add_resource(sipspec_session *s, sipspec_mrcp_resource r) {
+  if (s && in_callback(s)) return queue_call(s, CALL_ADD, r);
+  return change_resource(s, r, 1);
+}
+int sipspec_session_remove_resource(sipspec_session *s, sipspec_mrcp_resource r) {
+  if (s && in_callback(s)) return queue_call(s, CALL_REMOVE, r);
+  return change_resource(s, r, 0);
+}
 
 sipspec_result sipspec_session_result(const sipspec_session *s) { return s->result; }
 int sipspec_session_status(const sipspec_session *s) { return s->status; }

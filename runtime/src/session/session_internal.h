@@ -22,6 +22,7 @@
 #include "sipspec/ua.h"
 
 #define SESSION_QUEUE_MAX 16
+#define SESSION_CALLS_MAX 8
 
 struct sipspec_ua {
   struct ev_loop *loop;
@@ -133,6 +134,10 @@ struct sipspec_session {
   const sipspec_msg *upd_msg;        /* the response the update chart is being fed, or NULL */
   int upd_rc;                        /* why the update chart's last send failed, or 0 */
   sipspec_mrcp_resource change_res;  /* TU_REQUEST of the update chart: the resource to add */
+  /* API calls made while the charts run (from inside the session's callbacks): queued, run
+   * from the clock's deferred work once the callbacks have returned */
+  struct { int op; sipspec_mrcp_resource res; } calls[SESSION_CALLS_MAX];
+  int n_calls, calls_deferred;
   int change_add;                    /* ... (1) or remove (0) */
   char *upd_cred;                    /* AUTH_RETRY of the update chart: its credentials lines */
   sipspec_tsx *cur_srv;              /* RX_BYE: its server transaction */
