@@ -1,5 +1,6 @@
 /* test_tsx_tcp.c: the transaction layer over TCP on 127.0.0.1: a client and a server layer
- * in one process (T1 = 50 ms). Over a reliable transport the charts start no
+ * in one process, with the RFC's timer values (T1 = 500 ms, T2 = 4 s, T4 = 5 s) on a virtual
+ * clock (exact times, no real waiting). Over a reliable transport the charts start no
  * retransmission timer (A, E, G) and Timers D, I, J, K are zero (RFC 3261 17.1.1.2,
  * 17.1.2.2, 17.2.1, 17.2.2), so transactions end right after their final exchange.
  *
@@ -22,24 +23,29 @@
 #include "net/net_internal.h"
 #include "tsx_test_util.h"
 
-#define T1 50u
+#define T1 500u
+#define T2 4000u
+#define T4 5000u
 
 typedef struct env {
   struct ev_loop *loop;
+  sipspec_clock *clock;     /* virtual, in use by the tst_run_* calls */
   tt_side cli, srv;
 } env;
 
 static void env_open(env *e) {
   memset(e, 0, sizeof *e);
   e->loop = ev_loop_new(EVFLAG_AUTO);
-  tt_side_open(&e->cli, e->loop, SIPSPEC_TP_TCP, T1, 4000, 5000);
-  tt_side_open(&e->srv, e->loop, SIPSPEC_TP_TCP, T1, 4000, 5000);
+  e->clock = tt_clock_begin(e->loop);
+  tt_side_open(&e->cli, e->loop, SIPSPEC_TP_TCP, T1, T2, T4);
+  tt_side_open(&e->srv, e->loop, SIPSPEC_TP_TCP, T1, T2, T4);
 }
 
 static void env_close(env *e) {
   tt_side_close(&e->cli);
   tt_side_close(&e->srv);
   tst_run_for(e->loop, 0.01);
+  tt_clock_end(e->clock);
   ev_loop_destroy(e->loop);
 }
 
@@ -65,8 +71,9 @@ static void tcp_invite_486_both_end_at_once(void) {
   e.srv.answer[0] = 180, e.srv.answer[1] = 486, e.srv.n_answer = 2;
   tt_rec c;
   CU_ASSERT_EQUAL_FATAL(start(&e, "INVITE", &e.srv.addr, &c), SIPSPEC_OK);
-  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 2.0));
-  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.srv[0].terminated, 1, 2.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 10.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.srv[0].terminated, 1, 10.0));
+  CU_ASSERT_EQUAL(tst_now_ms(e.loop), 0); /* no timer ran: both ended at once */
   CU_ASSERT_EQUAL(c.n_resp, 3);
   CU_ASSERT_EQUAL(c.status[0], 100);
   CU_ASSERT_EQUAL(c.status[1], 180);
@@ -97,8 +104,9 @@ static void tcp_options_both_end_at_once(void) {
   tt_rec c;
   CU_ASSERT_EQUAL_FATAL(start(&e, "OPTIONS", &e.srv.addr, &c), SIPSPEC_OK);
   CU_ASSERT_STRING_EQUAL(sipspec_tsx_kind_name(c.t), "nict");
-  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 2.0));
-  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.srv[0].terminated, 1, 2.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 10.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.srv[0].terminated, 1, 10.0));
+  CU_ASSERT_EQUAL(tst_now_ms(e.loop), 0); /* no timer ran: both ended at once */
   CU_ASSERT_EQUAL(c.n_resp, 1);
   CU_ASSERT_EQUAL(c.status[0], 200);
   CU_ASSERT_STRING_EQUAL(e.srv.last_method, "OPTIONS");
@@ -108,7 +116,8 @@ static void tcp_options_both_end_at_once(void) {
   env_close(&e);
 }
 
-/* 17.1.1.2: over TCP the INVITE is sent once; Timer B still ends the transaction. */
+/* 17.1.1.2: over TCP the INVITE is sent once; Timer B still ends the transaction, at
+ * exactly 64*T1. */
 static void tcp_invite_timeout_one_transmission(void) {
   env e;
   env_open(&e);
@@ -117,8 +126,10 @@ static void tcp_invite_timeout_one_transmission(void) {
   k.match = "INVITE ";
   tt_rec c;
   CU_ASSERT_EQUAL_FATAL(start(&e, "INVITE", &k.addr, &c), SIPSPEC_OK);
-  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 64 * T1 / 1000.0 + 2.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 64 * T1 / 1000.0 + 30.0));
+  CU_ASSERT_EQUAL(tst_now_ms(e.loop), 64 * T1);
   CU_ASSERT_EQUAL(k.n_match, 1);
+  CU_ASSERT_EQUAL(k.at[0], 0);
   CU_ASSERT_EQUAL(k.n, 1);
   CU_ASSERT_EQUAL(c.timeouts, 1);
   CU_ASSERT_EQUAL(c.transport_errors, 0);
@@ -141,7 +152,8 @@ static void tcp_connection_refused_ends_ict(void) {
   uint64_t t0 = taken(&sipspec_chart_ict, SIPSPEC_ICT_T_CALLING__TRANSPORT_ERR);
   tt_rec c;
   CU_ASSERT_EQUAL_FATAL(start(&e, "INVITE", &dead, &c), SIPSPEC_OK);
-  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 5.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 10.0));
+  CU_ASSERT_TRUE(tst_now_ms(e.loop) < 64 * T1); /* the refusal, not Timer B */
   CU_ASSERT_EQUAL(c.transport_errors, 1);
   CU_ASSERT_EQUAL(c.last_error, SIPSPEC_E_CONN_REFUSED);
   CU_ASSERT_EQUAL(c.state_at_error, SIPSPEC_ICT_TERMINATED);
@@ -160,15 +172,16 @@ static int count_reached(void *arg) {
 static uint64_t conn_taken(int transition) { return taken(&sipspec_chart_stream_conn, transition); }
 
 /* RFC 3261 18: a connection is kept for an implementation-defined time after its last
- * message. With the client's idle timeout at 200 ms: the OPTIONS exchange leaves the
- * connection Idle on both sides; 200 ms later the client closes its side (IDLE timer ->
+ * message. With the client's idle timeout at 30 s: the OPTIONS exchange leaves the
+ * connection Idle on both sides; exactly 30 s later the client closes its side (IDLE timer ->
  * Closing), the server reads the end of the stream (Idle, CONN_EOF: closed by the peer) and
  * closes its own, which ends the client's Closing (CONN_EOF). The ended transactions see no
  * transport error; the next OPTIONS opens a new connection and succeeds. */
 static void tcp_idle_connection_closed_then_reopened(void) {
   env e;
   env_open(&e);
-  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(e.cli.tp, 200), SIPSPEC_OK);
+  enum { IDLE_MS = 30000 };
+  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(e.cli.tp, IDLE_MS), SIPSPEC_OK);
   uint64_t open0 = conn_taken(SIPSPEC_STREAM_CONN_T_NEW__CONN_PENDING);
   uint64_t acc0 = conn_taken(SIPSPEC_STREAM_CONN_T_NEW__CONN_UP);
   uint64_t idle0 = conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE);
@@ -178,15 +191,17 @@ static void tcp_idle_connection_closed_then_reopened(void) {
   e.srv.answer[0] = 200, e.srv.n_answer = 1;
   tt_rec c;
   CU_ASSERT_EQUAL_FATAL(start(&e, "OPTIONS", &e.srv.addr, &c), SIPSPEC_OK);
-  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 2.0));
-  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.srv[0].terminated, 1, 2.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 10.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.srv[0].terminated, 1, 10.0));
+  uint64_t last = tst_now_ms(e.loop); /* the last message of the connection */
   CU_ASSERT_EQUAL(c.status[0], 200);
   CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_NEW__CONN_PENDING) - open0, 1);
   CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_NEW__CONN_UP) - acc0, 1);
   CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE) - idle0, 0); /* not yet */
 
   count_want closed = {&sipspec_chart_stream_conn.counts[SIPSPEC_STREAM_CONN_T_CLOSING__CONN_EOF], fin0 + 1};
-  CU_ASSERT_TRUE(tst_run_until(e.loop, count_reached, &closed, 2.0));
+  CU_ASSERT_TRUE(tst_run_until(e.loop, count_reached, &closed, IDLE_MS / 1000.0 + 10.0));
+  CU_ASSERT_EQUAL(tst_now_ms(e.loop), last + IDLE_MS);
   CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE) - idle0, 1);  /* the client */
   CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__CONN_EOF) - eof0, 1);     /* the server */
   CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_CLOSING__CONN_EOF) - fin0, 1);  /* the client */
@@ -197,7 +212,7 @@ static void tcp_idle_connection_closed_then_reopened(void) {
   /* The next request goes on a new connection. */
   tt_rec c2;
   CU_ASSERT_EQUAL_FATAL(start(&e, "OPTIONS", &e.srv.addr, &c2), SIPSPEC_OK);
-  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c2.terminated, 1, 2.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c2.terminated, 1, 10.0));
   CU_ASSERT_EQUAL(c2.n_resp, 1);
   CU_ASSERT_EQUAL(c2.status[0], 200);
   CU_ASSERT_EQUAL(c2.transport_errors, 0);

@@ -1,6 +1,7 @@
 /* test_tsx_udp.c: a client transaction layer and a server transaction layer in one process
- * on 127.0.0.1 over UDP, with short timers (T1 = 50 ms, so Timer B = F = H = 3.2 s), some
- * through the fault-injecting relay of tests/harness.
+ * on 127.0.0.1 over UDP, with the RFC's timer values (T1 = 500 ms, T2 = 4 s, T4 = 5 s, so
+ * Timer B = F = H = 32 s) on a virtual clock (exact times, no real waiting), some through the
+ * fault-injecting relay of tests/harness.
  *
  * Covered: INVITE -> 100 -> 180 -> 486 with the ACK built inside the client transaction,
  * the server's IST Completed -> Confirmed, a lost ACK (Timer G resends the 486, the client
@@ -23,12 +24,13 @@
 #include "sipspec/chart_nist.h"
 #include "tsx_test_util.h"
 
-#define T1 50u
+#define T1 500u
 #define T2 4000u
 #define T4 5000u
 
 typedef struct env {
   struct ev_loop *loop;
+  sipspec_clock *clock;     /* virtual, in use by the tst_run_* calls */
   tt_side cli, srv;
   relay *r;
 } env;
@@ -36,6 +38,7 @@ typedef struct env {
 static void env_open(env *e, unsigned t2) {
   memset(e, 0, sizeof *e);
   e->loop = ev_loop_new(EVFLAG_AUTO);
+  e->clock = tt_clock_begin(e->loop);
   tt_side_open(&e->cli, e->loop, SIPSPEC_TP_UDP, T1, t2, T4);
   tt_side_open(&e->srv, e->loop, SIPSPEC_TP_UDP, T1, t2, T4);
 }
@@ -54,6 +57,7 @@ static void env_close(env *e) {
   tt_side_close(&e->srv);
   if (e->r) relay_destroy(e->r);
   tst_run_for(e->loop, 0.01);
+  tt_clock_end(e->clock);
   ev_loop_destroy(e->loop);
 }
 
@@ -95,7 +99,8 @@ static void invite_486_acked_and_reacked(void) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(srv_t);
   CU_ASSERT_STRING_EQUAL(sipspec_tsx_kind_name(srv_t), "ist");
   state_want w = {&e.srv.srv[0].t, SIPSPEC_IST_CONFIRMED};
-  CU_ASSERT_TRUE(tst_run_until(e.loop, in_state, &w, 2.0));
+  CU_ASSERT_TRUE(tst_run_until(e.loop, in_state, &w, 10.0));
+  CU_ASSERT_EQUAL(tst_now_ms(e.loop), T1); /* the first Timer G, at T1 */
   /* the client saw 100, 180, 486, each once (the retransmitted 486 is absorbed) */
   CU_ASSERT_EQUAL(c.n_resp, 3);
   CU_ASSERT_EQUAL(c.status[0], 100);
@@ -142,7 +147,8 @@ static void invite_200_accepted_passes_retransmission(void) {
   env_close(&e);
 }
 
-/* 17.1.1.2: a silent peer: INVITE sent at 0, T1, 3T1, ... 31T1, then Timer B at 64*T1. */
+/* 17.1.1.2: a silent peer: INVITE sent at 0, T1, 3T1, ... 31T1 (Timer A doubles without
+ * the T2 cap), then Timer B at exactly 64*T1. */
 static void invite_timeout_seven_transmissions(void) {
   env e;
   env_open(&e, T2);
@@ -151,9 +157,12 @@ static void invite_timeout_seven_transmissions(void) {
   k.match = "INVITE ";
   tt_rec c;
   CU_ASSERT_PTR_NOT_NULL_FATAL(start(&e, "INVITE", &k.addr, &c, 1));
-  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 64 * T1 / 1000.0 + 2.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 64 * T1 / 1000.0 + 30.0));
+  CU_ASSERT_EQUAL(tst_now_ms(e.loop), 64 * T1);
   CU_ASSERT_EQUAL(k.n_match, 7);
   CU_ASSERT_EQUAL(k.n, 7);
+  static const unsigned sent_at[7] = {0, 1, 3, 7, 15, 31, 63}; /* in T1 */
+  for (int i = 0; i < 7; i++) CU_ASSERT_EQUAL(k.at[i], sent_at[i] * T1);
   CU_ASSERT_EQUAL(c.timeouts, 1);
   CU_ASSERT_EQUAL(c.state_at_timeout, SIPSPEC_ICT_TERMINATED);
   CU_ASSERT_EQUAL(c.n_resp, 0);
@@ -168,7 +177,8 @@ static void invite_timeout_seven_transmissions(void) {
 }
 
 /* MRCP_SIP_INVITE_MAX_RETRANS = 2: the INVITE goes out 3 times (0, T1, 3T1) and the third
- * Timer A (7T1) gives up as Timer B would, long before 64*T1. */
+ * Timer A (exactly 7T1) gives up as Timer B would, long before 64*T1; nothing more is sent
+ * up to and past 64*T1. */
 static void invite_max_retrans_gives_up_early(void) {
   env e;
   env_open(&e, T2);
@@ -182,10 +192,14 @@ static void invite_max_retrans_gives_up_early(void) {
   k.match = "INVITE ";
   tt_rec c;
   CU_ASSERT_PTR_NOT_NULL_FATAL(start(&e, "INVITE", &k.addr, &c, 1));
-  /* 7*T1 = 350 ms; Timer B would need 64*T1 = 3.2 s */
+  /* 7*T1 = 3.5 s; Timer B would need 64*T1 = 32 s */
   CU_ASSERT_TRUE(tt_run_until_count(e.loop, &c.terminated, 1, 64 * T1 / 1000.0 - 1.0));
-  tst_run_for(e.loop, 4 * T1 / 1000.0); /* nothing more arrives */
+  CU_ASSERT_EQUAL(tst_now_ms(e.loop), 7 * T1);
+  tst_run_for(e.loop, 64 * T1 / 1000.0); /* nothing more arrives */
   CU_ASSERT_EQUAL(k.n_match, 3);
+  CU_ASSERT_EQUAL(k.at[0], 0);
+  CU_ASSERT_EQUAL(k.at[1], T1);
+  CU_ASSERT_EQUAL(k.at[2], 3 * T1);
   CU_ASSERT_EQUAL(c.timeouts, 1);
   CU_ASSERT_EQUAL(e.cli.tel.sipInviteTimeouts, 1);
   CU_ASSERT_EQUAL(e.cli.tel.sipRetransmissions, 2);
@@ -198,11 +212,20 @@ static void invite_max_retrans_gives_up_early(void) {
   env_close(&e);
 }
 
+typedef struct all_done_want { const tt_rec *c; int n; } all_done_want;
+static int all_done(void *arg) {
+  all_done_want *w = arg;
+  for (int i = 0; i < w->n; i++)
+    if (!(w->c[i].n_resp > 0 || w->c[i].terminated)) return 0;
+  return 1;
+}
+
 /* 17.1.2.2 / 17.2.2: OPTIONS and BYE through 30% loss in both directions (seeded): every
- * transaction completes with its 200; lost requests and responses are retransmitted. */
+ * transaction completes with its 200 before Timer F; lost requests and responses are
+ * retransmitted (Timer E: T1, 2T1, 4T1, then T2 = 4 s: 10 tries within 64*T1). */
 static void nict_completes_through_loss(void) {
   env e;
-  env_open(&e, 200); /* T2 = 200 ms: Timer E settles at 200 ms, 15+ tries before F */
+  env_open(&e, T2);
   relay_opts o;
   relay_opts_init(&o);
   o.seed = 20240611;
@@ -214,12 +237,8 @@ static void nict_completes_through_loss(void) {
   tt_rec c[N];
   sipspec_sockaddr front = relay_front_addr(e.r);
   for (int i = 0; i < N; i++) CU_ASSERT_PTR_NOT_NULL(start(&e, i % 2 ? "BYE" : "OPTIONS", &front, &c[i], (unsigned)i + 1));
-  int done = 0;
-  for (int guard = 0; guard < 100 && done < N; guard++) {
-    tst_run_for(e.loop, 0.05);
-    done = 0;
-    for (int i = 0; i < N; i++) done += c[i].n_resp > 0 || c[i].terminated;
-  }
+  all_done_want w = {c, N};
+  CU_ASSERT_TRUE(tst_run_until(e.loop, all_done, &w, 64 * T1 / 1000.0 + 30.0));
   for (int i = 0; i < N; i++) {
     CU_ASSERT_EQUAL(c[i].n_resp, 1);
     CU_ASSERT_EQUAL(c[i].status[0], 200);
@@ -272,8 +291,9 @@ static void retransmitted_request_gets_last_response(void) {
   env_close(&e);
 }
 
-/* 17.2.1: no ACK ever comes: Timer G resends the 486 at T1, 3T1, 7T1, ... 63T1 and
- * Timer H (64*T1) ends the IST with a timeout. */
+/* 17.2.1: no ACK ever comes: Timer G resends the 486 at T1, 3T1, 7T1 (its interval doubles
+ * up to T2 = 4 s), then every T2: 15T1, 23T1, ... 63T1; Timer H (exactly 64*T1) ends the IST
+ * with a timeout. */
 static void ist_timer_h_without_ack(void) {
   env e;
   env_open(&e, T2);
@@ -286,11 +306,14 @@ static void ist_timer_h_without_ack(void) {
   CU_ASSERT_EQUAL(sipspec_transport_send(k.tp, &e.srv.addr, req, n), SIPSPEC_OK);
   CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.n_requests, 1, 2.0));
   CU_ASSERT_EQUAL(sipspec_tsx_state(e.srv.srv[0].t), SIPSPEC_IST_COMPLETED);
-  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.srv[0].terminated, 1, 64 * T1 / 1000.0 + 2.0));
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.srv[0].terminated, 1, 64 * T1 / 1000.0 + 30.0));
+  CU_ASSERT_EQUAL(tst_now_ms(e.loop), 64 * T1);
   CU_ASSERT_EQUAL(e.srv.srv[0].timeouts, 1);
-  CU_ASSERT_EQUAL(k.n_match, 7);
-  CU_ASSERT_EQUAL(k.n, 8); /* and the 100 Trying */
-  CU_ASSERT_EQUAL(e.srv.tel.sipRetransmissions, 6);
+  CU_ASSERT_EQUAL(k.n_match, 11);
+  CU_ASSERT_EQUAL(k.n, 12); /* and the 100 Trying */
+  static const unsigned sent_at[11] = {0, 1, 3, 7, 15, 23, 31, 39, 47, 55, 63}; /* in T1 */
+  for (int i = 0; i < 11; i++) CU_ASSERT_EQUAL(k.at[i + 1], sent_at[i] * T1);
+  CU_ASSERT_EQUAL(e.srv.tel.sipRetransmissions, 10);
   CU_ASSERT_EQUAL(e.srv.tel.sipInviteTimeouts, 0); /* Timer B only */
   sipspec_transport_close(k.tp);
   env_close(&e);
@@ -411,7 +434,7 @@ static void send_error_in_action_ends_ist(void) {
   CU_ASSERT_EQUAL(e.srv.srv[0].state_at_error, SIPSPEC_IST_TERMINATED);
   CU_ASSERT_EQUAL(e.srv.srv[0].terminated, 1);
   CU_ASSERT_EQUAL(e.srv.tel.sipTransportErrors, 1);
-  tst_run_for(e.loop, 0.05);
+  tst_run_for(e.loop, 64 * T1 / 1000.0); /* nothing is retransmitted, up to and past Timer H */
   CU_ASSERT_EQUAL(k.n, 1); /* the 100 Trying only */
   sipspec_transport_close(k.tp);
   env_close(&e);
@@ -503,7 +526,8 @@ static void client_start_refuses_bad_requests(void) {
   sipspec_tsx_layer_stats(e.cli.layer, &after);
   CU_ASSERT_EQUAL(after.live, before.live);
   CU_ASSERT_EQUAL(after.client_started, before.client_started);
-  tst_run_for(e.loop, 0.02);
+  /* 20*T1: retransmissions of the one started OPTIONS, but still before its Timer F */
+  tst_run_for(e.loop, 20 * T1 / 1000.0);
   CU_ASSERT_EQUAL(c.terminated + c.transport_errors, 0);
   env_close(&e);
 }

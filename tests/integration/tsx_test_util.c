@@ -79,6 +79,24 @@ static void side_stray(sipspec_tsx_layer *l, const sipspec_msg *resp, sipspec_tr
   s->stray_status = sipspec_msg_status(resp);
 }
 
+/* The clock in use when it runs on loop, else NULL (libev's). */
+static sipspec_clock *loop_clock(struct ev_loop *loop) {
+  sipspec_clock *c = tst_clock();
+  return c && sipspec_clock_loop(c) == loop ? c : NULL;
+}
+
+sipspec_clock *tt_clock_begin(struct ev_loop *loop) {
+  sipspec_clock *c = sipspec_clock_virtual_new(loop, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  tst_use_clock(c);
+  return c;
+}
+
+void tt_clock_end(sipspec_clock *c) {
+  if (tst_clock() == c) tst_use_clock(NULL);
+  sipspec_clock_free(c);
+}
+
 void tt_side_open(tt_side *s, struct ev_loop *loop, sipspec_tp_kind kind, unsigned t1, unsigned t2,
                   unsigned t4) {
   sipspec_config cfg;
@@ -93,8 +111,11 @@ void tt_side_open_cfg(tt_side *s, struct ev_loop *loop, sipspec_tp_kind kind, co
   sipspec_telemetry_init(&s->tel);
   sipspec_tsx_layer_callbacks cb = {side_request, side_ack, side_stray, s};
   CU_ASSERT_EQUAL_FATAL(sipspec_tsx_layer_create(loop, cfg, &s->tel, &cb, &s->layer), SIPSPEC_OK);
+  sipspec_clock *c = loop_clock(loop);
+  if (c) CU_ASSERT_EQUAL_FATAL(sipspec_tsx_layer_use_clock(s->layer, c), SIPSPEC_OK);
   sipspec_transport_opts o;
   sipspec_transport_opts_init(&o);
+  o.clock = c;
   o.bind_host = "127.0.0.1";
   o.listen = kind == SIPSPEC_TP_TCP;
   char err[SIPSPEC_ERR_LEN] = "";
@@ -116,6 +137,7 @@ static void sink_recv(sipspec_transport *tp, const char *data, size_t len, const
                       void *user) {
   tt_sink *k = user;
   (void)tp;
+  if (k->n < TT_MAX) k->at[k->n] = tst_now_ms(k->loop);
   k->n++;
   if (k->match && len >= strlen(k->match) && !memcmp(data, k->match, strlen(k->match))) k->n_match++;
   k->last_len = len < sizeof k->last ? len : sizeof k->last - 1;
@@ -126,8 +148,10 @@ static void sink_recv(sipspec_transport *tp, const char *data, size_t len, const
 
 void tt_sink_open(tt_sink *k, struct ev_loop *loop, sipspec_tp_kind kind) {
   memset(k, 0, sizeof *k);
+  k->loop = loop;
   sipspec_transport_opts o;
   sipspec_transport_opts_init(&o);
+  o.clock = loop_clock(loop);
   o.bind_host = "127.0.0.1";
   o.listen = kind == SIPSPEC_TP_TCP;
   o.framer = &sipspec_sip_stream_framer;

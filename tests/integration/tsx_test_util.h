@@ -2,7 +2,9 @@
  * transaction layer on 127.0.0.1 with its telemetry and a record of every layer callback),
  * a per-transaction record of the client/server callbacks, a plain "sink" transport that
  * only counts what arrives (a silent peer), and a request builder. Every loop run is bounded
- * by tst_run_until()'s watchdog. */
+ * by tst_run_until()'s watchdog. Sides and sinks opened on the loop of the clock in use
+ * (tst_use_clock()) run their timers on that clock: with a virtual clock, tests use the RFC's
+ * timer values and assert exact times. */
 #ifndef SIPSPEC_TEST_TSX_UTIL_H
 #define SIPSPEC_TEST_TSX_UTIL_H
 
@@ -56,11 +58,18 @@ void tt_side_open(tt_side *s, struct ev_loop *loop, sipspec_tp_kind kind, unsign
 void tt_side_open_cfg(tt_side *s, struct ev_loop *loop, sipspec_tp_kind kind, const sipspec_config *cfg);
 void tt_side_close(tt_side *s);
 
+/* A virtual clock on loop starting at 0, in use by the tst_run_* calls (tst_use_clock()), or
+ * with NULL: back to real time and the clock freed (after every object using it is gone). */
+sipspec_clock *tt_clock_begin(struct ev_loop *loop);
+void tt_clock_end(sipspec_clock *c);
+
 /* A transport that only counts and keeps the last message (a silent peer). */
 typedef struct tt_sink {
+  struct ev_loop *loop;
   sipspec_transport *tp;
   sipspec_sockaddr addr;
   int n;
+  uint64_t at[TT_MAX];      /* tst_now_ms() when message i arrived */
   char last[4096];
   size_t last_len;
   sipspec_sockaddr last_from;
