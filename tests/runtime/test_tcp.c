@@ -5,7 +5,8 @@
  * framer, listen errors naming address and reason, close from inside a callback, and the
  * idle timeout (spec/stream_conn.rl): kept open by traffic, closed by us with a FIN and no
  * report, reopened on the next send, the socket dropped after LINGER when the peer keeps
- * its side open. */
+ * its side open. The timer tests (connect timeout, idle, linger) run on a virtual clock:
+ * realistic values, exact times, no real waiting. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -73,6 +74,8 @@ static sipspec_transport *open_tcp(struct ev_loop *loop, int listen, side *s, un
   o.on_error = on_error;
   o.user = s;
   if (timeout_ms) o.connect_timeout_ms = timeout_ms;
+  sipspec_clock *c = tst_clock(); /* the virtual clock of a timer test */
+  if (c && sipspec_clock_loop(c) == loop) o.clock = c;
   sipspec_transport *tp = NULL;
   char err[SIPSPEC_ERR_LEN] = "";
   int rc = sipspec_transport_open(&sipspec_transport_tcp, loop, &o, &tp, err, sizeof err);
@@ -274,6 +277,19 @@ static void test_reuse_and_reopen(void) {
   ev_loop_destroy(loop);
 }
 
+/* A virtual clock on loop, in use by the tst_run_* calls; vclock_end() after every
+ * transport using it is closed. */
+static sipspec_clock *vclock_begin(struct ev_loop *loop) {
+  sipspec_clock *c = sipspec_clock_virtual_new(loop, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  tst_use_clock(c);
+  return c;
+}
+static void vclock_end(sipspec_clock *c) {
+  tst_use_clock(NULL);
+  sipspec_clock_free(c);
+}
+
 static void test_connect_timeout(void) {
   struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
   side cli;
@@ -288,19 +304,24 @@ static void test_connect_timeout(void) {
     connect(fillers[nfill], &la.u.sa, la.len);
     nfill++;
   }
-  tst_run_for(loop, 0.1);
-  sipspec_transport *tc = open_tcp(loop, 0, &cli, 300);
+  tst_run_for(loop, 0.1); /* real time: the kernel queues the fillers */
+  sipspec_clock *vc = vclock_begin(loop);
+  enum { CONNECT_MS = 32000 };
+  sipspec_transport *tc = open_tcp(loop, 0, &cli, CONNECT_MS);
   CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "x\n", 2), SIPSPEC_OK);
-  CU_ASSERT(tst_run_until(loop, has_err, &cli, 5.0));
+  CU_ASSERT(tst_run_until(loop, has_err, &cli, CONNECT_MS / 1000.0 + 30.0));
+  CU_ASSERT_EQUAL(tst_now_ms(loop), CONNECT_MS); /* exactly the connect timeout */
   CU_ASSERT_EQUAL(cli.err.code, SIPSPEC_E_CONN_TIMEOUT);
   CU_ASSERT(sipspec_sockaddr_equal(&cli.errpeer, &la));
   char expect[SIPSPEC_ERR_LEN];
-  snprintf(expect, sizeof expect, "connect 127.0.0.1:%u/tcp: timed out after 300 ms",
-           sipspec_sockaddr_port(&la));
+  snprintf(expect, sizeof expect, "connect 127.0.0.1:%u/tcp: timed out after %u ms",
+           sipspec_sockaddr_port(&la), (unsigned)CONNECT_MS);
   CU_ASSERT_STRING_EQUAL(cli.errmsg, expect);
   for (int i = 0; i < nfill; i++) close(fillers[i]);
   close(lfd);
   sipspec_transport_close(tc);
+  tst_run_for(loop, 0.01);
+  vclock_end(vc);
   ev_loop_destroy(loop);
 }
 
@@ -536,21 +557,23 @@ static int raw_eof(void *arg) {
 }
 
 /* RFC 3261 18: a connection stays open for the idle timeout after its last message sent or
- * received. Traffic every 100 ms keeps a 400 ms timeout from firing for 600 ms; then, 400 ms
+ * received. Traffic every 20 s keeps a 32 s timeout from firing for 120 s; then, exactly 32 s
  * after the last message, we close our side: the peer reads the end of the stream, nothing
  * is reported, the peer's close ends ours (Closing, CONN_EOF), and the next send opens a
  * new connection. */
 static void test_idle_close(void) {
   struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  sipspec_clock *vc = vclock_begin(loop);
+  enum { IDLE_MS = 32000, GAP_MS = 20000 };
   side cli;
   memset(&cli, 0, sizeof cli);
   sipspec_sockaddr la;
   int lfd = raw_listen(4, &la);
   CU_ASSERT_FATAL(lfd >= 0);
-  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(NULL, 400), SIPSPEC_E_INVAL);
+  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(NULL, IDLE_MS), SIPSPEC_E_INVAL);
   sipspec_transport *tc = open_tcp(loop, 0, &cli, 0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
-  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(tc, 400), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(tc, IDLE_MS), SIPSPEC_OK);
   uint64_t idle0 = conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE);
   uint64_t rx0 = conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__CONN_RX);
   uint64_t fin0 = conn_taken(SIPSPEC_STREAM_CONN_T_CLOSING__CONN_EOF);
@@ -560,9 +583,9 @@ static void test_idle_close(void) {
   rd r = {fd, "", 0, "a\n"};
   CU_ASSERT(tst_run_until(loop, try_read, &r, 3.0));
   for (int i = 0; i < 3; i++) {
-    tst_run_for(loop, 0.1);
+    tst_run_for(loop, GAP_MS / 1000.0);
     CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "b\n", 2), SIPSPEC_OK); /* sent */
-    tst_run_for(loop, 0.1);
+    tst_run_for(loop, GAP_MS / 1000.0);
     CU_ASSERT_EQUAL(write(fd, "r\n", 2), 2); /* received */
     want w = {&cli, i + 1};
     CU_ASSERT(tst_run_until(loop, has_n, &w, 3.0));
@@ -573,11 +596,10 @@ static void test_idle_close(void) {
   CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE) - idle0, 0);
   CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__CONN_RX) - rx0, 3);
 
-  ev_now_update(loop);
-  double quiet = ev_now(loop);
-  CU_ASSERT(tst_run_until(loop, raw_eof, &fd, 3.0)); /* our FIN */
-  ev_now_update(loop);
-  CU_ASSERT(ev_now(loop) - quiet >= 0.3);
+  uint64_t quiet = tst_now_ms(loop);
+  CU_ASSERT_EQUAL(quiet, 6 * GAP_MS);
+  CU_ASSERT(tst_run_until(loop, raw_eof, &fd, IDLE_MS / 1000.0 + 30.0)); /* our FIN */
+  CU_ASSERT_EQUAL(tst_now_ms(loop), quiet + IDLE_MS);
   CU_ASSERT_EQUAL(conn_taken(SIPSPEC_STREAM_CONN_T_IDLE__TIMER_IDLE) - idle0, 1);
   close(fd); /* the peer closes too */
   count_want fin = {SIPSPEC_STREAM_CONN_T_CLOSING__CONN_EOF, fin0 + 1};
@@ -594,13 +616,17 @@ static void test_idle_close(void) {
   close(fd);
   close(lfd);
   sipspec_transport_close(tc);
+  tst_run_for(loop, 0.01);
+  vclock_end(vc);
   ev_loop_destroy(loop);
 }
 
 /* After our FIN the peer has LINGER (T4, 5 s) to close its side; one that keeps it open has
- * its connection dropped then, still without a report. */
+ * its connection dropped exactly then, still without a report. */
 static void test_idle_close_linger(void) {
   struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  sipspec_clock *vc = vclock_begin(loop);
+  enum { IDLE_MS = 32000, LINGER_MS = 5000 };
   side cli;
   memset(&cli, 0, sizeof cli);
   sipspec_sockaddr la;
@@ -608,25 +634,27 @@ static void test_idle_close_linger(void) {
   CU_ASSERT_FATAL(lfd >= 0);
   sipspec_transport *tc = open_tcp(loop, 0, &cli, 0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(tc);
-  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(tc, 100), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_tcp_set_idle_timeout(tc, IDLE_MS), SIPSPEC_OK);
   uint64_t linger0 = conn_taken(SIPSPEC_STREAM_CONN_T_CLOSING__TIMER_LINGER);
   CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "a\n", 2), SIPSPEC_OK);
   int fd = raw_accept(loop, lfd);
   CU_ASSERT_FATAL(fd >= 0);
   rd r = {fd, "", 0, "a\n"};
   CU_ASSERT(tst_run_until(loop, try_read, &r, 3.0));
-  CU_ASSERT(tst_run_until(loop, raw_eof, &fd, 3.0)); /* our FIN, 100 ms later */
-  ev_now_update(loop);
-  double fin_at = ev_now(loop);
+  uint64_t sent_at = tst_now_ms(loop);
+  CU_ASSERT(tst_run_until(loop, raw_eof, &fd, IDLE_MS / 1000.0 + 30.0)); /* our FIN */
+  uint64_t fin_at = tst_now_ms(loop);
+  CU_ASSERT_EQUAL(fin_at, sent_at + IDLE_MS);
   count_want lg = {SIPSPEC_STREAM_CONN_T_CLOSING__TIMER_LINGER, linger0 + 1};
-  CU_ASSERT(tst_run_until(loop, count_reached, &lg, 8.0));
-  ev_now_update(loop);
-  CU_ASSERT(ev_now(loop) - fin_at >= 4.5);
+  CU_ASSERT(tst_run_until(loop, count_reached, &lg, LINGER_MS / 1000.0 + 30.0));
+  CU_ASSERT_EQUAL(tst_now_ms(loop), fin_at + LINGER_MS);
   tst_run_for(loop, 0.05);
   CU_ASSERT_EQUAL(cli.nerr, 0);
   close(fd);
   close(lfd);
   sipspec_transport_close(tc);
+  tst_run_for(loop, 0.01);
+  vclock_end(vc);
   ev_loop_destroy(loop);
 }
 
