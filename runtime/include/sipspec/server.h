@@ -148,7 +148,8 @@ typedef struct sipspec_server_opts {
   sipspec_trace_fn trace;        /* NULL: no trace */
   void *trace_user;
   /* The clock every timer of the server runs on (sipspec/clock.h), e.g. a virtual one in
-   * tests; it must outlive the server. NULL: libev's clock of the loop. */
+   * tests, and the one Digest nonces age on; it must outlive the server. NULL: libev's clock
+   * of the loop for the timers, the monotonic clock for nonces. */
   struct sipspec_clock *clock;
 } sipspec_server_opts;
 

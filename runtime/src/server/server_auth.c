@@ -19,9 +19,16 @@
 #include "server/server_internal.h"
 #include "sipspec/digest_msg.h"
 
+/* Nonce ages on the clock the caller gave the server (o.clock: e.g. a virtual one). */
+static uint64_t auth_now_ms(void *user) { return sipspec_clock_now_ms(user); }
+
 int srv_auth_create(sipspec_server *srv, char *err, size_t errlen) {
   sipspec_digest_server_config c;
   sipspec_digest_server_config_init(&c);
+  if (srv->o.clock) {
+    c.clock = auth_now_ms;
+    c.clock_user = srv->o.clock;
+  }
   c.kind = srv->o.auth_proxy ? SIPSPEC_AUTH_PROXY : SIPSPEC_AUTH_WWW;
   c.realm = srv->auth_realm;
   c.username = srv->auth_user;
