@@ -1,12 +1,15 @@
 /* test_scenarios.c: the full-stack regression scenarios of the roadmap, each over UDP and over
  * TCP: a client user agent (sipspec/ua.h) and the embedded MRCP server (sipspec/server.h) on
  * one libev loop on 127.0.0.1, so every callback and every counter can be asserted exactly.
+ * Both run on one virtual clock (sipspec/clock.h) with RFC 3261's timer values (T1 = 500 ms,
+ * T2 = 4 s, T4 = 5 s): every timer fires at its exact due time whatever the machine's load,
+ * so times are asserted exactly too, and the waits take no real time.
  *
  *   normal call          INVITE/180/200/ACK, hold, BYE/200: two channels, audio, ended by us
  *   ring many times      20 x 180 Ringing then 200 (server ring_count 20)
  *   immediate 4xx        486 Busy Here: result rejected, status 486, sipError4xx 1
- *   INVITE timeout       UDP: a silent port, T1 50 ms, Timer B: result timeout,
- *                        sipInviteTimeouts 1; TCP: a closed port: transport-error
+ *   INVITE timeout       UDP: a silent port, Timer B at exactly 64*T1: result timeout,
+ *                        sipInviteTimeouts 1; TCP: a closed port: transport-error at once
  *   server BYE           the server hangs up (bye_after_ms): ended by the peer
  *   CANCEL while ringing the client ends at the first 180: result cancelled, server sees the end
  *   481 to BYE           the server answers our BYE with 481: the session still ends
@@ -38,13 +41,10 @@
 #include "sipspec/server.h"
 #include "sipspec/ua.h"
 
-/* Short timers where a timer is what the scenario waits for (Timer B = 64*T1 = 3.2 s) or where
- * loss makes retransmissions the point; elsewhere RFC 3261's T1, so that a loaded machine
- * (parallel CTest, sanitizers) does not retransmit an INVITE and have a 180 sent again, which
- * would make the exact counts below depend on timing. */
-#define T1_SHORT_MS 50u
-static unsigned g_t1 = SIPSPEC_DEFAULT_T1_MS;
-#define RUN_MAX_S 20.0
+#define T1 SIPSPEC_DEFAULT_T1_MS
+/* The watchdog of every run, in virtual seconds (free): past every timer of a scenario. */
+#define RUN_MAX_S 600.0
+#define HOLD_MS 2000u /* the client ends an answered session this long after the answer */
 
 static sipspec_tp_kind g_kind;
 
@@ -54,6 +54,7 @@ static sipspec_tp_kind g_kind;
 
 typedef struct sc {
   struct ev_loop *loop;
+  sipspec_clock *clock;         /* virtual; the UA's, the server's and the tst_run_* calls' */
   sipspec_server *srv;
   sipspec_ua *ua;
   sipspec_session *s;
@@ -67,7 +68,8 @@ typedef struct sc {
   sipspec_mrcp_answer answer;
   int end_on_first_provisional; /* CANCEL while ringing */
   unsigned hold_ms;             /* end this long after the answer; 0: never (peer ends) */
-  ev_timer hold;
+  sipspec_clock_timer hold;
+  uint64_t answered_at, failed_at, terminated_at; /* virtual ms */
   /* server events */
   int n_srv_ev;
   sipspec_server_event srv_ev[EV_MAX];
@@ -78,8 +80,8 @@ typedef struct sc {
    * and after each on_updated (the session refuses them from inside its callbacks) */
   const struct sc_step *steps;
   int nsteps, next_step;
-  double first_step_delay_s;
-  ev_timer step;
+  unsigned first_step_delay_ms;
+  sipspec_clock_timer step;
   int n_updated, upd_status[EV_MAX];
   sipspec_mrcp_answer upd_answer[4];
   int upd_has_answer[4];
@@ -109,10 +111,9 @@ static sc *g; /* the scenario running now: the callbacks assert they belong to i
 static void take_srv_view(sc *c, int k);
 static void schedule_step(sc *c);
 
-static void hold_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sc *c = w->data;
-  (void)loop;
-  (void)revents;
+static void hold_cb(sipspec_clock_timer *w, void *arg) {
+  sc *c = arg;
+  (void)w;
   CU_ASSERT_PTR_NOT_NULL(c->s);
   if (c->s) CU_ASSERT_EQUAL(sipspec_session_end(c->s), SIPSPEC_OK);
 }
@@ -136,13 +137,10 @@ static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *answer, c
   CU_ASSERT_PTR_NOT_NULL(answer);
   if (answer) c->answer = *answer;
   c->answered++;
+  c->answered_at = sipspec_clock_now_ms(c->clock);
   take_srv_view(c, 0);
   schedule_step(c);
-  if (c->hold_ms) {
-    ev_timer_init(&c->hold, hold_cb, c->hold_ms / 1000.0, 0.);
-    c->hold.data = c;
-    ev_timer_start(c->loop, &c->hold);
-  }
+  if (c->hold_ms) CU_ASSERT_EQUAL(sipspec_clock_timer_after(c->clock, &c->hold, c->hold_ms), SIPSPEC_OK);
 }
 
 static void on_failed(sipspec_session *s, sipspec_result result, const sipspec_response_info *info, void *user) {
@@ -150,6 +148,7 @@ static void on_failed(sipspec_session *s, sipspec_result result, const sipspec_r
   CU_ASSERT_PTR_EQUAL(s, c->s);
   CU_ASSERT_PTR_NOT_NULL(info);
   c->failed++;
+  c->failed_at = sipspec_clock_now_ms(c->clock);
   c->fail_result = result;
   c->fail_status = info ? info->status : -1;
   snprintf(c->fail_warning, sizeof c->fail_warning, "%s", info && info->warning ? info->warning : "");
@@ -165,10 +164,9 @@ static void take_srv_view(sc *c, int k) {
                                                 strlen(c->srv_last_answer), &c->srv_view[k], &e) == SIPSPEC_OK;
 }
 
-static void step_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sc *c = w->data;
-  (void)loop;
-  (void)revents;
+static void step_cb(sipspec_clock_timer *w, void *arg) {
+  sc *c = arg;
+  (void)w;
   CU_ASSERT_PTR_NOT_NULL_FATAL(c->s);
   CU_ASSERT_FATAL(c->next_step < c->nsteps);
   const sc_step *st = &c->steps[c->next_step++];
@@ -180,8 +178,8 @@ static void step_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 
 static void schedule_step(sc *c) {
   if (c->next_step >= c->nsteps) return;
-  ev_timer_set(&c->step, c->next_step ? 0. : c->first_step_delay_s, 0.);
-  ev_timer_start(c->loop, &c->step);
+  CU_ASSERT_EQUAL(sipspec_clock_timer_after(c->clock, &c->step, c->next_step ? 0 : c->first_step_delay_ms),
+                  SIPSPEC_OK);
 }
 
 static void on_updated(sipspec_session *s, const sipspec_response_info *info, const sipspec_mrcp_answer *answer,
@@ -203,11 +201,12 @@ static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user)
   sc *c = user;
   CU_ASSERT_PTR_EQUAL(s, c->s);
   c->terminated++;
+  c->terminated_at = sipspec_clock_now_ms(c->clock);
   c->ended_by = by;
   c->result = sipspec_session_result(s);
   c->status = sipspec_session_status(s);
-  ev_timer_stop(c->loop, &c->hold);
-  ev_timer_stop(c->loop, &c->step);
+  sipspec_clock_timer_stop(c->clock, &c->hold);
+  sipspec_clock_timer_stop(c->clock, &c->step);
   c->s = NULL;
 }
 
@@ -321,25 +320,21 @@ static int srv_saw(const sc *c, sipspec_server_event ev) {
 
 static void cfg_init(sipspec_config *cfg, sipspec_tp_kind kind) {
   sipspec_config_init(cfg);
-  cfg->transport = kind;
-  cfg->t1_ms = g_t1;
-  cfg->t2_ms = g_t1 > SIPSPEC_DEFAULT_T2_MS ? g_t1 : SIPSPEC_DEFAULT_T2_MS;
+  cfg->transport = kind; /* and RFC 3261's timer values */
 }
 
-static void sc_open_t1(sc *c, unsigned t1) {
-  g_t1 = t1;
+static void sc_open(sc *c) {
   memset(c, 0, sizeof *c);
   g = c;
   c->loop = ev_loop_new(EVFLAG_AUTO);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c->loop);
-  ev_timer_init(&c->hold, hold_cb, 0., 0.);
-  c->hold.data = c;
-  c->hold_ms = 50;
-  ev_timer_init(&c->step, step_cb, 0., 0.);
-  c->step.data = c;
+  c->clock = sipspec_clock_virtual_new(c->loop, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c->clock);
+  tst_use_clock(c->clock);
+  sipspec_clock_timer_init(&c->hold, hold_cb, c);
+  c->hold_ms = HOLD_MS;
+  sipspec_clock_timer_init(&c->step, step_cb, c);
 }
-
-static void sc_open(sc *c) { sc_open_t1(c, SIPSPEC_DEFAULT_T1_MS); }
 
 /* Starts the server with the knobs already in *o (transport, timers, callbacks filled here). */
 static void sc_server(sc *c, sipspec_server_opts *o) {
@@ -352,6 +347,7 @@ static void sc_server(sc *c, sipspec_server_opts *o) {
   o->user = c;
   o->trace = srv_trace;
   o->trace_user = c;
+  o->clock = c->clock;
   int rc = sipspec_server_create(c->loop, o, &c->srv, err, sizeof err);
   if (rc) fprintf(stderr, "server: %s\n", err);
   CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
@@ -366,6 +362,7 @@ static void sc_ua_auth(sc *c, const sipspec_digest_cred_entry *cred, unsigned ma
   o.bind_host = "127.0.0.1";
   o.trace = ua_trace;
   o.trace_user = c;
+  o.clock = c->clock;
   if (cred) {
     o.auth.table = cred;
     o.auth.table_len = 1;
@@ -430,11 +427,14 @@ static int cond_done(void *arg) {
 }
 
 static void sc_close(sc *c) {
-  ev_timer_stop(c->loop, &c->hold);
-  ev_timer_stop(c->loop, &c->step);
+  sipspec_clock_timer_stop(c->clock, &c->hold);
+  sipspec_clock_timer_stop(c->clock, &c->step);
   if (c->ua) sipspec_ua_destroy(c->ua);
   if (c->srv) sipspec_server_destroy(c->srv);
   if (c->rel) relay_destroy(c->rel);
+  tst_run_for(c->loop, 0.01); /* deferred frees */
+  tst_use_clock(NULL);
+  sipspec_clock_free(c->clock);
   ev_loop_destroy(c->loop);
   g = NULL;
 }
@@ -480,6 +480,8 @@ static void test_normal_call(void) {
   CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK);
   CU_ASSERT_EQUAL(c.status, 200);
   CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_LOCAL);
+  CU_ASSERT_EQUAL(c.answered_at, 0);                    /* no timer between INVITE and 200 */
+  CU_ASSERT_EQUAL(c.terminated_at, c.answered_at + HOLD_MS); /* our BYE, answered at once */
   check_normal_answer(&c);
   CU_ASSERT_EQUAL(tel(&c)->sessionsStarted, 1);
   CU_ASSERT_EQUAL(tel(&c)->sessionsEstablished, 1);
@@ -507,7 +509,7 @@ static void test_ring_many(void) {
   sipspec_server_opts so;
   sipspec_server_opts_init(&so);
   so.ring_count = 20;
-  so.ring_interval_ms = 5;
+  so.ring_interval_ms = 1000;
   sc_server(&c, &so);
   sc_ua(&c);
   sc_call_server(&c);
@@ -515,6 +517,7 @@ static void test_ring_many(void) {
   CU_ASSERT_EQUAL(c.n_prov, 20);
   for (int i = 0; i < 20 && i < c.n_prov; i++) CU_ASSERT_EQUAL(c.prov_status[i], 180);
   CU_ASSERT_EQUAL(c.answered, 1);
+  CU_ASSERT_EQUAL(c.answered_at, 20 * 1000); /* an interval after each 180 */
   CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK);
   CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_LOCAL);
   CU_ASSERT(tel(&c)->sipProvisional >= 20); /* a 100 Trying may come on top */
@@ -557,7 +560,7 @@ static void test_reject_486(void) {
  * moment ago (bound and closed again), so the connection is refused. */
 static void test_invite_timeout(void) {
   sc c;
-  sc_open_t1(&c, T1_SHORT_MS);
+  sc_open(&c);
   sc_ua(&c);
   int fd = socket(AF_INET, g_kind == SIPSPEC_TP_UDP ? SOCK_DGRAM : SOCK_STREAM, 0);
   CU_ASSERT_FATAL(fd >= 0);
@@ -584,10 +587,12 @@ static void test_invite_timeout(void) {
   CU_ASSERT_EQUAL(tel(&c)->sessionsFailed, 1);
   if (g_kind == SIPSPEC_TP_UDP) {
     CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_TIMEOUT);
+    CU_ASSERT_EQUAL(c.failed_at, 64 * T1); /* Timer B */
     CU_ASSERT_EQUAL(tel(&c)->sipInviteTimeouts, 1);
-    CU_ASSERT(tel(&c)->sipRetransmissions >= 1);
+    CU_ASSERT_EQUAL(tel(&c)->sipRetransmissions, 6); /* Timer A: T1, 3T1, ... 63T1 */
   } else {
     CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_TRANSPORT_ERROR);
+    CU_ASSERT_EQUAL(c.failed_at, 0); /* the refusal, at once: no timer ran */
     CU_ASSERT_EQUAL(tel(&c)->sipInviteTimeouts, 0);
     CU_ASSERT(tel(&c)->sipTransportErrors >= 1);
   }
@@ -600,7 +605,7 @@ static void test_server_bye(void) {
   sc_open(&c);
   sipspec_server_opts so;
   sipspec_server_opts_init(&so);
-  so.bye_after_ms = 50;
+  so.bye_after_ms = 5000;
   sc_server(&c, &so);
   sc_ua(&c);
   c.hold_ms = 0; /* the client never hangs up */
@@ -609,6 +614,7 @@ static void test_server_bye(void) {
   CU_ASSERT_EQUAL(c.answered, 1);
   CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK);
   CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_PEER);
+  CU_ASSERT_EQUAL(c.terminated_at, c.answered_at + 5000); /* bye_after_ms after the ACK */
   CU_ASSERT_EQUAL(tel(&c)->sipByeSent, 0);
   CU_ASSERT_EQUAL(tel(&c)->sessionsEstablished, 1);
   sipspec_server_stats st;
@@ -625,7 +631,7 @@ static void test_cancel_ringing(void) {
   sipspec_server_opts so;
   sipspec_server_opts_init(&so);
   so.ring_count = 20;
-  so.ring_interval_ms = 200; /* 4 s of ringing: the CANCEL comes long before a 200 */
+  so.ring_interval_ms = 1000; /* 20 s of ringing: the CANCEL comes long before a 200 */
   sc_server(&c, &so);
   sc_ua(&c);
   c.end_on_first_provisional = 1;
@@ -635,6 +641,7 @@ static void test_cancel_ringing(void) {
   CU_ASSERT_EQUAL(c.n_prov, 1);
   CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_CANCELLED);
   CU_ASSERT_EQUAL(c.status, 487);
+  CU_ASSERT_EQUAL(c.terminated_at, 0); /* the 487 came at once, before a second 180 */
   CU_ASSERT_EQUAL(c.ended_by, SIPSPEC_END_NONE);
   CU_ASSERT_EQUAL(tel(&c)->sessionsFailed, 1);
   CU_ASSERT_EQUAL(tel(&c)->sessionsEstablished, 0);
@@ -661,6 +668,7 @@ static void test_bye_481(void) {
   CU_ASSERT_EQUAL(c.answered, 1);
   CU_ASSERT_EQUAL(c.terminated, 1);
   CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK); /* it was established; the BYE's 481 ends it */
+  CU_ASSERT_EQUAL(c.terminated_at, c.answered_at + HOLD_MS); /* at the 481 to our BYE */
   /* RFC 3261 12.2.1.2: a 481 to an in-dialog request ends the dialog; our BYE was the cause. */
   CU_ASSERT(c.ended_by == SIPSPEC_END_LOCAL || c.ended_by == SIPSPEC_END_ERROR);
   CU_ASSERT_EQUAL(tel(&c)->sipByeSent, 1);
@@ -678,7 +686,7 @@ static void test_loss(void) {
   uint64_t retrans = 0, dropped = 0;
   for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
     sc c;
-    sc_open_t1(&c, T1_SHORT_MS);
+    sc_open(&c);
     sipspec_server_opts so;
     sipspec_server_opts_init(&so);
     sc_server(&c, &so);
@@ -991,14 +999,13 @@ static void test_digest_stale_reinvite(void) {
   static const sipspec_mrcp_resource recog[] = {SIPSPEC_MRCP_SPEECHRECOG};
   sc c;
   sc_open(&c);
-  /* 1 s: long enough that a loaded machine does not let the INVITE's own answer go stale
-   * (that would add a challenge), short enough for a bounded test */
-  sc_auth_server(&c, 0, SIPSPEC_DIGEST_SHA256, SIPSPEC_DIGEST_QOP_AUTH, 1000);
+  /* the nonce's lifetime: the digest module's default, 300 s (of the server's clock) */
+  sc_auth_server(&c, 0, SIPSPEC_DIGEST_SHA256, SIPSPEC_DIGEST_QOP_AUTH, 0);
   sc_ua_auth(&c, &cred, 2);
   c.hold_ms = 0;
   c.steps = script;
   c.nsteps = 2;
-  c.first_step_delay_s = 2.0; /* well past the nonce's 1 s */
+  c.first_step_delay_ms = 310000; /* past the nonce's 300 s */
   sc_call_server_res(&c, recog, 1);
   CU_ASSERT_FATAL(tst_run_until(c.loop, cond_done, &c, RUN_MAX_S));
   CU_ASSERT_EQUAL(c.answered, 1);
@@ -1008,6 +1015,7 @@ static void test_digest_stale_reinvite(void) {
   CU_ASSERT_EQUAL_FATAL(c.n_updated, 1);
   CU_ASSERT_EQUAL(c.upd_status[0], 200);
   CU_ASSERT(c.upd_has_answer[0] && active_channels(&c.upd_answer[0]) == 2);
+  CU_ASSERT_EQUAL(c.terminated_at, c.answered_at + 310000); /* re-INVITE, BYE: no timer between */
   /* INVITE, INVITE with credentials, re-INVITE (stale), re-INVITE with the new nonce */
   CU_ASSERT_EQUAL(c.n_invite_cseq, 4);
   CU_ASSERT_EQUAL(tel(&c)->sipAuthChallenges, 2);
