@@ -50,7 +50,8 @@ static void invite_answer_ack_bye(void) {
   CU_ASSERT_EQUAL(s.live_dialogs, 1);
   CU_ASSERT_EQUAL(sipspec_server_idle(e.srv), 0);
   send_req(&e, &c, "BYE", NULL, 0, NULL, NULL, ++c.cseq);
-  CU_ASSERT_PTR_NOT_NULL(peer_find_with(&e.p, "SIP/2.0 200", " BYE\r\n", 2.0));
+  const char *bye_ok = peer_find_with(&e.p, "SIP/2.0 200", " BYE\r\n", 2.0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(bye_ok);
   s = env_stats(&e);
   CU_ASSERT_EQUAL(s.byes_received, 1);
   CU_ASSERT_EQUAL(s.ended, 1);
@@ -59,6 +60,11 @@ static void invite_answer_ack_bye(void) {
   CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ENDED], 1);
   CU_ASSERT_EQUAL(e.last_status[SIPSPEC_SERVER_ENDED], 200);
   CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, IDLE_MAX_S));
+  /* idle when the last transaction ends: the INVITE's Timer L (64*T1 after its 2xx, RFC
+   * 6026) or the BYE's Timer J (64*T1 over UDP, 0 over TCP) */
+  uint64_t timer_l = env_at(&e, &e.p, ok) + 64 * T1_MS;
+  uint64_t timer_j = env_at(&e, &e.p, bye_ok) + (g_kind == SIPSPEC_TP_UDP ? 64 * T1_MS : 0);
+  CU_ASSERT_EQUAL(env_ms(&e), timer_l > timer_j ? timer_l : timer_j);
   const sipspec_telemetry *t = sipspec_server_telemetry(e.srv);
   CU_ASSERT_EQUAL(t->sessionsStarted, 1);
   CU_ASSERT_EQUAL(t->sessionsEstablished, 1);
