@@ -14,7 +14,7 @@
 
 typedef struct dgram {
   struct dgram *next;
-  double due;
+  uint64_t due;               /* ms, on the relay's time (relay_now_ms) */
   size_t len;
   char data[];
 } dgram;
@@ -27,9 +27,11 @@ typedef struct relay_dir {
   unsigned rule_hits[RELAY_MAX_RULES];
   dgram **held;               /* reorder stage, reorder_window slots */
   size_t nheld;
-  ev_timer flush;
+  ev_timer flush;             /* without a clock */
+  sipspec_clock_timer cflush; /* with one */
   dgram *dhead, *dtail;       /* delay stage */
   ev_timer delay;
+  sipspec_clock_timer cdelay;
   relay_stats st;
   char sched[RELAY_SCHEDULE_MAX + 1];
   size_t nsched;
@@ -37,6 +39,7 @@ typedef struct relay_dir {
 
 struct relay {
   struct ev_loop *loop;
+  sipspec_clock *clock;       /* NULL: libev timers */
   int front, back;            /* A side, B side */
   sipspec_sockaddr front_addr, upstream, peer_a;
   ev_io front_io, back_io;
@@ -67,21 +70,50 @@ static void send_out(relay_dir *d, const char *data, size_t len) {
   if (sendto(fd, data, len, 0, &to->u.sa, to->len) >= 0) d->st.forwarded++;
 }
 
-static void delay_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  (void)revents;
-  relay_dir *d = w->data;
-  double now = ev_now(loop);
-  while (d->dhead && d->dhead->due <= now + 1e-6) {
+/* ---- time: libev's timers, or the clock of opts.clock ----------------------------------- */
+
+static uint64_t relay_now_ms(const relay *r) {
+  return r->clock ? sipspec_clock_now_ms(r->clock) : (uint64_t)(ev_now(r->loop) * 1000.0 + 0.5);
+}
+
+static void arm(relay *r, ev_timer *w, sipspec_clock_timer *ct, uint64_t after_ms) {
+  if (r->clock) {
+    (void)sipspec_clock_timer_after(r->clock, ct, after_ms);
+    return;
+  }
+  ev_timer_set(w, (double)after_ms / 1000., 0.);
+  ev_timer_start(r->loop, w);
+}
+
+static void disarm(relay *r, ev_timer *w, sipspec_clock_timer *ct) {
+  if (r->clock) sipspec_clock_timer_stop(r->clock, ct);
+  else ev_timer_stop(r->loop, w);
+}
+
+static int armed(const relay *r, const ev_timer *w, const sipspec_clock_timer *ct) {
+  return r->clock ? sipspec_clock_timer_armed(ct) : ev_is_active(w);
+}
+
+static void delay_fire(relay_dir *d) {
+  uint64_t now = relay_now_ms(d->r);
+  while (d->dhead && d->dhead->due <= now) {
     dgram *g = d->dhead;
     d->dhead = g->next;
     if (!d->dhead) d->dtail = NULL;
     send_out(d, g->data, g->len);
     free(g);
   }
-  if (d->dhead) {
-    ev_timer_set(&d->delay, d->dhead->due - now, 0.);
-    ev_timer_start(loop, &d->delay);
-  }
+  if (d->dhead) arm(d->r, &d->delay, &d->cdelay, d->dhead->due - now);
+}
+
+static void delay_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)loop, (void)revents;
+  delay_fire(w->data);
+}
+
+static void delay_clock_cb(sipspec_clock_timer *t, void *arg) {
+  (void)t;
+  delay_fire(arg);
 }
 
 /* After the reorder stage: straight out, or into the delay FIFO. */
@@ -92,14 +124,11 @@ static void stage_delay(relay_dir *d, dgram *g) {
     return;
   }
   d->st.delayed++;
-  g->due = ev_now(d->r->loop) + d->o.delay_ms / 1000.;
+  g->due = relay_now_ms(d->r) + d->o.delay_ms;
   g->next = NULL;
   if (d->dtail) d->dtail->next = g; else d->dhead = g;
   d->dtail = g;
-  if (!ev_is_active(&d->delay)) {
-    ev_timer_set(&d->delay, d->o.delay_ms / 1000., 0.);
-    ev_timer_start(d->r->loop, &d->delay);
-  }
+  if (!armed(d->r, &d->delay, &d->cdelay)) arm(d->r, &d->delay, &d->cdelay, d->o.delay_ms);
 }
 
 static void release_held(relay_dir *d) {
@@ -111,7 +140,7 @@ static void release_held(relay_dir *d) {
     size_t t = order[i - 1]; order[i - 1] = order[j]; order[j] = t;
   }
   d->nheld = 0;
-  ev_timer_stop(d->r->loop, &d->flush);
+  disarm(d->r, &d->flush, &d->cflush);
   for (size_t i = 0; i < n; i++) {
     if (order[i] != i) d->st.reordered++;
     stage_delay(d, d->held[order[i]]);
@@ -123,6 +152,11 @@ static void flush_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   release_held(w->data);
 }
 
+static void flush_clock_cb(sipspec_clock_timer *t, void *arg) {
+  (void)t;
+  release_held(arg);
+}
+
 static void stage_reorder(relay_dir *d, const char *data, size_t len) {
   dgram *g = malloc(sizeof *g + len);
   if (!g) return;
@@ -131,10 +165,7 @@ static void stage_reorder(relay_dir *d, const char *data, size_t len) {
   memcpy(g->data, data, len);
   if (d->o.reorder_window < 2) { stage_delay(d, g); return; }
   d->held[d->nheld++] = g;
-  if (d->nheld == 1) {
-    ev_timer_set(&d->flush, d->o.reorder_flush_ms / 1000., 0.);
-    ev_timer_start(d->r->loop, &d->flush);
-  }
+  if (d->nheld == 1) arm(d->r, &d->flush, &d->cflush, d->o.reorder_flush_ms);
   if (d->nheld == d->o.reorder_window) release_held(d);
 }
 
@@ -218,6 +249,12 @@ int relay_create(struct ev_loop *loop, const relay_opts *opts, relay **out, char
   relay *r = calloc(1, sizeof *r);
   if (!r) return SIPSPEC_E_NOMEM;
   r->loop = loop;
+  r->clock = opts->clock;
+  if (r->clock && sipspec_clock_loop(r->clock) != loop) {
+    snprintf(err, errlen, "relay: the clock runs on another loop");
+    free(r);
+    return SIPSPEC_E_INVAL;
+  }
   r->upstream = opts->upstream;
   const char *host = opts->listen_host ? opts->listen_host : "127.0.0.1";
   sipspec_sockaddr back_addr;
@@ -240,6 +277,8 @@ int relay_create(struct ev_loop *loop, const relay_opts *opts, relay **out, char
     ev_timer_init(&d->flush, flush_cb, 0., 0.);
     ev_timer_init(&d->delay, delay_cb, 0., 0.);
     d->flush.data = d->delay.data = d;
+    sipspec_clock_timer_init(&d->cflush, flush_clock_cb, d);
+    sipspec_clock_timer_init(&d->cdelay, delay_clock_cb, d);
   }
   ev_io_init(&r->front_io, front_cb, r->front, EV_READ);
   ev_io_init(&r->back_io, back_cb, r->back, EV_READ);
@@ -256,8 +295,8 @@ void relay_destroy(relay *r) {
   ev_io_stop(r->loop, &r->back_io);
   for (int i = 0; i < 2; i++) {
     relay_dir *d = &r->dir[i];
-    ev_timer_stop(r->loop, &d->flush);
-    ev_timer_stop(r->loop, &d->delay);
+    disarm(r, &d->flush, &d->cflush);
+    disarm(r, &d->delay, &d->cdelay);
     for (size_t j = 0; j < d->nheld; j++) free(d->held[j]);
     free(d->held);
     while (d->dhead) {

@@ -6,6 +6,9 @@
  * choice comes from a per-direction generator seeded from opts.seed and drawn a fixed
  * number of times per datagram, so the same seed and the same traffic always give the same
  * fault schedule. Counters record what was done.
+ *
+ * The delay and the reorder flush wait on libev timers, or on opts.clock when one is given
+ * (sipspec/clock.h: with a virtual clock they wait virtual time, as the stack under test).
  */
 #ifndef SIPSPEC_TEST_RELAY_H
 #define SIPSPEC_TEST_RELAY_H
@@ -14,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sipspec/clock.h"
 #include "sipspec/transport.h"
 
 #define RELAY_MAX_RULES 4
@@ -42,6 +46,8 @@ typedef struct relay_opts {
   const char *listen_host;    /* "127.0.0.1" (default) or "::1" */
   sipspec_sockaddr upstream;      /* peer B */
   relay_dir_opts dir[2];      /* indexed by relay_dir_id */
+  sipspec_clock *clock;       /* NULL: libev timers; else this clock (on the relay's loop),
+                               * which must outlive the relay */
 } relay_opts;
 
 typedef struct relay_stats {

@@ -22,6 +22,7 @@ static void on_event(sipspec_server *srv, sipspec_server_event ev, const char *c
   if ((unsigned)ev < 8) {
     e->events[ev]++;
     e->last_status[ev] = status;
+    e->event_ms[ev] = env_ms(e);
   }
 }
 
@@ -36,16 +37,21 @@ static void on_trace(void *user, const char *dir, sipspec_tp_kind kind, const si
 void opts_default(sipspec_server_opts *o) {
   sipspec_server_opts_init(o);
   o->listen_host = "127.0.0.1";
-  o->cfg.transport = g_kind;
-  o->cfg.t1_ms = 20; /* transactions linger 64*T1 = 1.28 s over UDP (Timers J, L, H) */
-  o->cfg.t2_ms = 80;
-  o->cfg.t4_ms = 100; /* Timers I and K */
+  o->cfg.transport = g_kind; /* the timers stay sipspec_config_init()'s: T1_MS, T2_MS, T4_MS */
   o->user_agent = "test-server/1";
 }
 
 int env_open(env *e, sipspec_server_opts *o) {
   memset(e, 0, sizeof *e);
   e->loop = ev_loop_new(EVFLAG_AUTO);
+  e->clock = e->loop ? sipspec_clock_virtual_new(e->loop, ENV_T0_MS) : NULL;
+  if (!e->clock) {
+    fprintf(stderr, "no loop or no clock\n");
+    return SIPSPEC_E_NOMEM;
+  }
+  tst_use_clock(e->clock);
+  o->clock = e->clock;
+  e->bye_after_ms = o->bye_after_ms;
   o->on_event = on_event;
   o->user = e;
   o->trace = on_trace;
@@ -68,8 +74,18 @@ int env_open(env *e, sipspec_server_opts *o) {
 void env_close(env *e) {
   peer_close(&e->p);
   sipspec_server_destroy(e->srv);
-  tst_run_for(e->loop, 0.01);
+  tst_run_for(e->loop, 0.01); /* the deferred frees */
+  CU_ASSERT_EQUAL(sipspec_clock_timers_armed(e->clock), 0); /* the server left no timer */
+  tst_use_clock(NULL);
+  sipspec_clock_free(e->clock);
   ev_loop_destroy(e->loop);
+}
+
+uint64_t env_ms(const env *e) { return sipspec_clock_now_ms(e->clock) - ENV_T0_MS; }
+
+uint64_t env_at(const env *e, const peer *p, const char *m) {
+  (void)e;
+  return peer_at(p, m) - ENV_T0_MS;
 }
 
 sipspec_server_stats env_stats(env *e) {
@@ -146,7 +162,7 @@ const char *establish(env *e, call *c, const sipspec_mrcp_resource *res, size_t 
   char offer[4096];
   size_t len = make_offer(offer, sizeof offer, res, n);
   send_invite(e, c, offer, len, NULL);
-  const char *ok = peer_find(&e->p, "SIP/2.0 200", 3.0);
+  const char *ok = peer_find(&e->p, "SIP/2.0 200", 30.0); /* after any ringing */
   CU_ASSERT_PTR_NOT_NULL_FATAL(ok);
   CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c->to_tag, sizeof c->to_tag));
   send_ack_2xx(e, c);
@@ -224,7 +240,9 @@ void open_udp_peer(env *e, peer *q) {
 /* The server's BYE with bye_after_ms, once call c is established. */
 const char *bye_of(env *e, call *c, peer *where) {
   establish(e, c, synth_recog, 1);
-  return peer_find(where, "BYE ", 3.0);
+  const char *bye = peer_find(where, "BYE ", 40.0);
+  if (bye) CU_ASSERT_EQUAL(env_at(e, where, bye), e->event_ms[SIPSPEC_SERVER_ESTABLISHED] + e->bye_after_ms);
+  return bye;
 }
 
 

@@ -1,13 +1,15 @@
-/* server_env.h: what the server tests share: a server on 127.0.0.1 with small timers and
- * a scripted client (server_peer.h) over the transport under test (g_kind), the calls that
- * client makes, and the checks of the requests the server sends (its BYE, compared whole).
- * Assertions are CUnit's; every wait is bounded. */
+/* server_env.h: what the server tests share: a server on 127.0.0.1 with the RFC's timers
+ * on a virtual clock (sipspec/clock.h) and a scripted client (server_peer.h) over the
+ * transport under test (g_kind), the calls that client makes, and the checks of the
+ * requests the server sends (its BYE, compared whole). Every wait (tst_run_until / peer_find)
+ * is in virtual seconds and bounded; the loopback I/O runs for real. Assertions are CUnit's. */
 #ifndef SIPSPEC_TEST_SERVER_ENV_H
 #define SIPSPEC_TEST_SERVER_ENV_H
 
 #include <stddef.h>
 
 #include "server_peer.h"
+#include "sipspec/clock.h"
 #include "sipspec/mrcp_sdp.h"
 #include "sipspec/server.h"
 
@@ -18,21 +20,40 @@ extern const sipspec_mrcp_resource synth_recog[2];
 
 typedef struct env {
   struct ev_loop *loop;
+  sipspec_clock *clock;   /* virtual, on loop; the tests' runs use it (tst_use_clock) */
   sipspec_server *srv;
   peer p;
   int events[8];          /* by sipspec_server_event */
   int last_status[8];
+  uint64_t event_ms[8];   /* the virtual time of the last one (env_ms()) */
+  unsigned bye_after_ms;  /* the server's option, for bye_of() */
   int trace_send, trace_recv;
   char first_recv[16];
 } env;
 
-/* Options for a server on 127.0.0.1:0 over g_kind with T1 20 ms, T2 80 ms, T4 100 ms and
- * User-Agent "test-server/1". */
+/* RFC 3261's timers, which the server uses (sipspec_config_init()). */
+#define T1_MS 500u
+#define T2_MS 4000u
+#define T4_MS 5000u
+/* The virtual time at which each environment starts, in ms. */
+#define ENV_T0_MS 1000000u
+/* A watchdog for a server to become idle: its transactions linger 64*T1 = 32 s over UDP
+ * (Timers H, J, L), T4 = 5 s (Timers I, K); virtual seconds cost nothing. */
+#define IDLE_MAX_S 60.0
+
+/* Options for a server on 127.0.0.1:0 over g_kind with the RFC's timers (T1 500 ms, T2 4 s,
+ * T4 5 s) and User-Agent "test-server/1". */
 void opts_default(sipspec_server_opts *o);
-/* Creates the server (its events and trace counted in e) and the client socket. 0 or an
- * error code (printed). */
+/* Creates the loop, its virtual clock (at ENV_T0_MS, made the tests' clock with
+ * tst_use_clock()), the server on it (its events and trace counted in e) and the client
+ * socket. 0 or an error code (printed). */
 int env_open(env *e, sipspec_server_opts *o);
+/* Closes the client, the server, then the clock and the loop. */
 void env_close(env *e);
+/* The virtual time since the environment opened, in ms. */
+uint64_t env_ms(const env *e);
+/* When message m (received by p) arrived, in ms since the environment opened. */
+uint64_t env_at(const env *e, const peer *p, const char *m);
 sipspec_server_stats env_stats(env *e);
 /* env_open() with opts_default() and one 180 every ring_interval_ms before the answer; the
  * test ends when the server cannot be created. */
@@ -86,7 +107,8 @@ int env_run_suite(int argc, char **argv, const char *suite, const env_test *test
 /* A second UDP socket of the client toward the server's UDP port. */
 void open_udp_peer(env *e, peer *q);
 /* Establishes call c (one resource) and returns the BYE the server then sends (bye_after_ms
- * set) as received by where, or NULL after 3 s. */
+ * set) as received by where, or NULL after 40 s; asserts it came exactly bye_after_ms
+ * after the server had the ACK. */
 const char *bye_of(env *e, call *c, peer *where);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <ev.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sipspec/msg.h"
 #include "sipspec/transport.h"
@@ -23,6 +24,7 @@ typedef struct peer {
   sipspec_msg *scratch;
   char *msgs[PEER_MAX];
   size_t lens[PEER_MAX];
+  uint64_t at_ms[PEER_MAX]; /* when each arrived: tst_now_ms() of the loop (virtual time) */
   int n;        /* messages received */
   int cursor;   /* next message peer_find() looks at */
   int closed;   /* TCP: the server closed the connection */
@@ -41,6 +43,8 @@ const char *peer_find_with(peer *p, const char *prefix, const char *needle, doub
 int peer_count(const peer *p, const char *prefix);
 /* Index of the first message starting with prefix, or -1. */
 int peer_index(const peer *p, const char *prefix);
+/* When the message text m (one of p->msgs) arrived, in ms of the loop's clock. */
+uint64_t peer_at(const peer *p, const char *m);
 
 /* The value of header name (case-insensitive, first occurrence) in message text, copied
  * into out; NULL when absent. */

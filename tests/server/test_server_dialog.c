@@ -13,7 +13,8 @@
  *     in-dialog request while ringing gets 500 with Retry-After (14.2); a BYE before the ACK
  *     ends a call that was never established (15.1.2).
  * The server's own BYEs in the other cases (bye_after_ms, 64*T1 without ACK, shutdown)
- * are compared whole in test_server.c. Every wait is bounded.
+ * are compared whole in test_server.c. The timers are the RFC's on a virtual clock
+ * (server_env.h); every wait is bounded (in virtual seconds).
  */
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -50,7 +51,7 @@ static void early_bye_487(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(r, want));
   c.cseq = invite_cseq;
   send_ack_failure(&e, &c, r);
-  tst_run_for(e.loop, 0.1);
+  tst_run_for(e.loop, 10.0); /* past the ring interval (5 s), when a 200 would have come */
   CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 200"), 1); /* the BYE's only */
   CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 487"), 1);
   sipspec_server_stats s = env_stats(&e);
@@ -61,7 +62,7 @@ static void early_bye_487(void) {
   CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ENDED], 1);
   CU_ASSERT_EQUAL(e.last_status[SIPSPEC_SERVER_ENDED], 200);
   CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sessionsFailed, 1);
-  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, IDLE_MAX_S));
   /* the dialog is gone: another BYE names none */
   send_req(&e, &c, "BYE", NULL, 0, NULL, NULL, 3);
   CU_ASSERT_PTR_NOT_NULL(peer_find(&e.p, "SIP/2.0 481", 2.0));
@@ -97,7 +98,7 @@ static void bye_to_contact(void) {
   env e;
   sipspec_server_opts o;
   opts_default(&o);
-  o.bye_after_ms = 30;
+  o.bye_after_ms = 2000;
   CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
   peer q;
   open_udp_peer(&e, &q);
@@ -115,7 +116,7 @@ static void bye_to_contact(void) {
   answer_server_bye(&e, bye, 200);
   q = e.p;
   e.p = saved;
-  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, IDLE_MAX_S));
   CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sipByeAcksMissing, 0);
   CU_ASSERT_EQUAL(env_stats(&e).byes_sent, 1);
   peer_close(&q);
@@ -131,7 +132,7 @@ static void bye_route_set(void) {
     env e;
     sipspec_server_opts o;
     opts_default(&o);
-    o.bye_after_ms = 30;
+    o.bye_after_ms = 2000;
     CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
     peer proxy;
     open_udp_peer(&e, &proxy);
@@ -146,7 +147,8 @@ static void bye_route_set(void) {
     const char *ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c.to_tag, sizeof c.to_tag));
     send_ack_2xx(&e, &c);
-    const char *bye = expect_msg(&proxy, "BYE ", 3.0);
+    const char *bye = expect_msg(&proxy, "BYE ", 10.0);
+    CU_ASSERT_EQUAL(env_at(&e, &proxy, bye), e.event_ms[SIPSPEC_SERVER_ESTABLISHED] + 2000); /* bye_after_ms */
     peer_contact(&e.p, ct, sizeof ct);
     if (strict)
       snprintf(routes, sizeof routes, "Route: <sip:edge.example.net;lr>\r\nRoute: <%s>\r\n", ct);
@@ -206,7 +208,9 @@ static void record_route_copied(void) {
   CU_ASSERT_STRING_EQUAL(record_route_lines(ok, got, sizeof got), rr);
   CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c.to_tag, sizeof c.to_tag));
   if (g_kind == SIPSPEC_TP_UDP) { /* the 2xx sent again before the ACK (13.3.1.4): the same lines */
+    uint64_t first_at = env_at(&e, &e.p, ok);
     ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
+    CU_ASSERT_EQUAL(env_at(&e, &e.p, ok) - first_at, T1_MS);
     CU_ASSERT_STRING_EQUAL(record_route_lines(ok, got, sizeof got), rr);
   }
   send_ack_2xx(&e, &c);
@@ -245,7 +249,7 @@ static void record_route_copied(void) {
   answer_server_bye(&e, bye, 200);
   proxy = e.p;
   e.p = saved;
-  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, IDLE_MAX_S));
   CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sipByeAcksMissing, 0);
   peer_close(&proxy);
   env_close(&e);
@@ -258,7 +262,7 @@ static void bye_nat_flow(void) {
   env e;
   sipspec_server_opts o;
   opts_default(&o);
-  o.bye_after_ms = 30;
+  o.bye_after_ms = 2000;
   CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
   call c;
   call_init(&c, "nat");
@@ -269,7 +273,7 @@ static void bye_nat_flow(void) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(bye);
   expect_bye(&e, &c, bye, target, g_kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", 1, "");
   answer_server_bye(&e, bye, 200);
-  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, IDLE_MAX_S));
   CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sipByeAcksMissing, 0);
   env_close(&e);
 }
@@ -286,7 +290,7 @@ static void bye_contact_name(void) {
   env e;
   sipspec_server_opts o;
   opts_default(&o);
-  o.bye_after_ms = 30;
+  o.bye_after_ms = 2000;
   o.hosts_path = path;
   int rc = env_open(&e, &o);
   unlink(path);
@@ -331,15 +335,16 @@ static void shutdown_waits_for_the_ack(void) {
   const char *ok = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(msg_to_tag(ok, c.to_tag, sizeof c.to_tag));
   sipspec_server_shutdown(e.srv);
-  tst_run_for(e.loop, 0.1); /* well within 64*T1 (1.28 s) */
+  tst_run_for(e.loop, 20.0); /* well within 64*T1 (32 s) */
   CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
   CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 503"), 0);
   CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ESTABLISHED], 0);
   send_ack_2xx(&e, &c);
   const char *bye = expect_msg(&e.p, "BYE ", 2.0);
+  CU_ASSERT_EQUAL(env_at(&e, &e.p, bye), e.event_ms[SIPSPEC_SERVER_ESTABLISHED]); /* as soon as the ACK came */
   CU_ASSERT_EQUAL(e.events[SIPSPEC_SERVER_ESTABLISHED], 1);
   answer_server_bye(&e, bye, 200);
-  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, IDLE_MAX_S));
   sipspec_server_stats s = env_stats(&e);
   CU_ASSERT_EQUAL(s.established, 1);
   CU_ASSERT_EQUAL(s.byes_sent, 1);
@@ -365,7 +370,7 @@ static void shutdown_while_ringing_503(void) {
   const char *r = expect_msg(&e.p, "SIP/2.0 503", 2.0);
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "\r\nRetry-After: 5\r\n"));
   send_ack_failure(&e, &c, r);
-  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, IDLE_MAX_S));
   CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 0);
   CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 200"), 0);
   sipspec_server_stats s = env_stats(&e);
@@ -407,7 +412,7 @@ static void request_while_ringing_500(void) {
   r = expect_msg(&e.p, "SIP/2.0 487", 2.0);
   c.cseq = invite_cseq;
   send_ack_failure(&e, &c, r);
-  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, IDLE_MAX_S));
   CU_ASSERT_EQUAL(env_stats(&e).ended, 1);
   env_close(&e);
 }
@@ -430,9 +435,9 @@ static void bye_before_the_ack(void) {
   const char *r = expect_msg(&e.p, "SIP/2.0 200", 2.0);
   for (int i = 0; i < 200 && !strstr(r, " BYE\r\n"); i++) r = expect_msg(&e.p, "SIP/2.0 200", 2.0); /* 2xx copies first */
   CU_ASSERT_PTR_NOT_NULL(strstr(r, " BYE\r\n"));
-  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, 4.0));
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, IDLE_MAX_S));
   int copies = peer_count(&e.p, "SIP/2.0 200");
-  tst_run_for(e.loop, 0.3); /* several T1 */
+  tst_run_for(e.loop, 2.0 * T2_MS / 1000); /* 2 * T2: a running retransmission would show */
   CU_ASSERT_EQUAL(peer_count(&e.p, "SIP/2.0 200"), copies);
   sipspec_server_stats s = env_stats(&e);
   CU_ASSERT_EQUAL(s.established, 0);

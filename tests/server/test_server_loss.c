@@ -6,13 +6,16 @@
  * through the relay as the INVITE did (RFC 3261 12.1.1: they go to the Contact), and every
  * response goes back through it (18.2.2: to the source of the request, the relay). The
  * client is the library's user agent (sipspec/ua.h). The relay drops 30% of the datagrams
- * in each direction; over several seeds each call must complete (established, ended by
+ * in each direction and delays the others by a network's latency (LATENCY_MS, on the
+ * test's clock); over several seeds each call must complete (established, ended by
  * our BYE, the server's dialog gone) and the run must show that the relay did drop in both
  * directions and that retransmissions (the client's requests, the server's 2xx) made up
  * for it. Both traces check that no message went around the relay.
  *
  * Also: contact_host / contact_port that cannot be written into a Contact are refused with
- * a sentence naming them. Every loop run is bounded (tst_run_until).
+ * a sentence naming them. Both sides run the RFC's timers (T1 500 ms, T2 4 s, Timer B
+ * 32 s) on a virtual clock: every loop run is bounded (tst_run_until, in virtual seconds)
+ * and a call that waits out many retransmissions takes little real time.
  */
 #include <CUnit/Basic.h>
 #include <signal.h>
@@ -26,20 +29,22 @@
 #include "sipspec/server.h"
 #include "sipspec/ua.h"
 
-#define T1_MS 50u    /* Timer B / F / H: 64*T1 = 3.2 s */
-#define T2_MS 100u   /* 2*T1: non-INVITE requests and the 2xx are resent every 100 ms at most */
-#define HOLD_S 0.05  /* the call lasts this long before our BYE */
-#define RUN_MAX_S 20.0
+#define HOLD_MS 1000u  /* the call lasts this long before our BYE */
+#define RUN_MAX_S 600.0 /* virtual: Timer B, F, H are 64*T1 = 32 s */
+#define T0_MS 1000000u  /* the virtual clock's start */
+#define LATENCY_MS 20u  /* the relay delays every datagram it forwards, each way */
 
 typedef struct loss_call {
   struct ev_loop *loop;
+  sipspec_clock *clock; /* virtual, on loop: every timer of the server and the client */
   sipspec_server *srv;
   sipspec_ua *ua;
   sipspec_session *s;
   relay *rel;
   sipspec_sockaddr front, ua_addr, srv_addr;
-  ev_timer hold;
+  sipspec_clock_timer hold;
   int answered, failed, terminated;
+  uint64_t answered_ms;        /* virtual time from the INVITE to the answer */
   sipspec_result result;
   sipspec_end_reason ended_by;
   /* what the traces saw */
@@ -49,18 +54,16 @@ typedef struct loss_call {
   char want_contact[128];
 } loss_call;
 
-/* Ends the call HOLD_S after the answer, once the server has its ACK: a lost ACK is made
+/* Ends the call HOLD_MS after the answer, once the server has its ACK: a lost ACK is made
  * up for by the server's 2xx sent again and the client's ACK to each copy (13.3.1.4,
  * 13.2.2.4), which takes a few round trips through the loss; ending before would let the
- * BYE overtake the ACK. Checked every HOLD_S; the server's own 64*T1 bounds the wait. */
-static void hold_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  loss_call *c = w->data;
-  (void)revents;
+ * BYE overtake the ACK. Checked every HOLD_MS; the server's own 64*T1 bounds the wait. */
+static void hold_cb(sipspec_clock_timer *t, void *arg) {
+  loss_call *c = arg;
   sipspec_server_stats ss;
   sipspec_server_stats_get(c->srv, &ss);
   if (!ss.established && !ss.ended) {
-    ev_timer_set(w, HOLD_S, 0.);
-    ev_timer_start(loop, w);
+    CU_ASSERT_EQUAL(sipspec_clock_timer_after(c->clock, t, HOLD_MS), SIPSPEC_OK);
     return;
   }
   if (c->s) CU_ASSERT_EQUAL(sipspec_session_end(c->s), SIPSPEC_OK);
@@ -71,8 +74,8 @@ static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *answer, c
   loss_call *c = user;
   (void)s, (void)answer, (void)sdp, (void)sdp_len;
   c->answered++;
-  ev_timer_set(&c->hold, HOLD_S, 0.);
-  ev_timer_start(c->loop, &c->hold);
+  c->answered_ms = sipspec_clock_now_ms(c->clock) - T0_MS;
+  CU_ASSERT_EQUAL(sipspec_clock_timer_after(c->clock, &c->hold, HOLD_MS), SIPSPEC_OK);
 }
 
 static void on_failed(sipspec_session *s, sipspec_result result, const sipspec_response_info *info, void *user) {
@@ -88,7 +91,7 @@ static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user)
   c->terminated++;
   c->result = sipspec_session_result(s);
   c->ended_by = by;
-  ev_timer_stop(c->loop, &c->hold);
+  sipspec_clock_timer_stop(c->clock, &c->hold);
   c->s = NULL;
 }
 
@@ -138,11 +141,10 @@ static int cond_done(void *arg) {
   return c->terminated && sipspec_server_idle(c->srv);
 }
 
+/* The RFC's timers (T1 500 ms, T2 4 s, T4 5 s), over UDP. */
 static void cfg_init(sipspec_config *cfg) {
   sipspec_config_init(cfg);
   cfg->transport = SIPSPEC_TP_UDP;
-  cfg->t1_ms = T1_MS;
-  cfg->t2_ms = T2_MS;
 }
 
 /* One call through the relay with seed; adds what the relay dropped each way and the
@@ -152,8 +154,10 @@ static void one_call(uint64_t seed, uint64_t dropped[2], uint64_t *retrans_ua, u
   memset(&c, 0, sizeof c);
   c.loop = ev_loop_new(EVFLAG_AUTO);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c.loop);
-  ev_timer_init(&c.hold, hold_cb, 0., 0.);
-  c.hold.data = &c;
+  c.clock = sipspec_clock_virtual_new(c.loop, T0_MS);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c.clock);
+  tst_use_clock(c.clock);
+  sipspec_clock_timer_init(&c.hold, hold_cb, &c);
   char err[SIPSPEC_ERR_LEN] = "";
 
   /* The relay first (its front address goes into the server's Contact); its upstream, the
@@ -163,11 +167,14 @@ static void one_call(uint64_t seed, uint64_t dropped[2], uint64_t *retrans_ua, u
   ro.seed = seed;
   ro.dir[RELAY_A_TO_B].drop_permille = 300;
   ro.dir[RELAY_B_TO_A].drop_permille = 300;
+  ro.dir[RELAY_A_TO_B].delay_ms = ro.dir[RELAY_B_TO_A].delay_ms = LATENCY_MS;
+  ro.clock = c.clock;
 
   sipspec_server_opts so;
   sipspec_server_opts_init(&so);
   cfg_init(&so.cfg);
   so.listen_host = "127.0.0.1";
+  so.clock = c.clock;
   so.both_transports = 0;
   so.trace = srv_trace;
   so.trace_user = &c;
@@ -199,6 +206,7 @@ static void one_call(uint64_t seed, uint64_t dropped[2], uint64_t *retrans_ua, u
   cfg_init(&uo.cfg);
   uo.cfg.tcp_enabled = 0; /* every message over UDP, through the relay */
   uo.bind_host = "127.0.0.1";
+  uo.clock = c.clock;
   uo.trace = ua_trace;
   uo.trace_user = &c;
   rc = sipspec_ua_create(c.loop, &uo, &c.ua, err, sizeof err);
@@ -231,6 +239,7 @@ static void one_call(uint64_t seed, uint64_t dropped[2], uint64_t *retrans_ua, u
             sipspec_result_name(c.result), relay_schedule(c.rel, RELAY_A_TO_B), relay_schedule(c.rel, RELAY_B_TO_A));
   /* the call completed */
   CU_ASSERT_EQUAL(c.answered, 1);
+  CU_ASSERT_TRUE(c.answered_ms >= 2 * LATENCY_MS); /* the INVITE and its 200 each crossed the relay */
   CU_ASSERT_EQUAL(c.failed, 0);
   CU_ASSERT_EQUAL(c.terminated, 1);
   CU_ASSERT_EQUAL(c.result, SIPSPEC_RESULT_OK);
@@ -256,15 +265,22 @@ static void one_call(uint64_t seed, uint64_t dropped[2], uint64_t *retrans_ua, u
   CU_ASSERT_TRUE(c.srv_bye >= 1);
   relay_stats ab = relay_get_stats(c.rel, RELAY_A_TO_B), ba = relay_get_stats(c.rel, RELAY_B_TO_A);
   CU_ASSERT_EQUAL(ab.no_peer + ba.no_peer, 0);
+  /* every datagram the relay let through waited LATENCY_MS (of virtual time) */
+  CU_ASSERT_TRUE(ab.delayed > 0 && ab.delayed == ab.received - ab.dropped);
+  CU_ASSERT_TRUE(ba.delayed > 0 && ba.delayed == ba.received - ba.dropped);
   dropped[RELAY_A_TO_B] += ab.dropped;
   dropped[RELAY_B_TO_A] += ba.dropped;
   *retrans_ua += ut->sipRetransmissions;
   *retrans_srv += st->sipRetransmissions;
 
-  ev_timer_stop(c.loop, &c.hold);
+  sipspec_clock_timer_stop(c.clock, &c.hold);
   sipspec_ua_destroy(c.ua);
   sipspec_server_destroy(c.srv);
   relay_destroy(c.rel);
+  tst_run_for(c.loop, 0.01); /* the deferred frees */
+  CU_ASSERT_EQUAL(sipspec_clock_timers_armed(c.clock), 0);
+  tst_use_clock(NULL);
+  sipspec_clock_free(c.clock);
   ev_loop_destroy(c.loop);
 }
 
@@ -318,7 +334,12 @@ static void contact_opts_refused(void) {
   o.contact_host = "::1";
   o.contact_port = 5070;
   sipspec_server *srv = NULL;
-  CU_ASSERT_EQUAL(sipspec_server_create(loop, &o, &srv, NULL, 0), SIPSPEC_OK);
+  char err[SIPSPEC_ERR_LEN] = "";
+  int rc = sipspec_server_create(loop, &o, &srv, err, sizeof err);
+  /* An ephemeral UDP port whose TCP twin another process holds: draw another (bounded). */
+  for (int i = 0; i < 8 && rc == SIPSPEC_E_BIND; i++) rc = sipspec_server_create(loop, &o, &srv, err, sizeof err);
+  if (rc) fprintf(stderr, "server: %s\n", err);
+  CU_ASSERT_EQUAL(rc, SIPSPEC_OK);
   sipspec_server_destroy(srv);
   ev_loop_destroy(loop);
 }

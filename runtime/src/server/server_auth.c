@@ -17,18 +17,17 @@
 #include <string.h>
 
 #include "server/server_internal.h"
+#include "sipspec/clock.h"
 #include "sipspec/digest_msg.h"
 
-/* Nonce ages on the clock the caller gave the server (o.clock: e.g. a virtual one). */
-static uint64_t auth_now_ms(void *user) { return sipspec_clock_now_ms(user); }
+/* Nonces age on the server's clock, as its timers do (a virtual one in tests). */
+static uint64_t srv_now_ms(void *user) { return sipspec_clock_now_ms(((sipspec_server *)user)->clock); }
 
 int srv_auth_create(sipspec_server *srv, char *err, size_t errlen) {
   sipspec_digest_server_config c;
   sipspec_digest_server_config_init(&c);
-  if (srv->o.clock) {
-    c.clock = auth_now_ms;
-    c.clock_user = srv->o.clock;
-  }
+  c.clock = srv_now_ms;
+  c.clock_user = srv;
   c.kind = srv->o.auth_proxy ? SIPSPEC_AUTH_PROXY : SIPSPEC_AUTH_WWW;
   c.realm = srv->auth_realm;
   c.username = srv->auth_user;
