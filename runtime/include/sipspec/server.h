@@ -149,7 +149,7 @@ typedef struct sipspec_server_opts {
   void *trace_user;
   /* The clock every timer of the server runs on (sipspec/clock.h), e.g. a virtual one in
    * tests, and the one Digest nonces age on; it must outlive the server. NULL: libev's clock
-   * of the loop for the timers, the monotonic clock for nonces. */
+   * of the loop. */
   struct sipspec_clock *clock;
 } sipspec_server_opts;
 
