@@ -22,7 +22,7 @@ static void keep(peer *p, const char *data, size_t len) {
   c[len] = '\0';
   p->msgs[p->n] = c;
   p->lens[p->n] = len;
-  p->at[p->n] = ev_now(p->loop);
+  p->at_ms[p->n] = tst_now_ms(p->loop);
   p->n++;
   if (getenv("SIPSPEC_TEST_DUMP")) fprintf(stderr, "---- peer received #%d\n%s\n", p->n - 1, c);
 }

@@ -7,6 +7,7 @@
 
 #include <ev.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sipspec/msg.h"
 #include "sipspec/transport.h"
@@ -26,7 +27,7 @@ typedef struct peer {
   int n;
   char *msgs[PEER_MAX_MSGS];
   size_t lens[PEER_MAX_MSGS];
-  double at[PEER_MAX_MSGS];     /* ev_now() when it arrived */
+  uint64_t at_ms[PEER_MAX_MSGS]; /* tst_now_ms() when it arrived: the clock of the test */
   int closed;                   /* TCP: the client closed the connection */
   sipspec_msg *m;               /* parse target of peer_parse() */
 } peer;

@@ -1,7 +1,12 @@
 /* test_ua.c: the user agent and its MRCP client sessions (sipspec/ua.h) against a scripted
  * peer on 127.0.0.1 (tests/session/peer.c). Each test asserts the exact messages the client
  * sends and the callbacks and counters it reports. Run over UDP and over TCP
- * (SIPSPEC_TEST_TCP=1 selects TCP, see CMakeLists.txt). Every loop run is bounded. */
+ * (SIPSPEC_TEST_TCP=1 selects TCP, see CMakeLists.txt). Every loop run is bounded.
+ *
+ * Time is virtual: each fixture runs its loop on a virtual clock that the user agent (and
+ * the embedded server) share with the peer's timestamps, so the RFC's timer values are used
+ * (T1 = 500 ms, T2 = 4 s, T4 = 5 s, Timer B/F = 64*T1 = 32 s) and the times the stack's
+ * schedule fixes are asserted exactly, in virtual milliseconds. */
 #include <CUnit/Basic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,8 +27,14 @@ static int use_tcp;
 
 /* ---- fixture ------------------------------------------------------------------------------- */
 
+/* RFC 3261's timer values: sipspec_config_init()'s, which every user agent here uses. */
+#define T1_MS 500u
+#define T2_MS 4000u
+#define T4_MS 5000u
+
 typedef struct fx {
   struct ev_loop *loop;
+  sipspec_clock *clk; /* virtual: every timer of the test runs on it */
   sipspec_ua *ua;
   peer p;
   sipspec_session *s;
@@ -51,6 +62,7 @@ typedef struct fx {
     char agent[64]; /* the User-Agent value, else the Server value, else "" */
   } trace[256];
   int term_status; /* sipspec_session_status() in on_terminated */
+  uint64_t term_at; /* tst_now_ms() in on_terminated */
 } fx;
 
 static void on_trace(void *u, const char *dir, sipspec_tp_kind kind, const sipspec_sockaddr *from, const char *data,
@@ -145,6 +157,7 @@ static void on_term(sipspec_session *s, sipspec_end_reason by, void *u) {
   f->n_term++;
   f->end_by = by;
   f->term_status = sipspec_session_status(s);
+  f->term_at = tst_now_ms(f->loop);
   f->s = NULL;
 }
 
@@ -152,17 +165,27 @@ static sipspec_digest_cred_entry creds[] = {{NULL, "alice", "secret"}};
 
 static const char *hosts_file;
 
-/* user_agent NULL: the library's default. */
-static void fx_open_ua(fx *f, unsigned t1, int with_auth, int with_trace, const char *user_agent) {
+/* A fresh fixture: its loop, the virtual clock the test's runs use, and the peer (over
+ * TCP when tcp). */
+static void fx_loop(fx *f, int tcp) {
   memset(f, 0, sizeof *f);
   f->loop = ev_loop_new(EVFLAG_AUTO);
-  peer_open(&f->p, f->loop, use_tcp);
+  f->clk = sipspec_clock_virtual_new(f->loop, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f->clk);
+  tst_use_clock(f->clk);
+  peer_open(&f->p, f->loop, tcp);
+}
+
+/* user_agent NULL: the library's default. The timers are the RFC's (sipspec_config_init). */
+static void fx_open_ua(fx *f, int with_auth, int with_trace, const char *user_agent) {
+  fx_loop(f, use_tcp);
   sipspec_ua_opts o;
   sipspec_ua_opts_init(&o);
+  CU_ASSERT_EQUAL(o.cfg.t1_ms, T1_MS);
+  CU_ASSERT_EQUAL(o.cfg.t2_ms, T2_MS);
+  CU_ASSERT_EQUAL(o.cfg.t4_ms, T4_MS);
+  o.clock = f->clk;
   o.cfg.transport = use_tcp ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP;
-  o.cfg.t1_ms = t1;
-  o.cfg.t2_ms = t1 * 8;
-  o.cfg.t4_ms = t1 * 10;
   o.bind_host = "127.0.0.1";
   o.from_user = "client";
   o.user_agent = user_agent;
@@ -180,15 +203,17 @@ static void fx_open_ua(fx *f, unsigned t1, int with_auth, int with_trace, const 
   CU_ASSERT_EQUAL_FATAL(rc, SIPSPEC_OK);
 }
 
-static void fx_open_opts(fx *f, unsigned t1, int with_auth, int with_trace) {
-  fx_open_ua(f, t1, with_auth, with_trace, "sipspec-test");
+static void fx_open_opts(fx *f, int with_auth, int with_trace) {
+  fx_open_ua(f, with_auth, with_trace, "sipspec-test");
 }
 
-static void fx_open(fx *f, unsigned t1, int with_auth) { fx_open_opts(f, t1, with_auth, 0); }
+static void fx_open(fx *f, int with_auth) { fx_open_opts(f, with_auth, 0); }
 
 static void fx_close(fx *f) {
   sipspec_ua_destroy(f->ua);
   peer_close(&f->p);
+  tst_use_clock(NULL);
+  sipspec_clock_free(f->clk);
   ev_loop_destroy(f->loop);
 }
 
@@ -300,15 +325,21 @@ static void reply_200_contact(fx *f, int i, const char *tag, const char *user) {
 static int term_done(void *a) { return ((fx *)a)->n_term > 0; }
 static int run_until_term(fx *f, double s) { return tst_run_until(f->loop, term_done, f, s); }
 
-/* Runs until the k-th message starting with prefix arrived; returns its index or -1. */
+typedef struct find_arg {
+  peer *p;
+  const char *prefix;
+  int k;
+} find_arg;
+static int found(void *a) {
+  find_arg *w = a;
+  return peer_find(w->p, w->prefix, w->k) >= 0;
+}
+
+/* Runs until the k-th message starting with prefix arrived (the time stops there); returns
+ * its index or -1. */
 static int wait_for(fx *f, const char *prefix, int k, double max_s) {
-  double until = max_s;
-  for (int guard = 0; guard < 1000 && until > 0; guard++) {
-    int i = peer_find(&f->p, prefix, k);
-    if (i >= 0) return i;
-    peer_wait(&f->p, f->p.n + 1, 0.05);
-    until -= 0.05;
-  }
+  find_arg w = {&f->p, prefix, k};
+  (void)tst_run_until(f->loop, found, &w, max_s);
   return peer_find(&f->p, prefix, k);
 }
 
@@ -391,7 +422,7 @@ static void end_call_tcp(fx *f, peer *q) {
 /* A whole call: the INVITE's headers in the roadmap's order, ACK for the 200, BYE, 200. */
 static void test_normal_call(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   fx_start(&f);
   CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Inviting");
   int inv = expect_msg(&f, "INVITE ", 0, 5);
@@ -465,7 +496,7 @@ static void test_normal_call(void) {
 /* 180 many times, then 200: every 180 reported, one ACK. */
 static void test_ringing_many(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = start_call(&f);
   for (int i = 0; i < 25; i++) peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   tst_run_for(f.loop, 0.1);
@@ -482,7 +513,7 @@ static void test_ringing_many(void) {
 /* An immediate 486: rejected with the status; the ICT's ACK has the INVITE's branch. */
 static void test_immediate_4xx(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = start_call(&f);
   peer_reply(&f.p, inv, 486, "srvtag", "Warning: 399 srv \"busy here\"\r\n", NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
@@ -500,16 +531,16 @@ static void test_immediate_4xx(void) {
   fx_close(&f);
 }
 
-/* No answer at all with T1 = 50 ms. Over UDP Timer A fires 50, 150, 350, 750, 1550 and
- * 3150 ms after the first INVITE (doubling, RFC 3261 17.1.1.2; each firing is scheduled from
- * when the previous one was due, so a loaded machine delays copies but never drops one),
- * and Timer B at 64*T1 = 3200 ms ends the transaction: exactly 7 INVITEs, the last one due
- * before Timer B. Over TCP there is one INVITE and no retransmission. Result timeout. */
+/* No answer at all, T1 = 500 ms. Over UDP Timer A fires 500, 1500, 3500, 7500, 15500 and
+ * 31500 ms after the first INVITE (doubling, RFC 3261 17.1.1.2; each firing is scheduled from
+ * when the previous one was due), and Timer B at 64*T1 = 32 s ends the transaction: exactly
+ * 7 INVITEs, the last one due before Timer B, and the session ends at 32 s. Over TCP there
+ * is one INVITE and no retransmission, and Timer B ends it all the same. Result timeout. */
 static void test_invite_timeout(void) {
   fx f;
-  fx_open(&f, 50, 0);
+  fx_open(&f, 0);
   fx_start(&f);
-  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  CU_ASSERT_TRUE(run_until_term(&f, 100));
   CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_TIMEOUT);
   CU_ASSERT_EQUAL(f.failed_status, 0);
   int n = peer_count(&f.p, "INVITE ");
@@ -517,11 +548,11 @@ static void test_invite_timeout(void) {
   if (!use_tcp) CU_ASSERT_EQUAL(n, 7);
   /* every copy is the same request */
   for (int i = 1; i < n; i++) CU_ASSERT_STRING_EQUAL(f.p.msgs[peer_find(&f.p, "INVITE ", i)], f.p.msgs[0]);
-  /* never early: copy i leaves at least T1 * (2^i - 1) after the first (ms resolution) */
-  for (int i = 1; i < n; i++) {
-    double since = f.p.at[peer_find(&f.p, "INVITE ", i)] - f.p.at[peer_find(&f.p, "INVITE ", 0)];
-    CU_ASSERT_TRUE(since >= 0.050 * (double)((1u << i) - 1) - 0.002);
-  }
+  /* copy i leaves exactly T1 * (2^i - 1) after the first; Timer B ends it at 64*T1 */
+  uint64_t t0 = f.p.at_ms[peer_find(&f.p, "INVITE ", 0)];
+  for (int i = 1; i < n; i++)
+    CU_ASSERT_EQUAL(f.p.at_ms[peer_find(&f.p, "INVITE ", i)] - t0, (uint64_t)T1_MS * ((1u << i) - 1));
+  CU_ASSERT_EQUAL(f.term_at - t0, 64 * T1_MS);
   const sipspec_telemetry *t = sipspec_ua_telemetry(f.ua);
   CU_ASSERT_EQUAL(t->sipInviteTimeouts, 1);
   CU_ASSERT_EQUAL(t->sipRetransmissions, (uint64_t)(n - 1));
@@ -533,7 +564,7 @@ static void test_invite_timeout(void) {
 /* The 200 is sent three times (our ACKs "lost"): each one is ACKed again. */
 static void test_2xx_retransmitted(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = establish(&f);
   reply_200(&f, inv, "srvtag");
   CU_ASSERT(wait_for(&f, "ACK ", 1, 5) >= 0);
@@ -547,7 +578,7 @@ static void test_2xx_retransmitted(void) {
 /* The server ends the session: its BYE gets 200 and the session ends "peer". */
 static void test_server_bye(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = establish(&f);
   const sipspec_msg *m = peer_parse(&f.p, inv);
   sipspec_addr from;
@@ -571,7 +602,7 @@ static void test_server_bye(void) {
 /* Ended while ringing: CANCEL (same branch, CSeq 1 CANCEL), 487, ACK for the 487. */
 static void test_cancel_ringing(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv;
   int can = ring_then_cancel(&f, &inv);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, can, "CSeq"), "1 CANCEL");
@@ -591,7 +622,7 @@ static void test_cancel_ringing(void) {
 /* 481 to our BYE: the session is over all the same (local). */
 static void test_bye_481(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   establish(&f);
   int bye = send_bye(&f);
   reply_until_term(&f, bye, 481);
@@ -600,13 +631,15 @@ static void test_bye_481(void) {
   fx_close(&f);
 }
 
-/* No answer to BYE: Timer F (64*T1) ends it and counts sipByeAcksMissing. */
+/* No answer to BYE: Timer F (64*T1 = 32 s after the BYE) ends it and counts
+ * sipByeAcksMissing. */
 static void test_bye_timer_f(void) {
   fx f;
-  fx_open(&f, 20, 0);
+  fx_open(&f, 0);
   establish(&f);
-  CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  int bye = send_bye(&f);
+  CU_ASSERT_TRUE(run_until_term(&f, 100));
+  CU_ASSERT_EQUAL(f.term_at - f.p.at_ms[bye], 64 * T1_MS);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
   CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipByeSent, 1);
   CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipByeAcksMissing, 1);
@@ -616,7 +649,7 @@ static void test_bye_timer_f(void) {
 /* A request for a dialog the user agent does not know gets 481. */
 static void test_unknown_dialog_481(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   establish(&f);
   char bye[1024];
   snprintf(bye, sizeof bye,
@@ -634,7 +667,7 @@ static void test_unknown_dialog_481(void) {
 /* re-INVITE adds a resource, then removes it (RFC 6787 section 4; 3264 section 8). */
 static void test_reinvite_add_remove(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   establish(&f);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_RECORDER), SIPSPEC_E_STATE); /* one at a time */
@@ -667,18 +700,22 @@ static void test_reinvite_add_remove(void) {
   fx_close(&f);
 }
 
-/* OPTIONS keep-alive every 100 ms inside the dialog; a 481 to one ends the session. */
+/* OPTIONS keep-alive every 30 s inside the dialog (the first 30 s after the 2xx, the next
+ * 30 s after the first); a 481 to one ends the session. */
 static void test_options_keepalive(void) {
   fx f;
-  fx_open(&f, 100, 0);
-  CU_ASSERT_EQUAL_FATAL(fx_start_opts(&f, 100, SIPSPEC_MRCP_SPEECHSYNTH), SIPSPEC_OK);
+  fx_open(&f, 0);
+  CU_ASSERT_EQUAL_FATAL(fx_start_opts(&f, 30000, SIPSPEC_MRCP_SPEECHSYNTH), SIPSPEC_OK);
   int inv = expect_msg(&f, "INVITE ", 0, 5);
   reply_200(&f, inv, "srvtag");
-  int o1 = expect_msg(&f, "OPTIONS ", 0, 5);
+  uint64_t t200 = tst_now_ms(f.loop);
+  int o1 = expect_msg(&f, "OPTIONS ", 0, 100);
+  CU_ASSERT_EQUAL(f.p.at_ms[o1] - t200, 30000);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, o1, "CSeq"), "2 OPTIONS");
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, o1, "To"), "tag=srvtag"));
   peer_reply(&f.p, o1, 200, NULL, NULL, NULL);
-  int o2 = expect_msg(&f, "OPTIONS ", 1, 5);
+  int o2 = expect_msg(&f, "OPTIONS ", 1, 100);
+  CU_ASSERT_EQUAL(f.p.at_ms[o2] - f.p.at_ms[o1], 30000);
   CU_ASSERT_EQUAL(f.n_keepalive, 1);
   CU_ASSERT_EQUAL(f.keepalive_status, 200);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, o2, "CSeq"), "3 OPTIONS");
@@ -692,7 +729,7 @@ static void test_options_keepalive(void) {
  * Call-ID and From tag, a new branch, and credentials the verifier accepts. */
 static void test_digest_retry(void) {
   fx f;
-  fx_open(&f, 100, 1);
+  fx_open(&f, 1);
   sipspec_digest_server_t *srv = alice_verifier();
   int inv = start_call(&f);
   char lines[8192];
@@ -726,7 +763,7 @@ static void test_digest_retry(void) {
 /* A 401 without credentials configured: auth-failed. */
 static void test_digest_no_credentials(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = start_call(&f);
   peer_reply(&f.p, inv, 401, "chtag", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
@@ -739,7 +776,7 @@ static void test_digest_no_credentials(void) {
 /* TCP only: nobody listens at the target: transport-error. */
 static void test_tcp_refused(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   unsigned port = f.p.port;
   ev_io_stop(f.loop, &f.p.w_main);
   close(f.p.fd); /* the port is free now: connect is refused */
@@ -756,7 +793,7 @@ static void test_tcp_refused(void) {
 /* TCP only: the peer resets the connection after reading the INVITE: transport-error. */
 static void test_tcp_reset(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   fx_start(&f);
   CU_ASSERT_FATAL(wait_for(&f, "INVITE ", 0, 5) >= 0);
   peer_reset(&f.p);
@@ -768,7 +805,7 @@ static void test_tcp_reset(void) {
 /* Bad options are refused before anything is sent. */
 static void test_bad_options(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   sipspec_session_opts so;
   sipspec_session_opts_init(&so);
   sipspec_session *s = NULL;
@@ -800,7 +837,7 @@ static void test_bad_options(void) {
  * leaves from a later loop iteration; an unknown name fails with transport-error. */
 static void test_resolve_name(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   target_host = "mrcp.sipspec.test";
   fx_start(&f);
   CU_ASSERT_EQUAL(f.p.n, 0);
@@ -813,7 +850,7 @@ static void test_resolve_name(void) {
   CU_ASSERT_TRUE(run_until_term(&f, 5));
   CU_ASSERT_EQUAL(f.failed_status, 503);
   fx_close(&f);
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   target_host = "unknown.sipspec.test";
   fx_start(&f);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
@@ -825,16 +862,16 @@ static void test_resolve_name(void) {
   fx_close(&f);
 }
 
-/* Still ringing when the answer timer (answer_timeout_ms) runs out: CANCEL, 487, result
- * timeout (RFC 3261 9.1). */
+/* Still ringing when the answer timer (answer_timeout_ms, 30 s) runs out: CANCEL exactly
+ * then, 487, result timeout (RFC 3261 9.1). */
 static void test_answer_timer(void) {
   fx f;
-  fx_open(&f, 100, 0);
-  f.answer_timeout_ms = 150;
+  fx_open(&f, 0);
+  f.answer_timeout_ms = 30000;
   int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
-  int can = expect_msg(&f, "CANCEL ", 0, 5);
-  CU_ASSERT_TRUE(f.p.at[can] - f.p.at[inv] >= 0.148);
+  int can = expect_msg(&f, "CANCEL ", 0, 100);
+  CU_ASSERT_EQUAL(f.p.at_ms[can] - f.p.at_ms[inv], 30000);
   peer_reply(&f.p, can, 200, "srvtag", NULL, NULL);
   peer_reply(&f.p, inv, 487, "srvtag", NULL, NULL);
   CU_ASSERT_TRUE(run_until_term(&f, 5));
@@ -846,11 +883,11 @@ static void test_answer_timer(void) {
 /* Ended before any provisional: no CANCEL yet (9.1); the first 180 lets it go out. */
 static void test_end_before_provisional(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = start_call(&f);
   CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
   CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "CancelPending");
-  tst_run_for(f.loop, 0.1);
+  tst_run_for(f.loop, 10);
   CU_ASSERT_EQUAL(peer_count(&f.p, "CANCEL "), 0);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   int can = expect_msg(&f, "CANCEL ", 0, 5);
@@ -862,14 +899,17 @@ static void test_end_before_provisional(void) {
   fx_close(&f);
 }
 
-/* Nothing answers the CANCEL nor the INVITE: Timer CANCEL (64*T1) ends it, cancelled. */
+/* Nothing answers the CANCEL nor the INVITE: Timer CANCEL (64*T1 = 32 s after the CANCEL)
+ * ends it, cancelled. */
 static void test_cancel_unanswered(void) {
   fx f;
-  fx_open(&f, 20, 0);
+  fx_open(&f, 0);
   f.end_in_provisional = 1;
   int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
-  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  int can = expect_msg(&f, "CANCEL ", 0, 5);
+  CU_ASSERT_TRUE(run_until_term(&f, 100));
+  CU_ASSERT_EQUAL(f.term_at - f.p.at_ms[can], 64 * T1_MS);
   CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_CANCELLED);
   CU_ASSERT_EQUAL(f.failed_status, 0);
   CU_ASSERT_TRUE(peer_count(&f.p, "CANCEL ") >= 1);
@@ -879,7 +919,7 @@ static void test_cancel_unanswered(void) {
 /* A 2xx whose SDP does not fit the offer: ACKed, then BYE; result bad-answer. */
 static void test_bad_answer(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = start_call(&f);
   const char *sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                     "m=audio 5000 RTP/AVP 0\r\n";
@@ -902,7 +942,7 @@ static void test_bad_answer(void) {
 /* The 200 races the CANCEL (9.1, 15): the 200 is ACKed, then BYE; result cancelled. */
 static void test_2xx_races_cancel(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv;
   int can = ring_then_cancel(&f, &inv);
   reply_200(&f, inv, "srvtag");
@@ -921,7 +961,7 @@ static void test_2xx_races_cancel(void) {
 /* A final failure after ringing: 180 then 603, rejected with that status. */
 static void test_reject_after_ringing(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   peer_reply(&f.p, inv, 603, "srvtag", NULL, NULL);
@@ -933,14 +973,18 @@ static void test_reject_after_ringing(void) {
   fx_close(&f);
 }
 
-/* No response at all to an in-dialog OPTIONS (Timer F) ends the session (12.2.1.2). */
+/* No response at all to an in-dialog OPTIONS (Timer F, 64*T1 = 32 s after the first one)
+ * ends the session (12.2.1.2). */
 static void test_keepalive_unanswered(void) {
   fx f;
-  fx_open(&f, 20, 0);
-  CU_ASSERT_EQUAL_FATAL(fx_start_opts(&f, 50, SIPSPEC_MRCP_SPEECHSYNTH), SIPSPEC_OK);
+  fx_open(&f, 0);
+  CU_ASSERT_EQUAL_FATAL(fx_start_opts(&f, 30000, SIPSPEC_MRCP_SPEECHSYNTH), SIPSPEC_OK);
   int inv = expect_msg(&f, "INVITE ", 0, 5);
   reply_200(&f, inv, "srvtag");
-  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  CU_ASSERT_TRUE(run_until_term(&f, 200));
+  int o1 = peer_find(&f.p, "OPTIONS ", 0);
+  CU_ASSERT_FATAL(o1 >= 0);
+  CU_ASSERT_EQUAL(f.term_at - f.p.at_ms[o1], 64 * T1_MS);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
   CU_ASSERT_TRUE(f.n_keepalive >= 1);
   CU_ASSERT_EQUAL(f.keepalive_status, 0);
@@ -976,9 +1020,13 @@ static void send_server_bye(fx *f, int inv, unsigned cseq, const char *branch) {
  * it with (sent by the transaction layer), all with the transport kind. */
 static void test_trace_everything(void) {
   fx f;
-  fx_open_opts(&f, 50, 0, 1);
+  fx_open_opts(&f, 0, 1);
   int inv = start_call(&f);
-  if (!use_tcp) CU_ASSERT_FATAL(wait_for(&f, "INVITE ", 1, 5) >= 0); /* Timer A, 50 ms */
+  if (!use_tcp) { /* Timer A: the first copy exactly T1 after the INVITE */
+    int inv1 = wait_for(&f, "INVITE ", 1, 5);
+    CU_ASSERT_FATAL(inv1 >= 0);
+    CU_ASSERT_EQUAL(f.p.at_ms[inv1] - f.p.at_ms[inv], T1_MS);
+  }
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   reply_200(&f, inv, "srvtag");
   CU_ASSERT_FATAL(wait_for(&f, "ACK ", 0, 5) >= 0);
@@ -1006,7 +1054,7 @@ static void test_trace_everything(void) {
  * BYE after it go there. */
 static void test_reinvite_target_refresh(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   establish(&f);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
   int re = expect_msg(&f, "INVITE ", 1, 5);
@@ -1038,7 +1086,7 @@ static int count_lines(const char *text, const char *prefix) {
  * does not carry the refused resource, and that resource can be asked for again. */
 static void test_reinvite_refused_rolls_back(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   establish(&f);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
   int re = expect_msg(&f, "INVITE ", 1, 5);
@@ -1079,7 +1127,7 @@ static void test_reinvite_refused_rolls_back(void) {
  * the update. Only the final outcome reaches on_updated. */
 static void test_reinvite_digest_retry(void) {
   fx f;
-  fx_open(&f, 100, 1);
+  fx_open(&f, 1);
   sipspec_digest_server_t *srv = alice_verifier();
   establish(&f);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
@@ -1117,7 +1165,7 @@ static void test_reinvite_digest_retry(void) {
  * session goes on unchanged. */
 static void test_reinvite_challenge_no_credentials(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   establish(&f);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
   int re = expect_msg(&f, "INVITE ", 1, 5);
@@ -1137,21 +1185,19 @@ static void test_reinvite_challenge_no_credentials(void) {
  * the update (on_updated 491) and the session goes on: the next change is sent at once. */
 static void test_reinvite_491_retried_once(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   establish(&f);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
   int re = expect_msg(&f, "INVITE ", 1, 5);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re, "CSeq"), "2 INVITE");
   peer_reply(&f.p, re, 491, NULL, NULL, NULL);
-  ev_now_update(f.loop);
-  double t491 = ev_now(f.loop);
+  uint64_t t491 = tst_now_ms(f.loop);
   CU_ASSERT(wait_for(&f, "ACK ", 1, 5) >= 0); /* the ICT's ACK for the 491 */
   CU_ASSERT_EQUAL(f.n_updated, 0);
   CU_ASSERT_EQUAL(sipspec_session_add_resource(f.s, SIPSPEC_MRCP_RECORDER), SIPSPEC_E_STATE); /* still pending */
-  int re2 = expect_msg(&f, "INVITE ", 2, 6);
-  ev_now_update(f.loop);
-  double waited = ev_now(f.loop) - t491;
-  CU_ASSERT(waited >= 2.05 && waited <= 4.5);
+  int re2 = expect_msg(&f, "INVITE ", 2, 10);
+  uint64_t waited = f.p.at_ms[re2] - t491; /* 2100 + 10 k ms, k = 0 .. 190 */
+  CU_ASSERT(waited >= 2100 && waited <= 4000 && waited % 10 == 0);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re2, "CSeq"), "3 INVITE");
   CU_ASSERT_STRING_EQUAL(strstr(f.p.msgs[re2], "\r\n\r\n"), strstr(f.p.msgs[re], "\r\n\r\n")); /* the same offer */
   peer_reply(&f.p, re2, 491, NULL, NULL, NULL);
@@ -1178,7 +1224,7 @@ static void test_reinvite_491_retried_once(void) {
  * dialog. */
 static void test_fork_2xx(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = establish(&f);
   reply_200_contact(&f, inv, "fork2", "fork2");
   int ack = expect_msg(&f, "ACK ", 1, 5);
@@ -1219,7 +1265,7 @@ static void test_fork_2xx(void) {
  * (ACK and later BYE carry tag B). */
 static void test_fork_early_then_other_2xx(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "forkA", "Contact: <sip:a@127.0.0.1>\r\n", NULL);
   reply_200_contact(&f, inv, "forkB", "b");
@@ -1233,16 +1279,29 @@ static void test_fork_early_then_other_2xx(void) {
   fx_close(&f);
 }
 
+/* Opens TCP peer q on the port of the fixture's UDP peer (opened again on another port when
+ * that TCP port is taken, e.g. by a test running alongside). */
+static void tcp_peer_on_udp_port(fx *f, peer *q) {
+  for (int tries = 0; tries < 50; tries++) {
+    peer_open_port(q, f->loop, 1, f->p.port);
+    if (q->port == f->p.port) return;
+    peer_close(q);
+    peer_close(&f->p);
+    peer_open(&f->p, f->loop, 0);
+  }
+  peer_open_port(q, f->loop, 1, f->p.port);
+  CU_ASSERT_EQUAL_FATAL(q->port, f->p.port);
+}
+
 /* RFC 3261 18.1.1 over UDP: an INVITE bigger than cfg.udp_max_size (a large extra header)
  * goes over TCP to the same host and port, with a TCP Via and Contact, and the whole call
  * stays there; a small one goes over UDP. With TCP disabled the big INVITE is refused
  * before anything is sent. (UDP run only: the user agent then has both transports.) */
 static void test_big_invite_switches_to_tcp(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   peer q; /* TCP on the UDP peer's port */
-  peer_open_port(&q, f.loop, 1, f.p.port);
-  CU_ASSERT_EQUAL_FATAL(q.port, f.p.port);
+  tcp_peer_on_udp_port(&f, &q);
   static char pad[2200];
   memcpy(pad, "X-Pad: ", 7);
   memset(pad + 7, 'a', 1500);
@@ -1279,11 +1338,10 @@ static void test_big_invite_switches_to_tcp(void) {
   fx_close(&f);
 
   /* TCP disabled: too big for UDP and nowhere else to go */
-  memset(&f, 0, sizeof f);
-  f.loop = ev_loop_new(EVFLAG_AUTO);
-  peer_open(&f.p, f.loop, 0);
+  fx_loop(&f, 0);
   sipspec_ua_opts o;
   sipspec_ua_opts_init(&o);
+  o.clock = f.clk;
   o.cfg.transport = SIPSPEC_TP_UDP;
   o.cfg.tcp_enabled = 0;
   o.bind_host = "127.0.0.1";
@@ -1313,10 +1371,9 @@ static int fx_start_extra(fx *f, const char *extra) {
  * (UDP run only: the user agent then has both transports.) */
 static void test_retry_over_udp_max_size_switches_to_tcp(void) {
   fx f;
-  fx_open(&f, 100, 1);
+  fx_open(&f, 1);
   peer q; /* TCP on the UDP peer's port */
-  peer_open_port(&q, f.loop, 1, f.p.port);
-  CU_ASSERT_EQUAL_FATAL(q.port, f.p.port);
+  tcp_peer_on_udp_port(&f, &q);
   sipspec_digest_server_t *srv = alice_verifier();
   /* the size of this user agent's INVITE without padding, then a pad that brings it to 40
    * bytes under the limit */
@@ -1381,10 +1438,9 @@ static void test_retry_over_udp_max_size_switches_to_tcp(void) {
  * (UDP run only.) */
 static void test_big_reinvite_switches_to_tcp(void) {
   fx f;
-  fx_open(&f, 100, 1);
+  fx_open(&f, 1);
   peer q;
-  peer_open_port(&q, f.loop, 1, f.p.port);
-  CU_ASSERT_EQUAL_FATAL(q.port, f.p.port);
+  tcp_peer_on_udp_port(&f, &q);
   sipspec_digest_server_t *srv = alice_verifier();
   establish(&f);
   /* each added resource makes the offer about 100 bytes longer */
@@ -1462,7 +1518,7 @@ static void send_server_reinvite(fx *f, int inv, unsigned cseq, const char *bran
  * and an offerless re-INVITE get 488 with a Warning; the session goes on either way. */
 static void test_server_reinvite(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = establish(&f);
   char cur[4096];
   snprintf(cur, sizeof cur, "%s", answer_for(&f, inv)); /* what reply_200 sent */
@@ -1512,26 +1568,36 @@ static int find_all(fx *f, const char *prefix, const char *cseq, int *out, int m
   return n;
 }
 
-/* Runs until n copies of prefix with cseq arrived (or max_s passed); returns the count. */
-static int wait_copies(fx *f, const char *prefix, const char *cseq, int n, double max_s) {
+typedef struct copies_arg {
+  fx *f;
+  const char *prefix, *cseq;
+  int n;
+} copies_arg;
+static int have_copies(void *a) {
+  copies_arg *w = a;
   int idx[64];
-  for (int guard = 0; guard < 1000 && max_s > 0; guard++) {
-    if (find_all(f, prefix, cseq, idx, 64) >= n) break;
-    peer_wait(&f->p, f->p.n + 1, 0.05);
-    max_s -= 0.05;
-  }
+  return find_all(w->f, w->prefix, w->cseq, idx, 64) >= w->n;
+}
+
+/* Runs until n copies of prefix with cseq arrived (the time stops there) or max_s passed;
+ * returns the count. */
+static int wait_copies(fx *f, const char *prefix, const char *cseq, int n, double max_s) {
+  copies_arg w = {f, prefix, cseq, n};
+  (void)tst_run_until(f->loop, have_copies, &w, max_s);
+  int idx[64];
   return find_all(f, prefix, cseq, idx, 64);
 }
 
 /* RFC 3261 13.3.1.4: our 200 to the server's refresh re-INVITE is sent again T1, 2*T1, ...
- * apart (T1 = 100 ms: copies due 100 and 300 ms after the first; over TCP too, the rule
+ * apart (T1 = 500 ms: copies exactly 500 and 1500 ms after the first; over TCP too, the rule
  * being end to end) until its ACK. An ACK with another CSeq (the INVITE's) does not stop
  * it; a new re-INVITE meanwhile gets 500 with Retry-After (14.2); the ACK with the
- * re-INVITE's CSeq stops it: no copy in the next 1.6 s, which would have held the copies
- * due at 700 and 1500 ms. Every copy is the same bytes, each counted as a retransmission. */
+ * re-INVITE's CSeq stops it: no copy in the next 64*T1 = 32 s, which would have held the
+ * copies due at 3500, 7500, 11500, ... ms. Every copy is the same bytes, each counted as a
+ * retransmission. */
 static void test_server_reinvite_2xx_until_ack(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = establish(&f);
   char cur[4096];
   snprintf(cur, sizeof cur, "%s", answer_for(&f, inv));
@@ -1548,11 +1614,11 @@ static void test_server_reinvite_2xx_until_ack(void) {
   int n = find_all(&f, "SIP/2.0 200", "2 INVITE", idx, 64);
   for (int i = 1; i < n; i++) {
     CU_ASSERT_STRING_EQUAL(f.p.msgs[idx[i]], f.p.msgs[idx[0]]);
-    /* never early: copy i leaves at least T1 * (2^i - 1) after the first (ms resolution) */
-    CU_ASSERT_TRUE(f.p.at[idx[i]] - f.p.at[idx[0]] >= 0.100 * (double)((1u << i) - 1) - 0.002);
+    /* copy i leaves exactly T1 * (2^i - 1) after the first (below T2 here) */
+    CU_ASSERT_EQUAL(f.p.at_ms[idx[i]] - f.p.at_ms[idx[0]], (uint64_t)T1_MS * ((1u << i) - 1));
   }
   send_server_request(&f, "ACK", inv, 2, "z9hG4bKsrvack2", NULL);
-  tst_run_for(f.loop, 1.6);
+  tst_run_for(f.loop, 64 * T1_MS / 1000.0);
   CU_ASSERT_EQUAL(find_all(&f, "SIP/2.0 200", "2 INVITE", idx, 64), n);
   /* the 200's copies and those of the 500 (Timer G over UDP, should its ACK come late) */
   int n500 = peer_count(&f.p, "SIP/2.0 500");
@@ -1571,7 +1637,7 @@ static void test_server_reinvite_2xx_until_ack(void) {
  * waits for the ACK, the application's change is refused, and accepted once the ACK came. */
 static void test_reinvites_cross(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = establish(&f);
   char cur[4096];
   snprintf(cur, sizeof cur, "%s", answer_for(&f, inv));
@@ -1598,25 +1664,28 @@ static void test_reinvites_cross(void) {
   fx_close(&f);
 }
 
-/* No ACK ever (T1 = 20 ms, T2 = 160 ms): copies due 20, 60, 140, 300, 460, ... ms after the
- * first while before 64*T1 = 1280 ms, then the session ends with BYE (13.3.1.4), not before
- * 64*T1, and no copy after it; the end is reported as an error. */
+/* No ACK ever (T1 = 500 ms, T2 = 4 s): copies exactly 500, 1500, 3500, 7500, 11500, ... ms
+ * after the first while before 64*T1 = 32 s, then the session ends with BYE (13.3.1.4)
+ * exactly at 64*T1, and no copy after it; the end is reported as an error. */
 static void test_server_reinvite_no_ack_bye(void) {
   fx f;
-  fx_open(&f, 20, 0);
+  fx_open(&f, 0);
   int inv = establish(&f);
   char cur[4096];
   snprintf(cur, sizeof cur, "%s", answer_for(&f, inv));
   send_server_reinvite(&f, inv, 2, "z9hG4bKsrvre1", cur);
-  int bye = expect_msg(&f, "BYE ", 0, 10);
-  int expected = 0; /* the first and every copy due before 64*T1 */
-  for (unsigned t = 0, iv = 20; t < 64 * 20; t += iv, iv = iv * 2 > 160 ? 160 : iv * 2) expected++;
+  int bye = expect_msg(&f, "BYE ", 0, 100);
   int idx[64];
   int n = find_all(&f, "SIP/2.0 200", "2 INVITE", idx, 64);
-  CU_ASSERT_EQUAL(n, expected);
   CU_ASSERT_FATAL(n >= 1 && n <= 64);
+  int expected = 0; /* the first and every copy due before 64*T1, each exactly when due */
+  for (unsigned t = 0, iv = T1_MS; t < 64 * T1_MS; t += iv, iv = iv * 2 > T2_MS ? T2_MS : iv * 2) {
+    if (expected < n) CU_ASSERT_EQUAL(f.p.at_ms[idx[expected]] - f.p.at_ms[idx[0]], t);
+    expected++;
+  }
+  CU_ASSERT_EQUAL(n, expected);
   CU_ASSERT_TRUE(idx[n - 1] < bye);
-  CU_ASSERT_TRUE(f.p.at[bye] - f.p.at[idx[0]] >= 64 * 0.020 - 0.002);
+  CU_ASSERT_EQUAL(f.p.at_ms[bye] - f.p.at_ms[idx[0]], 64 * T1_MS);
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "2 BYE");
   reply_until_term(&f, bye, 200);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
@@ -1629,7 +1698,7 @@ static void test_server_reinvite_no_ack_bye(void) {
 /* A 401 after ringing (Proceeding AUTH_RETRY): the retry has CSeq 2, and its 200 establishes. */
 static void test_auth_retry_after_ringing(void) {
   fx f;
-  fx_open(&f, 100, 1);
+  fx_open(&f, 1);
   int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   peer_reply(&f.p, inv, 401, "srvtag", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", qop=\"auth\"\r\n", NULL);
@@ -1649,7 +1718,7 @@ static void test_auth_retry_after_ringing(void) {
 /* A 407 after ringing with no credentials (Proceeding AUTH_FAILED): auth-failed, 407. */
 static void test_auth_failed_after_ringing(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = start_call(&f);
   peer_reply(&f.p, inv, 180, "srvtag", NULL, NULL);
   peer_reply(&f.p, inv, 407, "srvtag", "Proxy-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
@@ -1666,7 +1735,7 @@ static void test_auth_failed_after_ringing(void) {
 static void test_end_before_provisional_final(void) {
   for (int answer = 0; answer < 3; answer++) {
     fx f;
-    fx_open(&f, 100, answer == 2);
+    fx_open(&f, answer == 2);
     int inv = start_call(&f);
     CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
     if (answer == 2) {
@@ -1694,14 +1763,17 @@ static void test_end_before_provisional_final(void) {
   }
 }
 
-/* Ended before any provisional and never answered (CancelPending TXN_TIMEOUT, Timer B). */
+/* Ended before any provisional and never answered (CancelPending TXN_TIMEOUT, Timer B:
+ * 64*T1 = 32 s after the INVITE). */
 static void test_end_before_provisional_timer_b(void) {
   fx f;
-  fx_open(&f, 20, 0);
+  fx_open(&f, 0);
   fx_start(&f);
-  CU_ASSERT_FATAL(wait_for(&f, "INVITE ", 0, 5) >= 0);
+  int inv = wait_for(&f, "INVITE ", 0, 5);
+  CU_ASSERT_FATAL(inv >= 0);
   CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
-  CU_ASSERT_TRUE(run_until_term(&f, 10));
+  CU_ASSERT_TRUE(run_until_term(&f, 100));
+  CU_ASSERT_EQUAL(f.term_at - f.p.at_ms[inv], 64 * T1_MS);
   CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_CANCELLED);
   CU_ASSERT_EQUAL(f.failed_status, 0);
   CU_ASSERT_EQUAL(peer_count(&f.p, "CANCEL "), 0);
@@ -1711,7 +1783,7 @@ static void test_end_before_provisional_timer_b(void) {
 /* A 183 after the CANCEL went out (Cancelling RX_1XX) changes nothing; 487 ends it. */
 static void test_provisional_while_cancelling(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv;
   int can = ring_then_cancel(&f, &inv);
   peer_reply(&f.p, inv, 183, "srvtag", NULL, NULL);
@@ -1744,29 +1816,34 @@ static int server_no_dialog(void *a) {
   return st.ended > 0 && st.live_dialogs == 0;
 }
 
-/* The embedded server demands Digest with a 200 ms nonce; the session is held 700 ms, so
- * the BYE's cached credentials carry an expired nonce and get 401 stale=true. The BYE is
+static int answered_or_ended(void *a) { return ((fx *)a)->n_answered || ((fx *)a)->n_term; }
+
+/* The embedded server (on the same virtual clock) demands Digest with a 30 s nonce; the
+ * session is held 60 s, so the BYE's cached credentials carry an expired nonce and get 401
+ * stale=true. The BYE is
  * sent again with CSeq + 1 and credentials for the new nonce, the server accepts it and
  * ends its dialog, and the session ends local with the BYE's 200. */
 static void test_bye_challenged_stale_nonce(void) {
   fx f;
-  fx_open_ua(&f, 100, 1, 1, NULL); /* the default User-Agent */
+  fx_open_ua(&f, 1, 1, NULL); /* the default User-Agent */
   sipspec_server_opts so;
   sipspec_server_opts_init(&so);
   so.cfg.transport = use_tcp ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP;
   so.listen_host = "127.0.0.1";
+  so.both_transports = 0; /* one ephemeral port, no race for the other transport's */
   so.auth_user = "alice";
   so.auth_password = "secret";
-  so.auth_nonce_lifetime_ms = 200;
+  so.auth_nonce_lifetime_ms = 30000;
+  so.clock = f.clk;
   sipspec_server *srv = NULL;
   char err[256] = "";
   CU_ASSERT_EQUAL_FATAL(sipspec_server_create(f.loop, &so, &srv, err, sizeof err), SIPSPEC_OK);
   sipspec_sockaddr sa;
   CU_ASSERT_EQUAL_FATAL(sipspec_server_bound_addr(srv, so.cfg.transport, &sa), SIPSPEC_OK);
   CU_ASSERT_EQUAL_FATAL(fx_start_port(&f, sipspec_sockaddr_port(&sa), 0, SIPSPEC_MRCP_SPEECHSYNTH), SIPSPEC_OK);
-  for (int i = 0; i < 500 && !f.n_answered && !f.n_term; i++) tst_run_for(f.loop, 0.01);
+  (void)tst_run_until(f.loop, answered_or_ended, &f, 5);
   CU_ASSERT_EQUAL_FATAL(f.n_answered, 1);
-  tst_run_for(f.loop, 0.7); /* the hold: the nonce expires */
+  tst_run_for(f.loop, 60); /* the hold: the nonce expires */
   CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
   CU_ASSERT_TRUE(run_until_term(&f, 10));
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_LOCAL);
@@ -1811,7 +1888,7 @@ static void test_bye_challenged_stale_nonce(void) {
  * the verifier accepts; its 200 ends the session, local. */
 static void test_bye_challenged_retry(void) {
   fx f;
-  fx_open(&f, 100, 1);
+  fx_open(&f, 1);
   sipspec_digest_server_t *srv = alice_verifier();
   establish(&f);
   int bye = send_bye(&f);
@@ -1848,7 +1925,7 @@ static void test_bye_challenged_retry(void) {
  * client gives up (22.2), no third BYE; the session ends local with the 401. */
 static void test_bye_challenged_twice(void) {
   fx f;
-  fx_open(&f, 100, 1);
+  fx_open(&f, 1);
   establish(&f);
   int bye = send_bye(&f);
   peer_reply(&f.p, bye, 401, NULL, "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
@@ -1867,7 +1944,7 @@ static void test_bye_challenged_twice(void) {
  * local) with the 407 recorded; the BYE is not sent again. */
 static void test_bye_challenged_no_credentials(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   establish(&f);
   int bye = send_bye(&f);
   peer_reply(&f.p, bye, 407, NULL, "Proxy-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n", NULL);
@@ -1883,7 +1960,7 @@ static void test_bye_challenged_no_credentials(void) {
 /* Our BYE answered 500 (Terminating RX_300_699): the session is over all the same. */
 static void test_bye_500(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   establish(&f);
   int bye = send_bye(&f);
   reply_until_term(&f, bye, 500);
@@ -1894,7 +1971,7 @@ static void test_bye_500(void) {
 /* The server's BYE crosses ours (Terminating RX_BYE): its BYE gets 200, ours its answer. */
 static void test_bye_crossing(void) {
   fx f;
-  fx_open(&f, 100, 0);
+  fx_open(&f, 0);
   int inv = establish(&f);
   int bye = send_bye(&f);
   send_server_bye(&f, inv, 1, "z9hG4bKcrossing");
@@ -1913,7 +1990,7 @@ static void test_bye_crossing(void) {
 static void test_tcp_reset_in_each_state(void) {
   for (int when = 0; when < 4; when++) {
     fx f;
-    fx_open(&f, 100, 0);
+    fx_open(&f, 0);
     if (when == 3) {
       establish(&f);
       CU_ASSERT_EQUAL(sipspec_session_end(f.s), SIPSPEC_OK);
