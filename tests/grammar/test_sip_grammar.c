@@ -407,7 +407,7 @@ static void test_corpus(void) {
   size_t mlen;
   char *man = read_file(path, &mlen);
   if (!man) {
-    fprintf(stderr, "the corpus is missing: cannot read %s (expected the shared corpus folder next to the source tree)\n", path);
+    fprintf(stderr, "the corpus is missing: cannot read %s (expected tests/corpus)\n", path);
     CU_FAIL_FATAL("corpus MANIFEST.tsv not found");
   }
   char *names[32], *save = NULL;
