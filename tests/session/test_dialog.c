@@ -142,7 +142,7 @@ static void test_uac_early_confirmed_ack(void) {
   CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(
                       d, parse_into(msg2, buf2, resp(180, "rtag", "<sip:srv@127.0.0.1:5070>", NULL))),
                   SIPSPEC_OK);
-  CU_ASSERT_TRUE(sipspec_dialog_is_early(d));
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_EARLY);
   CU_ASSERT_STRING_EQUAL(sipspec_dialog_id_get(d)->remote_tag, "rtag");
   CU_ASSERT_STRING_EQUAL(sipspec_dialog_id_get(d)->local_tag, "ltag1");
   CU_ASSERT_STRING_EQUAL(sipspec_dialog_remote_target(d), "sip:srv@127.0.0.1:5070");
@@ -150,7 +150,7 @@ static void test_uac_early_confirmed_ack(void) {
   CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(
                       d, parse_into(msg2, buf2, resp(200, "rtag", "<sip:srv@127.0.0.1:5072>", rr))),
                   SIPSPEC_OK);
-  CU_ASSERT_TRUE(sipspec_dialog_is_confirmed(d));
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_CONFIRMED);
   CU_ASSERT_STRING_EQUAL(sipspec_dialog_remote_target(d), "sip:srv@127.0.0.1:5072");
   CU_ASSERT_EQUAL(sipspec_dialog_route_count(d), 2);
   CU_ASSERT_STRING_EQUAL(sipspec_dialog_route(d, 0), "sip:p2.example.com;lr");
@@ -196,7 +196,7 @@ static void test_uac_bad_2xx_and_fork(void) {
   CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(
                       d, parse_into(msg2, buf2, resp(200, "b", "<sip:srv@127.0.0.1:5070>", NULL))),
                   SIPSPEC_E_DIALOG_MISMATCH);
-  CU_ASSERT_TRUE(sipspec_dialog_is_early(d));
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_EARLY);
   /* 12.3: a non-2xx final response ends the early dialog */
   CU_ASSERT_EQUAL(sipspec_dialog_rx_invite_response(d, parse_into(msg2, buf2, resp(486, "a", NULL, NULL))),
                   SIPSPEC_OK);
@@ -387,7 +387,7 @@ static void test_uac_incoming_requests(void) {
   CU_ASSERT_EQUAL(r.n_respond, 1);
   CU_ASSERT_EQUAL(r.respond_status[0], 500);
   CU_ASSERT_EQUAL(r.n_on_request, 1);
-  CU_ASSERT_TRUE(sipspec_dialog_is_confirmed(d));
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_CONFIRMED);
   CU_ASSERT_EQUAL(sipspec_dialog_rx_request(d, parse_into(msg2, buf2, peer_req("BYE", 6, "rtag"))), SIPSPEC_OK);
   CU_ASSERT_EQUAL(r.n_respond, 2);
   CU_ASSERT_EQUAL(r.respond_status[1], 200);
@@ -402,7 +402,7 @@ static void test_uac_481_and_timeout(void) {
   sipspec_dialog *d = confirmed_uac(&r, NULL);
   CU_ASSERT_EQUAL(sipspec_dialog_rx_request_response(d, 200), SIPSPEC_E_FSM_IGNORED);
   CU_ASSERT_EQUAL(sipspec_dialog_rx_request_response(d, 486), SIPSPEC_E_FSM_IGNORED);
-  CU_ASSERT_TRUE(sipspec_dialog_is_confirmed(d));
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_CONFIRMED);
   CU_ASSERT_EQUAL(sipspec_dialog_rx_request_response(d, 481), SIPSPEC_OK);
   CU_ASSERT_EQUAL(r.last_end, SIPSPEC_DIALOG_END_481_408);
   sipspec_dialog_destroy(d);
@@ -439,9 +439,9 @@ static void test_uas(void) {
   CU_ASSERT_EQUAL(sipspec_dialog_remote_cseq(d), 3);
   CU_ASSERT_STRING_EQUAL(sipspec_dialog_route(d, 0), "sip:p1.example.com;lr");
   CU_ASSERT_EQUAL(sipspec_dialog_tu_invite_response(d, 180), SIPSPEC_OK);
-  CU_ASSERT_TRUE(sipspec_dialog_is_early(d));
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_EARLY);
   CU_ASSERT_EQUAL(sipspec_dialog_tu_invite_response(d, 200), SIPSPEC_OK);
-  CU_ASSERT_TRUE(sipspec_dialog_is_confirmed(d));
+  CU_ASSERT_EQUAL(sipspec_dialog_state(d), SIPSPEC_DIALOG_CONFIRMED);
   /* the id computed from a request of this dialog finds it */
   const char *ack = "ACK sip:mresources@127.0.0.1:5070 SIP/2.0\r\n"
                     "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKack1\r\n"

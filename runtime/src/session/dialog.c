@@ -586,10 +586,6 @@ const sipspec_dialog_id *sipspec_dialog_id_get(const sipspec_dialog *d) { return
 sipspec_dialog_role sipspec_dialog_role_get(const sipspec_dialog *d) { return d->role; }
 int sipspec_dialog_state(const sipspec_dialog *d) { return sipspec_fsm_state(&d->fsm); }
 const char *sipspec_dialog_state_name(const sipspec_dialog *d) { return sipspec_fsm_state_name(&d->fsm); }
-int sipspec_dialog_is_early(const sipspec_dialog *d) { return sipspec_dialog_state(d) == SIPSPEC_DIALOG_EARLY; }
-int sipspec_dialog_is_confirmed(const sipspec_dialog *d) {
-  return sipspec_dialog_state(d) == SIPSPEC_DIALOG_CONFIRMED;
-}
 uint32_t sipspec_dialog_local_cseq(const sipspec_dialog *d) { return d->local_cseq; }
 uint32_t sipspec_dialog_remote_cseq(const sipspec_dialog *d) { return d->remote_cseq; }
 const char *sipspec_dialog_local_uri(const sipspec_dialog *d) { return d->local_uri; }

@@ -206,8 +206,6 @@ sipspec_dialog_role sipspec_dialog_role_get(const sipspec_dialog *d);
 /* SIPSPEC_DIALOG_IDLE .. SIPSPEC_DIALOG_TERMINATED (sipspec/chart_dialog.h) and its name. */
 int sipspec_dialog_state(const sipspec_dialog *d);
 const char *sipspec_dialog_state_name(const sipspec_dialog *d);
-int sipspec_dialog_is_early(const sipspec_dialog *d);
-int sipspec_dialog_is_confirmed(const sipspec_dialog *d);
 uint32_t sipspec_dialog_local_cseq(const sipspec_dialog *d);
 /* 0 while no request has been received (UAC before the peer's first request). */
 uint32_t sipspec_dialog_remote_cseq(const sipspec_dialog *d);
