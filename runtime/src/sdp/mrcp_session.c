@@ -3,21 +3,47 @@
  *
  * The session keeps the m-line layout of its offers: m-lines are never removed, a removed
  * resource keeps its line with port 0, an added resource takes a port-0 line of the same
- * resource if there is one, else a new line at the end. Once established, every control
- * line is offered with a=connection:existing, so the new channels share the TCP connection.
- * The layout the last answer settled is kept aside, so a refused re-offer can be forgotten
- * (RFC 3261 14.1: a failed re-INVITE leaves the session as it was).
+ * resource if there is one, else a new line at the end. The layout the last answer settled
+ * is kept aside, so a refused re-offer can be forgotten (RFC 3261 14.1: a failed re-INVITE
+ * leaves the session as it was).
+ *
+ * Where the offer/answer exchange stands is the chart spec/offer_answer.rl (Initial,
+ * Offered, Established, Reoffered), one machine per session. The functions below feed it and
+ * its actions do the work: which offer is written (a=connection:new before the first answer,
+ * a=connection:existing after it), reading an answer against the offer, applying it, putting
+ * the settled layout back. An operation the chart refuses in its state answers
+ * SIPSPEC_E_STATE. The actions are the chart's typed callbacks (generated
+ * chart_offer_answer_actions.h), implemented below as oa_act_<action>.
  */
 #include "sipspec/mrcp_sdp.h"
 #include "sipspec/error.h"
+#include "sipspec/fsm.h"
+#include "sipspec/chart_offer_answer.h"
 #include "sdp/mrcp_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chart_offer_answer_actions.h"
+
 #define MRCP_MAX_SLOTS (SIPSPEC_MRCP_MAX_CHANNELS + 1)
 
+/* The arguments and results of the API call that is feeding the chart, for its actions. */
+typedef struct mrcp_session_call {
+  char *buf;                          /* OFFER_WRITE: where the offer goes */
+  size_t cap;
+  size_t *len;
+  char *copy;                         /* OFFER_MADE: the offer to keep (malloc'd) */
+  size_t copy_len;
+  const char *answer;                 /* RX_ANSWER: the answer to read */
+  size_t answer_len;
+  sipspec_sdp_error *err;
+  int rc;                             /* what the action's work returned */
+} mrcp_session_call;
+
 struct sipspec_mrcp_session {
+  sipspec_fsm oa;                     /* spec/offer_answer.rl */
   sipspec_mrcp_offer_desc desc;       /* addr and username point into the copies below */
   char addr[SIPSPEC_MRCP_HOST_MAX];
   char username[64];
@@ -25,12 +51,25 @@ struct sipspec_mrcp_session {
   size_t nslots;
   mrcp_slot settled[MRCP_MAX_SLOTS];  /* the layout as the last answer (or the creation) left it */
   size_t nsettled;
-  uint64_t version;                   /* o= sess-version of the last offer */
-  int established;                    /* an answer has been applied */
-  char *offer;                        /* the last offer, for the answer check */
+  uint64_t version;                   /* o= sess-version of the next offer */
+  char *offer;                        /* the last offer kept, for reading its answer */
   size_t offer_len;
-  sipspec_mrcp_answer state;
+  sipspec_mrcp_answer checked;        /* the last answer read against it */
+  sipspec_mrcp_answer answer;         /* the answer applied last ... */
+  const sipspec_mrcp_answer *negotiated; /* ... once there is one: &answer, else NULL */
+  mrcp_session_call call;
 };
+
+static void on_action(void *ctx, const sipspec_chart *chart, int action) {
+  assert(chart == &sipspec_chart_offer_answer);
+  (void)chart;
+  sipspec_offer_answer_dispatch(&sipspec_offer_answer_impl, ctx, action);
+}
+
+/* One event; SIPSPEC_E_STATE when the chart refuses it in its state. */
+static int feed(sipspec_mrcp_session_t *s, int event) {
+  return sipspec_fsm_feed(&s->oa, event) == SIPSPEC_OK ? SIPSPEC_OK : SIPSPEC_E_STATE;
+}
 
 sipspec_mrcp_session_t *sipspec_mrcp_session_create(const sipspec_mrcp_offer_desc *d) {
   if (mrcp_offer_desc_check(d, NULL) != SIPSPEC_OK || strlen(d->username) >= 64) return NULL;
@@ -52,11 +91,13 @@ sipspec_mrcp_session_t *sipspec_mrcp_session_create(const sipspec_mrcp_offer_des
   memcpy(s->settled, s->slots, sizeof s->settled);
   s->nsettled = s->nslots;
   s->version = d->sess_version;
+  sipspec_fsm_init(&s->oa, &sipspec_chart_offer_answer, on_action, s);
   return s;
 }
 
 void sipspec_mrcp_session_destroy(sipspec_mrcp_session_t *s) {
   if (!s) return;
+  (void)feed(s, SIPSPEC_EV_TU_END);
   free(s->offer);
   free(s);
 }
@@ -94,52 +135,94 @@ int sipspec_mrcp_session_remove(sipspec_mrcp_session_t *s, sipspec_mrcp_resource
 int sipspec_mrcp_session_offer(sipspec_mrcp_session_t *s, char *buf, size_t cap, size_t *len,
                                sipspec_sdp_error *err) {
   if (!s || !buf || !len) return sdp_fail(err, SIPSPEC_E_INVAL, 0, 0, "arguments", "NULL argument");
-  uint64_t version = s->offer ? s->version + 1 : s->version;
-  int rc = mrcp_offer_write(&s->desc, s->slots, s->nslots, version, s->established, buf, cap, len, err);
-  if (rc) return rc;
-  char *copy = malloc(*len + 1);
-  if (!copy) return sdp_fail(err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
-  memcpy(copy, buf, *len + 1);
-  free(s->offer);
-  s->offer = copy;
-  s->offer_len = *len;
-  s->version = version;
-  return SIPSPEC_OK;
+  s->call = (mrcp_session_call){.buf = buf, .cap = cap, .len = len, .err = err};
+  int rc = feed(s, SIPSPEC_EV_OFFER_WRITE); /* written, not yet kept */
+  if (!rc) rc = s->call.rc;
+  if (!rc && !(s->call.copy = malloc(*len + 1))) rc = sdp_fail(err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
+  if (!rc) {
+    memcpy(s->call.copy, buf, *len + 1);
+    s->call.copy_len = *len;
+    rc = feed(s, SIPSPEC_EV_OFFER_MADE); /* the offer is out */
+  }
+  free(s->call.copy); /* NULL once kept */
+  s->call = (mrcp_session_call){0};
+  return rc;
 }
 
 int sipspec_mrcp_session_apply_answer(sipspec_mrcp_session_t *s, const char *answer, size_t len,
                                       sipspec_sdp_error *err) {
   if (!s || !answer) return sdp_fail(err, SIPSPEC_E_INVAL, 0, 0, "arguments", "NULL argument");
-  if (!s->offer) return sdp_fail(err, SIPSPEC_E_STATE, 0, 0, "session", "no offer to answer");
-  sipspec_mrcp_answer a;
-  int rc = sipspec_mrcp_answer_parse(s->offer, s->offer_len, answer, len, &a, err);
-  if (rc) return rc;
-  /* a stream the server rejected is no longer part of the session */
-  for (size_t i = 0; i < a.nchannels; i++)
-    if (a.channels[i].rejected && a.channels[i].mline < s->nslots) s->slots[a.channels[i].mline].active = 0;
-  s->state = a;
-  s->established = 1;
-  memcpy(s->settled, s->slots, sizeof s->settled);
-  s->nsettled = s->nslots;
-  return SIPSPEC_OK;
+  s->call = (mrcp_session_call){.answer = answer, .answer_len = len, .err = err};
+  int rc = feed(s, SIPSPEC_EV_RX_ANSWER); /* read against the offer */
+  if (rc) rc = sdp_fail(err, rc, 0, 0, "session", "no offer to answer");
+  else if ((rc = s->call.rc)) (void)feed(s, SIPSPEC_EV_ANSWER_REFUSED); /* nothing changes */
+  else rc = feed(s, SIPSPEC_EV_ANSWER_FITS);
+  s->call = (mrcp_session_call){0};
+  return rc;
 }
 
 int sipspec_mrcp_session_offer_refused(sipspec_mrcp_session_t *s) {
   if (!s) return SIPSPEC_E_INVAL;
-  if (!s->established) return SIPSPEC_E_STATE;
-  memcpy(s->slots, s->settled, sizeof s->slots);
-  s->nslots = s->nsettled;
-  return SIPSPEC_OK;
+  return feed(s, SIPSPEC_EV_OFFER_REFUSED); /* refused before any answer was applied */
 }
 
 const sipspec_mrcp_answer *sipspec_mrcp_session_state(const sipspec_mrcp_session_t *s) {
-  return s && s->established ? &s->state : NULL;
+  return s ? s->negotiated : NULL;
 }
 
 const sipspec_mrcp_channel *sipspec_mrcp_session_channel(const sipspec_mrcp_session_t *s,
                                                          sipspec_mrcp_resource r) {
-  if (!s || !s->established) return NULL;
-  for (size_t i = 0; i < s->state.nchannels; i++)
-    if (s->state.channels[i].resource == r && !s->state.channels[i].rejected) return &s->state.channels[i];
+  const sipspec_mrcp_answer *a = sipspec_mrcp_session_state(s);
+  for (size_t i = 0; a && i < a->nchannels; i++)
+    if (a->channels[i].resource == r && !a->channels[i].rejected) return &a->channels[i];
   return NULL;
+}
+
+/* ---- actions (spec/offer_answer.rl) ------------------------------------------------------ */
+
+static void write_offer(sipspec_mrcp_session_t *s, int existing) {
+  mrcp_session_call *c = &s->call;
+  c->rc = mrcp_offer_write(&s->desc, s->slots, s->nslots, s->version, existing, c->buf, c->cap, c->len, c->err);
+}
+
+/* Before any answer: every control m-line asks for a new connection (RFC 6787 4.2). */
+static void oa_act_write_offer_new(sipspec_mrcp_session_t *s) { write_offer(s, 0); }
+
+/* After an answer: the control m-lines share the connection the session has. */
+static void oa_act_write_offer_existing(sipspec_mrcp_session_t *s) { write_offer(s, 1); }
+
+/* The offer written is out: kept for its answer, and the next one is a new version (RFC
+ * 3264 8: the o= version increments by one). */
+static void oa_act_keep_offer(sipspec_mrcp_session_t *s) {
+  free(s->offer);
+  s->offer = s->call.copy;
+  s->offer_len = s->call.copy_len;
+  s->call.copy = NULL;
+  s->version++;
+}
+
+static void oa_act_check_answer(sipspec_mrcp_session_t *s) {
+  mrcp_session_call *c = &s->call;
+  c->rc = sipspec_mrcp_answer_parse(s->offer, s->offer_len, c->answer, c->answer_len, &s->checked, c->err);
+}
+
+/* The session is the answer's; a stream the server rejected is no longer part of it. */
+static void oa_act_apply_answer(sipspec_mrcp_session_t *s) {
+  for (size_t i = 0; i < s->checked.nchannels; i++)
+    if (s->checked.channels[i].rejected && s->checked.channels[i].mline < s->nslots)
+      s->slots[s->checked.channels[i].mline].active = 0;
+  s->answer = s->checked;
+  s->negotiated = &s->answer;
+}
+
+/* The layout the answer settled: what a refused re-offer goes back to. */
+static void oa_act_settle_layout(sipspec_mrcp_session_t *s) {
+  memcpy(s->settled, s->slots, sizeof s->settled);
+  s->nsettled = s->nslots;
+}
+
+/* The additions and removals since the last answer are forgotten (RFC 3261 14.1). */
+static void oa_act_restore_layout(sipspec_mrcp_session_t *s) {
+  memcpy(s->slots, s->settled, sizeof s->slots);
+  s->nslots = s->nsettled;
 }
