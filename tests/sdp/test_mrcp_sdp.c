@@ -479,6 +479,64 @@ static void test_session_add_remove(void) {
   sipspec_mrcp_session_destroy(s);
 }
 
+/* The offer/answer order (spec/offer_answer.rl): what each call does before the first offer,
+ * with the first offer out, once answered and with a re-offer out. */
+static void test_session_order(void) {
+  sipspec_mrcp_resource r[] = {SIPSPEC_MRCP_SPEECHSYNTH};
+  sipspec_mrcp_offer_desc d = desc_for(r, 1);
+  sipspec_mrcp_session_t *s = sipspec_mrcp_session_create(&d);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+  sipspec_mrcp_server_config c = server();
+  char offer[4096], ans[4096];
+  size_t ol = 0, al = 0;
+  sipspec_sdp_error err;
+  sipspec_sdp *m = NULL;
+
+  /* no offer yet: nothing to answer, no re-offer to refuse */
+  CU_ASSERT_EQUAL(sipspec_mrcp_session_apply_answer(s, "v=0\r\n", 5, &err), SIPSPEC_E_STATE);
+  CU_ASSERT_EQUAL(sipspec_mrcp_session_offer_refused(s), SIPSPEC_E_STATE);
+  /* an offer that does not fit the buffer is not made */
+  CU_ASSERT_NOT_EQUAL(sipspec_mrcp_session_offer(s, offer, 16, &ol, &err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_mrcp_session_apply_answer(s, "v=0\r\n", 5, &err), SIPSPEC_E_STATE);
+
+  /* the first offer asks for a new connection; until its answer there is no re-offer */
+  CU_ASSERT_EQUAL_FATAL(sipspec_mrcp_session_offer(s, offer, sizeof offer, &ol, &err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(sipspec_sdp_parse(offer, ol, NULL, &m, NULL), SIPSPEC_OK);
+  CU_ASSERT(sdp_test_str(m->origin.sess_version, "2890844526"));
+  CU_ASSERT_EQUAL(sipspec_sdp_media_attr(&m->media[0], SIPSPEC_SDP_ATTR_CONNECTION)->u.connection, SIPSPEC_SDP_CONN_NEW);
+  sipspec_sdp_free(m);
+  CU_ASSERT_EQUAL(sipspec_mrcp_session_offer_refused(s), SIPSPEC_E_STATE);
+  CU_ASSERT_EQUAL_FATAL(sipspec_mrcp_server_answer(&c, offer, ol, ans, sizeof ans, &al, &err), SIPSPEC_OK);
+  /* an answer that does not fit changes nothing; the one that fits establishes the session */
+  CU_ASSERT_NOT_EQUAL(sipspec_mrcp_session_apply_answer(s, ans, al / 2, &err), SIPSPEC_OK);
+  CU_ASSERT_PTR_NULL(sipspec_mrcp_session_state(s));
+  CU_ASSERT_EQUAL_FATAL(sipspec_mrcp_session_apply_answer(s, ans, al, &err), SIPSPEC_OK);
+  CU_ASSERT_PTR_NOT_NULL(sipspec_mrcp_session_state(s));
+
+  /* a re-offer adding a recognizer, refused: the next offer is the settled layout again, a
+   * new version, on the existing connection */
+  CU_ASSERT_EQUAL(sipspec_mrcp_session_add(s, SIPSPEC_MRCP_SPEECHRECOG), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(sipspec_mrcp_session_offer(s, offer, sizeof offer, &ol, &err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(sipspec_sdp_parse(offer, ol, NULL, &m, NULL), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(m->nmedia, 3);
+  sipspec_sdp_free(m);
+  CU_ASSERT_EQUAL(sipspec_mrcp_session_offer_refused(s), SIPSPEC_OK);
+  CU_ASSERT_PTR_NOT_NULL(sipspec_mrcp_session_channel(s, SIPSPEC_MRCP_SPEECHSYNTH));
+  CU_ASSERT_PTR_NULL(sipspec_mrcp_session_channel(s, SIPSPEC_MRCP_SPEECHRECOG));
+  CU_ASSERT_EQUAL_FATAL(sipspec_mrcp_session_offer(s, offer, sizeof offer, &ol, &err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(sipspec_sdp_parse(offer, ol, NULL, &m, NULL), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(m->nmedia, 2);
+  CU_ASSERT(sdp_test_str(m->origin.sess_version, "2890844528"));
+  CU_ASSERT_EQUAL(sipspec_sdp_media_attr(&m->media[0], SIPSPEC_SDP_ATTR_CONNECTION)->u.connection,
+                  SIPSPEC_SDP_CONN_EXISTING);
+  sipspec_sdp_free(m);
+  /* its answer settles the session again */
+  CU_ASSERT_EQUAL_FATAL(sipspec_mrcp_server_answer(&c, offer, ol, ans, sizeof ans, &al, &err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_mrcp_session_apply_answer(s, ans, al, &err), SIPSPEC_OK);
+  CU_ASSERT_PTR_NOT_NULL(sipspec_mrcp_session_channel(s, SIPSPEC_MRCP_SPEECHSYNTH));
+  sipspec_mrcp_session_destroy(s);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
   CU_pSuite s1 = CU_add_suite("mrcp_offer", NULL, NULL);
@@ -494,6 +552,7 @@ int main(void) {
   CU_add_test(s3, "channels, unsupported resources, refusals", test_server_answer);
   CU_pSuite s4 = CU_add_suite("mrcp_session", NULL, NULL);
   CU_add_test(s4, "add and remove a resource by re-offer", test_session_add_remove);
+  CU_add_test(s4, "offer/answer order: refusals, a refused re-offer", test_session_order);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned fails = CU_get_number_of_failures();
