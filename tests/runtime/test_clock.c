@@ -277,12 +277,94 @@ static void libev_clock(void) {
   ev_loop_destroy(loop);
 }
 
+
+/* ---- graves ------------------------------------------------------------------------------ */
+
+typedef struct corpse {
+  sipspec_clock_grave grave;
+  char name;
+  sipspec_clock *bury_on_free; /* when set, burying `next` from inside its own free */
+  struct corpse *next;
+  int owner;
+} corpse;
+
+static char freed[16];
+static int nfreed;
+
+static void corpse_free(sipspec_clock_grave *g) {
+  corpse *k = (corpse *)g; /* grave is the first member */
+  freed[nfreed++] = k->name;
+  if (k->bury_on_free) sipspec_clock_bury(k->bury_on_free, &k->next->grave, &k->next->owner, corpse_free);
+}
+
+/* Buried objects are freed at the next step in burial order, once each, without moving the
+ * time; one buried by a free waits for the following step; an owner's are freed at once. */
+static void graves(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  sipspec_clock *c = sipspec_clock_virtual_new(loop, 1000);
+  nfreed = 0;
+  memset(freed, 0, sizeof freed);
+  corpse a = {.name = 'a'}, b = {.name = 'b'}, d = {.name = 'd'}, e = {.name = 'e'}, x = {.name = 'x'};
+  int owner1, owner2;
+  b.bury_on_free = c;
+  b.next = &d;
+  CU_ASSERT_FALSE(sipspec_clock_buried(&a.grave));
+  sipspec_clock_bury(c, &a.grave, &owner1, corpse_free);
+  sipspec_clock_bury(c, &x.grave, &owner2, corpse_free);
+  sipspec_clock_bury(c, &b.grave, &owner1, corpse_free);
+  sipspec_clock_bury(c, &a.grave, &owner1, corpse_free); /* a second burial is ignored */
+  sipspec_clock_bury(c, &e.grave, &owner2, corpse_free);
+  CU_ASSERT_TRUE(sipspec_clock_buried(&a.grave));
+  CU_ASSERT_EQUAL(sipspec_clock_graves(c), 4);
+  CU_ASSERT_EQUAL(nfreed, 0); /* nothing is freed on the caller's stack */
+  sipspec_clock_reap_owner(c, &owner2);
+  CU_ASSERT_STRING_EQUAL(freed, "xe");
+  CU_ASSERT_EQUAL(sipspec_clock_graves(c), 2);
+  sipspec_clock_run(c, 0, NULL, NULL);
+  CU_ASSERT_EQUAL(sipspec_clock_now_ms(c), 1000);
+  CU_ASSERT_STRING_EQUAL(freed, "xeabd"); /* d, buried while b was freed, in a later step */
+  CU_ASSERT_EQUAL(sipspec_clock_graves(c), 0);
+  /* a buried object not freed yet goes with the clock */
+  corpse f = {.name = 'f'};
+  sipspec_clock_bury(c, &f.grave, &owner1, corpse_free);
+  sipspec_clock_free(c);
+  CU_ASSERT_STRING_EQUAL(freed, "xeabdf");
+  ev_loop_destroy(loop);
+}
+
+/* An object that owns its libev clock and is buried on it: the clock frees the object, the
+ * object frees the clock, and the clock goes when its step ends. */
+typedef struct owns_clock {
+  sipspec_clock_grave grave;
+  sipspec_clock *c;
+  int *gone;
+} owns_clock;
+
+static void owns_clock_free(sipspec_clock_grave *g) {
+  owns_clock *o = (owns_clock *)g;
+  sipspec_clock_free(o->c);
+  *o->gone = 1;
+}
+
+static void clock_freed_by_its_grave(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  int gone = 0;
+  owns_clock o = {.gone = &gone};
+  o.c = sipspec_clock_libev_new(loop);
+  sipspec_clock_bury(o.c, &o.grave, &o, owns_clock_free);
+  for (int i = 0; i < 100 && !gone; i++) ev_run(loop, EVRUN_ONCE);
+  CU_ASSERT_EQUAL(gone, 1);
+  ev_loop_destroy(loop); /* ASan: no use after free, no leak */
+}
+
 static const tst_case TESTS[] = {
     {"virtual: due order, exact times, equal times in arming order", virtual_order},
     {"virtual: re-armed, stopped and 200 scrambled timers", virtual_rearm_stop_many},
     {"deferred work: in order, once, undefer, from deferred work next round", deferred_work},
     {"virtual: loopback I/O at once, a reply 32 s later at 32000 ms exactly", virtual_io},
     {"libev clock: real time, in order, deferred work", libev_clock},
+    {"graves: burial order, once, next step, by owner, with the clock", graves},
+    {"graves: an object that owns its clock is freed by it", clock_freed_by_its_grave},
     {NULL, NULL}};
 
 int main(void) { return tst_main("clock", TESTS); }

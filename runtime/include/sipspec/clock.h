@@ -9,8 +9,8 @@
  * (T1 = 500 ms, Timer B = 32 s) and assert exact times, and run in far less wall time.
  *
  * The clock also carries the one deferred-destroy mechanism of the stack: an object that ends
- * inside a callback is handed to sipspec_clock_defer() and freed once the callbacks on the
- * stack have returned.
+ * is buried (sipspec_clock_bury()) and freed once the callbacks on the stack have returned;
+ * other work that must wait for them goes through sipspec_clock_defer().
  *
  * Ownership: the caller creates a clock, passes it in the options of sipspec_ua_create() /
  * sipspec_server_create() (NULL: each of them uses libev's clock of its loop), and frees it
@@ -32,7 +32,9 @@ typedef struct sipspec_clock sipspec_clock;
 sipspec_clock *sipspec_clock_libev_new(struct ev_loop *loop);
 /* A virtual clock starting at start_ms, whose I/O runs on loop. NULL when out of memory. */
 sipspec_clock *sipspec_clock_virtual_new(struct ev_loop *loop, uint64_t start_ms);
-/* Frees the clock. Every timer still armed on it is dropped (not fired). */
+/* Frees the clock. Every timer still armed on it is dropped (not fired); buried objects not
+ * freed yet are freed. Called from inside the clock's own step (an object that owns its
+ * clock freed by the clock), the free happens when the step ends. */
 void sipspec_clock_free(sipspec_clock *c);
 
 int sipspec_clock_is_virtual(const sipspec_clock *c);
@@ -78,6 +80,33 @@ unsigned sipspec_clock_timers_armed(const sipspec_clock *c);
 int sipspec_clock_defer(sipspec_clock *c, void (*fn)(void *obj), void *obj);
 /* Removes every deferred call of fn on obj that has not run yet (an owner freed it first). */
 void sipspec_clock_undefer(sipspec_clock *c, void (*fn)(void *obj), void *obj);
+
+/* ---- object lifetime: the one deferred-destroy mechanism -------------------------------- */
+
+/* An object of the stack (a transaction, a session, a server call, a connection, a
+ * transport) embeds a grave. When the object ends, inside a callback or not, its owner unlinks
+ * it from its live set and buries it: the clock frees it (free_fn) once the callbacks on the
+ * stack have returned, at its next step, in burial order, without moving the time. Burying
+ * cannot fail (the list is intrusive) and is done once: a second burial of the same object
+ * is ignored. Objects buried while buried ones are being freed wait for the next step. */
+typedef struct sipspec_clock_grave sipspec_clock_grave;
+typedef void (*sipspec_clock_free_fn)(sipspec_clock_grave *g);
+struct sipspec_clock_grave {
+  sipspec_clock_grave *next;    /* private */
+  sipspec_clock_free_fn free_fn; /* private */
+  const void *owner;            /* private */
+  int buried;                   /* private */
+};
+
+void sipspec_clock_bury(sipspec_clock *c, sipspec_clock_grave *g, const void *owner,
+                        sipspec_clock_free_fn free_fn);
+/* 1 once the object is buried: it is over, and is freed at the clock's next step. */
+int sipspec_clock_buried(const sipspec_clock_grave *g);
+/* Frees now every object owner buried that the clock has not freed yet: for an owner that is
+ * destroyed, or that moves to another clock. Not from inside such an object's callbacks. */
+void sipspec_clock_reap_owner(sipspec_clock *c, const void *owner);
+/* Buried objects not freed yet (for tests and leak checks). */
+unsigned sipspec_clock_graves(const sipspec_clock *c);
 
 #ifdef __cplusplus
 }

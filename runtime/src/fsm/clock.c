@@ -23,6 +23,10 @@ struct sipspec_clock {
   uint32_t n, cap, seq;
   deferred *dq;              /* deferred work, in order */
   uint32_t dq_len, dq_cap;
+  sipspec_clock_grave *graves, *graves_tail; /* buried objects, in burial order */
+  unsigned ngraves;
+  int stepping;              /* inside wake_cb */
+  int doomed;                /* freed from inside its own step: free when the step ends */
   ev_timer wake;             /* libev's clock: the earliest due time */
   unsigned long activity;    /* virtual run: watchers the loop invoked */
 };
@@ -84,7 +88,7 @@ static void schedule(sipspec_clock *c) {
   if (c->is_virtual) return;
   ev_timer_stop(c->loop, &c->wake);
   double after;
-  if (c->dq_len) {
+  if (c->dq_len || c->graves) {
     after = 0.0;
   } else if (c->n) {
     uint64_t now = loop_ms(c->loop), due = c->heap[0]->due;
@@ -118,11 +122,36 @@ static void run_deferred(sipspec_clock *c) {
   c->dq_len = rest;
 }
 
+/* Frees the objects buried before this call; the ones their frees bury wait for the next. */
+static void run_graves(sipspec_clock *c) {
+  sipspec_clock_grave *g = c->graves;
+  c->graves = c->graves_tail = NULL;
+  while (g) {
+    sipspec_clock_grave *next = g->next;
+    c->ngraves--;
+    g->free_fn(g);
+    g = next;
+  }
+}
+
+static void run_later(sipspec_clock *c) {
+  run_deferred(c);
+  run_graves(c);
+}
+
+static void clock_release(sipspec_clock *c);
+
 static void wake_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   sipspec_clock *c = w->data;
   (void)revents;
+  c->stepping++;
   fire_due(c, loop_ms(loop));
-  run_deferred(c);
+  run_later(c);
+  c->stepping--;
+  if (c->doomed && !c->stepping) {
+    clock_release(c);
+    return;
+  }
   schedule(c);
 }
 
@@ -146,13 +175,22 @@ sipspec_clock *sipspec_clock_virtual_new(struct ev_loop *loop, uint64_t start_ms
   return clock_new(loop, 1, start_ms);
 }
 
-void sipspec_clock_free(sipspec_clock *c) {
-  if (!c) return;
+static void clock_release(sipspec_clock *c) {
+  for (int guard = 0; c->graves && guard < 64; guard++) run_graves(c);
   ev_timer_stop(c->loop, &c->wake);
   for (uint32_t i = 0; i < c->n; i++) c->heap[i]->heap_i = 0;
   free(c->heap);
   free(c->dq);
   free(c);
+}
+
+void sipspec_clock_free(sipspec_clock *c) {
+  if (!c) return;
+  if (c->stepping) {
+    c->doomed = 1;
+    return;
+  }
+  clock_release(c);
 }
 
 int sipspec_clock_is_virtual(const sipspec_clock *c) { return c->is_virtual; }
@@ -226,6 +264,49 @@ void sipspec_clock_undefer(sipspec_clock *c, void (*fn)(void *obj), void *obj) {
     if (c->dq[i].fn == fn && c->dq[i].obj == obj) c->dq[i].fn = NULL;
 }
 
+/* ---- graves ------------------------------------------------------------------------------ */
+
+void sipspec_clock_bury(sipspec_clock *c, sipspec_clock_grave *g, const void *owner,
+                        sipspec_clock_free_fn free_fn) {
+  if (g->buried) return;
+  g->buried = 1;
+  g->owner = owner;
+  g->free_fn = free_fn;
+  g->next = NULL;
+  if (c->graves_tail) c->graves_tail->next = g;
+  else c->graves = g;
+  c->graves_tail = g;
+  c->ngraves++;
+  if (c->graves == g && !c->dq_len) schedule(c);
+}
+
+int sipspec_clock_buried(const sipspec_clock_grave *g) { return g->buried; }
+
+unsigned sipspec_clock_graves(const sipspec_clock *c) { return c->ngraves; }
+
+void sipspec_clock_reap_owner(sipspec_clock *c, const void *owner) {
+  sipspec_clock_grave *mine = NULL, **tail = &mine, *prev = NULL;
+  for (sipspec_clock_grave *g = c->graves, *next; g; g = next) {
+    next = g->next;
+    if (g->owner != owner) {
+      prev = g;
+      continue;
+    }
+    if (prev) prev->next = next;
+    else c->graves = next;
+    if (c->graves_tail == g) c->graves_tail = prev;
+    c->ngraves--;
+    g->next = NULL;
+    *tail = g;
+    tail = &g->next;
+  }
+  while (mine) {
+    sipspec_clock_grave *next = mine->next;
+    mine->free_fn(mine);
+    mine = next;
+  }
+}
+
 /* ---- running ---------------------------------------------------------------------------- */
 
 static void real_wake_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -281,7 +362,7 @@ static int grace(sipspec_clock *c) {
   c->activity = 0;
   ev_run(c->loop, EVRUN_ONCE);
   ev_timer_stop(c->loop, &g);
-  return c->activity > (unsigned long)expired || c->dq_len;
+  return c->activity > (unsigned long)expired || c->dq_len || c->graves;
 }
 
 static int run_virtual(sipspec_clock *c, uint64_t ms, int (*cond)(void *), void *arg) {
@@ -297,15 +378,15 @@ static int run_virtual(sipspec_clock *c, uint64_t ms, int (*cond)(void *), void 
     }
     c->activity = 0;
     ev_run(c->loop, EVRUN_NOWAIT);
-    int had_work = c->activity != 0 || c->dq_len != 0;
-    run_deferred(c);
+    int had_work = c->activity != 0 || c->dq_len != 0 || c->graves;
+    run_later(c);
     if (had_work) continue; /* what it sent may be readable already */
     if (cond && cond(arg)) {
       ok = 1;
       break;
     }
     if (grace(c)) {
-      run_deferred(c);
+      run_later(c);
       continue;
     }
     if (c->n && c->heap[0]->due <= end) {

@@ -12,6 +12,7 @@
  * which request belongs to which dialog. The ACK of a 2xx arrives outside any
  * transaction (on_ack) and goes to the call module too.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,24 +89,20 @@ int srv_respond_warning_reason(sipspec_server *srv, sipspec_tsx *t, int status, 
   return rc;
 }
 
-/* ---- the reaper: calls end inside callbacks and are freed after them -------------------- */
+/* ---- calls that are over: buried, freed by the clock after the callbacks --------------- */
 
-static void reap(void *obj) {
-  sipspec_server *srv = obj;
-  srv->reaping = 0;
-  for (srv_call **pp = &srv->calls; *pp;) {
-    srv_call *c = *pp;
-    if (srv_call_over(c)) {
-      *pp = c->next;
-      srv_call_free(c);
-    } else {
-      pp = &c->next;
-    }
-  }
+static void call_grave_free(sipspec_clock_grave *g) {
+  srv_call_free((srv_call *)((char *)g - offsetof(srv_call, grave)));
 }
 
-void srv_schedule_reap(sipspec_server *srv) {
-  if (!srv->reaping && sipspec_clock_defer(srv->clock, reap, srv) == SIPSPEC_OK) srv->reaping = 1;
+void srv_call_bury(srv_call *c) {
+  sipspec_server *srv = c->srv;
+  if (sipspec_clock_buried(&c->grave)) return;
+  if (c->prev) c->prev->next = c->next;
+  else srv->calls = c->next;
+  if (c->next) c->next->prev = c->prev;
+  c->prev = c->next = NULL;
+  sipspec_clock_bury(srv->clock, &c->grave, srv, call_grave_free);
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */
@@ -390,7 +387,7 @@ int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, si
 
 void sipspec_server_destroy(sipspec_server *srv) {
   if (!srv) return;
-  if (srv->clock) sipspec_clock_undefer(srv->clock, reap, srv);
+  if (srv->clock) sipspec_clock_reap_owner(srv->clock, srv);
   while (srv->calls) {
     srv_call *c = srv->calls;
     srv->calls = c->next;
@@ -422,8 +419,7 @@ void sipspec_server_shutdown(sipspec_server *srv) {
 
 int sipspec_server_idle(const sipspec_server *srv) {
   if (!srv) return 1;
-  for (const srv_call *c = srv->calls; c; c = c->next)
-    if (!srv_call_over(c)) return 0;
+  if (srv->calls) return 0;
   sipspec_tsx_stats ts;
   sipspec_tsx_layer_stats(srv->layer, &ts);
   return ts.live <= srv->dropped_live;

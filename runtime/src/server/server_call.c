@@ -28,7 +28,7 @@
  * 64*T1 without the ACK its give_up callback is the chart's NO_ACK.
  *
  * A call whose chart reached Terminated is over (nothing finds it any more) and is freed by
- * the server's reaper after the callbacks on the stack have returned.
+ * the server's clock (buried) after the callbacks on the stack have returned.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -461,7 +461,7 @@ static void rearm(srv_call *c) {
 static int fire(void *owner, int event) {
   srv_call *c = owner;
   (void)post(c, event, NULL, NULL);
-  return srv_call_over(c); /* finish() stopped its timers; the reaper frees it later */
+  return srv_call_over(c); /* finish() stopped its timers; the clock frees it later */
 }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
@@ -472,13 +472,13 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_uas_call_dispatch(&sipspec_uas_call_impl, c, action);
 }
 
-/* Everything that runs while the call lives stops; the reaper frees it. */
+/* Everything that runs while the call lives stops; the clock frees it after the callbacks. */
 static void finish(srv_call *c) {
   host_timers_stop(&c->timers);
   sipspec_uas_2xx_stop(&c->ok);
   detach_ist(c);
   srv_route_cancel(c);
-  srv_schedule_reap(c->srv);
+  srv_call_bury(c);
 }
 
 /* Feeds ev (with the request msg in server transaction t, or none) to the call's chart, then
@@ -641,7 +641,9 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
     srv_call_free(c);
     return;
   }
+  c->prev = NULL;
   c->next = srv->calls;
+  if (srv->calls) srv->calls->prev = c;
   srv->calls = c;
   watch_ist(c, t);
   c->final_status = srv->o.reject_status ? srv->o.reject_status : 200;
@@ -652,7 +654,7 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
 
 srv_call *srv_call_find(sipspec_server *srv, const sipspec_msg *req) {
   for (srv_call *c = srv->calls; c; c = c->next)
-    if (!srv_call_over(c) && sipspec_dialog_match_request(c->dlg, req)) return c; /* 12.2.2 */
+    if (sipspec_dialog_match_request(c->dlg, req)) return c; /* 12.2.2 */
   return NULL;
 }
 
@@ -662,7 +664,7 @@ srv_call *srv_call_find_merged(sipspec_server *srv, const sipspec_msg *req) {
   uint32_t cseq = sipspec_msg_cseq(req);
   for (srv_call *c = srv->calls; c; c = c->next) {
     const sipspec_dialog_id *cid = sipspec_dialog_id_get(c->dlg);
-    if (!srv_call_over(c) && !strcmp(id.call_id, cid->call_id) && !strcmp(id.remote_tag, cid->remote_tag) &&
+    if (!strcmp(id.call_id, cid->call_id) && !strcmp(id.remote_tag, cid->remote_tag) &&
         c->invite_cseq == cseq)
       return c;
   }
@@ -671,7 +673,7 @@ srv_call *srv_call_find_merged(sipspec_server *srv, const sipspec_msg *req) {
 
 srv_call *srv_call_of_ist(sipspec_server *srv, const sipspec_tsx *ist) {
   for (srv_call *c = srv->calls; c; c = c->next)
-    if (!srv_call_over(c) && c->ist == ist) return c;
+    if (c->ist == ist) return c;
   return NULL;
 }
 

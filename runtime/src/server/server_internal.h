@@ -47,10 +47,9 @@ struct sipspec_server {
   sipspec_resolver *resolver;      /* names in the next hops of our requests */
   sipspec_digest_server_t *auth;   /* NULL when auth_user is not set */
   struct sipspec_digest_msg_scratch *auth_scratch; /* reading credentials (about 12 KB) */
-  srv_call *calls;                 /* every call not yet freed */
+  srv_call *calls;                 /* the calls that are not over */
   sipspec_clock *clock;            /* o.clock, or own_clock */
   sipspec_clock *own_clock;
-  int reaping;                     /* freeing the calls that are over is deferred on the clock */
   uint64_t dropped_live;           /* BYE transactions left unanswered (drop_bye) */
   int shutting_down;
 };
@@ -64,7 +63,8 @@ struct sipspec_server {
  * session/dialog.h; the call adds the answer, the timers and where its requests go. */
 struct srv_call {
   sipspec_server *srv;
-  srv_call *next;
+  srv_call *prev, *next;           /* in srv->calls */
+  sipspec_clock_grave grave;       /* buried: over, freed by the clock at its next step */
   sipspec_fsm fsm;                 /* spec/uas_call.rl */
   host_timers timers;              /* its STEP, RING and BYE timers on the server's clock */
   int q[SRV_CALL_QUEUE_MAX];       /* events posted by its actions, fed after the current one */
@@ -112,7 +112,8 @@ int srv_respond_warning_reason(sipspec_server *srv, sipspec_tsx *t, int status, 
 void srv_refused(sipspec_server *srv, const sipspec_msg *req, int status);
 /* Copies span s into a fresh NUL-terminated string. */
 char *srv_strndup(const char *p, size_t n);
-void srv_schedule_reap(sipspec_server *srv);
+/* Unlinks a call that is over and buries it on the server's clock. */
+void srv_call_bury(srv_call *c);
 
 /* server_call.c */
 /* An INVITE without a To tag that passed the method, Require and credentials checks. */
@@ -129,7 +130,7 @@ void srv_call_ack(sipspec_server *srv, const sipspec_msg *ack);
 /* CANCEL for a pending INVITE of call c (RFC 3261 9.2): 487 when not answered yet. */
 void srv_call_cancel(srv_call *c);
 srv_call *srv_call_of_ist(sipspec_server *srv, const sipspec_tsx *ist);
-/* 1 once c's chart reached Terminated: nothing finds it any more, the reaper frees it. */
+/* 1 once c's chart reached Terminated: it leaves srv->calls and is buried on the clock. */
 int srv_call_over(const srv_call *c);
 /* Shutdown: BYE or 503 as sipspec_server_shutdown() says. */
 void srv_call_shutdown(srv_call *c);

@@ -14,7 +14,7 @@
  * application calling sipspec_session_end() from a callback, a send failing inside an
  * action) waits in a small queue and is fed afterwards, so the machine is never re-entered.
  * Once the chart is in Terminated, on_terminated runs (last callback) and the session is
- * handed to the user agent's reaper.
+ * buried on the user agent's clock.
  *
  * The first INVITE carries the roadmap's header list in its order (Via with rport and
  * branch, Max-Forwards 70, From with tag, To, Call-ID, CSeq, Contact with the local address
@@ -571,7 +571,7 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 /* ---- feeding ------------------------------------------------------------------------------- */
 
 /* The session's chart has reached Terminated: stop everything, last callback, hand it to
- * the reaper. Runs once: post() calls it when a feed took the chart there. */
+ * the clock (buried). Runs once: post() calls it when a feed took the chart there. */
 static void finish(sipspec_session *s) {
   update_post(s, SIPSPEC_EV_TU_END, NULL); /* 14.1: no re-INVITE once hung up */
   host_timers_stop(&s->timers);
@@ -1408,7 +1408,7 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   memset(&s->cb, 0, sizeof s->cb);
   rc = post(s, SIPSPEC_EV_TU_START, NULL);
   if (!rc && sipspec_fsm_terminated(&s->fsm)) rc = s->start_err ? s->start_err : SIPSPEC_E_SEND;
-  if (rc && !sipspec_fsm_terminated(&s->fsm)) post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL); /* to the reaper */
+  if (rc && !sipspec_fsm_terminated(&s->fsm)) post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL); /* to Terminated, then buried */
   s->cb = saved;
   if (rc) {
     ua->tel.sessionsStarted--;

@@ -3,7 +3,7 @@
  *
  *   ua.c       the user agent: transports and the transaction layer, the requests and
  *              stray responses that arrive outside a transaction of ours (routed to the
- *              session whose dialog they match, 481 otherwise), sending ACKs, the reaper
+ *              session whose dialog they match, 481 otherwise), sending ACKs, burying ended sessions
  *   session.c  one session on the generated charts spec/uac_session.rl (the session) and
  *              spec/uac_update.rl (its re-INVITEs): their actions by name, its
  *              INVITE/CANCEL/BYE/in-dialog transactions, its dialog (session/dialog.h),
@@ -40,8 +40,6 @@ struct sipspec_ua {
   sipspec_resolver *resolver;
   sipspec_msg *scratch;              /* parsing our own messages; never held across a call */
   sipspec_session *live;             /* sessions not yet terminated */
-  sipspec_session *dead;             /* terminated, freed by the clock's deferred work */
-  int reaping;                       /* the free of `dead` is deferred on the clock */
   size_t n_live;
 };
 
@@ -93,7 +91,8 @@ typedef struct session_req {
 
 struct sipspec_session {
   sipspec_ua *ua;
-  sipspec_session *prev, *next;
+  sipspec_session *prev, *next;      /* in ua->live */
+  sipspec_clock_grave grave;         /* buried: over, freed by the clock at its next step */
   sipspec_fsm fsm;                   /* spec/uac_session.rl */
   sipspec_fsm upd;                   /* spec/uac_update.rl: our re-INVITEs */
   host_timers timers, upd_timers;    /* the two charts' timers on the user agent's clock */
@@ -168,7 +167,7 @@ struct sipspec_session {
  * session's destination when the host is a name. */
 void ua_hop_addr(sipspec_session *s, const char *uri, sipspec_sockaddr *out);
 void ua_session_link(sipspec_ua *ua, sipspec_session *s);
-/* Unlinks a terminated session and frees it from the reaper, after the callbacks. */
+/* Unlinks a terminated session and buries it on the clock: freed after the callbacks. */
 void ua_session_bury(sipspec_ua *ua, sipspec_session *s);
 
 /* session.c */

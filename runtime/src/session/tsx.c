@@ -17,6 +17,7 @@
  * transactions wait out Timers K, J or I.
  */
 #include <assert.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +30,9 @@ uint64_t tsx_now_ms(const sipspec_tsx_layer *l) { return sipspec_clock_now_ms(l-
 
 /* ---- lifetime --------------------------------------------------------------------------- */
 
-/* Frees the terminated transactions once the callbacks on the stack have returned (the
- * clock's deferred work). */
-static void reap(void *obj) {
-  sipspec_tsx_layer *l = obj;
-  l->reaping = 0;
-  while (l->dead) {
-    sipspec_tsx *t = l->dead;
-    l->dead = t->next;
-    tsx_free(t);
-  }
+/* A buried transaction is freed by the clock once the callbacks on the stack have returned. */
+static void tsx_grave_free(sipspec_clock_grave *g) {
+  tsx_free((sipspec_tsx *)((char *)g - offsetof(sipspec_tsx, grave)));
 }
 
 int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
@@ -80,8 +74,7 @@ void sipspec_tsx_layer_destroy(sipspec_tsx_layer *l) {
     l->live = t->next;
     tsx_free(t);
   }
-  if (l->clock) sipspec_clock_undefer(l->clock, reap, l);
-  reap(l);
+  if (l->clock) sipspec_clock_reap_owner(l->clock, l);
   for (int k = 0; k < 3; k++) sipspec_transport_close(l->tp[k]);
   sipspec_msg_destroy(l->rx);
   sipspec_msg_destroy(l->scratch);
@@ -107,7 +100,7 @@ void tsx_layer_link(sipspec_tsx_layer *l, sipspec_tsx *t) {
 }
 
 void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t) {
-  if (t->dead) return;
+  if (sipspec_clock_buried(&t->grave)) return;
   for (sipspec_tsx **pp = &l->bucket[branch_hash(t->key.branch)]; *pp; pp = &(*pp)->hnext)
     if (*pp == t) {
       *pp = t->hnext;
@@ -117,13 +110,10 @@ void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t) {
   if (t->prev) t->prev->next = t->next;
   else l->live = t->next;
   if (t->next) t->next->prev = t->prev;
-  t->dead = 1;
-  t->prev = NULL;
-  t->next = l->dead;
-  l->dead = t;
+  t->prev = t->next = NULL;
   l->stats.live--;
   host_timers_stop(&t->timers);
-  if (!l->reaping && sipspec_clock_defer(l->clock, reap, l) == SIPSPEC_OK) l->reaping = 1;
+  sipspec_clock_bury(l->clock, &t->grave, l, tsx_grave_free);
 }
 
 int sipspec_tsx_layer_use_clock(sipspec_tsx_layer *l, sipspec_clock *c) {
@@ -131,10 +121,7 @@ int sipspec_tsx_layer_use_clock(sipspec_tsx_layer *l, sipspec_clock *c) {
   if (!c) c = l->own_clock;
   if (sipspec_clock_loop(c) != l->loop) return SIPSPEC_E_INVAL;
   if (l->live) return SIPSPEC_E_STATE;
-  if (l->reaping) {
-    sipspec_clock_undefer(l->clock, reap, l);
-    l->reaping = sipspec_clock_defer(c, reap, l) == SIPSPEC_OK;
-  }
+  sipspec_clock_reap_owner(l->clock, l); /* the buried ones go with the old clock */
   l->clock = c;
   return SIPSPEC_OK;
 }
@@ -290,7 +277,7 @@ static void on_error(sipspec_transport *tp, const sipspec_tp_error *e, void *use
     if (!e->peer || sipspec_sockaddr_equal(&t->peer, e->peer) || (t->server && sipspec_sockaddr_equal(&t->src, e->peer)))
       hit[n++] = t;
   }
-  /* Callbacks may end other transactions meanwhile; those stay allocated until the reaper
+  /* Callbacks may end other transactions meanwhile; those stay allocated until the clock
    * runs, and post() refuses them. */
   for (size_t i = 0; i < n; i++) tsx_transport_error(hit[i], e->code);
   free(hit);

@@ -30,7 +30,7 @@ typedef struct tsx_event {
 
 struct sipspec_tsx {
   sipspec_tsx_layer *layer;
-  sipspec_tsx *prev, *next;        /* in layer->live, or next in layer->dead */
+  sipspec_tsx *prev, *next;        /* in layer->live */
   sipspec_tsx *hnext;              /* in layer->bucket[hash of the branch] while live */
   const sipspec_chart *chart;
   int server;
@@ -59,7 +59,7 @@ struct sipspec_tsx {
   int feeding;                     /* inside sipspec_fsm_feed or draining */
   int starting;                    /* inside sipspec_tsx_client_start */
   int start_err;                   /* a send failed while starting */
-  int dead;                        /* terminated, waiting for the reaper */
+  sipspec_clock_grave grave;       /* buried: over, freed by the clock at its next step */
 };
 
 struct sipspec_tsx_layer {
@@ -71,9 +71,8 @@ struct sipspec_tsx_layer {
   sipspec_telemetry *tel;
   sipspec_tsx_layer_callbacks cb;
   sipspec_transport *tp[3];        /* by sipspec_tp_kind */
-  sipspec_tsx *live, *dead;
+  sipspec_tsx *live;
   sipspec_tsx *bucket[TSX_BUCKETS]; /* live transactions by branch, for matching */
-  int reaping;                     /* layer->dead is queued on the clock's deferred work */
   sipspec_msg *rx;                 /* the message being received */
   sipspec_msg *scratch;            /* re-parsing stored requests; never held across a callback */
   sipspec_tsx_stats stats;
@@ -84,7 +83,7 @@ struct sipspec_tsx_layer {
 void tsx_layer_link(sipspec_tsx_layer *l, sipspec_tsx *t);
 /* The live client transaction matching key k (17.1.3), or NULL. */
 sipspec_tsx *tsx_layer_find_client(sipspec_tsx_layer *l, const sipspec_tsx_key *k);
-/* Unlinks a terminated transaction and queues it for the reaper. */
+/* Unlinks a terminated transaction and buries it on the layer's clock. */
 void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t);
 uint64_t tsx_now_ms(const sipspec_tsx_layer *l);
 

@@ -6,7 +6,7 @@
  * the machine is busy (an action is running, and the TU or a failed send wants to feed
  * another event) the event waits in the queue, so a machine is never re-entered. After
  * the events settle, the transaction's single clock timer is armed at the earliest running
- * chart timer, or, in Terminated, the transaction is handed to the layer's reaper.
+ * chart timer, or, in Terminated, the transaction is buried on the layer's clock.
  *
  * The actions are the charts' typed callbacks (generated chart_<name>_actions.h): each
  * action is a tsx_act_<name> function below, and the build fails when a chart names an
@@ -72,13 +72,13 @@ void tsx_free(sipspec_tsx *t) {
 /* ---- timers and settling ---------------------------------------------------------------- */
 
 static void rearm(sipspec_tsx *t) {
-  if (t->dead) host_timers_stop(&t->timers);
+  if (sipspec_clock_buried(&t->grave)) host_timers_stop(&t->timers);
   else host_timers_rearm(&t->timers);
 }
 
 /* After the events: arm the timer, or hand a terminated transaction over (last callback). */
 static void settle(sipspec_tsx *t) {
-  if (t->starting || t->dead) return;
+  if (t->starting || sipspec_clock_buried(&t->grave)) return;
   if (!sipspec_fsm_terminated(&t->fsm)) {
     rearm(t);
     return;
@@ -105,7 +105,7 @@ static int feed_one(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *t
 
 /* Feeds ev (with an incoming message or a TU response), then whatever was queued meanwhile. */
 static int post(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu) {
-  if (t->dead) {
+  if (sipspec_clock_buried(&t->grave)) {
     if (tu) free(tu->data);
     return SIPSPEC_E_FSM_TERMINATED;
   }
@@ -146,7 +146,7 @@ void tsx_transport_error(sipspec_tsx *t, int code) {
 static int fire(void *owner, int event) {
   sipspec_tsx *t = owner;
   post(t, event, NULL, NULL);
-  return t->dead; /* buried: settle() stopped its timers */
+  return sipspec_clock_buried(&t->grave); /* buried: settle() stopped its timers */
 }
 
 /* ---- actions ---------------------------------------------------------------------------- */
@@ -295,7 +295,7 @@ int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const s
   t->starting = 0;
   if (t->start_err) {
     rc = t->start_err;
-    tsx_layer_bury(l, t); /* freed by the reaper; no callback was made */
+    tsx_layer_bury(l, t); /* freed by the clock; no callback was made */
     return rc;
   }
   l->stats.client_started++;
@@ -313,7 +313,7 @@ void sipspec_tsx_set_callbacks(sipspec_tsx *t, const sipspec_tsx_callbacks *cb) 
 int sipspec_tsx_respond(sipspec_tsx *t, int status, const char *reason, const char *headers,
                         const char *body, size_t body_len) {
   if (!t || !t->server || status < 100 || status > 699) return SIPSPEC_E_INVAL;
-  if (t->dead) return SIPSPEC_E_FSM_TERMINATED;
+  if (sipspec_clock_buried(&t->grave)) return SIPSPEC_E_FSM_TERMINATED;
   sipspec_msg *m = t->layer->scratch;
   int rc = sipspec_msg_parse(m, t->req, t->req_len);
   if (rc) return rc;

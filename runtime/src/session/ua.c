@@ -12,6 +12,7 @@
  * 2xx again (13.3.1.4). Terminated sessions are unlinked at once and
  * freed on a zero-delay timer, after the callbacks that saw them have returned.
  */
+#include <stddef.h>
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,7 @@ void ua_hop_addr(sipspec_session *s, const char *uri, sipspec_sockaddr *out) {
   if (sipspec_sockaddr_set(&a, host, u.port > 0 ? (unsigned)u.port : 5060u) == SIPSPEC_OK) *out = a;
 }
 
-/* ---- session list and reaper ----------------------------------------------------------- */
+/* ---- session list ------------------------------------------------------------------------ */
 
 void ua_session_link(sipspec_ua *ua, sipspec_session *s) {
   s->prev = NULL;
@@ -82,28 +83,18 @@ void ua_session_link(sipspec_ua *ua, sipspec_session *s) {
   ua->n_live++;
 }
 
-static void reap(void *obj);
+/* A buried session is freed by the clock once the callbacks on the stack have returned. */
+static void session_grave_free(sipspec_clock_grave *g) {
+  session_free((sipspec_session *)((char *)g - offsetof(sipspec_session, grave)));
+}
 
 void ua_session_bury(sipspec_ua *ua, sipspec_session *s) {
   if (s->prev) s->prev->next = s->next;
   else ua->live = s->next;
   if (s->next) s->next->prev = s->prev;
   ua->n_live--;
-  s->prev = NULL;
-  s->next = ua->dead;
-  ua->dead = s;
-  if (!ua->reaping && sipspec_clock_defer(ua->clock, reap, ua) == SIPSPEC_OK) ua->reaping = 1;
-}
-
-/* Frees the terminated sessions once the callbacks on the stack have returned. */
-static void reap(void *obj) {
-  sipspec_ua *ua = obj;
-  ua->reaping = 0;
-  while (ua->dead) {
-    sipspec_session *s = ua->dead;
-    ua->dead = s->next;
-    session_free(s);
-  }
+  s->prev = s->next = NULL;
+  sipspec_clock_bury(ua->clock, &s->grave, ua, session_grave_free);
 }
 
 /* ---- the layer's callbacks -------------------------------------------------------------- */
@@ -301,8 +292,7 @@ void sipspec_ua_destroy(sipspec_ua *ua) {
     ua->live = s->next;
     session_free(s);
   }
-  if (ua->clock) sipspec_clock_undefer(ua->clock, reap, ua);
-  reap(ua);
+  if (ua->clock) sipspec_clock_reap_owner(ua->clock, ua);
   sipspec_tsx_layer_destroy(ua->layer);
   sipspec_resolver_destroy(ua->resolver);
   sipspec_msg_destroy(ua->scratch);
