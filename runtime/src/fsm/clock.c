@@ -122,15 +122,17 @@ static void run_deferred(sipspec_clock *c) {
   c->dq_len = rest;
 }
 
-/* Frees the objects buried before this call; the ones their frees bury wait for the next. */
+/* Frees the objects buried before this call, oldest first; the ones their frees bury wait
+ * for the next call. One at a time from the head: a free may reap its owner's other graves
+ * (sipspec_clock_reap_owner()), which then leave the list before their turn. */
 static void run_graves(sipspec_clock *c) {
-  sipspec_clock_grave *g = c->graves;
-  c->graves = c->graves_tail = NULL;
-  while (g) {
-    sipspec_clock_grave *next = g->next;
+  for (unsigned n = c->ngraves; n && c->graves; n--) {
+    sipspec_clock_grave *g = c->graves;
+    c->graves = g->next;
+    if (!c->graves) c->graves_tail = NULL;
     c->ngraves--;
+    g->next = NULL;
     g->free_fn(g);
-    g = next;
   }
 }
 

@@ -19,13 +19,14 @@
  * address on the next loop iteration (never from inside send), and the next send to that
  * peer opens a new connection. A connection idle for the idle timeout (by default out of
  * reach, see tcp_idle_default_ms) is closed by us without a report: FIN, then the peer's FIN
- * or the LINGER timer. Dead connections are freed by a zero-delay "reaper" timer, never
- * inside their own I/O callbacks; a close requested from inside a user callback runs on the
- * "goodbye" timer.
+ * or the LINGER timer. Dead connections are buried on the clock (sipspec/clock.h), which
+ * reports and frees them after the callbacks on the stack, never inside their own I/O
+ * callbacks; a transport closed from inside a user callback is buried the same way.
  */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -58,7 +59,8 @@ typedef struct tcp_tp tcp_tp;
 
 typedef struct tcp_conn {
   tcp_tp *tp;
-  struct tcp_conn *next;       /* in tp->live, tp->closing_list or tp->dead */
+  struct tcp_conn *next;       /* in tp->live or tp->closing_list */
+  sipspec_clock_grave grave;   /* dead: reported and freed by the clock */
   sipspec_sockaddr peer;
   sipspec_sockaddr local;      /* our address on the connection once it is up (len 0 before) */
   int fd;
@@ -76,7 +78,7 @@ typedef struct tcp_conn {
   int cause_code, cause_errno; /* the socket's last failure, for report_error */
   const char *cause_verb;
   char cause_why[64];          /* reason text when not strerror(cause_errno) */
-  int err_code, err_errno;     /* what the reaper reports; err_code 0: nothing to report */
+  int err_code, err_errno;     /* what is reported when it is freed; 0: nothing */
   char err_msg[SIPSPEC_ERR_LEN];
 } tcp_conn;
 
@@ -87,12 +89,12 @@ struct tcp_tp {
   sipspec_sockaddr bound;          /* listener's real address when listening */
   int lfd;
   ev_io lio;
-  ev_timer reaper, goodbye;
+  sipspec_clock_grave grave;       /* closed inside a callback: freed by the clock after it */
   sipspec_clock *clock;            /* opts.clock, or own_clock */
   sipspec_clock *own_clock;
-  tcp_conn *live, *closing_list, *dead;
+  tcp_conn *live, *closing_list;
   uint32_t idle_ms;
-  int depth, closing;
+  int depth;
   char rbuf[TCP_READ_BUF];
 };
 
@@ -123,14 +125,12 @@ static void free_list(tcp_conn **list) {
 }
 
 static void tcp_free(tcp_tp *t) {
-  struct ev_loop *loop = t->base.loop;
-  ev_io_stop(loop, &t->lio);
-  ev_timer_stop(loop, &t->reaper);
-  ev_timer_stop(loop, &t->goodbye);
+  ev_io_stop(t->base.loop, &t->lio);
   if (t->lfd >= 0) close(t->lfd);
   free_list(&t->live);
   free_list(&t->closing_list);
-  free_list(&t->dead);
+  t->opts.on_error = NULL; /* the dead connections go unreported with the transport */
+  sipspec_clock_reap_owner(t->clock, t);
   sipspec_clock_free(t->own_clock);
   free(t);
 }
@@ -145,45 +145,32 @@ static void unlink_conn(tcp_tp *t, tcp_conn *c) {
   if (!unlink_from(&t->live, c)) unlink_from(&t->closing_list, c);
 }
 
-static void reaper_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  (void)loop; (void)revents;
-  tcp_tp *t = w->data;
-  assert(&t->reaper == w);
-  /* Take the current batch, oldest first. Connections that die while it is reported (a
-   * callback sending to a dead peer again) wait for the next run, so a callback that keeps
-   * resending cannot hold the loop here. */
-  tcp_conn *batch = NULL;
-  while (t->dead) {
-    tcp_conn *c = t->dead;
-    t->dead = c->next;
-    c->next = batch;
-    batch = c;
+/* Closed: sipspec_transport_close() was called (the rest of a callback's work is dropped). */
+static int tcp_closed(const tcp_tp *t) { return sipspec_clock_buried(&t->grave); }
+
+/* A dead connection, after the callbacks: its error (if any) goes to on_error, then it is
+ * freed. Connections that die while it is reported (a callback sending to a dead peer again)
+ * are buried behind it and wait for the clock's next step, so a callback that keeps resending
+ * cannot hold the loop here. */
+static void conn_grave_free(sipspec_clock_grave *g) {
+  tcp_conn *c = (tcp_conn *)((char *)g - offsetof(tcp_conn, grave));
+  tcp_tp *t = c->tp;
+  if (!tcp_closed(t) && c->err_code && t->opts.on_error) {
+    sipspec_tp_error e = {c->err_code, c->err_errno, &c->peer, c->err_msg};
+    t->depth++;
+    t->opts.on_error(&t->base, &e, t->opts.user);
+    t->depth--;
   }
-  while (batch) {
-    tcp_conn *c = batch;
-    batch = c->next;
-    if (!t->closing && c->err_code && t->opts.on_error) {
-      sipspec_tp_error e = {c->err_code, c->err_errno, &c->peer, c->err_msg};
-      t->depth++;
-      t->opts.on_error(&t->base, &e, t->opts.user);
-      t->depth--;
-    }
-    conn_free(c);
-  }
+  conn_free(c);
 }
 
-static void goodbye_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  (void)loop; (void)revents;
-  tcp_tp *t = w->data;
-  assert(&t->goodbye == w);
-  tcp_free(t);
-}
+static void tcp_grave_free(sipspec_clock_grave *g) { tcp_free((tcp_tp *)((char *)g - offsetof(tcp_tp, grave))); }
 
 /* ---- the machine: events, timers ------------------------------------------------------------ */
 
 static void conn_rearm(tcp_conn *c) {
   uint64_t due;
-  if (c->tp->closing || sipspec_fsm_timers_next(&c->timers, &due) < 0) {
+  if (tcp_closed(c->tp) || sipspec_fsm_timers_next(&c->timers, &due) < 0) {
     sipspec_clock_timer_stop(c->tp->clock, &c->timer);
     return;
   }
@@ -201,7 +188,7 @@ static void conn_post(tcp_conn *c, int ev) {
   c->q[(c->q_head + c->q_len++) % CONN_QUEUE_MAX] = ev;
   if (c->feeding) return;
   c->feeding = 1;
-  while (c->q_len && !c->tp->closing) {
+  while (c->q_len && !tcp_closed(c->tp)) {
     int e = c->q[c->q_head];
     c->q_head = (c->q_head + 1) % CONN_QUEUE_MAX;
     c->q_len--;
@@ -291,7 +278,7 @@ static int emit_cb(void *ctx, const char *msg, size_t len) {
   t->depth++;
   t->opts.on_recv(&t->base, msg, len, &c->peer, t->opts.user);
   t->depth--;
-  return t->closing;
+  return tcp_closed(t);
 }
 
 /* Reads while the read watcher runs (the chart stops it when the connection ends). */
@@ -300,7 +287,7 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   tcp_conn *c = w->data;
   tcp_tp *t = c->tp;
   assert(&c->rio == w);
-  for (int i = 0; i < TCP_READ_BATCH && !t->closing && ev_is_active(&c->rio); i++) {
+  for (int i = 0; i < TCP_READ_BATCH && !tcp_closed(t) && ev_is_active(&c->rio); i++) {
     ssize_t n = recv(c->fd, t->rbuf, sizeof t->rbuf, 0);
     if (n == 0) {
       conn_post(c, SIPSPEC_EV_CONN_EOF);
@@ -394,7 +381,7 @@ static void stream_act_deliver(tcp_conn *c) {
   tcp_tp *t = c->tp;
   if (!c->rx) return;
   int rc = t->opts.framer->feed(c->framer, c->rx, c->rx_len, emit_cb, c);
-  if (rc < 0 && !t->closing) {
+  if (rc < 0 && !tcp_closed(t)) {
     conn_cause(c, rc, 0, "read", sipspec_strerror(rc));
     conn_post(c, SIPSPEC_EV_CONN_RESET);
   }
@@ -425,8 +412,8 @@ static void stream_act_shutdown(tcp_conn *c) {
   }
 }
 
-/* Closed: the socket is closed now, the connection leaves the table, and the reaper
- * reports what the report_* action noted (if any) and frees it. */
+/* Closed: the socket is closed now, the connection leaves the table and is buried: the
+ * clock reports what the report_* action noted (if any) and frees it. */
 static void stream_act_drop(tcp_conn *c) {
   tcp_tp *t = c->tp;
   conn_silence(c);
@@ -434,9 +421,8 @@ static void stream_act_drop(tcp_conn *c) {
   close(c->fd);
   c->fd = -1;
   unlink_conn(t, c);
-  c->next = t->dead;
-  t->dead = c;
-  ev_timer_start(t->base.loop, &t->reaper);
+  c->next = NULL;
+  sipspec_clock_bury(t->clock, &c->grave, t, conn_grave_free);
 }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
@@ -487,7 +473,7 @@ static tcp_conn *conn_find(tcp_tp *t, const sipspec_sockaddr *peer) {
 static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data,
                     size_t len) {
   tcp_tp *t = (tcp_tp *)tp;
-  if (t->closing) return SIPSPEC_E_STATE;
+  if (tcp_closed(t)) return SIPSPEC_E_STATE;
   int fam = sipspec_sockaddr_family(to);
   if (!fam || (fam == AF_INET && to->u.sin.sin_port == 0) ||
       (fam == AF_INET6 && to->u.sin6.sin6_port == 0))
@@ -554,16 +540,14 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
 
 static void tcp_close(sipspec_transport *tp) {
   tcp_tp *t = (tcp_tp *)tp;
-  if (t->closing) return;
-  t->closing = 1;
+  if (tcp_closed(t)) return;
   if (t->depth == 0) { tcp_free(t); return; }
   /* Inside one of our callbacks: silence everything now, free after it returns. */
   ev_io_stop(t->base.loop, &t->lio);
-  ev_timer_stop(t->base.loop, &t->reaper);
-  tcp_conn *lists[] = {t->live, t->closing_list, t->dead};
+  tcp_conn *lists[] = {t->live, t->closing_list};
   for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
     for (tcp_conn *c = lists[i]; c; c = c->next) conn_silence(c);
-  ev_timer_start(t->base.loop, &t->goodbye);
+  sipspec_clock_bury(t->clock, &t->grave, t, tcp_grave_free);
 }
 
 static int tcp_bound_addr(sipspec_transport *tp, sipspec_sockaddr *out) {
@@ -632,9 +616,7 @@ static int tcp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
   t->lfd = -1;
   t->idle_ms = tcp_idle_default_ms;
   ev_init(&t->lio, accept_cb);
-  ev_timer_init(&t->reaper, reaper_cb, 0., 0.);
-  ev_timer_init(&t->goodbye, goodbye_cb, 0., 0.);
-  t->lio.data = t->reaper.data = t->goodbye.data = t;
+  t->lio.data = t;
   t->clock = opts->clock;
   if (!t->clock && !(t->clock = t->own_clock = sipspec_clock_libev_new(loop))) {
     free(t);

@@ -9,12 +9,14 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "net/net_internal.h"
+#include "sipspec/clock.h"
 
 enum { UDP_RECV_BUF = 65536, UDP_RECV_BATCH = 64 };
 
@@ -31,26 +33,30 @@ typedef struct udp_tp {
   int fd;
   sipspec_sockaddr bound;
   ev_io rio, wio;
-  ev_timer goodbye;            /* runs the deferred close */
+  sipspec_clock_grave grave;   /* closed inside a callback: freed by the clock after it */
+  sipspec_clock *clock;        /* opts.clock, or own_clock */
+  sipspec_clock *own_clock;
   udp_pending *head, *tail;
   size_t queued_bytes;
   int depth;                   /* > 0 while inside a user callback */
-  int closing;
   char rbuf[UDP_RECV_BUF];
 } udp_tp;
 
 static void udp_free(udp_tp *u) {
   ev_io_stop(u->base.loop, &u->rio);
   ev_io_stop(u->base.loop, &u->wio);
-  ev_timer_stop(u->base.loop, &u->goodbye);
   if (u->fd >= 0) close(u->fd);
   while (u->head) {
     udp_pending *p = u->head;
     u->head = p->next;
     free(p);
   }
+  sipspec_clock_free(u->own_clock);
   free(u);
 }
+
+/* Closed: sipspec_transport_close() was called (the rest of a callback's work is dropped). */
+static int udp_closed(const udp_tp *u) { return sipspec_clock_buried(&u->grave); }
 
 static void udp_report(udp_tp *u, int code, int sys_errno, const sipspec_sockaddr *peer,
                        const char *verb) {
@@ -64,18 +70,13 @@ static void udp_report(udp_tp *u, int code, int sys_errno, const sipspec_sockadd
   u->depth--;
 }
 
-static void udp_goodbye_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  (void)loop; (void)revents;
-  udp_tp *u = w->data;
-  assert(&u->goodbye == w);
-  udp_free(u);
-}
+static void udp_grave_free(sipspec_clock_grave *g) { udp_free((udp_tp *)((char *)g - offsetof(udp_tp, grave))); }
 
 static void udp_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop; (void)revents;
   udp_tp *u = w->data;
   assert(&u->rio == w);
-  for (int i = 0; i < UDP_RECV_BATCH && !u->closing; i++) {
+  for (int i = 0; i < UDP_RECV_BATCH && !udp_closed(u); i++) {
     sipspec_sockaddr from;
     from.len = sizeof from.u;
     ssize_t n = recvfrom(u->fd, u->rbuf, sizeof u->rbuf, 0, &from.u.sa, &from.len);
@@ -98,7 +99,7 @@ static void udp_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)revents;
   udp_tp *u = w->data;
   assert(&u->wio == w);
-  while (u->head && !u->closing) {
+  while (u->head && !udp_closed(u)) {
     udp_pending *p = u->head;
     ssize_t n = sendto(u->fd, p->data, p->len, 0, &p->to.u.sa, p->to.len);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) return;
@@ -115,7 +116,7 @@ static void udp_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
 static int udp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data,
                     size_t len) {
   udp_tp *u = (udp_tp *)tp;
-  if (u->closing) return SIPSPEC_E_STATE;
+  if (udp_closed(u)) return SIPSPEC_E_STATE;
   if (len > u->opts.max_datagram) return SIPSPEC_E_MSG_TOO_BIG;
   if (sipspec_sockaddr_family(to) != sipspec_sockaddr_family(&u->bound))
     return SIPSPEC_E_BAD_ADDRESS;
@@ -140,13 +141,12 @@ static int udp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const voi
 
 static void udp_close(sipspec_transport *tp) {
   udp_tp *u = (udp_tp *)tp;
-  if (u->closing) return;
-  u->closing = 1;
+  if (udp_closed(u)) return;
   if (u->depth == 0) { udp_free(u); return; }
   /* Inside one of our callbacks: stop everything now, free after it returns. */
   ev_io_stop(u->base.loop, &u->rio);
   ev_io_stop(u->base.loop, &u->wio);
-  ev_timer_start(u->base.loop, &u->goodbye);
+  sipspec_clock_bury(u->clock, &u->grave, u, udp_grave_free);
 }
 
 static int udp_bound_addr(sipspec_transport *tp, sipspec_sockaddr *out) {
@@ -175,10 +175,15 @@ static int udp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
   u->base.loop = loop;
   u->opts = *opts;
   u->opts.bind_host = NULL;
+  u->clock = opts->clock;
+  if (!u->clock && !(u->clock = u->own_clock = sipspec_clock_libev_new(loop))) {
+    free(u);
+    return SIPSPEC_E_NOMEM;
+  }
   u->fd = socket(sipspec_sockaddr_family(&ba), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (u->fd < 0) {
     sipspec_net_seterr(err, errlen, "socket", &ba, "udp", strerror(errno));
-    free(u);
+    udp_free(u);
     return SIPSPEC_E_SOCKET;
   }
   if (sipspec_sockaddr_family(&ba) == AF_INET6) {
@@ -187,8 +192,7 @@ static int udp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
   }
   if (bind(u->fd, &ba.u.sa, ba.len) != 0) {
     sipspec_net_seterr(err, errlen, "bind", &ba, "udp", strerror(errno));
-    close(u->fd);
-    free(u);
+    udp_free(u);
     return SIPSPEC_E_BIND;
   }
   sipspec_sockaddr got;
@@ -197,13 +201,12 @@ static int udp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
       sipspec_sockaddr_from_sockaddr(&u->bound, &got.u.sa, got.len) != SIPSPEC_OK) {
     sipspec_net_seterr(err, errlen, "getsockname", &ba, "udp", strerror(errno));
     close(u->fd);
-    free(u);
+    udp_free(u);
     return SIPSPEC_E_SOCKET;
   }
   ev_io_init(&u->rio, udp_read_cb, u->fd, EV_READ);
   ev_io_init(&u->wio, udp_write_cb, u->fd, EV_WRITE);
-  ev_timer_init(&u->goodbye, udp_goodbye_cb, 0., 0.);
-  u->rio.data = u->wio.data = u->goodbye.data = u;
+  u->rio.data = u->wio.data = u;
   ev_io_start(loop, &u->rio);
   *out = &u->base;
   return SIPSPEC_OK;
