@@ -170,6 +170,9 @@ def normal_call():
         check(st == 0, f"normal: exit 0, got {st}")
         check(obj.get("result") == "ok", f"normal: result ok, got {obj.get('result')}")
         check(obj.get("status") == 200, f"normal: status 200, got {obj.get('status')}")
+        check(obj.get("reason") == "OK", f"normal: the 200's reason phrase, got {obj.get('reason')!r}")
+        check(obj.get("bye_status") == 200 and obj.get("bye_reason") == "OK",
+              f"normal: our BYE got 200 OK, got {obj.get('bye_status')} {obj.get('bye_reason')!r}")
         check(obj.get("ended_by") == "local", f"normal: ended_by local, got {obj.get('ended_by')}")
         check(chan_resources(obj) == ["speechrecog", "speechsynth"], f"normal: channels, got {obj.get('session')}")
         for c in (obj.get("session") or {}).get("channels", []):
@@ -223,15 +226,53 @@ def server_bye():
         check(srv.stop() == 0, "server BYE: serve exits 0")
 
 
-def bye_481():
-    srv = Server("--bye-status", "481")
+def bye_status():
+    """Issue 20: whatever the BYE got (serve --bye-status 481, 408, 500), `status` and
+    `reason` stay the INVITE's 200 OK; the BYE's outcome is bye_status / bye_reason, with the
+    reason phrase the server sent (read from serve's trace)."""
+    for code, counter in (("481", "sipError4xx"), ("408", "sipError4xx"), ("500", "sipError5xx")):
+        srv = Server("--bye-status", code, "--json-log", "--trace")
+        try:
+            st, obj, _, _ = call_json(["--hold", "50", srv.uri])
+            check(st == 0 and obj.get("result") == "ok", f"{code} to BYE: result ok, got {st} {obj}")
+            check(obj.get("status") == 200 and obj.get("reason") == "OK",
+                  f"{code} to BYE: status/reason stay the INVITE's 200 OK, got {obj.get('status')} {obj.get('reason')!r}")
+            check(obj.get("bye_status") == int(code), f"{code} to BYE: bye_status {code}, got {obj.get('bye_status')}")
+            check(obj.get("telemetry", {}).get(counter) == 1, f"{code} to BYE: {counter} 1 {obj.get('telemetry')}")
+            check(obj.get("telemetry", {}).get("sipByeAcksMissing") == 0, f"{code} to BYE: answered {obj.get('telemetry')}")
+            check(obj.get("ended_by") in ("local", "error"), f"{code} to BYE: ended_by {obj.get('ended_by')}")
+            check(srv.wait_for(r'"event":"sent".*SIP/2.0 ' + code + ' ') is not None, f"{code}: serve traced it")
+        finally:
+            check(srv.stop() == 0, f"{code} to BYE: serve exits 0")
+        sent = traced(srv, "sent", "SIP/2.0 " + code, "BYE")
+        phrase = sent[0].split("\r\n", 1)[0].split(" ", 2)[2] if sent else None
+        check(phrase and obj.get("bye_reason") == phrase,
+              f"{code} to BYE: bye_reason is the phrase sent, {obj.get('bye_reason')!r} vs {phrase!r}")
+
+
+def reasons():
+    """Issue 20: every final response's reason phrase is reported: the 200 that established the
+    session (as traced by serve) and a rejection's."""
+    srv = Server("--json-log", "--trace")
     try:
         st, obj, _, _ = call_json(["--hold", "50", srv.uri])
-        check(st == 0 and obj.get("result") == "ok", f"481 to BYE: result ok, got {st} {obj}")
-        check(obj.get("telemetry", {}).get("sipError4xx") == 1, f"481 to BYE: sipError4xx 1 {obj.get('telemetry')}")
-        check(obj.get("ended_by") in ("local", "error"), f"481 to BYE: ended_by {obj.get('ended_by')}")
+        check(st == 0 and obj.get("reason") == "OK", f"reason: a 200 OK gives reason OK, got {st} {obj.get('reason')!r}")
+        check(srv.wait_for(r'"event":"ended"') is not None, "reason: serve saw the end")
     finally:
-        check(srv.stop() == 0, "481: serve exits 0")
+        check(srv.stop() == 0, "reason: serve exits 0")
+    ok = traced(srv, "sent", "SIP/2.0 200", "INVITE")
+    check(ok and ok[0].startswith("SIP/2.0 200 OK\r\n"), f"reason: serve's 200 says OK {ok[:1]}")
+    srv = Server("--reject", "603", "--json-log", "--trace")
+    try:
+        st, obj, _, _ = call_json([srv.uri])
+        check(srv.wait_for(r'"event":"sent".*SIP/2.0 603 ') is not None, "reason: serve traced its 603")
+    finally:
+        check(srv.stop() == 0, "reason 603: serve exits 0")
+    sent = traced(srv, "sent", "SIP/2.0 603", "INVITE")
+    phrase = sent[0].split("\r\n", 1)[0].split(" ", 2)[2] if sent else None
+    check(st == 3 and obj.get("status") == 603 and phrase and obj.get("reason") == phrase,
+          f"reason: the 603's phrase {phrase!r} reported, got {st} {obj.get('status')} {obj.get('reason')!r}")
+    check(obj.get("bye_status") is None and obj.get("bye_reason") is None, f"reason: no BYE on a rejection {obj}")
 
 
 def no_answer():
@@ -500,7 +541,7 @@ def demo():
 
 
 def main():
-    cases = [normal_call, reject, ring_many, server_bye, bye_481, no_answer, cancel_on_sigint,
+    cases = [normal_call, reject, ring_many, server_bye, bye_status, reasons, no_answer, cancel_on_sigint,
              sigterm_serve_during_call, auth, keepalive, ipv6, demo, answer_as_served, refused_resources]
     if TP == "udp":
         cases.insert(0, usage_errors)

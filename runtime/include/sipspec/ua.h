@@ -232,6 +232,17 @@ sipspec_result sipspec_session_result(const sipspec_session *s);
 /* The final status of the INVITE (the last one after auth retries), 0 when none; once a
  * BYE of ours got a final response, that response's status. */
 int sipspec_session_status(const sipspec_session *s);
+/* The reason phrase of the response sipspec_session_status() reports (e.g. "OK" in
+ * on_answered), or a sentence saying what happened; "" when none. Valid until the next call
+ * into the session or the end of on_terminated. */
+const char *sipspec_session_reason(const sipspec_session *s);
+/* Our BYE's outcome, once the session is over (from on_terminated on): the BYE's final
+ * status (the last one after a challenge), 0 when it got none (Timer F, a transport error,
+ * not even sent), -1 when we sent no BYE (never established, or the peer ended the
+ * session) and before the end. reason (may be NULL) gets its reason phrase or a sentence
+ * saying what happened ("" with -1), valid until on_terminated returns. Unlike
+ * sipspec_session_status(), the INVITE's outcome is never mixed in. */
+int sipspec_session_bye_status(const sipspec_session *s, const char **reason);
 /* The negotiated MRCP state after on_answered / on_updated, NULL before (or opaque). */
 const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s);
 /* The chart state name ("Inviting", "Proceeding", "Established", ...). */

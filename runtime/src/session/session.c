@@ -461,8 +461,10 @@ static int send_in_dialog(sipspec_session *s, session_req *p) {
 static void session_act_send_bye(sipspec_session *s) {
   session_req p = {ST_BYE, "BYE", NULL, 0, 0, NULL};
   sipspec_uas_2xx_stop(&s->reinvite_2xx); /* the session ends: no more 2xx copies */
+  s->bye_tried = 1;
   int rc = s->dialog ? send_in_dialog(s, &p) : SIPSPEC_E_STATE;
   if (rc) {
+    s->status = 0;
     set_reason(s, "cannot send BYE: %s", sipspec_strerror(rc));
     post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
     return;
@@ -573,6 +575,15 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 /* The session's chart has reached Terminated: stop everything, last callback, hand it to
  * the reaper. Runs once: post() calls it when a feed took the chart there. */
 static void finish(sipspec_session *s) {
+  /* Every way out of Terminating left the BYE's outcome in status and reason (its final
+   * response, Timer F, a transport error, a BYE that could not be sent): kept apart, so
+   * that the application can tell it from the INVITE's (sipspec_session_bye_status()). */
+  s->bye_status = -1;
+  s->bye_reason[0] = '\0';
+  if (s->bye_tried) {
+    s->bye_status = s->status;
+    snprintf(s->bye_reason, sizeof s->bye_reason, "%s", s->reason);
+  }
   update_post(s, SIPSPEC_EV_TU_END, NULL); /* 14.1: no re-INVITE once hung up */
   host_timers_stop(&s->timers);
   host_timers_stop(&s->upd_timers);
@@ -1547,6 +1558,12 @@ int sipspec_session_remove_resource(sipspec_session *s, sipspec_mrcp_resource r)
 
 sipspec_result sipspec_session_result(const sipspec_session *s) { return s->result; }
 int sipspec_session_status(const sipspec_session *s) { return s->status; }
+const char *sipspec_session_reason(const sipspec_session *s) { return s->reason; }
+int sipspec_session_bye_status(const sipspec_session *s, const char **reason) {
+  int over = sipspec_fsm_terminated(&s->fsm);
+  if (reason) *reason = over ? s->bye_reason : "";
+  return over ? s->bye_status : -1;
+}
 const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s) {
   return s->have_answer ? &s->answer_copy : NULL;
 }
