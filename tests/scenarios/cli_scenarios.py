@@ -340,6 +340,44 @@ def sigterm_serve_during_call():
             p.wait(timeout=10)
 
 
+def serve_two_signals():
+    """Issue 20: two SIGTERMs close together (as `timeout` sends them) stop serve with exit 0
+    when no dialog was cut off: with no call at all, after a call that ended, and with both
+    signals sent back to back. With a dialog still open (the client stopped before it could
+    ACK the 200, so the dialog waits for that ACK before its BYE, RFC 3261 15) the second
+    signal cuts it off: `stop-now` says so and serve exits 3."""
+    for label, with_call, wait_first in (("idle", False, True), ("after a call", True, True),
+                                         ("back to back", False, False)):
+        srv = Server()
+        if with_call:
+            st, obj, _, _ = call_json(["--hold", "50", srv.uri])
+            check(st == 0 and srv.wait_for(r"^ended ") is not None, f"two signals {label}: the call ended, {st}")
+        os.kill(srv.p.pid, signal.SIGTERM)
+        if wait_first:  # the first signal was handled: the second arrives while serve waits
+            check(srv.wait_for(r"^stopping SIGTERM") is not None, f"two signals {label}: stopping {srv.lines}")
+        st = srv.stop(signal.SIGTERM)
+        check(st == 0, f"two signals {label}: serve exits 0 with no dialog cut off, got {st} {srv.lines[-3:]}")
+        m = [l for l in srv.lines if l.startswith("stop-now")]
+        check(all(l.endswith(" 0 dialogs cut off") for l in m), f"two signals {label}: stop-now says none cut off {m}")
+    srv = Server("--json-log", "--trace", "--ring-interval", "300")
+    p = subprocess.Popen([SIPSPEC, "call", "--json", "--transport", TP, "--hold", "60000", srv.uri],
+                         env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(p)
+    try:
+        check(srv.wait_for(r'"event":"invited"') is not None, f"cut off: the INVITE arrived {srv.lines}")
+        os.kill(p.pid, signal.SIGSTOP)  # the client answers nothing from now on: no ACK
+        check(srv.wait_for(r'"event":"sent".*SIP/2.0 200 ') is not None, f"cut off: serve sent its 200 {srv.lines}")
+        os.kill(srv.p.pid, signal.SIGTERM)
+        check(srv.wait_for(r'"event":"stopping"') is not None, f"cut off: stopping {srv.lines}")
+        st = srv.stop(signal.SIGTERM)
+        check(st == 3, f"cut off: serve exits 3 when the second signal cut a dialog off, got {st} {srv.lines[-3:]}")
+        check(any('"event":"stop-now"' in l and "1 dialog cut off" in l for l in srv.lines),
+              f"cut off: stop-now says 1 dialog cut off {srv.lines[-3:]}")
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=10)
+
+
 def auth():
     srv = Server("--auth", "alice:s3cretpw")
     try:
@@ -542,7 +580,7 @@ def demo():
 
 def main():
     cases = [normal_call, reject, ring_many, server_bye, bye_status, reasons, no_answer, cancel_on_sigint,
-             sigterm_serve_during_call, auth, keepalive, ipv6, demo, answer_as_served, refused_resources]
+             sigterm_serve_during_call, serve_two_signals, auth, keepalive, ipv6, demo, answer_as_served, refused_resources]
     if TP == "udp":
         cases.insert(0, usage_errors)
     try:
