@@ -292,6 +292,66 @@ def no_answer():
     check(obj.get("status") is None and obj.get("session") is None, f"no answer: status/session null {obj}")
 
 
+def free_port(kind):
+    """A loopback port of that kind that was free a moment ago (bound, then closed)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_unreachable():
+    """Issue 20, RFC 3261 18.4: an INVITE over UDP to a port where nothing listens ends at once
+    as transport-error (exit 5) from the ICMP port unreachable, not after Timer B (32 s with the
+    default T1 of 500 ms)."""
+    port = free_port(socket.SOCK_DGRAM)
+    t0 = time.monotonic()
+    st, obj, _, _ = call_json([f"sip:mresources@127.0.0.1:{port}"], timeout=60)
+    took = time.monotonic() - t0
+    check(st == 5 and obj.get("result") == "transport-error", f"unreachable: exit 5 transport-error, got {st} {obj}")
+    t = obj.get("telemetry", {})
+    check(t.get("sipTransportErrors") == 1 and t.get("sipInviteTimeouts") == 0, f"unreachable: counters {t}")
+    check(obj.get("status") is None and "transport error" in (obj.get("reason") or ""), f"unreachable: reason {obj}")
+    check(took < 5.0, f"unreachable: ended at once, not on Timer B (took {took:.1f} s)")
+
+
+def peer_gone_mid_dialog():
+    """Issue 20: the server's port closes while the session is held (serve killed by its PID):
+    our BYE fails at once with the transport error (ICMP port unreachable over UDP, a refused
+    connection over TCP) instead of Timer F (32 s); bye_status null, bye_reason says why, exit
+    0. A keep-alive's OPTIONS meets the same error and the session ends (ended_by error)."""
+    for label, args in (("BYE", ["--hold", "1500"]), ("keep-alive", ["--hold", "20000", "--keepalive", "300"])):
+        srv = Server()
+        p = subprocess.Popen([SIPSPEC, "call", "--json", "--transport", TP] + args + [srv.uri], env=base_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        STARTED.append(p)
+        try:
+            check(srv.wait_for(r"^established ") is not None, f"{label} to a closed port: established {srv.lines}")
+            os.kill(srv.p.pid, signal.SIGKILL)
+            srv.p.wait(timeout=10)
+            t0 = time.monotonic()
+            out, err = p.communicate(timeout=60)
+            took = time.monotonic() - t0
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+        obj = json.loads(out) if out.strip() else {}
+        t = obj.get("telemetry", {})
+        check(p.returncode == 0 and obj.get("result") == "ok" and obj.get("status") == 200,
+              f"{label} to a closed port: exit 0, ok, status 200, got {p.returncode} {out!r} {err!r}")
+        check(t.get("sipTransportErrors") == 1 and t.get("sipByeAcksMissing") == 0,
+              f"{label} to a closed port: one transport error, no Timer F {t}")
+        if label == "BYE":
+            check(obj.get("ended_by") == "local" and obj.get("bye_status") is None and
+                  (obj.get("bye_reason") or "").startswith("transport error"),
+                  f"BYE to a closed port: bye_status null, bye_reason the transport error, got {obj}")
+            check(took < 1.5 + 5.0, f"BYE to a closed port: failed at once, not on Timer F (took {took:.1f} s)")
+        else:
+            check(obj.get("ended_by") == "error" and t.get("sipByeSent") == 0,
+                  f"keep-alive to a closed port: the session ended as an error, got {obj}")
+            check(took < 5.0, f"keep-alive to a closed port: ended at once, not on Timer F (took {took:.1f} s)")
+
+
 def cancel_on_sigint():
     srv = Server("--ring", "50", "--ring-interval", "200")
     try:
@@ -579,10 +639,11 @@ def demo():
 
 
 def main():
-    cases = [normal_call, reject, ring_many, server_bye, bye_status, reasons, no_answer, cancel_on_sigint,
+    cases = [normal_call, reject, ring_many, server_bye, bye_status, reasons, no_answer, peer_gone_mid_dialog, cancel_on_sigint,
              sigterm_serve_during_call, serve_two_signals, auth, keepalive, ipv6, demo, answer_as_served, refused_resources]
     if TP == "udp":
         cases.insert(0, usage_errors)
+        cases.append(port_unreachable)  # over TCP: no_answer's closed port
     try:
         for c in cases:
             print(f"[{TP}] {c.__name__}", flush=True)

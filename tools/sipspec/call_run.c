@@ -85,7 +85,7 @@ static void on_keepalive(sipspec_session *s, const sipspec_response_info *info, 
   cli_call *c = user;
   (void)s;
   if (info && info->status) say(c, "OPTIONS keep-alive: %d %s", info->status, info->reason ? info->reason : "");
-  else say(c, "OPTIONS keep-alive: no response");
+  else say(c, "OPTIONS keep-alive: no response%s%s", info && info->reason ? ": " : "", info && info->reason ? info->reason : "");
 }
 
 static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user) {

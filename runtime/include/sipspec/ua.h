@@ -128,9 +128,10 @@ typedef enum sipspec_end_reason {
   SIPSPEC_END_NONE = 0,       /* never established (see the result) */
   SIPSPEC_END_LOCAL = 1,      /* we sent BYE */
   SIPSPEC_END_PEER = 2,       /* the peer sent BYE */
-  SIPSPEC_END_ERROR = 3       /* 481/408 or no response to an in-dialog request (12.2.1.2),
-                                 or no ACK within 64*T1 for our 2xx to the server's
-                                 re-INVITE: we sent BYE (13.3.1.4) */
+  SIPSPEC_END_ERROR = 3       /* 481/408, no response to an in-dialog request (12.2.1.2)
+                                 or a transport error on one (17.1.4), or no ACK within
+                                 64*T1 for our 2xx to the server's re-INVITE: we sent BYE
+                                 (13.3.1.4) */
 } sipspec_end_reason;
 
 const char *sipspec_end_reason_name(sipspec_end_reason r); /* "none", "local", "peer", "error" */

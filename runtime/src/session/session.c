@@ -992,6 +992,19 @@ static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user) {
   session_tsx *slot = user;
   sipspec_session *s = slot->s;
   (void)t;
+  if (slot->role == ST_OPTIONS || slot->role == ST_REINVITE) {
+    /* 17.1.4 (an ICMP port unreachable over UDP, 18.4; a refused connection over TCP): no
+     * response will come, and the dialog takes it as it takes none at all (12.2.1.2). */
+    char why[128];
+    snprintf(why, sizeof why, "transport error: %s", sipspec_strerror(code));
+    if (slot->role == ST_REINVITE) update_post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    if (slot->role == ST_OPTIONS && s->cb.on_keepalive) {
+      sipspec_response_info info = {0, why, NULL};
+      s->cb.on_keepalive(s, &info, s->cb.user);
+    }
+    post(s, SIPSPEC_EV_REQ_TIMEOUT, NULL);
+    return;
+  }
   if (slot->role != ST_INVITE && slot->role != ST_BYE) return; /* an answered ICT sends nothing */
   s->status = 0;
   set_reason(s, "transport error: %s", sipspec_strerror(code));
