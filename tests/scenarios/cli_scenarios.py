@@ -7,7 +7,11 @@ SIGINT while ringing (CANCEL), SIGTERM to serve during a call (it hangs up, writ
 --coverage-out file, exits 0), OPTIONS keep-alives, IPv6 loopback (not run where ::1 cannot be
 bound, and it says so), the demo, that a password never shows in any output, that the session
 `call --json` reports is the one the server's 200 carried (serve --trace), and serve --resources
-refusing a resource with 488 and a Warning that `call --json` passes on.
+refusing a resource with 488 and a Warning that `call --json` passes on. Issue 20: status and
+reason stay the INVITE's whatever the BYE got (bye_status), ICMP port unreachable over UDP ends
+a call or a BYE at once, two signals stop serve with exit 0 unless a dialog was cut off (3), and
+a server's refresh re-INVITE (from a scripted UDP peer: serve sends none) is answered with
+a=connection:existing.
 
 Loopback only. Every process started here is stopped by its PID (terminate, then kill), and
 every wait is bounded (subprocess timeouts, a deadline on each line read)."""
@@ -352,6 +356,94 @@ def peer_gone_mid_dialog():
             check(took < 5.0, f"keep-alive to a closed port: ended at once, not on Timer F (took {took:.1f} s)")
 
 
+def refresh_keeps_connection():
+    """Issue 20, RFC 4145 5.1, RFC 6787 4.2: an MRCP server that refreshes the session with a
+    re-INVITE repeating its SDP unchanged, still with a=connection:new, gets our SDP with
+    a=connection:existing (the connection is kept) and the o= version one up (RFC 3264 8).
+    `serve` sends no re-INVITE, so the server here is a scripted UDP peer on 127.0.0.1 that
+    answers the INVITE, sends the refresh after the ACK and answers the BYE."""
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(0.2)
+    port = peer.getsockname()[1]
+    p = subprocess.Popen([SIPSPEC, "call", "--json", "--transport", "udp", "--hold", "1500",
+                          f"sip:mresources@127.0.0.1:{port}"], env=base_env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    STARTED.append(p)
+
+    def recv(start, cseq_method, max_s=10.0):
+        """The next message from the client starting with start whose CSeq method is cseq_method."""
+        deadline = time.monotonic() + max_s
+        while time.monotonic() < deadline:
+            try:
+                data, src = peer.recvfrom(65536)
+            except socket.timeout:
+                continue
+            msg = data.decode("utf-8", "replace")
+            m = re.search(r"\r\nCSeq: *\d+ +(\w+)\r\n", msg)
+            if msg.startswith(start) and m and m.group(1) == cseq_method:
+                return msg, src
+        return None, None
+
+    def hdr(msg, name):
+        m = re.search(r"\r\n" + name + r": *([^\r]*)\r\n", msg, re.I)
+        return m.group(1) if m else ""
+
+    def respond(req, src, status, extra="", body=""):
+        vias = "".join(f"Via: {v}\r\n" for v in re.findall(r"\r\nVia: *([^\r]*)", req, re.I))
+        to = hdr(req, "To") + ("" if ";tag=" in hdr(req, "To") else ";tag=srv1")
+        peer.sendto((f"SIP/2.0 {status}\r\n{vias}From: {hdr(req, 'From')}\r\nTo: {to}\r\n"
+                     f"Call-ID: {hdr(req, 'Call-ID')}\r\nCSeq: {hdr(req, 'CSeq')}\r\n{extra}"
+                     f"Content-Length: {len(body)}\r\n\r\n{body}").encode(), src)
+
+    answer = ("v=0\r\no=srv 77 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+              "m=application 1544 TCP/MRCPv2 1\r\na=setup:passive\r\na=connection:new\r\n"
+              "a=channel:0123abcd@speechsynth\r\na=cmid:1\r\n"
+              "m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\na=mid:1\r\n")
+    contact = f"Contact: <sip:srv@127.0.0.1:{port}>\r\nContent-Type: application/sdp\r\n"
+    try:
+        inv, src = recv("INVITE ", "INVITE")
+        if not check(inv is not None, "refresh: the INVITE arrived"):
+            return
+        respond(inv, src, "200 OK", contact, answer)
+        ack, _ = recv("ACK ", "ACK")
+        check(ack is not None, "refresh: the 200 was ACKed")
+        target = re.search(r"<([^>]*)>", hdr(inv, "Contact")).group(1)
+        ours = hdr(inv, "From")
+        theirs = hdr(inv, "To") + ";tag=srv1"
+        peer.sendto((f"INVITE {target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKrefresh1\r\n"
+                     f"Max-Forwards: 70\r\nFrom: {theirs}\r\nTo: {ours}\r\nCall-ID: {hdr(inv, 'Call-ID')}\r\n"
+                     f"CSeq: 1 INVITE\r\n{contact}Content-Length: {len(answer)}\r\n\r\n{answer}").encode(), src)
+        ok, _ = recv("SIP/2.0 200", "INVITE")
+        if check(ok is not None, "refresh: the re-INVITE was answered 200"):
+            peer.sendto((f"ACK {target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKrefresh2\r\n"
+                         f"Max-Forwards: 70\r\nFrom: {theirs}\r\nTo: {ours}\r\nCall-ID: {hdr(inv, 'Call-ID')}\r\n"
+                         f"CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n").encode(), src)
+            offer_s, offer_m = sdp_of(inv)
+            ans_s, ans_m = sdp_of(ok)
+            apps = [m for m in ans_m if m[0].startswith("m=application ")]
+            check(apps and all(attr(m, "connection") == ["existing"] for m in apps if not m[0].startswith("m=application 0 ")),
+                  f"refresh: our answer keeps the connection (a=connection:existing), got {apps}")
+            check(attr([m for m in offer_m if m[0].startswith("m=application ")][0], "connection") == ["new"],
+                  "refresh: our first offer said a=connection:new")
+            o1 = [l for l in offer_s if l.startswith("o=")][0].split()
+            o2 = [l for l in ans_s if l.startswith("o=")][0].split()
+            check(o2[:2] == o1[:2] and o2[3:] == o1[3:] and int(o2[2]) == int(o1[2]) + 1,
+                  f"refresh: the o= line the same but its version one up, {o1} then {o2}")
+        bye, src = recv("BYE ", "BYE")
+        if check(bye is not None, "refresh: the BYE arrived"):
+            respond(bye, src, "200 OK")
+        out, err = p.communicate(timeout=30)
+        obj = json.loads(out) if out.strip() else {}
+        check(p.returncode == 0 and obj.get("result") == "ok" and obj.get("ended_by") == "local",
+              f"refresh: the call went on and ended with our BYE, got {p.returncode} {out!r} {err!r}")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
+        peer.close()
+
+
 def cancel_on_sigint():
     srv = Server("--ring", "50", "--ring-interval", "200")
     try:
@@ -644,6 +736,7 @@ def main():
     if TP == "udp":
         cases.insert(0, usage_errors)
         cases.append(port_unreachable)  # over TCP: no_answer's closed port
+        cases.append(refresh_keeps_connection)
     try:
         for c in cases:
             print(f"[{TP}] {c.__name__}", flush=True)

@@ -9,7 +9,9 @@
  * once confirmed). Each session runs on the generated chart spec/uac_session.rl, its
  * re-INVITEs on spec/uac_update.rl and its dialog on spec/dialog.rl. A re-INVITE from the server is answered without the
  * application: a session refresh (its SDP equal to the server's current one, same o=
- * version, RFC 3264 8) gets 200 with the client's current SDP; anything else gets 488 with
+ * version, RFC 3264 8) gets 200 with the client's current SDP, its control m-lines saying
+ * a=connection:existing (the MRCP connection is kept, RFC 4145 5.1, RFC 6787 4.2; the o=
+ * version one up when that changed it); anything else gets 488 with
  * a Warning (the client changes the session, RFC 6787 4.2). A 2xx from another fork is
  * ACKed and that fork's dialog ended with BYE (RFC 3261 13.2.2.4).
  *

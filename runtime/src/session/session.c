@@ -1112,6 +1112,33 @@ static void update_act_answer_488(sipspec_session *s) {
   sipspec_tsx_respond(s->cur_srv, 488, NULL, hdrs, NULL, 0);
 }
 
+/* Our SDP for the answer to a refresh keeps the MRCP connection that exists. Our last offer
+ * may still say a=connection:new (the first one must, RFC 6787 4.2); answered as it is, it
+ * would ask for a new connection (RFC 4145 5.1: the value in the answer is what results,
+ * and 'new' means the endpoints SHOULD set up a new TCP connection and close the old one,
+ * 5.2). A refresh changes nothing, so each control m-line we keep answers
+ * a=connection:existing (RFC 4145 5.1, RFC 6787 4.2: 'existing' shares the connection that
+ * is up), which is what the session's next offer says anyway; RFC 4145 5.2 has the answerer
+ * echo 'new', but a re-offer of the same SDP (RFC 3264 8: the same version, "effectively a
+ * no-op") asks for no new connection, and the client does not open one. The SDP changes,
+ * so its o= version goes up by one (RFC 3264 8); the MRCP session writes it and counts that
+ * version, so the next offer goes on from it. Once answered so, later refreshes get the same
+ * SDP again. A session started with opaque SDP answers with that SDP unchanged. */
+static void keep_connection(sipspec_session *s) {
+  static const char new_conn[] = "\r\na=connection:new\r\n";
+  if (!s->mrcp || !s->local_sdp || !s->remote_sdp) return;
+  int asks_new = 0;
+  for (size_t i = 0; !asks_new && i + sizeof new_conn - 1 <= s->local_len; i++)
+    asks_new = !memcmp(s->local_sdp + i, new_conn, sizeof new_conn - 1);
+  if (!asks_new) return;
+  char tmp[8192];
+  size_t len = 0;
+  sipspec_sdp_error e;
+  memset(&e, 0, sizeof e);
+  if (sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e) != SIPSPEC_OK) return; /* as it was */
+  keep_negotiated(s, tmp, len, (sipspec_span){s->remote_sdp, s->remote_len});
+}
+
 /* RX_INVITE (a refresh): 200 with our current SDP; 13.3.1.4: sent again T1, 2*T1, ...
  * (capped at T2) until its ACK; after 64*T1 without one, NO_ACK ends the session with
  * BYE. Not sent: NOT_SENT (no 2xx to wait for). */
@@ -1120,6 +1147,7 @@ static void update_act_answer_refresh(sipspec_session *s) {
     s->upd_rc = SIPSPEC_E_STATE;
     return;
   }
+  keep_connection(s);
   char hdrs[600];
   snprintf(hdrs, sizeof hdrs, "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nContent-Type: application/sdp\r\n",
            s->contact);
