@@ -7,7 +7,11 @@ SIGINT while ringing (CANCEL), SIGTERM to serve during a call (it hangs up, writ
 --coverage-out file, exits 0), OPTIONS keep-alives, IPv6 loopback (not run where ::1 cannot be
 bound, and it says so), the demo, that a password never shows in any output, that the session
 `call --json` reports is the one the server's 200 carried (serve --trace), and serve --resources
-refusing a resource with 488 and a Warning that `call --json` passes on.
+refusing a resource with 488 and a Warning that `call --json` passes on. Issue 20: status and
+reason stay the INVITE's whatever the BYE got (bye_status), ICMP port unreachable over UDP ends
+a call or a BYE at once, two signals stop serve with exit 0 unless a dialog was cut off (3), and
+a server's refresh re-INVITE (from a scripted UDP peer: serve sends none) is answered with
+a=connection:existing.
 
 Loopback only. Every process started here is stopped by its PID (terminate, then kill), and
 every wait is bounded (subprocess timeouts, a deadline on each line read)."""
@@ -170,6 +174,9 @@ def normal_call():
         check(st == 0, f"normal: exit 0, got {st}")
         check(obj.get("result") == "ok", f"normal: result ok, got {obj.get('result')}")
         check(obj.get("status") == 200, f"normal: status 200, got {obj.get('status')}")
+        check(obj.get("reason") == "OK", f"normal: the 200's reason phrase, got {obj.get('reason')!r}")
+        check(obj.get("bye_status") == 200 and obj.get("bye_reason") == "OK",
+              f"normal: our BYE got 200 OK, got {obj.get('bye_status')} {obj.get('bye_reason')!r}")
         check(obj.get("ended_by") == "local", f"normal: ended_by local, got {obj.get('ended_by')}")
         check(chan_resources(obj) == ["speechrecog", "speechsynth"], f"normal: channels, got {obj.get('session')}")
         for c in (obj.get("session") or {}).get("channels", []):
@@ -223,15 +230,53 @@ def server_bye():
         check(srv.stop() == 0, "server BYE: serve exits 0")
 
 
-def bye_481():
-    srv = Server("--bye-status", "481")
+def bye_status():
+    """Issue 20: whatever the BYE got (serve --bye-status 481, 408, 500), `status` and
+    `reason` stay the INVITE's 200 OK; the BYE's outcome is bye_status / bye_reason, with the
+    reason phrase the server sent (read from serve's trace)."""
+    for code, counter in (("481", "sipError4xx"), ("408", "sipError4xx"), ("500", "sipError5xx")):
+        srv = Server("--bye-status", code, "--json-log", "--trace")
+        try:
+            st, obj, _, _ = call_json(["--hold", "50", srv.uri])
+            check(st == 0 and obj.get("result") == "ok", f"{code} to BYE: result ok, got {st} {obj}")
+            check(obj.get("status") == 200 and obj.get("reason") == "OK",
+                  f"{code} to BYE: status/reason stay the INVITE's 200 OK, got {obj.get('status')} {obj.get('reason')!r}")
+            check(obj.get("bye_status") == int(code), f"{code} to BYE: bye_status {code}, got {obj.get('bye_status')}")
+            check(obj.get("telemetry", {}).get(counter) == 1, f"{code} to BYE: {counter} 1 {obj.get('telemetry')}")
+            check(obj.get("telemetry", {}).get("sipByeAcksMissing") == 0, f"{code} to BYE: answered {obj.get('telemetry')}")
+            check(obj.get("ended_by") in ("local", "error"), f"{code} to BYE: ended_by {obj.get('ended_by')}")
+            check(srv.wait_for(r'"event":"sent".*SIP/2.0 ' + code + ' ') is not None, f"{code}: serve traced it")
+        finally:
+            check(srv.stop() == 0, f"{code} to BYE: serve exits 0")
+        sent = traced(srv, "sent", "SIP/2.0 " + code, "BYE")
+        phrase = sent[0].split("\r\n", 1)[0].split(" ", 2)[2] if sent else None
+        check(phrase and obj.get("bye_reason") == phrase,
+              f"{code} to BYE: bye_reason is the phrase sent, {obj.get('bye_reason')!r} vs {phrase!r}")
+
+
+def reasons():
+    """Issue 20: every final response's reason phrase is reported: the 200 that established the
+    session (as traced by serve) and a rejection's."""
+    srv = Server("--json-log", "--trace")
     try:
         st, obj, _, _ = call_json(["--hold", "50", srv.uri])
-        check(st == 0 and obj.get("result") == "ok", f"481 to BYE: result ok, got {st} {obj}")
-        check(obj.get("telemetry", {}).get("sipError4xx") == 1, f"481 to BYE: sipError4xx 1 {obj.get('telemetry')}")
-        check(obj.get("ended_by") in ("local", "error"), f"481 to BYE: ended_by {obj.get('ended_by')}")
+        check(st == 0 and obj.get("reason") == "OK", f"reason: a 200 OK gives reason OK, got {st} {obj.get('reason')!r}")
+        check(srv.wait_for(r'"event":"ended"') is not None, "reason: serve saw the end")
     finally:
-        check(srv.stop() == 0, "481: serve exits 0")
+        check(srv.stop() == 0, "reason: serve exits 0")
+    ok = traced(srv, "sent", "SIP/2.0 200", "INVITE")
+    check(ok and ok[0].startswith("SIP/2.0 200 OK\r\n"), f"reason: serve's 200 says OK {ok[:1]}")
+    srv = Server("--reject", "603", "--json-log", "--trace")
+    try:
+        st, obj, _, _ = call_json([srv.uri])
+        check(srv.wait_for(r'"event":"sent".*SIP/2.0 603 ') is not None, "reason: serve traced its 603")
+    finally:
+        check(srv.stop() == 0, "reason 603: serve exits 0")
+    sent = traced(srv, "sent", "SIP/2.0 603", "INVITE")
+    phrase = sent[0].split("\r\n", 1)[0].split(" ", 2)[2] if sent else None
+    check(st == 3 and obj.get("status") == 603 and phrase and obj.get("reason") == phrase,
+          f"reason: the 603's phrase {phrase!r} reported, got {st} {obj.get('status')} {obj.get('reason')!r}")
+    check(obj.get("bye_status") is None and obj.get("bye_reason") is None, f"reason: no BYE on a rejection {obj}")
 
 
 def no_answer():
@@ -249,6 +294,154 @@ def no_answer():
         st, obj, _, _ = call_json([f"sip:mresources@127.0.0.1:{port}"], env=env)
         check(st == 5 and obj.get("result") == "transport-error", f"closed port: exit 5, got {st} {obj}")
     check(obj.get("status") is None and obj.get("session") is None, f"no answer: status/session null {obj}")
+
+
+def free_port(kind):
+    """A loopback port of that kind that was free a moment ago (bound, then closed)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_unreachable():
+    """Issue 20, RFC 3261 18.4: an INVITE over UDP to a port where nothing listens ends at once
+    as transport-error (exit 5) from the ICMP port unreachable, not after Timer B (32 s with the
+    default T1 of 500 ms)."""
+    port = free_port(socket.SOCK_DGRAM)
+    t0 = time.monotonic()
+    st, obj, _, _ = call_json([f"sip:mresources@127.0.0.1:{port}"], timeout=60)
+    took = time.monotonic() - t0
+    check(st == 5 and obj.get("result") == "transport-error", f"unreachable: exit 5 transport-error, got {st} {obj}")
+    t = obj.get("telemetry", {})
+    check(t.get("sipTransportErrors") == 1 and t.get("sipInviteTimeouts") == 0, f"unreachable: counters {t}")
+    check(obj.get("status") is None and "transport error" in (obj.get("reason") or ""), f"unreachable: reason {obj}")
+    check(took < 5.0, f"unreachable: ended at once, not on Timer B (took {took:.1f} s)")
+
+
+def peer_gone_mid_dialog():
+    """Issue 20: the server's port closes while the session is held (serve killed by its PID):
+    our BYE fails at once with the transport error (ICMP port unreachable over UDP, a refused
+    connection over TCP) instead of Timer F (32 s); bye_status null, bye_reason says why, exit
+    0. A keep-alive's OPTIONS meets the same error and the session ends (ended_by error)."""
+    for label, args in (("BYE", ["--hold", "1500"]), ("keep-alive", ["--hold", "20000", "--keepalive", "300"])):
+        srv = Server()
+        p = subprocess.Popen([SIPSPEC, "call", "--json", "--transport", TP] + args + [srv.uri], env=base_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        STARTED.append(p)
+        try:
+            check(srv.wait_for(r"^established ") is not None, f"{label} to a closed port: established {srv.lines}")
+            os.kill(srv.p.pid, signal.SIGKILL)
+            srv.p.wait(timeout=10)
+            t0 = time.monotonic()
+            out, err = p.communicate(timeout=60)
+            took = time.monotonic() - t0
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+        obj = json.loads(out) if out.strip() else {}
+        t = obj.get("telemetry", {})
+        check(p.returncode == 0 and obj.get("result") == "ok" and obj.get("status") == 200,
+              f"{label} to a closed port: exit 0, ok, status 200, got {p.returncode} {out!r} {err!r}")
+        check(t.get("sipTransportErrors") == 1 and t.get("sipByeAcksMissing") == 0,
+              f"{label} to a closed port: one transport error, no Timer F {t}")
+        if label == "BYE":
+            check(obj.get("ended_by") == "local" and obj.get("bye_status") is None and
+                  (obj.get("bye_reason") or "").startswith("transport error"),
+                  f"BYE to a closed port: bye_status null, bye_reason the transport error, got {obj}")
+            check(took < 1.5 + 5.0, f"BYE to a closed port: failed at once, not on Timer F (took {took:.1f} s)")
+        else:
+            check(obj.get("ended_by") == "error" and t.get("sipByeSent") == 0,
+                  f"keep-alive to a closed port: the session ended as an error, got {obj}")
+            check(took < 5.0, f"keep-alive to a closed port: ended at once, not on Timer F (took {took:.1f} s)")
+
+
+def refresh_keeps_connection():
+    """Issue 20, RFC 4145 5.1, RFC 6787 4.2: an MRCP server that refreshes the session with a
+    re-INVITE repeating its SDP unchanged, still with a=connection:new, gets our SDP with
+    a=connection:existing (the connection is kept) and the o= version one up (RFC 3264 8).
+    `serve` sends no re-INVITE, so the server here is a scripted UDP peer on 127.0.0.1 that
+    answers the INVITE, sends the refresh after the ACK and answers the BYE."""
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(0.2)
+    port = peer.getsockname()[1]
+    p = subprocess.Popen([SIPSPEC, "call", "--json", "--transport", "udp", "--hold", "1500",
+                          f"sip:mresources@127.0.0.1:{port}"], env=base_env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    STARTED.append(p)
+
+    def recv(start, cseq_method, max_s=10.0):
+        """The next message from the client starting with start whose CSeq method is cseq_method."""
+        deadline = time.monotonic() + max_s
+        while time.monotonic() < deadline:
+            try:
+                data, src = peer.recvfrom(65536)
+            except socket.timeout:
+                continue
+            msg = data.decode("utf-8", "replace")
+            m = re.search(r"\r\nCSeq: *\d+ +(\w+)\r\n", msg)
+            if msg.startswith(start) and m and m.group(1) == cseq_method:
+                return msg, src
+        return None, None
+
+    def hdr(msg, name):
+        m = re.search(r"\r\n" + name + r": *([^\r]*)\r\n", msg, re.I)
+        return m.group(1) if m else ""
+
+    def respond(req, src, status, extra="", body=""):
+        vias = "".join(f"Via: {v}\r\n" for v in re.findall(r"\r\nVia: *([^\r]*)", req, re.I))
+        to = hdr(req, "To") + ("" if ";tag=" in hdr(req, "To") else ";tag=srv1")
+        peer.sendto((f"SIP/2.0 {status}\r\n{vias}From: {hdr(req, 'From')}\r\nTo: {to}\r\n"
+                     f"Call-ID: {hdr(req, 'Call-ID')}\r\nCSeq: {hdr(req, 'CSeq')}\r\n{extra}"
+                     f"Content-Length: {len(body)}\r\n\r\n{body}").encode(), src)
+
+    answer = ("v=0\r\no=srv 77 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+              "m=application 1544 TCP/MRCPv2 1\r\na=setup:passive\r\na=connection:new\r\n"
+              "a=channel:0123abcd@speechsynth\r\na=cmid:1\r\n"
+              "m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\na=mid:1\r\n")
+    contact = f"Contact: <sip:srv@127.0.0.1:{port}>\r\nContent-Type: application/sdp\r\n"
+    try:
+        inv, src = recv("INVITE ", "INVITE")
+        if not check(inv is not None, "refresh: the INVITE arrived"):
+            return
+        respond(inv, src, "200 OK", contact, answer)
+        ack, _ = recv("ACK ", "ACK")
+        check(ack is not None, "refresh: the 200 was ACKed")
+        target = re.search(r"<([^>]*)>", hdr(inv, "Contact")).group(1)
+        ours = hdr(inv, "From")
+        theirs = hdr(inv, "To") + ";tag=srv1"
+        peer.sendto((f"INVITE {target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKrefresh1\r\n"
+                     f"Max-Forwards: 70\r\nFrom: {theirs}\r\nTo: {ours}\r\nCall-ID: {hdr(inv, 'Call-ID')}\r\n"
+                     f"CSeq: 1 INVITE\r\n{contact}Content-Length: {len(answer)}\r\n\r\n{answer}").encode(), src)
+        ok, _ = recv("SIP/2.0 200", "INVITE")
+        if check(ok is not None, "refresh: the re-INVITE was answered 200"):
+            peer.sendto((f"ACK {target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKrefresh2\r\n"
+                         f"Max-Forwards: 70\r\nFrom: {theirs}\r\nTo: {ours}\r\nCall-ID: {hdr(inv, 'Call-ID')}\r\n"
+                         f"CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n").encode(), src)
+            offer_s, offer_m = sdp_of(inv)
+            ans_s, ans_m = sdp_of(ok)
+            apps = [m for m in ans_m if m[0].startswith("m=application ")]
+            check(apps and all(attr(m, "connection") == ["existing"] for m in apps if not m[0].startswith("m=application 0 ")),
+                  f"refresh: our answer keeps the connection (a=connection:existing), got {apps}")
+            check(attr([m for m in offer_m if m[0].startswith("m=application ")][0], "connection") == ["new"],
+                  "refresh: our first offer said a=connection:new")
+            o1 = [l for l in offer_s if l.startswith("o=")][0].split()
+            o2 = [l for l in ans_s if l.startswith("o=")][0].split()
+            check(o2[:2] == o1[:2] and o2[3:] == o1[3:] and int(o2[2]) == int(o1[2]) + 1,
+                  f"refresh: the o= line the same but its version one up, {o1} then {o2}")
+        bye, src = recv("BYE ", "BYE")
+        if check(bye is not None, "refresh: the BYE arrived"):
+            respond(bye, src, "200 OK")
+        out, err = p.communicate(timeout=30)
+        obj = json.loads(out) if out.strip() else {}
+        check(p.returncode == 0 and obj.get("result") == "ok" and obj.get("ended_by") == "local",
+              f"refresh: the call went on and ended with our BYE, got {p.returncode} {out!r} {err!r}")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
+        peer.close()
 
 
 def cancel_on_sigint():
@@ -297,6 +490,44 @@ def sigterm_serve_during_call():
         if p.poll() is None:
             p.kill()
             p.wait(timeout=10)
+
+
+def serve_two_signals():
+    """Issue 20: two SIGTERMs close together (as `timeout` sends them) stop serve with exit 0
+    when no dialog was cut off: with no call at all, after a call that ended, and with both
+    signals sent back to back. With a dialog still open (the client stopped before it could
+    ACK the 200, so the dialog waits for that ACK before its BYE, RFC 3261 15) the second
+    signal cuts it off: `stop-now` says so and serve exits 3."""
+    for label, with_call, wait_first in (("idle", False, True), ("after a call", True, True),
+                                         ("back to back", False, False)):
+        srv = Server()
+        if with_call:
+            st, obj, _, _ = call_json(["--hold", "50", srv.uri])
+            check(st == 0 and srv.wait_for(r"^ended ") is not None, f"two signals {label}: the call ended, {st}")
+        os.kill(srv.p.pid, signal.SIGTERM)
+        if wait_first:  # the first signal was handled: the second arrives while serve waits
+            check(srv.wait_for(r"^stopping SIGTERM") is not None, f"two signals {label}: stopping {srv.lines}")
+        st = srv.stop(signal.SIGTERM)
+        check(st == 0, f"two signals {label}: serve exits 0 with no dialog cut off, got {st} {srv.lines[-3:]}")
+        m = [l for l in srv.lines if l.startswith("stop-now")]
+        check(all(l.endswith(" 0 dialogs cut off") for l in m), f"two signals {label}: stop-now says none cut off {m}")
+    srv = Server("--json-log", "--trace", "--ring-interval", "300")
+    p = subprocess.Popen([SIPSPEC, "call", "--json", "--transport", TP, "--hold", "60000", srv.uri],
+                         env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(p)
+    try:
+        check(srv.wait_for(r'"event":"invited"') is not None, f"cut off: the INVITE arrived {srv.lines}")
+        os.kill(p.pid, signal.SIGSTOP)  # the client answers nothing from now on: no ACK
+        check(srv.wait_for(r'"event":"sent".*SIP/2.0 200 ') is not None, f"cut off: serve sent its 200 {srv.lines}")
+        os.kill(srv.p.pid, signal.SIGTERM)
+        check(srv.wait_for(r'"event":"stopping"') is not None, f"cut off: stopping {srv.lines}")
+        st = srv.stop(signal.SIGTERM)
+        check(st == 3, f"cut off: serve exits 3 when the second signal cut a dialog off, got {st} {srv.lines[-3:]}")
+        check(any('"event":"stop-now"' in l and "1 dialog cut off" in l for l in srv.lines),
+              f"cut off: stop-now says 1 dialog cut off {srv.lines[-3:]}")
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=10)
 
 
 def auth():
@@ -500,10 +731,12 @@ def demo():
 
 
 def main():
-    cases = [normal_call, reject, ring_many, server_bye, bye_481, no_answer, cancel_on_sigint,
-             sigterm_serve_during_call, auth, keepalive, ipv6, demo, answer_as_served, refused_resources]
+    cases = [normal_call, reject, ring_many, server_bye, bye_status, reasons, no_answer, peer_gone_mid_dialog, cancel_on_sigint,
+             sigterm_serve_during_call, serve_two_signals, auth, keepalive, ipv6, demo, answer_as_served, refused_resources]
     if TP == "udp":
         cases.insert(0, usage_errors)
+        cases.append(port_unreachable)  # over TCP: no_answer's closed port
+        cases.append(refresh_keeps_connection)
     try:
         for c in cases:
             print(f"[{TP}] {c.__name__}", flush=True)

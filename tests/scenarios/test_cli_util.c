@@ -234,6 +234,9 @@ static void test_report_json(void) {
   r.tel.sessionsStarted = 1;
   r.tel.sessionsEstablished = 1;
   r.tel.sipByeSent = 1;
+  r.bye_sent = 1; /* the server lost the dialog: the INVITE's status stays */
+  r.bye_status = 481;
+  strcpy(r.bye_reason, "Call/Transaction Does Not Exist");
   FILE *f = tmpfile();
   CU_ASSERT_PTR_NOT_NULL_FATAL(f);
   cli_call_report_json(f, &r, NULL, NULL);
@@ -247,7 +250,7 @@ static void test_report_json(void) {
     "\"rejected\":false}],"
     "\"audio\":{\"host\":\"127.0.0.1\",\"port\":4000,\"codec\":{\"name\":\"PCMU\",\"rate\":8000,\"pt\":0},"
     "\"direction\":{\"offered\":\"sendrecv\",\"answered\":\"sendrecv\"},\"rejected\":false}},\"ended_by\":\"local\","
-    "\"telemetry\":{";
+    "\"bye_status\":481,\"bye_reason\":\"Call/Transaction Does Not Exist\",\"telemetry\":{";
   CU_ASSERT_EQUAL(strncmp(s, want, strlen(want)), 0);
   if (strncmp(s, want, strlen(want))) fprintf(stderr, "\ngot:  %s\nwant: %s...\n", s, want);
   CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"sessionsEstablished\":1"));
@@ -271,7 +274,8 @@ static void test_report_failed_json(void) {
   char *s = slurp(f);
   fclose(f);
   const char *want = "{\"result\":\"rejected\",\"status\":486,\"reason\":\"Busy Here\",\"call_id\":null,"
-                     "\"session\":null,\"ended_by\":\"none\",\"telemetry\":{\"sipProvisional\":0,";
+                     "\"session\":null,\"ended_by\":\"none\",\"bye_status\":null,\"bye_reason\":null,"
+                     "\"telemetry\":{\"sipProvisional\":0,";
   CU_ASSERT_EQUAL(strncmp(s, want, strlen(want)), 0);
   CU_ASSERT_EQUAL(strcmp(s + strlen(s) - 13, "},\"server\":7}"), 0);
   free(s);
@@ -283,6 +287,18 @@ static void test_report_failed_json(void) {
   s = slurp(f);
   fclose(f);
   CU_ASSERT_PTR_NOT_NULL(strstr(s, "{\"result\":\"error\",\"status\":null,\"reason\":null,\"error\":\"bind 0.0.0.0:1/udp"));
+  free(s);
+  /* a BYE that got no response: bye_status null, the reason says why */
+  cli_call_report_init(&r);
+  r.result = "ok";
+  r.status = 200;
+  r.bye_sent = 1;
+  strcpy(r.bye_reason, "no response to BYE (Timer F)");
+  f = tmpfile();
+  cli_call_report_json(f, &r, NULL, NULL);
+  s = slurp(f);
+  fclose(f);
+  CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"bye_status\":null,\"bye_reason\":\"no response to BYE (Timer F)\""));
   free(s);
 }
 

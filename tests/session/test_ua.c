@@ -1527,9 +1527,42 @@ static void test_server_reinvite(void) {
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "CSeq"), "2 INVITE");
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, ok, "Contact"), "<sip:client@127.0.0.1:"));
   CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "Content-Type"), "application/sdp");
-  /* our SDP, unchanged (same o= version) */
-  CU_ASSERT_STRING_EQUAL(strstr(f.p.msgs[ok], "\r\n\r\nv=0"), strstr(f.p.msgs[inv], "\r\n\r\nv=0"));
+  /* our SDP, the MRCP connection kept: each a=connection:new of our offer answered
+   * a=connection:existing (RFC 4145 5.1, RFC 6787 4.2), the o= version one up (RFC 3264 8),
+   * nothing else changed */
+  char want[8192], *w = want;
+  const char *sdp0 = strstr(f.p.msgs[inv], "\r\n\r\nv=0"), *got = strstr(f.p.msgs[ok], "\r\n\r\nv=0");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(sdp0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+  int nnew = 0;
+  for (const char *q = sdp0; *q;) {
+    if (!strncmp(q, "\r\na=connection:new\r\n", 20)) {
+      w += sprintf(w, "\r\na=connection:existing");
+      q += 18;
+      nnew++;
+    } else if (!strncmp(q, "\r\no=", 4)) { /* o=user sess-id version ...: version + 1 */
+      const char *sp1 = strchr(q + 4, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+      CU_ASSERT_PTR_NOT_NULL_FATAL(sp2);
+      unsigned long long v = strtoull(sp2 + 1, NULL, 10);
+      w += sprintf(w, "%.*s%llu", (int)(sp2 + 1 - q), q, v + 1);
+      q = strchr(sp2 + 1, ' ');
+    } else {
+      *w++ = *q++;
+    }
+  }
+  *w = '\0';
+  CU_ASSERT(nnew >= 1);
+  CU_ASSERT_STRING_EQUAL(got, want);
   send_server_request(&f, "ACK", inv, 2, "z9hG4bKsrvack1", NULL); /* 14.1: before the next INVITE */
+  /* the same refresh again: the same SDP again, its version unchanged this time */
+  send_server_reinvite(&f, inv, 3, "z9hG4bKsrvre0", cur);
+  for (int k = 1; k < 16; k++) { /* after any copies of the first 200 sent before its ACK */
+    ok = expect_msg(&f, "SIP/2.0 200", k, 5);
+    if (!strcmp(peer_header(&f.p, ok, "CSeq"), "3 INVITE")) break;
+  }
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "CSeq"), "3 INVITE");
+  CU_ASSERT_STRING_EQUAL(strstr(f.p.msgs[ok], "\r\n\r\nv=0"), want);
+  send_server_request(&f, "ACK", inv, 3, "z9hG4bKsrvack0", NULL);
   /* a changed offer: the o= version goes up */
   char changed[4096];
   snprintf(changed, sizeof changed, "%s", cur);
@@ -1538,14 +1571,14 @@ static void test_server_reinvite(void) {
   char *ver = strchr(strchr(strchr(o + 3, ' ') + 1, ' ') + 1, ' '); /* space before nettype */
   CU_ASSERT_PTR_NOT_NULL_FATAL(ver);
   ver[-1] = ver[-1] == '9' ? '8' : (char)(ver[-1] + 1);
-  send_server_reinvite(&f, inv, 3, "z9hG4bKsrvre2", changed);
+  send_server_reinvite(&f, inv, 4, "z9hG4bKsrvre2", changed);
   int no = expect_msg(&f, "SIP/2.0 488", 0, 5);
-  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, no, "CSeq"), "3 INVITE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, no, "CSeq"), "4 INVITE");
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, no, "Warning"), "399 sipspec \"only a session refresh"));
   /* no offer at all */
-  send_server_reinvite(&f, inv, 4, "z9hG4bKsrvre3", NULL);
+  send_server_reinvite(&f, inv, 5, "z9hG4bKsrvre3", NULL);
   no = expect_msg(&f, "SIP/2.0 488", 1, 5);
-  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, no, "CSeq"), "4 INVITE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, no, "CSeq"), "5 INVITE");
   CU_ASSERT_PTR_NOT_NULL(strstr(peer_header(&f.p, no, "Warning"), "without an offer"));
   /* the session goes on: a keep-alive and the end work as before */
   tst_run_for(f.loop, 0.02);

@@ -89,6 +89,10 @@ void cli_call_report_json(FILE *out, const cli_call_report *r, void (*extra)(FIL
   session_json(out, r);
   fputs(",\"ended_by\":", out);
   cli_json_string(out, r->ended_by);
+  if (r->bye_sent && r->bye_status) fprintf(out, ",\"bye_status\":%d", r->bye_status);
+  else fputs(",\"bye_status\":null", out);
+  fputs(",\"bye_reason\":", out);
+  cli_json_string(out, r->bye_sent ? r->bye_reason : NULL);
   fputs(",\"telemetry\":", out);
   fputs(n < sizeof tel ? tel : "null", out);
   if (extra) extra(out, arg);

@@ -15,7 +15,10 @@
 typedef struct cli_call_report {
   const char *result;        /* sipspec_result_name(), or "error" when the call could not start */
   int status;                /* final status of the INVITE; 0: none (written as null) */
-  char reason[160];          /* reason phrase, or a sentence saying what happened; "" none */
+  char reason[160];          /* its reason phrase, or a sentence saying what happened; "" none */
+  int bye_sent;              /* a BYE of ours ended the session: bye_status and bye_reason */
+  int bye_status;            /* the final status of our BYE; 0: none (written as null) */
+  char bye_reason[160];      /* its reason phrase, or a sentence saying why there was none */
   char warning[160];         /* the Warning text of a refusal; "" none */
   const char *ended_by;      /* sipspec_end_reason_name(): "none", "local", "peer", "error" */
   char call_id[128];
@@ -35,7 +38,7 @@ const sipspec_mrcp_codec_choice *cli_call_report_codec(const cli_call_report *r)
 
 /* One JSON object, no trailing newline:
  *   {"result":..,"status":..,"reason":..,"call_id":..,"session":{..}|null,"ended_by":..,
- *    "telemetry":{..}}  (+ "warning", "error" when set).
+ *    "bye_status":..,"bye_reason":..,"telemetry":{..}}  (+ "warning", "error" when set).
  * extra (may be NULL) writes more members (",\"name\":value...") before the closing brace. */
 void cli_call_report_json(FILE *out, const cli_call_report *r, void (*extra)(FILE *out, void *arg), void *arg);
 

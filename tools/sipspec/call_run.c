@@ -53,6 +53,7 @@ static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *answer, c
   (void)sdp_len;
   c->rep.established = 1;
   c->rep.status = sipspec_session_status(s);
+  copy(c->rep.reason, sizeof c->rep.reason, sipspec_session_reason(s));
   if (answer) {
     c->rep.answer = *answer;
     c->rep.has_answer = 1;
@@ -84,7 +85,7 @@ static void on_keepalive(sipspec_session *s, const sipspec_response_info *info, 
   cli_call *c = user;
   (void)s;
   if (info && info->status) say(c, "OPTIONS keep-alive: %d %s", info->status, info->reason ? info->reason : "");
-  else say(c, "OPTIONS keep-alive: no response");
+  else say(c, "OPTIONS keep-alive: no response%s%s", info && info->reason ? ": " : "", info && info->reason ? info->reason : "");
 }
 
 static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user) {
@@ -92,11 +93,20 @@ static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user)
   sipspec_result r = sipspec_session_result(s);
   c->result = (int)r;
   c->rep.result = sipspec_result_name(r);
-  int st = sipspec_session_status(s);
-  if (st) c->rep.status = st;
+  /* status and reason stay the INVITE's (on_answered, on_failed); our BYE's outcome is
+   * its own. */
+  const char *bye_reason = NULL;
+  int bye = sipspec_session_bye_status(s, &bye_reason);
+  if (bye >= 0) {
+    c->rep.bye_sent = 1;
+    c->rep.bye_status = bye;
+    copy(c->rep.bye_reason, sizeof c->rep.bye_reason, bye_reason);
+  }
   c->rep.ended_by = sipspec_end_reason_name(by);
   if (r != SIPSPEC_RESULT_OK) c->rep.established = 0;
   if (c->rep.established) say(c, "session ended by %s", c->rep.ended_by);
+  if (c->rep.bye_sent && c->rep.bye_status) say(c, "BYE: %d %s", c->rep.bye_status, c->rep.bye_reason);
+  else if (c->rep.bye_sent) say(c, "BYE: %s", c->rep.bye_reason);
   ev_timer_stop(c->loop, &c->hold);
   c->s = NULL;
   c->done = 1;

@@ -3,7 +3,8 @@
  * object per line with --json-log). Its knobs make it play the peers a client meets: reject,
  * ring many times, send BYE itself, answer BYE with an error, demand Digest credentials.
  * On a signal it sends BYE on every established dialog, waits (bounded) until no dialog is
- * left and exits 0. docs/cli.md. */
+ * left and exits 0; a second signal cuts the wait short, and the exit status says whether a
+ * dialog was cut off that way (3) or not (0). docs/cli.md. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +43,9 @@ static void usage(FILE *out) {
           "                         message in the text of --json-log, its first line otherwise)\n"
           "  --coverage-out FILE    merge the state-chart coverage into FILE at exit (also on SIGTERM)\n"
           "Timers come from the MRCP_SIP_* variables as for 'sipspec call'.\n"
-          "Exit status: 0 stopped by a signal after all dialogs ended, 1 cannot listen or did not\n"
-          "end cleanly, 2 usage or a bad MRCP_SIP_* value.\n");
+          "Exit status: 0 stopped by a signal with no dialog cut off, 1 cannot listen, 2 usage or a\n"
+          "bad MRCP_SIP_* value, 3 stopped with dialogs still open (a second signal, or the bound\n"
+          "on the wait ran out).\n");
 }
 
 struct serve {
@@ -55,8 +57,11 @@ struct serve {
   int stopping;
   double stop_bound;         /* seconds to wait for the dialogs to end after the signal */
   double stop_deadline;
-  int stopped_clean;
+  unsigned long long cut_off; /* dialogs still open when serve stopped */
 };
+
+/* The exit status of a server stopped with dialogs still open. */
+#define SERVE_EXIT_CUT_OFF 3
 
 static void log_line(struct serve *sv, const char *event, const char *call_id, int status, const char *text) {
   if (sv->json) {
@@ -109,16 +114,21 @@ static void trace_cb(void *user, const char *dir, sipspec_tp_kind kind, const si
   log_line(sv, event, NULL, 0, text);
 }
 
+/* Dialogs, not sipspec_server_idle(): completed UDP transactions linger for Timer J. */
+static unsigned long long live_dialogs(struct serve *sv) {
+  sipspec_server_stats st;
+  sipspec_server_stats_get(sv->srv, &st);
+  return (unsigned long long)st.live_dialogs;
+}
+
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   struct serve *sv = w->data;
   (void)revents;
-  sipspec_server_stats st;
-  sipspec_server_stats_get(sv->srv, &st);
-  /* Dialogs, not sipspec_server_idle(): completed UDP transactions linger for Timer J. */
-  if (!st.live_dialogs) {
-    sv->stopped_clean = 1;
+  unsigned long long live = live_dialogs(sv);
+  if (!live) {
     ev_break(loop, EVBREAK_ALL);
   } else if (ev_now(loop) >= sv->stop_deadline) {
+    sv->cut_off = live;
     log_line(sv, "stop-timeout", NULL, 0, "dialogs still open when the shutdown bound ran out");
     ev_break(loop, EVBREAK_ALL);
   }
@@ -127,8 +137,12 @@ static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
   struct serve *sv = w->data;
   (void)revents;
-  if (sv->stopping) { /* a second signal: stop at once */
-    log_line(sv, "stop-now", NULL, 0, w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+  if (sv->stopping) { /* a second signal: stop at once; a dialog left now is cut off */
+    char text[96];
+    sv->cut_off = live_dialogs(sv);
+    snprintf(text, sizeof text, "%s, %llu dialog%s cut off", w->signum == SIGINT ? "SIGINT" : "SIGTERM",
+             sv->cut_off, sv->cut_off == 1 ? "" : "s");
+    log_line(sv, "stop-now", NULL, 0, text);
     ev_break(loop, EVBREAK_ALL);
     return;
   }
@@ -258,6 +272,19 @@ int sipspec_cmd_serve(int argc, char **argv) {
     return CLI_EXIT_FAIL;
   }
 
+  /* After the signal: wait for the BYEs (each bounded by Timer F = 64*T1) plus a second.
+   * The handlers are in place before the "listening" line, so a script that signals serve
+   * as soon as it has read its port stops it cleanly. */
+  sv.stop_bound = (64.0 * so.cfg.t1_ms + 1000.0) / 1000.0;
+  ev_signal_init(&sv.sigint, signal_cb, SIGINT);
+  ev_signal_init(&sv.sigterm, signal_cb, SIGTERM);
+  sv.sigint.data = sv.sigterm.data = &sv;
+  ev_signal_start(sv.loop, &sv.sigint);
+  ev_signal_start(sv.loop, &sv.sigterm);
+  ev_init(&sv.idle_poll, idle_cb);
+  sv.idle_poll.repeat = 0.02;
+  sv.idle_poll.data = &sv;
+
   static const sipspec_tp_kind kinds[] = {SIPSPEC_TP_UDP, SIPSPEC_TP_TCP};
   for (size_t k = 0; k < 2; k++) {
     sipspec_sockaddr a;
@@ -270,16 +297,6 @@ int sipspec_cmd_serve(int argc, char **argv) {
   }
   fflush(stdout);
 
-  /* After the signal: wait for the BYEs (each bounded by Timer F = 64*T1) plus a second. */
-  sv.stop_bound = (64.0 * so.cfg.t1_ms + 1000.0) / 1000.0;
-  ev_signal_init(&sv.sigint, signal_cb, SIGINT);
-  ev_signal_init(&sv.sigterm, signal_cb, SIGTERM);
-  sv.sigint.data = sv.sigterm.data = &sv;
-  ev_signal_start(sv.loop, &sv.sigint);
-  ev_signal_start(sv.loop, &sv.sigterm);
-  ev_init(&sv.idle_poll, idle_cb);
-  sv.idle_poll.repeat = 0.02;
-  sv.idle_poll.data = &sv;
   ev_run(sv.loop, 0);
   ev_timer_stop(sv.loop, &sv.idle_poll);
   ev_signal_stop(sv.loop, &sv.sigint);
@@ -296,5 +313,6 @@ int sipspec_cmd_serve(int argc, char **argv) {
            (unsigned long long)st.byes_sent, (unsigned long long)st.options);
   log_line(&sv, "stopped", NULL, 0, text);
   sipspec_server_destroy(sv.srv);
-  return sv.stopped_clean ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+  if (sv.cut_off) return SERVE_EXIT_CUT_OFF;
+  return sv.stopping ? CLI_EXIT_OK : CLI_EXIT_FAIL; /* the loop ended without a signal */
 }

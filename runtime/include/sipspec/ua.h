@@ -9,7 +9,9 @@
  * once confirmed). Each session runs on the generated chart spec/uac_session.rl, its
  * re-INVITEs on spec/uac_update.rl and its dialog on spec/dialog.rl. A re-INVITE from the server is answered without the
  * application: a session refresh (its SDP equal to the server's current one, same o=
- * version, RFC 3264 8) gets 200 with the client's current SDP; anything else gets 488 with
+ * version, RFC 3264 8) gets 200 with the client's current SDP, its control m-lines saying
+ * a=connection:existing (the MRCP connection is kept, RFC 4145 5.1, RFC 6787 4.2; the o=
+ * version one up when that changed it); anything else gets 488 with
  * a Warning (the client changes the session, RFC 6787 4.2). A 2xx from another fork is
  * ACKed and that fork's dialog ended with BYE (RFC 3261 13.2.2.4).
  *
@@ -128,9 +130,10 @@ typedef enum sipspec_end_reason {
   SIPSPEC_END_NONE = 0,       /* never established (see the result) */
   SIPSPEC_END_LOCAL = 1,      /* we sent BYE */
   SIPSPEC_END_PEER = 2,       /* the peer sent BYE */
-  SIPSPEC_END_ERROR = 3       /* 481/408 or no response to an in-dialog request (12.2.1.2),
-                                 or no ACK within 64*T1 for our 2xx to the server's
-                                 re-INVITE: we sent BYE (13.3.1.4) */
+  SIPSPEC_END_ERROR = 3       /* 481/408, no response to an in-dialog request (12.2.1.2)
+                                 or a transport error on one (17.1.4), or no ACK within
+                                 64*T1 for our 2xx to the server's re-INVITE: we sent BYE
+                                 (13.3.1.4) */
 } sipspec_end_reason;
 
 const char *sipspec_end_reason_name(sipspec_end_reason r); /* "none", "local", "peer", "error" */
@@ -232,6 +235,17 @@ sipspec_result sipspec_session_result(const sipspec_session *s);
 /* The final status of the INVITE (the last one after auth retries), 0 when none; once a
  * BYE of ours got a final response, that response's status. */
 int sipspec_session_status(const sipspec_session *s);
+/* The reason phrase of the response sipspec_session_status() reports (e.g. "OK" in
+ * on_answered), or a sentence saying what happened; "" when none. Valid until the next call
+ * into the session or the end of on_terminated. */
+const char *sipspec_session_reason(const sipspec_session *s);
+/* Our BYE's outcome, once the session is over (from on_terminated on): the BYE's final
+ * status (the last one after a challenge), 0 when it got none (Timer F, a transport error,
+ * not even sent), -1 when we sent no BYE (never established, or the peer ended the
+ * session) and before the end. reason (may be NULL) gets its reason phrase or a sentence
+ * saying what happened ("" with -1), valid until on_terminated returns. Unlike
+ * sipspec_session_status(), the INVITE's outcome is never mixed in. */
+int sipspec_session_bye_status(const sipspec_session *s, const char **reason);
 /* The negotiated MRCP state after on_answered / on_updated, NULL before (or opaque). */
 const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s);
 /* The chart state name ("Inviting", "Proceeding", "Established", ...). */

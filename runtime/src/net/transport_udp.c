@@ -5,6 +5,12 @@
  * address. A send that would block (EAGAIN, ENOBUFS) is copied into a FIFO and flushed when
  * the socket becomes writable, so the loop never blocks and order is kept. The local address
  * used toward a peer, for Via and Contact, is learnt with a scratch connected socket.
+ *
+ * ICMP errors (RFC 3261 18.4: "an ICMP port unreachable ... SHOULD be reported to the
+ * transport user as a transport failure"): the socket is not connected, so on Linux it asks
+ * for them with IP_RECVERR / IPV6_RECVERR. Each arrives on the socket's error queue with the
+ * destination of the datagram it is about, and goes to on_error with that peer, so the
+ * transactions toward that peer alone fail (17.1.4, 17.2.4).
  */
 #include <assert.h>
 #include <errno.h>
@@ -17,6 +23,15 @@
 
 #include "net/net_internal.h"
 #include "sipspec/clock.h"
+
+#if defined(__linux__) && defined(IP_RECVERR) && defined(IPV6_RECVERR)
+#include <linux/errqueue.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip_icmp.h>
+#define UDP_ICMP_ERRORS 1
+#else
+#define UDP_ICMP_ERRORS 0
+#endif
 
 enum { UDP_RECV_BUF = 65536, UDP_RECV_BATCH = 64 };
 
@@ -72,17 +87,77 @@ static void udp_report(udp_tp *u, int code, int sys_errno, const sipspec_sockadd
 
 static void udp_grave_free(sipspec_clock_grave *g) { udp_free((udp_tp *)((char *)g - offsetof(udp_tp, grave))); }
 
+/* The errors an ICMP message leaves on the socket (sock_error()), about an earlier datagram:
+ * the error queue says which peer they concern. */
+static int udp_icmp_errno(int e) {
+  return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN || e == ENONET ||
+         e == ENOPROTOOPT || e == EACCES || e == EPROTO;
+}
+
+/* Reads the error queue and reports each ICMP destination-unreachable (port, host, network,
+ * protocol, prohibited; not "fragmentation needed", which is about size, nor the soft errors
+ * such as time exceeded) to on_error with the datagram's destination as the peer. Returns how
+ * many entries were read. */
+static int udp_read_errors(udp_tp *u) {
+  int n = 0;
+#if UDP_ICMP_ERRORS
+  for (int i = 0; i < UDP_RECV_BATCH && !udp_closed(u); i++) {
+    sipspec_sockaddr to, peer;
+    union {
+      char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))];
+      struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {u->rbuf, sizeof u->rbuf};
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    memset(&to, 0, sizeof to);
+    mh.msg_name = &to.u.ss;
+    mh.msg_namelen = sizeof to.u.ss;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof ctl.buf;
+    if (recvmsg(u->fd, &mh, MSG_ERRQUEUE) < 0) break; /* EAGAIN: the queue is empty */
+    n++;
+    int err = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+      struct sock_extended_err ee;
+      if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+            (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) ||
+          c->cmsg_len < CMSG_LEN(sizeof ee))
+        continue;
+      memcpy(&ee, CMSG_DATA(c), sizeof ee);
+      if ((ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == ICMP_DEST_UNREACH && ee.ee_code != ICMP_FRAG_NEEDED) ||
+          (ee.ee_origin == SO_EE_ORIGIN_ICMP6 && ee.ee_type == ICMP6_DST_UNREACH))
+        err = (int)ee.ee_errno;
+    }
+    if (!err || !udp_icmp_errno(err) || sipspec_sockaddr_from_sockaddr(&peer, &to.u.sa, mh.msg_namelen) != SIPSPEC_OK)
+      continue;
+    udp_report(u, sipspec_net_errno_code(err, SIPSPEC_E_SEND), err, &peer, "sendto");
+  }
+#else
+  (void)u;
+#endif
+  return n;
+}
+
 static void udp_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop; (void)revents;
   udp_tp *u = w->data;
   assert(&u->rio == w);
+  udp_read_errors(u); /* the queue makes the socket readable too (POLLERR) */
   for (int i = 0; i < UDP_RECV_BATCH && !udp_closed(u); i++) {
     sipspec_sockaddr from;
     from.len = sizeof from.u;
     ssize_t n = recvfrom(u->fd, u->rbuf, sizeof u->rbuf, 0, &from.u.sa, &from.len);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-      /* e.g. ICMP port unreachable surfaced on the socket: not fatal for UDP. */
+      /* An ICMP error that came meanwhile: its peer is on the error queue; without one
+       * (no queue entry could be made) there is no peer to blame, and UDP goes on. */
+      if (UDP_ICMP_ERRORS && udp_icmp_errno(errno)) {
+        if (udp_read_errors(u)) continue;
+        break;
+      }
       udp_report(u, sipspec_net_errno_code(errno, SIPSPEC_E_IO), errno, NULL, "recvfrom");
       break;
     }
@@ -94,6 +169,15 @@ static void udp_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   }
 }
 
+/* sendto, once more when it failed with the error an ICMP message left on the socket: that
+ * error is about an earlier datagram, maybe to another peer, and reaches its transactions
+ * from the error queue (udp_read_errors); the failed call has cleared it. */
+static ssize_t udp_sendto(udp_tp *u, const void *data, size_t len, const sipspec_sockaddr *to) {
+  ssize_t n = sendto(u->fd, data, len, 0, &to->u.sa, to->len);
+  if (UDP_ICMP_ERRORS && n < 0 && udp_icmp_errno(errno)) n = sendto(u->fd, data, len, 0, &to->u.sa, to->len);
+  return n;
+}
+
 /* Flushes the FIFO; stops the write watcher once it is empty. */
 static void udp_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)revents;
@@ -101,7 +185,7 @@ static void udp_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
   assert(&u->wio == w);
   while (u->head && !udp_closed(u)) {
     udp_pending *p = u->head;
-    ssize_t n = sendto(u->fd, p->data, p->len, 0, &p->to.u.sa, p->to.len);
+    ssize_t n = udp_sendto(u, p->data, p->len, &p->to);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) return;
     int e = n < 0 ? errno : 0;
     u->head = p->next;
@@ -121,7 +205,7 @@ static int udp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const voi
   if (sipspec_sockaddr_family(to) != sipspec_sockaddr_family(&u->bound))
     return SIPSPEC_E_BAD_ADDRESS;
   if (!u->head) {
-    ssize_t n = sendto(u->fd, data, len, 0, &to->u.sa, to->len);
+    ssize_t n = udp_sendto(u, data, len, to);
     if (n >= 0) return SIPSPEC_OK;
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) return SIPSPEC_E_SEND;
   }
@@ -190,6 +274,13 @@ static int udp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
     int one = 1; /* "::" means IPv6 only; IPv4 gets its own transport */
     (void)setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   }
+#if UDP_ICMP_ERRORS
+  { /* RFC 3261 18.4: hear of ICMP errors (above); without it they only cost Timer B/F */
+    int one = 1;
+    if (sipspec_sockaddr_family(&ba) == AF_INET6) (void)setsockopt(u->fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one);
+    else (void)setsockopt(u->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
+  }
+#endif
   if (bind(u->fd, &ba.u.sa, ba.len) != 0) {
     sipspec_net_seterr(err, errlen, "bind", &ba, "udp", strerror(errno));
     udp_free(u);

@@ -461,8 +461,10 @@ static int send_in_dialog(sipspec_session *s, session_req *p) {
 static void session_act_send_bye(sipspec_session *s) {
   session_req p = {ST_BYE, "BYE", NULL, 0, 0, NULL};
   sipspec_uas_2xx_stop(&s->reinvite_2xx); /* the session ends: no more 2xx copies */
+  s->bye_tried = 1;
   int rc = s->dialog ? send_in_dialog(s, &p) : SIPSPEC_E_STATE;
   if (rc) {
+    s->status = 0;
     set_reason(s, "cannot send BYE: %s", sipspec_strerror(rc));
     post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
     return;
@@ -573,6 +575,15 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 /* The session's chart has reached Terminated: stop everything, last callback, hand it to
  * the clock (buried). Runs once: post() calls it when a feed took the chart there. */
 static void finish(sipspec_session *s) {
+  /* Every way out of Terminating left the BYE's outcome in status and reason (its final
+   * response, Timer F, a transport error, a BYE that could not be sent): kept apart, so
+   * that the application can tell it from the INVITE's (sipspec_session_bye_status()). */
+  s->bye_status = -1;
+  s->bye_reason[0] = '\0';
+  if (s->bye_tried) {
+    s->bye_status = s->status;
+    snprintf(s->bye_reason, sizeof s->bye_reason, "%s", s->reason);
+  }
   update_post(s, SIPSPEC_EV_TU_END, NULL); /* 14.1: no re-INVITE once hung up */
   host_timers_stop(&s->timers);
   host_timers_stop(&s->upd_timers);
@@ -981,6 +992,19 @@ static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user) {
   session_tsx *slot = user;
   sipspec_session *s = slot->s;
   (void)t;
+  if (slot->role == ST_OPTIONS || slot->role == ST_REINVITE) {
+    /* 17.1.4 (an ICMP port unreachable over UDP, 18.4; a refused connection over TCP): no
+     * response will come, and the dialog takes it as it takes none at all (12.2.1.2). */
+    char why[128];
+    snprintf(why, sizeof why, "transport error: %s", sipspec_strerror(code));
+    if (slot->role == ST_REINVITE) update_post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    if (slot->role == ST_OPTIONS && s->cb.on_keepalive) {
+      sipspec_response_info info = {0, why, NULL};
+      s->cb.on_keepalive(s, &info, s->cb.user);
+    }
+    post(s, SIPSPEC_EV_REQ_TIMEOUT, NULL);
+    return;
+  }
   if (slot->role != ST_INVITE && slot->role != ST_BYE) return; /* an answered ICT sends nothing */
   s->status = 0;
   set_reason(s, "transport error: %s", sipspec_strerror(code));
@@ -1088,6 +1112,33 @@ static void update_act_answer_488(sipspec_session *s) {
   sipspec_tsx_respond(s->cur_srv, 488, NULL, hdrs, NULL, 0);
 }
 
+/* Our SDP for the answer to a refresh keeps the MRCP connection that exists. Our last offer
+ * may still say a=connection:new (the first one must, RFC 6787 4.2); answered as it is, it
+ * would ask for a new connection (RFC 4145 5.1: the value in the answer is what results,
+ * and 'new' means the endpoints SHOULD set up a new TCP connection and close the old one,
+ * 5.2). A refresh changes nothing, so each control m-line we keep answers
+ * a=connection:existing (RFC 4145 5.1, RFC 6787 4.2: 'existing' shares the connection that
+ * is up), which is what the session's next offer says anyway; RFC 4145 5.2 has the answerer
+ * echo 'new', but a re-offer of the same SDP (RFC 3264 8: the same version, "effectively a
+ * no-op") asks for no new connection, and the client does not open one. The SDP changes,
+ * so its o= version goes up by one (RFC 3264 8); the MRCP session writes it and counts that
+ * version, so the next offer goes on from it. Once answered so, later refreshes get the same
+ * SDP again. A session started with opaque SDP answers with that SDP unchanged. */
+static void keep_connection(sipspec_session *s) {
+  static const char new_conn[] = "\r\na=connection:new\r\n";
+  if (!s->mrcp || !s->local_sdp || !s->remote_sdp) return;
+  int asks_new = 0;
+  for (size_t i = 0; !asks_new && i + sizeof new_conn - 1 <= s->local_len; i++)
+    asks_new = !memcmp(s->local_sdp + i, new_conn, sizeof new_conn - 1);
+  if (!asks_new) return;
+  char tmp[8192];
+  size_t len = 0;
+  sipspec_sdp_error e;
+  memset(&e, 0, sizeof e);
+  if (sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e) != SIPSPEC_OK) return; /* as it was */
+  keep_negotiated(s, tmp, len, (sipspec_span){s->remote_sdp, s->remote_len});
+}
+
 /* RX_INVITE (a refresh): 200 with our current SDP; 13.3.1.4: sent again T1, 2*T1, ...
  * (capped at T2) until its ACK; after 64*T1 without one, NO_ACK ends the session with
  * BYE. Not sent: NOT_SENT (no 2xx to wait for). */
@@ -1096,6 +1147,7 @@ static void update_act_answer_refresh(sipspec_session *s) {
     s->upd_rc = SIPSPEC_E_STATE;
     return;
   }
+  keep_connection(s);
   char hdrs[600];
   snprintf(hdrs, sizeof hdrs, "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nContent-Type: application/sdp\r\n",
            s->contact);
@@ -1547,6 +1599,12 @@ int sipspec_session_remove_resource(sipspec_session *s, sipspec_mrcp_resource r)
 
 sipspec_result sipspec_session_result(const sipspec_session *s) { return s->result; }
 int sipspec_session_status(const sipspec_session *s) { return s->status; }
+const char *sipspec_session_reason(const sipspec_session *s) { return s->reason; }
+int sipspec_session_bye_status(const sipspec_session *s, const char **reason) {
+  int over = sipspec_fsm_terminated(&s->fsm);
+  if (reason) *reason = over ? s->bye_reason : "";
+  return over ? s->bye_status : -1;
+}
 const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s) {
   return s->have_answer ? &s->answer_copy : NULL;
 }

@@ -153,6 +153,9 @@ struct sipspec_session {
   sipspec_end_reason end_by;
   char reason[300];
   char warning[160];
+  int bye_tried;                     /* a BYE of ours was sent (or tried) */
+  int bye_status;                    /* its final status once over, 0 none, -1 no BYE of ours */
+  char bye_reason[300];              /* its reason phrase, or a sentence saying what happened */
   sipspec_mrcp_answer answer_copy;
   int have_answer;
   /* the session as negotiated, for a server's refresh re-INVITE (RFC 3264 8) */
