@@ -145,12 +145,18 @@ static void udp_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop; (void)revents;
   udp_tp *u = w->data;
   assert(&u->rio == w);
-  udp_read_errors(u); /* the queue makes the socket readable too (POLLERR) */
   for (int i = 0; i < UDP_RECV_BATCH && !udp_closed(u); i++) {
     sipspec_sockaddr from;
     from.len = sizeof from.u;
     ssize_t n = recvfrom(u->fd, u->rbuf, sizeof u->rbuf, 0, &from.u.sa, &from.len);
     if (n < 0) {
+      /* Woken with no datagram: the error queue made the socket readable (POLLERR), its
+       * error already taken by a send. Read it here only, not on every wake-up (a system
+       * call per wake-up); with datagrams waiting too, the next wake-up finds it. */
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && i == 0) {
+        (void)udp_read_errors(u);
+        break;
+      }
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
       /* An ICMP error that came meanwhile: its peer is on the error queue; without one
        * (no queue entry could be made) there is no peer to blame, and UDP goes on. */
