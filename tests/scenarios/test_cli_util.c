@@ -185,6 +185,16 @@ static char *slurp(FILE *f) {
   return s;
 }
 
+/* The JSON report of r (caller frees). */
+static char *report_json(const cli_call_report *r, void (*extra)(FILE *out, void *arg), void *arg) {
+  FILE *f = tmpfile();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  cli_call_report_json(f, r, extra, arg);
+  char *s = slurp(f);
+  fclose(f);
+  return s;
+}
+
 static void test_json_string(void) {
   FILE *f = tmpfile();
   CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -237,11 +247,7 @@ static void test_report_json(void) {
   r.bye_sent = 1; /* the server lost the dialog: the INVITE's status stays */
   r.bye_status = 481;
   strcpy(r.bye_reason, "Call/Transaction Does Not Exist");
-  FILE *f = tmpfile();
-  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-  cli_call_report_json(f, &r, NULL, NULL);
-  char *s = slurp(f);
-  fclose(f);
+  char *s = report_json(&r, NULL, NULL);
   const char *want =
     "{\"result\":\"ok\",\"status\":200,\"reason\":\"OK\",\"call_id\":\"abc@127.0.0.1\",\"session\":{\"channels\":["
     "{\"id\":\"32AECB234338@speechrecog\",\"resource\":\"speechrecog\",\"host\":\"127.0.0.1\",\"port\":1544,"
@@ -268,11 +274,8 @@ static void test_report_failed_json(void) {
   r.status = 486;
   strcpy(r.reason, "Busy Here");
   r.has_answer = 1; /* never established: the session is null whatever the answer holds */
-  FILE *f = tmpfile();
   int seven = 7;
-  cli_call_report_json(f, &r, extra, &seven);
-  char *s = slurp(f);
-  fclose(f);
+  char *s = report_json(&r, extra, &seven);
   const char *want = "{\"result\":\"rejected\",\"status\":486,\"reason\":\"Busy Here\",\"call_id\":null,"
                      "\"session\":null,\"ended_by\":\"none\",\"bye_status\":null,\"bye_reason\":null,"
                      "\"telemetry\":{\"sipProvisional\":0,";
@@ -282,10 +285,7 @@ static void test_report_failed_json(void) {
   /* could not start: status null, the error is reported */
   cli_call_report_init(&r);
   strcpy(r.error, "bind 0.0.0.0:1/udp: Permission denied");
-  f = tmpfile();
-  cli_call_report_json(f, &r, NULL, NULL);
-  s = slurp(f);
-  fclose(f);
+  s = report_json(&r, NULL, NULL);
   CU_ASSERT_PTR_NOT_NULL(strstr(s, "{\"result\":\"error\",\"status\":null,\"reason\":null,\"error\":\"bind 0.0.0.0:1/udp"));
   free(s);
   /* a BYE that got no response: bye_status null, the reason says why */
@@ -294,10 +294,7 @@ static void test_report_failed_json(void) {
   r.status = 200;
   r.bye_sent = 1;
   strcpy(r.bye_reason, "no response to BYE (Timer F)");
-  f = tmpfile();
-  cli_call_report_json(f, &r, NULL, NULL);
-  s = slurp(f);
-  fclose(f);
+  s = report_json(&r, NULL, NULL);
   CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"bye_status\":null,\"bye_reason\":\"no response to BYE (Timer F)\""));
   free(s);
 }
