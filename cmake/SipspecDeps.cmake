@@ -14,3 +14,12 @@ add_library(sipspec::ev UNKNOWN IMPORTED)
 set_target_properties(sipspec::ev PROPERTIES
   IMPORTED_LOCATION ${EV_LIBRARY}
   INTERFACE_INCLUDE_DIRECTORIES ${EV_INCLUDE_DIR})
+
+# c-ares: asynchronous DNS (NAPTR, SRV, A/AAAA) on the caller's loop; found by header and
+# library name like libev, so the installed package config can do the same.
+find_path(CARES_INCLUDE_DIR ares.h REQUIRED)
+find_library(CARES_LIBRARY cares REQUIRED)
+add_library(sipspec::cares UNKNOWN IMPORTED)
+set_target_properties(sipspec::cares PROPERTIES
+  IMPORTED_LOCATION ${CARES_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${CARES_INCLUDE_DIR})

@@ -29,7 +29,8 @@ static void on_answer(int status, const sipspec_sockaddr *a, size_t n, void *arg
 static int called(void *arg) { return ((answer *)arg)->called > 0; }
 
 static sipspec_resolver *make(struct ev_loop *loop) {
-  sipspec_resolver_opts o = {TEST_HOSTS_FILE};
+  sipspec_resolver_opts o = {0};
+  o.hosts_path = TEST_HOSTS_FILE;
   sipspec_resolver *r = NULL;
   char err[SIPSPEC_ERR_LEN] = "";
   CU_ASSERT_EQUAL(sipspec_resolver_create(loop, &o, &r, err, sizeof err), SIPSPEC_OK);
@@ -98,7 +99,8 @@ static void test_hosts_file(void) {
 
 static void test_missing_hosts_file(void) {
   struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-  sipspec_resolver_opts o = {"/nonexistent-dir/hosts"};
+  sipspec_resolver_opts o = {0};
+  o.hosts_path = "/nonexistent-dir/hosts";
   sipspec_resolver *r = NULL;
   char err[SIPSPEC_ERR_LEN];
   CU_ASSERT_EQUAL(sipspec_resolver_create(loop, &o, &r, err, sizeof err), SIPSPEC_OK);

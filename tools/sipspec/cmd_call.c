@@ -154,7 +154,10 @@ int sipspec_cmd_call(int argc, char **argv) {
     fprintf(stderr, PROG ": %s\n", err);
     return CLI_EXIT_USAGE;
   }
-  if (transport_set) uo.cfg.transport = transport;
+  if (transport_set) {
+    uo.cfg.transport = transport;
+    uo.cfg.transport_explicit = 1;
+  }
   if (cov_out && sipspec_coverage_write_at_exit(cov_out) != SIPSPEC_OK) {
     fprintf(stderr, PROG ": --coverage-out %s: cannot arrange to write it at exit\n", cov_out);
     return CLI_EXIT_FAIL;

@@ -50,7 +50,10 @@ typedef struct sipspec_config {
    * 31T1, 63T1 and 127T1; Timer B (64*T1) ends the transaction first under the default
    * T1, so 7 is "never cut short before Timer B". A smaller value gives up earlier. */
   unsigned invite_max_retrans;
-  int dns_srv;                 /* MRCP_SIP_DNS_SRV: 0 or 1; stored, used once SRV lands (0) */
+  int transport_explicit;      /* 1: MRCP_SIP_TRANSPORT (or the caller) chose the transport;
+                                * 0: the default, and RFC 3263 4.1 may choose another */
+  int dns_srv;                 /* MRCP_SIP_DNS_SRV: 1: NAPTR and SRV (RFC 3263); 0: A/AAAA only (0) */
+  char dns_servers[256];       /* MRCP_SIP_DNS_SERVERS: "HOST[:PORT],..."; "": the system's */
   unsigned udp_max_size;       /* MRCP_SIP_UDP_MAX_SIZE: bigger requests go over TCP (1300) */
   int tcp_enabled;             /* 1: a too-big message may switch to TCP (RFC 3261 18.1.1) */
 } sipspec_config;

@@ -58,6 +58,7 @@ extern "C" {
   X(E_SEND,            -312,  "cannot send to the peer")                              \
   X(E_RESOLVE,         -313,  "host name not found")                                  \
   X(E_BAD_ADDRESS,     -314,  "not a valid address")                                  \
+  X(E_DNS,             -320,  "the DNS failed or did not answer")                     \
   /* transactions, dialogs, sessions (-400..-499) */                                   \
   X(E_TSX_EXISTS,       -400,  "a transaction with this branch and method already exists") \
   X(E_TSX_NO_BRANCH,    -401,  "top Via has no branch parameter")                      \

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "sipspec/error.h"
@@ -25,12 +26,15 @@ const char *sipspec_tp_kind_name(sipspec_tp_kind kind) {
 }
 
 void sipspec_config_init(sipspec_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
   cfg->transport = SIPSPEC_TP_UDP;
   cfg->t1_ms = SIPSPEC_DEFAULT_T1_MS;
   cfg->t2_ms = SIPSPEC_DEFAULT_T2_MS;
   cfg->t4_ms = SIPSPEC_DEFAULT_T4_MS;
   cfg->invite_max_retrans = SIPSPEC_DEFAULT_INVITE_MAX_RETRANS;
+  cfg->transport_explicit = 0;
   cfg->dns_srv = 0;
+  cfg->dns_servers[0] = '\0';
   cfg->udp_max_size = SIPSPEC_DEFAULT_UDP_MAX_SIZE;
   cfg->tcp_enabled = 1;
 }
@@ -95,6 +99,7 @@ static int parse_transport(sipspec_getenv_fn lookup, void *arg, sipspec_config *
   static const char name[] = "MRCP_SIP_TRANSPORT";
   const char *v = lookup(name, arg);
   if (!v) return SIPSPEC_OK;
+  c->transport_explicit = 1;
   if (strcasecmp(v, "udp") == 0) {
     c->transport = SIPSPEC_TP_UDP;
   } else if (strcasecmp(v, "tcp") == 0) {
@@ -133,6 +138,16 @@ int sipspec_config_from_env(sipspec_config *cfg, sipspec_getenv_fn lookup, void 
   if ((rc = parse_uint(lookup, arg, "MRCP_SIP_UDP_MAX_SIZE", 200, 65507, &c.udp_max_size,
                        err, errlen)) != SIPSPEC_OK) return rc;
   c.dns_srv = (int)srv;
+  const char *dns = lookup("MRCP_SIP_DNS_SERVERS", arg);
+  if (dns) {
+    /* the list itself is checked when the resolver is made (sipspec_resolver_create) */
+    if (!*dns || strlen(dns) >= sizeof c.dns_servers || strpbrk(dns, " \t\r\n")) {
+      set_err(err, errlen, "MRCP_SIP_DNS_SERVERS=\"%.200s\": expected HOST[:PORT],... (IP addresses, at most %zu characters)",
+              dns, sizeof c.dns_servers - 1);
+      return SIPSPEC_E_CONFIG;
+    }
+    memcpy(c.dns_servers, dns, strlen(dns) + 1);
+  }
   if (c.t2_ms < c.t1_ms) {
     set_err(err, errlen, "MRCP_SIP_RETRANS_T2_MS=%u is less than MRCP_SIP_RETRANS_T1_MS=%u",
             c.t2_ms, c.t1_ms);

@@ -242,7 +242,11 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
   sipspec_tsx_layer_callbacks lcb = {on_request, on_ack, on_stray_response, ua};
   if (!rc) rc = sipspec_tsx_layer_create(loop, &ua->cfg, &ua->tel, &lcb, &ua->layer);
   if (!rc) rc = sipspec_tsx_layer_use_clock(ua->layer, ua->clock);
-  sipspec_resolver_opts ro = {o->hosts_path};
+  sipspec_resolver_opts ro = {0};
+  ro.hosts_path = o->hosts_path;
+  ro.dns = 1;
+  ro.dns_servers = ua->cfg.dns_servers[0] ? ua->cfg.dns_servers : NULL;
+  ro.clock = ua->clock;
   if (!rc) rc = sipspec_resolver_create(loop, &ro, &ua->resolver, err, errlen);
   if (rc) {
     if (rc == SIPSPEC_E_NOMEM) set_err(err, errlen, "out of memory");
