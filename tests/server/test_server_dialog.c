@@ -292,6 +292,7 @@ static void bye_contact_name(void) {
   opts_default(&o);
   o.bye_after_ms = 2000;
   o.hosts_path = path;
+  strcpy(o.cfg.dns_servers, "none"); /* names come from this hosts file only */
   int rc = env_open(&e, &o);
   unlink(path);
   CU_ASSERT_EQUAL_FATAL(rc, 0);

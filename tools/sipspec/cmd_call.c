@@ -24,6 +24,7 @@ static const int result_exit[] = {
   [SIPSPEC_RESULT_AUTH_FAILED] = 6,
   [SIPSPEC_RESULT_CANCELLED] = 7,
   [SIPSPEC_RESULT_BAD_ANSWER] = 8,
+  [SIPSPEC_RESULT_DNS_FAILED] = 10,
 };
 
 static void usage(FILE *out) {
@@ -41,10 +42,12 @@ static void usage(FILE *out) {
           "  --json                print exactly one JSON object (docs/cli.md lists its fields)\n"
           "  --coverage-out FILE   merge this run's state-chart coverage into FILE at exit\n"
           "SIP timers come from MRCP_SIP_RETRANS_T1_MS, MRCP_SIP_RETRANS_T2_MS, MRCP_SIP_RETRANS_T4_MS,\n"
-          "MRCP_SIP_INVITE_MAX_RETRANS and MRCP_SIP_UDP_MAX_SIZE.\n"
+          "MRCP_SIP_INVITE_MAX_RETRANS and MRCP_SIP_UDP_MAX_SIZE; MRCP_SIP_DNS_SRV=1 locates the\n"
+          "server with NAPTR and SRV records (RFC 3263), MRCP_SIP_DNS_SERVERS picks the DNS servers.\n"
           "Exit status: 0 ok, 1 the call could not start (local bind, ...), 2 usage or a bad\n"
           "MRCP_SIP_* value, 3 rejected (final 3xx-6xx), 4 timeout, 5 transport-error (refused,\n"
-          "reset, unreachable, host name not found), 6 auth-failed, 7 cancelled, 8 bad-answer.\n");
+          "reset, unreachable), 6 auth-failed, 7 cancelled, 8 bad-answer, 10 dns-failed (no such\n"
+          "name, no address, the DNS failed or did not answer).\n");
 }
 
 struct call_cmd {

@@ -9,6 +9,7 @@ int sipspec_cmd_charts(int argc, char **argv);
 int sipspec_cmd_coverage(int argc, char **argv);
 int sipspec_cmd_demo(int argc, char **argv);
 int sipspec_cmd_parse(int argc, char **argv);
+int sipspec_cmd_resolve(int argc, char **argv);
 int sipspec_cmd_serve(int argc, char **argv);
 
 #endif

@@ -53,7 +53,8 @@ typedef struct sipspec_config {
   int transport_explicit;      /* 1: MRCP_SIP_TRANSPORT (or the caller) chose the transport;
                                 * 0: the default, and RFC 3263 4.1 may choose another */
   int dns_srv;                 /* MRCP_SIP_DNS_SRV: 1: NAPTR and SRV (RFC 3263); 0: A/AAAA only (0) */
-  char dns_servers[256];       /* MRCP_SIP_DNS_SERVERS: "HOST[:PORT],..."; "": the system's */
+  char dns_servers[256];       /* MRCP_SIP_DNS_SERVERS: "HOST[:PORT],..."; "": the system's;
+                                * "none": no DNS, the hosts file only */
   unsigned udp_max_size;       /* MRCP_SIP_UDP_MAX_SIZE: bigger requests go over TCP (1300) */
   int tcp_enabled;             /* 1: a too-big message may switch to TCP (RFC 3261 18.1.1) */
 } sipspec_config;

@@ -78,6 +78,16 @@ typedef struct sipspec_locate_req {
   int srv;                  /* 1: NAPTR and SRV (MRCP_SIP_DNS_SRV=1); 0: addresses only */
 } sipspec_locate_req;
 
+/* The request for a SIP or SIPS URI (RFC 3263 4): TARGET is its maddr, else its host (copied
+ * into host[cap], IPv6 brackets kept as given); the port if it has one; the transport from
+ * its ;transport= parameter, else cfg's, except that the default UDP that nobody set
+ * (transport_explicit 0) with dns_srv 1 leaves the choice to RFC 3263 4.1; srv from
+ * cfg->dns_srv. SIPSPEC_E_INVAL when u is not a sip:/sips: URI with a host, the host
+ * does not fit, or the transport parameter names one we do not have (sctp, ws, ...). */
+struct sipspec_uri;
+int sipspec_locate_req_of_uri(const struct sipspec_uri *u, const sipspec_config *cfg, char *host, size_t cap,
+                              sipspec_locate_req *out);
+
 /* One place to send to: an address with its port, the transport, and the name it came from
  * (the SRV target, or the URI's host). */
 typedef struct sipspec_target {

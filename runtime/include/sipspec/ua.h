@@ -117,12 +117,14 @@ typedef enum sipspec_result {
   SIPSPEC_RESULT_TRANSPORT_ERROR = 3, /* "transport-error": refused, reset, unreachable */
   SIPSPEC_RESULT_AUTH_FAILED = 4,     /* "auth-failed": credentials refused or missing */
   SIPSPEC_RESULT_CANCELLED = 5,       /* "cancelled": the application ended it while early */
-  SIPSPEC_RESULT_BAD_ANSWER = 6       /* "bad-answer": a 2xx whose SDP does not fit the
+  SIPSPEC_RESULT_BAD_ANSWER = 6,      /* "bad-answer": a 2xx whose SDP does not fit the
                                          offer (the session is ACKed and BYEd) */
+  SIPSPEC_RESULT_DNS_FAILED = 8       /* "dns-failed": the target's name has no address, or the
+                                         DNS failed or did not answer (RFC 3263) */
 } sipspec_result;
 
 /* "ok", "rejected", "timeout", "transport-error", "auth-failed", "cancelled",
- * "bad-answer"; "?" otherwise. */
+ * "bad-answer", "dns-failed"; "?" otherwise. */
 const char *sipspec_result_name(sipspec_result r);
 
 /* Who ended an established session. */

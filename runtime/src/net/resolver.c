@@ -21,6 +21,7 @@
 #include "sipspec/error.h"
 #include "sipspec/events.h"
 #include "sipspec/fsm.h"
+#include "sipspec/msg.h"
 
 enum { HOSTS_LINE_MAX = 1024, HOST_NAME_MAX_LEN = 253, LOC_QUEUE_MAX = 4, LOC_MAX_NAMES = 8 };
 
@@ -551,6 +552,34 @@ void sipspec_resolve_cancel(sipspec_resolver *r, sipspec_resolve_query *q) {
     return;
   }
   post(q, SIPSPEC_EV_TU_END); /* forget: Done, buried without a callback */
+}
+
+int sipspec_locate_req_of_uri(const sipspec_uri *u, const sipspec_config *cfg, char *host, size_t cap,
+                              sipspec_locate_req *out) {
+  if (!u || !cfg || !host || !out || (u->kind != SIPSPEC_URI_SIP && u->kind != SIPSPEC_URI_SIPS)) return SIPSPEC_E_INVAL;
+  const sipspec_span *t = u->maddr.len ? &u->maddr : &u->host; /* RFC 3263 4: TARGET */
+  if (!t->len || t->len >= cap) return SIPSPEC_E_INVAL;
+  memcpy(host, t->p, t->len);
+  host[t->len] = '\0';
+  memset(out, 0, sizeof *out);
+  out->host = host;
+  out->port = u->port > 0 ? (unsigned)u->port : 0;
+  out->secure = u->kind == SIPSPEC_URI_SIPS;
+  out->srv = cfg->dns_srv;
+  /* The configured transport is a choice unless it is the default UDP with SRV lookups on
+   * and nobody set it (then RFC 3263 4.1 chooses). */
+  int chosen = cfg->transport_explicit || cfg->transport != SIPSPEC_TP_UDP || !cfg->dns_srv;
+  out->transport = chosen ? (int)cfg->transport : -1;
+  if (u->transport.len) { /* RFC 3263 4.1 para 2 */
+    static const struct { const char *name; sipspec_tp_kind kind; } tps[] = {
+        {"udp", SIPSPEC_TP_UDP}, {"tcp", SIPSPEC_TP_TCP}, {"tls", SIPSPEC_TP_TLS}};
+    out->transport = -2;
+    for (size_t i = 0; i < sizeof tps / sizeof tps[0]; i++)
+      if (u->transport.len == strlen(tps[i].name) && !strncasecmp(u->transport.p, tps[i].name, u->transport.len))
+        out->transport = (int)tps[i].kind;
+    if (out->transport == -2) return SIPSPEC_E_INVAL;
+  }
+  return SIPSPEC_OK;
 }
 
 /* ---- RFC 2782 --------------------------------------------------------------------------- */

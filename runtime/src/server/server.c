@@ -369,7 +369,7 @@ int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, si
   if (!rc) {
     sipspec_resolver_opts ro = {0};
     ro.hosts_path = o->hosts_path;
-    ro.dns = 1;
+    ro.dns = strcmp(srv->o.cfg.dns_servers, "none") != 0; /* "none": the hosts file only */
     ro.dns_servers = srv->o.cfg.dns_servers[0] ? srv->o.cfg.dns_servers : NULL;
     ro.clock = srv->clock;
     rc = sipspec_resolver_create(loop, &ro, &srv->resolver, err, errlen);

@@ -527,7 +527,9 @@ static void session_act_report_timeout(sipspec_session *s) {
   report_failed(s, SIPSPEC_RESULT_TIMEOUT);
 }
 /* Before the session is established (the chart has no transport error in Established). */
-static void session_act_report_transport_error(sipspec_session *s) { report_failed(s, SIPSPEC_RESULT_TRANSPORT_ERROR); }
+static void session_act_report_transport_error(sipspec_session *s) {
+  report_failed(s, s->dns_failed ? SIPSPEC_RESULT_DNS_FAILED : SIPSPEC_RESULT_TRANSPORT_ERROR);
+}
 static void session_act_report_terminated_by_peer(sipspec_session *s) { s->end_by = SIPSPEC_END_PEER; }
 /* Established__RX_481_408: the response to an in-dialog request ends the dialog (12.2.1.2). */
 static void session_act_report_terminated(sipspec_session *s) {
@@ -1341,14 +1343,18 @@ static int session_prepare(sipspec_session *s) {
   return SIPSPEC_OK;
 }
 
-/* The resolver's answer for a target host name. */
-static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, void *arg) {
+/* The targets for the URI's host (RFC 3263 4): the first one over a transport we have open
+ * (the failover to the next ones is RFC 3263 4.3's, not done yet). */
+static void located_cb(int status, const sipspec_target *t, size_t n, const char *why, void *arg) {
   sipspec_session *s = arg;
   s->query = NULL;
   int rc = status;
-  if (!rc && !n) rc = SIPSPEC_E_RESOLVE;
+  size_t i = 0;
+  while (!rc && i < n && !sipspec_tsx_layer_transport(s->ua->layer, t[i].tp)) i++;
+  if (!rc && i == n) rc = SIPSPEC_E_TSX_NO_TRANSPORT;
   if (!rc) {
-    s->dest = addrs[0];
+    s->kind = t[i].tp;
+    s->dest = t[i].addr;
     rc = session_prepare(s);
   }
   if (!rc) {
@@ -1356,8 +1362,13 @@ static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, voi
     return;
   }
   s->status = 0;
-  snprintf(s->reason, sizeof s->reason, "%s: %s", rc == SIPSPEC_E_RESOLVE ? "cannot resolve the target" : "cannot send",
-           sipspec_strerror(rc));
+  s->dns_failed = status == SIPSPEC_E_RESOLVE || status == SIPSPEC_E_DNS;
+  if (s->dns_failed)
+    snprintf(s->reason, sizeof s->reason, "cannot resolve the target: %s", why);
+  else if (status == SIPSPEC_E_TSX_NO_TRANSPORT || rc == SIPSPEC_E_TSX_NO_TRANSPORT)
+    snprintf(s->reason, sizeof s->reason, "no usable transport for the target%s%s", *why ? ": " : "", why);
+  else
+    snprintf(s->reason, sizeof s->reason, "cannot send: %s", sipspec_strerror(rc));
   post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL); /* Idle__TRANSPORT_ERR: nothing was sent */
 }
 
@@ -1436,7 +1447,10 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   }
   if (!rc && u.host_kind == SIPSPEC_HOST_NAME) {
     /* Never blocking: the INVITE goes out from the resolver's callback. */
-    rc = sipspec_resolve(ua->resolver, host, port, kind, resolved_cb, s, &s->query);
+    sipspec_locate_req req;
+    char target[SIPSPEC_LOCATE_NAME_MAX];
+    rc = sipspec_locate_req_of_uri(&u, &ua->cfg, target, sizeof target, &req);
+    if (!rc) rc = sipspec_locate(ua->resolver, &req, located_cb, s, &s->query);
     if (rc) {
       session_free(s);
       return rc;

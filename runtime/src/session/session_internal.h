@@ -93,6 +93,7 @@ struct sipspec_session {
   sipspec_ua *ua;
   sipspec_session *prev, *next;      /* in ua->live */
   sipspec_clock_grave grave;         /* buried: over, freed by the clock at its next step */
+  int dns_failed;                    /* the transport error is the target's name: no address */
   sipspec_fsm fsm;                   /* spec/uac_session.rl */
   sipspec_fsm upd;                   /* spec/uac_update.rl: our re-INVITEs */
   host_timers timers, upd_timers;    /* the two charts' timers on the user agent's clock */

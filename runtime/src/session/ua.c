@@ -44,6 +44,7 @@ const char *sipspec_result_name(sipspec_result r) {
   case SIPSPEC_RESULT_AUTH_FAILED: return "auth-failed";
   case SIPSPEC_RESULT_CANCELLED: return "cancelled";
   case SIPSPEC_RESULT_BAD_ANSWER: return "bad-answer";
+  case SIPSPEC_RESULT_DNS_FAILED: return "dns-failed";
   }
   return "?";
 }
@@ -244,7 +245,7 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
   if (!rc) rc = sipspec_tsx_layer_use_clock(ua->layer, ua->clock);
   sipspec_resolver_opts ro = {0};
   ro.hosts_path = o->hosts_path;
-  ro.dns = 1;
+  ro.dns = strcmp(ua->cfg.dns_servers, "none") != 0; /* "none": the hosts file only */
   ro.dns_servers = ua->cfg.dns_servers[0] ? ua->cfg.dns_servers : NULL;
   ro.clock = ua->clock;
   if (!rc) rc = sipspec_resolver_create(loop, &ro, &ua->resolver, err, errlen);
