@@ -434,7 +434,8 @@ static void test_normal_call(void) {
   const char *order[] = {"\r\nVia: SIP/2.0/", "\r\nMax-Forwards: 70\r\n", "\r\nFrom: <sip:client@127.0.0.1>;tag=",
                          "\r\nTo: <sip:mresources@127.0.0.1:", "\r\nCall-ID: ", "\r\nCSeq: 1 INVITE\r\n",
                          "\r\nContact: <sip:client@127.0.0.1:", "\r\nUser-Agent: sipspec-test\r\n",
-                         "\r\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n", "\r\nSupported: ",
+                         "\r\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE\r\n", "\r\nSupported: timer\r\n",
+                         "\r\nSession-Expires: 1800\r\n", "\r\nMin-SE: 90\r\n",
                          "\r\nContent-Type: application/sdp\r\n", "\r\nContent-Length: "};
   const char *prev = m;
   for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
