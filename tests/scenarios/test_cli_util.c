@@ -239,6 +239,8 @@ static void test_report_json(void) {
   strcpy(r.bye_reason, "Call/Transaction Does Not Exist");
   FILE *f = tmpfile();
   CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  r.session_expires = 600; /* RFC 4028, as negotiated */
+  snprintf(r.refresher, sizeof r.refresher, "uac");
   cli_call_report_json(f, &r, NULL, NULL);
   char *s = slurp(f);
   fclose(f);
@@ -250,7 +252,8 @@ static void test_report_json(void) {
     "\"rejected\":false}],"
     "\"audio\":{\"host\":\"127.0.0.1\",\"port\":4000,\"codec\":{\"name\":\"PCMU\",\"rate\":8000,\"pt\":0},"
     "\"direction\":{\"offered\":\"sendrecv\",\"answered\":\"sendrecv\"},\"rejected\":false}},\"ended_by\":\"local\","
-    "\"bye_status\":481,\"bye_reason\":\"Call/Transaction Does Not Exist\",\"telemetry\":{";
+    "\"bye_status\":481,\"bye_reason\":\"Call/Transaction Does Not Exist\",\"session_expires\":600,"
+    "\"refresher\":\"uac\",\"telemetry\":{";
   CU_ASSERT_EQUAL(strncmp(s, want, strlen(want)), 0);
   if (strncmp(s, want, strlen(want))) fprintf(stderr, "\ngot:  %s\nwant: %s...\n", s, want);
   CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"sessionsEstablished\":1"));
@@ -275,7 +278,7 @@ static void test_report_failed_json(void) {
   fclose(f);
   const char *want = "{\"result\":\"rejected\",\"status\":486,\"reason\":\"Busy Here\",\"call_id\":null,"
                      "\"session\":null,\"ended_by\":\"none\",\"bye_status\":null,\"bye_reason\":null,"
-                     "\"telemetry\":{\"sipProvisional\":0,";
+                     "\"session_expires\":null,\"refresher\":null,\"telemetry\":{\"sipProvisional\":0,";
   CU_ASSERT_EQUAL(strncmp(s, want, strlen(want)), 0);
   CU_ASSERT_EQUAL(strcmp(s + strlen(s) - 13, "},\"server\":7}"), 0);
   free(s);
