@@ -10,7 +10,9 @@
 #@ timer CANCEL: start=64*T1                              # RFC 3261 §9.1 (no final response 64*T1 after CANCEL)
 #@ timer KEEPALIVE: start=30000ms                         # RFC 3261 §11 (OPTIONS inside the dialog at the application's interval; off without one)
 #
-# The re-INVITEs that add and remove resources run beside this chart, on spec/uac_update.rl.
+# The re-INVITEs that add and remove resources run beside this chart, on spec/uac_update.rl;
+# the session timer (RFC 4028) on spec/session_timer.rl, which has the INVITE sent again after
+# a 422 (SE_RETRY) and ends the session with BYE (SE_END).
 #
 # An established session lasts as long as the application holds it.
 #@ waits Established: the application holds the MRCP session until it ends it or the server sends BYE (RFC 6787 §4)
@@ -35,6 +37,7 @@
       | RX_300_699 @report_failed -> Terminated                                 # RFC 3261 §13.2.2.3
       | AUTH_RETRY @send_invite_with_credentials -> Inviting                    # RFC 3261 §22.2
       | AUTH_FAILED @report_auth_failed -> Terminated                           # RFC 3261 §22.2
+      | SE_RETRY @send_invite_again -> Inviting                                 # RFC 4028 §7.3, §7.4 (422: the INVITE again, CSeq + 1, with the 422's Min-SE)
       | TU_END -> CancelPending                                                 # RFC 3261 §9.1 (no CANCEL before a provisional)
       | TXN_TIMEOUT @report_timeout -> Terminated                               # RFC 3261 §17.1.1.2 (Timer B)
       | TRANSPORT_ERR @report_transport_error -> Terminated                     # RFC 3261 §17.1.4
@@ -46,6 +49,7 @@
       | RX_300_699 @stop_timer_ANSWER @report_failed -> Terminated              # RFC 3261 §13.2.2.3
       | AUTH_RETRY @stop_timer_ANSWER @send_invite_with_credentials -> Inviting # RFC 3261 §22.2
       | AUTH_FAILED @stop_timer_ANSWER @report_auth_failed -> Terminated        # RFC 3261 §22.2
+      | SE_RETRY @stop_timer_ANSWER @send_invite_again -> Inviting              # RFC 4028 §7.3, §7.4
       | TU_END @stop_timer_ANSWER @send_cancel @start_timer_CANCEL -> Cancelling   # RFC 3261 §9.1
       | TIMER_ANSWER @send_cancel @start_timer_CANCEL -> AnswerTimedOut         # RFC 3261 §9.1 (the UAC gives up ringing)
       | TRANSPORT_ERR @stop_timer_ANSWER @report_transport_error -> Terminated  # RFC 3261 §17.1.4
@@ -57,6 +61,7 @@
       | RX_300_699 @report_cancelled -> Terminated                              # RFC 3261 §13.2.2.3
       | AUTH_RETRY @report_cancelled -> Terminated                              # RFC 3261 §22.2 (a challenge once ended: no retry)
       | AUTH_FAILED @report_cancelled -> Terminated                             # RFC 3261 §22.2 (a challenge once ended: no retry)
+      | SE_RETRY @report_cancelled -> Terminated                                # RFC 4028 §7.3 (a 422 once ended: no retry)
       | TXN_TIMEOUT @report_cancelled -> Terminated                             # RFC 3261 §17.1.1.2 (Timer B)
       | TRANSPORT_ERR @report_transport_error -> Terminated                     # RFC 3261 §17.1.4
     ),
@@ -67,6 +72,7 @@
       | RX_300_699 @stop_timer_CANCEL @report_cancelled -> Terminated           # RFC 3261 §9.1 (487)
       | AUTH_RETRY @stop_timer_CANCEL @report_cancelled -> Terminated           # RFC 3261 §9.1, §22.2 (a challenge once cancelled: no retry)
       | AUTH_FAILED @stop_timer_CANCEL @report_cancelled -> Terminated          # RFC 3261 §9.1, §22.2
+      | SE_RETRY @stop_timer_CANCEL @report_cancelled -> Terminated             # RFC 3261 §9.1, RFC 4028 §7.3 (a 422 once cancelled: no retry)
       | TIMER_CANCEL @report_cancelled -> Terminated                            # RFC 3261 §9.1 (64*T1 without a final response)
       | TRANSPORT_ERR @stop_timer_CANCEL @report_transport_error -> Terminated   # RFC 3261 §17.1.4
     ),
@@ -77,6 +83,7 @@
       | RX_300_699 @stop_timer_CANCEL @report_answer_timeout -> Terminated      # RFC 3261 §9.1 (487)
       | AUTH_RETRY @stop_timer_CANCEL @report_answer_timeout -> Terminated      # RFC 3261 §9.1, §22.2 (a challenge once cancelled: no retry)
       | AUTH_FAILED @stop_timer_CANCEL @report_answer_timeout -> Terminated     # RFC 3261 §9.1, §22.2
+      | SE_RETRY @stop_timer_CANCEL @report_answer_timeout -> Terminated        # RFC 3261 §9.1, RFC 4028 §7.3
       | TIMER_CANCEL @report_answer_timeout -> Terminated                       # RFC 3261 §9.1 (64*T1 without a final response)
       | TRANSPORT_ERR @stop_timer_CANCEL @report_transport_error -> Terminated   # RFC 3261 §17.1.4
     ),
@@ -87,6 +94,7 @@
       | TU_REQUEST @send_in_dialog_request -> Established                       # RFC 3261 §12.2.1.1 (OPTIONS, re-INVITE)
       | TIMER_KEEPALIVE @send_keepalive @restart_timer_KEEPALIVE -> Established # RFC 3261 §11, §12.2.1.1 (OPTIONS keep-alive)
       | TU_END @stop_timer_KEEPALIVE @report_ended_locally @send_bye -> Terminating   # RFC 3261 §15.1.1
+      | SE_END @stop_timer_KEEPALIVE @report_timer_end @send_bye -> Terminating # RFC 4028 §10 (no refresh from the peer, or ours failed: BYE)
       | NO_ACK @stop_timer_KEEPALIVE @report_ack_timeout @send_bye -> Terminating # RFC 3261 §13.3.1.4 (no ACK for our 2xx: BYE)
       | RX_BYE @answer_200 @report_terminated_by_peer -> Terminated             # RFC 3261 §15.1.2
       | RX_481_408 @report_terminated -> Terminated                             # RFC 3261 §12.2.1.2

@@ -20,6 +20,12 @@
 #@ timer STEP: start=0ms                                  # RFC 3261 §9.2 (the 487 after the 200 to the CANCEL), §13.3.1.1
 #@ timer RING: start=0ms                                  # RFC 3261 §13.3.1.1 (ring_interval_ms between 180s)
 #@ timer BYE: start=1000ms                                # RFC 3261 §15 (bye_after_ms after the ACK; off when 0)
+#@ timer EXPIRE: start=0ms                                # RFC 4028 §10 (SE - min(32 s, SE/3) without the client's refresh; off without a session timer refreshed by the client)
+#
+# The session timer (RFC 4028 §9): the 2xx says Session-Expires with a refresher (serve's
+# --session-expires, --refresher) when the client supports it; when the client refreshes
+# (refresher=uac), its UPDATE or re-INVITE (RX_REFRESH) restarts EXPIRE, and without one the
+# server sends BYE before the session expires (§10).
 #
 # An established session lasts as long as the client holds it, or until bye_after_ms.
 #@ waits Established: the client holds the MRCP session until it sends BYE (RFC 6787 §4)
@@ -50,6 +56,7 @@
       | TRANSPORT_ERR @stop_timer_STEP @count_failed @report_ended -> Terminated # RFC 3261 §17.2.4
       | RX_BYE @refuse_bye -> Received                                           # RFC 3261 §15.1.2 (no dialog yet: 481)
       | RX_REQUEST @answer_500_retry -> Received                                 # RFC 3261 §14.2 (the INVITE is still pending)
+      | RX_REFRESH @answer_500_retry -> Received                                 # RFC 3261 §14.2 (the INVITE is still pending)
     ),
     Cancelled: (
         TIMER_STEP @cancel_487 @report_ended -> Terminated                       # RFC 3261 §9.2
@@ -57,6 +64,7 @@
       | TRANSPORT_ERR @stop_timer_STEP @count_failed @report_ended -> Terminated # RFC 3261 §17.2.4
       | RX_BYE @refuse_bye -> Cancelled                                          # RFC 3261 §15.1.2 (no dialog yet: 481)
       | RX_REQUEST @answer_500_retry -> Cancelled                                # RFC 3261 §14.2
+      | RX_REFRESH @answer_500_retry -> Cancelled                                # RFC 3261 §14.2
     ),
     Ringing: (
         TIMER_RING @send_progress -> Ringing                                     # RFC 3261 §13.3.1.1
@@ -69,6 +77,7 @@
       | TRANSPORT_ERR @stop_timer_RING @count_failed @dialog_transport_error -> Terminated   # RFC 3261 §17.2.4
       | RX_BYE @stop_timer_RING @answer_bye @count_failed @respond_487 -> Terminated       # RFC 3261 §15, §15.1.2 (early BYE: 487 to the INVITE)
       | RX_REQUEST @answer_500_retry -> Ringing                                  # RFC 3261 §14.2
+      | RX_REFRESH @answer_500_retry -> Ringing                                  # RFC 3261 §14.2
     ),
     CancelledEarly: (
         TIMER_STEP @cancel_487 @end_early_dialog -> Terminated                   # RFC 3261 §9.2, §12.3
@@ -76,33 +85,39 @@
       | TRANSPORT_ERR @stop_timer_STEP @count_failed @dialog_transport_error -> Terminated  # RFC 3261 §17.2.4
       | RX_BYE @stop_timer_STEP @answer_bye @count_failed @respond_487 -> Terminated        # RFC 3261 §15, §15.1.2
       | RX_REQUEST @answer_500_retry -> CancelledEarly                           # RFC 3261 §14.2
+      | RX_REFRESH @answer_500_retry -> CancelledEarly                           # RFC 3261 §14.2
     ),
     WaitAck: (
-        RX_ACK @pass_ack @report_established @start_timer_BYE -> Established     # RFC 3261 §13.3.1.4
+        RX_ACK @pass_ack @report_established @start_timer_BYE @start_timer_EXPIRE -> Established     # RFC 3261 §13.3.1.4, RFC 4028 §9 (the session interval runs from the 2xx)
       | NO_ACK @count_failed @end_status_408 @route_bye -> Byeing                # RFC 3261 §13.3.1.4 (64*T1 without the ACK: BYE)
       | TU_END -> AckThenBye                                                     # RFC 3261 §15 (no BYE before the ACK of our 2xx)
       | RX_BYE @count_failed @answer_bye -> Terminated                           # RFC 3261 §15.1.2 (BYE before the ACK: never established)
       | RX_REQUEST @dialog_request -> WaitAck                                    # RFC 3261 §12.2.2, §14.2
+      | RX_REFRESH @dialog_request -> WaitAck                                    # RFC 3261 §12.2.2, §14.2 (no session to refresh yet)
     ),
     AckThenBye: (
         RX_ACK @pass_ack @report_established @route_bye -> Byeing                # RFC 3261 §15, §13.3.1.4
       | NO_ACK @count_failed @end_status_408 @route_bye -> Byeing                # RFC 3261 §15 (or until the server transaction times out)
       | RX_BYE @count_failed @answer_bye -> Terminated                           # RFC 3261 §15.1.2
       | RX_REQUEST @dialog_request -> AckThenBye                                 # RFC 3261 §12.2.2
+      | RX_REFRESH @dialog_request -> AckThenBye                                 # RFC 3261 §12.2.2
     ),
     Established: (
         RX_ACK @pass_ack -> Established                                          # RFC 3261 §13.3.1.4 (the ACK of a re-INVITE's 2xx)
       | RX_REQUEST @dialog_request -> Established                                # RFC 3261 §12.2.2, §14.2 (OPTIONS, re-INVITE)
-      | TIMER_BYE @route_bye -> Byeing                                           # RFC 3261 §15.1.1 (bye_after_ms)
-      | TU_END @stop_timer_BYE @route_bye -> Byeing                              # RFC 3261 §15.1.1 (shutting down)
-      | NO_ACK @stop_timer_BYE @end_status_408 @route_bye -> Byeing              # RFC 3261 §13.3.1.4 (a re-INVITE's 2xx without its ACK)
-      | RX_BYE @stop_timer_BYE @answer_bye -> Terminated                         # RFC 3261 §15.1.2
+      | RX_REFRESH @stop_timer_EXPIRE @dialog_request @start_timer_EXPIRE -> Established   # RFC 4028 §10, RFC 3311 (the client's UPDATE or re-INVITE refreshes the session)
+      | TIMER_EXPIRE @stop_timer_BYE @count_expired @end_status_408 @route_bye -> Byeing   # RFC 4028 §10 (the client did not refresh: BYE before the expiration)
+      | TIMER_BYE @stop_timer_EXPIRE @route_bye -> Byeing                        # RFC 3261 §15.1.1 (bye_after_ms)
+      | TU_END @stop_timer_BYE @stop_timer_EXPIRE @route_bye -> Byeing           # RFC 3261 §15.1.1 (shutting down)
+      | NO_ACK @stop_timer_BYE @stop_timer_EXPIRE @end_status_408 @route_bye -> Byeing     # RFC 3261 §13.3.1.4 (a re-INVITE's 2xx without its ACK)
+      | RX_BYE @stop_timer_BYE @stop_timer_EXPIRE @answer_bye -> Terminated      # RFC 3261 §15.1.2
     ),
     Byeing: (
         ROUTE_READY @send_bye -> Terminated                                      # RFC 3261 §15.1.1, RFC 3263 §4
       | RX_BYE @answer_bye -> Terminated                                         # RFC 3261 §15.1.2 (the client's BYE crossed ours)
       | RX_ACK @pass_ack -> Byeing                                               # RFC 3261 §13.3.1.4
       | RX_REQUEST @dialog_request -> Byeing                                     # RFC 3261 §12.2.2
+      | RX_REFRESH @dialog_request -> Byeing                                     # RFC 3261 §12.2.2
     ),
     Terminated: ( zlen )
   );

@@ -452,6 +452,7 @@ static void uas_call_ring_interval_and_bye_after(void) {
   CU_ASSERT_EQUAL(sipspec_fsm_timers_set(&s.timers, SIPSPEC_EV_TIMER_RING, 300), SIPSPEC_OK);
   CU_ASSERT_EQUAL(sipspec_fsm_timers_set(&s.timers, SIPSPEC_EV_TIMER_BYE, 2000), SIPSPEC_OK);
   CU_ASSERT_EQUAL(sipspec_fsm_timers_off(&s.timers, SIPSPEC_EV_TIMER_BYE, 0), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_off(&s.timers, SIPSPEC_EV_TIMER_EXPIRE, 1), SIPSPEC_OK); /* no session timer */
   inject(&s, 0, SIPSPEC_EV_TU_START);
   run_until(&s, 0);                     /* TIMER_STEP: send_progress posts the 180 */
   inject(&s, 0, SIPSPEC_EV_TU_1XX);
@@ -474,6 +475,7 @@ static void uas_call_no_interval_bye_off(void) {
   sim s;
   sim_init(&s, &sipspec_chart_uas_call, 500, 0);
   CU_ASSERT_EQUAL(sipspec_fsm_timers_off(&s.timers, SIPSPEC_EV_TIMER_BYE, 1), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_off(&s.timers, SIPSPEC_EV_TIMER_EXPIRE, 1), SIPSPEC_OK); /* no session timer */
   inject(&s, 100, SIPSPEC_EV_TU_START);
   run_until(&s, 100);
   inject(&s, 100, SIPSPEC_EV_TU_1XX);

@@ -66,6 +66,31 @@ static void test_every_variable(void) {
   CU_ASSERT_EQUAL(c.invite_max_retrans, 20);
 }
 
+/* RFC 4028: MRCP_SIP_SESSION_EXPIRES (1800, 0 asks for none) and MRCP_SIP_MIN_SE (90). */
+static void test_session_timer_variables(void) {
+  sipspec_config c;
+  sipspec_config_init(&c);
+  CU_ASSERT_EQUAL(c.session_expires_s, 1800);
+  CU_ASSERT_EQUAL(c.min_se_s, 90);
+  kv ok[] = {{"MRCP_SIP_SESSION_EXPIRES", "600"}, {"MRCP_SIP_MIN_SE", "120"}, {NULL, NULL}};
+  CU_ASSERT_EQUAL(apply(&c, ok), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.session_expires_s, 600);
+  CU_ASSERT_EQUAL(c.min_se_s, 120);
+  kv off[] = {{"MRCP_SIP_SESSION_EXPIRES", "0"}, {NULL, NULL}};
+  CU_ASSERT_EQUAL(apply(&c, off), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.session_expires_s, 0);
+  kv below[] = {{"MRCP_SIP_SESSION_EXPIRES", "60"}, {"MRCP_SIP_MIN_SE", "90"}, {NULL, NULL}};
+  sipspec_config before;
+  sipspec_config_init(&c);
+  before = c;
+  char e[SIPSPEC_ERR_LEN] = "";
+  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, lookup, below, e, sizeof e), SIPSPEC_E_CONFIG);
+  CU_ASSERT_STRING_EQUAL(e, "MRCP_SIP_SESSION_EXPIRES=60 is less than MRCP_SIP_MIN_SE=90 (RFC 4028 7.1)");
+  CU_ASSERT_EQUAL(memcmp(&c, &before, sizeof c), 0);
+  kv zero_min[] = {{"MRCP_SIP_MIN_SE", "0"}, {NULL, NULL}};
+  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, lookup, zero_min, e, sizeof e), SIPSPEC_E_CONFIG);
+}
+
 typedef struct bad_case {
   const char *var, *value;
   int code;
@@ -189,6 +214,7 @@ static void test_error_names(void) {
 static const tst_case cases[] = {
   {"defaults match RFC 3261 Table 4", test_defaults},
   {"every MRCP_SIP_ variable overrides its field", test_every_variable},
+  {"MRCP_SIP_SESSION_EXPIRES and MRCP_SIP_MIN_SE (RFC 4028)", test_session_timer_variables},
   {"bad values are refused with a sentence naming variable and value", test_bad_values},
   {"a failing call leaves the config untouched", test_partial_failure_keeps_config},
   {"error text is cut safely to the caller's buffer", test_small_error_buffer},

@@ -685,6 +685,39 @@ def keepalive():
           f"({n}), {srv.lines[-1:]}")
 
 
+def session_timer():
+    """RFC 4028 in real time, so with a session interval of 4 s, below the RFC's 90 s minimum,
+    which MRCP_SIP_MIN_SE=2 and serve --session-expires allow for tests: negotiation and one
+    refresh by UPDATE at 2 s (serve's Allow lists UPDATE) with serve as refresher=uac's peer; then
+    serve --refresher uas, which sends no refresh: the client's BYE at 4 - min(32, 4/3) = 3 s."""
+    env = base_env(MRCP_SIP_SESSION_EXPIRES="4", MRCP_SIP_MIN_SE="2")
+    srv = Server("--session-expires", "4")
+    try:
+        st, obj, out, err = call_json(["--hold", "3000", srv.uri], env=env)
+        tel = obj.get("telemetry") or {}
+        check(st == 0 and obj.get("result") == "ok", f"session_timer: exit 0 and ok, got {st} {obj.get('result')} {err!r}")
+        check(obj.get("session_expires") == 4 and obj.get("refresher") == "uac",
+              f"session_timer: 4 s, refresher uac, got {obj.get('session_expires')} {obj.get('refresher')}")
+        check(tel.get("sipSessionRefreshes") == 1, f"session_timer: one refresh in 3 s, got {tel.get('sipSessionRefreshes')}")
+        check(obj.get("ended_by") == "local", f"session_timer: ended local, got {obj.get('ended_by')}")
+    finally:
+        check(srv.stop() == 0, "session_timer: serve exits 0")
+    srv = Server("--session-expires", "4", "--refresher", "uas")
+    try:
+        t0 = time.monotonic()
+        st, obj, out, err = call_json(["--hold", "8000", srv.uri], env=env)
+        took = time.monotonic() - t0
+        tel = obj.get("telemetry") or {}
+        check(obj.get("refresher") == "uas" and obj.get("session_expires") == 4,
+              f"session_timer uas: 4 s, refresher uas, got {obj.get('session_expires')} {obj.get('refresher')}")
+        check(obj.get("ended_by") == "error" and tel.get("sipSessionExpired") == 1,
+              f"session_timer uas: BYE on expiry, got {obj.get('ended_by')} {tel.get('sipSessionExpired')}")
+        check(obj.get("bye_status") == 200, f"session_timer uas: the BYE answered 200, got {obj.get('bye_status')}")
+        check(2.5 < took < 6, f"session_timer uas: over after about 3 s, took {took:.1f} s")
+    finally:
+        check(srv.stop() == 0, "session_timer uas: serve exits 0")
+
+
 def ipv6():
     try:
         with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
@@ -732,7 +765,8 @@ def demo():
 
 def main():
     cases = [normal_call, reject, ring_many, server_bye, bye_status, reasons, no_answer, peer_gone_mid_dialog, cancel_on_sigint,
-             sigterm_serve_during_call, serve_two_signals, auth, keepalive, ipv6, demo, answer_as_served, refused_resources]
+             sigterm_serve_during_call, serve_two_signals, auth, keepalive, ipv6, demo, answer_as_served, refused_resources,
+             session_timer]
     if TP == "udp":
         cases.insert(0, usage_errors)
         cases.append(port_unreachable)  # over TCP: no_answer's closed port

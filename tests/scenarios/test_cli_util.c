@@ -247,6 +247,8 @@ static void test_report_json(void) {
   r.bye_sent = 1; /* the server lost the dialog: the INVITE's status stays */
   r.bye_status = 481;
   strcpy(r.bye_reason, "Call/Transaction Does Not Exist");
+  r.session_expires = 600; /* RFC 4028, as negotiated */
+  snprintf(r.refresher, sizeof r.refresher, "uac");
   char *s = report_json(&r, NULL, NULL);
   const char *want =
     "{\"result\":\"ok\",\"status\":200,\"reason\":\"OK\",\"call_id\":\"abc@127.0.0.1\",\"session\":{\"channels\":["
@@ -256,7 +258,8 @@ static void test_report_json(void) {
     "\"rejected\":false}],"
     "\"audio\":{\"host\":\"127.0.0.1\",\"port\":4000,\"codec\":{\"name\":\"PCMU\",\"rate\":8000,\"pt\":0},"
     "\"direction\":{\"offered\":\"sendrecv\",\"answered\":\"sendrecv\"},\"rejected\":false}},\"ended_by\":\"local\","
-    "\"bye_status\":481,\"bye_reason\":\"Call/Transaction Does Not Exist\",\"telemetry\":{";
+    "\"bye_status\":481,\"bye_reason\":\"Call/Transaction Does Not Exist\",\"session_expires\":600,"
+    "\"refresher\":\"uac\",\"telemetry\":{";
   CU_ASSERT_EQUAL(strncmp(s, want, strlen(want)), 0);
   if (strncmp(s, want, strlen(want))) fprintf(stderr, "\ngot:  %s\nwant: %s...\n", s, want);
   CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"sessionsEstablished\":1"));
@@ -278,7 +281,7 @@ static void test_report_failed_json(void) {
   char *s = report_json(&r, extra, &seven);
   const char *want = "{\"result\":\"rejected\",\"status\":486,\"reason\":\"Busy Here\",\"call_id\":null,"
                      "\"session\":null,\"ended_by\":\"none\",\"bye_status\":null,\"bye_reason\":null,"
-                     "\"telemetry\":{\"sipProvisional\":0,";
+                     "\"session_expires\":null,\"refresher\":null,\"telemetry\":{\"sipProvisional\":0,";
   CU_ASSERT_EQUAL(strncmp(s, want, strlen(want)), 0);
   CU_ASSERT_EQUAL(strcmp(s + strlen(s) - 13, "},\"server\":7}"), 0);
   free(s);

@@ -186,14 +186,14 @@ static void no_dialog_options_405(void) {
   call_init(&c, "opt");
   send_req(&e, &c, "OPTIONS", NULL, 0, NULL, NULL, 1);
   r = expect_msg(&e.p, "SIP/2.0 200", 2.0);
-  CU_ASSERT_STRING_EQUAL(msg_header(r, "Allow", h, sizeof h), "INVITE, ACK, BYE, CANCEL, OPTIONS");
+  CU_ASSERT_STRING_EQUAL(msg_header(r, "Allow", h, sizeof h), "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE");
   CU_ASSERT_STRING_EQUAL(msg_header(r, "Accept", h, sizeof h), "application/sdp");
   CU_ASSERT_PTR_NOT_NULL(msg_header(r, "Supported", h, sizeof h));
   CU_ASSERT_EQUAL(env_stats(&e).options, 1);
 
   send_req(&e, &c, "PUBLISH", NULL, 0, NULL, NULL, 2);
   r = expect_msg(&e.p, "SIP/2.0 405", 2.0);
-  CU_ASSERT_STRING_EQUAL(msg_header(r, "Allow", h, sizeof h), "INVITE, ACK, BYE, CANCEL, OPTIONS");
+  CU_ASSERT_STRING_EQUAL(msg_header(r, "Allow", h, sizeof h), "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE");
   send_req(&e, &c, "FOO", NULL, 0, NULL, NULL, 3);
   CU_ASSERT_PTR_NOT_NULL(peer_find(&e.p, "SIP/2.0 405", 2.0));
 

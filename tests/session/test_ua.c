@@ -165,6 +165,10 @@ static sipspec_digest_cred_entry creds[] = {{NULL, "alice", "secret"}};
 
 static const char *hosts_file;
 
+/* MRCP_SIP_SESSION_EXPIRES and MRCP_SIP_MIN_SE of the next fixture (the session timer tests
+ * set them; every fixture starts from the defaults otherwise). */
+static unsigned fx_session_expires = SIPSPEC_DEFAULT_SESSION_EXPIRES, fx_min_se = SIPSPEC_DEFAULT_MIN_SE;
+
 /* A fresh fixture: its loop, the virtual clock the test's runs use, and the peer (over
  * TCP when tcp). */
 static void fx_loop(fx *f, int tcp) {
@@ -186,6 +190,10 @@ static void fx_open_ua(fx *f, int with_auth, int with_trace, const char *user_ag
   CU_ASSERT_EQUAL(o.cfg.t4_ms, T4_MS);
   o.clock = f->clk;
   o.cfg.transport = use_tcp ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP;
+  o.cfg.session_expires_s = fx_session_expires;
+  o.cfg.min_se_s = fx_min_se;
+  fx_session_expires = SIPSPEC_DEFAULT_SESSION_EXPIRES;
+  fx_min_se = SIPSPEC_DEFAULT_MIN_SE;
   o.bind_host = "127.0.0.1";
   o.from_user = "client";
   o.user_agent = user_agent;
@@ -435,7 +443,8 @@ static void test_normal_call(void) {
   const char *order[] = {"\r\nVia: SIP/2.0/", "\r\nMax-Forwards: 70\r\n", "\r\nFrom: <sip:client@127.0.0.1>;tag=",
                          "\r\nTo: <sip:mresources@127.0.0.1:", "\r\nCall-ID: ", "\r\nCSeq: 1 INVITE\r\n",
                          "\r\nContact: <sip:client@127.0.0.1:", "\r\nUser-Agent: sipspec-test\r\n",
-                         "\r\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n", "\r\nSupported: ",
+                         "\r\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE\r\n", "\r\nSupported: timer\r\n",
+                         "\r\nSession-Expires: 1800\r\n", "\r\nMin-SE: 90\r\n",
                          "\r\nContent-Type: application/sdp\r\n", "\r\nContent-Length: "};
   const char *prev = m;
   for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
@@ -2054,6 +2063,347 @@ static void test_tcp_reset_in_each_state(void) {
   }
 }
 
+
+/* ---- session timers (RFC 4028) and UPDATE (RFC 3311) ------------------------------------- */
+
+/* The 200 to INVITE inv with the session timer lines se (e.g. "Require: timer\r\nSession-
+ * Expires: 90;refresher=uac\r\n", "" for none) and Allow allow; returns tst_now_ms() then. */
+static uint64_t reply_200_timer(fx *f, int inv, const char *se, const char *allow) {
+  char extra[600];
+  snprintf(extra, sizeof extra, "Contact: <sip:srv@127.0.0.1:%u%s>\r\nAllow: %s\r\n%sContent-Type: application/sdp\r\n",
+           f->p.port, use_tcp ? ";transport=tcp" : "", allow, se);
+  peer_reply(&f->p, inv, 200, "srvtag", extra, answer_for(f, inv));
+  uint64_t t = tst_now_ms(f->loop);
+  CU_ASSERT_FATAL(wait_for(f, "ACK ", 0, 5) >= 0);
+  CU_ASSERT_EQUAL(f->n_answered, 1);
+  return t;
+}
+
+#define ALLOW_UPDATE "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"
+#define ALLOW_NO_UPDATE "INVITE, ACK, CANCEL, BYE, OPTIONS"
+
+/* The server's UPDATE (no body when sdp is NULL) with header lines extra. */
+static void send_server_update(fx *f, int inv, unsigned cseq, const char *branch, const char *extra, const char *sdp) {
+  char tag[64], cid[160];
+  client_dialog_ids(f, inv, tag, sizeof tag, cid, sizeof cid);
+  static char req[8192];
+  snprintf(req, sizeof req,
+           "UPDATE sip:client@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%u;branch=%s\r\nMax-Forwards: 70\r\n"
+           "From: <sip:mresources@127.0.0.1>;tag=srvtag\r\nTo: <sip:client@127.0.0.1>;tag=%s\r\n"
+           "Call-ID: %s\r\nCSeq: %u UPDATE\r\nContact: <sip:srv@127.0.0.1:%u>\r\nSupported: timer\r\n%s%s"
+           "Content-Length: %zu\r\n\r\n%s",
+           use_tcp ? "TCP" : "UDP", f->p.port, branch, tag, cid, cseq, f->p.port, extra,
+           sdp ? "Content-Type: application/sdp\r\n" : "", sdp ? strlen(sdp) : 0, sdp ? sdp : "");
+  peer_send(&f->p, req, strlen(req));
+}
+
+/* Refresher uac, the server allows UPDATE: the INVITE asks for 1800 s with Min-SE 90
+ * (RFC 4028 7.1, no refresher parameter), and the client refreshes by UPDATE without a body
+ * exactly half the interval after each 2xx (7.2, 7.4), with refresher=uac. */
+static void test_st_refresh_by_update(void) {
+  fx f;
+  fx_open(&f, 0);
+  int inv = start_call(&f);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv, "Supported"), "timer");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv, "Session-Expires"), "1800");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv, "Min-SE"), "90");
+  uint64_t t0 = reply_200_timer(&f, inv, "Require: timer\r\nSession-Expires: 1800;refresher=uac\r\n", ALLOW_UPDATE);
+  const char *who = NULL;
+  CU_ASSERT_EQUAL(sipspec_session_expires(f.s, &who), 1800u);
+  CU_ASSERT_STRING_EQUAL(who, "uac");
+  int u1 = expect_msg(&f, "UPDATE ", 0, 1000);
+  CU_ASSERT_EQUAL(f.p.at_ms[u1] - t0, 900000u);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u1, "CSeq"), "2 UPDATE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u1, "Session-Expires"), "1800;refresher=uac");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u1, "Min-SE"), "90");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u1, "Content-Length"), "0");
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipSessionRefreshes, 0);
+  peer_reply(&f.p, u1, 200, NULL, "Require: timer\r\nSession-Expires: 1800;refresher=uac\r\n", NULL);
+  uint64_t t1 = tst_now_ms(f.loop);
+  int u2 = expect_msg(&f, "UPDATE ", 1, 1000);
+  CU_ASSERT_EQUAL(f.p.at_ms[u2] - t1, 900000u);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u2, "CSeq"), "3 UPDATE");
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipSessionRefreshes, 1);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "INVITE "), 1); /* no re-INVITE */
+  peer_reply(&f.p, u2, 200, NULL, "Require: timer\r\nSession-Expires: 1800;refresher=uac\r\n", NULL);
+  tst_run_for(f.loop, 0.05);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipSessionRefreshes, 2);
+  int bye = end_call(&f);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "4 BYE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "Reason"), "");
+  fx_close(&f);
+}
+
+/* Refresher uac, the server's Allow has no UPDATE: the refresh is a re-INVITE whose SDP is
+ * the one we sent, byte for byte (the same o= version: RFC 4028 7.4, RFC 3264 8), at 45 s
+ * for a 90 s interval; its 2xx is ACKed and moves the next refresh 45 s on. */
+static void test_st_refresh_by_reinvite(void) {
+  fx f;
+  fx_session_expires = 90;
+  fx_open(&f, 0);
+  int inv = start_call(&f);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv, "Session-Expires"), "90");
+  uint64_t t0 = reply_200_timer(&f, inv, "Require: timer\r\nSession-Expires: 90;refresher=uac\r\n", ALLOW_NO_UPDATE);
+  int re = expect_msg(&f, "INVITE ", 1, 100);
+  CU_ASSERT_EQUAL(f.p.at_ms[re] - t0, 45000u);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "UPDATE "), 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re, "CSeq"), "2 INVITE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, re, "Session-Expires"), "90;refresher=uac");
+  CU_ASSERT_STRING_EQUAL(strstr(f.p.msgs[re], "\r\n\r\n"), strstr(f.p.msgs[inv], "\r\n\r\n"));
+  char extra[300];
+  snprintf(extra, sizeof extra,
+           "Contact: <sip:srv@127.0.0.1:%u%s>\r\nRequire: timer\r\nSession-Expires: 90;refresher=uac\r\n"
+           "Content-Type: application/sdp\r\n",
+           f.p.port, use_tcp ? ";transport=tcp" : "");
+  peer_reply(&f.p, re, 200, NULL, extra, answer_for(&f, inv));
+  uint64_t t1 = tst_now_ms(f.loop);
+  int ack = expect_msg(&f, "ACK ", 1, 5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ack, "CSeq"), "2 ACK");
+  int re2 = expect_msg(&f, "INVITE ", 2, 100);
+  CU_ASSERT_EQUAL(f.p.at_ms[re2] - t1, 45000u);
+  CU_ASSERT_STRING_EQUAL(strstr(f.p.msgs[re2], "\r\n\r\n"), strstr(f.p.msgs[inv], "\r\n\r\n"));
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipSessionRefreshes, 1);
+  CU_ASSERT_EQUAL(f.n_updated, 0); /* a refresh is no update of the application's */
+  CU_ASSERT_STRING_EQUAL(sipspec_session_state_name(f.s), "Established");
+  fx_close(&f);
+}
+
+/* Refresher uas (90 s): the server's UPDATE at 30 s is answered 200 with Require: timer and
+ * Session-Expires: 90;refresher=uac (the server, UAC of that request, keeps refreshing:
+ * RFC 4028 9 Table 2); its UPDATE with the SDP it sent before gets 200 with ours, with a
+ * changed one 488. Then no refresh: BYE at SE - min(32, SE/3) = 60 s after the last one,
+ * with Reason: SIP;cause=408 (10); the session ends as an error, sipSessionExpired 1. */
+static void test_st_peer_refreshes_then_expires(void) {
+  fx f;
+  fx_session_expires = 90;
+  fx_open(&f, 0);
+  int inv = start_call(&f);
+  uint64_t t0 = reply_200_timer(&f, inv, "Require: timer\r\nSession-Expires: 90;refresher=uas\r\n", ALLOW_UPDATE);
+  const char *who = NULL;
+  CU_ASSERT_EQUAL(sipspec_session_expires(f.s, &who), 90u);
+  CU_ASSERT_STRING_EQUAL(who, "uas");
+  tst_run_for(f.loop, 30);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "UPDATE "), 0);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 0);
+  send_server_update(&f, inv, 2, "z9hG4bKupd1", "Session-Expires: 90;refresher=uac\r\n", NULL);
+  int ok = expect_msg(&f, "SIP/2.0 200", 0, 5);
+  uint64_t t1 = tst_now_ms(f.loop);
+  CU_ASSERT_EQUAL(t1 - t0, 30000u);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "CSeq"), "2 UPDATE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "Session-Expires"), "90;refresher=uac");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "Require"), "timer");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "Content-Length"), "0");
+  /* an UPDATE with the server's SDP unchanged: 200 with ours (RFC 3311 5.2, RFC 3264 8) */
+  char cur[4096];
+  snprintf(cur, sizeof cur, "%s", answer_for(&f, inv));
+  send_server_update(&f, inv, 3, "z9hG4bKupd2", "Session-Expires: 90;refresher=uac\r\n", cur);
+  int ok2 = expect_msg(&f, "SIP/2.0 200", 1, 5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok2, "CSeq"), "3 UPDATE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok2, "Content-Type"), "application/sdp");
+  CU_ASSERT_PTR_NOT_NULL(strstr(f.p.msgs[ok2], "\r\n\r\nv=0"));
+  /* a changed offer: 488, which refreshes nothing */
+  char changed[4096];
+  snprintf(changed, sizeof changed, "%s", cur);
+  char *o = strstr(changed, "o=");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+  char *sp = strchr(strchr(o, ' ') + 1, ' ') + 1; /* the version */
+  *sp = *sp == '9' ? '8' : '9';
+  tst_run_for(f.loop, 10);
+  send_server_update(&f, inv, 4, "z9hG4bKupd3", "Session-Expires: 90;refresher=uac\r\n", changed);
+  int bad = expect_msg(&f, "SIP/2.0 488", 0, 5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bad, "CSeq"), "4 UPDATE");
+  uint64_t t2 = f.p.at_ms[ok2];
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipSessionRefreshes, 2);
+  CU_ASSERT_TRUE(run_until_term(&f, 200) || peer_count(&f.p, "BYE ") > 0);
+  int bye = expect_msg(&f, "BYE ", 0, 5);
+  CU_ASSERT_EQUAL(f.p.at_ms[bye] - t2, 60000u);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "Reason"), "SIP;cause=408;text=\"Session timer expired\"");
+  CU_ASSERT_EQUAL(peer_count(&f.p, "UPDATE "), 0);
+  reply_until_term(&f, bye, 200);
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipSessionExpired, 1);
+  fx_close(&f);
+}
+
+/* RFC 4028 7.3, 7.4: a 422 with Min-SE 1900 gets the INVITE again (CSeq 2, the same Call-ID
+ * and From tag) asking for 1900 with Min-SE 1900; a second 422 ends the attempt with 422
+ * (10: not continuously), after two INVITEs. */
+static void test_st_422_retry_then_fail(void) {
+  fx f;
+  fx_open(&f, 0);
+  int inv = start_call(&f);
+  peer_reply(&f.p, inv, 422, "srvtag", "Min-SE: 1900\r\n", NULL);
+  int inv2 = expect_msg(&f, "INVITE ", 1, 5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "CSeq"), "2 INVITE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "Call-ID"), peer_header(&f.p, inv, "Call-ID"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "Session-Expires"), "1900");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "Min-SE"), "1900");
+  char from1[200];
+  snprintf(from1, sizeof from1, "%s", peer_header(&f.p, inv, "From"));
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "From"), from1);
+  CU_ASSERT_EQUAL(f.n_failed, 0);
+  peer_reply(&f.p, inv2, 422, "srvtag", "Min-SE: 2000\r\n", NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.n_failed, 1);
+  CU_ASSERT_EQUAL(f.result, SIPSPEC_RESULT_REJECTED);
+  CU_ASSERT_EQUAL(f.failed_status, 422);
+  tst_run_for(f.loop, 1);
+  /* (UDP copies of the first two aside) never a third INVITE */
+  for (int k = 0, i; (i = peer_find(&f.p, "INVITE ", k)) >= 0; k++)
+    CU_ASSERT(!strcmp(peer_header(&f.p, i, "CSeq"), "1 INVITE") || !strcmp(peer_header(&f.p, i, "CSeq"), "2 INVITE"));
+  fx_close(&f);
+}
+
+/* The 422 retry answered: the session runs with the 422's interval. */
+static void test_st_422_retry_then_200(void) {
+  fx f;
+  fx_open(&f, 0);
+  int inv = start_call(&f);
+  peer_reply(&f.p, inv, 422, "srvtag", "Min-SE: 1900\r\n", NULL);
+  int inv2 = expect_msg(&f, "INVITE ", 1, 5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv2, "CSeq"), "2 INVITE");
+  char extra[300];
+  snprintf(extra, sizeof extra,
+           "Contact: <sip:srv@127.0.0.1:%u%s>\r\nRequire: timer\r\nSession-Expires: 1900;refresher=uac\r\n"
+           "Allow: " ALLOW_UPDATE "\r\nContent-Type: application/sdp\r\n",
+           f.p.port, use_tcp ? ";transport=tcp" : "");
+  peer_reply(&f.p, inv2, 200, "srvtag2", extra, answer_for(&f, inv2));
+  uint64_t t0 = tst_now_ms(f.loop);
+  CU_ASSERT(wait_for(&f, "ACK ", 1, 5) >= 0);
+  const char *who = NULL;
+  CU_ASSERT_EQUAL(sipspec_session_expires(f.s, &who), 1900u);
+  int u = expect_msg(&f, "UPDATE ", 0, 1000);
+  CU_ASSERT_EQUAL(f.p.at_ms[u] - t0, 950000u);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u, "Min-SE"), "1900");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u, "Session-Expires"), "1900;refresher=uac");
+  fx_close(&f);
+}
+
+/* Established with refresher uac, 90 s, UPDATE allowed; returns the INVITE's index, and the
+ * first UPDATE's in *u (sent at 45 s). */
+static int st_until_update(fx *f, int *u) {
+  fx_session_expires = 90;
+  fx_open(f, 0);
+  int inv = start_call(f);
+  uint64_t t0 = reply_200_timer(f, inv, "Require: timer\r\nSession-Expires: 90;refresher=uac\r\n", ALLOW_UPDATE);
+  *u = expect_msg(f, "UPDATE ", 0, 100);
+  CU_ASSERT_EQUAL(f->p.at_ms[*u] - t0, 45000u);
+  return inv;
+}
+
+/* A refresh answered 491: sent once more after 2.1..4 s in 10 ms steps (RFC 3261 14.1); a
+ * 200 to that one refreshes the session, the next refresh 45 s after it. */
+static void test_st_491_glare(void) {
+  fx f;
+  int u;
+  st_until_update(&f, &u);
+  peer_reply(&f.p, u, 491, NULL, NULL, NULL);
+  uint64_t t491 = tst_now_ms(f.loop);
+  int u2 = expect_msg(&f, "UPDATE ", 1, 10);
+  uint64_t waited = f.p.at_ms[u2] - t491;
+  CU_ASSERT(waited >= 2100 && waited <= 4000 && waited % 10 == 0);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u2, "CSeq"), "3 UPDATE");
+  peer_reply(&f.p, u2, 200, NULL, "Require: timer\r\nSession-Expires: 90;refresher=uac\r\n", NULL);
+  uint64_t t1 = tst_now_ms(f.loop);
+  int u3 = expect_msg(&f, "UPDATE ", 2, 100);
+  CU_ASSERT_EQUAL(f.p.at_ms[u3] - t1, 45000u);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 0);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipSessionRefreshes, 1);
+  fx_close(&f);
+}
+
+/* 491 twice: not continuously (RFC 4028 10): BYE, the session ends as an error. */
+static void test_st_491_twice(void) {
+  fx f;
+  int u;
+  st_until_update(&f, &u);
+  peer_reply(&f.p, u, 491, NULL, NULL, NULL);
+  int u2 = expect_msg(&f, "UPDATE ", 1, 10);
+  peer_reply(&f.p, u2, 491, NULL, NULL, NULL);
+  int bye = expect_msg(&f, "BYE ", 0, 5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "4 BYE");
+  reply_until_term(&f, bye, 200);
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
+  CU_ASSERT_STRING_EQUAL(sipspec_ua_telemetry(f.ua)->sipSessionExpired ? "expired" : "not", "not");
+  fx_close(&f);
+}
+
+/* 503 with Retry-After: 5: the refresh again exactly 5 s later, once. */
+static void test_st_503_retry_after(void) {
+  fx f;
+  int u;
+  st_until_update(&f, &u);
+  peer_reply(&f.p, u, 503, NULL, "Retry-After: 5\r\n", NULL);
+  uint64_t t503 = tst_now_ms(f.loop);
+  int u2 = expect_msg(&f, "UPDATE ", 1, 10);
+  CU_ASSERT_EQUAL(f.p.at_ms[u2] - t503, 5000u);
+  peer_reply(&f.p, u2, 200, NULL, "Require: timer\r\nSession-Expires: 90;refresher=uac\r\n", NULL);
+  tst_run_for(f.loop, 1);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 0);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipSessionRefreshes, 1);
+  fx_close(&f);
+}
+
+/* A refresh answered 408 or 481 ends the session with BYE at once (RFC 4028 10, RFC 3261
+ * 12.2.1.2); the session ends as an error with that status. */
+static void test_st_refresh_408_481(void) {
+  static const int statuses[] = {408, 481};
+  for (size_t k = 0; k < 2; k++) {
+    fx f;
+    int u;
+    st_until_update(&f, &u);
+    peer_reply(&f.p, u, statuses[k], NULL, NULL, NULL);
+    uint64_t t = tst_now_ms(f.loop);
+    int bye = expect_msg(&f, "BYE ", 0, 5);
+    CU_ASSERT_EQUAL(f.p.at_ms[bye] - t, 0u);
+    CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "3 BYE");
+    reply_until_term(&f, bye, 200);
+    CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
+    for (int j = 0, i; (i = peer_find(&f.p, "UPDATE ", j)) >= 0; j++) /* UDP copies of the one refresh only */
+      CU_ASSERT_STRING_EQUAL(peer_header(&f.p, i, "CSeq"), "2 UPDATE");
+    fx_close(&f);
+  }
+}
+
+/* A refresh never answered: Timer F (64*T1 = 32 s) after the UPDATE, BYE. */
+static void test_st_refresh_unanswered(void) {
+  fx f;
+  int u;
+  st_until_update(&f, &u);
+  int bye = expect_msg(&f, "BYE ", 0, 40);
+  CU_ASSERT_EQUAL(f.p.at_ms[bye] - f.p.at_ms[u], 64u * T1_MS);
+  reply_until_term(&f, bye, 200);
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
+  fx_close(&f);
+}
+
+/* MRCP_SIP_SESSION_EXPIRES=0: Supported: timer without Session-Expires (7.1); a 2xx without
+ * one: no expiration, no refresh in an hour; the server's UPDATE still gets 200, without
+ * Session-Expires. */
+static void test_st_not_asked(void) {
+  fx f;
+  fx_session_expires = 0;
+  fx_open(&f, 0);
+  int inv = start_call(&f);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv, "Supported"), "timer");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv, "Session-Expires"), "");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, inv, "Min-SE"), "");
+  reply_200_timer(&f, inv, "", ALLOW_UPDATE);
+  const char *who = NULL;
+  CU_ASSERT_EQUAL(sipspec_session_expires(f.s, &who), 0u);
+  CU_ASSERT_STRING_EQUAL(who, "");
+  send_server_update(&f, inv, 2, "z9hG4bKupd9", "", NULL);
+  int ok = expect_msg(&f, "SIP/2.0 200", 0, 5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "CSeq"), "2 UPDATE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "Session-Expires"), "");
+  tst_run_for(f.loop, 3600);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "UPDATE "), 0);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "INVITE "), 1);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 0);
+  end_call(&f);
+  fx_close(&f);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -2114,6 +2464,17 @@ int main(void) {
   CU_add_test(s, "BYE challenged: retried with credentials", test_bye_challenged_retry);
   CU_add_test(s, "BYE challenged twice: the client gives up", test_bye_challenged_twice);
   CU_add_test(s, "BYE challenged, no credentials: ends with 407", test_bye_challenged_no_credentials);
+  CU_add_test(s, "session timer: refresher uac, UPDATE at half the interval", test_st_refresh_by_update);
+  CU_add_test(s, "session timer: no UPDATE allowed, re-INVITE with the same SDP", test_st_refresh_by_reinvite);
+  CU_add_test(s, "session timer: refresher uas, UPDATE answered, BYE at expiry", test_st_peer_refreshes_then_expires);
+  CU_add_test(s, "session timer: 422 retried with Min-SE, second 422 ends", test_st_422_retry_then_fail);
+  CU_add_test(s, "session timer: 422 retried, 200 with the larger interval", test_st_422_retry_then_200);
+  CU_add_test(s, "session timer: 491 to a refresh, sent again after the wait", test_st_491_glare);
+  CU_add_test(s, "session timer: 491 twice ends with BYE", test_st_491_twice);
+  CU_add_test(s, "session timer: 503 Retry-After, refresh again", test_st_503_retry_after);
+  CU_add_test(s, "session timer: 408 and 481 to a refresh end with BYE", test_st_refresh_408_481);
+  CU_add_test(s, "session timer: refresh unanswered, BYE after Timer F", test_st_refresh_unanswered);
+  CU_add_test(s, "session timer: not asked, UPDATE answered without one", test_st_not_asked);
   if (!use_tcp) CU_add_test(s, "INVITE over udp_max_size goes over TCP (18.1.1)", test_big_invite_switches_to_tcp);
   if (!use_tcp)
     CU_add_test(s, "INVITE retry over udp_max_size goes over TCP (18.1.1)", test_retry_over_udp_max_size_switches_to_tcp);

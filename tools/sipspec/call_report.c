@@ -93,6 +93,10 @@ void cli_call_report_json(FILE *out, const cli_call_report *r, void (*extra)(FIL
   else fputs(",\"bye_status\":null", out);
   fputs(",\"bye_reason\":", out);
   cli_json_string(out, r->bye_sent ? r->bye_reason : NULL);
+  if (r->session_expires) fprintf(out, ",\"session_expires\":%u", r->session_expires);
+  else fputs(",\"session_expires\":null", out);
+  fputs(",\"refresher\":", out);
+  cli_json_string(out, r->refresher[0] ? r->refresher : NULL);
   fputs(",\"telemetry\":", out);
   fputs(n < sizeof tel ? tel : "null", out);
   if (extra) extra(out, arg);

@@ -19,6 +19,8 @@ typedef struct cli_call_report {
   int bye_sent;              /* a BYE of ours ended the session: bye_status and bye_reason */
   int bye_status;            /* the final status of our BYE; 0: none (written as null) */
   char bye_reason[160];      /* its reason phrase, or a sentence saying why there was none */
+  unsigned session_expires;  /* the session interval negotiated (RFC 4028), 0: none (null) */
+  char refresher[4];         /* who refreshed last: "uac", "uas", "" (null) */
   char warning[160];         /* the Warning text of a refusal; "" none */
   const char *ended_by;      /* sipspec_end_reason_name(): "none", "local", "peer", "error" */
   char call_id[128];

@@ -103,6 +103,9 @@ static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user)
     copy(c->rep.bye_reason, sizeof c->rep.bye_reason, bye_reason);
   }
   c->rep.ended_by = sipspec_end_reason_name(by);
+  const char *refresher = NULL;
+  c->rep.session_expires = sipspec_session_expires(s, &refresher); /* RFC 4028, as last negotiated */
+  copy(c->rep.refresher, sizeof c->rep.refresher, refresher);
   if (r != SIPSPEC_RESULT_OK) c->rep.established = 0;
   if (c->rep.established) say(c, "session ended by %s", c->rep.ended_by);
   if (c->rep.bye_sent && c->rep.bye_status) say(c, "BYE: %d %s", c->rep.bye_status, c->rep.bye_reason);

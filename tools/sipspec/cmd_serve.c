@@ -38,6 +38,9 @@ static void usage(FILE *out) {
           "  --ring-interval MS     wait MS between the 180s and before the final response (0)\n"
           "  --bye-after MS         send BYE MS after the ACK (default: never)\n"
           "  --bye-status CODE      answer BYE with CODE (default 200; e.g. 481)\n"
+          "  --session-expires N    grant session timers of at most N s (RFC 4028; values below\n"
+          "                         90 are for tests); BYE when the client does not refresh\n"
+          "  --refresher uac|uas    who refreshes when the client leaves it open (default uac)\n"
           "  --json-log             one JSON object per line instead of text\n"
           "  --trace                also a line per SIP message sent or received (the whole\n"
           "                         message in the text of --json-log, its first line otherwise)\n"
@@ -211,6 +214,13 @@ int sipspec_cmd_serve(int argc, char **argv) {
     } else if ((m = cli_opt(argc, argv, &i, "--bye-after", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_uint(v, 1, SIPSPEC_CONFIG_MAX_MS, &so.bye_after_ms, why, sizeof why))
         return usage_error("--bye-after", why);
+    } else if ((m = cli_opt(argc, argv, &i, "--session-expires", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 1, 86400, &so.session_expires_s, why, sizeof why))
+        return usage_error("--session-expires", why);
+    } else if ((m = cli_opt(argc, argv, &i, "--refresher", &v, why, sizeof why))) {
+      if (m < 0 || (strcmp(v, "uac") && strcmp(v, "uas")))
+        return usage_error("--refresher", m < 0 ? why : "must be uac or uas");
+      so.refresher_uas = !strcmp(v, "uas");
     } else if ((m = cli_opt(argc, argv, &i, "--bye-status", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_uint(v, 200, 699, &n, why, sizeof why)) return usage_error("--bye-status", why);
       so.bye_status = (int)n;

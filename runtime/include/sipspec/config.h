@@ -35,6 +35,8 @@ const char *sipspec_tp_kind_name(sipspec_tp_kind kind);
 #define SIPSPEC_DEFAULT_T4_MS 5000u
 #define SIPSPEC_DEFAULT_INVITE_MAX_RETRANS 7u
 #define SIPSPEC_DEFAULT_UDP_MAX_SIZE 1300u
+#define SIPSPEC_DEFAULT_SESSION_EXPIRES 1800u
+#define SIPSPEC_DEFAULT_MIN_SE 90u
 /* Upper bound accepted for any millisecond value (one hour). */
 #define SIPSPEC_CONFIG_MAX_MS 3600000u
 /* Upper bound for MRCP_SIP_INVITE_MAX_RETRANS: 2^20 * T1 backoff is already absurd. */
@@ -57,6 +59,11 @@ typedef struct sipspec_config {
                                 * "none": no DNS, the hosts file only */
   unsigned udp_max_size;       /* MRCP_SIP_UDP_MAX_SIZE: bigger requests go over TCP (1300) */
   int tcp_enabled;             /* 1: a too-big message may switch to TCP (RFC 3261 18.1.1) */
+  /* MRCP_SIP_SESSION_EXPIRES (1800): the session interval the INVITE asks for (RFC 4028), 0:
+   * ask for none (Supported: timer all the same). MRCP_SIP_MIN_SE (90): the Min-SE sent;
+   * RFC 4028 5 says at least 90 s, lower values are for tests. Session-Expires >= Min-SE. */
+  unsigned session_expires_s;
+  unsigned min_se_s;
 } sipspec_config;
 
 /* Fills *cfg with the defaults above. */

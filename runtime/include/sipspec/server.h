@@ -138,6 +138,14 @@ typedef struct sipspec_server_opts {
   unsigned bye_after_ms;         /* 0: never; else send BYE this long after the ACK */
   int bye_status;                /* the status answered to BYE (default 200; e.g. 481) */
   int drop_bye;                  /* 1: never answer BYE (the client's Timer F runs out) */
+  /* RFC 4028: 0 (default): no session timer of ours (a client's request is not honoured);
+   * else the largest session interval (s) our 2xx grants a client that supports 'timer'
+   * (its Session-Expires when smaller, never below its Min-SE). refresher_uas: who
+   * refreshes when the client leaves it to us (0: the client, 1: the server, which then
+   * only answers: it sends no refresh of its own). When the client refreshes and does not,
+   * the server sends BYE at SE - min(32 s, SE/3) (RFC 4028 10). */
+  unsigned session_expires_s;
+  int refresher_uas;
   int answer_cancel;             /* 1 (default): answer CANCEL 200 and the INVITE 487;
                                   * 0: answer CANCEL 200 but go on (ring, then 200), the
                                   * race of RFC 3261 9.1 a client must survive */

@@ -250,6 +250,10 @@ const char *sipspec_session_reason(const sipspec_session *s);
 int sipspec_session_bye_status(const sipspec_session *s, const char **reason);
 /* The negotiated MRCP state after on_answered / on_updated, NULL before (or opaque). */
 const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s);
+/* The session timer negotiated (RFC 4028): the session interval in seconds, 0 when none,
+ * and in *refresher (may be NULL) who refreshes: "uac" (this client), "uas" (the server),
+ * "" when none. Follows the last 2xx to a session refresh request and the server's refreshes. */
+unsigned sipspec_session_expires(const sipspec_session *s, const char **refresher);
 /* The chart state name ("Inviting", "Proceeding", "Established", ...). */
 const char *sipspec_session_state_name(const sipspec_session *s);
 const char *sipspec_session_call_id(const sipspec_session *s);

@@ -37,6 +37,8 @@ void sipspec_config_init(sipspec_config *cfg) {
   cfg->dns_servers[0] = '\0';
   cfg->udp_max_size = SIPSPEC_DEFAULT_UDP_MAX_SIZE;
   cfg->tcp_enabled = 1;
+  cfg->session_expires_s = SIPSPEC_DEFAULT_SESSION_EXPIRES;
+  cfg->min_se_s = SIPSPEC_DEFAULT_MIN_SE;
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) {
@@ -137,6 +139,16 @@ int sipspec_config_from_env(sipspec_config *cfg, sipspec_getenv_fn lookup, void 
   /* 200 bytes is below any real SIP request; 65507 is the IPv4 UDP payload maximum. */
   if ((rc = parse_uint(lookup, arg, "MRCP_SIP_UDP_MAX_SIZE", 200, 65507, &c.udp_max_size,
                        err, errlen)) != SIPSPEC_OK) return rc;
+  /* RFC 4028: 0 asks for no session timer; one day bounds both */
+  if ((rc = parse_uint(lookup, arg, "MRCP_SIP_SESSION_EXPIRES", 0, 86400, &c.session_expires_s,
+                       err, errlen)) != SIPSPEC_OK) return rc;
+  if ((rc = parse_uint(lookup, arg, "MRCP_SIP_MIN_SE", 1, 86400, &c.min_se_s, err, errlen)) != SIPSPEC_OK)
+    return rc;
+  if (c.session_expires_s && c.session_expires_s < c.min_se_s) {
+    set_err(err, errlen, "MRCP_SIP_SESSION_EXPIRES=%u is less than MRCP_SIP_MIN_SE=%u (RFC 4028 7.1)",
+            c.session_expires_s, c.min_se_s);
+    return SIPSPEC_E_CONFIG;
+  }
   c.dns_srv = (int)srv;
   const char *dns = lookup("MRCP_SIP_DNS_SERVERS", arg);
   if (dns) {

@@ -151,7 +151,7 @@ static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
   sipspec_server *srv = user;
   sipspec_method m = sipspec_msg_method(req);
   if (m != SIPSPEC_METHOD_INVITE && m != SIPSPEC_METHOD_BYE && m != SIPSPEC_METHOD_CANCEL &&
-      m != SIPSPEC_METHOD_OPTIONS) {
+      m != SIPSPEC_METHOD_OPTIONS && !(m == SIPSPEC_METHOD_UPDATE && has_to_tag(req))) { /* RFC 3311: in a dialog */
     (void)srv_respond(srv, t, 405, NULL, "Allow: " SRV_ALLOW "\r\n", NULL, 0);
     return;
   }

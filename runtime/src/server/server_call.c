@@ -162,10 +162,58 @@ static char *response_headers(srv_call *c, const sipspec_msg *req, int with_sdp)
   size_t cap = SRV_HEADERS_MAX + strlen(rr);
   char *h = malloc(cap);
   if (h)
-    snprintf(h, cap, "Contact: <%s>\r\n%s%s", our_contact(c, contact, sizeof contact), rr,
-             with_sdp ? "Allow: " SRV_ALLOW "\r\nContent-Type: application/sdp\r\n" : "");
+    snprintf(h, cap, "Contact: <%s>\r\n%s%s%s", our_contact(c, contact, sizeof contact), rr,
+             with_sdp ? c->se_lines : "", with_sdp ? "Allow: " SRV_ALLOW "\r\nContent-Type: application/sdp\r\n" : "");
   free(rr);
   return h;
+}
+
+/* ---- the session timer (RFC 4028 9) ------------------------------------------------------ */
+
+/* The delta-seconds at the start of header name's value in m (0: none or not a number). */
+static unsigned header_seconds(const sipspec_msg *m, const char *name, const char *compact, sipspec_span *value) {
+  long i = sipspec_msg_find(m, name, 0);
+  if (i < 0 && compact) i = sipspec_msg_find(m, compact, 0);
+  sipspec_header h;
+  if (i < 0 || sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) return 0;
+  if (value) *value = h.value;
+  unsigned long n = 0;
+  size_t k = 0;
+  while (k < h.value.len && h.value.p[k] >= '0' && h.value.p[k] <= '9' && n <= 86400) n = n * 10 + (unsigned)(h.value.p[k++] - '0');
+  return n <= 86400 ? (unsigned)n : 0;
+}
+
+/* 9: a client whose INVITE says Supported: timer gets Session-Expires in our 2xx: the
+ * smaller of its Session-Expires and ours, never below its Min-SE; the refresher its
+ * parameter says, else ours (Table 2). When the client refreshes, EXPIRE is armed at
+ * SE - min(32 s, SE/3) (10); otherwise it stays off. */
+static void session_timer_negotiate(srv_call *c, const sipspec_msg *req) {
+  sipspec_server *srv = c->srv;
+  c->se_lines[0] = '\0';
+  (void)sipspec_fsm_timers_off(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, 1);
+  int supported = 0;
+  for (long i = sipspec_msg_find(req, "Supported", 0); i >= 0 && !supported; i = sipspec_msg_find(req, "Supported", (size_t)i + 1)) {
+    sipspec_header h;
+    if (sipspec_msg_header(req, (size_t)i, &h) != SIPSPEC_OK) break;
+    for (size_t k = 0; k + 5 <= h.value.len; k++)
+      if (!strncasecmp(h.value.p + k, "timer", 5)) supported = 1;
+  }
+  if (!srv->o.session_expires_s || !supported) return;
+  sipspec_span v = {NULL, 0};
+  unsigned asked = header_seconds(req, "Session-Expires", "x", &v);
+  unsigned min_se = header_seconds(req, "Min-SE", NULL, NULL);
+  unsigned se = asked && asked < srv->o.session_expires_s ? asked : srv->o.session_expires_s;
+  if (se < min_se) se = min_se;
+  int uas = srv->o.refresher_uas;
+  for (size_t k = 0; k + 13 <= v.len; k++)
+    if (!strncasecmp(v.p + k, "refresher=uac", 13)) uas = 0;
+    else if (!strncasecmp(v.p + k, "refresher=uas", 13)) uas = 1;
+  snprintf(c->se_lines, sizeof c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se,
+           uas ? "uas" : "uac");
+  if (uas) return;
+  unsigned before = se / 3 < 32 ? se / 3 : 32;
+  (void)sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, (se - before) * 1000u);
+  (void)sipspec_fsm_timers_off(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, 0);
 }
 
 /* ---- the 2xx until the ACK (13.3.1.4) --------------------------------------------------- */
@@ -215,12 +263,26 @@ static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   free(c->final_headers);
   c->final_headers = h;
   c->invite_cseq = cseq;
+  if (c->se_lines[0]) srv->tel.sipSessionRefreshes++;
   srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), 200);
 }
 
-/* OPTIONS or a re-INVITE whose CSeq the dialog accepted, in server transaction t. */
+/* OPTIONS, UPDATE or a re-INVITE whose CSeq the dialog accepted, in server transaction t. */
 static void answer_in_dialog(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_server *srv = c->srv;
+  if (sipspec_msg_method(req) == SIPSPEC_METHOD_UPDATE) {
+    /* RFC 3311 5.2: an UPDATE without an offer refreshes the session (RFC 4028 10): 200 with
+     * the session timer's lines; an offer in an UPDATE is not taken here (488). */
+    if (sipspec_msg_body(req).len) {
+      (void)srv_respond_warning(srv, t, 488, NULL, "an offer in UPDATE is not supported; use re-INVITE");
+      return;
+    }
+    if (c->se_lines[0]) srv->tel.sipSessionRefreshes++;
+    char h[200];
+    snprintf(h, sizeof h, "%sAllow: " SRV_ALLOW "\r\n", c->se_lines);
+    (void)srv_respond(srv, t, 200, NULL, h, NULL, 0);
+    return;
+  }
   if (sipspec_msg_method(req) == SIPSPEC_METHOD_OPTIONS) {
     srv->st.options++;
     (void)srv_respond(srv, t, 200, NULL, "Allow: " SRV_ALLOW "\r\nAccept: application/sdp\r\nSupported: \r\n", NULL, 0);
@@ -428,6 +490,8 @@ static void call_act_dialog_request(srv_call *c) {
 }
 
 static void call_act_end_status_408(srv_call *c) { c->ended_status = 408; }
+/* Established__TIMER_EXPIRE: the client did not refresh the session (RFC 4028 10). */
+static void call_act_count_expired(srv_call *c) { c->srv->tel.sipSessionExpired++; }
 
 /* Our BYE: its next hop first (server_route.c), then ROUTE_READY. */
 static void call_act_route_bye(srv_call *c) { srv_route_next_hop(c); }
@@ -629,6 +693,7 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
   }
   status = make_answer(c, t, req);
   if (!status) {
+    session_timer_negotiate(c, req);
     c->final_headers = response_headers(c, req, 1);
     c->ring_headers = response_headers(c, req, 0);
     if (!c->final_headers || !c->ring_headers) {
@@ -691,7 +756,12 @@ void srv_call_ack(sipspec_server *srv, const sipspec_msg *ack) {
 }
 
 void srv_call_request(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
-  (void)post(c, sipspec_msg_method(req) == SIPSPEC_METHOD_BYE ? SIPSPEC_EV_RX_BYE : SIPSPEC_EV_RX_REQUEST, t, req);
+  int m = sipspec_msg_method(req);
+  /* RFC 4028 10: an UPDATE or re-INVITE of the client may refresh the session */
+  (void)post(c, m == SIPSPEC_METHOD_BYE ? SIPSPEC_EV_RX_BYE
+                : m == SIPSPEC_METHOD_UPDATE || m == SIPSPEC_METHOD_INVITE ? SIPSPEC_EV_RX_REFRESH
+                                                                            : SIPSPEC_EV_RX_REQUEST,
+             t, req);
 }
 
 /* Shutdown: 503 to an INVITE still pending, BYE for an established call (after the ACK of

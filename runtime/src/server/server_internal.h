@@ -27,7 +27,7 @@
 #include "sipspec/resolver.h"
 #include "sipspec/server.h"
 
-#define SRV_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
+#define SRV_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE"
 #define SRV_HOST_MAX 80          /* our host as written in Warning headers */
 #define SRV_HEADERS_MAX 1024     /* extra header lines of one response */
 #define SRV_CONTACT_MAX (SRV_HOST_MAX + 48) /* our Contact URI */
@@ -95,6 +95,8 @@ struct srv_call {
   sipspec_resolve_query *query;    /* the next hop's name being resolved, or NULL */
   sipspec_tp_kind bye_kind;
   sipspec_sockaddr bye_dest;
+  /* the session timer negotiated in our 2xx (RFC 4028 9): its lines, "" for none */
+  char se_lines[96];
 };
 
 /* server.c */

@@ -45,7 +45,7 @@
 #include "chart_uac_session_actions.h"
 #include "chart_uac_update_actions.h"
 
-#define SESSION_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS"
+#define SESSION_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"
 
 void sipspec_session_opts_init(sipspec_session_opts *o) { memset(o, 0, sizeof *o); }
 
@@ -209,7 +209,8 @@ static int build_invite(sipspec_session *s) {
                (ua->display_name ? strlen(ua->display_name) : 0) + s->offer_len;
   char *buf = malloc(cap);
   if (!buf) return SIPSPEC_E_NOMEM;
-  char disp[300] = "", todisp[300] = "";
+  char disp[300] = "", todisp[300] = "", st_lines[160];
+  session_timer_invite_headers(s, st_lines, sizeof st_lines); /* RFC 4028 7.1 */
   if (ua->display_name) snprintf(disp, sizeof disp, "\"%s\" ", ua->display_name);
   if (s->to_display) snprintf(todisp, sizeof todisp, "\"%s\" ", s->to_display);
   int n = snprintf(buf, cap,
@@ -223,13 +224,12 @@ static int build_invite(sipspec_session *s) {
                    "Contact: <%s>\r\n"
                    "User-Agent: %s\r\n"
                    "Allow: " SESSION_ALLOW "\r\n"
-                   "Supported: \r\n"
-                   "%s%s"
+                   "%s%s%s"
                    "Content-Type: application/sdp\r\n"
                    "Content-Length: %zu\r\n"
                    "\r\n",
                    s->target, s->via, branch, disp, ua->from_user, s->local_host, s->from_tag, todisp, s->target,
-                   s->call_id, (unsigned)s->cseq, s->contact, ua->user_agent, s->auth_headers ? s->auth_headers : "",
+                   s->call_id, (unsigned)s->cseq, s->contact, ua->user_agent, st_lines, s->auth_headers ? s->auth_headers : "",
                    s->extra_headers ? s->extra_headers : "", s->offer_len);
   if (n < 0 || (size_t)n + s->offer_len >= cap) {
     free(buf);
@@ -308,6 +308,13 @@ static void session_act_send_invite_with_credentials(sipspec_session *s) {
   session_act_send_invite(s);
 }
 
+/* SE_RETRY: RFC 4028 7.3, 7.4: after a 422 the INVITE again (CSeq + 1, same Call-ID, From
+ * and To) asking for the 422's Min-SE, which the session timer now holds. */
+static void session_act_send_invite_again(sipspec_session *s) {
+  s->cseq++;
+  session_act_send_invite(s);
+}
+
 /* ---- chart timers ----------------------------------------------------------------------- */
 
 /* The charts' timers (the session's ANSWER, CANCEL, KEEPALIVE; the update's RETRY) run in
@@ -315,6 +322,7 @@ static void session_act_send_invite_with_credentials(sipspec_session *s) {
 static void rearm(sipspec_session *s) {
   host_timers_rearm(&s->timers);
   host_timers_rearm(&s->upd_timers);
+  host_timers_rearm(&s->st_timers);
 }
 
 static int fire_session(void *owner, int event) {
@@ -418,6 +426,7 @@ static void session_act_report_answered(sipspec_session *s) {
   s->result = SIPSPEC_RESULT_OK;
   s->ua->tel.sessionsEstablished++;
   update_post(s, SIPSPEC_EV_TU_START, NULL); /* re-INVITEs may follow (14.1) */
+  session_timer_feed(s, session_timer_classify_2xx(s, m), m); /* RFC 4028 7.2 */
   if (s->cb.on_answered) s->cb.on_answered(s, ans, body.p, body.len, s->cb.user);
 }
 
@@ -443,11 +452,20 @@ static void session_act_send_cancel(sipspec_session *s) {
 
 /* Sends an in-dialog request through the dialog (which calls dlg_send_request back). */
 static int send_in_dialog(sipspec_session *s, session_req *p) {
-  char *cred = NULL;
+  char *cred = NULL, *lines = NULL;
   int rc = p->cred ? SIPSPEC_OK
                    : digest_begin(s, p->method, sipspec_dialog_remote_target(s->dialog), p->body, p->body_len, &cred);
   if (rc) return rc;
-  sipspec_dialog_req r = {p->method, p->cred ? p->cred : cred, p->body ? "application/sdp" : NULL, p->body,
+  const char *auth = p->cred ? p->cred : cred;
+  if (p->extra && *p->extra) { /* the extra lines, then the credentials */
+    size_t n = strlen(p->extra) + (auth ? strlen(auth) : 0) + 1;
+    if (!(lines = malloc(n))) {
+      free(cred);
+      return SIPSPEC_E_NOMEM;
+    }
+    snprintf(lines, n, "%s%s", p->extra, auth ? auth : "");
+  }
+  sipspec_dialog_req r = {p->method, lines ? lines : auth, p->body ? "application/sdp" : NULL, p->body,
                           p->body_len};
   p->rc = SIPSPEC_OK;
   session_req *saved = s->cur_req;
@@ -455,11 +473,17 @@ static int send_in_dialog(sipspec_session *s, session_req *p) {
   rc = sipspec_dialog_request(s->dialog, &r, NULL);
   s->cur_req = saved;
   free(cred);
+  free(lines);
   return rc ? rc : p->rc;
 }
 
+int session_send_refresh(sipspec_session *s, const char *method, const char *body, size_t len, const char *extra) {
+  session_req p = {ST_REFRESH, method, body, len, SIPSPEC_OK, NULL, extra};
+  return s->dialog ? send_in_dialog(s, &p) : SIPSPEC_E_STATE;
+}
+
 static void session_act_send_bye(sipspec_session *s) {
-  session_req p = {ST_BYE, "BYE", NULL, 0, 0, NULL};
+  session_req p = {ST_BYE, "BYE", NULL, 0, 0, NULL, s->bye_extra};
   sipspec_uas_2xx_stop(&s->reinvite_2xx); /* the session ends: no more 2xx copies */
   s->bye_tried = 1;
   int rc = s->dialog ? send_in_dialog(s, &p) : SIPSPEC_E_STATE;
@@ -480,7 +504,7 @@ static void session_act_send_in_dialog_request(sipspec_session *s) {
 
 /* Established__TIMER_KEEPALIVE: the OPTIONS of the keep-alive (its outcome: on_keepalive). */
 static void session_act_send_keepalive(sipspec_session *s) {
-  session_req p = {ST_OPTIONS, "OPTIONS", NULL, 0, SIPSPEC_OK, NULL};
+  session_req p = {ST_OPTIONS, "OPTIONS", NULL, 0, SIPSPEC_OK, NULL, NULL};
   if (s->dialog) (void)send_in_dialog(s, &p);
 }
 
@@ -548,6 +572,8 @@ static void session_act_report_request_timeout(sipspec_session *s) {
 }
 /* Established__TU_END: the application ends the session; how it ended is kept if already
  * said (an error). */
+/* Established__SE_END: the session timer ends the session (RFC 4028 10); why is in reason. */
+static void session_act_report_timer_end(sipspec_session *s) { s->end_by = SIPSPEC_END_ERROR; }
 static void session_act_report_ended_locally(sipspec_session *s) {
   if (s->end_by == SIPSPEC_END_NONE) s->end_by = SIPSPEC_END_LOCAL;
 }
@@ -587,8 +613,10 @@ static void finish(sipspec_session *s) {
     snprintf(s->bye_reason, sizeof s->bye_reason, "%s", s->reason);
   }
   update_post(s, SIPSPEC_EV_TU_END, NULL); /* 14.1: no re-INVITE once hung up */
+  (void)sipspec_fsm_feed(&s->st, SIPSPEC_EV_TU_END); /* no refresh once hung up */
   host_timers_stop(&s->timers);
   host_timers_stop(&s->upd_timers);
+  host_timers_stop(&s->st_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   for (int i = 0; i < SESSION_MAX_TSX; i++)
     if (s->tsx[i].t) {
@@ -606,6 +634,8 @@ static int feed_one(sipspec_session *s, int ev, const sipspec_msg *msg) {
   s->cur_msg = NULL;
   return rc;
 }
+
+int session_post(sipspec_session *s, int ev, const sipspec_msg *msg) { return post(s, ev, msg); }
 
 static int post(sipspec_session *s, int ev, const sipspec_msg *msg) {
   if (sipspec_fsm_terminated(&s->fsm)) return SIPSPEC_E_FSM_TERMINATED;
@@ -914,7 +944,7 @@ static void bye_challenged(sipspec_session *s, const sipspec_msg *resp) {
  * the credentials bye_challenged() got; a BYE that cannot be sent ends the session the way
  * a refused challenge does. */
 static void session_act_send_bye_with_credentials(sipspec_session *s) {
-  session_req p = {ST_BYE, "BYE", NULL, 0, SIPSPEC_OK, s->bye_auth};
+  session_req p = {ST_BYE, "BYE", NULL, 0, SIPSPEC_OK, s->bye_auth, s->bye_extra};
   session_req *saved = s->cur_req;
   s->cur_req = &p;
   int rc = s->dialog && s->bye_auth ? sipspec_dialog_bye_again(s->dialog, s->bye_auth, NULL) : SIPSPEC_E_STATE;
@@ -938,7 +968,16 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
     if (st < 200) post(s, SIPSPEC_EV_RX_1XX, resp);
     else if (st < 300) post(s, other_fork(s, resp) ? SIPSPEC_EV_RX_2XX_FORK : SIPSPEC_EV_RX_2XX, resp);
     else if (st == 401 || st == 407) on_challenge(s, resp);
-    else post(s, SIPSPEC_EV_RX_300_699, resp);
+    else if (st != 422 || !session_timer_422_usable(s, resp) || session_timer_feed(s, SIPSPEC_EV_RX_422, resp))
+      post(s, SIPSPEC_EV_RX_300_699, resp); /* a 422 we meet: the timer chart has the INVITE sent again */
+    break;
+  case ST_REFRESH: /* the session timer's UPDATE or re-INVITE (RFC 4028 10) */
+    if (st < 200) return;
+    if (st < 300 && sipspec_msg_cseq_method(resp) == SIPSPEC_METHOD_INVITE) (void)ack_2xx(s, resp, 0);
+    if (st < 300) session_timer_feed(s, session_timer_classify_2xx(s, resp), resp);
+    else if (st == 491) session_timer_feed(s, SIPSPEC_EV_RX_491, resp);
+    else if (st == 503 && sipspec_msg_find(resp, "Retry-After", 0) >= 0) session_timer_feed(s, SIPSPEC_EV_RX_503, resp);
+    else session_timer_feed(s, st == 481 || st == 408 ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699, resp);
     break;
   case ST_BYE:
     if (st < 200) return;
@@ -975,7 +1014,11 @@ static void tsx_on_timeout(sipspec_tsx *t, void *user) {
   (void)t;
   switch (slot->role) {
   case ST_INVITE: /* Timer B: only before an answer (an answered ICT ends on Timer M) */
+    (void)session_timer_feed(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    break;
   case ST_BYE: post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL); break;
+  case ST_REFRESH: session_timer_feed(s, SIPSPEC_EV_TXN_TIMEOUT, NULL); break;
   case ST_OPTIONS:
   case ST_REINVITE:
     if (slot->role == ST_REINVITE) update_post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
@@ -994,6 +1037,10 @@ static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user) {
   session_tsx *slot = user;
   sipspec_session *s = slot->s;
   (void)t;
+  if (slot->role == ST_REFRESH) { /* 17.1.4: no response will come (RFC 4028 10) */
+    session_timer_feed(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    return;
+  }
   if (slot->role == ST_OPTIONS || slot->role == ST_REINVITE) {
     /* 17.1.4 (an ICMP port unreachable over UDP, 18.4; a refused connection over TCP): no
      * response will come, and the dialog takes it as it takes none at all (12.2.1.2). */
@@ -1150,9 +1197,14 @@ static void update_act_answer_refresh(sipspec_session *s) {
     return;
   }
   keep_connection(s);
-  char hdrs[600];
-  snprintf(hdrs, sizeof hdrs, "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nContent-Type: application/sdp\r\n",
-           s->contact);
+  /* RFC 4028 10: the peer's re-INVITE refreshes the session; the timer chart says with
+   * which Session-Expires we answer (none when no timer runs). */
+  s->st_hdrs[0] = '\0';
+  (void)session_timer_feed(s, session_timer_classify_request(s->upd_msg), s->upd_msg);
+  char hdrs[800];
+  snprintf(hdrs, sizeof hdrs,
+           "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nSupported: timer\r\n%sContent-Type: application/sdp\r\n",
+           s->contact, s->st_hdrs);
   int rc = sipspec_uas_2xx_send(&s->reinvite_2xx, s->cur_srv, sipspec_msg_cseq(s->upd_msg), s->ua->cfg.t1_ms,
                                 s->ua->cfg.t2_ms, 200, hdrs, s->local_sdp, s->local_len);
   if (rc) s->upd_rc = rc;
@@ -1169,6 +1221,40 @@ static void update_act_answer_500(sipspec_session *s) {
 /* 14.2: our own re-INVITE is in progress. */
 static void update_act_answer_491(sipspec_session *s) {
   if (s->cur_srv) sipspec_tsx_respond(s->cur_srv, 491, NULL, NULL, NULL, 0);
+}
+
+void session_answer_update(sipspec_session *s, const sipspec_msg *req) {
+  if (!s->cur_srv) return;
+  sipspec_span body = sipspec_msg_body(req);
+  if (body.len) keep_connection(s);
+  char hdrs[800];
+  snprintf(hdrs, sizeof hdrs, "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nSupported: timer\r\n%s%s", s->contact,
+           s->st_hdrs, body.len ? "Content-Type: application/sdp\r\n" : "");
+  sipspec_tsx_respond(s->cur_srv, 200, NULL, hdrs, body.len ? s->local_sdp : NULL, body.len ? s->local_len : 0);
+}
+
+/* The peer's UPDATE (RFC 3311): without an offer, a refresh answered 200 (RFC 4028 10); with
+ * one, the offer/answer rules of a re-INVITE here (refresh_refusal: the same SDP gets 200
+ * with ours, another 488). The timer chart answers the refresh with its Session-Expires;
+ * one that it does not take (no session yet) gets 200 without. */
+static void rx_update(sipspec_session *s, const sipspec_msg *req) {
+  char buf[300];
+  sipspec_span body = sipspec_msg_body(req);
+  const char *why = body.len ? refresh_refusal(s, req, buf, sizeof buf) : NULL;
+  if (why) {
+    char clean[300], hdrs[400];
+    copy_span_z(clean, sizeof clean, (sipspec_span){why, strlen(why)});
+    for (char *c = clean; *c; c++)
+      if (*c == '"' || *c == '\\') *c = '\'';
+    snprintf(hdrs, sizeof hdrs, "Warning: 399 sipspec \"%s\"\r\n", clean);
+    sipspec_tsx_respond(s->cur_srv, 488, NULL, hdrs, NULL, 0);
+    return;
+  }
+  s->st_srv = s->cur_srv;
+  s->st_hdrs[0] = '\0';
+  int rc = session_timer_feed(s, session_timer_classify_request(req), req);
+  s->st_srv = NULL;
+  if (rc) session_answer_update(s, req);
 }
 
 static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user) {
@@ -1191,6 +1277,7 @@ static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user
     break;
   }
   case SIPSPEC_METHOD_INFO: sipspec_tsx_respond(s->cur_srv, 200, NULL, NULL, NULL, 0); break;
+  case SIPSPEC_METHOD_UPDATE: rx_update(s, req); break;
   default: sipspec_tsx_respond(s->cur_srv, 405, NULL, "Allow: " SESSION_ALLOW "\r\n", NULL, 0); break;
   }
 }
@@ -1252,6 +1339,7 @@ void session_free(sipspec_session *s) {
   if (s->calls_deferred) sipspec_clock_undefer(s->ua->clock, run_calls, s);
   host_timers_stop(&s->timers);
   host_timers_stop(&s->upd_timers);
+  host_timers_stop(&s->st_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   sipspec_dialog_destroy(s->dialog);
   sipspec_digest_client_destroy(s->digest);
@@ -1423,6 +1511,10 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
     free(s);
     return SIPSPEC_E_INVAL;
   }
+  if (session_timer_init(s) != SIPSPEC_OK) {
+    free(s);
+    return SIPSPEC_E_INVAL;
+  }
   sipspec_uas_2xx_init(&s->reinvite_2xx, ua->clock, reinvite_2xx_give_up, s);
   sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, on_action, s);
   sipspec_fsm_init(&s->upd, &sipspec_chart_uac_update, update_on_action, s);
@@ -1516,7 +1608,7 @@ int sipspec_session_end(sipspec_session *s) {
 static int in_dialog_cred(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
                           size_t body_len, const char *cred) {
   if (!s || s->busy) return SIPSPEC_E_STATE;
-  session_req p = {role, method, body, body_len, SIPSPEC_OK, cred};
+  session_req p = {role, method, body, body_len, SIPSPEC_OK, cred, NULL};
   s->next_req = &p;
   int rc = api_rc(post(s, SIPSPEC_EV_TU_REQUEST, NULL));
   s->next_req = NULL;
@@ -1624,4 +1716,8 @@ const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s) {
 }
 const char *sipspec_session_state_name(const sipspec_session *s) { return sipspec_fsm_state_name(&s->fsm); }
 const char *sipspec_session_call_id(const sipspec_session *s) { return s->call_id; }
+unsigned sipspec_session_expires(const sipspec_session *s, const char **refresher) {
+  if (refresher) *refresher = s->st_refresher;
+  return s->st_interval;
+}
 sipspec_ua *sipspec_session_ua(const sipspec_session *s) { return s->ua; }

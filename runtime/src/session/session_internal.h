@@ -57,7 +57,8 @@ typedef enum session_tsx_role {
   ST_BYE,
   ST_OPTIONS,
   ST_REINVITE,
-  ST_FORK_BYE                        /* the BYE ending another fork's dialog (13.2.2.4) */
+  ST_FORK_BYE,                       /* the BYE ending another fork's dialog (13.2.2.4) */
+  ST_REFRESH                         /* our session refresh: UPDATE or re-INVITE (RFC 4028 10) */
 } session_tsx_role;
 
 /* Another fork's dialog, answered with ACK and ended with BYE (13.2.2.4): its ACK is kept
@@ -87,6 +88,7 @@ typedef struct session_req {
   int rc;                            /* what starting its transaction returned */
   const char *cred;                  /* credentials lines answering a challenge, or NULL:
                                         the digest client's cached ones */
+  const char *extra;                 /* more header lines (Session-Expires, Reason), or NULL */
 } session_req;
 
 struct sipspec_session {
@@ -164,6 +166,22 @@ struct sipspec_session {
   size_t local_len, remote_len;
   /* our 2xx to the server's last re-INVITE, sent again until its ACK (13.3.1.4) */
   sipspec_uas_2xx reinvite_2xx;
+  /* the session timer (spec/session_timer.rl, RFC 4028): its chart and timers, and the
+   * values it negotiates (data; who refreshes is the chart's state, refresher is what the
+   * last 2xx said, kept to report it) */
+  sipspec_fsm st;
+  host_timers st_timers;
+  unsigned st_ask;                   /* Session-Expires the INVITE asks for (s), 0: none */
+  unsigned st_min_se;                /* Min-SE the INVITE and refreshes carry (s) */
+  unsigned st_interval;              /* the session interval negotiated (s), 0: none */
+  char st_refresher[4];              /* "uac" (we refresh), "uas" (the server does), "" */
+  int st_peer_update;                /* the peer's Allow listed UPDATE (RFC 4028 7.4) */
+  const sipspec_msg *st_msg;         /* the message the timer chart is fed, or NULL */
+  int st_next;                       /* what the timer chart has the session chart do next */
+  int st_rc;                         /* why the timer chart's refresh could not be sent */
+  sipspec_tsx *st_srv;               /* the peer's UPDATE being answered, or NULL */
+  char st_hdrs[160];                 /* Session-Expires lines of our 200 to the peer's refresh */
+  char bye_extra[64];                /* header lines of our BYE (Reason), or "" */
 };
 
 /* ua.c */
@@ -176,6 +194,26 @@ void ua_session_bury(sipspec_ua *ua, sipspec_session *s);
 
 /* session.c */
 void session_free(sipspec_session *s);
+/* Feeds the session's chart one event (queued while it runs). */
+int session_post(sipspec_session *s, int ev, const sipspec_msg *msg);
+/* Sends an in-dialog request of role ST_REFRESH with extra header lines (and a body). */
+int session_send_refresh(sipspec_session *s, const char *method, const char *body, size_t len, const char *extra);
+/* Answers the peer's UPDATE s->st_srv with 200: Session-Expires lines s->st_hdrs, and our
+ * SDP when it carried an offer (a refresh of the session, RFC 3311 5.2). */
+void session_answer_update(sipspec_session *s, const sipspec_msg *req);
+
+/* session_timer.c: the session timer (spec/session_timer.rl) */
+int session_timer_init(sipspec_session *s);
+/* Feeds the timer chart one event with the message it is about (or NULL). */
+int session_timer_feed(sipspec_session *s, int ev, const sipspec_msg *m);
+/* The timer chart's event for a 2xx to our INVITE or refresh: SE_US, SE_PEER or SE_NONE. */
+int session_timer_classify_2xx(sipspec_session *s, const sipspec_msg *resp);
+/* The timer chart's event for a request of the peer answered 200: RX_REFRESH, _US, _PEER. */
+int session_timer_classify_request(const sipspec_msg *req);
+/* 1 when a 422 carries a Min-SE the INVITE can ask for (RFC 4028 7.3). */
+int session_timer_422_usable(const sipspec_session *s, const sipspec_msg *resp);
+/* The INVITE's session timer lines: Supported, and Session-Expires / Min-SE when asked. */
+void session_timer_invite_headers(const sipspec_session *s, char *buf, size_t cap);
 /* A 2xx to our INVITE that no transaction took (after Timer M): the ACK is sent again. */
 void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp);
 /* A request of this session's dialog (BYE, OPTIONS, INFO...) on server transaction t. */

@@ -27,7 +27,7 @@
 #error "SIPSPEC_VERSION (the project version) comes from CMake, see the top-level CMakeLists.txt"
 #endif
 
-#define UA_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS"
+#define UA_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"
 
 void sipspec_ua_opts_init(sipspec_ua_opts *o) {
   memset(o, 0, sizeof *o);

@@ -1,0 +1,277 @@
+/* session/session_timer.c: the session timer of an MRCPv2 client session (RFC 4028) on the
+ * generated chart spec/session_timer.rl, beside the session's own chart.
+ *
+ * The chart decides who refreshes, when, and what a failed refresh does; this file
+ * implements its actions (timer_act_<action>, generated chart_session_timer_actions.h),
+ * reads the header fields of RFC 4028 (Session-Expires with its refresher parameter,
+ * Min-SE, Retry-After, Allow) into the events it is fed, and computes the timers' values
+ * from the negotiated interval before each start: REFRESH at half the interval (7.2),
+ * EXPIRE at SE - min(32 s, SE/3) (10), WAIT 2.1..4 s after a 491 (RFC 3261 14.1) or the
+ * 503's Retry-After.
+ *
+ * What the chart has the session do (send the INVITE again after a 422, fail the attempt,
+ * end the session with BYE) is posted to the session's chart once the timer chart's feed
+ * has returned (st_next), so neither machine is fed from inside the other's callback.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/rand.h>
+
+#include "session/session_internal.h"
+#include "sipspec/chart_session_timer.h"
+
+#include "chart_session_timer_actions.h"
+
+/* The largest interval we take from a peer or a 422 (one day): a bound, not a protocol value. */
+#define ST_MAX_INTERVAL 86400u
+
+/* ---- header fields ------------------------------------------------------------------------ */
+
+/* The value of the first header name (or its compact form), or an empty span. */
+static sipspec_span header_value(const sipspec_msg *m, const char *name, const char *compact) {
+  sipspec_span none = {NULL, 0};
+  long i = sipspec_msg_find(m, name, 0);
+  if (i < 0 && compact) i = sipspec_msg_find(m, compact, 0);
+  sipspec_header h;
+  if (i < 0 || sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) return none;
+  return h.value;
+}
+
+/* The delta-seconds at the start of v (1..ST_MAX_INTERVAL), 0 when there is none. */
+static unsigned delta_seconds(sipspec_span v) {
+  unsigned long n = 0;
+  size_t i = 0;
+  while (i < v.len && v.p[i] == ' ') i++;
+  size_t start = i;
+  while (i < v.len && v.p[i] >= '0' && v.p[i] <= '9' && n <= ST_MAX_INTERVAL) n = n * 10 + (unsigned)(v.p[i++] - '0');
+  if (i == start || n > ST_MAX_INTERVAL) return 0;
+  return (unsigned)n;
+}
+
+/* The refresher parameter of a Session-Expires value: 'c' (uac), 's' (uas), 0 (none). */
+static int refresher_param(sipspec_span v) {
+  static const char key[] = "refresher=";
+  for (size_t i = 0; i + sizeof key - 1 + 3 <= v.len; i++)
+    if (v.p[i] == ';' || v.p[i] == ' ') {
+      size_t j = i + 1;
+      while (j < v.len && v.p[j] == ' ') j++;
+      if (j + sizeof key - 1 + 3 <= v.len && !strncasecmp(v.p + j, key, sizeof key - 1)) {
+        const char *r = v.p + j + sizeof key - 1;
+        if (!strncasecmp(r, "uac", 3)) return 'c';
+        if (!strncasecmp(r, "uas", 3)) return 's';
+      }
+    }
+  return 0;
+}
+
+/* 1 when the message's Allow lists UPDATE; -1 when it has no Allow. */
+static int allows_update(const sipspec_msg *m) {
+  long i = sipspec_msg_find(m, "Allow", 0);
+  if (i < 0) return -1;
+  for (; i >= 0; i = sipspec_msg_find(m, "Allow", (size_t)i + 1)) {
+    sipspec_header h;
+    if (sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) break;
+    for (size_t j = 0; j + 6 <= h.value.len; j++)
+      if (!strncasecmp(h.value.p + j, "UPDATE", 6) && (j == 0 || h.value.p[j - 1] == ',' || h.value.p[j - 1] == ' ') &&
+          (j + 6 == h.value.len || h.value.p[j + 6] == ',' || h.value.p[j + 6] == ' '))
+        return 1;
+  }
+  return 0;
+}
+
+int session_timer_classify_2xx(sipspec_session *s, const sipspec_msg *resp) {
+  int up = allows_update(resp);
+  if (up >= 0) s->st_peer_update = up;
+  sipspec_span se = header_value(resp, "Session-Expires", "x");
+  if (!delta_seconds(se)) return SIPSPEC_EV_SE_NONE;
+  /* 7.2: the parameter is always there; a 2xx without one is taken as refresher=uac, as
+   * when the server does not take part (the UAC refreshes). */
+  return refresher_param(se) == 's' ? SIPSPEC_EV_SE_PEER : SIPSPEC_EV_SE_US;
+}
+
+int session_timer_classify_request(const sipspec_msg *req) {
+  sipspec_span se = header_value(req, "Session-Expires", "x");
+  int r = delta_seconds(se) ? refresher_param(se) : 0;
+  /* the peer sends the request: refresher=uac is the peer, refresher=uas is us */
+  return r == 'c' ? SIPSPEC_EV_RX_REFRESH_PEER : r == 's' ? SIPSPEC_EV_RX_REFRESH_US : SIPSPEC_EV_RX_REFRESH;
+}
+
+int session_timer_422_usable(const sipspec_session *s, const sipspec_msg *resp) {
+  unsigned min_se = delta_seconds(header_value(resp, "Min-SE", NULL));
+  /* 7.3: a 422 without a Min-SE, or with one we already asked for, cannot be met */
+  return min_se > 0 && min_se > s->st_ask && min_se > s->st_min_se;
+}
+
+void session_timer_invite_headers(const sipspec_session *s, char *buf, size_t cap) {
+  if (s->st_ask)
+    snprintf(buf, cap, "Supported: timer\r\nSession-Expires: %u\r\nMin-SE: %u\r\n", s->st_ask, s->st_min_se);
+  else
+    snprintf(buf, cap, "Supported: timer\r\n"); /* 7.1: even when not asking */
+}
+
+/* ---- the timers' values -------------------------------------------------------------------- */
+
+/* The negotiated interval and who refreshes ('c': the client, us; 's': the server); the
+ * REFRESH and EXPIRE timers get their values from it (7.2, 10). */
+static void set_interval(sipspec_session *s, unsigned interval, int who) {
+  s->st_interval = interval;
+  snprintf(s->st_refresher, sizeof s->st_refresher, "%s", who == 'c' ? "uac" : who == 's' ? "uas" : "");
+  if (!interval) return;
+  unsigned before = interval / 3 < 32 ? interval / 3 : 32; /* 10: min(32 s, SE/3) */
+  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_REFRESH, interval * 500u);
+  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_EXPIRE, (interval - before) * 1000u);
+}
+
+/* ---- actions -------------------------------------------------------------------------------- */
+
+/* SE_US / SE_PEER: the 2xx's Session-Expires (7.2). */
+static void timer_act_take_interval(sipspec_session *s) {
+  sipspec_span se = s->st_msg ? header_value(s->st_msg, "Session-Expires", "x") : (sipspec_span){NULL, 0};
+  unsigned v = delta_seconds(se);
+  if (!v) v = s->st_interval ? s->st_interval : s->st_ask;
+  set_interval(s, v, refresher_param(se) == 's' ? 's' : 'c');
+}
+
+static void timer_act_take_no_interval(sipspec_session *s) { set_interval(s, 0, 0); }
+
+/* RX_422: 7.4, the INVITE again asks for the 422's Min-SE, and says it in Min-SE. */
+static void timer_act_raise_interval(sipspec_session *s) {
+  unsigned min_se = s->st_msg ? delta_seconds(header_value(s->st_msg, "Min-SE", NULL)) : 0;
+  if (min_se > s->st_min_se) s->st_min_se = min_se;
+  if (min_se > s->st_ask) s->st_ask = min_se;
+}
+
+static void timer_act_invite_again(sipspec_session *s) { s->st_next = SIPSPEC_EV_SE_RETRY; }
+static void timer_act_invite_refused(sipspec_session *s) { s->st_next = SIPSPEC_EV_RX_300_699; }
+
+/* TIMER_REFRESH, TIMER_WAIT: the refresh (7.4): UPDATE without an offer when the peer's
+ * Allow lists UPDATE, else a re-INVITE with our SDP as it is (the same o= line and version:
+ * RFC 3264 8, "has not changed"). Session-Expires is the larger of Min-SE and the interval,
+ * refresher=uac since we refresh. Not sent: st_rc, fed as NOT_SENT. */
+static void timer_act_send_refresh(sipspec_session *s) {
+  char hdrs[160];
+  unsigned se = s->st_interval > s->st_min_se ? s->st_interval : s->st_min_se;
+  snprintf(hdrs, sizeof hdrs, "Supported: timer\r\nSession-Expires: %u;refresher=uac\r\nMin-SE: %u\r\n", se,
+           s->st_min_se);
+  int rc = s->st_peer_update ? session_send_refresh(s, "UPDATE", NULL, 0, hdrs)
+                             : session_send_refresh(s, "INVITE", s->local_sdp, s->local_len, hdrs);
+  if (rc) s->st_rc = rc;
+}
+
+static void timer_act_count_refresh(sipspec_session *s) { s->ua->tel.sipSessionRefreshes++; }
+
+/* RX_491: RFC 3261 14.1, we own the Call-ID: 2.1 to 4 s in 10 ms units. */
+static void timer_act_choose_491_wait(sipspec_session *s) {
+  unsigned char r[2] = {0, 0};
+  (void)RAND_bytes(r, 2);
+  unsigned steps = ((unsigned)r[0] << 8 | r[1]) % 191u;
+  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_WAIT, 2100u + 10u * steps);
+}
+
+/* RX_503: the Retry-After (RFC 3261 21.5.4, 20.33), at most a quarter of the interval so
+ * that the refresh still comes before the session expires. */
+static void timer_act_choose_retry_after(sipspec_session *s) {
+  unsigned after = s->st_msg ? delta_seconds(header_value(s->st_msg, "Retry-After", NULL)) : 0;
+  unsigned cap = s->st_interval / 4 ? s->st_interval / 4 : 1;
+  if (!after) after = 1;
+  if (after > cap) after = cap;
+  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_WAIT, after * 1000u);
+}
+
+/* The refresh failed (10): the session ends with BYE, and says why. */
+static void timer_act_refresh_failed(sipspec_session *s) {
+  if (s->st_msg) {
+    s->status = sipspec_msg_status(s->st_msg);
+    sipspec_span r = sipspec_msg_reason(s->st_msg);
+    snprintf(s->reason, sizeof s->reason, "the session refresh was answered %d %.*s", s->status,
+             (int)(r.len < 100 ? r.len : 100), r.p ? r.p : "");
+  } else {
+    s->status = 0;
+    snprintf(s->reason, sizeof s->reason, "%s",
+             s->st_rc ? "the session refresh could not be sent" : "no response to the session refresh");
+  }
+  s->st_next = SIPSPEC_EV_SE_END;
+}
+
+/* TIMER_EXPIRE: the peer did not refresh (10): BYE with Reason 408. */
+static void timer_act_expired(sipspec_session *s) {
+  s->ua->tel.sipSessionExpired++;
+  s->status = 0;
+  snprintf(s->reason, sizeof s->reason, "the server did not refresh the session within %u s (RFC 4028 10)",
+           s->st_interval);
+  snprintf(s->bye_extra, sizeof s->bye_extra, "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
+  s->st_next = SIPSPEC_EV_SE_END;
+}
+
+/* The peer's refresh (an UPDATE answered here, or a re-INVITE the update chart answers with
+ * s->st_hdrs): its Session-Expires (else the interval we have, else ours) and who refreshes
+ * from now on ('c' we, 's' the peer), in the answer's Session-Expires from the point of
+ * view of that request (9: refresher=uas is us, its UAS). */
+static void answer_refresh(sipspec_session *s, int we) {
+  unsigned v = s->st_msg ? delta_seconds(header_value(s->st_msg, "Session-Expires", "x")) : 0;
+  if (!v) v = s->st_interval ? s->st_interval : (s->st_ask ? s->st_ask : s->st_min_se);
+  if (v < s->st_min_se) v = s->st_min_se; /* 9: never below Min-SE */
+  set_interval(s, v, we ? 'c' : 's');
+  snprintf(s->st_hdrs, sizeof s->st_hdrs, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", v,
+           we ? "uas" : "uac");
+  s->ua->tel.sipSessionRefreshes++;
+  if (s->st_srv && s->st_msg) session_answer_update(s, s->st_msg);
+}
+
+static void timer_act_answer_we_refresh(sipspec_session *s) { answer_refresh(s, 1); }
+static void timer_act_answer_peer_refreshes(sipspec_session *s) { answer_refresh(s, 0); }
+
+/* Untimed__RX_REFRESH: 200 without Session-Expires (no expiration, 7.2). */
+static void timer_act_answer_untimed(sipspec_session *s) {
+  s->st_hdrs[0] = '\0';
+  if (s->st_srv && s->st_msg) session_answer_update(s, s->st_msg);
+}
+
+/* ---- feeding -------------------------------------------------------------------------------- */
+
+static void st_on_action(void *ctx, const sipspec_chart *chart, int action) {
+  sipspec_session *s = ctx;
+  assert(chart == &sipspec_chart_session_timer);
+  (void)chart;
+  if (host_timers_apply(&s->st_timers, action)) return;
+  sipspec_session_timer_dispatch(&sipspec_session_timer_impl, s, action);
+}
+
+int session_timer_feed(sipspec_session *s, int ev, const sipspec_msg *m) {
+  const sipspec_msg *saved = s->st_msg;
+  s->st_msg = m;
+  s->st_next = 0;
+  s->st_rc = 0;
+  int rc = sipspec_fsm_feed(&s->st, ev);
+  if (!rc && s->st_rc) {
+    s->st_msg = NULL;
+    (void)sipspec_fsm_feed(&s->st, SIPSPEC_EV_NOT_SENT);
+  }
+  int next = s->st_next;
+  s->st_next = 0;
+  s->st_rc = 0;
+  s->st_msg = saved;
+  if (!sipspec_fsm_terminated(&s->fsm)) host_timers_rearm(&s->st_timers);
+  if (next) session_post(s, next, next == SIPSPEC_EV_RX_300_699 ? m : NULL);
+  return rc;
+}
+
+static int fire_timer(void *owner, int event) {
+  sipspec_session *s = owner;
+  session_timer_feed(s, event, NULL);
+  return sipspec_fsm_terminated(&s->fsm);
+}
+
+int session_timer_init(sipspec_session *s) {
+  sipspec_timer_values tv = {s->ua->cfg.t1_ms, s->ua->cfg.t2_ms, s->ua->cfg.t4_ms};
+  s->st_ask = s->ua->cfg.session_expires_s;
+  s->st_min_se = s->ua->cfg.min_se_s;
+  int rc = host_timers_init(&s->st_timers, s->ua->clock, &sipspec_chart_session_timer, &tv, 0, fire_timer, s);
+  if (rc) return rc;
+  sipspec_fsm_init(&s->st, &sipspec_chart_session_timer, st_on_action, s);
+  return SIPSPEC_OK;
+}
