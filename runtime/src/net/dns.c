@@ -148,6 +148,18 @@ int dns_client_new(struct ev_loop *loop, const char *servers, unsigned timeout_m
   int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS;
   int rc = ares_init_options(&c->ch, &o, mask);
   if (rc == ARES_SUCCESS && servers) rc = ares_set_servers_ports_csv(c->ch, servers);
+  /* c-ares takes a SERVFAIL or REFUSED as a reason to ask the next server, and reports
+   * "connection refused" once none is left. With one server there is no next one: keep its
+   * answer (ARES_FLAG_NOCHECKRESP), so the failure is reported as what it is. */
+  struct ares_addr_port_node *list = NULL;
+  if (rc == ARES_SUCCESS && ares_get_servers_ports(c->ch, &list) == ARES_SUCCESS && list && !list->next) {
+    ares_destroy(c->ch);
+    c->ch = NULL;
+    o.flags = ARES_FLAG_NOCHECKRESP;
+    rc = ares_init_options(&c->ch, &o, mask | ARES_OPT_FLAGS);
+    if (rc == ARES_SUCCESS && servers) rc = ares_set_servers_ports_csv(c->ch, servers);
+  }
+  if (list) ares_free_data(list);
   if (rc != ARES_SUCCESS) {
     if (err && errlen) snprintf(err, errlen, "dns: %s", ares_strerror(rc));
     if (c->ch) ares_destroy(c->ch);
@@ -242,7 +254,7 @@ static void set_why(dns_result *res, const dns_ticket *t, int status) {
                      : status == ARES_ESERVFAIL ? "the server failed (SERVFAIL)"
                      : status == ARES_EREFUSED ? "the server refused the query"
                      : status == ARES_ETIMEOUT ? "no answer (timeout)"
-                     : status == ARES_ECONNREFUSED ? "no DNS server could be reached"
+                     : status == ARES_ECONNREFUSED ? "no DNS server answered (unreachable, refused or failed)"
                                                    : ares_strerror(status);
   snprintf(res->why, sizeof res->why, "%s %s: %s", t->name, dns_kind_name(t->kind), what);
 }
