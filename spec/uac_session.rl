@@ -34,25 +34,27 @@
         RX_1XX @report_provisional @start_timer_ANSWER -> Proceeding            # RFC 3261 §13.2.2.1
       | RX_2XX @send_ack @report_answered @start_timer_KEEPALIVE -> Established # RFC 3261 §13.2.2.4
       | RX_2XX_FORK @send_ack @report_answered @start_timer_KEEPALIVE -> Established   # RFC 3261 §13.2.2.4, §12.1.2 (the session's dialog is the 2xx's)
-      | RX_300_699 @report_failed -> Terminated                                 # RFC 3261 §13.2.2.3
+      | RX_300_699 @note_failure @failover_or_give_up -> Inviting               # RFC 3261 §13.2.2.3, RFC 3263 §4.3 (a 503: the next target)
+      | FAILOVER @send_invite_to_next_target -> Inviting                        # RFC 3263 §4.3 para 3
+      | GIVE_UP @report_give_up -> Terminated                                   # RFC 3261 §13.2.2.3, §17.1.1.2, §17.1.4
       | AUTH_RETRY @send_invite_with_credentials -> Inviting                    # RFC 3261 §22.2
       | AUTH_FAILED @report_auth_failed -> Terminated                           # RFC 3261 §22.2
       | SE_RETRY @send_invite_again -> Inviting                                 # RFC 4028 §7.3, §7.4 (422: the INVITE again, CSeq + 1, with the 422's Min-SE)
       | TU_END -> CancelPending                                                 # RFC 3261 §9.1 (no CANCEL before a provisional)
-      | TXN_TIMEOUT @report_timeout -> Terminated                               # RFC 3261 §17.1.1.2 (Timer B)
-      | TRANSPORT_ERR @report_transport_error -> Terminated                     # RFC 3261 §17.1.4
+      | TXN_TIMEOUT @note_failure @failover_or_give_up -> Inviting              # RFC 3261 §17.1.1.2 (Timer B), RFC 3263 §4.3
+      | TRANSPORT_ERR @note_failure @failover_or_give_up -> Inviting            # RFC 3261 §17.1.4, RFC 3263 §4.3
     ),
     Proceeding: (
         RX_1XX @report_provisional -> Proceeding                                # RFC 3261 §13.2.2.1
       | RX_2XX @stop_timer_ANSWER @send_ack @report_answered @start_timer_KEEPALIVE -> Established   # RFC 3261 §13.2.2.4
       | RX_2XX_FORK @stop_timer_ANSWER @send_ack @report_answered @start_timer_KEEPALIVE -> Established  # RFC 3261 §13.2.2.4, §12.1.2 (not the early dialog's fork)
-      | RX_300_699 @stop_timer_ANSWER @report_failed -> Terminated              # RFC 3261 §13.2.2.3
+      | RX_300_699 @stop_timer_ANSWER @note_failure @failover_or_give_up -> Inviting   # RFC 3261 §13.2.2.3, RFC 3263 §4.3 (a 503: the next target)
       | AUTH_RETRY @stop_timer_ANSWER @send_invite_with_credentials -> Inviting # RFC 3261 §22.2
       | AUTH_FAILED @stop_timer_ANSWER @report_auth_failed -> Terminated        # RFC 3261 §22.2
       | SE_RETRY @stop_timer_ANSWER @send_invite_again -> Inviting              # RFC 4028 §7.3, §7.4
       | TU_END @stop_timer_ANSWER @send_cancel @start_timer_CANCEL -> Cancelling   # RFC 3261 §9.1
       | TIMER_ANSWER @send_cancel @start_timer_CANCEL -> AnswerTimedOut         # RFC 3261 §9.1 (the UAC gives up ringing)
-      | TRANSPORT_ERR @stop_timer_ANSWER @report_transport_error -> Terminated  # RFC 3261 §17.1.4
+      | TRANSPORT_ERR @stop_timer_ANSWER @note_failure @failover_or_give_up -> Inviting   # RFC 3261 §17.1.4, RFC 3263 §4.3
     ),
     CancelPending: (
         RX_1XX @send_cancel @start_timer_CANCEL -> Cancelling                   # RFC 3261 §9.1

@@ -224,6 +224,97 @@ def resolver_cases(sipspec, workdir):
         dns.stop()
 
 
+class Serve:
+    """sipspec serve on 127.0.0.1 (UDP), stopped by PID."""
+
+    def __init__(self, sipspec, workdir, tag, extra=()):
+        self.out = open(os.path.join(workdir, tag + "_serve.out"), "w+")
+        self.p = subprocess.Popen([sipspec, "serve", "--listen", "127.0.0.1:0"] + list(extra), stdout=self.out,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.port = None
+        deadline = time.monotonic() + 10
+        while self.port is None and time.monotonic() < deadline and self.p.poll() is None:
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", open(self.out.name).read())
+            if m:
+                self.port = int(m.group(1))
+            else:
+                time.sleep(0.05)
+        if self.port is None:
+            raise RuntimeError("serve did not start: " + open(self.out.name).read())
+
+    def stop(self):
+        if self.p.poll() is None:
+            os.kill(self.p.pid, signal.SIGTERM)
+            try:
+                self.p.wait(timeout=45)
+            except subprocess.TimeoutExpired:
+                os.kill(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+        self.out.close()
+
+
+def srv(name, prio, port, target):
+    return {"name": name, "type": "SRV", "priority": prio, "weight": 1, "port": port, "target": target}
+
+
+def call(sipspec, dns_port, uri, extra_env=None):
+    env = dict(os.environ)
+    env.update({"MRCP_SIP_DNS_SRV": "1", "MRCP_SIP_DNS_SERVERS": "127.0.0.1:%d" % dns_port})
+    env.pop("MRCP_SIP_TRANSPORT", None)
+    env.update(extra_env or {})
+    p = subprocess.run([sipspec, "call", "--json", uri], env=env, capture_output=True, text=True, timeout=90)
+    out = json.loads(p.stdout) if p.stdout.startswith("{") else {}
+    return p.returncode, out, p.stdout[:600] + p.stderr[-300:]
+
+
+def failover_cases(sipspec, workdir):
+    """RFC 3263 4.3: a transport error, no response (Timer B) and a 503 send the INVITE to the
+    next target; another failure does not; the JSON lists the targets and why each was left."""
+    ok, busy, rejecting = (Serve(sipspec, workdir, "ok"), Serve(sipspec, workdir, "busy", ["--reject", "503"]),
+                           Serve(sipspec, workdir, "rejecting", ["--reject", "486"]))
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # takes INVITEs, never answers
+    silent.bind(("127.0.0.1", 0))
+    dead = closed_udp_port()
+    recs = [{"name": n, "type": "A", "address": "127.0.0.1"} for n in
+            ("fo.test", "dead.fo.test", "busy.fo.test", "ok.fo.test", "silent.fo.test", "rej.fo.test")]
+    recs += [srv("_sip._udp.fo.test", 0, dead, "dead.fo.test"), srv("_sip._udp.fo.test", 1, busy.port, "busy.fo.test"),
+             srv("_sip._udp.fo.test", 2, ok.port, "ok.fo.test"),
+             srv("_sip._udp.slow.fo.test", 0, silent.getsockname()[1], "silent.fo.test"),
+             srv("_sip._udp.slow.fo.test", 1, ok.port, "ok.fo.test"),
+             srv("_sip._udp.none.fo.test", 0, dead, "dead.fo.test"), srv("_sip._udp.none.fo.test", 1, busy.port, "busy.fo.test"),
+             srv("_sip._udp.rej.fo.test", 0, rejecting.port, "rej.fo.test"), srv("_sip._udp.rej.fo.test", 1, ok.port, "ok.fo.test")]
+    for n in ("slow.fo.test", "none.fo.test", "rej.fo.test"):
+        recs.append({"name": n, "type": "A", "address": "127.0.0.1"})
+    dns = Dns(workdir, {"records": recs}, "failover")
+    try:
+        rc, out, raw = call(sipspec, dns.port, "sip:mrcp@fo.test")
+        tg = out.get("targets") or []
+        check(rc == 0 and out.get("result") == "ok" and len(tg) == 3 and
+              tg[0]["address"] == "127.0.0.1:%d" % dead and "transport error" in (tg[0]["left"] or "") and
+              tg[1]["address"] == "127.0.0.1:%d" % busy.port and (tg[1]["left"] or "").startswith("503") and
+              tg[2]["address"] == "127.0.0.1:%d" % ok.port and tg[2]["left"] is None and
+              out["telemetry"].get("sipFailovers") == 2,
+              "failover: port unreachable, then 503, then the call: %s" % raw)
+        t0 = time.monotonic()
+        rc, out, raw = call(sipspec, dns.port, "sip:mrcp@slow.fo.test", {"MRCP_SIP_RETRANS_T1_MS": "20"})
+        tg = out.get("targets") or []
+        check(rc == 0 and len(tg) == 2 and "Timer B" in (tg[0]["left"] or "") and time.monotonic() - t0 < 30,
+              "failover after Timer B (64*T1 = 1.28 s) without a response: %s" % raw)
+        rc, out, raw = call(sipspec, dns.port, "sip:mrcp@none.fo.test")
+        check(rc == 3 and out.get("result") == "rejected" and out.get("status") == 503 and
+              len(out.get("targets") or []) == 2,
+              "every target failed: the last failure is the call's (503, rejected): %s" % raw)
+        rc, out, raw = call(sipspec, dns.port, "sip:mrcp@rej.fo.test")
+        check(rc == 3 and out.get("status") == 486 and len(out.get("targets") or []) == 1 and
+              out["telemetry"].get("sipFailovers") == 0,
+              "a 486 is the server's answer: no failover: %s" % raw)
+    finally:
+        dns.stop()
+        silent.close()
+        for sv in (ok, busy, rejecting):
+            sv.stop()
+
+
 def call_cases(sipspec, workdir):
     serve_out = open(os.path.join(workdir, "serve.out"), "w+")
     serve = subprocess.Popen([sipspec, "serve", "--listen", "127.0.0.1:0"], stdout=serve_out,
@@ -275,6 +366,7 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     resolver_cases(sipspec, workdir)
     call_cases(sipspec, workdir)
+    failover_cases(sipspec, workdir)
     print("%d failed" % len(failures))
     return 1 if failures else 0
 

@@ -97,6 +97,15 @@ void cli_call_report_json(FILE *out, const cli_call_report *r, void (*extra)(FIL
   else fputs(",\"session_expires\":null", out);
   fputs(",\"refresher\":", out);
   cli_json_string(out, r->refresher[0] ? r->refresher : NULL);
+  fputs(",\"targets\":", out);
+  if (!r->ntargets) fputs("null", out);
+  for (unsigned i = 0; i < r->ntargets; i++) {
+    fprintf(out, "%s{\"address\":", i ? "," : "[");
+    cli_json_string(out, r->targets[i].address);
+    fprintf(out, ",\"transport\":\"%s\",\"left\":", r->targets[i].transport);
+    cli_json_string(out, r->targets[i].left[0] ? r->targets[i].left : NULL);
+    fputs(i + 1 == r->ntargets ? "}]" : "}", out);
+  }
   fputs(",\"telemetry\":", out);
   fputs(n < sizeof tel ? tel : "null", out);
   if (extra) extra(out, arg);

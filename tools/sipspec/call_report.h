@@ -22,6 +22,11 @@ typedef struct cli_call_report {
   unsigned session_expires;  /* the session interval negotiated (RFC 4028), 0: none (null) */
   char refresher[4];         /* who refreshed last: "uac", "uas", "" (null) */
   char warning[160];         /* the Warning text of a refusal; "" none */
+  unsigned ntargets;         /* the DNS targets the INVITE went to (RFC 3263 4.3); 0: null */
+  struct {
+    char address[64], transport[4];
+    char left[96];           /* why the INVITE left it; "": the one in use (null) */
+  } targets[8];
   const char *ended_by;      /* sipspec_end_reason_name(): "none", "local", "peer", "error" */
   char call_id[128];
   char error[256];           /* why the call could not start (result "error"); "" none */
@@ -40,7 +45,8 @@ const sipspec_mrcp_codec_choice *cli_call_report_codec(const cli_call_report *r)
 
 /* One JSON object, no trailing newline:
  *   {"result":..,"status":..,"reason":..,"call_id":..,"session":{..}|null,"ended_by":..,
- *    "bye_status":..,"bye_reason":..,"telemetry":{..}}  (+ "warning", "error" when set).
+ *    "bye_status":..,"bye_reason":..,"session_expires":..,"refresher":..,"targets":[..]|null,
+ *    "telemetry":{..}}  (+ "warning", "error" when set).
  * extra (may be NULL) writes more members (",\"name\":value...") before the closing brace. */
 void cli_call_report_json(FILE *out, const cli_call_report *r, void (*extra)(FILE *out, void *arg), void *arg);
 

@@ -103,6 +103,19 @@ static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user)
     copy(c->rep.bye_reason, sizeof c->rep.bye_reason, bye_reason);
   }
   c->rep.ended_by = sipspec_end_reason_name(by);
+  /* RFC 3263 4.3: the targets tried, in order, and why each was left */
+  c->rep.ntargets = 0;
+  sipspec_sockaddr ta;
+  sipspec_tp_kind tk;
+  const char *left;
+  while (c->rep.ntargets < sizeof c->rep.targets / sizeof c->rep.targets[0] &&
+         sipspec_session_target(s, c->rep.ntargets, &ta, &tk, &left) == SIPSPEC_OK) {
+    unsigned i = c->rep.ntargets++;
+    sipspec_sockaddr_format(&ta, c->rep.targets[i].address, sizeof c->rep.targets[i].address);
+    copy(c->rep.targets[i].transport, sizeof c->rep.targets[i].transport, sipspec_tp_kind_name(tk));
+    copy(c->rep.targets[i].left, sizeof c->rep.targets[i].left, left);
+    if (left && *left) say(c, "left %s over %s: %s", c->rep.targets[i].address, c->rep.targets[i].transport, left);
+  }
   const char *refresher = NULL;
   c->rep.session_expires = sipspec_session_expires(s, &refresher); /* RFC 4028, as last negotiated */
   copy(c->rep.refresher, sizeof c->rep.refresher, refresher);

@@ -31,7 +31,10 @@ extern "C" {
   X(sessionsEstablished) /* sessions that reached a confirmed dialog */        \
   X(sessionsFailed)      /* sessions that ended without being established */      \
   X(sipSessionRefreshes) /* session refreshes that moved the expiration (RFC 4028) */ \
-  X(sipSessionExpired)   /* sessions ended because the peer did not refresh */
+  X(sipSessionExpired)   /* sessions ended because the peer did not refresh */     \
+  X(sipDnsQueries)       /* DNS queries sent (the hosts file and the cache are not queries) */ \
+  X(sipDnsFailures)      /* DNS queries the servers failed or did not answer */ \
+  X(sipFailovers)        /* INVITEs sent again to the next target (RFC 3263 4.3) */
 
 typedef struct sipspec_telemetry {
 #define SIPSPEC_TELEMETRY_FIELD_(f) uint64_t f;

@@ -237,6 +237,11 @@ sipspec_result sipspec_session_result(const sipspec_session *s);
 /* The final status of the INVITE (the last one after auth retries), 0 when none; once a
  * BYE of ours got a final response, that response's status. */
 int sipspec_session_status(const sipspec_session *s);
+/* The i-th target the INVITE went to (RFC 3263 4.3: a 503, no response or a transport error
+ * sends it to the next one), with why it was left ("" for the one in use). SIPSPEC_E_RANGE
+ * past the last one tried, and for a target given as an IP literal (no list). */
+int sipspec_session_target(const sipspec_session *s, unsigned i, sipspec_sockaddr *addr, sipspec_tp_kind *tp,
+                           const char **left);
 /* The reason phrase of the response sipspec_session_status() reports (e.g. "OK" in
  * on_answered), or a sentence saying what happened; "" when none. Valid until the next call
  * into the session or the end of on_terminated. */

@@ -430,9 +430,66 @@ static void session_act_report_answered(sipspec_session *s) {
   if (s->cb.on_answered) s->cb.on_answered(s, ans, body.p, body.len, s->cb.user);
 }
 
-static void session_act_report_failed(sipspec_session *s) {
-  if (s->cur_msg) note_response(s, s->cur_msg);
-  report_failed(s, SIPSPEC_RESULT_REJECTED);
+/* ---- failover (RFC 3263 4.3) ---- */
+
+static int session_address(sipspec_session *s, char *ip, size_t iplen);
+
+/* The INVITE failed on this target: a final response (noted), Timer B, or a transport error
+ * (its reason set by tsx_on_transport_error). The target keeps why it was left. */
+static void session_act_note_failure(sipspec_session *s) {
+  s->fail_ev = s->cur_ev;
+  if (s->cur_ev == SIPSPEC_EV_RX_300_699 && s->cur_msg) note_response(s, s->cur_msg);
+  if (s->cur_ev == SIPSPEC_EV_TXN_TIMEOUT) {
+    s->status = 0;
+    set_reason(s, "%s", "no response to the INVITE (Timer B)");
+  }
+  if (s->target_i < s->ntargets) {
+    struct session_target *t = &s->targets[s->target_i];
+    if (s->cur_ev == SIPSPEC_EV_RX_300_699) snprintf(t->left, sizeof t->left, "%d %.80s", s->status, s->reason);
+    else snprintf(t->left, sizeof t->left, "%.95s", s->reason);
+  }
+}
+
+/* RFC 3263 4.3: a 503, no response at all (Timer B) or a transport error sends the request
+ * to the next target, if there is one; anything else, or no target left, is the end. */
+static void session_act_failover_or_give_up(sipspec_session *s) {
+  int worth = (s->fail_ev == SIPSPEC_EV_RX_300_699 && s->status == 503) || s->fail_ev == SIPSPEC_EV_TXN_TIMEOUT ||
+              s->fail_ev == SIPSPEC_EV_TRANSPORT_ERR;
+  post(s, worth && s->target_i + 1 < s->ntargets ? SIPSPEC_EV_FAILOVER : SIPSPEC_EV_GIVE_UP, NULL);
+}
+
+/* The same INVITE (Call-ID, From tag, CSeq, body) to the next target: a new transaction with
+ * a new branch, Via and Contact for the new transport and address (RFC 3263 4.3 para 3). */
+static void session_act_send_invite_to_next_target(sipspec_session *s) {
+  s->target_i++;
+  s->kind = s->targets[s->target_i].tp;
+  s->dest = s->targets[s->target_i].addr;
+  s->ua->tel.sipFailovers++;
+  char ip[SIPSPEC_SOCKADDR_STRLEN];
+  int rc = session_address(s, ip, sizeof ip);
+  if (rc) {
+    set_reason(s, "cannot send the INVITE: %s", sipspec_strerror(rc));
+    s->status = 0;
+    post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
+    return;
+  }
+  session_act_send_invite(s);
+}
+
+/* No target left: the last failure is the session's. */
+static void session_act_report_give_up(sipspec_session *s) {
+  if (s->fail_ev == SIPSPEC_EV_RX_300_699) report_failed(s, SIPSPEC_RESULT_REJECTED);
+  else if (s->fail_ev == SIPSPEC_EV_TXN_TIMEOUT) report_failed(s, SIPSPEC_RESULT_TIMEOUT); /* reason noted */
+  else report_failed(s, s->dns_failed ? SIPSPEC_RESULT_DNS_FAILED : SIPSPEC_RESULT_TRANSPORT_ERROR);
+}
+
+int sipspec_session_target(const sipspec_session *s, unsigned i, sipspec_sockaddr *addr, sipspec_tp_kind *tp,
+                           const char **left) {
+  if (!s || i >= s->ntargets || i > s->target_i) return SIPSPEC_E_RANGE;
+  if (addr) *addr = s->targets[i].addr;
+  if (tp) *tp = s->targets[i].tp;
+  if (left) *left = s->targets[i].left;
+  return SIPSPEC_OK;
 }
 
 static void session_act_send_cancel(sipspec_session *s) {
@@ -545,11 +602,6 @@ static void session_act_report_ended_early(sipspec_session *s) {
 
 /* The chart actions that have no function of their own above. */
 static void session_act_report_auth_failed(sipspec_session *s) { report_failed(s, SIPSPEC_RESULT_AUTH_FAILED); }
-static void session_act_report_timeout(sipspec_session *s) {
-  s->status = 0;
-  set_reason(s, "%s", "no response to the INVITE (Timer B)");
-  report_failed(s, SIPSPEC_RESULT_TIMEOUT);
-}
 /* Before the session is established (the chart has no transport error in Established). */
 static void session_act_report_transport_error(sipspec_session *s) {
   report_failed(s, s->dns_failed ? SIPSPEC_RESULT_DNS_FAILED : SIPSPEC_RESULT_TRANSPORT_ERROR);
@@ -1342,6 +1394,7 @@ void session_free(sipspec_session *s) {
   host_timers_stop(&s->st_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   sipspec_dialog_destroy(s->dialog);
+  free(s->targets);
   sipspec_digest_client_destroy(s->digest);
   sipspec_mrcp_session_destroy(s->mrcp);
   if (s->query) sipspec_resolve_cancel(s->ua->resolver, s->query);
@@ -1379,15 +1432,16 @@ static int extra_ok(const char *h) {
 }
 
 /* Addressing, identifiers and the offer, once the destination is known. */
-static int session_prepare(sipspec_session *s) {
+/* The local address toward s->dest over s->kind: Via and Contact (RFC 3261 18.1.1, 8.1.1.8);
+ * ip[] gets the address without brackets. */
+static int session_address(sipspec_session *s, char *ip, size_t iplen) {
   sipspec_ua *ua = s->ua;
   sipspec_transport *tp = sipspec_tsx_layer_transport(ua->layer, s->kind);
   if (!tp) return SIPSPEC_E_TSX_NO_TRANSPORT;
   sipspec_sockaddr local;
   int rc = sipspec_transport_local_addr(tp, &s->dest, &local);
   if (rc) return rc;
-  char ip[SIPSPEC_SOCKADDR_STRLEN];
-  sipspec_sockaddr_host(&local, ip, sizeof ip);
+  sipspec_sockaddr_host(&local, ip, iplen);
   int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
   snprintf(s->local_host, sizeof s->local_host, v6 ? "[%s]" : "%s", ip);
   s->local_port = sipspec_sockaddr_port(&local);
@@ -1396,6 +1450,14 @@ static int session_prepare(sipspec_session *s) {
   snprintf(s->via, sizeof s->via, "SIP/2.0/%s %s;rport", s->kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", hostport);
   snprintf(s->contact, sizeof s->contact, "sip:%s@%s%s", ua->from_user, hostport,
            s->kind == SIPSPEC_TP_TCP ? ";transport=tcp" : "");
+  return SIPSPEC_OK;
+}
+
+static int session_prepare(sipspec_session *s) {
+  sipspec_ua *ua = s->ua;
+  char ip[SIPSPEC_SOCKADDR_STRLEN];
+  int rc = session_address(s, ip, sizeof ip);
+  if (rc) return rc;
   char rnd[40];
   rc = random_hex(rnd, 16);
   if (!rc) snprintf(s->call_id, sizeof s->call_id, "%s@%s", rnd, s->local_host);
@@ -1437,12 +1499,21 @@ static void located_cb(int status, const sipspec_target *t, size_t n, const char
   sipspec_session *s = arg;
   s->query = NULL;
   int rc = status;
-  size_t i = 0;
-  while (!rc && i < n && !sipspec_tsx_layer_transport(s->ua->layer, t[i].tp)) i++;
-  if (!rc && i == n) rc = SIPSPEC_E_TSX_NO_TRANSPORT;
+  sipspec_resolver_stats st;
+  sipspec_resolver_stats_get(s->ua->resolver, &st);
+  s->ua->tel.sipDnsQueries = st.queries;
+  s->ua->tel.sipDnsFailures = st.failures;
+  /* the targets over a transport we have open, in order (RFC 3263 4.3) */
+  if (!rc && n && !(s->targets = calloc(n, sizeof *s->targets))) rc = SIPSPEC_E_NOMEM;
+  for (size_t i = 0; !rc && i < n; i++)
+    if (sipspec_tsx_layer_transport(s->ua->layer, t[i].tp)) {
+      s->targets[s->ntargets].addr = t[i].addr;
+      s->targets[s->ntargets++].tp = t[i].tp;
+    }
+  if (!rc && !s->ntargets) rc = SIPSPEC_E_TSX_NO_TRANSPORT;
   if (!rc) {
-    s->kind = t[i].tp;
-    s->dest = t[i].addr;
+    s->kind = s->targets[0].tp;
+    s->dest = s->targets[0].addr;
     rc = session_prepare(s);
   }
   if (!rc) {

@@ -91,11 +91,22 @@ typedef struct session_req {
   const char *extra;                 /* more header lines (Session-Expires, Reason), or NULL */
 } session_req;
 
+struct session_target {
+  sipspec_sockaddr addr;
+  sipspec_tp_kind tp;
+  char left[96];                     /* why the INVITE left it ("" for the one in use) */
+};
+
 struct sipspec_session {
   sipspec_ua *ua;
   sipspec_session *prev, *next;      /* in ua->live */
   sipspec_clock_grave grave;         /* buried: over, freed by the clock at its next step */
   int dns_failed;                    /* the transport error is the target's name: no address */
+  /* RFC 3263 4.3: the targets the INVITE may go to, in order (none for an IP literal), the
+   * one in use (target_i) and, for the ones left, why */
+  struct session_target *targets;
+  unsigned ntargets, target_i;
+  int fail_ev;                       /* the event of the INVITE's last failure */
   sipspec_fsm fsm;                   /* spec/uac_session.rl */
   sipspec_fsm upd;                   /* spec/uac_update.rl: our re-INVITEs */
   host_timers timers, upd_timers;    /* the two charts' timers on the user agent's clock */
