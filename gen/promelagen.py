@@ -144,7 +144,9 @@ def read_model(path):
                     d[ev or "*"] = msg
                 m.roles[args[0]].send[args[1]] = d
             elif key == "tu" and len(args) == 3 and args[0] in m.roles:
-                m.roles[args[0]].tu[args[1]] = int(args[2])
+                if not re.fullmatch(r"\d+|RETX(\+\d+)?", args[2]):
+                    errors.append(f"{where}: error: a tu bound is a number, RETX or RETX+N")
+                m.roles[args[0]].tu[args[1]] = f"({args[2]})"
             elif key == "retransmit" and len(args) == 4 and args[0] in m.roles:
                 # `retransmit ROLE TU_EVENT until=MSG before=TIMER`: the TU sends TU_EVENT again
                 # (at most its `tu` bound) until MSG arrives; TIMER fires only after that.
@@ -590,7 +592,7 @@ def spin_check(pml, live, depth, memlim, timeout, workdir):
     rc, txt, _ = run([spin, "-a", base], workdir, timeout)
     if rc != 0:
         raise SystemExit(f"promelagen: spin -a {base} failed:\n{txt}")
-    flags = ["-O2", "-w", f"-DMEMLIM={memlim}", "-DVECTORSZ=2048"]
+    flags = ["-O2", "-w", f"-DMEMLIM={memlim}", "-DVECTORSZ=2048", "-DCOLLAPSE"]
     flags += ["-DNFAIR=3"] if live else ["-DSAFETY", "-DNOCLAIM"]
     rc, txt, _ = run([gcc, *flags, "-o", "pan", "pan.c"], workdir, timeout)
     if rc != 0:
