@@ -69,6 +69,17 @@ def zone(serve_port=None):
             "truncate": ["_sip._udp.big.test"]}
 
 
+def stop_process(p, grace):
+    """SIGTERM, then SIGKILL after grace seconds."""
+    if p.poll() is None:
+        os.kill(p.pid, signal.SIGTERM)
+        try:
+            p.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
+
+
 class Dns:
     """fakedns.py on 127.0.0.1, its question log in a file."""
 
@@ -100,13 +111,7 @@ class Dns:
         return [l[len("query "):] for l in open(self.log_path).read().splitlines()[since:] if l.startswith("query ")]
 
     def stop(self):
-        if self.p.poll() is None:
-            os.kill(self.p.pid, signal.SIGTERM)
-            try:
-                self.p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(self.p.pid, signal.SIGKILL)
-                self.p.wait()
+        stop_process(self.p, 5)
         self.log.close()
 
 
@@ -243,13 +248,7 @@ class Serve:
             raise RuntimeError("serve did not start: " + open(self.out.name).read())
 
     def stop(self):
-        if self.p.poll() is None:
-            os.kill(self.p.pid, signal.SIGTERM)
-            try:
-                self.p.wait(timeout=45)
-            except subprocess.TimeoutExpired:
-                os.kill(self.p.pid, signal.SIGKILL)
-                self.p.wait()
+        stop_process(self.p, 45)
         self.out.close()
 
 
@@ -316,49 +315,21 @@ def failover_cases(sipspec, workdir):
 
 
 def call_cases(sipspec, workdir):
-    serve_out = open(os.path.join(workdir, "serve.out"), "w+")
-    serve = subprocess.Popen([sipspec, "serve", "--listen", "127.0.0.1:0"], stdout=serve_out,
-                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    serve = Serve(sipspec, workdir, "call")
     dns = None
     try:
-        port = None
-        deadline = time.monotonic() + 10
-        while port is None and time.monotonic() < deadline:
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", open(serve_out.name).read())
-            if m:
-                port = int(m.group(1))
-            else:
-                time.sleep(0.05)
-        check(port is not None, "serve listens")
-        if port is None:
-            return
-        dns = Dns(workdir, zone(port), "call")
-        env = dict(os.environ)
-        env.update({"MRCP_SIP_DNS_SRV": "1", "MRCP_SIP_DNS_SERVERS": "127.0.0.1:%d" % dns.port})
-        env.pop("MRCP_SIP_TRANSPORT", None)
-        p = subprocess.run([sipspec, "call", "--json", "sip:mrcp@mrcp.test"], env=env, capture_output=True,
-                           text=True, timeout=60)
-        out = json.loads(p.stdout) if p.stdout.startswith("{") else {}
-        check(p.returncode == 0 and out.get("result") == "ok" and out.get("status") == 200,
-              "call through NAPTR (none), SRV _sip._udp.mrcp.test to serve: %s %s" % (p.stdout[:300], p.stderr))
+        dns = Dns(workdir, zone(serve.port), "call")
+        rc, out, raw = call(sipspec, dns.port, "sip:mrcp@mrcp.test")
+        check(rc == 0 and out.get("result") == "ok" and out.get("status") == 200 and out.get("call_id"),
+              "call through NAPTR (none), SRV _sip._udp.mrcp.test to serve, with its Call-ID: %s" % raw)
         check("_sip._udp.mrcp.test SRV UDP" in dns.questions(), "the call asked the SRV name")
-        p = subprocess.run([sipspec, "call", "--json", "sip:mrcp@missing.test"], env=env, capture_output=True,
-                           text=True, timeout=60)
-        out = json.loads(p.stdout) if p.stdout.startswith("{") else {}
-        check(p.returncode == DNS_FAILED and out.get("result") == "dns-failed" and
-              "missing.test" in (out.get("reason") or ""),
-              "a call to a name that does not exist: dns-failed, exit 10: %s" % p.stdout[:300])
+        rc, out, raw = call(sipspec, dns.port, "sip:mrcp@missing.test")
+        check(rc == DNS_FAILED and out.get("result") == "dns-failed" and "missing.test" in (out.get("reason") or ""),
+              "a call to a name that does not exist: dns-failed, exit 10: %s" % raw)
     finally:
         if dns:
             dns.stop()
-        if serve.poll() is None:
-            os.kill(serve.pid, signal.SIGTERM)
-            try:
-                serve.wait(timeout=45)
-            except subprocess.TimeoutExpired:
-                os.kill(serve.pid, signal.SIGKILL)
-                serve.wait()
-        serve_out.close()
+        serve.stop()
 
 
 def main():

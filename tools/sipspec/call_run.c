@@ -103,6 +103,8 @@ static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user)
     copy(c->rep.bye_reason, sizeof c->rep.bye_reason, bye_reason);
   }
   c->rep.ended_by = sipspec_end_reason_name(by);
+  /* a target name gets its Call-ID once it is resolved, after sipspec_session_start() */
+  if (!c->rep.call_id[0]) copy(c->rep.call_id, sizeof c->rep.call_id, sipspec_session_call_id(s));
   /* RFC 3263 4.3: the targets tried, in order, and why each was left */
   c->rep.ntargets = 0;
   sipspec_sockaddr ta;
