@@ -2404,6 +2404,49 @@ static void test_st_not_asked(void) {
   fx_close(&f);
 }
 
+
+/* RFC 3263 4.3 between the addresses of one name: nothing listens on the first (a port
+ * unreachable over UDP, a refused connection over TCP), so the same INVITE goes to the second
+ * as a new transaction; the session lists both and why it left the first. The next session of
+ * the user agent tries the address that failed last. */
+static void test_failover_addresses(void) {
+  fx f;
+  fx_open(&f, 0);
+  target_host = "two.sipspec.test";
+  fx_start(&f);
+  int inv = expect_msg(&f, "INVITE ", 0, 5);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipFailovers, 1);
+  sipspec_sockaddr a;
+  sipspec_tp_kind tp;
+  const char *left = NULL;
+  char txt[SIPSPEC_SOCKADDR_STRLEN];
+  CU_ASSERT_EQUAL_FATAL(sipspec_session_target(f.s, 0, &a, &tp, &left), SIPSPEC_OK);
+  sipspec_sockaddr_format(&a, txt, sizeof txt);
+  CU_ASSERT_PTR_NOT_NULL(strstr(txt, "127.0.0.2:"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(left, "transport error"));
+  CU_ASSERT_EQUAL(sipspec_session_target(f.s, 1, &a, &tp, &left), SIPSPEC_OK);
+  sipspec_sockaddr_format(&a, txt, sizeof txt);
+  CU_ASSERT_PTR_NOT_NULL(strstr(txt, "127.0.0.1:"));
+  CU_ASSERT_STRING_EQUAL(left, "");
+  CU_ASSERT_EQUAL(sipspec_session_target(f.s, 2, &a, &tp, &left), SIPSPEC_E_RANGE);
+  peer_reply(&f.p, inv, 486, "busy", NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  CU_ASSERT_EQUAL(f.failed_status, 486); /* the server's answer: no failover */
+  /* the next session: 127.0.0.2 failed 32 s ago at most, so it comes last */
+  f.n_term = 0;
+  fx_start(&f);
+  int inv2 = expect_msg(&f, "INVITE ", 1, 5);
+  CU_ASSERT_TRUE(inv2 > inv);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipFailovers, 1);
+  CU_ASSERT_EQUAL(sipspec_session_target(f.s, 0, &a, &tp, &left), SIPSPEC_OK);
+  sipspec_sockaddr_format(&a, txt, sizeof txt);
+  CU_ASSERT_PTR_NOT_NULL(strstr(txt, "127.0.0.1:"));
+  peer_reply(&f.p, inv2, 486, "busy2", NULL, NULL);
+  CU_ASSERT_TRUE(run_until_term(&f, 5));
+  target_host = "127.0.0.1";
+  fx_close(&f);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const char *tcp = getenv("SIPSPEC_TEST_TCP");
@@ -2412,7 +2455,8 @@ int main(void) {
   char hosts[] = "/tmp/sipspec-ua-hosts-XXXXXX";
   int hfd = mkstemp(hosts);
   if (hfd < 0) return 2;
-  static const char line[] = "127.0.0.1 mrcp.sipspec.test\n";
+  /* two.sipspec.test: nothing listens on 127.0.0.2, the peer is on 127.0.0.1 */
+  static const char line[] = "127.0.0.1 mrcp.sipspec.test\n127.0.0.2 two.sipspec.test\n127.0.0.1 two.sipspec.test\n";
   if (write(hfd, line, sizeof line - 1) != (ssize_t)(sizeof line - 1)) return 2;
   close(hfd);
   hosts_file = hosts;
@@ -2421,6 +2465,7 @@ int main(void) {
   CU_add_test(s, "normal call: INVITE headers, ACK, BYE", test_normal_call);
   CU_add_test(s, "180 repeated, then 200", test_ringing_many);
   CU_add_test(s, "immediate 486", test_immediate_4xx);
+  CU_add_test(s, "failover between a name's addresses (RFC 3263 4.3)", test_failover_addresses);
   CU_add_test(s, "INVITE timeout (Timer A schedule, Timer B)", test_invite_timeout);
   CU_add_test(s, "2xx retransmitted: each ACKed", test_2xx_retransmitted);
   CU_add_test(s, "server-initiated BYE", test_server_bye);

@@ -432,6 +432,40 @@ static void session_act_report_answered(sipspec_session *s) {
 
 /* ---- failover (RFC 3263 4.3) ---- */
 
+static int target_avoided(const sipspec_ua *ua, const sipspec_target *t) {
+  uint64_t now = sipspec_clock_now_ms(ua->clock);
+  for (size_t i = 0; i < sizeof ua->avoided / sizeof ua->avoided[0]; i++)
+    if (ua->avoided[i].until > now && ua->avoided[i].tp == t->tp && sipspec_sockaddr_equal(&ua->avoided[i].addr, &t->addr))
+      return 1;
+  return 0;
+}
+
+/* Keeps the target aside for ms: its own entry, else the one that ends first. */
+static void target_avoid(sipspec_ua *ua, const struct session_target *t, uint64_t ms) {
+  size_t slot = 0;
+  for (size_t i = 0; i < sizeof ua->avoided / sizeof ua->avoided[0]; i++) {
+    if (ua->avoided[i].tp == t->tp && sipspec_sockaddr_equal(&ua->avoided[i].addr, &t->addr)) {
+      slot = i;
+      break;
+    }
+    if (ua->avoided[i].until < ua->avoided[slot].until) slot = i;
+  }
+  ua->avoided[slot].addr = t->addr;
+  ua->avoided[slot].tp = t->tp;
+  ua->avoided[slot].until = sipspec_clock_now_ms(ua->clock) + ms;
+}
+
+/* A 503's Retry-After in ms (RFC 3261 20.33: delta-seconds), 0 when it has none. */
+static uint64_t retry_after_ms(const sipspec_msg *m) {
+  long i = m ? sipspec_msg_find(m, "Retry-After", 0) : -1;
+  sipspec_header h;
+  if (i < 0 || sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) return 0;
+  uint64_t v = 0;
+  for (size_t k = 0; k < h.value.len && h.value.p[k] >= '0' && h.value.p[k] <= '9' && v < 86400; k++)
+    v = v * 10 + (uint64_t)(h.value.p[k] - '0');
+  return v * 1000u;
+}
+
 static int session_address(sipspec_session *s, char *ip, size_t iplen);
 
 /* The INVITE failed on this target: a final response (noted), Timer B, or a transport error
@@ -447,6 +481,10 @@ static void session_act_note_failure(sipspec_session *s) {
     struct session_target *t = &s->targets[s->target_i];
     if (s->cur_ev == SIPSPEC_EV_RX_300_699) snprintf(t->left, sizeof t->left, "%d %.80s", s->status, s->reason);
     else snprintf(t->left, sizeof t->left, "%.95s", s->reason);
+    if (s->cur_ev != SIPSPEC_EV_RX_300_699 || s->status == 503) {
+      uint64_t ms = s->cur_ev == SIPSPEC_EV_RX_300_699 ? retry_after_ms(s->cur_msg) : 0;
+      target_avoid(s->ua, t, ms ? ms : UA_AVOID_MS);
+    }
   }
 }
 
@@ -1503,13 +1541,15 @@ static void located_cb(int status, const sipspec_target *t, size_t n, const char
   sipspec_resolver_stats_get(s->ua->resolver, &st);
   s->ua->tel.sipDnsQueries = st.queries;
   s->ua->tel.sipDnsFailures = st.failures;
-  /* the targets over a transport we have open, in order (RFC 3263 4.3) */
+  /* the targets over a transport we have open, in order (RFC 3263 4.3), the ones that
+   * failed lately last */
   if (!rc && n && !(s->targets = calloc(n, sizeof *s->targets))) rc = SIPSPEC_E_NOMEM;
-  for (size_t i = 0; !rc && i < n; i++)
-    if (sipspec_tsx_layer_transport(s->ua->layer, t[i].tp)) {
-      s->targets[s->ntargets].addr = t[i].addr;
-      s->targets[s->ntargets++].tp = t[i].tp;
-    }
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; !rc && i < n; i++)
+      if (sipspec_tsx_layer_transport(s->ua->layer, t[i].tp) && target_avoided(s->ua, &t[i]) == pass) {
+        s->targets[s->ntargets].addr = t[i].addr;
+        s->targets[s->ntargets++].tp = t[i].tp;
+      }
   if (!rc && !s->ntargets) rc = SIPSPEC_E_TSX_NO_TRANSPORT;
   if (!rc) {
     s->kind = s->targets[0].tp;

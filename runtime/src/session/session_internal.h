@@ -41,7 +41,18 @@ struct sipspec_ua {
   sipspec_msg *scratch;              /* parsing our own messages; never held across a call */
   sipspec_session *live;             /* sessions not yet terminated */
   size_t n_live;
+  /* RFC 3263 4.3: targets that failed lately (a 503, no response, a transport error) are
+   * tried last until `until` (a 503's Retry-After, else UA_AVOID_MS) */
+  struct ua_avoided {
+    sipspec_sockaddr addr;
+    sipspec_tp_kind tp;
+    uint64_t until;
+  } avoided[16];
 };
+
+/* How long a target that failed is tried last when no Retry-After says (as long as a
+ * transaction's Timer B with the default T1: 64*T1 = 32 s). */
+#define UA_AVOID_MS 32000u
 
 /* One pending event of a session's chart and the message it carries (copied). */
 typedef struct session_event {
