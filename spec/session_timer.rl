@@ -13,11 +13,15 @@
 #
 # A refresh answered 408 or 481, or not at all, ends the session with BYE (§10, RFC 3261
 # §12.2.1.2); 491 is sent once more after RFC 3261 §14.1's random wait, 503 with Retry-After
-# after that wait (RFC 3261 §21.5.4); one retry per refresh (RFC 4028 §10: not continuously).
-# Other final responses end the session too: the session expiration has not moved (§10).
+# after that wait (RFC 3261 §21.5.4), 422 at once asking for its larger Min-SE (§7.3, §10),
+# 401/407 at once with credentials as other requests are (§10, RFC 3261 §22.2); one retry
+# per refresh (RFC 4028 §10: not continuously). Other final responses end the session too:
+# the session expiration has not moved (§10). The BYE that ends it says why in a Reason
+# header (RFC 3326): the refresh's status, 408 without one.
 #
 # The peer's UPDATE or re-INVITE that we answer 200 refreshes the session (§7.2 last para,
-# §10): its refresher parameter, if any, says who refreshes next (§9 Table 2).
+# §10): its refresher parameter, if any, says who refreshes next (§9 Table 2), and a Min-SE
+# larger than ours is kept for our later refreshes (§7.4).
 #
 #@ title: UAC session timer (RFC 4028)
 #@ rfc: RFC 4028 §7 (UAC), §9 (UAS), §10 (refreshes); RFC 3311 (UPDATE); RFC 3261 §14.1
@@ -66,6 +70,9 @@
       | SE_NONE @count_refresh @take_no_interval -> Untimed                     # RFC 4028 §7.2 (turned off mid-dialog)
       | RX_491 @choose_491_wait @start_timer_WAIT -> Waiting                    # RFC 3261 §14.1, RFC 4028 §10 (retry if possible)
       | RX_503 @choose_retry_after @start_timer_WAIT -> Waiting                 # RFC 3261 §21.5.4, RFC 4028 §10 (retry if possible)
+      | RX_422 @raise_interval @send_refresh -> RefreshAgain                    # RFC 4028 §7.3, §10 (the refresh again at once with the 422's Min-SE)
+      | AUTH_RETRY @send_refresh_with_credentials -> RefreshAgain               # RFC 4028 §10, RFC 3261 §22.2 (a 401/407: the refresh again with credentials)
+      | AUTH_FAILED @refresh_failed -> Terminated                               # RFC 4028 §10, RFC 3261 §22.2 (a challenge we cannot answer)
       | RX_481_408 @refresh_failed -> Terminated                                # RFC 4028 §10, RFC 3261 §12.2.1.2 (BYE)
       | TXN_TIMEOUT @refresh_failed -> Terminated                               # RFC 4028 §10 (the refresh timed out: BYE)
       | RX_300_699 @refresh_failed -> Terminated                                # RFC 4028 §10 (not refreshed; the expiration has not moved)
@@ -88,6 +95,9 @@
       | SE_NONE @count_refresh @take_no_interval -> Untimed                     # RFC 4028 §7.2
       | RX_491 @refresh_failed -> Terminated                                    # RFC 4028 §10 (not continuously: once more only)
       | RX_503 @refresh_failed -> Terminated                                    # RFC 4028 §10 (once more only)
+      | RX_422 @refresh_failed -> Terminated                                    # RFC 4028 §10 (once more only)
+      | AUTH_RETRY @refresh_failed -> Terminated                                # RFC 4028 §10, RFC 3261 §22.2 (once more only)
+      | AUTH_FAILED @refresh_failed -> Terminated                               # RFC 4028 §10, RFC 3261 §22.2
       | RX_481_408 @refresh_failed -> Terminated                                # RFC 4028 §10, RFC 3261 §12.2.1.2
       | TXN_TIMEOUT @refresh_failed -> Terminated                               # RFC 4028 §10
       | RX_300_699 @refresh_failed -> Terminated                                # RFC 4028 §10

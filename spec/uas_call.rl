@@ -20,12 +20,21 @@
 #@ timer STEP: start=0ms                                  # RFC 3261 §9.2 (the 487 after the 200 to the CANCEL), §13.3.1.1
 #@ timer RING: start=0ms                                  # RFC 3261 §13.3.1.1 (ring_interval_ms between 180s)
 #@ timer BYE: start=1000ms                                # RFC 3261 §15 (bye_after_ms after the ACK; off when 0)
-#@ timer EXPIRE: start=0ms                                # RFC 4028 §10 (SE - min(32 s, SE/3) without the client's refresh; off without a session timer refreshed by the client)
+#@ timer EXPIRE: start=0ms                                # RFC 4028 §10 (SE - min(32 s, SE/3) without the client's refresh; set by take_interval)
+#@ timer REFRESH: start=0ms                               # RFC 4028 §9 last para (half the interval; set by take_interval)
 #
 # The session timer (RFC 4028 §9): the 2xx says Session-Expires with a refresher (serve's
-# --session-expires, --refresher) when the client supports it; when the client refreshes
-# (refresher=uac), its UPDATE or re-INVITE (RX_REFRESH) restarts EXPIRE, and without one the
-# server sends BYE before the session expires (§10).
+# --session-expires, --refresher) when the client supports it, and its ACK starts the timer
+# of the refresher's role (start_session_timer posts RX_REFRESH_PEER or RX_REFRESH_US, the
+# INVITE being the first session refresh request); take_interval gives EXPIRE and REFRESH
+# their values from the interval last granted. Only a refresh answered 2xx moves the expiration (§10): the
+# client's UPDATE or re-INVITE (RX_REFRESH) is answered first, and its 2xx posts
+# RX_REFRESH_PEER (the client refreshes on) or RX_REFRESH_US (refresher=uas: the server
+# does). When the server refreshes, REFRESH sends an UPDATE without an offer (the client's
+# Allow lists UPDATE) or a re-INVITE with the server's SDP unchanged; the client's 2xx to it
+# is SE_US / SE_PEER / SE_NONE as its Session-Expires says, 408, 481 or no answer end the
+# session with BYE, another final response leaves the expiration where it was (§10).
+# Either BYE says why in a Reason header (RFC 3326).
 #
 # An established session lasts as long as the client holds it, or until bye_after_ms.
 #@ waits Established: the client holds the MRCP session until it sends BYE (RFC 6787 §4)
@@ -34,6 +43,7 @@
 # of a re-INVITE left without its ACK once our BYE is on its way.
 #@ undefined * TU_END: ignore
 #@ undefined Byeing NO_ACK: ignore
+#@ undefined Byeing TXN_TIMEOUT: ignore
 #@ undefined * rx: ignore
 #@ undefined * transport: ignore
 #@ undefined * *: error
@@ -88,7 +98,7 @@
       | RX_REFRESH @answer_500_retry -> CancelledEarly                           # RFC 3261 §14.2
     ),
     WaitAck: (
-        RX_ACK @pass_ack @report_established @start_timer_BYE @start_timer_EXPIRE -> Established     # RFC 3261 §13.3.1.4, RFC 4028 §9 (the session interval runs from the 2xx)
+        RX_ACK @pass_ack @report_established @start_timer_BYE @start_session_timer -> Established  # RFC 3261 §13.3.1.4, RFC 4028 §9 (the INVITE's 2xx is the first refresh: RX_REFRESH_PEER or _US)
       | NO_ACK @count_failed @end_status_408 @route_bye -> Byeing                # RFC 3261 §13.3.1.4 (64*T1 without the ACK: BYE)
       | TU_END -> AckThenBye                                                     # RFC 3261 §15 (no BYE before the ACK of our 2xx)
       | RX_BYE @count_failed @answer_bye -> Terminated                           # RFC 3261 §15.1.2 (BYE before the ACK: never established)
@@ -105,12 +115,22 @@
     Established: (
         RX_ACK @pass_ack -> Established                                          # RFC 3261 §13.3.1.4 (the ACK of a re-INVITE's 2xx)
       | RX_REQUEST @dialog_request -> Established                                # RFC 3261 §12.2.2, §14.2 (OPTIONS, re-INVITE)
-      | RX_REFRESH @stop_timer_EXPIRE @dialog_request @start_timer_EXPIRE -> Established   # RFC 4028 §10, RFC 3311 (the client's UPDATE or re-INVITE refreshes the session)
-      | TIMER_EXPIRE @stop_timer_BYE @count_expired @end_status_408 @route_bye -> Byeing   # RFC 4028 §10 (the client did not refresh: BYE before the expiration)
-      | TIMER_BYE @stop_timer_EXPIRE @route_bye -> Byeing                        # RFC 3261 §15.1.1 (bye_after_ms)
-      | TU_END @stop_timer_BYE @stop_timer_EXPIRE @route_bye -> Byeing           # RFC 3261 §15.1.1 (shutting down)
-      | NO_ACK @stop_timer_BYE @stop_timer_EXPIRE @end_status_408 @route_bye -> Byeing     # RFC 3261 §13.3.1.4 (a re-INVITE's 2xx without its ACK)
-      | RX_BYE @stop_timer_BYE @stop_timer_EXPIRE @answer_bye -> Terminated      # RFC 3261 §15.1.2
+      | RX_REFRESH @dialog_request -> Established                                # RFC 3311 §5.2, RFC 4028 §10 (answered first: only its 2xx refreshes)
+      | RX_REFRESH_PEER @stop_timer_EXPIRE @stop_timer_REFRESH @take_interval @start_timer_EXPIRE -> Established  # RFC 4028 §9, §10 (our 2xx to the client's refresh, refresher=uac)
+      | RX_REFRESH_US @stop_timer_EXPIRE @stop_timer_REFRESH @take_interval @start_timer_REFRESH -> Established    # RFC 4028 §9 Table 2 (our 2xx says refresher=uas: we refresh)
+      | TIMER_REFRESH @send_refresh -> Established                               # RFC 4028 §9 last para, §10, RFC 3311 §5.1 (UPDATE without an offer, else re-INVITE with our SDP unchanged)
+      | SE_US @stop_timer_EXPIRE @stop_timer_REFRESH @take_interval @count_refresh @start_timer_REFRESH -> Established   # RFC 4028 §7.2, §10 (the 2xx to our refresh: we refresh on)
+      | SE_PEER @stop_timer_EXPIRE @stop_timer_REFRESH @take_interval @count_refresh @start_timer_EXPIRE -> Established  # RFC 4028 §7.2, §10 (the 2xx to our refresh says refresher=uas: the client refreshes)
+      | SE_NONE @stop_timer_EXPIRE @stop_timer_REFRESH @drop_interval @count_refresh -> Established                      # RFC 4028 §7.2 (no Session-Expires in the 2xx: no expiration)
+      | RX_300_699 @keep_expiration @start_timer_EXPIRE -> Established           # RFC 4028 §10 (not refreshed: the expiration has not moved; BYE before it)
+      | RX_481_408 @stop_timer_BYE @stop_timer_EXPIRE @refresh_failed @route_bye -> Byeing   # RFC 4028 §10, RFC 3261 §12.2.1.2 (BYE)
+      | TXN_TIMEOUT @stop_timer_BYE @stop_timer_EXPIRE @refresh_failed @route_bye -> Byeing  # RFC 4028 §10 (the refresh timed out: BYE)
+      | NOT_SENT @stop_timer_BYE @stop_timer_EXPIRE @refresh_failed @route_bye -> Byeing     # RFC 4028 §10 (no refresh went out: BYE before the expiration)
+      | TIMER_EXPIRE @stop_timer_BYE @stop_timer_REFRESH @count_expired @end_status_408 @route_bye -> Byeing   # RFC 4028 §10 (no refresh: BYE before the expiration, Reason: SIP;cause=408)
+      | TIMER_BYE @stop_timer_EXPIRE @stop_timer_REFRESH @route_bye -> Byeing    # RFC 3261 §15.1.1 (bye_after_ms)
+      | TU_END @stop_timer_BYE @stop_timer_EXPIRE @stop_timer_REFRESH @route_bye -> Byeing   # RFC 3261 §15.1.1 (shutting down)
+      | NO_ACK @stop_timer_BYE @stop_timer_EXPIRE @stop_timer_REFRESH @end_status_408 @route_bye -> Byeing     # RFC 3261 §13.3.1.4 (a re-INVITE's 2xx without its ACK)
+      | RX_BYE @stop_timer_BYE @stop_timer_EXPIRE @stop_timer_REFRESH @answer_bye -> Terminated  # RFC 3261 §15.1.2
     ),
     Byeing: (
         ROUTE_READY @send_bye -> Terminated                                      # RFC 3261 §15.1.1, RFC 3263 §4

@@ -14,6 +14,9 @@ Cases (the first argument):
                      password (established, ACK and BYE along the Record-Route) and a wrong
                      one (challenged again, never relayed)
   call               `sipspec call --json` against sipp playing an MRCPv2 server
+  session-timer      `sipspec call --json` against sipp playing UniMRCP's session timer
+                     (uas_session_timer.xml: refresher=uac at a shortened interval): the
+                     client's UPDATE refreshes come on time
   serve              sipp calling `sipspec serve` (--calls N)
   serve-options      sipp sending OPTIONS to `sipspec serve`
   proxy-call         `sipspec call --user --password` through kamailio to `sipspec serve`
@@ -525,6 +528,56 @@ def case_call(args, procs):
     check(telemetry(doc, "sessionsEstablished") == 1, "telemetry: one session established")
 
 
+# UniMRCP's defaults are Session-Expires 600, Min-SE 120, refresher=uac; the sipp server plays
+# them at a hundredth of the interval (6 s, Min-SE 2 s), which the client accepts because
+# MRCP_SIP_MIN_SE=2 lets it (RFC 4028 9: a UAS may reduce the interval down to the client's
+# Min-SE). The client keeps asking for its default 1800 s.
+SESSION_TIMER_SE = 6  # uas_session_timer.xml's UPDATE timeouts (4.5 s) are written for it
+SESSION_TIMER_MIN_SE = 2
+
+
+def case_session_timer(args, procs):
+    port = free_port()
+    se = SESSION_TIMER_SE
+    uas = procs.start("uas", sipp_argv(args, "uas", "uas_session_timer.xml", args.transport,
+                                       ["-p", str(port), "-m", "1"] + uas_keys() +
+                                       ["-key", "se", str(se), "-key", "min_se_srv", str(SESSION_TIMER_MIN_SE)]))
+    wait_bound(uas, port, args.transport)
+    rc, doc = call_json(args, procs, "call", [
+        args.sipspec, "call", "--transport", args.transport, "--hold", str(se * 1000 + 1000), "--json",
+        "--resource", "speechsynth", "sip:mresources@127.0.0.1:%d" % port], 30,
+        env={"MRCP_SIP_MIN_SE": str(SESSION_TIMER_MIN_SE)})
+    urc = procs.wait(uas, 10)
+    check(urc is not None, "sipp uas ended after its one call")
+    check_sipp(args, "uas", urc, 1)
+    logs = sipp_logs(args, "uas")
+    asked = [re.search(r"invite asked=(\d+) min_se=(\d+)", l) for l in logs]
+    asked = [m for m in asked if m]
+    check(len(asked) == 1 and asked[0].group(1) == "1800" and asked[0].group(2) == str(SESSION_TIMER_MIN_SE),
+          "the INVITE asked for Session-Expires 1800 with Min-SE %d (got %s)"
+          % (SESSION_TIMER_MIN_SE, [m.groups() for m in asked]))
+    ack = [int(m.group(1)) for m in (re.search(r"ack clock=(\d+)", l) for l in logs) if m]
+    refreshes = [(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                 for m in (re.search(r"refresh (\d) clock=(\d+) se=(\d+)", l) for l in logs) if m]
+    check(len(ack) == 1 and len(refreshes) == 2, "sipp logged the ACK and two refreshes (%s, %s)" % (ack, refreshes))
+    check(all(r[2] == se for r in refreshes), "each UPDATE asked for Session-Expires %d;refresher=uac" % se)
+    t0, t1, t2 = ack[0], refreshes[0][1], refreshes[1][1]
+    # half the interval after each 2xx (the 200 and the ACK, the 200 to the UPDATE, all on
+    # loopback within milliseconds); the margins are for the processes' scheduling
+    half = se * 1000 // 2
+    check(half - 300 <= t1 - t0 <= half + 700,
+          "the first refresh came %d ms after the ACK (half the interval: %d ms)" % (t1 - t0, half))
+    check(half - 300 <= t2 - t1 <= half + 700,
+          "the second refresh came %d ms after the first (half the interval: %d ms)" % (t2 - t1, half))
+    check(rc == 0 and doc.get("result") == "ok", "sipspec call: exit 0, result ok (got %s %r)" % (rc, doc.get("result")))
+    check(doc.get("session_expires") == se and doc.get("refresher") == "uac",
+          "sipspec call reports Session-Expires %d, refresher uac (got %r %r)"
+          % (se, doc.get("session_expires"), doc.get("refresher")))
+    check(telemetry(doc, "sipSessionRefreshes") == 2, "telemetry: two refreshes (got %r)" % telemetry(doc, "sipSessionRefreshes"))
+    check(telemetry(doc, "sipSessionExpired") == 0, "telemetry: no expiry")
+    check(doc.get("ended_by") == "local", "sipspec call ended the session itself after --hold (BYE)")
+
+
 def case_serve(args, procs):
     serve, port = start_serve(args, procs, args.transport)
     uac = procs.start("uac", sipp_argv(args, "uac", "uac_mrcp.xml", args.transport,
@@ -711,6 +764,7 @@ CASES = {
     "selfcheck-options": case_selfcheck_options,
     "selfcheck-proxy": case_selfcheck_proxy,
     "call": case_call,
+    "session-timer": case_session_timer,
     "serve": case_serve,
     "serve-options": case_serve_options,
     "proxy-call": case_proxy_call,

@@ -687,11 +687,14 @@ def keepalive():
 
 def session_timer():
     """RFC 4028 in real time, so with a session interval of 4 s, below the RFC's 90 s minimum,
-    which MRCP_SIP_MIN_SE=2 and serve --session-expires allow for tests: negotiation and one
-    refresh by UPDATE at 2 s (serve's Allow lists UPDATE) with serve as refresher=uac's peer; then
-    serve --refresher uas, which sends no refresh: the client's BYE at 4 - min(32, 4/3) = 3 s."""
+    which MRCP_SIP_MIN_SE=2 and serve --session-expires 4 --min-se 2 allow for tests:
+    negotiation and one refresh by UPDATE at 2 s (serve's Allow lists UPDATE) with serve as
+    refresher=uac's peer; then serve --refresher uas, whose own UPDATEs at half the interval
+    (2 s, 4 s) reach the client, which answers them and never expires the session; then
+    serve --min-se 4 answering a client that asks for 3 s with 422, and the client's INVITE
+    again asking for 4 s."""
     env = base_env(MRCP_SIP_SESSION_EXPIRES="4", MRCP_SIP_MIN_SE="2")
-    srv = Server("--session-expires", "4")
+    srv = Server("--session-expires", "4", "--min-se", "2")
     try:
         st, obj, out, err = call_json(["--hold", "3000", srv.uri], env=env)
         tel = obj.get("telemetry") or {}
@@ -702,20 +705,37 @@ def session_timer():
         check(obj.get("ended_by") == "local", f"session_timer: ended local, got {obj.get('ended_by')}")
     finally:
         check(srv.stop() == 0, "session_timer: serve exits 0")
-    srv = Server("--session-expires", "4", "--refresher", "uas")
+    srv = Server("--session-expires", "4", "--min-se", "2", "--refresher", "uas", "--json-log", "--trace")
     try:
         t0 = time.monotonic()
-        st, obj, out, err = call_json(["--hold", "8000", srv.uri], env=env)
+        st, obj, out, err = call_json(["--hold", "5000", srv.uri], env=env)
         took = time.monotonic() - t0
         tel = obj.get("telemetry") or {}
+        check(st == 0 and obj.get("result") == "ok", f"session_timer uas: exit 0 and ok, got {st} {obj.get('result')} {err!r}")
         check(obj.get("refresher") == "uas" and obj.get("session_expires") == 4,
               f"session_timer uas: 4 s, refresher uas, got {obj.get('session_expires')} {obj.get('refresher')}")
-        check(obj.get("ended_by") == "error" and tel.get("sipSessionExpired") == 1,
-              f"session_timer uas: BYE on expiry, got {obj.get('ended_by')} {tel.get('sipSessionExpired')}")
-        check(obj.get("bye_status") == 200, f"session_timer uas: the BYE answered 200, got {obj.get('bye_status')}")
-        check(2.5 < took < 6, f"session_timer uas: over after about 3 s, took {took:.1f} s")
+        check(obj.get("ended_by") == "local" and tel.get("sipSessionExpired") == 0,
+              f"session_timer uas: serve's refreshes keep the session, got {obj.get('ended_by')} "
+              f"expired {tel.get('sipSessionExpired')}")
+        check(tel.get("sipSessionRefreshes") == 2,
+              f"session_timer uas: serve's UPDATEs at 2 s and 4 s answered, got {tel.get('sipSessionRefreshes')}")
+        check(4.5 < took < 8, f"session_timer uas: held 5 s, took {took:.1f} s")
+        srv.wait_for(r'"event":"ended"', 3.0)
+        sent = [l for l in srv.lines if '"event":"sent"' in l and 'UPDATE sip:' in l]
+        check(len(sent) == 2 and all("Session-Expires: 4;refresher=uac" in l for l in sent),
+              f"session_timer uas: serve sent two UPDATEs saying refresher=uac, got {len(sent)}")
     finally:
         check(srv.stop() == 0, "session_timer uas: serve exits 0")
+    srv = Server("--session-expires", "4", "--min-se", "4", "--json-log")
+    try:
+        st, obj, out, err = call_json(["--hold", "100", srv.uri],
+                                      env=base_env(MRCP_SIP_SESSION_EXPIRES="3", MRCP_SIP_MIN_SE="2"))
+        check(st == 0 and obj.get("result") == "ok" and obj.get("session_expires") == 4,
+              f"session_timer 422: the INVITE again with serve's Min-SE 4, got {st} {obj.get('result')} "
+              f"{obj.get('session_expires')} {err!r}")
+        check(srv.wait_for(r'"event":"refused".*"status":422', 3.0) is not None, "session_timer 422: serve logged the 422")
+    finally:
+        check(srv.stop() == 0, "session_timer 422: serve exits 0")
 
 
 def ipv6():

@@ -2281,14 +2281,108 @@ static void test_st_422_retry_then_200(void) {
 
 /* Established with refresher uac, 90 s, UPDATE allowed; returns the INVITE's index, and the
  * first UPDATE's in *u (sent at 45 s). */
-static int st_until_update(fx *f, int *u) {
+static int st_until_update_auth(fx *f, int *u, int with_auth) {
   fx_session_expires = 90;
-  fx_open(f, 0);
+  fx_open(f, with_auth);
   int inv = start_call(f);
   uint64_t t0 = reply_200_timer(f, inv, "Require: timer\r\nSession-Expires: 90;refresher=uac\r\n", ALLOW_UPDATE);
   *u = expect_msg(f, "UPDATE ", 0, 100);
   CU_ASSERT_EQUAL(f->p.at_ms[*u] - t0, 45000u);
   return inv;
+}
+
+static int st_until_update(fx *f, int *u) { return st_until_update_auth(f, u, 0); }
+
+/* A 422 to a refresh (RFC 4028 7.3, 10): the refresh again at once, CSeq + 1, asking for the
+ * 422's Min-SE 120 in Session-Expires and Min-SE; its 200 moves the next refresh to half of
+ * 120 s. A second 422 to the refresh sent again ends the session with BYE saying 422. */
+static void test_st_refresh_422(void) {
+  fx f;
+  int u;
+  st_until_update(&f, &u);
+  peer_reply(&f.p, u, 422, NULL, "Min-SE: 120\r\n", NULL);
+  uint64_t t422 = tst_now_ms(f.loop);
+  int u2 = expect_msg(&f, "UPDATE ", 1, 10);
+  CU_ASSERT_EQUAL(f.p.at_ms[u2] - t422, 0u);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u2, "CSeq"), "3 UPDATE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u2, "Session-Expires"), "120;refresher=uac");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u2, "Min-SE"), "120");
+  peer_reply(&f.p, u2, 200, NULL, "Require: timer\r\nSession-Expires: 120;refresher=uac\r\n", NULL);
+  uint64_t t1 = tst_now_ms(f.loop);
+  int u3 = expect_msg(&f, "UPDATE ", 2, 100);
+  CU_ASSERT_EQUAL(f.p.at_ms[u3] - t1, 60000u);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u3, "Session-Expires"), "120;refresher=uac");
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipSessionRefreshes, 1);
+  peer_reply(&f.p, u3, 422, NULL, "Min-SE: 150\r\n", NULL);
+  int u4 = expect_msg(&f, "UPDATE ", 3, 10);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u4, "Session-Expires"), "150;refresher=uac");
+  peer_reply(&f.p, u4, 422, NULL, "Min-SE: 180\r\n", NULL);
+  int bye = expect_msg(&f, "BYE ", 0, 5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "Reason"), "SIP;cause=422;text=\"Session refresh failed\"");
+  reply_until_term(&f, bye, 200);
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "UPDATE "), 4);
+  fx_close(&f);
+}
+
+/* A 401 to a refresh is answered as one to any other request (RFC 4028 10, RFC 3261 22.2):
+ * the UPDATE again at once, CSeq + 1, with credentials the verifier accepts; its 200 keeps
+ * the session. A second challenge to the refresh sent again ends it with BYE (one retry per
+ * refresh, 10: not continuously). */
+static void test_st_refresh_digest(void) {
+  fx f;
+  int u;
+  st_until_update_auth(&f, &u, 1);
+  sipspec_digest_server_t *srv = alice_verifier();
+  char lines[8192];
+  make_challenge(srv, lines, sizeof lines);
+  CU_ASSERT_PTR_NULL(strstr(f.p.msgs[u], "\r\nAuthorization: "));
+  peer_reply(&f.p, u, 401, NULL, lines, NULL);
+  int u2 = expect_msg(&f, "UPDATE ", 1, 10);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u2, "CSeq"), "3 UPDATE");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u2, "Session-Expires"), "90;refresher=uac");
+  expect_credentials(srv, peer_parse(&f.p, u2));
+  peer_reply(&f.p, u2, 200, NULL, "Require: timer\r\nSession-Expires: 90;refresher=uac\r\n", NULL);
+  uint64_t t1 = tst_now_ms(f.loop);
+  int u3 = expect_msg(&f, "UPDATE ", 2, 100);
+  CU_ASSERT_EQUAL(f.p.at_ms[u3] - t1, 45000u);
+  CU_ASSERT_EQUAL(sipspec_ua_telemetry(f.ua)->sipSessionRefreshes, 1);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "BYE "), 0);
+  make_challenge(srv, lines, sizeof lines);
+  peer_reply(&f.p, u3, 401, NULL, lines, NULL);
+  int u4 = expect_msg(&f, "UPDATE ", 3, 10);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u4, "CSeq"), "5 UPDATE");
+  expect_credentials(srv, peer_parse(&f.p, u4));
+  make_challenge(srv, lines, sizeof lines);
+  peer_reply(&f.p, u4, 401, NULL, lines, NULL);
+  int bye = expect_msg(&f, "BYE ", 0, 5);
+  CU_ASSERT_EQUAL(peer_count(&f.p, "UPDATE "), 4);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "Reason"), "SIP;cause=401;text=\"Session refresh failed\"");
+  reply_until_term(&f, bye, 200);
+  CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
+  sipspec_digest_server_destroy(srv);
+  fx_close(&f);
+}
+
+/* RFC 4028 7.4: a Min-SE in the server's refresh (120, above our 90) is kept: our own
+ * refreshes say Min-SE 120 from then on. The server's UPDATE says refresher=uas, which makes
+ * us the refresher of a 120 s interval (9 Table 2). */
+static void test_st_peer_min_se_kept(void) {
+  fx f;
+  fx_session_expires = 90;
+  fx_open(&f, 0);
+  int inv = start_call(&f);
+  reply_200_timer(&f, inv, "Require: timer\r\nSession-Expires: 90;refresher=uas\r\n", ALLOW_UPDATE);
+  tst_run_for(f.loop, 10);
+  send_server_update(&f, inv, 2, "z9hG4bKupdmin", "Session-Expires: 120;refresher=uas\r\nMin-SE: 120\r\n", NULL);
+  int ok = expect_msg(&f, "SIP/2.0 200", 0, 5);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, ok, "Session-Expires"), "120;refresher=uas");
+  uint64_t t1 = tst_now_ms(f.loop);
+  int u = expect_msg(&f, "UPDATE ", 0, 100);
+  CU_ASSERT_EQUAL(f.p.at_ms[u] - t1, 60000u);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u, "Session-Expires"), "120;refresher=uac");
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, u, "Min-SE"), "120");
+  fx_close(&f);
 }
 
 /* A refresh answered 491: sent once more after 2.1..4 s in 10 ms steps (RFC 3261 14.1); a
@@ -2357,6 +2451,9 @@ static void test_st_refresh_408_481(void) {
     int bye = expect_msg(&f, "BYE ", 0, 5);
     CU_ASSERT_EQUAL(f.p.at_ms[bye] - t, 0u);
     CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "CSeq"), "3 BYE");
+    char reason[64];
+    snprintf(reason, sizeof reason, "SIP;cause=%d;text=\"Session refresh failed\"", statuses[k]);
+    CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "Reason"), reason);
     reply_until_term(&f, bye, 200);
     CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
     for (int j = 0, i; (i = peer_find(&f.p, "UPDATE ", j)) >= 0; j++) /* UDP copies of the one refresh only */
@@ -2372,6 +2469,7 @@ static void test_st_refresh_unanswered(void) {
   st_until_update(&f, &u);
   int bye = expect_msg(&f, "BYE ", 0, 40);
   CU_ASSERT_EQUAL(f.p.at_ms[bye] - f.p.at_ms[u], 64u * T1_MS);
+  CU_ASSERT_STRING_EQUAL(peer_header(&f.p, bye, "Reason"), "SIP;cause=408;text=\"Session refresh failed\"");
   reply_until_term(&f, bye, 200);
   CU_ASSERT_EQUAL(f.end_by, SIPSPEC_END_ERROR);
   fx_close(&f);
@@ -2514,6 +2612,9 @@ int main(void) {
   CU_add_test(s, "session timer: refresher uas, UPDATE answered, BYE at expiry", test_st_peer_refreshes_then_expires);
   CU_add_test(s, "session timer: 422 retried with Min-SE, second 422 ends", test_st_422_retry_then_fail);
   CU_add_test(s, "session timer: 422 retried, 200 with the larger interval", test_st_422_retry_then_200);
+  CU_add_test(s, "session timer: 422 to a refresh retried with Min-SE, once", test_st_refresh_422);
+  CU_add_test(s, "session timer: 401 to a refresh retried with credentials, once", test_st_refresh_digest);
+  CU_add_test(s, "session timer: the server's Min-SE kept for our refreshes", test_st_peer_min_se_kept);
   CU_add_test(s, "session timer: 491 to a refresh, sent again after the wait", test_st_491_glare);
   CU_add_test(s, "session timer: 491 twice ends with BYE", test_st_491_twice);
   CU_add_test(s, "session timer: 503 Retry-After, refresh again", test_st_503_retry_after);

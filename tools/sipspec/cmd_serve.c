@@ -40,7 +40,10 @@ static void usage(FILE *out) {
           "  --bye-status CODE      answer BYE with CODE (default 200; e.g. 481)\n"
           "  --session-expires N    grant session timers of at most N s (RFC 4028; values below\n"
           "                         90 are for tests); BYE when the client does not refresh\n"
-          "  --refresher uac|uas    who refreshes when the client leaves it open (default uac)\n"
+          "  --refresher uac|uas    who refreshes when the client leaves it open (default uac);\n"
+          "                         uas: serve refreshes at half the interval (UPDATE or re-INVITE)\n"
+          "  --min-se N             answer 422 with Min-SE N to a client asking for less (default 90;\n"
+          "                         --session-expires must not be below it)\n"
           "  --json-log             one JSON object per line instead of text\n"
           "  --trace                also a line per SIP message sent or received (the whole\n"
           "                         message in the text of --json-log, its first line otherwise)\n"
@@ -217,6 +220,8 @@ int sipspec_cmd_serve(int argc, char **argv) {
     } else if ((m = cli_opt(argc, argv, &i, "--session-expires", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_uint(v, 1, 86400, &so.session_expires_s, why, sizeof why))
         return usage_error("--session-expires", why);
+    } else if ((m = cli_opt(argc, argv, &i, "--min-se", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 1, 86400, &so.min_se_s, why, sizeof why)) return usage_error("--min-se", why);
     } else if ((m = cli_opt(argc, argv, &i, "--refresher", &v, why, sizeof why))) {
       if (m < 0 || (strcmp(v, "uac") && strcmp(v, "uas")))
         return usage_error("--refresher", m < 0 ? why : "must be uac or uas");

@@ -142,10 +142,15 @@ typedef struct sipspec_server_opts {
    * else the largest session interval (s) our 2xx grants a client that supports 'timer'
    * (its Session-Expires when smaller, never below its Min-SE). refresher_uas: who
    * refreshes when the client leaves it to us (0: the client, 1: the server, which then
-   * only answers: it sends no refresh of its own). When the client refreshes and does not,
-   * the server sends BYE at SE - min(32 s, SE/3) (RFC 4028 10). */
+   * sends an UPDATE without an offer at half the interval, or a re-INVITE with its SDP
+   * unchanged when the client's Allow lacks UPDATE; RFC 4028 9, 10). When the client
+   * refreshes and does not, the server sends BYE at SE - min(32 s, SE/3) with
+   * Reason: SIP;cause=408 (RFC 4028 10). min_se_s: the smallest interval the server
+   * accepts; a request asking for less is answered 422 with Min-SE (RFC 4028 9). 0: 90 s.
+   * session_expires_s, when set, must not be below it. */
   unsigned session_expires_s;
   int refresher_uas;
+  unsigned min_se_s;
   int answer_cancel;             /* 1 (default): answer CANCEL 200 and the INVITE 487;
                                   * 0: answer CANCEL 200 but go on (ring, then 200), the
                                   * race of RFC 3261 9.1 a client must survive */

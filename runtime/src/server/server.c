@@ -281,6 +281,11 @@ static int check_opts(const sipspec_server_opts *o, char *err, size_t errlen) {
   if (o->ring_count > 1000) return fail(err, errlen, SIPSPEC_E_INVAL, "ring_count must be at most 1000");
   if (o->ring_interval_ms > SIPSPEC_CONFIG_MAX_MS || o->bye_after_ms > SIPSPEC_CONFIG_MAX_MS)
     return fail(err, errlen, SIPSPEC_E_INVAL, "ring_interval_ms and bye_after_ms must be at most one hour");
+  if (o->session_expires_s > 86400 || o->min_se_s > 86400)
+    return fail(err, errlen, SIPSPEC_E_INVAL, "session_expires_s and min_se_s must be at most 86400");
+  if (o->session_expires_s && o->session_expires_s < (o->min_se_s ? o->min_se_s : 90))
+    return fail(err, errlen, SIPSPEC_E_INVAL,
+                "session_expires_s is below min_se_s (90 when 0): the server would refuse its own interval (RFC 4028 9)");
   if (!o->mrcp.mrcp_port || o->mrcp.mrcp_port > 65535 || !o->mrcp.rtp_port || o->mrcp.rtp_port > 65535)
     return fail(err, errlen, SIPSPEC_E_INVAL, "mrcp.mrcp_port and mrcp.rtp_port must be 1..65535");
   if (o->contact_host) {

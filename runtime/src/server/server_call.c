@@ -183,37 +183,93 @@ static unsigned header_seconds(const sipspec_msg *m, const char *name, const cha
   return n <= 86400 ? (unsigned)n : 0;
 }
 
-/* 9: a client whose INVITE says Supported: timer gets Session-Expires in our 2xx: the
- * smaller of its Session-Expires and ours, never below its Min-SE; the refresher its
- * parameter says, else ours (Table 2). When the client refreshes, EXPIRE is armed at
- * SE - min(32 s, SE/3) (10); otherwise it stays off. */
-static void session_timer_negotiate(srv_call *c, const sipspec_msg *req) {
-  sipspec_server *srv = c->srv;
-  c->se_lines[0] = '\0';
-  (void)sipspec_fsm_timers_off(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, 1);
-  int supported = 0;
-  for (long i = sipspec_msg_find(req, "Supported", 0); i >= 0 && !supported; i = sipspec_msg_find(req, "Supported", (size_t)i + 1)) {
+static unsigned our_min_se(const sipspec_server *srv) { return srv->o.min_se_s ? srv->o.min_se_s : 90; }
+
+/* 1 when a Supported header of req lists the option tag 'timer'. */
+static int supports_timer(const sipspec_msg *req) {
+  for (long i = sipspec_msg_find(req, "Supported", 0); i >= 0; i = sipspec_msg_find(req, "Supported", (size_t)i + 1)) {
     sipspec_header h;
     if (sipspec_msg_header(req, (size_t)i, &h) != SIPSPEC_OK) break;
     for (size_t k = 0; k + 5 <= h.value.len; k++)
-      if (!strncasecmp(h.value.p + k, "timer", 5)) supported = 1;
+      if (!strncasecmp(h.value.p + k, "timer", 5)) return 1;
   }
-  if (!srv->o.session_expires_s || !supported) return;
+  return 0;
+}
+
+/* 1 when an Allow header of m lists UPDATE, 0 when its Allow does not, -1 without Allow. */
+static int lists_update(const sipspec_msg *m) {
+  long i = sipspec_msg_find(m, "Allow", 0);
+  if (i < 0) return -1;
+  for (; i >= 0; i = sipspec_msg_find(m, "Allow", (size_t)i + 1)) {
+    sipspec_header h;
+    if (sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) break;
+    for (size_t k = 0; k + 6 <= h.value.len; k++)
+      if (!strncasecmp(h.value.p + k, "UPDATE", 6) && (k == 0 || h.value.p[k - 1] == ',' || h.value.p[k - 1] == ' ') &&
+          (k + 6 == h.value.len || h.value.p[k + 6] == ',' || h.value.p[k + 6] == ' '))
+        return 1;
+  }
+  return 0;
+}
+
+/* The refresher parameter of a Session-Expires value: 'c' (uac), 's' (uas), 0 (none). */
+static int refresher_param(sipspec_span v) {
+  for (size_t k = 0; k + 13 <= v.len; k++)
+    if (!strncasecmp(v.p + k, "refresher=uac", 13)) return 'c';
+    else if (!strncasecmp(v.p + k, "refresher=uas", 13)) return 's';
+  return 0;
+}
+
+/* 9: a request that supports 'timer' and asks for a Session-Expires below our Min-SE is
+ * answered 422 with our Min-SE (never below 90 s in a real deployment; smaller values are
+ * for tests). Returns 1 when it was; 0 when the request may go on (also: no session timer
+ * of ours, none asked for). */
+static int session_interval_too_small(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
+  if (!srv->o.session_expires_s || !supports_timer(req)) return 0;
+  unsigned asked = header_seconds(req, "Session-Expires", "x", NULL);
+  if (!asked || asked >= our_min_se(srv)) return 0;
+  char h[40];
+  snprintf(h, sizeof h, "Min-SE: %u\r\n", our_min_se(srv));
+  (void)srv_respond(srv, t, 422, "Session Interval Too Small", h, NULL, 0);
+  return 1;
+}
+
+/* 9: what our 2xx to session refresh request req (the INVITE when initial, else a client's
+ * UPDATE or re-INVITE) says: Session-Expires the client's when not larger than ours (ours
+ * when it asks for none; the interval we have for a refresh without one), never below the
+ * largest Min-SE the client said (remembered, 7.4); the refresher its parameter says, else
+ * (Table 2) --refresher for the INVITE and the role we have for a refresh. Sets c->se_*
+ * and c->se_lines; returns 1 when our 2xx grants a session timer. No session timer of ours,
+ * or an INVITE without 'timer': none (lines ""). */
+static int session_timer_grant(srv_call *c, const sipspec_msg *req, int initial) {
+  sipspec_server *srv = c->srv;
+  int up = lists_update(req);
+  if (up >= 0) c->peer_update = up;
+  if (initial && (!srv->o.session_expires_s || !supports_timer(req))) {
+    c->se_lines[0] = '\0';
+    c->se_interval = 0;
+    return 0;
+  }
+  if (!initial && !c->se_interval) return 0; /* the INVITE's 2xx set no timer: none */
   sipspec_span v = {NULL, 0};
   unsigned asked = header_seconds(req, "Session-Expires", "x", &v);
   unsigned min_se = header_seconds(req, "Min-SE", NULL, NULL);
-  unsigned se = asked && asked < srv->o.session_expires_s ? asked : srv->o.session_expires_s;
-  if (se < min_se) se = min_se;
-  int uas = srv->o.refresher_uas;
-  for (size_t k = 0; k + 13 <= v.len; k++)
-    if (!strncasecmp(v.p + k, "refresher=uac", 13)) uas = 0;
-    else if (!strncasecmp(v.p + k, "refresher=uas", 13)) uas = 1;
+  if (min_se > c->se_min) c->se_min = min_se;
+  unsigned se = asked && asked < srv->o.session_expires_s ? asked
+                : !asked && !initial                     ? c->se_interval
+                                                         : srv->o.session_expires_s;
+  if (se < c->se_min) se = c->se_min;
+  int r = refresher_param(v);
+  c->se_uas = r == 's' ? 1 : r == 'c' ? 0 : initial ? srv->o.refresher_uas : c->se_uas;
+  c->se_interval = se;
   snprintf(c->se_lines, sizeof c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se,
-           uas ? "uas" : "uac");
-  if (uas) return;
-  unsigned before = se / 3 < 32 ? se / 3 : 32;
-  (void)sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, (se - before) * 1000u);
-  (void)sipspec_fsm_timers_off(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, 0);
+           c->se_uas ? "uas" : "uac");
+  return 1;
+}
+
+/* After our 2xx to the client's refresh: the chart hears who refreshes from now on. */
+static void session_refreshed(srv_call *c) {
+  c->srv->tel.sipSessionRefreshes++;
+  (void)post(c, c->se_uas ? SIPSPEC_EV_RX_REFRESH_US : SIPSPEC_EV_RX_REFRESH_PEER, NULL, NULL);
 }
 
 /* ---- the 2xx until the ACK (13.3.1.4) --------------------------------------------------- */
@@ -244,12 +300,17 @@ static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
     (void)srv_respond(srv, t, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
     return;
   }
+  if (session_interval_too_small(srv, t, req)) { /* RFC 4028 9: 422, the session as it was */
+    srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), 422);
+    return;
+  }
   int status = offer_check(srv, t, req);
   if (!status) status = make_answer(c, t, req); /* 14.2: a refused re-offer leaves the session as it was */
   if (status) {
     srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), status);
     return;
   }
+  int timed = session_timer_grant(c, req, 0); /* RFC 4028 9: the 2xx's Session-Expires */
   char *h = response_headers(c, req, 1); /* this re-INVITE's Record-Route */
   if (!h) {
     (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
@@ -263,7 +324,7 @@ static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   free(c->final_headers);
   c->final_headers = h;
   c->invite_cseq = cseq;
-  if (c->se_lines[0]) srv->tel.sipSessionRefreshes++;
+  if (timed) session_refreshed(c); /* RFC 4028 10: only a 2xx refreshes */
   srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), 200);
 }
 
@@ -277,10 +338,11 @@ static void answer_in_dialog(srv_call *c, sipspec_tsx *t, const sipspec_msg *req
       (void)srv_respond_warning(srv, t, 488, NULL, "an offer in UPDATE is not supported; use re-INVITE");
       return;
     }
-    if (c->se_lines[0]) srv->tel.sipSessionRefreshes++;
+    if (session_interval_too_small(srv, t, req)) return; /* RFC 4028 9: 422 with our Min-SE */
+    int timed = session_timer_grant(c, req, 0);
     char h[200];
     snprintf(h, sizeof h, "%sAllow: " SRV_ALLOW "\r\n", c->se_lines);
-    (void)srv_respond(srv, t, 200, NULL, h, NULL, 0);
+    if (srv_respond(srv, t, 200, NULL, h, NULL, 0) == SIPSPEC_OK && timed) session_refreshed(c);
     return;
   }
   if (sipspec_msg_method(req) == SIPSPEC_METHOD_OPTIONS) {
@@ -348,11 +410,88 @@ static void bye_transport_error(sipspec_tsx *t, int code, void *user) {
   bye_failed(t, user);
 }
 
-/* send_bye: the request the dialog built goes to the next hop worked out before. */
+/* ---- our session refresh (RFC 4028 9, 10) ----------------------------------------------- */
+
+/* The final response to our refresh (the first one of its CSeq) is the chart's event: a 2xx
+ * by its Session-Expires (7.2, from our side as the UAC of the refresh: refresher=uac is
+ * us), 408/481, another status. Every 2xx to a re-INVITE is acknowledged by the dialog
+ * (RFC 3261 13.2.2.4). */
+static void refresh_response(sipspec_tsx *t, const sipspec_msg *resp, void *user) {
+  srv_call *c = user;
+  int status = sipspec_msg_status(resp);
+  (void)t;
+  if (status < 200) return;
+  if (status < 300 && sipspec_msg_cseq_method(resp) == SIPSPEC_METHOD_INVITE)
+    (void)sipspec_dialog_rx_invite_response(c->dlg, resp); /* send_ack: dlg_send_ack */
+  if (!c->refresh_cseq || sipspec_msg_cseq(resp) != c->refresh_cseq) return;
+  c->refresh_cseq = 0;
+  c->refresh_status = status;
+  int ev = status == 408 || status == 481 ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699;
+  if (status < 300) {
+    sipspec_span v = {NULL, 0};
+    unsigned se = header_seconds(resp, "Session-Expires", "x", &v);
+    if (!se) ev = SIPSPEC_EV_SE_NONE;
+    else {
+      c->se_uas = refresher_param(v) != 's'; /* no parameter: as refresher=uac (7.2) */
+      c->se_interval = se;
+      snprintf(c->se_lines, sizeof c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se,
+               c->se_uas ? "uas" : "uac");
+      ev = c->se_uas ? SIPSPEC_EV_SE_US : SIPSPEC_EV_SE_PEER;
+    }
+  }
+  (void)post(c, ev, NULL, NULL);
+}
+
+static void refresh_timeout(sipspec_tsx *t, void *user) {
+  srv_call *c = user;
+  (void)t;
+  if (!c->refresh_cseq) return;
+  c->refresh_cseq = 0;
+  c->refresh_status = 408;
+  (void)post(c, SIPSPEC_EV_TXN_TIMEOUT, NULL, NULL);
+}
+
+static void refresh_transport_error(sipspec_tsx *t, int code, void *user) {
+  (void)code;
+  refresh_timeout(t, user);
+}
+
+static void refresh_terminated(sipspec_tsx *t, void *user) {
+  srv_call *c = user;
+  if (c->refresh_tsx == t) c->refresh_tsx = NULL;
+}
+
+static void detach_refresh(srv_call *c) {
+  if (c->refresh_tsx) sipspec_tsx_set_callbacks(c->refresh_tsx, NULL);
+  c->refresh_tsx = NULL;
+  c->refresh_cseq = 0;
+}
+
+/* send_ack: the ACK of the client's 2xx to our re-INVITE, where the re-INVITE went. */
+static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *next_hop, void *user) {
+  srv_call *c = user;
+  (void)d, (void)next_hop;
+  (void)sipspec_tsx_layer_send(c->srv->layer, c->req_kind, &c->req_dest, ack, len);
+}
+
+/* send_bye, send_in_dialog_request: the request the dialog built goes to the next hop
+ * worked out before (our BYE: bye_dest; our refresh: req_dest). */
 static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *next_hop, void *user) {
   srv_call *c = user;
   sipspec_server *srv = c->srv;
   (void)d, (void)next_hop;
+  if (len < 4 || memcmp(req, "BYE ", 4)) {
+    sipspec_tsx_callbacks rcb = {0};
+    rcb.on_response = refresh_response;
+    rcb.on_timeout = refresh_timeout;
+    rcb.on_transport_error = refresh_transport_error;
+    rcb.on_terminated = refresh_terminated;
+    rcb.user = c;
+    sipspec_tsx *t = NULL;
+    if (sipspec_tsx_client_start(srv->layer, c->req_kind, &c->req_dest, req, len, &rcb, &t) != SIPSPEC_OK) t = NULL;
+    c->refresh_tsx = t;
+    return;
+  }
   sipspec_tsx_callbacks cb = {0};
   cb.on_timeout = bye_failed;
   cb.on_transport_error = bye_transport_error;
@@ -465,11 +604,9 @@ static void call_act_respond_487(srv_call *c) {
   if (c->ist) (void)srv_respond(c->srv, c->ist, 487, NULL, NULL, NULL, 0);
 }
 
-/* 13.3.1.4: the ACK of the pending 2xx (c->ok stopped sending it). */
+/* 13.3.1.4: the ACK of the pending 2xx (c->ok stopped sending it). The answer stays: it is
+ * our SDP, offered unchanged in a refresh re-INVITE (RFC 4028 9). */
 static void call_act_pass_ack(srv_call *c) {
-  free(c->answer);
-  c->answer = NULL;
-  c->answer_len = 0;
   if (c->cur_msg) (void)sipspec_dialog_rx_request(c->dlg, c->cur_msg); /* RX_ACK: pass_to_tu */
 }
 
@@ -490,8 +627,88 @@ static void call_act_dialog_request(srv_call *c) {
 }
 
 static void call_act_end_status_408(srv_call *c) { c->ended_status = 408; }
-/* Established__TIMER_EXPIRE: the client did not refresh the session (RFC 4028 10). */
-static void call_act_count_expired(srv_call *c) { c->srv->tel.sipSessionExpired++; }
+
+/* Established__TIMER_EXPIRE: the client did not refresh the session (RFC 4028 10); our BYE
+ * says why (RFC 3326). */
+static void call_act_count_expired(srv_call *c) {
+  c->srv->tel.sipSessionExpired++;
+  snprintf(c->bye_extra, sizeof c->bye_extra, "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
+}
+
+/* WaitAck__RX_ACK: the INVITE's 2xx granted a session timer (RFC 4028 9): the chart hears
+ * who refreshes, as after any 2xx to a session refresh request. */
+static void call_act_start_session_timer(srv_call *c) {
+  if (c->se_interval) (void)post(c, c->se_uas ? SIPSPEC_EV_RX_REFRESH_US : SIPSPEC_EV_RX_REFRESH_PEER, NULL, NULL);
+}
+
+/* The interval last granted gives REFRESH (half of it, 9) and EXPIRE (SE - min(32 s,
+ * SE/3), 10), counted from now: the 2xx to the last session refresh request. */
+static void call_act_take_interval(srv_call *c) {
+  unsigned se = c->se_interval ? c->se_interval : our_min_se(c->srv);
+  unsigned before = se / 3 < 32 ? se / 3 : 32;
+  (void)sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_REFRESH, se * 500u);
+  (void)sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, (se - before) * 1000u);
+  c->se_since_ms = sipspec_clock_now_ms(c->srv->clock);
+}
+
+/* SE_NONE: the client's 2xx to our refresh has no Session-Expires (7.2): no expiration. */
+static void call_act_drop_interval(srv_call *c) {
+  c->se_interval = 0;
+  c->se_lines[0] = '\0';
+}
+
+static void call_act_count_refresh(srv_call *c) { c->srv->tel.sipSessionRefreshes++; }
+
+/* RX_300_699 to our refresh (10): the expiration has not moved; the BYE goes before it, at
+ * the time the last 2xx set (at least 1 ms from now). */
+static void call_act_keep_expiration(srv_call *c) {
+  unsigned se = c->se_interval ? c->se_interval : our_min_se(c->srv);
+  unsigned before = se / 3 < 32 ? se / 3 : 32;
+  uint64_t at = c->se_since_ms + (uint64_t)(se - before) * 1000u, now = sipspec_clock_now_ms(c->srv->clock);
+  uint64_t ms = at > now ? at - now : 1;
+  (void)sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, ms > 86400000u ? 86400000u : (unsigned)ms);
+}
+
+/* TIMER_REFRESH: our refresh (9, 10; 7.4 from our side): UPDATE without an offer when the
+ * client's Allow lists UPDATE (RFC 3311 5.1), else a re-INVITE with our SDP as it is (the
+ * last answer, the same o= version: RFC 3264 8, "has not changed"); Session-Expires the
+ * interval with refresher=uac (we are the UAC of the refresh), Min-SE ours. Nothing went
+ * out: NOT_SENT. */
+static void call_act_send_refresh(srv_call *c) {
+  sipspec_server *srv = c->srv;
+  char hdrs[160], via[SIPSPEC_SOCKADDR_STRLEN + 32];
+  unsigned min_se = our_min_se(srv) > c->se_min ? our_min_se(srv) : c->se_min;
+  snprintf(hdrs, sizeof hdrs, "Supported: timer\r\nSession-Expires: %u;refresher=uac\r\nMin-SE: %u\r\n",
+           c->se_interval > min_se ? c->se_interval : min_se, min_se);
+  detach_refresh(c); /* a refresh whose final response came: its transaction is ours no more */
+  srv_route_refresh(c);
+  sipspec_dialog_req r = {0};
+  r.headers = hdrs;
+  r.method = c->peer_update ? "UPDATE" : "INVITE";
+  if (!c->peer_update) {
+    r.content_type = "application/sdp";
+    r.body = c->answer;
+    r.body_len = c->answer_len;
+  }
+  uint32_t cseq = 0;
+  int rc = c->peer_update || c->answer ? srv_route_via(srv, c->req_kind, &c->req_dest, via, sizeof via) : SIPSPEC_E_STATE;
+  if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
+  if (!rc) rc = sipspec_dialog_request(c->dlg, &r, &cseq); /* dlg_send_request starts refresh_tsx */
+  if (rc || !c->refresh_tsx) {
+    c->refresh_status = 0;
+    (void)post(c, SIPSPEC_EV_NOT_SENT, NULL, NULL);
+    return;
+  }
+  c->refresh_cseq = cseq;
+}
+
+/* Our refresh failed (10: 408, 481, no response, not sent): the session ends with BYE,
+ * which says why (RFC 3326). */
+static void call_act_refresh_failed(srv_call *c) {
+  c->ended_status = 408;
+  snprintf(c->bye_extra, sizeof c->bye_extra, "Reason: SIP;cause=%d;text=\"Session refresh failed\"\r\n",
+           c->refresh_status >= 300 ? c->refresh_status : 408);
+}
 
 /* Our BYE: its next hop first (server_route.c), then ROUTE_READY. */
 static void call_act_route_bye(srv_call *c) { srv_route_next_hop(c); }
@@ -503,6 +720,7 @@ static void call_act_send_bye(srv_call *c) {
   char via[SIPSPEC_SOCKADDR_STRLEN + 32];
   sipspec_dialog_req r = {0};
   r.method = "BYE";
+  r.headers = c->bye_extra[0] ? c->bye_extra : NULL; /* a Reason (RFC 3326), or none */
   int rc = srv_route_via(srv, c->bye_kind, &c->bye_dest, via, sizeof via);
   if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
   if (!rc) rc = sipspec_dialog_request(c->dlg, &r, NULL);
@@ -539,6 +757,7 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 /* Everything that runs while the call lives stops; the clock frees it after the callbacks. */
 static void finish(srv_call *c) {
   host_timers_stop(&c->timers);
+  detach_refresh(c);
   sipspec_uas_2xx_stop(&c->ok);
   detach_ist(c);
   srv_route_cancel(c);
@@ -609,6 +828,7 @@ static void watch_ist(srv_call *c, sipspec_tsx *t) {
 void srv_call_free(srv_call *c) {
   if (!c) return;
   host_timers_stop(&c->timers);
+  detach_refresh(c);
   sipspec_uas_2xx_stop(&c->ok);
   detach_ist(c);
   srv_route_cancel(c);
@@ -655,7 +875,7 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   if (!rc) {
     snprintf(ua, ualen, "User-Agent: %s\r\n", srv->user_agent);
     sipspec_dialog_local local = {via, contact, ua};
-    sipspec_dialog_callbacks cb = {NULL, dlg_send_request, dlg_respond, dlg_on_request, dlg_on_terminated, c};
+    sipspec_dialog_callbacks cb = {dlg_send_ack, dlg_send_request, dlg_respond, dlg_on_request, dlg_on_terminated, c};
     rc = sipspec_dialog_create_uas(req, sipspec_tsx_to_tag(t), &local, &cb, &c->dlg); /* copies local */
   }
   free(ua);
@@ -679,6 +899,10 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
 
 
 void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
+  if (session_interval_too_small(srv, t, req)) { /* RFC 4028 9: 422 with our Min-SE */
+    srv_refused(srv, req, 422);
+    return;
+  }
   int status = offer_check(srv, t, req);
   if (status) {
     srv_refused(srv, req, status);
@@ -693,7 +917,7 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
   }
   status = make_answer(c, t, req);
   if (!status) {
-    session_timer_negotiate(c, req);
+    (void)session_timer_grant(c, req, 1);
     c->final_headers = response_headers(c, req, 1);
     c->ring_headers = response_headers(c, req, 0);
     if (!c->final_headers || !c->ring_headers) {

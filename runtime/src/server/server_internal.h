@@ -95,8 +95,23 @@ struct srv_call {
   sipspec_resolve_query *query;    /* the next hop's name being resolved, or NULL */
   sipspec_tp_kind bye_kind;
   sipspec_sockaddr bye_dest;
-  /* the session timer negotiated in our 2xx (RFC 4028 9): its lines, "" for none */
+  /* the session timer (RFC 4028 9, 10): the lines of our last 2xx to a session refresh
+   * request, "" for none; the interval granted (0: none), who refreshes (1: we do), the
+   * largest Min-SE the client said, whether its Allow lists UPDATE, when the last 2xx to
+   * a refresh went out (clock ms) */
   char se_lines[96];
+  unsigned se_interval, se_min;
+  int se_uas, peer_update;
+  uint64_t se_since_ms;
+  /* our refresh in flight (UPDATE or re-INVITE), its CSeq until its final response, where
+   * it goes; NULL / 0 when none */
+  sipspec_tsx *refresh_tsx;
+  uint32_t refresh_cseq;
+  int refresh_status;              /* its final status (0: none came) */
+  sipspec_tp_kind req_kind;
+  sipspec_sockaddr req_dest;
+  /* header lines our BYE carries (a Reason, RFC 3326), "" for none */
+  char bye_extra[96];
 };
 
 /* server.c */
@@ -149,6 +164,10 @@ int srv_route_behind_nat(const sipspec_msg *invite, const sipspec_sockaddr *src)
  * before returning for an IP literal or the flow, from a later loop iteration when a name
  * is resolved (c->query is set meanwhile). */
 void srv_route_next_hop(srv_call *c);
+/* Where a session refresh of c goes, at once (c->req_kind, c->req_dest): the next hop as
+ * above when it is the flow or an IP literal; a name (which would need the resolver) and
+ * anything else that cannot be used: the flow. */
+void srv_route_refresh(srv_call *c);
 /* Drops a pending resolution of c (srv_call_route_ready will not run). */
 void srv_route_cancel(srv_call *c);
 /* The Via value without branch ("SIP/2.0/UDP 127.0.0.1:5060;rport") for a request over

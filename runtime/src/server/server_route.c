@@ -16,6 +16,8 @@
  * responses do (18.2.2, RFC 3581) and as RFC 5626 does for requests toward a registered
  * flow. The flow is also the fallback when the next hop cannot be used (a name that does
  * not resolve, a sips: or unparsable URI, a transport the server does not listen on).
+ * A session refresh (RFC 4028) goes at once: to the next hop when it is the flow or an IP
+ * literal, else over the flow.
  */
 #include <stdio.h>
 #include <string.h>
@@ -57,44 +59,59 @@ static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, voi
   srv_call_route_ready(c);
 }
 
+/* The next hop of c's dialog into *kind / *dest (the flow when it cannot be used, see the
+ * file comment). Returns 1 when it is a name to resolve (host, port and *kind set; *dest
+ * the flow meanwhile), else 0. */
+static int next_hop(srv_call *c, sipspec_tp_kind *kind, sipspec_sockaddr *dest, char *host, size_t cap,
+                    unsigned *port) {
+  sipspec_server *srv = c->srv;
+  *kind = c->kind;
+  *dest = c->peer;
+  if (c->behind_nat && sipspec_dialog_route_count(c->dlg) == 0) return 0;
+  const char *hop = sipspec_dialog_next_hop(c->dlg);
+  sipspec_uri u;
+  if (!hop || sipspec_uri_parse(hop, strlen(hop), &u, NULL) != SIPSPEC_OK || u.kind != SIPSPEC_URI_SIP ||
+      !host_copy(u.host, host, cap))
+    return 0; /* sips: (no TLS here), tel:, unparsable: the flow */
+  sipspec_tp_kind k = SIPSPEC_TP_UDP; /* RFC 3263 4.1: no transport parameter: UDP */
+  if (u.transport.len) {
+    if (sipspec_span_ieq(u.transport, "udp")) k = SIPSPEC_TP_UDP;
+    else if (sipspec_span_ieq(u.transport, "tcp")) k = SIPSPEC_TP_TCP;
+    else k = SIPSPEC_TP_TLS; /* tls, sctp, ws...: not served here */
+  }
+  if (k == SIPSPEC_TP_TLS || !sipspec_tsx_layer_transport(srv->layer, k)) return 0;
+  *port = u.port > 0 ? (unsigned)u.port : 5060;
+  if (u.host_kind != SIPSPEC_HOST_NAME) {
+    sipspec_sockaddr a;
+    if (sipspec_sockaddr_set(&a, host, *port) == SIPSPEC_OK) *kind = k, *dest = a;
+    return 0;
+  }
+  *kind = k;
+  return 1;
+}
+
 void srv_route_next_hop(srv_call *c) {
   sipspec_server *srv = c->srv;
   if (c->query) return; /* already on its way */
-  use_flow(c);
-  if (c->behind_nat && sipspec_dialog_route_count(c->dlg) == 0) {
-    srv_call_route_ready(c);
-    return;
-  }
-  const char *hop = sipspec_dialog_next_hop(c->dlg);
-  sipspec_uri u;
   char host[256];
-  if (!hop || sipspec_uri_parse(hop, strlen(hop), &u, NULL) != SIPSPEC_OK || u.kind != SIPSPEC_URI_SIP ||
-      !host_copy(u.host, host, sizeof host)) {
-    srv_call_route_ready(c); /* sips: (no TLS here), tel:, unparsable: the flow */
+  unsigned port = 5060;
+  int name = next_hop(c, &c->bye_kind, &c->bye_dest, host, sizeof host, &port);
+  if (name && srv->resolver &&
+      sipspec_resolve(srv->resolver, host, port, c->bye_kind, resolved_cb, c, &c->query) == SIPSPEC_OK)
     return;
-  }
-  sipspec_tp_kind kind = SIPSPEC_TP_UDP; /* RFC 3263 4.1: no transport parameter: UDP */
-  if (u.transport.len) {
-    if (sipspec_span_ieq(u.transport, "udp")) kind = SIPSPEC_TP_UDP;
-    else if (sipspec_span_ieq(u.transport, "tcp")) kind = SIPSPEC_TP_TCP;
-    else kind = SIPSPEC_TP_TLS; /* tls, sctp, ws...: not served here */
-  }
-  if (kind == SIPSPEC_TP_TLS || !sipspec_tsx_layer_transport(srv->layer, kind)) {
-    srv_call_route_ready(c);
-    return;
-  }
-  unsigned port = u.port > 0 ? (unsigned)u.port : 5060;
-  if (u.host_kind != SIPSPEC_HOST_NAME) {
-    if (sipspec_sockaddr_set(&c->bye_dest, host, port) == SIPSPEC_OK) c->bye_kind = kind;
-    else use_flow(c);
-    srv_call_route_ready(c);
-    return;
-  }
-  c->bye_kind = kind;
-  if (!srv->resolver || sipspec_resolve(srv->resolver, host, port, kind, resolved_cb, c, &c->query) != SIPSPEC_OK) {
+  if (name) {
     c->query = NULL;
     use_flow(c);
-    srv_call_route_ready(c);
+  }
+  srv_call_route_ready(c);
+}
+
+void srv_route_refresh(srv_call *c) {
+  char host[256];
+  unsigned port = 5060;
+  if (next_hop(c, &c->req_kind, &c->req_dest, host, sizeof host, &port)) {
+    c->req_kind = c->kind; /* a name: the flow (the resolver answers later; a refresh goes now) */
+    c->req_dest = c->peer;
   }
 }
 

@@ -463,8 +463,9 @@ static int feed(sipspec_dialog *d, int ev, const sipspec_msg *msg, const sipspec
 int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp) {
   if (!d || !resp || sipspec_msg_is_request(resp)) return SIPSPEC_E_INVAL;
   if (d->busy) return SIPSPEC_E_STATE;
-  if (d->role != SIPSPEC_DIALOG_ROLE_UAC) return SIPSPEC_E_STATE;
   int status = sipspec_msg_status(resp);
+  /* UAS: only the 2xx to a re-INVITE it sent in the dialog (its ACK, the target refresh) */
+  if (d->role != SIPSPEC_DIALOG_ROLE_UAC && (status < 200 || status >= 300)) return SIPSPEC_E_STATE;
   sipspec_addr to;
   if (sipspec_msg_cseq_method(resp) != SIPSPEC_METHOD_INVITE || sipspec_msg_to(resp, &to) != SIPSPEC_OK)
     return SIPSPEC_E_DIALOG_BAD_MESSAGE;

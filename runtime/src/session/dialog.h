@@ -163,7 +163,9 @@ int sipspec_dialog_set_ack_headers(sipspec_dialog *d, const char *headers);
  * SIPSPEC_E_DIALOG_BAD_MESSAGE. send_ack runs for every 2xx, retransmissions included.
  * Target refresh (12.2.1.2): in a confirmed dialog, the 2xx to the last re-INVITE sent
  * through sipspec_dialog_request() replaces the remote target with its Contact before its
- * ACK is built; 2xx copies for earlier INVITEs leave the target as it is. */
+ * ACK is built; 2xx copies for earlier INVITEs leave the target as it is. The UAS side
+ * feeds only the 2xx to a re-INVITE it sent (RFC 4028 session refresh); other statuses are
+ * SIPSPEC_E_STATE there. */
 int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp);
 /* UAS: we answered the INVITE with status (TU_1XX / TU_2XX / TU_300_699). */
 int sipspec_dialog_tu_invite_response(sipspec_dialog *d, int status);

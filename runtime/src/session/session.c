@@ -572,8 +572,9 @@ static int send_in_dialog(sipspec_session *s, session_req *p) {
   return rc ? rc : p->rc;
 }
 
-int session_send_refresh(sipspec_session *s, const char *method, const char *body, size_t len, const char *extra) {
-  session_req p = {ST_REFRESH, method, body, len, SIPSPEC_OK, NULL, extra};
+int session_send_refresh(sipspec_session *s, const char *method, const char *body, size_t len, const char *extra,
+                         const char *cred) {
+  session_req p = {ST_REFRESH, method, body, len, SIPSPEC_OK, cred, extra};
   return s->dialog ? send_in_dialog(s, &p) : SIPSPEC_E_STATE;
 }
 
@@ -1065,6 +1066,14 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
     if (st < 200) return;
     if (st < 300 && sipspec_msg_cseq_method(resp) == SIPSPEC_METHOD_INVITE) (void)ack_2xx(s, resp, 0);
     if (st < 300) session_timer_feed(s, session_timer_classify_2xx(s, resp), resp);
+    else if (st == 401 || st == 407) {
+      int inv = sipspec_msg_cseq_method(resp) == SIPSPEC_METHOD_INVITE;
+      session_timer_challenged(s, resp,
+                               s->dialog ? answer_challenge(s, resp, inv ? "INVITE" : "UPDATE",
+                                                            sipspec_dialog_remote_target(s->dialog),
+                                                            inv ? s->local_sdp : NULL, inv ? s->local_len : 0)
+                                         : NULL);
+    } else if (st == 422 && session_timer_refresh_422_usable(s, resp)) session_timer_feed(s, SIPSPEC_EV_RX_422, resp);
     else if (st == 491) session_timer_feed(s, SIPSPEC_EV_RX_491, resp);
     else if (st == 503 && sipspec_msg_find(resp, "Retry-After", 0) >= 0) session_timer_feed(s, SIPSPEC_EV_RX_503, resp);
     else session_timer_feed(s, st == 481 || st == 408 ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699, resp);
@@ -1445,6 +1454,7 @@ void session_free(sipspec_session *s) {
   free(s->invite);
   free(s->auth_headers);
   free(s->bye_auth);
+  free(s->st_cred);
   free(s->reinvite_body);
   free(s->local_sdp);
   free(s->remote_sdp);

@@ -202,8 +202,9 @@ struct sipspec_session {
   int st_next;                       /* what the timer chart has the session chart do next */
   int st_rc;                         /* why the timer chart's refresh could not be sent */
   sipspec_tsx *st_srv;               /* the peer's UPDATE being answered, or NULL */
+  char *st_cred;                     /* credentials of the refresh sent again after a 401/407 */
   char st_hdrs[160];                 /* Session-Expires lines of our 200 to the peer's refresh */
-  char bye_extra[64];                /* header lines of our BYE (Reason), or "" */
+  char bye_extra[96];                /* header lines of our BYE (Reason), or "" */
 };
 
 /* ua.c */
@@ -219,7 +220,11 @@ void session_free(sipspec_session *s);
 /* Feeds the session's chart one event (queued while it runs). */
 int session_post(sipspec_session *s, int ev, const sipspec_msg *msg);
 /* Sends an in-dialog request of role ST_REFRESH with extra header lines (and a body). */
-int session_send_refresh(sipspec_session *s, const char *method, const char *body, size_t len, const char *extra);
+int session_send_refresh(sipspec_session *s, const char *method, const char *body, size_t len, const char *extra,
+                         const char *cred);
+/* A 401/407 to the session timer's refresh: cred the credentials lines for it (malloc'd,
+ * kept in st_cred), or NULL when the challenge cannot be answered (session_timer.c). */
+void session_timer_challenged(sipspec_session *s, const sipspec_msg *resp, char *cred);
 /* Answers the peer's UPDATE s->st_srv with 200: Session-Expires lines s->st_hdrs, and our
  * SDP when it carried an offer (a refresh of the session, RFC 3311 5.2). */
 void session_answer_update(sipspec_session *s, const sipspec_msg *req);
@@ -234,6 +239,9 @@ int session_timer_classify_2xx(sipspec_session *s, const sipspec_msg *resp);
 int session_timer_classify_request(const sipspec_msg *req);
 /* 1 when a 422 carries a Min-SE the INVITE can ask for (RFC 4028 7.3). */
 int session_timer_422_usable(const sipspec_session *s, const sipspec_msg *resp);
+/* Same for a 422 to a refresh: its Min-SE is larger than the Session-Expires the refresh
+ * asked for (RFC 4028 7.3, 10). */
+int session_timer_refresh_422_usable(const sipspec_session *s, const sipspec_msg *resp);
 /* The INVITE's session timer lines: Supported, and Session-Expires / Min-SE when asked. */
 void session_timer_invite_headers(const sipspec_session *s, char *buf, size_t cap);
 /* A 2xx to our INVITE that no transaction took (after Timer M): the ACK is sent again. */

@@ -106,6 +106,12 @@ int session_timer_422_usable(const sipspec_session *s, const sipspec_msg *resp) 
   return min_se > 0 && min_se > s->st_ask && min_se > s->st_min_se;
 }
 
+int session_timer_refresh_422_usable(const sipspec_session *s, const sipspec_msg *resp) {
+  unsigned min_se = delta_seconds(header_value(resp, "Min-SE", NULL));
+  unsigned asked = s->st_interval > s->st_min_se ? s->st_interval : s->st_min_se;
+  return min_se > asked;
+}
+
 void session_timer_invite_headers(const sipspec_session *s, char *buf, size_t cap) {
   if (s->st_ask)
     snprintf(buf, cap, "Supported: timer\r\nSession-Expires: %u\r\nMin-SE: %u\r\n", s->st_ask, s->st_min_se);
@@ -148,19 +154,26 @@ static void timer_act_raise_interval(sipspec_session *s) {
 static void timer_act_invite_again(sipspec_session *s) { s->st_next = SIPSPEC_EV_SE_RETRY; }
 static void timer_act_invite_refused(sipspec_session *s) { s->st_next = SIPSPEC_EV_RX_300_699; }
 
-/* TIMER_REFRESH, TIMER_WAIT: the refresh (7.4): UPDATE without an offer when the peer's
- * Allow lists UPDATE, else a re-INVITE with our SDP as it is (the same o= line and version:
- * RFC 3264 8, "has not changed"). Session-Expires is the larger of Min-SE and the interval,
- * refresher=uac since we refresh. Not sent: st_rc, fed as NOT_SENT. */
-static void timer_act_send_refresh(sipspec_session *s) {
+/* TIMER_REFRESH, TIMER_WAIT, RX_422: the refresh (7.4): UPDATE without an offer when the
+ * peer's Allow lists UPDATE, else a re-INVITE with our SDP as it is (the same o= line and
+ * version: RFC 3264 8, "has not changed"). Session-Expires is the larger of Min-SE and the
+ * interval, refresher=uac since we refresh; cred: credentials lines (RFC 3261 22.2) or NULL.
+ * Not sent: st_rc, fed as NOT_SENT. */
+static void send_refresh(sipspec_session *s, const char *cred) {
   char hdrs[160];
   unsigned se = s->st_interval > s->st_min_se ? s->st_interval : s->st_min_se;
   snprintf(hdrs, sizeof hdrs, "Supported: timer\r\nSession-Expires: %u;refresher=uac\r\nMin-SE: %u\r\n", se,
            s->st_min_se);
-  int rc = s->st_peer_update ? session_send_refresh(s, "UPDATE", NULL, 0, hdrs)
-                             : session_send_refresh(s, "INVITE", s->local_sdp, s->local_len, hdrs);
+  int rc = s->st_peer_update ? session_send_refresh(s, "UPDATE", NULL, 0, hdrs, cred)
+                             : session_send_refresh(s, "INVITE", s->local_sdp, s->local_len, hdrs, cred);
   if (rc) s->st_rc = rc;
 }
+
+static void timer_act_send_refresh(sipspec_session *s) { send_refresh(s, NULL); }
+
+/* AUTH_RETRY: the refresh again with the credentials the challenge got (s->st_cred, set by
+ * session_timer_challenged()), as other requests are (RFC 4028 10, RFC 3261 22.2). */
+static void timer_act_send_refresh_with_credentials(sipspec_session *s) { send_refresh(s, s->st_cred); }
 
 static void timer_act_count_refresh(sipspec_session *s) { s->ua->tel.sipSessionRefreshes++; }
 
@@ -194,6 +207,9 @@ static void timer_act_refresh_failed(sipspec_session *s) {
     snprintf(s->reason, sizeof s->reason, "%s",
              s->st_rc ? "the session refresh could not be sent" : "no response to the session refresh");
   }
+  /* RFC 3326: the BYE says why; 408 when no response came (RFC 4028 10 names 408 and 481) */
+  snprintf(s->bye_extra, sizeof s->bye_extra, "Reason: SIP;cause=%d;text=\"Session refresh failed\"\r\n",
+           s->status >= 300 && s->status <= 699 ? s->status : 408);
   s->st_next = SIPSPEC_EV_SE_END;
 }
 
@@ -212,6 +228,9 @@ static void timer_act_expired(sipspec_session *s) {
  * from now on ('c' we, 's' the peer), in the answer's Session-Expires from the point of
  * view of that request (9: refresher=uas is us, its UAS). */
 static void answer_refresh(sipspec_session *s, int we) {
+  /* 7.4: a Min-SE the peer says in its refresh is kept for our later refreshes */
+  unsigned peer_min = s->st_msg ? delta_seconds(header_value(s->st_msg, "Min-SE", NULL)) : 0;
+  if (peer_min > s->st_min_se) s->st_min_se = peer_min;
   unsigned v = s->st_msg ? delta_seconds(header_value(s->st_msg, "Session-Expires", "x")) : 0;
   if (!v) v = s->st_interval ? s->st_interval : (s->st_ask ? s->st_ask : s->st_min_se);
   if (v < s->st_min_se) v = s->st_min_se; /* 9: never below Min-SE */
@@ -274,4 +293,13 @@ int session_timer_init(sipspec_session *s) {
   if (rc) return rc;
   sipspec_fsm_init(&s->st, &sipspec_chart_session_timer, st_on_action, s);
   return SIPSPEC_OK;
+}
+
+/* A 401/407 to our refresh (RFC 4028 10: retried as the response's rules say; RFC 3261
+ * 22.2): the credentials for that request (its method, the remote target, its body) go to
+ * s->st_cred for the timer chart's AUTH_RETRY, or AUTH_FAILED when none can be made. */
+void session_timer_challenged(sipspec_session *s, const sipspec_msg *resp, char *cred) {
+  free(s->st_cred);
+  s->st_cred = cred;
+  (void)session_timer_feed(s, cred ? SIPSPEC_EV_AUTH_RETRY : SIPSPEC_EV_AUTH_FAILED, resp);
 }
