@@ -1,5 +1,5 @@
-# spec/stream_conn.rl: one connection of a stream transport (TCP today, TLS later), from the
-# first message queued for a peer (or the accept) to the socket's close.
+# spec/stream_conn.rl: one connection of a stream transport (TCP or TLS), from the first
+# message queued for a peer (or the accept) to the socket's close.
 #
 # The transport keeps connections per peer and shares them between client and server
 # transactions (RFC 3261 §18). A connection is Open while bytes wait for the socket and Idle
@@ -9,7 +9,7 @@
 # transport's table.
 #
 #@ title: Stream connection
-#@ rfc: RFC 3261 §18 (connection management), §18.1.1, §18.2.2, §18.3, §18.4; RFC 5626 §4.4.1 (keep-alive, not yet)
+#@ rfc: RFC 3261 §18 (connection management), §18.1.1, §18.2.2, §18.3, §18.4, §26.2.1 (TLS); RFC 5922 §7.3; RFC 5626 §4.4.1 (keep-alive, not yet)
 #@ final: Closed
 #@ actions: context=tcp_conn prefix=stream_act_ in=runtime/src/net/transport_tcp.c
 #
@@ -20,6 +20,8 @@
 # message sent or received. The transport's default sets it out of reach (connections are
 # closed by the peer or an error only, as before); it is configurable inside the library.
 #@ timer IDLE: start=64*T1                                # RFC 3261 §18 (at least 64*T1 after the last message)
+# HANDSHAKE bounds a TLS handshake; the transport sets it to MRCP_SIP_TLS_HANDSHAKE_MS.
+#@ timer HANDSHAKE: start=64*T1                           # RFC 3261 §17.1.1.2 (bounded as a request is)
 # LINGER: after our FIN, how long the peer has to close its side before we drop the socket:
 # T4, the longest a message stays in the network.
 #@ timer LINGER: start=T4                                 # RFC 3261 §17.1.2.2 (T4)
@@ -30,6 +32,7 @@
 #@ undefined Closing CONN_RX: ignore
 #@ undefined Connecting CONN_PENDING: ignore
 #@ undefined Open CONN_PENDING: ignore
+#@ undefined Handshaking CONN_PENDING: ignore
 #@ undefined * *: error
 
 %%{
@@ -39,14 +42,20 @@
     start: New: (
         CONN_PENDING @start_timer_CONNECT @connect -> Connecting                # RFC 3261 §18 (a connection opened for a message to a peer)
       | CONN_UP @watch_read @start_timer_IDLE -> Idle                           # RFC 3261 §18 (a connection accepted, indexed by its source)
+      | CONN_UP_TLS @start_timer_HANDSHAKE @watch_read @handshake -> Handshaking  # RFC 3261 §26.2.1 (a TLS connection accepted: the server's handshake)
     ),
-    # TLS (RFC 3261 §26.2.1, RFC 5630) will add a Handshaking state between Connecting and
-    # Open: Connecting -CONN_UP-> Handshaking -TLS_DONE-> Open, with TLS failures and the
-    # CONNECT timer ending it in Closed. It is left out until TLS lands.
+    # A TLS connection (RFC 3261 §26.2.1, RFC 5630) is a TCP connection that handshakes before
+    # it carries SIP: what was queued meanwhile goes once the peer passed the checks.
     Connecting: (
         CONN_UP @stop_timer_CONNECT @watch_read @flush -> Open                  # RFC 3261 §18.1.1 (the queued request goes once connected)
+      | CONN_UP_TLS @stop_timer_CONNECT @start_timer_HANDSHAKE @watch_read @handshake -> Handshaking  # RFC 3261 §26.2.1 (TLS over the connection, RFC 5630 §3.1)
       | CONN_REFUSED @stop_timer_CONNECT @report_error @drop -> Closed          # RFC 3261 §18.4 (connection failure: inform the transport user)
       | TIMER_CONNECT @report_connect_timeout @drop -> Closed                   # RFC 3261 §18.4 (connection failure: inform the transport user)
+    ),
+    Handshaking: (
+        TLS_DONE @stop_timer_HANDSHAKE @report_handshake @flush -> Open         # RFC 5922 §7.3 (the server is authenticated for the domain)
+      | TLS_FAILED @stop_timer_HANDSHAKE @report_tls_failure @drop -> Closed   # RFC 5922 §7.3 (not authenticated: close the connection immediately)
+      | TIMER_HANDSHAKE @report_handshake_timeout @drop -> Closed               # RFC 3261 §18.4 (connection failure: inform the transport user)
     ),
     Open: (
         CONN_SENT @start_timer_IDLE -> Idle                                     # RFC 3261 §18 (kept open after the last message sent)

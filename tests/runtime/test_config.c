@@ -115,8 +115,6 @@ static const bad_case bad[] = {
    "MRCP_SIP_TRANSPORT=\"sctp\": unknown transport, expected udp, tcp or tls"},
   {"MRCP_SIP_TRANSPORT", "", SIPSPEC_E_CONFIG,
    "MRCP_SIP_TRANSPORT=\"\": unknown transport, expected udp, tcp or tls"},
-  {"MRCP_SIP_TRANSPORT", "tls", SIPSPEC_E_TLS_UNAVAILABLE,
-   "MRCP_SIP_TRANSPORT=\"tls\": TLS is not available yet, use udp or tcp"},
 };
 
 static void test_bad_values(void) {
@@ -169,11 +167,13 @@ static void test_process_environment(void) {
   setenv("MRCP_SIP_RETRANS_T4_MS", "4321", 1);
   CU_ASSERT_EQUAL(sipspec_config_from_env(&c, NULL, NULL, err, sizeof err), SIPSPEC_OK);
   CU_ASSERT_EQUAL(c.t4_ms, 4321);
-  setenv("MRCP_SIP_TRANSPORT", "tls", 1);
-  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, NULL, NULL, err, sizeof err),
-                  SIPSPEC_E_TLS_UNAVAILABLE);
-  CU_ASSERT_STRING_EQUAL(err,
-      "MRCP_SIP_TRANSPORT=\"tls\": TLS is not available yet, use udp or tcp");
+  setenv("MRCP_SIP_TRANSPORT", "tls", 1); /* the seed roadmap's variable: tls is accepted now */
+  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, NULL, NULL, err, sizeof err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.transport, SIPSPEC_TP_TLS);
+  setenv("MRCP_SIP_TRANSPORT", "TLS", 1);
+  c.transport = SIPSPEC_TP_UDP;
+  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, NULL, NULL, err, sizeof err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.transport, SIPSPEC_TP_TLS);
   unsetenv("MRCP_SIP_TRANSPORT");
   unsetenv("MRCP_SIP_RETRANS_T4_MS");
 }
@@ -182,7 +182,10 @@ static void test_error_names(void) {
   CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_CONFIG), "SIPSPEC_E_CONFIG");
   CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_CONN_REFUSED), "SIPSPEC_E_CONN_REFUSED");
   CU_ASSERT_STRING_EQUAL(sipspec_strerror(SIPSPEC_E_TLS_UNAVAILABLE),
-                         "TLS transport is not available yet");
+                         "TLS transport is not available (no TLS transport open)");
+  CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_TLS_NAME), "SIPSPEC_E_TLS_NAME");
+  CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_TLS_EXPIRED), "SIPSPEC_E_TLS_EXPIRED");
+  CU_ASSERT_STRING_EQUAL(sipspec_tp_kind_name(SIPSPEC_TP_TLS), "tls");
   CU_ASSERT_STRING_EQUAL(sipspec_tp_kind_name(SIPSPEC_TP_TCP), "tcp");
 }
 

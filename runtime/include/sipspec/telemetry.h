@@ -29,7 +29,9 @@ extern "C" {
   X(sipTransportErrors)  /* transport errors reported to a transaction */      \
   X(sessionsStarted)     /* sessions for which an INVITE was sent */           \
   X(sessionsEstablished) /* sessions that reached a confirmed dialog */        \
-  X(sessionsFailed)      /* sessions that ended without being established */
+  X(sessionsFailed)      /* sessions that ended without being established */ \
+  X(sipTlsHandshakes)    /* TLS handshakes completed (either side) */          \
+  X(sipTlsFailures)      /* TLS handshakes failed or timed out, checks refused */
 
 typedef struct sipspec_telemetry {
 #define SIPSPEC_TELEMETRY_FIELD_(f) uint64_t f;

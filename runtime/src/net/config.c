@@ -100,8 +100,7 @@ static int parse_transport(sipspec_getenv_fn lookup, void *arg, sipspec_config *
   } else if (strcasecmp(v, "tcp") == 0) {
     c->transport = SIPSPEC_TP_TCP;
   } else if (strcasecmp(v, "tls") == 0) {
-    set_err(err, errlen, "%s=\"%s\": TLS is not available yet, use udp or tcp", name, v);
-    return SIPSPEC_E_TLS_UNAVAILABLE;
+    c->transport = SIPSPEC_TP_TLS; /* RFC 3261 26.2.1; MRCP_SIP_TLS_* in sipspec/tls.h */
   } else {
     set_err(err, errlen, "%s=\"%s\": unknown transport, expected udp, tcp or tls", name, v);
     return SIPSPEC_E_CONFIG;

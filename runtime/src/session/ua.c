@@ -32,6 +32,7 @@
 void sipspec_ua_opts_init(sipspec_ua_opts *o) {
   memset(o, 0, sizeof *o);
   sipspec_config_init(&o->cfg);
+  sipspec_tls_config_init(&o->tls);
   sipspec_digest_client_config_init(&o->auth);
 }
 
@@ -44,6 +45,7 @@ const char *sipspec_result_name(sipspec_result r) {
   case SIPSPEC_RESULT_AUTH_FAILED: return "auth-failed";
   case SIPSPEC_RESULT_CANCELLED: return "cancelled";
   case SIPSPEC_RESULT_BAD_ANSWER: return "bad-answer";
+  case SIPSPEC_RESULT_TLS_FAILED: return "tls-failed";
   }
   return "?";
 }
@@ -70,7 +72,8 @@ void ua_hop_addr(sipspec_session *s, const char *uri, sipspec_sockaddr *out) {
   memcpy(host, u.host.p, u.host.len);
   host[u.host.len] = '\0';
   sipspec_sockaddr a;
-  if (sipspec_sockaddr_set(&a, host, u.port > 0 ? (unsigned)u.port : 5060u) == SIPSPEC_OK) *out = a;
+  unsigned dflt = u.kind == SIPSPEC_URI_SIPS ? 5061u : 5060u; /* RFC 3261 19.1.2 */
+  if (sipspec_sockaddr_set(&a, host, u.port > 0 ? (unsigned)u.port : dflt) == SIPSPEC_OK) *out = a;
 }
 
 /* ---- session list ------------------------------------------------------------------------ */
@@ -204,12 +207,8 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
     set_err(err, errlen, "display_name / user_agent: control characters, quotes and backslashes are not allowed");
     return SIPSPEC_E_INVAL;
   }
-  if (o->cfg.transport == SIPSPEC_TP_TLS) {
-    set_err(err, errlen, "transport tls: TLS is not available yet");
-    return SIPSPEC_E_TLS_UNAVAILABLE;
-  }
-  if (o->cfg.transport != SIPSPEC_TP_UDP && o->cfg.transport != SIPSPEC_TP_TCP) {
-    set_err(err, errlen, "transport: must be udp or tcp");
+  if (o->cfg.transport != SIPSPEC_TP_UDP && o->cfg.transport != SIPSPEC_TP_TCP && o->cfg.transport != SIPSPEC_TP_TLS) {
+    set_err(err, errlen, "transport: must be udp, tcp or tls");
     return SIPSPEC_E_CONFIG;
   }
   if (!o->cfg.t1_ms || !o->cfg.t2_ms || !o->cfg.t4_ms || o->cfg.t2_ms < o->cfg.t1_ms) {
@@ -276,6 +275,15 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
       rc = open_transport(ua, SIPSPEC_TP_TCP, &tt, err, errlen);
     }
     if (rc && ua->cfg.transport == SIPSPEC_TP_UDP) rc = SIPSPEC_OK; /* UDP still works */
+  }
+  if (!rc && ua->cfg.transport == SIPSPEC_TP_TLS) {
+    /* TLS listens too (a fixed port for Via and Contact; it accepts handshakes only with
+     * MRCP_SIP_TLS_CERT); a bad certificate, key or CA file fails here, naming the files. */
+    sipspec_transport_opts tt = to;
+    tt.listen = 1;
+    tt.tls = &o->tls;
+    tt.tel = &ua->tel;
+    rc = open_transport(ua, SIPSPEC_TP_TLS, &tt, err, errlen);
   }
   if (rc) {
     sipspec_ua_destroy(ua);
