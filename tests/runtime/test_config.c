@@ -7,6 +7,7 @@
 
 #include "cunit_main.h"
 #include "sipspec/config.h"
+#include "sipspec/tls.h"
 #include "sipspec/error.h"
 
 typedef struct kv { const char *k, *v; } kv;
@@ -189,7 +190,54 @@ static void test_error_names(void) {
   CU_ASSERT_STRING_EQUAL(sipspec_tp_kind_name(SIPSPEC_TP_TCP), "tcp");
 }
 
+/* MRCP_SIP_TLS_*: defaults, good values, and each bad value refused with its variable named
+ * and the struct untouched. */
+static void test_tls_env(void) {
+  sipspec_tls_config t, before;
+  sipspec_tls_config_init(&t);
+  CU_ASSERT_EQUAL(t.verify, 1);
+  CU_ASSERT_EQUAL(t.npins, 0);
+  CU_ASSERT_EQUAL(t.handshake_timeout_ms, SIPSPEC_TLS_DEFAULT_HANDSHAKE_MS);
+  /* SHA-256 of "abc" (FIPS 180-2 B.1) in base64, and 32 zero bytes */
+  static const char pin1[] = "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=";
+  static const char pin0[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  char pins[128];
+  snprintf(pins, sizeof pins, "%s, %s", pin1, pin0);
+  kv good[] = {{"MRCP_SIP_TLS_VERIFY", "0"}, {"MRCP_SIP_TLS_CA_FILE", "ca.pem"}, {"MRCP_SIP_TLS_CERT", "c.pem"},
+               {"MRCP_SIP_TLS_KEY", "c.key"}, {"MRCP_SIP_TLS_PIN_SHA256", pins},
+               {"MRCP_SIP_TLS_HANDSHAKE_MS", "2500"}, {NULL, NULL}};
+  CU_ASSERT_EQUAL(sipspec_tls_config_from_env(&t, lookup, good, err, sizeof err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(t.verify, 0);
+  CU_ASSERT_STRING_EQUAL(t.ca_file, "ca.pem");
+  CU_ASSERT_STRING_EQUAL(t.cert_file, "c.pem");
+  CU_ASSERT_STRING_EQUAL(t.key_file, "c.key");
+  CU_ASSERT_EQUAL(t.handshake_timeout_ms, 2500);
+  CU_ASSERT_EQUAL_FATAL(t.npins, 2);
+  CU_ASSERT_EQUAL(t.pins[0][0], 0xba);
+  CU_ASSERT_EQUAL(t.pins[0][31], 0xad);
+  CU_ASSERT_EQUAL(t.pins[1][17], 0);
+  static const struct { const char *var, *value, *words; } badv[] = {
+    {"MRCP_SIP_TLS_VERIFY", "no", "expected 1"},
+    {"MRCP_SIP_TLS_PIN_SHA256", "abc", "is not a base64 SHA-256"},
+    {"MRCP_SIP_TLS_PIN_SHA256", "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=,", "an empty pin"},
+    {"MRCP_SIP_TLS_PIN_SHA256", "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAF!0=", "is not a base64"},
+    {"MRCP_SIP_TLS_CERT", "only.pem", "go together"},
+    {"MRCP_SIP_TLS_CA_FILE", "", "empty value"},
+    {"MRCP_SIP_TLS_HANDSHAKE_MS", "0", "from 1 to"},
+  };
+  for (size_t i = 0; i < sizeof badv / sizeof badv[0]; i++) {
+    sipspec_tls_config_init(&t);
+    before = t;
+    kv env[] = {{badv[i].var, badv[i].value}, {NULL, NULL}};
+    CU_ASSERT_EQUAL(sipspec_tls_config_from_env(&t, lookup, env, err, sizeof err), SIPSPEC_E_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, badv[i].var));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, badv[i].words));
+    CU_ASSERT(memcmp(&t, &before, sizeof t) == 0);
+  }
+}
+
 static const tst_case cases[] = {
+  {"MRCP_SIP_TLS_* variables", test_tls_env},
   {"defaults match RFC 3261 Table 4", test_defaults},
   {"every MRCP_SIP_ variable overrides its field", test_every_variable},
   {"bad values are refused with a sentence naming variable and value", test_bad_values},

@@ -425,7 +425,7 @@ static int verify_cb(int ok, X509_STORE_CTX *x) {
     char leaf[64];
     if (!pins_match(chk, X509_STORE_CTX_get0_chain(x), leaf, sizeof leaf))
       return fail(chk, SIPSPEC_E_TLS_PIN,
-                  "pin mismatch: no key of the peer's chain matches MRCP_SIP_TLS_PIN_SHA256 (its own key is %s)",
+                  "pin mismatch: no key of the chain is pinned (server key %s)",
                   leaf[0] ? leaf : "?");
   }
   return 1;

@@ -1012,7 +1012,7 @@ static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user) {
   set_reason(s, "transport error: %s", sipspec_strerror(code));
   /* TLS says which check failed (net/tls.c): that sentence is the reason */
   s->tls_failed = code <= SIPSPEC_E_TLS_UNTRUSTED && code >= SIPSPEC_E_TLS_VERIFY;
-  if (s->tls_failed) set_reason(s, "TLS failed: %s", sipspec_tsx_layer_transport_error(s->ua->layer));
+  if (s->tls_failed) set_reason(s, "%s", sipspec_tsx_layer_transport_error(s->ua->layer));
   post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
 }
 
