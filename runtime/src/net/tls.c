@@ -161,6 +161,17 @@ static const char *ssl_reason(void) {
 
 static int verify_cb(int ok, X509_STORE_CTX *x);
 
+/* OpenSSL calls this only when the server asks for a client certificate and we have none
+ * (MRCP_SIP_TLS_CERT unset): noted, so that a server closing the connection right after the
+ * handshake (TLS 1.3 refuses only after the client's Finished, RFC 8446 §4.4.2.4) is reported
+ * as what it is. No certificate is sent. */
+static int client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey) {
+  (void)x509, (void)pkey;
+  tls_check *chk = SSL_get_app_data(ssl);
+  if (chk) chk->cert_requested = 1;
+  return 0;
+}
+
 int tls_ctx_new(const sipspec_tls_config *cfg, int server, SSL_CTX **out, char *err, size_t errlen) {
   *out = NULL;
   ERR_clear_error();
@@ -217,6 +228,7 @@ int tls_ctx_new(const sipspec_tls_config *cfg, int server, SSL_CTX **out, char *
                        cfg->require_client_cert ? verify_cb : NULL);
   else
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb); /* the callback lets it pass when verify is off */
+  if (!server) SSL_CTX_set_client_cert_cb(ctx, client_cert_cb);
   *out = ctx;
   return SIPSPEC_OK;
 }

@@ -14,6 +14,7 @@ typedef struct tls_check {
   int verify;            /* chain and name checked (MRCP_SIP_TLS_VERIFY) */
   const sipspec_tls_config *cfg; /* the transport's copy: pins */
   int code;              /* SIPSPEC_E_TLS_* once a check failed; 0 none */
+  int cert_requested;    /* a client: the server asked for a certificate we do not have */
   char why[SIPSPEC_ERR_LEN];
 } tls_check;
 

@@ -97,6 +97,7 @@ typedef struct tcp_conn {
   tls_check chk;               /* TLS: the name asked for (chk.name, the key with peer), results */
   int accepted;                /* accepted from the listener (the server's side) */
   int write_wants_read;        /* TLS: SSL_write asked for a read first */
+  size_t rx_bytes;             /* bytes received on the connection so far */
   int err_code, err_errno;     /* what is reported when it is freed; 0: nothing */
   char err_msg[SIPSPEC_ERR_LEN];
 } tcp_conn;
@@ -259,6 +260,7 @@ static void conn_report(tcp_conn *c, int code, int sys_errno, const char *verb, 
 /* Writes as much of the queue as the socket takes: CONN_SENT when all of it went,
  * TRANSPORT_ERR when the socket failed, otherwise waits for the socket to be writable. */
 static void tls_flush(tcp_conn *c);
+static int tls_refused_client(tcp_conn *c);
 
 static void conn_flush(tcp_conn *c) {
   if (c->ssl) {
@@ -308,12 +310,15 @@ static void tls_flush(tcp_conn *c) {
       c->write_wants_read = 1;
       return;
     }
-    char why[SIPSPEC_ERR_LEN];
-    int code = e == SSL_ERROR_SYSCALL && errno ? sipspec_net_errno_code(errno, SIPSPEC_E_SEND)
-                                               : tls_failure(&c->chk, c->ssl, e, why, sizeof why);
-    int se = e == SSL_ERROR_SYSCALL ? errno : 0;
+    int sys = e == SSL_ERROR_SYSCALL ? errno : 0;
     ev_io_stop(loop, &c->wio);
-    conn_cause(c, code, se, "send", se ? NULL : why);
+    if (!c->chk.code && tls_refused_client(c)) { /* our request met the refusal's reset */
+      ERR_clear_error();
+      return;
+    }
+    char why[SIPSPEC_ERR_LEN];
+    int code = sys ? sipspec_net_errno_code(sys, SIPSPEC_E_SEND) : tls_failure(&c->chk, c->ssl, e, why, sizeof why);
+    conn_cause(c, code, sys, "send", sys ? NULL : why);
     conn_post(c, SIPSPEC_EV_TRANSPORT_ERR);
     return;
   }
@@ -353,6 +358,18 @@ static int emit_cb(void *ctx, const char *msg, size_t len) {
 
 static void tls_handshake_step(tcp_conn *c);
 
+/* A client whose server asked for a certificate we lack, and which ended the connection before
+ * saying anything: the server refused us (it may reset the connection before its alert is
+ * read). */
+static int tls_refused_client(tcp_conn *c) {
+  if (c->accepted || !c->chk.cert_requested || c->rx_bytes) return 0;
+  if (c->tp->opts.tel) c->tp->opts.tel->sipTlsFailures++;
+  conn_cause(c, SIPSPEC_E_TLS_HANDSHAKE, 0, "read",
+             "the server requires a client certificate (set MRCP_SIP_TLS_CERT and MRCP_SIP_TLS_KEY) and closed the connection");
+  conn_post(c, SIPSPEC_EV_CONN_RESET);
+  return 1;
+}
+
 /* TLS: reads through SSL_read while the read watcher runs; bytes OpenSSL already holds
  * (SSL_pending) get another round from the loop rather than waiting for the socket. */
 static void tls_read(tcp_conn *c) {
@@ -363,12 +380,19 @@ static void tls_read(tcp_conn *c) {
     if (n > 0) {
       c->rx = t->rbuf;
       c->rx_len = (size_t)n;
+      c->rx_bytes += (size_t)n;
       conn_post(c, SIPSPEC_EV_CONN_RX);
       c->rx = NULL;
       c->rx_len = 0;
       continue;
     }
     int e = SSL_get_error(c->ssl, n);
+    unsigned long peek = ERR_peek_error();
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE && !c->chk.code &&
+        (!peek || ERR_GET_REASON(peek) != SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) && tls_refused_client(c)) {
+      ERR_clear_error();
+      return;
+    }
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
       if (e == SSL_ERROR_WANT_WRITE) ev_io_start(t->base.loop, &c->wio);
       if (c->write_wants_read && c->off < c->len) tls_flush(c);
@@ -380,7 +404,7 @@ static void tls_read(tcp_conn *c) {
     }
     char why[SIPSPEC_ERR_LEN];
     if (e == SSL_ERROR_SYSCALL && errno) {
-      int se = errno;
+      int se = errno; /* nothing ran since SSL_read but the error peek */
       conn_cause(c, sipspec_net_errno_code(se, SIPSPEC_E_IO), se, "read", NULL);
     } else {
       int code = tls_failure(&c->chk, c->ssl, e, why, sizeof why);
