@@ -213,6 +213,40 @@ try:
     js = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
     check(proc.returncode == 7 and js and js["result"] == "cancelled", "CANCEL while ringing over TLS: %r" % (js,))
     stop(srv)
+
+    # ---- INVITE timeout: a TLS peer that completes the handshake and never answers ------------
+    import ssl
+    import threading
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(p("good.pem"), p("leaf.key"))
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(4)
+    ls.settimeout(20)
+    held = []
+
+    def silent():
+        try:
+            conn, _ = ls.accept()
+            conn.settimeout(20)
+            tls = ctx.wrap_socket(conn, server_side=True)
+            held.append(tls)
+            tls.recv(65536)  # the INVITE, never answered
+        except (OSError, ssl.SSLError):
+            pass
+
+    th = threading.Thread(target=silent, daemon=True)
+    th.start()
+    t0 = time.time()
+    st, js, _ = call("sips:synth@sip.test:%d" % ls.getsockname()[1], {"MRCP_SIP_RETRANS_T1_MS": "50"})
+    took = time.time() - t0
+    check(st == 4 and js and js["result"] == "timeout" and js["telemetry"]["sipInviteTimeouts"] == 1
+          and js["telemetry"]["sipTlsHandshakes"] == 1, "INVITE timeout over TLS (Timer B): %r" % (js,))
+    check(2.5 < took < 15, "Timer B is 64*T1 = 3.2 s over TLS too (took %.2f s)" % took)
+    th.join(timeout=20)
+    for h in held:
+        h.close()
+    ls.close()
 finally:
     for proc in STARTED:
         stop(proc)
