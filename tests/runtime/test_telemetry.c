@@ -14,7 +14,7 @@ static const char *expected_keys[] = {
   "sipProvisional", "sipInviteTimeouts", "sipError4xx", "sipError5xx", "sipError6xx",
   "sipAuthChallenges", "sipByeSent", "sipByeAcksMissing", "sipRetransmissions",
   "sipTransportErrors", "sessionsStarted", "sessionsEstablished", "sessionsFailed", "sipTlsHandshakes",
-  "sipTlsFailures"};
+  "sipTlsFailures", "sipKeepaliveTimeouts"};
 enum { NKEYS = sizeof expected_keys / sizeof expected_keys[0] };
 
 /* Parses {"k":n,...} with unsigned integer values. Returns the number of pairs, -1 on any
@@ -80,7 +80,8 @@ static void test_json_keys_and_values(void) {
   t.sessionsEstablished = 12;
   t.sessionsFailed = 13;
   t.sipTlsHandshakes = 14;
-  t.sipTlsFailures = 18446744073709551615ull;
+  t.sipTlsFailures = 15;
+  t.sipKeepaliveTimeouts = 18446744073709551615ull;
   char buf[1024];
   size_t n = sipspec_telemetry_to_json(&t, buf, sizeof buf);
   CU_ASSERT_EQUAL(n, strlen(buf));

@@ -214,6 +214,30 @@ try:
     check(proc.returncode == 7 and js and js["result"] == "cancelled", "CANCEL while ringing over TLS: %r" % (js,))
     stop(srv)
 
+    # ---- RFC 5626 keep-alive over TLS: serve answers our pings, the call is unaffected -------
+    srv, port = serve("--trace", *tls_args)
+    cov = p("keepalive_coverage.json")
+    if os.path.exists(cov):
+        os.remove(cov)
+    st, js, _ = call("sips:synth@sip.test:%d" % port, {"MRCP_SIP_KEEPALIVE_MS": "200"},
+                     args=["--hold", "1500", "--coverage-out", cov])
+    pongs = 0
+    try:
+        with open(cov) as f:
+            for chart in json.load(f)["charts"]:
+                for tr in chart["transitions"]:
+                    if chart["chart"] == "stream_conn" and tr["name"] == "Pinging__CONN_PONG":
+                        pongs = tr["count"]
+    except (OSError, ValueError, KeyError):
+        pass
+    check(pongs >= 3, "the client got serve's pongs over TLS (%d, want >= 3 in 1.5 s at 200 ms)" % pongs)
+    check(st == 0 and js and js["result"] == "ok" and js["bye_status"] == 200
+          and js["telemetry"]["sipKeepaliveTimeouts"] == 0 and js["telemetry"]["sipTlsHandshakes"] == 1,
+          "CRLF pings answered by serve over TLS keep the one connection: %r" % (js,))
+    stop(srv)
+    out = srv.stdout.read()
+    check(out.count("received tls") >= 3 and "tls" in out, "serve traced the call over TLS")
+
     # ---- INVITE timeout: a TLS peer that completes the handshake and never answers ------------
     import ssl
     import threading

@@ -53,6 +53,8 @@ typedef struct sipspec_config {
   int dns_srv;                 /* MRCP_SIP_DNS_SRV: 0 or 1; stored, used once SRV lands (0) */
   unsigned udp_max_size;       /* MRCP_SIP_UDP_MAX_SIZE: bigger requests go over TCP (1300) */
   int tcp_enabled;             /* 1: a too-big message may switch to TCP (RFC 3261 18.1.1) */
+  unsigned keepalive_ms;       /* MRCP_SIP_KEEPALIVE_MS: RFC 5626 4.4.1 CRLF ping on idle TCP/TLS
+                                * connections we opened; 0 (default): none */
 } sipspec_config;
 
 /* Fills *cfg with the defaults above. */

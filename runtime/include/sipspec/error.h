@@ -67,6 +67,7 @@ extern "C" {
   X(E_TLS_HANDSHAKE,   -321,  "TLS: the handshake failed")                            \
   X(E_TLS_CERT,        -322,  "TLS: a certificate, key or CA file cannot be used")    \
   X(E_TLS_VERIFY,      -323,  "TLS: the peer's certificate failed verification")      \
+  X(E_KEEPALIVE,       -324,  "no pong to a keep-alive ping: the connection is dead")  \
   /* transactions, dialogs, sessions (-400..-499) */                                   \
   X(E_TSX_EXISTS,       -400,  "a transaction with this branch and method already exists") \
   X(E_TSX_NO_BRANCH,    -401,  "top Via has no branch parameter")                      \

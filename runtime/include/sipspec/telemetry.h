@@ -31,7 +31,8 @@ extern "C" {
   X(sessionsEstablished) /* sessions that reached a confirmed dialog */        \
   X(sessionsFailed)      /* sessions that ended without being established */ \
   X(sipTlsHandshakes)    /* TLS handshakes completed (either side) */          \
-  X(sipTlsFailures)      /* TLS handshakes failed or timed out, checks refused */
+  X(sipTlsFailures)      /* TLS handshakes failed or timed out, checks refused */ \
+  X(sipKeepaliveTimeouts) /* stream connections closed for want of a pong (RFC 5626) */
 
 typedef struct sipspec_telemetry {
 #define SIPSPEC_TELEMETRY_FIELD_(f) uint64_t f;

@@ -80,6 +80,9 @@ typedef struct sipspec_framer_type {
    * at once. */
   int (*feed)(void *state, const char *data, size_t len, sipspec_framer_emit_fn emit, void *ctx);
   void (*destroy)(void *state);
+  /* Bytes held of a message not yet complete (0: between messages). Optional: without it
+   * the transport cannot tell RFC 5626 CRLF keep-alives from message bytes. */
+  size_t (*pending)(void *state);
 } sipspec_framer_type;
 
 /* The SIP stream framer of sipspec/msg.h (Content-Length framing, RFC 3261 18.3) for
@@ -123,7 +126,12 @@ typedef struct sipspec_transport_opts {
                                   * as the transport); NULL: libev's clock of the loop */
   const struct sipspec_tls_config *tls; /* TLS: verification, files, pins (sipspec/tls.h),
                                   * copied at open; NULL: the defaults (verify, system store) */
-  struct sipspec_telemetry *tel; /* TLS counts handshakes and failures here; NULL: nowhere */
+  struct sipspec_telemetry *tel; /* TLS counts handshakes and failures here, stream transports
+                                  * keep-alive timeouts; NULL: nowhere */
+  unsigned keepalive_ms;         /* stream transports: RFC 5626 4.4.1 CRLF ping on a connection
+                                  * we opened after this long idle, closed and reported when
+                                  * no pong comes within 10 s; 0 (default): no pings. A peer's
+                                  * ping is always answered. */
 } sipspec_transport_opts;
 
 /* Defaults shown above; callbacks and framer NULL. */

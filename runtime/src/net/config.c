@@ -33,6 +33,7 @@ void sipspec_config_init(sipspec_config *cfg) {
   cfg->dns_srv = 0;
   cfg->udp_max_size = SIPSPEC_DEFAULT_UDP_MAX_SIZE;
   cfg->tcp_enabled = 1;
+  cfg->keepalive_ms = 0; /* RFC 5626 4.4.1 pings off unless MRCP_SIP_KEEPALIVE_MS says */
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) {
@@ -131,6 +132,8 @@ int sipspec_config_from_env(sipspec_config *cfg, sipspec_getenv_fn lookup, void 
   /* 200 bytes is below any real SIP request; 65507 is the IPv4 UDP payload maximum. */
   if ((rc = parse_uint(lookup, arg, "MRCP_SIP_UDP_MAX_SIZE", 200, 65507, &c.udp_max_size,
                        err, errlen)) != SIPSPEC_OK) return rc;
+  if ((rc = parse_uint(lookup, arg, "MRCP_SIP_KEEPALIVE_MS", 0, SIPSPEC_CONFIG_MAX_MS, &c.keepalive_ms,
+                       err, errlen)) != SIPSPEC_OK) return rc; /* RFC 5626 4.4.1; 0: off */
   c.dns_srv = (int)srv;
   if (c.t2_ms < c.t1_ms) {
     set_err(err, errlen, "MRCP_SIP_RETRANS_T2_MS=%u is less than MRCP_SIP_RETRANS_T1_MS=%u",

@@ -358,6 +358,23 @@ static int emit_cb(void *ctx, const char *msg, size_t len) {
 
 static void tls_handshake_step(tcp_conn *c);
 
+/* RFC 5626 4.4.1 keep-alive bytes, between messages only: a double CRLF is a ping (answered
+ * with a single CRLF, queued like any message), a single CRLF the pong to our ping. 1 when
+ * the bytes were that and nothing else (the framer never sees them). */
+static int conn_keepalive(tcp_conn *c, const char *p, size_t n) {
+  const sipspec_framer_type *f = c->tp->opts.framer;
+  if (!f->pending || f->pending(c->framer) != 0) return 0;
+  if (n == 2 && p[0] == '\r' && p[1] == '\n') {
+    conn_post(c, SIPSPEC_EV_CONN_PONG);
+    return 1;
+  }
+  if (n == 4 && !memcmp(p, "\r\n\r\n", 4)) {
+    if (conn_queue(c, "\r\n", 2) == SIPSPEC_OK) conn_post(c, SIPSPEC_EV_CONN_PENDING);
+    return 1;
+  }
+  return 0;
+}
+
 /* A client whose server asked for a certificate we lack, and which ended the connection before
  * saying anything: the server refused us (it may reset the connection before its alert is
  * read). */
@@ -378,9 +395,10 @@ static void tls_read(tcp_conn *c) {
     ERR_clear_error();
     int n = SSL_read(c->ssl, t->rbuf, (int)sizeof t->rbuf);
     if (n > 0) {
+      c->rx_bytes += (size_t)n;
+      if (conn_keepalive(c, t->rbuf, (size_t)n)) continue;
       c->rx = t->rbuf;
       c->rx_len = (size_t)n;
-      c->rx_bytes += (size_t)n;
       conn_post(c, SIPSPEC_EV_CONN_RX);
       c->rx = NULL;
       c->rx_len = 0;
@@ -441,6 +459,7 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
       conn_post(c, SIPSPEC_EV_CONN_RESET);
       return;
     }
+    if (conn_keepalive(c, t->rbuf, (size_t)n)) continue;
     c->rx = t->rbuf;
     c->rx_len = (size_t)n;
     conn_post(c, SIPSPEC_EV_CONN_RX);
@@ -611,6 +630,17 @@ static void stream_act_report_handshake_timeout(tcp_conn *c) {
   conn_report(c, SIPSPEC_E_TLS_TIMEOUT, 0, "handshake", why);
 }
 
+/* Pinging: the double-CRLF ping goes out (its completion is ignored by the chart). */
+static void stream_act_send_ping(tcp_conn *c) {
+  if (conn_queue(c, "\r\n\r\n", 4) == SIPSPEC_OK) conn_flush(c);
+}
+
+static void stream_act_report_keepalive_timeout(tcp_conn *c) {
+  if (c->tp->opts.tel) c->tp->opts.tel->sipKeepaliveTimeouts++;
+  conn_report(c, SIPSPEC_E_KEEPALIVE, 0, "keep-alive",
+              "no pong within 10 s of the CRLF ping (RFC 5626 4.4.1): the connection is dead");
+}
+
 static void stream_act_report_closed_by_peer(tcp_conn *c) {
   conn_report(c, SIPSPEC_E_CONN_CLOSED, 0, "read", NULL);
 }
@@ -659,6 +689,8 @@ static tcp_conn *conn_new(tcp_tp *t, const sipspec_sockaddr *peer, int fd) {
   (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_CONNECT, t->opts.connect_timeout_ms);
   (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_IDLE, t->idle_ms);
   (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_HANDSHAKE, t->tlscfg.handshake_timeout_ms);
+  (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_PING, t->opts.keepalive_ms);
+  (void)sipspec_fsm_timers_off(&c->timers, SIPSPEC_EV_TIMER_PING, t->opts.keepalive_ms == 0);
   c->framer = t->opts.framer->create(t->opts.framer_arg);
   if (!c->framer) { free(c); return NULL; }
   c->tp = t;
@@ -784,6 +816,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
       continue;
     }
     c->accepted = 1;
+    (void)sipspec_fsm_timers_off(&c->timers, SIPSPEC_EV_TIMER_PING, 1); /* RFC 5626 4.4.1: the flow's creator pings */
     conn_post(c, t->tls ? SIPSPEC_EV_CONN_UP_TLS : SIPSPEC_EV_CONN_UP);
   }
 }

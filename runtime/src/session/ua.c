@@ -254,6 +254,8 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
   to.bind_port = ua->bind_port;
   to.clock = ua->clock;
   to.max_datagram = ua->cfg.udp_max_size ? ua->cfg.udp_max_size : SIPSPEC_DEFAULT_UDP_MAX_SIZE;
+  to.keepalive_ms = ua->cfg.keepalive_ms; /* TCP and TLS (RFC 5626 4.4.1) */
+  to.tel = &ua->tel;
   if (ua->cfg.transport == SIPSPEC_TP_UDP)
     rc = open_transport(ua, SIPSPEC_TP_UDP, &to, err, errlen);
   if (!rc && (ua->cfg.transport == SIPSPEC_TP_TCP || ua->cfg.tcp_enabled)) {
