@@ -214,6 +214,23 @@ try:
     check(proc.returncode == 7 and js and js["result"] == "cancelled", "CANCEL while ringing over TLS: %r" % (js,))
     stop(srv)
 
+    # ---- clients that leave right after the handshake: serve's writes (TLS 1.3 session tickets)
+    # meet closed sockets and must not raise SIGPIPE in serve
+    srv, port = serve(*tls_args)
+    import ssl as _ssl
+    cctx = _ssl.create_default_context(cafile=p("ca.pem"))
+    for _ in range(100):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            try:
+                cctx.wrap_socket(raw, server_hostname="sip.test").close()
+            except (OSError, _ssl.SSLError):
+                pass
+    time.sleep(0.2)
+    check(srv.poll() is None, "serve survives 100 clients gone after their handshake (exit %s)" % srv.poll())
+    st, js, _ = call("sips:synth@sip.test:%d" % port)
+    check(st == 0 and js and js["result"] == "ok", "and still takes a call: %r" % (js,))
+    stop(srv)
+
     # ---- RFC 5626 keep-alive over TLS: serve answers our pings, the call is unaffected -------
     srv, port = serve("--trace", *tls_args)
     cov = p("keepalive_coverage.json")

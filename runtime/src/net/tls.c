@@ -20,12 +20,16 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
@@ -247,13 +251,46 @@ int tls_is_ip_literal(const char *name) {
   return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
 }
 
+/* OpenSSL's socket BIO writes with write(), which raises SIGPIPE when the peer has gone: a
+ * library must not kill its process (nor change its signal handling), so our BIO is the
+ * socket BIO with writes through send(MSG_NOSIGNAL), as the TCP transport writes. */
+static BIO_METHOD *nosig_method;
+static CRYPTO_ONCE nosig_once = CRYPTO_ONCE_STATIC_INIT;
+
+static int nosig_write(BIO *b, const char *in, int inl) {
+  int fd = -1;
+  (void)BIO_get_fd(b, &fd);
+  errno = 0;
+  int n = (int)send(fd, in, (size_t)(inl < 0 ? 0 : inl), MSG_NOSIGNAL);
+  BIO_clear_retry_flags(b);
+  if (n <= 0 && BIO_sock_should_retry(n)) BIO_set_retry_write(b);
+  return n;
+}
+
+static void nosig_init(void) {
+  const BIO_METHOD *sock = BIO_s_socket();
+  BIO_METHOD *m = BIO_meth_new(BIO_TYPE_SOCKET, "sipspec socket");
+  if (!m) return;
+  if (!BIO_meth_set_write(m, nosig_write) || !BIO_meth_set_read(m, BIO_meth_get_read(sock)) ||
+      !BIO_meth_set_puts(m, BIO_meth_get_puts(sock)) || !BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(sock)) ||
+      !BIO_meth_set_create(m, BIO_meth_get_create(sock)) || !BIO_meth_set_destroy(m, BIO_meth_get_destroy(sock))) {
+    BIO_meth_free(m);
+    return;
+  }
+  nosig_method = m;
+}
+
 SSL *tls_ssl_new(SSL_CTX *ctx, int fd, int server, tls_check *chk) {
+  if (!CRYPTO_THREAD_run_once(&nosig_once, nosig_init) || !nosig_method) return NULL;
   SSL *ssl = SSL_new(ctx);
   if (!ssl) return NULL;
-  if (!SSL_set_fd(ssl, fd)) {
+  BIO *bio = BIO_new(nosig_method);
+  if (!bio) {
     SSL_free(ssl);
     return NULL;
   }
+  BIO_set_fd(bio, fd, BIO_NOCLOSE);
+  SSL_set_bio(ssl, bio, bio);
   SSL_set_app_data(ssl, chk);
   if (server) {
     SSL_set_accept_state(ssl);
