@@ -37,15 +37,16 @@ serve = subprocess.Popen([VALGRIND, "--leak-check=full", "--show-leak-kinds=defi
                           "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99", "--track-fds=yes",
                           "--log-file=" + vlog, SIPSPEC, "serve", "--listen", "127.0.0.1:0", "--tls-cert",
                           p("good.pem"), "--tls-key", p("leaf.key")],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                         env=env, stdout=open(p("serve.out"), "w"), stderr=subprocess.DEVNULL, text=True)
 try:
+    # serve's lines go to a file (a pipe nobody reads would fill and stop serve)
     port, deadline = None, time.time() + 60
-    while time.time() < deadline and port is None:
-        line = serve.stdout.readline()
-        if not line:
-            break
-        if line.startswith("listening on") and line.strip().endswith("/tls"):
-            port = int(line.strip().rsplit(":", 1)[1].split("/")[0])
+    while time.time() < deadline and port is None and serve.poll() is None:
+        time.sleep(0.1)
+        with open(p("serve.out")) as f:
+            for line in f:
+                if line.startswith("listening on") and line.strip().endswith("/tls"):
+                    port = int(line.strip().rsplit(":", 1)[1].split("/")[0])
     if not check(port is not None, "serve under valgrind listens on TLS"):
         raise SystemExit(1)
     t0 = time.monotonic()
@@ -79,6 +80,10 @@ for l in text.splitlines():
     if re.search(r"(definitely|indirectly) lost:|ERROR SUMMARY|All heap blocks|in use at exit|FILE DESCRIPTORS", l):
         print(l)
 check(src == 0, "serve under valgrind ended cleanly on SIGTERM (exit status %s)" % src)
+counts = open(p("serve.out")).read() if os.path.exists(p("serve.out")) else ""
+m = re.search(r"invites (\d+), established (\d+), ended (\d+)", counts)
+check(m is not None and m.group(1) == m.group(2) == m.group(3) == str(CALLS),
+      "serve counted %d invites, established and ended dialogs (%s)" % (CALLS, m and m.group(0)))
 check("All heap blocks were freed" in text or (re.search(r"definitely lost: 0 bytes", text)
                                                and re.search(r"indirectly lost: 0 bytes", text)),
       "valgrind: definitely and indirectly lost 0 bytes")

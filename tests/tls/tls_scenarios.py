@@ -255,6 +255,35 @@ try:
     out = srv.stdout.read()
     check(out.count("received tls") >= 3 and "tls" in out, "serve traced the call over TLS")
 
+    # ---- SNI: the name for a name, nothing for an IP literal (RFC 6066 3) ---------------------
+    import ssl as _ssl2
+    import threading as _th
+    sni = []
+    sctx = _ssl2.SSLContext(_ssl2.PROTOCOL_TLS_SERVER)
+    sctx.load_cert_chain(p("good.pem"), p("leaf.key"))
+    sctx.sni_callback = lambda sock, name, c: sni.append(name)
+    sl = socket.socket()
+    sl.bind(("127.0.0.1", 0))
+    sl.listen(4)
+    sl.settimeout(20)
+
+    def one_handshake():
+        try:
+            conn, _ = sl.accept()
+            conn.settimeout(10)
+            sctx.wrap_socket(conn, server_side=True).close()
+        except (OSError, _ssl2.SSLError):
+            pass
+
+    for host, want in (("sip.test", "sip.test"), ("127.0.0.1", None)):
+        th = _th.Thread(target=one_handshake, daemon=True)
+        th.start()
+        call("sips:synth@%s:%d" % (host, sl.getsockname()[1]), {"MRCP_SIP_TLS_VERIFY": "0"}, timeout=30)
+        th.join(timeout=20)
+        check(len(sni) >= 1 and sni[-1] == want, "SNI for %s: %r (want %r)" % (host, sni[-1:] , want))
+        sni.clear()
+    sl.close()
+
     # ---- INVITE timeout: a TLS peer that completes the handshake and never answers ------------
     import ssl
     import threading

@@ -512,7 +512,3 @@ int tls_failure(tls_check *chk, SSL *ssl, int ssl_err, char *why, size_t cap) {
   ERR_clear_error();
   return code;
 }
-
-int tls_peer_verified(SSL *ssl, const tls_check *chk) {
-  return chk->verify && !chk->code && SSL_get_verify_result(ssl) == X509_V_OK;
-}

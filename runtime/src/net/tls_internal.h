@@ -34,7 +34,4 @@ int tls_failure(tls_check *chk, SSL *ssl, int ssl_err, char *why, size_t cap);
 /* 1 when the name is an IPv4 or IPv6 literal (no SNI for those, RFC 6066 §3). */
 int tls_is_ip_literal(const char *name);
 
-/* The peer's verified identity for a log line ("CN=..., verified" / "not verified"). */
-int tls_peer_verified(SSL *ssl, const tls_check *chk);
-
 #endif
