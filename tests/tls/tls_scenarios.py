@@ -255,6 +255,72 @@ try:
     out = srv.stdout.read()
     check(out.count("received tls") >= 3 and "tls" in out, "serve traced the call over TLS")
 
+    # ---- a connection silently dropped mid-dialog: a loopback relay that stops forwarding ----
+    # RFC 5626 4.4.1: the client's pings through the relay get no pong, and that connection is
+    # closed and counted within keep-alive + 10 s, before the hold ends.
+    import threading as _thr
+    import select as _sel
+    srv, port = serve(*tls_args)
+    forwarding = [True]
+    rl = socket.socket()
+    rl.bind(("127.0.0.1", 0))
+    rl.listen(8)
+    rl.settimeout(0.2)
+    relay_done = [False]
+    pumps = []
+
+    def pump(a, b):
+        try:
+            while not relay_done[0]:
+                r, _, _ = _sel.select([a], [], [], 0.2)
+                if not r:
+                    continue
+                data = a.recv(65536)
+                if not data:
+                    break
+                if forwarding[0]:
+                    b.sendall(data)
+        except OSError:
+            pass
+
+    def relay():
+        while not relay_done[0]:
+            try:
+                c, _ = rl.accept()
+            except OSError:
+                continue
+            u = socket.create_connection(("127.0.0.1", port), timeout=5)
+            for a, b in ((c, u), (u, c)):
+                t = _thr.Thread(target=pump, args=(a, b), daemon=True)
+                t.start()
+                pumps.append((t, a))
+
+    rt = _thr.Thread(target=relay, daemon=True)
+    rt.start()
+    proc = subprocess.Popen([SIPSPEC, "call", "--json", "--hold", "12500", "--hosts", p("hosts"),
+                             "sips:synth@sip.test:%d" % rl.getsockname()[1]],
+                            env=env(MRCP_SIP_TLS_CA_FILE=p("ca.pem"), MRCP_SIP_KEEPALIVE_MS="300",
+                                    MRCP_SIP_TLS_HANDSHAKE_MS="1000"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(proc)
+    time.sleep(1.5)
+    forwarding[0] = False
+    out, _ = proc.communicate(timeout=60)
+    relay_done[0] = True
+    rt.join(timeout=5)
+    for t, a in pumps:
+        t.join(timeout=5)
+        a.close()
+    rl.close()
+    stop(srv)
+    js = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
+    check(js is not None and js["result"] == "ok" and js["telemetry"]["sipKeepaliveTimeouts"] == 1,
+          "the dead connection is found by keep-alive within the hold: %r" % (js,))
+    # ACK and BYE go to serve's Contact (another address than the relay's): a second connection,
+    # checked for the name the session asked for (sip.test), alive to the end
+    check(js is not None and js["bye_status"] == 200 and js["telemetry"]["sipTlsHandshakes"] == 2,
+          "the remote target's connection is verified for sip.test and carries the BYE: %r" % (js,))
+
     # ---- SNI: the name for a name, nothing for an IP literal (RFC 6066 3) ---------------------
     import ssl as _ssl2
     import threading as _th

@@ -73,7 +73,20 @@ void ua_hop_addr(sipspec_session *s, const char *uri, sipspec_sockaddr *out) {
   host[u.host.len] = '\0';
   sipspec_sockaddr a;
   unsigned dflt = u.kind == SIPSPEC_URI_SIPS ? 5061u : 5060u; /* RFC 3261 19.1.2 */
-  if (sipspec_sockaddr_set(&a, host, u.port > 0 ? (unsigned)u.port : dflt) == SIPSPEC_OK) *out = a;
+  if (sipspec_sockaddr_set(&a, host, u.port > 0 ? (unsigned)u.port : dflt) != SIPSPEC_OK) return;
+  *out = a;
+  /* TLS: a hop at another address (the remote target, a Record-Route) must prove the domain
+   * the session was asked for (RFC 5922 §7.3), not the IP literal of the Contact: the same
+   * name is set for that address, so a connection there is checked, and kept, for it. */
+  sipspec_uri t;
+  char name[256];
+  sipspec_transport *tp = s->kind == SIPSPEC_TP_TLS ? sipspec_tsx_layer_transport(s->ua->layer, s->kind) : NULL;
+  if (tp && !sipspec_sockaddr_equal(&a, &s->dest) &&
+      sipspec_uri_parse(s->target, strlen(s->target), &t, NULL) == SIPSPEC_OK && t.host.len < sizeof name) {
+    memcpy(name, t.host.p, t.host.len);
+    name[t.host.len] = '\0';
+    (void)sipspec_transport_set_peer_name(tp, &a, name);
+  }
 }
 
 /* ---- session list ------------------------------------------------------------------------ */
