@@ -29,7 +29,7 @@ static const int result_exit[] = {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: sipspec call [OPTIONS] sip:USER@HOST[:PORT]\n"
+          "usage: sipspec call [OPTIONS] sip:USER@HOST[:PORT] | sips:USER@HOST[:PORT]\n"
           "Starts an MRCPv2 session (INVITE with an SDP offer, RFC 6787 section 4), holds it, ends it\n"
           "with BYE and prints what happened.\n"
           "  --transport udp|tcp|tls  SIP transport (default: MRCP_SIP_TRANSPORT, else udp; a sips:\n"
