@@ -80,9 +80,12 @@ static int line_feed(void *p, const char *data, size_t len, sipspec_framer_emit_
   return SIPSPEC_OK;
 }
 
+static size_t line_pending(void *p) { return ((line_state *)p)->len; }
+
 const sipspec_framer_type tst_line_framer = {
   .name = "line",
   .create = line_create,
   .feed = line_feed,
   .destroy = line_destroy,
+  .pending = line_pending,
 };

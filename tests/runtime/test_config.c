@@ -7,6 +7,7 @@
 
 #include "cunit_main.h"
 #include "sipspec/config.h"
+#include "sipspec/tls.h"
 #include "sipspec/error.h"
 
 typedef struct kv { const char *k, *v; } kv;
@@ -140,8 +141,6 @@ static const bad_case bad[] = {
    "MRCP_SIP_TRANSPORT=\"sctp\": unknown transport, expected udp, tcp or tls"},
   {"MRCP_SIP_TRANSPORT", "", SIPSPEC_E_CONFIG,
    "MRCP_SIP_TRANSPORT=\"\": unknown transport, expected udp, tcp or tls"},
-  {"MRCP_SIP_TRANSPORT", "tls", SIPSPEC_E_TLS_UNAVAILABLE,
-   "MRCP_SIP_TRANSPORT=\"tls\": TLS is not available yet, use udp or tcp"},
 };
 
 static void test_bad_values(void) {
@@ -194,11 +193,13 @@ static void test_process_environment(void) {
   setenv("MRCP_SIP_RETRANS_T4_MS", "4321", 1);
   CU_ASSERT_EQUAL(sipspec_config_from_env(&c, NULL, NULL, err, sizeof err), SIPSPEC_OK);
   CU_ASSERT_EQUAL(c.t4_ms, 4321);
-  setenv("MRCP_SIP_TRANSPORT", "tls", 1);
-  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, NULL, NULL, err, sizeof err),
-                  SIPSPEC_E_TLS_UNAVAILABLE);
-  CU_ASSERT_STRING_EQUAL(err,
-      "MRCP_SIP_TRANSPORT=\"tls\": TLS is not available yet, use udp or tcp");
+  setenv("MRCP_SIP_TRANSPORT", "tls", 1); /* the seed roadmap's variable: tls is accepted now */
+  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, NULL, NULL, err, sizeof err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.transport, SIPSPEC_TP_TLS);
+  setenv("MRCP_SIP_TRANSPORT", "TLS", 1);
+  c.transport = SIPSPEC_TP_UDP;
+  CU_ASSERT_EQUAL(sipspec_config_from_env(&c, NULL, NULL, err, sizeof err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.transport, SIPSPEC_TP_TLS);
   unsetenv("MRCP_SIP_TRANSPORT");
   unsetenv("MRCP_SIP_RETRANS_T4_MS");
 }
@@ -207,11 +208,61 @@ static void test_error_names(void) {
   CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_CONFIG), "SIPSPEC_E_CONFIG");
   CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_CONN_REFUSED), "SIPSPEC_E_CONN_REFUSED");
   CU_ASSERT_STRING_EQUAL(sipspec_strerror(SIPSPEC_E_TLS_UNAVAILABLE),
-                         "TLS transport is not available yet");
+                         "TLS transport is not available (no TLS transport open)");
+  CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_TLS_NAME), "SIPSPEC_E_TLS_NAME");
+  CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_TLS_EXPIRED), "SIPSPEC_E_TLS_EXPIRED");
+  CU_ASSERT_STRING_EQUAL(sipspec_tp_kind_name(SIPSPEC_TP_TLS), "tls");
   CU_ASSERT_STRING_EQUAL(sipspec_tp_kind_name(SIPSPEC_TP_TCP), "tcp");
 }
 
+/* MRCP_SIP_TLS_*: defaults, good values, and each bad value refused with its variable named
+ * and the struct untouched. */
+static void test_tls_env(void) {
+  sipspec_tls_config t, before;
+  sipspec_tls_config_init(&t);
+  CU_ASSERT_EQUAL(t.verify, 1);
+  CU_ASSERT_EQUAL(t.npins, 0);
+  CU_ASSERT_EQUAL(t.handshake_timeout_ms, SIPSPEC_TLS_DEFAULT_HANDSHAKE_MS);
+  /* SHA-256 of "abc" (FIPS 180-2 B.1) in base64, and 32 zero bytes */
+  static const char pin1[] = "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=";
+  static const char pin0[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  char pins[128];
+  snprintf(pins, sizeof pins, "%s, %s", pin1, pin0);
+  kv good[] = {{"MRCP_SIP_TLS_VERIFY", "0"}, {"MRCP_SIP_TLS_CA_FILE", "ca.pem"}, {"MRCP_SIP_TLS_CERT", "c.pem"},
+               {"MRCP_SIP_TLS_KEY", "c.key"}, {"MRCP_SIP_TLS_PIN_SHA256", pins},
+               {"MRCP_SIP_TLS_HANDSHAKE_MS", "2500"}, {NULL, NULL}};
+  CU_ASSERT_EQUAL(sipspec_tls_config_from_env(&t, lookup, good, err, sizeof err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(t.verify, 0);
+  CU_ASSERT_STRING_EQUAL(t.ca_file, "ca.pem");
+  CU_ASSERT_STRING_EQUAL(t.cert_file, "c.pem");
+  CU_ASSERT_STRING_EQUAL(t.key_file, "c.key");
+  CU_ASSERT_EQUAL(t.handshake_timeout_ms, 2500);
+  CU_ASSERT_EQUAL_FATAL(t.npins, 2);
+  CU_ASSERT_EQUAL(t.pins[0][0], 0xba);
+  CU_ASSERT_EQUAL(t.pins[0][31], 0xad);
+  CU_ASSERT_EQUAL(t.pins[1][17], 0);
+  static const struct { const char *var, *value, *words; } badv[] = {
+    {"MRCP_SIP_TLS_VERIFY", "no", "expected 1"},
+    {"MRCP_SIP_TLS_PIN_SHA256", "abc", "is not a base64 SHA-256"},
+    {"MRCP_SIP_TLS_PIN_SHA256", "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=,", "an empty pin"},
+    {"MRCP_SIP_TLS_PIN_SHA256", "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAF!0=", "is not a base64"},
+    {"MRCP_SIP_TLS_CERT", "only.pem", "go together"},
+    {"MRCP_SIP_TLS_CA_FILE", "", "empty value"},
+    {"MRCP_SIP_TLS_HANDSHAKE_MS", "0", "from 1 to"},
+  };
+  for (size_t i = 0; i < sizeof badv / sizeof badv[0]; i++) {
+    sipspec_tls_config_init(&t);
+    before = t;
+    kv env[] = {{badv[i].var, badv[i].value}, {NULL, NULL}};
+    CU_ASSERT_EQUAL(sipspec_tls_config_from_env(&t, lookup, env, err, sizeof err), SIPSPEC_E_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, badv[i].var));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, badv[i].words));
+    CU_ASSERT(memcmp(&t, &before, sizeof t) == 0);
+  }
+}
+
 static const tst_case cases[] = {
+  {"MRCP_SIP_TLS_* variables", test_tls_env},
   {"defaults match RFC 3261 Table 4", test_defaults},
   {"every MRCP_SIP_ variable overrides its field", test_every_variable},
   {"MRCP_SIP_SESSION_EXPIRES and MRCP_SIP_MIN_SE (RFC 4028)", test_session_timer_variables},

@@ -17,6 +17,7 @@
 #include "netutil.h"
 #include "net/net_internal.h"
 #include "sipspec/chart_stream_conn.h"
+#include "sipspec/telemetry.h"
 #include "sipspec/transport.h"
 
 typedef struct side {
@@ -658,7 +659,90 @@ static void test_idle_close_linger(void) {
   ev_loop_destroy(loop);
 }
 
+/* RFC 5626 4.4.1 on a connection we opened, on a virtual clock: the double-CRLF ping after
+ * keepalive_ms idle, a pong keeps the connection, no pong within 10 s closes it and reports
+ * SIPSPEC_E_KEEPALIVE (counted in sipKeepaliveTimeouts); a peer's ping gets a single CRLF,
+ * and a connection the peer opened never pings. */
+static void test_keepalive(void) {
+  struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+  sipspec_clock *vc = vclock_begin(loop);
+  enum { KA_MS = 30000, PONG_MS = 10000 };
+  side cli, srv;
+  memset(&cli, 0, sizeof cli);
+  memset(&srv, 0, sizeof srv);
+  sipspec_telemetry tel;
+  sipspec_telemetry_init(&tel);
+  sipspec_sockaddr la;
+  int lfd = raw_listen(4, &la);
+  CU_ASSERT_FATAL(lfd >= 0);
+  sipspec_transport_opts o;
+  sipspec_transport_opts_init(&o);
+  o.bind_host = "127.0.0.1";
+  o.framer = &tst_line_framer;
+  o.on_recv = on_recv;
+  o.on_error = on_error;
+  o.user = &cli;
+  o.clock = vc;
+  o.keepalive_ms = KA_MS;
+  o.tel = &tel;
+  sipspec_transport *tc = NULL;
+  char err[SIPSPEC_ERR_LEN];
+  CU_ASSERT_EQUAL_FATAL(sipspec_transport_open(&sipspec_transport_tcp, loop, &o, &tc, err, sizeof err), SIPSPEC_OK);
+  uint64_t pong0 = conn_taken(SIPSPEC_STREAM_CONN_T_PINGING__CONN_PONG);
+  CU_ASSERT_EQUAL(sipspec_transport_send(tc, &la, "a\n", 2), SIPSPEC_OK);
+  int fd = raw_accept(loop, lfd);
+  CU_ASSERT_FATAL(fd >= 0);
+  rd r = {fd, "", 0, "a\n"};
+  CU_ASSERT(tst_run_until(loop, try_read, &r, 3.0));
+  uint64_t t0 = tst_now_ms(loop);
+  rd p1 = {fd, "", 0, "\r\n\r\n"};
+  CU_ASSERT(tst_run_until(loop, try_read, &p1, KA_MS / 1000.0 + 5));
+  CU_ASSERT_EQUAL(tst_now_ms(loop) - t0, KA_MS); /* the ping, exactly keepalive_ms after the last message */
+  CU_ASSERT_STRING_EQUAL(p1.buf, "\r\n\r\n");
+  CU_ASSERT_EQUAL(write(fd, "\r\n", 2), 2); /* the pong */
+  count_want pong = {SIPSPEC_STREAM_CONN_T_PINGING__CONN_PONG, pong0 + 1};
+  CU_ASSERT(tst_run_until(loop, count_reached, &pong, 3.0));
+  uint64_t t1 = tst_now_ms(loop);
+  rd p2 = {fd, "", 0, "\r\n\r\n"};
+  CU_ASSERT(tst_run_until(loop, try_read, &p2, KA_MS / 1000.0 + 5)); /* the next ping; unanswered */
+  CU_ASSERT_EQUAL(tst_now_ms(loop) - t1, KA_MS);
+  CU_ASSERT_EQUAL(cli.nerr, 0);
+  uint64_t t2 = tst_now_ms(loop);
+  CU_ASSERT(tst_run_until(loop, has_err, &cli, PONG_MS / 1000.0 + 5));
+  CU_ASSERT_EQUAL(tst_now_ms(loop) - t2, PONG_MS);
+  CU_ASSERT_EQUAL(cli.err.code, SIPSPEC_E_KEEPALIVE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(cli.errmsg, "no pong within 10 s"));
+  CU_ASSERT(sipspec_sockaddr_equal(&cli.errpeer, &la));
+  CU_ASSERT_EQUAL(tel.sipKeepaliveTimeouts, 1);
+  CU_ASSERT_EQUAL(cli.nmsg, 0); /* the pong was no message */
+  close(fd);
+
+  /* the other side: a peer's ping is answered with one CRLF; we never ping an accepted one */
+  sipspec_transport *ts = open_tcp(loop, 1, &srv, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ts);
+  sipspec_sockaddr sa;
+  sipspec_transport_bound_addr(ts, &sa);
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  CU_ASSERT_EQUAL_FATAL(connect(c, &sa.u.sa, sa.len), 0);
+  fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
+  CU_ASSERT_EQUAL(write(c, "x\n", 2), 2);
+  CU_ASSERT(tst_run_until(loop, has_msgs, &srv, 3.0));
+  CU_ASSERT_EQUAL(write(c, "\r\n\r\n", 4), 4);
+  rd pong_rd = {c, "", 0, "\r\n"};
+  CU_ASSERT(tst_run_until(loop, try_read, &pong_rd, 3.0));
+  CU_ASSERT_STRING_EQUAL(pong_rd.buf, "\r\n");
+  CU_ASSERT_EQUAL(srv.nmsg, 1); /* the ping was no message */
+  close(c);
+  close(lfd);
+  sipspec_transport_close(tc);
+  sipspec_transport_close(ts);
+  tst_run_for(loop, 0.01);
+  vclock_end(vc);
+  ev_loop_destroy(loop);
+}
+
 static const tst_case cases[] = {
+  {"RFC 5626 CRLF keep-alive: ping, pong, no pong", test_keepalive},
   {"an idle connection is closed by us without a report, kept open by traffic", test_idle_close},
   {"after our FIN, a peer that keeps its side open is dropped after LINGER", test_idle_close_linger},
   {"a peer that does not read: queued, flushed later, E_AGAIN past the cap", test_backpressure},

@@ -14,7 +14,8 @@ static const char *expected_keys[] = {
   "sipProvisional", "sipInviteTimeouts", "sipError4xx", "sipError5xx", "sipError6xx",
   "sipAuthChallenges", "sipByeSent", "sipByeAcksMissing", "sipRetransmissions",
   "sipTransportErrors", "sessionsStarted", "sessionsEstablished", "sessionsFailed", "sipSessionRefreshes",
-  "sipSessionExpired", "sipDnsQueries", "sipDnsFailures", "sipFailovers"};
+  "sipSessionExpired", "sipDnsQueries", "sipDnsFailures", "sipFailovers", "sipTlsHandshakes",
+  "sipTlsFailures", "sipKeepaliveTimeouts"};
 enum { NKEYS = sizeof expected_keys / sizeof expected_keys[0] };
 
 /* Parses {"k":n,...} with unsigned integer values. Returns the number of pairs, -1 on any
@@ -83,7 +84,10 @@ static void test_json_keys_and_values(void) {
   t.sipSessionExpired = 15;
   t.sipDnsQueries = 16;
   t.sipDnsFailures = 17;
-  t.sipFailovers = 18446744073709551615ull;
+  t.sipFailovers = 18;
+  t.sipTlsHandshakes = 19;
+  t.sipTlsFailures = 20;
+  t.sipKeepaliveTimeouts = 18446744073709551615ull;
   char buf[1024];
   size_t n = sipspec_telemetry_to_json(&t, buf, sizeof buf);
   CU_ASSERT_EQUAL(n, strlen(buf));

@@ -225,11 +225,12 @@ static void test_pick_transport(void) {
   c.transport = SIPSPEC_TP_TCP;
   CU_ASSERT_EQUAL(sipspec_transport_pick(&c, 100000, &k, err, sizeof err), SIPSPEC_OK);
   CU_ASSERT_EQUAL(k, SIPSPEC_TP_TCP);
-  c.transport = SIPSPEC_TP_TLS;
-  CU_ASSERT_EQUAL(sipspec_transport_pick(&c, 10, &k, err, sizeof err), SIPSPEC_E_TLS_UNAVAILABLE);
+  c.transport = SIPSPEC_TP_TLS; /* TLS stays TLS whatever the size */
+  CU_ASSERT_EQUAL(sipspec_transport_pick(&c, 100000, &k, err, sizeof err), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(k, SIPSPEC_TP_TLS);
   CU_ASSERT_PTR_EQUAL(sipspec_transport_type_for(SIPSPEC_TP_UDP), &sipspec_transport_udp);
   CU_ASSERT_PTR_EQUAL(sipspec_transport_type_for(SIPSPEC_TP_TCP), &sipspec_transport_tcp);
-  CU_ASSERT_PTR_NULL(sipspec_transport_type_for(SIPSPEC_TP_TLS));
+  CU_ASSERT_PTR_EQUAL(sipspec_transport_type_for(SIPSPEC_TP_TLS), &sipspec_transport_tls);
 }
 
 static void test_addr_helpers(void) {

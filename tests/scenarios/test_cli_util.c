@@ -85,8 +85,10 @@ static void test_transport_resource(void) {
   CU_ASSERT_EQUAL(cli_parse_transport("udp", &k, why, sizeof why), SIPSPEC_OK);
   CU_ASSERT_EQUAL(k, SIPSPEC_TP_UDP);
   CU_ASSERT_EQUAL(cli_parse_transport("UDP", &k, why, sizeof why), SIPSPEC_E_INVAL);
-  CU_ASSERT_EQUAL(cli_parse_transport("tls", &k, why, sizeof why), SIPSPEC_E_INVAL);
-  CU_ASSERT_PTR_NOT_NULL(strstr(why, "not available"));
+  CU_ASSERT_EQUAL(cli_parse_transport("tls", &k, why, sizeof why), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(k, SIPSPEC_TP_TLS);
+  CU_ASSERT_EQUAL(cli_parse_transport("sctp", &k, why, sizeof why), SIPSPEC_E_INVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "udp, tcp or tls"));
   sipspec_mrcp_resource r = SIPSPEC_MRCP_RES_NONE;
   CU_ASSERT_EQUAL(cli_parse_resource("speechrecog", &r, why, sizeof why), SIPSPEC_OK);
   CU_ASSERT_EQUAL(r, SIPSPEC_MRCP_SPEECHRECOG);
@@ -152,8 +154,14 @@ static void test_target(void) {
   CU_ASSERT_EQUAL(cli_check_target("sip:a@127.0.0.1:99999", &v6, why, sizeof why), SIPSPEC_E_INVAL);
   CU_ASSERT_EQUAL(cli_check_target("tel:+15551234", &v6, why, sizeof why), SIPSPEC_E_INVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "is not a sip: URI"));
-  CU_ASSERT_EQUAL(cli_check_target("sips:a@127.0.0.1", &v6, why, sizeof why), SIPSPEC_E_INVAL);
-  CU_ASSERT_PTR_NOT_NULL(strstr(why, "TLS"));
+  CU_ASSERT_EQUAL(cli_check_target("sips:a@127.0.0.1", &v6, why, sizeof why), SIPSPEC_OK);
+  sipspec_tp_kind k = SIPSPEC_TP_UDP;
+  CU_ASSERT_EQUAL(cli_target_transport("sips:a@127.0.0.1", &k), 1);
+  CU_ASSERT_EQUAL(k, SIPSPEC_TP_TLS);
+  k = SIPSPEC_TP_UDP;
+  CU_ASSERT_EQUAL(cli_target_transport("sip:a@127.0.0.1;transport=tls", &k), 1);
+  CU_ASSERT_EQUAL(k, SIPSPEC_TP_TLS);
+  CU_ASSERT_EQUAL(cli_target_transport("sip:a@127.0.0.1;transport=tcp", &k), 0);
 }
 
 static void test_config_env(void) {

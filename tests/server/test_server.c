@@ -790,8 +790,14 @@ static void bad_options(void) {
   CU_ASSERT_EQUAL(sipspec_server_create(loop, &o, &srv, err, sizeof err), SIPSPEC_E_INVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(err, "auth_password"));
   opts_default(&o);
-  o.cfg.transport = SIPSPEC_TP_TLS;
-  CU_ASSERT_EQUAL(sipspec_server_create(loop, &o, &srv, err, sizeof err), SIPSPEC_E_TLS_UNAVAILABLE);
+  o.cfg.transport = SIPSPEC_TP_TLS; /* TLS listens beside UDP or TCP, with a certificate */
+  CU_ASSERT_EQUAL(sipspec_server_create(loop, &o, &srv, err, sizeof err), SIPSPEC_E_INVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "tls.cert_file"));
+  CU_ASSERT_PTR_NULL(srv);
+  opts_default(&o);
+  snprintf(o.tls.cert_file, sizeof o.tls.cert_file, "cert.pem"); /* without its key */
+  CU_ASSERT_EQUAL(sipspec_server_create(loop, &o, &srv, err, sizeof err), SIPSPEC_E_INVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "go together"));
   CU_ASSERT_PTR_NULL(srv);
   /* the port is taken: a bind error naming the address */
   opts_default(&o);

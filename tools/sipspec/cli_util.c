@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sipspec/error.h"
 #include "sipspec/msg.h"
@@ -56,8 +57,8 @@ int cli_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out, cha
 int cli_parse_transport(const char *s, sipspec_tp_kind *out, char *why, size_t whylen) {
   if (!strcmp(s, "udp")) *out = SIPSPEC_TP_UDP;
   else if (!strcmp(s, "tcp")) *out = SIPSPEC_TP_TCP;
-  else if (!strcmp(s, "tls")) return fail(why, whylen, "'tls' is not available yet (udp or tcp)");
-  else return fail(why, whylen, "'%s' is not a transport (udp or tcp)", s);
+  else if (!strcmp(s, "tls")) *out = SIPSPEC_TP_TLS;
+  else return fail(why, whylen, "'%s' is not a transport (udp, tcp or tls)", s);
   return SIPSPEC_OK;
 }
 
@@ -153,8 +154,7 @@ int cli_check_target(const char *uri, int *ipv6, char *why, size_t whylen) {
   if (!len) return fail(why, whylen, "the target URI is empty");
   if (sipspec_uri_parse(uri, len, &u, &pe) != SIPSPEC_OK)
     return fail(why, whylen, "'%s' is not a SIP URI (at offset %zu: %s)", uri, pe.offset, pe.rule ? pe.rule : "syntax");
-  if (u.kind == SIPSPEC_URI_SIPS) return fail(why, whylen, "'%s': sips: needs TLS, which is not available yet", uri);
-  if (u.kind != SIPSPEC_URI_SIP) return fail(why, whylen, "'%s' is not a sip: URI", uri);
+  if (u.kind != SIPSPEC_URI_SIP && u.kind != SIPSPEC_URI_SIPS) return fail(why, whylen, "'%s' is not a sip: URI", uri);
   if (!u.host.len) return fail(why, whylen, "'%s' has no host", uri);
   if (u.port == 0 || u.port > 65535) return fail(why, whylen, "'%s': port %d is out of range 1..65535", uri, u.port);
   *ipv6 = u.host_kind == SIPSPEC_HOST_IPV6;
@@ -181,4 +181,13 @@ void cli_json_string(FILE *out, const char *s) {
     else putc(*p, out);
   }
   putc('"', out);
+}
+
+int cli_target_transport(const char *uri, sipspec_tp_kind *kind) {
+  sipspec_uri u;
+  if (sipspec_uri_parse(uri, strlen(uri), &u, NULL) != SIPSPEC_OK) return 0;
+  if (u.kind == SIPSPEC_URI_SIPS) *kind = SIPSPEC_TP_TLS;
+  else if (u.transport.len == 3 && !strncasecmp(u.transport.p, "tls", 3)) *kind = SIPSPEC_TP_TLS;
+  else return 0;
+  return 1;
 }

@@ -53,8 +53,11 @@ int cli_parse_resource_list(const char *s, unsigned *mask, char *why, size_t why
 
 /* The target of `sipspec call`: a sip: URI with a host (a name, an IPv4 or a bracketed IPv6
  * literal) and a port that, when present, is 1..65535. *ipv6 is set to 1 for an IPv6 literal.
- * sips: is refused until TLS lands. */
+ * sips: is accepted (it asks for TLS, cli_target_transport()). */
 int cli_check_target(const char *uri, int *ipv6, char *why, size_t whylen);
+/* 1 and *kind = SIPSPEC_TP_TLS when the target asks for TLS by itself (a sips: URI, RFC 5630
+ * §3.1.1, or ;transport=tls); 0 otherwise. */
+int cli_target_transport(const char *uri, sipspec_tp_kind *kind);
 
 /* sipspec_config_init() then sipspec_config_from_env() on the process environment; on a bad
  * value returns its error code with a sentence naming the variable in err. */

@@ -24,15 +24,17 @@ static const int result_exit[] = {
   [SIPSPEC_RESULT_AUTH_FAILED] = 6,
   [SIPSPEC_RESULT_CANCELLED] = 7,
   [SIPSPEC_RESULT_BAD_ANSWER] = 8,
+  [SIPSPEC_RESULT_TLS_FAILED] = 9,
   [SIPSPEC_RESULT_DNS_FAILED] = 10,
 };
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: sipspec call [OPTIONS] sip:USER@HOST[:PORT]\n"
+          "usage: sipspec call [OPTIONS] sip:USER@HOST[:PORT] | sips:USER@HOST[:PORT]\n"
           "Starts an MRCPv2 session (INVITE with an SDP offer, RFC 6787 section 4), holds it, ends it\n"
           "with BYE and prints what happened.\n"
-          "  --transport udp|tcp   SIP transport (default: MRCP_SIP_TRANSPORT, else udp)\n"
+          "  --transport udp|tcp|tls  SIP transport (default: MRCP_SIP_TRANSPORT, else udp; a sips:\n"
+          "                        target means tls, docs/tls.md for MRCP_SIP_TLS_*)\n"
           "  --resource NAME       an MRCP resource to open, repeatable: speechrecog, speechsynth,\n"
           "                        dtmfrecog, basicsynth, speakverify, recorder (default speechsynth)\n"
           "  --hold MS             keep the established session this long before BYE (default 1000)\n"
@@ -40,14 +42,16 @@ static void usage(FILE *out) {
           "  --keepalive MS        send OPTIONS in the dialog every MS while held (default: none)\n"
           "  --user U --password P Digest credentials (default: SIPSPEC_USER, SIPSPEC_PASSWORD)\n"
           "  --json                print exactly one JSON object (docs/cli.md lists its fields)\n"
+          "  --hosts FILE          look host names up in FILE (hosts(5) format; default /etc/hosts)\n"
           "  --coverage-out FILE   merge this run's state-chart coverage into FILE at exit\n"
           "SIP timers come from MRCP_SIP_RETRANS_T1_MS, MRCP_SIP_RETRANS_T2_MS, MRCP_SIP_RETRANS_T4_MS,\n"
           "MRCP_SIP_INVITE_MAX_RETRANS and MRCP_SIP_UDP_MAX_SIZE; MRCP_SIP_DNS_SRV=1 locates the\n"
           "server with NAPTR and SRV records (RFC 3263), MRCP_SIP_DNS_SERVERS picks the DNS servers.\n"
           "Exit status: 0 ok, 1 the call could not start (local bind, ...), 2 usage or a bad\n"
           "MRCP_SIP_* value, 3 rejected (final 3xx-6xx), 4 timeout, 5 transport-error (refused,\n"
-          "reset, unreachable), 6 auth-failed, 7 cancelled, 8 bad-answer, 10 dns-failed (no such\n"
-          "name, no address, the DNS failed or did not answer).\n");
+          "reset, unreachable), 6 auth-failed, 7 cancelled, 8 bad-answer, 9 tls-failed (handshake\n"
+          "or certificate check, the reason says which), 10 dns-failed (no such name, no address,\n"
+          "the DNS failed or did not answer).\n");
 }
 
 struct call_cmd {
@@ -78,6 +82,13 @@ static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   ev_break(loop, EVBREAK_ALL);
 }
 
+/* --json over TLS: "tls_verified", true when a handshake completed with verification on. */
+struct tls_json { int tls, verified; };
+static void tls_json(FILE *out, void *arg) {
+  const struct tls_json *t = arg;
+  if (t->tls) fprintf(out, ",\"tls_verified\":%s", t->verified ? "true" : "false");
+}
+
 static int usage_error(const char *fmt, const char *a, const char *b) {
   fprintf(stderr, PROG ": ");
   fprintf(stderr, fmt, a, b);
@@ -86,7 +97,7 @@ static int usage_error(const char *fmt, const char *a, const char *b) {
 }
 
 int sipspec_cmd_call(int argc, char **argv) {
-  const char *target = NULL, *user = NULL, *password = NULL, *cov_out = NULL, *v;
+  const char *target = NULL, *user = NULL, *password = NULL, *cov_out = NULL, *hosts = NULL, *v;
   int json = 0, transport_set = 0;
   unsigned hold_ms = 1000, rtp_port = 5004, keepalive_ms = 0;
   sipspec_tp_kind transport = SIPSPEC_TP_UDP;
@@ -127,6 +138,9 @@ int sipspec_cmd_call(int argc, char **argv) {
     } else if ((m = cli_opt(argc, argv, &i, "--password", &v, why, sizeof why))) {
       if (m < 0) return usage_error("%s%s", why, "");
       password = v;
+    } else if ((m = cli_opt(argc, argv, &i, "--hosts", &v, why, sizeof why))) {
+      if (m < 0 || !*v) return usage_error("--hosts needs a file name%s%s", "", "");
+      hosts = v;
     } else if ((m = cli_opt(argc, argv, &i, "--coverage-out", &v, why, sizeof why))) {
       if (m < 0 || !*v) return usage_error("--coverage-out needs a file name%s%s", "", "");
       cov_out = v;
@@ -161,11 +175,22 @@ int sipspec_cmd_call(int argc, char **argv) {
     uo.cfg.transport = transport;
     uo.cfg.transport_explicit = 1;
   }
+  sipspec_tp_kind asked;
+  if (cli_target_transport(target, &asked)) { /* RFC 5630 §3.1.1: sips: is TLS on every hop */
+    if (transport_set && transport != SIPSPEC_TP_TLS)
+      return usage_error("'%s' asks for TLS, which --transport %s cannot give", target, sipspec_tp_kind_name(transport));
+    uo.cfg.transport = SIPSPEC_TP_TLS;
+  }
+  if (uo.cfg.transport == SIPSPEC_TP_TLS && (rc = sipspec_tls_config_from_env(&uo.tls, NULL, NULL, err, sizeof err))) {
+    fprintf(stderr, PROG ": %s\n", err);
+    return CLI_EXIT_USAGE;
+  }
   if (cov_out && sipspec_coverage_write_at_exit(cov_out) != SIPSPEC_OK) {
     fprintf(stderr, PROG ": --coverage-out %s: cannot arrange to write it at exit\n", cov_out);
     return CLI_EXIT_FAIL;
   }
   if (ipv6) uo.bind_host = "::";
+  uo.hosts_path = hosts;
   sipspec_digest_cred_entry cred = {NULL, user, password};
   if (user) {
     uo.auth.table = &cred;
@@ -244,7 +269,8 @@ int sipspec_cmd_call(int argc, char **argv) {
     status = CLI_EXIT_FAIL;
 
   if (json) {
-    cli_call_report_json(stdout, &cc.call.rep, NULL, NULL);
+    struct tls_json tj = {uo.cfg.transport == SIPSPEC_TP_TLS, uo.tls.verify && cc.call.rep.tel.sipTlsHandshakes > 0};
+    cli_call_report_json(stdout, &cc.call.rep, tls_json, &tj);
     fputc('\n', stdout);
   } else {
     if (cc.call.rep.error[0] && rc == SIPSPEC_OK) printf("error: %s\n", cc.call.rep.error);

@@ -136,6 +136,7 @@ int sipspec_cmd_demo(int argc, char **argv) {
       verbose = 1;
     } else if ((m = cli_opt(argc, argv, &i, "--transport", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_transport(v, &transport, why, sizeof why)) return usage_error("--transport", why);
+      if (transport == SIPSPEC_TP_TLS) return usage_error("--transport", "the demo runs over udp or tcp (TLS needs certificates: docs/tls.md)");
       transport_set = 1;
     } else if ((m = cli_opt(argc, argv, &i, "--coverage-out", &v, why, sizeof why))) {
       if (m < 0 || !*v) return usage_error("--coverage-out", "needs a file name");

@@ -25,6 +25,11 @@ static void usage(FILE *out) {
           "--listen 127.0.0.1:0 picks a free one.\n"
           "  --listen HOST:PORT     IPv4 or [IPv6] literal and port (0: ephemeral), required\n"
           "  --transport udp|tcp    listen on this transport only (default: both)\n"
+          "  --tls-cert FILE --tls-key FILE  listen on TLS too (PEM; docs/tls.md)\n"
+          "  --tls-port N           the TLS port (default: the --listen port + 1, or ephemeral\n"
+          "                         with port 0)\n"
+          "  --tls-ca FILE          CA file for client certificates\n"
+          "  --tls-require-client-cert  refuse TLS clients without a certificate --tls-ca verifies\n"
           "  --auth USER:PASSWORD   demand Digest credentials on INVITE and BYE (401)\n"
           "  --realm R              the Digest realm (default sipspec)\n"
           "  --proxy                challenge with 407 as a proxy would\n"
@@ -170,7 +175,7 @@ int sipspec_cmd_serve(int argc, char **argv) {
   char host[CLI_HOST_MAX], why[256], err[SIPSPEC_ERR_LEN];
   char auth_user[CLI_CRED_MAX], auth_pass[CLI_CRED_MAX];
   const char *cov_out = NULL, *realm = NULL, *v;
-  int listen_set = 0, transport_set = 0, json = 0, auth = 0, proxy = 0, trace = 0;
+  int listen_set = 0, transport_set = 0, json = 0, auth = 0, proxy = 0, trace = 0, tls_port_set = 0;
   unsigned port = 0, n;
   sipspec_tp_kind transport = SIPSPEC_TP_UDP;
 
@@ -186,6 +191,17 @@ int sipspec_cmd_serve(int argc, char **argv) {
       proxy = 1;
     } else if (!strcmp(a, "--trace")) {
       trace = 1;
+    } else if (!strcmp(a, "--tls-require-client-cert")) {
+      so.tls.require_client_cert = 1;
+    } else if ((m = cli_opt(argc, argv, &i, "--tls-cert", &v, why, sizeof why)) ||
+               (m = cli_opt(argc, argv, &i, "--tls-key", &v, why, sizeof why)) ||
+               (m = cli_opt(argc, argv, &i, "--tls-ca", &v, why, sizeof why))) {
+      char *dst = !strcmp(a, "--tls-cert") ? so.tls.cert_file : !strcmp(a, "--tls-key") ? so.tls.key_file : so.tls.ca_file;
+      if (m < 0 || !*v || strlen(v) >= SIPSPEC_TLS_PATH_MAX) return usage_error(a, m < 0 ? why : "needs a file name");
+      snprintf(dst, SIPSPEC_TLS_PATH_MAX, "%s", v);
+    } else if ((m = cli_opt(argc, argv, &i, "--tls-port", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 0, 65535, &so.tls_port, why, sizeof why)) return usage_error("--tls-port", why);
+      tls_port_set = 1;
     } else if ((m = cli_opt(argc, argv, &i, "--resources", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_resource_list(v, &so.mrcp.supported, why, sizeof why)) return usage_error("--resources", why);
     } else if ((m = cli_opt(argc, argv, &i, "--listen", &v, why, sizeof why))) {
@@ -242,6 +258,14 @@ int sipspec_cmd_serve(int argc, char **argv) {
   }
   if (!listen_set) return usage_error("--listen HOST:PORT is required", NULL);
   if ((realm || proxy) && !auth) return usage_error("--realm and --proxy need --auth USER:PASSWORD", NULL);
+  if (!so.tls.cert_file[0] != !so.tls.key_file[0]) return usage_error("--tls-cert and --tls-key go together", NULL);
+  if (!so.tls.cert_file[0] && (so.tls.ca_file[0] || so.tls.require_client_cert || tls_port_set))
+    return usage_error("--tls-ca, --tls-port and --tls-require-client-cert need --tls-cert and --tls-key", NULL);
+  if (so.tls.require_client_cert && !so.tls.ca_file[0])
+    return usage_error("--tls-require-client-cert needs --tls-ca FILE (the CA of the client certificates)", NULL);
+  if (transport_set && transport == SIPSPEC_TP_TLS)
+    return usage_error("--transport", "serve listens on TLS with --tls-cert and --tls-key, beside udp or tcp");
+  if (so.tls.cert_file[0] && !tls_port_set && port) so.tls_port = port == 65535 ? 0 : port + 1;
 
   int rc = cli_config_from_env(&so.cfg, err, sizeof err);
   if (rc != SIPSPEC_OK) {
@@ -300,11 +324,11 @@ int sipspec_cmd_serve(int argc, char **argv) {
   sv.idle_poll.repeat = 0.02;
   sv.idle_poll.data = &sv;
 
-  static const sipspec_tp_kind kinds[] = {SIPSPEC_TP_UDP, SIPSPEC_TP_TCP};
-  for (size_t k = 0; k < 2; k++) {
+  static const sipspec_tp_kind kinds[] = {SIPSPEC_TP_UDP, SIPSPEC_TP_TCP, SIPSPEC_TP_TLS};
+  for (size_t k = 0; k < 3; k++) {
     sipspec_sockaddr a;
     char buf[SIPSPEC_SOCKADDR_STRLEN], line[SIPSPEC_SOCKADDR_STRLEN + 8];
-    if (!so.both_transports && kinds[k] != so.cfg.transport) continue;
+    if (!so.both_transports && kinds[k] != so.cfg.transport && kinds[k] != SIPSPEC_TP_TLS) continue;
     if (sipspec_server_bound_addr(sv.srv, kinds[k], &a) != SIPSPEC_OK) continue;
     snprintf(line, sizeof line, "%s/%s", sipspec_sockaddr_format(&a, buf, sizeof buf), sipspec_tp_kind_name(kinds[k]));
     if (json) log_line(&sv, "listening", NULL, 0, line);

@@ -43,7 +43,7 @@ const char *sipspec_tp_kind_name(sipspec_tp_kind kind);
 #define SIPSPEC_CONFIG_MAX_RETRANS 20u
 
 typedef struct sipspec_config {
-  sipspec_tp_kind transport;   /* MRCP_SIP_TRANSPORT: udp | tcp (tls refused until TLS lands) */
+  sipspec_tp_kind transport;   /* MRCP_SIP_TRANSPORT: udp | tcp | tls (sipspec/tls.h) */
   unsigned t1_ms;              /* MRCP_SIP_RETRANS_T1_MS: RTT estimate, Timer A start (500) */
   unsigned t2_ms;              /* MRCP_SIP_RETRANS_T2_MS: retransmit interval cap (4000), >= T1 */
   unsigned t4_ms;              /* MRCP_SIP_RETRANS_T4_MS: max message lifetime (5000) */
@@ -64,6 +64,8 @@ typedef struct sipspec_config {
    * RFC 4028 5 says at least 90 s, lower values are for tests. Session-Expires >= Min-SE. */
   unsigned session_expires_s;
   unsigned min_se_s;
+  unsigned keepalive_ms;       /* MRCP_SIP_KEEPALIVE_MS: RFC 5626 4.4.1 CRLF ping on idle TCP/TLS
+                                * connections we opened; 0 (default): none */
 } sipspec_config;
 
 /* Fills *cfg with the defaults above. */
@@ -75,8 +77,7 @@ typedef const char *(*sipspec_getenv_fn)(const char *name, void *arg);
 
 /* Overrides *cfg from the MRCP_SIP_* variables that are set. lookup == NULL means the
  * process environment (getenv). Unset variables keep the value already in *cfg.
- * Returns SIPSPEC_OK, or SIPSPEC_E_CONFIG (bad value) / SIPSPEC_E_TLS_UNAVAILABLE
- * (MRCP_SIP_TRANSPORT=tls) with a sentence like
+ * Returns SIPSPEC_OK, or SIPSPEC_E_CONFIG (bad value) with a sentence like
  *   MRCP_SIP_RETRANS_T1_MS="12x": trailing characters after the number
  * in err (err may be NULL; errlen includes the terminating NUL). On error *cfg is left
  * exactly as it was: the call validates everything before it writes anything. */

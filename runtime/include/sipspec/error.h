@@ -44,7 +44,7 @@ extern "C" {
   X(E_MSG_NOSPACE,      -207,  "output buffer too small for the SIP message")          \
   /* configuration and transports (-300..-399) */                                      \
   X(E_CONFIG,          -300,  "bad configuration value")                             \
-  X(E_TLS_UNAVAILABLE, -301,  "TLS transport is not available yet")                   \
+  X(E_TLS_UNAVAILABLE, -301,  "TLS transport is not available (no TLS transport open)") \
   X(E_BIND,            -302,  "cannot bind the local address")                        \
   X(E_LISTEN,          -303,  "cannot listen on the local address")                   \
   X(E_SOCKET,          -304,  "cannot create or configure a socket")                  \
@@ -58,7 +58,17 @@ extern "C" {
   X(E_SEND,            -312,  "cannot send to the peer")                              \
   X(E_RESOLVE,         -313,  "host name not found")                                  \
   X(E_BAD_ADDRESS,     -314,  "not a valid address")                                  \
-  X(E_DNS,             -320,  "the DNS failed or did not answer")                     \
+  X(E_TLS_UNTRUSTED,   -315,  "TLS: the peer's certificate is not signed by a trusted CA") \
+  X(E_TLS_EXPIRED,     -316,  "TLS: the peer's certificate has expired or is not yet valid") \
+  X(E_TLS_NAME,        -317,  "TLS: the peer's certificate is not for the name asked for") \
+  X(E_TLS_PIN,         -318,  "TLS: no key of the peer's chain matches a pin")        \
+  X(E_TLS_TIMEOUT,     -319,  "TLS: the handshake timed out")                         \
+  X(E_TLS_PROTOCOL,    -320,  "TLS: no protocol version in common (TLS 1.2 at least)") \
+  X(E_TLS_HANDSHAKE,   -321,  "TLS: the handshake failed")                            \
+  X(E_TLS_CERT,        -322,  "TLS: a certificate, key or CA file cannot be used")    \
+  X(E_TLS_VERIFY,      -323,  "TLS: the peer's certificate failed verification")      \
+  X(E_KEEPALIVE,       -324,  "no pong to a keep-alive ping: the connection is dead")  \
+  X(E_DNS,             -325,  "the DNS failed or did not answer")                     \
   /* transactions, dialogs, sessions (-400..-499) */                                   \
   X(E_TSX_EXISTS,       -400,  "a transaction with this branch and method already exists") \
   X(E_TSX_NO_BRANCH,    -401,  "top Via has no branch parameter")                      \

@@ -74,6 +74,7 @@
 #include "sipspec/digest.h"
 #include "sipspec/mrcp_sdp.h"
 #include "sipspec/telemetry.h"
+#include "sipspec/tls.h"
 #include "sipspec/transport.h"
 #include "sipspec/ua.h"
 
@@ -101,6 +102,11 @@ typedef struct sipspec_server_opts {
   unsigned listen_port;          /* 0: ephemeral (read it back with sipspec_server_bound_addr) */
   /* Listen on both UDP and TCP (1, default) or only on cfg.transport (0). */
   int both_transports;
+  /* TLS (sipspec/tls.h): with tls.cert_file and tls.key_file the server listens on TLS too,
+   * on tls_port (0: ephemeral); tls.require_client_cert refuses clients without a
+   * certificate that tls.ca_file / ca_dir / the system store verifies. */
+  sipspec_tls_config tls;
+  unsigned tls_port;
   sipspec_mrcp_server_config mrcp; /* the answers; mrcp.addr NULL: listen_host */
   const char *user_agent;        /* Server header (User-Agent in our BYE); default
                                   * "sipspec/<version>" */

@@ -34,7 +34,10 @@ extern "C" {
   X(sipSessionExpired)   /* sessions ended because the peer did not refresh */     \
   X(sipDnsQueries)       /* DNS queries sent (the hosts file and the cache are not queries) */ \
   X(sipDnsFailures)      /* DNS queries the servers failed or did not answer */ \
-  X(sipFailovers)        /* INVITEs sent again to the next target (RFC 3263 4.3) */
+  X(sipFailovers)        /* INVITEs sent again to the next target (RFC 3263 4.3) */ \
+  X(sipTlsHandshakes)    /* TLS handshakes completed (either side) */          \
+  X(sipTlsFailures)      /* TLS handshakes failed or timed out, checks refused */ \
+  X(sipKeepaliveTimeouts) /* stream connections closed for want of a pong (RFC 5626) */
 
 typedef struct sipspec_telemetry {
 #define SIPSPEC_TELEMETRY_FIELD_(f) uint64_t f;

@@ -1,4 +1,4 @@
-/* sipspec/transport.h: the one interface every SIP transport (UDP, TCP, later TLS) offers.
+/* sipspec/transport.h: the one interface every SIP transport (UDP, TCP, TLS) offers.
  *
  * Why a vtable: the transaction layer sends and receives through sipspec_transport_*()
  * wrappers only, so a new transport is one new file (transport_<name>.c) and one new
@@ -80,6 +80,9 @@ typedef struct sipspec_framer_type {
    * at once. */
   int (*feed)(void *state, const char *data, size_t len, sipspec_framer_emit_fn emit, void *ctx);
   void (*destroy)(void *state);
+  /* Bytes held of a message not yet complete (0: between messages). Optional: without it
+   * the transport cannot tell RFC 5626 CRLF keep-alives from message bytes. */
+  size_t (*pending)(void *state);
 } sipspec_framer_type;
 
 /* The SIP stream framer of sipspec/msg.h (Content-Length framing, RFC 3261 18.3) for
@@ -121,6 +124,14 @@ typedef struct sipspec_transport_opts {
   void *user;                    /* handed back to both callbacks */
   struct sipspec_clock *clock;   /* the time of its timers (sipspec/clock.h; must live as long
                                   * as the transport); NULL: libev's clock of the loop */
+  const struct sipspec_tls_config *tls; /* TLS: verification, files, pins (sipspec/tls.h),
+                                  * copied at open; NULL: the defaults (verify, system store) */
+  struct sipspec_telemetry *tel; /* TLS counts handshakes and failures here, stream transports
+                                  * keep-alive timeouts; NULL: nowhere */
+  unsigned keepalive_ms;         /* stream transports: RFC 5626 4.4.1 CRLF ping on a connection
+                                  * we opened after this long idle, closed and reported when
+                                  * no pong comes within 10 s; 0 (default): no pings. A peer's
+                                  * ping is always answered. */
 } sipspec_transport_opts;
 
 /* Defaults shown above; callbacks and framer NULL. */
@@ -143,6 +154,10 @@ struct sipspec_transport_type {
   int (*bound_addr)(sipspec_transport *tp, sipspec_sockaddr *out);
   /* The local address a message to `toward` leaves from, for Via and Contact. */
   int (*local_addr)(sipspec_transport *tp, const sipspec_sockaddr *toward, sipspec_sockaddr *out);
+  /* TLS: the name the peer at this address must prove (RFC 5922 §7.3: the domain of the URI
+   * asked for, not the address it resolved to). Connections are kept per (address, name):
+   * one verified for a name never carries messages for another. NULL for other transports. */
+  int (*set_peer_name)(sipspec_transport *tp, const sipspec_sockaddr *peer, const char *name);
 };
 
 /* The part of every transport the inline wrappers read. Implementations embed it first.
@@ -154,8 +169,9 @@ struct sipspec_transport {
 
 extern const sipspec_transport_type sipspec_transport_udp;
 extern const sipspec_transport_type sipspec_transport_tcp;
+extern const sipspec_transport_type sipspec_transport_tls; /* TCP with TLS (net/transport_tcp.c) */
 
-/* The implementation of a kind; NULL for SIPSPEC_TP_TLS until TLS lands. */
+/* The implementation of a kind. */
 const sipspec_transport_type *sipspec_transport_type_for(sipspec_tp_kind kind);
 
 static inline int sipspec_transport_open(const sipspec_transport_type *type,
@@ -179,6 +195,12 @@ static inline int sipspec_transport_local_addr(sipspec_transport *tp,
                                                sipspec_sockaddr *out) {
   return tp->type->local_addr(tp, toward, out);
 }
+/* Later sends to peer must reach a peer proving name (TLS); SIPSPEC_OK and nothing else for
+ * transports without names. */
+static inline int sipspec_transport_set_peer_name(sipspec_transport *tp, const sipspec_sockaddr *peer,
+                                                  const char *name) {
+  return tp->type->set_peer_name ? tp->type->set_peer_name(tp, peer, name) : SIPSPEC_OK;
+}
 static inline const char *sipspec_transport_name(const sipspec_transport *tp) {
   return tp->type->name;
 }
@@ -189,7 +211,7 @@ static inline int sipspec_transport_reliable(const sipspec_transport *tp) {
 /* RFC 3261 18.1.1: chooses the transport for a request of msg_len bytes. With UDP
  * configured, a request larger than cfg->udp_max_size goes over TCP; if cfg->tcp_enabled
  * is 0 the call fails with SIPSPEC_E_MSG_TOO_BIG and a sentence in err naming both sizes.
- * TCP stays TCP; TLS fails with SIPSPEC_E_TLS_UNAVAILABLE. */
+ * TCP and TLS stay as they are (a TLS request never falls back to anything else). */
 int sipspec_transport_pick(const sipspec_config *cfg, size_t msg_len, sipspec_tp_kind *out,
                            char *err, size_t errlen);
 

@@ -45,6 +45,7 @@
 #include "sipspec/error.h"
 #include "sipspec/mrcp_sdp.h"
 #include "sipspec/telemetry.h"
+#include "sipspec/tls.h"
 #include "sipspec/transport.h"
 
 #ifdef __cplusplus
@@ -67,6 +68,7 @@ typedef void (*sipspec_trace_fn)(void *user, const char *dir, sipspec_tp_kind ki
 
 typedef struct sipspec_ua_opts {
   sipspec_config cfg;          /* timers and transport (sipspec_config_init + _from_env) */
+  sipspec_tls_config tls;      /* TLS (cfg.transport tls or a sips: target): sipspec/tls.h */
   const char *bind_host;       /* IP literal to bind; NULL: "0.0.0.0" */
   unsigned bind_port;          /* 0: ephemeral */
   const char *from_user;       /* user part of From and Contact; default "sipspec" */
@@ -119,6 +121,8 @@ typedef enum sipspec_result {
   SIPSPEC_RESULT_CANCELLED = 5,       /* "cancelled": the application ended it while early */
   SIPSPEC_RESULT_BAD_ANSWER = 6,      /* "bad-answer": a 2xx whose SDP does not fit the
                                          offer (the session is ACKed and BYEd) */
+  SIPSPEC_RESULT_TLS_FAILED = 7,      /* "tls-failed": the TLS handshake failed or the server's
+                                         certificate failed a check (the reason says which) */
   SIPSPEC_RESULT_DNS_FAILED = 8       /* "dns-failed": the target's name has no address, or the
                                          DNS failed or did not answer (RFC 3263) */
 } sipspec_result;

@@ -39,6 +39,7 @@ void sipspec_config_init(sipspec_config *cfg) {
   cfg->tcp_enabled = 1;
   cfg->session_expires_s = SIPSPEC_DEFAULT_SESSION_EXPIRES;
   cfg->min_se_s = SIPSPEC_DEFAULT_MIN_SE;
+  cfg->keepalive_ms = 0; /* RFC 5626 4.4.1 pings off unless MRCP_SIP_KEEPALIVE_MS says */
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) {
@@ -107,8 +108,7 @@ static int parse_transport(sipspec_getenv_fn lookup, void *arg, sipspec_config *
   } else if (strcasecmp(v, "tcp") == 0) {
     c->transport = SIPSPEC_TP_TCP;
   } else if (strcasecmp(v, "tls") == 0) {
-    set_err(err, errlen, "%s=\"%s\": TLS is not available yet, use udp or tcp", name, v);
-    return SIPSPEC_E_TLS_UNAVAILABLE;
+    c->transport = SIPSPEC_TP_TLS; /* RFC 3261 26.2.1; MRCP_SIP_TLS_* in sipspec/tls.h */
   } else {
     set_err(err, errlen, "%s=\"%s\": unknown transport, expected udp, tcp or tls", name, v);
     return SIPSPEC_E_CONFIG;
@@ -149,6 +149,8 @@ int sipspec_config_from_env(sipspec_config *cfg, sipspec_getenv_fn lookup, void 
             c.session_expires_s, c.min_se_s);
     return SIPSPEC_E_CONFIG;
   }
+  if ((rc = parse_uint(lookup, arg, "MRCP_SIP_KEEPALIVE_MS", 0, SIPSPEC_CONFIG_MAX_MS, &c.keepalive_ms,
+                       err, errlen)) != SIPSPEC_OK) return rc; /* RFC 5626 4.4.1; 0: off */
   c.dns_srv = (int)srv;
   const char *dns = lookup("MRCP_SIP_DNS_SERVERS", arg);
   if (dns) {

@@ -57,9 +57,12 @@ static int sip_framer_feed(void *p, const char *data, size_t len, sipspec_framer
   return SIPSPEC_OK;
 }
 
+static size_t sip_framer_pending(void *p) { return sipspec_framer_pending(((sip_framer_state *)p)->framer); }
+
 const sipspec_framer_type sipspec_sip_stream_framer = {
   .name = "sip",
   .create = sip_framer_create,
   .feed = sip_framer_feed,
   .destroy = sip_framer_destroy,
+  .pending = sip_framer_pending,
 };

@@ -15,17 +15,13 @@ const sipspec_transport_type *sipspec_transport_type_for(sipspec_tp_kind kind) {
   switch (kind) {
   case SIPSPEC_TP_UDP: return &sipspec_transport_udp;
   case SIPSPEC_TP_TCP: return &sipspec_transport_tcp;
-  case SIPSPEC_TP_TLS: return NULL;
+  case SIPSPEC_TP_TLS: return &sipspec_transport_tls;
   }
   return NULL;
 }
 
 int sipspec_transport_pick(const sipspec_config *cfg, size_t msg_len, sipspec_tp_kind *out,
                            char *err, size_t errlen) {
-  if (cfg->transport == SIPSPEC_TP_TLS) {
-    if (err && errlen) snprintf(err, errlen, "transport tls: TLS is not available yet");
-    return SIPSPEC_E_TLS_UNAVAILABLE;
-  }
   if (cfg->transport == SIPSPEC_TP_UDP && msg_len > cfg->udp_max_size) {
     /* RFC 3261 18.1.1: a request within 200 bytes of the path MTU, or over 1300 bytes
      * when the MTU is unknown, MUST go over a congestion-controlled transport. */

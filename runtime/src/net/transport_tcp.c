@@ -1,4 +1,4 @@
-/* transport_tcp.c: the TCP transport (RFC 3261 18.1.1, 18.2.2, 18.3) on libev.
+/* transport_tcp.c: the TCP and TLS transports (RFC 3261 18.1.1, 18.2.2, 18.3, 26.2.1) on libev.
  *
  * Connections are kept per peer address and reused: the first send to a peer opens a
  * non-blocking connection (bounded by opts->connect_timeout_ms) and queues the message;
@@ -22,6 +22,16 @@
  * or the LINGER timer. Dead connections are buried on the clock (sipspec/clock.h), which
  * reports and frees them after the callbacks on the stack, never inside their own I/O
  * callbacks; a transport closed from inside a user callback is buried the same way.
+ *
+ * TLS (sipspec_transport_tls) is the same transport with OpenSSL between the socket and the
+ * framer: a connection that is up posts CONN_UP_TLS instead of CONN_UP, the chart's
+ * Handshaking state runs the non-blocking handshake (SSL_ERROR_WANT_READ / _WANT_WRITE on
+ * the same watchers, bounded by the HANDSHAKE timer), and the checks of net/tls.c decide
+ * TLS_DONE or TLS_FAILED. Reads and writes then go through SSL_read / SSL_write (partial
+ * writes, a write that wants a read waits for the next read). Connections are kept per
+ * (address, name): the name a connection was verified for (RFC 5922 §7.3, set by
+ * set_peer_name) is part of its key, so a connection never serves another name; accepted
+ * connections have no name and carry what is sent back to their peer.
  */
 #include <assert.h>
 #include <errno.h>
@@ -33,13 +43,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
 
 #include "fsm/fsm_timers.h"
 #include "sipspec/clock.h"
 #include "net/net_internal.h"
+#include "net/tls_internal.h"
 #include "sipspec/chart_stream_conn.h"
+#include "sipspec/telemetry.h"
 
 enum { TCP_READ_BUF = 16384, TCP_READ_BATCH = 16, TCP_ACCEPT_BATCH = 16, CONN_QUEUE_MAX = 8 };
 
@@ -77,7 +92,12 @@ typedef struct tcp_conn {
   void *framer;                /* framer state */
   int cause_code, cause_errno; /* the socket's last failure, for report_error */
   const char *cause_verb;
-  char cause_why[64];          /* reason text when not strerror(cause_errno) */
+  char cause_why[SIPSPEC_ERR_LEN]; /* reason text when not strerror(cause_errno) */
+  SSL *ssl;                    /* TLS: the session (NULL for TCP, and before the handshake) */
+  tls_check chk;               /* TLS: the name asked for (chk.name, the key with peer), results */
+  int accepted;                /* accepted from the listener (the server's side) */
+  int write_wants_read;        /* TLS: SSL_write asked for a read first */
+  size_t rx_bytes;             /* bytes received on the connection so far */
   int err_code, err_errno;     /* what is reported when it is freed; 0: nothing */
   char err_msg[SIPSPEC_ERR_LEN];
 } tcp_conn;
@@ -95,6 +115,11 @@ struct tcp_tp {
   tcp_conn *live, *closing_list;
   uint32_t idle_ms;
   int depth;
+  int tls;                         /* sipspec_transport_tls */
+  SSL_CTX *cctx, *sctx;            /* TLS: client and server contexts (sctx: with a certificate) */
+  sipspec_tls_config tlscfg;
+  struct tls_name { sipspec_sockaddr addr; char name[256]; } *names; /* set_peer_name */
+  size_t nnames;
   char rbuf[TCP_READ_BUF];
 };
 
@@ -110,6 +135,7 @@ static void conn_silence(tcp_conn *c) {
 
 static void conn_free(tcp_conn *c) {
   conn_silence(c);
+  SSL_free(c->ssl);
   if (c->fd >= 0) close(c->fd);
   if (c->framer) c->tp->opts.framer->destroy(c->framer);
   free(c->out);
@@ -132,6 +158,9 @@ static void tcp_free(tcp_tp *t) {
   t->opts.on_error = NULL; /* the dead connections go unreported with the transport */
   sipspec_clock_reap_owner(t->clock, t);
   sipspec_clock_free(t->own_clock);
+  SSL_CTX_free(t->cctx);
+  SSL_CTX_free(t->sctx);
+  free(t->names);
   free(t);
 }
 
@@ -222,7 +251,7 @@ static void conn_cause(tcp_conn *c, int code, int sys_errno, const char *verb, c
 static void conn_report(tcp_conn *c, int code, int sys_errno, const char *verb, const char *why) {
   c->err_code = code;
   c->err_errno = sys_errno;
-  sipspec_net_seterr(c->err_msg, sizeof c->err_msg, verb, &c->peer, "tcp",
+  sipspec_net_seterr(c->err_msg, sizeof c->err_msg, verb, &c->peer, c->tp->base.type->name,
                      why && *why ? why : sys_errno ? strerror(sys_errno) : sipspec_strerror(code));
 }
 
@@ -230,7 +259,14 @@ static void conn_report(tcp_conn *c, int code, int sys_errno, const char *verb, 
 
 /* Writes as much of the queue as the socket takes: CONN_SENT when all of it went,
  * TRANSPORT_ERR when the socket failed, otherwise waits for the socket to be writable. */
+static void tls_flush(tcp_conn *c);
+static int tls_refused_client(tcp_conn *c);
+
 static void conn_flush(tcp_conn *c) {
+  if (c->ssl) {
+    tls_flush(c);
+    return;
+  }
   while (c->off < c->len) {
     ssize_t n = send(c->fd, c->out + c->off, c->len - c->off, MSG_NOSIGNAL);
     if (n < 0) {
@@ -249,6 +285,45 @@ static void conn_flush(tcp_conn *c) {
   }
   c->off = c->len = 0;
   ev_io_stop(c->tp->base.loop, &c->wio);
+  conn_post(c, SIPSPEC_EV_CONN_SENT);
+}
+
+/* TLS: as conn_flush, through SSL_write (partial writes on, the buffer may move: only its
+ * unsent tail is ever moved to the front, so a retry sees the same bytes). */
+static void tls_flush(tcp_conn *c) {
+  struct ev_loop *loop = c->tp->base.loop;
+  c->write_wants_read = 0;
+  while (c->off < c->len) {
+    ERR_clear_error();
+    int n = SSL_write(c->ssl, c->out + c->off, (int)(c->len - c->off > INT32_MAX ? INT32_MAX : c->len - c->off));
+    if (n > 0) {
+      c->off += (size_t)n;
+      continue;
+    }
+    int e = SSL_get_error(c->ssl, n);
+    if (e == SSL_ERROR_WANT_WRITE) {
+      ev_io_start(loop, &c->wio);
+      return;
+    }
+    if (e == SSL_ERROR_WANT_READ) { /* the next read retries the write */
+      ev_io_stop(loop, &c->wio);
+      c->write_wants_read = 1;
+      return;
+    }
+    int sys = e == SSL_ERROR_SYSCALL ? errno : 0;
+    ev_io_stop(loop, &c->wio);
+    if (!c->chk.code && tls_refused_client(c)) { /* our request met the refusal's reset */
+      ERR_clear_error();
+      return;
+    }
+    char why[SIPSPEC_ERR_LEN];
+    int code = sys ? sipspec_net_errno_code(sys, SIPSPEC_E_SEND) : tls_failure(&c->chk, c->ssl, e, why, sizeof why);
+    conn_cause(c, code, sys, "send", sys ? NULL : why);
+    conn_post(c, SIPSPEC_EV_TRANSPORT_ERR);
+    return;
+  }
+  c->off = c->len = 0;
+  ev_io_stop(loop, &c->wio);
   conn_post(c, SIPSPEC_EV_CONN_SENT);
 }
 
@@ -281,12 +356,95 @@ static int emit_cb(void *ctx, const char *msg, size_t len) {
   return tcp_closed(t);
 }
 
+static void tls_handshake_step(tcp_conn *c);
+
+/* RFC 5626 4.4.1 keep-alive bytes, between messages only: a double CRLF is a ping (answered
+ * with a single CRLF, queued like any message), a single CRLF the pong to our ping. 1 when
+ * the bytes were that and nothing else (the framer never sees them). */
+static int conn_keepalive(tcp_conn *c, const char *p, size_t n) {
+  const sipspec_framer_type *f = c->tp->opts.framer;
+  if (!f->pending || f->pending(c->framer) != 0) return 0;
+  if (n == 2 && p[0] == '\r' && p[1] == '\n') {
+    conn_post(c, SIPSPEC_EV_CONN_PONG);
+    return 1;
+  }
+  if (n == 4 && !memcmp(p, "\r\n\r\n", 4)) {
+    if (conn_queue(c, "\r\n", 2) == SIPSPEC_OK) conn_post(c, SIPSPEC_EV_CONN_PENDING);
+    return 1;
+  }
+  return 0;
+}
+
+/* A client whose server asked for a certificate we lack, and which ended the connection before
+ * saying anything: the server refused us (it may reset the connection before its alert is
+ * read). */
+static int tls_refused_client(tcp_conn *c) {
+  if (c->accepted || !c->chk.cert_requested || c->rx_bytes) return 0;
+  if (c->tp->opts.tel) c->tp->opts.tel->sipTlsFailures++;
+  conn_cause(c, SIPSPEC_E_TLS_HANDSHAKE, 0, "read",
+             "the server requires a client certificate (set MRCP_SIP_TLS_CERT and MRCP_SIP_TLS_KEY) and closed the connection");
+  conn_post(c, SIPSPEC_EV_CONN_RESET);
+  return 1;
+}
+
+/* TLS: reads through SSL_read while the read watcher runs; bytes OpenSSL already holds
+ * (SSL_pending) get another round from the loop rather than waiting for the socket. */
+static void tls_read(tcp_conn *c) {
+  tcp_tp *t = c->tp;
+  for (int i = 0; i < TCP_READ_BATCH && !tcp_closed(t) && ev_is_active(&c->rio); i++) {
+    ERR_clear_error();
+    int n = SSL_read(c->ssl, t->rbuf, (int)sizeof t->rbuf);
+    if (n > 0) {
+      c->rx_bytes += (size_t)n;
+      if (conn_keepalive(c, t->rbuf, (size_t)n)) continue;
+      c->rx = t->rbuf;
+      c->rx_len = (size_t)n;
+      conn_post(c, SIPSPEC_EV_CONN_RX);
+      c->rx = NULL;
+      c->rx_len = 0;
+      continue;
+    }
+    int e = SSL_get_error(c->ssl, n);
+    unsigned long peek = ERR_peek_error();
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE && !c->chk.code &&
+        (!peek || ERR_GET_REASON(peek) != SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) && tls_refused_client(c)) {
+      ERR_clear_error();
+      return;
+    }
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      if (e == SSL_ERROR_WANT_WRITE) ev_io_start(t->base.loop, &c->wio);
+      if (c->write_wants_read && c->off < c->len) tls_flush(c);
+      return;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN) { /* close_notify, or the TCP FIN (SSL_OP_IGNORE_UNEXPECTED_EOF) */
+      conn_post(c, SIPSPEC_EV_CONN_EOF);
+      return;
+    }
+    char why[SIPSPEC_ERR_LEN];
+    if (e == SSL_ERROR_SYSCALL && errno) {
+      int se = errno; /* nothing ran since SSL_read but the error peek */
+      conn_cause(c, sipspec_net_errno_code(se, SIPSPEC_E_IO), se, "read", NULL);
+    } else {
+      int code = tls_failure(&c->chk, c->ssl, e, why, sizeof why);
+      conn_cause(c, code, 0, "read", why);
+    }
+    conn_post(c, SIPSPEC_EV_CONN_RESET);
+    return;
+  }
+  if (!tcp_closed(t) && ev_is_active(&c->rio) && SSL_pending(c->ssl) > 0) ev_feed_event(t->base.loop, &c->rio, EV_READ);
+}
+
 /* Reads while the read watcher runs (the chart stops it when the connection ends). */
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop; (void)revents;
   tcp_conn *c = w->data;
   tcp_tp *t = c->tp;
   assert(&c->rio == w);
+  if (c->ssl) {
+    if (!SSL_is_init_finished(c->ssl)) tls_handshake_step(c);
+    else tls_read(c);
+    return;
+  }
   for (int i = 0; i < TCP_READ_BATCH && !tcp_closed(t) && ev_is_active(&c->rio); i++) {
     ssize_t n = recv(c->fd, t->rbuf, sizeof t->rbuf, 0);
     if (n == 0) {
@@ -301,6 +459,7 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
       conn_post(c, SIPSPEC_EV_CONN_RESET);
       return;
     }
+    if (conn_keepalive(c, t->rbuf, (size_t)n)) continue;
     c->rx = t->rbuf;
     c->rx_len = (size_t)n;
     conn_post(c, SIPSPEC_EV_CONN_RX);
@@ -310,10 +469,17 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
 }
 
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  (void)loop; (void)revents;
+  (void)revents;
   tcp_conn *c = w->data;
   assert(&c->wio == w);
-  conn_flush(c);
+  if (c->ssl && !SSL_is_init_finished(c->ssl)) {
+    tls_handshake_step(c);
+  } else if (c->ssl && c->off == c->len) { /* a read wanted to write (nothing queued) */
+    ev_io_stop(loop, &c->wio);
+    tls_read(c);
+  } else {
+    conn_flush(c);
+  }
 }
 
 /* The non-blocking connect finished: CONN_UP or CONN_REFUSED. */
@@ -331,7 +497,34 @@ static void conn_connect_cb(struct ev_loop *loop, ev_io *w, int revents) {
     conn_post(c, SIPSPEC_EV_CONN_REFUSED);
     return;
   }
-  conn_post(c, SIPSPEC_EV_CONN_UP);
+  conn_post(c, c->tp->tls ? SIPSPEC_EV_CONN_UP_TLS : SIPSPEC_EV_CONN_UP);
+}
+
+/* One step of the TLS handshake: TLS_DONE, TLS_FAILED, or wait for the socket. */
+static void tls_handshake_step(tcp_conn *c) {
+  struct ev_loop *loop = c->tp->base.loop;
+  ERR_clear_error();
+  int r = SSL_do_handshake(c->ssl);
+  if (r == 1) {
+    ev_io_stop(loop, &c->wio);
+    conn_post(c, SIPSPEC_EV_TLS_DONE);
+    /* the peer's first message may already sit in OpenSSL's buffer */
+    if (!tcp_closed(c->tp) && ev_is_active(&c->rio)) ev_feed_event(loop, &c->rio, EV_READ);
+    return;
+  }
+  int e = SSL_get_error(c->ssl, r);
+  if (e == SSL_ERROR_WANT_READ) {
+    ev_io_stop(loop, &c->wio);
+    return;
+  }
+  if (e == SSL_ERROR_WANT_WRITE) {
+    ev_io_start(loop, &c->wio);
+    return;
+  }
+  char why[SIPSPEC_ERR_LEN];
+  int code = tls_failure(&c->chk, c->ssl, e, why, sizeof why);
+  conn_cause(c, code, 0, "handshake", why);
+  conn_post(c, SIPSPEC_EV_TLS_FAILED);
 }
 
 /* ---- the chart's actions (spec/stream_conn.rl) ------------------------------------------- */
@@ -353,7 +546,7 @@ static void stream_act_connect(tcp_conn *c) {
     }
   }
   if (connect(c->fd, &c->peer.u.sa, c->peer.len) == 0) {
-    conn_post(c, SIPSPEC_EV_CONN_UP);
+    conn_post(c, t->tls ? SIPSPEC_EV_CONN_UP_TLS : SIPSPEC_EV_CONN_UP);
     return;
   }
   if (errno != EINPROGRESS) {
@@ -397,6 +590,57 @@ static void stream_act_report_connect_timeout(tcp_conn *c) {
   conn_report(c, SIPSPEC_E_CONN_TIMEOUT, ETIMEDOUT, "connect", why);
 }
 
+/* Handshaking: a TLS session on the socket, the checks of net/tls.c as its verify callback,
+ * and the first step (the client's ClientHello, or the server's wait for it). */
+static void stream_act_handshake(tcp_conn *c) {
+  tcp_tp *t = c->tp;
+  c->chk.cfg = &t->tlscfg;
+  c->chk.verify = c->accepted ? t->tlscfg.require_client_cert : t->tlscfg.verify;
+  SSL_CTX *ctx = c->accepted ? t->sctx : t->cctx;
+  if (!ctx || !(c->ssl = tls_ssl_new(ctx, c->fd, c->accepted, &c->chk))) {
+    conn_cause(c, ctx ? SIPSPEC_E_NOMEM : SIPSPEC_E_TLS_CERT, 0, "handshake",
+               ctx ? "out of memory" : "no certificate configured for incoming TLS connections");
+    conn_post(c, SIPSPEC_EV_TLS_FAILED);
+    return;
+  }
+  tls_handshake_step(c);
+}
+
+/* Open after the handshake: counted; a client that did not verify says so each time. */
+static void stream_act_report_handshake(tcp_conn *c) {
+  tcp_tp *t = c->tp;
+  if (t->opts.tel) t->opts.tel->sipTlsHandshakes++;
+  if (!c->accepted && !t->tlscfg.verify) {
+    char a[SIPSPEC_SOCKADDR_STRLEN];
+    fprintf(stderr, "sipspec: warning: TLS connection to %s (%s) is not verified (MRCP_SIP_TLS_VERIFY=0)\n",
+            sipspec_sockaddr_format(&c->peer, a, sizeof a), c->chk.name[0] ? c->chk.name : "no name");
+  }
+}
+
+static void stream_act_report_tls_failure(tcp_conn *c) {
+  if (c->tp->opts.tel) c->tp->opts.tel->sipTlsFailures++;
+  stream_act_report_error(c);
+}
+
+static void stream_act_report_handshake_timeout(tcp_conn *c) {
+  char why[96];
+  if (c->tp->opts.tel) c->tp->opts.tel->sipTlsFailures++;
+  snprintf(why, sizeof why, "handshake timeout: no TLS handshake within %u ms (MRCP_SIP_TLS_HANDSHAKE_MS)",
+           c->tp->tlscfg.handshake_timeout_ms);
+  conn_report(c, SIPSPEC_E_TLS_TIMEOUT, 0, "handshake", why);
+}
+
+/* Pinging: the double-CRLF ping goes out (its completion is ignored by the chart). */
+static void stream_act_send_ping(tcp_conn *c) {
+  if (conn_queue(c, "\r\n\r\n", 4) == SIPSPEC_OK) conn_flush(c);
+}
+
+static void stream_act_report_keepalive_timeout(tcp_conn *c) {
+  if (c->tp->opts.tel) c->tp->opts.tel->sipKeepaliveTimeouts++;
+  conn_report(c, SIPSPEC_E_KEEPALIVE, 0, "keep-alive",
+              "no pong within 10 s of the CRLF ping (RFC 5626 4.4.1): the connection is dead");
+}
+
 static void stream_act_report_closed_by_peer(tcp_conn *c) {
   conn_report(c, SIPSPEC_E_CONN_CLOSED, 0, "read", NULL);
 }
@@ -405,6 +649,7 @@ static void stream_act_report_closed_by_peer(tcp_conn *c) {
  * peer opens a new one, and waits for the peer's FIN. */
 static void stream_act_shutdown(tcp_conn *c) {
   tcp_tp *t = c->tp;
+  if (c->ssl) (void)SSL_shutdown(c->ssl); /* close_notify; the peer's answer is read as EOF */
   (void)shutdown(c->fd, SHUT_WR);
   if (unlink_from(&t->live, c)) {
     c->next = t->closing_list;
@@ -443,6 +688,9 @@ static tcp_conn *conn_new(tcp_tp *t, const sipspec_sockaddr *peer, int fd) {
   }
   (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_CONNECT, t->opts.connect_timeout_ms);
   (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_IDLE, t->idle_ms);
+  (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_HANDSHAKE, t->tlscfg.handshake_timeout_ms);
+  (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_PING, t->opts.keepalive_ms);
+  (void)sipspec_fsm_timers_off(&c->timers, SIPSPEC_EV_TIMER_PING, t->opts.keepalive_ms == 0);
   c->framer = t->opts.framer->create(t->opts.framer_arg);
   if (!c->framer) { free(c); return NULL; }
   c->tp = t;
@@ -464,10 +712,40 @@ static tcp_conn *conn_new(tcp_tp *t, const sipspec_sockaddr *peer, int fd) {
   return c;
 }
 
-static tcp_conn *conn_find(tcp_tp *t, const sipspec_sockaddr *peer) {
-  for (tcp_conn *c = t->live; c; c = c->next)
-    if (sipspec_sockaddr_equal(&c->peer, peer)) return c;
+/* The name set for a peer address (set_peer_name), or NULL. */
+static const char *name_for(const tcp_tp *t, const sipspec_sockaddr *peer) {
+  for (size_t i = 0; i < t->nnames; i++)
+    if (sipspec_sockaddr_equal(&t->names[i].addr, peer)) return t->names[i].name;
   return NULL;
+}
+
+/* The connection for a message to peer. TCP: any to that address. TLS: the key is
+ * (address, name): with a name set for the address, a connection verified for that name;
+ * without one, a connection the peer opened (a response goes back on it), else one of ours
+ * checked against the address itself (*name_out says which name a new one must prove). */
+static tcp_conn *conn_find_named(tcp_tp *t, const sipspec_sockaddr *peer, const char **name_out, char *ipbuf,
+                                 size_t ipcap) {
+  if (name_out) *name_out = "";
+  if (!t->tls) {
+    for (tcp_conn *c = t->live; c; c = c->next)
+      if (sipspec_sockaddr_equal(&c->peer, peer)) return c;
+    return NULL;
+  }
+  const char *name = name_for(t, peer);
+  if (!name) {
+    for (tcp_conn *c = t->live; c; c = c->next)
+      if (c->accepted && sipspec_sockaddr_equal(&c->peer, peer)) return c;
+    name = sipspec_sockaddr_host(peer, ipbuf, ipcap);
+  }
+  if (name_out) *name_out = name;
+  for (tcp_conn *c = t->live; c; c = c->next)
+    if (!c->accepted && sipspec_sockaddr_equal(&c->peer, peer) && !strcasecmp(c->chk.name, name)) return c;
+  return NULL;
+}
+
+static tcp_conn *conn_find(tcp_tp *t, const sipspec_sockaddr *peer) {
+  char ip[SIPSPEC_SOCKADDR_STRLEN];
+  return conn_find_named(t, peer, NULL, ip, sizeof ip);
 }
 
 static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data,
@@ -478,7 +756,9 @@ static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const voi
   if (!fam || (fam == AF_INET && to->u.sin.sin_port == 0) ||
       (fam == AF_INET6 && to->u.sin6.sin6_port == 0))
     return SIPSPEC_E_BAD_ADDRESS;
-  tcp_conn *c = conn_find(t, to);
+  char ip[SIPSPEC_SOCKADDR_STRLEN];
+  const char *name = "";
+  tcp_conn *c = conn_find_named(t, to, &name, ip, sizeof ip);
   int fresh = 0;
   if (!c) {
     /* A new connection; failures after the socket exists (bind, connect) are reported
@@ -487,6 +767,7 @@ static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const voi
     if (fd < 0) return SIPSPEC_E_SOCKET;
     c = conn_new(t, to, fd);
     if (!c) { close(fd); return SIPSPEC_E_NOMEM; }
+    snprintf(c->chk.name, sizeof c->chk.name, "%s", name);
     fresh = 1;
   }
   int rc = conn_queue(c, data, len);
@@ -519,7 +800,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && t->opts.on_error) {
         char msg[SIPSPEC_ERR_LEN];
         int e = errno;
-        sipspec_net_seterr(msg, sizeof msg, "accept", &t->bound, "tcp", strerror(e));
+        sipspec_net_seterr(msg, sizeof msg, "accept", &t->bound, t->base.type->name, strerror(e));
         sipspec_tp_error err = {SIPSPEC_E_IO, e, NULL, msg};
         t->depth++;
         t->opts.on_error(&t->base, &err, t->opts.user);
@@ -534,7 +815,9 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
       close(fd);
       continue;
     }
-    conn_post(c, SIPSPEC_EV_CONN_UP);
+    c->accepted = 1;
+    (void)sipspec_fsm_timers_off(&c->timers, SIPSPEC_EV_TIMER_PING, 1); /* RFC 5626 4.4.1: the flow's creator pings */
+    conn_post(c, t->tls ? SIPSPEC_EV_CONN_UP_TLS : SIPSPEC_EV_CONN_UP);
   }
 }
 
@@ -572,25 +855,25 @@ static int tcp_listen(tcp_tp *t, char *err, size_t errlen) {
   int one = 1;
   t->lfd = socket(sipspec_sockaddr_family(&t->bind), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (t->lfd < 0) {
-    sipspec_net_seterr(err, errlen, "socket", &t->bind, "tcp", strerror(errno));
+    sipspec_net_seterr(err, errlen, "socket", &t->bind, t->base.type->name, strerror(errno));
     return SIPSPEC_E_SOCKET;
   }
   (void)setsockopt(t->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (sipspec_sockaddr_family(&t->bind) == AF_INET6)
     (void)setsockopt(t->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (bind(t->lfd, &t->bind.u.sa, t->bind.len) != 0) {
-    sipspec_net_seterr(err, errlen, "bind", &t->bind, "tcp", strerror(errno));
+    sipspec_net_seterr(err, errlen, "bind", &t->bind, t->base.type->name, strerror(errno));
     return SIPSPEC_E_BIND;
   }
   if (listen(t->lfd, 64) != 0) {
-    sipspec_net_seterr(err, errlen, "listen", &t->bind, "tcp", strerror(errno));
+    sipspec_net_seterr(err, errlen, "listen", &t->bind, t->base.type->name, strerror(errno));
     return SIPSPEC_E_LISTEN;
   }
   sipspec_sockaddr got;
   got.len = sizeof got.u;
   if (getsockname(t->lfd, &got.u.sa, &got.len) != 0 ||
       sipspec_sockaddr_from_sockaddr(&t->bound, &got.u.sa, got.len) != SIPSPEC_OK) {
-    sipspec_net_seterr(err, errlen, "getsockname", &t->bind, "tcp", strerror(errno));
+    sipspec_net_seterr(err, errlen, "getsockname", &t->bind, t->base.type->name, strerror(errno));
     return SIPSPEC_E_SOCKET;
   }
   ev_io_init(&t->lio, accept_cb, t->lfd, EV_READ);
@@ -599,8 +882,8 @@ static int tcp_listen(tcp_tp *t, char *err, size_t errlen) {
   return SIPSPEC_OK;
 }
 
-static int tcp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
-                    sipspec_transport **out, char *err, size_t errlen) {
+static int stream_open(const sipspec_transport_type *type, struct ev_loop *loop, const sipspec_transport_opts *opts,
+                       sipspec_transport **out, char *err, size_t errlen) {
   *out = NULL;
   if (!opts || !opts->on_recv || !opts->framer || !opts->framer->create ||
       !opts->framer->feed || !opts->framer->destroy) {
@@ -609,7 +892,10 @@ static int tcp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
   }
   tcp_tp *t = calloc(1, sizeof *t);
   if (!t) return SIPSPEC_E_NOMEM;
-  t->base.type = &sipspec_transport_tcp;
+  t->base.type = type;
+  t->tls = type == &sipspec_transport_tls;
+  sipspec_tls_config_init(&t->tlscfg);
+  if (opts->tls) t->tlscfg = *opts->tls;
   t->base.loop = loop;
   t->opts = *opts;
   t->opts.bind_host = NULL;
@@ -622,7 +908,17 @@ static int tcp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
     free(t);
     return SIPSPEC_E_NOMEM;
   }
-  int rc = sipspec_net_bind_addr(opts, &t->bind, "tcp", err, errlen);
+  int rc = sipspec_net_bind_addr(opts, &t->bind, type->name, err, errlen);
+  if (rc == SIPSPEC_OK && t->tls) {
+    /* Client side always; server side when there is a certificate (a listener without one
+     * still gives a fixed port for Via and Contact, and refuses handshakes). */
+    rc = tls_ctx_new(&t->tlscfg, 0, &t->cctx, err, errlen);
+    if (rc == SIPSPEC_OK && t->tlscfg.cert_file[0]) rc = tls_ctx_new(&t->tlscfg, 1, &t->sctx, err, errlen);
+    if (rc == SIPSPEC_OK) {
+      SSL_CTX_set_options(t->cctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+      if (t->sctx) SSL_CTX_set_options(t->sctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    }
+  }
   if (rc == SIPSPEC_OK && opts->listen) rc = tcp_listen(t, err, errlen);
   if (rc != SIPSPEC_OK) {
     tcp_free(t);
@@ -631,6 +927,46 @@ static int tcp_open(struct ev_loop *loop, const sipspec_transport_opts *opts,
   *out = &t->base;
   return SIPSPEC_OK;
 }
+
+static int tcp_open(struct ev_loop *loop, const sipspec_transport_opts *opts, sipspec_transport **out, char *err,
+                    size_t errlen) {
+  return stream_open(&sipspec_transport_tcp, loop, opts, out, err, errlen);
+}
+
+static int tls_open(struct ev_loop *loop, const sipspec_transport_opts *opts, sipspec_transport **out, char *err,
+                    size_t errlen) {
+  return stream_open(&sipspec_transport_tls, loop, opts, out, err, errlen);
+}
+
+/* RFC 5922 §7.3: the name later sends to peer must find in its certificate. */
+static int tls_set_peer_name(sipspec_transport *tp, const sipspec_sockaddr *peer, const char *name) {
+  tcp_tp *t = (tcp_tp *)tp;
+  if (!peer || !name || !*name || strlen(name) >= sizeof t->names[0].name) return SIPSPEC_E_INVAL;
+  for (size_t i = 0; i < t->nnames; i++)
+    if (sipspec_sockaddr_equal(&t->names[i].addr, peer)) {
+      snprintf(t->names[i].name, sizeof t->names[i].name, "%s", name);
+      return SIPSPEC_OK;
+    }
+  struct tls_name *n = realloc(t->names, (t->nnames + 1) * sizeof *n);
+  if (!n) return SIPSPEC_E_NOMEM;
+  t->names = n;
+  n[t->nnames].addr = *peer;
+  snprintf(n[t->nnames].name, sizeof n[t->nnames].name, "%s", name);
+  t->nnames++;
+  return SIPSPEC_OK;
+}
+
+const sipspec_transport_type sipspec_transport_tls = {
+  .name = "tls",
+  .kind = SIPSPEC_TP_TLS,
+  .reliable = 1,
+  .open = tls_open,
+  .send = tcp_send,
+  .close = tcp_close,
+  .bound_addr = tcp_bound_addr,
+  .local_addr = tcp_local_addr,
+  .set_peer_name = tls_set_peer_name,
+};
 
 const sipspec_transport_type sipspec_transport_tcp = {
   .name = "tcp",
@@ -644,7 +980,7 @@ const sipspec_transport_type sipspec_transport_tcp = {
 };
 
 int sipspec_tcp_set_idle_timeout(sipspec_transport *tp, uint32_t ms) {
-  if (!tp || tp->type != &sipspec_transport_tcp) return SIPSPEC_E_INVAL;
+  if (!tp || (tp->type != &sipspec_transport_tcp && tp->type != &sipspec_transport_tls)) return SIPSPEC_E_INVAL;
   tcp_tp *t = (tcp_tp *)tp;
   t->idle_ms = ms ? ms : tcp_idle_default_ms;
   return SIPSPEC_OK;

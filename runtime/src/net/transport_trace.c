@@ -83,13 +83,25 @@ static int w_local(sipspec_transport *tp, const sipspec_sockaddr *toward, sipspe
   return sipspec_transport_local_addr(((traced_tp *)tp)->inner, toward, out);
 }
 
+static int w_name(sipspec_transport *tp, const sipspec_sockaddr *peer, const char *name) {
+  return sipspec_transport_set_peer_name(((traced_tp *)tp)->inner, peer, name);
+}
+
 static int open_udp(struct ev_loop *loop, const sipspec_transport_opts *opts, sipspec_transport **out, char *err,
+                    size_t errlen);
+static int open_tls(struct ev_loop *loop, const sipspec_transport_opts *opts, sipspec_transport **out, char *err,
                     size_t errlen);
 static int open_tcp(struct ev_loop *loop, const sipspec_transport_opts *opts, sipspec_transport **out, char *err,
                     size_t errlen);
 
-static const sipspec_transport_type traced_udp = {"udp", SIPSPEC_TP_UDP, 0, open_udp, w_send, w_close, w_bound, w_local};
-static const sipspec_transport_type traced_tcp = {"tcp", SIPSPEC_TP_TCP, 1, open_tcp, w_send, w_close, w_bound, w_local};
+static const sipspec_transport_type traced_udp = {"udp", SIPSPEC_TP_UDP, 0, open_udp, w_send, w_close, w_bound, w_local, NULL};
+static const sipspec_transport_type traced_tcp = {"tcp", SIPSPEC_TP_TCP, 1, open_tcp, w_send, w_close, w_bound, w_local, NULL};
+static const sipspec_transport_type traced_tls = {"tls", SIPSPEC_TP_TLS, 1, open_tls, w_send, w_close, w_bound, w_local, w_name};
+
+static int open_tls(struct ev_loop *loop, const sipspec_transport_opts *opts, sipspec_transport **out, char *err,
+                    size_t errlen) {
+  return open_as(&traced_tls, &sipspec_transport_tls, loop, opts, out, err, errlen);
+}
 
 static int open_udp(struct ev_loop *loop, const sipspec_transport_opts *opts, sipspec_transport **out, char *err,
                     size_t errlen) {
@@ -105,13 +117,13 @@ const sipspec_transport_type *sipspec_tp_trace_type(sipspec_tp_kind kind) {
   switch (kind) {
   case SIPSPEC_TP_UDP: return &traced_udp;
   case SIPSPEC_TP_TCP: return &traced_tcp;
-  case SIPSPEC_TP_TLS: return NULL;
+  case SIPSPEC_TP_TLS: return &traced_tls;
   }
   return NULL;
 }
 
 int sipspec_tp_is_traced(const sipspec_transport *tp) {
-  return tp && (tp->type == &traced_udp || tp->type == &traced_tcp);
+  return tp && (tp->type == &traced_udp || tp->type == &traced_tcp || tp->type == &traced_tls);
 }
 
 int sipspec_tp_trace_set(sipspec_transport *tp, sipspec_tp_trace_fn fn, void *user) {

@@ -214,12 +214,13 @@ static void on_ack(sipspec_tsx_layer *l, const sipspec_msg *ack, sipspec_transpo
  * sends (retransmissions, 100 Trying, stateless 400s) and receives (before parsing,
  * malformed messages too) reaches the trace. */
 static int open_transport(sipspec_server *srv, sipspec_tp_kind kind, unsigned port, char *err, size_t errlen) {
-  if (kind != SIPSPEC_TP_UDP && kind != SIPSPEC_TP_TCP) return SIPSPEC_E_TLS_UNAVAILABLE;
   sipspec_transport_opts o;
   sipspec_transport_opts_init(&o);
   o.bind_host = srv->listen_host;
   o.bind_port = port;
-  o.listen = kind == SIPSPEC_TP_TCP;
+  o.listen = kind != SIPSPEC_TP_UDP;
+  o.tls = &srv->o.tls; /* TLS: our certificate, and the client's check with require_client_cert */
+  o.tel = &srv->tel;
   /* Responses go back over the transport the request came on (18.2.2) whatever their size;
    * the server's only requests are BYEs. */
   o.max_datagram = 65000;
@@ -248,6 +249,7 @@ void sipspec_server_opts_init(sipspec_server_opts *o) {
   if (!o) return;
   memset(o, 0, sizeof *o);
   sipspec_config_init(&o->cfg);
+  sipspec_tls_config_init(&o->tls);
   o->both_transports = 1;
   sipspec_mrcp_server_config_init(&o->mrcp);
   o->mrcp.mrcp_port = 1544;
@@ -269,9 +271,12 @@ static int check_opts(const sipspec_server_opts *o, char *err, size_t errlen) {
     return fail(err, errlen, SIPSPEC_E_INVAL, "listen_host must be an IP literal such as 127.0.0.1 or ::1");
   if (o->listen_port > 65535) return fail(err, errlen, SIPSPEC_E_INVAL, "listen_port must be 0..65535");
   if (o->cfg.transport == SIPSPEC_TP_TLS)
-    return fail(err, errlen, SIPSPEC_E_TLS_UNAVAILABLE, "TLS is not available: listen on udp or tcp");
+    return fail(err, errlen, SIPSPEC_E_INVAL, "cfg.transport must be udp or tcp; TLS listens beside them (tls.cert_file)");
   if (o->cfg.transport != SIPSPEC_TP_UDP && o->cfg.transport != SIPSPEC_TP_TCP)
     return fail(err, errlen, SIPSPEC_E_INVAL, "cfg.transport must be udp or tcp");
+  if (!o->tls.cert_file[0] != !o->tls.key_file[0])
+    return fail(err, errlen, SIPSPEC_E_INVAL, "tls.cert_file and tls.key_file go together");
+  if (o->tls_port > 65535) return fail(err, errlen, SIPSPEC_E_INVAL, "tls_port must be 0..65535");
   if (!o->cfg.t1_ms || !o->cfg.t2_ms || !o->cfg.t4_ms || o->cfg.t2_ms < o->cfg.t1_ms)
     return fail(err, errlen, SIPSPEC_E_INVAL, "timers: T1, T2 and T4 must be non-zero and T2 >= T1");
   if (o->reject_status && (o->reject_status < 300 || o->reject_status > 699))
@@ -371,6 +376,8 @@ int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, si
       rc = open_transport(srv, first == SIPSPEC_TP_UDP ? SIPSPEC_TP_TCP : SIPSPEC_TP_UDP, sipspec_sockaddr_port(&a),
                           err, errlen);
   }
+  if (!rc && srv->o.tls.cert_file[0]) /* RFC 3261 26.2.1: TLS beside UDP and TCP, on its own port */
+    rc = open_transport(srv, SIPSPEC_TP_TLS, srv->o.tls_port, err, errlen);
   if (!rc) {
     sipspec_resolver_opts ro = {0};
     ro.hosts_path = o->hosts_path;

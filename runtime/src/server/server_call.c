@@ -62,7 +62,10 @@ static const char *our_contact(const srv_call *c, char *out, size_t cap) {
   unsigned port = srv->o.contact_port;
   if (!port && sipspec_transport_bound_addr(sipspec_tsx_layer_transport(srv->layer, c->kind), &a) == SIPSPEC_OK)
     port = sipspec_sockaddr_port(&a);
-  snprintf(out, cap, "sip:%s:%u;transport=%s", srv->contact_host, port, c->kind == SIPSPEC_TP_TCP ? "tcp" : "udp");
+  if (c->kind == SIPSPEC_TP_TLS) /* RFC 5630 §3.1.3: over TLS our Contact is a sips: URI */
+    snprintf(out, cap, "sips:%s:%u", srv->contact_host, port);
+  else
+    snprintf(out, cap, "sip:%s:%u;transport=%s", srv->contact_host, port, c->kind == SIPSPEC_TP_TCP ? "tcp" : "udp");
   return out;
 }
 

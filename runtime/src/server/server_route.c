@@ -130,7 +130,7 @@ int srv_route_via(sipspec_server *srv, sipspec_tp_kind kind, const sipspec_socka
   if (rc) return rc;
   sipspec_sockaddr_host(&local, host, sizeof host);
   int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
-  int n = snprintf(out, cap, "SIP/2.0/%s %s%s%s:%u;rport", kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", v6 ? "[" : "", host,
+  int n = snprintf(out, cap, "SIP/2.0/%s %s%s%s:%u;rport", kind == SIPSPEC_TP_TLS ? "TLS" : kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", v6 ? "[" : "", host,
                    v6 ? "]" : "", sipspec_sockaddr_port(&local));
   return n > 0 && (size_t)n < cap ? SIPSPEC_OK : SIPSPEC_E_RANGE;
 }

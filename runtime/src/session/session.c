@@ -432,6 +432,8 @@ static void session_act_report_answered(sipspec_session *s) {
 
 /* ---- failover (RFC 3263 4.3) ---- */
 
+static void session_act_report_transport_error(sipspec_session *s);
+
 static int target_avoided(const sipspec_ua *ua, const sipspec_target *t) {
   uint64_t now = sipspec_clock_now_ms(ua->clock);
   for (size_t i = 0; i < sizeof ua->avoided / sizeof ua->avoided[0]; i++)
@@ -518,7 +520,7 @@ static void session_act_send_invite_to_next_target(sipspec_session *s) {
 static void session_act_report_give_up(sipspec_session *s) {
   if (s->fail_ev == SIPSPEC_EV_RX_300_699) report_failed(s, SIPSPEC_RESULT_REJECTED);
   else if (s->fail_ev == SIPSPEC_EV_TXN_TIMEOUT) report_failed(s, SIPSPEC_RESULT_TIMEOUT); /* reason noted */
-  else report_failed(s, s->dns_failed ? SIPSPEC_RESULT_DNS_FAILED : SIPSPEC_RESULT_TRANSPORT_ERROR);
+  else session_act_report_transport_error(s);
 }
 
 int sipspec_session_target(const sipspec_session *s, unsigned i, sipspec_sockaddr *addr, sipspec_tp_kind *tp,
@@ -643,7 +645,8 @@ static void session_act_report_ended_early(sipspec_session *s) {
 static void session_act_report_auth_failed(sipspec_session *s) { report_failed(s, SIPSPEC_RESULT_AUTH_FAILED); }
 /* Before the session is established (the chart has no transport error in Established). */
 static void session_act_report_transport_error(sipspec_session *s) {
-  report_failed(s, s->dns_failed ? SIPSPEC_RESULT_DNS_FAILED : SIPSPEC_RESULT_TRANSPORT_ERROR);
+  report_failed(s, s->dns_failed ? SIPSPEC_RESULT_DNS_FAILED
+                   : s->tls_failed ? SIPSPEC_RESULT_TLS_FAILED : SIPSPEC_RESULT_TRANSPORT_ERROR);
 }
 static void session_act_report_terminated_by_peer(sipspec_session *s) { s->end_by = SIPSPEC_END_PEER; }
 /* Established__RX_481_408: the response to an in-dialog request ends the dialog (12.2.1.2). */
@@ -1156,6 +1159,9 @@ static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user) {
   if (slot->role != ST_INVITE && slot->role != ST_BYE) return; /* an answered ICT sends nothing */
   s->status = 0;
   set_reason(s, "transport error: %s", sipspec_strerror(code));
+  /* TLS says which check failed (net/tls.c): that sentence is the reason */
+  s->tls_failed = code <= SIPSPEC_E_TLS_UNTRUSTED && code >= SIPSPEC_E_TLS_VERIFY;
+  if (s->tls_failed) set_reason(s, "%s", sipspec_tsx_layer_transport_error(s->ua->layer));
   post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
 }
 
@@ -1495,9 +1501,20 @@ static int session_address(sipspec_session *s, char *ip, size_t iplen) {
   s->local_port = sipspec_sockaddr_port(&local);
   char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
   snprintf(hostport, sizeof hostport, "%s:%u", s->local_host, s->local_port);
-  snprintf(s->via, sizeof s->via, "SIP/2.0/%s %s;rport", s->kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", hostport);
-  snprintf(s->contact, sizeof s->contact, "sip:%s@%s%s", ua->from_user, hostport,
-           s->kind == SIPSPEC_TP_TCP ? ";transport=tcp" : "");
+  static const char *const via_tp[] = {"UDP", "TCP", "TLS"}, *const contact_tp[] = {"", ";transport=tcp", ""};
+  snprintf(s->via, sizeof s->via, "SIP/2.0/%s %s;rport", via_tp[s->kind], hostport);
+  /* RFC 5630 §3.1.3 / RFC 3261 §8.1.1.8: over TLS the Contact is a sips: URI */
+  snprintf(s->contact, sizeof s->contact, "%s:%s@%s%s", s->kind == SIPSPEC_TP_TLS ? "sips" : "sip", ua->from_user,
+           hostport, contact_tp[s->kind]);
+  if (s->kind == SIPSPEC_TP_TLS) { /* RFC 5922 §7.3: the domain of the URI is what the server proves */
+    sipspec_uri u;
+    char name[256];
+    if (sipspec_uri_parse(s->target, strlen(s->target), &u, NULL) != SIPSPEC_OK || u.host.len >= sizeof name)
+      return SIPSPEC_E_INVAL;
+    memcpy(name, u.host.p, u.host.len);
+    name[u.host.len] = '\0';
+    if ((rc = sipspec_transport_set_peer_name(tp, &s->dest, name))) return rc;
+  }
   return SIPSPEC_OK;
 }
 
@@ -1585,7 +1602,8 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   if (out) *out = NULL;
   if (!ua || !o || !o->target || (!o->offer && (!o->sdp || !o->sdp_len))) return SIPSPEC_E_INVAL;
   sipspec_uri u;
-  if (sipspec_uri_parse(o->target, strlen(o->target), &u, NULL) != SIPSPEC_OK || u.kind != SIPSPEC_URI_SIP ||
+  if (sipspec_uri_parse(o->target, strlen(o->target), &u, NULL) != SIPSPEC_OK ||
+      (u.kind != SIPSPEC_URI_SIP && u.kind != SIPSPEC_URI_SIPS) ||
       !u.host.len || strpbrk(o->target, "\r\n<>\" "))
     return SIPSPEC_E_INVAL;
   if (!extra_ok(o->extra_headers) || (o->to_display && strpbrk(o->to_display, "\"\\\r\n")))
@@ -1594,12 +1612,14 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   sipspec_tp_kind kind = ua->cfg.transport;
   if (u.transport.len == 3 && !strncasecmp(u.transport.p, "tcp", 3)) kind = SIPSPEC_TP_TCP;
   if (u.transport.len == 3 && !strncasecmp(u.transport.p, "udp", 3)) kind = SIPSPEC_TP_UDP;
+  if (u.transport.len == 3 && !strncasecmp(u.transport.p, "tls", 3)) kind = SIPSPEC_TP_TLS;
+  if (u.kind == SIPSPEC_URI_SIPS) kind = SIPSPEC_TP_TLS; /* RFC 5630 §3.1.1: sips: is TLS on every hop */
   if (!sipspec_tsx_layer_transport(ua->layer, kind)) return SIPSPEC_E_TSX_NO_TRANSPORT;
   char host[SIPSPEC_SOCKADDR_STRLEN];
   if (u.host.len >= sizeof host) return SIPSPEC_E_INVAL;
   memcpy(host, u.host.p, u.host.len);
   host[u.host.len] = '\0';
-  unsigned port = u.port > 0 ? (unsigned)u.port : 5060u;
+  unsigned port = u.port > 0 ? (unsigned)u.port : kind == SIPSPEC_TP_TLS ? 5061u : 5060u; /* RFC 3261 19.1.2 */
   /* The offer description is checked now (its address may still be unknown). */
   if (o->offer) {
     sipspec_mrcp_offer_desc d = *o->offer;

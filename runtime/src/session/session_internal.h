@@ -177,6 +177,7 @@ struct sipspec_session {
   size_t reinvite_len;
   sipspec_end_reason end_by;
   char reason[300];
+  int tls_failed;                    /* the transport error was TLS's (result tls-failed) */
   char warning[160];
   int bye_tried;                     /* a BYE of ours was sent (or tried) */
   int bye_status;                    /* its final status once over, 0 none, -1 no BYE of ours */

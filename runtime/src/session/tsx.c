@@ -269,6 +269,7 @@ static void on_recv(sipspec_transport *tp, const char *data, size_t len, const s
 static void on_error(sipspec_transport *tp, const sipspec_tp_error *e, void *user) {
   sipspec_tsx_layer *l = user;
   size_t n = 0, cap = (size_t)l->stats.live;
+  snprintf(l->tp_error, sizeof l->tp_error, "%s", e->message ? e->message : sipspec_strerror(e->code));
   if (!cap) return;
   sipspec_tsx **hit = calloc(cap, sizeof *hit);
   if (!hit) return;
@@ -331,3 +332,5 @@ sipspec_tsx *sipspec_tsx_layer_find_cancelled(sipspec_tsx_layer *l, const sipspe
   sipspec_tsx *t = find_server(l, &k);
   return t && t->chart == &sipspec_chart_ist ? t : NULL;
 }
+
+const char *sipspec_tsx_layer_transport_error(const sipspec_tsx_layer *l) { return l->tp_error; }

@@ -164,6 +164,9 @@ void sipspec_tsx_layer_destroy(sipspec_tsx_layer *l);
 int sipspec_tsx_layer_open_transport(sipspec_tsx_layer *l, const sipspec_transport_type *type,
                                      const sipspec_transport_opts *opts, sipspec_transport **out,
                                      char *err, size_t errlen);
+/* The sentence of the transport error being reported to on_transport_error ("handshake
+ * 127.0.0.1:5061/tls: certificate expired: ..."); valid during that callback. */
+const char *sipspec_tsx_layer_transport_error(const sipspec_tsx_layer *l);
 /* The layer's transport of that kind (for Via sent-by: sipspec_transport_local_addr()), or
  * NULL. */
 sipspec_transport *sipspec_tsx_layer_transport(sipspec_tsx_layer *l, sipspec_tp_kind kind);

@@ -72,6 +72,7 @@ struct sipspec_tsx_layer {
   sipspec_tsx_layer_callbacks cb;
   sipspec_transport *tp[3];        /* by sipspec_tp_kind */
   sipspec_tsx *live;
+  char tp_error[SIPSPEC_ERR_LEN];  /* the sentence of the transport error being reported */
   sipspec_tsx *bucket[TSX_BUCKETS]; /* live transactions by branch, for matching */
   sipspec_msg *rx;                 /* the message being received */
   sipspec_msg *scratch;            /* re-parsing stored requests; never held across a callback */

@@ -32,6 +32,7 @@
 void sipspec_ua_opts_init(sipspec_ua_opts *o) {
   memset(o, 0, sizeof *o);
   sipspec_config_init(&o->cfg);
+  sipspec_tls_config_init(&o->tls);
   sipspec_digest_client_config_init(&o->auth);
 }
 
@@ -45,6 +46,7 @@ const char *sipspec_result_name(sipspec_result r) {
   case SIPSPEC_RESULT_CANCELLED: return "cancelled";
   case SIPSPEC_RESULT_BAD_ANSWER: return "bad-answer";
   case SIPSPEC_RESULT_DNS_FAILED: return "dns-failed";
+  case SIPSPEC_RESULT_TLS_FAILED: return "tls-failed";
   }
   return "?";
 }
@@ -71,7 +73,21 @@ void ua_hop_addr(sipspec_session *s, const char *uri, sipspec_sockaddr *out) {
   memcpy(host, u.host.p, u.host.len);
   host[u.host.len] = '\0';
   sipspec_sockaddr a;
-  if (sipspec_sockaddr_set(&a, host, u.port > 0 ? (unsigned)u.port : 5060u) == SIPSPEC_OK) *out = a;
+  unsigned dflt = u.kind == SIPSPEC_URI_SIPS ? 5061u : 5060u; /* RFC 3261 19.1.2 */
+  if (sipspec_sockaddr_set(&a, host, u.port > 0 ? (unsigned)u.port : dflt) != SIPSPEC_OK) return;
+  *out = a;
+  /* TLS: a hop at another address (the remote target, a Record-Route) must prove the domain
+   * the session was asked for (RFC 5922 §7.3), not the IP literal of the Contact: the same
+   * name is set for that address, so a connection there is checked, and kept, for it. */
+  sipspec_uri t;
+  char name[256];
+  sipspec_transport *tp = s->kind == SIPSPEC_TP_TLS ? sipspec_tsx_layer_transport(s->ua->layer, s->kind) : NULL;
+  if (tp && !sipspec_sockaddr_equal(&a, &s->dest) &&
+      sipspec_uri_parse(s->target, strlen(s->target), &t, NULL) == SIPSPEC_OK && t.host.len < sizeof name) {
+    memcpy(name, t.host.p, t.host.len);
+    name[t.host.len] = '\0';
+    (void)sipspec_transport_set_peer_name(tp, &a, name);
+  }
 }
 
 /* ---- session list ------------------------------------------------------------------------ */
@@ -205,12 +221,8 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
     set_err(err, errlen, "display_name / user_agent: control characters, quotes and backslashes are not allowed");
     return SIPSPEC_E_INVAL;
   }
-  if (o->cfg.transport == SIPSPEC_TP_TLS) {
-    set_err(err, errlen, "transport tls: TLS is not available yet");
-    return SIPSPEC_E_TLS_UNAVAILABLE;
-  }
-  if (o->cfg.transport != SIPSPEC_TP_UDP && o->cfg.transport != SIPSPEC_TP_TCP) {
-    set_err(err, errlen, "transport: must be udp or tcp");
+  if (o->cfg.transport != SIPSPEC_TP_UDP && o->cfg.transport != SIPSPEC_TP_TCP && o->cfg.transport != SIPSPEC_TP_TLS) {
+    set_err(err, errlen, "transport: must be udp, tcp or tls");
     return SIPSPEC_E_CONFIG;
   }
   if (!o->cfg.t1_ms || !o->cfg.t2_ms || !o->cfg.t4_ms || o->cfg.t2_ms < o->cfg.t1_ms) {
@@ -248,6 +260,7 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
   ro.dns = strcmp(ua->cfg.dns_servers, "none") != 0; /* "none": the hosts file only */
   ro.dns_servers = ua->cfg.dns_servers[0] ? ua->cfg.dns_servers : NULL;
   ro.clock = ua->clock;
+  ro.tls = 1; /* SIPS+D2T and _sips._tcp may be chosen; a target over a transport not open is skipped */
   if (!rc) rc = sipspec_resolver_create(loop, &ro, &ua->resolver, err, errlen);
   if (rc) {
     if (rc == SIPSPEC_E_NOMEM) set_err(err, errlen, "out of memory");
@@ -260,6 +273,8 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
   to.bind_port = ua->bind_port;
   to.clock = ua->clock;
   to.max_datagram = ua->cfg.udp_max_size ? ua->cfg.udp_max_size : SIPSPEC_DEFAULT_UDP_MAX_SIZE;
+  to.keepalive_ms = ua->cfg.keepalive_ms; /* TCP and TLS (RFC 5626 4.4.1) */
+  to.tel = &ua->tel;
   if (ua->cfg.transport == SIPSPEC_TP_UDP)
     rc = open_transport(ua, SIPSPEC_TP_UDP, &to, err, errlen);
   if (!rc && (ua->cfg.transport == SIPSPEC_TP_TCP || ua->cfg.tcp_enabled)) {
@@ -281,6 +296,15 @@ int sipspec_ua_create(struct ev_loop *loop, const sipspec_ua_opts *o, sipspec_ua
       rc = open_transport(ua, SIPSPEC_TP_TCP, &tt, err, errlen);
     }
     if (rc && ua->cfg.transport == SIPSPEC_TP_UDP) rc = SIPSPEC_OK; /* UDP still works */
+  }
+  if (!rc && ua->cfg.transport == SIPSPEC_TP_TLS) {
+    /* TLS listens too (a fixed port for Via and Contact; it accepts handshakes only with
+     * MRCP_SIP_TLS_CERT); a bad certificate, key or CA file fails here, naming the files. */
+    sipspec_transport_opts tt = to;
+    tt.listen = 1;
+    tt.tls = &o->tls;
+    tt.tel = &ua->tel;
+    rc = open_transport(ua, SIPSPEC_TP_TLS, &tt, err, errlen);
   }
   if (rc) {
     sipspec_ua_destroy(ua);
