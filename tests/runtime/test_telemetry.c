@@ -14,7 +14,8 @@ static const char *expected_keys[] = {
   "sipProvisional", "sipInviteTimeouts", "sipError4xx", "sipError5xx", "sipError6xx",
   "sipAuthChallenges", "sipByeSent", "sipByeAcksMissing", "sipRetransmissions",
   "sipTransportErrors", "sessionsStarted", "sessionsEstablished", "sessionsFailed", "sipSessionRefreshes",
-  "sipSessionExpired", "sipDnsQueries", "sipDnsFailures", "sipFailovers"};
+  "sipSessionExpired", "sipDnsQueries", "sipDnsFailures", "sipFailovers",
+  "rtcpPacketsLost", "rtcpFractionLost", "rtcpJitterMs", "rtcpRttMs", "rtpPacketsSent", "rtpPacketsReceived"};
 enum { NKEYS = sizeof expected_keys / sizeof expected_keys[0] };
 
 /* Parses {"k":n,...} with unsigned integer values. Returns the number of pairs, -1 on any

@@ -34,7 +34,13 @@ extern "C" {
   X(sipSessionExpired)   /* sessions ended because the peer did not refresh */     \
   X(sipDnsQueries)       /* DNS queries sent (the hosts file and the cache are not queries) */ \
   X(sipDnsFailures)      /* DNS queries the servers failed or did not answer */ \
-  X(sipFailovers)        /* INVITEs sent again to the next target (RFC 3263 4.3) */
+  X(sipFailovers)        /* INVITEs sent again to the next target (RFC 3263 4.3) */ \
+  X(rtcpPacketsLost)     /* RFC 3550 A.3 cumulative loss of the received audio (0 when negative) */ \
+  X(rtcpFractionLost)    /* A.3 fraction lost in the last RTCP interval, in 1/256 */ \
+  X(rtcpJitterMs)        /* A.8 interarrival jitter at the last report, ms */ \
+  X(rtcpRttMs)           /* §6.4.1 round-trip time, ms (0 while unknown) */ \
+  X(rtpPacketsSent)      /* RTP packets sent */ \
+  X(rtpPacketsReceived)  /* RTP packets received from the negotiated source */
 
 typedef struct sipspec_telemetry {
 #define SIPSPEC_TELEMETRY_FIELD_(f) uint64_t f;
