@@ -193,7 +193,7 @@ int sipspec_cmd_call(int argc, char **argv) {
   cc.call.hold_ms = hold_ms;
   cc.call.media.play = play;
   cc.call.media.record = record;
-  cc.call.media.local_port = rtp_port;
+  cc.call.media.local_port = play || record ? rtp_port : 0; /* audio only when asked for */
   if (cli_media_open(&cc.call.media, why, sizeof why) != SIPSPEC_OK) return usage_error("--play: %s%s", why, "");
   cc.call.on_done = call_done;
 
