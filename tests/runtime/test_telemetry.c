@@ -84,7 +84,13 @@ static void test_json_keys_and_values(void) {
   t.sipSessionExpired = 15;
   t.sipDnsQueries = 16;
   t.sipDnsFailures = 17;
-  t.sipFailovers = 18446744073709551615ull;
+  t.sipFailovers = 18;
+  t.rtcpPacketsLost = 19;
+  t.rtcpFractionLost = 20;
+  t.rtcpJitterMs = 21;
+  t.rtcpRttMs = 22;
+  t.rtpPacketsSent = 23;
+  t.rtpPacketsReceived = 18446744073709551615ull;
   char buf[1024];
   size_t n = sipspec_telemetry_to_json(&t, buf, sizeof buf);
   CU_ASSERT_EQUAL(n, strlen(buf));
