@@ -15,7 +15,8 @@ static const char *expected_keys[] = {
   "sipAuthChallenges", "sipByeSent", "sipByeAcksMissing", "sipRetransmissions",
   "sipTransportErrors", "sessionsStarted", "sessionsEstablished", "sessionsFailed", "sipSessionRefreshes",
   "sipSessionExpired", "sipDnsQueries", "sipDnsFailures", "sipFailovers", "sipTlsHandshakes",
-  "sipTlsFailures", "sipKeepaliveTimeouts"};
+  "sipTlsFailures", "sipKeepaliveTimeouts", "rtcpPacketsLost", "rtcpFractionLost", "rtcpJitterMs", "rtcpRttMs",
+  "rtpPacketsSent", "rtpPacketsReceived"};
 enum { NKEYS = sizeof expected_keys / sizeof expected_keys[0] };
 
 /* Parses {"k":n,...} with unsigned integer values. Returns the number of pairs, -1 on any
@@ -87,7 +88,13 @@ static void test_json_keys_and_values(void) {
   t.sipFailovers = 18;
   t.sipTlsHandshakes = 19;
   t.sipTlsFailures = 20;
-  t.sipKeepaliveTimeouts = 18446744073709551615ull;
+  t.sipKeepaliveTimeouts = 21;
+  t.rtcpPacketsLost = 22;
+  t.rtcpFractionLost = 23;
+  t.rtcpJitterMs = 24;
+  t.rtcpRttMs = 25;
+  t.rtpPacketsSent = 26;
+  t.rtpPacketsReceived = 18446744073709551615ull;
   char buf[1024];
   size_t n = sipspec_telemetry_to_json(&t, buf, sizeof buf);
   CU_ASSERT_EQUAL(n, strlen(buf));

@@ -273,7 +273,7 @@ static void test_report_json(void) {
     "\"audio\":{\"host\":\"127.0.0.1\",\"port\":4000,\"codec\":{\"name\":\"PCMU\",\"rate\":8000,\"pt\":0},"
     "\"direction\":{\"offered\":\"sendrecv\",\"answered\":\"sendrecv\"},\"rejected\":false}},\"ended_by\":\"local\","
     "\"bye_status\":481,\"bye_reason\":\"Call/Transaction Does Not Exist\",\"session_expires\":600,"
-    "\"refresher\":\"uac\",\"targets\":[{\"address\":\"127.0.0.9:5060\",\"transport\":\"udp\",\"left\":\"503 Service Unavailable\"},{\"address\":\"127.0.0.1:5070\",\"transport\":\"tcp\",\"left\":null}],\"telemetry\":{";
+    "\"refresher\":\"uac\",\"targets\":[{\"address\":\"127.0.0.9:5060\",\"transport\":\"udp\",\"left\":\"503 Service Unavailable\"},{\"address\":\"127.0.0.1:5070\",\"transport\":\"tcp\",\"left\":null}],\"media\":null,\"telemetry\":{";
   CU_ASSERT_EQUAL(strncmp(s, want, strlen(want)), 0);
   if (strncmp(s, want, strlen(want))) fprintf(stderr, "\ngot:  %s\nwant: %s...\n", s, want);
   CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"sessionsEstablished\":1"));
@@ -295,7 +295,7 @@ static void test_report_failed_json(void) {
   char *s = report_json(&r, extra, &seven);
   const char *want = "{\"result\":\"rejected\",\"status\":486,\"reason\":\"Busy Here\",\"call_id\":null,"
                      "\"session\":null,\"ended_by\":\"none\",\"bye_status\":null,\"bye_reason\":null,"
-                     "\"session_expires\":null,\"refresher\":null,\"targets\":null,\"telemetry\":{\"sipProvisional\":0,";
+                     "\"session_expires\":null,\"refresher\":null,\"targets\":null,\"media\":null,\"telemetry\":{\"sipProvisional\":0,";
   CU_ASSERT_EQUAL(strncmp(s, want, strlen(want)), 0);
   CU_ASSERT_EQUAL(strcmp(s + strlen(s) - 13, "},\"server\":7}"), 0);
   free(s);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "sipspec/mrcp_sdp.h"
+#include "sipspec/rtp.h"
 #include "sipspec/telemetry.h"
 
 typedef struct cli_call_report {
@@ -33,6 +34,9 @@ typedef struct cli_call_report {
   int established;           /* the 2xx arrived and fit the offer */
   int has_answer;            /* answer below is filled */
   sipspec_mrcp_answer answer;
+  int has_media;             /* an RTP endpoint ran: media below is its last figures */
+  sipspec_rtp_stats media;
+  char media_error[160];     /* why no RTP endpoint ran although asked; "" none */
   sipspec_telemetry tel;
 } cli_call_report;
 
@@ -46,7 +50,8 @@ const sipspec_mrcp_codec_choice *cli_call_report_codec(const cli_call_report *r)
 /* One JSON object, no trailing newline:
  *   {"result":..,"status":..,"reason":..,"call_id":..,"session":{..}|null,"ended_by":..,
  *    "bye_status":..,"bye_reason":..,"session_expires":..,"refresher":..,"targets":[..]|null,
- *    "telemetry":{..}}  (+ "warning", "error" when set).
+ *    "media":{..}|null,"telemetry":{..}}  (+ "warning", "error", "media_error" when set;
+ *    docs/media.md says what each media figure is).
  * extra (may be NULL) writes more members (",\"name\":value...") before the closing brace. */
 void cli_call_report_json(FILE *out, const cli_call_report *r, void (*extra)(FILE *out, void *arg), void *arg);
 

@@ -49,8 +49,6 @@ static void on_provisional(sipspec_session *s, int status, const char *reason, v
 static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *answer, const char *sdp, size_t sdp_len,
                         void *user) {
   cli_call *c = user;
-  (void)sdp;
-  (void)sdp_len;
   c->rep.established = 1;
   c->rep.status = sipspec_session_status(s);
   copy(c->rep.reason, sizeof c->rep.reason, sipspec_session_reason(s));
@@ -60,6 +58,18 @@ static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *answer, c
   }
   say(c, "%d: session established", c->rep.status);
   if (c->log) cli_call_report_session_text(c->log, &c->rep);
+  if (answer && c->media.local_port && !c->media.rtp) { /* the negotiated audio: RTP and RTCP (RFC 3550) */
+    char err[256] = "";
+    if (!c->clock) c->clock = sipspec_clock_libev_new(c->loop);
+    int rc = c->clock ? cli_media_start(&c->media, c->clock, answer, sdp, sdp_len, err, sizeof err) : SIPSPEC_E_NOMEM;
+    if (rc != SIPSPEC_OK) {
+      copy(c->rep.media_error, sizeof c->rep.media_error, err[0] ? err : sipspec_strerror(rc));
+      say(c, "no audio: %s", c->rep.media_error);
+    } else if (c->media.rtp) {
+      say(c, "audio: RTP on port %u, RTCP on %u, SSRC %08x", sipspec_rtp_local_port(c->media.rtp),
+          sipspec_rtp_local_rtcp_port(c->media.rtp), (unsigned)sipspec_rtp_ssrc(c->media.rtp));
+    }
+  }
   if (c->ending) return; /* a hang-up came while the INVITE was pending: the runtime sends BYE */
   ev_timer_set(&c->hold, c->hold_ms / 1000.0, 0.);
   ev_timer_start(c->loop, &c->hold);
@@ -126,6 +136,14 @@ static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user)
   if (c->rep.bye_sent && c->rep.bye_status) say(c, "BYE: %d %s", c->rep.bye_status, c->rep.bye_reason);
   else if (c->rep.bye_sent) say(c, "BYE: %s", c->rep.bye_reason);
   ev_timer_stop(c->loop, &c->hold);
+  cli_media_stop(&c->media); /* RTCP BYE (RFC 3550 §6.3.7) */
+  const sipspec_rtp_stats *ms = cli_media_stats(&c->media);
+  if (ms) {
+    c->rep.has_media = 1;
+    c->rep.media = *ms;
+    say(c, "audio: sent %llu packets, received %llu, lost %lld, jitter %.2f ms%s", (unsigned long long)ms->packets_sent,
+        (unsigned long long)ms->packets_received, (long long)ms->lost, ms->jitter_ms, ms->rtt_known ? "" : ", no RTT");
+  }
   c->s = NULL;
   c->done = 1;
   if (c->on_done) c->on_done(c);
@@ -164,4 +182,18 @@ void cli_call_hangup(cli_call *c) {
 void cli_call_finish(cli_call *c, sipspec_ua *ua) {
   if (c->loop) ev_timer_stop(c->loop, &c->hold);
   if (ua) c->rep.tel = *sipspec_ua_telemetry(ua);
+  const sipspec_rtp_stats *ms = cli_media_stats(&c->media);
+  if (ms) { /* the media counters of telemetry.h, from the endpoint's figures */
+    c->rep.has_media = 1;
+    c->rep.media = *ms;
+    c->rep.tel.rtcpPacketsLost = ms->lost > 0 ? (uint64_t)ms->lost : 0;
+    c->rep.tel.rtcpFractionLost = ms->fraction_lost;
+    c->rep.tel.rtcpJitterMs = (uint64_t)(ms->jitter_ms + 0.5);
+    c->rep.tel.rtcpRttMs = ms->rtt_known ? (uint64_t)(ms->rtt_ms + 0.5) : 0;
+    c->rep.tel.rtpPacketsSent = ms->packets_sent;
+    c->rep.tel.rtpPacketsReceived = ms->packets_received;
+  }
+  cli_media_close(&c->media);
+  if (c->clock) sipspec_clock_free(c->clock);
+  c->clock = NULL;
 }

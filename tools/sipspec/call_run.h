@@ -11,6 +11,7 @@
 #include <ev.h>
 #include <stdio.h>
 
+#include "call_media.h"
 #include "call_report.h"
 #include "sipspec/ua.h"
 
@@ -21,6 +22,7 @@ typedef struct cli_call {
   unsigned hold_ms;          /* how long an established session is kept before BYE */
   void (*on_done)(struct cli_call *c); /* after on_terminated filled the report (may be NULL) */
   void *user;
+  cli_media media;           /* --play, --record, local_port (0: no RTP endpoint) */
   /* ro */
   cli_call_report rep;
   int done;                  /* on_terminated came */
@@ -30,6 +32,7 @@ typedef struct cli_call {
   sipspec_session *s;        /* NULL before start and once terminated */
   ev_timer hold;
   int ending;
+  sipspec_clock *clock;      /* libev's clock of the loop, for the RTP endpoint */
 } cli_call;
 
 void cli_call_init(cli_call *c);

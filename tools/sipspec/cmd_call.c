@@ -41,6 +41,8 @@ static void usage(FILE *out) {
           "  --rtp-port N          the RTP port offered for audio (default 5004)\n"
           "  --keepalive MS        send OPTIONS in the dialog every MS while held (default: none)\n"
           "  --user U --password P Digest credentials (default: SIPSPEC_USER, SIPSPEC_PASSWORD)\n"
+          "  --play FILE|tone:HZ   send audio: WAV (PCM 16-bit 8 kHz mono), raw mu-law/A-law, or a tone\n"
+          "  --record FILE         write the audio received (raw G.711 octets)\n"
           "  --json                print exactly one JSON object (docs/cli.md lists its fields)\n"
           "  --hosts FILE          look host names up in FILE (hosts(5) format; default /etc/hosts)\n"
           "  --coverage-out FILE   merge this run's state-chart coverage into FILE at exit\n"
@@ -104,6 +106,7 @@ int sipspec_cmd_call(int argc, char **argv) {
   sipspec_mrcp_resource res[SIPSPEC_MRCP_MAX_CHANNELS];
   size_t nres = 0;
   char why[256];
+  const char *play = NULL, *record = NULL;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -122,6 +125,12 @@ int sipspec_cmd_call(int argc, char **argv) {
     } else if ((m = cli_opt(argc, argv, &i, "--rtp-port", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_uint(v, 1, 65535, &rtp_port, why, sizeof why))
         return usage_error("--rtp-port: %s%s", why, "");
+    } else if ((m = cli_opt(argc, argv, &i, "--play", &v, why, sizeof why))) {
+      if (m < 0 || !*v) return usage_error("--play needs FILE or tone:HZ%s%s", "", "");
+      play = v;
+    } else if ((m = cli_opt(argc, argv, &i, "--record", &v, why, sizeof why))) {
+      if (m < 0 || !*v) return usage_error("--record needs a file name%s%s", "", "");
+      record = v;
     } else if ((m = cli_opt(argc, argv, &i, "--keepalive", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_uint(v, 0, SIPSPEC_CONFIG_MAX_MS, &keepalive_ms, why, sizeof why))
         return usage_error("--keepalive: %s%s", why, "");
@@ -207,6 +216,10 @@ int sipspec_cmd_call(int argc, char **argv) {
   cli_call_init(&cc.call);
   cc.call.log = json ? NULL : stdout;
   cc.call.hold_ms = hold_ms;
+  cc.call.media.play = play;
+  cc.call.media.record = record;
+  cc.call.media.local_port = play || record ? rtp_port : 0; /* audio only when asked for */
+  if (cli_media_open(&cc.call.media, why, sizeof why) != SIPSPEC_OK) return usage_error("--play: %s%s", why, "");
   cc.call.on_done = call_done;
 
   sipspec_ua *ua = NULL;

@@ -37,7 +37,13 @@ extern "C" {
   X(sipFailovers)        /* INVITEs sent again to the next target (RFC 3263 4.3) */ \
   X(sipTlsHandshakes)    /* TLS handshakes completed (either side) */          \
   X(sipTlsFailures)      /* TLS handshakes failed or timed out, checks refused */ \
-  X(sipKeepaliveTimeouts) /* stream connections closed for want of a pong (RFC 5626) */
+  X(sipKeepaliveTimeouts) /* stream connections closed for want of a pong (RFC 5626) */ \
+  X(rtcpPacketsLost)     /* RFC 3550 A.3 cumulative loss of the received audio (0 when negative) */ \
+  X(rtcpFractionLost)    /* A.3 fraction lost in the last RTCP interval, in 1/256 */ \
+  X(rtcpJitterMs)        /* A.8 interarrival jitter at the last report, ms */ \
+  X(rtcpRttMs)           /* §6.4.1 round-trip time, ms (0 while unknown) */ \
+  X(rtpPacketsSent)      /* RTP packets sent */ \
+  X(rtpPacketsReceived)  /* RTP packets received from the negotiated source */
 
 typedef struct sipspec_telemetry {
 #define SIPSPEC_TELEMETRY_FIELD_(f) uint64_t f;
