@@ -34,6 +34,7 @@ static void usage(FILE *out) {
           "                         speechrecog,speechsynth); others get port 0, an offer with\n"
           "                         none of them 488 with a Warning (default: all)\n"
           "  --reject CODE          answer every INVITE with CODE (300..699)\n"
+          "  --reject-every N       with --reject: only the Nth, 2Nth ... INVITE (N=10: 10%%)\n"
           "  --ring N               send N 180 Ringing before the final response (default 1)\n"
           "  --ring-interval MS     wait MS between the 180s and before the final response (0)\n"
           "  --bye-after MS         send BYE MS after the ACK (default: never)\n"
@@ -206,6 +207,9 @@ int sipspec_cmd_serve(int argc, char **argv) {
     } else if ((m = cli_opt(argc, argv, &i, "--reject", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_uint(v, 300, 699, &n, why, sizeof why)) return usage_error("--reject", why);
       so.reject_status = (int)n;
+    } else if ((m = cli_opt(argc, argv, &i, "--reject-every", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 1, 1000000, &so.reject_every, why, sizeof why))
+        return usage_error("--reject-every", why);
     } else if ((m = cli_opt(argc, argv, &i, "--ring", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_uint(v, 0, 1000, &so.ring_count, why, sizeof why)) return usage_error("--ring", why);
     } else if ((m = cli_opt(argc, argv, &i, "--ring-interval", &v, why, sizeof why))) {
@@ -237,6 +241,7 @@ int sipspec_cmd_serve(int argc, char **argv) {
   }
   if (!listen_set) return usage_error("--listen HOST:PORT is required", NULL);
   if ((realm || proxy) && !auth) return usage_error("--realm and --proxy need --auth USER:PASSWORD", NULL);
+  if (so.reject_every && !so.reject_status) return usage_error("--reject-every needs --reject CODE", NULL);
 
   int rc = cli_config_from_env(&so.cfg, err, sizeof err);
   if (rc != SIPSPEC_OK) {
