@@ -58,6 +58,7 @@ struct serve {
   int json;
   ev_signal sigint, sigterm;
   ev_timer idle_poll;
+  ev_prepare flush;          /* writes the lines of a loop iteration before the loop waits */
   int stopping;
   double stop_bound;         /* seconds to wait for the dialogs to end after the signal */
   double stop_deadline;
@@ -88,6 +89,14 @@ static void log_line(struct serve *sv, const char *event, const char *call_id, i
     if (text) printf(" %s", text);
     putchar('\n');
   }
+  /* no fflush here: flush_cb writes every line of this loop iteration at once, before the
+   * loop waits again (under load: one write() for many calls, not one per line) */
+}
+
+static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
+  (void)loop;
+  (void)w;
+  (void)revents;
   fflush(stdout);
 }
 
@@ -296,6 +305,8 @@ int sipspec_cmd_serve(int argc, char **argv) {
   sv.sigint.data = sv.sigterm.data = &sv;
   ev_signal_start(sv.loop, &sv.sigint);
   ev_signal_start(sv.loop, &sv.sigterm);
+  ev_prepare_init(&sv.flush, flush_cb);
+  ev_prepare_start(sv.loop, &sv.flush);
   ev_init(&sv.idle_poll, idle_cb);
   sv.idle_poll.repeat = 0.02;
   sv.idle_poll.data = &sv;
@@ -314,6 +325,7 @@ int sipspec_cmd_serve(int argc, char **argv) {
 
   ev_run(sv.loop, 0);
   ev_timer_stop(sv.loop, &sv.idle_poll);
+  ev_prepare_stop(sv.loop, &sv.flush);
   ev_signal_stop(sv.loop, &sv.sigint);
   ev_signal_stop(sv.loop, &sv.sigterm);
 
