@@ -39,6 +39,7 @@ static void usage(FILE *out) {
           "                         speechrecog,speechsynth); others get port 0, an offer with\n"
           "                         none of them 488 with a Warning (default: all)\n"
           "  --reject CODE          answer every INVITE with CODE (300..699)\n"
+          "  --reject-every N       with --reject: only the Nth, 2Nth ... INVITE (N=10: 10%%)\n"
           "  --ring N               send N 180 Ringing before the final response (default 1)\n"
           "  --ring-interval MS     wait MS between the 180s and before the final response (0)\n"
           "  --bye-after MS         send BYE MS after the ACK (default: never)\n"
@@ -65,6 +66,7 @@ struct serve {
   int json;
   ev_signal sigint, sigterm;
   ev_timer idle_poll;
+  ev_prepare flush;          /* writes the lines of a loop iteration before the loop waits */
   int stopping;
   double stop_bound;         /* seconds to wait for the dialogs to end after the signal */
   double stop_deadline;
@@ -95,6 +97,14 @@ static void log_line(struct serve *sv, const char *event, const char *call_id, i
     if (text) printf(" %s", text);
     putchar('\n');
   }
+  /* no fflush here: flush_cb writes every line of this loop iteration at once, before the
+   * loop waits again (under load: one write() for many calls, not one per line) */
+}
+
+static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
+  (void)loop;
+  (void)w;
+  (void)revents;
   fflush(stdout);
 }
 
@@ -225,6 +235,9 @@ int sipspec_cmd_serve(int argc, char **argv) {
     } else if ((m = cli_opt(argc, argv, &i, "--reject", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_uint(v, 300, 699, &n, why, sizeof why)) return usage_error("--reject", why);
       so.reject_status = (int)n;
+    } else if ((m = cli_opt(argc, argv, &i, "--reject-every", &v, why, sizeof why))) {
+      if (m < 0 || cli_parse_uint(v, 1, 1000000, &so.reject_every, why, sizeof why))
+        return usage_error("--reject-every", why);
     } else if ((m = cli_opt(argc, argv, &i, "--ring", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_uint(v, 0, 1000, &so.ring_count, why, sizeof why)) return usage_error("--ring", why);
     } else if ((m = cli_opt(argc, argv, &i, "--ring-interval", &v, why, sizeof why))) {
@@ -266,6 +279,7 @@ int sipspec_cmd_serve(int argc, char **argv) {
   if (transport_set && transport == SIPSPEC_TP_TLS)
     return usage_error("--transport", "serve listens on TLS with --tls-cert and --tls-key, beside udp or tcp");
   if (so.tls.cert_file[0] && !tls_port_set && port) so.tls_port = port == 65535 ? 0 : port + 1;
+  if (so.reject_every && !so.reject_status) return usage_error("--reject-every needs --reject CODE", NULL);
 
   int rc = cli_config_from_env(&so.cfg, err, sizeof err);
   if (rc != SIPSPEC_OK) {
@@ -320,6 +334,8 @@ int sipspec_cmd_serve(int argc, char **argv) {
   sv.sigint.data = sv.sigterm.data = &sv;
   ev_signal_start(sv.loop, &sv.sigint);
   ev_signal_start(sv.loop, &sv.sigterm);
+  ev_prepare_init(&sv.flush, flush_cb);
+  ev_prepare_start(sv.loop, &sv.flush);
   ev_init(&sv.idle_poll, idle_cb);
   sv.idle_poll.repeat = 0.02;
   sv.idle_poll.data = &sv;
@@ -338,6 +354,7 @@ int sipspec_cmd_serve(int argc, char **argv) {
 
   ev_run(sv.loop, 0);
   ev_timer_stop(sv.loop, &sv.idle_poll);
+  ev_prepare_stop(sv.loop, &sv.flush);
   ev_signal_stop(sv.loop, &sv.sigint);
   ev_signal_stop(sv.loop, &sv.sigterm);
 

@@ -8,6 +8,7 @@ int sipspec_cmd_call(int argc, char **argv);
 int sipspec_cmd_charts(int argc, char **argv);
 int sipspec_cmd_coverage(int argc, char **argv);
 int sipspec_cmd_demo(int argc, char **argv);
+int sipspec_cmd_load(int argc, char **argv);
 int sipspec_cmd_parse(int argc, char **argv);
 int sipspec_cmd_resolve(int argc, char **argv);
 int sipspec_cmd_serve(int argc, char **argv);

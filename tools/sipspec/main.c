@@ -16,6 +16,7 @@ static const struct command commands[] = {
   {"charts", sipspec_cmd_charts, "list the built state charts: states, transitions, timers"},
   {"coverage", sipspec_cmd_coverage, "merge coverage files and report the states and transitions visited"},
   {"demo", sipspec_cmd_demo, "a server and a client in this process on 127.0.0.1: one MRCPv2 call"},
+  {"load", sipspec_cmd_load, "many MRCPv2 sessions at a rate from one process: results, latency, CPU, memory"},
   {"parse", sipspec_cmd_parse, "parse a SIP message file and print its fields or why it is rejected"},
   {"resolve", sipspec_cmd_resolve, "the targets a call to a URI would try: RFC 3263 NAPTR, SRV, A/AAAA lookups"},
   {"serve", sipspec_cmd_serve, "run an MRCPv2 server (SIP side) until SIGINT/SIGTERM, one line per event"},

@@ -141,6 +141,9 @@ typedef struct sipspec_server_opts {
   unsigned ring_interval_ms;     /* between 180s and before the final response (default 0) */
   int reject_status;             /* 0: answer; 300..699: reject every INVITE with it
                                   * (after the 180s, in place of the 200) */
+  unsigned reject_every;         /* with reject_status: 0 or 1, every INVITE; N > 1, only
+                                  * the Nth, 2Nth ... INVITE accepted for an answer (a
+                                  * server refusing a fixed share of calls, for load tests) */
   unsigned bye_after_ms;         /* 0: never; else send BYE this long after the ACK */
   int bye_status;                /* the status answered to BYE (default 200; e.g. 481) */
   int drop_bye;                  /* 1: never answer BYE (the client's Timer F runs out) */

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "auth/digest_internal.h"
+#include "random_pool.h"
 #include "sipspec/error.h"
 
 /* ---- shared text helpers ------------------------------------------------------------- */
@@ -276,15 +277,7 @@ void sipspec_digest_input_from_challenge(const sipspec_digest_challenge *ch,
 }
 
 int sipspec_digest_cnonce(char out[33]) {
-  unsigned char r[16];
-  if (RAND_bytes(r, sizeof r) != 1) return SIPSPEC_E_AUTH_CRYPTO;
-  static const char hex[] = "0123456789abcdef";
-  for (size_t i = 0; i < sizeof r; i++) {
-    out[2 * i] = hex[r[i] >> 4];
-    out[2 * i + 1] = hex[r[i] & 15];
-  }
-  out[32] = '\0';
-  return SIPSPEC_OK;
+  return sipspec_random_hex(out, 16) == SIPSPEC_OK ? SIPSPEC_OK : SIPSPEC_E_AUTH_CRYPTO;
 }
 
 /* ---- header text --------------------------------------------------------------------- */

@@ -281,6 +281,8 @@ static int check_opts(const sipspec_server_opts *o, char *err, size_t errlen) {
     return fail(err, errlen, SIPSPEC_E_INVAL, "timers: T1, T2 and T4 must be non-zero and T2 >= T1");
   if (o->reject_status && (o->reject_status < 300 || o->reject_status > 699))
     return fail(err, errlen, SIPSPEC_E_INVAL, "reject_status must be 0 or 300..699");
+  if (o->reject_every && !o->reject_status)
+    return fail(err, errlen, SIPSPEC_E_INVAL, "reject_every needs reject_status");
   if (o->bye_status < 200 || o->bye_status > 699)
     return fail(err, errlen, SIPSPEC_E_INVAL, "bye_status must be a final status, 200..699");
   if (o->ring_count > 1000) return fail(err, errlen, SIPSPEC_E_INVAL, "ring_count must be at most 1000");

@@ -938,7 +938,9 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
   if (srv->calls) srv->calls->prev = c;
   srv->calls = c;
   watch_ist(c, t);
-  c->final_status = srv->o.reject_status ? srv->o.reject_status : 200;
+  srv->accepted++;
+  int reject = srv->o.reject_status && (srv->o.reject_every <= 1 || srv->accepted % srv->o.reject_every == 0);
+  c->final_status = reject ? srv->o.reject_status : 200;
   (void)post(c, SIPSPEC_EV_TU_START, NULL, NULL); /* report_invited, the first step at once */
 }
 

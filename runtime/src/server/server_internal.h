@@ -51,6 +51,7 @@ struct sipspec_server {
   sipspec_clock *clock;            /* o.clock, or own_clock */
   sipspec_clock *own_clock;
   uint64_t dropped_live;           /* BYE transactions left unanswered (drop_bye) */
+  uint64_t accepted;               /* INVITEs accepted for an answer (reject_every counts) */
   int shutting_down;
 };
 

@@ -35,6 +35,7 @@
 
 #include <openssl/rand.h>
 
+#include "random_pool.h"
 #include "session/session_internal.h"
 #include "sipspec/chart_dialog.h"
 #include "sipspec/chart_uac_session.h"
@@ -57,15 +58,7 @@ static int in_dialog_cred(sipspec_session *s, session_tsx_role role, const char 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
 static int random_hex(char *out, size_t nbytes) {
-  unsigned char raw[32];
-  static const char hex[] = "0123456789abcdef";
-  if (nbytes > sizeof raw || RAND_bytes(raw, (int)nbytes) != 1) return SIPSPEC_E_IO;
-  for (size_t i = 0; i < nbytes; i++) {
-    out[2 * i] = hex[raw[i] >> 4];
-    out[2 * i + 1] = hex[raw[i] & 15];
-  }
-  out[2 * nbytes] = '\0';
-  return SIPSPEC_OK;
+  return sipspec_random_hex(out, nbytes) == SIPSPEC_OK ? SIPSPEC_OK : SIPSPEC_E_IO;
 }
 
 static void set_reason(sipspec_session *s, const char *fmt, const char *a) {

@@ -13,6 +13,7 @@
 
 #include <openssl/rand.h>
 
+#include "random_pool.h"
 #include "session/tsx_internal.h"
 
 /* ---- keys and matching --------------------------------------------------------------- */
@@ -67,18 +68,7 @@ int sipspec_tsx_match_server(const sipspec_tsx_key *tsx, const sipspec_tsx_key *
 
 /* ---- random identifiers ---------------------------------------------------------------- */
 
-int tsx_random_hex(char *buf, size_t nbytes) {
-  unsigned char raw[32];
-  static const char hex[] = "0123456789abcdef";
-  if (nbytes > sizeof raw) return SIPSPEC_E_INVAL;
-  if (RAND_bytes(raw, (int)nbytes) != 1) return SIPSPEC_E_IO;
-  for (size_t i = 0; i < nbytes; i++) {
-    buf[2 * i] = hex[raw[i] >> 4];
-    buf[2 * i + 1] = hex[raw[i] & 15];
-  }
-  buf[2 * nbytes] = '\0';
-  return SIPSPEC_OK;
-}
+int tsx_random_hex(char *buf, size_t nbytes) { return sipspec_random_hex(buf, nbytes); }
 
 int sipspec_tsx_new_branch(char *buf, size_t cap) {
   if (!buf || cap < SIPSPEC_TSX_BRANCH_SIZE) return SIPSPEC_E_INVAL;
