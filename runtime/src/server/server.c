@@ -95,6 +95,12 @@ static void call_grave_free(sipspec_clock_grave *g) {
   srv_call_free((srv_call *)((char *)g - offsetof(srv_call, grave)));
 }
 
+uint32_t srv_call_id_hash(const char *p, size_t len) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
+  return h;
+}
+
 void srv_call_bury(srv_call *c) {
   sipspec_server *srv = c->srv;
   if (sipspec_clock_buried(&c->grave)) return;
@@ -102,6 +108,12 @@ void srv_call_bury(srv_call *c) {
   else srv->calls = c->next;
   if (c->next) c->next->prev = c->prev;
   c->prev = c->next = NULL;
+  for (srv_call **pp = &srv->by_call_id[c->hash % SRV_CALL_BUCKETS]; *pp; pp = &(*pp)->hnext)
+    if (*pp == c) {
+      *pp = c->hnext;
+      break;
+    }
+  c->hnext = NULL;
   sipspec_clock_bury(srv->clock, &c->grave, srv, call_grave_free);
 }
 

@@ -937,6 +937,10 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
   c->next = srv->calls;
   if (srv->calls) srv->calls->prev = c;
   srv->calls = c;
+  sipspec_span cid = sipspec_msg_call_id(req);
+  c->hash = srv_call_id_hash(cid.p, cid.len);
+  c->hnext = srv->by_call_id[c->hash % SRV_CALL_BUCKETS];
+  srv->by_call_id[c->hash % SRV_CALL_BUCKETS] = c;
   watch_ist(c, t);
   srv->accepted++;
   int reject = srv->o.reject_status && (srv->o.reject_every <= 1 || srv->accepted % srv->o.reject_every == 0);
@@ -947,8 +951,10 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
 /* ---- finding calls ---------------------------------------------------------------------- */
 
 srv_call *srv_call_find(sipspec_server *srv, const sipspec_msg *req) {
-  for (srv_call *c = srv->calls; c; c = c->next)
-    if (sipspec_dialog_match_request(c->dlg, req)) return c; /* 12.2.2 */
+  sipspec_span cid = sipspec_msg_call_id(req);
+  uint32_t h = srv_call_id_hash(cid.p, cid.len);
+  for (srv_call *c = srv->by_call_id[h % SRV_CALL_BUCKETS]; c; c = c->hnext)
+    if (c->hash == h && sipspec_dialog_match_request(c->dlg, req)) return c; /* 12.2.2 */
   return NULL;
 }
 
@@ -956,8 +962,10 @@ srv_call *srv_call_find_merged(sipspec_server *srv, const sipspec_msg *req) {
   sipspec_dialog_id id;
   if (sipspec_dialog_id_of_msg(req, &id) != SIPSPEC_OK) return NULL;
   uint32_t cseq = sipspec_msg_cseq(req);
-  for (srv_call *c = srv->calls; c; c = c->next) {
+  uint32_t h = srv_call_id_hash(id.call_id, strlen(id.call_id));
+  for (srv_call *c = srv->by_call_id[h % SRV_CALL_BUCKETS]; c; c = c->hnext) {
     const sipspec_dialog_id *cid = sipspec_dialog_id_get(c->dlg);
+    if (c->hash != h) continue;
     if (!strcmp(id.call_id, cid->call_id) && !strcmp(id.remote_tag, cid->remote_tag) &&
         c->invite_cseq == cseq)
       return c;

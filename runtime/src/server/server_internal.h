@@ -34,6 +34,10 @@
 
 typedef struct srv_call srv_call;
 
+/* Buckets of the calls' Call-ID index: a request inside a dialog, and each new INVITE (the
+ * merged-request check of RFC 3261 8.2.2.2), looks at the calls of one bucket only. */
+#define SRV_CALL_BUCKETS 4096u
+
 struct sipspec_server {
   struct ev_loop *loop;
   sipspec_server_opts o;           /* strings below replace the caller's */
@@ -48,6 +52,7 @@ struct sipspec_server {
   sipspec_digest_server_t *auth;   /* NULL when auth_user is not set */
   struct sipspec_digest_msg_scratch *auth_scratch; /* reading credentials (about 12 KB) */
   srv_call *calls;                 /* the calls that are not over */
+  srv_call *by_call_id[SRV_CALL_BUCKETS]; /* the same calls by the hash of their Call-ID */
   sipspec_clock *clock;            /* o.clock, or own_clock */
   sipspec_clock *own_clock;
   uint64_t dropped_live;           /* BYE transactions left unanswered (drop_bye) */
@@ -65,6 +70,8 @@ struct sipspec_server {
 struct srv_call {
   sipspec_server *srv;
   srv_call *prev, *next;           /* in srv->calls */
+  srv_call *hnext;                 /* in srv->by_call_id[hash % SRV_CALL_BUCKETS] */
+  uint32_t hash;                   /* of the Call-ID */
   sipspec_clock_grave grave;       /* buried: over, freed by the clock at its next step */
   sipspec_fsm fsm;                 /* spec/uas_call.rl */
   host_timers timers;              /* its STEP, RING and BYE timers on the server's clock */
@@ -132,6 +139,8 @@ void srv_refused(sipspec_server *srv, const sipspec_msg *req, int status);
 char *srv_strndup(const char *p, size_t n);
 /* Unlinks a call that is over and buries it on the server's clock. */
 void srv_call_bury(srv_call *c);
+/* The hash of a Call-ID (FNV-1a) for srv->by_call_id. */
+uint32_t srv_call_id_hash(const char *p, size_t len);
 
 /* server_call.c */
 /* An INVITE without a To tag that passed the method, Require and credentials checks. */
