@@ -737,6 +737,29 @@ static void test_span_helpers(void) {
   free(d);
 }
 
+
+/* sipspec_msg_has_token: a value of a comma-separated list, case-insensitive, blanks and
+ * ;params around it ignored, over every header of that name; -1 without the header. */
+static void test_has_token(void) {
+  static const char msg[] =
+      "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\n"
+      "To: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+      "Allow: INVITE, ACK,UPDATES , Cancel\r\nAllow:\tbye ,  update ;x=1\r\nSupported: notimer, 100rel\r\n"
+      "Require: timer;q=1\r\nContent-Length: 0\r\n\r\n";
+  sipspec_msg *m;
+  CU_ASSERT_FATAL(sipspec_msg_create(&m, NULL) == SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(sipspec_msg_parse(m, msg, sizeof msg - 1), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_msg_has_token(m, "Allow", "UPDATE"), 1);  /* in the second Allow */
+  CU_ASSERT_EQUAL(sipspec_msg_has_token(m, "Allow", "CANCEL"), 1);
+  CU_ASSERT_EQUAL(sipspec_msg_has_token(m, "Allow", "OPTIONS"), 0);
+  CU_ASSERT_EQUAL(sipspec_msg_has_token(m, "Allow", "UPDATES"), 1);
+  CU_ASSERT_EQUAL(sipspec_msg_has_token(m, "Allow", "UPDAT"), 0);
+  CU_ASSERT_EQUAL(sipspec_msg_has_token(m, "Supported", "timer"), 0); /* "notimer" is another tag */
+  CU_ASSERT_EQUAL(sipspec_msg_has_token(m, "Require", "timer"), 1);
+  CU_ASSERT_EQUAL(sipspec_msg_has_token(m, "Unsupported", "timer"), -1);
+  sipspec_msg_destroy(m);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: test_sip_grammar cases FILE.md... | corpus DIR | build | framer\n");
@@ -760,6 +783,7 @@ int main(int argc, char **argv) {
     CU_add_test(s, "response, ACK and CANCEL (RFC 3261 8.2.6, 17.1.1.3, 9.1)", test_build_response_ack_cancel);
     CU_add_test(s, "builder limits and Content-Length", test_build_limits);
     CU_add_test(s, "span helpers: eq, ieq, copy, dup", test_span_helpers);
+    CU_add_test(s, "a token in a list header (Allow, Supported, Require)", test_has_token);
   } else if (!strcmp(argv[1], "framer")) {
     CU_add_test(s, "pipelined messages and CRLF keep-alives (RFC 5626 3.5.1)", test_framer_pipeline_keepalive);
     CU_add_test(s, "garbage, missing Content-Length, oversize", test_framer_errors);

@@ -188,31 +188,11 @@ static unsigned header_seconds(const sipspec_msg *m, const char *name, const cha
 
 static unsigned our_min_se(const sipspec_server *srv) { return srv->o.min_se_s ? srv->o.min_se_s : 90; }
 
-/* 1 when a Supported header of req lists the option tag 'timer'. */
-static int supports_timer(const sipspec_msg *req) {
-  for (long i = sipspec_msg_find(req, "Supported", 0); i >= 0; i = sipspec_msg_find(req, "Supported", (size_t)i + 1)) {
-    sipspec_header h;
-    if (sipspec_msg_header(req, (size_t)i, &h) != SIPSPEC_OK) break;
-    for (size_t k = 0; k + 5 <= h.value.len; k++)
-      if (!strncasecmp(h.value.p + k, "timer", 5)) return 1;
-  }
-  return 0;
-}
+/* 1 when a Supported header of req lists the option tag 'timer' (RFC 4028 7.1). */
+static int supports_timer(const sipspec_msg *req) { return sipspec_msg_has_token(req, "Supported", "timer") == 1; }
 
 /* 1 when an Allow header of m lists UPDATE, 0 when its Allow does not, -1 without Allow. */
-static int lists_update(const sipspec_msg *m) {
-  long i = sipspec_msg_find(m, "Allow", 0);
-  if (i < 0) return -1;
-  for (; i >= 0; i = sipspec_msg_find(m, "Allow", (size_t)i + 1)) {
-    sipspec_header h;
-    if (sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) break;
-    for (size_t k = 0; k + 6 <= h.value.len; k++)
-      if (!strncasecmp(h.value.p + k, "UPDATE", 6) && (k == 0 || h.value.p[k - 1] == ',' || h.value.p[k - 1] == ' ') &&
-          (k + 6 == h.value.len || h.value.p[k + 6] == ',' || h.value.p[k + 6] == ' '))
-        return 1;
-  }
-  return 0;
-}
+static int lists_update(const sipspec_msg *m) { return sipspec_msg_has_token(m, "Allow", "UPDATE"); }
 
 /* The refresher parameter of a Session-Expires value: 'c' (uac), 's' (uas), 0 (none). */
 static int refresher_param(sipspec_span v) {

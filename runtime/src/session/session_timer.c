@@ -69,19 +69,7 @@ static int refresher_param(sipspec_span v) {
 }
 
 /* 1 when the message's Allow lists UPDATE; -1 when it has no Allow. */
-static int allows_update(const sipspec_msg *m) {
-  long i = sipspec_msg_find(m, "Allow", 0);
-  if (i < 0) return -1;
-  for (; i >= 0; i = sipspec_msg_find(m, "Allow", (size_t)i + 1)) {
-    sipspec_header h;
-    if (sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) break;
-    for (size_t j = 0; j + 6 <= h.value.len; j++)
-      if (!strncasecmp(h.value.p + j, "UPDATE", 6) && (j == 0 || h.value.p[j - 1] == ',' || h.value.p[j - 1] == ' ') &&
-          (j + 6 == h.value.len || h.value.p[j + 6] == ',' || h.value.p[j + 6] == ' '))
-        return 1;
-  }
-  return 0;
-}
+static int allows_update(const sipspec_msg *m) { return sipspec_msg_has_token(m, "Allow", "UPDATE"); }
 
 int session_timer_classify_2xx(sipspec_session *s, const sipspec_msg *resp) {
   int up = allows_update(resp);
