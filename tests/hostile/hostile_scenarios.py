@@ -424,9 +424,11 @@ def call_hostile_answers():
          lambda pe, inv, src: pe.respond(inv, src, "200 OK", ctype='multipart/mixed;boundary="b1"',
                                          body=f"--b1\r\nContent-Type: application/sdp\r\n\r\n{ANSWER}\r\n--b1--\r\n"), "bad-answer", 8),
         ("a 200 with a 4000-octet to-tag", lambda pe, inv, src: pe.respond(inv, src, "200 OK", tag="t" * 4000, body=ANSWER), "ok", 0),
+        # duplicated headers in a response are flagged, not fatal: the first value counts (the
+        # one the transaction matched), the call goes on with the first To tag
         ("a 200 with a second To and a second Call-ID",
          lambda pe, inv, src: pe.respond(inv, src, "200 OK", extra="To: <sip:other@127.0.0.1>;tag=zz\r\nCall-ID: other\r\n",
-                                         body=ANSWER), None, None),
+                                         body=ANSWER), "ok", 0),
         ("a response with Via SIP/2.0/UDP :] then a good 486",
          lambda pe, inv, src: (pe.s.sendto(("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP :]\r\n" + inv.split("\r\n", 2)[2]).encode("latin-1"), src),
                                pe.respond(inv, src, "486 Busy Here")), "rejected", 3),
@@ -435,38 +437,7 @@ def call_hostile_answers():
                                pe.respond(inv, src, "486 Busy Here")), "rejected", 3),
     ]
     for name, fn, res, st in cases:
-        if res is None:
-            # duplicated headers in a response: flagged, not fatal; either the call goes on or
-            # it is refused cleanly, but it ends with a result and no signal
-            peer_case(name, fn)
-        else:
-            call_hostile_answer(name, fn, res, st)
-
-
-def peer_case(name, fn):
-    peer = Peer()
-    p = start_call(peer.uri, hold=300)
-    try:
-        inv, src = peer.recv("INVITE ", "INVITE")
-        if not check(inv is not None, f"{name}: the INVITE arrived"):
-            return
-        fn(peer, inv, src)
-        deadline = time.monotonic() + 15
-        while p.poll() is None and time.monotonic() < deadline:
-            try:
-                d, s2 = peer.s.recvfrom(65536)
-            except socket.timeout:
-                continue
-            t = d.decode("latin-1")
-            if t.startswith(("BYE ", "CANCEL ")):
-                peer.respond(t, s2, "200 OK", tag="", body="")
-        st, obj = finish_call(p, name)
-        check(obj.get("result") in ("ok", "bad-answer", "timeout"), f"{name}: a clean result, got {st} {obj}")
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait(timeout=10)
-        peer.close()
+        call_hostile_answer(name, fn, res, st)
 
 
 def call_tcp_reset():
