@@ -30,7 +30,10 @@
  *
  * With FUZZ_LAYERS_TRACE set in the environment, every message sent and delivered is printed.
  * At the end the clock runs five virtual minutes (every timer of the RFC runs out), the API
- * ends what is left, and everything is destroyed: LeakSanitizer sees any object left behind. */
+ * ends what is left (sipspec_session_end(), sipspec_server_shutdown()) and the clock runs
+ * five more: then every session must have had its one on_terminated and the server must be
+ * idle (a session or call that no timer ends is a hang in production); then everything is
+ * destroyed, and LeakSanitizer sees any object left behind. */
 #include <ev.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -358,11 +361,13 @@ static struct {
   sipspec_ua *ua;
   sipspec_session *s[2];
   int starts;
+  int started, terminated; /* sessions started, on_terminated calls */
 } C;
 
 static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user) {
   (void)by;
   (void)user;
+  C.terminated++;
   for (int i = 0; i < 2; i++)
     if (C.s[i] == s) C.s[i] = NULL;
 }
@@ -383,6 +388,7 @@ static void start_session(void) {
   so.keepalive_ms = 20000;
   so.cb.on_terminated = on_terminated;
   if (sipspec_session_start(C.ua, &so, &C.s[slot]) != SIPSPEC_OK) C.s[slot] = NULL;
+  else C.started++;
 }
 
 static void api_client(char c) {
@@ -458,12 +464,22 @@ static void teardown(void) {
   if (srv) {
     sipspec_server_shutdown(srv);
     sipspec_clock_run(clk, 300000, NULL, NULL);
+    if (!sipspec_server_idle(srv)) { /* a call that no timer ends */
+      fprintf(stderr, "fuzz_sip_layers: the server is not idle five minutes after its shutdown\n");
+      abort();
+    }
     sipspec_server_destroy(srv);
     srv = NULL;
   } else {
     for (int i = 0; i < 2; i++)
       if (C.s[i]) sipspec_session_end(C.s[i]);
     sipspec_clock_run(clk, 300000, NULL, NULL);
+    /* every session ends, with exactly one on_terminated (sipspec/ua.h) */
+    if (sipspec_ua_live_sessions(C.ua) != 0 || C.terminated != C.started) {
+      fprintf(stderr, "fuzz_sip_layers: %zu sessions live, %d started, %d terminated five minutes after their end\n",
+              sipspec_ua_live_sessions(C.ua), C.started, C.terminated);
+      abort();
+    }
     sipspec_ua_destroy(C.ua);
     C.ua = NULL;
   }

@@ -300,7 +300,8 @@ def serve_hostile_tcp():
         if held is not None and held.poll() is None:
             held.kill()
             held.wait(timeout=10)
-        srv.stop()
+        st = srv.stop()
+        check(st == 0, f"serve tcp exits 0 after SIGTERM, got {st}")
 
 
 # ---- call -----------------------------------------------------------------------------------
