@@ -8,7 +8,8 @@
 #   fuzz_mrcp        MRCPv2 offer/answer over a session's life
 # Each has a 30 s CTest run (label fuzz) seeded from tests/fuzz/seeds/<name>, the shared
 # corpus and the RFC 4475 messages, with tests/fuzz/sip.dict; and a replay (labels fuzz and
-# regress) of tests/fuzz/regress/<name>: every input that once crashed it.
+# regress) of tests/fuzz/regress/<name>: the CVE-class inputs and every input that once
+# crashed it.
 set(SIPSPEC_LAYER_FUZZERS fuzz_sip_layers fuzz_body fuzz_digest fuzz_mrcp)
 add_executable(fuzz_sip_layers fuzz_sip_layers.c)
 add_executable(fuzz_body fuzz_sip_layers.c)
