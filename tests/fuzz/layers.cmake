@@ -1,5 +1,5 @@
 # tests/fuzz/layers.cmake: the fuzz targets above the parsers (included from
-# tests/fuzz/CMakeLists.txt, fuzz builds only).
+# tests/fuzz/CMakeLists.txt in every build).
 #   fuzz_sip_layers  the client user agent and the embedded server (transactions, dialogs,
 #                    sessions) driven by scripts of messages, timers, transport errors and
 #                    API calls over an in-memory transport on a virtual clock
@@ -10,6 +10,31 @@
 # corpus and the RFC 4475 messages, with tests/fuzz/sip.dict; and a replay (labels fuzz and
 # regress) of tests/fuzz/regress/<name>: the CVE-class inputs and every input that once
 # crashed it.
+# In a build without SIPSPEC_FUZZ (the ordinary one and the sanitizer one), each target is
+# linked with replay_main.c instead of libFuzzer as replay_<name>, and the test
+# fuzz_<name>_replay runs it once over its regression corpus and its seeds.
+set(_layer_sources sip_layers:fuzz_sip_layers.c body:fuzz_sip_layers.c digest:fuzz_digest.c mrcp:fuzz_mrcp.c)
+if(NOT SIPSPEC_FUZZ)
+  foreach(pair ${_layer_sources})
+    string(REPLACE ":" ";" pair ${pair})
+    list(GET pair 0 name)
+    list(GET pair 1 src)
+    add_executable(replay_${name} ${CMAKE_CURRENT_SOURCE_DIR}/${src} ${CMAKE_CURRENT_SOURCE_DIR}/replay_main.c)
+    target_link_libraries(replay_${name} PRIVATE sipspec_internal)
+    sipspec_warnings(replay_${name})
+    if(name STREQUAL "body")
+      target_compile_definitions(replay_${name} PRIVATE FUZZ_BODY=1)
+    endif()
+    if(name STREQUAL "body" OR name STREQUAL "sip_layers")
+      target_link_options(replay_${name} PRIVATE -Wl,--wrap=sipspec_transport_type_for)
+    endif()
+    add_test(NAME fuzz_${name}_replay
+             COMMAND replay_${name} ${CMAKE_CURRENT_SOURCE_DIR}/regress/${name} ${CMAKE_CURRENT_SOURCE_DIR}/seeds/${name})
+    set_tests_properties(fuzz_${name}_replay PROPERTIES TIMEOUT 300 LABELS "regress;hostile")
+  endforeach()
+  return()
+endif()
+
 set(SIPSPEC_LAYER_FUZZERS fuzz_sip_layers fuzz_body fuzz_digest fuzz_mrcp)
 add_executable(fuzz_sip_layers fuzz_sip_layers.c)
 add_executable(fuzz_body fuzz_sip_layers.c)
