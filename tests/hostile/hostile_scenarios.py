@@ -430,6 +430,10 @@ def call_hostile_answers():
         ("a 200 with a second To and a second Call-ID",
          lambda pe, inv, src: pe.respond(inv, src, "200 OK", extra="To: <sip:other@127.0.0.1>;tag=zz\r\nCall-ID: other\r\n",
                                          body=ANSWER), "ok", 0),
+        # RFC 3261 8.1.3.3: a response with a second Via value is discarded
+        ("a 200 with a second Via, then a good 486",
+         lambda pe, inv, src: (pe.respond(inv, src, "200 OK", extra="Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKmis\r\n", body=ANSWER),
+                               pe.respond(inv, src, "486 Busy Here")), "rejected", 3),
         ("a response with Via SIP/2.0/UDP :] then a good 486",
          lambda pe, inv, src: (pe.s.sendto(("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP :]\r\n" + inv.split("\r\n", 2)[2]).encode("latin-1"), src),
                                pe.respond(inv, src, "486 Busy Here")), "rejected", 3),
