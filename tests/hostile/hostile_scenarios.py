@@ -163,7 +163,7 @@ def serve_hostile_udp():
         held = start_call(srv.uri, hold=6000)
         check(srv.wait_for(r"^established", 10) is not None, "serve: the held call was established")
 
-        def exchange(data, max_s=1.5):
+        def exchange(data, max_s=4.0):
             """Sends data; returns the final responses (status, text) that came back within max_s."""
             sock.sendto(data if isinstance(data, bytes) else data.encode("latin-1"), ("127.0.0.1", srv.port))
             b = re.search(r"branch=([^;\r\n]*)", data)
