@@ -26,7 +26,7 @@ if(NOT SIPSPEC_FUZZ)
       target_compile_definitions(replay_${name} PRIVATE FUZZ_BODY=1)
     endif()
     if(name STREQUAL "body" OR name STREQUAL "sip_layers")
-      target_link_options(replay_${name} PRIVATE -Wl,--wrap=sipspec_transport_type_for)
+      target_link_options(replay_${name} PRIVATE -Wl,--wrap=sipspec_transport_type_for -Wl,--wrap=ev_run)
     endif()
     add_test(NAME fuzz_${name}_replay
              COMMAND replay_${name} ${CMAKE_CURRENT_SOURCE_DIR}/regress/${name} ${CMAKE_CURRENT_SOURCE_DIR}/seeds/${name})
@@ -48,9 +48,9 @@ foreach(f ${SIPSPEC_LAYER_FUZZERS})
   sipspec_warnings(${f})
 endforeach()
 # The user agent and the server get the in-memory transports of the target instead of UDP
-# and TCP sockets (fuzz_sip_layers.c says how).
+# and TCP sockets, and an ev_run() that never blocks (fuzz_sip_layers.c says why).
 foreach(f fuzz_sip_layers fuzz_body)
-  target_link_options(${f} PRIVATE -Wl,--wrap=sipspec_transport_type_for)
+  target_link_options(${f} PRIVATE -Wl,--wrap=sipspec_transport_type_for -Wl,--wrap=ev_run)
 endforeach()
 
 foreach(f ${SIPSPEC_LAYER_FUZZERS})
