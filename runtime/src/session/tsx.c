@@ -177,7 +177,8 @@ static void recv_response(sipspec_tsx_layer *l, sipspec_transport *tp, const sip
   const uint32_t fatal = SIPSPEC_CHECK_MISSING_VIA | SIPSPEC_CHECK_MISSING_FROM | SIPSPEC_CHECK_MISSING_TO |
                          SIPSPEC_CHECK_MISSING_CALL_ID | SIPSPEC_CHECK_MISSING_CSEQ | SIPSPEC_CHECK_BAD_VERSION;
   sipspec_tsx_key k;
-  if ((sipspec_msg_check(m) & fatal) || sipspec_tsx_key_of_response(m, &k) != SIPSPEC_OK) {
+  /* 8.1.3.3: more than one Via value in a response means it was misrouted or corrupted. */
+  if ((sipspec_msg_check(m) & fatal) || sipspec_msg_via_count(m) != 1 || sipspec_tsx_key_of_response(m, &k) != SIPSPEC_OK) {
     l->stats.rx_dropped++;
     return;
   }
