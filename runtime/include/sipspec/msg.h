@@ -283,6 +283,11 @@ int sipspec_msg_record_route(const sipspec_msg *m, size_t i, sipspec_addr *out);
 int sipspec_msg_content_type(const sipspec_msg *m, sipspec_media_type *out);
 /* Retry-After: delta-seconds; the comment and params are left in the raw value. */
 long sipspec_msg_retry_after(const sipspec_msg *m); /* -1 when absent */
+/* Session-Expires (RFC 4028 4): its delta-seconds, 0 when absent, not a number, 0 or above
+ * one day; *refresher (may be NULL) gets 'c' for refresher=uac, 's' for uas, 0 for none. */
+unsigned sipspec_msg_session_expires(const sipspec_msg *m, int *refresher);
+/* Min-SE (RFC 4028 5): its delta-seconds, 0 when absent, not a number or above one day. */
+unsigned sipspec_msg_min_se(const sipspec_msg *m);
 /* id: SIPSPEC_H_WWW_AUTHENTICATE, _PROXY_AUTHENTICATE, _AUTHORIZATION, _PROXY_AUTHORIZATION.
  * The parser checks only the auth-scheme; the auth-params are checked here, on access
  * (SIPSPEC_E_MSG_SYNTAX when they are malformed). */

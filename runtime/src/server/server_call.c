@@ -173,18 +173,6 @@ static char *response_headers(srv_call *c, const sipspec_msg *req, int with_sdp)
 
 /* ---- the session timer (RFC 4028 9) ------------------------------------------------------ */
 
-/* The delta-seconds at the start of header name's value in m (0: none or not a number). */
-static unsigned header_seconds(const sipspec_msg *m, const char *name, const char *compact, sipspec_span *value) {
-  long i = sipspec_msg_find(m, name, 0);
-  if (i < 0 && compact) i = sipspec_msg_find(m, compact, 0);
-  sipspec_header h;
-  if (i < 0 || sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) return 0;
-  if (value) *value = h.value;
-  unsigned long n = 0;
-  size_t k = 0;
-  while (k < h.value.len && h.value.p[k] >= '0' && h.value.p[k] <= '9' && n <= 86400) n = n * 10 + (unsigned)(h.value.p[k++] - '0');
-  return n <= 86400 ? (unsigned)n : 0;
-}
 
 static unsigned our_min_se(const sipspec_server *srv) { return srv->o.min_se_s ? srv->o.min_se_s : 90; }
 
@@ -194,13 +182,6 @@ static int supports_timer(const sipspec_msg *req) { return sipspec_msg_has_token
 /* 1 when an Allow header of m lists UPDATE, 0 when its Allow does not, -1 without Allow. */
 static int lists_update(const sipspec_msg *m) { return sipspec_msg_has_token(m, "Allow", "UPDATE"); }
 
-/* The refresher parameter of a Session-Expires value: 'c' (uac), 's' (uas), 0 (none). */
-static int refresher_param(sipspec_span v) {
-  for (size_t k = 0; k + 13 <= v.len; k++)
-    if (!strncasecmp(v.p + k, "refresher=uac", 13)) return 'c';
-    else if (!strncasecmp(v.p + k, "refresher=uas", 13)) return 's';
-  return 0;
-}
 
 /* 9: a request that supports 'timer' and asks for a Session-Expires below our Min-SE is
  * answered 422 with our Min-SE (never below 90 s in a real deployment; smaller values are
@@ -208,7 +189,7 @@ static int refresher_param(sipspec_span v) {
  * of ours, none asked for). */
 static int session_interval_too_small(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
   if (!srv->o.session_expires_s || !supports_timer(req)) return 0;
-  unsigned asked = header_seconds(req, "Session-Expires", "x", NULL);
+  unsigned asked = sipspec_msg_session_expires(req, NULL);
   if (!asked || asked >= our_min_se(srv)) return 0;
   char h[40];
   snprintf(h, sizeof h, "Min-SE: %u\r\n", our_min_se(srv));
@@ -233,15 +214,14 @@ static int session_timer_grant(srv_call *c, const sipspec_msg *req, int initial)
     return 0;
   }
   if (!initial && !c->se_interval) return 0; /* the INVITE's 2xx set no timer: none */
-  sipspec_span v = {NULL, 0};
-  unsigned asked = header_seconds(req, "Session-Expires", "x", &v);
-  unsigned min_se = header_seconds(req, "Min-SE", NULL, NULL);
+  int r;
+  unsigned asked = sipspec_msg_session_expires(req, &r);
+  unsigned min_se = sipspec_msg_min_se(req);
   if (min_se > c->se_min) c->se_min = min_se;
   unsigned se = asked && asked < srv->o.session_expires_s ? asked
                 : !asked && !initial                     ? c->se_interval
                                                          : srv->o.session_expires_s;
   if (se < c->se_min) se = c->se_min;
-  int r = refresher_param(v);
   c->se_uas = r == 's' ? 1 : r == 'c' ? 0 : initial ? srv->o.refresher_uas : c->se_uas;
   c->se_interval = se;
   snprintf(c->se_lines, sizeof c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se,
@@ -411,11 +391,11 @@ static void refresh_response(sipspec_tsx *t, const sipspec_msg *resp, void *user
   c->refresh_status = status;
   int ev = status == 408 || status == 481 ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699;
   if (status < 300) {
-    sipspec_span v = {NULL, 0};
-    unsigned se = header_seconds(resp, "Session-Expires", "x", &v);
+    int r;
+    unsigned se = sipspec_msg_session_expires(resp, &r);
     if (!se) ev = SIPSPEC_EV_SE_NONE;
     else {
-      c->se_uas = refresher_param(v) != 's'; /* no parameter: as refresher=uac (7.2) */
+      c->se_uas = r != 's'; /* no parameter: as refresher=uac (7.2) */
       c->se_interval = se;
       snprintf(c->se_lines, sizeof c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se,
                c->se_uas ? "uas" : "uac");

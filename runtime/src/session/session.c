@@ -450,16 +450,6 @@ static void target_avoid(sipspec_ua *ua, const struct session_target *t, uint64_
   ua->avoided[slot].until = sipspec_clock_now_ms(ua->clock) + ms;
 }
 
-/* A 503's Retry-After in ms (RFC 3261 20.33: delta-seconds), 0 when it has none. */
-static uint64_t retry_after_ms(const sipspec_msg *m) {
-  long i = m ? sipspec_msg_find(m, "Retry-After", 0) : -1;
-  sipspec_header h;
-  if (i < 0 || sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) return 0;
-  uint64_t v = 0;
-  for (size_t k = 0; k < h.value.len && h.value.p[k] >= '0' && h.value.p[k] <= '9' && v < 86400; k++)
-    v = v * 10 + (uint64_t)(h.value.p[k] - '0');
-  return v * 1000u;
-}
 
 static int session_address(sipspec_session *s, char *ip, size_t iplen);
 
@@ -477,8 +467,8 @@ static void session_act_note_failure(sipspec_session *s) {
     if (s->cur_ev == SIPSPEC_EV_RX_300_699) snprintf(t->left, sizeof t->left, "%d %.80s", s->status, s->reason);
     else snprintf(t->left, sizeof t->left, "%.95s", s->reason);
     if (s->cur_ev != SIPSPEC_EV_RX_300_699 || s->status == 503) {
-      uint64_t ms = s->cur_ev == SIPSPEC_EV_RX_300_699 ? retry_after_ms(s->cur_msg) : 0;
-      target_avoid(s->ua, t, ms ? ms : UA_AVOID_MS);
+      long ra = s->cur_ev == SIPSPEC_EV_RX_300_699 && s->cur_msg ? sipspec_msg_retry_after(s->cur_msg) : -1;
+      target_avoid(s->ua, t, ra > 0 && ra <= 86400 ? (uint64_t)ra * 1000u : UA_AVOID_MS); /* RFC 3261 20.33 */
     }
   }
 }

@@ -31,71 +31,34 @@
 
 /* ---- header fields ------------------------------------------------------------------------ */
 
-/* The value of the first header name (or its compact form), or an empty span. */
-static sipspec_span header_value(const sipspec_msg *m, const char *name, const char *compact) {
-  sipspec_span none = {NULL, 0};
-  long i = sipspec_msg_find(m, name, 0);
-  if (i < 0 && compact) i = sipspec_msg_find(m, compact, 0);
-  sipspec_header h;
-  if (i < 0 || sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) return none;
-  return h.value;
-}
-
-/* The delta-seconds at the start of v (1..ST_MAX_INTERVAL), 0 when there is none. */
-static unsigned delta_seconds(sipspec_span v) {
-  unsigned long n = 0;
-  size_t i = 0;
-  while (i < v.len && v.p[i] == ' ') i++;
-  size_t start = i;
-  while (i < v.len && v.p[i] >= '0' && v.p[i] <= '9' && n <= ST_MAX_INTERVAL) n = n * 10 + (unsigned)(v.p[i++] - '0');
-  if (i == start || n > ST_MAX_INTERVAL) return 0;
-  return (unsigned)n;
-}
-
-/* The refresher parameter of a Session-Expires value: 'c' (uac), 's' (uas), 0 (none). */
-static int refresher_param(sipspec_span v) {
-  static const char key[] = "refresher=";
-  for (size_t i = 0; i + sizeof key - 1 + 3 <= v.len; i++)
-    if (v.p[i] == ';' || v.p[i] == ' ') {
-      size_t j = i + 1;
-      while (j < v.len && v.p[j] == ' ') j++;
-      if (j + sizeof key - 1 + 3 <= v.len && !strncasecmp(v.p + j, key, sizeof key - 1)) {
-        const char *r = v.p + j + sizeof key - 1;
-        if (!strncasecmp(r, "uac", 3)) return 'c';
-        if (!strncasecmp(r, "uas", 3)) return 's';
-      }
-    }
-  return 0;
-}
-
 /* 1 when the message's Allow lists UPDATE; -1 when it has no Allow. */
 static int allows_update(const sipspec_msg *m) { return sipspec_msg_has_token(m, "Allow", "UPDATE"); }
 
 int session_timer_classify_2xx(sipspec_session *s, const sipspec_msg *resp) {
   int up = allows_update(resp);
   if (up >= 0) s->st_peer_update = up;
-  sipspec_span se = header_value(resp, "Session-Expires", "x");
-  if (!delta_seconds(se)) return SIPSPEC_EV_SE_NONE;
+  int r;
+  if (!sipspec_msg_session_expires(resp, &r)) return SIPSPEC_EV_SE_NONE;
   /* 7.2: the parameter is always there; a 2xx without one is taken as refresher=uac, as
    * when the server does not take part (the UAC refreshes). */
-  return refresher_param(se) == 's' ? SIPSPEC_EV_SE_PEER : SIPSPEC_EV_SE_US;
+  return r == 's' ? SIPSPEC_EV_SE_PEER : SIPSPEC_EV_SE_US;
 }
 
 int session_timer_classify_request(const sipspec_msg *req) {
-  sipspec_span se = header_value(req, "Session-Expires", "x");
-  int r = delta_seconds(se) ? refresher_param(se) : 0;
+  int r;
+  if (!sipspec_msg_session_expires(req, &r)) r = 0;
   /* the peer sends the request: refresher=uac is the peer, refresher=uas is us */
   return r == 'c' ? SIPSPEC_EV_RX_REFRESH_PEER : r == 's' ? SIPSPEC_EV_RX_REFRESH_US : SIPSPEC_EV_RX_REFRESH;
 }
 
 int session_timer_422_usable(const sipspec_session *s, const sipspec_msg *resp) {
-  unsigned min_se = delta_seconds(header_value(resp, "Min-SE", NULL));
+  unsigned min_se = sipspec_msg_min_se(resp);
   /* 7.3: a 422 without a Min-SE, or with one we already asked for, cannot be met */
   return min_se > 0 && min_se > s->st_ask && min_se > s->st_min_se;
 }
 
 int session_timer_refresh_422_usable(const sipspec_session *s, const sipspec_msg *resp) {
-  unsigned min_se = delta_seconds(header_value(resp, "Min-SE", NULL));
+  unsigned min_se = sipspec_msg_min_se(resp);
   unsigned asked = s->st_interval > s->st_min_se ? s->st_interval : s->st_min_se;
   return min_se > asked;
 }
@@ -124,17 +87,17 @@ static void set_interval(sipspec_session *s, unsigned interval, int who) {
 
 /* SE_US / SE_PEER: the 2xx's Session-Expires (7.2). */
 static void timer_act_take_interval(sipspec_session *s) {
-  sipspec_span se = s->st_msg ? header_value(s->st_msg, "Session-Expires", "x") : (sipspec_span){NULL, 0};
-  unsigned v = delta_seconds(se);
+  int r = 0;
+  unsigned v = s->st_msg ? sipspec_msg_session_expires(s->st_msg, &r) : 0;
   if (!v) v = s->st_interval ? s->st_interval : s->st_ask;
-  set_interval(s, v, refresher_param(se) == 's' ? 's' : 'c');
+  set_interval(s, v, r == 's' ? 's' : 'c');
 }
 
 static void timer_act_take_no_interval(sipspec_session *s) { set_interval(s, 0, 0); }
 
 /* RX_422: 7.4, the INVITE again asks for the 422's Min-SE, and says it in Min-SE. */
 static void timer_act_raise_interval(sipspec_session *s) {
-  unsigned min_se = s->st_msg ? delta_seconds(header_value(s->st_msg, "Min-SE", NULL)) : 0;
+  unsigned min_se = s->st_msg ? sipspec_msg_min_se(s->st_msg) : 0;
   if (min_se > s->st_min_se) s->st_min_se = min_se;
   if (min_se > s->st_ask) s->st_ask = min_se;
 }
@@ -176,7 +139,8 @@ static void timer_act_choose_491_wait(sipspec_session *s) {
 /* RX_503: the Retry-After (RFC 3261 21.5.4, 20.33), at most a quarter of the interval so
  * that the refresh still comes before the session expires. */
 static void timer_act_choose_retry_after(sipspec_session *s) {
-  unsigned after = s->st_msg ? delta_seconds(header_value(s->st_msg, "Retry-After", NULL)) : 0;
+  long ra = s->st_msg ? sipspec_msg_retry_after(s->st_msg) : -1;
+  unsigned after = ra > 0 && ra <= ST_MAX_INTERVAL ? (unsigned)ra : 0;
   unsigned cap = s->st_interval / 4 ? s->st_interval / 4 : 1;
   if (!after) after = 1;
   if (after > cap) after = cap;
@@ -217,9 +181,9 @@ static void timer_act_expired(sipspec_session *s) {
  * view of that request (9: refresher=uas is us, its UAS). */
 static void answer_refresh(sipspec_session *s, int we) {
   /* 7.4: a Min-SE the peer says in its refresh is kept for our later refreshes */
-  unsigned peer_min = s->st_msg ? delta_seconds(header_value(s->st_msg, "Min-SE", NULL)) : 0;
+  unsigned peer_min = s->st_msg ? sipspec_msg_min_se(s->st_msg) : 0;
   if (peer_min > s->st_min_se) s->st_min_se = peer_min;
-  unsigned v = s->st_msg ? delta_seconds(header_value(s->st_msg, "Session-Expires", "x")) : 0;
+  unsigned v = s->st_msg ? sipspec_msg_session_expires(s->st_msg, NULL) : 0;
   if (!v) v = s->st_interval ? s->st_interval : (s->st_ask ? s->st_ask : s->st_min_se);
   if (v < s->st_min_se) v = s->st_min_se; /* 9: never below Min-SE */
   set_interval(s, v, we ? 'c' : 's');

@@ -873,6 +873,40 @@ long sipspec_msg_retry_after(const sipspec_msg *m) {
   return n ? span_long((sipspec_span){v->v.p, n}, -1) : -1;
 }
 
+/* The delta-seconds (RFC 3261 25.1) at the start of the first header name's value, 1..86400,
+ * else 0; *value gets that value. */
+static unsigned header_delta_seconds(const sipspec_msg *m, const char *name, sipspec_span *value) {
+  long i = sipspec_msg_find(m, name, 0);
+  sipspec_header h;
+  value->p = NULL;
+  value->len = 0;
+  if (i < 0 || sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) return 0;
+  *value = h.value;
+  unsigned long n = 0;
+  size_t k = 0;
+  while (k < h.value.len && h.value.p[k] == ' ') k++;
+  size_t start = k;
+  while (k < h.value.len && h.value.p[k] >= '0' && h.value.p[k] <= '9' && n <= 86400) n = n * 10 + (unsigned)(h.value.p[k++] - '0');
+  return k == start || n > 86400 ? 0 : (unsigned)n;
+}
+
+unsigned sipspec_msg_session_expires(const sipspec_msg *m, int *refresher) {
+  sipspec_span v, r;
+  unsigned se = header_delta_seconds(m, "Session-Expires", &v);
+  if (refresher) {
+    const char *semi = v.len ? memchr(v.p, ';', v.len) : NULL;
+    *refresher = 0;
+    if (semi && sipspec_param((sipspec_span){semi, v.len - (size_t)(semi - v.p)}, "refresher", &r) == SIPSPEC_OK)
+      *refresher = sipspec_span_ieq(r, "uac") ? 'c' : sipspec_span_ieq(r, "uas") ? 's' : 0;
+  }
+  return se;
+}
+
+unsigned sipspec_msg_min_se(const sipspec_msg *m) {
+  sipspec_span v;
+  return header_delta_seconds(m, "Min-SE", &v);
+}
+
 int sipspec_msg_auth(const sipspec_msg *m, sipspec_hdr_id id, size_t i, sipspec_auth *out) {
   const char *far;
   if (id != SIPSPEC_H_WWW_AUTHENTICATE && id != SIPSPEC_H_PROXY_AUTHENTICATE &&
