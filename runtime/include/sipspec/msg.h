@@ -191,10 +191,10 @@ int sipspec_msg_header(const sipspec_msg *m, size_t i, sipspec_header *out);
 /* Index of the first header at or after from whose name equals name (case-insensitive,
  * compact forms match their long names for known headers); -1 when none. */
 long sipspec_msg_find(const sipspec_msg *m, const char *name, size_t from);
-/* 1 when a header `name` of m lists `token` in its comma-separated values (case-insensitive,
- * blanks around each value and ";params" after it ignored: Allow, Supported, Require), 0
- * when such headers exist but none lists it, -1 when m has no such header. */
-int sipspec_msg_has_token(const sipspec_msg *m, const char *name, const char *token);
+/* 1 when a list header id of m (Allow, Supported, Require, ...: see sipspec_msg_value())
+ * has the element `token` (case-insensitive, ";params" after it ignored), 0 when such headers
+ * exist but none has it, -1 when m has no such header. */
+int sipspec_msg_has_token(const sipspec_msg *m, sipspec_hdr_id id, const char *token);
 
 /* Values of a known header: list headers (Via, Contact, Route, Record-Route, Allow,
  * Supported, Require, Proxy-Require, Unsupported, Reason, Accept, Allow-Events,

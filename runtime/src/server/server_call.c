@@ -177,10 +177,10 @@ static char *response_headers(srv_call *c, const sipspec_msg *req, int with_sdp)
 static unsigned our_min_se(const sipspec_server *srv) { return srv->o.min_se_s ? srv->o.min_se_s : 90; }
 
 /* 1 when a Supported header of req lists the option tag 'timer' (RFC 4028 7.1). */
-static int supports_timer(const sipspec_msg *req) { return sipspec_msg_has_token(req, "Supported", "timer") == 1; }
+static int supports_timer(const sipspec_msg *req) { return sipspec_msg_has_token(req, SIPSPEC_H_SUPPORTED, "timer") == 1; }
 
 /* 1 when an Allow header of m lists UPDATE, 0 when its Allow does not, -1 without Allow. */
-static int lists_update(const sipspec_msg *m) { return sipspec_msg_has_token(m, "Allow", "UPDATE"); }
+static int lists_update(const sipspec_msg *m) { return sipspec_msg_has_token(m, SIPSPEC_H_ALLOW, "UPDATE"); }
 
 
 /* 9: a request that supports 'timer' and asks for a Session-Expires below our Min-SE is

@@ -32,7 +32,7 @@
 /* ---- header fields ------------------------------------------------------------------------ */
 
 /* 1 when the message's Allow lists UPDATE; -1 when it has no Allow. */
-static int allows_update(const sipspec_msg *m) { return sipspec_msg_has_token(m, "Allow", "UPDATE"); }
+static int allows_update(const sipspec_msg *m) { return sipspec_msg_has_token(m, SIPSPEC_H_ALLOW, "UPDATE"); }
 
 int session_timer_classify_2xx(sipspec_session *s, const sipspec_msg *resp) {
   int up = allows_update(resp);

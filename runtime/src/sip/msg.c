@@ -684,24 +684,16 @@ long sipspec_msg_find(const sipspec_msg *m, const char *name, size_t from) {
   return -1;
 }
 
-int sipspec_msg_has_token(const sipspec_msg *m, const char *name, const char *token) {
-  size_t tl = strlen(token);
-  long i = sipspec_msg_find(m, name, 0);
-  if (i < 0) return -1;
-  for (; i >= 0; i = sipspec_msg_find(m, name, (size_t)i + 1)) {
-    sipspec_header h;
-    if (sipspec_msg_header(m, (size_t)i, &h) != SIPSPEC_OK) break;
-    size_t k = 0, n = h.value.len;
-    const char *p = h.value.p;
-    while (k <= n) {
-      size_t e = k, v, ve;
-      while (e < n && p[e] != ',') e++;           /* this value: [k, e) */
-      for (v = k; v < e && (p[v] == ' ' || p[v] == '\t'); v++) {}
-      for (ve = v; ve < e && p[ve] != ';'; ve++) {} /* parameters end the token */
-      while (ve > v && (p[ve - 1] == ' ' || p[ve - 1] == '\t')) ve--;
-      if (ve - v == tl && !strncasecmp(p + v, token, tl)) return 1;
-      k = e + 1;
-    }
+int sipspec_msg_has_token(const sipspec_msg *m, sipspec_hdr_id id, const char *token) {
+  const char *name = sipspec_hdr_name(id);
+  if (!name || sipspec_msg_find(m, name, 0) < 0) return -1;
+  size_t tl = strlen(token), n = sipspec_msg_value_count(m, id);
+  for (size_t i = 0; i < n; i++) { /* the grammar's list elements, over every line */
+    sipspec_span v;
+    if (sipspec_msg_value(m, id, i, &v) != SIPSPEC_OK) continue;
+    size_t e = 0;
+    while (e < v.len && v.p[e] != ';' && v.p[e] != ' ' && v.p[e] != '\t') e++; /* ;params end it */
+    if (e == tl && !strncasecmp(v.p, token, tl)) return 1;
   }
   return 0;
 }
