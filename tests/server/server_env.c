@@ -58,9 +58,6 @@ int env_open(env *e, sipspec_server_opts *o) {
   o->trace_user = e;
   char err[SIPSPEC_ERR_LEN];
   int rc = sipspec_server_create(e->loop, o, &e->srv, err, sizeof err);
-  /* An ephemeral UDP port whose TCP twin another process holds: draw another (bounded). */
-  for (int i = 0; i < 8 && rc == SIPSPEC_E_BIND && o->listen_port == 0 && o->both_transports; i++)
-    rc = sipspec_server_create(e->loop, o, &e->srv, err, sizeof err);
   if (rc) {
     fprintf(stderr, "server: %s (%s)\n", err, sipspec_errname(rc));
     return rc;

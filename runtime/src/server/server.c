@@ -323,6 +323,13 @@ static int check_opts(const sipspec_server_opts *o, char *err, size_t errlen) {
   return SIPSPEC_OK;
 }
 
+static int server_create_once(struct ev_loop *loop, const sipspec_server_opts *o, sipspec_server **out, char *err,
+                              size_t errlen);
+
+/* RFC 3261 18.1.1/18.2.1: a server listens on UDP and TCP on the same port. An ephemeral UDP
+ * port's TCP twin may be held by someone else: then the pair is drawn again (bounded). */
+#define SERVER_EPHEMERAL_TRIES 16
+
 int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, sipspec_server **out, char *err,
                           size_t errlen) {
   if (err && errlen) err[0] = '\0';
@@ -331,6 +338,15 @@ int sipspec_server_create(struct ev_loop *loop, const sipspec_server_opts *o, si
   if (!loop || !o) return fail(err, errlen, SIPSPEC_E_INVAL, "no loop or no options");
   int rc = check_opts(o, err, errlen);
   if (rc) return rc;
+  rc = server_create_once(loop, o, out, err, errlen);
+  for (int i = 1; i < SERVER_EPHEMERAL_TRIES && rc == SIPSPEC_E_BIND && o->listen_port == 0 && o->both_transports; i++)
+    rc = server_create_once(loop, o, out, err, errlen);
+  return rc;
+}
+
+static int server_create_once(struct ev_loop *loop, const sipspec_server_opts *o, sipspec_server **out, char *err,
+                              size_t errlen) {
+  int rc;
   sipspec_server *srv = calloc(1, sizeof *srv);
   if (!srv) return SIPSPEC_E_NOMEM;
   srv->loop = loop;
