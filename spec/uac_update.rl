@@ -16,7 +16,7 @@
 #@ title: UAC session update (MRCPv2 client re-INVITE)
 #@ rfc: RFC 3261 §14 (modifying a session), §13.3.1.4, §22.2 (authentication); RFC 3264 §8; RFC 6787 §4.2
 #@ final: Terminated
-#@ actions: context=sipspec_session prefix=update_act_ in=runtime/src/session/session.c
+#@ actions: context=sipspec_session prefix=update_act_ in=runtime/src/session/session_update.c
 #
 #@ timer RETRY: start=2100ms                              # RFC 3261 §14.1 (491: random 2.1..4 s in 10 ms units, chosen before each start)
 #

@@ -216,10 +216,87 @@ void ua_session_link(sipspec_ua *ua, sipspec_session *s);
 /* Unlinks a terminated session and buries it on the clock: freed after the callbacks. */
 void ua_session_bury(sipspec_ua *ua, sipspec_session *s);
 
-/* session.c */
-void session_free(sipspec_session *s);
+/* What a session answers in Allow (RFC 3261 20.5). */
+#define SESSION_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"
+
+/* session.c: the session chart (spec/uac_session.rl), its actions and its feeding */
 /* Feeds the session's chart one event (queued while it runs). */
 int session_post(sipspec_session *s, int ev, const sipspec_msg *msg);
+int session_fire(void *owner, int event);
+void session_on_action(void *ctx, const sipspec_chart *chart, int action);
+void session_rearm(sipspec_session *s);
+/* The reason of a failure or an end into s->reason (fmt with one %s). */
+void session_set_reason(sipspec_session *s, const char *fmt, const char *a);
+/* v into dst as a C string, bytes outside printable ASCII as '?'. */
+void session_copy_span_z(char *dst, size_t cap, sipspec_span v);
+/* The status, reason phrase and Warning text of a final response into the session. */
+void session_note_response(sipspec_session *s, const sipspec_msg *resp);
+sipspec_response_info session_info_of(const sipspec_session *s);
+/* Reported once: every chart transition that reports a failure ends in Terminated. */
+void session_report_failed(sipspec_session *s, sipspec_result r);
+/* The dialog ACKs a 2xx to our INVITE (first: the one that establishes) or re-INVITE. */
+int session_ack_2xx(sipspec_session *s, const sipspec_msg *resp, int first);
+/* Keeps the session as negotiated: our offer and the server's answer (copies). */
+void session_keep_negotiated(sipspec_session *s, const char *local, size_t local_len, sipspec_span remote);
+/* Sends an in-dialog request through the dialog (which calls session_dlg_send_request). */
+int session_send_in_dialog(sipspec_session *s, session_req *p);
+/* 64*T1 and no ACK for our 2xx to the server's re-INVITE (13.3.1.4). */
+void session_reinvite_2xx_give_up(sipspec_uas_2xx *r, void *user);
+
+/* session_tsx.c: the session's client transactions */
+/* Starts a client transaction for req; a slot keeps it until its on_terminated. */
+int session_start_tsx(sipspec_session *s, session_tsx_role role, const char *req, size_t len,
+                      const sipspec_sockaddr *dest);
+
+/* session_send.c: the INVITE, the dialog's sends, the move to TCP (RFC 3261 18.1.1) */
+int session_needs_tcp(sipspec_session *s, size_t len, const sipspec_sockaddr *dest, sipspec_sockaddr *tl);
+void session_move_to_tcp(sipspec_session *s, const sipspec_sockaddr *tl);
+char *session_replace_header_start(const char *req, size_t len, const char *name, const char *from, const char *to,
+                                   size_t *out_len);
+int session_build_invite(sipspec_session *s);
+/* A (new) UAC dialog for the INVITE just built (recreated after an auth retry). */
+int session_new_dialog(sipspec_session *s);
+void session_dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *hop, void *user);
+void session_dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *user);
+void session_dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user);
+
+/* session_auth.c: Digest (RFC 3261 22.2) */
+/* Starts the digest bookkeeping of a new request: its credentials lines (malloc'd) or NULL. */
+int session_digest_begin(sipspec_session *s, const char *method, const char *uri, const char *body,
+                         size_t body_len, char **lines);
+/* A 401/407 to the INVITE: AUTH_RETRY with fresh credentials, or AUTH_FAILED. */
+void session_on_challenge(sipspec_session *s, const sipspec_msg *resp);
+/* The credentials lines to retry with (malloc'd), or NULL with why in s->reason. */
+char *session_answer_challenge(sipspec_session *s, const sipspec_msg *resp, const char *method, const char *uri,
+                               const char *body, size_t body_len);
+void session_reinvite_challenged(sipspec_session *s, const sipspec_msg *resp);
+void session_bye_challenged(sipspec_session *s, const sipspec_msg *resp);
+
+/* session_fork.c: other forks (RFC 3261 13.2.2.4) */
+/* 1 when resp, a 2xx to our INVITE, comes from another fork than the session's dialog. */
+int session_other_fork(const sipspec_session *s, const sipspec_msg *resp);
+/* The chart's end_fork: ACK that fork's 2xx and end its dialog with BYE. */
+void session_fork_end(sipspec_session *s);
+
+/* session_update.c: the update chart (spec/uac_update.rl), the server's re-INVITE and UPDATE */
+int session_fire_update(void *owner, int event);
+void session_update_on_action(void *ctx, const sipspec_chart *chart, int action);
+/* Feeds the update chart one event; a send that failed inside it is fed as NOT_SENT. */
+int session_update_post(sipspec_session *s, int ev, const sipspec_msg *msg);
+/* The re-INVITE's outcome to the application. */
+void session_reinvite_done(sipspec_session *s, const sipspec_msg *resp, const char *why);
+/* The peer's UPDATE (RFC 3311). */
+void session_rx_update(sipspec_session *s, const sipspec_msg *req);
+/* A request within the dialog from the server (ACK, OPTIONS, re-INVITE, INFO, UPDATE). */
+void session_dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user);
+
+/* session_api.c: the public API */
+void session_free(sipspec_session *s);
+/* The local address toward s->dest over s->kind: Via and Contact. */
+int session_address(sipspec_session *s, char *ip, size_t iplen);
+/* TU_REQUEST through the session chart: an in-dialog request, with credentials or not. */
+int session_in_dialog_cred(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
+                           size_t body_len, const char *cred);
 /* Sends an in-dialog request of role ST_REFRESH with extra header lines (and a body). */
 int session_send_refresh(sipspec_session *s, const char *method, const char *body, size_t len, const char *extra,
                          const char *cred);

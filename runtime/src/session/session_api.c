@@ -1,0 +1,463 @@
+/* session/session_api.c: the public session API (sipspec/session.h): starting a session
+ * (the target located per RFC 3263, the local address, identifiers and offer), ending it,
+ * in-dialog requests and resource changes, and API calls made from inside callbacks, which
+ * wait until the callbacks return. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "session/session_internal.h"
+#include "random_pool.h"
+#include "sipspec/chart_uac_session.h"
+#include "sipspec/chart_uac_update.h"
+
+int sipspec_session_target(const sipspec_session *s, unsigned i, sipspec_sockaddr *addr, sipspec_tp_kind *tp,
+                           const char **left) {
+  if (!s || i >= s->ntargets || i > s->target_i) return SIPSPEC_E_RANGE;
+  if (addr) *addr = s->targets[i].addr;
+  if (tp) *tp = s->targets[i].tp;
+  if (left) *left = s->targets[i].left;
+  return SIPSPEC_OK;
+}
+/* ---- the API ------------------------------------------------------------------------------ */
+
+static void run_calls(void *obj);
+
+void sipspec_session_opts_init(sipspec_session_opts *o) { memset(o, 0, sizeof *o); }
+
+static int random_hex(char *out, size_t nbytes) {
+  return sipspec_random_hex(out, nbytes) == SIPSPEC_OK ? SIPSPEC_OK : SIPSPEC_E_IO;
+}
+
+static int target_avoided(const sipspec_ua *ua, const sipspec_target *t) {
+  uint64_t now = sipspec_clock_now_ms(ua->clock);
+  for (size_t i = 0; i < sizeof ua->avoided / sizeof ua->avoided[0]; i++)
+    if (ua->avoided[i].until > now && ua->avoided[i].tp == t->tp && sipspec_sockaddr_equal(&ua->avoided[i].addr, &t->addr))
+      return 1;
+  return 0;
+}
+
+void session_free(sipspec_session *s) {
+  if (!s) return;
+  if (s->calls_deferred) sipspec_clock_undefer(s->ua->clock, run_calls, s);
+  host_timers_stop(&s->timers);
+  host_timers_stop(&s->upd_timers);
+  host_timers_stop(&s->st_timers);
+  sipspec_uas_2xx_stop(&s->reinvite_2xx);
+  sipspec_dialog_destroy(s->dialog);
+  free(s->targets);
+  sipspec_digest_client_destroy(s->digest);
+  sipspec_mrcp_session_destroy(s->mrcp);
+  if (s->query) sipspec_resolve_cancel(s->ua->resolver, s->query);
+  free(s->desc_addr);
+  free(s->desc_user);
+  free(s->target);
+  free(s->to_display);
+  free(s->extra_headers);
+  free(s->offer);
+  free(s->invite);
+  free(s->auth_headers);
+  free(s->bye_auth);
+  free(s->st_cred);
+  free(s->reinvite_body);
+  free(s->local_sdp);
+  free(s->remote_sdp);
+  for (int i = 0; i < SESSION_MAX_FORKS; i++) free(s->forks[i].ack);
+  free(s);
+}
+
+static int extra_ok(const char *h) {
+  /* "Name: value\r\n" lines: every line ends in CRLF and has a colon; no bare CR/LF. */
+  if (!h || !*h) return 1;
+  const char *p = h;
+  while (*p) {
+    const char *e = strstr(p, "\r\n");
+    if (!e) return 0;
+    const char *colon = memchr(p, ':', (size_t)(e - p));
+    if (!colon || colon == p) return 0;
+    for (const char *q = p; q < e; q++)
+      if (*q == '\r' || *q == '\n' || *q == '\0') return 0;
+    if (!strncasecmp(p, "Content-Length", 14)) return 0;
+    p = e + 2;
+  }
+  return 1;
+}
+
+/* Addressing, identifiers and the offer, once the destination is known. */
+/* The local address toward s->dest over s->kind: Via and Contact (RFC 3261 18.1.1, 8.1.1.8);
+ * ip[] gets the address without brackets. */
+int session_address(sipspec_session *s, char *ip, size_t iplen) {
+  sipspec_ua *ua = s->ua;
+  sipspec_transport *tp = sipspec_tsx_layer_transport(ua->layer, s->kind);
+  if (!tp) return SIPSPEC_E_TSX_NO_TRANSPORT;
+  sipspec_sockaddr local;
+  int rc = sipspec_transport_local_addr(tp, &s->dest, &local);
+  if (rc) return rc;
+  sipspec_sockaddr_host(&local, ip, iplen);
+  int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
+  snprintf(s->local_host, sizeof s->local_host, v6 ? "[%s]" : "%s", ip);
+  s->local_port = sipspec_sockaddr_port(&local);
+  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
+  snprintf(hostport, sizeof hostport, "%s:%u", s->local_host, s->local_port);
+  static const char *const via_tp[] = {"UDP", "TCP", "TLS"}, *const contact_tp[] = {"", ";transport=tcp", ""};
+  snprintf(s->via, sizeof s->via, "SIP/2.0/%s %s;rport", via_tp[s->kind], hostport);
+  /* RFC 5630 §3.1.3 / RFC 3261 §8.1.1.8: over TLS the Contact is a sips: URI */
+  snprintf(s->contact, sizeof s->contact, "%s:%s@%s%s", s->kind == SIPSPEC_TP_TLS ? "sips" : "sip", ua->from_user,
+           hostport, contact_tp[s->kind]);
+  if (s->kind == SIPSPEC_TP_TLS) { /* RFC 5922 §7.3: the domain of the URI is what the server proves */
+    sipspec_uri u;
+    char name[256];
+    if (sipspec_uri_parse(s->target, strlen(s->target), &u, NULL) != SIPSPEC_OK || u.host.len >= sizeof name)
+      return SIPSPEC_E_INVAL;
+    memcpy(name, u.host.p, u.host.len);
+    name[u.host.len] = '\0';
+    if ((rc = sipspec_transport_set_peer_name(tp, &s->dest, name))) return rc;
+  }
+  return SIPSPEC_OK;
+}
+
+static int session_prepare(sipspec_session *s) {
+  sipspec_ua *ua = s->ua;
+  char ip[SIPSPEC_SOCKADDR_STRLEN];
+  int rc = session_address(s, ip, sizeof ip);
+  if (rc) return rc;
+  char rnd[40];
+  rc = random_hex(rnd, 16);
+  if (!rc) snprintf(s->call_id, sizeof s->call_id, "%s@%s", rnd, s->local_host);
+  if (!rc) rc = random_hex(s->from_tag, 8);
+  if (!rc && s->have_desc) {
+    /* the offer's address defaults to the local address toward the target */
+    sipspec_mrcp_offer_desc d = s->desc;
+    if (!d.addr) d.addr = ip;
+    char tmp[8192];
+    size_t len = 0;
+    sipspec_sdp_error e;
+    memset(&e, 0, sizeof e);
+    if (!(s->mrcp = sipspec_mrcp_session_create(&d))) rc = SIPSPEC_E_NOMEM;
+    if (!rc) rc = sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e);
+    if (!rc && !(s->offer = malloc(len ? len : 1))) rc = SIPSPEC_E_NOMEM;
+    if (!rc) {
+      memcpy(s->offer, tmp, len);
+      s->offer_len = len;
+    }
+  }
+  if (rc) return rc;
+  /* RFC 3261 18.1.1: an INVITE too big for UDP goes over TCP (when TCP is open); the
+   * credentials added below are still to come, so session_act_send_invite checks again. */
+  sipspec_sockaddr tl;
+  if (!session_build_invite(s) && session_needs_tcp(s, s->invite_len, &s->dest, &tl)) session_move_to_tcp(s, &tl);
+  if (ua->have_auth && !s->digest) {
+    rc = sipspec_digest_client_create(&ua->auth, &s->digest);
+    char *cred = NULL;
+    if (!rc) rc = session_digest_begin(s, "INVITE", s->target, s->offer, s->offer_len, &cred);
+    if (rc) return rc;
+    s->auth_headers = cred;
+  }
+  return SIPSPEC_OK;
+}
+
+/* The targets for the URI's host (RFC 3263 4): the first one over a transport we have open
+ * (the failover to the next ones is RFC 3263 4.3's, not done yet). */
+static void located_cb(int status, const sipspec_target *t, size_t n, const char *why, void *arg) {
+  sipspec_session *s = arg;
+  s->query = NULL;
+  int rc = status;
+  sipspec_resolver_stats st;
+  sipspec_resolver_stats_get(s->ua->resolver, &st);
+  s->ua->tel.sipDnsQueries = st.queries;
+  s->ua->tel.sipDnsFailures = st.failures;
+  /* the targets over a transport we have open, in order (RFC 3263 4.3), the ones that
+   * failed lately last */
+  if (!rc && n && !(s->targets = calloc(n, sizeof *s->targets))) rc = SIPSPEC_E_NOMEM;
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; !rc && i < n; i++)
+      if (sipspec_tsx_layer_transport(s->ua->layer, t[i].tp) && target_avoided(s->ua, &t[i]) == pass) {
+        s->targets[s->ntargets].addr = t[i].addr;
+        s->targets[s->ntargets++].tp = t[i].tp;
+      }
+  if (!rc && !s->ntargets) rc = SIPSPEC_E_TSX_NO_TRANSPORT;
+  if (!rc) {
+    s->kind = s->targets[0].tp;
+    s->dest = s->targets[0].addr;
+    rc = session_prepare(s);
+  }
+  if (!rc) {
+    session_post(s, SIPSPEC_EV_TU_START, NULL);
+    return;
+  }
+  s->status = 0;
+  s->dns_failed = status == SIPSPEC_E_RESOLVE || status == SIPSPEC_E_DNS;
+  if (s->dns_failed)
+    snprintf(s->reason, sizeof s->reason, "cannot resolve the target: %s", why);
+  else if (status == SIPSPEC_E_TSX_NO_TRANSPORT || rc == SIPSPEC_E_TSX_NO_TRANSPORT)
+    snprintf(s->reason, sizeof s->reason, "no usable transport for the target%s%s", *why ? ": " : "", why);
+  else
+    snprintf(s->reason, sizeof s->reason, "cannot send: %s", sipspec_strerror(rc));
+  session_post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL); /* Idle__TRANSPORT_ERR: nothing was sent */
+}
+
+int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec_session **out) {
+  if (out) *out = NULL;
+  if (!ua || !o || !o->target || (!o->offer && (!o->sdp || !o->sdp_len))) return SIPSPEC_E_INVAL;
+  sipspec_uri u;
+  if (sipspec_uri_parse(o->target, strlen(o->target), &u, NULL) != SIPSPEC_OK ||
+      (u.kind != SIPSPEC_URI_SIP && u.kind != SIPSPEC_URI_SIPS) ||
+      !u.host.len || strpbrk(o->target, "\r\n<>\" "))
+    return SIPSPEC_E_INVAL;
+  if (!extra_ok(o->extra_headers) || (o->to_display && strpbrk(o->to_display, "\"\\\r\n")))
+    return SIPSPEC_E_INVAL;
+  /* The transport: cfg.transport, or the target's ;transport= (RFC 3261 19.1.1). */
+  sipspec_tp_kind kind = ua->cfg.transport;
+  if (u.transport.len == 3 && !strncasecmp(u.transport.p, "tcp", 3)) kind = SIPSPEC_TP_TCP;
+  if (u.transport.len == 3 && !strncasecmp(u.transport.p, "udp", 3)) kind = SIPSPEC_TP_UDP;
+  if (u.transport.len == 3 && !strncasecmp(u.transport.p, "tls", 3)) kind = SIPSPEC_TP_TLS;
+  if (u.kind == SIPSPEC_URI_SIPS) kind = SIPSPEC_TP_TLS; /* RFC 5630 §3.1.1: sips: is TLS on every hop */
+  if (!sipspec_tsx_layer_transport(ua->layer, kind)) return SIPSPEC_E_TSX_NO_TRANSPORT;
+  char host[SIPSPEC_SOCKADDR_STRLEN];
+  if (u.host.len >= sizeof host) return SIPSPEC_E_INVAL;
+  memcpy(host, u.host.p, u.host.len);
+  host[u.host.len] = '\0';
+  unsigned port = u.port > 0 ? (unsigned)u.port : kind == SIPSPEC_TP_TLS ? 5061u : 5060u; /* RFC 3261 19.1.2 */
+  /* The offer description is checked now (its address may still be unknown). */
+  if (o->offer) {
+    sipspec_mrcp_offer_desc d = *o->offer;
+    if (!d.addr) d.addr = "0.0.0.0";
+    char tmp[8192];
+    size_t len = 0;
+    sipspec_sdp_error e;
+    memset(&e, 0, sizeof e);
+    int rc = sipspec_mrcp_offer_build(&d, tmp, sizeof tmp, &len, &e);
+    if (rc) return rc;
+  }
+
+  sipspec_session *s = calloc(1, sizeof *s);
+  if (!s) return SIPSPEC_E_NOMEM;
+  s->ua = ua;
+  s->kind = kind;
+  s->cb = o->cb;
+  s->keepalive_ms = o->keepalive_ms;
+  s->answer_timeout_ms = o->answer_timeout_ms;
+  s->cseq = 1;
+  sipspec_timer_values tv = {ua->cfg.t1_ms, ua->cfg.t2_ms, ua->cfg.t4_ms};
+  /* the application's timer options: the answer timeout, the keep-alive interval (none: the
+   * KEEPALIVE timer is not used) */
+  if (host_timers_init(&s->timers, ua->clock, &sipspec_chart_uac_session, &tv, 0, session_fire, s) != SIPSPEC_OK ||
+      host_timers_init(&s->upd_timers, ua->clock, &sipspec_chart_uac_update, &tv, 0, session_fire_update, s) != SIPSPEC_OK ||
+      (s->answer_timeout_ms &&
+       sipspec_fsm_timers_set(&s->timers.set, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms)) ||
+      sipspec_fsm_timers_set(&s->timers.set, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms) ||
+      sipspec_fsm_timers_off(&s->timers.set, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms == 0)) {
+    free(s);
+    return SIPSPEC_E_INVAL;
+  }
+  if (session_timer_init(s) != SIPSPEC_OK) {
+    free(s);
+    return SIPSPEC_E_INVAL;
+  }
+  sipspec_uas_2xx_init(&s->reinvite_2xx, ua->clock, session_reinvite_2xx_give_up, s);
+  sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, session_on_action, s);
+  sipspec_fsm_init(&s->upd, &sipspec_chart_uac_update, session_update_on_action, s);
+  int rc = SIPSPEC_OK;
+  if (!(s->target = strdup(o->target))) rc = SIPSPEC_E_NOMEM;
+  if (!rc && o->to_display && !(s->to_display = strdup(o->to_display))) rc = SIPSPEC_E_NOMEM;
+  if (!rc && o->extra_headers && *o->extra_headers && !(s->extra_headers = strdup(o->extra_headers)))
+    rc = SIPSPEC_E_NOMEM;
+  if (!rc && o->offer) {
+    s->have_desc = 1;
+    s->desc = *o->offer;
+    if (o->offer->addr && !(s->desc.addr = s->desc_addr = strdup(o->offer->addr))) rc = SIPSPEC_E_NOMEM;
+    if (!rc && o->offer->username && !(s->desc.username = s->desc_user = strdup(o->offer->username)))
+      rc = SIPSPEC_E_NOMEM;
+  } else if (!rc) {
+    s->opaque = 1;
+    if (!(s->offer = malloc(o->sdp_len))) rc = SIPSPEC_E_NOMEM;
+    else {
+      memcpy(s->offer, o->sdp, o->sdp_len);
+      s->offer_len = o->sdp_len;
+    }
+  }
+  if (!rc && u.host_kind == SIPSPEC_HOST_NAME) {
+    /* Never blocking: the INVITE goes out from the resolver's callback. */
+    sipspec_locate_req req;
+    char target[SIPSPEC_LOCATE_NAME_MAX];
+    rc = sipspec_locate_req_of_uri(&u, &ua->cfg, target, sizeof target, &req);
+    if (!rc) rc = sipspec_locate(ua->resolver, &req, located_cb, s, &s->query);
+    if (rc) {
+      session_free(s);
+      return rc;
+    }
+    ua_session_link(ua, s);
+    ua->tel.sessionsStarted++;
+    if (out) *out = s;
+    return SIPSPEC_OK;
+  }
+  if (!rc && sipspec_sockaddr_set(&s->dest, host, port) != SIPSPEC_OK) rc = SIPSPEC_E_BAD_ADDRESS;
+  if (!rc) rc = session_prepare(s);
+  if (rc) {
+    session_free(s);
+    return rc;
+  }
+  ua_session_link(ua, s);
+  ua->tel.sessionsStarted++;
+  /* TU_START: send_invite. A send failure inside it ends the session through TRANSPORT_ERR;
+   * here it is returned instead, without callbacks. */
+  sipspec_session_callbacks saved = s->cb;
+  memset(&s->cb, 0, sizeof s->cb);
+  rc = session_post(s, SIPSPEC_EV_TU_START, NULL);
+  if (!rc && sipspec_fsm_terminated(&s->fsm)) rc = s->start_err ? s->start_err : SIPSPEC_E_SEND;
+  if (rc && !sipspec_fsm_terminated(&s->fsm)) session_post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL); /* to Terminated, then buried */
+  s->cb = saved;
+  if (rc) {
+    ua->tel.sessionsStarted--;
+    if (s->result != SIPSPEC_RESULT_OK) ua->tel.sessionsFailed--; /* the failure reported above */
+    return rc;
+  }
+  if (out) *out = s;
+  return SIPSPEC_OK;
+}
+
+/* What a refused or ignored event means to the application: the call does not fit the
+ * session's state. */
+static int api_rc(int rc) {
+  return rc == SIPSPEC_E_FSM_IGNORED || rc == SIPSPEC_E_FSM_REFUSED || rc == SIPSPEC_E_FSM_TERMINATED ? SIPSPEC_E_STATE
+                                                                                                       : rc;
+}
+
+/* The chart decides: TU_END is taken in Idle (still resolving), Inviting, Proceeding and
+ * Established, refused once the session is ending or over. An end asked for from inside a
+ * callback waits in the queue; a second one is refused there. */
+static int in_callback(const sipspec_session *s);
+static int queue_call(sipspec_session *s, int op, sipspec_mrcp_resource r);
+enum { CALL_KEEPALIVE = 1, CALL_ADD, CALL_REMOVE, CALL_END };
+
+int sipspec_session_end(sipspec_session *s) {
+  if (!s) return SIPSPEC_E_STATE;
+  for (int i = 0; s->busy && i < s->q_len; i++)
+    if (s->q[(s->q_head + i) % SESSION_QUEUE_MAX].ev == SIPSPEC_EV_TU_END) return SIPSPEC_E_STATE;
+  for (int i = 0; i < s->n_calls; i++)
+    if (s->calls[i].op == CALL_END) return SIPSPEC_E_STATE;
+  /* Inside the session chart's own callbacks the chart's queue takes TU_END; inside the
+   * update chart's (on_updated) the dialog is still busy with the response: queued. */
+  if (!s->busy && in_callback(s)) return queue_call(s, CALL_END, (sipspec_mrcp_resource)0);
+  return api_rc(session_post(s, SIPSPEC_EV_TU_END, NULL));
+}
+
+/* TU_REQUEST: the session chart sends it in Established, refuses it elsewhere. While the
+ * chart runs (an action sends it) it is not fed again: the caller queues the API call. */
+int session_in_dialog_cred(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
+                          size_t body_len, const char *cred) {
+  if (!s || s->busy) return SIPSPEC_E_STATE;
+  session_req p = {role, method, body, body_len, SIPSPEC_OK, cred, NULL};
+  s->next_req = &p;
+  int rc = api_rc(session_post(s, SIPSPEC_EV_TU_REQUEST, NULL));
+  s->next_req = NULL;
+  return rc ? rc : p.rc;
+}
+
+static int in_dialog(sipspec_session *s, session_tsx_role role, const char *method, const char *body,
+                     size_t body_len) {
+  return session_in_dialog_cred(s, role, method, body, body_len, NULL);
+}
+
+/* ---- API calls from inside callbacks -------------------------------------------------- */
+
+static int call_now(sipspec_session *s, int op, sipspec_mrcp_resource r);
+
+/* 1 while one of the session's charts runs: the application is inside one of its callbacks
+ * (or a callback of the user agent the session's events pass through). */
+static int in_callback(const sipspec_session *s) { return s->busy || sipspec_fsm_busy(&s->upd); }
+
+/* Runs the API calls queued from inside callbacks, in order, once those have returned. One
+ * that the session refuses by then is reported through its callback (on_keepalive /
+ * on_updated with status 0 and the reason); none once the session is over (on_terminated
+ * said so). */
+static void run_calls(void *obj) {
+  sipspec_session *s = obj;
+  s->calls_deferred = 0;
+  int n = s->n_calls;
+  s->n_calls = 0;
+  for (int i = 0; i < n; i++) {
+    int op = s->calls[i].op;
+    if (sipspec_fsm_terminated(&s->fsm)) return;
+    int rc = call_now(s, op, s->calls[i].res);
+    if (!rc || sipspec_fsm_terminated(&s->fsm)) continue;
+    if (op == CALL_END) continue; /* refused: the session is ending already */
+    char why[160];
+    snprintf(why, sizeof why, "%s not sent: %s", op == CALL_KEEPALIVE ? "keep-alive" : "re-INVITE",
+             sipspec_strerror(rc));
+    sipspec_response_info info = {0, why, NULL};
+    if (op == CALL_KEEPALIVE && s->cb.on_keepalive) s->cb.on_keepalive(s, &info, s->cb.user);
+    if (op != CALL_KEEPALIVE && s->cb.on_updated) s->cb.on_updated(s, &info, NULL, s->cb.user);
+  }
+}
+
+/* Called from inside a callback: the call waits for the callbacks to return (the clock's
+ * deferred work). SIPSPEC_E_AGAIN when SESSION_CALLS_MAX calls already wait. */
+static int queue_call(sipspec_session *s, int op, sipspec_mrcp_resource r) {
+  if (sipspec_fsm_terminated(&s->fsm)) return SIPSPEC_E_STATE;
+  if (s->n_calls == SESSION_CALLS_MAX) return SIPSPEC_E_AGAIN;
+  if (!s->calls_deferred) {
+    int rc = sipspec_clock_defer(s->ua->clock, run_calls, s);
+    if (rc) return rc;
+    s->calls_deferred = 1;
+  }
+  s->calls[s->n_calls].op = op;
+  s->calls[s->n_calls].res = r;
+  s->n_calls++;
+  return SIPSPEC_OK;
+}
+
+static int change_resource(sipspec_session *s, sipspec_mrcp_resource r, int add);
+
+static int call_now(sipspec_session *s, int op, sipspec_mrcp_resource r) {
+  if (op == CALL_END) return api_rc(session_post(s, SIPSPEC_EV_TU_END, NULL));
+  if (op == CALL_KEEPALIVE) return in_dialog(s, ST_OPTIONS, "OPTIONS", NULL, 0);
+  return change_resource(s, r, op == CALL_ADD);
+}
+
+int sipspec_session_keepalive(sipspec_session *s) {
+  if (!s) return SIPSPEC_E_INVAL;
+  if (in_callback(s)) return queue_call(s, CALL_KEEPALIVE, (sipspec_mrcp_resource)0);
+  return call_now(s, CALL_KEEPALIVE, (sipspec_mrcp_resource)0);
+}
+
+/* The update chart decides (TU_REQUEST: Ready sends the offer; refused before the session
+ * is established, while an offer of ours runs, while our 2xx to the server's re-INVITE
+ * waits for its ACK (14.1: not while an INVITE exchange runs in either direction), once it
+ * has ended). */
+static int change_resource(sipspec_session *s, sipspec_mrcp_resource r, int add) {
+  if (!s) return SIPSPEC_E_INVAL;
+  s->change_res = r;
+  s->change_add = add;
+  int rc = api_rc(session_update_post(s, SIPSPEC_EV_TU_REQUEST, NULL));
+  return rc ? rc : s->upd_rc;
+}
+
+int sipspec_session_add_resource(sipspec_session *s, sipspec_mrcp_resource r) {
+  if (s && in_callback(s)) return queue_call(s, CALL_ADD, r);
+  return change_resource(s, r, 1);
+}
+int sipspec_session_remove_resource(sipspec_session *s, sipspec_mrcp_resource r) {
+  if (s && in_callback(s)) return queue_call(s, CALL_REMOVE, r);
+  return change_resource(s, r, 0);
+}
+
+sipspec_result sipspec_session_result(const sipspec_session *s) { return s->result; }
+int sipspec_session_status(const sipspec_session *s) { return s->status; }
+const char *sipspec_session_reason(const sipspec_session *s) { return s->reason; }
+int sipspec_session_bye_status(const sipspec_session *s, const char **reason) {
+  int over = sipspec_fsm_terminated(&s->fsm);
+  if (reason) *reason = over ? s->bye_reason : "";
+  return over ? s->bye_status : -1;
+}
+const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s) {
+  return s->have_answer ? &s->answer_copy : NULL;
+}
+const char *sipspec_session_state_name(const sipspec_session *s) { return sipspec_fsm_state_name(&s->fsm); }
+const char *sipspec_session_call_id(const sipspec_session *s) { return s->call_id; }
+unsigned sipspec_session_expires(const sipspec_session *s, const char **refresher) {
+  if (refresher) *refresher = s->st_refresher;
+  return s->st_interval;
+}
+sipspec_ua *sipspec_session_ua(const sipspec_session *s) { return s->ua; }

@@ -1,0 +1,174 @@
+/* session/session_send.c: what the session sends and where: the first INVITE with the
+ * roadmap's header list, its dialog (session/dialog.h) and the dialog's send callbacks, and the
+ * move from UDP to TCP for a request too big for UDP (RFC 3261 18.1.1). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "session/session_internal.h"
+
+/* ---- the transport (RFC 3261 18.1.1) ------------------------------------------------------ */
+
+/* 1 when a request of len bytes may not go over UDP (larger than cfg.udp_max_size) and the
+ * session, still on UDP, can move to TCP: TCP is open and has a local address toward dest
+ * (written to *tl). */
+int session_needs_tcp(sipspec_session *s, size_t len, const sipspec_sockaddr *dest, sipspec_sockaddr *tl) {
+  sipspec_ua *ua = s->ua;
+  if (s->kind != SIPSPEC_TP_UDP) return 0;
+  sipspec_config c = ua->cfg;
+  c.transport = SIPSPEC_TP_UDP; /* the session's transport, whatever cfg.transport says */
+  sipspec_tp_kind pick;
+  sipspec_transport *tcp = sipspec_tsx_layer_transport(ua->layer, SIPSPEC_TP_TCP);
+  return tcp && sipspec_transport_pick(&c, len, &pick, NULL, 0) == SIPSPEC_OK && pick == SIPSPEC_TP_TCP &&
+         sipspec_transport_local_addr(tcp, dest, tl) == SIPSPEC_OK;
+}
+
+/* RFC 3261 18.1.1: a request too big for UDP goes over TCP, to the same host and port. The
+ * session then stays on TCP (RFC 3261 9.1: the CANCEL goes the INVITE's way, and so do the
+ * ACK, the in-dialog requests and the BYE): its kind, Via and Contact say TCP from now on,
+ * in its dialog too. */
+void session_move_to_tcp(sipspec_session *s, const sipspec_sockaddr *tl) {
+  s->kind = SIPSPEC_TP_TCP;
+  s->local_port = sipspec_sockaddr_port(tl);
+  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
+  snprintf(hostport, sizeof hostport, "%s:%u", s->local_host, s->local_port);
+  snprintf(s->via, sizeof s->via, "SIP/2.0/TCP %s;rport", hostport);
+  snprintf(s->contact, sizeof s->contact, "sip:%s@%s;transport=tcp", s->ua->from_user, hostport);
+  if (s->dialog) {
+    (void)sipspec_dialog_set_via(s->dialog, s->via);
+    (void)sipspec_dialog_set_contact(s->dialog, s->contact);
+  }
+}
+
+/* req (len bytes) with the value of its first header line `name` replaced by to when that
+ * value starts with from (the rest of the line kept): a malloc'd copy, its length in
+ * *out_len; NULL when there is no such line (or no memory). */
+char *session_replace_header_start(const char *req, size_t len, const char *name, const char *from, const char *to,
+                                  size_t *out_len) {
+  char pat[400];
+  int pn = snprintf(pat, sizeof pat, "\r\n%s: %s", name, from);
+  if (pn < 0 || (size_t)pn >= sizeof pat) return NULL;
+  const char *at = NULL;
+  for (size_t i = 0; i + (size_t)pn <= len; i++)
+    if (!memcmp(req + i, pat, (size_t)pn)) {
+      at = req + i;
+      break;
+    }
+  if (!at) return NULL;
+  size_t head = (size_t)(at - req) + 4 + strlen(name); /* through "\r\n<name>: " */
+  size_t fl = strlen(from), tl = strlen(to);
+  char *out = malloc(len - fl + tl);
+  if (!out) return NULL;
+  memcpy(out, req, head);
+  memcpy(out + head, to, tl);
+  memcpy(out + head + tl, req + head + fl, len - head - fl);
+  *out_len = len - fl + tl;
+  return out;
+}
+
+/* ---- the INVITE -------------------------------------------------------------------------- */
+
+int session_build_invite(sipspec_session *s) {
+  sipspec_ua *ua = s->ua;
+  char branch[SIPSPEC_TSX_BRANCH_SIZE];
+  int rc = sipspec_tsx_new_branch(branch, sizeof branch);
+  if (rc) return rc;
+  size_t cap = 2048 + strlen(s->target) * 2 + (s->to_display ? strlen(s->to_display) : 0) +
+               (s->extra_headers ? strlen(s->extra_headers) : 0) +
+               (s->auth_headers ? strlen(s->auth_headers) : 0) + strlen(ua->user_agent) +
+               (ua->display_name ? strlen(ua->display_name) : 0) + s->offer_len;
+  char *buf = malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
+  char disp[300] = "", todisp[300] = "", st_lines[160];
+  session_timer_invite_headers(s, st_lines, sizeof st_lines); /* RFC 4028 7.1 */
+  if (ua->display_name) snprintf(disp, sizeof disp, "\"%s\" ", ua->display_name);
+  if (s->to_display) snprintf(todisp, sizeof todisp, "\"%s\" ", s->to_display);
+  int n = snprintf(buf, cap,
+                   "INVITE %s SIP/2.0\r\n"
+                   "Via: %s;branch=%s\r\n"
+                   "Max-Forwards: 70\r\n"
+                   "From: %s<sip:%s@%s>;tag=%s\r\n"
+                   "To: %s<%s>\r\n"
+                   "Call-ID: %s\r\n"
+                   "CSeq: %u INVITE\r\n"
+                   "Contact: <%s>\r\n"
+                   "User-Agent: %s\r\n"
+                   "Allow: " SESSION_ALLOW "\r\n"
+                   "%s%s%s"
+                   "Content-Type: application/sdp\r\n"
+                   "Content-Length: %zu\r\n"
+                   "\r\n",
+                   s->target, s->via, branch, disp, ua->from_user, s->local_host, s->from_tag, todisp, s->target,
+                   s->call_id, (unsigned)s->cseq, s->contact, ua->user_agent, st_lines, s->auth_headers ? s->auth_headers : "",
+                   s->extra_headers ? s->extra_headers : "", s->offer_len);
+  if (n < 0 || (size_t)n + s->offer_len >= cap) {
+    free(buf);
+    return SIPSPEC_E_MSG_NOSPACE;
+  }
+  memcpy(buf + n, s->offer, s->offer_len);
+  free(s->invite);
+  s->invite = buf;
+  s->invite_len = (size_t)n + s->offer_len;
+  return SIPSPEC_OK;
+}
+/* A (new) UAC dialog for the INVITE just built (recreated after an auth retry). */
+int session_new_dialog(sipspec_session *s) {
+  sipspec_msg *m = s->ua->scratch;
+  int rc = sipspec_msg_parse(m, s->invite, s->invite_len);
+  if (rc) return rc;
+  char hdrs[512];
+  snprintf(hdrs, sizeof hdrs, "User-Agent: %s\r\n", s->ua->user_agent);
+  sipspec_dialog_local local = {s->via, s->contact, hdrs};
+  sipspec_dialog_callbacks cb = {session_dlg_send_ack, session_dlg_send_request, session_dlg_respond, session_dlg_on_request, NULL, s};
+  sipspec_dialog *d;
+  rc = sipspec_dialog_create_uac(m, &local, &cb, &d);
+  if (rc) return rc;
+  sipspec_dialog_destroy(s->dialog);
+  s->dialog = d;
+  return sipspec_dialog_set_ack_headers(d, s->auth_headers);
+}
+
+/* ---- the dialog's callbacks -------------------------------------------------------------- */
+
+void session_dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *hop, void *user) {
+  sipspec_session *s = user;
+  sipspec_sockaddr a;
+  (void)d;
+  ua_hop_addr(s, hop, &a);
+  sipspec_tsx_layer_send(s->ua->layer, s->kind, &a, ack, len);
+}
+
+/* An in-dialog request (re-INVITE, OPTIONS, BYE) built by the dialog. One too big for UDP
+ * (18.1.1) moves the session to TCP and goes there, its Via and Contact rewritten to the
+ * TCP ones the dialog builds with from now on. */
+void session_dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *user) {
+  sipspec_session *s = user;
+  sipspec_sockaddr a, tl;
+  (void)d;
+  if (!s->cur_req) return;
+  ua_hop_addr(s, hop, &a);
+  if (!session_needs_tcp(s, len, &a, &tl)) {
+    s->cur_req->rc = session_start_tsx(s, s->cur_req->role, req, len, &a);
+    return;
+  }
+  char old_via[sizeof s->via], old_contact[sizeof s->contact + 2], new_contact[sizeof s->contact + 2];
+  snprintf(old_via, sizeof old_via, "%s", s->via);
+  snprintf(old_contact, sizeof old_contact, "<%s>", s->contact);
+  session_move_to_tcp(s, &tl);
+  snprintf(new_contact, sizeof new_contact, "<%s>", s->contact);
+  size_t l1 = 0, l2 = 0;
+  char *v = session_replace_header_start(req, len, "Via", old_via, s->via, &l1);
+  char *c = v ? session_replace_header_start(v, l1, "Contact", old_contact, new_contact, &l2) : NULL;
+  if (!v) s->cur_req->rc = SIPSPEC_E_NOMEM;
+  else if (c) s->cur_req->rc = session_start_tsx(s, s->cur_req->role, c, l2, &a);
+  else s->cur_req->rc = session_start_tsx(s, s->cur_req->role, v, l1, &a); /* no Contact (not an INVITE) */
+  free(v);
+  free(c);
+}
+
+void session_dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user) {
+  sipspec_session *s = user;
+  (void)d, (void)req;
+  if (s->cur_srv) sipspec_tsx_respond(s->cur_srv, status, reason, NULL, NULL, 0);
+}

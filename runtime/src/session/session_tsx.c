@@ -1,0 +1,168 @@
+/* session/session_tsx.c: the session's client transactions (RFC 3261 17.1): a slot per
+ * transaction, and their outcomes routed to the charts that wait for them: the session's
+ * (spec/uac_session.rl), the update's (spec/uac_update.rl) and the session timer's
+ * (spec/session_timer.rl). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "session/session_internal.h"
+
+static session_tsx *slot_new(sipspec_session *s, session_tsx_role role) {
+  int free_slots = 0;
+  session_tsx *slot = NULL;
+  for (int i = 0; i < SESSION_MAX_TSX; i++)
+    if (!s->tsx[i].t) {
+      free_slots++;
+      if (!slot) slot = &s->tsx[i];
+    }
+  if (!slot || (role == ST_OPTIONS && free_slots < 2)) {
+    for (int i = 0; i < SESSION_MAX_TSX; i++)
+      if (s->tsx[i].t && s->tsx[i].role == ST_OPTIONS && sipspec_tsx_last_status(s->tsx[i].t) >= 200) {
+        sipspec_tsx_set_callbacks(s->tsx[i].t, NULL);
+        s->tsx[i].t = NULL;
+        slot = &s->tsx[i];
+        free_slots++;
+        break;
+      }
+  }
+  if (!slot || (role == ST_OPTIONS && free_slots < 2)) return NULL;
+  slot->s = s;
+  slot->role = role;
+  return slot;
+}
+
+/* ---- transactions ------------------------------------------------------------------------ */
+
+static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user);
+static void tsx_on_timeout(sipspec_tsx *t, void *user);
+static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user);
+static void tsx_on_terminated(sipspec_tsx *t, void *user);
+
+/* Starts a client transaction for req; the slot keeps it until its on_terminated. */
+int session_start_tsx(sipspec_session *s, session_tsx_role role, const char *req, size_t len,
+                     const sipspec_sockaddr *dest) {
+  session_tsx *slot = slot_new(s, role);
+  if (!slot) return SIPSPEC_E_AGAIN;
+  sipspec_tsx_callbacks cb = {tsx_on_response, tsx_on_timeout, tsx_on_transport_error, tsx_on_terminated, slot};
+  return sipspec_tsx_client_start(s->ua->layer, s->kind, dest, req, len, &cb, &slot->t);
+}
+static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user) {
+  session_tsx *slot = user;
+  sipspec_session *s = slot->s;
+  int st = sipspec_msg_status(resp);
+  (void)t;
+  switch (slot->role) {
+  case ST_INVITE: /* once answered, the ICT passes only copies of 2xx (RFC 6026 8.4) */
+    if (st < 200) session_post(s, SIPSPEC_EV_RX_1XX, resp);
+    else if (st < 300) session_post(s, session_other_fork(s, resp) ? SIPSPEC_EV_RX_2XX_FORK : SIPSPEC_EV_RX_2XX, resp);
+    else if (st == 401 || st == 407) session_on_challenge(s, resp);
+    else if (st != 422 || !session_timer_422_usable(s, resp) || session_timer_feed(s, SIPSPEC_EV_RX_422, resp))
+      session_post(s, SIPSPEC_EV_RX_300_699, resp); /* a 422 we meet: the timer chart has the INVITE sent again */
+    break;
+  case ST_REFRESH: /* the session timer's UPDATE or re-INVITE (RFC 4028 10) */
+    if (st < 200) return;
+    if (st < 300 && sipspec_msg_cseq_method(resp) == SIPSPEC_METHOD_INVITE) (void)session_ack_2xx(s, resp, 0);
+    if (st < 300) session_timer_feed(s, session_timer_classify_2xx(s, resp), resp);
+    else if (st == 401 || st == 407) {
+      int inv = sipspec_msg_cseq_method(resp) == SIPSPEC_METHOD_INVITE;
+      session_timer_challenged(s, resp,
+                               s->dialog ? session_answer_challenge(s, resp, inv ? "INVITE" : "UPDATE",
+                                                            sipspec_dialog_remote_target(s->dialog),
+                                                            inv ? s->local_sdp : NULL, inv ? s->local_len : 0)
+                                         : NULL);
+    } else if (st == 422 && session_timer_refresh_422_usable(s, resp)) session_timer_feed(s, SIPSPEC_EV_RX_422, resp);
+    else if (st == 491) session_timer_feed(s, SIPSPEC_EV_RX_491, resp);
+    else if (st == 503 && sipspec_msg_find(resp, "Retry-After", 0) >= 0) session_timer_feed(s, SIPSPEC_EV_RX_503, resp);
+    else session_timer_feed(s, st == 481 || st == 408 ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699, resp);
+    break;
+  case ST_BYE:
+    if (st < 200) return;
+    session_note_response(s, resp);
+    if (st == 401 || st == 407) session_bye_challenged(s, resp);
+    else session_post(s, SIPSPEC_EV_RX_BYE_RESPONSE, resp);
+    break;
+  case ST_REINVITE: /* the update chart, then the session for a 481/408 (12.2.1.2) */
+    if (st < 200) return;
+    if (st < 300) session_update_post(s, SIPSPEC_EV_RX_2XX, resp);
+    else if (st == 401 || st == 407) session_reinvite_challenged(s, resp);
+    else if (st == 491) session_update_post(s, SIPSPEC_EV_RX_491, resp);
+    else session_update_post(s, st == 481 || st == 408 ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699, resp);
+    if (st == 481 || st == 408) session_post(s, SIPSPEC_EV_RX_481_408, resp);
+    break;
+  case ST_OPTIONS:
+    if (st < 200) return;
+    if (s->cb.on_keepalive) {
+      char reason[128];
+      session_copy_span_z(reason, sizeof reason, sipspec_msg_reason(resp));
+      sipspec_response_info info = {st, reason, NULL};
+      s->cb.on_keepalive(s, &info, s->cb.user);
+    }
+    if (st == 481 || st == 408) session_post(s, SIPSPEC_EV_RX_481_408, resp);
+    break;
+  case ST_CANCEL:
+  case ST_FORK_BYE: break;
+  }
+}
+
+static void tsx_on_timeout(sipspec_tsx *t, void *user) {
+  session_tsx *slot = user;
+  sipspec_session *s = slot->s;
+  (void)t;
+  switch (slot->role) {
+  case ST_INVITE: /* Timer B: only before an answer (an answered ICT ends on Timer M) */
+    (void)session_timer_feed(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    session_post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    break;
+  case ST_BYE: session_post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL); break;
+  case ST_REFRESH: session_timer_feed(s, SIPSPEC_EV_TXN_TIMEOUT, NULL); break;
+  case ST_OPTIONS:
+  case ST_REINVITE:
+    if (slot->role == ST_REINVITE) session_update_post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    if (slot->role == ST_OPTIONS && s->cb.on_keepalive) {
+      sipspec_response_info info = {0, "no response to OPTIONS (Timer F)", NULL};
+      s->cb.on_keepalive(s, &info, s->cb.user);
+    }
+    session_post(s, SIPSPEC_EV_REQ_TIMEOUT, NULL);
+    break;
+  case ST_CANCEL:
+  case ST_FORK_BYE: break;
+  }
+}
+
+static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user) {
+  session_tsx *slot = user;
+  sipspec_session *s = slot->s;
+  (void)t;
+  if (slot->role == ST_REFRESH) { /* 17.1.4: no response will come (RFC 4028 10) */
+    session_timer_feed(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    return;
+  }
+  if (slot->role == ST_OPTIONS || slot->role == ST_REINVITE) {
+    /* 17.1.4 (an ICMP port unreachable over UDP, 18.4; a refused connection over TCP): no
+     * response will come, and the dialog takes it as it takes none at all (12.2.1.2). */
+    char why[128];
+    snprintf(why, sizeof why, "transport error: %s", sipspec_strerror(code));
+    if (slot->role == ST_REINVITE) session_update_post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
+    if (slot->role == ST_OPTIONS && s->cb.on_keepalive) {
+      sipspec_response_info info = {0, why, NULL};
+      s->cb.on_keepalive(s, &info, s->cb.user);
+    }
+    session_post(s, SIPSPEC_EV_REQ_TIMEOUT, NULL);
+    return;
+  }
+  if (slot->role != ST_INVITE && slot->role != ST_BYE) return; /* an answered ICT sends nothing */
+  s->status = 0;
+  session_set_reason(s, "transport error: %s", sipspec_strerror(code));
+  /* TLS says which check failed (net/tls.c): that sentence is the reason */
+  s->tls_failed = code <= SIPSPEC_E_TLS_UNTRUSTED && code >= SIPSPEC_E_TLS_VERIFY;
+  if (s->tls_failed) session_set_reason(s, "%s", sipspec_tsx_layer_transport_error(s->ua->layer));
+  session_post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
+}
+
+static void tsx_on_terminated(sipspec_tsx *t, void *user) {
+  session_tsx *slot = user;
+  (void)t;
+  slot->t = NULL;
+}
