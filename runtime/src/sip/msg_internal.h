@@ -65,4 +65,25 @@ int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode
 void sipspec_msg_set_error(sipspec_parse_error *err, const char *base, const char *at, int code,
                            const char *rule);
 
+/* RFC 3261 25.1: WSP, and SWS (spaces, tabs and CRLF followed by a space or tab). */
+static inline int is_wsp(char c) { return c == ' ' || c == '\t'; }
+
+/* Skips SWS. */
+static inline const char *skip_sws(const char *p, const char *lim) {
+  if (p < lim && (unsigned char)*p > ' ') return p; /* the usual case */
+  for (;;) {
+    while (p < lim && is_wsp(*p)) p++;
+    if (lim - p >= 3 && p[0] == '\r' && p[1] == '\n' && is_wsp(p[2])) p += 3;
+    else return p;
+  }
+}
+
+/* The i-th value of header id (lists split into their elements), or NULL. */
+static inline const sipspec_hval *value_at(const sipspec_msg *m, sipspec_hdr_id id, size_t i) {
+  if ((unsigned)id >= SIPSPEC_H_COUNT_ || id == SIPSPEC_H_OTHER) return NULL;
+  int32_t k = m->first[id];
+  while (k >= 0 && i--) k = m->vals[k].next;
+  return k >= 0 ? &m->vals[k] : NULL;
+}
+
 #endif
