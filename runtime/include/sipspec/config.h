@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* Transport kinds. Explicit numbers: they index tables elsewhere. */
 typedef enum sipspec_tp_kind {
@@ -84,6 +85,7 @@ typedef const char *(*sipspec_getenv_fn)(const char *name, void *arg);
 int sipspec_config_from_env(sipspec_config *cfg, sipspec_getenv_fn lookup, void *arg,
                             char *err, size_t errlen);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

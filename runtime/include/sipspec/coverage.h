@@ -35,6 +35,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* The environment variable sipspec_coverage_install_atexit() reads. */
 #define SIPSPEC_COVERAGE_ENV "SIPSPEC_COVERAGE_FILE"
@@ -139,6 +140,7 @@ int sipspec_coverage_report_text(const sipspec_coverage *cov, double fail_under,
 int sipspec_coverage_report_json(const sipspec_coverage *cov, double fail_under, FILE *out, int *below);
 int sipspec_coverage_report_html(const sipspec_coverage *cov, double fail_under, FILE *out, int *below);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -27,6 +27,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* Sizes of the fixed buffers used throughout. */
 #define SIPSPEC_DIGEST_VALUE_MAX   256   /* realm, nonce, opaque, username: at most 255 bytes */
@@ -332,6 +333,7 @@ int sipspec_digest_server_verify(sipspec_digest_server_t *s, const sipspec_diges
                                  size_t n_params, const sipspec_digest_request *req,
                                  char *why, size_t why_len);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

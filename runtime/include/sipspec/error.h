@@ -16,6 +16,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 #define SIPSPEC_ERRORS(X)                                                              \
   X(OK,                   0,   "success")                                              \
@@ -114,6 +115,7 @@ const char *sipspec_errname(int code);
 /* A human sentence for the code; "unknown error" for a code not in the table. */
 const char *sipspec_strerror(int code);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

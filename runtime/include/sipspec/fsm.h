@@ -26,6 +26,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* Most actions one transition may carry (the generator enforces it). */
 #define SIPSPEC_FSM_MAX_ACTIONS 12
@@ -147,6 +148,7 @@ int sipspec_fsm_last_transition(const sipspec_fsm *m);
 const sipspec_chart *const *sipspec_charts(int *count);
 const sipspec_chart *sipspec_chart_find(const char *name);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 #define SIPSPEC_MRCP_MAX_CHANNELS 12
 #define SIPSPEC_MRCP_MAX_CODECS 8
@@ -196,6 +197,7 @@ const sipspec_mrcp_answer *sipspec_mrcp_session_state(const sipspec_mrcp_session
 const sipspec_mrcp_channel *sipspec_mrcp_session_channel(const sipspec_mrcp_session_t *s,
                                                          sipspec_mrcp_resource r);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

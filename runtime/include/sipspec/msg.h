@@ -22,6 +22,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* A slice of someone else's buffer; never NUL-terminated. An absent value is {NULL, 0}. */
 typedef struct sipspec_span {
@@ -403,6 +404,7 @@ int sipspec_build_ack(sipspec_build *b, const sipspec_msg *invite, const sipspec
  * To, Call-ID, Route headers, Max-Forwards, and CSeq with req's number and method CANCEL. */
 int sipspec_build_cancel(sipspec_build *b, const sipspec_msg *req);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

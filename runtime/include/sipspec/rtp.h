@@ -33,6 +33,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 typedef struct sipspec_rtp sipspec_rtp;
 
@@ -185,6 +186,7 @@ void sipspec_rtp_source_interval(sipspec_rtp_source *s, int32_t *lost_interval, 
 double sipspec_rtcp_interval(int members, int senders, double rtcp_bw, int we_sent, double avg_rtcp_size,
                              int initial, double tmin_s, double u);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -22,6 +22,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* A slice of text. ptr == NULL means "absent"; a present slice has len > 0, except
  * session_name, which is empty (ptr set, len 0) for a bare "s=" line. */
@@ -221,6 +222,7 @@ int sipspec_sdp_str_eq(sipspec_sdp_str a, const char *s);
 /* "sendrecv", "sendonly", "recvonly", "inactive". */
 const char *sipspec_sdp_dir_name(sipspec_sdp_dir dir);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

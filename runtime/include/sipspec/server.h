@@ -81,6 +81,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 typedef struct sipspec_server sipspec_server;
 
@@ -221,6 +222,7 @@ typedef struct sipspec_server_stats {
 void sipspec_server_stats_get(const sipspec_server *srv, sipspec_server_stats *out);
 const sipspec_telemetry *sipspec_server_telemetry(const sipspec_server *srv);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

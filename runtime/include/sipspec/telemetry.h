@@ -14,6 +14,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* X(field): every counter, in JSON order. Adding a counter here adds it everywhere. */
 #define SIPSPEC_TELEMETRY_FIELDS(X) \
@@ -69,6 +70,7 @@ size_t sipspec_telemetry_to_json(const sipspec_telemetry *t, char *buf, size_t b
  * SIPSPEC_E_IO. */
 int sipspec_telemetry_write_json(const sipspec_telemetry *t, FILE *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif
