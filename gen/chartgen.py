@@ -142,7 +142,10 @@ def gen_ragel(chart, events, src):
     out.append("\n  # One action per transition: it names the transition (and so keeps every state\n"
                "  # distinct and named in Ragel's output) and counts it.\n")
     for t in chart.transitions:
-        out.append(f"  action {t.name} {{ step->transition = {t.index}; counts[{t.index}]++; }}\n")
+        # the transition's code points at its line of the chart (Ragel's own #line, which would
+        # name this intermediate file, is off: -L)
+        out.append(f"  action {t.name} {{\n#line {t.line} \"{src}\"\n    step->transition = {t.index}; "
+                   f"counts[{t.index}]++; }}\n")
     out.append("\n  # The chart's actions: recorded in order, delivered after the state is committed.\n")
     for i, a in enumerate(chart.actions):
         out.append(f"  action {a} {{ step->actions[step->n_actions++] = {i}; }}\n")
@@ -586,7 +589,7 @@ def cmd_chart(args):
     run([args.ragel, "-x", "-o", xml, rl])
     mapping, rstart, rerror, rcount = cross_check(chart, xml)
     raw_c = os.path.join(cdir, f"{n}.ragel.c")
-    run([args.ragel, "-T0", "-o", raw_c, rl])
+    run([args.ragel, "-T0", "-L", "-o", raw_c, rl])
     with open(raw_c, encoding="utf-8") as f:
         code = f.read()
     os.unlink(raw_c)
@@ -603,13 +606,32 @@ def cmd_chart(args):
             svg = f.read()
     code = code.replace(marker, gen_descriptor(chart, mapping, rstart, rerror, rcount, src,
                                                 max(e.num for e in events) + 1, svg))
-    write(os.path.join(cdir, f"{n}.c"), code)
+    write(os.path.join(cdir, f"{n}.c"), chart_lines(code, f"{n}.c"))
     write(os.path.join(args.out, "include", "sipspec", f"chart_{n}.h"), gen_header(chart, src))
     write(os.path.join(args.out, "actions", f"chart_{n}_actions.h"), gen_actions_header(chart, src))
     write(os.path.join(cdir, f"{n}.table.json"), gen_table_json(chart, src))
     write(os.path.join(args.out, "tests", f"test_{n}_gen.c"), gen_tests(chart, events, src))
     print(f"chartgen: {src}: {len(chart.states)} states, {len(chart.transitions)} transitions, "
           f"{len(chart.events)} events, {len(chart.actions)} actions, {len(chart.timers)} timers")
+
+
+def chart_lines(code, c_name):
+    """Line directives of a generated machine: each transition's code points at its line of
+    the chart (the `#line N "spec/X.rl"` gen_ragel put in its action), and the code after it
+    back at the generated file itself (by its name only: no build path). Ragel's own line
+    comments, which name intermediate files of the build, are dropped."""
+    out = []
+    in_action = False
+    for line in code.split("\n"):
+        if line.startswith("/* #line ") and line.endswith(" */"):
+            continue
+        out.append(line)
+        if line.startswith("#line ") and '"spec/' in line:
+            in_action = True
+        elif in_action and "counts[" in line:
+            in_action = False
+            out.append(f'#line {len(out) + 2} "{c_name}"')
+    return "\n".join(out)
 
 
 def main():
