@@ -176,10 +176,10 @@ static void mode_params(void) {
           vl = (size_t)u;
           tl += (size_t)u + 1;
         }
-        params[np++] = (sipspec_digest_param){name.p, name.len, vp, vl};
+        params[np++] = (sipspec_digest_param){name, {vp, vl}};
       }
       offers[no++] = (sipspec_digest_offer){id == SIPSPEC_H_PROXY_AUTHENTICATE ? SIPSPEC_AUTH_PROXY : SIPSPEC_AUTH_WWW,
-                                            au.scheme.p, au.scheme.len, params + first, np - first};
+                                            au.scheme, params + first, np - first};
       sipspec_digest_challenge ch;
       char why[256];
       if (sipspec_digest_challenge_parse(SIPSPEC_AUTH_WWW, params + first, np - first, &ch, why, sizeof why) ==
