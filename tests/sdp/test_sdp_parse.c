@@ -11,7 +11,7 @@
 static const char *const data_files[] = {
   "rfc6787_4_3_offer1.sdp", "rfc6787_4_3_answer1.sdp", "rfc6787_4_3_offer2.sdp",
   "rfc6787_4_3_answer2.sdp", "rfc6787_4_3_offer3.sdp", "rfc6787_4_3_answer3.sdp",
-  "rfc4317_2_1_offer.sdp", "rfc4317_2_1_answer.sdp", "rfc4317_3_1_hold_offer.sdp",
+  "rfc4317_2_1_offer.sdp", "rfc4317_2_1_answer.sdp", "rfc4317_3_1_hold_answer.sdp",
   "rfc8866_5_example.sdp",
 };
 
@@ -107,7 +107,7 @@ static void test_rfc4317_offer(void) {
   CU_ASSERT_EQUAL(sipspec_sdp_media_dir(s, &s->media[0]), SIPSPEC_SDP_SENDRECV);
   sipspec_sdp_free(s);
   free(buf);
-  s = parse_file("rfc4317_3_1_hold_offer.sdp", &buf);
+  s = parse_file("rfc4317_3_1_hold_answer.sdp", &buf);
   CU_ASSERT_EQUAL(sipspec_sdp_media_dir(s, &s->media[0]), SIPSPEC_SDP_SENDONLY);
   sipspec_sdp_free(s);
   free(buf);
