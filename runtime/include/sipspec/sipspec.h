@@ -5,6 +5,7 @@
  * What it declares is exactly what libsipspec.so exports (the library is built with hidden
  * visibility; each public header declares its part visible). By subject:
  *   error.h      error codes and sipspec_errname() / sipspec_strerror()
+ *   span.h       sipspec_span, the one slice type of SIP, SDP and Digest values
  *   config.h     the configuration and MRCP_SIP_* environment variables
  *   clock.h      the clock the machines run on (libev's, or a virtual one for tests)
  *   transport.h  UDP, TCP and TLS transports and socket addresses; tls.h TLS settings
@@ -24,6 +25,7 @@
 #define SIPSPEC_SIPSPEC_H
 
 #include "sipspec/error.h"
+#include "sipspec/span.h"
 #include "sipspec/config.h"
 #include "sipspec/clock.h"
 #include "sipspec/transport.h"

@@ -21,18 +21,18 @@ int sipspec_rtp_remote_from_sdp(sipspec_rtp_opts *o, const char *text, size_t le
     if (!c || (c->addr_kind != SIPSPEC_SDP_ADDR_IP4 && c->addr_kind != SIPSPEC_SDP_ADDR_IP6) ||
         c->address.len >= host_cap)
       break;
-    memcpy(host_buf, c->address.ptr, c->address.len);
+    memcpy(host_buf, c->address.p, c->address.len);
     host_buf[c->address.len] = 0;
     o->remote_host = host_buf;
     o->remote_port = m->port;
     o->remote_rtcp_port = 0;
     /* RFC 3605 §2.1: a=rtcp:<port> [nettype addrtype address]; only the port is used */
     const sipspec_sdp_attr *a = sipspec_sdp_media_attr_named(m, "rtcp");
-    if (a && a->value.ptr) {
+    if (a && a->value.p) {
       char num[8] = {0};
       size_t n = 0;
-      while (n < a->value.len && n < sizeof num - 1 && a->value.ptr[n] >= '0' && a->value.ptr[n] <= '9') {
-        num[n] = a->value.ptr[n];
+      while (n < a->value.len && n < sizeof num - 1 && a->value.p[n] >= '0' && a->value.p[n] <= '9') {
+        num[n] = a->value.p[n];
         n++;
       }
       unsigned long p = n ? strtoul(num, NULL, 10) : 0;
