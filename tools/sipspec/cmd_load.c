@@ -40,6 +40,7 @@ static void usage(FILE *out) {
           "  --json                the summary as one JSON object on standard output\n"
           "  --allow-failures      exit 0 even when sessions failed\n"
           "  --quiet               no progress lines\n"
+          "SIGUSR1 ends every hold at once (the OPTIONS probe or BYE goes out now).\n"
           "Timers come from the MRCP_SIP_* variables as for 'sipspec call'.\n"
           "Exit status: 0 every session ok (or --allow-failures), 1 a session failed, a probe got\n"
           "no 2xx, or the run could not start or was interrupted, 2 usage or a bad MRCP_SIP_* value.\n");
@@ -149,10 +150,11 @@ typedef struct load {
   held *hq;
   uint32_t hq_head, hq_len;
   ev_timer tick, hold_timer, progress, watchdog;
-  ev_signal sigint;
+  ev_signal sigint, sigusr1;
   uint64_t t0, t_end;
   unsigned started, finished, active, peak_active, held_now, peak_held;
   int stopping, interrupted, watchdog_fired;
+  int released; /* SIGUSR1: every hold ends now */
   uint64_t kinds[K_COUNT];
   hist h_1xx, h_200, h_bye, h_sec; /* h_sec: INVITE->200 of the current second */
   unsigned last_ok, last_failed, last_started;
@@ -268,7 +270,7 @@ static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *answer, c
   hist_add(&L->h_200, d);
   hist_add(&L->h_sec, d);
   if (++L->held_now > L->peak_held) L->peak_held = L->held_now;
-  if (L->stopping || !L->hold_ms) {
+  if (L->stopping || !L->hold_ms || L->released) {
     L->held_now--;
     if (L->probe && !L->stopping) probe_session(sl); /* queued until the callbacks return */
     else end_session(sl); /* from inside a callback: the end waits in the chart's queue */
@@ -391,7 +393,7 @@ static void hold_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   (void)loop;
   (void)revents;
   uint64_t now = now_us();
-  while (L->hq_len && (L->hq[L->hq_head].due <= now || L->stopping)) {
+  while (L->hq_len && (L->hq[L->hq_head].due <= now || L->stopping || L->released)) {
     held h = L->hq[L->hq_head];
     L->hq_head = (L->hq_head + 1) % L->nslots;
     L->hq_len--;
@@ -446,6 +448,16 @@ static void sigint_cb(struct ev_loop *loop, ev_signal *w, int revents) {
   }
   fprintf(stderr, PROG ": interrupted: ending the %u live sessions\n", L->active);
   stop_all(L);
+}
+
+/* SIGUSR1: the holds of the sessions held now, and of those answered later, end at once (a
+ * test that held them through some event ends them when it is over, not at a guessed time). */
+static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents) {
+  load *L = w->data;
+  (void)loop;
+  (void)revents;
+  L->released = 1;
+  hold_cb(L->loop, &L->hold_timer, 0);
 }
 
 static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -622,11 +634,13 @@ int sipspec_cmd_load(int argc, char **argv) {
   ev_timer_init(&L.progress, progress_cb, 1., 1.);
   ev_timer_init(&L.watchdog, watchdog_cb, bound, 0.);
   ev_signal_init(&L.sigint, sigint_cb, SIGINT);
-  L.tick.data = L.hold_timer.data = L.progress.data = L.watchdog.data = L.sigint.data = &L;
+  ev_signal_init(&L.sigusr1, sigusr1_cb, SIGUSR1);
+  L.tick.data = L.hold_timer.data = L.progress.data = L.watchdog.data = L.sigint.data = L.sigusr1.data = &L;
   ev_timer_start(L.loop, &L.tick);
   if (!quiet) ev_timer_start(L.loop, &L.progress);
   ev_timer_start(L.loop, &L.watchdog);
   ev_signal_start(L.loop, &L.sigint);
+  ev_signal_start(L.loop, &L.sigusr1);
 
   L.rss0_kib = maxrss_kib();
   double cpu0 = cpu_seconds();
@@ -642,6 +656,7 @@ int sipspec_cmd_load(int argc, char **argv) {
   ev_timer_stop(L.loop, &L.progress);
   ev_timer_stop(L.loop, &L.watchdog);
   ev_signal_stop(L.loop, &L.sigint);
+  ev_signal_stop(L.loop, &L.sigusr1);
   sipspec_telemetry tel = *sipspec_ua_telemetry(L.ua);
 
   double secs = (double)(L.t_end - L.t0) / 1e6;
