@@ -18,7 +18,8 @@
 #@ timer CONNECT: start=64*T1                             # RFC 3261 §17.1.1.2 (a request gives up after 64*T1)
 # IDLE: RFC 3261 §18 recommends keeping a connection open at least 64*T1 after the last
 # message sent or received. The transport's default sets it out of reach (connections are
-# closed by the peer or an error only, as before); it is configurable inside the library.
+# closed by the peer or an error only, as before); MRCP_SIP_IDLE_TIMEOUT_MS sets it for
+# accepted connections (docs/limits.md), which close only when no transaction uses them.
 #@ timer IDLE: start=64*T1                                # RFC 3261 §18 (at least 64*T1 after the last message)
 # HANDSHAKE bounds a TLS handshake; the transport sets it to MRCP_SIP_TLS_HANDSHAKE_MS.
 #@ timer HANDSHAKE: start=64*T1                           # RFC 3261 §17.1.1.2 (bounded as a request is)

@@ -23,6 +23,13 @@
  * reports and frees them after the callbacks on the stack, never inside their own I/O
  * callbacks; a transport closed from inside a user callback is buried the same way.
  *
+ * Limits (docs/limits.md): a listener accepts at most opts->max_connections at once (one more
+ * is accepted and closed); an accepted connection idle for opts->idle_timeout_ms is closed
+ * unless opts->in_use says a transaction needs it (the chart's check_idle); a message must
+ * arrive whole within opts->message_timeout_ms of its first byte (the chart's MESSAGE timer,
+ * driven by CONN_PARTIAL / CONN_WHOLE after each read); the framer's limits close the
+ * connection. Each is counted in opts->tel.
+ *
  * TLS (sipspec_transport_tls) is the same transport with OpenSSL between the socket and the
  * framer: a connection that is up posts CONN_UP_TLS instead of CONN_UP, the chart's
  * Handshaking state runs the non-blocking handshake (SSL_ERROR_WANT_READ / _WANT_WRITE on
