@@ -147,9 +147,35 @@ static void over_transactions(void) {
   env_close(&e);
 }
 
+/* Limits above the parser's defaults hold too: with MRCP_SIP_MAX_MESSAGE_SIZE 200000 an
+ * OPTIONS of about 100 KB (over TCP; over UDP, 60 KB, near the largest datagram) is answered
+ * 200, through the framer, the layer's message and its copy kept by the transaction. */
+static void above_defaults(void) {
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.cfg.max_message_size = 200000;
+  env e;
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  size_t blen = g_kind == SIPSPEC_TP_TCP ? 100000 : 60000;
+  char *body = malloc(blen), *buf = malloc(blen + 4096);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+  memset(body, 'b', blen);
+  req_spec r = {"OPTIONS", "big@h", "bf", NULL, 1, NULL, NULL, "Content-Type: text/plain\r\n", body, blen, NULL, NULL};
+  size_t len = peer_request(&e.p, &r, buf, blen + 4096, NULL);
+  CU_ASSERT_FATAL(len > blen);
+  CU_ASSERT_EQUAL(peer_send(&e.p, buf, len), 0);
+  CU_ASSERT_PTR_NOT_NULL(peer_find_with(&e.p, "SIP/2.0 200", "OPTIONS", 5.0));
+  CU_ASSERT_EQUAL(sipspec_server_telemetry(e.srv)->sipMessagesTooLarge, 0);
+  free(body);
+  free(buf);
+  env_close(&e);
+}
+
 int main(int argc, char **argv) {
   static const env_test tests[] = {
       {"over_limits", over_limits},
+      {"above_defaults", above_defaults},
       {"over_transactions", over_transactions},
   };
   return env_run_suite(argc, argv, "server_limits", tests, sizeof tests / sizeof tests[0]);

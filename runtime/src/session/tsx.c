@@ -59,7 +59,8 @@ int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
   int rc = (l->clock = l->own_clock = sipspec_clock_libev_new(loop)) ? SIPSPEC_OK : SIPSPEC_E_NOMEM;
   tsx_limits_init(l, cfg);
   if (!rc) rc = sipspec_msg_create(&l->rx, &l->msg_limits);
-  if (!rc) rc = sipspec_msg_create(&l->scratch, NULL);
+  sipspec_msg_limits sl;
+  if (!rc) rc = sipspec_msg_create(&l->scratch, tsx_limits_scratch(l, &sl));
   if (rc) {
     sipspec_tsx_layer_destroy(l);
     return rc;

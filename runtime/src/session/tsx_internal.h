@@ -106,6 +106,9 @@ void tsx_transport_error(sipspec_tsx *t, int code);
 /* tsx_limits.c */
 /* Takes the limits of cfg (before rx is made with l->msg_limits). */
 void tsx_limits_init(sipspec_tsx_layer *l, const sipspec_config *cfg);
+/* The limits of the scratch message, which re-parses stored requests: the received ones'
+ * with room for the Via's received= and rport=. Returns out. */
+const sipspec_msg_limits *tsx_limits_scratch(const sipspec_tsx_layer *l, sipspec_msg_limits *out);
 /* A transport's options get the framer's limits, in_use and the stream limits. */
 void tsx_limits_transport_opts(sipspec_tsx_layer *l, sipspec_transport_opts *o);
 /* 1 for the parse errors of a message over a limit. */
