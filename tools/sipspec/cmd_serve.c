@@ -390,6 +390,9 @@ int sipspec_cmd_serve(int argc, char **argv) {
            (unsigned long long)st.invites, (unsigned long long)st.established, (unsigned long long)st.ended,
            (unsigned long long)st.refused, (unsigned long long)st.challenges, (unsigned long long)st.byes_received,
            (unsigned long long)st.byes_sent, (unsigned long long)st.options);
+  char tel[2048]; /* the server's counters (docs/limits.md reads the limits' ones here) */
+  if (sipspec_telemetry_to_json(sipspec_server_telemetry(sv.srv), tel, sizeof tel) < sizeof tel)
+    log_line(&sv, "telemetry", NULL, 0, tel);
   log_line(&sv, "stopped", NULL, 0, text);
   sipspec_server_destroy(sv.srv);
   if (sv.cut_off) return SERVE_EXIT_CUT_OFF;

@@ -70,6 +70,7 @@ extern "C" {
   X(E_TLS_VERIFY,      -323,  "TLS: the peer's certificate failed verification")      \
   X(E_KEEPALIVE,       -324,  "no pong to a keep-alive ping: the connection is dead")  \
   X(E_DNS,             -325,  "the DNS failed or did not answer")                     \
+  X(E_MSG_TIMEOUT,     -330,  "a message did not arrive whole within the message timeout") \
   /* transactions, dialogs, sessions (-400..-499) */                                   \
   X(E_TSX_EXISTS,       -400,  "a transaction with this branch and method already exists") \
   X(E_TSX_NO_BRANCH,    -401,  "top Via has no branch parameter")                      \

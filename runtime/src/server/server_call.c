@@ -368,11 +368,6 @@ static void bye_failed(sipspec_tsx *t, void *user) {
   srv->tel.sipByeAcksMissing++;
 }
 
-static void bye_transport_error(sipspec_tsx *t, int code, void *user) {
-  (void)code;
-  bye_failed(t, user);
-}
-
 /* ---- our session refresh (RFC 4028 9, 10) ----------------------------------------------- */
 
 /* The final response to our refresh (the first one of its CSeq) is the chart's event: a 2xx
@@ -457,7 +452,9 @@ static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, con
   }
   sipspec_tsx_callbacks cb = {0};
   cb.on_timeout = bye_failed;
-  cb.on_transport_error = bye_transport_error;
+  /* no on_transport_error: a BYE the transport could not deliver (a refused connection, an
+   * ICMP port unreachable) is counted in sipTransportErrors by the layer, not as a BYE without
+   * a response (sipByeAcksMissing), as the client counts it (docs/cli.md, bye_reason) */
   cb.user = srv;
   if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &c->bye_dest, req, len, &cb, NULL) == SIPSPEC_OK) {
     srv->st.byes_sent++;
