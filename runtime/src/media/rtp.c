@@ -19,6 +19,12 @@
 #define RTP_MAX_PAYLOAD 1400
 #define UDP_IP_OVERHEAD 28 /* §6.2: the average RTCP size includes UDP and IP headers */
 #define NTP_UNIX_OFFSET 2208988800u
+#define DTMF_QUEUE_MAX 32
+#define DTMF_VOLUME 10 /* RFC 4733 §2.3.4: power level -10 dBm0 */
+#define XR_GMIN 16     /* RFC 3611 §4.7.6: the recommended Gmin */
+#define XR_UNAVAILABLE 127
+
+enum { DTMF_IDLE, DTMF_TONE, DTMF_END, DTMF_GAP };
 
 struct sipspec_rtp {
   sipspec_rtp_opts o;
@@ -50,6 +56,21 @@ struct sipspec_rtp {
   double jitter_sum;
   double rtt_sum;
   uint32_t rtt_samples;
+  sipspec_rtp_burst burst;        /* RFC 3611 A.2 over the remote source */
+  uint32_t burst_ext;             /* the extended highest sequence number it has seen */
+  int burst_started;
+  int media_running;              /* the media timer is scheduled */
+  /* DTMF sent (RFC 4733 §2.5): queued digits, the event being sent */
+  char dq[DTMF_QUEUE_MAX];
+  unsigned dq_head, dq_len;
+  unsigned dtmf_tone_ms, dtmf_gap_ms;
+  int ev_state;                   /* DTMF_IDLE, DTMF_TONE, DTMF_END, DTMF_GAP */
+  uint8_t ev_code;
+  uint32_t ev_ts;                 /* the event's start timestamp, in all its packets */
+  unsigned ev_ticks, ev_ends, gap_left;
+  /* DTMF received: the timestamp of the last event reported (its end packets repeat) */
+  uint32_t dtmf_last_ts;
+  int dtmf_have_last;
   sipspec_rtp_stats st;
 };
 
@@ -82,6 +103,7 @@ void sipspec_rtp_opts_init(sipspec_rtp_opts *o) {
   o->ptime_ms = 20;
   o->rtcp_min_interval_ms = SIPSPEC_RTCP_MIN_INTERVAL_MS;
   o->session_bw_bps = 80000; /* 64 kbit/s G.711 plus RTP/UDP/IP headers at 50 packets/s */
+  o->dtmf_pt = -1;
 }
 
 int sipspec_rtp_opts_from_env(sipspec_rtp_opts *o, char *err, size_t errlen) {
@@ -177,55 +199,170 @@ static uint32_t ntp_mid(uint64_t ms) { /* the middle 32 bits (§6.4.1 LSR, 1/655
 
 /* ---- sending RTP ---------------------------------------------------------------------------- */
 
-static int send_packet(sipspec_rtp *r, const uint8_t *payload, size_t len, uint32_t samples) {
+/* One RTP packet (§5.1: V=2, no padding, extension or CSRC) with this payload type, marker
+ * and timestamp; the sequence number moves on even when the kernel drops it (a loss). */
+static int send_raw(sipspec_rtp *r, unsigned pt, int marker, uint32_t ts, const uint8_t *payload, size_t len) {
   if (!r->open) return SIPSPEC_E_STATE;
   if (len > RTP_MAX_PAYLOAD) return SIPSPEC_E_INVAL;
   uint8_t pkt[RTP_HDR + RTP_MAX_PAYLOAD];
-  pkt[0] = 0x80; /* §5.1: V=2, P=0, X=0, CC=0 */
-  pkt[1] = (uint8_t)((r->marker ? 0x80u : 0u) | (r->o.payload_type & 0x7fu)); /* M on the first packet (RFC 3551 §4.1) */
+  pkt[0] = 0x80;
+  pkt[1] = (uint8_t)((marker ? 0x80u : 0u) | (pt & 0x7fu));
   pkt[2] = (uint8_t)(r->seq >> 8);
   pkt[3] = (uint8_t)r->seq;
-  pkt[4] = (uint8_t)(r->ts >> 24);
-  pkt[5] = (uint8_t)(r->ts >> 16);
-  pkt[6] = (uint8_t)(r->ts >> 8);
-  pkt[7] = (uint8_t)r->ts;
+  pkt[4] = (uint8_t)(ts >> 24);
+  pkt[5] = (uint8_t)(ts >> 16);
+  pkt[6] = (uint8_t)(ts >> 8);
+  pkt[7] = (uint8_t)ts;
   pkt[8] = (uint8_t)(r->ssrc >> 24);
   pkt[9] = (uint8_t)(r->ssrc >> 16);
   pkt[10] = (uint8_t)(r->ssrc >> 8);
   pkt[11] = (uint8_t)r->ssrc;
   if (len) memcpy(pkt + RTP_HDR, payload, len);
   ssize_t n = sendto(r->fd_rtp, pkt, RTP_HDR + len, 0, &r->remote_rtp.u.sa, r->remote_rtp.len);
-  /* the sequence number and timestamp move on even when the kernel drops it: a lost packet */
   r->seq++;
-  r->ts += samples ? samples : (uint32_t)len;
-  r->marker = 0;
   if (n < 0) return SIPSPEC_E_IO;
   r->st.packets_sent++;
   r->st.octets_sent += len;
   return SIPSPEC_OK;
 }
 
+/* Audio at the running timestamp, the marker on the first packet (RFC 3551 §4.1). */
+static int send_audio(sipspec_rtp *r, const uint8_t *payload, size_t len) {
+  int rc = send_raw(r, r->o.payload_type, r->marker, r->ts, payload, len);
+  if (rc != SIPSPEC_E_STATE && rc != SIPSPEC_E_INVAL) r->marker = 0;
+  return rc;
+}
+
 int sipspec_rtp_send(sipspec_rtp *r, const uint8_t *payload, size_t len, uint32_t samples) {
   if (!r) return SIPSPEC_E_INVAL;
-  return send_packet(r, payload, len, samples);
+  int rc = send_audio(r, payload, len);
+  if (rc == SIPSPEC_OK || rc == SIPSPEC_E_IO) r->ts += samples ? samples : (uint32_t)len;
+  return rc;
+}
+
+uint32_t sipspec_rtp_media_ts(const sipspec_rtp *r) {
+  if (!r) return 0;
+  return (uint32_t)((sipspec_clock_now_ms(r->clock) - r->start_ms) * r->o.clock_rate / 1000u);
+}
+
+int sipspec_rtp_send_at(sipspec_rtp *r, uint32_t media_ts, const uint8_t *payload, size_t len) {
+  if (!r) return SIPSPEC_E_INVAL;
+  uint32_t keep = r->ts;
+  r->ts = r->ts_base + media_ts;
+  int rc = send_audio(r, payload, len);
+  if (rc == SIPSPEC_OK || rc == SIPSPEC_E_IO) r->ts += (uint32_t)len; /* G.711: one octet a sample */
+  else r->ts = keep;
+  return rc;
+}
+
+/* ---- DTMF as RFC 4733 telephone-events --------------------------------------------------- */
+
+static int dtmf_code(char c) { /* RFC 4733 §3.2: 0-9, * 10, # 11, A-D 12-15 */
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c == '*') return 10;
+  if (c == '#') return 11;
+  if (c >= 'A' && c <= 'D') return 12 + (c - 'A');
+  if (c >= 'a' && c <= 'd') return 12 + (c - 'a');
+  return -1;
+}
+static char dtmf_char(unsigned code) { return "0123456789*#ABCD"[code & 15u]; }
+
+int sipspec_rtp_dtmf_busy(const sipspec_rtp *r) { return r && (r->dq_len > 0 || r->ev_state != DTMF_IDLE); }
+
+static void media_cb(sipspec_clock_timer *t, void *arg);
+
+static void media_schedule(sipspec_rtp *r) {
+  if (r->media_running || !r->open) return;
+  uint64_t now = sipspec_clock_now_ms(r->clock);
+  if (r->next_media_ms < now) { /* idle since: the timestamp follows the clock (§5.1) */
+    r->ts += (uint32_t)((now - r->next_media_ms) * r->o.clock_rate / 1000u);
+    r->next_media_ms = now;
+  }
+  if (sipspec_clock_timer_at(r->clock, &r->media_timer, r->next_media_ms) == SIPSPEC_OK) r->media_running = 1;
+}
+
+int sipspec_rtp_send_dtmf(sipspec_rtp *r, const char *digits, unsigned tone_ms, unsigned gap_ms) {
+  if (!r || !digits) return SIPSPEC_E_INVAL;
+  if (!r->open || r->o.dtmf_pt < 0) return SIPSPEC_E_STATE;
+  size_t n = strlen(digits);
+  for (size_t i = 0; i < n; i++)
+    if (dtmf_code(digits[i]) < 0) return SIPSPEC_E_INVAL;
+  if (n > DTMF_QUEUE_MAX - r->dq_len) return SIPSPEC_E_RANGE;
+  for (size_t i = 0; i < n; i++) r->dq[(r->dq_head + r->dq_len++) % DTMF_QUEUE_MAX] = digits[i];
+  r->dtmf_tone_ms = tone_ms ? tone_ms : 100;
+  r->dtmf_gap_ms = gap_ms ? gap_ms : 60;
+  media_schedule(r);
+  return SIPSPEC_OK;
+}
+
+/* RFC 4733 §2.3: event, E|R|volume, duration (timestamp units, from the event's start). */
+static int send_event(sipspec_rtp *r, int marker, int end, uint32_t duration) {
+  uint8_t p[4];
+  p[0] = r->ev_code;
+  p[1] = (uint8_t)((end ? 0x80u : 0u) | DTMF_VOLUME);
+  if (duration > 0xffffu) duration = 0xffffu;
+  p[2] = (uint8_t)(duration >> 8);
+  p[3] = (uint8_t)duration;
+  return send_raw(r, (unsigned)r->o.dtmf_pt, marker, r->ev_ts, p, sizeof p);
+}
+
+/* One ptime of DTMF; 1 when the slot went to an event packet (no audio in it). RFC 4733
+ * §2.5.1: every packet of an event carries the timestamp of its start and the duration so
+ * far; the first has the marker bit; the end packet goes three times (§2.5.1.4), each a new
+ * RTP packet with its own sequence number; then gap_ms of audio before the next digit. */
+static int dtmf_tick(sipspec_rtp *r, uint32_t samples) {
+  if (r->ev_state == DTMF_GAP) {
+    if (r->gap_left) {
+      r->gap_left--;
+      return 0;
+    }
+    r->ev_state = DTMF_IDLE;
+  }
+  if (r->ev_state == DTMF_IDLE) {
+    if (!r->dq_len) return 0;
+    r->ev_code = (uint8_t)dtmf_code(r->dq[r->dq_head]);
+    r->dq_head = (r->dq_head + 1) % DTMF_QUEUE_MAX;
+    r->dq_len--;
+    r->ev_ts = r->ts;
+    r->ev_ticks = 0;
+    r->ev_ends = 0;
+    r->ev_state = DTMF_TONE;
+  }
+  if (r->ev_state == DTMF_TONE) {
+    r->ev_ticks++;
+    send_event(r, r->ev_ticks == 1, 0, r->ev_ticks * samples);
+    if (r->ev_ticks * r->o.ptime_ms >= r->dtmf_tone_ms) r->ev_state = DTMF_END;
+    return 1;
+  }
+  send_event(r, 0, 1, r->ev_ticks * samples); /* DTMF_END: the final duration, three times */
+  if (++r->ev_ends == 3) {
+    r->st.dtmf_sent++;
+    r->ev_state = DTMF_GAP;
+    r->gap_left = (r->dtmf_gap_ms + r->o.ptime_ms - 1) / r->o.ptime_ms;
+  }
+  return 1;
 }
 
 static void media_cb(sipspec_clock_timer *t, void *arg) {
   sipspec_rtp *r = arg;
   (void)t;
+  r->media_running = 0;
+  if (!r->open) return;
   uint32_t samples = r->o.clock_rate * r->o.ptime_ms / 1000u;
-  uint8_t buf[RTP_MAX_PAYLOAD];
-  size_t cap = samples < sizeof buf ? samples : sizeof buf;
-  int n = r->o.source(r->o.user, buf, cap);
-  if (n < 0 || !r->open) {
-    r->source_open = 0;
-    return;
+  if (!dtmf_tick(r, samples) && r->source_open) {
+    uint8_t buf[RTP_MAX_PAYLOAD];
+    size_t cap = samples < sizeof buf ? samples : sizeof buf;
+    int n = r->o.source(r->o.user, buf, cap);
+    if (n < 0) r->source_open = 0;
+    else if (n > 0) send_audio(r, buf, (size_t)n);
   }
-  if (n > 0) send_packet(r, buf, (size_t)n, samples);
-  else r->ts += samples; /* nothing this time: the timestamp still advances (§5.1) */
+  /* the timestamp advances by one ptime whether or not anything went (§5.1) */
+  r->ts += samples;
   /* absolute due times: packets every ptime with no drift */
   r->next_media_ms += r->o.ptime_ms;
-  if (r->open) sipspec_clock_timer_at(r->clock, &r->media_timer, r->next_media_ms);
+  if (r->open && (r->source_open || sipspec_rtp_dtmf_busy(r)) &&
+      sipspec_clock_timer_at(r->clock, &r->media_timer, r->next_media_ms) == SIPSPEC_OK)
+    r->media_running = 1;
 }
 
 /* ---- RTCP ----------------------------------------------------------------------------------- */
@@ -269,9 +406,35 @@ static unsigned report_block(sipspec_rtp *r, rtcp_report_block *b, uint64_t now)
   return 1;
 }
 
+/* RFC 3611 §4.7 on the remote source: the loss rate since the start (§4.7.1), A.2's burst
+ * figures, the RTT once known (0 before, as §4.7.3 permits), R and MOS-CQ only with the RTT
+ * (§4.7.5, 127 otherwise). No jitter buffer and no level measurement here: discard rate 0,
+ * end system delay 0 (§4.7.3's "unable to provide"), signal, noise and RERL 127, RX config
+ * 0 (PLC and JBA unspecified), the jitter buffer delays 0. */
+static void xr_block(sipspec_rtp *r, rtcp_voip *v) {
+  memset(v, 0, sizeof *v);
+  v->ssrc = r->st.remote_ssrc;
+  uint32_t expected = sipspec_rtp_source_expected(&r->src);
+  int32_t lost = sipspec_rtp_source_lost(&r->src);
+  if (expected > 0 && lost > 0) {
+    uint64_t lr = ((uint64_t)lost << 8) / expected;
+    v->loss_rate = (uint8_t)(lr > 255 ? 255 : lr);
+  }
+  sipspec_rtp_burst_metrics(&r->burst, r->o.ptime_ms, &v->burst_density, &v->gap_density, &v->burst_ms, &v->gap_ms);
+  r->st.xr_burst_density = v->burst_density;
+  r->st.xr_gap_density = v->gap_density;
+  r->st.xr_burst_ms = v->burst_ms;
+  r->st.xr_gap_ms = v->gap_ms;
+  if (r->st.rtt_known) v->rtt_ms = (uint16_t)(r->st.rtt_ms > 65535 ? 65535 : r->st.rtt_ms + 0.5);
+  v->signal_level = v->noise_level = v->rerl = XR_UNAVAILABLE;
+  v->gmin = XR_GMIN;
+  sipspec_rtp_xr_quality(&r->st, &v->r_factor, &v->mos_cq);
+  v->ext_r_factor = v->mos_lq = XR_UNAVAILABLE;
+}
+
 static void send_rtcp(sipspec_rtp *r, int bye, const char *reason) {
   uint64_t now = sipspec_clock_now_ms(r->clock);
-  uint8_t buf[512];
+  uint8_t buf[1024];
   rtcp_writer w;
   rtcp_writer_init(&w, buf, sizeof buf);
   rtcp_report_block b;
@@ -285,11 +448,18 @@ static void send_rtcp(sipspec_rtp *r, int bye, const char *reason) {
   }
   rtcp_write_report(&w, r->ssrc, sr, s, f, ts, (uint32_t)r->st.packets_sent, (uint32_t)r->st.octets_sent, &b, nb);
   rtcp_write_sdes_cname(&w, r->ssrc, r->cname);
+  int xr = nb && !r->o.no_xr;
+  if (xr) {
+    rtcp_voip v;
+    xr_block(r, &v);
+    rtcp_write_xr_voip(&w, r->ssrc, &v);
+  }
   if (bye) rtcp_write_bye(&w, r->ssrc, reason);
   if (!w.ok) return;
   if (sendto(r->fd_rtcp, buf, w.len, 0, &r->remote_rtcp.u.sa, r->remote_rtcp.len) >= 0) {
     r->st.rtcp_sent++;
     if (bye) r->st.rtcp_bye_sent++;
+    if (xr) r->st.xr_sent++;
   }
   /* §6.3.3: avg_rtcp_size = 1/16 * packet_size + 15/16 * avg_rtcp_size */
   r->avg_rtcp_size = (w.len + UDP_IP_OVERHEAD) / 16.0 + r->avg_rtcp_size * 15.0 / 16.0;
@@ -349,6 +519,14 @@ static void take_rtcp(sipspec_rtp *r, const uint8_t *buf, size_t len) {
       }
     }
   }
+  if (p.has_voip && p.voip.ssrc == r->ssrc) { /* RFC 3611 §4.7: the peer's view of our stream */
+    r->st.peer_xr = 1;
+    r->st.peer_xr_loss_rate = p.voip.loss_rate;
+    r->st.peer_xr_rtt_ms = p.voip.rtt_ms;
+    r->st.peer_xr_r_factor = p.voip.r_factor;
+    r->st.peer_xr_mos_lq = p.voip.mos_lq;
+    r->st.peer_xr_mos_cq = p.voip.mos_cq;
+  }
   if (p.bye) r->st.rtcp_bye_received++;
   if (r->o.on_rtcp) r->o.on_rtcp(r, r->o.user);
 }
@@ -395,6 +573,8 @@ static void take_rtp(sipspec_rtp *r, const uint8_t *buf, size_t len) {
     r->st.remote_ssrc = ssrc;
     r->st.remote_known = 0;
     r->src_seen = 1;
+    r->burst_started = 0;
+    r->dtmf_have_last = 0;
   }
   if (!sipspec_rtp_source_update(&r->src, seq)) {
     if (r->src.probation) r->st.rtp_probation++;
@@ -402,17 +582,45 @@ static void take_rtp(sipspec_rtp *r, const uint8_t *buf, size_t len) {
     return;
   }
   r->st.remote_known = 1;
-  /* A.8: the arrival time in timestamp units of this stream's clock */
+  /* RFC 3611 A.2: the packets the highest sequence number skipped are losses, then this
+   * one is received; a late or duplicate packet leaves the burst figures alone */
+  uint32_t ext = sipspec_rtp_source_ext_max(&r->src);
+  if (!r->burst_started || ext < r->burst_ext) {
+    sipspec_rtp_burst_init(&r->burst, XR_GMIN);
+    r->burst_started = 1;
+    sipspec_rtp_burst_event(&r->burst, 0);
+  } else if (ext > r->burst_ext) {
+    for (uint32_t k = r->burst_ext + 1; k < ext && k - r->burst_ext <= SIPSPEC_RTP_MAX_DROPOUT; k++)
+      sipspec_rtp_burst_event(&r->burst, 1);
+    sipspec_rtp_burst_event(&r->burst, 0);
+  }
+  r->burst_ext = ext;
+  unsigned pt = buf[1] & 0x7fu;
+  int event = r->o.dtmf_pt >= 0 && pt == (unsigned)r->o.dtmf_pt;
+  /* A.8: the arrival time in timestamp units of this stream's clock. RFC 4733 events carry
+   * their start timestamp in every packet, not the instant of their sampling, so they are
+   * left out of the jitter (which the audio packets around them measure). */
   uint64_t now = sipspec_clock_now_ms(r->clock);
   uint32_t arrival = (uint32_t)(now * r->o.clock_rate / 1000u);
-  sipspec_rtp_source_jitter(&r->src, arrival, ts);
+  if (!event) sipspec_rtp_source_jitter(&r->src, arrival, ts);
+  if (event && pl >= 4 && (buf[hl + 1] & 0x80u) && (!r->dtmf_have_last || ts != r->dtmf_last_ts)) {
+    /* RFC 4733 §2.5.2: the end of an event (E bit); its repeats share the timestamp */
+    r->dtmf_have_last = 1;
+    r->dtmf_last_ts = ts;
+    if (buf[hl] <= 15) {
+      char d = dtmf_char(buf[hl]);
+      if (r->st.dtmf_received < sizeof r->st.dtmf_digits - 1) r->st.dtmf_digits[r->st.dtmf_received] = d;
+      r->st.dtmf_received++;
+      if (r->o.on_dtmf) r->o.on_dtmf(r, d, ((unsigned)buf[hl + 2] << 8) | buf[hl + 3], r->o.user);
+    }
+  }
   r->st.packets_received++;
   r->st.octets_received += pl;
   r->st.ext_max_seq = sipspec_rtp_source_ext_max(&r->src);
   r->st.expected = sipspec_rtp_source_expected(&r->src);
   r->st.lost = sipspec_rtp_source_lost(&r->src);
   r->st.jitter_ts = (uint32_t)(r->src.jitter + 0.5);
-  if (r->o.on_audio) r->o.on_audio(r, buf[1] & 0x7fu, ts, buf + hl, pl, r->o.user);
+  if (r->o.on_audio && !event) r->o.on_audio(r, pt, ts, buf + hl, pl, r->o.user);
 }
 
 /* RFC 5761 §4: with rtcp-mux, second octets 192..223 (PT 64..95 with the marker) are RTCP. */
@@ -455,7 +663,7 @@ static void io_rtcp_cb(struct ev_loop *loop, ev_io *w, int revents) {
 
 int sipspec_rtp_create(const sipspec_rtp_opts *o, sipspec_rtp **out, char *err, size_t errlen) {
   if (!o || !out || !o->clock || !o->remote_host || !o->remote_port || o->remote_port > 65535 ||
-      o->local_port > 65535 || o->remote_rtcp_port > 65535 || o->payload_type > 127 || !o->clock_rate ||
+      o->local_port > 65535 || o->remote_rtcp_port > 65535 || o->payload_type > 127 || o->dtmf_pt > 127 || !o->clock_rate ||
       !o->ptime_ms || o->ptime_ms > 150)
     return fail(err, errlen, SIPSPEC_E_INVAL, "RTP options: clock, remote_host, remote_port (1..65535), "
                                              "payload_type (0..127), clock_rate and ptime_ms (1..150) are required");
@@ -511,7 +719,8 @@ int sipspec_rtp_create(const sipspec_rtp_opts *o, sipspec_rtp **out, char *err, 
     sipspec_rtp_free(r);
     return fail(err, errlen, SIPSPEC_E_NOMEM, "out of memory");
   }
-  r->source_open = o->source != NULL;
+  r->source_open = r->media_running = o->source != NULL;
+  r->st.rtcp_mux = o->rtcp_mux != 0;
   *out = r;
   return SIPSPEC_OK;
 }
