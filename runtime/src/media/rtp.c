@@ -2,6 +2,7 @@
  * paced on the stack's clock, RTCP compounds at the RFC 3550 §6.3 interval and the receiver
  * statistics of Appendix A (rtp_stats.c). */
 #include "media_internal.h"
+#include "rtp_internal.h"
 #include "sipspec/error.h"
 #include "sipspec/rtp.h"
 
@@ -14,65 +15,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#define RTP_HDR 12
-#define RTP_MAX_PAYLOAD 1400
-#define UDP_IP_OVERHEAD 28 /* §6.2: the average RTCP size includes UDP and IP headers */
-#define NTP_UNIX_OFFSET 2208988800u
-#define DTMF_QUEUE_MAX 32
-#define DTMF_VOLUME 10 /* RFC 4733 §2.3.4: power level -10 dBm0 */
-#define XR_GMIN 16     /* RFC 3611 §4.7.6: the recommended Gmin */
-#define XR_UNAVAILABLE 127
-
-enum { DTMF_IDLE, DTMF_TONE, DTMF_END, DTMF_GAP };
-
-struct sipspec_rtp {
-  sipspec_rtp_opts o;
-  char cname[RTCP_CNAME_MAX];
-  sipspec_clock *clock;
-  struct ev_loop *loop;
-  int fd_rtp, fd_rtcp;            /* fd_rtcp == fd_rtp with rtcp-mux; -1 once closed */
-  ev_io w_rtp, w_rtcp;
-  sipspec_sockaddr remote_rtp, remote_rtcp;
-  unsigned lport, lrtcp;
-  sipspec_clock_timer media_timer, rtcp_timer;
-  uint64_t rng;
-  uint32_t ssrc;
-  uint16_t seq;
-  uint32_t ts_base, ts;           /* RTP timestamp of the first packet, of the next packet */
-  uint64_t start_ms, next_media_ms;
-  int marker, source_open, open;  /* open: sockets bound, until sipspec_rtp_stop() */
-  /* §6.3 state */
-  uint64_t tp, tn;                /* last RTCP sent, next scheduled (ms) */
-  int initial;                    /* no RTCP sent yet */
-  double avg_rtcp_size;
-  uint64_t sent_at_report[2];     /* packets_sent at the last two reports (we_sent) */
-  uint64_t recv_at_report[2];
-  /* the remote source */
-  sipspec_rtp_source src;
-  int src_seen;                   /* a packet of remote_ssrc arrived (probation or not) */
-  uint32_t last_sr_mid;           /* middle 32 bits of the peer's last SR NTP time (LSR) */
-  uint64_t last_sr_ms;            /* when it arrived */
-  double jitter_sum;
-  double rtt_sum;
-  uint32_t rtt_samples;
-  sipspec_rtp_burst burst;        /* RFC 3611 A.2 over the remote source */
-  uint32_t burst_ext;             /* the extended highest sequence number it has seen */
-  int burst_started;
-  int media_running;              /* the media timer is scheduled */
-  /* DTMF sent (RFC 4733 §2.5): queued digits, the event being sent */
-  char dq[DTMF_QUEUE_MAX];
-  unsigned dq_head, dq_len;
-  unsigned dtmf_tone_ms, dtmf_gap_ms;
-  int ev_state;                   /* DTMF_IDLE, DTMF_TONE, DTMF_END, DTMF_GAP */
-  uint8_t ev_code;
-  uint32_t ev_ts;                 /* the event's start timestamp, in all its packets */
-  unsigned ev_ticks, ev_ends, gap_left;
-  /* DTMF received: the timestamp of the last event reported (its end packets repeat) */
-  uint32_t dtmf_last_ts;
-  int dtmf_have_last;
-  sipspec_rtp_stats st;
-};
 
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) {
@@ -201,7 +143,7 @@ static uint32_t ntp_mid(uint64_t ms) { /* the middle 32 bits (§6.4.1 LSR, 1/655
 
 /* One RTP packet (§5.1: V=2, no padding, extension or CSRC) with this payload type, marker
  * and timestamp; the sequence number moves on even when the kernel drops it (a loss). */
-static int send_raw(sipspec_rtp *r, unsigned pt, int marker, uint32_t ts, const uint8_t *payload, size_t len) {
+int rtp_send_raw(sipspec_rtp *r, unsigned pt, int marker, uint32_t ts, const uint8_t *payload, size_t len) {
   if (!r->open) return SIPSPEC_E_STATE;
   if (len > RTP_MAX_PAYLOAD) return SIPSPEC_E_INVAL;
   uint8_t pkt[RTP_HDR + RTP_MAX_PAYLOAD];
@@ -228,7 +170,7 @@ static int send_raw(sipspec_rtp *r, unsigned pt, int marker, uint32_t ts, const 
 
 /* Audio at the running timestamp, the marker on the first packet (RFC 3551 §4.1). */
 static int send_audio(sipspec_rtp *r, const uint8_t *payload, size_t len) {
-  int rc = send_raw(r, r->o.payload_type, r->marker, r->ts, payload, len);
+  int rc = rtp_send_raw(r, r->o.payload_type, r->marker, r->ts, payload, len);
   if (rc != SIPSPEC_E_STATE && rc != SIPSPEC_E_INVAL) r->marker = 0;
   return rc;
 }
@@ -255,101 +197,13 @@ int sipspec_rtp_send_at(sipspec_rtp *r, uint32_t media_ts, const uint8_t *payloa
   return rc;
 }
 
-/* ---- DTMF as RFC 4733 telephone-events --------------------------------------------------- */
-
-static int dtmf_code(char c) { /* RFC 4733 §3.2: 0-9, * 10, # 11, A-D 12-15 */
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c == '*') return 10;
-  if (c == '#') return 11;
-  if (c >= 'A' && c <= 'D') return 12 + (c - 'A');
-  if (c >= 'a' && c <= 'd') return 12 + (c - 'a');
-  return -1;
-}
-static char dtmf_char(unsigned code) { return "0123456789*#ABCD"[code & 15u]; }
-
-int sipspec_rtp_dtmf_busy(const sipspec_rtp *r) { return r && (r->dq_len > 0 || r->ev_state != DTMF_IDLE); }
-
-static void media_cb(sipspec_clock_timer *t, void *arg);
-
-static void media_schedule(sipspec_rtp *r) {
-  if (r->media_running || !r->open) return;
-  uint64_t now = sipspec_clock_now_ms(r->clock);
-  if (r->next_media_ms < now) { /* idle since: the timestamp follows the clock (§5.1) */
-    r->ts += (uint32_t)((now - r->next_media_ms) * r->o.clock_rate / 1000u);
-    r->next_media_ms = now;
-  }
-  if (sipspec_clock_timer_at(r->clock, &r->media_timer, r->next_media_ms) == SIPSPEC_OK) r->media_running = 1;
-}
-
-int sipspec_rtp_send_dtmf(sipspec_rtp *r, const char *digits, unsigned tone_ms, unsigned gap_ms) {
-  if (!r || !digits) return SIPSPEC_E_INVAL;
-  if (!r->open || r->o.dtmf_pt < 0) return SIPSPEC_E_STATE;
-  size_t n = strlen(digits);
-  for (size_t i = 0; i < n; i++)
-    if (dtmf_code(digits[i]) < 0) return SIPSPEC_E_INVAL;
-  if (n > DTMF_QUEUE_MAX - r->dq_len) return SIPSPEC_E_RANGE;
-  for (size_t i = 0; i < n; i++) r->dq[(r->dq_head + r->dq_len++) % DTMF_QUEUE_MAX] = digits[i];
-  r->dtmf_tone_ms = tone_ms ? tone_ms : 100;
-  r->dtmf_gap_ms = gap_ms ? gap_ms : 60;
-  media_schedule(r);
-  return SIPSPEC_OK;
-}
-
-/* RFC 4733 §2.3: event, E|R|volume, duration (timestamp units, from the event's start). */
-static int send_event(sipspec_rtp *r, int marker, int end, uint32_t duration) {
-  uint8_t p[4];
-  p[0] = r->ev_code;
-  p[1] = (uint8_t)((end ? 0x80u : 0u) | DTMF_VOLUME);
-  if (duration > 0xffffu) duration = 0xffffu;
-  p[2] = (uint8_t)(duration >> 8);
-  p[3] = (uint8_t)duration;
-  return send_raw(r, (unsigned)r->o.dtmf_pt, marker, r->ev_ts, p, sizeof p);
-}
-
-/* One ptime of DTMF; 1 when the slot went to an event packet (no audio in it). RFC 4733
- * §2.5.1: every packet of an event carries the timestamp of its start and the duration so
- * far; the first has the marker bit; the end packet goes three times (§2.5.1.4), each a new
- * RTP packet with its own sequence number; then gap_ms of audio before the next digit. */
-static int dtmf_tick(sipspec_rtp *r, uint32_t samples) {
-  if (r->ev_state == DTMF_GAP) {
-    if (r->gap_left) {
-      r->gap_left--;
-      return 0;
-    }
-    r->ev_state = DTMF_IDLE;
-  }
-  if (r->ev_state == DTMF_IDLE) {
-    if (!r->dq_len) return 0;
-    r->ev_code = (uint8_t)dtmf_code(r->dq[r->dq_head]);
-    r->dq_head = (r->dq_head + 1) % DTMF_QUEUE_MAX;
-    r->dq_len--;
-    r->ev_ts = r->ts;
-    r->ev_ticks = 0;
-    r->ev_ends = 0;
-    r->ev_state = DTMF_TONE;
-  }
-  if (r->ev_state == DTMF_TONE) {
-    r->ev_ticks++;
-    send_event(r, r->ev_ticks == 1, 0, r->ev_ticks * samples);
-    if (r->ev_ticks * r->o.ptime_ms >= r->dtmf_tone_ms) r->ev_state = DTMF_END;
-    return 1;
-  }
-  send_event(r, 0, 1, r->ev_ticks * samples); /* DTMF_END: the final duration, three times */
-  if (++r->ev_ends == 3) {
-    r->st.dtmf_sent++;
-    r->ev_state = DTMF_GAP;
-    r->gap_left = (r->dtmf_gap_ms + r->o.ptime_ms - 1) / r->o.ptime_ms;
-  }
-  return 1;
-}
-
 static void media_cb(sipspec_clock_timer *t, void *arg) {
   sipspec_rtp *r = arg;
   (void)t;
   r->media_running = 0;
   if (!r->open) return;
   uint32_t samples = r->o.clock_rate * r->o.ptime_ms / 1000u;
-  if (!dtmf_tick(r, samples) && r->source_open) {
+  if (!rtp_dtmf_tick(r, samples) && r->source_open) {
     uint8_t buf[RTP_MAX_PAYLOAD];
     size_t cap = samples < sizeof buf ? samples : sizeof buf;
     int n = r->o.source(r->o.user, buf, cap);
@@ -603,17 +457,7 @@ static void take_rtp(sipspec_rtp *r, const uint8_t *buf, size_t len) {
   uint64_t now = sipspec_clock_now_ms(r->clock);
   uint32_t arrival = (uint32_t)(now * r->o.clock_rate / 1000u);
   if (!event) sipspec_rtp_source_jitter(&r->src, arrival, ts);
-  if (event && pl >= 4 && (buf[hl + 1] & 0x80u) && (!r->dtmf_have_last || ts != r->dtmf_last_ts)) {
-    /* RFC 4733 §2.5.2: the end of an event (E bit); its repeats share the timestamp */
-    r->dtmf_have_last = 1;
-    r->dtmf_last_ts = ts;
-    if (buf[hl] <= 15) {
-      char d = dtmf_char(buf[hl]);
-      if (r->st.dtmf_received < sizeof r->st.dtmf_digits - 1) r->st.dtmf_digits[r->st.dtmf_received] = d;
-      r->st.dtmf_received++;
-      if (r->o.on_dtmf) r->o.on_dtmf(r, d, ((unsigned)buf[hl + 2] << 8) | buf[hl + 3], r->o.user);
-    }
-  }
+  if (event) rtp_dtmf_take(r, ts, buf + hl, pl);
   r->st.packets_received++;
   r->st.octets_received += pl;
   r->st.ext_max_seq = sipspec_rtp_source_ext_max(&r->src);
