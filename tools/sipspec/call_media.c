@@ -223,9 +223,9 @@ void cli_media_json(FILE *out, const sipspec_rtp_stats *m) {
           (long long)m->lost_interval, m->fraction_lost / 256.0);
   int j = m->jitter_samples > 0;
   fputs(",\"jitter_ms\":{", out);
-  if (j) fprintf(out, "\"last\":%.3f,\"min\":%.3f,\"mean\":%.3f,\"max\":%.3f}", m->jitter_ms, m->jitter_min_ms,
-                 m->jitter_mean_ms, m->jitter_max_ms);
-  else fputs("\"last\":null,\"min\":null,\"mean\":null,\"max\":null}", out);
+  if (j) fprintf(out, "\"last\":%.3f,\"min\":%.3f,\"mean\":%.3f,\"max\":%.3f,\"peak\":%.3f}", m->jitter_ms,
+                 m->jitter_min_ms, m->jitter_mean_ms, m->jitter_max_ms, m->jitter_peak_ms);
+  else fputs("\"last\":null,\"min\":null,\"mean\":null,\"max\":null,\"peak\":null}", out);
   num_or_null(out, "rtt_ms", m->rtt_known, m->rtt_ms);
   double rf = 0, mos = 0;
   int has_mos = sipspec_rtp_mos(m, &rf, &mos) == SIPSPEC_OK;

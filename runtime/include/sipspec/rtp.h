@@ -168,6 +168,7 @@ typedef struct sipspec_rtp_stats {
   uint8_t fraction_lost;                     /* A.3: last interval, 8-bit fixed point */
   uint32_t jitter_ts;                        /* A.8 estimate, timestamp units */
   double jitter_ms, jitter_min_ms, jitter_mean_ms, jitter_max_ms; /* at each report we sent */
+  double jitter_peak_ms;                     /* the largest A.8 estimate after any packet */
   uint32_t jitter_samples;
   /* what the peer reports about our stream (its report block on our SSRC) */
   int peer_report;                           /* 1 once one arrived */

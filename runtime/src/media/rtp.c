@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -385,7 +386,7 @@ static void take_rtcp(sipspec_rtp *r, const uint8_t *buf, size_t len) {
   if (r->o.on_rtcp) r->o.on_rtcp(r, r->o.user);
 }
 
-static void take_rtp(sipspec_rtp *r, const uint8_t *buf, size_t len) {
+static void take_rtp(sipspec_rtp *r, const uint8_t *buf, size_t len, const struct timespec *kt) {
   /* §5.1 and A.1's header checks: version 2, a payload type that is not RTCP's, the CSRC
    * list, extension and padding inside the packet */
   if (len < RTP_HDR || (buf[0] >> 6) != 2) {
@@ -454,9 +455,16 @@ static void take_rtp(sipspec_rtp *r, const uint8_t *buf, size_t len) {
   /* A.8: the arrival time in timestamp units of this stream's clock. RFC 4733 events carry
    * their start timestamp in every packet, not the instant of their sampling, so they are
    * left out of the jitter (which the audio packets around them measure). */
-  uint64_t now = sipspec_clock_now_ms(r->clock);
-  uint32_t arrival = (uint32_t)(now * r->o.clock_rate / 1000u);
-  if (!event) sipspec_rtp_source_jitter(&r->src, arrival, ts);
+  uint32_t arrival;
+  if (kt) /* the kernel's arrival time: what a capture sees, not when the loop got round to it */
+    arrival = (uint32_t)((uint64_t)kt->tv_sec * r->o.clock_rate + (uint64_t)kt->tv_nsec * r->o.clock_rate / 1000000000u);
+  else
+    arrival = (uint32_t)(sipspec_clock_now_ms(r->clock) * r->o.clock_rate / 1000u);
+  if (!event) {
+    sipspec_rtp_source_jitter(&r->src, arrival, ts);
+    double jms = r->src.jitter * 1000.0 / r->o.clock_rate;
+    if (jms > r->st.jitter_peak_ms) r->st.jitter_peak_ms = jms;
+  }
   if (event) rtp_dtmf_take(r, ts, buf + hl, pl);
   r->st.packets_received++;
   r->st.octets_received += pl;
@@ -474,9 +482,30 @@ static void read_socket(sipspec_rtp *r, int fd, int rtcp_socket) {
   for (int i = 0; i < 64 && r->open; i++) { /* bounded: the loop comes back for the rest */
     uint8_t buf[2048];
     sipspec_sockaddr from;
-    from.len = sizeof from.u.ss;
-    ssize_t n = recvfrom(fd, buf, sizeof buf, 0, &from.u.sa, &from.len);
+    union {
+      struct cmsghdr h;
+      char b[CMSG_SPACE(sizeof(struct timespec))];
+    } ctl;
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_name = &from.u.sa;
+    mh.msg_namelen = sizeof from.u.ss;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.b;
+    mh.msg_controllen = sizeof ctl.b;
+    ssize_t n = recvmsg(fd, &mh, 0);
     if (n < 0) return;
+    from.len = mh.msg_namelen;
+    /* the kernel's arrival time (SO_TIMESTAMPNS, set with a real clock) */
+    struct timespec kt;
+    int have_kt = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS && c->cmsg_len >= CMSG_LEN(sizeof kt)) {
+        memcpy(&kt, CMSG_DATA(c), sizeof kt);
+        have_kt = 1;
+      }
     int is_rtcp = rtcp_socket && (!r->o.rtcp_mux || looks_rtcp(buf, (size_t)n));
     /* symmetric RTP (RFC 4961): only the negotiated address is the peer */
     const sipspec_sockaddr *want = is_rtcp ? &r->remote_rtcp : &r->remote_rtp;
@@ -486,7 +515,7 @@ static void read_socket(sipspec_rtp *r, int fd, int rtcp_socket) {
       continue;
     }
     if (is_rtcp) take_rtcp(r, buf, (size_t)n);
-    else take_rtp(r, buf, (size_t)n);
+    else take_rtp(r, buf, (size_t)n, have_kt ? &kt : NULL);
   }
 }
 
@@ -547,6 +576,10 @@ int sipspec_rtp_create(const sipspec_rtp_opts *o, sipspec_rtp **out, char *err, 
   r->tp = r->start_ms;
   r->initial = 1;
   r->avg_rtcp_size = 8 + 24 + 4 + ((4 + 2 + strlen(r->cname) + 1 + 3) & ~(size_t)3) + UDP_IP_OVERHEAD;
+  if (!sipspec_clock_is_virtual(r->clock)) { /* A.8 on arrival times as exact as the kernel's */
+    int on = 1;
+    (void)setsockopt(r->fd_rtp, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  }
   ev_io_init(&r->w_rtp, io_rtp_cb, r->fd_rtp, EV_READ);
   r->w_rtp.data = r;
   ev_io_start(r->loop, &r->w_rtp);
