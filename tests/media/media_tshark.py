@@ -53,10 +53,11 @@ def stop(p, sig=signal.SIGTERM, max_s=30):
     if p.poll() is None:
         os.kill(p.pid, sig)
     try:
-        p.wait(timeout=max_s)
+        return p.wait(timeout=max_s)
     except subprocess.TimeoutExpired:
         os.kill(p.pid, signal.SIGKILL)
         p.wait(timeout=10)
+        return None
 
 
 def serve(port):
@@ -160,7 +161,7 @@ def main():
         d = call(sip, c2, "--play", "tone:440", "--dtmf", "5#")
         ds = serve_media(q, lines, d["call_id"])
     finally:
-        stop(srv)
+        check(stop(srv) == 0, "serve exits 0 (no sanitizer report)")
         time.sleep(0.3)  # the last packets reach the capture
         stop(ts, signal.SIGINT)
     cm = c.get("media") or {}
