@@ -129,14 +129,26 @@ static int bind_pair(sipspec_rtp *r, char *err, size_t errlen) {
 
 /* ---- time ------------------------------------------------------------------------------------ */
 
-/* §4: NTP timestamp of the clock's time (ms since the Unix epoch with libev's clock). */
-static void ntp_of(uint64_t ms, uint32_t *sec, uint32_t *frac) {
-  *sec = (uint32_t)(ms / 1000u + NTP_UNIX_OFFSET);
-  *frac = (uint32_t)(((ms % 1000u) << 32) / 1000u);
+/* The time of the RTCP timestamps (SR, LSR/DLSR, RTT) in µs since the Unix epoch: the virtual
+ * clock's with a virtual clock (ms exactly, as the tests expect); with a real clock the time
+ * now (ev_time(), not the loop's time, which is that of the start of the iteration), so that
+ * a loop held up by another process's turn on the CPU does not count as round trip. */
+static uint64_t now_us(const sipspec_rtp *r) {
+  if (sipspec_clock_is_virtual(r->clock)) return sipspec_clock_now_ms(r->clock) * 1000u;
+  return (uint64_t)(ev_time() * 1e6);
 }
-static uint32_t ntp_mid(uint64_t ms) { /* the middle 32 bits (§6.4.1 LSR, 1/65536 s units) */
+static uint64_t timespec_us(const struct timespec *t) {
+  return (uint64_t)t->tv_sec * 1000000u + (uint64_t)t->tv_nsec / 1000u;
+}
+
+/* §4: NTP timestamp of a time in µs since the Unix epoch. */
+static void ntp_of(uint64_t us, uint32_t *sec, uint32_t *frac) {
+  *sec = (uint32_t)(us / 1000000u + NTP_UNIX_OFFSET);
+  *frac = (uint32_t)(((us % 1000000u) << 32) / 1000000u);
+}
+static uint32_t ntp_mid(uint64_t us) { /* the middle 32 bits (§6.4.1 LSR, 1/65536 s units) */
   uint32_t s, f;
-  ntp_of(ms, &s, &f);
+  ntp_of(us, &s, &f);
   return (s << 16) | (f >> 16);
 }
 
@@ -248,8 +260,8 @@ static unsigned report_block(sipspec_rtp *r, rtcp_report_block *b, uint64_t now)
   b->lost = sipspec_rtp_source_lost(&r->src);
   b->ext_max = sipspec_rtp_source_ext_max(&r->src);
   b->jitter = (uint32_t)(r->src.jitter + 0.5);
-  b->lsr = r->last_sr_ms ? r->last_sr_mid : 0; /* §6.4.1: 0 when no SR came yet */
-  b->dlsr = r->last_sr_ms ? (uint32_t)(((now - r->last_sr_ms) * 65536u) / 1000u) : 0;
+  b->lsr = r->last_sr_us ? r->last_sr_mid : 0; /* §6.4.1: 0 when no SR came yet */
+  b->dlsr = r->last_sr_us && now > r->last_sr_us ? (uint32_t)(((now - r->last_sr_us) * 65536u) / 1000000u) : 0;
   /* jitter figures at each report (docs/media.md) */
   double jms = r->src.jitter * 1000.0 / r->o.clock_rate;
   r->st.jitter_ms = jms;
@@ -288,7 +300,7 @@ static void xr_block(sipspec_rtp *r, rtcp_voip *v) {
 }
 
 static void send_rtcp(sipspec_rtp *r, int bye, const char *reason) {
-  uint64_t now = sipspec_clock_now_ms(r->clock);
+  uint64_t now = now_us(r);
   uint8_t buf[1024];
   rtcp_writer w;
   rtcp_writer_init(&w, buf, sizeof buf);
@@ -299,7 +311,8 @@ static void send_rtcp(sipspec_rtp *r, int bye, const char *reason) {
   if (sr) {
     ntp_of(now, &s, &f);
     /* the RTP timestamp of the same instant (§6.4.1), from the first packet's timestamp */
-    ts = r->ts_base + (uint32_t)((now - r->start_ms) * r->o.clock_rate / 1000u);
+    uint64_t ms = now / 1000u;
+    ts = r->ts_base + (uint32_t)((ms > r->start_ms ? ms - r->start_ms : 0) * r->o.clock_rate / 1000u);
   }
   rtcp_write_report(&w, r->ssrc, sr, s, f, ts, (uint32_t)r->st.packets_sent, (uint32_t)r->st.octets_sent, &b, nb);
   rtcp_write_sdes_cname(&w, r->ssrc, r->cname);
@@ -342,18 +355,18 @@ static void rtcp_cb(sipspec_clock_timer *t, void *arg) {
   if (r->open) sipspec_clock_timer_at(r->clock, &r->rtcp_timer, r->tn);
 }
 
-static void take_rtcp(sipspec_rtp *r, const uint8_t *buf, size_t len) {
+static void take_rtcp(sipspec_rtp *r, const uint8_t *buf, size_t len, const struct timespec *kt) {
   rtcp_parsed p;
   if (sipspec_rtcp_parse(buf, len, &p, NULL) != 0) {
     r->st.rtcp_malformed++; /* counted and dropped */
     return;
   }
-  uint64_t now = sipspec_clock_now_ms(r->clock);
+  uint64_t now = kt ? timespec_us(kt) : now_us(r); /* A of §6.4.1: the arrival */
   r->st.rtcp_received++;
   r->avg_rtcp_size = (len + UDP_IP_OVERHEAD) / 16.0 + r->avg_rtcp_size * 15.0 / 16.0; /* §6.3.3 */
   if (p.has_sr) { /* §6.4.1: LSR is the middle 32 bits of its NTP timestamp */
     r->last_sr_mid = (p.ntp_sec << 16) | (p.ntp_frac >> 16);
-    r->last_sr_ms = now;
+    r->last_sr_us = now;
   }
   for (unsigned i = 0; i < p.nblocks; i++) {
     const rtcp_report_block *b = &p.blocks[i];
@@ -514,7 +527,7 @@ static void read_socket(sipspec_rtp *r, int fd, int rtcp_socket) {
       else r->st.rtp_foreign++;
       continue;
     }
-    if (is_rtcp) take_rtcp(r, buf, (size_t)n);
+    if (is_rtcp) take_rtcp(r, buf, (size_t)n, have_kt ? &kt : NULL);
     else take_rtp(r, buf, (size_t)n, have_kt ? &kt : NULL);
   }
 }
@@ -576,9 +589,10 @@ int sipspec_rtp_create(const sipspec_rtp_opts *o, sipspec_rtp **out, char *err, 
   r->tp = r->start_ms;
   r->initial = 1;
   r->avg_rtcp_size = 8 + 24 + 4 + ((4 + 2 + strlen(r->cname) + 1 + 3) & ~(size_t)3) + UDP_IP_OVERHEAD;
-  if (!sipspec_clock_is_virtual(r->clock)) { /* A.8 on arrival times as exact as the kernel's */
+  if (!sipspec_clock_is_virtual(r->clock)) { /* A.8 and the RTT on the kernel's arrival times */
     int on = 1;
     (void)setsockopt(r->fd_rtp, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    if (r->fd_rtcp != r->fd_rtp) (void)setsockopt(r->fd_rtcp, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   }
   ev_io_init(&r->w_rtp, io_rtp_cb, r->fd_rtp, EV_READ);
   r->w_rtp.data = r;

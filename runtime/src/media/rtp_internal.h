@@ -46,7 +46,7 @@ struct sipspec_rtp {
   sipspec_rtp_source src;
   int src_seen;                   /* a packet of remote_ssrc arrived (probation or not) */
   uint32_t last_sr_mid;           /* middle 32 bits of the peer's last SR NTP time (LSR) */
-  uint64_t last_sr_ms;            /* when it arrived */
+  uint64_t last_sr_us;            /* when it arrived (µs, see rtp.c's now_us) */
   double jitter_sum;
   double rtt_sum;
   uint32_t rtt_samples;
