@@ -243,6 +243,7 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
           ATTR("fmtp", mrcp_pool_fmt(&pool, "%u 0-15", codec_pt(d, c)));
       }
       if (d->ptime) ATTR("ptime", mrcp_pool_fmt(&pool, "%u", d->ptime));
+      if (d->rtcp_mux) ATTR("rtcp-mux", ((sipspec_span){NULL, 0})); /* RFC 5761 §5.1.1 */
       ATTR(sipspec_sdp_dir_name(dir), ((sipspec_span){NULL, 0}));
       ATTR("mid", one);
     }

@@ -5,7 +5,8 @@
  * a=setup:passive, the offered a=connection, a=channel:<session_id>@<resource> and the
  * offered a=cmid. The m=audio line gets the first codec of the server's preference list
  * that the offer carries (plus telephone-event when both sides list it), the offer's
- * payload type numbers, and the complementary direction. Anything not served is answered
+ * payload type numbers, the complementary direction, and a=rtcp-mux when offered and
+ * rtcp_mux is set (RFC 5761). Anything not served is answered
  * with port 0. When nothing can be served, the answer is a refusal with a reason.
  */
 #include "sipspec/mrcp_sdp.h"
@@ -172,6 +173,10 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
       }
       const sipspec_sdp_attr *pt = sipspec_sdp_media_attr(om, SIPSPEC_SDP_ATTR_PTIME);
       if (pt) ATTR("ptime", mrcp_pool_fmt(&pool, "%u", pt->u.ptime_ms));
+      /* RFC 5761 §5.1.1: the answer carries a=rtcp-mux only when the offer did and the
+       * answerer multiplexes too */
+      if (cfg->rtcp_mux && sipspec_sdp_media_attr_named(om, "rtcp-mux"))
+        ATTR("rtcp-mux", ((sipspec_span){NULL, 0}));
       ATTR(sipspec_sdp_dir_name(complement(sipspec_sdp_media_dir(O, om))), ((sipspec_span){NULL, 0}));
       const sipspec_sdp_attr *mid = sipspec_sdp_media_attr(om, SIPSPEC_SDP_ATTR_MID);
       if (mid) ATTR("mid", mid->u.mid);

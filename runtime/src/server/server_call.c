@@ -107,6 +107,7 @@ static int make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_mrcp_server_config m = srv->o.mrcp;
   m.session_id = c->session_id;
   m.sess_version = c->sess_version;
+  m.rtp_port = srv_rtp_port(srv, c);
   sipspec_span offer = sipspec_msg_body(req);
   size_t cap = 16384 + 4 * offer.len, len = 0;
   char *buf = malloc(cap);
@@ -121,6 +122,15 @@ static int make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
     (void)srv_respond_warning(srv, t, 488, NULL, why);
     return 488;
   }
+  char *o = srv_strndup(offer.p, offer.len);
+  if (!o) {
+    free(buf);
+    (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
+    return 500;
+  }
+  free(c->offer);
+  c->offer = o;
+  c->offer_len = offer.len;
   free(c->answer);
   c->answer = buf;
   c->answer_len = len;
@@ -794,6 +804,7 @@ void srv_call_free(srv_call *c) {
   srv_route_cancel(c);
   sipspec_dialog_destroy(c->dlg);
   free(c->answer);
+  free(c->offer);
   free(c->final_headers);
   free(c->ring_headers);
   free(c);
