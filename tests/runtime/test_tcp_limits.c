@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cunit_main.h"
@@ -242,7 +243,41 @@ static void test_oversize_closes(void) {
   env_end(&e);
 }
 
+/* Out of descriptors (EMFILE) when a connection waits in the backlog: the listener stays
+ * readable, so accepting again at once would spin. It pauses 100 ms instead (one error
+ * reported per pause), then tries again, and takes the connection once a descriptor is free. */
+static void test_accept_out_of_descriptors(void) {
+  env e;
+  env_begin(&e, 0, 0, 0);
+  int c = raw_connect(&e.addr);
+  CU_ASSERT_FATAL(c >= 0);
+  struct rlimit saved, low;
+  CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int lowest_free = dup(0); /* every descriptor below it is open */
+  CU_ASSERT_FATAL(lowest_free >= 0);
+  close(lowest_free);
+  low = saved;
+  low.rlim_cur = (rlim_t)lowest_free;
+  CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_NOFILE, &low), 0);
+  tst_run_for(e.loop, 0.05); /* 50 ms: the first refusal, then the listener waits */
+  int first = e.s.nerr;
+  CU_ASSERT_EQUAL(first, 1);
+  tst_run_for(e.loop, 0.04); /* still within the pause: no other attempt */
+  CU_ASSERT_EQUAL(e.s.nerr, first);
+  tst_run_for(e.loop, 0.1); /* the pause is over: one more attempt, refused again */
+  CU_ASSERT_EQUAL(e.s.nerr, first + 1);
+  CU_ASSERT_EQUAL(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  tst_run_for(e.loop, 0.15); /* the next attempt takes the connection */
+  CU_ASSERT_EQUAL(write(c, OPTIONS, sizeof OPTIONS - 1), (ssize_t)(sizeof OPTIONS - 1));
+  want w = {&e.s, 1};
+  CU_ASSERT(tst_run_until(e.loop, has_n, &w, 1.0));
+  CU_ASSERT_EQUAL(e.s.nerr, first + 1);
+  close(c);
+  env_end(&e);
+}
+
 static const tst_case cases[] = {
+  {"out of descriptors: the listener pauses, then accepts", test_accept_out_of_descriptors},
   {"a slow sender is cut off MESSAGE after its first byte", test_slow_sender},
   {"a connection over max_connections is closed at once", test_max_connections},
   {"an idle connection stays while in use, then closes", test_idle_in_use},

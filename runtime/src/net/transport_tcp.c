@@ -117,6 +117,7 @@ struct tcp_tp {
   sipspec_sockaddr bound;          /* listener's real address when listening */
   int lfd;
   ev_io lio;
+  sipspec_clock_timer accept_pause; /* out of descriptors: the listener waits, then tries again */
   sipspec_clock_grave grave;       /* closed inside a callback: freed by the clock after it */
   sipspec_clock *clock;            /* opts.clock, or own_clock */
   sipspec_clock *own_clock;
@@ -162,6 +163,7 @@ static void free_list(tcp_conn **list) {
 
 static void tcp_free(tcp_tp *t) {
   ev_io_stop(t->base.loop, &t->lio);
+  sipspec_clock_timer_stop(t->clock, &t->accept_pause);
   if (t->lfd >= 0) close(t->lfd);
   free_list(&t->live);
   free_list(&t->closing_list);
@@ -830,6 +832,15 @@ static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const voi
   return SIPSPEC_OK;
 }
 
+/* How long the listener pauses when accept() runs out of descriptors (EMFILE, ENFILE). */
+#define TCP_ACCEPT_PAUSE_MS 100
+
+static void accept_resume(sipspec_clock_timer *timer, void *arg) {
+  tcp_tp *t = arg;
+  (void)timer;
+  ev_io_start(t->base.loop, &t->lio);
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop; (void)revents;
   tcp_tp *t = w->data;
@@ -845,6 +856,13 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
     }
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
+      int out_of_fds = errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
+      if (out_of_fds) {
+        /* The pending connection stays in the backlog and the listener stays readable: waiting
+         * for it again now would spin. Pause the listener; reported once per pause. */
+        ev_io_stop(t->base.loop, &t->lio);
+        (void)sipspec_clock_timer_after(t->clock, &t->accept_pause, TCP_ACCEPT_PAUSE_MS);
+      }
       if (errno != EAGAIN && errno != EWOULDBLOCK && t->opts.on_error) {
         char msg[SIPSPEC_ERR_LEN];
         int e = errno;
@@ -959,6 +977,7 @@ static int stream_open(const sipspec_transport_type *type, struct ev_loop *loop,
   t->idle_ms = tcp_idle_default_ms;
   ev_init(&t->lio, accept_cb);
   t->lio.data = t;
+  sipspec_clock_timer_init(&t->accept_pause, accept_resume, t);
   t->clock = opts->clock;
   if (!t->clock && !(t->clock = t->own_clock = sipspec_clock_libev_new(loop))) {
     free(t);
