@@ -17,7 +17,8 @@ do, and the properties to check. docs/modelcheck.md is the reference; in short:
   tu ROLE EVENT BOUND                 the transaction user's choice, at most BOUND times
   env ROLE EVENT BOUND [if EXPR]      an event of the environment, at most BOUND times, when EXPR
   fault ROLE EVENT                    a transport error: all faults share the budget FAULTS
-  timing ROLE TIMER any|off           the timer fires at any time once started / never runs
+  timing ROLE TIMER any|off|quiet     the timer fires at any time once started / never runs /
+                                      only when nothing the role sent is still in flight
   hold ROLE                           the role's application may keep a `#@ waits` state forever
   retransmit ROLE EVENT until=MSG before=TIMER
   stray ROLE MSG new|after_rx|reply=MSG "why"
@@ -154,7 +155,7 @@ def read_model(path):
             elif key == "fault" and len(args) == 2 and role:
                 role.faults.append(args[1])
                 role.tu[args[1]] = "(FAULTS)"
-            elif key == "timing" and len(args) == 3 and role and args[2] in ("any", "off"):
+            elif key == "timing" and len(args) == 3 and role and args[2] in ("any", "off", "quiet"):
                 role.timing[args[1]] = args[2]
             elif key == "hold" and len(args) == 1 and role:
                 role.hold = True

@@ -50,10 +50,10 @@ def spin_check(pml, live, depth, memlim, timeout, workdir):
     base = os.path.basename(pml)
     if os.path.abspath(os.path.dirname(pml)) != os.path.abspath(workdir):
         shutil.copy(pml, os.path.join(workdir, base))
-    rc, txt, _ = run([spin, *(["-DHOLD=0"] if live else []), "-a", base], workdir, timeout)
+    rc, txt, _ = run([spin, *(["-DHOLD=0", "-DLIVE"] if live else []), "-a", base], workdir, timeout)
     if rc != 0:
         raise SystemExit(f"promelagen: spin -a {base} failed:\n{txt}")
-    flags = ["-O2", "-w", f"-DMEMLIM={memlim}", "-DVECTORSZ=2048", "-DCOLLAPSE"]
+    flags = ["-O2", "-w", f"-DMEMLIM={memlim}", "-DVECTORSZ=2048"] + ([] if live else ["-DCOLLAPSE"])
     flags += ["-DNFAIR=3"] if live else ["-DSAFETY", "-DNOCLAIM"]
     rc, txt, _ = run([gcc, *flags, "-o", "pan", "pan.c"], workdir, timeout)
     if rc != 0:
@@ -69,7 +69,7 @@ def spin_check(pml, live, depth, memlim, timeout, workdir):
 
 def replay_trail(pml_in_workdir, workdir, timeout, live=False):
     spin = shutil.which("spin")
-    rc, txt, _ = run([spin, *(["-DHOLD=0"] if live else []), "-t", "-T", os.path.basename(pml_in_workdir)],
+    rc, txt, _ = run([spin, *(["-DHOLD=0", "-DLIVE"] if live else []), "-t", "-T", os.path.basename(pml_in_workdir)],
                      workdir, timeout)
     return [ln.strip() for ln in txt.splitlines() if ln.strip().startswith("@")], txt
 
