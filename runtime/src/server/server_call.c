@@ -37,6 +37,7 @@
 #include <strings.h>
 
 #include "server/server_internal.h"
+#include "sipspec/chart_ist.h"
 #include "sipspec/chart_uas_call.h"
 
 #include "chart_uas_call_actions.h"
@@ -717,8 +718,13 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_uas_call_dispatch(&sipspec_uas_call_impl, c, action);
 }
 
-/* Everything that runs while the call lives stops; the clock frees it after the callbacks. */
+/* Everything that runs while the call lives stops; the clock frees it after the callbacks.
+ * A call that ends with its INVITE unanswered (a response could not be sent) answers it 500:
+ * its server transaction stays in Proceeding after a transport error (RFC 6026 8.8) and
+ * ends only through a final response (Completed, then Timer H). */
 static void finish(srv_call *c) {
+  if (c->ist && sipspec_tsx_state(c->ist) == SIPSPEC_IST_PROCEEDING)
+    (void)srv_respond(c->srv, c->ist, 500, NULL, NULL, NULL, 0);
   host_timers_stop(&c->timers);
   detach_refresh(c);
   sipspec_uas_2xx_stop(&c->ok);
