@@ -509,7 +509,7 @@ def gen_closed(model, variant, events, spec_dir):
     return "".join(out), bounds
 
 
-def gen_open(chart, events):
+def gen_open(chart, events, envmax=2):
     role = Role(chart.name)
     role.chart = chart
     model = Model(chart.path)
@@ -517,7 +517,7 @@ def gen_open(chart, events):
     out = [HEADER.format(src=rel_source(chart.path))]
     out.append("/* The chart alone: every event comes from the environment, tu events at most TUMAX and "
                "rx, transport and outside timer events at most ENVMAX times each. */\n")
-    out.append("#define RETX 2\n#define TUMAX 2\n#define ENVMAX 2\n")
+    out.append(f"#define RETX 2\n#define TUMAX 2\n#define ENVMAX {envmax}\n")
     decl, body = g.emit()
     out.append(decl)
     out.append(body)
@@ -548,6 +548,7 @@ def main():
     d = sub.add_parser("openchecks")
     d.add_argument("--events", required=True)
     d.add_argument("--workdir", required=True)
+    d.add_argument("--envmax", type=int, default=2, help="times each rx, transport or outside timer event may come")
     d.add_argument("charts", nargs="+")
     e = sub.add_parser("replay")
     e.add_argument("--events", required=True)

@@ -181,9 +181,14 @@ def open_checks(args, events):
                 os.remove(os.path.join(wd, old))
         pml = os.path.join(wd, chart.name + ".src.pml")
         with open(pml, "w", encoding="utf-8") as f:
-            f.write(gen_open(chart, events))
-        figs, txt, trail = spin_check(pml, False, 10000, 256, 120, wd)
-        print_figures(f"chart {chart.name} (open: safety, invalid end states)", figs)
+            f.write(gen_open(chart, events, args.envmax))
+        figs, txt, trail = spin_check(pml, False, 10000, 512, 120, wd)
+        print_figures(f"chart {chart.name} (open, ENVMAX={args.envmax}: safety, invalid end states)", figs)
+        if "reached -DMEMLIM bound" in txt or "max search depth too small" in txt or figs["errors"] < 0:
+            bad += 1
+            print(f"FAILED chart {chart.name} ({rel_source(chart.path)}): the search did not complete within its "
+                  f"bounds (memory 512 MB, depth 10000): lower --envmax for it\n{txt}")
+            continue
         if figs["errors"] != 0:
             bad += 1
             lines, _ = replay_trail(os.path.join(wd, os.path.basename(pml)), wd, 60)
