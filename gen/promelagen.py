@@ -6,13 +6,17 @@
       its alphabet (rx and timer-class events not fed by a declared timer: a bounded number of
       times; tu events: a bounded number of times, where the chart defines them; declared
       timers: as their `#@ timer` lines say).
-  promelagen.py model --events spec/events.def --model tests/model/x.model --variant V --out F.pml
-      the closed model of a pair of machines that talk over a network (docs/modelcheck.md).
-  promelagen.py check --pml F.pml [--expect pass|fail] [--live] [--scenario OUT] [--charts ...]
-      runs spin -a, compiles pan with gcc, runs it with bounds (safety: assertions, invariants
-      and invalid end states; --live: the LTL formula under weak fairness), prints states
-      explored, depth, memory and seconds; on a violation prints the counter-example as a
-      message sequence and writes it as a regression scenario.
+  promelagen.py model --events spec/events.def --model tests/model/x.model --variant V --spec spec --out F.pml
+      the closed model of the machines that talk over a network (docs/modelcheck.md).
+  promelagen.py check --events spec/events.def --model M --variant V --spec spec --workdir D
+                      [--timeout S] [--replay-c model_replay]
+      writes the closed model, runs spin -a, compiles pan with gcc, runs it with bounds twice
+      (safety: assertions, invariants, end-of-run checks and invalid end states; liveness: the
+      LTL formula under weak fairness), prints states explored, depth, memory and seconds; on a
+      violation prints the counter-example as a message sequence, writes it as a regression
+      scenario and replays it against the charts and (--replay-c) the generated C machines.
+  promelagen.py openchecks --events spec/events.def --workdir D [--envmax N] CHART.rl...
+      each chart alone (safety, invalid end states); fails naming the chart and the property.
   promelagen.py replay --events spec/events.def --scenario S --chart ROLE=CHART.rl...
       replays a scenario against the charts: every step's state, event, actions and target
       must be the chart's.
@@ -36,7 +40,8 @@ own words. Timers become nondeterministic events constrained by their declaratio
     send one on its own; a timer of T4 (I, K) fires only when nothing is in flight towards it
     (T4 is the longest a message stays in the network, RFC 3261 §17.1.2.2: whatever was in
     flight when it started has arrived);
-  * any other timer fires at any time once started.
+  * any other timer fires at any time once started;
+  * a model may override these per timer (`timing ROLE TIMER any|off|quiet`).
 """
 
 import argparse
