@@ -426,8 +426,9 @@ def gen_closed(model, variant, events, spec_dir):
     for r in roles:
         out.append(f"   {r.name}: {rel_source(r.chart_path)}\n")
     out.append("*/\n")
-    for k in ("RETX", "LOSS", "DUPS", "CAP", "FAULTS"):
-        out.append(f"#define {k} {bounds[k] if not (reliable and k in ('LOSS', 'DUPS')) else 0}\n")
+    for k in bounds:
+        if k not in ("DEPTH", "MEMLIM"):
+            out.append(f"#define {k} {bounds[k] if not (reliable and k in ('LOSS', 'DUPS')) else 0}\n")
     out.append("/* HOLD: an application may keep an established session forever (the safety run); the\n"
                "   liveness run sets it to 0: every application ends its session some day. */\n"
                "#ifndef HOLD\n#define HOLD 1\n#endif\n")
