@@ -11,8 +11,11 @@
 #@ timer I: start=T4 reliable=zero                        # RFC 3261 §17.2.1
 #@ timer L: start=64*T1                                   # RFC 6026 §8.7
 #
-# A server transaction in Proceeding waits for its TU to answer; the transport error that
-# sending the 100 (Trying) or a provisional response may report is its way out.
+# A server transaction in Proceeding waits for its TU to answer. A transport error while
+# sending a response is reported to the TU and changes no state (RFC 6026 §7.1, §8.8: "MUST
+# remain in the current state", so that a retransmitted INVITE is absorbed, not taken for a new
+# request): the model check found the RFC 3261 behaviour, Terminated at once, in this chart.
+#@ waits Proceeding: the TU owes the INVITE a final response (RFC 3261 §17.2.1; RFC 6026 §8.8: a transport error does not end the transaction)
 #@ undefined * rx: ignore
 #@ undefined * transport: ignore
 #@ undefined * *: error
@@ -29,14 +32,14 @@
       | TU_1XX @send_response -> Proceeding                                    # RFC 3261 §17.2.1 para 2
       | TU_2XX @send_response @start_timer_L -> Accepted                       # RFC 6026 §8.5
       | TU_300_699 @send_response @start_timer_G @start_timer_H -> Completed   # RFC 3261 §17.2.1 para 3
-      | TRANSPORT_ERR @report_transport_error -> Terminated                    # RFC 3261 §17.2.1, §17.2.4
+      | TRANSPORT_ERR @report_transport_error -> Proceeding                    # RFC 6026 §7.1, §8.8 (remain: INVITE retransmissions are still absorbed)
     ),
     Completed: (
         RX_INVITE @resend_last_response -> Completed                           # RFC 3261 §17.2.1 para 4
       | TIMER_G @resend_last_response @restart_timer_G -> Completed            # RFC 3261 §17.2.1 para 4
       | RX_ACK @stop_timer_G @stop_timer_H @start_timer_I -> Confirmed         # RFC 3261 §17.2.1 para 5
       | TIMER_H @stop_timer_G @report_timeout -> Terminated                    # RFC 3261 §17.2.1 para 4
-      | TRANSPORT_ERR @stop_timer_G @stop_timer_H @report_transport_error -> Terminated     # RFC 3261 §17.2.1, §17.2.4
+      | TRANSPORT_ERR @report_transport_error -> Completed                     # RFC 6026 §7.1, §8.8 (remain: Timer H ends it; INVITE retransmissions are still absorbed)
     ),
     Confirmed: (
         RX_ACK -> Confirmed                                                    # RFC 3261 §17.2.1 para 5: absorb ACKs

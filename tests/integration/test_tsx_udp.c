@@ -413,9 +413,12 @@ static void malformed_and_semantically_wrong_requests(void) {
   env_close(&e);
 }
 
-/* 17.1.4 / 17.2.4: a send that fails inside an action (a 486 too big for a datagram)
- * becomes TRANSPORT_ERR after the action: the IST ends with report_transport_error. */
-static void send_error_in_action_ends_ist(void) {
+/* 17.1.4 / 17.2.4 as RFC 6026 8.8 updates them: a send that fails inside an action (a 486 too
+ * big for a datagram) becomes TRANSPORT_ERR after the action; the IST informs the TU and stays
+ * in Completed, so that a retransmitted INVITE is absorbed, not taken for a new request (the
+ * flaw the model check found, docs/modelcheck.md). Each Timer G copy fails the same way and
+ * Timer H ends the transaction. */
+static void send_error_in_action_keeps_ist(void) {
   env e;
   env_open(&e, T2);
   tt_sink k;
@@ -431,11 +434,19 @@ static void send_error_in_action_ends_ist(void) {
   CU_ASSERT_EQUAL(sipspec_tsx_respond(t, 486, NULL, "Content-Type: text/plain\r\n", body, sizeof body), SIPSPEC_OK);
   CU_ASSERT_EQUAL(e.srv.srv[0].transport_errors, 1);
   CU_ASSERT_EQUAL(e.srv.srv[0].last_error, SIPSPEC_E_MSG_TOO_BIG);
-  CU_ASSERT_EQUAL(e.srv.srv[0].state_at_error, SIPSPEC_IST_TERMINATED);
-  CU_ASSERT_EQUAL(e.srv.srv[0].terminated, 1);
+  CU_ASSERT_EQUAL(e.srv.srv[0].state_at_error, SIPSPEC_IST_COMPLETED);
+  CU_ASSERT_EQUAL(e.srv.srv[0].terminated, 0);
   CU_ASSERT_EQUAL(e.srv.tel.sipTransportErrors, 1);
-  tst_run_for(e.loop, 64 * T1 / 1000.0); /* nothing is retransmitted, up to and past Timer H */
-  CU_ASSERT_EQUAL(k.n, 1); /* the 100 Trying only */
+  /* the INVITE again: absorbed by the transaction (its 486 fails again), no second request */
+  CU_ASSERT_EQUAL(sipspec_transport_send(k.tp, &e.srv.addr, req, n), SIPSPEC_OK);
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.srv[0].transport_errors, 2, 2.0));
+  CU_ASSERT_EQUAL(e.srv.n_requests, 1);
+  CU_ASSERT_TRUE(tt_run_until_count(e.loop, &e.srv.srv[0].terminated, 1, 64 * T1 / 1000.0 + 30.0));
+  CU_ASSERT_EQUAL(tst_now_ms(e.loop), 64 * T1); /* Timer H */
+  CU_ASSERT_EQUAL(e.srv.srv[0].timeouts, 1);
+  CU_ASSERT_EQUAL(e.srv.srv[0].transport_errors, 12); /* the 486, its copy for the INVITE, 10 Timer G copies */
+  CU_ASSERT_EQUAL(e.srv.n_requests, 1);
+  CU_ASSERT_EQUAL(k.n, 1); /* the 100 Trying only: no copy of the 486 could go out */
   sipspec_transport_close(k.tp);
   env_close(&e);
 }
@@ -544,7 +555,7 @@ int main(void) {
     {"stray response and ACK for a 2xx reach the layer callbacks", stray_response_and_ack_for_2xx},
     {"malformed dropped, semantically wrong answered 400 with Warning", malformed_and_semantically_wrong_requests},
     {"client_start refuses unusable requests and starts nothing", client_start_refuses_bad_requests},
-    {"send error inside an action: IST ends with report_transport_error", send_error_in_action_ends_ist},
+    {"send error inside an action: the IST stays in Completed (RFC 6026 8.8), Timer H ends it", send_error_in_action_keeps_ist},
     {"CANCEL: own transactions, the server finds the INVITE, 487 ACKed", cancel_own_transaction_finds_invite},
     {NULL, NULL}};
   return tt_main("tsx_udp", cases);

@@ -724,8 +724,13 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_uas_call_dispatch(&sipspec_uas_call_impl, c, action);
 }
 
-/* Everything that runs while the call lives stops; the clock frees it after the callbacks. */
+/* Everything that runs while the call lives stops; the clock frees it after the callbacks.
+ * A call that ends with no final response sent (one could not be) answers its INVITE 500: a
+ * transport error leaves the server transaction where it was (RFC 6026 8.8), and only a final
+ * response ends it (Completed, then Timer H). The transaction's chart refuses the 500 when a
+ * final response went out after all. */
 static void finish(srv_call *c) {
+  if (c->ist && sipspec_tsx_last_status(c->ist) < 200) (void)srv_respond(c->srv, c->ist, 500, NULL, NULL, NULL, 0);
   host_timers_stop(&c->timers);
   detach_refresh(c);
   sipspec_uas_2xx_stop(&c->ok);
