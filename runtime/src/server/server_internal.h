@@ -197,4 +197,17 @@ int srv_auth_create(sipspec_server *srv, char *err, size_t errlen);
  * status it was answered with (401/407 challenge, 400, 500). */
 int srv_auth_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
 
+/* server_call_answer.c: the answer, the Contact and the session timer a call grants */
+/* Our Contact URI on the transport of c's flow (contact_host / contact_port when set). */
+const char *srv_call_our_contact(const srv_call *c, char *out, size_t cap);
+int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
+int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req);
+char *srv_call_record_route_lines(const sipspec_msg *req);
+char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sdp);
+unsigned srv_call_min_se(const sipspec_server *srv);
+int srv_call_supports_timer(const sipspec_msg *req);
+int srv_call_lists_update(const sipspec_msg *m);
+int srv_call_interval_too_small(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
+int srv_call_timer_grant(srv_call *c, const sipspec_msg *req, int initial);
+
 #endif

@@ -1,0 +1,197 @@
+/* server/server_call_answer.c: what a call of the embedded server answers with: its Contact,
+ * the checks of the INVITE's offer and the MRCPv2 answer (RFC 6787 4.2, RFC 3264), the
+ * Record-Route copied into the dialog's responses (RFC 3261 12.1.1), and the session timer
+ * it grants (RFC 4028 9: 422 below our Min-SE, Session-Expires and the refresher in the
+ * 2xx). The call's phases and actions are server_call.c's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/server_internal.h"
+
+/* Our Contact URI on the transport of c's flow: "sip:127.0.0.1:5060;transport=udp", the
+ * host and port being contact_host / contact_port when set (sipspec/server.h). */
+const char *srv_call_our_contact(const srv_call *c, char *out, size_t cap) {
+  sipspec_server *srv = c->srv;
+  sipspec_sockaddr a;
+  unsigned port = srv->o.contact_port;
+  if (!port && sipspec_transport_bound_addr(sipspec_tsx_layer_transport(srv->layer, c->kind), &a) == SIPSPEC_OK)
+    port = sipspec_sockaddr_port(&a);
+  if (c->kind == SIPSPEC_TP_TLS) /* RFC 5630 §3.1.3: over TLS our Contact is a sips: URI */
+    snprintf(out, cap, "sips:%s:%u", srv->contact_host, port);
+  else
+    snprintf(out, cap, "sip:%s:%u;transport=%s", srv->contact_host, port, c->kind == SIPSPEC_TP_TCP ? "tcp" : "udp");
+  return out;
+}
+
+/* ---- the answer ------------------------------------------------------------------------ */
+
+/* 8.2.3 and 13.3.1: the body must be an SDP offer we can read. Returns 0, or the status
+ * answered (415, 488). */
+int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
+  sipspec_span enc;
+  if (sipspec_msg_value(req, SIPSPEC_H_CONTENT_ENCODING, 0, &enc) == SIPSPEC_OK &&
+      !(enc.len == 8 && !strncasecmp(enc.p, "identity", 8))) {
+    (void)srv_respond_warning(srv, t, 415, "Accept-Encoding: identity\r\nAccept: application/sdp\r\n",
+                              "content encodings are not supported");
+    return 415;
+  }
+  if (sipspec_msg_body(req).len == 0) {
+    (void)srv_respond_warning(srv, t, 488, NULL, "the INVITE carries no SDP offer (offerless INVITE is not supported)");
+    return 488;
+  }
+  sipspec_media_type mt;
+  if (sipspec_msg_content_type(req, &mt) != SIPSPEC_OK) {
+    (void)srv_respond_warning(srv, t, 415, "Accept: application/sdp\r\n", "the body has no Content-Type");
+    return 415;
+  }
+  if (!(mt.type.len == 11 && !strncasecmp(mt.type.p, "application", 11) && mt.subtype.len == 3 &&
+        !strncasecmp(mt.subtype.p, "sdp", 3))) {
+    char why[160];
+    snprintf(why, sizeof why, "body type %.*s/%.*s is not application/sdp", (int)(mt.type.len > 60 ? 60 : mt.type.len),
+             mt.type.p, (int)(mt.subtype.len > 60 ? 60 : mt.subtype.len), mt.subtype.p);
+    (void)srv_respond_warning(srv, t, 415, "Accept: application/sdp\r\n", why);
+    return 415;
+  }
+  return 0;
+}
+
+/* The answer to req's offer into c->answer; 0, or 488 (answered with a Warning). */
+int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
+  sipspec_server *srv = c->srv;
+  sipspec_mrcp_server_config m = srv->o.mrcp;
+  m.session_id = c->session_id;
+  m.sess_version = c->sess_version;
+  m.rtp_port = srv_rtp_port(srv, c);
+  sipspec_span offer = sipspec_msg_body(req);
+  size_t cap = 16384 + 4 * offer.len, len = 0;
+  char *buf = malloc(cap);
+  sipspec_sdp_error err;
+  memset(&err, 0, sizeof err);
+  int rc = buf ? sipspec_mrcp_server_answer(&m, offer.p, offer.len, buf, cap, &len, &err) : SIPSPEC_E_NOMEM;
+  if (rc) {
+    free(buf);
+    char why[300];
+    if (rc == SIPSPEC_E_SDP_REFUSED) snprintf(why, sizeof why, "%s", err.reason[0] ? err.reason : "the offer cannot be served");
+    else snprintf(why, sizeof why, "SDP offer line %u: %s", err.line, err.reason[0] ? err.reason : sipspec_strerror(rc));
+    (void)srv_respond_warning(srv, t, 488, NULL, why);
+    return 488;
+  }
+  char *o = srv_strndup(offer.p, offer.len);
+  if (!o) {
+    free(buf);
+    (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
+    return 500;
+  }
+  free(c->offer);
+  c->offer = o;
+  c->offer_len = offer.len;
+  free(c->answer);
+  c->answer = buf;
+  c->answer_len = len;
+  c->sess_version++;
+  return 0;
+}
+
+/* Every Record-Route header line of req, in order and as written, as "Record-Route: ...\r\n"
+ * lines (12.1.1: "copy all Record-Route header field values from the request into the
+ * response ... and MUST maintain the order"); a folded value is unfolded (CRLF WSP is LWS,
+ * RFC 3261 7.3.1, the same value). "" when there is none; NULL without memory. */
+char *srv_call_record_route_lines(const sipspec_msg *req) {
+  size_t n = sipspec_msg_header_count(req), cap = 1;
+  sipspec_header h;
+  for (size_t i = 0; i < n; i++)
+    if (sipspec_msg_header(req, i, &h) == SIPSPEC_OK && h.id == SIPSPEC_H_RECORD_ROUTE) cap += h.value.len + 16;
+  char *out = malloc(cap), *w = out;
+  if (!out) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (sipspec_msg_header(req, i, &h) != SIPSPEC_OK || h.id != SIPSPEC_H_RECORD_ROUTE) continue;
+    memcpy(w, "Record-Route: ", 14);
+    w += 14;
+    for (size_t k = 0; k < h.value.len; k++) *w++ = h.value.p[k] == '\r' || h.value.p[k] == '\n' ? ' ' : h.value.p[k];
+    *w++ = '\r', *w++ = '\n';
+  }
+  *w = '\0';
+  return out;
+}
+
+/* The extra header lines of a response to INVITE req that forms or confirms the dialog (a
+ * 1xx with our To tag, the 2xx; with_sdp: the 2xx, which carries the answer): our Contact
+ * (12.1.1) and req's Record-Route lines, copied as 12.1.1 demands of a response that
+ * establishes a dialog. For the 2xx to a re-INVITE the re-INVITE's own Record-Route lines
+ * are copied: RFC 3261 20.30 lists Record-Route in 2xx and 18x responses, 16.6 step 4 lets
+ * a proxy record-route a request inside a dialog and 12.2 has the endpoints keep their
+ * route sets all the same, so the copy is what a proxy expects and changes nothing for
+ * the client. NULL without memory. */
+char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sdp) {
+  char contact[SRV_CONTACT_MAX];
+  char *rr = srv_call_record_route_lines(req);
+  if (!rr) return NULL;
+  size_t cap = SRV_HEADERS_MAX + strlen(rr);
+  char *h = malloc(cap);
+  if (h)
+    snprintf(h, cap, "Contact: <%s>\r\n%s%s%s", srv_call_our_contact(c, contact, sizeof contact), rr,
+             with_sdp ? c->se_lines : "", with_sdp ? "Allow: " SRV_ALLOW "\r\nContent-Type: application/sdp\r\n" : "");
+  free(rr);
+  return h;
+}
+
+/* ---- the session timer (RFC 4028 9) ------------------------------------------------------ */
+
+
+unsigned srv_call_min_se(const sipspec_server *srv) { return srv->o.min_se_s ? srv->o.min_se_s : 90; }
+
+/* 1 when a Supported header of req lists the option tag 'timer' (RFC 4028 7.1). */
+int srv_call_supports_timer(const sipspec_msg *req) { return sipspec_msg_has_token(req, SIPSPEC_H_SUPPORTED, "timer") == 1; }
+
+/* 1 when an Allow header of m lists UPDATE, 0 when its Allow does not, -1 without Allow. */
+int srv_call_lists_update(const sipspec_msg *m) { return sipspec_msg_has_token(m, SIPSPEC_H_ALLOW, "UPDATE"); }
+
+
+/* 9: a request that supports 'timer' and asks for a Session-Expires below our Min-SE is
+ * answered 422 with our Min-SE (never below 90 s in a real deployment; smaller values are
+ * for tests). Returns 1 when it was; 0 when the request may go on (also: no session timer
+ * of ours, none asked for). */
+int srv_call_interval_too_small(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
+  if (!srv->o.session_expires_s || !srv_call_supports_timer(req)) return 0;
+  unsigned asked = sipspec_msg_session_expires(req, NULL);
+  if (!asked || asked >= srv_call_min_se(srv)) return 0;
+  char h[40];
+  snprintf(h, sizeof h, "Min-SE: %u\r\n", srv_call_min_se(srv));
+  (void)srv_respond(srv, t, 422, "Session Interval Too Small", h, NULL, 0);
+  return 1;
+}
+
+/* 9: what our 2xx to session refresh request req (the INVITE when initial, else a client's
+ * UPDATE or re-INVITE) says: Session-Expires the client's when not larger than ours (ours
+ * when it asks for none; the interval we have for a refresh without one), never below the
+ * largest Min-SE the client said (remembered, 7.4); the refresher its parameter says, else
+ * (Table 2) --refresher for the INVITE and the role we have for a refresh. Sets c->se_*
+ * and c->se_lines; returns 1 when our 2xx grants a session timer. No session timer of ours,
+ * or an INVITE without 'timer': none (lines ""). */
+int srv_call_timer_grant(srv_call *c, const sipspec_msg *req, int initial) {
+  sipspec_server *srv = c->srv;
+  int up = srv_call_lists_update(req);
+  if (up >= 0) c->peer_update = up;
+  if (initial && (!srv->o.session_expires_s || !srv_call_supports_timer(req))) {
+    c->se_lines[0] = '\0';
+    c->se_interval = 0;
+    return 0;
+  }
+  if (!initial && !c->se_interval) return 0; /* the INVITE's 2xx set no timer: none */
+  int r;
+  unsigned asked = sipspec_msg_session_expires(req, &r);
+  unsigned min_se = sipspec_msg_min_se(req);
+  if (min_se > c->se_min) c->se_min = min_se;
+  unsigned se = asked && asked < srv->o.session_expires_s ? asked
+                : !asked && !initial                     ? c->se_interval
+                                                         : srv->o.session_expires_s;
+  if (se < c->se_min) se = c->se_min;
+  c->se_uas = r == 's' ? 1 : r == 'c' ? 0 : initial ? srv->o.refresher_uas : c->se_uas;
+  c->se_interval = se;
+  snprintf(c->se_lines, sizeof c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se,
+           c->se_uas ? "uas" : "uac");
+  return 1;
+}
+
