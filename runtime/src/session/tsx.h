@@ -223,11 +223,10 @@ int sipspec_tsx_state(const sipspec_tsx *t);
 const char *sipspec_tsx_state_name(const sipspec_tsx *t);
 /* "ict", "nict", "ist" or "nist". */
 const char *sipspec_tsx_kind_name(const sipspec_tsx *t);
-const sipspec_tsx_key *sipspec_tsx_key_get(const sipspec_tsx *t);
 /* The To tag this server transaction puts in its responses. */
 const char *sipspec_tsx_to_tag(const sipspec_tsx *t);
 /* Where the transaction sends: the destination (client) or the response address (server). */
-const sipspec_sockaddr *sipspec_tsx_peer(const sipspec_tsx *t);
+sipspec_sockaddr sipspec_tsx_peer(const sipspec_tsx *t);
 sipspec_transport *sipspec_tsx_transport(const sipspec_tsx *t);
 /* The status of the last response sent (server) or received (client); 0 when none. */
 int sipspec_tsx_last_status(const sipspec_tsx *t);
