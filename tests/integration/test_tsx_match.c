@@ -210,6 +210,17 @@ static void ack_from_record(void) {
   free(ack);
   /* a request is no response to acknowledge */
   CU_ASSERT_EQUAL(tsx_build_ack(r, mi, &ack, &len), SIPSPEC_E_INVAL);
+  /* 9.1: the CANCEL from the same record is the builder's from the parsed INVITE */
+  char *cancel;
+  CU_ASSERT_EQUAL_FATAL(tsx_build_cancel(r, "User-Agent: t\r\n", &cancel, &len), SIPSPEC_OK);
+  sipspec_build_init(&b, ref, sizeof ref);
+  sipspec_build_cancel(&b, mi);
+  sipspec_build_header(&b, (sipspec_span){"User-Agent", 10}, (sipspec_span){"t", 1});
+  CU_ASSERT_EQUAL_FATAL(sipspec_build_finish(&b, (sipspec_span){"", 0}), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(len, b.len);
+  CU_ASSERT_EQUAL(memcmp(cancel, ref, b.len), 0);
+  free(cancel);
+  CU_ASSERT_EQUAL(tsx_build_cancel(r, "Content-Length: 1\r\n", &cancel, &len), SIPSPEC_E_INVAL);
   free(r);
   sipspec_msg_destroy(mi);
   sipspec_msg_destroy(mr);
@@ -262,7 +273,7 @@ int main(void) {
     {"branches: magic cookie and 128 random bits", branches_are_fresh},
     {"top Via received/rport and the response address (18.2, RFC 3581)", via_received_and_rport},
     {"responses with TU header lines; bad lines refused", responses_with_tu_headers},
-    {"the ACK from the INVITE's record is the builder's (17.1.1.3)", ack_from_record},
+    {"the ACK and the CANCEL from the INVITE's record are the builder's (17.1.1.3, 9.1)", ack_from_record},
     {"error names and chart actions", error_names},
     {NULL, NULL}};
   int rc = tt_main("tsx_match", cases);

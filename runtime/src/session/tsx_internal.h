@@ -44,6 +44,8 @@ typedef struct tsx_rec {
   uint32_t cseq;            /* the CSeq number */
   int16_t max_forwards;     /* -1: none */
   uint8_t to_tagged;        /* the To value has a tag */
+  uint8_t present;          /* bit f: the request had header field f (an absent one is not
+                             * written, as the builder copies only what is there) */
   uint16_t off[TSX_REC_N + 1];
   char text[];              /* VIA and ROUTE: whole "Name: value\r\n" lines; the rest values */
 } tsx_rec;
@@ -167,6 +169,8 @@ void tsx_response_addr(const sipspec_msg *req, const sipspec_sockaddr *src, int 
 int tsx_build_response(const tsx_rec *r, int status, const char *reason, const char *to_tag,
                        const char *headers, const char *body, size_t body_len, char **out,
                        size_t *out_len);
+/* Builds the CANCEL of an ICT record's INVITE (9.1), with TU header lines (or NULL). */
+int tsx_build_cancel(const tsx_rec *r, const char *headers, char **out, size_t *out_len);
 /* Builds the ACK for the non-2xx final response resp from an ICT record (17.1.1.3). */
 int tsx_build_ack(const tsx_rec *r, const sipspec_msg *resp, char **out, size_t *out_len);
 const char *tsx_reason_phrase(int status);

@@ -211,7 +211,9 @@ int tsx_rec_new(const sipspec_msg *req, const sipspec_sockaddr *src, tsx_rec **o
       REC_PUT("\r\n", 2);
     }
   const sipspec_span rest[] = {from, to, call_id, cseq, uri};
+  r->present = 0;
   for (int f = TSX_REC_FROM; f <= TSX_REC_URI; f++) {
+    if (rest[f - TSX_REC_FROM].p) r->present |= (uint8_t)(1u << f);
     r->off[f] = (uint16_t)(w - r->text);
     REC_PUT(rest[f - TSX_REC_FROM].p, rest[f - TSX_REC_FROM].len);
   }
@@ -230,6 +232,11 @@ int tsx_rec_new(const sipspec_msg *req, const sipspec_sockaddr *src, tsx_rec **o
 
 static sipspec_span rec_field(const tsx_rec *r, int f) {
   return (sipspec_span){r->text + r->off[f], (size_t)(r->off[f + 1] - r->off[f])};
+}
+
+/* "Name: value\r\n" for field f when the request had it. */
+static void rec_header(sipspec_build *b, const tsx_rec *r, const char *name, int f) {
+  if (r->present & (1u << f)) sipspec_build_header(b, (sipspec_span){name, strlen(name)}, rec_field(r, f));
 }
 
 void tsx_response_addr(const sipspec_msg *req, const sipspec_sockaddr *src, int reliable,
@@ -282,16 +289,18 @@ int tsx_build_response(const tsx_rec *r, int status, const char *reason, const c
   /* 8.2.6.2: Via, From, To (with our tag when it had none), Call-ID and CSeq of the request. */
   sipspec_build_status_line(&b, status, lit(reason ? reason : tsx_reason_phrase(status)));
   sipspec_build_raw(&b, rec_field(r, TSX_REC_VIA));
-  sipspec_build_header(&b, lit("From"), rec_field(r, TSX_REC_FROM));
-  sipspec_build_raw(&b, lit("To: "));
-  sipspec_build_raw(&b, rec_field(r, TSX_REC_TO));
-  if (to_tag && !r->to_tagged) {
-    sipspec_build_raw(&b, lit(";tag="));
-    sipspec_build_raw(&b, lit(to_tag));
+  rec_header(&b, r, "From", TSX_REC_FROM);
+  if (r->present & (1u << TSX_REC_TO)) {
+    sipspec_build_raw(&b, lit("To: "));
+    sipspec_build_raw(&b, rec_field(r, TSX_REC_TO));
+    if (to_tag && !r->to_tagged) {
+      sipspec_build_raw(&b, lit(";tag="));
+      sipspec_build_raw(&b, lit(to_tag));
+    }
+    sipspec_build_raw(&b, lit("\r\n"));
   }
-  sipspec_build_raw(&b, lit("\r\n"));
-  sipspec_build_header(&b, lit("Call-ID"), rec_field(r, TSX_REC_CALL_ID));
-  sipspec_build_header(&b, lit("CSeq"), rec_field(r, TSX_REC_CSEQ));
+  rec_header(&b, r, "Call-ID", TSX_REC_CALL_ID);
+  rec_header(&b, r, "CSeq", TSX_REC_CSEQ);
   int rc = b.err;
   if (!rc && headers) rc = add_headers(&b, headers);
   if (!rc) rc = sipspec_build_finish(&b, (sipspec_span){body, body ? body_len : 0});
@@ -321,12 +330,42 @@ int tsx_build_ack(const tsx_rec *r, const sipspec_msg *resp, char **out, size_t 
   snprintf(num, sizeof num, "%d", r->max_forwards >= 0 ? r->max_forwards : 70);
   sipspec_build_header(&b, lit("Max-Forwards"), lit(num));
   sipspec_build_raw(&b, rec_field(r, TSX_REC_ROUTE));
-  sipspec_build_header(&b, lit("From"), rec_field(r, TSX_REC_FROM));
+  rec_header(&b, r, "From", TSX_REC_FROM);
   if (to.p) sipspec_build_header(&b, lit("To"), to);
-  sipspec_build_header(&b, lit("Call-ID"), rec_field(r, TSX_REC_CALL_ID));
+  rec_header(&b, r, "Call-ID", TSX_REC_CALL_ID);
   snprintf(num, sizeof num, "%lu ACK", (unsigned long)r->cseq);
   sipspec_build_header(&b, lit("CSeq"), lit(num));
   int rc = sipspec_build_finish(&b, lit(""));
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  *out = buf, *out_len = b.len;
+  return SIPSPEC_OK;
+}
+
+int tsx_build_cancel(const tsx_rec *r, const char *headers, char **out, size_t *out_len) {
+  size_t cap = rec_len(r) + (headers ? strlen(headers) : 0) + 256;
+  char *buf = malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
+  char num[24];
+  sipspec_build b;
+  sipspec_build_init(&b, buf, cap);
+  /* 9.1: Request-URI, top Via (the INVITE's branch), Route set, From, To, Call-ID and the
+   * CSeq number of the INVITE; CSeq method CANCEL. */
+  sipspec_build_request_line(&b, lit("CANCEL"), rec_field(r, TSX_REC_URI));
+  sipspec_build_raw(&b, rec_field(r, TSX_REC_VIA));
+  snprintf(num, sizeof num, "%d", r->max_forwards >= 0 ? r->max_forwards : 70);
+  sipspec_build_header(&b, lit("Max-Forwards"), lit(num));
+  sipspec_build_raw(&b, rec_field(r, TSX_REC_ROUTE));
+  rec_header(&b, r, "From", TSX_REC_FROM);
+  rec_header(&b, r, "To", TSX_REC_TO);
+  rec_header(&b, r, "Call-ID", TSX_REC_CALL_ID);
+  snprintf(num, sizeof num, "%lu CANCEL", (unsigned long)r->cseq);
+  sipspec_build_header(&b, lit("CSeq"), lit(num));
+  int rc = b.err;
+  if (!rc && headers) rc = add_headers(&b, headers);
+  if (!rc) rc = sipspec_build_finish(&b, lit(""));
   if (rc) {
     free(buf);
     return rc;

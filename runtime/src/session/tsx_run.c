@@ -377,6 +377,14 @@ int sipspec_tsx_respond(sipspec_tsx *t, int status, const char *reason, const ch
   return post(t, e.ev, NULL, &e);
 }
 
+int sipspec_tsx_build_cancel(const sipspec_tsx *t, const char *headers, char **out, size_t *out_len) {
+  if (!t || !out || !out_len) return SIPSPEC_E_INVAL;
+  int s = sipspec_fsm_state(&t->fsm);
+  if (t->chart != &sipspec_chart_ict || !t->rec || (s != SIPSPEC_ICT_CALLING && s != SIPSPEC_ICT_PROCEEDING))
+    return SIPSPEC_E_STATE;
+  return tsx_build_cancel(t->rec, headers, out, out_len);
+}
+
 /* ---- inspection ------------------------------------------------------------------------ */
 
 int sipspec_tsx_is_server(const sipspec_tsx *t) { return t->server; }
