@@ -27,7 +27,8 @@
 #include <string.h>
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+/* The ASan runtime's (sanitizer/allocator_interface.h, which not every compiler ships). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 #include "sipspec/chart_ict.h"

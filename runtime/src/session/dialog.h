@@ -136,6 +136,18 @@ typedef struct sipspec_dialog_callbacks {
  * SIPSPEC_E_INVAL (local incomplete), SIPSPEC_E_RANGE, SIPSPEC_E_NOMEM. */
 int sipspec_dialog_create_uac(const sipspec_msg *invite, const sipspec_dialog_local *local,
                               const sipspec_dialog_callbacks *cb, sipspec_dialog **out);
+/* UAC, from the fields of the INVITE the caller wrote (no parse of it): its Call-ID, From
+ * URI and tag, To URI (the Request-URI's target) and CSeq number. Strings are copied. Errors
+ * as above (SIPSPEC_E_DIALOG_BAD_MESSAGE for an empty field or CSeq 0). */
+typedef struct sipspec_dialog_uac_fields {
+  const char *call_id;
+  const char *local_uri;   /* the From URI, e.g. "sip:client@127.0.0.1" */
+  const char *local_tag;   /* the From tag */
+  const char *remote_uri;  /* the To URI */
+  uint32_t cseq;
+} sipspec_dialog_uac_fields;
+int sipspec_dialog_create_uac_fields(const sipspec_dialog_uac_fields *f, const sipspec_dialog_local *local,
+                                     const sipspec_dialog_callbacks *cb, sipspec_dialog **out);
 /* UAS: a dialog for a received INVITE answered with To tag local_tag (the server
  * transaction's, sipspec_tsx_to_tag()): remote tag/URI from From, local URI from To, remote
  * target from Contact, the route set from Record-Route as received (12.1.1), remote CSeq

@@ -112,17 +112,25 @@ int session_build_invite(sipspec_session *s) {
   s->invite_len = (size_t)n + s->offer_len;
   return SIPSPEC_OK;
 }
+/* A UAC dialog for the INVITE session_build_invite() wrote, from the same fields (12.1.2:
+ * Call-ID, From URI and tag, To URI, CSeq), not from a parse of its text. */
+int session_dialog_for_invite(sipspec_session *s, const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
+                              sipspec_dialog **out) {
+  char local_uri[SIPSPEC_SOCKADDR_STRLEN + 300];
+  int n = snprintf(local_uri, sizeof local_uri, "sip:%s@%s", s->ua->from_user, s->local_host);
+  if (n < 0 || (size_t)n >= sizeof local_uri) return SIPSPEC_E_RANGE;
+  sipspec_dialog_uac_fields f = {s->call_id, local_uri, s->from_tag, s->target, s->cseq};
+  return sipspec_dialog_create_uac_fields(&f, local, cb, out);
+}
+
 /* A (new) UAC dialog for the INVITE just built (recreated after an auth retry). */
 int session_new_dialog(sipspec_session *s) {
-  sipspec_msg *m = s->ua->scratch;
-  int rc = sipspec_msg_parse(m, s->invite, s->invite_len);
-  if (rc) return rc;
   char hdrs[512];
   snprintf(hdrs, sizeof hdrs, "User-Agent: %s\r\n", s->ua->user_agent);
   sipspec_dialog_local local = {s->via, s->contact, hdrs};
   sipspec_dialog_callbacks cb = {session_dlg_send_ack, session_dlg_send_request, session_dlg_respond, session_dlg_on_request, NULL, s};
   sipspec_dialog *d;
-  rc = sipspec_dialog_create_uac(m, &local, &cb, &d);
+  int rc = session_dialog_for_invite(s, &local, &cb, &d);
   if (rc) return rc;
   sipspec_dialog_destroy(s->dialog);
   s->dialog = d;
