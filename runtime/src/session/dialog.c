@@ -411,6 +411,13 @@ static void send_request(sipspec_dialog *d) {
   free(req);
 }
 
+int sipspec_dialog_rebuild_request(sipspec_dialog *d, char **out, size_t *len) {
+  if (!d || !out || !len) return SIPSPEC_E_INVAL;
+  const sipspec_dialog_req *r = d->cur_req;
+  if (!d->busy || !r || !d->cur_cseq) return SIPSPEC_E_STATE;
+  return build_request(d, r->method, d->cur_cseq, r->headers, r->content_type, r->body, r->body_len, out, len);
+}
+
 static void dlg_act_check_remote_cseq(sipspec_dialog *d) {
   uint32_t n = d->cur_msg ? sipspec_msg_cseq(d->cur_msg) : 0;
   /* 12.2.2: lower than the remote sequence number: out of order, 500. */

@@ -167,6 +167,13 @@ int sipspec_dialog_set_ack_headers(sipspec_dialog *d, const char *headers);
 
 /* ---- feeding ----------------------------------------------------------------------------- */
 
+/* Inside the send_request callback of an in-dialog request: the same request (method,
+ * CSeq, headers, body) built again with the Via and Contact set since
+ * (sipspec_dialog_set_via/_contact) and a fresh branch, into a malloc'd buffer; for a
+ * request that must move to another transport before it is sent (RFC 3261 18.1.1).
+ * SIPSPEC_E_STATE outside that callback. */
+int sipspec_dialog_rebuild_request(sipspec_dialog *d, char **out, size_t *len);
+
 /* UAC: a response to the INVITE (initial or re-INVITE) of this dialog. A 101-199 without a
  * To tag and 100 create nothing (SIPSPEC_E_FSM_IGNORED). Once the remote tag is known, a
  * response with another To tag is SIPSPEC_E_DIALOG_MISMATCH (another fork: a dialog of its

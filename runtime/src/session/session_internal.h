@@ -254,8 +254,7 @@ void session_move_to_tcp(sipspec_session *s, const sipspec_sockaddr *tl);
 /* A UAC dialog for the session's INVITE, from the fields it was written with. */
 int session_dialog_for_invite(sipspec_session *s, const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
                               sipspec_dialog **out);
-char *session_replace_header_start(const char *req, size_t len, const char *name, const char *from, const char *to,
-                                   size_t *out_len);
+
 int session_build_invite(sipspec_session *s);
 /* A (new) UAC dialog for the INVITE just built (recreated after an auth retry). */
 int session_new_dialog(sipspec_session *s);
