@@ -84,10 +84,10 @@ struct sipspec_tsx {
   tsx_addr peer;                   /* client: destination; server: where responses go */
   tsx_addr src;                    /* server: where the request came from */
   sipspec_tsx_callbacks cb;
-  /* Each of the three is kept only while the chart's state can still need it (release()
+  /* Each of the three is kept only while the chart can still need it (drop_*()
    * in tsx_run.c): */
   char *req;                       /* client: the request, while Timer A or E may resend it */
-  tsx_rec *rec;                    /* server: while the TU may answer; ICT: until Completed ends */
+  tsx_rec *rec;                    /* server: while the TU may answer; ICT: until a 2xx or the end */
   char *last;                      /* server: last response, while it may be resent */
   uint32_t req_len, last_len;
   int16_t last_status;             /* sent (server) or received (client) */

@@ -84,39 +84,28 @@ void tsx_free(sipspec_tsx *t) {
   free(t);
 }
 
-/* Drops what the chart's state can no longer need (RFC 3261 17.1.1.2, 17.1.2.2, 17.2.1,
- * 17.2.2, RFC 6026 8.4, 8.7): the request once no Timer A or E can resend it (never, on a
- * reliable transport, after the first send), the ICT's ACK fields once no final response
- * can come again, a server's response fields once the TU can no longer answer, and the
- * last response once nothing resends it. A transaction waiting out Timer D, I, J, K or M
- * keeps at most the ACK fields (D) or the response it resends (J). */
-static void release(sipspec_tsx *t) {
-  int s = sipspec_fsm_state(&t->fsm);
-  const sipspec_chart *c = t->chart;
-  int reliable = sipspec_transport_reliable(t->tp);
-  int resend_req = !reliable && ((c == &sipspec_chart_ict && s == SIPSPEC_ICT_CALLING) ||
-                                 (c == &sipspec_chart_nict && (s == SIPSPEC_NICT_TRYING || s == SIPSPEC_NICT_PROCEEDING)));
-  if (t->req && !resend_req) {
-    free(t->req);
-    t->req = NULL;
-    t->req_len = 0;
-  }
-  int keep_rec = c == &sipspec_chart_ict ? s == SIPSPEC_ICT_IDLE || s == SIPSPEC_ICT_CALLING ||
-                                               s == SIPSPEC_ICT_PROCEEDING || s == SIPSPEC_ICT_COMPLETED
-               : c == &sipspec_chart_ist ? s == SIPSPEC_IST_IDLE || s == SIPSPEC_IST_PROCEEDING || s == SIPSPEC_IST_ACCEPTED
-               : c == &sipspec_chart_nist ? s == SIPSPEC_NIST_IDLE || s == SIPSPEC_NIST_TRYING || s == SIPSPEC_NIST_PROCEEDING
-               : 0;
-  if (t->rec && !keep_rec) {
-    free(t->rec);
-    t->rec = NULL;
-  }
-  int keep_last = (c == &sipspec_chart_ist && (s == SIPSPEC_IST_PROCEEDING || s == SIPSPEC_IST_COMPLETED)) ||
-                  (c == &sipspec_chart_nist && (s == SIPSPEC_NIST_PROCEEDING || s == SIPSPEC_NIST_COMPLETED));
-  if (t->last && !keep_last) {
-    free(t->last);
-    t->last = NULL;
-    t->last_len = 0;
-  }
+/* What a transaction keeps of its messages goes as soon as the actions the chart runs say it
+ * can no longer be needed (RFC 3261 17.1.1.2, 17.1.2.2, 17.2.1, 17.2.2, RFC 6026 8.4, 8.7):
+ * the request once a final response came (or at once on a reliable transport, where
+ * Timers A and E do not run), an INVITE's record once a 2xx came (its ACK is the dialog's),
+ * a server's record once a response the TU can no longer follow went out, and the last
+ * response once nothing resends it. A transaction waiting out Timer D, I, J, K or M keeps
+ * at most the ACK fields (D) or the response it resends (J). */
+static void drop_req(sipspec_tsx *t) {
+  free(t->req);
+  t->req = NULL;
+  t->req_len = 0;
+}
+
+static void drop_rec(sipspec_tsx *t) {
+  free(t->rec);
+  t->rec = NULL;
+}
+
+static void drop_last(sipspec_tsx *t) {
+  free(t->last);
+  t->last = NULL;
+  t->last_len = 0;
 }
 
 /* ---- timers and settling ---------------------------------------------------------------- */
@@ -130,7 +119,6 @@ static void rearm(sipspec_tsx *t) {
 static void settle(sipspec_tsx *t) {
   if (t->starting || sipspec_clock_buried(&t->grave)) return;
   if (!sipspec_fsm_terminated(&t->fsm)) {
-    release(t);
     rearm(t);
     return;
   }
@@ -177,6 +165,9 @@ static int post(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu) {
   }
   t->feeding = 1;
   int rc = feed_one(t, ev, msg, tu);
+  /* 17.2.1: an ACK the INVITE server transaction took after a non-2xx final response ends
+   * its retransmissions; the response need not be kept through Timer I. */
+  if (rc == SIPSPEC_OK && ev == SIPSPEC_EV_RX_ACK && t->chart == &sipspec_chart_ist && t->last_status >= 300) drop_last(t);
   tsx_event e;
   for (int guard = 0; guard < 4 * TSX_QUEUE_MAX && dequeue(t, &e); guard++)
     feed_one(t, e.ev, NULL, e.data ? &e : NULL);
@@ -223,7 +214,7 @@ static void tsx_act_send_ack(sipspec_tsx *t) {
   char *ack;
   size_t len;
   if (!t->cur_msg || !t->rec || tsx_build_ack(t->rec, t->cur_msg, &ack, &len) != SIPSPEC_OK)
-    return; /* the record is kept through Completed (release()); cannot happen */
+    return; /* the record is kept after a non-2xx (drop_rec() only on a 2xx); cannot happen */
   if (t->acks_sent) count_retransmission(t);
   if (t->acks_sent < UINT8_MAX) t->acks_sent++;
   tsx_send(t, ack, len);
@@ -236,6 +227,8 @@ static void tsx_act_pass_to_tu(sipspec_tsx *t) {
   if (!t->server) {
     t->last_status = (int16_t)sipspec_msg_status(t->cur_msg);
     if (l->tel) sipspec_telemetry_count_status(l->tel, t->last_status);
+    if (t->last_status >= 200) drop_req(t); /* a final response: no more retransmissions */
+    if (t->last_status >= 200 && t->last_status < 300) drop_rec(t); /* 13.2.2.4: the dialog ACKs a 2xx */
     if (t->cb.on_response) t->cb.on_response(t, t->cur_msg, t->cb.user);
   } else if (t->cur_ev == SIPSPEC_EV_RX_ACK) {
     /* RFC 6026 8.7: an ACK in Accepted belongs to the TU (the dialog layer). */
@@ -282,6 +275,12 @@ static void tsx_act_send_response(sipspec_tsx *t) {
   set_last(t, tu->data, tu->len, tu->status);
   tu->data = NULL;
   tsx_send(t, t->last, t->last_len);
+  int nist = t->chart == &sipspec_chart_nist;
+  /* A final response the TU cannot follow with another (an INVITE's 2xx it may send again,
+   * RFC 6026 8.7): the record goes. An INVITE's 2xx is never resent by the transaction
+   * (the TU retransmits it), a final response of a non-INVITE one until Timer J. */
+  if (tu->status >= 300 || (nist && tu->status >= 200)) drop_rec(t);
+  if (!nist && tu->status >= 200 && tu->status < 300) drop_last(t);
 }
 
 static void tsx_act_resend_last_response(sipspec_tsx *t) {
@@ -291,8 +290,10 @@ static void tsx_act_resend_last_response(sipspec_tsx *t) {
 }
 
 static void tsx_act_send_request(sipspec_tsx *t) {
+  if (!t->req) return; /* a reliable transport sent it once (Timers A and E do not run there) */
   if (t->cur_ev == SIPSPEC_EV_TIMER_A || t->cur_ev == SIPSPEC_EV_TIMER_E) count_retransmission(t);
   tsx_send(t, t->req, t->req_len);
+  if (sipspec_transport_reliable(t->tp)) drop_req(t);
 }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
@@ -379,8 +380,8 @@ int sipspec_tsx_respond(sipspec_tsx *t, int status, const char *reason, const ch
 
 int sipspec_tsx_build_cancel(const sipspec_tsx *t, const char *headers, char **out, size_t *out_len) {
   if (!t || !out || !out_len) return SIPSPEC_E_INVAL;
-  int s = sipspec_fsm_state(&t->fsm);
-  if (t->chart != &sipspec_chart_ict || !t->rec || (s != SIPSPEC_ICT_CALLING && s != SIPSPEC_ICT_PROCEEDING))
+  /* pending: no final response yet (the record is kept through a non-2xx for its ACK) */
+  if (t->chart != &sipspec_chart_ict || !t->rec || t->last_status >= 200 || sipspec_clock_buried(&t->grave))
     return SIPSPEC_E_STATE;
   return tsx_build_cancel(t->rec, headers, out, out_len);
 }
