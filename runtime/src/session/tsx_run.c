@@ -369,7 +369,7 @@ int sipspec_tsx_respond(sipspec_tsx *t, int status, const char *reason, const ch
   tsx_event e = {0};
   e.status = status;
   e.ev = status < 200 ? SIPSPEC_EV_TU_1XX : status < 300 ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_TU_300_699;
-  /* The response fields are kept while the chart can take a response (release()); past
+  /* The response fields are kept while the TU may still answer (drop_rec()); past
    * that the chart gives its answer to the event alone. */
   if (!t->rec) return post(t, e.ev, NULL, &e);
   int rc = tsx_build_response(t->rec, status, reason, status > 100 ? t->to_tag : NULL, headers, body, body_len, &e.data, &e.len);
