@@ -180,7 +180,12 @@ int tsx_rec_new(const sipspec_msg *req, const sipspec_sockaddr *src, tsx_rec **o
   tsx_rec *r = malloc(sizeof *r + cap);
   if (!r) return SIPSPEC_E_NOMEM;
   char *w = r->text;
-#define REC_PUT(p_, n_) (memcpy(w, (p_), (n_)), w += (n_))
+#define REC_PUT(p_, n_)         \
+  do {                          \
+    size_t k_ = (n_);           \
+    if (k_) memcpy(w, (p_), k_); \
+    w += k_;                    \
+  } while (0)
   r->off[TSX_REC_VIA] = 0;
   if (src) { /* every Via line, the top value rewritten (18.2.1) */
     int first = 1;
