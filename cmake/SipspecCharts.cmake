@@ -3,7 +3,7 @@
 function(sipspec_add_chart)
   cmake_parse_arguments(A "" "NAME;CHART;EVENTS" "" ${ARGN})
   set(g ${SIPSPEC_GEN_DIR})
-  set(outputs ${g}/charts/${A_NAME}.c ${g}/charts/${A_NAME}.rl ${g}/charts/${A_NAME}.dot
+  set(outputs ${g}/charts/${A_NAME}.c ${g}/charts/${A_NAME}_svg.c ${g}/charts/${A_NAME}.rl ${g}/charts/${A_NAME}.dot
               ${g}/charts/${A_NAME}.table.json ${g}/include/sipspec/chart_${A_NAME}.h
               ${g}/actions/chart_${A_NAME}_actions.h
               ${g}/tests/test_${A_NAME}_gen.c)

@@ -13,11 +13,7 @@
  *   4. makes one deliberately bad call and prints the error's name and sentence.
  * Every step checks its result; the program exits 1 on the first unexpected one.
  */
-#include "sipspec/config.h"
-#include "sipspec/error.h"
-#include "sipspec/mrcp_sdp.h"
-#include "sipspec/server.h"
-#include "sipspec/ua.h"
+#include "sipspec/sipspec.h"
 
 #include <ev.h>
 #include <stdio.h>

@@ -23,10 +23,10 @@ int auth_test_parse(const char *value, auth_test_hdr *out) {
     while (*s && *s != '=' && *s != ' ') s++;
     if (*s != '=') return -1;
     sipspec_digest_param *p = &out->p[out->n++];
-    p->name = name;
-    p->name_len = (size_t)(s - name);
+    p->name.p = name;
+    p->name.len = (size_t)(s - name);
     s++;
-    p->value = out->store + used;
+    p->value.p = out->store + used;
     if (*s == '"') {
       s++;
       while (*s && *s != '"') {
@@ -42,7 +42,7 @@ int auth_test_parse(const char *value, auth_test_hdr *out) {
         out->store[used++] = *s++;
       }
     }
-    p->value_len = (size_t)(out->store + used - p->value);
+    p->value.len = (size_t)(out->store + used - p->value.p);
   }
   return 0;
 }
@@ -50,9 +50,9 @@ int auth_test_parse(const char *value, auth_test_hdr *out) {
 const char *auth_test_get(const auth_test_hdr *h, const char *name) {
   static char buf[2048];
   for (size_t i = 0; i < h->n; i++) {
-    if (strlen(name) == h->p[i].name_len && strncasecmp(name, h->p[i].name, h->p[i].name_len) == 0) {
-      size_t l = h->p[i].value_len < sizeof buf - 1 ? h->p[i].value_len : sizeof buf - 1;
-      memcpy(buf, h->p[i].value, l);
+    if (strlen(name) == h->p[i].name.len && strncasecmp(name, h->p[i].name.p, h->p[i].name.len) == 0) {
+      size_t l = h->p[i].value.len < sizeof buf - 1 ? h->p[i].value.len : sizeof buf - 1;
+      memcpy(buf, h->p[i].value.p, l);
       buf[l] = '\0';
       return buf;
     }
@@ -61,7 +61,7 @@ const char *auth_test_get(const auth_test_hdr *h, const char *name) {
 }
 
 sipspec_digest_offer auth_test_offer(const auth_test_hdr *h, sipspec_auth_kind kind) {
-  sipspec_digest_offer o = {kind, h->scheme, strlen(h->scheme), h->p, h->n};
+  sipspec_digest_offer o = {kind, {h->scheme, strlen(h->scheme)}, h->p, h->n};
   return o;
 }
 

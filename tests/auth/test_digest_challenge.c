@@ -90,9 +90,9 @@ static void test_parse_malformed(void) {
 /* Raw params the text helper could not express: control characters, oversize values. */
 static void test_parse_hostile_values(void) {
   sipspec_digest_param p[3] = {
-    {"realm", 5, "r", 1},
-    {"nonce", 5, "abc\r\nVia: x", 12},
-    {"algorithm", 9, "MD5", 3},
+    {{"realm", 5}, {"r", 1}},
+    {{"nonce", 5}, {"abc\r\nVia: x", 12}},
+    {{"algorithm", 9}, {"MD5", 3}},
   };
   sipspec_digest_challenge ch;
   char why[256] = "";
@@ -101,20 +101,20 @@ static void test_parse_hostile_values(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "nonce contains a control character"));
   char big[400];
   memset(big, 'x', sizeof big);
-  p[1].value = big;
-  p[1].value_len = sizeof big;
+  p[1].value.p = big;
+  p[1].value.len = sizeof big;
   CU_ASSERT_EQUAL(sipspec_digest_challenge_parse(SIPSPEC_AUTH_WWW, p, 3, &ch, why, sizeof why),
                   SIPSPEC_E_AUTH_MALFORMED);
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "nonce is too long (400 bytes"));
   /* a hostile algorithm token is quoted sanitized and truncated in the reason */
-  p[1].value = "n";
-  p[1].value_len = 1;
+  p[1].value.p = "n";
+  p[1].value.len = 1;
   char alg[200];
   memset(alg, 'A', sizeof alg);
   alg[3] = '\n';
   alg[4] = '\x1b';
-  p[2].value = alg;
-  p[2].value_len = sizeof alg;
+  p[2].value.p = alg;
+  p[2].value.len = sizeof alg;
   CU_ASSERT_EQUAL(sipspec_digest_challenge_parse(SIPSPEC_AUTH_WWW, p, 3, &ch, why, sizeof why),
                   SIPSPEC_E_AUTH_UNSUPPORTED);
   CU_ASSERT_PTR_NULL(strchr(why, '\n'));

@@ -488,26 +488,26 @@ static void test_verify_hostile(void) {
   static char big[5000];
   memset(big, 'u', sizeof big);
   sipspec_digest_param p[5] = {
-    {"username", 8, USER, 5},  {"realm", 5, REALM, strlen(REALM)}, {"nonce", 5, "n", 1},
-    {"uri", 3, big, sizeof big}, {"response", 8, "00", 2},
+    {{"username", 8}, {USER, 5}},  {{"realm", 5}, {REALM, strlen(REALM)}}, {{"nonce", 5}, {"n", 1}},
+    {{"uri", 3}, {big, sizeof big}}, {{"response", 8}, {"00", 2}},
   };
   sipspec_digest_request req = {"INVITE", URI, NULL, 0};
   char why[256] = "";
   CU_ASSERT_EQUAL(sipspec_digest_server_verify(s, p, 5, &req, why, sizeof why), SIPSPEC_E_AUTH_MALFORMED);
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "uri is too long (5000 bytes"));
-  p[3].value = URI;
-  p[3].value_len = strlen(URI);
-  p[0].value = "alice\r\nX: y";
-  p[0].value_len = 12;
+  p[3].value.p = URI;
+  p[3].value.len = strlen(URI);
+  p[0].value.p = "alice\r\nX: y";
+  p[0].value.len = 12;
   CU_ASSERT_EQUAL(sipspec_digest_server_verify(s, p, 5, &req, why, sizeof why), SIPSPEC_E_AUTH_MALFORMED);
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "username contains a control character"));
-  p[0].value = NULL;
-  p[0].value_len = 3;
+  p[0].value.p = NULL;
+  p[0].value.len = 3;
   CU_ASSERT_EQUAL(sipspec_digest_server_verify(s, p, 5, &req, why, sizeof why), SIPSPEC_E_AUTH_MALFORMED);
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "username has no value"));
   /* lengths shorter than the strings: only the slice counts ("alicex" read as "alice") */
-  p[0].value = USER "x";
-  p[0].value_len = 5;
+  p[0].value.p = USER "x";
+  p[0].value.len = 5;
   CU_ASSERT_EQUAL(sipspec_digest_server_verify(s, p, 5, &req, why, sizeof why), SIPSPEC_E_AUTH_MALFORMED);
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "no qop"));
   CU_ASSERT_EQUAL(sipspec_digest_server_verify(s, NULL, 0, &req, why, sizeof why), SIPSPEC_E_AUTH_MALFORMED);

@@ -10,12 +10,16 @@
  *   2: the message's raw auth-params (WWW-Authenticate and Authorization values split by
  *      the parser's cursor) go straight into sipspec_digest_challenge_parse() and
  *      sipspec_digest_choose().
+ * Whatever the mode, the bytes after the first are also read as one raw header value by the
+ * Digest grammar (grammar/digest.re), as challenges and as credentials, with no SIP parser
+ * in front: NULs, bare CRs and cut quoted-strings reach it as they are.
  * Every buffer is an exact-size heap copy, so the sanitizers see any read past its end. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/digest_grammar.h"
 #include "sipspec/digest.h"
 #include "sipspec/digest_msg.h"
 #include "sipspec/error.h"
@@ -176,10 +180,10 @@ static void mode_params(void) {
           vl = (size_t)u;
           tl += (size_t)u + 1;
         }
-        params[np++] = (sipspec_digest_param){name.p, name.len, vp, vl};
+        params[np++] = (sipspec_digest_param){name, {vp, vl}};
       }
       offers[no++] = (sipspec_digest_offer){id == SIPSPEC_H_PROXY_AUTHENTICATE ? SIPSPEC_AUTH_PROXY : SIPSPEC_AUTH_WWW,
-                                            au.scheme.p, au.scheme.len, params + first, np - first};
+                                            au.scheme, params + first, np - first};
       sipspec_digest_challenge ch;
       char why[256];
       if (sipspec_digest_challenge_parse(SIPSPEC_AUTH_WWW, params + first, np - first, &ch, why, sizeof why) ==
@@ -208,6 +212,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *in = malloc(n ? n : 1);
   memcpy(in, data + 1, n);
   now_ms += 1000;
+  for (int credentials = 0; credentials < 2; credentials++) {
+    char why[256];
+    int rc = sipspec_digest_read_value(&scratch, SIPSPEC_AUTH_WWW, credentials, (sipspec_span){in, n}, why,
+                                       sizeof why);
+    if (rc != SIPSPEC_OK && (rc != SIPSPEC_E_AUTH_MALFORMED && rc != SIPSPEC_E_RANGE)) abort();
+    if (rc != SIPSPEC_OK && why[0] == 0) abort(); /* every refusal says why */
+    for (size_t i = 0; rc == SIPSPEC_OK && i < scratch.n_params; i++) {
+      const sipspec_digest_param *p = &scratch.params[i];
+      bool in_value = p->value.p >= in && p->value.p + p->value.len <= in + n;
+      bool in_text = p->value.p >= scratch.text && p->value.p + p->value.len <= scratch.text + scratch.text_len;
+      if (!in_value && !in_text) abort();
+    }
+  }
   if (sipspec_msg_parse(m, in, n) == SIPSPEC_OK) {
     switch (data[0] % 3) {
     case 0: mode_client(); break;

@@ -6,8 +6,8 @@
 #   fuzz_body        INVITE bodies (multipart and others) at the embedded server
 #   fuzz_digest      the Digest challenge / credentials path
 #   fuzz_mrcp        MRCPv2 offer/answer over a session's life
-# Each has a 30 s CTest run (label fuzz) seeded from tests/fuzz/seeds/<name>, the shared
-# corpus and the RFC 4475 messages, with tests/fuzz/sip.dict; and a replay (labels fuzz and
+# Each has a 30 s CTest run (label fuzz) seeded from tests/fuzz/seeds/<name>, tests/corpus
+# and the RFC 4475 messages, with tests/fuzz/sip.dict; and a replay (labels fuzz and
 # regress) of tests/fuzz/regress/<name>: the CVE-class inputs and every input that once
 # crashed it.
 # In a build without SIPSPEC_FUZZ (the ordinary one and the sanitizer one), each target is

@@ -8,7 +8,8 @@
 #   2. headers: every header of runtime/include/sipspec and of the generated include dir is
 #      installed unchanged, and each one compiles on its own (-std=c11 -Werror);
 #   3. symbols: every function and object the installed headers declare extern is defined
-#      by both libsipspec.so (dynamic symbols) and libsipspec.a;
+#      by both libsipspec.so (dynamic symbols) and libsipspec.a, and libsipspec.so exports
+#      nothing else;
 #   4. pkg-config: the example built with `--cflags --libs` (shared) and with `--static`
 #      (static libraries only), run with MRCP_SIP_* set; and once with a bad value;
 #   5. CMake: examples/ configured with find_package(sipspec CONFIG) from that prefix, both
@@ -131,6 +132,20 @@ for h in "$inc"/*.h; do
     { cat "$tmp/one.err" >&2; fail "include/sipspec/$name does not compile on its own (or twice)"; }
 done
 ok "$nhdr headers installed unchanged; each compiles alone with -std=c11 -Werror"
+# The umbrella header brings every public header: after #include "sipspec/sipspec.h" each
+# header's include guard is already defined (chart headers through sipspec/charts.h).
+: >"$tmp/umbrella.c"
+echo '#include "sipspec/sipspec.h"' >>"$tmp/umbrella.c"
+for h in "$inc"/*.h; do
+  guard=$(sed -n -E 's/^#ifndef (SIPSPEC_[A-Z0-9_]+_H)$/\1/p' "$h" | head -n 1)
+  [ -n "$guard" ] || fail "include/sipspec/$(basename "$h") has no SIPSPEC_..._H include guard"
+  printf '#ifndef %s\n#error "sipspec/sipspec.h does not include sipspec/%s"\n#endif\n' "$guard" \
+    "$(basename "$h")" >>"$tmp/umbrella.c"
+done
+echo 'int main(void) { return 0; }' >>"$tmp/umbrella.c"
+"$CC" -std=c11 -Werror -fsyntax-only -I"$prefix/include" "$tmp/umbrella.c" 2>"$tmp/umbrella.err" ||
+  { cat "$tmp/umbrella.err" >&2; fail "sipspec/sipspec.h is not the whole API"; }
+ok "sipspec/sipspec.h includes all $nhdr public headers"
 
 # --- 3. symbols -------------------------------------------------------------------------
 : >"$tmp/all.c"
@@ -156,6 +171,12 @@ missing=$(comm -23 "$tmp/declared.txt" "$tmp/so.txt" | tr '\n' ' ')
 missing=$(comm -23 "$tmp/declared.txt" "$tmp/a.txt" | tr '\n' ' ')
 [ -z "$missing" ] || fail "declared in include/sipspec but not defined in libsipspec.a: $missing"
 ok "all $ndecl extern functions and objects of the headers are in libsipspec.so and libsipspec.a"
+# Sealed: the shared library exports nothing the headers do not declare (the library is
+# compiled with hidden visibility; the public headers declare their API visible).
+extra=$(comm -13 "$tmp/declared.txt" "$tmp/so.txt" | tr '\n' ' ')
+[ -z "$extra" ] || fail "exported by libsipspec.so but declared in no installed header: $extra"
+nso=$(wc -l <"$tmp/so.txt")
+ok "libsipspec.so exports exactly the $nso declared functions and objects"
 # One program that refers to every one of them, for the static link line below: it pulls
 # every object of libsipspec.a in, so each dependency must be on that line.
 {

@@ -261,7 +261,61 @@ static void test_tls_env(void) {
   }
 }
 
+/* The limits of docs/limits.md: defaults, every variable, the bounds of each, and the
+ * header line that cannot be longer than the message. */
+static void test_limit_variables(void) {
+  sipspec_config c, before;
+  kv none[] = {{NULL, NULL}};
+  CU_ASSERT_EQUAL(apply(&c, none), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.max_message_size, 65535);
+  CU_ASSERT_EQUAL(c.max_headers, 128);
+  CU_ASSERT_EQUAL(c.max_header_length, 8192);
+  CU_ASSERT_EQUAL(c.max_connections, 0);
+  CU_ASSERT_EQUAL(c.max_transactions, 0);
+  CU_ASSERT_EQUAL(c.retry_after_s, 5);
+  CU_ASSERT_EQUAL(c.idle_timeout_ms, 0);
+  CU_ASSERT_EQUAL(c.message_timeout_ms, 32000);
+  kv good[] = {{"MRCP_SIP_MAX_MESSAGE_SIZE", "4000"}, {"MRCP_SIP_MAX_HEADERS", "40"},
+               {"MRCP_SIP_MAX_HEADER_LENGTH", "1000"}, {"MRCP_SIP_MAX_CONNECTIONS", "10"},
+               {"MRCP_SIP_MAX_TRANSACTIONS", "20"}, {"MRCP_SIP_RETRY_AFTER_S", "9"},
+               {"MRCP_SIP_IDLE_TIMEOUT_MS", "30000"}, {"MRCP_SIP_MESSAGE_TIMEOUT_MS", "2000"}, {NULL, NULL}};
+  CU_ASSERT_EQUAL(apply(&c, good), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(c.max_message_size, 4000);
+  CU_ASSERT_EQUAL(c.max_headers, 40);
+  CU_ASSERT_EQUAL(c.max_header_length, 1000);
+  CU_ASSERT_EQUAL(c.max_connections, 10);
+  CU_ASSERT_EQUAL(c.max_transactions, 20);
+  CU_ASSERT_EQUAL(c.retry_after_s, 9);
+  CU_ASSERT_EQUAL(c.idle_timeout_ms, 30000);
+  CU_ASSERT_EQUAL(c.message_timeout_ms, 2000);
+  static const struct { const char *var, *value, *words; } badv[] = {
+    {"MRCP_SIP_MAX_MESSAGE_SIZE", "199", "too small, expected at least 200"},
+    {"MRCP_SIP_MAX_MESSAGE_SIZE", "16777217", "out of range"},
+    {"MRCP_SIP_MAX_HEADERS", "0", "zero is not allowed"},
+    {"MRCP_SIP_MAX_HEADER_LENGTH", "63", "too small"},
+    {"MRCP_SIP_MAX_CONNECTIONS", "-1", "negative value"},
+    {"MRCP_SIP_MAX_TRANSACTIONS", "1e3", "trailing characters"},
+    {"MRCP_SIP_RETRY_AFTER_S", "0", "zero is not allowed"},
+    {"MRCP_SIP_IDLE_TIMEOUT_MS", "3600001", "out of range"},
+    {"MRCP_SIP_MESSAGE_TIMEOUT_MS", "0", "zero is not allowed"},
+  };
+  for (size_t i = 0; i < sizeof badv / sizeof badv[0]; i++) {
+    sipspec_config_init(&c);
+    before = c;
+    kv env[] = {{badv[i].var, badv[i].value}, {NULL, NULL}};
+    CU_ASSERT_EQUAL(sipspec_config_from_env(&c, lookup, env, err, sizeof err), SIPSPEC_E_CONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, badv[i].var));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, badv[i].words));
+    CU_ASSERT(memcmp(&c, &before, sizeof c) == 0);
+  }
+  kv longer[] = {{"MRCP_SIP_MAX_MESSAGE_SIZE", "1000"}, {"MRCP_SIP_MAX_HEADER_LENGTH", "2000"}, {NULL, NULL}};
+  CU_ASSERT_EQUAL(apply(&c, longer), SIPSPEC_E_CONFIG);
+  CU_ASSERT_STRING_EQUAL(err, "MRCP_SIP_MAX_HEADER_LENGTH=2000 is more than MRCP_SIP_MAX_MESSAGE_SIZE=1000");
+  CU_ASSERT_STRING_EQUAL(sipspec_errname(SIPSPEC_E_MSG_TIMEOUT), "SIPSPEC_E_MSG_TIMEOUT");
+}
+
 static const tst_case cases[] = {
+  {"limit variables (docs/limits.md)", test_limit_variables},
   {"MRCP_SIP_TLS_* variables", test_tls_env},
   {"defaults match RFC 3261 Table 4", test_defaults},
   {"every MRCP_SIP_ variable overrides its field", test_every_variable},

@@ -16,7 +16,8 @@ static const char *expected_keys[] = {
   "sipTransportErrors", "sessionsStarted", "sessionsEstablished", "sessionsFailed", "sipSessionRefreshes",
   "sipSessionExpired", "sipDnsQueries", "sipDnsFailures", "sipFailovers", "sipTlsHandshakes",
   "sipTlsFailures", "sipKeepaliveTimeouts", "rtcpPacketsLost", "rtcpFractionLost", "rtcpJitterMs", "rtcpRttMs",
-  "rtpPacketsSent", "rtpPacketsReceived"};
+  "rtpPacketsSent", "rtpPacketsReceived", "sipMessagesTooLarge", "sipConnectionsRefused", "sipTransactionsRefused",
+  "sipIdleClosed", "sipSlowClosed"};
 enum { NKEYS = sizeof expected_keys / sizeof expected_keys[0] };
 
 /* Parses {"k":n,...} with unsigned integer values. Returns the number of pairs, -1 on any
@@ -94,13 +95,18 @@ static void test_json_keys_and_values(void) {
   t.rtcpJitterMs = 24;
   t.rtcpRttMs = 25;
   t.rtpPacketsSent = 26;
-  t.rtpPacketsReceived = 18446744073709551615ull;
-  char buf[1024];
+  t.rtpPacketsReceived = 27;
+  t.sipMessagesTooLarge = 28;
+  t.sipConnectionsRefused = 29;
+  t.sipTransactionsRefused = 30;
+  t.sipIdleClosed = 31;
+  t.sipSlowClosed = 18446744073709551615ull;
+  char buf[2048];
   size_t n = sipspec_telemetry_to_json(&t, buf, sizeof buf);
   CU_ASSERT_EQUAL(n, strlen(buf));
-  char keys[32][32];
-  unsigned long long vals[32];
-  int got = parse_json(buf, keys, vals, 32);
+  char keys[48][32];
+  unsigned long long vals[48];
+  int got = parse_json(buf, keys, vals, 48);
   CU_ASSERT_EQUAL_FATAL(got, NKEYS);
   for (int i = 0; i < NKEYS; i++) {
     CU_ASSERT_STRING_EQUAL(keys[i], expected_keys[i]);
@@ -112,7 +118,7 @@ static void test_json_keys_and_values(void) {
 static void test_json_truncation(void) {
   sipspec_telemetry t;
   sipspec_telemetry_init(&t);
-  char full[1024], small[20];
+  char full[2048], small[20];
   size_t n = sipspec_telemetry_to_json(&t, full, sizeof full);
   memset(small, 'Z', sizeof small);
   size_t m = sipspec_telemetry_to_json(&t, small, sizeof small);

@@ -33,7 +33,7 @@ static inline char *sdp_test_dup(const char *s, size_t *len) {
   return b;
 }
 
-static inline int sdp_test_str(sipspec_sdp_str a, const char *s) {
+static inline int sdp_test_str(sipspec_span a, const char *s) {
   return sipspec_sdp_str_eq(a, s);
 }
 

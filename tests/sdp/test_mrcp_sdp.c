@@ -161,6 +161,14 @@ static void test_answer_rfc6787(void) {
   CU_ASSERT(a.channels[1].rejected);
   CU_ASSERT_EQUAL(a.channels[1].resource, SIPSPEC_MRCP_SPEECHRECOG);
   CU_ASSERT_EQUAL(a.nrejected, 1);
+  /* the values the RFC's "Deallocate Recognizer" answer states (no a=setup/a=connection
+   * there: the synthesizer's channel goes on over the existing connection) */
+  CU_ASSERT_STRING_EQUAL(a.channels[0].channel_id, "32AECB234338@speechsynth");
+  CU_ASSERT_STRING_EQUAL(a.channels[0].host, "192.0.2.11");
+  CU_ASSERT_EQUAL(a.channels[0].port, 32416);
+  CU_ASSERT_EQUAL(a.audio.port, 48260);
+  CU_ASSERT_EQUAL(a.audio.offered, SIPSPEC_SDP_RECVONLY);
+  CU_ASSERT_EQUAL(a.audio.answered, SIPSPEC_SDP_SENDONLY);
 
   /* RFC 4317 2.1: plain audio and video, no MRCP; the audio reading still applies */
   CU_ASSERT_EQUAL_FATAL(answer_files("rfc4317_2_1_offer.sdp", "rfc4317_2_1_answer.sdp", &a, &err), SIPSPEC_OK);

@@ -4,7 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "cli_util.h"
 #include "sipspec/error.h"
 
 /* ITU-T G.711 mu-law: bias 0x84, segment search, inverted bits. */
@@ -110,12 +112,46 @@ static int source(void *user, uint8_t *buf, size_t cap) {
   return n ? (int)n : -1;
 }
 
+static void put_le32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)v;
+  p[1] = (unsigned char)(v >> 8);
+  p[2] = (unsigned char)(v >> 16);
+  p[3] = (unsigned char)(v >> 24);
+}
+static void put_le16(unsigned char *p, unsigned v) {
+  p[0] = (unsigned char)v;
+  p[1] = (unsigned char)(v >> 8);
+}
+
+/* RIFF/WAVE (Microsoft's multimedia format, RFC 2361 registers the tags): WAVE_FORMAT_MULAW
+ * 7 and WAVE_FORMAT_ALAW 6 keep the octets as they came, without decoding. */
+void cli_wav_g711_header(unsigned char *h, unsigned pt, uint32_t n) {
+  uint32_t pad = n & 1u; /* chunks are padded to an even length */
+  memcpy(h, "RIFF", 4);
+  put_le32(h + 4, 4u + (8u + 18u) + (8u + 4u) + 8u + n + pad);
+  memcpy(h + 8, "WAVE", 4);
+  memcpy(h + 12, "fmt ", 4);
+  put_le32(h + 16, 18);
+  put_le16(h + 20, pt == 8 ? 6 : 7); /* format tag */
+  put_le16(h + 22, 1);                /* channels */
+  put_le32(h + 24, 8000);             /* samples a second */
+  put_le32(h + 28, 8000);             /* bytes a second */
+  put_le16(h + 32, 1);                /* block align */
+  put_le16(h + 34, 8);                /* bits a sample */
+  put_le16(h + 36, 0);                /* cbSize: no extra format bytes */
+  memcpy(h + 38, "fact", 4);
+  put_le32(h + 42, 4);
+  put_le32(h + 46, n);                /* samples: one octet each */
+  memcpy(h + 50, "data", 4);
+  put_le32(h + 54, n);
+}
+
 static void on_audio(sipspec_rtp *r, unsigned pt, uint32_t ts, const uint8_t *payload, size_t len, void *user) {
   cli_media *m = user;
   (void)r;
-  (void)pt;
   (void)ts;
-  if (m->out && len) fwrite(payload, 1, len, m->out);
+  /* only the negotiated codec (the endpoint passes no telephone-events here) */
+  if (m->out && len && pt == m->pt && fwrite(payload, 1, len, m->out) == len) m->out_bytes += len;
 }
 
 int cli_media_start(cli_media *m, sipspec_clock *clock, const sipspec_mrcp_answer *an, const char *sdp,
@@ -142,7 +178,9 @@ int cli_media_start(cli_media *m, sipspec_clock *clock, const sipspec_mrcp_answe
     o.remote_host = host;
     o.remote_port = a->port;
   }
-  o.rtcp_mux = 0; /* our offer has no a=rtcp-mux, so RFC 5761 does not apply */
+  o.rtcp_mux = m->mux && mux; /* RFC 5761 §5.1.1: both sides said a=rtcp-mux */
+  o.dtmf_pt = a->telephone_event_pt; /* RFC 4733 §7.1.1: only when the answer kept it */
+  if (m->dtmf && o.dtmf_pt < 0) return fail(err, errlen, "--dtmf", "the answer did not accept telephone-event");
   o.clock = clock;
   o.local_port = m->local_port;
   o.payload_type = (unsigned)pt;
@@ -151,12 +189,79 @@ int cli_media_start(cli_media *m, sipspec_clock *clock, const sipspec_mrcp_answe
   o.source = m->play ? source : NULL;
   o.on_audio = on_audio;
   o.user = m;
-  if (m->record && !(m->out = fopen(m->record, "wb"))) return fail(err, errlen, m->record, "cannot create");
-  return sipspec_rtp_create(&o, &m->rtp, err, errlen);
+  if (m->record) {
+    size_t rl = strlen(m->record);
+    m->out_wav = rl > 4 && !strcasecmp(m->record + rl - 4, ".wav");
+    if (!(m->out = fopen(m->record, "wb"))) return fail(err, errlen, m->record, "cannot create");
+    unsigned char h[CLI_WAV_G711_HEADER];
+    cli_wav_g711_header(h, m->pt, 0); /* sizes written again at the end */
+    if (m->out_wav && fwrite(h, 1, sizeof h, m->out) != sizeof h) return fail(err, errlen, m->record, "cannot write");
+  }
+  rc = sipspec_rtp_create(&o, &m->rtp, err, errlen);
+  if (rc == SIPSPEC_OK && m->dtmf && *m->dtmf) {
+    rc = sipspec_rtp_send_dtmf(m->rtp, m->dtmf, 0, 0);
+    if (rc != SIPSPEC_OK) snprintf(err, errlen, "--dtmf %s: %s", m->dtmf, sipspec_strerror(rc));
+  }
+  return rc;
+}
+
+static void num_or_null(FILE *out, const char *name, int known, double v) {
+  if (known) fprintf(out, ",\"%s\":%.3f", name, v);
+  else fprintf(out, ",\"%s\":null", name);
+}
+
+/* docs/media.md: RFC 3550 §6.4 and Appendix A figures of the session's audio. */
+void cli_media_json(FILE *out, const sipspec_rtp_stats *m) {
+  if (!m) {
+    fputs("null", out);
+    return;
+  }
+  fprintf(out, "{\"packets_sent\":%llu,\"octets_sent\":%llu,\"packets_received\":%llu,\"octets_received\":%llu",
+          (unsigned long long)m->packets_sent, (unsigned long long)m->octets_sent, (unsigned long long)m->packets_received,
+          (unsigned long long)m->octets_received);
+  fprintf(out, ",\"lost\":%lld,\"lost_last_interval\":%lld,\"fraction_lost\":%.4f", (long long)m->lost,
+          (long long)m->lost_interval, m->fraction_lost / 256.0);
+  int j = m->jitter_samples > 0;
+  fputs(",\"jitter_ms\":{", out);
+  if (j) fprintf(out, "\"last\":%.3f,\"min\":%.3f,\"mean\":%.3f,\"max\":%.3f,\"peak\":%.3f}", m->jitter_ms,
+                 m->jitter_min_ms, m->jitter_mean_ms, m->jitter_max_ms, m->jitter_peak_ms);
+  else fputs("\"last\":null,\"min\":null,\"mean\":null,\"max\":null,\"peak\":null}", out);
+  num_or_null(out, "rtt_ms", m->rtt_known, m->rtt_ms);
+  double rf = 0, mos = 0;
+  int has_mos = sipspec_rtp_mos(m, &rf, &mos) == SIPSPEC_OK;
+  num_or_null(out, "r_factor", has_mos, rf);
+  num_or_null(out, "mos", has_mos, mos);
+  fprintf(out, ",\"rtcp_sent\":%llu,\"rtcp_received\":%llu,\"rtcp_malformed\":%llu,\"rtp_foreign\":%llu,"
+               "\"ssrc_changes\":%u",
+          (unsigned long long)m->rtcp_sent, (unsigned long long)m->rtcp_received, (unsigned long long)m->rtcp_malformed,
+          (unsigned long long)m->rtp_foreign, (unsigned)m->ssrc_changes);
+  fprintf(out, ",\"rtcp_mux\":%s,\"dtmf_sent\":%llu,\"dtmf_received\":%llu,\"dtmf_digits\":", m->rtcp_mux ? "true" : "false",
+          (unsigned long long)m->dtmf_sent, (unsigned long long)m->dtmf_received);
+  cli_json_string(out, m->dtmf_digits);
+  /* RFC 3611 §4.7: what we sent on the peer's stream, and the peer's block on ours */
+  uint8_t xrf, xcq;
+  sipspec_rtp_xr_quality(m, &xrf, &xcq);
+  fprintf(out, ",\"xr\":{\"sent\":%llu,\"burst_density\":%.4f,\"gap_density\":%.4f,\"burst_ms\":%u,\"gap_ms\":%u,"
+               "\"r_factor\":%u,\"mos_cq\":%u,\"peer\":",
+          (unsigned long long)m->xr_sent, m->xr_burst_density / 256.0, m->xr_gap_density / 256.0, (unsigned)m->xr_burst_ms,
+          (unsigned)m->xr_gap_ms, (unsigned)xrf, (unsigned)xcq);
+  if (m->peer_xr)
+    fprintf(out, "{\"loss_rate\":%.4f,\"rtt_ms\":%u,\"r_factor\":%u,\"mos_lq\":%u,\"mos_cq\":%u}}}",
+            m->peer_xr_loss_rate / 256.0, (unsigned)m->peer_xr_rtt_ms, (unsigned)m->peer_xr_r_factor,
+            (unsigned)m->peer_xr_mos_lq, (unsigned)m->peer_xr_mos_cq);
+  else
+    fputs("null}}", out);
 }
 
 void cli_media_stop(cli_media *m) {
   if (m->rtp) sipspec_rtp_stop(m->rtp, "session ended");
+  if (m->out && m->out_wav) { /* the sizes of a RIFF/WAVE file, now that they are known */
+    uint32_t n = m->out_bytes > 0xfffffff0u ? 0xfffffff0u : (uint32_t)m->out_bytes;
+    unsigned char h[CLI_WAV_G711_HEADER];
+    cli_wav_g711_header(h, m->pt, n);
+    if (n & 1u) fputc(0, m->out);
+    if (fseek(m->out, 0, SEEK_SET) == 0) fwrite(h, 1, sizeof h, m->out);
+  }
   if (m->out) fclose(m->out);
   m->out = NULL;
 }

@@ -1,5 +1,6 @@
 /* call_report.c: text and JSON output of a session attempt (call_report.h). */
 #include "call_report.h"
+#include "call_media.h"
 
 #include <string.h>
 
@@ -68,39 +69,6 @@ static void session_json(FILE *out, const cli_call_report *r) {
   fprintf(out, "},\"rejected\":%s}}", a->rejected ? "true" : "false");
 }
 
-static void num_or_null(FILE *out, const char *name, int known, double v) {
-  if (known) fprintf(out, ",\"%s\":%.3f", name, v);
-  else fprintf(out, ",\"%s\":null", name);
-}
-
-/* docs/media.md: RFC 3550 §6.4 and Appendix A figures of the session's audio. */
-static void media_json(FILE *out, const cli_call_report *r) {
-  if (!r->has_media) {
-    fputs("null", out);
-    return;
-  }
-  const sipspec_rtp_stats *m = &r->media;
-  fprintf(out, "{\"packets_sent\":%llu,\"octets_sent\":%llu,\"packets_received\":%llu,\"octets_received\":%llu",
-          (unsigned long long)m->packets_sent, (unsigned long long)m->octets_sent, (unsigned long long)m->packets_received,
-          (unsigned long long)m->octets_received);
-  fprintf(out, ",\"lost\":%lld,\"lost_last_interval\":%lld,\"fraction_lost\":%.4f", (long long)m->lost,
-          (long long)m->lost_interval, m->fraction_lost / 256.0);
-  int j = m->jitter_samples > 0;
-  fputs(",\"jitter_ms\":{", out);
-  if (j) fprintf(out, "\"last\":%.3f,\"min\":%.3f,\"mean\":%.3f,\"max\":%.3f}", m->jitter_ms, m->jitter_min_ms,
-                 m->jitter_mean_ms, m->jitter_max_ms);
-  else fputs("\"last\":null,\"min\":null,\"mean\":null,\"max\":null}", out);
-  num_or_null(out, "rtt_ms", m->rtt_known, m->rtt_ms);
-  double rf = 0, mos = 0;
-  int has_mos = sipspec_rtp_mos(m, &rf, &mos) == SIPSPEC_OK;
-  num_or_null(out, "r_factor", has_mos, rf);
-  num_or_null(out, "mos", has_mos, mos);
-  fprintf(out, ",\"rtcp_sent\":%llu,\"rtcp_received\":%llu,\"rtcp_malformed\":%llu,\"rtp_foreign\":%llu,"
-               "\"ssrc_changes\":%u}",
-          (unsigned long long)m->rtcp_sent, (unsigned long long)m->rtcp_received, (unsigned long long)m->rtcp_malformed,
-          (unsigned long long)m->rtp_foreign, (unsigned)m->ssrc_changes);
-}
-
 void cli_call_report_json(FILE *out, const cli_call_report *r, void (*extra)(FILE *out, void *arg), void *arg) {
   char tel[1024];
   size_t n = sipspec_telemetry_to_json(&r->tel, tel, sizeof tel);
@@ -142,7 +110,7 @@ void cli_call_report_json(FILE *out, const cli_call_report *r, void (*extra)(FIL
     fputs(i + 1 == r->ntargets ? "}]" : "}", out);
   }
   fputs(",\"media\":", out);
-  media_json(out, r);
+  cli_media_json(out, r->has_media ? &r->media : NULL);
   if (r->media_error[0]) {
     fputs(",\"media_error\":", out);
     cli_json_string(out, r->media_error);

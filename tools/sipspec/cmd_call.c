@@ -42,7 +42,11 @@ static void usage(FILE *out) {
           "  --keepalive MS        send OPTIONS in the dialog every MS while held (default: none)\n"
           "  --user U --password P Digest credentials (default: SIPSPEC_USER, SIPSPEC_PASSWORD)\n"
           "  --play FILE|tone:HZ   send audio: WAV (PCM 16-bit 8 kHz mono), raw mu-law/A-law, or a tone\n"
-          "  --record FILE         write the audio received (raw G.711 octets)\n"
+          "  --record FILE         write the audio received: raw G.711 octets, or a RIFF/WAVE file\n"
+          "                        of G.711 (format 7 mu-law / 6 A-law) when FILE ends in .wav\n"
+          "  --dtmf DIGITS         send DIGITS (0-9 * # A-D, at most 32) as RFC 4733 telephone-events,\n"
+          "                        100 ms each and 60 ms apart; --hold must leave them time\n"
+          "  --no-rtcp-mux         do not offer a=rtcp-mux (RTCP on its own port, RFC 3550)\n"
           "  --json                print exactly one JSON object (docs/cli.md lists its fields)\n"
           "  --hosts FILE          look host names up in FILE (hosts(5) format; default /etc/hosts)\n"
           "  --coverage-out FILE   merge this run's state-chart coverage into FILE at exit\n"
@@ -106,7 +110,8 @@ int sipspec_cmd_call(int argc, char **argv) {
   sipspec_mrcp_resource res[SIPSPEC_MRCP_MAX_CHANNELS];
   size_t nres = 0;
   char why[256];
-  const char *play = NULL, *record = NULL;
+  const char *play = NULL, *record = NULL, *dtmf = NULL;
+  int no_mux = 0;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -116,6 +121,12 @@ int sipspec_cmd_call(int argc, char **argv) {
       return CLI_EXIT_OK;
     } else if (!strcmp(a, "--json")) {
       json = 1;
+    } else if (!strcmp(a, "--no-rtcp-mux")) {
+      no_mux = 1;
+    } else if ((m = cli_opt(argc, argv, &i, "--dtmf", &v, why, sizeof why))) {
+      if (m < 0 || !*v || strlen(v) > 32 || strspn(v, "0123456789*#ABCDabcd") != strlen(v))
+        return usage_error("--dtmf needs 1 to 32 digits of 0-9 * # A-D%s%s", "", "");
+      dtmf = v;
     } else if ((m = cli_opt(argc, argv, &i, "--transport", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_transport(v, &transport, why, sizeof why)) return usage_error("--transport: %s%s", why, "");
       transport_set = 1;
@@ -218,7 +229,10 @@ int sipspec_cmd_call(int argc, char **argv) {
   cc.call.hold_ms = hold_ms;
   cc.call.media.play = play;
   cc.call.media.record = record;
-  cc.call.media.local_port = play || record ? rtp_port : 0; /* audio only when asked for */
+  cc.call.media.dtmf = dtmf;
+  int media = play || record || dtmf;
+  cc.call.media.local_port = media ? rtp_port : 0; /* audio only when asked for */
+  cc.call.media.mux = media && !no_mux;
   if (cli_media_open(&cc.call.media, why, sizeof why) != SIPSPEC_OK) return usage_error("--play: %s%s", why, "");
   cc.call.on_done = call_done;
 
@@ -239,6 +253,7 @@ int sipspec_cmd_call(int argc, char **argv) {
   memcpy(offer.resources, res, nres * sizeof res[0]);
   offer.nresources = nres;
   offer.rtp_port = rtp_port;
+  offer.rtcp_mux = cc.call.media.mux; /* RFC 5761: only when we run the RTP ourselves */
   sipspec_session_opts so;
   sipspec_session_opts_init(&so);
   so.target = target;

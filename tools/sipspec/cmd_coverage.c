@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "coverage_report.h"
 #include "sipspec/coverage.h"
 #include "sipspec/fsm.h"
 

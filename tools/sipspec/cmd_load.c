@@ -4,7 +4,10 @@
  * started; each established one is held --hold ms and ended with BYE. A progress line per
  * second goes to standard error; at the end one summary (text, or one JSON object with
  * --json): the results by kind, latency percentiles from fixed-memory histograms, the CPU
- * time per call, the peak RSS and the bytes per live session. docs/cli.md. */
+ * time per call, the peak RSS and the bytes per live session. With --probe-options each
+ * session sends one OPTIONS in its dialog when its hold runs out and is ended once that is
+ * answered, so the summary says how many held sessions the server still knew (the flood
+ * test of tools/flood). docs/cli.md. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,15 +32,18 @@ static void usage(FILE *out) {
           "  --rate R              new sessions per second (default 10)\n"
           "  --concurrency C       at most C sessions at once (default: --calls, at most 200000)\n"
           "  --hold MS             keep each established session this long before BYE (default 0)\n"
+          "  --probe-options       at the end of the hold, send an OPTIONS in the dialog and end the\n"
+          "                        session once it is answered; the summary counts the answers\n"
           "  --transport udp|tcp   SIP transport (default: MRCP_SIP_TRANSPORT, else udp)\n"
           "  --resource NAME       an MRCP resource to open, repeatable (default speechsynth)\n"
           "  --user U --password P Digest credentials (default: SIPSPEC_USER, SIPSPEC_PASSWORD)\n"
           "  --json                the summary as one JSON object on standard output\n"
           "  --allow-failures      exit 0 even when sessions failed\n"
           "  --quiet               no progress lines\n"
+          "SIGUSR1 ends every hold at once (the OPTIONS probe or BYE goes out now).\n"
           "Timers come from the MRCP_SIP_* variables as for 'sipspec call'.\n"
-          "Exit status: 0 every session ok (or --allow-failures), 1 a session failed or the run\n"
-          "could not start or was interrupted, 2 usage or a bad MRCP_SIP_* value.\n");
+          "Exit status: 0 every session ok (or --allow-failures), 1 a session failed, a probe got\n"
+          "no 2xx, or the run could not start or was interrupted, 2 usage or a bad MRCP_SIP_* value.\n");
 }
 
 /* ---- a fixed-memory latency histogram (microseconds) ------------------------------------
@@ -123,6 +129,7 @@ typedef struct slot {
   uint32_t gen;
   uint32_t next_free;
   unsigned char got_1xx, rejected_class, bye_sent;
+  unsigned char probing; /* --probe-options: our OPTIONS waits for its final response */
 } slot;
 
 /* Established sessions waiting out --hold, in the order they were answered (the hold is the
@@ -137,20 +144,25 @@ typedef struct load {
   sipspec_ua *ua;
   sipspec_session_opts so;
   unsigned calls, rate, concurrency, hold_ms;
-  int quiet;
+  int quiet, probe;
   slot *slots;
   uint32_t nslots, next_unused, free_head;
   held *hq;
   uint32_t hq_head, hq_len;
   ev_timer tick, hold_timer, progress, watchdog;
-  ev_signal sigint;
+  ev_signal sigint, sigusr1;
   uint64_t t0, t_end;
   unsigned started, finished, active, peak_active, held_now, peak_held;
   int stopping, interrupted, watchdog_fired;
+  int released; /* SIGUSR1: every hold ends now */
   uint64_t kinds[K_COUNT];
   hist h_1xx, h_200, h_bye, h_sec; /* h_sec: INVITE->200 of the current second */
   unsigned last_ok, last_failed, last_started;
   long rss0_kib;
+  /* --probe-options: OPTIONS sent at the end of a hold, answered with a 2xx, and not (another
+   * final status, no response, refused by the session, or the session ended first) */
+  unsigned probes_sent, probes_ok, probes_failed;
+  unsigned peer_ended; /* established sessions the server (or an error) ended before we did */
 } load;
 
 #define NO_SLOT UINT32_MAX
@@ -244,6 +256,7 @@ static void on_provisional(sipspec_session *s, int status, const char *reason, v
 }
 
 static void arm_hold(load *L);
+static void probe_session(slot *sl);
 
 static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *answer, const char *sdp, size_t sdp_len,
                         void *user) {
@@ -257,9 +270,10 @@ static void on_answered(sipspec_session *s, const sipspec_mrcp_answer *answer, c
   hist_add(&L->h_200, d);
   hist_add(&L->h_sec, d);
   if (++L->held_now > L->peak_held) L->peak_held = L->held_now;
-  if (L->stopping || !L->hold_ms) {
+  if (L->stopping || !L->hold_ms || L->released) {
     L->held_now--;
-    end_session(sl); /* from inside a callback: the end waits in the chart's queue */
+    if (L->probe && !L->stopping) probe_session(sl); /* queued until the callbacks return */
+    else end_session(sl); /* from inside a callback: the end waits in the chart's queue */
     return;
   }
   /* the queue holds at most one entry per slot */
@@ -279,7 +293,6 @@ static void on_failed(sipspec_session *s, sipspec_result result, const sipspec_r
 static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user) {
   slot *sl = user;
   load *L = sl->L;
-  (void)by;
   enum kind k;
   switch (sipspec_session_result(s)) {
   case SIPSPEC_RESULT_OK: k = K_OK; break;
@@ -293,6 +306,11 @@ static void on_terminated(sipspec_session *s, sipspec_end_reason by, void *user)
   case SIPSPEC_RESULT_CANCELLED: k = K_CANCELLED; break;
   default: k = K_BAD_ANSWER; break;
   }
+  if (sl->probing) {
+    sl->probing = 0;
+    L->probes_failed++;
+  }
+  if ((by == SIPSPEC_END_PEER || by == SIPSPEC_END_ERROR) && !sl->bye_sent) L->peer_ended++;
   int bye = sipspec_session_bye_status(s, NULL);
   if (k == K_OK && bye >= 0) { /* we sent BYE: it must have got a 2xx */
     if (bye >= 200 && bye < 300) hist_add(&L->h_bye, now_us() - sl->t_bye);
@@ -331,6 +349,35 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   if (L->started == L->calls) ev_timer_stop(loop, w);
 }
 
+/* --probe-options: one OPTIONS in the dialog (RFC 3261 11, 12.2.1.1) through the public
+ * keep-alive call; on_keepalive ends the session once it has a final response. */
+static void probe_session(slot *sl) {
+  load *L = sl->L;
+  if (sl->bye_sent) return;
+  L->probes_sent++;
+  sl->probing = 1;
+  int rc = sipspec_session_keepalive(sl->s);
+  if (rc != SIPSPEC_OK) {
+    if (L->probes_failed == 0)
+      fprintf(stderr, PROG ": cannot send an OPTIONS in a held session: %s (%s)\n", sipspec_strerror(rc),
+              sipspec_errname(rc));
+    sl->probing = 0;
+    L->probes_failed++;
+    end_session(sl);
+  }
+}
+
+static void on_keepalive(sipspec_session *s, const sipspec_response_info *info, void *user) {
+  slot *sl = user;
+  load *L = sl->L;
+  (void)s;
+  if (!sl->probing) return;
+  sl->probing = 0;
+  if (info && info->status >= 200 && info->status < 300) L->probes_ok++;
+  else L->probes_failed++;
+  end_session(sl); /* from inside a callback: the end waits in the chart's queue */
+}
+
 static void arm_hold(load *L) {
   if (!L->hq_len) return;
   uint64_t now = now_us(), due = L->hq[L->hq_head].due;
@@ -346,14 +393,15 @@ static void hold_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   (void)loop;
   (void)revents;
   uint64_t now = now_us();
-  while (L->hq_len && (L->hq[L->hq_head].due <= now || L->stopping)) {
+  while (L->hq_len && (L->hq[L->hq_head].due <= now || L->stopping || L->released)) {
     held h = L->hq[L->hq_head];
     L->hq_head = (L->hq_head + 1) % L->nslots;
     L->hq_len--;
     slot *sl = &L->slots[h.idx];
     if (sl->gen != h.gen || !sl->s) continue; /* the peer ended it meanwhile */
     L->held_now--;
-    end_session(sl);
+    if (L->probe && !L->stopping) probe_session(sl);
+    else end_session(sl);
   }
   arm_hold(L);
 }
@@ -402,6 +450,16 @@ static void sigint_cb(struct ev_loop *loop, ev_signal *w, int revents) {
   stop_all(L);
 }
 
+/* SIGUSR1: the holds of the sessions held now, and of those answered later, end at once (a
+ * test that held them through some event ends them when it is over, not at a guessed time). */
+static void sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents) {
+  load *L = w->data;
+  (void)loop;
+  (void)revents;
+  L->released = 1;
+  hold_cb(L->loop, &L->hold_timer, 0);
+}
+
 static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   load *L = w->data;
   (void)revents;
@@ -431,7 +489,7 @@ static int usage_error(const char *fmt, const char *a) {
 
 int sipspec_cmd_load(int argc, char **argv) {
   const char *target = NULL, *user = NULL, *password = NULL, *v;
-  int json = 0, transport_set = 0, allow_failures = 0, quiet = 0;
+  int json = 0, transport_set = 0, allow_failures = 0, quiet = 0, probe = 0;
   unsigned calls = 100, rate = 10, concurrency = 0, hold_ms = 0;
   sipspec_tp_kind transport = SIPSPEC_TP_UDP;
   sipspec_mrcp_resource res[SIPSPEC_MRCP_MAX_CHANNELS];
@@ -450,6 +508,8 @@ int sipspec_cmd_load(int argc, char **argv) {
       allow_failures = 1;
     } else if (!strcmp(a, "--quiet")) {
       quiet = 1;
+    } else if (!strcmp(a, "--probe-options")) {
+      probe = 1;
     } else if ((m = cli_opt(argc, argv, &i, "--calls", &v, why, sizeof why))) {
       if (m < 0 || cli_parse_uint(v, 1, 100000000, &calls, why, sizeof why)) return usage_error("--calls: %s", why);
     } else if ((m = cli_opt(argc, argv, &i, "--rate", &v, why, sizeof why))) {
@@ -523,6 +583,7 @@ int sipspec_cmd_load(int argc, char **argv) {
   L.concurrency = concurrency;
   L.hold_ms = hold_ms;
   L.quiet = quiet;
+  L.probe = probe;
   L.nslots = concurrency;
   L.free_head = NO_SLOT;
   /* calloc: pages of slots never used are never touched */
@@ -555,6 +616,7 @@ int sipspec_cmd_load(int argc, char **argv) {
   L.so.cb.on_answered = on_answered;
   L.so.cb.on_failed = on_failed;
   L.so.cb.on_terminated = on_terminated;
+  L.so.cb.on_keepalive = on_keepalive;
 
   if (!json) {
     printf("load %s over %s: %u sessions at %u/s, at most %u at once, held %u ms\n", target,
@@ -572,11 +634,13 @@ int sipspec_cmd_load(int argc, char **argv) {
   ev_timer_init(&L.progress, progress_cb, 1., 1.);
   ev_timer_init(&L.watchdog, watchdog_cb, bound, 0.);
   ev_signal_init(&L.sigint, sigint_cb, SIGINT);
-  L.tick.data = L.hold_timer.data = L.progress.data = L.watchdog.data = L.sigint.data = &L;
+  ev_signal_init(&L.sigusr1, sigusr1_cb, SIGUSR1);
+  L.tick.data = L.hold_timer.data = L.progress.data = L.watchdog.data = L.sigint.data = L.sigusr1.data = &L;
   ev_timer_start(L.loop, &L.tick);
   if (!quiet) ev_timer_start(L.loop, &L.progress);
   ev_timer_start(L.loop, &L.watchdog);
   ev_signal_start(L.loop, &L.sigint);
+  ev_signal_start(L.loop, &L.sigusr1);
 
   L.rss0_kib = maxrss_kib();
   double cpu0 = cpu_seconds();
@@ -592,6 +656,7 @@ int sipspec_cmd_load(int argc, char **argv) {
   ev_timer_stop(L.loop, &L.progress);
   ev_timer_stop(L.loop, &L.watchdog);
   ev_signal_stop(L.loop, &L.sigint);
+  ev_signal_stop(L.loop, &L.sigusr1);
   sipspec_telemetry tel = *sipspec_ua_telemetry(L.ua);
 
   double secs = (double)(L.t_end - L.t0) / 1e6;
@@ -623,6 +688,10 @@ int sipspec_cmd_load(int argc, char **argv) {
            secs, secs > 0 ? L.finished / secs : 0., cpu_us_call, rss_kib, L.peak_active, L.peak_held, per_session,
            (unsigned long long)tel.sipRetransmissions);
     cli_json_string(stdout, why_stopped);
+    printf(",\"peer_ended\":%u", L.peer_ended);
+    if (probe)
+      printf(",\"probes\":{\"sent\":%u,\"answered\":%u,\"failed\":%u}", L.probes_sent, L.probes_ok,
+             L.probes_failed);
     printf(",\"telemetry\":");
     sipspec_telemetry_write_json(&tel, stdout);
     printf("}\n");
@@ -638,6 +707,9 @@ int sipspec_cmd_load(int argc, char **argv) {
     quantiles_text(stdout, "INVITE->200", &L.h_200);
     quantiles_text(stdout, "BYE->200", &L.h_bye);
     printf("retransmissions %llu\n", (unsigned long long)tel.sipRetransmissions);
+    if (L.peer_ended) printf("ended by the server or an error while established: %u\n", L.peer_ended);
+    if (probe)
+      printf("OPTIONS probes: %u sent, %u answered (2xx), %u failed\n", L.probes_sent, L.probes_ok, L.probes_failed);
     printf("cpu %.1f us per call (%.2f s user+system), peak RSS %ld KiB, %u sessions at once at most, %llu bytes "
            "per session\n",
            cpu_us_call, cpu, rss_kib, L.peak_active, per_session);
@@ -647,6 +719,7 @@ int sipspec_cmd_load(int argc, char **argv) {
   free(L.hq);
   int status = CLI_EXIT_OK;
   if (why_stopped || unfinished || (failed && !allow_failures)) status = CLI_EXIT_FAIL;
+  if (probe && (L.probes_failed || L.probes_ok < L.kinds[K_OK]) && !allow_failures) status = CLI_EXIT_FAIL;
   if (fflush(stdout)) {
     fprintf(stderr, PROG ": cannot write to standard output\n");
     status = CLI_EXIT_FAIL;

@@ -6,12 +6,17 @@
  * left and exits 0; a second signal cuts the wait short, and the exit status says whether a
  * dialog was cut off that way (3) or not (0). docs/cli.md. */
 #include <signal.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "call_media.h"
 #include "cli_util.h"
 #include "commands.h"
+#include "serve_media.h"
 #include "sipspec/coverage.h"
 #include "sipspec/server.h"
 
@@ -34,7 +39,13 @@ static void usage(FILE *out) {
           "  --realm R              the Digest realm (default sipspec)\n"
           "  --proxy                challenge with 407 as a proxy would\n"
           "  --mrcp-port N          the MRCP port put into answers (default 1544)\n"
-          "  --rtp-port N           the RTP port put into answers (default 4000)\n"
+          "  --rtp-port N           the RTP port put into answers (default 4000; with --media each\n"
+          "                         call gets the lowest free one of N, N+2, ... N+198)\n"
+          "  --media echo|tone:HZ   run each answered call's audio: an RTP endpoint on its answer's\n"
+          "                         port that echoes what it receives (or sends a tone), sends RTCP\n"
+          "                         (RFC 3550, RFC 3611 VoIP metrics), takes RFC 4733 digits, and\n"
+          "                         prints a 'media' line with the call's figures when it ends\n"
+          "  --no-rtcp-mux          with --media: do not answer a=rtcp-mux (RFC 5761)\n"
           "  --resources LIST       serve only these MRCP resources (comma-separated, e.g.\n"
           "                         speechrecog,speechsynth); others get port 0, an offer with\n"
           "                         none of them 488 with a Warning (default: all)\n"
@@ -66,11 +77,14 @@ struct serve {
   int json;
   ev_signal sigint, sigterm;
   ev_timer idle_poll;
+  ev_timer trim;             /* gives the heap's free pages back every TRIM_EVERY_S */
   ev_prepare flush;          /* writes the lines of a loop iteration before the loop waits */
   int stopping;
   double stop_bound;         /* seconds to wait for the dialogs to end after the signal */
   double stop_deadline;
   unsigned long long cut_off; /* dialogs still open when serve stopped */
+  int media_on;              /* --media */
+  serve_media media;
 };
 
 /* The exit status of a server stopped with dialogs still open. */
@@ -108,9 +122,37 @@ static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
   fflush(stdout);
 }
 
+/* The "media" line of a call whose endpoint stopped: its figures (docs/media.md). */
+static void media_report(void *user, const char *call_id, const sipspec_rtp_stats *m) {
+  struct serve *sv = user;
+  if (sv->json) {
+    fputs("{\"event\":\"media\",\"call_id\":", stdout);
+    cli_json_string(stdout, call_id);
+    fputs(",\"media\":", stdout);
+    cli_media_json(stdout, m);
+    fputs("}\n", stdout);
+    return;
+  }
+  char text[256], rtt[48];
+  if (m->rtt_known) snprintf(rtt, sizeof rtt, "rtt %.3f ms", m->rtt_ms);
+  else snprintf(rtt, sizeof rtt, "rtt unknown");
+  snprintf(text, sizeof text, "sent %llu received %llu lost %lld jitter %.3f ms %s rtcp-mux %s dtmf %s",
+           (unsigned long long)m->packets_sent, (unsigned long long)m->packets_received, (long long)m->lost,
+           m->jitter_ms, rtt, m->rtcp_mux ? "yes" : "no", m->dtmf_digits[0] ? m->dtmf_digits : "-");
+  log_line(sv, "media", call_id, 0, text);
+}
+
 static void on_event(sipspec_server *srv, sipspec_server_event ev, const char *call_id, int status, void *user) {
-  (void)srv;
-  log_line(user, sipspec_server_event_name(ev), call_id, status, NULL);
+  struct serve *sv = user;
+  log_line(sv, sipspec_server_event_name(ev), call_id, status, NULL);
+  if (!sv->media_on) return;
+  if (ev == SIPSPEC_SERVER_INVITED && status >= 200 && status < 300) { /* the answer is made: bind now */
+    char err[256] = "";
+    if (serve_media_start(&sv->media, srv, call_id, err, sizeof err) != SIPSPEC_OK)
+      log_line(sv, "media-error", call_id, 0, err);
+  } else if (ev == SIPSPEC_SERVER_ENDED || ev == SIPSPEC_SERVER_REFUSED) {
+    serve_media_stop(&sv->media, call_id, media_report, sv);
+  }
 }
 
 /* --trace: "sent"/"received", the transport and peer, and the message (whole with
@@ -174,6 +216,22 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
   ev_timer_again(loop, &sv->idle_poll);
 }
 
+/* A burst (a flood of requests each kept for Timer J, thousands of calls at once) leaves the
+ * heap as large as its peak: glibc returns only the top of the heap by itself, so the pages
+ * freed below a chunk still in use stay resident. Every TRIM_EVERY_S serve gives back the
+ * free pages (malloc_trim walks the free lists: well under a millisecond on an idle heap),
+ * so its resident set follows what it holds; tools/flood checks that after a flood. */
+#define TRIM_EVERY_S 2.0
+
+static void trim_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)loop;
+  (void)w;
+  (void)revents;
+#ifdef __GLIBC__
+  (void)malloc_trim(0);
+#endif
+}
+
 static int usage_error(const char *what, const char *why) {
   fprintf(stderr, PROG ": %s%s%s (try '" PROG " --help')\n", what, why ? ": " : "", why ? why : "");
   return CLI_EXIT_USAGE;
@@ -186,6 +244,9 @@ int sipspec_cmd_serve(int argc, char **argv) {
   char auth_user[CLI_CRED_MAX], auth_pass[CLI_CRED_MAX];
   const char *cov_out = NULL, *realm = NULL, *v;
   int listen_set = 0, transport_set = 0, json = 0, auth = 0, proxy = 0, trace = 0, tls_port_set = 0;
+  int media_on = 0, no_mux = 0;
+  serve_media media;
+  memset(&media, 0, sizeof media);
   unsigned port = 0, n;
   sipspec_tp_kind transport = SIPSPEC_TP_UDP;
 
@@ -199,6 +260,11 @@ int sipspec_cmd_serve(int argc, char **argv) {
       json = 1;
     } else if (!strcmp(a, "--proxy")) {
       proxy = 1;
+    } else if (!strcmp(a, "--no-rtcp-mux")) {
+      no_mux = 1;
+    } else if ((m = cli_opt(argc, argv, &i, "--media", &v, why, sizeof why))) {
+      if (m < 0 || serve_media_parse(&media, v, why, sizeof why)) return usage_error("--media", why);
+      media_on = 1;
     } else if (!strcmp(a, "--trace")) {
       trace = 1;
     } else if (!strcmp(a, "--tls-require-client-cert")) {
@@ -280,6 +346,11 @@ int sipspec_cmd_serve(int argc, char **argv) {
     return usage_error("--transport", "serve listens on TLS with --tls-cert and --tls-key, beside udp or tcp");
   if (so.tls.cert_file[0] && !tls_port_set && port) so.tls_port = port == 65535 ? 0 : port + 1;
   if (so.reject_every && !so.reject_status) return usage_error("--reject-every needs --reject CODE", NULL);
+  if (no_mux && !media_on) return usage_error("--no-rtcp-mux needs --media", NULL);
+  if (media_on) {
+    so.rtp_ports = 100;            /* an RTP port pair per call */
+    so.mrcp.rtcp_mux = !no_mux;    /* RFC 5761: answered when offered */
+  }
 
   int rc = cli_config_from_env(&so.cfg, err, sizeof err);
   if (rc != SIPSPEC_OK) {
@@ -306,6 +377,9 @@ int sipspec_cmd_serve(int argc, char **argv) {
   struct serve sv;
   memset(&sv, 0, sizeof sv);
   sv.json = json;
+  sv.media_on = media_on;
+  sv.media = media;
+  sv.media.bind_host = host;
   so.on_event = on_event;
   so.user = &sv;
   if (trace) {
@@ -317,11 +391,16 @@ int sipspec_cmd_serve(int argc, char **argv) {
     fprintf(stderr, PROG ": cannot create the event loop\n");
     return CLI_EXIT_FAIL;
   }
+  if (media_on && serve_media_init(&sv.media, sv.loop, err, sizeof err) != SIPSPEC_OK) {
+    fprintf(stderr, PROG ": %s\n", err);
+    return CLI_EXIT_USAGE;
+  }
   err[0] = '\0';
   rc = sipspec_server_create(sv.loop, &so, &sv.srv, err, sizeof err);
   explicit_bzero(auth_pass, sizeof auth_pass); /* the server keeps its own copy */
   if (rc != SIPSPEC_OK) {
     fprintf(stderr, PROG ": %s\n", err[0] ? err : sipspec_strerror(rc));
+    serve_media_free(&sv.media);
     return CLI_EXIT_FAIL;
   }
 
@@ -339,6 +418,8 @@ int sipspec_cmd_serve(int argc, char **argv) {
   ev_init(&sv.idle_poll, idle_cb);
   sv.idle_poll.repeat = 0.02;
   sv.idle_poll.data = &sv;
+  ev_timer_init(&sv.trim, trim_cb, TRIM_EVERY_S, TRIM_EVERY_S);
+  ev_timer_start(sv.loop, &sv.trim);
 
   static const sipspec_tp_kind kinds[] = {SIPSPEC_TP_UDP, SIPSPEC_TP_TCP, SIPSPEC_TP_TLS};
   for (size_t k = 0; k < 3; k++) {
@@ -354,6 +435,7 @@ int sipspec_cmd_serve(int argc, char **argv) {
 
   ev_run(sv.loop, 0);
   ev_timer_stop(sv.loop, &sv.idle_poll);
+  ev_timer_stop(sv.loop, &sv.trim);
   ev_prepare_stop(sv.loop, &sv.flush);
   ev_signal_stop(sv.loop, &sv.sigint);
   ev_signal_stop(sv.loop, &sv.sigterm);
@@ -367,8 +449,12 @@ int sipspec_cmd_serve(int argc, char **argv) {
            (unsigned long long)st.invites, (unsigned long long)st.established, (unsigned long long)st.ended,
            (unsigned long long)st.refused, (unsigned long long)st.challenges, (unsigned long long)st.byes_received,
            (unsigned long long)st.byes_sent, (unsigned long long)st.options);
+  char tel[2048]; /* the server's counters (docs/limits.md reads the limits' ones here) */
+  if (sipspec_telemetry_to_json(sipspec_server_telemetry(sv.srv), tel, sizeof tel) < sizeof tel)
+    log_line(&sv, "telemetry", NULL, 0, tel);
   log_line(&sv, "stopped", NULL, 0, text);
   sipspec_server_destroy(sv.srv);
+  serve_media_free(&sv.media);
   if (sv.cut_off) return SERVE_EXIT_CUT_OFF;
   return sv.stopping ? CLI_EXIT_OK : CLI_EXIT_FAIL; /* the loop ended without a signal */
 }

@@ -25,6 +25,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 typedef struct sipspec_clock sipspec_clock;
 
@@ -108,6 +109,7 @@ void sipspec_clock_reap_owner(sipspec_clock *c, const void *owner);
 /* Buried objects not freed yet (for tests and leak checks). */
 unsigned sipspec_clock_graves(const sipspec_clock *c);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

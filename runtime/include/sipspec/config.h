@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* Transport kinds. Explicit numbers: they index tables elsewhere. */
 typedef enum sipspec_tp_kind {
@@ -37,6 +38,16 @@ const char *sipspec_tp_kind_name(sipspec_tp_kind kind);
 #define SIPSPEC_DEFAULT_UDP_MAX_SIZE 1300u
 #define SIPSPEC_DEFAULT_SESSION_EXPIRES 1800u
 #define SIPSPEC_DEFAULT_MIN_SE 90u
+/* Limits on what peers send (docs/limits.md). The first three are sipspec_msg_limits'
+ * defaults; 0 for connections and transactions means no limit. */
+#define SIPSPEC_DEFAULT_MAX_MESSAGE_SIZE 65535u
+#define SIPSPEC_DEFAULT_MAX_HEADERS 128u
+#define SIPSPEC_DEFAULT_MAX_HEADER_LENGTH 8192u
+#define SIPSPEC_DEFAULT_MAX_CONNECTIONS 0u
+#define SIPSPEC_DEFAULT_MAX_TRANSACTIONS 0u
+#define SIPSPEC_DEFAULT_IDLE_TIMEOUT_MS 0u
+#define SIPSPEC_DEFAULT_MESSAGE_TIMEOUT_MS 32000u
+#define SIPSPEC_DEFAULT_RETRY_AFTER_S 5u
 /* Upper bound accepted for any millisecond value (one hour). */
 #define SIPSPEC_CONFIG_MAX_MS 3600000u
 /* Upper bound for MRCP_SIP_INVITE_MAX_RETRANS: 2^20 * T1 backoff is already absurd. */
@@ -66,6 +77,26 @@ typedef struct sipspec_config {
   unsigned min_se_s;
   unsigned keepalive_ms;       /* MRCP_SIP_KEEPALIVE_MS: RFC 5626 4.4.1 CRLF ping on idle TCP/TLS
                                 * connections we opened; 0 (default): none */
+  /* Limits on what peers send (docs/limits.md). A received message over one of the first
+   * three is answered 513 Message Too Large (RFC 3261 21.5.14) when it is a request whose
+   * headers can be read (UDP), else dropped, or its stream connection closed; counted in
+   * sipMessagesTooLarge. */
+  unsigned max_message_size;   /* MRCP_SIP_MAX_MESSAGE_SIZE: head and body, bytes (65535) */
+  unsigned max_headers;        /* MRCP_SIP_MAX_HEADERS: header lines (128) */
+  unsigned max_header_length;  /* MRCP_SIP_MAX_HEADER_LENGTH: one header line, bytes (8192) */
+  unsigned max_connections;    /* MRCP_SIP_MAX_CONNECTIONS: stream connections accepted and open
+                                * at once per listening transport; more are closed at once
+                                * (sipConnectionsRefused); 0 (default): no limit */
+  unsigned max_transactions;   /* MRCP_SIP_MAX_TRANSACTIONS: live transactions; a new request
+                                * beyond it is answered 503 with Retry-After
+                                * (sipTransactionsRefused); 0 (default): no limit */
+  unsigned retry_after_s;      /* MRCP_SIP_RETRY_AFTER_S: the Retry-After of those 503s (5) */
+  unsigned idle_timeout_ms;    /* MRCP_SIP_IDLE_TIMEOUT_MS: an accepted TCP/TLS connection with no
+                                * message for this long and no transaction is closed
+                                * (sipIdleClosed); 0 (default): never */
+  unsigned message_timeout_ms; /* MRCP_SIP_MESSAGE_TIMEOUT_MS: a message must arrive whole this
+                                * long after its first byte on a TCP/TLS connection, else the
+                                * connection is closed (sipSlowClosed; 32000) */
 } sipspec_config;
 
 /* Fills *cfg with the defaults above. */
@@ -84,6 +115,7 @@ typedef const char *(*sipspec_getenv_fn)(const char *name, void *arg);
 int sipspec_config_from_env(sipspec_config *cfg, sipspec_getenv_fn lookup, void *arg,
                             char *err, size_t errlen);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,7 @@
  *
  * Four parts, from the bottom up:
  *   1. the challenge model: the params of WWW-Authenticate / Proxy-Authenticate headers,
- *      given as name/value slices, become checked sipspec_digest_challenge values, and
+ *      given as name/value spans, become checked sipspec_digest_challenge values, and
  *      sipspec_digest_choose() picks the strongest usable challenge for every realm;
  *   2. the credentials: HA1 / HA2 / response with OpenSSL EVP digests, and the text of an
  *      Authorization / Proxy-Authorization header value;
@@ -13,7 +13,7 @@
  *      answers, with expiring nonces (injectable clock) and replay detection.
  *
  * Values are exchanged as text the message builder inserts as is; params come in as
- * name/value slices with quoted values already unescaped (the parser's job). Passwords
+ * name/value spans with quoted values already unescaped (the parser's job). Passwords
  * never appear in any header, reason or log text this module produces; the client keeps
  * only H(username:realm:password), never the password itself.
  */
@@ -24,9 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sipspec/span.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* Sizes of the fixed buffers used throughout. */
 #define SIPSPEC_DIGEST_VALUE_MAX   256   /* realm, nonce, opaque, username: at most 255 bytes */
@@ -75,13 +78,11 @@ typedef enum sipspec_digest_qop {
   SIPSPEC_DIGEST_QOP_AUTH_INT = 2
 } sipspec_digest_qop;
 
-/* One auth-param: pointer + length slices, not NUL-terminated, quoted values already
+/* One auth-param: two spans (sipspec/span.h), not NUL-terminated, quoted values already
  * unescaped. Borrowed: the caller keeps them alive for the duration of the call only. */
 typedef struct sipspec_digest_param {
-  const char *name;
-  size_t name_len;
-  const char *value;
-  size_t value_len;
+  sipspec_span name;
+  sipspec_span value;
 } sipspec_digest_param;
 
 /* ---------------------------------------------------------------------------------------
@@ -114,8 +115,7 @@ int sipspec_digest_challenge_parse(sipspec_auth_kind kind, const sipspec_digest_
 /* One challenge header as the parser exposes it: its auth-scheme plus its params. */
 typedef struct sipspec_digest_offer {
   sipspec_auth_kind kind;
-  const char *scheme;                  /* "Digest" (case-insensitive); others are skipped */
-  size_t scheme_len;
+  sipspec_span scheme;                 /* "Digest" (case-insensitive); others are skipped */
   const sipspec_digest_param *params;
   size_t n_params;
 } sipspec_digest_offer;
@@ -332,6 +332,7 @@ int sipspec_digest_server_verify(sipspec_digest_server_t *s, const sipspec_diges
                                  size_t n_params, const sipspec_digest_request *req,
                                  char *why, size_t why_len);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -33,6 +33,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* Limits of one scratch struct: exceeding any of them is SIPSPEC_E_RANGE (with a reason),
  * never a truncated result. */
@@ -132,6 +133,7 @@ int sipspec_digest_headers_build(sipspec_build *b, const sipspec_digest_headers 
 int sipspec_digest_headers_format(const sipspec_digest_headers *h, sipspec_digest_role role,
                                   char *out, size_t cap);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

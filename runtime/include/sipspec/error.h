@@ -16,6 +16,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 #define SIPSPEC_ERRORS(X)                                                              \
   X(OK,                   0,   "success")                                              \
@@ -69,6 +70,7 @@ extern "C" {
   X(E_TLS_VERIFY,      -323,  "TLS: the peer's certificate failed verification")      \
   X(E_KEEPALIVE,       -324,  "no pong to a keep-alive ping: the connection is dead")  \
   X(E_DNS,             -325,  "the DNS failed or did not answer")                     \
+  X(E_MSG_TIMEOUT,     -330,  "a message did not arrive whole within the message timeout") \
   /* transactions, dialogs, sessions (-400..-499) */                                   \
   X(E_TSX_EXISTS,       -400,  "a transaction with this branch and method already exists") \
   X(E_TSX_NO_BRANCH,    -401,  "top Via has no branch parameter")                      \
@@ -114,6 +116,7 @@ const char *sipspec_errname(int code);
 /* A human sentence for the code; "unknown error" for a code not in the table. */
 const char *sipspec_strerror(int code);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

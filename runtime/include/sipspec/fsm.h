@@ -11,7 +11,8 @@
  * Events the chart does not define in the current state are refused as the chart specifies
  * (`#@ undefined` lines): SIPSPEC_E_FSM_IGNORED or SIPSPEC_E_FSM_REFUSED, and the state does
  * not change. Every transition taken increments a per-process counter (one array increment);
- * sipspec/coverage.h writes, merges and reports them (docs/coverage.md).
+ * sipspec/coverage.h writes them to coverage files; the tools merge and report them
+ * (docs/coverage.md).
  */
 #ifndef SIPSPEC_FSM_H
 #define SIPSPEC_FSM_H
@@ -26,6 +27,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* Most actions one transition may carry (the generator enforces it). */
 #define SIPSPEC_FSM_MAX_ACTIONS 12
@@ -77,11 +79,9 @@ typedef struct sipspec_chart_transition {
   int line;                   /* line in the chart source */
 } sipspec_chart_transition;
 
-typedef struct sipspec_fsm_step {
-  int transition;
-  int n_actions;
-  unsigned short actions[SIPSPEC_FSM_MAX_ACTIONS];
-} sipspec_fsm_step;
+/* The compiled machine behind a chart (Ragel's tables and exec step): private to the library
+ * (runtime/src/fsm/fsm_machine.h). */
+struct sipspec_chart_machine;
 
 typedef struct sipspec_chart {
   const char *name;           /* "ict" */
@@ -104,13 +104,7 @@ typedef struct sipspec_chart {
   const sipspec_chart_timer *timers;
   const unsigned char *undefined; /* [n_states * n_events]: enum sipspec_undefined */
   uint64_t *counts;           /* [n_transitions] transitions taken, per process */
-  /* Ragel's machine: start/error states, ragel state -> named state, and one exec step. */
-  int ragel_start, ragel_error, ragel_n_states;
-  const signed char *ragel_state_names;
-  int (*exec)(int cs, int event, sipspec_fsm_step *step);
-  /* The chart's diagram as graphviz drew it (SVG text; nodes have ids state_<State>, edges
-   * t_<State>__<EVENT>), or NULL when graphviz was not installed at build time. */
-  const char *svg;
+  const struct sipspec_chart_machine *machine; /* private: the compiled machine */
 } sipspec_chart;
 
 /* A running machine. Fields are private; read them through the functions below. */
@@ -119,7 +113,7 @@ typedef struct sipspec_fsm {
   const sipspec_chart *chart;     /* private */
   sipspec_fsm_action_cb on_action;/* private */
   void *ctx;                      /* private */
-  int cs;                         /* private: Ragel's state */
+  int cs;                         /* private: the compiled machine's state */
   int state;                      /* private: named state */
   int last_transition;            /* private */
   int busy;                       /* private: inside on_action */
@@ -147,6 +141,7 @@ int sipspec_fsm_last_transition(const sipspec_fsm *m);
 const sipspec_chart *const *sipspec_charts(int *count);
 const sipspec_chart *sipspec_chart_find(const char *name);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 #define SIPSPEC_MRCP_MAX_CHANNELS 12
 #define SIPSPEC_MRCP_MAX_CODECS 8
@@ -78,6 +79,7 @@ typedef struct sipspec_mrcp_offer_desc {
   size_t ncodecs;              /* default: PCMU, PCMA, telephone-event */
   unsigned pt_l16_8000, pt_l16_16000, pt_telephone_event; /* 96, 97, 101 */
   unsigned ptime;              /* a=ptime, 0 to leave out; default 20 */
+  int rtcp_mux;                /* 1: offer a=rtcp-mux on m=audio (RFC 5761 §5.1.1); default 0 */
 } sipspec_mrcp_offer_desc;
 
 void sipspec_mrcp_offer_desc_init(sipspec_mrcp_offer_desc *d);
@@ -152,6 +154,8 @@ typedef struct sipspec_mrcp_server_config {
   sipspec_mrcp_codec prefs[SIPSPEC_MRCP_MAX_CODECS]; /* preference; telephone-event is added when offered and listed */
   size_t nprefs;               /* default PCMU, PCMA, L16/8000, L16/16000, telephone-event */
   int allow_tls;               /* accept TCP/TLS/MRCPv2, default 1 */
+  int rtcp_mux;                /* 1: answer a=rtcp-mux when the offer's m=audio has it
+                                * (RFC 5761 §5.1.1), for a server that runs the RTP; default 0 */
 } sipspec_mrcp_server_config;
 
 void sipspec_mrcp_server_config_init(sipspec_mrcp_server_config *c);
@@ -196,6 +200,7 @@ const sipspec_mrcp_answer *sipspec_mrcp_session_state(const sipspec_mrcp_session
 const sipspec_mrcp_channel *sipspec_mrcp_session_channel(const sipspec_mrcp_session_t *s,
                                                          sipspec_mrcp_resource r);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -19,25 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sipspec/span.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A slice of someone else's buffer; never NUL-terminated. An absent value is {NULL, 0}. */
-typedef struct sipspec_span {
-  const char *p;
-  size_t len;
-} sipspec_span;
-
-/* Span helpers, so no layer writes its own. */
-/* 1 when s is exactly lit, else 0; sipspec_span_ieq ignores ASCII case. */
-int sipspec_span_eq(sipspec_span s, const char *lit);
-int sipspec_span_ieq(sipspec_span s, const char *lit);
-/* Copies s and a NUL into dst (cap bytes): SIPSPEC_OK, or SIPSPEC_E_RANGE when s.len >= cap
- * (dst then holds "" when cap > 0). */
-int sipspec_span_copy(char *dst, size_t cap, sipspec_span s);
-/* A malloc'd NUL-terminated copy of s (free() it), or NULL when out of memory. */
-char *sipspec_span_dup(sipspec_span s);
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* ---- limits and errors --------------------------------------------------------------- */
 
@@ -403,6 +390,7 @@ int sipspec_build_ack(sipspec_build *b, const sipspec_msg *invite, const sipspec
  * To, Call-ID, Route headers, Max-Forwards, and CSeq with req's number and method CANCEL. */
 int sipspec_build_cancel(sipspec_build *b, const sipspec_msg *req);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 typedef struct sipspec_resolver sipspec_resolver;
 typedef struct sipspec_resolve_query sipspec_resolve_query;
@@ -133,6 +134,7 @@ typedef struct sipspec_srv_record {
  * are chosen rarely). rnd(arg) returns a uniform random number in [0, 2^32). */
 void sipspec_srv_order(sipspec_srv_record *recs, size_t n, unsigned (*rnd)(void *arg), void *arg);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

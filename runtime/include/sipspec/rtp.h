@@ -15,7 +15,11 @@
  *    sipspec_rtp_stop();
  *  - receiver statistics as Appendix A does them: extended sequence numbers with wrap and
  *    probation (A.1), cumulative and per-interval loss (A.3), interarrival jitter (A.8);
- *    round-trip time from LSR/DLSR (§6.4.1), absent until the peer reports on us.
+ *    round-trip time from LSR/DLSR (§6.4.1), absent until the peer reports on us;
+ *  - an RTCP XR VoIP metrics block (RFC 3611 §4.7) in each compound, with the burst and gap
+ *    figures of its Appendix A.2 and an R factor / MOS-CQ only once the RTT is known;
+ *  - DTMF digits as RFC 4733 telephone-events, sent (sipspec_rtp_send_dtmf) and received
+ *    (on_dtmf) when a telephone-event payload type was negotiated.
  *
  * The endpoint has no protocol phases of its own: it runs from sipspec_rtp_create() until
  * sipspec_rtp_stop() (which sends the BYE and closes the sockets at once), so it keeps no
@@ -33,6 +37,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 typedef struct sipspec_rtp sipspec_rtp;
 
@@ -48,6 +53,10 @@ typedef void (*sipspec_rtp_audio_fn)(sipspec_rtp *r, unsigned pt, uint32_t times
                                      size_t len, void *user);
 /* An RTCP compound packet from the peer was taken into the statistics. */
 typedef void (*sipspec_rtp_rtcp_fn)(sipspec_rtp *r, void *user);
+/* A telephone-event (RFC 4733) of the remote source ended: digit is '0'..'9', '*', '#',
+ * 'A'..'D' (events 0..15), duration in timestamp units; once per event however many of its
+ * end packets arrive. */
+typedef void (*sipspec_rtp_dtmf_fn)(sipspec_rtp *r, char digit, unsigned duration, void *user);
 
 typedef struct sipspec_rtp_opts {
   sipspec_clock *clock;          /* required: the loop and the timers */
@@ -70,6 +79,10 @@ typedef struct sipspec_rtp_opts {
   sipspec_rtp_source_fn source;  /* NULL: receive only until sipspec_rtp_send() is used */
   sipspec_rtp_audio_fn on_audio;
   sipspec_rtp_rtcp_fn on_rtcp;
+  int dtmf_pt;                   /* the telephone-event payload type negotiated (RFC 4733),
+                                  * -1 (default): none; its packets are not audio */
+  sipspec_rtp_dtmf_fn on_dtmf;
+  int no_xr;                     /* 1: leave the RFC 3611 VoIP metrics block out */
   void *user;
 } sipspec_rtp_opts;
 
@@ -88,6 +101,19 @@ int sipspec_rtp_opts_from_env(sipspec_rtp_opts *o, char *err, size_t errlen);
 int sipspec_rtp_remote_from_sdp(sipspec_rtp_opts *o, const char *sdp, size_t len, char *host_buf,
                                 size_t host_cap, int *peer_mux);
 
+/* What the endpoint needs of the first m=audio with a port of an SDP text (an answer read
+ * by the answerer itself, e.g. a server setting up its side). */
+typedef struct sipspec_rtp_sdp_audio {
+  unsigned port;                 /* m= port */
+  int pt;                        /* the first format that is PCMU (0) or PCMA (8), -1 none */
+  int dtmf_pt;                   /* the format mapped to telephone-event/8000, -1 none */
+  unsigned ptime_ms;             /* a=ptime, 0 when absent */
+  int rtcp_mux;                  /* a=rtcp-mux present (RFC 5761) */
+} sipspec_rtp_sdp_audio;
+
+/* SIPSPEC_E_INVAL when the text does not parse or has no m=audio with a port. */
+int sipspec_rtp_sdp_audio_read(const char *sdp, size_t len, sipspec_rtp_sdp_audio *out);
+
 /* Binds the sockets, starts the source (if any) and schedules the first RTCP packet.
  * SIPSPEC_E_INVAL for bad options, SIPSPEC_E_BIND / SIPSPEC_E_IO / SIPSPEC_E_NOMEM, with a
  * sentence in err. */
@@ -96,6 +122,24 @@ int sipspec_rtp_create(const sipspec_rtp_opts *o, sipspec_rtp **out, char *err, 
 /* Sends one RTP packet with this payload now; the timestamp advances by samples (the payload
  * length for G.711 when 0). For echo and for callers that pace themselves. */
 int sipspec_rtp_send(sipspec_rtp *r, const uint8_t *payload, size_t len, uint32_t samples);
+
+/* Sends one RTP packet of the negotiated payload type whose timestamp is media_ts samples
+ * after the stream's first one (sipspec_rtp_media_ts() gives the clock's position); the
+ * packets that follow go on from its end. For an echo that keeps the gaps of what it echoes. */
+int sipspec_rtp_send_at(sipspec_rtp *r, uint32_t media_ts, const uint8_t *payload, size_t len);
+/* Samples since sipspec_rtp_create() on the stack's clock (the SR's RTP timestamp minus the
+ * first one). */
+uint32_t sipspec_rtp_media_ts(const sipspec_rtp *r);
+
+/* Queues DTMF digits ("0-9*#A-D", at most 32 waiting) to go as RFC 4733 telephone-events in
+ * place of audio: per digit tone_ms of event packets one ptime apart (the first with the
+ * marker bit, all with the event's start timestamp and a growing duration), three end
+ * packets, then gap_ms of audio. 0 for tone_ms / gap_ms: 100 / 60. SIPSPEC_E_STATE without a
+ * negotiated telephone-event type or once stopped, SIPSPEC_E_INVAL for another character,
+ * SIPSPEC_E_RANGE when the queue would overflow. */
+int sipspec_rtp_send_dtmf(sipspec_rtp *r, const char *digits, unsigned tone_ms, unsigned gap_ms);
+/* 1 while digits are queued or being sent. */
+int sipspec_rtp_dtmf_busy(const sipspec_rtp *r);
 
 /* Sends the last compound RTCP packet with a BYE (§6.3.7), stops the timers and closes the
  * sockets. The statistics stay readable until sipspec_rtp_free(). Idempotent. */
@@ -109,6 +153,7 @@ uint32_t sipspec_rtp_ssrc(const sipspec_rtp *r);
 /* ---- statistics -------------------------------------------------------------------------- */
 
 typedef struct sipspec_rtp_stats {
+  int rtcp_mux;                              /* RTP and RTCP share one port each side (RFC 5761) */
   /* what we sent */
   uint64_t packets_sent, octets_sent;        /* RTP packets and payload octets (SR fields) */
   uint64_t rtcp_sent, rtcp_bye_sent;
@@ -124,6 +169,7 @@ typedef struct sipspec_rtp_stats {
   uint8_t fraction_lost;                     /* A.3: last interval, 8-bit fixed point */
   uint32_t jitter_ts;                        /* A.8 estimate, timestamp units */
   double jitter_ms, jitter_min_ms, jitter_mean_ms, jitter_max_ms; /* at each report we sent */
+  double jitter_peak_ms;                     /* the largest A.8 estimate after any packet */
   uint32_t jitter_samples;
   /* what the peer reports about our stream (its report block on our SSRC) */
   int peer_report;                           /* 1 once one arrived */
@@ -140,6 +186,18 @@ typedef struct sipspec_rtp_stats {
   uint64_t rtp_bad_seq;                      /* A.1 bad sequence jumps dropped */
   uint64_t rtp_duplicates;                   /* a sequence number already received */
   uint64_t rtcp_received, rtcp_malformed, rtcp_foreign, rtcp_bye_received;
+  /* DTMF (RFC 4733): events sent and received, the received digits in order (the first 64) */
+  uint64_t dtmf_sent, dtmf_received;
+  char dtmf_digits[65];
+  /* RFC 3611 §4.7: the burst/gap figures of our receiving side (its Appendix A.2, Gmin 16),
+   * as in the last block we sent */
+  uint8_t xr_burst_density, xr_gap_density;
+  uint16_t xr_burst_ms, xr_gap_ms;
+  uint64_t xr_sent;
+  /* the peer's last VoIP metrics block on our SSRC (RFC 3611 §4.7; 127 = unavailable) */
+  int peer_xr;
+  uint8_t peer_xr_loss_rate, peer_xr_r_factor, peer_xr_mos_lq, peer_xr_mos_cq;
+  uint16_t peer_xr_rtt_ms;
 } sipspec_rtp_stats;
 
 const sipspec_rtp_stats *sipspec_rtp_get_stats(const sipspec_rtp *r);
@@ -147,6 +205,10 @@ const sipspec_rtp_stats *sipspec_rtp_get_stats(const sipspec_rtp *r);
 /* An ITU-T G.107 E-model estimate for G.711 (simplified as in RFC 3611 §4.7.5's R factor):
  * returns 0 and sets *r_factor and *mos when the RTT is known, SIPSPEC_E_STATE otherwise. */
 int sipspec_rtp_mos(const sipspec_rtp_stats *st, double *r_factor, double *mos);
+
+/* The RFC 3611 §4.7.5 fields from the same estimate: *r_factor 0..100 and *mos_cq 10..50
+ * (MOS x 10) when the RTT is known, 127 (unavailable) each otherwise. */
+void sipspec_rtp_xr_quality(const sipspec_rtp_stats *st, uint8_t *r_factor, uint8_t *mos_cq);
 
 /* ---- RFC 3550 Appendix A algorithms, for tests and tools -------------------------------- */
 
@@ -181,10 +243,27 @@ int32_t sipspec_rtp_source_lost(const sipspec_rtp_source *s); /* A.3, clamped to
 /* A.3 per interval: lost and fraction since the last call; moves the interval on. */
 void sipspec_rtp_source_interval(sipspec_rtp_source *s, int32_t *lost_interval, uint8_t *fraction);
 
+/* RFC 3611 Appendix A.2 (from ETSI TS 101 329-5): burst and gap state of a received stream,
+ * fed one event per packet (received, or lost). */
+typedef struct sipspec_rtp_burst {
+  uint32_t gmin;               /* §4.7.6: 16 */
+  uint32_t pkt, lost;          /* received since the last loss; lost in the current burst */
+  uint32_t c11, c13, c14, c22, c23, c33;
+  uint32_t loss_count;
+} sipspec_rtp_burst;
+
+void sipspec_rtp_burst_init(sipspec_rtp_burst *b, uint32_t gmin);
+void sipspec_rtp_burst_event(sipspec_rtp_burst *b, int packet_lost);
+/* §4.7.2 fields from the counts so far: densities in 1/256, durations in ms given the
+ * packet duration frame_ms. */
+void sipspec_rtp_burst_metrics(const sipspec_rtp_burst *b, unsigned frame_ms, uint8_t *burst_density,
+                               uint8_t *gap_density, uint16_t *burst_ms, uint16_t *gap_ms);
+
 /* A.7: the RTCP interval in seconds (randomised by the uniform value u in [0, 1)). */
 double sipspec_rtcp_interval(int members, int senders, double rtcp_bw, int we_sent, double avg_rtcp_size,
                              int initial, double tmin_s, double u);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

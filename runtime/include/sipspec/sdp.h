@@ -19,16 +19,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sipspec/span.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
-/* A slice of text. ptr == NULL means "absent"; a present slice has len > 0, except
- * session_name, which is empty (ptr set, len 0) for a bare "s=" line. */
-typedef struct sipspec_sdp_str {
-  const char *ptr;
-  size_t len;
-} sipspec_sdp_str;
+/* Slices of text are sipspec_span (sipspec/span.h). p == NULL means "absent"; a present
+ * slice has len > 0, except session_name, which is empty (p set, len 0) for a bare "s=" line. */
 
 /* What a connection or origin address is (RFC 8866 section 9, connection-address). */
 typedef enum sipspec_sdp_addr_kind {
@@ -41,13 +40,13 @@ typedef enum sipspec_sdp_addr_kind {
 
 /* o= (RFC 8866 section 5.2). */
 typedef struct sipspec_sdp_origin {
-  sipspec_sdp_str username, sess_id, sess_version, nettype, addrtype, address;
+  sipspec_span username, sess_id, sess_version, nettype, addrtype, address;
   sipspec_sdp_addr_kind addr_kind;
 } sipspec_sdp_origin;
 
 /* c= (RFC 8866 section 5.7). ttl and num_addrs are 0 when absent from the line. */
 typedef struct sipspec_sdp_conn {
-  sipspec_sdp_str nettype, addrtype, address;
+  sipspec_span nettype, addrtype, address;
   sipspec_sdp_addr_kind addr_kind;
   unsigned ttl;
   unsigned num_addrs;
@@ -55,14 +54,14 @@ typedef struct sipspec_sdp_conn {
 
 /* b= (RFC 8866 section 5.8). */
 typedef struct sipspec_sdp_bw {
-  sipspec_sdp_str type;
+  sipspec_span type;
   uint64_t value;
 } sipspec_sdp_bw;
 
 /* t= and its r= lines (RFC 8866 sections 5.9, 5.10); r= values are kept as validated text. */
 typedef struct sipspec_sdp_time {
   uint64_t start, stop;
-  const sipspec_sdp_str *repeats;
+  const sipspec_span *repeats;
   size_t nrepeats;
 } sipspec_sdp_time;
 
@@ -109,38 +108,38 @@ typedef enum sipspec_sdp_dir {
 } sipspec_sdp_dir;
 
 typedef struct sipspec_sdp_attr {
-  sipspec_sdp_str name;
-  sipspec_sdp_str value;        /* absent for a property attribute such as a=recvonly */
+  sipspec_span name;
+  sipspec_span value;        /* absent for a property attribute such as a=recvonly */
   sipspec_sdp_attr_kind kind;   /* the parser fills it; the writer ignores it */
   unsigned line;                /* 1-based line number when parsed, 0 when built */
   union {
-    struct { unsigned pt; sipspec_sdp_str encoding; unsigned rate; sipspec_sdp_str params; } rtpmap;
-    struct { sipspec_sdp_str fmt; sipspec_sdp_str params; } fmtp;
+    struct { unsigned pt; sipspec_span encoding; unsigned rate; sipspec_span params; } rtpmap;
+    struct { sipspec_span fmt; sipspec_span params; } fmtp;
     unsigned ptime_ms;          /* ptime and maxptime, integer milliseconds */
     sipspec_sdp_setup setup;
     sipspec_sdp_connmode connection;
-    sipspec_sdp_str resource;
-    struct { sipspec_sdp_str id; sipspec_sdp_str resource; } channel; /* id excludes "@resource" */
+    sipspec_span resource;
+    struct { sipspec_span id; sipspec_span resource; } channel; /* id excludes "@resource" */
     unsigned cmid;
-    sipspec_sdp_str mid;
-    struct { sipspec_sdp_str hash; sipspec_sdp_str fingerprint; } fingerprint;
+    sipspec_span mid;
+    struct { sipspec_span hash; sipspec_span fingerprint; } fingerprint;
   } u;
 } sipspec_sdp_attr;
 
 /* One media description: m= and the lines below it. */
 typedef struct sipspec_sdp_media {
-  sipspec_sdp_str media;        /* "audio", "application", ... */
+  sipspec_span media;        /* "audio", "application", ... */
   unsigned port;
   unsigned nports;              /* 0 when the "/<number of ports>" part is absent */
-  sipspec_sdp_str proto;        /* "RTP/AVP", "TCP/MRCPv2", ... */
-  const sipspec_sdp_str *fmts;
+  sipspec_span proto;        /* "RTP/AVP", "TCP/MRCPv2", ... */
+  const sipspec_span *fmts;
   size_t nfmts;
-  sipspec_sdp_str info;         /* i= */
+  sipspec_span info;         /* i= */
   const sipspec_sdp_conn *conns;
   size_t nconns;
   const sipspec_sdp_bw *bws;
   size_t nbws;
-  sipspec_sdp_str key;          /* k= */
+  sipspec_span key;          /* k= */
   const sipspec_sdp_attr *attrs;
   size_t nattrs;
   unsigned line;                /* line number of the m= line when parsed */
@@ -150,20 +149,20 @@ typedef struct sipspec_sdp_media {
 typedef struct sipspec_sdp {
   unsigned version;             /* v=, always 0 */
   sipspec_sdp_origin origin;
-  sipspec_sdp_str session_name;
-  sipspec_sdp_str info;
-  sipspec_sdp_str uri;
-  const sipspec_sdp_str *emails;
+  sipspec_span session_name;
+  sipspec_span info;
+  sipspec_span uri;
+  const sipspec_span *emails;
   size_t nemails;
-  const sipspec_sdp_str *phones;
+  const sipspec_span *phones;
   size_t nphones;
   const sipspec_sdp_conn *conn; /* NULL when there is no session-level c= */
   const sipspec_sdp_bw *bws;
   size_t nbws;
   const sipspec_sdp_time *times;
   size_t ntimes;
-  sipspec_sdp_str zone;         /* z=, validated text */
-  sipspec_sdp_str key;
+  sipspec_span zone;         /* z=, validated text */
+  sipspec_span key;
   const sipspec_sdp_attr *attrs;
   size_t nattrs;
   const sipspec_sdp_media *media;
@@ -217,10 +216,11 @@ sipspec_sdp_dir sipspec_sdp_media_dir(const sipspec_sdp *sdp, const sipspec_sdp_
 const sipspec_sdp_attr *sipspec_sdp_media_rtpmap(const sipspec_sdp_media *m, unsigned pt);
 
 /* 1 when the slice equals the NUL-terminated string s (case-sensitive), else 0. */
-int sipspec_sdp_str_eq(sipspec_sdp_str a, const char *s);
+int sipspec_sdp_str_eq(sipspec_span a, const char *s);
 /* "sendrecv", "sendonly", "recvonly", "inactive". */
 const char *sipspec_sdp_dir_name(sipspec_sdp_dir dir);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -81,6 +81,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 typedef struct sipspec_server sipspec_server;
 
@@ -160,6 +161,11 @@ typedef struct sipspec_server_opts {
   unsigned session_expires_s;
   int refresher_uas;
   unsigned min_se_s;
+  /* RTP ports of the answers' m=audio: 0 or 1 (default), every call gets mrcp.rtp_port;
+   * N > 1, each call the lowest of mrcp.rtp_port, +2, ... +2(N-1) that no other live call
+   * holds (kept for its re-INVITEs), so that an application running an RTP endpoint per
+   * call (sipspec serve --media) can bind each one. */
+  unsigned rtp_ports;
   int answer_cancel;             /* 1 (default): answer CANCEL 200 and the INVITE 487;
                                   * 0: answer CANCEL 200 but go on (ring, then 200), the
                                   * race of RFC 3261 9.1 a client must survive */
@@ -219,8 +225,18 @@ typedef struct sipspec_server_stats {
 } sipspec_server_stats;
 
 void sipspec_server_stats_get(const sipspec_server *srv, sipspec_server_stats *out);
+
+/* The SDP offer of a live call (by Call-ID; the first one when several dialogs share it) and
+ * the answer the server made to it, as sent: for an application that runs the call's media
+ * (the remote RTP address is the offer's, the local port the answer's m=audio). The texts
+ * are the server's, valid until the call is answered again (re-INVITE) or ends: copy them,
+ * e.g. from the on_event callback of SIPSPEC_SERVER_INVITED. SIPSPEC_E_NOTFOUND when no
+ * live call has this Call-ID or has an answer yet. Any pointer may be NULL. */
+int sipspec_server_call_sdp(const sipspec_server *srv, const char *call_id, const char **offer, size_t *offer_len,
+                            const char **answer, size_t *answer_len);
 const sipspec_telemetry *sipspec_server_telemetry(const sipspec_server *srv);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* X(field): every counter, in JSON order. Adding a counter here adds it everywhere. */
 #define SIPSPEC_TELEMETRY_FIELDS(X) \
@@ -43,7 +44,12 @@ extern "C" {
   X(rtcpJitterMs)        /* A.8 interarrival jitter at the last report, ms */ \
   X(rtcpRttMs)           /* §6.4.1 round-trip time, ms (0 while unknown) */ \
   X(rtpPacketsSent)      /* RTP packets sent */ \
-  X(rtpPacketsReceived)  /* RTP packets received from the negotiated source */
+  X(rtpPacketsReceived)  /* RTP packets received from the negotiated source */ \
+  X(sipMessagesTooLarge) /* received messages over a size, header-count or header-length limit */ \
+  X(sipConnectionsRefused) /* stream connections accepted and closed beyond MRCP_SIP_MAX_CONNECTIONS */ \
+  X(sipTransactionsRefused) /* requests answered 503 beyond MRCP_SIP_MAX_TRANSACTIONS */ \
+  X(sipIdleClosed)       /* accepted stream connections closed after MRCP_SIP_IDLE_TIMEOUT_MS */ \
+  X(sipSlowClosed)       /* stream connections closed: a message not whole within MRCP_SIP_MESSAGE_TIMEOUT_MS */
 
 typedef struct sipspec_telemetry {
 #define SIPSPEC_TELEMETRY_FIELD_(f) uint64_t f;
@@ -69,6 +75,7 @@ size_t sipspec_telemetry_to_json(const sipspec_telemetry *t, char *buf, size_t b
  * SIPSPEC_E_IO. */
 int sipspec_telemetry_write_json(const sipspec_telemetry *t, FILE *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -20,6 +20,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 #define SIPSPEC_TLS_PATH_MAX 512
 #define SIPSPEC_TLS_MAX_PINS 16
@@ -52,6 +53,7 @@ int sipspec_tls_config_from_env(sipspec_tls_config *tls, sipspec_getenv_fn looku
 /* Decodes one pin (44 base64 characters for 32 bytes) into out. SIPSPEC_OK or SIPSPEC_E_CONFIG. */
 int sipspec_tls_pin_decode(const char *b64, size_t len, unsigned char out[32]);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -29,6 +29,7 @@ struct sipspec_msg; /* sipspec/msg.h */
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 /* ---- addresses ------------------------------------------------------------------------ */
 
@@ -144,6 +145,19 @@ typedef struct sipspec_transport_opts {
                                   * we opened after this long idle, closed and reported when
                                   * no pong comes within 10 s; 0 (default): no pings. A peer's
                                   * ping is always answered. */
+  /* Limits on what peers do (docs/limits.md); 0: none. */
+  unsigned max_connections;      /* listening stream transports: accepted connections open at
+                                  * once; one more is accepted and closed at once, counted in
+                                  * tel->sipConnectionsRefused */
+  unsigned idle_timeout_ms;      /* stream transports: an accepted connection with no message
+                                  * sent or received for this long, and that in_use says no
+                                  * transaction needs, is closed (tel->sipIdleClosed) */
+  unsigned message_timeout_ms;   /* stream transports: a message must arrive whole within this
+                                  * after its first byte, else the connection is closed and
+                                  * reported with SIPSPEC_E_MSG_TIMEOUT (tel->sipSlowClosed) */
+  /* 1 when something (a transaction) still needs the connection to peer; NULL: nothing does.
+   * Asked when an accepted connection's idle timeout runs out. */
+  int (*in_use)(sipspec_transport *tp, const sipspec_sockaddr *peer, void *user);
 } sipspec_transport_opts;
 
 /* Defaults shown above; callbacks and framer NULL. */
@@ -227,6 +241,7 @@ static inline int sipspec_transport_reliable(const sipspec_transport *tp) {
 int sipspec_transport_pick(const sipspec_config *cfg, size_t msg_len, sipspec_tp_kind *out,
                            char *err, size_t errlen);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

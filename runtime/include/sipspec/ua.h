@@ -51,6 +51,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* what this header declares is the library's API */
 
 typedef struct sipspec_ua sipspec_ua;
 typedef struct sipspec_session sipspec_session;
@@ -268,6 +269,7 @@ const char *sipspec_session_state_name(const sipspec_session *s);
 const char *sipspec_session_call_id(const sipspec_session *s);
 sipspec_ua *sipspec_session_ua(const sipspec_session *s);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

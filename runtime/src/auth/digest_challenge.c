@@ -16,21 +16,21 @@
  * characters (they would be echoed into our own headers). */
 static int copy_value(const sipspec_digest_param *p, const char *what, char *dst, size_t cap,
                       char *why, size_t why_len) {
-  if (p->value_len >= cap) {
-    auth_reason(why, why_len, "%s is too long (%zu bytes, at most %zu)", what, p->value_len,
+  if (p->value.len >= cap) {
+    auth_reason(why, why_len, "%s is too long (%zu bytes, at most %zu)", what, p->value.len,
                 cap - 1);
     return SIPSPEC_E_AUTH_MALFORMED;
   }
-  if (p->value_len > 0 && p->value == NULL) {
+  if (p->value.len > 0 && p->value.p == NULL) {
     auth_reason(why, why_len, "%s has no value", what);
     return SIPSPEC_E_AUTH_MALFORMED;
   }
-  if (auth_has_ctl(p->value, p->value_len)) {
+  if (auth_has_ctl(p->value.p, p->value.len)) {
     auth_reason(why, why_len, "%s contains a control character", what);
     return SIPSPEC_E_AUTH_MALFORMED;
   }
-  if (p->value_len > 0) memcpy(dst, p->value, p->value_len);
-  dst[p->value_len] = '\0';
+  if (p->value.len > 0) memcpy(dst, p->value.p, p->value.len);
+  dst[p->value.len] = '\0';
   return SIPSPEC_OK;
 }
 
@@ -38,13 +38,13 @@ static int copy_value(const sipspec_digest_param *p, const char *what, char *dst
 static int parse_bool(const sipspec_digest_param *p, const char *what, bool *out, char *why,
                       size_t why_len) {
   char peer[48];
-  if (p->value != NULL && auth_slice_ieq(p->value, p->value_len, "true")) {
+  if (p->value.p != NULL && auth_slice_ieq(p->value.p, p->value.len, "true")) {
     *out = true;
-  } else if (p->value != NULL && auth_slice_ieq(p->value, p->value_len, "false")) {
+  } else if (p->value.p != NULL && auth_slice_ieq(p->value.p, p->value.len, "false")) {
     *out = false;
   } else {
     auth_reason(why, why_len, "bad %s value \"%s\" (expected true or false)", what,
-                auth_peer_text(peer, sizeof peer, p->value ? p->value : "", p->value_len));
+                auth_peer_text(peer, sizeof peer, p->value.p ? p->value.p : "", p->value.len));
     return SIPSPEC_E_AUTH_MALFORMED;
   }
   return SIPSPEC_OK;
@@ -53,8 +53,8 @@ static int parse_bool(const sipspec_digest_param *p, const char *what, bool *out
 /* qop-options: a comma-separated list of tokens (RFC 3261 section 25.1 qop-value).
  * Unknown tokens (auth-conf, extensions) are ignored; none known is unsupported. */
 static int parse_qop(const sipspec_digest_param *p, unsigned *mask, char *why, size_t why_len) {
-  const char *s = p->value ? p->value : "";
-  size_t n = p->value_len, i = 0;
+  const char *s = p->value.p ? p->value.p : "";
+  size_t n = p->value.len, i = 0;
   unsigned m = 0;
   while (i < n) {
     while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ',')) i++;
@@ -104,7 +104,7 @@ int sipspec_digest_challenge_parse(sipspec_auth_kind kind, const sipspec_digest_
   }
   if ((rc = copy_value(&params[i], "realm", out->realm, sizeof out->realm, why, why_len)))
     return rc;
-  if ((i = auth_param_find(params, n_params, "nonce", NULL)) < 0 || params[i].value_len == 0) {
+  if ((i = auth_param_find(params, n_params, "nonce", NULL)) < 0 || params[i].value.len == 0) {
     auth_reason(why, why_len, "challenge for realm \"%s\" has no nonce",
                 auth_peer_text((char[48]){0}, 48, out->realm, strlen(out->realm)));
     return SIPSPEC_E_AUTH_MALFORMED;
@@ -131,10 +131,10 @@ int sipspec_digest_challenge_parse(sipspec_auth_kind kind, const sipspec_digest_
   }
   if ((i = auth_param_find(params, n_params, "algorithm", NULL)) >= 0) {
     const sipspec_digest_param *p = &params[i];
-    if (sipspec_digest_alg_parse(p->value ? p->value : "", p->value_len, &out->alg) != SIPSPEC_OK) {
+    if (sipspec_digest_alg_parse(p->value.p ? p->value.p : "", p->value.len, &out->alg) != SIPSPEC_OK) {
       char peer[48];
       auth_reason(why, why_len, "unknown digest algorithm \"%s\"",
-                  auth_peer_text(peer, sizeof peer, p->value ? p->value : "", p->value_len));
+                  auth_peer_text(peer, sizeof peer, p->value.p ? p->value.p : "", p->value.len));
       return SIPSPEC_E_AUTH_UNSUPPORTED;
     }
   }
@@ -168,10 +168,10 @@ int sipspec_digest_choose(const sipspec_digest_offer *offers, size_t n_offers,
   for (size_t k = 0; k < n_offers; k++) {
     const sipspec_digest_offer *o = &offers[k];
     char peer[48];
-    if (o->scheme == NULL || !auth_slice_ieq(o->scheme, o->scheme_len, "Digest")) {
+    if (o->scheme.p == NULL || !auth_slice_ieq(o->scheme.p, o->scheme.len, "Digest")) {
       char item[64];
       snprintf(item, sizeof item, "scheme %s",
-               auth_peer_text(peer, sizeof peer, o->scheme ? o->scheme : "", o->scheme_len));
+               auth_peer_text(peer, sizeof peer, o->scheme.p ? o->scheme.p : "", o->scheme.len));
       list_add(unsupported, sizeof unsupported, item);
       continue;
     }
@@ -184,7 +184,7 @@ int sipspec_digest_choose(const sipspec_digest_offer *offers, size_t n_offers,
       if (ai >= 0) {
         const sipspec_digest_param *p = &o->params[ai];
         list_add(unsupported, sizeof unsupported,
-                 auth_peer_text(peer, sizeof peer, p->value ? p->value : "", p->value_len));
+                 auth_peer_text(peer, sizeof peer, p->value.p ? p->value.p : "", p->value.len));
       } else {
         list_add(unsupported, sizeof unsupported, reason);
       }

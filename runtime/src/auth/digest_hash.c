@@ -62,7 +62,7 @@ long auth_param_find(const sipspec_digest_param *params, size_t n, const char *n
   long found = -1;
   if (dup) *dup = false;
   for (size_t i = 0; i < n; i++) {
-    if (params[i].name == NULL || !auth_slice_ieq(params[i].name, params[i].name_len, name))
+    if (params[i].name.p == NULL || !auth_slice_ieq(params[i].name.p, params[i].name.len, name))
       continue;
     if (found >= 0) {
       if (dup) *dup = true;

@@ -1,52 +1,22 @@
 /* digest_msg.c: Digest authentication on parsed SIP messages (see sipspec/digest_msg.h).
  *
- * Splits WWW-Authenticate / Proxy-Authenticate / Authorization / Proxy-Authorization
- * values into auth-schemes and auth-params (RFC 3261 section 25.1, RFC 7235 section 4.1
- * for several challenges on one line), unquotes the values into a caller scratch, and
- * writes the Digest module's header values back. The auth-param grammar itself is the
- * SIP parser's (sipspec_auth_param_next); this file only finds where one challenge ends
- * and the next begins, which that grammar cannot see: after an auth-param, a comma
- * followed by "token LWS" starts a new challenge, a comma followed by "token =" continues
- * the current one.
+ * Reads WWW-Authenticate / Proxy-Authenticate / Authorization / Proxy-Authorization
+ * values with the Digest grammar (grammar/digest.re: RFC 3261 section 25.1, RFC 7616
+ * sections 3.3 and 3.4, several challenges per line as RFC 7235 section 4.1 allows),
+ * element by element: this file keeps the list (which offer a param belongs to), refuses
+ * duplicate parameters (RFC 7235 section 2.1) and Digest challenges or credentials without
+ * a required parameter, unquotes the values into a caller scratch, and writes the Digest
+ * module's header values back.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "auth/digest_grammar.h"
 #include "auth/digest_internal.h"
 #include "sipspec/digest_msg.h"
 #include "sipspec/error.h"
-
-/* token (RFC 3261 section 25.1): alphanum and -.!%*_+`'~ */
-static bool is_token_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         strchr("-.!%*_+`'~", c) != NULL;
-}
-
-/* token68 (RFC 7235 section 2.1): 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-static bool is_token68_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         strchr("-._~+/", c) != NULL;
-}
-
-static bool is_wsp(char c) { return c == ' ' || c == '\t'; }
-
-/* SWS = [LWS], LWS = [*WSP CRLF] 1*WSP: a fold counts only when whitespace follows it. */
-static const char *skip_sws(const char *p, const char *lim) {
-  for (;;) {
-    while (p < lim && is_wsp(*p)) p++;
-    if (lim - p >= 3 && p[0] == '\r' && p[1] == '\n' && is_wsp(p[2])) {
-      p += 3;
-      continue;
-    }
-    return p;
-  }
-}
-
-static const char *skip_token(const char *p, const char *lim) {
-  while (p < lim && is_token_char(*p)) p++;
-  return p;
-}
 
 /* One header value being split: what to say in reasons. */
 typedef struct hdr_ctx {
@@ -63,30 +33,61 @@ static int fail_at(const hdr_ctx *h, const char *at, int code, const char *what)
   return code;
 }
 
-/* Why the auth-param at p (after `first` or after a previous param) does not parse. */
-static int diagnose(const hdr_ctx *h, const char *p, const char *lim, bool first) {
-  char peer[48], msg[160];
-  const char *q = skip_sws(p, lim);
-  if (!first) {
-    if (q >= lim || *q != ',')
-      return fail_at(h, q, SIPSPEC_E_AUTH_MALFORMED, "expected ',' between auth-params");
-    q = skip_sws(q + 1, lim);
+/* The parameter names of dg_param_id, as the RFCs spell them. */
+static const char *const k_param_names[DG_P_COUNT] = {
+  [DG_P_EXT] = "auth-param", [DG_P_REALM] = "realm", [DG_P_DOMAIN] = "domain",
+  [DG_P_NONCE] = "nonce", [DG_P_OPAQUE] = "opaque", [DG_P_STALE] = "stale",
+  [DG_P_ALGORITHM] = "algorithm", [DG_P_QOP] = "qop", [DG_P_CHARSET] = "charset",
+  [DG_P_USERHASH] = "userhash", [DG_P_USERNAME] = "username", [DG_P_USERNAME_EXT] = "username*",
+  [DG_P_URI] = "uri", [DG_P_RESPONSE] = "response", [DG_P_CNONCE] = "cnonce", [DG_P_NC] = "nc"};
+
+/* What form a known parameter must have (DG_E_SHAPE), RFC 3261 25.1 / RFC 7616 3.3-3.4. */
+static const char *shape_text(dg_param_id id, bool credentials) {
+  switch (id) {
+  case DG_P_DOMAIN: return "a quoted, space-separated list of URIs";
+  case DG_P_STALE:
+  case DG_P_USERHASH: return "true or false";
+  case DG_P_ALGORITHM: return "a token (MD5, SHA-256, SHA-512-256, ...[-sess])";
+  case DG_P_QOP: return credentials ? "one token (auth or auth-int)"
+                                    : "a quoted, comma-separated list of tokens";
+  case DG_P_CHARSET: return "UTF-8";
+  case DG_P_USERNAME_EXT: return "an RFC 5987 ext-value (charset'language'value, unquoted)";
+  case DG_P_URI: return "a quoted Request-URI";
+  case DG_P_RESPONSE: return "a quoted string of lowercase hex digits";
+  case DG_P_NC: return "8 lowercase hex digits";
+  default: return "a token or a quoted-string";
   }
-  const char *t = skip_token(q, lim);
-  if (t == q)
-    return fail_at(h, q, SIPSPEC_E_AUTH_MALFORMED, "expected an auth-param name (a token)");
-  const char *e = skip_sws(t, lim);
-  if (e >= lim || *e != '=') {
+}
+
+/* Reason for a grammar error. */
+static int grammar_error(const hdr_ctx *h, const dg_match *m, bool credentials) {
+  char peer[48], msg[200];
+  switch (m->err) {
+  case DG_E_SCHEME: return fail_at(h, m->at, SIPSPEC_E_AUTH_MALFORMED, "expected an auth-scheme");
+  case DG_E_SCHEME_WS:
+    return fail_at(h, m->at, SIPSPEC_E_AUTH_MALFORMED, "expected whitespace after the auth-scheme");
+  case DG_E_NO_PARAMS:
+    return fail_at(h, m->at, SIPSPEC_E_AUTH_MALFORMED, "expected auth-params after the auth-scheme");
+  case DG_E_NAME:
+    return fail_at(h, m->at, SIPSPEC_E_AUTH_MALFORMED, "expected an auth-param name (a token)");
+  case DG_E_EQUAL:
     snprintf(msg, sizeof msg, "expected '=' after the auth-param name \"%s\"",
-             auth_peer_text(peer, sizeof peer, q, (size_t)(t - q)));
-    return fail_at(h, e, SIPSPEC_E_AUTH_MALFORMED, msg);
+             auth_peer_text(peer, sizeof peer, m->name.p, m->name.len));
+    return fail_at(h, m->at, SIPSPEC_E_AUTH_MALFORMED, msg);
+  case DG_E_VALUE:
+    return fail_at(h, m->at, SIPSPEC_E_AUTH_MALFORMED,
+                   "expected a token or a quoted-string as the auth-param value");
+  case DG_E_QUOTE:
+    return fail_at(h, m->at, SIPSPEC_E_AUTH_MALFORMED,
+                   "quoted-string not terminated (or holding a bare CR, LF or another "
+                   "control character outside a quoted-pair)");
+  case DG_E_SHAPE:
+    snprintf(msg, sizeof msg, "bad %s value \"%s\": expected %s", k_param_names[m->id],
+             auth_peer_text(peer, sizeof peer, m->value.p, m->value.len),
+             shape_text(m->id, credentials));
+    return fail_at(h, m->at, SIPSPEC_E_AUTH_MALFORMED, msg);
+  default: return fail_at(h, m->at, SIPSPEC_E_AUTH_MALFORMED, "expected ',' between auth-params");
   }
-  const char *v = skip_sws(e + 1, lim);
-  if (v < lim && *v == '"')
-    return fail_at(h, v, SIPSPEC_E_AUTH_MALFORMED,
-                   "quoted-string not terminated (or holding a bare CR or LF)");
-  return fail_at(h, v, SIPSPEC_E_AUTH_MALFORMED,
-                 "expected a token or a quoted-string as the auth-param value");
 }
 
 /* Stores one value: a token as is, a quoted-string without its quotes; quoted-pairs and
@@ -94,130 +95,138 @@ static int diagnose(const hdr_ctx *h, const char *p, const char *lim, bool first
 static int store_value(sipspec_digest_msg_scratch *s, const hdr_ctx *h, sipspec_span v,
                        sipspec_digest_param *out) {
   if (v.len < 2 || v.p[0] != '"') {
-    out->value = v.p;
-    out->value_len = v.len;
+    out->value = v;
     return SIPSPEC_OK;
   }
-  const char *p = v.p + 1, *e = v.p + v.len - 1;
-  if (!memchr(p, '\\', (size_t)(e - p)) && !memchr(p, '\r', (size_t)(e - p))) {
-    out->value = p;
-    out->value_len = (size_t)(e - p);
+  if (!memchr(v.p, '\\', v.len) && !memchr(v.p, '\r', v.len)) {
+    out->value = (sipspec_span){v.p + 1, v.len - 2};
     return SIPSPEC_OK;
+  }
+  if (v.len - 2 > sizeof s->text - s->text_len &&
+      sipspec_dg_unquote(v.p, v.p + v.len, NULL) > sizeof s->text - s->text_len) {
+    auth_reason(h->why, h->why_len, "%s header %zu: unquoted values exceed %d bytes in all",
+                h->name, h->line, SIPSPEC_DIGEST_MSG_TEXT_MAX);
+    return SIPSPEC_E_RANGE;
   }
   char *dst = s->text + s->text_len;
-  size_t room = sizeof s->text - s->text_len, n = 0;
-  for (; p < e; p++) {
-    char c = *p;
-    if (c == '\\' && p + 1 < e) c = *++p;
-    else if (c == '\r' && e - p >= 2 && p[1] == '\n') {
-      p++;                             /* the fold's whitespace that follows is kept */
-      continue;
-    }
-    if (n == room) {
-      auth_reason(h->why, h->why_len,
-                  "%s header %zu: unquoted values exceed %d bytes in all", h->name, h->line,
-                  SIPSPEC_DIGEST_MSG_TEXT_MAX);
-      return SIPSPEC_E_RANGE;
-    }
-    dst[n++] = c;
-  }
+  size_t n = sipspec_dg_unquote(v.p, v.p + v.len, dst);
   s->text_len += n;
-  out->value = dst;
-  out->value_len = n;
+  out->value = (sipspec_span){dst, n};
   return SIPSPEC_OK;
 }
 
-/* After a comma: does p start a new challenge rather than the next auth-param? A
- * challenge is a token, whitespace, then something other than '=' or ',' ("Digest
- * realm=...", "Negotiate YIIB..."); RFC 3261 section 25.1 has no bare auth-scheme. */
-static bool starts_scheme(const char *p, const char *lim) {
-  const char *t = skip_token(p, lim);
-  if (t == p) return false;
-  const char *r = skip_sws(t, lim);
-  return r > t && r < lim && *r != '=' && *r != ',';
+/* The parameters a Digest challenge (RFC 7616 3.3: realm, nonce) or Digest credentials
+ * (RFC 7616 3.4: username or username*, realm, nonce, uri, response; cnonce and nc with
+ * qop) must carry. Names the first one missing. */
+static int check_required(const hdr_ctx *h, const char *scheme, uint32_t seen, bool credentials) {
+  static const dg_param_id cln[] = {DG_P_REALM, DG_P_NONCE};
+  static const dg_param_id resp[] = {DG_P_USERNAME, DG_P_REALM, DG_P_NONCE, DG_P_URI,
+                                     DG_P_RESPONSE};
+  const dg_param_id *need = credentials ? resp : cln;
+  size_t n = credentials ? sizeof resp / sizeof resp[0] : sizeof cln / sizeof cln[0];
+  char msg[120];
+  if (credentials && (seen & (1u << DG_P_USERNAME)) && (seen & (1u << DG_P_USERNAME_EXT)))
+    return fail_at(h, scheme, SIPSPEC_E_AUTH_MALFORMED,
+                   "Digest credentials carry both username and username* (RFC 7616 section 3.4)");
+  if (seen & (1u << DG_P_USERNAME_EXT)) seen |= 1u << DG_P_USERNAME;
+  for (size_t i = 0; i < n; i++) {
+    if (seen & (1u << need[i])) continue;
+    snprintf(msg, sizeof msg, "Digest %s without the required %s parameter",
+             credentials ? "credentials" : "challenge", k_param_names[need[i]]);
+    return fail_at(h, scheme, SIPSPEC_E_AUTH_MALFORMED, msg);
+  }
+  if (credentials && (seen & (1u << DG_P_QOP))) {
+    dg_param_id with_qop[] = {DG_P_CNONCE, DG_P_NC};
+    for (size_t i = 0; i < 2; i++) {
+      if (seen & (1u << with_qop[i])) continue;
+      snprintf(msg, sizeof msg, "Digest credentials with qop but without the required %s parameter",
+               k_param_names[with_qop[i]]);
+      return fail_at(h, scheme, SIPSPEC_E_AUTH_MALFORMED, msg);
+    }
+  }
+  return SIPSPEC_OK;
 }
 
-/* If [p, lim) starts with token68 followed by SWS and the end or a comma, returns the end of
- * the token68; NULL otherwise. */
-static const char *token68_end(const char *p, const char *lim) {
-  const char *q = p;
-  while (q < lim && is_token68_char(*q)) q++;
-  if (q == p) return NULL;
-  while (q < lim && *q == '=') q++;
-  const char *r = skip_sws(q, lim);
-  return (r >= lim || *r == ',') ? q : NULL;
+/* RFC 7235 section 2.1: each parameter name only once per challenge (case-insensitive). */
+static bool is_duplicate(const sipspec_digest_offer *o, const dg_match *m, uint32_t seen) {
+  if (m->id != DG_P_EXT) return (seen & (1u << m->id)) != 0;
+  for (size_t i = 0; i < o->n_params; i++) {
+    sipspec_span n = o->params[i].name;
+    if (n.len == m->name.len && strncasecmp(n.p, m->name.p, n.len) == 0)
+      return true;
+  }
+  return false;
 }
 
-/* Splits one header value into offers appended to s. max_schemes 1 for credentials. */
+/* Splits one header value into offers appended to s, element by element with the Digest
+ * grammar (grammar/digest.re). `credentials`: one Authorization-type value (dig-resp,
+ * one scheme per line); else challenges (digest-cln, several per line). */
 static int split_value(sipspec_digest_msg_scratch *s, sipspec_auth_kind kind, sipspec_span v,
-                       const hdr_ctx *h, size_t max_schemes) {
-  const char *p = v.p, *lim = v.p + v.len;
-  size_t schemes = 0;
-  p = skip_sws(p, lim);
-  for (;;) {                           /* p: at an auth-scheme */
-    const char *s1 = skip_token(p, lim);
-    if (s1 == p) return fail_at(h, p, SIPSPEC_E_AUTH_MALFORMED, "expected an auth-scheme");
-    if (++schemes > max_schemes)
-      return fail_at(h, p, SIPSPEC_E_AUTH_MALFORMED,
-                     "a second auth-scheme: one credentials per header line");
+                       const hdr_ctx *h, bool credentials) {
+  const char *lim = v.p + v.len;
+  dg_match m;
+  memset(&m, 0, sizeof m);
+  sipspec_dg_scheme(v.p, lim, &m);
+  for (;;) {
+    if (m.kind == DG_ERROR) return grammar_error(h, &m, credentials);
     if (s->n_offers == SIPSPEC_DIGEST_MSG_MAX_OFFERS) {
       auth_reason(h->why, h->why_len, "%s header %zu: more than %d challenges in all",
                   h->name, h->line, SIPSPEC_DIGEST_MSG_MAX_OFFERS);
       return SIPSPEC_E_RANGE;
     }
     sipspec_digest_offer *o = &s->offers[s->n_offers++];
-    *o = (sipspec_digest_offer){kind, p, (size_t)(s1 - p), s->params + s->n_params, 0};
-    const char *q = skip_sws(s1, lim);
-    if (q >= lim)
-      return fail_at(h, q, SIPSPEC_E_AUTH_MALFORMED, "expected auth-params after the auth-scheme");
-    if (q == s1)
-      return fail_at(h, s1, SIPSPEC_E_AUTH_MALFORMED, "expected whitespace after the auth-scheme");
-    p = q;
-    bool first = true, next_scheme = false;
-    while (p < lim && !next_scheme) {
-      sipspec_span cur = {p, (size_t)(lim - p)}, name, value;
-      int rc = first && *p == ',' ? SIPSPEC_E_MSG_SYNTAX : sipspec_auth_param_next(&cur, &name, &value);
-      if (rc == SIPSPEC_OK) {
+    *o = (sipspec_digest_offer){kind, m.name, s->params + s->n_params, 0};
+    bool digest = m.kind == DG_SCHEME_DIGEST;
+    const char *p = m.end;
+    uint32_t seen = 0;
+    for (bool first = true;; first = false) {
+      dg_kind k = !digest      ? sipspec_dg_other(p, lim, first, &m)
+                  : credentials ? sipspec_dg_resp(p, lim, &m)
+                                : sipspec_dg_cln(p, lim, &m);
+      if (k == DG_ERROR) return grammar_error(h, &m, credentials);
+      if (k == DG_PARAM) {
+        if (is_duplicate(o, &m, seen)) {
+          char msg[96], peer[48];
+          snprintf(msg, sizeof msg, "duplicate %s parameter",
+                   auth_peer_text(peer, sizeof peer, m.name.p, m.name.len));
+          return fail_at(h, m.name.p, SIPSPEC_E_AUTH_MALFORMED, msg);
+        }
+        seen |= 1u << m.id;
         if (s->n_params == SIPSPEC_DIGEST_MSG_MAX_PARAMS) {
           auth_reason(h->why, h->why_len, "%s header %zu: more than %d auth-params in all",
                       h->name, h->line, SIPSPEC_DIGEST_MSG_MAX_PARAMS);
           return SIPSPEC_E_RANGE;
         }
         sipspec_digest_param *pp = &s->params[s->n_params];
-        pp->name = name.p;
-        pp->name_len = name.len;
-        rc = store_value(s, h, value, pp);
+        pp->name = m.name;
+        int rc = store_value(s, h, m.value, pp);
         if (rc != SIPSPEC_OK) return rc;
         s->n_params++;
         o->n_params++;
-        p = cur.p;
-        first = false;
+      }
+      const char *t68_end = k == DG_TOKEN68 ? m.end : NULL;
+      dg_kind sep = sipspec_dg_sep(m.end, lim, &m);
+      if (t68_end && (sep == DG_NEXT_PARAM || sep == DG_ERROR)) { /* RFC 7235 2.1 */
+        const char *at = sep == DG_ERROR ? m.at : memchr(t68_end, ',', (size_t)(lim - t68_end));
+        return fail_at(h, at, SIPSPEC_E_AUTH_MALFORMED,
+                       "after a token68 value, expected ',' and the next auth-scheme");
+      }
+      if (sep == DG_ERROR) return grammar_error(h, &m, credentials);
+      if (sep == DG_NEXT_PARAM) {
+        p = m.end;
         continue;
       }
-      if (rc == SIPSPEC_E_NOTFOUND) break;
-      const char *c;
-      if (first && (c = token68_end(p, lim)) != NULL) {
-        /* token68 (RFC 7235 section 2.1) instead of auth-params: only a comma and the next
-         * challenge may follow. */
-        c = skip_sws(c, lim);
-        if (c >= lim) return SIPSPEC_OK;
-        if (!starts_scheme(skip_sws(c + 1, lim), lim))
-          return fail_at(h, c, SIPSPEC_E_AUTH_MALFORMED,
-                         "after a token68 value, expected ',' and the next auth-scheme");
-        p = skip_sws(c + 1, lim);
-        next_scheme = true;
-        continue;
+      if (sep == DG_NEXT_SCHEME && credentials)
+        return fail_at(h, m.at, SIPSPEC_E_AUTH_MALFORMED,
+                       "a second auth-scheme: one credentials per header line");
+      if (digest) {
+        int rc = check_required(h, o->scheme.p, seen, credentials);
+        if (rc != SIPSPEC_OK) return rc;
       }
-      c = skip_sws(p, lim);
-      if (c >= lim) return SIPSPEC_OK;
-      if (!first && *c == ',' && starts_scheme(skip_sws(c + 1, lim), lim)) {
-        p = skip_sws(c + 1, lim);
-        next_scheme = true;
-        continue;
-      }
-      return diagnose(h, p, lim, first);
+      if (sep == DG_END) return SIPSPEC_OK;
+      sipspec_dg_scheme(m.at, lim, &m); /* DG_NEXT_SCHEME */
+      break;
     }
-    if (!next_scheme) return SIPSPEC_OK;
   }
 }
 
@@ -225,6 +234,19 @@ static void scratch_reset(sipspec_digest_msg_scratch *s) {
   s->n_offers = 0;
   s->n_params = 0;
   s->text_len = 0;
+}
+
+int sipspec_digest_read_value(sipspec_digest_msg_scratch *s, sipspec_auth_kind kind,
+                              bool credentials, sipspec_span value, char *why, size_t why_len) {
+  auth_reason(why, why_len, "%s", "");
+  if (!s || (!value.p && value.len)) return SIPSPEC_E_INVAL;
+  scratch_reset(s);
+  const char *name = credentials ? sipspec_auth_credentials_header(kind)
+                                 : sipspec_auth_challenge_header(kind);
+  hdr_ctx h = {name, 1, value.p, why, why_len};
+  int rc = split_value(s, kind, value, &h, credentials);
+  if (rc != SIPSPEC_OK) scratch_reset(s);
+  return rc;
 }
 
 int sipspec_digest_offers_from_msg(const sipspec_msg *resp, sipspec_digest_msg_scratch *s,
@@ -252,7 +274,7 @@ int sipspec_digest_offers_from_msg(const sipspec_msg *resp, sipspec_digest_msg_s
     else if (hd.id == SIPSPEC_H_PROXY_AUTHENTICATE) kind = SIPSPEC_AUTH_PROXY;
     else continue;
     hdr_ctx h = {sipspec_auth_challenge_header(kind), ++lines[kind], hd.value.p, why, why_len};
-    int rc = split_value(s, kind, hd.value, &h, SIZE_MAX);
+    int rc = split_value(s, kind, hd.value, &h, false);
     if (rc != SIPSPEC_OK) {
       scratch_reset(s);
       return rc;
@@ -309,7 +331,7 @@ static int read_credentials(const sipspec_msg *req, sipspec_auth_kind kind, size
   }
   hdr_ctx h = {sipspec_auth_credentials_header(kind), i + 1, v.p, why, why_len};
   size_t before = s->n_offers;
-  int rc = split_value(s, kind, v, &h, 1);
+  int rc = split_value(s, kind, v, &h, true);
   if (rc != SIPSPEC_OK) return rc;
   *out = &s->offers[before];
   return SIPSPEC_OK;
@@ -335,7 +357,7 @@ int sipspec_digest_credentials_from_msg(const sipspec_msg *req, sipspec_auth_kin
     scratch_reset(s);
     return rc;
   }
-  *scheme = (sipspec_span){o->scheme, o->scheme_len};
+  *scheme = o->scheme;
   *params = o->params;
   *n = o->n_params;
   return SIPSPEC_OK;
@@ -391,9 +413,8 @@ int sipspec_digest_verify_msg(sipspec_digest_server_t *srv, sipspec_auth_kind ki
     if (rc != SIPSPEC_OK) return rc;
     bool dup = false;
     long ri = auth_param_find(o->params, o->n_params, "realm", &dup);
-    bool wanted = auth_slice_ieq(o->scheme, o->scheme_len, "Digest") &&
-                  (realm == NULL || (ri >= 0 && o->params[ri].value_len == strlen(realm) &&
-                                     memcmp(o->params[ri].value, realm, strlen(realm)) == 0));
+    bool wanted = sipspec_span_ieq(o->scheme, "Digest") &&
+                  (realm == NULL || (ri >= 0 && sipspec_span_eq(o->params[ri].value, realm)));
     if (wanted) return sipspec_digest_server_verify(srv, o->params, o->n_params, &r, why, why_len);
     s->n_offers = mark_o;
     s->n_params = mark_p;

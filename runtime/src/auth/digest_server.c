@@ -188,21 +188,21 @@ static int get_param(const sipspec_digest_param *params, size_t n, const char *n
     return SIPSPEC_E_AUTH_MALFORMED;
   }
   const sipspec_digest_param *p = &params[i];
-  if (p->value == NULL && p->value_len > 0) {
+  if (p->value.p == NULL && p->value.len > 0) {
     auth_reason(why, why_len, "%s has no value", name);
     return SIPSPEC_E_AUTH_MALFORMED;
   }
-  if (p->value_len >= cap) {
-    auth_reason(why, why_len, "%s is too long (%zu bytes, at most %zu)", name, p->value_len,
+  if (p->value.len >= cap) {
+    auth_reason(why, why_len, "%s is too long (%zu bytes, at most %zu)", name, p->value.len,
                 cap - 1);
     return SIPSPEC_E_AUTH_MALFORMED;
   }
-  if (auth_has_ctl(p->value, p->value_len)) {
+  if (auth_has_ctl(p->value.p, p->value.len)) {
     auth_reason(why, why_len, "%s contains a control character", name);
     return SIPSPEC_E_AUTH_MALFORMED;
   }
-  if (p->value_len) memcpy(dst, p->value, p->value_len);
-  dst[p->value_len] = '\0';
+  if (p->value.len) memcpy(dst, p->value.p, p->value.len);
+  dst[p->value.len] = '\0';
   return SIPSPEC_OK;
 }
 

@@ -10,6 +10,61 @@
 #include "sipspec/coverage.h"
 #include "sipspec/fsm.h"
 
+/* ---- reading and merging coverage documents (the tools' API; write_file merges with it) ------------------------------------------------------- */
+
+/* A set of merged coverage counts. Owned by the caller: create, fill, free. */
+typedef struct sipspec_coverage sipspec_coverage;
+
+sipspec_coverage *sipspec_coverage_new(void);
+void sipspec_coverage_free(sipspec_coverage *cov); /* NULL is fine */
+
+/* Parses one "sipspec-coverage/1" document (`data`, `len` bytes; need not be NUL-terminated)
+ * and merges it into `cov`. `origin` (copied) names the document in messages and reports,
+ * usually its file name. The reader is strict: malformed JSON, another format tag, a missing or
+ * mistyped field, a negative or non-integer count, a chart or transition listed twice, or two
+ * documents with the same chart hash but different transitions fail with SIPSPEC_E_INVAL and a
+ * message in `err` (origin, line and column or chart and transition, what is wrong); `cov` is
+ * then unchanged. Counts that would overflow give SIPSPEC_E_RANGE. An empty document is an
+ * error (an empty file has no format tag). */
+int sipspec_coverage_merge_json(sipspec_coverage *cov, const char *data, size_t len, const char *origin,
+                                char *err, size_t errlen);
+
+/* Reads the file `path` and merges it as above (origin = path). SIPSPEC_E_IO when the file
+ * cannot be read. */
+int sipspec_coverage_merge_file(sipspec_coverage *cov, const char *path, char *err, size_t errlen);
+
+/* Merges this process's current counters (origin "this process"). */
+int sipspec_coverage_merge_process(sipspec_coverage *cov);
+
+/* Checks `cov` against the charts built into this library: every chart must be a built chart,
+ * and counts recorded with the built chart's hash must name exactly its transitions (and agree
+ * on their source, event and target). Counts recorded with another hash are stale, not an
+ * error. SIPSPEC_OK, or SIPSPEC_E_NOTFOUND / SIPSPEC_E_INVAL with a message naming the origin,
+ * the chart and the transition. */
+int sipspec_coverage_check(const sipspec_coverage *cov, char *err, size_t errlen);
+
+/* Writes `cov` as one "sipspec-coverage/1" document (charts in the order first merged). */
+int sipspec_coverage_write(const sipspec_coverage *cov, FILE *out);
+
+/* The figures of one built chart against `cov`. A state is visited when a taken transition
+ * leaves or enters it. */
+typedef struct sipspec_coverage_stats {
+  int transitions, transitions_taken;
+  int states, states_visited;
+  double transitions_pct, states_pct; /* 0..100; 100 for a chart without transitions */
+  uint64_t total_count;               /* all current counts added */
+  int stale_sets;                     /* how many stale hashes were seen for this chart */
+  uint64_t stale_count;               /* their counts, not part of the figures above */
+} sipspec_coverage_stats;
+
+/* Fills `st` for the built chart `chart`. SIPSPEC_OK or SIPSPEC_E_NOTFOUND (no such chart). */
+int sipspec_coverage_chart_stats(const sipspec_coverage *cov, const char *chart, sipspec_coverage_stats *st);
+
+/* The merged count of one transition of a built chart with its current hash, or -1 when the
+ * chart or transition does not exist. */
+int64_t sipspec_coverage_count(const sipspec_coverage *cov, const char *chart, const char *transition);
+
+
 /* ---- JSON (RFC 8259), as a tree. ----------------------------------------------------------
  * Strict: no comments, no trailing commas, no duplicate keys, no NUL in strings, nesting at
  * most SIPSPEC_JSON_MAX_DEPTH, one value and nothing but white space after it. */

@@ -1,13 +1,13 @@
 /* fsm.c: runs a generated chart. Ragel's exec decides every transition; this file only
  * commits the new state, applies the chart's refusal policy to undefined events, and delivers
  * the transition's actions after the state is committed (so callbacks see the new state). */
-#include "sipspec/fsm.h"
+#include "fsm/fsm_machine.h"
 
 void sipspec_fsm_init(sipspec_fsm *m, const sipspec_chart *chart, sipspec_fsm_action_cb on_action, void *ctx) {
   m->chart = chart;
   m->on_action = on_action;
   m->ctx = ctx;
-  m->cs = chart->ragel_start;
+  m->cs = chart->machine->ragel_start;
   m->state = chart->start;
   m->last_transition = -1;
   m->busy = 0;
@@ -22,14 +22,14 @@ int sipspec_fsm_feed(sipspec_fsm *m, int event) {
   sipspec_fsm_step step;
   step.transition = -1;
   step.n_actions = 0;
-  int cs = c->exec(m->cs, event, &step);
-  if (cs == c->ragel_error || step.transition < 0) {
+  int cs = c->machine->exec(m->cs, event, &step);
+  if (cs == c->machine->ragel_error || step.transition < 0) {
     /* Ragel has no transition here: the chart's policy says how to refuse; state unchanged. */
     unsigned char u = c->undefined[m->state * c->n_events + c->event_index[event]];
     return u == SIPSPEC_UNDEF_IGNORE ? SIPSPEC_E_FSM_IGNORED : SIPSPEC_E_FSM_REFUSED;
   }
   m->cs = cs;
-  m->state = c->ragel_state_names[cs];
+  m->state = c->machine->ragel_state_names[cs];
   m->last_transition = step.transition;
   if (m->on_action) {
     m->busy = 1;

@@ -22,6 +22,18 @@ typedef struct rtcp_report_block {
   uint32_t ext_max, jitter, lsr, dlsr;
 } rtcp_report_block;
 
+/* RFC 3611 §4.7: the VoIP metrics report block (BT 7), every field as on the wire. */
+typedef struct rtcp_voip {
+  uint32_t ssrc;                                   /* SSRC of source: the stream reported on */
+  uint8_t loss_rate, discard_rate, burst_density, gap_density; /* 1/256 (§4.7.1, §4.7.2) */
+  uint16_t burst_ms, gap_ms;                       /* §4.7.2 */
+  uint16_t rtt_ms, end_system_delay_ms;            /* §4.7.3 */
+  uint8_t signal_level, noise_level, rerl, gmin;   /* §4.7.4 (127: unavailable), §4.7.6 */
+  uint8_t r_factor, ext_r_factor, mos_lq, mos_cq;  /* §4.7.5 (127: unavailable) */
+  uint8_t rx_config;                               /* §4.7.6: PLC, JBA, JB rate */
+  uint16_t jb_nominal_ms, jb_max_ms, jb_abs_max_ms; /* §4.7.7 */
+} rtcp_voip;
+
 typedef struct rtcp_parsed {
   unsigned npackets;       /* packets in the compound */
   uint32_t ssrc;           /* sender of the first (SR or RR) packet */
@@ -32,9 +44,9 @@ typedef struct rtcp_parsed {
   int has_cname;
   char cname[RTCP_CNAME_MAX];
   int bye;                 /* a BYE naming ssrc */
-  int has_voip;            /* an XR VoIP metrics block (RFC 3611 §4.7) */
-  uint8_t voip_loss_rate, voip_r_factor, voip_mos_lq, voip_mos_cq;
-  uint16_t voip_rtt;
+  int has_voip;            /* an XR VoIP metrics block (RFC 3611 §4.7): the first one */
+  rtcp_voip voip;
+  uint32_t xr_ssrc;        /* the XR packet's sender */
 } rtcp_parsed;
 
 /* Parses one compound RTCP packet (RFC 3550 §6.1 and the A.2 validity checks: version 2,
@@ -57,6 +69,8 @@ void rtcp_write_report(rtcp_writer *w, uint32_t ssrc, int has_sender, uint32_t n
                        uint32_t rtp_ts, uint32_t packets, uint32_t octets, const rtcp_report_block *b,
                        unsigned nb);
 void rtcp_write_sdes_cname(rtcp_writer *w, uint32_t ssrc, const char *cname);
+/* An XR packet (RFC 3611 §2) from ssrc with one VoIP metrics block (§4.7). */
+void rtcp_write_xr_voip(rtcp_writer *w, uint32_t ssrc, const rtcp_voip *v);
 void rtcp_write_bye(rtcp_writer *w, uint32_t ssrc, const char *reason);
 
 #endif

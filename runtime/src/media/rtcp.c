@@ -61,9 +61,36 @@ static int parse_sdes(rtcp_parsed *out, const uint8_t *body, size_t blen, unsign
   return 0;
 }
 
-/* RFC 3611 §3 blocks; §4.7 VoIP metrics (BT 7, block length 8 = 36 bytes). */
+/* RFC 3611 §2 / §3: the XR header's SSRC, then report blocks of BT, type-specific,
+ * block length (32-bit words after the first); §4.7 VoIP metrics (BT 7, block length 8 = 36
+ * bytes), laid out as the figure of §4.7 draws it. */
+static void parse_voip(const uint8_t *v, rtcp_voip *o) {
+  o->ssrc = get32(v);
+  o->loss_rate = v[4];
+  o->discard_rate = v[5];
+  o->burst_density = v[6];
+  o->gap_density = v[7];
+  o->burst_ms = get16(v + 8);
+  o->gap_ms = get16(v + 10);
+  o->rtt_ms = get16(v + 12);
+  o->end_system_delay_ms = get16(v + 14);
+  o->signal_level = v[16];
+  o->noise_level = v[17];
+  o->rerl = v[18];
+  o->gmin = v[19];
+  o->r_factor = v[20];
+  o->ext_r_factor = v[21];
+  o->mos_lq = v[22];
+  o->mos_cq = v[23];
+  o->rx_config = v[24];
+  o->jb_nominal_ms = get16(v + 26);
+  o->jb_max_ms = get16(v + 28);
+  o->jb_abs_max_ms = get16(v + 30);
+}
+
 static int parse_xr(rtcp_parsed *out, const uint8_t *body, size_t blen, const char **why) {
   if (blen < 4) return bad(why, "XR packet without its SSRC");
+  out->xr_ssrc = get32(body);
   size_t off = 4;
   while (off < blen) {
     if (blen - off < 4) return bad(why, "XR block header cut short");
@@ -72,13 +99,8 @@ static int parse_xr(rtcp_parsed *out, const uint8_t *body, size_t blen, const ch
     if (blen - off < bl) return bad(why, "XR block longer than the packet");
     if (bt == 7) {
       if (bl != 36) return bad(why, "XR VoIP metrics block of the wrong length");
-      const uint8_t *v = body + off + 4; /* after BT, reserved, length */
+      if (!out->has_voip) parse_voip(body + off + 4, &out->voip); /* after BT, reserved, length */
       out->has_voip = 1;
-      out->voip_loss_rate = v[4];
-      out->voip_rtt = get16(v + 12);
-      out->voip_r_factor = v[20];
-      out->voip_mos_lq = v[22];
-      out->voip_mos_cq = v[23];
     }
     off += bl;
   }
@@ -232,6 +254,46 @@ void rtcp_write_sdes_cname(rtcp_writer *w, uint32_t ssrc, const char *cname) {
   p[8] = 1; /* CNAME */
   p[9] = (uint8_t)cl;
   memcpy(p + 10, cname, cl);
+  w->len += n;
+}
+
+static void put16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
+
+void rtcp_write_xr_voip(rtcp_writer *w, uint32_t ssrc, const rtcp_voip *v) {
+  size_t n = 8u + 36u; /* XR header and SSRC, one 36-byte block */
+  if (!room(w, n)) return;
+  uint8_t *p = w->buf + w->len;
+  memset(p, 0, n);
+  header(p, 0, RTCP_XR, n); /* §2: the five bits after P are reserved (0) */
+  put32(p + 4, ssrc);
+  uint8_t *b = p + 8;
+  b[0] = 7; /* BT */
+  put16(b + 2, 8);
+  uint8_t *q = b + 4;
+  put32(q, v->ssrc);
+  q[4] = v->loss_rate;
+  q[5] = v->discard_rate;
+  q[6] = v->burst_density;
+  q[7] = v->gap_density;
+  put16(q + 8, v->burst_ms);
+  put16(q + 10, v->gap_ms);
+  put16(q + 12, v->rtt_ms);
+  put16(q + 14, v->end_system_delay_ms);
+  q[16] = v->signal_level;
+  q[17] = v->noise_level;
+  q[18] = v->rerl;
+  q[19] = v->gmin;
+  q[20] = v->r_factor;
+  q[21] = v->ext_r_factor;
+  q[22] = v->mos_lq;
+  q[23] = v->mos_cq;
+  q[24] = v->rx_config;
+  put16(q + 26, v->jb_nominal_ms);
+  put16(q + 28, v->jb_max_ms);
+  put16(q + 30, v->jb_abs_max_ms);
   w->len += n;
 }
 

@@ -4,6 +4,8 @@
 #include "sipspec/error.h"
 #include "sipspec/rtp.h"
 
+#include <string.h>
+
 #define RTP_SEQ_MOD (1u << 16)
 
 /* A.1 init_seq() */
@@ -161,4 +163,85 @@ int sipspec_rtp_mos(const sipspec_rtp_stats *st, double *r_factor, double *mos) 
   if (r_factor) *r_factor = r;
   if (mos) *mos = m;
   return SIPSPEC_OK;
+}
+
+/* RFC 3611 §4.7.5 fields: R 0..100, MOS-CQ as MOS x 10 in 10..50; 127 while unknown. */
+void sipspec_rtp_xr_quality(const sipspec_rtp_stats *st, uint8_t *r_factor, uint8_t *mos_cq) {
+  double r = 0, m = 0;
+  if (sipspec_rtp_mos(st, &r, &m) != SIPSPEC_OK) {
+    if (r_factor) *r_factor = 127;
+    if (mos_cq) *mos_cq = 127;
+    return;
+  }
+  long ri = (long)(r + 0.5), mi = (long)(m * 10 + 0.5);
+  if (ri < 0) ri = 0;
+  if (ri > 100) ri = 100;
+  if (mi < 10) mi = 10;
+  if (mi > 50) mi = 50;
+  if (r_factor) *r_factor = (uint8_t)ri;
+  if (mos_cq) *mos_cq = (uint8_t)mi;
+}
+
+/* RFC 3611 Appendix A.2, as written there (states 1 received in a gap, 2 received in a
+ * burst, 3 lost in a burst, 4 lost alone in a gap; cXY counts transitions). No jitter
+ * buffer here, so nothing is discarded: every event is a packet received or lost. */
+void sipspec_rtp_burst_init(sipspec_rtp_burst *b, uint32_t gmin) {
+  memset(b, 0, sizeof *b);
+  b->gmin = gmin ? gmin : 16;
+}
+
+void sipspec_rtp_burst_event(sipspec_rtp_burst *b, int packet_lost) {
+  if (packet_lost) b->loss_count++;
+  if (!packet_lost) {
+    b->pkt++;
+    return;
+  }
+  if (b->pkt >= b->gmin) {
+    if (b->lost == 1) b->c14++;
+    else b->c13++;
+    b->lost = 1;
+    b->c11 += b->pkt;
+  } else {
+    b->lost++;
+    if (b->pkt == 0) {
+      b->c33++;
+    } else {
+      b->c23++;
+      b->c22 += b->pkt - 1;
+    }
+  }
+  b->pkt = 0;
+}
+
+/* A.2 "at each reporting interval". The counts of the packets received since the last loss
+ * (pkt) are not in c11 until the next loss; they are added here once they are Gmin or more
+ * (or no loss came at all), so that a stream without loss is one long gap; fewer are left
+ * undecided, as A.2 leaves them. With no burst (c13 = 0) the burst figures are 0 and the gap lasts
+ * the whole stream; A.2's "lgap" is the gap_length of the line above it. */
+void sipspec_rtp_burst_metrics(const sipspec_rtp_burst *b, unsigned frame_ms, uint8_t *burst_density,
+                               uint8_t *gap_density, uint16_t *burst_ms, uint16_t *gap_ms) {
+  double c11 = (double)b->c11 + (b->pkt >= b->gmin || b->loss_count == 0 ? b->pkt : 0);
+  double c13 = b->c13, c14 = b->c14, c22 = b->c22, c23 = b->c23, c33 = b->c33;
+  double c31 = c13, c32 = c23;
+  double ctotal = c11 + c14 + c13 + c22 + c23 + c31 + c32 + c33;
+  double p32 = (c31 + c32 + c33) > 0 ? c32 / (c31 + c32 + c33) : 0;
+  double p23 = (c22 + c23) < 1 ? 1 : 1 - c22 / (c22 + c23);
+  double bd = 0, gd = 0, bl = 0, gl = 0;
+  if (c13 > 0) {
+    bd = 256 * p23 / (p23 + p32);
+    gl = (c11 + c14 + c13) * frame_ms / c13;
+    bl = ctotal * frame_ms / c13 - gl;
+  } else {
+    gl = (c11 + c14) * frame_ms;
+  }
+  if (c11 + c14 > 0) gd = 256 * c14 / (c11 + c14);
+  if (bd > 255) bd = 255;
+  if (gd > 255) gd = 255;
+  if (bl > 65535) bl = 65535;
+  if (gl > 65535) gl = 65535;
+  if (bl < 0) bl = 0;
+  if (burst_density) *burst_density = (uint8_t)bd;
+  if (gap_density) *gap_density = (uint8_t)gd;
+  if (burst_ms) *burst_ms = (uint16_t)(bl + 0.5);
+  if (gap_ms) *gap_ms = (uint16_t)(gl + 0.5);
 }

@@ -8,6 +8,7 @@
 #include "sipspec/config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,14 @@ void sipspec_config_init(sipspec_config *cfg) {
   cfg->session_expires_s = SIPSPEC_DEFAULT_SESSION_EXPIRES;
   cfg->min_se_s = SIPSPEC_DEFAULT_MIN_SE;
   cfg->keepalive_ms = 0; /* RFC 5626 4.4.1 pings off unless MRCP_SIP_KEEPALIVE_MS says */
+  cfg->max_message_size = SIPSPEC_DEFAULT_MAX_MESSAGE_SIZE;
+  cfg->max_headers = SIPSPEC_DEFAULT_MAX_HEADERS;
+  cfg->max_header_length = SIPSPEC_DEFAULT_MAX_HEADER_LENGTH;
+  cfg->max_connections = SIPSPEC_DEFAULT_MAX_CONNECTIONS;
+  cfg->max_transactions = SIPSPEC_DEFAULT_MAX_TRANSACTIONS;
+  cfg->retry_after_s = SIPSPEC_DEFAULT_RETRY_AFTER_S;
+  cfg->idle_timeout_ms = SIPSPEC_DEFAULT_IDLE_TIMEOUT_MS;
+  cfg->message_timeout_ms = SIPSPEC_DEFAULT_MESSAGE_TIMEOUT_MS;
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) {
@@ -151,6 +160,27 @@ int sipspec_config_from_env(sipspec_config *cfg, sipspec_getenv_fn lookup, void 
   }
   if ((rc = parse_uint(lookup, arg, "MRCP_SIP_KEEPALIVE_MS", 0, SIPSPEC_CONFIG_MAX_MS, &c.keepalive_ms,
                        err, errlen)) != SIPSPEC_OK) return rc; /* RFC 5626 4.4.1; 0: off */
+  /* The limits (docs/limits.md). 200 bytes and 8 headers are below any real request (RFC 3261
+   * 8.1.1 names six mandatory header fields); 16 MiB bounds the framer's buffer (twice it). */
+  static const struct { const char *name; unsigned long min, max; size_t off; } lims[] = {
+    {"MRCP_SIP_MAX_MESSAGE_SIZE", 200, 16777216, offsetof(sipspec_config, max_message_size)},
+    {"MRCP_SIP_MAX_HEADERS", 8, 65535, offsetof(sipspec_config, max_headers)},
+    {"MRCP_SIP_MAX_HEADER_LENGTH", 64, 16777216, offsetof(sipspec_config, max_header_length)},
+    {"MRCP_SIP_MAX_CONNECTIONS", 0, 1000000, offsetof(sipspec_config, max_connections)},
+    {"MRCP_SIP_MAX_TRANSACTIONS", 0, 10000000, offsetof(sipspec_config, max_transactions)},
+    {"MRCP_SIP_RETRY_AFTER_S", 1, 86400, offsetof(sipspec_config, retry_after_s)},
+    {"MRCP_SIP_IDLE_TIMEOUT_MS", 0, SIPSPEC_CONFIG_MAX_MS, offsetof(sipspec_config, idle_timeout_ms)},
+    {"MRCP_SIP_MESSAGE_TIMEOUT_MS", 1, SIPSPEC_CONFIG_MAX_MS, offsetof(sipspec_config, message_timeout_ms)},
+  };
+  for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++)
+    if ((rc = parse_uint(lookup, arg, lims[i].name, lims[i].min, lims[i].max, (unsigned *)((char *)&c + lims[i].off),
+                         err, errlen)) != SIPSPEC_OK)
+      return rc;
+  if (c.max_header_length > c.max_message_size) {
+    set_err(err, errlen, "MRCP_SIP_MAX_HEADER_LENGTH=%u is more than MRCP_SIP_MAX_MESSAGE_SIZE=%u",
+            c.max_header_length, c.max_message_size);
+    return SIPSPEC_E_CONFIG;
+  }
   c.dns_srv = (int)srv;
   const char *dns = lookup("MRCP_SIP_DNS_SERVERS", arg);
   if (dns) {

@@ -41,7 +41,7 @@ size_t sipspec_telemetry_to_json(const sipspec_telemetry *t, char *buf, size_t b
 }
 
 int sipspec_telemetry_write_json(const sipspec_telemetry *t, FILE *out) {
-  char buf[1024];
+  char buf[2048];
   size_t n = sipspec_telemetry_to_json(t, buf, sizeof buf);
   if (n >= sizeof buf) return SIPSPEC_E_RANGE;
   if (fwrite(buf, 1, n, out) != n) return SIPSPEC_E_IO;

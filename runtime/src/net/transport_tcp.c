@@ -23,6 +23,13 @@
  * reports and frees them after the callbacks on the stack, never inside their own I/O
  * callbacks; a transport closed from inside a user callback is buried the same way.
  *
+ * Limits (docs/limits.md): a listener accepts at most opts->max_connections at once (one more
+ * is accepted and closed); an accepted connection idle for opts->idle_timeout_ms is closed
+ * unless opts->in_use says a transaction needs it (the chart's check_idle); a message must
+ * arrive whole within opts->message_timeout_ms of its first byte (the chart's MESSAGE timer,
+ * driven by CONN_PARTIAL / CONN_WHOLE after each read); the framer's limits close the
+ * connection. Each is counted in opts->tel.
+ *
  * TLS (sipspec_transport_tls) is the same transport with OpenSSL between the socket and the
  * framer: a connection that is up posts CONN_UP_TLS instead of CONN_UP, the chart's
  * Handshaking state runs the non-blocking handshake (SSL_ERROR_WANT_READ / _WANT_WRITE on
@@ -98,6 +105,7 @@ typedef struct tcp_conn {
   int accepted;                /* accepted from the listener (the server's side) */
   int write_wants_read;        /* TLS: SSL_write asked for a read first */
   size_t rx_bytes;             /* bytes received on the connection so far */
+  uint64_t rx_msgs;            /* messages framed on the connection so far */
   int err_code, err_errno;     /* what is reported when it is freed; 0: nothing */
   char err_msg[SIPSPEC_ERR_LEN];
 } tcp_conn;
@@ -114,6 +122,7 @@ struct tcp_tp {
   sipspec_clock *own_clock;
   tcp_conn *live, *closing_list;
   uint32_t idle_ms;
+  unsigned naccepted;              /* accepted connections not yet freed (max_connections) */
   int depth;
   int tls;                         /* sipspec_transport_tls */
   SSL_CTX *cctx, *sctx;            /* TLS: client and server contexts (sctx: with a certificate) */
@@ -135,6 +144,7 @@ static void conn_silence(tcp_conn *c) {
 
 static void conn_free(tcp_conn *c) {
   conn_silence(c);
+  if (c->accepted) c->tp->naccepted--;
   SSL_free(c->ssl);
   if (c->fd >= 0) close(c->fd);
   if (c->framer) c->tp->opts.framer->destroy(c->framer);
@@ -352,6 +362,7 @@ static int emit_cb(void *ctx, const char *msg, size_t len) {
   tcp_tp *t = c->tp;
   const sipspec_framer_type *f = t->opts.framer;
   const struct sipspec_msg *m = t->opts.on_recv_msg && f->parsed ? f->parsed(c->framer) : NULL;
+  c->rx_msgs++;
   t->depth++;
   if (m) t->opts.on_recv_msg(&t->base, m, &c->peer, t->opts.user);
   else t->opts.on_recv(&t->base, msg, len, &c->peer, t->opts.user);
@@ -573,14 +584,49 @@ static void stream_act_watch_read(tcp_conn *c) {
 
 static void stream_act_flush(tcp_conn *c) { conn_flush(c); }
 
+/* The bytes read go to the framer. Then, for the MESSAGE bound (docs/limits.md): a message
+ * begun and not whole, when none was before or one was completed meanwhile, is CONN_PARTIAL
+ * (its bound starts); nothing begun after a message was, CONN_WHOLE. A message over a limit
+ * of the framer is counted (the connection is then reset: the stream cannot frame on). */
 static void stream_act_deliver(tcp_conn *c) {
   tcp_tp *t = c->tp;
+  const sipspec_framer_type *f = t->opts.framer;
   if (!c->rx) return;
-  int rc = t->opts.framer->feed(c->framer, c->rx, c->rx_len, emit_cb, c);
-  if (rc < 0 && !tcp_closed(t)) {
+  size_t before = f->pending ? f->pending(c->framer) : 0;
+  uint64_t msgs = c->rx_msgs;
+  int rc = f->feed(c->framer, c->rx, c->rx_len, emit_cb, c);
+  if (tcp_closed(t)) return;
+  if (rc < 0) {
+    if (t->opts.tel && (rc == SIPSPEC_E_MSG_OVERSIZE || rc == SIPSPEC_E_MSG_TOO_MANY_HEADERS || rc == SIPSPEC_E_MSG_LINE_TOO_LONG))
+      t->opts.tel->sipMessagesTooLarge++;
     conn_cause(c, rc, 0, "read", sipspec_strerror(rc));
     conn_post(c, SIPSPEC_EV_CONN_RESET);
+    return;
   }
+  if (!f->pending) return;
+  size_t after = f->pending(c->framer);
+  if (after && (!before || c->rx_msgs != msgs)) conn_post(c, SIPSPEC_EV_CONN_PARTIAL);
+  else if (!after && (before || c->rx_msgs != msgs)) conn_post(c, SIPSPEC_EV_CONN_WHOLE);
+}
+
+/* IDLE ran out: an accepted connection a transaction still uses stays (in_use); any other
+ * closes, counted when accepted. */
+static void stream_act_check_idle(tcp_conn *c) {
+  tcp_tp *t = c->tp;
+  if (t->opts.in_use && t->opts.in_use(&t->base, &c->peer, t->opts.user)) {
+    conn_post(c, SIPSPEC_EV_CONN_IDLE_BUSY);
+    return;
+  }
+  if (c->accepted && t->opts.tel) t->opts.tel->sipIdleClosed++;
+  conn_post(c, SIPSPEC_EV_CONN_IDLE_FREE);
+}
+
+static void stream_act_report_slow_sender(tcp_conn *c) {
+  char why[128];
+  if (c->tp->opts.tel) c->tp->opts.tel->sipSlowClosed++;
+  snprintf(why, sizeof why, "a message did not arrive whole within %u ms of its first byte (MRCP_SIP_MESSAGE_TIMEOUT_MS)",
+           c->tp->opts.message_timeout_ms);
+  conn_report(c, SIPSPEC_E_MSG_TIMEOUT, 0, "read", why);
 }
 
 static void stream_act_report_error(tcp_conn *c) {
@@ -694,6 +740,8 @@ static tcp_conn *conn_new(tcp_tp *t, const sipspec_sockaddr *peer, int fd) {
   (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_HANDSHAKE, t->tlscfg.handshake_timeout_ms);
   (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_PING, t->opts.keepalive_ms);
   (void)sipspec_fsm_timers_off(&c->timers, SIPSPEC_EV_TIMER_PING, t->opts.keepalive_ms == 0);
+  (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_MESSAGE, t->opts.message_timeout_ms);
+  (void)sipspec_fsm_timers_off(&c->timers, SIPSPEC_EV_TIMER_MESSAGE, t->opts.message_timeout_ms == 0);
   c->framer = t->opts.framer->create(t->opts.framer_arg);
   if (!c->framer) { free(c); return NULL; }
   c->tp = t;
@@ -811,6 +859,12 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
       }
       return;
     }
+    if (t->opts.max_connections && t->naccepted >= t->opts.max_connections) {
+      /* over MRCP_SIP_MAX_CONNECTIONS: accepted (so it leaves the backlog) and closed */
+      if (t->opts.tel) t->opts.tel->sipConnectionsRefused++;
+      close(fd);
+      continue;
+    }
     sipspec_sockaddr peer;
     tcp_conn *c = NULL;
     if (sipspec_sockaddr_from_sockaddr(&peer, &from.u.sa, from.len) != SIPSPEC_OK ||
@@ -819,6 +873,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
       continue;
     }
     c->accepted = 1;
+    t->naccepted++;
+    if (t->opts.idle_timeout_ms) (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_IDLE, t->opts.idle_timeout_ms);
     (void)sipspec_fsm_timers_off(&c->timers, SIPSPEC_EV_TIMER_PING, 1); /* RFC 5626 4.4.1: the flow's creator pings */
     conn_post(c, t->tls ? SIPSPEC_EV_CONN_UP_TLS : SIPSPEC_EV_CONN_UP);
   }

@@ -42,7 +42,7 @@ static int answer_channel(const sipspec_sdp *A, const sipspec_sdp_media *om, con
   memset(ch, 0, sizeof *ch);
   ch->mline = (unsigned)idx;
   ch->tls = sipspec_sdp_str_eq(om->proto, "TCP/TLS/MRCPv2");
-  if (res) ch->resource = sipspec_mrcp_resource_from_name(res->u.resource.ptr, res->u.resource.len);
+  if (res) ch->resource = sipspec_mrcp_resource_from_name(res->u.resource.p, res->u.resource.len);
   if (am->port == 0) {
     ch->rejected = 1;
     return SIPSPEC_OK;
@@ -54,12 +54,12 @@ static int answer_channel(const sipspec_sdp *A, const sipspec_sdp_media *om, con
   if (!chan)
     return sdp_fail(err, SIPSPEC_E_SDP_NO_CHANNEL, am->line, 1, "channel (RFC 6787 section 4.2)",
                     "line %u: accepted resource %.*s has no a=channel", am->line,
-                    res ? (int)res->u.resource.len : 6, res ? res->u.resource.ptr : "(none)");
+                    res ? (int)res->u.resource.len : 6, res ? res->u.resource.p : "(none)");
   if (res && !sdp_slice_ieq(chan->u.channel.resource, res->u.resource))
     return sdp_fail(err, SIPSPEC_E_SDP_MISMATCH, chan->line, 3, "channel (RFC 6787 section 4.2)",
                     "line %u: a=channel names resource %.*s, the offer asked for %.*s", chan->line,
-                    (int)chan->u.channel.resource.len, chan->u.channel.resource.ptr,
-                    (int)res->u.resource.len, res->u.resource.ptr);
+                    (int)chan->u.channel.resource.len, chan->u.channel.resource.p,
+                    (int)res->u.resource.len, res->u.resource.p);
   sdp_str_copy(ch->channel_id, sizeof ch->channel_id, chan->value);
   const sipspec_sdp_conn *c = sipspec_sdp_media_conn(A, am);
   if (c) sdp_str_copy(ch->host, sizeof ch->host, c->address);
@@ -72,7 +72,7 @@ static int answer_channel(const sipspec_sdp *A, const sipspec_sdp_media *om, con
                     (osu->u.setup == SIPSPEC_SDP_SETUP_PASSIVE && su->u.setup != SIPSPEC_SDP_SETUP_ACTIVE)))
     return sdp_fail(err, SIPSPEC_E_SDP_MISMATCH, su->line, 3, "setup (RFC 4145 section 4.1)",
                     "line %u: a=setup:%.*s cannot answer a=setup:%.*s", su->line, (int)su->value.len,
-                    su->value.ptr, (int)osu->value.len, osu->value.ptr);
+                    su->value.p, (int)osu->value.len, osu->value.p);
   const sipspec_sdp_attr *cn = sipspec_sdp_media_attr(am, SIPSPEC_SDP_ATTR_CONNECTION);
   ch->connection = cn ? cn->u.connection : SIPSPEC_SDP_CONN_NONE;
   const sipspec_sdp_attr *cm = sipspec_sdp_media_attr(am, SIPSPEC_SDP_ATTR_CMID);
@@ -110,8 +110,8 @@ static int answer_audio(const sipspec_sdp *O, const sipspec_sdp *A, const sipspe
     if (pt < 0)
       return sdp_fail(err, SIPSPEC_E_SDP_MISMATCH, am->line, 1, "RTP/AVP fmt",
                       "line %u: format \"%.*s\" is not an RTP payload type", am->line,
-                      (int)am->fmts[i].len, am->fmts[i].ptr);
-    sipspec_sdp_str enc = {NULL, 0};
+                      (int)am->fmts[i].len, am->fmts[i].p);
+    sipspec_span enc = {NULL, 0};
     unsigned rate = 0;
     int found = 0;
     const sipspec_sdp_attr *rm = sipspec_sdp_media_rtpmap(am, (unsigned)pt);
@@ -121,7 +121,7 @@ static int answer_audio(const sipspec_sdp *O, const sipspec_sdp *A, const sipspe
       rate = rm->u.rtpmap.rate;
       for (size_t k = 0; k < om->nfmts && !found; k++) {
         int opt = mrcp_fmt_pt(om->fmts[k]);
-        sipspec_sdp_str oenc;
+        sipspec_span oenc;
         unsigned orate;
         if (opt >= 0 && mrcp_pt_mapping(om, (unsigned)opt, &oenc, &orate) && orate == rate &&
             sdp_slice_ieq(oenc, enc))
@@ -134,8 +134,8 @@ static int answer_audio(const sipspec_sdp *O, const sipspec_sdp *A, const sipspe
     if (!found) {
       unsigned ln = rm ? rm->line : am->line;
       return sdp_fail(err, SIPSPEC_E_SDP_MISMATCH, ln, 1, "RFC 3264 section 6.1",
-                      "line %u: payload type %d%s%.*s was not offered", ln, pt, enc.ptr ? " " : "",
-                      enc.ptr ? (int)enc.len : 0, enc.ptr ? enc.ptr : "");
+                      "line %u: payload type %d%s%.*s was not offered", ln, pt, enc.p ? " " : "",
+                      enc.p ? (int)enc.len : 0, enc.p ? enc.p : "");
     }
     sipspec_mrcp_codec codec = mrcp_codec_from(enc, rate);
     if (codec == SIPSPEC_MRCP_TELEPHONE_EVENT) au->telephone_event_pt = pt;
@@ -167,8 +167,8 @@ static int answer_check(const sipspec_sdp *O, const sipspec_sdp *A, sipspec_mrcp
     if (!sdp_slice_eq(am->media, om->media) || !sdp_slice_eq(am->proto, om->proto))
       return sdp_fail(err, SIPSPEC_E_SDP_MISMATCH, am->line, 3, "RFC 3264 section 6",
                       "line %u: m-line %zu is %.*s %.*s, the offer has %.*s %.*s", am->line, i + 1,
-                      (int)am->media.len, am->media.ptr, (int)am->proto.len, am->proto.ptr,
-                      (int)om->media.len, om->media.ptr, (int)om->proto.len, om->proto.ptr);
+                      (int)am->media.len, am->media.p, (int)am->proto.len, am->proto.p,
+                      (int)om->media.len, om->media.p, (int)om->proto.len, om->proto.p);
     int rc = SIPSPEC_OK;
     if (is_mrcp(om)) {
       if (out->nchannels >= SIPSPEC_MRCP_MAX_CHANNELS)

@@ -26,15 +26,15 @@ typedef struct mrcp_pool {
   size_t used;
 } mrcp_pool;
 
-sipspec_sdp_str mrcp_pool_fmt(mrcp_pool *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+sipspec_span mrcp_pool_fmt(mrcp_pool *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The codec that encoding/rate names, or SIPSPEC_MRCP_CODEC_NONE. */
-sipspec_mrcp_codec mrcp_codec_from(sipspec_sdp_str enc, unsigned rate);
+sipspec_mrcp_codec mrcp_codec_from(sipspec_span enc, unsigned rate);
 /* The encoding and rate of payload type pt in media m: its rtpmap, else the static RFC 3551
  * assignment. Returns 0 when pt has no known mapping. */
-int mrcp_pt_mapping(const sipspec_sdp_media *m, unsigned pt, sipspec_sdp_str *enc, unsigned *rate);
+int mrcp_pt_mapping(const sipspec_sdp_media *m, unsigned pt, sipspec_span *enc, unsigned *rate);
 /* The payload type a format string names, or -1 when it is not 0..127. */
-int mrcp_fmt_pt(sipspec_sdp_str f);
+int mrcp_fmt_pt(sipspec_span f);
 /* The address type for an address: "IP6" when it holds ':', else "IP4". */
 const char *mrcp_addrtype(const char *addr);
 

@@ -22,7 +22,7 @@ const char *sipspec_mrcp_resource_name(sipspec_mrcp_resource r) {
 }
 
 sipspec_mrcp_resource sipspec_mrcp_resource_from_name(const char *name, size_t len) {
-  sipspec_sdp_str s = {name, len};
+  sipspec_span s = {name, len};
   for (unsigned i = 1; i < sizeof res_names / sizeof res_names[0]; i++)
     if (name && sdp_str_ieq(s, res_names[i])) return (sipspec_mrcp_resource)i;
   return SIPSPEC_MRCP_RES_NONE;
@@ -52,7 +52,7 @@ unsigned sipspec_mrcp_codec_rate(sipspec_mrcp_codec c) {
   }
 }
 
-sipspec_mrcp_codec mrcp_codec_from(sipspec_sdp_str enc, unsigned rate) {
+sipspec_mrcp_codec mrcp_codec_from(sipspec_span enc, unsigned rate) {
   for (int c = SIPSPEC_MRCP_PCMU; c <= SIPSPEC_MRCP_TELEPHONE_EVENT; c++)
     if (sdp_str_ieq(enc, sipspec_mrcp_codec_encoding((sipspec_mrcp_codec)c)) &&
         rate == sipspec_mrcp_codec_rate((sipspec_mrcp_codec)c))
@@ -60,17 +60,17 @@ sipspec_mrcp_codec mrcp_codec_from(sipspec_sdp_str enc, unsigned rate) {
   return SIPSPEC_MRCP_CODEC_NONE;
 }
 
-int mrcp_fmt_pt(sipspec_sdp_str f) {
-  if (!f.ptr || f.len == 0 || f.len > 3) return -1;
+int mrcp_fmt_pt(sipspec_span f) {
+  if (!f.p || f.len == 0 || f.len > 3) return -1;
   int v = 0;
   for (size_t i = 0; i < f.len; i++) {
-    if (f.ptr[i] < '0' || f.ptr[i] > '9') return -1;
-    v = v * 10 + (f.ptr[i] - '0');
+    if (f.p[i] < '0' || f.p[i] > '9') return -1;
+    v = v * 10 + (f.p[i] - '0');
   }
   return v <= 127 ? v : -1;
 }
 
-int mrcp_pt_mapping(const sipspec_sdp_media *m, unsigned pt, sipspec_sdp_str *enc, unsigned *rate) {
+int mrcp_pt_mapping(const sipspec_sdp_media *m, unsigned pt, sipspec_span *enc, unsigned *rate) {
   const sipspec_sdp_attr *a = sipspec_sdp_media_rtpmap(m, pt);
   if (a) {
     *enc = a->u.rtpmap.encoding;
@@ -88,15 +88,15 @@ const char *mrcp_addrtype(const char *addr) {
   return strchr(addr, ':') ? "IP6" : "IP4";
 }
 
-sipspec_sdp_str mrcp_pool_fmt(mrcp_pool *p, const char *fmt, ...) {
-  sipspec_sdp_str r = {NULL, 0};
+sipspec_span mrcp_pool_fmt(mrcp_pool *p, const char *fmt, ...) {
+  sipspec_span r = {NULL, 0};
   size_t room = sizeof p->buf - p->used;
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(p->buf + p->used, room, fmt, ap);
   va_end(ap);
   if (n <= 0 || (size_t)n >= room) return r;
-  r.ptr = p->buf + p->used;
+  r.p = p->buf + p->used;
   r.len = (size_t)n;
   p->used += (size_t)n + 1;
   return r;
@@ -178,7 +178,7 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
   pool.used = 0;
   sipspec_sdp_media media[SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1];
   sipspec_sdp_attr attrs[(SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1) * 4 + 3 * SIPSPEC_MRCP_MAX_CODECS];
-  sipspec_sdp_str fmts[SIPSPEC_MRCP_MAX_CODECS + 1];
+  sipspec_span fmts[SIPSPEC_MRCP_MAX_CODECS + 1];
   sipspec_sdp_time t = {0, 0, NULL, 0};
   const char *at = mrcp_addrtype(d->addr);
   sipspec_sdp_conn conn = {sdp_cstr("IN"), sdp_cstr(at), sdp_cstr(d->addr), SIPSPEC_SDP_ADDR_NONE, 0, 0};
@@ -208,7 +208,7 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
       active[nactive++] = slots[i].resource;
   sipspec_sdp_dir dir = sipspec_mrcp_client_direction(active, nactive);
 
-  static const sipspec_sdp_str one = {"1", 1};
+  static const sipspec_span one = {"1", 1};
   size_t na = 0;
 #define ATTR(n_, v_) do { attrs[na].name = sdp_cstr(n_); attrs[na].value = (v_); na++; } while (0)
   for (size_t i = 0; i < nslots; i++) {
@@ -243,7 +243,8 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
           ATTR("fmtp", mrcp_pool_fmt(&pool, "%u 0-15", codec_pt(d, c)));
       }
       if (d->ptime) ATTR("ptime", mrcp_pool_fmt(&pool, "%u", d->ptime));
-      ATTR(sipspec_sdp_dir_name(dir), ((sipspec_sdp_str){NULL, 0}));
+      if (d->rtcp_mux) ATTR("rtcp-mux", ((sipspec_span){NULL, 0})); /* RFC 5761 §5.1.1 */
+      ATTR(sipspec_sdp_dir_name(dir), ((sipspec_span){NULL, 0}));
       ATTR("mid", one);
     }
     m->nattrs = na - first;

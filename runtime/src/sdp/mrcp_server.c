@@ -5,7 +5,8 @@
  * a=setup:passive, the offered a=connection, a=channel:<session_id>@<resource> and the
  * offered a=cmid. The m=audio line gets the first codec of the server's preference list
  * that the offer carries (plus telephone-event when both sides list it), the offer's
- * payload type numbers, and the complementary direction. Anything not served is answered
+ * payload type numbers, the complementary direction, and a=rtcp-mux when offered and
+ * rtcp_mux is set (RFC 5761). Anything not served is answered
  * with port 0. When nothing can be served, the answer is a refusal with a reason.
  */
 #include "sipspec/mrcp_sdp.h"
@@ -34,7 +35,7 @@ void sipspec_mrcp_server_config_init(sipspec_mrcp_server_config *c) {
 static int offered_pt(const sipspec_sdp_media *m, sipspec_mrcp_codec c) {
   for (size_t k = 0; k < m->nfmts; k++) {
     int pt = mrcp_fmt_pt(m->fmts[k]);
-    sipspec_sdp_str enc;
+    sipspec_span enc;
     unsigned rate;
     if (pt >= 0 && mrcp_pt_mapping(m, (unsigned)pt, &enc, &rate) && mrcp_codec_from(enc, rate) == c) return pt;
   }
@@ -83,7 +84,7 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
   pool.used = 0;
   sipspec_sdp_media media[SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1];
   sipspec_sdp_attr attrs[(SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1) * 6];
-  sipspec_sdp_str fmts[2];
+  sipspec_span fmts[2];
   sipspec_sdp_time t = {0, 0, NULL, 0};
   const char *at = mrcp_addrtype(cfg->addr);
   sipspec_sdp_conn conn = {sdp_cstr("IN"), sdp_cstr(at), sdp_cstr(cfg->addr), SIPSPEC_SDP_ADDR_NONE, 0, 0};
@@ -126,12 +127,12 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
       const sipspec_sdp_attr *su = sipspec_sdp_media_attr(om, SIPSPEC_SDP_ATTR_SETUP);
       const sipspec_sdp_attr *cn = sipspec_sdp_media_attr(om, SIPSPEC_SDP_ATTR_CONNECTION);
       const sipspec_sdp_attr *cm = sipspec_sdp_media_attr(om, SIPSPEC_SDP_ATTR_CMID);
-      sipspec_mrcp_resource r = res ? sipspec_mrcp_resource_from_name(res->u.resource.ptr, res->u.resource.len)
+      sipspec_mrcp_resource r = res ? sipspec_mrcp_resource_from_name(res->u.resource.p, res->u.resource.len)
                                     : SIPSPEC_MRCP_RES_NONE;
       if (r == SIPSPEC_MRCP_RES_NONE || !(cfg->supported & (1u << r))) {
         snprintf(why, sizeof why, "resource %.*s at line %u is not served",
                  res ? (int)(res->u.resource.len > 40 ? 40 : res->u.resource.len) : 6,
-                 res ? res->u.resource.ptr : "(none)", om->line);
+                 res ? res->u.resource.p : "(none)", om->line);
       } else if (su && su->u.setup == SIPSPEC_SDP_SETUP_PASSIVE) {
         snprintf(why, sizeof why, "line %u: a=setup:passive, but this server only listens", su->line);
       } else {
@@ -172,7 +173,11 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
       }
       const sipspec_sdp_attr *pt = sipspec_sdp_media_attr(om, SIPSPEC_SDP_ATTR_PTIME);
       if (pt) ATTR("ptime", mrcp_pool_fmt(&pool, "%u", pt->u.ptime_ms));
-      ATTR(sipspec_sdp_dir_name(complement(sipspec_sdp_media_dir(O, om))), ((sipspec_sdp_str){NULL, 0}));
+      /* RFC 5761 §5.1.1: the answer carries a=rtcp-mux only when the offer did and the
+       * answerer multiplexes too */
+      if (cfg->rtcp_mux && sipspec_sdp_media_attr_named(om, "rtcp-mux"))
+        ATTR("rtcp-mux", ((sipspec_span){NULL, 0}));
+      ATTR(sipspec_sdp_dir_name(complement(sipspec_sdp_media_dir(O, om))), ((sipspec_span){NULL, 0}));
       const sipspec_sdp_attr *mid = sipspec_sdp_media_attr(om, SIPSPEC_SDP_ATTR_MID);
       if (mid) ATTR("mid", mid->u.mid);
     }

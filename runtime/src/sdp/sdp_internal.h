@@ -18,17 +18,17 @@ typedef struct sdp_out {
 } sdp_out;
 
 void sdp_out_put(sdp_out *o, const char *s, size_t n);
-void sdp_out_str(sdp_out *o, sipspec_sdp_str s);
+void sdp_out_str(sdp_out *o, sipspec_span s);
 void sdp_out_fmt(sdp_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A NUL-terminated string as a slice (NULL or "" gives an absent slice). */
-sipspec_sdp_str sdp_cstr(const char *s);
+sipspec_span sdp_cstr(const char *s);
 /* Case-insensitive comparison of a slice with s (encoding names, RFC 4855 section 3). */
-int sdp_str_ieq(sipspec_sdp_str a, const char *s);
+int sdp_str_ieq(sipspec_span a, const char *s);
 /* Slice against slice: exact, and ASCII case-insensitive. Absent equals absent only. */
-int sdp_slice_eq(sipspec_sdp_str a, sipspec_sdp_str b);
-int sdp_slice_ieq(sipspec_sdp_str a, sipspec_sdp_str b);
+int sdp_slice_eq(sipspec_span a, sipspec_span b);
+int sdp_slice_ieq(sipspec_span a, sipspec_span b);
 /* Copies a slice into dst (cap bytes, always NUL-terminated, truncating). */
-void sdp_str_copy(char *dst, size_t cap, sipspec_sdp_str s);
+void sdp_str_copy(char *dst, size_t cap, sipspec_span s);
 
 #endif

@@ -102,7 +102,7 @@ typedef struct sdp_block {
   sipspec_sdp_conn *conns;
   sipspec_sdp_bw *bws;
   sipspec_sdp_time *times;
-  sipspec_sdp_str *repeats, *emails, *phones, *fmts;
+  sipspec_span *repeats, *emails, *phones, *fmts;
   size_t nattrs, nconns, nbws, ntimes, nrepeats, nfmts;
 } sdp_block;
 
@@ -122,7 +122,7 @@ static sdp_block *sdp_block_new(const sdp_counts *c) {
   total += ((c->bws * sizeof(sipspec_sdp_bw)) + 15) & ~(size_t)15;
   total += ((c->times * sizeof(sipspec_sdp_time)) + 15) & ~(size_t)15;
   size_t nstr = c->repeats + c->emails + c->phones + c->fmts;
-  total += ((nstr * sizeof(sipspec_sdp_str)) + 15) * 4;
+  total += ((nstr * sizeof(sipspec_span)) + 15) * 4;
   char *mem = calloc(1, total);
   if (!mem) return NULL;
   sdp_block *b = (sdp_block *)mem;
@@ -132,10 +132,10 @@ static sdp_block *sdp_block_new(const sdp_counts *c) {
   b->conns = sdp_carve(&p, c->conns, sizeof(sipspec_sdp_conn));
   b->bws = sdp_carve(&p, c->bws, sizeof(sipspec_sdp_bw));
   b->times = sdp_carve(&p, c->times, sizeof(sipspec_sdp_time));
-  b->repeats = sdp_carve(&p, c->repeats, sizeof(sipspec_sdp_str));
-  b->emails = sdp_carve(&p, c->emails, sizeof(sipspec_sdp_str));
-  b->phones = sdp_carve(&p, c->phones, sizeof(sipspec_sdp_str));
-  b->fmts = sdp_carve(&p, c->fmts, sizeof(sipspec_sdp_str));
+  b->repeats = sdp_carve(&p, c->repeats, sizeof(sipspec_span));
+  b->emails = sdp_carve(&p, c->emails, sizeof(sipspec_span));
+  b->phones = sdp_carve(&p, c->phones, sizeof(sipspec_span));
+  b->fmts = sdp_carve(&p, c->fmts, sizeof(sipspec_span));
   return b;
 }
 
@@ -143,20 +143,20 @@ void sipspec_sdp_free(sipspec_sdp *sdp) {
   free(sdp); /* the model is the first member of its block */
 }
 
-static sipspec_sdp_str sl(const sdp_line *ln, const sdp_gr_match *m, int i) {
-  sipspec_sdp_str r = {NULL, 0};
+static sipspec_span sl(const sdp_line *ln, const sdp_gr_match *m, int i) {
+  sipspec_span r = {NULL, 0};
   if (m->f[i].b != SDP_GR_NOPOS && m->f[i].e > m->f[i].b) {
-    r.ptr = ln->val + m->f[i].b;
+    r.p = ln->val + m->f[i].b;
     r.len = m->f[i].e - m->f[i].b;
   }
   return r;
 }
 
 /* Decimal digits already checked by the grammar; values beyond max are range errors. */
-static int sdp_num(sipspec_sdp_str s, uint64_t max, uint64_t *out) {
+static int sdp_num(sipspec_span s, uint64_t max, uint64_t *out) {
   uint64_t v = 0;
   for (size_t i = 0; i < s.len; i++) {
-    unsigned d = (unsigned)(s.ptr[i] - '0');
+    unsigned d = (unsigned)(s.p[i] - '0');
     if (v > (max - d) / 10) return -1;
     v = v * 10 + d;
   }
@@ -185,11 +185,11 @@ static int sdp_syntax(sdp_ctx *x, const sdp_line *ln, const sdp_gr_match *m, con
       return sdp_syntax(x, ln, &m, rule, SIPSPEC_E_SDP_SYNTAX, 0);            \
   } while (0)
 
-static int sdp_address(sdp_ctx *x, const sdp_line *ln, size_t off, sipspec_sdp_str addrtype,
-                       sipspec_sdp_str addr, sipspec_sdp_addr_kind *kind, unsigned *ttl,
+static int sdp_address(sdp_ctx *x, const sdp_line *ln, size_t off, sipspec_span addrtype,
+                       sipspec_span addr, sipspec_sdp_addr_kind *kind, unsigned *ttl,
                        unsigned *num, const char *rule) {
   sdp_gr_match m;
-  if (sdp_gr_address(addr.ptr, addr.len, &m) != SDP_GR_OK)
+  if (sdp_gr_address(addr.p, addr.len, &m) != SDP_GR_OK)
     return sdp_syntax(x, ln, &m, rule, SIPSPEC_E_SDP_SYNTAX, off);
   *kind = (sipspec_sdp_addr_kind)m.value;
   int ip4 = sipspec_sdp_str_eq(addrtype, "IP4"), ip6 = sipspec_sdp_str_eq(addrtype, "IP6");
@@ -200,21 +200,21 @@ static int sdp_address(sdp_ctx *x, const sdp_line *ln, size_t off, sipspec_sdp_s
     /* all digits and dots: a broken IPv4 literal, not a host name */
     int digits = 1;
     for (size_t i = 0; i < addr.len; i++)
-      if (!(addr.ptr[i] == '.' || (addr.ptr[i] >= '0' && addr.ptr[i] <= '9'))) digits = 0;
+      if (!(addr.p[i] == '.' || (addr.p[i] >= '0' && addr.p[i] <= '9'))) digits = 0;
     if (digits) ok = 0;
   }
   if (!ip4 && !ip6 && *kind != SIPSPEC_SDP_ADDR_FQDN) *kind = SIPSPEC_SDP_ADDR_OTHER;
   if (!ok)
     return sdp_fail(x->err, SIPSPEC_E_SDP_SYNTAX, ln->no, (unsigned)(3 + off), rule,
                     "line %u (%c=): \"%.*s\" is not an %.*s address", ln->no, ln->type,
-                    (int)(addr.len > 64 ? 64 : addr.len), addr.ptr, (int)addrtype.len, addrtype.ptr);
+                    (int)(addr.len > 64 ? 64 : addr.len), addr.p, (int)addrtype.len, addrtype.p);
   uint64_t v = 0;
-  sipspec_sdp_str t = {NULL, 0}, c = {NULL, 0};
-  if (m.f[1].b != SDP_GR_NOPOS) { t.ptr = addr.ptr + m.f[1].b; t.len = m.f[1].e - m.f[1].b; }
-  if (m.f[2].b != SDP_GR_NOPOS) { c.ptr = addr.ptr + m.f[2].b; c.len = m.f[2].e - m.f[2].b; }
+  sipspec_span t = {NULL, 0}, c = {NULL, 0};
+  if (m.f[1].b != SDP_GR_NOPOS) { t.p = addr.p + m.f[1].b; t.len = m.f[1].e - m.f[1].b; }
+  if (m.f[2].b != SDP_GR_NOPOS) { c.p = addr.p + m.f[2].b; c.len = m.f[2].e - m.f[2].b; }
   if (ttl) {
     *ttl = 0;
-    if (t.ptr) {
+    if (t.p) {
       if (sdp_num(t, 255, &v) != 0)
         return sdp_fail(x->err, SIPSPEC_E_SDP_SYNTAX, ln->no, 3, rule, "line %u: TTL above 255", ln->no);
       *ttl = (unsigned)v;
@@ -222,13 +222,13 @@ static int sdp_address(sdp_ctx *x, const sdp_line *ln, size_t off, sipspec_sdp_s
   }
   if (num) {
     *num = 0;
-    if (c.ptr) {
+    if (c.p) {
       if (sdp_num(c, 65535, &v) != 0 || v == 0)
         return sdp_fail(x->err, SIPSPEC_E_SDP_SYNTAX, ln->no, 3, rule,
                         "line %u: number of addresses must be 1..65535", ln->no);
       *num = (unsigned)v;
     }
-  } else if (t.ptr || c.ptr) {
+  } else if (t.p || c.p) {
     return sdp_fail(x->err, SIPSPEC_E_SDP_SYNTAX, ln->no, 3, rule,
                     "line %u (%c=): a unicast address takes no TTL or count", ln->no, ln->type);
   }
@@ -246,7 +246,7 @@ static int sdp_conn_line(sdp_ctx *x, const sdp_line *ln, sipspec_sdp_conn *c) {
   if (rc) return rc;
   /* keep the bare address in the model; TTL and count are fields of their own */
   sdp_gr_match am;
-  sdp_gr_address(c->address.ptr, c->address.len, &am);
+  sdp_gr_address(c->address.p, c->address.len, &am);
   c->address.len = am.f[0].e - am.f[0].b;
   return SIPSPEC_OK;
 }
@@ -278,7 +278,7 @@ static int sdp_attr_typed(sdp_ctx *x, const sdp_line *ln, sipspec_sdp_attr *a, s
     if (sipspec_sdp_str_eq(a->name, known[i].name)) a->kind = known[i].kind;
   if (a->kind == SIPSPEC_SDP_ATTR_OTHER) return SIPSPEC_OK;
 
-  const char *v = a->value.ptr ? a->value.ptr : "";
+  const char *v = a->value.p ? a->value.p : "";
   size_t n = a->value.len;
   sdp_gr_match m;
   int rc;
@@ -299,10 +299,10 @@ static int sdp_attr_typed(sdp_ctx *x, const sdp_line *ln, sipspec_sdp_attr *a, s
   }
   if (rc != SDP_GR_OK) {
     size_t col = 3 + voff + m.far;
-    if (!a->value.ptr) col = 3 + a->name.len;
+    if (!a->value.p) col = 3 + a->name.len;
     return sdp_fail(x->err, SIPSPEC_E_SDP_ATTR, ln->no, (unsigned)col, rule,
                     "line %u: a=%.*s value does not match %s at column %zu", ln->no,
-                    (int)a->name.len, a->name.ptr, rule, col);
+                    (int)a->name.len, a->name.p, rule, col);
   }
   sdp_line vl = {v, n, 'a', ln->no};
   uint64_t num = 0;
@@ -454,7 +454,7 @@ static int sdp_line_parse(sdp_ctx *x, const sdp_line *ln, int *seen_time) {
   case 's':
     /* RFC 8866 wants text (one byte at least, "s= " when there is no name); the examples
      * of RFC 4317 and many peers send "s=" bare, which is read as an empty name. */
-    if (ln->len == 0) { s->session_name.ptr = ln->val; s->session_name.len = 0; break; }
+    if (ln->len == 0) { s->session_name.p = ln->val; s->session_name.len = 0; break; }
     GR(sdp_gr_text, "session-name-field");
     s->session_name = sl(ln, &m, 0);
     break;
@@ -495,7 +495,7 @@ static int sdp_line_parse(sdp_ctx *x, const sdp_line *ln, int *seen_time) {
   case 'r': {
     GR(sdp_gr_repeat, "repeat-fields");
     sipspec_sdp_time *t = &b->times[b->ntimes - 1];
-    sipspec_sdp_str *r = &b->repeats[b->nrepeats++];
+    sipspec_span *r = &b->repeats[b->nrepeats++];
     *r = sl(ln, &m, 0);
     if (!t->nrepeats) t->repeats = r;
     t->nrepeats++;
@@ -541,7 +541,7 @@ static int sdp_line_parse(sdp_ctx *x, const sdp_line *ln, int *seen_time) {
     while (p < e) {
       size_t q = p;
       while (q < e && ln->val[q] != ' ') q++;
-      b->fmts[b->nfmts].ptr = ln->val + p;
+      b->fmts[b->nfmts].p = ln->val + p;
       b->fmts[b->nfmts].len = q - p;
       b->nfmts++;
       md->nfmts++;

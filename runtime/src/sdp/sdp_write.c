@@ -21,8 +21,8 @@ void sdp_out_put(sdp_out *o, const char *s, size_t n) {
   o->len += n;
 }
 
-void sdp_out_str(sdp_out *o, sipspec_sdp_str s) {
-  if (s.ptr) sdp_out_put(o, s.ptr, s.len);
+void sdp_out_str(sdp_out *o, sipspec_span s) {
+  if (s.p) sdp_out_put(o, s.p, s.len);
 }
 
 void sdp_out_fmt(sdp_out *o, const char *fmt, ...) {
@@ -34,38 +34,38 @@ void sdp_out_fmt(sdp_out *o, const char *fmt, ...) {
   if (n > 0) sdp_out_put(o, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-sipspec_sdp_str sdp_cstr(const char *s) {
-  sipspec_sdp_str r = {NULL, 0};
-  if (s && *s) { r.ptr = s; r.len = strlen(s); }
+sipspec_span sdp_cstr(const char *s) {
+  sipspec_span r = {NULL, 0};
+  if (s && *s) { r.p = s; r.len = strlen(s); }
   return r;
 }
 
-int sipspec_sdp_str_eq(sipspec_sdp_str a, const char *s) {
+int sipspec_sdp_str_eq(sipspec_span a, const char *s) {
   size_t n = s ? strlen(s) : 0;
-  if (!a.ptr) return n == 0;
-  return a.len == n && memcmp(a.ptr, s, n) == 0;
+  if (!a.p) return n == 0;
+  return a.len == n && memcmp(a.p, s, n) == 0;
 }
 
-int sdp_str_ieq(sipspec_sdp_str a, const char *s) {
+int sdp_str_ieq(sipspec_span a, const char *s) {
   size_t n = s ? strlen(s) : 0;
-  if (!a.ptr) return n == 0;
-  return a.len == n && strncasecmp(a.ptr, s, n) == 0;
+  if (!a.p) return n == 0;
+  return a.len == n && strncasecmp(a.p, s, n) == 0;
 }
 
-int sdp_slice_eq(sipspec_sdp_str a, sipspec_sdp_str b) {
-  if (!a.ptr || !b.ptr) return !a.ptr && !b.ptr;
-  return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
+int sdp_slice_eq(sipspec_span a, sipspec_span b) {
+  if (!a.p || !b.p) return !a.p && !b.p;
+  return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
 }
 
-int sdp_slice_ieq(sipspec_sdp_str a, sipspec_sdp_str b) {
-  if (!a.ptr || !b.ptr) return !a.ptr && !b.ptr;
-  return a.len == b.len && strncasecmp(a.ptr, b.ptr, a.len) == 0;
+int sdp_slice_ieq(sipspec_span a, sipspec_span b) {
+  if (!a.p || !b.p) return !a.p && !b.p;
+  return a.len == b.len && strncasecmp(a.p, b.p, a.len) == 0;
 }
 
-void sdp_str_copy(char *dst, size_t cap, sipspec_sdp_str s) {
+void sdp_str_copy(char *dst, size_t cap, sipspec_span s) {
   if (!cap) return;
-  size_t n = s.ptr ? (s.len < cap - 1 ? s.len : cap - 1) : 0;
-  if (n) memcpy(dst, s.ptr, n);
+  size_t n = s.p ? (s.len < cap - 1 ? s.len : cap - 1) : 0;
+  if (n) memcpy(dst, s.p, n);
   dst[n] = '\0';
 }
 
@@ -78,8 +78,8 @@ const char *sipspec_sdp_dir_name(sipspec_sdp_dir dir) {
   }
 }
 
-static void w_line(sdp_out *o, char type, sipspec_sdp_str v) {
-  if (!v.ptr) return;
+static void w_line(sdp_out *o, char type, sipspec_span v) {
+  if (!v.p) return;
   char h[2] = {type, '='};
   sdp_out_put(o, h, 2);
   sdp_out_str(o, v);
@@ -114,7 +114,7 @@ static void w_attrs(sdp_out *o, const sipspec_sdp_attr *a, size_t n) {
   for (size_t i = 0; i < n; i++) {
     sdp_out_put(o, "a=", 2);
     sdp_out_str(o, a[i].name);
-    if (a[i].value.ptr) {
+    if (a[i].value.p) {
       sdp_out_put(o, ":", 1);
       sdp_out_str(o, a[i].value);
     }
@@ -125,13 +125,13 @@ static void w_attrs(sdp_out *o, const sipspec_sdp_attr *a, size_t n) {
 int sipspec_sdp_write(const sipspec_sdp *s, char *buf, size_t cap, size_t *len) {
   if (!s || !len || (!buf && cap)) return SIPSPEC_E_INVAL;
   const sipspec_sdp_origin *og = &s->origin;
-  if (!og->username.ptr || !og->sess_id.ptr || !og->sess_version.ptr || !og->nettype.ptr ||
-      !og->addrtype.ptr || !og->address.ptr || !s->session_name.ptr || !s->ntimes)
+  if (!og->username.p || !og->sess_id.p || !og->sess_version.p || !og->nettype.p ||
+      !og->addrtype.p || !og->address.p || !s->session_name.p || !s->ntimes)
     return SIPSPEC_E_INVAL;
   sdp_out o = {buf, cap, 0};
   sdp_out_fmt(&o, "v=%u\r\n", s->version);
   sdp_out_put(&o, "o=", 2);
-  sipspec_sdp_str of[6] = {og->username, og->sess_id, og->sess_version, og->nettype, og->addrtype, og->address};
+  sipspec_span of[6] = {og->username, og->sess_id, og->sess_version, og->nettype, og->addrtype, og->address};
   for (int i = 0; i < 6; i++) {
     sdp_out_str(&o, of[i]);
     sdp_out_put(&o, i < 5 ? " " : "\r\n", i < 5 ? 1 : 2);

@@ -95,6 +95,34 @@ static void call_grave_free(sipspec_clock_grave *g) {
   srv_call_free((srv_call *)((char *)g - offsetof(srv_call, grave)));
 }
 
+unsigned srv_rtp_port(sipspec_server *srv, srv_call *c) {
+  unsigned base = srv->o.mrcp.rtp_port, n = srv->o.rtp_ports;
+  if (n <= 1) return base;
+  if (c->rtp_port) return c->rtp_port;
+  for (unsigned k = 0; k < n && base + 2u * k <= 65534u; k++) { /* RTP even, RTCP the next odd (RFC 3550 §11) */
+    unsigned p = base + 2u * k;
+    const srv_call *o = srv->calls;
+    while (o && o->rtp_port != p) o = o->next;
+    if (!o) return c->rtp_port = p;
+  }
+  return base; /* every port taken: the first again (the application's endpoint will say so) */
+}
+
+int sipspec_server_call_sdp(const sipspec_server *srv, const char *call_id, const char **offer, size_t *offer_len,
+                            const char **answer, size_t *answer_len) {
+  if (!srv || !call_id) return SIPSPEC_E_INVAL;
+  size_t n = strlen(call_id);
+  for (const srv_call *c = srv->by_call_id[srv_call_id_hash(call_id, n) % SRV_CALL_BUCKETS]; c; c = c->hnext) {
+    if (!c->answer || !c->offer || strcmp(sipspec_dialog_id_get(c->dlg)->call_id, call_id)) continue;
+    if (offer) *offer = c->offer;
+    if (offer_len) *offer_len = c->offer_len;
+    if (answer) *answer = c->answer;
+    if (answer_len) *answer_len = c->answer_len;
+    return SIPSPEC_OK;
+  }
+  return SIPSPEC_E_NOTFOUND;
+}
+
 uint32_t srv_call_id_hash(const char *p, size_t len) {
   uint32_t h = 2166136261u;
   for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;

@@ -107,6 +107,7 @@ static int make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_mrcp_server_config m = srv->o.mrcp;
   m.session_id = c->session_id;
   m.sess_version = c->sess_version;
+  m.rtp_port = srv_rtp_port(srv, c);
   sipspec_span offer = sipspec_msg_body(req);
   size_t cap = 16384 + 4 * offer.len, len = 0;
   char *buf = malloc(cap);
@@ -121,6 +122,15 @@ static int make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
     (void)srv_respond_warning(srv, t, 488, NULL, why);
     return 488;
   }
+  char *o = srv_strndup(offer.p, offer.len);
+  if (!o) {
+    free(buf);
+    (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
+    return 500;
+  }
+  free(c->offer);
+  c->offer = o;
+  c->offer_len = offer.len;
   free(c->answer);
   c->answer = buf;
   c->answer_len = len;
@@ -368,11 +378,6 @@ static void bye_failed(sipspec_tsx *t, void *user) {
   srv->tel.sipByeAcksMissing++;
 }
 
-static void bye_transport_error(sipspec_tsx *t, int code, void *user) {
-  (void)code;
-  bye_failed(t, user);
-}
-
 /* ---- our session refresh (RFC 4028 9, 10) ----------------------------------------------- */
 
 /* The final response to our refresh (the first one of its CSeq) is the chart's event: a 2xx
@@ -457,7 +462,9 @@ static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, con
   }
   sipspec_tsx_callbacks cb = {0};
   cb.on_timeout = bye_failed;
-  cb.on_transport_error = bye_transport_error;
+  /* no on_transport_error: a BYE the transport could not deliver (a refused connection, an
+   * ICMP port unreachable) is counted in sipTransportErrors by the layer, not as a BYE without
+   * a response (sipByeAcksMissing), as the client counts it (docs/cli.md, bye_reason) */
   cb.user = srv;
   if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &c->bye_dest, req, len, &cb, NULL) == SIPSPEC_OK) {
     srv->st.byes_sent++;
@@ -797,6 +804,7 @@ void srv_call_free(srv_call *c) {
   srv_route_cancel(c);
   sipspec_dialog_destroy(c->dlg);
   free(c->answer);
+  free(c->offer);
   free(c->final_headers);
   free(c->ring_headers);
   free(c);

@@ -89,6 +89,9 @@ struct srv_call {
   uint64_t sess_version;
   char *answer;                    /* the SDP answer of the pending 2xx */
   size_t answer_len;
+  char *offer;                     /* the offer it answers (sipspec_server_call_sdp) */
+  size_t offer_len;
+  unsigned rtp_port;               /* the m=audio port of our answers (0: none chosen yet) */
   char *final_headers;             /* the extra header lines of the pending 2xx (Contact, the
                                     * INVITE's Record-Route lines, 12.1.1; Content-Type) */
   char *ring_headers;              /* those of our 180s (Contact, Record-Route) */
@@ -139,6 +142,9 @@ void srv_refused(sipspec_server *srv, const sipspec_msg *req, int status);
 char *srv_strndup(const char *p, size_t n);
 /* Unlinks a call that is over and buries it on the server's clock. */
 void srv_call_bury(srv_call *c);
+/* The m=audio port call c's answers name: mrcp.rtp_port, or with rtp_ports > 1 the lowest
+ * of its even ports no other live call holds (kept across re-INVITEs). */
+unsigned srv_rtp_port(sipspec_server *srv, srv_call *c);
 /* The hash of a Call-ID (FNV-1a) for srv->by_call_id. */
 uint32_t srv_call_id_hash(const char *p, size_t len);
 

@@ -132,10 +132,10 @@ void session_reinvite_done(sipspec_session *s, const sipspec_msg *resp, const ch
 }
 
 static int origin_equal(const sipspec_sdp_origin *a, const sipspec_sdp_origin *b) {
-  const sipspec_sdp_str *x[] = {&a->username, &a->sess_id, &a->sess_version, &a->nettype, &a->addrtype, &a->address};
-  const sipspec_sdp_str *y[] = {&b->username, &b->sess_id, &b->sess_version, &b->nettype, &b->addrtype, &b->address};
+  const sipspec_span *x[] = {&a->username, &a->sess_id, &a->sess_version, &a->nettype, &a->addrtype, &a->address};
+  const sipspec_span *y[] = {&b->username, &b->sess_id, &b->sess_version, &b->nettype, &b->addrtype, &b->address};
   for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
-    if (x[i]->len != y[i]->len || (x[i]->len && memcmp(x[i]->ptr, y[i]->ptr, x[i]->len))) return 0;
+    if (x[i]->len != y[i]->len || (x[i]->len && memcmp(x[i]->p, y[i]->p, x[i]->len))) return 0;
   return 1;
 }
 

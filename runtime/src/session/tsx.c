@@ -58,8 +58,10 @@ int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
   l->tel = telemetry;
   if (cb) l->cb = *cb;
   int rc = (l->clock = l->own_clock = sipspec_clock_libev_new(loop)) ? SIPSPEC_OK : SIPSPEC_E_NOMEM;
-  if (!rc) rc = sipspec_msg_create(&l->rx, NULL);
-  if (!rc) rc = sipspec_msg_create(&l->scratch, NULL);
+  tsx_limits_init(l, cfg);
+  if (!rc) rc = sipspec_msg_create(&l->rx, &l->msg_limits);
+  sipspec_msg_limits sl;
+  if (!rc) rc = sipspec_msg_create(&l->scratch, tsx_limits_scratch(l, &sl));
   if (rc) {
     sipspec_tsx_layer_destroy(l);
     return rc;
@@ -79,6 +81,7 @@ void sipspec_tsx_layer_destroy(sipspec_tsx_layer *l) {
   for (int k = 0; k < 3; k++) sipspec_transport_close(l->tp[k]);
   sipspec_msg_destroy(l->rx);
   sipspec_msg_destroy(l->scratch);
+  sipspec_msg_destroy(l->lenient);
   sipspec_clock_free(l->own_clock);
   free(l);
 }
@@ -254,7 +257,7 @@ static void recv_request(sipspec_tsx_layer *l, sipspec_transport *tp, const sips
   int invite = sipspec_msg_method(m) == SIPSPEC_METHOD_INVITE;
   sipspec_tsx *t = find_server(l, &k);
   if (t) tsx_post(t, invite ? SIPSPEC_EV_RX_INVITE : SIPSPEC_EV_RX_REQUEST, m);
-  else new_server(l, tp, m, from, &k, invite);
+  else if (!tsx_limits_full(l, tp, m, from)) new_server(l, tp, m, from, &k, invite);
 }
 
 /* A message parsed once on its way in: by the stream framer (on_recv_msg) or here. */
@@ -268,8 +271,10 @@ static void on_recv_msg(sipspec_transport *tp, const sipspec_msg *m, const sipsp
 static void on_recv(sipspec_transport *tp, const char *data, size_t len, const sipspec_sockaddr *from,
                     void *user) {
   sipspec_tsx_layer *l = user;
-  if (sipspec_msg_parse(l->rx, data, len) != SIPSPEC_OK) {
-    l->stats.rx_malformed++;
+  int rc = sipspec_msg_parse(l->rx, data, len);
+  if (rc != SIPSPEC_OK) {
+    if (tsx_limits_is_limit(rc)) tsx_limits_oversize(l, tp, data, len, from, rc);
+    else l->stats.rx_malformed++;
     return;
   }
   on_recv_msg(tp, l->rx, from, user);
@@ -311,10 +316,8 @@ int sipspec_tsx_layer_open_transport(sipspec_tsx_layer *l, const sipspec_transpo
   o.on_recv_msg = on_recv_msg;
   o.on_error = on_error;
   o.user = l;
-  if (type->reliable) {
-    o.framer = &sipspec_sip_stream_framer;
-    o.framer_arg = NULL;
-  }
+  if (type->reliable) o.framer = &sipspec_sip_stream_framer;
+  tsx_limits_transport_opts(l, &o);
   sipspec_transport *tp = NULL;
   int rc = sipspec_transport_open(type, l->loop, &o, &tp, err, errlen);
   if (rc) return rc;

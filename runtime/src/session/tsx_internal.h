@@ -128,6 +128,10 @@ struct sipspec_tsx_layer {
   tsx_event q[TSX_QUEUE_MAX];      /* events waiting for busy transactions, in order */
   int q_len;
   sipspec_tsx_stats stats;
+  /* limits (tsx_limits.c, from sipspec_config) */
+  sipspec_msg_limits msg_limits;   /* of rx and of the stream transports' framers */
+  sipspec_msg *lenient;            /* reads the headers of a message over them; NULL until used */
+  unsigned max_transactions, retry_after_s, max_connections, idle_timeout_ms, message_timeout_ms;
 };
 
 /* tsx.c */
@@ -149,6 +153,23 @@ void tsx_free(sipspec_tsx *t);
 int tsx_post(sipspec_tsx *t, int ev, const sipspec_msg *msg);
 /* The transport reported an error toward t's peer. */
 void tsx_transport_error(sipspec_tsx *t, int code);
+
+/* tsx_limits.c */
+/* Takes the limits of cfg (before rx is made with l->msg_limits). */
+void tsx_limits_init(sipspec_tsx_layer *l, const sipspec_config *cfg);
+/* The limits of the scratch message, which parses the requests client transactions start
+ * with: the received ones' with room to spare. Returns out. */
+const sipspec_msg_limits *tsx_limits_scratch(const sipspec_tsx_layer *l, sipspec_msg_limits *out);
+/* A transport's options get the framer's limits, in_use and the stream limits. */
+void tsx_limits_transport_opts(sipspec_tsx_layer *l, sipspec_transport_opts *o);
+/* 1 for the parse errors of a message over a limit. */
+int tsx_limits_is_limit(int parse_rc);
+/* A message over a limit (parse_rc): counted; a request over UDP answered 513, else dropped. */
+void tsx_limits_oversize(sipspec_tsx_layer *l, sipspec_transport *tp, const char *data, size_t len,
+                         const sipspec_sockaddr *from, int parse_rc);
+/* 1 when req would create a server transaction beyond max_transactions: answered 503 with
+ * Retry-After and counted. */
+int tsx_limits_full(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_msg *req, const sipspec_sockaddr *from);
 
 /* tsx_msg.c */
 int tsx_random_hex(char *buf, size_t nbytes);

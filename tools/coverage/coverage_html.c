@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsm/coverage_internal.h"
+#include "coverage_report.h"
 
 static void html(FILE *out, const char *s) {
   for (; *s; s++) {
@@ -86,8 +86,9 @@ static long svg_width_px(const char *svg) {
   return 0;
 }
 
-static void write_svg(FILE *out, const sipspec_chart *c, const sipspec_cov_entry *cur, const unsigned char *visited) {
-  const char *p = strstr(c->svg, "<svg");
+static void write_svg(FILE *out, const sipspec_chart *c, const char *svg, const sipspec_cov_entry *cur,
+                      const unsigned char *visited) {
+  const char *p = strstr(svg, "<svg");
   int pending = -1; /* transition whose label line still needs its count */
   if (!p) return;
   long width = svg_width_px(p);
@@ -165,9 +166,10 @@ static void chart_section(FILE *out, const sipspec_coverage *cov, const sipspec_
     html(out, s->hash);
     fprintf(out, "</code> there). Its %" PRIu64 " counts are not part of these figures.</p>\n", sum);
   }
-  if (c->svg && strstr(c->svg, "<svg")) {
+  const char *svg = sipspec_chart_svg(c->name);
+  if (svg && strstr(svg, "<svg")) {
     fputs("<div class=\"diagram\">\n", out);
-    write_svg(out, c, cur, visited);
+    write_svg(out, c, svg, cur, visited);
     fputs("</div>\n", out);
   } else {
     fputs("<p>No diagram: graphviz was not installed when this sipspec was built.</p>\n", out);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsm/coverage_internal.h"
+#include "coverage_report.h"
 
 static int is_below(const sipspec_coverage_stats *st, double fail_under) {
   return fail_under >= 0 && st->transitions_pct < fail_under;
