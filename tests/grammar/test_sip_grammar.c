@@ -615,11 +615,62 @@ static void test_framer_pipeline_keepalive(void) {
       CU_ASSERT_EQUAL(sipspec_msg_body(gm).len, 3);
       CU_ASSERT(!memcmp(sipspec_msg_body(gm).p, "abc", 3));
       CU_ASSERT_EQUAL(sipspec_msg_cseq(gm), 1);
+      /* The head was parsed once, before the framer moved the bytes to take more in: every
+       * span follows them (sipspec_msg_stream_complete()). */
+      sipspec_span v, raw = sipspec_msg_raw(gm);
+      CU_ASSERT_EQUAL(raw.len, sizeof small_req - 1);
+      CU_ASSERT(!memcmp(raw.p, small_req, raw.len));
+      CU_ASSERT(sipspec_span_eq(sipspec_msg_call_id(gm), "c1"));
+      CU_ASSERT(sipspec_span_eq(sipspec_msg_method_text(gm), "OPTIONS"));
+      CU_ASSERT(sipspec_span_eq(sipspec_msg_request_uri(gm), "sip:a@example.com"));
+      CU_ASSERT_EQUAL_FATAL(sipspec_msg_value(gm, SIPSPEC_H_VIA, 0, &v), SIPSPEC_OK);
+      CU_ASSERT(sipspec_span_eq(v, "SIP/2.0/TCP h.example.com;branch=z9hG4bK1"));
+      CU_ASSERT_EQUAL_FATAL(sipspec_msg_value(gm, SIPSPEC_H_TO, 0, &v), SIPSPEC_OK);
+      CU_ASSERT(sipspec_span_eq(v, "<sip:a@example.com>"));
+      CU_ASSERT(v.p >= raw.p && v.p + v.len <= raw.p + raw.len);
+      CU_ASSERT_EQUAL(sipspec_msg_check(gm), 0);
     }
     CU_ASSERT_EQUAL(rc, SIPSPEC_E_AGAIN);
   }
   CU_ASSERT_EQUAL(got, 2);
   CU_ASSERT_EQUAL(sipspec_framer_pending(f), 0);
+  sipspec_framer_destroy(f);
+  /* One read with a whole message and the head of the next, its body cut short: the second
+   * head is parsed where it lies, then feed() moves it to the front of the buffer to take the
+   * rest in; the message next() returns is that parse, completed, its spans moved along. */
+  CU_ASSERT_FATAL(sipspec_framer_create(&f, NULL) == SIPSPEC_OK);
+  size_t one = sizeof small_req - 1;
+  memcpy(buf, small_req, one);
+  memcpy(buf + one, small_req, one);
+  CU_ASSERT_EQUAL_FATAL(sipspec_framer_feed(f, buf, 2 * one - 2), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_framer_next(f, gm), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_framer_next(f, gm), SIPSPEC_E_AGAIN);
+  CU_ASSERT_EQUAL_FATAL(sipspec_framer_feed(f, buf + 2 * one - 2, 2), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(sipspec_framer_next(f, gm), SIPSPEC_OK);
+  sipspec_span v, raw = sipspec_msg_raw(gm);
+  CU_ASSERT_EQUAL(raw.len, one);
+  CU_ASSERT(!memcmp(raw.p, small_req, one));
+  CU_ASSERT(sipspec_span_eq(sipspec_msg_call_id(gm), "c1"));
+  CU_ASSERT(sipspec_span_eq(sipspec_msg_method_text(gm), "OPTIONS"));
+  CU_ASSERT(sipspec_span_eq(sipspec_msg_request_uri(gm), "sip:a@example.com"));
+  CU_ASSERT(sipspec_span_eq(sipspec_msg_cseq_method_text(gm), "OPTIONS"));
+  CU_ASSERT_EQUAL_FATAL(sipspec_msg_value(gm, SIPSPEC_H_VIA, 0, &v), SIPSPEC_OK);
+  CU_ASSERT(sipspec_span_eq(v, "SIP/2.0/TCP h.example.com;branch=z9hG4bK1"));
+  CU_ASSERT_EQUAL_FATAL(sipspec_msg_value(gm, SIPSPEC_H_TO, 0, &v), SIPSPEC_OK);
+  CU_ASSERT(sipspec_span_eq(v, "<sip:a@example.com>"));
+  CU_ASSERT(sipspec_span_eq(sipspec_msg_body(gm), "abc"));
+  CU_ASSERT_EQUAL(sipspec_msg_check(gm), 0);
+  /* every span inside the message as it now lies (the old bytes may still be readable) */
+  sipspec_span spans[] = {sipspec_msg_call_id(gm), sipspec_msg_method_text(gm), sipspec_msg_request_uri(gm),
+                          sipspec_msg_cseq_method_text(gm), v};
+  for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++)
+    CU_ASSERT(spans[i].p >= raw.p && spans[i].p + spans[i].len <= raw.p + raw.len);
+  sipspec_header h;
+  for (size_t i = 0; i < sipspec_msg_header_count(gm); i++) {
+    CU_ASSERT_EQUAL_FATAL(sipspec_msg_header(gm, i, &h), SIPSPEC_OK);
+    CU_ASSERT(h.name.p >= raw.p && h.value.p + h.value.len <= raw.p + raw.len);
+  }
+  CU_ASSERT_EQUAL(sipspec_framer_next(f, gm), SIPSPEC_E_AGAIN);
   sipspec_framer_destroy(f);
 }
 

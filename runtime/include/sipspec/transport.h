@@ -24,6 +24,8 @@
 #include "sipspec/config.h"
 #include "sipspec/error.h"
 
+struct sipspec_msg; /* sipspec/msg.h */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -84,6 +86,10 @@ typedef struct sipspec_framer_type {
   /* Bytes held of a message not yet complete (0: between messages). Optional: without it
    * the transport cannot tell RFC 5626 CRLF keep-alives from message bytes. */
   size_t (*pending)(void *state);
+  /* The message being emitted, as the framer parsed it (valid during emit), or NULL.
+   * Optional: a framer that parses SIP (sipspec_sip_stream_framer) hands its parse up
+   * through it, so the receiver does not parse the message again. */
+  const struct sipspec_msg *(*parsed)(void *state);
 } sipspec_framer_type;
 
 /* The SIP stream framer of sipspec/msg.h (Content-Length framing, RFC 3261 18.3) for
@@ -101,6 +107,9 @@ typedef struct sipspec_transport_type sipspec_transport_type;
  * data is only valid during the call; copy what you keep. */
 typedef void (*sipspec_tp_recv_cb)(sipspec_transport *tp, const char *data, size_t len,
                                    const sipspec_sockaddr *from, void *user);
+/* One received message its framer already parsed (sipspec/msg.h; valid during the call). */
+typedef void (*sipspec_tp_recv_msg_cb)(sipspec_transport *tp, const struct sipspec_msg *msg,
+                                       const sipspec_sockaddr *from, void *user);
 
 /* An asynchronous failure. All pointers are only valid during the call. */
 typedef struct sipspec_tp_error {
@@ -121,6 +130,9 @@ typedef struct sipspec_transport_opts {
   const sipspec_framer_type *framer; /* stream transports: required */
   void *framer_arg;              /* passed to framer->create */
   sipspec_tp_recv_cb on_recv;    /* required */
+  sipspec_tp_recv_msg_cb on_recv_msg; /* stream transports: when set, and the framer parses
+                                  * (framer->parsed), called instead of on_recv with the
+                                  * parsed message: one parse per message and hop */
   sipspec_tp_error_cb on_error;  /* may be NULL (errors are then only counted by the caller) */
   void *user;                    /* handed back to both callbacks */
   struct sipspec_clock *clock;   /* the time of its timers (sipspec/clock.h; must live as long

@@ -1,6 +1,7 @@
 /* sip_framer.c: plugs the SIP stream framer of sipspec/msg.h (Content-Length framing,
  * RFC 3261 18.3; CRLF keep-alives skipped, RFC 5626 3.5.1) into the transport framer
- * interface, so TCP (and later TLS) connections deliver one whole SIP message per on_recv.
+ * interface, so TCP (and later TLS) connections deliver one whole SIP message per on_recv,
+ * or the message as the framer parsed it per on_recv_msg (parsed()).
  *
  * Bytes go in slices of at most SIP_FEED_SLICE, each followed by draining every complete
  * message, so the framer's buffer (twice the message size limit) can never overflow
@@ -59,10 +60,14 @@ static int sip_framer_feed(void *p, const char *data, size_t len, sipspec_framer
 
 static size_t sip_framer_pending(void *p) { return sipspec_framer_pending(((sip_framer_state *)p)->framer); }
 
+/* During emit: the framer's own parse of the message (sipspec_framer_next()). */
+static const sipspec_msg *sip_framer_parsed(void *p) { return ((sip_framer_state *)p)->msg; }
+
 const sipspec_framer_type sipspec_sip_stream_framer = {
   .name = "sip",
   .create = sip_framer_create,
   .feed = sip_framer_feed,
   .destroy = sip_framer_destroy,
   .pending = sip_framer_pending,
+  .parsed = sip_framer_parsed,
 };

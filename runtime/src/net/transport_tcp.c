@@ -362,9 +362,12 @@ static int conn_queue(tcp_conn *c, const void *data, size_t len) {
 static int emit_cb(void *ctx, const char *msg, size_t len) {
   tcp_conn *c = ctx;
   tcp_tp *t = c->tp;
+  const sipspec_framer_type *f = t->opts.framer;
+  const struct sipspec_msg *m = t->opts.on_recv_msg && f->parsed ? f->parsed(c->framer) : NULL;
   c->rx_msgs++;
   t->depth++;
-  t->opts.on_recv(&t->base, msg, len, &c->peer, t->opts.user);
+  if (m) t->opts.on_recv_msg(&t->base, m, &c->peer, t->opts.user);
+  else t->opts.on_recv(&t->base, msg, len, &c->peer, t->opts.user);
   t->depth--;
   return tcp_closed(t);
 }

@@ -8,10 +8,13 @@
 
 #include <stdlib.h>
 
+#include "sipspec/msg.h"
+
 typedef struct traced_tp {
   sipspec_transport base;          /* first: callers see a sipspec_transport */
   sipspec_transport *inner;        /* the real transport */
   sipspec_tp_recv_cb on_recv;      /* the opener's callbacks and user */
+  sipspec_tp_recv_msg_cb on_recv_msg;
   sipspec_tp_error_cb on_error;
   void *user;
   sipspec_tp_trace_fn trace;       /* NULL: nowhere */
@@ -30,6 +33,15 @@ static void tramp_recv(sipspec_transport *tp, const char *data, size_t len, cons
   w->on_recv(&w->base, data, len, from, w->user);
 }
 
+static void tramp_recv_msg(sipspec_transport *tp, const struct sipspec_msg *m, const sipspec_sockaddr *from,
+                           void *user) {
+  traced_tp *w = user;
+  sipspec_span raw = sipspec_msg_raw(m);
+  (void)tp;
+  trace(w, "recv", from, raw.p, raw.len);
+  w->on_recv_msg(&w->base, m, from, w->user);
+}
+
 static void tramp_error(sipspec_transport *tp, const sipspec_tp_error *e, void *user) {
   traced_tp *w = user;
   (void)tp;
@@ -45,10 +57,12 @@ static int open_as(const sipspec_transport_type *self, const sipspec_transport_t
   w->base.type = self;
   w->base.loop = loop;
   w->on_recv = opts->on_recv;
+  w->on_recv_msg = opts->on_recv_msg;
   w->on_error = opts->on_error;
   w->user = opts->user;
   sipspec_transport_opts o = *opts;
   o.on_recv = tramp_recv;
+  o.on_recv_msg = opts->on_recv_msg ? tramp_recv_msg : NULL;
   o.on_error = tramp_error;
   o.user = w;
   int rc = sipspec_transport_open(real, loop, &o, &w->inner, err, errlen);

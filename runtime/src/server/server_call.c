@@ -653,7 +653,7 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   }
   sipspec_fsm_init(&c->fsm, &sipspec_chart_uas_call, on_action, c);
   c->kind = sipspec_tsx_transport(t)->type->kind;
-  c->peer = *sipspec_tsx_peer(t);
+  c->peer = sipspec_tsx_peer(t);
   c->behind_nat = srv_route_behind_nat(req, &c->peer);
   c->invite_cseq = sipspec_msg_cseq(req);
   c->sess_version = srv->o.mrcp.sess_version;

@@ -129,32 +129,29 @@ int sipspec_dialog_id_equal(const sipspec_dialog_id *a, const sipspec_dialog_id 
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action);
 
-static int dlg_new(const sipspec_msg *invite, sipspec_dialog_role role, const sipspec_dialog_local *local,
-                   const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
+/* A dialog from an INVITE's Call-ID, From URI and tag, To URI and CSeq number (12.1.1,
+ * 12.1.2), whether read from a parsed INVITE or given by the UAC that wrote it. */
+static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span from_tag, sipspec_span to_uri,
+                     uint32_t cseq, sipspec_dialog_role role, const sipspec_dialog_local *local,
+                     const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
   *out = NULL;
-  if (!invite || !local || !local->via || !local->contact || !*local->via || !*local->contact)
-    return SIPSPEC_E_INVAL;
-  sipspec_addr from, to;
-  if (!sipspec_msg_is_request(invite) || sipspec_msg_method(invite) != SIPSPEC_METHOD_INVITE ||
-      !sipspec_msg_call_id(invite).len || !sipspec_msg_cseq(invite) ||
-      sipspec_msg_from(invite, &from) != SIPSPEC_OK || sipspec_msg_to(invite, &to) != SIPSPEC_OK ||
-      !from.tag.len || !from.uri.len || !to.uri.len)
-    return SIPSPEC_E_DIALOG_BAD_MESSAGE;
+  if (!local || !local->via || !local->contact || !*local->via || !*local->contact) return SIPSPEC_E_INVAL;
+  if (!call_id.len || !cseq || !from_tag.len || !from_uri.len || !to_uri.len) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
   sipspec_dialog *d = calloc(1, sizeof *d);
   if (!d) return SIPSPEC_E_NOMEM;
   d->role = role;
   if (cb) d->cb = *cb;
-  int rc = sipspec_span_copy(d->id.call_id, sizeof d->id.call_id, sipspec_msg_call_id(invite));
+  int rc = sipspec_span_copy(d->id.call_id, sizeof d->id.call_id, call_id);
   if (role == SIPSPEC_DIALOG_ROLE_UAC) {
-    if (!rc) rc = sipspec_span_copy(d->id.local_tag, sizeof d->id.local_tag, from.tag);
-    d->local_uri = sipspec_span_dup(from.uri);
-    d->remote_uri = sipspec_span_dup(to.uri);
-    d->local_cseq = sipspec_msg_cseq(invite);
+    if (!rc) rc = sipspec_span_copy(d->id.local_tag, sizeof d->id.local_tag, from_tag);
+    d->local_uri = sipspec_span_dup(from_uri);
+    d->remote_uri = sipspec_span_dup(to_uri);
+    d->local_cseq = cseq;
   } else {
-    if (!rc) rc = sipspec_span_copy(d->id.remote_tag, sizeof d->id.remote_tag, from.tag);
-    d->local_uri = sipspec_span_dup(to.uri);
-    d->remote_uri = sipspec_span_dup(from.uri);
-    d->remote_cseq = sipspec_msg_cseq(invite);
+    if (!rc) rc = sipspec_span_copy(d->id.remote_tag, sizeof d->id.remote_tag, from_tag);
+    d->local_uri = sipspec_span_dup(to_uri);
+    d->remote_uri = sipspec_span_dup(from_uri);
+    d->remote_cseq = cseq;
   }
   if (!rc && (!d->local_uri || !d->remote_uri)) rc = SIPSPEC_E_NOMEM;
   if (!rc) rc = set_str(&d->via, local->via);
@@ -167,6 +164,28 @@ static int dlg_new(const sipspec_msg *invite, sipspec_dialog_role role, const si
   sipspec_fsm_init(&d->fsm, &sipspec_chart_dialog, on_action, d);
   *out = d;
   return SIPSPEC_OK;
+}
+
+static int dlg_new(const sipspec_msg *invite, sipspec_dialog_role role, const sipspec_dialog_local *local,
+                   const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
+  *out = NULL;
+  if (!invite || !local || !local->via || !local->contact || !*local->via || !*local->contact)
+    return SIPSPEC_E_INVAL;
+  sipspec_addr from, to;
+  if (!sipspec_msg_is_request(invite) || sipspec_msg_method(invite) != SIPSPEC_METHOD_INVITE ||
+      sipspec_msg_from(invite, &from) != SIPSPEC_OK || sipspec_msg_to(invite, &to) != SIPSPEC_OK)
+    return SIPSPEC_E_DIALOG_BAD_MESSAGE;
+  return dlg_alloc(sipspec_msg_call_id(invite), from.uri, from.tag, to.uri, sipspec_msg_cseq(invite), role, local, cb,
+                   out);
+}
+
+static sipspec_span str_span(const char *s) { return (sipspec_span){s, s ? strlen(s) : 0}; }
+
+int sipspec_dialog_create_uac_fields(const sipspec_dialog_uac_fields *f, const sipspec_dialog_local *local,
+                                     const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
+  if (!out || !f) return SIPSPEC_E_INVAL;
+  return dlg_alloc(str_span(f->call_id), str_span(f->local_uri), str_span(f->local_tag), str_span(f->remote_uri),
+                   f->cseq, SIPSPEC_DIALOG_ROLE_UAC, local, cb, out);
 }
 
 int sipspec_dialog_create_uac(const sipspec_msg *invite, const sipspec_dialog_local *local,
@@ -390,6 +409,13 @@ static void send_request(sipspec_dialog *d) {
   if (d->cur_ev == SIPSPEC_EV_TU_BYE) d->bye_sent = 1;
   if (d->cb.send_request) d->cb.send_request(d, req, len, sipspec_dialog_next_hop(d), d->cb.user);
   free(req);
+}
+
+int sipspec_dialog_rebuild_request(sipspec_dialog *d, char **out, size_t *len) {
+  if (!d || !out || !len) return SIPSPEC_E_INVAL;
+  const sipspec_dialog_req *r = d->cur_req;
+  if (!d->busy || !r || !d->cur_cseq) return SIPSPEC_E_STATE;
+  return build_request(d, r->method, d->cur_cseq, r->headers, r->content_type, r->body, r->body_len, out, len);
 }
 
 static void dlg_act_check_remote_cseq(sipspec_dialog *d) {

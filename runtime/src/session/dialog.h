@@ -136,6 +136,18 @@ typedef struct sipspec_dialog_callbacks {
  * SIPSPEC_E_INVAL (local incomplete), SIPSPEC_E_RANGE, SIPSPEC_E_NOMEM. */
 int sipspec_dialog_create_uac(const sipspec_msg *invite, const sipspec_dialog_local *local,
                               const sipspec_dialog_callbacks *cb, sipspec_dialog **out);
+/* UAC, from the fields of the INVITE the caller wrote (no parse of it): its Call-ID, From
+ * URI and tag, To URI (the Request-URI's target) and CSeq number. Strings are copied. Errors
+ * as above (SIPSPEC_E_DIALOG_BAD_MESSAGE for an empty field or CSeq 0). */
+typedef struct sipspec_dialog_uac_fields {
+  const char *call_id;
+  const char *local_uri;   /* the From URI, e.g. "sip:client@127.0.0.1" */
+  const char *local_tag;   /* the From tag */
+  const char *remote_uri;  /* the To URI */
+  uint32_t cseq;
+} sipspec_dialog_uac_fields;
+int sipspec_dialog_create_uac_fields(const sipspec_dialog_uac_fields *f, const sipspec_dialog_local *local,
+                                     const sipspec_dialog_callbacks *cb, sipspec_dialog **out);
 /* UAS: a dialog for a received INVITE answered with To tag local_tag (the server
  * transaction's, sipspec_tsx_to_tag()): remote tag/URI from From, local URI from To, remote
  * target from Contact, the route set from Record-Route as received (12.1.1), remote CSeq
@@ -154,6 +166,13 @@ int sipspec_dialog_set_contact(sipspec_dialog *d, const char *contact);
 int sipspec_dialog_set_ack_headers(sipspec_dialog *d, const char *headers);
 
 /* ---- feeding ----------------------------------------------------------------------------- */
+
+/* Inside the send_request callback of an in-dialog request: the same request (method,
+ * CSeq, headers, body) built again with the Via and Contact set since
+ * (sipspec_dialog_set_via/_contact) and a fresh branch, into a malloc'd buffer; for a
+ * request that must move to another transport before it is sent (RFC 3261 18.1.1).
+ * SIPSPEC_E_STATE outside that callback. */
+int sipspec_dialog_rebuild_request(sipspec_dialog *d, char **out, size_t *len);
 
 /* UAC: a response to the INVITE (initial or re-INVITE) of this dialog. A 101-199 without a
  * To tag and 100 create nothing (SIPSPEC_E_FSM_IGNORED). Once the remote tag is known, a

@@ -293,19 +293,22 @@ static void session_act_report_give_up(sipspec_session *s) {
   else session_act_report_transport_error(s);
 }
 
+/* 9.1: the CANCEL of the pending INVITE, built by its client transaction from the fields it
+ * kept; no pending INVITE transaction, no CANCEL. */
 static void session_act_send_cancel(sipspec_session *s) {
-  sipspec_msg *m = s->ua->scratch;
-  if (!s->invite || sipspec_msg_parse(m, s->invite, s->invite_len) != SIPSPEC_OK) return;
-  char buf[4096];
-  sipspec_build b;
-  sipspec_build_init(&b, buf, sizeof buf);
-  sipspec_build_cancel(&b, m);
-  sipspec_span hn = {"User-Agent", 10}, hv = {s->ua->user_agent, strlen(s->ua->user_agent)};
-  sipspec_build_header(&b, hn, hv);
-  sipspec_span none = {NULL, 0};
-  if (sipspec_build_finish(&b, none) != SIPSPEC_OK) return;
+  const sipspec_tsx *inv = NULL;
+  for (int i = 0; i < SESSION_MAX_TSX; i++)
+    if (s->tsx[i].t && s->tsx[i].role == ST_INVITE) inv = s->tsx[i].t;
+  size_t cap = strlen(s->ua->user_agent) + 16, len;
+  char *hdr = malloc(cap), *buf;
+  if (!hdr) return;
+  snprintf(hdr, cap, "User-Agent: %s\r\n", s->ua->user_agent);
+  int rc = inv ? sipspec_tsx_build_cancel(inv, hdr, &buf, &len) : SIPSPEC_E_STATE;
+  free(hdr);
+  if (rc) return;
   /* 9.1: the CANCEL goes where the INVITE went; its failure changes nothing (Timer CANCEL). */
-  session_start_tsx(s, ST_CANCEL, buf, b.len, &s->dest);
+  session_start_tsx(s, ST_CANCEL, buf, len, &s->dest);
+  free(buf);
 }
 
 /* Sends an in-dialog request through the dialog (which calls dlg_send_request back). */

@@ -62,14 +62,12 @@ void session_fork_end(sipspec_session *s) {
     }
   }
   if (s->n_forks >= SESSION_MAX_FORKS) return; /* too many forks: dropped */
-  sipspec_msg *m = s->ua->scratch;
-  if (sipspec_msg_parse(m, s->invite, s->invite_len) != SIPSPEC_OK) return;
   char hdrs[512];
   snprintf(hdrs, sizeof hdrs, "User-Agent: %s\r\n", s->ua->user_agent);
   sipspec_dialog_local local = {s->via, s->contact, hdrs};
   sipspec_dialog_callbacks cb = {fork_send_ack, fork_send_request, NULL, NULL, NULL, s};
   sipspec_dialog *d = NULL;
-  if (sipspec_dialog_create_uac(m, &local, &cb, &d) != SIPSPEC_OK) return;
+  if (session_dialog_for_invite(s, &local, &cb, &d) != SIPSPEC_OK) return;
   sipspec_dialog_set_ack_headers(d, s->auth_headers);
   if (sipspec_dialog_rx_invite_response(d, resp) == SIPSPEC_OK && s->n_forks < SESSION_MAX_FORKS &&
       s->forks[s->n_forks].ack) {

@@ -251,8 +251,10 @@ int session_start_tsx(sipspec_session *s, session_tsx_role role, const char *req
 /* session_send.c: the INVITE, the dialog's sends, the move to TCP (RFC 3261 18.1.1) */
 int session_needs_tcp(sipspec_session *s, size_t len, const sipspec_sockaddr *dest, sipspec_sockaddr *tl);
 void session_move_to_tcp(sipspec_session *s, const sipspec_sockaddr *tl);
-char *session_replace_header_start(const char *req, size_t len, const char *name, const char *from, const char *to,
-                                   size_t *out_len);
+/* A UAC dialog for the session's INVITE, from the fields it was written with. */
+int session_dialog_for_invite(sipspec_session *s, const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
+                              sipspec_dialog **out);
+
 int session_build_invite(sipspec_session *s);
 /* A (new) UAC dialog for the INVITE just built (recreated after an auth retry). */
 int session_new_dialog(sipspec_session *s);

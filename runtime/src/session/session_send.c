@@ -41,32 +41,6 @@ void session_move_to_tcp(sipspec_session *s, const sipspec_sockaddr *tl) {
   }
 }
 
-/* req (len bytes) with the value of its first header line `name` replaced by to when that
- * value starts with from (the rest of the line kept): a malloc'd copy, its length in
- * *out_len; NULL when there is no such line (or no memory). */
-char *session_replace_header_start(const char *req, size_t len, const char *name, const char *from, const char *to,
-                                  size_t *out_len) {
-  char pat[400];
-  int pn = snprintf(pat, sizeof pat, "\r\n%s: %s", name, from);
-  if (pn < 0 || (size_t)pn >= sizeof pat) return NULL;
-  const char *at = NULL;
-  for (size_t i = 0; i + (size_t)pn <= len; i++)
-    if (!memcmp(req + i, pat, (size_t)pn)) {
-      at = req + i;
-      break;
-    }
-  if (!at) return NULL;
-  size_t head = (size_t)(at - req) + 4 + strlen(name); /* through "\r\n<name>: " */
-  size_t fl = strlen(from), tl = strlen(to);
-  char *out = malloc(len - fl + tl);
-  if (!out) return NULL;
-  memcpy(out, req, head);
-  memcpy(out + head, to, tl);
-  memcpy(out + head + tl, req + head + fl, len - head - fl);
-  *out_len = len - fl + tl;
-  return out;
-}
-
 /* ---- the INVITE -------------------------------------------------------------------------- */
 
 int session_build_invite(sipspec_session *s) {
@@ -112,17 +86,25 @@ int session_build_invite(sipspec_session *s) {
   s->invite_len = (size_t)n + s->offer_len;
   return SIPSPEC_OK;
 }
+/* A UAC dialog for the INVITE session_build_invite() wrote, from the same fields (12.1.2:
+ * Call-ID, From URI and tag, To URI, CSeq), not from a parse of its text. */
+int session_dialog_for_invite(sipspec_session *s, const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
+                              sipspec_dialog **out) {
+  char local_uri[SIPSPEC_SOCKADDR_STRLEN + 300];
+  int n = snprintf(local_uri, sizeof local_uri, "sip:%s@%s", s->ua->from_user, s->local_host);
+  if (n < 0 || (size_t)n >= sizeof local_uri) return SIPSPEC_E_RANGE;
+  sipspec_dialog_uac_fields f = {s->call_id, local_uri, s->from_tag, s->target, s->cseq};
+  return sipspec_dialog_create_uac_fields(&f, local, cb, out);
+}
+
 /* A (new) UAC dialog for the INVITE just built (recreated after an auth retry). */
 int session_new_dialog(sipspec_session *s) {
-  sipspec_msg *m = s->ua->scratch;
-  int rc = sipspec_msg_parse(m, s->invite, s->invite_len);
-  if (rc) return rc;
   char hdrs[512];
   snprintf(hdrs, sizeof hdrs, "User-Agent: %s\r\n", s->ua->user_agent);
   sipspec_dialog_local local = {s->via, s->contact, hdrs};
   sipspec_dialog_callbacks cb = {session_dlg_send_ack, session_dlg_send_request, session_dlg_respond, session_dlg_on_request, NULL, s};
   sipspec_dialog *d;
-  rc = sipspec_dialog_create_uac(m, &local, &cb, &d);
+  int rc = session_dialog_for_invite(s, &local, &cb, &d);
   if (rc) return rc;
   sipspec_dialog_destroy(s->dialog);
   s->dialog = d;
@@ -140,31 +122,24 @@ void session_dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const 
 }
 
 /* An in-dialog request (re-INVITE, OPTIONS, BYE) built by the dialog. One too big for UDP
- * (18.1.1) moves the session to TCP and goes there, its Via and Contact rewritten to the
- * TCP ones the dialog builds with from now on. */
+ * (18.1.1) moves the session to TCP and goes there, built again by the dialog with the TCP
+ * Via and Contact it builds with from now on. */
 void session_dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *user) {
   sipspec_session *s = user;
   sipspec_sockaddr a, tl;
-  (void)d;
   if (!s->cur_req) return;
   ua_hop_addr(s, hop, &a);
   if (!session_needs_tcp(s, len, &a, &tl)) {
     s->cur_req->rc = session_start_tsx(s, s->cur_req->role, req, len, &a);
     return;
   }
-  char old_via[sizeof s->via], old_contact[sizeof s->contact + 2], new_contact[sizeof s->contact + 2];
-  snprintf(old_via, sizeof old_via, "%s", s->via);
-  snprintf(old_contact, sizeof old_contact, "<%s>", s->contact);
+  /* The dialog builds it again with the TCP Via and Contact (move_to_tcp gave it them). */
   session_move_to_tcp(s, &tl);
-  snprintf(new_contact, sizeof new_contact, "<%s>", s->contact);
-  size_t l1 = 0, l2 = 0;
-  char *v = session_replace_header_start(req, len, "Via", old_via, s->via, &l1);
-  char *c = v ? session_replace_header_start(v, l1, "Contact", old_contact, new_contact, &l2) : NULL;
-  if (!v) s->cur_req->rc = SIPSPEC_E_NOMEM;
-  else if (c) s->cur_req->rc = session_start_tsx(s, s->cur_req->role, c, l2, &a);
-  else s->cur_req->rc = session_start_tsx(s, s->cur_req->role, v, l1, &a); /* no Contact (not an INVITE) */
-  free(v);
-  free(c);
+  char *again = NULL;
+  size_t again_len = 0;
+  s->cur_req->rc = sipspec_dialog_rebuild_request(d, &again, &again_len);
+  if (!s->cur_req->rc) s->cur_req->rc = session_start_tsx(s, s->cur_req->role, again, again_len, &a);
+  free(again);
 }
 
 void session_dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user) {

@@ -1,7 +1,8 @@
 /* session/tsx.c: the transaction layer: transports in, transactions out.
  *
- * Everything that arrives from a transport lands in on_recv(): it is parsed (a message
- * that does not parse is dropped and counted), responses are matched to client
+ * Everything that arrives from a transport lands in on_recv_msg(), parsed once: by the
+ * stream framer (TCP, TLS), or by on_recv() for a datagram (a message that does not parse
+ * is dropped and counted); responses are matched to client
  * transactions (RFC 3261 17.1.3) or handed to the stray-response callback, requests are
  * matched to server transactions (17.2.3) or create one, and ACKs that no INVITE server
  * transaction takes go to the on-ACK callback (the ACK for a 2xx). A request that parses
@@ -92,7 +93,7 @@ static unsigned branch_hash(const char *b) {
 }
 
 void tsx_layer_link(sipspec_tsx_layer *l, sipspec_tsx *t) {
-  unsigned h = branch_hash(t->key.branch);
+  unsigned h = branch_hash(t->key);
   t->hnext = l->bucket[h];
   l->bucket[h] = t;
   t->prev = NULL;
@@ -104,7 +105,7 @@ void tsx_layer_link(sipspec_tsx_layer *l, sipspec_tsx *t) {
 
 void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t) {
   if (sipspec_clock_buried(&t->grave)) return;
-  for (sipspec_tsx **pp = &l->bucket[branch_hash(t->key.branch)]; *pp; pp = &(*pp)->hnext)
+  for (sipspec_tsx **pp = &l->bucket[branch_hash(t->key)]; *pp; pp = &(*pp)->hnext)
     if (*pp == t) {
       *pp = t->hnext;
       break;
@@ -156,20 +157,20 @@ static void reject(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_so
   if (n < sizeof warning) snprintf(warning + n, sizeof warning - n, "\"\r\n");
   else memcpy(warning + sizeof warning - 4, "\"\r\n", 4);
 
-  char *copy = NULL, *resp = NULL;
-  size_t copy_len, resp_len;
+  char *resp = NULL;
+  size_t resp_len;
   char tag[TSX_TAG_SIZE];
+  tsx_rec *r = NULL;
   sipspec_sockaddr to;
   tsx_response_addr(req, from, sipspec_transport_reliable(tp), &to);
-  if (tsx_via_received(req, from, &copy, &copy_len) == SIPSPEC_OK &&
-      sipspec_msg_parse(l->scratch, copy, copy_len) == SIPSPEC_OK && tsx_random_hex(tag, 8) == SIPSPEC_OK &&
-      tsx_build_response(l->scratch, status, NULL, tag, warning, NULL, 0, &resp, &resp_len) == SIPSPEC_OK) {
+  if (tsx_rec_new(req, from, &r) == SIPSPEC_OK && tsx_random_hex(tag, 8) == SIPSPEC_OK &&
+      tsx_build_response(r, status, NULL, tag, warning, NULL, 0, &resp, &resp_len) == SIPSPEC_OK) {
     l->stats.rx_rejected++;
     (void)sipspec_transport_send(tp, &to, resp, resp_len);
   } else {
     l->stats.rx_dropped++;
   }
-  free(copy);
+  free(r);
   free(resp);
 }
 
@@ -197,27 +198,28 @@ static void recv_response(sipspec_tsx_layer *l, sipspec_transport *tp, const sip
 
 sipspec_tsx *tsx_layer_find_client(sipspec_tsx_layer *l, const sipspec_tsx_key *k) {
   for (sipspec_tsx *t = l->bucket[branch_hash(k->branch)]; t; t = t->hnext)
-    if (!t->server && sipspec_tsx_match_client(&t->key, k)) return t;
+    if (!t->server && tsx_key_match_client(t, k)) return t;
   return NULL;
 }
 
 static sipspec_tsx *find_server(sipspec_tsx_layer *l, const sipspec_tsx_key *k) {
   for (sipspec_tsx *t = l->bucket[branch_hash(k->branch)]; t; t = t->hnext)
-    if (t->server && sipspec_tsx_match_server(&t->key, k)) return t;
+    if (t->server && tsx_key_match_server(t, k)) return t;
   return NULL;
 }
 
 static void new_server(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_msg *m,
                        const sipspec_sockaddr *from, const sipspec_tsx_key *k, int invite) {
   sipspec_tsx *t;
-  if (tsx_new(l, invite ? &sipspec_chart_ist : &sipspec_chart_nist, 1, tp, &t) != SIPSPEC_OK) {
+  if (tsx_new(l, invite ? &sipspec_chart_ist : &sipspec_chart_nist, 1, tp, k, &t) != SIPSPEC_OK) {
     l->stats.rx_dropped++;
     return;
   }
-  t->key = *k;
-  t->src = *from;
-  tsx_response_addr(m, from, sipspec_transport_reliable(tp), &t->peer);
-  if (tsx_via_received(m, from, &t->req, &t->req_len) != SIPSPEC_OK) {
+  sipspec_sockaddr to;
+  tsx_response_addr(m, from, sipspec_transport_reliable(tp), &to);
+  tsx_addr_set(&t->src, from);
+  tsx_addr_set(&t->peer, &to);
+  if (tsx_rec_new(m, from, &t->rec) != SIPSPEC_OK) {
     tsx_free(t);
     l->stats.rx_dropped++;
     return;
@@ -258,6 +260,14 @@ static void recv_request(sipspec_tsx_layer *l, sipspec_transport *tp, const sips
   else if (!tsx_limits_full(l, tp, m, from)) new_server(l, tp, m, from, &k, invite);
 }
 
+/* A message parsed once on its way in: by the stream framer (on_recv_msg) or here. */
+static void on_recv_msg(sipspec_transport *tp, const sipspec_msg *m, const sipspec_sockaddr *from, void *user) {
+  sipspec_tsx_layer *l = user;
+  if (sipspec_msg_is_request(m)) recv_request(l, tp, m, from);
+  else recv_response(l, tp, m, from);
+}
+
+/* The datagram entry point: one parse per datagram. */
 static void on_recv(sipspec_transport *tp, const char *data, size_t len, const sipspec_sockaddr *from,
                     void *user) {
   sipspec_tsx_layer *l = user;
@@ -267,8 +277,7 @@ static void on_recv(sipspec_transport *tp, const char *data, size_t len, const s
     else l->stats.rx_malformed++;
     return;
   }
-  if (sipspec_msg_is_request(l->rx)) recv_request(l, tp, l->rx, from);
-  else recv_response(l, tp, l->rx, from);
+  on_recv_msg(tp, l->rx, from, user);
 }
 
 /* 17.1.4 / 17.2.4: a transport failure toward a peer ends the transactions that use it. */
@@ -281,7 +290,8 @@ static void on_error(sipspec_transport *tp, const sipspec_tp_error *e, void *use
   if (!hit) return;
   for (sipspec_tsx *t = l->live; t && n < cap; t = t->next) {
     if (t->tp != tp) continue;
-    if (!e->peer || sipspec_sockaddr_equal(&t->peer, e->peer) || (t->server && sipspec_sockaddr_equal(&t->src, e->peer)))
+    sipspec_sockaddr peer = tsx_addr_get(&t->peer), src = tsx_addr_get(&t->src);
+    if (!e->peer || sipspec_sockaddr_equal(&peer, e->peer) || (t->server && sipspec_sockaddr_equal(&src, e->peer)))
       hit[n++] = t;
   }
   /* Callbacks may end other transactions meanwhile; those stay allocated until the clock
@@ -303,6 +313,7 @@ int sipspec_tsx_layer_open_transport(sipspec_tsx_layer *l, const sipspec_transpo
   }
   sipspec_transport_opts o = *opts;
   o.on_recv = on_recv;
+  o.on_recv_msg = on_recv_msg;
   o.on_error = on_error;
   o.user = l;
   if (type->reliable) o.framer = &sipspec_sip_stream_framer;

@@ -194,6 +194,14 @@ int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const s
                              const char *req, size_t len, const sipspec_tsx_callbacks *cb,
                              sipspec_tsx **out);
 
+/* The CANCEL of the request of INVITE client transaction t (RFC 3261 9.1: its Request-URI,
+ * top Via, Route set, From, To, Call-ID and CSeq number, method CANCEL), built from what t
+ * kept of its request, with extra header lines (NULL, or "Name: value\r\n" lines, never
+ * Content-Length), into a malloc'd buffer. SIPSPEC_E_STATE when t is no INVITE client
+ * transaction or no longer pending (no final response may have come: Calling, Proceeding);
+ * SIPSPEC_E_INVAL for malformed headers. */
+int sipspec_tsx_build_cancel(const sipspec_tsx *t, const char *headers, char **out, size_t *out_len);
+
 /* ---- server transactions (17.2) ------------------------------------------------------- */
 
 /* Sets the callbacks of a server transaction (usually from on_request). cb is copied. */
@@ -223,11 +231,10 @@ int sipspec_tsx_state(const sipspec_tsx *t);
 const char *sipspec_tsx_state_name(const sipspec_tsx *t);
 /* "ict", "nict", "ist" or "nist". */
 const char *sipspec_tsx_kind_name(const sipspec_tsx *t);
-const sipspec_tsx_key *sipspec_tsx_key_get(const sipspec_tsx *t);
 /* The To tag this server transaction puts in its responses. */
 const char *sipspec_tsx_to_tag(const sipspec_tsx *t);
 /* Where the transaction sends: the destination (client) or the response address (server). */
-const sipspec_sockaddr *sipspec_tsx_peer(const sipspec_tsx *t);
+sipspec_sockaddr sipspec_tsx_peer(const sipspec_tsx *t);
 sipspec_transport *sipspec_tsx_transport(const sipspec_tsx *t);
 /* The status of the last response sent (server) or received (client); 0 when none. */
 int sipspec_tsx_last_status(const sipspec_tsx *t);

@@ -55,9 +55,11 @@ const sipspec_msg_limits *tsx_limits_scratch(const sipspec_tsx_layer *l, sipspec
 
 static int in_use(sipspec_transport *tp, const sipspec_sockaddr *peer, void *user) {
   sipspec_tsx_layer *l = user;
-  for (sipspec_tsx *t = l->live; t; t = t->next)
-    if (t->tp == tp && (sipspec_sockaddr_equal(&t->peer, peer) || (t->server && sipspec_sockaddr_equal(&t->src, peer))))
-      return 1;
+  for (sipspec_tsx *t = l->live; t; t = t->next) {
+    if (t->tp != tp) continue;
+    sipspec_sockaddr a = tsx_addr_get(&t->peer), s = tsx_addr_get(&t->src);
+    if (sipspec_sockaddr_equal(&a, peer) || (t->server && sipspec_sockaddr_equal(&s, peer))) return 1;
+  }
   return 0;
 }
 
@@ -73,20 +75,21 @@ int tsx_limits_is_limit(int rc) {
   return rc == SIPSPEC_E_MSG_OVERSIZE || rc == SIPSPEC_E_MSG_TOO_MANY_HEADERS || rc == SIPSPEC_E_MSG_LINE_TOO_LONG;
 }
 
-/* Answers req (parsed in m) statelessly with status and header lines from src over tp. */
-static int respond_stateless(sipspec_transport *tp, const sipspec_sockaddr *from, sipspec_msg *m, int status,
+/* Answers the parsed request m statelessly with status and header lines from src over tp,
+ * built from its fields (the top Via with received/rport) without parsing it again. */
+static int respond_stateless(sipspec_transport *tp, const sipspec_sockaddr *from, const sipspec_msg *m, int status,
                              const char *headers) {
-  char *copy = NULL, *resp = NULL;
-  size_t copy_len, resp_len;
+  char *resp = NULL;
+  size_t resp_len;
   char tag[TSX_TAG_SIZE];
+  tsx_rec *r = NULL;
   sipspec_sockaddr to;
   int rc;
   tsx_response_addr(m, from, sipspec_transport_reliable(tp), &to);
-  if ((rc = tsx_via_received(m, from, &copy, &copy_len)) == SIPSPEC_OK &&
-      (rc = sipspec_msg_parse(m, copy, copy_len)) == SIPSPEC_OK && (rc = tsx_random_hex(tag, 8)) == SIPSPEC_OK &&
-      (rc = tsx_build_response(m, status, NULL, tag, headers, NULL, 0, &resp, &resp_len)) == SIPSPEC_OK)
+  if ((rc = tsx_rec_new(m, from, &r)) == SIPSPEC_OK && (rc = tsx_random_hex(tag, 8)) == SIPSPEC_OK &&
+      (rc = tsx_build_response(r, status, NULL, tag, headers, NULL, 0, &resp, &resp_len)) == SIPSPEC_OK)
     rc = sipspec_transport_send(tp, &to, resp, resp_len);
-  free(copy);
+  free(r);
   free(resp);
   return rc;
 }
@@ -133,19 +136,9 @@ void tsx_limits_oversize(sipspec_tsx_layer *l, sipspec_transport *tp, const char
 int tsx_limits_full(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_msg *req, const sipspec_sockaddr *from) {
   if (!l->max_transactions || l->stats.live < l->max_transactions) return 0;
   if (l->tel) l->tel->sipTransactionsRefused++;
-  char *raw = NULL;
-  sipspec_span r = sipspec_msg_raw(req);
-  /* the response is built from a copy: req is the layer's message, in use by the caller */
-  if (lenient_msg(l) && (raw = malloc(r.len ? r.len : 1))) {
-    memcpy(raw, r.p, r.len);
-    char hdr[64];
-    snprintf(hdr, sizeof hdr, "Retry-After: %u\r\n", l->retry_after_s);
-    if (sipspec_msg_parse(l->lenient, raw, r.len) == SIPSPEC_OK &&
-        respond_stateless(tp, from, l->lenient, 503, hdr) == SIPSPEC_OK)
-      l->stats.rx_rejected++;
-    else
-      l->stats.rx_dropped++;
-  }
-  free(raw);
+  char hdr[64];
+  snprintf(hdr, sizeof hdr, "Retry-After: %u\r\n", l->retry_after_s);
+  if (respond_stateless(tp, from, req, 503, hdr) == SIPSPEC_OK) l->stats.rx_rejected++;
+  else l->stats.rx_dropped++;
   return 1;
 }

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "random_pool.h"
+#include "sip/msg_internal.h"
 #include "session/tsx_internal.h"
 
 /* ---- keys and matching --------------------------------------------------------------- */
@@ -66,6 +67,30 @@ int sipspec_tsx_match_server(const sipspec_tsx_key *tsx, const sipspec_tsx_key *
          tsx->port == req->port && !strcmp(tsx->method, req->method);
 }
 
+sipspec_tsx *tsx_alloc(const sipspec_tsx_key *k) {
+  size_t b = strlen(k->branch) + 1, m = strlen(k->method) + 1, h = strlen(k->host) + 1;
+  sipspec_tsx *t = calloc(1, sizeof *t + b + m + h);
+  if (!t) return NULL;
+  memcpy(t->key, k->branch, b);
+  memcpy(t->key + b, k->method, m);
+  memcpy(t->key + b + m, k->host, h);
+  t->key_method = (uint16_t)b;
+  t->key_host = (uint16_t)(b + m);
+  t->key_port = k->port;
+  t->key_is_ack = (uint8_t)k->is_ack;
+  return t;
+}
+
+/* The same rules as sipspec_tsx_match_client() and _server(), on the compact key. */
+int tsx_key_match_client(const sipspec_tsx *t, const sipspec_tsx_key *resp) {
+  return !strcmp(t->key, resp->branch) && !strcmp(t->key + t->key_method, resp->method);
+}
+
+int tsx_key_match_server(const sipspec_tsx *t, const sipspec_tsx_key *req) {
+  return !strcmp(t->key, req->branch) && !strcasecmp(t->key + t->key_host, req->host) &&
+         t->key_port == req->port && !strcmp(t->key + t->key_method, req->method);
+}
+
 /* ---- random identifiers ---------------------------------------------------------------- */
 
 int tsx_random_hex(char *buf, size_t nbytes) { return sipspec_random_hex(buf, nbytes); }
@@ -94,33 +119,26 @@ static const char *param_end(const char *p, const char *end) {
   return p;
 }
 
-int tsx_via_received(const sipspec_msg *req, const sipspec_sockaddr *src, char **out, size_t *out_len) {
-  sipspec_span raw = sipspec_msg_raw(req), v;
-  sipspec_via via;
-  *out = NULL;
-  if (sipspec_msg_value(req, SIPSPEC_H_VIA, 0, &v) || sipspec_via_parse(v, &via)) return SIPSPEC_E_NOTFOUND;
-  if (v.p < raw.p || v.p + v.len > raw.p + raw.len) return SIPSPEC_E_INVAL;
+/* Writes top Via value v (parsed as via) of a request from src with received= and rport=
+ * (RFC 3261 18.2.1, RFC 3581 4): sent-protocol and sent-by as written, then every via-param
+ * but received and rport, then the two. out has room for v.len + 2 * SIPSPEC_SOCKADDR_STRLEN
+ * + 32 bytes; returns the length written. */
+static size_t via_received(sipspec_span v, const sipspec_via *via, const sipspec_sockaddr *src, char *out) {
   char ip[SIPSPEC_SOCKADDR_STRLEN], bracketed[SIPSPEC_SOCKADDR_STRLEN + 2];
   sipspec_sockaddr_host(src, ip, sizeof ip);
   snprintf(bracketed, sizeof bracketed, sipspec_sockaddr_family(src) == AF_INET6 ? "[%s]" : "%s", ip);
-  int want_rport = via.rport >= 0;
-  int want_received = want_rport || !sipspec_span_ieq(via.host, bracketed);
-  size_t cap = raw.len + 2 * SIPSPEC_SOCKADDR_STRLEN + 32;
-  char *buf = malloc(cap);
-  if (!buf) return SIPSPEC_E_NOMEM;
-  size_t n = (size_t)(v.p - raw.p);
-  memcpy(buf, raw.p, n);
+  int want_rport = via->rport >= 0;
+  int want_received = want_rport || !sipspec_span_ieq(via->host, bracketed);
   if (!want_received) {
-    memcpy(buf + n, v.p, raw.len - n);
-    *out = buf, *out_len = raw.len;
-    return SIPSPEC_OK;
+    memcpy(out, v.p, v.len);
+    return v.len;
   }
-  /* sent-protocol and sent-by as written, then every via-param but received and rport. */
+  size_t cap = v.len + 2 * SIPSPEC_SOCKADDR_STRLEN + 32, n;
   const char *vend = v.p + v.len;
-  const char *pbeg = via.params.p && via.params.len ? via.params.p : vend;
-  const char *pend = via.params.p && via.params.len ? via.params.p + via.params.len : vend;
-  memcpy(buf + n, v.p, (size_t)(pbeg - v.p));
-  n += (size_t)(pbeg - v.p);
+  const char *pbeg = via->params.p && via->params.len ? via->params.p : vend;
+  const char *pend = via->params.p && via->params.len ? via->params.p + via->params.len : vend;
+  memcpy(out, v.p, (size_t)(pbeg - v.p));
+  n = (size_t)(pbeg - v.p);
   for (const char *p = pbeg; p < pend;) {
     const char *start = p; /* at ';' */
     const char *e = param_end(p + 1, pend);
@@ -129,17 +147,101 @@ int tsx_via_received(const sipspec_msg *req, const sipspec_sockaddr *src, char *
     trim(&nb, &ne);
     sipspec_span name = {nb, (size_t)(ne - nb)};
     if (!sipspec_span_ieq(name, "received") && !sipspec_span_ieq(name, "rport")) {
-      memcpy(buf + n, start, (size_t)(e - start));
+      memcpy(out + n, start, (size_t)(e - start));
       n += (size_t)(e - start);
     }
     p = e;
   }
-  n += (size_t)snprintf(buf + n, cap - n, ";received=%s", ip);
-  if (want_rport) n += (size_t)snprintf(buf + n, cap - n, ";rport=%u", sipspec_sockaddr_port(src));
-  size_t tail = (size_t)(raw.p + raw.len - pend);
-  memcpy(buf + n, pend, tail);
-  *out = buf, *out_len = n + tail;
+  n += (size_t)snprintf(out + n, cap - n, ";received=%s", ip);
+  if (want_rport) n += (size_t)snprintf(out + n, cap - n, ";rport=%u", sipspec_sockaddr_port(src));
+  memcpy(out + n, pend, (size_t)(vend - pend));
+  return n + (size_t)(vend - pend);
+}
+
+/* The first line value of header id, or an empty span. */
+static sipspec_span first_line(const sipspec_msg *m, sipspec_hdr_id id) {
+  for (size_t i = 0; i < m->nlines; i++)
+    if (m->lines[i].id == id) return m->lines[i].value;
+  return (sipspec_span){NULL, 0};
+}
+
+int tsx_rec_new(const sipspec_msg *req, const sipspec_sockaddr *src, tsx_rec **out) {
+  *out = NULL;
+  sipspec_span top, from = first_line(req, SIPSPEC_H_FROM), to = first_line(req, SIPSPEC_H_TO);
+  sipspec_span call_id = first_line(req, SIPSPEC_H_CALL_ID), cseq = first_line(req, SIPSPEC_H_CSEQ);
+  sipspec_span uri = src ? (sipspec_span){NULL, 0} : sipspec_msg_request_uri(req);
+  sipspec_via via;
+  if (sipspec_msg_value(req, SIPSPEC_H_VIA, 0, &top) || sipspec_via_parse(top, &via)) return SIPSPEC_E_NOTFOUND;
+  size_t n = req->nlines, cap = top.len + 2 * SIPSPEC_SOCKADDR_STRLEN + 64 + from.len + to.len + call_id.len + cseq.len + uri.len;
+  const sipspec_hline *lines = req->lines;
+  for (size_t i = 0; i < n; i++)
+    if ((src && lines[i].id == SIPSPEC_H_VIA) || (!src && lines[i].id == SIPSPEC_H_ROUTE)) cap += lines[i].value.len + 9;
+  if (cap > UINT16_MAX) return SIPSPEC_E_RANGE;
+  tsx_rec *r = malloc(sizeof *r + cap);
+  if (!r) return SIPSPEC_E_NOMEM;
+  char *w = r->text;
+#define REC_PUT(p_, n_)         \
+  do {                          \
+    size_t k_ = (n_);           \
+    if (k_) memcpy(w, (p_), k_); \
+    w += k_;                    \
+  } while (0)
+  r->off[TSX_REC_VIA] = 0;
+  if (src) { /* every Via line, the top value rewritten (18.2.1) */
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+      if (lines[i].id != SIPSPEC_H_VIA) continue;
+      sipspec_span lv = lines[i].value;
+      REC_PUT("Via: ", 5);
+      if (first && top.p >= lv.p && top.p + top.len <= lv.p + lv.len) {
+        REC_PUT(lv.p, (size_t)(top.p - lv.p));
+        w += via_received(top, &via, src, w);
+        REC_PUT(top.p + top.len, (size_t)(lv.p + lv.len - (top.p + top.len)));
+      } else {
+        REC_PUT(lv.p, lv.len);
+      }
+      first = 0;
+      REC_PUT("\r\n", 2);
+    }
+  } else { /* the top Via value alone (17.1.1.3) */
+    REC_PUT("Via: ", 5);
+    REC_PUT(top.p, top.len);
+    REC_PUT("\r\n", 2);
+  }
+  r->off[TSX_REC_ROUTE] = (uint16_t)(w - r->text);
+  for (size_t i = 0; !src && i < n; i++)
+    if (lines[i].id == SIPSPEC_H_ROUTE) {
+      REC_PUT("Route: ", 7);
+      REC_PUT(lines[i].value.p, lines[i].value.len);
+      REC_PUT("\r\n", 2);
+    }
+  const sipspec_span rest[] = {from, to, call_id, cseq, uri};
+  r->present = 0;
+  for (int f = TSX_REC_FROM; f <= TSX_REC_URI; f++) {
+    if (rest[f - TSX_REC_FROM].p) r->present |= (uint8_t)(1u << f);
+    r->off[f] = (uint16_t)(w - r->text);
+    REC_PUT(rest[f - TSX_REC_FROM].p, rest[f - TSX_REC_FROM].len);
+  }
+  r->off[TSX_REC_N] = (uint16_t)(w - r->text);
+#undef REC_PUT
+  sipspec_addr ta;
+  r->to_tagged = to.len && sipspec_addr_parse(to, &ta) == SIPSPEC_OK && ta.tag.p;
+  r->cseq = sipspec_msg_cseq(req);
+  int mf = sipspec_msg_max_forwards(req);
+  r->max_forwards = (int16_t)(mf >= 0 && mf <= INT16_MAX ? mf : -1);
+  /* Only what was written stays allocated. */
+  tsx_rec *shrunk = realloc(r, sizeof *r + r->off[TSX_REC_N]);
+  *out = shrunk ? shrunk : r;
   return SIPSPEC_OK;
+}
+
+static sipspec_span rec_field(const tsx_rec *r, int f) {
+  return (sipspec_span){r->text + r->off[f], (size_t)(r->off[f + 1] - r->off[f])};
+}
+
+/* "Name: value\r\n" for field f when the request had it. */
+static void rec_header(sipspec_build *b, const tsx_rec *r, const char *name, int f) {
+  if (r->present & (1u << f)) sipspec_build_header(b, (sipspec_span){name, strlen(name)}, rec_field(r, f));
 }
 
 void tsx_response_addr(const sipspec_msg *req, const sipspec_sockaddr *src, int reliable,
@@ -179,17 +281,66 @@ static int add_headers(sipspec_build *b, const char *headers) {
   return b->err;
 }
 
-int tsx_build_response(const sipspec_msg *req, int status, const char *reason, const char *to_tag,
+static size_t rec_len(const tsx_rec *r) { return r->off[TSX_REC_N]; }
+
+int tsx_build_response(const tsx_rec *r, int status, const char *reason, const char *to_tag,
                        const char *headers, const char *body, size_t body_len, char **out,
                        size_t *out_len) {
-  size_t cap = sipspec_msg_raw(req).len + (headers ? strlen(headers) : 0) + body_len + 512;
+  size_t cap = rec_len(r) + (headers ? strlen(headers) : 0) + body_len + 512;
   char *buf = malloc(cap);
   if (!buf) return SIPSPEC_E_NOMEM;
   sipspec_build b;
   sipspec_build_init(&b, buf, cap);
-  int rc = sipspec_build_response(&b, req, status, reason ? reason : tsx_reason_phrase(status), to_tag);
+  /* 8.2.6.2: Via, From, To (with our tag when it had none), Call-ID and CSeq of the request. */
+  sipspec_build_status_line(&b, status, lit(reason ? reason : tsx_reason_phrase(status)));
+  sipspec_build_raw(&b, rec_field(r, TSX_REC_VIA));
+  rec_header(&b, r, "From", TSX_REC_FROM);
+  if (r->present & (1u << TSX_REC_TO)) {
+    sipspec_build_raw(&b, lit("To: "));
+    sipspec_build_raw(&b, rec_field(r, TSX_REC_TO));
+    if (to_tag && !r->to_tagged) {
+      sipspec_build_raw(&b, lit(";tag="));
+      sipspec_build_raw(&b, lit(to_tag));
+    }
+    sipspec_build_raw(&b, lit("\r\n"));
+  }
+  rec_header(&b, r, "Call-ID", TSX_REC_CALL_ID);
+  rec_header(&b, r, "CSeq", TSX_REC_CSEQ);
+  int rc = b.err;
   if (!rc && headers) rc = add_headers(&b, headers);
   if (!rc) rc = sipspec_build_finish(&b, (sipspec_span){body, body ? body_len : 0});
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  /* A final response may be kept for 32 s (Timer J): only its bytes stay allocated. */
+  char *exact = realloc(buf, b.len);
+  *out = exact ? exact : buf, *out_len = b.len;
+  return SIPSPEC_OK;
+}
+
+int tsx_build_ack(const tsx_rec *r, const sipspec_msg *resp, char **out, size_t *out_len) {
+  if (sipspec_msg_is_request(resp)) return SIPSPEC_E_INVAL;
+  sipspec_span to = first_line(resp, SIPSPEC_H_TO);
+  size_t cap = rec_len(r) + to.len + 256;
+  char *buf = malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
+  char num[24];
+  sipspec_build b;
+  sipspec_build_init(&b, buf, cap);
+  /* 17.1.1.3: the INVITE's Request-URI, top Via, Route set, From, Call-ID and CSeq number;
+   * the response's To; CSeq method ACK. */
+  sipspec_build_request_line(&b, lit("ACK"), rec_field(r, TSX_REC_URI));
+  sipspec_build_raw(&b, rec_field(r, TSX_REC_VIA));
+  snprintf(num, sizeof num, "%d", r->max_forwards >= 0 ? r->max_forwards : 70);
+  sipspec_build_header(&b, lit("Max-Forwards"), lit(num));
+  sipspec_build_raw(&b, rec_field(r, TSX_REC_ROUTE));
+  rec_header(&b, r, "From", TSX_REC_FROM);
+  if (to.p) sipspec_build_header(&b, lit("To"), to);
+  rec_header(&b, r, "Call-ID", TSX_REC_CALL_ID);
+  snprintf(num, sizeof num, "%lu ACK", (unsigned long)r->cseq);
+  sipspec_build_header(&b, lit("CSeq"), lit(num));
+  int rc = sipspec_build_finish(&b, lit(""));
   if (rc) {
     free(buf);
     return rc;
@@ -198,13 +349,27 @@ int tsx_build_response(const sipspec_msg *req, int status, const char *reason, c
   return SIPSPEC_OK;
 }
 
-int tsx_build_ack(const sipspec_msg *invite, const sipspec_msg *resp, char **out, size_t *out_len) {
-  size_t cap = sipspec_msg_raw(invite).len + sipspec_msg_raw(resp).len + 256;
+int tsx_build_cancel(const tsx_rec *r, const char *headers, char **out, size_t *out_len) {
+  size_t cap = rec_len(r) + (headers ? strlen(headers) : 0) + 256;
   char *buf = malloc(cap);
   if (!buf) return SIPSPEC_E_NOMEM;
+  char num[24];
   sipspec_build b;
   sipspec_build_init(&b, buf, cap);
-  int rc = sipspec_build_ack(&b, invite, resp);
+  /* 9.1: Request-URI, top Via (the INVITE's branch), Route set, From, To, Call-ID and the
+   * CSeq number of the INVITE; CSeq method CANCEL. */
+  sipspec_build_request_line(&b, lit("CANCEL"), rec_field(r, TSX_REC_URI));
+  sipspec_build_raw(&b, rec_field(r, TSX_REC_VIA));
+  snprintf(num, sizeof num, "%d", r->max_forwards >= 0 ? r->max_forwards : 70);
+  sipspec_build_header(&b, lit("Max-Forwards"), lit(num));
+  sipspec_build_raw(&b, rec_field(r, TSX_REC_ROUTE));
+  rec_header(&b, r, "From", TSX_REC_FROM);
+  rec_header(&b, r, "To", TSX_REC_TO);
+  rec_header(&b, r, "Call-ID", TSX_REC_CALL_ID);
+  snprintf(num, sizeof num, "%lu CANCEL", (unsigned long)r->cseq);
+  sipspec_build_header(&b, lit("CSeq"), lit(num));
+  int rc = b.err;
+  if (!rc && headers) rc = add_headers(&b, headers);
   if (!rc) rc = sipspec_build_finish(&b, lit(""));
   if (rc) {
     free(buf);

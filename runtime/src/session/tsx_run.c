@@ -37,12 +37,12 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action);
 static int fire(void *owner, int event);
 
 int tsx_new(sipspec_tsx_layer *l, const sipspec_chart *chart, int server, sipspec_transport *tp,
-            sipspec_tsx **out) {
-  sipspec_tsx *t = calloc(1, sizeof *t);
+            const sipspec_tsx_key *k, sipspec_tsx **out) {
+  sipspec_tsx *t = tsx_alloc(k);
   if (!t) return SIPSPEC_E_NOMEM;
   t->layer = l;
   t->chart = chart;
-  t->server = server;
+  t->server = (uint8_t)server;
   t->tp = tp;
   int rc = host_timers_init(&t->timers, l->clock, chart, &l->values, sipspec_transport_reliable(tp), fire, t);
   /* MRCP_SIP_INVITE_MAX_RETRANS: Timer A's limit (spec/ict.rl, `limit=set`); past it the
@@ -60,13 +60,52 @@ int tsx_new(sipspec_tsx_layer *l, const sipspec_chart *chart, int server, sipspe
   return SIPSPEC_OK;
 }
 
+/* Takes t's first queued event out of the layer's queue into *e; 0 when none. */
+static int dequeue(sipspec_tsx *t, tsx_event *e) {
+  sipspec_tsx_layer *l = t->layer;
+  for (int i = 0; i < l->q_len; i++)
+    if (l->q[i].t == t) {
+      *e = l->q[i];
+      memmove(&l->q[i], &l->q[i + 1], (size_t)(l->q_len - i - 1) * sizeof l->q[0]);
+      l->q_len--;
+      return 1;
+    }
+  return 0;
+}
+
 void tsx_free(sipspec_tsx *t) {
   if (!t) return;
   host_timers_stop(&t->timers);
-  for (int i = 0; i < t->q_len; i++) free(t->q[(t->q_head + i) % TSX_QUEUE_MAX].data);
+  tsx_event e;
+  while (dequeue(t, &e)) free(e.data);
   free(t->req);
+  free(t->rec);
   free(t->last);
   free(t);
+}
+
+/* What a transaction keeps of its messages goes as soon as the actions the chart runs say it
+ * can no longer be needed (RFC 3261 17.1.1.2, 17.1.2.2, 17.2.1, 17.2.2, RFC 6026 8.4, 8.7):
+ * the request once a final response came (or at once on a reliable transport, where
+ * Timers A and E do not run), an INVITE's record once a 2xx came (its ACK is the dialog's),
+ * a server's record once a response the TU can no longer follow went out, and the last
+ * response once nothing resends it. A transaction waiting out Timer D, I, J, K or M keeps
+ * at most the ACK fields (D) or the response it resends (J). */
+static void drop_req(sipspec_tsx *t) {
+  free(t->req);
+  t->req = NULL;
+  t->req_len = 0;
+}
+
+static void drop_rec(sipspec_tsx *t) {
+  free(t->rec);
+  t->rec = NULL;
+}
+
+static void drop_last(sipspec_tsx *t) {
+  free(t->last);
+  t->last = NULL;
+  t->last_len = 0;
 }
 
 /* ---- timers and settling ---------------------------------------------------------------- */
@@ -89,7 +128,7 @@ static void settle(sipspec_tsx *t) {
 }
 
 static int feed_one(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu) {
-  t->cur_ev = ev;
+  t->cur_ev = (int16_t)ev;
   t->cur_msg = msg;
   t->cur_tu = tu;
   int rc = sipspec_fsm_feed(&t->fsm, ev);
@@ -111,11 +150,13 @@ static int post(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu) {
   }
   if (t->feeding) {
     /* An incoming message cannot outlive its receive call; the peer retransmits it. */
-    if (msg || t->q_len == TSX_QUEUE_MAX) {
+    sipspec_tsx_layer *l = t->layer;
+    if (msg || l->q_len == TSX_QUEUE_MAX) {
       if (tu) free(tu->data);
       return SIPSPEC_E_AGAIN;
     }
-    tsx_event *slot = &t->q[(t->q_head + t->q_len++) % TSX_QUEUE_MAX];
+    tsx_event *slot = &l->q[l->q_len++];
+    slot->t = t;
     slot->ev = ev;
     slot->status = tu ? tu->status : 0;
     slot->data = tu ? tu->data : NULL;
@@ -124,12 +165,12 @@ static int post(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu) {
   }
   t->feeding = 1;
   int rc = feed_one(t, ev, msg, tu);
-  for (int guard = 0; t->q_len && guard < 4 * TSX_QUEUE_MAX; guard++) {
-    tsx_event e = t->q[t->q_head];
-    t->q_head = (t->q_head + 1) % TSX_QUEUE_MAX;
-    t->q_len--;
+  /* 17.2.1: an ACK the INVITE server transaction took after a non-2xx final response ends
+   * its retransmissions; the response need not be kept through Timer I. */
+  if (rc == SIPSPEC_OK && ev == SIPSPEC_EV_RX_ACK && t->chart == &sipspec_chart_ist && t->last_status >= 300) drop_last(t);
+  tsx_event e;
+  for (int guard = 0; guard < 4 * TSX_QUEUE_MAX && dequeue(t, &e); guard++)
     feed_one(t, e.ev, NULL, e.data ? &e : NULL);
-  }
   t->feeding = 0;
   settle(t);
   return rc;
@@ -154,7 +195,8 @@ static int fire(void *owner, int event) {
 /* Sends on the transaction's transport; a failure becomes TRANSPORT_ERR after the current
  * event (or the start error while sipspec_tsx_client_start() runs). */
 static void tsx_send(sipspec_tsx *t, const char *data, size_t len) {
-  int rc = sipspec_transport_send(t->tp, &t->peer, data, len);
+  sipspec_sockaddr peer = tsx_addr_get(&t->peer);
+  int rc = sipspec_transport_send(t->tp, &peer, data, len);
   if (rc == SIPSPEC_OK) return;
   if (t->starting) {
     t->start_err = rc;
@@ -169,13 +211,12 @@ static void count_retransmission(sipspec_tsx *t) {
 }
 
 static void tsx_act_send_ack(sipspec_tsx *t) {
-  sipspec_tsx_layer *l = t->layer;
   char *ack;
   size_t len;
-  if (!t->cur_msg || sipspec_msg_parse(l->scratch, t->req, t->req_len) != SIPSPEC_OK ||
-      tsx_build_ack(l->scratch, t->cur_msg, &ack, &len) != SIPSPEC_OK)
-    return; /* the stored INVITE parsed when the transaction started; cannot happen */
-  if (t->acks_sent++) count_retransmission(t);
+  if (!t->cur_msg || !t->rec || tsx_build_ack(t->rec, t->cur_msg, &ack, &len) != SIPSPEC_OK)
+    return; /* the record is kept after a non-2xx (drop_rec() only on a 2xx); cannot happen */
+  if (t->acks_sent) count_retransmission(t);
+  if (t->acks_sent < UINT8_MAX) t->acks_sent++;
   tsx_send(t, ack, len);
   free(ack);
 }
@@ -184,12 +225,15 @@ static void tsx_act_pass_to_tu(sipspec_tsx *t) {
   sipspec_tsx_layer *l = t->layer;
   if (!t->cur_msg) return;
   if (!t->server) {
-    t->last_status = sipspec_msg_status(t->cur_msg);
+    t->last_status = (int16_t)sipspec_msg_status(t->cur_msg);
     if (l->tel) sipspec_telemetry_count_status(l->tel, t->last_status);
+    if (t->last_status >= 200) drop_req(t); /* a final response: no more retransmissions */
+    if (t->last_status >= 200 && t->last_status < 300) drop_rec(t); /* 13.2.2.4: the dialog ACKs a 2xx */
     if (t->cb.on_response) t->cb.on_response(t, t->cur_msg, t->cb.user);
   } else if (t->cur_ev == SIPSPEC_EV_RX_ACK) {
     /* RFC 6026 8.7: an ACK in Accepted belongs to the TU (the dialog layer). */
-    if (l->cb.on_ack) l->cb.on_ack(l, t->cur_msg, t->tp, &t->src, l->cb.user);
+    sipspec_sockaddr src = tsx_addr_get(&t->src);
+    if (l->cb.on_ack) l->cb.on_ack(l, t->cur_msg, t->tp, &src, l->cb.user);
   } else if (l->cb.on_request) {
     l->cb.on_request(t, t->cur_msg, l->cb.user);
   }
@@ -208,15 +252,15 @@ static void tsx_act_report_transport_error(sipspec_tsx *t) {
 static void set_last(sipspec_tsx *t, char *data, size_t len, int status) {
   free(t->last);
   t->last = data;
-  t->last_len = len;
-  t->last_status = status;
+  t->last_len = (uint32_t)len;
+  t->last_status = (int16_t)status;
 }
 
 static void tsx_act_send_100_trying(sipspec_tsx *t) {
   char *resp;
   size_t len;
-  if (sipspec_msg_parse(t->layer->scratch, t->req, t->req_len) != SIPSPEC_OK ||
-      tsx_build_response(t->layer->scratch, 100, NULL, NULL, NULL, NULL, 0, &resp, &len) != SIPSPEC_OK)
+  /* 8.2.6.1: a 100 copies the request's Via, From, To, Call-ID and CSeq, and adds no tag. */
+  if (!t->rec || tsx_build_response(t->rec, 100, NULL, NULL, NULL, NULL, 0, &resp, &len) != SIPSPEC_OK)
     return;
   set_last(t, resp, len, 100);
   tsx_send(t, t->last, t->last_len);
@@ -231,6 +275,12 @@ static void tsx_act_send_response(sipspec_tsx *t) {
   set_last(t, tu->data, tu->len, tu->status);
   tu->data = NULL;
   tsx_send(t, t->last, t->last_len);
+  int nist = t->chart == &sipspec_chart_nist;
+  /* A final response the TU cannot follow with another (an INVITE's 2xx it may send again,
+   * RFC 6026 8.7): the record goes. An INVITE's 2xx is never resent by the transaction
+   * (the TU retransmits it), a final response of a non-INVITE one until Timer J. */
+  if (tu->status >= 300 || (nist && tu->status >= 200)) drop_rec(t);
+  if (!nist && tu->status >= 200 && tu->status < 300) drop_last(t);
 }
 
 static void tsx_act_resend_last_response(sipspec_tsx *t) {
@@ -240,8 +290,10 @@ static void tsx_act_resend_last_response(sipspec_tsx *t) {
 }
 
 static void tsx_act_send_request(sipspec_tsx *t) {
+  if (!t->req) return; /* a reliable transport sent it once (Timers A and E do not run there) */
   if (t->cur_ev == SIPSPEC_EV_TIMER_A || t->cur_ev == SIPSPEC_EV_TIMER_E) count_retransmission(t);
   tsx_send(t, t->req, t->req_len);
+  if (sipspec_transport_reliable(t->tp)) drop_req(t);
 }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
@@ -275,19 +327,19 @@ int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const s
   if (rc == SIPSPEC_E_NOTFOUND) return SIPSPEC_E_TSX_NO_BRANCH;
   if (rc) return rc;
   if (tsx_layer_find_client(l, &key)) return SIPSPEC_E_TSX_EXISTS;
-  const sipspec_chart *chart = sipspec_msg_method(m) == SIPSPEC_METHOD_INVITE ? &sipspec_chart_ict : &sipspec_chart_nict;
+  int invite = sipspec_msg_method(m) == SIPSPEC_METHOD_INVITE;
   sipspec_tsx *t;
-  rc = tsx_new(l, chart, 0, tp, &t);
+  if (len > UINT32_MAX) return SIPSPEC_E_RANGE;
+  rc = tsx_new(l, invite ? &sipspec_chart_ict : &sipspec_chart_nict, 0, tp, &key, &t);
   if (rc) return rc;
   t->req = malloc(len ? len : 1);
-  if (!t->req) {
+  if (!t->req || (invite && (rc = tsx_rec_new(m, NULL, &t->rec)) != SIPSPEC_OK)) {
     tsx_free(t);
-    return SIPSPEC_E_NOMEM;
+    return rc ? rc : SIPSPEC_E_NOMEM;
   }
   memcpy(t->req, req, len);
-  t->req_len = len;
-  t->key = key;
-  t->peer = *dest;
+  t->req_len = (uint32_t)len;
+  tsx_addr_set(&t->peer, dest);
   if (cb) t->cb = *cb;
   tsx_layer_link(l, t);
   t->starting = 1;
@@ -314,15 +366,24 @@ int sipspec_tsx_respond(sipspec_tsx *t, int status, const char *reason, const ch
                         const char *body, size_t body_len) {
   if (!t || !t->server || status < 100 || status > 699) return SIPSPEC_E_INVAL;
   if (sipspec_clock_buried(&t->grave)) return SIPSPEC_E_FSM_TERMINATED;
-  sipspec_msg *m = t->layer->scratch;
-  int rc = sipspec_msg_parse(m, t->req, t->req_len);
-  if (rc) return rc;
   tsx_event e = {0};
   e.status = status;
-  rc = tsx_build_response(m, status, reason, status > 100 ? t->to_tag : NULL, headers, body, body_len, &e.data, &e.len);
+  e.ev = status < 200 ? SIPSPEC_EV_TU_1XX : status < 300 ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_TU_300_699;
+  /* The response fields are kept while the TU may still answer (drop_rec()); past
+   * that the chart gives its answer to the event alone. */
+  if (!t->rec) return post(t, e.ev, NULL, &e);
+  int rc = tsx_build_response(t->rec, status, reason, status > 100 ? t->to_tag : NULL, headers, body, body_len, &e.data, &e.len);
   if (rc) return rc;
   e.ev = status < 200 ? SIPSPEC_EV_TU_1XX : status < 300 ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_TU_300_699;
   return post(t, e.ev, NULL, &e);
+}
+
+int sipspec_tsx_build_cancel(const sipspec_tsx *t, const char *headers, char **out, size_t *out_len) {
+  if (!t || !out || !out_len) return SIPSPEC_E_INVAL;
+  /* pending: no final response yet (the record is kept through a non-2xx for its ACK) */
+  if (t->chart != &sipspec_chart_ict || !t->rec || t->last_status >= 200 || sipspec_clock_buried(&t->grave))
+    return SIPSPEC_E_STATE;
+  return tsx_build_cancel(t->rec, headers, out, out_len);
 }
 
 /* ---- inspection ------------------------------------------------------------------------ */
@@ -331,8 +392,7 @@ int sipspec_tsx_is_server(const sipspec_tsx *t) { return t->server; }
 int sipspec_tsx_state(const sipspec_tsx *t) { return sipspec_fsm_state(&t->fsm); }
 const char *sipspec_tsx_state_name(const sipspec_tsx *t) { return sipspec_fsm_state_name(&t->fsm); }
 const char *sipspec_tsx_kind_name(const sipspec_tsx *t) { return t->chart->name; }
-const sipspec_tsx_key *sipspec_tsx_key_get(const sipspec_tsx *t) { return &t->key; }
 const char *sipspec_tsx_to_tag(const sipspec_tsx *t) { return t->to_tag; }
-const sipspec_sockaddr *sipspec_tsx_peer(const sipspec_tsx *t) { return &t->peer; }
+sipspec_sockaddr sipspec_tsx_peer(const sipspec_tsx *t) { return tsx_addr_get(&t->peer); }
 sipspec_transport *sipspec_tsx_transport(const sipspec_tsx *t) { return t->tp; }
 int sipspec_tsx_last_status(const sipspec_tsx *t) { return t->last_status; }

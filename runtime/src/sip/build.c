@@ -61,6 +61,8 @@ int sipspec_build_header(sipspec_build *b, sipspec_span name, sipspec_span value
   return puts_(b, "\r\n");
 }
 
+int sipspec_build_raw(sipspec_build *b, sipspec_span bytes) { return putspan(b, bytes); }
+
 int sipspec_build_finish(sipspec_build *b, sipspec_span body) {
   char cl[48];
   snprintf(cl, sizeof cl, "Content-Length: %zu\r\n\r\n", body.len);

@@ -3,8 +3,9 @@
  * Bytes are copied into one buffer sized at create time (twice the message size limit).
  * next() skips CRLF keep-alives, finds the end of the head (remembering how far it has
  * already looked, so a head arriving byte by byte is scanned once), reads Content-Length
- * from the parsed head, waits for the whole body, and parses the message in stream mode.
- * Errors are sticky: a stream that failed once can never frame again.
+ * from the parsed head, waits for the whole body, and completes the message parsed from its
+ * head with the body (sipspec_msg_stream_complete()): each message is parsed once, and the
+ * message next() hands out is that parse. Errors are sticky: a stream that failed once can never frame again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ struct sipspec_framer {
   size_t start, end;   /* pending bytes: buf[start, end) */
   size_t scanned;      /* head bytes already searched for the empty line */
   size_t need;         /* whole message length once the head is parsed, else 0 */
+  size_t head;         /* length of the parsed head (need > 0) */
+  const sipspec_msg *head_msg; /* the message holding the head alone, its body still to
+                                * attach; NULL when the head parse was the whole message */
   size_t last;         /* length of the message returned by the last next() */
   int line_checked;    /* the start line of the pending message was valid */
   int err;
@@ -114,6 +118,8 @@ int sipspec_framer_next(sipspec_framer *f, sipspec_msg *m) {
     }
     size_t head = (size_t)(h + 4 - s);
     int rc = sipspec_msg_parse_mode(m, s, head, SIPSPEC_MODE_STREAM);
+    f->head = head;
+    f->head_msg = rc != SIPSPEC_OK ? m : NULL;
     if (rc == SIPSPEC_OK) {
       f->need = head;
     } else if (rc == SIPSPEC_E_MSG_INCOMPLETE && m->content_length >= 0) {
@@ -128,7 +134,12 @@ int sipspec_framer_next(sipspec_framer *f, sipspec_msg *m) {
     }
   }
   if (f->end - f->start < f->need) return SIPSPEC_E_AGAIN;
-  int rc = sipspec_msg_parse_mode(m, f->buf + f->start, f->need, SIPSPEC_MODE_STREAM);
+  /* m usually holds the head parsed above (feed() may have moved the bytes since); a caller
+   * that passes another message gets a whole parse. */
+  int rc = SIPSPEC_OK;
+  if (f->head_msg == m) rc = sipspec_msg_stream_complete(m, f->buf + f->start, f->head);
+  else if (f->head_msg) rc = sipspec_msg_parse_mode(m, f->buf + f->start, f->need, SIPSPEC_MODE_STREAM);
+  f->head_msg = NULL;
   if (rc != SIPSPEC_OK) {
     f->perr = m->err;
     f->err = rc;

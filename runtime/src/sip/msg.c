@@ -8,6 +8,7 @@
  * nothing is copied: the message holds spans of the caller's buffer.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -615,6 +616,35 @@ int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode
     m->body = (sipspec_span){p, avail};
   }
   m->len = (size_t)(m->body.p + m->body.len - buf);
+  m->checks = compute_checks(m);
+  return SIPSPEC_OK;
+}
+
+static void shift(sipspec_span *s, ptrdiff_t d) {
+  if (s->p) s->p += d;
+}
+
+int sipspec_msg_stream_complete(sipspec_msg *m, const char *base, size_t head) {
+  if (m->content_length < 0) return SIPSPEC_E_INVAL;
+  ptrdiff_t d = base - m->buf;
+  if (d) { /* the framer moved the bytes: every span follows them */
+    for (size_t i = 0; i < m->nlines; i++) {
+      shift(&m->lines[i].name, d);
+      shift(&m->lines[i].value, d);
+    }
+    for (size_t i = 0; i < m->nvals; i++) shift(&m->vals[i].v, d);
+    shift(&m->start.method, d);
+    shift(&m->start.uri, d);
+    shift(&m->start.version, d);
+    shift(&m->start.status, d);
+    shift(&m->start.reason, d);
+    shift(&m->call_id, d);
+    shift(&m->cseq_method, d);
+    m->buf = base;
+  }
+  m->err = (sipspec_parse_error){0, 0, 0, 0, NULL};
+  m->body = (sipspec_span){base + head, (size_t)m->content_length};
+  m->len = head + (size_t)m->content_length;
   m->checks = compute_checks(m);
   return SIPSPEC_OK;
 }

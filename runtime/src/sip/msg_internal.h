@@ -61,6 +61,14 @@ struct sipspec_msg {
  * head and Content-Length bytes of body (the caller has made sure they are there). */
 int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode);
 
+/* Completes a stream-mode parse of a head alone (SIPSPEC_E_MSG_INCOMPLETE at the body, with
+ * Content-Length known) once the body is there: the head's head bytes and the body now start
+ * at base (the same bytes, possibly moved), so the head is not parsed a second time. */
+int sipspec_msg_stream_complete(sipspec_msg *m, const char *base, size_t head);
+
+/* Appends bytes as they are (header lines already rendered, "\r\n" included). */
+int sipspec_build_raw(sipspec_build *b, sipspec_span bytes);
+
 /* Fills err for a failure at `at` inside the message starting at base. */
 void sipspec_msg_set_error(sipspec_parse_error *err, const char *base, const char *at, int code,
                            const char *rule);
