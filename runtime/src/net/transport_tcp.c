@@ -39,6 +39,9 @@
  * (address, name): the name a connection was verified for (RFC 5922 §7.3, set by
  * set_peer_name) is part of its key, so a connection never serves another name; accepted
  * connections have no name and carry what is sent back to their peer.
+ *
+ * Beside this file: transport_stream_listen.c (the listener and accept),
+ * transport_stream_tls.c (TLS reads, writes and handshake), net/stream_internal.h.
  */
 #include <assert.h>
 #include <errno.h>
@@ -63,7 +66,7 @@
 #include "sipspec/chart_stream_conn.h"
 #include "sipspec/telemetry.h"
 
-enum { TCP_READ_BUF = 16384, TCP_READ_BATCH = 16, TCP_ACCEPT_BATCH = 16, CONN_QUEUE_MAX = 8 };
+#include "net/stream_internal.h"
 
 /* The idle timeout when nobody sets one: the longest the chart timer layer can count
  * (2^32-1 ms, 49.7 days), i.e. connections are closed by the peer or an error, as this
@@ -77,61 +80,6 @@ static const uint32_t tcp_idle_default_ms = UINT32_MAX;
  * (CONNECT is given connect_timeout_ms, IDLE the idle timeout; LINGER is T4). */
 static const sipspec_timer_values tcp_timer_values = {500, 4000, 5000};
 
-typedef struct tcp_tp tcp_tp;
-
-typedef struct tcp_conn {
-  tcp_tp *tp;
-  struct tcp_conn *next;       /* in tp->live or tp->closing_list */
-  sipspec_clock_grave grave;   /* dead: reported and freed by the clock */
-  sipspec_sockaddr peer;
-  sipspec_sockaddr local;      /* our address on the connection once it is up (len 0 before) */
-  int fd;
-  sipspec_fsm fsm;             /* spec/stream_conn.rl */
-  sipspec_fsm_timers timers;
-  sipspec_clock_timer timer;   /* at the earliest running chart timer */
-  int q[CONN_QUEUE_MAX];       /* events posted while the machine runs an action */
-  int q_head, q_len, feeding;
-  ev_io rio, wio, cio;         /* read, write (queue), connect completion */
-  char *out;                   /* queued bytes out[off..len) */
-  size_t off, len, cap;
-  const char *rx;              /* bytes of the CONN_RX being handled */
-  size_t rx_len;
-  void *framer;                /* framer state */
-  int cause_code, cause_errno; /* the socket's last failure, for report_error */
-  const char *cause_verb;
-  char cause_why[SIPSPEC_ERR_LEN]; /* reason text when not strerror(cause_errno) */
-  SSL *ssl;                    /* TLS: the session (NULL for TCP, and before the handshake) */
-  tls_check chk;               /* TLS: the name asked for (chk.name, the key with peer), results */
-  int accepted;                /* accepted from the listener (the server's side) */
-  int write_wants_read;        /* TLS: SSL_write asked for a read first */
-  size_t rx_bytes;             /* bytes received on the connection so far */
-  uint64_t rx_msgs;            /* messages framed on the connection so far */
-  int err_code, err_errno;     /* what is reported when it is freed; 0: nothing */
-  char err_msg[SIPSPEC_ERR_LEN];
-} tcp_conn;
-
-struct tcp_tp {
-  sipspec_transport base;      /* first: the public part */
-  sipspec_transport_opts opts;
-  sipspec_sockaddr bind;           /* requested bind address (port may be 0) */
-  sipspec_sockaddr bound;          /* listener's real address when listening */
-  int lfd;
-  ev_io lio;
-  sipspec_clock_timer accept_pause; /* out of descriptors: the listener waits, then tries again */
-  sipspec_clock_grave grave;       /* closed inside a callback: freed by the clock after it */
-  sipspec_clock *clock;            /* opts.clock, or own_clock */
-  sipspec_clock *own_clock;
-  tcp_conn *live, *closing_list;
-  uint32_t idle_ms;
-  unsigned naccepted;              /* accepted connections not yet freed (max_connections) */
-  int depth;
-  int tls;                         /* sipspec_transport_tls */
-  SSL_CTX *cctx, *sctx;            /* TLS: client and server contexts (sctx: with a certificate) */
-  sipspec_tls_config tlscfg;
-  struct tls_name { sipspec_sockaddr addr; char name[256]; } *names; /* set_peer_name */
-  size_t nnames;
-  char rbuf[TCP_READ_BUF];
-};
 
 /* ---- lists, freeing ----------------------------------------------------------------------- */
 
@@ -187,7 +135,7 @@ static void unlink_conn(tcp_tp *t, tcp_conn *c) {
 }
 
 /* Closed: sipspec_transport_close() was called (the rest of a callback's work is dropped). */
-static int tcp_closed(const tcp_tp *t) { return sipspec_clock_buried(&t->grave); }
+int stream_tp_closed(const tcp_tp *t) { return sipspec_clock_buried(&t->grave); }
 
 /* A dead connection, after the callbacks: its error (if any) goes to on_error, then it is
  * freed. Connections that die while it is reported (a callback sending to a dead peer again)
@@ -196,7 +144,7 @@ static int tcp_closed(const tcp_tp *t) { return sipspec_clock_buried(&t->grave);
 static void conn_grave_free(sipspec_clock_grave *g) {
   tcp_conn *c = (tcp_conn *)((char *)g - offsetof(tcp_conn, grave));
   tcp_tp *t = c->tp;
-  if (!tcp_closed(t) && c->err_code && t->opts.on_error) {
+  if (!stream_tp_closed(t) && c->err_code && t->opts.on_error) {
     sipspec_tp_error e = {c->err_code, c->err_errno, &c->peer, c->err_msg};
     t->depth++;
     t->opts.on_error(&t->base, &e, t->opts.user);
@@ -211,7 +159,7 @@ static void tcp_grave_free(sipspec_clock_grave *g) { tcp_free((tcp_tp *)((char *
 
 static void conn_rearm(tcp_conn *c) {
   uint64_t due;
-  if (tcp_closed(c->tp) || sipspec_fsm_timers_next(&c->timers, &due) < 0) {
+  if (stream_tp_closed(c->tp) || sipspec_fsm_timers_next(&c->timers, &due) < 0) {
     sipspec_clock_timer_stop(c->tp->clock, &c->timer);
     return;
   }
@@ -220,7 +168,7 @@ static void conn_rearm(tcp_conn *c) {
 
 /* Feeds ev to the connection's machine, then whatever its actions posted meanwhile. A
  * CONN_PENDING already waiting covers a second one (the bytes are in the queue). */
-static void conn_post(tcp_conn *c, int ev) {
+void stream_conn_post(tcp_conn *c, int ev) {
   if (ev == SIPSPEC_EV_CONN_PENDING)
     for (int i = 0; i < c->q_len; i++)
       if (c->q[(c->q_head + i) % CONN_QUEUE_MAX] == ev) return;
@@ -229,7 +177,7 @@ static void conn_post(tcp_conn *c, int ev) {
   c->q[(c->q_head + c->q_len++) % CONN_QUEUE_MAX] = ev;
   if (c->feeding) return;
   c->feeding = 1;
-  while (c->q_len && !tcp_closed(c->tp)) {
+  while (c->q_len && !stream_tp_closed(c->tp)) {
     int e = c->q[c->q_head];
     c->q_head = (c->q_head + 1) % CONN_QUEUE_MAX;
     c->q_len--;
@@ -247,13 +195,13 @@ static void conn_timer_cb(sipspec_clock_timer *w, void *arg) {
   for (int guard = 0; guard < SIPSPEC_FSM_MAX_TIMERS; guard++) {
     int ev = sipspec_fsm_timers_expire(&c->timers, sipspec_clock_now_ms(c->tp->clock));
     if (ev < 0) break;
-    conn_post(c, ev);
+    stream_conn_post(c, ev);
   }
   conn_rearm(c);
 }
 
 /* The socket's failure that the next report_error describes. */
-static void conn_cause(tcp_conn *c, int code, int sys_errno, const char *verb, const char *why) {
+void stream_conn_cause(tcp_conn *c, int code, int sys_errno, const char *verb, const char *why) {
   c->cause_code = code;
   c->cause_errno = sys_errno;
   c->cause_verb = verb;
@@ -271,12 +219,10 @@ static void conn_report(tcp_conn *c, int code, int sys_errno, const char *verb, 
 
 /* Writes as much of the queue as the socket takes: CONN_SENT when all of it went,
  * TRANSPORT_ERR when the socket failed, otherwise waits for the socket to be writable. */
-static void tls_flush(tcp_conn *c);
-static int tls_refused_client(tcp_conn *c);
 
 static void conn_flush(tcp_conn *c) {
   if (c->ssl) {
-    tls_flush(c);
+    stream_tls_flush(c);
     return;
   }
   while (c->off < c->len) {
@@ -289,55 +235,17 @@ static void conn_flush(tcp_conn *c) {
       }
       int e = errno;
       ev_io_stop(c->tp->base.loop, &c->wio);
-      conn_cause(c, sipspec_net_errno_code(e, SIPSPEC_E_SEND), e, "send", NULL);
-      conn_post(c, SIPSPEC_EV_TRANSPORT_ERR);
+      stream_conn_cause(c, sipspec_net_errno_code(e, SIPSPEC_E_SEND), e, "send", NULL);
+      stream_conn_post(c, SIPSPEC_EV_TRANSPORT_ERR);
       return;
     }
     c->off += (size_t)n;
   }
   c->off = c->len = 0;
   ev_io_stop(c->tp->base.loop, &c->wio);
-  conn_post(c, SIPSPEC_EV_CONN_SENT);
+  stream_conn_post(c, SIPSPEC_EV_CONN_SENT);
 }
 
-/* TLS: as conn_flush, through SSL_write (partial writes on, the buffer may move: only its
- * unsent tail is ever moved to the front, so a retry sees the same bytes). */
-static void tls_flush(tcp_conn *c) {
-  struct ev_loop *loop = c->tp->base.loop;
-  c->write_wants_read = 0;
-  while (c->off < c->len) {
-    ERR_clear_error();
-    int n = SSL_write(c->ssl, c->out + c->off, (int)(c->len - c->off > INT32_MAX ? INT32_MAX : c->len - c->off));
-    if (n > 0) {
-      c->off += (size_t)n;
-      continue;
-    }
-    int e = SSL_get_error(c->ssl, n);
-    if (e == SSL_ERROR_WANT_WRITE) {
-      ev_io_start(loop, &c->wio);
-      return;
-    }
-    if (e == SSL_ERROR_WANT_READ) { /* the next read retries the write */
-      ev_io_stop(loop, &c->wio);
-      c->write_wants_read = 1;
-      return;
-    }
-    int sys = e == SSL_ERROR_SYSCALL ? errno : 0;
-    ev_io_stop(loop, &c->wio);
-    if (!c->chk.code && tls_refused_client(c)) { /* our request met the refusal's reset */
-      ERR_clear_error();
-      return;
-    }
-    char why[SIPSPEC_ERR_LEN];
-    int code = sys ? sipspec_net_errno_code(sys, SIPSPEC_E_SEND) : tls_failure(&c->chk, c->ssl, e, why, sizeof why);
-    conn_cause(c, code, sys, "send", sys ? NULL : why);
-    conn_post(c, SIPSPEC_EV_TRANSPORT_ERR);
-    return;
-  }
-  c->off = c->len = 0;
-  ev_io_stop(loop, &c->wio);
-  conn_post(c, SIPSPEC_EV_CONN_SENT);
-}
 
 static int conn_queue(tcp_conn *c, const void *data, size_t len) {
   if (c->len - c->off + len > c->tp->opts.max_queued_bytes) return SIPSPEC_E_AGAIN;
@@ -369,86 +277,28 @@ static int emit_cb(void *ctx, const char *msg, size_t len) {
   if (m) t->opts.on_recv_msg(&t->base, m, &c->peer, t->opts.user);
   else t->opts.on_recv(&t->base, msg, len, &c->peer, t->opts.user);
   t->depth--;
-  return tcp_closed(t);
+  return stream_tp_closed(t);
 }
 
-static void tls_handshake_step(tcp_conn *c);
 
 /* RFC 5626 4.4.1 keep-alive bytes, between messages only: a double CRLF is a ping (answered
  * with a single CRLF, queued like any message), a single CRLF the pong to our ping. 1 when
  * the bytes were that and nothing else (the framer never sees them). */
-static int conn_keepalive(tcp_conn *c, const char *p, size_t n) {
+int stream_conn_keepalive(tcp_conn *c, const char *p, size_t n) {
   const sipspec_framer_type *f = c->tp->opts.framer;
   if (!f->pending || f->pending(c->framer) != 0) return 0;
   if (n == 2 && p[0] == '\r' && p[1] == '\n') {
-    conn_post(c, SIPSPEC_EV_CONN_PONG);
+    stream_conn_post(c, SIPSPEC_EV_CONN_PONG);
     return 1;
   }
   if (n == 4 && !memcmp(p, "\r\n\r\n", 4)) {
-    if (conn_queue(c, "\r\n", 2) == SIPSPEC_OK) conn_post(c, SIPSPEC_EV_CONN_PENDING);
+    if (conn_queue(c, "\r\n", 2) == SIPSPEC_OK) stream_conn_post(c, SIPSPEC_EV_CONN_PENDING);
     return 1;
   }
   return 0;
 }
 
-/* A client whose server asked for a certificate we lack, and which ended the connection before
- * saying anything: the server refused us (it may reset the connection before its alert is
- * read). */
-static int tls_refused_client(tcp_conn *c) {
-  if (c->accepted || !c->chk.cert_requested || c->rx_bytes) return 0;
-  if (c->tp->opts.tel) c->tp->opts.tel->sipTlsFailures++;
-  conn_cause(c, SIPSPEC_E_TLS_HANDSHAKE, 0, "read",
-             "the server requires a client certificate (set MRCP_SIP_TLS_CERT and MRCP_SIP_TLS_KEY) and closed the connection");
-  conn_post(c, SIPSPEC_EV_CONN_RESET);
-  return 1;
-}
 
-/* TLS: reads through SSL_read while the read watcher runs; bytes OpenSSL already holds
- * (SSL_pending) get another round from the loop rather than waiting for the socket. */
-static void tls_read(tcp_conn *c) {
-  tcp_tp *t = c->tp;
-  for (int i = 0; i < TCP_READ_BATCH && !tcp_closed(t) && ev_is_active(&c->rio); i++) {
-    ERR_clear_error();
-    int n = SSL_read(c->ssl, t->rbuf, (int)sizeof t->rbuf);
-    if (n > 0) {
-      c->rx_bytes += (size_t)n;
-      if (conn_keepalive(c, t->rbuf, (size_t)n)) continue;
-      c->rx = t->rbuf;
-      c->rx_len = (size_t)n;
-      conn_post(c, SIPSPEC_EV_CONN_RX);
-      c->rx = NULL;
-      c->rx_len = 0;
-      continue;
-    }
-    int e = SSL_get_error(c->ssl, n);
-    unsigned long peek = ERR_peek_error();
-    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE && !c->chk.code &&
-        (!peek || ERR_GET_REASON(peek) != SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) && tls_refused_client(c)) {
-      ERR_clear_error();
-      return;
-    }
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-      if (e == SSL_ERROR_WANT_WRITE) ev_io_start(t->base.loop, &c->wio);
-      if (c->write_wants_read && c->off < c->len) tls_flush(c);
-      return;
-    }
-    if (e == SSL_ERROR_ZERO_RETURN) { /* close_notify, or the TCP FIN (SSL_OP_IGNORE_UNEXPECTED_EOF) */
-      conn_post(c, SIPSPEC_EV_CONN_EOF);
-      return;
-    }
-    char why[SIPSPEC_ERR_LEN];
-    if (e == SSL_ERROR_SYSCALL && errno) {
-      int se = errno; /* nothing ran since SSL_read but the error peek */
-      conn_cause(c, sipspec_net_errno_code(se, SIPSPEC_E_IO), se, "read", NULL);
-    } else {
-      int code = tls_failure(&c->chk, c->ssl, e, why, sizeof why);
-      conn_cause(c, code, 0, "read", why);
-    }
-    conn_post(c, SIPSPEC_EV_CONN_RESET);
-    return;
-  }
-  if (!tcp_closed(t) && ev_is_active(&c->rio) && SSL_pending(c->ssl) > 0) ev_feed_event(t->base.loop, &c->rio, EV_READ);
-}
 
 /* Reads while the read watcher runs (the chart stops it when the connection ends). */
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
@@ -457,28 +307,28 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   tcp_tp *t = c->tp;
   assert(&c->rio == w);
   if (c->ssl) {
-    if (!SSL_is_init_finished(c->ssl)) tls_handshake_step(c);
-    else tls_read(c);
+    if (!SSL_is_init_finished(c->ssl)) stream_tls_handshake_step(c);
+    else stream_tls_read(c);
     return;
   }
-  for (int i = 0; i < TCP_READ_BATCH && !tcp_closed(t) && ev_is_active(&c->rio); i++) {
+  for (int i = 0; i < TCP_READ_BATCH && !stream_tp_closed(t) && ev_is_active(&c->rio); i++) {
     ssize_t n = recv(c->fd, t->rbuf, sizeof t->rbuf, 0);
     if (n == 0) {
-      conn_post(c, SIPSPEC_EV_CONN_EOF);
+      stream_conn_post(c, SIPSPEC_EV_CONN_EOF);
       return;
     }
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       int e = errno;
-      conn_cause(c, sipspec_net_errno_code(e, SIPSPEC_E_IO), e, "read", NULL);
-      conn_post(c, SIPSPEC_EV_CONN_RESET);
+      stream_conn_cause(c, sipspec_net_errno_code(e, SIPSPEC_E_IO), e, "read", NULL);
+      stream_conn_post(c, SIPSPEC_EV_CONN_RESET);
       return;
     }
-    if (conn_keepalive(c, t->rbuf, (size_t)n)) continue;
+    if (stream_conn_keepalive(c, t->rbuf, (size_t)n)) continue;
     c->rx = t->rbuf;
     c->rx_len = (size_t)n;
-    conn_post(c, SIPSPEC_EV_CONN_RX);
+    stream_conn_post(c, SIPSPEC_EV_CONN_RX);
     c->rx = NULL;
     c->rx_len = 0;
   }
@@ -489,10 +339,10 @@ static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
   tcp_conn *c = w->data;
   assert(&c->wio == w);
   if (c->ssl && !SSL_is_init_finished(c->ssl)) {
-    tls_handshake_step(c);
+    stream_tls_handshake_step(c);
   } else if (c->ssl && c->off == c->len) { /* a read wanted to write (nothing queued) */
     ev_io_stop(loop, &c->wio);
-    tls_read(c);
+    stream_tls_read(c);
   } else {
     conn_flush(c);
   }
@@ -509,39 +359,13 @@ static void conn_connect_cb(struct ev_loop *loop, ev_io *w, int revents) {
   if (soerr == EINPROGRESS) return;
   ev_io_stop(loop, &c->cio);
   if (soerr) {
-    conn_cause(c, sipspec_net_errno_code(soerr, SIPSPEC_E_CONNECT), soerr, "connect", NULL);
-    conn_post(c, SIPSPEC_EV_CONN_REFUSED);
+    stream_conn_cause(c, sipspec_net_errno_code(soerr, SIPSPEC_E_CONNECT), soerr, "connect", NULL);
+    stream_conn_post(c, SIPSPEC_EV_CONN_REFUSED);
     return;
   }
-  conn_post(c, c->tp->tls ? SIPSPEC_EV_CONN_UP_TLS : SIPSPEC_EV_CONN_UP);
+  stream_conn_post(c, c->tp->tls ? SIPSPEC_EV_CONN_UP_TLS : SIPSPEC_EV_CONN_UP);
 }
 
-/* One step of the TLS handshake: TLS_DONE, TLS_FAILED, or wait for the socket. */
-static void tls_handshake_step(tcp_conn *c) {
-  struct ev_loop *loop = c->tp->base.loop;
-  ERR_clear_error();
-  int r = SSL_do_handshake(c->ssl);
-  if (r == 1) {
-    ev_io_stop(loop, &c->wio);
-    conn_post(c, SIPSPEC_EV_TLS_DONE);
-    /* the peer's first message may already sit in OpenSSL's buffer */
-    if (!tcp_closed(c->tp) && ev_is_active(&c->rio)) ev_feed_event(loop, &c->rio, EV_READ);
-    return;
-  }
-  int e = SSL_get_error(c->ssl, r);
-  if (e == SSL_ERROR_WANT_READ) {
-    ev_io_stop(loop, &c->wio);
-    return;
-  }
-  if (e == SSL_ERROR_WANT_WRITE) {
-    ev_io_start(loop, &c->wio);
-    return;
-  }
-  char why[SIPSPEC_ERR_LEN];
-  int code = tls_failure(&c->chk, c->ssl, e, why, sizeof why);
-  conn_cause(c, code, 0, "handshake", why);
-  conn_post(c, SIPSPEC_EV_TLS_FAILED);
-}
 
 /* ---- the chart's actions (spec/stream_conn.rl) ------------------------------------------- */
 
@@ -556,19 +380,19 @@ static void stream_act_connect(tcp_conn *c) {
     sipspec_sockaddr_set_port(&src, 0);
     if (bind(c->fd, &src.u.sa, src.len) != 0) {
       int e = errno;
-      conn_cause(c, SIPSPEC_E_BIND, e, "connect", NULL);
-      conn_post(c, SIPSPEC_EV_CONN_REFUSED);
+      stream_conn_cause(c, SIPSPEC_E_BIND, e, "connect", NULL);
+      stream_conn_post(c, SIPSPEC_EV_CONN_REFUSED);
       return;
     }
   }
   if (connect(c->fd, &c->peer.u.sa, c->peer.len) == 0) {
-    conn_post(c, t->tls ? SIPSPEC_EV_CONN_UP_TLS : SIPSPEC_EV_CONN_UP);
+    stream_conn_post(c, t->tls ? SIPSPEC_EV_CONN_UP_TLS : SIPSPEC_EV_CONN_UP);
     return;
   }
   if (errno != EINPROGRESS) {
     int e = errno;
-    conn_cause(c, sipspec_net_errno_code(e, SIPSPEC_E_CONNECT), e, "connect", NULL);
-    conn_post(c, SIPSPEC_EV_CONN_REFUSED);
+    stream_conn_cause(c, sipspec_net_errno_code(e, SIPSPEC_E_CONNECT), e, "connect", NULL);
+    stream_conn_post(c, SIPSPEC_EV_CONN_REFUSED);
     return;
   }
   ev_io_start(t->base.loop, &c->cio);
@@ -597,18 +421,18 @@ static void stream_act_deliver(tcp_conn *c) {
   size_t before = f->pending ? f->pending(c->framer) : 0;
   uint64_t msgs = c->rx_msgs;
   int rc = f->feed(c->framer, c->rx, c->rx_len, emit_cb, c);
-  if (tcp_closed(t)) return;
+  if (stream_tp_closed(t)) return;
   if (rc < 0) {
     if (t->opts.tel && (rc == SIPSPEC_E_MSG_OVERSIZE || rc == SIPSPEC_E_MSG_TOO_MANY_HEADERS || rc == SIPSPEC_E_MSG_LINE_TOO_LONG))
       t->opts.tel->sipMessagesTooLarge++;
-    conn_cause(c, rc, 0, "read", sipspec_strerror(rc));
-    conn_post(c, SIPSPEC_EV_CONN_RESET);
+    stream_conn_cause(c, rc, 0, "read", sipspec_strerror(rc));
+    stream_conn_post(c, SIPSPEC_EV_CONN_RESET);
     return;
   }
   if (!f->pending) return;
   size_t after = f->pending(c->framer);
-  if (after && (!before || c->rx_msgs != msgs)) conn_post(c, SIPSPEC_EV_CONN_PARTIAL);
-  else if (!after && (before || c->rx_msgs != msgs)) conn_post(c, SIPSPEC_EV_CONN_WHOLE);
+  if (after && (!before || c->rx_msgs != msgs)) stream_conn_post(c, SIPSPEC_EV_CONN_PARTIAL);
+  else if (!after && (before || c->rx_msgs != msgs)) stream_conn_post(c, SIPSPEC_EV_CONN_WHOLE);
 }
 
 /* IDLE ran out: an accepted connection a transaction still uses stays (in_use); any other
@@ -616,11 +440,11 @@ static void stream_act_deliver(tcp_conn *c) {
 static void stream_act_check_idle(tcp_conn *c) {
   tcp_tp *t = c->tp;
   if (t->opts.in_use && t->opts.in_use(&t->base, &c->peer, t->opts.user)) {
-    conn_post(c, SIPSPEC_EV_CONN_IDLE_BUSY);
+    stream_conn_post(c, SIPSPEC_EV_CONN_IDLE_BUSY);
     return;
   }
   if (c->accepted && t->opts.tel) t->opts.tel->sipIdleClosed++;
-  conn_post(c, SIPSPEC_EV_CONN_IDLE_FREE);
+  stream_conn_post(c, SIPSPEC_EV_CONN_IDLE_FREE);
 }
 
 static void stream_act_report_slow_sender(tcp_conn *c) {
@@ -649,12 +473,12 @@ static void stream_act_handshake(tcp_conn *c) {
   c->chk.verify = c->accepted ? t->tlscfg.require_client_cert : t->tlscfg.verify;
   SSL_CTX *ctx = c->accepted ? t->sctx : t->cctx;
   if (!ctx || !(c->ssl = tls_ssl_new(ctx, c->fd, c->accepted, &c->chk))) {
-    conn_cause(c, ctx ? SIPSPEC_E_NOMEM : SIPSPEC_E_TLS_CERT, 0, "handshake",
+    stream_conn_cause(c, ctx ? SIPSPEC_E_NOMEM : SIPSPEC_E_TLS_CERT, 0, "handshake",
                ctx ? "out of memory" : "no certificate configured for incoming TLS connections");
-    conn_post(c, SIPSPEC_EV_TLS_FAILED);
+    stream_conn_post(c, SIPSPEC_EV_TLS_FAILED);
     return;
   }
-  tls_handshake_step(c);
+  stream_tls_handshake_step(c);
 }
 
 /* Open after the handshake: counted; a client that did not verify says so each time. */
@@ -730,7 +554,7 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 
 /* ---- connections -------------------------------------------------------------------------- */
 
-static tcp_conn *conn_new(tcp_tp *t, const sipspec_sockaddr *peer, int fd) {
+tcp_conn *stream_conn_new(tcp_tp *t, const sipspec_sockaddr *peer, int fd) {
   tcp_conn *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   if (sipspec_fsm_timers_init(&c->timers, &sipspec_chart_stream_conn, &tcp_timer_values, 1) != SIPSPEC_OK) {
@@ -804,7 +628,7 @@ static tcp_conn *conn_find(tcp_tp *t, const sipspec_sockaddr *peer) {
 static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const void *data,
                     size_t len) {
   tcp_tp *t = (tcp_tp *)tp;
-  if (tcp_closed(t)) return SIPSPEC_E_STATE;
+  if (stream_tp_closed(t)) return SIPSPEC_E_STATE;
   int fam = sipspec_sockaddr_family(to);
   if (!fam || (fam == AF_INET && to->u.sin.sin_port == 0) ||
       (fam == AF_INET6 && to->u.sin6.sin6_port == 0))
@@ -818,7 +642,7 @@ static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const voi
      * through on_error like the ones that happen later. */
     int fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return SIPSPEC_E_SOCKET;
-    c = conn_new(t, to, fd);
+    c = stream_conn_new(t, to, fd);
     if (!c) { close(fd); return SIPSPEC_E_NOMEM; }
     snprintf(c->chk.name, sizeof c->chk.name, "%s", name);
     fresh = 1;
@@ -831,76 +655,13 @@ static int tcp_send(sipspec_transport *tp, const sipspec_sockaddr *to, const voi
     }
     return rc;
   }
-  conn_post(c, SIPSPEC_EV_CONN_PENDING);
+  stream_conn_post(c, SIPSPEC_EV_CONN_PENDING);
   return SIPSPEC_OK;
-}
-
-/* How long the listener pauses when accept() runs out of descriptors (EMFILE, ENFILE). */
-#define TCP_ACCEPT_PAUSE_MS 100
-
-static void accept_resume(sipspec_clock_timer *timer, void *arg) {
-  tcp_tp *t = arg;
-  (void)timer;
-  ev_io_start(t->base.loop, &t->lio);
-}
-
-static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  (void)loop; (void)revents;
-  tcp_tp *t = w->data;
-  assert(&t->lio == w);
-  for (int i = 0; i < TCP_ACCEPT_BATCH; i++) {
-    sipspec_sockaddr from;
-    from.len = sizeof from.u;
-    int fd = accept(t->lfd, &from.u.sa, &from.len);
-    if (fd >= 0 && (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
-                    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)) {
-      close(fd);
-      continue;
-    }
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      int out_of_fds = errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
-      if (out_of_fds) {
-        /* The pending connection stays in the backlog and the listener stays readable: waiting
-         * for it again now would spin. Pause the listener; reported once per pause. */
-        ev_io_stop(t->base.loop, &t->lio);
-        (void)sipspec_clock_timer_after(t->clock, &t->accept_pause, TCP_ACCEPT_PAUSE_MS);
-      }
-      if (errno != EAGAIN && errno != EWOULDBLOCK && t->opts.on_error) {
-        char msg[SIPSPEC_ERR_LEN];
-        int e = errno;
-        sipspec_net_seterr(msg, sizeof msg, "accept", &t->bound, t->base.type->name, strerror(e));
-        sipspec_tp_error err = {SIPSPEC_E_IO, e, NULL, msg};
-        t->depth++;
-        t->opts.on_error(&t->base, &err, t->opts.user);
-        t->depth--;
-      }
-      return;
-    }
-    if (t->opts.max_connections && t->naccepted >= t->opts.max_connections) {
-      /* over MRCP_SIP_MAX_CONNECTIONS: accepted (so it leaves the backlog) and closed */
-      if (t->opts.tel) t->opts.tel->sipConnectionsRefused++;
-      close(fd);
-      continue;
-    }
-    sipspec_sockaddr peer;
-    tcp_conn *c = NULL;
-    if (sipspec_sockaddr_from_sockaddr(&peer, &from.u.sa, from.len) != SIPSPEC_OK ||
-        !(c = conn_new(t, &peer, fd))) {
-      close(fd);
-      continue;
-    }
-    c->accepted = 1;
-    t->naccepted++;
-    if (t->opts.idle_timeout_ms) (void)sipspec_fsm_timers_set(&c->timers, SIPSPEC_EV_TIMER_IDLE, t->opts.idle_timeout_ms);
-    (void)sipspec_fsm_timers_off(&c->timers, SIPSPEC_EV_TIMER_PING, 1); /* RFC 5626 4.4.1: the flow's creator pings */
-    conn_post(c, t->tls ? SIPSPEC_EV_CONN_UP_TLS : SIPSPEC_EV_CONN_UP);
-  }
 }
 
 static void tcp_close(sipspec_transport *tp) {
   tcp_tp *t = (tcp_tp *)tp;
-  if (tcp_closed(t)) return;
+  if (stream_tp_closed(t)) return;
   if (t->depth == 0) { tcp_free(t); return; }
   /* Inside one of our callbacks: silence everything now, free after it returns. */
   ev_io_stop(t->base.loop, &t->lio);
@@ -928,36 +689,6 @@ static int tcp_local_addr(sipspec_transport *tp, const sipspec_sockaddr *toward,
   return sipspec_net_local_toward(t->lfd >= 0 ? &t->bound : &t->bind, toward, out);
 }
 
-static int tcp_listen(tcp_tp *t, char *err, size_t errlen) {
-  int one = 1;
-  t->lfd = socket(sipspec_sockaddr_family(&t->bind), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (t->lfd < 0) {
-    sipspec_net_seterr(err, errlen, "socket", &t->bind, t->base.type->name, strerror(errno));
-    return SIPSPEC_E_SOCKET;
-  }
-  (void)setsockopt(t->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (sipspec_sockaddr_family(&t->bind) == AF_INET6)
-    (void)setsockopt(t->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (bind(t->lfd, &t->bind.u.sa, t->bind.len) != 0) {
-    sipspec_net_seterr(err, errlen, "bind", &t->bind, t->base.type->name, strerror(errno));
-    return SIPSPEC_E_BIND;
-  }
-  if (listen(t->lfd, 64) != 0) {
-    sipspec_net_seterr(err, errlen, "listen", &t->bind, t->base.type->name, strerror(errno));
-    return SIPSPEC_E_LISTEN;
-  }
-  sipspec_sockaddr got;
-  got.len = sizeof got.u;
-  if (getsockname(t->lfd, &got.u.sa, &got.len) != 0 ||
-      sipspec_sockaddr_from_sockaddr(&t->bound, &got.u.sa, got.len) != SIPSPEC_OK) {
-    sipspec_net_seterr(err, errlen, "getsockname", &t->bind, t->base.type->name, strerror(errno));
-    return SIPSPEC_E_SOCKET;
-  }
-  ev_io_init(&t->lio, accept_cb, t->lfd, EV_READ);
-  t->lio.data = t;
-  ev_io_start(t->base.loop, &t->lio);
-  return SIPSPEC_OK;
-}
 
 static int stream_open(const sipspec_transport_type *type, struct ev_loop *loop, const sipspec_transport_opts *opts,
                        sipspec_transport **out, char *err, size_t errlen) {
@@ -978,9 +709,9 @@ static int stream_open(const sipspec_transport_type *type, struct ev_loop *loop,
   t->opts.bind_host = NULL;
   t->lfd = -1;
   t->idle_ms = tcp_idle_default_ms;
-  ev_init(&t->lio, accept_cb);
+  ev_init(&t->lio, stream_accept_cb);
   t->lio.data = t;
-  sipspec_clock_timer_init(&t->accept_pause, accept_resume, t);
+  sipspec_clock_timer_init(&t->accept_pause, stream_accept_resume, t);
   t->clock = opts->clock;
   if (!t->clock && !(t->clock = t->own_clock = sipspec_clock_libev_new(loop))) {
     free(t);
@@ -997,7 +728,7 @@ static int stream_open(const sipspec_transport_type *type, struct ev_loop *loop,
       if (t->sctx) SSL_CTX_set_options(t->sctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     }
   }
-  if (rc == SIPSPEC_OK && opts->listen) rc = tcp_listen(t, err, errlen);
+  if (rc == SIPSPEC_OK && opts->listen) rc = stream_tp_listen(t, err, errlen);
   if (rc != SIPSPEC_OK) {
     tcp_free(t);
     return rc;
@@ -1016,23 +747,6 @@ static int tls_open(struct ev_loop *loop, const sipspec_transport_opts *opts, si
   return stream_open(&sipspec_transport_tls, loop, opts, out, err, errlen);
 }
 
-/* RFC 5922 §7.3: the name later sends to peer must find in its certificate. */
-static int tls_set_peer_name(sipspec_transport *tp, const sipspec_sockaddr *peer, const char *name) {
-  tcp_tp *t = (tcp_tp *)tp;
-  if (!peer || !name || !*name || strlen(name) >= sizeof t->names[0].name) return SIPSPEC_E_INVAL;
-  for (size_t i = 0; i < t->nnames; i++)
-    if (sipspec_sockaddr_equal(&t->names[i].addr, peer)) {
-      snprintf(t->names[i].name, sizeof t->names[i].name, "%s", name);
-      return SIPSPEC_OK;
-    }
-  struct tls_name *n = realloc(t->names, (t->nnames + 1) * sizeof *n);
-  if (!n) return SIPSPEC_E_NOMEM;
-  t->names = n;
-  n[t->nnames].addr = *peer;
-  snprintf(n[t->nnames].name, sizeof n[t->nnames].name, "%s", name);
-  t->nnames++;
-  return SIPSPEC_OK;
-}
 
 const sipspec_transport_type sipspec_transport_tls = {
   .name = "tls",
@@ -1043,7 +757,7 @@ const sipspec_transport_type sipspec_transport_tls = {
   .close = tcp_close,
   .bound_addr = tcp_bound_addr,
   .local_addr = tcp_local_addr,
-  .set_peer_name = tls_set_peer_name,
+  .set_peer_name = stream_tls_set_peer_name,
 };
 
 const sipspec_transport_type sipspec_transport_tcp = {
