@@ -28,114 +28,52 @@ Loopback only. Every process started here is stopped by its PID (a stopped one i
 first), every wait is bounded."""
 import json
 import os
-import queue
 import re
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from scenario_procs import check, clean_env, Serve, run_cases, start_call as run_call, wait_output  # noqa: E402
+
 SIPSPEC = sys.argv[1]
-FAILS = []
-CHECKS = [0]
-STARTED = []
 T64 = 6.4  # 64*T1 with MRCP_SIP_RETRANS_T1_MS=100
 
 
-def check(cond, what):
-    CHECKS[0] += 1
-    if not cond:
-        FAILS.append(what)
-        print("  FAIL:", what, flush=True)
-    return cond
-
-
 def base_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MRCP_SIP_")}
-    env["MRCP_SIP_RETRANS_T1_MS"] = "100"
-    env.update(extra)
-    return env
+    return clean_env(False, **{"MRCP_SIP_RETRANS_T1_MS": "100", **extra})
 
 
-class Server:
+class Server(Serve):
     def __init__(self, *args):
-        self.p = subprocess.Popen([SIPSPEC, "serve", "--listen", "127.0.0.1:0"] + list(args), env=base_env(),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
-        STARTED.append(self.p)
-        self.lines, self.q = [], queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        m = self.wait_for(r"listening on 127\.0\.0\.1:(\d+)/udp")
-        if not m:
-            raise RuntimeError("serve did not print its listening line")
-        self.port = int(m.group(1))
-        self.uri = f"sip:mresources@127.0.0.1:{self.port}"
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line.rstrip("\n"))
-        self.q.put(None)
-
-    def wait_for(self, pattern, max_s=10.0, start=0):
-        rx = re.compile(pattern)
-        for l in self.lines[start:]:
-            if rx.search(l):
-                return rx.search(l)
-        deadline = time.monotonic() + max_s
-        while time.monotonic() < deadline:
-            try:
-                line = self.q.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.lines.append(line)
-            if rx.search(line):
-                return rx.search(line)
-        return None
+        super().__init__(SIPSPEC, args, base_env())
 
     def stop(self, want_status=0):
         """SIGCONT (in case), SIGTERM by PID; returns serve's telemetry from its `telemetry` line."""
         if self.p.poll() is None:
             os.kill(self.p.pid, signal.SIGCONT)
-            os.kill(self.p.pid, signal.SIGTERM)
-        m = self.wait_for(r"^telemetry (\{.*\})$", T64 + 5)
-        try:
-            self.p.wait(timeout=T64 + 10)
-        except subprocess.TimeoutExpired:
-            os.kill(self.p.pid, signal.SIGKILL)
-            self.p.wait(timeout=10)
-            check(False, "serve did not stop within 64*T1 + 10 s of SIGTERM")
-        check(self.p.returncode == want_status, f"serve exit status {self.p.returncode}, expected {want_status}: {self.lines[-4:]}")
+        st = self.signal_and_wait(signal.SIGTERM, T64 + 10, "serve")
+        m = self.wait_for(r"^telemetry (\{.*\})$", 5.0)
+        check(st == want_status, f"serve exit status {st}, expected {want_status}: {self.lines[-4:]}")
         return json.loads(m.group(1)) if check(m is not None, f"serve printed its telemetry: {self.lines[-3:]}") else {}
 
 
 def start_call(uri, tp="udp", hold=1000):
-    p = subprocess.Popen([SIPSPEC, "call", "--json", "--transport", tp, "--hold", str(hold), uri],
-                         env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    STARTED.append(p)
-    return p
+    return run_call(SIPSPEC, uri, base_env(), tp, hold)
 
 
 def finish_call(p, what, max_s):
     """Waits at most max_s; returns (exit status, JSON object, seconds waited)."""
-    t0 = time.monotonic()
-    try:
-        out, err = p.communicate(timeout=max_s)
-    except subprocess.TimeoutExpired:
-        os.kill(p.pid, signal.SIGKILL)
-        out, err = p.communicate(timeout=10)
-        check(False, f"{what}: the call did not end within {max_s} s")
-    took = time.monotonic() - t0
+    rc, out, err, took = wait_output(p, what, max_s)
     obj = {}
     try:
         obj = json.loads(out) if out.strip() else {}
     except ValueError:
         check(False, f"{what}: not JSON: {out!r}")
-    check(p.returncode is not None and p.returncode >= 0, f"{what}: ended by a signal, stderr {err[-300:]!r}")
-    return p.returncode, obj, took
+    check(rc is not None and rc >= 0, f"{what}: ended by a signal, stderr {err[-300:]!r}")
+    return rc, obj, took
 
 
 def hdr(msg, name):
@@ -386,25 +324,8 @@ def icmp_mid_dialog():
 
 def main():
     only = sys.argv[2:]
-    try:
-        for c in (sigstop_mid_call, sigstop_before_answer, tcp_reset_by_server, tcp_reset_by_client, icmp_mid_dialog):
-            if only and c.__name__ not in only:
-                continue
-            print(c.__name__, flush=True)
-            before = len(FAILS)
-            try:
-                c()
-            except Exception as e:
-                check(False, f"{c.__name__}: {type(e).__name__}: {e}")
-            print(f"{c.__name__}: {'ok' if len(FAILS) == before else 'FAILED'}", flush=True)
-    finally:
-        for p in STARTED:
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGCONT)
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait(timeout=10)
-    print(f"{CHECKS[0]} checks, {len(FAILS)} failed")
-    return 1 if FAILS else 0
+    cases = (sigstop_mid_call, sigstop_before_answer, tcp_reset_by_server, tcp_reset_by_client, icmp_mid_dialog)
+    return run_cases([c for c in cases if not only or c.__name__ in only])
 
 
 if __name__ == "__main__":

@@ -22,103 +22,40 @@ documented status, never a signal.
 Loopback only. Every process started here is stopped by its PID, every wait is bounded."""
 import json
 import os
-import queue
 import re
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from scenario_procs import check, clean_env, Serve, run_cases, start_call as run_call, wait_output  # noqa: E402
+
 SIPSPEC = sys.argv[1]
-FAILS = []
-CHECKS = [0]
-STARTED = []
-
-
-def check(cond, what):
-    CHECKS[0] += 1
-    if not cond:
-        FAILS.append(what)
-        print("  FAIL:", what, flush=True)
-    return cond
 
 
 def base_env():
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("MRCP_SIP_") and k not in ("SIPSPEC_USER", "SIPSPEC_PASSWORD")}
-    env["MRCP_SIP_RETRANS_T1_MS"] = "100"  # short timers: a lost message costs 64*T1 = 6.4 s
-    return env
+    return clean_env(MRCP_SIP_RETRANS_T1_MS="100")  # short timers: a lost message costs 64*T1 = 6.4 s
 
 
-class Server:
+class Server(Serve):
     """`sipspec serve` in the background; its stdout lines are read by a thread."""
 
     def __init__(self, tp="udp"):
-        self.p = subprocess.Popen([SIPSPEC, "serve", "--listen", "127.0.0.1:0", "--transport", tp],
-                                  env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, bufsize=1)
-        STARTED.append(self.p)
-        self.lines, self.q = [], queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        m = self.wait_for(r"listening on 127\.0\.0\.1:(\d+)/" + tp)
-        if not m:
-            raise RuntimeError("serve did not print its listening line")
-        self.port = int(m.group(1))
-        self.uri = f"sip:mresources@127.0.0.1:{self.port}"
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line.rstrip("\n"))
-        self.q.put(None)
-
-    def wait_for(self, pattern, max_s=10.0):
-        rx = re.compile(pattern)
-        for l in self.lines:
-            if rx.search(l):
-                return rx.search(l)
-        deadline = time.monotonic() + max_s
-        while time.monotonic() < deadline:
-            try:
-                line = self.q.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.lines.append(line)
-            if rx.search(line):
-                return rx.search(line)
-        return None
+        super().__init__(SIPSPEC, ["--transport", tp], base_env(), tp)
 
     def stop(self):
-        if self.p.poll() is None:
-            os.kill(self.p.pid, signal.SIGTERM)
-        try:
-            return self.p.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.kill(self.p.pid, signal.SIGKILL)
-            self.p.wait(timeout=10)
-            check(False, "serve did not stop within 40 s of SIGTERM")
-            return None
+        return self.signal_and_wait(signal.SIGTERM, 40.0, "serve")
 
 
 def start_call(uri, tp="udp", hold=1000):
-    p = subprocess.Popen([SIPSPEC, "call", "--json", "--transport", tp, "--hold", str(hold), uri],
-                         env=base_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    STARTED.append(p)
-    return p
+    return run_call(SIPSPEC, uri, base_env(), tp, hold)
 
 
 def finish_call(p, what, max_s=60):
-    try:
-        out, err = p.communicate(timeout=max_s)
-    except subprocess.TimeoutExpired:
-        os.kill(p.pid, signal.SIGKILL)
-        out, err = p.communicate(timeout=10)
-        check(False, f"{what}: call did not end within {max_s} s")
-    check(p.returncode is not None and p.returncode >= 0, f"{what}: call ended by a signal ({p.returncode}), stderr {err!r}")
+    rc, out, err, _ = wait_output(p, what, max_s)
+    check(rc is not None and rc >= 0, f"{what}: call ended by a signal ({rc}), stderr {err!r}")
     lines = [l for l in out.splitlines() if l.strip()]
     obj = {}
     if check(len(lines) == 1, f"{what}: one JSON line, got {out!r} (stderr {err[-400:]!r})"):
@@ -126,7 +63,7 @@ def finish_call(p, what, max_s=60):
             obj = json.loads(lines[0])
         except ValueError:
             check(False, f"{what}: not JSON: {lines[0]!r}")
-    return p.returncode, obj
+    return rc, obj
 
 
 def hdr(msg, name):
@@ -483,23 +420,8 @@ def call_tcp_reset():
 
 
 def main():
-    cases = [serve_hostile_udp, serve_hostile_tcp, call_forked_2xx, call_hostile_answers, call_tcp_reset]
-    try:
-        for c in cases:
-            print(f"[hostile] {c.__name__}", flush=True)
-            before = len(FAILS)
-            try:
-                c()
-            except Exception as e:
-                check(False, f"{c.__name__}: {type(e).__name__}: {e}")
-            print(f"[hostile] {c.__name__}: {'ok' if len(FAILS) == before else 'FAILED'}", flush=True)
-    finally:
-        for p in STARTED:
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait(timeout=10)
-    print(f"{CHECKS[0]} checks, {len(FAILS)} failed")
-    return 1 if FAILS else 0
+    return run_cases([serve_hostile_udp, serve_hostile_tcp, call_forked_2xx, call_hostile_answers, call_tcp_reset],
+                     "hostile")
 
 
 if __name__ == "__main__":

@@ -21,111 +21,49 @@ with result ok and a 200 to its BYE. Loopback only; every process is stopped by 
 every wait is bounded."""
 import json
 import os
-import queue
 import re
 import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from scenario_procs import check, clean_env, Serve, run_cases, start_call as run_call, wait_output  # noqa: E402
+
 SIPSPEC = sys.argv[1]
-FAILS = []
-CHECKS = [0]
-STARTED = []
-
-
-def check(cond, what):
-    CHECKS[0] += 1
-    if not cond:
-        FAILS.append(what)
-        print("  FAIL:", what, flush=True)
-    return cond
 
 
 def base_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MRCP_SIP_")}
-    env["MRCP_SIP_RETRANS_T1_MS"] = "100"
-    env.update(extra)
-    return env
+    return clean_env(False, **{"MRCP_SIP_RETRANS_T1_MS": "100", **extra})
 
 
-class Server:
+class Server(Serve):
     """`sipspec serve` with the given MRCP_SIP_* limits; its stdout read by a thread."""
 
     def __init__(self, *args, **limits):
-        self.p = subprocess.Popen([SIPSPEC, "serve", "--listen", "127.0.0.1:0"] + list(args),
-                                  env=base_env(**limits), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, bufsize=1)
-        STARTED.append(self.p)
-        self.lines, self.q = [], queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        m = self.wait_for(r"listening on 127\.0\.0\.1:(\d+)/udp")
-        if not m:
-            raise RuntimeError("serve did not print its listening line: %r" % self.p.stderr.read())
-        self.port = int(m.group(1))
-        self.uri = f"sip:mresources@127.0.0.1:{self.port}"
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line.rstrip("\n"))
-        self.q.put(None)
-
-    def wait_for(self, pattern, max_s=10.0):
-        rx = re.compile(pattern)
-        for l in self.lines:
-            if rx.search(l):
-                return rx.search(l)
-        deadline = time.monotonic() + max_s
-        while time.monotonic() < deadline:
-            try:
-                line = self.q.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.lines.append(line)
-            if rx.search(line):
-                return rx.search(line)
-        return None
+        super().__init__(SIPSPEC, args, base_env(**limits))
 
     def stop(self):
         """SIGTERM by PID; returns serve's telemetry (dict) from its `telemetry` line."""
-        if self.p.poll() is None:
-            os.kill(self.p.pid, signal.SIGTERM)
-        m = self.wait_for(r"^telemetry (\{.*\})$", 40.0)
-        try:
-            self.p.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.kill(self.p.pid, signal.SIGKILL)
-            self.p.wait(timeout=10)
-            check(False, "serve did not stop within 40 s of SIGTERM")
-        check(self.p.returncode == 0, f"serve exit status {self.p.returncode}")
+        st = self.signal_and_wait(signal.SIGTERM, 40.0, "serve")
+        m = self.wait_for(r"^telemetry (\{.*\})$", 5.0)
+        check(st == 0, f"serve exit status {st}")
         return json.loads(m.group(1)) if check(m is not None, f"serve printed its telemetry: {self.lines[-3:]}") else {}
 
 
 def start_call(uri, tp="udp", hold=1000, **env):
-    p = subprocess.Popen([SIPSPEC, "call", "--json", "--transport", tp, "--hold", str(hold), uri],
-                         env=base_env(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    STARTED.append(p)
-    return p
+    return run_call(SIPSPEC, uri, base_env(**env), tp, hold)
 
 
 def finish_call(p, what, max_s=60):
-    try:
-        out, err = p.communicate(timeout=max_s)
-    except subprocess.TimeoutExpired:
-        os.kill(p.pid, signal.SIGKILL)
-        out, err = p.communicate(timeout=10)
-        check(False, f"{what}: call did not end within {max_s} s")
+    rc, out, err, _ = wait_output(p, what, max_s)
     obj = {}
     try:
         obj = json.loads(out) if out.strip() else {}
     except ValueError:
         pass
-    check(p.returncode == 0 and obj.get("result") == "ok" and obj.get("bye_status") == 200,
-          f"{what}: the held call ended ok with a 200 to its BYE, got {p.returncode} {out[:400]!r} {err[-300:]!r}")
+    check(rc == 0 and obj.get("result") == "ok" and obj.get("bye_status") == 200,
+          f"{what}: the held call ended ok with a 200 to its BYE, got {rc} {out[:400]!r} {err[-300:]!r}")
     return obj
 
 
@@ -376,24 +314,7 @@ def slow():
 
 def main():
     only = sys.argv[2:]  # scenario names to run (default: all)
-    try:
-        for c in (sizes, transactions, connections, idle, slow):
-            if only and c.__name__ not in only:
-                continue
-            print(f"{c.__name__}", flush=True)
-            before = len(FAILS)
-            try:
-                c()
-            except Exception as e:
-                check(False, f"{c.__name__}: {type(e).__name__}: {e}")
-            print(f"{c.__name__}: {'ok' if len(FAILS) == before else 'FAILED'}", flush=True)
-    finally:
-        for p in STARTED:
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait(timeout=10)
-    print(f"{CHECKS[0]} checks, {len(FAILS)} failed")
-    return 1 if FAILS else 0
+    return run_cases([c for c in (sizes, transactions, connections, idle, slow) if not only or c.__name__ in only])
 
 
 if __name__ == "__main__":
