@@ -5,34 +5,18 @@ background (its port read from its listening line, stopped by PID). Loopback onl
 is bounded."""
 import json
 import os
-import queue
-import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 
 SIPSPEC, TP, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(WORK, exist_ok=True)
-FAILS = []
-CHECKS = [0]
-STARTED = []  # every Popen, stopped by PID at the end whatever happens
-
-
-def check(cond, what):
-    CHECKS[0] += 1
-    if not cond:
-        FAILS.append(what)
-        print("  FAIL:", what, flush=True)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from scenario_procs import STARTED, check, clean_env, Serve, run_cases  # noqa: E402,F401 (STARTED, run_cases: for cli_scenarios.py)
 
 
 def base_env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("MRCP_SIP_") and k not in ("SIPSPEC_USER", "SIPSPEC_PASSWORD")}
-    env.update(extra)
-    return env
+    return clean_env(**extra)
 
 
 def run(args, env=None, timeout=60):
@@ -54,60 +38,15 @@ def call_json(args, env=None, timeout=60):
     return st, obj or {}, out, err
 
 
-class Server:
+class Server(Serve):
     """`sipspec serve` in the background; its stdout lines are read by a thread."""
 
     def __init__(self, *extra, env=None, listen="127.0.0.1:0"):
-        args = [SIPSPEC, "serve", "--listen", listen, "--transport", TP] + list(extra)
-        self.p = subprocess.Popen(args, env=env or base_env(), stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, bufsize=1)
-        STARTED.append(self.p)
-        self.lines = []
-        self.q = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        host = re.escape(listen.rsplit(":", 1)[0])
-        # text: "listening on 127.0.0.1:PORT/udp"; --json-log: {"event":"listening",..,"text":"127.0.0.1:PORT/udp"}
-        m = self.wait_for(r'(?:listening on |"event":"listening".*"text":")' + host + r':(\d+)/' + TP)
-        if not m:
-            self.stop()
-            raise RuntimeError("serve did not print its listening line: " + self.p.stderr.read())
-        self.port = int(m.group(1))
-        self.uri = f"sip:mresources@{listen.rsplit(':', 1)[0]}:{self.port}"
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line.rstrip("\n"))
-        self.q.put(None)
-
-    def wait_for(self, pattern, max_s=10.0):
-        """The first line (old or new) matching pattern, waiting at most max_s."""
-        rx = re.compile(pattern)
-        for l in self.lines:
-            if rx.search(l):
-                return rx.search(l)
-        deadline = time.monotonic() + max_s
-        while time.monotonic() < deadline:
-            try:
-                line = self.q.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.lines.append(line)
-            if rx.search(line):
-                return rx.search(line)
-        return None
+        super().__init__(SIPSPEC, ["--transport", TP] + list(extra), env or base_env(), TP, listen)
 
     def stop(self, sig=signal.SIGTERM, max_s=40.0):
         """Signals the server by PID, waits for its exit; returns its status."""
-        if self.p.poll() is None:
-            os.kill(self.p.pid, sig)
-        try:
-            st = self.p.wait(timeout=max_s)
-        except subprocess.TimeoutExpired:
-            os.kill(self.p.pid, signal.SIGKILL)
-            st = self.p.wait(timeout=10)
-            check(False, "serve did not stop within %.0f s of the signal" % max_s)
+        st = self.signal_and_wait(sig, max_s, "serve")
         self.wait_for(r"^stopped", 2.0)
         return st
 

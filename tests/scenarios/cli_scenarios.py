@@ -17,16 +17,14 @@ Loopback only. Every process started here is stopped by its PID (terminate, then
 every wait is bounded (subprocess timeouts, a deadline on each line read)."""
 import json
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
-from cli_common import (SIPSPEC, TP, WORK, FAILS, CHECKS, STARTED, check, base_env, run, call_json, Server,
+from cli_common import (SIPSPEC, TP, WORK, STARTED, run_cases, check, base_env, run, call_json, Server,
                         chan_resources)
 
 
@@ -692,22 +690,7 @@ def main():
         cases.insert(0, usage_errors)
         cases.append(port_unreachable)  # over TCP: no_answer's closed port
         cases.append(refresh_keeps_connection)
-    try:
-        for c in cases:
-            print(f"[{TP}] {c.__name__}", flush=True)
-            before = len(FAILS)
-            try:
-                c()
-            except Exception as e:  # a crash in one scenario is a failure, the others still run
-                check(False, f"{c.__name__}: {type(e).__name__}: {e}")
-            print(f"[{TP}] {c.__name__}: {'ok' if len(FAILS) == before else 'FAILED'}", flush=True)
-    finally:
-        for p in STARTED:
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait(timeout=10)
-    print(f"{CHECKS[0]} checks, {len(FAILS)} failed")
-    return 1 if FAILS else 0
+    return run_cases(cases, TP)
 
 
 if __name__ == "__main__":

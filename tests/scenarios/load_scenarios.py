@@ -10,78 +10,28 @@ No timing is checked (performance lives in tools/bench). Loopback only; every pr
 started here is stopped by its PID, every wait is bounded."""
 import json
 import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 
 SIPSPEC, TP = sys.argv[1], sys.argv[2]
-FAILS = []
-CHECKS = [0]
-STARTED = []
-
-
-def check(cond, what):
-    CHECKS[0] += 1
-    if not cond:
-        FAILS.append(what)
-        print("  FAIL:", what, flush=True)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from scenario_procs import check, clean_env, Serve, run_cases  # noqa: E402
 
 
 def env():
-    e = {k: v for k, v in os.environ.items()
-         if not k.startswith("MRCP_SIP_") and k not in ("SIPSPEC_USER", "SIPSPEC_PASSWORD")}
-    return e
+    return clean_env()
 
 
-class Server:
+class Server(Serve):
     def __init__(self, *extra):
-        self.p = subprocess.Popen([SIPSPEC, "serve", "--listen", "127.0.0.1:0", "--transport", TP] + list(extra),
-                                  env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
-        STARTED.append(self.p)
-        self.q = queue.Queue()
-        self.lines = []
-        threading.Thread(target=self._read, daemon=True).start()
-        m = self.wait_for(r"listening on 127\.0\.0\.1:(\d+)/" + TP)
-        if not m:
-            self.stop()
-            raise RuntimeError("serve did not print its listening line")
-        self.uri = "sip:mresources@127.0.0.1:%s" % m.group(1)
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line.rstrip("\n"))
-        self.q.put(None)
-
-    def wait_for(self, pattern, max_s=10.0):
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + max_s
-        while time.monotonic() < deadline:
-            try:
-                line = self.q.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.lines.append(line)
-            if rx.search(line):
-                return rx.search(line)
-        return None
+        super().__init__(SIPSPEC, ["--transport", TP] + list(extra), env(), TP)
 
     def stop(self):
         """SIGTERM by PID; returns serve's 'stopped' line (its counters) or ''."""
-        if self.p.poll() is None:
-            os.kill(self.p.pid, signal.SIGTERM)
-        m = self.wait_for(r"^stopped (.*)", max_s=40.0)
-        try:
-            self.p.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait(timeout=10)
+        self.signal_and_wait(signal.SIGTERM, 40.0, "serve")
+        m = self.wait_for(r"^stopped (.*)", max_s=5.0)
         return m.group(1) if m else ""
 
 
@@ -171,17 +121,7 @@ def usage_errors():
 
 
 def main():
-    try:
-        for t in (usage_errors, all_ok, ten_percent_rejected):
-            print("==", t.__name__, flush=True)
-            t()
-    finally:
-        for p in STARTED:
-            if p.poll() is None:
-                p.kill()
-                p.wait(timeout=10)
-    print("%d checks, %d failed" % (CHECKS[0], len(FAILS)))
-    return 1 if FAILS else 0
+    return run_cases([usage_errors, all_ok, ten_percent_rejected], "load " + TP)
 
 
 if __name__ == "__main__":
