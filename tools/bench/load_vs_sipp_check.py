@@ -8,8 +8,9 @@ section holds every pair, and that the figures agree with each other: the median
 are that run's figures, each ratio is the quotient of the figures it names, a step is called
 clean exactly when its counts are, a pair's clean rate is the highest achieved rate of its clean
 steps, its step count the number of its step lines, bytes per session (RSS with N held - RSS
-with 1 held) / (N - 1). It times nothing: no figure has to reach a value. Then it checks that
-bad options are refused with exit status 2 and an error naming the option.
+with 1 held) / (N - 1). It times nothing: no figure has to reach a value. Before that it drives
+the search of the highest clean rate against model pairs (no process), and after it checks
+that bad options are refused with exit status 2 and an error naming the option.
 
 Usage: load_vs_sipp_check.py --sipspec PATH --sipp PATH --workdir DIR
 Exit status 0 when every check passed, 1 otherwise.
@@ -24,7 +25,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(HERE, "load-vs-sipp")
 CALLS, RATE, RUNS, LIMIT = 200, 200, 1, 1000
-MR_CALLS, MR_START, MR_LIMIT, MR_STEPS, MR_TIME = 200, 500, 2000, 12, 300
+MR_CALLS, MR_START, MR_LIMIT, MR_RETRIES, MR_STEPS, MR_TIME = 200, 500, 2000, 1, 16, 300
 HELD, HELD_RATE, SETTLE = 200, 2000, 1.0
 COMPARE = [("sipp-uac", "sipp-uas"), ("sipspec-load", "sipp-uas"), ("sipp-uac", "sipspec-serve")]
 PAIRS2 = [("sipspec-load", "sipspec-serve"), ("sipp-uac", "sipp-uas")]
@@ -74,6 +75,9 @@ def ratio_ok(text, num, den, tol=0.011):
 
 
 def check_compare(L):
+    L.blank("compare")
+    L.take(r"compare: %d calls at %d/s, at most %d open, %d runs per pair \(medians\)" % (CALLS, RATE, LIMIT, RUNS),
+           "compare header")
     runs = {}
     for _ in range(RUNS * len(COMPARE)):
         g = L.take(r"  run (\d+) (sipp-uac|sipspec-load) +-> (sipp-uas|sipspec-serve) +(\d+) calls/s, (\d+) failed, "
@@ -117,8 +121,8 @@ def check_compare(L):
 def check_max_rate(L):
     L.blank("max-rate")
     L.take(r"max-rate: highest clean rate, %d calls a step, at most %d open, asked from %d/s doubling up to %d/s, "
-           r"then bisection to 5%%; at most %d steps and %d s per pair" % (
-               MR_CALLS, LIMIT, MR_START, MR_LIMIT, MR_STEPS, MR_TIME), "max-rate header")
+           r"then bisection to 5%%; an unclean step repeated %d times; at most %d steps and %d s per pair" % (
+               MR_CALLS, LIMIT, MR_START, MR_LIMIT, MR_RETRIES, MR_STEPS, MR_TIME), "max-rate header")
     steps = {p: [] for p in PAIRS2}
     while L.i < len(L.lines) and L.lines[L.i].startswith("  "):
         g = L.take(r"  (sipspec-load -> sipspec-serve|sipp-uac -> sipp-uas) +step +(\d+): asked +(\d+)/s achieved +"
@@ -157,7 +161,14 @@ def check_max_rate(L):
             continue
         ss = steps[p]
         clean = [s for s in ss if s["clean"]]
-        unclean = [s for s in ss if not s["clean"]]
+        clean_rates = set(s["asked"] for s in clean)
+        # a rate is unclean when none of its steps (the first and its repeats) was clean
+        unclean = [s for s in ss if s["asked"] not in clean_rates]
+        for rate in set(s["asked"] for s in ss):
+            tries = [s["clean"] for s in ss if s["asked"] == rate]
+            check(len(tries) <= MR_RETRIES + 1 and all(not t for t in tries[:-1]),
+                  "max-rate %s: rate %d tried %s (a repeat only after an unclean step, at most %d)" % (
+                      g[0], rate, tries, MR_RETRIES + 1))
         check(int(g[4]) == len(ss), "max-rate %s: %s steps printed, %d step lines" % (g[0], g[4], len(ss)))
         if clean:
             top = max(clean, key=lambda s: s["achieved"])
@@ -193,8 +204,8 @@ def check_held(L):
         c1, cn, cb, s1, sn, sb = (int(x) for x in g[1:])
         for side, one, n, b in (("client", c1, cn, cb), ("server", s1, sn, sb)):
             check(one > 0 and n > 0, "held %s %s: RSS of 0 KiB" % (g[0], side))
-            check(near(b, (n - one) * 1024.0 / (HELD - 1), 1.0), "held %s %s: %d B/session is not (%d - %d) KiB / %d" % (
-                g[0], side, b, n, one, HELD - 1))
+            check(near(b, (n - one) * 1024.0 / (HELD - 1), 1.0),
+                  "held %s %s: %d B/session is not (%d - %d) KiB / %d" % (g[0], side, b, n, one, HELD - 1))
         per.append(((cn - c1) * 1024.0 / (HELD - 1), (sn - s1) * 1024.0 / (HELD - 1)))
     g = L.take(r"held ratio sipspec/sipp: client %s, server %s" % (RATIO, RATIO), "held ratio line")
     if g and len(per) == 2:
@@ -204,6 +215,57 @@ def check_held(L):
                       "held %s ratio %s is not %.0f / %.0f" % (side, text, a, b))
             else:
                 check(text == "nan", "held %s ratio %s for a sipp figure of %.0f" % (side, text, b))
+
+
+def check_search():
+    """The search of lvs_maxrate.Search against model pairs (no process): it must find the
+    boundary of a pair clean below a rate, repeat an unclean step once, stop on a plateau, and
+    report none when nothing is clean."""
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, HERE)
+    import lvs_maxrate
+
+    class A:
+        max_rate_start, max_rate_limit, max_rate_precision = 500, 40000, 0.05
+        max_rate_retries, max_rate_steps, max_rate_time = 1, 30, 300
+
+    def drive(clean_below, achieved=lambda r: 0.9 * r, flaky=(), args=A):
+        s = lvs_maxrate.Search(args, "model", "model")
+        seen = []
+        while True:
+            r = s.next_rate()
+            if r is None:
+                return s, seen
+            first = r not in seen
+            seen.append(r)
+            ok = r < clean_below and not (first and r in flaky)
+            s.record({"asked": r, "achieved": achieved(r), "clean": ok})
+
+    s, seen = drive(7000)
+    check(s.stopped == "precision" and s.lo < 7000 <= s.hi and s.hi - s.lo <= 0.05 * s.lo,
+          "search: a pair clean below 7000/s: stopped %s between %s and %s" % (s.stopped, s.lo, s.hi))
+    check(seen[:5] == [500, 1000, 2000, 4000, 8000] and seen[5] == 8000,
+          "search: doubling from 500/s and the unclean 8000/s once more: %s" % seen[:6])
+    check(s.best["asked"] == s.lo and abs(s.best["achieved"] - 0.9 * s.lo) < 1e-9,
+          "search: the best clean step is the highest clean rate's")
+    s, seen = drive(7000, flaky=(2000,))
+    check(seen[:4] == [500, 1000, 2000, 2000] and s.lo < 7000 <= s.hi,
+          "search: one unclean step at 2000/s, clean when repeated: %s, %s..%s" % (seen[:4], s.lo, s.hi))
+    s, seen = drive(10 ** 9, achieved=lambda r: min(0.9 * r, 3000.0))
+    check(s.stopped == "plateau" and seen == [500, 1000, 2000, 4000, 8000] and s.best["achieved"] == 3000.0,
+          "search: a caller bound at 3000/s: stopped %s after %s" % (s.stopped, seen))
+    s, seen = drive(10 ** 9)
+    check(s.stopped == "limit" and seen[-1] == 40000 and s.hi is None, "search: clean up to the limit: %s" % seen)
+    s, seen = drive(0)
+    check(s.stopped == "none-clean" and s.best is None and s.lo is None, "search: nothing clean: %s" % s.stopped)
+
+    class Few(A):
+        max_rate_steps = 6
+    # 500 1000 2000 clean, 4000 twice unclean, 3000 unclean with no step left to repeat it:
+    # unclean as far as it was tried
+    s, seen = drive(3000, args=Few)
+    check(s.stopped == "steps" and seen == [500, 1000, 2000, 4000, 4000, 3000] and s.hi == 3000 and s.lo == 2000,
+          "search: 6 steps at most: %s, %s..%s" % (seen, s.lo, s.hi))
 
 
 def run_bench(argv, timeout):
@@ -219,6 +281,7 @@ def main():
     a = ap.parse_args()
     if os.path.isdir(a.workdir):
         shutil.rmtree(a.workdir)
+    check_search()
     base = ["--sipspec", a.sipspec, "--sipp", a.sipp]
     p = run_bench(base + ["--workdir", a.workdir, "--calls", str(CALLS), "--rate", str(RATE), "--runs", str(RUNS),
                           "--max-rate", "--max-rate-calls", str(MR_CALLS), "--max-rate-limit", str(MR_LIMIT),
@@ -227,8 +290,9 @@ def main():
     sys.stderr.write(p.stderr)
     check(p.returncode == 0, "load-vs-sipp exited %d" % p.returncode)
     L = Lines(p.stdout)
-    L.take(r"load-vs-sipp: %d calls at %d/s, at most %d open, udp, %d runs per pair \(medians\); traces in %s" % (
-        CALLS, RATE, LIMIT, RUNS, re.escape(os.path.abspath(a.workdir))), "first line")
+    L.take(r"load-vs-sipp: udp, sipspec %s, sipp %s; traces in %s" % (
+        re.escape(os.path.abspath(a.sipspec)), re.escape(shutil.which(a.sipp) or a.sipp),
+        re.escape(os.path.abspath(a.workdir))), "first line")
     check_compare(L)
     check_max_rate(L)
     check_held(L)

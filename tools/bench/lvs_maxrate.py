@@ -17,10 +17,15 @@ what is reported; the asked rate is only the search's knob.
 The search, per pair: the asked rate starts at --max-rate-start and doubles while steps are
 clean, up to --max-rate-limit; when a step is not clean it bisects between the highest clean
 and the lowest unclean asked rate until they are within --max-rate-precision of each other
-(halving first when even the first step was not clean). It also stops on a plateau: the
-asked rate doubled, the step was clean, but its achieved rate grew by less than PLATEAU (10%)
-over the previous step's (the caller, not the asked rate, set the pace, and a higher asked
-rate would not be achieved either); at --max-rate-limit; after --max-rate-steps steps or once its steps have taken --max-rate-time seconds (a started step finishes). The two pairs'
+(halving first when even the first step was not clean). An asked rate is unclean only when
+its step and --max-rate-retries repeats of it (default 1) were all unclean: a shared machine
+has moments where something else takes the cores, and one such moment should not decide the
+search; a rate is clean when one of its steps was. It also stops on a plateau: the asked rate
+doubled, the step was clean, but its achieved rate grew by less than PLATEAU (10%) over the
+previous step's (the caller, not the asked rate, set the pace, and a higher asked rate would
+not be achieved either); at --max-rate-limit; after --max-rate-steps steps (an unclean step
+that could not be repeated then counts as unclean) or once its steps have taken
+--max-rate-time seconds (a started step finishes). The two pairs'
 searches take their steps in turn, so both see the same moments of a shared machine. The
 result is the highest achieved rate of a clean step.
 """
@@ -84,6 +89,7 @@ class Search:
         self.steps = []
         self.stopped = None
         self.used = 0.0     # seconds its steps took
+        self.retry = None   # an asked rate to try again after an unclean step
 
     def name(self):
         return self.client + " -> " + self.server
@@ -92,10 +98,12 @@ class Search:
         a = self.args
         if self.stopped:
             return None
-        if len(self.steps) >= a.max_rate_steps:
-            self.stopped = "steps"
-        elif self.used >= a.max_rate_time:
-            self.stopped = "time"
+        if len(self.steps) >= a.max_rate_steps or self.used >= a.max_rate_time:
+            self.stopped = "steps" if len(self.steps) >= a.max_rate_steps else "time"
+            if self.retry is not None:  # no time to repeat it: unclean as far as it was tried
+                self.hi = self.retry if self.hi is None else min(self.hi, self.retry)
+        elif self.retry is not None:
+            return self.retry
         elif not self.steps:
             return min(a.max_rate_start, a.max_rate_limit)
         elif self.hi is None:
@@ -115,6 +123,7 @@ class Search:
     def record(self, r):
         a = self.args
         self.steps.append(r)
+        self.retry = None
         if r["clean"]:
             self.lo = r["asked"] if self.lo is None else max(self.lo, r["asked"])
             prev = self.best
@@ -124,6 +133,8 @@ class Search:
                 self.stopped = "limit"
             elif self.hi is None and prev is not None and r["achieved"] < PLATEAU * prev["achieved"]:
                 self.stopped = "plateau"
+        elif sum(1 for s in self.steps if s["asked"] == r["asked"]) <= a.max_rate_retries:
+            self.retry = r["asked"]  # a moment of a shared machine, or the rate? once more
         else:
             self.hi = r["asked"] if self.hi is None else min(self.hi, r["asked"])
 
@@ -131,9 +142,9 @@ class Search:
 def run(args, out):
     out("")
     out("max-rate: highest clean rate, %d calls a step, at most %d open, asked from %d/s doubling up to %d/s, "
-        "then bisection to %g%%; at most %d steps and %d s per pair" % (
+        "then bisection to %g%%; an unclean step repeated %d times; at most %d steps and %d s per pair" % (
             args.max_rate_calls, args.limit, args.max_rate_start, args.max_rate_limit,
-            args.max_rate_precision * 100, args.max_rate_steps, args.max_rate_time))
+            args.max_rate_precision * 100, args.max_rate_retries, args.max_rate_steps, args.max_rate_time))
     searches = [Search(args, c, s) for c, s in PAIRS]
     while True:
         moved = False
