@@ -191,22 +191,24 @@ def check_max_rate(L):
 def check_held(L):
     L.blank("held")
     L.take(r"held: %d sessions held at once \(and 1 beside\), established at %d/s, RSS read %.1f s after the last; "
-           r"bytes/session = \(RSS with %d held - RSS with 1 held\) / %d" % (HELD, HELD_RATE, SETTLE, HELD, HELD - 1),
+           r"bytes/session = \(RSS with N held - RSS with 1 held\) / \(N - 1\)" % (HELD, HELD_RATE, SETTLE),
            "held header")
-    L.take(r"pair +client KiB 1 +client KiB N +client B/sess +server KiB 1 +server KiB N +server B/sess",
+    L.take(r"pair +N held +client KiB 1 +client KiB N +client B/sess +server KiB 1 +server KiB N +server B/sess",
            "held table header")
     per = []
     for p in PAIRS2:
-        g = L.take(r"(%s -> %s) +(\d+) +(\d+) +(-?\d+) +(\d+) +(\d+) +(-?\d+)" % p, "held row %s -> %s" % p)
+        g = L.take(r"(%s -> %s) +(\d+) +(\d+) +(\d+) +(-?\d+) +(\d+) +(\d+) +(-?\d+)" % p, "held row %s -> %s" % p)
         if not g:
             per.append((0, 0))
             continue
-        c1, cn, cb, s1, sn, sb = (int(x) for x in g[1:])
-        for side, one, n, b in (("client", c1, cn, cb), ("server", s1, sn, sb)):
-            check(one > 0 and n > 0, "held %s %s: RSS of 0 KiB" % (g[0], side))
-            check(near(b, (n - one) * 1024.0 / (HELD - 1), 1.0),
-                  "held %s %s: %d B/session is not (%d - %d) KiB / %d" % (g[0], side, b, n, one, HELD - 1))
-        per.append(((cn - c1) * 1024.0 / (HELD - 1), (sn - s1) * 1024.0 / (HELD - 1)))
+        n, c1, cn, cb, s1, sn, sb = (int(x) for x in g[1:])
+        # a few calls may fail under load: at least 99% of them held, never more than asked
+        check(0.99 * HELD <= n <= HELD, "held %s: %d held of %d" % (g[0], n, HELD))
+        for side, one, big, b in (("client", c1, cn, cb), ("server", s1, sn, sb)):
+            check(one > 0 and big > 0, "held %s %s: RSS of 0 KiB" % (g[0], side))
+            check(near(b, (big - one) * 1024.0 / (n - 1), 1.0),
+                  "held %s %s: %d B/session is not (%d - %d) KiB / %d" % (g[0], side, b, big, one, n - 1))
+        per.append(((cn - c1) * 1024.0 / (n - 1), (sn - s1) * 1024.0 / (n - 1)))
     g = L.take(r"held ratio sipspec/sipp: client %s, server %s" % (RATIO, RATIO), "held ratio line")
     if g and len(per) == 2:
         for text, a, b, side in ((g[0], per[0][0], per[1][0], "client"), (g[1], per[0][1], per[1][1], "server")):

@@ -243,17 +243,20 @@ class Pair:
         return rtts
 
     def held(self, kind, p):
-        """Sessions the client holds now: sipspec load's last progress line ('held N'), sipp's
-        last counts row (the sessions in the pause before BYE, written each second)."""
+        """(sessions started, sessions held) by the client now: sipspec load's last progress
+        line ('started N ... held N'), sipp's last counts row (INVITEs sent, sessions in the
+        pause before BYE; written each second)."""
         if kind == "sipspec-load":
-            m = re.findall(r" held (\d+) ", read(self.f("load.err"), 4000))
-            return int(m[-1]) if m else 0
+            m = re.findall(r"started (\d+) .* held (\d+) ", read(self.f("load.err"), 4000))
+            return (int(m[-1][0]), int(m[-1][1])) if m else (0, 0)
+        started = held = 0
         for path in glob.glob(os.path.join(self.dir, "*_%d_counts.csv" % p.pid)):
-            row = last_row(path)
-            for k, v in row.items():
-                if k.endswith("_Pause_Sessions") and v.isdigit():
-                    return int(v)
-        return 0
+            for k, v in last_row(path).items():
+                if k.endswith("_INVITE_Sent") and v.isdigit():
+                    started = int(v)
+                elif k.endswith("_Pause_Sessions") and v.isdigit():
+                    held = int(v)
+        return started, held
 
     def stop_server(self, kind, p, grace=5.0):
         """Ends the server (SIGTERM; a second one after `grace` s cuts serve's wait for its
