@@ -31,13 +31,13 @@ uint64_t tsx_now_ms(const sipspec_tsx_layer *l) { return sipspec_clock_now_ms(l-
 
 /* ---- lifetime --------------------------------------------------------------------------- */
 
-/* Buried transactions wait in l->dead (through hnext) for the clock's next step, after the
+/* Buried transactions wait in l->reap_list (through hnext) for the clock's next step, after the
  * callbacks that saw them have returned: one deferred call for all of them, instead of a
  * grave in each. */
-static void free_dead(sipspec_tsx_layer *l) {
-  while (l->dead) {
-    sipspec_tsx *t = l->dead;
-    l->dead = t->hnext;
+static void free_buried(sipspec_tsx_layer *l) {
+  while (l->reap_list) {
+    sipspec_tsx *t = l->reap_list;
+    l->reap_list = t->hnext;
     tsx_free(t);
   }
 }
@@ -45,14 +45,14 @@ static void free_dead(sipspec_tsx_layer *l) {
 static void reap(void *arg) {
   sipspec_tsx_layer *l = arg;
   l->reap_queued = 0;
-  free_dead(l);
+  free_buried(l);
 }
 
 /* Frees the buried ones now, and forgets the deferred call on the layer's clock. */
 static void reap_now(sipspec_tsx_layer *l) {
   if (l->reap_queued) sipspec_clock_undefer(l->clock, reap, l);
   l->reap_queued = 0;
-  free_dead(l);
+  free_buried(l);
 }
 
 void tsx_layer_each(sipspec_tsx_layer *l, void (*fn)(sipspec_tsx *t, void *arg), void *arg) {
@@ -140,8 +140,8 @@ void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t) {
   sipspec_fsm_timer_run_stop(&t->trun);
   sipspec_clock_timer_stop(l->clock, &t->timer);
   t->buried = 1;
-  t->hnext = l->dead;
-  l->dead = t;
+  t->hnext = l->reap_list;
+  l->reap_list = t;
   /* When the call cannot be queued (out of memory), the next burial tries again; the layer's
    * destruction frees them in any case. */
   if (!l->reap_queued && sipspec_clock_defer(l->clock, reap, l) == SIPSPEC_OK) l->reap_queued = 1;

@@ -115,7 +115,7 @@ extern const sipspec_chart *const tsx_charts[TSX_KINDS];
 struct sipspec_tsx {
   sipspec_tsx_layer *layer;
   sipspec_tsx *hnext;              /* in layer->bucket[hash of the branch] while live, then in
-                                    * layer->dead until freed */
+                                    * layer->reap_list until freed */
   void *user;                      /* the TU's callbacks' argument */
   union {
     char *req;                     /* client: the request, while Timer A or E may resend it */
@@ -178,7 +178,7 @@ struct sipspec_tsx_layer {
   sipspec_tsx_callbacks *cbs;      /* the distinct callback functions transactions use (user NULL) */
   unsigned n_cbs, cap_cbs;
   sipspec_transport *tp[3];        /* by sipspec_tp_kind */
-  sipspec_tsx *dead;               /* buried, to be freed by reap() (through hnext) */
+  sipspec_tsx *reap_list;          /* buried, to be freed by reap() (through hnext) */
   int reap_queued;                 /* reap() is deferred on the clock */
   tsx_feed *feed;                  /* the innermost event being fed */
   char tp_error[SIPSPEC_ERR_LEN];  /* the sentence of the transport error being reported */
