@@ -260,11 +260,11 @@ static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const c
 
 /* send_bye, send_in_dialog_request: the request the dialog built goes to the next hop
  * worked out before (our BYE: bye_dest; our refresh: req_dest). */
-static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *next_hop, void *user) {
+static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *req, const char *next_hop, void *user) {
   srv_call *c = user;
   sipspec_server *srv = c->srv;
   (void)d, (void)next_hop;
-  if (len < 4 || memcmp(req, "BYE ", 4)) {
+  if (!sipspec_span_eq(req->method, "BYE")) {
     sipspec_tsx_callbacks rcb = {0};
     rcb.on_response = refresh_response;
     rcb.on_timeout = refresh_timeout;
@@ -272,7 +272,7 @@ static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, con
     rcb.on_terminated = refresh_terminated;
     rcb.user = c;
     sipspec_tsx *t = NULL;
-    if (sipspec_tsx_client_start(srv->layer, c->req_kind, &c->req_dest, req, len, &rcb, &t) != SIPSPEC_OK) t = NULL;
+    if (sipspec_tsx_client_start(srv->layer, c->req_kind, &c->req_dest, req, &rcb, &t) != SIPSPEC_OK) t = NULL;
     c->refresh_tsx = t;
     return;
   }
@@ -282,7 +282,7 @@ static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, con
    * ICMP port unreachable) is counted in sipTransportErrors by the layer, not as a BYE without
    * a response (sipByeAcksMissing), as the client counts it (docs/cli.md, bye_reason) */
   cb.user = srv;
-  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &c->bye_dest, req, len, &cb, NULL) == SIPSPEC_OK) {
+  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &c->bye_dest, req, &cb, NULL) == SIPSPEC_OK) {
     srv->st.byes_sent++;
     srv->tel.sipByeSent++;
   } else {

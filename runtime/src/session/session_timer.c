@@ -63,11 +63,14 @@ int session_timer_refresh_422_usable(const sipspec_session *s, const sipspec_msg
   return min_se > asked;
 }
 
-void session_timer_invite_headers(const sipspec_session *s, char *buf, size_t cap) {
-  if (s->st_ask)
-    snprintf(buf, cap, "Supported: timer\r\nSession-Expires: %u\r\nMin-SE: %u\r\n", s->st_ask, s->st_min_se);
-  else
-    snprintf(buf, cap, "Supported: timer\r\n"); /* 7.1: even when not asking */
+size_t session_timer_invite_headers(const sipspec_session *s, sipspec_ext_header *h, char num[2][16]) {
+  h[0] = (sipspec_ext_header){sipspec_span_z("Supported"), sipspec_span_z("timer")}; /* 7.1: even when not asking */
+  if (!s->st_ask) return 1;
+  snprintf(num[0], 16, "%u", s->st_ask);
+  snprintf(num[1], 16, "%u", s->st_min_se);
+  h[1] = (sipspec_ext_header){sipspec_span_z("Session-Expires"), sipspec_span_z(num[0])};
+  h[2] = (sipspec_ext_header){sipspec_span_z("Min-SE"), sipspec_span_z(num[1])};
+  return 3;
 }
 
 /* ---- the timers' values -------------------------------------------------------------------- */

@@ -180,18 +180,27 @@ void sipspec_tsx_layer_stats(const sipspec_tsx_layer *l, sipspec_tsx_stats *out)
 
 /* ---- client transactions (17.1) ------------------------------------------------------- */
 
-/* Starts a client transaction for a complete request (bytes, copied) whose top Via carries
- * a branch from sipspec_tsx_new_branch(): ICT for INVITE, NICT for any other method (ACK
- * is no transaction: use sipspec_tsx_layer_send()). The request is sent to dest over the
- * layer's transport of that kind, and the chart's timers run (reliable transports: no
- * retransmissions). Errors, after which nothing was started and no callback comes:
- * SIPSPEC_E_MSG_* (does not parse), SIPSPEC_E_TSX_BAD_REQUEST (a response, an ACK, no
- * CSeq or a CSeq method other than the request's), SIPSPEC_E_TSX_NO_BRANCH,
+/* Starts a client transaction for the request described by f: ICT for INVITE, NICT for any
+ * other method (ACK is no transaction: use sipspec_tsx_layer_send()). f's Via carries a
+ * branch from sipspec_tsx_new_branch(). The transaction takes its key (the Via's branch and
+ * sent-by, the method) and, for an INVITE, what it keeps for the ACK and CANCEL straight
+ * from the fields; the text is written once with the builder (sipspec_build_request()),
+ * and sent to dest over the layer's transport of that kind; the chart's timers run
+ * (reliable transports: no retransmissions). Errors, after which nothing was started and
+ * no callback comes: SIPSPEC_E_BUILD_* (a field the builder refuses),
+ * SIPSPEC_E_TSX_BAD_REQUEST (an ACK, CSeq 0), SIPSPEC_E_TSX_NO_BRANCH,
  * SIPSPEC_E_TSX_EXISTS (a live client transaction has that branch and method),
  * SIPSPEC_E_TSX_NO_TRANSPORT, or the transport's send error (e.g. SIPSPEC_E_MSG_TOO_BIG).
- * Later failures arrive through cb. cb is copied; *out (may be NULL) as described above. */
+ * Later failures arrive through cb. f is read during the call only; cb is copied; *out
+ * (may be NULL) as described above. */
 int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest,
-                             const char *req, size_t len, const sipspec_tsx_callbacks *cb,
+                             const sipspec_request_fields *f, const sipspec_tsx_callbacks *cb,
+                             sipspec_tsx **out);
+
+/* Starts the CANCEL (a non-INVITE client transaction) of pending INVITE client transaction
+ * inv (sipspec_tsx_build_cancel(), with headers), with inv's branch and sent-by, to where
+ * the INVITE went. Errors as sipspec_tsx_build_cancel() and sipspec_tsx_client_start(). */
+int sipspec_tsx_cancel_start(sipspec_tsx *inv, const char *headers, const sipspec_tsx_callbacks *cb,
                              sipspec_tsx **out);
 
 /* The CANCEL of the request of INVITE client transaction t (RFC 3261 9.1: its Request-URI,

@@ -15,6 +15,7 @@
 #include "fsm/host_timers.h"
 #include "sipspec/clock.h"
 #include "session/tsx.h"
+#include "sip/msg_internal.h"
 #include "sipspec/fsm.h"
 
 /* Events queued while the transaction's machine is busy (a TU call from its callback, a
@@ -182,6 +183,9 @@ sipspec_tsx *tsx_alloc(const sipspec_tsx_key *k);
  * from src), the response fields with the top Via given received= and rport=; without, the
  * ACK fields. *out is malloc'd. */
 int tsx_rec_new(const sipspec_msg *req, const sipspec_sockaddr *src, tsx_rec **out);
+/* The record of an INVITE written by sipspec_build_request_layout() into text. */
+int tsx_rec_new_built(const char *text, const sipspec_request_layout *lay, const sipspec_request_fields *f,
+                      tsx_rec **out);
 /* Where responses to req (received from src over a transport, reliable or not) go
  * (RFC 3261 18.2.2, RFC 3581 4). */
 void tsx_response_addr(const sipspec_msg *req, const sipspec_sockaddr *src, int reliable,
