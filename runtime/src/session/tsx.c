@@ -60,8 +60,6 @@ int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
   int rc = (l->clock = l->own_clock = sipspec_clock_libev_new(loop)) ? SIPSPEC_OK : SIPSPEC_E_NOMEM;
   tsx_limits_init(l, cfg);
   if (!rc) rc = sipspec_msg_create(&l->rx, &l->msg_limits);
-  sipspec_msg_limits sl;
-  if (!rc) rc = sipspec_msg_create(&l->scratch, tsx_limits_scratch(l, &sl));
   if (rc) {
     sipspec_tsx_layer_destroy(l);
     return rc;
@@ -80,7 +78,6 @@ void sipspec_tsx_layer_destroy(sipspec_tsx_layer *l) {
   if (l->clock) sipspec_clock_reap_owner(l->clock, l);
   for (int k = 0; k < 3; k++) sipspec_transport_close(l->tp[k]);
   sipspec_msg_destroy(l->rx);
-  sipspec_msg_destroy(l->scratch);
   sipspec_msg_destroy(l->lenient);
   sipspec_clock_free(l->own_clock);
   free(l);

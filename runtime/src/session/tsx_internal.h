@@ -125,7 +125,6 @@ struct sipspec_tsx_layer {
   char tp_error[SIPSPEC_ERR_LEN];  /* the sentence of the transport error being reported */
   sipspec_tsx *bucket[TSX_BUCKETS]; /* live transactions by branch, for matching */
   sipspec_msg *rx;                 /* a datagram being received */
-  sipspec_msg *scratch;            /* a request a client transaction starts with */
   tsx_event q[TSX_QUEUE_MAX];      /* events waiting for busy transactions, in order */
   int q_len;
   sipspec_tsx_stats stats;
@@ -158,9 +157,6 @@ void tsx_transport_error(sipspec_tsx *t, int code);
 /* tsx_limits.c */
 /* Takes the limits of cfg (before rx is made with l->msg_limits). */
 void tsx_limits_init(sipspec_tsx_layer *l, const sipspec_config *cfg);
-/* The limits of the scratch message, which parses the requests client transactions start
- * with: the received ones' with room to spare. Returns out. */
-const sipspec_msg_limits *tsx_limits_scratch(const sipspec_tsx_layer *l, sipspec_msg_limits *out);
 /* A transport's options get the framer's limits, in_use and the stream limits. */
 void tsx_limits_transport_opts(sipspec_tsx_layer *l, sipspec_transport_opts *o);
 /* 1 for the parse errors of a message over a limit. */
