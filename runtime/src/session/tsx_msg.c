@@ -268,9 +268,10 @@ static sipspec_span rec_field(const tsx_rec *r, int f) {
   return (sipspec_span){r->text + r->off[f], (size_t)(r->off[f + 1] - r->off[f])};
 }
 
-/* "Name: value\r\n" for field f when the request had it. */
+/* "Name: value\r\n" for field f when the request had it (checked when it was parsed or
+ * written: copied as it is). */
 static void rec_header(sipspec_build *b, const tsx_rec *r, const char *name, int f) {
-  if (r->present & (1u << f)) sipspec_build_header(b, (sipspec_span){name, strlen(name)}, rec_field(r, f));
+  if (r->present & (1u << f)) sipspec_build_line_trusted(b, (sipspec_span){name, strlen(name)}, rec_field(r, f));
 }
 
 void tsx_response_addr(const sipspec_msg *req, const sipspec_sockaddr *src, int reliable,
@@ -337,21 +338,18 @@ int tsx_build_ack(const tsx_rec *r, const sipspec_msg *resp, char **out, size_t 
   size_t cap = rec_len(r) + to.len + 256;
   char *buf = malloc(cap);
   if (!buf) return SIPSPEC_E_NOMEM;
-  char num[24];
   sipspec_build b;
   sipspec_build_init(&b, buf, cap);
   /* 17.1.1.3: the INVITE's Request-URI, top Via, Route set, From, Call-ID and CSeq number;
    * the response's To; CSeq method ACK. */
   sipspec_build_request_line(&b, lit("ACK"), rec_field(r, TSX_REC_URI));
   sipspec_build_raw(&b, rec_field(r, TSX_REC_VIA));
-  snprintf(num, sizeof num, "%d", r->max_forwards >= 0 ? r->max_forwards : 70);
-  sipspec_build_header(&b, lit("Max-Forwards"), lit(num));
+  sipspec_build_max_forwards(&b, r->max_forwards >= 0 && r->max_forwards <= 255 ? r->max_forwards : 70);
   sipspec_build_raw(&b, rec_field(r, TSX_REC_ROUTE));
   rec_header(&b, r, "From", TSX_REC_FROM);
-  if (to.p) sipspec_build_header(&b, lit("To"), to);
+  if (to.p) sipspec_build_line_trusted(&b, lit("To"), to); /* as parsed */
   rec_header(&b, r, "Call-ID", TSX_REC_CALL_ID);
-  snprintf(num, sizeof num, "%lu ACK", (unsigned long)r->cseq);
-  sipspec_build_header(&b, lit("CSeq"), lit(num));
+  sipspec_build_cseq(&b, r->cseq, lit("ACK"));
   int rc = sipspec_build_finish(&b, lit(""));
   if (rc) {
     free(buf);
@@ -365,21 +363,18 @@ int tsx_build_cancel(const tsx_rec *r, const char *headers, char **out, size_t *
   size_t cap = rec_len(r) + (headers ? strlen(headers) : 0) + 256;
   char *buf = malloc(cap);
   if (!buf) return SIPSPEC_E_NOMEM;
-  char num[24];
   sipspec_build b;
   sipspec_build_init(&b, buf, cap);
   /* 9.1: Request-URI, top Via (the INVITE's branch), Route set, From, To, Call-ID and the
    * CSeq number of the INVITE; CSeq method CANCEL. */
   sipspec_build_request_line(&b, lit("CANCEL"), rec_field(r, TSX_REC_URI));
   sipspec_build_raw(&b, rec_field(r, TSX_REC_VIA));
-  snprintf(num, sizeof num, "%d", r->max_forwards >= 0 ? r->max_forwards : 70);
-  sipspec_build_header(&b, lit("Max-Forwards"), lit(num));
+  sipspec_build_max_forwards(&b, r->max_forwards >= 0 && r->max_forwards <= 255 ? r->max_forwards : 70);
   sipspec_build_raw(&b, rec_field(r, TSX_REC_ROUTE));
   rec_header(&b, r, "From", TSX_REC_FROM);
   rec_header(&b, r, "To", TSX_REC_TO);
   rec_header(&b, r, "Call-ID", TSX_REC_CALL_ID);
-  snprintf(num, sizeof num, "%lu CANCEL", (unsigned long)r->cseq);
-  sipspec_build_header(&b, lit("CSeq"), lit(num));
+  sipspec_build_cseq(&b, r->cseq, lit("CANCEL"));
   int rc = b.err;
   if (!rc && headers) rc = add_headers(&b, headers);
   if (!rc) rc = sipspec_build_finish(&b, lit(""));

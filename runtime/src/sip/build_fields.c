@@ -70,9 +70,7 @@ static sipspec_span lit(const char *s) { return (sipspec_span){s, strlen(s)}; }
 /* ---- the checks ---------------------------------------------------------------------- */
 
 static int bad_byte(sipspec_span s) {
-  for (size_t i = 0; i < s.len; i++)
-    if (s.p[i] == '\r' || s.p[i] == '\n' || s.p[i] == '\0') return 1;
-  return 0;
+  return s.len && (memchr(s.p, '\r', s.len) || memchr(s.p, '\n', s.len) || memchr(s.p, '\0', s.len));
 }
 
 /* Runs one of the grammar's whole-value scanners on s (they stop at a CR past the end). */
@@ -110,14 +108,18 @@ static int name_id(sipspec_span name) {
 static int value_ok(vstr *v, sipspec_hdr_id id, const char **rule) {
   enum { NV = 64 };
   sipspec_hval vals[NV];
-  sipspec_msg m;
-  memset(&m, 0, sizeof m);
+  sipspec_msg m; /* what parse_value() reads and writes of a message, for one id */
+  m.buf = v->p;
   m.limits.max_values = NV;
   m.vals = vals;
+  m.nvals = 0;
+  m.first[id] = m.last[id] = -1;
+  m.nval_of[id] = 0;
+  m.call_id = m.cseq_method = (sipspec_span){NULL, 0};
   m.max_forwards = -1;
   m.content_length = -1;
   m.expires = -1;
-  for (int i = 0; i < SIPSPEC_H_COUNT_; i++) m.first[i] = m.last[i] = -1;
+  m.contact_star = 0;
   char *lim = v->p + v->len;
   lim[0] = '\r', lim[1] = '\n', lim[2] = '!';
   const char *fail = NULL;
@@ -164,11 +166,47 @@ int sipspec_build_header(sipspec_build *b, sipspec_span name, sipspec_span value
   return emit(b, (sipspec_hdr_id)id, name, &v);
 }
 
+/* Blocks of header lines found good and written exactly as given, per thread: a TU sends
+ * the same block again and again (a server's Contact, Allow, Supported... in every 200), and
+ * the verdict of the rules is a function of the bytes alone, so the same bytes are copied
+ * without a second pass. Only what passed is kept; a block is compared whole. */
+enum { LINES_SLOTS = 4, LINES_MAX = 768 };
+static _Thread_local struct {
+  size_t len;
+  char text[LINES_MAX];
+} lines_ok[LINES_SLOTS];
+static _Thread_local unsigned lines_next;
+
+static int lines_known(sipspec_span lines) {
+  for (int i = 0; i < LINES_SLOTS; i++)
+    if (lines_ok[i].len == lines.len && !memcmp(lines_ok[i].text, lines.p, lines.len)) return 1;
+  return 0;
+}
+
+static int lines_check(sipspec_build *b, sipspec_span lines);
+
 int sipspec_build_header_lines(sipspec_build *b, sipspec_span lines) {
+  if (b->err || !lines.len) return b->err;
+  if (lines.len <= LINES_MAX && lines_known(lines)) return sipspec_build_raw(b, lines);
+  size_t at = b->len;
+  int rc = lines_check(b, lines);
+  /* Remember it when it was written byte for byte as given (nothing trimmed or respaced). */
+  if (!rc && b->buf && lines.len <= LINES_MAX && b->len - at == lines.len && !memcmp(b->buf + at, lines.p, lines.len)) {
+    unsigned k = lines_next++ % LINES_SLOTS;
+    memcpy(lines_ok[k].text, lines.p, lines.len);
+    lines_ok[k].len = lines.len;
+  }
+  return rc;
+}
+
+static int lines_check(sipspec_build *b, sipspec_span lines) {
   const char *p = lines.p, *end = lines.p + lines.len;
   while (!b->err && p && p < end) {
-    const char *eol = p;
-    while (eol < end && *eol != '\r' && *eol != '\n') eol++;
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    if (!eol) eol = end;
+    else if (eol > p && eol[-1] == '\r') eol--;
+    const char *cr = memchr(p, '\r', (size_t)(eol - p));
+    if (cr) eol = cr; /* a bare CR: refused below */
     const char *next = eol;
     if (next < end && *next == '\r' && next + 1 < end && next[1] == '\n') next += 2;
     else if (next < end) return sipspec_build_fail(b, SIPSPEC_E_BUILD_CRLF, "header line", "a bare CR or LF");
