@@ -76,14 +76,16 @@ int sipspec_dialog_id_equal(const sipspec_dialog_id *a, const sipspec_dialog_id 
 
 /* What the local side puts in the requests the dialog builds. Strings are copied. */
 typedef struct sipspec_dialog_local {
-  /* Via value without branch, e.g. "SIP/2.0/UDP 127.0.0.1:5060;rport"; the dialog appends
-   * ";branch=" and a fresh branch for each request (required). */
+  /* Via value without branch, e.g. "SIP/2.0/UDP 127.0.0.1:5060;rport" (required): read with
+   * the Via rule, its transport, sent-by and ;rport go into each request's typed Via with a
+   * fresh branch (other params are not kept). */
   const char *via;
   /* Contact URI put in INVITE requests (target refresh, 12.2.1.1), e.g.
    * "sip:client@127.0.0.1:5060" (required). */
   const char *contact;
   /* Extra header lines added to every request it builds, ACK included, e.g.
-   * "User-Agent: sipspec/0.1\r\n"; NULL for none. */
+   * "User-Agent: sipspec/0.1\r\n"; NULL for none. Checked by the builder when a request is
+   * written (sipspec_build_header_lines()). */
   const char *headers;
 } sipspec_dialog_local;
 

@@ -208,7 +208,7 @@ int sipspec_tsx_cancel_start(sipspec_tsx *inv, const char *headers, const sipspe
  * kept of its request, with extra header lines (NULL, or "Name: value\r\n" lines, never
  * Content-Length), into a malloc'd buffer. SIPSPEC_E_STATE when t is no INVITE client
  * transaction or no longer pending (no final response may have come: Calling, Proceeding);
- * SIPSPEC_E_INVAL for malformed headers. */
+ * SIPSPEC_E_BUILD_* for header lines the builder refuses (sipspec_build_header_lines()). */
 int sipspec_tsx_build_cancel(const sipspec_tsx *t, const char *headers, char **out, size_t *out_len);
 
 /* ---- server transactions (17.2) ------------------------------------------------------- */
@@ -224,7 +224,9 @@ void sipspec_tsx_set_callbacks(sipspec_tsx *t, const sipspec_tsx_callbacks *cb);
  * goes where the request came from. Feeds TU_1XX / TU_2XX / TU_300_699: from inside a
  * callback of t the event is queued and SIPSPEC_OK returned; otherwise the chart's answer
  * is returned (SIPSPEC_E_FSM_IGNORED for a final response in Completed, ...).
- * SIPSPEC_E_INVAL for a client transaction, a bad status or malformed headers. */
+ * SIPSPEC_E_INVAL for a client transaction or a bad status; SIPSPEC_E_BUILD_* for header
+ * lines the builder refuses (sipspec_build_header_lines(): the rule the parser applies to
+ * each header). */
 int sipspec_tsx_respond(sipspec_tsx *t, int status, const char *reason, const char *headers,
                         const char *body, size_t body_len);
 

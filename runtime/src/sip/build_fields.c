@@ -95,7 +95,7 @@ int sipspec_build_check_uri(sipspec_build *b, sipspec_span s, const char *what) 
 
 /* The header-name rule: the id of name (a token), or -1. */
 static int name_id(sipspec_span name) {
-  char tmp[128];
+  char tmp[256];
   const char *ne, *val;
   if (!name.len || name.len + 1 > sizeof tmp || bad_byte(name)) return -1;
   memcpy(tmp, name.p, name.len);
