@@ -86,7 +86,8 @@ static int send_2xx(srv_call *c, sipspec_tsx *t, uint32_t cseq, const char *h) {
 static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_server *srv = c->srv;
   if (sipspec_uas_2xx_pending(&c->ok)) { /* 14.2: our previous INVITE exchange is not over */
-    (void)srv_respond(srv, t, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
+    sipspec_ext_header ra = {sipspec_span_z("Retry-After"), sipspec_span_z("1")};
+    (void)srv_respond_h(srv, t, 500, NULL, &ra, 1, NULL);
     return;
   }
   if (srv_call_interval_too_small(srv, t, req)) { /* RFC 4028 9: 422, the session as it was */
@@ -135,8 +136,7 @@ static void answer_in_dialog(srv_call *c, sipspec_tsx *t, const sipspec_msg *req
     return;
   }
   if (sipspec_msg_method(req) == SIPSPEC_METHOD_OPTIONS) {
-    srv->st.options++;
-    (void)srv_respond(srv, t, 200, NULL, "Allow: " SRV_ALLOW "\r\nAccept: application/sdp\r\nSupported: \r\n", NULL, 0);
+    srv_answer_options(srv, t);
     return;
   }
   reinvite(c, t, req);
