@@ -377,9 +377,10 @@ typedef struct sipspec_build {
   char what[64];
 } sipspec_build;
 
-/* buf NULL and cap 0 (or SIZE_MAX: sipspec_build_init_measure()) only counts. */
 void sipspec_build_init(sipspec_build *b, char *buf, size_t cap);
-/* A builder that writes nothing and counts the bytes (b->len) a message would take. */
+/* A builder that writes nothing and counts the bytes (b->len) a message would take; it
+ * checks nothing (the size does not depend on the checks): the message is checked when it
+ * is written into a buffer. */
 void sipspec_build_init_measure(sipspec_build *b);
 int sipspec_build_request_line(sipspec_build *b, sipspec_span method, sipspec_span uri);
 int sipspec_build_status_line(sipspec_build *b, int status, sipspec_span reason);
@@ -464,7 +465,8 @@ typedef struct sipspec_request_fields {
 
 /* Writes the whole request. parse(build(f)) gives f's fields back. */
 int sipspec_build_request(sipspec_build *b, const sipspec_request_fields *f);
-/* The exact size sipspec_build_request() would write, or 0 when f is refused. */
+/* The exact size sipspec_build_request() would write when f passes its checks (measured,
+ * not checked: see sipspec_build_init_measure()). */
 size_t sipspec_request_fields_size(const sipspec_request_fields *f);
 
 /* Writes m's start line and every header except Content-Length, in order (then add headers

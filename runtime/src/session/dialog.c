@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "session/dialog.h"
+#include "sip/msg_internal.h"
 #include "session/tsx.h"
 #include "sipspec/chart_dialog.h"
 
@@ -45,6 +46,9 @@ struct sipspec_dialog {
   uint32_t refresh_cseq;        /* CSeq of the last re-INVITE sent (target refresh), 0: none */
   int refresh_match;            /* the 2xx being fed answers that re-INVITE */
   char *via, *contact, *headers, *ack_headers;
+  /* via read once with the Via rule: its transport and host (offsets in via), port, ;rport */
+  uint16_t via_tp, via_tp_len, via_host, via_host_len, via_port;
+  uint8_t via_rport;
   /* the event being fed */
   int cur_ev;
   const sipspec_msg *cur_msg;
@@ -154,7 +158,7 @@ static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
     d->remote_cseq = cseq;
   }
   if (!rc && (!d->local_uri || !d->remote_uri)) rc = SIPSPEC_E_NOMEM;
-  if (!rc) rc = set_str(&d->via, local->via);
+  if (!rc) rc = sipspec_dialog_set_via(d, local->via);
   if (!rc) rc = set_str(&d->contact, local->contact);
   if (!rc) rc = set_str(&d->headers, local->headers);
   if (rc) {
@@ -233,7 +237,17 @@ void sipspec_dialog_destroy(sipspec_dialog *d) {
 
 int sipspec_dialog_set_via(sipspec_dialog *d, const char *via) {
   if (!d || !via || !*via) return SIPSPEC_E_INVAL;
-  return set_str(&d->via, via);
+  sipspec_via v;
+  size_t n = strlen(via);
+  if (n > UINT16_MAX || sipspec_via_parse((sipspec_span){via, n}, &v) != SIPSPEC_OK || !v.transport.len || !v.host.len)
+    return SIPSPEC_E_BUILD_VALUE;
+  int rc = set_str(&d->via, via);
+  if (rc) return rc;
+  d->via_tp = (uint16_t)(v.transport.p - via), d->via_tp_len = (uint16_t)v.transport.len;
+  d->via_host = (uint16_t)(v.host.p - via), d->via_host_len = (uint16_t)v.host.len;
+  d->via_port = (uint16_t)(v.port > 0 ? v.port : 0);
+  d->via_rport = v.rport >= 0;
+  return SIPSPEC_OK;
 }
 
 int sipspec_dialog_set_contact(sipspec_dialog *d, const char *contact) {
@@ -277,16 +291,14 @@ static int request_fields(sipspec_dialog *d, const char *method, uint32_t cseq, 
   memset(o, 0, sizeof *o);
   if (!d->remote_target) return SIPSPEC_E_STATE;
   sipspec_request_fields *f = &o->f;
-  sipspec_via v;
-  /* The local Via as given (sent-protocol, sent-by, ;rport), read with the Via rule. */
-  if (sipspec_via_parse(zspan(d->via), &v) != SIPSPEC_OK) return SIPSPEC_E_BUILD_VALUE;
   int rc = sipspec_tsx_new_branch(o->branch, sizeof o->branch);
   if (rc) return rc;
   int strict = d->n_routes && !route_is_loose(d->routes[0]);
   f->method = zspan(method);
   f->request_uri = zspan(strict ? d->routes[0] : d->remote_target);
-  f->via = (sipspec_via_fields){v.transport, v.host, v.port > 0 ? v.port : 0, zspan(o->branch), v.rport >= 0,
-                                {NULL, 0}};
+  /* The local Via as set (sent-protocol, sent-by, ;rport: read when it was set). */
+  f->via = (sipspec_via_fields){{d->via + d->via_tp, d->via_tp_len}, {d->via + d->via_host, d->via_host_len},
+                                d->via_port, zspan(o->branch), d->via_rport, {NULL, 0}};
   f->max_forwards = 70;
   size_t n = 0;
   for (size_t i = strict ? 1 : 0; i < d->n_routes; i++) o->routes[n++] = zspan(d->routes[i]);
@@ -363,14 +375,14 @@ static void dlg_act_send_ack(sipspec_dialog *d) {
   uint32_t cseq = d->cur_msg ? sipspec_msg_cseq(d->cur_msg) : d->local_cseq;
   int rc = request_fields(d, "ACK", cseq, NULL, NULL, NULL, 0, &o);
   /* 13.2.2.4: the ACK for a 2xx goes outside any transaction: its text, written here. */
-  size_t len = rc ? 0 : sipspec_request_fields_size(&o.f);
-  char *ack = len ? malloc(len) : NULL;
-  if (!rc && !len) rc = SIPSPEC_E_BUILD_VALUE;
+  size_t len = 0, cap = rc ? 0 : sipspec_request_fields_cap(&o.f);
+  char *ack = cap ? malloc(cap) : NULL;
   if (!rc && !ack) rc = SIPSPEC_E_NOMEM;
   if (!rc) {
     sipspec_build b;
-    sipspec_build_init(&b, ack, len);
+    sipspec_build_init(&b, ack, cap);
     rc = sipspec_build_request(&b, &o.f);
+    len = b.len;
   }
   sipspec_dialog_fields_free(&o);
   if (rc) {

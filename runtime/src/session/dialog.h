@@ -160,7 +160,8 @@ int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
                               sipspec_dialog **out);
 void sipspec_dialog_destroy(sipspec_dialog *d);
 
-/* Replaces the Via (without branch) of later requests, e.g. after a transport switch. */
+/* Replaces the Via (without branch) of later requests, e.g. after a transport switch.
+ * SIPSPEC_E_BUILD_VALUE when the Via rule refuses it (nothing changes). */
 int sipspec_dialog_set_via(sipspec_dialog *d, const char *via);
 /* Replaces the Contact URI of later INVITEs (e.g. after a transport switch). */
 int sipspec_dialog_set_contact(sipspec_dialog *d, const char *contact);

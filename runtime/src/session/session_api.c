@@ -70,13 +70,18 @@ void session_free(sipspec_session *s) {
 /* The user's extra header lines and To display name, checked now with the builder's rules
  * (the ones the INVITE is written with): 0 or the builder's SIPSPEC_E_BUILD_* code. */
 static int user_fields_check(const sipspec_session_opts *o) {
+  size_t cap = 2 * (strlen(o->target) + (o->extra_headers ? strlen(o->extra_headers) : 0) +
+                    (o->to_display ? strlen(o->to_display) : 0)) + 64;
+  char *buf = malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
   sipspec_build b;
-  sipspec_build_init_measure(&b);
+  sipspec_build_init(&b, buf, cap);
   if (o->extra_headers) sipspec_build_header_lines(&b, sipspec_span_z(o->extra_headers));
   if (o->to_display) {
     sipspec_addr_fields a = {sipspec_span_z(o->to_display), sipspec_span_z(o->target), {NULL, 0}, {NULL, 0}};
     sipspec_build_addr(&b, SIPSPEC_H_TO, &a);
   }
+  free(buf);
   return b.err;
 }
 

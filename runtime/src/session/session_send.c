@@ -63,14 +63,14 @@ static int invite_fields(sipspec_session *s, invite_parts *p, sipspec_request_fi
   p->lines = NULL;
   int rc = sipspec_tsx_new_branch(p->branch, sizeof p->branch);
   if (rc) return rc;
-  sipspec_via v;
-  if (sipspec_via_parse(sipspec_span_z(s->via), &v) != SIPSPEC_OK) return SIPSPEC_E_BUILD_VALUE;
   int n = snprintf(p->from_uri, sizeof p->from_uri, "sip:%s@%s", ua->from_user, s->local_host);
   if (n < 0 || (size_t)n >= sizeof p->from_uri) return SIPSPEC_E_RANGE;
   f->method = sipspec_span_z("INVITE");
   f->request_uri = sipspec_span_z(s->target);
-  f->via = (sipspec_via_fields){v.transport, v.host, v.port > 0 ? v.port : 0, sipspec_span_z(p->branch), v.rport >= 0,
-                                {NULL, 0}};
+  /* Our sent-by (18.1.1) with ;rport (RFC 3581), as s->via says it in text for the dialog. */
+  static const char *const tp_name[] = {[SIPSPEC_TP_UDP] = "UDP", [SIPSPEC_TP_TCP] = "TCP", [SIPSPEC_TP_TLS] = "TLS"};
+  f->via = (sipspec_via_fields){sipspec_span_z(tp_name[s->kind]), sipspec_span_z(s->local_host), (int)s->local_port,
+                                sipspec_span_z(p->branch), 1, {NULL, 0}};
   f->max_forwards = 70;
   f->from = (sipspec_addr_fields){sipspec_span_z(ua->display_name), sipspec_span_z(p->from_uri),
                                   sipspec_span_z(s->from_tag), {NULL, 0}};
@@ -119,16 +119,17 @@ int session_build_invite(sipspec_session *s) {
  * dialog is made; a request too big for UDP moves the session to TCP first (18.1.1). */
 int session_send_invite(sipspec_session *s) {
   sipspec_sockaddr tl;
-  int rc = session_build_invite(s);
-  if (!rc && session_needs_tcp(s, s->invite_len, &s->dest, &tl)) { /* a retry with credentials too */
-    session_move_to_tcp(s, &tl);
-    rc = session_build_invite(s);
-  }
-  if (!rc) rc = session_new_dialog(s);
   invite_parts p;
   sipspec_request_fields f;
-  if (!rc) rc = invite_fields(s, &p, &f);
-  else p.lines = NULL;
+  int rc = invite_fields(s, &p, &f);
+  if (!rc) s->invite_len = sipspec_request_fields_size(&f);
+  if (!rc && session_needs_tcp(s, s->invite_len, &s->dest, &tl)) { /* a retry with credentials too */
+    session_move_to_tcp(s, &tl);
+    free(p.lines);
+    rc = invite_fields(s, &p, &f); /* the TCP Via and Contact */
+    if (!rc) s->invite_len = sipspec_request_fields_size(&f);
+  }
+  if (!rc) rc = session_new_dialog(s);
   if (!rc) rc = session_start_tsx(s, ST_INVITE, &f, &s->dest);
   free(p.lines);
   return rc;

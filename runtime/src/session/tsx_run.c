@@ -344,20 +344,6 @@ static int start_built(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspe
   return SIPSPEC_OK;
 }
 
-/* An upper bound of what sipspec_build_request() writes for f (quoted-pairs double a display
- * name at most; header lines gain at most ": " and a CRLF). */
-static size_t request_cap(const sipspec_request_fields *f) {
-  size_t n = 512 + f->method.len * 2 + f->request_uri.len + f->via.transport.len + f->via.host.len +
-             f->via.branch.len + f->via.received.len + f->call_id.len + f->extra_lines.len * 2 +
-             f->content_type.len + f->body.len;
-  const sipspec_addr_fields *a[] = {&f->from, &f->to, f->contact};
-  for (int i = 0; i < 3; i++)
-    if (a[i]) n += 2 * a[i]->display.len + a[i]->uri.len + a[i]->tag.len + a[i]->params.len + 48;
-  for (size_t i = 0; f->routes && i < f->n_routes; i++) n += f->routes[i].len + 16;
-  for (size_t i = 0; f->headers && i < f->n_headers; i++) n += f->headers[i].name.len + f->headers[i].value.len + 8;
-  return n;
-}
-
 int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest,
                              const sipspec_request_fields *f, const sipspec_tsx_callbacks *cb,
                              sipspec_tsx **out) {
@@ -377,7 +363,7 @@ int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const s
   if (rc) return rc;
   key.port = f->via.port > 0 ? (unsigned)f->via.port : sipspec_span_ieq(f->via.transport, "TLS") ? 5061u : 5060u;
   /* The text, once, with the builder (every field checked as it is written). */
-  size_t cap = request_cap(f);
+  size_t cap = sipspec_request_fields_cap(f);
   char *req = malloc(cap);
   if (!req) return SIPSPEC_E_NOMEM;
   sipspec_build b;

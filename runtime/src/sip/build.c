@@ -56,13 +56,11 @@ int sipspec_build_request_line(sipspec_build *b, sipspec_span method, sipspec_sp
 }
 
 int sipspec_build_status_line(sipspec_build *b, int status, sipspec_span reason) {
-  char code[8];
-  if (status < 100 || status > 699) sipspec_build_fail(b, SIPSPEC_E_INVAL, "Status-Code", NULL);
+  if (status < 100 || status > 699) return sipspec_build_fail(b, SIPSPEC_E_INVAL, "Status-Code", NULL);
   if (has_crlf(reason)) sipspec_build_fail(b, SIPSPEC_E_BUILD_CRLF, "Reason-Phrase", NULL);
-  snprintf(code, sizeof code, "%d", status);
-  puts_(b, "SIP/2.0 ");
-  puts_(b, code);
-  puts_(b, " ");
+  char line[13] = "SIP/2.0 000 "; /* 7.2: SIP-Version SP Status-Code SP */
+  line[8] = (char)('0' + status / 100), line[9] = (char)('0' + status / 10 % 10), line[10] = (char)('0' + status % 10);
+  put(b, line, 12);
   putspan(b, reason);
   return puts_(b, "\r\n");
 }
@@ -78,8 +76,15 @@ int sipspec_build_raw(sipspec_build *b, sipspec_span bytes) { return putspan(b, 
 
 int sipspec_build_finish(sipspec_build *b, sipspec_span body) {
   char cl[48];
-  snprintf(cl, sizeof cl, "Content-Length: %zu\r\n\r\n", body.len);
-  puts_(b, cl);
+  size_t k = sizeof cl - 4, n = body.len;
+  memcpy(cl + k, "\r\n\r\n", 4);
+  do {
+    cl[--k] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n);
+  k -= 16;
+  memcpy(cl + k, "Content-Length: ", 16);
+  put(b, cl + k, sizeof cl - k);
   return putspan(b, body);
 }
 

@@ -8,7 +8,9 @@
  * writes no folded lines, RFC 3261 7.3.1), so a value cannot end its line early.
  *
  * A value is composed in a scratch string first (stack, or heap past 512 bytes), checked,
- * then appended; a builder that only measures (sipspec_build_init_measure()) checks too.
+ * then appended. A builder that only measures (sipspec_build_init_measure(): no buffer)
+ * counts the bytes and checks nothing: the size of a message does not depend on the checks,
+ * and the message is checked when it is written.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +63,12 @@ static void v_str(vstr *v, const char *s) { v_put(v, s, strlen(s)); }
 
 static void v_uint(vstr *v, unsigned long n) {
   char d[24];
-  int k = snprintf(d, sizeof d, "%lu", n);
-  v_put(v, d, (size_t)k);
+  size_t k = sizeof d;
+  do {
+    d[--k] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n);
+  v_put(v, d + k, sizeof d - k);
 }
 
 static sipspec_span lit(const char *s) { return (sipspec_span){s, strlen(s)}; }
@@ -73,10 +79,12 @@ static int bad_byte(sipspec_span s) {
   return s.len && (memchr(s.p, '\r', s.len) || memchr(s.p, '\n', s.len) || memchr(s.p, '\0', s.len));
 }
 
+static int measuring(const sipspec_build *b) { return !b->buf; }
+
 /* Runs one of the grammar's whole-value scanners on s (they stop at a CR past the end). */
 int sipspec_build_check_token(sipspec_build *b, sipspec_span s, const char *what) {
   const char *far;
-  if (b->err) return b->err;
+  if (b->err || measuring(b)) return b->err;
   if (!s.len || !s.p) return sipspec_build_fail(b, SIPSPEC_E_BUILD_FIELD, what, "missing");
   if (bad_byte(s)) return sipspec_build_fail(b, SIPSPEC_E_BUILD_CRLF, what, NULL);
   if (sipspec_gf_token(s.p, s.p + s.len, &far) < 0) return sipspec_build_fail(b, SIPSPEC_E_BUILD_TOKEN, what, "not a token");
@@ -86,7 +94,7 @@ int sipspec_build_check_token(sipspec_build *b, sipspec_span s, const char *what
 int sipspec_build_check_uri(sipspec_build *b, sipspec_span s, const char *what) {
   const char *far;
   sipspec_uri u;
-  if (b->err) return b->err;
+  if (b->err || measuring(b)) return b->err;
   if (!s.len || !s.p) return sipspec_build_fail(b, SIPSPEC_E_BUILD_FIELD, what, "missing");
   if (bad_byte(s)) return sipspec_build_fail(b, SIPSPEC_E_BUILD_CRLF, what, NULL);
   if (sipspec_gf_uri(s.p, s.p + s.len, &u, &far) < 0) return sipspec_build_fail(b, SIPSPEC_E_BUILD_URI, what, "not a URI");
@@ -128,18 +136,50 @@ static int value_ok(vstr *v, sipspec_hdr_id id, const char **rule) {
 }
 
 /* Appends "name: value\r\n" once value passed the rule of header id. */
-static int emit(sipspec_build *b, sipspec_hdr_id id, sipspec_span name, vstr *v) {
+/* What a value refused by its header's rule says when one of its parts is the culprit: a
+ * URI (checked alone only then) is named as the URI. */
+typedef struct part_hint {
+  sipspec_span uri;
+  const char *what;
+} part_hint;
+
+static int emit_hint(sipspec_build *b, sipspec_hdr_id id, sipspec_span name, vstr *v, const part_hint *hint);
+
+static int emit(sipspec_build *b, sipspec_hdr_id id, sipspec_span name, vstr *v) { return emit_hint(b, id, name, v, NULL); }
+
+/* A value made only of parts already checked against their own rules, whose concatenation is
+ * the header's rule (CSeq: 1*DIGIT LWS Method; Max-Forwards: 1*DIGIT): written as it is. */
+static int emit_checked(sipspec_build *b, sipspec_span name, vstr *v) {
+  int rc = b->err;
+  if (!rc && v->oom) rc = sipspec_build_fail(b, SIPSPEC_E_NOMEM, "header value", NULL);
+  if (!rc) rc = sipspec_build_line_trusted(b, name, (sipspec_span){v->p, v->len});
+  v_free(v);
+  return rc;
+}
+
+static int emit_hint(sipspec_build *b, sipspec_hdr_id id, sipspec_span name, vstr *v, const part_hint *hint) {
   const char *rule;
   char what[48];
   int rc = b->err;
   if (!rc && v->oom) rc = sipspec_build_fail(b, SIPSPEC_E_NOMEM, "header value", NULL);
+  if (!rc && measuring(b)) { /* the size alone */
+    rc = sipspec_build_line_trusted(b, name, (sipspec_span){v->p, v->len});
+    v_free(v);
+    return rc;
+  }
   if (!rc && bad_byte((sipspec_span){v->p, v->len})) {
     snprintf(what, sizeof what, "%.*s value", (int)(name.len < 32 ? name.len : 32), name.p);
     rc = sipspec_build_fail(b, SIPSPEC_E_BUILD_CRLF, what, NULL);
   }
   if (!rc && !value_ok(v, id, &rule)) {
-    snprintf(what, sizeof what, "%.*s value", (int)(name.len < 32 ? name.len : 32), name.p);
-    rc = sipspec_build_fail(b, SIPSPEC_E_BUILD_VALUE, what, rule);
+    const char *far;
+    sipspec_uri u;
+    if (hint && sipspec_gf_uri(hint->uri.p, hint->uri.p + hint->uri.len, &u, &far) < 0) {
+      rc = sipspec_build_fail(b, SIPSPEC_E_BUILD_URI, hint->what, "not a URI");
+    } else {
+      snprintf(what, sizeof what, "%.*s value", (int)(name.len < 32 ? name.len : 32), name.p);
+      rc = sipspec_build_fail(b, SIPSPEC_E_BUILD_VALUE, what, rule);
+    }
   }
   if (!rc) rc = sipspec_build_line_trusted(b, name, (sipspec_span){v->p, v->len});
   v_free(v);
@@ -150,7 +190,7 @@ static int emit(sipspec_build *b, sipspec_hdr_id id, sipspec_span name, vstr *v)
 
 int sipspec_build_header(sipspec_build *b, sipspec_span name, sipspec_span value) {
   if (b->err) return b->err;
-  int id = name_id(name);
+  int id = measuring(b) ? SIPSPEC_H_OTHER : name_id(name);
   if (id < 0) {
     char what[48];
     snprintf(what, sizeof what, "header name \"%.*s\"", (int)(name.len < 24 ? name.len : 24), name.p ? name.p : "");
@@ -287,14 +327,24 @@ int sipspec_build_addr(sipspec_build *b, sipspec_hdr_id id, const sipspec_addr_f
              id != SIPSPEC_H_RECORD_ROUTE))
     return sipspec_build_fail(b, SIPSPEC_E_INVAL, "address header", NULL);
   const char *name = sipspec_hdr_name(id);
-  char what[32];
-  snprintf(what, sizeof what, "%s URI", name);
-  sipspec_build_check_uri(b, f->uri, what);
-  if (f->tag.len) {
-    snprintf(what, sizeof what, "%s tag", name);
-    sipspec_build_check_token(b, f->tag, what);
+  static const char *const uri_what[] = {[SIPSPEC_H_FROM] = "From URI", [SIPSPEC_H_TO] = "To URI",
+                                         [SIPSPEC_H_CONTACT] = "Contact URI", [SIPSPEC_H_ROUTE] = "Route URI",
+                                         [SIPSPEC_H_RECORD_ROUTE] = "Record-Route URI"};
+  static const char *const tag_what[] = {[SIPSPEC_H_FROM] = "From tag", [SIPSPEC_H_TO] = "To tag",
+                                         [SIPSPEC_H_CONTACT] = "Contact tag", [SIPSPEC_H_ROUTE] = "Route tag",
+                                         [SIPSPEC_H_RECORD_ROUTE] = "Record-Route tag"};
+  /* The URI is checked by the name-addr rule itself (LAQUOT URI RAQUOT: SIP-URI, SIPS-URI or
+   * absoluteURI), the value being "<" uri ">" as long as the URI cannot close the brackets
+   * early: it may hold no '<' or '>' (no URI does). */
+  if (!b->err && !f->uri.len) sipspec_build_fail(b, SIPSPEC_E_BUILD_FIELD, uri_what[id], "missing");
+  if (!b->err && !measuring(b)) {
+    if (bad_byte(f->uri)) sipspec_build_fail(b, SIPSPEC_E_BUILD_CRLF, uri_what[id], NULL);
+    else if (memchr(f->uri.p, '>', f->uri.len) || memchr(f->uri.p, '<', f->uri.len))
+      sipspec_build_fail(b, SIPSPEC_E_BUILD_URI, uri_what[id], "not a URI");
   }
-  if (bad_byte(f->display)) {
+  if (f->tag.len) sipspec_build_check_token(b, f->tag, tag_what[id]);
+  if (!b->err && !measuring(b) && bad_byte(f->display)) {
+    char what[32];
     snprintf(what, sizeof what, "%s display name", name);
     sipspec_build_fail(b, SIPSPEC_E_BUILD_CRLF, what, NULL);
   }
@@ -314,7 +364,8 @@ int sipspec_build_addr(sipspec_build *b, sipspec_hdr_id id, const sipspec_addr_f
     v_span(&v, f->tag);
   }
   v_span(&v, f->params);
-  return emit(b, id, lit(name), &v);
+  part_hint hint = {f->uri, uri_what[id]};
+  return emit_hint(b, id, lit(name), &v, &hint);
 }
 
 int sipspec_build_route_set(sipspec_build *b, sipspec_hdr_id id, const sipspec_span *uris, size_t n) {
@@ -334,7 +385,7 @@ int sipspec_build_cseq(sipspec_build *b, uint32_t number, sipspec_span method) {
   v_uint(&v, number);
   v_str(&v, " ");
   v_span(&v, method);
-  return emit(b, SIPSPEC_H_CSEQ, lit("CSeq"), &v);
+  return emit_checked(b, lit("CSeq"), &v); /* 20.16: 1*DIGIT LWS Method (a checked token) */
 }
 
 int sipspec_build_call_id(sipspec_build *b, sipspec_span call_id) {
@@ -350,7 +401,7 @@ int sipspec_build_max_forwards(sipspec_build *b, int hops) {
   vstr v;
   v_init(&v);
   v_uint(&v, (unsigned long)hops);
-  return emit(b, SIPSPEC_H_MAX_FORWARDS, lit("Max-Forwards"), &v);
+  return emit_checked(b, lit("Max-Forwards"), &v); /* 20.22: 1*DIGIT */
 }
 
 /* ---- requests ------------------------------------------------------------------------- */
@@ -395,6 +446,19 @@ int sipspec_build_request_layout(sipspec_build *b, const sipspec_request_fields 
 
 int sipspec_build_request(sipspec_build *b, const sipspec_request_fields *f) {
   return sipspec_build_request_layout(b, f, NULL);
+}
+
+size_t sipspec_request_fields_cap(const sipspec_request_fields *f) {
+  /* Quoted-pairs double a display name at most; header lines gain at most ": " and a CRLF. */
+  size_t n = 512 + f->method.len * 2 + f->request_uri.len + f->via.transport.len + f->via.host.len +
+             f->via.branch.len + f->via.received.len + f->call_id.len + f->extra_lines.len * 2 +
+             f->content_type.len + f->body.len;
+  const sipspec_addr_fields *a[] = {&f->from, &f->to, f->contact};
+  for (int i = 0; i < 3; i++)
+    if (a[i]) n += 2 * a[i]->display.len + a[i]->uri.len + a[i]->tag.len + a[i]->params.len + 48;
+  for (size_t i = 0; f->routes && i < f->n_routes; i++) n += f->routes[i].len + 16;
+  for (size_t i = 0; f->headers && i < f->n_headers; i++) n += f->headers[i].name.len + f->headers[i].value.len + 8;
+  return n;
 }
 
 size_t sipspec_request_fields_size(const sipspec_request_fields *f) {

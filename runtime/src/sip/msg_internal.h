@@ -95,6 +95,9 @@ typedef struct sipspec_request_layout {
   size_t from, from_len, to, to_len, call_id, call_id_len, cseq, cseq_len; /* values */
 } sipspec_request_layout;
 
+/* An upper bound of what sipspec_build_request() writes for f (no check, no pass). */
+size_t sipspec_request_fields_cap(const sipspec_request_fields *f);
+
 /* sipspec_build_request() that also says where each part went (lay may be NULL). */
 int sipspec_build_request_layout(sipspec_build *b, const sipspec_request_fields *f, sipspec_request_layout *lay);
 
