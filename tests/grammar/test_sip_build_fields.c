@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sip/msg_internal.h"
 #include "sipspec/error.h"
 #include "sipspec/msg.h"
 #include "test_sip_grammar.h"
@@ -284,6 +285,22 @@ void test_fields_writers(void) {
   CU_ASSERT_EQUAL(b.len, c.len);
   f.from.tag = S("a b");
   CU_ASSERT_EQUAL(sipspec_request_fields_size(&f), c.len - 10 + 3);
+  f = full();
+  /* the upper bound the transaction layer allocates holds the request, worst cases too:
+   * every display character escaped, the shortest extra lines, the largest numbers */
+  CU_ASSERT_TRUE(sipspec_request_fields_cap(&f) >= c.len);
+  char quotes[200];
+  memset(quotes, '"', sizeof quotes - 1);
+  quotes[sizeof quotes - 1] = '\0';
+  f.from.display = f.to.display = S(quotes);
+  f.extra_lines = S("g:\r\nh:\r\nq:\r\nw:\r\n"); /* no compact names */
+  f.cseq = 4294967295u;
+  f.max_forwards = 255;
+  f.via.port = 65535;
+  sipspec_build_init(&c, big, sizeof big);
+  if (sipspec_build_request(&c, &f)) fprintf(stderr, "worst case refused: %s\n", c.what);
+  CU_ASSERT_EQUAL_FATAL(c.err, SIPSPEC_OK);
+  CU_ASSERT_TRUE(sipspec_request_fields_cap(&f) >= c.len);
   f = full();
   /* a long value (past the 512-byte scratch) is checked and written whole */
   char longv[3000];

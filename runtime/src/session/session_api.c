@@ -147,7 +147,7 @@ static int session_prepare(sipspec_session *s) {
   /* RFC 3261 18.1.1: an INVITE too big for UDP goes over TCP (when TCP is open); the
    * credentials added below are still to come, so session_act_send_invite checks again. */
   sipspec_sockaddr tl;
-  if (!session_build_invite(s) && session_needs_tcp(s, s->invite_len, &s->dest, &tl)) session_move_to_tcp(s, &tl);
+  if (session_invite_needs_tcp(s, &tl)) session_move_to_tcp(s, &tl);
   if (ua->have_auth && !s->digest) {
     rc = sipspec_digest_client_create(&ua->auth, &s->digest);
     char *cred = NULL;

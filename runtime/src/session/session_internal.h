@@ -258,8 +258,8 @@ void session_move_to_tcp(sipspec_session *s, const sipspec_sockaddr *tl);
 int session_dialog_for_invite(sipspec_session *s, const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
                               sipspec_dialog **out);
 
-/* The INVITE's size as it would be written now, into s->invite_len (18.1.1). */
-int session_build_invite(sipspec_session *s);
+/* 1 when the INVITE as it would be written now must go over TCP (18.1.1). */
+int session_invite_needs_tcp(sipspec_session *s, sipspec_sockaddr *tl);
 /* Sends the INVITE: its dialog, then its client transaction (from typed fields). */
 int session_send_invite(sipspec_session *s);
 /* A (new) UAC dialog for the INVITE just built (recreated after an auth retry). */

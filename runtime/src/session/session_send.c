@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "session/session_internal.h"
+#include "sip/msg_internal.h"
 
 /* ---- the transport (RFC 3261 18.1.1) ------------------------------------------------------ */
 
@@ -22,6 +23,16 @@ int session_needs_tcp(sipspec_session *s, size_t len, const sipspec_sockaddr *de
   sipspec_transport *tcp = sipspec_tsx_layer_transport(ua->layer, SIPSPEC_TP_TCP);
   return tcp && sipspec_transport_pick(&c, len, &pick, NULL, 0) == SIPSPEC_OK && pick == SIPSPEC_TP_TCP &&
          sipspec_transport_local_addr(tcp, dest, tl) == SIPSPEC_OK;
+}
+
+/* session_needs_tcp() for the request f describes: its size measured only when the upper
+ * bound of it (no pass over the fields) would not fit. */
+static int fields_need_tcp(sipspec_session *s, const sipspec_request_fields *f, const sipspec_sockaddr *dest,
+                           sipspec_sockaddr *tl, size_t *len) {
+  *len = sipspec_request_fields_cap(f);
+  if (!session_needs_tcp(s, *len, dest, tl)) return 0;
+  *len = sipspec_request_fields_size(f);
+  return session_needs_tcp(s, *len, dest, tl);
 }
 
 /* RFC 3261 18.1.1: a request too big for UDP goes over TCP, to the same host and port. The
@@ -99,20 +110,15 @@ static int invite_fields(sipspec_session *s, invite_parts *p, sipspec_request_fi
   return SIPSPEC_OK;
 }
 
-/* The INVITE's size as the builder would write it now (s->invite_len), for the choice of
- * transport (RFC 3261 18.1.1). */
-int session_build_invite(sipspec_session *s) {
+/* 1 when the INVITE as it would be written now must go over TCP (18.1.1; *tl as
+ * session_needs_tcp() gives it). */
+int session_invite_needs_tcp(sipspec_session *s, sipspec_sockaddr *tl) {
   invite_parts p;
   sipspec_request_fields f;
-  int rc = invite_fields(s, &p, &f);
-  if (!rc) {
-    sipspec_build b;
-    sipspec_build_init_measure(&b);
-    rc = sipspec_build_request(&b, &f);
-    s->invite_len = rc ? 0 : b.len;
-  }
+  size_t len;
+  int rc = invite_fields(s, &p, &f), tcp = !rc && fields_need_tcp(s, &f, &s->dest, tl, &len);
   free(p.lines);
-  return rc;
+  return tcp;
 }
 
 /* Sends the INVITE (its client transaction builds the text from the fields) after its
@@ -122,13 +128,12 @@ int session_send_invite(sipspec_session *s) {
   invite_parts p;
   sipspec_request_fields f;
   int rc = invite_fields(s, &p, &f);
-  if (!rc) s->invite_len = sipspec_request_fields_size(&f);
-  if (!rc && session_needs_tcp(s, s->invite_len, &s->dest, &tl)) { /* a retry with credentials too */
+  if (!rc && fields_need_tcp(s, &f, &s->dest, &tl, &s->invite_len)) { /* a retry with credentials too */
     session_move_to_tcp(s, &tl);
     free(p.lines);
     rc = invite_fields(s, &p, &f); /* the TCP Via and Contact */
-    if (!rc) s->invite_len = sipspec_request_fields_size(&f);
   }
+  if (!rc) s->invite_len = sipspec_request_fields_size(&f);
   if (!rc) rc = session_new_dialog(s);
   if (!rc) rc = session_start_tsx(s, ST_INVITE, &f, &s->dest);
   free(p.lines);
@@ -178,7 +183,8 @@ void session_dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *r
   sipspec_sockaddr a, tl;
   if (!s->cur_req) return;
   ua_hop_addr(s, hop, &a);
-  if (!session_needs_tcp(s, sipspec_request_fields_size(req), &a, &tl)) {
+  size_t len;
+  if (!fields_need_tcp(s, req, &a, &tl, &len)) {
     s->cur_req->rc = session_start_tsx(s, s->cur_req->role, req, &a);
     return;
   }

@@ -449,9 +449,11 @@ int sipspec_build_request(sipspec_build *b, const sipspec_request_fields *f) {
 }
 
 size_t sipspec_request_fields_cap(const sipspec_request_fields *f) {
-  /* Quoted-pairs double a display name at most; header lines gain at most ": " and a CRLF. */
-  size_t n = 512 + f->method.len * 2 + f->request_uri.len + f->via.transport.len + f->via.host.len +
-             f->via.branch.len + f->via.received.len + f->call_id.len + f->extra_lines.len * 2 +
+  /* The fixed text of the request line and the typed headers is under 170 bytes; quoted-pairs
+   * double a display name at most; a header line of the extra lines gains at most one space
+   * (the shortest, "a:\r\n", is 4 bytes). */
+  size_t n = 256 + f->method.len * 2 + f->request_uri.len + f->via.transport.len + f->via.host.len +
+             f->via.branch.len + f->via.received.len + f->call_id.len + f->extra_lines.len + f->extra_lines.len / 4 +
              f->content_type.len + f->body.len;
   const sipspec_addr_fields *a[] = {&f->from, &f->to, f->contact};
   for (int i = 0; i < 3; i++)
