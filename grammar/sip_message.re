@@ -575,6 +575,22 @@ G_LINK const char *G(token_elem)(const char *p, const char *lim, const char **fa
 }
 
 #ifdef SIPSPEC_G_TRACK_FAR /* bounds-checked only */
+/* A whole token (RFC 3261 25.1), nothing around it: the builder's check of methods, tags,
+ * branches, transports and header names (runtime/src/sip/build_fields.c). */
+G_LINK int G(token)(const char *p, const char *lim, const char **farp) {
+  const char *cur = p, *mar = NULL, *far = p;
+  (void)mar;
+  /*!re2c
+    token end {
+      if (!AT_END()) { *farp = cur - 1; return -1; }
+      return 0;
+    }
+    * { *farp = far; return -1; }
+  */
+}
+#endif
+
+#ifdef SIPSPEC_G_TRACK_FAR /* bounds-checked only */
 G_LINK const char *G(param_next)(const char *p, const char *lim, sipspec_span *name,
                                  sipspec_span *value) {
   const char *cur = p, *mar = NULL, *far = p;

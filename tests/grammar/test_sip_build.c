@@ -116,7 +116,7 @@ void test_build_limits(void) {
   char big[256];
   sipspec_build_init(&b, big, sizeof big);
   CU_ASSERT_EQUAL(sipspec_build_header(&b, (sipspec_span){"X\r\nY", 4}, (sipspec_span){"v", 1}),
-                  SIPSPEC_E_INVAL);
+                  SIPSPEC_E_BUILD_CRLF);
   sipspec_build_init(&b, big, sizeof big);
   CU_ASSERT_EQUAL(sipspec_build_status_line(&b, 99, (sipspec_span){"x", 1}), SIPSPEC_E_INVAL);
   /* Content-Length is the body's real length. */

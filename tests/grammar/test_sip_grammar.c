@@ -8,6 +8,7 @@
  *   test_sip_grammar corpus DIR         every message of DIR/MANIFEST.tsv: the manifest's
  *                                       fields, and parse(build(m)) == m.
  *   test_sip_grammar build              responses, ACK and CANCEL as RFC 3261 derives them.
+ *   test_sip_grammar fields             the typed fields (test_sip_build_fields.c).
  *   test_sip_grammar framer             keep-alives, pipelining, garbage, oversize, limits.
  *                                       (the build and framer suites: test_sip_build.c)
  *
@@ -472,7 +473,7 @@ static void test_corpus(void) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: test_sip_grammar cases FILE.md... | corpus DIR | build | framer\n");
+    fprintf(stderr, "usage: test_sip_grammar cases FILE.md... | corpus DIR | build | fields | framer\n");
     return 2;
   }
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
@@ -494,6 +495,11 @@ int main(int argc, char **argv) {
     CU_add_test(s, "builder limits and Content-Length", test_build_limits);
     CU_add_test(s, "span helpers: eq, ieq, copy, dup", test_span_helpers);
     CU_add_test(s, "a token in a list header (Allow, Supported, Require)", test_has_token);
+  } else if (!strcmp(argv[1], "fields")) {
+    CU_add_test(s, "typed fields: parse(build(fields)) gives them back, in RFC 3261 order", test_fields_round_trip);
+    CU_add_test(s, "display names quoted and escaped", test_fields_display_escaping);
+    CU_add_test(s, "refusals: CR/LF, tokens, URIs, header rules, missing fields", test_fields_refusals);
+    CU_add_test(s, "single writers, full buffer, measuring", test_fields_writers);
   } else if (!strcmp(argv[1], "framer")) {
     CU_add_test(s, "pipelined messages and CRLF keep-alives (RFC 5626 3.5.1)", test_framer_pipeline_keepalive);
     CU_add_test(s, "garbage, missing Content-Length, oversize", test_framer_errors);

@@ -19,5 +19,9 @@ void test_framer_errors(void);
 void test_limits(void);
 void test_span_helpers(void);
 void test_has_token(void);
+void test_fields_round_trip(void);
+void test_fields_display_escaping(void);
+void test_fields_refusals(void);
+void test_fields_writers(void);
 
 #endif

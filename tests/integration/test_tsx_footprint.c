@@ -188,7 +188,7 @@ static void start_clients(env *e, const char *method, const int *count, int k) {
   for (int i = 0; i < N; i++) {
     size_t n = tt_request(req, sizeof req, method, "UDP", &e->addr, NULL, 1, 0);
     CU_ASSERT_EQUAL_FATAL(e->n < 2 * N, 1);
-    CU_ASSERT_EQUAL_FATAL(sipspec_tsx_client_start(e->layer, SIPSPEC_TP_UDP, &e->p.addr, req, n, &cb, &e->t[e->n++]),
+    CU_ASSERT_EQUAL_FATAL(tt_start_text(e->layer, SIPSPEC_TP_UDP, &e->p.addr, req, n, &cb, &e->t[e->n++]),
                           SIPSPEC_OK);
     if ((i + 1) % BATCH == 0) CU_ASSERT_TRUE(tt_run_until_count(e->loop, count, (k - 1) * N + i + 1, 10));
   }

@@ -220,7 +220,7 @@ static void ack_from_record(void) {
   CU_ASSERT_EQUAL(len, b.len);
   CU_ASSERT_EQUAL(memcmp(cancel, ref, b.len), 0);
   free(cancel);
-  CU_ASSERT_EQUAL(tsx_build_cancel(r, "Content-Length: 1\r\n", &cancel, &len), SIPSPEC_E_INVAL);
+  CU_ASSERT_EQUAL(tsx_build_cancel(r, "Content-Length: 1\r\n", &cancel, &len), SIPSPEC_E_BUILD_FIELD);
   free(r);
   sipspec_msg_destroy(mi);
   sipspec_msg_destroy(mr);
@@ -246,11 +246,14 @@ static void responses_with_tu_headers(void) {
   m = parse("INVITE sip:b@h SIP/2.0\r\n" HDRS(VIA1, "1 INVITE"));
   tsx_rec *rec = NULL;
   CU_ASSERT_EQUAL_FATAL(tsx_rec_new(m, &src, &rec), SIPSPEC_OK);
-  /* header lines that would break the message are refused */
+  /* header lines that would break the message are refused, each with the builder's reason */
   const char *bad[] = {"Contact: <sip:b@h>", "Content-Length: 3\r\n", ": x\r\n", " folded: x\r\n", "No Colon\r\n",
-                       "X: a\r\n\r\nINVITE sip:x SIP/2.0\r\n", "l: 4\r\n"};
+                       "X: a\r\n\r\nINVITE sip:x SIP/2.0\r\n", "l: 4\r\n", "Contact: <sip:b@h\r\n", "CSeq: x\r\n"};
+  const int why[] = {SIPSPEC_E_BUILD_FIELD, SIPSPEC_E_BUILD_FIELD, SIPSPEC_E_BUILD_TOKEN, SIPSPEC_E_BUILD_TOKEN,
+                     SIPSPEC_E_BUILD_TOKEN, SIPSPEC_E_BUILD_CRLF, SIPSPEC_E_BUILD_FIELD, SIPSPEC_E_BUILD_VALUE,
+                     SIPSPEC_E_BUILD_VALUE};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    CU_ASSERT_EQUAL(tsx_build_response(rec, 486, NULL, NULL, bad[i], NULL, 0, &out, &len), SIPSPEC_E_INVAL);
+    CU_ASSERT_EQUAL(tsx_build_response(rec, 486, NULL, NULL, bad[i], NULL, 0, &out, &len), why[i]);
   CU_ASSERT_EQUAL(tsx_build_response(rec, 99, NULL, NULL, NULL, NULL, 0, &out, &len), SIPSPEC_E_INVAL);
   free(rec);
   CU_ASSERT_STRING_EQUAL(tsx_reason_phrase(486), "Busy Here");

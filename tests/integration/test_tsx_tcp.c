@@ -55,7 +55,7 @@ static int start(env *e, const char *method, const sipspec_sockaddr *dest, tt_re
   sipspec_tsx_callbacks cb = tt_rec_callbacks;
   cb.user = rec;
   memset(rec, 0, sizeof *rec);
-  return sipspec_tsx_client_start(e->cli.layer, SIPSPEC_TP_TCP, dest, req, n, &cb, &rec->t);
+  return tt_start_text(e->cli.layer, SIPSPEC_TP_TCP, dest, req, n, &cb, &rec->t);
 }
 
 static uint64_t taken(const sipspec_chart *c, int transition) { return c->counts[transition]; }

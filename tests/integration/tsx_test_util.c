@@ -202,3 +202,94 @@ int tt_run_until_count(struct ev_loop *loop, const int *value, int at_least, dou
   tt_want w = {value, at_least};
   return tst_run_until(loop, tt_int_at_least, &w, max_s);
 }
+
+/* ---- requests as typed fields ------------------------------------------------------------ */
+
+/* params without its ";tag=..." parameter (the tag is a field of its own). */
+static sipspec_span strip_tag(sipspec_span params, char *buf, size_t cap) {
+  size_t n = 0;
+  const char *p = params.p, *end = params.p + params.len;
+  while (p && p < end) {
+    const char *q = memchr(p + 1, ';', (size_t)(end - p - 1));
+    if (!q) q = end;
+    if (!((size_t)(q - p) >= 5 && !strncasecmp(p, ";tag=", 5)) && n + (size_t)(q - p) < cap) {
+      memcpy(buf + n, p, (size_t)(q - p));
+      n += (size_t)(q - p);
+    }
+    p = q;
+  }
+  return (sipspec_span){buf, n};
+}
+
+static int addr_fields(const sipspec_addr *a, sipspec_addr_fields *f, char *disp, char *params, size_t cap) {
+  long dn = a->display.len ? sipspec_unquote(a->display, disp, cap) : 0;
+  if (dn < 0) return SIPSPEC_E_RANGE;
+  f->display = (sipspec_span){disp, (size_t)dn};
+  f->uri = a->uri;
+  f->tag = a->tag;
+  f->params = strip_tag(a->params, params, cap);
+  return SIPSPEC_OK;
+}
+
+int tt_fields_of(tt_fields *o, const char *text, size_t len) {
+  memset(&o->f, 0, sizeof o->f);
+  if (!o->m && sipspec_msg_create(&o->m, NULL) != SIPSPEC_OK) return SIPSPEC_E_NOMEM;
+  int rc = sipspec_msg_parse(o->m, text, len);
+  if (rc) return rc;
+  const sipspec_msg *m = o->m;
+  if (!sipspec_msg_is_request(m)) return SIPSPEC_E_TSX_BAD_REQUEST;
+  sipspec_request_fields *f = &o->f;
+  sipspec_via v;
+  sipspec_addr a;
+  f->method = sipspec_msg_method_text(m);
+  f->request_uri = sipspec_msg_request_uri(m);
+  if (sipspec_msg_via(m, 0, &v) == SIPSPEC_OK)
+    f->via = (sipspec_via_fields){v.transport, v.host, v.port > 0 ? v.port : 0, v.branch, v.rport >= 0, v.received};
+  f->max_forwards = sipspec_msg_max_forwards(m);
+  size_t n = 0;
+  for (size_t i = 0; i < sipspec_msg_value_count(m, SIPSPEC_H_ROUTE) && n < 16; i++)
+    if (sipspec_msg_route(m, i, &a) == SIPSPEC_OK) o->routes[n++] = a.uri;
+  f->routes = o->routes;
+  f->n_routes = n;
+  if (sipspec_msg_from(m, &a) == SIPSPEC_OK) addr_fields(&a, &f->from, o->disp[0], o->params[0], sizeof o->params[0]);
+  if (sipspec_msg_to(m, &a) == SIPSPEC_OK) addr_fields(&a, &f->to, o->disp[1], o->params[1], sizeof o->params[1]);
+  if (sipspec_msg_value_count(m, SIPSPEC_H_CONTACT) && sipspec_msg_contact(m, 0, &a) == SIPSPEC_OK) {
+    addr_fields(&a, &o->contact, o->disp[2], o->params[2], sizeof o->params[2]);
+    f->contact = &o->contact;
+  }
+  f->call_id = sipspec_msg_call_id(m);
+  f->cseq = sipspec_msg_cseq(m);
+  n = 0;
+  for (size_t i = 0; i < sipspec_msg_header_count(m) && n < 32; i++) {
+    sipspec_header h;
+    if (sipspec_msg_header(m, i, &h) != SIPSPEC_OK) continue;
+    switch (h.id) {
+    case SIPSPEC_H_VIA: case SIPSPEC_H_MAX_FORWARDS: case SIPSPEC_H_ROUTE: case SIPSPEC_H_FROM: case SIPSPEC_H_TO:
+    case SIPSPEC_H_CALL_ID: case SIPSPEC_H_CSEQ: case SIPSPEC_H_CONTACT: case SIPSPEC_H_CONTENT_LENGTH: break;
+    case SIPSPEC_H_CONTENT_TYPE: f->content_type = h.value; break;
+    default: o->hdrs[n++] = (sipspec_ext_header){h.name, h.value}; break;
+    }
+  }
+  f->headers = o->hdrs;
+  f->n_headers = n;
+  f->body = sipspec_msg_body(m);
+  /* A request whose CSeq method is not its method has no fields (the builder writes one). */
+  sipspec_span cm = sipspec_msg_cseq_method_text(m);
+  if (cm.len != f->method.len || memcmp(cm.p, f->method.p, cm.len)) return SIPSPEC_E_TSX_BAD_REQUEST;
+  return SIPSPEC_OK;
+}
+
+void tt_fields_done(tt_fields *o) {
+  sipspec_msg_destroy(o->m);
+  o->m = NULL;
+}
+
+int tt_start_text(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest, const char *req, size_t n,
+                  const sipspec_tsx_callbacks *cb, sipspec_tsx **out) {
+  tt_fields o;
+  memset(&o, 0, sizeof o);
+  int rc = tt_fields_of(&o, req, n);
+  if (!rc) rc = sipspec_tsx_client_start(l, kind, dest, &o.f, cb, out);
+  tt_fields_done(&o);
+  return rc;
+}

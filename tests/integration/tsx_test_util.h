@@ -91,4 +91,23 @@ typedef struct tt_want {
 } tt_want;
 int tt_run_until_count(struct ev_loop *loop, const int *value, int at_least, double max_s);
 
+/* A request's text (a test's bytes) as the typed fields sipspec_tsx_client_start() takes:
+ * parsed into o->m (kept until tt_fields_done()); everything but the top Via's other params
+ * and the second and later Contacts. The parser's code, or SIPSPEC_E_TSX_BAD_REQUEST for a
+ * response or a CSeq method other than the method. */
+typedef struct tt_fields {
+  sipspec_msg *m;
+  sipspec_request_fields f;
+  sipspec_span routes[16];
+  sipspec_addr_fields contact;
+  sipspec_ext_header hdrs[32];
+  char disp[3][128];
+  char params[3][256];
+} tt_fields;
+int tt_fields_of(tt_fields *o, const char *text, size_t len);
+void tt_fields_done(tt_fields *o);
+/* sipspec_tsx_client_start() of the request text req (through tt_fields_of()). */
+int tt_start_text(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest, const char *req, size_t n,
+                  const sipspec_tsx_callbacks *cb, sipspec_tsx **out);
+
 #endif

@@ -201,14 +201,14 @@ void expect_bye(const env *e, const call *c, const char *bye, const char *ruri, 
            "BYE %s SIP/2.0\r\n"
            "Via: SIP/2.0/%s %s;rport;branch=%s\r\n"
            "Max-Forwards: 70\r\n"
+           "%s" /* RFC 3261 7.3.1: what proxies read (Route) near the top */
            "From: <sip:mresources@%s>;tag=%s\r\n"
            "To: <sip:client@127.0.0.1>;tag=%s\r\n"
            "Call-ID: %s\r\n"
            "CSeq: %u BYE\r\n"
-           "%s"
            "User-Agent: test-server/1\r\n"
            "Content-Length: 0\r\n\r\n",
-           ruri, proto, srv, branch, srv, c->to_tag, c->from_tag, c->call_id, cseq, routes);
+           ruri, proto, srv, branch, routes, srv, c->to_tag, c->from_tag, c->call_id, cseq);
   CU_ASSERT_STRING_EQUAL(bye, want);
 }
 

@@ -31,11 +31,15 @@ static void cb_ack(sipspec_dialog *d, const char *ack, size_t len, const char *h
   snprintf(r->ack, sizeof r->ack, "%.*s", (int)len, ack);
   snprintf(r->ack_hop, sizeof r->ack_hop, "%s", hop);
 }
-static void cb_req(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *u) {
+/* The dialog hands out typed fields; the text is what the transaction would write. */
+static void cb_req(sipspec_dialog *d, const sipspec_request_fields *f, const char *hop, void *u) {
   rec *r = u;
   (void)d;
   r->n_req++;
-  snprintf(r->req, sizeof r->req, "%.*s", (int)len, req);
+  sipspec_build b;
+  sipspec_build_init(&b, r->req, sizeof r->req - 1);
+  CU_ASSERT_EQUAL(sipspec_build_request(&b, f), SIPSPEC_OK);
+  r->req[b.err ? 0 : b.len] = '\0';
   snprintf(r->req_hop, sizeof r->req_hop, "%s", hop);
 }
 static void cb_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *u) {

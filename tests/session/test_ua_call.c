@@ -401,7 +401,17 @@ void test_bad_options(void) {
   CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_E_INVAL);
   so.target = "sip:a@127.0.0.1";
   so.extra_headers = "X-Bad: a\r\nbroken";
-  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_E_INVAL);
+  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_E_BUILD_FIELD); /* "broken" ends no line */
+  so.extra_headers = "X-Bad: a\r\nbro ken: b\r\n";
+  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_E_BUILD_TOKEN);
+  so.extra_headers = "Content-Length: 0\r\n";
+  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_E_BUILD_FIELD);
+  so.extra_headers = "Require: a b\r\n";
+  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_E_BUILD_VALUE);
+  so.to_display = "Mallory\r\nX-Injected: 1";
+  so.extra_headers = NULL;
+  CU_ASSERT_EQUAL(sipspec_session_start(f.ua, &so, &s), SIPSPEC_E_BUILD_CRLF);
+  so.to_display = NULL;
   so.extra_headers = NULL;
   so.sdp = NULL;
   so.sdp_len = 0;

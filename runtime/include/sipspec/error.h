@@ -71,6 +71,12 @@ extern "C" {
   X(E_KEEPALIVE,       -324,  "no pong to a keep-alive ping: the connection is dead")  \
   X(E_DNS,             -325,  "the DNS failed or did not answer")                     \
   X(E_MSG_TIMEOUT,     -330,  "a message did not arrive whole within the message timeout") \
+  /* the message builder's typed fields (-340..-349) */                                 \
+  X(E_BUILD_URI,       -340,  "builder: a URI its grammar refuses (Request-URI, From, To, Contact, Route)") \
+  X(E_BUILD_TOKEN,     -341,  "builder: not a token (method, tag, branch, transport, header name)") \
+  X(E_BUILD_CRLF,      -342,  "builder: CR, LF or NUL inside a header value or field")   \
+  X(E_BUILD_VALUE,     -343,  "builder: a header value its grammar refuses")           \
+  X(E_BUILD_FIELD,     -344,  "builder: a required field is missing or out of range") \
   /* transactions, dialogs, sessions (-400..-499) */                                   \
   X(E_TSX_EXISTS,       -400,  "a transaction with this branch and method already exists") \
   X(E_TSX_NO_BRANCH,    -401,  "top Via has no branch parameter")                      \

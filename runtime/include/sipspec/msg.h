@@ -358,22 +358,116 @@ size_t sipspec_framer_pending(const sipspec_framer *f);
 /* ---- building ------------------------------------------------------------------------- */
 
 /* A builder writes a message into caller storage. Errors are sticky: after the first
- * failure (SIPSPEC_E_MSG_NOSPACE when cap is too small) every call returns it, so a
- * sequence of calls can be checked once at sipspec_build_finish(). */
+ * failure every call returns it, so a sequence of calls can be checked once at
+ * sipspec_build_finish(); `what` then names the field or header that was wrong (e.g.
+ * "From tag", "Request-URI", "X-Foo: header value"), "" after a success.
+ *
+ * Every value is checked as it is written, with the rules the parser applies to it (the
+ * grammar of grammar/sip_message.re, one rule for writing and reading): URIs with the URI
+ * grammar (SIPSPEC_E_BUILD_URI), methods, tags, branches, transports and header names as
+ * tokens (SIPSPEC_E_BUILD_TOKEN), every header value with its header's rule
+ * (SIPSPEC_E_BUILD_VALUE); a CR, LF or NUL anywhere is SIPSPEC_E_BUILD_CRLF (the builder
+ * writes no folded lines), a missing required field SIPSPEC_E_BUILD_FIELD, a full buffer
+ * SIPSPEC_E_MSG_NOSPACE. */
 typedef struct sipspec_build {
   char *buf;
   size_t cap;
   size_t len;
   int err;
+  char what[64];
 } sipspec_build;
 
 void sipspec_build_init(sipspec_build *b, char *buf, size_t cap);
+/* A builder that writes nothing and counts the bytes (b->len) a message would take; it
+ * checks nothing (the size does not depend on the checks): the message is checked when it
+ * is written into a buffer. */
+void sipspec_build_init_measure(sipspec_build *b);
 int sipspec_build_request_line(sipspec_build *b, sipspec_span method, sipspec_span uri);
 int sipspec_build_status_line(sipspec_build *b, int status, sipspec_span reason);
-/* Appends "name: value\r\n". Content-Length is written by finish(); do not add it. */
+/* Appends "name: value\r\n": name must be a token, value must pass the rule the parser
+ * applies to that header (an extension header: no CR/LF, the parser's raw-value rule).
+ * Content-Length is written by finish(); it is refused here (SIPSPEC_E_BUILD_FIELD). */
 int sipspec_build_header(sipspec_build *b, sipspec_span name, sipspec_span value);
+/* Appends "Name: value\r\n" lines (e.g. a user's extra headers), each checked as
+ * sipspec_build_header() does; every line ends in CRLF (SIPSPEC_E_BUILD_FIELD), none is
+ * empty (SIPSPEC_E_BUILD_CRLF). */
+int sipspec_build_header_lines(sipspec_build *b, sipspec_span lines);
 /* Appends Content-Length (the body's exact length), the empty line and the body. */
 int sipspec_build_finish(sipspec_build *b, sipspec_span body);
+/* Content-Type (when the body is not empty; type must be a media-type) then finish(). */
+int sipspec_build_body(sipspec_build *b, sipspec_span content_type, sipspec_span body);
+
+/* ---- typed fields ---------------------------------------------------------------------- */
+
+/* A NUL-terminated string as a span ({NULL, 0} for NULL). */
+static inline sipspec_span sipspec_span_z(const char *s) {
+  sipspec_span r = {s, 0};
+  if (s)
+    while (s[r.len]) r.len++;
+  return r;
+}
+
+/* One Via (RFC 3261 20.42, 18.2.1; RFC 3581): "SIP/2.0/<transport> <host>[:<port>]
+ * [;rport];branch=<branch>[;received=<received>]". */
+typedef struct sipspec_via_fields {
+  sipspec_span transport; /* "UDP", "TCP", "TLS" (a token) */
+  sipspec_span host;      /* sent-by host: hostname, IPv4 address or [IPv6] reference */
+  int port;               /* 1..65535, 0 for none */
+  sipspec_span branch;    /* a token, "z9hG4bK..." (8.1.1.7); required */
+  int rport;              /* 1: ";rport" without a value */
+  sipspec_span received;  /* an address, or empty */
+} sipspec_via_fields;
+
+/* A name-addr (From, To, Contact, Route, Record-Route): ["display" ]<uri>[;tag=..][params]. */
+typedef struct sipspec_addr_fields {
+  sipspec_span display; /* plain text, written as a quoted-string ('"' and '\\' escaped);
+                         * empty: none */
+  sipspec_span uri;     /* checked with the URI grammar */
+  sipspec_span tag;     /* a token, or empty */
+  sipspec_span params;  /* more header params, ";name=value" each (generic-param), or empty */
+} sipspec_addr_fields;
+
+/* An extension (or any other) header: name a token, value under the header's rule. */
+typedef struct sipspec_ext_header {
+  sipspec_span name;
+  sipspec_span value;
+} sipspec_ext_header;
+
+int sipspec_build_via(sipspec_build *b, const sipspec_via_fields *v);
+/* id: SIPSPEC_H_FROM, _TO, _CONTACT, _ROUTE, _RECORD_ROUTE (else SIPSPEC_E_INVAL). */
+int sipspec_build_addr(sipspec_build *b, sipspec_hdr_id id, const sipspec_addr_fields *a);
+/* One line per URI ("<uri>"), in order: a Route or Record-Route set. */
+int sipspec_build_route_set(sipspec_build *b, sipspec_hdr_id id, const sipspec_span *uris, size_t n);
+int sipspec_build_cseq(sipspec_build *b, uint32_t number, sipspec_span method);
+int sipspec_build_call_id(sipspec_build *b, sipspec_span call_id);
+int sipspec_build_max_forwards(sipspec_build *b, int hops); /* 0..255 */
+
+/* A request, from its fields. Written in the order RFC 3261 shows (7, 8.1.1): Via,
+ * Max-Forwards, Route, From, To, Call-ID, CSeq, Contact, the headers, the extra lines,
+ * Content-Type, Content-Length, then the body. */
+typedef struct sipspec_request_fields {
+  sipspec_span method;                /* a token: "INVITE", "BYE", ...; CSeq's method too */
+  sipspec_span request_uri;
+  sipspec_via_fields via;
+  int max_forwards;                   /* < 0: 70 */
+  const sipspec_span *routes;         /* route set URIs, one Route line each */
+  size_t n_routes;
+  sipspec_addr_fields from, to;
+  sipspec_span call_id;
+  uint32_t cseq;
+  const sipspec_addr_fields *contact; /* NULL: none */
+  const sipspec_ext_header *headers;  /* typed or extension headers, in order */
+  size_t n_headers;
+  sipspec_span extra_lines;           /* "Name: value\r\n" lines (user extra headers, auth) */
+  sipspec_span content_type;          /* with a body */
+  sipspec_span body;
+} sipspec_request_fields;
+
+/* Writes the whole request. parse(build(f)) gives f's fields back. */
+int sipspec_build_request(sipspec_build *b, const sipspec_request_fields *f);
+/* The exact size sipspec_build_request() would write when f passes its checks (measured,
+ * not checked: see sipspec_build_init_measure()). */
+size_t sipspec_request_fields_size(const sipspec_request_fields *f);
 
 /* Writes m's start line and every header except Content-Length, in order (then add headers
  * or finish with sipspec_msg_body(m)); parse(build(m)) gives m's fields back. */

@@ -178,7 +178,7 @@ typedef struct sipspec_session_callbacks {
 
 typedef struct sipspec_session_opts {
   const char *target;         /* Request-URI: "sip:mresources@host:port" (required) */
-  const char *to_display;     /* To display name, NULL: none */
+  const char *to_display;     /* To display name (plain text, quoted when written), NULL: none */
   /* The offer: a typed MRCP description (its addr may be NULL: the local address toward
    * the target is used) ... */
   const sipspec_mrcp_offer_desc *offer;
@@ -195,8 +195,11 @@ void sipspec_session_opts_init(sipspec_session_opts *o);
 
 /* Starts a session: resolves the target (never blocking), builds the offer and sends the
  * INVITE. SIPSPEC_E_INVAL for bad options (no target, a target that is not a SIP URI, no
- * offer, extra_headers that are not "Name: value\r\n" lines or that set Content-Length),
- * SIPSPEC_E_SDP_* when the offer description is invalid, SIPSPEC_E_RESOLVE, or a
+ * offer), SIPSPEC_E_BUILD_* for extra_headers or a to_display the message builder refuses
+ * (lines that are not "Name: value\r\n", a header name that is no token, a value its
+ * header's rule refuses, CR/LF inside a value, Content-Length: sipspec_build_header_lines()
+ * on a measuring builder names the header in its `what`), SIPSPEC_E_SDP_* when the offer
+ * description is invalid, SIPSPEC_E_RESOLVE, or a
  * transport error; after an error nothing was sent and no callback comes. Later failures
  * arrive through on_failed.
  * Target hosts: an IP literal is used at once and the INVITE is sent before this returns;

@@ -68,6 +68,26 @@ int srv_respond(sipspec_server *srv, sipspec_tsx *t, int status, const char *rea
   return rc;
 }
 
+int srv_respond_h(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason, const sipspec_ext_header *h,
+                  size_t n, const char *extra) {
+  char stack[SRV_HEADERS_MAX];
+  size_t cap = SRV_HEADERS_MAX + (extra ? strlen(extra) : 0);
+  char *buf = cap <= sizeof stack ? stack : malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
+  sipspec_build b;
+  sipspec_build_init(&b, buf, cap - 1);
+  sipspec_build_header(&b, sipspec_span_z("Server"), sipspec_span_z(srv->user_agent));
+  for (size_t i = 0; i < n; i++) sipspec_build_header(&b, h[i].name, h[i].value);
+  if (extra) sipspec_build_header_lines(&b, sipspec_span_z(extra));
+  int rc = b.err;
+  if (!rc) {
+    buf[b.len] = '\0';
+    rc = sipspec_tsx_respond(t, status, reason, buf, NULL, 0);
+  }
+  if (buf != stack) free(buf);
+  return rc;
+}
+
 int srv_respond_warning(sipspec_server *srv, sipspec_tsx *t, int status, const char *extra, const char *text) {
   return srv_respond_warning_reason(srv, t, status, NULL, extra, text);
 }
@@ -80,11 +100,17 @@ int srv_respond_warning_reason(sipspec_server *srv, sipspec_tsx *t, int status, 
   for (const char *p = text; *p && n < sizeof clean - 1; p++)
     clean[n++] = (*p == '"' || *p == '\\') ? '\'' : ((unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
   clean[n] = '\0';
-  size_t cap = (extra ? strlen(extra) : 0) + sizeof clean + SRV_HOST_MAX + 32;
+  /* 20.43 warning-value: warn-code SP warn-agent SP warn-text, after the extra lines. */
+  char value[sizeof clean + SRV_HOST_MAX + 16];
+  snprintf(value, sizeof value, "399 %s \"%s\"", srv->warn_host, clean);
+  sipspec_ext_header w = {sipspec_span_z("Warning"), sipspec_span_z(value)};
+  if (!extra) return srv_respond_h(srv, t, status, reason, &w, 1, NULL);
+  /* the extra lines first (a challenge), then the Warning, as before */
+  size_t cap = strlen(extra) + strlen(value) + 16;
   char *h = malloc(cap);
   if (!h) return SIPSPEC_E_NOMEM;
-  snprintf(h, cap, "%sWarning: 399 %s \"%s\"\r\n", extra ? extra : "", srv->warn_host, clean);
-  int rc = srv_respond(srv, t, status, reason, h, NULL, 0);
+  snprintf(h, cap, "%sWarning: %s\r\n", extra, value);
+  int rc = srv_respond_h(srv, t, status, reason, NULL, 0, h);
   free(h);
   return rc;
 }
@@ -157,21 +183,26 @@ static int require_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg 
   size_t n = sipspec_msg_value_count(req, SIPSPEC_H_REQUIRE);
   if (!n) return 0;
   char line[SRV_HEADERS_MAX];
-  size_t len = (size_t)snprintf(line, sizeof line, "Unsupported: ");
+  size_t len = 0;
+  line[0] = '\0';
   for (size_t i = 0; i < n; i++) {
     sipspec_span v;
     if (sipspec_msg_value(req, SIPSPEC_H_REQUIRE, i, &v) || !v.len) continue;
     if (len + v.len + 8 >= sizeof line) break;
-    len += (size_t)snprintf(line + len, sizeof line - len, "%s%.*s", i ? ", " : "", (int)v.len, v.p);
+    len += (size_t)snprintf(line + len, sizeof line - len, "%s%.*s", len ? ", " : "", (int)v.len, v.p);
   }
-  snprintf(line + len, sizeof line - len, "\r\n");
-  (void)srv_respond(srv, t, 420, NULL, line, NULL, 0);
+  sipspec_ext_header h = {sipspec_span_z("Unsupported"), sipspec_span_z(line)};
+  (void)srv_respond_h(srv, t, 420, NULL, &h, 1, NULL);
   return 420;
 }
 
-static void answer_options(sipspec_server *srv, sipspec_tsx *t) {
+void srv_answer_options(sipspec_server *srv, sipspec_tsx *t) {
+  /* 11.2: what we allow, accept and support (no extension). */
+  static const sipspec_ext_header h[] = {{{"Allow", 5}, {SRV_ALLOW, sizeof SRV_ALLOW - 1}},
+                                         {{"Accept", 6}, {"application/sdp", 15}},
+                                         {{"Supported", 9}, {"", 0}}};
   srv->st.options++;
-  (void)srv_respond(srv, t, 200, NULL, "Allow: " SRV_ALLOW "\r\nAccept: application/sdp\r\nSupported: \r\n", NULL, 0);
+  (void)srv_respond_h(srv, t, 200, NULL, h, 3, NULL);
 }
 
 /* RFC 3261 9.2. */
@@ -192,7 +223,8 @@ static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
   sipspec_method m = sipspec_msg_method(req);
   if (m != SIPSPEC_METHOD_INVITE && m != SIPSPEC_METHOD_BYE && m != SIPSPEC_METHOD_CANCEL &&
       m != SIPSPEC_METHOD_OPTIONS && !(m == SIPSPEC_METHOD_UPDATE && has_to_tag(req))) { /* RFC 3311: in a dialog */
-    (void)srv_respond(srv, t, 405, NULL, "Allow: " SRV_ALLOW "\r\n", NULL, 0);
+    sipspec_ext_header allow = {sipspec_span_z("Allow"), sipspec_span_z(SRV_ALLOW)}; /* 8.2.1 */
+    (void)srv_respond_h(srv, t, 405, NULL, &allow, 1, NULL);
     return;
   }
   if (m == SIPSPEC_METHOD_CANCEL) { /* 9.2: no Require check, no challenge (22.1) */
@@ -221,7 +253,7 @@ static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
     return;
   }
   if (m == SIPSPEC_METHOD_OPTIONS) {
-    answer_options(srv, t);
+    srv_answer_options(srv, t);
     return;
   }
   srv->st.invites++;
@@ -231,7 +263,8 @@ static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
     return;
   }
   if (srv->shutting_down) {
-    (void)srv_respond(srv, t, 503, NULL, "Retry-After: 5\r\n", NULL, 0);
+    sipspec_ext_header ra = {sipspec_span_z("Retry-After"), sipspec_span_z("5")}; /* 21.5.4 */
+    (void)srv_respond_h(srv, t, 503, NULL, &ra, 1, NULL);
     srv_refused(srv, req, 503);
     return;
   }

@@ -60,10 +60,13 @@ static int challenge(sipspec_server *srv, sipspec_tsx *t, int stale, const char 
     (void)srv_respond_warning(srv, t, 500, NULL, "cannot issue a digest challenge");
     return 500;
   }
-  extra[0] = '\0';
-  for (size_t i = 0; i < h.count && n < sizeof extra; i++)
-    n += (size_t)snprintf(extra + n, sizeof extra - n, "%s: %s\r\n", sipspec_auth_challenge_header(h.items[i].kind),
-                          h.items[i].value);
+  /* The challenge headers from the digest structures, with the builder's rules (RFC 3261
+   * 25.1 challenge); a NUL ends them for srv_respond(). */
+  sipspec_build b;
+  sipspec_build_init(&b, extra, sizeof extra - 1);
+  if (sipspec_digest_headers_build(&b, &h, SIPSPEC_DIGEST_CHALLENGES) == SIPSPEC_OK) n = b.len;
+  else n = sizeof extra;
+  extra[n < sizeof extra ? n : 0] = '\0';
   if (n >= sizeof extra) {
     (void)srv_respond_warning(srv, t, 500, NULL, "digest challenge too long");
     return 500;

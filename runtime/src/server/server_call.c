@@ -86,7 +86,8 @@ static int send_2xx(srv_call *c, sipspec_tsx *t, uint32_t cseq, const char *h) {
 static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_server *srv = c->srv;
   if (sipspec_uas_2xx_pending(&c->ok)) { /* 14.2: our previous INVITE exchange is not over */
-    (void)srv_respond(srv, t, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
+    sipspec_ext_header ra = {sipspec_span_z("Retry-After"), sipspec_span_z("1")};
+    (void)srv_respond_h(srv, t, 500, NULL, &ra, 1, NULL);
     return;
   }
   if (srv_call_interval_too_small(srv, t, req)) { /* RFC 4028 9: 422, the session as it was */
@@ -135,8 +136,7 @@ static void answer_in_dialog(srv_call *c, sipspec_tsx *t, const sipspec_msg *req
     return;
   }
   if (sipspec_msg_method(req) == SIPSPEC_METHOD_OPTIONS) {
-    srv->st.options++;
-    (void)srv_respond(srv, t, 200, NULL, "Allow: " SRV_ALLOW "\r\nAccept: application/sdp\r\nSupported: \r\n", NULL, 0);
+    srv_answer_options(srv, t);
     return;
   }
   reinvite(c, t, req);
@@ -260,11 +260,11 @@ static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const c
 
 /* send_bye, send_in_dialog_request: the request the dialog built goes to the next hop
  * worked out before (our BYE: bye_dest; our refresh: req_dest). */
-static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *next_hop, void *user) {
+static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *req, const char *next_hop, void *user) {
   srv_call *c = user;
   sipspec_server *srv = c->srv;
   (void)d, (void)next_hop;
-  if (len < 4 || memcmp(req, "BYE ", 4)) {
+  if (!sipspec_span_eq(req->method, "BYE")) {
     sipspec_tsx_callbacks rcb = {0};
     rcb.on_response = refresh_response;
     rcb.on_timeout = refresh_timeout;
@@ -272,7 +272,7 @@ static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, con
     rcb.on_terminated = refresh_terminated;
     rcb.user = c;
     sipspec_tsx *t = NULL;
-    if (sipspec_tsx_client_start(srv->layer, c->req_kind, &c->req_dest, req, len, &rcb, &t) != SIPSPEC_OK) t = NULL;
+    if (sipspec_tsx_client_start(srv->layer, c->req_kind, &c->req_dest, req, &rcb, &t) != SIPSPEC_OK) t = NULL;
     c->refresh_tsx = t;
     return;
   }
@@ -282,7 +282,7 @@ static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, con
    * ICMP port unreachable) is counted in sipTransportErrors by the layer, not as a BYE without
    * a response (sipByeAcksMissing), as the client counts it (docs/cli.md, bye_reason) */
   cb.user = srv;
-  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &c->bye_dest, req, len, &cb, NULL) == SIPSPEC_OK) {
+  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &c->bye_dest, req, &cb, NULL) == SIPSPEC_OK) {
     srv->st.byes_sent++;
     srv->tel.sipByeSent++;
   } else {

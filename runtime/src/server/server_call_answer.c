@@ -157,9 +157,10 @@ int srv_call_interval_too_small(sipspec_server *srv, sipspec_tsx *t, const sipsp
   if (!srv->o.session_expires_s || !srv_call_supports_timer(req)) return 0;
   unsigned asked = sipspec_msg_session_expires(req, NULL);
   if (!asked || asked >= srv_call_min_se(srv)) return 0;
-  char h[40];
-  snprintf(h, sizeof h, "Min-SE: %u\r\n", srv_call_min_se(srv));
-  (void)srv_respond(srv, t, 422, "Session Interval Too Small", h, NULL, 0);
+  char v[16];
+  snprintf(v, sizeof v, "%u", srv_call_min_se(srv));
+  sipspec_ext_header h = {sipspec_span_z("Min-SE"), sipspec_span_z(v)}; /* RFC 4028 6 */
+  (void)srv_respond_h(srv, t, 422, "Session Interval Too Small", &h, 1, NULL);
   return 1;
 }
 

@@ -130,12 +130,18 @@ void srv_event(sipspec_server *srv, sipspec_server_event ev, const char *call_id
 /* Responds with the server's Server header plus extra lines (may be NULL); logs nothing. */
 int srv_respond(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason, const char *extra,
                 const char *body, size_t body_len);
+/* Responds with the server's Server header, the typed headers h[0..n) and then the extra
+ * lines (may be NULL), all written with the builder (each value under its header's rule). */
+int srv_respond_h(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason, const sipspec_ext_header *h,
+                  size_t n, const char *extra);
 /* Responds status with a Warning: 399 <host> "<text>" (text made printable, quotes dropped). */
 int srv_respond_warning(sipspec_server *srv, sipspec_tsx *t, int status, const char *extra,
                         const char *text);
 /* Same with a reason phrase (NULL: the default one). */
 int srv_respond_warning_reason(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason,
                                const char *extra, const char *text);
+/* 200 to an OPTIONS (Allow, Accept, Supported), counted. */
+void srv_answer_options(sipspec_server *srv, sipspec_tsx *t);
 /* An INVITE refused with status (counted, reported). */
 void srv_refused(sipspec_server *srv, const sipspec_msg *req, int status);
 /* Copies span s into a fresh NUL-terminated string. */

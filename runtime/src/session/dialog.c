@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "session/dialog.h"
+#include "sip/msg_internal.h"
 #include "session/tsx.h"
 #include "sipspec/chart_dialog.h"
 
@@ -22,7 +23,7 @@
 #include "chart_dialog_actions.h"
 #include "sipspec/fsm.h"
 
-#define DLG_MAX_ROUTES 16
+#define DLG_MAX_ROUTES SIPSPEC_DIALOG_MAX_ROUTES
 
 /* What the message being fed contributes, copied before the feed. */
 typedef struct dlg_pending {
@@ -45,6 +46,9 @@ struct sipspec_dialog {
   uint32_t refresh_cseq;        /* CSeq of the last re-INVITE sent (target refresh), 0: none */
   int refresh_match;            /* the 2xx being fed answers that re-INVITE */
   char *via, *contact, *headers, *ack_headers;
+  /* via read once with the Via rule: its transport and host (offsets in via), port, ;rport */
+  uint16_t via_tp, via_tp_len, via_host, via_host_len, via_port;
+  uint8_t via_rport;
   /* the event being fed */
   int cur_ev;
   const sipspec_msg *cur_msg;
@@ -154,7 +158,7 @@ static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
     d->remote_cseq = cseq;
   }
   if (!rc && (!d->local_uri || !d->remote_uri)) rc = SIPSPEC_E_NOMEM;
-  if (!rc) rc = set_str(&d->via, local->via);
+  if (!rc) rc = sipspec_dialog_set_via(d, local->via);
   if (!rc) rc = set_str(&d->contact, local->contact);
   if (!rc) rc = set_str(&d->headers, local->headers);
   if (rc) {
@@ -233,7 +237,17 @@ void sipspec_dialog_destroy(sipspec_dialog *d) {
 
 int sipspec_dialog_set_via(sipspec_dialog *d, const char *via) {
   if (!d || !via || !*via) return SIPSPEC_E_INVAL;
-  return set_str(&d->via, via);
+  sipspec_via v;
+  size_t n = strlen(via);
+  if (n > UINT16_MAX || sipspec_via_parse((sipspec_span){via, n}, &v) != SIPSPEC_OK || !v.transport.len || !v.host.len)
+    return SIPSPEC_E_BUILD_VALUE;
+  int rc = set_str(&d->via, via);
+  if (rc) return rc;
+  d->via_tp = (uint16_t)(v.transport.p - via), d->via_tp_len = (uint16_t)v.transport.len;
+  d->via_host = (uint16_t)(v.host.p - via), d->via_host_len = (uint16_t)v.host.len;
+  d->via_port = (uint16_t)(v.port > 0 ? v.port : 0);
+  d->via_rport = v.rport >= 0;
+  return SIPSPEC_OK;
 }
 
 int sipspec_dialog_set_contact(sipspec_dialog *d, const char *contact) {
@@ -264,78 +278,54 @@ static sipspec_span zspan(const char *z) {
   return s;
 }
 
-static void put_line(sipspec_build *b, const char *name, const char *fmt1, const char *a,
-                     const char *fmt2, const char *c) {
-  char *v;
-  size_t n = strlen(a) + strlen(c) + strlen(fmt1) + strlen(fmt2) + 1;
-  if (b->err) return;
-  if (!(v = malloc(n))) {
-    b->err = SIPSPEC_E_NOMEM;
-    return;
-  }
-  snprintf(v, n, "%s%s%s%s", fmt1, a, fmt2, c);
-  sipspec_build_header(b, zspan(name), zspan(v));
-  free(v);
+void sipspec_dialog_fields_free(sipspec_dialog_fields *o) {
+  if (!o) return;
+  free(o->lines);
+  o->lines = NULL;
 }
 
-/* Appends raw "Name: value\r\n" lines as they are. */
-static void put_raw(sipspec_build *b, const char *lines) {
-  if (!lines || !*lines || b->err) return;
-  size_t n = strlen(lines);
-  if (b->len + n > b->cap) {
-    b->err = SIPSPEC_E_MSG_NOSPACE;
-    return;
-  }
-  memcpy(b->buf + b->len, lines, n);
-  b->len += n;
-}
-
-/* Builds method with CSeq number cseq into a malloc'd buffer. */
-static int build_request(sipspec_dialog *d, const char *method, uint32_t cseq, const char *extra,
-                         const char *ctype, const char *body, size_t body_len, char **out,
-                         size_t *out_len) {
+/* Describes method with CSeq number cseq as typed fields (12.2.1.1) into o (o->lines
+ * malloc'd: sipspec_dialog_fields_free()). */
+static int request_fields(sipspec_dialog *d, const char *method, uint32_t cseq, const char *extra,
+                          const char *ctype, const char *body, size_t body_len, sipspec_dialog_fields *o) {
+  memset(o, 0, sizeof *o);
   if (!d->remote_target) return SIPSPEC_E_STATE;
-  size_t cap = 1024 + strlen(d->local_uri) + strlen(d->remote_uri) + 2 * strlen(d->remote_target) +
-               strlen(d->via) + strlen(d->contact) + (d->headers ? strlen(d->headers) : 0) +
-               (d->ack_headers ? strlen(d->ack_headers) : 0) + (extra ? strlen(extra) : 0) +
-               (ctype ? strlen(ctype) : 0) + body_len + sizeof d->id;
-  for (size_t i = 0; i < d->n_routes; i++) cap += strlen(d->routes[i]) + 16;
-  char *buf = malloc(cap);
-  if (!buf) return SIPSPEC_E_NOMEM;
-  char branch[SIPSPEC_TSX_BRANCH_SIZE];
-  int rc = sipspec_tsx_new_branch(branch, sizeof branch);
-  if (rc) {
-    free(buf);
-    return rc;
-  }
+  sipspec_request_fields *f = &o->f;
+  int rc = sipspec_tsx_new_branch(o->branch, sizeof o->branch);
+  if (rc) return rc;
   int strict = d->n_routes && !route_is_loose(d->routes[0]);
-  sipspec_build b;
-  sipspec_build_init(&b, buf, cap);
-  sipspec_build_request_line(&b, zspan(method), zspan(strict ? d->routes[0] : d->remote_target));
-  put_line(&b, "Via", "", d->via, ";branch=", branch);
-  sipspec_build_header(&b, zspan("Max-Forwards"), zspan("70"));
-  put_line(&b, "From", "<", d->local_uri, ">;tag=", d->id.local_tag);
-  if (d->id.remote_tag[0]) put_line(&b, "To", "<", d->remote_uri, ">;tag=", d->id.remote_tag);
-  else put_line(&b, "To", "<", d->remote_uri, ">", "");
-  sipspec_build_header(&b, zspan("Call-ID"), zspan(d->id.call_id));
-  char cs[48];
-  snprintf(cs, sizeof cs, "%u %s", (unsigned)cseq, method);
-  sipspec_build_header(&b, zspan("CSeq"), zspan(cs));
-  for (size_t i = strict ? 1 : 0; i < d->n_routes; i++) put_line(&b, "Route", "<", d->routes[i], ">", "");
-  if (strict) put_line(&b, "Route", "<", d->remote_target, ">", "");
-  if (!strcmp(method, "INVITE")) put_line(&b, "Contact", "<", d->contact, ">", "");
-  put_raw(&b, d->headers);
-  if (!strcmp(method, "ACK")) put_raw(&b, d->ack_headers);
-  put_raw(&b, extra);
-  if (ctype && body_len) sipspec_build_header(&b, zspan("Content-Type"), zspan(ctype));
-  sipspec_span bs = {body, body ? body_len : 0};
-  rc = sipspec_build_finish(&b, bs);
-  if (rc) {
-    free(buf);
-    return rc;
+  f->method = zspan(method);
+  f->request_uri = zspan(strict ? d->routes[0] : d->remote_target);
+  /* The local Via as set (sent-protocol, sent-by, ;rport: read when it was set). */
+  f->via = (sipspec_via_fields){{d->via + d->via_tp, d->via_tp_len}, {d->via + d->via_host, d->via_host_len},
+                                d->via_port, zspan(o->branch), d->via_rport, {NULL, 0}};
+  f->max_forwards = 70;
+  size_t n = 0;
+  for (size_t i = strict ? 1 : 0; i < d->n_routes; i++) o->routes[n++] = zspan(d->routes[i]);
+  if (strict) o->routes[n++] = zspan(d->remote_target); /* 12.2.1.1: the target last */
+  f->routes = o->routes;
+  f->n_routes = n;
+  f->from = (sipspec_addr_fields){{NULL, 0}, zspan(d->local_uri), zspan(d->id.local_tag), {NULL, 0}};
+  f->to = (sipspec_addr_fields){{NULL, 0}, zspan(d->remote_uri), zspan(d->id.remote_tag), {NULL, 0}};
+  f->call_id = zspan(d->id.call_id);
+  f->cseq = cseq;
+  if (!strcmp(method, "INVITE")) { /* 12.2.1.1: a target refresh carries our Contact */
+    o->contact = (sipspec_addr_fields){{NULL, 0}, zspan(d->contact), {NULL, 0}, {NULL, 0}};
+    f->contact = &o->contact;
   }
-  *out = buf;
-  *out_len = b.len;
+  /* The local header lines, the INVITE's credentials for an ACK (13.2.2.4), the TU's lines. */
+  const char *parts[3] = {d->headers, !strcmp(method, "ACK") ? d->ack_headers : NULL, extra};
+  size_t len = 1;
+  for (int i = 0; i < 3; i++) len += parts[i] ? strlen(parts[i]) : 0;
+  if (len > 1) {
+    if (!(o->lines = malloc(len))) return SIPSPEC_E_NOMEM;
+    snprintf(o->lines, len, "%s%s%s", parts[0] ? parts[0] : "", parts[1] ? parts[1] : "", parts[2] ? parts[2] : "");
+    f->extra_lines = zspan(o->lines);
+  }
+  if (ctype && body_len) {
+    f->content_type = zspan(ctype);
+    f->body = (sipspec_span){body, body_len};
+  }
   return SIPSPEC_OK;
 }
 
@@ -381,11 +371,22 @@ static void dlg_act_create_dialog(sipspec_dialog *d) {
 }
 
 static void dlg_act_send_ack(sipspec_dialog *d) {
-  char *ack;
-  size_t len;
+  sipspec_dialog_fields o;
   uint32_t cseq = d->cur_msg ? sipspec_msg_cseq(d->cur_msg) : d->local_cseq;
-  int rc = build_request(d, "ACK", cseq, NULL, NULL, NULL, 0, &ack, &len);
+  int rc = request_fields(d, "ACK", cseq, NULL, NULL, NULL, 0, &o);
+  /* 13.2.2.4: the ACK for a 2xx goes outside any transaction: its text, written here. */
+  size_t len = 0, cap = rc ? 0 : sipspec_request_fields_cap(&o.f);
+  char *ack = cap ? malloc(cap) : NULL;
+  if (!rc && !ack) rc = SIPSPEC_E_NOMEM;
+  if (!rc) {
+    sipspec_build b;
+    sipspec_build_init(&b, ack, cap);
+    rc = sipspec_build_request(&b, &o.f);
+    len = b.len;
+  }
+  sipspec_dialog_fields_free(&o);
   if (rc) {
+    free(ack);
     d->act_err = rc;
     return;
   }
@@ -395,27 +396,27 @@ static void dlg_act_send_ack(sipspec_dialog *d) {
 
 static void send_request(sipspec_dialog *d) {
   const sipspec_dialog_req *r = d->cur_req;
-  char *req;
-  size_t len;
+  sipspec_dialog_fields o;
   if (!r) return;
   d->cur_cseq = ++d->local_cseq;
   if (!strcmp(r->method, "INVITE")) d->refresh_cseq = d->cur_cseq;
-  int rc = build_request(d, r->method, d->cur_cseq, r->headers, r->content_type, r->body, r->body_len,
-                         &req, &len);
+  int rc = request_fields(d, r->method, d->cur_cseq, r->headers, r->content_type, r->body, r->body_len, &o);
   if (rc) {
+    sipspec_dialog_fields_free(&o);
     d->act_err = rc;
     return;
   }
   if (d->cur_ev == SIPSPEC_EV_TU_BYE) d->bye_sent = 1;
-  if (d->cb.send_request) d->cb.send_request(d, req, len, sipspec_dialog_next_hop(d), d->cb.user);
-  free(req);
+  if (d->cb.send_request) d->cb.send_request(d, &o.f, sipspec_dialog_next_hop(d), d->cb.user);
+  sipspec_dialog_fields_free(&o);
 }
 
-int sipspec_dialog_rebuild_request(sipspec_dialog *d, char **out, size_t *len) {
-  if (!d || !out || !len) return SIPSPEC_E_INVAL;
+int sipspec_dialog_rebuild_request(sipspec_dialog *d, sipspec_dialog_fields *out) {
+  if (!d || !out) return SIPSPEC_E_INVAL;
+  memset(out, 0, sizeof *out);
   const sipspec_dialog_req *r = d->cur_req;
   if (!d->busy || !r || !d->cur_cseq) return SIPSPEC_E_STATE;
-  return build_request(d, r->method, d->cur_cseq, r->headers, r->content_type, r->body, r->body_len, out, len);
+  return request_fields(d, r->method, d->cur_cseq, r->headers, r->content_type, r->body, r->body_len, out);
 }
 
 static void dlg_act_check_remote_cseq(sipspec_dialog *d) {
@@ -558,17 +559,19 @@ int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *c
   if (headers && strstr(headers, "\r\n\r\n")) return SIPSPEC_E_INVAL;
   /* 22.2: a new request (CSeq + 1, new branch) to where the first BYE went; the dialog
    * stays Terminated (TU_BYE took it there), nothing is fed. */
-  char *req;
-  size_t len;
+  sipspec_dialog_fields o;
   uint32_t n = d->local_cseq + 1;
-  int rc = build_request(d, "BYE", n, headers, NULL, NULL, 0, &req, &len);
-  if (rc) return rc;
+  int rc = request_fields(d, "BYE", n, headers, NULL, NULL, 0, &o);
+  if (rc) {
+    sipspec_dialog_fields_free(&o);
+    return rc;
+  }
   d->local_cseq = n;
   if (cseq) *cseq = n;
   d->busy = 1;
-  if (d->cb.send_request) d->cb.send_request(d, req, len, sipspec_dialog_next_hop(d), d->cb.user);
+  if (d->cb.send_request) d->cb.send_request(d, &o.f, sipspec_dialog_next_hop(d), d->cb.user);
   d->busy = 0;
-  free(req);
+  sipspec_dialog_fields_free(&o);
   return SIPSPEC_OK;
 }
 

@@ -76,14 +76,16 @@ int sipspec_dialog_id_equal(const sipspec_dialog_id *a, const sipspec_dialog_id 
 
 /* What the local side puts in the requests the dialog builds. Strings are copied. */
 typedef struct sipspec_dialog_local {
-  /* Via value without branch, e.g. "SIP/2.0/UDP 127.0.0.1:5060;rport"; the dialog appends
-   * ";branch=" and a fresh branch for each request (required). */
+  /* Via value without branch, e.g. "SIP/2.0/UDP 127.0.0.1:5060;rport" (required): read with
+   * the Via rule, its transport, sent-by and ;rport go into each request's typed Via with a
+   * fresh branch (other params are not kept). */
   const char *via;
   /* Contact URI put in INVITE requests (target refresh, 12.2.1.1), e.g.
    * "sip:client@127.0.0.1:5060" (required). */
   const char *contact;
   /* Extra header lines added to every request it builds, ACK included, e.g.
-   * "User-Agent: sipspec/0.1\r\n"; NULL for none. */
+   * "User-Agent: sipspec/0.1\r\n"; NULL for none. Checked by the builder when a request is
+   * written (sipspec_build_header_lines()). */
   const char *headers;
 } sipspec_dialog_local;
 
@@ -113,9 +115,10 @@ typedef struct sipspec_dialog_callbacks {
   /* send_ack: the ACK for a 2xx (13.2.2.4). Send it as is, outside any transaction, to
    * where the INVITE went (or to next_hop). */
   void (*send_ack)(sipspec_dialog *d, const char *ack, size_t len, const char *next_hop, void *user);
-  /* send_in_dialog_request / send_bye: a request with CSeq local+1 and a fresh branch.
-   * Start a client transaction for it. */
-  void (*send_request)(sipspec_dialog *d, const char *req, size_t len, const char *next_hop,
+  /* send_in_dialog_request / send_bye: a request with CSeq local+1 and a fresh branch, as
+   * typed fields (valid during the call). Start a client transaction for it
+   * (sipspec_tsx_client_start() writes the text). */
+  void (*send_request)(sipspec_dialog *d, const sipspec_request_fields *req, const char *next_hop,
                        void *user);
   /* answer_200 (BYE) and a refused check_remote_cseq (500, 12.2.2): answer the request
    * being received with this status. */
@@ -157,7 +160,8 @@ int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
                               sipspec_dialog **out);
 void sipspec_dialog_destroy(sipspec_dialog *d);
 
-/* Replaces the Via (without branch) of later requests, e.g. after a transport switch. */
+/* Replaces the Via (without branch) of later requests, e.g. after a transport switch.
+ * SIPSPEC_E_BUILD_VALUE when the Via rule refuses it (nothing changes). */
 int sipspec_dialog_set_via(sipspec_dialog *d, const char *via);
 /* Replaces the Contact URI of later INVITEs (e.g. after a transport switch). */
 int sipspec_dialog_set_contact(sipspec_dialog *d, const char *contact);
@@ -167,12 +171,25 @@ int sipspec_dialog_set_ack_headers(sipspec_dialog *d, const char *headers);
 
 /* ---- feeding ----------------------------------------------------------------------------- */
 
+/* The typed fields of a request the dialog describes, with what they point to (the fields
+ * borrow the dialog's strings: valid until the dialog changes). Free with
+ * sipspec_dialog_fields_free(). */
+#define SIPSPEC_DIALOG_MAX_ROUTES 16
+typedef struct sipspec_dialog_fields {
+  sipspec_request_fields f;
+  char branch[40]; /* SIPSPEC_TSX_BRANCH_SIZE */
+  sipspec_span routes[SIPSPEC_DIALOG_MAX_ROUTES + 1];
+  sipspec_addr_fields contact;
+  char *lines;
+} sipspec_dialog_fields;
+void sipspec_dialog_fields_free(sipspec_dialog_fields *o);
+
 /* Inside the send_request callback of an in-dialog request: the same request (method,
- * CSeq, headers, body) built again with the Via and Contact set since
- * (sipspec_dialog_set_via/_contact) and a fresh branch, into a malloc'd buffer; for a
- * request that must move to another transport before it is sent (RFC 3261 18.1.1).
- * SIPSPEC_E_STATE outside that callback. */
-int sipspec_dialog_rebuild_request(sipspec_dialog *d, char **out, size_t *len);
+ * CSeq, headers, body) described again with the Via and Contact set since
+ * (sipspec_dialog_set_via/_contact) and a fresh branch, into *out (free it with
+ * sipspec_dialog_fields_free()); for a request that must move to another transport before
+ * it is sent (RFC 3261 18.1.1). SIPSPEC_E_STATE outside that callback. */
+int sipspec_dialog_rebuild_request(sipspec_dialog *d, sipspec_dialog_fields *out);
 
 /* UAC: a response to the INVITE (initial or re-INVITE) of this dialog. A 101-199 without a
  * To tag and 100 create nothing (SIPSPEC_E_FSM_IGNORED). Once the remote tag is known, a

@@ -80,14 +80,7 @@ sipspec_response_info session_info_of(const sipspec_session *s) {
  * back when none is free. A keep-alive never takes the last free slot, so a BYE can always
  * be sent (RFC 3261 15.1.1). */
 static void session_act_send_invite(sipspec_session *s) {
-  sipspec_sockaddr tl;
-  int rc = session_build_invite(s);
-  if (!rc && session_needs_tcp(s, s->invite_len, &s->dest, &tl)) { /* a retry with credentials too */
-    session_move_to_tcp(s, &tl);
-    rc = session_build_invite(s);
-  }
-  if (!rc) rc = session_new_dialog(s);
-  if (!rc) rc = session_start_tsx(s, ST_INVITE, s->invite, s->invite_len, &s->dest);
+  int rc = session_send_invite(s);
   if (rc) {
     session_set_reason(s, "cannot send the INVITE: %s", sipspec_strerror(rc));
     s->status = 0;
@@ -296,19 +289,17 @@ static void session_act_report_give_up(sipspec_session *s) {
 /* 9.1: the CANCEL of the pending INVITE, built by its client transaction from the fields it
  * kept; no pending INVITE transaction, no CANCEL. */
 static void session_act_send_cancel(sipspec_session *s) {
-  const sipspec_tsx *inv = NULL;
+  sipspec_tsx *inv = NULL;
   for (int i = 0; i < SESSION_MAX_TSX; i++)
     if (s->tsx[i].t && s->tsx[i].role == ST_INVITE) inv = s->tsx[i].t;
-  size_t cap = strlen(s->ua->user_agent) + 16, len;
-  char *hdr = malloc(cap), *buf;
+  if (!inv) return;
+  size_t cap = strlen(s->ua->user_agent) + 16;
+  char *hdr = malloc(cap);
   if (!hdr) return;
   snprintf(hdr, cap, "User-Agent: %s\r\n", s->ua->user_agent);
-  int rc = inv ? sipspec_tsx_build_cancel(inv, hdr, &buf, &len) : SIPSPEC_E_STATE;
-  free(hdr);
-  if (rc) return;
   /* 9.1: the CANCEL goes where the INVITE went; its failure changes nothing (Timer CANCEL). */
-  session_start_tsx(s, ST_CANCEL, buf, len, &s->dest);
-  free(buf);
+  (void)session_start_cancel(s, inv, hdr);
+  free(hdr);
 }
 
 /* Sends an in-dialog request through the dialog (which calls dlg_send_request back). */

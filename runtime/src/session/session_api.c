@@ -67,21 +67,22 @@ void session_free(sipspec_session *s) {
   free(s);
 }
 
-static int extra_ok(const char *h) {
-  /* "Name: value\r\n" lines: every line ends in CRLF and has a colon; no bare CR/LF. */
-  if (!h || !*h) return 1;
-  const char *p = h;
-  while (*p) {
-    const char *e = strstr(p, "\r\n");
-    if (!e) return 0;
-    const char *colon = memchr(p, ':', (size_t)(e - p));
-    if (!colon || colon == p) return 0;
-    for (const char *q = p; q < e; q++)
-      if (*q == '\r' || *q == '\n' || *q == '\0') return 0;
-    if (!strncasecmp(p, "Content-Length", 14)) return 0;
-    p = e + 2;
+/* The user's extra header lines and To display name, checked now with the builder's rules
+ * (the ones the INVITE is written with): 0 or the builder's SIPSPEC_E_BUILD_* code. */
+static int user_fields_check(const sipspec_session_opts *o) {
+  size_t cap = 2 * (strlen(o->target) + (o->extra_headers ? strlen(o->extra_headers) : 0) +
+                    (o->to_display ? strlen(o->to_display) : 0)) + 64;
+  char *buf = malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
+  sipspec_build b;
+  sipspec_build_init(&b, buf, cap);
+  if (o->extra_headers) sipspec_build_header_lines(&b, sipspec_span_z(o->extra_headers));
+  if (o->to_display) {
+    sipspec_addr_fields a = {sipspec_span_z(o->to_display), sipspec_span_z(o->target), {NULL, 0}, {NULL, 0}};
+    sipspec_build_addr(&b, SIPSPEC_H_TO, &a);
   }
-  return 1;
+  free(buf);
+  return b.err;
 }
 
 /* Addressing, identifiers and the offer, once the destination is known. */
@@ -146,7 +147,7 @@ static int session_prepare(sipspec_session *s) {
   /* RFC 3261 18.1.1: an INVITE too big for UDP goes over TCP (when TCP is open); the
    * credentials added below are still to come, so session_act_send_invite checks again. */
   sipspec_sockaddr tl;
-  if (!session_build_invite(s) && session_needs_tcp(s, s->invite_len, &s->dest, &tl)) session_move_to_tcp(s, &tl);
+  if (session_invite_needs_tcp(s, &tl)) session_move_to_tcp(s, &tl);
   if (ua->have_auth && !s->digest) {
     rc = sipspec_digest_client_create(&ua->auth, &s->digest);
     char *cred = NULL;
@@ -205,8 +206,8 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
       (u.kind != SIPSPEC_URI_SIP && u.kind != SIPSPEC_URI_SIPS) ||
       !u.host.len || strpbrk(o->target, "\r\n<>\" "))
     return SIPSPEC_E_INVAL;
-  if (!extra_ok(o->extra_headers) || (o->to_display && strpbrk(o->to_display, "\"\\\r\n")))
-    return SIPSPEC_E_INVAL;
+  int checked = user_fields_check(o);
+  if (checked) return checked;
   /* The transport: cfg.transport, or the target's ;transport= (RFC 3261 19.1.1). */
   sipspec_tp_kind kind = ua->cfg.transport;
   if (u.transport.len == 3 && !strncasecmp(u.transport.p, "tcp", 3)) kind = SIPSPEC_TP_TCP;

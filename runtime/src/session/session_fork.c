@@ -24,12 +24,12 @@ static void fork_send_ack(sipspec_dialog *d, const char *ack, size_t len, const 
   sipspec_tsx_layer_send(s->ua->layer, s->kind, &f->to, ack, len);
 }
 
-static void fork_send_request(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *user) {
+static void fork_send_request(sipspec_dialog *d, const sipspec_request_fields *req, const char *hop, void *user) {
   sipspec_session *s = user;
   sipspec_sockaddr a;
   (void)d;
   ua_hop_addr(s, hop, &a);
-  session_start_tsx(s, ST_FORK_BYE, req, len, &a); /* its outcome changes nothing here */
+  session_start_tsx(s, ST_FORK_BYE, req, &a); /* its outcome changes nothing here */
 }
 
 /* 1 when resp, a 2xx to our current INVITE, carries a To tag other than the one the
@@ -51,7 +51,7 @@ int session_other_fork(const sipspec_session *s, const sipspec_msg *resp) {
 void session_fork_end(sipspec_session *s) {
   const sipspec_msg *resp = s->cur_msg;
   sipspec_addr to;
-  if (!resp || !s->dialog || !s->invite || sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len ||
+  if (!resp || !s->dialog || !s->invite_len || sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len ||
       to.tag.len > SIPSPEC_DIALOG_TAG_MAX)
     return;
   for (int i = 0; i < s->n_forks; i++) {

@@ -244,9 +244,12 @@ int session_send_in_dialog(sipspec_session *s, session_req *p);
 void session_reinvite_2xx_give_up(sipspec_uas_2xx *r, void *user);
 
 /* session_tsx.c: the session's client transactions */
-/* Starts a client transaction for req; a slot keeps it until its on_terminated. */
-int session_start_tsx(sipspec_session *s, session_tsx_role role, const char *req, size_t len,
+/* Starts a client transaction for the request f describes; a slot keeps it until its
+ * on_terminated. */
+int session_start_tsx(sipspec_session *s, session_tsx_role role, const sipspec_request_fields *f,
                       const sipspec_sockaddr *dest);
+/* Starts the CANCEL of pending INVITE transaction inv (9.1) in a slot of role ST_CANCEL. */
+int session_start_cancel(sipspec_session *s, sipspec_tsx *inv, const char *headers);
 
 /* session_send.c: the INVITE, the dialog's sends, the move to TCP (RFC 3261 18.1.1) */
 int session_needs_tcp(sipspec_session *s, size_t len, const sipspec_sockaddr *dest, sipspec_sockaddr *tl);
@@ -255,11 +258,14 @@ void session_move_to_tcp(sipspec_session *s, const sipspec_sockaddr *tl);
 int session_dialog_for_invite(sipspec_session *s, const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
                               sipspec_dialog **out);
 
-int session_build_invite(sipspec_session *s);
+/* 1 when the INVITE as it would be written now must go over TCP (18.1.1). */
+int session_invite_needs_tcp(sipspec_session *s, sipspec_sockaddr *tl);
+/* Sends the INVITE: its dialog, then its client transaction (from typed fields). */
+int session_send_invite(sipspec_session *s);
 /* A (new) UAC dialog for the INVITE just built (recreated after an auth retry). */
 int session_new_dialog(sipspec_session *s);
 void session_dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *hop, void *user);
-void session_dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *user);
+void session_dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *req, const char *hop, void *user);
 void session_dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user);
 
 /* session_auth.c: Digest (RFC 3261 22.2) */
@@ -323,7 +329,9 @@ int session_timer_422_usable(const sipspec_session *s, const sipspec_msg *resp);
  * asked for (RFC 4028 7.3, 10). */
 int session_timer_refresh_422_usable(const sipspec_session *s, const sipspec_msg *resp);
 /* The INVITE's session timer lines: Supported, and Session-Expires / Min-SE when asked. */
-void session_timer_invite_headers(const sipspec_session *s, char *buf, size_t cap);
+/* The session timer's INVITE headers (RFC 4028 7.1) into h (3 at most; num holds their
+ * numbers); returns how many. */
+size_t session_timer_invite_headers(const sipspec_session *s, sipspec_ext_header *h, char num[2][16]);
 /* A 2xx to our INVITE that no transaction took (after Timer M): the ACK is sent again. */
 void session_stray_2xx(sipspec_session *s, const sipspec_msg *resp);
 /* A request of this session's dialog (BYE, OPTIONS, INFO...) on server transaction t. */

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "session/session_internal.h"
+#include "sip/msg_internal.h"
 
 /* ---- the transport (RFC 3261 18.1.1) ------------------------------------------------------ */
 
@@ -22,6 +23,16 @@ int session_needs_tcp(sipspec_session *s, size_t len, const sipspec_sockaddr *de
   sipspec_transport *tcp = sipspec_tsx_layer_transport(ua->layer, SIPSPEC_TP_TCP);
   return tcp && sipspec_transport_pick(&c, len, &pick, NULL, 0) == SIPSPEC_OK && pick == SIPSPEC_TP_TCP &&
          sipspec_transport_local_addr(tcp, dest, tl) == SIPSPEC_OK;
+}
+
+/* session_needs_tcp() for the request f describes: its size measured only when the upper
+ * bound of it (no pass over the fields) would not fit. */
+static int fields_need_tcp(sipspec_session *s, const sipspec_request_fields *f, const sipspec_sockaddr *dest,
+                           sipspec_sockaddr *tl, size_t *len) {
+  *len = sipspec_request_fields_cap(f);
+  if (!session_needs_tcp(s, *len, dest, tl)) return 0;
+  *len = sipspec_request_fields_size(f);
+  return session_needs_tcp(s, *len, dest, tl);
 }
 
 /* RFC 3261 18.1.1: a request too big for UDP goes over TCP, to the same host and port. The
@@ -43,50 +54,93 @@ void session_move_to_tcp(sipspec_session *s, const sipspec_sockaddr *tl) {
 
 /* ---- the INVITE -------------------------------------------------------------------------- */
 
-int session_build_invite(sipspec_session *s) {
-  sipspec_ua *ua = s->ua;
+/* What the INVITE's fields point to besides the session. */
+typedef struct invite_parts {
   char branch[SIPSPEC_TSX_BRANCH_SIZE];
-  int rc = sipspec_tsx_new_branch(branch, sizeof branch);
+  char from_uri[SIPSPEC_SOCKADDR_STRLEN + 300];
+  char st_num[2][16];
+  sipspec_ext_header hdrs[5];
+  sipspec_addr_fields contact;
+  char *lines; /* the credentials, then the user's extra header lines: malloc'd or NULL */
+} invite_parts;
+
+/* The roadmap's INVITE (RFC 3261 8.1.1) as typed fields: Via (our sent-by, ;rport, a new
+ * branch), Max-Forwards 70, From (display name, our URI, tag), To (the target), Call-ID,
+ * CSeq, Contact, User-Agent, Allow, the session timer's headers (RFC 4028 7.1), the
+ * credentials and the user's extra headers, the offer. */
+static int invite_fields(sipspec_session *s, invite_parts *p, sipspec_request_fields *f) {
+  sipspec_ua *ua = s->ua;
+  memset(f, 0, sizeof *f);
+  p->lines = NULL;
+  int rc = sipspec_tsx_new_branch(p->branch, sizeof p->branch);
   if (rc) return rc;
-  size_t cap = 2048 + strlen(s->target) * 2 + (s->to_display ? strlen(s->to_display) : 0) +
-               (s->extra_headers ? strlen(s->extra_headers) : 0) +
-               (s->auth_headers ? strlen(s->auth_headers) : 0) + strlen(ua->user_agent) +
-               (ua->display_name ? strlen(ua->display_name) : 0) + s->offer_len;
-  char *buf = malloc(cap);
-  if (!buf) return SIPSPEC_E_NOMEM;
-  char disp[300] = "", todisp[300] = "", st_lines[160];
-  session_timer_invite_headers(s, st_lines, sizeof st_lines); /* RFC 4028 7.1 */
-  if (ua->display_name) snprintf(disp, sizeof disp, "\"%s\" ", ua->display_name);
-  if (s->to_display) snprintf(todisp, sizeof todisp, "\"%s\" ", s->to_display);
-  int n = snprintf(buf, cap,
-                   "INVITE %s SIP/2.0\r\n"
-                   "Via: %s;branch=%s\r\n"
-                   "Max-Forwards: 70\r\n"
-                   "From: %s<sip:%s@%s>;tag=%s\r\n"
-                   "To: %s<%s>\r\n"
-                   "Call-ID: %s\r\n"
-                   "CSeq: %u INVITE\r\n"
-                   "Contact: <%s>\r\n"
-                   "User-Agent: %s\r\n"
-                   "Allow: " SESSION_ALLOW "\r\n"
-                   "%s%s%s"
-                   "Content-Type: application/sdp\r\n"
-                   "Content-Length: %zu\r\n"
-                   "\r\n",
-                   s->target, s->via, branch, disp, ua->from_user, s->local_host, s->from_tag, todisp, s->target,
-                   s->call_id, (unsigned)s->cseq, s->contact, ua->user_agent, st_lines, s->auth_headers ? s->auth_headers : "",
-                   s->extra_headers ? s->extra_headers : "", s->offer_len);
-  if (n < 0 || (size_t)n + s->offer_len >= cap) {
-    free(buf);
-    return SIPSPEC_E_MSG_NOSPACE;
+  int n = snprintf(p->from_uri, sizeof p->from_uri, "sip:%s@%s", ua->from_user, s->local_host);
+  if (n < 0 || (size_t)n >= sizeof p->from_uri) return SIPSPEC_E_RANGE;
+  f->method = sipspec_span_z("INVITE");
+  f->request_uri = sipspec_span_z(s->target);
+  /* Our sent-by (18.1.1) with ;rport (RFC 3581), as s->via says it in text for the dialog. */
+  static const char *const tp_name[] = {[SIPSPEC_TP_UDP] = "UDP", [SIPSPEC_TP_TCP] = "TCP", [SIPSPEC_TP_TLS] = "TLS"};
+  f->via = (sipspec_via_fields){sipspec_span_z(tp_name[s->kind]), sipspec_span_z(s->local_host), (int)s->local_port,
+                                sipspec_span_z(p->branch), 1, {NULL, 0}};
+  f->max_forwards = 70;
+  f->from = (sipspec_addr_fields){sipspec_span_z(ua->display_name), sipspec_span_z(p->from_uri),
+                                  sipspec_span_z(s->from_tag), {NULL, 0}};
+  f->to = (sipspec_addr_fields){sipspec_span_z(s->to_display), sipspec_span_z(s->target), {NULL, 0}, {NULL, 0}};
+  f->call_id = sipspec_span_z(s->call_id);
+  f->cseq = s->cseq;
+  p->contact = (sipspec_addr_fields){{NULL, 0}, sipspec_span_z(s->contact), {NULL, 0}, {NULL, 0}};
+  f->contact = &p->contact;
+  size_t k = 0;
+  p->hdrs[k++] = (sipspec_ext_header){sipspec_span_z("User-Agent"), sipspec_span_z(ua->user_agent)};
+  p->hdrs[k++] = (sipspec_ext_header){sipspec_span_z("Allow"), sipspec_span_z(SESSION_ALLOW)};
+  k += session_timer_invite_headers(s, p->hdrs + k, p->st_num); /* RFC 4028 7.1 */
+  f->headers = p->hdrs;
+  f->n_headers = k;
+  const char *auth = s->auth_headers ? s->auth_headers : "", *extra = s->extra_headers ? s->extra_headers : "";
+  if (*auth && *extra) {
+    size_t len = strlen(auth) + strlen(extra) + 1;
+    if (!(p->lines = malloc(len))) return SIPSPEC_E_NOMEM;
+    snprintf(p->lines, len, "%s%s", auth, extra);
+    f->extra_lines = sipspec_span_z(p->lines);
+  } else {
+    f->extra_lines = sipspec_span_z(*auth ? auth : extra);
   }
-  memcpy(buf + n, s->offer, s->offer_len);
-  free(s->invite);
-  s->invite = buf;
-  s->invite_len = (size_t)n + s->offer_len;
+  f->content_type = sipspec_span_z("application/sdp");
+  f->body = (sipspec_span){s->offer, s->offer_len};
   return SIPSPEC_OK;
 }
-/* A UAC dialog for the INVITE session_build_invite() wrote, from the same fields (12.1.2:
+
+/* 1 when the INVITE as it would be written now must go over TCP (18.1.1; *tl as
+ * session_needs_tcp() gives it). */
+int session_invite_needs_tcp(sipspec_session *s, sipspec_sockaddr *tl) {
+  invite_parts p;
+  sipspec_request_fields f;
+  size_t len;
+  int rc = invite_fields(s, &p, &f), tcp = !rc && fields_need_tcp(s, &f, &s->dest, tl, &len);
+  free(p.lines);
+  return tcp;
+}
+
+/* Sends the INVITE (its client transaction builds the text from the fields) after its
+ * dialog is made; a request too big for UDP moves the session to TCP first (18.1.1). */
+int session_send_invite(sipspec_session *s) {
+  sipspec_sockaddr tl;
+  invite_parts p;
+  sipspec_request_fields f;
+  int rc = invite_fields(s, &p, &f);
+  if (!rc && fields_need_tcp(s, &f, &s->dest, &tl, &s->invite_len)) { /* a retry with credentials too */
+    session_move_to_tcp(s, &tl);
+    free(p.lines);
+    rc = invite_fields(s, &p, &f); /* the TCP Via and Contact */
+  }
+  if (!rc) s->invite_len = sipspec_request_fields_size(&f);
+  if (!rc) rc = session_new_dialog(s);
+  if (!rc) rc = session_start_tsx(s, ST_INVITE, &f, &s->dest);
+  free(p.lines);
+  return rc;
+}
+
+/* A UAC dialog for the INVITE session_send_invite() sends, from the same fields (12.1.2:
  * Call-ID, From URI and tag, To URI, CSeq), not from a parse of its text. */
 int session_dialog_for_invite(sipspec_session *s, const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
                               sipspec_dialog **out) {
@@ -121,25 +175,25 @@ void session_dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const 
   sipspec_tsx_layer_send(s->ua->layer, s->kind, &a, ack, len);
 }
 
-/* An in-dialog request (re-INVITE, OPTIONS, BYE) built by the dialog. One too big for UDP
- * (18.1.1) moves the session to TCP and goes there, built again by the dialog with the TCP
- * Via and Contact it builds with from now on. */
-void session_dlg_send_request(sipspec_dialog *d, const char *req, size_t len, const char *hop, void *user) {
+/* An in-dialog request (re-INVITE, OPTIONS, BYE) described by the dialog. One too big for
+ * UDP (18.1.1) moves the session to TCP and goes there, described again by the dialog with
+ * the TCP Via and Contact it uses from now on. */
+void session_dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *req, const char *hop, void *user) {
   sipspec_session *s = user;
   sipspec_sockaddr a, tl;
   if (!s->cur_req) return;
   ua_hop_addr(s, hop, &a);
-  if (!session_needs_tcp(s, len, &a, &tl)) {
-    s->cur_req->rc = session_start_tsx(s, s->cur_req->role, req, len, &a);
+  size_t len;
+  if (!fields_need_tcp(s, req, &a, &tl, &len)) {
+    s->cur_req->rc = session_start_tsx(s, s->cur_req->role, req, &a);
     return;
   }
-  /* The dialog builds it again with the TCP Via and Contact (move_to_tcp gave it them). */
+  /* The dialog describes it again with the TCP Via and Contact (move_to_tcp gave it them). */
   session_move_to_tcp(s, &tl);
-  char *again = NULL;
-  size_t again_len = 0;
-  s->cur_req->rc = sipspec_dialog_rebuild_request(d, &again, &again_len);
-  if (!s->cur_req->rc) s->cur_req->rc = session_start_tsx(s, s->cur_req->role, again, again_len, &a);
-  free(again);
+  sipspec_dialog_fields again;
+  s->cur_req->rc = sipspec_dialog_rebuild_request(d, &again);
+  if (!s->cur_req->rc) s->cur_req->rc = session_start_tsx(s, s->cur_req->role, &again.f, &a);
+  sipspec_dialog_fields_free(&again);
 }
 
 void session_dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user) {

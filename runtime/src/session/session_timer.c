@@ -63,11 +63,14 @@ int session_timer_refresh_422_usable(const sipspec_session *s, const sipspec_msg
   return min_se > asked;
 }
 
-void session_timer_invite_headers(const sipspec_session *s, char *buf, size_t cap) {
-  if (s->st_ask)
-    snprintf(buf, cap, "Supported: timer\r\nSession-Expires: %u\r\nMin-SE: %u\r\n", s->st_ask, s->st_min_se);
-  else
-    snprintf(buf, cap, "Supported: timer\r\n"); /* 7.1: even when not asking */
+size_t session_timer_invite_headers(const sipspec_session *s, sipspec_ext_header *h, char num[2][16]) {
+  h[0] = (sipspec_ext_header){sipspec_span_z("Supported"), sipspec_span_z("timer")}; /* 7.1: even when not asking */
+  if (!s->st_ask) return 1;
+  snprintf(num[0], 16, "%u", s->st_ask);
+  snprintf(num[1], 16, "%u", s->st_min_se);
+  h[1] = (sipspec_ext_header){sipspec_span_z("Session-Expires"), sipspec_span_z(num[0])};
+  h[2] = (sipspec_ext_header){sipspec_span_z("Min-SE"), sipspec_span_z(num[1])};
+  return 3;
 }
 
 /* ---- the timers' values -------------------------------------------------------------------- */
@@ -111,10 +114,20 @@ static void timer_act_invite_refused(sipspec_session *s) { s->st_next = SIPSPEC_
  * interval, refresher=uac since we refresh; cred: credentials lines (RFC 3261 22.2) or NULL.
  * Not sent: st_rc, fed as NOT_SENT. */
 static void send_refresh(sipspec_session *s, const char *cred) {
-  char hdrs[160];
+  char hdrs[160], se_v[32], min_v[16];
   unsigned se = s->st_interval > s->st_min_se ? s->st_interval : s->st_min_se;
-  snprintf(hdrs, sizeof hdrs, "Supported: timer\r\nSession-Expires: %u;refresher=uac\r\nMin-SE: %u\r\n", se,
-           s->st_min_se);
+  snprintf(se_v, sizeof se_v, "%u;refresher=uac", se);
+  snprintf(min_v, sizeof min_v, "%u", s->st_min_se);
+  sipspec_build b; /* the lines written with the builder's rules (RFC 4028 4, 5) */
+  sipspec_build_init(&b, hdrs, sizeof hdrs - 1);
+  sipspec_build_header(&b, sipspec_span_z("Supported"), sipspec_span_z("timer"));
+  sipspec_build_header(&b, sipspec_span_z("Session-Expires"), sipspec_span_z(se_v));
+  sipspec_build_header(&b, sipspec_span_z("Min-SE"), sipspec_span_z(min_v));
+  if (b.err) {
+    s->st_rc = b.err;
+    return;
+  }
+  hdrs[b.len] = '\0';
   int rc = s->st_peer_update ? session_send_refresh(s, "UPDATE", NULL, 0, hdrs, cred)
                              : session_send_refresh(s, "INVITE", s->local_sdp, s->local_len, hdrs, cred);
   if (rc) s->st_rc = rc;
@@ -187,8 +200,13 @@ static void answer_refresh(sipspec_session *s, int we) {
   if (!v) v = s->st_interval ? s->st_interval : (s->st_ask ? s->st_ask : s->st_min_se);
   if (v < s->st_min_se) v = s->st_min_se; /* 9: never below Min-SE */
   set_interval(s, v, we ? 'c' : 's');
-  snprintf(s->st_hdrs, sizeof s->st_hdrs, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", v,
-           we ? "uas" : "uac");
+  char se_v[32];
+  snprintf(se_v, sizeof se_v, "%u;refresher=%s", v, we ? "uas" : "uac");
+  sipspec_build b; /* RFC 4028 9: Require: timer and the Session-Expires, with the builder's rules */
+  sipspec_build_init(&b, s->st_hdrs, sizeof s->st_hdrs - 1);
+  sipspec_build_header(&b, sipspec_span_z("Require"), sipspec_span_z("timer"));
+  sipspec_build_header(&b, sipspec_span_z("Session-Expires"), sipspec_span_z(se_v));
+  s->st_hdrs[b.err ? 0 : b.len] = '\0';
   s->ua->tel.sipSessionRefreshes++;
   if (s->st_srv && s->st_msg) session_answer_update(s, s->st_msg);
 }

@@ -40,13 +40,20 @@ static void tsx_on_timeout(sipspec_tsx *t, void *user);
 static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user);
 static void tsx_on_terminated(sipspec_tsx *t, void *user);
 
-/* Starts a client transaction for req; the slot keeps it until its on_terminated. */
-int session_start_tsx(sipspec_session *s, session_tsx_role role, const char *req, size_t len,
-                     const sipspec_sockaddr *dest) {
+/* Starts a client transaction for f; the slot keeps it until its on_terminated. */
+int session_start_tsx(sipspec_session *s, session_tsx_role role, const sipspec_request_fields *f,
+                      const sipspec_sockaddr *dest) {
   session_tsx *slot = slot_new(s, role);
   if (!slot) return SIPSPEC_E_AGAIN;
   sipspec_tsx_callbacks cb = {tsx_on_response, tsx_on_timeout, tsx_on_transport_error, tsx_on_terminated, slot};
-  return sipspec_tsx_client_start(s->ua->layer, s->kind, dest, req, len, &cb, &slot->t);
+  return sipspec_tsx_client_start(s->ua->layer, s->kind, dest, f, &cb, &slot->t);
+}
+
+int session_start_cancel(sipspec_session *s, sipspec_tsx *inv, const char *headers) {
+  session_tsx *slot = slot_new(s, ST_CANCEL);
+  if (!slot) return SIPSPEC_E_AGAIN;
+  sipspec_tsx_callbacks cb = {tsx_on_response, tsx_on_timeout, tsx_on_transport_error, tsx_on_terminated, slot};
+  return sipspec_tsx_cancel_start(inv, headers, &cb, &slot->t);
 }
 static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user) {
   session_tsx *slot = user;

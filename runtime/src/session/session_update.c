@@ -212,6 +212,22 @@ static void keep_connection(sipspec_session *s) {
 /* RX_INVITE (a refresh): 200 with our current SDP; 13.3.1.4: sent again T1, 2*T1, ...
  * (capped at T2) until its ACK; after 64*T1 without one, NO_ACK ends the session with
  * BYE. Not sent: NOT_SENT (no 2xx to wait for). */
+/* Our 2xx's headers to the peer's re-INVITE or UPDATE (12.2.1.1 Contact, RFC 4028 9, Allow,
+ * Supported, the timer chart's Require and Session-Expires, Content-Type with an answer),
+ * written with the builder into out (NUL-terminated; "" and the error when refused). */
+static int answer_headers(const sipspec_session *s, int with_sdp, char *out, size_t cap) {
+  sipspec_build b;
+  sipspec_addr_fields contact = {{NULL, 0}, sipspec_span_z(s->contact), {NULL, 0}, {NULL, 0}};
+  sipspec_build_init(&b, out, cap - 1);
+  sipspec_build_addr(&b, SIPSPEC_H_CONTACT, &contact);
+  sipspec_build_header(&b, sipspec_span_z("Allow"), sipspec_span_z(SESSION_ALLOW));
+  sipspec_build_header(&b, sipspec_span_z("Supported"), sipspec_span_z("timer"));
+  sipspec_build_header_lines(&b, sipspec_span_z(s->st_hdrs));
+  if (with_sdp) sipspec_build_header(&b, sipspec_span_z("Content-Type"), sipspec_span_z("application/sdp"));
+  out[b.err ? 0 : b.len] = '\0';
+  return b.err;
+}
+
 static void update_act_answer_refresh(sipspec_session *s) {
   if (!s->upd_msg || !s->cur_srv) {
     s->upd_rc = SIPSPEC_E_STATE;
@@ -223,10 +239,12 @@ static void update_act_answer_refresh(sipspec_session *s) {
   s->st_hdrs[0] = '\0';
   (void)session_timer_feed(s, session_timer_classify_request(s->upd_msg), s->upd_msg);
   char hdrs[800];
-  snprintf(hdrs, sizeof hdrs,
-           "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nSupported: timer\r\n%sContent-Type: application/sdp\r\n",
-           s->contact, s->st_hdrs);
-  int rc = sipspec_uas_2xx_send(&s->reinvite_2xx, s->cur_srv, sipspec_msg_cseq(s->upd_msg), s->ua->cfg.t1_ms,
+  int rc = answer_headers(s, 1, hdrs, sizeof hdrs);
+  if (rc) {
+    s->upd_rc = rc;
+    return;
+  }
+  rc = sipspec_uas_2xx_send(&s->reinvite_2xx, s->cur_srv, sipspec_msg_cseq(s->upd_msg), s->ua->cfg.t1_ms,
                                 s->ua->cfg.t2_ms, 200, hdrs, s->local_sdp, s->local_len);
   if (rc) s->upd_rc = rc;
 }
@@ -249,8 +267,10 @@ void session_answer_update(sipspec_session *s, const sipspec_msg *req) {
   sipspec_span body = sipspec_msg_body(req);
   if (body.len) keep_connection(s);
   char hdrs[800];
-  snprintf(hdrs, sizeof hdrs, "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nSupported: timer\r\n%s%s", s->contact,
-           s->st_hdrs, body.len ? "Content-Type: application/sdp\r\n" : "");
+  if (answer_headers(s, body.len > 0, hdrs, sizeof hdrs)) {
+    sipspec_tsx_respond(s->cur_srv, 500, NULL, NULL, NULL, 0);
+    return;
+  }
   sipspec_tsx_respond(s->cur_srv, 200, NULL, hdrs, body.len ? s->local_sdp : NULL, body.len ? s->local_len : 0);
 }
 

@@ -88,8 +88,6 @@ int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
   if (!rc) rc = tsx_layer_init_charts(l);
   tsx_limits_init(l, cfg);
   if (!rc) rc = sipspec_msg_create(&l->rx, &l->msg_limits);
-  sipspec_msg_limits sl;
-  if (!rc) rc = sipspec_msg_create(&l->scratch, tsx_limits_scratch(l, &sl));
   if (rc) {
     sipspec_tsx_layer_destroy(l);
     return rc;
@@ -109,7 +107,6 @@ void sipspec_tsx_layer_destroy(sipspec_tsx_layer *l) {
   if (l->clock) reap_now(l);
   for (int k = 0; k < 3; k++) sipspec_transport_close(l->tp[k]);
   sipspec_msg_destroy(l->rx);
-  sipspec_msg_destroy(l->scratch);
   sipspec_msg_destroy(l->lenient);
   sipspec_clock_free(l->own_clock);
   free(l->cbs);

@@ -180,18 +180,27 @@ void sipspec_tsx_layer_stats(const sipspec_tsx_layer *l, sipspec_tsx_stats *out)
 
 /* ---- client transactions (17.1) ------------------------------------------------------- */
 
-/* Starts a client transaction for a complete request (bytes, copied) whose top Via carries
- * a branch from sipspec_tsx_new_branch(): ICT for INVITE, NICT for any other method (ACK
- * is no transaction: use sipspec_tsx_layer_send()). The request is sent to dest over the
- * layer's transport of that kind, and the chart's timers run (reliable transports: no
- * retransmissions). Errors, after which nothing was started and no callback comes:
- * SIPSPEC_E_MSG_* (does not parse), SIPSPEC_E_TSX_BAD_REQUEST (a response, an ACK, no
- * CSeq or a CSeq method other than the request's), SIPSPEC_E_TSX_NO_BRANCH,
+/* Starts a client transaction for the request described by f: ICT for INVITE, NICT for any
+ * other method (ACK is no transaction: use sipspec_tsx_layer_send()). f's Via carries a
+ * branch from sipspec_tsx_new_branch(). The transaction takes its key (the Via's branch and
+ * sent-by, the method) and, for an INVITE, what it keeps for the ACK and CANCEL straight
+ * from the fields; the text is written once with the builder (sipspec_build_request()),
+ * and sent to dest over the layer's transport of that kind; the chart's timers run
+ * (reliable transports: no retransmissions). Errors, after which nothing was started and
+ * no callback comes: SIPSPEC_E_BUILD_* (a field the builder refuses),
+ * SIPSPEC_E_TSX_BAD_REQUEST (an ACK, CSeq 0), SIPSPEC_E_TSX_NO_BRANCH,
  * SIPSPEC_E_TSX_EXISTS (a live client transaction has that branch and method),
  * SIPSPEC_E_TSX_NO_TRANSPORT, or the transport's send error (e.g. SIPSPEC_E_MSG_TOO_BIG).
- * Later failures arrive through cb. cb is copied; *out (may be NULL) as described above. */
+ * Later failures arrive through cb. f is read during the call only; cb is copied; *out
+ * (may be NULL) as described above. */
 int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest,
-                             const char *req, size_t len, const sipspec_tsx_callbacks *cb,
+                             const sipspec_request_fields *f, const sipspec_tsx_callbacks *cb,
+                             sipspec_tsx **out);
+
+/* Starts the CANCEL (a non-INVITE client transaction) of pending INVITE client transaction
+ * inv (sipspec_tsx_build_cancel(), with headers), with inv's branch and sent-by, to where
+ * the INVITE went. Errors as sipspec_tsx_build_cancel() and sipspec_tsx_client_start(). */
+int sipspec_tsx_cancel_start(sipspec_tsx *inv, const char *headers, const sipspec_tsx_callbacks *cb,
                              sipspec_tsx **out);
 
 /* The CANCEL of the request of INVITE client transaction t (RFC 3261 9.1: its Request-URI,
@@ -199,7 +208,7 @@ int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const s
  * kept of its request, with extra header lines (NULL, or "Name: value\r\n" lines, never
  * Content-Length), into a malloc'd buffer. SIPSPEC_E_STATE when t is no INVITE client
  * transaction or no longer pending (no final response may have come: Calling, Proceeding);
- * SIPSPEC_E_INVAL for malformed headers. */
+ * SIPSPEC_E_BUILD_* for header lines the builder refuses (sipspec_build_header_lines()). */
 int sipspec_tsx_build_cancel(const sipspec_tsx *t, const char *headers, char **out, size_t *out_len);
 
 /* ---- server transactions (17.2) ------------------------------------------------------- */
@@ -218,7 +227,9 @@ int sipspec_tsx_set_callbacks(sipspec_tsx *t, const sipspec_tsx_callbacks *cb);
  * goes where the request came from. Feeds TU_1XX / TU_2XX / TU_300_699: from inside a
  * callback of t the event is queued and SIPSPEC_OK returned; otherwise the chart's answer
  * is returned (SIPSPEC_E_FSM_IGNORED for a final response in Completed, ...).
- * SIPSPEC_E_INVAL for a client transaction, a bad status or malformed headers. */
+ * SIPSPEC_E_INVAL for a client transaction or a bad status; SIPSPEC_E_BUILD_* for header
+ * lines the builder refuses (sipspec_build_header_lines(): the rule the parser applies to
+ * each header). */
 int sipspec_tsx_respond(sipspec_tsx *t, int status, const char *reason, const char *headers,
                         const char *body, size_t body_len);
 

@@ -15,6 +15,7 @@
 #include "fsm/host_timers.h"
 #include "sipspec/clock.h"
 #include "session/tsx.h"
+#include "sip/msg_internal.h"
 #include "sipspec/fsm.h"
 
 /* Events queued while the transaction's machine is busy (a TU call from its callback, a
@@ -184,7 +185,6 @@ struct sipspec_tsx_layer {
   char tp_error[SIPSPEC_ERR_LEN];  /* the sentence of the transport error being reported */
   sipspec_tsx *bucket[TSX_BUCKETS]; /* live transactions by branch, for matching */
   sipspec_msg *rx;                 /* a datagram being received */
-  sipspec_msg *scratch;            /* a request a client transaction starts with */
   tsx_event q[TSX_QUEUE_MAX];      /* events waiting for busy transactions, in order */
   int q_len;
   sipspec_tsx_stats stats;
@@ -235,9 +235,6 @@ void tsx_transport_error(sipspec_tsx *t, int code);
 /* tsx_limits.c */
 /* Takes the limits of cfg (before rx is made with l->msg_limits). */
 void tsx_limits_init(sipspec_tsx_layer *l, const sipspec_config *cfg);
-/* The limits of the scratch message, which parses the requests client transactions start
- * with: the received ones' with room to spare. Returns out. */
-const sipspec_msg_limits *tsx_limits_scratch(const sipspec_tsx_layer *l, sipspec_msg_limits *out);
 /* A transport's options get the framer's limits, in_use and the stream limits. */
 void tsx_limits_transport_opts(sipspec_tsx_layer *l, sipspec_transport_opts *o);
 /* 1 for the parse errors of a message over a limit. */
@@ -261,6 +258,9 @@ sipspec_tsx *tsx_alloc(const sipspec_tsx_key *k, int server, int n_timers, const
  * from src), the response fields with the top Via given received= and rport=; without, the
  * ACK fields. *out is malloc'd. */
 int tsx_rec_new(const sipspec_msg *req, const sipspec_sockaddr *src, tsx_rec **out);
+/* The record of an INVITE written by sipspec_build_request_layout() into text. */
+int tsx_rec_new_built(const char *text, const sipspec_request_layout *lay, const sipspec_request_fields *f,
+                      tsx_rec **out);
 /* Where responses to req (received from src over a transport, reliable or not) go
  * (RFC 3261 18.2.2, RFC 3581 4). */
 void tsx_response_addr(const sipspec_msg *req, const sipspec_sockaddr *src, int reliable,

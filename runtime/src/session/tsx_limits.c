@@ -46,13 +46,6 @@ void tsx_limits_init(sipspec_tsx_layer *l, const sipspec_config *cfg) {
   l->message_timeout_ms = cfg->message_timeout_ms;
 }
 
-const sipspec_msg_limits *tsx_limits_scratch(const sipspec_tsx_layer *l, sipspec_msg_limits *out) {
-  *out = l->msg_limits;
-  out->max_message_size += 256; /* a stored request gained received= and rport= (18.2.1) */
-  out->max_line_length += 256;
-  return out;
-}
-
 static int in_use(sipspec_transport *tp, const sipspec_sockaddr *peer, void *user) {
   sipspec_tsx_layer *l = user;
   for (unsigned b = 0; b < TSX_BUCKETS; b++)

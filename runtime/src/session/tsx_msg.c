@@ -244,13 +244,43 @@ int tsx_rec_new(const sipspec_msg *req, const sipspec_sockaddr *src, tsx_rec **o
   return SIPSPEC_OK;
 }
 
+/* The ICT's record of an INVITE the builder wrote (17.1.1.3, 9.1): the same parts as
+ * tsx_rec_new() takes from a parsed request, found where the builder put them. */
+int tsx_rec_new_built(const char *text, const sipspec_request_layout *lay, const sipspec_request_fields *f,
+                      tsx_rec **out) {
+  *out = NULL;
+  size_t cap = lay->via_len + lay->route_len + lay->from_len + lay->to_len + lay->call_id_len + lay->cseq_len +
+               lay->uri_len;
+  if (cap > UINT16_MAX) return SIPSPEC_E_RANGE;
+  tsx_rec *r = malloc(sizeof *r + cap);
+  if (!r) return SIPSPEC_E_NOMEM;
+  const size_t at[] = {lay->via, lay->route, lay->from, lay->to, lay->call_id, lay->cseq, lay->uri};
+  const size_t n[] = {lay->via_len, lay->route_len, lay->from_len, lay->to_len, lay->call_id_len, lay->cseq_len,
+                      lay->uri_len};
+  size_t w = 0;
+  r->present = 0;
+  for (int i = TSX_REC_VIA; i <= TSX_REC_URI; i++) {
+    r->off[i] = (uint16_t)w;
+    if (i >= TSX_REC_FROM) r->present |= (uint8_t)(1u << i);
+    memcpy(r->text + w, text + at[i - TSX_REC_VIA], n[i - TSX_REC_VIA]);
+    w += n[i - TSX_REC_VIA];
+  }
+  r->off[TSX_REC_N] = (uint16_t)w;
+  r->to_tagged = f->to.tag.len > 0;
+  r->cseq = f->cseq;
+  r->max_forwards = (int16_t)(f->max_forwards < 0 ? 70 : f->max_forwards);
+  *out = r;
+  return SIPSPEC_OK;
+}
+
 static sipspec_span rec_field(const tsx_rec *r, int f) {
   return (sipspec_span){r->text + r->off[f], (size_t)(r->off[f + 1] - r->off[f])};
 }
 
-/* "Name: value\r\n" for field f when the request had it. */
+/* "Name: value\r\n" for field f when the request had it (checked when it was parsed or
+ * written: copied as it is). */
 static void rec_header(sipspec_build *b, const tsx_rec *r, const char *name, int f) {
-  if (r->present & (1u << f)) sipspec_build_header(b, (sipspec_span){name, strlen(name)}, rec_field(r, f));
+  if (r->present & (1u << f)) sipspec_build_line_trusted(b, (sipspec_span){name, strlen(name)}, rec_field(r, f));
 }
 
 void tsx_response_addr(const sipspec_msg *req, const sipspec_sockaddr *src, int reliable,
@@ -269,26 +299,9 @@ void tsx_response_addr(const sipspec_msg *req, const sipspec_sockaddr *src, int 
 
 static sipspec_span lit(const char *s) { return (sipspec_span){s, s ? strlen(s) : 0}; }
 
-/* Appends "Name: value\r\n" lines from the TU, refusing what would break the message. */
-static int add_headers(sipspec_build *b, const char *headers) {
-  const char *p = headers, *end = headers + strlen(headers);
-  while (p < end) {
-    const char *eol = strstr(p, "\r\n");
-    if (!eol) return SIPSPEC_E_INVAL;
-    const char *colon = memchr(p, ':', (size_t)(eol - p));
-    if (!colon || colon == p || p[0] == ' ' || p[0] == '\t') return SIPSPEC_E_INVAL;
-    const char *nb = p, *ne = colon, *vb = colon + 1, *ve = eol;
-    trim(&nb, &ne);
-    trim(&vb, &ve);
-    sipspec_span name = {nb, (size_t)(ne - nb)};
-    if (!name.len || memchr(nb, ' ', name.len) || memchr(nb, '\t', name.len) || memchr(vb, '\n', (size_t)(ve - vb)) ||
-        sipspec_span_ieq(name, "Content-Length") || sipspec_span_ieq(name, "l"))
-      return SIPSPEC_E_INVAL;
-    sipspec_build_header(b, name, (sipspec_span){vb, (size_t)(ve - vb)});
-    p = eol + 2;
-  }
-  return b->err;
-}
+/* Appends "Name: value\r\n" lines from the TU, each under the rule the parser applies to
+ * that header (sipspec_build_header_lines(): one rule for writing and reading). */
+static int add_headers(sipspec_build *b, const char *headers) { return sipspec_build_header_lines(b, lit(headers)); }
 
 static size_t rec_len(const tsx_rec *r) { return r->off[TSX_REC_N]; }
 
@@ -334,21 +347,18 @@ int tsx_build_ack(const tsx_rec *r, const sipspec_msg *resp, char **out, size_t 
   size_t cap = rec_len(r) + to.len + 256;
   char *buf = malloc(cap);
   if (!buf) return SIPSPEC_E_NOMEM;
-  char num[24];
   sipspec_build b;
   sipspec_build_init(&b, buf, cap);
   /* 17.1.1.3: the INVITE's Request-URI, top Via, Route set, From, Call-ID and CSeq number;
    * the response's To; CSeq method ACK. */
   sipspec_build_request_line(&b, lit("ACK"), rec_field(r, TSX_REC_URI));
   sipspec_build_raw(&b, rec_field(r, TSX_REC_VIA));
-  snprintf(num, sizeof num, "%d", r->max_forwards >= 0 ? r->max_forwards : 70);
-  sipspec_build_header(&b, lit("Max-Forwards"), lit(num));
+  sipspec_build_max_forwards(&b, r->max_forwards >= 0 && r->max_forwards <= 255 ? r->max_forwards : 70);
   sipspec_build_raw(&b, rec_field(r, TSX_REC_ROUTE));
   rec_header(&b, r, "From", TSX_REC_FROM);
-  if (to.p) sipspec_build_header(&b, lit("To"), to);
+  if (to.p) sipspec_build_line_trusted(&b, lit("To"), to); /* as parsed */
   rec_header(&b, r, "Call-ID", TSX_REC_CALL_ID);
-  snprintf(num, sizeof num, "%lu ACK", (unsigned long)r->cseq);
-  sipspec_build_header(&b, lit("CSeq"), lit(num));
+  sipspec_build_cseq(&b, r->cseq, lit("ACK"));
   int rc = sipspec_build_finish(&b, lit(""));
   if (rc) {
     free(buf);
@@ -362,21 +372,18 @@ int tsx_build_cancel(const tsx_rec *r, const char *headers, char **out, size_t *
   size_t cap = rec_len(r) + (headers ? strlen(headers) : 0) + 256;
   char *buf = malloc(cap);
   if (!buf) return SIPSPEC_E_NOMEM;
-  char num[24];
   sipspec_build b;
   sipspec_build_init(&b, buf, cap);
   /* 9.1: Request-URI, top Via (the INVITE's branch), Route set, From, To, Call-ID and the
    * CSeq number of the INVITE; CSeq method CANCEL. */
   sipspec_build_request_line(&b, lit("CANCEL"), rec_field(r, TSX_REC_URI));
   sipspec_build_raw(&b, rec_field(r, TSX_REC_VIA));
-  snprintf(num, sizeof num, "%d", r->max_forwards >= 0 ? r->max_forwards : 70);
-  sipspec_build_header(&b, lit("Max-Forwards"), lit(num));
+  sipspec_build_max_forwards(&b, r->max_forwards >= 0 && r->max_forwards <= 255 ? r->max_forwards : 70);
   sipspec_build_raw(&b, rec_field(r, TSX_REC_ROUTE));
   rec_header(&b, r, "From", TSX_REC_FROM);
   rec_header(&b, r, "To", TSX_REC_TO);
   rec_header(&b, r, "Call-ID", TSX_REC_CALL_ID);
-  snprintf(num, sizeof num, "%lu CANCEL", (unsigned long)r->cseq);
-  sipspec_build_header(&b, lit("CSeq"), lit(num));
+  sipspec_build_cseq(&b, r->cseq, lit("CANCEL"));
   int rc = b.err;
   if (!rc && headers) rc = add_headers(&b, headers);
   if (!rc) rc = sipspec_build_finish(&b, lit(""));

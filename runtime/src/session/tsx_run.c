@@ -16,6 +16,7 @@
  * sipspec_fsm_timer_run_apply().
  */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -365,37 +366,24 @@ static void on_action(sipspec_tsx *t, const sipspec_chart *chart, int action) {
 
 /* ---- the TU's entry points ------------------------------------------------------------- */
 
-int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest,
-                             const char *req, size_t len, const sipspec_tsx_callbacks *cb,
-                             sipspec_tsx **out) {
-  if (out) *out = NULL;
-  if (!l || !dest || !req || (unsigned)kind > SIPSPEC_TP_TLS) return SIPSPEC_E_INVAL;
-  sipspec_transport *tp = l->tp[kind];
-  if (!tp) return SIPSPEC_E_TSX_NO_TRANSPORT;
-  sipspec_msg *m = l->scratch;
-  int rc = sipspec_msg_parse(m, req, len);
-  if (rc) return rc;
-  sipspec_span mt = sipspec_msg_method_text(m), ct = sipspec_msg_cseq_method_text(m);
-  if (!sipspec_msg_is_request(m) || sipspec_msg_method(m) == SIPSPEC_METHOD_ACK || !sipspec_msg_cseq(m) ||
-      mt.len != ct.len || memcmp(mt.p, ct.p, mt.len))
-    return SIPSPEC_E_TSX_BAD_REQUEST;
-  sipspec_tsx_key key;
-  rc = sipspec_tsx_key_of_request(m, &key);
-  if (rc == SIPSPEC_E_NOTFOUND) return SIPSPEC_E_TSX_NO_BRANCH;
-  if (rc) return rc;
-  if (tsx_layer_find_client(l, &key)) return SIPSPEC_E_TSX_EXISTS;
-  int invite = sipspec_msg_method(m) == SIPSPEC_METHOD_INVITE;
+/* Starts a client transaction for request text built by the layer (req: malloc'd, taken),
+ * with its key and, for an INVITE, its record. */
+static int start_built(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_sockaddr *dest,
+                       const sipspec_tsx_key *key, int invite, char *req, size_t len, tsx_rec *rec,
+                       const sipspec_tsx_callbacks *cb, sipspec_tsx **out) {
   sipspec_tsx *t;
-  if (len > UINT32_MAX) return SIPSPEC_E_RANGE;
-  rc = tsx_new(l, invite ? &sipspec_chart_ict : &sipspec_chart_nict, 0, tp, &key, dest, &t);
-  if (rc) return rc;
-  t->req = malloc(len ? len : 1);
-  if (!t->req || (invite && (rc = tsx_rec_new(m, NULL, &t->rec)) != SIPSPEC_OK)) {
-    tsx_free(t);
-    return rc ? rc : SIPSPEC_E_NOMEM;
+  int rc = SIPSPEC_OK;
+  if (tsx_layer_find_client(l, key)) rc = SIPSPEC_E_TSX_EXISTS;
+  else if (len > UINT32_MAX) rc = SIPSPEC_E_RANGE;
+  else rc = tsx_new(l, invite ? &sipspec_chart_ict : &sipspec_chart_nict, 0, tp, key, dest, &t);
+  if (rc) {
+    free(req);
+    free(rec);
+    return rc;
   }
-  memcpy(t->req, req, len);
+  t->req = req;
   t->req_len = (uint32_t)len;
+  t->rec = rec;
   if (cb && (rc = sipspec_tsx_set_callbacks(t, cb)) != SIPSPEC_OK) {
     tsx_free(t);
     return rc;
@@ -413,6 +401,64 @@ int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const s
   settle(t);
   if (out) *out = t;
   return SIPSPEC_OK;
+}
+
+int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest,
+                             const sipspec_request_fields *f, const sipspec_tsx_callbacks *cb,
+                             sipspec_tsx **out) {
+  if (out) *out = NULL;
+  if (!l || !dest || !f || (unsigned)kind > SIPSPEC_TP_TLS) return SIPSPEC_E_INVAL;
+  sipspec_transport *tp = l->tp[kind];
+  if (!tp) return SIPSPEC_E_TSX_NO_TRANSPORT;
+  /* The key (17.1.3) straight from the fields: the branch and sent-by of the Via we write,
+   * and the method (CSeq's method is the method: the builder writes it so). */
+  if (sipspec_span_eq(f->method, "ACK") || !f->cseq) return SIPSPEC_E_TSX_BAD_REQUEST;
+  if (!f->via.branch.len) return SIPSPEC_E_TSX_NO_BRANCH;
+  sipspec_tsx_key key;
+  memset(&key, 0, sizeof key);
+  int rc = sipspec_span_copy(key.branch, sizeof key.branch, f->via.branch);
+  if (!rc) rc = sipspec_span_copy(key.method, sizeof key.method, f->method);
+  if (!rc) rc = sipspec_span_copy(key.host, sizeof key.host, f->via.host);
+  if (rc) return rc;
+  key.port = f->via.port > 0 ? (unsigned)f->via.port : sipspec_span_ieq(f->via.transport, "TLS") ? 5061u : 5060u;
+  /* The text, once, with the builder (every field checked as it is written). */
+  size_t cap = sipspec_request_fields_cap(f);
+  char *req = malloc(cap);
+  if (!req) return SIPSPEC_E_NOMEM;
+  sipspec_build b;
+  sipspec_request_layout lay;
+  sipspec_build_init(&b, req, cap);
+  rc = sipspec_build_request_layout(&b, f, &lay);
+  if (rc) {
+    free(req);
+    return rc;
+  }
+  char *exact = realloc(req, b.len);
+  if (exact) req = exact;
+  int invite = sipspec_span_eq(f->method, "INVITE");
+  tsx_rec *rec = NULL;
+  if (invite && (rc = tsx_rec_new_built(req, &lay, f, &rec)) != SIPSPEC_OK) {
+    free(req);
+    return rc;
+  }
+  return start_built(l, tp, dest, &key, invite, req, b.len, rec, cb, out);
+}
+
+int sipspec_tsx_cancel_start(sipspec_tsx *inv, const char *headers, const sipspec_tsx_callbacks *cb,
+                             sipspec_tsx **out) {
+  if (out) *out = NULL;
+  if (!inv) return SIPSPEC_E_INVAL;
+  char *req;
+  size_t len;
+  int rc = sipspec_tsx_build_cancel(inv, headers, &req, &len);
+  if (rc) return rc;
+  /* 9.1: the INVITE's branch and sent-by, method CANCEL; where the INVITE went. */
+  sipspec_tsx_key key;
+  memset(&key, 0, sizeof key);
+  snprintf(key.branch, sizeof key.branch, "%s", tsx_key(inv));
+  snprintf(key.method, sizeof key.method, "CANCEL");
+  sipspec_sockaddr dest = tsx_peer(inv);
+  return start_built(inv->layer, tsx_tp(inv), &dest, &key, 0, req, len, NULL, cb, out);
 }
 
 /* The callback functions are the layer's, interned: a program has a handful of distinct

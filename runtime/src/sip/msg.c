@@ -440,6 +440,12 @@ static int parse_value(sipspec_msg *m, const char *buf, sipspec_hdr_id id, const
   return 0;
 }
 
+/* The parser's rule for one header value, for the builder (sip/build_fields.c): one rule. */
+int sipspec_msg_value_rule(sipspec_msg *m, sipspec_hdr_id id, const char *v, const char *lim, const char **fail,
+                           const char **rule) {
+  return parse_value(m, m->buf, id, v, trim_lws_end(v, lim), lim, fail, rule);
+}
+
 static int ieq(const char *a, const char *b, size_t n) {
   for (size_t i = 0; i < n; i++) {
     unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];

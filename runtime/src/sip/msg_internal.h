@@ -66,6 +66,41 @@ int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode
  * at base (the same bytes, possibly moved), so the head is not parsed a second time. */
 int sipspec_msg_stream_complete(sipspec_msg *m, const char *base, size_t head);
 
+/* The rule the parser applies to a value of header id (sipspec_hdr_id), for the builder:
+ * [v, lim) where lim is a CR followed by LF and a byte that is not a space or tab. m is a
+ * scratch message (its value table receives the elements). 0 or an error with *fail and
+ * *rule set. */
+int sipspec_msg_value_rule(sipspec_msg *m, sipspec_hdr_id id, const char *v, const char *lim, const char **fail,
+                           const char **rule);
+
+/* Sets b's sticky error (when it has none) and what names: "what" or "what: detail". Returns
+ * b's error. */
+int sipspec_build_fail(sipspec_build *b, int code, const char *what, const char *detail);
+/* Checks s as a whole token / URI (the grammar's rules); on failure sets b's error
+ * (SIPSPEC_E_BUILD_TOKEN / _URI, SIPSPEC_E_BUILD_CRLF for CR, LF or NUL, SIPSPEC_E_BUILD_FIELD
+ * when empty) naming what. Returns b's error. */
+int sipspec_build_check_token(sipspec_build *b, sipspec_span s, const char *what);
+int sipspec_build_check_uri(sipspec_build *b, sipspec_span s, const char *what);
+
+/* Appends "name: value\r\n" with no check: values copied from a parsed message (the parser
+ * checked them) or written by the typed field functions (checked as they were written). */
+int sipspec_build_line_trusted(sipspec_build *b, sipspec_span name, sipspec_span value);
+
+/* Where sipspec_build_request_layout() wrote each part, as offsets into the builder's buffer
+ * (for the transaction layer's record of an INVITE, session/tsx_msg.c). */
+typedef struct sipspec_request_layout {
+  size_t uri, uri_len;            /* Request-URI */
+  size_t via, via_len;            /* the whole Via line, "Via: " to CRLF included */
+  size_t route, route_len;        /* every Route line, CRLFs included */
+  size_t from, from_len, to, to_len, call_id, call_id_len, cseq, cseq_len; /* values */
+} sipspec_request_layout;
+
+/* An upper bound of what sipspec_build_request() writes for f (no check, no pass). */
+size_t sipspec_request_fields_cap(const sipspec_request_fields *f);
+
+/* sipspec_build_request() that also says where each part went (lay may be NULL). */
+int sipspec_build_request_layout(sipspec_build *b, const sipspec_request_fields *f, sipspec_request_layout *lay);
+
 /* Appends bytes as they are (header lines already rendered, "\r\n" included). */
 int sipspec_build_raw(sipspec_build *b, sipspec_span bytes);
 

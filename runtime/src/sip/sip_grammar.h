@@ -64,6 +64,9 @@ int sipspec_gf_media_type(const char *p, const char *lim, sipspec_media_type *o,
                           const char **far);
 int sipspec_gf_auth(const char *p, const char *lim, sipspec_auth *o, const char **far);
 
+/* A whole token (RFC 3261 25.1): 0 or -1. */
+int sipspec_gf_token(const char *p, const char *lim, const char **far);
+
 /* One element of a token list, with its ;params (Allow, Supported, Reason...). */
 const char *sipspec_gf_token_elem(const char *p, const char *lim, const char **far);
 
