@@ -19,7 +19,10 @@ typedef struct sdp_out {
 
 void sdp_out_put(sdp_out *o, const char *s, size_t n);
 void sdp_out_str(sdp_out *o, sipspec_span s);
-void sdp_out_fmt(sdp_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* v in decimal (no printf: the writer runs once per offer and answer). */
+void sdp_out_u64(sdp_out *o, unsigned long long v);
+/* Writes v in decimal into d (room for 20 digits) and returns the digit count. */
+size_t sdp_u64_digits(char *d, unsigned long long v);
 
 /* A NUL-terminated string as a slice (NULL or "" gives an absent slice). */
 sipspec_span sdp_cstr(const char *s);

@@ -273,9 +273,15 @@ static int sdp_attr_typed(sdp_ctx *x, const sdp_line *ln, sipspec_sdp_attr *a, s
     {"cmid", SIPSPEC_SDP_ATTR_CMID},         {"mid", SIPSPEC_SDP_ATTR_MID},
     {"fingerprint", SIPSPEC_SDP_ATTR_FINGERPRINT},
   };
+  /* names are distinct: the first match is the only one; the length and first byte are
+   * compared before the bytes (an offer carries a dozen attributes) */
   a->kind = SIPSPEC_SDP_ATTR_OTHER;
-  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-    if (sipspec_sdp_str_eq(a->name, known[i].name)) a->kind = known[i].kind;
+  for (size_t i = 0; a->name.p && i < sizeof known / sizeof known[0]; i++)
+    if (known[i].name[0] == a->name.p[0] && strlen(known[i].name) == a->name.len &&
+        memcmp(known[i].name, a->name.p, a->name.len) == 0) {
+      a->kind = known[i].kind;
+      break;
+    }
   if (a->kind == SIPSPEC_SDP_ATTR_OTHER) return SIPSPEC_OK;
 
   const char *v = a->value.p ? a->value.p : "";
@@ -353,13 +359,39 @@ static int sdp_attr_typed(sdp_ctx *x, const sdp_line *ln, sipspec_sdp_attr *a, s
  * m i c* b* k a*. Each type has a rank; ranks may not go down, and only e p b t r a (session)
  * and c b a (media) may repeat; t may follow r (a new time description). */
 static int sdp_rank(char t, int media) {
-  const char *order = media ? "micbka" : "vosiuepcbtrzka";
-  const char *p = strchr(order, t);
-  return p ? (int)(p - order) : -1;
+  if (media) {
+    switch (t) { /* "micbka" */
+    case 'm': return 0;
+    case 'i': return 1;
+    case 'c': return 2;
+    case 'b': return 3;
+    case 'k': return 4;
+    case 'a': return 5;
+    default: return -1;
+    }
+  }
+  switch (t) { /* "vosiuepcbtrzka" */
+  case 'v': return 0;
+  case 'o': return 1;
+  case 's': return 2;
+  case 'i': return 3;
+  case 'u': return 4;
+  case 'e': return 5;
+  case 'p': return 6;
+  case 'c': return 7;
+  case 'b': return 8;
+  case 't': return 9;
+  case 'r': return 10;
+  case 'z': return 11;
+  case 'k': return 12;
+  case 'a': return 13;
+  default: return -1;
+  }
 }
 
 static int sdp_repeatable(char t, int media) {
-  return strchr(media ? "cba" : "epbtra", t) != NULL;
+  if (media) return t == 'c' || t == 'b' || t == 'a';
+  return t == 'e' || t == 'p' || t == 'b' || t == 't' || t == 'r' || t == 'a';
 }
 
 static const char *sdp_line_rule(char t) {

@@ -62,7 +62,12 @@ int srv_respond(sipspec_server *srv, sipspec_tsx *t, int status, const char *rea
   char stack[SRV_HEADERS_MAX];
   char *h = ua + ex + 16 <= sizeof stack ? stack : malloc(ua + ex + 16);
   if (!h) return SIPSPEC_E_NOMEM;
-  snprintf(h, ua + ex + 16, "Server: %s\r\n%s", srv->user_agent, extra ? extra : "");
+  /* "Server: " UA CRLF extra NUL: ua + ex + 11 bytes, within the ua + ex + 16 allocated. */
+  memcpy(h, "Server: ", 8);
+  memcpy(h + 8, srv->user_agent, ua);
+  memcpy(h + 8 + ua, "\r\n", 2);
+  if (ex) memcpy(h + 10 + ua, extra, ex);
+  h[10 + ua + ex] = '\0';
   int rc = sipspec_tsx_respond(t, status, reason, h, body, body_len);
   if (h != stack) free(h);
   return rc;

@@ -499,6 +499,7 @@ int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode
 
   m->buf = buf;
   m->len = 0;
+  m->cached = 0;
   m->err = (sipspec_parse_error){0, 0, 0, 0, NULL};
   m->nlines = m->nvals = 0;
   memset(m->first, 0xff, sizeof m->first); /* -1 */
@@ -640,6 +641,7 @@ int sipspec_msg_stream_complete(sipspec_msg *m, const char *base, size_t head) {
     shift(&m->start.reason, d);
     shift(&m->call_id, d);
     shift(&m->cseq_method, d);
+    m->cached = 0;
     m->buf = base;
   }
   m->err = (sipspec_parse_error){0, 0, 0, 0, NULL};
