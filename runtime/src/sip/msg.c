@@ -111,11 +111,12 @@ void sipspec_msg_set_error(sipspec_parse_error *err, const char *base, const cha
                            const char *rule) {
   unsigned line = 1;
   const char *bol = base;
-  for (const char *c = base; c < at; c++)
-    if (*c == '\n') {
-      line++;
-      bol = c + 1;
-    }
+  /* memchr from line to line: the stream parser ends every head of a message with a body
+   * here (SIPSPEC_E_MSG_INCOMPLETE at the body), so this runs for most messages over TCP */
+  for (const char *c = base; c < at && (c = memchr(c, '\n', (size_t)(at - c))) != NULL; c++) {
+    line++;
+    bol = c + 1;
+  }
   err->code = code;
   err->offset = (size_t)(at - base);
   err->line = line;
