@@ -71,13 +71,14 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
   if (rc) return rc;
   if (!offer || !len) return sdp_fail(err, SIPSPEC_E_INVAL, 0, 0, "arguments", "NULL argument");
   sipspec_sdp *O = NULL;
-  rc = sipspec_sdp_parse(offer, offer_len, NULL, &O, err);
+  sdp_scratch scratch; /* the offer's model on the stack when it fits */
+  rc = sdp_parse_scratch(offer, offer_len, NULL, &scratch, sizeof scratch, &O, err);
   if (rc) return rc;
   if (O->nmedia > SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1) {
     rc = sdp_fail(err, SIPSPEC_E_SDP_REFUSED, O->media[0].line, 1, "limits",
                   "offer has %zu m-lines, this server answers at most %d", O->nmedia,
                   SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1);
-    sipspec_sdp_free(O);
+    sdp_scratch_free(O, &scratch);
     return rc;
   }
   mrcp_pool pool;
@@ -210,6 +211,6 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
   else if (rc)
     sdp_fail(err, rc, 0, 0, "answer", "answer could not be written");
 out:
-  sipspec_sdp_free(O);
+  sdp_scratch_free(O, &scratch);
   return rc;
 }

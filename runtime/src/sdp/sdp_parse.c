@@ -114,7 +114,7 @@ static void *sdp_carve(char **p, size_t n, size_t size) {
   return r;
 }
 
-static sdp_block *sdp_block_new(const sdp_counts *c) {
+static sdp_block *sdp_block_new(const sdp_counts *c, void *scratch, size_t scratch_cap) {
   size_t total = sizeof(sdp_block) + 16;
   total += ((c->media * sizeof(sipspec_sdp_media)) + 15) & ~(size_t)15;
   total += ((c->attrs * sizeof(sipspec_sdp_attr)) + 15) & ~(size_t)15;
@@ -123,8 +123,13 @@ static sdp_block *sdp_block_new(const sdp_counts *c) {
   total += ((c->times * sizeof(sipspec_sdp_time)) + 15) & ~(size_t)15;
   size_t nstr = c->repeats + c->emails + c->phones + c->fmts;
   total += ((nstr * sizeof(sipspec_span)) + 15) * 4;
-  char *mem = calloc(1, total);
-  if (!mem) return NULL;
+  char *mem;
+  if (scratch && total <= scratch_cap) { /* the caller's memory: no allocation */
+    mem = scratch;
+    memset(mem, 0, total);
+  } else if (!(mem = calloc(1, total))) {
+    return NULL;
+  }
   sdp_block *b = (sdp_block *)mem;
   char *p = mem + ((sizeof(sdp_block) + 15) & ~(size_t)15);
   b->media = sdp_carve(&p, c->media, sizeof(sipspec_sdp_media));
@@ -588,8 +593,17 @@ static int sdp_line_parse(sdp_ctx *x, const sdp_line *ln, int *seen_time) {
   return SIPSPEC_OK;
 }
 
+void sdp_scratch_free(sipspec_sdp *sdp, const void *scratch) {
+  if ((const void *)sdp != scratch) free(sdp);
+}
+
 int sipspec_sdp_parse(const char *buf, size_t len, const sipspec_sdp_limits *lim,
                       sipspec_sdp **out, sipspec_sdp_error *err) {
+  return sdp_parse_scratch(buf, len, lim, NULL, 0, out, err);
+}
+
+int sdp_parse_scratch(const char *buf, size_t len, const sipspec_sdp_limits *lim, void *scratch,
+                      size_t scratch_cap, sipspec_sdp **out, sipspec_sdp_error *err) {
   sipspec_sdp_limits dflt;
   if (err) memset(err, 0, sizeof *err);
   if (!out || (!buf && len)) return sdp_fail(err, SIPSPEC_E_INVAL, 0, 0, "arguments", "NULL buffer or output");
@@ -600,7 +614,7 @@ int sipspec_sdp_parse(const char *buf, size_t len, const sipspec_sdp_limits *lim
   sdp_counts c;
   int rc = sdp_scan(buf, len, lim, &c, err);
   if (rc) return rc;
-  sdp_block *b = sdp_block_new(&c);
+  sdp_block *b = sdp_block_new(&c, scratch, scratch_cap);
   if (!b) return sdp_fail(err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
   sdp_ctx x = {b, err, NULL, -1};
   int seen_time = 0;
@@ -652,6 +666,6 @@ int sipspec_sdp_parse(const char *buf, size_t len, const sipspec_sdp_limits *lim
   *out = &b->sdp;
   return SIPSPEC_OK;
 fail:
-  free(b);
+  sdp_scratch_free(&b->sdp, scratch);
   return rc;
 }

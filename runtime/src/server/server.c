@@ -179,6 +179,17 @@ static void answer_options(sipspec_server *srv, sipspec_tsx *t) {
   (void)srv_respond(srv, t, 200, NULL, "Allow: " SRV_ALLOW "\r\nAccept: application/sdp\r\nSupported: \r\n", NULL, 0);
 }
 
+/* The call whose INVITE transaction a CANCEL matched: among the calls of the CANCEL's Call-ID
+ * (RFC 3261 9.1: a CANCEL has its INVITE's), else among all of them (the transaction layer
+ * matched the branch, 9.2: a peer that broke 9.1 still gets its call cancelled). */
+static srv_call *call_of_cancelled(sipspec_server *srv, const sipspec_tsx *ist, const sipspec_msg *cancel) {
+  sipspec_span cid = sipspec_msg_call_id(cancel);
+  uint32_t h = srv_call_id_hash(cid.p, cid.len);
+  for (srv_call *c = srv->by_call_id[h % SRV_CALL_BUCKETS]; c; c = c->hnext)
+    if (c->ist == ist) return c;
+  return srv_call_of_ist(srv, ist);
+}
+
 /* RFC 3261 9.2. */
 static void on_cancel(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_tsx *ist = sipspec_tsx_layer_find_cancelled(srv->layer, req);
@@ -188,7 +199,7 @@ static void on_cancel(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *re
     return;
   }
   (void)srv_respond(srv, t, 200, NULL, NULL, NULL, 0);
-  srv_call *c = srv_call_of_ist(srv, ist);
+  srv_call *c = call_of_cancelled(srv, ist, req);
   if (c && srv->o.answer_cancel) srv_call_cancel(c);
 }
 
