@@ -429,7 +429,7 @@ G_LINK const char *G(addr)(const char *p, const char *lim, sipspec_addr *o, cons
   if (p < lim && (*p == '<' || *p == '"')) { /* no addr-spec starts so */
     if ((e = G(name_addr)(p, lim, o, &far1)) != NULL) return e;
     if (*p == '"' && !memchr(p, '<', (size_t)(lim - p))) far1 = p; /* as if not tried */
-  } else if (memchr(p, '<', (size_t)(lim - p))) {
+  } else if (p < lim && memchr(p, '<', (size_t)(lim - p))) {
     if ((e = G(name_addr)(p, lim, o, &far1)) != NULL) return e;
   }
   if ((e = G(addr_spec)(p, lim, o, farp)) != NULL) return e;

@@ -79,6 +79,8 @@ struct serve {
   ev_timer idle_poll;
   ev_timer trim;             /* gives the heap's free pages back every TRIM_EVERY_S */
   ev_prepare flush;          /* writes the lines of a loop iteration before the loop waits */
+  ev_timer flush_later;      /* ... or FLUSH_GAP_S after the last write, under load */
+  ev_tstamp flushed_at;      /* loop time of the last write */
   int stopping;
   double stop_bound;         /* seconds to wait for the dialogs to end after the signal */
   double stop_deadline;
@@ -105,21 +107,48 @@ static void log_line(struct serve *sv, const char *event, const char *call_id, i
     }
     fputs("}\n", stdout);
   } else {
-    printf("%s", event);
-    if (call_id) printf(" %s", call_id);
+    fputs(event, stdout);
+    if (call_id) {
+      putchar(' ');
+      fputs(call_id, stdout);
+    }
     if (status) printf(" %d", status);
-    if (text) printf(" %s", text);
+    if (text) {
+      putchar(' ');
+      fputs(text, stdout);
+    }
     putchar('\n');
   }
-  /* no fflush here: flush_cb writes every line of this loop iteration at once, before the
-   * loop waits again (under load: one write() for many calls, not one per line) */
+  /* no fflush here: flush_cb writes the lines at once, before the loop waits again */
+}
+
+/* The lines written since the last write() go out before the loop waits; but under load
+ * (each message its own loop iteration) at most one write() every FLUSH_GAP_S, the lines of
+ * the iterations in between waiting for flush_later: a line is never late by more. */
+#define FLUSH_GAP_S 0.02
+
+static void flush_now(struct serve *sv) {
+  fflush(stdout);
+  sv->flushed_at = ev_now(sv->loop);
+}
+
+static void flush_later_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)loop;
+  (void)revents;
+  flush_now(w->data);
 }
 
 static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
-  (void)loop;
-  (void)w;
   (void)revents;
-  fflush(stdout);
+  struct serve *sv = w->data;
+  double since = ev_now(loop) - sv->flushed_at;
+  if (since >= FLUSH_GAP_S || since < 0) {
+    ev_timer_stop(loop, &sv->flush_later);
+    flush_now(sv);
+  } else if (!ev_is_active(&sv->flush_later)) {
+    ev_timer_set(&sv->flush_later, FLUSH_GAP_S - since, 0.);
+    ev_timer_start(loop, &sv->flush_later);
+  }
 }
 
 /* The "media" line of a call whose endpoint stopped: its figures (docs/media.md). */
@@ -206,11 +235,13 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
     snprintf(text, sizeof text, "%s, %llu dialog%s cut off", w->signum == SIGINT ? "SIGINT" : "SIGTERM",
              sv->cut_off, sv->cut_off == 1 ? "" : "s");
     log_line(sv, "stop-now", NULL, 0, text);
+    flush_now(sv);
     ev_break(loop, EVBREAK_ALL);
     return;
   }
   sv->stopping = 1;
   log_line(sv, "stopping", NULL, 0, w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+  flush_now(sv); /* at once: a script may wait for this line to send its second signal */
   sv->stop_deadline = ev_now(loop) + sv->stop_bound;
   sipspec_server_shutdown(sv->srv);
   ev_timer_again(loop, &sv->idle_poll);
@@ -414,7 +445,10 @@ int sipspec_cmd_serve(int argc, char **argv) {
   ev_signal_start(sv.loop, &sv.sigint);
   ev_signal_start(sv.loop, &sv.sigterm);
   ev_prepare_init(&sv.flush, flush_cb);
+  sv.flush.data = &sv;
   ev_prepare_start(sv.loop, &sv.flush);
+  ev_init(&sv.flush_later, flush_later_cb);
+  sv.flush_later.data = &sv;
   ev_init(&sv.idle_poll, idle_cb);
   sv.idle_poll.repeat = 0.02;
   sv.idle_poll.data = &sv;
@@ -437,6 +471,8 @@ int sipspec_cmd_serve(int argc, char **argv) {
   ev_timer_stop(sv.loop, &sv.idle_poll);
   ev_timer_stop(sv.loop, &sv.trim);
   ev_prepare_stop(sv.loop, &sv.flush);
+  ev_timer_stop(sv.loop, &sv.flush_later);
+  fflush(stdout);
   ev_signal_stop(sv.loop, &sv.sigint);
   ev_signal_stop(sv.loop, &sv.sigterm);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/net_internal.h"
@@ -64,6 +65,20 @@ const char *sipspec_sockaddr_host(const sipspec_sockaddr *a, char *buf, size_t b
   if (buflen == 0) return buf;
   buf[0] = '\0';
   int fam = sipspec_sockaddr_family(a);
+  if (fam == AF_INET && buflen >= 16) {
+    /* dotted decimal by hand: inet_ntop goes through sprintf (some 1,700 instructions),
+     * and the transaction layer formats the source of every request it receives */
+    const unsigned char *b = (const unsigned char *)&a->u.sin.sin_addr;
+    char *w = buf;
+    for (int i = 0; i < 4; i++) {
+      unsigned v = b[i];
+      if (v >= 100) *w++ = (char)('0' + v / 100);
+      if (v >= 10) *w++ = (char)('0' + v / 10 % 10);
+      *w++ = (char)('0' + v % 10);
+      *w++ = i < 3 ? '.' : '\0';
+    }
+    return buf;
+  }
   const void *src = fam == AF_INET ? (const void *)&a->u.sin.sin_addr
                                    : (const void *)&a->u.sin6.sin6_addr;
   if (!fam || !inet_ntop(fam, src, buf, (socklen_t)buflen)) snprintf(buf, buflen, "?");
@@ -145,11 +160,41 @@ int sipspec_net_bind_addr(const sipspec_transport_opts *opts, sipspec_sockaddr *
   return SIPSPEC_OK;
 }
 
+/* The source address the kernel picked toward a destination, kept for LOCAL_TOWARD_TTL_MS:
+ * learning it costs four system calls (socket, connect, getsockname, close), and a client
+ * starting a thousand calls a second toward one server asks a thousand times a second. A
+ * route that changes is seen within the lifetime. Per thread, a few destinations. */
+enum { LOCAL_TOWARD_SLOTS = 4, LOCAL_TOWARD_TTL_MS = 1000 };
+typedef struct local_toward_slot {
+  sipspec_sockaddr toward, local; /* local: without the port */
+  long long at_ms;                /* when it was learnt; 0: empty */
+} local_toward_slot;
+static _Thread_local local_toward_slot local_toward_cache[LOCAL_TOWARD_SLOTS];
+static _Thread_local unsigned local_toward_next;
+
+static long long local_toward_now_ms(void) {
+  struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+  if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+#endif
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1; /* never 0 */
+}
+
 int sipspec_net_local_toward(const sipspec_sockaddr *bound, const sipspec_sockaddr *toward,
                              sipspec_sockaddr *out) {
   int fam = sipspec_sockaddr_family(toward);
   if (!fam || fam != sipspec_sockaddr_family(bound)) return SIPSPEC_E_BAD_ADDRESS;
   if (!sipspec_sockaddr_is_any(bound)) { *out = *bound; return SIPSPEC_OK; }
+  long long now = local_toward_now_ms();
+  for (int i = 0; i < LOCAL_TOWARD_SLOTS; i++) {
+    local_toward_slot *c = &local_toward_cache[i];
+    if (c->at_ms && now - c->at_ms < LOCAL_TOWARD_TTL_MS && sipspec_sockaddr_equal(&c->toward, toward)) {
+      *out = c->local;
+      sipspec_sockaddr_set_port(out, sipspec_sockaddr_port(bound));
+      return SIPSPEC_OK;
+    }
+  }
   /* A connected UDP socket sends nothing, but the kernel picks the route and the source
    * address it would use, which getsockname() then reports. */
   int fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -160,6 +205,10 @@ int sipspec_net_local_toward(const sipspec_sockaddr *bound, const sipspec_sockad
   if (connect(fd, &toward->u.sa, toward->len) == 0 &&
       getsockname(fd, &tmp.u.sa, &tmp.len) == 0 &&
       sipspec_sockaddr_from_sockaddr(out, &tmp.u.sa, tmp.len) == SIPSPEC_OK) {
+    local_toward_slot *c = &local_toward_cache[local_toward_next++ % LOCAL_TOWARD_SLOTS];
+    c->toward = *toward;
+    c->local = *out;
+    c->at_ms = now;
     sipspec_sockaddr_set_port(out, sipspec_sockaddr_port(bound));
     rc = SIPSPEC_OK;
   }

@@ -12,6 +12,7 @@
  * destination of the datagram it is about, and goes to on_error with that peer, so the
  * transactions toward that peer alone fail (17.1.4, 17.2.4).
  */
+#define _GNU_SOURCE /* recvmmsg (Linux) */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +34,14 @@
 #define UDP_ICMP_ERRORS 0
 #endif
 
+/* UDP_RECV_BATCH: datagrams read per wake-up at most; UDP_RECV_VLEN: per system call
+ * (recvmmsg, where there is one). */
 enum { UDP_RECV_BUF = 65536, UDP_RECV_BATCH = 64 };
+#if defined(__linux__) && defined(MSG_WAITFORONE)
+#define UDP_RECV_VLEN 8
+#else
+#define UDP_RECV_VLEN 1
+#endif
 
 typedef struct udp_pending {
   struct udp_pending *next;
@@ -54,7 +62,7 @@ typedef struct udp_tp {
   udp_pending *head, *tail;
   size_t queued_bytes;
   int depth;                   /* > 0 while inside a user callback */
-  char rbuf[UDP_RECV_BUF];
+  char rbuf[UDP_RECV_VLEN][UDP_RECV_BUF]; /* pages never written stay unmapped */
 } udp_tp;
 
 static void udp_free(udp_tp *u) {
@@ -107,7 +115,7 @@ static int udp_read_errors(udp_tp *u) {
       char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))];
       struct cmsghdr align;
     } ctl;
-    struct iovec iov = {u->rbuf, sizeof u->rbuf};
+    struct iovec iov = {u->rbuf[0], sizeof u->rbuf[0]};
     struct msghdr mh;
     memset(&mh, 0, sizeof mh);
     memset(&to, 0, sizeof to);
@@ -141,15 +149,49 @@ static int udp_read_errors(udp_tp *u) {
   return n;
 }
 
+/* Up to want datagrams into u->rbuf[0..want), their sources into from[]: how many, or -1
+ * with errno. One system call for all of them where recvmmsg exists: a read that returns
+ * fewer than asked found the queue empty, so no further call (and no EAGAIN) is needed. */
+static int udp_recv_some(udp_tp *u, sipspec_sockaddr *from, size_t *len, int want) {
+#if UDP_RECV_VLEN > 1
+  struct mmsghdr mm[UDP_RECV_VLEN];
+  struct iovec iov[UDP_RECV_VLEN];
+  for (int k = 0; k < want; k++) {
+    iov[k].iov_base = u->rbuf[k];
+    iov[k].iov_len = sizeof u->rbuf[k];
+    memset(&mm[k].msg_hdr, 0, sizeof mm[k].msg_hdr);
+    mm[k].msg_hdr.msg_name = &from[k].u.ss;
+    mm[k].msg_hdr.msg_namelen = sizeof from[k].u;
+    mm[k].msg_hdr.msg_iov = &iov[k];
+    mm[k].msg_hdr.msg_iovlen = 1;
+  }
+  int n = recvmmsg(u->fd, mm, (unsigned)want, 0, NULL);
+  for (int k = 0; k < n; k++) {
+    from[k].len = mm[k].msg_hdr.msg_namelen;
+    len[k] = mm[k].msg_len;
+  }
+  return n;
+#else
+  (void)want;
+  from[0].len = sizeof from[0].u;
+  ssize_t n = recvfrom(u->fd, u->rbuf[0], sizeof u->rbuf[0], 0, &from[0].u.sa, &from[0].len);
+  if (n < 0) return -1;
+  len[0] = (size_t)n;
+  return 1;
+#endif
+}
+
 static void udp_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop; (void)revents;
   udp_tp *u = w->data;
   assert(&u->rio == w);
-  for (int i = 0; i < UDP_RECV_BATCH && !udp_closed(u); i++) {
-    sipspec_sockaddr from;
-    from.len = sizeof from.u;
-    ssize_t n = recvfrom(u->fd, u->rbuf, sizeof u->rbuf, 0, &from.u.sa, &from.len);
-    if (n < 0) {
+  int i = 0; /* datagrams read in this wake-up */
+  while (i < UDP_RECV_BATCH && !udp_closed(u)) {
+    sipspec_sockaddr from[UDP_RECV_VLEN];
+    size_t len[UDP_RECV_VLEN];
+    int want = UDP_RECV_BATCH - i < UDP_RECV_VLEN ? UDP_RECV_BATCH - i : UDP_RECV_VLEN;
+    int got = udp_recv_some(u, from, len, want);
+    if (got < 0) {
       /* Woken with no datagram: the error queue made the socket readable (POLLERR), its
        * error already taken by a send. Read it here only, not on every wake-up (a system
        * call per wake-up); with datagrams waiting too, the next wake-up finds it. */
@@ -161,17 +203,25 @@ static void udp_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
       /* An ICMP error that came meanwhile: its peer is on the error queue; without one
        * (no queue entry could be made) there is no peer to blame, and UDP goes on. */
       if (UDP_ICMP_ERRORS && udp_icmp_errno(errno)) {
-        if (udp_read_errors(u)) continue;
+        if (udp_read_errors(u)) {
+          i++; /* as one read: the loop stays bounded */
+          continue;
+        }
         break;
       }
       udp_report(u, sipspec_net_errno_code(errno, SIPSPEC_E_IO), errno, NULL, "recvfrom");
       break;
     }
-    sipspec_sockaddr src;
-    if (sipspec_sockaddr_from_sockaddr(&src, &from.u.sa, from.len) != SIPSPEC_OK) continue;
-    u->depth++;
-    u->opts.on_recv(&u->base, u->rbuf, (size_t)n, &src, u->opts.user);
-    u->depth--;
+    if (got == 0) break;
+    for (int k = 0; k < got && !udp_closed(u); k++) {
+      sipspec_sockaddr src;
+      if (sipspec_sockaddr_from_sockaddr(&src, &from[k].u.sa, from[k].len) != SIPSPEC_OK) continue;
+      u->depth++;
+      u->opts.on_recv(&u->base, u->rbuf[k], len[k], &src, u->opts.user);
+      u->depth--;
+    }
+    i += got;
+    if (UDP_RECV_VLEN > 1 && got < want) break; /* the queue was empty */
   }
 }
 

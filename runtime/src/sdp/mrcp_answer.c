@@ -188,8 +188,9 @@ static int answer_check(const sipspec_sdp *O, const sipspec_sdp *A, sipspec_mrcp
   return SIPSPEC_OK;
 }
 
-static int parse_side(const char *txt, size_t len, const char *side, sipspec_sdp **out, sipspec_sdp_error *err) {
-  int rc = sipspec_sdp_parse(txt, len, NULL, out, err);
+static int parse_side(const char *txt, size_t len, const char *side, sdp_scratch *scratch, sipspec_sdp **out,
+                      sipspec_sdp_error *err) {
+  int rc = sdp_parse_scratch(txt, len, NULL, scratch, sizeof *scratch, out, err);
   if (rc && err) {
     char tmp[sizeof err->reason];
     memcpy(tmp, err->reason, sizeof tmp);
@@ -202,10 +203,11 @@ int sipspec_mrcp_answer_parse(const char *offer, size_t offer_len, const char *a
                               size_t answer_len, sipspec_mrcp_answer *out, sipspec_sdp_error *err) {
   if (!offer || !answer || !out) return sdp_fail(err, SIPSPEC_E_INVAL, 0, 0, "arguments", "NULL argument");
   sipspec_sdp *O = NULL, *A = NULL;
-  int rc = parse_side(offer, offer_len, "offer", &O, err);
-  if (!rc) rc = parse_side(answer, answer_len, "answer", &A, err);
+  sdp_scratch so, sa; /* both models on the stack when they fit */
+  int rc = parse_side(offer, offer_len, "offer", &so, &O, err);
+  if (!rc) rc = parse_side(answer, answer_len, "answer", &sa, &A, err);
   if (!rc) rc = answer_check(O, A, out, err);
-  sipspec_sdp_free(O);
-  sipspec_sdp_free(A);
+  if (O) sdp_scratch_free(O, &so);
+  if (A) sdp_scratch_free(A, &sa);
   return rc;
 }

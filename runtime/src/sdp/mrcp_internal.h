@@ -24,9 +24,18 @@ int mrcp_offer_desc_check(const sipspec_mrcp_offer_desc *d, sipspec_sdp_error *e
 typedef struct mrcp_pool {
   char buf[4096];
   size_t used;
+  int over; /* the value being built did not fit */
 } mrcp_pool;
 
-sipspec_span mrcp_pool_fmt(mrcp_pool *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mrcp_pool_init(mrcp_pool *p);
+/* A value is built piece by piece, without printf: mark, then strings and numbers, then
+ * done, which NUL-terminates it and gives its slice (absent when it did not fit). */
+size_t mrcp_pool_mark(const mrcp_pool *p);
+void mrcp_pool_str(mrcp_pool *p, const char *s);
+void mrcp_pool_u64(mrcp_pool *p, unsigned long long v);
+sipspec_span mrcp_pool_done(mrcp_pool *p, size_t mark);
+/* One number as a value. */
+sipspec_span mrcp_pool_num(mrcp_pool *p, unsigned long long v);
 
 /* The codec that encoding/rate names, or SIPSPEC_MRCP_CODEC_NONE. */
 sipspec_mrcp_codec mrcp_codec_from(sipspec_span enc, unsigned rate);

@@ -88,18 +88,47 @@ const char *mrcp_addrtype(const char *addr) {
   return strchr(addr, ':') ? "IP6" : "IP4";
 }
 
-sipspec_span mrcp_pool_fmt(mrcp_pool *p, const char *fmt, ...) {
+void mrcp_pool_init(mrcp_pool *p) {
+  p->used = 0;
+  p->over = 0;
+}
+
+size_t mrcp_pool_mark(const mrcp_pool *p) { return p->used; }
+
+static void pool_put(mrcp_pool *p, const char *s, size_t n) {
+  if (p->over || n >= sizeof p->buf - p->used) { /* room for the NUL stays */
+    p->over = 1;
+    return;
+  }
+  memcpy(p->buf + p->used, s, n);
+  p->used += n;
+}
+
+void mrcp_pool_str(mrcp_pool *p, const char *s) { pool_put(p, s, strlen(s)); }
+
+void mrcp_pool_u64(mrcp_pool *p, unsigned long long v) {
+  char d[20];
+  pool_put(p, d, sdp_u64_digits(d, v));
+}
+
+sipspec_span mrcp_pool_done(mrcp_pool *p, size_t mark) {
   sipspec_span r = {NULL, 0};
-  size_t room = sizeof p->buf - p->used;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(p->buf + p->used, room, fmt, ap);
-  va_end(ap);
-  if (n <= 0 || (size_t)n >= room) return r;
-  r.p = p->buf + p->used;
-  r.len = (size_t)n;
-  p->used += (size_t)n + 1;
+  if (p->over || p->used == mark) {
+    p->used = mark;
+    p->over = 0;
+    return r;
+  }
+  p->buf[p->used] = '\0';
+  r.p = p->buf + mark;
+  r.len = p->used - mark;
+  p->used++;
   return r;
+}
+
+sipspec_span mrcp_pool_num(mrcp_pool *p, unsigned long long v) {
+  size_t k = mrcp_pool_mark(p);
+  mrcp_pool_u64(p, v);
+  return mrcp_pool_done(p, k);
 }
 
 void sipspec_mrcp_offer_desc_init(sipspec_mrcp_offer_desc *d) {
@@ -175,7 +204,7 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
   int rc = mrcp_offer_desc_check(d, err);
   if (rc) return rc;
   mrcp_pool pool;
-  pool.used = 0;
+  mrcp_pool_init(&pool);
   sipspec_sdp_media media[SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1];
   sipspec_sdp_attr attrs[(SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1) * 4 + 3 * SIPSPEC_MRCP_MAX_CODECS];
   sipspec_span fmts[SIPSPEC_MRCP_MAX_CODECS + 1];
@@ -184,13 +213,13 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
   sipspec_sdp_conn conn = {sdp_cstr("IN"), sdp_cstr(at), sdp_cstr(d->addr), SIPSPEC_SDP_ADDR_NONE, 0, 0};
   sipspec_sdp sdp;
   memset(&sdp, 0, sizeof sdp);
-  memset(media, 0, sizeof media);
-  memset(attrs, 0, sizeof attrs);
   if (nslots > sizeof media / sizeof media[0])
     return sdp_fail(err, SIPSPEC_E_RANGE, 0, 0, "offer", "too many m-lines");
+  /* only what is used is cleared: the arrays are sized for the largest offer (14 KB) */
+  memset(media, 0, nslots * sizeof media[0]);
   sdp.origin.username = sdp_cstr(d->username);
-  sdp.origin.sess_id = mrcp_pool_fmt(&pool, "%llu", (unsigned long long)d->sess_id);
-  sdp.origin.sess_version = mrcp_pool_fmt(&pool, "%llu", (unsigned long long)version);
+  sdp.origin.sess_id = mrcp_pool_num(&pool, (unsigned long long)d->sess_id);
+  sdp.origin.sess_version = mrcp_pool_num(&pool, (unsigned long long)version);
   sdp.origin.nettype = sdp_cstr("IN");
   sdp.origin.addrtype = sdp_cstr(at);
   sdp.origin.address = sdp_cstr(d->addr);
@@ -210,7 +239,7 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
 
   static const sipspec_span one = {"1", 1};
   size_t na = 0;
-#define ATTR(n_, v_) do { attrs[na].name = sdp_cstr(n_); attrs[na].value = (v_); na++; } while (0)
+#define ATTR(n_, v_) do { attrs[na] = (sipspec_sdp_attr){.name = sdp_cstr(n_), .value = (v_)}; na++; } while (0)
   for (size_t i = 0; i < nslots; i++) {
     sipspec_sdp_media *m = &media[i];
     m->attrs = &attrs[na];
@@ -233,16 +262,25 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
       m->proto = sdp_cstr("RTP/AVP");
       m->fmts = fmts;
       for (size_t k = 0; k < d->ncodecs; k++)
-        fmts[k] = mrcp_pool_fmt(&pool, "%u", codec_pt(d, d->codecs[k]));
+        fmts[k] = mrcp_pool_num(&pool, codec_pt(d, d->codecs[k]));
       m->nfmts = d->ncodecs;
       for (size_t k = 0; k < d->ncodecs; k++) {
         sipspec_mrcp_codec c = d->codecs[k];
-        ATTR("rtpmap", mrcp_pool_fmt(&pool, "%u %s/%u", codec_pt(d, c), sipspec_mrcp_codec_encoding(c),
-                                     sipspec_mrcp_codec_rate(c)));
-        if (c == SIPSPEC_MRCP_TELEPHONE_EVENT)
-          ATTR("fmtp", mrcp_pool_fmt(&pool, "%u 0-15", codec_pt(d, c)));
+        size_t k0 = mrcp_pool_mark(&pool); /* "<pt> <encoding>/<rate>" */
+        mrcp_pool_u64(&pool, codec_pt(d, c));
+        mrcp_pool_str(&pool, " ");
+        mrcp_pool_str(&pool, sipspec_mrcp_codec_encoding(c));
+        mrcp_pool_str(&pool, "/");
+        mrcp_pool_u64(&pool, sipspec_mrcp_codec_rate(c));
+        ATTR("rtpmap", mrcp_pool_done(&pool, k0));
+        if (c == SIPSPEC_MRCP_TELEPHONE_EVENT) {
+          k0 = mrcp_pool_mark(&pool); /* "<pt> 0-15" */
+          mrcp_pool_u64(&pool, codec_pt(d, c));
+          mrcp_pool_str(&pool, " 0-15");
+          ATTR("fmtp", mrcp_pool_done(&pool, k0));
+        }
       }
-      if (d->ptime) ATTR("ptime", mrcp_pool_fmt(&pool, "%u", d->ptime));
+      if (d->ptime) ATTR("ptime", mrcp_pool_num(&pool, d->ptime));
       if (d->rtcp_mux) ATTR("rtcp-mux", ((sipspec_span){NULL, 0})); /* RFC 5761 §5.1.1 */
       ATTR(sipspec_sdp_dir_name(dir), ((sipspec_span){NULL, 0}));
       ATTR("mid", one);

@@ -71,17 +71,18 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
   if (rc) return rc;
   if (!offer || !len) return sdp_fail(err, SIPSPEC_E_INVAL, 0, 0, "arguments", "NULL argument");
   sipspec_sdp *O = NULL;
-  rc = sipspec_sdp_parse(offer, offer_len, NULL, &O, err);
+  sdp_scratch scratch; /* the offer's model on the stack when it fits */
+  rc = sdp_parse_scratch(offer, offer_len, NULL, &scratch, sizeof scratch, &O, err);
   if (rc) return rc;
   if (O->nmedia > SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1) {
     rc = sdp_fail(err, SIPSPEC_E_SDP_REFUSED, O->media[0].line, 1, "limits",
                   "offer has %zu m-lines, this server answers at most %d", O->nmedia,
                   SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1);
-    sipspec_sdp_free(O);
+    sdp_scratch_free(O, &scratch);
     return rc;
   }
   mrcp_pool pool;
-  pool.used = 0;
+  mrcp_pool_init(&pool);
   sipspec_sdp_media media[SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1];
   sipspec_sdp_attr attrs[(SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1) * 6];
   sipspec_span fmts[2];
@@ -90,11 +91,11 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
   sipspec_sdp_conn conn = {sdp_cstr("IN"), sdp_cstr(at), sdp_cstr(cfg->addr), SIPSPEC_SDP_ADDR_NONE, 0, 0};
   sipspec_sdp A;
   memset(&A, 0, sizeof A);
-  memset(media, 0, sizeof media);
-  memset(attrs, 0, sizeof attrs);
+  /* only what is used is cleared: the arrays are sized for the largest offer (14 KB) */
+  memset(media, 0, O->nmedia * sizeof media[0]);
   A.origin.username = sdp_cstr("-");
-  A.origin.sess_id = mrcp_pool_fmt(&pool, "%llu", (unsigned long long)cfg->sess_id);
-  A.origin.sess_version = mrcp_pool_fmt(&pool, "%llu", (unsigned long long)cfg->sess_version);
+  A.origin.sess_id = mrcp_pool_num(&pool, (unsigned long long)cfg->sess_id);
+  A.origin.sess_version = mrcp_pool_num(&pool, (unsigned long long)cfg->sess_version);
   A.origin.nettype = sdp_cstr("IN");
   A.origin.addrtype = sdp_cstr(at);
   A.origin.address = sdp_cstr(cfg->addr);
@@ -108,7 +109,7 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
   size_t na = 0, served = 0, offered_mrcp = 0;
   int audio_done = 0;
   char why[120] = "the offer has no MRCPv2 control stream";
-#define ATTR(n_, v_) do { attrs[na].name = sdp_cstr(n_); attrs[na].value = (v_); na++; } while (0)
+#define ATTR(n_, v_) do { attrs[na] = (sipspec_sdp_attr){.name = sdp_cstr(n_), .value = (v_)}; na++; } while (0)
   for (size_t i = 0; i < O->nmedia; i++) {
     const sipspec_sdp_media *om = &O->media[i];
     sipspec_sdp_media *m = &media[i];
@@ -139,8 +140,12 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
         m->port = cfg->mrcp_port;
         ATTR("setup", sdp_cstr("passive"));
         ATTR("connection", sdp_cstr(cn && cn->u.connection == SIPSPEC_SDP_CONN_EXISTING ? "existing" : "new"));
-        ATTR("channel", mrcp_pool_fmt(&pool, "%s@%s", cfg->session_id, sipspec_mrcp_resource_name(r)));
-        ATTR("cmid", mrcp_pool_fmt(&pool, "%u", cm ? cm->u.cmid : 1));
+        size_t k0 = mrcp_pool_mark(&pool); /* "<session id>@<resource>" */
+        mrcp_pool_str(&pool, cfg->session_id);
+        mrcp_pool_str(&pool, "@");
+        mrcp_pool_str(&pool, sipspec_mrcp_resource_name(r));
+        ATTR("channel", mrcp_pool_done(&pool, k0));
+        ATTR("cmid", mrcp_pool_num(&pool, cm ? cm->u.cmid : 1));
         served++;
       }
     } else if (sipspec_sdp_str_eq(om->media, "audio") && sipspec_sdp_str_eq(om->proto, "RTP/AVP") &&
@@ -160,19 +165,30 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
         goto out;
       }
       m->port = cfg->rtp_port;
-      fmts[0] = mrcp_pool_fmt(&pool, "%d", chosen);
+      fmts[0] = mrcp_pool_num(&pool, (unsigned)chosen);
       m->fmts = fmts;
       m->nfmts = 1;
-      ATTR("rtpmap", mrcp_pool_fmt(&pool, "%d %s/%u", chosen, sipspec_mrcp_codec_encoding(cc),
-                                   sipspec_mrcp_codec_rate(cc)));
+      size_t k0 = mrcp_pool_mark(&pool); /* "<pt> <encoding>/<rate>" */
+      mrcp_pool_u64(&pool, (unsigned)chosen);
+      mrcp_pool_str(&pool, " ");
+      mrcp_pool_str(&pool, sipspec_mrcp_codec_encoding(cc));
+      mrcp_pool_str(&pool, "/");
+      mrcp_pool_u64(&pool, sipspec_mrcp_codec_rate(cc));
+      ATTR("rtpmap", mrcp_pool_done(&pool, k0));
       if (te >= 0) {
-        fmts[1] = mrcp_pool_fmt(&pool, "%d", te);
+        fmts[1] = mrcp_pool_num(&pool, (unsigned)te);
         m->nfmts = 2;
-        ATTR("rtpmap", mrcp_pool_fmt(&pool, "%d telephone-event/8000", te));
-        ATTR("fmtp", mrcp_pool_fmt(&pool, "%d 0-15", te));
+        k0 = mrcp_pool_mark(&pool);
+        mrcp_pool_u64(&pool, (unsigned)te);
+        mrcp_pool_str(&pool, " telephone-event/8000");
+        ATTR("rtpmap", mrcp_pool_done(&pool, k0));
+        k0 = mrcp_pool_mark(&pool);
+        mrcp_pool_u64(&pool, (unsigned)te);
+        mrcp_pool_str(&pool, " 0-15");
+        ATTR("fmtp", mrcp_pool_done(&pool, k0));
       }
       const sipspec_sdp_attr *pt = sipspec_sdp_media_attr(om, SIPSPEC_SDP_ATTR_PTIME);
-      if (pt) ATTR("ptime", mrcp_pool_fmt(&pool, "%u", pt->u.ptime_ms));
+      if (pt) ATTR("ptime", mrcp_pool_num(&pool, pt->u.ptime_ms));
       /* RFC 5761 §5.1.1: the answer carries a=rtcp-mux only when the offer did and the
        * answerer multiplexes too */
       if (cfg->rtcp_mux && sipspec_sdp_media_attr_named(om, "rtcp-mux"))
@@ -195,6 +211,6 @@ int sipspec_mrcp_server_answer(const sipspec_mrcp_server_config *cfg, const char
   else if (rc)
     sdp_fail(err, rc, 0, 0, "answer", "answer could not be written");
 out:
-  sipspec_sdp_free(O);
+  sdp_scratch_free(O, &scratch);
   return rc;
 }

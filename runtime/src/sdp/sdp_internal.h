@@ -19,7 +19,22 @@ typedef struct sdp_out {
 
 void sdp_out_put(sdp_out *o, const char *s, size_t n);
 void sdp_out_str(sdp_out *o, sipspec_span s);
-void sdp_out_fmt(sdp_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* v in decimal (no printf: the writer runs once per offer and answer). */
+void sdp_out_u64(sdp_out *o, unsigned long long v);
+/* Writes v in decimal into d (room for 20 digits) and returns the digit count. */
+size_t sdp_u64_digits(char *d, unsigned long long v);
+
+/* sipspec_sdp_parse() into the caller's scratch memory when the model fits in scratch_cap
+ * bytes (aligned for any object; a calloc otherwise): for a description read and dropped
+ * within one call. Release it with sdp_scratch_free(), which frees only a calloc. */
+int sdp_parse_scratch(const char *buf, size_t len, const sipspec_sdp_limits *lim, void *scratch,
+                      size_t scratch_cap, sipspec_sdp **out, sipspec_sdp_error *err);
+void sdp_scratch_free(sipspec_sdp *sdp, const void *scratch);
+/* Scratch memory for sdp_parse_scratch(): room for the model of a usual MRCPv2 offer. */
+typedef union sdp_scratch {
+  max_align_t align;
+  unsigned char bytes[6144];
+} sdp_scratch;
 
 /* A NUL-terminated string as a slice (NULL or "" gives an absent slice). */
 sipspec_span sdp_cstr(const char *s);

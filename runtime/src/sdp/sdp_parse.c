@@ -114,7 +114,7 @@ static void *sdp_carve(char **p, size_t n, size_t size) {
   return r;
 }
 
-static sdp_block *sdp_block_new(const sdp_counts *c) {
+static sdp_block *sdp_block_new(const sdp_counts *c, void *scratch, size_t scratch_cap) {
   size_t total = sizeof(sdp_block) + 16;
   total += ((c->media * sizeof(sipspec_sdp_media)) + 15) & ~(size_t)15;
   total += ((c->attrs * sizeof(sipspec_sdp_attr)) + 15) & ~(size_t)15;
@@ -123,8 +123,13 @@ static sdp_block *sdp_block_new(const sdp_counts *c) {
   total += ((c->times * sizeof(sipspec_sdp_time)) + 15) & ~(size_t)15;
   size_t nstr = c->repeats + c->emails + c->phones + c->fmts;
   total += ((nstr * sizeof(sipspec_span)) + 15) * 4;
-  char *mem = calloc(1, total);
-  if (!mem) return NULL;
+  char *mem;
+  if (scratch && total <= scratch_cap) { /* the caller's memory: no allocation */
+    mem = scratch;
+    memset(mem, 0, total);
+  } else if (!(mem = calloc(1, total))) {
+    return NULL;
+  }
   sdp_block *b = (sdp_block *)mem;
   char *p = mem + ((sizeof(sdp_block) + 15) & ~(size_t)15);
   b->media = sdp_carve(&p, c->media, sizeof(sipspec_sdp_media));
@@ -273,9 +278,15 @@ static int sdp_attr_typed(sdp_ctx *x, const sdp_line *ln, sipspec_sdp_attr *a, s
     {"cmid", SIPSPEC_SDP_ATTR_CMID},         {"mid", SIPSPEC_SDP_ATTR_MID},
     {"fingerprint", SIPSPEC_SDP_ATTR_FINGERPRINT},
   };
+  /* names are distinct: the first match is the only one; the length and first byte are
+   * compared before the bytes (an offer carries a dozen attributes) */
   a->kind = SIPSPEC_SDP_ATTR_OTHER;
-  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-    if (sipspec_sdp_str_eq(a->name, known[i].name)) a->kind = known[i].kind;
+  for (size_t i = 0; a->name.p && i < sizeof known / sizeof known[0]; i++)
+    if (known[i].name[0] == a->name.p[0] && strlen(known[i].name) == a->name.len &&
+        memcmp(known[i].name, a->name.p, a->name.len) == 0) {
+      a->kind = known[i].kind;
+      break;
+    }
   if (a->kind == SIPSPEC_SDP_ATTR_OTHER) return SIPSPEC_OK;
 
   const char *v = a->value.p ? a->value.p : "";
@@ -353,13 +364,39 @@ static int sdp_attr_typed(sdp_ctx *x, const sdp_line *ln, sipspec_sdp_attr *a, s
  * m i c* b* k a*. Each type has a rank; ranks may not go down, and only e p b t r a (session)
  * and c b a (media) may repeat; t may follow r (a new time description). */
 static int sdp_rank(char t, int media) {
-  const char *order = media ? "micbka" : "vosiuepcbtrzka";
-  const char *p = strchr(order, t);
-  return p ? (int)(p - order) : -1;
+  if (media) {
+    switch (t) { /* "micbka" */
+    case 'm': return 0;
+    case 'i': return 1;
+    case 'c': return 2;
+    case 'b': return 3;
+    case 'k': return 4;
+    case 'a': return 5;
+    default: return -1;
+    }
+  }
+  switch (t) { /* "vosiuepcbtrzka" */
+  case 'v': return 0;
+  case 'o': return 1;
+  case 's': return 2;
+  case 'i': return 3;
+  case 'u': return 4;
+  case 'e': return 5;
+  case 'p': return 6;
+  case 'c': return 7;
+  case 'b': return 8;
+  case 't': return 9;
+  case 'r': return 10;
+  case 'z': return 11;
+  case 'k': return 12;
+  case 'a': return 13;
+  default: return -1;
+  }
 }
 
 static int sdp_repeatable(char t, int media) {
-  return strchr(media ? "cba" : "epbtra", t) != NULL;
+  if (media) return t == 'c' || t == 'b' || t == 'a';
+  return t == 'e' || t == 'p' || t == 'b' || t == 't' || t == 'r' || t == 'a';
 }
 
 static const char *sdp_line_rule(char t) {
@@ -556,8 +593,17 @@ static int sdp_line_parse(sdp_ctx *x, const sdp_line *ln, int *seen_time) {
   return SIPSPEC_OK;
 }
 
+void sdp_scratch_free(sipspec_sdp *sdp, const void *scratch) {
+  if ((const void *)sdp != scratch) free(sdp);
+}
+
 int sipspec_sdp_parse(const char *buf, size_t len, const sipspec_sdp_limits *lim,
                       sipspec_sdp **out, sipspec_sdp_error *err) {
+  return sdp_parse_scratch(buf, len, lim, NULL, 0, out, err);
+}
+
+int sdp_parse_scratch(const char *buf, size_t len, const sipspec_sdp_limits *lim, void *scratch,
+                      size_t scratch_cap, sipspec_sdp **out, sipspec_sdp_error *err) {
   sipspec_sdp_limits dflt;
   if (err) memset(err, 0, sizeof *err);
   if (!out || (!buf && len)) return sdp_fail(err, SIPSPEC_E_INVAL, 0, 0, "arguments", "NULL buffer or output");
@@ -568,7 +614,7 @@ int sipspec_sdp_parse(const char *buf, size_t len, const sipspec_sdp_limits *lim
   sdp_counts c;
   int rc = sdp_scan(buf, len, lim, &c, err);
   if (rc) return rc;
-  sdp_block *b = sdp_block_new(&c);
+  sdp_block *b = sdp_block_new(&c, scratch, scratch_cap);
   if (!b) return sdp_fail(err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
   sdp_ctx x = {b, err, NULL, -1};
   int seen_time = 0;
@@ -620,6 +666,6 @@ int sipspec_sdp_parse(const char *buf, size_t len, const sipspec_sdp_limits *lim
   *out = &b->sdp;
   return SIPSPEC_OK;
 fail:
-  free(b);
+  sdp_scratch_free(&b->sdp, scratch);
   return rc;
 }

@@ -8,8 +8,6 @@
 #include "sipspec/error.h"
 #include "sdp/sdp_internal.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -25,13 +23,20 @@ void sdp_out_str(sdp_out *o, sipspec_span s) {
   if (s.p) sdp_out_put(o, s.p, s.len);
 }
 
-void sdp_out_fmt(sdp_out *o, const char *fmt, ...) {
-  char tmp[128];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n > 0) sdp_out_put(o, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+size_t sdp_u64_digits(char *d, unsigned long long v) {
+  char t[20];
+  size_t n = 0;
+  do {
+    t[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (size_t i = 0; i < n; i++) d[i] = t[n - 1 - i];
+  return n;
+}
+
+void sdp_out_u64(sdp_out *o, unsigned long long v) {
+  char d[20];
+  sdp_out_put(o, d, sdp_u64_digits(d, v));
 }
 
 sipspec_span sdp_cstr(const char *s) {
@@ -94,10 +99,11 @@ static void w_conn(sdp_out *o, const sipspec_sdp_conn *c) {
   sdp_out_put(o, " ", 1);
   sdp_out_str(o, c->address);
   if (c->addr_kind == SIPSPEC_SDP_ADDR_IP6) {
-    if (c->num_addrs) sdp_out_fmt(o, "/%u", c->num_addrs);
+    if (c->num_addrs) { sdp_out_put(o, "/", 1); sdp_out_u64(o, c->num_addrs); }
   } else if (c->ttl || c->num_addrs) {
-    sdp_out_fmt(o, "/%u", c->ttl);
-    if (c->num_addrs) sdp_out_fmt(o, "/%u", c->num_addrs);
+    sdp_out_put(o, "/", 1);
+    sdp_out_u64(o, c->ttl);
+    if (c->num_addrs) { sdp_out_put(o, "/", 1); sdp_out_u64(o, c->num_addrs); }
   }
   sdp_out_put(o, "\r\n", 2);
 }
@@ -106,7 +112,9 @@ static void w_bws(sdp_out *o, const sipspec_sdp_bw *b, size_t n) {
   for (size_t i = 0; i < n; i++) {
     sdp_out_put(o, "b=", 2);
     sdp_out_str(o, b[i].type);
-    sdp_out_fmt(o, ":%llu\r\n", (unsigned long long)b[i].value);
+    sdp_out_put(o, ":", 1);
+    sdp_out_u64(o, (unsigned long long)b[i].value);
+    sdp_out_put(o, "\r\n", 2);
   }
 }
 
@@ -129,7 +137,9 @@ int sipspec_sdp_write(const sipspec_sdp *s, char *buf, size_t cap, size_t *len) 
       !og->addrtype.p || !og->address.p || !s->session_name.p || !s->ntimes)
     return SIPSPEC_E_INVAL;
   sdp_out o = {buf, cap, 0};
-  sdp_out_fmt(&o, "v=%u\r\n", s->version);
+  sdp_out_put(&o, "v=", 2);
+  sdp_out_u64(&o, s->version);
+  sdp_out_put(&o, "\r\n", 2);
   sdp_out_put(&o, "o=", 2);
   sipspec_span of[6] = {og->username, og->sess_id, og->sess_version, og->nettype, og->addrtype, og->address};
   for (int i = 0; i < 6; i++) {
@@ -144,8 +154,11 @@ int sipspec_sdp_write(const sipspec_sdp *s, char *buf, size_t cap, size_t *len) 
   if (s->conn) w_conn(&o, s->conn);
   w_bws(&o, s->bws, s->nbws);
   for (size_t i = 0; i < s->ntimes; i++) {
-    sdp_out_fmt(&o, "t=%llu %llu\r\n", (unsigned long long)s->times[i].start,
-                (unsigned long long)s->times[i].stop);
+    sdp_out_put(&o, "t=", 2);
+    sdp_out_u64(&o, (unsigned long long)s->times[i].start);
+    sdp_out_put(&o, " ", 1);
+    sdp_out_u64(&o, (unsigned long long)s->times[i].stop);
+    sdp_out_put(&o, "\r\n", 2);
     for (size_t j = 0; j < s->times[i].nrepeats; j++) w_line(&o, 'r', s->times[i].repeats[j]);
   }
   w_line(&o, 'z', s->zone);
@@ -155,8 +168,9 @@ int sipspec_sdp_write(const sipspec_sdp *s, char *buf, size_t cap, size_t *len) 
     const sipspec_sdp_media *m = &s->media[k];
     sdp_out_put(&o, "m=", 2);
     sdp_out_str(&o, m->media);
-    sdp_out_fmt(&o, " %u", m->port);
-    if (m->nports) sdp_out_fmt(&o, "/%u", m->nports);
+    sdp_out_put(&o, " ", 1);
+    sdp_out_u64(&o, m->port);
+    if (m->nports) { sdp_out_put(&o, "/", 1); sdp_out_u64(&o, m->nports); }
     sdp_out_put(&o, " ", 1);
     sdp_out_str(&o, m->proto);
     for (size_t i = 0; i < m->nfmts; i++) {

@@ -62,7 +62,12 @@ int srv_respond(sipspec_server *srv, sipspec_tsx *t, int status, const char *rea
   char stack[SRV_HEADERS_MAX];
   char *h = ua + ex + 16 <= sizeof stack ? stack : malloc(ua + ex + 16);
   if (!h) return SIPSPEC_E_NOMEM;
-  snprintf(h, ua + ex + 16, "Server: %s\r\n%s", srv->user_agent, extra ? extra : "");
+  /* "Server: " UA CRLF extra NUL: ua + ex + 11 bytes, within the ua + ex + 16 allocated. */
+  memcpy(h, "Server: ", 8);
+  memcpy(h + 8, srv->user_agent, ua);
+  memcpy(h + 8 + ua, "\r\n", 2);
+  if (ex) memcpy(h + 10 + ua, extra, ex);
+  h[10 + ua + ex] = '\0';
   int rc = sipspec_tsx_respond(t, status, reason, h, body, body_len);
   if (h != stack) free(h);
   return rc;
@@ -205,6 +210,17 @@ void srv_answer_options(sipspec_server *srv, sipspec_tsx *t) {
   (void)srv_respond_h(srv, t, 200, NULL, h, 3, NULL);
 }
 
+/* The call whose INVITE transaction a CANCEL matched: among the calls of the CANCEL's Call-ID
+ * (RFC 3261 9.1: a CANCEL has its INVITE's), else among all of them (the transaction layer
+ * matched the branch, 9.2: a peer that broke 9.1 still gets its call cancelled). */
+static srv_call *call_of_cancelled(sipspec_server *srv, const sipspec_tsx *ist, const sipspec_msg *cancel) {
+  sipspec_span cid = sipspec_msg_call_id(cancel);
+  uint32_t h = srv_call_id_hash(cid.p, cid.len);
+  for (srv_call *c = srv->by_call_id[h % SRV_CALL_BUCKETS]; c; c = c->hnext)
+    if (c->ist == ist) return c;
+  return srv_call_of_ist(srv, ist);
+}
+
 /* RFC 3261 9.2. */
 static void on_cancel(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_tsx *ist = sipspec_tsx_layer_find_cancelled(srv->layer, req);
@@ -214,7 +230,7 @@ static void on_cancel(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *re
     return;
   }
   (void)srv_respond(srv, t, 200, NULL, NULL, NULL, 0);
-  srv_call *c = srv_call_of_ist(srv, ist);
+  srv_call *c = call_of_cancelled(srv, ist, req);
   if (c && srv->o.answer_cancel) srv_call_cancel(c);
 }
 

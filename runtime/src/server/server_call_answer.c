@@ -10,6 +10,28 @@
 
 #include "server/server_internal.h"
 
+/* Appends s (n bytes) at *w, keeping one byte of out[cap] for the NUL: snprintf's
+ * truncation, without its format parsing (these lines are written for every call). */
+static void put(char *out, size_t cap, size_t *w, const char *s, size_t n) {
+  if (*w + 1 >= cap) return;
+  if (n > cap - 1 - *w) n = cap - 1 - *w;
+  memcpy(out + *w, s, n);
+  *w += n;
+  out[*w] = '\0';
+}
+
+static void put_str(char *out, size_t cap, size_t *w, const char *s) { put(out, cap, w, s, strlen(s)); }
+
+static void put_uint(char *out, size_t cap, size_t *w, unsigned v) {
+  char d[10];
+  size_t n = 0;
+  do {
+    d[sizeof d - 1 - n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  put(out, cap, w, d + sizeof d - n, n);
+}
+
 /* Our Contact URI on the transport of c's flow: "sip:127.0.0.1:5060;transport=udp", the
  * host and port being contact_host / contact_port when set (sipspec/server.h). */
 const char *srv_call_our_contact(const srv_call *c, char *out, size_t cap) {
@@ -18,10 +40,14 @@ const char *srv_call_our_contact(const srv_call *c, char *out, size_t cap) {
   unsigned port = srv->o.contact_port;
   if (!port && sipspec_transport_bound_addr(sipspec_tsx_layer_transport(srv->layer, c->kind), &a) == SIPSPEC_OK)
     port = sipspec_sockaddr_port(&a);
-  if (c->kind == SIPSPEC_TP_TLS) /* RFC 5630 §3.1.3: over TLS our Contact is a sips: URI */
-    snprintf(out, cap, "sips:%s:%u", srv->contact_host, port);
-  else
-    snprintf(out, cap, "sip:%s:%u;transport=%s", srv->contact_host, port, c->kind == SIPSPEC_TP_TCP ? "tcp" : "udp");
+  size_t w = 0;
+  if (cap) out[0] = '\0';
+  /* RFC 5630 §3.1.3: over TLS our Contact is a sips: URI */
+  put_str(out, cap, &w, c->kind == SIPSPEC_TP_TLS ? "sips:" : "sip:");
+  put_str(out, cap, &w, srv->contact_host);
+  put(out, cap, &w, ":", 1);
+  put_uint(out, cap, &w, port);
+  if (c->kind != SIPSPEC_TP_TLS) put_str(out, cap, &w, c->kind == SIPSPEC_TP_TCP ? ";transport=tcp" : ";transport=udp");
   return out;
 }
 
@@ -130,9 +156,18 @@ char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sd
   if (!rr) return NULL;
   size_t cap = SRV_HEADERS_MAX + strlen(rr);
   char *h = malloc(cap);
-  if (h)
-    snprintf(h, cap, "Contact: <%s>\r\n%s%s%s", srv_call_our_contact(c, contact, sizeof contact), rr,
-             with_sdp ? c->se_lines : "", with_sdp ? "Allow: " SRV_ALLOW "\r\nContent-Type: application/sdp\r\n" : "");
+  if (h) {
+    size_t w = 0;
+    h[0] = '\0';
+    put(h, cap, &w, "Contact: <", 10);
+    put_str(h, cap, &w, srv_call_our_contact(c, contact, sizeof contact));
+    put(h, cap, &w, ">\r\n", 3);
+    put_str(h, cap, &w, rr);
+    if (with_sdp) {
+      put_str(h, cap, &w, c->se_lines);
+      put_str(h, cap, &w, "Allow: " SRV_ALLOW "\r\nContent-Type: application/sdp\r\n");
+    }
+  }
   free(rr);
   return h;
 }

@@ -130,7 +130,23 @@ int srv_route_via(sipspec_server *srv, sipspec_tp_kind kind, const sipspec_socka
   if (rc) return rc;
   sipspec_sockaddr_host(&local, host, sizeof host);
   int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
-  int n = snprintf(out, cap, "SIP/2.0/%s %s%s%s:%u;rport", kind == SIPSPEC_TP_TLS ? "TLS" : kind == SIPSPEC_TP_TCP ? "TCP" : "UDP", v6 ? "[" : "", host,
-                   v6 ? "]" : "", sipspec_sockaddr_port(&local));
-  return n > 0 && (size_t)n < cap ? SIPSPEC_OK : SIPSPEC_E_RANGE;
+  /* "SIP/2.0/UDP host:port;rport", without snprintf (one per request the server sends) */
+  char port[8];
+  size_t np = 0;
+  for (unsigned v = sipspec_sockaddr_port(&local); np == 0 || v; v /= 10) port[sizeof port - 1 - np++] = (char)('0' + v % 10);
+  size_t nh = strlen(host), n = 12 + (size_t)v6 * 2 + nh + 1 + np + 6;
+  if (n >= cap) return SIPSPEC_E_RANGE;
+  char *w = out;
+  memcpy(w, "SIP/2.0/", 8);
+  memcpy(w + 8, kind == SIPSPEC_TP_TLS ? "TLS " : kind == SIPSPEC_TP_TCP ? "TCP " : "UDP ", 4);
+  w += 12;
+  if (v6) *w++ = '[';
+  memcpy(w, host, nh);
+  w += nh;
+  if (v6) *w++ = ']';
+  *w++ = ':';
+  memcpy(w, port + sizeof port - np, np);
+  w += np;
+  memcpy(w, ";rport", 7);
+  return SIPSPEC_OK;
 }

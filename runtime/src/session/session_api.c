@@ -9,6 +9,7 @@
 
 #include "session/session_internal.h"
 #include "random_pool.h"
+#include "sdp/mrcp_internal.h"
 #include "sipspec/chart_uac_session.h"
 #include "sipspec/chart_uac_update.h"
 
@@ -224,11 +225,16 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   if (o->offer) {
     sipspec_mrcp_offer_desc d = *o->offer;
     if (!d.addr) d.addr = "0.0.0.0";
-    char tmp[8192];
-    size_t len = 0;
     sipspec_sdp_error e;
     memset(&e, 0, sizeof e);
-    int rc = sipspec_mrcp_offer_build(&d, tmp, sizeof tmp, &len, &e);
+    int rc = mrcp_offer_desc_check(&d, &e);
+    /* The check is what writing the offer would refuse; only a very long user name could
+     * still make the offer too big for the 8 KB it is written into: that one is written. */
+    if (!rc && strlen(d.username) > 1024) {
+      char tmp[8192];
+      size_t len = 0;
+      rc = sipspec_mrcp_offer_build(&d, tmp, sizeof tmp, &len, &e);
+    }
     if (rc) return rc;
   }
 

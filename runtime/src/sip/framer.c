@@ -88,18 +88,6 @@ int sipspec_framer_next(sipspec_framer *f, sipspec_msg *m) {
     const char *s = f->buf + f->start, *e = f->buf + f->end;
     size_t pending = f->end - f->start;
     if (!pending) return SIPSPEC_E_AGAIN;
-    if (!f->line_checked) {
-      const char *lf = memchr(s, '\n', pending);
-      if (lf) {
-        sipspec_g_start st;
-        const char *far = s;
-        if (!sipspec_gf_start_line(s, lf + 1, &st, &far))
-          return fail(f, far, SIPSPEC_E_MSG_SYNTAX, "start-line");
-        f->line_checked = 1;
-      } else if (pending > f->limits.max_line_length) {
-        return fail(f, s, SIPSPEC_E_MSG_LINE_TOO_LONG, "max_line_length");
-      }
-    }
     /* The empty line ending the head. */
     size_t from = f->scanned > 3 ? f->scanned - 3 : 0;
     const char *h = NULL;
@@ -109,6 +97,21 @@ int sipspec_framer_next(sipspec_framer *f, sipspec_msg *m) {
       if (c[1] == '\n' && c[2] == '\r' && c[3] == '\n') {
         h = c;
         break;
+      }
+    }
+    /* A start line that cannot be one fails at once, before the head is all in (a peer
+     * sending garbage is not waited for). With the whole head here the parse below checks
+     * it with the same scanner and reports the same error, so it is not scanned twice. */
+    if (!f->line_checked && (!h || (size_t)(h + 4 - s) > f->limits.max_message_size)) {
+      const char *lf = memchr(s, '\n', pending);
+      if (lf) {
+        sipspec_g_start st;
+        const char *far = s;
+        if (!sipspec_gf_start_line(s, lf + 1, &st, &far))
+          return fail(f, far, SIPSPEC_E_MSG_SYNTAX, "start-line");
+        f->line_checked = 1;
+      } else if (pending > f->limits.max_line_length) {
+        return fail(f, s, SIPSPEC_E_MSG_LINE_TOO_LONG, "max_line_length");
       }
     }
     if (!h) {

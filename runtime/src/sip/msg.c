@@ -111,11 +111,12 @@ void sipspec_msg_set_error(sipspec_parse_error *err, const char *base, const cha
                            const char *rule) {
   unsigned line = 1;
   const char *bol = base;
-  for (const char *c = base; c < at; c++)
-    if (*c == '\n') {
-      line++;
-      bol = c + 1;
-    }
+  /* memchr from line to line: the stream parser ends every head of a message with a body
+   * here (SIPSPEC_E_MSG_INCOMPLETE at the body), so this runs for most messages over TCP */
+  for (const char *c = base; c < at && (c = memchr(c, '\n', (size_t)(at - c))) != NULL; c++) {
+    line++;
+    bol = c + 1;
+  }
   err->code = code;
   err->offset = (size_t)(at - base);
   err->line = line;
@@ -505,6 +506,7 @@ int sipspec_msg_parse_mode(sipspec_msg *m, const char *buf, size_t len, int mode
 
   m->buf = buf;
   m->len = 0;
+  m->cached = 0;
   m->err = (sipspec_parse_error){0, 0, 0, 0, NULL};
   m->nlines = m->nvals = 0;
   memset(m->first, 0xff, sizeof m->first); /* -1 */
@@ -646,6 +648,7 @@ int sipspec_msg_stream_complete(sipspec_msg *m, const char *base, size_t head) {
     shift(&m->start.reason, d);
     shift(&m->call_id, d);
     shift(&m->cseq_method, d);
+    m->cached = 0;
     m->buf = base;
   }
   m->err = (sipspec_parse_error){0, 0, 0, 0, NULL};

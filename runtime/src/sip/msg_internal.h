@@ -55,7 +55,18 @@ struct sipspec_msg {
   int contact_star;
   sipspec_span body;
   uint32_t checks;
+
+  /* The top Via, From and To as sipspec_msg_via(m, 0), _from and _to gave them first: the
+   * transaction, dialog and server layers each ask for them, and each parse of a Via or a
+   * name-addr costs a thousand instructions or more. Filled on first access (the accessors
+   * take a const message: this is a cache, not part of its value), emptied by each parse
+   * and when the framer moves the bytes. */
+  unsigned cached; /* MSG_CACHED_* */
+  sipspec_via via0;
+  sipspec_addr from, to;
 };
+
+enum { MSG_CACHED_VIA0 = 1u, MSG_CACHED_FROM = 2u, MSG_CACHED_TO = 4u };
 
 /* Parses buf in the given mode. Stream mode requires Content-Length and takes exactly the
  * head and Content-Length bytes of body (the caller has made sure they are there). */

@@ -34,6 +34,19 @@ static long span_long(sipspec_span s, long dflt) {
   return v;
 }
 
+/* n is lit (a lower-case literal of length len), ignoring case: the length is compared
+ * first, so the parameter loops below do not call strlen for each name they try. */
+static int name_is(sipspec_span n, const char *lit, size_t len) {
+  if (n.len != len) return 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)n.p[i];
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    if (c != (unsigned char)lit[i]) return 0;
+  }
+  return 1;
+}
+#define NAME_IS(n, lit) name_is((n), lit, sizeof lit - 1)
+
 static void via_fill_params(sipspec_via *o) {
   sipspec_span v;
   const char *p = o->params.p, *lim = o->params.p + o->params.len;
@@ -42,11 +55,11 @@ static void via_fill_params(sipspec_via *o) {
   o->rport = -1;
   o->ttl = -1;
   while (p && p < lim && (p = sipspec_gf_param_next(p, lim, &n, &v)) != NULL) {
-    if (sipspec_span_ieq(n, "branch")) o->branch = v;
-    else if (sipspec_span_ieq(n, "received")) o->received = v;
-    else if (sipspec_span_ieq(n, "maddr")) o->maddr = v;
-    else if (sipspec_span_ieq(n, "rport")) o->rport = v.len ? span_long(v, -1) : 0;
-    else if (sipspec_span_ieq(n, "ttl")) o->ttl = (int)span_long(v, -1);
+    if (NAME_IS(n, "branch")) o->branch = v;
+    else if (NAME_IS(n, "received")) o->received = v;
+    else if (NAME_IS(n, "maddr")) o->maddr = v;
+    else if (NAME_IS(n, "rport")) o->rport = v.len ? span_long(v, -1) : 0;
+    else if (NAME_IS(n, "ttl")) o->ttl = (int)span_long(v, -1);
   }
 }
 
@@ -57,9 +70,9 @@ static void addr_fill_params(sipspec_addr *o) {
   o->expires = -1;
   o->q = -1;
   while (p && p < lim && (p = sipspec_gf_param_next(p, lim, &n, &v)) != NULL) {
-    if (sipspec_span_ieq(n, "tag")) o->tag = v;
-    else if (sipspec_span_ieq(n, "expires")) o->expires = span_long(v, -1);
-    else if (sipspec_span_ieq(n, "q") && v.len) {
+    if (NAME_IS(n, "tag")) o->tag = v;
+    else if (NAME_IS(n, "expires")) o->expires = span_long(v, -1);
+    else if (NAME_IS(n, "q") && v.len) {
       /* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) */
       int q = (v.p[0] - '0') * 1000, scale = 100;
       for (size_t i = 2; i < v.len && i < 5; i++, scale /= 10) q += (v.p[i] - '0') * scale;
@@ -94,8 +107,19 @@ int sipspec_addr_parse(sipspec_span value, sipspec_addr *out) {
 size_t sipspec_msg_via_count(const sipspec_msg *m) { return m->nval_of[SIPSPEC_H_VIA]; }
 
 int sipspec_msg_via(const sipspec_msg *m, size_t i, sipspec_via *out) {
+  if (i == 0 && (m->cached & MSG_CACHED_VIA0)) {
+    *out = m->via0;
+    return SIPSPEC_OK;
+  }
   const sipspec_hval *v = value_at(m, SIPSPEC_H_VIA, i);
-  return v ? sipspec_via_parse(v->v, out) : SIPSPEC_E_NOTFOUND;
+  if (!v) return SIPSPEC_E_NOTFOUND;
+  int rc = sipspec_via_parse(v->v, out);
+  if (rc == SIPSPEC_OK && i == 0) { /* see msg_internal.h: a cache filled through const */
+    sipspec_msg *w = (sipspec_msg *)m;
+    w->via0 = *out;
+    w->cached |= MSG_CACHED_VIA0;
+  }
+  return rc;
 }
 
 static int addr_of(const sipspec_msg *m, sipspec_hdr_id id, size_t i, sipspec_addr *out) {
@@ -103,8 +127,27 @@ static int addr_of(const sipspec_msg *m, sipspec_hdr_id id, size_t i, sipspec_ad
   return v ? sipspec_addr_parse(v->v, out) : SIPSPEC_E_NOTFOUND;
 }
 
-int sipspec_msg_from(const sipspec_msg *m, sipspec_addr *out) { return addr_of(m, SIPSPEC_H_FROM, 0, out); }
-int sipspec_msg_to(const sipspec_msg *m, sipspec_addr *out) { return addr_of(m, SIPSPEC_H_TO, 0, out); }
+/* From or To (the first value), kept in slot for the next call (see msg_internal.h). */
+static int addr_cached(const sipspec_msg *m, sipspec_hdr_id id, unsigned bit, sipspec_addr *slot,
+                       sipspec_addr *out) {
+  if (m->cached & bit) {
+    *out = *slot;
+    return SIPSPEC_OK;
+  }
+  int rc = addr_of(m, id, 0, out);
+  if (rc == SIPSPEC_OK) {
+    *slot = *out;
+    ((sipspec_msg *)m)->cached |= bit;
+  }
+  return rc;
+}
+
+int sipspec_msg_from(const sipspec_msg *m, sipspec_addr *out) {
+  return addr_cached(m, SIPSPEC_H_FROM, MSG_CACHED_FROM, &((sipspec_msg *)m)->from, out);
+}
+int sipspec_msg_to(const sipspec_msg *m, sipspec_addr *out) {
+  return addr_cached(m, SIPSPEC_H_TO, MSG_CACHED_TO, &((sipspec_msg *)m)->to, out);
+}
 int sipspec_msg_route(const sipspec_msg *m, size_t i, sipspec_addr *out) {
   return addr_of(m, SIPSPEC_H_ROUTE, i, out);
 }
@@ -213,13 +256,18 @@ int sipspec_uri_parse(const char *p, size_t len, sipspec_uri *out, sipspec_parse
       while (i < out->host.len && ((h[i] >= '0' && h[i] <= '9') || h[i] == '.')) i++;
       out->host_kind = i == out->host.len ? SIPSPEC_HOST_IPV4 : SIPSPEC_HOST_NAME;
     }
-    sipspec_span v;
-    if (!sipspec_param(out->params, "transport", &v)) out->transport = v;
-    if (!sipspec_param(out->params, "user", &v)) out->user_param = v;
-    if (!sipspec_param(out->params, "method", &v)) out->method = v;
-    if (!sipspec_param(out->params, "maddr", &v)) out->maddr = v;
-    if (!sipspec_param(out->params, "ttl", &v)) out->ttl = (int)span_long(v, -1);
-    if (!sipspec_param(out->params, "lr", &v)) out->lr = 1;
+    /* one walk over the parameters; the first of a name counts, as sipspec_param() finds it */
+    sipspec_span n, v;
+    unsigned seen = 0;
+    const char *q = out->params.p, *qlim = out->params.p + out->params.len;
+    while (q && q < qlim && (q = sipspec_gf_param_next(q, qlim, &n, &v)) != NULL) {
+      if (NAME_IS(n, "transport")) { if (!(seen & 1u)) out->transport = v; seen |= 1u; }
+      else if (NAME_IS(n, "user")) { if (!(seen & 2u)) out->user_param = v; seen |= 2u; }
+      else if (NAME_IS(n, "method")) { if (!(seen & 4u)) out->method = v; seen |= 4u; }
+      else if (NAME_IS(n, "maddr")) { if (!(seen & 8u)) out->maddr = v; seen |= 8u; }
+      else if (NAME_IS(n, "ttl")) { if (!(seen & 16u)) out->ttl = (int)span_long(v, -1); seen |= 16u; }
+      else if (NAME_IS(n, "lr")) out->lr = 1;
+    }
   }
   if (err) err->code = SIPSPEC_OK;
   return SIPSPEC_OK;
