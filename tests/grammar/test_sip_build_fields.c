@@ -313,3 +313,100 @@ void test_fields_writers(void) {
   sipspec_build_init(&c, big, sizeof big);
   CU_ASSERT_EQUAL(sipspec_build_header(&c, S("X-Long"), S(longv)), SIPSPEC_E_BUILD_CRLF);
 }
+
+/* One writer's output alone, in a fresh builder: its error, and the bytes in out. */
+#define ONE(call)                      \
+  (sipspec_build_init(&b, out, sizeof out), (void)(call), out[b.err ? 0 : b.len] = '\0', b.err)
+
+/* The typed writers of numbers, Session-Expires (RFC 4028 4), Reason (RFC 3326 2) and
+ * Warning (RFC 3261 20.43): exact bytes, what they refuse, and a response carrying all of
+ * them read back by the parser. */
+void test_fields_values(void) {
+  char out[512];
+  sipspec_build b;
+  CU_ASSERT_EQUAL(ONE(sipspec_build_uint(&b, S("Retry-After"), 5)), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(out, "Retry-After: 5\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_uint(&b, S("Min-SE"), 4294967295u)), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(out, "Min-SE: 4294967295\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_uint(&b, S("Content-Length"), 3)), SIPSPEC_E_BUILD_FIELD);
+  CU_ASSERT_EQUAL(ONE(sipspec_build_uint(&b, S("Min SE"), 3)), SIPSPEC_E_BUILD_TOKEN);
+  CU_ASSERT_EQUAL(ONE(sipspec_build_uint(&b, S("CSeq"), 3)), SIPSPEC_E_BUILD_VALUE); /* 20.16 needs a method */
+  CU_ASSERT_EQUAL(ONE(sipspec_build_session_expires(&b, 180, 'c')), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(out, "Session-Expires: 180;refresher=uac\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_session_expires(&b, 90, 's')), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(out, "Session-Expires: 90;refresher=uas\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_session_expires(&b, 1800, 0)), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(out, "Session-Expires: 1800\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_session_expires(&b, 0, 'c')), SIPSPEC_E_BUILD_FIELD);
+  CU_ASSERT_EQUAL(ONE(sipspec_build_session_expires(&b, 180, 'x')), SIPSPEC_E_BUILD_FIELD);
+  CU_ASSERT_STRING_EQUAL(b.what, "Session-Expires refresher: not uac or uas");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_reason(&b, S("SIP"), 408, S("Session timer expired"))), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(out, "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_reason(&b, S("Q.850"), 16, S(""))), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(out, "Reason: Q.850;cause=16\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_reason(&b, S("SIP"), 480, S("say \"hi\" \\ bye"))), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(out, "Reason: SIP;cause=480;text=\"say \\\"hi\\\" \\\\ bye\"\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_reason(&b, S("S P"), 1, S(""))), SIPSPEC_E_BUILD_TOKEN);
+  CU_ASSERT_STRING_EQUAL(b.what, "Reason protocol: not a token");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_reason(&b, S("SIP"), 1, S("a\r\nX: y"))), SIPSPEC_E_BUILD_CRLF);
+  CU_ASSERT_EQUAL(ONE(sipspec_build_reason(&b, S("SIP"), 1, S("bell \a"))), SIPSPEC_E_BUILD_VALUE); /* not qdtext */
+  CU_ASSERT_EQUAL(ONE(sipspec_build_warning(&b, 399, S("[::1]"), S("a \"q\""))), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(out, "Warning: 399 [::1] \"a \\\"q\\\"\"\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_warning(&b, 307, S("192.0.2.1:5060"), S("m"))), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(out, "Warning: 307 192.0.2.1:5060 \"m\"\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_warning(&b, 399, S("sipspec"), S(""))), SIPSPEC_OK); /* a pseudonym */
+  CU_ASSERT_STRING_EQUAL(out, "Warning: 399 sipspec \"\"\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_warning(&b, 200, S("h"), S("t"))), SIPSPEC_E_BUILD_FIELD);
+  CU_ASSERT_EQUAL(ONE(sipspec_build_warning(&b, 399, S("a b"), S("t"))), SIPSPEC_E_BUILD_TOKEN);
+  CU_ASSERT_EQUAL(ONE(sipspec_build_warning(&b, 399, S("sip:h"), S("t"))), SIPSPEC_E_BUILD_TOKEN);
+  CU_ASSERT_EQUAL(ONE(sipspec_build_warning(&b, 399, S("h"), S("t\n"))), SIPSPEC_E_BUILD_CRLF);
+  CU_ASSERT_EQUAL(ONE(sipspec_build_warning(&b, 399, S(""), S("t"))), SIPSPEC_E_BUILD_FIELD);
+
+  /* the per-thread memo of values found good: the same value again gives the same bytes; it
+   * is kept per header, so the bytes good under one rule are still checked under another,
+   * and a value refused once is refused again */
+  CU_ASSERT_EQUAL(ONE(sipspec_build_header(&b, S("X-A"), S("<sip:a.example.com>"))), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(ONE(sipspec_build_header(&b, S("X-A"), S("<sip:a.example.com>"))), SIPSPEC_OK);
+  CU_ASSERT_STRING_EQUAL(out, "X-A: <sip:a.example.com>\r\n");
+  CU_ASSERT_EQUAL(ONE(sipspec_build_header(&b, S("CSeq"), S("<sip:a.example.com>"))), SIPSPEC_E_BUILD_VALUE);
+  CU_ASSERT_EQUAL(ONE(sipspec_build_header(&b, S("CSeq"), S("<sip:a.example.com>"))), SIPSPEC_E_BUILD_VALUE);
+  CU_ASSERT_EQUAL(ONE(sipspec_build_header(&b, S("Contact"), S("<sip:a.example.com>"))), SIPSPEC_OK);
+
+  /* a 200 with all of them, parsed back */
+  char msg[1024];
+  sipspec_build_init(&b, msg, sizeof msg);
+  sipspec_build_status_line(&b, 200, S("OK"));
+  sipspec_build_header(&b, S("Via"), S("SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKv1"));
+  sipspec_addr_fields from = {{NULL, 0}, S("sip:a@192.0.2.9"), S("f1"), {NULL, 0}};
+  sipspec_addr_fields to = {{NULL, 0}, S("sip:b@192.0.2.1"), S("t1"), {NULL, 0}};
+  sipspec_build_addr(&b, SIPSPEC_H_FROM, &from);
+  sipspec_build_addr(&b, SIPSPEC_H_TO, &to);
+  sipspec_build_call_id(&b, S("c1@192.0.2.9"));
+  sipspec_build_cseq(&b, 7, S("UPDATE"));
+  sipspec_build_header(&b, S("Require"), S("timer"));
+  sipspec_build_session_expires(&b, 180, 's');
+  sipspec_build_uint(&b, S("Min-SE"), 90);
+  sipspec_build_uint(&b, S("Retry-After"), 3);
+  sipspec_build_reason(&b, S("SIP"), 408, S("Session \"timer\" expired"));
+  sipspec_build_warning(&b, 399, S("[::1]"), S("x"));
+  CU_ASSERT_EQUAL_FATAL(sipspec_build_finish(&b, (sipspec_span){NULL, 0}), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(sipspec_msg_parse(gm, msg, b.len), SIPSPEC_OK);
+  int r = 0;
+  CU_ASSERT_EQUAL(sipspec_msg_session_expires(gm, &r), 180);
+  CU_ASSERT_EQUAL(r, 's');
+  CU_ASSERT_EQUAL(sipspec_msg_min_se(gm), 90);
+  CU_ASSERT_EQUAL(sipspec_msg_has_token(gm, SIPSPEC_H_REQUIRE, "timer"), 1);
+  sipspec_span v, text;
+  CU_ASSERT_EQUAL_FATAL(sipspec_msg_value_count(gm, SIPSPEC_H_REASON), 1);
+  CU_ASSERT_EQUAL_FATAL(sipspec_msg_value(gm, SIPSPEC_H_REASON, 0, &v), SIPSPEC_OK);
+  const char *semi = memchr(v.p, ';', v.len); /* reason-params after the protocol */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(semi);
+  CU_ASSERT_TRUE(v.len >= 3 && !memcmp(v.p, "SIP", 3));
+  sipspec_span params = {semi, v.len - (size_t)(semi - v.p)}, cause;
+  CU_ASSERT_EQUAL_FATAL(sipspec_param(params, "cause", &cause), SIPSPEC_OK);
+  CU_ASSERT_TRUE(span_is(cause, "408"));
+  CU_ASSERT_EQUAL_FATAL(sipspec_param(params, "text", &text), SIPSPEC_OK);
+  unquoted_is(text, "Session \"timer\" expired");
+  CU_ASSERT_TRUE(sipspec_msg_find(gm, "Warning", 0) >= 0);
+  CU_ASSERT_TRUE(sipspec_msg_find(gm, "Retry-After", 0) >= 0);
+}

@@ -500,6 +500,7 @@ int main(int argc, char **argv) {
     CU_add_test(s, "display names quoted and escaped", test_fields_display_escaping);
     CU_add_test(s, "refusals: CR/LF, tokens, URIs, header rules, missing fields", test_fields_refusals);
     CU_add_test(s, "single writers, full buffer, measuring", test_fields_writers);
+    CU_add_test(s, "numbers, Session-Expires, Reason, Warning; the value memo", test_fields_values);
   } else if (!strcmp(argv[1], "framer")) {
     CU_add_test(s, "pipelined messages and CRLF keep-alives (RFC 5626 3.5.1)", test_framer_pipeline_keepalive);
     CU_add_test(s, "garbage, missing Content-Length, oversize", test_framer_errors);

@@ -23,5 +23,6 @@ void test_fields_round_trip(void);
 void test_fields_display_escaping(void);
 void test_fields_refusals(void);
 void test_fields_writers(void);
+void test_fields_values(void);
 
 #endif

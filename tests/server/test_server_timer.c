@@ -264,6 +264,55 @@ static void invite_422_min_se(void) {
   env_close(&e);
 }
 
+/* The wire bytes of the 2xx to an INVITE that a proxy record-routed and that asks for a
+ * session timer: after our Server and Contact (RFC 3261 12.1.1), the Record-Route values in
+ * their order, one line each (12.1.1, 7.3.1), "Require: timer" and the Session-Expires
+ * granted (RFC 4028 9: the client's 120 s, its refresher), Allow, Content-Type, then
+ * Content-Length; the parser reads every line back (its checks find nothing to refuse). */
+static void rr_timer_2xx_wire(void) {
+  env e;
+  open_timer(&e, 600, 90, 0);
+  call c;
+  call_init(&c, "rrwire");
+  const char *ok = establish_with(&e, &c,
+                                  "Record-Route: \"Edge \\\"1\\\"\" <sip:edge.example.net;lr>;x-p=1,<sip:core.example.net;lr>\r\n"
+                                  "Supported: timer\r\nSession-Expires: 120;refresher=uac\r\n" ALLOW_UPDATE);
+  const char *ct = strstr(ok, "\r\nContact: <sip:");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
+  const char *after = strstr(ct + 2, "\r\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(after);
+  CU_ASSERT_EQUAL(strncmp(after,
+                          "\r\nRecord-Route: \"Edge \\\"1\\\"\" <sip:edge.example.net;lr>;x-p=1\r\n"
+                          "Record-Route: <sip:core.example.net;lr>\r\n"
+                          "Require: timer\r\n"
+                          "Session-Expires: 120;refresher=uac\r\n"
+                          "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n"
+                          "Content-Type: application/sdp\r\n"
+                          "Content-Length: ",
+                          strlen("\r\nRecord-Route: \"Edge \\\"1\\\"\" <sip:edge.example.net;lr>;x-p=1\r\n"
+                                 "Record-Route: <sip:core.example.net;lr>\r\n"
+                                 "Require: timer\r\n"
+                                 "Session-Expires: 120;refresher=uac\r\n"
+                                 "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE\r\n"
+                                 "Content-Type: application/sdp\r\n"
+                                 "Content-Length: ")),
+                  0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(ok, "\r\nServer: "));
+  CU_ASSERT_TRUE(strstr(ok, "\r\nServer: ") < ct);
+  sipspec_msg *m = NULL;
+  CU_ASSERT_EQUAL_FATAL(sipspec_msg_create(&m, NULL), SIPSPEC_OK);
+  CU_ASSERT_EQUAL_FATAL(sipspec_msg_parse(m, ok, strlen(ok)), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_msg_check(m), 0);
+  int r = 0;
+  CU_ASSERT_EQUAL(sipspec_msg_session_expires(m, &r), 120);
+  CU_ASSERT_EQUAL(r, 'c');
+  CU_ASSERT_EQUAL(sipspec_msg_value_count(m, SIPSPEC_H_RECORD_ROUTE), 2);
+  sipspec_msg_destroy(m);
+  send_req(&e, &c, "BYE", NULL, 0, NULL, NULL, ++c.cseq);
+  expect_msg(&e.p, "SIP/2.0 200", 2.0);
+  env_close(&e);
+}
+
 int main(int argc, char **argv) {
   static const env_test tests[] = {
       {"expiry_bye_only_2xx_refreshes", expiry_bye_only_2xx_refreshes},
@@ -271,6 +320,7 @@ int main(int argc, char **argv) {
       {"server_refreshes_by_reinvite", server_refreshes_by_reinvite},
       {"refresh_500_keeps_expiration", refresh_500_keeps_expiration},
       {"invite_422_min_se", invite_422_min_se},
+      {"rr_timer_2xx_wire", rr_timer_2xx_wire},
   };
   return env_run_suite(argc, argv, "server_timer", tests, sizeof tests / sizeof tests[0]);
 }

@@ -442,6 +442,19 @@ int sipspec_build_cseq(sipspec_build *b, uint32_t number, sipspec_span method);
 int sipspec_build_call_id(sipspec_build *b, sipspec_span call_id);
 int sipspec_build_max_forwards(sipspec_build *b, int hops); /* 0..255 */
 
+/* A header whose value is a number (delta-seconds: Retry-After, Min-SE, Expires...): name
+ * a header-name token whose rule takes 1*DIGIT (SIPSPEC_E_BUILD_VALUE otherwise). */
+int sipspec_build_uint(sipspec_build *b, sipspec_span name, uint32_t value);
+/* RFC 4028 4: "Session-Expires: <delta>[;refresher=uac|uas]"; delta > 0; refresher 0 (none),
+ * 'c' (uac) or 's' (uas), as sipspec_msg_session_expires() reports it. */
+int sipspec_build_session_expires(sipspec_build *b, uint32_t delta, int refresher);
+/* RFC 3326 2: "Reason: <protocol>;cause=<cause>[;text=\"<text>\"]"; protocol a token ("SIP",
+ * "Q.850"); text plain (quoted and escaped here; empty: none). */
+int sipspec_build_reason(sipspec_build *b, sipspec_span protocol, unsigned cause, sipspec_span text);
+/* RFC 3261 20.43: "Warning: <code> <agent> \"<text>\""; code 300..399; agent a hostport
+ * ("192.0.2.1:5060", "[::1]") or a pseudonym token; text plain (quoted and escaped here). */
+int sipspec_build_warning(sipspec_build *b, int code, sipspec_span agent, sipspec_span text);
+
 /* A request, from its fields. Written in the order RFC 3261 shows (7, 8.1.1): Via,
  * Max-Forwards, Route, From, To, Call-ID, CSeq, Contact, the headers, the extra lines,
  * Content-Type, Content-Length, then the body. */

@@ -58,19 +58,42 @@ void srv_refused(sipspec_server *srv, const sipspec_msg *req, int status) {
 
 int srv_respond(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason, const char *extra,
                 const char *body, size_t body_len) {
-  size_t ua = strlen(srv->user_agent), ex = extra ? strlen(extra) : 0;
+  size_t sl = strlen(srv->server_line), ex = extra ? strlen(extra) : 0;
   char stack[SRV_HEADERS_MAX];
-  char *h = ua + ex + 16 <= sizeof stack ? stack : malloc(ua + ex + 16);
+  char *h = sl + ex + 1 <= sizeof stack ? stack : malloc(sl + ex + 1);
   if (!h) return SIPSPEC_E_NOMEM;
-  /* "Server: " UA CRLF extra NUL: ua + ex + 11 bytes, within the ua + ex + 16 allocated. */
-  memcpy(h, "Server: ", 8);
-  memcpy(h + 8, srv->user_agent, ua);
-  memcpy(h + 8 + ua, "\r\n", 2);
-  if (ex) memcpy(h + 10 + ua, extra, ex);
-  h[10 + ua + ex] = '\0';
+  /* our Server line (written by the builder once, srv_header_lines()), then the extra lines */
+  memcpy(h, srv->server_line, sl);
+  if (ex) memcpy(h + sl, extra, ex);
+  h[sl + ex] = '\0';
   int rc = sipspec_tsx_respond(t, status, reason, h, body, body_len);
   if (h != stack) free(h);
   return rc;
+}
+
+/* The Server (responses, RFC 3261 20.35) and User-Agent (requests, 20.41) lines, written
+ * with the builder once: a user agent string their rule (product *(LWS (product / comment)))
+ * refuses is a bad option, named in err. */
+static int srv_header_lines(sipspec_server *srv, char *err, size_t errlen) {
+  static const char *const names[2] = {"Server", "User-Agent"};
+  char **lines[2] = {&srv->server_line, &srv->ua_line};
+  for (int i = 0; i < 2; i++) {
+    sipspec_build b;
+    sipspec_span name = sipspec_span_z(names[i]), ua = sipspec_span_z(srv->user_agent);
+    size_t cap = name.len + ua.len + 5;
+    char *line = malloc(cap);
+    if (!line) return SIPSPEC_E_NOMEM;
+    sipspec_build_init(&b, line, cap - 1);
+    if (sipspec_build_header(&b, name, ua)) {
+      int rc = b.err;
+      if (err && errlen) snprintf(err, errlen, "user agent \"%s\": %s (%s)", srv->user_agent, sipspec_strerror(rc), b.what);
+      free(line);
+      return rc;
+    }
+    line[b.len] = '\0';
+    *lines[i] = line;
+  }
+  return SIPSPEC_OK;
 }
 
 int srv_respond_h(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason, const sipspec_ext_header *h,
@@ -81,7 +104,7 @@ int srv_respond_h(sipspec_server *srv, sipspec_tsx *t, int status, const char *r
   if (!buf) return SIPSPEC_E_NOMEM;
   sipspec_build b;
   sipspec_build_init(&b, buf, cap - 1);
-  sipspec_build_header(&b, sipspec_span_z("Server"), sipspec_span_z(srv->user_agent));
+  sipspec_build_header_lines(&b, sipspec_span_z(srv->server_line));
   for (size_t i = 0; i < n; i++) sipspec_build_header(&b, h[i].name, h[i].value);
   if (extra) sipspec_build_header_lines(&b, sipspec_span_z(extra));
   int rc = b.err;
@@ -93,30 +116,44 @@ int srv_respond_h(sipspec_server *srv, sipspec_tsx *t, int status, const char *r
   return rc;
 }
 
+int srv_respond_retry(sipspec_server *srv, sipspec_tsx *t, int status, uint32_t seconds) {
+  char buf[SRV_HEADERS_MAX];
+  sipspec_build b; /* RFC 3261 20.33: Retry-After: delta-seconds */
+  sipspec_build_init(&b, buf, sizeof buf - 1);
+  sipspec_build_header_lines(&b, sipspec_span_z(srv->server_line));
+  sipspec_build_uint(&b, sipspec_span_z("Retry-After"), seconds);
+  if (b.err) return b.err;
+  buf[b.len] = '\0';
+  return sipspec_tsx_respond(t, status, NULL, buf, NULL, 0);
+}
+
 int srv_respond_warning(sipspec_server *srv, sipspec_tsx *t, int status, const char *extra, const char *text) {
   return srv_respond_warning_reason(srv, t, status, NULL, extra, text);
 }
 
 int srv_respond_warning_reason(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason, const char *extra,
                                const char *text) {
-  /* RFC 3261 20.43: warn-text is a quoted-string; keep it printable and quote-free. */
+  /* RFC 3261 20.43: warn-text is a quoted-string, written (and its '"' and '\\' escaped)
+   * by the builder; control characters, which qdtext does not take, become '?'. */
   char clean[300];
   size_t n = 0;
-  for (const char *p = text; *p && n < sizeof clean - 1; p++)
-    clean[n++] = (*p == '"' || *p == '\\') ? '\'' : ((unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
+  for (const char *p = text; *p && n < sizeof clean - 1; p++) clean[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
   clean[n] = '\0';
-  /* 20.43 warning-value: warn-code SP warn-agent SP warn-text, after the extra lines. */
-  char value[sizeof clean + SRV_HOST_MAX + 16];
-  snprintf(value, sizeof value, "399 %s \"%s\"", srv->warn_host, clean);
-  sipspec_ext_header w = {sipspec_span_z("Warning"), sipspec_span_z(value)};
-  if (!extra) return srv_respond_h(srv, t, status, reason, &w, 1, NULL);
-  /* the extra lines first (a challenge), then the Warning, as before */
-  size_t cap = strlen(extra) + strlen(value) + 16;
-  char *h = malloc(cap);
-  if (!h) return SIPSPEC_E_NOMEM;
-  snprintf(h, cap, "%sWarning: %s\r\n", extra, value);
-  int rc = srv_respond_h(srv, t, status, reason, NULL, 0, h);
-  free(h);
+  char stack[SRV_HEADERS_MAX];
+  size_t cap = SRV_HEADERS_MAX + (extra ? strlen(extra) : 0);
+  char *buf = cap <= sizeof stack ? stack : malloc(cap);
+  if (!buf) return SIPSPEC_E_NOMEM;
+  sipspec_build b; /* the Server line, the extra lines (a challenge), then the Warning */
+  sipspec_build_init(&b, buf, cap - 1);
+  sipspec_build_header_lines(&b, sipspec_span_z(srv->server_line));
+  if (extra) sipspec_build_header_lines(&b, sipspec_span_z(extra));
+  sipspec_build_warning(&b, 399, sipspec_span_z(srv->warn_host), (sipspec_span){clean, n});
+  int rc = b.err;
+  if (!rc) {
+    buf[b.len] = '\0';
+    rc = sipspec_tsx_respond(t, status, reason, buf, NULL, 0);
+  }
+  if (buf != stack) free(buf);
   return rc;
 }
 
@@ -279,8 +316,7 @@ static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
     return;
   }
   if (srv->shutting_down) {
-    sipspec_ext_header ra = {sipspec_span_z("Retry-After"), sipspec_span_z("5")}; /* 21.5.4 */
-    (void)srv_respond_h(srv, t, 503, NULL, &ra, 1, NULL);
+    (void)srv_respond_retry(srv, t, 503, 5); /* 21.5.4 */
     srv_refused(srv, req, 503);
     return;
   }
@@ -461,6 +497,11 @@ static int server_create_once(struct ev_loop *loop, const sipspec_server_opts *o
   else
     snprintf(srv->contact_host, sizeof srv->contact_host, "%s", srv->warn_host);
   srv->o.contact_host = NULL; /* the caller's string is not kept */
+  rc = srv_header_lines(srv, err, errlen);
+  if (rc) {
+    sipspec_server_destroy(srv);
+    return rc;
+  }
   sipspec_telemetry_init(&srv->tel);
 
   sipspec_tsx_layer_callbacks cb = {0};
@@ -522,6 +563,8 @@ void sipspec_server_destroy(sipspec_server *srv) {
   free(srv->auth_scratch);
   free(srv->listen_host);
   free(srv->user_agent);
+  free(srv->server_line);
+  free(srv->ua_line);
   free(srv->auth_user);
   if (srv->auth_password) {
     memset(srv->auth_password, 0, strlen(srv->auth_password));

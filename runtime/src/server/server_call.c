@@ -54,7 +54,6 @@ int srv_call_over(const srv_call *c) { return sipspec_fsm_terminated(&c->fsm); }
 
 static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg);
 
-
 /* After our 2xx to the client's refresh: the chart hears who refreshes from now on. */
 static void session_refreshed(srv_call *c) {
   c->srv->tel.sipSessionRefreshes++;
@@ -69,10 +68,11 @@ static void session_refreshed(srv_call *c) {
  * (then nothing is pending and t keeps its callbacks) or SIPSPEC_E_NOMEM. */
 static int send_2xx(srv_call *c, sipspec_tsx *t, uint32_t cseq, const char *h) {
   sipspec_server *srv = c->srv;
-  size_t cap = strlen(srv->user_agent) + strlen(h) + 16;
-  char *all = malloc(cap);
+  size_t sl = strlen(srv->server_line), hl = strlen(h);
+  char *all = malloc(sl + hl + 1);
   if (!all) return SIPSPEC_E_NOMEM;
-  snprintf(all, cap, "Server: %s\r\n%s", srv->user_agent, h); /* as srv_respond() writes it */
+  memcpy(all, srv->server_line, sl); /* as srv_respond() writes it */
+  memcpy(all + sl, h, hl + 1);
   int rc = sipspec_uas_2xx_send(&c->ok, t, cseq, srv->o.cfg.t1_ms, srv->o.cfg.t2_ms, 200, all, c->answer,
                                 c->answer_len); /* copies all and the answer */
   free(all);
@@ -80,14 +80,12 @@ static int send_2xx(srv_call *c, sipspec_tsx *t, uint32_t cseq, const char *h) {
   return rc;
 }
 
-
 /* ---- requests inside the dialog (12.2.2, 14.2) ----------------------------------------- */
 
 static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_server *srv = c->srv;
   if (sipspec_uas_2xx_pending(&c->ok)) { /* 14.2: our previous INVITE exchange is not over */
-    sipspec_ext_header ra = {sipspec_span_z("Retry-After"), sipspec_span_z("1")};
-    (void)srv_respond_h(srv, t, 500, NULL, &ra, 1, NULL);
+    (void)srv_respond_retry(srv, t, 500, 1);
     return;
   }
   if (srv_call_interval_too_small(srv, t, req)) { /* RFC 4028 9: 422, the session as it was */
@@ -131,8 +129,13 @@ static void answer_in_dialog(srv_call *c, sipspec_tsx *t, const sipspec_msg *req
     if (srv_call_interval_too_small(srv, t, req)) return; /* RFC 4028 9: 422 with our Min-SE */
     int timed = srv_call_timer_grant(c, req, 0);
     char h[200];
-    snprintf(h, sizeof h, "%sAllow: " SRV_ALLOW "\r\n", c->se_lines);
-    if (srv_respond(srv, t, 200, NULL, h, NULL, 0) == SIPSPEC_OK && timed) session_refreshed(c);
+    sipspec_build b; /* RFC 4028 9: Require, Session-Expires; Allow */
+    sipspec_build_init(&b, h, sizeof h - 1);
+    srv_call_timer_lines(&b, c);
+    sipspec_build_header(&b, sipspec_span_z("Allow"), sipspec_span_z(SRV_ALLOW));
+    h[b.err ? 0 : b.len] = '\0';
+    if (b.err) (void)srv_respond_warning(srv, t, 500, NULL, "the response's headers cannot be written");
+    else if (srv_respond(srv, t, 200, NULL, h, NULL, 0) == SIPSPEC_OK && timed) session_refreshed(c);
     return;
   }
   if (sipspec_msg_method(req) == SIPSPEC_METHOD_OPTIONS) {
@@ -217,9 +220,7 @@ static void refresh_response(sipspec_tsx *t, const sipspec_msg *resp, void *user
     if (!se) ev = SIPSPEC_EV_SE_NONE;
     else {
       c->se_uas = r != 's'; /* no parameter: as refresher=uac (7.2) */
-      c->se_interval = se;
-      snprintf(c->se_lines, sizeof c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se,
-               c->se_uas ? "uas" : "uac");
+      c->se_interval = se; /* our next 2xx's lines: srv_call_timer_lines() */
       ev = c->se_uas ? SIPSPEC_EV_SE_US : SIPSPEC_EV_SE_PEER;
     }
   }
@@ -359,7 +360,7 @@ static void call_act_refuse_503(srv_call *c) {
   sipspec_server *srv = c->srv;
   c->ended_status = 503;
   srv->tel.sessionsFailed++;
-  if (c->ist) (void)srv_respond(srv, c->ist, 503, NULL, "Retry-After: 5\r\n", NULL, 0);
+  if (c->ist) (void)srv_respond_retry(srv, c->ist, 503, 5);
   srv->st.refused++;
   srv_event(srv, SIPSPEC_SERVER_REFUSED, call_id(c), 503);
 }
@@ -372,7 +373,7 @@ static void call_act_refuse_bye(srv_call *c) {
 
 /* 14.2: our final response to the INVITE is still pending. */
 static void call_act_answer_500_retry(srv_call *c) {
-  if (c->cur_tsx) (void)srv_respond(c->srv, c->cur_tsx, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
+  if (c->cur_tsx) (void)srv_respond_retry(c->srv, c->cur_tsx, 500, 1);
 }
 
 /* 15.1.2: the dialog answers the BYE (answer_200, through dlg_respond) and ends; the status
@@ -409,7 +410,7 @@ static void call_act_dialog_request(srv_call *c) {
   if (!c->cur_msg || !c->cur_tsx) return;
   int rc = sipspec_dialog_rx_request(c->dlg, c->cur_msg);
   if (rc != SIPSPEC_OK && rc != SIPSPEC_E_DIALOG_CSEQ_ORDER)
-    (void)srv_respond(c->srv, c->cur_tsx, 500, NULL, "Retry-After: 1\r\n", NULL, 0);
+    (void)srv_respond_retry(c->srv, c->cur_tsx, 500, 1);
 }
 
 static void call_act_end_status_408(srv_call *c) { c->ended_status = 408; }
@@ -418,7 +419,7 @@ static void call_act_end_status_408(srv_call *c) { c->ended_status = 408; }
  * says why (RFC 3326). */
 static void call_act_count_expired(srv_call *c) {
   c->srv->tel.sipSessionExpired++;
-  snprintf(c->bye_extra, sizeof c->bye_extra, "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
+  srv_call_bye_reason(c, 408, "Session timer expired");
 }
 
 /* WaitAck__RX_ACK: the INVITE's 2xx granted a session timer (RFC 4028 9): the chart hears
@@ -440,7 +441,6 @@ static void call_act_take_interval(srv_call *c) {
 /* SE_NONE: the client's 2xx to our refresh has no Session-Expires (7.2): no expiration. */
 static void call_act_drop_interval(srv_call *c) {
   c->se_interval = 0;
-  c->se_lines[0] = '\0';
 }
 
 static void call_act_count_refresh(srv_call *c) { c->srv->tel.sipSessionRefreshes++; }
@@ -464,8 +464,12 @@ static void call_act_send_refresh(srv_call *c) {
   sipspec_server *srv = c->srv;
   char hdrs[160], via[SIPSPEC_SOCKADDR_STRLEN + 32];
   unsigned min_se = srv_call_min_se(srv) > c->se_min ? srv_call_min_se(srv) : c->se_min;
-  snprintf(hdrs, sizeof hdrs, "Supported: timer\r\nSession-Expires: %u;refresher=uac\r\nMin-SE: %u\r\n",
-           c->se_interval > min_se ? c->se_interval : min_se, min_se);
+  sipspec_build b; /* RFC 4028 7.4 (from our side), 4, 5 */
+  sipspec_build_init(&b, hdrs, sizeof hdrs - 1);
+  sipspec_build_header(&b, sipspec_span_z("Supported"), sipspec_span_z("timer"));
+  sipspec_build_session_expires(&b, c->se_interval > min_se ? c->se_interval : min_se, 'c');
+  sipspec_build_uint(&b, sipspec_span_z("Min-SE"), min_se);
+  hdrs[b.err ? 0 : b.len] = '\0';
   detach_refresh(c); /* a refresh whose final response came: its transaction is ours no more */
   srv_route_refresh(c);
   sipspec_dialog_req r = {0};
@@ -492,8 +496,7 @@ static void call_act_send_refresh(srv_call *c) {
  * which says why (RFC 3326). */
 static void call_act_refresh_failed(srv_call *c) {
   c->ended_status = 408;
-  snprintf(c->bye_extra, sizeof c->bye_extra, "Reason: SIP;cause=%d;text=\"Session refresh failed\"\r\n",
-           c->refresh_status >= 300 ? c->refresh_status : 408);
+  srv_call_bye_reason(c, c->refresh_status >= 300 ? (unsigned)c->refresh_status : 408u, "Session refresh failed");
 }
 
 /* Our BYE: its next hop first (server_route.c), then ROUTE_READY. */
@@ -660,17 +663,13 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   /* What our requests in the dialog carry: a Via toward the client's flow (replaced when
    * the BYE goes elsewhere), our Contact, our User-Agent. */
   char via[SIPSPEC_SOCKADDR_STRLEN + 32], contact[SRV_CONTACT_MAX];
-  size_t ualen = strlen(srv->user_agent) + 16;
-  char *ua = malloc(ualen);
   srv_call_our_contact(c, contact, sizeof contact);
-  int rc = ua ? srv_route_via(srv, c->kind, &c->peer, via, sizeof via) : SIPSPEC_E_NOMEM;
+  int rc = srv_route_via(srv, c->kind, &c->peer, via, sizeof via);
   if (!rc) {
-    snprintf(ua, ualen, "User-Agent: %s\r\n", srv->user_agent);
-    sipspec_dialog_local local = {via, contact, ua};
+    sipspec_dialog_local local = {via, contact, srv->ua_line}; /* written by the builder once */
     sipspec_dialog_callbacks cb = {dlg_send_ack, dlg_send_request, dlg_respond, dlg_on_request, dlg_on_terminated, c};
     rc = sipspec_dialog_create_uas(req, sipspec_tsx_to_tag(t), &local, &cb, &c->dlg); /* copies local */
   }
-  free(ua);
   if (!rc) {
     if (srv->mrcp_session_id) snprintf(c->session_id, sizeof c->session_id, "%s", srv->mrcp_session_id);
     else rc = sipspec_digest_cnonce(c->session_id);
@@ -688,7 +687,6 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   }
   return c;
 }
-
 
 void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
   if (srv_call_interval_too_small(srv, t, req)) { /* RFC 4028 9: 422 with our Min-SE */

@@ -120,55 +120,58 @@ int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   return 0;
 }
 
-/* Every Record-Route header line of req, in order and as written, as "Record-Route: ...\r\n"
- * lines (12.1.1: "copy all Record-Route header field values from the request into the
- * response ... and MUST maintain the order"); a folded value is unfolded (CRLF WSP is LWS,
- * RFC 3261 7.3.1, the same value). "" when there is none; NULL without memory. */
-char *srv_call_record_route_lines(const sipspec_msg *req) {
-  size_t n = sipspec_msg_header_count(req), cap = 1;
-  sipspec_header h;
-  for (size_t i = 0; i < n; i++)
-    if (sipspec_msg_header(req, i, &h) == SIPSPEC_OK && h.id == SIPSPEC_H_RECORD_ROUTE) cap += h.value.len + 16;
-  char *out = malloc(cap), *w = out;
-  if (!out) return NULL;
-  for (size_t i = 0; i < n; i++) {
-    if (sipspec_msg_header(req, i, &h) != SIPSPEC_OK || h.id != SIPSPEC_H_RECORD_ROUTE) continue;
-    memcpy(w, "Record-Route: ", 14);
-    w += 14;
-    for (size_t k = 0; k < h.value.len; k++) *w++ = h.value.p[k] == '\r' || h.value.p[k] == '\n' ? ' ' : h.value.p[k];
-    *w++ = '\r', *w++ = '\n';
+/* Writes every Record-Route value of req, in order, one line each (12.1.1: "copy all
+ * Record-Route header field values from the request into the response ... and MUST
+ * maintain the order"; 7.3.1: one value per line is the same list), each from its parsed
+ * parts: display name, URI and header params. */
+static int record_route_set(sipspec_build *b, const sipspec_msg *req) {
+  size_t n = sipspec_msg_value_count(req, SIPSPEC_H_RECORD_ROUTE);
+  for (size_t i = 0; i < n && !b->err; i++) {
+    sipspec_addr a;
+    if (sipspec_msg_record_route(req, i, &a) != SIPSPEC_OK) continue;
+    char display[256];
+    long dn = a.display.len ? sipspec_unquote(a.display, display, sizeof display) : 0;
+    if (dn < 0) return SIPSPEC_E_BUILD_FIELD; /* a display name past 255 bytes: not ours to shorten */
+    sipspec_addr_fields f = {{display, (size_t)dn}, a.uri, {NULL, 0}, a.params};
+    sipspec_build_addr(b, SIPSPEC_H_RECORD_ROUTE, &f);
   }
-  *w = '\0';
-  return out;
+  return b->err;
 }
 
 /* The extra header lines of a response to INVITE req that forms or confirms the dialog (a
  * 1xx with our To tag, the 2xx; with_sdp: the 2xx, which carries the answer): our Contact
- * (12.1.1) and req's Record-Route lines, copied as 12.1.1 demands of a response that
- * establishes a dialog. For the 2xx to a re-INVITE the re-INVITE's own Record-Route lines
- * are copied: RFC 3261 20.30 lists Record-Route in 2xx and 18x responses, 16.6 step 4 lets
- * a proxy record-route a request inside a dialog and 12.2 has the endpoints keep their
- * route sets all the same, so the copy is what a proxy expects and changes nothing for
- * the client. NULL without memory. */
+ * (12.1.1) and req's Record-Route set, copied as 12.1.1 demands of a response that
+ * establishes a dialog; with the answer, the session timer's lines (RFC 4028 9), Allow and
+ * Content-Type. For the 2xx to a re-INVITE the re-INVITE's own Record-Route values are
+ * copied: RFC 3261 20.30 lists Record-Route in 2xx and 18x responses, 16.6 step 4 lets a
+ * proxy record-route a request inside a dialog and 12.2 has the endpoints keep their route
+ * sets all the same, so the copy is what a proxy expects and changes nothing for the
+ * client. All written with the builder's typed writers. NULL without memory or when a
+ * value cannot be written. */
 char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sdp) {
   char contact[SRV_CONTACT_MAX];
-  char *rr = srv_call_record_route_lines(req);
-  if (!rr) return NULL;
-  size_t cap = SRV_HEADERS_MAX + strlen(rr);
+  sipspec_header hd;
+  size_t cap = SRV_HEADERS_MAX, nh = sipspec_msg_header_count(req);
+  for (size_t i = 0; i < nh; i++) /* a value's display name grows by its quotes and escapes at most */
+    if (sipspec_msg_header(req, i, &hd) == SIPSPEC_OK && hd.id == SIPSPEC_H_RECORD_ROUTE) cap += 2 * hd.value.len + 32;
   char *h = malloc(cap);
-  if (h) {
-    size_t w = 0;
-    h[0] = '\0';
-    put(h, cap, &w, "Contact: <", 10);
-    put_str(h, cap, &w, srv_call_our_contact(c, contact, sizeof contact));
-    put(h, cap, &w, ">\r\n", 3);
-    put_str(h, cap, &w, rr);
-    if (with_sdp) {
-      put_str(h, cap, &w, c->se_lines);
-      put_str(h, cap, &w, "Allow: " SRV_ALLOW "\r\nContent-Type: application/sdp\r\n");
-    }
+  if (!h) return NULL;
+  sipspec_build b;
+  sipspec_build_init(&b, h, cap - 1);
+  sipspec_addr_fields us = {{NULL, 0}, sipspec_span_z(srv_call_our_contact(c, contact, sizeof contact)), {NULL, 0},
+                            {NULL, 0}};
+  sipspec_build_addr(&b, SIPSPEC_H_CONTACT, &us);
+  if (record_route_set(&b, req) && !b.err) b.err = SIPSPEC_E_BUILD_FIELD;
+  if (with_sdp) {
+    srv_call_timer_lines(&b, c);
+    sipspec_build_header(&b, sipspec_span_z("Allow"), sipspec_span_z(SRV_ALLOW));
+    sipspec_build_header(&b, sipspec_span_z("Content-Type"), sipspec_span_z("application/sdp"));
   }
-  free(rr);
+  if (b.err) {
+    free(h);
+    return NULL;
+  }
+  h[b.len] = '\0';
   return h;
 }
 
@@ -204,14 +207,13 @@ int srv_call_interval_too_small(sipspec_server *srv, sipspec_tsx *t, const sipsp
  * when it asks for none; the interval we have for a refresh without one), never below the
  * largest Min-SE the client said (remembered, 7.4); the refresher its parameter says, else
  * (Table 2) --refresher for the INVITE and the role we have for a refresh. Sets c->se_*
- * and c->se_lines; returns 1 when our 2xx grants a session timer. No session timer of ours,
+ * (the 2xx's lines: srv_call_timer_lines()); returns 1 when our 2xx grants a session timer. No session timer of ours,
  * or an INVITE without 'timer': none (lines ""). */
 int srv_call_timer_grant(srv_call *c, const sipspec_msg *req, int initial) {
   sipspec_server *srv = c->srv;
   int up = srv_call_lists_update(req);
   if (up >= 0) c->peer_update = up;
   if (initial && (!srv->o.session_expires_s || !srv_call_supports_timer(req))) {
-    c->se_lines[0] = '\0';
     c->se_interval = 0;
     return 0;
   }
@@ -226,8 +228,23 @@ int srv_call_timer_grant(srv_call *c, const sipspec_msg *req, int initial) {
   if (se < c->se_min) se = c->se_min;
   c->se_uas = r == 's' ? 1 : r == 'c' ? 0 : initial ? srv->o.refresher_uas : c->se_uas;
   c->se_interval = se;
-  snprintf(c->se_lines, sizeof c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se,
-           c->se_uas ? "uas" : "uac");
   return 1;
 }
 
+/* 9: what our 2xx says of the session timer it granted: "Require: timer" and the
+ * Session-Expires with the interval and who refreshes, from c->se_interval and c->se_uas;
+ * nothing when none is granted (c->se_interval 0). */
+int srv_call_timer_lines(sipspec_build *b, const srv_call *c) {
+  if (!c->se_interval) return b->err;
+  sipspec_build_header(b, sipspec_span_z("Require"), sipspec_span_z("timer"));
+  return sipspec_build_session_expires(b, c->se_interval, c->se_uas ? 's' : 'c');
+}
+
+/* Our BYE's Reason (RFC 3326 2): "SIP;cause=<cause>;text=\"<text>\"", written with the
+ * builder into c->bye_extra ("" when it cannot be: the BYE goes without). */
+void srv_call_bye_reason(srv_call *c, unsigned cause, const char *text) {
+  sipspec_build b;
+  sipspec_build_init(&b, c->bye_extra, sizeof c->bye_extra - 1);
+  sipspec_build_reason(&b, sipspec_span_z("SIP"), cause, sipspec_span_z(text));
+  c->bye_extra[b.err ? 0 : b.len] = '\0';
+}

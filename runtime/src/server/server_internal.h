@@ -42,6 +42,7 @@ struct sipspec_server {
   struct ev_loop *loop;
   sipspec_server_opts o;           /* strings below replace the caller's */
   char *listen_host, *user_agent, *auth_user, *auth_password, *auth_realm;
+  char *server_line, *ua_line;     /* "Server: <user_agent>" / "User-Agent: ..." CRLF, built once */
   char *mrcp_addr, *mrcp_session_id;
   char warn_host[SRV_HOST_MAX];    /* "127.0.0.1" or "[::1]" */
   char contact_host[SRV_HOST_MAX]; /* the host of our Contact: contact_host or warn_host */
@@ -132,6 +133,8 @@ int srv_respond(sipspec_server *srv, sipspec_tsx *t, int status, const char *rea
                 const char *body, size_t body_len);
 /* Responds with the server's Server header, the typed headers h[0..n) and then the extra
  * lines (may be NULL), all written with the builder (each value under its header's rule). */
+/* Responds with the server's Server header and "Retry-After: <seconds>" (RFC 3261 20.33). */
+int srv_respond_retry(sipspec_server *srv, sipspec_tsx *t, int status, uint32_t seconds);
 int srv_respond_h(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason, const sipspec_ext_header *h,
                   size_t n, const char *extra);
 /* Responds status with a Warning: 399 <host> "<text>" (text made printable, quotes dropped). */
@@ -208,8 +211,12 @@ int srv_auth_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
 const char *srv_call_our_contact(const srv_call *c, char *out, size_t cap);
 int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
 int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req);
-char *srv_call_record_route_lines(const sipspec_msg *req);
 char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sdp);
+/* Writes "Require: timer" and the Session-Expires our 2xx grants (RFC 4028 9), from the
+ * interval and refresher c has; nothing when it has none. Returns b's error. */
+int srv_call_timer_lines(sipspec_build *b, const srv_call *c);
+/* Writes our BYE's Reason (RFC 3326) into c->bye_extra ("" when it cannot be written). */
+void srv_call_bye_reason(srv_call *c, unsigned cause, const char *text);
 unsigned srv_call_min_se(const sipspec_server *srv);
 int srv_call_supports_timer(const sipspec_msg *req);
 int srv_call_lists_update(const sipspec_msg *m);

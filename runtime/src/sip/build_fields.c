@@ -157,12 +157,40 @@ static int emit_checked(sipspec_build *b, sipspec_span name, vstr *v) {
   return rc;
 }
 
+/* Values found good under their header's rule, per thread: a server writes the same Contact,
+ * Session-Expires, Allow... in every 2xx, and the verdict of a rule is a function of the
+ * header id and the bytes alone, so the same value is written again without a second pass.
+ * Only what passed is kept; a value is compared whole. */
+enum { VALUE_SLOTS = 8, VALUE_MAX = 200 };
+static _Thread_local struct {
+  int id;
+  size_t len;
+  char text[VALUE_MAX];
+} value_ok_memo[VALUE_SLOTS];
+static _Thread_local unsigned value_next;
+
+static int value_known(sipspec_hdr_id id, const vstr *v) {
+  if (v->len > VALUE_MAX || !v->len) return 0;
+  for (int i = 0; i < VALUE_SLOTS; i++)
+    if (value_ok_memo[i].len == v->len && value_ok_memo[i].id == (int)id && !memcmp(value_ok_memo[i].text, v->p, v->len))
+      return 1;
+  return 0;
+}
+
+static void value_keep(sipspec_hdr_id id, const vstr *v) {
+  if (v->len > VALUE_MAX || !v->len) return;
+  unsigned k = value_next++ % VALUE_SLOTS;
+  value_ok_memo[k].id = (int)id;
+  value_ok_memo[k].len = v->len;
+  memcpy(value_ok_memo[k].text, v->p, v->len);
+}
+
 static int emit_hint(sipspec_build *b, sipspec_hdr_id id, sipspec_span name, vstr *v, const part_hint *hint) {
   const char *rule;
   char what[48];
   int rc = b->err;
   if (!rc && v->oom) rc = sipspec_build_fail(b, SIPSPEC_E_NOMEM, "header value", NULL);
-  if (!rc && measuring(b)) { /* the size alone */
+  if (!rc && (measuring(b) || value_known(id, v))) { /* the size alone, or a value known good */
     rc = sipspec_build_line_trusted(b, name, (sipspec_span){v->p, v->len});
     v_free(v);
     return rc;
@@ -181,7 +209,10 @@ static int emit_hint(sipspec_build *b, sipspec_hdr_id id, sipspec_span name, vst
       rc = sipspec_build_fail(b, SIPSPEC_E_BUILD_VALUE, what, rule);
     }
   }
-  if (!rc) rc = sipspec_build_line_trusted(b, name, (sipspec_span){v->p, v->len});
+  if (!rc) {
+    value_keep(id, v);
+    rc = sipspec_build_line_trusted(b, name, (sipspec_span){v->p, v->len});
+  }
   v_free(v);
   return rc;
 }
@@ -402,6 +433,99 @@ int sipspec_build_max_forwards(sipspec_build *b, int hops) {
   v_init(&v);
   v_uint(&v, (unsigned long)hops);
   return emit_checked(b, lit("Max-Forwards"), &v); /* 20.22: 1*DIGIT */
+}
+
+/* ---- numbers, Session-Expires, Reason, Warning ----------------------------------------- */
+
+/* The id of header name (a header-name token), or -1 after failing b naming it. */
+static int named(sipspec_build *b, sipspec_span name) {
+  int id = measuring(b) ? SIPSPEC_H_OTHER : name_id(name);
+  if (id < 0) {
+    char what[48];
+    snprintf(what, sizeof what, "header name \"%.*s\"", (int)(name.len < 24 ? name.len : 24), name.p ? name.p : "");
+    sipspec_build_fail(b, bad_byte(name) ? SIPSPEC_E_BUILD_CRLF : SIPSPEC_E_BUILD_TOKEN, what, NULL);
+  } else if (id == SIPSPEC_H_CONTENT_LENGTH) {
+    sipspec_build_fail(b, SIPSPEC_E_BUILD_FIELD, "Content-Length", "written from the body");
+    id = -1;
+  }
+  return id;
+}
+
+int sipspec_build_uint(sipspec_build *b, sipspec_span name, uint32_t value) {
+  if (b->err) return b->err;
+  int id = named(b, name);
+  if (id < 0) return b->err;
+  vstr v;
+  v_init(&v);
+  v_uint(&v, value);
+  return emit(b, (sipspec_hdr_id)id, name, &v); /* the header's rule: 1*DIGIT must suit it */
+}
+
+int sipspec_build_session_expires(sipspec_build *b, uint32_t delta, int refresher) {
+  /* RFC 4028 4: Session-Expires = ("Session-Expires" / "x") HCOLON delta-seconds
+   * *(SEMI se-params); se-params = refresher-param / generic-param;
+   * refresher-param = "refresher" EQUAL ("uas" / "uac"). */
+  if (b->err) return b->err;
+  if (!delta) return sipspec_build_fail(b, SIPSPEC_E_BUILD_FIELD, "Session-Expires", "0 seconds");
+  if (refresher && refresher != 'c' && refresher != 's')
+    return sipspec_build_fail(b, SIPSPEC_E_BUILD_FIELD, "Session-Expires refresher", "not uac or uas");
+  vstr v;
+  v_init(&v);
+  v_uint(&v, delta);
+  if (refresher) v_str(&v, refresher == 's' ? ";refresher=uas" : ";refresher=uac");
+  return emit(b, SIPSPEC_H_SESSION_EXPIRES, lit("Session-Expires"), &v);
+}
+
+int sipspec_build_reason(sipspec_build *b, sipspec_span protocol, unsigned cause, sipspec_span text) {
+  /* RFC 3326 2: Reason = "Reason" HCOLON reason-value; reason-value = protocol
+   * *(SEMI reason-params); reason-params = protocol-cause / reason-text / reason-extension;
+   * protocol-cause = "cause" EQUAL cause; cause = 1*DIGIT; reason-text = "text" EQUAL
+   * quoted-string. protocol is "SIP", "Q.850" or a token. */
+  sipspec_build_check_token(b, protocol, "Reason protocol");
+  if (!b->err && !measuring(b) && bad_byte(text)) sipspec_build_fail(b, SIPSPEC_E_BUILD_CRLF, "Reason text", NULL);
+  if (b->err) return b->err;
+  vstr v;
+  v_init(&v);
+  v_span(&v, protocol);
+  v_str(&v, ";cause=");
+  v_uint(&v, cause);
+  if (text.len) {
+    v_str(&v, ";text=");
+    v_quoted(&v, text);
+  }
+  return emit(b, SIPSPEC_H_REASON, lit("Reason"), &v);
+}
+
+int sipspec_build_warning(sipspec_build *b, int code, sipspec_span agent, sipspec_span text) {
+  /* RFC 3261 20.43: Warning = "Warning" HCOLON warning-value *(COMMA warning-value);
+   * warning-value = warn-code SP warn-agent SP warn-text; warn-code = 3DIGIT;
+   * warn-agent = hostport / pseudonym (a token); warn-text = quoted-string. */
+  if (b->err) return b->err;
+  if (code < 300 || code > 399) return sipspec_build_fail(b, SIPSPEC_E_BUILD_FIELD, "Warning code", "not 3xx");
+  if (!measuring(b)) {
+    if (!agent.len) return sipspec_build_fail(b, SIPSPEC_E_BUILD_FIELD, "Warning agent", "missing");
+    if (bad_byte(agent)) return sipspec_build_fail(b, SIPSPEC_E_BUILD_CRLF, "Warning agent", NULL);
+    if (bad_byte(text)) return sipspec_build_fail(b, SIPSPEC_E_BUILD_CRLF, "Warning text", NULL);
+    const char *far;
+    if (sipspec_gf_token(agent.p, agent.p + agent.len, &far) < 0) { /* not a pseudonym: a hostport */
+      char hp[300];
+      sipspec_uri u;
+      if (agent.len + 5 > sizeof hp) return sipspec_build_fail(b, SIPSPEC_E_BUILD_TOKEN, "Warning agent", "too long");
+      memcpy(hp, "sip:", 4);
+      memcpy(hp + 4, agent.p, agent.len);
+      hp[4 + agent.len] = '\r'; /* the scanners stop at a CR past the end */
+      if (sipspec_gf_uri(hp, hp + 4 + agent.len, &u, &far) < 0 || u.user.len || u.params.len || u.headers.len)
+        return sipspec_build_fail(b, SIPSPEC_E_BUILD_TOKEN, "Warning agent", "not a hostport or token");
+    }
+  }
+  vstr v;
+  v_init(&v);
+  v_uint(&v, (unsigned long)code);
+  v_str(&v, " ");
+  v_span(&v, agent);
+  v_str(&v, " ");
+  v_quoted(&v, text);
+  return emit(b, SIPSPEC_H_OTHER, lit("Warning"), &v);
 }
 
 /* ---- requests ------------------------------------------------------------------------- */
