@@ -53,14 +53,25 @@ const char *srv_call_our_contact(const srv_call *c, char *out, size_t cap) {
 
 /* ---- the answer ------------------------------------------------------------------------ */
 
+/* 415 (21.4.13, 8.2.3): what we accept, Accept and (for a content encoding) Accept-Encoding,
+ * written with the builder, then the Warning saying why. */
+static void refuse_415(sipspec_server *srv, sipspec_tsx *t, int encoding, const char *why) {
+  char h[96];
+  sipspec_build b;
+  sipspec_build_init(&b, h, sizeof h - 1);
+  if (encoding) sipspec_build_header(&b, sipspec_span_z("Accept-Encoding"), sipspec_span_z("identity"));
+  sipspec_build_header(&b, sipspec_span_z("Accept"), sipspec_span_z("application/sdp"));
+  h[b.err ? 0 : b.len] = '\0';
+  (void)srv_respond_warning(srv, t, 415, h, why);
+}
+
 /* 8.2.3 and 13.3.1: the body must be an SDP offer we can read. Returns 0, or the status
  * answered (415, 488). */
 int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_span enc;
   if (sipspec_msg_value(req, SIPSPEC_H_CONTENT_ENCODING, 0, &enc) == SIPSPEC_OK &&
       !(enc.len == 8 && !strncasecmp(enc.p, "identity", 8))) {
-    (void)srv_respond_warning(srv, t, 415, "Accept-Encoding: identity\r\nAccept: application/sdp\r\n",
-                              "content encodings are not supported");
+    refuse_415(srv, t, 1, "content encodings are not supported");
     return 415;
   }
   if (sipspec_msg_body(req).len == 0) {
@@ -69,7 +80,7 @@ int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg 
   }
   sipspec_media_type mt;
   if (sipspec_msg_content_type(req, &mt) != SIPSPEC_OK) {
-    (void)srv_respond_warning(srv, t, 415, "Accept: application/sdp\r\n", "the body has no Content-Type");
+    refuse_415(srv, t, 0, "the body has no Content-Type");
     return 415;
   }
   if (!(mt.type.len == 11 && !strncasecmp(mt.type.p, "application", 11) && mt.subtype.len == 3 &&
@@ -77,7 +88,7 @@ int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg 
     char why[160];
     snprintf(why, sizeof why, "body type %.*s/%.*s is not application/sdp", (int)(mt.type.len > 60 ? 60 : mt.type.len),
              mt.type.p, (int)(mt.subtype.len > 60 ? 60 : mt.subtype.len), mt.subtype.p);
-    (void)srv_respond_warning(srv, t, 415, "Accept: application/sdp\r\n", why);
+    refuse_415(srv, t, 0, why);
     return 415;
   }
   return 0;

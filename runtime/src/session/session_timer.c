@@ -160,6 +160,15 @@ static void timer_act_choose_retry_after(sipspec_session *s) {
   (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_WAIT, after * 1000u);
 }
 
+/* Our BYE's Reason (RFC 3326 2): "SIP;cause=<cause>;text=\"<text>\"", written with the
+ * builder into s->bye_extra ("" when it cannot be: the BYE goes without). */
+static void bye_reason(sipspec_session *s, unsigned cause, const char *text) {
+  sipspec_build b;
+  sipspec_build_init(&b, s->bye_extra, sizeof s->bye_extra - 1);
+  sipspec_build_reason(&b, sipspec_span_z("SIP"), cause, sipspec_span_z(text));
+  s->bye_extra[b.err ? 0 : b.len] = '\0';
+}
+
 /* The refresh failed (10): the session ends with BYE, and says why. */
 static void timer_act_refresh_failed(sipspec_session *s) {
   if (s->st_msg) {
@@ -173,8 +182,7 @@ static void timer_act_refresh_failed(sipspec_session *s) {
              s->st_rc ? "the session refresh could not be sent" : "no response to the session refresh");
   }
   /* RFC 3326: the BYE says why; 408 when no response came (RFC 4028 10 names 408 and 481) */
-  snprintf(s->bye_extra, sizeof s->bye_extra, "Reason: SIP;cause=%d;text=\"Session refresh failed\"\r\n",
-           s->status >= 300 && s->status <= 699 ? s->status : 408);
+  bye_reason(s, s->status >= 300 && s->status <= 699 ? (unsigned)s->status : 408u, "Session refresh failed");
   s->st_next = SIPSPEC_EV_SE_END;
 }
 
@@ -184,7 +192,7 @@ static void timer_act_expired(sipspec_session *s) {
   s->status = 0;
   snprintf(s->reason, sizeof s->reason, "the server did not refresh the session within %u s (RFC 4028 10)",
            s->st_interval);
-  snprintf(s->bye_extra, sizeof s->bye_extra, "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
+  bye_reason(s, 408, "Session timer expired");
   s->st_next = SIPSPEC_EV_SE_END;
 }
 

@@ -169,17 +169,27 @@ static const char *refresh_refusal(const sipspec_session *s, const sipspec_msg *
   return why;
 }
 
+/* Answers the request in s->cur_srv with status, a Retry-After (RFC 3261 20.33) when
+ * retry_s is not 0, and a Warning 399 (20.43) whose text is why (quoted and escaped by the
+ * builder; control characters become '?'); without the Warning when it cannot be written. */
+static void respond_warning(sipspec_session *s, int status, unsigned retry_s, const char *why) {
+  char clean[300], hdrs[400];
+  size_t n = 0;
+  for (const char *p = why; *p && n < sizeof clean - 1; p++) clean[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
+  sipspec_build b;
+  sipspec_build_init(&b, hdrs, sizeof hdrs - 1);
+  if (retry_s) sipspec_build_uint(&b, sipspec_span_z("Retry-After"), retry_s);
+  sipspec_build_warning(&b, 399, sipspec_span_z("sipspec"), (sipspec_span){clean, n});
+  hdrs[b.err ? 0 : b.len] = '\0';
+  sipspec_tsx_respond(s->cur_srv, status, NULL, hdrs, NULL, 0);
+}
+
 /* RX_INVITE_CHANGE: 488 with a Warning saying why. */
 static void update_act_answer_488(sipspec_session *s) {
   if (!s->upd_msg || !s->cur_srv) return;
-  char why_buf[300], clean[300], hdrs[600];
+  char why_buf[300];
   const char *why = refresh_refusal(s, s->upd_msg, why_buf, sizeof why_buf);
-  /* the Warning text is a quoted-string: the reasons above hold no quote or backslash */
-  session_copy_span_z(clean, sizeof clean, (sipspec_span){why ? why : "", why ? strlen(why) : 0});
-  for (char *c = clean; *c; c++)
-    if (*c == '"' || *c == '\\') *c = '\'';
-  snprintf(hdrs, sizeof hdrs, "Warning: 399 sipspec \"%s\"\r\n", clean);
-  sipspec_tsx_respond(s->cur_srv, 488, NULL, hdrs, NULL, 0);
+  respond_warning(s, 488, 0, why ? why : "");
 }
 
 /* Our SDP for the answer to a refresh keeps the MRCP connection that exists. Our last offer
@@ -252,9 +262,7 @@ static void update_act_answer_refresh(sipspec_session *s) {
 /* 14.2: our 2xx to the server's previous INVITE is not ACKed yet. */
 static void update_act_answer_500(sipspec_session *s) {
   if (s->cur_srv)
-    sipspec_tsx_respond(s->cur_srv, 500, NULL,
-                        "Retry-After: 1\r\nWarning: 399 sipspec \"the 2xx to the previous re-INVITE is not ACKed yet\"\r\n",
-                        NULL, 0);
+    respond_warning(s, 500, 1, "the 2xx to the previous re-INVITE is not ACKed yet");
 }
 
 /* 14.2: our own re-INVITE is in progress. */
@@ -283,12 +291,7 @@ void session_rx_update(sipspec_session *s, const sipspec_msg *req) {
   sipspec_span body = sipspec_msg_body(req);
   const char *why = body.len ? refresh_refusal(s, req, buf, sizeof buf) : NULL;
   if (why) {
-    char clean[300], hdrs[400];
-    session_copy_span_z(clean, sizeof clean, (sipspec_span){why, strlen(why)});
-    for (char *c = clean; *c; c++)
-      if (*c == '"' || *c == '\\') *c = '\'';
-    snprintf(hdrs, sizeof hdrs, "Warning: 399 sipspec \"%s\"\r\n", clean);
-    sipspec_tsx_respond(s->cur_srv, 488, NULL, hdrs, NULL, 0);
+    respond_warning(s, 488, 0, why);
     return;
   }
   s->st_srv = s->cur_srv;
