@@ -296,7 +296,10 @@ static void session_act_send_cancel(sipspec_session *s) {
   size_t cap = strlen(s->ua->user_agent) + 16;
   char *hdr = malloc(cap);
   if (!hdr) return;
-  snprintf(hdr, cap, "User-Agent: %s\r\n", s->ua->user_agent);
+  sipspec_build b; /* RFC 3261 20.41 */
+  sipspec_build_init(&b, hdr, cap - 1);
+  sipspec_build_header(&b, sipspec_span_z("User-Agent"), sipspec_span_z(s->ua->user_agent));
+  hdr[b.err ? 0 : b.len] = '\0';
   /* 9.1: the CANCEL goes where the INVITE went; its failure changes nothing (Timer CANCEL). */
   (void)session_start_cancel(s, inv, hdr);
   free(hdr);

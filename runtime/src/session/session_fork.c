@@ -63,7 +63,10 @@ void session_fork_end(sipspec_session *s) {
   }
   if (s->n_forks >= SESSION_MAX_FORKS) return; /* too many forks: dropped */
   char hdrs[512];
-  snprintf(hdrs, sizeof hdrs, "User-Agent: %s\r\n", s->ua->user_agent);
+  sipspec_build b; /* RFC 3261 20.41 */
+  sipspec_build_init(&b, hdrs, sizeof hdrs - 1);
+  sipspec_build_header(&b, sipspec_span_z("User-Agent"), sipspec_span_z(s->ua->user_agent));
+  hdrs[b.err ? 0 : b.len] = '\0';
   sipspec_dialog_local local = {s->via, s->contact, hdrs};
   sipspec_dialog_callbacks cb = {fork_send_ack, fork_send_request, NULL, NULL, NULL, s};
   sipspec_dialog *d = NULL;

@@ -165,21 +165,24 @@ static void reject(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_so
   /* 8.2.2.1: 416 for an unsupported URI scheme; 505 for another SIP version (21.5.20);
    * everything else is a 400. */
   int status = flags & SIPSPEC_CHECK_BAD_VERSION ? 505 : flags & SIPSPEC_CHECK_UNKNOWN_URI_SCHEME ? 416 : 400;
-  char warning[1024];
-  size_t n = (size_t)snprintf(warning, sizeof warning, "Warning: 399 sipspec \"");
+  char text[900], warning[1024];
+  size_t n = 0;
+  text[0] = '\0';
   const char *sep = "";
   for (uint32_t bit = 1; bit && bit <= flags; bit <<= 1) {
-    if (!(flags & bit) || n >= sizeof warning) continue;
-    n += (size_t)snprintf(warning + n, sizeof warning - n, "%s%s: %s", sep, sipspec_check_name(bit),
+    if (!(flags & bit) || n >= sizeof text) continue;
+    n += (size_t)snprintf(text + n, sizeof text - n, "%s%s: %s", sep, sipspec_check_name(bit),
                           sipspec_check_text(bit));
     sep = "; ";
   }
-  if (key_rc && n < sizeof warning)
-    n += (size_t)snprintf(warning + n, sizeof warning - n, "%s%s", sep,
+  if (key_rc && n < sizeof text)
+    n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", sep,
                           key_rc == SIPSPEC_E_RANGE ? "top Via branch or sent-by too long"
                                                     : "top Via has no branch parameter");
-  if (n < sizeof warning) snprintf(warning + n, sizeof warning - n, "\"\r\n");
-  else memcpy(warning + sizeof warning - 4, "\"\r\n", 4);
+  sipspec_build b; /* RFC 3261 20.43: the text quoted (and escaped) by the builder */
+  sipspec_build_init(&b, warning, sizeof warning - 1);
+  sipspec_build_warning(&b, 399, sipspec_span_z("sipspec"), sipspec_span_z(text));
+  warning[b.err ? 0 : b.len] = '\0';
 
   char *resp = NULL;
   size_t resp_len;

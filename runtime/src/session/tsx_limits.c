@@ -121,8 +121,12 @@ void tsx_limits_oversize(sipspec_tsx_layer *l, sipspec_transport *tp, const char
   size_t limit = parse_rc == SIPSPEC_E_MSG_OVERSIZE        ? l->msg_limits.max_message_size
                  : parse_rc == SIPSPEC_E_MSG_LINE_TOO_LONG ? l->msg_limits.max_line_length
                                                            : l->msg_limits.max_headers;
-  char warning[160];
-  snprintf(warning, sizeof warning, "Warning: 399 sipspec \"%s over the limit of %zu\"\r\n", what, limit);
+  char text[96], warning[160];
+  snprintf(text, sizeof text, "%s over the limit of %zu", what, limit);
+  sipspec_build b; /* RFC 3261 20.43 */
+  sipspec_build_init(&b, warning, sizeof warning - 1);
+  sipspec_build_warning(&b, 399, sipspec_span_z("sipspec"), sipspec_span_z(text));
+  warning[b.err ? 0 : b.len] = '\0';
   if (respond_stateless(tp, from, m, 513, warning) == SIPSPEC_OK) l->stats.rx_rejected++;
   else l->stats.rx_dropped++;
 }
@@ -131,7 +135,10 @@ int tsx_limits_full(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_m
   if (!l->max_transactions || l->stats.live < l->max_transactions) return 0;
   if (l->tel) l->tel->sipTransactionsRefused++;
   char hdr[64];
-  snprintf(hdr, sizeof hdr, "Retry-After: %u\r\n", l->retry_after_s);
+  sipspec_build b; /* RFC 3261 20.33, 21.5.4 */
+  sipspec_build_init(&b, hdr, sizeof hdr - 1);
+  sipspec_build_uint(&b, sipspec_span_z("Retry-After"), l->retry_after_s);
+  hdr[b.err ? 0 : b.len] = '\0';
   if (respond_stateless(tp, from, req, 503, hdr) == SIPSPEC_OK) l->stats.rx_rejected++;
   else l->stats.rx_dropped++;
   return 1;

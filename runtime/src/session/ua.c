@@ -114,6 +114,18 @@ void ua_session_bury(sipspec_ua *ua, sipspec_session *s) {
   sipspec_clock_bury(ua->clock, &s->grave, ua, session_grave_free);
 }
 
+/* Responds to t with status and our Allow (RFC 3261 20.5), with accept: and Accept (11.2:
+ * what an OPTIONS answer lists), written with the builder. */
+static void respond_allow(sipspec_tsx *t, int status, int accept) {
+  char h[160];
+  sipspec_build b;
+  sipspec_build_init(&b, h, sizeof h - 1);
+  sipspec_build_header(&b, sipspec_span_z("Allow"), sipspec_span_z(UA_ALLOW));
+  if (accept) sipspec_build_header(&b, sipspec_span_z("Accept"), sipspec_span_z("application/sdp"));
+  h[b.err ? 0 : b.len] = '\0';
+  sipspec_tsx_respond(t, status, NULL, h, NULL, 0);
+}
+
 /* ---- the layer's callbacks -------------------------------------------------------------- */
 
 static sipspec_session *find_session(sipspec_ua *ua, const sipspec_msg *m, int is_request) {
@@ -135,11 +147,11 @@ static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
   if (has_to_tag || m == SIPSPEC_METHOD_BYE || m == SIPSPEC_METHOD_CANCEL) {
     sipspec_tsx_respond(t, 481, "Call/Transaction Does Not Exist", NULL, NULL, 0);
   } else if (m == SIPSPEC_METHOD_OPTIONS) {
-    sipspec_tsx_respond(t, 200, NULL, "Allow: " UA_ALLOW "\r\nAccept: application/sdp\r\n", NULL, 0);
+    respond_allow(t, 200, 1);
   } else if (m == SIPSPEC_METHOD_INVITE) {
     sipspec_tsx_respond(t, 603, "Decline", NULL, NULL, 0);
   } else {
-    sipspec_tsx_respond(t, 405, NULL, "Allow: " UA_ALLOW "\r\n", NULL, 0);
+    respond_allow(t, 405, 0);
   }
 }
 
