@@ -610,6 +610,13 @@ static void bad_options(void) {
   CU_ASSERT_EQUAL(sipspec_server_create(loop, &o, &srv, err, sizeof err), SIPSPEC_E_INVAL);
   CU_ASSERT_PTR_NOT_NULL(strstr(err, "go together"));
   CU_ASSERT_PTR_NULL(srv);
+  /* a user agent the Server / User-Agent lines cannot carry (the parser reads them raw:
+   * CR, LF or NUL would end the line early) */
+  opts_default(&o);
+  o.user_agent = "sipspec/1\r\nVia: forged";
+  CU_ASSERT_EQUAL(sipspec_server_create(loop, &o, &srv, err, sizeof err), SIPSPEC_E_BUILD_CRLF);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "user agent \"sipspec/1"));
+  CU_ASSERT_PTR_NULL(srv);
   /* the port is taken: a bind error naming the address */
   opts_default(&o);
   CU_ASSERT_EQUAL_FATAL(sipspec_server_create(loop, &o, &srv, err, sizeof err), SIPSPEC_OK);

@@ -72,8 +72,8 @@ int srv_respond(sipspec_server *srv, sipspec_tsx *t, int status, const char *rea
 }
 
 /* The Server (responses, RFC 3261 20.35) and User-Agent (requests, 20.41) lines, written
- * with the builder once: a user agent string their rule (product *(LWS (product / comment)))
- * refuses is a bad option, named in err. */
+ * with the builder once, under the rule the parser reads them with (their value raw: no
+ * CR, LF or NUL); a user agent it refuses is a bad option, named in err. */
 static int srv_header_lines(sipspec_server *srv, char *err, size_t errlen) {
   static const char *const names[2] = {"Server", "User-Agent"};
   char **lines[2] = {&srv->server_line, &srv->ua_line};
