@@ -87,6 +87,11 @@ int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   free(c->offer);
   c->offer = o;
   c->offer_len = offer.len;
+  /* kept while the call lives (its 2xx, a refresh re-INVITE, sipspec_server_call_sdp): only
+   * the bytes written, not the room the writer was given */
+  char *fit = realloc(buf, len + 1);
+  if (fit) buf = fit;
+  buf[len] = '\0';
   free(c->answer);
   c->answer = buf;
   c->answer_len = len;

@@ -94,7 +94,8 @@ struct srv_call {
   unsigned rtp_port;               /* the m=audio port of our answers (0: none chosen yet) */
   char *final_headers;             /* the extra header lines of the pending 2xx (Contact, the
                                     * INVITE's Record-Route lines, 12.1.1; Content-Type) */
-  char *ring_headers;              /* those of our 180s (Contact, Record-Route) */
+  char *ring_headers;              /* those of our 180s (Contact, Record-Route); both freed
+                                    * once the final response to the INVITE is out */
   int final_status;                /* planned final response of the pending INVITE */
   unsigned rings_sent;
   sipspec_uas_2xx ok;              /* the 2xx again until the ACK (13.3.1.4); while it waits
