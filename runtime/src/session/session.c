@@ -39,6 +39,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sdp/mrcp_internal.h"
 #include "session/session_internal.h"
 #include "sipspec/chart_dialog.h"
 #include "sipspec/chart_uac_session.h"
@@ -208,9 +209,7 @@ static void session_act_report_answered(sipspec_session *s) {
       session_report_failed(s, SIPSPEC_RESULT_BAD_ANSWER);
       return;
     }
-    ans = sipspec_mrcp_session_state(s->mrcp);
-    s->answer_copy = *ans;
-    s->have_answer = 1;
+    ans = sipspec_mrcp_session_state(s->mrcp); /* read for on_answered */
   }
   session_keep_negotiated(s, s->offer, s->offer_len, body);
   s->result = SIPSPEC_RESULT_OK;
@@ -218,6 +217,13 @@ static void session_act_report_answered(sipspec_session *s) {
   session_update_post(s, SIPSPEC_EV_TU_START, NULL); /* re-INVITEs may follow (14.1) */
   session_timer_feed(s, session_timer_classify_2xx(s, m), m); /* RFC 4028 7.2 */
   if (s->cb.on_answered) s->cb.on_answered(s, ans, body.p, body.len, s->cb.user);
+  session_answer_done(s);
+}
+
+/* The answer read for a callback is not kept (about 5 KB) unless the application asked for
+ * it (sipspec_session_answer()): read again when it does. */
+void session_answer_done(sipspec_session *s) {
+  if (s->mrcp && !s->answer_asked) mrcp_session_drop_state(s->mrcp);
 }
 
 /* ---- failover (RFC 3263 4.3) ---- */

@@ -451,8 +451,11 @@ int sipspec_session_bye_status(const sipspec_session *s, const char **reason) {
   if (reason) *reason = over ? s->bye_reason : "";
   return over ? s->bye_status : -1;
 }
+/* Read from the negotiated texts on the first call and kept from then on. */
 const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s) {
-  return s->have_answer ? &s->answer_copy : NULL;
+  if (!s->mrcp) return NULL;
+  ((sipspec_session *)s)->answer_asked = 1; /* kept: a heap object, const for the caller only */
+  return sipspec_mrcp_session_state(s->mrcp);
 }
 const char *sipspec_session_state_name(const sipspec_session *s) { return sipspec_fsm_state_name(&s->fsm); }
 const char *sipspec_session_call_id(const sipspec_session *s) { return s->call_id; }

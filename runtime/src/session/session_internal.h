@@ -182,8 +182,7 @@ struct sipspec_session {
   int bye_tried;                     /* a BYE of ours was sent (or tried) */
   int bye_status;                    /* its final status once over, 0 none, -1 no BYE of ours */
   char bye_reason[300];              /* its reason phrase, or a sentence saying what happened */
-  sipspec_mrcp_answer answer_copy;
-  int have_answer;
+  unsigned char answer_asked;        /* the application asked for it: the state read is kept */
   /* the session as negotiated, for a server's refresh re-INVITE (RFC 3264 8) */
   char *local_sdp, *remote_sdp;      /* our last accepted offer, the server's last answer */
   size_t local_len, remote_len;
@@ -232,6 +231,8 @@ void session_copy_span_z(char *dst, size_t cap, sipspec_span v);
 /* The status, reason phrase and Warning text of a final response into the session. */
 void session_note_response(sipspec_session *s, const sipspec_msg *resp);
 sipspec_response_info session_info_of(const sipspec_session *s);
+/* After on_answered / on_updated: the answer read for it is dropped unless asked for. */
+void session_answer_done(sipspec_session *s);
 /* Reported once: every chart transition that reports a failure ends in Terminated. */
 void session_report_failed(sipspec_session *s, sipspec_result r);
 /* The dialog ACKs a 2xx to our INVITE (first: the one that establishes) or re-INVITE. */

@@ -118,8 +118,7 @@ void session_reinvite_done(sipspec_session *s, const sipspec_msg *resp, const ch
       sipspec_sdp_error e;
       memset(&e, 0, sizeof e);
       if (sipspec_mrcp_session_apply_answer(s->mrcp, body.p ? body.p : "", body.len, &e) == SIPSPEC_OK) {
-        ans = sipspec_mrcp_session_state(s->mrcp);
-        s->answer_copy = *ans;
+        ans = sipspec_mrcp_session_state(s->mrcp); /* read for on_updated */
         session_keep_negotiated(s, s->reinvite_body, s->reinvite_len, body);
       } else {
         info.reason = "the answer to the re-INVITE does not fit the offer";
@@ -129,6 +128,7 @@ void session_reinvite_done(sipspec_session *s, const sipspec_msg *resp, const ch
   /* 14.1: a re-INVITE that fails leaves the session as it was, and so is the next offer. */
   if (!ans && s->mrcp) sipspec_mrcp_session_offer_refused(s->mrcp);
   if (s->cb.on_updated) s->cb.on_updated(s, &info, ans, s->cb.user);
+  session_answer_done(s);
 }
 
 static int origin_equal(const sipspec_sdp_origin *a, const sipspec_sdp_origin *b) {
