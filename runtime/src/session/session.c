@@ -34,6 +34,7 @@
  * while an INVITE exchange runs (14.2).
  */
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +52,28 @@
 /* ---- small helpers ---------------------------------------------------------------------- */
 
 
+void session_set_str(char **dst, const char *src) {
+  char *c = src && *src ? strdup(src) : NULL; /* without memory: "" */
+  free(*dst);
+  *dst = c;
+}
+
+const char *session_reason_str(const sipspec_session *s) { return s->reason ? s->reason : ""; }
+
+void session_reasonf(sipspec_session *s, const char *fmt, ...) {
+  char buf[SESSION_REASON_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  session_set_str(&s->reason, buf);
+}
+
 void session_set_reason(sipspec_session *s, const char *fmt, const char *a) {
-  snprintf(s->reason, sizeof s->reason, fmt, a);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  session_reasonf(s, fmt, a);
+#pragma GCC diagnostic pop
 }
 
 void session_copy_span_z(char *dst, size_t cap, sipspec_span v) {
@@ -64,16 +85,33 @@ void session_copy_span_z(char *dst, size_t cap, sipspec_span v) {
 /* The status, reason phrase and Warning text of a final response into the session. */
 void session_note_response(sipspec_session *s, const sipspec_msg *resp) {
   s->status = sipspec_msg_status(resp);
-  session_copy_span_z(s->reason, sizeof s->reason, sipspec_msg_reason(resp));
-  s->warning[0] = '\0';
+  char buf[SESSION_REASON_MAX];
+  session_copy_span_z(buf, sizeof buf, sipspec_msg_reason(resp));
+  session_set_str(&s->reason, buf);
+  buf[0] = '\0';
   long i = sipspec_msg_find(resp, "Warning", 0);
   sipspec_header h;
-  if (i >= 0 && sipspec_msg_header(resp, (size_t)i, &h) == SIPSPEC_OK) session_copy_span_z(s->warning, sizeof s->warning, h.value);
+  if (i >= 0 && sipspec_msg_header(resp, (size_t)i, &h) == SIPSPEC_OK) session_copy_span_z(buf, 160, h.value);
+  session_set_str(&s->warning, buf);
 }
 
 sipspec_response_info session_info_of(const sipspec_session *s) {
-  sipspec_response_info info = {s->status, s->reason, s->warning[0] ? s->warning : NULL};
+  sipspec_response_info info = {s->status, session_reason_str(s), s->warning};
   return info;
+}
+
+/* The session is established: the INVITE's text, its offer (the negotiated copy is kept)
+ * and the offer description are not needed any more. The Call-ID, tags, credentials and
+ * target stay (another fork's 2xx is answered from them, 13.2.2.4). */
+void session_drop_setup(sipspec_session *s) {
+  free(s->invite);
+  s->invite = NULL;
+  s->invite_len = 0;
+  free(s->offer);
+  s->offer = NULL;
+  s->offer_len = 0;
+  free(s->desc);
+  s->desc = NULL;
 }
 
 /* A slot for a new client transaction. A keep-alive's OPTIONS that has its final response
@@ -204,7 +242,7 @@ static void session_act_report_answered(sipspec_session *s) {
     memset(&e, 0, sizeof e);
     int rc = sipspec_mrcp_session_apply_answer(s->mrcp, body.p ? body.p : "", body.len, &e);
     if (rc) {
-      snprintf(s->reason, sizeof s->reason, "the answer does not fit the offer: %s", sipspec_strerror(rc));
+      session_reasonf(s, "the answer does not fit the offer: %s", sipspec_strerror(rc));
       session_post(s, SIPSPEC_EV_ANSWER_REFUSED, NULL); /* ACKed, now BYE (queued before any callback) */
       session_report_failed(s, SIPSPEC_RESULT_BAD_ANSWER);
       return;
@@ -212,6 +250,7 @@ static void session_act_report_answered(sipspec_session *s) {
     ans = sipspec_mrcp_session_state(s->mrcp); /* read for on_answered */
   }
   session_keep_negotiated(s, s->offer, s->offer_len, body);
+  session_drop_setup(s);
   s->result = SIPSPEC_RESULT_OK;
   s->ua->tel.sessionsEstablished++;
   session_update_post(s, SIPSPEC_EV_TU_START, NULL); /* re-INVITEs may follow (14.1) */
@@ -257,8 +296,8 @@ static void session_act_note_failure(sipspec_session *s) {
   }
   if (s->target_i < s->ntargets) {
     struct session_target *t = &s->targets[s->target_i];
-    if (s->cur_ev == SIPSPEC_EV_RX_300_699) snprintf(t->left, sizeof t->left, "%d %.80s", s->status, s->reason);
-    else snprintf(t->left, sizeof t->left, "%.95s", s->reason);
+    if (s->cur_ev == SIPSPEC_EV_RX_300_699) snprintf(t->left, sizeof t->left, "%d %.80s", s->status, session_reason_str(s));
+    else snprintf(t->left, sizeof t->left, "%.95s", session_reason_str(s));
     if (s->cur_ev != SIPSPEC_EV_RX_300_699 || s->status == 503) {
       long ra = s->cur_ev == SIPSPEC_EV_RX_300_699 && s->cur_msg ? sipspec_msg_retry_after(s->cur_msg) : -1;
       target_avoid(s->ua, t, ra > 0 && ra <= 86400 ? (uint64_t)ra * 1000u : UA_AVOID_MS); /* RFC 3261 20.33 */
@@ -471,10 +510,10 @@ static void finish(sipspec_session *s) {
    * response, Timer F, a transport error, a BYE that could not be sent): kept apart, so
    * that the application can tell it from the INVITE's (sipspec_session_bye_status()). */
   s->bye_status = -1;
-  s->bye_reason[0] = '\0';
+  session_set_str(&s->bye_reason, NULL);
   if (s->bye_tried) {
     s->bye_status = s->status;
-    snprintf(s->bye_reason, sizeof s->bye_reason, "%s", s->reason);
+    session_set_str(&s->bye_reason, s->reason);
   }
   session_update_post(s, SIPSPEC_EV_TU_END, NULL); /* 14.1: no re-INVITE once hung up */
   (void)sipspec_fsm_feed(&s->st, SIPSPEC_EV_TU_END); /* no refresh once hung up */
@@ -504,13 +543,13 @@ int session_post(sipspec_session *s, int ev, const sipspec_msg *msg) {
   if (s->busy) {
     /* A message cannot outlive its receive call (the peer retransmits it). */
     if (msg || s->q_len == SESSION_QUEUE_MAX) return SIPSPEC_E_AGAIN;
-    s->q[(s->q_head + s->q_len++) % SESSION_QUEUE_MAX].ev = ev;
+    s->q[(s->q_head + s->q_len++) % SESSION_QUEUE_MAX] = (short)ev;
     return SIPSPEC_OK;
   }
   s->busy = 1;
   int rc = feed_one(s, ev, msg);
   for (int guard = 0; s->q_len && guard < 4 * SESSION_QUEUE_MAX; guard++) {
-    int e = s->q[s->q_head].ev;
+    int e = s->q[s->q_head];
     s->q_head = (s->q_head + 1) % SESSION_QUEUE_MAX;
     s->q_len--;
     feed_one(s, e, NULL);

@@ -51,9 +51,10 @@ int session_other_fork(const sipspec_session *s, const sipspec_msg *resp) {
 void session_fork_end(sipspec_session *s) {
   const sipspec_msg *resp = s->cur_msg;
   sipspec_addr to;
-  if (!resp || !s->dialog || !s->invite || sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len ||
+  if (!resp || !s->dialog || sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len ||
       to.tag.len > SIPSPEC_DIALOG_TAG_MAX)
     return;
+  if (!s->forks && !(s->forks = calloc(SESSION_MAX_FORKS, sizeof *s->forks))) return; /* dropped */
   for (int i = 0; i < s->n_forks; i++) {
     session_fork *f = &s->forks[i];
     if (to.tag.len == strlen(f->tag) && !memcmp(to.tag.p, f->tag, to.tag.len)) {

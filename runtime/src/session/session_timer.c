@@ -152,11 +152,11 @@ static void timer_act_refresh_failed(sipspec_session *s) {
   if (s->st_msg) {
     s->status = sipspec_msg_status(s->st_msg);
     sipspec_span r = sipspec_msg_reason(s->st_msg);
-    snprintf(s->reason, sizeof s->reason, "the session refresh was answered %d %.*s", s->status,
+    session_reasonf(s, "the session refresh was answered %d %.*s", s->status,
              (int)(r.len < 100 ? r.len : 100), r.p ? r.p : "");
   } else {
     s->status = 0;
-    snprintf(s->reason, sizeof s->reason, "%s",
+    session_reasonf(s, "%s",
              s->st_rc ? "the session refresh could not be sent" : "no response to the session refresh");
   }
   /* RFC 3326: the BYE says why; 408 when no response came (RFC 4028 10 names 408 and 481) */
@@ -169,7 +169,7 @@ static void timer_act_refresh_failed(sipspec_session *s) {
 static void timer_act_expired(sipspec_session *s) {
   s->ua->tel.sipSessionExpired++;
   s->status = 0;
-  snprintf(s->reason, sizeof s->reason, "the server did not refresh the session within %u s (RFC 4028 10)",
+  session_reasonf(s, "the server did not refresh the session within %u s (RFC 4028 10)",
            s->st_interval);
   snprintf(s->bye_extra, sizeof s->bye_extra, "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
   s->st_next = SIPSPEC_EV_SE_END;
