@@ -18,6 +18,11 @@ typedef struct mrcp_slot {
  * needs it (the next call reads it again). */
 void mrcp_session_drop_state(sipspec_mrcp_session_t *s);
 
+/* The offer and answer applied last (NULL before any): valid until the next answer applied
+ * or the session is destroyed. */
+void mrcp_session_done_texts(const sipspec_mrcp_session_t *s, const char **offer, size_t *offer_len,
+                             const char **answer, size_t *answer_len);
+
 /* Writes an offer with the given m-line layout. existing: a=connection:existing. */
 int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, size_t nslots,
                      uint64_t version, int existing, char *buf, size_t cap, size_t *len,

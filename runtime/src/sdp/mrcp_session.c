@@ -197,6 +197,14 @@ const sipspec_mrcp_answer *sipspec_mrcp_session_state(const sipspec_mrcp_session
   return w->state = a;
 }
 
+void mrcp_session_done_texts(const sipspec_mrcp_session_t *s, const char **offer, size_t *offer_len,
+                             const char **answer, size_t *answer_len) {
+  *offer = s ? s->done_offer : NULL;
+  *offer_len = s ? s->done_offer_len : 0;
+  *answer = s ? s->done_answer : NULL;
+  *answer_len = s ? s->done_answer_len : 0;
+}
+
 void mrcp_session_drop_state(sipspec_mrcp_session_t *s) {
   if (!s) return;
   free(s->state);

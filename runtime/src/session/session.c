@@ -214,21 +214,38 @@ static void session_act_ack_again(sipspec_session *s) {
 }
 
 /* Keeps the session as negotiated: our offer and the server's answer (copies). */
+/* A text the MRCP session keeps already is shared, else copied (*own says so). */
+static char *keep_text(const char *p, size_t len, const char *mrcp_text, size_t mrcp_len, int *own) {
+  if (mrcp_text && mrcp_len == len && (p == mrcp_text || !memcmp(p, mrcp_text, len))) {
+    *own = 0;
+    return (char *)mrcp_text;
+  }
+  char *c = malloc(len ? len : 1);
+  if (c && len) memcpy(c, p, len);
+  *own = 1;
+  return c;
+}
+
 void session_keep_negotiated(sipspec_session *s, const char *local, size_t local_len, sipspec_span remote) {
-  char *l = malloc(local_len ? local_len : 1), *r = malloc(remote.len ? remote.len : 1);
-  if (!l || !r) {
-    free(l);
-    free(r);
+  const char *mo = NULL, *ma = NULL;
+  size_t mo_len = 0, ma_len = 0;
+  if (s->mrcp) mrcp_session_done_texts(s->mrcp, &mo, &mo_len, &ma, &ma_len);
+  int own_l = 0, own_r = 0;
+  char *l = keep_text(local, local_len, mo, mo_len, &own_l), *r = keep_text(remote.p, remote.len, ma, ma_len, &own_r);
+  if (!l || !r) { /* without memory: what is shared may have gone with the last answer */
+    if (own_l) free(l);
+    if (own_r) free(r);
+    if (!(s->own_sdp & 1)) s->local_sdp = NULL;
+    if (!(s->own_sdp & 2)) s->remote_sdp = NULL;
     return;
   }
-  if (local_len) memcpy(l, local, local_len);
-  if (remote.len) memcpy(r, remote.p, remote.len);
-  free(s->local_sdp);
-  free(s->remote_sdp);
+  if (s->own_sdp & 1) free(s->local_sdp);
+  if (s->own_sdp & 2) free(s->remote_sdp);
   s->local_sdp = l;
   s->local_len = local_len;
   s->remote_sdp = r;
   s->remote_len = remote.len;
+  s->own_sdp = (unsigned char)(own_l | own_r << 1);
 }
 
 static void session_act_report_answered(sipspec_session *s) {

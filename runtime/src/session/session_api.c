@@ -64,8 +64,8 @@ void session_free(sipspec_session *s) {
   free(s->bye_auth);
   free(s->st_cred);
   free(s->reinvite_body);
-  free(s->local_sdp);
-  free(s->remote_sdp);
+  if (s->own_sdp & 1) free(s->local_sdp);
+  if (s->own_sdp & 2) free(s->remote_sdp);
   for (int i = 0; s->forks && i < SESSION_MAX_FORKS; i++) free(s->forks[i].ack);
   free(s->forks);
   free(s);

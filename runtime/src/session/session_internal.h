@@ -180,7 +180,10 @@ struct sipspec_session {
   char *bye_reason;                  /* its reason phrase, or a sentence saying what happened */
   unsigned char answer_asked;        /* the application asked for it: the state read is kept */
   /* the session as negotiated, for a server's refresh re-INVITE (RFC 3264 8) */
-  char *local_sdp, *remote_sdp;      /* our last accepted offer, the server's last answer */
+  char *local_sdp, *remote_sdp;      /* our last accepted offer, the server's last answer: our
+                                      * copies, or the MRCP session's texts when they are the
+                                      * same (not copied twice; own_sdp says which) */
+  unsigned char own_sdp;             /* bit 0: local_sdp is ours to free, bit 1: remote_sdp */
   size_t local_len, remote_len;
   /* our 2xx to the server's last re-INVITE, sent again until its ACK (13.3.1.4) */
   sipspec_uas_2xx reinvite_2xx;
