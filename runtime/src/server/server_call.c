@@ -760,7 +760,7 @@ srv_call *srv_call_find_merged(sipspec_server *srv, const sipspec_msg *req) {
   uint32_t cseq = sipspec_msg_cseq(req);
   uint32_t h = srv_call_id_hash(id.call_id, strlen(id.call_id));
   for (srv_call *c = srv->by_call_id[h % SRV_CALL_BUCKETS]; c; c = c->hnext) {
-    const sipspec_dialog_id *cid = sipspec_dialog_id_get(c->dlg);
+    const sipspec_dialog_idref *cid = sipspec_dialog_id_get(c->dlg);
     if (c->hash != h) continue;
     if (!strcmp(id.call_id, cid->call_id) && !strcmp(id.remote_tag, cid->remote_tag) &&
         c->invite_cseq == cseq)

@@ -603,7 +603,7 @@ int session_matches(const sipspec_session *s, const sipspec_msg *m, int is_reque
 int session_matches_call(const sipspec_session *s, const sipspec_msg *resp) {
   sipspec_addr from;
   if (!s->dialog || sipspec_fsm_terminated(&s->fsm) || sipspec_msg_from(resp, &from) != SIPSPEC_OK) return 0;
-  const sipspec_dialog_id *id = sipspec_dialog_id_get(s->dialog);
+  const sipspec_dialog_idref *id = sipspec_dialog_id_get(s->dialog);
   sipspec_span cid = sipspec_msg_call_id(resp);
   return cid.len == strlen(id->call_id) && !memcmp(cid.p, id->call_id, cid.len) &&
          from.tag.len == strlen(id->local_tag) && !memcmp(from.tag.p, id->local_tag, from.tag.len);

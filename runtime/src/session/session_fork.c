@@ -37,7 +37,7 @@ static void fork_send_request(sipspec_dialog *d, const char *req, size_t len, co
  * RX_2XX_FORK. Before any tagged response the dialog has no tag: RX_2XX. */
 int session_other_fork(const sipspec_session *s, const sipspec_msg *resp) {
   if (!s->dialog) return 0;
-  const sipspec_dialog_id *id = sipspec_dialog_id_get(s->dialog);
+  const sipspec_dialog_idref *id = sipspec_dialog_id_get(s->dialog);
   sipspec_addr to;
   if (!id->remote_tag[0] || sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len ||
       to.tag.len > SIPSPEC_DIALOG_TAG_MAX || sipspec_msg_cseq(resp) != s->cseq)
