@@ -69,6 +69,15 @@ void session_reasonf(sipspec_session *s, const char *fmt, ...) {
   session_set_str(&s->reason, buf);
 }
 
+void session_strf(char **dst, const char *fmt, ...) {
+  char buf[SESSION_REASON_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  session_set_str(dst, buf);
+}
+
 void session_set_reason(sipspec_session *s, const char *fmt, const char *a) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"

@@ -55,6 +55,8 @@ void session_free(sipspec_session *s) {
   free(s->reason);
   free(s->warning);
   free(s->bye_reason);
+  free(s->st_hdrs);
+  free(s->bye_extra);
   free(s->target);
   free(s->to_display);
   free(s->extra_headers);

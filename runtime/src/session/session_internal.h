@@ -202,8 +202,8 @@ struct sipspec_session {
   int st_rc;                         /* why the timer chart's refresh could not be sent */
   sipspec_tsx *st_srv;               /* the peer's UPDATE being answered, or NULL */
   char *st_cred;                     /* credentials of the refresh sent again after a 401/407 */
-  char st_hdrs[160];                 /* Session-Expires lines of our 200 to the peer's refresh */
-  char bye_extra[96];                /* header lines of our BYE (Reason), or "" */
+  char *st_hdrs;                     /* Session-Expires lines of our 200 to the peer's refresh, or NULL */
+  char *bye_extra;                   /* header lines of our BYE (Reason), or NULL */
 };
 
 /* ua.c */
@@ -230,6 +230,8 @@ void session_set_reason(sipspec_session *s, const char *fmt, const char *a);
 void session_reasonf(sipspec_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* *dst replaced by a copy of src (NULL or "" frees it: NULL). */
 void session_set_str(char **dst, const char *src);
+/* *dst replaced by a formatted string (cut at SESSION_REASON_MAX - 1 bytes). */
+void session_strf(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s->reason, "" when none. */
 const char *session_reason_str(const sipspec_session *s);
 /* The addressing strings (any may be NULL: kept as they are), in one block. */

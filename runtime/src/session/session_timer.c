@@ -160,7 +160,7 @@ static void timer_act_refresh_failed(sipspec_session *s) {
              s->st_rc ? "the session refresh could not be sent" : "no response to the session refresh");
   }
   /* RFC 3326: the BYE says why; 408 when no response came (RFC 4028 10 names 408 and 481) */
-  snprintf(s->bye_extra, sizeof s->bye_extra, "Reason: SIP;cause=%d;text=\"Session refresh failed\"\r\n",
+  session_strf(&s->bye_extra, "Reason: SIP;cause=%d;text=\"Session refresh failed\"\r\n",
            s->status >= 300 && s->status <= 699 ? s->status : 408);
   s->st_next = SIPSPEC_EV_SE_END;
 }
@@ -171,7 +171,7 @@ static void timer_act_expired(sipspec_session *s) {
   s->status = 0;
   session_reasonf(s, "the server did not refresh the session within %u s (RFC 4028 10)",
            s->st_interval);
-  snprintf(s->bye_extra, sizeof s->bye_extra, "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
+  session_set_str(&s->bye_extra, "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
   s->st_next = SIPSPEC_EV_SE_END;
 }
 
@@ -187,7 +187,7 @@ static void answer_refresh(sipspec_session *s, int we) {
   if (!v) v = s->st_interval ? s->st_interval : (s->st_ask ? s->st_ask : s->st_min_se);
   if (v < s->st_min_se) v = s->st_min_se; /* 9: never below Min-SE */
   set_interval(s, v, we ? 'c' : 's');
-  snprintf(s->st_hdrs, sizeof s->st_hdrs, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", v,
+  session_strf(&s->st_hdrs, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", v,
            we ? "uas" : "uac");
   s->ua->tel.sipSessionRefreshes++;
   if (s->st_srv && s->st_msg) session_answer_update(s, s->st_msg);
@@ -198,7 +198,7 @@ static void timer_act_answer_peer_refreshes(sipspec_session *s) { answer_refresh
 
 /* Untimed__RX_REFRESH: 200 without Session-Expires (no expiration, 7.2). */
 static void timer_act_answer_untimed(sipspec_session *s) {
-  s->st_hdrs[0] = '\0';
+  session_set_str(&s->st_hdrs, NULL);
   if (s->st_srv && s->st_msg) session_answer_update(s, s->st_msg);
 }
 

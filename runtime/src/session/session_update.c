@@ -220,12 +220,12 @@ static void update_act_answer_refresh(sipspec_session *s) {
   keep_connection(s);
   /* RFC 4028 10: the peer's re-INVITE refreshes the session; the timer chart says with
    * which Session-Expires we answer (none when no timer runs). */
-  s->st_hdrs[0] = '\0';
+  session_set_str(&s->st_hdrs, NULL);
   (void)session_timer_feed(s, session_timer_classify_request(s->upd_msg), s->upd_msg);
   char hdrs[800];
   snprintf(hdrs, sizeof hdrs,
            "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nSupported: timer\r\n%sContent-Type: application/sdp\r\n",
-           s->contact, s->st_hdrs);
+           s->contact, s->st_hdrs ? s->st_hdrs : "");
   int rc = sipspec_uas_2xx_send(&s->reinvite_2xx, s->cur_srv, sipspec_msg_cseq(s->upd_msg), s->ua->cfg.t1_ms,
                                 s->ua->cfg.t2_ms, 200, hdrs, s->local_sdp, s->local_len);
   if (rc) s->upd_rc = rc;
@@ -250,7 +250,7 @@ void session_answer_update(sipspec_session *s, const sipspec_msg *req) {
   if (body.len) keep_connection(s);
   char hdrs[800];
   snprintf(hdrs, sizeof hdrs, "Contact: <%s>\r\nAllow: " SESSION_ALLOW "\r\nSupported: timer\r\n%s%s", s->contact,
-           s->st_hdrs, body.len ? "Content-Type: application/sdp\r\n" : "");
+           s->st_hdrs ? s->st_hdrs : "", body.len ? "Content-Type: application/sdp\r\n" : "");
   sipspec_tsx_respond(s->cur_srv, 200, NULL, hdrs, body.len ? s->local_sdp : NULL, body.len ? s->local_len : 0);
 }
 
@@ -272,7 +272,7 @@ void session_rx_update(sipspec_session *s, const sipspec_msg *req) {
     return;
   }
   s->st_srv = s->cur_srv;
-  s->st_hdrs[0] = '\0';
+  session_set_str(&s->st_hdrs, NULL);
   int rc = session_timer_feed(s, session_timer_classify_request(req), req);
   s->st_srv = NULL;
   if (rc) session_answer_update(s, req);
