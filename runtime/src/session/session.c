@@ -368,8 +368,8 @@ static void session_act_report_give_up(sipspec_session *s) {
  * kept; no pending INVITE transaction, no CANCEL. */
 static void session_act_send_cancel(sipspec_session *s) {
   const sipspec_tsx *inv = NULL;
-  for (int i = 0; i < SESSION_MAX_TSX; i++)
-    if (s->tsx[i].t && s->tsx[i].role == ST_INVITE) inv = s->tsx[i].t;
+  for (const session_tsx *x = s->tsx; x; x = x->next)
+    if (x->t && x->role == ST_INVITE) inv = x->t;
   size_t cap = strlen(s->ua->user_agent) + 16, len;
   char *hdr = malloc(cap), *buf;
   if (!hdr) return;
@@ -547,10 +547,10 @@ static void finish(sipspec_session *s) {
   host_timers_stop(&s->upd_timers);
   host_timers_stop(&s->st_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
-  for (int i = 0; i < SESSION_MAX_TSX; i++)
-    if (s->tsx[i].t) {
-      sipspec_tsx_set_callbacks(s->tsx[i].t, NULL);
-      s->tsx[i].t = NULL;
+  for (session_tsx *x = s->tsx; x; x = x->next) /* freed with the session (a callback of one may be running) */
+    if (x->t) {
+      sipspec_tsx_set_callbacks(x->t, NULL);
+      x->t = NULL;
     }
   ua_session_bury(s->ua, s);
   if (s->cb.on_terminated) s->cb.on_terminated(s, s->end_by, s->cb.user);

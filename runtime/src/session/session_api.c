@@ -70,6 +70,7 @@ void session_free(sipspec_session *s) {
   if (s->own_sdp & 2) free(s->remote_sdp);
   for (int i = 0; s->forks && i < SESSION_MAX_FORKS; i++) free(s->forks[i].ack);
   free(s->forks);
+  session_tsx_release_all(s);
   free(s);
 }
 

@@ -75,9 +75,13 @@ typedef struct session_fork {
   sipspec_sockaddr to;
 } session_fork;
 
+/* A client transaction of the session: allocated when it starts, freed when it ends (its
+ * on_terminated) or with the session; an established session without a transaction keeps
+ * none. */
 typedef struct session_tsx {
   sipspec_session *s;
-  sipspec_tsx *t;                    /* NULL once terminated */
+  sipspec_tsx *t;                    /* NULL once terminated (or released) */
+  struct session_tsx *next;          /* in s->tsx */
   session_tsx_role role;
 } session_tsx;
 
@@ -145,7 +149,7 @@ struct sipspec_session {
   char *bye_auth;                    /* credentials lines of the BYE sent again, or NULL */
   sipspec_digest_client_t *digest;
   sipspec_dialog *dialog;
-  session_tsx tsx[SESSION_MAX_TSX];
+  session_tsx *tsx;                  /* at most SESSION_MAX_TSX, newest first */
   session_fork *forks;               /* SESSION_MAX_FORKS once a fork shows up, else NULL */
   int n_forks;
   /* the event being fed */
@@ -258,6 +262,8 @@ int session_send_in_dialog(sipspec_session *s, session_req *p);
 void session_reinvite_2xx_give_up(sipspec_uas_2xx *r, void *user);
 
 /* session_tsx.c: the session's client transactions */
+/* Frees every slot (with the session), clearing the callbacks of transactions still live. */
+void session_tsx_release_all(sipspec_session *s);
 /* Starts a client transaction for req; a slot keeps it until its on_terminated. */
 int session_start_tsx(sipspec_session *s, session_tsx_role role, const char *req, size_t len,
                       const sipspec_sockaddr *dest);
