@@ -288,14 +288,6 @@ static void dlg_send_request(sipspec_dialog *d, const char *req, size_t len, con
 
 /* ---- the chart's actions (spec/uas_call.rl) ---------------------------------------------- */
 
-/* The final response to the INVITE is out: the header lines of its 180s and of its final
- * response are not needed any more (a held dialog keeps only what later requests need). */
-static void drop_setup_headers(srv_call *c) {
-  free(c->final_headers);
-  free(c->ring_headers);
-  c->final_headers = c->ring_headers = NULL;
-}
-
 /* TU_START: the INVITE was accepted for an answer. */
 static void call_act_report_invited(srv_call *c) {
   c->srv->tel.sessionsStarted++;
@@ -317,12 +309,12 @@ static void call_act_send_progress(srv_call *c) {
   }
   if (c->final_status >= 300) {
     if (c->ist) (void)srv_respond(srv, c->ist, c->final_status, NULL, NULL, NULL, 0);
-    drop_setup_headers(c);
+    srv_call_drop_setup_headers(c);
     (void)post(c, SIPSPEC_EV_TU_300_699, NULL, NULL);
     return;
   }
   int rc = c->ist ? send_2xx(c, c->ist, c->invite_cseq, c->final_headers) : SIPSPEC_E_STATE;
-  drop_setup_headers(c); /* c->ok copied them: sent again with these until the ACK */
+  srv_call_drop_setup_headers(c); /* c->ok copied them: sent again with these until the ACK */
   (void)post(c, rc == SIPSPEC_OK ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_SEND_FAILED, NULL, NULL);
 }
 

@@ -71,6 +71,12 @@ void srv_strf(char **dst, const char *fmt, ...) {
   *dst = c;
 }
 
+void srv_call_drop_setup_headers(srv_call *c) {
+  free(c->final_headers);
+  free(c->ring_headers);
+  c->final_headers = c->ring_headers = NULL;
+}
+
 /* The answer to req's offer into c->answer; 0, or 488 (answered with a Warning). */
 int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_server *srv = c->srv;

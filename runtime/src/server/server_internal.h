@@ -207,6 +207,9 @@ int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg 
 int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req);
 char *srv_call_record_route_lines(const sipspec_msg *req);
 char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sdp);
+/* The final response to the INVITE is out: the header lines of its 180s and of its final
+ * response are freed (a held dialog keeps only what later requests need). */
+void srv_call_drop_setup_headers(srv_call *c);
 unsigned srv_call_min_se(const sipspec_server *srv);
 int srv_call_supports_timer(const sipspec_msg *req);
 int srv_call_lists_update(const sipspec_msg *m);
