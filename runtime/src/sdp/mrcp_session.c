@@ -273,7 +273,13 @@ static void oa_act_apply_answer(sipspec_mrcp_session_t *s) {
     s->offer = NULL;
     s->offer_len = 0;
   }
-  if (s->state) *s->state = *a; /* read before: the same pointer, the new state */
+  if (c->rc) return;
+  if (s->state) {
+    *s->state = *a; /* read before: the same pointer, the new state */
+  } else {
+    s->state = c->checked; /* read already: the state until the caller drops it */
+    c->checked = NULL;
+  }
 }
 
 /* The layout the answer settled: what a refused re-offer goes back to. */
