@@ -396,6 +396,59 @@ static void timer_limit_counts_firings(void) {
   }
 }
 
+/* A running set keeps each due time as a 32-bit offset from a base it moves when needed:
+ * due times stay exact far from zero (a clock at 2^40 ms), after a restart that counts
+ * from the due time, when the clock goes back an hour, for a timer of three days; and the
+ * back-off after start_timer_E_T2 stays at T2. */
+static void timer_offsets_stay_exact(void) {
+  const sipspec_chart *c = &sipspec_chart_ict;
+  int start_a = action_named(c, "start_timer_A"), restart_a = action_named(c, "restart_timer_A");
+  int stop_a = action_named(c, "stop_timer_A"), start_b = action_named(c, "start_timer_B");
+  sipspec_fsm_timers t;
+  sipspec_timer_values v = {500, 4000, 5000};
+  uint64_t t0 = (uint64_t)1 << 40, due = 0;
+  CU_ASSERT_EQUAL_FATAL(sipspec_fsm_timers_init(&t, c, &v, 0), SIPSPEC_OK);
+  sipspec_fsm_timers_apply(&t, start_b, t0);
+  sipspec_fsm_timers_apply(&t, start_a, t0 + 10);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_next(&t, &due), SIPSPEC_EV_TIMER_A);
+  CU_ASSERT_EQUAL(due, t0 + 510);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, t0 + 700), SIPSPEC_EV_TIMER_A);
+  sipspec_fsm_timers_apply(&t, restart_a, t0 + 700); /* 2*T1 from when it was due */
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_next(&t, &due), SIPSPEC_EV_TIMER_A);
+  CU_ASSERT_EQUAL(due, t0 + 1510);
+  /* the clock went back an hour: A anew from there, B where it was */
+  sipspec_fsm_timers_apply(&t, start_a, t0 - 3600000u);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_next(&t, &due), SIPSPEC_EV_TIMER_A);
+  CU_ASSERT_EQUAL(due, t0 - 3600000u + 500);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, t0 - 3600000u + 500), SIPSPEC_EV_TIMER_A);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_next(&t, &due), SIPSPEC_EV_TIMER_B);
+  CU_ASSERT_EQUAL(due, t0 + 32000);
+  /* three days, started 40 days on, beside A started then */
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_set(&t, SIPSPEC_EV_TIMER_B, 259200000u), SIPSPEC_OK);
+  uint64_t t1 = t0 + 40ull * 86400000u;
+  sipspec_fsm_timers_apply(&t, start_b, t1);
+  sipspec_fsm_timers_apply(&t, start_a, t1 + 1);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, t1 + 501), SIPSPEC_EV_TIMER_A);
+  sipspec_fsm_timers_apply(&t, stop_a, t1 + 501);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_next(&t, &due), SIPSPEC_EV_TIMER_B);
+  CU_ASSERT_EQUAL(due, t1 + 259200000u);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, t1 + 259200000u - 1), -1);
+  CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, t1 + 259200000u), SIPSPEC_EV_TIMER_B);
+
+  const sipspec_chart *n = &sipspec_chart_nict;
+  int start_e_t2 = action_named(n, "start_timer_E_T2"), restart_e = action_named(n, "restart_timer_E");
+  CU_ASSERT_EQUAL_FATAL(sipspec_fsm_timers_init(&t, n, &v, 0), SIPSPEC_OK);
+  sipspec_fsm_timers_apply(&t, start_e_t2, 1000);
+  uint64_t at = 1000;
+  for (int i = 0; i < 3; i++) { /* T2, T2, T2 */
+    CU_ASSERT_EQUAL(sipspec_fsm_timers_next(&t, &due), SIPSPEC_EV_TIMER_E);
+    CU_ASSERT_EQUAL(due, at + 4000);
+    at += 4000;
+    CU_ASSERT_EQUAL(sipspec_fsm_timers_expire(&t, at), SIPSPEC_EV_TIMER_E);
+    sipspec_fsm_timers_apply(&t, restart_e, at);
+  }
+}
+
 /* 13.3.1.4: the UAS's 2xx again at T1, 3*T1, 7*T1, ... (interval capped at T2) until 64*T1,
  * then give up; the same over TCP (no reliable rule). */
 static void uas_2xx_until_64t1(void) {
@@ -527,6 +580,7 @@ int main(void) {
   CU_add_test(s, "timer values: zero and T2 < T1 refused", timer_values_are_checked);
   CU_add_test(s, "ICT: Timer A's limit (MRCP_SIP_INVITE_MAX_RETRANS) gives up as Timer B", ict_timer_a_limit_gives_up_as_timer_b);
   CU_add_test(s, "timer layer: a limit of firings, then the limit event", timer_limit_counts_firings);
+  CU_add_test(s, "timer layer: due times exact as offsets from a moving base", timer_offsets_stay_exact);
   CU_add_test(s, "UAS 2xx: T1, 3T1, 7T1 ... capped at T2 until 64*T1 (13.3.1.4), UDP and TCP", uas_2xx_until_64t1);
   CU_add_test(s, "UAS 2xx: no copy at 64*T1 exactly", uas_2xx_no_copy_at_64t1);
   CU_add_test(s, "UAS 2xx: the ACK stops the copies", uas_2xx_ack_stops);

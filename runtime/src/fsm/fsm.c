@@ -13,23 +13,28 @@ void sipspec_fsm_init(sipspec_fsm *m, const sipspec_chart *chart, sipspec_fsm_ac
   m->busy = 0;
 }
 
+int sipspec_fsm_exec(const sipspec_chart *c, int *cs, int *state, int event, sipspec_fsm_step *step) {
+  if (event < 0 || event >= SIPSPEC_EV__COUNT || c->event_index[event] < 0) return SIPSPEC_E_FSM_BAD_EVENT;
+  if (*state == c->final_state) return SIPSPEC_E_FSM_TERMINATED;
+  step->transition = -1;
+  step->n_actions = 0;
+  int next = c->machine->exec(*cs, event, step);
+  if (next == c->machine->ragel_error || step->transition < 0) {
+    /* Ragel has no transition here: the chart's policy says how to refuse; state unchanged. */
+    unsigned char u = c->undefined[*state * c->n_events + c->event_index[event]];
+    return u == SIPSPEC_UNDEF_IGNORE ? SIPSPEC_E_FSM_IGNORED : SIPSPEC_E_FSM_REFUSED;
+  }
+  *cs = next;
+  *state = c->machine->ragel_state_names[next];
+  return SIPSPEC_OK;
+}
+
 int sipspec_fsm_feed(sipspec_fsm *m, int event) {
   const sipspec_chart *c = m->chart;
   if (m->busy) return SIPSPEC_E_STATE;
-  if (event < 0 || event >= SIPSPEC_EV__COUNT || c->event_index[event] < 0) return SIPSPEC_E_FSM_BAD_EVENT;
-  if (m->state == c->final_state) return SIPSPEC_E_FSM_TERMINATED;
-
   sipspec_fsm_step step;
-  step.transition = -1;
-  step.n_actions = 0;
-  int cs = c->machine->exec(m->cs, event, &step);
-  if (cs == c->machine->ragel_error || step.transition < 0) {
-    /* Ragel has no transition here: the chart's policy says how to refuse; state unchanged. */
-    unsigned char u = c->undefined[m->state * c->n_events + c->event_index[event]];
-    return u == SIPSPEC_UNDEF_IGNORE ? SIPSPEC_E_FSM_IGNORED : SIPSPEC_E_FSM_REFUSED;
-  }
-  m->cs = cs;
-  m->state = c->machine->ragel_state_names[cs];
+  int rc = sipspec_fsm_exec(c, &m->cs, &m->state, event, &step);
+  if (rc) return rc;
   m->last_transition = step.transition;
   if (m->on_action) {
     m->busy = 1;

@@ -19,4 +19,11 @@ struct sipspec_chart_machine {
   int (*exec)(int cs, int event, sipspec_fsm_step *step);
 };
 
+/* The step under sipspec_fsm_feed(), for an owner that keeps the machine's state itself
+ * (a transaction keeps it in 3 bytes): feeds event to the machine at (*cs, *state); on a
+ * transition commits the new state there and returns SIPSPEC_OK with the transition and its
+ * actions in *step, for the caller to deliver in order. Errors as sipspec_fsm_feed()'s but
+ * SIPSPEC_E_STATE (the caller does not re-enter). */
+int sipspec_fsm_exec(const sipspec_chart *c, int *cs, int *state, int event, sipspec_fsm_step *step);
+
 #endif

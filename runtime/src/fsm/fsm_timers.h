@@ -23,18 +23,42 @@ typedef struct sipspec_timer_values {
   uint32_t t4_ms; /* maximum duration a message remains in the network, 5000 */
 } sipspec_timer_values;
 
+/* What the owner chose for a chart's timers: the chart, the values, the transport and the
+ * per-timer options (sipspec_fsm_timers_set(), _set_limit(), _off()). Embedded in a
+ * sipspec_fsm_timers, or shared by many running sets of the same chart (the transaction
+ * layer keeps one per chart and transport kind for all its transactions). */
+typedef struct sipspec_fsm_timer_conf {
+  const sipspec_chart *chart;
+  sipspec_timer_values values;
+  uint8_t reliable;                     /* TCP/TLS */
+  uint8_t off;                          /* bit per chart timer the owner turned off */
+  uint32_t set_ms[SIPSPEC_FSM_MAX_TIMERS]; /* initial value set by the owner, 0 = the chart's */
+  uint32_t limit[SIPSPEC_FSM_MAX_TIMERS];  /* firings allowed (`limit=set`), 0 = no limit */
+} sipspec_fsm_timer_conf;
+
+/* One chart timer of a running set, in 8 bytes: its due time as an offset from the set's
+ * base, and what its next interval derives from (the back-off step), so that an object
+ * that exists by the thousand (a transaction waiting out Timer K) keeps little. */
+typedef struct sipspec_fsm_timer_slot {
+  uint32_t due;                         /* ms after the set's base */
+  uint16_t count;                       /* firings since it was started (saturates) */
+  uint8_t restarts;                     /* restarts since it was started (saturates) */
+  uint8_t how;                          /* FSM_SLOT_* bits: how it was last started */
+} sipspec_fsm_timer_slot;
+
+/* Which timers of a set run, and the time their offsets count from (two halves, so that
+ * the struct packs in 12 bytes beside an owner's small fields). */
+typedef struct sipspec_fsm_timer_run {
+  uint32_t base_lo, base_hi;            /* ms */
+  uint8_t active;                       /* bit per chart timer */
+  uint8_t fired;                        /* expired and not re-armed or stopped since */
+} sipspec_fsm_timer_run;
+
+/* A chart's timers with their options, for an object that owns both. */
 typedef struct sipspec_fsm_timers {
-  const sipspec_chart *chart;           /* private */
-  sipspec_timer_values values;          /* private */
-  int reliable;                         /* private: TCP/TLS */
-  uint32_t active;                      /* private: bit per chart timer */
-  uint32_t fired;                       /* private: expired and not re-armed or stopped since */
-  uint32_t interval[SIPSPEC_FSM_MAX_TIMERS]; /* private: current interval (back-off) */
-  uint64_t due[SIPSPEC_FSM_MAX_TIMERS]; /* private: absolute ms */
-  uint32_t set_ms[SIPSPEC_FSM_MAX_TIMERS]; /* private: initial value set by the owner, 0 = the chart's */
-  uint32_t limit[SIPSPEC_FSM_MAX_TIMERS];  /* private: firings allowed (`limit=set`), 0 = no limit */
-  uint32_t count[SIPSPEC_FSM_MAX_TIMERS];  /* private: firings since the timer was last started */
-  uint32_t off;                         /* private: bit per chart timer the owner turned off */
+  sipspec_fsm_timer_conf conf;          /* private */
+  sipspec_fsm_timer_run run;            /* private */
+  sipspec_fsm_timer_slot slot[SIPSPEC_FSM_MAX_TIMERS]; /* private */
 } sipspec_fsm_timers;
 
 /* Returns SIPSPEC_E_INVAL when the chart has more timers than SIPSPEC_FSM_MAX_TIMERS or a
@@ -53,7 +77,8 @@ int sipspec_fsm_timers_set(sipspec_fsm_timers *t, int event, uint32_t ms);
  * chart, a limit of n firings: from start_timer_X on (restart_timer_X keeps counting), the
  * first n expiries fire `event`, the next one fires the timer's limit event
  * (SIPSPEC_EV_TIMER_X_LIMIT) instead, and the timer is not running after it, as after any
- * expiry. n = 0 removes the limit. SIPSPEC_E_INVAL when the chart has no such timer or the
+ * expiry. n = 0 removes the limit (and so does n > 65534: firings are counted up to 65535).
+ * SIPSPEC_E_INVAL when the chart has no such timer or the
  * timer declares no limit. (MRCP_SIP_INVITE_MAX_RETRANS for Timer A of spec/ict.rl.) */
 int sipspec_fsm_timers_set_limit(sipspec_fsm_timers *t, int event, uint32_t n);
 
@@ -79,6 +104,24 @@ int sipspec_fsm_timers_next(const sipspec_fsm_timers *t, uint64_t *due_ms);
 int sipspec_fsm_timers_expire(sipspec_fsm_timers *t, uint64_t now_ms);
 
 void sipspec_fsm_timers_stop_all(sipspec_fsm_timers *t);
+
+/* ---- the same on a shared conf: a running set is (conf, run, slots) --------------------- */
+
+/* As sipspec_fsm_timers_init() for a conf (no timer set, limit or off). */
+int sipspec_fsm_timer_conf_init(sipspec_fsm_timer_conf *c, const sipspec_chart *chart, const sipspec_timer_values *values,
+                                int reliable);
+int sipspec_fsm_timer_conf_set(sipspec_fsm_timer_conf *c, int event, uint32_t ms);
+int sipspec_fsm_timer_conf_set_limit(sipspec_fsm_timer_conf *c, int event, uint32_t n);
+int sipspec_fsm_timer_conf_off(sipspec_fsm_timer_conf *c, int event, int off);
+/* slot has room for conf->chart->n_timers slots; run starts zeroed (nothing runs). */
+int sipspec_fsm_timer_run_apply(const sipspec_fsm_timer_conf *c, sipspec_fsm_timer_run *r, sipspec_fsm_timer_slot *slot,
+                                int action, uint64_t now_ms);
+int sipspec_fsm_timer_run_next(const sipspec_fsm_timer_conf *c, const sipspec_fsm_timer_run *r,
+                               const sipspec_fsm_timer_slot *slot, uint64_t *due_ms);
+int sipspec_fsm_timer_run_expire(const sipspec_fsm_timer_conf *c, sipspec_fsm_timer_run *r, sipspec_fsm_timer_slot *slot,
+                                 uint64_t now_ms);
+int sipspec_fsm_timer_run_running(const sipspec_fsm_timer_conf *c, const sipspec_fsm_timer_run *r, int event);
+static inline void sipspec_fsm_timer_run_stop(sipspec_fsm_timer_run *r) { r->active = 0, r->fired = 0; }
 
 /* The initial value of chart timer `index` for the given values and transport, in ms;
  * -1 when the timer is not used over that transport. */

@@ -13,8 +13,8 @@
  * Terminated transactions are unlinked at once (nothing matches them any more) and freed
  * on a zero-delay timer, after the callbacks that saw them have returned.
  *
- * Live transactions are in one list (for transport errors and destroy) and in a fixed
- * table of chains by branch hash (for matching), so matching stays cheap while thousands of
+ * Live transactions are in a fixed table of chains by branch hash (for matching, and walked
+ * for transport errors and destroy), so matching stays cheap while thousands of
  * transactions wait out Timers K, J or I.
  */
 #include <assert.h>
@@ -31,9 +31,36 @@ uint64_t tsx_now_ms(const sipspec_tsx_layer *l) { return sipspec_clock_now_ms(l-
 
 /* ---- lifetime --------------------------------------------------------------------------- */
 
-/* A buried transaction is freed by the clock once the callbacks on the stack have returned. */
-static void tsx_grave_free(sipspec_clock_grave *g) {
-  tsx_free((sipspec_tsx *)((char *)g - offsetof(sipspec_tsx, grave)));
+/* Buried transactions wait in l->reap_list (through hnext) for the clock's next step, after the
+ * callbacks that saw them have returned: one deferred call for all of them, instead of a
+ * grave in each. */
+static void free_buried(sipspec_tsx_layer *l) {
+  while (l->reap_list) {
+    sipspec_tsx *t = l->reap_list;
+    l->reap_list = t->hnext;
+    tsx_free(t);
+  }
+}
+
+static void reap(void *arg) {
+  sipspec_tsx_layer *l = arg;
+  l->reap_queued = 0;
+  free_buried(l);
+}
+
+/* Frees the buried ones now, and forgets the deferred call on the layer's clock. */
+static void reap_now(sipspec_tsx_layer *l) {
+  if (l->reap_queued) sipspec_clock_undefer(l->clock, reap, l);
+  l->reap_queued = 0;
+  free_buried(l);
+}
+
+void tsx_layer_each(sipspec_tsx_layer *l, void (*fn)(sipspec_tsx *t, void *arg), void *arg) {
+  for (unsigned b = 0; b < TSX_BUCKETS; b++)
+    for (sipspec_tsx *t = l->bucket[b], *next; t; t = next) {
+      next = t->hnext;
+      fn(t, arg);
+    }
 }
 
 int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
@@ -58,6 +85,7 @@ int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
   l->tel = telemetry;
   if (cb) l->cb = *cb;
   int rc = (l->clock = l->own_clock = sipspec_clock_libev_new(loop)) ? SIPSPEC_OK : SIPSPEC_E_NOMEM;
+  if (!rc) rc = tsx_layer_init_charts(l);
   tsx_limits_init(l, cfg);
   if (!rc) rc = sipspec_msg_create(&l->rx, &l->msg_limits);
   sipspec_msg_limits sl;
@@ -72,17 +100,19 @@ int sipspec_tsx_layer_create(struct ev_loop *loop, const sipspec_config *cfg,
 
 void sipspec_tsx_layer_destroy(sipspec_tsx_layer *l) {
   if (!l) return;
-  while (l->live) {
-    sipspec_tsx *t = l->live;
-    l->live = t->next;
-    tsx_free(t);
-  }
-  if (l->clock) sipspec_clock_reap_owner(l->clock, l);
+  for (unsigned b = 0; b < TSX_BUCKETS; b++)
+    while (l->bucket[b]) {
+      sipspec_tsx *t = l->bucket[b];
+      l->bucket[b] = t->hnext;
+      tsx_free(t);
+    }
+  if (l->clock) reap_now(l);
   for (int k = 0; k < 3; k++) sipspec_transport_close(l->tp[k]);
   sipspec_msg_destroy(l->rx);
   sipspec_msg_destroy(l->scratch);
   sipspec_msg_destroy(l->lenient);
   sipspec_clock_free(l->own_clock);
+  free(l->cbs);
   free(l);
 }
 
@@ -93,39 +123,36 @@ static unsigned branch_hash(const char *b) {
 }
 
 void tsx_layer_link(sipspec_tsx_layer *l, sipspec_tsx *t) {
-  unsigned h = branch_hash(t->key);
+  unsigned h = branch_hash(tsx_key(t));
   t->hnext = l->bucket[h];
   l->bucket[h] = t;
-  t->prev = NULL;
-  t->next = l->live;
-  if (l->live) l->live->prev = t;
-  l->live = t;
   l->stats.live++;
 }
 
 void tsx_layer_bury(sipspec_tsx_layer *l, sipspec_tsx *t) {
-  if (sipspec_clock_buried(&t->grave)) return;
-  for (sipspec_tsx **pp = &l->bucket[branch_hash(t->key)]; *pp; pp = &(*pp)->hnext)
+  if (t->buried) return;
+  for (sipspec_tsx **pp = &l->bucket[branch_hash(tsx_key(t))]; *pp; pp = &(*pp)->hnext)
     if (*pp == t) {
       *pp = t->hnext;
       break;
     }
-  t->hnext = NULL;
-  if (t->prev) t->prev->next = t->next;
-  else l->live = t->next;
-  if (t->next) t->next->prev = t->prev;
-  t->prev = t->next = NULL;
   l->stats.live--;
-  host_timers_stop(&t->timers);
-  sipspec_clock_bury(l->clock, &t->grave, l, tsx_grave_free);
+  sipspec_fsm_timer_run_stop(&t->trun);
+  sipspec_clock_timer_stop(l->clock, &t->timer);
+  t->buried = 1;
+  t->hnext = l->reap_list;
+  l->reap_list = t;
+  /* When the call cannot be queued (out of memory), the next burial tries again; the layer's
+   * destruction frees them in any case. */
+  if (!l->reap_queued && sipspec_clock_defer(l->clock, reap, l) == SIPSPEC_OK) l->reap_queued = 1;
 }
 
 int sipspec_tsx_layer_use_clock(sipspec_tsx_layer *l, sipspec_clock *c) {
   if (!l) return SIPSPEC_E_INVAL;
   if (!c) c = l->own_clock;
   if (sipspec_clock_loop(c) != l->loop) return SIPSPEC_E_INVAL;
-  if (l->live) return SIPSPEC_E_STATE;
-  sipspec_clock_reap_owner(l->clock, l); /* the buried ones go with the old clock */
+  if (l->stats.live) return SIPSPEC_E_STATE;
+  reap_now(l); /* the buried ones go with the old clock */
   l->clock = c;
   return SIPSPEC_OK;
 }
@@ -211,15 +238,15 @@ static sipspec_tsx *find_server(sipspec_tsx_layer *l, const sipspec_tsx_key *k) 
 static void new_server(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspec_msg *m,
                        const sipspec_sockaddr *from, const sipspec_tsx_key *k, int invite) {
   sipspec_tsx *t;
-  if (tsx_new(l, invite ? &sipspec_chart_ist : &sipspec_chart_nist, 1, tp, k, &t) != SIPSPEC_OK) {
+  sipspec_sockaddr to;
+  tsx_response_addr(m, from, sipspec_transport_reliable(tp), &to);
+  if (tsx_new(l, invite ? &sipspec_chart_ist : &sipspec_chart_nist, 1, tp, k, &to, &t) != SIPSPEC_OK) {
     l->stats.rx_dropped++;
     return;
   }
-  sipspec_sockaddr to;
-  tsx_response_addr(m, from, sipspec_transport_reliable(tp), &to);
-  tsx_addr_set(&t->src, from);
-  tsx_addr_set(&t->peer, &to);
-  if (tsx_rec_new(m, from, &t->rec) != SIPSPEC_OK) {
+  /* The response address differs from the source in the port at most (18.2.2). */
+  t->src_port = (uint16_t)sipspec_sockaddr_port(from);
+  if (tsx_rec_new(m, from, &t->rec) != SIPSPEC_OK || tsx_random_hex(t->rec->to_tag, 8) != SIPSPEC_OK) {
     tsx_free(t);
     l->stats.rx_dropped++;
     return;
@@ -280,24 +307,35 @@ static void on_recv(sipspec_transport *tp, const char *data, size_t len, const s
   on_recv_msg(tp, l->rx, from, user);
 }
 
+/* The transactions toward a peer a transport reported an error for. */
+typedef struct tp_hits {
+  const sipspec_transport *tp;
+  const sipspec_sockaddr *peer;
+  sipspec_tsx **hit;
+  size_t n, cap;
+} tp_hits;
+
+static void collect(sipspec_tsx *t, void *arg) {
+  tp_hits *h = arg;
+  if (tsx_tp(t) != h->tp || h->n == h->cap) return;
+  sipspec_sockaddr peer = tsx_peer(t), src = tsx_src(t);
+  if (!h->peer || sipspec_sockaddr_equal(&peer, h->peer) || (t->server && sipspec_sockaddr_equal(&src, h->peer)))
+    h->hit[h->n++] = t;
+}
+
 /* 17.1.4 / 17.2.4: a transport failure toward a peer ends the transactions that use it. */
 static void on_error(sipspec_transport *tp, const sipspec_tp_error *e, void *user) {
   sipspec_tsx_layer *l = user;
-  size_t n = 0, cap = (size_t)l->stats.live;
   snprintf(l->tp_error, sizeof l->tp_error, "%s", e->message ? e->message : sipspec_strerror(e->code));
-  if (!cap) return;
-  sipspec_tsx **hit = calloc(cap, sizeof *hit);
-  if (!hit) return;
-  for (sipspec_tsx *t = l->live; t && n < cap; t = t->next) {
-    if (t->tp != tp) continue;
-    sipspec_sockaddr peer = tsx_addr_get(&t->peer), src = tsx_addr_get(&t->src);
-    if (!e->peer || sipspec_sockaddr_equal(&peer, e->peer) || (t->server && sipspec_sockaddr_equal(&src, e->peer)))
-      hit[n++] = t;
-  }
+  tp_hits h = {tp, e->peer, NULL, 0, (size_t)l->stats.live};
+  if (!h.cap) return;
+  h.hit = calloc(h.cap, sizeof *h.hit);
+  if (!h.hit) return;
+  tsx_layer_each(l, collect, &h);
   /* Callbacks may end other transactions meanwhile; those stay allocated until the clock
    * runs, and post() refuses them. */
-  for (size_t i = 0; i < n; i++) tsx_transport_error(hit[i], e->code);
-  free(hit);
+  for (size_t i = 0; i < h.n; i++) tsx_transport_error(h.hit[i], e->code);
+  free(h.hit);
 }
 
 /* ---- transports and sending ------------------------------------------------------------- */
@@ -345,7 +383,7 @@ sipspec_tsx *sipspec_tsx_layer_find_cancelled(sipspec_tsx_layer *l, const sipspe
     return NULL;
   snprintf(k.method, sizeof k.method, "INVITE");
   sipspec_tsx *t = find_server(l, &k);
-  return t && t->chart == &sipspec_chart_ist ? t : NULL;
+  return t && t->kind == TSX_IST ? t : NULL;
 }
 
 const char *sipspec_tsx_layer_transport_error(const sipspec_tsx_layer *l) { return l->tp_error; }

@@ -204,8 +204,11 @@ int sipspec_tsx_build_cancel(const sipspec_tsx *t, const char *headers, char **o
 
 /* ---- server transactions (17.2) ------------------------------------------------------- */
 
-/* Sets the callbacks of a server transaction (usually from on_request). cb is copied. */
-void sipspec_tsx_set_callbacks(sipspec_tsx *t, const sipspec_tsx_callbacks *cb);
+/* Sets the callbacks of a server transaction (usually from on_request); NULL removes them.
+ * cb is copied (the functions into a table of the layer's, shared by the transactions that
+ * use the same ones). SIPSPEC_E_NOMEM when that table could not grow (the callbacks are
+ * then unchanged). */
+int sipspec_tsx_set_callbacks(sipspec_tsx *t, const sipspec_tsx_callbacks *cb);
 
 /* Answers the request of server transaction t (RFC 3261 8.2.6): status 101..699, reason
  * (NULL: the RFC's phrase), extra header lines (NULL, or "Name: value\r\n" lines, e.g.
@@ -231,7 +234,8 @@ int sipspec_tsx_state(const sipspec_tsx *t);
 const char *sipspec_tsx_state_name(const sipspec_tsx *t);
 /* "ict", "nict", "ist" or "nist". */
 const char *sipspec_tsx_kind_name(const sipspec_tsx *t);
-/* The To tag this server transaction puts in its responses. */
+/* The To tag this server transaction puts in its responses; kept with its response fields,
+ * while the TU may still answer ("" after, and for a client transaction). */
 const char *sipspec_tsx_to_tag(const sipspec_tsx *t);
 /* Where the transaction sends: the destination (client) or the response address (server). */
 sipspec_sockaddr sipspec_tsx_peer(const sipspec_tsx *t);

@@ -55,11 +55,12 @@ const sipspec_msg_limits *tsx_limits_scratch(const sipspec_tsx_layer *l, sipspec
 
 static int in_use(sipspec_transport *tp, const sipspec_sockaddr *peer, void *user) {
   sipspec_tsx_layer *l = user;
-  for (sipspec_tsx *t = l->live; t; t = t->next) {
-    if (t->tp != tp) continue;
-    sipspec_sockaddr a = tsx_addr_get(&t->peer), s = tsx_addr_get(&t->src);
-    if (sipspec_sockaddr_equal(&a, peer) || (t->server && sipspec_sockaddr_equal(&s, peer))) return 1;
-  }
+  for (unsigned b = 0; b < TSX_BUCKETS; b++)
+    for (const sipspec_tsx *t = l->bucket[b]; t; t = t->hnext) {
+      if (tsx_tp(t) != tp) continue;
+      sipspec_sockaddr a = tsx_peer(t), s = tsx_src(t);
+      if (sipspec_sockaddr_equal(&a, peer) || (t->server && sipspec_sockaddr_equal(&s, peer))) return 1;
+    }
   return 0;
 }
 

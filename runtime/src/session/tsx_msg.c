@@ -67,28 +67,37 @@ int sipspec_tsx_match_server(const sipspec_tsx_key *tsx, const sipspec_tsx_key *
          tsx->port == req->port && !strcmp(tsx->method, req->method);
 }
 
-sipspec_tsx *tsx_alloc(const sipspec_tsx_key *k) {
-  size_t b = strlen(k->branch) + 1, m = strlen(k->method) + 1, h = strlen(k->host) + 1;
-  sipspec_tsx *t = calloc(1, sizeof *t + b + m + h);
+sipspec_tsx *tsx_alloc(const sipspec_tsx_key *k, int server, int n_timers, const sipspec_sockaddr *peer) {
+  /* A client transaction matches on branch and method only (17.1.3): no host kept. */
+  size_t b = strlen(k->branch) + 1, m = strlen(k->method) + 1, h = server ? strlen(k->host) + 1 : 1;
+  size_t at = (size_t)n_timers * sizeof(sipspec_fsm_timer_slot) + tsx_addr_size(peer);
+  if (at > UINT8_MAX || b + m > UINT8_MAX || k->port > UINT16_MAX) return NULL;
+  sipspec_tsx *t = calloc(1, sizeof *t + at + b + m + h);
   if (!t) return NULL;
-  memcpy(t->key, k->branch, b);
-  memcpy(t->key + b, k->method, m);
-  memcpy(t->key + b + m, k->host, h);
-  t->key_method = (uint16_t)b;
-  t->key_host = (uint16_t)(b + m);
-  t->key_port = k->port;
-  t->key_is_ack = (uint8_t)k->is_ack;
+  char *tail = (char *)t->tslot;
+  tsx_addr_put(tail + (size_t)n_timers * sizeof(sipspec_fsm_timer_slot), peer);
+  char *key = tail + at;
+  memcpy(key, k->branch, b);
+  memcpy(key + b, k->method, m);
+  if (server) memcpy(key + b + m, k->host, h);
+  t->key_at = (uint8_t)at;
+  t->key_method = (uint8_t)b;
+  t->key_host = (uint8_t)(b + m);
+  t->key_port = (uint16_t)k->port;
+  t->key_is_ack = k->is_ack ? 1u : 0u;
   return t;
 }
 
 /* The same rules as sipspec_tsx_match_client() and _server(), on the compact key. */
 int tsx_key_match_client(const sipspec_tsx *t, const sipspec_tsx_key *resp) {
-  return !strcmp(t->key, resp->branch) && !strcmp(t->key + t->key_method, resp->method);
+  const char *key = tsx_key(t);
+  return !strcmp(key, resp->branch) && !strcmp(key + t->key_method, resp->method);
 }
 
 int tsx_key_match_server(const sipspec_tsx *t, const sipspec_tsx_key *req) {
-  return !strcmp(t->key, req->branch) && !strcasecmp(t->key + t->key_host, req->host) &&
-         t->key_port == req->port && !strcmp(t->key + t->key_method, req->method);
+  const char *key = tsx_key(t);
+  return !strcmp(key, req->branch) && !strcasecmp(key + t->key_host, req->host) && t->key_port == req->port &&
+         !strcmp(key + t->key_method, req->method);
 }
 
 /* ---- random identifiers ---------------------------------------------------------------- */

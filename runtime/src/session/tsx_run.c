@@ -1,7 +1,9 @@
 /* session/tsx_run.c: one transaction: its chart, its event queue, its timer, its actions.
  *
- * A transaction is a generated machine (sipspec_fsm) of one of the four transaction charts
- * plus the chart timer layer on the stack's clock (fsm/host_timers.h). Every event goes through post():
+ * A transaction is a generated machine of one of the four transaction charts (its state kept
+ * in 3 bytes, stepped by sipspec_fsm_exec()) plus the chart's timers (fsm/fsm_timers.h: 8
+ * bytes a timer, the options in the layer's conf for the chart) behind one clock timer on the
+ * stack's clock. Every event goes through post():
  * when the machine is idle the event is fed at once and then the queue is drained; when
  * the machine is busy (an action is running, and the TU or a failed send wants to feed
  * another event) the event waits in the queue, so a machine is never re-entered. After
@@ -11,12 +13,13 @@
  * The actions are the charts' typed callbacks (generated chart_<name>_actions.h): each
  * action is a tsx_act_<name> function below, and the build fails when a chart names an
  * action that has none, or when one of them is named by no chart. Timer actions go to
- * sipspec_fsm_timers_apply().
+ * sipspec_fsm_timer_run_apply().
  */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsm/fsm_machine.h"
 #include "session/tsx_internal.h"
 #include "sipspec/chart_ict.h"
 #include "sipspec/chart_ist.h"
@@ -33,29 +36,50 @@
 
 /* ---- lifetime --------------------------------------------------------------------------- */
 
-static void on_action(void *ctx, const sipspec_chart *chart, int action);
-static int fire(void *owner, int event);
+static void on_action(sipspec_tsx *t, const sipspec_chart *chart, int action);
+static void stop_timers(sipspec_tsx *t);
+static void due_cb(sipspec_clock_timer *w, void *arg);
+
+const sipspec_chart *const tsx_charts[TSX_KINDS] = {&sipspec_chart_ict, &sipspec_chart_nict, &sipspec_chart_ist,
+                                                    &sipspec_chart_nist};
+
+int tsx_layer_init_charts(sipspec_tsx_layer *l) {
+  for (int k = 0; k < TSX_KINDS; k++) {
+    const sipspec_chart *c = tsx_charts[k];
+    if (c->n_timers > TSX_TIMERS || c->n_states > UINT8_MAX || c->machine->ragel_n_states > UINT16_MAX)
+      return SIPSPEC_E_INVAL; /* a chart outgrew the compact transaction */
+    for (int reliable = 0; reliable < 2; reliable++) {
+      sipspec_fsm_timer_conf *conf = &l->tconf[k][reliable];
+      int rc = sipspec_fsm_timer_conf_init(conf, c, &l->values, reliable);
+      /* MRCP_SIP_INVITE_MAX_RETRANS: Timer A's limit (spec/ict.rl, `limit=set`); past it
+       * the chart hears TIMER_A_LIMIT and gives up as on Timer B. With the defaults Timer B
+       * comes first anyway. */
+      if (!rc && k == TSX_ICT) rc = sipspec_fsm_timer_conf_set_limit(conf, SIPSPEC_EV_TIMER_A, l->invite_max_retrans);
+      if (rc) return rc;
+    }
+  }
+  return SIPSPEC_OK;
+}
+
+static const sipspec_fsm_timer_conf *tconf(const sipspec_tsx *t) { return &t->layer->tconf[t->kind][t->reliable]; }
 
 int tsx_new(sipspec_tsx_layer *l, const sipspec_chart *chart, int server, sipspec_transport *tp,
-            const sipspec_tsx_key *k, sipspec_tsx **out) {
-  sipspec_tsx *t = tsx_alloc(k);
+            const sipspec_tsx_key *k, const sipspec_sockaddr *peer, sipspec_tsx **out) {
+  int kind = 0, tpk = 0;
+  while (kind < TSX_KINDS && tsx_charts[kind] != chart) kind++;
+  while (tpk < 3 && l->tp[tpk] != tp) tpk++;
+  if (kind == TSX_KINDS || tpk == 3) return SIPSPEC_E_INVAL;
+  sipspec_tsx *t = tsx_alloc(k, server, chart->n_timers, peer);
   if (!t) return SIPSPEC_E_NOMEM;
   t->layer = l;
-  t->chart = chart;
-  t->server = (uint8_t)server;
-  t->tp = tp;
-  int rc = host_timers_init(&t->timers, l->clock, chart, &l->values, sipspec_transport_reliable(tp), fire, t);
-  /* MRCP_SIP_INVITE_MAX_RETRANS: Timer A's limit (spec/ict.rl, `limit=set`); past it the
-   * chart hears TIMER_A_LIMIT and gives up as on Timer B. With the defaults Timer B comes
-   * first anyway. */
-  if (!rc && chart == &sipspec_chart_ict)
-    rc = sipspec_fsm_timers_set_limit(&t->timers.set, SIPSPEC_EV_TIMER_A, l->invite_max_retrans);
-  if (!rc && server) rc = tsx_random_hex(t->to_tag, 8);
-  if (rc) {
-    free(t);
-    return rc;
-  }
-  sipspec_fsm_init(&t->fsm, chart, on_action, t);
+  t->kind = (unsigned)kind & 3u;
+  t->tpk = (uint8_t)tpk;
+  t->server = server ? 1u : 0u;
+  t->reliable = sipspec_transport_reliable(tp) ? 1u : 0u;
+  sipspec_clock_timer_init(&t->timer, due_cb, t);
+  int cs = chart->machine->ragel_start;
+  t->cs = (uint16_t)cs;
+  t->state = (uint8_t)chart->start;
   *out = t;
   return SIPSPEC_OK;
 }
@@ -75,12 +99,11 @@ static int dequeue(sipspec_tsx *t, tsx_event *e) {
 
 void tsx_free(sipspec_tsx *t) {
   if (!t) return;
-  host_timers_stop(&t->timers);
+  stop_timers(t);
   tsx_event e;
   while (dequeue(t, &e)) free(e.data);
-  free(t->req);
+  free(t->req); /* or t->last: one of them */
   free(t->rec);
-  free(t->last);
   free(t);
 }
 
@@ -110,41 +133,59 @@ static void drop_last(sipspec_tsx *t) {
 
 /* ---- timers and settling ---------------------------------------------------------------- */
 
+static int terminated(const sipspec_tsx *t) { return t->state == tsx_chart(t)->final_state; }
+
+static void stop_timers(sipspec_tsx *t) {
+  sipspec_fsm_timer_run_stop(&t->trun);
+  sipspec_clock_timer_stop(t->layer->clock, &t->timer);
+}
+
+/* Arms the clock timer at the earliest running chart timer, or stops it when none runs. */
 static void rearm(sipspec_tsx *t) {
-  if (sipspec_clock_buried(&t->grave)) host_timers_stop(&t->timers);
-  else host_timers_rearm(&t->timers);
+  uint64_t due;
+  if (t->buried || sipspec_fsm_timer_run_next(tconf(t), &t->trun, t->tslot, &due) < 0) stop_timers(t);
+  else sipspec_clock_timer_at(t->layer->clock, &t->timer, due);
 }
 
 /* After the events: arm the timer, or hand a terminated transaction over (last callback). */
 static void settle(sipspec_tsx *t) {
-  if (t->starting || sipspec_clock_buried(&t->grave)) return;
-  if (!sipspec_fsm_terminated(&t->fsm)) {
+  if (t->starting || t->buried) return;
+  if (!terminated(t)) {
     rearm(t);
     return;
   }
-  host_timers_stop(&t->timers);
+  stop_timers(t);
   tsx_layer_bury(t->layer, t);
-  if (t->cb.on_terminated) t->cb.on_terminated(t, t->cb.user);
+  const sipspec_tsx_callbacks *cb = tsx_cbs(t);
+  if (cb->on_terminated) cb->on_terminated(t, t->user);
 }
 
-static int feed_one(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu) {
-  t->cur_ev = (int16_t)ev;
-  t->cur_msg = msg;
-  t->cur_tu = tu;
-  int rc = sipspec_fsm_feed(&t->fsm, ev);
-  t->cur_msg = NULL;
-  t->cur_tu = NULL;
+static int feed_one(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu, int err) {
+  sipspec_tsx_layer *l = t->layer;
+  tsx_feed f = {t, ev, err, msg, tu, l->feed};
+  const sipspec_chart *chart = tsx_chart(t);
+  int cs = t->cs, state = t->state;
+  sipspec_fsm_step step;
+  int rc = sipspec_fsm_exec(chart, &cs, &state, ev, &step);
+  if (rc == SIPSPEC_OK) {
+    t->cs = (uint16_t)cs;
+    t->state = (uint8_t)state;
+    l->feed = &f;
+    for (int i = 0; i < step.n_actions; i++) on_action(t, chart, step.actions[i]);
+    l->feed = f.up;
+  }
   if (tu) { /* send_response took the data when it ran */
     free(tu->data);
     tu->data = NULL;
   }
-  if (sipspec_fsm_terminated(&t->fsm)) host_timers_stop(&t->timers);
+  if (terminated(t)) stop_timers(t);
   return rc;
 }
 
-/* Feeds ev (with an incoming message or a TU response), then whatever was queued meanwhile. */
-static int post(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu) {
-  if (sipspec_clock_buried(&t->grave)) {
+/* Feeds ev (with an incoming message, a TU response or a transport error), then whatever
+ * was queued meanwhile. */
+static int post(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu, int err) {
+  if (t->buried) {
     if (tu) free(tu->data);
     return SIPSPEC_E_FSM_TERMINATED;
   }
@@ -158,36 +199,48 @@ static int post(sipspec_tsx *t, int ev, const sipspec_msg *msg, tsx_event *tu) {
     tsx_event *slot = &l->q[l->q_len++];
     slot->t = t;
     slot->ev = ev;
-    slot->status = tu ? tu->status : 0;
+    slot->status = tu ? tu->status : err;
     slot->data = tu ? tu->data : NULL;
     slot->len = tu ? tu->len : 0;
     return SIPSPEC_OK;
   }
   t->feeding = 1;
-  int rc = feed_one(t, ev, msg, tu);
+  int rc = feed_one(t, ev, msg, tu, err);
   /* 17.2.1: an ACK the INVITE server transaction took after a non-2xx final response ends
    * its retransmissions; the response need not be kept through Timer I. */
-  if (rc == SIPSPEC_OK && ev == SIPSPEC_EV_RX_ACK && t->chart == &sipspec_chart_ist && t->last_status >= 300) drop_last(t);
+  if (rc == SIPSPEC_OK && ev == SIPSPEC_EV_RX_ACK && t->kind == TSX_IST && t->last_status >= 300) drop_last(t);
   tsx_event e;
   for (int guard = 0; guard < 4 * TSX_QUEUE_MAX && dequeue(t, &e); guard++)
-    feed_one(t, e.ev, NULL, e.data ? &e : NULL);
+    feed_one(t, e.ev, NULL, e.data ? &e : NULL, e.ev == SIPSPEC_EV_TRANSPORT_ERR ? e.status : 0);
   t->feeding = 0;
   settle(t);
   return rc;
 }
 
-int tsx_post(sipspec_tsx *t, int ev, const sipspec_msg *msg) { return post(t, ev, msg, NULL); }
+int tsx_post(sipspec_tsx *t, int ev, const sipspec_msg *msg) { return post(t, ev, msg, NULL, 0); }
 
-void tsx_transport_error(sipspec_tsx *t, int code) {
-  t->err_code = code;
-  post(t, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
+void tsx_transport_error(sipspec_tsx *t, int code) { post(t, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL, code); }
+
+/* The clock timer is due: every chart timer due by now goes through post(), earliest first
+ * (Timer G before Timer H when both are due), then the timer is armed at the next one. */
+static void due_cb(sipspec_clock_timer *w, void *arg) {
+  sipspec_tsx *t = arg;
+  (void)w;
+  uint64_t now = sipspec_clock_now_ms(t->layer->clock);
+  for (int guard = 0; guard < TSX_TIMERS; guard++) {
+    int ev = sipspec_fsm_timer_run_expire(tconf(t), &t->trun, t->tslot, now);
+    if (ev < 0) break;
+    post(t, ev, NULL, NULL, 0);
+    if (t->buried) return; /* settle() stopped its timers */
+  }
+  rearm(t);
 }
 
-/* A chart timer is due (host_timers): its event goes through post() like any other. */
-static int fire(void *owner, int event) {
-  sipspec_tsx *t = owner;
-  post(t, event, NULL, NULL);
-  return sipspec_clock_buried(&t->grave); /* buried: settle() stopped its timers */
+/* The event being fed to t (its actions run only inside feed_one()). */
+static const tsx_feed *cur(const sipspec_tsx *t) {
+  const tsx_feed *f = t->layer->feed;
+  assert(f && f->t == t);
+  return f;
 }
 
 /* ---- actions ---------------------------------------------------------------------------- */
@@ -195,15 +248,14 @@ static int fire(void *owner, int event) {
 /* Sends on the transaction's transport; a failure becomes TRANSPORT_ERR after the current
  * event (or the start error while sipspec_tsx_client_start() runs). */
 static void tsx_send(sipspec_tsx *t, const char *data, size_t len) {
-  sipspec_sockaddr peer = tsx_addr_get(&t->peer);
-  int rc = sipspec_transport_send(t->tp, &peer, data, len);
+  sipspec_sockaddr peer = tsx_peer(t);
+  int rc = sipspec_transport_send(tsx_tp(t), &peer, data, len);
   if (rc == SIPSPEC_OK) return;
   if (t->starting) {
-    t->start_err = rc;
+    t->start_err = (int16_t)rc;
     return;
   }
-  t->err_code = rc;
-  post(t, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
+  post(t, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL, rc);
 }
 
 static void count_retransmission(sipspec_tsx *t) {
@@ -213,7 +265,8 @@ static void count_retransmission(sipspec_tsx *t) {
 static void tsx_act_send_ack(sipspec_tsx *t) {
   char *ack;
   size_t len;
-  if (!t->cur_msg || !t->rec || tsx_build_ack(t->rec, t->cur_msg, &ack, &len) != SIPSPEC_OK)
+  const sipspec_msg *msg = cur(t)->msg;
+  if (!msg || !t->rec || tsx_build_ack(t->rec, msg, &ack, &len) != SIPSPEC_OK)
     return; /* the record is kept after a non-2xx (drop_rec() only on a 2xx); cannot happen */
   if (t->acks_sent) count_retransmission(t);
   if (t->acks_sent < UINT8_MAX) t->acks_sent++;
@@ -223,30 +276,35 @@ static void tsx_act_send_ack(sipspec_tsx *t) {
 
 static void tsx_act_pass_to_tu(sipspec_tsx *t) {
   sipspec_tsx_layer *l = t->layer;
-  if (!t->cur_msg) return;
+  const tsx_feed *f = cur(t);
+  if (!f->msg) return;
   if (!t->server) {
-    t->last_status = (int16_t)sipspec_msg_status(t->cur_msg);
+    t->last_status = (int16_t)sipspec_msg_status(f->msg);
     if (l->tel) sipspec_telemetry_count_status(l->tel, t->last_status);
     if (t->last_status >= 200) drop_req(t); /* a final response: no more retransmissions */
     if (t->last_status >= 200 && t->last_status < 300) drop_rec(t); /* 13.2.2.4: the dialog ACKs a 2xx */
-    if (t->cb.on_response) t->cb.on_response(t, t->cur_msg, t->cb.user);
-  } else if (t->cur_ev == SIPSPEC_EV_RX_ACK) {
+    const sipspec_tsx_callbacks *cb = tsx_cbs(t);
+    if (cb->on_response) cb->on_response(t, f->msg, t->user);
+  } else if (f->ev == SIPSPEC_EV_RX_ACK) {
     /* RFC 6026 8.7: an ACK in Accepted belongs to the TU (the dialog layer). */
-    sipspec_sockaddr src = tsx_addr_get(&t->src);
-    if (l->cb.on_ack) l->cb.on_ack(l, t->cur_msg, t->tp, &src, l->cb.user);
+    sipspec_sockaddr src = tsx_src(t);
+    if (l->cb.on_ack) l->cb.on_ack(l, f->msg, tsx_tp(t), &src, l->cb.user);
   } else if (l->cb.on_request) {
-    l->cb.on_request(t, t->cur_msg, l->cb.user);
+    l->cb.on_request(t, f->msg, l->cb.user);
   }
 }
 
 static void tsx_act_report_timeout(sipspec_tsx *t) {
-  if (t->chart == &sipspec_chart_ict && t->layer->tel) t->layer->tel->sipInviteTimeouts++;
-  if (t->cb.on_timeout) t->cb.on_timeout(t, t->cb.user);
+  if (t->kind == TSX_ICT && t->layer->tel) t->layer->tel->sipInviteTimeouts++;
+  const sipspec_tsx_callbacks *cb = tsx_cbs(t);
+  if (cb->on_timeout) cb->on_timeout(t, t->user);
 }
 
 static void tsx_act_report_transport_error(sipspec_tsx *t) {
+  int err = cur(t)->err;
   if (t->layer->tel) t->layer->tel->sipTransportErrors++;
-  if (t->cb.on_transport_error) t->cb.on_transport_error(t, t->err_code ? t->err_code : SIPSPEC_E_SEND, t->cb.user);
+  const sipspec_tsx_callbacks *cb = tsx_cbs(t);
+  if (cb->on_transport_error) cb->on_transport_error(t, err ? err : SIPSPEC_E_SEND, t->user);
 }
 
 static void set_last(sipspec_tsx *t, char *data, size_t len, int status) {
@@ -267,7 +325,7 @@ static void tsx_act_send_100_trying(sipspec_tsx *t) {
 }
 
 static void tsx_act_send_response(sipspec_tsx *t) {
-  tsx_event *tu = t->cur_tu;
+  tsx_event *tu = cur(t)->tu;
   if (!tu || !tu->data) return;
   /* RFC 6026 8.7: in Accepted the TU sends its 2xx again; that is a retransmission. */
   if (tu->status >= 200 && tu->status < 300 && t->last_status >= 200 && t->last_status < 300)
@@ -275,7 +333,7 @@ static void tsx_act_send_response(sipspec_tsx *t) {
   set_last(t, tu->data, tu->len, tu->status);
   tu->data = NULL;
   tsx_send(t, t->last, t->last_len);
-  int nist = t->chart == &sipspec_chart_nist;
+  int nist = t->kind == TSX_NIST;
   /* A final response the TU cannot follow with another (an INVITE's 2xx it may send again,
    * RFC 6026 8.7): the record goes. An INVITE's 2xx is never resent by the transaction
    * (the TU retransmits it), a final response of a non-INVITE one until Timer J. */
@@ -291,15 +349,14 @@ static void tsx_act_resend_last_response(sipspec_tsx *t) {
 
 static void tsx_act_send_request(sipspec_tsx *t) {
   if (!t->req) return; /* a reliable transport sent it once (Timers A and E do not run there) */
-  if (t->cur_ev == SIPSPEC_EV_TIMER_A || t->cur_ev == SIPSPEC_EV_TIMER_E) count_retransmission(t);
+  int ev = cur(t)->ev;
+  if (ev == SIPSPEC_EV_TIMER_A || ev == SIPSPEC_EV_TIMER_E) count_retransmission(t);
   tsx_send(t, t->req, t->req_len);
-  if (sipspec_transport_reliable(t->tp)) drop_req(t);
+  if (t->reliable) drop_req(t);
 }
 
-static void on_action(void *ctx, const sipspec_chart *chart, int action) {
-  sipspec_tsx *t = ctx;
-  assert(chart == t->chart);
-  if (host_timers_apply(&t->timers, action)) return;
+static void on_action(sipspec_tsx *t, const sipspec_chart *chart, int action) {
+  if (sipspec_fsm_timer_run_apply(tconf(t), &t->trun, t->tslot, action, sipspec_clock_now_ms(t->layer->clock))) return;
   if (chart == &sipspec_chart_ict) sipspec_ict_dispatch(&sipspec_ict_impl, t, action);
   else if (chart == &sipspec_chart_nict) sipspec_nict_dispatch(&sipspec_nict_impl, t, action);
   else if (chart == &sipspec_chart_ist) sipspec_ist_dispatch(&sipspec_ist_impl, t, action);
@@ -330,7 +387,7 @@ int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const s
   int invite = sipspec_msg_method(m) == SIPSPEC_METHOD_INVITE;
   sipspec_tsx *t;
   if (len > UINT32_MAX) return SIPSPEC_E_RANGE;
-  rc = tsx_new(l, invite ? &sipspec_chart_ict : &sipspec_chart_nict, 0, tp, &key, &t);
+  rc = tsx_new(l, invite ? &sipspec_chart_ict : &sipspec_chart_nict, 0, tp, &key, dest, &t);
   if (rc) return rc;
   t->req = malloc(len ? len : 1);
   if (!t->req || (invite && (rc = tsx_rec_new(m, NULL, &t->rec)) != SIPSPEC_OK)) {
@@ -339,11 +396,13 @@ int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const s
   }
   memcpy(t->req, req, len);
   t->req_len = (uint32_t)len;
-  tsx_addr_set(&t->peer, dest);
-  if (cb) t->cb = *cb;
+  if (cb && (rc = sipspec_tsx_set_callbacks(t, cb)) != SIPSPEC_OK) {
+    tsx_free(t);
+    return rc;
+  }
   tsx_layer_link(l, t);
   t->starting = 1;
-  post(t, SIPSPEC_EV_TU_SEND, NULL, NULL);
+  post(t, SIPSPEC_EV_TU_SEND, NULL, NULL, 0);
   t->starting = 0;
   if (t->start_err) {
     rc = t->start_err;
@@ -356,32 +415,67 @@ int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const s
   return SIPSPEC_OK;
 }
 
-void sipspec_tsx_set_callbacks(sipspec_tsx *t, const sipspec_tsx_callbacks *cb) {
-  if (!t) return;
-  if (cb) t->cb = *cb;
-  else memset(&t->cb, 0, sizeof t->cb);
+/* The callback functions are the layer's, interned: a program has a handful of distinct
+ * sets, and a transaction keeps an index to its set and the user pointer. */
+static const sipspec_tsx_callbacks no_callbacks;
+
+const sipspec_tsx_callbacks *tsx_cbs(const sipspec_tsx *t) {
+  return t->cbi ? &t->layer->cbs[t->cbi - 1] : &no_callbacks;
+}
+
+static int same_functions(const sipspec_tsx_callbacks *a, const sipspec_tsx_callbacks *b) {
+  return a->on_response == b->on_response && a->on_timeout == b->on_timeout &&
+         a->on_transport_error == b->on_transport_error && a->on_terminated == b->on_terminated;
+}
+
+int sipspec_tsx_set_callbacks(sipspec_tsx *t, const sipspec_tsx_callbacks *cb) {
+  if (!t) return SIPSPEC_E_INVAL;
+  sipspec_tsx_layer *l = t->layer;
+  if (!cb || same_functions(cb, &no_callbacks)) {
+    t->cbi = 0;
+    t->user = cb ? cb->user : NULL;
+    return SIPSPEC_OK;
+  }
+  unsigned i = 0;
+  while (i < l->n_cbs && !same_functions(&l->cbs[i], cb)) i++;
+  if (i == l->n_cbs) {
+    if (l->n_cbs == UINT16_MAX) return SIPSPEC_E_NOMEM;
+    if (l->n_cbs == l->cap_cbs) {
+      unsigned cap = l->cap_cbs ? 2 * l->cap_cbs : 8;
+      sipspec_tsx_callbacks *a = realloc(l->cbs, cap * sizeof *a);
+      if (!a) return SIPSPEC_E_NOMEM;
+      l->cbs = a;
+      l->cap_cbs = cap;
+    }
+    l->cbs[i] = *cb;
+    l->cbs[i].user = NULL;
+    l->n_cbs++;
+  }
+  t->cbi = (uint16_t)(i + 1);
+  t->user = cb->user;
+  return SIPSPEC_OK;
 }
 
 int sipspec_tsx_respond(sipspec_tsx *t, int status, const char *reason, const char *headers,
                         const char *body, size_t body_len) {
   if (!t || !t->server || status < 100 || status > 699) return SIPSPEC_E_INVAL;
-  if (sipspec_clock_buried(&t->grave)) return SIPSPEC_E_FSM_TERMINATED;
+  if (t->buried) return SIPSPEC_E_FSM_TERMINATED;
   tsx_event e = {0};
   e.status = status;
   e.ev = status < 200 ? SIPSPEC_EV_TU_1XX : status < 300 ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_TU_300_699;
   /* The response fields are kept while the TU may still answer (drop_rec()); past
    * that the chart gives its answer to the event alone. */
-  if (!t->rec) return post(t, e.ev, NULL, &e);
-  int rc = tsx_build_response(t->rec, status, reason, status > 100 ? t->to_tag : NULL, headers, body, body_len, &e.data, &e.len);
+  if (!t->rec) return post(t, e.ev, NULL, &e, 0);
+  int rc = tsx_build_response(t->rec, status, reason, status > 100 ? t->rec->to_tag : NULL, headers, body, body_len, &e.data, &e.len);
   if (rc) return rc;
   e.ev = status < 200 ? SIPSPEC_EV_TU_1XX : status < 300 ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_TU_300_699;
-  return post(t, e.ev, NULL, &e);
+  return post(t, e.ev, NULL, &e, 0);
 }
 
 int sipspec_tsx_build_cancel(const sipspec_tsx *t, const char *headers, char **out, size_t *out_len) {
   if (!t || !out || !out_len) return SIPSPEC_E_INVAL;
   /* pending: no final response yet (the record is kept through a non-2xx for its ACK) */
-  if (t->chart != &sipspec_chart_ict || !t->rec || t->last_status >= 200 || sipspec_clock_buried(&t->grave))
+  if (t->kind != TSX_ICT || !t->rec || t->last_status >= 200 || t->buried)
     return SIPSPEC_E_STATE;
   return tsx_build_cancel(t->rec, headers, out, out_len);
 }
@@ -389,10 +483,10 @@ int sipspec_tsx_build_cancel(const sipspec_tsx *t, const char *headers, char **o
 /* ---- inspection ------------------------------------------------------------------------ */
 
 int sipspec_tsx_is_server(const sipspec_tsx *t) { return t->server; }
-int sipspec_tsx_state(const sipspec_tsx *t) { return sipspec_fsm_state(&t->fsm); }
-const char *sipspec_tsx_state_name(const sipspec_tsx *t) { return sipspec_fsm_state_name(&t->fsm); }
-const char *sipspec_tsx_kind_name(const sipspec_tsx *t) { return t->chart->name; }
-const char *sipspec_tsx_to_tag(const sipspec_tsx *t) { return t->to_tag; }
-sipspec_sockaddr sipspec_tsx_peer(const sipspec_tsx *t) { return tsx_addr_get(&t->peer); }
-sipspec_transport *sipspec_tsx_transport(const sipspec_tsx *t) { return t->tp; }
+int sipspec_tsx_state(const sipspec_tsx *t) { return t->state; }
+const char *sipspec_tsx_state_name(const sipspec_tsx *t) { return tsx_chart(t)->states[t->state]; }
+const char *sipspec_tsx_kind_name(const sipspec_tsx *t) { return tsx_chart(t)->name; }
+const char *sipspec_tsx_to_tag(const sipspec_tsx *t) { return t->server && t->rec ? t->rec->to_tag : ""; }
+sipspec_sockaddr sipspec_tsx_peer(const sipspec_tsx *t) { return tsx_peer(t); }
+sipspec_transport *sipspec_tsx_transport(const sipspec_tsx *t) { return tsx_tp(t); }
 int sipspec_tsx_last_status(const sipspec_tsx *t) { return t->last_status; }
