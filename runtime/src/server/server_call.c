@@ -107,12 +107,9 @@ static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
     return;
   }
   uint32_t cseq = sipspec_msg_cseq(req);
-  if (send_2xx(c, t, cseq, h) != SIPSPEC_OK) { /* c->ok copied h: sent again with these until the ACK */
-    free(h);
-    return;
-  }
-  free(c->final_headers);
-  c->final_headers = h;
+  int sent = send_2xx(c, t, cseq, h); /* c->ok copied h: sent again with these until the ACK */
+  free(h);
+  if (sent != SIPSPEC_OK) return;
   c->invite_cseq = cseq;
   if (timed) session_refreshed(c); /* RFC 4028 10: only a 2xx refreshes */
   srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), 200);
@@ -131,7 +128,7 @@ static void answer_in_dialog(srv_call *c, sipspec_tsx *t, const sipspec_msg *req
     if (srv_call_interval_too_small(srv, t, req)) return; /* RFC 4028 9: 422 with our Min-SE */
     int timed = srv_call_timer_grant(c, req, 0);
     char h[200];
-    snprintf(h, sizeof h, "%sAllow: " SRV_ALLOW "\r\n", c->se_lines);
+    snprintf(h, sizeof h, "%sAllow: " SRV_ALLOW "\r\n", c->se_lines ? c->se_lines : "");
     if (srv_respond(srv, t, 200, NULL, h, NULL, 0) == SIPSPEC_OK && timed) session_refreshed(c);
     return;
   }
@@ -218,8 +215,7 @@ static void refresh_response(sipspec_tsx *t, const sipspec_msg *resp, void *user
     else {
       c->se_uas = r != 's'; /* no parameter: as refresher=uac (7.2) */
       c->se_interval = se;
-      snprintf(c->se_lines, sizeof c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se,
-               c->se_uas ? "uas" : "uac");
+      srv_strf(&c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se, c->se_uas ? "uas" : "uac");
       ev = c->se_uas ? SIPSPEC_EV_SE_US : SIPSPEC_EV_SE_PEER;
     }
   }
@@ -313,10 +309,12 @@ static void call_act_send_progress(srv_call *c) {
   }
   if (c->final_status >= 300) {
     if (c->ist) (void)srv_respond(srv, c->ist, c->final_status, NULL, NULL, NULL, 0);
+    srv_call_drop_setup_headers(c);
     (void)post(c, SIPSPEC_EV_TU_300_699, NULL, NULL);
     return;
   }
   int rc = c->ist ? send_2xx(c, c->ist, c->invite_cseq, c->final_headers) : SIPSPEC_E_STATE;
+  srv_call_drop_setup_headers(c); /* c->ok copied them: sent again with these until the ACK */
   (void)post(c, rc == SIPSPEC_OK ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_SEND_FAILED, NULL, NULL);
 }
 
@@ -418,7 +416,7 @@ static void call_act_end_status_408(srv_call *c) { c->ended_status = 408; }
  * says why (RFC 3326). */
 static void call_act_count_expired(srv_call *c) {
   c->srv->tel.sipSessionExpired++;
-  snprintf(c->bye_extra, sizeof c->bye_extra, "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
+  srv_strf(&c->bye_extra, "%s", "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
 }
 
 /* WaitAck__RX_ACK: the INVITE's 2xx granted a session timer (RFC 4028 9): the chart hears
@@ -440,7 +438,7 @@ static void call_act_take_interval(srv_call *c) {
 /* SE_NONE: the client's 2xx to our refresh has no Session-Expires (7.2): no expiration. */
 static void call_act_drop_interval(srv_call *c) {
   c->se_interval = 0;
-  c->se_lines[0] = '\0';
+  srv_strf(&c->se_lines, NULL);
 }
 
 static void call_act_count_refresh(srv_call *c) { c->srv->tel.sipSessionRefreshes++; }
@@ -492,7 +490,7 @@ static void call_act_send_refresh(srv_call *c) {
  * which says why (RFC 3326). */
 static void call_act_refresh_failed(srv_call *c) {
   c->ended_status = 408;
-  snprintf(c->bye_extra, sizeof c->bye_extra, "Reason: SIP;cause=%d;text=\"Session refresh failed\"\r\n",
+  srv_strf(&c->bye_extra, "Reason: SIP;cause=%d;text=\"Session refresh failed\"\r\n",
            c->refresh_status >= 300 ? c->refresh_status : 408);
 }
 
@@ -506,7 +504,7 @@ static void call_act_send_bye(srv_call *c) {
   char via[SIPSPEC_SOCKADDR_STRLEN + 32];
   sipspec_dialog_req r = {0};
   r.method = "BYE";
-  r.headers = c->bye_extra[0] ? c->bye_extra : NULL; /* a Reason (RFC 3326), or none */
+  r.headers = c->bye_extra; /* a Reason (RFC 3326), or none */
   int rc = srv_route_via(srv, c->bye_kind, &c->bye_dest, via, sizeof via);
   if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
   if (!rc) rc = sipspec_dialog_request(c->dlg, &r, NULL);
@@ -628,6 +626,8 @@ void srv_call_free(srv_call *c) {
   free(c->offer);
   free(c->final_headers);
   free(c->ring_headers);
+  free(c->se_lines);
+  free(c->bye_extra);
   free(c);
 }
 
@@ -753,7 +753,7 @@ srv_call *srv_call_find_merged(sipspec_server *srv, const sipspec_msg *req) {
   uint32_t cseq = sipspec_msg_cseq(req);
   uint32_t h = srv_call_id_hash(id.call_id, strlen(id.call_id));
   for (srv_call *c = srv->by_call_id[h % SRV_CALL_BUCKETS]; c; c = c->hnext) {
-    const sipspec_dialog_id *cid = sipspec_dialog_id_get(c->dlg);
+    const sipspec_dialog_idref *cid = sipspec_dialog_id_get(c->dlg);
     if (c->hash != h) continue;
     if (!strcmp(id.call_id, cid->call_id) && !strcmp(id.remote_tag, cid->remote_tag) &&
         c->invite_cseq == cseq)

@@ -3,6 +3,7 @@
  * Record-Route copied into the dialog's responses (RFC 3261 12.1.1), and the session timer
  * it grants (RFC 4028 9: 422 below our Min-SE, Session-Expires and the refresher in the
  * 2xx). The call's phases and actions are server_call.c's. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,25 @@ int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg 
   return 0;
 }
 
+void srv_strf(char **dst, const char *fmt, ...) {
+  char buf[256], *c = NULL;
+  if (fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    c = strdup(buf); /* without memory: none */
+  }
+  free(*dst);
+  *dst = c;
+}
+
+void srv_call_drop_setup_headers(srv_call *c) {
+  free(c->final_headers);
+  free(c->ring_headers);
+  c->final_headers = c->ring_headers = NULL;
+}
+
 /* The answer to req's offer into c->answer; 0, or 488 (answered with a Warning). */
 int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_server *srv = c->srv;
@@ -113,6 +133,11 @@ int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   free(c->offer);
   c->offer = o;
   c->offer_len = offer.len;
+  /* kept while the call lives (its 2xx, a refresh re-INVITE, sipspec_server_call_sdp): only
+   * the bytes written, not the room the writer was given */
+  char *fit = realloc(buf, len + 1);
+  if (fit) buf = fit;
+  buf[len] = '\0';
   free(c->answer);
   c->answer = buf;
   c->answer_len = len;
@@ -164,7 +189,7 @@ char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sd
     put(h, cap, &w, ">\r\n", 3);
     put_str(h, cap, &w, rr);
     if (with_sdp) {
-      put_str(h, cap, &w, c->se_lines);
+      if (c->se_lines) put_str(h, cap, &w, c->se_lines);
       put_str(h, cap, &w, "Allow: " SRV_ALLOW "\r\nContent-Type: application/sdp\r\n");
     }
   }
@@ -211,7 +236,7 @@ int srv_call_timer_grant(srv_call *c, const sipspec_msg *req, int initial) {
   int up = srv_call_lists_update(req);
   if (up >= 0) c->peer_update = up;
   if (initial && (!srv->o.session_expires_s || !srv_call_supports_timer(req))) {
-    c->se_lines[0] = '\0';
+    srv_strf(&c->se_lines, NULL);
     c->se_interval = 0;
     return 0;
   }
@@ -226,8 +251,7 @@ int srv_call_timer_grant(srv_call *c, const sipspec_msg *req, int initial) {
   if (se < c->se_min) se = c->se_min;
   c->se_uas = r == 's' ? 1 : r == 'c' ? 0 : initial ? srv->o.refresher_uas : c->se_uas;
   c->se_interval = se;
-  snprintf(c->se_lines, sizeof c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se,
-           c->se_uas ? "uas" : "uac");
+  srv_strf(&c->se_lines, "Require: timer\r\nSession-Expires: %u;refresher=%s\r\n", se, c->se_uas ? "uas" : "uac");
   return 1;
 }
 

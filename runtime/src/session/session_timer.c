@@ -165,15 +165,15 @@ static void timer_act_refresh_failed(sipspec_session *s) {
   if (s->st_msg) {
     s->status = sipspec_msg_status(s->st_msg);
     sipspec_span r = sipspec_msg_reason(s->st_msg);
-    snprintf(s->reason, sizeof s->reason, "the session refresh was answered %d %.*s", s->status,
+    session_reasonf(s, "the session refresh was answered %d %.*s", s->status,
              (int)(r.len < 100 ? r.len : 100), r.p ? r.p : "");
   } else {
     s->status = 0;
-    snprintf(s->reason, sizeof s->reason, "%s",
+    session_reasonf(s, "%s",
              s->st_rc ? "the session refresh could not be sent" : "no response to the session refresh");
   }
   /* RFC 3326: the BYE says why; 408 when no response came (RFC 4028 10 names 408 and 481) */
-  snprintf(s->bye_extra, sizeof s->bye_extra, "Reason: SIP;cause=%d;text=\"Session refresh failed\"\r\n",
+  session_strf(&s->bye_extra, "Reason: SIP;cause=%d;text=\"Session refresh failed\"\r\n",
            s->status >= 300 && s->status <= 699 ? s->status : 408);
   s->st_next = SIPSPEC_EV_SE_END;
 }
@@ -182,9 +182,9 @@ static void timer_act_refresh_failed(sipspec_session *s) {
 static void timer_act_expired(sipspec_session *s) {
   s->ua->tel.sipSessionExpired++;
   s->status = 0;
-  snprintf(s->reason, sizeof s->reason, "the server did not refresh the session within %u s (RFC 4028 10)",
+  session_reasonf(s, "the server did not refresh the session within %u s (RFC 4028 10)",
            s->st_interval);
-  snprintf(s->bye_extra, sizeof s->bye_extra, "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
+  session_set_str(&s->bye_extra, "Reason: SIP;cause=408;text=\"Session timer expired\"\r\n");
   s->st_next = SIPSPEC_EV_SE_END;
 }
 
@@ -200,13 +200,14 @@ static void answer_refresh(sipspec_session *s, int we) {
   if (!v) v = s->st_interval ? s->st_interval : (s->st_ask ? s->st_ask : s->st_min_se);
   if (v < s->st_min_se) v = s->st_min_se; /* 9: never below Min-SE */
   set_interval(s, v, we ? 'c' : 's');
-  char se_v[32];
+  char se_v[32], lines[160];
   snprintf(se_v, sizeof se_v, "%u;refresher=%s", v, we ? "uas" : "uac");
   sipspec_build b; /* RFC 4028 9: Require: timer and the Session-Expires, with the builder's rules */
-  sipspec_build_init(&b, s->st_hdrs, sizeof s->st_hdrs - 1);
+  sipspec_build_init(&b, lines, sizeof lines - 1);
   sipspec_build_header(&b, sipspec_span_z("Require"), sipspec_span_z("timer"));
   sipspec_build_header(&b, sipspec_span_z("Session-Expires"), sipspec_span_z(se_v));
-  s->st_hdrs[b.err ? 0 : b.len] = '\0';
+  lines[b.err ? 0 : b.len] = '\0';
+  session_set_str(&s->st_hdrs, lines[0] ? lines : NULL);
   s->ua->tel.sipSessionRefreshes++;
   if (s->st_srv && s->st_msg) session_answer_update(s, s->st_msg);
 }
@@ -216,7 +217,7 @@ static void timer_act_answer_peer_refreshes(sipspec_session *s) { answer_refresh
 
 /* Untimed__RX_REFRESH: 200 without Session-Expires (no expiration, 7.2). */
 static void timer_act_answer_untimed(sipspec_session *s) {
-  s->st_hdrs[0] = '\0';
+  session_set_str(&s->st_hdrs, NULL);
   if (s->st_srv && s->st_msg) session_answer_update(s, s->st_msg);
 }
 
