@@ -156,16 +156,17 @@ typedef struct sipspec_session_callbacks {
   /* A 1xx (other than 100) arrived. */
   void (*on_provisional)(sipspec_session *s, int status, const char *reason, void *user);
   /* The 2xx arrived and its SDP answer fits the offer; the session is established. answer
-   * is the parsed MRCP answer (NULL when the session was started with an opaque offer);
-   * sdp/sdp_len the answer text. */
+   * is the parsed MRCP answer (NULL when the session was started with an opaque offer),
+   * valid during the callback (sipspec_session_answer() keeps one for later); sdp/sdp_len
+   * the answer text. */
   void (*on_answered)(sipspec_session *s, const sipspec_mrcp_answer *answer, const char *sdp,
                       size_t sdp_len, void *user);
   /* The attempt failed before being established (result != OK); info says why. Followed
    * by on_terminated. */
   void (*on_failed)(sipspec_session *s, sipspec_result result, const sipspec_response_info *info,
                     void *user);
-  /* A re-INVITE (add/remove resource) ended: status 2xx with the new state in answer, or a
-   * failure (the previous state stays, RFC 3261 14.1). */
+  /* A re-INVITE (add/remove resource) ended: status 2xx with the new state in answer (valid
+   * during the callback), or a failure (the previous state stays, RFC 3261 14.1). */
   void (*on_updated)(sipspec_session *s, const sipspec_response_info *info,
                      const sipspec_mrcp_answer *answer, void *user);
   /* An OPTIONS keep-alive got its final response (status) or none (status 0). */
@@ -261,7 +262,9 @@ const char *sipspec_session_reason(const sipspec_session *s);
  * saying what happened ("" with -1), valid until on_terminated returns. Unlike
  * sipspec_session_status(), the INVITE's outcome is never mixed in. */
 int sipspec_session_bye_status(const sipspec_session *s, const char **reason);
-/* The negotiated MRCP state after on_answered / on_updated, NULL before (or opaque). */
+/* The negotiated MRCP state after on_answered / on_updated, NULL before (or opaque). Read
+ * from the negotiated SDP on the first call (about 5 KB, not kept by sessions nobody asks);
+ * the pointer stays valid, and follows later re-INVITEs, until the session is freed. */
 const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s);
 /* The session timer negotiated (RFC 4028): the session interval in seconds, 0 when none,
  * and in *refresher (may be NULL) who refreshes: "uac" (this client), "uas" (the server),

@@ -9,10 +9,19 @@
 
 /* One m-line of a client offer: an MRCP control channel or the audio stream. */
 typedef struct mrcp_slot {
-  int audio;                      /* 1 for the m=audio line */
-  sipspec_mrcp_resource resource; /* for control channels */
-  int active;                     /* 0: offered with port 0 (removed) */
+  unsigned char audio;            /* 1 for the m=audio line */
+  unsigned char resource;         /* for control channels: a sipspec_mrcp_resource */
+  unsigned char active;           /* 0: offered with port 0 (removed) */
 } mrcp_slot;
+
+/* Frees the negotiated state sipspec_mrcp_session_state() read for a caller that no longer
+ * needs it (the next call reads it again). */
+void mrcp_session_drop_state(sipspec_mrcp_session_t *s);
+
+/* The offer and answer applied last (NULL before any): valid until the next answer applied
+ * or the session is destroyed. */
+void mrcp_session_done_texts(const sipspec_mrcp_session_t *s, const char **offer, size_t *offer_len,
+                             const char **answer, size_t *answer_len);
 
 /* Writes an offer with the given m-line layout. existing: a=connection:existing. */
 int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, size_t nslots,

@@ -38,26 +38,31 @@ typedef struct mrcp_session_call {
   size_t copy_len;
   const char *answer;                 /* RX_ANSWER: the answer to read */
   size_t answer_len;
+  sipspec_mrcp_answer *checked;       /* ... as read against the offer (malloc'd) */
   sipspec_sdp_error *err;
   int rc;                             /* what the action's work returned */
 } mrcp_session_call;
 
+/* What a session keeps while it lives is small (issue 16: an established session's memory):
+ * the layout, the offer waiting for its answer, and the texts of the offer and answer that
+ * settled the session. The answer as read (sipspec_mrcp_answer, about 5 KB) is not kept:
+ * sipspec_mrcp_session_state() reads it again from those two texts the first time it is
+ * asked for, into a copy kept from then on (and refreshed by each answer applied, so the
+ * pointer stays the same for the session's life). */
 struct sipspec_mrcp_session {
   sipspec_fsm oa;                     /* spec/offer_answer.rl */
   sipspec_mrcp_offer_desc desc;       /* addr and username point into the copies below */
-  char addr[SIPSPEC_MRCP_HOST_MAX];
-  char username[64];
+  char *addr, *username;              /* exact-size copies */
   mrcp_slot slots[MRCP_MAX_SLOTS];
-  size_t nslots;
   mrcp_slot settled[MRCP_MAX_SLOTS];  /* the layout as the last answer (or the creation) left it */
-  size_t nsettled;
+  unsigned char nslots, nsettled;
   uint64_t version;                   /* o= sess-version of the next offer */
   char *offer;                        /* the last offer kept, for reading its answer */
   size_t offer_len;
-  sipspec_mrcp_answer checked;        /* the last answer read against it */
-  sipspec_mrcp_answer answer;         /* the answer applied last ... */
-  const sipspec_mrcp_answer *negotiated; /* ... once there is one: &answer, else NULL */
-  mrcp_session_call call;
+  char *done_offer, *done_answer;     /* the offer and answer applied last, or NULL */
+  size_t done_offer_len, done_answer_len;
+  sipspec_mrcp_answer *state;         /* read from them on demand (sipspec_mrcp_session_state) */
+  mrcp_session_call *call;            /* the API call feeding the chart (on the caller's stack) */
 };
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
@@ -76,8 +81,11 @@ sipspec_mrcp_session_t *sipspec_mrcp_session_create(const sipspec_mrcp_offer_des
   sipspec_mrcp_session_t *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->desc = *d;
-  strcpy(s->addr, d->addr);
-  strcpy(s->username, d->username);
+  if (!(s->addr = strdup(d->addr)) || !(s->username = strdup(d->username))) {
+    free(s->addr);
+    free(s);
+    return NULL;
+  }
   s->desc.addr = s->addr;
   s->desc.username = s->username;
   for (size_t i = 0; i < d->nresources; i++) {
@@ -99,6 +107,11 @@ void sipspec_mrcp_session_destroy(sipspec_mrcp_session_t *s) {
   if (!s) return;
   (void)feed(s, SIPSPEC_EV_TU_END);
   free(s->offer);
+  free(s->done_offer);
+  free(s->done_answer);
+  free(s->state);
+  free(s->addr);
+  free(s->username);
   free(s);
 }
 
@@ -135,29 +148,33 @@ int sipspec_mrcp_session_remove(sipspec_mrcp_session_t *s, sipspec_mrcp_resource
 int sipspec_mrcp_session_offer(sipspec_mrcp_session_t *s, char *buf, size_t cap, size_t *len,
                                sipspec_sdp_error *err) {
   if (!s || !buf || !len) return sdp_fail(err, SIPSPEC_E_INVAL, 0, 0, "arguments", "NULL argument");
-  s->call = (mrcp_session_call){.buf = buf, .cap = cap, .len = len, .err = err};
+  mrcp_session_call call = {.buf = buf, .cap = cap, .len = len, .err = err};
+  s->call = &call;
   int rc = feed(s, SIPSPEC_EV_OFFER_WRITE); /* written, not yet kept */
-  if (!rc) rc = s->call.rc;
-  if (!rc && !(s->call.copy = malloc(*len + 1))) rc = sdp_fail(err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
+  if (!rc) rc = call.rc;
+  if (!rc && !(call.copy = malloc(*len + 1))) rc = sdp_fail(err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
   if (!rc) {
-    memcpy(s->call.copy, buf, *len + 1);
-    s->call.copy_len = *len;
+    memcpy(call.copy, buf, *len + 1);
+    call.copy_len = *len;
     rc = feed(s, SIPSPEC_EV_OFFER_MADE); /* the offer is out */
   }
-  free(s->call.copy); /* NULL once kept */
-  s->call = (mrcp_session_call){0};
+  free(call.copy); /* NULL once kept */
+  s->call = NULL;
   return rc;
 }
 
 int sipspec_mrcp_session_apply_answer(sipspec_mrcp_session_t *s, const char *answer, size_t len,
                                       sipspec_sdp_error *err) {
   if (!s || !answer) return sdp_fail(err, SIPSPEC_E_INVAL, 0, 0, "arguments", "NULL argument");
-  s->call = (mrcp_session_call){.answer = answer, .answer_len = len, .err = err};
+  mrcp_session_call call = {.answer = answer, .answer_len = len, .err = err};
+  s->call = &call;
   int rc = feed(s, SIPSPEC_EV_RX_ANSWER); /* read against the offer */
   if (rc) rc = sdp_fail(err, rc, 0, 0, "session", "no offer to answer");
-  else if ((rc = s->call.rc)) (void)feed(s, SIPSPEC_EV_ANSWER_REFUSED); /* nothing changes */
+  else if ((rc = call.rc)) (void)feed(s, SIPSPEC_EV_ANSWER_REFUSED); /* nothing changes */
   else rc = feed(s, SIPSPEC_EV_ANSWER_FITS);
-  s->call = (mrcp_session_call){0};
+  if (!rc) rc = call.rc; /* apply_answer could not keep the texts */
+  free(call.checked);
+  s->call = NULL;
   return rc;
 }
 
@@ -167,7 +184,31 @@ int sipspec_mrcp_session_offer_refused(sipspec_mrcp_session_t *s) {
 }
 
 const sipspec_mrcp_answer *sipspec_mrcp_session_state(const sipspec_mrcp_session_t *s) {
-  return s ? s->negotiated : NULL;
+  if (!s || !s->done_answer) return NULL;
+  if (s->state) return s->state;
+  /* read once more from the texts that were read and applied already: it fits */
+  sipspec_mrcp_session_t *w = (sipspec_mrcp_session_t *)s; /* a cache; s itself is not const */
+  sipspec_mrcp_answer *a = malloc(sizeof *a);
+  if (!a || sipspec_mrcp_answer_parse(s->done_offer, s->done_offer_len, s->done_answer, s->done_answer_len, a,
+                                      NULL) != SIPSPEC_OK) {
+    free(a);
+    return NULL;
+  }
+  return w->state = a;
+}
+
+void mrcp_session_done_texts(const sipspec_mrcp_session_t *s, const char **offer, size_t *offer_len,
+                             const char **answer, size_t *answer_len) {
+  *offer = s ? s->done_offer : NULL;
+  *offer_len = s ? s->done_offer_len : 0;
+  *answer = s ? s->done_answer : NULL;
+  *answer_len = s ? s->done_answer_len : 0;
+}
+
+void mrcp_session_drop_state(sipspec_mrcp_session_t *s) {
+  if (!s) return;
+  free(s->state);
+  s->state = NULL;
 }
 
 const sipspec_mrcp_channel *sipspec_mrcp_session_channel(const sipspec_mrcp_session_t *s,
@@ -181,7 +222,7 @@ const sipspec_mrcp_channel *sipspec_mrcp_session_channel(const sipspec_mrcp_sess
 /* ---- actions (spec/offer_answer.rl) ------------------------------------------------------ */
 
 static void write_offer(sipspec_mrcp_session_t *s, int existing) {
-  mrcp_session_call *c = &s->call;
+  mrcp_session_call *c = s->call;
   c->rc = mrcp_offer_write(&s->desc, s->slots, s->nslots, s->version, existing, c->buf, c->cap, c->len, c->err);
 }
 
@@ -195,24 +236,50 @@ static void oa_act_write_offer_existing(sipspec_mrcp_session_t *s) { write_offer
  * 3264 8: the o= version increments by one). */
 static void oa_act_keep_offer(sipspec_mrcp_session_t *s) {
   free(s->offer);
-  s->offer = s->call.copy;
-  s->offer_len = s->call.copy_len;
-  s->call.copy = NULL;
+  s->offer = s->call->copy;
+  s->offer_len = s->call->copy_len;
+  s->call->copy = NULL;
   s->version++;
 }
 
 static void oa_act_check_answer(sipspec_mrcp_session_t *s) {
-  mrcp_session_call *c = &s->call;
-  c->rc = sipspec_mrcp_answer_parse(s->offer, s->offer_len, c->answer, c->answer_len, &s->checked, c->err);
+  mrcp_session_call *c = s->call;
+  if (!(c->checked = malloc(sizeof *c->checked))) {
+    c->rc = sdp_fail(c->err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
+    return;
+  }
+  c->rc = sipspec_mrcp_answer_parse(s->offer, s->offer_len, c->answer, c->answer_len, c->checked, c->err);
 }
 
 /* The session is the answer's; a stream the server rejected is no longer part of it. */
 static void oa_act_apply_answer(sipspec_mrcp_session_t *s) {
-  for (size_t i = 0; i < s->checked.nchannels; i++)
-    if (s->checked.channels[i].rejected && s->checked.channels[i].mline < s->nslots)
-      s->slots[s->checked.channels[i].mline].active = 0;
-  s->answer = s->checked;
-  s->negotiated = &s->answer;
+  mrcp_session_call *c = s->call;
+  const sipspec_mrcp_answer *a = c->checked;
+  for (size_t i = 0; i < a->nchannels; i++)
+    if (a->channels[i].rejected && a->channels[i].mline < s->nslots) s->slots[a->channels[i].mline].active = 0;
+  /* the texts it was read from, for sipspec_mrcp_session_state(); the offer is answered */
+  char *ans = malloc(c->answer_len + 1);
+  if (!ans) {
+    c->rc = sdp_fail(c->err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
+  } else {
+    memcpy(ans, c->answer, c->answer_len);
+    ans[c->answer_len] = '\0';
+    free(s->done_answer);
+    s->done_answer = ans;
+    s->done_answer_len = c->answer_len;
+    free(s->done_offer);
+    s->done_offer = s->offer;
+    s->done_offer_len = s->offer_len;
+    s->offer = NULL;
+    s->offer_len = 0;
+  }
+  if (c->rc) return;
+  if (s->state) {
+    *s->state = *a; /* read before: the same pointer, the new state */
+  } else {
+    s->state = c->checked; /* read already: the state until the caller drops it */
+    c->checked = NULL;
+  }
 }
 
 /* The layout the answer settled: what a refused re-offer goes back to. */

@@ -105,12 +105,9 @@ static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
     return;
   }
   uint32_t cseq = sipspec_msg_cseq(req);
-  if (send_2xx(c, t, cseq, h) != SIPSPEC_OK) { /* c->ok copied h: sent again with these until the ACK */
-    free(h);
-    return;
-  }
-  free(c->final_headers);
-  c->final_headers = h;
+  int sent = send_2xx(c, t, cseq, h); /* c->ok copied h: sent again with these until the ACK */
+  free(h);
+  if (sent != SIPSPEC_OK) return;
   c->invite_cseq = cseq;
   if (timed) session_refreshed(c); /* RFC 4028 10: only a 2xx refreshes */
   srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), 200);
@@ -314,10 +311,12 @@ static void call_act_send_progress(srv_call *c) {
   }
   if (c->final_status >= 300) {
     if (c->ist) (void)srv_respond(srv, c->ist, c->final_status, NULL, NULL, NULL, 0);
+    srv_call_drop_setup_headers(c);
     (void)post(c, SIPSPEC_EV_TU_300_699, NULL, NULL);
     return;
   }
   int rc = c->ist ? send_2xx(c, c->ist, c->invite_cseq, c->final_headers) : SIPSPEC_E_STATE;
+  srv_call_drop_setup_headers(c); /* c->ok copied them: sent again with these until the ACK */
   (void)post(c, rc == SIPSPEC_OK ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_SEND_FAILED, NULL, NULL);
 }
 
@@ -509,7 +508,7 @@ static void call_act_send_bye(srv_call *c) {
   char via[SIPSPEC_SOCKADDR_STRLEN + 32];
   sipspec_dialog_req r = {0};
   r.method = "BYE";
-  r.headers = c->bye_extra[0] ? c->bye_extra : NULL; /* a Reason (RFC 3326), or none */
+  r.headers = c->bye_extra; /* a Reason (RFC 3326), or none */
   int rc = srv_route_via(srv, c->bye_kind, &c->bye_dest, via, sizeof via);
   if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
   if (!rc) rc = sipspec_dialog_request(c->dlg, &r, NULL);
@@ -631,6 +630,7 @@ void srv_call_free(srv_call *c) {
   free(c->offer);
   free(c->final_headers);
   free(c->ring_headers);
+  free(c->bye_extra);
   free(c);
 }
 
@@ -751,7 +751,7 @@ srv_call *srv_call_find_merged(sipspec_server *srv, const sipspec_msg *req) {
   uint32_t cseq = sipspec_msg_cseq(req);
   uint32_t h = srv_call_id_hash(id.call_id, strlen(id.call_id));
   for (srv_call *c = srv->by_call_id[h % SRV_CALL_BUCKETS]; c; c = c->hnext) {
-    const sipspec_dialog_id *cid = sipspec_dialog_id_get(c->dlg);
+    const sipspec_dialog_idref *cid = sipspec_dialog_id_get(c->dlg);
     if (c->hash != h) continue;
     if (!strcmp(id.call_id, cid->call_id) && !strcmp(id.remote_tag, cid->remote_tag) &&
         c->invite_cseq == cseq)

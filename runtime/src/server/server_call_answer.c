@@ -3,6 +3,7 @@
  * Record-Route copied into the dialog's responses (RFC 3261 12.1.1), and the session timer
  * it grants (RFC 4028 9: 422 below our Min-SE, Session-Expires and the refresher in the
  * 2xx). The call's phases and actions are server_call.c's. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,25 @@ int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg 
   return 0;
 }
 
+void srv_strf(char **dst, const char *fmt, ...) {
+  char buf[256], *c = NULL;
+  if (fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    c = strdup(buf); /* without memory: none */
+  }
+  free(*dst);
+  *dst = c;
+}
+
+void srv_call_drop_setup_headers(srv_call *c) {
+  free(c->final_headers);
+  free(c->ring_headers);
+  c->final_headers = c->ring_headers = NULL;
+}
+
 /* The answer to req's offer into c->answer; 0, or 488 (answered with a Warning). */
 int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_server *srv = c->srv;
@@ -124,6 +144,11 @@ int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   free(c->offer);
   c->offer = o;
   c->offer_len = offer.len;
+  /* kept while the call lives (its 2xx, a refresh re-INVITE, sipspec_server_call_sdp): only
+   * the bytes written, not the room the writer was given */
+  char *fit = realloc(buf, len + 1);
+  if (fit) buf = fit;
+  buf[len] = '\0';
   free(c->answer);
   c->answer = buf;
   c->answer_len = len;
@@ -252,10 +277,12 @@ int srv_call_timer_lines(sipspec_build *b, const srv_call *c) {
 }
 
 /* Our BYE's Reason (RFC 3326 2): "SIP;cause=<cause>;text=\"<text>\"", written with the
- * builder into c->bye_extra ("" when it cannot be: the BYE goes without). */
+ * builder, kept in c->bye_extra (NULL when it cannot be: the BYE goes without). */
 void srv_call_bye_reason(srv_call *c, unsigned cause, const char *text) {
+  char line[160];
   sipspec_build b;
-  sipspec_build_init(&b, c->bye_extra, sizeof c->bye_extra - 1);
+  sipspec_build_init(&b, line, sizeof line - 1);
   sipspec_build_reason(&b, sipspec_span_z("SIP"), cause, sipspec_span_z(text));
-  c->bye_extra[b.err ? 0 : b.len] = '\0';
+  line[b.err ? 0 : b.len] = '\0';
+  srv_strf(&c->bye_extra, b.err ? NULL : "%s", line);
 }

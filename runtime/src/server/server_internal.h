@@ -95,7 +95,8 @@ struct srv_call {
   unsigned rtp_port;               /* the m=audio port of our answers (0: none chosen yet) */
   char *final_headers;             /* the extra header lines of the pending 2xx (Contact, the
                                     * INVITE's Record-Route lines, 12.1.1; Content-Type) */
-  char *ring_headers;              /* those of our 180s (Contact, Record-Route) */
+  char *ring_headers;              /* those of our 180s (Contact, Record-Route); both freed
+                                    * once the final response to the INVITE is out */
   int final_status;                /* planned final response of the pending INVITE */
   unsigned rings_sent;
   sipspec_uas_2xx ok;              /* the 2xx again until the ACK (13.3.1.4); while it waits
@@ -107,11 +108,10 @@ struct srv_call {
   sipspec_resolve_query *query;    /* the next hop's name being resolved, or NULL */
   sipspec_tp_kind bye_kind;
   sipspec_sockaddr bye_dest;
-  /* the session timer (RFC 4028 9, 10): the lines of our last 2xx to a session refresh
-   * request, "" for none; the interval granted (0: none), who refreshes (1: we do), the
-   * largest Min-SE the client said, whether its Allow lists UPDATE, when the last 2xx to
-   * a refresh went out (clock ms) */
-  char se_lines[96];
+  /* the session timer (RFC 4028 9, 10): the interval granted (0: none; our 2xx's lines are
+   * written from it, srv_call_timer_lines()), who refreshes (1: we do), the largest Min-SE
+   * the client said, whether its Allow lists UPDATE, when the last 2xx to a refresh went
+   * out (clock ms) */
   unsigned se_interval, se_min;
   int se_uas, peer_update;
   uint64_t se_since_ms;
@@ -122,8 +122,8 @@ struct srv_call {
   int refresh_status;              /* its final status (0: none came) */
   sipspec_tp_kind req_kind;
   sipspec_sockaddr req_dest;
-  /* header lines our BYE carries (a Reason, RFC 3326), "" for none */
-  char bye_extra[96];
+  /* header lines our BYE carries (a Reason, RFC 3326), NULL for none */
+  char *bye_extra;
 };
 
 /* server.c */
@@ -207,6 +207,8 @@ int srv_auth_create(sipspec_server *srv, char *err, size_t errlen);
 int srv_auth_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
 
 /* server_call_answer.c: the answer, the Contact and the session timer a call grants */
+/* *dst replaced by a formatted string kept at its size (fmt NULL: freed, NULL). */
+void srv_strf(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Our Contact URI on the transport of c's flow (contact_host / contact_port when set). */
 const char *srv_call_our_contact(const srv_call *c, char *out, size_t cap);
 int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
@@ -215,8 +217,11 @@ char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sd
 /* Writes "Require: timer" and the Session-Expires our 2xx grants (RFC 4028 9), from the
  * interval and refresher c has; nothing when it has none. Returns b's error. */
 int srv_call_timer_lines(sipspec_build *b, const srv_call *c);
-/* Writes our BYE's Reason (RFC 3326) into c->bye_extra ("" when it cannot be written). */
+/* Writes our BYE's Reason (RFC 3326) into c->bye_extra (NULL when it cannot be written). */
 void srv_call_bye_reason(srv_call *c, unsigned cause, const char *text);
+/* The final response to the INVITE is out: the header lines of its 180s and of its final
+ * response are freed (a held dialog keeps only what later requests need). */
+void srv_call_drop_setup_headers(srv_call *c);
 unsigned srv_call_min_se(const sipspec_server *srv);
 int srv_call_supports_timer(const sipspec_msg *req);
 int srv_call_lists_update(const sipspec_msg *m);

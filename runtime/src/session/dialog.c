@@ -34,13 +34,16 @@ typedef struct dlg_pending {
   int has_routes;               /* a 2xx: the route set is (re)computed (13.2.2.4) */
 } dlg_pending;
 
+/* What a dialog keeps lives as long as the dialog (issue 16: an established session's
+ * memory): the id's strings and the route set at their size; what a response being fed
+ * contributes (dlg_pending) only during that feed. */
 struct sipspec_dialog {
   sipspec_dialog_role role;
   sipspec_fsm fsm;
   sipspec_dialog_callbacks cb;
-  sipspec_dialog_id id;
+  sipspec_dialog_idref id;      /* malloc'd strings, or dlg_empty */
   char *local_uri, *remote_uri, *remote_target;
-  char *routes[DLG_MAX_ROUTES];
+  char **routes;                /* n_routes of them, or NULL */
   size_t n_routes;
   uint32_t local_cseq, remote_cseq;
   uint32_t refresh_cseq;        /* CSeq of the last re-INVITE sent (target refresh), 0: none */
@@ -54,7 +57,7 @@ struct sipspec_dialog {
   const sipspec_msg *cur_msg;
   const sipspec_dialog_req *cur_req;
   uint32_t cur_cseq;
-  dlg_pending pend;
+  dlg_pending *pend;            /* during a feed by sipspec_dialog_rx_invite_response(), else NULL */
   int cseq_refused;
   int act_err;
   int busy;
@@ -62,6 +65,24 @@ struct sipspec_dialog {
 };
 
 /* ---- small helpers --------------------------------------------------------------------- */
+
+static const char dlg_empty[] = "";
+
+/* An id string of at most max bytes, copied (dlg_empty for ""). */
+static int id_set(const char **dst, sipspec_span v, size_t max) {
+  if (v.len > max) return SIPSPEC_E_RANGE;
+  char *c = NULL;
+  if (v.len && !(c = sipspec_span_dup(v))) return SIPSPEC_E_NOMEM;
+  if (*dst && *dst != dlg_empty) free((char *)*dst);
+  *dst = c ? c : dlg_empty;
+  return SIPSPEC_OK;
+}
+
+static void id_free(sipspec_dialog_idref *id) {
+  const char **v[3] = {&id->call_id, &id->local_tag, &id->remote_tag};
+  for (int i = 0; i < 3; i++)
+    if (*v[i] && *v[i] != dlg_empty) free((char *)*v[i]);
+}
 
 static int set_str(char **dst, const char *src) {
   char *p = NULL;
@@ -81,7 +102,20 @@ static void pending_clear(dlg_pending *p) {
 
 static void routes_clear(sipspec_dialog *d) {
   for (size_t i = 0; i < d->n_routes; i++) free(d->routes[i]);
+  free(d->routes);
+  d->routes = NULL;
   d->n_routes = 0;
+}
+
+/* The route set becomes the n strings of r (taken over). */
+static int routes_take(sipspec_dialog *d, char **r, size_t n) {
+  char **a = n ? malloc(n * sizeof *a) : NULL;
+  if (n && !a) return SIPSPEC_E_NOMEM;
+  routes_clear(d);
+  if (n) memcpy(a, r, n * sizeof *a);
+  d->routes = a;
+  d->n_routes = n;
+  return SIPSPEC_OK;
 }
 
 /* The route set from msg's Record-Route values, reversed for the UAC (12.1.2), as received
@@ -124,6 +158,11 @@ int sipspec_dialog_id_of_msg(const sipspec_msg *m, sipspec_dialog_id *out) {
   return rc;
 }
 
+int sipspec_dialog_has_id(const sipspec_dialog *d, const sipspec_dialog_id *id) {
+  return !strcmp(d->id.call_id, id->call_id) && !strcmp(d->id.local_tag, id->local_tag) &&
+         !strcmp(d->id.remote_tag, id->remote_tag);
+}
+
 int sipspec_dialog_id_equal(const sipspec_dialog_id *a, const sipspec_dialog_id *b) {
   return !strcmp(a->call_id, b->call_id) && !strcmp(a->local_tag, b->local_tag) &&
          !strcmp(a->remote_tag, b->remote_tag);
@@ -145,14 +184,15 @@ static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
   if (!d) return SIPSPEC_E_NOMEM;
   d->role = role;
   if (cb) d->cb = *cb;
-  int rc = sipspec_span_copy(d->id.call_id, sizeof d->id.call_id, call_id);
+  d->id = (sipspec_dialog_idref){dlg_empty, dlg_empty, dlg_empty};
+  int rc = id_set(&d->id.call_id, call_id, SIPSPEC_DIALOG_CALL_ID_MAX);
   if (role == SIPSPEC_DIALOG_ROLE_UAC) {
-    if (!rc) rc = sipspec_span_copy(d->id.local_tag, sizeof d->id.local_tag, from_tag);
+    if (!rc) rc = id_set(&d->id.local_tag, from_tag, SIPSPEC_DIALOG_TAG_MAX);
     d->local_uri = sipspec_span_dup(from_uri);
     d->remote_uri = sipspec_span_dup(to_uri);
     d->local_cseq = cseq;
   } else {
-    if (!rc) rc = sipspec_span_copy(d->id.remote_tag, sizeof d->id.remote_tag, from_tag);
+    if (!rc) rc = id_set(&d->id.remote_tag, from_tag, SIPSPEC_DIALOG_TAG_MAX);
     d->local_uri = sipspec_span_dup(to_uri);
     d->remote_uri = sipspec_span_dup(from_uri);
     d->remote_cseq = cseq;
@@ -208,10 +248,15 @@ int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
   sipspec_dialog *d;
   int rc = dlg_new(invite, SIPSPEC_DIALOG_ROLE_UAS, local, cb, &d);
   if (rc) return rc;
-  snprintf(d->id.local_tag, sizeof d->id.local_tag, "%s", local_tag);
-  rc = contact_uri(invite, &d->remote_target);
+  rc = id_set(&d->id.local_tag, (sipspec_span){local_tag, strlen(local_tag)}, SIPSPEC_DIALOG_TAG_MAX);
+  if (!rc) rc = contact_uri(invite, &d->remote_target);
   if (rc == SIPSPEC_E_NOTFOUND) rc = SIPSPEC_E_DIALOG_BAD_MESSAGE; /* 8.1.1.8: INVITE needs one */
-  if (!rc) rc = read_routes(invite, 0, d->routes, &d->n_routes);
+  char *routes[DLG_MAX_ROUTES];
+  size_t n = 0;
+  if (!rc) rc = read_routes(invite, 0, routes, &n);
+  if (!rc) rc = routes_take(d, routes, n);
+  if (rc)
+    for (size_t i = 0; i < n; i++) free(routes[i]);
   if (rc) {
     sipspec_dialog_destroy(d);
     return rc;
@@ -223,7 +268,7 @@ int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
 void sipspec_dialog_destroy(sipspec_dialog *d) {
   if (!d) return;
   assert(!d->busy);
-  pending_clear(&d->pend);
+  id_free(&d->id);
   routes_clear(d);
   free(d->local_uri);
   free(d->remote_uri);
@@ -332,18 +377,19 @@ static int request_fields(sipspec_dialog *d, const char *method, uint32_t cseq, 
 /* ---- actions ------------------------------------------------------------------------------ */
 
 static void commit_target(sipspec_dialog *d) {
-  if (!d->pend.target) return;
+  if (!d->pend || !d->pend->target) return;
   free(d->remote_target);
-  d->remote_target = d->pend.target;
-  d->pend.target = NULL;
+  d->remote_target = d->pend->target;
+  d->pend->target = NULL;
 }
 
 static void commit_routes(sipspec_dialog *d) {
-  if (!d->pend.has_routes) return;
-  routes_clear(d);
-  for (size_t i = 0; i < d->pend.n_routes; i++) d->routes[i] = d->pend.routes[i];
-  d->n_routes = d->pend.n_routes;
-  d->pend.n_routes = 0;
+  if (!d->pend || !d->pend->has_routes) return;
+  if (routes_take(d, d->pend->routes, d->pend->n_routes) != SIPSPEC_OK) {
+    d->act_err = SIPSPEC_E_NOMEM; /* the route set stays as it was */
+    return;
+  }
+  d->pend->n_routes = 0;
 }
 
 /* Early: each 1xx/2xx with a Contact sets the remote target, and the 2xx sets the route set
@@ -362,11 +408,15 @@ static void dlg_act_refresh_remote_target(sipspec_dialog *d) {
 
 static void dlg_act_create_dialog(sipspec_dialog *d) {
   if (d->role == SIPSPEC_DIALOG_ROLE_UAS) return; /* everything came from the INVITE */
-  if (d->pend.remote_tag)
-    snprintf(d->id.remote_tag, sizeof d->id.remote_tag, "%s", d->pend.remote_tag);
+  if (!d->pend) return;
+  if (d->pend->remote_tag) {
+    if (d->id.remote_tag != dlg_empty) free((char *)d->id.remote_tag);
+    d->id.remote_tag = d->pend->remote_tag; /* taken over */
+    d->pend->remote_tag = NULL;
+  }
   commit_target(d);
   /* A 1xx creates the early dialog with the route set of the 1xx (12.1.2). */
-  d->pend.has_routes = 1;
+  d->pend->has_routes = 1;
   commit_routes(d);
 }
 
@@ -480,7 +530,8 @@ static int feed(sipspec_dialog *d, int ev, const sipspec_msg *msg, const sipspec
   d->busy = 0;
   d->cur_msg = NULL;
   d->cur_req = NULL;
-  pending_clear(&d->pend);
+  if (d->pend) pending_clear(d->pend);
+  d->pend = NULL;
   if (rc) return rc;
   if (d->act_err) return d->act_err;
   if (d->cseq_refused) return SIPSPEC_E_DIALOG_CSEQ_ORDER;
@@ -500,7 +551,8 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
   if (status >= 300) return feed(d, SIPSPEC_EV_RX_300_699, resp, NULL);
   if (status == 100 || !to.tag.len) return SIPSPEC_E_FSM_IGNORED; /* no dialog without a tag */
   if (to.tag.len > SIPSPEC_DIALOG_TAG_MAX) return SIPSPEC_E_RANGE;
-  dlg_pending *p = &d->pend;
+  dlg_pending pend, *p = &pend;
+  memset(p, 0, sizeof *p);
   int rc = SIPSPEC_OK;
   if (!(p->remote_tag = sipspec_span_dup(to.tag))) rc = SIPSPEC_E_NOMEM;
   if (!rc) {
@@ -519,6 +571,7 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
   /* 12.2.1.2: only the 2xx to the last re-INVITE refreshes the target (the chart's
    * Confirmed__RX_2XX runs refresh_remote_target; see dlg_act_refresh_remote_target). */
   d->refresh_match = status >= 200 && d->refresh_cseq && sipspec_msg_cseq(resp) == d->refresh_cseq;
+  d->pend = p; /* feed() clears it */
   return feed(d, status >= 200 ? SIPSPEC_EV_RX_2XX : SIPSPEC_EV_RX_1XX, resp, NULL);
 }
 
@@ -612,7 +665,7 @@ int sipspec_dialog_match_response(const sipspec_dialog *d, const sipspec_msg *re
   return !d->id.remote_tag[0] || !to.tag.len || sipspec_span_eq(to.tag, d->id.remote_tag);
 }
 
-const sipspec_dialog_id *sipspec_dialog_id_get(const sipspec_dialog *d) { return &d->id; }
+const sipspec_dialog_idref *sipspec_dialog_id_get(const sipspec_dialog *d) { return &d->id; }
 sipspec_dialog_role sipspec_dialog_role_get(const sipspec_dialog *d) { return d->role; }
 int sipspec_dialog_state(const sipspec_dialog *d) { return sipspec_fsm_state(&d->fsm); }
 const char *sipspec_dialog_state_name(const sipspec_dialog *d) { return sipspec_fsm_state_name(&d->fsm); }

@@ -66,6 +66,12 @@ typedef struct sipspec_dialog_id {
   char remote_tag[SIPSPEC_DIALOG_TAG_MAX + 1];
 } sipspec_dialog_id;
 
+/* A dialog's own id as it keeps it (each string at its size; remote_tag "" while a UAC
+ * dialog has none yet). */
+typedef struct sipspec_dialog_idref {
+  const char *call_id, *local_tag, *remote_tag;
+} sipspec_dialog_idref;
+
 /* The id of the dialog a received message belongs to, seen from the receiver: for a
  * request local = To tag, remote = From tag (12.2.2); for a response local = From tag,
  * remote = To tag. SIPSPEC_E_DIALOG_BAD_MESSAGE without Call-ID/From/To,
@@ -239,7 +245,9 @@ int sipspec_dialog_match_request(const sipspec_dialog *d, const sipspec_msg *req
 /* Call-ID and From tag == local tag, and To tag == remote tag once that is known. 1 or 0. */
 int sipspec_dialog_match_response(const sipspec_dialog *d, const sipspec_msg *resp);
 
-const sipspec_dialog_id *sipspec_dialog_id_get(const sipspec_dialog *d);
+const sipspec_dialog_idref *sipspec_dialog_id_get(const sipspec_dialog *d);
+/* 1 when id (sipspec_dialog_id_of_msg()) is d's id, else 0. */
+int sipspec_dialog_has_id(const sipspec_dialog *d, const sipspec_dialog_id *id);
 sipspec_dialog_role sipspec_dialog_role_get(const sipspec_dialog *d);
 /* SIPSPEC_DIALOG_IDLE .. SIPSPEC_DIALOG_TERMINATED (sipspec/chart_dialog.h) and its name. */
 int sipspec_dialog_state(const sipspec_dialog *d);

@@ -34,11 +34,13 @@
  * while an INVITE exchange runs (14.2).
  */
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "sdp/mrcp_internal.h"
 #include "session/session_internal.h"
 #include "sipspec/chart_dialog.h"
 #include "sipspec/chart_uac_session.h"
@@ -50,8 +52,37 @@
 /* ---- small helpers ---------------------------------------------------------------------- */
 
 
+void session_set_str(char **dst, const char *src) {
+  char *c = src && *src ? strdup(src) : NULL; /* without memory: "" */
+  free(*dst);
+  *dst = c;
+}
+
+const char *session_reason_str(const sipspec_session *s) { return s->reason ? s->reason : ""; }
+
+void session_reasonf(sipspec_session *s, const char *fmt, ...) {
+  char buf[SESSION_REASON_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  session_set_str(&s->reason, buf);
+}
+
+void session_strf(char **dst, const char *fmt, ...) {
+  char buf[SESSION_REASON_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  session_set_str(dst, buf);
+}
+
 void session_set_reason(sipspec_session *s, const char *fmt, const char *a) {
-  snprintf(s->reason, sizeof s->reason, fmt, a);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  session_reasonf(s, fmt, a);
+#pragma GCC diagnostic pop
 }
 
 void session_copy_span_z(char *dst, size_t cap, sipspec_span v) {
@@ -63,16 +94,33 @@ void session_copy_span_z(char *dst, size_t cap, sipspec_span v) {
 /* The status, reason phrase and Warning text of a final response into the session. */
 void session_note_response(sipspec_session *s, const sipspec_msg *resp) {
   s->status = sipspec_msg_status(resp);
-  session_copy_span_z(s->reason, sizeof s->reason, sipspec_msg_reason(resp));
-  s->warning[0] = '\0';
+  char buf[SESSION_REASON_MAX];
+  session_copy_span_z(buf, sizeof buf, sipspec_msg_reason(resp));
+  session_set_str(&s->reason, buf);
+  buf[0] = '\0';
   long i = sipspec_msg_find(resp, "Warning", 0);
   sipspec_header h;
-  if (i >= 0 && sipspec_msg_header(resp, (size_t)i, &h) == SIPSPEC_OK) session_copy_span_z(s->warning, sizeof s->warning, h.value);
+  if (i >= 0 && sipspec_msg_header(resp, (size_t)i, &h) == SIPSPEC_OK) session_copy_span_z(buf, 160, h.value);
+  session_set_str(&s->warning, buf);
 }
 
 sipspec_response_info session_info_of(const sipspec_session *s) {
-  sipspec_response_info info = {s->status, s->reason, s->warning[0] ? s->warning : NULL};
+  sipspec_response_info info = {s->status, session_reason_str(s), s->warning};
   return info;
+}
+
+/* The session is established: the INVITE's text, its offer (the negotiated copy is kept)
+ * and the offer description are not needed any more. The Call-ID, tags, credentials and
+ * target stay (another fork's 2xx is answered from them, 13.2.2.4). */
+void session_drop_setup(sipspec_session *s) {
+  free(s->invite);
+  s->invite = NULL;
+  s->invite_len = 0;
+  free(s->offer);
+  s->offer = NULL;
+  s->offer_len = 0;
+  free(s->desc);
+  s->desc = NULL;
 }
 
 /* A slot for a new client transaction. A keep-alive's OPTIONS that has its final response
@@ -168,21 +216,38 @@ static void session_act_ack_again(sipspec_session *s) {
 }
 
 /* Keeps the session as negotiated: our offer and the server's answer (copies). */
+/* A text the MRCP session keeps already is shared, else copied (*own says so). */
+static char *keep_text(const char *p, size_t len, const char *mrcp_text, size_t mrcp_len, int *own) {
+  if (mrcp_text && mrcp_len == len && (p == mrcp_text || !memcmp(p, mrcp_text, len))) {
+    *own = 0;
+    return (char *)mrcp_text;
+  }
+  char *c = malloc(len ? len : 1);
+  if (c && len) memcpy(c, p, len);
+  *own = 1;
+  return c;
+}
+
 void session_keep_negotiated(sipspec_session *s, const char *local, size_t local_len, sipspec_span remote) {
-  char *l = malloc(local_len ? local_len : 1), *r = malloc(remote.len ? remote.len : 1);
-  if (!l || !r) {
-    free(l);
-    free(r);
+  const char *mo = NULL, *ma = NULL;
+  size_t mo_len = 0, ma_len = 0;
+  if (s->mrcp) mrcp_session_done_texts(s->mrcp, &mo, &mo_len, &ma, &ma_len);
+  int own_l = 0, own_r = 0;
+  char *l = keep_text(local, local_len, mo, mo_len, &own_l), *r = keep_text(remote.p, remote.len, ma, ma_len, &own_r);
+  if (!l || !r) { /* without memory: what is shared may have gone with the last answer */
+    if (own_l) free(l);
+    if (own_r) free(r);
+    if (!(s->own_sdp & 1)) s->local_sdp = NULL;
+    if (!(s->own_sdp & 2)) s->remote_sdp = NULL;
     return;
   }
-  if (local_len) memcpy(l, local, local_len);
-  if (remote.len) memcpy(r, remote.p, remote.len);
-  free(s->local_sdp);
-  free(s->remote_sdp);
+  if (s->own_sdp & 1) free(s->local_sdp);
+  if (s->own_sdp & 2) free(s->remote_sdp);
   s->local_sdp = l;
   s->local_len = local_len;
   s->remote_sdp = r;
   s->remote_len = remote.len;
+  s->own_sdp = (unsigned char)(own_l | own_r << 1);
 }
 
 static void session_act_report_answered(sipspec_session *s) {
@@ -196,21 +261,27 @@ static void session_act_report_answered(sipspec_session *s) {
     memset(&e, 0, sizeof e);
     int rc = sipspec_mrcp_session_apply_answer(s->mrcp, body.p ? body.p : "", body.len, &e);
     if (rc) {
-      snprintf(s->reason, sizeof s->reason, "the answer does not fit the offer: %s", sipspec_strerror(rc));
+      session_reasonf(s, "the answer does not fit the offer: %s", sipspec_strerror(rc));
       session_post(s, SIPSPEC_EV_ANSWER_REFUSED, NULL); /* ACKed, now BYE (queued before any callback) */
       session_report_failed(s, SIPSPEC_RESULT_BAD_ANSWER);
       return;
     }
-    ans = sipspec_mrcp_session_state(s->mrcp);
-    s->answer_copy = *ans;
-    s->have_answer = 1;
+    ans = sipspec_mrcp_session_state(s->mrcp); /* read for on_answered */
   }
   session_keep_negotiated(s, s->offer, s->offer_len, body);
+  session_drop_setup(s);
   s->result = SIPSPEC_RESULT_OK;
   s->ua->tel.sessionsEstablished++;
   session_update_post(s, SIPSPEC_EV_TU_START, NULL); /* re-INVITEs may follow (14.1) */
   session_timer_feed(s, session_timer_classify_2xx(s, m), m); /* RFC 4028 7.2 */
   if (s->cb.on_answered) s->cb.on_answered(s, ans, body.p, body.len, s->cb.user);
+  session_answer_done(s);
+}
+
+/* The answer read for a callback is not kept (about 5 KB) unless the application asked for
+ * it (sipspec_session_answer()): read again when it does. */
+void session_answer_done(sipspec_session *s) {
+  if (s->mrcp && !s->answer_asked) mrcp_session_drop_state(s->mrcp);
 }
 
 /* ---- failover (RFC 3263 4.3) ---- */
@@ -244,8 +315,8 @@ static void session_act_note_failure(sipspec_session *s) {
   }
   if (s->target_i < s->ntargets) {
     struct session_target *t = &s->targets[s->target_i];
-    if (s->cur_ev == SIPSPEC_EV_RX_300_699) snprintf(t->left, sizeof t->left, "%d %.80s", s->status, s->reason);
-    else snprintf(t->left, sizeof t->left, "%.95s", s->reason);
+    if (s->cur_ev == SIPSPEC_EV_RX_300_699) snprintf(t->left, sizeof t->left, "%d %.80s", s->status, session_reason_str(s));
+    else snprintf(t->left, sizeof t->left, "%.95s", session_reason_str(s));
     if (s->cur_ev != SIPSPEC_EV_RX_300_699 || s->status == 503) {
       long ra = s->cur_ev == SIPSPEC_EV_RX_300_699 && s->cur_msg ? sipspec_msg_retry_after(s->cur_msg) : -1;
       target_avoid(s->ua, t, ra > 0 && ra <= 86400 ? (uint64_t)ra * 1000u : UA_AVOID_MS); /* RFC 3261 20.33 */
@@ -290,8 +361,8 @@ static void session_act_report_give_up(sipspec_session *s) {
  * kept; no pending INVITE transaction, no CANCEL. */
 static void session_act_send_cancel(sipspec_session *s) {
   sipspec_tsx *inv = NULL;
-  for (int i = 0; i < SESSION_MAX_TSX; i++)
-    if (s->tsx[i].t && s->tsx[i].role == ST_INVITE) inv = s->tsx[i].t;
+  for (const session_tsx *x = s->tsx; x; x = x->next)
+    if (x->t && x->role == ST_INVITE) inv = x->t;
   if (!inv) return;
   size_t cap = strlen(s->ua->user_agent) + 16;
   char *hdr = malloc(cap);
@@ -459,10 +530,10 @@ static void finish(sipspec_session *s) {
    * response, Timer F, a transport error, a BYE that could not be sent): kept apart, so
    * that the application can tell it from the INVITE's (sipspec_session_bye_status()). */
   s->bye_status = -1;
-  s->bye_reason[0] = '\0';
+  session_set_str(&s->bye_reason, NULL);
   if (s->bye_tried) {
     s->bye_status = s->status;
-    snprintf(s->bye_reason, sizeof s->bye_reason, "%s", s->reason);
+    session_set_str(&s->bye_reason, s->reason);
   }
   session_update_post(s, SIPSPEC_EV_TU_END, NULL); /* 14.1: no re-INVITE once hung up */
   (void)sipspec_fsm_feed(&s->st, SIPSPEC_EV_TU_END); /* no refresh once hung up */
@@ -470,10 +541,10 @@ static void finish(sipspec_session *s) {
   host_timers_stop(&s->upd_timers);
   host_timers_stop(&s->st_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
-  for (int i = 0; i < SESSION_MAX_TSX; i++)
-    if (s->tsx[i].t) {
-      sipspec_tsx_set_callbacks(s->tsx[i].t, NULL);
-      s->tsx[i].t = NULL;
+  for (session_tsx *x = s->tsx; x; x = x->next) /* freed with the session (a callback of one may be running) */
+    if (x->t) {
+      sipspec_tsx_set_callbacks(x->t, NULL);
+      x->t = NULL;
     }
   ua_session_bury(s->ua, s);
   if (s->cb.on_terminated) s->cb.on_terminated(s, s->end_by, s->cb.user);
@@ -492,13 +563,13 @@ int session_post(sipspec_session *s, int ev, const sipspec_msg *msg) {
   if (s->busy) {
     /* A message cannot outlive its receive call (the peer retransmits it). */
     if (msg || s->q_len == SESSION_QUEUE_MAX) return SIPSPEC_E_AGAIN;
-    s->q[(s->q_head + s->q_len++) % SESSION_QUEUE_MAX].ev = ev;
+    s->q[(s->q_head + s->q_len++) % SESSION_QUEUE_MAX] = (short)ev;
     return SIPSPEC_OK;
   }
   s->busy = 1;
   int rc = feed_one(s, ev, msg);
   for (int guard = 0; s->q_len && guard < 4 * SESSION_QUEUE_MAX; guard++) {
-    int e = s->q[s->q_head].ev;
+    int e = s->q[s->q_head];
     s->q_head = (s->q_head + 1) % SESSION_QUEUE_MAX;
     s->q_len--;
     feed_one(s, e, NULL);
@@ -535,7 +606,7 @@ int session_matches(const sipspec_session *s, const sipspec_msg *m, int is_reque
 int session_matches_call(const sipspec_session *s, const sipspec_msg *resp) {
   sipspec_addr from;
   if (!s->dialog || sipspec_fsm_terminated(&s->fsm) || sipspec_msg_from(resp, &from) != SIPSPEC_OK) return 0;
-  const sipspec_dialog_id *id = sipspec_dialog_id_get(s->dialog);
+  const sipspec_dialog_idref *id = sipspec_dialog_id_get(s->dialog);
   sipspec_span cid = sipspec_msg_call_id(resp);
   return cid.len == strlen(id->call_id) && !memcmp(cid.p, id->call_id, cid.len) &&
          from.tag.len == strlen(id->local_tag) && !memcmp(from.tag.p, id->local_tag, from.tag.len);

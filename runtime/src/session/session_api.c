@@ -51,8 +51,13 @@ void session_free(sipspec_session *s) {
   sipspec_digest_client_destroy(s->digest);
   sipspec_mrcp_session_destroy(s->mrcp);
   if (s->query) sipspec_resolve_cancel(s->ua->resolver, s->query);
-  free(s->desc_addr);
-  free(s->desc_user);
+  free(s->desc);
+  free(s->call_id); /* the addressing block */
+  free(s->reason);
+  free(s->warning);
+  free(s->bye_reason);
+  free(s->st_hdrs);
+  free(s->bye_extra);
   free(s->target);
   free(s->to_display);
   free(s->extra_headers);
@@ -62,9 +67,11 @@ void session_free(sipspec_session *s) {
   free(s->bye_auth);
   free(s->st_cred);
   free(s->reinvite_body);
-  free(s->local_sdp);
-  free(s->remote_sdp);
-  for (int i = 0; i < SESSION_MAX_FORKS; i++) free(s->forks[i].ack);
+  if (s->own_sdp & 1) free(s->local_sdp);
+  if (s->own_sdp & 2) free(s->remote_sdp);
+  for (int i = 0; s->forks && i < SESSION_MAX_FORKS; i++) free(s->forks[i].ack);
+  free(s->forks);
+  session_tsx_release_all(s);
   free(s);
 }
 
@@ -98,15 +105,17 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
   if (rc) return rc;
   sipspec_sockaddr_host(&local, ip, iplen);
   int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
-  snprintf(s->local_host, sizeof s->local_host, v6 ? "[%s]" : "%s", ip);
+  char host[SIPSPEC_SOCKADDR_STRLEN + 2], via[SIPSPEC_SOCKADDR_STRLEN + 48], contact[SIPSPEC_SOCKADDR_STRLEN + 300];
+  snprintf(host, sizeof host, v6 ? "[%s]" : "%s", ip);
   s->local_port = sipspec_sockaddr_port(&local);
   char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
-  snprintf(hostport, sizeof hostport, "%s:%u", s->local_host, s->local_port);
+  snprintf(hostport, sizeof hostport, "%s:%u", host, s->local_port);
   static const char *const via_tp[] = {"UDP", "TCP", "TLS"}, *const contact_tp[] = {"", ";transport=tcp", ""};
-  snprintf(s->via, sizeof s->via, "SIP/2.0/%s %s;rport", via_tp[s->kind], hostport);
+  snprintf(via, sizeof via, "SIP/2.0/%s %s;rport", via_tp[s->kind], hostport);
   /* RFC 5630 §3.1.3 / RFC 3261 §8.1.1.8: over TLS the Contact is a sips: URI */
-  snprintf(s->contact, sizeof s->contact, "%s:%s@%s%s", s->kind == SIPSPEC_TP_TLS ? "sips" : "sip", ua->from_user,
+  snprintf(contact, sizeof contact, "%s:%.200s@%s%s", s->kind == SIPSPEC_TP_TLS ? "sips" : "sip", ua->from_user,
            hostport, contact_tp[s->kind]);
+  if ((rc = session_set_addressing(s, NULL, host, via, contact))) return rc;
   if (s->kind == SIPSPEC_TP_TLS) { /* RFC 5922 §7.3: the domain of the URI is what the server proves */
     sipspec_uri u;
     char name[256];
@@ -119,18 +128,41 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
   return SIPSPEC_OK;
 }
 
+int session_set_addressing(sipspec_session *s, const char *call_id, const char *local_host, const char *via,
+                           const char *contact) {
+  const char *v[4] = {call_id ? call_id : s->call_id, local_host ? local_host : s->local_host, via ? via : s->via,
+                      contact ? contact : s->contact};
+  size_t n[4], total = 0;
+  for (int i = 0; i < 4; i++) total += (n[i] = v[i] ? strlen(v[i]) + 1 : 1);
+  char *b = malloc(total), *p = b, **dst[4] = {&s->call_id, &s->local_host, &s->via, &s->contact};
+  if (!b) return SIPSPEC_E_NOMEM;
+  char *at[4];
+  for (int i = 0; i < 4; i++) {
+    at[i] = p;
+    if (v[i]) memcpy(p, v[i], n[i]);
+    else *p = '\0';
+    p += n[i];
+  }
+  free(s->call_id); /* the old block (the values were copied out of it above) */
+  for (int i = 0; i < 4; i++) *dst[i] = at[i];
+  return SIPSPEC_OK;
+}
+
 static int session_prepare(sipspec_session *s) {
   sipspec_ua *ua = s->ua;
   char ip[SIPSPEC_SOCKADDR_STRLEN];
   int rc = session_address(s, ip, sizeof ip);
   if (rc) return rc;
-  char rnd[40];
+  char rnd[40], call_id[128];
   rc = random_hex(rnd, 16);
-  if (!rc) snprintf(s->call_id, sizeof s->call_id, "%s@%s", rnd, s->local_host);
+  if (!rc) {
+    snprintf(call_id, sizeof call_id, "%s@%s", rnd, s->local_host);
+    rc = session_set_addressing(s, call_id, NULL, NULL, NULL);
+  }
   if (!rc) rc = random_hex(s->from_tag, 8);
-  if (!rc && s->have_desc) {
+  if (!rc && s->desc) {
     /* the offer's address defaults to the local address toward the target */
-    sipspec_mrcp_offer_desc d = s->desc;
+    sipspec_mrcp_offer_desc d = *s->desc;
     if (!d.addr) d.addr = ip;
     char tmp[8192];
     size_t len = 0;
@@ -191,11 +223,11 @@ static void located_cb(int status, const sipspec_target *t, size_t n, const char
   s->status = 0;
   s->dns_failed = status == SIPSPEC_E_RESOLVE || status == SIPSPEC_E_DNS;
   if (s->dns_failed)
-    snprintf(s->reason, sizeof s->reason, "cannot resolve the target: %s", why);
+    session_reasonf(s, "cannot resolve the target: %s", why);
   else if (status == SIPSPEC_E_TSX_NO_TRANSPORT || rc == SIPSPEC_E_TSX_NO_TRANSPORT)
-    snprintf(s->reason, sizeof s->reason, "no usable transport for the target%s%s", *why ? ": " : "", why);
+    session_reasonf(s, "no usable transport for the target%s%s", *why ? ": " : "", why);
   else
-    snprintf(s->reason, sizeof s->reason, "cannot send: %s", sipspec_strerror(rc));
+    session_reasonf(s, "cannot send: %s", sipspec_strerror(rc));
   session_post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL); /* Idle__TRANSPORT_ERR: nothing was sent */
 }
 
@@ -271,11 +303,16 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   if (!rc && o->extra_headers && *o->extra_headers && !(s->extra_headers = strdup(o->extra_headers)))
     rc = SIPSPEC_E_NOMEM;
   if (!rc && o->offer) {
-    s->have_desc = 1;
-    s->desc = *o->offer;
-    if (o->offer->addr && !(s->desc.addr = s->desc_addr = strdup(o->offer->addr))) rc = SIPSPEC_E_NOMEM;
-    if (!rc && o->offer->username && !(s->desc.username = s->desc_user = strdup(o->offer->username)))
+    /* the description and its strings in one block, until the MRCP session is made */
+    size_t na = o->offer->addr ? strlen(o->offer->addr) + 1 : 0, nu = o->offer->username ? strlen(o->offer->username) + 1 : 0;
+    if (!(s->desc = malloc(sizeof *s->desc + na + nu))) {
       rc = SIPSPEC_E_NOMEM;
+    } else {
+      *s->desc = *o->offer;
+      char *p = (char *)(s->desc + 1);
+      if (na) s->desc->addr = memcpy(p, o->offer->addr, na);
+      if (nu) s->desc->username = memcpy(p + na, o->offer->username, nu);
+    }
   } else if (!rc) {
     s->opaque = 1;
     if (!(s->offer = malloc(o->sdp_len))) rc = SIPSPEC_E_NOMEM;
@@ -341,7 +378,7 @@ enum { CALL_KEEPALIVE = 1, CALL_ADD, CALL_REMOVE, CALL_END };
 int sipspec_session_end(sipspec_session *s) {
   if (!s) return SIPSPEC_E_STATE;
   for (int i = 0; s->busy && i < s->q_len; i++)
-    if (s->q[(s->q_head + i) % SESSION_QUEUE_MAX].ev == SIPSPEC_EV_TU_END) return SIPSPEC_E_STATE;
+    if (s->q[(s->q_head + i) % SESSION_QUEUE_MAX] == SIPSPEC_EV_TU_END) return SIPSPEC_E_STATE;
   for (int i = 0; i < s->n_calls; i++)
     if (s->calls[i].op == CALL_END) return SIPSPEC_E_STATE;
   /* Inside the session chart's own callbacks the chart's queue takes TU_END; inside the
@@ -452,17 +489,20 @@ int sipspec_session_remove_resource(sipspec_session *s, sipspec_mrcp_resource r)
 
 sipspec_result sipspec_session_result(const sipspec_session *s) { return s->result; }
 int sipspec_session_status(const sipspec_session *s) { return s->status; }
-const char *sipspec_session_reason(const sipspec_session *s) { return s->reason; }
+const char *sipspec_session_reason(const sipspec_session *s) { return session_reason_str(s); }
 int sipspec_session_bye_status(const sipspec_session *s, const char **reason) {
   int over = sipspec_fsm_terminated(&s->fsm);
-  if (reason) *reason = over ? s->bye_reason : "";
+  if (reason) *reason = over && s->bye_reason ? s->bye_reason : "";
   return over ? s->bye_status : -1;
 }
+/* Read from the negotiated texts on the first call and kept from then on. */
 const sipspec_mrcp_answer *sipspec_session_answer(const sipspec_session *s) {
-  return s->have_answer ? &s->answer_copy : NULL;
+  if (!s->mrcp) return NULL;
+  ((sipspec_session *)s)->answer_asked = 1; /* kept: a heap object, const for the caller only */
+  return sipspec_mrcp_session_state(s->mrcp);
 }
 const char *sipspec_session_state_name(const sipspec_session *s) { return sipspec_fsm_state_name(&s->fsm); }
-const char *sipspec_session_call_id(const sipspec_session *s) { return s->call_id; }
+const char *sipspec_session_call_id(const sipspec_session *s) { return s->call_id ? s->call_id : ""; }
 unsigned sipspec_session_expires(const sipspec_session *s, const char **refresher) {
   if (refresher) *refresher = s->st_refresher;
   return s->st_interval;

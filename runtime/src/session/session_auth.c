@@ -49,7 +49,7 @@ void session_on_challenge(sipspec_session *s, const sipspec_msg *resp) {
 char *session_answer_challenge(sipspec_session *s, const sipspec_msg *resp, const char *method, const char *uri,
                               const char *body, size_t body_len) {
   if (!s->ua->have_auth) {
-    snprintf(s->reason, sizeof s->reason, "%d challenge and no credentials configured", sipspec_msg_status(resp));
+    session_reasonf(s, "%d challenge and no credentials configured", sipspec_msg_status(resp));
     return NULL;
   }
   int rc = SIPSPEC_OK;
@@ -71,7 +71,7 @@ char *session_answer_challenge(sipspec_session *s, const sipspec_msg *resp, cons
       }
     }
     if (!lines)
-      snprintf(s->reason, sizeof s->reason, "%s",
+      session_reasonf(s, "%s",
                v->action == SIPSPEC_DIGEST_FAIL ? v->reason : "cannot write the credentials");
   }
   free(scratch);

@@ -37,7 +37,7 @@ static void fork_send_request(sipspec_dialog *d, const sipspec_request_fields *r
  * RX_2XX_FORK. Before any tagged response the dialog has no tag: RX_2XX. */
 int session_other_fork(const sipspec_session *s, const sipspec_msg *resp) {
   if (!s->dialog) return 0;
-  const sipspec_dialog_id *id = sipspec_dialog_id_get(s->dialog);
+  const sipspec_dialog_idref *id = sipspec_dialog_id_get(s->dialog);
   sipspec_addr to;
   if (!id->remote_tag[0] || sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len ||
       to.tag.len > SIPSPEC_DIALOG_TAG_MAX || sipspec_msg_cseq(resp) != s->cseq)
@@ -51,9 +51,10 @@ int session_other_fork(const sipspec_session *s, const sipspec_msg *resp) {
 void session_fork_end(sipspec_session *s) {
   const sipspec_msg *resp = s->cur_msg;
   sipspec_addr to;
-  if (!resp || !s->dialog || !s->invite_len || sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len ||
+  if (!resp || !s->dialog || sipspec_msg_to(resp, &to) != SIPSPEC_OK || !to.tag.len ||
       to.tag.len > SIPSPEC_DIALOG_TAG_MAX)
     return;
+  if (!s->forks && !(s->forks = calloc(SESSION_MAX_FORKS, sizeof *s->forks))) return; /* dropped */
   for (int i = 0; i < s->n_forks; i++) {
     session_fork *f = &s->forks[i];
     if (to.tag.len == strlen(f->tag) && !memcmp(to.tag.p, f->tag, to.tag.len)) {

@@ -54,13 +54,6 @@ struct sipspec_ua {
  * transaction's Timer B with the default T1: 64*T1 = 32 s). */
 #define UA_AVOID_MS 32000u
 
-/* One pending event of a session's chart and the message it carries (copied). */
-typedef struct session_event {
-  int ev;
-  char *data;                        /* raw message, or NULL */
-  size_t len;
-} session_event;
-
 /* What a client transaction of the session is for. */
 typedef enum session_tsx_role {
   ST_INVITE = 1,
@@ -73,7 +66,7 @@ typedef enum session_tsx_role {
 } session_tsx_role;
 
 /* Another fork's dialog, answered with ACK and ended with BYE (13.2.2.4): its ACK is kept
- * to answer copies of its 2xx. */
+ * to answer copies of its 2xx. A session has none until a fork shows up. */
 #define SESSION_MAX_FORKS 4
 typedef struct session_fork {
   char tag[SIPSPEC_DIALOG_TAG_MAX + 1];
@@ -82,9 +75,13 @@ typedef struct session_fork {
   sipspec_sockaddr to;
 } session_fork;
 
+/* A client transaction of the session: allocated when it starts, freed when it ends (its
+ * on_terminated) or with the session; an established session without a transaction keeps
+ * none. */
 typedef struct session_tsx {
   sipspec_session *s;
-  sipspec_tsx *t;                    /* NULL once terminated */
+  sipspec_tsx *t;                    /* NULL once terminated (or released) */
+  struct session_tsx *next;          /* in s->tsx */
   session_tsx_role role;
 } session_tsx;
 
@@ -108,6 +105,10 @@ struct session_target {
   char left[96];                     /* why the INVITE left it ("" for the one in use) */
 };
 
+/* A session's memory (issue 16: an established session at most 1 KiB): what only setting
+ * up needs (the INVITE's text and offer, the offer description, the forks' table) is
+ * allocated when needed and freed once the session is established; strings are kept at
+ * their size (reason, warning: NULL for ""; the addressing strings in one block). */
 struct sipspec_session {
   sipspec_ua *ua;
   sipspec_session *prev, *next;      /* in ua->live */
@@ -126,9 +127,8 @@ struct sipspec_session {
   char *offer;                       /* the SDP offer text sent with the current INVITE */
   size_t offer_len;
   int opaque;                        /* opts.sdp was used */
-  int have_desc;                     /* opts.offer was used: desc (strings copied) */
-  sipspec_mrcp_offer_desc desc;
-  char *desc_addr, *desc_user;
+  sipspec_mrcp_offer_desc *desc;     /* opts.offer (strings copied after it) until the MRCP
+                                      * session is made from it, else NULL */
   sipspec_resolve_query *query;      /* resolving the target's host name */
   sipspec_mrcp_session_t *mrcp;
   unsigned keepalive_ms, answer_timeout_ms;
@@ -136,12 +136,12 @@ struct sipspec_session {
   /* addressing */
   sipspec_tp_kind kind;
   sipspec_sockaddr dest;             /* where the INVITE goes */
-  char local_host[SIPSPEC_SOCKADDR_STRLEN + 2]; /* IPv6 in brackets */
+  /* call_id, local_host (IPv6 in brackets), via (without branch), contact (URI): in one
+   * block, set by session_set_addressing() */
+  char *call_id, *local_host, *via, *contact;
   unsigned local_port;
-  char call_id[128], from_tag[40];
-  char via[160];                     /* Via without branch */
-  char contact[200];                 /* Contact URI */
-  /* the INVITE */
+  char from_tag[20];
+  /* the INVITE (freed once established) */
   char *invite;
   size_t invite_len;
   uint32_t cseq;                     /* CSeq of the current INVITE */
@@ -149,8 +149,8 @@ struct sipspec_session {
   char *bye_auth;                    /* credentials lines of the BYE sent again, or NULL */
   sipspec_digest_client_t *digest;
   sipspec_dialog *dialog;
-  session_tsx tsx[SESSION_MAX_TSX];
-  session_fork forks[SESSION_MAX_FORKS];
+  session_tsx *tsx;                  /* at most SESSION_MAX_TSX, newest first */
+  session_fork *forks;               /* SESSION_MAX_FORKS once a fork shows up, else NULL */
   int n_forks;
   /* the event being fed */
   int cur_ev;
@@ -168,24 +168,26 @@ struct sipspec_session {
   session_req *next_req;             /* what send_in_dialog_request sends */
   session_req *cur_req;              /* the request the dialog is building */
   int start_err;                     /* why the first INVITE could not be sent */
-  session_event q[SESSION_QUEUE_MAX];
-  int q_head, q_len, busy;
+  short q[SESSION_QUEUE_MAX];         /* events posted while the chart runs */
+  unsigned char q_head, q_len, busy;
   /* outcome */
   sipspec_result result;
   int status;
   char *reinvite_body;               /* the last re-INVITE's offer, for a Digest or 491 retry */
   size_t reinvite_len;
   sipspec_end_reason end_by;
-  char reason[300];
+  char *reason;                      /* at most SESSION_REASON_MAX - 1 bytes; NULL: "" */
   int tls_failed;                    /* the transport error was TLS's (result tls-failed) */
-  char warning[160];
+  char *warning;                     /* the last final response's Warning text, or NULL */
   int bye_tried;                     /* a BYE of ours was sent (or tried) */
   int bye_status;                    /* its final status once over, 0 none, -1 no BYE of ours */
-  char bye_reason[300];              /* its reason phrase, or a sentence saying what happened */
-  sipspec_mrcp_answer answer_copy;
-  int have_answer;
+  char *bye_reason;                  /* its reason phrase, or a sentence saying what happened */
+  unsigned char answer_asked;        /* the application asked for it: the state read is kept */
   /* the session as negotiated, for a server's refresh re-INVITE (RFC 3264 8) */
-  char *local_sdp, *remote_sdp;      /* our last accepted offer, the server's last answer */
+  char *local_sdp, *remote_sdp;      /* our last accepted offer, the server's last answer: our
+                                      * copies, or the MRCP session's texts when they are the
+                                      * same (not copied twice; own_sdp says which) */
+  unsigned char own_sdp;             /* bit 0: local_sdp is ours to free, bit 1: remote_sdp */
   size_t local_len, remote_len;
   /* our 2xx to the server's last re-INVITE, sent again until its ACK (13.3.1.4) */
   sipspec_uas_2xx reinvite_2xx;
@@ -204,8 +206,8 @@ struct sipspec_session {
   int st_rc;                         /* why the timer chart's refresh could not be sent */
   sipspec_tsx *st_srv;               /* the peer's UPDATE being answered, or NULL */
   char *st_cred;                     /* credentials of the refresh sent again after a 401/407 */
-  char st_hdrs[160];                 /* Session-Expires lines of our 200 to the peer's refresh */
-  char bye_extra[96];                /* header lines of our BYE (Reason), or "" */
+  char *st_hdrs;                     /* Session-Expires lines of our 200 to the peer's refresh, or NULL */
+  char *bye_extra;                   /* header lines of our BYE (Reason), or NULL */
 };
 
 /* ua.c */
@@ -227,11 +229,27 @@ void session_on_action(void *ctx, const sipspec_chart *chart, int action);
 void session_rearm(sipspec_session *s);
 /* The reason of a failure or an end into s->reason (fmt with one %s). */
 void session_set_reason(sipspec_session *s, const char *fmt, const char *a);
+#define SESSION_REASON_MAX 300
+/* s->reason from a format (cut at SESSION_REASON_MAX - 1 bytes). */
+void session_reasonf(sipspec_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* *dst replaced by a copy of src (NULL or "" frees it: NULL). */
+void session_set_str(char **dst, const char *src);
+/* *dst replaced by a formatted string (cut at SESSION_REASON_MAX - 1 bytes). */
+void session_strf(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s->reason, "" when none. */
+const char *session_reason_str(const sipspec_session *s);
+/* The addressing strings (any may be NULL: kept as they are), in one block. */
+int session_set_addressing(sipspec_session *s, const char *call_id, const char *local_host, const char *via,
+                           const char *contact);
+/* Once established: what only the setup needed is freed. */
+void session_drop_setup(sipspec_session *s);
 /* v into dst as a C string, bytes outside printable ASCII as '?'. */
 void session_copy_span_z(char *dst, size_t cap, sipspec_span v);
 /* The status, reason phrase and Warning text of a final response into the session. */
 void session_note_response(sipspec_session *s, const sipspec_msg *resp);
 sipspec_response_info session_info_of(const sipspec_session *s);
+/* After on_answered / on_updated: the answer read for it is dropped unless asked for. */
+void session_answer_done(sipspec_session *s);
 /* Reported once: every chart transition that reports a failure ends in Terminated. */
 void session_report_failed(sipspec_session *s, sipspec_result r);
 /* The dialog ACKs a 2xx to our INVITE (first: the one that establishes) or re-INVITE. */
@@ -244,6 +262,8 @@ int session_send_in_dialog(sipspec_session *s, session_req *p);
 void session_reinvite_2xx_give_up(sipspec_uas_2xx *r, void *user);
 
 /* session_tsx.c: the session's client transactions */
+/* Frees every slot (with the session), clearing the callbacks of transactions still live. */
+void session_tsx_release_all(sipspec_session *s);
 /* Starts a client transaction for the request f describes; a slot keeps it until its
  * on_terminated. */
 int session_start_tsx(sipspec_session *s, session_tsx_role role, const sipspec_request_fields *f,

@@ -42,10 +42,12 @@ static int fields_need_tcp(sipspec_session *s, const sipspec_request_fields *f, 
 void session_move_to_tcp(sipspec_session *s, const sipspec_sockaddr *tl) {
   s->kind = SIPSPEC_TP_TCP;
   s->local_port = sipspec_sockaddr_port(tl);
-  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
+  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16], via[SIPSPEC_SOCKADDR_STRLEN + 48],
+      contact[SIPSPEC_SOCKADDR_STRLEN + 300];
   snprintf(hostport, sizeof hostport, "%s:%u", s->local_host, s->local_port);
-  snprintf(s->via, sizeof s->via, "SIP/2.0/TCP %s;rport", hostport);
-  snprintf(s->contact, sizeof s->contact, "sip:%s@%s;transport=tcp", s->ua->from_user, hostport);
+  snprintf(via, sizeof via, "SIP/2.0/TCP %s;rport", hostport);
+  snprintf(contact, sizeof contact, "sip:%.200s@%s;transport=tcp", s->ua->from_user, hostport);
+  if (session_set_addressing(s, NULL, NULL, via, contact) != SIPSPEC_OK) return; /* stays as it was */
   if (s->dialog) {
     (void)sipspec_dialog_set_via(s->dialog, s->via);
     (void)sipspec_dialog_set_contact(s->dialog, s->contact);

@@ -161,12 +161,14 @@ static void timer_act_choose_retry_after(sipspec_session *s) {
 }
 
 /* Our BYE's Reason (RFC 3326 2): "SIP;cause=<cause>;text=\"<text>\"", written with the
- * builder into s->bye_extra ("" when it cannot be: the BYE goes without). */
+ * builder, kept in s->bye_extra (none when it cannot be: the BYE goes without). */
 static void bye_reason(sipspec_session *s, unsigned cause, const char *text) {
+  char line[160];
   sipspec_build b;
-  sipspec_build_init(&b, s->bye_extra, sizeof s->bye_extra - 1);
+  sipspec_build_init(&b, line, sizeof line - 1);
   sipspec_build_reason(&b, sipspec_span_z("SIP"), cause, sipspec_span_z(text));
-  s->bye_extra[b.err ? 0 : b.len] = '\0';
+  line[b.err ? 0 : b.len] = '\0';
+  session_set_str(&s->bye_extra, line); /* "" is none */
 }
 
 /* The refresh failed (10): the session ends with BYE, and says why. */
@@ -174,11 +176,11 @@ static void timer_act_refresh_failed(sipspec_session *s) {
   if (s->st_msg) {
     s->status = sipspec_msg_status(s->st_msg);
     sipspec_span r = sipspec_msg_reason(s->st_msg);
-    snprintf(s->reason, sizeof s->reason, "the session refresh was answered %d %.*s", s->status,
+    session_reasonf(s, "the session refresh was answered %d %.*s", s->status,
              (int)(r.len < 100 ? r.len : 100), r.p ? r.p : "");
   } else {
     s->status = 0;
-    snprintf(s->reason, sizeof s->reason, "%s",
+    session_reasonf(s, "%s",
              s->st_rc ? "the session refresh could not be sent" : "no response to the session refresh");
   }
   /* RFC 3326: the BYE says why; 408 when no response came (RFC 4028 10 names 408 and 481) */
@@ -190,7 +192,7 @@ static void timer_act_refresh_failed(sipspec_session *s) {
 static void timer_act_expired(sipspec_session *s) {
   s->ua->tel.sipSessionExpired++;
   s->status = 0;
-  snprintf(s->reason, sizeof s->reason, "the server did not refresh the session within %u s (RFC 4028 10)",
+  session_reasonf(s, "the server did not refresh the session within %u s (RFC 4028 10)",
            s->st_interval);
   bye_reason(s, 408, "Session timer expired");
   s->st_next = SIPSPEC_EV_SE_END;
@@ -208,13 +210,14 @@ static void answer_refresh(sipspec_session *s, int we) {
   if (!v) v = s->st_interval ? s->st_interval : (s->st_ask ? s->st_ask : s->st_min_se);
   if (v < s->st_min_se) v = s->st_min_se; /* 9: never below Min-SE */
   set_interval(s, v, we ? 'c' : 's');
-  char se_v[32];
+  char se_v[32], lines[160];
   snprintf(se_v, sizeof se_v, "%u;refresher=%s", v, we ? "uas" : "uac");
   sipspec_build b; /* RFC 4028 9: Require: timer and the Session-Expires, with the builder's rules */
-  sipspec_build_init(&b, s->st_hdrs, sizeof s->st_hdrs - 1);
+  sipspec_build_init(&b, lines, sizeof lines - 1);
   sipspec_build_header(&b, sipspec_span_z("Require"), sipspec_span_z("timer"));
   sipspec_build_header(&b, sipspec_span_z("Session-Expires"), sipspec_span_z(se_v));
-  s->st_hdrs[b.err ? 0 : b.len] = '\0';
+  lines[b.err ? 0 : b.len] = '\0';
+  session_set_str(&s->st_hdrs, lines[0] ? lines : NULL);
   s->ua->tel.sipSessionRefreshes++;
   if (s->st_srv && s->st_msg) session_answer_update(s, s->st_msg);
 }
@@ -224,7 +227,7 @@ static void timer_act_answer_peer_refreshes(sipspec_session *s) { answer_refresh
 
 /* Untimed__RX_REFRESH: 200 without Session-Expires (no expiration, 7.2). */
 static void timer_act_answer_untimed(sipspec_session *s) {
-  s->st_hdrs[0] = '\0';
+  session_set_str(&s->st_hdrs, NULL);
   if (s->st_srv && s->st_msg) session_answer_update(s, s->st_msg);
 }
 

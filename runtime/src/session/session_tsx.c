@@ -9,28 +9,48 @@
 
 #include "session/session_internal.h"
 
-static session_tsx *slot_new(sipspec_session *s, session_tsx_role role) {
-  int free_slots = 0;
-  session_tsx *slot = NULL;
-  for (int i = 0; i < SESSION_MAX_TSX; i++)
-    if (!s->tsx[i].t) {
-      free_slots++;
-      if (!slot) slot = &s->tsx[i];
+static void slot_unlink(sipspec_session *s, session_tsx *slot) {
+  for (session_tsx **p = &s->tsx; *p; p = &(*p)->next)
+    if (*p == slot) {
+      *p = slot->next;
+      return;
     }
-  if (!slot || (role == ST_OPTIONS && free_slots < 2)) {
-    for (int i = 0; i < SESSION_MAX_TSX; i++)
-      if (s->tsx[i].t && s->tsx[i].role == ST_OPTIONS && sipspec_tsx_last_status(s->tsx[i].t) >= 200) {
-        sipspec_tsx_set_callbacks(s->tsx[i].t, NULL);
-        s->tsx[i].t = NULL;
-        slot = &s->tsx[i];
+}
+
+static session_tsx *slot_new(sipspec_session *s, session_tsx_role role) {
+  int used = 0;
+  for (session_tsx *x = s->tsx; x; x = x->next) used++;
+  int free_slots = SESSION_MAX_TSX - used;
+  session_tsx *slot = NULL;
+  if (free_slots < 1 || (role == ST_OPTIONS && free_slots < 2)) {
+    for (session_tsx *x = s->tsx; x; x = x->next)
+      if (x->t && x->role == ST_OPTIONS && sipspec_tsx_last_status(x->t) >= 200) {
+        sipspec_tsx_set_callbacks(x->t, NULL);
+        x->t = NULL;
+        slot = x; /* taken back */
         free_slots++;
         break;
       }
   }
-  if (!slot || (role == ST_OPTIONS && free_slots < 2)) return NULL;
+  if (free_slots < 1 || (role == ST_OPTIONS && free_slots < 2)) return NULL;
+  if (!slot) {
+    if (!(slot = calloc(1, sizeof *slot))) return NULL;
+    slot->next = s->tsx;
+    s->tsx = slot;
+  }
   slot->s = s;
   slot->role = role;
   return slot;
+}
+
+/* The slots of the session, released (their transactions' callbacks cleared) and freed. */
+void session_tsx_release_all(sipspec_session *s) {
+  while (s->tsx) {
+    session_tsx *x = s->tsx;
+    s->tsx = x->next;
+    if (x->t) sipspec_tsx_set_callbacks(x->t, NULL);
+    free(x);
+  }
 }
 
 /* ---- transactions ------------------------------------------------------------------------ */
@@ -46,14 +66,26 @@ int session_start_tsx(sipspec_session *s, session_tsx_role role, const sipspec_r
   session_tsx *slot = slot_new(s, role);
   if (!slot) return SIPSPEC_E_AGAIN;
   sipspec_tsx_callbacks cb = {tsx_on_response, tsx_on_timeout, tsx_on_transport_error, tsx_on_terminated, slot};
-  return sipspec_tsx_client_start(s->ua->layer, s->kind, dest, f, &cb, &slot->t);
+  int rc = sipspec_tsx_client_start(s->ua->layer, s->kind, dest, f, &cb, &slot->t);
+  if (rc) { /* nothing started: the slot goes */
+    slot->t = NULL;
+    slot_unlink(s, slot);
+    free(slot);
+  }
+  return rc;
 }
 
 int session_start_cancel(sipspec_session *s, sipspec_tsx *inv, const char *headers) {
   session_tsx *slot = slot_new(s, ST_CANCEL);
   if (!slot) return SIPSPEC_E_AGAIN;
   sipspec_tsx_callbacks cb = {tsx_on_response, tsx_on_timeout, tsx_on_transport_error, tsx_on_terminated, slot};
-  return sipspec_tsx_cancel_start(inv, headers, &cb, &slot->t);
+  int rc = sipspec_tsx_cancel_start(inv, headers, &cb, &slot->t);
+  if (rc) { /* nothing started: the slot goes */
+    slot->t = NULL;
+    slot_unlink(s, slot);
+    free(slot);
+  }
+  return rc;
 }
 static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user) {
   session_tsx *slot = user;
@@ -168,8 +200,12 @@ static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user) {
   session_post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
 }
 
+/* The layer's last word on the transaction: its slot goes (the session's memory shrinks
+ * back once its transactions are over). */
 static void tsx_on_terminated(sipspec_tsx *t, void *user) {
   session_tsx *slot = user;
   (void)t;
   slot->t = NULL;
+  slot_unlink(slot->s, slot);
+  free(slot);
 }

@@ -118,8 +118,7 @@ void session_reinvite_done(sipspec_session *s, const sipspec_msg *resp, const ch
       sipspec_sdp_error e;
       memset(&e, 0, sizeof e);
       if (sipspec_mrcp_session_apply_answer(s->mrcp, body.p ? body.p : "", body.len, &e) == SIPSPEC_OK) {
-        ans = sipspec_mrcp_session_state(s->mrcp);
-        s->answer_copy = *ans;
+        ans = sipspec_mrcp_session_state(s->mrcp); /* read for on_updated */
         session_keep_negotiated(s, s->reinvite_body, s->reinvite_len, body);
       } else {
         info.reason = "the answer to the re-INVITE does not fit the offer";
@@ -129,6 +128,7 @@ void session_reinvite_done(sipspec_session *s, const sipspec_msg *resp, const ch
   /* 14.1: a re-INVITE that fails leaves the session as it was, and so is the next offer. */
   if (!ans && s->mrcp) sipspec_mrcp_session_offer_refused(s->mrcp);
   if (s->cb.on_updated) s->cb.on_updated(s, &info, ans, s->cb.user);
+  session_answer_done(s);
 }
 
 static int origin_equal(const sipspec_sdp_origin *a, const sipspec_sdp_origin *b) {
@@ -246,7 +246,7 @@ static void update_act_answer_refresh(sipspec_session *s) {
   keep_connection(s);
   /* RFC 4028 10: the peer's re-INVITE refreshes the session; the timer chart says with
    * which Session-Expires we answer (none when no timer runs). */
-  s->st_hdrs[0] = '\0';
+  session_set_str(&s->st_hdrs, NULL);
   (void)session_timer_feed(s, session_timer_classify_request(s->upd_msg), s->upd_msg);
   char hdrs[800];
   int rc = answer_headers(s, 1, hdrs, sizeof hdrs);
@@ -307,7 +307,7 @@ void session_rx_update(sipspec_session *s, const sipspec_msg *req) {
     return;
   }
   s->st_srv = s->cur_srv;
-  s->st_hdrs[0] = '\0';
+  session_set_str(&s->st_hdrs, NULL);
   int rc = session_timer_feed(s, session_timer_classify_request(req), req);
   s->st_srv = NULL;
   if (rc) session_answer_update(s, req);

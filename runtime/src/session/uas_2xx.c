@@ -26,13 +26,24 @@
 static void on_action(void *ctx, const sipspec_chart *chart, int action);
 static int fire(void *owner, int event);
 
+struct uas_2xx_run {
+  sipspec_fsm fsm;                 /* spec/uas_2xx.rl, one per 2xx */
+  host_timers timers;              /* its timers on the owner's clock */
+  sipspec_tsx *ist;                /* NULL once the transaction has ended (Timer L) */
+  int status;
+  int send_rc;                     /* what sipspec_tsx_respond() returned for the first copy */
+  char *headers, *body;
+  size_t body_len;
+  int tell_give_up;                /* report_give_up ran: call give_up once the machine settled */
+};
+
 static void machine_init(sipspec_uas_2xx *r, unsigned t1_ms, unsigned t2_ms) {
   sipspec_timer_values v = {t1_ms, t2_ms, UAS_2XX_T4_MS};
   /* the chart's timers have no reliable-transport rule (13.3.1.4), so the transport is moot */
-  int rc = host_timers_init(&r->timers, r->clock, &sipspec_chart_uas_2xx, &v, 0, fire, r);
+  int rc = host_timers_init(&r->run->timers, r->clock, &sipspec_chart_uas_2xx, &v, 0, fire, r);
   assert(rc == SIPSPEC_OK); /* two timers; values checked by the caller */
   (void)rc;
-  sipspec_fsm_init(&r->fsm, &sipspec_chart_uas_2xx, on_action, r);
+  sipspec_fsm_init(&r->run->fsm, &sipspec_chart_uas_2xx, on_action, r);
 }
 
 void sipspec_uas_2xx_init(sipspec_uas_2xx *r, sipspec_clock *clock, sipspec_uas_2xx_give_up_fn give_up,
@@ -41,36 +52,37 @@ void sipspec_uas_2xx_init(sipspec_uas_2xx *r, sipspec_clock *clock, sipspec_uas_
   r->clock = clock;
   r->give_up = give_up;
   r->user = user;
-  machine_init(r, 500, 4000); /* Idle: replaced by each send() */
 }
 
 static void ist_terminated(sipspec_tsx *t, void *user) {
   sipspec_uas_2xx *r = user;
-  if (r->ist == t) r->ist = NULL; /* Timer L: later copies have no transaction to go through */
+  if (r->run && r->run->ist == t) r->run->ist = NULL; /* Timer L: later copies have no transaction to go through */
 }
 
 /* Forgets the 2xx: its timers, its copy, the transaction's callbacks. Idempotent. */
 static void release(sipspec_uas_2xx *r) {
-  host_timers_stop(&r->timers);
-  if (r->ist) sipspec_tsx_set_callbacks(r->ist, NULL);
-  r->ist = NULL;
-  free(r->headers);
-  free(r->body);
-  r->headers = r->body = NULL;
-  r->body_len = 0;
+  struct uas_2xx_run *u = r->run;
+  if (!u) return;
+  host_timers_stop(&u->timers);
+  if (u->ist) sipspec_tsx_set_callbacks(u->ist, NULL);
+  free(u->headers);
+  free(u->body);
+  free(u);
+  r->run = NULL;
 }
 
 /* After the events: arm the timer, or, once the machine has ended, forget the 2xx. */
 static void settle(sipspec_uas_2xx *r) {
-  if (sipspec_fsm_terminated(&r->fsm)) release(r);
-  else host_timers_rearm(&r->timers);
+  if (!r->run) return;
+  if (sipspec_fsm_terminated(&r->run->fsm)) release(r);
+  else host_timers_rearm(&r->run->timers);
 }
 
 void sipspec_uas_2xx_stop(sipspec_uas_2xx *r) {
-  if (!r || !r->clock) return;
-  /* Sending: the chart stops its timers; Idle ignores it; a machine that is running an
-   * action (the owner stops from give_up) has ended already */
-  (void)sipspec_fsm_feed(&r->fsm, SIPSPEC_EV_TU_END);
+  if (!r || !r->clock || !r->run) return;
+  /* Sending: the chart stops its timers; a machine that is running an action (the owner
+   * stops from give_up) has ended already */
+  (void)sipspec_fsm_feed(&r->run->fsm, SIPSPEC_EV_TU_END);
   release(r);
 }
 
@@ -87,27 +99,30 @@ int sipspec_uas_2xx_send(sipspec_uas_2xx *r, sipspec_tsx *ist, uint32_t cseq, un
   if (!r || !r->clock || !ist || status < 200 || status > 299 || !t1_ms || t2_ms < t1_ms || (body_len && !body))
     return SIPSPEC_E_INVAL;
   sipspec_uas_2xx_stop(r);
+  struct uas_2xx_run *u = calloc(1, sizeof *u);
   char *h = headers ? dup_bytes(headers, strlen(headers)) : NULL;
   char *b = body_len ? dup_bytes(body, body_len) : NULL;
-  if ((headers && !h) || (body_len && !b)) {
+  if (!u || (headers && !h) || (body_len && !b)) {
+    free(u);
     free(h);
     free(b);
     return SIPSPEC_E_NOMEM;
   }
+  r->run = u;
   machine_init(r, t1_ms, t2_ms);
-  r->ist = ist;
-  r->status = status;
+  u->ist = ist;
+  u->status = status;
   r->cseq = cseq;
-  r->headers = h;
-  r->body = b;
-  r->body_len = body_len;
+  u->headers = h;
+  u->body = b;
+  u->body_len = body_len;
   r->copies = 0;
-  r->send_rc = SIPSPEC_OK;
-  r->tell_give_up = 0;
-  int rc = sipspec_fsm_feed(&r->fsm, SIPSPEC_EV_TU_2XX); /* Idle -> Sending: the first copy */
-  if (rc == SIPSPEC_OK) rc = r->send_rc;
+  u->send_rc = SIPSPEC_OK;
+  u->tell_give_up = 0;
+  int rc = sipspec_fsm_feed(&u->fsm, SIPSPEC_EV_TU_2XX); /* Idle -> Sending: the first copy */
+  if (rc == SIPSPEC_OK) rc = u->send_rc;
   if (rc != SIPSPEC_OK) {
-    r->ist = NULL; /* its callbacks were never ours */
+    u->ist = NULL; /* its callbacks were never ours */
     sipspec_uas_2xx_stop(r);
     return rc;
   }
@@ -120,27 +135,27 @@ int sipspec_uas_2xx_send(sipspec_uas_2xx *r, sipspec_tsx *ist, uint32_t cseq, un
 /* A chart timer is due (host_timers, earliest first). */
 static int fire(void *owner, int event) {
   sipspec_uas_2xx *r = owner;
-  (void)sipspec_fsm_feed(&r->fsm, event);
-  if (!r->tell_give_up) return 0;
-  settle(r); /* Terminated: the 2xx is forgotten */
-  r->tell_give_up = 0;
+  (void)sipspec_fsm_feed(&r->run->fsm, event);
+  if (!r->run->tell_give_up) return 0;
+  settle(r); /* Terminated: the 2xx is forgotten (and its timers with it) */
+  if (r->run) r->run->tell_give_up = 0;
   /* last: the owner may call any function of the helper from here, or free it */
   if (r->give_up) r->give_up(r, r->user);
   return 1;
 }
 
 int sipspec_uas_2xx_ack(sipspec_uas_2xx *r, const sipspec_msg *ack) {
-  if (!r || !r->clock || !ack || sipspec_msg_method(ack) != SIPSPEC_METHOD_ACK || sipspec_msg_cseq(ack) != r->cseq)
+  if (!r || !r->run || !ack || sipspec_msg_method(ack) != SIPSPEC_METHOD_ACK || sipspec_msg_cseq(ack) != r->cseq)
     return 0;
   /* 13.2.2.4: the ACK carries the 2xx's CSeq number; the chart takes it while Sending */
-  if (sipspec_fsm_feed(&r->fsm, SIPSPEC_EV_RX_ACK) != SIPSPEC_OK) return 0;
+  if (sipspec_fsm_feed(&r->run->fsm, SIPSPEC_EV_RX_ACK) != SIPSPEC_OK) return 0;
   settle(r);
   return 1;
 }
 
 /* A 2xx waits for its ACK as long as the chart's 64*T1 timer runs (Sending). */
 int sipspec_uas_2xx_pending(const sipspec_uas_2xx *r) {
-  return r && r->clock && sipspec_fsm_timers_running(&r->timers.set, SIPSPEC_EV_TIMER_GIVEUP);
+  return r && r->run && sipspec_fsm_timers_running(&r->run->timers.set, SIPSPEC_EV_TIMER_GIVEUP);
 }
 unsigned sipspec_uas_2xx_copies(const sipspec_uas_2xx *r) { return r ? r->copies : 0; }
 
@@ -149,23 +164,25 @@ unsigned sipspec_uas_2xx_copies(const sipspec_uas_2xx *r) { return r ? r->copies
 /* The first copy, through the INVITE server transaction (which sends it once, RFC 6026 8.7);
  * send() returns what it returned. */
 static void uas_2xx_act_send_2xx(sipspec_uas_2xx *r) {
-  r->send_rc = sipspec_tsx_respond(r->ist, r->status, NULL, r->headers, r->body, r->body_len);
+  struct uas_2xx_run *u = r->run;
+  u->send_rc = sipspec_tsx_respond(u->ist, u->status, NULL, u->headers, u->body, u->body_len);
 }
 
 /* The next copy; counted even when the transaction has ended and it cannot go out. */
 static void uas_2xx_act_resend_2xx(sipspec_uas_2xx *r) {
-  if (r->ist) (void)sipspec_tsx_respond(r->ist, r->status, NULL, r->headers, r->body, r->body_len);
+  struct uas_2xx_run *u = r->run;
+  if (u->ist) (void)sipspec_tsx_respond(u->ist, u->status, NULL, u->headers, u->body, u->body_len);
   r->copies++;
 }
 
 /* 64*T1 without the ACK: the owner is told once the machine has settled in Terminated and the
  * 2xx is forgotten (fire), so that it may call any function of the helper. */
-static void uas_2xx_act_report_give_up(sipspec_uas_2xx *r) { r->tell_give_up = 1; }
+static void uas_2xx_act_report_give_up(sipspec_uas_2xx *r) { r->run->tell_give_up = 1; }
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action) {
   sipspec_uas_2xx *r = ctx;
   assert(chart == &sipspec_chart_uas_2xx);
   (void)chart;
-  if (host_timers_apply(&r->timers, action)) return;
+  if (host_timers_apply(&r->run->timers, action)) return;
   sipspec_uas_2xx_dispatch(&sipspec_uas_2xx_impl, r, action);
 }

@@ -41,20 +41,18 @@ typedef struct sipspec_uas_2xx sipspec_uas_2xx;
  * of the helper from here, and should end the dialog with BYE (13.3.1.4). */
 typedef void (*sipspec_uas_2xx_give_up_fn)(sipspec_uas_2xx *r, void *user);
 
+/* What one 2xx needs while it waits for its ACK (uas_2xx.c): allocated by send(), freed
+ * once the ACK came, 64*T1 ran out or stop(); an owner that keeps a dialog for a long time
+ * only embeds the small part below. */
+struct uas_2xx_run;
+
 struct sipspec_uas_2xx {
   sipspec_clock *clock;            /* private, as every field below */
-  sipspec_fsm fsm;                 /* spec/uas_2xx.rl, one per 2xx */
-  host_timers timers;              /* its timers on the owner's clock */
   sipspec_uas_2xx_give_up_fn give_up;
   void *user;
-  sipspec_tsx *ist;                /* NULL once the transaction has ended (Timer L) */
-  int status;
-  int send_rc;                     /* what sipspec_tsx_respond() returned for the first copy */
+  struct uas_2xx_run *run;         /* the pending 2xx, or NULL */
   uint32_t cseq;                   /* of the INVITE: the ACK carries the same number */
-  char *headers, *body;
-  size_t body_len;
   unsigned copies;                 /* copies sent after the first */
-  int tell_give_up;                /* report_give_up ran: call give_up once the machine settled */
 };
 
 /* Prepares r (nothing pending); its timers run on clock. give_up may be NULL. */
