@@ -430,8 +430,8 @@ static void call_act_start_session_timer(srv_call *c) {
 static void call_act_take_interval(srv_call *c) {
   unsigned se = c->se_interval ? c->se_interval : srv_call_min_se(c->srv);
   unsigned before = se / 3 < 32 ? se / 3 : 32;
-  (void)sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_REFRESH, se * 500u);
-  (void)sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, (se - before) * 1000u);
+  (void)host_timers_set(&c->timers, SIPSPEC_EV_TIMER_REFRESH, se * 500u);
+  (void)host_timers_set(&c->timers, SIPSPEC_EV_TIMER_EXPIRE, (se - before) * 1000u);
   c->se_since_ms = sipspec_clock_now_ms(c->srv->clock);
 }
 
@@ -450,7 +450,7 @@ static void call_act_keep_expiration(srv_call *c) {
   unsigned before = se / 3 < 32 ? se / 3 : 32;
   uint64_t at = c->se_since_ms + (uint64_t)(se - before) * 1000u, now = sipspec_clock_now_ms(c->srv->clock);
   uint64_t ms = at > now ? at - now : 1;
-  (void)sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, ms > 86400000u ? 86400000u : (unsigned)ms);
+  (void)host_timers_set(&c->timers, SIPSPEC_EV_TIMER_EXPIRE, ms > 86400000u ? 86400000u : (unsigned)ms);
 }
 
 /* TIMER_REFRESH: our refresh (9, 10; 7.4 from our side): UPDATE without an offer when the
@@ -616,7 +616,7 @@ static void watch_ist(srv_call *c, sipspec_tsx *t) {
 
 void srv_call_free(srv_call *c) {
   if (!c) return;
-  host_timers_stop(&c->timers);
+  host_timers_release(&c->timers);
   detach_refresh(c);
   sipspec_uas_2xx_stop(&c->ok);
   detach_ist(c);
@@ -644,13 +644,18 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   /* The chart's timers: RING is ring_interval_ms (0: the chart's 0ms), BYE bye_after_ms
    * (0: never). Values the options already checked (at most an hour). */
   sipspec_timer_values tv = {srv->o.cfg.t1_ms, srv->o.cfg.t2_ms, srv->o.cfg.t4_ms};
-  if (host_timers_init(&c->timers, srv->clock, &sipspec_chart_uas_call, &tv, 0, fire, c) != SIPSPEC_OK ||
-      sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_RING, srv->o.ring_interval_ms) != SIPSPEC_OK ||
-      sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms) != SIPSPEC_OK ||
-      sipspec_fsm_timers_off(&c->timers.set, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms == 0) != SIPSPEC_OK) {
-    free(c);
-    return NULL;
+  if (!srv->call_kind_ready) {
+    host_timer_kind *k = &srv->call_kind;
+    if (host_timer_kind_init(k, srv->clock, &sipspec_chart_uas_call, &tv, 0, fire) != SIPSPEC_OK ||
+        sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_RING, srv->o.ring_interval_ms) != SIPSPEC_OK ||
+        sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms) != SIPSPEC_OK ||
+        sipspec_fsm_timer_conf_off(&k->conf, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms == 0) != SIPSPEC_OK) {
+      free(c);
+      return NULL;
+    }
+    srv->call_kind_ready = 1;
   }
+  host_timers_init(&c->timers, &srv->call_kind, c);
   sipspec_fsm_init(&c->fsm, &sipspec_chart_uas_call, on_action, c);
   c->kind = sipspec_tsx_transport(t)->type->kind;
   c->peer = sipspec_tsx_peer(t);

@@ -58,6 +58,8 @@ struct sipspec_server {
   uint64_t dropped_live;           /* BYE transactions left unanswered (drop_bye) */
   uint64_t accepted;               /* INVITEs accepted for an answer (reject_every counts) */
   int shutting_down;
+  int call_kind_ready;
+  host_timer_kind call_kind;       /* the calls' chart timer options (host_timers.h), set up with the first call */
 };
 
 #define SRV_CALL_QUEUE_MAX 8 /* events a call's actions post while its chart is busy */

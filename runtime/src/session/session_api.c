@@ -42,9 +42,9 @@ static int target_avoided(const sipspec_ua *ua, const sipspec_target *t) {
 void session_free(sipspec_session *s) {
   if (!s) return;
   if (s->calls_deferred) sipspec_clock_undefer(s->ua->clock, run_calls, s);
-  host_timers_stop(&s->timers);
-  host_timers_stop(&s->upd_timers);
-  host_timers_stop(&s->st_timers);
+  host_timers_release(&s->timers);
+  host_timers_release(&s->upd_timers);
+  host_timers_release(&s->st_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   sipspec_dialog_destroy(s->dialog);
   free(s->targets);
@@ -281,18 +281,29 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   sipspec_timer_values tv = {ua->cfg.t1_ms, ua->cfg.t2_ms, ua->cfg.t4_ms};
   /* the application's timer options: the answer timeout, the keep-alive interval (none: the
    * KEEPALIVE timer is not used) */
-  if (host_timers_init(&s->timers, ua->clock, &sipspec_chart_uac_session, &tv, 0, session_fire, s) != SIPSPEC_OK ||
-      host_timers_init(&s->upd_timers, ua->clock, &sipspec_chart_uac_update, &tv, 0, session_fire_update, s) != SIPSPEC_OK ||
-      (s->answer_timeout_ms &&
-       sipspec_fsm_timers_set(&s->timers.set, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms)) ||
-      sipspec_fsm_timers_set(&s->timers.set, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms) ||
-      sipspec_fsm_timers_off(&s->timers.set, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms == 0)) {
-    free(s);
-    return SIPSPEC_E_INVAL;
+  /* The charts' timer options shared by the user agent's sessions: the charts' values, no
+   * keep-alive (a session's own options below copy the conf only when they differ). */
+  if (!ua->kinds_ready) {
+    if (host_timer_kind_init(&ua->k_session, ua->clock, &sipspec_chart_uac_session, &tv, 0, session_fire) ||
+        sipspec_fsm_timer_conf_off(&ua->k_session.conf, SIPSPEC_EV_TIMER_KEEPALIVE, 1) ||
+        host_timer_kind_init(&ua->k_update, ua->clock, &sipspec_chart_uac_update, &tv, 0, session_fire_update) ||
+        session_timer_kind_init(ua)) {
+      free(s);
+      return SIPSPEC_E_INVAL;
+    }
+    ua->kinds_ready = 1;
   }
-  if (session_timer_init(s) != SIPSPEC_OK) {
+  host_timers_init(&s->timers, &ua->k_session, s);
+  host_timers_init(&s->upd_timers, &ua->k_update, s);
+  session_timer_init(s);
+  int trc = SIPSPEC_OK;
+  if (s->answer_timeout_ms) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms);
+  if (!trc) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms);
+  if (!trc) trc = host_timers_off(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms == 0);
+  if (trc) {
+    host_timers_release(&s->timers);
     free(s);
-    return SIPSPEC_E_INVAL;
+    return trc;
   }
   sipspec_uas_2xx_init(&s->reinvite_2xx, ua->clock, session_reinvite_2xx_give_up, s);
   sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, session_on_action, s);

@@ -48,6 +48,9 @@ struct sipspec_ua {
     sipspec_tp_kind tp;
     uint64_t until;
   } avoided[16];
+  /* what the sessions' chart timer sets share (host_timers.h), set up with the first session */
+  int kinds_ready;
+  host_timer_kind k_session, k_update, k_st;
 };
 
 /* How long a target that failed is tried last when no Retry-After says (as long as a
@@ -336,7 +339,9 @@ void session_timer_challenged(sipspec_session *s, const sipspec_msg *resp, char 
 void session_answer_update(sipspec_session *s, const sipspec_msg *req);
 
 /* session_timer.c: the session timer (spec/session_timer.rl) */
-int session_timer_init(sipspec_session *s);
+/* The user agent's session timer kind (with its first session); a session's timer chart. */
+int session_timer_kind_init(sipspec_ua *ua);
+void session_timer_init(sipspec_session *s);
 /* Feeds the timer chart one event with the message it is about (or NULL). */
 int session_timer_feed(sipspec_session *s, int ev, const sipspec_msg *m);
 /* The timer chart's event for a 2xx to our INVITE or refresh: SE_US, SE_PEER or SE_NONE. */

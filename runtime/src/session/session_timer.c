@@ -82,8 +82,9 @@ static void set_interval(sipspec_session *s, unsigned interval, int who) {
   snprintf(s->st_refresher, sizeof s->st_refresher, "%s", who == 'c' ? "uac" : who == 's' ? "uas" : "");
   if (!interval) return;
   unsigned before = interval / 3 < 32 ? interval / 3 : 32; /* 10: min(32 s, SE/3) */
-  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_REFRESH, interval * 500u);
-  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_EXPIRE, (interval - before) * 1000u);
+  /* (the set's own conf; out of memory, the timers keep the user agent's values) */
+  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_REFRESH, interval * 500u);
+  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_EXPIRE, (interval - before) * 1000u);
 }
 
 /* ---- actions -------------------------------------------------------------------------------- */
@@ -146,7 +147,7 @@ static void timer_act_choose_491_wait(sipspec_session *s) {
   unsigned char r[2] = {0, 0};
   (void)RAND_bytes(r, 2);
   unsigned steps = ((unsigned)r[0] << 8 | r[1]) % 191u;
-  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_WAIT, 2100u + 10u * steps);
+  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_WAIT, 2100u + 10u * steps);
 }
 
 /* RX_503: the Retry-After (RFC 3261 21.5.4, 20.33), at most a quarter of the interval so
@@ -157,7 +158,7 @@ static void timer_act_choose_retry_after(sipspec_session *s) {
   unsigned cap = s->st_interval / 4 ? s->st_interval / 4 : 1;
   if (!after) after = 1;
   if (after > cap) after = cap;
-  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_WAIT, after * 1000u);
+  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_WAIT, after * 1000u);
 }
 
 /* The refresh failed (10): the session ends with BYE, and says why. */
@@ -256,14 +257,16 @@ static int fire_timer(void *owner, int event) {
   return sipspec_fsm_terminated(&s->fsm);
 }
 
-int session_timer_init(sipspec_session *s) {
-  sipspec_timer_values tv = {s->ua->cfg.t1_ms, s->ua->cfg.t2_ms, s->ua->cfg.t4_ms};
+int session_timer_kind_init(sipspec_ua *ua) {
+  sipspec_timer_values tv = {ua->cfg.t1_ms, ua->cfg.t2_ms, ua->cfg.t4_ms};
+  return host_timer_kind_init(&ua->k_st, ua->clock, &sipspec_chart_session_timer, &tv, 0, fire_timer);
+}
+
+void session_timer_init(sipspec_session *s) {
   s->st_ask = s->ua->cfg.session_expires_s;
   s->st_min_se = s->ua->cfg.min_se_s;
-  int rc = host_timers_init(&s->st_timers, s->ua->clock, &sipspec_chart_session_timer, &tv, 0, fire_timer, s);
-  if (rc) return rc;
+  host_timers_init(&s->st_timers, &s->ua->k_st, s);
   sipspec_fsm_init(&s->st, &sipspec_chart_session_timer, st_on_action, s);
-  return SIPSPEC_OK;
 }
 
 /* A 401/407 to our refresh (RFC 4028 10: retried as the response's rules say; RFC 3261

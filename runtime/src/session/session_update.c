@@ -96,7 +96,7 @@ static void update_act_choose_retry_wait(sipspec_session *s) {
   unsigned char r[2] = {0, 0};
   (void)RAND_bytes(r, 2);
   unsigned steps = ((unsigned)r[0] << 8 | r[1]) % 191u; /* 0 .. 190 */
-  (void)sipspec_fsm_timers_set(&s->upd_timers.set, SIPSPEC_EV_TIMER_RETRY, 2100u + 10u * steps);
+  (void)host_timers_set(&s->upd_timers, SIPSPEC_EV_TIMER_RETRY, 2100u + 10u * steps);
 }
 
 static void update_act_send_ack(sipspec_session *s) { (void)session_ack_2xx(s, s->upd_msg, 0); }
