@@ -251,7 +251,8 @@ static void detach_refresh(srv_call *c) {
 static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *next_hop, void *user) {
   srv_call *c = user;
   (void)d, (void)next_hop;
-  (void)sipspec_tsx_layer_send(c->srv->layer, c->req_kind, &c->req_dest, ack, len);
+  sipspec_sockaddr dest = srv_addr_get(&c->req_dest);
+  (void)sipspec_tsx_layer_send(c->srv->layer, c->req_kind, &dest, ack, len);
 }
 
 /* send_bye, send_in_dialog_request: the request the dialog built goes to the next hop
@@ -268,7 +269,8 @@ static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *re
     rcb.on_terminated = refresh_terminated;
     rcb.user = c;
     sipspec_tsx *t = NULL;
-    if (sipspec_tsx_client_start(srv->layer, c->req_kind, &c->req_dest, req, &rcb, &t) != SIPSPEC_OK) t = NULL;
+    sipspec_sockaddr dest = srv_addr_get(&c->req_dest);
+    if (sipspec_tsx_client_start(srv->layer, c->req_kind, &dest, req, &rcb, &t) != SIPSPEC_OK) t = NULL;
     c->refresh_tsx = t;
     return;
   }
@@ -278,7 +280,8 @@ static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *re
    * ICMP port unreachable) is counted in sipTransportErrors by the layer, not as a BYE without
    * a response (sipByeAcksMissing), as the client counts it (docs/cli.md, bye_reason) */
   cb.user = srv;
-  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &c->bye_dest, req, &cb, NULL) == SIPSPEC_OK) {
+  sipspec_sockaddr dest = srv_addr_get(&c->bye_dest);
+  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &dest, req, &cb, NULL) == SIPSPEC_OK) {
     srv->st.byes_sent++;
     srv->tel.sipByeSent++;
   } else {
@@ -475,7 +478,8 @@ static void call_act_send_refresh(srv_call *c) {
     r.body_len = c->answer_len;
   }
   uint32_t cseq = 0;
-  int rc = c->peer_update || c->answer ? srv_route_via(srv, c->req_kind, &c->req_dest, via, sizeof via) : SIPSPEC_E_STATE;
+  sipspec_sockaddr dest = srv_addr_get(&c->req_dest);
+  int rc = c->peer_update || c->answer ? srv_route_via(srv, c->req_kind, &dest, via, sizeof via) : SIPSPEC_E_STATE;
   if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
   if (!rc) rc = sipspec_dialog_request(c->dlg, &r, &cseq); /* dlg_send_request starts refresh_tsx */
   if (rc || !c->refresh_tsx) {
@@ -505,7 +509,8 @@ static void call_act_send_bye(srv_call *c) {
   sipspec_dialog_req r = {0};
   r.method = "BYE";
   r.headers = c->bye_extra; /* a Reason (RFC 3326), or none */
-  int rc = srv_route_via(srv, c->bye_kind, &c->bye_dest, via, sizeof via);
+  sipspec_sockaddr dest = srv_addr_get(&c->bye_dest);
+  int rc = srv_route_via(srv, c->bye_kind, &dest, via, sizeof via);
   if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
   if (!rc) rc = sipspec_dialog_request(c->dlg, &r, NULL);
   if (rc) {
@@ -658,8 +663,9 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   host_timers_init(&c->timers, &srv->call_kind, c);
   sipspec_fsm_init(&c->fsm, &sipspec_chart_uas_call, on_action, c);
   c->kind = sipspec_tsx_transport(t)->type->kind;
-  c->peer = sipspec_tsx_peer(t);
-  c->behind_nat = srv_route_behind_nat(req, &c->peer);
+  sipspec_sockaddr peer = sipspec_tsx_peer(t);
+  c->peer = srv_addr_put(&peer);
+  c->behind_nat = srv_route_behind_nat(req, &peer);
   c->invite_cseq = sipspec_msg_cseq(req);
   c->sess_version = srv->o.mrcp.sess_version;
   /* What our requests in the dialog carry: a Via toward the client's flow (replaced when
@@ -668,7 +674,7 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   size_t ualen = strlen(srv->user_agent) + 16;
   char *ua = malloc(ualen);
   srv_call_our_contact(c, contact, sizeof contact);
-  int rc = ua ? srv_route_via(srv, c->kind, &c->peer, via, sizeof via) : SIPSPEC_E_NOMEM;
+  int rc = ua ? srv_route_via(srv, c->kind, &peer, via, sizeof via) : SIPSPEC_E_NOMEM;
   if (!rc) {
     snprintf(ua, ualen, "User-Agent: %s\r\n", srv->user_agent);
     sipspec_dialog_local local = {via, contact, ua};
