@@ -251,7 +251,7 @@ static void detach_refresh(srv_call *c) {
 static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *next_hop, void *user) {
   srv_call *c = user;
   (void)d, (void)next_hop;
-  sipspec_sockaddr dest = srv_addr_get(&c->req_dest);
+  sipspec_sockaddr dest = ip_addr_get(&c->req_dest);
   (void)sipspec_tsx_layer_send(c->srv->layer, c->req_kind, &dest, ack, len);
 }
 
@@ -269,7 +269,7 @@ static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *re
     rcb.on_terminated = refresh_terminated;
     rcb.user = c;
     sipspec_tsx *t = NULL;
-    sipspec_sockaddr dest = srv_addr_get(&c->req_dest);
+    sipspec_sockaddr dest = ip_addr_get(&c->req_dest);
     if (sipspec_tsx_client_start(srv->layer, c->req_kind, &dest, req, &rcb, &t) != SIPSPEC_OK) t = NULL;
     c->refresh_tsx = t;
     return;
@@ -280,7 +280,7 @@ static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *re
    * ICMP port unreachable) is counted in sipTransportErrors by the layer, not as a BYE without
    * a response (sipByeAcksMissing), as the client counts it (docs/cli.md, bye_reason) */
   cb.user = srv;
-  sipspec_sockaddr dest = srv_addr_get(&c->bye_dest);
+  sipspec_sockaddr dest = ip_addr_get(&c->bye_dest);
   if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &dest, req, &cb, NULL) == SIPSPEC_OK) {
     srv->st.byes_sent++;
     srv->tel.sipByeSent++;
@@ -478,7 +478,7 @@ static void call_act_send_refresh(srv_call *c) {
     r.body_len = c->answer_len;
   }
   uint32_t cseq = 0;
-  sipspec_sockaddr dest = srv_addr_get(&c->req_dest);
+  sipspec_sockaddr dest = ip_addr_get(&c->req_dest);
   int rc = c->peer_update || c->answer ? srv_route_via(srv, c->req_kind, &dest, via, sizeof via) : SIPSPEC_E_STATE;
   if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
   if (!rc) rc = sipspec_dialog_request(c->dlg, &r, &cseq); /* dlg_send_request starts refresh_tsx */
@@ -509,7 +509,7 @@ static void call_act_send_bye(srv_call *c) {
   sipspec_dialog_req r = {0};
   r.method = "BYE";
   r.headers = c->bye_extra; /* a Reason (RFC 3326), or none */
-  sipspec_sockaddr dest = srv_addr_get(&c->bye_dest);
+  sipspec_sockaddr dest = ip_addr_get(&c->bye_dest);
   int rc = srv_route_via(srv, c->bye_kind, &dest, via, sizeof via);
   if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
   if (!rc) rc = sipspec_dialog_request(c->dlg, &r, NULL);
@@ -664,7 +664,7 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   sipspec_fsm_init(&c->fsm, &sipspec_chart_uas_call, on_action, c);
   c->kind = sipspec_tsx_transport(t)->type->kind;
   sipspec_sockaddr peer = sipspec_tsx_peer(t);
-  c->peer = srv_addr_put(&peer);
+  c->peer = ip_addr_put(&peer);
   c->behind_nat = srv_route_behind_nat(req, &peer);
   c->invite_cseq = sipspec_msg_cseq(req);
   c->sess_version = srv->o.mrcp.sess_version;

@@ -15,12 +15,11 @@
 #define SIPSPEC_SERVER_INTERNAL_H
 
 #include <ev.h>
-#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "fsm/host_timers.h"
+#include "net/ip_addr.h"
 #include "session/dialog.h"
 #include "session/tsx.h"
 #include "session/uas_2xx.h"
@@ -64,32 +63,6 @@ struct sipspec_server {
   host_timer_kind call_kind;       /* the calls' chart timer options (host_timers.h), set up with the first call */
 };
 
-/* An IPv4 or IPv6 address as a call keeps it: 28 bytes, not a sipspec_sockaddr's 136 (the
- * server's transports are UDP and TCP over IP; another family is kept as none, AF_UNSPEC). */
-typedef union srv_addr {
-  struct sockaddr sa;
-  struct sockaddr_in sin;
-  struct sockaddr_in6 sin6;
-} srv_addr;
-
-static inline srv_addr srv_addr_put(const sipspec_sockaddr *s) {
-  srv_addr a;
-  memset(&a, 0, sizeof a);
-  if (s->u.sa.sa_family == AF_INET6 && s->len == sizeof a.sin6) a.sin6 = s->u.sin6;
-  else if (s->u.sa.sa_family == AF_INET && s->len == sizeof a.sin) a.sin = s->u.sin;
-  else a.sa.sa_family = AF_UNSPEC;
-  return a;
-}
-
-static inline sipspec_sockaddr srv_addr_get(const srv_addr *a) {
-  sipspec_sockaddr s;
-  memset(&s, 0, sizeof s);
-  if (a->sa.sa_family == AF_INET6) s.u.sin6 = a->sin6, s.len = sizeof a->sin6;
-  else if (a->sa.sa_family == AF_INET) s.u.sin = a->sin, s.len = sizeof a->sin;
-  else s.u.sa.sa_family = AF_UNSPEC;
-  return s;
-}
-
 #define SRV_CALL_QUEUE_MAX 8 /* events a call's actions post while its chart is busy */
 
 /* One INVITE that was accepted for an answer and the dialog it forms (UAS side). Which phase
@@ -111,7 +84,7 @@ struct srv_call {
   sipspec_tsx *ist;                /* the INVITE server transaction, or NULL: it ended, or
                                     * its 2xx handed it to ok (below) */
   sipspec_tp_kind kind;            /* the flow the INVITE came in on: transport ... */
-  srv_addr peer;                   /* ... and source address */
+  ip_addr peer;                   /* ... and source address */
   int behind_nat;                  /* its top Via's sent-by is not its source (RFC 3581) */
   uint32_t invite_cseq;            /* CSeq of the INVITE whose final response is pending or
                                     * whose 2xx waits for its ACK */
@@ -136,7 +109,7 @@ struct srv_call {
   /* our BYE: where it goes (server_route.c) */
   sipspec_resolve_query *query;    /* the next hop's name being resolved, or NULL */
   sipspec_tp_kind bye_kind;
-  srv_addr bye_dest;
+  ip_addr bye_dest;
   /* the session timer (RFC 4028 9, 10): the lines of our last 2xx to a session refresh
    * request, "" for none; the interval granted (0: none), who refreshes (1: we do), the
    * largest Min-SE the client said, whether its Allow lists UPDATE, when the last 2xx to
@@ -151,7 +124,7 @@ struct srv_call {
   uint32_t refresh_cseq;
   int refresh_status;              /* its final status (0: none came) */
   sipspec_tp_kind req_kind;
-  srv_addr req_dest;
+  ip_addr req_dest;
   /* header lines our BYE carries (a Reason, RFC 3326), NULL for none */
   char *bye_extra;
 };

@@ -54,7 +54,7 @@ static void use_flow(srv_call *c) {
 static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, void *arg) {
   srv_call *c = arg;
   c->query = NULL;
-  if (status == SIPSPEC_OK && n >= 1) c->bye_dest = srv_addr_put(&addrs[0]);
+  if (status == SIPSPEC_OK && n >= 1) c->bye_dest = ip_addr_put(&addrs[0]);
   else use_flow(c); /* a name that does not resolve: the flow (see the file comment) */
   srv_call_route_ready(c);
 }
@@ -62,7 +62,7 @@ static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, voi
 /* The next hop of c's dialog into *kind / *dest (the flow when it cannot be used, see the
  * file comment). Returns 1 when it is a name to resolve (host, port and *kind set; *dest
  * the flow meanwhile), else 0. */
-static int next_hop(srv_call *c, sipspec_tp_kind *kind, srv_addr *dest, char *host, size_t cap,
+static int next_hop(srv_call *c, sipspec_tp_kind *kind, ip_addr *dest, char *host, size_t cap,
                     unsigned *port) {
   sipspec_server *srv = c->srv;
   *kind = c->kind;
@@ -83,7 +83,7 @@ static int next_hop(srv_call *c, sipspec_tp_kind *kind, srv_addr *dest, char *ho
   *port = u.port > 0 ? (unsigned)u.port : 5060;
   if (u.host_kind != SIPSPEC_HOST_NAME) {
     sipspec_sockaddr a;
-    if (sipspec_sockaddr_set(&a, host, *port) == SIPSPEC_OK) *kind = k, *dest = srv_addr_put(&a);
+    if (sipspec_sockaddr_set(&a, host, *port) == SIPSPEC_OK) *kind = k, *dest = ip_addr_put(&a);
     return 0;
   }
   *kind = k;

@@ -337,7 +337,7 @@ static void session_act_failover_or_give_up(sipspec_session *s) {
 static void session_act_send_invite_to_next_target(sipspec_session *s) {
   s->target_i++;
   s->kind = s->targets[s->target_i].tp;
-  s->dest = s->targets[s->target_i].addr;
+  s->dest = ip_addr_put(&s->targets[s->target_i].addr);
   s->ua->tel.sipFailovers++;
   char ip[SIPSPEC_SOCKADDR_STRLEN];
   int rc = session_address(s, ip, sizeof ip);

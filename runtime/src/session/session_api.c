@@ -101,7 +101,8 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
   sipspec_transport *tp = sipspec_tsx_layer_transport(ua->layer, s->kind);
   if (!tp) return SIPSPEC_E_TSX_NO_TRANSPORT;
   sipspec_sockaddr local;
-  int rc = sipspec_transport_local_addr(tp, &s->dest, &local);
+  sipspec_sockaddr dest = session_dest(s);
+  int rc = sipspec_transport_local_addr(tp, &dest, &local);
   if (rc) return rc;
   sipspec_sockaddr_host(&local, ip, iplen);
   int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
@@ -123,7 +124,7 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
       return SIPSPEC_E_INVAL;
     memcpy(name, u.host.p, u.host.len);
     name[u.host.len] = '\0';
-    if ((rc = sipspec_transport_set_peer_name(tp, &s->dest, name))) return rc;
+    if ((rc = sipspec_transport_set_peer_name(tp, &dest, name))) return rc;
   }
   return SIPSPEC_OK;
 }
@@ -213,7 +214,7 @@ static void located_cb(int status, const sipspec_target *t, size_t n, const char
   if (!rc && !s->ntargets) rc = SIPSPEC_E_TSX_NO_TRANSPORT;
   if (!rc) {
     s->kind = s->targets[0].tp;
-    s->dest = s->targets[0].addr;
+    s->dest = ip_addr_put(&s->targets[0].addr);
     rc = session_prepare(s);
   }
   if (!rc) {
@@ -347,7 +348,9 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
     if (out) *out = s;
     return SIPSPEC_OK;
   }
-  if (!rc && sipspec_sockaddr_set(&s->dest, host, port) != SIPSPEC_OK) rc = SIPSPEC_E_BAD_ADDRESS;
+  sipspec_sockaddr dest;
+  if (!rc && sipspec_sockaddr_set(&dest, host, port) != SIPSPEC_OK) rc = SIPSPEC_E_BAD_ADDRESS;
+  if (!rc) s->dest = ip_addr_put(&dest);
   if (!rc) rc = session_prepare(s);
   if (rc) {
     session_free(s);
@@ -457,8 +460,8 @@ static int queue_call(sipspec_session *s, int op, sipspec_mrcp_resource r) {
     if (rc) return rc;
     s->calls_deferred = 1;
   }
-  s->calls[s->n_calls].op = op;
-  s->calls[s->n_calls].res = r;
+  s->calls[s->n_calls].op = (unsigned char)op;
+  s->calls[s->n_calls].res = (unsigned char)r;
   s->n_calls++;
   return SIPSPEC_OK;
 }

@@ -13,6 +13,7 @@
 #define SIPSPEC_SESSION_SESSION_INTERNAL_H
 
 #include "fsm/host_timers.h"
+#include "net/ip_addr.h"
 #include "session/dialog.h"
 #include "session/tsx.h"
 #include "session/uas_2xx.h"
@@ -138,7 +139,7 @@ struct sipspec_session {
   sipspec_session_callbacks cb;
   /* addressing */
   sipspec_tp_kind kind;
-  sipspec_sockaddr dest;             /* where the INVITE goes */
+  ip_addr dest;                      /* where the INVITE goes (session_dest()) */
   /* call_id, local_host (IPv6 in brackets), via (without branch), contact (URI): in one
    * block, set by session_set_addressing() */
   char *call_id, *local_host, *via, *contact;
@@ -163,7 +164,7 @@ struct sipspec_session {
   sipspec_mrcp_resource change_res;  /* TU_REQUEST of the update chart: the resource to add */
   /* API calls made while the charts run (from inside the session's callbacks): queued, run
    * from the clock's deferred work once the callbacks have returned */
-  struct { int op; sipspec_mrcp_resource res; } calls[SESSION_CALLS_MAX];
+  struct { unsigned char op, res; } calls[SESSION_CALLS_MAX]; /* an op (CALL_*), a sipspec_mrcp_resource */
   int n_calls, calls_deferred;
   int change_add;                    /* ... (1) or remove (0) */
   char *upd_cred;                    /* AUTH_RETRY of the update chart: its credentials lines */
@@ -323,6 +324,9 @@ void session_dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *use
 
 /* session_api.c: the public API */
 void session_free(sipspec_session *s);
+/* Where the INVITE goes, as the transport layer takes it. */
+static inline sipspec_sockaddr session_dest(const sipspec_session *s) { return ip_addr_get(&s->dest); }
+
 /* The local address toward s->dest over s->kind: Via and Contact. */
 int session_address(sipspec_session *s, char *ip, size_t iplen);
 /* TU_REQUEST through the session chart: an in-dialog request, with credentials or not. */
