@@ -43,7 +43,8 @@ void session_free(sipspec_session *s) {
   if (!s) return;
   if (s->calls_deferred) sipspec_clock_undefer(s->ua->clock, run_calls, s);
   host_timers_release(&s->timers);
-  host_timers_release(&s->upd_timers);
+  if (s->updx) host_timers_release(&s->updx->timers);
+  free(s->updx);
   host_timers_release(&s->st_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   sipspec_dialog_destroy(s->dialog);
@@ -295,7 +296,6 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
     ua->kinds_ready = 1;
   }
   host_timers_init(&s->timers, &ua->k_session, s);
-  host_timers_init(&s->upd_timers, &ua->k_update, s);
   session_timer_init(s);
   int trc = SIPSPEC_OK;
   if (s->answer_timeout_ms) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms);
@@ -308,7 +308,6 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   }
   sipspec_uas_2xx_init(&s->reinvite_2xx, ua->clock, session_reinvite_2xx_give_up, s);
   sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, session_on_action, s);
-  sipspec_fsm_init(&s->upd, &sipspec_chart_uac_update, session_update_on_action, s);
   int rc = SIPSPEC_OK;
   if (!(s->target = strdup(o->target))) rc = SIPSPEC_E_NOMEM;
   if (!rc && o->to_display && !(s->to_display = strdup(o->to_display))) rc = SIPSPEC_E_NOMEM;
@@ -424,7 +423,7 @@ static int call_now(sipspec_session *s, int op, sipspec_mrcp_resource r);
 
 /* 1 while one of the session's charts runs: the application is inside one of its callbacks
  * (or a callback of the user agent the session's events pass through). */
-static int in_callback(const sipspec_session *s) { return s->busy || sipspec_fsm_busy(&s->upd); }
+static int in_callback(const sipspec_session *s) { return s->busy || (s->updx && sipspec_fsm_busy(&s->updx->fsm)); }
 
 /* Runs the API calls queued from inside callbacks, in order, once those have returned. One
  * that the session refuses by then is reported through its callback (on_keepalive /

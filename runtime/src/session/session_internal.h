@@ -113,6 +113,12 @@ struct session_target {
  * up needs (the INVITE's text and offer, the offer description, the forks' table) is
  * allocated when needed and freed once the session is established; strings are kept at
  * their size (reason, warning: NULL for ""; the addressing strings in one block). */
+/* The update chart of a session and its timers, allocated on first use (issue 16). */
+typedef struct session_upd {
+  sipspec_fsm fsm;
+  host_timers timers;
+} session_upd;
+
 struct sipspec_session {
   sipspec_ua *ua;
   sipspec_session *prev, *next;      /* in ua->live */
@@ -124,8 +130,11 @@ struct sipspec_session {
   unsigned ntargets, target_i;
   int fail_ev;                       /* the event of the INVITE's last failure */
   sipspec_fsm fsm;                   /* spec/uac_session.rl */
-  sipspec_fsm upd;                   /* spec/uac_update.rl: our re-INVITEs */
-  host_timers timers, upd_timers;    /* the two charts' timers on the user agent's clock */
+  host_timers timers;                /* the chart's timers on the user agent's clock */
+  /* spec/uac_update.rl (our re-INVITEs, the server's refreshes) and its timers: allocated
+   * when the chart is first fed (most sessions never re-INVITE), NULL until then */
+  struct session_upd *updx;
+  unsigned char upd_started;         /* TU_START came while updx was NULL (Ready, no action) */
   /* options, copied */
   char *target, *to_display, *extra_headers;
   char *offer;                       /* the SDP offer text sent with the current INVITE */
