@@ -565,7 +565,7 @@ static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg) {
   if (srv_call_over(c)) return SIPSPEC_E_FSM_TERMINATED;
   if (c->busy) {
     if (msg || c->q_len == SRV_CALL_QUEUE_MAX) return SIPSPEC_E_AGAIN;
-    c->q[(c->q_head + c->q_len++) % SRV_CALL_QUEUE_MAX] = ev;
+    c->q[(c->q_head + c->q_len++) % SRV_CALL_QUEUE_MAX] = (short)ev;
     return SIPSPEC_OK;
   }
   c->busy = 1;
@@ -576,7 +576,7 @@ static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg) {
   c->cur_msg = NULL;
   for (int guard = 0; c->q_len && guard < 4 * SRV_CALL_QUEUE_MAX; guard++) {
     int e = c->q[c->q_head];
-    c->q_head = (c->q_head + 1) % SRV_CALL_QUEUE_MAX;
+    c->q_head = (unsigned char)((c->q_head + 1) % SRV_CALL_QUEUE_MAX);
     c->q_len--;
     (void)sipspec_fsm_feed(&c->fsm, e);
   }

@@ -78,8 +78,8 @@ struct srv_call {
   sipspec_clock_grave grave;       /* buried: over, freed by the clock at its next step */
   sipspec_fsm fsm;                 /* spec/uas_call.rl */
   host_timers timers;              /* its STEP, RING and BYE timers on the server's clock */
-  int q[SRV_CALL_QUEUE_MAX];       /* events posted by its actions, fed after the current one */
-  int q_head, q_len, busy;
+  short q[SRV_CALL_QUEUE_MAX];     /* events posted by its actions, fed after the current one */
+  unsigned char q_head, q_len, busy;
   sipspec_dialog *dlg;             /* UAS role, created from the INVITE */
   sipspec_tsx *ist;                /* the INVITE server transaction, or NULL: it ended, or
                                     * its 2xx handed it to ok (below) */
