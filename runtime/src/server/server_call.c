@@ -646,19 +646,9 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   if (!c) return NULL;
   c->srv = srv;
   sipspec_uas_2xx_init(&c->ok, srv->clock, ok_give_up, c);
-  /* The chart's timers: RING is ring_interval_ms (0: the chart's 0ms), BYE bye_after_ms
-   * (0: never). Values the options already checked (at most an hour). */
-  sipspec_timer_values tv = {srv->o.cfg.t1_ms, srv->o.cfg.t2_ms, srv->o.cfg.t4_ms};
-  if (!srv->call_kind_ready) {
-    host_timer_kind *k = &srv->call_kind;
-    if (host_timer_kind_init(k, srv->clock, &sipspec_chart_uas_call, &tv, 0, fire) != SIPSPEC_OK ||
-        sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_RING, srv->o.ring_interval_ms) != SIPSPEC_OK ||
-        sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms) != SIPSPEC_OK ||
-        sipspec_fsm_timer_conf_off(&k->conf, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms == 0) != SIPSPEC_OK) {
-      free(c);
-      return NULL;
-    }
-    srv->call_kind_ready = 1;
+  if (srv_call_kind_init(srv, fire) != SIPSPEC_OK) {
+    free(c);
+    return NULL;
   }
   host_timers_init(&c->timers, &srv->call_kind, c);
   sipspec_fsm_init(&c->fsm, &sipspec_chart_uas_call, on_action, c);

@@ -185,6 +185,8 @@ void srv_call_route_ready(srv_call *c);
 /* 1 when the INVITE's top Via names another address than src, the one it came from (what
  * makes a server add received/rport, RFC 3261 18.2.1, RFC 3581 4): a client behind a NAT. */
 int srv_route_behind_nat(const sipspec_msg *invite, const sipspec_sockaddr *src);
+/* The calls' timer kind (srv->call_kind) from the server's options, once; fire feeds a call. */
+int srv_call_kind_init(sipspec_server *srv, host_timers_fire_fn fire);
 /* Works out where the next request of c's dialog goes into c->bye_kind / c->bye_dest (the
  * rules are in sipspec/server.h) and calls srv_call_route_ready(c) once they are set:
  * before returning for an IP literal or the flow, from a later loop iteration when a name

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 
 #include "server/server_internal.h"
+#include "sipspec/chart_uas_call.h"
 
 /* The host of a span (IP literal or name) as a NUL-terminated string; 0 when too long. */
 static int host_copy(sipspec_span h, char *out, size_t cap) {
@@ -88,6 +89,20 @@ static int next_hop(srv_call *c, sipspec_tp_kind *kind, ip_addr *dest, char *hos
   }
   *kind = k;
   return 1;
+}
+
+int srv_call_kind_init(sipspec_server *srv, host_timers_fire_fn fire) {
+  if (srv->call_kind_ready) return SIPSPEC_OK;
+  /* RING is ring_interval_ms (0: the chart's 0ms), BYE bye_after_ms (0: never); values the
+   * options already checked (at most an hour) */
+  sipspec_timer_values tv = {srv->o.cfg.t1_ms, srv->o.cfg.t2_ms, srv->o.cfg.t4_ms};
+  host_timer_kind *k = &srv->call_kind;
+  int rc = host_timer_kind_init(k, srv->clock, &sipspec_chart_uas_call, &tv, 0, fire);
+  if (!rc) rc = sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_RING, srv->o.ring_interval_ms);
+  if (!rc) rc = sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms);
+  if (!rc) rc = sipspec_fsm_timer_conf_off(&k->conf, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms == 0);
+  if (!rc) srv->call_kind_ready = 1;
+  return rc;
 }
 
 void srv_route_next_hop(srv_call *c) {
