@@ -101,6 +101,12 @@ int srv_call_kind_init(sipspec_server *srv, host_timers_fire_fn fire) {
   if (!rc) rc = sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_RING, srv->o.ring_interval_ms);
   if (!rc) rc = sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms);
   if (!rc) rc = sipspec_fsm_timer_conf_off(&k->conf, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms == 0);
+  /* REFRESH and EXPIRE are set before each start (call_act_take_interval); shared: those of
+   * the interval the server's configuration names, the one most clients ask for (RFC 4028
+   * 9, 10), so that most calls need no conf of their own */
+  unsigned se = srv->o.cfg.session_expires_s, before = se / 3 < 32 ? se / 3 : 32;
+  if (!rc && se) rc = sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_REFRESH, se * 500u);
+  if (!rc && se) rc = sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_EXPIRE, (se - before) * 1000u);
   if (!rc) srv->call_kind_ready = 1;
   return rc;
 }

@@ -75,16 +75,24 @@ size_t session_timer_invite_headers(const sipspec_session *s, sipspec_ext_header
 
 /* ---- the timers' values -------------------------------------------------------------------- */
 
+/* REFRESH: half the interval (RFC 4028 7.2); EXPIRE: SE - min(32 s, SE/3) (10). */
+static uint32_t refresh_ms(unsigned interval) { return interval * 500u; }
+static uint32_t expire_ms(unsigned interval) {
+  unsigned before = interval / 3 < 32 ? interval / 3 : 32;
+  return (interval - before) * 1000u;
+}
+
 /* The negotiated interval and who refreshes ('c': the client, us; 's': the server); the
  * REFRESH and EXPIRE timers get their values from it (7.2, 10). */
+
 static void set_interval(sipspec_session *s, unsigned interval, int who) {
   s->st_interval = interval;
   snprintf(s->st_refresher, sizeof s->st_refresher, "%s", who == 'c' ? "uac" : who == 's' ? "uas" : "");
   if (!interval) return;
-  unsigned before = interval / 3 < 32 ? interval / 3 : 32; /* 10: min(32 s, SE/3) */
-  /* (the set's own conf; out of memory, the timers keep the user agent's values) */
-  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_REFRESH, interval * 500u);
-  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_EXPIRE, (interval - before) * 1000u);
+  /* (the set's own conf when the interval is not the one the user agent asks for; out of
+   * memory, the timers keep the user agent's values) */
+  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_REFRESH, refresh_ms(interval));
+  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_EXPIRE, expire_ms(interval));
 }
 
 /* ---- actions -------------------------------------------------------------------------------- */
@@ -259,7 +267,14 @@ static int fire_timer(void *owner, int event) {
 
 int session_timer_kind_init(sipspec_ua *ua) {
   sipspec_timer_values tv = {ua->cfg.t1_ms, ua->cfg.t2_ms, ua->cfg.t4_ms};
-  return host_timer_kind_init(&ua->k_st, ua->clock, &sipspec_chart_session_timer, &tv, 0, fire_timer);
+  int rc = host_timer_kind_init(&ua->k_st, ua->clock, &sipspec_chart_session_timer, &tv, 0, fire_timer);
+  /* The chart's timers are set before each start (set_interval()); the shared values are
+   * those of the interval the user agent asks for, the one most sessions are granted, so
+   * that their sets need no conf of their own. */
+  unsigned se = ua->cfg.session_expires_s;
+  if (!rc && se) rc = sipspec_fsm_timer_conf_set(&ua->k_st.conf, SIPSPEC_EV_TIMER_REFRESH, refresh_ms(se));
+  if (!rc && se) rc = sipspec_fsm_timer_conf_set(&ua->k_st.conf, SIPSPEC_EV_TIMER_EXPIRE, expire_ms(se));
+  return rc;
 }
 
 void session_timer_init(sipspec_session *s) {
