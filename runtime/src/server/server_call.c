@@ -253,7 +253,8 @@ static void detach_refresh(srv_call *c) {
 static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *next_hop, void *user) {
   srv_call *c = user;
   (void)d, (void)next_hop;
-  (void)sipspec_tsx_layer_send(c->srv->layer, c->req_kind, &c->req_dest, ack, len);
+  sipspec_sockaddr dest = ip_addr_get(&c->req_dest);
+  (void)sipspec_tsx_layer_send(c->srv->layer, c->req_kind, &dest, ack, len);
 }
 
 /* send_bye, send_in_dialog_request: the request the dialog built goes to the next hop
@@ -270,7 +271,8 @@ static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *re
     rcb.on_terminated = refresh_terminated;
     rcb.user = c;
     sipspec_tsx *t = NULL;
-    if (sipspec_tsx_client_start(srv->layer, c->req_kind, &c->req_dest, req, &rcb, &t) != SIPSPEC_OK) t = NULL;
+    sipspec_sockaddr dest = ip_addr_get(&c->req_dest);
+    if (sipspec_tsx_client_start(srv->layer, c->req_kind, &dest, req, &rcb, &t) != SIPSPEC_OK) t = NULL;
     c->refresh_tsx = t;
     return;
   }
@@ -280,7 +282,8 @@ static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *re
    * ICMP port unreachable) is counted in sipTransportErrors by the layer, not as a BYE without
    * a response (sipByeAcksMissing), as the client counts it (docs/cli.md, bye_reason) */
   cb.user = srv;
-  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &c->bye_dest, req, &cb, NULL) == SIPSPEC_OK) {
+  sipspec_sockaddr dest = ip_addr_get(&c->bye_dest);
+  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &dest, req, &cb, NULL) == SIPSPEC_OK) {
     srv->st.byes_sent++;
     srv->tel.sipByeSent++;
   } else {
@@ -432,8 +435,8 @@ static void call_act_start_session_timer(srv_call *c) {
 static void call_act_take_interval(srv_call *c) {
   unsigned se = c->se_interval ? c->se_interval : srv_call_min_se(c->srv);
   unsigned before = se / 3 < 32 ? se / 3 : 32;
-  (void)sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_REFRESH, se * 500u);
-  (void)sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, (se - before) * 1000u);
+  (void)host_timers_set(&c->timers, SIPSPEC_EV_TIMER_REFRESH, se * 500u);
+  (void)host_timers_set(&c->timers, SIPSPEC_EV_TIMER_EXPIRE, (se - before) * 1000u);
   c->se_since_ms = sipspec_clock_now_ms(c->srv->clock);
 }
 
@@ -451,7 +454,7 @@ static void call_act_keep_expiration(srv_call *c) {
   unsigned before = se / 3 < 32 ? se / 3 : 32;
   uint64_t at = c->se_since_ms + (uint64_t)(se - before) * 1000u, now = sipspec_clock_now_ms(c->srv->clock);
   uint64_t ms = at > now ? at - now : 1;
-  (void)sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_EXPIRE, ms > 86400000u ? 86400000u : (unsigned)ms);
+  (void)host_timers_set(&c->timers, SIPSPEC_EV_TIMER_EXPIRE, ms > 86400000u ? 86400000u : (unsigned)ms);
 }
 
 /* TIMER_REFRESH: our refresh (9, 10; 7.4 from our side): UPDATE without an offer when the
@@ -480,7 +483,8 @@ static void call_act_send_refresh(srv_call *c) {
     r.body_len = c->answer_len;
   }
   uint32_t cseq = 0;
-  int rc = c->peer_update || c->answer ? srv_route_via(srv, c->req_kind, &c->req_dest, via, sizeof via) : SIPSPEC_E_STATE;
+  sipspec_sockaddr dest = ip_addr_get(&c->req_dest);
+  int rc = c->peer_update || c->answer ? srv_route_via(srv, c->req_kind, &dest, via, sizeof via) : SIPSPEC_E_STATE;
   if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
   if (!rc) rc = sipspec_dialog_request(c->dlg, &r, &cseq); /* dlg_send_request starts refresh_tsx */
   if (rc || !c->refresh_tsx) {
@@ -509,7 +513,8 @@ static void call_act_send_bye(srv_call *c) {
   sipspec_dialog_req r = {0};
   r.method = "BYE";
   r.headers = c->bye_extra; /* a Reason (RFC 3326), or none */
-  int rc = srv_route_via(srv, c->bye_kind, &c->bye_dest, via, sizeof via);
+  sipspec_sockaddr dest = ip_addr_get(&c->bye_dest);
+  int rc = srv_route_via(srv, c->bye_kind, &dest, via, sizeof via);
   if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
   if (!rc) rc = sipspec_dialog_request(c->dlg, &r, NULL);
   if (rc) {
@@ -564,7 +569,7 @@ static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg) {
   if (srv_call_over(c)) return SIPSPEC_E_FSM_TERMINATED;
   if (c->busy) {
     if (msg || c->q_len == SRV_CALL_QUEUE_MAX) return SIPSPEC_E_AGAIN;
-    c->q[(c->q_head + c->q_len++) % SRV_CALL_QUEUE_MAX] = ev;
+    c->q[(c->q_head + c->q_len++) % SRV_CALL_QUEUE_MAX] = (short)ev;
     return SIPSPEC_OK;
   }
   c->busy = 1;
@@ -575,7 +580,7 @@ static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg) {
   c->cur_msg = NULL;
   for (int guard = 0; c->q_len && guard < 4 * SRV_CALL_QUEUE_MAX; guard++) {
     int e = c->q[c->q_head];
-    c->q_head = (c->q_head + 1) % SRV_CALL_QUEUE_MAX;
+    c->q_head = (unsigned char)((c->q_head + 1) % SRV_CALL_QUEUE_MAX);
     c->q_len--;
     (void)sipspec_fsm_feed(&c->fsm, e);
   }
@@ -620,7 +625,7 @@ static void watch_ist(srv_call *c, sipspec_tsx *t) {
 
 void srv_call_free(srv_call *c) {
   if (!c) return;
-  host_timers_stop(&c->timers);
+  host_timers_release(&c->timers);
   detach_refresh(c);
   sipspec_uas_2xx_stop(&c->ok);
   detach_ist(c);
@@ -644,27 +649,23 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   if (!c) return NULL;
   c->srv = srv;
   sipspec_uas_2xx_init(&c->ok, srv->clock, ok_give_up, c);
-  /* The chart's timers: RING is ring_interval_ms (0: the chart's 0ms), BYE bye_after_ms
-   * (0: never). Values the options already checked (at most an hour). */
-  sipspec_timer_values tv = {srv->o.cfg.t1_ms, srv->o.cfg.t2_ms, srv->o.cfg.t4_ms};
-  if (host_timers_init(&c->timers, srv->clock, &sipspec_chart_uas_call, &tv, 0, fire, c) != SIPSPEC_OK ||
-      sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_RING, srv->o.ring_interval_ms) != SIPSPEC_OK ||
-      sipspec_fsm_timers_set(&c->timers.set, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms) != SIPSPEC_OK ||
-      sipspec_fsm_timers_off(&c->timers.set, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms == 0) != SIPSPEC_OK) {
+  if (srv_call_kind_init(srv, fire) != SIPSPEC_OK) {
     free(c);
     return NULL;
   }
+  host_timers_init(&c->timers, &srv->call_kind, c);
   sipspec_fsm_init(&c->fsm, &sipspec_chart_uas_call, on_action, c);
   c->kind = sipspec_tsx_transport(t)->type->kind;
-  c->peer = sipspec_tsx_peer(t);
-  c->behind_nat = srv_route_behind_nat(req, &c->peer);
+  sipspec_sockaddr peer = sipspec_tsx_peer(t);
+  c->peer = ip_addr_put(&peer);
+  c->behind_nat = srv_route_behind_nat(req, &peer);
   c->invite_cseq = sipspec_msg_cseq(req);
   c->sess_version = srv->o.mrcp.sess_version;
   /* What our requests in the dialog carry: a Via toward the client's flow (replaced when
    * the BYE goes elsewhere), our Contact, our User-Agent. */
   char via[SIPSPEC_SOCKADDR_STRLEN + 32], contact[SRV_CONTACT_MAX];
   srv_call_our_contact(c, contact, sizeof contact);
-  int rc = srv_route_via(srv, c->kind, &c->peer, via, sizeof via);
+  int rc = srv_route_via(srv, c->kind, &peer, via, sizeof via);
   if (!rc) {
     sipspec_dialog_local local = {via, contact, srv->ua_line}; /* written by the builder once */
     sipspec_dialog_callbacks cb = {dlg_send_ack, dlg_send_request, dlg_respond, dlg_on_request, dlg_on_terminated, c};

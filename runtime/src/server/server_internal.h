@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "fsm/host_timers.h"
+#include "net/ip_addr.h"
 #include "session/dialog.h"
 #include "session/tsx.h"
 #include "session/uas_2xx.h"
@@ -59,6 +60,8 @@ struct sipspec_server {
   uint64_t dropped_live;           /* BYE transactions left unanswered (drop_bye) */
   uint64_t accepted;               /* INVITEs accepted for an answer (reject_every counts) */
   int shutting_down;
+  int call_kind_ready;
+  host_timer_kind call_kind;       /* the calls' chart timer options (host_timers.h), set up with the first call */
 };
 
 #define SRV_CALL_QUEUE_MAX 8 /* events a call's actions post while its chart is busy */
@@ -76,13 +79,13 @@ struct srv_call {
   sipspec_clock_grave grave;       /* buried: over, freed by the clock at its next step */
   sipspec_fsm fsm;                 /* spec/uas_call.rl */
   host_timers timers;              /* its STEP, RING and BYE timers on the server's clock */
-  int q[SRV_CALL_QUEUE_MAX];       /* events posted by its actions, fed after the current one */
-  int q_head, q_len, busy;
+  short q[SRV_CALL_QUEUE_MAX];     /* events posted by its actions, fed after the current one */
+  unsigned char q_head, q_len, busy;
   sipspec_dialog *dlg;             /* UAS role, created from the INVITE */
   sipspec_tsx *ist;                /* the INVITE server transaction, or NULL: it ended, or
                                     * its 2xx handed it to ok (below) */
   sipspec_tp_kind kind;            /* the flow the INVITE came in on: transport ... */
-  sipspec_sockaddr peer;           /* ... and source address */
+  ip_addr peer;                   /* ... and source address */
   int behind_nat;                  /* its top Via's sent-by is not its source (RFC 3581) */
   uint32_t invite_cseq;            /* CSeq of the INVITE whose final response is pending or
                                     * whose 2xx waits for its ACK */
@@ -107,7 +110,7 @@ struct srv_call {
   /* our BYE: where it goes (server_route.c) */
   sipspec_resolve_query *query;    /* the next hop's name being resolved, or NULL */
   sipspec_tp_kind bye_kind;
-  sipspec_sockaddr bye_dest;
+  ip_addr bye_dest;
   /* the session timer (RFC 4028 9, 10): the interval granted (0: none; our 2xx's lines are
    * written from it, srv_call_timer_lines()), who refreshes (1: we do), the largest Min-SE
    * the client said, whether its Allow lists UPDATE, when the last 2xx to a refresh went
@@ -121,7 +124,7 @@ struct srv_call {
   uint32_t refresh_cseq;
   int refresh_status;              /* its final status (0: none came) */
   sipspec_tp_kind req_kind;
-  sipspec_sockaddr req_dest;
+  ip_addr req_dest;
   /* header lines our BYE carries (a Reason, RFC 3326), NULL for none */
   char *bye_extra;
 };
@@ -184,6 +187,8 @@ void srv_call_route_ready(srv_call *c);
 /* 1 when the INVITE's top Via names another address than src, the one it came from (what
  * makes a server add received/rport, RFC 3261 18.2.1, RFC 3581 4): a client behind a NAT. */
 int srv_route_behind_nat(const sipspec_msg *invite, const sipspec_sockaddr *src);
+/* The calls' timer kind (srv->call_kind) from the server's options, once; fire feeds a call. */
+int srv_call_kind_init(sipspec_server *srv, host_timers_fire_fn fire);
 /* Works out where the next request of c's dialog goes into c->bye_kind / c->bye_dest (the
  * rules are in sipspec/server.h) and calls srv_call_route_ready(c) once they are set:
  * before returning for an IP literal or the flow, from a later loop iteration when a name

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 
 #include "server/server_internal.h"
+#include "sipspec/chart_uas_call.h"
 
 /* The host of a span (IP literal or name) as a NUL-terminated string; 0 when too long. */
 static int host_copy(sipspec_span h, char *out, size_t cap) {
@@ -54,7 +55,7 @@ static void use_flow(srv_call *c) {
 static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, void *arg) {
   srv_call *c = arg;
   c->query = NULL;
-  if (status == SIPSPEC_OK && n >= 1) c->bye_dest = addrs[0];
+  if (status == SIPSPEC_OK && n >= 1) c->bye_dest = ip_addr_put(&addrs[0]);
   else use_flow(c); /* a name that does not resolve: the flow (see the file comment) */
   srv_call_route_ready(c);
 }
@@ -62,7 +63,7 @@ static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, voi
 /* The next hop of c's dialog into *kind / *dest (the flow when it cannot be used, see the
  * file comment). Returns 1 when it is a name to resolve (host, port and *kind set; *dest
  * the flow meanwhile), else 0. */
-static int next_hop(srv_call *c, sipspec_tp_kind *kind, sipspec_sockaddr *dest, char *host, size_t cap,
+static int next_hop(srv_call *c, sipspec_tp_kind *kind, ip_addr *dest, char *host, size_t cap,
                     unsigned *port) {
   sipspec_server *srv = c->srv;
   *kind = c->kind;
@@ -83,11 +84,31 @@ static int next_hop(srv_call *c, sipspec_tp_kind *kind, sipspec_sockaddr *dest, 
   *port = u.port > 0 ? (unsigned)u.port : 5060;
   if (u.host_kind != SIPSPEC_HOST_NAME) {
     sipspec_sockaddr a;
-    if (sipspec_sockaddr_set(&a, host, *port) == SIPSPEC_OK) *kind = k, *dest = a;
+    if (sipspec_sockaddr_set(&a, host, *port) == SIPSPEC_OK) *kind = k, *dest = ip_addr_put(&a);
     return 0;
   }
   *kind = k;
   return 1;
+}
+
+int srv_call_kind_init(sipspec_server *srv, host_timers_fire_fn fire) {
+  if (srv->call_kind_ready) return SIPSPEC_OK;
+  /* RING is ring_interval_ms (0: the chart's 0ms), BYE bye_after_ms (0: never); values the
+   * options already checked (at most an hour) */
+  sipspec_timer_values tv = {srv->o.cfg.t1_ms, srv->o.cfg.t2_ms, srv->o.cfg.t4_ms};
+  host_timer_kind *k = &srv->call_kind;
+  int rc = host_timer_kind_init(k, srv->clock, &sipspec_chart_uas_call, &tv, 0, fire);
+  if (!rc) rc = sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_RING, srv->o.ring_interval_ms);
+  if (!rc) rc = sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms);
+  if (!rc) rc = sipspec_fsm_timer_conf_off(&k->conf, SIPSPEC_EV_TIMER_BYE, srv->o.bye_after_ms == 0);
+  /* REFRESH and EXPIRE are set before each start (call_act_take_interval); shared: those of
+   * the interval the server's configuration names, the one most clients ask for (RFC 4028
+   * 9, 10), so that most calls need no conf of their own */
+  unsigned se = srv->o.cfg.session_expires_s, before = se / 3 < 32 ? se / 3 : 32;
+  if (!rc && se) rc = sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_REFRESH, se * 500u);
+  if (!rc && se) rc = sipspec_fsm_timer_conf_set(&k->conf, SIPSPEC_EV_TIMER_EXPIRE, (se - before) * 1000u);
+  if (!rc) srv->call_kind_ready = 1;
+  return rc;
 }
 
 void srv_route_next_hop(srv_call *c) {

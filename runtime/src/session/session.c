@@ -155,7 +155,7 @@ static void session_act_send_invite_again(sipspec_session *s) {
  * the chart timer layer on the user agent's clock, as a transaction's do. */
 void session_rearm(sipspec_session *s) {
   host_timers_rearm(&s->timers);
-  host_timers_rearm(&s->upd_timers);
+  if (s->updx) host_timers_rearm(&s->updx->timers);
   host_timers_rearm(&s->st_timers);
 }
 
@@ -337,7 +337,7 @@ static void session_act_failover_or_give_up(sipspec_session *s) {
 static void session_act_send_invite_to_next_target(sipspec_session *s) {
   s->target_i++;
   s->kind = s->targets[s->target_i].tp;
-  s->dest = s->targets[s->target_i].addr;
+  s->dest = ip_addr_put(&s->targets[s->target_i].addr);
   s->ua->tel.sipFailovers++;
   char ip[SIPSPEC_SOCKADDR_STRLEN];
   int rc = session_address(s, ip, sizeof ip);
@@ -538,7 +538,7 @@ static void finish(sipspec_session *s) {
   session_update_post(s, SIPSPEC_EV_TU_END, NULL); /* 14.1: no re-INVITE once hung up */
   (void)sipspec_fsm_feed(&s->st, SIPSPEC_EV_TU_END); /* no refresh once hung up */
   host_timers_stop(&s->timers);
-  host_timers_stop(&s->upd_timers);
+  if (s->updx) host_timers_stop(&s->updx->timers);
   host_timers_stop(&s->st_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   for (session_tsx *x = s->tsx; x; x = x->next) /* freed with the session (a callback of one may be running) */

@@ -42,9 +42,10 @@ static int target_avoided(const sipspec_ua *ua, const sipspec_target *t) {
 void session_free(sipspec_session *s) {
   if (!s) return;
   if (s->calls_deferred) sipspec_clock_undefer(s->ua->clock, run_calls, s);
-  host_timers_stop(&s->timers);
-  host_timers_stop(&s->upd_timers);
-  host_timers_stop(&s->st_timers);
+  host_timers_release(&s->timers);
+  if (s->updx) host_timers_release(&s->updx->timers);
+  free(s->updx);
+  host_timers_release(&s->st_timers);
   sipspec_uas_2xx_stop(&s->reinvite_2xx);
   sipspec_dialog_destroy(s->dialog);
   free(s->targets);
@@ -101,7 +102,8 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
   sipspec_transport *tp = sipspec_tsx_layer_transport(ua->layer, s->kind);
   if (!tp) return SIPSPEC_E_TSX_NO_TRANSPORT;
   sipspec_sockaddr local;
-  int rc = sipspec_transport_local_addr(tp, &s->dest, &local);
+  sipspec_sockaddr dest = session_dest(s);
+  int rc = sipspec_transport_local_addr(tp, &dest, &local);
   if (rc) return rc;
   sipspec_sockaddr_host(&local, ip, iplen);
   int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
@@ -123,7 +125,7 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
       return SIPSPEC_E_INVAL;
     memcpy(name, u.host.p, u.host.len);
     name[u.host.len] = '\0';
-    if ((rc = sipspec_transport_set_peer_name(tp, &s->dest, name))) return rc;
+    if ((rc = sipspec_transport_set_peer_name(tp, &dest, name))) return rc;
   }
   return SIPSPEC_OK;
 }
@@ -213,7 +215,7 @@ static void located_cb(int status, const sipspec_target *t, size_t n, const char
   if (!rc && !s->ntargets) rc = SIPSPEC_E_TSX_NO_TRANSPORT;
   if (!rc) {
     s->kind = s->targets[0].tp;
-    s->dest = s->targets[0].addr;
+    s->dest = ip_addr_put(&s->targets[0].addr);
     rc = session_prepare(s);
   }
   if (!rc) {
@@ -281,22 +283,31 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   sipspec_timer_values tv = {ua->cfg.t1_ms, ua->cfg.t2_ms, ua->cfg.t4_ms};
   /* the application's timer options: the answer timeout, the keep-alive interval (none: the
    * KEEPALIVE timer is not used) */
-  if (host_timers_init(&s->timers, ua->clock, &sipspec_chart_uac_session, &tv, 0, session_fire, s) != SIPSPEC_OK ||
-      host_timers_init(&s->upd_timers, ua->clock, &sipspec_chart_uac_update, &tv, 0, session_fire_update, s) != SIPSPEC_OK ||
-      (s->answer_timeout_ms &&
-       sipspec_fsm_timers_set(&s->timers.set, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms)) ||
-      sipspec_fsm_timers_set(&s->timers.set, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms) ||
-      sipspec_fsm_timers_off(&s->timers.set, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms == 0)) {
-    free(s);
-    return SIPSPEC_E_INVAL;
+  /* The charts' timer options shared by the user agent's sessions: the charts' values, no
+   * keep-alive (a session's own options below copy the conf only when they differ). */
+  if (!ua->kinds_ready) {
+    if (host_timer_kind_init(&ua->k_session, ua->clock, &sipspec_chart_uac_session, &tv, 0, session_fire) ||
+        sipspec_fsm_timer_conf_off(&ua->k_session.conf, SIPSPEC_EV_TIMER_KEEPALIVE, 1) ||
+        host_timer_kind_init(&ua->k_update, ua->clock, &sipspec_chart_uac_update, &tv, 0, session_fire_update) ||
+        session_timer_kind_init(ua)) {
+      free(s);
+      return SIPSPEC_E_INVAL;
+    }
+    ua->kinds_ready = 1;
   }
-  if (session_timer_init(s) != SIPSPEC_OK) {
+  host_timers_init(&s->timers, &ua->k_session, s);
+  session_timer_init(s);
+  int trc = SIPSPEC_OK;
+  if (s->answer_timeout_ms) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms);
+  if (!trc) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms);
+  if (!trc) trc = host_timers_off(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms == 0);
+  if (trc) {
+    host_timers_release(&s->timers);
     free(s);
-    return SIPSPEC_E_INVAL;
+    return trc;
   }
   sipspec_uas_2xx_init(&s->reinvite_2xx, ua->clock, session_reinvite_2xx_give_up, s);
   sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, session_on_action, s);
-  sipspec_fsm_init(&s->upd, &sipspec_chart_uac_update, session_update_on_action, s);
   int rc = SIPSPEC_OK;
   if (!(s->target = strdup(o->target))) rc = SIPSPEC_E_NOMEM;
   if (!rc && o->to_display && !(s->to_display = strdup(o->to_display))) rc = SIPSPEC_E_NOMEM;
@@ -336,7 +347,9 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
     if (out) *out = s;
     return SIPSPEC_OK;
   }
-  if (!rc && sipspec_sockaddr_set(&s->dest, host, port) != SIPSPEC_OK) rc = SIPSPEC_E_BAD_ADDRESS;
+  sipspec_sockaddr dest;
+  if (!rc && sipspec_sockaddr_set(&dest, host, port) != SIPSPEC_OK) rc = SIPSPEC_E_BAD_ADDRESS;
+  if (!rc) s->dest = ip_addr_put(&dest);
   if (!rc) rc = session_prepare(s);
   if (rc) {
     session_free(s);
@@ -410,7 +423,7 @@ static int call_now(sipspec_session *s, int op, sipspec_mrcp_resource r);
 
 /* 1 while one of the session's charts runs: the application is inside one of its callbacks
  * (or a callback of the user agent the session's events pass through). */
-static int in_callback(const sipspec_session *s) { return s->busy || sipspec_fsm_busy(&s->upd); }
+static int in_callback(const sipspec_session *s) { return s->busy || (s->updx && sipspec_fsm_busy(&s->updx->fsm)); }
 
 /* Runs the API calls queued from inside callbacks, in order, once those have returned. One
  * that the session refuses by then is reported through its callback (on_keepalive /
@@ -446,8 +459,8 @@ static int queue_call(sipspec_session *s, int op, sipspec_mrcp_resource r) {
     if (rc) return rc;
     s->calls_deferred = 1;
   }
-  s->calls[s->n_calls].op = op;
-  s->calls[s->n_calls].res = r;
+  s->calls[s->n_calls].op = (unsigned char)op;
+  s->calls[s->n_calls].res = (unsigned char)r;
   s->n_calls++;
   return SIPSPEC_OK;
 }

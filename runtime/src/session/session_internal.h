@@ -13,6 +13,7 @@
 #define SIPSPEC_SESSION_SESSION_INTERNAL_H
 
 #include "fsm/host_timers.h"
+#include "net/ip_addr.h"
 #include "session/dialog.h"
 #include "session/tsx.h"
 #include "session/uas_2xx.h"
@@ -48,6 +49,9 @@ struct sipspec_ua {
     sipspec_tp_kind tp;
     uint64_t until;
   } avoided[16];
+  /* what the sessions' chart timer sets share (host_timers.h), set up with the first session */
+  int kinds_ready;
+  host_timer_kind k_session, k_update, k_st;
 };
 
 /* How long a target that failed is tried last when no Retry-After says (as long as a
@@ -109,6 +113,12 @@ struct session_target {
  * up needs (the INVITE's text and offer, the offer description, the forks' table) is
  * allocated when needed and freed once the session is established; strings are kept at
  * their size (reason, warning: NULL for ""; the addressing strings in one block). */
+/* The update chart of a session and its timers, allocated on first use (issue 16). */
+typedef struct session_upd {
+  sipspec_fsm fsm;
+  host_timers timers;
+} session_upd;
+
 struct sipspec_session {
   sipspec_ua *ua;
   sipspec_session *prev, *next;      /* in ua->live */
@@ -120,8 +130,11 @@ struct sipspec_session {
   unsigned ntargets, target_i;
   int fail_ev;                       /* the event of the INVITE's last failure */
   sipspec_fsm fsm;                   /* spec/uac_session.rl */
-  sipspec_fsm upd;                   /* spec/uac_update.rl: our re-INVITEs */
-  host_timers timers, upd_timers;    /* the two charts' timers on the user agent's clock */
+  host_timers timers;                /* the chart's timers on the user agent's clock */
+  /* spec/uac_update.rl (our re-INVITEs, the server's refreshes) and its timers: allocated
+   * when the chart is first fed (most sessions never re-INVITE), NULL until then */
+  struct session_upd *updx;
+  unsigned char upd_started;         /* TU_START came while updx was NULL (Ready, no action) */
   /* options, copied */
   char *target, *to_display, *extra_headers;
   char *offer;                       /* the SDP offer text sent with the current INVITE */
@@ -135,7 +148,7 @@ struct sipspec_session {
   sipspec_session_callbacks cb;
   /* addressing */
   sipspec_tp_kind kind;
-  sipspec_sockaddr dest;             /* where the INVITE goes */
+  ip_addr dest;                      /* where the INVITE goes (session_dest()) */
   /* call_id, local_host (IPv6 in brackets), via (without branch), contact (URI): in one
    * block, set by session_set_addressing() */
   char *call_id, *local_host, *via, *contact;
@@ -160,7 +173,7 @@ struct sipspec_session {
   sipspec_mrcp_resource change_res;  /* TU_REQUEST of the update chart: the resource to add */
   /* API calls made while the charts run (from inside the session's callbacks): queued, run
    * from the clock's deferred work once the callbacks have returned */
-  struct { int op; sipspec_mrcp_resource res; } calls[SESSION_CALLS_MAX];
+  struct { unsigned char op, res; } calls[SESSION_CALLS_MAX]; /* an op (CALL_*), a sipspec_mrcp_resource */
   int n_calls, calls_deferred;
   int change_add;                    /* ... (1) or remove (0) */
   char *upd_cred;                    /* AUTH_RETRY of the update chart: its credentials lines */
@@ -320,6 +333,9 @@ void session_dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *use
 
 /* session_api.c: the public API */
 void session_free(sipspec_session *s);
+/* Where the INVITE goes, as the transport layer takes it. */
+static inline sipspec_sockaddr session_dest(const sipspec_session *s) { return ip_addr_get(&s->dest); }
+
 /* The local address toward s->dest over s->kind: Via and Contact. */
 int session_address(sipspec_session *s, char *ip, size_t iplen);
 /* TU_REQUEST through the session chart: an in-dialog request, with credentials or not. */
@@ -336,7 +352,9 @@ void session_timer_challenged(sipspec_session *s, const sipspec_msg *resp, char 
 void session_answer_update(sipspec_session *s, const sipspec_msg *req);
 
 /* session_timer.c: the session timer (spec/session_timer.rl) */
-int session_timer_init(sipspec_session *s);
+/* The user agent's session timer kind (with its first session); a session's timer chart. */
+int session_timer_kind_init(sipspec_ua *ua);
+void session_timer_init(sipspec_session *s);
 /* Feeds the timer chart one event with the message it is about (or NULL). */
 int session_timer_feed(sipspec_session *s, int ev, const sipspec_msg *m);
 /* The timer chart's event for a 2xx to our INVITE or refresh: SE_US, SE_PEER or SE_NONE. */

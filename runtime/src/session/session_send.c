@@ -118,7 +118,8 @@ int session_invite_needs_tcp(sipspec_session *s, sipspec_sockaddr *tl) {
   invite_parts p;
   sipspec_request_fields f;
   size_t len;
-  int rc = invite_fields(s, &p, &f), tcp = !rc && fields_need_tcp(s, &f, &s->dest, tl, &len);
+  sipspec_sockaddr dest = session_dest(s);
+  int rc = invite_fields(s, &p, &f), tcp = !rc && fields_need_tcp(s, &f, &dest, tl, &len);
   free(p.lines);
   return tcp;
 }
@@ -130,14 +131,15 @@ int session_send_invite(sipspec_session *s) {
   invite_parts p;
   sipspec_request_fields f;
   int rc = invite_fields(s, &p, &f);
-  if (!rc && fields_need_tcp(s, &f, &s->dest, &tl, &s->invite_len)) { /* a retry with credentials too */
+  sipspec_sockaddr dest = session_dest(s);
+  if (!rc && fields_need_tcp(s, &f, &dest, &tl, &s->invite_len)) { /* a retry with credentials too */
     session_move_to_tcp(s, &tl);
     free(p.lines);
     rc = invite_fields(s, &p, &f); /* the TCP Via and Contact */
   }
   if (!rc) s->invite_len = sipspec_request_fields_size(&f);
   if (!rc) rc = session_new_dialog(s);
-  if (!rc) rc = session_start_tsx(s, ST_INVITE, &f, &s->dest);
+  if (!rc) rc = session_start_tsx(s, ST_INVITE, &f, &dest);
   free(p.lines);
   return rc;
 }

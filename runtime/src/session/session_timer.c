@@ -75,15 +75,24 @@ size_t session_timer_invite_headers(const sipspec_session *s, sipspec_ext_header
 
 /* ---- the timers' values -------------------------------------------------------------------- */
 
+/* REFRESH: half the interval (RFC 4028 7.2); EXPIRE: SE - min(32 s, SE/3) (10). */
+static uint32_t refresh_ms(unsigned interval) { return interval * 500u; }
+static uint32_t expire_ms(unsigned interval) {
+  unsigned before = interval / 3 < 32 ? interval / 3 : 32;
+  return (interval - before) * 1000u;
+}
+
 /* The negotiated interval and who refreshes ('c': the client, us; 's': the server); the
  * REFRESH and EXPIRE timers get their values from it (7.2, 10). */
+
 static void set_interval(sipspec_session *s, unsigned interval, int who) {
   s->st_interval = interval;
   snprintf(s->st_refresher, sizeof s->st_refresher, "%s", who == 'c' ? "uac" : who == 's' ? "uas" : "");
   if (!interval) return;
-  unsigned before = interval / 3 < 32 ? interval / 3 : 32; /* 10: min(32 s, SE/3) */
-  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_REFRESH, interval * 500u);
-  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_EXPIRE, (interval - before) * 1000u);
+  /* (the set's own conf when the interval is not the one the user agent asks for; out of
+   * memory, the timers keep the user agent's values) */
+  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_REFRESH, refresh_ms(interval));
+  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_EXPIRE, expire_ms(interval));
 }
 
 /* ---- actions -------------------------------------------------------------------------------- */
@@ -146,7 +155,7 @@ static void timer_act_choose_491_wait(sipspec_session *s) {
   unsigned char r[2] = {0, 0};
   (void)RAND_bytes(r, 2);
   unsigned steps = ((unsigned)r[0] << 8 | r[1]) % 191u;
-  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_WAIT, 2100u + 10u * steps);
+  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_WAIT, 2100u + 10u * steps);
 }
 
 /* RX_503: the Retry-After (RFC 3261 21.5.4, 20.33), at most a quarter of the interval so
@@ -157,7 +166,7 @@ static void timer_act_choose_retry_after(sipspec_session *s) {
   unsigned cap = s->st_interval / 4 ? s->st_interval / 4 : 1;
   if (!after) after = 1;
   if (after > cap) after = cap;
-  (void)sipspec_fsm_timers_set(&s->st_timers.set, SIPSPEC_EV_TIMER_WAIT, after * 1000u);
+  (void)host_timers_set(&s->st_timers, SIPSPEC_EV_TIMER_WAIT, after * 1000u);
 }
 
 /* Our BYE's Reason (RFC 3326 2): "SIP;cause=<cause>;text=\"<text>\"", written with the
@@ -266,14 +275,23 @@ static int fire_timer(void *owner, int event) {
   return sipspec_fsm_terminated(&s->fsm);
 }
 
-int session_timer_init(sipspec_session *s) {
-  sipspec_timer_values tv = {s->ua->cfg.t1_ms, s->ua->cfg.t2_ms, s->ua->cfg.t4_ms};
+int session_timer_kind_init(sipspec_ua *ua) {
+  sipspec_timer_values tv = {ua->cfg.t1_ms, ua->cfg.t2_ms, ua->cfg.t4_ms};
+  int rc = host_timer_kind_init(&ua->k_st, ua->clock, &sipspec_chart_session_timer, &tv, 0, fire_timer);
+  /* The chart's timers are set before each start (set_interval()); the shared values are
+   * those of the interval the user agent asks for, the one most sessions are granted, so
+   * that their sets need no conf of their own. */
+  unsigned se = ua->cfg.session_expires_s;
+  if (!rc && se) rc = sipspec_fsm_timer_conf_set(&ua->k_st.conf, SIPSPEC_EV_TIMER_REFRESH, refresh_ms(se));
+  if (!rc && se) rc = sipspec_fsm_timer_conf_set(&ua->k_st.conf, SIPSPEC_EV_TIMER_EXPIRE, expire_ms(se));
+  return rc;
+}
+
+void session_timer_init(sipspec_session *s) {
   s->st_ask = s->ua->cfg.session_expires_s;
   s->st_min_se = s->ua->cfg.min_se_s;
-  int rc = host_timers_init(&s->st_timers, s->ua->clock, &sipspec_chart_session_timer, &tv, 0, fire_timer, s);
-  if (rc) return rc;
+  host_timers_init(&s->st_timers, &s->ua->k_st, s);
   sipspec_fsm_init(&s->st, &sipspec_chart_session_timer, st_on_action, s);
-  return SIPSPEC_OK;
 }
 
 /* A 401/407 to our refresh (RFC 4028 10: retried as the response's rules say; RFC 3261

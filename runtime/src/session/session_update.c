@@ -20,19 +20,33 @@ void session_update_on_action(void *ctx, const sipspec_chart *chart, int action)
   sipspec_session *s = ctx;
   assert(chart == &sipspec_chart_uac_update);
   (void)chart;
-  if (host_timers_apply(&s->upd_timers, action)) return;
+  if (host_timers_apply(&s->updx->timers, action)) return;
   sipspec_uac_update_dispatch(&sipspec_uac_update_impl, s, action);
 }
 
 /* Feeds the update chart one event (its actions never feed it again). A send that failed
  * inside the transition (upd_rc) is fed after it as NOT_SENT. Returns the feed's result. */
 int session_update_post(sipspec_session *s, int ev, const sipspec_msg *msg) {
+  /* The chart is allocated when first fed something else than its start (Idle -> Ready)
+   * and end, which have no actions: a session that never re-INVITEs and is never refreshed
+   * keeps only that it started (upd_started). */
+  if (!s->updx) {
+    if (ev == SIPSPEC_EV_TU_END) return SIPSPEC_OK;
+    if (ev == SIPSPEC_EV_TU_START && !s->upd_started) {
+      s->upd_started = 1;
+      return SIPSPEC_OK;
+    }
+    if (!(s->updx = calloc(1, sizeof *s->updx))) return SIPSPEC_E_NOMEM;
+    host_timers_init(&s->updx->timers, &s->ua->k_update, s);
+    sipspec_fsm_init(&s->updx->fsm, &sipspec_chart_uac_update, session_update_on_action, s);
+    if (s->upd_started) (void)sipspec_fsm_feed(&s->updx->fsm, SIPSPEC_EV_TU_START);
+  }
   const sipspec_msg *saved = s->upd_msg;
   s->upd_msg = msg;
   s->upd_rc = SIPSPEC_OK;
-  int rc = sipspec_fsm_feed(&s->upd, ev);
+  int rc = sipspec_fsm_feed(&s->updx->fsm, ev);
   s->upd_msg = NULL;
-  if (!rc && s->upd_rc) (void)sipspec_fsm_feed(&s->upd, SIPSPEC_EV_NOT_SENT);
+  if (!rc && s->upd_rc) (void)sipspec_fsm_feed(&s->updx->fsm, SIPSPEC_EV_NOT_SENT);
   s->upd_msg = saved;
   if (!sipspec_fsm_terminated(&s->fsm)) session_rearm(s);
   return rc;
@@ -96,7 +110,7 @@ static void update_act_choose_retry_wait(sipspec_session *s) {
   unsigned char r[2] = {0, 0};
   (void)RAND_bytes(r, 2);
   unsigned steps = ((unsigned)r[0] << 8 | r[1]) % 191u; /* 0 .. 190 */
-  (void)sipspec_fsm_timers_set(&s->upd_timers.set, SIPSPEC_EV_TIMER_RETRY, 2100u + 10u * steps);
+  (void)host_timers_set(&s->updx->timers, SIPSPEC_EV_TIMER_RETRY, 2100u + 10u * steps);
 }
 
 static void update_act_send_ack(sipspec_session *s) { (void)session_ack_2xx(s, s->upd_msg, 0); }

@@ -65,7 +65,7 @@ const char *sipspec_end_reason_name(sipspec_end_reason r) {
 
 void ua_hop_addr(sipspec_session *s, const char *uri, sipspec_sockaddr *out) {
   sipspec_uri u;
-  *out = s->dest;
+  *out = session_dest(s);
   if (!uri || sipspec_uri_parse(uri, strlen(uri), &u, NULL) != SIPSPEC_OK) return;
   if (u.host_kind != SIPSPEC_HOST_IPV4 && u.host_kind != SIPSPEC_HOST_IPV6) return;
   char host[SIPSPEC_SOCKADDR_STRLEN];
@@ -82,7 +82,8 @@ void ua_hop_addr(sipspec_session *s, const char *uri, sipspec_sockaddr *out) {
   sipspec_uri t;
   char name[256];
   sipspec_transport *tp = s->kind == SIPSPEC_TP_TLS ? sipspec_tsx_layer_transport(s->ua->layer, s->kind) : NULL;
-  if (tp && !sipspec_sockaddr_equal(&a, &s->dest) &&
+  sipspec_sockaddr dest = session_dest(s);
+  if (tp && !sipspec_sockaddr_equal(&a, &dest) &&
       sipspec_uri_parse(s->target, strlen(s->target), &t, NULL) == SIPSPEC_OK && t.host.len < sizeof name) {
     memcpy(name, t.host.p, t.host.len);
     name[t.host.len] = '\0';

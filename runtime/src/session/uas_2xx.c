@@ -28,6 +28,7 @@ static int fire(void *owner, int event);
 
 struct uas_2xx_run {
   sipspec_fsm fsm;                 /* spec/uas_2xx.rl, one per 2xx */
+  host_timer_kind kind;            /* its chart's timer options (one 2xx at a time: not shared) */
   host_timers timers;              /* its timers on the owner's clock */
   sipspec_tsx *ist;                /* NULL once the transaction has ended (Timer L) */
   int status;
@@ -40,9 +41,10 @@ struct uas_2xx_run {
 static void machine_init(sipspec_uas_2xx *r, unsigned t1_ms, unsigned t2_ms) {
   sipspec_timer_values v = {t1_ms, t2_ms, UAS_2XX_T4_MS};
   /* the chart's timers have no reliable-transport rule (13.3.1.4), so the transport is moot */
-  int rc = host_timers_init(&r->run->timers, r->clock, &sipspec_chart_uas_2xx, &v, 0, fire, r);
+  int rc = host_timer_kind_init(&r->run->kind, r->clock, &sipspec_chart_uas_2xx, &v, 0, fire);
   assert(rc == SIPSPEC_OK); /* two timers; values checked by the caller */
   (void)rc;
+  host_timers_init(&r->run->timers, &r->run->kind, r);
   sipspec_fsm_init(&r->run->fsm, &sipspec_chart_uas_2xx, on_action, r);
 }
 
@@ -63,7 +65,7 @@ static void ist_terminated(sipspec_tsx *t, void *user) {
 static void release(sipspec_uas_2xx *r) {
   struct uas_2xx_run *u = r->run;
   if (!u) return;
-  host_timers_stop(&u->timers);
+  host_timers_release(&u->timers);
   if (u->ist) sipspec_tsx_set_callbacks(u->ist, NULL);
   free(u->headers);
   free(u->body);
@@ -155,7 +157,7 @@ int sipspec_uas_2xx_ack(sipspec_uas_2xx *r, const sipspec_msg *ack) {
 
 /* A 2xx waits for its ACK as long as the chart's 64*T1 timer runs (Sending). */
 int sipspec_uas_2xx_pending(const sipspec_uas_2xx *r) {
-  return r && r->run && sipspec_fsm_timers_running(&r->run->timers.set, SIPSPEC_EV_TIMER_GIVEUP);
+  return r && r->run && host_timers_running(&r->run->timers, SIPSPEC_EV_TIMER_GIVEUP);
 }
 unsigned sipspec_uas_2xx_copies(const sipspec_uas_2xx *r) { return r ? r->copies : 0; }
 
