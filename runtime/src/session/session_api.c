@@ -89,6 +89,20 @@ static int user_fields_check(const sipspec_session_opts *o) {
 /* Addressing, identifiers and the offer, once the destination is known. */
 /* The local address toward s->dest over s->kind: Via and Contact (RFC 3261 18.1.1, 8.1.1.8);
  * ip[] gets the address without brackets. */
+/* Joins the n strings into dst (cap bytes): what snprintf(dst, cap, "%s%s...") writes,
+ * truncated the same way, without its format parsing (run once or more per call). */
+static void join(char *dst, size_t cap, const char *const *parts, size_t n) {
+  size_t w = 0;
+  if (!cap) return;
+  for (size_t i = 0; i < n && w + 1 < cap; i++) {
+    size_t k = strlen(parts[i]);
+    if (k > cap - 1 - w) k = cap - 1 - w;
+    memcpy(dst + w, parts[i], k);
+    w += k;
+  }
+  dst[w] = '\0';
+}
+
 int session_address(sipspec_session *s, char *ip, size_t iplen) {
   sipspec_ua *ua = s->ua;
   sipspec_transport *tp = sipspec_tsx_layer_transport(ua->layer, s->kind);
@@ -98,15 +112,21 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
   if (rc) return rc;
   sipspec_sockaddr_host(&local, ip, iplen);
   int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
-  snprintf(s->local_host, sizeof s->local_host, v6 ? "[%s]" : "%s", ip);
+  join(s->local_host, sizeof s->local_host, (const char *const[]){v6 ? "[" : "", ip, v6 ? "]" : ""}, 3);
   s->local_port = sipspec_sockaddr_port(&local);
-  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
-  snprintf(hostport, sizeof hostport, "%s:%u", s->local_host, s->local_port);
+  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16], port[12], *d = port + sizeof port;
+  unsigned pn = s->local_port;
+  *--d = '\0';
+  do *--d = (char)('0' + pn % 10u);
+  while ((pn /= 10u) != 0);
+  join(hostport, sizeof hostport, (const char *const[]){s->local_host, ":", d}, 3);
   static const char *const via_tp[] = {"UDP", "TCP", "TLS"}, *const contact_tp[] = {"", ";transport=tcp", ""};
-  snprintf(s->via, sizeof s->via, "SIP/2.0/%s %s;rport", via_tp[s->kind], hostport);
+  join(s->via, sizeof s->via, (const char *const[]){"SIP/2.0/", via_tp[s->kind], " ", hostport, ";rport"}, 5);
   /* RFC 5630 §3.1.3 / RFC 3261 §8.1.1.8: over TLS the Contact is a sips: URI */
-  snprintf(s->contact, sizeof s->contact, "%s:%s@%s%s", s->kind == SIPSPEC_TP_TLS ? "sips" : "sip", ua->from_user,
-           hostport, contact_tp[s->kind]);
+  join(s->contact, sizeof s->contact,
+       (const char *const[]){s->kind == SIPSPEC_TP_TLS ? "sips:" : "sip:", ua->from_user, "@", hostport,
+                             contact_tp[s->kind]},
+       5);
   if (s->kind == SIPSPEC_TP_TLS) { /* RFC 5922 §7.3: the domain of the URI is what the server proves */
     sipspec_uri u;
     char name[256];
@@ -126,7 +146,7 @@ static int session_prepare(sipspec_session *s) {
   if (rc) return rc;
   char rnd[40];
   rc = random_hex(rnd, 16);
-  if (!rc) snprintf(s->call_id, sizeof s->call_id, "%s@%s", rnd, s->local_host);
+  if (!rc) join(s->call_id, sizeof s->call_id, (const char *const[]){rnd, "@", s->local_host}, 3);
   if (!rc) rc = random_hex(s->from_tag, 8);
   if (!rc && s->have_desc) {
     /* the offer's address defaults to the local address toward the target */

@@ -248,6 +248,9 @@ void session_reinvite_2xx_give_up(sipspec_uas_2xx *r, void *user);
  * on_terminated. */
 int session_start_tsx(sipspec_session *s, session_tsx_role role, const sipspec_request_fields *f,
                       const sipspec_sockaddr *dest);
+/* session_start_tsx() that also gives the length of the request sent (*len, when it started). */
+int session_start_tsx_len(sipspec_session *s, session_tsx_role role, const sipspec_request_fields *f,
+                          const sipspec_sockaddr *dest, size_t *len);
 /* Starts the CANCEL of pending INVITE transaction inv (9.1) in a slot of role ST_CANCEL. */
 int session_start_cancel(sipspec_session *s, sipspec_tsx *inv, const char *headers);
 

@@ -133,9 +133,9 @@ int session_send_invite(sipspec_session *s) {
     free(p.lines);
     rc = invite_fields(s, &p, &f); /* the TCP Via and Contact */
   }
-  if (!rc) s->invite_len = sipspec_request_fields_size(&f);
+  /* its length as the transaction built it (no measuring pass of its own) */
   if (!rc) rc = session_new_dialog(s);
-  if (!rc) rc = session_start_tsx(s, ST_INVITE, &f, &s->dest);
+  if (!rc) rc = session_start_tsx_len(s, ST_INVITE, &f, &s->dest, &s->invite_len);
   free(p.lines);
   return rc;
 }
