@@ -89,19 +89,21 @@ static int user_fields_check(const sipspec_session_opts *o) {
 /* Addressing, identifiers and the offer, once the destination is known. */
 /* The local address toward s->dest over s->kind: Via and Contact (RFC 3261 18.1.1, 8.1.1.8);
  * ip[] gets the address without brackets. */
-/* Joins the n strings into dst (cap bytes): what snprintf(dst, cap, "%s%s...") writes,
- * truncated the same way, without its format parsing (run once or more per call). */
-static void join(char *dst, size_t cap, const char *const *parts, size_t n) {
-  size_t w = 0;
-  if (!cap) return;
-  for (size_t i = 0; i < n && w + 1 < cap; i++) {
+size_t session_join(char *dst, size_t cap, const char *const *parts, size_t n) {
+  size_t w = 0, total = 0;
+  for (size_t i = 0; i < n; i++) {
     size_t k = strlen(parts[i]);
+    total += k;
+    if (w + 1 >= cap) continue;
     if (k > cap - 1 - w) k = cap - 1 - w;
     memcpy(dst + w, parts[i], k);
     w += k;
   }
-  dst[w] = '\0';
+  if (cap) dst[w] = '\0';
+  return total;
 }
+
+#define join session_join
 
 int session_address(sipspec_session *s, char *ip, size_t iplen) {
   sipspec_ua *ua = s->ua;

@@ -243,6 +243,11 @@ int session_send_in_dialog(sipspec_session *s, session_req *p);
 /* 64*T1 and no ACK for our 2xx to the server's re-INVITE (13.3.1.4). */
 void session_reinvite_2xx_give_up(sipspec_uas_2xx *r, void *user);
 
+/* session_api.c: joins the n strings into dst (cap bytes) as snprintf(dst, cap, "%s%s...")
+ * would, truncated the same way, and returns the joined length (>= cap: truncated); without
+ * printf's format parsing, for what is written once or more per call. */
+size_t session_join(char *dst, size_t cap, const char *const *parts, size_t n);
+
 /* session_tsx.c: the session's client transactions */
 /* Starts a client transaction for the request f describes; a slot keeps it until its
  * on_terminated. */
