@@ -364,7 +364,14 @@ static int request_fields(sipspec_dialog *d, const char *method, uint32_t cseq, 
   for (int i = 0; i < 3; i++) len += parts[i] ? strlen(parts[i]) : 0;
   if (len > 1) {
     if (!(o->lines = malloc(len))) return SIPSPEC_E_NOMEM;
-    snprintf(o->lines, len, "%s%s%s", parts[0] ? parts[0] : "", parts[1] ? parts[1] : "", parts[2] ? parts[2] : "");
+    size_t w = 0; /* the parts one after the other (len counted them) */
+    for (int i = 0; i < 3; i++)
+      if (parts[i]) {
+        size_t k = strlen(parts[i]);
+        memcpy(o->lines + w, parts[i], k);
+        w += k;
+      }
+    o->lines[w] = '\0';
     f->extra_lines = zspan(o->lines);
   }
   if (ctype && body_len) {

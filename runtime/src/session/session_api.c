@@ -97,6 +97,22 @@ static int user_fields_check(const sipspec_session_opts *o) {
 /* Addressing, identifiers and the offer, once the destination is known. */
 /* The local address toward s->dest over s->kind: Via and Contact (RFC 3261 18.1.1, 8.1.1.8);
  * ip[] gets the address without brackets. */
+size_t session_join(char *dst, size_t cap, const char *const *parts, size_t n) {
+  size_t w = 0, total = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t k = strlen(parts[i]);
+    total += k;
+    if (w + 1 >= cap) continue;
+    if (k > cap - 1 - w) k = cap - 1 - w;
+    memcpy(dst + w, parts[i], k);
+    w += k;
+  }
+  if (cap) dst[w] = '\0';
+  return total;
+}
+
+#define join session_join
+
 int session_address(sipspec_session *s, char *ip, size_t iplen) {
   sipspec_ua *ua = s->ua;
   sipspec_transport *tp = sipspec_tsx_layer_transport(ua->layer, s->kind);
@@ -108,15 +124,21 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
   sipspec_sockaddr_host(&local, ip, iplen);
   int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
   char host[SIPSPEC_SOCKADDR_STRLEN + 2], via[SIPSPEC_SOCKADDR_STRLEN + 48], contact[SIPSPEC_SOCKADDR_STRLEN + 300];
-  snprintf(host, sizeof host, v6 ? "[%s]" : "%s", ip);
+  join(host, sizeof host, (const char *const[]){v6 ? "[" : "", ip, v6 ? "]" : ""}, 3);
   s->local_port = sipspec_sockaddr_port(&local);
-  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
-  snprintf(hostport, sizeof hostport, "%s:%u", host, s->local_port);
+  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16], port[12], *d = port + sizeof port;
+  unsigned pn = s->local_port;
+  *--d = '\0';
+  do *--d = (char)('0' + pn % 10u);
+  while ((pn /= 10u) != 0);
+  join(hostport, sizeof hostport, (const char *const[]){host, ":", d}, 3);
   static const char *const via_tp[] = {"UDP", "TCP", "TLS"}, *const contact_tp[] = {"", ";transport=tcp", ""};
-  snprintf(via, sizeof via, "SIP/2.0/%s %s;rport", via_tp[s->kind], hostport);
+  join(via, sizeof via, (const char *const[]){"SIP/2.0/", via_tp[s->kind], " ", hostport, ";rport"}, 5);
   /* RFC 5630 §3.1.3 / RFC 3261 §8.1.1.8: over TLS the Contact is a sips: URI */
-  snprintf(contact, sizeof contact, "%s:%.200s@%s%s", s->kind == SIPSPEC_TP_TLS ? "sips" : "sip", ua->from_user,
-           hostport, contact_tp[s->kind]);
+  join(contact, sizeof contact,
+       (const char *const[]){s->kind == SIPSPEC_TP_TLS ? "sips:" : "sip:", ua->from_user, "@", hostport,
+                             contact_tp[s->kind]},
+       5);
   if ((rc = session_set_addressing(s, NULL, host, via, contact))) return rc;
   if (s->kind == SIPSPEC_TP_TLS) { /* RFC 5922 §7.3: the domain of the URI is what the server proves */
     sipspec_uri u;
@@ -158,7 +180,7 @@ static int session_prepare(sipspec_session *s) {
   char rnd[40], call_id[128];
   rc = random_hex(rnd, 16);
   if (!rc) {
-    snprintf(call_id, sizeof call_id, "%s@%s", rnd, s->local_host);
+    join(call_id, sizeof call_id, (const char *const[]){rnd, "@", s->local_host}, 3);
     rc = session_set_addressing(s, call_id, NULL, NULL, NULL);
   }
   if (!rc) rc = random_hex(s->from_tag, 8);

@@ -274,6 +274,11 @@ int session_send_in_dialog(sipspec_session *s, session_req *p);
 /* 64*T1 and no ACK for our 2xx to the server's re-INVITE (13.3.1.4). */
 void session_reinvite_2xx_give_up(sipspec_uas_2xx *r, void *user);
 
+/* session_api.c: joins the n strings into dst (cap bytes) as snprintf(dst, cap, "%s%s...")
+ * would, truncated the same way, and returns the joined length (>= cap: truncated); without
+ * printf's format parsing, for what is written once or more per call. */
+size_t session_join(char *dst, size_t cap, const char *const *parts, size_t n);
+
 /* session_tsx.c: the session's client transactions */
 /* Frees every slot (with the session), clearing the callbacks of transactions still live. */
 void session_tsx_release_all(sipspec_session *s);
@@ -281,6 +286,9 @@ void session_tsx_release_all(sipspec_session *s);
  * on_terminated. */
 int session_start_tsx(sipspec_session *s, session_tsx_role role, const sipspec_request_fields *f,
                       const sipspec_sockaddr *dest);
+/* session_start_tsx() that also gives the length of the request sent (*len, when it started). */
+int session_start_tsx_len(sipspec_session *s, session_tsx_role role, const sipspec_request_fields *f,
+                          const sipspec_sockaddr *dest, size_t *len);
 /* Starts the CANCEL of pending INVITE transaction inv (9.1) in a slot of role ST_CANCEL. */
 int session_start_cancel(sipspec_session *s, sipspec_tsx *inv, const char *headers);
 

@@ -76,8 +76,8 @@ static int invite_fields(sipspec_session *s, invite_parts *p, sipspec_request_fi
   p->lines = NULL;
   int rc = sipspec_tsx_new_branch(p->branch, sizeof p->branch);
   if (rc) return rc;
-  int n = snprintf(p->from_uri, sizeof p->from_uri, "sip:%s@%s", ua->from_user, s->local_host);
-  if (n < 0 || (size_t)n >= sizeof p->from_uri) return SIPSPEC_E_RANGE;
+  size_t n = session_join(p->from_uri, sizeof p->from_uri, (const char *const[]){"sip:", ua->from_user, "@", s->local_host}, 4);
+  if (n >= sizeof p->from_uri) return SIPSPEC_E_RANGE;
   f->method = sipspec_span_z("INVITE");
   f->request_uri = sipspec_span_z(s->target);
   /* Our sent-by (18.1.1) with ;rport (RFC 3581), as s->via says it in text for the dialog. */
@@ -137,9 +137,9 @@ int session_send_invite(sipspec_session *s) {
     free(p.lines);
     rc = invite_fields(s, &p, &f); /* the TCP Via and Contact */
   }
-  if (!rc) s->invite_len = sipspec_request_fields_size(&f);
+  /* its length as the transaction built it (no measuring pass of its own) */
   if (!rc) rc = session_new_dialog(s);
-  if (!rc) rc = session_start_tsx(s, ST_INVITE, &f, &dest);
+  if (!rc) rc = session_start_tsx_len(s, ST_INVITE, &f, &dest, &s->invite_len);
   free(p.lines);
   return rc;
 }
@@ -149,8 +149,8 @@ int session_send_invite(sipspec_session *s) {
 int session_dialog_for_invite(sipspec_session *s, const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
                               sipspec_dialog **out) {
   char local_uri[SIPSPEC_SOCKADDR_STRLEN + 300];
-  int n = snprintf(local_uri, sizeof local_uri, "sip:%s@%s", s->ua->from_user, s->local_host);
-  if (n < 0 || (size_t)n >= sizeof local_uri) return SIPSPEC_E_RANGE;
+  size_t n = session_join(local_uri, sizeof local_uri, (const char *const[]){"sip:", s->ua->from_user, "@", s->local_host}, 4);
+  if (n >= sizeof local_uri) return SIPSPEC_E_RANGE;
   sipspec_dialog_uac_fields f = {s->call_id, local_uri, s->from_tag, s->target, s->cseq};
   return sipspec_dialog_create_uac_fields(&f, local, cb, out);
 }
@@ -158,7 +158,7 @@ int session_dialog_for_invite(sipspec_session *s, const sipspec_dialog_local *lo
 /* A (new) UAC dialog for the INVITE just built (recreated after an auth retry). */
 int session_new_dialog(sipspec_session *s) {
   char hdrs[512];
-  snprintf(hdrs, sizeof hdrs, "User-Agent: %s\r\n", s->ua->user_agent);
+  session_join(hdrs, sizeof hdrs, (const char *const[]){"User-Agent: ", s->ua->user_agent, "\r\n"}, 3);
   sipspec_dialog_local local = {s->via, s->contact, hdrs};
   sipspec_dialog_callbacks cb = {session_dlg_send_ack, session_dlg_send_request, session_dlg_respond, session_dlg_on_request, NULL, s};
   sipspec_dialog *d;

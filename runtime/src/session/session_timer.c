@@ -66,8 +66,16 @@ int session_timer_refresh_422_usable(const sipspec_session *s, const sipspec_msg
 size_t session_timer_invite_headers(const sipspec_session *s, sipspec_ext_header *h, char num[2][16]) {
   h[0] = (sipspec_ext_header){sipspec_span_z("Supported"), sipspec_span_z("timer")}; /* 7.1: even when not asking */
   if (!s->st_ask) return 1;
-  snprintf(num[0], 16, "%u", s->st_ask);
-  snprintf(num[1], 16, "%u", s->st_min_se);
+  const unsigned v[2] = {s->st_ask, s->st_min_se};
+  for (int i = 0; i < 2; i++) { /* decimal by hand: written for every INVITE */
+    char d[12];
+    size_t k = 0;
+    unsigned u = v[i];
+    do d[k++] = (char)('0' + u % 10u);
+    while ((u /= 10u) != 0);
+    for (size_t j = 0; j < k; j++) num[i][j] = d[k - 1 - j];
+    num[i][k] = '\0';
+  }
   h[1] = (sipspec_ext_header){sipspec_span_z("Session-Expires"), sipspec_span_z(num[0])};
   h[2] = (sipspec_ext_header){sipspec_span_z("Min-SE"), sipspec_span_z(num[1])};
   return 3;

@@ -61,18 +61,23 @@ static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user);
 static void tsx_on_terminated(sipspec_tsx *t, void *user);
 
 /* Starts a client transaction for f; the slot keeps it until its on_terminated. */
-int session_start_tsx(sipspec_session *s, session_tsx_role role, const sipspec_request_fields *f,
-                      const sipspec_sockaddr *dest) {
+int session_start_tsx_len(sipspec_session *s, session_tsx_role role, const sipspec_request_fields *f,
+                          const sipspec_sockaddr *dest, size_t *len) {
   session_tsx *slot = slot_new(s, role);
   if (!slot) return SIPSPEC_E_AGAIN;
   sipspec_tsx_callbacks cb = {tsx_on_response, tsx_on_timeout, tsx_on_transport_error, tsx_on_terminated, slot};
-  int rc = sipspec_tsx_client_start(s->ua->layer, s->kind, dest, f, &cb, &slot->t);
+  int rc = sipspec_tsx_client_start_len(s->ua->layer, s->kind, dest, f, &cb, &slot->t, len);
   if (rc) { /* nothing started: the slot goes */
     slot->t = NULL;
     slot_unlink(s, slot);
     free(slot);
   }
   return rc;
+}
+
+int session_start_tsx(sipspec_session *s, session_tsx_role role, const sipspec_request_fields *f,
+                      const sipspec_sockaddr *dest) {
+  return session_start_tsx_len(s, role, f, dest, NULL);
 }
 
 int session_start_cancel(sipspec_session *s, sipspec_tsx *inv, const char *headers) {

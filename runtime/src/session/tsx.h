@@ -196,6 +196,11 @@ void sipspec_tsx_layer_stats(const sipspec_tsx_layer *l, sipspec_tsx_stats *out)
 int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest,
                              const sipspec_request_fields *f, const sipspec_tsx_callbacks *cb,
                              sipspec_tsx **out);
+/* sipspec_tsx_client_start() that also gives the length of the request it built (*len,
+ * when it started: what a measuring pass over f would say, without that pass). */
+int sipspec_tsx_client_start_len(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest,
+                                 const sipspec_request_fields *f, const sipspec_tsx_callbacks *cb,
+                                 sipspec_tsx **out, size_t *len);
 
 /* Starts the CANCEL (a non-INVITE client transaction) of pending INVITE client transaction
  * inv (sipspec_tsx_build_cancel(), with headers), with inv's branch and sent-by, to where

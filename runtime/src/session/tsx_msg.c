@@ -128,21 +128,37 @@ static const char *param_end(const char *p, const char *end) {
   return p;
 }
 
+/* Writes u in decimal at out (at most 10 digits, no terminator); returns the length. */
+static size_t put_uint(char *out, unsigned u) {
+  char d[10];
+  size_t k = 0;
+  do d[k++] = (char)('0' + u % 10u);
+  while ((u /= 10u) != 0);
+  for (size_t i = 0; i < k; i++) out[i] = d[k - 1 - i];
+  return k;
+}
+
 /* Writes top Via value v (parsed as via) of a request from src with received= and rport=
  * (RFC 3261 18.2.1, RFC 3581 4): sent-protocol and sent-by as written, then every via-param
  * but received and rport, then the two. out has room for v.len + 2 * SIPSPEC_SOCKADDR_STRLEN
  * + 32 bytes; returns the length written. */
 static size_t via_received(sipspec_span v, const sipspec_via *via, const sipspec_sockaddr *src, char *out) {
-  char ip[SIPSPEC_SOCKADDR_STRLEN], bracketed[SIPSPEC_SOCKADDR_STRLEN + 2];
+  char ip[SIPSPEC_SOCKADDR_STRLEN], bracketed[SIPSPEC_SOCKADDR_STRLEN + 3];
   sipspec_sockaddr_host(src, ip, sizeof ip);
-  snprintf(bracketed, sizeof bracketed, sipspec_sockaddr_family(src) == AF_INET6 ? "[%s]" : "%s", ip);
+  size_t iplen = strlen(ip), bl = 0;
+  int v6 = sipspec_sockaddr_family(src) == AF_INET6;
+  if (v6) bracketed[bl++] = '[';
+  memcpy(bracketed + bl, ip, iplen);
+  bl += iplen;
+  if (v6) bracketed[bl++] = ']';
+  bracketed[bl] = '\0';
   int want_rport = via->rport >= 0;
   int want_received = want_rport || !sipspec_span_ieq(via->host, bracketed);
   if (!want_received) {
     memcpy(out, v.p, v.len);
     return v.len;
   }
-  size_t cap = v.len + 2 * SIPSPEC_SOCKADDR_STRLEN + 32, n;
+  size_t n;
   const char *vend = v.p + v.len;
   const char *pbeg = via->params.p && via->params.len ? via->params.p : vend;
   const char *pend = via->params.p && via->params.len ? via->params.p + via->params.len : vend;
@@ -161,8 +177,14 @@ static size_t via_received(sipspec_span v, const sipspec_via *via, const sipspec
     }
     p = e;
   }
-  n += (size_t)snprintf(out + n, cap - n, ";received=%s", ip);
-  if (want_rport) n += (size_t)snprintf(out + n, cap - n, ";rport=%u", sipspec_sockaddr_port(src));
+  /* written by hand: snprintf costs more than the rest of the record */
+  memcpy(out + n, ";received=", 10);
+  memcpy(out + n + 10, ip, iplen);
+  n += 10 + iplen;
+  if (want_rport) {
+    memcpy(out + n, ";rport=", 7);
+    n += 7 + put_uint(out + n + 7, sipspec_sockaddr_port(src));
+  }
   memcpy(out + n, pend, (size_t)(vend - pend));
   return n + (size_t)(vend - pend);
 }
@@ -180,7 +202,8 @@ int tsx_rec_new(const sipspec_msg *req, const sipspec_sockaddr *src, tsx_rec **o
   sipspec_span call_id = first_line(req, SIPSPEC_H_CALL_ID), cseq = first_line(req, SIPSPEC_H_CSEQ);
   sipspec_span uri = src ? (sipspec_span){NULL, 0} : sipspec_msg_request_uri(req);
   sipspec_via via;
-  if (sipspec_msg_value(req, SIPSPEC_H_VIA, 0, &top) || sipspec_via_parse(top, &via)) return SIPSPEC_E_NOTFOUND;
+  /* sipspec_msg_via(): the message's cached top Via, which the layers above ask for again */
+  if (sipspec_msg_value(req, SIPSPEC_H_VIA, 0, &top) || sipspec_msg_via(req, 0, &via)) return SIPSPEC_E_NOTFOUND;
   size_t n = req->nlines, cap = top.len + 2 * SIPSPEC_SOCKADDR_STRLEN + 64 + from.len + to.len + call_id.len + cseq.len + uri.len;
   const sipspec_hline *lines = req->lines;
   for (size_t i = 0; i < n; i++)
@@ -234,7 +257,7 @@ int tsx_rec_new(const sipspec_msg *req, const sipspec_sockaddr *src, tsx_rec **o
   r->off[TSX_REC_N] = (uint16_t)(w - r->text);
 #undef REC_PUT
   sipspec_addr ta;
-  r->to_tagged = to.len && sipspec_addr_parse(to, &ta) == SIPSPEC_OK && ta.tag.p;
+  r->to_tagged = to.len && sipspec_msg_to(req, &ta) == SIPSPEC_OK && ta.tag.p;
   r->cseq = sipspec_msg_cseq(req);
   int mf = sipspec_msg_max_forwards(req);
   r->max_forwards = (int16_t)(mf >= 0 && mf <= INT16_MAX ? mf : -1);
@@ -308,8 +331,11 @@ static size_t rec_len(const tsx_rec *r) { return r->off[TSX_REC_N]; }
 int tsx_build_response(const tsx_rec *r, int status, const char *reason, const char *to_tag,
                        const char *headers, const char *body, size_t body_len, char **out,
                        size_t *out_len) {
+  /* Written on the stack when it fits, then one allocation of its exact size (a final
+   * response may be kept for 32 s, Timer J): no realloc of an oversized buffer. */
+  char stack[2048];
   size_t cap = rec_len(r) + (headers ? strlen(headers) : 0) + body_len + 512;
-  char *buf = malloc(cap);
+  char *buf = cap <= sizeof stack ? stack : malloc(cap);
   if (!buf) return SIPSPEC_E_NOMEM;
   sipspec_build b;
   sipspec_build_init(&b, buf, cap);
@@ -332,10 +358,16 @@ int tsx_build_response(const tsx_rec *r, int status, const char *reason, const c
   if (!rc && headers) rc = add_headers(&b, headers);
   if (!rc) rc = sipspec_build_finish(&b, (sipspec_span){body, body ? body_len : 0});
   if (rc) {
-    free(buf);
+    if (buf != stack) free(buf);
     return rc;
   }
-  /* A final response may be kept for 32 s (Timer J): only its bytes stay allocated. */
+  if (buf == stack) {
+    char *exact = malloc(b.len);
+    if (!exact) return SIPSPEC_E_NOMEM;
+    memcpy(exact, stack, b.len);
+    *out = exact, *out_len = b.len;
+    return SIPSPEC_OK;
+  }
   char *exact = realloc(buf, b.len);
   *out = exact ? exact : buf, *out_len = b.len;
   return SIPSPEC_OK;

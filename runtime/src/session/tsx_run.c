@@ -406,6 +406,12 @@ static int start_built(sipspec_tsx_layer *l, sipspec_transport *tp, const sipspe
 int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest,
                              const sipspec_request_fields *f, const sipspec_tsx_callbacks *cb,
                              sipspec_tsx **out) {
+  return sipspec_tsx_client_start_len(l, kind, dest, f, cb, out, NULL);
+}
+
+int sipspec_tsx_client_start_len(sipspec_tsx_layer *l, sipspec_tp_kind kind, const sipspec_sockaddr *dest,
+                                 const sipspec_request_fields *f, const sipspec_tsx_callbacks *cb,
+                                 sipspec_tsx **out, size_t *len) {
   if (out) *out = NULL;
   if (!l || !dest || !f || (unsigned)kind > SIPSPEC_TP_TLS) return SIPSPEC_E_INVAL;
   sipspec_transport *tp = l->tp[kind];
@@ -441,7 +447,10 @@ int sipspec_tsx_client_start(sipspec_tsx_layer *l, sipspec_tp_kind kind, const s
     free(req);
     return rc;
   }
-  return start_built(l, tp, dest, &key, invite, req, b.len, rec, cb, out);
+  size_t built = b.len;
+  rc = start_built(l, tp, dest, &key, invite, req, built, rec, cb, out);
+  if (!rc && len) *len = built;
+  return rc;
 }
 
 int sipspec_tsx_cancel_start(sipspec_tsx *inv, const char *headers, const sipspec_tsx_callbacks *cb,
