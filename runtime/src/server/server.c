@@ -96,6 +96,19 @@ static int srv_header_lines(sipspec_server *srv, char *err, size_t errlen) {
   return SIPSPEC_OK;
 }
 
+/* Sends the header block b wrote into buf (stack, or allocated) as t's response with
+ * status and reason; buf is freed when it is not stack. */
+static int respond_block(sipspec_tsx *t, int status, const char *reason, sipspec_build *b, char *buf,
+                         const char *stack) {
+  int rc = b->err;
+  if (!rc) {
+    buf[b->len] = '\0';
+    rc = sipspec_tsx_respond(t, status, reason, buf, NULL, 0);
+  }
+  if (buf != stack) free(buf);
+  return rc;
+}
+
 int srv_respond_h(sipspec_server *srv, sipspec_tsx *t, int status, const char *reason, const sipspec_ext_header *h,
                   size_t n, const char *extra) {
   char stack[SRV_HEADERS_MAX];
@@ -107,13 +120,7 @@ int srv_respond_h(sipspec_server *srv, sipspec_tsx *t, int status, const char *r
   sipspec_build_header_lines(&b, sipspec_span_z(srv->server_line));
   for (size_t i = 0; i < n; i++) sipspec_build_header(&b, h[i].name, h[i].value);
   if (extra) sipspec_build_header_lines(&b, sipspec_span_z(extra));
-  int rc = b.err;
-  if (!rc) {
-    buf[b.len] = '\0';
-    rc = sipspec_tsx_respond(t, status, reason, buf, NULL, 0);
-  }
-  if (buf != stack) free(buf);
-  return rc;
+  return respond_block(t, status, reason, &b, buf, stack);
 }
 
 int srv_respond_retry(sipspec_server *srv, sipspec_tsx *t, int status, uint32_t seconds) {
@@ -148,13 +155,7 @@ int srv_respond_warning_reason(sipspec_server *srv, sipspec_tsx *t, int status, 
   sipspec_build_header_lines(&b, sipspec_span_z(srv->server_line));
   if (extra) sipspec_build_header_lines(&b, sipspec_span_z(extra));
   sipspec_build_warning(&b, 399, sipspec_span_z(srv->warn_host), (sipspec_span){clean, n});
-  int rc = b.err;
-  if (!rc) {
-    buf[b.len] = '\0';
-    rc = sipspec_tsx_respond(t, status, reason, buf, NULL, 0);
-  }
-  if (buf != stack) free(buf);
-  return rc;
+  return respond_block(t, status, reason, &b, buf, stack);
 }
 
 /* ---- calls that are over: buried, freed by the clock after the callbacks --------------- */

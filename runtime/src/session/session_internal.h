@@ -233,6 +233,9 @@ void ua_session_bury(sipspec_ua *ua, sipspec_session *s);
 
 /* What a session answers in Allow (RFC 3261 20.5). */
 #define SESSION_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"
+/* ua.c: responds to t with status and our Allow (RFC 3261 20.5), with accept: and Accept
+ * (11.2: what an OPTIONS answer lists), written with the builder. */
+void session_respond_allow(sipspec_tsx *t, int status, int accept);
 
 /* session.c: the session chart (spec/uac_session.rl), its actions and its feeding */
 /* Feeds the session's chart one event (queued while it runs). */

@@ -296,17 +296,6 @@ void session_answer_update(sipspec_session *s, const sipspec_msg *req) {
   sipspec_tsx_respond(s->cur_srv, 200, NULL, hdrs, body.len ? s->local_sdp : NULL, body.len ? s->local_len : 0);
 }
 
-/* Responds to t with status and our Allow (RFC 3261 20.5), with accept: and Accept (11.2:
- * what an OPTIONS answer lists), written with the builder. */
-static void respond_allow(sipspec_tsx *t, int status, int accept) {
-  char h[160];
-  sipspec_build b;
-  sipspec_build_init(&b, h, sizeof h - 1);
-  sipspec_build_header(&b, sipspec_span_z("Allow"), sipspec_span_z(SESSION_ALLOW));
-  if (accept) sipspec_build_header(&b, sipspec_span_z("Accept"), sipspec_span_z("application/sdp"));
-  h[b.err ? 0 : b.len] = '\0';
-  sipspec_tsx_respond(t, status, NULL, h, NULL, 0);
-}
 
 /* The peer's UPDATE (RFC 3311): without an offer, a refresh answered 200 (RFC 4028 10); with
  * one, the offer/answer rules of a re-INVITE here (refresh_refusal: the same SDP gets 200
@@ -338,7 +327,7 @@ void session_dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *use
   char buf[300];
   switch (sipspec_msg_method(req)) {
   case SIPSPEC_METHOD_OPTIONS:
-    respond_allow(s->cur_srv, 200, 1);
+    session_respond_allow(s->cur_srv, 200, 1);
     break;
   case SIPSPEC_METHOD_INVITE: {
     int rc = session_update_post(s, refresh_refusal(s, req, buf, sizeof buf) ? SIPSPEC_EV_RX_INVITE_CHANGE : SIPSPEC_EV_RX_INVITE,
@@ -348,6 +337,6 @@ void session_dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *use
   }
   case SIPSPEC_METHOD_INFO: sipspec_tsx_respond(s->cur_srv, 200, NULL, NULL, NULL, 0); break;
   case SIPSPEC_METHOD_UPDATE: session_rx_update(s, req); break;
-  default: respond_allow(s->cur_srv, 405, 0); break;
+  default: session_respond_allow(s->cur_srv, 405, 0); break;
   }
 }

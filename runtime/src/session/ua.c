@@ -27,7 +27,6 @@
 #error "SIPSPEC_VERSION (the project version) comes from CMake, see the top-level CMakeLists.txt"
 #endif
 
-#define UA_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"
 
 void sipspec_ua_opts_init(sipspec_ua_opts *o) {
   memset(o, 0, sizeof *o);
@@ -117,11 +116,11 @@ void ua_session_bury(sipspec_ua *ua, sipspec_session *s) {
 
 /* Responds to t with status and our Allow (RFC 3261 20.5), with accept: and Accept (11.2:
  * what an OPTIONS answer lists), written with the builder. */
-static void respond_allow(sipspec_tsx *t, int status, int accept) {
+void session_respond_allow(sipspec_tsx *t, int status, int accept) {
   char h[160];
   sipspec_build b;
   sipspec_build_init(&b, h, sizeof h - 1);
-  sipspec_build_header(&b, sipspec_span_z("Allow"), sipspec_span_z(UA_ALLOW));
+  sipspec_build_header(&b, sipspec_span_z("Allow"), sipspec_span_z(SESSION_ALLOW));
   if (accept) sipspec_build_header(&b, sipspec_span_z("Accept"), sipspec_span_z("application/sdp"));
   h[b.err ? 0 : b.len] = '\0';
   sipspec_tsx_respond(t, status, NULL, h, NULL, 0);
@@ -148,11 +147,11 @@ static void on_request(sipspec_tsx *t, const sipspec_msg *req, void *user) {
   if (has_to_tag || m == SIPSPEC_METHOD_BYE || m == SIPSPEC_METHOD_CANCEL) {
     sipspec_tsx_respond(t, 481, "Call/Transaction Does Not Exist", NULL, NULL, 0);
   } else if (m == SIPSPEC_METHOD_OPTIONS) {
-    respond_allow(t, 200, 1);
+    session_respond_allow(t, 200, 1);
   } else if (m == SIPSPEC_METHOD_INVITE) {
     sipspec_tsx_respond(t, 603, "Decline", NULL, NULL, 0);
   } else {
-    respond_allow(t, 405, 0);
+    session_respond_allow(t, 405, 0);
   }
 }
 
