@@ -185,7 +185,7 @@ def start_kamailio(args, procs, next_port, password=AUTH_PASSWORD, defines=()):
         os.unlink(pidfile)
     port = free_port()
     argv = [args.kamailio, "-DD", "-E", "-f", os.path.join(HERE, "kamailio.cfg"),
-            "-w", kdir, "-Y", kdir, "-P", pidfile, "-m", "32", "-M", "4", "-n", "2",
+            "-w", kdir, "-Y", kdir, "-P", pidfile, "-m", "32", "-M", "4", "-n", "1",
             "-A", "LISTEN_PORT=%d" % port,
             "-A", 'NEXT_HOP="127.0.0.1:%d"' % next_port,
             "-A", 'AUTH_USER="%s"' % AUTH_USER,
