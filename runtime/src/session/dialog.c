@@ -25,122 +25,161 @@
 
 #define DLG_MAX_ROUTES SIPSPEC_DIALOG_MAX_ROUTES
 
-/* What the message being fed contributes, copied before the feed. */
+/* What the response being fed contributes, read before the feed: spans into that response
+ * (valid during the feed), committed by the actions. */
 typedef struct dlg_pending {
-  char *remote_tag;
-  char *target;                 /* Contact URI, or NULL */
-  char *routes[DLG_MAX_ROUTES]; /* in the dialog's order */
+  sipspec_span remote_tag;
+  sipspec_span target;                /* Contact URI; p NULL when none */
+  sipspec_span routes[DLG_MAX_ROUTES]; /* in the dialog's order */
   size_t n_routes;
-  int has_routes;               /* a 2xx: the route set is (re)computed (13.2.2.4) */
+  int has_routes;                     /* a 2xx: the route set is (re)computed (13.2.2.4) */
 } dlg_pending;
 
-/* What a dialog keeps lives as long as the dialog (issue 16: an established session's
- * memory): the id's strings and the route set at their size; what a response being fed
- * contributes (dlg_pending) only during that feed. */
-struct sipspec_dialog {
-  sipspec_dialog_role role;
-  sipspec_fsm fsm;
-  sipspec_dialog_callbacks cb;
-  sipspec_dialog_idref id;      /* malloc'd strings, or dlg_empty */
-  char *local_uri, *remote_uri, *remote_target;
-  char **routes;                /* n_routes of them, or NULL */
-  size_t n_routes;
-  uint32_t local_cseq, remote_cseq;
-  uint32_t refresh_cseq;        /* CSeq of the last re-INVITE sent (target refresh), 0: none */
-  int refresh_match;            /* the 2xx being fed answers that re-INVITE */
-  char *via, *contact, *headers, *ack_headers;
-  /* via read once with the Via rule: its transport and host (offsets in via), port, ;rport */
-  uint16_t via_tp, via_tp_len, via_host, via_host_len, via_port;
-  uint8_t via_rport;
-  /* the event being fed */
-  int cur_ev;
-  const sipspec_msg *cur_msg;
-  const sipspec_dialog_req *cur_req;
-  uint32_t cur_cseq;
-  dlg_pending *pend;            /* during a feed by sipspec_dialog_rx_invite_response(), else NULL */
+/* The event being fed (or the BYE sent again), on the stack of the function that feeds it:
+ * what the actions work on, and what they report. */
+typedef struct dlg_feed {
+  int ev;
+  const sipspec_msg *msg;
+  const sipspec_dialog_req *req;
+  dlg_pending *pend;                  /* sipspec_dialog_rx_invite_response(), else NULL */
+  uint32_t cseq;                      /* of the request send_request handed out */
+  int refresh_match;                  /* the 2xx being fed answers the last re-INVITE */
   int cseq_refused;
   int act_err;
-  int busy;
-  int bye_sent;                 /* send_bye handed out our BYE (sipspec_dialog_bye_again) */
+  char *old;                          /* the strings block a callback replaced (freed after) */
+} dlg_feed;
+
+/* The dialog's strings, kept in one block (issue 16: one allocation, not one per string):
+ * each NUL-terminated at the offset off[] gives it (DLG_ABSENT: none), the route set after
+ * them (n_routes strings one after another, from off[S_ROUTES]). */
+enum {
+  S_CALL_ID, S_LOCAL_TAG, S_REMOTE_TAG, S_LOCAL_URI, S_REMOTE_URI, S_TARGET, S_VIA, S_CONTACT, S_HEADERS,
+  S_ACK_HEADERS, S_ROUTES, S_N
+};
+#define DLG_ABSENT UINT16_MAX
+
+/* What a dialog keeps lives as long as the dialog (issue 16: a held dialog's memory): the
+ * chart, the callbacks, the CSeq numbers and the strings block; what a message being fed
+ * contributes lives on the feeder's stack (dlg_feed, dlg_pending). */
+struct sipspec_dialog {
+  sipspec_fsm fsm;
+  sipspec_dialog_callbacks cb;
+  sipspec_dialog_idref id;      /* into str (dlg_empty for a remote tag not known yet) */
+  char *str;                    /* the strings block */
+  dlg_feed *cur;                /* the feed in progress, or NULL */
+  uint32_t local_cseq, remote_cseq;
+  uint32_t refresh_cseq;        /* CSeq of the last re-INVITE sent (target refresh), 0: none */
+  uint16_t off[S_N];
+  uint8_t role;                 /* sipspec_dialog_role */
+  uint8_t n_routes;
+  uint8_t bye_sent;             /* send_bye handed out our BYE (sipspec_dialog_bye_again) */
 };
 
-/* ---- small helpers --------------------------------------------------------------------- */
+/* ---- the strings block ----------------------------------------------------------------- */
 
 static const char dlg_empty[] = "";
 
-/* An id string of at most max bytes, copied (dlg_empty for ""). */
-static int id_set(const char **dst, sipspec_span v, size_t max) {
-  if (v.len > max) return SIPSPEC_E_RANGE;
-  char *c = NULL;
-  if (v.len && !(c = sipspec_span_dup(v))) return SIPSPEC_E_NOMEM;
-  if (*dst && *dst != dlg_empty) free((char *)*dst);
-  *dst = c ? c : dlg_empty;
+static const char *str_at(const sipspec_dialog *d, int i) {
+  return d->off[i] == DLG_ABSENT ? NULL : d->str + d->off[i];
+}
+
+static sipspec_span zspan(const char *z) {
+  sipspec_span s = {z, z ? strlen(z) : 0};
+  return s;
+}
+
+/* The strings as they are (p NULL: absent). */
+static void strs_get(const sipspec_dialog *d, sipspec_span *v) {
+  for (int i = 0; i < S_ROUTES; i++) v[i] = zspan(str_at(d, i));
+}
+
+/* The route set as it is, into r (DLG_MAX_ROUTES spans). */
+static size_t routes_get(const sipspec_dialog *d, sipspec_span *r) {
+  const char *p = d->str + d->off[S_ROUTES];
+  for (size_t i = 0; i < d->n_routes; i++) {
+    r[i] = zspan(p);
+    p += r[i].len + 1;
+  }
+  return d->n_routes;
+}
+
+/* The strings become v[0..S_ROUTES) (p NULL: absent) and the route set routes[0..n), in a
+ * new block (the spans may point into the old one). Inside a callback of d the old block
+ * stays until the feed is over: what the callback was handed points into it.
+ * SIPSPEC_E_RANGE when they pass 64 KiB, SIPSPEC_E_NOMEM; then nothing changed. */
+static int strs_set(sipspec_dialog *d, const sipspec_span *v, const sipspec_span *routes, size_t n) {
+  size_t total = 0;
+  for (int i = 0; i < S_ROUTES; i++)
+    if (v[i].p) total += v[i].len + 1;
+  for (size_t i = 0; i < n; i++) total += routes[i].len + 1;
+  if (total >= DLG_ABSENT || n > DLG_MAX_ROUTES) return SIPSPEC_E_RANGE;
+  char *b = malloc(total ? total : 1);
+  if (!b) return SIPSPEC_E_NOMEM;
+  uint16_t off[S_N];
+  size_t w = 0;
+  for (int i = 0; i <= S_ROUTES; i++) {
+    off[i] = i < S_ROUTES && !v[i].p ? DLG_ABSENT : (uint16_t)w;
+    if (i == S_ROUTES || !v[i].p) continue;
+    memcpy(b + w, v[i].p, v[i].len);
+    b[w + v[i].len] = '\0';
+    w += v[i].len + 1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    memcpy(b + w, routes[i].p, routes[i].len);
+    b[w + routes[i].len] = '\0';
+    w += routes[i].len + 1;
+  }
+  if (d->cur && !d->cur->old) d->cur->old = d->str;
+  else free(d->str);
+  d->str = b;
+  memcpy(d->off, off, sizeof off);
+  d->n_routes = (uint8_t)n;
+  d->id.call_id = str_at(d, S_CALL_ID) ? str_at(d, S_CALL_ID) : dlg_empty;
+  d->id.local_tag = str_at(d, S_LOCAL_TAG) ? str_at(d, S_LOCAL_TAG) : dlg_empty;
+  d->id.remote_tag = str_at(d, S_REMOTE_TAG) ? str_at(d, S_REMOTE_TAG) : dlg_empty;
   return SIPSPEC_OK;
 }
 
-static void id_free(sipspec_dialog_idref *id) {
-  const char **v[3] = {&id->call_id, &id->local_tag, &id->remote_tag};
-  for (int i = 0; i < 3; i++)
-    if (*v[i] && *v[i] != dlg_empty) free((char *)*v[i]);
+/* One string replaced (p NULL: removed), the rest as it is. */
+static int str_set(sipspec_dialog *d, int i, sipspec_span s) {
+  sipspec_span v[S_ROUTES], r[DLG_MAX_ROUTES];
+  strs_get(d, v);
+  v[i] = s;
+  return strs_set(d, v, r, routes_get(d, r));
 }
 
-static int set_str(char **dst, const char *src) {
-  char *p = NULL;
-  if (src && !(p = strdup(src))) return SIPSPEC_E_NOMEM;
-  free(*dst);
-  *dst = p;
-  return SIPSPEC_OK;
-}
-
-
-static void pending_clear(dlg_pending *p) {
-  free(p->remote_tag);
-  free(p->target);
-  for (size_t i = 0; i < p->n_routes; i++) free(p->routes[i]);
-  memset(p, 0, sizeof *p);
-}
-
-static void routes_clear(sipspec_dialog *d) {
-  for (size_t i = 0; i < d->n_routes; i++) free(d->routes[i]);
-  free(d->routes);
-  d->routes = NULL;
-  d->n_routes = 0;
-}
-
-/* The route set becomes the n strings of r (taken over). */
-static int routes_take(sipspec_dialog *d, char **r, size_t n) {
-  char **a = n ? malloc(n * sizeof *a) : NULL;
-  if (n && !a) return SIPSPEC_E_NOMEM;
-  routes_clear(d);
-  if (n) memcpy(a, r, n * sizeof *a);
-  d->routes = a;
-  d->n_routes = n;
-  return SIPSPEC_OK;
-}
-
-/* The route set from msg's Record-Route values, reversed for the UAC (12.1.2), as received
- * for the UAS (12.1.1). */
-static int read_routes(const sipspec_msg *m, int reverse, char **out, size_t *n) {
+/* The route set from msg's Record-Route values (spans into msg), reversed for the UAC
+ * (12.1.2), as received for the UAS (12.1.1). */
+static int read_routes(const sipspec_msg *m, int reverse, sipspec_span *out, size_t *n) {
   size_t count = sipspec_msg_value_count(m, SIPSPEC_H_RECORD_ROUTE);
   if (count > DLG_MAX_ROUTES) return SIPSPEC_E_RANGE;
   *n = 0;
   for (size_t i = 0; i < count; i++) {
     sipspec_addr a;
     if (sipspec_msg_record_route(m, i, &a) != SIPSPEC_OK || !a.uri.len) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
-    char *u = sipspec_span_dup(a.uri);
-    if (!u) return SIPSPEC_E_NOMEM;
-    out[reverse ? count - 1 - i : i] = u;
+    out[reverse ? count - 1 - i : i] = a.uri;
     (*n)++;
   }
   return SIPSPEC_OK;
 }
 
-static int contact_uri(const sipspec_msg *m, char **out) {
+/* The first Contact's URI (a span into m). */
+static int contact_uri(const sipspec_msg *m, sipspec_span *out) {
   sipspec_addr a;
-  *out = NULL;
+  *out = (sipspec_span){NULL, 0};
   if (sipspec_msg_value_count(m, SIPSPEC_H_CONTACT) == 0) return SIPSPEC_E_NOTFOUND;
   if (sipspec_msg_contact(m, 0, &a) != SIPSPEC_OK || a.star || !a.uri.len) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
-  return (*out = sipspec_span_dup(a.uri)) ? SIPSPEC_OK : SIPSPEC_E_NOMEM;
+  *out = a.uri;
+  return SIPSPEC_OK;
+}
+
+/* A Via value without branch, read with the Via rule: SIPSPEC_E_BUILD_VALUE when it is not
+ * one with a transport and a host. */
+static int via_read(const char *via, size_t n, sipspec_via *v) {
+  if (!via || !n || n > UINT16_MAX || sipspec_via_parse((sipspec_span){via, n}, v) != SIPSPEC_OK || !v->transport.len ||
+      !v->host.len)
+    return SIPSPEC_E_BUILD_VALUE;
+  return SIPSPEC_OK;
 }
 
 /* ---- ids -------------------------------------------------------------------------------- */
@@ -172,37 +211,49 @@ int sipspec_dialog_id_equal(const sipspec_dialog_id *a, const sipspec_dialog_id 
 
 static void on_action(void *ctx, const sipspec_chart *chart, int action);
 
-/* A dialog from an INVITE's Call-ID, From URI and tag, To URI and CSeq number (12.1.1,
- * 12.1.2), whether read from a parsed INVITE or given by the UAC that wrote it. */
-static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span from_tag, sipspec_span to_uri,
-                     uint32_t cseq, sipspec_dialog_role role, const sipspec_dialog_local *local,
-                     const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
-  *out = NULL;
+/* What a dialog cannot be created without (12.1.1, 12.1.2), in the order they are checked. */
+static int dlg_check(sipspec_span call_id, sipspec_span from_uri, sipspec_span from_tag, sipspec_span to_uri,
+                     uint32_t cseq, const sipspec_dialog_local *local) {
   if (!local || !local->via || !local->contact || !*local->via || !*local->contact) return SIPSPEC_E_INVAL;
   if (!call_id.len || !cseq || !from_tag.len || !from_uri.len || !to_uri.len) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
+  if (call_id.len > SIPSPEC_DIALOG_CALL_ID_MAX || from_tag.len > SIPSPEC_DIALOG_TAG_MAX) return SIPSPEC_E_RANGE;
+  sipspec_via via;
+  return via_read(local->via, strlen(local->via), &via);
+}
+
+/* A dialog from an INVITE's Call-ID, From URI and tag, To URI and CSeq number (12.1.1,
+ * 12.1.2), whether read from a parsed INVITE or given by the UAC that wrote it; for the UAS
+ * also our tag, the remote target and the route set (v[S_LOCAL_TAG], v[S_TARGET], routes).
+ * All its strings go into the block at once. */
+static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span from_tag, sipspec_span to_uri,
+                     uint32_t cseq, sipspec_dialog_role role, const sipspec_dialog_local *local,
+                     const sipspec_dialog_callbacks *cb, sipspec_span *v, const sipspec_span *routes, size_t n_routes,
+                     sipspec_dialog **out) {
+  *out = NULL;
+  int rc = dlg_check(call_id, from_uri, from_tag, to_uri, cseq, local);
+  if (rc) return rc;
   sipspec_dialog *d = calloc(1, sizeof *d);
   if (!d) return SIPSPEC_E_NOMEM;
-  d->role = role;
+  d->role = (uint8_t)role;
   if (cb) d->cb = *cb;
-  d->id = (sipspec_dialog_idref){dlg_empty, dlg_empty, dlg_empty};
-  int rc = id_set(&d->id.call_id, call_id, SIPSPEC_DIALOG_CALL_ID_MAX);
+  v[S_CALL_ID] = call_id;
   if (role == SIPSPEC_DIALOG_ROLE_UAC) {
-    if (!rc) rc = id_set(&d->id.local_tag, from_tag, SIPSPEC_DIALOG_TAG_MAX);
-    d->local_uri = sipspec_span_dup(from_uri);
-    d->remote_uri = sipspec_span_dup(to_uri);
+    v[S_LOCAL_TAG] = from_tag;
+    v[S_LOCAL_URI] = from_uri;
+    v[S_REMOTE_URI] = to_uri;
     d->local_cseq = cseq;
   } else {
-    if (!rc) rc = id_set(&d->id.remote_tag, from_tag, SIPSPEC_DIALOG_TAG_MAX);
-    d->local_uri = sipspec_span_dup(to_uri);
-    d->remote_uri = sipspec_span_dup(from_uri);
+    v[S_REMOTE_TAG] = from_tag;
+    v[S_LOCAL_URI] = to_uri;
+    v[S_REMOTE_URI] = from_uri;
     d->remote_cseq = cseq;
   }
-  if (!rc && (!d->local_uri || !d->remote_uri)) rc = SIPSPEC_E_NOMEM;
-  if (!rc) rc = sipspec_dialog_set_via(d, local->via);
-  if (!rc) rc = set_str(&d->contact, local->contact);
-  if (!rc) rc = set_str(&d->headers, local->headers);
+  v[S_VIA] = zspan(local->via);
+  v[S_CONTACT] = zspan(local->contact);
+  v[S_HEADERS] = zspan(local->headers);
+  rc = strs_set(d, v, routes, n_routes);
   if (rc) {
-    sipspec_dialog_destroy(d);
+    free(d);
     return rc;
   }
   sipspec_fsm_init(&d->fsm, &sipspec_chart_dialog, on_action, d);
@@ -210,32 +261,35 @@ static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
   return SIPSPEC_OK;
 }
 
-static int dlg_new(const sipspec_msg *invite, sipspec_dialog_role role, const sipspec_dialog_local *local,
-                   const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
-  *out = NULL;
+/* The INVITE's From and To, or SIPSPEC_E_DIALOG_BAD_MESSAGE / SIPSPEC_E_INVAL. */
+static int invite_parts(const sipspec_msg *invite, const sipspec_dialog_local *local, sipspec_addr *from,
+                        sipspec_addr *to) {
   if (!invite || !local || !local->via || !local->contact || !*local->via || !*local->contact)
     return SIPSPEC_E_INVAL;
-  sipspec_addr from, to;
   if (!sipspec_msg_is_request(invite) || sipspec_msg_method(invite) != SIPSPEC_METHOD_INVITE ||
-      sipspec_msg_from(invite, &from) != SIPSPEC_OK || sipspec_msg_to(invite, &to) != SIPSPEC_OK)
+      sipspec_msg_from(invite, from) != SIPSPEC_OK || sipspec_msg_to(invite, to) != SIPSPEC_OK)
     return SIPSPEC_E_DIALOG_BAD_MESSAGE;
-  return dlg_alloc(sipspec_msg_call_id(invite), from.uri, from.tag, to.uri, sipspec_msg_cseq(invite), role, local, cb,
-                   out);
+  return SIPSPEC_OK;
 }
-
-static sipspec_span str_span(const char *s) { return (sipspec_span){s, s ? strlen(s) : 0}; }
 
 int sipspec_dialog_create_uac_fields(const sipspec_dialog_uac_fields *f, const sipspec_dialog_local *local,
                                      const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
   if (!out || !f) return SIPSPEC_E_INVAL;
-  return dlg_alloc(str_span(f->call_id), str_span(f->local_uri), str_span(f->local_tag), str_span(f->remote_uri),
-                   f->cseq, SIPSPEC_DIALOG_ROLE_UAC, local, cb, out);
+  sipspec_span v[S_ROUTES] = {{NULL, 0}};
+  return dlg_alloc(zspan(f->call_id), zspan(f->local_uri), zspan(f->local_tag), zspan(f->remote_uri), f->cseq,
+                   SIPSPEC_DIALOG_ROLE_UAC, local, cb, v, NULL, 0, out);
 }
 
 int sipspec_dialog_create_uac(const sipspec_msg *invite, const sipspec_dialog_local *local,
                               const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
   if (!out) return SIPSPEC_E_INVAL;
-  return dlg_new(invite, SIPSPEC_DIALOG_ROLE_UAC, local, cb, out);
+  *out = NULL;
+  sipspec_addr from, to;
+  int rc = invite_parts(invite, local, &from, &to);
+  if (rc) return rc;
+  sipspec_span v[S_ROUTES] = {{NULL, 0}};
+  return dlg_alloc(sipspec_msg_call_id(invite), from.uri, from.tag, to.uri, sipspec_msg_cseq(invite),
+                   SIPSPEC_DIALOG_ROLE_UAC, local, cb, v, NULL, 0, out);
 }
 
 int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
@@ -245,38 +299,27 @@ int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
   *out = NULL;
   if (!local_tag || !*local_tag) return SIPSPEC_E_INVAL;
   if (strlen(local_tag) > SIPSPEC_DIALOG_TAG_MAX) return SIPSPEC_E_RANGE;
-  sipspec_dialog *d;
-  int rc = dlg_new(invite, SIPSPEC_DIALOG_ROLE_UAS, local, cb, &d);
+  sipspec_addr from, to;
+  int rc = invite_parts(invite, local, &from, &to);
   if (rc) return rc;
-  rc = id_set(&d->id.local_tag, (sipspec_span){local_tag, strlen(local_tag)}, SIPSPEC_DIALOG_TAG_MAX);
-  if (!rc) rc = contact_uri(invite, &d->remote_target);
-  if (rc == SIPSPEC_E_NOTFOUND) rc = SIPSPEC_E_DIALOG_BAD_MESSAGE; /* 8.1.1.8: INVITE needs one */
-  char *routes[DLG_MAX_ROUTES];
+  sipspec_span v[S_ROUTES] = {{NULL, 0}}, routes[DLG_MAX_ROUTES];
   size_t n = 0;
+  v[S_LOCAL_TAG] = zspan(local_tag);
+  rc = contact_uri(invite, &v[S_TARGET]);
+  if (rc == SIPSPEC_E_NOTFOUND) rc = SIPSPEC_E_DIALOG_BAD_MESSAGE; /* 8.1.1.8: INVITE needs one */
   if (!rc) rc = read_routes(invite, 0, routes, &n);
-  if (!rc) rc = routes_take(d, routes, n);
-  if (rc)
-    for (size_t i = 0; i < n; i++) free(routes[i]);
-  if (rc) {
-    sipspec_dialog_destroy(d);
-    return rc;
+  if (rc) { /* the checks of the INVITE's other parts come first */
+    int first = dlg_check(sipspec_msg_call_id(invite), from.uri, from.tag, to.uri, sipspec_msg_cseq(invite), local);
+    return first ? first : rc;
   }
-  *out = d;
-  return SIPSPEC_OK;
+  return dlg_alloc(sipspec_msg_call_id(invite), from.uri, from.tag, to.uri, sipspec_msg_cseq(invite),
+                   SIPSPEC_DIALOG_ROLE_UAS, local, cb, v, routes, n, out);
 }
 
 void sipspec_dialog_destroy(sipspec_dialog *d) {
   if (!d) return;
-  assert(!d->busy);
-  id_free(&d->id);
-  routes_clear(d);
-  free(d->local_uri);
-  free(d->remote_uri);
-  free(d->remote_target);
-  free(d->via);
-  free(d->contact);
-  free(d->headers);
-  free(d->ack_headers);
+  assert(!d->cur);
+  free(d->str);
   free(d);
 }
 
@@ -284,25 +327,18 @@ int sipspec_dialog_set_via(sipspec_dialog *d, const char *via) {
   if (!d || !via || !*via) return SIPSPEC_E_INVAL;
   sipspec_via v;
   size_t n = strlen(via);
-  if (n > UINT16_MAX || sipspec_via_parse((sipspec_span){via, n}, &v) != SIPSPEC_OK || !v.transport.len || !v.host.len)
-    return SIPSPEC_E_BUILD_VALUE;
-  int rc = set_str(&d->via, via);
-  if (rc) return rc;
-  d->via_tp = (uint16_t)(v.transport.p - via), d->via_tp_len = (uint16_t)v.transport.len;
-  d->via_host = (uint16_t)(v.host.p - via), d->via_host_len = (uint16_t)v.host.len;
-  d->via_port = (uint16_t)(v.port > 0 ? v.port : 0);
-  d->via_rport = v.rport >= 0;
-  return SIPSPEC_OK;
+  if (via_read(via, n, &v)) return SIPSPEC_E_BUILD_VALUE;
+  return str_set(d, S_VIA, (sipspec_span){via, n});
 }
 
 int sipspec_dialog_set_contact(sipspec_dialog *d, const char *contact) {
   if (!d || !contact || !*contact) return SIPSPEC_E_INVAL;
-  return set_str(&d->contact, contact);
+  return str_set(d, S_CONTACT, zspan(contact));
 }
 
 int sipspec_dialog_set_ack_headers(sipspec_dialog *d, const char *headers) {
   if (!d) return SIPSPEC_E_INVAL;
-  return set_str(&d->ack_headers, headers);
+  return str_set(d, S_ACK_HEADERS, zspan(headers));
 }
 
 /* ---- building requests (12.2.1.1) ------------------------------------------------------- */
@@ -314,13 +350,8 @@ static int route_is_loose(const char *uri) {
 }
 
 const char *sipspec_dialog_next_hop(const sipspec_dialog *d) {
-  if (d->n_routes) return d->routes[0];
-  return d->remote_target ? d->remote_target : "";
-}
-
-static sipspec_span zspan(const char *z) {
-  sipspec_span s = {z, z ? strlen(z) : 0};
-  return s;
+  if (d->n_routes) return d->str + d->off[S_ROUTES];
+  return sipspec_dialog_remote_target(d);
 }
 
 void sipspec_dialog_fields_free(sipspec_dialog_fields *o) {
@@ -334,32 +365,35 @@ void sipspec_dialog_fields_free(sipspec_dialog_fields *o) {
 static int request_fields(sipspec_dialog *d, const char *method, uint32_t cseq, const char *extra,
                           const char *ctype, const char *body, size_t body_len, sipspec_dialog_fields *o) {
   memset(o, 0, sizeof *o);
-  if (!d->remote_target) return SIPSPEC_E_STATE;
+  const char *target = str_at(d, S_TARGET), *via = str_at(d, S_VIA);
+  if (!target) return SIPSPEC_E_STATE;
+  sipspec_via v; /* the local Via as set (checked then): sent-protocol, sent-by, ;rport */
+  if (via_read(via, strlen(via), &v)) return SIPSPEC_E_BUILD_VALUE;
   sipspec_request_fields *f = &o->f;
   int rc = sipspec_tsx_new_branch(o->branch, sizeof o->branch);
   if (rc) return rc;
-  int strict = d->n_routes && !route_is_loose(d->routes[0]);
+  sipspec_span routes[DLG_MAX_ROUTES];
+  size_t nr = routes_get(d, routes);
+  int strict = nr && !route_is_loose(routes[0].p);
   f->method = zspan(method);
-  f->request_uri = zspan(strict ? d->routes[0] : d->remote_target);
-  /* The local Via as set (sent-protocol, sent-by, ;rport: read when it was set). */
-  f->via = (sipspec_via_fields){{d->via + d->via_tp, d->via_tp_len}, {d->via + d->via_host, d->via_host_len},
-                                d->via_port, zspan(o->branch), d->via_rport, {NULL, 0}};
+  f->request_uri = strict ? routes[0] : zspan(target);
+  f->via = (sipspec_via_fields){v.transport, v.host, v.port > 0 ? v.port : 0, zspan(o->branch), v.rport >= 0, {NULL, 0}};
   f->max_forwards = 70;
   size_t n = 0;
-  for (size_t i = strict ? 1 : 0; i < d->n_routes; i++) o->routes[n++] = zspan(d->routes[i]);
-  if (strict) o->routes[n++] = zspan(d->remote_target); /* 12.2.1.1: the target last */
+  for (size_t i = strict ? 1 : 0; i < nr; i++) o->routes[n++] = routes[i];
+  if (strict) o->routes[n++] = zspan(target); /* 12.2.1.1: the target last */
   f->routes = o->routes;
   f->n_routes = n;
-  f->from = (sipspec_addr_fields){{NULL, 0}, zspan(d->local_uri), zspan(d->id.local_tag), {NULL, 0}};
-  f->to = (sipspec_addr_fields){{NULL, 0}, zspan(d->remote_uri), zspan(d->id.remote_tag), {NULL, 0}};
+  f->from = (sipspec_addr_fields){{NULL, 0}, zspan(str_at(d, S_LOCAL_URI)), zspan(d->id.local_tag), {NULL, 0}};
+  f->to = (sipspec_addr_fields){{NULL, 0}, zspan(str_at(d, S_REMOTE_URI)), zspan(d->id.remote_tag), {NULL, 0}};
   f->call_id = zspan(d->id.call_id);
   f->cseq = cseq;
   if (!strcmp(method, "INVITE")) { /* 12.2.1.1: a target refresh carries our Contact */
-    o->contact = (sipspec_addr_fields){{NULL, 0}, zspan(d->contact), {NULL, 0}, {NULL, 0}};
+    o->contact = (sipspec_addr_fields){{NULL, 0}, zspan(str_at(d, S_CONTACT)), {NULL, 0}, {NULL, 0}};
     f->contact = &o->contact;
   }
   /* The local header lines, the INVITE's credentials for an ACK (13.2.2.4), the TU's lines. */
-  const char *parts[3] = {d->headers, !strcmp(method, "ACK") ? d->ack_headers : NULL, extra};
+  const char *parts[3] = {str_at(d, S_HEADERS), !strcmp(method, "ACK") ? str_at(d, S_ACK_HEADERS) : NULL, extra};
   size_t len = 1;
   for (int i = 0; i < 3; i++) len += parts[i] ? strlen(parts[i]) : 0;
   if (len > 1) {
@@ -383,53 +417,51 @@ static int request_fields(sipspec_dialog *d, const char *method, uint32_t cseq, 
 
 /* ---- actions ------------------------------------------------------------------------------ */
 
-static void commit_target(sipspec_dialog *d) {
-  if (!d->pend || !d->pend->target) return;
-  free(d->remote_target);
-  d->remote_target = d->pend->target;
-  d->pend->target = NULL;
-}
-
-static void commit_routes(sipspec_dialog *d) {
-  if (!d->pend || !d->pend->has_routes) return;
-  if (routes_take(d, d->pend->routes, d->pend->n_routes) != SIPSPEC_OK) {
-    d->act_err = SIPSPEC_E_NOMEM; /* the route set stays as it was */
-    return;
-  }
-  d->pend->n_routes = 0;
+/* The remote target and the route set a response being fed brought (each when it brought
+ * one; routes: only when has_routes), committed in one step. */
+static void commit(sipspec_dialog *d, int target, int routes) {
+  dlg_pending *p = d->cur ? d->cur->pend : NULL;
+  if (!p) return;
+  target = target && p->target.p;
+  routes = routes && p->has_routes;
+  if (!target && !routes) return;
+  sipspec_span v[S_ROUTES], r[DLG_MAX_ROUTES];
+  strs_get(d, v);
+  size_t n = routes_get(d, r);
+  if (target) v[S_TARGET] = p->target;
+  if (routes) memcpy(r, p->routes, (n = p->n_routes) * sizeof *r);
+  int rc = strs_set(d, v, r, n);
+  if (rc) d->cur->act_err = rc; /* the target and the route set stay as they were */
 }
 
 /* Early: each 1xx/2xx with a Contact sets the remote target, and the 2xx sets the route set
  * (12.1.2, 13.2.2.4). */
-static void dlg_act_update_remote_target(sipspec_dialog *d) {
-  commit_target(d);
-  commit_routes(d); /* only set for a 2xx */
-}
+static void dlg_act_update_remote_target(sipspec_dialog *d) { commit(d, 1, 1); }
 
 /* Confirmed (a target refresh, 12.2.1.2): the 2xx to the last re-INVITE replaces the remote
  * target with its Contact before its ACK is built; copies of the 2xx to an earlier INVITE
  * change nothing, and the route set is never recomputed once confirmed. */
 static void dlg_act_refresh_remote_target(sipspec_dialog *d) {
-  if (d->refresh_match) commit_target(d);
+  if (d->cur && d->cur->refresh_match) commit(d, 1, 0);
 }
 
+/* UAC: the remote tag, the remote target and the route set of the response that creates the
+ * dialog; a 1xx creates the early dialog with the route set of the 1xx (12.1.2). */
 static void dlg_act_create_dialog(sipspec_dialog *d) {
   if (d->role == SIPSPEC_DIALOG_ROLE_UAS) return; /* everything came from the INVITE */
-  if (!d->pend) return;
-  if (d->pend->remote_tag) {
-    if (d->id.remote_tag != dlg_empty) free((char *)d->id.remote_tag);
-    d->id.remote_tag = d->pend->remote_tag; /* taken over */
-    d->pend->remote_tag = NULL;
-  }
-  commit_target(d);
-  /* A 1xx creates the early dialog with the route set of the 1xx (12.1.2). */
-  d->pend->has_routes = 1;
-  commit_routes(d);
+  dlg_pending *p = d->cur ? d->cur->pend : NULL;
+  if (!p) return;
+  sipspec_span v[S_ROUTES];
+  strs_get(d, v);
+  if (p->remote_tag.len) v[S_REMOTE_TAG] = p->remote_tag;
+  if (p->target.p) v[S_TARGET] = p->target;
+  int rc = strs_set(d, v, p->routes, p->n_routes);
+  if (rc) d->cur->act_err = rc;
 }
 
 static void dlg_act_send_ack(sipspec_dialog *d) {
   sipspec_dialog_fields o;
-  uint32_t cseq = d->cur_msg ? sipspec_msg_cseq(d->cur_msg) : d->local_cseq;
+  uint32_t cseq = d->cur->msg ? sipspec_msg_cseq(d->cur->msg) : d->local_cseq;
   int rc = request_fields(d, "ACK", cseq, NULL, NULL, NULL, 0, &o);
   /* 13.2.2.4: the ACK for a 2xx goes outside any transaction: its text, written here. */
   size_t len = 0, cap = rc ? 0 : sipspec_request_fields_cap(&o.f);
@@ -444,7 +476,7 @@ static void dlg_act_send_ack(sipspec_dialog *d) {
   sipspec_dialog_fields_free(&o);
   if (rc) {
     free(ack);
-    d->act_err = rc;
+    d->cur->act_err = rc;
     return;
   }
   if (d->cb.send_ack) d->cb.send_ack(d, ack, len, sipspec_dialog_next_hop(d), d->cb.user);
@@ -452,18 +484,18 @@ static void dlg_act_send_ack(sipspec_dialog *d) {
 }
 
 static void send_request(sipspec_dialog *d) {
-  const sipspec_dialog_req *r = d->cur_req;
+  const sipspec_dialog_req *r = d->cur->req;
   sipspec_dialog_fields o;
   if (!r) return;
-  d->cur_cseq = ++d->local_cseq;
-  if (!strcmp(r->method, "INVITE")) d->refresh_cseq = d->cur_cseq;
-  int rc = request_fields(d, r->method, d->cur_cseq, r->headers, r->content_type, r->body, r->body_len, &o);
+  d->cur->cseq = ++d->local_cseq;
+  if (!strcmp(r->method, "INVITE")) d->refresh_cseq = d->cur->cseq;
+  int rc = request_fields(d, r->method, d->cur->cseq, r->headers, r->content_type, r->body, r->body_len, &o);
   if (rc) {
     sipspec_dialog_fields_free(&o);
-    d->act_err = rc;
+    d->cur->act_err = rc;
     return;
   }
-  if (d->cur_ev == SIPSPEC_EV_TU_BYE) d->bye_sent = 1;
+  if (d->cur->ev == SIPSPEC_EV_TU_BYE) d->bye_sent = 1;
   if (d->cb.send_request) d->cb.send_request(d, &o.f, sipspec_dialog_next_hop(d), d->cb.user);
   sipspec_dialog_fields_free(&o);
 }
@@ -471,38 +503,39 @@ static void send_request(sipspec_dialog *d) {
 int sipspec_dialog_rebuild_request(sipspec_dialog *d, sipspec_dialog_fields *out) {
   if (!d || !out) return SIPSPEC_E_INVAL;
   memset(out, 0, sizeof *out);
-  const sipspec_dialog_req *r = d->cur_req;
-  if (!d->busy || !r || !d->cur_cseq) return SIPSPEC_E_STATE;
-  return request_fields(d, r->method, d->cur_cseq, r->headers, r->content_type, r->body, r->body_len, out);
+  if (!d->cur) return SIPSPEC_E_STATE;
+  const sipspec_dialog_req *r = d->cur->req;
+  if (!r || !d->cur->cseq) return SIPSPEC_E_STATE;
+  return request_fields(d, r->method, d->cur->cseq, r->headers, r->content_type, r->body, r->body_len, out);
 }
 
 static void dlg_act_check_remote_cseq(sipspec_dialog *d) {
-  uint32_t n = d->cur_msg ? sipspec_msg_cseq(d->cur_msg) : 0;
+  uint32_t n = d->cur->msg ? sipspec_msg_cseq(d->cur->msg) : 0;
   /* 12.2.2: lower than the remote sequence number: out of order, 500. */
   if (d->remote_cseq && n < d->remote_cseq) {
-    d->cseq_refused = 1;
-    if (d->cb.respond) d->cb.respond(d, d->cur_msg, 500, "CSeq Out of Order", d->cb.user);
+    d->cur->cseq_refused = 1;
+    if (d->cb.respond) d->cb.respond(d, d->cur->msg, 500, "CSeq Out of Order", d->cb.user);
     return;
   }
   d->remote_cseq = n;
 }
 
 static void dlg_act_pass_to_tu(sipspec_dialog *d) {
-  if (d->cseq_refused || !d->cur_msg) return;
-  if (d->cb.on_request) d->cb.on_request(d, d->cur_msg, d->cb.user);
+  if (d->cur->cseq_refused || !d->cur->msg) return;
+  if (d->cb.on_request) d->cb.on_request(d, d->cur->msg, d->cb.user);
 }
 
 static void dlg_act_answer_200(sipspec_dialog *d) {
-  if (d->cur_msg) {
-    uint32_t n = sipspec_msg_cseq(d->cur_msg);
+  if (d->cur->msg) {
+    uint32_t n = sipspec_msg_cseq(d->cur->msg);
     if (n > d->remote_cseq) d->remote_cseq = n;
   }
-  if (d->cb.respond) d->cb.respond(d, d->cur_msg, 200, "OK", d->cb.user);
+  if (d->cb.respond) d->cb.respond(d, d->cur->msg, 200, "OK", d->cb.user);
 }
 
 static void dlg_act_report_terminated(sipspec_dialog *d) {
   sipspec_dialog_end why;
-  switch (d->cur_ev) {
+  switch (d->cur->ev) {
   case SIPSPEC_EV_TU_BYE: why = SIPSPEC_DIALOG_END_BYE_SENT; break;
   case SIPSPEC_EV_RX_BYE: why = SIPSPEC_DIALOG_END_BYE_RECEIVED; break;
   case SIPSPEC_EV_RX_481_408: why = SIPSPEC_DIALOG_END_481_408; break;
@@ -526,28 +559,27 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 
 /* ---- feeding ------------------------------------------------------------------------------ */
 
-static int feed(sipspec_dialog *d, int ev, const sipspec_msg *msg, const sipspec_dialog_req *req) {
-  d->cur_ev = ev;
-  d->cur_msg = msg;
-  d->cur_req = req;
-  d->cseq_refused = 0;
-  d->act_err = 0;
-  d->busy = 1;
-  int rc = sipspec_fsm_feed(&d->fsm, ev);
-  d->busy = 0;
-  d->cur_msg = NULL;
-  d->cur_req = NULL;
-  if (d->pend) pending_clear(d->pend);
-  d->pend = NULL;
+/* Feeds ev with f (the event's message, request, pending parts: the caller's) as d->cur. */
+static int feed_ctx(sipspec_dialog *d, dlg_feed *f) {
+  d->cur = f;
+  int rc = sipspec_fsm_feed(&d->fsm, f->ev);
+  d->cur = NULL;
+  free(f->old);
   if (rc) return rc;
-  if (d->act_err) return d->act_err;
-  if (d->cseq_refused) return SIPSPEC_E_DIALOG_CSEQ_ORDER;
+  if (f->act_err) return f->act_err;
+  if (f->cseq_refused) return SIPSPEC_E_DIALOG_CSEQ_ORDER;
   return SIPSPEC_OK;
+}
+
+static int feed(sipspec_dialog *d, int ev, const sipspec_msg *msg, const sipspec_dialog_req *req) {
+  dlg_feed f = {0};
+  f.ev = ev, f.msg = msg, f.req = req;
+  return feed_ctx(d, &f);
 }
 
 int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp) {
   if (!d || !resp || sipspec_msg_is_request(resp)) return SIPSPEC_E_INVAL;
-  if (d->busy) return SIPSPEC_E_STATE;
+  if (d->cur) return SIPSPEC_E_STATE;
   int status = sipspec_msg_status(resp);
   /* UAS: only the 2xx to a re-INVITE it sent in the dialog (its ACK, the target refresh) */
   if (d->role != SIPSPEC_DIALOG_ROLE_UAC && (status < 200 || status >= 300)) return SIPSPEC_E_STATE;
@@ -560,38 +592,33 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
   if (to.tag.len > SIPSPEC_DIALOG_TAG_MAX) return SIPSPEC_E_RANGE;
   dlg_pending pend, *p = &pend;
   memset(p, 0, sizeof *p);
-  int rc = SIPSPEC_OK;
-  if (!(p->remote_tag = sipspec_span_dup(to.tag))) rc = SIPSPEC_E_NOMEM;
-  if (!rc) {
-    rc = contact_uri(resp, &p->target);
-    /* 12.1.2: a 2xx must carry the remote target; a 1xx may leave it for later. */
-    if (rc == SIPSPEC_E_NOTFOUND) rc = status >= 200 ? SIPSPEC_E_DIALOG_BAD_MESSAGE : SIPSPEC_OK;
-  }
+  p->remote_tag = to.tag;
+  int rc = contact_uri(resp, &p->target);
+  /* 12.1.2: a 2xx must carry the remote target; a 1xx may leave it for later. */
+  if (rc == SIPSPEC_E_NOTFOUND) rc = status >= 200 ? SIPSPEC_E_DIALOG_BAD_MESSAGE : SIPSPEC_OK;
   /* The route set of a 2xx, or of the 1xx that creates the early dialog (create_dialog
    * commits it; a later 1xx's is not used). */
   if (!rc) rc = read_routes(resp, 1, p->routes, &p->n_routes);
   if (!rc && status >= 200) p->has_routes = 1;
-  if (rc) {
-    pending_clear(p);
-    return rc;
-  }
+  if (rc) return rc;
+  dlg_feed f = {0};
+  f.ev = status >= 200 ? SIPSPEC_EV_RX_2XX : SIPSPEC_EV_RX_1XX, f.msg = resp, f.pend = p;
   /* 12.2.1.2: only the 2xx to the last re-INVITE refreshes the target (the chart's
    * Confirmed__RX_2XX runs refresh_remote_target; see dlg_act_refresh_remote_target). */
-  d->refresh_match = status >= 200 && d->refresh_cseq && sipspec_msg_cseq(resp) == d->refresh_cseq;
-  d->pend = p; /* feed() clears it */
-  return feed(d, status >= 200 ? SIPSPEC_EV_RX_2XX : SIPSPEC_EV_RX_1XX, resp, NULL);
+  f.refresh_match = status >= 200 && d->refresh_cseq && sipspec_msg_cseq(resp) == d->refresh_cseq;
+  return feed_ctx(d, &f);
 }
 
 int sipspec_dialog_tu_invite_response(sipspec_dialog *d, int status) {
   if (!d || status < 101 || status > 699) return SIPSPEC_E_INVAL;
-  if (d->busy || d->role != SIPSPEC_DIALOG_ROLE_UAS) return SIPSPEC_E_STATE;
+  if (d->cur || d->role != SIPSPEC_DIALOG_ROLE_UAS) return SIPSPEC_E_STATE;
   int ev = status < 200 ? SIPSPEC_EV_TU_1XX : status < 300 ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_TU_300_699;
   return feed(d, ev, NULL, NULL);
 }
 
 int sipspec_dialog_rx_request(sipspec_dialog *d, const sipspec_msg *req) {
   if (!d || !req || !sipspec_msg_is_request(req)) return SIPSPEC_E_INVAL;
-  if (d->busy) return SIPSPEC_E_STATE;
+  if (d->cur) return SIPSPEC_E_STATE;
   if (!sipspec_dialog_match_request(d, req)) return SIPSPEC_E_DIALOG_MISMATCH;
   if (!sipspec_msg_cseq(req)) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
   switch (sipspec_msg_method(req)) {
@@ -605,17 +632,18 @@ int sipspec_dialog_request(sipspec_dialog *d, const sipspec_dialog_req *r, uint3
   if (!d || !r || !r->method || !*r->method || !strcmp(r->method, "ACK") || !strcmp(r->method, "CANCEL"))
     return SIPSPEC_E_INVAL;
   if (strpbrk(r->method, " \t\r\n:")) return SIPSPEC_E_INVAL;
-  if (d->busy) return SIPSPEC_E_STATE;
-  d->cur_cseq = 0;
-  int rc = feed(d, !strcmp(r->method, "BYE") ? SIPSPEC_EV_TU_BYE : SIPSPEC_EV_TU_REQUEST, NULL, r);
-  if (cseq) *cseq = d->cur_cseq;
+  if (d->cur) return SIPSPEC_E_STATE;
+  dlg_feed f = {0};
+  f.ev = !strcmp(r->method, "BYE") ? SIPSPEC_EV_TU_BYE : SIPSPEC_EV_TU_REQUEST, f.req = r;
+  int rc = feed_ctx(d, &f);
+  if (cseq) *cseq = f.cseq;
   return rc;
 }
 
 int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *cseq) {
   if (cseq) *cseq = 0;
   if (!d) return SIPSPEC_E_INVAL;
-  if (d->busy || !d->bye_sent) return SIPSPEC_E_STATE;
+  if (d->cur || !d->bye_sent) return SIPSPEC_E_STATE;
   if (headers && strstr(headers, "\r\n\r\n")) return SIPSPEC_E_INVAL;
   /* 22.2: a new request (CSeq + 1, new branch) to where the first BYE went; the dialog
    * stays Terminated (TU_BYE took it there), nothing is fed. */
@@ -628,29 +656,31 @@ int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *c
   }
   d->local_cseq = n;
   if (cseq) *cseq = n;
-  d->busy = 1;
+  dlg_feed f = {0}; /* nothing is fed: the callback sees a dialog that is busy */
+  d->cur = &f;
   if (d->cb.send_request) d->cb.send_request(d, &o.f, sipspec_dialog_next_hop(d), d->cb.user);
-  d->busy = 0;
+  d->cur = NULL;
+  free(f.old);
   sipspec_dialog_fields_free(&o);
   return SIPSPEC_OK;
 }
 
 int sipspec_dialog_rx_request_response(sipspec_dialog *d, int status) {
   if (!d) return SIPSPEC_E_INVAL;
-  if (d->busy) return SIPSPEC_E_STATE;
+  if (d->cur) return SIPSPEC_E_STATE;
   if (status != 481 && status != 408) return SIPSPEC_E_FSM_IGNORED;
   return feed(d, SIPSPEC_EV_RX_481_408, NULL, NULL);
 }
 
 int sipspec_dialog_txn_timeout(sipspec_dialog *d) {
   if (!d) return SIPSPEC_E_INVAL;
-  if (d->busy) return SIPSPEC_E_STATE;
+  if (d->cur) return SIPSPEC_E_STATE;
   return feed(d, SIPSPEC_EV_TXN_TIMEOUT, NULL, NULL);
 }
 
 int sipspec_dialog_transport_error(sipspec_dialog *d) {
   if (!d) return SIPSPEC_E_INVAL;
-  if (d->busy) return SIPSPEC_E_STATE;
+  if (d->cur) return SIPSPEC_E_STATE;
   return feed(d, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
 }
 
@@ -673,17 +703,21 @@ int sipspec_dialog_match_response(const sipspec_dialog *d, const sipspec_msg *re
 }
 
 const sipspec_dialog_idref *sipspec_dialog_id_get(const sipspec_dialog *d) { return &d->id; }
-sipspec_dialog_role sipspec_dialog_role_get(const sipspec_dialog *d) { return d->role; }
+sipspec_dialog_role sipspec_dialog_role_get(const sipspec_dialog *d) { return (sipspec_dialog_role)d->role; }
 int sipspec_dialog_state(const sipspec_dialog *d) { return sipspec_fsm_state(&d->fsm); }
 const char *sipspec_dialog_state_name(const sipspec_dialog *d) { return sipspec_fsm_state_name(&d->fsm); }
 uint32_t sipspec_dialog_local_cseq(const sipspec_dialog *d) { return d->local_cseq; }
 uint32_t sipspec_dialog_remote_cseq(const sipspec_dialog *d) { return d->remote_cseq; }
-const char *sipspec_dialog_local_uri(const sipspec_dialog *d) { return d->local_uri; }
-const char *sipspec_dialog_remote_uri(const sipspec_dialog *d) { return d->remote_uri; }
+const char *sipspec_dialog_local_uri(const sipspec_dialog *d) { return str_at(d, S_LOCAL_URI); }
+const char *sipspec_dialog_remote_uri(const sipspec_dialog *d) { return str_at(d, S_REMOTE_URI); }
 const char *sipspec_dialog_remote_target(const sipspec_dialog *d) {
-  return d->remote_target ? d->remote_target : "";
+  const char *t = str_at(d, S_TARGET);
+  return t ? t : "";
 }
 size_t sipspec_dialog_route_count(const sipspec_dialog *d) { return d->n_routes; }
 const char *sipspec_dialog_route(const sipspec_dialog *d, size_t i) {
-  return i < d->n_routes ? d->routes[i] : NULL;
+  if (i >= d->n_routes) return NULL;
+  const char *p = d->str + d->off[S_ROUTES];
+  while (i--) p += strlen(p) + 1;
+  return p;
 }

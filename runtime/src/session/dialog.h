@@ -167,7 +167,11 @@ int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
 void sipspec_dialog_destroy(sipspec_dialog *d);
 
 /* Replaces the Via (without branch) of later requests, e.g. after a transport switch.
- * SIPSPEC_E_BUILD_VALUE when the Via rule refuses it (nothing changes). */
+ * SIPSPEC_E_BUILD_VALUE when the Via rule refuses it (nothing changes). This and the two
+ * below move the dialog's strings (kept in one block): what the inspection functions
+ * returned before is stale after, except inside a callback of d, where what the callback
+ * was handed stays valid until it returns. SIPSPEC_E_RANGE when the dialog's strings would
+ * pass 64 KiB. */
 int sipspec_dialog_set_via(sipspec_dialog *d, const char *via);
 /* Replaces the Contact URI of later INVITEs (e.g. after a transport switch). */
 int sipspec_dialog_set_contact(sipspec_dialog *d, const char *contact);
