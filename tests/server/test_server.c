@@ -231,6 +231,63 @@ static void cancel_487(void) {
   env_close(&e);
 }
 
+/* The body of message m (after its empty line), copied into out. */
+static const char *body_of(const char *m, char *out, size_t cap) {
+  const char *b = m ? strstr(m, "\r\n\r\n") : NULL;
+  snprintf(out, cap, "%s", b ? b + 4 : "");
+  return out;
+}
+
+/* sipspec_server_call_sdp() of a held call: the offer as sent and the answer as the 200
+ * carried it, byte for byte, although a held call does not keep its answer (it is written
+ * again from the offer, issue 16); the same texts again on a second ask; after a re-INVITE
+ * the new offer and its answer; each call of a server with an RTP port per call its own
+ * port; NOTFOUND for a Call-ID of no call. */
+static void call_sdp_held(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  o.rtp_ports = 4; /* each call its own m=audio port */
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c[2];
+  char sent[2][4096], got[2][4096];
+  for (int i = 0; i < 2; i++) {
+    call_init(&c[i], i ? "sdp-held-2" : "sdp-held-1");
+    make_offer(sent[i], sizeof sent[i], synth_recog, 2 - (size_t)i);
+    body_of(establish(&e, &c[i], synth_recog, 2 - (size_t)i), got[i], sizeof got[i]);
+  }
+  CU_ASSERT_PTR_NOT_NULL(strstr(got[0], "m=audio 4000 "));
+  CU_ASSERT_PTR_NOT_NULL(strstr(got[1], "m=audio 4002 "));
+  const char *offer = NULL, *answer = NULL, *again = NULL;
+  size_t olen = 0, alen = 0;
+  for (int i = 0; i < 2; i++) {
+    CU_ASSERT_EQUAL_FATAL(sipspec_server_call_sdp(e.srv, c[i].call_id, &offer, &olen, &answer, &alen), SIPSPEC_OK);
+    CU_ASSERT_EQUAL(olen, strlen(sent[i]));
+    CU_ASSERT_EQUAL(memcmp(offer, sent[i], olen), 0);
+    CU_ASSERT_EQUAL(alen, strlen(got[i]));
+    CU_ASSERT_EQUAL(memcmp(answer, got[i], alen), 0);
+    /* asked again: the same text, where it was (valid until answered again or the end) */
+    CU_ASSERT_EQUAL(sipspec_server_call_sdp(e.srv, c[i].call_id, NULL, NULL, &again, NULL), SIPSPEC_OK);
+    CU_ASSERT_PTR_EQUAL(again, answer);
+  }
+  /* a re-INVITE with another offer: that offer and the answer its 200 carried */
+  char offer2[4096], ok2[4096];
+  size_t len2 = make_offer(offer2, sizeof offer2, synth_recog + 1, 1);
+  send_invite(&e, &c[0], offer2, len2, NULL);
+  body_of(peer_find_with(&e.p, "SIP/2.0 200", "CSeq: 2 INVITE", 2.0), ok2, sizeof ok2);
+  CU_ASSERT_FATAL(ok2[0] != '\0');
+  send_ack_2xx(&e, &c[0]);
+  tst_run_for(e.loop, 0.05);
+  CU_ASSERT_EQUAL_FATAL(sipspec_server_call_sdp(e.srv, c[0].call_id, &offer, &olen, &answer, &alen), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(olen, len2);
+  CU_ASSERT_EQUAL(memcmp(offer, offer2, len2), 0);
+  CU_ASSERT_EQUAL(alen, strlen(ok2));
+  CU_ASSERT_EQUAL(memcmp(answer, ok2, alen), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(ok2, "m=audio 4000 ")); /* the call's port kept */
+  CU_ASSERT_EQUAL(sipspec_server_call_sdp(e.srv, "no-such-call", &offer, &olen, &answer, &alen), SIPSPEC_E_NOTFOUND);
+  env_close(&e);
+}
+
 /* re-INVITE adds a resource (channel ids kept) and then removes one (port 0). */
 static void reinvite_add_remove(void) {
   env e;
@@ -640,6 +697,7 @@ int main(int argc, char **argv) {
       {"no_dialog_options_405", no_dialog_options_405},
       {"cancel_487", cancel_487},
       {"reinvite_add_remove", reinvite_add_remove},
+      {"call_sdp_held", call_sdp_held},
       {"retransmit_2xx_until_ack", retransmit_2xx_until_ack},
       {"no_ack_bye", no_ack_bye},
       {"reinvite_2xx_until_ack", reinvite_2xx_until_ack},

@@ -231,7 +231,9 @@ void sipspec_server_stats_get(const sipspec_server *srv, sipspec_server_stats *o
  * (the remote RTP address is the offer's, the local port the answer's m=audio). The texts
  * are the server's, valid until the call is answered again (re-INVITE) or ends: copy them,
  * e.g. from the on_event callback of SIPSPEC_SERVER_INVITED. SIPSPEC_E_NOTFOUND when no
- * live call has this Call-ID or has an answer yet. Any pointer may be NULL. */
+ * live call has this Call-ID or has an answer yet. Any pointer may be NULL. A call keeps
+ * the offer and writes its answer again when asked after the 2xx went out (the same text:
+ * a held call does not keep it unless asked for it); SIPSPEC_E_NOMEM when it cannot. */
 int sipspec_server_call_sdp(const sipspec_server *srv, const char *call_id, const char **offer, size_t *offer_len,
                             const char **answer, size_t *answer_len);
 const sipspec_telemetry *sipspec_server_telemetry(const sipspec_server *srv);

@@ -172,7 +172,7 @@ unsigned srv_rtp_port(sipspec_server *srv, srv_call *c) {
     unsigned p = base + 2u * k;
     const srv_call *o = srv->calls;
     while (o && o->rtp_port != p) o = o->next;
-    if (!o) return c->rtp_port = p;
+    if (!o) return c->rtp_port = (uint16_t)p;
   }
   return base; /* every port taken: the first again (the application's endpoint will say so) */
 }
@@ -181,8 +181,14 @@ int sipspec_server_call_sdp(const sipspec_server *srv, const char *call_id, cons
                             const char **answer, size_t *answer_len) {
   if (!srv || !call_id) return SIPSPEC_E_INVAL;
   size_t n = strlen(call_id);
-  for (const srv_call *c = srv->by_call_id[srv_call_id_hash(call_id, n) % SRV_CALL_BUCKETS]; c; c = c->hnext) {
-    if (!c->answer || !c->offer || strcmp(sipspec_dialog_id_get(c->dlg)->call_id, call_id)) continue;
+  for (srv_call *c = srv->by_call_id[srv_call_id_hash(call_id, n) % SRV_CALL_BUCKETS]; c; c = c->hnext) {
+    if (!c->offer || strcmp(sipspec_dialog_id_get(c->dlg)->call_id, call_id)) continue;
+    if (!c->answer) { /* a held call keeps its offer only: the answer written again */
+      size_t len = 0;
+      if (!(c->answer = srv_call_answer_again(c, &len))) return SIPSPEC_E_NOMEM;
+      c->answer_len = (uint32_t)len;
+    }
+    c->answer_lent = 1; /* kept until the call is answered again or ends, as promised */
     if (offer) *offer = c->offer;
     if (offer_len) *offer_len = c->offer_len;
     if (answer) *answer = c->answer;

@@ -57,7 +57,16 @@ static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg);
 /* After our 2xx to the client's refresh: the chart hears who refreshes from now on. */
 static void session_refreshed(srv_call *c) {
   c->srv->tel.sipSessionRefreshes++;
-  (void)post(c, c->se_uas ? SIPSPEC_EV_RX_REFRESH_US : SIPSPEC_EV_RX_REFRESH_PEER, NULL, NULL);
+  (void)post(c, c->ext && c->ext->se_uas ? SIPSPEC_EV_RX_REFRESH_US : SIPSPEC_EV_RX_REFRESH_PEER, NULL, NULL);
+}
+
+/* The answer is not kept once its 2xx is out (unless sipspec_server_call_sdp() lent it): it
+ * is written again from the offer when needed (srv_call_answer_again). */
+static void drop_answer(srv_call *c) {
+  if (c->answer_lent) return;
+  free(c->answer);
+  c->answer = NULL;
+  c->answer_len = 0;
 }
 
 /* ---- the 2xx until the ACK (13.3.1.4) --------------------------------------------------- */
@@ -101,12 +110,14 @@ static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   int timed = srv_call_timer_grant(c, req, 0); /* RFC 4028 9: the 2xx's Session-Expires */
   char *h = srv_call_response_headers(c, req, 1); /* this re-INVITE's Record-Route */
   if (!h) {
+    drop_answer(c);
     (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
     return;
   }
   uint32_t cseq = sipspec_msg_cseq(req);
-  int sent = send_2xx(c, t, cseq, h); /* c->ok copied h: sent again with these until the ACK */
+  int sent = send_2xx(c, t, cseq, h); /* c->ok copied h and the answer: sent again until the ACK */
   free(h);
+  drop_answer(c);
   if (sent != SIPSPEC_OK) return;
   c->invite_cseq = cseq;
   if (timed) session_refreshed(c); /* RFC 4028 10: only a 2xx refreshes */
@@ -207,18 +218,19 @@ static void refresh_response(sipspec_tsx *t, const sipspec_msg *resp, void *user
   if (status < 200) return;
   if (status < 300 && sipspec_msg_cseq_method(resp) == SIPSPEC_METHOD_INVITE)
     (void)sipspec_dialog_rx_invite_response(c->dlg, resp); /* send_ack: dlg_send_ack */
-  if (!c->refresh_cseq || sipspec_msg_cseq(resp) != c->refresh_cseq) return;
-  c->refresh_cseq = 0;
-  c->refresh_status = status;
+  srv_call_ext *x = c->ext;
+  if (!x || !x->refresh_cseq || sipspec_msg_cseq(resp) != x->refresh_cseq) return;
+  x->refresh_cseq = 0;
+  x->refresh_status = status;
   int ev = status == 408 || status == 481 ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699;
   if (status < 300) {
     int r;
     unsigned se = sipspec_msg_session_expires(resp, &r);
     if (!se) ev = SIPSPEC_EV_SE_NONE;
     else {
-      c->se_uas = r != 's'; /* no parameter: as refresher=uac (7.2) */
-      c->se_interval = se; /* our next 2xx's lines: srv_call_timer_lines() */
-      ev = c->se_uas ? SIPSPEC_EV_SE_US : SIPSPEC_EV_SE_PEER;
+      x->se_uas = r != 's'; /* no parameter: as refresher=uac (7.2) */
+      x->se_interval = se; /* our next 2xx's lines: srv_call_timer_lines() */
+      ev = x->se_uas ? SIPSPEC_EV_SE_US : SIPSPEC_EV_SE_PEER;
     }
   }
   (void)post(c, ev, NULL, NULL);
@@ -227,9 +239,9 @@ static void refresh_response(sipspec_tsx *t, const sipspec_msg *resp, void *user
 static void refresh_timeout(sipspec_tsx *t, void *user) {
   srv_call *c = user;
   (void)t;
-  if (!c->refresh_cseq) return;
-  c->refresh_cseq = 0;
-  c->refresh_status = 408;
+  if (!c->ext || !c->ext->refresh_cseq) return;
+  c->ext->refresh_cseq = 0;
+  c->ext->refresh_status = 408;
   (void)post(c, SIPSPEC_EV_TXN_TIMEOUT, NULL, NULL);
 }
 
@@ -240,21 +252,24 @@ static void refresh_transport_error(sipspec_tsx *t, int code, void *user) {
 
 static void refresh_terminated(sipspec_tsx *t, void *user) {
   srv_call *c = user;
-  if (c->refresh_tsx == t) c->refresh_tsx = NULL;
+  if (c->ext && c->ext->refresh_tsx == t) c->ext->refresh_tsx = NULL;
 }
 
 static void detach_refresh(srv_call *c) {
-  if (c->refresh_tsx) sipspec_tsx_set_callbacks(c->refresh_tsx, NULL);
-  c->refresh_tsx = NULL;
-  c->refresh_cseq = 0;
+  srv_call_ext *x = c->ext;
+  if (!x) return;
+  if (x->refresh_tsx) sipspec_tsx_set_callbacks(x->refresh_tsx, NULL);
+  x->refresh_tsx = NULL;
+  x->refresh_cseq = 0;
 }
 
 /* send_ack: the ACK of the client's 2xx to our re-INVITE, where the re-INVITE went. */
 static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *next_hop, void *user) {
   srv_call *c = user;
   (void)d, (void)next_hop;
-  sipspec_sockaddr dest = ip_addr_get(&c->req_dest);
-  (void)sipspec_tsx_layer_send(c->srv->layer, c->req_kind, &dest, ack, len);
+  if (!c->ext) return; /* no re-INVITE of ours went out */
+  sipspec_sockaddr dest = ip_addr_get(&c->ext->req_dest);
+  (void)sipspec_tsx_layer_send(c->srv->layer, (sipspec_tp_kind)c->ext->req_kind, &dest, ack, len);
 }
 
 /* send_bye, send_in_dialog_request: the request the dialog built goes to the next hop
@@ -262,7 +277,9 @@ static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const c
 static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *req, const char *next_hop, void *user) {
   srv_call *c = user;
   sipspec_server *srv = c->srv;
+  srv_call_ext *x = c->ext; /* set before the dialog was asked: srv_route_refresh, srv_route_next_hop */
   (void)d, (void)next_hop;
+  if (!x) return;
   if (!sipspec_span_eq(req->method, "BYE")) {
     sipspec_tsx_callbacks rcb = {0};
     rcb.on_response = refresh_response;
@@ -271,9 +288,9 @@ static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *re
     rcb.on_terminated = refresh_terminated;
     rcb.user = c;
     sipspec_tsx *t = NULL;
-    sipspec_sockaddr dest = ip_addr_get(&c->req_dest);
-    if (sipspec_tsx_client_start(srv->layer, c->req_kind, &dest, req, &rcb, &t) != SIPSPEC_OK) t = NULL;
-    c->refresh_tsx = t;
+    sipspec_sockaddr dest = ip_addr_get(&x->req_dest);
+    if (sipspec_tsx_client_start(srv->layer, (sipspec_tp_kind)x->req_kind, &dest, req, &rcb, &t) != SIPSPEC_OK) t = NULL;
+    x->refresh_tsx = t;
     return;
   }
   sipspec_tsx_callbacks cb = {0};
@@ -282,8 +299,8 @@ static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *re
    * ICMP port unreachable) is counted in sipTransportErrors by the layer, not as a BYE without
    * a response (sipByeAcksMissing), as the client counts it (docs/cli.md, bye_reason) */
   cb.user = srv;
-  sipspec_sockaddr dest = ip_addr_get(&c->bye_dest);
-  if (sipspec_tsx_client_start(srv->layer, c->bye_kind, &dest, req, &cb, NULL) == SIPSPEC_OK) {
+  sipspec_sockaddr dest = ip_addr_get(&x->bye_dest);
+  if (sipspec_tsx_client_start(srv->layer, (sipspec_tp_kind)x->bye_kind, &dest, req, &cb, NULL) == SIPSPEC_OK) {
     srv->st.byes_sent++;
     srv->tel.sipByeSent++;
   } else {
@@ -427,22 +444,28 @@ static void call_act_count_expired(srv_call *c) {
 /* WaitAck__RX_ACK: the INVITE's 2xx granted a session timer (RFC 4028 9): the chart hears
  * who refreshes, as after any 2xx to a session refresh request. */
 static void call_act_start_session_timer(srv_call *c) {
-  if (c->se_interval) (void)post(c, c->se_uas ? SIPSPEC_EV_RX_REFRESH_US : SIPSPEC_EV_RX_REFRESH_PEER, NULL, NULL);
+  if (c->ext && c->ext->se_interval)
+    (void)post(c, c->ext->se_uas ? SIPSPEC_EV_RX_REFRESH_US : SIPSPEC_EV_RX_REFRESH_PEER, NULL, NULL);
+}
+
+/* The interval granted last, or (none granted) our Min-SE. */
+static unsigned interval(const srv_call *c) {
+  return c->ext && c->ext->se_interval ? c->ext->se_interval : srv_call_min_se(c->srv);
 }
 
 /* The interval last granted gives REFRESH (half of it, 9) and EXPIRE (SE - min(32 s,
  * SE/3), 10), counted from now: the 2xx to the last session refresh request. */
 static void call_act_take_interval(srv_call *c) {
-  unsigned se = c->se_interval ? c->se_interval : srv_call_min_se(c->srv);
+  unsigned se = interval(c);
   unsigned before = se / 3 < 32 ? se / 3 : 32;
   (void)host_timers_set(&c->timers, SIPSPEC_EV_TIMER_REFRESH, se * 500u);
   (void)host_timers_set(&c->timers, SIPSPEC_EV_TIMER_EXPIRE, (se - before) * 1000u);
-  c->se_since_ms = sipspec_clock_now_ms(c->srv->clock);
+  if (c->ext) c->ext->se_since_ms = sipspec_clock_now_ms(c->srv->clock);
 }
 
 /* SE_NONE: the client's 2xx to our refresh has no Session-Expires (7.2): no expiration. */
 static void call_act_drop_interval(srv_call *c) {
-  c->se_interval = 0;
+  if (c->ext) c->ext->se_interval = 0;
 }
 
 static void call_act_count_refresh(srv_call *c) { c->srv->tel.sipSessionRefreshes++; }
@@ -450,9 +473,9 @@ static void call_act_count_refresh(srv_call *c) { c->srv->tel.sipSessionRefreshe
 /* RX_300_699 to our refresh (10): the expiration has not moved; the BYE goes before it, at
  * the time the last 2xx set (at least 1 ms from now). */
 static void call_act_keep_expiration(srv_call *c) {
-  unsigned se = c->se_interval ? c->se_interval : srv_call_min_se(c->srv);
+  unsigned se = interval(c);
   unsigned before = se / 3 < 32 ? se / 3 : 32;
-  uint64_t at = c->se_since_ms + (uint64_t)(se - before) * 1000u, now = sipspec_clock_now_ms(c->srv->clock);
+  uint64_t at = (c->ext ? c->ext->se_since_ms : 0) + (uint64_t)(se - before) * 1000u, now = sipspec_clock_now_ms(c->srv->clock);
   uint64_t ms = at > now ? at - now : 1;
   (void)host_timers_set(&c->timers, SIPSPEC_EV_TIMER_EXPIRE, ms > 86400000u ? 86400000u : (unsigned)ms);
 }
@@ -464,42 +487,52 @@ static void call_act_keep_expiration(srv_call *c) {
  * out: NOT_SENT. */
 static void call_act_send_refresh(srv_call *c) {
   sipspec_server *srv = c->srv;
+  srv_call_ext *x = c->ext;
+  if (!x) { /* no session timer: none to refresh */
+    (void)post(c, SIPSPEC_EV_NOT_SENT, NULL, NULL);
+    return;
+  }
   char hdrs[160], via[SIPSPEC_SOCKADDR_STRLEN + 32];
-  unsigned min_se = srv_call_min_se(srv) > c->se_min ? srv_call_min_se(srv) : c->se_min;
+  unsigned min_se = srv_call_min_se(srv) > x->se_min ? srv_call_min_se(srv) : x->se_min;
   sipspec_build b; /* RFC 4028 7.4 (from our side), 4, 5 */
   sipspec_build_init(&b, hdrs, sizeof hdrs - 1);
   sipspec_build_header(&b, sipspec_span_z("Supported"), sipspec_span_z("timer"));
-  sipspec_build_session_expires(&b, c->se_interval > min_se ? c->se_interval : min_se, 'c');
+  sipspec_build_session_expires(&b, x->se_interval > min_se ? x->se_interval : min_se, 'c');
   sipspec_build_uint(&b, sipspec_span_z("Min-SE"), min_se);
   hdrs[b.err ? 0 : b.len] = '\0';
   detach_refresh(c); /* a refresh whose final response came: its transaction is ours no more */
   srv_route_refresh(c);
   sipspec_dialog_req r = {0};
   r.headers = hdrs;
-  r.method = c->peer_update ? "UPDATE" : "INVITE";
-  if (!c->peer_update) {
+  r.method = x->peer_update ? "UPDATE" : "INVITE";
+  char *again = NULL; /* our answer written again when it is not kept */
+  size_t again_len = 0;
+  if (!x->peer_update) {
     r.content_type = "application/sdp";
-    r.body = c->answer;
-    r.body_len = c->answer_len;
+    r.body = c->answer ? c->answer : (again = srv_call_answer_again(c, &again_len));
+    r.body_len = c->answer ? c->answer_len : again_len;
   }
   uint32_t cseq = 0;
-  sipspec_sockaddr dest = ip_addr_get(&c->req_dest);
-  int rc = c->peer_update || c->answer ? srv_route_via(srv, c->req_kind, &dest, via, sizeof via) : SIPSPEC_E_STATE;
+  sipspec_sockaddr dest = ip_addr_get(&x->req_dest);
+  int rc = x->peer_update || r.body ? srv_route_via(srv, (sipspec_tp_kind)x->req_kind, &dest, via, sizeof via)
+                                    : SIPSPEC_E_STATE;
   if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
   if (!rc) rc = sipspec_dialog_request(c->dlg, &r, &cseq); /* dlg_send_request starts refresh_tsx */
-  if (rc || !c->refresh_tsx) {
-    c->refresh_status = 0;
+  free(again); /* the transaction wrote its text */
+  if (rc || !x->refresh_tsx) {
+    x->refresh_status = 0;
     (void)post(c, SIPSPEC_EV_NOT_SENT, NULL, NULL);
     return;
   }
-  c->refresh_cseq = cseq;
+  x->refresh_cseq = cseq;
 }
 
 /* Our refresh failed (10: 408, 481, no response, not sent): the session ends with BYE,
  * which says why (RFC 3326). */
 static void call_act_refresh_failed(srv_call *c) {
   c->ended_status = 408;
-  srv_call_bye_reason(c, c->refresh_status >= 300 ? (unsigned)c->refresh_status : 408u, "Session refresh failed");
+  int st = c->ext ? c->ext->refresh_status : 0;
+  srv_call_bye_reason(c, st >= 300 ? (unsigned)st : 408u, "Session refresh failed");
 }
 
 /* Our BYE: its next hop first (server_route.c), then ROUTE_READY. */
@@ -511,10 +544,11 @@ static void call_act_send_bye(srv_call *c) {
   sipspec_server *srv = c->srv;
   char via[SIPSPEC_SOCKADDR_STRLEN + 32];
   sipspec_dialog_req r = {0};
+  srv_call_ext *x = c->ext; /* srv_route_next_hop set it up */
   r.method = "BYE";
-  r.headers = c->bye_extra; /* a Reason (RFC 3326), or none */
-  sipspec_sockaddr dest = ip_addr_get(&c->bye_dest);
-  int rc = srv_route_via(srv, c->bye_kind, &dest, via, sizeof via);
+  r.headers = x ? x->bye_extra : NULL; /* a Reason (RFC 3326), or none */
+  sipspec_sockaddr dest = x ? ip_addr_get(&x->bye_dest) : ip_addr_get(&c->peer);
+  int rc = x ? srv_route_via(srv, (sipspec_tp_kind)x->bye_kind, &dest, via, sizeof via) : SIPSPEC_E_NOMEM;
   if (!rc) rc = sipspec_dialog_set_via(c->dlg, via);
   if (!rc) rc = sipspec_dialog_request(c->dlg, &r, NULL);
   if (rc) {
@@ -569,7 +603,7 @@ static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg) {
   if (srv_call_over(c)) return SIPSPEC_E_FSM_TERMINATED;
   if (c->busy) {
     if (msg || c->q_len == SRV_CALL_QUEUE_MAX) return SIPSPEC_E_AGAIN;
-    c->q[(c->q_head + c->q_len++) % SRV_CALL_QUEUE_MAX] = (short)ev;
+    c->q[(c->q_head + c->q_len++) % SRV_CALL_QUEUE_MAX] = (uint8_t)ev; /* SIPSPEC_EV__COUNT <= 256 */
     return SIPSPEC_OK;
   }
   c->busy = 1;
@@ -635,8 +669,13 @@ void srv_call_free(srv_call *c) {
   free(c->offer);
   free(c->final_headers);
   free(c->ring_headers);
-  free(c->bye_extra);
+  if (c->ext) free(c->ext->bye_extra);
+  free(c->ext);
   free(c);
+}
+
+static int hex_value(char h) {
+  return h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
 }
 
 /* The call and its dialog for INVITE req answered in transaction t. NULL with *status the
@@ -655,25 +694,29 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   }
   host_timers_init(&c->timers, &srv->call_kind, c);
   sipspec_fsm_init(&c->fsm, &sipspec_chart_uas_call, on_action, c);
-  c->kind = sipspec_tsx_transport(t)->type->kind;
+  c->kind = (uint8_t)sipspec_tsx_transport(t)->type->kind;
   sipspec_sockaddr peer = sipspec_tsx_peer(t);
   c->peer = ip_addr_put(&peer);
-  c->behind_nat = srv_route_behind_nat(req, &peer);
+  c->behind_nat = (uint8_t)srv_route_behind_nat(req, &peer);
   c->invite_cseq = sipspec_msg_cseq(req);
-  c->sess_version = srv->o.mrcp.sess_version;
   /* What our requests in the dialog carry: a Via toward the client's flow (replaced when
    * the BYE goes elsewhere), our Contact, our User-Agent. */
   char via[SIPSPEC_SOCKADDR_STRLEN + 32], contact[SRV_CONTACT_MAX];
   srv_call_our_contact(c, contact, sizeof contact);
-  int rc = srv_route_via(srv, c->kind, &peer, via, sizeof via);
+  int rc = srv_route_via(srv, (sipspec_tp_kind)c->kind, &peer, via, sizeof via);
   if (!rc) {
     sipspec_dialog_local local = {via, contact, srv->ua_line}; /* written by the builder once */
     sipspec_dialog_callbacks cb = {dlg_send_ack, dlg_send_request, dlg_respond, dlg_on_request, dlg_on_terminated, c};
     rc = sipspec_dialog_create_uas(req, sipspec_tsx_to_tag(t), &local, &cb, &c->dlg); /* copies local */
   }
-  if (!rc) {
-    if (srv->mrcp_session_id) snprintf(c->session_id, sizeof c->session_id, "%s", srv->mrcp_session_id);
-    else rc = sipspec_digest_cnonce(c->session_id);
+  if (!rc && !srv->mrcp_session_id) { /* 32 hex digits, kept as the 16 bytes they write */
+    char hex[33];
+    rc = sipspec_digest_cnonce(hex);
+    for (int i = 0; !rc && i < 16; i++) {
+      int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+      if (hi < 0 || lo < 0) rc = SIPSPEC_E_INVAL;
+      else c->session_id[i] = (uint8_t)(hi << 4 | lo);
+    }
   }
   if (rc) {
     if (rc == SIPSPEC_E_DIALOG_BAD_MESSAGE || rc == SIPSPEC_E_RANGE) {
@@ -732,7 +775,7 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
   watch_ist(c, t);
   srv->accepted++;
   int reject = srv->o.reject_status && (srv->o.reject_every <= 1 || srv->accepted % srv->o.reject_every == 0);
-  c->final_status = reject ? srv->o.reject_status : 200;
+  c->final_status = (int16_t)(reject ? srv->o.reject_status : 200);
   (void)post(c, SIPSPEC_EV_TU_START, NULL, NULL); /* report_invited, the first step at once */
 }
 

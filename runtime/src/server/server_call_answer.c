@@ -112,25 +112,70 @@ void srv_call_drop_setup_headers(srv_call *c) {
   free(c->final_headers);
   free(c->ring_headers);
   c->final_headers = c->ring_headers = NULL;
+  if (!c->answer_lent) { /* written again when asked for (srv_call_answer_again) */
+    free(c->answer);
+    c->answer = NULL;
+    c->answer_len = 0;
+  }
+}
+
+srv_call_ext *srv_call_ext_get(srv_call *c) {
+  if (!c->ext) c->ext = calloc(1, sizeof *c->ext);
+  return c->ext;
+}
+
+const char *srv_call_session_id(const srv_call *c, char out[33]) {
+  if (c->srv->mrcp_session_id) return c->srv->mrcp_session_id;
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; i++) {
+    out[2 * i] = hex[c->session_id[i] >> 4];
+    out[2 * i + 1] = hex[c->session_id[i] & 15];
+  }
+  out[32] = '\0';
+  return out;
+}
+
+/* Answers offer as call c does with the o= version configured + answers and m=audio port
+ * rtp_port: a malloc'd text at its size into *out, *len. As sipspec_mrcp_server_answer()
+ * (err filled). */
+static int answer_text(srv_call *c, const char *offer, size_t offer_len, uint32_t answers, unsigned rtp_port, char **out,
+                       size_t *len, sipspec_sdp_error *err) {
+  sipspec_server *srv = c->srv;
+  char sid[33];
+  sipspec_mrcp_server_config m = srv->o.mrcp;
+  m.session_id = srv_call_session_id(c, sid);
+  m.sess_version = srv->o.mrcp.sess_version + answers;
+  m.rtp_port = rtp_port;
+  size_t cap = 16384 + 4 * offer_len;
+  char *buf = malloc(cap);
+  *out = NULL;
+  *len = 0;
+  memset(err, 0, sizeof *err);
+  int rc = buf ? sipspec_mrcp_server_answer(&m, offer, offer_len, buf, cap, len, err) : SIPSPEC_E_NOMEM;
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  /* only the bytes written, not the room the writer was given */
+  char *fit = realloc(buf, *len + 1);
+  if (fit) buf = fit;
+  buf[*len] = '\0';
+  *out = buf;
+  return SIPSPEC_OK;
 }
 
 /* The answer to req's offer into c->answer; 0, or 488 (answered with a Warning). */
 int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   sipspec_server *srv = c->srv;
-  sipspec_mrcp_server_config m = srv->o.mrcp;
-  m.session_id = c->session_id;
-  m.sess_version = c->sess_version;
-  m.rtp_port = srv_rtp_port(srv, c);
   sipspec_span offer = sipspec_msg_body(req);
-  size_t cap = 16384 + 4 * offer.len, len = 0;
-  char *buf = malloc(cap);
+  char *buf = NULL;
+  size_t len = 0;
   sipspec_sdp_error err;
-  memset(&err, 0, sizeof err);
-  int rc = buf ? sipspec_mrcp_server_answer(&m, offer.p, offer.len, buf, cap, &len, &err) : SIPSPEC_E_NOMEM;
+  int rc = offer.len > UINT32_MAX / 2 ? SIPSPEC_E_RANGE : answer_text(c, offer.p, offer.len, c->answers, srv_rtp_port(srv, c), &buf, &len, &err);
   if (rc) {
-    free(buf);
     char why[300];
     if (rc == SIPSPEC_E_SDP_REFUSED) snprintf(why, sizeof why, "%s", err.reason[0] ? err.reason : "the offer cannot be served");
+    else if (rc == SIPSPEC_E_RANGE) snprintf(why, sizeof why, "the SDP offer is too long");
     else snprintf(why, sizeof why, "SDP offer line %u: %s", err.line, err.reason[0] ? err.reason : sipspec_strerror(rc));
     (void)srv_respond_warning(srv, t, 488, NULL, why);
     return 488;
@@ -141,19 +186,29 @@ int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
     (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
     return 500;
   }
+  /* the offer is kept while the call lives (sipspec_server_call_sdp, the answer again); the
+   * answer until its 2xx is out (srv_call_drop_setup_headers, reinvite) */
   free(c->offer);
   c->offer = o;
-  c->offer_len = offer.len;
-  /* kept while the call lives (its 2xx, a refresh re-INVITE, sipspec_server_call_sdp): only
-   * the bytes written, not the room the writer was given */
-  char *fit = realloc(buf, len + 1);
-  if (fit) buf = fit;
-  buf[len] = '\0';
+  c->offer_len = (uint32_t)offer.len;
   free(c->answer);
   c->answer = buf;
-  c->answer_len = len;
-  c->sess_version++;
+  c->answer_len = (uint32_t)len;
+  c->answer_lent = 0;
+  c->answers++;
   return 0;
+}
+
+char *srv_call_answer_again(srv_call *c, size_t *len) {
+  char *text = NULL;
+  sipspec_sdp_error err;
+  *len = 0;
+  if (!c->offer || !c->answers) return NULL;
+  /* the answer made last: its o= version and port (the call's, else the first of the
+   * server's: srv_rtp_port), from the offer it answered (kept) */
+  unsigned port = c->rtp_port ? c->rtp_port : c->srv->o.mrcp.rtp_port;
+  if (answer_text(c, c->offer, c->offer_len, c->answers - 1, port, &text, len, &err) != SIPSPEC_OK) return NULL;
+  return text;
 }
 
 /* Writes every Record-Route value of req, in order, one line each (12.1.1: "copy all
@@ -247,42 +302,45 @@ int srv_call_interval_too_small(sipspec_server *srv, sipspec_tsx *t, const sipsp
  * or an INVITE without 'timer': none (lines ""). */
 int srv_call_timer_grant(srv_call *c, const sipspec_msg *req, int initial) {
   sipspec_server *srv = c->srv;
-  int up = srv_call_lists_update(req);
-  if (up >= 0) c->peer_update = up;
   if (initial && (!srv->o.session_expires_s || !srv_call_supports_timer(req))) {
-    c->se_interval = 0;
+    if (c->ext) c->ext->se_interval = 0;
     return 0;
   }
-  if (!initial && !c->se_interval) return 0; /* the INVITE's 2xx set no timer: none */
+  if (!initial && (!c->ext || !c->ext->se_interval)) return 0; /* the INVITE's 2xx set no timer: none */
+  srv_call_ext *x = srv_call_ext_get(c);
+  if (!x) return 0; /* without memory: no session timer */
+  int up = srv_call_lists_update(req);
+  if (up >= 0) x->peer_update = (uint8_t)up;
   int r;
   unsigned asked = sipspec_msg_session_expires(req, &r);
   unsigned min_se = sipspec_msg_min_se(req);
-  if (min_se > c->se_min) c->se_min = min_se;
+  if (min_se > x->se_min) x->se_min = min_se;
   unsigned se = asked && asked < srv->o.session_expires_s ? asked
-                : !asked && !initial                     ? c->se_interval
+                : !asked && !initial                     ? x->se_interval
                                                          : srv->o.session_expires_s;
-  if (se < c->se_min) se = c->se_min;
-  c->se_uas = r == 's' ? 1 : r == 'c' ? 0 : initial ? srv->o.refresher_uas : c->se_uas;
-  c->se_interval = se;
+  if (se < x->se_min) se = x->se_min;
+  x->se_uas = r == 's' ? 1 : r == 'c' ? 0 : initial ? srv->o.refresher_uas != 0 : x->se_uas;
+  x->se_interval = se;
   return 1;
 }
 
 /* 9: what our 2xx says of the session timer it granted: "Require: timer" and the
- * Session-Expires with the interval and who refreshes, from c->se_interval and c->se_uas;
- * nothing when none is granted (c->se_interval 0). */
+ * Session-Expires with the interval and who refreshes, from c->ext's se_interval and se_uas;
+ * nothing when none is granted (no ext, or se_interval 0). */
 int srv_call_timer_lines(sipspec_build *b, const srv_call *c) {
-  if (!c->se_interval) return b->err;
+  if (!c->ext || !c->ext->se_interval) return b->err;
   sipspec_build_header(b, sipspec_span_z("Require"), sipspec_span_z("timer"));
-  return sipspec_build_session_expires(b, c->se_interval, c->se_uas ? 's' : 'c');
+  return sipspec_build_session_expires(b, c->ext->se_interval, c->ext->se_uas ? 's' : 'c');
 }
 
 /* Our BYE's Reason (RFC 3326 2): "SIP;cause=<cause>;text=\"<text>\"", written with the
- * builder, kept in c->bye_extra (NULL when it cannot be: the BYE goes without). */
+ * builder, kept in c->ext->bye_extra (NULL when it cannot be: the BYE goes without). */
 void srv_call_bye_reason(srv_call *c, unsigned cause, const char *text) {
   char line[160];
   sipspec_build b;
   sipspec_build_init(&b, line, sizeof line - 1);
   sipspec_build_reason(&b, sipspec_span_z("SIP"), cause, sipspec_span_z(text));
   line[b.err ? 0 : b.len] = '\0';
-  srv_strf(&c->bye_extra, b.err ? NULL : "%s", line);
+  srv_call_ext *x = srv_call_ext_get(c);
+  if (x) srv_strf(&x->bye_extra, b.err ? NULL : "%s", line);
 }

@@ -66,67 +66,81 @@ struct sipspec_server {
 
 #define SRV_CALL_QUEUE_MAX 8 /* events a call's actions post while its chart is busy */
 
-/* One INVITE that was accepted for an answer and the dialog it forms (UAS side). Which phase
- * the call is in (ringing, cancelled, waiting for the ACK, established, sending BYE, over) is
- * the chart spec/uas_call.rl in fsm, and only there. The dialog itself (id, remote target,
- * route set, CSeq numbers, the chart spec/dialog.rl, the BYE we send) is a sipspec_dialog of
- * session/dialog.h; the call adds the answer, the timers and where its requests go. */
-struct srv_call {
-  sipspec_server *srv;
-  srv_call *prev, *next;           /* in srv->calls */
-  srv_call *hnext;                 /* in srv->by_call_id[hash % SRV_CALL_BUCKETS] */
-  uint32_t hash;                   /* of the Call-ID */
-  sipspec_clock_grave grave;       /* buried: over, freed by the clock at its next step */
-  sipspec_fsm fsm;                 /* spec/uas_call.rl */
-  host_timers timers;              /* its STEP, RING and BYE timers on the server's clock */
-  short q[SRV_CALL_QUEUE_MAX];     /* events posted by its actions, fed after the current one */
-  unsigned char q_head, q_len, busy;
-  sipspec_dialog *dlg;             /* UAS role, created from the INVITE */
-  sipspec_tsx *ist;                /* the INVITE server transaction, or NULL: it ended, or
-                                    * its 2xx handed it to ok (below) */
-  sipspec_tp_kind kind;            /* the flow the INVITE came in on: transport ... */
-  ip_addr peer;                   /* ... and source address */
-  int behind_nat;                  /* its top Via's sent-by is not its source (RFC 3581) */
-  uint32_t invite_cseq;            /* CSeq of the INVITE whose final response is pending or
-                                    * whose 2xx waits for its ACK */
-  char session_id[33];             /* MRCP channel ids: "<session_id>@<resource>" */
-  uint64_t sess_version;
-  char *answer;                    /* the SDP answer of the pending 2xx */
-  size_t answer_len;
-  char *offer;                     /* the offer it answers (sipspec_server_call_sdp) */
-  size_t offer_len;
-  unsigned rtp_port;               /* the m=audio port of our answers (0: none chosen yet) */
-  char *final_headers;             /* the extra header lines of the pending 2xx (Contact, the
-                                    * INVITE's Record-Route lines, 12.1.1; Content-Type) */
-  char *ring_headers;              /* those of our 180s (Contact, Record-Route); both freed
-                                    * once the final response to the INVITE is out */
-  int final_status;                /* planned final response of the pending INVITE */
-  unsigned rings_sent;
-  sipspec_uas_2xx ok;              /* the 2xx again until the ACK (13.3.1.4); while it waits
-                                    * it owns the (re-)INVITE's transaction and ist is NULL */
-  int ended_status;                /* status reported with SIPSPEC_SERVER_ENDED */
-  sipspec_tsx *cur_tsx;            /* the server transaction of the request being fed */
-  const sipspec_msg *cur_msg;      /* the request being fed (RX_BYE, RX_ACK, RX_REQUEST) */
-  /* our BYE: where it goes (server_route.c) */
-  sipspec_resolve_query *query;    /* the next hop's name being resolved, or NULL */
-  sipspec_tp_kind bye_kind;
-  ip_addr bye_dest;
+/* What a call keeps only once it needs it (issue 16: a held dialog without a session timer
+ * that is not ending does without): the session timer and our refresh, our BYE's next hop
+ * and Reason. Allocated by srv_call_ext_get() with the first of them, freed with the call. */
+typedef struct srv_call_ext {
   /* the session timer (RFC 4028 9, 10): the interval granted (0: none; our 2xx's lines are
    * written from it, srv_call_timer_lines()), who refreshes (1: we do), the largest Min-SE
    * the client said, whether its Allow lists UPDATE, when the last 2xx to a refresh went
    * out (clock ms) */
-  unsigned se_interval, se_min;
-  int se_uas, peer_update;
   uint64_t se_since_ms;
+  unsigned se_interval, se_min;
+  uint8_t se_uas, peer_update;
   /* our refresh in flight (UPDATE or re-INVITE), its CSeq until its final response, where
    * it goes; NULL / 0 when none */
-  sipspec_tsx *refresh_tsx;
-  uint32_t refresh_cseq;
+  uint8_t req_kind;                /* sipspec_tp_kind */
+  uint8_t bye_kind;                /* sipspec_tp_kind */
   int refresh_status;              /* its final status (0: none came) */
-  sipspec_tp_kind req_kind;
+  uint32_t refresh_cseq;
+  sipspec_tsx *refresh_tsx;
   ip_addr req_dest;
-  /* header lines our BYE carries (a Reason, RFC 3326), NULL for none */
+  /* our BYE: where it goes (server_route.c), the query resolving its next hop's name (or
+   * NULL), the header lines it carries (a Reason, RFC 3326; NULL for none) */
+  ip_addr bye_dest;
+  sipspec_resolve_query *query;
   char *bye_extra;
+} srv_call_ext;
+
+/* One INVITE that was accepted for an answer and the dialog it forms (UAS side). Which phase
+ * the call is in (ringing, cancelled, waiting for the ACK, established, sending BYE, over) is
+ * the chart spec/uas_call.rl in fsm, and only there. The dialog itself (id, remote target,
+ * route set, CSeq numbers, the chart spec/dialog.rl, the BYE we send) is a sipspec_dialog of
+ * session/dialog.h; the call adds the answer, the timers and where its requests go. What a
+ * held call keeps is counted (issue 16, docs/limits.md): fields are as narrow as their
+ * values, what only the setup needs is freed once the final response to the INVITE is out,
+ * the rest of what few calls need is in ext. */
+struct srv_call {
+  sipspec_server *srv;
+  srv_call *prev, *next;           /* in srv->calls */
+  srv_call *hnext;                 /* in srv->by_call_id[hash % SRV_CALL_BUCKETS] */
+  sipspec_clock_grave grave;       /* buried: over, freed by the clock at its next step */
+  sipspec_fsm fsm;                 /* spec/uas_call.rl */
+  host_timers timers;              /* its STEP, RING and BYE timers on the server's clock */
+  sipspec_dialog *dlg;             /* UAS role, created from the INVITE */
+  sipspec_tsx *ist;                /* the INVITE server transaction, or NULL: it ended, or
+                                    * its 2xx handed it to ok (below) */
+  sipspec_tsx *cur_tsx;            /* the server transaction of the request being fed */
+  const sipspec_msg *cur_msg;      /* the request being fed (RX_BYE, RX_ACK, RX_REQUEST) */
+  char *offer;                     /* the offer last answered (sipspec_server_call_sdp, and
+                                    * our answer written again from it) */
+  char *answer;                    /* our answer to it: until the final response to the
+                                    * INVITE is out, and once sipspec_server_call_sdp() lent it */
+  char *final_headers;             /* the extra header lines of the pending 2xx (Contact, the
+                                    * INVITE's Record-Route lines, 12.1.1; Content-Type) */
+  char *ring_headers;              /* those of our 180s (Contact, Record-Route); both freed
+                                    * once the final response to the INVITE is out */
+  srv_call_ext *ext;               /* srv_call_ext_get(), or NULL */
+  sipspec_uas_2xx ok;              /* the 2xx again until the ACK (13.3.1.4); while it waits
+                                    * it owns the (re-)INVITE's transaction and ist is NULL */
+  ip_addr peer;                    /* the flow the INVITE came in on: source address ... */
+  uint32_t hash;                   /* of the Call-ID */
+  uint32_t invite_cseq;            /* CSeq of the INVITE whose final response is pending or
+                                    * whose 2xx waits for its ACK */
+  uint32_t offer_len, answer_len;
+  uint32_t answers;                /* answers made: the next one's o= version is the
+                                    * configured sess_version plus this */
+  unsigned rings_sent;
+  uint8_t session_id[16];          /* MRCP channel ids "<session_id>@<resource>": these bytes
+                                    * in hex (srv_call_session_id()), unless configured */
+  uint8_t q[SRV_CALL_QUEUE_MAX];   /* events posted by its actions, fed after the current one */
+  uint8_t q_head, q_len, busy;
+  uint8_t kind;                    /* ... and transport (sipspec_tp_kind) */
+  uint8_t behind_nat;              /* its top Via's sent-by is not its source (RFC 3581) */
+  uint8_t answer_lent;             /* sipspec_server_call_sdp() handed answer out */
+  uint16_t rtp_port;               /* the m=audio port of our answers (0: none chosen yet) */
+  int16_t final_status;            /* planned final response of the pending INVITE */
+  int16_t ended_status;            /* status reported with SIPSPEC_SERVER_ENDED */
 };
 
 /* server.c */
@@ -189,12 +203,12 @@ void srv_call_route_ready(srv_call *c);
 int srv_route_behind_nat(const sipspec_msg *invite, const sipspec_sockaddr *src);
 /* The calls' timer kind (srv->call_kind) from the server's options, once; fire feeds a call. */
 int srv_call_kind_init(sipspec_server *srv, host_timers_fire_fn fire);
-/* Works out where the next request of c's dialog goes into c->bye_kind / c->bye_dest (the
+/* Works out where the next request of c's dialog goes into c->ext->bye_kind / bye_dest (the
  * rules are in sipspec/server.h) and calls srv_call_route_ready(c) once they are set:
  * before returning for an IP literal or the flow, from a later loop iteration when a name
- * is resolved (c->query is set meanwhile). */
+ * is resolved (c->ext->query is set meanwhile). */
 void srv_route_next_hop(srv_call *c);
-/* Where a session refresh of c goes, at once (c->req_kind, c->req_dest): the next hop as
+/* Where a session refresh of c goes, at once (c->ext->req_kind, req_dest): the next hop as
  * above when it is the flow or an IP literal; a name (which would need the resolver) and
  * anything else that cannot be used: the flow. */
 void srv_route_refresh(srv_call *c);
@@ -218,14 +232,23 @@ void srv_strf(char **dst, const char *fmt, ...) __attribute__((format(printf, 2,
 const char *srv_call_our_contact(const srv_call *c, char *out, size_t cap);
 int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
 int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req);
+/* Our last answer written again (the same text: the answer depends only on the offer kept,
+ * the configuration, the session id, the o= version and the RTP port), malloc'd and
+ * NUL-terminated, *len its length; NULL when there is none or without memory. */
+char *srv_call_answer_again(srv_call *c, size_t *len);
+/* The MRCP session id of c's channels, NUL-terminated. */
+const char *srv_call_session_id(const srv_call *c, char out[33]);
+/* c->ext, allocated when c has none; NULL without memory. */
+srv_call_ext *srv_call_ext_get(srv_call *c);
 char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sdp);
 /* Writes "Require: timer" and the Session-Expires our 2xx grants (RFC 4028 9), from the
  * interval and refresher c has; nothing when it has none. Returns b's error. */
 int srv_call_timer_lines(sipspec_build *b, const srv_call *c);
-/* Writes our BYE's Reason (RFC 3326) into c->bye_extra (NULL when it cannot be written). */
+/* Writes our BYE's Reason (RFC 3326) into c->ext->bye_extra (NULL when it cannot be written). */
 void srv_call_bye_reason(srv_call *c, unsigned cause, const char *text);
 /* The final response to the INVITE is out: the header lines of its 180s and of its final
- * response are freed (a held dialog keeps only what later requests need). */
+ * response, and the answer unless sipspec_server_call_sdp() lent it, are freed (a held
+ * dialog keeps only what later requests need). */
 void srv_call_drop_setup_headers(srv_call *c);
 unsigned srv_call_min_se(const sipspec_server *srv);
 int srv_call_supports_timer(const sipspec_msg *req);

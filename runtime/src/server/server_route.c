@@ -48,14 +48,14 @@ int srv_route_behind_nat(const sipspec_msg *invite, const sipspec_sockaddr *src)
 }
 
 static void use_flow(srv_call *c) {
-  c->bye_kind = c->kind;
-  c->bye_dest = c->peer;
+  c->ext->bye_kind = c->kind;
+  c->ext->bye_dest = c->peer;
 }
 
 static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, void *arg) {
   srv_call *c = arg;
-  c->query = NULL;
-  if (status == SIPSPEC_OK && n >= 1) c->bye_dest = ip_addr_put(&addrs[0]);
+  c->ext->query = NULL;
+  if (status == SIPSPEC_OK && n >= 1) c->ext->bye_dest = ip_addr_put(&addrs[0]);
   else use_flow(c); /* a name that does not resolve: the flow (see the file comment) */
   srv_call_route_ready(c);
 }
@@ -63,8 +63,7 @@ static void resolved_cb(int status, const sipspec_sockaddr *addrs, size_t n, voi
 /* The next hop of c's dialog into *kind / *dest (the flow when it cannot be used, see the
  * file comment). Returns 1 when it is a name to resolve (host, port and *kind set; *dest
  * the flow meanwhile), else 0. */
-static int next_hop(srv_call *c, sipspec_tp_kind *kind, ip_addr *dest, char *host, size_t cap,
-                    unsigned *port) {
+static int next_hop(srv_call *c, uint8_t *kind, ip_addr *dest, char *host, size_t cap, unsigned *port) {
   sipspec_server *srv = c->srv;
   *kind = c->kind;
   *dest = c->peer;
@@ -84,10 +83,10 @@ static int next_hop(srv_call *c, sipspec_tp_kind *kind, ip_addr *dest, char *hos
   *port = u.port > 0 ? (unsigned)u.port : 5060;
   if (u.host_kind != SIPSPEC_HOST_NAME) {
     sipspec_sockaddr a;
-    if (sipspec_sockaddr_set(&a, host, *port) == SIPSPEC_OK) *kind = k, *dest = ip_addr_put(&a);
+    if (sipspec_sockaddr_set(&a, host, *port) == SIPSPEC_OK) *kind = (uint8_t)k, *dest = ip_addr_put(&a);
     return 0;
   }
-  *kind = k;
+  *kind = (uint8_t)k;
   return 1;
 }
 
@@ -113,15 +112,20 @@ int srv_call_kind_init(sipspec_server *srv, host_timers_fire_fn fire) {
 
 void srv_route_next_hop(srv_call *c) {
   sipspec_server *srv = c->srv;
-  if (c->query) return; /* already on its way */
+  srv_call_ext *x = srv_call_ext_get(c);
+  if (!x) { /* without memory: the BYE cannot be sent (call_act_send_bye says so) */
+    srv_call_route_ready(c);
+    return;
+  }
+  if (x->query) return; /* already on its way */
   char host[256];
   unsigned port = 5060;
-  int name = next_hop(c, &c->bye_kind, &c->bye_dest, host, sizeof host, &port);
+  int name = next_hop(c, &x->bye_kind, &x->bye_dest, host, sizeof host, &port);
   if (name && srv->resolver &&
-      sipspec_resolve(srv->resolver, host, port, c->bye_kind, resolved_cb, c, &c->query) == SIPSPEC_OK)
+      sipspec_resolve(srv->resolver, host, port, (sipspec_tp_kind)x->bye_kind, resolved_cb, c, &x->query) == SIPSPEC_OK)
     return;
   if (name) {
-    c->query = NULL;
+    x->query = NULL;
     use_flow(c);
   }
   srv_call_route_ready(c);
@@ -130,16 +134,17 @@ void srv_route_next_hop(srv_call *c) {
 void srv_route_refresh(srv_call *c) {
   char host[256];
   unsigned port = 5060;
-  if (next_hop(c, &c->req_kind, &c->req_dest, host, sizeof host, &port)) {
-    c->req_kind = c->kind; /* a name: the flow (the resolver answers later; a refresh goes now) */
-    c->req_dest = c->peer;
+  srv_call_ext *x = srv_call_ext_get(c);
+  if (x && next_hop(c, &x->req_kind, &x->req_dest, host, sizeof host, &port)) {
+    x->req_kind = c->kind; /* a name: the flow (the resolver answers later; a refresh goes now) */
+    x->req_dest = c->peer;
   }
 }
 
 void srv_route_cancel(srv_call *c) {
-  if (!c->query) return;
-  sipspec_resolve_cancel(c->srv->resolver, c->query);
-  c->query = NULL;
+  if (!c->ext || !c->ext->query) return;
+  sipspec_resolve_cancel(c->srv->resolver, c->ext->query);
+  c->ext->query = NULL;
 }
 
 int srv_route_via(sipspec_server *srv, sipspec_tp_kind kind, const sipspec_sockaddr *dest, char *out, size_t cap) {
