@@ -183,16 +183,22 @@ int sipspec_server_call_sdp(const sipspec_server *srv, const char *call_id, cons
   size_t n = strlen(call_id);
   for (srv_call *c = srv->by_call_id[srv_call_id_hash(call_id, n) % SRV_CALL_BUCKETS]; c; c = c->hnext) {
     if (!c->offer || strcmp(sipspec_dialog_id_get(c->dlg)->call_id, call_id)) continue;
-    if (!c->answer) { /* a held call keeps its offer only: the answer written again */
+    /* the answer lent is kept until the call is answered again or ends, as promised: the
+     * setup's (taken over), or, a held call keeping its offer only, written again */
+    srv_call_ext *x = srv_call_ext_get(c);
+    if (!x) return SIPSPEC_E_NOMEM;
+    if (!x->answer && c->setup && c->setup->answer) {
+      x->answer = c->setup->answer, x->answer_len = c->setup->answer_len;
+      c->setup->answer = NULL;
+    } else if (!x->answer) {
       size_t len = 0;
-      if (!(c->answer = srv_call_answer_again(c, &len))) return SIPSPEC_E_NOMEM;
-      c->answer_len = (uint32_t)len;
+      if (!(x->answer = srv_call_answer_again(c, &len))) return SIPSPEC_E_NOMEM;
+      x->answer_len = (uint32_t)len;
     }
-    c->answer_lent = 1; /* kept until the call is answered again or ends, as promised */
     if (offer) *offer = c->offer;
     if (offer_len) *offer_len = c->offer_len;
-    if (answer) *answer = c->answer;
-    if (answer_len) *answer_len = c->answer_len;
+    if (answer) *answer = x->answer;
+    if (answer_len) *answer_len = x->answer_len;
     return SIPSPEC_OK;
   }
   return SIPSPEC_E_NOTFOUND;

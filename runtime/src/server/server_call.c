@@ -60,30 +60,30 @@ static void session_refreshed(srv_call *c) {
   (void)post(c, c->ext && c->ext->se_uas ? SIPSPEC_EV_RX_REFRESH_US : SIPSPEC_EV_RX_REFRESH_PEER, NULL, NULL);
 }
 
-/* The answer is not kept once its 2xx is out (unless sipspec_server_call_sdp() lent it): it
- * is written again from the offer when needed (srv_call_answer_again). */
-static void drop_answer(srv_call *c) {
-  if (c->answer_lent) return;
-  free(c->answer);
-  c->answer = NULL;
-  c->answer_len = 0;
+/* Our answer as the call has it: the setup's, or the one sipspec_server_call_sdp() lent;
+ * NULL when it keeps none (a held call: srv_call_answer_again()). */
+static const char *answer_kept(const srv_call *c, size_t *len) {
+  *len = 0;
+  if (c->setup && c->setup->answer) return *len = c->setup->answer_len, c->setup->answer;
+  if (c->ext && c->ext->answer) return *len = c->ext->answer_len, c->ext->answer;
+  return NULL;
 }
 
 /* ---- the 2xx until the ACK (13.3.1.4) --------------------------------------------------- */
 
 /* Answers INVITE (or re-INVITE) transaction t, whose request has CSeq cseq, with 200, the
- * extra header lines h (after our Server line) and the SDP answer, and hands t to c->ok,
+ * extra header lines h (after our Server line) and the SDP answer (len bytes), and hands t to c->ok,
  * which sends the 200 again until its ACK. Returns what the first copy's send returned
  * (then nothing is pending and t keeps its callbacks) or SIPSPEC_E_NOMEM. */
-static int send_2xx(srv_call *c, sipspec_tsx *t, uint32_t cseq, const char *h) {
+static int send_2xx(srv_call *c, sipspec_tsx *t, uint32_t cseq, const char *h, const char *answer, size_t len) {
   sipspec_server *srv = c->srv;
   size_t sl = strlen(srv->server_line), hl = strlen(h);
   char *all = malloc(sl + hl + 1);
   if (!all) return SIPSPEC_E_NOMEM;
   memcpy(all, srv->server_line, sl); /* as srv_respond() writes it */
   memcpy(all + sl, h, hl + 1);
-  int rc = sipspec_uas_2xx_send(&c->ok, t, cseq, srv->o.cfg.t1_ms, srv->o.cfg.t2_ms, 200, all, c->answer,
-                                c->answer_len); /* copies all and the answer */
+  int rc = sipspec_uas_2xx_send(&c->ok, t, cseq, srv->o.cfg.t1_ms, srv->o.cfg.t2_ms, 200, all, answer,
+                                len); /* copies all and the answer */
   free(all);
   if (rc == SIPSPEC_OK && c->ist == t) c->ist = NULL; /* c->ok holds its callbacks now */
   return rc;
@@ -101,8 +101,10 @@ static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
     srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), 422);
     return;
   }
+  char *answer = NULL;
+  size_t alen = 0;
   int status = srv_call_offer_check(srv, t, req);
-  if (!status) status = srv_call_make_answer(c, t, req); /* 14.2: a refused re-offer leaves the session as it was */
+  if (!status) status = srv_call_make_answer(c, t, req, &answer, &alen); /* 14.2: a refused re-offer leaves the session as it was */
   if (status) {
     srv_event(srv, SIPSPEC_SERVER_UPDATED, call_id(c), status);
     return;
@@ -110,14 +112,14 @@ static void reinvite(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
   int timed = srv_call_timer_grant(c, req, 0); /* RFC 4028 9: the 2xx's Session-Expires */
   char *h = srv_call_response_headers(c, req, 1); /* this re-INVITE's Record-Route */
   if (!h) {
-    drop_answer(c);
+    free(answer);
     (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
     return;
   }
   uint32_t cseq = sipspec_msg_cseq(req);
-  int sent = send_2xx(c, t, cseq, h); /* c->ok copied h and the answer: sent again until the ACK */
+  int sent = send_2xx(c, t, cseq, h, answer, alen); /* c->ok copied h and the answer: sent again until the ACK */
   free(h);
-  drop_answer(c);
+  free(answer); /* written again when needed (srv_call_answer_again) */
   if (sent != SIPSPEC_OK) return;
   c->invite_cseq = cseq;
   if (timed) session_refreshed(c); /* RFC 4028 10: only a 2xx refreshes */
@@ -160,7 +162,7 @@ static void answer_in_dialog(srv_call *c, sipspec_tsx *t, const sipspec_msg *req
 static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user) {
   srv_call *c = user;
   (void)d;
-  if (sipspec_msg_method(req) != SIPSPEC_METHOD_ACK && c->cur_tsx) answer_in_dialog(c, c->cur_tsx, req);
+  if (sipspec_msg_method(req) != SIPSPEC_METHOD_ACK && c->cur->tsx) answer_in_dialog(c, c->cur->tsx, req);
 }
 
 /* answer_200 (a BYE: the bye_status and drop_bye knobs apply) and the 500 of a request out
@@ -168,23 +170,23 @@ static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user
 static void dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user) {
   srv_call *c = user;
   sipspec_server *srv = c->srv;
-  if (!c->cur_tsx) return;
+  if (!c->cur->tsx) return;
   if (sipspec_msg_method(req) == SIPSPEC_METHOD_BYE && status == 200) {
     if (srv->o.drop_bye) { /* the client's Timer F runs out; the transaction waits forever */
       srv->dropped_live++;
       return;
     }
-    (void)srv_respond(srv, c->cur_tsx, srv->o.bye_status, srv->o.bye_status == 200 ? reason : NULL, NULL, NULL, 0);
+    (void)srv_respond(srv, c->cur->tsx, srv->o.bye_status, srv->o.bye_status == 200 ? reason : NULL, NULL, NULL, 0);
     return;
   }
   if (status == 500) {
     char why[96];
     snprintf(why, sizeof why, "CSeq %u is lower than %u, the last one in this dialog", (unsigned)sipspec_msg_cseq(req),
              (unsigned)sipspec_dialog_remote_cseq(d));
-    (void)srv_respond_warning_reason(srv, c->cur_tsx, 500, reason, NULL, why);
+    (void)srv_respond_warning_reason(srv, c->cur->tsx, 500, reason, NULL, why);
     return;
   }
-  (void)srv_respond(srv, c->cur_tsx, status, reason, NULL, NULL, 0);
+  (void)srv_respond(srv, c->cur->tsx, status, reason, NULL, NULL, 0);
 }
 
 /* report_terminated: the dialog ended (the call's chart ends on the same event). */
@@ -313,30 +315,42 @@ static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *re
 /* TU_START: the INVITE was accepted for an answer. */
 static void call_act_report_invited(srv_call *c) {
   c->srv->tel.sessionsStarted++;
-  srv_event(c->srv, SIPSPEC_SERVER_INVITED, call_id(c), c->final_status);
+  srv_event(c->srv, SIPSPEC_SERVER_INVITED, call_id(c), c->setup ? c->setup->final_status : 500);
 }
 
 /* 13.3.1.1, 13.3.1.3, 13.3.1.4: the response the knobs plan for this step (ring_count 180s,
  * then final_status) goes out; the chart learns which one from the event posted. */
 static void call_act_send_progress(srv_call *c) {
   sipspec_server *srv = c->srv;
-  if (c->rings_sent < srv->o.ring_count) {
-    if (!c->ist || srv_respond(srv, c->ist, 180, NULL, c->ring_headers, NULL, 0) != SIPSPEC_OK) {
+  srv_call_setup *s = c->setup;
+  if (!s) { /* the final response is out already */
+    (void)post(c, SIPSPEC_EV_SEND_FAILED, NULL, NULL);
+    return;
+  }
+  if (s->rings_sent < srv->o.ring_count) {
+    char end = s->headers[s->ring_len]; /* the 180's lines: the first ring_len bytes */
+    s->headers[s->ring_len] = '\0';
+    int rc = c->ist ? srv_respond(srv, c->ist, 180, NULL, s->headers, NULL, 0) : SIPSPEC_E_STATE;
+    s->headers[s->ring_len] = end;
+    if (rc != SIPSPEC_OK) {
       (void)post(c, SIPSPEC_EV_SEND_FAILED, NULL, NULL);
       return;
     }
-    c->rings_sent++;
+    s->rings_sent++;
     (void)post(c, SIPSPEC_EV_TU_1XX, NULL, NULL);
     return;
   }
-  if (c->final_status >= 300) {
-    if (c->ist) (void)srv_respond(srv, c->ist, c->final_status, NULL, NULL, NULL, 0);
-    srv_call_drop_setup_headers(c);
+  if (s->final_status >= 300) {
+    c->ended_status = s->final_status; /* report_rejected reports it */
+    if (c->ist) (void)srv_respond(srv, c->ist, s->final_status, NULL, NULL, NULL, 0);
+    srv_call_drop_setup(c);
     (void)post(c, SIPSPEC_EV_TU_300_699, NULL, NULL);
     return;
   }
-  int rc = c->ist ? send_2xx(c, c->ist, c->invite_cseq, c->final_headers) : SIPSPEC_E_STATE;
-  srv_call_drop_setup_headers(c); /* c->ok copied them: sent again with these until the ACK */
+  size_t alen = 0;
+  const char *answer = answer_kept(c, &alen);
+  int rc = c->ist && answer ? send_2xx(c, c->ist, c->invite_cseq, s->headers, answer, alen) : SIPSPEC_E_STATE;
+  srv_call_drop_setup(c); /* c->ok copied them: sent again with these until the ACK */
   (void)post(c, rc == SIPSPEC_OK ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_SEND_FAILED, NULL, NULL);
 }
 
@@ -358,13 +372,12 @@ static void call_act_report_ended(srv_call *c) { srv_event(c->srv, SIPSPEC_SERVE
 
 static void call_act_count_failed(srv_call *c) { c->srv->tel.sessionsFailed++; }
 
-/* 13.3.1.3: reject_status went out (send_progress). */
+/* 13.3.1.3: reject_status went out (send_progress, which set ended_status to it). */
 static void call_act_report_rejected(srv_call *c) {
   sipspec_server *srv = c->srv;
   srv->tel.sessionsFailed++;
-  c->ended_status = c->final_status;
   srv->st.refused++;
-  srv_event(srv, SIPSPEC_SERVER_REFUSED, call_id(c), c->final_status);
+  srv_event(srv, SIPSPEC_SERVER_REFUSED, call_id(c), c->ended_status);
 }
 
 /* 9.2: the INVITE a CANCEL matched gets 487 (after the 200 to the CANCEL: the STEP timer). */
@@ -387,12 +400,12 @@ static void call_act_refuse_503(srv_call *c) {
 /* 15.1.2: a BYE before any response with our tag went out matches no dialog. */
 static void call_act_refuse_bye(srv_call *c) {
   c->srv->st.byes_received++;
-  if (c->cur_tsx) (void)srv_respond_warning(c->srv, c->cur_tsx, 481, NULL, "the dialog does not exist yet");
+  if (c->cur->tsx) (void)srv_respond_warning(c->srv, c->cur->tsx, 481, NULL, "the dialog does not exist yet");
 }
 
 /* 14.2: our final response to the INVITE is still pending. */
 static void call_act_answer_500_retry(srv_call *c) {
-  if (c->cur_tsx) (void)srv_respond_retry(c->srv, c->cur_tsx, 500, 1);
+  if (c->cur->tsx) (void)srv_respond_retry(c->srv, c->cur->tsx, 500, 1);
 }
 
 /* 15.1.2: the dialog answers the BYE (answer_200, through dlg_respond) and ends; the status
@@ -401,7 +414,7 @@ static void call_act_answer_bye(srv_call *c) {
   sipspec_server *srv = c->srv;
   srv->st.byes_received++;
   c->ended_status = srv->o.drop_bye ? 0 : srv->o.bye_status;
-  if (c->cur_msg) (void)sipspec_dialog_rx_request(c->dlg, c->cur_msg);
+  if (c->cur->msg) (void)sipspec_dialog_rx_request(c->dlg, c->cur->msg);
 }
 
 /* 15.1.2: "It is RECOMMENDED that a 487 (Request Terminated) response be generated to those
@@ -413,7 +426,7 @@ static void call_act_respond_487(srv_call *c) {
 /* 13.3.1.4: the ACK of the pending 2xx (c->ok stopped sending it). The answer stays: it is
  * our SDP, offered unchanged in a refresh re-INVITE (RFC 4028 9). */
 static void call_act_pass_ack(srv_call *c) {
-  if (c->cur_msg) (void)sipspec_dialog_rx_request(c->dlg, c->cur_msg); /* RX_ACK: pass_to_tu */
+  if (c->cur->msg) (void)sipspec_dialog_rx_request(c->dlg, c->cur->msg); /* RX_ACK: pass_to_tu */
 }
 
 static void call_act_report_established(srv_call *c) {
@@ -426,10 +439,10 @@ static void call_act_report_established(srv_call *c) {
 /* 12.2.2: the dialog checks the CSeq (500 for one out of order, through dlg_respond) and
  * passes the request to dlg_on_request, which answers it. */
 static void call_act_dialog_request(srv_call *c) {
-  if (!c->cur_msg || !c->cur_tsx) return;
-  int rc = sipspec_dialog_rx_request(c->dlg, c->cur_msg);
+  if (!c->cur->msg || !c->cur->tsx) return;
+  int rc = sipspec_dialog_rx_request(c->dlg, c->cur->msg);
   if (rc != SIPSPEC_OK && rc != SIPSPEC_E_DIALOG_CSEQ_ORDER)
-    (void)srv_respond_retry(c->srv, c->cur_tsx, 500, 1);
+    (void)srv_respond_retry(c->srv, c->cur->tsx, 500, 1);
 }
 
 static void call_act_end_status_408(srv_call *c) { c->ended_status = 408; }
@@ -506,11 +519,9 @@ static void call_act_send_refresh(srv_call *c) {
   r.headers = hdrs;
   r.method = x->peer_update ? "UPDATE" : "INVITE";
   char *again = NULL; /* our answer written again when it is not kept */
-  size_t again_len = 0;
   if (!x->peer_update) {
     r.content_type = "application/sdp";
-    r.body = c->answer ? c->answer : (again = srv_call_answer_again(c, &again_len));
-    r.body_len = c->answer ? c->answer_len : again_len;
+    if (!(r.body = answer_kept(c, &r.body_len))) r.body = again = srv_call_answer_again(c, &r.body_len);
   }
   uint32_t cseq = 0;
   sipspec_sockaddr dest = ip_addr_get(&x->req_dest);
@@ -599,19 +610,22 @@ static void finish(srv_call *c) {
 /* Feeds ev (with the request msg in server transaction t, or none) to the call's chart, then
  * the events its actions posted. Posted while the chart is busy: queued (a request cannot
  * outlive its receive call: refused then). */
+static const srv_call_cur no_request; /* c->cur between feeds */
+
+_Static_assert(SIPSPEC_EV__COUNT <= 256, "a call's queue keeps events in bytes");
+
 static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg) {
   if (srv_call_over(c)) return SIPSPEC_E_FSM_TERMINATED;
   if (c->busy) {
     if (msg || c->q_len == SRV_CALL_QUEUE_MAX) return SIPSPEC_E_AGAIN;
-    c->q[(c->q_head + c->q_len++) % SRV_CALL_QUEUE_MAX] = (uint8_t)ev; /* SIPSPEC_EV__COUNT <= 256 */
+    c->q[(c->q_head + c->q_len++) % SRV_CALL_QUEUE_MAX] = (uint8_t)ev;
     return SIPSPEC_OK;
   }
   c->busy = 1;
-  c->cur_tsx = t;
-  c->cur_msg = msg;
+  srv_call_cur cur = {t, msg};
+  c->cur = &cur;
   int rc = sipspec_fsm_feed(&c->fsm, ev);
-  c->cur_tsx = NULL;
-  c->cur_msg = NULL;
+  c->cur = &no_request;
   for (int guard = 0; c->q_len && guard < 4 * SRV_CALL_QUEUE_MAX; guard++) {
     int e = c->q[c->q_head];
     c->q_head = (unsigned char)((c->q_head + 1) % SRV_CALL_QUEUE_MAX);
@@ -665,11 +679,12 @@ void srv_call_free(srv_call *c) {
   detach_ist(c);
   srv_route_cancel(c);
   sipspec_dialog_destroy(c->dlg);
-  free(c->answer);
   free(c->offer);
-  free(c->final_headers);
-  free(c->ring_headers);
-  if (c->ext) free(c->ext->bye_extra);
+  srv_call_drop_setup(c);
+  if (c->ext) {
+    free(c->ext->bye_extra);
+    free(c->ext->answer);
+  }
   free(c->ext);
   free(c);
 }
@@ -687,6 +702,7 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   snprintf(why, whylen, "out of memory");
   if (!c) return NULL;
   c->srv = srv;
+  c->cur = &no_request;
   sipspec_uas_2xx_init(&c->ok, srv->clock, ok_give_up, c);
   if (srv_call_kind_init(srv, fire) != SIPSPEC_OK) {
     free(c);
@@ -749,14 +765,18 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
     srv_refused(srv, req, status);
     return;
   }
-  status = srv_call_make_answer(c, t, req);
+  char *answer = NULL;
+  size_t alen = 0;
+  status = srv_call_make_answer(c, t, req, &answer, &alen);
   if (!status) {
     (void)srv_call_timer_grant(c, req, 1);
-    c->final_headers = srv_call_response_headers(c, req, 1);
-    c->ring_headers = srv_call_response_headers(c, req, 0);
-    if (!c->final_headers || !c->ring_headers) {
+    if (!(c->setup = srv_call_setup_new(c, req))) {
+      free(answer);
       status = 500;
       (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
+    } else {
+      c->setup->answer = answer; /* until the 2xx is out */
+      c->setup->answer_len = (uint32_t)alen;
     }
   }
   if (status) {
@@ -775,7 +795,7 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
   watch_ist(c, t);
   srv->accepted++;
   int reject = srv->o.reject_status && (srv->o.reject_every <= 1 || srv->accepted % srv->o.reject_every == 0);
-  c->final_status = (int16_t)(reject ? srv->o.reject_status : 200);
+  c->setup->final_status = (int16_t)(reject ? srv->o.reject_status : 200);
   (void)post(c, SIPSPEC_EV_TU_START, NULL, NULL); /* report_invited, the first step at once */
 }
 

@@ -108,15 +108,11 @@ void srv_strf(char **dst, const char *fmt, ...) {
   *dst = c;
 }
 
-void srv_call_drop_setup_headers(srv_call *c) {
-  free(c->final_headers);
-  free(c->ring_headers);
-  c->final_headers = c->ring_headers = NULL;
-  if (!c->answer_lent) { /* written again when asked for (srv_call_answer_again) */
-    free(c->answer);
-    c->answer = NULL;
-    c->answer_len = 0;
-  }
+void srv_call_drop_setup(srv_call *c) {
+  if (!c->setup) return;
+  free(c->setup->answer); /* written again when asked for (srv_call_answer_again) */
+  free(c->setup);
+  c->setup = NULL;
 }
 
 srv_call_ext *srv_call_ext_get(srv_call *c) {
@@ -164,8 +160,7 @@ static int answer_text(srv_call *c, const char *offer, size_t offer_len, uint32_
   return SIPSPEC_OK;
 }
 
-/* The answer to req's offer into c->answer; 0, or 488 (answered with a Warning). */
-int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
+int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req, char **answer, size_t *answer_len) {
   sipspec_server *srv = c->srv;
   sipspec_span offer = sipspec_msg_body(req);
   char *buf = NULL;
@@ -187,15 +182,18 @@ int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req) {
     return 500;
   }
   /* the offer is kept while the call lives (sipspec_server_call_sdp, the answer again); the
-   * answer until its 2xx is out (srv_call_drop_setup_headers, reinvite) */
+   * answer by the caller until its 2xx is out (srv_call_drop_setup, reinvite) */
   free(c->offer);
   c->offer = o;
   c->offer_len = (uint32_t)offer.len;
-  free(c->answer);
-  c->answer = buf;
-  c->answer_len = (uint32_t)len;
-  c->answer_lent = 0;
+  if (c->ext) { /* the one lent was valid until now */
+    free(c->ext->answer);
+    c->ext->answer = NULL;
+    c->ext->answer_len = 0;
+  }
   c->answers++;
+  *answer = buf;
+  *answer_len = len;
   return 0;
 }
 
@@ -229,6 +227,15 @@ static int record_route_set(sipspec_build *b, const sipspec_msg *req) {
   return b->err;
 }
 
+/* The room the response headers for req need. */
+static size_t response_headers_cap(const sipspec_msg *req) {
+  sipspec_header hd;
+  size_t cap = SRV_HEADERS_MAX, nh = sipspec_msg_header_count(req);
+  for (size_t i = 0; i < nh; i++) /* a value's display name grows by its quotes and escapes at most */
+    if (sipspec_msg_header(req, i, &hd) == SIPSPEC_OK && hd.id == SIPSPEC_H_RECORD_ROUTE) cap += 2 * hd.value.len + 32;
+  return cap;
+}
+
 /* The extra header lines of a response to INVITE req that forms or confirms the dialog (a
  * 1xx with our To tag, the 2xx; with_sdp: the 2xx, which carries the answer): our Contact
  * (12.1.1) and req's Record-Route set, copied as 12.1.1 demands of a response that
@@ -239,31 +246,45 @@ static int record_route_set(sipspec_build *b, const sipspec_msg *req) {
  * sets all the same, so the copy is what a proxy expects and changes nothing for the
  * client. All written with the builder's typed writers. NULL without memory or when a
  * value cannot be written. */
-char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sdp) {
+/* Writes the lines into h[cap] (NUL-terminated); *ring_len (when not NULL) the length of
+ * the Contact and Record-Route lines, before those of the answer. The builder's error. */
+static int response_headers(srv_call *c, const sipspec_msg *req, int with_sdp, char *h, size_t cap, size_t *ring_len) {
   char contact[SRV_CONTACT_MAX];
-  sipspec_header hd;
-  size_t cap = SRV_HEADERS_MAX, nh = sipspec_msg_header_count(req);
-  for (size_t i = 0; i < nh; i++) /* a value's display name grows by its quotes and escapes at most */
-    if (sipspec_msg_header(req, i, &hd) == SIPSPEC_OK && hd.id == SIPSPEC_H_RECORD_ROUTE) cap += 2 * hd.value.len + 32;
-  char *h = malloc(cap);
-  if (!h) return NULL;
   sipspec_build b;
   sipspec_build_init(&b, h, cap - 1);
   sipspec_addr_fields us = {{NULL, 0}, sipspec_span_z(srv_call_our_contact(c, contact, sizeof contact)), {NULL, 0},
                             {NULL, 0}};
   sipspec_build_addr(&b, SIPSPEC_H_CONTACT, &us);
   if (record_route_set(&b, req) && !b.err) b.err = SIPSPEC_E_BUILD_FIELD;
+  if (ring_len) *ring_len = b.len;
   if (with_sdp) {
     srv_call_timer_lines(&b, c);
     sipspec_build_header(&b, sipspec_span_z("Allow"), sipspec_span_z(SRV_ALLOW));
     sipspec_build_header(&b, sipspec_span_z("Content-Type"), sipspec_span_z("application/sdp"));
   }
-  if (b.err) {
+  if (!b.err) h[b.len] = '\0';
+  return b.err;
+}
+
+char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sdp) {
+  size_t cap = response_headers_cap(req);
+  char *h = malloc(cap);
+  if (h && response_headers(c, req, with_sdp, h, cap, NULL)) {
     free(h);
     return NULL;
   }
-  h[b.len] = '\0';
   return h;
+}
+
+srv_call_setup *srv_call_setup_new(srv_call *c, const sipspec_msg *req) {
+  size_t cap = response_headers_cap(req), ring_len = 0;
+  srv_call_setup *s = calloc(1, sizeof *s + cap);
+  if (s && response_headers(c, req, 1, s->headers, cap, &ring_len)) {
+    free(s);
+    return NULL;
+  }
+  if (s) s->ring_len = (uint32_t)ring_len;
+  return s;
 }
 
 /* ---- the session timer (RFC 4028 9) ------------------------------------------------------ */

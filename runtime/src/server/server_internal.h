@@ -90,7 +90,31 @@ typedef struct srv_call_ext {
   ip_addr bye_dest;
   sipspec_resolve_query *query;
   char *bye_extra;
+  /* our answer as sipspec_server_call_sdp() lent it (valid until the call is answered
+   * again or ends), or NULL */
+  char *answer;
+  uint32_t answer_len;
 } srv_call_ext;
+
+/* What a call needs only until the final response to its INVITE is out (srv_call_setup_new(),
+ * freed by srv_call_drop_setup()): the answer the 2xx carries, the 180s sent, the final
+ * response planned and the header lines of both (12.1.1: our Contact, the INVITE's
+ * Record-Route lines; the 2xx's go on with the session timer's, Allow and Content-Type:
+ * the first ring_len bytes are the 180s'). */
+typedef struct srv_call_setup {
+  char *answer;                    /* NULL once sipspec_server_call_sdp() took it (ext) */
+  uint32_t answer_len;
+  uint16_t rings_sent;
+  int16_t final_status;
+  uint32_t ring_len;
+  char headers[];
+} srv_call_setup;
+
+/* The request a call's chart is fed with (post()), or none. */
+typedef struct srv_call_cur {
+  sipspec_tsx *tsx;                /* its server transaction */
+  const sipspec_msg *msg;          /* RX_BYE, RX_ACK, RX_REQUEST */
+} srv_call_cur;
 
 /* One INVITE that was accepted for an answer and the dialog it forms (UAS side). Which phase
  * the call is in (ringing, cancelled, waiting for the ACK, established, sending BYE, over) is
@@ -110,16 +134,10 @@ struct srv_call {
   sipspec_dialog *dlg;             /* UAS role, created from the INVITE */
   sipspec_tsx *ist;                /* the INVITE server transaction, or NULL: it ended, or
                                     * its 2xx handed it to ok (below) */
-  sipspec_tsx *cur_tsx;            /* the server transaction of the request being fed */
-  const sipspec_msg *cur_msg;      /* the request being fed (RX_BYE, RX_ACK, RX_REQUEST) */
+  const srv_call_cur *cur;         /* the request being fed (on post()'s stack), else none */
   char *offer;                     /* the offer last answered (sipspec_server_call_sdp, and
                                     * our answer written again from it) */
-  char *answer;                    /* our answer to it: until the final response to the
-                                    * INVITE is out, and once sipspec_server_call_sdp() lent it */
-  char *final_headers;             /* the extra header lines of the pending 2xx (Contact, the
-                                    * INVITE's Record-Route lines, 12.1.1; Content-Type) */
-  char *ring_headers;              /* those of our 180s (Contact, Record-Route); both freed
-                                    * once the final response to the INVITE is out */
+  srv_call_setup *setup;           /* until the final response to the INVITE is out */
   srv_call_ext *ext;               /* srv_call_ext_get(), or NULL */
   sipspec_uas_2xx ok;              /* the 2xx again until the ACK (13.3.1.4); while it waits
                                     * it owns the (re-)INVITE's transaction and ist is NULL */
@@ -127,19 +145,16 @@ struct srv_call {
   uint32_t hash;                   /* of the Call-ID */
   uint32_t invite_cseq;            /* CSeq of the INVITE whose final response is pending or
                                     * whose 2xx waits for its ACK */
-  uint32_t offer_len, answer_len;
+  uint32_t offer_len;
   uint32_t answers;                /* answers made: the next one's o= version is the
                                     * configured sess_version plus this */
-  unsigned rings_sent;
   uint8_t session_id[16];          /* MRCP channel ids "<session_id>@<resource>": these bytes
                                     * in hex (srv_call_session_id()), unless configured */
   uint8_t q[SRV_CALL_QUEUE_MAX];   /* events posted by its actions, fed after the current one */
   uint8_t q_head, q_len, busy;
   uint8_t kind;                    /* ... and transport (sipspec_tp_kind) */
   uint8_t behind_nat;              /* its top Via's sent-by is not its source (RFC 3581) */
-  uint8_t answer_lent;             /* sipspec_server_call_sdp() handed answer out */
   uint16_t rtp_port;               /* the m=audio port of our answers (0: none chosen yet) */
-  int16_t final_status;            /* planned final response of the pending INVITE */
   int16_t ended_status;            /* status reported with SIPSPEC_SERVER_ENDED */
 };
 
@@ -231,7 +246,10 @@ void srv_strf(char **dst, const char *fmt, ...) __attribute__((format(printf, 2,
 /* Our Contact URI on the transport of c's flow (contact_host / contact_port when set). */
 const char *srv_call_our_contact(const srv_call *c, char *out, size_t cap);
 int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
-int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req);
+/* The answer to req's offer (our o= version next): the offer kept in c, the answer into
+ * *answer (malloc'd, NUL-terminated), *len; the answer sipspec_server_call_sdp() lent
+ * before is freed (answered again). 0, or the status answered (488 with a Warning, 500). */
+int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req, char **answer, size_t *len);
 /* Our last answer written again (the same text: the answer depends only on the offer kept,
  * the configuration, the session id, the o= version and the RTP port), malloc'd and
  * NUL-terminated, *len its length; NULL when there is none or without memory. */
@@ -241,15 +259,18 @@ const char *srv_call_session_id(const srv_call *c, char out[33]);
 /* c->ext, allocated when c has none; NULL without memory. */
 srv_call_ext *srv_call_ext_get(srv_call *c);
 char *srv_call_response_headers(srv_call *c, const sipspec_msg *req, int with_sdp);
+/* The setup part of c for INVITE req (its headers written: srv_call_response_headers(), the
+ * 180s' a prefix of the 2xx's), or NULL without memory or when they cannot be written. */
+srv_call_setup *srv_call_setup_new(srv_call *c, const sipspec_msg *req);
 /* Writes "Require: timer" and the Session-Expires our 2xx grants (RFC 4028 9), from the
  * interval and refresher c has; nothing when it has none. Returns b's error. */
 int srv_call_timer_lines(sipspec_build *b, const srv_call *c);
 /* Writes our BYE's Reason (RFC 3326) into c->ext->bye_extra (NULL when it cannot be written). */
 void srv_call_bye_reason(srv_call *c, unsigned cause, const char *text);
-/* The final response to the INVITE is out: the header lines of its 180s and of its final
- * response, and the answer unless sipspec_server_call_sdp() lent it, are freed (a held
- * dialog keeps only what later requests need). */
-void srv_call_drop_setup_headers(srv_call *c);
+/* The final response to the INVITE is out: the setup part (the header lines of its 180s
+ * and of its final response, the answer unless sipspec_server_call_sdp() took it) is freed
+ * (a held dialog keeps only what later requests need). */
+void srv_call_drop_setup(srv_call *c);
 unsigned srv_call_min_se(const sipspec_server *srv);
 int srv_call_supports_timer(const sipspec_msg *req);
 int srv_call_lists_update(const sipspec_msg *m);
