@@ -475,6 +475,55 @@ static void test_uas(void) {
   sipspec_dialog_destroy(d);
 }
 
+/* sipspec_dialog_create_uas_shared(): the Contact and header lines are the owner's (a server's,
+ * shared by all its dialogs): the requests carry them as they are at the time, also after
+ * the strings block was rebuilt (a new Via, the route set kept); set_contact copies its
+ * string. */
+static void test_uas_borrow(void) {
+  rec r = {0};
+  sipspec_dialog_callbacks cb = callbacks(&r);
+  const char *inv = "INVITE sip:mresources@127.0.0.1:5070 SIP/2.0\r\n"
+                    "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKinv2\r\n"
+                    "Max-Forwards: 70\r\n"
+                    "Record-Route: <sip:p1.example.com;lr>\r\n"
+                    "From: <sip:client@127.0.0.1>;tag=ctag\r\n"
+                    "To: <sip:mresources@127.0.0.1:5070>\r\n"
+                    "Call-ID: call-10@127.0.0.1\r\n"
+                    "CSeq: 1 INVITE\r\n"
+                    "Contact: <sip:client@127.0.0.1:5062>\r\n"
+                    "Content-Length: 0\r\n\r\n";
+  parse_into(msg, buf1, inv);
+  char contact[64] = "sip:mresources@127.0.0.1:5070", lines[64] = "User-Agent: shared/1\r\n";
+  sipspec_dialog_local local = {"SIP/2.0/UDP 127.0.0.1:5070", contact, lines};
+  sipspec_dialog *d = NULL;
+  CU_ASSERT_EQUAL_FATAL(sipspec_dialog_create_uas_shared(msg, "stag", &local, &cb, &d), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_dialog_tu_invite_response(d, 200), SIPSPEC_OK);
+  const char *sdp = "v=0\r\n";
+  sipspec_dialog_req reinv = {"INVITE", NULL, "application/sdp", sdp, strlen(sdp)};
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &reinv, NULL), SIPSPEC_OK);
+  CU_ASSERT_TRUE(has_line(r.req, "Contact: <sip:mresources@127.0.0.1:5070>"));
+  CU_ASSERT_TRUE(has_line(r.req, "User-Agent: shared/1"));
+  /* the owner's strings, not copies: what they say when the request is built */
+  snprintf(lines, sizeof lines, "User-Agent: shared/2\r\n");
+  CU_ASSERT_EQUAL(sipspec_dialog_set_via(d, "SIP/2.0/TCP 127.0.0.1:5071"), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &reinv, NULL), SIPSPEC_OK);
+  CU_ASSERT_TRUE(has_line(r.req, "User-Agent: shared/2"));
+  CU_ASSERT_TRUE(has_line(r.req, "Contact: <sip:mresources@127.0.0.1:5070>"));
+  CU_ASSERT_TRUE(starts(r.req, "INVITE sip:client@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5071;branch="));
+  CU_ASSERT_TRUE(has_line(r.req, "Route: <sip:p1.example.com;lr>"));
+  CU_ASSERT_STRING_EQUAL(sipspec_dialog_id_get(d)->call_id, "call-10@127.0.0.1");
+  /* set_contact copies: the owner's buffer changing later changes nothing */
+  char other[64] = "sip:other@127.0.0.1:5072;transport=tcp";
+  CU_ASSERT_EQUAL(sipspec_dialog_set_contact(d, other), SIPSPEC_OK);
+  snprintf(other, sizeof other, "sip:changed@127.0.0.1");
+  snprintf(contact, sizeof contact, "sip:changed@127.0.0.1");
+  CU_ASSERT_EQUAL(sipspec_dialog_request(d, &reinv, NULL), SIPSPEC_OK);
+  CU_ASSERT_TRUE(has_line(r.req, "Contact: <sip:other@127.0.0.1:5072;transport=tcp>"));
+  CU_ASSERT_TRUE(has_line(r.req, "User-Agent: shared/2"));
+  CU_ASSERT_EQUAL(r.n_req, 3);
+  sipspec_dialog_destroy(d);
+}
+
 /* Bad input is refused with a named error and creates nothing. */
 static void test_bad_input(void) {
   rec r = {0};
@@ -526,6 +575,7 @@ int main(void) {
   CU_add_test(s, "UAC: incoming requests, CSeq order, BYE", test_uac_incoming_requests);
   CU_add_test(s, "UAC: 481/408 and timeout end the dialog", test_uac_481_and_timeout);
   CU_add_test(s, "UAS: dialog from the INVITE, ACK, BYE", test_uas);
+  CU_add_test(s, "UAS: Contact and header lines borrowed", test_uas_borrow);
   CU_add_test(s, "bad input", test_bad_input);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();

@@ -717,13 +717,12 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   c->invite_cseq = sipspec_msg_cseq(req);
   /* What our requests in the dialog carry: a Via toward the client's flow (replaced when
    * the BYE goes elsewhere), our Contact, our User-Agent. */
-  char via[SIPSPEC_SOCKADDR_STRLEN + 32], contact[SRV_CONTACT_MAX];
-  srv_call_our_contact(c, contact, sizeof contact);
+  char via[SIPSPEC_SOCKADDR_STRLEN + 32];
   int rc = srv_route_via(srv, (sipspec_tp_kind)c->kind, &peer, via, sizeof via);
-  if (!rc) {
-    sipspec_dialog_local local = {via, contact, srv->ua_line}; /* written by the builder once */
+  if (!rc) { /* the Contact and the User-Agent line are the server's, shared by its dialogs */
+    sipspec_dialog_local local = {via, srv_call_shared_contact(c), srv->ua_line}; /* written by the builder once */
     sipspec_dialog_callbacks cb = {dlg_send_ack, dlg_send_request, dlg_respond, dlg_on_request, dlg_on_terminated, c};
-    rc = sipspec_dialog_create_uas(req, sipspec_tsx_to_tag(t), &local, &cb, &c->dlg); /* copies local */
+    rc = sipspec_dialog_create_uas_shared(req, sipspec_tsx_to_tag(t), &local, &cb, &c->dlg); /* copies the via */
   }
   if (!rc && !srv->mrcp_session_id) { /* 32 hex digits, kept as the 16 bytes they write */
     char hex[33];

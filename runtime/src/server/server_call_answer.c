@@ -52,6 +52,12 @@ const char *srv_call_our_contact(const srv_call *c, char *out, size_t cap) {
   return out;
 }
 
+const char *srv_call_shared_contact(srv_call *c) {
+  char *uri = c->srv->contact_uri[c->kind < 3 ? c->kind : 0]; /* the bound ports do not change */
+  if (!uri[0]) srv_call_our_contact(c, uri, SRV_CONTACT_MAX);
+  return uri;
+}
+
 /* ---- the answer ------------------------------------------------------------------------ */
 
 /* 415 (21.4.13, 8.2.3): what we accept, Accept and (for a content encoding) Accept-Encoding,

@@ -47,6 +47,8 @@ struct sipspec_server {
   char *mrcp_addr, *mrcp_session_id;
   char warn_host[SRV_HOST_MAX];    /* "127.0.0.1" or "[::1]" */
   char contact_host[SRV_HOST_MAX]; /* the host of our Contact: contact_host or warn_host */
+  char contact_uri[3][SRV_CONTACT_MAX]; /* our Contact URI on each sipspec_tp_kind ("" until the
+                                    * first call on it): the calls' dialogs point to it */
   sipspec_telemetry tel;
   sipspec_server_stats st;
   sipspec_tsx_layer *layer;
@@ -245,6 +247,8 @@ int srv_auth_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
 void srv_strf(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Our Contact URI on the transport of c's flow (contact_host / contact_port when set). */
 const char *srv_call_our_contact(const srv_call *c, char *out, size_t cap);
+/* The same, kept by the server (srv->contact_uri) for as long as it lives. */
+const char *srv_call_shared_contact(srv_call *c);
 int srv_call_offer_check(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req);
 /* The answer to req's offer (our o= version next): the offer kept in c, the answer into
  * *answer (malloc'd, NUL-terminated), *len; the answer sipspec_server_call_sdp() lent

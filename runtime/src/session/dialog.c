@@ -51,12 +51,16 @@ typedef struct dlg_feed {
 
 /* The dialog's strings, kept in one block (issue 16: one allocation, not one per string):
  * each NUL-terminated at the offset off[] gives it (DLG_ABSENT: none), the route set after
- * them (n_routes strings one after another, from off[S_ROUTES]). */
+ * them (n_routes strings one after another, from off[S_ROUTES]). A string the owner lends
+ * (sipspec_dialog_create_uas_shared(): the Contact and header lines, the same for all of a
+ * server's dialogs) is kept as its pointer, at an offset marked DLG_BORROWED. */
 enum {
   S_CALL_ID, S_LOCAL_TAG, S_REMOTE_TAG, S_LOCAL_URI, S_REMOTE_URI, S_TARGET, S_VIA, S_CONTACT, S_HEADERS,
   S_ACK_HEADERS, S_ROUTES, S_N
 };
 #define DLG_ABSENT UINT16_MAX
+#define DLG_BORROWED 0x8000u /* the block holds the string's pointer there */
+#define DLG_BLOCK_MAX 0x7fffu
 
 /* What a dialog keeps lives as long as the dialog (issue 16: a held dialog's memory): the
  * chart, the callbacks, the CSeq numbers and the strings block; what a message being fed
@@ -80,7 +84,12 @@ struct sipspec_dialog {
 static const char dlg_empty[] = "";
 
 static const char *str_at(const sipspec_dialog *d, int i) {
-  return d->off[i] == DLG_ABSENT ? NULL : d->str + d->off[i];
+  unsigned o = d->off[i];
+  if (o == DLG_ABSENT) return NULL;
+  if (!(o & DLG_BORROWED)) return d->str + o;
+  const char *p;
+  memcpy(&p, d->str + (o & DLG_BLOCK_MAX), sizeof p);
+  return p;
 }
 
 static sipspec_span zspan(const char *z) {
@@ -88,9 +97,14 @@ static sipspec_span zspan(const char *z) {
   return s;
 }
 
-/* The strings as they are (p NULL: absent). */
-static void strs_get(const sipspec_dialog *d, sipspec_span *v) {
-  for (int i = 0; i < S_ROUTES; i++) v[i] = zspan(str_at(d, i));
+/* The strings as they are (p NULL: absent); the mask of those borrowed (bit i: v[i]). */
+static unsigned strs_get(const sipspec_dialog *d, sipspec_span *v) {
+  unsigned lent = 0;
+  for (int i = 0; i < S_ROUTES; i++) {
+    v[i] = zspan(str_at(d, i));
+    if (d->off[i] != DLG_ABSENT && (d->off[i] & DLG_BORROWED)) lent |= 1u << i;
+  }
+  return lent;
 }
 
 /* The route set as it is, into r (DLG_MAX_ROUTES spans). */
@@ -103,16 +117,17 @@ static size_t routes_get(const sipspec_dialog *d, sipspec_span *r) {
   return d->n_routes;
 }
 
-/* The strings become v[0..S_ROUTES) (p NULL: absent) and the route set routes[0..n), in a
- * new block (the spans may point into the old one). Inside a callback of d the old block
- * stays until the feed is over: what the callback was handed points into it.
- * SIPSPEC_E_RANGE when they pass 64 KiB, SIPSPEC_E_NOMEM; then nothing changed. */
-static int strs_set(sipspec_dialog *d, const sipspec_span *v, const sipspec_span *routes, size_t n) {
+/* The strings become v[0..S_ROUTES) (p NULL: absent; those of mask lent borrowed: NUL-
+ * terminated, their pointers kept) and the route set routes[0..n), in a new block (the
+ * spans may point into the old one). Inside a callback of d the old block stays until the
+ * feed is over: what the callback was handed points into it. SIPSPEC_E_RANGE when they
+ * pass 32 KiB, SIPSPEC_E_NOMEM; then nothing changed. */
+static int strs_set(sipspec_dialog *d, const sipspec_span *v, unsigned lent, const sipspec_span *routes, size_t n) {
   size_t total = 0;
   for (int i = 0; i < S_ROUTES; i++)
-    if (v[i].p) total += v[i].len + 1;
+    if (v[i].p) total += lent & (1u << i) ? sizeof(const char *) : v[i].len + 1;
   for (size_t i = 0; i < n; i++) total += routes[i].len + 1;
-  if (total >= DLG_ABSENT || n > DLG_MAX_ROUTES) return SIPSPEC_E_RANGE;
+  if (total > DLG_BLOCK_MAX || n > DLG_MAX_ROUTES) return SIPSPEC_E_RANGE;
   char *b = malloc(total ? total : 1);
   if (!b) return SIPSPEC_E_NOMEM;
   uint16_t off[S_N];
@@ -120,6 +135,13 @@ static int strs_set(sipspec_dialog *d, const sipspec_span *v, const sipspec_span
   for (int i = 0; i <= S_ROUTES; i++) {
     off[i] = i < S_ROUTES && !v[i].p ? DLG_ABSENT : (uint16_t)w;
     if (i == S_ROUTES || !v[i].p) continue;
+    if (lent & (1u << i)) {
+      off[i] |= DLG_BORROWED;
+      const char *lend = v[i].p;
+      memcpy(b + w, &lend, sizeof lend);
+      w += sizeof lend;
+      continue;
+    }
     memcpy(b + w, v[i].p, v[i].len);
     b[w + v[i].len] = '\0';
     w += v[i].len + 1;
@@ -140,12 +162,12 @@ static int strs_set(sipspec_dialog *d, const sipspec_span *v, const sipspec_span
   return SIPSPEC_OK;
 }
 
-/* One string replaced (p NULL: removed), the rest as it is. */
+/* One string replaced by a copy of s (p NULL: removed), the rest as it is. */
 static int str_set(sipspec_dialog *d, int i, sipspec_span s) {
   sipspec_span v[S_ROUTES], r[DLG_MAX_ROUTES];
-  strs_get(d, v);
+  unsigned lent = strs_get(d, v) & ~(1u << i);
   v[i] = s;
-  return strs_set(d, v, r, routes_get(d, r));
+  return strs_set(d, v, lent, r, routes_get(d, r));
 }
 
 /* The route set from msg's Record-Route values (spans into msg), reversed for the UAC
@@ -226,7 +248,7 @@ static int dlg_check(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
  * also our tag, the remote target and the route set (v[S_LOCAL_TAG], v[S_TARGET], routes).
  * All its strings go into the block at once. */
 static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span from_tag, sipspec_span to_uri,
-                     uint32_t cseq, sipspec_dialog_role role, const sipspec_dialog_local *local,
+                     uint32_t cseq, sipspec_dialog_role role, const sipspec_dialog_local *local, int borrow,
                      const sipspec_dialog_callbacks *cb, sipspec_span *v, const sipspec_span *routes, size_t n_routes,
                      sipspec_dialog **out) {
   *out = NULL;
@@ -251,7 +273,7 @@ static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
   v[S_VIA] = zspan(local->via);
   v[S_CONTACT] = zspan(local->contact);
   v[S_HEADERS] = zspan(local->headers);
-  rc = strs_set(d, v, routes, n_routes);
+  rc = strs_set(d, v, borrow ? 1u << S_CONTACT | 1u << S_HEADERS : 0, routes, n_routes);
   if (rc) {
     free(d);
     return rc;
@@ -277,7 +299,7 @@ int sipspec_dialog_create_uac_fields(const sipspec_dialog_uac_fields *f, const s
   if (!out || !f) return SIPSPEC_E_INVAL;
   sipspec_span v[S_ROUTES] = {{NULL, 0}};
   return dlg_alloc(zspan(f->call_id), zspan(f->local_uri), zspan(f->local_tag), zspan(f->remote_uri), f->cseq,
-                   SIPSPEC_DIALOG_ROLE_UAC, local, cb, v, NULL, 0, out);
+                   SIPSPEC_DIALOG_ROLE_UAC, local, 0, cb, v, NULL, 0, out);
 }
 
 int sipspec_dialog_create_uac(const sipspec_msg *invite, const sipspec_dialog_local *local,
@@ -289,12 +311,11 @@ int sipspec_dialog_create_uac(const sipspec_msg *invite, const sipspec_dialog_lo
   if (rc) return rc;
   sipspec_span v[S_ROUTES] = {{NULL, 0}};
   return dlg_alloc(sipspec_msg_call_id(invite), from.uri, from.tag, to.uri, sipspec_msg_cseq(invite),
-                   SIPSPEC_DIALOG_ROLE_UAC, local, cb, v, NULL, 0, out);
+                   SIPSPEC_DIALOG_ROLE_UAC, local, 0, cb, v, NULL, 0, out);
 }
 
-int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
-                              const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
-                              sipspec_dialog **out) {
+static int create_uas(const sipspec_msg *invite, const char *local_tag, const sipspec_dialog_local *local,
+                      int borrow, const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
   if (!out) return SIPSPEC_E_INVAL;
   *out = NULL;
   if (!local_tag || !*local_tag) return SIPSPEC_E_INVAL;
@@ -313,7 +334,19 @@ int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
     return first ? first : rc;
   }
   return dlg_alloc(sipspec_msg_call_id(invite), from.uri, from.tag, to.uri, sipspec_msg_cseq(invite),
-                   SIPSPEC_DIALOG_ROLE_UAS, local, cb, v, routes, n, out);
+                   SIPSPEC_DIALOG_ROLE_UAS, local, borrow, cb, v, routes, n, out);
+}
+
+int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
+                              const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
+                              sipspec_dialog **out) {
+  return create_uas(invite, local_tag, local, 0, cb, out);
+}
+
+int sipspec_dialog_create_uas_shared(const sipspec_msg *invite, const char *local_tag,
+                                     const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
+                                     sipspec_dialog **out) {
+  return create_uas(invite, local_tag, local, 1, cb, out);
 }
 
 void sipspec_dialog_destroy(sipspec_dialog *d) {
@@ -426,11 +459,11 @@ static void commit(sipspec_dialog *d, int target, int routes) {
   routes = routes && p->has_routes;
   if (!target && !routes) return;
   sipspec_span v[S_ROUTES], r[DLG_MAX_ROUTES];
-  strs_get(d, v);
+  unsigned lent = strs_get(d, v);
   size_t n = routes_get(d, r);
   if (target) v[S_TARGET] = p->target;
   if (routes) memcpy(r, p->routes, (n = p->n_routes) * sizeof *r);
-  int rc = strs_set(d, v, r, n);
+  int rc = strs_set(d, v, lent, r, n);
   if (rc) d->cur->act_err = rc; /* the target and the route set stay as they were */
 }
 
@@ -452,10 +485,10 @@ static void dlg_act_create_dialog(sipspec_dialog *d) {
   dlg_pending *p = d->cur ? d->cur->pend : NULL;
   if (!p) return;
   sipspec_span v[S_ROUTES];
-  strs_get(d, v);
+  unsigned lent = strs_get(d, v);
   if (p->remote_tag.len) v[S_REMOTE_TAG] = p->remote_tag;
   if (p->target.p) v[S_TARGET] = p->target;
-  int rc = strs_set(d, v, p->routes, p->n_routes);
+  int rc = strs_set(d, v, lent, p->routes, p->n_routes);
   if (rc) d->cur->act_err = rc;
 }
 

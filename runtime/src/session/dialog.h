@@ -164,6 +164,13 @@ int sipspec_dialog_create_uac_fields(const sipspec_dialog_uac_fields *f, const s
 int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
                               const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
                               sipspec_dialog **out);
+/* As sipspec_dialog_create_uas(), but local->contact and local->headers are not copied: the
+ * dialog keeps their pointers, and they must stay as they are while it lives (a server's,
+ * the same for all its dialogs: issue 16, the bytes a held dialog keeps).
+ * sipspec_dialog_set_contact() copies its string all the same. */
+int sipspec_dialog_create_uas_shared(const sipspec_msg *invite, const char *local_tag,
+                                     const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
+                                     sipspec_dialog **out);
 void sipspec_dialog_destroy(sipspec_dialog *d);
 
 /* Replaces the Via (without branch) of later requests, e.g. after a transport switch.
@@ -171,7 +178,7 @@ void sipspec_dialog_destroy(sipspec_dialog *d);
  * below move the dialog's strings (kept in one block): what the inspection functions
  * returned before is stale after, except inside a callback of d, where what the callback
  * was handed stays valid until it returns. SIPSPEC_E_RANGE when the dialog's strings would
- * pass 64 KiB. */
+ * pass 32 KiB. */
 int sipspec_dialog_set_via(sipspec_dialog *d, const char *via);
 /* Replaces the Contact URI of later INVITEs (e.g. after a transport switch). */
 int sipspec_dialog_set_contact(sipspec_dialog *d, const char *contact);
