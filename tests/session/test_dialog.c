@@ -475,10 +475,10 @@ static void test_uas(void) {
   sipspec_dialog_destroy(d);
 }
 
-/* sipspec_dialog_create_uas_shared(): the Contact and header lines are the owner's (a server's,
- * shared by all its dialogs): the requests carry them as they are at the time, also after
- * the strings block was rebuilt (a new Via, the route set kept); set_contact copies its
- * string. */
+/* sipspec_dialog_create_uas_shared(): the Via, Contact and header lines are the owner's (a
+ * server's, shared by all its dialogs): the requests carry them as they are at the time,
+ * also after the strings block was rebuilt (set_via copies its Via; the route set kept);
+ * set_contact copies its string. */
 static void test_uas_borrow(void) {
   rec r = {0};
   sipspec_dialog_callbacks cb = callbacks(&r);
@@ -503,6 +503,7 @@ static void test_uas_borrow(void) {
   CU_ASSERT_EQUAL(sipspec_dialog_request(d, &reinv, NULL), SIPSPEC_OK);
   CU_ASSERT_TRUE(has_line(r.req, "Contact: <sip:mresources@127.0.0.1:5070>"));
   CU_ASSERT_TRUE(has_line(r.req, "User-Agent: shared/1"));
+  CU_ASSERT_TRUE(starts(r.req, "INVITE sip:client@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch="));
   /* the owner's strings, not copies: what they say when the request is built */
   snprintf(lines, sizeof lines, "User-Agent: shared/2\r\n");
   CU_ASSERT_EQUAL(sipspec_dialog_set_via(d, "SIP/2.0/TCP 127.0.0.1:5071"), SIPSPEC_OK);

@@ -32,6 +32,7 @@
 #define SRV_HOST_MAX 80          /* our host as written in Warning headers */
 #define SRV_HEADERS_MAX 1024     /* extra header lines of one response */
 #define SRV_CONTACT_MAX (SRV_HOST_MAX + 48) /* our Contact URI */
+#define SRV_VIA_MAX (SIPSPEC_SOCKADDR_STRLEN + 32) /* our Via value without branch */
 
 typedef struct srv_call srv_call;
 
@@ -49,6 +50,8 @@ struct sipspec_server {
   char contact_host[SRV_HOST_MAX]; /* the host of our Contact: contact_host or warn_host */
   char contact_uri[3][SRV_CONTACT_MAX]; /* our Contact URI on each sipspec_tp_kind ("" until the
                                     * first call on it): the calls' dialogs point to it */
+  char via[3][SRV_VIA_MAX];        /* the Via (without branch) of the first call's dialog on
+                                    * each kind: the dialogs whose Via is the same point to it */
   sipspec_telemetry tel;
   sipspec_server_stats st;
   sipspec_tsx_layer *layer;

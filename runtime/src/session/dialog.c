@@ -52,8 +52,8 @@ typedef struct dlg_feed {
 /* The dialog's strings, kept in one block (issue 16: one allocation, not one per string):
  * each NUL-terminated at the offset off[] gives it (DLG_ABSENT: none), the route set after
  * them (n_routes strings one after another, from off[S_ROUTES]). A string the owner lends
- * (sipspec_dialog_create_uas_shared(): the Contact and header lines, the same for all of a
- * server's dialogs) is kept as its pointer, at an offset marked DLG_BORROWED. */
+ * (sipspec_dialog_create_uas_shared(): the Via, Contact and header lines, the same for all
+ * of a server's dialogs) is kept as its pointer, at an offset marked DLG_BORROWED. */
 enum {
   S_CALL_ID, S_LOCAL_TAG, S_REMOTE_TAG, S_LOCAL_URI, S_REMOTE_URI, S_TARGET, S_VIA, S_CONTACT, S_HEADERS,
   S_ACK_HEADERS, S_ROUTES, S_N
@@ -273,7 +273,7 @@ static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
   v[S_VIA] = zspan(local->via);
   v[S_CONTACT] = zspan(local->contact);
   v[S_HEADERS] = zspan(local->headers);
-  rc = strs_set(d, v, borrow ? 1u << S_CONTACT | 1u << S_HEADERS : 0, routes, n_routes);
+  rc = strs_set(d, v, borrow ? 1u << S_VIA | 1u << S_CONTACT | 1u << S_HEADERS : 0, routes, n_routes);
   if (rc) {
     free(d);
     return rc;
