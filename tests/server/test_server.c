@@ -242,7 +242,7 @@ static const char *body_of(const char *m, char *out, size_t cap) {
  * carried it, byte for byte, although a held call does not keep its answer (it is written
  * again from the offer, issue 16); the same texts again on a second ask; after a re-INVITE
  * the new offer and its answer; each call of a server with an RTP port per call its own
- * port; NOTFOUND for a Call-ID of no call. */
+ * port, free again once the call ended; NOTFOUND for a Call-ID of no call. */
 static void call_sdp_held(void) {
   env e;
   sipspec_server_opts o;
@@ -285,6 +285,18 @@ static void call_sdp_held(void) {
   CU_ASSERT_EQUAL(memcmp(answer, ok2, alen), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(ok2, "m=audio 4000 ")); /* the call's port kept */
   CU_ASSERT_EQUAL(sipspec_server_call_sdp(e.srv, "no-such-call", &offer, &olen, &answer, &alen), SIPSPEC_E_NOTFOUND);
+  /* the first call ends: its port is the next call's, its Call-ID no call's */
+  send_req(&e, &c[0], "BYE", NULL, 0, NULL, NULL, 3);
+  CU_ASSERT_PTR_NOT_NULL(peer_find_with(&e.p, "SIP/2.0 200", "CSeq: 3 BYE", 2.0));
+  tst_run_for(e.loop, 0.05);
+  CU_ASSERT_EQUAL(sipspec_server_call_sdp(e.srv, c[0].call_id, &offer, &olen, &answer, &alen), SIPSPEC_E_NOTFOUND);
+  call third;
+  call_init(&third, "sdp-held-3");
+  body_of(establish(&e, &third, synth_recog, 1), got[0], sizeof got[0]);
+  CU_ASSERT_PTR_NOT_NULL(strstr(got[0], "m=audio 4000 "));
+  CU_ASSERT_EQUAL(sipspec_server_call_sdp(e.srv, third.call_id, NULL, NULL, &answer, &alen), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(alen, strlen(got[0]));
+  CU_ASSERT_EQUAL(memcmp(answer, got[0], alen), 0);
   env_close(&e);
 }
 
@@ -631,6 +643,36 @@ static void shutdown_byes_and_503(void) {
   env_close(&e);
 }
 
+/* Shutdown with several established calls: each gets its BYE (a call that ends at once
+ * while the server walks its calls leaves the walk going on). */
+static void shutdown_byes_every_call(void) {
+  env e;
+  sipspec_server_opts o;
+  opts_default(&o);
+  CU_ASSERT_EQUAL_FATAL(env_open(&e, &o), 0);
+  call c[3];
+  char name[32];
+  for (int i = 0; i < 3; i++) {
+    snprintf(name, sizeof name, "shut-all-%d", i);
+    call_init(&c[i], name);
+    establish(&e, &c[i], synth_recog, 1);
+  }
+  sipspec_server_shutdown(e.srv);
+  for (int k = 0; k < 100 && peer_count(&e.p, "BYE ") < 3; k++) tst_run_for(e.loop, 0.02);
+  CU_ASSERT_EQUAL(peer_count(&e.p, "BYE "), 3);
+  for (int i = 0; i < 3; i++) { /* in any order */
+    const char *bye = NULL;
+    for (int j = 0; j < e.p.n && !bye; j++)
+      if (!strncmp(e.p.msgs[j], "BYE ", 4) && strstr(e.p.msgs[j], c[i].call_id)) bye = e.p.msgs[j];
+    CU_ASSERT_PTR_NOT_NULL(bye);
+    if (bye) answer_server_bye(&e, bye, 200);
+  }
+  CU_ASSERT_TRUE(tst_run_until(e.loop, idle_cond, e.srv, IDLE_MAX_S));
+  CU_ASSERT_EQUAL(env_stats(&e).byes_sent, 3);
+  CU_ASSERT_EQUAL(env_stats(&e).ended, 3);
+  env_close(&e);
+}
+
 static void event_names(void) {
   CU_ASSERT_STRING_EQUAL(sipspec_server_event_name(SIPSPEC_SERVER_INVITED), "invited");
   CU_ASSERT_STRING_EQUAL(sipspec_server_event_name(SIPSPEC_SERVER_ESTABLISHED), "established");
@@ -705,6 +747,7 @@ int main(int argc, char **argv) {
       {"bye_after", bye_after},
       {"bye_knobs", bye_knobs},
       {"shutdown_byes_and_503", shutdown_byes_and_503},
+      {"shutdown_byes_every_call", shutdown_byes_every_call},
       {"bad_options", bad_options},
       {"event_names", event_names},
   };

@@ -164,17 +164,39 @@ static void call_grave_free(sipspec_clock_grave *g) {
   srv_call_free((srv_call *)((char *)g - offsetof(srv_call, grave)));
 }
 
-unsigned srv_rtp_port(sipspec_server *srv, srv_call *c) {
+/* The ports of rtp_ports a server hands out (the bits of rtp_used). */
+static unsigned rtp_count(const sipspec_server *srv) {
   unsigned base = srv->o.mrcp.rtp_port, n = srv->o.rtp_ports;
-  if (n <= 1) return base;
+  if (n <= 1 || base > 65534u) return 0;
+  unsigned fit = (65534u - base) / 2u + 1u;
+  return n < fit ? n : fit;
+}
+
+unsigned srv_rtp_port(sipspec_server *srv, srv_call *c) {
+  unsigned base = srv->o.mrcp.rtp_port, n = rtp_count(srv);
+  if (!n || !srv->rtp_used) return base;
   if (c->rtp_port) return c->rtp_port;
-  for (unsigned k = 0; k < n && base + 2u * k <= 65534u; k++) { /* RTP even, RTCP the next odd (RFC 3550 §11) */
-    unsigned p = base + 2u * k;
-    const srv_call *o = srv->calls;
-    while (o && o->rtp_port != p) o = o->next;
-    if (!o) return c->rtp_port = (uint16_t)p;
-  }
+  for (unsigned k = 0; k < n; k++) /* RTP even, RTCP the next odd (RFC 3550 §11) */
+    if (!(srv->rtp_used[k / 8] & (1u << k % 8))) {
+      srv->rtp_used[k / 8] |= (uint8_t)(1u << k % 8);
+      return c->rtp_port = (uint16_t)(base + 2u * k);
+    }
   return base; /* every port taken: the first again (the application's endpoint will say so) */
+}
+
+void srv_rtp_release(sipspec_server *srv, srv_call *c) {
+  unsigned base = srv->o.mrcp.rtp_port, n = rtp_count(srv);
+  if (!c->rtp_port || !srv->rtp_used || c->rtp_port < base) return;
+  unsigned k = (c->rtp_port - base) / 2u;
+  if (k < n) srv->rtp_used[k / 8] &= (uint8_t)~(1u << k % 8);
+  c->rtp_port = 0;
+}
+
+srv_call *srv_calls_next(const sipspec_server *srv, const srv_call *c) {
+  if (c && c->hnext) return c->hnext;
+  for (uint32_t i = c ? c->hash % SRV_CALL_BUCKETS + 1 : 0; i < SRV_CALL_BUCKETS; i++)
+    if (srv->by_call_id[i]) return srv->by_call_id[i];
+  return NULL;
 }
 
 int sipspec_server_call_sdp(const sipspec_server *srv, const char *call_id, const char **offer, size_t *offer_len,
@@ -213,15 +235,15 @@ uint32_t srv_call_id_hash(const char *p, size_t len) {
 void srv_call_bury(srv_call *c) {
   sipspec_server *srv = c->srv;
   if (sipspec_clock_buried(&c->grave)) return;
-  if (c->prev) c->prev->next = c->next;
-  else srv->calls = c->next;
-  if (c->next) c->next->prev = c->prev;
-  c->prev = c->next = NULL;
+  srv_rtp_release(srv, c);
+  int linked = 0;
   for (srv_call **pp = &srv->by_call_id[c->hash % SRV_CALL_BUCKETS]; *pp; pp = &(*pp)->hnext)
     if (*pp == c) {
       *pp = c->hnext;
+      linked = 1;
       break;
     }
+  if (linked && srv->n_calls) srv->n_calls--;
   c->hnext = NULL;
   sipspec_clock_bury(srv->clock, &c->grave, srv, call_grave_free);
 }
@@ -491,6 +513,8 @@ static int server_create_once(struct ev_loop *loop, const sipspec_server_opts *o
   srv->auth_realm = dup_or_null(o->auth_realm ? o->auth_realm : "sipspec", &oom);
   srv->mrcp_addr = dup_or_null(o->mrcp.addr ? o->mrcp.addr : o->listen_host, &oom);
   srv->mrcp_session_id = dup_or_null(o->mrcp.session_id, &oom);
+  unsigned rtp_n = rtp_count(srv); /* the ports live calls hold, a bit each */
+  if (rtp_n && !(srv->rtp_used = calloc((rtp_n + 7) / 8, 1))) oom = 1;
   if (oom) {
     sipspec_server_destroy(srv);
     return SIPSPEC_E_NOMEM;
@@ -565,11 +589,13 @@ static int server_create_once(struct ev_loop *loop, const sipspec_server_opts *o
 void sipspec_server_destroy(sipspec_server *srv) {
   if (!srv) return;
   if (srv->clock) sipspec_clock_reap_owner(srv->clock, srv);
-  while (srv->calls) {
-    srv_call *c = srv->calls;
-    srv->calls = c->next;
-    srv_call_free(c);
-  }
+  for (uint32_t i = 0; i < SRV_CALL_BUCKETS; i++)
+    while (srv->by_call_id[i]) {
+      srv_call *c = srv->by_call_id[i];
+      srv->by_call_id[i] = c->hnext;
+      srv_call_free(c);
+    }
+  free(srv->rtp_used);
   sipspec_tsx_layer_destroy(srv->layer);
   sipspec_resolver_destroy(srv->resolver);
   sipspec_digest_server_destroy(srv->auth);
@@ -593,12 +619,16 @@ void sipspec_server_destroy(sipspec_server *srv) {
 void sipspec_server_shutdown(sipspec_server *srv) {
   if (!srv) return;
   srv->shutting_down = 1;
-  for (srv_call *c = srv->calls; c; c = c->next) srv_call_shutdown(c);
+  /* the next call is taken before: a call that ends at once leaves its bucket */
+  for (srv_call *c = srv_calls_next(srv, NULL), *next; c; c = next) {
+    next = srv_calls_next(srv, c);
+    srv_call_shutdown(c);
+  }
 }
 
 int sipspec_server_idle(const sipspec_server *srv) {
   if (!srv) return 1;
-  if (srv->calls) return 0;
+  if (srv->n_calls) return 0;
   sipspec_tsx_stats ts;
   sipspec_tsx_layer_stats(srv->layer, &ts);
   return ts.live <= srv->dropped_live;

@@ -678,6 +678,7 @@ void srv_call_free(srv_call *c) {
   sipspec_uas_2xx_stop(&c->ok);
   detach_ist(c);
   srv_route_cancel(c);
+  if (!sipspec_clock_buried(&c->grave)) srv_rtp_release(c->srv, c); /* never linked, or the server's end */
   sipspec_dialog_destroy(c->dlg);
   free(c->offer);
   srv_call_drop_setup(c);
@@ -790,10 +791,7 @@ void srv_call_invite(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req
     srv_call_free(c);
     return;
   }
-  c->prev = NULL;
-  c->next = srv->calls;
-  if (srv->calls) srv->calls->prev = c;
-  srv->calls = c;
+  srv->n_calls++;
   sipspec_span cid = sipspec_msg_call_id(req);
   c->hash = srv_call_id_hash(cid.p, cid.len);
   c->hnext = srv->by_call_id[c->hash % SRV_CALL_BUCKETS];
@@ -831,7 +829,7 @@ srv_call *srv_call_find_merged(sipspec_server *srv, const sipspec_msg *req) {
 }
 
 srv_call *srv_call_of_ist(sipspec_server *srv, const sipspec_tsx *ist) {
-  for (srv_call *c = srv->calls; c; c = c->next)
+  for (srv_call *c = srv_calls_next(srv, NULL); c; c = srv_calls_next(srv, c))
     if (c->ist == ist) return c;
   return NULL;
 }

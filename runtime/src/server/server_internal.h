@@ -58,8 +58,9 @@ struct sipspec_server {
   sipspec_resolver *resolver;      /* names in the next hops of our requests */
   sipspec_digest_server_t *auth;   /* NULL when auth_user is not set */
   struct sipspec_digest_msg_scratch *auth_scratch; /* reading credentials (about 12 KB) */
-  srv_call *calls;                 /* the calls that are not over */
-  srv_call *by_call_id[SRV_CALL_BUCKETS]; /* the same calls by the hash of their Call-ID */
+  size_t n_calls;                  /* the calls that are not over ... */
+  srv_call *by_call_id[SRV_CALL_BUCKETS]; /* ... by the hash of their Call-ID */
+  uint8_t *rtp_used;               /* with rtp_ports > 1: bit k, port mrcp.rtp_port + 2k is a live call's */
   sipspec_clock *clock;            /* o.clock, or own_clock */
   sipspec_clock *own_clock;
   uint64_t dropped_live;           /* BYE transactions left unanswered (drop_bye) */
@@ -131,7 +132,6 @@ typedef struct srv_call_cur {
  * the rest of what few calls need is in ext. */
 struct srv_call {
   sipspec_server *srv;
-  srv_call *prev, *next;           /* in srv->calls */
   srv_call *hnext;                 /* in srv->by_call_id[hash % SRV_CALL_BUCKETS] */
   sipspec_clock_grave grave;       /* buried: over, freed by the clock at its next step */
   sipspec_fsm fsm;                 /* spec/uas_call.rl */
@@ -191,6 +191,11 @@ void srv_call_bury(srv_call *c);
 /* The m=audio port call c's answers name: mrcp.rtp_port, or with rtp_ports > 1 the lowest
  * of its even ports no other live call holds (kept across re-INVITEs). */
 unsigned srv_rtp_port(sipspec_server *srv, srv_call *c);
+/* c's port is free again (it is over, or was never linked). */
+void srv_rtp_release(sipspec_server *srv, srv_call *c);
+/* The first live call of bucket i or after, from call c's successor (c NULL: from bucket
+ * 0): for (c = srv_calls_next(srv, NULL); c; c = srv_calls_next(srv, c)). NULL at the end. */
+srv_call *srv_calls_next(const sipspec_server *srv, const srv_call *c);
 /* The hash of a Call-ID (FNV-1a) for srv->by_call_id. */
 uint32_t srv_call_id_hash(const char *p, size_t len);
 
@@ -209,7 +214,7 @@ void srv_call_ack(sipspec_server *srv, const sipspec_msg *ack);
 /* CANCEL for a pending INVITE of call c (RFC 3261 9.2): 487 when not answered yet. */
 void srv_call_cancel(srv_call *c);
 srv_call *srv_call_of_ist(sipspec_server *srv, const sipspec_tsx *ist);
-/* 1 once c's chart reached Terminated: it leaves srv->calls and is buried on the clock. */
+/* 1 once c's chart reached Terminated: it leaves srv->by_call_id and is buried on the clock. */
 int srv_call_over(const srv_call *c);
 /* Shutdown: BYE or 503 as sipspec_server_shutdown() says. */
 void srv_call_shutdown(srv_call *c);
