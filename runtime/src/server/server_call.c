@@ -680,7 +680,7 @@ void srv_call_free(srv_call *c) {
   srv_route_cancel(c);
   if (!sipspec_clock_buried(&c->grave)) srv_rtp_release(c->srv, c); /* never linked, or the server's end */
   sipspec_dialog_destroy(c->dlg);
-  free(c->offer);
+  if (c->offer != c->offer_buf) free(c->offer);
   srv_call_drop_setup(c);
   if (c->ext) {
     free(c->ext->bye_extra);
@@ -698,10 +698,13 @@ static int hex_value(char h) {
  * status to refuse the INVITE with (400 when no dialog can be formed from it, 500). */
 static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg *req, int *status,
                           char *why, size_t whylen) {
-  srv_call *c = calloc(1, sizeof *c);
+  /* room for the INVITE's offer (srv_call_make_answer keeps it) in the same allocation */
+  size_t body = sipspec_msg_body(req).len, room = body < UINT16_MAX ? body + 1 : 0;
+  srv_call *c = calloc(1, offsetof(srv_call, offer_buf) + room);
   *status = 500;
   snprintf(why, whylen, "out of memory");
   if (!c) return NULL;
+  c->offer_room = (uint16_t)room;
   c->srv = srv;
   c->cur = &no_request;
   sipspec_uas_2xx_init(&c->ok, srv->clock, ok_give_up, c);

@@ -181,15 +181,20 @@ int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req, ch
     (void)srv_respond_warning(srv, t, 488, NULL, why);
     return 488;
   }
-  char *o = srv_strndup(offer.p, offer.len);
+  /* the offer is kept while the call lives (sipspec_server_call_sdp, the answer again): in
+   * the call's own room when it fits; the answer by the caller until its 2xx is out
+   * (srv_call_drop_setup, reinvite) */
+  char *o = offer.len < c->offer_room ? c->offer_buf : srv_strndup(offer.p, offer.len);
   if (!o) {
     free(buf);
     (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
     return 500;
   }
-  /* the offer is kept while the call lives (sipspec_server_call_sdp, the answer again); the
-   * answer by the caller until its 2xx is out (srv_call_drop_setup, reinvite) */
-  free(c->offer);
+  if (c->offer != c->offer_buf) free(c->offer);
+  if (o == c->offer_buf) {
+    memcpy(o, offer.p, offer.len);
+    o[offer.len] = '\0';
+  }
   c->offer = o;
   c->offer_len = (uint32_t)offer.len;
   if (c->ext) { /* the one lent was valid until now */

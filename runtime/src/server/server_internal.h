@@ -141,7 +141,8 @@ struct srv_call {
                                     * its 2xx handed it to ok (below) */
   const srv_call_cur *cur;         /* the request being fed (on post()'s stack), else none */
   char *offer;                     /* the offer last answered (sipspec_server_call_sdp, and
-                                    * our answer written again from it) */
+                                    * our answer written again from it): in offer_buf when
+                                    * it fits, else malloc'd */
   srv_call_setup *setup;           /* until the final response to the INVITE is out */
   srv_call_ext *ext;               /* srv_call_ext_get(), or NULL */
   sipspec_uas_2xx ok;              /* the 2xx again until the ACK (13.3.1.4); while it waits
@@ -161,6 +162,8 @@ struct srv_call {
   uint8_t behind_nat;              /* its top Via's sent-by is not its source (RFC 3581) */
   uint16_t rtp_port;               /* the m=audio port of our answers (0: none chosen yet) */
   int16_t ended_status;            /* status reported with SIPSPEC_SERVER_ENDED */
+  uint16_t offer_room;             /* bytes of offer_buf: the INVITE's offer and its NUL */
+  char offer_buf[];                /* allocated with the call (one allocation less) */
 };
 
 /* server.c */
