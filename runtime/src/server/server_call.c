@@ -45,6 +45,12 @@
 
 static const char *call_id(const srv_call *c) { return sipspec_dialog_id_get(c->dlg)->call_id; }
 
+/* The request c's chart is being fed with (none: both NULL). */
+static const srv_call_cur *cur_of(const srv_call *c) {
+  static const srv_call_cur none;
+  return c->srv->cur ? c->srv->cur : &none;
+}
+
 static void detach_ist(srv_call *c) {
   if (c->ist) sipspec_tsx_set_callbacks(c->ist, NULL);
   c->ist = NULL;
@@ -162,7 +168,7 @@ static void answer_in_dialog(srv_call *c, sipspec_tsx *t, const sipspec_msg *req
 static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user) {
   srv_call *c = user;
   (void)d;
-  if (sipspec_msg_method(req) != SIPSPEC_METHOD_ACK && c->cur->tsx) answer_in_dialog(c, c->cur->tsx, req);
+  if (sipspec_msg_method(req) != SIPSPEC_METHOD_ACK && cur_of(c)->tsx) answer_in_dialog(c, cur_of(c)->tsx, req);
 }
 
 /* answer_200 (a BYE: the bye_status and drop_bye knobs apply) and the 500 of a request out
@@ -170,23 +176,23 @@ static void dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *user
 static void dlg_respond(sipspec_dialog *d, const sipspec_msg *req, int status, const char *reason, void *user) {
   srv_call *c = user;
   sipspec_server *srv = c->srv;
-  if (!c->cur->tsx) return;
+  if (!cur_of(c)->tsx) return;
   if (sipspec_msg_method(req) == SIPSPEC_METHOD_BYE && status == 200) {
     if (srv->o.drop_bye) { /* the client's Timer F runs out; the transaction waits forever */
       srv->dropped_live++;
       return;
     }
-    (void)srv_respond(srv, c->cur->tsx, srv->o.bye_status, srv->o.bye_status == 200 ? reason : NULL, NULL, NULL, 0);
+    (void)srv_respond(srv, cur_of(c)->tsx, srv->o.bye_status, srv->o.bye_status == 200 ? reason : NULL, NULL, NULL, 0);
     return;
   }
   if (status == 500) {
     char why[96];
     snprintf(why, sizeof why, "CSeq %u is lower than %u, the last one in this dialog", (unsigned)sipspec_msg_cseq(req),
              (unsigned)sipspec_dialog_remote_cseq(d));
-    (void)srv_respond_warning_reason(srv, c->cur->tsx, 500, reason, NULL, why);
+    (void)srv_respond_warning_reason(srv, cur_of(c)->tsx, 500, reason, NULL, why);
     return;
   }
-  (void)srv_respond(srv, c->cur->tsx, status, reason, NULL, NULL, 0);
+  (void)srv_respond(srv, cur_of(c)->tsx, status, reason, NULL, NULL, 0);
 }
 
 /* report_terminated: the dialog ended (the call's chart ends on the same event). */
@@ -400,12 +406,12 @@ static void call_act_refuse_503(srv_call *c) {
 /* 15.1.2: a BYE before any response with our tag went out matches no dialog. */
 static void call_act_refuse_bye(srv_call *c) {
   c->srv->st.byes_received++;
-  if (c->cur->tsx) (void)srv_respond_warning(c->srv, c->cur->tsx, 481, NULL, "the dialog does not exist yet");
+  if (cur_of(c)->tsx) (void)srv_respond_warning(c->srv, cur_of(c)->tsx, 481, NULL, "the dialog does not exist yet");
 }
 
 /* 14.2: our final response to the INVITE is still pending. */
 static void call_act_answer_500_retry(srv_call *c) {
-  if (c->cur->tsx) (void)srv_respond_retry(c->srv, c->cur->tsx, 500, 1);
+  if (cur_of(c)->tsx) (void)srv_respond_retry(c->srv, cur_of(c)->tsx, 500, 1);
 }
 
 /* 15.1.2: the dialog answers the BYE (answer_200, through dlg_respond) and ends; the status
@@ -414,7 +420,7 @@ static void call_act_answer_bye(srv_call *c) {
   sipspec_server *srv = c->srv;
   srv->st.byes_received++;
   c->ended_status = srv->o.drop_bye ? 0 : srv->o.bye_status;
-  if (c->cur->msg) (void)sipspec_dialog_rx_request(c->dlg, c->cur->msg);
+  if (cur_of(c)->msg) (void)sipspec_dialog_rx_request(c->dlg, cur_of(c)->msg);
 }
 
 /* 15.1.2: "It is RECOMMENDED that a 487 (Request Terminated) response be generated to those
@@ -426,7 +432,7 @@ static void call_act_respond_487(srv_call *c) {
 /* 13.3.1.4: the ACK of the pending 2xx (c->ok stopped sending it). The answer stays: it is
  * our SDP, offered unchanged in a refresh re-INVITE (RFC 4028 9). */
 static void call_act_pass_ack(srv_call *c) {
-  if (c->cur->msg) (void)sipspec_dialog_rx_request(c->dlg, c->cur->msg); /* RX_ACK: pass_to_tu */
+  if (cur_of(c)->msg) (void)sipspec_dialog_rx_request(c->dlg, cur_of(c)->msg); /* RX_ACK: pass_to_tu */
 }
 
 static void call_act_report_established(srv_call *c) {
@@ -439,10 +445,10 @@ static void call_act_report_established(srv_call *c) {
 /* 12.2.2: the dialog checks the CSeq (500 for one out of order, through dlg_respond) and
  * passes the request to dlg_on_request, which answers it. */
 static void call_act_dialog_request(srv_call *c) {
-  if (!c->cur->msg || !c->cur->tsx) return;
-  int rc = sipspec_dialog_rx_request(c->dlg, c->cur->msg);
+  if (!cur_of(c)->msg || !cur_of(c)->tsx) return;
+  int rc = sipspec_dialog_rx_request(c->dlg, cur_of(c)->msg);
   if (rc != SIPSPEC_OK && rc != SIPSPEC_E_DIALOG_CSEQ_ORDER)
-    (void)srv_respond_retry(c->srv, c->cur->tsx, 500, 1);
+    (void)srv_respond_retry(c->srv, cur_of(c)->tsx, 500, 1);
 }
 
 static void call_act_end_status_408(srv_call *c) { c->ended_status = 408; }
@@ -610,7 +616,6 @@ static void finish(srv_call *c) {
 /* Feeds ev (with the request msg in server transaction t, or none) to the call's chart, then
  * the events its actions posted. Posted while the chart is busy: queued (a request cannot
  * outlive its receive call: refused then). */
-static const srv_call_cur no_request; /* c->cur between feeds */
 
 _Static_assert(SIPSPEC_EV__COUNT <= 256, "a call's queue keeps events in bytes");
 
@@ -623,9 +628,10 @@ static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg) {
   }
   c->busy = 1;
   srv_call_cur cur = {t, msg};
-  c->cur = &cur;
+  const srv_call_cur *outer = c->srv->cur; /* another call's feed further down the stack */
+  c->srv->cur = &cur;
   int rc = sipspec_fsm_feed(&c->fsm, ev);
-  c->cur = &no_request;
+  c->srv->cur = NULL;
   for (int guard = 0; c->q_len && guard < 4 * SRV_CALL_QUEUE_MAX; guard++) {
     int e = c->q[c->q_head];
     c->q_head = (unsigned char)((c->q_head + 1) % SRV_CALL_QUEUE_MAX);
@@ -633,6 +639,7 @@ static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg) {
     (void)sipspec_fsm_feed(&c->fsm, e);
   }
   c->busy = 0;
+  c->srv->cur = outer;
   if (srv_call_over(c)) finish(c);
   else rearm(c);
   return rc;
@@ -706,7 +713,6 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
   if (!c) return NULL;
   c->offer_room = (uint16_t)room;
   c->srv = srv;
-  c->cur = &no_request;
   sipspec_uas_2xx_init(&c->ok, srv->clock, ok_give_up, c);
   if (srv_call_kind_init(srv, fire) != SIPSPEC_OK) {
     free(c);

@@ -35,6 +35,7 @@
 #define SRV_VIA_MAX (SIPSPEC_SOCKADDR_STRLEN + 32) /* our Via value without branch */
 
 typedef struct srv_call srv_call;
+typedef struct srv_call_cur srv_call_cur;
 
 /* Buckets of the calls' Call-ID index: a request inside a dialog, and each new INVITE (the
  * merged-request check of RFC 3261 8.2.2.2), looks at the calls of one bucket only. */
@@ -65,6 +66,9 @@ struct sipspec_server {
   sipspec_clock *own_clock;
   uint64_t dropped_live;           /* BYE transactions left unanswered (drop_bye) */
   uint64_t accepted;               /* INVITEs accepted for an answer (reject_every counts) */
+  const srv_call_cur *cur;         /* the request of the call being fed (post(): set and put
+                                    * back around each feed, so a feed inside another's finds
+                                    * its own), NULL for none */
   int shutting_down;
   int call_kind_ready;
   host_timer_kind call_kind;       /* the calls' chart timer options (host_timers.h), set up with the first call */
@@ -116,11 +120,11 @@ typedef struct srv_call_setup {
   char headers[];
 } srv_call_setup;
 
-/* The request a call's chart is fed with (post()), or none. */
-typedef struct srv_call_cur {
+/* The request a call's chart is fed with (post(), on its stack), or none. */
+struct srv_call_cur {
   sipspec_tsx *tsx;                /* its server transaction */
   const sipspec_msg *msg;          /* RX_BYE, RX_ACK, RX_REQUEST */
-} srv_call_cur;
+};
 
 /* One INVITE that was accepted for an answer and the dialog it forms (UAS side). Which phase
  * the call is in (ringing, cancelled, waiting for the ACK, established, sending BYE, over) is
@@ -139,7 +143,6 @@ struct srv_call {
   sipspec_dialog *dlg;             /* UAS role, created from the INVITE */
   sipspec_tsx *ist;                /* the INVITE server transaction, or NULL: it ended, or
                                     * its 2xx handed it to ok (below) */
-  const srv_call_cur *cur;         /* the request being fed (on post()'s stack), else none */
   char *offer;                     /* the offer last answered (sipspec_server_call_sdp, and
                                     * our answer written again from it): in offer_buf when
                                     * it fits, else malloc'd */
