@@ -733,13 +733,16 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
     /* The Via, the Contact and the User-Agent line are the server's, shared by its dialogs
      * (kept by the server); a Via from another local address than the first call's (a
      * server bound to a wildcard address) makes the dialog copy its strings. */
-    char *shared_via = srv->via[c->kind < 3 ? c->kind : 0];
-    if (!shared_via[0]) memcpy(shared_via, via, sizeof via);
-    int shared = !strcmp(shared_via, via);
-    sipspec_dialog_local local = {shared ? shared_via : via, srv_call_shared_contact(c), srv->ua_line};
+    unsigned k = c->kind < 3 ? c->kind : 0;
+    sipspec_dialog_local *shared = &srv->local[k];
+    if (!srv->via[k][0]) {
+      memcpy(srv->via[k], via, sizeof via);
+      *shared = (sipspec_dialog_local){srv->via[k], srv_call_shared_contact(c), srv->ua_line};
+    }
+    sipspec_dialog_local own = {via, shared->contact, shared->headers};
     sipspec_dialog_callbacks cb = {dlg_send_ack, dlg_send_request, dlg_respond, dlg_on_request, dlg_on_terminated, c};
-    rc = shared ? sipspec_dialog_create_uas_shared(req, sipspec_tsx_to_tag(t), &local, &cb, &c->dlg)
-                : sipspec_dialog_create_uas(req, sipspec_tsx_to_tag(t), &local, &cb, &c->dlg);
+    rc = !strcmp(shared->via, via) ? sipspec_dialog_create_uas_shared(req, sipspec_tsx_to_tag(t), shared, &cb, &c->dlg)
+                                   : sipspec_dialog_create_uas(req, sipspec_tsx_to_tag(t), &own, &cb, &c->dlg);
   }
   if (!rc && !srv->mrcp_session_id) { /* 32 hex digits, kept as the 16 bytes they write */
     char hex[33];

@@ -53,6 +53,7 @@ struct sipspec_server {
                                     * first call on it): the calls' dialogs point to it */
   char via[3][SRV_VIA_MAX];        /* the Via (without branch) of the first call's dialog on
                                     * each kind: the dialogs whose Via is the same point to it */
+  sipspec_dialog_local local[3];   /* via, contact_uri and ua_line of each kind, lent to them */
   sipspec_telemetry tel;
   sipspec_server_stats st;
   sipspec_tsx_layer *layer;

@@ -53,13 +53,14 @@ typedef struct dlg_feed {
  * each NUL-terminated at the offset off[] gives it (DLG_ABSENT: none), the route set after
  * them (n_routes strings one after another, from off[S_ROUTES]). A string the owner lends
  * (sipspec_dialog_create_uas_shared(): the Via, Contact and header lines, the same for all
- * of a server's dialogs) is kept as its pointer, at an offset marked DLG_BORROWED. */
+ * of a server's dialogs) is kept as the pointer to the owner's sipspec_dialog_local (once
+ * for all of them), at an offset marked DLG_BORROWED. */
 enum {
   S_CALL_ID, S_LOCAL_TAG, S_REMOTE_TAG, S_LOCAL_URI, S_REMOTE_URI, S_TARGET, S_VIA, S_CONTACT, S_HEADERS,
   S_ACK_HEADERS, S_ROUTES, S_N
 };
 #define DLG_ABSENT UINT16_MAX
-#define DLG_BORROWED 0x8000u /* the block holds the string's pointer there */
+#define DLG_BORROWED 0x8000u /* the block holds the owner's sipspec_dialog_local pointer there */
 #define DLG_BLOCK_MAX 0x7fffu
 
 /* What a dialog keeps lives as long as the dialog (issue 16: a held dialog's memory): the
@@ -87,9 +88,17 @@ static const char *str_at(const sipspec_dialog *d, int i) {
   unsigned o = d->off[i];
   if (o == DLG_ABSENT) return NULL;
   if (!(o & DLG_BORROWED)) return d->str + o;
-  const char *p;
-  memcpy(&p, d->str + (o & DLG_BLOCK_MAX), sizeof p);
-  return p;
+  const sipspec_dialog_local *l;
+  memcpy(&l, d->str + (o & DLG_BLOCK_MAX), sizeof l);
+  return i == S_VIA ? l->via : i == S_CONTACT ? l->contact : l->headers;
+}
+
+/* The owner's strings the dialog borrows, or NULL. */
+static const sipspec_dialog_local *lent_local(const sipspec_dialog *d) {
+  const sipspec_dialog_local *l = NULL;
+  for (int i = S_VIA; i <= S_HEADERS && !l; i++)
+    if (d->off[i] != DLG_ABSENT && (d->off[i] & DLG_BORROWED)) memcpy(&l, d->str + (d->off[i] & DLG_BLOCK_MAX), sizeof l);
+  return l;
 }
 
 static sipspec_span zspan(const char *z) {
@@ -117,29 +126,32 @@ static size_t routes_get(const sipspec_dialog *d, sipspec_span *r) {
   return d->n_routes;
 }
 
-/* The strings become v[0..S_ROUTES) (p NULL: absent; those of mask lent borrowed: NUL-
- * terminated, their pointers kept) and the route set routes[0..n), in a new block (the
- * spans may point into the old one). Inside a callback of d the old block stays until the
- * feed is over: what the callback was handed points into it. SIPSPEC_E_RANGE when they
- * pass 32 KiB, SIPSPEC_E_NOMEM; then nothing changed. */
-static int strs_set(sipspec_dialog *d, const sipspec_span *v, unsigned lent, const sipspec_span *routes, size_t n) {
-  size_t total = 0;
+/* The strings become v[0..S_ROUTES) (p NULL: absent; those of mask lent, among S_VIA,
+ * S_CONTACT and S_HEADERS, borrowed from local: its pointer kept once) and the route set
+ * routes[0..n), in a new block (the spans may point into the old one). Inside a callback
+ * of d the old block stays until the feed is over: what the callback was handed points
+ * into it. SIPSPEC_E_RANGE when they pass 32 KiB, SIPSPEC_E_NOMEM; then nothing changed. */
+static int strs_set(sipspec_dialog *d, const sipspec_span *v, unsigned lent, const sipspec_dialog_local *local,
+                    const sipspec_span *routes, size_t n) {
+  if (!local) lent = 0;
+  size_t total = lent ? sizeof local : 0;
   for (int i = 0; i < S_ROUTES; i++)
-    if (v[i].p) total += lent & (1u << i) ? sizeof(const char *) : v[i].len + 1;
+    if (v[i].p && !(lent & (1u << i))) total += v[i].len + 1;
   for (size_t i = 0; i < n; i++) total += routes[i].len + 1;
   if (total > DLG_BLOCK_MAX || n > DLG_MAX_ROUTES) return SIPSPEC_E_RANGE;
   char *b = malloc(total ? total : 1);
   if (!b) return SIPSPEC_E_NOMEM;
   uint16_t off[S_N];
   size_t w = 0;
+  if (lent) { /* first: the owner's local, for the strings it lends */
+    memcpy(b, &local, sizeof local);
+    w = sizeof local;
+  }
   for (int i = 0; i <= S_ROUTES; i++) {
     off[i] = i < S_ROUTES && !v[i].p ? DLG_ABSENT : (uint16_t)w;
     if (i == S_ROUTES || !v[i].p) continue;
     if (lent & (1u << i)) {
-      off[i] |= DLG_BORROWED;
-      const char *lend = v[i].p;
-      memcpy(b + w, &lend, sizeof lend);
-      w += sizeof lend;
+      off[i] = DLG_BORROWED; /* at 0 */
       continue;
     }
     memcpy(b + w, v[i].p, v[i].len);
@@ -167,7 +179,7 @@ static int str_set(sipspec_dialog *d, int i, sipspec_span s) {
   sipspec_span v[S_ROUTES], r[DLG_MAX_ROUTES];
   unsigned lent = strs_get(d, v) & ~(1u << i);
   v[i] = s;
-  return strs_set(d, v, lent, r, routes_get(d, r));
+  return strs_set(d, v, lent, lent_local(d), r, routes_get(d, r));
 }
 
 /* The route set from msg's Record-Route values (spans into msg), reversed for the UAC
@@ -273,7 +285,7 @@ static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
   v[S_VIA] = zspan(local->via);
   v[S_CONTACT] = zspan(local->contact);
   v[S_HEADERS] = zspan(local->headers);
-  rc = strs_set(d, v, borrow ? 1u << S_VIA | 1u << S_CONTACT | 1u << S_HEADERS : 0, routes, n_routes);
+  rc = strs_set(d, v, borrow ? 1u << S_VIA | 1u << S_CONTACT | 1u << S_HEADERS : 0, local, routes, n_routes);
   if (rc) {
     free(d);
     return rc;
@@ -463,7 +475,7 @@ static void commit(sipspec_dialog *d, int target, int routes) {
   size_t n = routes_get(d, r);
   if (target) v[S_TARGET] = p->target;
   if (routes) memcpy(r, p->routes, (n = p->n_routes) * sizeof *r);
-  int rc = strs_set(d, v, lent, r, n);
+  int rc = strs_set(d, v, lent, lent_local(d), r, n);
   if (rc) d->cur->act_err = rc; /* the target and the route set stay as they were */
 }
 
@@ -488,7 +500,7 @@ static void dlg_act_create_dialog(sipspec_dialog *d) {
   unsigned lent = strs_get(d, v);
   if (p->remote_tag.len) v[S_REMOTE_TAG] = p->remote_tag;
   if (p->target.p) v[S_TARGET] = p->target;
-  int rc = strs_set(d, v, lent, p->routes, p->n_routes);
+  int rc = strs_set(d, v, lent, lent_local(d), p->routes, p->n_routes);
   if (rc) d->cur->act_err = rc;
 }
 
