@@ -241,8 +241,9 @@ static const char *body_of(const char *m, char *out, size_t cap) {
 /* sipspec_server_call_sdp() of a held call: the offer as sent and the answer as the 200
  * carried it, byte for byte, although a held call does not keep its answer (it is written
  * again from the offer, issue 16); the same texts again on a second ask; after a re-INVITE
- * the new offer and its answer; each call of a server with an RTP port per call its own
- * port, free again once the call ended; NOTFOUND for a Call-ID of no call. */
+ * the new offer and its answer (a smaller offer, then a larger one); each call of a server
+ * with an RTP port per call its own port, free again once the call ended; NOTFOUND for a
+ * Call-ID of no call. */
 static void call_sdp_held(void) {
   env e;
   sipspec_server_opts o;
@@ -284,10 +285,24 @@ static void call_sdp_held(void) {
   CU_ASSERT_EQUAL(alen, strlen(ok2));
   CU_ASSERT_EQUAL(memcmp(answer, ok2, alen), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(ok2, "m=audio 4000 ")); /* the call's port kept */
+  /* a re-offer larger than the INVITE's (kept apart from the call): the same */
+  char offer3[4096];
+  size_t len3 = make_offer(offer3, sizeof offer3, synth_recog, 2);
+  len3 += (size_t)snprintf(offer3 + len3, sizeof offer3 - len3, "a=x-pad:%0120d\r\n", 0);
+  send_invite(&e, &c[0], offer3, len3, NULL);
+  body_of(peer_find_with(&e.p, "SIP/2.0 200", "CSeq: 3 INVITE", 2.0), ok2, sizeof ok2);
+  CU_ASSERT_FATAL(ok2[0] != '\0');
+  send_ack_2xx(&e, &c[0]);
+  tst_run_for(e.loop, 0.05);
+  CU_ASSERT_EQUAL_FATAL(sipspec_server_call_sdp(e.srv, c[0].call_id, &offer, &olen, &answer, &alen), SIPSPEC_OK);
+  CU_ASSERT_EQUAL(olen, len3);
+  CU_ASSERT_EQUAL(memcmp(offer, offer3, len3), 0);
+  CU_ASSERT_EQUAL(alen, strlen(ok2));
+  CU_ASSERT_EQUAL(memcmp(answer, ok2, alen), 0);
   CU_ASSERT_EQUAL(sipspec_server_call_sdp(e.srv, "no-such-call", &offer, &olen, &answer, &alen), SIPSPEC_E_NOTFOUND);
   /* the first call ends: its port is the next call's, its Call-ID no call's */
-  send_req(&e, &c[0], "BYE", NULL, 0, NULL, NULL, 3);
-  CU_ASSERT_PTR_NOT_NULL(peer_find_with(&e.p, "SIP/2.0 200", "CSeq: 3 BYE", 2.0));
+  send_req(&e, &c[0], "BYE", NULL, 0, NULL, NULL, 4);
+  CU_ASSERT_PTR_NOT_NULL(peer_find_with(&e.p, "SIP/2.0 200", "CSeq: 4 BYE", 2.0));
   tst_run_for(e.loop, 0.05);
   CU_ASSERT_EQUAL(sipspec_server_call_sdp(e.srv, c[0].call_id, &offer, &olen, &answer, &alen), SIPSPEC_E_NOTFOUND);
   call third;

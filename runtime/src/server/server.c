@@ -204,7 +204,9 @@ int sipspec_server_call_sdp(const sipspec_server *srv, const char *call_id, cons
   if (!srv || !call_id) return SIPSPEC_E_INVAL;
   size_t n = strlen(call_id);
   for (srv_call *c = srv->by_call_id[srv_call_id_hash(call_id, n) % SRV_CALL_BUCKETS]; c; c = c->hnext) {
-    if (!c->offer || strcmp(sipspec_dialog_id_get(c->dlg)->call_id, call_id)) continue;
+    size_t olen = 0;
+    const char *o = srv_call_offer(c, &olen);
+    if (!o || strcmp(sipspec_dialog_id_get(c->dlg)->call_id, call_id)) continue;
     /* the answer lent is kept until the call is answered again or ends, as promised: the
      * setup's (taken over), or, a held call keeping its offer only, written again */
     srv_call_ext *x = srv_call_ext_get(c);
@@ -217,8 +219,8 @@ int sipspec_server_call_sdp(const sipspec_server *srv, const char *call_id, cons
       if (!(x->answer = srv_call_answer_again(c, &len))) return SIPSPEC_E_NOMEM;
       x->answer_len = (uint32_t)len;
     }
-    if (offer) *offer = c->offer;
-    if (offer_len) *offer_len = c->offer_len;
+    if (offer) *offer = o;
+    if (offer_len) *offer_len = olen;
     if (answer) *answer = x->answer;
     if (answer_len) *answer_len = x->answer_len;
     return SIPSPEC_OK;

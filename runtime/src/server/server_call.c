@@ -687,11 +687,11 @@ void srv_call_free(srv_call *c) {
   srv_route_cancel(c);
   if (!sipspec_clock_buried(&c->grave)) srv_rtp_release(c->srv, c); /* never linked, or the server's end */
   sipspec_dialog_destroy(c->dlg);
-  if (c->offer != c->offer_buf) free(c->offer);
   srv_call_drop_setup(c);
   if (c->ext) {
     free(c->ext->bye_extra);
     free(c->ext->answer);
+    free(c->ext->offer);
   }
   free(c->ext);
   free(c);

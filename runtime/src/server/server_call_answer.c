@@ -184,18 +184,22 @@ int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req, ch
   /* the offer is kept while the call lives (sipspec_server_call_sdp, the answer again): in
    * the call's own room when it fits; the answer by the caller until its 2xx is out
    * (srv_call_drop_setup, reinvite) */
-  char *o = offer.len < c->offer_room ? c->offer_buf : srv_strndup(offer.p, offer.len);
+  int fits = offer.len < c->offer_room;
+  srv_call_ext *x = fits ? c->ext : srv_call_ext_get(c);
+  char *o = fits ? c->offer_buf : x ? srv_strndup(offer.p, offer.len) : NULL;
   if (!o) {
     free(buf);
     (void)srv_respond_warning(srv, t, 500, NULL, "out of memory");
     return 500;
   }
-  if (c->offer != c->offer_buf) free(c->offer);
-  if (o == c->offer_buf) {
+  if (x) { /* the larger offer kept before, if any, is no more */
+    free(x->offer);
+    x->offer = fits ? NULL : o;
+  }
+  if (fits) {
     memcpy(o, offer.p, offer.len);
     o[offer.len] = '\0';
   }
-  c->offer = o;
   c->offer_len = (uint32_t)offer.len;
   if (c->ext) { /* the one lent was valid until now */
     free(c->ext->answer);
@@ -208,15 +212,24 @@ int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req, ch
   return 0;
 }
 
+const char *srv_call_offer(const srv_call *c, size_t *len) {
+  *len = 0;
+  if (!c->answers) return NULL; /* no offer answered yet */
+  *len = c->offer_len;
+  return c->ext && c->ext->offer ? c->ext->offer : c->offer_buf;
+}
+
 char *srv_call_answer_again(srv_call *c, size_t *len) {
   char *text = NULL;
   sipspec_sdp_error err;
   *len = 0;
-  if (!c->offer || !c->answers) return NULL;
+  size_t olen = 0;
+  const char *offer = srv_call_offer(c, &olen);
+  if (!offer) return NULL;
   /* the answer made last: its o= version and port (the call's, else the first of the
    * server's: srv_rtp_port), from the offer it answered (kept) */
   unsigned port = c->rtp_port ? c->rtp_port : c->srv->o.mrcp.rtp_port;
-  if (answer_text(c, c->offer, c->offer_len, c->answers - 1, port, &text, len, &err) != SIPSPEC_OK) return NULL;
+  if (answer_text(c, offer, olen, c->answers - 1, port, &text, len, &err) != SIPSPEC_OK) return NULL;
   return text;
 }
 

@@ -105,6 +105,8 @@ typedef struct srv_call_ext {
    * again or ends), or NULL */
   char *answer;
   uint32_t answer_len;
+  /* the offer last answered when it did not fit the call's offer_buf (a larger re-offer) */
+  char *offer;
 } srv_call_ext;
 
 /* What a call needs only until the final response to its INVITE is out (srv_call_setup_new(),
@@ -144,9 +146,6 @@ struct srv_call {
   sipspec_dialog *dlg;             /* UAS role, created from the INVITE */
   sipspec_tsx *ist;                /* the INVITE server transaction, or NULL: it ended, or
                                     * its 2xx handed it to ok (below) */
-  char *offer;                     /* the offer last answered (sipspec_server_call_sdp, and
-                                    * our answer written again from it): in offer_buf when
-                                    * it fits, else malloc'd */
   srv_call_setup *setup;           /* until the final response to the INVITE is out */
   srv_call_ext *ext;               /* srv_call_ext_get(), or NULL */
   sipspec_uas_2xx ok;              /* the 2xx again until the ACK (13.3.1.4); while it waits
@@ -167,7 +166,9 @@ struct srv_call {
   uint16_t rtp_port;               /* the m=audio port of our answers (0: none chosen yet) */
   int16_t ended_status;            /* status reported with SIPSPEC_SERVER_ENDED */
   uint16_t offer_room;             /* bytes of offer_buf: the INVITE's offer and its NUL */
-  char offer_buf[];                /* allocated with the call (one allocation less) */
+  char offer_buf[];                /* the offer last answered (sipspec_server_call_sdp, and
+                                    * our answer written again from it; srv_call_offer()),
+                                    * allocated with the call, unless it is ext->offer */
 };
 
 /* server.c */
@@ -273,6 +274,8 @@ int srv_call_make_answer(srv_call *c, sipspec_tsx *t, const sipspec_msg *req, ch
  * the configuration, the session id, the o= version and the RTP port), malloc'd and
  * NUL-terminated, *len its length; NULL when there is none or without memory. */
 char *srv_call_answer_again(srv_call *c, size_t *len);
+/* The offer c answered last (NUL-terminated), *len its length; NULL before any. */
+const char *srv_call_offer(const srv_call *c, size_t *len);
 /* The MRCP session id of c's channels, NUL-terminated. */
 const char *srv_call_session_id(const srv_call *c, char out[33]);
 /* c->ext, allocated when c has none; NULL without memory. */
