@@ -475,10 +475,10 @@ static void test_uas(void) {
   sipspec_dialog_destroy(d);
 }
 
-/* sipspec_dialog_create_uas_shared(): the Via, Contact and header lines are the owner's (a
- * server's, shared by all its dialogs): the requests carry them as they are at the time,
- * also after the strings block was rebuilt (set_via copies its Via; the route set kept);
- * set_contact copies its string. */
+/* sipspec_dialog_create_uas_shared(): the Via, Contact, header lines and callbacks are the
+ * owner's (a server's, shared by all its dialogs), the user pointer given beside them; the
+ * requests carry the strings as they are at the time, also after the strings block was
+ * rebuilt (set_via copies its Via; the route set kept); set_contact copies its string. */
 static void test_uas_borrow(void) {
   rec r = {0};
   sipspec_dialog_callbacks cb = callbacks(&r);
@@ -496,7 +496,8 @@ static void test_uas_borrow(void) {
   char contact[64] = "sip:mresources@127.0.0.1:5070", lines[64] = "User-Agent: shared/1\r\n";
   sipspec_dialog_local local = {"SIP/2.0/UDP 127.0.0.1:5070", contact, lines};
   sipspec_dialog *d = NULL;
-  CU_ASSERT_EQUAL_FATAL(sipspec_dialog_create_uas_shared(msg, "stag", &local, &cb, &d), SIPSPEC_OK);
+  cb.user = NULL; /* the callbacks get the user given beside them */
+  CU_ASSERT_EQUAL_FATAL(sipspec_dialog_create_uas_shared(msg, "stag", &local, &cb, &r, &d), SIPSPEC_OK);
   CU_ASSERT_EQUAL(sipspec_dialog_tu_invite_response(d, 200), SIPSPEC_OK);
   const char *sdp = "v=0\r\n";
   sipspec_dialog_req reinv = {"INVITE", NULL, "application/sdp", sdp, strlen(sdp)};

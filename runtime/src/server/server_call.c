@@ -740,9 +740,13 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
       *shared = (sipspec_dialog_local){srv->via[k], srv_call_shared_contact(c), srv->ua_line};
     }
     sipspec_dialog_local own = {via, shared->contact, shared->headers};
-    sipspec_dialog_callbacks cb = {dlg_send_ack, dlg_send_request, dlg_respond, dlg_on_request, dlg_on_terminated, c};
-    rc = !strcmp(shared->via, via) ? sipspec_dialog_create_uas_shared(req, sipspec_tsx_to_tag(t), shared, &cb, &c->dlg)
-                                   : sipspec_dialog_create_uas(req, sipspec_tsx_to_tag(t), &own, &cb, &c->dlg);
+    static const sipspec_dialog_callbacks shared_cb = {dlg_send_ack, dlg_send_request, dlg_respond, dlg_on_request,
+                                                       dlg_on_terminated, NULL};
+    sipspec_dialog_callbacks cb = shared_cb;
+    cb.user = c;
+    rc = !strcmp(shared->via, via)
+             ? sipspec_dialog_create_uas_shared(req, sipspec_tsx_to_tag(t), shared, &shared_cb, c, &c->dlg)
+             : sipspec_dialog_create_uas(req, sipspec_tsx_to_tag(t), &own, &cb, &c->dlg);
   }
   if (!rc && !srv->mrcp_session_id) { /* 32 hex digits, kept as the 16 bytes they write */
     char hex[33];

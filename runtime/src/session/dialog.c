@@ -38,6 +38,8 @@ typedef struct dlg_pending {
 /* The event being fed (or the BYE sent again), on the stack of the function that feeds it:
  * what the actions work on, and what they report. */
 typedef struct dlg_feed {
+  sipspec_dialog *d;
+  struct dlg_feed *outer;             /* the feed of another dialog further down the stack */
   int ev;
   const sipspec_msg *msg;
   const sipspec_dialog_req *req;
@@ -65,20 +67,43 @@ enum {
 
 /* What a dialog keeps lives as long as the dialog (issue 16: a held dialog's memory): the
  * chart, the callbacks, the CSeq numbers and the strings block; what a message being fed
- * contributes lives on the feeder's stack (dlg_feed, dlg_pending). */
+ * contributes lives on the feeder's stack (dlg_feed, dlg_pending), found through the
+ * thread's list of feeds in progress (cur_of()). */
 struct sipspec_dialog {
   sipspec_fsm fsm;
-  sipspec_dialog_callbacks cb;
+  const sipspec_dialog_callbacks *cb; /* the owner's (shared) or the copy in tail */
   sipspec_dialog_idref id;      /* into str (dlg_empty for a remote tag not known yet) */
   char *str;                    /* the strings block */
-  dlg_feed *cur;                /* the feed in progress, or NULL */
   uint32_t local_cseq, remote_cseq;
   uint32_t refresh_cseq;        /* CSeq of the last re-INVITE sent (target refresh), 0: none */
   uint16_t off[S_N];
   uint8_t role;                 /* sipspec_dialog_role */
   uint8_t n_routes;
   uint8_t bye_sent;             /* send_bye handed out our BYE (sipspec_dialog_bye_again) */
+  uint8_t shared;               /* sipspec_dialog_create_uas_shared() */
+  void *tail[];                 /* shared: the user pointer; else the callbacks' copy */
 };
+
+/* The feeds in progress on this thread, innermost first (feed_ctx(), nested when a callback
+ * of one dialog feeds another). */
+static _Thread_local dlg_feed *dlg_feeds;
+
+/* d's feed in progress, or NULL (d is not busy). */
+static dlg_feed *cur_of(const sipspec_dialog *d) {
+  for (dlg_feed *f = dlg_feeds; f; f = f->outer)
+    if (f->d == d) return f;
+  return NULL;
+}
+
+static void feed_push(sipspec_dialog *d, dlg_feed *f) {
+  f->d = d;
+  f->outer = dlg_feeds;
+  dlg_feeds = f;
+}
+
+static void feed_pop(dlg_feed *f) { dlg_feeds = f->outer; }
+
+static void *user_of(const sipspec_dialog *d) { return d->shared ? d->tail[0] : d->cb->user; }
 
 /* ---- the strings block ----------------------------------------------------------------- */
 
@@ -163,7 +188,8 @@ static int strs_set(sipspec_dialog *d, const sipspec_span *v, unsigned lent, con
     b[w + routes[i].len] = '\0';
     w += routes[i].len + 1;
   }
-  if (d->cur && !d->cur->old) d->cur->old = d->str;
+  dlg_feed *f = cur_of(d);
+  if (f && !f->old) f->old = d->str;
   else free(d->str);
   d->str = b;
   memcpy(d->off, off, sizeof off);
@@ -261,15 +287,25 @@ static int dlg_check(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
  * All its strings go into the block at once. */
 static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span from_tag, sipspec_span to_uri,
                      uint32_t cseq, sipspec_dialog_role role, const sipspec_dialog_local *local, int borrow,
-                     const sipspec_dialog_callbacks *cb, sipspec_span *v, const sipspec_span *routes, size_t n_routes,
-                     sipspec_dialog **out) {
+                     const sipspec_dialog_callbacks *cb, void *user, sipspec_span *v, const sipspec_span *routes,
+                     size_t n_routes, sipspec_dialog **out) {
+  static const sipspec_dialog_callbacks none;
   *out = NULL;
   int rc = dlg_check(call_id, from_uri, from_tag, to_uri, cseq, local);
   if (rc) return rc;
-  sipspec_dialog *d = calloc(1, sizeof *d);
+  /* shared: the owner's callbacks, the user pointer after the struct; else their copy */
+  sipspec_dialog *d = calloc(1, sizeof *d + (borrow ? sizeof(void *) : sizeof *cb));
   if (!d) return SIPSPEC_E_NOMEM;
   d->role = (uint8_t)role;
-  if (cb) d->cb = *cb;
+  d->shared = (uint8_t)(borrow != 0);
+  if (borrow) {
+    d->cb = cb ? cb : &none;
+    d->tail[0] = user;
+  } else {
+    sipspec_dialog_callbacks *copy = (sipspec_dialog_callbacks *)(void *)d->tail;
+    if (cb) *copy = *cb;
+    d->cb = copy;
+  }
   v[S_CALL_ID] = call_id;
   if (role == SIPSPEC_DIALOG_ROLE_UAC) {
     v[S_LOCAL_TAG] = from_tag;
@@ -311,7 +347,7 @@ int sipspec_dialog_create_uac_fields(const sipspec_dialog_uac_fields *f, const s
   if (!out || !f) return SIPSPEC_E_INVAL;
   sipspec_span v[S_ROUTES] = {{NULL, 0}};
   return dlg_alloc(zspan(f->call_id), zspan(f->local_uri), zspan(f->local_tag), zspan(f->remote_uri), f->cseq,
-                   SIPSPEC_DIALOG_ROLE_UAC, local, 0, cb, v, NULL, 0, out);
+                   SIPSPEC_DIALOG_ROLE_UAC, local, 0, cb, NULL, v, NULL, 0, out);
 }
 
 int sipspec_dialog_create_uac(const sipspec_msg *invite, const sipspec_dialog_local *local,
@@ -323,11 +359,11 @@ int sipspec_dialog_create_uac(const sipspec_msg *invite, const sipspec_dialog_lo
   if (rc) return rc;
   sipspec_span v[S_ROUTES] = {{NULL, 0}};
   return dlg_alloc(sipspec_msg_call_id(invite), from.uri, from.tag, to.uri, sipspec_msg_cseq(invite),
-                   SIPSPEC_DIALOG_ROLE_UAC, local, 0, cb, v, NULL, 0, out);
+                   SIPSPEC_DIALOG_ROLE_UAC, local, 0, cb, NULL, v, NULL, 0, out);
 }
 
 static int create_uas(const sipspec_msg *invite, const char *local_tag, const sipspec_dialog_local *local,
-                      int borrow, const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
+                      int borrow, const sipspec_dialog_callbacks *cb, void *user, sipspec_dialog **out) {
   if (!out) return SIPSPEC_E_INVAL;
   *out = NULL;
   if (!local_tag || !*local_tag) return SIPSPEC_E_INVAL;
@@ -346,24 +382,24 @@ static int create_uas(const sipspec_msg *invite, const char *local_tag, const si
     return first ? first : rc;
   }
   return dlg_alloc(sipspec_msg_call_id(invite), from.uri, from.tag, to.uri, sipspec_msg_cseq(invite),
-                   SIPSPEC_DIALOG_ROLE_UAS, local, borrow, cb, v, routes, n, out);
+                   SIPSPEC_DIALOG_ROLE_UAS, local, borrow, cb, user, v, routes, n, out);
 }
 
 int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
                               const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
                               sipspec_dialog **out) {
-  return create_uas(invite, local_tag, local, 0, cb, out);
+  return create_uas(invite, local_tag, local, 0, cb, NULL, out);
 }
 
 int sipspec_dialog_create_uas_shared(const sipspec_msg *invite, const char *local_tag,
                                      const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
-                                     sipspec_dialog **out) {
-  return create_uas(invite, local_tag, local, 1, cb, out);
+                                     void *user, sipspec_dialog **out) {
+  return create_uas(invite, local_tag, local, 1, cb, user, out);
 }
 
 void sipspec_dialog_destroy(sipspec_dialog *d) {
   if (!d) return;
-  assert(!d->cur);
+  assert(!cur_of(d));
   free(d->str);
   free(d);
 }
@@ -465,7 +501,7 @@ static int request_fields(sipspec_dialog *d, const char *method, uint32_t cseq, 
 /* The remote target and the route set a response being fed brought (each when it brought
  * one; routes: only when has_routes), committed in one step. */
 static void commit(sipspec_dialog *d, int target, int routes) {
-  dlg_pending *p = d->cur ? d->cur->pend : NULL;
+  dlg_pending *p = cur_of(d) ? cur_of(d)->pend : NULL;
   if (!p) return;
   target = target && p->target.p;
   routes = routes && p->has_routes;
@@ -476,7 +512,7 @@ static void commit(sipspec_dialog *d, int target, int routes) {
   if (target) v[S_TARGET] = p->target;
   if (routes) memcpy(r, p->routes, (n = p->n_routes) * sizeof *r);
   int rc = strs_set(d, v, lent, lent_local(d), r, n);
-  if (rc) d->cur->act_err = rc; /* the target and the route set stay as they were */
+  if (rc) cur_of(d)->act_err = rc; /* the target and the route set stay as they were */
 }
 
 /* Early: each 1xx/2xx with a Contact sets the remote target, and the 2xx sets the route set
@@ -487,26 +523,26 @@ static void dlg_act_update_remote_target(sipspec_dialog *d) { commit(d, 1, 1); }
  * target with its Contact before its ACK is built; copies of the 2xx to an earlier INVITE
  * change nothing, and the route set is never recomputed once confirmed. */
 static void dlg_act_refresh_remote_target(sipspec_dialog *d) {
-  if (d->cur && d->cur->refresh_match) commit(d, 1, 0);
+  if (cur_of(d) && cur_of(d)->refresh_match) commit(d, 1, 0);
 }
 
 /* UAC: the remote tag, the remote target and the route set of the response that creates the
  * dialog; a 1xx creates the early dialog with the route set of the 1xx (12.1.2). */
 static void dlg_act_create_dialog(sipspec_dialog *d) {
   if (d->role == SIPSPEC_DIALOG_ROLE_UAS) return; /* everything came from the INVITE */
-  dlg_pending *p = d->cur ? d->cur->pend : NULL;
+  dlg_pending *p = cur_of(d) ? cur_of(d)->pend : NULL;
   if (!p) return;
   sipspec_span v[S_ROUTES];
   unsigned lent = strs_get(d, v);
   if (p->remote_tag.len) v[S_REMOTE_TAG] = p->remote_tag;
   if (p->target.p) v[S_TARGET] = p->target;
   int rc = strs_set(d, v, lent, lent_local(d), p->routes, p->n_routes);
-  if (rc) d->cur->act_err = rc;
+  if (rc) cur_of(d)->act_err = rc;
 }
 
 static void dlg_act_send_ack(sipspec_dialog *d) {
   sipspec_dialog_fields o;
-  uint32_t cseq = d->cur->msg ? sipspec_msg_cseq(d->cur->msg) : d->local_cseq;
+  uint32_t cseq = cur_of(d)->msg ? sipspec_msg_cseq(cur_of(d)->msg) : d->local_cseq;
   int rc = request_fields(d, "ACK", cseq, NULL, NULL, NULL, 0, &o);
   /* 13.2.2.4: the ACK for a 2xx goes outside any transaction: its text, written here. */
   size_t len = 0, cap = rc ? 0 : sipspec_request_fields_cap(&o.f);
@@ -521,66 +557,66 @@ static void dlg_act_send_ack(sipspec_dialog *d) {
   sipspec_dialog_fields_free(&o);
   if (rc) {
     free(ack);
-    d->cur->act_err = rc;
+    cur_of(d)->act_err = rc;
     return;
   }
-  if (d->cb.send_ack) d->cb.send_ack(d, ack, len, sipspec_dialog_next_hop(d), d->cb.user);
+  if (d->cb->send_ack) d->cb->send_ack(d, ack, len, sipspec_dialog_next_hop(d), user_of(d));
   free(ack);
 }
 
 static void send_request(sipspec_dialog *d) {
-  const sipspec_dialog_req *r = d->cur->req;
+  const sipspec_dialog_req *r = cur_of(d)->req;
   sipspec_dialog_fields o;
   if (!r) return;
-  d->cur->cseq = ++d->local_cseq;
-  if (!strcmp(r->method, "INVITE")) d->refresh_cseq = d->cur->cseq;
-  int rc = request_fields(d, r->method, d->cur->cseq, r->headers, r->content_type, r->body, r->body_len, &o);
+  cur_of(d)->cseq = ++d->local_cseq;
+  if (!strcmp(r->method, "INVITE")) d->refresh_cseq = cur_of(d)->cseq;
+  int rc = request_fields(d, r->method, cur_of(d)->cseq, r->headers, r->content_type, r->body, r->body_len, &o);
   if (rc) {
     sipspec_dialog_fields_free(&o);
-    d->cur->act_err = rc;
+    cur_of(d)->act_err = rc;
     return;
   }
-  if (d->cur->ev == SIPSPEC_EV_TU_BYE) d->bye_sent = 1;
-  if (d->cb.send_request) d->cb.send_request(d, &o.f, sipspec_dialog_next_hop(d), d->cb.user);
+  if (cur_of(d)->ev == SIPSPEC_EV_TU_BYE) d->bye_sent = 1;
+  if (d->cb->send_request) d->cb->send_request(d, &o.f, sipspec_dialog_next_hop(d), user_of(d));
   sipspec_dialog_fields_free(&o);
 }
 
 int sipspec_dialog_rebuild_request(sipspec_dialog *d, sipspec_dialog_fields *out) {
   if (!d || !out) return SIPSPEC_E_INVAL;
   memset(out, 0, sizeof *out);
-  if (!d->cur) return SIPSPEC_E_STATE;
-  const sipspec_dialog_req *r = d->cur->req;
-  if (!r || !d->cur->cseq) return SIPSPEC_E_STATE;
-  return request_fields(d, r->method, d->cur->cseq, r->headers, r->content_type, r->body, r->body_len, out);
+  if (!cur_of(d)) return SIPSPEC_E_STATE;
+  const sipspec_dialog_req *r = cur_of(d)->req;
+  if (!r || !cur_of(d)->cseq) return SIPSPEC_E_STATE;
+  return request_fields(d, r->method, cur_of(d)->cseq, r->headers, r->content_type, r->body, r->body_len, out);
 }
 
 static void dlg_act_check_remote_cseq(sipspec_dialog *d) {
-  uint32_t n = d->cur->msg ? sipspec_msg_cseq(d->cur->msg) : 0;
+  uint32_t n = cur_of(d)->msg ? sipspec_msg_cseq(cur_of(d)->msg) : 0;
   /* 12.2.2: lower than the remote sequence number: out of order, 500. */
   if (d->remote_cseq && n < d->remote_cseq) {
-    d->cur->cseq_refused = 1;
-    if (d->cb.respond) d->cb.respond(d, d->cur->msg, 500, "CSeq Out of Order", d->cb.user);
+    cur_of(d)->cseq_refused = 1;
+    if (d->cb->respond) d->cb->respond(d, cur_of(d)->msg, 500, "CSeq Out of Order", user_of(d));
     return;
   }
   d->remote_cseq = n;
 }
 
 static void dlg_act_pass_to_tu(sipspec_dialog *d) {
-  if (d->cur->cseq_refused || !d->cur->msg) return;
-  if (d->cb.on_request) d->cb.on_request(d, d->cur->msg, d->cb.user);
+  if (cur_of(d)->cseq_refused || !cur_of(d)->msg) return;
+  if (d->cb->on_request) d->cb->on_request(d, cur_of(d)->msg, user_of(d));
 }
 
 static void dlg_act_answer_200(sipspec_dialog *d) {
-  if (d->cur->msg) {
-    uint32_t n = sipspec_msg_cseq(d->cur->msg);
+  if (cur_of(d)->msg) {
+    uint32_t n = sipspec_msg_cseq(cur_of(d)->msg);
     if (n > d->remote_cseq) d->remote_cseq = n;
   }
-  if (d->cb.respond) d->cb.respond(d, d->cur->msg, 200, "OK", d->cb.user);
+  if (d->cb->respond) d->cb->respond(d, cur_of(d)->msg, 200, "OK", user_of(d));
 }
 
 static void dlg_act_report_terminated(sipspec_dialog *d) {
   sipspec_dialog_end why;
-  switch (d->cur->ev) {
+  switch (cur_of(d)->ev) {
   case SIPSPEC_EV_TU_BYE: why = SIPSPEC_DIALOG_END_BYE_SENT; break;
   case SIPSPEC_EV_RX_BYE: why = SIPSPEC_DIALOG_END_BYE_RECEIVED; break;
   case SIPSPEC_EV_RX_481_408: why = SIPSPEC_DIALOG_END_481_408; break;
@@ -588,7 +624,7 @@ static void dlg_act_report_terminated(sipspec_dialog *d) {
   case SIPSPEC_EV_TRANSPORT_ERR: why = SIPSPEC_DIALOG_END_TRANSPORT; break;
   default: why = SIPSPEC_DIALOG_END_FAILED; break;
   }
-  if (d->cb.on_terminated) d->cb.on_terminated(d, why, d->cb.user);
+  if (d->cb->on_terminated) d->cb->on_terminated(d, why, user_of(d));
 }
 
 /* send_in_dialog_request and send_bye send the request the TU prepared (RFC 3261 12.2.1.1). */
@@ -604,11 +640,12 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 
 /* ---- feeding ------------------------------------------------------------------------------ */
 
-/* Feeds ev with f (the event's message, request, pending parts: the caller's) as d->cur. */
+/* Feeds f->ev with f (the event's message, request, pending parts: the caller's) as d's
+ * feed in progress (cur_of()). */
 static int feed_ctx(sipspec_dialog *d, dlg_feed *f) {
-  d->cur = f;
+  feed_push(d, f);
   int rc = sipspec_fsm_feed(&d->fsm, f->ev);
-  d->cur = NULL;
+  feed_pop(f);
   free(f->old);
   if (rc) return rc;
   if (f->act_err) return f->act_err;
@@ -624,7 +661,7 @@ static int feed(sipspec_dialog *d, int ev, const sipspec_msg *msg, const sipspec
 
 int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp) {
   if (!d || !resp || sipspec_msg_is_request(resp)) return SIPSPEC_E_INVAL;
-  if (d->cur) return SIPSPEC_E_STATE;
+  if (cur_of(d)) return SIPSPEC_E_STATE;
   int status = sipspec_msg_status(resp);
   /* UAS: only the 2xx to a re-INVITE it sent in the dialog (its ACK, the target refresh) */
   if (d->role != SIPSPEC_DIALOG_ROLE_UAC && (status < 200 || status >= 300)) return SIPSPEC_E_STATE;
@@ -656,14 +693,14 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
 
 int sipspec_dialog_tu_invite_response(sipspec_dialog *d, int status) {
   if (!d || status < 101 || status > 699) return SIPSPEC_E_INVAL;
-  if (d->cur || d->role != SIPSPEC_DIALOG_ROLE_UAS) return SIPSPEC_E_STATE;
+  if (cur_of(d) || d->role != SIPSPEC_DIALOG_ROLE_UAS) return SIPSPEC_E_STATE;
   int ev = status < 200 ? SIPSPEC_EV_TU_1XX : status < 300 ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_TU_300_699;
   return feed(d, ev, NULL, NULL);
 }
 
 int sipspec_dialog_rx_request(sipspec_dialog *d, const sipspec_msg *req) {
   if (!d || !req || !sipspec_msg_is_request(req)) return SIPSPEC_E_INVAL;
-  if (d->cur) return SIPSPEC_E_STATE;
+  if (cur_of(d)) return SIPSPEC_E_STATE;
   if (!sipspec_dialog_match_request(d, req)) return SIPSPEC_E_DIALOG_MISMATCH;
   if (!sipspec_msg_cseq(req)) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
   switch (sipspec_msg_method(req)) {
@@ -677,7 +714,7 @@ int sipspec_dialog_request(sipspec_dialog *d, const sipspec_dialog_req *r, uint3
   if (!d || !r || !r->method || !*r->method || !strcmp(r->method, "ACK") || !strcmp(r->method, "CANCEL"))
     return SIPSPEC_E_INVAL;
   if (strpbrk(r->method, " \t\r\n:")) return SIPSPEC_E_INVAL;
-  if (d->cur) return SIPSPEC_E_STATE;
+  if (cur_of(d)) return SIPSPEC_E_STATE;
   dlg_feed f = {0};
   f.ev = !strcmp(r->method, "BYE") ? SIPSPEC_EV_TU_BYE : SIPSPEC_EV_TU_REQUEST, f.req = r;
   int rc = feed_ctx(d, &f);
@@ -688,7 +725,7 @@ int sipspec_dialog_request(sipspec_dialog *d, const sipspec_dialog_req *r, uint3
 int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *cseq) {
   if (cseq) *cseq = 0;
   if (!d) return SIPSPEC_E_INVAL;
-  if (d->cur || !d->bye_sent) return SIPSPEC_E_STATE;
+  if (cur_of(d) || !d->bye_sent) return SIPSPEC_E_STATE;
   if (headers && strstr(headers, "\r\n\r\n")) return SIPSPEC_E_INVAL;
   /* 22.2: a new request (CSeq + 1, new branch) to where the first BYE went; the dialog
    * stays Terminated (TU_BYE took it there), nothing is fed. */
@@ -702,9 +739,9 @@ int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *c
   d->local_cseq = n;
   if (cseq) *cseq = n;
   dlg_feed f = {0}; /* nothing is fed: the callback sees a dialog that is busy */
-  d->cur = &f;
-  if (d->cb.send_request) d->cb.send_request(d, &o.f, sipspec_dialog_next_hop(d), d->cb.user);
-  d->cur = NULL;
+  feed_push(d, &f);
+  if (d->cb->send_request) d->cb->send_request(d, &o.f, sipspec_dialog_next_hop(d), user_of(d));
+  feed_pop(&f);
   free(f.old);
   sipspec_dialog_fields_free(&o);
   return SIPSPEC_OK;
@@ -712,20 +749,20 @@ int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *c
 
 int sipspec_dialog_rx_request_response(sipspec_dialog *d, int status) {
   if (!d) return SIPSPEC_E_INVAL;
-  if (d->cur) return SIPSPEC_E_STATE;
+  if (cur_of(d)) return SIPSPEC_E_STATE;
   if (status != 481 && status != 408) return SIPSPEC_E_FSM_IGNORED;
   return feed(d, SIPSPEC_EV_RX_481_408, NULL, NULL);
 }
 
 int sipspec_dialog_txn_timeout(sipspec_dialog *d) {
   if (!d) return SIPSPEC_E_INVAL;
-  if (d->cur) return SIPSPEC_E_STATE;
+  if (cur_of(d)) return SIPSPEC_E_STATE;
   return feed(d, SIPSPEC_EV_TXN_TIMEOUT, NULL, NULL);
 }
 
 int sipspec_dialog_transport_error(sipspec_dialog *d) {
   if (!d) return SIPSPEC_E_INVAL;
-  if (d->cur) return SIPSPEC_E_STATE;
+  if (cur_of(d)) return SIPSPEC_E_STATE;
   return feed(d, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
 }
 

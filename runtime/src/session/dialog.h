@@ -164,14 +164,14 @@ int sipspec_dialog_create_uac_fields(const sipspec_dialog_uac_fields *f, const s
 int sipspec_dialog_create_uas(const sipspec_msg *invite, const char *local_tag,
                               const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
                               sipspec_dialog **out);
-/* As sipspec_dialog_create_uas(), but local and its strings (via, contact, headers) are not
- * copied: the dialog keeps the pointer local, and *local and its strings must stay as they
- * are while it lives (a server's, the same for all its dialogs: issue 16, the bytes a held
- * dialog keeps). sipspec_dialog_set_via() and _set_contact() copy their strings all the
- * same. */
+/* As sipspec_dialog_create_uas(), but local, its strings (via, contact, headers) and cb
+ * are not copied: the dialog keeps the pointers local and cb, and what they point to must
+ * stay as it is while it lives (a server's, the same for all its dialogs: issue 16, the
+ * bytes a held dialog keeps); cb->user is not used: the callbacks get user.
+ * sipspec_dialog_set_via() and _set_contact() copy their strings all the same. */
 int sipspec_dialog_create_uas_shared(const sipspec_msg *invite, const char *local_tag,
                                      const sipspec_dialog_local *local, const sipspec_dialog_callbacks *cb,
-                                     sipspec_dialog **out);
+                                     void *user, sipspec_dialog **out);
 void sipspec_dialog_destroy(sipspec_dialog *d);
 
 /* Replaces the Via (without branch) of later requests, e.g. after a transport switch.
