@@ -52,14 +52,14 @@ typedef struct dlg_feed {
 } dlg_feed;
 
 /* The dialog's strings, kept in one block (issue 16: one allocation, not one per string):
- * each NUL-terminated at the offset off[] gives it (DLG_ABSENT: none), the route set after
- * them (n_routes strings one after another, from off[S_ROUTES]). A string the owner lends
- * (sipspec_dialog_create_uas_shared(): the Via, Contact and header lines, the same for all
- * of a server's dialogs) is kept as the pointer to the owner's sipspec_dialog_local (once
- * for all of them), at an offset marked DLG_BORROWED. */
+ * each NUL-terminated, the Call-ID at 0, the others at the offset off[] gives them
+ * (DLG_ABSENT: none), the route set after the last of them (n_routes strings one after
+ * another), then, when the owner lends strings (sipspec_dialog_create_uas_shared(): the
+ * Via, Contact and header lines, the same for all of a server's dialogs), the pointer to
+ * its sipspec_dialog_local, at the offset their off[] gives, marked DLG_BORROWED. */
 enum {
   S_CALL_ID, S_LOCAL_TAG, S_REMOTE_TAG, S_LOCAL_URI, S_REMOTE_URI, S_TARGET, S_VIA, S_CONTACT, S_HEADERS,
-  S_ACK_HEADERS, S_ROUTES, S_N
+  S_ACK_HEADERS, S_ROUTES
 };
 #define DLG_ABSENT UINT16_MAX
 #define DLG_BORROWED 0x8000u /* the block holds the owner's sipspec_dialog_local pointer there */
@@ -76,11 +76,9 @@ struct sipspec_dialog {
   char *str;                    /* the strings block */
   uint32_t local_cseq, remote_cseq;
   uint32_t refresh_cseq;        /* CSeq of the last re-INVITE sent (target refresh), 0: none */
-  uint16_t off[S_N];
-  uint8_t role;                 /* sipspec_dialog_role */
+  uint16_t off[S_ROUTES - 1];   /* of the strings after the Call-ID */
   uint8_t n_routes;
-  uint8_t bye_sent;             /* send_bye handed out our BYE (sipspec_dialog_bye_again) */
-  uint8_t shared;               /* sipspec_dialog_create_uas_shared() */
+  uint8_t flags;                /* DLG_UAS, DLG_BYE_SENT, DLG_SHARED */
   void *tail[];                 /* shared: the user pointer; else the callbacks' copy */
 };
 
@@ -103,14 +101,28 @@ static void feed_push(sipspec_dialog *d, dlg_feed *f) {
 
 static void feed_pop(dlg_feed *f) { dlg_feeds = f->outer; }
 
-static void *user_of(const sipspec_dialog *d) { return d->shared ? d->tail[0] : d->cb->user; }
+#define DLG_UAS 1u      /* the role is SIPSPEC_DIALOG_ROLE_UAS */
+#define DLG_BYE_SENT 2u /* send_bye handed out our BYE (sipspec_dialog_bye_again) */
+#define DLG_SHARED 4u   /* sipspec_dialog_create_uas_shared() */
+
+static void *user_of(const sipspec_dialog *d) { return d->flags & DLG_SHARED ? d->tail[0] : d->cb->user; }
+
+static int is_uas(const sipspec_dialog *d) { return (d->flags & DLG_UAS) != 0; }
+
+/* Where string i is (DLG_ABSENT, or an offset, DLG_BORROWED for a lent one). */
+static unsigned off_of(const sipspec_dialog *d, int i) { return i == S_CALL_ID ? 0 : d->off[i - 1]; }
+
+static int lent_at(const sipspec_dialog *d, int i) {
+  unsigned o = off_of(d, i);
+  return o != DLG_ABSENT && (o & DLG_BORROWED);
+}
 
 /* ---- the strings block ----------------------------------------------------------------- */
 
 static const char dlg_empty[] = "";
 
 static const char *str_at(const sipspec_dialog *d, int i) {
-  unsigned o = d->off[i];
+  unsigned o = off_of(d, i);
   if (o == DLG_ABSENT) return NULL;
   if (!(o & DLG_BORROWED)) return d->str + o;
   const sipspec_dialog_local *l;
@@ -122,8 +134,17 @@ static const char *str_at(const sipspec_dialog *d, int i) {
 static const sipspec_dialog_local *lent_local(const sipspec_dialog *d) {
   const sipspec_dialog_local *l = NULL;
   for (int i = S_VIA; i <= S_HEADERS && !l; i++)
-    if (d->off[i] != DLG_ABSENT && (d->off[i] & DLG_BORROWED)) memcpy(&l, d->str + (d->off[i] & DLG_BLOCK_MAX), sizeof l);
+    if (lent_at(d, i)) memcpy(&l, d->str + (off_of(d, i) & DLG_BLOCK_MAX), sizeof l);
   return l;
+}
+
+/* The first route: after the string the block holds last. */
+static const char *routes_at(const sipspec_dialog *d) {
+  int last = S_CALL_ID;
+  for (int i = 1; i < S_ROUTES; i++)
+    if (off_of(d, i) != DLG_ABSENT && !lent_at(d, i) && off_of(d, i) > off_of(d, last)) last = i;
+  const char *p = d->str + off_of(d, last);
+  return p + strlen(p) + 1;
 }
 
 static sipspec_span zspan(const char *z) {
@@ -136,14 +157,14 @@ static unsigned strs_get(const sipspec_dialog *d, sipspec_span *v) {
   unsigned lent = 0;
   for (int i = 0; i < S_ROUTES; i++) {
     v[i] = zspan(str_at(d, i));
-    if (d->off[i] != DLG_ABSENT && (d->off[i] & DLG_BORROWED)) lent |= 1u << i;
+    if (lent_at(d, i)) lent |= 1u << i;
   }
   return lent;
 }
 
 /* The route set as it is, into r (DLG_MAX_ROUTES spans). */
 static size_t routes_get(const sipspec_dialog *d, sipspec_span *r) {
-  const char *p = d->str + d->off[S_ROUTES];
+  const char *p = routes_at(d);
   for (size_t i = 0; i < d->n_routes; i++) {
     r[i] = zspan(p);
     p += r[i].len + 1;
@@ -159,6 +180,8 @@ static size_t routes_get(const sipspec_dialog *d, sipspec_span *r) {
 static int strs_set(sipspec_dialog *d, const sipspec_span *v, unsigned lent, const sipspec_dialog_local *local,
                     const sipspec_span *routes, size_t n) {
   if (!local) lent = 0;
+  lent &= ~1u; /* the Call-ID is always the dialog's own, at 0 */
+  if (!v[S_CALL_ID].p) return SIPSPEC_E_INVAL;
   size_t total = lent ? sizeof local : 0;
   for (int i = 0; i < S_ROUTES; i++)
     if (v[i].p && !(lent & (1u << i))) total += v[i].len + 1;
@@ -166,19 +189,11 @@ static int strs_set(sipspec_dialog *d, const sipspec_span *v, unsigned lent, con
   if (total > DLG_BLOCK_MAX || n > DLG_MAX_ROUTES) return SIPSPEC_E_RANGE;
   char *b = malloc(total ? total : 1);
   if (!b) return SIPSPEC_E_NOMEM;
-  uint16_t off[S_N];
+  uint16_t off[S_ROUTES];
   size_t w = 0;
-  if (lent) { /* first: the owner's local, for the strings it lends */
-    memcpy(b, &local, sizeof local);
-    w = sizeof local;
-  }
-  for (int i = 0; i <= S_ROUTES; i++) {
-    off[i] = i < S_ROUTES && !v[i].p ? DLG_ABSENT : (uint16_t)w;
-    if (i == S_ROUTES || !v[i].p) continue;
-    if (lent & (1u << i)) {
-      off[i] = DLG_BORROWED; /* at 0 */
-      continue;
-    }
+  for (int i = 0; i < S_ROUTES; i++) {
+    off[i] = !v[i].p ? DLG_ABSENT : (uint16_t)w;
+    if (!v[i].p || lent & (1u << i)) continue;
     memcpy(b + w, v[i].p, v[i].len);
     b[w + v[i].len] = '\0';
     w += v[i].len + 1;
@@ -188,13 +203,18 @@ static int strs_set(sipspec_dialog *d, const sipspec_span *v, unsigned lent, con
     b[w + routes[i].len] = '\0';
     w += routes[i].len + 1;
   }
+  if (lent) { /* last: the owner's local, for the strings it lends */
+    for (int i = 0; i < S_ROUTES; i++)
+      if (lent & (1u << i) && v[i].p) off[i] = (uint16_t)(DLG_BORROWED | w);
+    memcpy(b + w, &local, sizeof local);
+  }
   dlg_feed *f = cur_of(d);
   if (f && !f->old) f->old = d->str;
   else free(d->str);
   d->str = b;
-  memcpy(d->off, off, sizeof off);
+  memcpy(d->off, off + 1, sizeof d->off);
   d->n_routes = (uint8_t)n;
-  d->id.call_id = str_at(d, S_CALL_ID) ? str_at(d, S_CALL_ID) : dlg_empty;
+  d->id.call_id = d->str;
   d->id.local_tag = str_at(d, S_LOCAL_TAG) ? str_at(d, S_LOCAL_TAG) : dlg_empty;
   d->id.remote_tag = str_at(d, S_REMOTE_TAG) ? str_at(d, S_REMOTE_TAG) : dlg_empty;
   return SIPSPEC_OK;
@@ -296,8 +316,7 @@ static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
   /* shared: the owner's callbacks, the user pointer after the struct; else their copy */
   sipspec_dialog *d = calloc(1, sizeof *d + (borrow ? sizeof(void *) : sizeof *cb));
   if (!d) return SIPSPEC_E_NOMEM;
-  d->role = (uint8_t)role;
-  d->shared = (uint8_t)(borrow != 0);
+  d->flags = (uint8_t)((role == SIPSPEC_DIALOG_ROLE_UAS ? DLG_UAS : 0) | (borrow ? DLG_SHARED : 0));
   if (borrow) {
     d->cb = cb ? cb : &none;
     d->tail[0] = user;
@@ -431,7 +450,7 @@ static int route_is_loose(const char *uri) {
 }
 
 const char *sipspec_dialog_next_hop(const sipspec_dialog *d) {
-  if (d->n_routes) return d->str + d->off[S_ROUTES];
+  if (d->n_routes) return routes_at(d);
   return sipspec_dialog_remote_target(d);
 }
 
@@ -529,7 +548,7 @@ static void dlg_act_refresh_remote_target(sipspec_dialog *d) {
 /* UAC: the remote tag, the remote target and the route set of the response that creates the
  * dialog; a 1xx creates the early dialog with the route set of the 1xx (12.1.2). */
 static void dlg_act_create_dialog(sipspec_dialog *d) {
-  if (d->role == SIPSPEC_DIALOG_ROLE_UAS) return; /* everything came from the INVITE */
+  if (is_uas(d)) return; /* everything came from the INVITE */
   dlg_pending *p = cur_of(d) ? cur_of(d)->pend : NULL;
   if (!p) return;
   sipspec_span v[S_ROUTES];
@@ -576,7 +595,7 @@ static void send_request(sipspec_dialog *d) {
     cur_of(d)->act_err = rc;
     return;
   }
-  if (cur_of(d)->ev == SIPSPEC_EV_TU_BYE) d->bye_sent = 1;
+  if (cur_of(d)->ev == SIPSPEC_EV_TU_BYE) d->flags |= DLG_BYE_SENT;
   if (d->cb->send_request) d->cb->send_request(d, &o.f, sipspec_dialog_next_hop(d), user_of(d));
   sipspec_dialog_fields_free(&o);
 }
@@ -664,7 +683,7 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
   if (cur_of(d)) return SIPSPEC_E_STATE;
   int status = sipspec_msg_status(resp);
   /* UAS: only the 2xx to a re-INVITE it sent in the dialog (its ACK, the target refresh) */
-  if (d->role != SIPSPEC_DIALOG_ROLE_UAC && (status < 200 || status >= 300)) return SIPSPEC_E_STATE;
+  if (is_uas(d) && (status < 200 || status >= 300)) return SIPSPEC_E_STATE;
   sipspec_addr to;
   if (sipspec_msg_cseq_method(resp) != SIPSPEC_METHOD_INVITE || sipspec_msg_to(resp, &to) != SIPSPEC_OK)
     return SIPSPEC_E_DIALOG_BAD_MESSAGE;
@@ -693,7 +712,7 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
 
 int sipspec_dialog_tu_invite_response(sipspec_dialog *d, int status) {
   if (!d || status < 101 || status > 699) return SIPSPEC_E_INVAL;
-  if (cur_of(d) || d->role != SIPSPEC_DIALOG_ROLE_UAS) return SIPSPEC_E_STATE;
+  if (cur_of(d) || !is_uas(d)) return SIPSPEC_E_STATE;
   int ev = status < 200 ? SIPSPEC_EV_TU_1XX : status < 300 ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_TU_300_699;
   return feed(d, ev, NULL, NULL);
 }
@@ -725,7 +744,7 @@ int sipspec_dialog_request(sipspec_dialog *d, const sipspec_dialog_req *r, uint3
 int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *cseq) {
   if (cseq) *cseq = 0;
   if (!d) return SIPSPEC_E_INVAL;
-  if (cur_of(d) || !d->bye_sent) return SIPSPEC_E_STATE;
+  if (cur_of(d) || !(d->flags & DLG_BYE_SENT)) return SIPSPEC_E_STATE;
   if (headers && strstr(headers, "\r\n\r\n")) return SIPSPEC_E_INVAL;
   /* 22.2: a new request (CSeq + 1, new branch) to where the first BYE went; the dialog
    * stays Terminated (TU_BYE took it there), nothing is fed. */
@@ -785,7 +804,9 @@ int sipspec_dialog_match_response(const sipspec_dialog *d, const sipspec_msg *re
 }
 
 const sipspec_dialog_idref *sipspec_dialog_id_get(const sipspec_dialog *d) { return &d->id; }
-sipspec_dialog_role sipspec_dialog_role_get(const sipspec_dialog *d) { return (sipspec_dialog_role)d->role; }
+sipspec_dialog_role sipspec_dialog_role_get(const sipspec_dialog *d) {
+  return is_uas(d) ? SIPSPEC_DIALOG_ROLE_UAS : SIPSPEC_DIALOG_ROLE_UAC;
+}
 int sipspec_dialog_state(const sipspec_dialog *d) { return sipspec_fsm_state(&d->fsm); }
 const char *sipspec_dialog_state_name(const sipspec_dialog *d) { return sipspec_fsm_state_name(&d->fsm); }
 uint32_t sipspec_dialog_local_cseq(const sipspec_dialog *d) { return d->local_cseq; }
@@ -799,7 +820,7 @@ const char *sipspec_dialog_remote_target(const sipspec_dialog *d) {
 size_t sipspec_dialog_route_count(const sipspec_dialog *d) { return d->n_routes; }
 const char *sipspec_dialog_route(const sipspec_dialog *d, size_t i) {
   if (i >= d->n_routes) return NULL;
-  const char *p = d->str + d->off[S_ROUTES];
+  const char *p = routes_at(d);
   while (i--) p += strlen(p) + 1;
   return p;
 }
