@@ -205,117 +205,6 @@ static void dlg_on_terminated(sipspec_dialog *d, sipspec_dialog_end why, void *u
   srv_event(srv, SIPSPEC_SERVER_ENDED, call_id(c), c->ended_status);
 }
 
-/* ---- the BYE the server sends (15.1.1) ----------------------------------------------- */
-
-static void bye_failed(sipspec_tsx *t, void *user) {
-  sipspec_server *srv = user;
-  (void)t;
-  srv->tel.sipByeAcksMissing++;
-}
-
-/* ---- our session refresh (RFC 4028 9, 10) ----------------------------------------------- */
-
-/* The final response to our refresh (the first one of its CSeq) is the chart's event: a 2xx
- * by its Session-Expires (7.2, from our side as the UAC of the refresh: refresher=uac is
- * us), 408/481, another status. Every 2xx to a re-INVITE is acknowledged by the dialog
- * (RFC 3261 13.2.2.4). */
-static void refresh_response(sipspec_tsx *t, const sipspec_msg *resp, void *user) {
-  srv_call *c = user;
-  int status = sipspec_msg_status(resp);
-  (void)t;
-  if (status < 200) return;
-  if (status < 300 && sipspec_msg_cseq_method(resp) == SIPSPEC_METHOD_INVITE)
-    (void)sipspec_dialog_rx_invite_response(c->dlg, resp); /* send_ack: dlg_send_ack */
-  srv_call_ext *x = c->ext;
-  if (!x || !x->refresh_cseq || sipspec_msg_cseq(resp) != x->refresh_cseq) return;
-  x->refresh_cseq = 0;
-  x->refresh_status = status;
-  int ev = status == 408 || status == 481 ? SIPSPEC_EV_RX_481_408 : SIPSPEC_EV_RX_300_699;
-  if (status < 300) {
-    int r;
-    unsigned se = sipspec_msg_session_expires(resp, &r);
-    if (!se) ev = SIPSPEC_EV_SE_NONE;
-    else {
-      x->se_uas = r != 's'; /* no parameter: as refresher=uac (7.2) */
-      x->se_interval = se; /* our next 2xx's lines: srv_call_timer_lines() */
-      ev = x->se_uas ? SIPSPEC_EV_SE_US : SIPSPEC_EV_SE_PEER;
-    }
-  }
-  (void)post(c, ev, NULL, NULL);
-}
-
-static void refresh_timeout(sipspec_tsx *t, void *user) {
-  srv_call *c = user;
-  (void)t;
-  if (!c->ext || !c->ext->refresh_cseq) return;
-  c->ext->refresh_cseq = 0;
-  c->ext->refresh_status = 408;
-  (void)post(c, SIPSPEC_EV_TXN_TIMEOUT, NULL, NULL);
-}
-
-static void refresh_transport_error(sipspec_tsx *t, int code, void *user) {
-  (void)code;
-  refresh_timeout(t, user);
-}
-
-static void refresh_terminated(sipspec_tsx *t, void *user) {
-  srv_call *c = user;
-  if (c->ext && c->ext->refresh_tsx == t) c->ext->refresh_tsx = NULL;
-}
-
-static void detach_refresh(srv_call *c) {
-  srv_call_ext *x = c->ext;
-  if (!x) return;
-  if (x->refresh_tsx) sipspec_tsx_set_callbacks(x->refresh_tsx, NULL);
-  x->refresh_tsx = NULL;
-  x->refresh_cseq = 0;
-}
-
-/* send_ack: the ACK of the client's 2xx to our re-INVITE, where the re-INVITE went. */
-static void dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *next_hop, void *user) {
-  srv_call *c = user;
-  (void)d, (void)next_hop;
-  if (!c->ext) return; /* no re-INVITE of ours went out */
-  sipspec_sockaddr dest = ip_addr_get(&c->ext->req_dest);
-  (void)sipspec_tsx_layer_send(c->srv->layer, (sipspec_tp_kind)c->ext->req_kind, &dest, ack, len);
-}
-
-/* send_bye, send_in_dialog_request: the request the dialog built goes to the next hop
- * worked out before (our BYE: bye_dest; our refresh: req_dest). */
-static void dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *req, const char *next_hop, void *user) {
-  srv_call *c = user;
-  sipspec_server *srv = c->srv;
-  srv_call_ext *x = c->ext; /* set before the dialog was asked: srv_route_refresh, srv_route_next_hop */
-  (void)d, (void)next_hop;
-  if (!x) return;
-  if (!sipspec_span_eq(req->method, "BYE")) {
-    sipspec_tsx_callbacks rcb = {0};
-    rcb.on_response = refresh_response;
-    rcb.on_timeout = refresh_timeout;
-    rcb.on_transport_error = refresh_transport_error;
-    rcb.on_terminated = refresh_terminated;
-    rcb.user = c;
-    sipspec_tsx *t = NULL;
-    sipspec_sockaddr dest = ip_addr_get(&x->req_dest);
-    if (sipspec_tsx_client_start(srv->layer, (sipspec_tp_kind)x->req_kind, &dest, req, &rcb, &t) != SIPSPEC_OK) t = NULL;
-    x->refresh_tsx = t;
-    return;
-  }
-  sipspec_tsx_callbacks cb = {0};
-  cb.on_timeout = bye_failed;
-  /* no on_transport_error: a BYE the transport could not deliver (a refused connection, an
-   * ICMP port unreachable) is counted in sipTransportErrors by the layer, not as a BYE without
-   * a response (sipByeAcksMissing), as the client counts it (docs/cli.md, bye_reason) */
-  cb.user = srv;
-  sipspec_sockaddr dest = ip_addr_get(&x->bye_dest);
-  if (sipspec_tsx_client_start(srv->layer, (sipspec_tp_kind)x->bye_kind, &dest, req, &cb, NULL) == SIPSPEC_OK) {
-    srv->st.byes_sent++;
-    srv->tel.sipByeSent++;
-  } else {
-    srv->tel.sipByeAcksMissing++;
-  }
-}
-
 /* ---- the chart's actions (spec/uas_call.rl) ---------------------------------------------- */
 
 /* TU_START: the INVITE was accepted for an answer. */
@@ -519,7 +408,7 @@ static void call_act_send_refresh(srv_call *c) {
   sipspec_build_session_expires(&b, x->se_interval > min_se ? x->se_interval : min_se, 'c');
   sipspec_build_uint(&b, sipspec_span_z("Min-SE"), min_se);
   hdrs[b.err ? 0 : b.len] = '\0';
-  detach_refresh(c); /* a refresh whose final response came: its transaction is ours no more */
+  srv_call_detach_refresh(c); /* a refresh whose final response came: its transaction is ours no more */
   srv_route_refresh(c);
   sipspec_dialog_req r = {0};
   r.headers = hdrs;
@@ -606,7 +495,7 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 static void finish(srv_call *c) {
   if (c->ist && sipspec_tsx_last_status(c->ist) < 200) (void)srv_respond(c->srv, c->ist, 500, NULL, NULL, NULL, 0);
   host_timers_stop(&c->timers);
-  detach_refresh(c);
+  srv_call_detach_refresh(c);
   sipspec_uas_2xx_stop(&c->ok);
   detach_ist(c);
   srv_route_cancel(c);
@@ -645,6 +534,8 @@ static int post(srv_call *c, int ev, sipspec_tsx *t, const sipspec_msg *msg) {
   return rc;
 }
 
+void srv_call_post_event(srv_call *c, int ev) { (void)post(c, ev, NULL, NULL); }
+
 /* ---- the 2xx without its ACK, the INVITE's transaction ----------------------------------- */
 
 /* 64*T1 without the ACK (c->ok has stopped). */
@@ -681,7 +572,7 @@ static void watch_ist(srv_call *c, sipspec_tsx *t) {
 void srv_call_free(srv_call *c) {
   if (!c) return;
   host_timers_release(&c->timers);
-  detach_refresh(c);
+  srv_call_detach_refresh(c);
   sipspec_uas_2xx_stop(&c->ok);
   detach_ist(c);
   srv_route_cancel(c);
@@ -740,8 +631,8 @@ static srv_call *call_new(sipspec_server *srv, sipspec_tsx *t, const sipspec_msg
       *shared = (sipspec_dialog_local){srv->via[k], srv_call_shared_contact(c), srv->ua_line};
     }
     sipspec_dialog_local own = {via, shared->contact, shared->headers};
-    static const sipspec_dialog_callbacks shared_cb = {dlg_send_ack, dlg_send_request, dlg_respond, dlg_on_request,
-                                                       dlg_on_terminated, NULL};
+    static const sipspec_dialog_callbacks shared_cb = {srv_call_dlg_send_ack, srv_call_dlg_send_request, dlg_respond,
+                                                       dlg_on_request, dlg_on_terminated, NULL};
     sipspec_dialog_callbacks cb = shared_cb;
     cb.user = c;
     rc = !strcmp(shared->via, via)

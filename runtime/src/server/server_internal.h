@@ -6,6 +6,9 @@
  *                    sent again until the ACK (13.3.1.4), re-INVITE, BYE both ways; the
  *                    call's phases are the chart spec/uas_call.rl, the dialog a
  *                    sipspec_dialog (session/dialog.h, chart spec/dialog.rl)
+ *   server_call_answer.c  the answer, the Contact and the session timer a call grants
+ *   server_call_out.c     the requests a call sends in its dialog (our BYE, our refresh)
+ *                    and their responses
  *   server_route.c   where the requests of a dialog go (RFC 3261 12.2.1.1, 8.1.2, 18.2.2
  *                    and RFC 3263 4: the next hop, resolved; the flow behind a NAT)
  *   server_auth.c    Digest challenges and verification (RFC 3261 22)
@@ -229,6 +232,16 @@ void srv_call_shutdown(srv_call *c);
 void srv_call_free(srv_call *c);
 /* The next hop of c's BYE is known (server_route.c): build it through the dialog, send it. */
 void srv_call_route_ready(srv_call *c);
+/* Feeds event ev (no request) to c's chart, after the current one when it is busy. */
+void srv_call_post_event(srv_call *c, int ev);
+
+/* server_call_out.c */
+/* The dialog's send_ack and send_request callbacks (user: the call): the ACK of a 2xx to
+ * our re-INVITE, our BYE and our refresh, to the next hop worked out before. */
+void srv_call_dlg_send_ack(sipspec_dialog *d, const char *ack, size_t len, const char *next_hop, void *user);
+void srv_call_dlg_send_request(sipspec_dialog *d, const sipspec_request_fields *req, const char *next_hop, void *user);
+/* Our refresh's transaction is ours no more (its callbacks cleared). */
+void srv_call_detach_refresh(srv_call *c);
 
 /* server_route.c */
 /* 1 when the INVITE's top Via names another address than src, the one it came from (what

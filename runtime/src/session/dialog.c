@@ -4,9 +4,10 @@
  * callback dlg_act_<action> (create_dialog, update_remote_target, refresh_remote_target, send_ack,
  * send_in_dialog_request, send_bye, check_remote_cseq, pass_to_tu, answer_200,
  * report_terminated; the generated chart_dialog_actions.h declares them, and the build fails
- * when the chart names an action that has none) and keeps the dialog state they work on. What a message contributes (a response's To tag, Contact, Record-Route) is
- * checked and copied before the event is fed, so a bad message changes nothing and the
- * actions only commit prepared values. Messages are built with sipspec/msg.h's builder
+ * when the chart names an action that has none) and keeps the dialog state they work on.
+ * What a message contributes (a response's To tag, Contact, Record-Route) is checked and
+ * read before the event is fed, so a bad message changes nothing and the actions only
+ * commit prepared values; the strings a dialog keeps are in one block (dialog_str.c). Messages are built with sipspec/msg.h's builder
  * into malloc'd buffers handed to the owner's callbacks; nothing here touches a socket.
  */
 #include <assert.h>
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session/dialog.h"
+#include "session/dialog_internal.h"
 #include "sip/msg_internal.h"
 #include "session/tsx.h"
 #include "sipspec/chart_dialog.h"
@@ -22,211 +23,6 @@
 /* The chart's actions as typed callbacks (generated from spec/dialog.rl). */
 #include "chart_dialog_actions.h"
 #include "sipspec/fsm.h"
-
-#define DLG_MAX_ROUTES SIPSPEC_DIALOG_MAX_ROUTES
-
-/* What the response being fed contributes, read before the feed: spans into that response
- * (valid during the feed), committed by the actions. */
-typedef struct dlg_pending {
-  sipspec_span remote_tag;
-  sipspec_span target;                /* Contact URI; p NULL when none */
-  sipspec_span routes[DLG_MAX_ROUTES]; /* in the dialog's order */
-  size_t n_routes;
-  int has_routes;                     /* a 2xx: the route set is (re)computed (13.2.2.4) */
-} dlg_pending;
-
-/* The event being fed (or the BYE sent again), on the stack of the function that feeds it:
- * what the actions work on, and what they report. */
-typedef struct dlg_feed {
-  sipspec_dialog *d;
-  struct dlg_feed *outer;             /* the feed of another dialog further down the stack */
-  int ev;
-  const sipspec_msg *msg;
-  const sipspec_dialog_req *req;
-  dlg_pending *pend;                  /* sipspec_dialog_rx_invite_response(), else NULL */
-  uint32_t cseq;                      /* of the request send_request handed out */
-  int refresh_match;                  /* the 2xx being fed answers the last re-INVITE */
-  int cseq_refused;
-  int act_err;
-  char *old;                          /* the strings block a callback replaced (freed after) */
-} dlg_feed;
-
-/* The dialog's strings, kept in one block (issue 16: one allocation, not one per string):
- * each NUL-terminated, the Call-ID at 0, the others at the offset off[] gives them
- * (DLG_ABSENT: none), the route set after the last of them (n_routes strings one after
- * another), then, when the owner lends strings (sipspec_dialog_create_uas_shared(): the
- * Via, Contact and header lines, the same for all of a server's dialogs), the pointer to
- * its sipspec_dialog_local, at the offset their off[] gives, marked DLG_BORROWED. */
-enum {
-  S_CALL_ID, S_LOCAL_TAG, S_REMOTE_TAG, S_LOCAL_URI, S_REMOTE_URI, S_TARGET, S_VIA, S_CONTACT, S_HEADERS,
-  S_ACK_HEADERS, S_ROUTES
-};
-#define DLG_ABSENT UINT16_MAX
-#define DLG_BORROWED 0x8000u /* the block holds the owner's sipspec_dialog_local pointer there */
-#define DLG_BLOCK_MAX 0x7fffu
-
-/* What a dialog keeps lives as long as the dialog (issue 16: a held dialog's memory): the
- * chart, the callbacks, the CSeq numbers and the strings block; what a message being fed
- * contributes lives on the feeder's stack (dlg_feed, dlg_pending), found through the
- * thread's list of feeds in progress (cur_of()). */
-struct sipspec_dialog {
-  sipspec_fsm fsm;
-  const sipspec_dialog_callbacks *cb; /* the owner's (shared) or the copy in tail */
-  sipspec_dialog_idref id;      /* into str (dlg_empty for a remote tag not known yet) */
-  char *str;                    /* the strings block */
-  uint32_t local_cseq, remote_cseq;
-  uint32_t refresh_cseq;        /* CSeq of the last re-INVITE sent (target refresh), 0: none */
-  uint16_t off[S_ROUTES - 1];   /* of the strings after the Call-ID */
-  uint8_t n_routes;
-  uint8_t flags;                /* DLG_UAS, DLG_BYE_SENT, DLG_SHARED */
-  void *tail[];                 /* shared: the user pointer; else the callbacks' copy */
-};
-
-/* The feeds in progress on this thread, innermost first (feed_ctx(), nested when a callback
- * of one dialog feeds another). */
-static _Thread_local dlg_feed *dlg_feeds;
-
-/* d's feed in progress, or NULL (d is not busy). */
-static dlg_feed *cur_of(const sipspec_dialog *d) {
-  for (dlg_feed *f = dlg_feeds; f; f = f->outer)
-    if (f->d == d) return f;
-  return NULL;
-}
-
-static void feed_push(sipspec_dialog *d, dlg_feed *f) {
-  f->d = d;
-  f->outer = dlg_feeds;
-  dlg_feeds = f;
-}
-
-static void feed_pop(dlg_feed *f) { dlg_feeds = f->outer; }
-
-#define DLG_UAS 1u      /* the role is SIPSPEC_DIALOG_ROLE_UAS */
-#define DLG_BYE_SENT 2u /* send_bye handed out our BYE (sipspec_dialog_bye_again) */
-#define DLG_SHARED 4u   /* sipspec_dialog_create_uas_shared() */
-
-static void *user_of(const sipspec_dialog *d) { return d->flags & DLG_SHARED ? d->tail[0] : d->cb->user; }
-
-static int is_uas(const sipspec_dialog *d) { return (d->flags & DLG_UAS) != 0; }
-
-/* Where string i is (DLG_ABSENT, or an offset, DLG_BORROWED for a lent one). */
-static unsigned off_of(const sipspec_dialog *d, int i) { return i == S_CALL_ID ? 0 : d->off[i - 1]; }
-
-static int lent_at(const sipspec_dialog *d, int i) {
-  unsigned o = off_of(d, i);
-  return o != DLG_ABSENT && (o & DLG_BORROWED);
-}
-
-/* ---- the strings block ----------------------------------------------------------------- */
-
-static const char dlg_empty[] = "";
-
-static const char *str_at(const sipspec_dialog *d, int i) {
-  unsigned o = off_of(d, i);
-  if (o == DLG_ABSENT) return NULL;
-  if (!(o & DLG_BORROWED)) return d->str + o;
-  const sipspec_dialog_local *l;
-  memcpy(&l, d->str + (o & DLG_BLOCK_MAX), sizeof l);
-  return i == S_VIA ? l->via : i == S_CONTACT ? l->contact : l->headers;
-}
-
-/* The owner's strings the dialog borrows, or NULL. */
-static const sipspec_dialog_local *lent_local(const sipspec_dialog *d) {
-  const sipspec_dialog_local *l = NULL;
-  for (int i = S_VIA; i <= S_HEADERS && !l; i++)
-    if (lent_at(d, i)) memcpy(&l, d->str + (off_of(d, i) & DLG_BLOCK_MAX), sizeof l);
-  return l;
-}
-
-/* The first route: after the string the block holds last. */
-static const char *routes_at(const sipspec_dialog *d) {
-  int last = S_CALL_ID;
-  for (int i = 1; i < S_ROUTES; i++)
-    if (off_of(d, i) != DLG_ABSENT && !lent_at(d, i) && off_of(d, i) > off_of(d, last)) last = i;
-  const char *p = d->str + off_of(d, last);
-  return p + strlen(p) + 1;
-}
-
-static sipspec_span zspan(const char *z) {
-  sipspec_span s = {z, z ? strlen(z) : 0};
-  return s;
-}
-
-/* The strings as they are (p NULL: absent); the mask of those borrowed (bit i: v[i]). */
-static unsigned strs_get(const sipspec_dialog *d, sipspec_span *v) {
-  unsigned lent = 0;
-  for (int i = 0; i < S_ROUTES; i++) {
-    v[i] = zspan(str_at(d, i));
-    if (lent_at(d, i)) lent |= 1u << i;
-  }
-  return lent;
-}
-
-/* The route set as it is, into r (DLG_MAX_ROUTES spans). */
-static size_t routes_get(const sipspec_dialog *d, sipspec_span *r) {
-  const char *p = routes_at(d);
-  for (size_t i = 0; i < d->n_routes; i++) {
-    r[i] = zspan(p);
-    p += r[i].len + 1;
-  }
-  return d->n_routes;
-}
-
-/* The strings become v[0..S_ROUTES) (p NULL: absent; those of mask lent, among S_VIA,
- * S_CONTACT and S_HEADERS, borrowed from local: its pointer kept once) and the route set
- * routes[0..n), in a new block (the spans may point into the old one). Inside a callback
- * of d the old block stays until the feed is over: what the callback was handed points
- * into it. SIPSPEC_E_RANGE when they pass 32 KiB, SIPSPEC_E_NOMEM; then nothing changed. */
-static int strs_set(sipspec_dialog *d, const sipspec_span *v, unsigned lent, const sipspec_dialog_local *local,
-                    const sipspec_span *routes, size_t n) {
-  if (!local) lent = 0;
-  lent &= ~1u; /* the Call-ID is always the dialog's own, at 0 */
-  if (!v[S_CALL_ID].p) return SIPSPEC_E_INVAL;
-  size_t total = lent ? sizeof local : 0;
-  for (int i = 0; i < S_ROUTES; i++)
-    if (v[i].p && !(lent & (1u << i))) total += v[i].len + 1;
-  for (size_t i = 0; i < n; i++) total += routes[i].len + 1;
-  if (total > DLG_BLOCK_MAX || n > DLG_MAX_ROUTES) return SIPSPEC_E_RANGE;
-  char *b = malloc(total ? total : 1);
-  if (!b) return SIPSPEC_E_NOMEM;
-  uint16_t off[S_ROUTES];
-  size_t w = 0;
-  for (int i = 0; i < S_ROUTES; i++) {
-    off[i] = !v[i].p ? DLG_ABSENT : (uint16_t)w;
-    if (!v[i].p || lent & (1u << i)) continue;
-    memcpy(b + w, v[i].p, v[i].len);
-    b[w + v[i].len] = '\0';
-    w += v[i].len + 1;
-  }
-  for (size_t i = 0; i < n; i++) {
-    memcpy(b + w, routes[i].p, routes[i].len);
-    b[w + routes[i].len] = '\0';
-    w += routes[i].len + 1;
-  }
-  if (lent) { /* last: the owner's local, for the strings it lends */
-    for (int i = 0; i < S_ROUTES; i++)
-      if (lent & (1u << i) && v[i].p) off[i] = (uint16_t)(DLG_BORROWED | w);
-    memcpy(b + w, &local, sizeof local);
-  }
-  dlg_feed *f = cur_of(d);
-  if (f && !f->old) f->old = d->str;
-  else free(d->str);
-  d->str = b;
-  memcpy(d->off, off + 1, sizeof d->off);
-  d->n_routes = (uint8_t)n;
-  d->id.call_id = d->str;
-  d->id.local_tag = str_at(d, S_LOCAL_TAG) ? str_at(d, S_LOCAL_TAG) : dlg_empty;
-  d->id.remote_tag = str_at(d, S_REMOTE_TAG) ? str_at(d, S_REMOTE_TAG) : dlg_empty;
-  return SIPSPEC_OK;
-}
-
-/* One string replaced by a copy of s (p NULL: removed), the rest as it is. */
-static int str_set(sipspec_dialog *d, int i, sipspec_span s) {
-  sipspec_span v[S_ROUTES], r[DLG_MAX_ROUTES];
-  unsigned lent = strs_get(d, v) & ~(1u << i);
-  v[i] = s;
-  return strs_set(d, v, lent, lent_local(d), r, routes_get(d, r));
-}
 
 /* The route set from msg's Record-Route values (spans into msg), reversed for the UAC
  * (12.1.2), as received for the UAS (12.1.1). */
@@ -250,15 +46,6 @@ static int contact_uri(const sipspec_msg *m, sipspec_span *out) {
   if (sipspec_msg_value_count(m, SIPSPEC_H_CONTACT) == 0) return SIPSPEC_E_NOTFOUND;
   if (sipspec_msg_contact(m, 0, &a) != SIPSPEC_OK || a.star || !a.uri.len) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
   *out = a.uri;
-  return SIPSPEC_OK;
-}
-
-/* A Via value without branch, read with the Via rule: SIPSPEC_E_BUILD_VALUE when it is not
- * one with a transport and a host. */
-static int via_read(const char *via, size_t n, sipspec_via *v) {
-  if (!via || !n || n > UINT16_MAX || sipspec_via_parse((sipspec_span){via, n}, v) != SIPSPEC_OK || !v->transport.len ||
-      !v->host.len)
-    return SIPSPEC_E_BUILD_VALUE;
   return SIPSPEC_OK;
 }
 
@@ -298,7 +85,7 @@ static int dlg_check(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
   if (!call_id.len || !cseq || !from_tag.len || !from_uri.len || !to_uri.len) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
   if (call_id.len > SIPSPEC_DIALOG_CALL_ID_MAX || from_tag.len > SIPSPEC_DIALOG_TAG_MAX) return SIPSPEC_E_RANGE;
   sipspec_via via;
-  return via_read(local->via, strlen(local->via), &via);
+  return dlg_via_read(local->via, strlen(local->via), &via);
 }
 
 /* A dialog from an INVITE's Call-ID, From URI and tag, To URI and CSeq number (12.1.1,
@@ -337,10 +124,10 @@ static int dlg_alloc(sipspec_span call_id, sipspec_span from_uri, sipspec_span f
     v[S_REMOTE_URI] = from_uri;
     d->remote_cseq = cseq;
   }
-  v[S_VIA] = zspan(local->via);
-  v[S_CONTACT] = zspan(local->contact);
-  v[S_HEADERS] = zspan(local->headers);
-  rc = strs_set(d, v, borrow ? 1u << S_VIA | 1u << S_CONTACT | 1u << S_HEADERS : 0, local, routes, n_routes);
+  v[S_VIA] = dlg_zspan(local->via);
+  v[S_CONTACT] = dlg_zspan(local->contact);
+  v[S_HEADERS] = dlg_zspan(local->headers);
+  rc = dlg_strs_set(d, v, borrow ? 1u << S_VIA | 1u << S_CONTACT | 1u << S_HEADERS : 0, local, routes, n_routes);
   if (rc) {
     free(d);
     return rc;
@@ -365,7 +152,7 @@ int sipspec_dialog_create_uac_fields(const sipspec_dialog_uac_fields *f, const s
                                      const sipspec_dialog_callbacks *cb, sipspec_dialog **out) {
   if (!out || !f) return SIPSPEC_E_INVAL;
   sipspec_span v[S_ROUTES] = {{NULL, 0}};
-  return dlg_alloc(zspan(f->call_id), zspan(f->local_uri), zspan(f->local_tag), zspan(f->remote_uri), f->cseq,
+  return dlg_alloc(dlg_zspan(f->call_id), dlg_zspan(f->local_uri), dlg_zspan(f->local_tag), dlg_zspan(f->remote_uri), f->cseq,
                    SIPSPEC_DIALOG_ROLE_UAC, local, 0, cb, NULL, v, NULL, 0, out);
 }
 
@@ -392,7 +179,7 @@ static int create_uas(const sipspec_msg *invite, const char *local_tag, const si
   if (rc) return rc;
   sipspec_span v[S_ROUTES] = {{NULL, 0}}, routes[DLG_MAX_ROUTES];
   size_t n = 0;
-  v[S_LOCAL_TAG] = zspan(local_tag);
+  v[S_LOCAL_TAG] = dlg_zspan(local_tag);
   rc = contact_uri(invite, &v[S_TARGET]);
   if (rc == SIPSPEC_E_NOTFOUND) rc = SIPSPEC_E_DIALOG_BAD_MESSAGE; /* 8.1.1.8: INVITE needs one */
   if (!rc) rc = read_routes(invite, 0, routes, &n);
@@ -418,7 +205,7 @@ int sipspec_dialog_create_uas_shared(const sipspec_msg *invite, const char *loca
 
 void sipspec_dialog_destroy(sipspec_dialog *d) {
   if (!d) return;
-  assert(!cur_of(d));
+  assert(!dlg_cur_of(d));
   free(d->str);
   free(d);
 }
@@ -427,18 +214,18 @@ int sipspec_dialog_set_via(sipspec_dialog *d, const char *via) {
   if (!d || !via || !*via) return SIPSPEC_E_INVAL;
   sipspec_via v;
   size_t n = strlen(via);
-  if (via_read(via, n, &v)) return SIPSPEC_E_BUILD_VALUE;
-  return str_set(d, S_VIA, (sipspec_span){via, n});
+  if (dlg_via_read(via, n, &v)) return SIPSPEC_E_BUILD_VALUE;
+  return dlg_str_set(d, S_VIA, (sipspec_span){via, n});
 }
 
 int sipspec_dialog_set_contact(sipspec_dialog *d, const char *contact) {
   if (!d || !contact || !*contact) return SIPSPEC_E_INVAL;
-  return str_set(d, S_CONTACT, zspan(contact));
+  return dlg_str_set(d, S_CONTACT, dlg_zspan(contact));
 }
 
 int sipspec_dialog_set_ack_headers(sipspec_dialog *d, const char *headers) {
   if (!d) return SIPSPEC_E_INVAL;
-  return str_set(d, S_ACK_HEADERS, zspan(headers));
+  return dlg_str_set(d, S_ACK_HEADERS, dlg_zspan(headers));
 }
 
 /* ---- building requests (12.2.1.1) ------------------------------------------------------- */
@@ -450,7 +237,7 @@ static int route_is_loose(const char *uri) {
 }
 
 const char *sipspec_dialog_next_hop(const sipspec_dialog *d) {
-  if (d->n_routes) return routes_at(d);
+  if (d->n_routes) return dlg_routes_at(d);
   return sipspec_dialog_remote_target(d);
 }
 
@@ -465,35 +252,35 @@ void sipspec_dialog_fields_free(sipspec_dialog_fields *o) {
 static int request_fields(sipspec_dialog *d, const char *method, uint32_t cseq, const char *extra,
                           const char *ctype, const char *body, size_t body_len, sipspec_dialog_fields *o) {
   memset(o, 0, sizeof *o);
-  const char *target = str_at(d, S_TARGET), *via = str_at(d, S_VIA);
+  const char *target = dlg_str_at(d, S_TARGET), *via = dlg_str_at(d, S_VIA);
   if (!target) return SIPSPEC_E_STATE;
   sipspec_via v; /* the local Via as set (checked then): sent-protocol, sent-by, ;rport */
-  if (via_read(via, strlen(via), &v)) return SIPSPEC_E_BUILD_VALUE;
+  if (dlg_via_read(via, strlen(via), &v)) return SIPSPEC_E_BUILD_VALUE;
   sipspec_request_fields *f = &o->f;
   int rc = sipspec_tsx_new_branch(o->branch, sizeof o->branch);
   if (rc) return rc;
   sipspec_span routes[DLG_MAX_ROUTES];
-  size_t nr = routes_get(d, routes);
+  size_t nr = dlg_routes_get(d, routes);
   int strict = nr && !route_is_loose(routes[0].p);
-  f->method = zspan(method);
-  f->request_uri = strict ? routes[0] : zspan(target);
-  f->via = (sipspec_via_fields){v.transport, v.host, v.port > 0 ? v.port : 0, zspan(o->branch), v.rport >= 0, {NULL, 0}};
+  f->method = dlg_zspan(method);
+  f->request_uri = strict ? routes[0] : dlg_zspan(target);
+  f->via = (sipspec_via_fields){v.transport, v.host, v.port > 0 ? v.port : 0, dlg_zspan(o->branch), v.rport >= 0, {NULL, 0}};
   f->max_forwards = 70;
   size_t n = 0;
   for (size_t i = strict ? 1 : 0; i < nr; i++) o->routes[n++] = routes[i];
-  if (strict) o->routes[n++] = zspan(target); /* 12.2.1.1: the target last */
+  if (strict) o->routes[n++] = dlg_zspan(target); /* 12.2.1.1: the target last */
   f->routes = o->routes;
   f->n_routes = n;
-  f->from = (sipspec_addr_fields){{NULL, 0}, zspan(str_at(d, S_LOCAL_URI)), zspan(d->id.local_tag), {NULL, 0}};
-  f->to = (sipspec_addr_fields){{NULL, 0}, zspan(str_at(d, S_REMOTE_URI)), zspan(d->id.remote_tag), {NULL, 0}};
-  f->call_id = zspan(d->id.call_id);
+  f->from = (sipspec_addr_fields){{NULL, 0}, dlg_zspan(dlg_str_at(d, S_LOCAL_URI)), dlg_zspan(d->id.local_tag), {NULL, 0}};
+  f->to = (sipspec_addr_fields){{NULL, 0}, dlg_zspan(dlg_str_at(d, S_REMOTE_URI)), dlg_zspan(d->id.remote_tag), {NULL, 0}};
+  f->call_id = dlg_zspan(d->id.call_id);
   f->cseq = cseq;
   if (!strcmp(method, "INVITE")) { /* 12.2.1.1: a target refresh carries our Contact */
-    o->contact = (sipspec_addr_fields){{NULL, 0}, zspan(str_at(d, S_CONTACT)), {NULL, 0}, {NULL, 0}};
+    o->contact = (sipspec_addr_fields){{NULL, 0}, dlg_zspan(dlg_str_at(d, S_CONTACT)), {NULL, 0}, {NULL, 0}};
     f->contact = &o->contact;
   }
   /* The local header lines, the INVITE's credentials for an ACK (13.2.2.4), the TU's lines. */
-  const char *parts[3] = {str_at(d, S_HEADERS), !strcmp(method, "ACK") ? str_at(d, S_ACK_HEADERS) : NULL, extra};
+  const char *parts[3] = {dlg_str_at(d, S_HEADERS), !strcmp(method, "ACK") ? dlg_str_at(d, S_ACK_HEADERS) : NULL, extra};
   size_t len = 1;
   for (int i = 0; i < 3; i++) len += parts[i] ? strlen(parts[i]) : 0;
   if (len > 1) {
@@ -506,10 +293,10 @@ static int request_fields(sipspec_dialog *d, const char *method, uint32_t cseq, 
         w += k;
       }
     o->lines[w] = '\0';
-    f->extra_lines = zspan(o->lines);
+    f->extra_lines = dlg_zspan(o->lines);
   }
   if (ctype && body_len) {
-    f->content_type = zspan(ctype);
+    f->content_type = dlg_zspan(ctype);
     f->body = (sipspec_span){body, body_len};
   }
   return SIPSPEC_OK;
@@ -520,18 +307,18 @@ static int request_fields(sipspec_dialog *d, const char *method, uint32_t cseq, 
 /* The remote target and the route set a response being fed brought (each when it brought
  * one; routes: only when has_routes), committed in one step. */
 static void commit(sipspec_dialog *d, int target, int routes) {
-  dlg_pending *p = cur_of(d) ? cur_of(d)->pend : NULL;
+  dlg_pending *p = dlg_cur_of(d) ? dlg_cur_of(d)->pend : NULL;
   if (!p) return;
   target = target && p->target.p;
   routes = routes && p->has_routes;
   if (!target && !routes) return;
   sipspec_span v[S_ROUTES], r[DLG_MAX_ROUTES];
-  unsigned lent = strs_get(d, v);
-  size_t n = routes_get(d, r);
+  unsigned lent = dlg_strs_get(d, v);
+  size_t n = dlg_routes_get(d, r);
   if (target) v[S_TARGET] = p->target;
   if (routes) memcpy(r, p->routes, (n = p->n_routes) * sizeof *r);
-  int rc = strs_set(d, v, lent, lent_local(d), r, n);
-  if (rc) cur_of(d)->act_err = rc; /* the target and the route set stay as they were */
+  int rc = dlg_strs_set(d, v, lent, dlg_lent_local(d), r, n);
+  if (rc) dlg_cur_of(d)->act_err = rc; /* the target and the route set stay as they were */
 }
 
 /* Early: each 1xx/2xx with a Contact sets the remote target, and the 2xx sets the route set
@@ -542,26 +329,26 @@ static void dlg_act_update_remote_target(sipspec_dialog *d) { commit(d, 1, 1); }
  * target with its Contact before its ACK is built; copies of the 2xx to an earlier INVITE
  * change nothing, and the route set is never recomputed once confirmed. */
 static void dlg_act_refresh_remote_target(sipspec_dialog *d) {
-  if (cur_of(d) && cur_of(d)->refresh_match) commit(d, 1, 0);
+  if (dlg_cur_of(d) && dlg_cur_of(d)->refresh_match) commit(d, 1, 0);
 }
 
 /* UAC: the remote tag, the remote target and the route set of the response that creates the
  * dialog; a 1xx creates the early dialog with the route set of the 1xx (12.1.2). */
 static void dlg_act_create_dialog(sipspec_dialog *d) {
-  if (is_uas(d)) return; /* everything came from the INVITE */
-  dlg_pending *p = cur_of(d) ? cur_of(d)->pend : NULL;
+  if (dlg_is_uas(d)) return; /* everything came from the INVITE */
+  dlg_pending *p = dlg_cur_of(d) ? dlg_cur_of(d)->pend : NULL;
   if (!p) return;
   sipspec_span v[S_ROUTES];
-  unsigned lent = strs_get(d, v);
+  unsigned lent = dlg_strs_get(d, v);
   if (p->remote_tag.len) v[S_REMOTE_TAG] = p->remote_tag;
   if (p->target.p) v[S_TARGET] = p->target;
-  int rc = strs_set(d, v, lent, lent_local(d), p->routes, p->n_routes);
-  if (rc) cur_of(d)->act_err = rc;
+  int rc = dlg_strs_set(d, v, lent, dlg_lent_local(d), p->routes, p->n_routes);
+  if (rc) dlg_cur_of(d)->act_err = rc;
 }
 
 static void dlg_act_send_ack(sipspec_dialog *d) {
   sipspec_dialog_fields o;
-  uint32_t cseq = cur_of(d)->msg ? sipspec_msg_cseq(cur_of(d)->msg) : d->local_cseq;
+  uint32_t cseq = dlg_cur_of(d)->msg ? sipspec_msg_cseq(dlg_cur_of(d)->msg) : d->local_cseq;
   int rc = request_fields(d, "ACK", cseq, NULL, NULL, NULL, 0, &o);
   /* 13.2.2.4: the ACK for a 2xx goes outside any transaction: its text, written here. */
   size_t len = 0, cap = rc ? 0 : sipspec_request_fields_cap(&o.f);
@@ -576,66 +363,66 @@ static void dlg_act_send_ack(sipspec_dialog *d) {
   sipspec_dialog_fields_free(&o);
   if (rc) {
     free(ack);
-    cur_of(d)->act_err = rc;
+    dlg_cur_of(d)->act_err = rc;
     return;
   }
-  if (d->cb->send_ack) d->cb->send_ack(d, ack, len, sipspec_dialog_next_hop(d), user_of(d));
+  if (d->cb->send_ack) d->cb->send_ack(d, ack, len, sipspec_dialog_next_hop(d), dlg_user_of(d));
   free(ack);
 }
 
 static void send_request(sipspec_dialog *d) {
-  const sipspec_dialog_req *r = cur_of(d)->req;
+  const sipspec_dialog_req *r = dlg_cur_of(d)->req;
   sipspec_dialog_fields o;
   if (!r) return;
-  cur_of(d)->cseq = ++d->local_cseq;
-  if (!strcmp(r->method, "INVITE")) d->refresh_cseq = cur_of(d)->cseq;
-  int rc = request_fields(d, r->method, cur_of(d)->cseq, r->headers, r->content_type, r->body, r->body_len, &o);
+  dlg_cur_of(d)->cseq = ++d->local_cseq;
+  if (!strcmp(r->method, "INVITE")) d->refresh_cseq = dlg_cur_of(d)->cseq;
+  int rc = request_fields(d, r->method, dlg_cur_of(d)->cseq, r->headers, r->content_type, r->body, r->body_len, &o);
   if (rc) {
     sipspec_dialog_fields_free(&o);
-    cur_of(d)->act_err = rc;
+    dlg_cur_of(d)->act_err = rc;
     return;
   }
-  if (cur_of(d)->ev == SIPSPEC_EV_TU_BYE) d->flags |= DLG_BYE_SENT;
-  if (d->cb->send_request) d->cb->send_request(d, &o.f, sipspec_dialog_next_hop(d), user_of(d));
+  if (dlg_cur_of(d)->ev == SIPSPEC_EV_TU_BYE) d->flags |= DLG_BYE_SENT;
+  if (d->cb->send_request) d->cb->send_request(d, &o.f, sipspec_dialog_next_hop(d), dlg_user_of(d));
   sipspec_dialog_fields_free(&o);
 }
 
 int sipspec_dialog_rebuild_request(sipspec_dialog *d, sipspec_dialog_fields *out) {
   if (!d || !out) return SIPSPEC_E_INVAL;
   memset(out, 0, sizeof *out);
-  if (!cur_of(d)) return SIPSPEC_E_STATE;
-  const sipspec_dialog_req *r = cur_of(d)->req;
-  if (!r || !cur_of(d)->cseq) return SIPSPEC_E_STATE;
-  return request_fields(d, r->method, cur_of(d)->cseq, r->headers, r->content_type, r->body, r->body_len, out);
+  if (!dlg_cur_of(d)) return SIPSPEC_E_STATE;
+  const sipspec_dialog_req *r = dlg_cur_of(d)->req;
+  if (!r || !dlg_cur_of(d)->cseq) return SIPSPEC_E_STATE;
+  return request_fields(d, r->method, dlg_cur_of(d)->cseq, r->headers, r->content_type, r->body, r->body_len, out);
 }
 
 static void dlg_act_check_remote_cseq(sipspec_dialog *d) {
-  uint32_t n = cur_of(d)->msg ? sipspec_msg_cseq(cur_of(d)->msg) : 0;
+  uint32_t n = dlg_cur_of(d)->msg ? sipspec_msg_cseq(dlg_cur_of(d)->msg) : 0;
   /* 12.2.2: lower than the remote sequence number: out of order, 500. */
   if (d->remote_cseq && n < d->remote_cseq) {
-    cur_of(d)->cseq_refused = 1;
-    if (d->cb->respond) d->cb->respond(d, cur_of(d)->msg, 500, "CSeq Out of Order", user_of(d));
+    dlg_cur_of(d)->cseq_refused = 1;
+    if (d->cb->respond) d->cb->respond(d, dlg_cur_of(d)->msg, 500, "CSeq Out of Order", dlg_user_of(d));
     return;
   }
   d->remote_cseq = n;
 }
 
 static void dlg_act_pass_to_tu(sipspec_dialog *d) {
-  if (cur_of(d)->cseq_refused || !cur_of(d)->msg) return;
-  if (d->cb->on_request) d->cb->on_request(d, cur_of(d)->msg, user_of(d));
+  if (dlg_cur_of(d)->cseq_refused || !dlg_cur_of(d)->msg) return;
+  if (d->cb->on_request) d->cb->on_request(d, dlg_cur_of(d)->msg, dlg_user_of(d));
 }
 
 static void dlg_act_answer_200(sipspec_dialog *d) {
-  if (cur_of(d)->msg) {
-    uint32_t n = sipspec_msg_cseq(cur_of(d)->msg);
+  if (dlg_cur_of(d)->msg) {
+    uint32_t n = sipspec_msg_cseq(dlg_cur_of(d)->msg);
     if (n > d->remote_cseq) d->remote_cseq = n;
   }
-  if (d->cb->respond) d->cb->respond(d, cur_of(d)->msg, 200, "OK", user_of(d));
+  if (d->cb->respond) d->cb->respond(d, dlg_cur_of(d)->msg, 200, "OK", dlg_user_of(d));
 }
 
 static void dlg_act_report_terminated(sipspec_dialog *d) {
   sipspec_dialog_end why;
-  switch (cur_of(d)->ev) {
+  switch (dlg_cur_of(d)->ev) {
   case SIPSPEC_EV_TU_BYE: why = SIPSPEC_DIALOG_END_BYE_SENT; break;
   case SIPSPEC_EV_RX_BYE: why = SIPSPEC_DIALOG_END_BYE_RECEIVED; break;
   case SIPSPEC_EV_RX_481_408: why = SIPSPEC_DIALOG_END_481_408; break;
@@ -643,7 +430,7 @@ static void dlg_act_report_terminated(sipspec_dialog *d) {
   case SIPSPEC_EV_TRANSPORT_ERR: why = SIPSPEC_DIALOG_END_TRANSPORT; break;
   default: why = SIPSPEC_DIALOG_END_FAILED; break;
   }
-  if (d->cb->on_terminated) d->cb->on_terminated(d, why, user_of(d));
+  if (d->cb->on_terminated) d->cb->on_terminated(d, why, dlg_user_of(d));
 }
 
 /* send_in_dialog_request and send_bye send the request the TU prepared (RFC 3261 12.2.1.1). */
@@ -660,11 +447,11 @@ static void on_action(void *ctx, const sipspec_chart *chart, int action) {
 /* ---- feeding ------------------------------------------------------------------------------ */
 
 /* Feeds f->ev with f (the event's message, request, pending parts: the caller's) as d's
- * feed in progress (cur_of()). */
+ * feed in progress (dlg_cur_of()). */
 static int feed_ctx(sipspec_dialog *d, dlg_feed *f) {
-  feed_push(d, f);
+  dlg_feed_push(d, f);
   int rc = sipspec_fsm_feed(&d->fsm, f->ev);
-  feed_pop(f);
+  dlg_feed_pop(f);
   free(f->old);
   if (rc) return rc;
   if (f->act_err) return f->act_err;
@@ -680,10 +467,10 @@ static int feed(sipspec_dialog *d, int ev, const sipspec_msg *msg, const sipspec
 
 int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp) {
   if (!d || !resp || sipspec_msg_is_request(resp)) return SIPSPEC_E_INVAL;
-  if (cur_of(d)) return SIPSPEC_E_STATE;
+  if (dlg_cur_of(d)) return SIPSPEC_E_STATE;
   int status = sipspec_msg_status(resp);
   /* UAS: only the 2xx to a re-INVITE it sent in the dialog (its ACK, the target refresh) */
-  if (is_uas(d) && (status < 200 || status >= 300)) return SIPSPEC_E_STATE;
+  if (dlg_is_uas(d) && (status < 200 || status >= 300)) return SIPSPEC_E_STATE;
   sipspec_addr to;
   if (sipspec_msg_cseq_method(resp) != SIPSPEC_METHOD_INVITE || sipspec_msg_to(resp, &to) != SIPSPEC_OK)
     return SIPSPEC_E_DIALOG_BAD_MESSAGE;
@@ -712,14 +499,14 @@ int sipspec_dialog_rx_invite_response(sipspec_dialog *d, const sipspec_msg *resp
 
 int sipspec_dialog_tu_invite_response(sipspec_dialog *d, int status) {
   if (!d || status < 101 || status > 699) return SIPSPEC_E_INVAL;
-  if (cur_of(d) || !is_uas(d)) return SIPSPEC_E_STATE;
+  if (dlg_cur_of(d) || !dlg_is_uas(d)) return SIPSPEC_E_STATE;
   int ev = status < 200 ? SIPSPEC_EV_TU_1XX : status < 300 ? SIPSPEC_EV_TU_2XX : SIPSPEC_EV_TU_300_699;
   return feed(d, ev, NULL, NULL);
 }
 
 int sipspec_dialog_rx_request(sipspec_dialog *d, const sipspec_msg *req) {
   if (!d || !req || !sipspec_msg_is_request(req)) return SIPSPEC_E_INVAL;
-  if (cur_of(d)) return SIPSPEC_E_STATE;
+  if (dlg_cur_of(d)) return SIPSPEC_E_STATE;
   if (!sipspec_dialog_match_request(d, req)) return SIPSPEC_E_DIALOG_MISMATCH;
   if (!sipspec_msg_cseq(req)) return SIPSPEC_E_DIALOG_BAD_MESSAGE;
   switch (sipspec_msg_method(req)) {
@@ -733,7 +520,7 @@ int sipspec_dialog_request(sipspec_dialog *d, const sipspec_dialog_req *r, uint3
   if (!d || !r || !r->method || !*r->method || !strcmp(r->method, "ACK") || !strcmp(r->method, "CANCEL"))
     return SIPSPEC_E_INVAL;
   if (strpbrk(r->method, " \t\r\n:")) return SIPSPEC_E_INVAL;
-  if (cur_of(d)) return SIPSPEC_E_STATE;
+  if (dlg_cur_of(d)) return SIPSPEC_E_STATE;
   dlg_feed f = {0};
   f.ev = !strcmp(r->method, "BYE") ? SIPSPEC_EV_TU_BYE : SIPSPEC_EV_TU_REQUEST, f.req = r;
   int rc = feed_ctx(d, &f);
@@ -744,7 +531,7 @@ int sipspec_dialog_request(sipspec_dialog *d, const sipspec_dialog_req *r, uint3
 int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *cseq) {
   if (cseq) *cseq = 0;
   if (!d) return SIPSPEC_E_INVAL;
-  if (cur_of(d) || !(d->flags & DLG_BYE_SENT)) return SIPSPEC_E_STATE;
+  if (dlg_cur_of(d) || !(d->flags & DLG_BYE_SENT)) return SIPSPEC_E_STATE;
   if (headers && strstr(headers, "\r\n\r\n")) return SIPSPEC_E_INVAL;
   /* 22.2: a new request (CSeq + 1, new branch) to where the first BYE went; the dialog
    * stays Terminated (TU_BYE took it there), nothing is fed. */
@@ -758,9 +545,9 @@ int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *c
   d->local_cseq = n;
   if (cseq) *cseq = n;
   dlg_feed f = {0}; /* nothing is fed: the callback sees a dialog that is busy */
-  feed_push(d, &f);
-  if (d->cb->send_request) d->cb->send_request(d, &o.f, sipspec_dialog_next_hop(d), user_of(d));
-  feed_pop(&f);
+  dlg_feed_push(d, &f);
+  if (d->cb->send_request) d->cb->send_request(d, &o.f, sipspec_dialog_next_hop(d), dlg_user_of(d));
+  dlg_feed_pop(&f);
   free(f.old);
   sipspec_dialog_fields_free(&o);
   return SIPSPEC_OK;
@@ -768,20 +555,20 @@ int sipspec_dialog_bye_again(sipspec_dialog *d, const char *headers, uint32_t *c
 
 int sipspec_dialog_rx_request_response(sipspec_dialog *d, int status) {
   if (!d) return SIPSPEC_E_INVAL;
-  if (cur_of(d)) return SIPSPEC_E_STATE;
+  if (dlg_cur_of(d)) return SIPSPEC_E_STATE;
   if (status != 481 && status != 408) return SIPSPEC_E_FSM_IGNORED;
   return feed(d, SIPSPEC_EV_RX_481_408, NULL, NULL);
 }
 
 int sipspec_dialog_txn_timeout(sipspec_dialog *d) {
   if (!d) return SIPSPEC_E_INVAL;
-  if (cur_of(d)) return SIPSPEC_E_STATE;
+  if (dlg_cur_of(d)) return SIPSPEC_E_STATE;
   return feed(d, SIPSPEC_EV_TXN_TIMEOUT, NULL, NULL);
 }
 
 int sipspec_dialog_transport_error(sipspec_dialog *d) {
   if (!d) return SIPSPEC_E_INVAL;
-  if (cur_of(d)) return SIPSPEC_E_STATE;
+  if (dlg_cur_of(d)) return SIPSPEC_E_STATE;
   return feed(d, SIPSPEC_EV_TRANSPORT_ERR, NULL, NULL);
 }
 
@@ -805,22 +592,22 @@ int sipspec_dialog_match_response(const sipspec_dialog *d, const sipspec_msg *re
 
 const sipspec_dialog_idref *sipspec_dialog_id_get(const sipspec_dialog *d) { return &d->id; }
 sipspec_dialog_role sipspec_dialog_role_get(const sipspec_dialog *d) {
-  return is_uas(d) ? SIPSPEC_DIALOG_ROLE_UAS : SIPSPEC_DIALOG_ROLE_UAC;
+  return dlg_is_uas(d) ? SIPSPEC_DIALOG_ROLE_UAS : SIPSPEC_DIALOG_ROLE_UAC;
 }
 int sipspec_dialog_state(const sipspec_dialog *d) { return sipspec_fsm_state(&d->fsm); }
 const char *sipspec_dialog_state_name(const sipspec_dialog *d) { return sipspec_fsm_state_name(&d->fsm); }
 uint32_t sipspec_dialog_local_cseq(const sipspec_dialog *d) { return d->local_cseq; }
 uint32_t sipspec_dialog_remote_cseq(const sipspec_dialog *d) { return d->remote_cseq; }
-const char *sipspec_dialog_local_uri(const sipspec_dialog *d) { return str_at(d, S_LOCAL_URI); }
-const char *sipspec_dialog_remote_uri(const sipspec_dialog *d) { return str_at(d, S_REMOTE_URI); }
+const char *sipspec_dialog_local_uri(const sipspec_dialog *d) { return dlg_str_at(d, S_LOCAL_URI); }
+const char *sipspec_dialog_remote_uri(const sipspec_dialog *d) { return dlg_str_at(d, S_REMOTE_URI); }
 const char *sipspec_dialog_remote_target(const sipspec_dialog *d) {
-  const char *t = str_at(d, S_TARGET);
+  const char *t = dlg_str_at(d, S_TARGET);
   return t ? t : "";
 }
 size_t sipspec_dialog_route_count(const sipspec_dialog *d) { return d->n_routes; }
 const char *sipspec_dialog_route(const sipspec_dialog *d, size_t i) {
   if (i >= d->n_routes) return NULL;
-  const char *p = routes_at(d);
+  const char *p = dlg_routes_at(d);
   while (i--) p += strlen(p) + 1;
   return p;
 }
