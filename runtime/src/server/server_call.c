@@ -318,8 +318,8 @@ static void call_act_respond_487(srv_call *c) {
   if (c->ist) (void)srv_respond(c->srv, c->ist, 487, NULL, NULL, NULL, 0);
 }
 
-/* 13.3.1.4: the ACK of the pending 2xx (c->ok stopped sending it). The answer stays: it is
- * our SDP, offered unchanged in a refresh re-INVITE (RFC 4028 9). */
+/* 13.3.1.4: the ACK of the pending 2xx (c->ok stopped sending it). The offer stays: our
+ * SDP, offered unchanged in a refresh re-INVITE (RFC 4028 9), is written again from it. */
 static void call_act_pass_ack(srv_call *c) {
   if (cur_of(c)->msg) (void)sipspec_dialog_rx_request(c->dlg, cur_of(c)->msg); /* RX_ACK: pass_to_tu */
 }
