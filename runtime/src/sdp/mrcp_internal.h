@@ -18,10 +18,28 @@ typedef struct mrcp_slot {
  * needs it (the next call reads it again). */
 void mrcp_session_drop_state(sipspec_mrcp_session_t *s);
 
-/* The offer and answer applied last (NULL before any): valid until the next answer applied
- * or the session is destroyed. */
-void mrcp_session_done_texts(const sipspec_mrcp_session_t *s, const char **offer, size_t *offer_len,
-                             const char **answer, size_t *answer_len);
+/* What says which offer a session wrote (mrcp_offer_write() writes it again from this and
+ * the description, byte for byte): its m-line layout, version and connection mode. */
+typedef struct mrcp_written {
+  mrcp_slot slots[SIPSPEC_MRCP_MAX_CHANNELS + 1];
+  unsigned char nslots, existing, valid;
+  uint64_t version;
+} mrcp_written;
+
+/* The session's negotiated offer (the one the last applied answer answered, or the one
+ * mrcp_session_pending_is_local() made so) written again into buf: SIPSPEC_E_STATE before
+ * there is one, SIPSPEC_E_SDP_NOSPACE. */
+int mrcp_session_local_sdp(const sipspec_mrcp_session_t *s, char *buf, size_t cap, size_t *len);
+/* 1 once the session has a negotiated offer. */
+int mrcp_session_has_local(const sipspec_mrcp_session_t *s);
+/* The offer written last (sipspec_mrcp_session_offer()) is the negotiated one from now on:
+ * the session's SDP answering a refresh (no answer to it will come). */
+void mrcp_session_pending_is_local(sipspec_mrcp_session_t *s);
+
+/* The answer in the bytes its values take (malloc'd, *len set), NULL without memory. */
+unsigned char *mrcp_answer_pack(const sipspec_mrcp_answer *a, size_t *len);
+/* Reads packed bytes back: SIPSPEC_E_INVAL when they are not what mrcp_answer_pack() wrote. */
+int mrcp_answer_unpack(const unsigned char *p, size_t len, sipspec_mrcp_answer *a);
 
 /* Writes an offer with the given m-line layout. existing: a=connection:existing. */
 int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, size_t nslots,

@@ -215,39 +215,42 @@ static void session_act_ack_again(sipspec_session *s) {
   if (rc) session_set_reason(s, "cannot ACK the 2xx: %s", sipspec_strerror(rc));
 }
 
-/* Keeps the session as negotiated: our offer and the server's answer (copies). */
-/* A text the MRCP session keeps already is shared, else copied (*own says so). */
-static char *keep_text(const char *p, size_t len, const char *mrcp_text, size_t mrcp_len, int *own) {
-  if (mrcp_text && mrcp_len == len && (p == mrcp_text || !memcmp(p, mrcp_text, len))) {
-    *own = 0;
-    return (char *)mrcp_text;
+/* The value of the o= line of an SDP text (RFC 8866 5.2), without its line end; empty when
+ * it has none. */
+static sipspec_span sdp_origin_value(sipspec_span sdp) {
+  for (size_t i = 0; i + 2 <= sdp.len;) {
+    size_t end = i;
+    while (end < sdp.len && sdp.p[end] != '\n' && sdp.p[end] != '\r') end++;
+    if (sdp.p[i] == 'o' && sdp.p[i + 1] == '=') return (sipspec_span){sdp.p + i + 2, end - i - 2};
+    while (end < sdp.len && (sdp.p[end] == '\n' || sdp.p[end] == '\r')) end++;
+    i = end;
   }
-  char *c = malloc(len ? len : 1);
-  if (c && len) memcpy(c, p, len);
-  *own = 1;
-  return c;
+  return (sipspec_span){NULL, 0};
 }
 
 void session_keep_negotiated(sipspec_session *s, const char *local, size_t local_len, sipspec_span remote) {
-  const char *mo = NULL, *ma = NULL;
-  size_t mo_len = 0, ma_len = 0;
-  if (s->mrcp) mrcp_session_done_texts(s->mrcp, &mo, &mo_len, &ma, &ma_len);
-  int own_l = 0, own_r = 0;
-  char *l = keep_text(local, local_len, mo, mo_len, &own_l), *r = keep_text(remote.p, remote.len, ma, ma_len, &own_r);
-  if (!l || !r) { /* without memory: what is shared may have gone with the last answer */
-    if (own_l) free(l);
-    if (own_r) free(r);
-    if (!(s->own_sdp & 1)) s->local_sdp = NULL;
-    if (!(s->own_sdp & 2)) s->remote_sdp = NULL;
-    return;
+  if (!s->mrcp) { /* opaque SDP: the text is all there is */
+    char *l = malloc(local_len ? local_len : 1);
+    if (l && local_len) memcpy(l, local, local_len);
+    free(s->local_sdp);
+    s->local_sdp = l;
+    s->local_len = l ? local_len : 0;
   }
-  if (s->own_sdp & 1) free(s->local_sdp);
-  if (s->own_sdp & 2) free(s->remote_sdp);
-  s->local_sdp = l;
-  s->local_len = local_len;
-  s->remote_sdp = r;
-  s->remote_len = remote.len;
-  s->own_sdp = (unsigned char)(own_l | own_r << 1);
+  sipspec_span o = sdp_origin_value(remote);
+  char *r = o.len ? malloc(o.len + 1) : NULL;
+  if (r) {
+    memcpy(r, o.p, o.len);
+    r[o.len] = '\0';
+  }
+  free(s->remote_o);
+  s->remote_o = r;
+}
+
+const char *session_local_sdp(const sipspec_session *s, char *buf, size_t cap, size_t *len) {
+  *len = 0;
+  if (s->mrcp) return mrcp_session_local_sdp(s->mrcp, buf, cap, len) == SIPSPEC_OK ? buf : NULL;
+  *len = s->local_sdp ? s->local_len : 0;
+  return s->local_sdp;
 }
 
 static void session_act_report_answered(sipspec_session *s) {

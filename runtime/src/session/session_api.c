@@ -68,8 +68,8 @@ void session_free(sipspec_session *s) {
   free(s->bye_auth);
   free(s->st_cred);
   free(s->reinvite_body);
-  if (s->own_sdp & 1) free(s->local_sdp);
-  if (s->own_sdp & 2) free(s->remote_sdp);
+  free(s->local_sdp);
+  free(s->remote_o);
   for (int i = 0; s->forks && i < SESSION_MAX_FORKS; i++) free(s->forks[i].ack);
   free(s->forks);
   session_tsx_release_all(s);

@@ -196,12 +196,13 @@ struct sipspec_session {
   int bye_status;                    /* its final status once over, 0 none, -1 no BYE of ours */
   char *bye_reason;                  /* its reason phrase, or a sentence saying what happened */
   unsigned char answer_asked;        /* the application asked for it: the state read is kept */
-  /* the session as negotiated, for a server's refresh re-INVITE (RFC 3264 8) */
-  char *local_sdp, *remote_sdp;      /* our last accepted offer, the server's last answer: our
-                                      * copies, or the MRCP session's texts when they are the
-                                      * same (not copied twice; own_sdp says which) */
-  unsigned char own_sdp;             /* bit 0: local_sdp is ours to free, bit 1: remote_sdp */
-  size_t local_len, remote_len;
+  /* the session as negotiated, for refreshes (RFC 3264 8, RFC 4028 10): our SDP is the MRCP
+   * session's negotiated offer, written again when it is sent (session_local_sdp()); a
+   * session started with opaque SDP keeps its text. Of the server's answer only its origin
+   * is kept: a refresh offer must carry the same (RFC 3264 8). */
+  char *local_sdp;                   /* opaque SDP only: our last accepted offer, or NULL */
+  size_t local_len;
+  char *remote_o;                    /* the o= value of the server's last answer, or NULL */
   /* our 2xx to the server's last re-INVITE, sent again until its ACK (13.3.1.4) */
   sipspec_uas_2xx reinvite_2xx;
   /* the session timer (spec/session_timer.rl, RFC 4028): its chart and timers, and the
@@ -270,8 +271,14 @@ void session_answer_done(sipspec_session *s);
 void session_report_failed(sipspec_session *s, sipspec_result r);
 /* The dialog ACKs a 2xx to our INVITE (first: the one that establishes) or re-INVITE. */
 int session_ack_2xx(sipspec_session *s, const sipspec_msg *resp, int first);
-/* Keeps the session as negotiated: our offer and the server's answer (copies). */
+/* Keeps the session as negotiated: our offer (a copy when the session has no MRCP session,
+ * whose negotiated offer it is otherwise) and the origin of the server's answer. */
 void session_keep_negotiated(sipspec_session *s, const char *local, size_t local_len, sipspec_span remote);
+/* Our negotiated SDP: the opaque text, or the MRCP session's offer written into buf (cap
+ * bytes); *len its length. NULL when there is none. */
+const char *session_local_sdp(const sipspec_session *s, char *buf, size_t cap, size_t *len);
+/* The room session_local_sdp() is given (an offer of 12 resources takes about 2 KB). */
+#define SESSION_SDP_ROOM 8192
 /* Sends an in-dialog request through the dialog (which calls session_dlg_send_request). */
 int session_send_in_dialog(sipspec_session *s, session_req *p);
 /* 64*T1 and no ACK for our 2xx to the server's re-INVITE (13.3.1.4). */

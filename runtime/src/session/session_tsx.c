@@ -111,10 +111,13 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
     if (st < 300) session_timer_feed(s, session_timer_classify_2xx(s, resp), resp);
     else if (st == 401 || st == 407) {
       int inv = sipspec_msg_cseq_method(resp) == SIPSPEC_METHOD_INVITE;
+      char sdp[SESSION_SDP_ROOM];
+      size_t sdp_len = 0;
+      const char *body = inv ? session_local_sdp(s, sdp, sizeof sdp, &sdp_len) : NULL;
       session_timer_challenged(s, resp,
                                s->dialog ? session_answer_challenge(s, resp, inv ? "INVITE" : "UPDATE",
                                                             sipspec_dialog_remote_target(s->dialog),
-                                                            inv ? s->local_sdp : NULL, inv ? s->local_len : 0)
+                                                            body, body ? sdp_len : 0)
                                          : NULL);
     } else if (st == 422 && session_timer_refresh_422_usable(s, resp)) session_timer_feed(s, SIPSPEC_EV_RX_422, resp);
     else if (st == 491) session_timer_feed(s, SIPSPEC_EV_RX_491, resp);

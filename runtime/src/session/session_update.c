@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sdp/mrcp_internal.h"
 #include "session/session_internal.h"
 #include <assert.h>
 
@@ -143,14 +144,22 @@ void session_reinvite_done(sipspec_session *s, const sipspec_msg *resp, const ch
   if (!ans && s->mrcp) sipspec_mrcp_session_offer_refused(s->mrcp);
   if (s->cb.on_updated) s->cb.on_updated(s, &info, ans, s->cb.user);
   session_answer_done(s);
+  free(s->reinvite_body); /* the re-INVITE is over: no retry sends it again */
+  s->reinvite_body = NULL;
+  s->reinvite_len = 0;
 }
 
-static int origin_equal(const sipspec_sdp_origin *a, const sipspec_sdp_origin *b) {
+/* 1 when origin a is the o= value o (the server's last answer's, kept by the session): its
+ * six fields separated by single spaces (RFC 8866 5.2, 9: o=<username> SP <sess-id> SP ...). */
+static int origin_is(const sipspec_sdp_origin *a, const char *o) {
   const sipspec_span *x[] = {&a->username, &a->sess_id, &a->sess_version, &a->nettype, &a->addrtype, &a->address};
-  const sipspec_span *y[] = {&b->username, &b->sess_id, &b->sess_version, &b->nettype, &b->addrtype, &b->address};
-  for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
-    if (x[i]->len != y[i]->len || (x[i]->len && memcmp(x[i]->p, y[i]->p, x[i]->len))) return 0;
-  return 1;
+  size_t at = 0, olen = strlen(o);
+  for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) {
+    if (i && (at >= olen || o[at++] != ' ')) return 0;
+    if (x[i]->len > olen - at || (x[i]->len && memcmp(x[i]->p, o + at, x[i]->len))) return 0;
+    at += x[i]->len;
+  }
+  return at == olen;
 }
 
 /* A re-INVITE from the server. An MRCPv2 client changes its session itself (RFC 6787 4.2:
@@ -164,22 +173,20 @@ static int origin_equal(const sipspec_sdp_origin *a, const sipspec_sdp_origin *b
 static const char *refresh_refusal(const sipspec_session *s, const sipspec_msg *req, char *buf, size_t cap) {
   sipspec_span body = sipspec_msg_body(req);
   const char *why = NULL;
-  sipspec_sdp *offer = NULL, *cur = NULL;
+  sipspec_sdp *offer = NULL;
   sipspec_sdp_error e;
   memset(&e, 0, sizeof e);
   if (!body.len) {
     why = "a re-INVITE without an offer is not supported";
-  } else if (!s->remote_sdp || !s->local_sdp) {
+  } else if (!s->remote_o || !(s->mrcp ? mrcp_session_has_local(s->mrcp) : s->local_sdp != NULL)) {
     why = "no negotiated session to refresh";
   } else if (sipspec_sdp_parse(body.p, body.len, NULL, &offer, &e) != SIPSPEC_OK) {
     snprintf(buf, cap, "the offer does not parse (line %u: %s)", e.line, e.reason);
     why = buf;
-  } else if (sipspec_sdp_parse(s->remote_sdp, s->remote_len, NULL, &cur, NULL) != SIPSPEC_OK ||
-             !origin_equal(&offer->origin, &cur->origin)) {
+  } else if (!origin_is(&offer->origin, s->remote_o)) {
     why = "only a session refresh (the same o= line and version) is accepted; the client changes the session";
   }
   sipspec_sdp_free(offer);
-  sipspec_sdp_free(cur);
   return why;
 }
 
@@ -220,17 +227,17 @@ static void update_act_answer_488(sipspec_session *s) {
  * SDP again. A session started with opaque SDP answers with that SDP unchanged. */
 static void keep_connection(sipspec_session *s) {
   static const char new_conn[] = "\r\na=connection:new\r\n";
-  if (!s->mrcp || !s->local_sdp || !s->remote_sdp) return;
-  int asks_new = 0;
-  for (size_t i = 0; !asks_new && i + sizeof new_conn - 1 <= s->local_len; i++)
-    asks_new = !memcmp(s->local_sdp + i, new_conn, sizeof new_conn - 1);
-  if (!asks_new) return;
-  char tmp[8192];
+  char tmp[SESSION_SDP_ROOM];
   size_t len = 0;
+  if (!s->mrcp || !s->remote_o || mrcp_session_local_sdp(s->mrcp, tmp, sizeof tmp, &len) != SIPSPEC_OK) return;
+  int asks_new = 0;
+  for (size_t i = 0; !asks_new && i + sizeof new_conn - 1 <= len; i++)
+    asks_new = !memcmp(tmp + i, new_conn, sizeof new_conn - 1);
+  if (!asks_new) return;
   sipspec_sdp_error e;
   memset(&e, 0, sizeof e);
   if (sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e) != SIPSPEC_OK) return; /* as it was */
-  session_keep_negotiated(s, tmp, len, (sipspec_span){s->remote_sdp, s->remote_len});
+  mrcp_session_pending_is_local(s->mrcp); /* our SDP from now on; no answer to it will come */
 }
 
 /* RX_INVITE (a refresh): 200 with our current SDP; 13.3.1.4: sent again T1, 2*T1, ...
@@ -262,14 +269,16 @@ static void update_act_answer_refresh(sipspec_session *s) {
    * which Session-Expires we answer (none when no timer runs). */
   session_set_str(&s->st_hdrs, NULL);
   (void)session_timer_feed(s, session_timer_classify_request(s->upd_msg), s->upd_msg);
-  char hdrs[800];
+  char hdrs[800], sdp[SESSION_SDP_ROOM];
+  size_t sdp_len = 0;
+  const char *body = session_local_sdp(s, sdp, sizeof sdp, &sdp_len);
   int rc = answer_headers(s, 1, hdrs, sizeof hdrs);
   if (rc) {
     s->upd_rc = rc;
     return;
   }
   rc = sipspec_uas_2xx_send(&s->reinvite_2xx, s->cur_srv, sipspec_msg_cseq(s->upd_msg), s->ua->cfg.t1_ms,
-                                s->ua->cfg.t2_ms, 200, hdrs, s->local_sdp, s->local_len);
+                                s->ua->cfg.t2_ms, 200, hdrs, body, body ? sdp_len : 0);
   if (rc) s->upd_rc = rc;
 }
 
@@ -288,12 +297,14 @@ void session_answer_update(sipspec_session *s, const sipspec_msg *req) {
   if (!s->cur_srv) return;
   sipspec_span body = sipspec_msg_body(req);
   if (body.len) keep_connection(s);
-  char hdrs[800];
+  char hdrs[800], sdp[SESSION_SDP_ROOM];
+  size_t sdp_len = 0;
+  const char *ours = body.len ? session_local_sdp(s, sdp, sizeof sdp, &sdp_len) : NULL;
   if (answer_headers(s, body.len > 0, hdrs, sizeof hdrs)) {
     sipspec_tsx_respond(s->cur_srv, 500, NULL, NULL, NULL, 0);
     return;
   }
-  sipspec_tsx_respond(s->cur_srv, 200, NULL, hdrs, body.len ? s->local_sdp : NULL, body.len ? s->local_len : 0);
+  sipspec_tsx_respond(s->cur_srv, 200, NULL, hdrs, ours, ours ? sdp_len : 0);
 }
 
 
