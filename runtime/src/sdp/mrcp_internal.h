@@ -9,9 +9,9 @@
 
 /* One m-line of a client offer: an MRCP control channel or the audio stream. */
 typedef struct mrcp_slot {
-  unsigned char audio;            /* 1 for the m=audio line */
-  unsigned char resource;         /* for control channels: a sipspec_mrcp_resource */
-  unsigned char active;           /* 0: offered with port 0 (removed) */
+  unsigned char audio : 1;        /* 1 for the m=audio line */
+  unsigned char active : 1;       /* 0: offered with port 0 (removed) */
+  unsigned char resource : 6;     /* for control channels: a sipspec_mrcp_resource */
 } mrcp_slot;
 
 /* Frees the negotiated state sipspec_mrcp_session_state() read for a caller that no longer

@@ -53,15 +53,20 @@ typedef struct mrcp_session_call {
  * session's life). */
 struct sipspec_mrcp_session {
   sipspec_fsm oa;                     /* spec/offer_answer.rl */
-  sipspec_mrcp_offer_desc desc;       /* addr and username point into the copies below */
-  char *addr, *username;              /* exact-size copies */
+  /* the description (sipspec_mrcp_offer_desc) in the bytes its values take; its resources
+   * are the layout's (desc_of() makes the struct again) */
+  uint64_t sess_id;
+  char *addr;                         /* the address, NUL, the o= username, NUL */
+  uint32_t rtp_port, ptime;
+  unsigned char codecs[SIPSPEC_MRCP_MAX_CODECS], ncodecs;
+  unsigned char pt_l16_8000, pt_l16_16000, pt_telephone_event, tls, rtcp_mux;
   mrcp_slot slots[MRCP_MAX_SLOTS];
   mrcp_slot settled[MRCP_MAX_SLOTS];  /* the layout as the last answer (or the creation) left it */
   unsigned char nslots, nsettled;
   uint64_t version;                   /* o= sess-version of the next offer */
   mrcp_written pend, local;           /* the offer out (for its answer), the negotiated one */
   unsigned char *packed;              /* the answer applied last (mrcp_answer_pack()), or NULL */
-  size_t packed_len;
+  uint32_t packed_len;
   sipspec_mrcp_answer *state;         /* unpacked on demand (sipspec_mrcp_session_state) */
   mrcp_session_call *call;            /* the API call feeding the chart (on the caller's stack) */
 };
@@ -81,14 +86,24 @@ sipspec_mrcp_session_t *sipspec_mrcp_session_create(const sipspec_mrcp_offer_des
   if (mrcp_offer_desc_check(d, NULL) != SIPSPEC_OK || strlen(d->username) >= 64) return NULL;
   sipspec_mrcp_session_t *s = calloc(1, sizeof *s);
   if (!s) return NULL;
-  s->desc = *d;
-  if (!(s->addr = strdup(d->addr)) || !(s->username = strdup(d->username))) {
-    free(s->addr);
+  size_t na = strlen(d->addr) + 1, nu = strlen(d->username) + 1;
+  if (!(s->addr = malloc(na + nu))) {
     free(s);
     return NULL;
   }
-  s->desc.addr = s->addr;
-  s->desc.username = s->username;
+  memcpy(s->addr, d->addr, na);
+  memcpy(s->addr + na, d->username, nu);
+  /* checked: codecs 1..5, at most 8 of them, payload types 96..127, the port 1..65535 */
+  s->sess_id = d->sess_id;
+  s->rtp_port = d->rtp_port;
+  s->ptime = d->ptime;
+  for (size_t i = 0; i < d->ncodecs; i++) s->codecs[i] = (unsigned char)d->codecs[i];
+  s->ncodecs = (unsigned char)d->ncodecs;
+  s->pt_l16_8000 = (unsigned char)d->pt_l16_8000;
+  s->pt_l16_16000 = (unsigned char)d->pt_l16_16000;
+  s->pt_telephone_event = (unsigned char)d->pt_telephone_event;
+  s->tls = d->tls ? 1u : 0u;
+  s->rtcp_mux = d->rtcp_mux ? 1u : 0u;
   for (size_t i = 0; i < d->nresources; i++) {
     s->slots[s->nslots].resource = d->resources[i];
     s->slots[s->nslots].active = 1;
@@ -110,7 +125,6 @@ void sipspec_mrcp_session_destroy(sipspec_mrcp_session_t *s) {
   free(s->packed);
   free(s->state);
   free(s->addr);
-  free(s->username);
   free(s);
 }
 
@@ -189,11 +203,41 @@ const sipspec_mrcp_answer *sipspec_mrcp_session_state(const sipspec_mrcp_session
   return w->state = a;
 }
 
+/* The description the session was made from (its resources: the layout's, which the
+ * writer takes from the slots). */
+static void desc_of(const sipspec_mrcp_session_t *s, const mrcp_slot *slots, size_t nslots,
+                    sipspec_mrcp_offer_desc *d) {
+  sipspec_mrcp_offer_desc_init(d);
+  d->addr = s->addr;
+  d->username = s->addr + strlen(s->addr) + 1;
+  d->sess_id = s->sess_id;
+  d->tls = s->tls;
+  d->nresources = 0;
+  for (size_t i = 0; i < nslots && d->nresources < SIPSPEC_MRCP_MAX_CHANNELS; i++)
+    if (!slots[i].audio) d->resources[d->nresources++] = (sipspec_mrcp_resource)slots[i].resource;
+  d->rtp_port = s->rtp_port;
+  for (size_t i = 0; i < s->ncodecs; i++) d->codecs[i] = (sipspec_mrcp_codec)s->codecs[i];
+  d->ncodecs = s->ncodecs;
+  d->pt_l16_8000 = s->pt_l16_8000;
+  d->pt_l16_16000 = s->pt_l16_16000;
+  d->pt_telephone_event = s->pt_telephone_event;
+  d->ptime = s->ptime;
+  d->rtcp_mux = s->rtcp_mux;
+}
+
+/* Writes an offer of layout slots. */
+static int write_layout(const sipspec_mrcp_session_t *s, const mrcp_slot *slots, size_t nslots, uint64_t version,
+                        int existing, char *buf, size_t cap, size_t *len, sipspec_sdp_error *err) {
+  sipspec_mrcp_offer_desc d;
+  desc_of(s, slots, nslots, &d);
+  return mrcp_offer_write(&d, slots, nslots, version, existing, buf, cap, len, err);
+}
+
 /* Writes offer o again: the same text as when it went out. */
 static int write_again(const sipspec_mrcp_session_t *s, const mrcp_written *o, char *buf, size_t cap, size_t *len,
                        sipspec_sdp_error *err) {
   if (!o->valid) return sdp_fail(err, SIPSPEC_E_STATE, 0, 0, "session", "no offer");
-  return mrcp_offer_write(&s->desc, o->slots, o->nslots, o->version, o->existing, buf, cap, len, err);
+  return write_layout(s, o->slots, o->nslots, o->version, o->existing, buf, cap, len, err);
 }
 
 int mrcp_session_local_sdp(const sipspec_mrcp_session_t *s, char *buf, size_t cap, size_t *len) {
@@ -225,7 +269,7 @@ const sipspec_mrcp_channel *sipspec_mrcp_session_channel(const sipspec_mrcp_sess
 static void write_offer(sipspec_mrcp_session_t *s, int existing) {
   mrcp_session_call *c = s->call;
   c->existing = existing ? 1u : 0u;
-  c->rc = mrcp_offer_write(&s->desc, s->slots, s->nslots, s->version, existing, c->buf, c->cap, c->len, c->err);
+  c->rc = write_layout(s, s->slots, s->nslots, s->version, existing, c->buf, c->cap, c->len, c->err);
 }
 
 /* Before any answer: every control m-line asks for a new connection (RFC 6787 4.2). */
@@ -272,7 +316,7 @@ static void oa_act_apply_answer(sipspec_mrcp_session_t *s) {
   } else {
     free(s->packed);
     s->packed = packed;
-    s->packed_len = plen;
+    s->packed_len = (uint32_t)plen;
     if (s->pend.valid) s->local = s->pend;
     s->pend.valid = 0;
   }
