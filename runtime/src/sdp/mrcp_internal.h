@@ -47,6 +47,7 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
                      sipspec_sdp_error *err);
 int mrcp_offer_desc_check(const sipspec_mrcp_offer_desc *d, sipspec_sdp_error *err);
 
+
 /* A small string arena for values the writer needs (numbers, "sess@resource"). */
 typedef struct mrcp_pool {
   char buf[4096];
@@ -63,6 +64,27 @@ void mrcp_pool_u64(mrcp_pool *p, unsigned long long v);
 sipspec_span mrcp_pool_done(mrcp_pool *p, size_t mark);
 /* One number as a value. */
 sipspec_span mrcp_pool_num(mrcp_pool *p, unsigned long long v);
+
+/* Where an offer's model lives: the arrays are sized for the largest offer (about 18 KB). */
+typedef struct mrcp_offer_room {
+  mrcp_pool pool;
+  sipspec_sdp sdp;
+  sipspec_sdp_media media[SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1];
+  sipspec_sdp_attr attrs[(SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1) * 4 + 3 * SIPSPEC_MRCP_MAX_CODECS];
+  sipspec_span fmts[SIPSPEC_MRCP_MAX_CODECS + 1];
+  sipspec_sdp_time t;
+  sipspec_sdp_conn conn;
+} mrcp_offer_room;
+
+/* The model of the offer mrcp_offer_write() writes (r->sdp, pointing into r and d's
+ * strings). typed: its attributes carry the kind and typed value the parser would give them
+ * (sdp_attr_classify()), so the model reads as the parsed text would (the answer is read
+ * against it without writing and parsing our own offer). */
+int mrcp_offer_model(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, size_t nslots, uint64_t version,
+                     int existing, int typed, mrcp_offer_room *r, sipspec_sdp_error *err);
+/* sipspec_mrcp_answer_parse() against an offer's model (its attributes typed). */
+int mrcp_answer_parse_model(const sipspec_sdp *offer, const char *answer, size_t answer_len,
+                            sipspec_mrcp_answer *out, sipspec_sdp_error *err);
 
 /* The codec that encoding/rate names, or SIPSPEC_MRCP_CODEC_NONE. */
 sipspec_mrcp_codec mrcp_codec_from(sipspec_span enc, unsigned rate);

@@ -295,11 +295,18 @@ static void oa_act_check_answer(sipspec_mrcp_session_t *s) {
     c->rc = sdp_fail(c->err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
     return;
   }
-  /* the offer out, else (the answer to the offer answered already, read again) that one */
-  char offer[8192];
-  size_t len = 0;
-  c->rc = write_again(s, s->pend.valid ? &s->pend : &s->local, offer, sizeof offer, &len, c->err);
-  if (!c->rc) c->rc = sipspec_mrcp_answer_parse(offer, len, c->answer, c->answer_len, c->checked, c->err);
+  /* the offer out, else (the answer to the offer answered already, read again) that one:
+   * its model, as its text would read, without writing and parsing the text */
+  const mrcp_written *o = s->pend.valid ? &s->pend : &s->local;
+  if (!o->valid) {
+    c->rc = sdp_fail(c->err, SIPSPEC_E_STATE, 0, 0, "session", "no offer");
+    return;
+  }
+  mrcp_offer_room room; /* as large as the writer's arrays were */
+  sipspec_mrcp_offer_desc d;
+  desc_of(s, o->slots, o->nslots, &d);
+  c->rc = mrcp_offer_model(&d, o->slots, o->nslots, o->version, o->existing, 1, &room, c->err);
+  if (!c->rc) c->rc = mrcp_answer_parse_model(&room.sdp, c->answer, c->answer_len, c->checked, c->err);
 }
 
 /* The session is the answer's; a stream the server rejected is no longer part of it. */
