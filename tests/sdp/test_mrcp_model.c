@@ -160,7 +160,7 @@ static void test_model_reads_as_text(void) {
 
     static mrcp_offer_room room;
     sipspec_sdp_error err;
-    CU_ASSERT_EQUAL_FATAL(mrcp_offer_model(&d, slots, nslots, 5, lc->existing, 1, &room, &err), SIPSPEC_OK);
+    CU_ASSERT_EQUAL_FATAL(mrcp_offer_model(&d, slots, nslots, 5, lc->existing, &room, &err), SIPSPEC_OK);
     char text[4096];
     size_t tlen = 0;
     CU_ASSERT_EQUAL_FATAL(mrcp_offer_write(&d, slots, nslots, 5, lc->existing, text, sizeof text, &tlen, &err),

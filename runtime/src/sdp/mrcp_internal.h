@@ -76,12 +76,12 @@ typedef struct mrcp_offer_room {
   sipspec_sdp_conn conn;
 } mrcp_offer_room;
 
-/* The model of the offer mrcp_offer_write() writes (r->sdp, pointing into r and d's
- * strings). typed: its attributes carry the kind and typed value the parser would give them
- * (sdp_attr_classify()), so the model reads as the parsed text would (the answer is read
- * against it without writing and parsing our own offer). */
+/* The model of the offer mrcp_offer_write() writes (r->sdp, pointing into r, d's strings
+ * and constants): its attributes carry the kind and typed value the parser gives them, so
+ * the model reads as the parsed text would (the answer is read against it without writing
+ * and parsing our own offer). */
 int mrcp_offer_model(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, size_t nslots, uint64_t version,
-                     int existing, int typed, mrcp_offer_room *r, sipspec_sdp_error *err);
+                     int existing, mrcp_offer_room *r, sipspec_sdp_error *err);
 /* sipspec_mrcp_answer_parse() against an offer's model (its attributes typed). */
 int mrcp_answer_parse_model(const sipspec_sdp *offer, const char *answer, size_t answer_len,
                             sipspec_mrcp_answer *out, sipspec_sdp_error *err);

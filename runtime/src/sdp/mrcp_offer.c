@@ -199,7 +199,7 @@ int mrcp_offer_desc_check(const sipspec_mrcp_offer_desc *d, sipspec_sdp_error *e
 }
 
 int mrcp_offer_model(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, size_t nslots, uint64_t version,
-                     int existing, int typed, mrcp_offer_room *r, sipspec_sdp_error *err) {
+                     int existing, mrcp_offer_room *r, sipspec_sdp_error *err) {
   int rc = mrcp_offer_desc_check(d, err);
   if (rc) return rc;
   mrcp_pool *pool = &r->pool;
@@ -237,8 +237,15 @@ int mrcp_offer_model(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
   sipspec_sdp_dir dir = sipspec_mrcp_client_direction(active, nactive);
 
   static const sipspec_span one = {"1", 1};
+  sipspec_sdp_attr_kind dir_kind = dir == SIPSPEC_SDP_SENDRECV   ? SIPSPEC_SDP_ATTR_SENDRECV
+                                   : dir == SIPSPEC_SDP_SENDONLY ? SIPSPEC_SDP_ATTR_SENDONLY
+                                   : dir == SIPSPEC_SDP_RECVONLY ? SIPSPEC_SDP_ATTR_RECVONLY
+                                                                 : SIPSPEC_SDP_ATTR_INACTIVE;
   size_t na = 0;
-#define ATTR(n_, v_) do { attrs[na] = (sipspec_sdp_attr){.name = sdp_cstr(n_), .value = (v_)}; na++; } while (0)
+  /* each attribute with the kind and typed value the parser gives it (the writer ignores
+   * them; the answer is read against them) */
+#define ATTR(n_, v_, k_) \
+  (attrs[na] = (sipspec_sdp_attr){.name = sdp_cstr(n_), .value = (v_), .kind = (k_)}, &attrs[na++])
   for (size_t i = 0; i < nslots; i++) {
     sipspec_sdp_media *m = &media[i];
     m->attrs = &attrs[na];
@@ -250,11 +257,13 @@ int mrcp_offer_model(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
       m->fmts = &one;
       m->nfmts = 1;
       if (slots[i].active) {
-        ATTR("setup", sdp_cstr("active"));
-        ATTR("connection", sdp_cstr(existing ? "existing" : "new"));
+        ATTR("setup", sdp_cstr("active"), SIPSPEC_SDP_ATTR_SETUP)->u.setup = SIPSPEC_SDP_SETUP_ACTIVE;
+        ATTR("connection", sdp_cstr(existing ? "existing" : "new"), SIPSPEC_SDP_ATTR_CONNECTION)->u.connection =
+          existing ? SIPSPEC_SDP_CONN_EXISTING : SIPSPEC_SDP_CONN_NEW;
       }
-      ATTR("resource", sdp_cstr(sipspec_mrcp_resource_name(slots[i].resource)));
-      ATTR("cmid", one);
+      sipspec_span res = sdp_cstr(sipspec_mrcp_resource_name(slots[i].resource));
+      ATTR("resource", res, SIPSPEC_SDP_ATTR_RESOURCE)->u.resource = res;
+      ATTR("cmid", one, SIPSPEC_SDP_ATTR_CMID)->u.cmid = 1;
     } else {
       m->media = sdp_cstr("audio");
       m->port = d->rtp_port;
@@ -265,32 +274,34 @@ int mrcp_offer_model(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
       m->nfmts = d->ncodecs;
       for (size_t k = 0; k < d->ncodecs; k++) {
         sipspec_mrcp_codec c = d->codecs[k];
+        unsigned pt = codec_pt(d, c);
         size_t k0 = mrcp_pool_mark(pool); /* "<pt> <encoding>/<rate>" */
-        mrcp_pool_u64(pool, codec_pt(d, c));
+        mrcp_pool_u64(pool, pt);
         mrcp_pool_str(pool, " ");
         mrcp_pool_str(pool, sipspec_mrcp_codec_encoding(c));
         mrcp_pool_str(pool, "/");
         mrcp_pool_u64(pool, sipspec_mrcp_codec_rate(c));
-        ATTR("rtpmap", mrcp_pool_done(pool, k0));
+        sipspec_sdp_attr *a = ATTR("rtpmap", mrcp_pool_done(pool, k0), SIPSPEC_SDP_ATTR_RTPMAP);
+        a->u.rtpmap.pt = pt;
+        a->u.rtpmap.encoding = sdp_cstr(sipspec_mrcp_codec_encoding(c));
+        a->u.rtpmap.rate = sipspec_mrcp_codec_rate(c);
         if (c == SIPSPEC_MRCP_TELEPHONE_EVENT) {
           k0 = mrcp_pool_mark(pool); /* "<pt> 0-15" */
-          mrcp_pool_u64(pool, codec_pt(d, c));
+          mrcp_pool_u64(pool, pt);
           mrcp_pool_str(pool, " 0-15");
-          ATTR("fmtp", mrcp_pool_done(pool, k0));
+          a = ATTR("fmtp", mrcp_pool_done(pool, k0), SIPSPEC_SDP_ATTR_FMTP);
+          a->u.fmtp.fmt = fmts[k];
+          a->u.fmtp.params = sdp_cstr("0-15");
         }
       }
-      if (d->ptime) ATTR("ptime", mrcp_pool_num(pool, d->ptime));
-      if (d->rtcp_mux) ATTR("rtcp-mux", ((sipspec_span){NULL, 0})); /* RFC 5761 §5.1.1 */
-      ATTR(sipspec_sdp_dir_name(dir), ((sipspec_span){NULL, 0}));
-      ATTR("mid", one);
+      if (d->ptime) ATTR("ptime", mrcp_pool_num(pool, d->ptime), SIPSPEC_SDP_ATTR_PTIME)->u.ptime_ms = d->ptime;
+      if (d->rtcp_mux) ATTR("rtcp-mux", ((sipspec_span){NULL, 0}), SIPSPEC_SDP_ATTR_OTHER); /* RFC 5761 §5.1.1 */
+      ATTR(sipspec_sdp_dir_name(dir), ((sipspec_span){NULL, 0}), dir_kind);
+      ATTR("mid", one, SIPSPEC_SDP_ATTR_MID)->u.mid = one;
     }
     m->nattrs = na - first;
   }
 #undef ATTR
-  for (size_t i = 0; typed && i < na; i++)
-    if ((rc = sdp_attr_classify(&attrs[i])))
-      return sdp_fail(err, rc, 0, 0, "offer", "offer attribute a=%.*s does not read back", (int)attrs[i].name.len,
-                      attrs[i].name.p);
   return SIPSPEC_OK;
 }
 
@@ -298,7 +309,7 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
                      uint64_t version, int existing, char *buf, size_t cap, size_t *len,
                      sipspec_sdp_error *err) {
   mrcp_offer_room r;
-  int rc = mrcp_offer_model(d, slots, nslots, version, existing, 0, &r, err);
+  int rc = mrcp_offer_model(d, slots, nslots, version, existing, &r, err);
   if (rc) return rc;
   rc = sipspec_sdp_write(&r.sdp, buf, cap, len);
   if (rc == SIPSPEC_E_SDP_NOSPACE)

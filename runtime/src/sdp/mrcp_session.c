@@ -305,7 +305,7 @@ static void oa_act_check_answer(sipspec_mrcp_session_t *s) {
   mrcp_offer_room room; /* as large as the writer's arrays were */
   sipspec_mrcp_offer_desc d;
   desc_of(s, o->slots, o->nslots, &d);
-  c->rc = mrcp_offer_model(&d, o->slots, o->nslots, o->version, o->existing, 1, &room, c->err);
+  c->rc = mrcp_offer_model(&d, o->slots, o->nslots, o->version, o->existing, &room, c->err);
   if (!c->rc) c->rc = mrcp_answer_parse_model(&room.sdp, c->answer, c->answer_len, c->checked, c->err);
 }
 

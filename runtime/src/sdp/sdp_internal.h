@@ -30,10 +30,6 @@ size_t sdp_u64_digits(char *d, unsigned long long v);
 int sdp_parse_scratch(const char *buf, size_t len, const sipspec_sdp_limits *lim, void *scratch,
                       size_t scratch_cap, sipspec_sdp **out, sipspec_sdp_error *err);
 void sdp_scratch_free(sipspec_sdp *sdp, const void *scratch);
-/* An attribute of a built model given the kind and typed value the parser would give it
- * (a model read as if it had been parsed, without writing and parsing its text). Fails as
- * the parser would on a value that does not match its grammar. */
-int sdp_attr_classify(sipspec_sdp_attr *a);
 /* Scratch memory for sdp_parse_scratch(): room for the model of a usual MRCPv2 offer. */
 typedef union sdp_scratch {
   max_align_t align;

@@ -360,13 +360,6 @@ static int sdp_attr_typed(sdp_ctx *x, const sdp_line *ln, sipspec_sdp_attr *a, s
   return SIPSPEC_OK;
 }
 
-int sdp_attr_classify(sipspec_sdp_attr *a) {
-  sdp_ctx x;
-  memset(&x, 0, sizeof x);
-  sdp_line ln = {a->value.p, a->value.len, 'a', 0};
-  return sdp_attr_typed(&x, &ln, a, 0);
-}
-
 /* Order of RFC 8866 section 5. Session level: v o s i u e p c b (t r*)+ z k a, then media:
  * m i c* b* k a*. Each type has a rank; ranks may not go down, and only e p b t r a (session)
  * and c b a (media) may repeat; t may follow r (a new time description). */

@@ -34,6 +34,7 @@
  * while an INVITE exchange runs (14.2).
  */
 #include <assert.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,8 +114,6 @@ sipspec_response_info session_info_of(const sipspec_session *s) {
  * and the offer description are not needed any more. The Call-ID, tags, credentials and
  * target stay (another fork's 2xx is answered from them, 13.2.2.4). */
 void session_drop_setup(sipspec_session *s) {
-  free(s->invite);
-  s->invite = NULL;
   s->invite_len = 0;
   free(s->offer);
   s->offer = NULL;
@@ -414,7 +413,7 @@ int session_send_refresh(sipspec_session *s, const char *method, const char *bod
 
 static void session_act_send_bye(sipspec_session *s) {
   session_req p = {ST_BYE, "BYE", NULL, 0, 0, NULL, s->bye_extra};
-  sipspec_uas_2xx_stop(&s->reinvite_2xx); /* the session ends: no more 2xx copies */
+  if (s->updx) sipspec_uas_2xx_stop(&s->updx->reinvite_2xx); /* the session ends: no more 2xx copies */
   s->bye_tried = 1;
   int rc = s->dialog ? session_send_in_dialog(s, &p) : SIPSPEC_E_STATE;
   if (rc) {
@@ -543,7 +542,7 @@ static void finish(sipspec_session *s) {
   host_timers_stop(&s->timers);
   if (s->updx) host_timers_stop(&s->updx->timers);
   host_timers_stop(&s->st_timers);
-  sipspec_uas_2xx_stop(&s->reinvite_2xx);
+  if (s->updx) sipspec_uas_2xx_stop(&s->updx->reinvite_2xx);
   for (session_tsx *x = s->tsx; x; x = x->next) /* freed with the session (a callback of one may be running) */
     if (x->t) {
       sipspec_tsx_set_callbacks(x->t, NULL);
@@ -566,7 +565,8 @@ int session_post(sipspec_session *s, int ev, const sipspec_msg *msg) {
   if (s->busy) {
     /* A message cannot outlive its receive call (the peer retransmits it). */
     if (msg || s->q_len == SESSION_QUEUE_MAX) return SIPSPEC_E_AGAIN;
-    s->q[(s->q_head + s->q_len++) % SESSION_QUEUE_MAX] = (short)ev;
+    if (ev < 0 || ev > UCHAR_MAX) return SIPSPEC_E_INVAL; /* the queue keeps a byte (events are below 256) */
+    s->q[(s->q_head + s->q_len++) % SESSION_QUEUE_MAX] = (unsigned char)ev;
     return SIPSPEC_OK;
   }
   s->busy = 1;

@@ -43,10 +43,8 @@ void session_free(sipspec_session *s) {
   if (!s) return;
   if (s->calls_deferred) sipspec_clock_undefer(s->ua->clock, run_calls, s);
   host_timers_release(&s->timers);
-  if (s->updx) host_timers_release(&s->updx->timers);
-  free(s->updx);
+  session_upd_free(s);
   host_timers_release(&s->st_timers);
-  sipspec_uas_2xx_stop(&s->reinvite_2xx);
   sipspec_dialog_destroy(s->dialog);
   free(s->targets);
   sipspec_digest_client_destroy(s->digest);
@@ -63,11 +61,9 @@ void session_free(sipspec_session *s) {
   free(s->to_display);
   free(s->extra_headers);
   free(s->offer);
-  free(s->invite);
   free(s->auth_headers);
   free(s->bye_auth);
   free(s->st_cred);
-  free(s->reinvite_body);
   free(s->local_sdp);
   free(s->remote_o);
   for (int i = 0; s->forks && i < SESSION_MAX_FORKS; i++) free(s->forks[i].ack);
@@ -328,7 +324,6 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
     free(s);
     return trc;
   }
-  sipspec_uas_2xx_init(&s->reinvite_2xx, ua->clock, session_reinvite_2xx_give_up, s);
   sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, session_on_action, s);
   int rc = SIPSPEC_OK;
   if (!(s->target = strdup(o->target))) rc = SIPSPEC_E_NOMEM;
@@ -507,10 +502,12 @@ int sipspec_session_keepalive(sipspec_session *s) {
  * has ended). */
 static int change_resource(sipspec_session *s, sipspec_mrcp_resource r, int add) {
   if (!s) return SIPSPEC_E_INVAL;
-  s->change_res = r;
-  s->change_add = add;
-  int rc = api_rc(session_update_post(s, SIPSPEC_EV_TU_REQUEST, NULL));
-  return rc ? rc : s->upd_rc;
+  int rc = session_upd_ensure(s);
+  if (rc) return rc;
+  s->updx->change_res = r;
+  s->updx->change_add = (unsigned char)(add != 0);
+  rc = api_rc(session_update_post(s, SIPSPEC_EV_TU_REQUEST, NULL));
+  return rc ? rc : s->updx->rc;
 }
 
 int sipspec_session_add_resource(sipspec_session *s, sipspec_mrcp_resource r) {
