@@ -176,17 +176,17 @@ void session_report_failed(sipspec_session *s, sipspec_result r) {
   s->result = r;
   s->ua->tel.sessionsFailed++;
   sipspec_response_info info = session_info_of(s);
-  if (s->cb.on_failed) s->cb.on_failed(s, r, &info, s->cb.user);
+  if (s->cbs->fn.on_failed) s->cbs->fn.on_failed(s, r, &info, s->user);
 }
 
 static void session_act_report_provisional(sipspec_session *s) {
   if (!s->cur_msg) return;
   if (s->dialog) sipspec_dialog_rx_invite_response(s->dialog, s->cur_msg); /* early dialog */
   int st = sipspec_msg_status(s->cur_msg);
-  if (st == 100 || !s->cb.on_provisional) return;
+  if (st == 100 || !s->cbs->fn.on_provisional) return;
   char reason[128];
   session_copy_span_z(reason, sizeof reason, sipspec_msg_reason(s->cur_msg));
-  s->cb.on_provisional(s, st, reason, s->cb.user);
+  s->cbs->fn.on_provisional(s, st, reason, s->user);
 }
 
 /* The dialog ACKs a 2xx to our INVITE or re-INVITE (13.2.2.4). first: the 2xx that answers
@@ -276,7 +276,7 @@ static void session_act_report_answered(sipspec_session *s) {
   s->ua->tel.sessionsEstablished++;
   session_update_post(s, SIPSPEC_EV_TU_START, NULL); /* re-INVITEs may follow (14.1) */
   session_timer_feed(s, session_timer_classify_2xx(s, m), m); /* RFC 4028 7.2 */
-  if (s->cb.on_answered) s->cb.on_answered(s, ans, body.p, body.len, s->cb.user);
+  if (s->cbs->fn.on_answered) s->cbs->fn.on_answered(s, ans, body.p, body.len, s->user);
   session_answer_done(s);
 }
 
@@ -549,7 +549,7 @@ static void finish(sipspec_session *s) {
       x->t = NULL;
     }
   ua_session_bury(s->ua, s);
-  if (s->cb.on_terminated) s->cb.on_terminated(s, s->end_by, s->cb.user);
+  if (s->cbs->fn.on_terminated) s->cbs->fn.on_terminated(s, s->end_by, s->user);
 }
 
 static int feed_one(sipspec_session *s, int ev, const sipspec_msg *msg) {

@@ -39,8 +39,38 @@ static int target_avoided(const sipspec_ua *ua, const sipspec_target *t) {
   return 0;
 }
 
+const session_cbs session_cbs_none;
+
+const session_cbs *session_cbs_get(sipspec_ua *ua, const sipspec_session_callbacks *cb) {
+  sipspec_session_callbacks fn = *cb;
+  fn.user = NULL;
+  session_cbs *c = ua->cbs;
+  while (c && memcmp(&c->fn, &fn, sizeof fn)) c = c->next;
+  if (!c) {
+    if (!(c = calloc(1, sizeof *c))) return NULL;
+    c->fn = fn;
+    c->next = ua->cbs;
+    ua->cbs = c;
+  }
+  c->refs++;
+  return c;
+}
+
+void session_cbs_put(sipspec_ua *ua, const session_cbs *c) {
+  if (!c || c == &session_cbs_none) return;
+  session_cbs *w = (session_cbs *)c; /* the user agent's own */
+  if (--w->refs) return;
+  for (session_cbs **p = &ua->cbs; *p; p = &(*p)->next)
+    if (*p == w) {
+      *p = w->next;
+      break;
+    }
+  free(w);
+}
+
 void session_free(sipspec_session *s) {
   if (!s) return;
+  session_cbs_put(s->ua, s->cbs);
   if (s->calls_deferred) sipspec_clock_undefer(s->ua->clock, run_calls, s);
   host_timers_release(&s->timers);
   session_upd_free(s);
@@ -294,7 +324,7 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   if (!s) return SIPSPEC_E_NOMEM;
   s->ua = ua;
   s->kind = kind;
-  s->cb = o->cb;
+  s->user = o->cb.user;
   s->keepalive_ms = o->keepalive_ms;
   s->answer_timeout_ms = o->answer_timeout_ms;
   s->cseq = 1;
@@ -319,10 +349,10 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   if (s->answer_timeout_ms) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms);
   if (!trc) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms);
   if (!trc) trc = host_timers_off(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms == 0);
-  if (trc) {
+  if (trc || !(s->cbs = session_cbs_get(ua, &o->cb))) {
     host_timers_release(&s->timers);
     free(s);
-    return trc;
+    return trc ? trc : SIPSPEC_E_NOMEM;
   }
   sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, session_on_action, s);
   int rc = SIPSPEC_OK;
@@ -376,12 +406,12 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   ua->tel.sessionsStarted++;
   /* TU_START: send_invite. A send failure inside it ends the session through TRANSPORT_ERR;
    * here it is returned instead, without callbacks. */
-  sipspec_session_callbacks saved = s->cb;
-  memset(&s->cb, 0, sizeof s->cb);
+  const session_cbs *saved = s->cbs;
+  s->cbs = &session_cbs_none;
   rc = session_post(s, SIPSPEC_EV_TU_START, NULL);
   if (!rc && sipspec_fsm_terminated(&s->fsm)) rc = s->start_err ? s->start_err : SIPSPEC_E_SEND;
   if (rc && !sipspec_fsm_terminated(&s->fsm)) session_post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL); /* to Terminated, then buried */
-  s->cb = saved;
+  s->cbs = saved;
   if (rc) {
     ua->tel.sessionsStarted--;
     if (s->result != SIPSPEC_RESULT_OK) ua->tel.sessionsFailed--; /* the failure reported above */
@@ -461,8 +491,8 @@ static void run_calls(void *obj) {
     snprintf(why, sizeof why, "%s not sent: %s", op == CALL_KEEPALIVE ? "keep-alive" : "re-INVITE",
              sipspec_strerror(rc));
     sipspec_response_info info = {0, why, NULL};
-    if (op == CALL_KEEPALIVE && s->cb.on_keepalive) s->cb.on_keepalive(s, &info, s->cb.user);
-    if (op != CALL_KEEPALIVE && s->cb.on_updated) s->cb.on_updated(s, &info, NULL, s->cb.user);
+    if (op == CALL_KEEPALIVE && s->cbs->fn.on_keepalive) s->cbs->fn.on_keepalive(s, &info, s->user);
+    if (op != CALL_KEEPALIVE && s->cbs->fn.on_updated) s->cbs->fn.on_updated(s, &info, NULL, s->user);
   }
 }
 

@@ -49,6 +49,8 @@ struct sipspec_ua {
     sipspec_tp_kind tp;
     uint64_t until;
   } avoided[16];
+  /* the sessions' callback functions, each distinct set kept once (session_cbs_get()) */
+  struct session_cbs *cbs;
   /* what the sessions' chart timer sets share (host_timers.h), set up with the first session */
   int kinds_ready;
   host_timer_kind k_session, k_update, k_st;
@@ -115,6 +117,14 @@ struct session_target {
  * warning: NULL for ""; the addressing strings in one block); the SDP is not kept as text
  * (session_local_sdp()); what only the update chart uses is allocated with it; the fields
  * are ordered by size (no padding between them) and flags and small counts are bytes. */
+/* A set of callback functions (opts.cb without its user pointer) that sessions share: an
+ * application gives most of its sessions the same ones (issue 16: 48 bytes a session). */
+typedef struct session_cbs {
+  struct session_cbs *next;          /* in ua->cbs */
+  unsigned refs;                     /* the sessions using it; freed with the last */
+  sipspec_session_callbacks fn;      /* fn.user unused (NULL) */
+} session_cbs;
+
 /* The update chart of a session, its timers and what only it uses: allocated on first use
  * (session_upd_ensure()), as most sessions never re-INVITE nor are re-INVITEd. */
 typedef struct session_upd {
@@ -142,7 +152,8 @@ struct sipspec_session {
    * last 2xx said, kept to report it) */
   sipspec_fsm st;
   host_timers st_timers;
-  sipspec_session_callbacks cb;
+  const session_cbs *cbs;            /* opts.cb's functions (never NULL once started) */
+  void *user;                        /* opts.cb.user */
   /* RFC 3263 4.3: the targets the INVITE may go to, in order (none for an IP literal), the
    * one in use (target_i) and, for the ones left, why */
   struct session_target *targets;
@@ -356,6 +367,12 @@ void session_dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *use
 
 /* session_api.c: the public API */
 void session_free(sipspec_session *s);
+/* The user agent's set equal to cb's functions (made, or one more user); NULL without
+ * memory. Given back with session_cbs_put(). */
+const session_cbs *session_cbs_get(sipspec_ua *ua, const sipspec_session_callbacks *cb);
+void session_cbs_put(sipspec_ua *ua, const session_cbs *c);
+/* A set with no function: a session's callbacks while they are held back. */
+extern const session_cbs session_cbs_none;
 /* Where the INVITE goes, as the transport layer takes it. */
 static inline sipspec_sockaddr session_dest(const sipspec_session *s) { return ip_addr_get(&s->dest); }
 

@@ -159,7 +159,7 @@ void session_reinvite_done(sipspec_session *s, const sipspec_msg *resp, const ch
   }
   /* 14.1: a re-INVITE that fails leaves the session as it was, and so is the next offer. */
   if (!ans && s->mrcp) sipspec_mrcp_session_offer_refused(s->mrcp);
-  if (s->cb.on_updated) s->cb.on_updated(s, &info, ans, s->cb.user);
+  if (s->cbs->fn.on_updated) s->cbs->fn.on_updated(s, &info, ans, s->user);
   session_answer_done(s);
   free(s->updx->body); /* the re-INVITE is over: no retry sends it again */
   s->updx->body = NULL;
