@@ -149,23 +149,10 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
   if (rc) return rc;
   sipspec_sockaddr_host(&local, ip, iplen);
   int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
-  char host[SIPSPEC_SOCKADDR_STRLEN + 2], via[SIPSPEC_SOCKADDR_STRLEN + 48], contact[SIPSPEC_SOCKADDR_STRLEN + 300];
+  char host[SIPSPEC_SOCKADDR_STRLEN + 2];
   join(host, sizeof host, (const char *const[]){v6 ? "[" : "", ip, v6 ? "]" : ""}, 3);
   s->local_port = sipspec_sockaddr_port(&local);
-  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16], port[12], *d = port + sizeof port;
-  unsigned pn = s->local_port;
-  *--d = '\0';
-  do *--d = (char)('0' + pn % 10u);
-  while ((pn /= 10u) != 0);
-  join(hostport, sizeof hostport, (const char *const[]){host, ":", d}, 3);
-  static const char *const via_tp[] = {"UDP", "TCP", "TLS"}, *const contact_tp[] = {"", ";transport=tcp", ""};
-  join(via, sizeof via, (const char *const[]){"SIP/2.0/", via_tp[s->kind], " ", hostport, ";rport"}, 5);
-  /* RFC 5630 §3.1.3 / RFC 3261 §8.1.1.8: over TLS the Contact is a sips: URI */
-  join(contact, sizeof contact,
-       (const char *const[]){s->kind == SIPSPEC_TP_TLS ? "sips:" : "sip:", ua->from_user, "@", hostport,
-                             contact_tp[s->kind]},
-       5);
-  if ((rc = session_set_addressing(s, NULL, host, via, contact))) return rc;
+  if ((rc = session_set_addressing(s, NULL, host))) return rc;
   if (s->kind == SIPSPEC_TP_TLS) { /* RFC 5922 §7.3: the domain of the URI is what the server proves */
     sipspec_uri u;
     char name[256];
@@ -178,23 +165,49 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
   return SIPSPEC_OK;
 }
 
-int session_set_addressing(sipspec_session *s, const char *call_id, const char *local_host, const char *via,
-                           const char *contact) {
-  const char *v[4] = {call_id ? call_id : s->call_id, local_host ? local_host : s->local_host, via ? via : s->via,
-                      contact ? contact : s->contact};
-  size_t n[4], total = 0;
-  for (int i = 0; i < 4; i++) total += (n[i] = v[i] ? strlen(v[i]) + 1 : 1);
-  char *b = malloc(total), *p = b, **dst[4] = {&s->call_id, &s->local_host, &s->via, &s->contact};
+/* host:port of our address into buf (cap bytes). */
+static void local_hostport(const sipspec_session *s, char *buf, size_t cap) {
+  char port[12], *d = port + sizeof port;
+  unsigned pn = s->local_port;
+  *--d = '\0';
+  do *--d = (char)('0' + pn % 10u);
+  while ((pn /= 10u) != 0);
+  join(buf, cap, (const char *const[]){s->local_host ? s->local_host : "", ":", d}, 3);
+}
+
+void session_via(const sipspec_session *s, char *buf, size_t cap) {
+  static const char *const via_tp[] = {"UDP", "TCP", "TLS"};
+  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
+  local_hostport(s, hostport, sizeof hostport);
+  join(buf, cap, (const char *const[]){"SIP/2.0/", via_tp[s->kind], " ", hostport, ";rport"}, 5);
+}
+
+void session_contact(const sipspec_session *s, char *buf, size_t cap) {
+  static const char *const contact_tp[] = {"", ";transport=tcp", ""};
+  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
+  local_hostport(s, hostport, sizeof hostport);
+  /* RFC 5630 §3.1.3 / RFC 3261 §8.1.1.8: over TLS the Contact is a sips: URI */
+  join(buf, cap,
+       (const char *const[]){s->kind == SIPSPEC_TP_TLS ? "sips:" : "sip:", s->ua->from_user, "@", hostport,
+                             contact_tp[s->kind]},
+       5);
+}
+
+int session_set_addressing(sipspec_session *s, const char *call_id, const char *local_host) {
+  const char *v[2] = {call_id ? call_id : s->call_id, local_host ? local_host : s->local_host};
+  size_t n[2], total = 0;
+  for (int i = 0; i < 2; i++) total += (n[i] = v[i] ? strlen(v[i]) + 1 : 1);
+  char *b = malloc(total), *p = b, **dst[2] = {&s->call_id, &s->local_host};
   if (!b) return SIPSPEC_E_NOMEM;
-  char *at[4];
-  for (int i = 0; i < 4; i++) {
+  char *at[2];
+  for (int i = 0; i < 2; i++) {
     at[i] = p;
     if (v[i]) memcpy(p, v[i], n[i]);
     else *p = '\0';
     p += n[i];
   }
   free(s->call_id); /* the old block (the values were copied out of it above) */
-  for (int i = 0; i < 4; i++) *dst[i] = at[i];
+  for (int i = 0; i < 2; i++) *dst[i] = at[i];
   return SIPSPEC_OK;
 }
 
@@ -207,7 +220,7 @@ static int session_prepare(sipspec_session *s) {
   rc = random_hex(rnd, 16);
   if (!rc) {
     join(call_id, sizeof call_id, (const char *const[]){rnd, "@", s->local_host}, 3);
-    rc = session_set_addressing(s, call_id, NULL, NULL, NULL);
+    rc = session_set_addressing(s, call_id, NULL);
   }
   if (!rc) rc = random_hex(s->from_tag, 8);
   if (!rc && s->desc) {

@@ -167,9 +167,10 @@ struct sipspec_session {
                                       * session is made from it, else NULL */
   sipspec_resolve_query *query;      /* resolving the target's host name */
   sipspec_mrcp_session_t *mrcp;
-  /* call_id, local_host (IPv6 in brackets), via (without branch), contact (URI): in one
-   * block, set by session_set_addressing() */
-  char *call_id, *local_host, *via, *contact;
+  /* call_id, local_host (IPv6 in brackets): in one block, set by session_set_addressing();
+   * our Via and Contact are written from local_host, local_port and kind when needed
+   * (session_via(), session_contact()) */
+  char *call_id, *local_host;
   size_t offer_len;
   size_t invite_len;                 /* the length of the INVITE as last built */
   char *auth_headers;                /* credentials lines of the current INVITE, or NULL */
@@ -268,9 +269,15 @@ void session_set_str(char **dst, const char *src);
 void session_strf(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s->reason, "" when none. */
 const char *session_reason_str(const sipspec_session *s);
-/* The addressing strings (any may be NULL: kept as they are), in one block. */
-int session_set_addressing(sipspec_session *s, const char *call_id, const char *local_host, const char *via,
-                           const char *contact);
+/* The addressing strings (either may be NULL: kept as it is), in one block. */
+int session_set_addressing(sipspec_session *s, const char *call_id, const char *local_host);
+/* Our Via value without branch (RFC 3261 18.1.1, ;rport RFC 3581) and our Contact URI
+ * (8.1.1.8: sips: over TLS, RFC 5630 3.1.3; ;transport=tcp over TCP), written from the local
+ * host, port and transport into buf (cap bytes: SESSION_VIA_MAX, SESSION_CONTACT_MAX). */
+#define SESSION_VIA_MAX (SIPSPEC_SOCKADDR_STRLEN + 48)
+#define SESSION_CONTACT_MAX (SIPSPEC_SOCKADDR_STRLEN + 300)
+void session_via(const sipspec_session *s, char *buf, size_t cap);
+void session_contact(const sipspec_session *s, char *buf, size_t cap);
 /* session_update.c: the update chart's block, allocated (SIPSPEC_E_NOMEM) or there; freed. */
 int session_upd_ensure(sipspec_session *s);
 void session_upd_free(sipspec_session *s);

@@ -265,7 +265,9 @@ static void keep_connection(sipspec_session *s) {
  * written with the builder into out (NUL-terminated; "" and the error when refused). */
 static int answer_headers(const sipspec_session *s, int with_sdp, char *out, size_t cap) {
   sipspec_build b;
-  sipspec_addr_fields contact = {{NULL, 0}, sipspec_span_z(s->contact), {NULL, 0}, {NULL, 0}};
+  char uri[SESSION_CONTACT_MAX];
+  session_contact(s, uri, sizeof uri);
+  sipspec_addr_fields contact = {{NULL, 0}, sipspec_span_z(uri), {NULL, 0}, {NULL, 0}};
   sipspec_build_init(&b, out, cap - 1);
   sipspec_build_addr(&b, SIPSPEC_H_CONTACT, &contact);
   sipspec_build_header(&b, sipspec_span_z("Allow"), sipspec_span_z(SESSION_ALLOW));
