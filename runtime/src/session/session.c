@@ -114,12 +114,7 @@ sipspec_response_info session_info_of(const sipspec_session *s) {
  * and the offer description are not needed any more. The Call-ID, tags, credentials and
  * target stay (another fork's 2xx is answered from them, 13.2.2.4). */
 void session_drop_setup(sipspec_session *s) {
-  s->invite_len = 0;
-  free(s->offer);
-  s->offer = NULL;
-  s->offer_len = 0;
-  free(s->desc);
-  s->desc = NULL;
+  session_setup_free(s);
 }
 
 /* A slot for a new client transaction. A keep-alive's OPTIONS that has its final response
@@ -131,7 +126,7 @@ static void session_act_send_invite(sipspec_session *s) {
   if (rc) {
     session_set_reason(s, "cannot send the INVITE: %s", sipspec_strerror(rc));
     s->status = 0;
-    if (!s->start_err) s->start_err = rc;
+    if (s->setup && !s->setup->start_err) s->setup->start_err = rc;
     session_post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
   }
 }
@@ -270,7 +265,7 @@ static void session_act_report_answered(sipspec_session *s) {
     }
     ans = sipspec_mrcp_session_state(s->mrcp); /* read for on_answered */
   }
-  session_keep_negotiated(s, s->offer, s->offer_len, body);
+  session_keep_negotiated(s, s->setup ? s->setup->offer : NULL, s->setup ? s->setup->offer_len : 0, body);
   session_drop_setup(s);
   s->result = SIPSPEC_RESULT_OK;
   s->ua->tel.sessionsEstablished++;
@@ -309,7 +304,7 @@ static void target_avoid(sipspec_ua *ua, const struct session_target *t, uint64_
 /* The INVITE failed on this target: a final response (noted), Timer B, or a transport error
  * (its reason set by tsx_on_transport_error). The target keeps why it was left. */
 static void session_act_note_failure(sipspec_session *s) {
-  s->fail_ev = s->cur_ev;
+  if (s->setup) s->setup->fail_ev = s->cur_ev;
   if (s->cur_ev == SIPSPEC_EV_RX_300_699 && s->cur_msg) session_note_response(s, s->cur_msg);
   if (s->cur_ev == SIPSPEC_EV_TXN_TIMEOUT) {
     s->status = 0;
@@ -329,8 +324,9 @@ static void session_act_note_failure(sipspec_session *s) {
 /* RFC 3263 4.3: a 503, no response at all (Timer B) or a transport error sends the request
  * to the next target, if there is one; anything else, or no target left, is the end. */
 static void session_act_failover_or_give_up(sipspec_session *s) {
-  int worth = (s->fail_ev == SIPSPEC_EV_RX_300_699 && s->status == 503) || s->fail_ev == SIPSPEC_EV_TXN_TIMEOUT ||
-              s->fail_ev == SIPSPEC_EV_TRANSPORT_ERR;
+  int fail_ev = s->setup ? s->setup->fail_ev : 0;
+  int worth = (fail_ev == SIPSPEC_EV_RX_300_699 && s->status == 503) || fail_ev == SIPSPEC_EV_TXN_TIMEOUT ||
+              fail_ev == SIPSPEC_EV_TRANSPORT_ERR;
   session_post(s, worth && s->target_i + 1 < s->ntargets ? SIPSPEC_EV_FAILOVER : SIPSPEC_EV_GIVE_UP, NULL);
 }
 
@@ -354,8 +350,9 @@ static void session_act_send_invite_to_next_target(sipspec_session *s) {
 
 /* No target left: the last failure is the session's. */
 static void session_act_report_give_up(sipspec_session *s) {
-  if (s->fail_ev == SIPSPEC_EV_RX_300_699) session_report_failed(s, SIPSPEC_RESULT_REJECTED);
-  else if (s->fail_ev == SIPSPEC_EV_TXN_TIMEOUT) session_report_failed(s, SIPSPEC_RESULT_TIMEOUT); /* reason noted */
+  int fail_ev = s->setup ? s->setup->fail_ev : 0;
+  if (fail_ev == SIPSPEC_EV_RX_300_699) session_report_failed(s, SIPSPEC_RESULT_REJECTED);
+  else if (fail_ev == SIPSPEC_EV_TXN_TIMEOUT) session_report_failed(s, SIPSPEC_RESULT_TIMEOUT); /* reason noted */
   else session_act_report_transport_error(s);
 }
 
@@ -464,8 +461,8 @@ static void session_act_report_answer_timeout(sipspec_session *s) {
 
 /* Idle__TU_END: ended while the target's name was being resolved; nothing was sent. */
 static void session_act_stop_resolving(sipspec_session *s) {
-  if (s->query) sipspec_resolve_cancel(s->ua->resolver, s->query);
-  s->query = NULL;
+  if (s->setup && s->setup->query) sipspec_resolve_cancel(s->ua->resolver, s->setup->query);
+  if (s->setup) s->setup->query = NULL;
 }
 static void session_act_report_ended_early(sipspec_session *s) {
   session_set_reason(s, "%s", "ended before the INVITE was sent");

@@ -41,6 +41,16 @@ static int target_avoided(const sipspec_ua *ua, const sipspec_target *t) {
 
 const session_cbs session_cbs_none;
 
+void session_setup_free(sipspec_session *s) {
+  session_setup *su = s->setup;
+  if (!su) return;
+  if (su->query) sipspec_resolve_cancel(s->ua->resolver, su->query);
+  free(su->offer);
+  free(su->desc);
+  free(su);
+  s->setup = NULL;
+}
+
 const session_cbs *session_cbs_get(sipspec_ua *ua, const sipspec_session_callbacks *cb) {
   sipspec_session_callbacks fn = *cb;
   fn.user = NULL;
@@ -79,8 +89,7 @@ void session_free(sipspec_session *s) {
   free(s->targets);
   sipspec_digest_client_destroy(s->digest);
   sipspec_mrcp_session_destroy(s->mrcp);
-  if (s->query) sipspec_resolve_cancel(s->ua->resolver, s->query);
-  free(s->desc);
+  session_setup_free(s);
   free(s->call_id); /* the addressing block */
   free(s->reason);
   free(s->warning);
@@ -90,7 +99,6 @@ void session_free(sipspec_session *s) {
   free(s->target);
   free(s->to_display);
   free(s->extra_headers);
-  free(s->offer);
   free(s->auth_headers);
   free(s->bye_auth);
   free(s->st_cred);
@@ -223,9 +231,10 @@ static int session_prepare(sipspec_session *s) {
     rc = session_set_addressing(s, call_id, NULL);
   }
   if (!rc) rc = random_hex(s->from_tag, 8);
-  if (!rc && s->desc) {
+  session_setup *su = s->setup;
+  if (!rc && su->desc) {
     /* the offer's address defaults to the local address toward the target */
-    sipspec_mrcp_offer_desc d = *s->desc;
+    sipspec_mrcp_offer_desc d = *su->desc;
     if (!d.addr) d.addr = ip;
     char tmp[8192];
     size_t len = 0;
@@ -233,10 +242,10 @@ static int session_prepare(sipspec_session *s) {
     memset(&e, 0, sizeof e);
     if (!(s->mrcp = sipspec_mrcp_session_create(&d))) rc = SIPSPEC_E_NOMEM;
     if (!rc) rc = sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e);
-    if (!rc && !(s->offer = malloc(len ? len : 1))) rc = SIPSPEC_E_NOMEM;
+    if (!rc && !(su->offer = malloc(len ? len : 1))) rc = SIPSPEC_E_NOMEM;
     if (!rc) {
-      memcpy(s->offer, tmp, len);
-      s->offer_len = len;
+      memcpy(su->offer, tmp, len);
+      su->offer_len = len;
     }
   }
   if (rc) return rc;
@@ -247,7 +256,7 @@ static int session_prepare(sipspec_session *s) {
   if (ua->have_auth && !s->digest) {
     rc = sipspec_digest_client_create(&ua->auth, &s->digest);
     char *cred = NULL;
-    if (!rc) rc = session_digest_begin(s, "INVITE", s->target, s->offer, s->offer_len, &cred);
+    if (!rc) rc = session_digest_begin(s, "INVITE", s->target, su->offer, su->offer_len, &cred);
     if (rc) return rc;
     s->auth_headers = cred;
   }
@@ -258,7 +267,7 @@ static int session_prepare(sipspec_session *s) {
  * (the failover to the next ones is RFC 3263 4.3's, not done yet). */
 static void located_cb(int status, const sipspec_target *t, size_t n, const char *why, void *arg) {
   sipspec_session *s = arg;
-  s->query = NULL;
+  s->setup->query = NULL;
   int rc = status;
   sipspec_resolver_stats st;
   sipspec_resolver_stats_get(s->ua->resolver, &st);
@@ -339,7 +348,6 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   s->kind = kind;
   s->user = o->cb.user;
   s->keepalive_ms = o->keepalive_ms;
-  s->answer_timeout_ms = o->answer_timeout_ms;
   s->cseq = 1;
   sipspec_timer_values tv = {ua->cfg.t1_ms, ua->cfg.t2_ms, ua->cfg.t4_ms};
   /* the application's timer options: the answer timeout, the keep-alive interval (none: the
@@ -359,11 +367,13 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   host_timers_init(&s->timers, &ua->k_session, s);
   session_timer_init(s);
   int trc = SIPSPEC_OK;
-  if (s->answer_timeout_ms) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms);
+  if (o->answer_timeout_ms) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, o->answer_timeout_ms);
   if (!trc) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms);
   if (!trc) trc = host_timers_off(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms == 0);
+  if (!trc && !(s->setup = calloc(1, sizeof *s->setup))) trc = SIPSPEC_E_NOMEM;
   if (trc || !(s->cbs = session_cbs_get(ua, &o->cb))) {
     host_timers_release(&s->timers);
+    free(s->setup);
     free(s);
     return trc ? trc : SIPSPEC_E_NOMEM;
   }
@@ -376,20 +386,21 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   if (!rc && o->offer) {
     /* the description and its strings in one block, until the MRCP session is made */
     size_t na = o->offer->addr ? strlen(o->offer->addr) + 1 : 0, nu = o->offer->username ? strlen(o->offer->username) + 1 : 0;
-    if (!(s->desc = malloc(sizeof *s->desc + na + nu))) {
+    session_setup *su = s->setup;
+    if (!(su->desc = malloc(sizeof *su->desc + na + nu))) {
       rc = SIPSPEC_E_NOMEM;
     } else {
-      *s->desc = *o->offer;
-      char *p = (char *)(s->desc + 1);
-      if (na) s->desc->addr = memcpy(p, o->offer->addr, na);
-      if (nu) s->desc->username = memcpy(p + na, o->offer->username, nu);
+      *su->desc = *o->offer;
+      char *p = (char *)(su->desc + 1);
+      if (na) su->desc->addr = memcpy(p, o->offer->addr, na);
+      if (nu) su->desc->username = memcpy(p + na, o->offer->username, nu);
     }
   } else if (!rc) {
-    s->opaque = 1;
-    if (!(s->offer = malloc(o->sdp_len))) rc = SIPSPEC_E_NOMEM;
+    session_setup *su = s->setup;
+    if (!(su->offer = malloc(o->sdp_len))) rc = SIPSPEC_E_NOMEM;
     else {
-      memcpy(s->offer, o->sdp, o->sdp_len);
-      s->offer_len = o->sdp_len;
+      memcpy(su->offer, o->sdp, o->sdp_len);
+      su->offer_len = o->sdp_len;
     }
   }
   if (!rc && u.host_kind == SIPSPEC_HOST_NAME) {
@@ -397,7 +408,7 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
     sipspec_locate_req req;
     char target[SIPSPEC_LOCATE_NAME_MAX];
     rc = sipspec_locate_req_of_uri(&u, &ua->cfg, target, sizeof target, &req);
-    if (!rc) rc = sipspec_locate(ua->resolver, &req, located_cb, s, &s->query);
+    if (!rc) rc = sipspec_locate(ua->resolver, &req, located_cb, s, &s->setup->query);
     if (rc) {
       session_free(s);
       return rc;
@@ -422,7 +433,7 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   const session_cbs *saved = s->cbs;
   s->cbs = &session_cbs_none;
   rc = session_post(s, SIPSPEC_EV_TU_START, NULL);
-  if (!rc && sipspec_fsm_terminated(&s->fsm)) rc = s->start_err ? s->start_err : SIPSPEC_E_SEND;
+  if (!rc && sipspec_fsm_terminated(&s->fsm)) rc = s->setup && s->setup->start_err ? s->setup->start_err : SIPSPEC_E_SEND;
   if (rc && !sipspec_fsm_terminated(&s->fsm)) session_post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL); /* to Terminated, then buried */
   s->cbs = saved;
   if (rc) {

@@ -34,7 +34,8 @@ int session_digest_begin(sipspec_session *s, const char *method, const char *uri
  * decides what either means where it is (no retry once the application ended it). */
 void session_on_challenge(sipspec_session *s, const sipspec_msg *resp) {
   session_note_response(s, resp);
-  char *lines = session_answer_challenge(s, resp, "INVITE", s->target, s->offer, s->offer_len);
+  char *lines = session_answer_challenge(s, resp, "INVITE", s->target, s->setup ? s->setup->offer : NULL,
+                                         s->setup ? s->setup->offer_len : 0);
   if (lines) {
     free(s->auth_headers);
     s->auth_headers = lines;

@@ -141,6 +141,19 @@ typedef struct session_upd {
   unsigned char change_add;          /* ... (1) or remove (0) */
 } session_upd;
 
+/* What only setting the session up uses: allocated with the session, freed once it is
+ * established (session_drop_setup()) or with it. */
+typedef struct session_setup {
+  char *offer;                       /* the SDP offer text sent with the current INVITE */
+  size_t offer_len;
+  sipspec_mrcp_offer_desc *desc;     /* opts.offer (strings copied after it) until the MRCP
+                                      * session is made from it, else NULL */
+  sipspec_resolve_query *query;      /* resolving the target's host name */
+  size_t invite_len;                 /* the length of the INVITE as last built */
+  int fail_ev;                       /* the event of the INVITE's last failure */
+  int start_err;                     /* why the first INVITE could not be sent */
+} session_setup;
+
 struct sipspec_session {
   sipspec_ua *ua;
   sipspec_session *prev, *next;      /* in ua->live */
@@ -162,17 +175,12 @@ struct sipspec_session {
   struct session_upd *updx;
   /* options, copied */
   char *target, *to_display, *extra_headers;
-  char *offer;                       /* the SDP offer text sent with the current INVITE (setup) */
-  sipspec_mrcp_offer_desc *desc;     /* opts.offer (strings copied after it) until the MRCP
-                                      * session is made from it, else NULL */
-  sipspec_resolve_query *query;      /* resolving the target's host name */
+  struct session_setup *setup;       /* what only setting up uses; NULL once established */
   sipspec_mrcp_session_t *mrcp;
   /* call_id, local_host (IPv6 in brackets): in one block, set by session_set_addressing();
    * our Via and Contact are written from local_host, local_port and kind when needed
    * (session_via(), session_contact()) */
   char *call_id, *local_host;
-  size_t offer_len;
-  size_t invite_len;                 /* the length of the INVITE as last built */
   char *auth_headers;                /* credentials lines of the current INVITE, or NULL */
   char *bye_auth;                    /* credentials lines of the BYE sent again, or NULL */
   sipspec_digest_client_t *digest;
@@ -203,13 +211,11 @@ struct sipspec_session {
   /* 4 bytes */
   ip_addr dest;                      /* where the INVITE goes (session_dest()) */
   unsigned ntargets, target_i;
-  int fail_ev;                       /* the event of the INVITE's last failure */
-  unsigned keepalive_ms, answer_timeout_ms;
+  unsigned keepalive_ms;
   sipspec_tp_kind kind;
   unsigned local_port;
   uint32_t cseq;                     /* CSeq of the current INVITE */
   int cur_ev;
-  int start_err;                     /* why the first INVITE could not be sent */
   sipspec_result result;
   int status;
   sipspec_end_reason end_by;
@@ -231,7 +237,6 @@ struct sipspec_session {
   unsigned char n_forks;
   unsigned char upd_started;         /* TU_START came while updx was NULL (Ready, no action) */
   unsigned char dns_failed;          /* the transport error is the target's name: no address */
-  unsigned char opaque;              /* opts.sdp was used */
   unsigned char tls_failed;          /* the transport error was TLS's (result tls-failed) */
   unsigned char bye_tried;           /* a BYE of ours was sent (or tried) */
   unsigned char answer_asked;        /* the application asked for it: the state read is kept */
@@ -283,6 +288,8 @@ int session_upd_ensure(sipspec_session *s);
 void session_upd_free(sipspec_session *s);
 /* Once established: what only the setup needed is freed. */
 void session_drop_setup(sipspec_session *s);
+/* session_api.c: frees s->setup (cancelling a name resolution still running). */
+void session_setup_free(sipspec_session *s);
 /* v into dst as a C string, bytes outside printable ASCII as '?'. */
 void session_copy_span_z(char *dst, size_t cap, sipspec_span v);
 /* The status, reason phrase and Warning text of a final response into the session. */

@@ -107,7 +107,7 @@ static int invite_fields(sipspec_session *s, invite_parts *p, sipspec_request_fi
     f->extra_lines = sipspec_span_z(*auth ? auth : extra);
   }
   f->content_type = sipspec_span_z("application/sdp");
-  f->body = (sipspec_span){s->offer, s->offer_len};
+  if (s->setup) f->body = (sipspec_span){s->setup->offer, s->setup->offer_len};
   return SIPSPEC_OK;
 }
 
@@ -131,14 +131,15 @@ int session_send_invite(sipspec_session *s) {
   sipspec_request_fields f;
   int rc = invite_fields(s, &p, &f);
   sipspec_sockaddr dest = session_dest(s);
-  if (!rc && fields_need_tcp(s, &f, &dest, &tl, &s->invite_len)) { /* a retry with credentials too */
+  if (!rc && !s->setup) rc = SIPSPEC_E_STATE; /* established: no INVITE of setup to send */
+  if (!rc && fields_need_tcp(s, &f, &dest, &tl, &s->setup->invite_len)) { /* a retry with credentials too */
     session_move_to_tcp(s, &tl);
     free(p.lines);
     rc = invite_fields(s, &p, &f); /* the TCP Via and Contact */
   }
   /* its length as the transaction built it (no measuring pass of its own) */
   if (!rc) rc = session_new_dialog(s);
-  if (!rc) rc = session_start_tsx_len(s, ST_INVITE, &f, &dest, &s->invite_len);
+  if (!rc) rc = session_start_tsx_len(s, ST_INVITE, &f, &dest, &s->setup->invite_len);
   free(p.lines);
   return rc;
 }
