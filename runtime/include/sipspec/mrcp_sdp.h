@@ -195,8 +195,9 @@ int sipspec_mrcp_session_apply_answer(sipspec_mrcp_session_t *s, const char *ans
  * version). SIPSPEC_E_STATE before any answer was applied. */
 int sipspec_mrcp_session_offer_refused(sipspec_mrcp_session_t *s);
 /* The current negotiated state (valid after a successful apply; NULL before, or without
- * memory). Read from the applied offer and answer texts on the first call and kept: the
- * pointer stays the same, its content follows later applied answers, until destroy. */
+ * memory). Unpacked from the applied answer (kept in the bytes its values take) on the
+ * first call and kept: the pointer stays the same, its content follows later applied
+ * answers, until destroy. */
 const sipspec_mrcp_answer *sipspec_mrcp_session_state(const sipspec_mrcp_session_t *s);
 /* The channel of resource r in the current state, or NULL when it is not established. */
 const sipspec_mrcp_channel *sipspec_mrcp_session_channel(const sipspec_mrcp_session_t *s,

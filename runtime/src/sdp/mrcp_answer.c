@@ -211,3 +211,14 @@ int sipspec_mrcp_answer_parse(const char *offer, size_t offer_len, const char *a
   if (A) sdp_scratch_free(A, &sa);
   return rc;
 }
+
+int mrcp_answer_parse_model(const sipspec_sdp *offer, const char *answer, size_t answer_len,
+                            sipspec_mrcp_answer *out, sipspec_sdp_error *err) {
+  if (!offer || !answer || !out) return sdp_fail(err, SIPSPEC_E_INVAL, 0, 0, "arguments", "NULL argument");
+  sipspec_sdp *A = NULL;
+  sdp_scratch sa;
+  int rc = parse_side(answer, answer_len, "answer", &sa, &A, err);
+  if (!rc) rc = answer_check(offer, A, out, err);
+  if (A) sdp_scratch_free(A, &sa);
+  return rc;
+}

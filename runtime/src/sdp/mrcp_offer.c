@@ -198,37 +198,36 @@ int mrcp_offer_desc_check(const sipspec_mrcp_offer_desc *d, sipspec_sdp_error *e
   return SIPSPEC_OK;
 }
 
-int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, size_t nslots,
-                     uint64_t version, int existing, char *buf, size_t cap, size_t *len,
-                     sipspec_sdp_error *err) {
+int mrcp_offer_model(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, size_t nslots, uint64_t version,
+                     int existing, mrcp_offer_room *r, sipspec_sdp_error *err) {
   int rc = mrcp_offer_desc_check(d, err);
   if (rc) return rc;
-  mrcp_pool pool;
-  mrcp_pool_init(&pool);
-  sipspec_sdp_media media[SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1];
-  sipspec_sdp_attr attrs[(SIPSPEC_MRCP_MAX_CHANNELS * 2 + 1) * 4 + 3 * SIPSPEC_MRCP_MAX_CODECS];
-  sipspec_span fmts[SIPSPEC_MRCP_MAX_CODECS + 1];
-  sipspec_sdp_time t = {0, 0, NULL, 0};
+  mrcp_pool *pool = &r->pool;
+  mrcp_pool_init(pool);
+  sipspec_sdp_media *media = r->media;
+  sipspec_sdp_attr *attrs = r->attrs;
+  sipspec_span *fmts = r->fmts;
+  r->t = (sipspec_sdp_time){0, 0, NULL, 0};
   const char *at = mrcp_addrtype(d->addr);
-  sipspec_sdp_conn conn = {sdp_cstr("IN"), sdp_cstr(at), sdp_cstr(d->addr), SIPSPEC_SDP_ADDR_NONE, 0, 0};
-  sipspec_sdp sdp;
-  memset(&sdp, 0, sizeof sdp);
-  if (nslots > sizeof media / sizeof media[0])
+  r->conn = (sipspec_sdp_conn){sdp_cstr("IN"), sdp_cstr(at), sdp_cstr(d->addr), SIPSPEC_SDP_ADDR_NONE, 0, 0};
+  sipspec_sdp *sdp = &r->sdp;
+  memset(sdp, 0, sizeof *sdp);
+  if (nslots > sizeof r->media / sizeof r->media[0])
     return sdp_fail(err, SIPSPEC_E_RANGE, 0, 0, "offer", "too many m-lines");
   /* only what is used is cleared: the arrays are sized for the largest offer (14 KB) */
   memset(media, 0, nslots * sizeof media[0]);
-  sdp.origin.username = sdp_cstr(d->username);
-  sdp.origin.sess_id = mrcp_pool_num(&pool, (unsigned long long)d->sess_id);
-  sdp.origin.sess_version = mrcp_pool_num(&pool, (unsigned long long)version);
-  sdp.origin.nettype = sdp_cstr("IN");
-  sdp.origin.addrtype = sdp_cstr(at);
-  sdp.origin.address = sdp_cstr(d->addr);
-  sdp.session_name = sdp_cstr("-");
-  sdp.conn = &conn;
-  sdp.times = &t;
-  sdp.ntimes = 1;
-  sdp.media = media;
-  sdp.nmedia = nslots;
+  sdp->origin.username = sdp_cstr(d->username);
+  sdp->origin.sess_id = mrcp_pool_num(pool, (unsigned long long)d->sess_id);
+  sdp->origin.sess_version = mrcp_pool_num(pool, (unsigned long long)version);
+  sdp->origin.nettype = sdp_cstr("IN");
+  sdp->origin.addrtype = sdp_cstr(at);
+  sdp->origin.address = sdp_cstr(d->addr);
+  sdp->session_name = sdp_cstr("-");
+  sdp->conn = &r->conn;
+  sdp->times = &r->t;
+  sdp->ntimes = 1;
+  sdp->media = media;
+  sdp->nmedia = nslots;
 
   sipspec_mrcp_resource active[SIPSPEC_MRCP_MAX_CHANNELS * 2];
   size_t nactive = 0;
@@ -238,8 +237,15 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
   sipspec_sdp_dir dir = sipspec_mrcp_client_direction(active, nactive);
 
   static const sipspec_span one = {"1", 1};
+  sipspec_sdp_attr_kind dir_kind = dir == SIPSPEC_SDP_SENDRECV   ? SIPSPEC_SDP_ATTR_SENDRECV
+                                   : dir == SIPSPEC_SDP_SENDONLY ? SIPSPEC_SDP_ATTR_SENDONLY
+                                   : dir == SIPSPEC_SDP_RECVONLY ? SIPSPEC_SDP_ATTR_RECVONLY
+                                                                 : SIPSPEC_SDP_ATTR_INACTIVE;
   size_t na = 0;
-#define ATTR(n_, v_) do { attrs[na] = (sipspec_sdp_attr){.name = sdp_cstr(n_), .value = (v_)}; na++; } while (0)
+  /* each attribute with the kind and typed value the parser gives it (the writer ignores
+   * them; the answer is read against them) */
+#define ATTR(n_, v_, k_) \
+  (attrs[na] = (sipspec_sdp_attr){.name = sdp_cstr(n_), .value = (v_), .kind = (k_)}, &attrs[na++])
   for (size_t i = 0; i < nslots; i++) {
     sipspec_sdp_media *m = &media[i];
     m->attrs = &attrs[na];
@@ -251,44 +257,61 @@ int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, s
       m->fmts = &one;
       m->nfmts = 1;
       if (slots[i].active) {
-        ATTR("setup", sdp_cstr("active"));
-        ATTR("connection", sdp_cstr(existing ? "existing" : "new"));
+        ATTR("setup", sdp_cstr("active"), SIPSPEC_SDP_ATTR_SETUP)->u.setup = SIPSPEC_SDP_SETUP_ACTIVE;
+        ATTR("connection", sdp_cstr(existing ? "existing" : "new"), SIPSPEC_SDP_ATTR_CONNECTION)->u.connection =
+          existing ? SIPSPEC_SDP_CONN_EXISTING : SIPSPEC_SDP_CONN_NEW;
       }
-      ATTR("resource", sdp_cstr(sipspec_mrcp_resource_name(slots[i].resource)));
-      ATTR("cmid", one);
+      sipspec_span res = sdp_cstr(sipspec_mrcp_resource_name(slots[i].resource));
+      ATTR("resource", res, SIPSPEC_SDP_ATTR_RESOURCE)->u.resource = res;
+      ATTR("cmid", one, SIPSPEC_SDP_ATTR_CMID)->u.cmid = 1;
     } else {
       m->media = sdp_cstr("audio");
       m->port = d->rtp_port;
       m->proto = sdp_cstr("RTP/AVP");
       m->fmts = fmts;
       for (size_t k = 0; k < d->ncodecs; k++)
-        fmts[k] = mrcp_pool_num(&pool, codec_pt(d, d->codecs[k]));
+        fmts[k] = mrcp_pool_num(pool, codec_pt(d, d->codecs[k]));
       m->nfmts = d->ncodecs;
       for (size_t k = 0; k < d->ncodecs; k++) {
         sipspec_mrcp_codec c = d->codecs[k];
-        size_t k0 = mrcp_pool_mark(&pool); /* "<pt> <encoding>/<rate>" */
-        mrcp_pool_u64(&pool, codec_pt(d, c));
-        mrcp_pool_str(&pool, " ");
-        mrcp_pool_str(&pool, sipspec_mrcp_codec_encoding(c));
-        mrcp_pool_str(&pool, "/");
-        mrcp_pool_u64(&pool, sipspec_mrcp_codec_rate(c));
-        ATTR("rtpmap", mrcp_pool_done(&pool, k0));
+        unsigned pt = codec_pt(d, c);
+        size_t k0 = mrcp_pool_mark(pool); /* "<pt> <encoding>/<rate>" */
+        mrcp_pool_u64(pool, pt);
+        mrcp_pool_str(pool, " ");
+        mrcp_pool_str(pool, sipspec_mrcp_codec_encoding(c));
+        mrcp_pool_str(pool, "/");
+        mrcp_pool_u64(pool, sipspec_mrcp_codec_rate(c));
+        sipspec_sdp_attr *a = ATTR("rtpmap", mrcp_pool_done(pool, k0), SIPSPEC_SDP_ATTR_RTPMAP);
+        a->u.rtpmap.pt = pt;
+        a->u.rtpmap.encoding = sdp_cstr(sipspec_mrcp_codec_encoding(c));
+        a->u.rtpmap.rate = sipspec_mrcp_codec_rate(c);
         if (c == SIPSPEC_MRCP_TELEPHONE_EVENT) {
-          k0 = mrcp_pool_mark(&pool); /* "<pt> 0-15" */
-          mrcp_pool_u64(&pool, codec_pt(d, c));
-          mrcp_pool_str(&pool, " 0-15");
-          ATTR("fmtp", mrcp_pool_done(&pool, k0));
+          k0 = mrcp_pool_mark(pool); /* "<pt> 0-15" */
+          mrcp_pool_u64(pool, pt);
+          mrcp_pool_str(pool, " 0-15");
+          a = ATTR("fmtp", mrcp_pool_done(pool, k0), SIPSPEC_SDP_ATTR_FMTP);
+          a->u.fmtp.fmt = fmts[k];
+          a->u.fmtp.params = sdp_cstr("0-15");
         }
       }
-      if (d->ptime) ATTR("ptime", mrcp_pool_num(&pool, d->ptime));
-      if (d->rtcp_mux) ATTR("rtcp-mux", ((sipspec_span){NULL, 0})); /* RFC 5761 §5.1.1 */
-      ATTR(sipspec_sdp_dir_name(dir), ((sipspec_span){NULL, 0}));
-      ATTR("mid", one);
+      if (d->ptime) ATTR("ptime", mrcp_pool_num(pool, d->ptime), SIPSPEC_SDP_ATTR_PTIME)->u.ptime_ms = d->ptime;
+      if (d->rtcp_mux) ATTR("rtcp-mux", ((sipspec_span){NULL, 0}), SIPSPEC_SDP_ATTR_OTHER); /* RFC 5761 §5.1.1 */
+      ATTR(sipspec_sdp_dir_name(dir), ((sipspec_span){NULL, 0}), dir_kind);
+      ATTR("mid", one, SIPSPEC_SDP_ATTR_MID)->u.mid = one;
     }
     m->nattrs = na - first;
   }
 #undef ATTR
-  rc = sipspec_sdp_write(&sdp, buf, cap, len);
+  return SIPSPEC_OK;
+}
+
+int mrcp_offer_write(const sipspec_mrcp_offer_desc *d, const mrcp_slot *slots, size_t nslots,
+                     uint64_t version, int existing, char *buf, size_t cap, size_t *len,
+                     sipspec_sdp_error *err) {
+  mrcp_offer_room r;
+  int rc = mrcp_offer_model(d, slots, nslots, version, existing, &r, err);
+  if (rc) return rc;
+  rc = sipspec_sdp_write(&r.sdp, buf, cap, len);
   if (rc == SIPSPEC_E_SDP_NOSPACE)
     return sdp_fail(err, rc, 0, 0, "offer", "offer needs %zu bytes, buffer has %zu", *len + 1, cap);
   if (rc) return sdp_fail(err, rc, 0, 0, "offer", "offer could not be written");

@@ -34,8 +34,7 @@ typedef struct mrcp_session_call {
   char *buf;                          /* OFFER_WRITE: where the offer goes */
   size_t cap;
   size_t *len;
-  char *copy;                         /* OFFER_MADE: the offer to keep (malloc'd) */
-  size_t copy_len;
+  unsigned char existing;             /* ... written with a=connection:existing */
   const char *answer;                 /* RX_ANSWER: the answer to read */
   size_t answer_len;
   sipspec_mrcp_answer *checked;       /* ... as read against the offer (malloc'd) */
@@ -44,24 +43,31 @@ typedef struct mrcp_session_call {
 } mrcp_session_call;
 
 /* What a session keeps while it lives is small (issue 16: an established session's memory):
- * the layout, the offer waiting for its answer, and the texts of the offer and answer that
- * settled the session. The answer as read (sipspec_mrcp_answer, about 5 KB) is not kept:
- * sipspec_mrcp_session_state() reads it again from those two texts the first time it is
- * asked for, into a copy kept from then on (and refreshed by each answer applied, so the
- * pointer stays the same for the session's life). */
+ * no SDP text. An offer is written from the description, the layout, its version and its
+ * connection mode, so those four say which offer is out (pend) and which one the session
+ * has as negotiated (local): it is written again, byte for byte, when its text is needed
+ * (reading an answer against it, a refresh). The answer as read (sipspec_mrcp_answer, about
+ * 5 KB) is kept packed in the bytes its values take (mrcp_answer_pack()):
+ * sipspec_mrcp_session_state() unpacks it the first time it is asked for, into a copy kept
+ * from then on (and refreshed by each answer applied, so the pointer stays the same for the
+ * session's life). */
 struct sipspec_mrcp_session {
   sipspec_fsm oa;                     /* spec/offer_answer.rl */
-  sipspec_mrcp_offer_desc desc;       /* addr and username point into the copies below */
-  char *addr, *username;              /* exact-size copies */
+  /* the description (sipspec_mrcp_offer_desc) in the bytes its values take; its resources
+   * are the layout's (desc_of() makes the struct again) */
+  uint64_t sess_id;
+  char *addr;                         /* the address, NUL, the o= username, NUL */
+  uint32_t rtp_port, ptime;
+  unsigned char codecs[SIPSPEC_MRCP_MAX_CODECS], ncodecs;
+  unsigned char pt_l16_8000, pt_l16_16000, pt_telephone_event, tls, rtcp_mux;
   mrcp_slot slots[MRCP_MAX_SLOTS];
   mrcp_slot settled[MRCP_MAX_SLOTS];  /* the layout as the last answer (or the creation) left it */
   unsigned char nslots, nsettled;
   uint64_t version;                   /* o= sess-version of the next offer */
-  char *offer;                        /* the last offer kept, for reading its answer */
-  size_t offer_len;
-  char *done_offer, *done_answer;     /* the offer and answer applied last, or NULL */
-  size_t done_offer_len, done_answer_len;
-  sipspec_mrcp_answer *state;         /* read from them on demand (sipspec_mrcp_session_state) */
+  mrcp_written pend, local;           /* the offer out (for its answer), the negotiated one */
+  unsigned char *packed;              /* the answer applied last (mrcp_answer_pack()), or NULL */
+  uint32_t packed_len;
+  sipspec_mrcp_answer *state;         /* unpacked on demand (sipspec_mrcp_session_state) */
   mrcp_session_call *call;            /* the API call feeding the chart (on the caller's stack) */
 };
 
@@ -80,14 +86,24 @@ sipspec_mrcp_session_t *sipspec_mrcp_session_create(const sipspec_mrcp_offer_des
   if (mrcp_offer_desc_check(d, NULL) != SIPSPEC_OK || strlen(d->username) >= 64) return NULL;
   sipspec_mrcp_session_t *s = calloc(1, sizeof *s);
   if (!s) return NULL;
-  s->desc = *d;
-  if (!(s->addr = strdup(d->addr)) || !(s->username = strdup(d->username))) {
-    free(s->addr);
+  size_t na = strlen(d->addr) + 1, nu = strlen(d->username) + 1;
+  if (!(s->addr = malloc(na + nu))) {
     free(s);
     return NULL;
   }
-  s->desc.addr = s->addr;
-  s->desc.username = s->username;
+  memcpy(s->addr, d->addr, na);
+  memcpy(s->addr + na, d->username, nu);
+  /* checked: codecs 1..5, at most 8 of them, payload types 96..127, the port 1..65535 */
+  s->sess_id = d->sess_id;
+  s->rtp_port = d->rtp_port;
+  s->ptime = d->ptime;
+  for (size_t i = 0; i < d->ncodecs; i++) s->codecs[i] = (unsigned char)d->codecs[i];
+  s->ncodecs = (unsigned char)d->ncodecs;
+  s->pt_l16_8000 = (unsigned char)d->pt_l16_8000;
+  s->pt_l16_16000 = (unsigned char)d->pt_l16_16000;
+  s->pt_telephone_event = (unsigned char)d->pt_telephone_event;
+  s->tls = d->tls ? 1u : 0u;
+  s->rtcp_mux = d->rtcp_mux ? 1u : 0u;
   for (size_t i = 0; i < d->nresources; i++) {
     s->slots[s->nslots].resource = d->resources[i];
     s->slots[s->nslots].active = 1;
@@ -106,12 +122,9 @@ sipspec_mrcp_session_t *sipspec_mrcp_session_create(const sipspec_mrcp_offer_des
 void sipspec_mrcp_session_destroy(sipspec_mrcp_session_t *s) {
   if (!s) return;
   (void)feed(s, SIPSPEC_EV_TU_END);
-  free(s->offer);
-  free(s->done_offer);
-  free(s->done_answer);
+  free(s->packed);
   free(s->state);
   free(s->addr);
-  free(s->username);
   free(s);
 }
 
@@ -152,13 +165,7 @@ int sipspec_mrcp_session_offer(sipspec_mrcp_session_t *s, char *buf, size_t cap,
   s->call = &call;
   int rc = feed(s, SIPSPEC_EV_OFFER_WRITE); /* written, not yet kept */
   if (!rc) rc = call.rc;
-  if (!rc && !(call.copy = malloc(*len + 1))) rc = sdp_fail(err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
-  if (!rc) {
-    memcpy(call.copy, buf, *len + 1);
-    call.copy_len = *len;
-    rc = feed(s, SIPSPEC_EV_OFFER_MADE); /* the offer is out */
-  }
-  free(call.copy); /* NULL once kept */
+  if (!rc) rc = feed(s, SIPSPEC_EV_OFFER_MADE); /* the offer is out */
   s->call = NULL;
   return rc;
 }
@@ -184,25 +191,63 @@ int sipspec_mrcp_session_offer_refused(sipspec_mrcp_session_t *s) {
 }
 
 const sipspec_mrcp_answer *sipspec_mrcp_session_state(const sipspec_mrcp_session_t *s) {
-  if (!s || !s->done_answer) return NULL;
+  if (!s || !s->packed) return NULL;
   if (s->state) return s->state;
-  /* read once more from the texts that were read and applied already: it fits */
+  /* the answer read and applied already, unpacked */
   sipspec_mrcp_session_t *w = (sipspec_mrcp_session_t *)s; /* a cache; s itself is not const */
   sipspec_mrcp_answer *a = malloc(sizeof *a);
-  if (!a || sipspec_mrcp_answer_parse(s->done_offer, s->done_offer_len, s->done_answer, s->done_answer_len, a,
-                                      NULL) != SIPSPEC_OK) {
+  if (!a || mrcp_answer_unpack(s->packed, s->packed_len, a) != SIPSPEC_OK) {
     free(a);
     return NULL;
   }
   return w->state = a;
 }
 
-void mrcp_session_done_texts(const sipspec_mrcp_session_t *s, const char **offer, size_t *offer_len,
-                             const char **answer, size_t *answer_len) {
-  *offer = s ? s->done_offer : NULL;
-  *offer_len = s ? s->done_offer_len : 0;
-  *answer = s ? s->done_answer : NULL;
-  *answer_len = s ? s->done_answer_len : 0;
+/* The description the session was made from (its resources: the layout's, which the
+ * writer takes from the slots). */
+static void desc_of(const sipspec_mrcp_session_t *s, const mrcp_slot *slots, size_t nslots,
+                    sipspec_mrcp_offer_desc *d) {
+  sipspec_mrcp_offer_desc_init(d);
+  d->addr = s->addr;
+  d->username = s->addr + strlen(s->addr) + 1;
+  d->sess_id = s->sess_id;
+  d->tls = s->tls;
+  d->nresources = 0;
+  for (size_t i = 0; i < nslots && d->nresources < SIPSPEC_MRCP_MAX_CHANNELS; i++)
+    if (!slots[i].audio) d->resources[d->nresources++] = (sipspec_mrcp_resource)slots[i].resource;
+  d->rtp_port = s->rtp_port;
+  for (size_t i = 0; i < s->ncodecs; i++) d->codecs[i] = (sipspec_mrcp_codec)s->codecs[i];
+  d->ncodecs = s->ncodecs;
+  d->pt_l16_8000 = s->pt_l16_8000;
+  d->pt_l16_16000 = s->pt_l16_16000;
+  d->pt_telephone_event = s->pt_telephone_event;
+  d->ptime = s->ptime;
+  d->rtcp_mux = s->rtcp_mux;
+}
+
+/* Writes an offer of layout slots. */
+static int write_layout(const sipspec_mrcp_session_t *s, const mrcp_slot *slots, size_t nslots, uint64_t version,
+                        int existing, char *buf, size_t cap, size_t *len, sipspec_sdp_error *err) {
+  sipspec_mrcp_offer_desc d;
+  desc_of(s, slots, nslots, &d);
+  return mrcp_offer_write(&d, slots, nslots, version, existing, buf, cap, len, err);
+}
+
+/* Writes offer o again: the same text as when it went out. */
+static int write_again(const sipspec_mrcp_session_t *s, const mrcp_written *o, char *buf, size_t cap, size_t *len,
+                       sipspec_sdp_error *err) {
+  if (!o->valid) return sdp_fail(err, SIPSPEC_E_STATE, 0, 0, "session", "no offer");
+  return write_layout(s, o->slots, o->nslots, o->version, o->existing, buf, cap, len, err);
+}
+
+int mrcp_session_local_sdp(const sipspec_mrcp_session_t *s, char *buf, size_t cap, size_t *len) {
+  return s ? write_again(s, &s->local, buf, cap, len, NULL) : SIPSPEC_E_INVAL;
+}
+
+int mrcp_session_has_local(const sipspec_mrcp_session_t *s) { return s && s->local.valid; }
+
+void mrcp_session_pending_is_local(sipspec_mrcp_session_t *s) {
+  if (s && s->pend.valid) s->local = s->pend;
 }
 
 void mrcp_session_drop_state(sipspec_mrcp_session_t *s) {
@@ -223,7 +268,8 @@ const sipspec_mrcp_channel *sipspec_mrcp_session_channel(const sipspec_mrcp_sess
 
 static void write_offer(sipspec_mrcp_session_t *s, int existing) {
   mrcp_session_call *c = s->call;
-  c->rc = mrcp_offer_write(&s->desc, s->slots, s->nslots, s->version, existing, c->buf, c->cap, c->len, c->err);
+  c->existing = existing ? 1u : 0u;
+  c->rc = write_layout(s, s->slots, s->nslots, s->version, existing, c->buf, c->cap, c->len, c->err);
 }
 
 /* Before any answer: every control m-line asks for a new connection (RFC 6787 4.2). */
@@ -235,10 +281,11 @@ static void oa_act_write_offer_existing(sipspec_mrcp_session_t *s) { write_offer
 /* The offer written is out: kept for its answer, and the next one is a new version (RFC
  * 3264 8: the o= version increments by one). */
 static void oa_act_keep_offer(sipspec_mrcp_session_t *s) {
-  free(s->offer);
-  s->offer = s->call->copy;
-  s->offer_len = s->call->copy_len;
-  s->call->copy = NULL;
+  memcpy(s->pend.slots, s->slots, sizeof s->pend.slots);
+  s->pend.nslots = s->nslots;
+  s->pend.existing = s->call->existing;
+  s->pend.version = s->version;
+  s->pend.valid = 1;
   s->version++;
 }
 
@@ -248,7 +295,18 @@ static void oa_act_check_answer(sipspec_mrcp_session_t *s) {
     c->rc = sdp_fail(c->err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
     return;
   }
-  c->rc = sipspec_mrcp_answer_parse(s->offer, s->offer_len, c->answer, c->answer_len, c->checked, c->err);
+  /* the offer out, else (the answer to the offer answered already, read again) that one:
+   * its model, as its text would read, without writing and parsing the text */
+  const mrcp_written *o = s->pend.valid ? &s->pend : &s->local;
+  if (!o->valid) {
+    c->rc = sdp_fail(c->err, SIPSPEC_E_STATE, 0, 0, "session", "no offer");
+    return;
+  }
+  mrcp_offer_room room; /* as large as the writer's arrays were */
+  sipspec_mrcp_offer_desc d;
+  desc_of(s, o->slots, o->nslots, &d);
+  c->rc = mrcp_offer_model(&d, o->slots, o->nslots, o->version, o->existing, &room, c->err);
+  if (!c->rc) c->rc = mrcp_answer_parse_model(&room.sdp, c->answer, c->answer_len, c->checked, c->err);
 }
 
 /* The session is the answer's; a stream the server rejected is no longer part of it. */
@@ -257,21 +315,17 @@ static void oa_act_apply_answer(sipspec_mrcp_session_t *s) {
   const sipspec_mrcp_answer *a = c->checked;
   for (size_t i = 0; i < a->nchannels; i++)
     if (a->channels[i].rejected && a->channels[i].mline < s->nslots) s->slots[a->channels[i].mline].active = 0;
-  /* the texts it was read from, for sipspec_mrcp_session_state(); the offer is answered */
-  char *ans = malloc(c->answer_len + 1);
-  if (!ans) {
+  /* the answer, packed, for sipspec_mrcp_session_state(); the offer is answered */
+  size_t plen = 0;
+  unsigned char *packed = mrcp_answer_pack(a, &plen);
+  if (!packed) {
     c->rc = sdp_fail(c->err, SIPSPEC_E_NOMEM, 0, 0, "memory", "out of memory");
   } else {
-    memcpy(ans, c->answer, c->answer_len);
-    ans[c->answer_len] = '\0';
-    free(s->done_answer);
-    s->done_answer = ans;
-    s->done_answer_len = c->answer_len;
-    free(s->done_offer);
-    s->done_offer = s->offer;
-    s->done_offer_len = s->offer_len;
-    s->offer = NULL;
-    s->offer_len = 0;
+    free(s->packed);
+    s->packed = packed;
+    s->packed_len = (uint32_t)plen;
+    if (s->pend.valid) s->local = s->pend;
+    s->pend.valid = 0;
   }
   if (c->rc) return;
   if (s->state) {

@@ -34,6 +34,7 @@
  * while an INVITE exchange runs (14.2).
  */
 #include <assert.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,14 +114,7 @@ sipspec_response_info session_info_of(const sipspec_session *s) {
  * and the offer description are not needed any more. The Call-ID, tags, credentials and
  * target stay (another fork's 2xx is answered from them, 13.2.2.4). */
 void session_drop_setup(sipspec_session *s) {
-  free(s->invite);
-  s->invite = NULL;
-  s->invite_len = 0;
-  free(s->offer);
-  s->offer = NULL;
-  s->offer_len = 0;
-  free(s->desc);
-  s->desc = NULL;
+  session_setup_free(s);
 }
 
 /* A slot for a new client transaction. A keep-alive's OPTIONS that has its final response
@@ -132,7 +126,7 @@ static void session_act_send_invite(sipspec_session *s) {
   if (rc) {
     session_set_reason(s, "cannot send the INVITE: %s", sipspec_strerror(rc));
     s->status = 0;
-    if (!s->start_err) s->start_err = rc;
+    if (s->setup && !s->setup->start_err) s->setup->start_err = rc;
     session_post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL);
   }
 }
@@ -177,17 +171,17 @@ void session_report_failed(sipspec_session *s, sipspec_result r) {
   s->result = r;
   s->ua->tel.sessionsFailed++;
   sipspec_response_info info = session_info_of(s);
-  if (s->cb.on_failed) s->cb.on_failed(s, r, &info, s->cb.user);
+  if (s->cbs->fn.on_failed) s->cbs->fn.on_failed(s, r, &info, s->user);
 }
 
 static void session_act_report_provisional(sipspec_session *s) {
   if (!s->cur_msg) return;
   if (s->dialog) sipspec_dialog_rx_invite_response(s->dialog, s->cur_msg); /* early dialog */
   int st = sipspec_msg_status(s->cur_msg);
-  if (st == 100 || !s->cb.on_provisional) return;
+  if (st == 100 || !s->cbs->fn.on_provisional) return;
   char reason[128];
   session_copy_span_z(reason, sizeof reason, sipspec_msg_reason(s->cur_msg));
-  s->cb.on_provisional(s, st, reason, s->cb.user);
+  s->cbs->fn.on_provisional(s, st, reason, s->user);
 }
 
 /* The dialog ACKs a 2xx to our INVITE or re-INVITE (13.2.2.4). first: the 2xx that answers
@@ -215,39 +209,42 @@ static void session_act_ack_again(sipspec_session *s) {
   if (rc) session_set_reason(s, "cannot ACK the 2xx: %s", sipspec_strerror(rc));
 }
 
-/* Keeps the session as negotiated: our offer and the server's answer (copies). */
-/* A text the MRCP session keeps already is shared, else copied (*own says so). */
-static char *keep_text(const char *p, size_t len, const char *mrcp_text, size_t mrcp_len, int *own) {
-  if (mrcp_text && mrcp_len == len && (p == mrcp_text || !memcmp(p, mrcp_text, len))) {
-    *own = 0;
-    return (char *)mrcp_text;
+/* The value of the o= line of an SDP text (RFC 8866 5.2), without its line end; empty when
+ * it has none. */
+static sipspec_span sdp_origin_value(sipspec_span sdp) {
+  for (size_t i = 0; i + 2 <= sdp.len;) {
+    size_t end = i;
+    while (end < sdp.len && sdp.p[end] != '\n' && sdp.p[end] != '\r') end++;
+    if (sdp.p[i] == 'o' && sdp.p[i + 1] == '=') return (sipspec_span){sdp.p + i + 2, end - i - 2};
+    while (end < sdp.len && (sdp.p[end] == '\n' || sdp.p[end] == '\r')) end++;
+    i = end;
   }
-  char *c = malloc(len ? len : 1);
-  if (c && len) memcpy(c, p, len);
-  *own = 1;
-  return c;
+  return (sipspec_span){NULL, 0};
 }
 
 void session_keep_negotiated(sipspec_session *s, const char *local, size_t local_len, sipspec_span remote) {
-  const char *mo = NULL, *ma = NULL;
-  size_t mo_len = 0, ma_len = 0;
-  if (s->mrcp) mrcp_session_done_texts(s->mrcp, &mo, &mo_len, &ma, &ma_len);
-  int own_l = 0, own_r = 0;
-  char *l = keep_text(local, local_len, mo, mo_len, &own_l), *r = keep_text(remote.p, remote.len, ma, ma_len, &own_r);
-  if (!l || !r) { /* without memory: what is shared may have gone with the last answer */
-    if (own_l) free(l);
-    if (own_r) free(r);
-    if (!(s->own_sdp & 1)) s->local_sdp = NULL;
-    if (!(s->own_sdp & 2)) s->remote_sdp = NULL;
-    return;
+  if (!s->mrcp) { /* opaque SDP: the text is all there is */
+    char *l = malloc(local_len ? local_len : 1);
+    if (l && local_len) memcpy(l, local, local_len);
+    free(s->local_sdp);
+    s->local_sdp = l;
+    s->local_len = l ? local_len : 0;
   }
-  if (s->own_sdp & 1) free(s->local_sdp);
-  if (s->own_sdp & 2) free(s->remote_sdp);
-  s->local_sdp = l;
-  s->local_len = local_len;
-  s->remote_sdp = r;
-  s->remote_len = remote.len;
-  s->own_sdp = (unsigned char)(own_l | own_r << 1);
+  sipspec_span o = sdp_origin_value(remote);
+  char *r = o.len ? malloc(o.len + 1) : NULL;
+  if (r) {
+    memcpy(r, o.p, o.len);
+    r[o.len] = '\0';
+  }
+  free(s->remote_o);
+  s->remote_o = r;
+}
+
+const char *session_local_sdp(const sipspec_session *s, char *buf, size_t cap, size_t *len) {
+  *len = 0;
+  if (s->mrcp) return mrcp_session_local_sdp(s->mrcp, buf, cap, len) == SIPSPEC_OK ? buf : NULL;
+  *len = s->local_sdp ? s->local_len : 0;
+  return s->local_sdp;
 }
 
 static void session_act_report_answered(sipspec_session *s) {
@@ -268,13 +265,13 @@ static void session_act_report_answered(sipspec_session *s) {
     }
     ans = sipspec_mrcp_session_state(s->mrcp); /* read for on_answered */
   }
-  session_keep_negotiated(s, s->offer, s->offer_len, body);
+  session_keep_negotiated(s, s->setup ? s->setup->offer : NULL, s->setup ? s->setup->offer_len : 0, body);
   session_drop_setup(s);
   s->result = SIPSPEC_RESULT_OK;
   s->ua->tel.sessionsEstablished++;
   session_update_post(s, SIPSPEC_EV_TU_START, NULL); /* re-INVITEs may follow (14.1) */
   session_timer_feed(s, session_timer_classify_2xx(s, m), m); /* RFC 4028 7.2 */
-  if (s->cb.on_answered) s->cb.on_answered(s, ans, body.p, body.len, s->cb.user);
+  if (s->cbs->fn.on_answered) s->cbs->fn.on_answered(s, ans, body.p, body.len, s->user);
   session_answer_done(s);
 }
 
@@ -307,7 +304,7 @@ static void target_avoid(sipspec_ua *ua, const struct session_target *t, uint64_
 /* The INVITE failed on this target: a final response (noted), Timer B, or a transport error
  * (its reason set by tsx_on_transport_error). The target keeps why it was left. */
 static void session_act_note_failure(sipspec_session *s) {
-  s->fail_ev = s->cur_ev;
+  if (s->setup) s->setup->fail_ev = s->cur_ev;
   if (s->cur_ev == SIPSPEC_EV_RX_300_699 && s->cur_msg) session_note_response(s, s->cur_msg);
   if (s->cur_ev == SIPSPEC_EV_TXN_TIMEOUT) {
     s->status = 0;
@@ -327,8 +324,9 @@ static void session_act_note_failure(sipspec_session *s) {
 /* RFC 3263 4.3: a 503, no response at all (Timer B) or a transport error sends the request
  * to the next target, if there is one; anything else, or no target left, is the end. */
 static void session_act_failover_or_give_up(sipspec_session *s) {
-  int worth = (s->fail_ev == SIPSPEC_EV_RX_300_699 && s->status == 503) || s->fail_ev == SIPSPEC_EV_TXN_TIMEOUT ||
-              s->fail_ev == SIPSPEC_EV_TRANSPORT_ERR;
+  int fail_ev = s->setup ? s->setup->fail_ev : 0;
+  int worth = (fail_ev == SIPSPEC_EV_RX_300_699 && s->status == 503) || fail_ev == SIPSPEC_EV_TXN_TIMEOUT ||
+              fail_ev == SIPSPEC_EV_TRANSPORT_ERR;
   session_post(s, worth && s->target_i + 1 < s->ntargets ? SIPSPEC_EV_FAILOVER : SIPSPEC_EV_GIVE_UP, NULL);
 }
 
@@ -352,8 +350,9 @@ static void session_act_send_invite_to_next_target(sipspec_session *s) {
 
 /* No target left: the last failure is the session's. */
 static void session_act_report_give_up(sipspec_session *s) {
-  if (s->fail_ev == SIPSPEC_EV_RX_300_699) session_report_failed(s, SIPSPEC_RESULT_REJECTED);
-  else if (s->fail_ev == SIPSPEC_EV_TXN_TIMEOUT) session_report_failed(s, SIPSPEC_RESULT_TIMEOUT); /* reason noted */
+  int fail_ev = s->setup ? s->setup->fail_ev : 0;
+  if (fail_ev == SIPSPEC_EV_RX_300_699) session_report_failed(s, SIPSPEC_RESULT_REJECTED);
+  else if (fail_ev == SIPSPEC_EV_TXN_TIMEOUT) session_report_failed(s, SIPSPEC_RESULT_TIMEOUT); /* reason noted */
   else session_act_report_transport_error(s);
 }
 
@@ -411,7 +410,7 @@ int session_send_refresh(sipspec_session *s, const char *method, const char *bod
 
 static void session_act_send_bye(sipspec_session *s) {
   session_req p = {ST_BYE, "BYE", NULL, 0, 0, NULL, s->bye_extra};
-  sipspec_uas_2xx_stop(&s->reinvite_2xx); /* the session ends: no more 2xx copies */
+  if (s->updx) sipspec_uas_2xx_stop(&s->updx->reinvite_2xx); /* the session ends: no more 2xx copies */
   s->bye_tried = 1;
   int rc = s->dialog ? session_send_in_dialog(s, &p) : SIPSPEC_E_STATE;
   if (rc) {
@@ -462,8 +461,8 @@ static void session_act_report_answer_timeout(sipspec_session *s) {
 
 /* Idle__TU_END: ended while the target's name was being resolved; nothing was sent. */
 static void session_act_stop_resolving(sipspec_session *s) {
-  if (s->query) sipspec_resolve_cancel(s->ua->resolver, s->query);
-  s->query = NULL;
+  if (s->setup && s->setup->query) sipspec_resolve_cancel(s->ua->resolver, s->setup->query);
+  if (s->setup) s->setup->query = NULL;
 }
 static void session_act_report_ended_early(sipspec_session *s) {
   session_set_reason(s, "%s", "ended before the INVITE was sent");
@@ -540,14 +539,14 @@ static void finish(sipspec_session *s) {
   host_timers_stop(&s->timers);
   if (s->updx) host_timers_stop(&s->updx->timers);
   host_timers_stop(&s->st_timers);
-  sipspec_uas_2xx_stop(&s->reinvite_2xx);
+  if (s->updx) sipspec_uas_2xx_stop(&s->updx->reinvite_2xx);
   for (session_tsx *x = s->tsx; x; x = x->next) /* freed with the session (a callback of one may be running) */
     if (x->t) {
       sipspec_tsx_set_callbacks(x->t, NULL);
       x->t = NULL;
     }
   ua_session_bury(s->ua, s);
-  if (s->cb.on_terminated) s->cb.on_terminated(s, s->end_by, s->cb.user);
+  if (s->cbs->fn.on_terminated) s->cbs->fn.on_terminated(s, s->end_by, s->user);
 }
 
 static int feed_one(sipspec_session *s, int ev, const sipspec_msg *msg) {
@@ -563,7 +562,8 @@ int session_post(sipspec_session *s, int ev, const sipspec_msg *msg) {
   if (s->busy) {
     /* A message cannot outlive its receive call (the peer retransmits it). */
     if (msg || s->q_len == SESSION_QUEUE_MAX) return SIPSPEC_E_AGAIN;
-    s->q[(s->q_head + s->q_len++) % SESSION_QUEUE_MAX] = (short)ev;
+    if (ev < 0 || ev > UCHAR_MAX) return SIPSPEC_E_INVAL; /* the queue keeps a byte (events are below 256) */
+    s->q[(s->q_head + s->q_len++) % SESSION_QUEUE_MAX] = (unsigned char)ev;
     return SIPSPEC_OK;
   }
   s->busy = 1;

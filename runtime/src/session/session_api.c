@@ -39,20 +39,57 @@ static int target_avoided(const sipspec_ua *ua, const sipspec_target *t) {
   return 0;
 }
 
+const session_cbs session_cbs_none;
+
+void session_setup_free(sipspec_session *s) {
+  session_setup *su = s->setup;
+  if (!su) return;
+  if (su->query) sipspec_resolve_cancel(s->ua->resolver, su->query);
+  free(su->offer);
+  free(su->desc);
+  free(su);
+  s->setup = NULL;
+}
+
+const session_cbs *session_cbs_get(sipspec_ua *ua, const sipspec_session_callbacks *cb) {
+  sipspec_session_callbacks fn = *cb;
+  fn.user = NULL;
+  session_cbs *c = ua->cbs;
+  while (c && memcmp(&c->fn, &fn, sizeof fn)) c = c->next;
+  if (!c) {
+    if (!(c = calloc(1, sizeof *c))) return NULL;
+    c->fn = fn;
+    c->next = ua->cbs;
+    ua->cbs = c;
+  }
+  c->refs++;
+  return c;
+}
+
+void session_cbs_put(sipspec_ua *ua, const session_cbs *c) {
+  if (!c || c == &session_cbs_none) return;
+  session_cbs *w = (session_cbs *)c; /* the user agent's own */
+  if (--w->refs) return;
+  for (session_cbs **p = &ua->cbs; *p; p = &(*p)->next)
+    if (*p == w) {
+      *p = w->next;
+      break;
+    }
+  free(w);
+}
+
 void session_free(sipspec_session *s) {
   if (!s) return;
+  session_cbs_put(s->ua, s->cbs);
   if (s->calls_deferred) sipspec_clock_undefer(s->ua->clock, run_calls, s);
   host_timers_release(&s->timers);
-  if (s->updx) host_timers_release(&s->updx->timers);
-  free(s->updx);
+  session_upd_free(s);
   host_timers_release(&s->st_timers);
-  sipspec_uas_2xx_stop(&s->reinvite_2xx);
   sipspec_dialog_destroy(s->dialog);
   free(s->targets);
   sipspec_digest_client_destroy(s->digest);
   sipspec_mrcp_session_destroy(s->mrcp);
-  if (s->query) sipspec_resolve_cancel(s->ua->resolver, s->query);
-  free(s->desc);
+  session_setup_free(s);
   free(s->call_id); /* the addressing block */
   free(s->reason);
   free(s->warning);
@@ -62,14 +99,11 @@ void session_free(sipspec_session *s) {
   free(s->target);
   free(s->to_display);
   free(s->extra_headers);
-  free(s->offer);
-  free(s->invite);
   free(s->auth_headers);
   free(s->bye_auth);
   free(s->st_cred);
-  free(s->reinvite_body);
-  if (s->own_sdp & 1) free(s->local_sdp);
-  if (s->own_sdp & 2) free(s->remote_sdp);
+  free(s->local_sdp);
+  free(s->remote_o);
   for (int i = 0; s->forks && i < SESSION_MAX_FORKS; i++) free(s->forks[i].ack);
   free(s->forks);
   session_tsx_release_all(s);
@@ -123,23 +157,10 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
   if (rc) return rc;
   sipspec_sockaddr_host(&local, ip, iplen);
   int v6 = sipspec_sockaddr_family(&local) == AF_INET6;
-  char host[SIPSPEC_SOCKADDR_STRLEN + 2], via[SIPSPEC_SOCKADDR_STRLEN + 48], contact[SIPSPEC_SOCKADDR_STRLEN + 300];
+  char host[SIPSPEC_SOCKADDR_STRLEN + 2];
   join(host, sizeof host, (const char *const[]){v6 ? "[" : "", ip, v6 ? "]" : ""}, 3);
   s->local_port = sipspec_sockaddr_port(&local);
-  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16], port[12], *d = port + sizeof port;
-  unsigned pn = s->local_port;
-  *--d = '\0';
-  do *--d = (char)('0' + pn % 10u);
-  while ((pn /= 10u) != 0);
-  join(hostport, sizeof hostport, (const char *const[]){host, ":", d}, 3);
-  static const char *const via_tp[] = {"UDP", "TCP", "TLS"}, *const contact_tp[] = {"", ";transport=tcp", ""};
-  join(via, sizeof via, (const char *const[]){"SIP/2.0/", via_tp[s->kind], " ", hostport, ";rport"}, 5);
-  /* RFC 5630 §3.1.3 / RFC 3261 §8.1.1.8: over TLS the Contact is a sips: URI */
-  join(contact, sizeof contact,
-       (const char *const[]){s->kind == SIPSPEC_TP_TLS ? "sips:" : "sip:", ua->from_user, "@", hostport,
-                             contact_tp[s->kind]},
-       5);
-  if ((rc = session_set_addressing(s, NULL, host, via, contact))) return rc;
+  if ((rc = session_set_addressing(s, NULL, host))) return rc;
   if (s->kind == SIPSPEC_TP_TLS) { /* RFC 5922 §7.3: the domain of the URI is what the server proves */
     sipspec_uri u;
     char name[256];
@@ -152,23 +173,49 @@ int session_address(sipspec_session *s, char *ip, size_t iplen) {
   return SIPSPEC_OK;
 }
 
-int session_set_addressing(sipspec_session *s, const char *call_id, const char *local_host, const char *via,
-                           const char *contact) {
-  const char *v[4] = {call_id ? call_id : s->call_id, local_host ? local_host : s->local_host, via ? via : s->via,
-                      contact ? contact : s->contact};
-  size_t n[4], total = 0;
-  for (int i = 0; i < 4; i++) total += (n[i] = v[i] ? strlen(v[i]) + 1 : 1);
-  char *b = malloc(total), *p = b, **dst[4] = {&s->call_id, &s->local_host, &s->via, &s->contact};
+/* host:port of our address into buf (cap bytes). */
+static void local_hostport(const sipspec_session *s, char *buf, size_t cap) {
+  char port[12], *d = port + sizeof port;
+  unsigned pn = s->local_port;
+  *--d = '\0';
+  do *--d = (char)('0' + pn % 10u);
+  while ((pn /= 10u) != 0);
+  join(buf, cap, (const char *const[]){s->local_host ? s->local_host : "", ":", d}, 3);
+}
+
+void session_via(const sipspec_session *s, char *buf, size_t cap) {
+  static const char *const via_tp[] = {"UDP", "TCP", "TLS"};
+  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
+  local_hostport(s, hostport, sizeof hostport);
+  join(buf, cap, (const char *const[]){"SIP/2.0/", via_tp[s->kind], " ", hostport, ";rport"}, 5);
+}
+
+void session_contact(const sipspec_session *s, char *buf, size_t cap) {
+  static const char *const contact_tp[] = {"", ";transport=tcp", ""};
+  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16];
+  local_hostport(s, hostport, sizeof hostport);
+  /* RFC 5630 §3.1.3 / RFC 3261 §8.1.1.8: over TLS the Contact is a sips: URI */
+  join(buf, cap,
+       (const char *const[]){s->kind == SIPSPEC_TP_TLS ? "sips:" : "sip:", s->ua->from_user, "@", hostport,
+                             contact_tp[s->kind]},
+       5);
+}
+
+int session_set_addressing(sipspec_session *s, const char *call_id, const char *local_host) {
+  const char *v[2] = {call_id ? call_id : s->call_id, local_host ? local_host : s->local_host};
+  size_t n[2], total = 0;
+  for (int i = 0; i < 2; i++) total += (n[i] = v[i] ? strlen(v[i]) + 1 : 1);
+  char *b = malloc(total), *p = b, **dst[2] = {&s->call_id, &s->local_host};
   if (!b) return SIPSPEC_E_NOMEM;
-  char *at[4];
-  for (int i = 0; i < 4; i++) {
+  char *at[2];
+  for (int i = 0; i < 2; i++) {
     at[i] = p;
     if (v[i]) memcpy(p, v[i], n[i]);
     else *p = '\0';
     p += n[i];
   }
   free(s->call_id); /* the old block (the values were copied out of it above) */
-  for (int i = 0; i < 4; i++) *dst[i] = at[i];
+  for (int i = 0; i < 2; i++) *dst[i] = at[i];
   return SIPSPEC_OK;
 }
 
@@ -181,12 +228,13 @@ static int session_prepare(sipspec_session *s) {
   rc = random_hex(rnd, 16);
   if (!rc) {
     join(call_id, sizeof call_id, (const char *const[]){rnd, "@", s->local_host}, 3);
-    rc = session_set_addressing(s, call_id, NULL, NULL, NULL);
+    rc = session_set_addressing(s, call_id, NULL);
   }
   if (!rc) rc = random_hex(s->from_tag, 8);
-  if (!rc && s->desc) {
+  session_setup *su = s->setup;
+  if (!rc && su->desc) {
     /* the offer's address defaults to the local address toward the target */
-    sipspec_mrcp_offer_desc d = *s->desc;
+    sipspec_mrcp_offer_desc d = *su->desc;
     if (!d.addr) d.addr = ip;
     char tmp[8192];
     size_t len = 0;
@@ -194,10 +242,10 @@ static int session_prepare(sipspec_session *s) {
     memset(&e, 0, sizeof e);
     if (!(s->mrcp = sipspec_mrcp_session_create(&d))) rc = SIPSPEC_E_NOMEM;
     if (!rc) rc = sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e);
-    if (!rc && !(s->offer = malloc(len ? len : 1))) rc = SIPSPEC_E_NOMEM;
+    if (!rc && !(su->offer = malloc(len ? len : 1))) rc = SIPSPEC_E_NOMEM;
     if (!rc) {
-      memcpy(s->offer, tmp, len);
-      s->offer_len = len;
+      memcpy(su->offer, tmp, len);
+      su->offer_len = len;
     }
   }
   if (rc) return rc;
@@ -208,7 +256,7 @@ static int session_prepare(sipspec_session *s) {
   if (ua->have_auth && !s->digest) {
     rc = sipspec_digest_client_create(&ua->auth, &s->digest);
     char *cred = NULL;
-    if (!rc) rc = session_digest_begin(s, "INVITE", s->target, s->offer, s->offer_len, &cred);
+    if (!rc) rc = session_digest_begin(s, "INVITE", s->target, su->offer, su->offer_len, &cred);
     if (rc) return rc;
     s->auth_headers = cred;
   }
@@ -219,7 +267,7 @@ static int session_prepare(sipspec_session *s) {
  * (the failover to the next ones is RFC 3263 4.3's, not done yet). */
 static void located_cb(int status, const sipspec_target *t, size_t n, const char *why, void *arg) {
   sipspec_session *s = arg;
-  s->query = NULL;
+  s->setup->query = NULL;
   int rc = status;
   sipspec_resolver_stats st;
   sipspec_resolver_stats_get(s->ua->resolver, &st);
@@ -298,9 +346,8 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   if (!s) return SIPSPEC_E_NOMEM;
   s->ua = ua;
   s->kind = kind;
-  s->cb = o->cb;
+  s->user = o->cb.user;
   s->keepalive_ms = o->keepalive_ms;
-  s->answer_timeout_ms = o->answer_timeout_ms;
   s->cseq = 1;
   sipspec_timer_values tv = {ua->cfg.t1_ms, ua->cfg.t2_ms, ua->cfg.t4_ms};
   /* the application's timer options: the answer timeout, the keep-alive interval (none: the
@@ -320,15 +367,16 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   host_timers_init(&s->timers, &ua->k_session, s);
   session_timer_init(s);
   int trc = SIPSPEC_OK;
-  if (s->answer_timeout_ms) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, s->answer_timeout_ms);
+  if (o->answer_timeout_ms) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_ANSWER, o->answer_timeout_ms);
   if (!trc) trc = host_timers_set(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms);
   if (!trc) trc = host_timers_off(&s->timers, SIPSPEC_EV_TIMER_KEEPALIVE, s->keepalive_ms == 0);
-  if (trc) {
+  if (!trc && !(s->setup = calloc(1, sizeof *s->setup))) trc = SIPSPEC_E_NOMEM;
+  if (trc || !(s->cbs = session_cbs_get(ua, &o->cb))) {
     host_timers_release(&s->timers);
+    free(s->setup);
     free(s);
-    return trc;
+    return trc ? trc : SIPSPEC_E_NOMEM;
   }
-  sipspec_uas_2xx_init(&s->reinvite_2xx, ua->clock, session_reinvite_2xx_give_up, s);
   sipspec_fsm_init(&s->fsm, &sipspec_chart_uac_session, session_on_action, s);
   int rc = SIPSPEC_OK;
   if (!(s->target = strdup(o->target))) rc = SIPSPEC_E_NOMEM;
@@ -338,20 +386,21 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   if (!rc && o->offer) {
     /* the description and its strings in one block, until the MRCP session is made */
     size_t na = o->offer->addr ? strlen(o->offer->addr) + 1 : 0, nu = o->offer->username ? strlen(o->offer->username) + 1 : 0;
-    if (!(s->desc = malloc(sizeof *s->desc + na + nu))) {
+    session_setup *su = s->setup;
+    if (!(su->desc = malloc(sizeof *su->desc + na + nu))) {
       rc = SIPSPEC_E_NOMEM;
     } else {
-      *s->desc = *o->offer;
-      char *p = (char *)(s->desc + 1);
-      if (na) s->desc->addr = memcpy(p, o->offer->addr, na);
-      if (nu) s->desc->username = memcpy(p + na, o->offer->username, nu);
+      *su->desc = *o->offer;
+      char *p = (char *)(su->desc + 1);
+      if (na) su->desc->addr = memcpy(p, o->offer->addr, na);
+      if (nu) su->desc->username = memcpy(p + na, o->offer->username, nu);
     }
   } else if (!rc) {
-    s->opaque = 1;
-    if (!(s->offer = malloc(o->sdp_len))) rc = SIPSPEC_E_NOMEM;
+    session_setup *su = s->setup;
+    if (!(su->offer = malloc(o->sdp_len))) rc = SIPSPEC_E_NOMEM;
     else {
-      memcpy(s->offer, o->sdp, o->sdp_len);
-      s->offer_len = o->sdp_len;
+      memcpy(su->offer, o->sdp, o->sdp_len);
+      su->offer_len = o->sdp_len;
     }
   }
   if (!rc && u.host_kind == SIPSPEC_HOST_NAME) {
@@ -359,7 +408,7 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
     sipspec_locate_req req;
     char target[SIPSPEC_LOCATE_NAME_MAX];
     rc = sipspec_locate_req_of_uri(&u, &ua->cfg, target, sizeof target, &req);
-    if (!rc) rc = sipspec_locate(ua->resolver, &req, located_cb, s, &s->query);
+    if (!rc) rc = sipspec_locate(ua->resolver, &req, located_cb, s, &s->setup->query);
     if (rc) {
       session_free(s);
       return rc;
@@ -381,12 +430,12 @@ int sipspec_session_start(sipspec_ua *ua, const sipspec_session_opts *o, sipspec
   ua->tel.sessionsStarted++;
   /* TU_START: send_invite. A send failure inside it ends the session through TRANSPORT_ERR;
    * here it is returned instead, without callbacks. */
-  sipspec_session_callbacks saved = s->cb;
-  memset(&s->cb, 0, sizeof s->cb);
+  const session_cbs *saved = s->cbs;
+  s->cbs = &session_cbs_none;
   rc = session_post(s, SIPSPEC_EV_TU_START, NULL);
-  if (!rc && sipspec_fsm_terminated(&s->fsm)) rc = s->start_err ? s->start_err : SIPSPEC_E_SEND;
+  if (!rc && sipspec_fsm_terminated(&s->fsm)) rc = s->setup && s->setup->start_err ? s->setup->start_err : SIPSPEC_E_SEND;
   if (rc && !sipspec_fsm_terminated(&s->fsm)) session_post(s, SIPSPEC_EV_TRANSPORT_ERR, NULL); /* to Terminated, then buried */
-  s->cb = saved;
+  s->cbs = saved;
   if (rc) {
     ua->tel.sessionsStarted--;
     if (s->result != SIPSPEC_RESULT_OK) ua->tel.sessionsFailed--; /* the failure reported above */
@@ -466,8 +515,8 @@ static void run_calls(void *obj) {
     snprintf(why, sizeof why, "%s not sent: %s", op == CALL_KEEPALIVE ? "keep-alive" : "re-INVITE",
              sipspec_strerror(rc));
     sipspec_response_info info = {0, why, NULL};
-    if (op == CALL_KEEPALIVE && s->cb.on_keepalive) s->cb.on_keepalive(s, &info, s->cb.user);
-    if (op != CALL_KEEPALIVE && s->cb.on_updated) s->cb.on_updated(s, &info, NULL, s->cb.user);
+    if (op == CALL_KEEPALIVE && s->cbs->fn.on_keepalive) s->cbs->fn.on_keepalive(s, &info, s->user);
+    if (op != CALL_KEEPALIVE && s->cbs->fn.on_updated) s->cbs->fn.on_updated(s, &info, NULL, s->user);
   }
 }
 
@@ -507,10 +556,12 @@ int sipspec_session_keepalive(sipspec_session *s) {
  * has ended). */
 static int change_resource(sipspec_session *s, sipspec_mrcp_resource r, int add) {
   if (!s) return SIPSPEC_E_INVAL;
-  s->change_res = r;
-  s->change_add = add;
-  int rc = api_rc(session_update_post(s, SIPSPEC_EV_TU_REQUEST, NULL));
-  return rc ? rc : s->upd_rc;
+  int rc = session_upd_ensure(s);
+  if (rc) return rc;
+  s->updx->change_res = r;
+  s->updx->change_add = (unsigned char)(add != 0);
+  rc = api_rc(session_update_post(s, SIPSPEC_EV_TU_REQUEST, NULL));
+  return rc ? rc : s->updx->rc;
 }
 
 int sipspec_session_add_resource(sipspec_session *s, sipspec_mrcp_resource r) {

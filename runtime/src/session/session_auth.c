@@ -34,7 +34,8 @@ int session_digest_begin(sipspec_session *s, const char *method, const char *uri
  * decides what either means where it is (no retry once the application ended it). */
 void session_on_challenge(sipspec_session *s, const sipspec_msg *resp) {
   session_note_response(s, resp);
-  char *lines = session_answer_challenge(s, resp, "INVITE", s->target, s->offer, s->offer_len);
+  char *lines = session_answer_challenge(s, resp, "INVITE", s->target, s->setup ? s->setup->offer : NULL,
+                                         s->setup ? s->setup->offer_len : 0);
   if (lines) {
     free(s->auth_headers);
     s->auth_headers = lines;
@@ -83,11 +84,11 @@ char *session_answer_challenge(sipspec_session *s, const sipspec_msg *resp, cons
  * same offer again: 22.2, CSeq + 1 through the dialog, a new branch), or AUTH_FAILED. */
 void session_reinvite_challenged(sipspec_session *s, const sipspec_msg *resp) {
   char *lines = s->dialog ? session_answer_challenge(s, resp, "INVITE", sipspec_dialog_remote_target(s->dialog),
-                                             s->reinvite_body, s->reinvite_len)
+                                             s->updx->body, s->updx->body_len)
                           : NULL;
-  s->upd_cred = lines;
+  s->updx->cred = lines;
   session_update_post(s, lines ? SIPSPEC_EV_AUTH_RETRY : SIPSPEC_EV_AUTH_FAILED, resp);
-  s->upd_cred = NULL;
+  s->updx->cred = NULL;
   free(lines);
 }
 

@@ -68,7 +68,10 @@ void session_fork_end(sipspec_session *s) {
   sipspec_build_init(&b, hdrs, sizeof hdrs - 1);
   sipspec_build_header(&b, sipspec_span_z("User-Agent"), sipspec_span_z(s->ua->user_agent));
   hdrs[b.err ? 0 : b.len] = '\0';
-  sipspec_dialog_local local = {s->via, s->contact, hdrs};
+  char via[SESSION_VIA_MAX], contact[SESSION_CONTACT_MAX];
+  session_via(s, via, sizeof via);
+  session_contact(s, contact, sizeof contact);
+  sipspec_dialog_local local = {via, contact, hdrs};
   sipspec_dialog_callbacks cb = {fork_send_ack, fork_send_request, NULL, NULL, NULL, s};
   sipspec_dialog *d = NULL;
   if (session_dialog_for_invite(s, &local, &cb, &d) != SIPSPEC_OK) return;

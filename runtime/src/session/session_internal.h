@@ -49,6 +49,8 @@ struct sipspec_ua {
     sipspec_tp_kind tp;
     uint64_t until;
   } avoided[16];
+  /* the sessions' callback functions, each distinct set kept once (session_cbs_get()) */
+  struct session_cbs *cbs;
   /* what the sessions' chart timer sets share (host_timers.h), set up with the first session */
   int kinds_ready;
   host_timer_kind k_session, k_update, k_st;
@@ -110,117 +112,135 @@ struct session_target {
 };
 
 /* A session's memory (issue 16: an established session at most 1 KiB): what only setting
- * up needs (the INVITE's text and offer, the offer description, the forks' table) is
- * allocated when needed and freed once the session is established; strings are kept at
- * their size (reason, warning: NULL for ""; the addressing strings in one block). */
-/* The update chart of a session and its timers, allocated on first use (issue 16). */
+ * up needs (the INVITE's offer, the offer description, the forks' table) is allocated when
+ * needed and freed once the session is established; strings are kept at their size (reason,
+ * warning: NULL for ""; the addressing strings in one block); the SDP is not kept as text
+ * (session_local_sdp()); what only the update chart uses is allocated with it; the fields
+ * are ordered by size (no padding between them) and flags and small counts are bytes. */
+/* A set of callback functions (opts.cb without its user pointer) that sessions share: an
+ * application gives most of its sessions the same ones (issue 16: 48 bytes a session). */
+typedef struct session_cbs {
+  struct session_cbs *next;          /* in ua->cbs */
+  unsigned refs;                     /* the sessions using it; freed with the last */
+  sipspec_session_callbacks fn;      /* fn.user unused (NULL) */
+} session_cbs;
+
+/* The update chart of a session, its timers and what only it uses: allocated on first use
+ * (session_upd_ensure()), as most sessions never re-INVITE nor are re-INVITEd. */
 typedef struct session_upd {
   sipspec_fsm fsm;
   host_timers timers;
+  /* our 2xx to the server's last re-INVITE, sent again until its ACK (13.3.1.4) */
+  sipspec_uas_2xx reinvite_2xx;
+  const sipspec_msg *msg;            /* the response the chart is being fed, or NULL */
+  char *cred;                        /* AUTH_RETRY: its credentials lines */
+  char *body;                        /* the re-INVITE's offer, for a Digest or 491 retry */
+  size_t body_len;
+  int rc;                            /* why the chart's last send failed, or 0 */
+  sipspec_mrcp_resource change_res;  /* TU_REQUEST: the resource to add ... */
+  unsigned char change_add;          /* ... (1) or remove (0) */
 } session_upd;
+
+/* What only setting the session up uses: allocated with the session, freed once it is
+ * established (session_drop_setup()) or with it. */
+typedef struct session_setup {
+  char *offer;                       /* the SDP offer text sent with the current INVITE */
+  size_t offer_len;
+  sipspec_mrcp_offer_desc *desc;     /* opts.offer (strings copied after it) until the MRCP
+                                      * session is made from it, else NULL */
+  sipspec_resolve_query *query;      /* resolving the target's host name */
+  size_t invite_len;                 /* the length of the INVITE as last built */
+  int fail_ev;                       /* the event of the INVITE's last failure */
+  int start_err;                     /* why the first INVITE could not be sent */
+} session_setup;
 
 struct sipspec_session {
   sipspec_ua *ua;
   sipspec_session *prev, *next;      /* in ua->live */
   sipspec_clock_grave grave;         /* buried: over, freed by the clock at its next step */
-  int dns_failed;                    /* the transport error is the target's name: no address */
+  sipspec_fsm fsm;                   /* spec/uac_session.rl */
+  host_timers timers;                /* the chart's timers on the user agent's clock */
+  /* the session timer (spec/session_timer.rl, RFC 4028): its chart and timers, and the
+   * values it negotiates (data; who refreshes is the chart's state, refresher is what the
+   * last 2xx said, kept to report it) */
+  sipspec_fsm st;
+  host_timers st_timers;
+  const session_cbs *cbs;            /* opts.cb's functions (never NULL once started) */
+  void *user;                        /* opts.cb.user */
   /* RFC 3263 4.3: the targets the INVITE may go to, in order (none for an IP literal), the
    * one in use (target_i) and, for the ones left, why */
   struct session_target *targets;
-  unsigned ntargets, target_i;
-  int fail_ev;                       /* the event of the INVITE's last failure */
-  sipspec_fsm fsm;                   /* spec/uac_session.rl */
-  host_timers timers;                /* the chart's timers on the user agent's clock */
-  /* spec/uac_update.rl (our re-INVITEs, the server's refreshes) and its timers: allocated
-   * when the chart is first fed (most sessions never re-INVITE), NULL until then */
+  /* spec/uac_update.rl (our re-INVITEs, the server's refreshes), its timers and data:
+   * allocated when the chart is first fed (most sessions never re-INVITE), NULL until then */
   struct session_upd *updx;
-  unsigned char upd_started;         /* TU_START came while updx was NULL (Ready, no action) */
   /* options, copied */
   char *target, *to_display, *extra_headers;
-  char *offer;                       /* the SDP offer text sent with the current INVITE */
-  size_t offer_len;
-  int opaque;                        /* opts.sdp was used */
-  sipspec_mrcp_offer_desc *desc;     /* opts.offer (strings copied after it) until the MRCP
-                                      * session is made from it, else NULL */
-  sipspec_resolve_query *query;      /* resolving the target's host name */
+  struct session_setup *setup;       /* what only setting up uses; NULL once established */
   sipspec_mrcp_session_t *mrcp;
-  unsigned keepalive_ms, answer_timeout_ms;
-  sipspec_session_callbacks cb;
-  /* addressing */
-  sipspec_tp_kind kind;
-  ip_addr dest;                      /* where the INVITE goes (session_dest()) */
-  /* call_id, local_host (IPv6 in brackets), via (without branch), contact (URI): in one
-   * block, set by session_set_addressing() */
-  char *call_id, *local_host, *via, *contact;
-  unsigned local_port;
-  char from_tag[20];
-  /* the INVITE (freed once established) */
-  char *invite;
-  size_t invite_len;
-  uint32_t cseq;                     /* CSeq of the current INVITE */
+  /* call_id, local_host (IPv6 in brackets): in one block, set by session_set_addressing();
+   * our Via and Contact are written from local_host, local_port and kind when needed
+   * (session_via(), session_contact()) */
+  char *call_id, *local_host;
   char *auth_headers;                /* credentials lines of the current INVITE, or NULL */
   char *bye_auth;                    /* credentials lines of the BYE sent again, or NULL */
   sipspec_digest_client_t *digest;
   sipspec_dialog *dialog;
   session_tsx *tsx;                  /* at most SESSION_MAX_TSX, newest first */
   session_fork *forks;               /* SESSION_MAX_FORKS once a fork shows up, else NULL */
-  int n_forks;
   /* the event being fed */
-  int cur_ev;
   const sipspec_msg *cur_msg;
-  const sipspec_msg *upd_msg;        /* the response the update chart is being fed, or NULL */
-  int upd_rc;                        /* why the update chart's last send failed, or 0 */
-  sipspec_mrcp_resource change_res;  /* TU_REQUEST of the update chart: the resource to add */
-  /* API calls made while the charts run (from inside the session's callbacks): queued, run
-   * from the clock's deferred work once the callbacks have returned */
-  struct { unsigned char op, res; } calls[SESSION_CALLS_MAX]; /* an op (CALL_*), a sipspec_mrcp_resource */
-  int n_calls, calls_deferred;
-  int change_add;                    /* ... (1) or remove (0) */
-  char *upd_cred;                    /* AUTH_RETRY of the update chart: its credentials lines */
   sipspec_tsx *cur_srv;              /* RX_BYE: its server transaction */
   session_req *next_req;             /* what send_in_dialog_request sends */
   session_req *cur_req;              /* the request the dialog is building */
-  int start_err;                     /* why the first INVITE could not be sent */
-  short q[SESSION_QUEUE_MAX];         /* events posted while the chart runs */
-  unsigned char q_head, q_len, busy;
   /* outcome */
-  sipspec_result result;
-  int status;
-  char *reinvite_body;               /* the last re-INVITE's offer, for a Digest or 491 retry */
-  size_t reinvite_len;
-  sipspec_end_reason end_by;
   char *reason;                      /* at most SESSION_REASON_MAX - 1 bytes; NULL: "" */
-  int tls_failed;                    /* the transport error was TLS's (result tls-failed) */
   char *warning;                     /* the last final response's Warning text, or NULL */
-  int bye_tried;                     /* a BYE of ours was sent (or tried) */
-  int bye_status;                    /* its final status once over, 0 none, -1 no BYE of ours */
   char *bye_reason;                  /* its reason phrase, or a sentence saying what happened */
-  unsigned char answer_asked;        /* the application asked for it: the state read is kept */
-  /* the session as negotiated, for a server's refresh re-INVITE (RFC 3264 8) */
-  char *local_sdp, *remote_sdp;      /* our last accepted offer, the server's last answer: our
-                                      * copies, or the MRCP session's texts when they are the
-                                      * same (not copied twice; own_sdp says which) */
-  unsigned char own_sdp;             /* bit 0: local_sdp is ours to free, bit 1: remote_sdp */
-  size_t local_len, remote_len;
-  /* our 2xx to the server's last re-INVITE, sent again until its ACK (13.3.1.4) */
-  sipspec_uas_2xx reinvite_2xx;
-  /* the session timer (spec/session_timer.rl, RFC 4028): its chart and timers, and the
-   * values it negotiates (data; who refreshes is the chart's state, refresher is what the
-   * last 2xx said, kept to report it) */
-  sipspec_fsm st;
-  host_timers st_timers;
-  unsigned st_ask;                   /* Session-Expires the INVITE asks for (s), 0: none */
-  unsigned st_min_se;                /* Min-SE the INVITE and refreshes carry (s) */
-  unsigned st_interval;              /* the session interval negotiated (s), 0: none */
-  char st_refresher[4];              /* "uac" (we refresh), "uas" (the server does), "" */
-  int st_peer_update;                /* the peer's Allow listed UPDATE (RFC 4028 7.4) */
+  /* the session as negotiated, for refreshes (RFC 3264 8, RFC 4028 10): our SDP is the MRCP
+   * session's negotiated offer, written again when it is sent (session_local_sdp()); a
+   * session started with opaque SDP keeps its text. Of the server's answer only its origin
+   * is kept: a refresh offer must carry the same (RFC 3264 8). */
+  char *local_sdp;                   /* opaque SDP only: our last accepted offer, or NULL */
+  size_t local_len;
+  char *remote_o;                    /* the o= value of the server's last answer, or NULL */
   const sipspec_msg *st_msg;         /* the message the timer chart is fed, or NULL */
-  int st_next;                       /* what the timer chart has the session chart do next */
-  int st_rc;                         /* why the timer chart's refresh could not be sent */
   sipspec_tsx *st_srv;               /* the peer's UPDATE being answered, or NULL */
   char *st_cred;                     /* credentials of the refresh sent again after a 401/407 */
   char *st_hdrs;                     /* Session-Expires lines of our 200 to the peer's refresh, or NULL */
   char *bye_extra;                   /* header lines of our BYE (Reason), or NULL */
+  /* 4 bytes */
+  ip_addr dest;                      /* where the INVITE goes (session_dest()) */
+  unsigned ntargets, target_i;
+  unsigned keepalive_ms;
+  sipspec_tp_kind kind;
+  unsigned local_port;
+  uint32_t cseq;                     /* CSeq of the current INVITE */
+  int cur_ev;
+  sipspec_result result;
+  int status;
+  sipspec_end_reason end_by;
+  int bye_status;                    /* its final status once over, 0 none, -1 no BYE of ours */
+  unsigned st_ask;                   /* Session-Expires the INVITE asks for (s), 0: none */
+  unsigned st_min_se;                /* Min-SE the INVITE and refreshes carry (s) */
+  unsigned st_interval;              /* the session interval negotiated (s), 0: none */
+  int st_next;                       /* what the timer chart has the session chart do next */
+  int st_rc;                         /* why the timer chart's refresh could not be sent */
+  /* bytes */
+  char from_tag[20];
+  char st_refresher[4];              /* "uac" (we refresh), "uas" (the server does), "" */
+  /* API calls made while the charts run (from inside the session's callbacks): queued, run
+   * from the clock's deferred work once the callbacks have returned */
+  struct { unsigned char op, res; } calls[SESSION_CALLS_MAX]; /* an op (CALL_*), a sipspec_mrcp_resource */
+  unsigned char q[SESSION_QUEUE_MAX]; /* events posted while the chart runs (all below 256) */
+  unsigned char q_head, q_len, busy;
+  unsigned char n_calls, calls_deferred;
+  unsigned char n_forks;
+  unsigned char upd_started;         /* TU_START came while updx was NULL (Ready, no action) */
+  unsigned char dns_failed;          /* the transport error is the target's name: no address */
+  unsigned char tls_failed;          /* the transport error was TLS's (result tls-failed) */
+  unsigned char bye_tried;           /* a BYE of ours was sent (or tried) */
+  unsigned char answer_asked;        /* the application asked for it: the state read is kept */
+  unsigned char st_peer_update;      /* the peer's Allow listed UPDATE (RFC 4028 7.4) */
 };
 
 /* ua.c */
@@ -254,11 +274,22 @@ void session_set_str(char **dst, const char *src);
 void session_strf(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s->reason, "" when none. */
 const char *session_reason_str(const sipspec_session *s);
-/* The addressing strings (any may be NULL: kept as they are), in one block. */
-int session_set_addressing(sipspec_session *s, const char *call_id, const char *local_host, const char *via,
-                           const char *contact);
+/* The addressing strings (either may be NULL: kept as it is), in one block. */
+int session_set_addressing(sipspec_session *s, const char *call_id, const char *local_host);
+/* Our Via value without branch (RFC 3261 18.1.1, ;rport RFC 3581) and our Contact URI
+ * (8.1.1.8: sips: over TLS, RFC 5630 3.1.3; ;transport=tcp over TCP), written from the local
+ * host, port and transport into buf (cap bytes: SESSION_VIA_MAX, SESSION_CONTACT_MAX). */
+#define SESSION_VIA_MAX (SIPSPEC_SOCKADDR_STRLEN + 48)
+#define SESSION_CONTACT_MAX (SIPSPEC_SOCKADDR_STRLEN + 300)
+void session_via(const sipspec_session *s, char *buf, size_t cap);
+void session_contact(const sipspec_session *s, char *buf, size_t cap);
+/* session_update.c: the update chart's block, allocated (SIPSPEC_E_NOMEM) or there; freed. */
+int session_upd_ensure(sipspec_session *s);
+void session_upd_free(sipspec_session *s);
 /* Once established: what only the setup needed is freed. */
 void session_drop_setup(sipspec_session *s);
+/* session_api.c: frees s->setup (cancelling a name resolution still running). */
+void session_setup_free(sipspec_session *s);
 /* v into dst as a C string, bytes outside printable ASCII as '?'. */
 void session_copy_span_z(char *dst, size_t cap, sipspec_span v);
 /* The status, reason phrase and Warning text of a final response into the session. */
@@ -270,8 +301,14 @@ void session_answer_done(sipspec_session *s);
 void session_report_failed(sipspec_session *s, sipspec_result r);
 /* The dialog ACKs a 2xx to our INVITE (first: the one that establishes) or re-INVITE. */
 int session_ack_2xx(sipspec_session *s, const sipspec_msg *resp, int first);
-/* Keeps the session as negotiated: our offer and the server's answer (copies). */
+/* Keeps the session as negotiated: our offer (a copy when the session has no MRCP session,
+ * whose negotiated offer it is otherwise) and the origin of the server's answer. */
 void session_keep_negotiated(sipspec_session *s, const char *local, size_t local_len, sipspec_span remote);
+/* Our negotiated SDP: the opaque text, or the MRCP session's offer written into buf (cap
+ * bytes); *len its length. NULL when there is none. */
+const char *session_local_sdp(const sipspec_session *s, char *buf, size_t cap, size_t *len);
+/* The room session_local_sdp() is given (an offer of 12 resources takes about 2 KB). */
+#define SESSION_SDP_ROOM 8192
 /* Sends an in-dialog request through the dialog (which calls session_dlg_send_request). */
 int session_send_in_dialog(sipspec_session *s, session_req *p);
 /* 64*T1 and no ACK for our 2xx to the server's re-INVITE (13.3.1.4). */
@@ -344,6 +381,12 @@ void session_dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *use
 
 /* session_api.c: the public API */
 void session_free(sipspec_session *s);
+/* The user agent's set equal to cb's functions (made, or one more user); NULL without
+ * memory. Given back with session_cbs_put(). */
+const session_cbs *session_cbs_get(sipspec_ua *ua, const sipspec_session_callbacks *cb);
+void session_cbs_put(sipspec_ua *ua, const session_cbs *c);
+/* A set with no function: a session's callbacks while they are held back. */
+extern const session_cbs session_cbs_none;
 /* Where the INVITE goes, as the transport layer takes it. */
 static inline sipspec_sockaddr session_dest(const sipspec_session *s) { return ip_addr_get(&s->dest); }
 

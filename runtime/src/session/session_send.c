@@ -42,15 +42,12 @@ static int fields_need_tcp(sipspec_session *s, const sipspec_request_fields *f, 
 void session_move_to_tcp(sipspec_session *s, const sipspec_sockaddr *tl) {
   s->kind = SIPSPEC_TP_TCP;
   s->local_port = sipspec_sockaddr_port(tl);
-  char hostport[SIPSPEC_SOCKADDR_STRLEN + 16], via[SIPSPEC_SOCKADDR_STRLEN + 48],
-      contact[SIPSPEC_SOCKADDR_STRLEN + 300];
-  snprintf(hostport, sizeof hostport, "%s:%u", s->local_host, s->local_port);
-  snprintf(via, sizeof via, "SIP/2.0/TCP %s;rport", hostport);
-  snprintf(contact, sizeof contact, "sip:%.200s@%s;transport=tcp", s->ua->from_user, hostport);
-  if (session_set_addressing(s, NULL, NULL, via, contact) != SIPSPEC_OK) return; /* stays as it was */
   if (s->dialog) {
-    (void)sipspec_dialog_set_via(s->dialog, s->via);
-    (void)sipspec_dialog_set_contact(s->dialog, s->contact);
+    char via[SESSION_VIA_MAX], contact[SESSION_CONTACT_MAX];
+    session_via(s, via, sizeof via);
+    session_contact(s, contact, sizeof contact);
+    (void)sipspec_dialog_set_via(s->dialog, via);
+    (void)sipspec_dialog_set_contact(s->dialog, contact);
   }
 }
 
@@ -63,6 +60,7 @@ typedef struct invite_parts {
   char st_num[2][16];
   sipspec_ext_header hdrs[5];
   sipspec_addr_fields contact;
+  char contact_uri[SESSION_CONTACT_MAX];
   char *lines; /* the credentials, then the user's extra header lines: malloc'd or NULL */
 } invite_parts;
 
@@ -80,7 +78,7 @@ static int invite_fields(sipspec_session *s, invite_parts *p, sipspec_request_fi
   if (n >= sizeof p->from_uri) return SIPSPEC_E_RANGE;
   f->method = sipspec_span_z("INVITE");
   f->request_uri = sipspec_span_z(s->target);
-  /* Our sent-by (18.1.1) with ;rport (RFC 3581), as s->via says it in text for the dialog. */
+  /* Our sent-by (18.1.1) with ;rport (RFC 3581), as session_via() says it in text for the dialog. */
   static const char *const tp_name[] = {[SIPSPEC_TP_UDP] = "UDP", [SIPSPEC_TP_TCP] = "TCP", [SIPSPEC_TP_TLS] = "TLS"};
   f->via = (sipspec_via_fields){sipspec_span_z(tp_name[s->kind]), sipspec_span_z(s->local_host), (int)s->local_port,
                                 sipspec_span_z(p->branch), 1, {NULL, 0}};
@@ -90,7 +88,8 @@ static int invite_fields(sipspec_session *s, invite_parts *p, sipspec_request_fi
   f->to = (sipspec_addr_fields){sipspec_span_z(s->to_display), sipspec_span_z(s->target), {NULL, 0}, {NULL, 0}};
   f->call_id = sipspec_span_z(s->call_id);
   f->cseq = s->cseq;
-  p->contact = (sipspec_addr_fields){{NULL, 0}, sipspec_span_z(s->contact), {NULL, 0}, {NULL, 0}};
+  session_contact(s, p->contact_uri, sizeof p->contact_uri);
+  p->contact = (sipspec_addr_fields){{NULL, 0}, sipspec_span_z(p->contact_uri), {NULL, 0}, {NULL, 0}};
   f->contact = &p->contact;
   size_t k = 0;
   p->hdrs[k++] = (sipspec_ext_header){sipspec_span_z("User-Agent"), sipspec_span_z(ua->user_agent)};
@@ -108,7 +107,7 @@ static int invite_fields(sipspec_session *s, invite_parts *p, sipspec_request_fi
     f->extra_lines = sipspec_span_z(*auth ? auth : extra);
   }
   f->content_type = sipspec_span_z("application/sdp");
-  f->body = (sipspec_span){s->offer, s->offer_len};
+  if (s->setup) f->body = (sipspec_span){s->setup->offer, s->setup->offer_len};
   return SIPSPEC_OK;
 }
 
@@ -132,14 +131,15 @@ int session_send_invite(sipspec_session *s) {
   sipspec_request_fields f;
   int rc = invite_fields(s, &p, &f);
   sipspec_sockaddr dest = session_dest(s);
-  if (!rc && fields_need_tcp(s, &f, &dest, &tl, &s->invite_len)) { /* a retry with credentials too */
+  if (!rc && !s->setup) rc = SIPSPEC_E_STATE; /* established: no INVITE of setup to send */
+  if (!rc && fields_need_tcp(s, &f, &dest, &tl, &s->setup->invite_len)) { /* a retry with credentials too */
     session_move_to_tcp(s, &tl);
     free(p.lines);
     rc = invite_fields(s, &p, &f); /* the TCP Via and Contact */
   }
   /* its length as the transaction built it (no measuring pass of its own) */
   if (!rc) rc = session_new_dialog(s);
-  if (!rc) rc = session_start_tsx_len(s, ST_INVITE, &f, &dest, &s->invite_len);
+  if (!rc) rc = session_start_tsx_len(s, ST_INVITE, &f, &dest, &s->setup->invite_len);
   free(p.lines);
   return rc;
 }
@@ -159,7 +159,10 @@ int session_dialog_for_invite(sipspec_session *s, const sipspec_dialog_local *lo
 int session_new_dialog(sipspec_session *s) {
   char hdrs[512];
   session_join(hdrs, sizeof hdrs, (const char *const[]){"User-Agent: ", s->ua->user_agent, "\r\n"}, 3);
-  sipspec_dialog_local local = {s->via, s->contact, hdrs};
+  char via[SESSION_VIA_MAX], contact[SESSION_CONTACT_MAX];
+  session_via(s, via, sizeof via);
+  session_contact(s, contact, sizeof contact);
+  sipspec_dialog_local local = {via, contact, hdrs};
   sipspec_dialog_callbacks cb = {session_dlg_send_ack, session_dlg_send_request, session_dlg_respond, session_dlg_on_request, NULL, s};
   sipspec_dialog *d;
   int rc = session_dialog_for_invite(s, &local, &cb, &d);

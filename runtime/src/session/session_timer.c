@@ -145,8 +145,11 @@ static void send_refresh(sipspec_session *s, const char *cred) {
     return;
   }
   hdrs[b.len] = '\0';
+  char sdp[SESSION_SDP_ROOM];
+  size_t sdp_len = 0;
+  const char *body = s->st_peer_update ? NULL : session_local_sdp(s, sdp, sizeof sdp, &sdp_len);
   int rc = s->st_peer_update ? session_send_refresh(s, "UPDATE", NULL, 0, hdrs, cred)
-                             : session_send_refresh(s, "INVITE", s->local_sdp, s->local_len, hdrs, cred);
+                             : session_send_refresh(s, "INVITE", body, sdp_len, hdrs, cred);
   if (rc) s->st_rc = rc;
 }
 

@@ -111,10 +111,13 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
     if (st < 300) session_timer_feed(s, session_timer_classify_2xx(s, resp), resp);
     else if (st == 401 || st == 407) {
       int inv = sipspec_msg_cseq_method(resp) == SIPSPEC_METHOD_INVITE;
+      char sdp[SESSION_SDP_ROOM];
+      size_t sdp_len = 0;
+      const char *body = inv ? session_local_sdp(s, sdp, sizeof sdp, &sdp_len) : NULL;
       session_timer_challenged(s, resp,
                                s->dialog ? session_answer_challenge(s, resp, inv ? "INVITE" : "UPDATE",
                                                             sipspec_dialog_remote_target(s->dialog),
-                                                            inv ? s->local_sdp : NULL, inv ? s->local_len : 0)
+                                                            body, body ? sdp_len : 0)
                                          : NULL);
     } else if (st == 422 && session_timer_refresh_422_usable(s, resp)) session_timer_feed(s, SIPSPEC_EV_RX_422, resp);
     else if (st == 491) session_timer_feed(s, SIPSPEC_EV_RX_491, resp);
@@ -137,11 +140,11 @@ static void tsx_on_response(sipspec_tsx *t, const sipspec_msg *resp, void *user)
     break;
   case ST_OPTIONS:
     if (st < 200) return;
-    if (s->cb.on_keepalive) {
+    if (s->cbs->fn.on_keepalive) {
       char reason[128];
       session_copy_span_z(reason, sizeof reason, sipspec_msg_reason(resp));
       sipspec_response_info info = {st, reason, NULL};
-      s->cb.on_keepalive(s, &info, s->cb.user);
+      s->cbs->fn.on_keepalive(s, &info, s->user);
     }
     if (st == 481 || st == 408) session_post(s, SIPSPEC_EV_RX_481_408, resp);
     break;
@@ -164,9 +167,9 @@ static void tsx_on_timeout(sipspec_tsx *t, void *user) {
   case ST_OPTIONS:
   case ST_REINVITE:
     if (slot->role == ST_REINVITE) session_update_post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
-    if (slot->role == ST_OPTIONS && s->cb.on_keepalive) {
+    if (slot->role == ST_OPTIONS && s->cbs->fn.on_keepalive) {
       sipspec_response_info info = {0, "no response to OPTIONS (Timer F)", NULL};
-      s->cb.on_keepalive(s, &info, s->cb.user);
+      s->cbs->fn.on_keepalive(s, &info, s->user);
     }
     session_post(s, SIPSPEC_EV_REQ_TIMEOUT, NULL);
     break;
@@ -189,9 +192,9 @@ static void tsx_on_transport_error(sipspec_tsx *t, int code, void *user) {
     char why[128];
     snprintf(why, sizeof why, "transport error: %s", sipspec_strerror(code));
     if (slot->role == ST_REINVITE) session_update_post(s, SIPSPEC_EV_TXN_TIMEOUT, NULL);
-    if (slot->role == ST_OPTIONS && s->cb.on_keepalive) {
+    if (slot->role == ST_OPTIONS && s->cbs->fn.on_keepalive) {
       sipspec_response_info info = {0, why, NULL};
-      s->cb.on_keepalive(s, &info, s->cb.user);
+      s->cbs->fn.on_keepalive(s, &info, s->user);
     }
     session_post(s, SIPSPEC_EV_REQ_TIMEOUT, NULL);
     return;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sdp/mrcp_internal.h"
 #include "session/session_internal.h"
 #include <assert.h>
 
@@ -24,6 +25,25 @@ void session_update_on_action(void *ctx, const sipspec_chart *chart, int action)
   sipspec_uac_update_dispatch(&sipspec_uac_update_impl, s, action);
 }
 
+int session_upd_ensure(sipspec_session *s) {
+  if (s->updx) return SIPSPEC_OK;
+  if (!(s->updx = calloc(1, sizeof *s->updx))) return SIPSPEC_E_NOMEM;
+  host_timers_init(&s->updx->timers, &s->ua->k_update, s);
+  sipspec_uas_2xx_init(&s->updx->reinvite_2xx, s->ua->clock, session_reinvite_2xx_give_up, s);
+  sipspec_fsm_init(&s->updx->fsm, &sipspec_chart_uac_update, session_update_on_action, s);
+  if (s->upd_started) (void)sipspec_fsm_feed(&s->updx->fsm, SIPSPEC_EV_TU_START);
+  return SIPSPEC_OK;
+}
+
+void session_upd_free(sipspec_session *s) {
+  if (!s->updx) return;
+  host_timers_release(&s->updx->timers);
+  sipspec_uas_2xx_stop(&s->updx->reinvite_2xx);
+  free(s->updx->body);
+  free(s->updx);
+  s->updx = NULL;
+}
+
 /* Feeds the update chart one event (its actions never feed it again). A send that failed
  * inside the transition (upd_rc) is fed after it as NOT_SENT. Returns the feed's result. */
 int session_update_post(sipspec_session *s, int ev, const sipspec_msg *msg) {
@@ -36,18 +56,16 @@ int session_update_post(sipspec_session *s, int ev, const sipspec_msg *msg) {
       s->upd_started = 1;
       return SIPSPEC_OK;
     }
-    if (!(s->updx = calloc(1, sizeof *s->updx))) return SIPSPEC_E_NOMEM;
-    host_timers_init(&s->updx->timers, &s->ua->k_update, s);
-    sipspec_fsm_init(&s->updx->fsm, &sipspec_chart_uac_update, session_update_on_action, s);
-    if (s->upd_started) (void)sipspec_fsm_feed(&s->updx->fsm, SIPSPEC_EV_TU_START);
+    int rc = session_upd_ensure(s);
+    if (rc) return rc;
   }
-  const sipspec_msg *saved = s->upd_msg;
-  s->upd_msg = msg;
-  s->upd_rc = SIPSPEC_OK;
+  const sipspec_msg *saved = s->updx->msg;
+  s->updx->msg = msg;
+  s->updx->rc = SIPSPEC_OK;
   int rc = sipspec_fsm_feed(&s->updx->fsm, ev);
-  s->upd_msg = NULL;
-  if (!rc && s->upd_rc) (void)sipspec_fsm_feed(&s->updx->fsm, SIPSPEC_EV_NOT_SENT);
-  s->upd_msg = saved;
+  s->updx->msg = NULL;
+  if (!rc && s->updx->rc) (void)sipspec_fsm_feed(&s->updx->fsm, SIPSPEC_EV_NOT_SENT);
+  s->updx->msg = saved;
   if (!sipspec_fsm_terminated(&s->fsm)) session_rearm(s);
   return rc;
 }
@@ -58,10 +76,10 @@ int session_update_post(sipspec_session *s, int ev, const sipspec_msg *msg) {
 static void update_act_send_offer(sipspec_session *s) {
   int rc = s->mrcp ? SIPSPEC_OK : SIPSPEC_E_INVAL;
   if (!rc)
-    rc = s->change_add ? sipspec_mrcp_session_add(s->mrcp, s->change_res)
-                       : sipspec_mrcp_session_remove(s->mrcp, s->change_res);
+    rc = s->updx->change_add ? sipspec_mrcp_session_add(s->mrcp, s->updx->change_res)
+                       : sipspec_mrcp_session_remove(s->mrcp, s->updx->change_res);
   if (rc) {
-    s->upd_rc = rc;
+    s->updx->rc = rc;
     return;
   }
   char tmp[8192];
@@ -70,37 +88,37 @@ static void update_act_send_offer(sipspec_session *s) {
   memset(&e, 0, sizeof e);
   rc = sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e);
   if (!rc) {
-    free(s->reinvite_body);
-    s->reinvite_len = 0;
-    if (!(s->reinvite_body = malloc(len ? len : 1))) rc = SIPSPEC_E_NOMEM;
+    free(s->updx->body);
+    s->updx->body_len = 0;
+    if (!(s->updx->body = malloc(len ? len : 1))) rc = SIPSPEC_E_NOMEM;
   }
   if (!rc) {
-    memcpy(s->reinvite_body, tmp, len);
-    s->reinvite_len = len;
-    rc = session_in_dialog_cred(s, ST_REINVITE, "INVITE", s->reinvite_body, s->reinvite_len, NULL);
+    memcpy(s->updx->body, tmp, len);
+    s->updx->body_len = len;
+    rc = session_in_dialog_cred(s, ST_REINVITE, "INVITE", s->updx->body, s->updx->body_len, NULL);
   }
   if (rc) {
     sipspec_mrcp_session_offer_refused(s->mrcp); /* nothing was sent: forget the change */
-    s->upd_rc = rc;
+    s->updx->rc = rc;
   }
 }
 
 /* AUTH_RETRY: the same offer again with the credentials (22.2: CSeq + 1 through the dialog,
  * a new branch). Not sent: the update has failed with the challenge's status. */
 static void update_act_send_offer_with_credentials(sipspec_session *s) {
-  int rc = session_in_dialog_cred(s, ST_REINVITE, "INVITE", s->reinvite_body, s->reinvite_len, s->upd_cred);
+  int rc = session_in_dialog_cred(s, ST_REINVITE, "INVITE", s->updx->body, s->updx->body_len, s->updx->cred);
   if (rc) {
-    session_reinvite_done(s, s->upd_msg, NULL);
-    s->upd_rc = rc;
+    session_reinvite_done(s, s->updx->msg, NULL);
+    s->updx->rc = rc;
   }
 }
 
 /* Retrying__TIMER_RETRY: the same offer once more after the 491's wait (14.1). */
 static void update_act_send_offer_again(sipspec_session *s) {
-  int rc = session_in_dialog_cred(s, ST_REINVITE, "INVITE", s->reinvite_body, s->reinvite_len, NULL);
+  int rc = session_in_dialog_cred(s, ST_REINVITE, "INVITE", s->updx->body, s->updx->body_len, NULL);
   if (rc) {
     session_reinvite_done(s, NULL, "cannot send the re-INVITE again after 491");
-    s->upd_rc = rc;
+    s->updx->rc = rc;
   }
 }
 
@@ -113,9 +131,9 @@ static void update_act_choose_retry_wait(sipspec_session *s) {
   (void)host_timers_set(&s->updx->timers, SIPSPEC_EV_TIMER_RETRY, 2100u + 10u * steps);
 }
 
-static void update_act_send_ack(sipspec_session *s) { (void)session_ack_2xx(s, s->upd_msg, 0); }
-static void update_act_report_updated(sipspec_session *s) { session_reinvite_done(s, s->upd_msg, NULL); }
-static void update_act_report_refused(sipspec_session *s) { session_reinvite_done(s, s->upd_msg, NULL); }
+static void update_act_send_ack(sipspec_session *s) { (void)session_ack_2xx(s, s->updx->msg, 0); }
+static void update_act_report_updated(sipspec_session *s) { session_reinvite_done(s, s->updx->msg, NULL); }
+static void update_act_report_refused(sipspec_session *s) { session_reinvite_done(s, s->updx->msg, NULL); }
 static void update_act_report_unanswered(sipspec_session *s) { session_reinvite_done(s, NULL, NULL); }
 /* The re-INVITE's outcome to the application: resp (a final response), or none (why, or
  * "no response"). */
@@ -133,7 +151,7 @@ void session_reinvite_done(sipspec_session *s, const sipspec_msg *resp, const ch
       memset(&e, 0, sizeof e);
       if (sipspec_mrcp_session_apply_answer(s->mrcp, body.p ? body.p : "", body.len, &e) == SIPSPEC_OK) {
         ans = sipspec_mrcp_session_state(s->mrcp); /* read for on_updated */
-        session_keep_negotiated(s, s->reinvite_body, s->reinvite_len, body);
+        session_keep_negotiated(s, s->updx->body, s->updx->body_len, body);
       } else {
         info.reason = "the answer to the re-INVITE does not fit the offer";
       }
@@ -141,16 +159,24 @@ void session_reinvite_done(sipspec_session *s, const sipspec_msg *resp, const ch
   }
   /* 14.1: a re-INVITE that fails leaves the session as it was, and so is the next offer. */
   if (!ans && s->mrcp) sipspec_mrcp_session_offer_refused(s->mrcp);
-  if (s->cb.on_updated) s->cb.on_updated(s, &info, ans, s->cb.user);
+  if (s->cbs->fn.on_updated) s->cbs->fn.on_updated(s, &info, ans, s->user);
   session_answer_done(s);
+  free(s->updx->body); /* the re-INVITE is over: no retry sends it again */
+  s->updx->body = NULL;
+  s->updx->body_len = 0;
 }
 
-static int origin_equal(const sipspec_sdp_origin *a, const sipspec_sdp_origin *b) {
+/* 1 when origin a is the o= value o (the server's last answer's, kept by the session): its
+ * six fields separated by single spaces (RFC 8866 5.2, 9: o=<username> SP <sess-id> SP ...). */
+static int origin_is(const sipspec_sdp_origin *a, const char *o) {
   const sipspec_span *x[] = {&a->username, &a->sess_id, &a->sess_version, &a->nettype, &a->addrtype, &a->address};
-  const sipspec_span *y[] = {&b->username, &b->sess_id, &b->sess_version, &b->nettype, &b->addrtype, &b->address};
-  for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
-    if (x[i]->len != y[i]->len || (x[i]->len && memcmp(x[i]->p, y[i]->p, x[i]->len))) return 0;
-  return 1;
+  size_t at = 0, olen = strlen(o);
+  for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) {
+    if (i && (at >= olen || o[at++] != ' ')) return 0;
+    if (x[i]->len > olen - at || (x[i]->len && memcmp(x[i]->p, o + at, x[i]->len))) return 0;
+    at += x[i]->len;
+  }
+  return at == olen;
 }
 
 /* A re-INVITE from the server. An MRCPv2 client changes its session itself (RFC 6787 4.2:
@@ -164,22 +190,20 @@ static int origin_equal(const sipspec_sdp_origin *a, const sipspec_sdp_origin *b
 static const char *refresh_refusal(const sipspec_session *s, const sipspec_msg *req, char *buf, size_t cap) {
   sipspec_span body = sipspec_msg_body(req);
   const char *why = NULL;
-  sipspec_sdp *offer = NULL, *cur = NULL;
+  sipspec_sdp *offer = NULL;
   sipspec_sdp_error e;
   memset(&e, 0, sizeof e);
   if (!body.len) {
     why = "a re-INVITE without an offer is not supported";
-  } else if (!s->remote_sdp || !s->local_sdp) {
+  } else if (!s->remote_o || !(s->mrcp ? mrcp_session_has_local(s->mrcp) : s->local_sdp != NULL)) {
     why = "no negotiated session to refresh";
   } else if (sipspec_sdp_parse(body.p, body.len, NULL, &offer, &e) != SIPSPEC_OK) {
     snprintf(buf, cap, "the offer does not parse (line %u: %s)", e.line, e.reason);
     why = buf;
-  } else if (sipspec_sdp_parse(s->remote_sdp, s->remote_len, NULL, &cur, NULL) != SIPSPEC_OK ||
-             !origin_equal(&offer->origin, &cur->origin)) {
+  } else if (!origin_is(&offer->origin, s->remote_o)) {
     why = "only a session refresh (the same o= line and version) is accepted; the client changes the session";
   }
   sipspec_sdp_free(offer);
-  sipspec_sdp_free(cur);
   return why;
 }
 
@@ -200,9 +224,9 @@ static void respond_warning(sipspec_session *s, int status, unsigned retry_s, co
 
 /* RX_INVITE_CHANGE: 488 with a Warning saying why. */
 static void update_act_answer_488(sipspec_session *s) {
-  if (!s->upd_msg || !s->cur_srv) return;
+  if (!s->updx->msg || !s->cur_srv) return;
   char why_buf[300];
-  const char *why = refresh_refusal(s, s->upd_msg, why_buf, sizeof why_buf);
+  const char *why = refresh_refusal(s, s->updx->msg, why_buf, sizeof why_buf);
   respond_warning(s, 488, 0, why ? why : "");
 }
 
@@ -220,17 +244,17 @@ static void update_act_answer_488(sipspec_session *s) {
  * SDP again. A session started with opaque SDP answers with that SDP unchanged. */
 static void keep_connection(sipspec_session *s) {
   static const char new_conn[] = "\r\na=connection:new\r\n";
-  if (!s->mrcp || !s->local_sdp || !s->remote_sdp) return;
-  int asks_new = 0;
-  for (size_t i = 0; !asks_new && i + sizeof new_conn - 1 <= s->local_len; i++)
-    asks_new = !memcmp(s->local_sdp + i, new_conn, sizeof new_conn - 1);
-  if (!asks_new) return;
-  char tmp[8192];
+  char tmp[SESSION_SDP_ROOM];
   size_t len = 0;
+  if (!s->mrcp || !s->remote_o || mrcp_session_local_sdp(s->mrcp, tmp, sizeof tmp, &len) != SIPSPEC_OK) return;
+  int asks_new = 0;
+  for (size_t i = 0; !asks_new && i + sizeof new_conn - 1 <= len; i++)
+    asks_new = !memcmp(tmp + i, new_conn, sizeof new_conn - 1);
+  if (!asks_new) return;
   sipspec_sdp_error e;
   memset(&e, 0, sizeof e);
   if (sipspec_mrcp_session_offer(s->mrcp, tmp, sizeof tmp, &len, &e) != SIPSPEC_OK) return; /* as it was */
-  session_keep_negotiated(s, tmp, len, (sipspec_span){s->remote_sdp, s->remote_len});
+  mrcp_session_pending_is_local(s->mrcp); /* our SDP from now on; no answer to it will come */
 }
 
 /* RX_INVITE (a refresh): 200 with our current SDP; 13.3.1.4: sent again T1, 2*T1, ...
@@ -241,7 +265,9 @@ static void keep_connection(sipspec_session *s) {
  * written with the builder into out (NUL-terminated; "" and the error when refused). */
 static int answer_headers(const sipspec_session *s, int with_sdp, char *out, size_t cap) {
   sipspec_build b;
-  sipspec_addr_fields contact = {{NULL, 0}, sipspec_span_z(s->contact), {NULL, 0}, {NULL, 0}};
+  char uri[SESSION_CONTACT_MAX];
+  session_contact(s, uri, sizeof uri);
+  sipspec_addr_fields contact = {{NULL, 0}, sipspec_span_z(uri), {NULL, 0}, {NULL, 0}};
   sipspec_build_init(&b, out, cap - 1);
   sipspec_build_addr(&b, SIPSPEC_H_CONTACT, &contact);
   sipspec_build_header(&b, sipspec_span_z("Allow"), sipspec_span_z(SESSION_ALLOW));
@@ -253,24 +279,26 @@ static int answer_headers(const sipspec_session *s, int with_sdp, char *out, siz
 }
 
 static void update_act_answer_refresh(sipspec_session *s) {
-  if (!s->upd_msg || !s->cur_srv) {
-    s->upd_rc = SIPSPEC_E_STATE;
+  if (!s->updx->msg || !s->cur_srv) {
+    s->updx->rc = SIPSPEC_E_STATE;
     return;
   }
   keep_connection(s);
   /* RFC 4028 10: the peer's re-INVITE refreshes the session; the timer chart says with
    * which Session-Expires we answer (none when no timer runs). */
   session_set_str(&s->st_hdrs, NULL);
-  (void)session_timer_feed(s, session_timer_classify_request(s->upd_msg), s->upd_msg);
-  char hdrs[800];
+  (void)session_timer_feed(s, session_timer_classify_request(s->updx->msg), s->updx->msg);
+  char hdrs[800], sdp[SESSION_SDP_ROOM];
+  size_t sdp_len = 0;
+  const char *body = session_local_sdp(s, sdp, sizeof sdp, &sdp_len);
   int rc = answer_headers(s, 1, hdrs, sizeof hdrs);
   if (rc) {
-    s->upd_rc = rc;
+    s->updx->rc = rc;
     return;
   }
-  rc = sipspec_uas_2xx_send(&s->reinvite_2xx, s->cur_srv, sipspec_msg_cseq(s->upd_msg), s->ua->cfg.t1_ms,
-                                s->ua->cfg.t2_ms, 200, hdrs, s->local_sdp, s->local_len);
-  if (rc) s->upd_rc = rc;
+  rc = sipspec_uas_2xx_send(&s->updx->reinvite_2xx, s->cur_srv, sipspec_msg_cseq(s->updx->msg), s->ua->cfg.t1_ms,
+                                s->ua->cfg.t2_ms, 200, hdrs, body, body ? sdp_len : 0);
+  if (rc) s->updx->rc = rc;
 }
 
 /* 14.2: our 2xx to the server's previous INVITE is not ACKed yet. */
@@ -288,12 +316,14 @@ void session_answer_update(sipspec_session *s, const sipspec_msg *req) {
   if (!s->cur_srv) return;
   sipspec_span body = sipspec_msg_body(req);
   if (body.len) keep_connection(s);
-  char hdrs[800];
+  char hdrs[800], sdp[SESSION_SDP_ROOM];
+  size_t sdp_len = 0;
+  const char *ours = body.len ? session_local_sdp(s, sdp, sizeof sdp, &sdp_len) : NULL;
   if (answer_headers(s, body.len > 0, hdrs, sizeof hdrs)) {
     sipspec_tsx_respond(s->cur_srv, 500, NULL, NULL, NULL, 0);
     return;
   }
-  sipspec_tsx_respond(s->cur_srv, 200, NULL, hdrs, body.len ? s->local_sdp : NULL, body.len ? s->local_len : 0);
+  sipspec_tsx_respond(s->cur_srv, 200, NULL, hdrs, ours, ours ? sdp_len : 0);
 }
 
 
@@ -320,7 +350,7 @@ void session_dlg_on_request(sipspec_dialog *d, const sipspec_msg *req, void *use
   sipspec_session *s = user;
   (void)d;
   if (sipspec_msg_method(req) == SIPSPEC_METHOD_ACK) { /* RX_ACK: the ACK for our 2xx */
-    if (sipspec_uas_2xx_ack(&s->reinvite_2xx, req)) session_update_post(s, SIPSPEC_EV_RX_ACK, req);
+    if (s->updx && sipspec_uas_2xx_ack(&s->updx->reinvite_2xx, req)) session_update_post(s, SIPSPEC_EV_RX_ACK, req);
     return;
   }
   if (!s->cur_srv) return;
